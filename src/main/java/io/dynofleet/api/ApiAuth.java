@@ -1,0 +1,149 @@
+package io.dynofleet.api;
+
+import io.dynofleet.config.ApiConfig;
+import io.dynofleet.config.DynofleetConfig;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.Json;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+/**
+ * Bearer-token authentication of everything under the reserved prefix except health and metrics
+ * (which load balancers and scrapers read). Runs as a Vert.x filter, before routing, so unknown
+ * paths under the API are also refused without a token. The compare hashes both sides first, so
+ * its time depends neither on the length nor on the matching prefix of what was sent.
+ */
+@ApplicationScoped
+public class ApiAuth {
+  private static final Logger LOG = Logger.getLogger(ApiAuth.class);
+  static final int PRIORITY = 500;
+
+  private final String prefix;
+  private final ApiConfig config;
+  private final Config rawConfig;
+  private volatile byte[] tokenDigest;
+  private volatile boolean generated;
+
+  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, Config rawConfig) {
+    this.prefix = dynofleet.prefix();
+    this.config = config;
+    this.rawConfig = rawConfig;
+  }
+
+  void start(@Observes StartupEvent e) {
+    digest();
+  }
+
+  /** True when the API token was generated for this sandbox run (and may be shown to its user). */
+  public boolean generatedToken() {
+    digest();
+    return generated;
+  }
+
+  void register(@Observes Filters filters) {
+    filters.register(this::filter, PRIORITY);
+  }
+
+  private void filter(RoutingContext rc) {
+    String path = rc.normalizedPath();
+    if (!protectedPath(path)) {
+      rc.next();
+      return;
+    }
+    String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || !matches(header.substring(7).trim())) {
+      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
+      problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
+          "send Authorization: Bearer <DYNOFLEET_API_TOKEN>"));
+      return;
+    }
+    String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null && isApi(path)) {
+      long n;
+      try {
+        n = Long.parseLong(length.trim());
+      } catch (NumberFormatException ex) {
+        n = Long.MAX_VALUE;
+      }
+      if (n > config.maxBodyBytes()) {
+        problem(rc, Problem.of(413, "body-too-large", "Body too large",
+            "the API accepts bodies up to " + config.maxBodyBytes() + " bytes"));
+        return;
+      }
+    }
+    rc.next();
+  }
+
+  boolean protectedPath(String path) {
+    if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/"))) {
+      return false;
+    }
+    return !path.startsWith(prefix + "/q/health") && !path.startsWith(prefix + "/q/metrics");
+  }
+
+  private boolean isApi(String path) {
+    return path.startsWith(prefix + "/api");
+  }
+
+  /** Constant-time check of a presented token. */
+  public boolean matches(String presented) {
+    return MessageDigest.isEqual(sha256(presented), digest());
+  }
+
+  private byte[] digest() {
+    byte[] d = tokenDigest;
+    if (d != null) {
+      return d;
+    }
+    synchronized (this) {
+      if (tokenDigest == null) {
+        String token = config.token().filter(t -> !t.isBlank()).orElse(null);
+        if (token == null) {
+          if (!sandbox()) {
+            throw new IllegalStateException("DYNOFLEET_API_TOKEN is not set: outside sandbox mode the"
+                + " management API refuses to run unauthenticated. Set it (e.g. heroku config:set"
+                + " DYNOFLEET_API_TOKEN=$(openssl rand -hex 32)).");
+          }
+          byte[] random = new byte[24];
+          new SecureRandom().nextBytes(random);
+          token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+          generated = true;
+          // The one place a token is printed: a generated, sandbox-only token its user needs.
+          LOG.infof("sandbox mode: generated API token %s (set DYNOFLEET_API_TOKEN to choose one)", token);
+        }
+        tokenDigest = sha256(token);
+      }
+      return tokenDigest;
+    }
+  }
+
+  private boolean sandbox() {
+    return rawConfig.getOptionalValue("dynofleet.heroku.api-key", String.class)
+        .or(() -> rawConfig.getOptionalValue("HEROKU_API_KEY", String.class))
+        .filter(k -> !k.isBlank()).isEmpty();
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static void problem(RoutingContext rc, Problem p) {
+    rc.response().setStatusCode(p.status())
+        .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+        .end(Json.encode(new Problem(p.type(), p.title(), p.status(), p.detail(), rc.normalizedPath(), p.errors())));
+  }
+}

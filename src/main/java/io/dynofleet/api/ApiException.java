@@ -1,0 +1,42 @@
+package io.dynofleet.api;
+
+import java.util.List;
+
+/** An expected API failure that becomes a problem document with the given status. */
+public class ApiException extends RuntimeException {
+  private final int status;
+  private final String code;
+  private final String title;
+  private final List<FieldError> errors;
+
+  public ApiException(int status, String code, String title, String detail, List<FieldError> errors) {
+    super(detail, null, false, false);
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.errors = errors;
+  }
+
+  public ApiException(int status, String code, String title, String detail) {
+    this(status, code, title, detail, null);
+  }
+
+  public static ApiException notFound(String name) {
+    return new ApiException(404, "not-found", "Pool not found", "no pool named '" + name + "'");
+  }
+
+  public static ApiException invalid(List<FieldError> errors) {
+    String detail = errors.size() == 1
+        ? errors.get(0).field() + ": " + errors.get(0).message()
+        : errors.size() + " fields are invalid";
+    return new ApiException(422, "invalid", "Invalid pool", detail, errors);
+  }
+
+  public Problem problem(String instance) {
+    return new Problem(Problem.TYPE_BASE + code, title, status, getMessage(), instance, errors);
+  }
+
+  public int status() {
+    return status;
+  }
+}

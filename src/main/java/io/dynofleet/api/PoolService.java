@@ -1,0 +1,418 @@
+package io.dynofleet.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dynofleet.pool.model.Pool;
+import io.dynofleet.pool.model.PoolChanged;
+import io.dynofleet.pool.model.PoolEvents;
+import io.dynofleet.pool.model.PoolRepository;
+import io.dynofleet.pool.model.PoolRepository.LabelRequirement;
+import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.pool.model.SpecDefaults;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.persistence.OptimisticLockException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.hibernate.StaleStateException;
+
+/**
+ * The desired-state store behind the API: validation, defaulting, optimistic concurrency,
+ * generation and resourceVersion rules, and the deletion mark. Writes only spec, labels and the
+ * deletion timestamp; status belongs to the reconciler.
+ */
+@ApplicationScoped
+public class PoolService {
+  /** Unconditional writes that lose a compare-and-set race are re-applied on fresh state. */
+  private static final int MAX_ATTEMPTS = 8;
+  private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+  private final PoolRepository pools;
+  private final PoolEvents events;
+  private final ObjectMapper mapper;
+  private final Clock clock;
+  private final Event<PoolChanged> changed;
+
+  PoolService(PoolRepository pools, PoolEvents events, ObjectMapper mapper, Clock clock,
+      Event<PoolChanged> changed) {
+    this.pools = pools;
+    this.events = events;
+    this.mapper = mapper;
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  /** A precondition from {@code If-Match}: null when absent, "*" matches any existing pool. */
+  public record Precondition(String ifMatch) {
+    boolean present() {
+      return ifMatch != null && !ifMatch.isBlank();
+    }
+
+    boolean matches(long resourceVersion) {
+      if (!present()) {
+        return true;
+      }
+      for (String tag : ifMatch.split(",")) {
+        String t = tag.trim();
+        if (t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        t = t.replace("\"", "");
+        if (t.equals("*") || t.equals(Long.toString(resourceVersion))) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  public PoolDocument get(String name) {
+    return QuarkusTransaction.requiringNew().call(() -> PoolDocument.of(load(name)));
+  }
+
+  public PoolList list(String labelSelector, Integer limit, String continueToken) {
+    List<LabelRequirement> selector = LabelSelector.parse(labelSelector);
+    int max = limit == null ? 500 : limit;
+    if (max < 1 || max > 500) {
+      throw ApiException.invalid(List.of(new FieldError("limit", "must be from 1 to 500")));
+    }
+    String after = decodeContinue(continueToken);
+    List<PoolDocument> items = QuarkusTransaction.requiringNew().call(() ->
+        pools.page(selector, after, max + 1).stream().map(PoolDocument::of).toList());
+    String next = null;
+    if (items.size() > max) {
+      items = items.subList(0, max);
+      next = Base64.getUrlEncoder().withoutPadding()
+          .encodeToString(items.get(max - 1).metadata().name().getBytes(StandardCharsets.UTF_8));
+    }
+    return new PoolList(PoolValidator.API_VERSION, "BackendPoolList", new PoolList.ListMeta(next), items);
+  }
+
+  public PoolStatus status(String name) {
+    return get(name).status();
+  }
+
+  public List<EventDocument> events(String name, Integer limit) {
+    int max = limit == null ? 100 : limit;
+    if (max < 1 || max > PoolEvents.MAX_PER_POOL) {
+      throw ApiException.invalid(List.of(new FieldError("limit", "must be from 1 to " + PoolEvents.MAX_PER_POOL)));
+    }
+    return QuarkusTransaction.requiringNew().call(() -> {
+      Pool p = load(name);
+      return events.list(p.id, max).stream().map(EventDocument::of).toList();
+    });
+  }
+
+  // ---- writes --------------------------------------------------------------------------------
+
+  public PoolDocument create(String body) {
+    JsonNode doc = parseAndValidate(body);
+    String name = doc.get("metadata").get("name").asText();
+    PoolSpec spec = SpecDefaults.apply(name, toSpec(doc));
+    Map<String, String> labels = labels(doc);
+    Pool saved = write(() -> {
+      if (pools.findByName(name).isPresent()) {
+        throw new ApiException(409, "already-exists", "Pool exists", "a pool named '" + name + "' already exists");
+      }
+      checkRoutingClashes(name, spec);
+      Instant now = clock.instant();
+      Pool p = new Pool();
+      p.id = UUID.randomUUID();
+      p.name = name;
+      p.generation = 1;
+      p.labels = labels;
+      p.spec = spec;
+      p.createdAt = now;
+      p.updatedAt = now;
+      pools.persist(p);
+      pools.flush();
+      return p;
+    }, new Precondition(null));
+    events.record(saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
+    changed.fire(new PoolChanged(saved.id, saved.name));
+    return PoolDocument.of(saved);
+  }
+
+  public PoolDocument replace(String name, String body, Precondition pre) {
+    JsonNode doc = parseAndValidate(body);
+    String bodyName = doc.get("metadata").get("name").asText();
+    if (!bodyName.equals(name)) {
+      throw ApiException.invalid(List.of(new FieldError("metadata.name",
+          "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
+    }
+    return update(name, pre, bodyResourceVersion(doc), current -> doc);
+  }
+
+  public PoolDocument patch(String name, String body, Precondition pre) {
+    JsonNode patch = parse(body);
+    if (!patch.isObject()) {
+      throw ApiException.invalid(List.of(new FieldError("(body)", "a merge patch must be a JSON object")));
+    }
+    return update(name, pre, bodyResourceVersion(patch), current -> {
+      JsonNode merged = MergePatch.apply(current, patch);
+      List<FieldError> errors = PoolValidator.validateDocument(merged);
+      if (!errors.isEmpty()) {
+        throw ApiException.invalid(errors);
+      }
+      if (!merged.get("metadata").get("name").asText().equals(name)) {
+        throw ApiException.invalid(List.of(new FieldError("metadata.name", "pools cannot be renamed")));
+      }
+      return merged;
+    });
+  }
+
+  public PoolDocument scale(String name, String body, Precondition pre) {
+    JsonNode req = parse(body);
+    JsonNode replicas = req.isObject() ? req.get("replicas") : null;
+    List<FieldError> errors = new java.util.ArrayList<>();
+    if (!req.isObject()) {
+      errors.add(new FieldError("(body)", "must be a JSON object like {\"replicas\": 3}"));
+    } else {
+      req.fieldNames().forEachRemaining(f -> {
+        if (!f.equals("replicas")) {
+          errors.add(new FieldError(f, "unknown field"));
+        }
+      });
+      if (replicas == null || replicas.isNull()) {
+        errors.add(new FieldError("replicas", "is required"));
+      } else if (!replicas.isIntegralNumber() || !replicas.canConvertToInt()
+          || replicas.asInt() < 0 || replicas.asInt() > 100) {
+        errors.add(new FieldError("replicas", "must be an integer from 0 to 100"));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw ApiException.invalid(errors);
+    }
+    int n = replicas.asInt();
+    return update(name, pre, null, current -> {
+      if (current.get("spec").get("template") == null) {
+        throw ApiException.invalid(List.of(new FieldError("replicas",
+            "a static pool has no replicas: edit spec.staticBackends instead")));
+      }
+      ObjectNode copy = current.deepCopy();
+      ((ObjectNode) copy.get("spec")).put("replicas", n);
+      return copy;
+    });
+  }
+
+  /** Marks the pool for deletion; the reconciler's finalizer deletes its apps, then the row. */
+  public PoolDocument delete(String name, Precondition pre) {
+    Pool p = write(() -> {
+      Pool pool = load(name);
+      checkPrecondition(pre, pool);
+      if (pool.deletionTimestamp == null) {
+        pool.deletionTimestamp = clock.instant();
+        pool.updatedAt = pool.deletionTimestamp;
+        pools.flush();
+      }
+      return pool;
+    }, pre);
+    events.record(p.id, p.name, PoolEvents.NORMAL, "Deleting",
+        "deletion requested; the apps Dynofleet created for this pool will be deleted");
+    changed.fire(new PoolChanged(p.id, p.name));
+    return PoolDocument.of(p);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private interface Edit {
+    JsonNode apply(JsonNode current);
+  }
+
+  /** Read, edit, write with compare-and-set on resourceVersion; re-run on a lost race. */
+  private PoolDocument update(String name, Precondition pre, Long bodyRv, Edit edit) {
+    boolean[] specChanged = new boolean[1];
+    Pool p = write(() -> {
+      Pool pool = load(name);
+      checkPrecondition(pre, pool);
+      if (bodyRv != null && bodyRv != pool.resourceVersion) {
+        throw new ApiException(409, "conflict", "Conflict",
+            "metadata.resourceVersion " + bodyRv + " is stale (now " + pool.resourceVersion
+                + "): read the pool again and re-apply your change");
+      }
+      JsonNode next = edit.apply(currentDocument(pool));
+      PoolSpec spec = SpecDefaults.apply(name, toSpec(next));
+      Map<String, String> labels = labels(next);
+      boolean specDiff = !spec.equals(pool.spec);
+      boolean labelDiff = !labels.equals(pool.labels);
+      if (!specDiff && !labelDiff) {
+        return pool; // a no-op write changes nothing, not even resourceVersion
+      }
+      if (pool.terminating() && specDiff) {
+        throw new ApiException(409, "terminating", "Pool is being deleted",
+            "pool '" + name + "' is being deleted; its spec can no longer change");
+      }
+      if (specDiff) {
+        checkRoutingClashes(name, spec);
+        pool.spec = spec;
+        pool.generation++;
+      }
+      pool.labels = labels;
+      pool.updatedAt = clock.instant();
+      pools.flush();
+      specChanged[0] = specDiff;
+      return pool;
+    }, pre);
+    if (specChanged[0]) {
+      changed.fire(new PoolChanged(p.id, p.name));
+    }
+    return PoolDocument.of(p);
+  }
+
+  private Pool write(Supplier<Pool> work, Precondition pre) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return QuarkusTransaction.requiringNew().call(work::get);
+      } catch (RuntimeException e) {
+        if (!isLostRace(e)) {
+          throw e;
+        }
+        if (pre.present()) {
+          throw new ApiException(412, "precondition-failed", "Precondition failed",
+              "the pool changed since the version in If-Match; read it again");
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new ApiException(409, "conflict", "Conflict", "too many concurrent writers; try again");
+        }
+      }
+    }
+  }
+
+  private static boolean isLostRace(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof OptimisticLockException || t instanceof StaleStateException) {
+        return true;
+      }
+      // two creates of one name: the unique index decides
+      if (t instanceof org.hibernate.exception.ConstraintViolationException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void checkPrecondition(Precondition pre, Pool pool) {
+    if (!pre.matches(pool.resourceVersion)) {
+      throw new ApiException(412, "precondition-failed", "Precondition failed",
+          "If-Match does not match resourceVersion " + pool.resourceVersion);
+    }
+  }
+
+  private void checkRoutingClashes(String name, PoolSpec spec) {
+    List<String> hosts = spec.routing().hosts();
+    boolean isDefault = Boolean.TRUE.equals(spec.routing().defaultPool());
+    if (hosts.isEmpty() && !isDefault) {
+      return;
+    }
+    for (Pool other : pools.others(name)) {
+      for (String h : hosts) {
+        if (other.spec.routing() != null && other.spec.routing().hosts().contains(h)) {
+          throw new ApiException(409, "host-taken", "Host already routed",
+              "host '" + h + "' is already routed to pool '" + other.name + "'");
+        }
+      }
+      if (isDefault && other.spec.routing() != null
+          && Boolean.TRUE.equals(other.spec.routing().defaultPool())) {
+        throw new ApiException(409, "default-taken", "Default pool exists",
+            "pool '" + other.name + "' is already the default pool");
+      }
+    }
+  }
+
+  private Pool load(String name) {
+    return pools.findByName(name).orElseThrow(() -> ApiException.notFound(name));
+  }
+
+  private JsonNode currentDocument(Pool p) {
+    ObjectNode doc = mapper.createObjectNode();
+    doc.put("apiVersion", PoolValidator.API_VERSION);
+    doc.put("kind", PoolValidator.KIND);
+    ObjectNode md = doc.putObject("metadata");
+    md.put("name", p.name);
+    md.set("labels", mapper.valueToTree(p.labels));
+    doc.set("spec", mapper.valueToTree(p.spec));
+    return doc;
+  }
+
+  private JsonNode parse(String body) {
+    if (body == null || body.isBlank()) {
+      throw new ApiException(400, "empty-body", "Empty body", "the request needs a JSON body");
+    }
+    try {
+      return mapper.readTree(body);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new ApiException(400, "malformed-json", "Malformed JSON", "the body is not valid JSON" + where);
+    }
+  }
+
+  private JsonNode parseAndValidate(String body) {
+    JsonNode doc = parse(body);
+    List<FieldError> errors = PoolValidator.validateDocument(doc);
+    if (!errors.isEmpty()) {
+      throw ApiException.invalid(errors);
+    }
+    return doc;
+  }
+
+  private PoolSpec toSpec(JsonNode doc) {
+    try {
+      return mapper.treeToValue(doc.get("spec"), PoolSpec.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      // the validator accepts only what binds; reaching here is a validator gap, still a 422
+      throw ApiException.invalid(List.of(new FieldError("spec", "cannot be read: " + e.getMessage())));
+    }
+  }
+
+  private Map<String, String> labels(JsonNode doc) {
+    JsonNode l = doc.get("metadata").get("labels");
+    if (l == null || l.isNull()) {
+      return Map.of();
+    }
+    return new java.util.TreeMap<>(mapper.convertValue(l, STRING_MAP));
+  }
+
+  private static Long bodyResourceVersion(JsonNode doc) {
+    JsonNode md = doc.get("metadata");
+    JsonNode rv = md == null ? null : md.get("resourceVersion");
+    if (rv == null || rv.isNull()) {
+      return null;
+    }
+    return rv.isNumber() ? rv.asLong() : Long.parseLong(rv.asText());
+  }
+
+  private static String decodeContinue(String token) {
+    if (token == null || token.isBlank()) {
+      return null;
+    }
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (!PoolValidator.DNS_LABEL.matcher(s).matches()) {
+        throw new IllegalArgumentException();
+      }
+      return s;
+    } catch (IllegalArgumentException e) {
+      throw ApiException.invalid(List.of(new FieldError("continue", "is not a token this API issued")));
+    }
+  }
+
+  static Optional<String> nonBlank(String s) {
+    return Optional.ofNullable(s).filter(x -> !x.isBlank()).map(Objects::toString);
+  }
+}

@@ -1,0 +1,392 @@
+package io.dynofleet.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a BackendPool document as JSON, before it is bound to records, so that every bad field is
+ * named at once (unknown fields, wrong types, ranges, formats) rather than the first one Jackson
+ * trips on. Pure logic: no I/O.
+ */
+public final class PoolValidator {
+  static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+  static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{2,29}");
+  static final Pattern UUID_RE =
+      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  static final Pattern HOSTNAME = Pattern.compile(
+      "(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*");
+  static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+  static final Pattern PREFIX_RE = Pattern.compile("[a-z]([-a-z0-9]{0,21}[a-z0-9])?");
+
+  /** Heroku's dyno sizes today; {@code hobby} is accepted as the pre-2022 name of basic. */
+  public static final Set<String> DYNO_SIZES = Set.of(
+      "eco", "basic", "hobby", "standard-1x", "standard-2x", "performance-m", "performance-l",
+      "performance-l-ram", "performance-xl", "performance-2xl", "private-s", "private-m",
+      "private-l", "shield-s", "shield-m", "shield-l");
+  static final Set<String> REGIONS = Set.of(
+      "us", "eu", "virginia", "oregon", "frankfurt", "dublin", "tokyo", "sydney", "montreal", "mumbai",
+      "singapore", "london");
+  static final Set<String> STACKS = Set.of("heroku-22", "heroku-24", "container");
+  static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
+  static final Set<String> ALGORITHMS = Set.of("least-request", "round-robin", "random");
+  static final String API_VERSION = "dynofleet.io/v1";
+  static final String KIND = "BackendPool";
+  /** Reserved config var: the ownership marker the reconciler writes on every app it creates. */
+  public static final String OWNER_VAR = "DYNOFLEET_POOL";
+
+  private final List<FieldError> errors = new ArrayList<>();
+
+  private PoolValidator() {}
+
+  /** Every problem of a whole document (POST, PUT, or the result of a merge patch). */
+  public static List<FieldError> validateDocument(JsonNode doc) {
+    PoolValidator v = new PoolValidator();
+    v.document(doc);
+    return v.errors;
+  }
+
+  /** Every problem of a label selector value. */
+  public static void checkLabelName(String field, String key, List<FieldError> out) {
+    PoolValidator v = new PoolValidator();
+    v.labelKey(field, key);
+    out.addAll(v.errors);
+  }
+
+  private void document(JsonNode doc) {
+    if (!object("", doc)) {
+      return;
+    }
+    known("", doc, "apiVersion", "kind", "metadata", "spec", "status");
+    JsonNode apiVersion = doc.get("apiVersion");
+    if (apiVersion != null && !apiVersion.isNull()
+        && !(apiVersion.isTextual() && API_VERSION.equals(apiVersion.asText()))) {
+      err("apiVersion", "must be \"" + API_VERSION + "\"");
+    }
+    JsonNode kind = doc.get("kind");
+    if (kind != null && !kind.isNull() && !(kind.isTextual() && KIND.equals(kind.asText()))) {
+      err("kind", "must be \"" + KIND + "\"");
+    }
+    JsonNode md = doc.get("metadata");
+    if (md == null || md.isNull()) {
+      err("metadata", "is required");
+    } else if (object("metadata", md)) {
+      metadata(md);
+    }
+    JsonNode spec = doc.get("spec");
+    if (spec == null || spec.isNull()) {
+      err("spec", "is required");
+    } else if (object("spec", spec)) {
+      spec(spec);
+    }
+    JsonNode status = doc.get("status");
+    if (status != null && !status.isNull() && !status.isObject()) {
+      err("status", "must be an object (it is ignored on writes)");
+    }
+  }
+
+  private void metadata(JsonNode md) {
+    known("metadata", md, "name", "labels", "uid", "generation", "resourceVersion",
+        "creationTimestamp", "deletionTimestamp");
+    String name = text("metadata.name", md.get("name"), true);
+    if (name != null && (name.length() > 63 || !DNS_LABEL.matcher(name).matches())) {
+      err("metadata.name", "must be a DNS label: lowercase letters, digits and '-', starting with a"
+          + " letter, ending with a letter or digit, at most 63 characters");
+    }
+    JsonNode labels = md.get("labels");
+    if (labels != null && !labels.isNull() && object("metadata.labels", labels)) {
+      if (labels.size() > 64) {
+        err("metadata.labels", "at most 64 labels");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String f = "metadata.labels." + e.getKey();
+        labelKey(f, e.getKey());
+        String value = text(f, e.getValue(), true);
+        if (value != null && (value.length() > 63 || !LABEL_NAME.matcher(value).matches())) {
+          err(f, "label values are at most 63 characters of letters, digits, '-', '_' and '.',"
+              + " starting and ending with a letter or digit");
+        }
+      }
+    }
+    JsonNode rv = md.get("resourceVersion");
+    if (rv != null && !rv.isNull() && !(rv.isIntegralNumber()
+        || (rv.isTextual() && rv.asText().matches("[0-9]{1,18}")))) {
+      err("metadata.resourceVersion", "must be the resourceVersion read from the pool");
+    }
+  }
+
+  private void labelKey(String field, String key) {
+    String name = key;
+    int slash = key.indexOf('/');
+    if (slash >= 0) {
+      String prefix = key.substring(0, slash);
+      name = key.substring(slash + 1);
+      if (prefix.isEmpty() || prefix.length() > 253 || !HOSTNAME.matcher(prefix).matches()) {
+        err(field, "label key prefix must be a DNS subdomain");
+      }
+    }
+    if (name.isEmpty() || name.length() > 63 || !LABEL_NAME.matcher(name).matches()) {
+      err(field, "label keys are at most 63 characters of letters, digits, '-', '_' and '.',"
+          + " starting and ending with a letter or digit");
+    }
+  }
+
+  private void spec(JsonNode s) {
+    known("spec", s, "pipeline", "replicas", "template", "healthCheck", "rollout", "routing",
+        "staticBackends", "paused");
+    boolean hasTemplate = present(s.get("template"));
+    boolean hasStatic = present(s.get("staticBackends"));
+    if (hasTemplate == hasStatic) {
+      err("spec", "give exactly one of spec.template (Dynofleet creates the apps) or"
+          + " spec.staticBackends (a fixed list of URLs)");
+    }
+    String pipeline = text("spec.pipeline", s.get("pipeline"), false);
+    if (pipeline != null && !APP_NAME.matcher(pipeline).matches()
+        && !UUID_RE.matcher(pipeline).matches()) {
+      err("spec.pipeline", "must be a pipeline id (UUID) or name (3-30 lowercase letters, digits"
+          + " and '-', starting with a letter)");
+    }
+    if (hasTemplate && pipeline == null && !present(s.get("pipeline"))) {
+      err("spec.pipeline", "is required when spec.template is given: backends are coupled to it");
+    }
+    Integer replicas = integer("spec.replicas", s.get("replicas"), 0, 100);
+    if (replicas != null && hasStatic) {
+      err("spec.replicas", "only applies with spec.template (a static pool has its list)");
+    }
+    if (hasTemplate && object("spec.template", s.get("template"))) {
+      template(s.get("template"));
+    }
+    if (hasStatic) {
+      staticBackends(s.get("staticBackends"));
+    }
+    JsonNode hc = s.get("healthCheck");
+    if (present(hc) && object("spec.healthCheck", hc)) {
+      healthCheck(hc);
+    }
+    JsonNode ro = s.get("rollout");
+    if (present(ro) && object("spec.rollout", ro)) {
+      known("spec.rollout", ro, "maxSurge", "maxUnavailable");
+      Integer surge = integer("spec.rollout.maxSurge", ro.get("maxSurge"), 0, 100);
+      Integer unavailable = integer("spec.rollout.maxUnavailable", ro.get("maxUnavailable"), 0, 100);
+      if (surge != null && unavailable != null && surge == 0 && unavailable == 0) {
+        err("spec.rollout", "maxSurge and maxUnavailable cannot both be 0: the rollout could not move");
+      }
+    }
+    JsonNode rt = s.get("routing");
+    if (present(rt) && object("spec.routing", rt)) {
+      routing(rt);
+    }
+    bool("spec.paused", s.get("paused"));
+  }
+
+  private void template(JsonNode t) {
+    known("spec.template", t, "sourceApp", "region", "stack", "dynoSize", "namePrefix", "configVars",
+        "stage", "shareAddons");
+    String source = text("spec.template.sourceApp", t.get("sourceApp"), true);
+    if (source != null && !APP_NAME.matcher(source).matches() && !UUID_RE.matcher(source).matches()) {
+      err("spec.template.sourceApp", "must be a Heroku app name (3-30 lowercase letters, digits and"
+          + " '-', starting with a letter) or app id");
+    }
+    oneOf("spec.template.region", t.get("region"), REGIONS);
+    oneOf("spec.template.stack", t.get("stack"), STACKS);
+    String size = text("spec.template.dynoSize", t.get("dynoSize"), false);
+    if (size != null) {
+      String s = size.toLowerCase(Locale.ROOT);
+      if (s.equals("free")) {
+        err("spec.template.dynoSize", "free dynos ended in November 2022; use eco or basic");
+      } else if (!DYNO_SIZES.contains(s)) {
+        err("spec.template.dynoSize", "must be one of " + sorted(DYNO_SIZES) + " (hobby is the old name"
+            + " of basic)");
+      }
+    }
+    String prefix = text("spec.template.namePrefix", t.get("namePrefix"), false);
+    if (prefix != null && !PREFIX_RE.matcher(prefix).matches()) {
+      err("spec.template.namePrefix", "must be 1-23 lowercase letters, digits and '-', starting with a"
+          + " letter (a 7-character suffix is added within Heroku's 30)");
+    }
+    JsonNode vars = t.get("configVars");
+    if (present(vars) && object("spec.template.configVars", vars)) {
+      if (vars.size() > 500) {
+        err("spec.template.configVars", "at most 500 config vars");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String f = "spec.template.configVars." + e.getKey();
+        if (!CONFIG_KEY.matcher(e.getKey()).matches() || e.getKey().length() > 256) {
+          err(f, "config var names are letters, digits and '_', not starting with a digit");
+        } else if (e.getKey().equals(OWNER_VAR)) {
+          err(f, OWNER_VAR + " is reserved: Dynofleet sets it to mark the apps it owns");
+        }
+        String value = text(f, e.getValue(), true);
+        if (value != null && value.length() > 32768) {
+          err(f, "at most 32768 characters");
+        }
+      }
+    }
+    oneOf("spec.template.stage", t.get("stage"), STAGES);
+    bool("spec.template.shareAddons", t.get("shareAddons"));
+  }
+
+  private void staticBackends(JsonNode list) {
+    if (!list.isArray()) {
+      err("spec.staticBackends", "must be an array of URLs");
+      return;
+    }
+    if (list.isEmpty() || list.size() > 100) {
+      err("spec.staticBackends", "must list 1 to 100 URLs");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      String f = "spec.staticBackends[" + i + "]";
+      String u = text(f, list.get(i), true);
+      if (u != null) {
+        url(f, u);
+      }
+    }
+  }
+
+  private void url(String field, String u) {
+    try {
+      URI uri = new URI(u);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+        err(field, "must be an absolute http:// or https:// URL with a host");
+      } else if (uri.getRawUserInfo() != null) {
+        err(field, "must not carry credentials");
+      }
+    } catch (URISyntaxException e) {
+      err(field, "is not a well-formed URL: " + e.getReason());
+    }
+  }
+
+  private void healthCheck(JsonNode h) {
+    known("spec.healthCheck", h, "path", "intervalSeconds", "timeoutSeconds", "healthyThreshold",
+        "unhealthyThreshold", "replaceAfterSeconds");
+    String path = text("spec.healthCheck.path", h.get("path"), false);
+    if (path != null && (!path.startsWith("/") || path.length() > 2048
+        || path.chars().anyMatch(c -> c <= 0x20 || c == 0x7f))) {
+      err("spec.healthCheck.path", "must be a URL path starting with '/', without spaces, at most"
+          + " 2048 characters");
+    }
+    Integer interval = integer("spec.healthCheck.intervalSeconds", h.get("intervalSeconds"), 1, 300);
+    Integer timeout = integer("spec.healthCheck.timeoutSeconds", h.get("timeoutSeconds"), 1, 60);
+    if (interval != null && timeout != null && timeout > interval) {
+      err("spec.healthCheck.timeoutSeconds", "must not exceed intervalSeconds");
+    }
+    integer("spec.healthCheck.healthyThreshold", h.get("healthyThreshold"), 1, 10);
+    integer("spec.healthCheck.unhealthyThreshold", h.get("unhealthyThreshold"), 1, 10);
+    integer("spec.healthCheck.replaceAfterSeconds", h.get("replaceAfterSeconds"), 30, 86400);
+  }
+
+  private void routing(JsonNode r) {
+    known("spec.routing", r, "hosts", "default", "algorithm", "timeoutSeconds", "retries",
+        "maxInFlightPerBackend", "maxQueue", "queueTimeoutSeconds");
+    JsonNode hosts = r.get("hosts");
+    if (present(hosts)) {
+      if (!hosts.isArray()) {
+        err("spec.routing.hosts", "must be an array of host names");
+      } else {
+        if (hosts.size() > 50) {
+          err("spec.routing.hosts", "at most 50 hosts");
+        }
+        for (int i = 0; i < hosts.size(); i++) {
+          String f = "spec.routing.hosts[" + i + "]";
+          String host = text(f, hosts.get(i), true);
+          if (host != null && (host.length() > 253 || !HOSTNAME.matcher(host).matches())) {
+            err(f, "must be a host name (RFC 1123), optionally starting with '*.'");
+          }
+        }
+      }
+    }
+    bool("spec.routing.default", r.get("default"));
+    oneOf("spec.routing.algorithm", r.get("algorithm"), ALGORITHMS);
+    integer("spec.routing.timeoutSeconds", r.get("timeoutSeconds"), 1, 300);
+    integer("spec.routing.retries", r.get("retries"), 0, 3);
+    integer("spec.routing.maxInFlightPerBackend", r.get("maxInFlightPerBackend"), 0, 10000);
+    integer("spec.routing.maxQueue", r.get("maxQueue"), 0, 100000);
+    integer("spec.routing.queueTimeoutSeconds", r.get("queueTimeoutSeconds"), 1, 300);
+  }
+
+  // ---- primitives -------------------------------------------------------------------------
+
+  private static boolean present(JsonNode n) {
+    return n != null && !n.isNull();
+  }
+
+  private boolean object(String field, JsonNode n) {
+    if (n == null || !n.isObject()) {
+      err(field.isEmpty() ? "(body)" : field, "must be a JSON object");
+      return false;
+    }
+    return true;
+  }
+
+  private void known(String field, JsonNode n, String... names) {
+    Set<String> allowed = Set.of(names);
+    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!allowed.contains(f)) {
+        err(field.isEmpty() ? f : field + "." + f, "unknown field");
+      }
+    }
+  }
+
+  private String text(String field, JsonNode n, boolean required) {
+    if (!present(n)) {
+      if (required) {
+        err(field, "is required");
+      }
+      return null;
+    }
+    if (!n.isTextual()) {
+      err(field, "must be a string");
+      return null;
+    }
+    return n.asText();
+  }
+
+  private Integer integer(String field, JsonNode n, int min, int max) {
+    if (!present(n)) {
+      return null;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+      err(field, "must be an integer from " + min + " to " + max);
+      return null;
+    }
+    int v = n.asInt();
+    if (v < min || v > max) {
+      err(field, "must be from " + min + " to " + max);
+      return null;
+    }
+    return v;
+  }
+
+  private void bool(String field, JsonNode n) {
+    if (present(n) && !n.isBoolean()) {
+      err(field, "must be true or false");
+    }
+  }
+
+  private void oneOf(String field, JsonNode n, Set<String> allowed) {
+    String v = text(field, n, false);
+    if (v != null && !allowed.contains(v)) {
+      err(field, "must be one of " + sorted(allowed));
+    }
+  }
+
+  private static List<String> sorted(Set<String> s) {
+    return s.stream().sorted().toList();
+  }
+
+  private void err(String field, String message) {
+    errors.add(new FieldError(field, message));
+  }
+}

@@ -1,0 +1,117 @@
+package io.dynofleet.api;
+
+import io.dynofleet.api.PoolService.Precondition;
+import io.dynofleet.pool.model.PoolStatus;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.EntityTag;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
+
+/**
+ * The BackendPool desired-state API. Thin: parsing, validation and concurrency rules live in
+ * {@link PoolService}. Bodies are taken as text so that malformed JSON and unknown fields are
+ * reported by our own problem documents, each bad field named.
+ */
+@Path("/v1/pools")
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityScheme(securitySchemeName = "token", type = SecuritySchemeType.HTTP, scheme = "bearer")
+@SecurityRequirement(name = "token")
+public class PoolsResource {
+  static final String MERGE_PATCH = "application/merge-patch+json";
+
+  private final PoolService service;
+
+  PoolsResource(PoolService service) {
+    this.service = service;
+  }
+
+  @GET
+  @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
+  public PoolList list(@QueryParam("labelSelector") String labelSelector,
+      @QueryParam("limit") Integer limit, @QueryParam("continue") String continueToken) {
+    return service.list(labelSelector, limit, continueToken);
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Create a pool")
+  public Response create(String body, UriInfo uri) {
+    PoolDocument doc = service.create(body);
+    return withTag(Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build()), doc);
+  }
+
+  @GET
+  @Path("{name}")
+  @Operation(summary = "Read a pool (ETag carries resourceVersion)")
+  public Response get(@PathParam("name") String name) {
+    return withTag(Response.ok(), service.get(name));
+  }
+
+  @PUT
+  @Path("{name}")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Replace a pool's spec and labels (If-Match for optimistic concurrency)")
+  public Response replace(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
+      String body) {
+    return withTag(Response.ok(), service.replace(name, body, new Precondition(ifMatch)));
+  }
+
+  @PATCH
+  @Path("{name}")
+  @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
+  @Operation(summary = "Merge-patch a pool (RFC 7386)")
+  public Response patch(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
+      String body) {
+    return withTag(Response.ok(), service.patch(name, body, new Precondition(ifMatch)));
+  }
+
+  @DELETE
+  @Path("{name}")
+  @Operation(summary = "Delete a pool: marks it terminating; its apps are deleted, then the pool")
+  public Response delete(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
+    return withTag(Response.accepted(), service.delete(name, new Precondition(ifMatch)));
+  }
+
+  @PUT
+  @Path("{name}/scale")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Set the number of replicas: {\"replicas\": n}")
+  public Response scale(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
+      String body) {
+    return withTag(Response.ok(), service.scale(name, body, new Precondition(ifMatch)));
+  }
+
+  @GET
+  @Path("{name}/status")
+  @Operation(summary = "The observed state of a pool")
+  public PoolStatus status(@PathParam("name") String name) {
+    return service.status(name);
+  }
+
+  @GET
+  @Path("{name}/events")
+  @Operation(summary = "The pool's recent events, newest first")
+  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") Integer limit) {
+    return service.events(name, limit);
+  }
+
+  private static Response withTag(Response.ResponseBuilder b, PoolDocument doc) {
+    return b.entity(doc).tag(new EntityTag(doc.metadata().resourceVersion())).build();
+  }
+}

@@ -1,0 +1,104 @@
+package io.dynofleet.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import jakarta.ws.rs.NotAcceptableException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.NotSupportedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.sql.SQLException;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * Turns every failure of the API into an RFC 9457 problem document. Unexpected errors are logged
+ * with an id and answered without internals; an unreachable database is a 503 the client can retry.
+ */
+class ProblemMappers {
+  private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+  @ServerExceptionMapper
+  Response api(ApiException e, UriInfo uri) {
+    return respond(e.problem(path(uri)));
+  }
+
+  @ServerExceptionMapper
+  Response json(JsonProcessingException e, UriInfo uri) {
+    return respond(withInstance(Problem.of(400, "malformed-json", "Malformed JSON",
+        "the body is not valid JSON"), uri));
+  }
+
+  @ServerExceptionMapper
+  Response web(WebApplicationException e, UriInfo uri) {
+    int status = e.getResponse().getStatus();
+    Problem p;
+    if (e instanceof NotFoundException) {
+      p = Problem.of(404, "not-found", "Not found", "no such resource");
+    } else if (e instanceof NotAllowedException) {
+      p = Problem.of(405, "method-not-allowed", "Method not allowed",
+          "allowed: " + e.getResponse().getHeaderString("Allow"));
+    } else if (e instanceof NotSupportedException) {
+      p = Problem.of(415, "unsupported-media-type", "Unsupported media type",
+          "send application/json (or application/merge-patch+json for PATCH)");
+    } else if (e instanceof NotAcceptableException) {
+      p = Problem.of(406, "not-acceptable", "Not acceptable", "this API answers application/json");
+    } else if (status >= 500) {
+      return unexpected(e, uri);
+    } else {
+      p = Problem.of(status, "bad-request", Response.Status.fromStatusCode(status) != null
+          ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Bad request", "the request was rejected");
+    }
+    Response.ResponseBuilder b = Response.status(status).type(Problem.MEDIA_TYPE).entity(withInstance(p, uri));
+    if (e instanceof NotAllowedException) {
+      b.header("Allow", e.getResponse().getHeaderString("Allow"));
+    }
+    return b.build();
+  }
+
+  @ServerExceptionMapper
+  Response unexpected(Throwable e, UriInfo uri) {
+    if (isDatabaseDown(e)) {
+      LOG.warnf("api database unavailable path=%s error=\"%s\"", path(uri), e.getClass().getSimpleName());
+      return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "5")
+          .entity(withInstance(Problem.of(503, "database-unavailable", "Database unavailable",
+              "the desired-state store cannot be reached; the proxy keeps serving; retry shortly"), uri))
+          .build();
+    }
+    String id = UUID.randomUUID().toString();
+    LOG.errorf(e, "api unexpected error id=%s path=%s", id, path(uri));
+    return respond(withInstance(Problem.of(500, "internal", "Internal error",
+        "unexpected error; id " + id + " in the logs"), uri));
+  }
+
+  static boolean isDatabaseDown(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.hibernate.exception.JDBCConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+        return true;
+      }
+      String n = t.getClass().getName();
+      if (n.contains("AcquisitionTimeout") || (t.getMessage() != null
+          && t.getMessage().contains("Acquisition timeout"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Problem withInstance(Problem p, UriInfo uri) {
+    return new Problem(p.type(), p.title(), p.status(), p.detail(), path(uri), p.errors());
+  }
+
+  private static String path(UriInfo uri) {
+    return uri == null ? null : uri.getRequestUri().getRawPath();
+  }
+
+  private static Response respond(Problem p) {
+    return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(p).build();
+  }
+}

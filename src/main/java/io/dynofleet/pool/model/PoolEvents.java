@@ -1,0 +1,68 @@
+package io.dynofleet.pool.model;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The per-pool event log, like {@code kubectl describe} shows: an event equal to a recent one
+ * (same type, reason and message) bumps its count instead of adding a row, and each pool keeps at
+ * most {@link #MAX_PER_POOL} events.
+ */
+@ApplicationScoped
+public class PoolEvents {
+  public static final int MAX_PER_POOL = 200;
+  public static final String NORMAL = "Normal";
+  public static final String WARNING = "Warning";
+  private static final Logger LOG = Logger.getLogger(PoolEvents.class);
+
+  private final Clock clock;
+
+  PoolEvents(Clock clock) {
+    this.clock = clock;
+  }
+
+  /** Records an event and logs it as one key=value line. */
+  @Transactional
+  public void record(UUID poolId, String poolName, String type, String reason, String message) {
+    Instant now = clock.instant();
+    String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
+    PoolEvent last = PoolEvent.find("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4"
+            + " order by lastSeen desc", poolId, type, reason, msg).firstResult();
+    if (last != null) {
+      last.count++;
+      last.lastSeen = now;
+    } else {
+      PoolEvent e = new PoolEvent();
+      e.poolId = poolId;
+      e.type = type;
+      e.reason = reason;
+      e.message = msg;
+      e.count = 1;
+      e.firstSeen = now;
+      e.lastSeen = now;
+      e.persist();
+      PoolEvent.getEntityManager()
+          .createNativeQuery("delete from pool_events where pool_id = ?1 and id not in"
+              + " (select id from pool_events where pool_id = ?1 order by last_seen desc, id desc"
+              + " limit " + MAX_PER_POOL + ")")
+          .setParameter(1, poolId)
+          .executeUpdate();
+    }
+    if (WARNING.equals(type)) {
+      LOG.warnf("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
+    } else {
+      LOG.infof("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
+    }
+  }
+
+  /** The newest events first. */
+  @Transactional
+  public List<PoolEvent> list(UUID poolId, int limit) {
+    return PoolEvent.find("poolId = ?1 order by lastSeen desc, id desc", poolId).page(0, limit).list();
+  }
+}

@@ -1,0 +1,93 @@
+package io.dynofleet.pool.model;
+
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Queries over {@link Pool}. Callers own the transaction. */
+@ApplicationScoped
+public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
+
+  /** One requirement of a label selector: {@code key=value}, {@code key!=value}, {@code key}, {@code !key}. */
+  public record LabelRequirement(String key, Op op, String value) {
+    public enum Op { EQUALS, NOT_EQUALS, EXISTS, NOT_EXISTS }
+  }
+
+  public Optional<Pool> findByName(String name) {
+    return find("name", name).firstResultOptional();
+  }
+
+  /**
+   * A page of pools ordered by name, strictly after {@code after} (the continue token), filtered
+   * by a label selector evaluated in PostgreSQL on the jsonb labels.
+   */
+  @SuppressWarnings("unchecked")
+  public List<Pool> page(List<LabelRequirement> selector, String after, int limit) {
+    StringBuilder sql = new StringBuilder("select * from pools where 1=1");
+    List<Object> params = new ArrayList<>();
+    if (after != null) {
+      params.add(after);
+      sql.append(" and name > ?").append(params.size());
+    }
+    for (LabelRequirement r : selector) {
+      switch (r.op()) {
+        case EQUALS -> {
+          params.add(r.key());
+          params.add(r.value());
+          sql.append(" and labels ->> ?").append(params.size() - 1).append(" = ?").append(params.size());
+        }
+        case NOT_EQUALS -> {
+          params.add(r.key());
+          params.add(r.value());
+          sql.append(" and (labels ->> ?").append(params.size() - 1).append(") is distinct from ?")
+              .append(params.size());
+        }
+        case EXISTS -> {
+          params.add(r.key());
+          sql.append(" and jsonb_exists(labels, ?").append(params.size()).append(")");
+        }
+        case NOT_EXISTS -> {
+          params.add(r.key());
+          sql.append(" and not jsonb_exists(labels, ?").append(params.size()).append(")");
+        }
+      }
+    }
+    sql.append(" order by name limit ").append(limit);
+    var query = getEntityManager().createNativeQuery(sql.toString(), Pool.class);
+    for (int i = 0; i < params.size(); i++) {
+      query.setParameter(i + 1, params.get(i));
+    }
+    return query.getResultList();
+  }
+
+  /** Every pool with a routing host or default flag that could clash with {@code exceptName}. */
+  public List<Pool> others(String exceptName) {
+    return list("name <> ?1", exceptName);
+  }
+
+  /**
+   * Writes status without touching spec: a bulk update, so a status write never fails on a
+   * concurrent spec write; it still bumps resourceVersion (every write does).
+   */
+  public int writeStatus(UUID id, PoolStatus status, Instant now) {
+    EntityManager em = getEntityManager();
+    return em.createQuery(
+            "update Pool p set p.status = :status, p.resourceVersion = p.resourceVersion + 1,"
+                + " p.updatedAt = :now where p.id = :id")
+        .setParameter("status", status)
+        .setParameter("now", now)
+        .setParameter("id", id)
+        .executeUpdate();
+  }
+
+  /** Labels are stored as given; an absent map is stored as empty. */
+  public static Map<String, String> labelsOrEmpty(Map<String, String> labels) {
+    return labels == null ? Map.of() : labels;
+  }
+}

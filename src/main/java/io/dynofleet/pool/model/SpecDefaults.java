@@ -1,0 +1,86 @@
+package io.dynofleet.pool.model;
+
+import io.dynofleet.pool.model.PoolSpec.HealthCheck;
+import io.dynofleet.pool.model.PoolSpec.Rollout;
+import io.dynofleet.pool.model.PoolSpec.Routing;
+import io.dynofleet.pool.model.PoolSpec.Template;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Kubernetes-style defaulting: the API stores a complete spec, so what a user reads back is what
+ * the reconciler and the proxy act on. Also normalises dyno sizes (case, and {@code hobby}, the old
+ * name of {@code basic}).
+ */
+public final class SpecDefaults {
+  public static final String DEFAULT_DYNO_SIZE = "basic";
+
+  private SpecDefaults() {}
+
+  /** The complete form of {@code s} for the pool {@code poolName}. */
+  public static PoolSpec apply(String poolName, PoolSpec s) {
+    Template t = s.template();
+    if (t != null) {
+      String prefix = t.namePrefix() != null ? t.namePrefix() : defaultPrefix(poolName);
+      t = new Template(
+          t.sourceApp(),
+          t.region() != null ? t.region() : "us",
+          t.stack(),
+          normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
+          prefix,
+          t.configVars() != null ? new TreeMap<>(t.configVars()) : Map.of(),
+          t.stage() != null ? t.stage() : "production",
+          t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE);
+    }
+    HealthCheck h = s.healthCheck() != null ? s.healthCheck() : new HealthCheck(null, null, null, null, null, null);
+    h = new HealthCheck(
+        h.path() != null ? h.path() : "/",
+        or(h.intervalSeconds(), 10),
+        or(h.timeoutSeconds(), 5),
+        or(h.healthyThreshold(), 2),
+        or(h.unhealthyThreshold(), 3),
+        or(h.replaceAfterSeconds(), 300));
+    Rollout r = s.rollout() != null ? s.rollout() : new Rollout(null, null);
+    r = new Rollout(or(r.maxSurge(), 1), or(r.maxUnavailable(), 0));
+    Routing ro = s.routing() != null ? s.routing() : new Routing(null, null, null, null, null, null, null, null);
+    ro = new Routing(
+        ro.hosts() != null ? ro.hosts().stream().map(x -> x.toLowerCase(Locale.ROOT)).toList() : List.of(),
+        ro.defaultPool() != null ? ro.defaultPool() : Boolean.FALSE,
+        ro.algorithm() != null ? ro.algorithm() : "least-request",
+        or(ro.timeoutSeconds(), 30),
+        or(ro.retries(), 1),
+        or(ro.maxInFlightPerBackend(), 0),
+        or(ro.maxQueue(), 1000),
+        or(ro.queueTimeoutSeconds(), 30));
+    return new PoolSpec(
+        s.pipeline(),
+        t != null ? or(s.replicas(), 1) : null,
+        t,
+        h,
+        r,
+        ro,
+        s.staticBackends(),
+        s.paused() != null ? s.paused() : Boolean.FALSE);
+  }
+
+  /** Lower case, and the pre-2022 name {@code hobby} mapped to {@code basic}. */
+  public static String normaliseSize(String size) {
+    String s = size.toLowerCase(Locale.ROOT);
+    return s.equals("hobby") ? "basic" : s;
+  }
+
+  /** A name prefix that leaves room for "-" and a 6-character suffix within Heroku's 30. */
+  static String defaultPrefix(String poolName) {
+    String p = poolName.length() > 23 ? poolName.substring(0, 23) : poolName;
+    while (p.endsWith("-")) {
+      p = p.substring(0, p.length() - 1);
+    }
+    return p;
+  }
+
+  private static Integer or(Integer v, int d) {
+    return v != null ? v : d;
+  }
+}

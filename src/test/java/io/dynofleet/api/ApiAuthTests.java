@@ -1,0 +1,57 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.TOKEN;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every management endpoint refuses requests without the right bearer token. */
+@QuarkusTest
+class ApiAuthTests {
+
+  static Stream<Arguments> endpoints() {
+    List<String[]> routes = List.of(
+        new String[] {"GET", POOLS}, new String[] {"POST", POOLS},
+        new String[] {"GET", POOLS + "/x"}, new String[] {"PUT", POOLS + "/x"},
+        new String[] {"PATCH", POOLS + "/x"}, new String[] {"DELETE", POOLS + "/x"},
+        new String[] {"PUT", POOLS + "/x/scale"}, new String[] {"GET", POOLS + "/x/status"},
+        new String[] {"GET", POOLS + "/x/events"}, new String[] {"GET", "/_dynofleet/api/v1/unknown"});
+    List<String> badHeaders = List.of("", "Bearer", "Bearer wrong", "Bearer " + TOKEN.substring(0, 10),
+        "Bearer " + TOKEN + "x", "Basic " + TOKEN, TOKEN);
+    return routes.stream().flatMap(r -> badHeaders.stream().map(h -> Arguments.of(r[0], r[1], h)));
+  }
+
+  @ParameterizedTest(name = "{0} {1} [{2}]")
+  @MethodSource("endpoints")
+  void refusedWithoutTheToken(String method, String path, String authorization) {
+    RequestSpecification req = given().contentType("application/json").body("{}");
+    if (!authorization.isEmpty()) {
+      req.header("Authorization", authorization);
+    }
+    req.request(method, path).then().statusCode(401)
+        .contentType("application/problem+json")
+        .header("WWW-Authenticate", "Bearer realm=\"dynofleet\"")
+        .body("status", equalTo(401));
+  }
+
+  @Test
+  void healthAndMetricsStayOpenForProbesAndScrapers() {
+    given().get("/_dynofleet/q/health/live").then().statusCode(200);
+    given().get("/_dynofleet/q/metrics").then().statusCode(200);
+  }
+
+  @Test
+  void theTokenWorks() {
+    given().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
+    given().header("Authorization", "bearer " + TOKEN).get(POOLS).then().statusCode(200);
+  }
+}

@@ -1,0 +1,167 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.TOKEN;
+import static io.dynofleet.api.ApiFixtures.api;
+import static io.dynofleet.api.ApiFixtures.pool;
+import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every validation rule, table-driven: each row is a body and the field the problem must name.
+ * After each rejection the pool must not exist (nothing written).
+ */
+@QuarkusTest
+class PoolValidationTests {
+
+  static Stream<Arguments> invalidSpecs() {
+    return Stream.of(
+        row("\"metadata\": {\"name\": \"Bad_Name\"}", "metadata.name"),
+        row("\"metadata\": {\"name\": \"-x\"}", "metadata.name"),
+        row("\"metadata\": {\"name\": \"" + "a".repeat(64) + "\"}", "metadata.name"),
+        row("\"metadata\": {}", "metadata.name"),
+        row("\"metadata\": {\"name\": \"%N\", \"labels\": {\"bad key\": \"v\"}}", "metadata.labels.bad key"),
+        row("\"metadata\": {\"name\": \"%N\", \"labels\": {\"k\": 3}}", "metadata.labels.k"),
+        row("\"metadata\": {\"name\": \"%N\", \"owner\": \"x\"}", "metadata.owner"),
+        row("\"metadata\": {\"name\": \"%N\"}, \"extra\": 1", "extra"),
+        row("\"apiVersion\": \"v2\"", "apiVersion"),
+        row("\"kind\": \"Pod\"", "kind"),
+        spec("\"replicas\": 101", "spec.replicas"),
+        spec("\"replicas\": -1", "spec.replicas"),
+        spec("\"replicas\": \"3\"", "spec.replicas"),
+        spec("\"replicas\": 2.5", "spec.replicas"),
+        spec("\"pipeline\": \"Bad Pipe\"", "spec.pipeline"),
+        spec("\"paused\": \"yes\"", "spec.paused"),
+        spec("\"surprise\": true", "spec.surprise"),
+        tmpl("\"sourceApp\": \"X\"", "spec.template.sourceApp"),
+        tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"free\"", "spec.template.dynoSize"),
+        tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"huge\"", "spec.template.dynoSize"),
+        tmpl("\"sourceApp\": \"ok-app\", \"region\": \"mars\"", "spec.template.region"),
+        tmpl("\"sourceApp\": \"ok-app\", \"stack\": \"cedar-14\"", "spec.template.stack"),
+        tmpl("\"sourceApp\": \"ok-app\", \"stage\": \"prod\"", "spec.template.stage"),
+        tmpl("\"sourceApp\": \"ok-app\", \"namePrefix\": \"Has_Caps\"", "spec.template.namePrefix"),
+        tmpl("\"sourceApp\": \"ok-app\", \"namePrefix\": \"" + "p".repeat(24) + "\"", "spec.template.namePrefix"),
+        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"1BAD\": \"x\"}", "spec.template.configVars.1BAD"),
+        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_POOL\": \"x\"}", "spec.template.configVars.DYNOFLEET_POOL"),
+        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"N\": 1}", "spec.template.configVars.N"),
+        tmpl("\"region\": \"us\"", "spec.template.sourceApp"),
+        spec("\"healthCheck\": {\"path\": \"nohead\"}", "spec.healthCheck.path"),
+        spec("\"healthCheck\": {\"path\": \"/a b\"}", "spec.healthCheck.path"),
+        spec("\"healthCheck\": {\"intervalSeconds\": 0}", "spec.healthCheck.intervalSeconds"),
+        spec("\"healthCheck\": {\"intervalSeconds\": 5, \"timeoutSeconds\": 6}", "spec.healthCheck.timeoutSeconds"),
+        spec("\"healthCheck\": {\"healthyThreshold\": 11}", "spec.healthCheck.healthyThreshold"),
+        spec("\"healthCheck\": {\"unhealthyThreshold\": 0}", "spec.healthCheck.unhealthyThreshold"),
+        spec("\"healthCheck\": {\"replaceAfterSeconds\": 5}", "spec.healthCheck.replaceAfterSeconds"),
+        spec("\"rollout\": {\"maxSurge\": 0, \"maxUnavailable\": 0}", "spec.rollout"),
+        spec("\"rollout\": {\"maxSurge\": -2}", "spec.rollout.maxSurge"),
+        spec("\"routing\": {\"hosts\": [\"bad host\"]}", "spec.routing.hosts[0]"),
+        spec("\"routing\": {\"hosts\": \"x.com\"}", "spec.routing.hosts"),
+        spec("\"routing\": {\"algorithm\": \"fastest\"}", "spec.routing.algorithm"),
+        spec("\"routing\": {\"timeoutSeconds\": 0}", "spec.routing.timeoutSeconds"),
+        spec("\"routing\": {\"retries\": 4}", "spec.routing.retries"),
+        spec("\"routing\": {\"maxInFlightPerBackend\": -1}", "spec.routing.maxInFlightPerBackend"),
+        spec("\"staticBackends\": [\"ftp://x\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": [\"http://\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": [\"http://u:p@h.com\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": [\"http://h .com\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": \"http://x.com\"", "spec.staticBackends"),
+        row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"p-1\"}", "spec"),
+        row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"template\": {\"sourceApp\": \"a-b\"}}", "spec.pipeline"),
+        row("\"metadata\": {\"name\": \"%N\"}", "spec"));
+  }
+
+  private static Arguments row(String inner, String field) {
+    return Arguments.of("{" + inner + "}", field);
+  }
+
+  private static Arguments spec(String specExtra, String field) {
+    String templ = specExtra.contains("staticBackends") ? "" : "\"pipeline\": \"shop\", \"template\": {\"sourceApp\": \"shop-web\"}, ";
+    return Arguments.of("{\"metadata\": {\"name\": \"%N\"}, \"spec\": {" + templ + specExtra + "}}", field);
+  }
+
+  private static Arguments tmpl(String templateBody, String field) {
+    return Arguments.of("{\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"shop\", \"template\": {"
+        + templateBody + "}}}", field);
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("invalidSpecs")
+  void everyRuleNamesItsFieldAndWritesNothing(String bodyTemplate, String field) {
+    String name = uniqueName("v");
+    String body = bodyTemplate.replace("%N", name);
+    api().body(body).post(POOLS).then().statusCode(422)
+        .contentType("application/problem+json")
+        .body("status", equalTo(422))
+        .body("title", equalTo("Invalid pool"))
+        .body("errors.field", hasItem(field));
+    api().get(POOLS + "/" + name).then().statusCode(404);
+  }
+
+  @Test
+  void allBadFieldsAreNamedAtOnce() {
+    String body = "{\"metadata\": {\"name\": \"X\"}, \"spec\": {\"pipeline\": \"shop\", \"replicas\": 500,"
+        + " \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"giant\", \"nope\": 1}}}";
+    api().body(body).post(POOLS).then().statusCode(422)
+        .body("errors.field", hasItem("metadata.name"))
+        .body("errors.field", hasItem("spec.replicas"))
+        .body("errors.field", hasItem("spec.template.dynoSize"))
+        .body("errors.field", hasItem("spec.template.nope"));
+  }
+
+  @Test
+  void everyAcceptedSizeAndHobbyAlias() {
+    for (String size : new String[] {"eco", "basic", "Standard-1X", "standard-2x", "performance-m", "hobby"}) {
+      String name = uniqueName("size");
+      String expected = size.equalsIgnoreCase("hobby") ? "basic" : size.toLowerCase();
+      api().body(pool(name, 1).replace("\"basic\"", "\"" + size + "\"")).post(POOLS).then()
+          .statusCode(201).body("spec.template.dynoSize", equalTo(expected));
+    }
+  }
+
+  @Test
+  void malformedBodiesAreClear4xx() {
+    api().body("{\"metadata\": ").post(POOLS).then().statusCode(400)
+        .contentType("application/problem+json").body("detail", containsString("line"));
+    api().body("").post(POOLS).then().statusCode(400).contentType("application/problem+json");
+    api().body("[1,2]").post(POOLS).then().statusCode(422);
+    api().body("null").post(POOLS).then().statusCode(422);
+    given().header("Authorization", "Bearer " + TOKEN).contentType("text/plain").body("hi").post(POOLS)
+        .then().statusCode(415).contentType("application/problem+json");
+    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
+        .body("{\"x\": \"" + "a".repeat(2 * 1024 * 1024) + "\"}").post(POOLS)
+        .then().statusCode(413).contentType("application/problem+json");
+    api().get(POOLS + "/does-not-exist").then().statusCode(404)
+        .contentType("application/problem+json").body("detail", containsString("does-not-exist"));
+    api().get("/_dynofleet/api/v1/nothing-here").then().statusCode(404)
+        .contentType("application/problem+json");
+    api().body("{}").delete(POOLS).then().statusCode(405).contentType("application/problem+json");
+    api().body("{\"replicas\": 1, \"x\": 2}").put(POOLS + "/whatever/scale").then().statusCode(422)
+        .body("errors.field", hasItem("x"));
+    api().body("{\"replicas\": \"many\"}").put(POOLS + "/whatever/scale").then().statusCode(422)
+        .body("errors.field", hasItem("replicas"));
+  }
+
+  @Test
+  void renamingThroughPutOrPatchIsRefused() {
+    String name = uniqueName("ren");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().body(pool(name + "x", 1)).put(POOLS + "/" + name).then().statusCode(422)
+        .body("errors.field", hasItem("metadata.name"));
+    api().contentType("application/merge-patch+json").body("{\"metadata\":{\"name\":\"other\"}}")
+        .patch(POOLS + "/" + name).then().statusCode(422);
+    api().contentType("application/merge-patch+json").body("{\"spec\":{\"replicas\": 1000}}")
+        .patch(POOLS + "/" + name).then().statusCode(422).body("errors.field", hasItem("spec.replicas"));
+    api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(1))
+        .body("metadata.generation", equalTo(1));
+  }
+}

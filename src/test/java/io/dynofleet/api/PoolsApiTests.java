@@ -1,0 +1,266 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.api;
+import static io.dynofleet.api.ApiFixtures.pool;
+import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** Round trips of every endpoint, generation/resourceVersion rules and optimistic concurrency. */
+@QuarkusTest
+class PoolsApiTests {
+
+  @Test
+  void createReadReplaceAndDefaults() {
+    String name = uniqueName("rt");
+    api().body(pool(name, 2)).post(POOLS).then().statusCode(201)
+        .header("Location", startsWith("http"))
+        .header("ETag", notNullValue())
+        .body("apiVersion", equalTo("dynofleet.io/v1"))
+        .body("kind", equalTo("BackendPool"))
+        .body("metadata.name", equalTo(name))
+        .body("metadata.uid", notNullValue())
+        .body("metadata.generation", equalTo(1))
+        .body("metadata.creationTimestamp", notNullValue())
+        .body("spec.replicas", equalTo(2))
+        .body("spec.template.region", equalTo("us"))
+        .body("spec.template.stage", equalTo("production"))
+        .body("spec.template.namePrefix", equalTo(name))
+        .body("spec.healthCheck.path", equalTo("/"))
+        .body("spec.rollout.maxSurge", equalTo(1))
+        .body("spec.routing.timeoutSeconds", equalTo(30))
+        .body("status.observedGeneration", equalTo(0));
+
+    Response got = api().get(POOLS + "/" + name);
+    got.then().statusCode(200).body("metadata.labels.team", equalTo("web"));
+    String rv = got.path("metadata.resourceVersion");
+    assertThat(got.header("ETag")).isEqualTo("\"" + rv + "\"");
+
+    String replaced = pool(name, 4).replace("\"basic\"", "\"hobby\"");
+    api().body(replaced).put(POOLS + "/" + name).then().statusCode(200)
+        .body("metadata.generation", equalTo(2))
+        .body("spec.replicas", equalTo(4))
+        .body("spec.template.dynoSize", equalTo("basic"));
+  }
+
+  @Test
+  void generationBumpsOnSpecOnlyResourceVersionOnEveryWrite() {
+    String name = uniqueName("gen");
+    Response created = api().body(pool(name, 1)).post(POOLS);
+    long rv0 = Long.parseLong(created.path("metadata.resourceVersion"));
+
+    Response labels = api().contentType("application/merge-patch+json")
+        .body("{\"metadata\":{\"labels\":{\"tier\":\"gold\"}}}").patch(POOLS + "/" + name);
+    labels.then().statusCode(200).body("metadata.generation", equalTo(1))
+        .body("metadata.labels.tier", equalTo("gold")).body("metadata.labels.team", equalTo("web"));
+    long rv1 = Long.parseLong(labels.path("metadata.resourceVersion"));
+    assertThat(rv1).isGreaterThan(rv0);
+
+    Response spec = api().contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}").patch(POOLS + "/" + name);
+    spec.then().statusCode(200).body("metadata.generation", equalTo(2))
+        .body("spec.healthCheck.path", equalTo("/healthz"))
+        .body("spec.healthCheck.intervalSeconds", equalTo(10));
+    long rv2 = Long.parseLong(spec.path("metadata.resourceVersion"));
+    assertThat(rv2).isGreaterThan(rv1);
+
+    // writing the same spec again is a no-op: neither counter moves
+    Response same = api().contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}").patch(POOLS + "/" + name);
+    same.then().statusCode(200).body("metadata.generation", equalTo(2));
+    assertThat(Long.parseLong(same.path("metadata.resourceVersion"))).isEqualTo(rv2);
+
+    api().body("{\"replicas\": 3}").put(POOLS + "/" + name + "/scale").then().statusCode(200)
+        .body("spec.replicas", equalTo(3)).body("metadata.generation", equalTo(3));
+  }
+
+  @Test
+  void statusAndEventsEndpoints() {
+    String name = uniqueName("st");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().get(POOLS + "/" + name + "/status").then().statusCode(200)
+        .body("observedGeneration", equalTo(0)).body("readyReplicas", equalTo(0));
+    api().get(POOLS + "/" + name + "/events").then().statusCode(200)
+        .body("reason", hasItem("Created")).body("[0].count", equalTo(1));
+    api().get(POOLS + "/nope-" + name + "/status").then().statusCode(404)
+        .contentType("application/problem+json");
+  }
+
+  @Test
+  void deleteMarksTerminatingAndFreezesSpec() {
+    String name = uniqueName("del");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().delete(POOLS + "/" + name).then().statusCode(202)
+        .body("metadata.deletionTimestamp", notNullValue());
+    api().get(POOLS + "/" + name).then().statusCode(200)
+        .body("metadata.deletionTimestamp", notNullValue());
+    api().body("{\"replicas\": 5}").put(POOLS + "/" + name + "/scale").then().statusCode(409)
+        .body("type", equalTo("https://dynofleet.dev/problems/terminating"));
+    api().get(POOLS + "/" + name + "/events").then().body("reason", hasItem("Deleting"));
+    api().delete(POOLS + "/nope-" + name).then().statusCode(404);
+  }
+
+  @Test
+  void duplicateNameIsAConflict() {
+    String name = uniqueName("dup");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(409)
+        .contentType("application/problem+json").body("status", equalTo(409));
+  }
+
+  @Test
+  void listWithLabelSelectorsAndPaging() {
+    String team = uniqueName("t");
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String name = uniqueName("ls");
+      names.add(name);
+      String body = pool(name, 1).replace("\"team\": \"web\"", "\"team\": \"" + team + "\", \"n\": \"" + (i % 2) + "\"");
+      api().body(body).post(POOLS).then().statusCode(201);
+    }
+    api().queryParam("labelSelector", "team=" + team).get(POOLS).then().statusCode(200)
+        .body("kind", equalTo("BackendPoolList")).body("items.size()", equalTo(5));
+    api().queryParam("labelSelector", "team=" + team + ",n!=1").get(POOLS).then()
+        .body("items.size()", equalTo(3));
+    api().queryParam("labelSelector", "team==" + team + ",n=1").get(POOLS).then()
+        .body("items.size()", equalTo(2));
+    api().queryParam("labelSelector", "team=" + team + ",!n").get(POOLS).then()
+        .body("items.size()", equalTo(0));
+
+    Set<String> seen = new TreeSet<>();
+    String token = null;
+    int pages = 0;
+    do {
+      var req = api().queryParam("labelSelector", "team=" + team).queryParam("limit", 2);
+      if (token != null) {
+        req.queryParam("continue", token);
+      }
+      Response page = req.get(POOLS);
+      page.then().statusCode(200);
+      List<String> got = page.path("items.metadata.name");
+      assertThat(got.size()).isLessThanOrEqualTo(2);
+      seen.addAll(got);
+      token = page.path("metadata.continue");
+      pages++;
+    } while (token != null && pages < 10);
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(names);
+    assertThat(pages).isEqualTo(3);
+
+    api().queryParam("labelSelector", "bad key=x").get(POOLS).then().statusCode(422);
+    api().queryParam("continue", "%%%").get(POOLS).then().statusCode(422);
+    api().queryParam("limit", 0).get(POOLS).then().statusCode(422);
+  }
+
+  @Test
+  void ifMatchStaleAnswers412AndChangesNothing() {
+    String name = uniqueName("im");
+    Response created = api().body(pool(name, 1)).post(POOLS);
+    String etag = created.header("ETag");
+    String createdRv = created.path("metadata.resourceVersion");
+    api().header("If-Match", etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(200);
+    api().header("If-Match", etag).body("{\"replicas\": 7}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(412).contentType("application/problem+json");
+    api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(2));
+    // a stale resourceVersion in a PUT body is a conflict, as in Kubernetes
+    String body = pool(name, 9).replace("\"labels\"", "\"resourceVersion\": \"" + createdRv + "\", \"labels\"");
+    api().body(body).put(POOLS + "/" + name).then().statusCode(409);
+    api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(2));
+  }
+
+  @Test
+  void twoRacingWritersWithTheSameVersionOneWinsOneGets412() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      String name = uniqueName("race");
+      String etag = api().body(pool(name, 1)).post(POOLS).header("ETag");
+      CountDownLatch go = new CountDownLatch(1);
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int replicas : new int[] {3, 4}) {
+          Callable<Integer> write = () -> {
+            go.await();
+            return api().header("If-Match", etag).body("{\"replicas\": " + replicas + "}")
+                .put(POOLS + "/" + name + "/scale").statusCode();
+          };
+          results.add(pool.submit(write));
+        }
+        go.countDown();
+        List<Integer> codes = new ArrayList<>();
+        for (Future<Integer> f : results) {
+          codes.add(f.get());
+        }
+        assertThat(codes).containsExactlyInAnyOrder(200, 412);
+        int winner = codes.get(0) == 200 ? 3 : 4;
+        api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(winner))
+            .body("metadata.generation", equalTo(2));
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void concurrentUnconditionalPatchesLoseNoUpdate() throws Exception {
+    String name = uniqueName("lost");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    int writers = 8;
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        String label = "{\"metadata\":{\"labels\":{\"w" + i + "\":\"x\"}}}";
+        results.add(pool.submit(() -> {
+          go.await();
+          return api().contentType("application/merge-patch+json").body(label)
+              .patch(POOLS + "/" + name).statusCode();
+        }));
+      }
+      go.countDown();
+      for (Future<Integer> f : results) {
+        assertThat(f.get()).isEqualTo(200);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Response got = api().get(POOLS + "/" + name);
+    for (int i = 0; i < writers; i++) {
+      assertThat((String) got.path("metadata.labels.w" + i)).isEqualTo("x");
+    }
+  }
+
+  @Test
+  void staticPoolRoundTrip() {
+    String name = uniqueName("static");
+    String body = """
+        {"metadata": {"name": "%s"},
+         "spec": {"staticBackends": ["http://127.0.0.1:9/", "https://example.herokuapp.com"],
+                  "routing": {"hosts": ["%s.example.com"], "algorithm": "round-robin"}}}
+        """.formatted(name, name);
+    api().body(body).post(POOLS).then().statusCode(201)
+        .body("spec.staticBackends.size()", equalTo(2))
+        .body("spec.routing.algorithm", equalTo("round-robin"));
+    api().body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale").then().statusCode(422);
+    // the same host on a second pool is refused
+    String clash = body.replace("\"name\": \"" + name + "\"", "\"name\": \"" + name + "-b\"");
+    api().body(clash).post(POOLS).then().statusCode(409);
+  }
+}
