@@ -19,7 +19,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Bearer-token authentication of everything under the reserved prefix except health and metrics
- * (which load balancers and scrapers read). Runs as a Vert.x filter, before routing, so unknown
+ * (which load balancers and scrapers read) and the dashboard's static files ({@code /}, {@code
+ * /index.html}, {@code /ui/**}), which hold no data. Runs as a Vert.x filter, before routing, so unknown
  * paths under the API are also refused without a token. The compare hashes both sides first, so
  * its time depends neither on the length nor on the matching prefix of what was sent.
  */
@@ -86,6 +87,10 @@ public class ApiAuth {
 
   boolean protectedPath(String path) {
     if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/"))) {
+      return false;
+    }
+    if (path.equals(prefix + "/") || path.equals(prefix + "/index.html") || path.startsWith(prefix + "/ui/")) {
+      // The dashboard's static files hold no data; everything they show comes from the API.
       return false;
     }
     return !path.startsWith(prefix + "/q/health") && !path.startsWith(prefix + "/q/metrics");

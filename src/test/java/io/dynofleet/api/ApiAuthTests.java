@@ -50,6 +50,18 @@ class ApiAuthTests {
   }
 
   @Test
+  void dashboardStaticFilesArePublicButTheApiIsNot() {
+    given().get("/_dynofleet/").then().statusCode(200).contentType(org.hamcrest.Matchers.containsString("text/html"));
+    given().get("/_dynofleet/index.html").then().statusCode(200);
+    given().get("/_dynofleet/ui/app.js").then().statusCode(200);
+    given().get("/_dynofleet/ui/style.css").then().statusCode(200);
+    given().get("/_dynofleet/api/v1/pools").then().statusCode(401);
+    given().get("/_dynofleet/uix").then().statusCode(401);
+    given().get("/_dynofleet/index.htmlx").then().statusCode(401);
+    given().get("/_dynofleet").then().statusCode(401);
+  }
+
+  @Test
   void theTokenWorks() {
     given().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
     given().header("Authorization", "bearer " + TOKEN).get(POOLS).then().statusCode(200);

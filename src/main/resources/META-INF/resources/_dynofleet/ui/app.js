@@ -1,0 +1,244 @@
+// Dynofleet dashboard: plain JS, no build step. All data comes from the API with the bearer token,
+// which lives in sessionStorage (or arrives once in the URL fragment, never sent to the server).
+(function () {
+  'use strict';
+  var API = location.pathname.replace(/\/(index\.html)?$/, '') + '/api/v1/pools';
+  var KEY = 'dynofleet.token';
+  var POLL_MS = 2000;
+  var selected = null;
+  var statsMissing = {};
+  var timer = null;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function takeTokenFromFragment() {
+    var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+  }
+
+  function token() { return sessionStorage.getItem(KEY); }
+
+  function api(method, path, body, contentType) {
+    var opts = { method: method, headers: { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' } };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = contentType || 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(API + path, opts).then(function (r) {
+      if (r.status === 401) { signOut('The token was refused.'); throw new Error('unauthorized'); }
+      return r.text().then(function (t) {
+        var data = t ? JSON.parse(t) : null;
+        if (!r.ok) {
+          var e = new Error((data && (data.detail || data.title)) || ('HTTP ' + r.status));
+          e.status = r.status;
+          throw e;
+        }
+        return data;
+      });
+    });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function cell(tr, text, cls) { var td = el('td', cls, text); tr.appendChild(td); return td; }
+
+  function money(x) { return x === undefined || x === null ? '–' : '$' + Number(x).toFixed(2); }
+  function dash(x, f) { return x === undefined || x === null ? '–' : (f ? f(x) : x); }
+
+  function conditionClass(c) {
+    if (c.type === 'Degraded') return c.status === 'True' ? 'bad' : 'ok';
+    if (c.type === 'Progressing') return c.status === 'True' ? 'warn' : 'idle';
+    return c.status === 'True' ? 'ok' : (c.status === 'False' ? 'bad' : 'idle');
+  }
+
+  function badges(td, conditions) {
+    (conditions || []).forEach(function (c) {
+      var b = el('span', 'badge ' + conditionClass(c), c.type + (c.status === 'True' ? '' : '=' + c.status));
+      b.title = [c.reason, c.message].filter(Boolean).join(': ');
+      td.appendChild(b);
+    });
+    if (!conditions || !conditions.length) td.appendChild(el('span', 'badge idle', 'Pending'));
+  }
+
+  function phaseClass(p) {
+    return { Ready: 'ok', Creating: 'warn', Releasing: 'warn', Draining: 'idle', Deleting: 'idle', Unhealthy: 'bad' }[p] || 'idle';
+  }
+
+  function renderPools(list) {
+    var tbody = $('pools').tBodies[0];
+    tbody.textContent = '';
+    var items = list.items || [];
+    $('pool-count').textContent = items.length + (items.length === 1 ? ' pool' : ' pools');
+    $('pools-empty').hidden = items.length > 0;
+    items.forEach(function (p) {
+      var s = p.status || {}, spec = p.spec || {};
+      var tr = el('tr');
+      tr.dataset.pool = p.metadata.name;
+      if (p.metadata.name === selected) tr.className = 'selected';
+      cell(tr, p.metadata.name, 'name');
+      var src = spec.staticBackends && spec.staticBackends.length
+        ? spec.staticBackends.length + ' static'
+        : (spec.pipeline || '') + (spec.template && spec.template.sourceApp ? ' / ' + spec.template.sourceApp : '');
+      var srcTd = cell(tr, src);
+      if (spec.paused) srcTd.appendChild(el('span', 'badge warn', 'paused'));
+      if (p.metadata.deletionTimestamp) srcTd.appendChild(el('span', 'badge bad', 'deleting'));
+      cell(tr, dash(spec.replicas !== undefined ? spec.replicas : (spec.staticBackends || []).length), 'num');
+      cell(tr, dash(s.readyReplicas), 'num');
+      cell(tr, dash(s.updatedReplicas), 'num');
+      badges(cell(tr, ''), s.conditions);
+      cell(tr, money(s.estimatedMonthlyCost), 'num');
+      cell(tr, money(s.equivalentDynoCost), 'num');
+      tr.addEventListener('click', function () { select(p.metadata.name); });
+      tbody.appendChild(tr);
+    });
+    if (selected && !items.some(function (p) { return p.metadata.name === selected; })) {
+      selected = null;
+      $('detail').hidden = true;
+    }
+  }
+
+  function renderDetail(p, events, stats) {
+    var s = p.status || {}, spec = p.spec || {};
+    $('detail').hidden = false;
+    $('detail-title').textContent = p.metadata.name;
+    var input = $('scale-input');
+    var managed = !(spec.staticBackends && spec.staticBackends.length);
+    input.disabled = $('scale-button').disabled = !managed;
+    if (document.activeElement !== input) input.value = dash(spec.replicas, function (x) { return x; }) === '–' ? '' : spec.replicas;
+    $('pause-button').textContent = spec.paused ? 'Resume' : 'Pause';
+    $('pause-button').dataset.paused = spec.paused ? 'true' : 'false';
+
+    var sum = $('detail-summary');
+    sum.textContent = '';
+    [['Generation', p.metadata.generation + ' (observed ' + dash(s.observedGeneration) + ')'],
+     ['Target release', dash(s.targetRelease)], ['Dyno size', dash(spec.template && spec.template.dynoSize)],
+     ['Cost / mo', money(s.estimatedMonthlyCost) + ' vs ' + money(s.equivalentDynoCost) + ' as dynos of one app']]
+      .forEach(function (kv) {
+        var span = el('span', null, kv[0] + ': ');
+        span.appendChild(el('b', null, kv[1]));
+        sum.appendChild(span);
+      });
+
+    var byApp = {};
+    (stats || []).forEach(function (x) { byApp[x.app] = x; byApp[x.url] = x; });
+    var tbody = $('backends').tBodies[0];
+    tbody.textContent = '';
+    var backends = s.backends || [];
+    if (!backends.length) {
+      var tr0 = el('tr'); var td0 = cell(tr0, 'No backends reported yet.', 'muted'); td0.colSpan = 9; tbody.appendChild(tr0);
+    }
+    backends.forEach(function (b) {
+      var st = byApp[b.app] || byApp[b.webUrl] || {};
+      var tr = el('tr');
+      tr.dataset.backend = b.app || b.webUrl;
+      var name = cell(tr, b.app || b.webUrl, 'name');
+      if (b.webUrl) name.title = b.webUrl;
+      cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
+      var h = b.healthy === true ? ['ok', 'healthy'] : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
+      var ht = cell(tr, '');
+      ht.appendChild(el('span', 'badge ' + h[0], h[1]));
+      if (b.consecutiveFailures) ht.title = b.consecutiveFailures + ' consecutive failures';
+      cell(tr, dash(b.release));
+      cell(tr, dash(st.inFlight), 'num');
+      cell(tr, dash(st.requestsPerSecond, function (x) { return x.toFixed(1); }), 'num');
+      cell(tr, dash(st.errorRate, function (x) { return (x * 100).toFixed(1) + '%'; }), 'num');
+      cell(tr, dash(st.p50Millis, function (x) { return Math.round(x) + ' ms'; }), 'num');
+      cell(tr, dash(st.p99Millis, function (x) { return Math.round(x) + ' ms'; }), 'num');
+      tbody.appendChild(tr);
+    });
+
+    var etbody = $('events').tBodies[0];
+    etbody.textContent = '';
+    (events || []).slice(0, 20).forEach(function (e) {
+      var tr = el('tr');
+      cell(tr, '').appendChild(el('span', 'badge ' + (e.type === 'Warning' ? 'bad' : 'idle'), e.type));
+      cell(tr, e.reason);
+      cell(tr, e.message);
+      cell(tr, e.count, 'num');
+      cell(tr, e.lastTimestamp ? new Date(e.lastTimestamp).toLocaleString() : '–');
+      etbody.appendChild(tr);
+    });
+    if (!events || !events.length) {
+      var tr1 = el('tr'); var td1 = cell(tr1, 'No events.', 'muted'); td1.colSpan = 5; etbody.appendChild(tr1);
+    }
+  }
+
+  function loadStats(name) {
+    if (statsMissing[name]) return Promise.resolve(null);
+    return api('GET', '/' + encodeURIComponent(name) + '/stats').catch(function (e) {
+      if (e.status === 404) statsMissing[name] = true; // endpoint not there (yet): show "–"
+      return null;
+    });
+  }
+
+  function refresh() {
+    return api('GET', '?limit=500').then(function (list) {
+      renderPools(list);
+      $('banner').hidden = true;
+      $('live').classList.remove('stale');
+      if (!selected) return;
+      var n = encodeURIComponent(selected);
+      return Promise.all([api('GET', '/' + n), api('GET', '/' + n + '/events?limit=20').catch(function () { return []; }),
+        loadStats(selected)]).then(function (r) { renderDetail(r[0], r[1], r[2]); });
+    }).catch(function (e) {
+      if (e.message === 'unauthorized') return;
+      $('live').classList.add('stale');
+      showError(e.message);
+    });
+  }
+
+  function showError(msg) { $('banner').textContent = msg; $('banner').hidden = false; }
+
+  function select(name) {
+    selected = name;
+    statsMissing[name] = false;
+    refresh();
+  }
+
+  function start() {
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('signout').hidden = false;
+    refresh();
+    if (!timer) timer = setInterval(refresh, POLL_MS);
+  }
+
+  function signOut(msg) {
+    sessionStorage.removeItem(KEY);
+    if (timer) { clearInterval(timer); timer = null; }
+    $('app').hidden = true;
+    $('signout').hidden = true;
+    $('login').hidden = false;
+    $('login-error').hidden = !msg;
+    $('login-error').textContent = msg || '';
+  }
+
+  $('login-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    sessionStorage.setItem(KEY, $('token-input').value.trim());
+    $('token-input').value = '';
+    start();
+  });
+  $('signout').addEventListener('click', function () { signOut(); });
+  $('scale-button').addEventListener('click', function () {
+    var n = parseInt($('scale-input').value, 10);
+    if (!selected || isNaN(n) || n < 0) { showError('Replicas must be a whole number ≥ 0'); return; }
+    $('scale-input').blur();
+    api('PUT', '/' + encodeURIComponent(selected) + '/scale', { replicas: n }).then(refresh, function (e) { showError(e.message); });
+  });
+  $('pause-button').addEventListener('click', function () {
+    var paused = $('pause-button').dataset.paused === 'true';
+    api('PATCH', '/' + encodeURIComponent(selected), { spec: { paused: !paused } }, 'application/merge-patch+json')
+      .then(refresh, function (e) { showError(e.message); });
+  });
+
+  takeTokenFromFragment();
+  if (token()) start(); else signOut();
+})();
