@@ -1,0 +1,117 @@
+package io.dynofleet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The management API over plain {@link HttpClient}. Maps HTTP failures to the CLI's exit codes and
+ * prints problem documents (detail and each field error). The token goes only into the
+ * Authorization header, never into any output.
+ */
+final class ApiClient {
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final ObjectMapper json;
+  private final String pools;
+  private final String token;
+
+  ApiClient(String baseUrl, String token, ObjectMapper json) {
+    String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.pools = base + "/_dynofleet/api/v1/pools";
+    this.token = token;
+    this.json = json;
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** GET that answers null on 404 instead of failing. */
+  JsonNode find(String path) {
+    Response r = send("GET", path, null, null);
+    return r.status == 404 ? null : check(r);
+  }
+
+  JsonNode get(String path) {
+    return check(send("GET", path, null, null));
+  }
+
+  JsonNode call(String method, String path, JsonNode body, String contentType) {
+    return check(send(method, path, body, contentType));
+  }
+
+  record Response(int status, String body) {}
+
+  Response send(String method, String path, JsonNode body, String contentType) {
+    HttpRequest.Builder b;
+    try {
+      b = HttpRequest.newBuilder(URI.create(pools + path)).timeout(Duration.ofSeconds(30))
+          .header("Accept", "application/json");
+    } catch (IllegalArgumentException e) {
+      throw new CliException(Cli.USAGE, "bad --url: " + e.getMessage());
+    }
+    if (token != null && !token.isBlank()) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    try {
+      if (body != null) {
+        b.header("Content-Type", contentType == null ? "application/json" : contentType);
+        b.method(method, HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
+      } else {
+        b.method(method, HttpRequest.BodyPublishers.noBody());
+      }
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.body());
+    } catch (IOException e) {
+      throw new CliException(Cli.CONNECT, "cannot connect to " + pools.replace("/_dynofleet/api/v1/pools", "")
+          + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+          + " (set --url or DYNOFLEET_URL)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(Cli.FAILURE, "interrupted");
+    }
+  }
+
+  private JsonNode check(Response r) {
+    JsonNode node = parse(r.body);
+    if (r.status < 400) {
+      return node;
+    }
+    String detail = node != null && node.hasNonNull("detail") ? node.get("detail").asText()
+        : node != null && node.hasNonNull("title") ? node.get("title").asText() : "HTTP " + r.status;
+    StringBuilder fields = new StringBuilder();
+    if (node != null && node.has("errors")) {
+      for (JsonNode fe : node.get("errors")) {
+        fields.append(System.lineSeparator()).append("  ").append(fe.path("field").asText()).append(": ")
+            .append(fe.path("message").asText());
+      }
+    }
+    int code = switch (r.status) {
+      case 401, 403 -> Cli.UNAUTHORIZED;
+      case 404 -> Cli.NOT_FOUND;
+      default -> Cli.FAILURE;
+    };
+    if (code == Cli.UNAUTHORIZED) {
+      detail = detail + " (check --token or DYNOFLEET_API_TOKEN)";
+    }
+    throw new CliException(code, detail + fields);
+  }
+
+  private JsonNode parse(String body) {
+    if (body == null || body.isBlank()) {
+      return null;
+    }
+    try {
+      return json.readTree(body);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}

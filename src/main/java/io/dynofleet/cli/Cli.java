@@ -1,0 +1,453 @@
+package io.dynofleet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code dynofleet} command line, kubectl-style. Plain Java: it never starts Quarkus.
+ *
+ * <p>Exit codes: 0 ok, 1 failure or API error, 2 usage error or timeout, 3 not found,
+ * 4 unauthorized, 5 cannot connect.
+ */
+public final class Cli {
+  static final int OK = 0;
+  static final int FAILURE = 1;
+  static final int USAGE = 2;
+  static final int NOT_FOUND = 3;
+  static final int UNAUTHORIZED = 4;
+  static final int CONNECT = 5;
+
+  private static final Set<String> VERBS = Set.of("get", "describe", "apply", "scale", "delete", "events",
+      "rollout", "help", "--help", "-h");
+  static final String USAGE_TEXT = """
+      Usage: dynofleet <command> [flags]
+
+      Commands:
+        get pools [-l SELECTOR] [-o json|yaml|wide]   list pools
+        get pool NAME [-o json|yaml]                  show one pool
+        describe pool NAME                            spec, status, conditions, backends, events
+        apply -f FILE|-                               create or replace a pool (JSON or YAML)
+        scale pool NAME --replicas N                  set spec.replicas
+        delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
+        events NAME                                   recent events of a pool
+        rollout status NAME [--timeout 10m]           wait until the rollout is complete
+        help                                          this text
+
+      Connection:
+        --url URL      or DYNOFLEET_URL        (default http://localhost:8080)
+        --token TOKEN  or DYNOFLEET_API_TOKEN
+
+      Exit codes: 0 ok, 1 failure/API error, 2 usage or timeout, 3 not found,
+                  4 unauthorized, 5 cannot connect.
+      """;
+
+  private final Args args;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final InputStream in;
+  private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
+      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+  private ApiClient api;
+  /** Pause between polls of {@code rollout status} and {@code delete --wait}. */
+  Duration pollInterval = Duration.ofSeconds(2);
+
+  private Cli(Args args, InputStream in, PrintStream out, PrintStream err) {
+    this.args = args;
+    this.in = in;
+    this.out = out;
+    this.err = err;
+  }
+
+  /** True when {@code word} is a CLI command (so {@code Main} runs the CLI, not the server). */
+  public static boolean isVerb(String word) {
+    return VERBS.contains(word);
+  }
+
+  /** Runs one command and returns its exit code; never calls System.exit. */
+  public static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(argv, env, System.in, out, err);
+  }
+
+  static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
+    try {
+      Args a = Args.parse(argv);
+      if (a.words().isEmpty() || a.has("help") || a.words().get(0).equals("help")) {
+        out.print(USAGE_TEXT);
+        return a.words().isEmpty() && !a.has("help") ? USAGE : OK;
+      }
+      Cli cli = new Cli(a, in, out, err);
+      String url = a.flag("url") != null ? a.flag("url") : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
+      String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
+      cli.api = new ApiClient(url, token, cli.json);
+      return cli.dispatch();
+    } catch (CliException e) {
+      err.println("error: " + e.getMessage());
+      if (e.exitCode == USAGE && e.getMessage() != null && !e.getMessage().startsWith("timed out")) {
+        err.println("Run 'dynofleet help' for usage.");
+      }
+      return e.exitCode;
+    } catch (RuntimeException e) {
+      err.println("error: " + e);
+      return FAILURE;
+    }
+  }
+
+  private int dispatch() {
+    String verb = args.word(0, "command");
+    return switch (verb) {
+      case "get" -> get();
+      case "describe" -> describe();
+      case "apply" -> apply();
+      case "scale" -> scale();
+      case "delete" -> delete();
+      case "events" -> events(args.word(1, "pool name"));
+      case "rollout" -> rollout();
+      default -> throw new CliException(USAGE, "unknown command " + verb);
+    };
+  }
+
+  private String poolName(String kindWhat) {
+    String kind = args.word(1, "resource type (pool)");
+    if (!kind.equals("pool") && !kind.equals("pools")) {
+      throw new CliException(USAGE, "unknown resource type " + kind + " (only pool/pools)");
+    }
+    return args.word(2, kindWhat);
+  }
+
+  // ---- get ------------------------------------------------------------------------------------
+
+  private int get() {
+    String kind = args.word(1, "resource type (pools or pool NAME)");
+    String output = args.flag("output");
+    if (output != null && !Set.of("json", "yaml", "wide").contains(output)) {
+      throw new CliException(USAGE, "-o must be json, yaml or wide");
+    }
+    if (kind.equals("pool") && args.words().size() > 2 || kind.equals("pools") && args.words().size() > 2) {
+      JsonNode pool = api.get("/" + ApiClient.enc(args.words().get(2)));
+      print(output, pool, List.of(pool));
+      return OK;
+    }
+    if (!kind.equals("pools") && !kind.equals("pool")) {
+      throw new CliException(USAGE, "unknown resource type " + kind + " (only pool/pools)");
+    }
+    ArrayNode items = json.createArrayNode();
+    String cont = null;
+    do {
+      StringBuilder q = new StringBuilder("?limit=100");
+      if (args.flag("selector") != null) {
+        q.append("&labelSelector=").append(ApiClient.enc(args.flag("selector")));
+      }
+      if (cont != null) {
+        q.append("&continue=").append(ApiClient.enc(cont));
+      }
+      JsonNode page = api.get(q.toString());
+      page.path("items").forEach(items::add);
+      cont = page.path("metadata").path("continue").isTextual() ? page.path("metadata").path("continue").asText() : null;
+    } while (cont != null);
+    ObjectNode list = json.createObjectNode();
+    list.put("apiVersion", "dynofleet.io/v1").put("kind", "BackendPoolList");
+    list.set("items", items);
+    List<JsonNode> rows = new ArrayList<>();
+    items.forEach(rows::add);
+    if (rows.isEmpty() && output == null) {
+      err.println("No pools found.");
+      return OK;
+    }
+    print(output, list, rows);
+    return OK;
+  }
+
+  private void print(String output, JsonNode doc, List<JsonNode> rows) {
+    if ("json".equals(output)) {
+      out.println(write(json, doc));
+    } else if ("yaml".equals(output)) {
+      out.print(write(yaml, doc));
+    } else {
+      boolean wide = "wide".equals(output);
+      Table t = wide
+          ? new Table("NAME", "DESIRED", "READY", "UPDATED", "SOURCE", "CONDITIONS", "COST/MO", "AS-DYNOS/MO", "AGE")
+          : new Table("NAME", "DESIRED", "READY", "UPDATED", "AGE");
+      for (JsonNode p : rows) {
+        JsonNode s = p.path("status");
+        List<String> cells = new ArrayList<>(List.of(p.path("metadata").path("name").asText(), desired(p),
+            s.path("readyReplicas").asText("0"), s.path("updatedReplicas").asText("0")));
+        if (wide) {
+          cells.add(source(p));
+          cells.add(conditions(s));
+          cells.add(money(s.path("estimatedMonthlyCost")));
+          cells.add(money(s.path("equivalentDynoCost")));
+        }
+        cells.add(Text.age(p.path("metadata").path("creationTimestamp").asText(null)));
+        t.row(cells.toArray(String[]::new));
+      }
+      t.print(out);
+    }
+  }
+
+  private static String desired(JsonNode p) {
+    JsonNode spec = p.path("spec");
+    if (spec.path("staticBackends").size() > 0) {
+      return String.valueOf(spec.path("staticBackends").size());
+    }
+    return spec.path("replicas").asText("-");
+  }
+
+  private static String source(JsonNode p) {
+    JsonNode spec = p.path("spec");
+    if (spec.path("staticBackends").size() > 0) {
+      return "static:" + spec.path("staticBackends").size();
+    }
+    return spec.path("pipeline").asText("-") + "/" + spec.path("template").path("sourceApp").asText("-");
+  }
+
+  private static String conditions(JsonNode status) {
+    List<String> c = new ArrayList<>();
+    status.path("conditions").forEach(x -> c.add(x.path("type").asText() + "=" + x.path("status").asText()));
+    return c.isEmpty() ? "-" : String.join(",", c);
+  }
+
+  private static String money(JsonNode n) {
+    return n.isNumber() ? String.format("$%.2f", n.asDouble()) : "-";
+  }
+
+  // ---- describe -------------------------------------------------------------------------------
+
+  private int describe() {
+    String name = poolName("pool name");
+    JsonNode p = api.get("/" + ApiClient.enc(name));
+    JsonNode m = p.path("metadata");
+    JsonNode spec = p.path("spec");
+    JsonNode s = p.path("status");
+    kv("Name", m.path("name").asText());
+    kv("Labels", m.path("labels").isObject() && m.path("labels").size() > 0 ? labels(m.path("labels")) : "<none>");
+    kv("Created", m.path("creationTimestamp").asText("-"));
+    if (m.hasNonNull("deletionTimestamp")) {
+      kv("Deleting since", m.path("deletionTimestamp").asText());
+    }
+    kv("Generation", m.path("generation").asText() + " (observed " + s.path("observedGeneration").asText("0") + ")");
+    if (spec.path("staticBackends").size() > 0) {
+      List<String> urls = new ArrayList<>();
+      spec.path("staticBackends").forEach(u -> urls.add(u.asText()));
+      kv("Static backends", String.join(", ", urls));
+    } else {
+      kv("Pipeline", spec.path("pipeline").asText("-"));
+      kv("Source app", spec.path("template").path("sourceApp").asText("-"));
+      kv("Dyno size", spec.path("template").path("dynoSize").asText("-"));
+    }
+    kv("Paused", spec.path("paused").asBoolean(false) ? "true" : "false");
+    kv("Replicas", desired(p) + " desired | " + s.path("replicas").asText("0") + " total | "
+        + s.path("readyReplicas").asText("0") + " ready | " + s.path("updatedReplicas").asText("0") + " updated");
+    kv("Target release", s.path("targetRelease").asText("-"));
+    kv("Cost", money(s.path("estimatedMonthlyCost")) + "/mo (as dynos of one app: "
+        + money(s.path("equivalentDynoCost")) + "/mo)");
+    out.println("Conditions:");
+    if (s.path("conditions").size() == 0) {
+      out.println("  <none>");
+    } else {
+      Table t = new Table("  TYPE", "STATUS", "REASON", "MESSAGE");
+      s.path("conditions").forEach(c -> t.row("  " + c.path("type").asText(), c.path("status").asText(),
+          c.path("reason").asText("-"), c.path("message").asText("")));
+      t.print(out);
+    }
+    out.println("Backends:");
+    if (s.path("backends").size() == 0) {
+      out.println("  <none>");
+    } else {
+      Table t = new Table("  APP", "PHASE", "HEALTHY", "RELEASE", "URL");
+      s.path("backends").forEach(b -> t.row("  " + b.path("app").asText("-"), b.path("phase").asText("-"),
+          b.path("healthy").asText("-"), b.path("release").asText("-"), b.path("webUrl").asText("-")));
+      t.print(out);
+    }
+    out.println("Events:");
+    JsonNode events = api.get("/" + ApiClient.enc(name) + "/events?limit=20");
+    if (events == null || events.size() == 0) {
+      out.println("  <none>");
+    } else {
+      eventTable(events, "  ").print(out);
+    }
+    return OK;
+  }
+
+  private void kv(String k, String v) {
+    out.printf("%-16s %s%n", k + ":", v);
+  }
+
+  private static String labels(JsonNode labels) {
+    List<String> l = new ArrayList<>();
+    labels.fields().forEachRemaining(e -> l.add(e.getKey() + "=" + e.getValue().asText()));
+    return String.join(",", l);
+  }
+
+  // ---- apply / scale / delete / events ---------------------------------------------------------
+
+  private int apply() {
+    String file = args.flag("filename");
+    if (file == null) {
+      throw new CliException(USAGE, "apply needs -f FILE (or -f - for stdin)");
+    }
+    JsonNode doc;
+    try {
+      byte[] bytes = file.equals("-") ? in.readAllBytes() : Files.readAllBytes(Path.of(file));
+      doc = yaml.readTree(bytes); // YAML is a superset of JSON: one parser for both
+    } catch (IOException e) {
+      throw new CliException(FAILURE, "cannot read " + file + ": " + e.getMessage());
+    }
+    if (doc == null || !doc.isObject()) {
+      throw new CliException(FAILURE, file + " does not hold a pool object");
+    }
+    String name = doc.path("metadata").path("name").asText("");
+    if (name.isEmpty()) {
+      throw new CliException(FAILURE, file + ": metadata.name is required");
+    }
+    String path = "/" + ApiClient.enc(name);
+    if (api.find(path) == null) {
+      api.call("POST", "", doc, null);
+      out.println("pool/" + name + " created");
+    } else {
+      api.call("PUT", path, doc, null);
+      out.println("pool/" + name + " configured");
+    }
+    return OK;
+  }
+
+  private int scale() {
+    String name = poolName("pool name");
+    int n = args.intFlag("replicas");
+    api.call("PUT", "/" + ApiClient.enc(name) + "/scale", json.createObjectNode().put("replicas", n), null);
+    out.println("pool/" + name + " scaled to " + n);
+    return OK;
+  }
+
+  private int delete() {
+    String name = poolName("pool name");
+    String path = "/" + ApiClient.enc(name);
+    api.call("DELETE", path, null, null);
+    out.println("pool/" + name + " deleted");
+    if (args.has("wait")) {
+      long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(5)).toNanos();
+      while (api.find(path) != null) {
+        if (System.nanoTime() > deadline) {
+          throw new CliException(USAGE, "timed out waiting for pool/" + name + " to be gone");
+        }
+        sleep(deadline);
+      }
+      out.println("pool/" + name + " gone");
+    }
+    return OK;
+  }
+
+  private int events(String name) {
+    JsonNode events = api.get("/" + ApiClient.enc(name) + "/events");
+    if (events == null || events.size() == 0) {
+      err.println("No events.");
+      return OK;
+    }
+    eventTable(events, "").print(out);
+    return OK;
+  }
+
+  private static Table eventTable(JsonNode events, String indent) {
+    Table t = new Table(indent + "LAST SEEN", "TYPE", "REASON", "COUNT", "MESSAGE");
+    events.forEach(e -> t.row(indent + Text.age(e.path("lastTimestamp").asText(null)), e.path("type").asText(),
+        e.path("reason").asText(), e.path("count").asText(), e.path("message").asText()));
+    return t;
+  }
+
+  // ---- rollout status -------------------------------------------------------------------------
+
+  private int rollout() {
+    String sub = args.word(1, "rollout subcommand (status)");
+    if (!sub.equals("status")) {
+      throw new CliException(USAGE, "unknown rollout subcommand " + sub + " (only status)");
+    }
+    String name = args.word(2, "pool name");
+    String path = "/" + ApiClient.enc(name);
+    long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(10)).toNanos();
+    String last = null;
+    while (true) {
+      JsonNode p = api.get(path);
+      JsonNode spec = p.path("spec");
+      JsonNode s = p.path("status");
+      if (spec.path("staticBackends").size() > 0) {
+        out.println("pool/" + name + " has static backends: nothing to roll out");
+        return OK;
+      }
+      JsonNode degraded = condition(s, "Degraded");
+      if (degraded != null && "True".equals(degraded.path("status").asText())
+          && Set.of("RolloutStalled", "CreateFailed").contains(degraded.path("reason").asText())) {
+        err.println("error: rollout of pool/" + name + " failed: " + degraded.path("reason").asText() + ": "
+            + degraded.path("message").asText(""));
+        return FAILURE;
+      }
+      int want = spec.path("replicas").asInt(0);
+      int updated = s.path("updatedReplicas").asInt(0);
+      int ready = s.path("readyReplicas").asInt(0);
+      int total = s.path("replicas").asInt(0);
+      boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
+      JsonNode progressing = condition(s, "Progressing");
+      boolean progressDone = progressing != null && "False".equals(progressing.path("status").asText());
+      if (observed && progressDone && updated >= want && ready >= want && total == want) {
+        out.println("pool/" + name + " successfully rolled out (" + ready + "/" + want + " ready)");
+        return OK;
+      }
+      String line = !observed
+          ? "Waiting for pool/" + name + " spec update to be observed..."
+          : "Waiting for rollout of pool/" + name + " to finish: " + updated + " of " + want
+              + " updated replicas, " + ready + " ready" + (total > want ? ", " + (total - want) + " old to remove" : "")
+              + "...";
+      if (!line.equals(last)) {
+        out.println(line);
+        last = line;
+      }
+      if (System.nanoTime() >= deadline) {
+        err.println("error: timed out waiting for the rollout of pool/" + name);
+        return USAGE;
+      }
+      sleep(deadline);
+    }
+  }
+
+  private static JsonNode condition(JsonNode status, String type) {
+    for (JsonNode c : status.path("conditions")) {
+      if (type.equals(c.path("type").asText())) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private void sleep(long deadlineNanos) {
+    long left = Math.max(0, deadlineNanos - System.nanoTime());
+    try {
+      Thread.sleep(Math.max(1, Math.min(pollInterval.toMillis(), left / 1_000_000 + 1)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(FAILURE, "interrupted");
+    }
+  }
+
+  private static String write(ObjectMapper m, JsonNode doc) {
+    try {
+      return m.writeValueAsString(doc);
+    } catch (IOException e) {
+      throw new CliException(FAILURE, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.dynofleet.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A kubectl-style table: upper-case headers, columns padded to the widest cell, three spaces apart. */
+final class Table {
+  private final List<String[]> rows = new ArrayList<>();
+
+  Table(String... headers) {
+    rows.add(headers);
+  }
+
+  void row(String... cells) {
+    rows.add(cells);
+  }
+
+  void print(PrintStream out) {
+    int cols = rows.get(0).length;
+    int[] width = new int[cols];
+    for (String[] r : rows) {
+      for (int i = 0; i < cols; i++) {
+        width[i] = Math.max(width[i], i < r.length && r[i] != null ? r[i].length() : 0);
+      }
+    }
+    for (String[] r : rows) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < cols; i++) {
+        String c = i < r.length && r[i] != null ? r[i] : "";
+        b.append(c);
+        if (i < cols - 1) {
+          b.append(" ".repeat(width[i] - c.length() + 3));
+        }
+      }
+      out.println(b.toString().stripTrailing());
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package io.dynofleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the CLI in-process against the running test app, asserting output and exit codes. */
+@QuarkusTest
+class CliTests {
+  static final String TOKEN = "test-token-0123456789";
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  @TestHTTPResource("/")
+  URL base;
+
+  @TempDir
+  Path dir;
+
+  record Run(int code, String out, String err) {}
+
+  Run cli(String... args) {
+    return cliWith(Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", TOKEN), "", args);
+  }
+
+  Run cliWith(Map<String, String> env, String stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Cli.run(args, env, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static String unique(String base) {
+    return base + "-" + System.nanoTime() % 100000 + "-" + SEQ.incrementAndGet();
+  }
+
+  Path file(String name, String content) throws IOException {
+    return Files.writeString(dir.resolve(name), content);
+  }
+
+  String managedJson(String name, int replicas) {
+    return """
+        {"metadata": {"name": "%s", "labels": {"team": "cli"}},
+         "spec": {"pipeline": "shop", "replicas": %d, "template": {"sourceApp": "shop-web"}}}
+        """.formatted(name, replicas);
+  }
+
+  @Test
+  void applyJsonThenYamlGetDescribeScaleEventsDelete() throws IOException {
+    String name = unique("cli");
+    Run created = cli("apply", "-f", file("p.json", managedJson(name, 2)).toString());
+    assertThat(created.code()).as(created.err()).isZero();
+    assertThat(created.out()).contains("pool/" + name + " created");
+
+    String yaml = """
+        metadata:
+          name: %s
+          labels:
+            team: cli
+        spec:
+          pipeline: shop
+          replicas: 3
+          template:
+            sourceApp: shop-web
+        """.formatted(name);
+    Run configured = cli("apply", "-f", file("p.yaml", yaml).toString());
+    assertThat(configured.code()).as(configured.err()).isZero();
+    assertThat(configured.out()).contains("pool/" + name + " configured");
+
+    Run table = cli("get", "pools", "-l", "team=cli");
+    assertThat(table.code()).isZero();
+    assertThat(table.out()).contains("NAME", "DESIRED", "READY").contains(name);
+    assertThat(table.out().lines().filter(l -> l.startsWith(name + " ")).findFirst().orElseThrow()).contains("3");
+
+    Run wide = cli("get", "pools", "-o", "wide");
+    assertThat(wide.out()).contains("SOURCE", "shop/shop-web");
+
+    Run asJson = cli("get", "pool", name, "-o", "json");
+    assertThat(asJson.code()).isZero();
+    assertThat(asJson.out()).contains("\"name\" : \"" + name + "\"").contains("\"replicas\" : 3");
+    Run asYaml = cli("get", "pool", name, "-o", "yaml");
+    assertThat(asYaml.out()).contains("name: " + name);
+
+    Run scaled = cli("scale", "pool", name, "--replicas", "5");
+    assertThat(scaled.code()).as(scaled.err()).isZero();
+    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"replicas\" : 5");
+
+    Run described = cli("describe", "pool", name);
+    assertThat(described.code()).as(described.err()).isZero();
+    assertThat(described.out()).contains("Name:", name, "Pipeline:", "shop", "Conditions:", "Backends:", "Events:");
+
+    Run events = cli("events", name);
+    assertThat(events.code()).isZero();
+    assertThat(events.out()).contains("REASON");
+
+    Run deleted = cli("delete", "pool", name);
+    assertThat(deleted.code()).as(deleted.err()).isZero();
+    assertThat(deleted.out()).contains("pool/" + name + " deleted");
+    assertThat(cli("events", name).out()).contains("Deleting");
+  }
+
+  @Test
+  void applyFromStdin() {
+    String name = unique("stdin");
+    Run r = cliWith(Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", TOKEN),
+        managedJson(name, 1), "apply", "-f", "-");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("created");
+  }
+
+  @Test
+  void rolloutStatusOfAStaticPoolIsDone() throws IOException {
+    String name = unique("static");
+    String json = """
+        {"metadata": {"name": "%s"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""".formatted(name);
+    assertThat(cli("apply", "-f", file("s.json", json).toString()).code()).isZero();
+    Run r = cli("rollout", "status", name, "--timeout", "5s");
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+  }
+
+  @Test
+  void rolloutStatusOfANotReadyManagedPoolTimesOutWithTwo() throws IOException {
+    String name = unique("notready");
+    assertThat(cli("apply", "-f", file("m.json", managedJson(name, 2)).toString()).code()).isZero();
+    long t0 = System.nanoTime();
+    Run r = cli("rollout", "status", name, "--timeout", "1s");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.out()).contains("Waiting");
+    assertThat(r.err()).contains("timed out");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+  }
+
+  @Test
+  void notFoundIsThree() {
+    Run r = cli("get", "pool", "no-such-pool");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err()).contains("error:");
+    assertThat(cli("describe", "pool", "no-such-pool").code()).isEqualTo(3);
+    assertThat(cli("rollout", "status", "no-such-pool").code()).isEqualTo(3);
+  }
+
+  @Test
+  void badTokenIsFourAndTheTokenIsNeverPrinted() {
+    Run r = cliWith(Map.of("DYNOFLEET_URL", base.toString()), "", "get", "pools", "--token", "wrong-secret-xyz");
+    assertThat(r.code()).isEqualTo(4);
+    assertThat(r.out() + r.err()).doesNotContain("wrong-secret-xyz");
+  }
+
+  @Test
+  void unreachableUrlIsFive() throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", "http://127.0.0.1:" + port);
+    assertThat(r.code()).isEqualTo(5);
+    assertThat(r.err()).contains("cannot connect");
+  }
+
+  @Test
+  void validationErrorIsOneWithFieldNames() throws IOException {
+    String json = """
+        {"metadata": {"name": "%s"}, "spec": {"pipeline": "shop", "replicas": -1,
+          "template": {"sourceApp": "shop-web", "dynoSize": "gigantic"}}}""".formatted(unique("bad"));
+    Run r = cli("apply", "-f", file("bad.json", json).toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("spec.replicas").contains("spec.template.dynoSize");
+  }
+
+  @Test
+  void usageAndHelp() {
+    Run help = cli("help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("rollout status", "Exit codes");
+    assertThat(cli("--help").code()).isZero();
+    assertThat(cli("get").code()).isEqualTo(2);
+    assertThat(cli("scale", "pool", "x").code()).isEqualTo(2);
+  }
+}
