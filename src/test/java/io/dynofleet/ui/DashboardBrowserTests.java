@@ -97,8 +97,21 @@ class DashboardBrowserTests {
             By.cssSelector("tr[data-pool='shop'] td:nth-child(3)"), Integer.toString(target)));
         // Live request stats are not served yet (404): the page shows "–" and keeps working.
         assertThat(driver.findElement(By.id("banner")).isDisplayed()).isFalse();
-      } finally {
+
+        boolean paused = Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"));
+        driver.findElement(By.id("pause-button")).click();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+            Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"))).isEqualTo(!paused));
         screenshot(driver);
+
+        // Sign out, then sign in through the form.
+        driver.findElement(By.id("signout")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input"))).sendKeys(TOKEN);
+        driver.findElement(By.cssSelector("#login-form button")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr[data-pool='web']")));
+      } catch (AssertionError | RuntimeException e) {
+        screenshot(driver);
+        throw e;
       }
     } finally {
       driver.quit();
