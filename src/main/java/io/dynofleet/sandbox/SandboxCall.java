@@ -1,0 +1,8 @@
+package io.dynofleet.sandbox;
+
+/**
+ * One Platform API request the simulator answered (admin calls excluded). The key is never
+ * recorded.
+ */
+public record SandboxCall(
+    String method, String path, int status, String accept, String userAgent, String requestId) {}
