@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -57,7 +58,7 @@ public class HerokuClient {
   private final HerokuConfig config;
   private final RateBudget budget;
   private final MeterRegistry meters;
-  private final SandboxMode mode;
+  private final Supplier<ApiEndpoint> endpoint;
   private final Sleeper sleeper;
   private final AtomicLong calls = new AtomicLong();
   private final Map<String, Exchange> etags;
@@ -73,15 +74,20 @@ public class HerokuClient {
 
   @Inject
   HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
-    this(config, budget, meters, mode, d -> Thread.sleep(d.toMillis()));
+    this(config, budget, meters, mode::endpoint, d -> Thread.sleep(d.toMillis()));
   }
 
+  /** For tests: another endpoint (wrong key, dead port) or a sleeper that only records. */
   HerokuClient(
-      HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode, Sleeper sleeper) {
+      HerokuConfig config,
+      RateBudget budget,
+      MeterRegistry meters,
+      Supplier<ApiEndpoint> endpoint,
+      Sleeper sleeper) {
     this.config = config;
     this.budget = budget;
     this.meters = meters;
-    this.mode = mode;
+    this.endpoint = endpoint;
     this.sleeper = sleeper;
     int cap = config.etagCacheSize();
     this.etags =
@@ -489,7 +495,7 @@ public class HerokuClient {
     if (a == null) {
       synchronized (this) {
         if (api == null) {
-          api = build(mode.endpoint());
+          api = build(endpoint.get());
         }
         a = api;
       }

@@ -2,7 +2,13 @@ package io.dynofleet.sandbox;
 
 /**
  * One Platform API request the simulator answered (admin calls excluded). The key is never
- * recorded.
+ * recorded; {@code requestBody} is the raw JSON body (empty for none).
  */
 public record SandboxCall(
-    String method, String path, int status, String accept, String userAgent, String requestId) {}
+    String method,
+    String path,
+    int status,
+    String accept,
+    String userAgent,
+    String requestId,
+    String requestBody) {}

@@ -497,7 +497,8 @@ public class Simulator {
     String requestId = req.getHeader("Request-Id") != null ? req.getHeader("Request-Id") : UUID.randomUUID().toString();
     ctx.response().putHeader("Request-Id", requestId);
     ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
-        req.getHeader("Accept"), req.getHeader("User-Agent"), requestId)));
+        req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
+        ctx.body() == null ? "" : ctx.body().asString())));
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
