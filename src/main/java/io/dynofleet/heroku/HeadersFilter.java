@@ -1,0 +1,49 @@
+package io.dynofleet.heroku;
+
+import jakarta.ws.rs.client.ClientRequestContext;
+import jakarta.ws.rs.client.ClientRequestFilter;
+import jakarta.ws.rs.client.ClientResponseContext;
+import jakarta.ws.rs.client.ClientResponseFilter;
+import jakarta.ws.rs.core.HttpHeaders;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Adds the headers every Platform API request carries (version 3 Accept, bearer key, User-Agent, a
+ * fresh Request-Id) and logs method, path, status and Request-Id at debug. The key is held here
+ * only and never logged: {@link #toString()} is Object's.
+ */
+final class HeadersFilter implements ClientRequestFilter, ClientResponseFilter {
+
+  static final String ACCEPT = "application/vnd.heroku+json; version=3";
+  private static final Logger LOG = Logger.getLogger(HeadersFilter.class);
+
+  private final String authorization;
+  private final String userAgent;
+
+  HeadersFilter(String key, String userAgent) {
+    this.authorization = "Bearer " + key;
+    this.userAgent = userAgent;
+  }
+
+  @Override
+  public void filter(ClientRequestContext request) {
+    var headers = request.getHeaders();
+    headers.putSingle(HttpHeaders.ACCEPT, ACCEPT);
+    headers.putSingle(HttpHeaders.AUTHORIZATION, authorization);
+    headers.putSingle(HttpHeaders.USER_AGENT, userAgent);
+    headers.putSingle("Request-Id", UUID.randomUUID().toString());
+  }
+
+  @Override
+  public void filter(ClientRequestContext request, ClientResponseContext response) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debugf(
+          "heroku %s %s -> %d request_id=%s",
+          request.getMethod(),
+          request.getUri().getRawPath(),
+          response.getStatus(),
+          request.getHeaderString("Request-Id"));
+    }
+  }
+}

@@ -1,0 +1,554 @@
+package io.dynofleet.heroku;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.dynofleet.sandbox.SandboxMode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+
+/**
+ * The Heroku Platform API, for every other package. Blocking: call it from worker threads (the
+ * reconciler), never from the event loop.
+ *
+ * <p>It sends the version 3 Accept header and the key, follows {@code Range}/{@code Next-Range}
+ * paging to the end, answers unchanged GETs from an ETag cache ({@code If-None-Match} → 304), keeps
+ * {@link RateBudget} current from {@code RateLimit-Remaining}, waits out 429 with bounded backoff,
+ * retries transient failures (5xx, connect, timeout) with exponential backoff and jitter for safe
+ * requests only (GET, DELETE, config-var and formation PATCH; never POST, which could create twice),
+ * and translates errors into {@link HerokuException}.
+ */
+@ApplicationScoped
+public class HerokuClient {
+
+  private static final Logger LOG = Logger.getLogger(HerokuClient.class);
+  private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+  /** Waits between attempts; a seam so tests could avoid real time. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  private record Exchange(int status, String body, String etag, String nextRange) {}
+
+  private final HerokuConfig config;
+  private final RateBudget budget;
+  private final MeterRegistry meters;
+  private final Supplier<ApiEndpoint> endpoint;
+  private final Sleeper sleeper;
+  private final AtomicLong calls = new AtomicLong();
+  private final Map<String, Exchange> etags;
+  // Our own mapper: lenient on unknown fields (Heroku adds fields), ISO dates, explicit nulls
+  // where we put them (config-var PATCH deletes with null; the global mapper drops nulls).
+  private final ObjectMapper json =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .build();
+  private volatile HerokuApi api;
+
+  @Inject
+  HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
+    this(config, budget, meters, mode::endpoint, d -> Thread.sleep(d.toMillis()));
+  }
+
+  /** For tests: another endpoint (wrong key, dead port) or a sleeper that only records. */
+  HerokuClient(
+      HerokuConfig config,
+      RateBudget budget,
+      MeterRegistry meters,
+      Supplier<ApiEndpoint> endpoint,
+      Sleeper sleeper) {
+    this.config = config;
+    this.budget = budget;
+    this.meters = meters;
+    this.endpoint = endpoint;
+    this.sleeper = sleeper;
+    int cap = config.etagCacheSize();
+    this.etags =
+        java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(64, 0.75f, true) {
+              @Override
+              protected boolean removeEldestEntry(Map.Entry<String, Exchange> eldest) {
+                return size() > cap;
+              }
+            });
+  }
+
+  /** Platform API calls made so far (each HTTP request, retries and 304s included). */
+  public long callCount() {
+    return calls.get();
+  }
+
+  /** The shared rate budget this client keeps current. */
+  public RateBudget budget() {
+    return budget;
+  }
+
+  // ---------------------------------------------------------------- account and apps
+
+  /** {@code GET /account}: who the key belongs to; a cheap auth check. */
+  public Account account() {
+    return read(get("/account", null, (a, e) -> a.account(e)), Account.class);
+  }
+
+  /** {@code POST /apps}. A taken name fails with {@link HerokuException.Permanent#isNameTaken()}. */
+  public App createApp(AppCreate request) {
+    return read(send("POST", "/apps", false, a -> a.createApp(write(request))), App.class);
+  }
+
+  /** {@code GET /apps/{id_or_name}}. */
+  public App app(String app) {
+    return read(get("/apps/" + app, null, (a, e) -> a.app(app, e)), App.class);
+  }
+
+  /** {@code GET /apps}, all pages. */
+  public List<App> apps() {
+    return list("/apps", "id", App.class, (a, r, e) -> a.apps(r, e));
+  }
+
+  /** {@code DELETE /apps/{id_or_name}}. */
+  public App deleteApp(String app) {
+    return read(send("DELETE", "/apps/" + app, true, a -> a.deleteApp(app)), App.class);
+  }
+
+  // ---------------------------------------------------------------- config vars
+
+  /** {@code GET /apps/{app}/config-vars}. */
+  public Map<String, String> configVars(String app) {
+    return read(
+        get("/apps/" + app + "/config-vars", null, (a, e) -> a.configVars(app, e)), STRING_MAP);
+  }
+
+  /** {@code PATCH /apps/{app}/config-vars}: merges; a null value deletes that var. */
+  public Map<String, String> updateConfigVars(String app, Map<String, String> changes) {
+    return read(
+        send("PATCH", "/apps/" + app + "/config-vars", true, a -> a.patchConfigVars(app, write(changes))),
+        STRING_MAP);
+  }
+
+  // ---------------------------------------------------------------- formation
+
+  /** {@code GET /apps/{app}/formation}. */
+  public List<Formation> formations(String app) {
+    return list("/apps/" + app + "/formation", "id", Formation.class, (a, r, e) -> a.formations(app, r, e));
+  }
+
+  /** {@code GET /apps/{app}/formation/{type}}. */
+  public Formation formation(String app, String type) {
+    return read(
+        get("/apps/" + app + "/formation/" + type, null, (a, e) -> a.formation(app, type, e)),
+        Formation.class);
+  }
+
+  /** {@code PATCH /apps/{app}/formation/{type}}; null quantity or size stays as it is. */
+  public Formation updateFormation(String app, String type, Integer quantity, String size) {
+    var body = write(new FormationUpdate(null, quantity, size));
+    return read(
+        send("PATCH", "/apps/" + app + "/formation/" + type, true, a -> a.updateFormation(app, type, body)),
+        Formation.class);
+  }
+
+  /** {@code PATCH /apps/{app}/formation} with {@code {updates: [...]}}. */
+  public List<Formation> updateFormations(String app, List<FormationUpdate> updates) {
+    var body = write(Map.of("updates", updates));
+    return readList(
+        send("PATCH", "/apps/" + app + "/formation", true, a -> a.batchUpdateFormation(app, body)),
+        Formation.class);
+  }
+
+  // ---------------------------------------------------------------- releases, slugs, builds
+
+  /** {@code GET /apps/{app}/releases}, all pages, oldest first. */
+  public List<Release> releases(String app) {
+    return list("/apps/" + app + "/releases", "version", Release.class, (a, r, e) -> a.releases(app, r, e));
+  }
+
+  /** The newest release (one call: {@code Range: version ..; order=desc, max=1}), if any. */
+  public Optional<Release> latestRelease(String app) {
+    String range = "version ..; order=desc, max=1";
+    var ex = get("/apps/" + app + "/releases", range, (a, e) -> a.releases(app, range, e));
+    return readList(ex, Release.class).stream().findFirst();
+  }
+
+  /** {@code GET /apps/{app}/releases/{id_or_version}}. */
+  public Release release(String app, String idOrVersion) {
+    return read(
+        get("/apps/" + app + "/releases/" + idOrVersion, null, (a, e) -> a.release(app, idOrVersion, e)),
+        Release.class);
+  }
+
+  /**
+   * {@code POST /apps/{app}/releases} with a slug id, possibly of another app of the account (how a
+   * fork copies code). The release starts {@code pending}.
+   */
+  public Release createRelease(String app, String slugId, String description) {
+    var body = new LinkedHashMap<String, String>();
+    body.put("slug", slugId);
+    if (description != null) {
+      body.put("description", description);
+    }
+    return read(
+        send("POST", "/apps/" + app + "/releases", false, a -> a.createRelease(app, write(body))),
+        Release.class);
+  }
+
+  /** {@code GET /apps/{app}/slugs/{slug}}. */
+  public Slug slug(String app, String slugId) {
+    return read(get("/apps/" + app + "/slugs/" + slugId, null, (a, e) -> a.slug(app, slugId, e)), Slug.class);
+  }
+
+  /** {@code POST /apps/{app}/builds}. */
+  public Build createBuild(String app, SourceBlob source) {
+    var body = write(new BuildCreate(source));
+    return read(send("POST", "/apps/" + app + "/builds", false, a -> a.createBuild(app, body)), Build.class);
+  }
+
+  /** {@code GET /apps/{app}/builds/{id}}. */
+  public Build build(String app, String buildId) {
+    return read(get("/apps/" + app + "/builds/" + buildId, null, (a, e) -> a.build(app, buildId, e)), Build.class);
+  }
+
+  /** {@code POST /app-setups}. */
+  public AppSetup createAppSetup(AppSetupCreate request) {
+    var body = write(request);
+    return read(send("POST", "/app-setups", false, a -> a.createAppSetup(body)), AppSetup.class);
+  }
+
+  /** {@code GET /app-setups/{id}}. */
+  public AppSetup appSetup(String id) {
+    return read(get("/app-setups/" + id, null, (a, e) -> a.appSetup(id, e)), AppSetup.class);
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  /** {@code GET /pipelines/{id_or_name}}. */
+  public Pipeline pipeline(String idOrName) {
+    return read(get("/pipelines/" + idOrName, null, (a, e) -> a.pipeline(idOrName, e)), Pipeline.class);
+  }
+
+  /** {@code GET /pipelines/{id}/pipeline-couplings}, all pages. */
+  public List<PipelineCoupling> pipelineCouplings(String pipelineId) {
+    return list(
+        "/pipelines/" + pipelineId + "/pipeline-couplings",
+        "id",
+        PipelineCoupling.class,
+        (a, r, e) -> a.pipelineCouplings(pipelineId, r, e));
+  }
+
+  /**
+   * {@code GET /apps/{app}/pipeline-couplings}: Heroku answers the app's single coupling (an app is
+   * in at most one pipeline); empty when the app is not coupled.
+   */
+  public Optional<PipelineCoupling> appPipelineCoupling(String app) {
+    try {
+      return Optional.of(
+          read(
+              get("/apps/" + app + "/pipeline-couplings", null, (a, e) -> a.appPipelineCoupling(app, e)),
+              PipelineCoupling.class));
+    } catch (HerokuException.Permanent e) {
+      if (e.isNotFound() && "not_found".equals(e.id()) && e.getMessage().contains("coupling")) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** {@code POST /pipeline-couplings}; stage is review, development, staging or production. */
+  public PipelineCoupling createPipelineCoupling(String app, String pipeline, String stage) {
+    var body = write(Map.of("app", app, "pipeline", pipeline, "stage", stage));
+    return read(send("POST", "/pipeline-couplings", false, a -> a.createPipelineCoupling(body)), PipelineCoupling.class);
+  }
+
+  /** {@code DELETE /pipeline-couplings/{id}}. */
+  public PipelineCoupling deletePipelineCoupling(String id) {
+    return read(
+        send("DELETE", "/pipeline-couplings/" + id, true, a -> a.deletePipelineCoupling(id)),
+        PipelineCoupling.class);
+  }
+
+  // ---------------------------------------------------------------- add-ons
+
+  /** {@code GET /apps/{app}/addons}: add-ons owned by or attached to the app. */
+  public List<AddOn> addons(String app) {
+    return list("/apps/" + app + "/addons", "id", AddOn.class, (a, r, e) -> a.addons(app, r, e));
+  }
+
+  /** {@code GET /apps/{app}/addon-attachments}. */
+  public List<AddOnAttachment> addonAttachments(String app) {
+    return list(
+        "/apps/" + app + "/addon-attachments",
+        "id",
+        AddOnAttachment.class,
+        (a, r, e) -> a.addonAttachments(app, r, e));
+  }
+
+  /**
+   * {@code POST /addon-attachments}: attaches an add-on to an app, which sets its config vars there
+   * and keeps them right across credential rotations. Name may be null (Heroku picks one).
+   */
+  public AddOnAttachment createAddonAttachment(String addon, String app, String name) {
+    var body = new LinkedHashMap<String, String>();
+    body.put("addon", addon);
+    body.put("app", app);
+    if (name != null) {
+      body.put("name", name);
+    }
+    return read(
+        send("POST", "/addon-attachments", false, a -> a.createAddonAttachment(write(body))),
+        AddOnAttachment.class);
+  }
+
+  /** {@code DELETE /addon-attachments/{id}}. */
+  public AddOnAttachment deleteAddonAttachment(String id) {
+    return read(
+        send("DELETE", "/addon-attachments/" + id, true, a -> a.deleteAddonAttachment(id)),
+        AddOnAttachment.class);
+  }
+
+  // ---------------------------------------------------------------- dynos
+
+  /** {@code GET /apps/{app}/dynos}. */
+  public List<Dyno> dynos(String app) {
+    return list("/apps/" + app + "/dynos", "id", Dyno.class, (a, r, e) -> a.dynos(app, r, e));
+  }
+
+  /** {@code DELETE /apps/{app}/dynos}: restarts every dyno of the app. */
+  public void restartAllDynos(String app) {
+    send("DELETE", "/apps/" + app + "/dynos", true, a -> a.restartAllDynos(app));
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  @FunctionalInterface
+  private interface PageCall {
+    Response call(HerokuApi api, String range, String etag);
+  }
+
+  /** Follows 206 + Next-Range until the last page. */
+  private <T> List<T> list(String path, String rangeField, Class<T> type, PageCall call) {
+    var out = new ArrayList<T>();
+    String range = rangeField + " ..; max=" + config.pageSize();
+    while (true) {
+      String r = range;
+      var ex = get(path, r, (a, e) -> call.call(a, r, e));
+      out.addAll(readList(ex, type));
+      if (ex.status() != 206 || ex.nextRange() == null || ex.nextRange().isBlank()) {
+        return out;
+      }
+      range = ex.nextRange();
+    }
+  }
+
+  /** A conditional GET: sends the cached ETag and answers a 304 from the cache. */
+  private Exchange get(String path, String range, BiFunction<HerokuApi, String, Response> call) {
+    String key = range == null ? path : path + "|" + range;
+    Exchange cached = etags.get(key);
+    String etag = cached == null ? null : cached.etag();
+    Exchange ex = send("GET", path, true, a -> call.apply(a, etag));
+    if (ex.status() == 304 && cached != null) {
+      return cached;
+    }
+    if (ex.etag() != null) {
+      etags.put(key, ex);
+    }
+    return ex;
+  }
+
+  /**
+   * One logical request: waits out 429 (any method: Heroku rejected it unprocessed) up to the
+   * configured total, and retries transient failures only when {@code idempotent}.
+   */
+  private Exchange send(String method, String path, boolean idempotent, Function<HerokuApi, Response> call) {
+    int attempt = 0;
+    Duration rateWaited = Duration.ZERO;
+    Duration rateDelay = config.rateLimitInitialDelay();
+    while (true) {
+      attempt++;
+      HerokuException failure;
+      try {
+        Exchange ex = exchange(method, call);
+        if (ex.status() < 400 || ex.status() == 304) {
+          return ex;
+        }
+        failure = error(ex);
+      } catch (ProcessingException e) {
+        failure = new HerokuException.Transient(0, null, method + " " + path + ": " + e.getMessage(), e);
+      }
+      if (failure instanceof HerokuException.RateLimited) {
+        // Never hot-retry a 429: wait with doubling delay, bounded by the configured maximum.
+        Duration delay = max(rateDelay, budget.suggestedDelay());
+        if (rateWaited.plus(delay).compareTo(config.rateLimitMaxWait()) > 0) {
+          throw new HerokuException.RateLimited(failure.id(), failure.getMessage(), delay);
+        }
+        LOG.debugf("heroku %s %s rate limited, waiting %s", method, path, delay);
+        pause(delay);
+        rateWaited = rateWaited.plus(delay);
+        rateDelay = rateDelay.multipliedBy(2);
+        attempt--; // a 429 does not use up a transient-retry attempt
+        continue;
+      }
+      if (failure instanceof HerokuException.Transient && idempotent && attempt < config.maxAttempts()) {
+        Duration delay = backoff(attempt);
+        LOG.debugf("heroku %s %s transient failure (%s), retry %d in %s", method, path, failure.getMessage(), attempt, delay);
+        pause(delay);
+        continue;
+      }
+      throw failure;
+    }
+  }
+
+  private Exchange exchange(String method, Function<HerokuApi, Response> call) {
+    calls.incrementAndGet();
+    Response response;
+    try {
+      response = call.apply(api());
+    } catch (ProcessingException e) {
+      count(method, "error");
+      throw e;
+    }
+    try (response) {
+      int status = response.getStatus();
+      count(method, Integer.toString(status));
+      String remaining = response.getHeaderString("RateLimit-Remaining");
+      if (remaining != null) {
+        try {
+          budget.update(Long.parseLong(remaining.trim()));
+        } catch (NumberFormatException ignored) {
+          // a malformed header must not fail the call
+        }
+      }
+      String body = status == 304 || !response.hasEntity() ? "" : response.readEntity(String.class);
+      return new Exchange(status, body, response.getHeaderString("ETag"), response.getHeaderString("Next-Range"));
+    }
+  }
+
+  private HerokuException error(Exchange ex) {
+    String id = null;
+    String message = "HTTP " + ex.status();
+    try {
+      JsonNode node = json.readTree(ex.body());
+      if (node != null && node.isObject()) {
+        id = node.path("id").asText(null);
+        message = node.path("message").asText(message);
+      }
+    } catch (JsonProcessingException ignored) {
+      // not Heroku's error shape (a proxy in between): keep the status
+    }
+    if (ex.status() == 429) {
+      return new HerokuException.RateLimited(id, message, RateBudget.REFILL_INTERVAL);
+    }
+    if (ex.status() >= 500) {
+      return new HerokuException.Transient(ex.status(), id, message, null);
+    }
+    return new HerokuException.Permanent(ex.status(), id, message);
+  }
+
+  /** Exponential backoff with full jitter over the upper half, capped. */
+  private Duration backoff(int attempt) {
+    long base = config.retryInitialDelay().toMillis() << Math.min(attempt - 1, 20);
+    long capped = Math.min(base, config.retryMaxDelay().toMillis());
+    long jittered = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+    return Duration.ofMillis(jittered);
+  }
+
+  private void pause(Duration d) {
+    try {
+      sleeper.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HerokuException.Transient(0, null, "interrupted", e);
+    }
+  }
+
+  private void count(String method, String status) {
+    meters.counter("dynofleet.heroku.calls", "method", method, "status", status).increment();
+  }
+
+  private HerokuApi api() {
+    HerokuApi a = api;
+    if (a == null) {
+      synchronized (this) {
+        if (api == null) {
+          api = build(endpoint.get());
+        }
+        a = api;
+      }
+    }
+    return a;
+  }
+
+  private HerokuApi build(ApiEndpoint endpoint) {
+    String version =
+        ConfigProvider.getConfig().getOptionalValue("quarkus.application.version", String.class).orElse("dev");
+    var filter = new HeadersFilter(endpoint.key(), "dynofleet/" + version);
+    return QuarkusRestClientBuilder.newBuilder()
+        .baseUri(URI.create(endpoint.url()))
+        .connectTimeout(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .readTimeout(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .disableDefaultMapper(true)
+        .register(filter)
+        .build(HerokuApi.class);
+  }
+
+  private String write(Object body) {
+    try {
+      return json.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot serialize " + body.getClass().getSimpleName(), e);
+    }
+  }
+
+  private <T> T read(Exchange ex, Class<T> type) {
+    try {
+      return json.readValue(ex.body(), type);
+    } catch (JsonProcessingException e) {
+      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private <T> T read(Exchange ex, TypeReference<T> type) {
+    try {
+      return json.readValue(ex.body(), type);
+    } catch (JsonProcessingException e) {
+      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private <T> List<T> readList(Exchange ex, Class<T> type) {
+    try {
+      return json.readValue(ex.body(), json.getTypeFactory().constructCollectionType(List.class, type));
+    } catch (JsonProcessingException e) {
+      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+}

@@ -1,0 +1,61 @@
+package io.dynofleet.heroku;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Settings of the Heroku Platform API client. */
+@ConfigMapping(prefix = "dynofleet.heroku")
+public interface HerokuConfig {
+
+  /** Base URL of the Platform API (env {@code HEROKU_API_URL}). Ignored in sandbox mode. */
+  @WithDefault("https://api.heroku.com")
+  String apiUrl();
+
+  /**
+   * API key (env {@code HEROKU_API_KEY}). Without one Dynofleet runs in sandbox mode against the
+   * built-in simulator. Never logged.
+   */
+  Optional<String> apiKey();
+
+  /** Page size sent in {@code Range: ...; max=N} for lists (Heroku allows at most 1000). */
+  @WithDefault("1000")
+  int pageSize();
+
+  /** TCP connect timeout. */
+  @WithDefault("5s")
+  Duration connectTimeout();
+
+  /** Read timeout of one request. */
+  @WithDefault("30s")
+  Duration readTimeout();
+
+  /** Attempts for safe (idempotent) requests on transient failures (5xx, connect); POST gets 1. */
+  @WithDefault("3")
+  int maxAttempts();
+
+  /** First backoff delay after a transient failure; doubles per attempt, with jitter. */
+  @WithDefault("200ms")
+  Duration retryInitialDelay();
+
+  /** Cap of one backoff delay after a transient failure. */
+  @WithDefault("5s")
+  Duration retryMaxDelay();
+
+  /** First wait after a 429; doubles while the limit lasts. */
+  @WithDefault("1s")
+  Duration rateLimitInitialDelay();
+
+  /** Longest total wait for a 429 before the call fails with {@code RateLimited}. */
+  @WithDefault("60s")
+  Duration rateLimitMaxWait();
+
+  /** Below this {@code RateLimit-Remaining}, {@link RateBudget#suggestedDelay()} grows from 0. */
+  @WithDefault("500")
+  int lowWatermark();
+
+  /** Entries kept in the ETag cache of conditional GETs. */
+  @WithDefault("2000")
+  int etagCacheSize();
+}

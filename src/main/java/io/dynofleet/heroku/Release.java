@@ -1,0 +1,29 @@
+package io.dynofleet.heroku;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** A release of an app; {@code status} is {@code pending}, {@code succeeded} or {@code failed}. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record Release(
+    String id,
+    int version,
+    String status,
+    boolean current,
+    String description,
+    Ref slug,
+    Ref app,
+    Instant createdAt,
+    Instant updatedAt) {
+
+  /** True once Heroku reports the release live. */
+  public boolean succeeded() {
+    return "succeeded".equals(status);
+  }
+}

@@ -1,0 +1,14 @@
+package io.dynofleet.sandbox;
+
+/**
+ * One Platform API request the simulator answered (admin calls excluded). The key is never
+ * recorded; {@code requestBody} is the raw JSON body (empty for none).
+ */
+public record SandboxCall(
+    String method,
+    String path,
+    int status,
+    String accept,
+    String userAgent,
+    String requestId,
+    String requestBody) {}

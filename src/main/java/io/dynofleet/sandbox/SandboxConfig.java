@@ -1,0 +1,40 @@
+package io.dynofleet.sandbox;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Settings of the built-in Platform API simulator (sandbox mode: no {@code HEROKU_API_KEY}). */
+@ConfigMapping(prefix = "dynofleet.sandbox")
+public interface SandboxConfig {
+
+  /** Loopback port of the simulated Platform API; 0 picks a free port. */
+  @WithDefault("0")
+  int port();
+
+  /** How long a release (and a build or app setup) stays {@code pending} before it succeeds. */
+  @WithDefault("1s")
+  Duration releaseDelay();
+
+  /** How long a backend is down during a dyno restart. */
+  @WithDefault("500ms")
+  Duration restartDowntime();
+
+  /** Largest page the simulator answers (Heroku: 1000); a smaller value forces paging. */
+  @WithDefault("1000")
+  int pageSize();
+
+  /** The simulated account rate limit. */
+  RateLimit rateLimit();
+
+  /** Token bucket of the simulated rate limit. */
+  interface RateLimit {
+    /** Bucket size: calls available at once (Heroku: 4500). */
+    @WithDefault("4500")
+    int capacity();
+
+    /** Calls refilled per hour, gradually (Heroku: 4500). */
+    @WithDefault("4500")
+    int refillPerHour();
+  }
+}

@@ -1,0 +1,1511 @@
+package io.dynofleet.sandbox;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
+
+/**
+ * An in-memory Heroku Platform API on a loopback Vert.x server: the endpoints Dynofleet uses, with
+ * Heroku's paths, status codes, headers ({@code RateLimit-Remaining}, {@code ETag}, {@code
+ * Request-Id}, {@code Next-Range}, {@code Content-Range}), JSON shapes, bearer auth, Range paging,
+ * a token-bucket rate limit and asynchronous releases. Each app with a succeeded release and a web
+ * dyno is a real HTTP server at its {@code web_url}.
+ *
+ * <p>Faults are injected from Java or over HTTP under {@code /__sandbox/} (see
+ * docs/heroku-client.md). Java helpers that start backends block until they listen: call them from
+ * test or worker threads, not the event loop.
+ */
+@ApplicationScoped
+public class Simulator {
+
+  private static final Logger LOG = Logger.getLogger(Simulator.class);
+  private static final Pattern APP_NAME = Pattern.compile("^[a-z][a-z0-9-]{1,28}[a-z0-9]$");
+  private static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
+  private static final Set<String> SIZES =
+      Set.of(
+          "eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l",
+          "performance-xl", "performance-2xl");
+  private static final String ACCOUNT_ID = "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11";
+  private static final String ACCOUNT_EMAIL = "sandbox@dynofleet.local";
+  private static final Map<String, Object> REGION = Map.of("id", "59accabd-516d-4f0e-83e6-6e3757701145", "name", "us");
+  private static final Map<String, Object> STACK = Map.of("id", "ee582d3c-717d-4a57-ba5a-d6a6ae4a4e0a", "name", "heroku-24");
+
+  /** Raised by handlers; answered as Heroku's {@code {id, message, url}} error body. */
+  static final class ApiError extends RuntimeException {
+    final int status;
+    final String id;
+
+    ApiError(int status, String id, String message) {
+      super(message, null, false, false);
+      this.status = status;
+      this.id = id;
+    }
+  }
+
+  // ------------------------------------------------------------------ state (guarded by this)
+
+  private static final class SimApp {
+    String id = UUID.randomUUID().toString();
+    String name;
+    String region = "us";
+    String stack = "heroku-24";
+    Instant created;
+    Instant updated;
+    Instant releasedAt;
+    Backend backend;
+    final Map<String, String> config = new LinkedHashMap<>();
+    final List<SimRelease> releases = new ArrayList<>();
+    final Map<String, SimFormation> formation = new LinkedHashMap<>();
+  }
+
+  private static final class SimRelease {
+    String id = UUID.randomUUID().toString();
+    int version;
+    String status = "pending";
+    String slugId;
+    String description;
+    Instant created;
+    Instant updated;
+  }
+
+  private static final class SimFormation {
+    String id = UUID.randomUUID().toString();
+    String type;
+    int quantity;
+    String size = "basic";
+    String command;
+    Instant created;
+    Instant updated;
+  }
+
+  private record SimSlug(String id, String appId, String commit, Map<String, String> processTypes, Instant created) {}
+
+  private record SimPipeline(String id, String name, Instant created) {}
+
+  private record SimCoupling(String id, String appId, String pipelineId, String stage, Instant created) {}
+
+  private static final class SimAddon {
+    String id = UUID.randomUUID().toString();
+    String name;
+    String service;
+    String plan;
+    String appId;
+    String url;
+    Instant created;
+  }
+
+  private record SimAttachment(String id, String name, String addonId, String appId, Instant created) {}
+
+  private static final class SimBuild {
+    String id = UUID.randomUUID().toString();
+    String appId;
+    String status = "pending";
+    String url;
+    String version;
+    String slugId;
+    String releaseId;
+    Instant created;
+    Instant updated;
+  }
+
+  private static final class SimSetup {
+    String id = UUID.randomUUID().toString();
+    String appId;
+    String status = "pending";
+    String buildId;
+    Instant created;
+    Instant updated;
+  }
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final SandboxConfig config;
+  private final ObjectMapper json = new ObjectMapper();
+  private final String apiKey = "HRKU-sandbox-" + UUID.randomUUID();
+  private final Map<String, SimApp> apps = new LinkedHashMap<>();
+  private final Map<String, SimSlug> slugs = new HashMap<>();
+  private final Map<String, SimPipeline> pipelines = new LinkedHashMap<>();
+  private final Map<String, SimCoupling> couplings = new LinkedHashMap<>();
+  private final Map<String, SimAddon> addons = new LinkedHashMap<>();
+  private final Map<String, SimAttachment> attachments = new LinkedHashMap<>();
+  private final Map<String, SimBuild> builds = new HashMap<>();
+  private final Map<String, SimSetup> setups = new HashMap<>();
+  private final List<SandboxCall> callLog = new CopyOnWriteArrayList<>();
+  private final TokenBucket bucket;
+  private volatile double errorRate;
+  private volatile Duration latency = Duration.ZERO;
+  private volatile int pageSize;
+  private volatile Duration releaseDelay;
+  private HttpServer server;
+
+  Simulator(Vertx vertx, Clock clock, SandboxConfig config) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.config = config;
+    this.bucket = new TokenBucket(clock, config.rateLimit().capacity(), config.rateLimit().refillPerHour());
+    this.pageSize = config.pageSize();
+    this.releaseDelay = config.releaseDelay();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Starts the API server if it is not running (idempotent; blocks until it listens). */
+  public synchronized void start() {
+    if (server != null) {
+      return;
+    }
+    HttpServer s = vertx.createHttpServer().requestHandler(router());
+    await(s.listen(config.port(), "127.0.0.1"));
+    server = s;
+    LOG.debugf("simulator listening on %s", url());
+  }
+
+  @PreDestroy
+  void stop() {
+    List<Future<Void>> closing = new ArrayList<>();
+    synchronized (this) {
+      apps.values().forEach(a -> closing.add(a.backend.sync(false, 0)));
+      if (server != null) {
+        closing.add(server.close());
+        server = null;
+      }
+    }
+    closing.forEach(f -> f.toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS));
+  }
+
+  /** Base URL of the simulated API, {@code http://127.0.0.1:<port>/}. */
+  public synchronized String url() {
+    if (server == null) {
+      throw new IllegalStateException("simulator not started");
+    }
+    return "http://127.0.0.1:" + server.actualPort() + "/";
+  }
+
+  /** The bearer key the simulated API accepts. */
+  public String apiKey() {
+    return apiKey;
+  }
+
+  // ------------------------------------------------------------------ helpers for tests and demo
+
+  /**
+   * Creates an app with a slug and a succeeded release, scaled to one web dyno that serves, as if
+   * someone had pushed code to it. Blocks until its backend listens.
+   */
+  public SandboxApp createSourceApp(String name) {
+    Future<Void> serving;
+    synchronized (this) {
+      SimApp app = newApp(name, null, null);
+      serving = deploy(app, true);
+    }
+    await(serving);
+    return app(name);
+  }
+
+  /** A new slug and release on the app, as {@code git push heroku} would; succeeds at once. */
+  public SandboxApp pushRelease(String app) {
+    Future<Void> serving;
+    synchronized (this) {
+      serving = deploy(find(app), true);
+    }
+    await(serving);
+    return app(app);
+  }
+
+  /** Creates a pipeline and returns its id. */
+  public synchronized String createPipeline(String name) {
+    var p = new SimPipeline(UUID.randomUUID().toString(), name, now());
+    pipelines.put(p.id(), p);
+    return p.id();
+  }
+
+  /**
+   * Provisions an add-on of {@code service} (e.g. {@code heroku-postgresql}) owned by the app and
+   * attached to it as {@code DATABASE} (for Postgres) or the service name; returns the add-on name.
+   */
+  public String createAddon(String app, String service) {
+    Future<Void> restart;
+    String name;
+    synchronized (this) {
+      SimApp owner = find(app);
+      SimAddon addon = new SimAddon();
+      addon.service = service;
+      addon.plan = service + ":essential-0";
+      addon.appId = owner.id;
+      addon.name = service.replace("heroku-", "") + "-" + randomWords();
+      addon.url = credentials();
+      addon.created = now();
+      addons.put(addon.id, addon);
+      restart = attach(addon, owner, null).restart;
+      name = addon.name;
+    }
+    await(restart);
+    return name;
+  }
+
+  /** New credentials for the add-on: every attached app gets the changed config var. */
+  public void rotateAddonCredentials(String addon) {
+    List<Future<Void>> restarts = new ArrayList<>();
+    synchronized (this) {
+      SimAddon a = findAddon(addon);
+      a.url = credentials();
+      for (SimAttachment att : List.copyOf(attachments.values())) {
+        if (att.addonId().equals(a.id)) {
+          restarts.add(setConfig(apps.get(att.appId()), Map.of(att.name() + "_URL", a.url), "Update " + att.name() + " by " + a.name));
+        }
+      }
+    }
+    restarts.forEach(this::await);
+  }
+
+  /** Snapshot of one app by id or name. */
+  public synchronized SandboxApp app(String idOrName) {
+    return snapshot(find(idOrName));
+  }
+
+  /** Snapshot of every app. */
+  public synchronized List<SandboxApp> apps() {
+    return apps.values().stream().map(this::snapshot).toList();
+  }
+
+  /** Every API call answered so far (admin calls excluded), oldest first. */
+  public List<SandboxCall> callLog() {
+    return List.copyOf(callLog);
+  }
+
+  public void clearCallLog() {
+    callLog.clear();
+  }
+
+  /** Largest page answered; tests lower it to force paging. */
+  public void pageSize(int size) {
+    this.pageSize = size;
+  }
+
+  /** How long new releases stay pending. */
+  public void releaseDelay(Duration delay) {
+    this.releaseDelay = delay;
+  }
+
+  // ------------------------------------------------------------------ fault injection
+
+  /** Fraction (0..1) of API calls answered 503. */
+  public void apiErrorRate(double rate) {
+    this.errorRate = rate;
+  }
+
+  /** Latency added to every API call. */
+  public void apiLatency(Duration latency) {
+    this.latency = latency;
+  }
+
+  /** Empties the rate-limit bucket: calls get 429 until it refills. */
+  public void rateLimitStorm() {
+    bucket.drain();
+  }
+
+  /** The app's backend answers 503 on every path. */
+  public void backendCrashed(String app) {
+    backendFault(app, Backend.Fault.CRASHED, null);
+  }
+
+  /** The app's backend is closed: connection refused. */
+  public void backendDead(String app) {
+    backendFault(app, Backend.Fault.DEAD, null);
+  }
+
+  /** The app's backend accepts connections and never answers. */
+  public void backendHung(String app) {
+    backendFault(app, Backend.Fault.HUNG, null);
+  }
+
+  /** The app's backend answers after {@code delay}. */
+  public void backendSlow(String app, Duration delay) {
+    backendFault(app, Backend.Fault.SLOW, delay);
+  }
+
+  /** The app's backend behaves again. */
+  public void backendHealthy(String app) {
+    backendFault(app, Backend.Fault.NONE, null);
+  }
+
+  /** Clears every fault: API error rate, latency, rate limit (bucket refilled), backend faults. */
+  public void resetFaults() {
+    errorRate = 0;
+    latency = Duration.ZERO;
+    bucket.fill();
+    List<Future<Void>> all = new ArrayList<>();
+    synchronized (this) {
+      for (SimApp a : apps.values()) {
+        a.backend.fault(Backend.Fault.NONE, null);
+        all.add(refresh(a));
+      }
+    }
+    all.forEach(this::await);
+  }
+
+  /** Forgets everything (apps, pipelines, add-ons, call log) and clears faults; keeps the key. */
+  public void clear() {
+    List<Future<Void>> closing = new ArrayList<>();
+    synchronized (this) {
+      apps.values().forEach(a -> closing.add(a.backend.sync(false, 0)));
+      apps.clear();
+      slugs.clear();
+      pipelines.clear();
+      couplings.clear();
+      addons.clear();
+      attachments.clear();
+      builds.clear();
+      setups.clear();
+      pageSize = config.pageSize();
+      releaseDelay = config.releaseDelay();
+    }
+    closing.forEach(this::await);
+    resetFaults();
+    callLog.clear();
+  }
+
+  private void backendFault(String app, Backend.Fault fault, Duration slow) {
+    Future<Void> f;
+    synchronized (this) {
+      SimApp a = find(app);
+      a.backend.fault(fault, slow);
+      f = refresh(a);
+    }
+    await(f);
+  }
+
+  // ------------------------------------------------------------------ HTTP
+
+  private Router router() {
+    Router r = Router.router(vertx);
+    r.route().handler(BodyHandler.create().setBodyLimit(1_000_000));
+    admin(r);
+    r.route().handler(this::gate);
+    r.get("/account").handler(ctx -> respond(ctx, 200, account()));
+    r.get("/apps").handler(ctx -> page(ctx, "id", this::appsList));
+    r.post("/apps").handler(this::createAppRoute);
+    r.get("/apps/:app").handler(ctx -> respond(ctx, 200, sync(() -> render(find(p(ctx, "app"))))));
+    r.delete("/apps/:app").handler(this::deleteAppRoute);
+    r.get("/apps/:app/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> new LinkedHashMap<>(find(p(ctx, "app")).config))));
+    r.patch("/apps/:app/config-vars").handler(this::patchConfigRoute);
+    r.get("/apps/:app/formation").handler(ctx -> page(ctx, "id", () -> formationList(p(ctx, "app"))));
+    r.patch("/apps/:app/formation").handler(this::batchFormationRoute);
+    r.get("/apps/:app/formation/:type").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      return render(a, formation(a, p(ctx, "type")));
+    })));
+    r.patch("/apps/:app/formation/:type").handler(this::formationRoute);
+    r.get("/apps/:app/releases").handler(ctx -> page(ctx, "version", () -> releaseList(p(ctx, "app"))));
+    r.post("/apps/:app/releases").handler(this::createReleaseRoute);
+    r.get("/apps/:app/releases/:release").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      return render(a, release(a, p(ctx, "release")));
+    })));
+    r.get("/apps/:app/slugs/:slug").handler(ctx -> respond(ctx, 200, sync(() -> {
+      find(p(ctx, "app"));
+      SimSlug s = slugs.get(p(ctx, "slug"));
+      if (s == null) {
+        throw notFound("slug");
+      }
+      return render(s);
+    })));
+    r.post("/apps/:app/builds").handler(this::createBuildRoute);
+    r.get("/apps/:app/builds/:build").handler(ctx -> respond(ctx, 200, sync(() -> {
+      find(p(ctx, "app"));
+      SimBuild b = builds.get(p(ctx, "build"));
+      if (b == null) {
+        throw notFound("build");
+      }
+      return render(b);
+    })));
+    r.post("/app-setups").handler(this::createSetupRoute);
+    r.get("/app-setups/:id").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimSetup s = setups.get(p(ctx, "id"));
+      if (s == null) {
+        throw notFound("app setup");
+      }
+      return render(s);
+    })));
+    r.get("/pipelines/:pipeline").handler(ctx -> respond(ctx, 200, sync(() -> render(findPipeline(p(ctx, "pipeline"))))));
+    r.get("/pipelines/:pipeline/pipeline-couplings").handler(ctx -> page(ctx, "id", () -> couplingList(p(ctx, "pipeline"))));
+    r.get("/apps/:app/pipeline-couplings").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      return couplings.values().stream()
+          .filter(c -> c.appId().equals(a.id))
+          .findFirst()
+          .map(this::render)
+          .orElseThrow(() -> notFound("pipeline coupling"));
+    })));
+    r.post("/pipeline-couplings").handler(this::createCouplingRoute);
+    r.delete("/pipeline-couplings/:id").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimCoupling c = couplings.remove(p(ctx, "id"));
+      if (c == null) {
+        throw notFound("pipeline coupling");
+      }
+      return render(c);
+    })));
+    r.get("/apps/:app/addons").handler(ctx -> page(ctx, "id", () -> addonList(p(ctx, "app"))));
+    r.get("/apps/:app/addon-attachments").handler(ctx -> page(ctx, "id", () -> attachmentList(p(ctx, "app"))));
+    r.post("/addon-attachments").handler(this::createAttachmentRoute);
+    r.delete("/addon-attachments/:id").handler(this::deleteAttachmentRoute);
+    r.get("/apps/:app/dynos").handler(ctx -> page(ctx, "id", () -> dynoList(p(ctx, "app"))));
+    r.delete("/apps/:app/dynos").handler(this::restartRoute);
+    r.route().handler(ctx -> { throw notFound("resource"); });
+    r.route().failureHandler(this::failure);
+    return r;
+  }
+
+  /** Call log, latency and error injection, auth and rate limit, in Heroku's order. */
+  private void gate(RoutingContext ctx) {
+    var req = ctx.request();
+    String requestId = req.getHeader("Request-Id") != null ? req.getHeader("Request-Id") : UUID.randomUUID().toString();
+    ctx.response().putHeader("Request-Id", requestId);
+    ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
+        req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
+        ctx.body() == null ? "" : ctx.body().asString())));
+    Duration delay = latency;
+    if (!delay.isZero()) {
+      vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
+    } else {
+      admit(ctx);
+    }
+  }
+
+  private void admit(RoutingContext ctx) {
+    if (errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate) {
+      error(ctx, 503, "service_unavailable", "The API is temporarily unavailable (injected fault).");
+      return;
+    }
+    if (!("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
+      error(ctx, 401, "unauthorized", "Invalid credentials provided.");
+      return;
+    }
+    if (!bucket.take()) {
+      ctx.response().putHeader("RateLimit-Remaining", "0");
+      error(ctx, 429, "rate_limit", "Your account reached the API rate limit\nPlease wait a few minutes before making new requests");
+      return;
+    }
+    ctx.response().putHeader("RateLimit-Remaining", Long.toString(bucket.remaining()));
+    ctx.next();
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable f = ctx.failure();
+    if (f instanceof ApiError e) {
+      error(ctx, e.status, e.id, e.getMessage());
+    } else if (f instanceof IllegalArgumentException || f instanceof io.vertx.core.json.DecodeException
+        || f instanceof ClassCastException) {
+      error(ctx, 400, "bad_request", "Invalid request: " + f.getMessage());
+    } else if (ctx.statusCode() == 413) {
+      error(ctx, 413, "request_entity_too_large", "Request body too large.");
+    } else {
+      LOG.warn("simulator failure", f);
+      error(ctx, 500, "internal_server_error", "Internal server error.");
+    }
+  }
+
+  private void error(RoutingContext ctx, int status, String id, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    var body = new LinkedHashMap<String, Object>();
+    body.put("id", id);
+    body.put("message", message);
+    body.put("url", "https://devcenter.heroku.com/articles/platform-api-reference#clients");
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
+  }
+
+  /** Writes a JSON answer; a GET carries an ETag of its body and answers 304 when it matches. */
+  private void respond(RoutingContext ctx, int status, Object body) {
+    String text = write(body);
+    var res = ctx.response().putHeader("Content-Type", "application/json");
+    if ("GET".equals(ctx.request().method().name())) {
+      String etag = etag(text);
+      res.putHeader("ETag", etag);
+      if (etag.equals(ctx.request().getHeader("If-None-Match"))) {
+        res.setStatusCode(304).end();
+        return;
+      }
+    }
+    res.setStatusCode(status).end(text);
+  }
+
+  /** A paged list per Heroku's Range header (200 when complete, 206 with Next-Range otherwise). */
+  private void page(RoutingContext ctx, String defaultField, java.util.function.Supplier<List<Map<String, Object>>> items) {
+    List<Map<String, Object>> all = sync(items::get);
+    RangeSpec range = RangeSpec.parse(ctx.request().getHeader("Range"), defaultField, 200);
+    String field = range.field();
+    if (!all.isEmpty() && !all.get(0).containsKey(field)) {
+      throw new ApiError(400, "bad_request", "Invalid Range header: unknown field " + field);
+    }
+    Comparator<Map<String, Object>> order = Comparator.comparing(m -> key(m.get(field)));
+    if (range.desc()) {
+      order = order.reversed();
+    }
+    List<Map<String, Object>> sorted = new ArrayList<>(all);
+    sorted.sort(order);
+    if (!range.start().isEmpty()) {
+      Comparable<Object> start = key(field.equals("version") ? Integer.valueOf(range.start()) : range.start());
+      sorted.removeIf(m -> {
+        int c = key(m.get(field)).compareTo(start);
+        c = range.desc() ? -c : c;
+        return range.exclusive() ? c <= 0 : c < 0;
+      });
+    }
+    int max = Math.max(1, Math.min(Math.min(range.max(), 1000), pageSize));
+    List<Map<String, Object>> pageItems = sorted.subList(0, Math.min(max, sorted.size()));
+    boolean more = sorted.size() > pageItems.size();
+    ctx.response().putHeader("Accept-Ranges", String.join(", ", defaultField.equals("version") ? List.of("id", "version") : List.of("id", "name")));
+    if (!pageItems.isEmpty()) {
+      ctx.response().putHeader("Content-Range", field + " " + pageItems.get(0).get(field) + ".." + pageItems.get(pageItems.size() - 1).get(field));
+    }
+    if (more) {
+      ctx.response().putHeader("Next-Range", range.next(String.valueOf(pageItems.get(pageItems.size() - 1).get(field))));
+    }
+    respond(ctx, more ? 206 : 200, pageItems);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Comparable<Object> key(Object value) {
+    return (Comparable<Object>) (value == null ? "" : value);
+  }
+
+  // ------------------------------------------------------------------ routes with side effects
+
+  private void createAppRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, Object> out = sync(() -> render(newApp(body.getString("name"), body.getString("region"), body.getString("stack"))));
+    respond(ctx, 201, out);
+  }
+
+  private void deleteAppRoute(RoutingContext ctx) {
+    Future<Void> closing;
+    Map<String, Object> out;
+    synchronized (this) {
+      SimApp a = find(p(ctx, "app"));
+      out = render(a);
+      closing = deleteApp(a);
+    }
+    closing.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  private void patchConfigRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, String> changes = new LinkedHashMap<>();
+    for (String k : body.fieldNames()) {
+      Object v = body.getValue(k);
+      if (v != null && !(v instanceof String)) {
+        throw new ApiError(422, "invalid_params", "Config var " + k + " must be a string or null.");
+      }
+      changes.put(k, (String) v);
+    }
+    Map<String, Object> out;
+    synchronized (this) {
+      SimApp a = find(p(ctx, "app"));
+      setConfig(a, changes, describe(changes));
+      out = new LinkedHashMap<>(a.config);
+    }
+    respond(ctx, 200, out);
+  }
+
+  private void formationRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, Object> out;
+    Future<Void> f;
+    synchronized (this) {
+      SimApp a = find(p(ctx, "app"));
+      SimFormation fm = formation(a, p(ctx, "type"));
+      scale(fm, body.getInteger("quantity"), body.getString("size"));
+      out = render(a, fm);
+      f = refresh(a);
+    }
+    f.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  private void batchFormationRoute(RoutingContext ctx) {
+    var updates = bodyOf(ctx).getJsonArray("updates");
+    if (updates == null) {
+      throw new ApiError(422, "invalid_params", "Missing updates.");
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    Future<Void> f;
+    synchronized (this) {
+      SimApp a = find(p(ctx, "app"));
+      // validate all first: a batch applies entirely or not at all
+      for (int i = 0; i < updates.size(); i++) {
+        JsonObject u = updates.getJsonObject(i);
+        formation(a, u.getString("type"));
+        checkScale(u.getInteger("quantity"), u.getString("size"), formation(a, u.getString("type")));
+      }
+      for (int i = 0; i < updates.size(); i++) {
+        JsonObject u = updates.getJsonObject(i);
+        SimFormation fm = formation(a, u.getString("type"));
+        scale(fm, u.getInteger("quantity"), u.getString("size"));
+        out.add(render(a, fm));
+      }
+      f = refresh(a);
+    }
+    f.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  private void createReleaseRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    String slugId = body.getString("slug");
+    if (slugId == null) {
+      throw new ApiError(422, "invalid_params", "Missing slug.");
+    }
+    Map<String, Object> out = sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      if (!slugs.containsKey(slugId)) {
+        throw notFound("slug");
+      }
+      SimRelease rel = release(a, slugId, body.getString("description", "Deploy " + slugId.substring(0, 8)), false);
+      return render(a, rel);
+    });
+    respond(ctx, 201, out);
+  }
+
+  private void createBuildRoute(RoutingContext ctx) {
+    JsonObject blob = bodyOf(ctx).getJsonObject("source_blob");
+    if (blob == null || blob.getString("url") == null) {
+      throw new ApiError(422, "invalid_params", "Missing source_blob.url.");
+    }
+    Map<String, Object> out = sync(() -> render(build(find(p(ctx, "app")), blob.getString("url"), blob.getString("version"))));
+    respond(ctx, 201, out);
+  }
+
+  private void createSetupRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    JsonObject app = body.getJsonObject("app", new JsonObject());
+    JsonObject blob = body.getJsonObject("source_blob");
+    if (blob == null || blob.getString("url") == null) {
+      throw new ApiError(422, "invalid_params", "Missing source_blob.url.");
+    }
+    JsonObject env = body.getJsonObject("overrides", new JsonObject()).getJsonObject("env", new JsonObject());
+    Map<String, Object> out = sync(() -> {
+      SimApp a = newApp(app.getString("name"), app.getString("region"), app.getString("stack"));
+      env.forEach(e -> a.config.put(e.getKey(), String.valueOf(e.getValue())));
+      SimSetup s = new SimSetup();
+      s.appId = a.id;
+      s.created = now();
+      s.updated = s.created;
+      setups.put(s.id, s);
+      SimBuild b = build(a, blob.getString("url"), blob.getString("version"));
+      s.buildId = b.id;
+      return render(s);
+    });
+    respond(ctx, 201, out);
+  }
+
+  private void createCouplingRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, Object> out = sync(() -> {
+      SimApp a = find(body.getString("app", ""));
+      SimPipeline pl = findPipeline(body.getString("pipeline", ""));
+      String stage = body.getString("stage");
+      if (stage == null || !STAGES.contains(stage)) {
+        throw new ApiError(422, "invalid_params", "Stage must be one of " + STAGES + ".");
+      }
+      if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id))) {
+        throw new ApiError(409, "conflict", "App " + a.name + " is already coupled to a pipeline.");
+      }
+      var c = new SimCoupling(UUID.randomUUID().toString(), a.id, pl.id(), stage, now());
+      couplings.put(c.id(), c);
+      return render(c);
+    });
+    respond(ctx, 201, out);
+  }
+
+  private void createAttachmentRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, Object> out;
+    Future<Void> f;
+    synchronized (this) {
+      SimAddon addon = findAddon(body.getString("addon", ""));
+      SimApp a = find(body.getString("app", ""));
+      Attached att = attach(addon, a, body.getString("name"));
+      out = render(att.attachment);
+      f = att.restart;
+    }
+    f.onComplete(x -> respond(ctx, 201, out));
+  }
+
+  private void deleteAttachmentRoute(RoutingContext ctx) {
+    Map<String, Object> out;
+    Future<Void> f;
+    synchronized (this) {
+      SimAttachment att = attachments.remove(p(ctx, "id"));
+      if (att == null) {
+        throw notFound("add-on attachment");
+      }
+      out = render(att);
+      var changes = new HashMap<String, String>();
+      changes.put(att.name() + "_URL", null);
+      f = setConfig(apps.get(att.appId()), changes, "Detach " + att.name());
+    }
+    f.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  private void restartRoute(RoutingContext ctx) {
+    synchronized (this) {
+      restart(find(p(ctx, "app")));
+    }
+    respond(ctx, 202, Map.of());
+  }
+
+  // ------------------------------------------------------------------ admin (/__sandbox)
+
+  private void admin(Router r) {
+    String base = "/__sandbox";
+    r.get(base + "/info").handler(ctx -> json(ctx, Map.of("url", url(), "api_key", apiKey, "apps", apps().size())));
+    r.get(base + "/apps").handler(ctx -> json(ctx, apps()));
+    r.get(base + "/calls").handler(ctx -> json(ctx, callLog()));
+    r.post(base + "/source-apps/:name").handler(ctx -> blocking(ctx, () -> createSourceApp(p(ctx, "name"))));
+    r.post(base + "/apps/:app/push").handler(ctx -> blocking(ctx, () -> pushRelease(p(ctx, "app"))));
+    r.post(base + "/pipelines/:name").handler(ctx -> json(ctx, Map.of("id", createPipeline(p(ctx, "name")))));
+    r.post(base + "/apps/:app/addons/:service").handler(ctx -> blocking(ctx, () -> Map.of("name", createAddon(p(ctx, "app"), p(ctx, "service")))));
+    r.post(base + "/addons/:addon/rotate").handler(ctx -> blocking(ctx, () -> {
+      rotateAddonCredentials(p(ctx, "addon"));
+      return Map.of("rotated", p(ctx, "addon"));
+    }));
+    r.post(base + "/faults/api-error-rate/:rate").handler(ctx -> {
+      apiErrorRate(Double.parseDouble(p(ctx, "rate")));
+      json(ctx, Map.of("api_error_rate", errorRate));
+    });
+    r.post(base + "/faults/api-latency/:ms").handler(ctx -> {
+      apiLatency(Duration.ofMillis(Long.parseLong(p(ctx, "ms"))));
+      json(ctx, Map.of("api_latency_ms", latency.toMillis()));
+    });
+    r.post(base + "/faults/rate-limit-storm").handler(ctx -> {
+      rateLimitStorm();
+      json(ctx, Map.of("rate_limit_remaining", bucket.remaining()));
+    });
+    r.post(base + "/apps/:app/backend/:fault").handler(ctx -> blocking(ctx, () -> {
+      String app = p(ctx, "app");
+      switch (p(ctx, "fault")) {
+        case "crashed" -> backendCrashed(app);
+        case "dead" -> backendDead(app);
+        case "hung" -> backendHung(app);
+        case "slow" -> backendSlow(app, Duration.ofMillis(Long.parseLong(ctx.queryParams().get("ms") == null ? "2000" : ctx.queryParams().get("ms"))));
+        case "healthy" -> backendHealthy(app);
+        default -> throw new ApiError(404, "not_found", "Unknown fault; use crashed, dead, hung, slow?ms=, healthy.");
+      }
+      return app(app);
+    }));
+    r.post(base + "/reset").handler(ctx -> blocking(ctx, () -> {
+      resetFaults();
+      return Map.of("reset", true);
+    }));
+  }
+
+  private void json(RoutingContext ctx, Object body) {
+    ctx.response().putHeader("Content-Type", "application/json").end(write(body));
+  }
+
+  /** Admin actions that wait for backends run off the event loop. */
+  private void blocking(RoutingContext ctx, java.util.concurrent.Callable<Object> action) {
+    vertx.<Object>executeBlocking(action::call, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, ar.result());
+      } else {
+        ctx.fail(ar.cause());
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ domain logic (hold the lock)
+
+  private SimApp newApp(String name, String region, String stack) {
+    if (name == null) {
+      do {
+        name = randomWords() + "-" + ThreadLocalRandom.current().nextInt(10000, 99999);
+      } while (byName(name) != null);
+    }
+    if (!APP_NAME.matcher(name).matches()) {
+      throw new ApiError(422, "invalid_params",
+          "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes (3 to 30 characters).");
+    }
+    if (byName(name) != null) {
+      throw new ApiError(422, "invalid_params", "Name " + name + " is already taken");
+    }
+    if (region != null && !Set.of("us", "eu").contains(region)) {
+      throw notFound("region");
+    }
+    SimApp a = new SimApp();
+    a.name = name;
+    a.region = region == null ? "us" : region;
+    a.stack = stack == null ? "heroku-24" : stack;
+    a.created = now();
+    a.updated = a.created;
+    a.backend = new Backend(vertx, name, reservePort());
+    apps.put(a.id, a);
+    // Heroku creates v1 "Initial release" (no slug) with every app.
+    SimRelease initial = release(a, null, "Initial release", true);
+    initial.status = "succeeded";
+    return a;
+  }
+
+  private Future<Void> deleteApp(SimApp a) {
+    apps.remove(a.id);
+    couplings.values().removeIf(c -> c.appId().equals(a.id));
+    List<String> owned = addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.id).toList();
+    owned.forEach(addons::remove);
+    for (SimAttachment att : List.copyOf(attachments.values())) {
+      if (att.appId().equals(a.id) || owned.contains(att.addonId())) {
+        attachments.remove(att.id());
+        SimApp other = apps.get(att.appId());
+        if (other != null) {
+          other.config.remove(att.name() + "_URL");
+        }
+      }
+    }
+    return a.backend.sync(false, 0);
+  }
+
+  /** A new slug and a release of it; {@code immediate} skips the pending phase. */
+  private Future<Void> deploy(SimApp a, boolean immediate) {
+    var slug = new SimSlug(UUID.randomUUID().toString(), a.id, HexFormat.of().formatHex(randomBytes(20)),
+        Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"), now());
+    slugs.put(slug.id(), slug);
+    release(a, slug.id(), "Deploy " + slug.commit().substring(0, 7), immediate);
+    return refresh(a);
+  }
+
+  private SimRelease release(SimApp a, String slugId, String description, boolean immediate) {
+    SimRelease rel = new SimRelease();
+    rel.version = a.releases.stream().mapToInt(x -> x.version).max().orElse(0) + 1;
+    rel.slugId = slugId;
+    rel.description = description;
+    rel.created = now();
+    rel.updated = rel.created;
+    a.releases.add(rel);
+    a.updated = rel.created;
+    if (immediate) {
+      succeed(a, rel);
+    } else {
+      vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
+        synchronized (this) {
+          if (apps.containsKey(a.id)) {
+            succeed(a, rel);
+            refresh(a);
+          }
+        }
+      });
+    }
+    return rel;
+  }
+
+  private void succeed(SimApp a, SimRelease rel) {
+    rel.status = "succeeded";
+    rel.updated = now();
+    if (rel.slugId != null) {
+      a.releasedAt = rel.updated;
+      SimSlug slug = slugs.get(rel.slugId);
+      // The first release of a slug with a web process scales web to 1, as Heroku does.
+      slug.processTypes().forEach((type, command) -> {
+        SimFormation f = a.formation.get(type);
+        if (f == null) {
+          f = new SimFormation();
+          f.type = type;
+          f.quantity = type.equals("web") ? 1 : 0;
+          f.created = now();
+          a.formation.put(type, f);
+        }
+        f.command = command;
+        f.updated = now();
+      });
+    }
+  }
+
+  /** Sets config vars (null deletes); like Heroku, a change makes a release and restarts dynos. */
+  private Future<Void> setConfig(SimApp a, Map<String, String> changes, String description) {
+    if (a == null) {
+      return Future.succeededFuture();
+    }
+    changes.forEach((k, v) -> {
+      if (v == null) {
+        a.config.remove(k);
+      } else {
+        a.config.put(k, v);
+      }
+    });
+    SimRelease cur = current(a);
+    release(a, cur == null ? null : cur.slugId, description, true);
+    return cur != null && cur.slugId != null ? restart(a) : Future.succeededFuture();
+  }
+
+  private SimBuild build(SimApp a, String url, String version) {
+    SimBuild b = new SimBuild();
+    b.appId = a.id;
+    b.url = url;
+    b.version = version;
+    b.created = now();
+    b.updated = b.created;
+    builds.put(b.id, b);
+    vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
+      synchronized (this) {
+        if (!apps.containsKey(a.id)) {
+          b.status = "failed";
+          return;
+        }
+        var slug = new SimSlug(UUID.randomUUID().toString(), a.id, version,
+            Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"), now());
+        slugs.put(slug.id(), slug);
+        b.slugId = slug.id();
+        SimRelease rel = release(a, slug.id(), "Deploy " + (version == null ? slug.id().substring(0, 8) : version), true);
+        b.releaseId = rel.id;
+        b.status = "succeeded";
+        b.updated = now();
+        setups.values().stream().filter(s -> b.id.equals(s.buildId)).forEach(s -> {
+          s.status = "succeeded";
+          s.updated = now();
+        });
+        refresh(a);
+      }
+    });
+    return b;
+  }
+
+  private void checkScale(Integer quantity, String size, SimFormation f) {
+    String s = size == null ? f.size : normalizeSize(size);
+    if (!SIZES.contains(s)) {
+      throw new ApiError(422, "invalid_params", "Invalid dyno size " + size + ".");
+    }
+    int q = quantity == null ? f.quantity : quantity;
+    if (q < 0) {
+      throw new ApiError(422, "invalid_params", "Quantity must be 0 or more.");
+    }
+    if (q > 1 && (s.equals("eco") || s.equals("basic"))) {
+      throw new ApiError(422, "invalid_params", "Cannot update to more than 1 " + s + " size dynos per process type.");
+    }
+  }
+
+  private void scale(SimFormation f, Integer quantity, String size) {
+    checkScale(quantity, size, f);
+    if (quantity != null) {
+      f.quantity = quantity;
+    }
+    if (size != null) {
+      f.size = normalizeSize(size);
+    }
+    f.updated = now();
+  }
+
+  private static String normalizeSize(String size) {
+    String s = size.toLowerCase(Locale.ROOT);
+    return s.equals("hobby") ? "basic" : s;
+  }
+
+  private Future<Void> restart(SimApp a) {
+    SimApp app = a;
+    return a.backend.restart(config.restartDowntime(), () -> {
+      synchronized (this) {
+        if (apps.containsKey(app.id)) {
+          refresh(app);
+        }
+      }
+    });
+  }
+
+  /** Starts or stops the app's backend to match its release and web quantity. */
+  private Future<Void> refresh(SimApp a) {
+    SimRelease cur = current(a);
+    SimFormation web = a.formation.get("web");
+    boolean serve = cur != null && cur.slugId != null && web != null && web.quantity >= 1;
+    return a.backend.sync(serve, cur == null ? 0 : cur.version);
+  }
+
+  private record Attached(SimAttachment attachment, Future<Void> restart) {}
+
+  private Attached attach(SimAddon addon, SimApp a, String name) {
+    String n = name;
+    if (n == null) {
+      n = addon.service.equals("heroku-postgresql") ? "DATABASE" : addon.service.toUpperCase(Locale.ROOT).replace('-', '_');
+      if (a.config.containsKey(n + "_URL")) {
+        n = addon.service.toUpperCase(Locale.ROOT).replace('-', '_') + "_" + HexFormat.of().formatHex(randomBytes(3)).toUpperCase(Locale.ROOT);
+      }
+    }
+    String finalName = n.toUpperCase(Locale.ROOT);
+    if (attachments.values().stream().anyMatch(x -> x.appId().equals(a.id) && x.name().equals(finalName))) {
+      throw new ApiError(422, "invalid_params", "Name " + finalName + " is already taken on " + a.name + ".");
+    }
+    var att = new SimAttachment(UUID.randomUUID().toString(), finalName, addon.id, a.id, now());
+    attachments.put(att.id(), att);
+    return new Attached(att, setConfig(a, Map.of(finalName + "_URL", addon.url), "Attach " + finalName + " (@ref:" + addon.name + ")"));
+  }
+
+  private SimRelease current(SimApp a) {
+    return a.releases.stream().filter(r -> r.status.equals("succeeded")).max(Comparator.comparingInt(r -> r.version)).orElse(null);
+  }
+
+  private SimApp byName(String name) {
+    return apps.values().stream().filter(a -> a.name.equals(name)).findFirst().orElse(null);
+  }
+
+  private SimApp find(String idOrName) {
+    SimApp a = apps.get(idOrName);
+    if (a == null) {
+      a = byName(idOrName);
+    }
+    if (a == null) {
+      throw notFound("app");
+    }
+    return a;
+  }
+
+  private SimPipeline findPipeline(String idOrName) {
+    SimPipeline p = pipelines.get(idOrName);
+    if (p == null) {
+      p = pipelines.values().stream().filter(x -> x.name().equals(idOrName)).findFirst().orElse(null);
+    }
+    if (p == null) {
+      throw notFound("pipeline");
+    }
+    return p;
+  }
+
+  private SimAddon findAddon(String idOrName) {
+    SimAddon a = addons.get(idOrName);
+    if (a == null) {
+      a = addons.values().stream().filter(x -> x.name.equals(idOrName)).findFirst().orElse(null);
+    }
+    if (a == null) {
+      throw notFound("add-on");
+    }
+    return a;
+  }
+
+  private SimFormation formation(SimApp a, String type) {
+    SimFormation f = type == null ? null : a.formation.get(type);
+    if (f == null) {
+      throw new ApiError(404, "not_found", "Couldn't find that process type (" + type + ").");
+    }
+    return f;
+  }
+
+  private SimRelease release(SimApp a, String idOrVersion) {
+    return a.releases.stream()
+        .filter(r -> r.id.equals(idOrVersion) || Integer.toString(r.version).equals(idOrVersion))
+        .findFirst()
+        .orElseThrow(() -> notFound("release"));
+  }
+
+  private static ApiError notFound(String what) {
+    return new ApiError(404, "not_found", "Couldn't find that " + what + ".");
+  }
+
+  // ------------------------------------------------------------------ lists
+
+  private List<Map<String, Object>> appsList() {
+    return apps.values().stream().map(this::render).toList();
+  }
+
+  private List<Map<String, Object>> formationList(String app) {
+    SimApp a = find(app);
+    return a.formation.values().stream().map(f -> render(a, f)).toList();
+  }
+
+  private List<Map<String, Object>> releaseList(String app) {
+    SimApp a = find(app);
+    return a.releases.stream().map(r -> render(a, r)).toList();
+  }
+
+  private List<Map<String, Object>> couplingList(String pipeline) {
+    SimPipeline p = findPipeline(pipeline);
+    return couplings.values().stream().filter(c -> c.pipelineId().equals(p.id())).map(this::render).toList();
+  }
+
+  private List<Map<String, Object>> addonList(String app) {
+    SimApp a = find(app);
+    return addons.values().stream()
+        .filter(x -> x.appId.equals(a.id) || attachments.values().stream().anyMatch(t -> t.addonId().equals(x.id) && t.appId().equals(a.id)))
+        .map(this::render)
+        .toList();
+  }
+
+  private List<Map<String, Object>> attachmentList(String app) {
+    SimApp a = find(app);
+    return attachments.values().stream().filter(t -> t.appId().equals(a.id)).map(this::render).toList();
+  }
+
+  private List<Map<String, Object>> dynoList(String app) {
+    SimApp a = find(app);
+    SimRelease cur = current(a);
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (cur == null || cur.slugId == null) {
+      return out;
+    }
+    for (SimFormation f : a.formation.values()) {
+      for (int i = 1; i <= f.quantity; i++) {
+        String state = "up";
+        if (f.type.equals("web")) {
+          if (a.backend.restarting()) {
+            state = "starting";
+          } else if (a.backend.fault() == Backend.Fault.CRASHED || a.backend.fault() == Backend.Fault.DEAD) {
+            state = "crashed";
+          }
+        }
+        var d = new LinkedHashMap<String, Object>();
+        d.put("attach_url", null);
+        d.put("command", f.command);
+        d.put("created_at", ts(cur.updated));
+        d.put("id", UUID.nameUUIDFromBytes((a.id + f.type + i).getBytes(StandardCharsets.UTF_8)).toString());
+        d.put("name", f.type + "." + i);
+        d.put("release", Map.of("id", cur.id, "version", cur.version));
+        d.put("app", ref(a));
+        d.put("size", f.size);
+        d.put("state", state);
+        d.put("type", f.type);
+        d.put("updated_at", ts(cur.updated));
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ JSON shapes (schema fields)
+
+  private Map<String, Object> account() {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("allow_tracking", true);
+    m.put("beta", false);
+    m.put("created_at", "2020-01-01T00:00:00Z");
+    m.put("email", ACCOUNT_EMAIL);
+    m.put("federated", false);
+    m.put("id", ACCOUNT_ID);
+    m.put("identity_provider", null);
+    m.put("last_login", null);
+    m.put("name", "Sandbox");
+    m.put("sms_number", null);
+    m.put("suspended_at", null);
+    m.put("delinquent_at", null);
+    m.put("two_factor_authentication", false);
+    m.put("updated_at", "2020-01-01T00:00:00Z");
+    m.put("verified", true);
+    m.put("country_of_residence", null);
+    m.put("default_organization", null);
+    m.put("default_team", null);
+    return m;
+  }
+
+  private Map<String, Object> render(SimApp a) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("acm", false);
+    m.put("archived_at", null);
+    m.put("buildpack_provided_description", a.releasedAt == null ? null : "heroku/java");
+    m.put("build_stack", STACK);
+    m.put("created_at", ts(a.created));
+    m.put("generation", Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar"));
+    m.put("git_url", "https://git.heroku.com/" + a.name + ".git");
+    m.put("id", a.id);
+    m.put("internal_routing", null);
+    m.put("maintenance", false);
+    m.put("name", a.name);
+    m.put("owner", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
+    m.put("organization", null);
+    m.put("team", null);
+    m.put("region", a.region.equals("us") ? REGION : Map.of("id", "ed30241c-ed8c-4bb6-9714-61953675d0b4", "name", a.region));
+    m.put("released_at", a.releasedAt == null ? null : ts(a.releasedAt));
+    m.put("repo_size", null);
+    m.put("slug_size", a.releasedAt == null ? null : 52_428_800);
+    m.put("space", null);
+    m.put("stack", a.stack.equals("heroku-24") ? STACK : Map.of("id", UUID.nameUUIDFromBytes(a.stack.getBytes(StandardCharsets.UTF_8)).toString(), "name", a.stack));
+    m.put("updated_at", ts(a.updated));
+    m.put("web_url", "http://127.0.0.1:" + a.backend.port() + "/");
+    return m;
+  }
+
+  private Map<String, Object> render(SimApp a, SimRelease r) {
+    SimRelease cur = current(a);
+    var m = new LinkedHashMap<String, Object>();
+    m.put("addon_plan_names", addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.plan).toList());
+    m.put("artifacts", r.slugId == null ? List.of() : List.of(Map.of("type", "slug", "id", r.slugId)));
+    m.put("app", ref(a));
+    m.put("created_at", ts(r.created));
+    m.put("description", r.description);
+    m.put("id", r.id);
+    m.put("updated_at", ts(r.updated));
+    m.put("slug", r.slugId == null ? null : Map.of("id", r.slugId));
+    m.put("status", r.status);
+    m.put("user", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
+    m.put("version", r.version);
+    m.put("current", cur == r);
+    m.put("output_stream_url", null);
+    m.put("eligible_for_rollback", cur != r && r.status.equals("succeeded"));
+    return m;
+  }
+
+  private Map<String, Object> render(SimApp a, SimFormation f) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("app", ref(a));
+    m.put("command", f.command);
+    m.put("created_at", ts(f.created));
+    m.put("dyno_size", Map.of("id", UUID.nameUUIDFromBytes(f.size.getBytes(StandardCharsets.UTF_8)).toString(), "name", f.size));
+    m.put("id", f.id);
+    m.put("quantity", f.quantity);
+    m.put("size", f.size);
+    m.put("type", f.type);
+    m.put("updated_at", ts(f.updated));
+    return m;
+  }
+
+  private Map<String, Object> render(SimSlug s) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("blob", Map.of("method", "get", "url", "http://127.0.0.1/slugs/" + s.id() + ".tgz"));
+    m.put("buildpack_provided_description", "heroku/java");
+    m.put("checksum", "SHA256:" + HexFormat.of().formatHex(sha256(s.id())));
+    m.put("commit", s.commit());
+    m.put("commit_description", "sandbox deploy");
+    m.put("created_at", ts(s.created()));
+    m.put("id", s.id());
+    m.put("process_types", s.processTypes());
+    m.put("size", 52_428_800);
+    m.put("stack", STACK);
+    m.put("updated_at", ts(s.created()));
+    m.put("deleted_at", null);
+    return m;
+  }
+
+  private Map<String, Object> render(SimBuild b) {
+    var m = new LinkedHashMap<String, Object>();
+    SimApp a = apps.get(b.appId);
+    m.put("app", Map.of("id", b.appId));
+    m.put("buildpacks", null);
+    m.put("created_at", ts(b.created));
+    m.put("id", b.id);
+    m.put("output_stream_url", "http://127.0.0.1/builds/" + b.id + ".log");
+    var blob = new LinkedHashMap<String, Object>();
+    blob.put("checksum", null);
+    blob.put("url", b.url);
+    blob.put("version", b.version);
+    blob.put("version_description", null);
+    m.put("source_blob", blob);
+    m.put("release", b.releaseId == null ? null : Map.of("id", b.releaseId));
+    m.put("slug", b.slugId == null ? null : Map.of("id", b.slugId));
+    m.put("stack", a == null ? "heroku-24" : a.stack);
+    m.put("status", b.status);
+    m.put("updated_at", ts(b.updated));
+    m.put("user", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
+    return m;
+  }
+
+  private Map<String, Object> render(SimSetup s) {
+    var m = new LinkedHashMap<String, Object>();
+    SimApp a = apps.get(s.appId);
+    SimBuild b = builds.get(s.buildId);
+    m.put("id", s.id);
+    m.put("created_at", ts(s.created));
+    m.put("updated_at", ts(s.updated));
+    m.put("status", s.status);
+    m.put("failure_message", null);
+    m.put("app", a == null ? Map.of("id", s.appId) : ref(a));
+    m.put("build", b == null ? null : Map.of("id", b.id, "status", b.status, "output_stream_url", "http://127.0.0.1/builds/" + b.id + ".log"));
+    m.put("manifest_errors", List.of());
+    m.put("postdeploy", null);
+    m.put("resolved_success_url", null);
+    return m;
+  }
+
+  private Map<String, Object> render(SimPipeline p) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("created_at", ts(p.created()));
+    m.put("id", p.id());
+    m.put("name", p.name());
+    m.put("owner", Map.of("id", ACCOUNT_ID, "type", "user"));
+    m.put("updated_at", ts(p.created()));
+    m.put("generation", Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar"));
+    return m;
+  }
+
+  private Map<String, Object> render(SimCoupling c) {
+    var m = new LinkedHashMap<String, Object>();
+    SimApp a = apps.get(c.appId());
+    SimPipeline p = pipelines.get(c.pipelineId());
+    m.put("app", a == null ? Map.of("id", c.appId()) : ref(a));
+    m.put("created_at", ts(c.created()));
+    m.put("id", c.id());
+    m.put("pipeline", p == null ? Map.of("id", c.pipelineId()) : Map.of("id", p.id(), "name", p.name()));
+    m.put("stage", c.stage());
+    m.put("updated_at", ts(c.created()));
+    return m;
+  }
+
+  private Map<String, Object> render(SimAddon x) {
+    var m = new LinkedHashMap<String, Object>();
+    SimApp owner = apps.get(x.appId);
+    m.put("actions", List.of());
+    m.put("addon_service", Map.of("id", UUID.nameUUIDFromBytes(x.service.getBytes(StandardCharsets.UTF_8)).toString(), "name", x.service));
+    m.put("billing_entity", Map.of("id", x.appId, "name", owner == null ? "" : owner.name, "type", "app"));
+    m.put("app", owner == null ? Map.of("id", x.appId) : ref(owner));
+    m.put("billed_price", null);
+    m.put("config_vars", attachments.values().stream().filter(t -> t.addonId().equals(x.id) && t.appId().equals(x.appId)).map(t -> t.name() + "_URL").toList());
+    m.put("created_at", ts(x.created));
+    m.put("id", x.id);
+    m.put("name", x.name);
+    m.put("plan", Map.of("id", UUID.nameUUIDFromBytes(x.plan.getBytes(StandardCharsets.UTF_8)).toString(), "name", x.plan));
+    m.put("provider_id", "resource" + Math.abs(x.id.hashCode()) + "@sandbox");
+    m.put("provision_message", "");
+    m.put("state", "provisioned");
+    m.put("updated_at", ts(x.created));
+    m.put("web_url", null);
+    return m;
+  }
+
+  private Map<String, Object> render(SimAttachment t) {
+    var m = new LinkedHashMap<String, Object>();
+    SimAddon x = addons.get(t.addonId());
+    SimApp a = apps.get(t.appId());
+    var addon = new LinkedHashMap<String, Object>();
+    addon.put("id", t.addonId());
+    addon.put("name", x == null ? null : x.name);
+    addon.put("app", x == null || apps.get(x.appId) == null ? null : ref(apps.get(x.appId)));
+    m.put("addon", addon);
+    m.put("app", a == null ? Map.of("id", t.appId()) : ref(a));
+    m.put("created_at", ts(t.created()));
+    m.put("id", t.id());
+    m.put("name", t.name());
+    m.put("namespace", null);
+    m.put("updated_at", ts(t.created()));
+    m.put("web_url", null);
+    m.put("log_input_url", null);
+    return m;
+  }
+
+  private SandboxApp snapshot(SimApp a) {
+    SimRelease cur = current(a);
+    SimFormation web = a.formation.get("web");
+    SimCoupling c = couplings.values().stream().filter(x -> x.appId().equals(a.id)).findFirst().orElse(null);
+    return new SandboxApp(a.id, a.name, "http://127.0.0.1:" + a.backend.port() + "/", a.backend.port(),
+        cur == null ? 0 : cur.version, cur == null ? null : cur.slugId, web == null ? 0 : web.quantity,
+        web == null ? null : web.size, Map.copyOf(a.config), c == null ? null : c.pipelineId(),
+        c == null ? null : c.stage(), a.backend.running());
+  }
+
+  private static Map<String, Object> ref(SimApp a) {
+    return Map.of("id", a.id, "name", a.name);
+  }
+
+  // ------------------------------------------------------------------ small utilities
+
+  private synchronized <T> T sync(java.util.function.Supplier<T> s) {
+    return s.get();
+  }
+
+  private static String p(RoutingContext ctx, String name) {
+    return ctx.pathParam(name);
+  }
+
+  private static JsonObject bodyOf(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().length() == 0) {
+      return new JsonObject();
+    }
+    return ctx.body().asJsonObject();
+  }
+
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.SECONDS);
+  }
+
+  private static String ts(Instant t) {
+    return t == null ? null : t.toString();
+  }
+
+  private String write(Object body) {
+    try {
+      return json.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String etag(String body) {
+    return "W/\"" + HexFormat.of().formatHex(sha256(body), 0, 16) + "\"";
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    ThreadLocalRandom.current().nextBytes(b);
+    return b;
+  }
+
+  private static String credentials() {
+    String hex = HexFormat.of().formatHex(randomBytes(8));
+    return "postgres://u" + hex + ":p" + HexFormat.of().formatHex(randomBytes(16)) + "@127.0.0.1:5432/d" + hex;
+  }
+
+  private static String describe(Map<String, String> changes) {
+    boolean removing = changes.values().stream().allMatch(v -> v == null);
+    return (removing ? "Remove " : "Set ") + String.join(", ", changes.keySet()) + " config vars";
+  }
+
+  private static String randomWords() {
+    String[] a = {"sandy", "quiet", "brave", "shiny", "frozen", "rapid", "gentle", "hidden"};
+    String[] b = {"river", "meadow", "harbor", "canyon", "forest", "summit", "island", "valley"};
+    var r = ThreadLocalRandom.current();
+    return a[r.nextInt(a.length)] + "-" + b[r.nextInt(b.length)];
+  }
+
+  /** Picks a free loopback port for the app's backend; fixed for the app's life (its web_url). */
+  private static int reservePort() {
+    try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("sandbox backend did not settle", e);
+    }
+  }
+}
