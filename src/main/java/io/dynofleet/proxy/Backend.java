@@ -1,0 +1,95 @@
+package io.dynofleet.proxy;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Mutable live state of one backend; identity is id + url. Thread-safe. */
+final class Backend {
+  final BackendTarget target;
+  final String host;
+  final int port;
+  final boolean ssl;
+  final AtomicLong inFlight = new AtomicLong();
+  final AtomicLong requests = new AtomicLong();
+  final AtomicLong errors5xx = new AtomicLong();
+  final long createdNanos = System.nanoTime();
+  volatile boolean healthy;
+  volatile long healthySinceNanos;
+  volatile long ejectedUntilNanos;
+  volatile int ejections;
+  volatile int consecutiveFailures;
+  volatile int probeSuccesses;
+  volatile int probeFailures;
+  volatile Instant lastProbe;
+  volatile String lastProbeResult;
+  volatile boolean draining;
+  volatile long nextProbeNanos = System.nanoTime();
+  /** Peak-EWMA latency in nanos. */
+  private double ewmaNanos;
+  private long ewmaStamp = System.nanoTime();
+  private final long[] latencyRing = new long[256];
+  private int ringPos;
+
+  Backend(BackendTarget target) {
+    this.target = target;
+    URI u = target.url();
+    this.ssl = "https".equalsIgnoreCase(u.getScheme());
+    this.host = u.getHost();
+    this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
+    this.healthy = target.assumeHealthy();
+    this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+  }
+
+  String key() {
+    return target.id() + "|" + target.url();
+  }
+
+  String authority() {
+    URI u = target.url();
+    return u.getPort() > 0 ? host + ":" + u.getPort() : host;
+  }
+
+  boolean ejected(long now) {
+    return ejectedUntilNanos - now > 0;
+  }
+
+  synchronized void observeLatency(long nanos, long now) {
+    double decay = Math.exp(-(now - ewmaStamp) / 10e9);
+    ewmaStamp = now;
+    ewmaNanos = nanos > ewmaNanos ? nanos : ewmaNanos * decay + nanos * (1 - decay);
+    latencyRing[ringPos++ & 255] = nanos;
+  }
+
+  synchronized double ewmaNanos() {
+    return ewmaNanos;
+  }
+
+  synchronized double percentileMillis(double q) {
+    int n = Math.min(ringPos, 256);
+    if (n == 0) return 0;
+    long[] copy = java.util.Arrays.copyOf(latencyRing, n);
+    java.util.Arrays.sort(copy);
+    return copy[(int) Math.min(n - 1, Math.floor(q * n))] / 1e6;
+  }
+
+  /** Load score for P2C: outstanding requests weighted by latency, divided by slow-start weight. */
+  double score(long now, long slowStartNanos) {
+    double cost = (inFlight.get() + 1) * Math.max(ewmaNanos(), 1);
+    return cost / weight(now, slowStartNanos);
+  }
+
+  double weight(long now, long slowStartNanos) {
+    if (slowStartNanos <= 0 || healthySinceNanos == 0) return 1;
+    double w = (double) (now - healthySinceNanos) / slowStartNanos;
+    return w >= 1 ? 1 : Math.max(0.05, w);
+  }
+
+  BackendStats stats() {
+    double age = Math.max(1, (System.nanoTime() - createdNanos) / 1e9);
+    return new BackendStats(
+        target.id(), target.url(), healthy, ejected(System.nanoTime()), consecutiveFailures,
+        lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
+        requests.get() / age, percentileMillis(0.5), percentileMillis(0.99));
+  }
+}

@@ -1,0 +1,20 @@
+package io.dynofleet.proxy;
+
+import java.net.URI;
+import java.time.Instant;
+
+/** Live numbers of one backend, for status and the dashboard. */
+public record BackendStats(
+    String id,
+    URI url,
+    boolean healthy,
+    boolean ejected,
+    int consecutiveFailures,
+    Instant lastProbe,
+    String lastProbeResult,
+    long inFlight,
+    long requests,
+    long errors5xx,
+    double requestsPerSecond,
+    double p50Millis,
+    double p99Millis) {}

@@ -1,0 +1,45 @@
+package io.dynofleet.proxy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/** Picks a backend; pure function of its inputs (testable with a seeded random). */
+final class Balancer {
+  private Balancer() {}
+
+  /**
+   * The routable backends: healthy and not ejected; if none, all non-draining (panic mode).
+   */
+  static List<Backend> candidates(List<Backend> all, Set<Backend> exclude, long now) {
+    List<Backend> out = new ArrayList<>(all.size());
+    for (Backend b : all) {
+      if (b.healthy && !b.draining && !b.ejected(now) && !exclude.contains(b)) out.add(b);
+    }
+    if (out.isEmpty()) {
+      for (Backend b : all) if (!b.draining && !exclude.contains(b)) out.add(b);
+    }
+    return out;
+  }
+
+  static Backend pick(
+      Algorithm algorithm, List<Backend> c, int cursor, RandomGenerator rnd, long now, long slowStart) {
+    int n = c.size();
+    if (n == 0) return null;
+    if (n == 1) return c.get(0);
+    switch (algorithm) {
+      case ROUND_ROBIN:
+        return c.get(Math.floorMod(cursor, n));
+      case RANDOM:
+        return c.get(rnd.nextInt(n));
+      default:
+        int i = rnd.nextInt(n);
+        int j = rnd.nextInt(n - 1);
+        if (j >= i) j++;
+        Backend a = c.get(i);
+        Backend b = c.get(j);
+        return a.score(now, slowStart) <= b.score(now, slowStart) ? a : b;
+    }
+  }
+}

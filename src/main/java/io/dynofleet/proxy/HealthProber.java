@@ -1,0 +1,54 @@
+package io.dynofleet.proxy;
+
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.time.Clock;
+
+/** Active probes, run on a Vert.x timer off the request path. */
+final class HealthProber {
+  private final RoutingTable table;
+  private final HttpClient client;
+  private final Clock clock;
+
+  HealthProber(RoutingTable table, HttpClient client, Clock clock) {
+    this.table = table;
+    this.client = client;
+    this.clock = clock;
+  }
+
+  void tick() {
+    long now = System.nanoTime();
+    for (Pool pool : table.pools().values()) {
+      HealthCheckSpec hc = pool.route().healthCheck();
+      if (hc == null || hc.path() == null) continue;
+      for (Backend b : pool.backends()) {
+        if (b.draining || b.nextProbeNanos - now > 0) continue;
+        b.nextProbeNanos = now + hc.interval().toNanos();
+        probe(b, hc);
+      }
+    }
+  }
+
+  private void probe(Backend b, HealthCheckSpec hc) {
+    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(b.host)
+        .setPort(b.port).setSsl(b.ssl).setURI(hc.path()).setTimeout(hc.timeout().toMillis())
+        .putHeader("Host", b.authority()).putHeader("User-Agent", "dynofleet-health");
+    client.request(ro).compose(r -> r.send().compose(resp -> resp.body().map(x -> resp.statusCode())))
+        .onComplete(ar -> {
+          b.lastProbe = clock.instant();
+          boolean ok = ar.succeeded() && ar.result() < 400;
+          b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause());
+          if (ok) {
+            b.probeFailures = 0;
+            if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
+              b.healthy = true;
+              b.healthySinceNanos = System.nanoTime();
+            }
+          } else {
+            b.probeSuccesses = 0;
+            if (b.healthy && ++b.probeFailures >= hc.unhealthyThreshold()) b.healthy = false;
+          }
+        });
+  }
+}

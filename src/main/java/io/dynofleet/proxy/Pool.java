@@ -1,0 +1,7 @@
+package io.dynofleet.proxy;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Immutable snapshot of a pool: its route and its backends' live state objects. */
+record Pool(PoolRoute route, List<Backend> backends, AtomicInteger cursor) {}

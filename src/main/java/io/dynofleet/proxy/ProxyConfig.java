@@ -1,0 +1,59 @@
+package io.dynofleet.proxy;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Data plane settings. */
+@ConfigMapping(prefix = "dynofleet.proxy")
+public interface ProxyConfig {
+
+  /** Comma-separated backend URLs forming a default pool named {@code static} at start. */
+  Optional<List<String>> staticBackends();
+
+  /** Request timeout when a pool gives none (504 after it). */
+  @WithDefault("30S")
+  Duration defaultTimeout();
+
+  /** Connect timeout to a backend. */
+  @WithDefault("5S")
+  Duration connectTimeout();
+
+  /** Keep-alive connections per backend. */
+  @WithDefault("64")
+  int poolSizePerBackend();
+
+  /** Consecutive connect failures or 5xx that eject a backend. */
+  @WithDefault("5")
+  int ejectionConsecutiveFailures();
+
+  /** First ejection time; doubled on each repeat. */
+  @WithDefault("10S")
+  Duration ejectionBaseTime();
+
+  /** Longest ejection time. */
+  @WithDefault("5M")
+  Duration ejectionMaxTime();
+
+  /** Largest share (percent) of a pool that may be ejected at once. */
+  @WithDefault("50")
+  int ejectionMaxPercent();
+
+  /** Weight ramp for new or recovered backends. */
+  @WithDefault("30S")
+  Duration slowStart();
+
+  /** How long a removed backend may finish in-flight requests before its pool closes. */
+  @WithDefault("30S")
+  Duration drainTimeout();
+
+  /** Largest request body in bytes (413 above it, by Content-Length). */
+  @WithDefault("104857600")
+  long maxBodySize();
+
+  /** Trust any backend certificate (tests only). */
+  @WithDefault("false")
+  boolean trustAll();
+}

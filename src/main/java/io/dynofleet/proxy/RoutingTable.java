@@ -1,0 +1,103 @@
+package io.dynofleet.proxy;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The data plane's view of the pools. Writers swap immutable snapshots atomically; backends keep
+ * their health and stats across puts (identity by id + url); removed backends drain.
+ */
+@ApplicationScoped
+public class RoutingTable {
+  private volatile Map<String, Pool> pools = Map.of();
+  private volatile Consumer<Backend> onRemoved = b -> {};
+
+  public synchronized void put(PoolRoute route) {
+    Map<String, Pool> next = new HashMap<>(pools);
+    next.put(route.name(), build(route, pools.get(route.name())));
+    swap(next);
+  }
+
+  public synchronized void remove(String pool) {
+    Map<String, Pool> next = new HashMap<>(pools);
+    next.remove(pool);
+    swap(next);
+  }
+
+  public synchronized void replaceAll(Collection<PoolRoute> routes) {
+    Map<String, Pool> next = new HashMap<>();
+    for (PoolRoute r : routes) next.put(r.name(), build(r, pools.get(r.name())));
+    swap(next);
+  }
+
+  public Optional<PoolRoute> route(String pool) {
+    Pool p = pools.get(pool);
+    return p == null ? Optional.empty() : Optional.of(p.route());
+  }
+
+  public List<BackendStats> stats(String pool) {
+    Pool p = pools.get(pool);
+    if (p == null) return List.of();
+    return p.backends().stream().map(Backend::stats).toList();
+  }
+
+  Map<String, Pool> pools() {
+    return pools;
+  }
+
+  void onRemoved(Consumer<Backend> listener) {
+    this.onRemoved = listener;
+  }
+
+  /** Host header (port ignored) → pool; else the default pool; else null. */
+  Pool select(String hostHeader) {
+    String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase();
+    Pool fallback = null;
+    for (Pool p : pools.values()) {
+      for (String h : p.route().hosts()) if (h.equalsIgnoreCase(host)) return p;
+      if (p.route().defaultPool() && fallback == null) fallback = p;
+    }
+    return fallback;
+  }
+
+  static String stripPort(String host) {
+    if (host.startsWith("[")) {
+      int end = host.indexOf(']');
+      return end > 0 ? host.substring(0, end + 1) : host;
+    }
+    int c = host.lastIndexOf(':');
+    return c >= 0 ? host.substring(0, c) : host;
+  }
+
+  private static Pool build(PoolRoute route, Pool previous) {
+    Map<String, Backend> old = new HashMap<>();
+    if (previous != null) for (Backend b : previous.backends()) old.put(b.key(), b);
+    List<Backend> list = new ArrayList<>();
+    for (BackendTarget t : route.backends()) {
+      Backend b = old.get(t.id() + "|" + t.url());
+      list.add(b != null ? b : new Backend(t));
+    }
+    return new Pool(
+        route, List.copyOf(list), previous != null ? previous.cursor() : new AtomicInteger());
+  }
+
+  private void swap(Map<String, Pool> next) {
+    Map<String, Pool> prev = pools;
+    pools = Map.copyOf(next);
+    java.util.Set<Backend> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Pool p : pools.values()) live.addAll(p.backends());
+    for (Pool p : prev.values())
+      for (Backend b : p.backends())
+        if (!live.contains(b) && !b.draining) {
+          b.draining = true;
+          onRemoved.accept(b);
+        }
+  }
+}

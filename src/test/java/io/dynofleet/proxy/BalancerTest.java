@@ -1,0 +1,48 @@
+package io.dynofleet.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class BalancerTest {
+  static Backend b(String id) {
+    return new Backend(new BackendTarget(id, URI.create("http://127.0.0.1:1/" + id), true));
+  }
+
+  @Test
+  void slowBackendGetsLittleTraffic() {
+    Backend fast1 = b("f1"), fast2 = b("f2"), slow = b("s");
+    long now = System.nanoTime();
+    fast1.observeLatency(1_000_000, now);
+    fast2.observeLatency(1_000_000, now);
+    slow.observeLatency(50_000_000, now);
+    List<Backend> all = List.of(fast1, fast2, slow);
+    var rnd = new SplittableRandom(42);
+    int slowPicks = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, all, i, rnd, now, 0) == slow) slowPicks++;
+    }
+    assertThat(slowPicks).isZero();
+  }
+
+  @Test
+  void panicModeRoutesAcrossAllWhenNoneHealthy() {
+    Backend a = b("a"), c = b("c");
+    a.healthy = false;
+    c.healthy = false;
+    assertThat(Balancer.candidates(List.of(a, c), Set.of(), System.nanoTime())).containsExactly(a, c);
+    c.healthy = true;
+    assertThat(Balancer.candidates(List.of(a, c), Set.of(), System.nanoTime())).containsExactly(c);
+  }
+
+  @Test
+  void roundRobinCycles() {
+    Backend a = b("a"), c = b("c");
+    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 0, new SplittableRandom(), 0, 0)).isSameAs(a);
+    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 1, new SplittableRandom(), 0, 0)).isSameAs(c);
+  }
+}
