@@ -355,6 +355,13 @@ public class Reconciler {
       if (target != null && !stalled) {
         stalledTarget = null;
       }
+      if (stalled) {
+        // keep saying so on every pass until the source app or the spec moves on
+        condition("Degraded", "True", old.isEmpty() ? "CreateFailed" : "RolloutStalled",
+            "release v" + source.version() + " did not become healthy; "
+                + (old.isEmpty() ? "creation waits for a new release or spec"
+                    : "the rollout stopped and the previous release keeps serving"));
+      }
       if (old.isEmpty()) {
         if (active.size() < replicas && target != null && !stalled) {
           create(replicas - active.size());
