@@ -11,6 +11,9 @@ import java.util.List;
  * @param targetRelease the source app's release the backends should run (e.g. "v12")
  * @param estimatedMonthlyCost USD per month of the backends' dynos (price table in config)
  * @param equivalentDynoCost USD per month of the same capacity as dynos of one app
+ * @param drift config vars found changed by hand on backends
+ * @param stalledRelease the target a rollout or create stopped at (it is not retried until the
+ *     source app or the spec changes)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PoolStatus(
@@ -23,10 +26,28 @@ public record PoolStatus(
     List<BackendStatus> backends,
     Double estimatedMonthlyCost,
     Double equivalentDynoCost,
-    List<String> drift) {
+    List<String> drift,
+    String stalledRelease) {
 
   public static PoolStatus empty() {
-    return new PoolStatus(0, 0, 0, 0, null, List.of(), List.of(), null, null, null);
+    return new PoolStatus(0, 0, 0, 0, null, List.of(), List.of(), null, null, null, null);
+  }
+
+  /**
+   * Equal but for probe timestamps, which move on every health check: a status that differs only
+   * there is not worth a write (every write bumps resourceVersion).
+   */
+  public boolean sameAs(PoolStatus other) {
+    return other != null && withoutProbeTimes().equals(other.withoutProbeTimes());
+  }
+
+  private PoolStatus withoutProbeTimes() {
+    List<BackendStatus> b = backends == null ? null : backends.stream()
+        .map(x -> new BackendStatus(x.app(), x.webUrl(), x.release(), x.phase(), x.healthy(), null,
+            x.consecutiveFailures(), x.createdAt()))
+        .toList();
+    return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
+        conditions, b, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease);
   }
 
   /** A Kubernetes-style condition: Ready, Progressing, Degraded. */

@@ -1,0 +1,62 @@
+package io.dynofleet.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** The reconciler: schedule, parallelism, safety margins and the dyno price table. */
+@ConfigMapping(prefix = "dynofleet.reconcile")
+public interface ReconcileConfig {
+
+  /** How often every pool is reconciled ({@code off} disables the schedule, as in tests). */
+  @WithDefault("30s")
+  String interval();
+
+  /** Worker threads draining the reconcile queue; 0 runs passes only when called directly (tests). */
+  @WithDefault("2")
+  int workers();
+
+  /** Platform calls in flight at once within one pass (creates run in parallel up to this). */
+  @WithDefault("4")
+  int parallelism();
+
+  /** Most backends created in one pass, so a large scale-up is paced (slow start, as ReplicaSet). */
+  @WithDefault("20")
+  int createBatch();
+
+  /** Requeue delay while something is in flight (release pending, waiting for health). */
+  @WithDefault("2s")
+  Duration inFlightRequeue();
+
+  /** First backoff after a failed pass; doubles per failure up to {@link #maxBackoff()}, with jitter. */
+  @WithDefault("1s")
+  Duration baseBackoff();
+
+  /** Longest backoff after repeated failures. */
+  @WithDefault("5m")
+  Duration maxBackoff();
+
+  /** A backend that is not healthy this long after being coupled has failed. */
+  @WithDefault("10m")
+  Duration progressDeadline();
+
+  /** How long a backend leaves the data plane before its app is deleted. */
+  @WithDefault("10s")
+  Duration drainTime();
+
+  /** Below this many remaining Platform API calls, passes slow down and skip optional reads. */
+  @WithDefault("300")
+  int rateLimitReserve();
+
+  /** How often the config vars of every backend are compared with the desired ones (drift). */
+  @WithDefault("10m")
+  Duration driftCheckInterval();
+
+  /**
+   * USD per dyno per month by size, as {@code size=price,...}; the estimates in status use it.
+   * Prices change: configure ({@code DYNOFLEET_RECONCILE_PRICES}).
+   */
+  @WithDefault("eco=5,basic=7,standard-1x=25,standard-2x=50,performance-m=250,performance-l=500,"
+      + "performance-l-ram=500,performance-xl=750,performance-2xl=1500")
+  String prices();
+}

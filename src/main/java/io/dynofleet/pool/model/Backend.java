@@ -1,0 +1,91 @@
+package io.dynofleet.pool.model;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A backend app of a managed pool: the reconciler's record of intent and progress. Written before
+ * the app exists, so a crash never leaves an app Dynofleet does not know it owns.
+ */
+@Entity
+@Table(name = "backends")
+public class Backend extends PanacheEntityBase {
+
+  /** How far the making of the app got; each step is idempotent and resumable. */
+  public enum Step { INTENDED, CREATED, CONFIGURED, RELEASING, SCALED, COUPLED, READY, DRAINING, DELETING }
+
+  /** The phase shown in status (DESIGN.md). */
+  public enum Phase { Creating, Releasing, Ready, Unhealthy, Draining, Deleting, Failed }
+
+  @Id public UUID id;
+
+  @Column(name = "pool_id", nullable = false)
+  public UUID poolId;
+
+  @Column(name = "app_name", nullable = false, unique = true)
+  public String appName;
+
+  @Column(name = "app_id")
+  public String appId;
+
+  @Column(name = "web_url")
+  public String webUrl;
+
+  @Enumerated(EnumType.STRING)
+  @Column(nullable = false)
+  public Step step;
+
+  @Enumerated(EnumType.STRING)
+  @Column(nullable = false)
+  public Phase phase;
+
+  /** The source release and config this backend is made from ("release-id/config-hash"). */
+  @Column(nullable = false)
+  public String target;
+
+  @Column(name = "release_id")
+  public String releaseId;
+
+  @Column(name = "release_version")
+  public Integer releaseVersion;
+
+  @Column(name = "coupling_id")
+  public String couplingId;
+
+  @Column(nullable = false)
+  public int failures;
+
+  @Column(name = "created_at", nullable = false)
+  public Instant createdAt;
+
+  @Column(name = "updated_at", nullable = false)
+  public Instant updatedAt;
+
+  @Column(name = "ready_at")
+  public Instant readyAt;
+
+  @Column(name = "unhealthy_since")
+  public Instant unhealthySince;
+
+  @Column(name = "restarted_at")
+  public Instant restartedAt;
+
+  public String message;
+
+  public static List<Backend> ofPool(UUID poolId) {
+    return list("poolId = ?1 order by createdAt, appName", poolId);
+  }
+
+  /** Leaving the pool: being drained or deleted. */
+  public boolean leaving() {
+    return step == Step.DRAINING || step == Step.DELETING;
+  }
+}

@@ -1,0 +1,20 @@
+package io.dynofleet.reconcile;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The reconciler's view of the data plane of this process: backend health as the proxy's active
+ * and passive checks see it, and a way to re-publish pools after a change.
+ */
+public interface DataPlane {
+
+  /** One backend's health as the local proxy sees it. */
+  record Health(boolean healthy, int consecutiveFailures, Instant lastProbe) {}
+
+  /** Backend health of a pool by app name; apps the proxy does not know are absent. */
+  Map<String, Health> health(String pool);
+
+  /** Loads pools and backends from the store into the local proxy now. */
+  void refresh();
+}

@@ -1,0 +1,112 @@
+package io.dynofleet.reconcile;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the reconciler needs from Heroku, and nothing more: the seam between the reconcile logic
+ * and the Platform API (as {@code PodControlInterface} is for the ReplicaSet controller). The
+ * production implementation is {@link HerokuPlatform}; unit tests use an in-memory fake.
+ * Failures are {@link PlatformException}s classified for the reconciler's decisions.
+ */
+public interface Platform {
+
+  record App(String id, String name, String webUrl, Instant createdAt) {}
+
+  /** A release of an app; {@code slugId} is null for config-only releases without code. */
+  record Release(String id, int version, String slugId, String status, String description) {
+    public boolean succeeded() {
+      return "succeeded".equals(status);
+    }
+
+    public boolean failed() {
+      return "failed".equals(status) || "expired".equals(status);
+    }
+  }
+
+  record Coupling(String id, String appId, String stage) {}
+
+  /** An add-on of the source app and the config vars its attachments set. */
+  record Addon(String id, String name, List<String> configVars) {}
+
+  /** The pipeline's id for an id or name. */
+  String pipelineId(String idOrName);
+
+  /** Creates an app; {@link PlatformException.Kind#NAME_TAKEN} when the name is in use. */
+  App createApp(String name, String region, String stack);
+
+  /** The app, or empty when it does not exist. */
+  Optional<App> app(String idOrName);
+
+  /** Deletes an app; an app already gone is not an error. */
+  void deleteApp(String idOrName);
+
+  Map<String, String> configVars(String app);
+
+  /** Merges vars into the app's config (a null value deletes). */
+  void patchConfigVars(String app, Map<String, String> vars);
+
+  /** The newest release of an app, or empty when it has none (conditional GET where possible). */
+  Optional<Release> latestRelease(String app);
+
+  Release release(String app, String releaseId);
+
+  /** Releases a slug (built for any app of the account) onto {@code app}. */
+  Release createRelease(String app, String slugId, String description);
+
+  /** Scales the web process type. */
+  void scaleWeb(String app, int quantity, String size);
+
+  /** Every app coupled to the pipeline (paged to the end). */
+  List<Coupling> couplings(String pipelineId);
+
+  Coupling couple(String app, String pipelineId, String stage);
+
+  /** Restarts all dynos of an app. */
+  void restart(String app);
+
+  List<Addon> addons(String app);
+
+  /** Attaches an existing add-on to another app (it sets the add-on's config vars there). */
+  void attachAddon(String addonId, String app);
+
+  /** Platform API calls made so far (for calls-per-pass accounting). */
+  long calls();
+
+  /** Requests left in the rate-limit window, as last reported by the API. */
+  int rateRemaining();
+
+  /** Failure of a Platform call, classified for the reconciler. */
+  final class PlatformException extends RuntimeException {
+    public enum Kind { NOT_FOUND, NAME_TAKEN, UNAUTHORIZED, FORBIDDEN, INVALID, RATE_LIMITED, TRANSIENT }
+
+    private final Kind kind;
+    private final Duration retryAfter;
+
+    public PlatformException(Kind kind, String message, Duration retryAfter, Throwable cause) {
+      super(message, cause);
+      this.kind = kind;
+      this.retryAfter = retryAfter;
+    }
+
+    public PlatformException(Kind kind, String message) {
+      this(kind, message, null, null);
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    public Duration retryAfter() {
+      return retryAfter;
+    }
+
+    /** Worth retrying later without any change of spec or credentials. */
+    public boolean transientFailure() {
+      return kind == Kind.TRANSIENT || kind == Kind.RATE_LIMITED;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.pool.model.PoolChanged;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Drives the reconciler: a scheduled pass over every pool, an immediate pass for a pool whose spec
+ * changed, and the requeues passes ask for (in-flight work soon, failures with backoff). A work
+ * queue keyed by pool, as in client-go: one pending entry per pool (the earliest wins) and never
+ * two passes of one pool at once in this process (the advisory lock covers other processes).
+ */
+@ApplicationScoped
+public class ReconcileLoop {
+  private static final Logger LOG = Logger.getLogger(ReconcileLoop.class);
+
+  private final Reconciler reconciler;
+  private final ReconcileConfig config;
+  private final ScheduledExecutorService executor;
+  private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
+  private final Map<String, Long> dueAt = new ConcurrentHashMap<>();
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
+  private final Set<String> again = ConcurrentHashMap.newKeySet();
+  private volatile boolean stopping;
+
+  ReconcileLoop(Reconciler reconciler, ReconcileConfig config) {
+    this.reconciler = reconciler;
+    this.config = config;
+    if (config.workers() > 0) {
+      ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(config.workers(), r -> {
+        Thread t = new Thread(r, "dynofleet-reconcile");
+        t.setDaemon(true);
+        return t;
+      });
+      // on shutdown, queued passes are dropped (the next process picks the pools up again)
+      pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      pool.setRemoveOnCancelPolicy(true);
+      this.executor = pool;
+    } else {
+      this.executor = null;
+    }
+  }
+
+  /** The periodic level-triggered sweep: every pool, whatever happened or did not. */
+  @Scheduled(every = "${dynofleet.reconcile.interval}", delay = 2, delayUnit = TimeUnit.SECONDS,
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "reconcile-all")
+  void reconcileAll() {
+    enqueueAll();
+  }
+
+  /** A spec change is acted on at once rather than at the next sweep. */
+  void onChange(@Observes PoolChanged change) {
+    enqueue(change.name(), Duration.ZERO);
+  }
+
+  void enqueueAll() {
+    try {
+      for (String name : reconciler.poolNames()) {
+        enqueue(name, Duration.ZERO);
+      }
+    } catch (RuntimeException e) {
+      LOG.warnf("reconcile sweep skipped: store unavailable (%s)", e.getClass().getSimpleName());
+    }
+  }
+
+  /** Schedules a pass for {@code pool} after {@code delay}, unless one is already due sooner. */
+  public void enqueue(String pool, Duration delay) {
+    if (executor == null || stopping) {
+      return;
+    }
+    long due = System.nanoTime() + delay.toNanos();
+    synchronized (this) {
+      Long current = dueAt.get(pool);
+      if (current != null && current <= due) {
+        return;
+      }
+      ScheduledFuture<?> old = pending.remove(pool);
+      if (old != null) {
+        old.cancel(false);
+      }
+      dueAt.put(pool, due);
+      pending.put(pool, executor.schedule(() -> run(pool), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS));
+    }
+  }
+
+  private void run(String pool) {
+    synchronized (this) {
+      pending.remove(pool);
+      dueAt.remove(pool);
+      if (!running.add(pool)) {
+        again.add(pool); // a pass is under way: run once more after it
+        return;
+      }
+    }
+    ReconcileResult r;
+    try {
+      r = reconciler.reconcile(new PoolKey(pool));
+    } finally {
+      running.remove(pool);
+    }
+    if (r.outcome() == ReconcileResult.Outcome.FAILED) {
+      LOG.warnf("reconcile pool=%s failed error=\"%s\" retry_in=%ss", pool, r.error(), r.requeueAfter().toSeconds());
+    } else {
+      LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
+    }
+    if (again.remove(pool)) {
+      enqueue(pool, Duration.ZERO);
+    } else if (r.requeueAfter() != null) {
+      enqueue(pool, r.requeueAfter());
+    }
+  }
+
+  /** On SIGTERM: start nothing new, let the passes under way finish their current step. */
+  void stop(@Observes ShutdownEvent e) {
+    stopping = true;
+    if (executor != null) {
+      executor.shutdown();
+      try {
+        if (!executor.awaitTermination(20, TimeUnit.SECONDS)) {
+          executor.shutdownNow();
+        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.pool.model.Backend;
+import io.dynofleet.pool.model.Pool;
+import io.dynofleet.pool.model.PoolRepository;
+import io.dynofleet.pool.model.PoolStatus;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The reconciler's short transactions: one per read or per step recorded, never held across a
+ * Platform API call, so a pass costs the database little and a crash loses at most one step.
+ */
+@ApplicationScoped
+class ReconcileStore {
+  private final PoolRepository pools;
+  private final Clock clock;
+
+  ReconcileStore(PoolRepository pools, Clock clock) {
+    this.pools = pools;
+    this.clock = clock;
+  }
+
+  @Transactional
+  Optional<Pool> pool(String name) {
+    Optional<Pool> p = pools.findByName(name);
+    p.ifPresent(pools.getEntityManager()::detach);
+    return p;
+  }
+
+  @Transactional
+  List<String> poolNames() {
+    return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)
+        .getResultList();
+  }
+
+  @Transactional
+  List<Backend> backends(UUID poolId) {
+    List<Backend> list = Backend.ofPool(poolId);
+    list.forEach(Backend.getEntityManager()::detach);
+    return list;
+  }
+
+  /** Inserts a new backend row (an intent) or records a step of an existing one. */
+  @Transactional
+  void save(Backend b) {
+    b.updatedAt = clock.instant();
+    if (Backend.findById(b.id) == null) {
+      Backend.getEntityManager().persist(copy(b));
+    } else {
+      Backend.getEntityManager().merge(b);
+    }
+  }
+
+  @Transactional
+  void forget(Backend b) {
+    Backend.deleteById(b.id);
+  }
+
+  @Transactional
+  void writeStatus(UUID poolId, PoolStatus status) {
+    pools.writeStatus(poolId, status, clock.instant());
+  }
+
+  /** The finalizer's last step: the pool row goes (its events and backend rows cascade). */
+  @Transactional
+  boolean deletePool(UUID poolId) {
+    if (Backend.count("poolId", poolId) > 0) {
+      return false;
+    }
+    return pools.deleteById(poolId);
+  }
+
+  private static Backend copy(Backend b) {
+    Backend n = new Backend();
+    n.id = b.id;
+    n.poolId = b.poolId;
+    n.appName = b.appName;
+    n.appId = b.appId;
+    n.webUrl = b.webUrl;
+    n.step = b.step;
+    n.phase = b.phase;
+    n.target = b.target;
+    n.releaseId = b.releaseId;
+    n.releaseVersion = b.releaseVersion;
+    n.couplingId = b.couplingId;
+    n.failures = b.failures;
+    n.createdAt = b.createdAt;
+    n.updatedAt = b.updatedAt;
+    n.readyAt = b.readyAt;
+    n.unhealthySince = b.unhealthySince;
+    n.restartedAt = b.restartedAt;
+    n.message = b.message;
+    return n;
+  }
+}

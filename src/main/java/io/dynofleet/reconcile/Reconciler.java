@@ -1,0 +1,883 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.pool.model.Backend;
+import io.dynofleet.pool.model.Backend.Phase;
+import io.dynofleet.pool.model.Backend.Step;
+import io.dynofleet.pool.model.Pool;
+import io.dynofleet.pool.model.PoolEvents;
+import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.pool.model.PoolStatus.BackendStatus;
+import io.dynofleet.pool.model.PoolStatus.Condition;
+import io.dynofleet.reconcile.Platform.PlatformException;
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jboss.logging.Logger;
+
+/**
+ * Converges one pool to its spec through the Platform API, one safe step at a time. Level-triggered
+ * and idempotent: every pass reads the world (cheaply), computes what to do, does it, and records
+ * status. Each backend app is made in resumable steps, and the database knows the app's name
+ * before Heroku does, so a crash at any point is resolved by adopting what exists, never by
+ * creating a twin; only apps recorded as ours are ever deleted.
+ */
+@ApplicationScoped
+public class Reconciler {
+  /** The config var that marks every app Dynofleet creates with the pool's uid. */
+  public static final String OWNER_VAR = "DYNOFLEET_POOL";
+  private static final Logger LOG = Logger.getLogger(Reconciler.class);
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ReconcileStore store;
+  private final PoolLocks locks;
+  private final Platform platform;
+  private final DataPlane dataPlane;
+  private final PoolEvents events;
+  private final ReconcileConfig config;
+  private final Clock clock;
+  private final Costs costs;
+  private final ExecutorService workers;
+  private final DistributionSummary callsPerPass;
+
+  /** Per pool: the source snapshot last read (re-read only when the source release changes). */
+  private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
+  private final Map<String, String> pipelineIds = new ConcurrentHashMap<>();
+  private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
+  private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+
+  Reconciler(ReconcileStore store, PoolLocks locks, Platform platform, DataPlane dataPlane,
+      PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry) {
+    this.store = store;
+    this.locks = locks;
+    this.platform = platform;
+    this.dataPlane = dataPlane;
+    this.events = events;
+    this.config = config;
+    this.clock = clock;
+    this.costs = new Costs(config.prices());
+    this.workers = Executors.newFixedThreadPool(Math.max(1, config.parallelism()), r -> {
+      Thread t = new Thread(r, "dynofleet-platform");
+      t.setDaemon(true);
+      return t;
+    });
+    this.callsPerPass = DistributionSummary.builder("dynofleet.reconcile.platform.calls")
+        .description("Platform API calls per reconcile pass").register(registry);
+  }
+
+  @PreDestroy
+  void stop() {
+    workers.shutdownNow();
+  }
+
+  /** Names of every pool in the store, for the scheduled pass over all of them. */
+  public List<String> poolNames() {
+    return store.poolNames();
+  }
+
+  /**
+   * One pass over one pool. Never throws: failures come back as a result the loop backs off
+   * from, and are written to the pool's status and events.
+   */
+  public ReconcileResult reconcile(PoolKey key) {
+    long calls0 = platform.calls();
+    Optional<Pool> seen;
+    try {
+      seen = store.pool(key.name());
+    } catch (RuntimeException e) {
+      return ReconcileResult.failed("database: " + e.getClass().getSimpleName(), config.baseBackoff(), 0);
+    }
+    if (seen.isEmpty()) {
+      return ReconcileResult.done(0);
+    }
+    try (PoolLocks.Held lock = locks.tryLock(seen.get().id)) {
+      if (lock == null) {
+        // another process (or thread) is on this pool; look again soon rather than wait
+        return ReconcileResult.requeue(config.inFlightRequeue(), 0);
+      }
+      Optional<Pool> pool = store.pool(key.name());
+      if (pool.isEmpty()) {
+        return ReconcileResult.done(0);
+      }
+      ReconcileResult r = new Pass(pool.get()).run();
+      long calls = platform.calls() - calls0;
+      callsPerPass.record(calls);
+      return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
+    } catch (SQLException | RuntimeException e) {
+      LOG.warnf(e, "reconcile pool=%s failed outside a step", key.name());
+      return ReconcileResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
+          backoff(seen.get().id), platform.calls() - calls0);
+    }
+  }
+
+  /** Forgets what this process remembers between passes, as a restart would. */
+  public void forgetCaches() {
+    sources.clear();
+    pipelineIds.clear();
+    failures.clear();
+    driftChecked.clear();
+  }
+
+  private Duration backoff(UUID pool) {
+    int n = failures.merge(pool, 1, Integer::sum);
+    long base = config.baseBackoff().toMillis() << Math.min(n - 1, 16);
+    long capped = Math.min(base, config.maxBackoff().toMillis());
+    // full jitter in [capped/2, capped]: many failing pools do not retry in lockstep
+    return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
+  }
+
+  /** One pass: the state it reads, the decisions it takes and the status it writes. */
+  private final class Pass {
+    private final Pool pool;
+    private final PoolSpec spec;
+    private final Instant now;
+    private final List<Backend> backends;
+    private final Map<String, Condition> conditions = new HashMap<>();
+    private Map<String, DataPlane.Health> health = Map.of();
+    private Source source;
+    private String pipelineId;
+    private boolean routesChanged;
+    private boolean inFlight;
+    private List<String> drift;
+    private String stalledTarget;
+
+    Pass(Pool pool) {
+      this.pool = pool;
+      this.spec = pool.spec;
+      this.now = clock.instant();
+      this.backends = new ArrayList<>(store.backends(pool.id));
+      PoolStatus old = pool.status;
+      this.stalledTarget = old == null ? null : old.stalledRelease();
+      this.drift = old == null ? null : old.drift();
+    }
+
+    ReconcileResult run() {
+      try {
+        ReconcileResult r;
+        if (pool.terminating()) {
+          r = finalizeDeletion();
+        } else if (!spec.managed()) {
+          health = dataPlane.health(pool.name);
+          writeStatus();
+          r = ReconcileResult.done(0);
+        } else {
+          r = converge();
+        }
+        if (r.outcome() != ReconcileResult.Outcome.FAILED) {
+          failures.remove(pool.id);
+        }
+        return r;
+      } catch (PlatformException e) {
+        return fail(e);
+      } finally {
+        if (routesChanged) {
+          dataPlane.refresh();
+        }
+      }
+    }
+
+    // ---- managed pools ---------------------------------------------------------------------
+
+    private ReconcileResult converge() {
+      PoolSpec.Template t = spec.template();
+      observe(t);
+      if (Boolean.TRUE.equals(spec.paused())) {
+        condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
+        writeStatus();
+        return ReconcileResult.done(0);
+      }
+      checkHealthOfReady();
+      planReplicas();
+      advanceInFlight();
+      finishDrains();
+      checkDrift();
+      writeStatus();
+      if (inFlight) {
+        return ReconcileResult.requeue(config.inFlightRequeue(), 0);
+      }
+      return ReconcileResult.done(0);
+    }
+
+    /** The cheap reads of every pass: the source's latest release and the pipeline's couplings. */
+    private void observe(PoolSpec.Template t) {
+      health = dataPlane.health(pool.name);
+      pipelineId = pipelineIds.get(spec.pipeline());
+      if (pipelineId == null) {
+        try {
+          pipelineId = platform.pipelineId(spec.pipeline());
+        } catch (PlatformException e) {
+          if (e.kind() == Kind.NOT_FOUND) {
+            throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
+          }
+          throw e;
+        }
+        pipelineIds.put(spec.pipeline(), pipelineId);
+      }
+      Optional<Platform.Release> latest;
+      try {
+        latest = platform.latestRelease(t.sourceApp());
+      } catch (PlatformException e) {
+        if (e.kind() == Kind.NOT_FOUND) {
+          throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found");
+        }
+        throw e;
+      }
+      Source cached = sources.get(pool.id);
+      if (latest.isPresent() && latest.get().succeeded() && latest.get().slugId() != null) {
+        Platform.Release rel = latest.get();
+        if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)) {
+          // a new release (code or config: Heroku makes one for every config change) or a new
+          // template: read the source's config once and derive the new target
+          Map<String, String> vars = platform.configVars(t.sourceApp());
+          List<Platform.Addon> addons = Boolean.TRUE.equals(t.shareAddons())
+              ? platform.addons(t.sourceApp()) : List.of();
+          cached = Source.of(rel, vars, addons, t);
+          sources.put(pool.id, cached);
+          templateSeen.put(pool.id, t);
+        }
+      } else if (latest.isPresent() && !latest.get().failed()) {
+        inFlight = true; // the source is mid-release: keep the last known target, look again soon
+      }
+      source = cached;
+      if (source == null) {
+        condition("Degraded", "True", "SourceAppHasNoRelease",
+            "source app '" + t.sourceApp() + "' has no released slug yet: deploy it, Dynofleet waits");
+      }
+      Set<String> coupled = new HashSet<>();
+      for (Platform.Coupling c : platform.couplings(pipelineId)) {
+        coupled.add(c.appId());
+      }
+      for (Backend b : List.copyOf(backends)) {
+        if (b.leaving() || b.appId == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
+          continue;
+        }
+        if (!coupled.contains(b.appId)) {
+          if (platform.app(b.appId).isEmpty()) {
+            event(PoolEvents.WARNING, "BackendVanished",
+                "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
+            store.forget(b);
+            backends.remove(b);
+            routesChanged = true;
+          } else {
+            b.step = Step.SCALED; // decoupled by hand: couple it again
+            b.phase = Phase.Releasing;
+            store.save(b);
+          }
+        }
+      }
+    }
+
+    private boolean sameTemplate(Source cached) {
+      return Objects.equals(templateSeen.get(pool.id), spec.template());
+    }
+
+    /** Ready backends that fail their health checks are restarted once, then replaced. */
+    private void checkHealthOfReady() {
+      Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());
+      for (Backend b : backends) {
+        if (b.step != Step.READY) {
+          continue;
+        }
+        DataPlane.Health h = health.get(b.appName);
+        if (h == null || h.healthy()) {
+          if (b.unhealthySince != null || b.phase != Phase.Ready) {
+            if (b.unhealthySince != null) {
+              event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + " is healthy again");
+            }
+            b.unhealthySince = null;
+            b.restartedAt = null;
+            b.phase = Phase.Ready;
+            store.save(b);
+          }
+          continue;
+        }
+        if (b.unhealthySince == null) {
+          b.unhealthySince = now;
+          b.phase = Phase.Unhealthy;
+          store.save(b);
+          event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + " fails its health checks");
+          continue;
+        }
+        if (b.restartedAt == null && now.isAfter(b.unhealthySince.plus(replaceAfter))) {
+          platform.restart(b.appName);
+          b.restartedAt = now;
+          store.save(b);
+          event(PoolEvents.WARNING, "BackendRestarted",
+              "app " + b.appName + " unhealthy for " + replaceAfter.toSeconds() + "s: dynos restarted");
+        } else if (b.restartedAt != null && now.isAfter(b.restartedAt.plus(replaceAfter))) {
+          event(PoolEvents.WARNING, "BackendReplaced",
+              "app " + b.appName + " still unhealthy after a restart: replacing it");
+          drain(b, Duration.ZERO);
+        }
+      }
+    }
+
+    /** Scale up, scale down and rolling update, within maxSurge / maxUnavailable. */
+    private void planReplicas() {
+      for (Backend b : backends) {
+        if (b.phase == Phase.Failed && !b.leaving()) {
+          drain(b, Duration.ZERO);
+        }
+      }
+      int replicas = spec.replicas();
+      List<Backend> active = backends.stream().filter(b -> !b.leaving()).toList();
+      String target = source == null ? null : source.target();
+      List<Backend> current = target == null ? active
+          : active.stream().filter(b -> b.target.equals(target)).toList();
+      List<Backend> old = target == null ? List.of()
+          : active.stream().filter(b -> !b.target.equals(target)).toList();
+      boolean stalled = target != null && target.equals(stalledTarget);
+      if (target != null && !stalled) {
+        stalledTarget = null;
+      }
+      if (stalled) {
+        // keep saying so on every pass until the source app or the spec moves on
+        condition("Degraded", "True", old.isEmpty() ? "CreateFailed" : "RolloutStalled",
+            "release v" + source.version() + " did not become healthy; "
+                + (old.isEmpty() ? "creation waits for a new release or spec"
+                    : "the rollout stopped and the previous release keeps serving"));
+      }
+      if (old.isEmpty()) {
+        if (active.size() < replicas && target != null && !stalled) {
+          create(replicas - active.size());
+        } else if (active.size() > replicas) {
+          active.stream().sorted(victimOrder()).limit(active.size() - replicas)
+              .forEach(b -> drain(b, drainTimeFor(b)));
+        }
+        return;
+      }
+      // rolling update: new apps at the target replace old ones, one safe step per pass
+      int maxTotal = replicas + spec.rollout().maxSurge();
+      int minAvailable = Math.max(0, replicas - spec.rollout().maxUnavailable());
+      if (current.size() > replicas) {
+        current.stream().sorted(victimOrder()).limit(current.size() - replicas)
+            .forEach(b -> drain(b, drainTimeFor(b)));
+        return;
+      }
+      int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      if (creates > 0) {
+        create(creates);
+        event(PoolEvents.NORMAL, "RolloutStep", "creating " + creates + " backend(s) at release v"
+            + source.version() + " (" + current.size() + "/" + replicas + " updated)");
+      }
+      // old backends leave only while enough stay available (maxUnavailable); a stalled rollout
+      // keeps every old backend, so a bad release never takes the pool down
+      int available = (int) active.stream().filter(this::available).count();
+      if (stalled) {
+        return;
+      }
+      for (Backend o : old.stream().sorted(victimOrder()).toList()) {
+        if (!available(o)) {
+          drain(o, Duration.ZERO); // not serving: nothing is lost by replacing it now
+        } else if (available - 1 >= minAvailable) {
+          drain(o, drainTimeFor(o));
+          available--;
+        }
+      }
+    }
+
+    /** Unhealthy first, then not ready, then newest: what a scale-down gives up. */
+    private Comparator<Backend> victimOrder() {
+      return Comparator.comparingInt((Backend b) -> {
+            DataPlane.Health h = health.get(b.appName);
+            if (b.step == Step.READY && h != null && !h.healthy()) {
+              return 0;
+            }
+            return b.step != Step.READY ? 1 : 2;
+          })
+          .thenComparing((Backend b) -> b.createdAt, Comparator.reverseOrder());
+    }
+
+    private boolean available(Backend b) {
+      if (b.step != Step.READY) {
+        return false;
+      }
+      DataPlane.Health h = health.get(b.appName);
+      return h == null || h.healthy();
+    }
+
+    private Duration drainTimeFor(Backend b) {
+      return b.step == Step.READY ? config.drainTime() : Duration.ZERO;
+    }
+
+    /** Records intents for {@code n} new backends; advanceInFlight makes them. */
+    private void create(int n) {
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        condition("Degraded", "True", "RateLimited", "Platform API budget low ("
+            + platform.rateRemaining() + " calls left): creation paused until it refills");
+        inFlight = true;
+        return;
+      }
+      int batch = Math.min(n, config.createBatch());
+      for (int i = 0; i < batch; i++) {
+        Backend b = new Backend();
+        b.id = UUID.randomUUID();
+        b.poolId = pool.id;
+        b.appName = appName(spec.template().namePrefix());
+        b.step = Step.INTENDED;
+        b.phase = Phase.Creating;
+        b.target = source.target();
+        b.releaseVersion = source.version();
+        b.createdAt = now;
+        b.updatedAt = now;
+        // the intent is durable before Heroku hears of the app: a crash cannot orphan it
+        store.save(b);
+        backends.add(b);
+      }
+      inFlight = true;
+    }
+
+    private void drain(Backend b, Duration drainTime) {
+      b.step = Step.DRAINING;
+      b.phase = Phase.Draining;
+      b.updatedAt = now;
+      b.message = "drain until " + now.plus(drainTime);
+      store.save(b);
+      routesChanged = true;
+      inFlight = true;
+      event(PoolEvents.NORMAL, "Draining", "app " + b.appName + " leaves the data plane");
+    }
+
+    /** Moves every backend being made forward as far as it can go now, in parallel. */
+    private void advanceInFlight() {
+      List<Backend> todo = backends.stream().filter(b -> !b.leaving() && b.step != Step.READY).toList();
+      if (todo.isEmpty()) {
+        return;
+      }
+      inFlight = true;
+      List<Future<?>> futures = new ArrayList<>();
+      for (Backend b : todo) {
+        futures.add(workers.submit(() -> advance(b)));
+      }
+      PlatformException first = null;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof PlatformException pe) {
+            first = first == null ? pe : first;
+          } else if (e.getCause() instanceof RuntimeException re) {
+            throw re;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new PlatformException(Kind.TRANSIENT, "interrupted", null, e);
+        }
+      }
+      backends.removeIf(b -> b.step == null);
+      if (first != null) {
+        throw first;
+      }
+    }
+
+    /** The steps of making one app; each is idempotent and recorded before the next. */
+    private void advance(Backend b) {
+      PoolSpec.Template t = spec.template();
+      if (b.step == Step.INTENDED) {
+        if (!createOrAdopt(b, t)) {
+          return;
+        }
+      }
+      if (b.step == Step.CREATED) {
+        if (source == null || !b.target.equals(source.target())) {
+          // the target moved while this app was being made; finish it at the new target
+          if (source == null) {
+            return;
+          }
+          b.target = source.target();
+          b.releaseVersion = source.version();
+        }
+        for (Platform.Addon addon : source.addons()) {
+          try {
+            platform.attachAddon(addon.id(), b.appName);
+          } catch (PlatformException e) {
+            if (e.kind() != Kind.INVALID) { // already attached: a retried step
+              throw e;
+            }
+          }
+        }
+        Map<String, String> vars = new HashMap<>(source.config());
+        vars.put(OWNER_VAR, pool.id.toString());
+        platform.patchConfigVars(b.appName, vars);
+        b.step = Step.CONFIGURED;
+        store.save(b);
+      }
+      if (b.step == Step.CONFIGURED) {
+        Platform.Release r = platform.createRelease(b.appName, source.slugId(),
+            "Dynofleet: v" + source.version() + " of " + t.sourceApp());
+        b.releaseId = r.id();
+        b.step = Step.RELEASING;
+        b.phase = Phase.Releasing;
+        store.save(b);
+        event(PoolEvents.NORMAL, "Releasing", "app " + b.appName + ": releasing v" + source.version()
+            + " of " + t.sourceApp());
+      }
+      if (b.step == Step.RELEASING) {
+        Platform.Release r = platform.release(b.appName, b.releaseId);
+        if (r.failed()) {
+          markFailed(b, "release of v" + b.releaseVersion + " failed on " + b.appName);
+          return;
+        }
+        if (!r.succeeded()) {
+          return; // still pending: next pass
+        }
+        platform.scaleWeb(b.appName, 1, t.dynoSize());
+        b.step = Step.SCALED;
+        store.save(b);
+      }
+      if (b.step == Step.SCALED) {
+        try {
+          Platform.Coupling c = platform.couple(b.appName, pipelineId, t.stage());
+          b.couplingId = c.id();
+        } catch (PlatformException e) {
+          if (e.kind() != Kind.INVALID) { // already coupled: a retried step
+            throw e;
+          }
+        }
+        b.step = Step.COUPLED;
+        b.phase = Phase.Releasing;
+        b.message = "waiting for health checks";
+        store.save(b);
+        routesChanged = true; // the proxy starts probing it; it takes traffic once healthy
+        return;
+      }
+      if (b.step == Step.COUPLED) {
+        DataPlane.Health h = health.get(b.appName);
+        if (h != null && h.healthy()) {
+          b.step = Step.READY;
+          b.phase = Phase.Ready;
+          b.readyAt = now;
+          b.message = null;
+          store.save(b);
+          routesChanged = true;
+          event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
+        } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
+          markFailed(b, "app " + b.appName + " never passed its health checks within "
+              + config.progressDeadline().toSeconds() + "s");
+        }
+      }
+    }
+
+    /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */
+    private boolean createOrAdopt(Backend b, PoolSpec.Template t) {
+      try {
+        Platform.App app = platform.createApp(b.appName, t.region(), t.stack());
+        b.appId = app.id();
+        b.webUrl = app.webUrl();
+      } catch (PlatformException e) {
+        if (e.kind() != Kind.NAME_TAKEN) {
+          throw e;
+        }
+        Optional<Platform.App> existing = platform.app(b.appName);
+        if (existing.isEmpty() || !ours(b, existing.get())) {
+          // someone else's app: never touch it; this intent is dropped and a new name chosen
+          event(PoolEvents.WARNING, "NameTaken", "app name " + b.appName + " is taken by another app");
+          store.forget(b);
+          b.step = null;
+          return false;
+        }
+        b.appId = existing.get().id();
+        b.webUrl = existing.get().webUrl();
+        event(PoolEvents.NORMAL, "Adopted", "app " + b.appName + " was created before a restart: adopted");
+      }
+      b.step = Step.CREATED;
+      store.save(b);
+      event(PoolEvents.NORMAL, "AppCreated", "app " + b.appName + " created for release v" + b.releaseVersion);
+      return true;
+    }
+
+    /** An app of this name is ours if it carries our marker, or was made after our intent. */
+    private boolean ours(Backend b, Platform.App app) {
+      try {
+        String marker = platform.configVars(app.id()).get(OWNER_VAR);
+        if (marker != null) {
+          return marker.equals(pool.id.toString());
+        }
+      } catch (PlatformException e) {
+        if (e.kind() == Kind.FORBIDDEN || e.kind() == Kind.NOT_FOUND) {
+          return false;
+        }
+        throw e;
+      }
+      return app.createdAt() != null && !app.createdAt().isBefore(b.createdAt.minusSeconds(60));
+    }
+
+    private void markFailed(Backend b, String why) {
+      b.phase = Phase.Failed;
+      b.failures++;
+      b.message = why;
+      store.save(b);
+      boolean rollout = backends.stream().anyMatch(o -> !o.leaving() && !o.target.equals(b.target));
+      stalledTarget = b.target;
+      condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
+          + (rollout ? "; the rollout stops here and the old release keeps serving"
+              : "; creation stops until the source app or the spec changes"));
+      event(PoolEvents.WARNING, rollout ? "RolloutStalled" : "CreateFailed", why);
+    }
+
+    /** Deletes the apps of drained backends whose drain time is over. */
+    private void finishDrains() {
+      for (Backend b : List.copyOf(backends)) {
+        if (!b.leaving()) {
+          continue;
+        }
+        Instant until = drainUntil(b);
+        if (now.isBefore(until)) {
+          inFlight = true;
+          continue;
+        }
+        deleteOwnedApp(b);
+        store.forget(b);
+        backends.remove(b);
+        event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted");
+      }
+    }
+
+    private Instant drainUntil(Backend b) {
+      if (b.message != null && b.message.startsWith("drain until ")) {
+        try {
+          return Instant.parse(b.message.substring("drain until ".length()));
+        } catch (RuntimeException ignored) {
+          // fall through
+        }
+      }
+      return b.updatedAt;
+    }
+
+    /** Deletes the backend's app if it exists and is ours (by recorded id, or by marker). */
+    private void deleteOwnedApp(Backend b) {
+      if (b.appId != null) {
+        platform.deleteApp(b.appId);
+        return;
+      }
+      // only an intent: the create may or may not have happened before a crash
+      Optional<Platform.App> app = platform.app(b.appName);
+      if (app.isPresent() && ours(b, app.get())) {
+        platform.deleteApp(app.get().id());
+      }
+    }
+
+    /** Every now and then: do the backends' config vars still match what we set? */
+    private void checkDrift() {
+      if (source == null) {
+        return;
+      }
+      Instant last = driftChecked.get(pool.id);
+      if (last != null && now.isBefore(last.plus(config.driftCheckInterval()))) {
+        return;
+      }
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return;
+      }
+      driftChecked.put(pool.id, now);
+      List<String> found = new ArrayList<>();
+      for (Backend b : backends) {
+        if (b.step != Step.READY || !b.target.equals(source.target())) {
+          continue;
+        }
+        Map<String, String> actual = platform.configVars(b.appName);
+        Set<String> addonVars = new HashSet<>();
+        source.addons().forEach(a -> addonVars.addAll(a.configVars()));
+        for (Map.Entry<String, String> e : actual.entrySet()) {
+          String k = e.getKey();
+          if (k.equals(OWNER_VAR) || addonVars.contains(k)) {
+            continue;
+          }
+          String want = source.config().get(k);
+          if (want == null) {
+            found.add(b.appName + ": " + k + " set by hand");
+          } else if (!want.equals(e.getValue())) {
+            found.add(b.appName + ": " + k + " differs from the source app");
+          }
+        }
+        for (String k : source.config().keySet()) {
+          if (!actual.containsKey(k)) {
+            found.add(b.appName + ": " + k + " missing");
+          }
+        }
+      }
+      if (!found.isEmpty() && !found.equals(drift)) {
+        event(PoolEvents.WARNING, "ConfigDrift", String.join("; ", found));
+      }
+      drift = found.isEmpty() ? null : found;
+    }
+
+    // ---- deletion ----------------------------------------------------------------------------
+
+    /** Finalizer: every app this pool owns leaves traffic and is deleted, then the pool row. */
+    private ReconcileResult finalizeDeletion() {
+      for (Backend b : List.copyOf(backends)) {
+        if (!b.leaving()) {
+          drain(b, Duration.ZERO);
+        }
+      }
+      if (routesChanged) {
+        dataPlane.refresh();
+        routesChanged = false;
+      }
+      for (Backend b : List.copyOf(backends)) {
+        deleteOwnedApp(b);
+        store.forget(b);
+        backends.remove(b);
+        event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted (pool is being deleted)");
+      }
+      if (store.deletePool(pool.id)) {
+        sources.remove(pool.id);
+        LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
+        routesChanged = true;
+        return ReconcileResult.done(0);
+      }
+      return ReconcileResult.requeue(config.inFlightRequeue(), 0);
+    }
+
+    // ---- failures and status -----------------------------------------------------------------
+
+    private ReconcileResult fail(PlatformException e) {
+      String reason = switch (e.kind()) {
+        case UNAUTHORIZED -> "HerokuUnauthorized";
+        case FORBIDDEN -> "HerokuForbidden";
+        case RATE_LIMITED -> "RateLimited";
+        case INVALID, NOT_FOUND, NAME_TAKEN -> "InvalidSpec";
+        case TRANSIENT -> "HerokuUnavailable";
+      };
+      String message = e.getMessage() == null ? reason : e.getMessage();
+      condition("Degraded", "True", reason, message);
+      event(PoolEvents.WARNING, reason, message);
+      Duration after;
+      if (e.kind() == Kind.RATE_LIMITED && e.retryAfter() != null) {
+        after = e.retryAfter(); // wait the limit out, never retry hot
+      } else if (e.kind() == Kind.UNAUTHORIZED || e.kind() == Kind.FORBIDDEN || e.kind() == Kind.INVALID) {
+        after = config.maxBackoff(); // needs a human: no crash loop, look again now and then
+      } else {
+        after = backoff(pool.id);
+      }
+      try {
+        writeStatus();
+      } catch (RuntimeException ignored) {
+        // the database may be the problem too; the next pass writes status
+      }
+      return ReconcileResult.failed(reason + ": " + message, after, 0);
+    }
+
+    private void condition(String type, String status, String reason, String message) {
+      Condition existing = conditions.get(type);
+      if (existing == null || "True".equals(status)) {
+        conditions.put(type, new Condition(type, status, reason, message, now));
+      }
+    }
+
+    private void writeStatus() {
+      int ready = 0;
+      int updated = 0;
+      int active = 0;
+      List<BackendStatus> list = new ArrayList<>();
+      String target = source == null ? null : source.target();
+      for (Backend b : backends) {
+        DataPlane.Health h = health.get(b.appName);
+        boolean isActive = !b.leaving();
+        if (isActive) {
+          active++;
+        }
+        if (isActive && available(b)) {
+          ready++;
+        }
+        if (isActive && (target == null || b.target.equals(target))) {
+          updated++;
+        }
+        list.add(new BackendStatus(b.appName, b.webUrl, b.releaseVersion == null ? null : "v" + b.releaseVersion,
+            b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
+            h == null ? null : h.consecutiveFailures(), b.createdAt));
+      }
+      if (!spec.managed()) {
+        for (Map.Entry<String, DataPlane.Health> e : health.entrySet()) {
+          active++;
+          if (e.getValue().healthy()) {
+            ready++;
+          }
+          updated++;
+          list.add(new BackendStatus(e.getKey(), e.getKey(), null, e.getValue().healthy() ? "Ready" : "Unhealthy",
+              e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(), null));
+        }
+      }
+      int desired = spec.managed() ? spec.replicas() : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
+      boolean allReady = ready >= desired && active == desired;
+      condition("Ready", allReady ? "True" : "False", allReady ? "AllReplicasReady" : "ReplicasNotReady",
+          ready + "/" + desired + " backends ready");
+      boolean rolling = spec.managed() && updated < active;
+      boolean moving = spec.managed() && (rolling || active != desired || ready < desired
+          || backends.stream().anyMatch(Backend::leaving));
+      if (!conditions.containsKey("Progressing")) {
+        String reason = rolling ? "RollingUpdate" : active < desired ? "ScalingUp"
+            : active > desired || backends.stream().anyMatch(Backend::leaving) ? "ScalingDown"
+            : ready < desired ? "WaitingForHealth" : "Stable";
+        condition("Progressing", moving ? "True" : "False", reason,
+            rolling ? updated + "/" + active + " backends at release " + (source == null ? "?" : "v" + source.version())
+                : active + " backends, " + desired + " desired");
+      }
+      if (!conditions.containsKey("Degraded")) {
+        condition("Degraded", "False", "AsExpected", "no errors");
+      }
+      PoolStatus previous = pool.status;
+      List<Condition> conds = new ArrayList<>();
+      for (String type : List.of("Ready", "Progressing", "Degraded")) {
+        Condition c = conditions.get(type);
+        Condition before = previous == null || previous.conditions() == null ? null
+            : previous.conditions().stream().filter(x -> x.type().equals(type)).findFirst().orElse(null);
+        // lastTransitionTime moves only when the condition's status flips
+        Instant since = before != null && before.status().equals(c.status()) ? before.lastTransitionTime() : now;
+        conds.add(new Condition(c.type(), c.status(), c.reason(), c.message(), since));
+      }
+      String size = spec.managed() ? spec.template().dynoSize() : null;
+      PoolStatus status = new PoolStatus(pool.generation, active, ready, updated,
+          source == null ? (previous == null ? null : previous.targetRelease()) : "v" + source.version(),
+          conds, list,
+          size == null ? null : costs.pool(desired, size),
+          size == null ? null : costs.oneApp(desired, size),
+          drift, stalledTarget);
+      if (!status.sameAs(previous)) {
+        store.writeStatus(pool.id, status);
+        routesChanged = true;
+      }
+    }
+
+    private void event(String type, String reason, String message) {
+      events.record(pool.id, pool.name, type, reason, message);
+    }
+  }
+
+  private final Map<UUID, PoolSpec.Template> templateSeen = new ConcurrentHashMap<>();
+
+  /** A Heroku-valid app name: prefix, dash, 6 random characters (3-30 chars in all). */
+  static String appName(String prefix) {
+    StringBuilder sb = new StringBuilder(prefix.length() > 23 ? prefix.substring(0, 23) : prefix).append('-');
+    for (int i = 0; i < 6; i++) {
+      sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,53 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.reconcile.Platform.Addon;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * What every backend of a pool should run: the source app's current release (its slug) and the
+ * config derived from the source app's vars and the template. {@link #target()} names it; a
+ * backend whose target differs is out of date and is rolled.
+ *
+ * @param config desired config vars, without those the shared add-ons set and without the marker
+ */
+record Source(String releaseId, int version, String slugId, Map<String, String> config,
+    List<Addon> addons, String target) {
+
+  /** Builds the desired state from the source app's release, vars and add-ons and the template. */
+  static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> addons,
+      PoolSpec.Template template) {
+    Set<String> addonVars = addons.stream().flatMap(a -> a.configVars().stream()).collect(Collectors.toSet());
+    Map<String, String> config = new TreeMap<>();
+    sourceVars.forEach((k, v) -> {
+      if (!addonVars.contains(k) && !k.equals(Reconciler.OWNER_VAR)) {
+        config.put(k, v);
+      }
+    });
+    config.putAll(template.configVars());
+    StringBuilder identity = new StringBuilder()
+        .append(template.dynoSize()).append('|').append(template.region()).append('|')
+        .append(template.stack()).append('|').append(template.stage()).append('|');
+    config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
+    addonVars.stream().sorted().forEach(v -> identity.append('@').append(v).append('\n'));
+    String target = release.id() + "/" + sha256(identity.toString()).substring(0, 16);
+    return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
+        List.copyOf(addons), target);
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

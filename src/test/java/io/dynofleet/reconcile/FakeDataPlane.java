@@ -1,0 +1,52 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.pool.model.Backend;
+import io.dynofleet.pool.model.Pool;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.inject.Singleton;
+import jakarta.enterprise.inject.Alternative;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The data plane as a table the test writes: like the real proxy it knows the backends the
+ * reconciler published (coupled or ready) and reports them healthy, unless the test marks an app
+ * unhealthy.
+ */
+@Alternative
+@Singleton
+public class FakeDataPlane implements DataPlane {
+  public final Set<String> unhealthy = ConcurrentHashMap.newKeySet();
+  public final AtomicInteger refreshes = new AtomicInteger();
+
+  @Override
+  public Map<String, Health> health(String pool) {
+    List<Backend> published = QuarkusTransaction.requiringNew().call(() -> {
+      Pool p = Pool.find("name", pool).firstResult();
+      return p == null ? List.<Backend>of()
+          : Backend.<Backend>list("poolId = ?1 and step in ?2", p.id,
+              List.of(Backend.Step.COUPLED, Backend.Step.READY));
+    });
+    Map<String, Health> out = new HashMap<>();
+    for (Backend b : published) {
+      boolean ok = !unhealthy.contains(b.appName);
+      out.put(b.appName, new Health(ok, ok ? 0 : 3, Instant.EPOCH));
+    }
+    return out;
+  }
+
+  @Override
+  public void refresh() {
+    refreshes.incrementAndGet();
+  }
+
+  public void reset() {
+    unhealthy.clear();
+    refreshes.set(0);
+  }
+}

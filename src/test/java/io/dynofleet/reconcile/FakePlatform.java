@@ -1,0 +1,333 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import jakarta.enterprise.inject.Alternative;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-memory Heroku behind the {@link Platform} seam, for deterministic reconciler tests (the
+ * role of JOSDK's ExternalServiceMock and the ReplicaSet controller's FakePodControl). It records
+ * every action, and has switches for failures: an error on the Nth call of an operation, a
+ * simulated crash of the process after an operation, a rate-limit storm, releases that stay
+ * pending or fail.
+ */
+@Alternative
+@Singleton
+public class FakePlatform implements Platform {
+
+  /** Thrown to simulate the process dying mid-pass: nothing after it runs, nothing is cleaned up. */
+  public static final class Crash extends RuntimeException {
+    Crash(String op) {
+      super("simulated crash after " + op, null, false, false);
+    }
+  }
+
+  public record Action(String op, String app) {}
+
+  public final Map<String, App> apps = new LinkedHashMap<>();
+  public final Map<String, Map<String, String>> config = new HashMap<>();
+  public final Map<String, List<Release>> releases = new HashMap<>();
+  public final Map<String, Integer> web = new HashMap<>();
+  public final Map<String, Coupling> couplings = new LinkedHashMap<>();
+  public final Map<String, List<Addon>> addons = new HashMap<>();
+  public final Map<String, List<String>> attachments = new HashMap<>();
+  public final List<Action> actions = new ArrayList<>();
+  public final Map<String, String> pipelines = new HashMap<>();
+  public int restarts;
+  private final AtomicLong calls = new AtomicLong();
+  private final Map<String, Integer> crashAfter = new HashMap<>();
+  private final Map<String, Integer> failOn = new HashMap<>();
+  public volatile Kind failKind;
+  public volatile boolean releasesPending;
+  public volatile boolean releasesFail;
+  public volatile int rateRemaining = 4500;
+  public volatile double errorRate;
+  public volatile Clock clock = Clock.systemUTC();
+  private final java.util.Random random = new java.util.Random(7);
+
+  public synchronized void reset() {
+    apps.clear();
+    config.clear();
+    releases.clear();
+    web.clear();
+    couplings.clear();
+    addons.clear();
+    attachments.clear();
+    actions.clear();
+    pipelines.clear();
+    crashAfter.clear();
+    failOn.clear();
+    failKind = null;
+    releasesPending = false;
+    releasesFail = false;
+    rateRemaining = 4500;
+    errorRate = 0;
+    restarts = 0;
+  }
+
+  /** A source app with a released slug, as after a `git push heroku`. */
+  public synchronized App sourceApp(String name, Map<String, String> vars) {
+    App app = new App(UUID.randomUUID().toString(), name, "http://127.0.0.1:1/" + name, clock.instant());
+    apps.put(name, app);
+    config.put(name, new HashMap<>(vars));
+    releases.put(name, new ArrayList<>());
+    push(name);
+    return app;
+  }
+
+  /** A new slug and release on an app. */
+  public synchronized Release push(String app) {
+    List<Release> list = releases.get(app);
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, UUID.randomUUID().toString(),
+        "succeeded", "Deploy");
+    list.add(r);
+    return r;
+  }
+
+  /** A config change on an app: Heroku makes a release of the same slug for it. */
+  public synchronized void setVar(String app, String key, String value) {
+    config.get(app).put(key, value);
+    List<Release> list = releases.get(app);
+    Release last = list.get(list.size() - 1);
+    list.add(new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(), "succeeded", "Set " + key));
+  }
+
+  public synchronized String pipeline(String name) {
+    return pipelines.computeIfAbsent(name, n -> UUID.randomUUID().toString());
+  }
+
+  /** After the {@code n}th next call of {@code op}, the process "dies". */
+  public synchronized void crashAfter(String op, int n) {
+    crashAfter.put(op, n);
+  }
+
+  /** The {@code n} next calls of {@code op} fail with {@code kind}. */
+  public synchronized void failNext(String op, int n, Kind kind) {
+    failOn.put(op, n);
+    failKind = kind;
+  }
+
+  /** Apps that carry the ownership marker of a pool. */
+  public synchronized List<String> appsOwnedBy(UUID pool) {
+    return apps.keySet().stream()
+        .filter(a -> pool.toString().equals(config.getOrDefault(a, Map.of()).get(Reconciler.OWNER_VAR)))
+        .toList();
+  }
+
+  /** Before the next call of {@code op}, the process "dies" (e.g. right after an intent is written). */
+  public synchronized void crashBefore(String op) {
+    crashAfter.put(op + ":before", 1);
+  }
+
+  private void enter(String op, String app) {
+    if (crashAfter.remove(op + ":before") != null) {
+      throw new Crash("before " + op);
+    }
+    calls.incrementAndGet();
+    if (rateRemaining <= 0) {
+      throw new PlatformException(Kind.RATE_LIMITED, "rate limit", Duration.ofSeconds(1), null);
+    }
+    rateRemaining--;
+    Integer n = failOn.get(op);
+    if (n != null && n > 0) {
+      failOn.put(op, n - 1);
+      throw new PlatformException(failKind, op + " failed (injected)");
+    }
+    if (errorRate > 0 && random.nextDouble() < errorRate) {
+      throw new PlatformException(Kind.TRANSIENT, op + ": 503 (injected)");
+    }
+    actions.add(new Action(op, app));
+  }
+
+  private void leave(String op) {
+    Integer n = crashAfter.get(op);
+    if (n != null) {
+      if (n <= 1) {
+        crashAfter.remove(op);
+        throw new Crash(op);
+      }
+      crashAfter.put(op, n - 1);
+    }
+  }
+
+  private App find(String idOrName) {
+    App a = apps.get(idOrName);
+    if (a != null) {
+      return a;
+    }
+    return apps.values().stream().filter(x -> x.id().equals(idOrName)).findFirst().orElse(null);
+  }
+
+  private App need(String idOrName) {
+    App a = find(idOrName);
+    if (a == null) {
+      throw new PlatformException(Kind.NOT_FOUND, "app " + idOrName + " not found");
+    }
+    return a;
+  }
+
+  @Override
+  public synchronized String pipelineId(String idOrName) {
+    enter("pipelineId", null);
+    String id = pipelines.get(idOrName);
+    if (id == null) {
+      throw new PlatformException(Kind.NOT_FOUND, "pipeline not found");
+    }
+    return id;
+  }
+
+  @Override
+  public synchronized App createApp(String name, String region, String stack) {
+    enter("createApp", name);
+    if (apps.containsKey(name)) {
+      throw new PlatformException(Kind.NAME_TAKEN, "Name " + name + " is already taken");
+    }
+    App a = new App(UUID.randomUUID().toString(), name,
+        "http://127.0.0.1:" + (20000 + apps.size()) + "/", clock.instant());
+    apps.put(name, a);
+    config.put(name, new HashMap<>());
+    releases.put(name, new ArrayList<>());
+    leave("createApp");
+    return a;
+  }
+
+  @Override
+  public synchronized Optional<App> app(String idOrName) {
+    enter("app", idOrName);
+    return Optional.ofNullable(find(idOrName));
+  }
+
+  @Override
+  public synchronized void deleteApp(String idOrName) {
+    enter("deleteApp", idOrName);
+    App a = find(idOrName);
+    if (a != null) {
+      apps.remove(a.name());
+      config.remove(a.name());
+      couplings.values().removeIf(c -> c.appId().equals(a.id()));
+    }
+    leave("deleteApp");
+  }
+
+  @Override
+  public synchronized Map<String, String> configVars(String app) {
+    enter("configVars", app);
+    return Map.copyOf(config.get(need(app).name()));
+  }
+
+  @Override
+  public synchronized void patchConfigVars(String app, Map<String, String> vars) {
+    enter("patchConfigVars", app);
+    Map<String, String> c = config.get(need(app).name());
+    vars.forEach((k, v) -> {
+      if (v == null) {
+        c.remove(k);
+      } else {
+        c.put(k, v);
+      }
+    });
+    leave("patchConfigVars");
+  }
+
+  @Override
+  public synchronized Optional<Release> latestRelease(String app) {
+    enter("latestRelease", app);
+    List<Release> list = releases.get(need(app).name());
+    return list.isEmpty() ? Optional.empty() : Optional.of(list.get(list.size() - 1));
+  }
+
+  @Override
+  public synchronized Release release(String app, String releaseId) {
+    enter("release", app);
+    return releases.get(need(app).name()).stream().filter(r -> r.id().equals(releaseId)).findFirst()
+        .orElseThrow(() -> new PlatformException(Kind.NOT_FOUND, "release not found"));
+  }
+
+  @Override
+  public synchronized Release createRelease(String app, String slugId, String description) {
+    enter("createRelease", app);
+    List<Release> list = releases.get(need(app).name());
+    String status = releasesFail ? "failed" : releasesPending ? "pending" : "succeeded";
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, slugId, status, description);
+    list.add(r);
+    leave("createRelease");
+    return r;
+  }
+
+  /** Lets pending releases finish. */
+  public synchronized void completeReleases() {
+    releases.replaceAll((app, list) -> new ArrayList<>(list.stream()
+        .map(r -> r.status().equals("pending")
+            ? new Release(r.id(), r.version(), r.slugId(), "succeeded", r.description()) : r)
+        .toList()));
+  }
+
+  @Override
+  public synchronized void scaleWeb(String app, int quantity, String size) {
+    enter("scaleWeb", app);
+    web.put(need(app).name(), quantity);
+    leave("scaleWeb");
+  }
+
+  @Override
+  public synchronized List<Coupling> couplings(String pipelineId) {
+    enter("couplings", null);
+    return List.copyOf(couplings.values());
+  }
+
+  @Override
+  public synchronized Coupling couple(String app, String pipelineId, String stage) {
+    enter("couple", app);
+    App a = need(app);
+    if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id()))) {
+      throw new PlatformException(Kind.INVALID, "already coupled");
+    }
+    Coupling c = new Coupling(UUID.randomUUID().toString(), a.id(), stage);
+    couplings.put(c.id(), c);
+    leave("couple");
+    return c;
+  }
+
+  @Override
+  public synchronized void restart(String app) {
+    enter("restart", app);
+    restarts++;
+  }
+
+  @Override
+  public synchronized List<Addon> addons(String app) {
+    enter("addons", app);
+    return addons.getOrDefault(need(app).name(), List.of());
+  }
+
+  @Override
+  public synchronized void attachAddon(String addonId, String app) {
+    enter("attachAddon", app);
+    List<String> list = attachments.computeIfAbsent(need(app).name(), k -> new ArrayList<>());
+    if (list.contains(addonId)) {
+      throw new PlatformException(Kind.INVALID, "already attached");
+    }
+    list.add(addonId);
+    leave("attachAddon");
+  }
+
+  @Override
+  public long calls() {
+    return calls.get();
+  }
+
+  @Override
+  public int rateRemaining() {
+    return rateRemaining;
+  }
+}

@@ -1,0 +1,472 @@
+package io.dynofleet.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dynofleet.api.ApiException;
+import io.dynofleet.api.PoolService;
+import io.dynofleet.api.PoolService.Precondition;
+import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.pool.model.PoolEvents;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.reconcile.FakePlatform.Action;
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The reconciler driven pass by pass, as the ReplicaSet controller's tests do: set up the world,
+ * call reconcile, assert what exists. Real PostgreSQL, an in-memory Heroku, a hand-moved clock.
+ */
+@QuarkusTest
+@TestProfile(FakePlatformProfile.class)
+class ReconcilerTests {
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  @Inject Reconciler reconciler;
+  @Inject FakePlatform heroku;
+  @Inject FakeDataPlane dataPlane;
+  @Inject TestClock clock;
+  @Inject PoolService pools;
+  @Inject ReconcileStore store;
+  @Inject PoolLocks locks;
+  @Inject PoolEvents events;
+  @Inject ReconcileConfig config;
+  @Inject MeterRegistry registry;
+
+  private String name;
+  private String source;
+
+  @BeforeEach
+  void world() {
+    heroku.reset();
+    dataPlane.reset();
+    reconciler.forgetCaches();
+    heroku.clock = clock;
+    int n = SEQ.incrementAndGet();
+    name = "pool-" + n;
+    source = "src-" + n;
+    heroku.sourceApp(source, Map.of("GREETING", "hello", "SHARED_SECRET", "s3"));
+    heroku.pipeline("pipe-" + n);
+  }
+
+  private void createPool(int replicas, String extraSpec) {
+    pools.create("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "pipe-%s", "replicas": %d,
+                  "template": {"sourceApp": "%s", "dynoSize": "hobby", "configVars": {"ROLE": "backend"}}
+                  %s}}
+        """.formatted(name, name.substring(5), replicas, source, extraSpec));
+  }
+
+  private void scale(int n) {
+    pools.scale(name, "{\"replicas\": " + n + "}", new Precondition(null));
+  }
+
+  private ReconcileResult pass() {
+    return reconciler.reconcile(new PoolKey(name));
+  }
+
+  /** Passes until the reconciler has nothing in flight, moving the clock past drains. */
+  private int converge() {
+    for (int i = 1; i <= 40; i++) {
+      ReconcileResult r = pass();
+      clock.advance(Duration.ofSeconds(6));
+      if (r.outcome() == ReconcileResult.Outcome.DONE) {
+        return i;
+      }
+    }
+    throw new AssertionError("did not converge in 40 passes: " + status());
+  }
+
+  private PoolStatus status() {
+    return pools.get(name).status();
+  }
+
+  private UUID uid() {
+    return pools.get(name).metadata().uid();
+  }
+
+  private List<String> owned() {
+    return heroku.appsOwnedBy(uid());
+  }
+
+  /** Apps other than the source app, whoever owns them: a twin or an orphan shows here. */
+  private List<String> allBackendApps() {
+    return heroku.apps.keySet().stream().filter(a -> !a.equals(source)).toList();
+  }
+
+  private long count(String op) {
+    return heroku.actions.stream().filter(a -> a.op().equals(op)).count();
+  }
+
+  private String condition(String type) {
+    return status().conditions().stream().filter(c -> c.type().equals(type))
+        .map(c -> c.status() + "/" + c.reason()).findFirst().orElse("none");
+  }
+
+  @Test
+  void scalesZeroToThreeToOneToZero() {
+    createPool(0, "");
+    converge();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Ready")).isEqualTo("True/AllReplicasReady");
+
+    scale(3);
+    converge();
+    assertThat(owned()).hasSize(3);
+    assertThat(allBackendApps()).hasSize(3);
+    for (String app : owned()) {
+      Map<String, String> vars = heroku.config.get(app);
+      assertThat(vars).containsEntry("GREETING", "hello").containsEntry("ROLE", "backend")
+          .containsEntry(Reconciler.OWNER_VAR, uid().toString());
+      assertThat(heroku.web.get(app)).isEqualTo(1);
+      assertThat(heroku.releases.get(app)).isNotEmpty();
+      assertThat(app).startsWith(name + "-").hasSizeLessThanOrEqualTo(30);
+    }
+    assertThat(heroku.couplings).hasSize(3);
+    PoolStatus s = status();
+    assertThat(s.readyReplicas()).isEqualTo(3);
+    assertThat(s.replicas()).isEqualTo(3);
+    assertThat(s.updatedReplicas()).isEqualTo(3);
+    assertThat(s.observedGeneration()).isEqualTo(pools.get(name).metadata().generation());
+    assertThat(s.targetRelease()).isEqualTo("v1");
+    assertThat(s.estimatedMonthlyCost()).isEqualTo(21.0); // 3 basic dynos at $7
+    assertThat(s.equivalentDynoCost()).isEqualTo(75.0); // 3 standard-1x in one app
+    assertThat(condition("Ready")).isEqualTo("True/AllReplicasReady");
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+
+    scale(1);
+    converge();
+    assertThat(owned()).hasSize(1);
+    assertThat(allBackendApps()).hasSize(1);
+    assertThat(status().backends()).hasSize(1);
+
+    scale(0);
+    converge();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(count("createApp")).isEqualTo(3);
+    assertThat(count("deleteApp")).isEqualTo(3);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason())
+        .contains("AppCreated", "BackendReady", "Draining", "AppDeleted");
+  }
+
+  @Test
+  void steadyStateCostsAtMostTwoCallsPerPass() {
+    createPool(3, "");
+    converge();
+    clock.advance(Duration.ofMinutes(11)); // let the drift check run once
+    pass();
+    for (int i = 0; i < 5; i++) {
+      ReconcileResult r = pass();
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+      assertThat(r.platformCalls()).isLessThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void deletingThePoolDeletesItsAppsThenTheRow() {
+    createPool(2, "");
+    converge();
+    assertThat(owned()).hasSize(2);
+    pools.delete(name, new Precondition(null));
+    converge();
+    assertThat(allBackendApps()).isEmpty();
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+  }
+
+  @Test
+  void aFailedDeleteLeavesThePoolTerminatingAndRetries() {
+    createPool(2, "");
+    converge();
+    pools.delete(name, new Precondition(null));
+    heroku.failNext("deleteApp", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(pools.get(name).metadata().deletionTimestamp()).isNotNull();
+    converge();
+    assertThat(allBackendApps()).isEmpty();
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1/0", "0/1", "2/1"})
+  void rollingUpdateStaysWithinSurgeAndUnavailable(String bounds) {
+    int surge = Integer.parseInt(bounds.split("/")[0]);
+    int unavailable = Integer.parseInt(bounds.split("/")[1]);
+    createPool(3, ", \"rollout\": {\"maxSurge\": " + surge + ", \"maxUnavailable\": " + unavailable + "}");
+    converge();
+    List<String> before = owned();
+    heroku.push(source);
+    for (int i = 0; i < 60; i++) {
+      ReconcileResult r = pass();
+      PoolStatus s = status();
+      assertThat(owned().size()).as("apps during rollout").isLessThanOrEqualTo(3 + surge);
+      assertThat(s.readyReplicas()).as("available during rollout").isGreaterThanOrEqualTo(3 - unavailable);
+      clock.advance(Duration.ofSeconds(6));
+      if (r.outcome() == ReconcileResult.Outcome.DONE) {
+        break;
+      }
+    }
+    PoolStatus s = status();
+    assertThat(s.targetRelease()).isEqualTo("v2");
+    assertThat(s.updatedReplicas()).isEqualTo(3);
+    assertThat(s.readyReplicas()).isEqualTo(3);
+    assertThat(owned()).hasSize(3).doesNotContainAnyElementsOf(before);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("RolloutStep");
+  }
+
+  @Test
+  void configChangeOnTheSourceRollsLikeARelease() {
+    createPool(2, "");
+    converge();
+    heroku.setVar(source, "GREETING", "bonjour");
+    converge();
+    assertThat(owned()).hasSize(2);
+    for (String app : owned()) {
+      assertThat(heroku.config.get(app)).containsEntry("GREETING", "bonjour");
+    }
+  }
+
+  @Test
+  void aReleaseThatNeverWorksStallsTheRolloutAndKeepsTheOldOnes() {
+    createPool(3, "");
+    converge();
+    List<String> before = owned();
+    heroku.push(source);
+    heroku.releasesFail = true;
+    for (int i = 0; i < 10; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(owned()).containsAll(before);
+    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    assertThat(count("createApp")).isLessThanOrEqualTo(3 + 1); // one attempt, not a create loop
+    // a fixed release moves again
+    heroku.releasesFail = false;
+    heroku.push(source);
+    converge();
+    assertThat(status().targetRelease()).isEqualTo("v3");
+    assertThat(status().updatedReplicas()).isEqualTo(3);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  @Test
+  void anUnhealthyBackendIsRestartedThenReplaced() {
+    createPool(2, "");
+    converge();
+    String sick = owned().get(0);
+    dataPlane.unhealthy.add(sick);
+    pass();
+    assertThat(status().backends()).anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(301));
+    pass();
+    assertThat(heroku.restarts).isEqualTo(1);
+    pass();
+    assertThat(heroku.restarts).isEqualTo(1); // once, not every pass
+    clock.advance(Duration.ofSeconds(301));
+    converge();
+    assertThat(owned()).hasSize(2).doesNotContain(sick);
+    assertThat(heroku.apps).doesNotContainKey(sick);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason())
+        .contains("BackendUnhealthy", "BackendRestarted", "BackendReplaced");
+  }
+
+  @Test
+  void anUnhealthyBackendThatRecoversIsKept() {
+    createPool(1, "");
+    converge();
+    String app = owned().get(0);
+    dataPlane.unhealthy.add(app);
+    pass();
+    dataPlane.unhealthy.remove(app);
+    pass();
+    clock.advance(Duration.ofSeconds(700));
+    converge();
+    assertThat(owned()).containsExactly(app);
+    assertThat(heroku.restarts).isZero();
+  }
+
+  @Test
+  void anAppDeletedBehindOurBackIsRecreated() {
+    createPool(2, "");
+    converge();
+    String victim = owned().get(0);
+    String id = heroku.apps.get(victim).id();
+    heroku.apps.remove(victim);
+    heroku.couplings.values().removeIf(c -> c.appId().equals(id));
+    converge();
+    assertThat(owned()).hasSize(2).doesNotContain(victim);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars",
+      "createRelease", "scaleWeb", "couple"})
+  void aCrashAtAnyStepOfACreateConvergesWithoutTwins(String crashPoint) {
+    heroku.addons.put(source, List.of(new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL"))));
+    if (crashPoint.endsWith(":before")) {
+      heroku.crashBefore(crashPoint.substring(0, crashPoint.indexOf(':')));
+    } else {
+      heroku.crashAfter(crashPoint, 1);
+    }
+    createPool(2, "");
+    ReconcileResult crashed = pass();
+    assertThat(crashed.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    reconciler.forgetCaches(); // the process restarts: only the database remembers
+    converge();
+    assertThat(owned()).hasSize(2);
+    assertThat(allBackendApps()).as("no twin, no orphan").hasSize(2);
+    for (String app : owned()) {
+      assertThat(heroku.attachments.get(app)).containsExactly("addon-1");
+      assertThat(heroku.config.get(app)).doesNotContainKey("DATABASE_URL").containsKey("GREETING");
+    }
+    assertThat(status().readyReplicas()).isEqualTo(2);
+  }
+
+  @Test
+  void aNameTakenBySomeoneElseIsNeverAdopted() {
+    createPool(1, "");
+    // an app that is not ours holds the name the next intent would use: simulate by taking it
+    // as soon as the intent exists (before createApp runs)
+    heroku.crashBefore("createApp");
+    pass();
+    String intended = store.backends(uid()).get(0).appName;
+    heroku.clock = java.time.Clock.fixed(java.time.Instant.parse("2020-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
+    heroku.apps.put(intended, new Platform.App("foreign", intended, "http://x/", java.time.Instant.parse("2020-01-01T00:00:00Z")));
+    heroku.config.put(intended, new java.util.HashMap<>(Map.of("OWNER", "someone")));
+    heroku.clock = clock;
+    converge();
+    assertThat(heroku.apps).containsKey(intended); // untouched
+    assertThat(heroku.config.get(intended)).doesNotContainKey(Reconciler.OWNER_VAR);
+    assertThat(owned()).hasSize(1).doesNotContain(intended);
+  }
+
+  @Test
+  void transientErrorsAndRateLimitsConvergeLater() {
+    createPool(3, "");
+    heroku.errorRate = 0.2;
+    int failed = 0;
+    for (int i = 0; i < 200 && !(status().readyReplicas() == 3 && owned().size() == 3
+        && pass().outcome() == ReconcileResult.Outcome.DONE); i++) {
+      ReconcileResult r = pass();
+      if (r.outcome() == ReconcileResult.Outcome.FAILED) {
+        failed++;
+        assertThat(r.requeueAfter()).isPositive();
+      }
+      clock.advance(Duration.ofSeconds(6));
+    }
+    heroku.errorRate = 0;
+    converge();
+    assertThat(failed).isPositive();
+    assertThat(owned()).hasSize(3);
+    assertThat(allBackendApps()).hasSize(3);
+  }
+
+  @Test
+  void aLowRateBudgetPausesCreationAndSaysSo() {
+    createPool(2, "");
+    heroku.rateRemaining = 100;
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(count("createApp")).isZero();
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    heroku.rateRemaining = 0;
+    ReconcileResult limited = pass();
+    assertThat(limited.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(limited.requeueAfter()).isEqualTo(Duration.ofSeconds(1)); // waits the 429 out
+    heroku.rateRemaining = 4500;
+    converge();
+    assertThat(owned()).hasSize(2);
+  }
+
+  @Test
+  void anInvalidKeyIsAConditionNotACrashLoop() {
+    createPool(1, "");
+    heroku.failNext("pipelineId", 1, Kind.UNAUTHORIZED);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnauthorized");
+    assertThat(pools.events(name, 10)).extracting(e -> e.reason()).contains("HerokuUnauthorized");
+    converge();
+    assertThat(owned()).hasSize(1);
+  }
+
+  @Test
+  void aSourceWithoutAReleaseWaitsAndSaysSo() {
+    heroku.releases.get(source).clear();
+    createPool(2, "");
+    pass();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Degraded")).isEqualTo("True/SourceAppHasNoRelease");
+    heroku.push(source);
+    converge();
+    assertThat(owned()).hasSize(2);
+  }
+
+  @Test
+  void aPausedPoolIsObservedButNotTouched() {
+    createPool(2, ", \"paused\": true");
+    converge();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
+    pools.patch(name, "{\"spec\": {\"paused\": false}}", new Precondition(null));
+    converge();
+    assertThat(owned()).hasSize(2);
+  }
+
+  @Test
+  void varsSetByHandOnABackendAreReportedAsDrift() {
+    createPool(1, "");
+    converge();
+    String app = owned().get(0);
+    heroku.config.get(app).put("DEBUG", "1");
+    clock.advance(Duration.ofMinutes(11));
+    pass();
+    assertThat(status().drift()).anyMatch(d -> d.contains(app) && d.contains("DEBUG"));
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("ConfigDrift");
+  }
+
+  @Test
+  void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
+    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry);
+    createPool(4, "");
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 30 && !(owned().size() == 4 && status().readyReplicas() == 4); round++) {
+        List<Future<ReconcileResult>> both = new ArrayList<>();
+        both.add(threads.submit(() -> reconciler.reconcile(new PoolKey(name))));
+        both.add(threads.submit(() -> other.reconcile(new PoolKey(name))));
+        for (Future<ReconcileResult> f : both) {
+          f.get();
+        }
+        clock.advance(Duration.ofSeconds(6));
+      }
+    } finally {
+      threads.shutdownNow();
+      other.stop();
+    }
+    assertThat(owned()).hasSize(4);
+    assertThat(allBackendApps()).hasSize(4);
+    assertThat(count("createApp")).isEqualTo(4);
+    assertThat(heroku.actions.stream().filter(a -> a.op().equals("couple")).map(Action::app).distinct().count())
+        .isEqualTo(count("couple"));
+  }
+}
