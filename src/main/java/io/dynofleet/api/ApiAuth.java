@@ -15,7 +15,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import org.eclipse.microprofile.config.Config;
-import org.jboss.logging.Logger;
 
 /**
  * Bearer-token authentication of everything under the reserved prefix except health and metrics
@@ -26,7 +25,6 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class ApiAuth {
-  private static final Logger LOG = Logger.getLogger(ApiAuth.class);
   static final int PRIORITY = 500;
 
   private final String prefix;
@@ -34,6 +32,7 @@ public class ApiAuth {
   private final Config rawConfig;
   private volatile byte[] tokenDigest;
   private volatile boolean generated;
+  private volatile String sandboxToken;
 
   ApiAuth(DynofleetConfig dynofleet, ApiConfig config, Config rawConfig) {
     this.prefix = dynofleet.prefix();
@@ -49,6 +48,15 @@ public class ApiAuth {
   public boolean generatedToken() {
     digest();
     return generated;
+  }
+
+  /**
+   * The token generated for this sandbox run, so the sandbox banner can show its user where to
+   * sign in; empty when the token came from configuration (it is then never shown anywhere).
+   */
+  public java.util.Optional<String> sandboxToken() {
+    digest();
+    return java.util.Optional.ofNullable(sandboxToken);
   }
 
   void register(@Observes Filters filters) {
@@ -123,8 +131,8 @@ public class ApiAuth {
           new SecureRandom().nextBytes(random);
           token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
           generated = true;
-          // The one place a token is printed: a generated, sandbox-only token its user needs.
-          LOG.infof("sandbox mode: generated API token %s (set DYNOFLEET_API_TOKEN to choose one)", token);
+          // Printed once by the sandbox banner (SandboxDemo): a generated, sandbox-only token.
+          sandboxToken = token;
         }
         tokenDigest = sha256(token);
       }

@@ -2,6 +2,7 @@ package io.dynofleet.api;
 
 import io.dynofleet.api.PoolService.Precondition;
 import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.proxy.RoutingTable;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -36,10 +37,17 @@ public class PoolsResource {
   static final String MERGE_PATCH = "application/merge-patch+json";
 
   private final PoolService service;
+  private final RoutingTable routes;
 
-  PoolsResource(PoolService service) {
+  PoolsResource(PoolService service, RoutingTable routes) {
     this.service = service;
+    this.routes = routes;
   }
+
+  /** Live traffic figures of one backend as this process's proxy sees them. */
+  public record BackendTraffic(String app, String url, boolean healthy, boolean ejected, long inFlight,
+      long requests, double requestsPerSecond, double errorRate, double p50Millis, double p99Millis,
+      String lastProbeResult) {}
 
   @GET
   @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
@@ -109,6 +117,19 @@ public class PoolsResource {
   @Operation(summary = "The pool's recent events, newest first")
   public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") Integer limit) {
     return service.events(name, limit);
+  }
+
+  @GET
+  @Path("{name}/stats")
+  @Operation(summary = "Live traffic per backend, as this Dynofleet process's proxy sees it")
+  public List<BackendTraffic> stats(@PathParam("name") String name) {
+    service.get(name); // 404 problem for an unknown pool
+    return routes.stats(name).stream()
+        .map(s -> new BackendTraffic(s.id(), s.url().toString(), s.healthy() && !s.ejected(), s.ejected(),
+            s.inFlight(), s.requests(), s.requestsPerSecond(),
+            s.requests() == 0 ? 0 : (double) s.errors5xx() / s.requests(), s.p50Millis(), s.p99Millis(),
+            s.lastProbeResult()))
+        .toList();
   }
 
   private static Response withTag(Response.ResponseBuilder b, PoolDocument doc) {

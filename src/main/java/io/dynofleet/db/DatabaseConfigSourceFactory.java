@@ -21,10 +21,12 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
   static final String PASS = "quarkus.datasource.password";
   /** Above application.properties (250), below environment variables (300). */
   static final int ORDINAL = 275;
+  /** Lowest ordinal of a user-written source (MicroProfile's default for properties files is 100). */
+  static final int EXPLICIT_ORDINAL = 100;
 
   @Override
   public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-    if (value(context, URL) != null) {
+    if (explicit(context, URL)) {
       return List.of();
     }
     String databaseUrl = value(context, "DATABASE_URL");
@@ -47,6 +49,16 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       return List.of();
     }
     return List.of(new EmbeddedSource());
+  }
+
+  /**
+   * Set by the user (a properties file, env or system property), as opposed to a default: the build
+   * records the runtime values it saw as low-ordinal defaults of the packaged application, and such
+   * a recorded value must not pass for an explicit setting at run time.
+   */
+  static boolean explicit(ConfigSourceContext context, String name) {
+    ConfigValue v = context.getValue(name);
+    return v != null && v.getValue() != null && v.getConfigSourceOrdinal() >= EXPLICIT_ORDINAL;
   }
 
   private static String value(ConfigSourceContext context, String name) {

@@ -24,6 +24,10 @@ public interface SandboxConfig {
   @WithDefault("1000")
   int pageSize();
 
+  /** Seed a demo source app, pipeline and pool of 3 at first start (when the store has no pools). */
+  @WithDefault("true")
+  boolean demo();
+
   /** The simulated account rate limit. */
   RateLimit rateLimit();
 

@@ -42,8 +42,8 @@ import org.jboss.logging.Logger;
 
 /** Mounts the reverse proxy on the Quarkus router for every path outside the reserved prefix. */
 @ApplicationScoped
-class DataPlane implements ProxyInterceptor {
-  private static final Logger LOG = Logger.getLogger(DataPlane.class);
+class ReverseProxy implements ProxyInterceptor {
+  private static final Logger LOG = Logger.getLogger(ReverseProxy.class);
   private static final String CTX = "dynofleet";
 
   private final RoutingTable table;
@@ -54,7 +54,7 @@ class DataPlane implements ProxyInterceptor {
   private final Vertx vertx;
   private HttpClient client;
 
-  DataPlane(
+  ReverseProxy(
       RoutingTable table,
       ProxyConfig config,
       DynofleetConfig dynofleet,
@@ -80,13 +80,6 @@ class DataPlane implements ProxyInterceptor {
   }
 
   void onStart(@Observes StartupEvent ev) {
-    config.staticBackends().ifPresent(urls -> {
-      List<BackendTarget> targets = urls.stream().map(String::trim).filter(s -> !s.isEmpty())
-          .map(u -> new BackendTarget(URI.create(u).getAuthority(), URI.create(u), true)).toList();
-      table.put(new PoolRoute("static", List.of(), true, Algorithm.LEAST_REQUEST,
-          config.defaultTimeout(), 1, 0, 0, Duration.ZERO, null, targets));
-      LOG.infof("static pool with %d backends", targets.size());
-    });
     vertx.setPeriodic(250, id -> new HealthProber(table, client(), clock).tick());
   }
 

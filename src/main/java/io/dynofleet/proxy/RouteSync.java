@@ -1,0 +1,180 @@
+package io.dynofleet.proxy;
+
+import io.dynofleet.pool.model.Backend;
+import io.dynofleet.pool.model.Backend.Step;
+import io.dynofleet.pool.model.Pool;
+import io.dynofleet.pool.model.PoolChanged;
+import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.pool.model.SpecDefaults;
+import io.dynofleet.reconcile.DataPlane;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps the local routing table equal to the pools in the database: the bridge from the control
+ * plane (API edits, the reconciler, other Dynofleet dynos sharing the database) to the proxy.
+ * Polls on a short schedule, and at once when this process changed a pool. A failed load (database
+ * down) leaves the last known table serving: the data plane never depends on the database per
+ * request.
+ *
+ * <p>Managed pools publish backends from the step they are coupled on: a just-coupled backend is
+ * probed before it takes traffic; a ready backend is routable at once (also after a restart of
+ * this process), then watched by the probes and passive checks. Draining and deleting backends are
+ * not published, so the table drains them.
+ */
+@ApplicationScoped
+public class RouteSync implements DataPlane {
+  private static final Logger LOG = Logger.getLogger(RouteSync.class);
+  static final String STATIC_POOL = "static";
+
+  private final RoutingTable table;
+  private final ProxyConfig config;
+  private final AtomicBoolean failing = new AtomicBoolean();
+  private volatile PoolRoute configured;
+
+  RouteSync(RoutingTable table, ProxyConfig config) {
+    this.table = table;
+    this.config = config;
+  }
+
+  void onStart(@Observes StartupEvent ev) {
+    configured = config.staticBackends()
+        .map(urls -> urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList())
+        .filter(urls -> !urls.isEmpty())
+        .map(urls -> new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST,
+            config.defaultTimeout(), 1, 0, 0, Duration.ZERO, null,
+            urls.stream().map(u -> new BackendTarget(URI.create(u).getAuthority(), URI.create(u), true)).toList()))
+        .orElse(null);
+    if (configured != null) {
+      table.put(configured);
+      LOG.infof("static pool=%s backends=%d (DYNOFLEET_STATIC_BACKENDS)", STATIC_POOL, configured.backends().size());
+    }
+    sync();
+  }
+
+  @Scheduled(every = "${dynofleet.proxy.sync-interval:2s}", identity = "route-sync",
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  void scheduled() {
+    sync();
+  }
+
+  /** A pool edited through this process's API is routed without waiting for the next poll. */
+  void onChange(@Observes(during = TransactionPhase.AFTER_COMPLETION) PoolChanged change) {
+    sync();
+  }
+
+  @Override
+  public void refresh() {
+    sync();
+  }
+
+  @Override
+  public Map<String, Health> health(String pool) {
+    Map<String, Health> out = new HashMap<>();
+    for (BackendStats s : table.stats(pool)) {
+      out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe()));
+    }
+    return out;
+  }
+
+  /** Loads every pool and backend and swaps the routing table; false when the store failed. */
+  public synchronized boolean sync() {
+    List<PoolRoute> routes;
+    try {
+      routes = QuarkusTransaction.requiringNew().call(this::load);
+    } catch (RuntimeException e) {
+      if (failing.compareAndSet(false, true)) {
+        LOG.warnf("route sync failed, serving the last known pools: %s", e.getClass().getSimpleName());
+      }
+      return false;
+    }
+    if (failing.compareAndSet(true, false)) {
+      LOG.info("route sync recovered");
+    }
+    table.replaceAll(routes);
+    return true;
+  }
+
+  private List<PoolRoute> load() {
+    List<Pool> pools = Pool.listAll();
+    Map<UUID, List<Backend>> byPool = new HashMap<>();
+    for (Backend b : Backend.<Backend>listAll()) {
+      byPool.computeIfAbsent(b.poolId, k -> new ArrayList<>()).add(b);
+    }
+    List<PoolRoute> routes = new ArrayList<>();
+    boolean anyDefault = false;
+    for (Pool p : pools) {
+      PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
+      anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
+      routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of())));
+    }
+    if (!anyDefault && configured == null) {
+      // one pool without host names is the default pool: what a newcomer with one pool expects
+      List<PoolRoute> hostless = routes.stream().filter(r -> r.hosts().isEmpty()).toList();
+      if (routes.size() == 1 && hostless.size() == 1) {
+        PoolRoute r = hostless.get(0);
+        routes.set(0, new PoolRoute(r.name(), r.hosts(), true, r.algorithm(), r.timeout(), r.retries(),
+            r.maxInFlightPerBackend(), r.maxQueue(), r.maxQueueWait(), r.healthCheck(), r.backends()));
+      }
+    }
+    if (configured != null && routes.stream().noneMatch(r -> r.name().equals(STATIC_POOL))) {
+      routes.add(anyDefault ? withoutDefault(configured) : configured);
+    }
+    return routes;
+  }
+
+  static PoolRoute route(String name, PoolSpec spec, List<Backend> backends) {
+    PoolSpec.Routing ro = spec.routing();
+    PoolSpec.HealthCheck h = spec.healthCheck();
+    List<BackendTarget> targets = new ArrayList<>();
+    if (spec.managed()) {
+      for (Backend b : backends) {
+        if (b.webUrl == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
+          continue;
+        }
+        targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY));
+      }
+    } else if (spec.staticBackends() != null) {
+      for (String u : spec.staticBackends()) {
+        URI uri = URI.create(u);
+        targets.add(new BackendTarget(uri.getAuthority(), uri, true));
+      }
+    }
+    HealthCheckSpec check = h == null || h.path() == null ? null : new HealthCheckSpec(h.path(),
+        Duration.ofSeconds(h.intervalSeconds()), Duration.ofSeconds(h.timeoutSeconds()),
+        h.healthyThreshold(), h.unhealthyThreshold());
+    return new PoolRoute(name, ro.hosts(), Boolean.TRUE.equals(ro.defaultPool()), algorithm(ro.algorithm()),
+        Duration.ofSeconds(ro.timeoutSeconds()), ro.retries(), ro.maxInFlightPerBackend(), ro.maxQueue(),
+        Duration.ofSeconds(ro.queueTimeoutSeconds()), check, targets);
+  }
+
+  private static PoolRoute withoutDefault(PoolRoute r) {
+    return new PoolRoute(r.name(), r.hosts(), false, r.algorithm(), r.timeout(), r.retries(),
+        r.maxInFlightPerBackend(), r.maxQueue(), r.maxQueueWait(), r.healthCheck(), r.backends());
+  }
+
+  static Algorithm algorithm(String name) {
+    if (name == null) {
+      return Algorithm.LEAST_REQUEST;
+    }
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "round-robin" -> Algorithm.ROUND_ROBIN;
+      case "random" -> Algorithm.RANDOM;
+      default -> Algorithm.LEAST_REQUEST;
+    };
+  }
+}

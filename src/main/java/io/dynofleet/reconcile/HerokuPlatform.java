@@ -1,0 +1,192 @@
+package io.dynofleet.reconcile;
+
+import io.dynofleet.heroku.AddOn;
+import io.dynofleet.heroku.AppCreate;
+import io.dynofleet.heroku.HerokuClient;
+import io.dynofleet.heroku.HerokuException;
+import io.dynofleet.heroku.PipelineCoupling;
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * {@link Platform} over the Heroku Platform API client: maps Heroku's records to the reconciler's
+ * and its typed errors to {@link PlatformException} kinds. Retries, paging, ETags and the rate
+ * budget live in {@link HerokuClient}; this class adds no policy of its own.
+ */
+@ApplicationScoped
+public class HerokuPlatform implements Platform {
+
+  private final HerokuClient heroku;
+
+  HerokuPlatform(HerokuClient heroku) {
+    this.heroku = heroku;
+  }
+
+  @Override
+  public String pipelineId(String idOrName) {
+    return call(() -> heroku.pipeline(idOrName).id());
+  }
+
+  @Override
+  public App createApp(String name, String region, String stack) {
+    return call(() -> map(heroku.createApp(new AppCreate(name, region, stack))));
+  }
+
+  @Override
+  public Optional<App> app(String idOrName) {
+    try {
+      return Optional.of(call(() -> map(heroku.app(idOrName))));
+    } catch (PlatformException e) {
+      if (e.kind() == Kind.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void deleteApp(String idOrName) {
+    try {
+      call(() -> heroku.deleteApp(idOrName));
+    } catch (PlatformException e) {
+      if (e.kind() != Kind.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public Map<String, String> configVars(String app) {
+    return call(() -> heroku.configVars(app));
+  }
+
+  @Override
+  public void patchConfigVars(String app, Map<String, String> vars) {
+    call(() -> heroku.updateConfigVars(app, vars));
+  }
+
+  @Override
+  public Optional<Release> latestRelease(String app) {
+    return call(() -> heroku.latestRelease(app).map(HerokuPlatform::map));
+  }
+
+  @Override
+  public Release release(String app, String releaseId) {
+    return call(() -> map(heroku.release(app, releaseId)));
+  }
+
+  @Override
+  public Release createRelease(String app, String slugId, String description) {
+    return call(() -> map(heroku.createRelease(app, slugId, description)));
+  }
+
+  @Override
+  public void scaleWeb(String app, int quantity, String size) {
+    call(() -> heroku.updateFormation(app, "web", quantity, size));
+  }
+
+  @Override
+  public List<Coupling> couplings(String pipelineId) {
+    return call(() -> heroku.pipelineCouplings(pipelineId).stream().map(HerokuPlatform::map).toList());
+  }
+
+  @Override
+  public Coupling couple(String app, String pipelineId, String stage) {
+    return call(() -> map(heroku.createPipelineCoupling(app, pipelineId, stage)));
+  }
+
+  @Override
+  public void restart(String app) {
+    call(() -> {
+      heroku.restartAllDynos(app);
+      return null;
+    });
+  }
+
+  @Override
+  public List<Addon> addons(String app) {
+    return call(() -> heroku.addons(app).stream()
+        // only add-ons the app owns: those it merely has attached belong to someone else's plan
+        .filter(a -> a.app() == null || app.equals(a.app().name()) || app.equals(a.app().id()))
+        .map(HerokuPlatform::map)
+        .toList());
+  }
+
+  @Override
+  public void attachAddon(String addonId, String app) {
+    try {
+      call(() -> heroku.createAddonAttachment(addonId, app, null));
+    } catch (PlatformException e) {
+      // Heroku answers 422 when the attachment (its name) exists: a retried step
+      throw e.kind() == Kind.NAME_TAKEN ? new PlatformException(Kind.INVALID, e.getMessage(), null, e) : e;
+    }
+  }
+
+  @Override
+  public long calls() {
+    return heroku.callCount();
+  }
+
+  @Override
+  public int rateRemaining() {
+    return (int) Math.min(Integer.MAX_VALUE, heroku.budget().remaining());
+  }
+
+  // ---------------------------------------------------------------- mapping
+
+  private static App map(io.dynofleet.heroku.App a) {
+    return new App(a.id(), a.name(), a.webUrl(), a.createdAt());
+  }
+
+  private static Release map(io.dynofleet.heroku.Release r) {
+    return new Release(r.id(), r.version(), r.slug() == null ? null : r.slug().id(), r.status(), r.description());
+  }
+
+  private static Coupling map(PipelineCoupling c) {
+    return new Coupling(c.id(), c.app() == null ? null : c.app().id(), c.stage());
+  }
+
+  private static Addon map(AddOn a) {
+    return new Addon(a.id(), a.name(), a.configVars() == null ? List.of() : a.configVars());
+  }
+
+  /** Runs a client call and translates its failure. */
+  static <T> T call(Supplier<T> action) {
+    try {
+      return action.get();
+    } catch (HerokuException e) {
+      throw translate(e);
+    }
+  }
+
+  static PlatformException translate(HerokuException e) {
+    String message = e.getMessage() == null ? "Heroku error " + e.status() : e.getMessage();
+    if (e instanceof HerokuException.RateLimited r) {
+      return new PlatformException(Kind.RATE_LIMITED, message, r.retryAfter(), e);
+    }
+    if (e instanceof HerokuException.Permanent p) {
+      return new PlatformException(kind(p), message, null, e);
+    }
+    return new PlatformException(Kind.TRANSIENT, message, null, e);
+  }
+
+  private static Kind kind(HerokuException.Permanent p) {
+    if (p.isNotFound()) {
+      return Kind.NOT_FOUND;
+    }
+    if (p.isNameTaken()) {
+      return Kind.NAME_TAKEN;
+    }
+    if (p.isUnauthorized()) {
+      return Kind.UNAUTHORIZED;
+    }
+    if (p.status() == 403) {
+      return Kind.FORBIDDEN;
+    }
+    return Kind.INVALID; // 400, 409 (already coupled), 422
+  }
+}

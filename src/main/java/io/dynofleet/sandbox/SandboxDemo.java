@@ -1,0 +1,97 @@
+package io.dynofleet.sandbox;
+
+import io.dynofleet.api.ApiAuth;
+import io.dynofleet.api.PoolService;
+import io.dynofleet.config.DynofleetConfig;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * First run without a Heroku account: seeds the simulator with a demo source app and pipeline and
+ * declares a pool of three backends copied from it, then tells the user where to look. Runs only
+ * in sandbox mode, only when the store holds no pools (a restart against a kept database adds
+ * nothing), and off with {@code dynofleet.sandbox.demo=false}.
+ */
+@ApplicationScoped
+class SandboxDemo {
+  private static final Logger LOG = Logger.getLogger(SandboxDemo.class);
+  static final String SOURCE_APP = "demo-source";
+  static final String PIPELINE = "demo";
+  static final String POOL = """
+      {"apiVersion": "dynofleet.io/v1", "kind": "BackendPool",
+       "metadata": {"name": "demo", "labels": {"app": "demo"}},
+       "spec": {
+         "pipeline": "demo",
+         "replicas": 3,
+         "template": {"sourceApp": "demo-source", "region": "us", "dynoSize": "basic"},
+         "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 1,
+                         "healthyThreshold": 1, "unhealthyThreshold": 2, "replaceAfterSeconds": 30},
+         "rollout": {"maxSurge": 1, "maxUnavailable": 0},
+         "routing": {"default": true, "algorithm": "round-robin"}}}
+      """;
+
+  private final SandboxMode mode;
+  private final Simulator simulator;
+  private final PoolService pools;
+  private final ApiAuth auth;
+  private final DynofleetConfig dynofleet;
+  private final boolean demo;
+  private final int port;
+
+  SandboxDemo(SandboxMode mode, Simulator simulator, PoolService pools, ApiAuth auth,
+      DynofleetConfig dynofleet,
+      SandboxConfig sandboxConfig,
+      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
+    this.mode = mode;
+    this.simulator = simulator;
+    this.pools = pools;
+    this.auth = auth;
+    this.dynofleet = dynofleet;
+    this.demo = sandboxConfig.demo();
+    this.port = port;
+  }
+
+  void onStart(@Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 900) StartupEvent e) {
+    if (!mode.sandbox()) {
+      return;
+    }
+    boolean seeded = demo && seed();
+    String base = "http://localhost:" + port;
+    String api = base + dynofleet.prefix() + "/api/v1/pools";
+    StringBuilder banner = new StringBuilder("\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
+        + " a simulated Heroku Platform API at " + simulator.url() + " and real backends on loopback.\n");
+    if (seeded) {
+      banner.append("  Demo pool 'demo': 3 backends copied from app '" + SOURCE_APP + "', coming up now.\n")
+          .append("    traffic:    curl " + base + "/\n");
+    }
+    auth.sandboxToken().ifPresentOrElse(
+        token -> banner.append("    dashboard:  " + base + dynofleet.prefix() + "/#token=" + token + "\n")
+            .append("    API:        " + api + "\n")
+            .append("    API token:  " + token + "   (export DYNOFLEET_API_TOKEN=" + token + ")\n"),
+        () -> banner.append("    dashboard:  " + base + dynofleet.prefix() + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
+            .append("    API:        " + api + "\n"));
+    LOG.info(banner);
+  }
+
+  private boolean seed() {
+    try {
+      if (!pools.list(null, null, null).items().isEmpty()) {
+        LOG.info("sandbox demo: pools exist already, nothing seeded");
+        return false;
+      }
+      if (simulator.apps().stream().noneMatch(a -> a.name().equals(SOURCE_APP))) {
+        simulator.createSourceApp(SOURCE_APP);
+        simulator.createPipeline(PIPELINE);
+      }
+      pools.create(POOL);
+      return true;
+    } catch (RuntimeException ex) {
+      LOG.warnf("sandbox demo not seeded: %s", ex.getMessage());
+      return false;
+    }
+  }
+}
