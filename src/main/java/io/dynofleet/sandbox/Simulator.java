@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.metrics.MetricsOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -173,8 +175,13 @@ public class Simulator {
   private volatile Duration releaseDelay;
   private HttpServer server;
 
-  Simulator(Vertx vertx, Clock clock, SandboxConfig config) {
-    this.vertx = vertx;
+  Simulator(Clock clock, SandboxConfig config) {
+    // The simulator plays Heroku: it gets a Vert.x of its own, without Dynofleet's metrics (its
+    // servers are not Dynofleet's and must not register meters beside Dynofleet's HTTP server).
+    this.vertx = Vertx.vertx(new VertxOptions()
+        .setEventLoopPoolSize(2)
+        .setWorkerPoolSize(4)
+        .setMetricsOptions(new MetricsOptions().setEnabled(false)));
     this.clock = clock;
     this.config = config;
     this.bucket = new TokenBucket(clock, config.rateLimit().capacity(), config.rateLimit().refillPerHour());
@@ -205,7 +212,14 @@ public class Simulator {
         server = null;
       }
     }
-    closing.forEach(f -> f.toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS));
+    for (Future<Void> f : closing) {
+      try {
+        f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.debugf("simulator shutdown: %s", e.toString());
+      }
+    }
+    vertx.close();
   }
 
   /** Base URL of the simulated API, {@code http://127.0.0.1:<port>/}. */
