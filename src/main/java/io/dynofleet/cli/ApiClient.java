@@ -20,11 +20,13 @@ final class ApiClient {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json;
   private final String pools;
+  private final String root;
   private final String token;
 
   ApiClient(String baseUrl, String token, ObjectMapper json) {
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.pools = base + "/_dynofleet/api/v1/pools";
+    this.root = base + "/_dynofleet/api/v1";
+    this.pools = root + "/pools";
     this.token = token;
     this.json = json;
   }
@@ -47,12 +49,21 @@ final class ApiClient {
     return check(send(method, path, body, contentType));
   }
 
+  /** A call below {@code /_dynofleet/api/v1} rather than below the pools collection. */
+  JsonNode callRoot(String method, String path) {
+    return check(sendUrl(method, root + path, null, null));
+  }
+
   record Response(int status, String body) {}
 
   Response send(String method, String path, JsonNode body, String contentType) {
+    return sendUrl(method, pools + path, body, contentType);
+  }
+
+  private Response sendUrl(String method, String url, JsonNode body, String contentType) {
     HttpRequest.Builder b;
     try {
-      b = HttpRequest.newBuilder(URI.create(pools + path)).timeout(Duration.ofSeconds(30))
+      b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
           .header("Accept", "application/json");
     } catch (IllegalArgumentException e) {
       throw new CliException(Cli.USAGE, "bad --url: " + e.getMessage());

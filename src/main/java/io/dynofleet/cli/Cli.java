@@ -33,7 +33,7 @@ public final class Cli {
   static final int CONNECT = 5;
 
   private static final Set<String> VERBS = Set.of("get", "describe", "apply", "scale", "delete", "events",
-      "rollout", "help", "--help", "-h");
+      "rollout", "sandbox", "help", "--help", "-h");
   static final String USAGE_TEXT = """
       Usage: dynofleet <command> [flags]
 
@@ -46,6 +46,10 @@ public final class Cli {
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
         events NAME                                   recent events of a pool
         rollout status NAME [--timeout 10m]           wait until the rollout is complete
+        sandbox apps                                  simulated Heroku apps (sandbox mode only)
+        sandbox push APP                              push a new release of a simulated app
+        sandbox break APP crashed|dead|hung|slow      break a simulated app's backend
+        sandbox heal APP                              make it healthy again
         help                                          this text
 
       Connection:
@@ -119,6 +123,7 @@ public final class Cli {
       case "delete" -> delete();
       case "events" -> events(args.word(1, "pool name"));
       case "rollout" -> rollout();
+      case "sandbox" -> sandbox();
       default -> throw new CliException(USAGE, "unknown command " + verb);
     };
   }
@@ -368,6 +373,41 @@ public final class Cli {
     events.forEach(e -> t.row(indent + Text.age(e.path("lastTimestamp").asText(null)), e.path("type").asText(),
         e.path("reason").asText(), e.path("count").asText(), e.path("message").asText()));
     return t;
+  }
+
+  // ---- sandbox --------------------------------------------------------------------------------
+
+  private int sandbox() {
+    String sub = args.word(1, "sandbox subcommand (apps, push, break, heal)");
+    switch (sub) {
+      case "apps" -> {
+        JsonNode view = api.callRoot("GET", "/sandbox");
+        out.println("Simulated Platform API: " + view.path("platformApiUrl").asText());
+        Table t = new Table("APP", "RELEASE", "WEB", "SERVING", "WEB URL");
+        view.path("apps").forEach(a -> t.row(a.path("name").asText(), "v" + a.path("release").asText(),
+            a.path("webQuantity").asText() + "x" + a.path("webSize").asText(""), a.path("serving").asText(),
+            a.path("webUrl").asText()));
+        t.print(out);
+      }
+      case "push" -> {
+        String app = args.word(2, "app name");
+        JsonNode a = api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/releases");
+        out.println("app/" + app + " released v" + a.path("release").asText());
+      }
+      case "break" -> {
+        String app = args.word(2, "app name");
+        String fault = args.word(3, "fault (crashed, dead, hung, slow)");
+        api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/" + ApiClient.enc(fault));
+        out.println("app/" + app + " backend is now " + fault);
+      }
+      case "heal" -> {
+        String app = args.word(2, "app name");
+        api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/healthy");
+        out.println("app/" + app + " backend is healthy again");
+      }
+      default -> throw new CliException(USAGE, "unknown sandbox subcommand " + sub + " (apps, push, break, heal)");
+    }
+    return OK;
   }
 
   // ---- rollout status -------------------------------------------------------------------------

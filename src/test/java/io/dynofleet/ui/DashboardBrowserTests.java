@@ -57,7 +57,7 @@ class DashboardBrowserTests {
   void showsPoolsAndScalesThroughThePage() throws IOException {
     if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
       fail(CHROMIUM + " or " + CHROMEDRIVER + " is missing: install Debian's chromium and chromium-driver"
-          + " (.ci/run installs them: apt-get install -y chromium chromium-driver)");
+          + " (the build runs src/test/setup/install-browser.sh to install them)");
     }
     createIfMissing("web", """
         {"metadata":{"name":"web"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}""");

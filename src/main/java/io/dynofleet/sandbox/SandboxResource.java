@@ -1,0 +1,105 @@
+package io.dynofleet.sandbox;
+
+import io.dynofleet.api.ApiException;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+
+/**
+ * Drives the simulated Heroku of a sandbox run through Dynofleet's own (authenticated) API, so the
+ * README's walk-through is one command per step: break a backend, push a new release of the source
+ * app. Outside sandbox mode every route answers 404: nothing here can touch real Heroku.
+ */
+@Path("/v1/sandbox")
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "token")
+@Blocking
+public class SandboxResource {
+
+  /** A simulated app as the sandbox user sees it (no config vars: they may hold credentials). */
+  public record AppView(String name, String webUrl, int release, int webQuantity, String webSize,
+      String stage, boolean serving) {
+    static AppView of(SandboxApp a) {
+      return new AppView(a.name(), a.webUrl(), a.release(), a.webQuantity(), a.webSize(), a.stage(), a.serving());
+    }
+  }
+
+  /** What the sandbox is: where the simulated Platform API listens and its apps. */
+  public record SandboxView(boolean sandbox, String platformApiUrl, List<AppView> apps) {}
+
+  private final SandboxMode mode;
+  private final Simulator simulator;
+
+  SandboxResource(SandboxMode mode, Simulator simulator) {
+    this.mode = mode;
+    this.simulator = simulator;
+  }
+
+  @GET
+  @Operation(summary = "The simulated Heroku of this sandbox run and its apps")
+  public SandboxView sandbox() {
+    requireSandbox();
+    return new SandboxView(true, simulator.url(), apps());
+  }
+
+  @POST
+  @Path("apps/{app}/releases")
+  @Operation(summary = "Push a new release of a simulated app, as git push heroku would")
+  public AppView sandboxPush(@PathParam("app") String app) {
+    requireApp(app);
+    return AppView.of(simulator.pushRelease(app));
+  }
+
+  @POST
+  @Path("apps/{app}/faults/{fault}")
+  @Operation(summary = "Break or heal a simulated app's backend",
+      description = "crashed (503 everywhere), dead (connection refused), hung (never answers),"
+          + " slow (answers after ?ms=, default 2000), healthy")
+  public AppView sandboxFault(@PathParam("app") String app, @PathParam("fault") String fault,
+      @QueryParam("ms") Integer ms) {
+    requireApp(app);
+    switch (fault) {
+      case "crashed" -> simulator.backendCrashed(app);
+      case "dead" -> simulator.backendDead(app);
+      case "hung" -> simulator.backendHung(app);
+      case "slow" -> {
+        if (ms != null && (ms < 0 || ms > 600_000)) {
+          throw new ApiException(400, "invalid", "Invalid delay", "ms: must be from 0 to 600000");
+        }
+        simulator.backendSlow(app, Duration.ofMillis(ms == null ? 2000 : ms));
+      }
+      case "healthy" -> simulator.backendHealthy(app);
+      default -> throw new ApiException(404, "not-found", "Unknown fault",
+          "fault '" + fault + "' is not one of crashed, dead, hung, slow, healthy");
+    }
+    return AppView.of(simulator.app(app));
+  }
+
+  private List<AppView> apps() {
+    return simulator.apps().stream().sorted(Comparator.comparing(SandboxApp::name)).map(AppView::of).toList();
+  }
+
+  private void requireApp(String app) {
+    requireSandbox();
+    if (simulator.apps().stream().noneMatch(a -> a.name().equals(app))) {
+      throw new ApiException(404, "not-found", "App not found", "no simulated app named '" + app + "'");
+    }
+  }
+
+  private void requireSandbox() {
+    if (!mode.sandbox()) {
+      throw new ApiException(404, "not-sandbox", "Not a sandbox",
+          "Dynofleet runs against Heroku (HEROKU_API_KEY is set): there is no simulator to drive");
+    }
+  }
+}
