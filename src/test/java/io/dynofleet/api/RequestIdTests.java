@@ -1,0 +1,30 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.TOKEN;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+/** Requests to Dynofleet's own endpoints carry a request id: the caller's, or a fresh one. */
+@QuarkusTest
+class RequestIdTests {
+
+  @Test
+  void aSaneCallerIdIsKept() {
+    given().header("Authorization", "Bearer " + TOKEN).header("X-Request-Id", "abc-123")
+        .get(POOLS).then().statusCode(200).header("X-Request-Id", "abc-123");
+  }
+
+  @Test
+  void aMissingOrInsaneIdIsReplaced() {
+    String fresh = given().header("Authorization", "Bearer " + TOKEN)
+        .get(POOLS).then().statusCode(200).extract().header("X-Request-Id");
+    assertThat(fresh).matches("[0-9a-f-]{36}");
+    String replaced = given().header("X-Request-Id", "evil\"id with spaces")
+        .get(POOLS).then().statusCode(401).extract().header("X-Request-Id");
+    assertThat(replaced).matches("[0-9a-f-]{36}");
+  }
+}
