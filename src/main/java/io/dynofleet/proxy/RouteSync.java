@@ -2,6 +2,7 @@ package io.dynofleet.proxy;
 
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Step;
+import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolChanged;
 import io.dynofleet.pool.model.PoolSpec;
@@ -11,12 +12,15 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,11 +48,14 @@ public class RouteSync implements DataPlane {
   private final RoutingTable table;
   private final ProxyConfig config;
   private final AtomicBoolean failing = new AtomicBoolean();
+  private final Event<HealthChanged> healthChanged;
   private volatile PoolRoute configured;
+  private volatile Map<String, Set<String>> lastHealthy = Map.of();
 
-  RouteSync(RoutingTable table, ProxyConfig config) {
+  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged) {
     this.table = table;
     this.config = config;
+    this.healthChanged = healthChanged;
   }
 
   void onStart(@Observes StartupEvent ev) {
@@ -70,6 +77,29 @@ public class RouteSync implements DataPlane {
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   void scheduled() {
     sync();
+    announceHealthChanges();
+  }
+
+  /** Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time. */
+  void announceHealthChanges() {
+    Map<String, Set<String>> now = new HashMap<>();
+    for (String pool : table.pools().keySet()) {
+      Set<String> up = new HashSet<>();
+      for (BackendStats s : table.stats(pool)) {
+        if (s.healthy() && !s.ejected()) {
+          up.add(s.id());
+        }
+      }
+      now.put(pool, up);
+    }
+    Map<String, Set<String>> before = lastHealthy;
+    lastHealthy = now;
+    for (Map.Entry<String, Set<String>> e : now.entrySet()) {
+      Set<String> was = before.get(e.getKey());
+      if (was != null && !was.equals(e.getValue())) {
+        healthChanged.fire(new HealthChanged(e.getKey()));
+      }
+    }
   }
 
   /** A pool edited through this process's API is routed without waiting for the next poll. */

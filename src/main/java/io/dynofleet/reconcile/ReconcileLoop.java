@@ -1,6 +1,7 @@
 package io.dynofleet.reconcile;
 
 import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.PoolChanged;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -63,6 +64,11 @@ public class ReconcileLoop {
   /** A spec change is acted on at once rather than at the next sweep. */
   void onChange(@Observes PoolChanged change) {
     enqueue(change.name(), Duration.ZERO);
+  }
+
+  /** A backend's health moved in the local proxy: the pool may need marking, a restart or a replacement. */
+  void onHealth(@Observes HealthChanged change) {
+    enqueue(change.pool(), Duration.ZERO);
   }
 
   void enqueueAll() {

@@ -163,6 +163,7 @@ public class Reconciler {
     private String pipelineId;
     private boolean routesChanged;
     private boolean inFlight;
+    private Instant recheck;
     private List<String> drift;
     private String stalledTarget;
 
@@ -220,7 +221,18 @@ public class Reconciler {
       if (inFlight) {
         return ReconcileResult.requeue(config.inFlightRequeue(), 0);
       }
+      if (recheck != null) {
+        Duration wait = Duration.between(now, recheck);
+        return ReconcileResult.requeue(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50), 0);
+      }
       return ReconcileResult.done(0);
+    }
+
+    /** Asks for another pass of this pool no later than {@code at}. */
+    private void recheckAt(Instant at) {
+      if (recheck == null || at.isBefore(recheck)) {
+        recheck = at;
+      }
     }
 
     /** The cheap reads of every pass: the source's latest release and the pipeline's couplings. */
@@ -321,15 +333,18 @@ public class Reconciler {
           b.phase = Phase.Unhealthy;
           store.save(b);
           event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + " fails its health checks");
+          recheckAt(now.plus(replaceAfter));
           continue;
         }
-        if (b.restartedAt == null && now.isAfter(b.unhealthySince.plus(replaceAfter))) {
+        // come back exactly when the restart or the replacement is due, not at the next sweep
+        recheckAt((b.restartedAt == null ? b.unhealthySince : b.restartedAt).plus(replaceAfter));
+        if (b.restartedAt == null && !now.isBefore(b.unhealthySince.plus(replaceAfter))) {
           platform.restart(b.appName);
           b.restartedAt = now;
           store.save(b);
           event(PoolEvents.WARNING, "BackendRestarted",
               "app " + b.appName + " unhealthy for " + replaceAfter.toSeconds() + "s: dynos restarted");
-        } else if (b.restartedAt != null && now.isAfter(b.restartedAt.plus(replaceAfter))) {
+        } else if (b.restartedAt != null && !now.isBefore(b.restartedAt.plus(replaceAfter))) {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
           drain(b, Duration.ZERO);

@@ -1,6 +1,11 @@
 package io.dynofleet.sandbox;
 
 import io.dynofleet.api.ApiException;
+import io.dynofleet.api.PoolDocument;
+import io.dynofleet.api.PoolService;
+import io.dynofleet.reconcile.PoolKey;
+import io.dynofleet.reconcile.ReconcileLoop;
+import io.dynofleet.reconcile.Reconciler;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -39,10 +44,17 @@ public class SandboxResource {
 
   private final SandboxMode mode;
   private final Simulator simulator;
+  private final PoolService pools;
+  private final Reconciler reconciler;
+  private final ReconcileLoop loop;
 
-  SandboxResource(SandboxMode mode, Simulator simulator) {
+  SandboxResource(SandboxMode mode, Simulator simulator, PoolService pools, Reconciler reconciler,
+      ReconcileLoop loop) {
     this.mode = mode;
     this.simulator = simulator;
+    this.pools = pools;
+    this.reconciler = reconciler;
+    this.loop = loop;
   }
 
   @GET
@@ -57,7 +69,16 @@ public class SandboxResource {
   @Operation(summary = "Push a new release of a simulated app, as git push heroku would")
   public AppView sandboxPush(@PathParam("app") String app) {
     requireApp(app);
-    return AppView.of(simulator.pushRelease(app));
+    SandboxApp pushed = simulator.pushRelease(app);
+    // What a Heroku release webhook would do: the pools copying this app look at it now rather
+    // than at the next sweep, so `dynofleet rollout status` right after this sees the rollout.
+    for (PoolDocument pool : pools.list(null, null, null).items()) {
+      if (pool.spec().template() != null && app.equals(pool.spec().template().sourceApp())) {
+        reconciler.reconcile(new PoolKey(pool.metadata().name()));
+        loop.enqueue(pool.metadata().name(), Duration.ZERO);
+      }
+    }
+    return AppView.of(pushed);
   }
 
   @POST
