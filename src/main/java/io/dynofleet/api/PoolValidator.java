@@ -177,7 +177,10 @@ public final class PoolValidator {
       known("spec.rollout", ro, "maxSurge", "maxUnavailable");
       Integer surge = integer("spec.rollout.maxSurge", ro.get("maxSurge"), 0, 100);
       Integer unavailable = integer("spec.rollout.maxUnavailable", ro.get("maxUnavailable"), 0, 100);
-      if (surge != null && unavailable != null && surge == 0 && unavailable == 0) {
+      // compared as stored, defaults filled in (maxSurge 1, maxUnavailable 0)
+      int effSurge = surge != null ? surge : ro.hasNonNull("maxSurge") ? -1 : 1;
+      int effUnavailable = unavailable != null ? unavailable : ro.hasNonNull("maxUnavailable") ? -1 : 0;
+      if (effSurge == 0 && effUnavailable == 0) {
         err("spec.rollout", "maxSurge and maxUnavailable cannot both be 0: the rollout could not move");
       }
     }
@@ -278,7 +281,9 @@ public final class PoolValidator {
     }
     Integer interval = integer("spec.healthCheck.intervalSeconds", h.get("intervalSeconds"), 1, 300);
     Integer timeout = integer("spec.healthCheck.timeoutSeconds", h.get("timeoutSeconds"), 1, 60);
-    if (interval != null && timeout != null && timeout > interval) {
+    // compared as stored, defaults filled in (interval 10 s; the timeout defaults to at most it)
+    int effInterval = interval != null ? interval : h.hasNonNull("intervalSeconds") ? Integer.MAX_VALUE : 10;
+    if (timeout != null && timeout > effInterval) {
       err("spec.healthCheck.timeoutSeconds", "must not exceed intervalSeconds");
     }
     integer("spec.healthCheck.healthyThreshold", h.get("healthyThreshold"), 1, 10);

@@ -59,6 +59,8 @@ class PoolValidationTests {
         spec("\"healthCheck\": {\"path\": \"/a b\"}", "spec.healthCheck.path"),
         spec("\"healthCheck\": {\"intervalSeconds\": 0}", "spec.healthCheck.intervalSeconds"),
         spec("\"healthCheck\": {\"intervalSeconds\": 5, \"timeoutSeconds\": 6}", "spec.healthCheck.timeoutSeconds"),
+        spec("\"healthCheck\": {\"timeoutSeconds\": 11}", "spec.healthCheck.timeoutSeconds"),
+        spec("\"rollout\": {\"maxSurge\": 0}", "spec.rollout"),
         spec("\"healthCheck\": {\"healthyThreshold\": 11}", "spec.healthCheck.healthyThreshold"),
         spec("\"healthCheck\": {\"unhealthyThreshold\": 0}", "spec.healthCheck.unhealthyThreshold"),
         spec("\"healthCheck\": {\"replaceAfterSeconds\": 5}", "spec.healthCheck.replaceAfterSeconds"),
@@ -163,5 +165,17 @@ class PoolValidationTests {
         .patch(POOLS + "/" + name).then().statusCode(422).body("errors.field", hasItem("spec.replicas"));
     api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(1))
         .body("metadata.generation", equalTo(1));
+  }
+
+  /** What a create accepts, with defaults filled in, a later patch of another field accepts too. */
+  @Test
+  void defaultsNeverMakeAStoredPoolInvalid() {
+    String name = uniqueName("dflt");
+    api().body("""
+        {"metadata":{"name":"%s"},"spec":{"pipeline":"shop","replicas":1,"template":{"sourceApp":"ok-app"},
+         "healthCheck":{"intervalSeconds":1},"rollout":{"maxUnavailable":1}}}""".formatted(name))
+        .post(POOLS).then().log().ifValidationFails().statusCode(201).body("spec.healthCheck.timeoutSeconds", equalTo(1));
+    api().contentType("application/merge-patch+json").body("{\"spec\":{\"paused\": true}}")
+        .patch(POOLS + "/" + name).then().statusCode(200).body("spec.paused", equalTo(true));
   }
 }

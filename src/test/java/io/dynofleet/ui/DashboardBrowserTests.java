@@ -9,6 +9,10 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
+import io.dynofleet.reconcile.PoolKey;
+import io.dynofleet.reconcile.Reconciler;
+import io.dynofleet.sandbox.Simulator;
+import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
 import java.net.URL;
@@ -44,6 +48,9 @@ class DashboardBrowserTests {
   @TestHTTPResource("/")
   URL base;
 
+  @Inject Simulator simulator;
+  @Inject Reconciler reconciler;
+
   static RequestSpecification api() {
     return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
   }
@@ -61,8 +68,24 @@ class DashboardBrowserTests {
     }
     createIfMissing("web", """
         {"metadata":{"name":"web"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}""");
+    // A managed pool with two real backends (simulated Heroku apps serving on loopback), brought
+    // up by driving the reconciler, and some traffic through the proxy so live stats exist.
+    if (simulator.apps().stream().noneMatch(a -> a.name().equals("shop-web"))) {
+      simulator.createSourceApp("shop-web");
+      simulator.createPipeline("shop");
+    }
     createIfMissing("shop", """
-        {"metadata":{"name":"shop"},"spec":{"pipeline":"shop","replicas":2,"template":{"sourceApp":"shop-web"}}}""");
+        {"metadata":{"name":"shop"},"spec":{"pipeline":"shop","replicas":2,"template":{"sourceApp":"shop-web"},
+         "healthCheck":{"path":"/health","intervalSeconds":1,"healthyThreshold":1},
+         "routing":{"hosts":["shop.test"]}}}""");
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).until(() -> {
+      reconciler.reconcile(new PoolKey("shop"));
+      Integer ready = api().get(POOLS + "/shop/status").jsonPath().get("readyReplicas");
+      return ready != null && ready >= 2;
+    });
+    for (int i = 0; i < 20; i++) {
+      given().header("Host", "shop.test").get("/").then().statusCode(200);
+    }
     int target = api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas") == 4 ? 3 : 4;
 
     Path profile = Files.createTempDirectory("dynofleet-chromium-");
@@ -95,13 +118,16 @@ class DashboardBrowserTests {
             assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas")).isEqualTo(target));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(
             By.cssSelector("tr[data-pool='shop'] td:nth-child(3)"), Integer.toString(target)));
-        // Live request stats are not served yet (404): the page shows "–" and keeps working.
         assertThat(driver.findElement(By.id("banner")).isDisplayed()).isFalse();
 
         boolean paused = Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"));
-        driver.findElement(By.id("pause-button")).click();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-            Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"))).isEqualTo(!paused));
+        // The live page re-lays out as stats arrive; a click can land on the move, so click until
+        // the PATCH shows (safe: the page sends the absolute value it displays, not a toggle).
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+          wait.until(ExpectedConditions.elementToBeClickable(By.id("pause-button"))).click();
+          Thread.sleep(500);
+          return Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused")) == !paused;
+        });
         screenshot(driver);
 
         // Sign out, then sign in through the form.
@@ -118,13 +144,21 @@ class DashboardBrowserTests {
     }
   }
 
+  /** Every ready backend of the pool is a row showing its phase, health and live traffic figures. */
   private void assertBackendsFromStatus(WebDriver driver, String pool) {
     List<Map<String, Object>> backends = JsonPath.from(api().get(POOLS + "/" + pool + "/status").asString())
         .getList("backends");
-    for (Map<String, Object> b : backends == null ? List.<Map<String, Object>>of() : backends) {
-      String key = String.valueOf(b.getOrDefault("app", b.get("webUrl")));
-      new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(
-          By.cssSelector("tr[data-backend='" + key + "']")));
+    assertThat(backends).as("backends of " + pool).hasSizeGreaterThanOrEqualTo(2);
+    for (Map<String, Object> b : backends) {
+      String key = String.valueOf(b.get("app"));
+      By row = By.cssSelector("tr[data-backend='" + key + "']");
+      WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10));
+      wait.until(ExpectedConditions.presenceOfElementLocated(row));
+      // phase, health, then in-flight and p50 from the stats endpoint (not the "–" placeholder)
+      wait.until(d -> {
+        String text = d.findElement(row).getText();
+        return text.contains("Ready") && text.contains("healthy") && text.contains(" ms");
+      });
     }
   }
 

@@ -38,7 +38,8 @@ public final class SpecDefaults {
     h = new HealthCheck(
         h.path() != null ? h.path() : "/",
         or(h.intervalSeconds(), 10),
-        or(h.timeoutSeconds(), 5),
+        // a probe must end before the next starts: the default timeout never exceeds the interval
+        or(h.timeoutSeconds(), Math.min(5, or(h.intervalSeconds(), 10))),
         or(h.healthyThreshold(), 2),
         or(h.unhealthyThreshold(), 3),
         or(h.replaceAfterSeconds(), 300));
