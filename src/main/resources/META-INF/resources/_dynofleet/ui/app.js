@@ -181,7 +181,7 @@
   function refresh() {
     return api('GET', '?limit=500').then(function (list) {
       renderPools(list);
-      $('banner').hidden = true;
+      if (Date.now() > errorUntil) $('banner').hidden = true; // an action's error stays readable
       $('live').classList.remove('stale');
       if (!selected) return;
       var n = encodeURIComponent(selected);
@@ -194,7 +194,8 @@
     });
   }
 
-  function showError(msg) { $('banner').textContent = msg; $('banner').hidden = false; }
+  var errorUntil = 0;
+  function showError(msg) { $('banner').textContent = msg; $('banner').hidden = false; errorUntil = Date.now() + 10000; }
 
   function select(name) {
     selected = name;
