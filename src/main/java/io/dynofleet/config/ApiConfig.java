@@ -14,6 +14,14 @@ public interface ApiConfig {
    */
   Optional<String> token();
 
+  /**
+   * Directory of declarative pool files ({@code *.yaml}, {@code *.yml}, {@code *.json}), applied at
+   * start as {@code dynofleet apply -f} would: created when missing, replaced when changed. Relative
+   * to the working directory (on Heroku: the app root, so pools can live in git next to the app).
+   */
+  @WithDefault("config/pools")
+  String poolsDir();
+
   /** Largest request body the API reads, in bytes; larger ones get 413. */
   @WithDefault("1048576")
   int maxBodyBytes();

@@ -1,0 +1,86 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.api;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Pool files in config/pools are applied like `dynofleet apply -f`: created, left alone, replaced. */
+@QuarkusTest
+class DeclaredPoolsTests {
+  static final Path DIR = Path.of("target/test-pools");
+
+  @Inject DeclaredPools declared;
+
+  @BeforeEach
+  @AfterEach
+  void clean() throws IOException {
+    if (Files.isDirectory(DIR)) {
+      try (Stream<Path> s = Files.walk(DIR)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  static String yaml(String name, int replicas) {
+    return """
+        apiVersion: dynofleet.io/v1
+        kind: BackendPool
+        metadata:
+          name: %s
+          labels: {team: gitops}
+        spec:
+          pipeline: shop
+          replicas: %d
+          template: {sourceApp: shop-web, dynoSize: hobby}
+        """.formatted(name, replicas);
+  }
+
+  @Test
+  void createsLeavesAloneAndReplaces() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("a.yaml"), yaml("git-a", 2));
+    Files.writeString(DIR.resolve("b.json"), """
+        {"metadata": {"name": "git-b"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""");
+    Files.writeString(DIR.resolve("notes.txt"), "not a pool");
+
+    assertThat(declared.applyAll()).isEqualTo(2);
+    JsonPath a = api().get(POOLS + "/git-a").then().statusCode(200).extract().jsonPath();
+    assertThat(a.getInt("spec.replicas")).isEqualTo(2);
+    assertThat(a.getString("spec.template.dynoSize")).isEqualTo("basic");
+    api().get(POOLS + "/git-b").then().statusCode(200);
+
+    assertThat(declared.applyAll()).isEqualTo(2);
+    assertThat(api().get(POOLS + "/git-a").jsonPath().getString("metadata.resourceVersion"))
+        .as("an unchanged file writes nothing").isEqualTo(a.getString("metadata.resourceVersion"));
+
+    Files.writeString(DIR.resolve("a.yaml"), yaml("git-a", 5));
+    declared.applyAll();
+    JsonPath a2 = api().get(POOLS + "/git-a").jsonPath();
+    assertThat(a2.getInt("spec.replicas")).isEqualTo(5);
+    assertThat(a2.getInt("metadata.generation")).isEqualTo(a.getInt("metadata.generation") + 1);
+  }
+
+  @Test
+  void aBadFileIsRefusedAndTheOthersStillApply() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("1-bad.yaml"), yaml("git-bad", 1000));
+    Files.writeString(DIR.resolve("2-broken.yaml"), "metadata: [unclosed");
+    Files.writeString(DIR.resolve("3-good.yaml"), yaml("git-good", 1));
+
+    assertThat(declared.applyAll()).isEqualTo(1);
+    api().get(POOLS + "/git-bad").then().statusCode(404);
+    api().get(POOLS + "/git-good").then().statusCode(200);
+  }
+}
