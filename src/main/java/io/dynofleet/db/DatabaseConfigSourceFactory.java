@@ -48,7 +48,25 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if ("false".equalsIgnoreCase(value(context, "dynofleet.database.embedded"))) {
       return List.of();
     }
-    return List.of(new EmbeddedSource());
+    return List.of(new EmbeddedSource(buildingProductionApp(context)));
+  }
+
+  /**
+   * True while the Quarkus build packages the production application: the build reads runtime
+   * values too, and must not start a database for it (nor on Heroku's build dyno). In tests and
+   * dev mode build and run share one JVM, so the server started then is the one used.
+   */
+  static boolean buildingProductionApp(ConfigSourceContext context) {
+    if (!context.getProfiles().contains("prod")) {
+      return false;
+    }
+    try {
+      Class.forName("io.quarkus.deployment.QuarkusAugmentor", false,
+          DatabaseConfigSourceFactory.class.getClassLoader());
+      return true; // deployment classes are only on the classpath while building
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /**
@@ -90,6 +108,12 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
 
   /** Starts the embedded server only when the URL is actually read. */
   private static final class EmbeddedSource implements ConfigSource {
+    private final boolean building;
+
+    EmbeddedSource(boolean building) {
+      this.building = building;
+    }
+
     @Override
     public Set<String> getPropertyNames() {
       return Set.of(URL, USER, PASS);
@@ -98,7 +122,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     @Override
     public String getValue(String propertyName) {
       return switch (propertyName) {
-        case URL -> EmbeddedDatabase.jdbcUrl();
+        case URL -> building ? "jdbc:postgresql://embedded.invalid/postgres" : EmbeddedDatabase.jdbcUrl();
         case USER -> "postgres";
         case PASS -> "postgres";
         default -> null;
