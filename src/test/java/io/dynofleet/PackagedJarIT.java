@@ -1,0 +1,148 @@
+package io.dynofleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The packaged application as a newcomer and Heroku run it: {@code java -jar} of the built jar, in a
+ * process of its own. Proves the README's first-run promise (sandbox demo answered by 3 backends in
+ * turn, the banner tells where to look), that {@code DATABASE_URL} in Heroku's form is honoured at
+ * run time, that a configured token is never printed, and a clean exit on SIGTERM.
+ */
+class PackagedJarIT {
+  static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
+  static final String TOKEN = "it-token-" + Long.toHexString(System.nanoTime());
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  final List<Process> started = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    started.forEach(Process::destroyForcibly);
+  }
+
+  @Test
+  @Timeout(180)
+  void sandboxFirstRunWithHerokuStyleDatabaseUrl() throws Exception {
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
+      int port = freePort();
+      Path log = Files.createTempFile("dynofleet-it", ".log");
+      Process p = start(port, log, Map.of(
+          "DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:" + pg.getPort() + "/postgres",
+          "DYNOFLEET_API_TOKEN", TOKEN));
+      String base = "http://127.0.0.1:" + port;
+      awaitReady(base, p, log);
+
+      // the demo pool of 3 answers `curl /` from 3 different backends within a short time
+      Set<String> apps = new HashSet<>();
+      Pattern app = Pattern.compile("\"app\":\"([a-z0-9-]+)\"");
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        HttpResponse<String> r = get(base + "/", null);
+        Matcher m = app.matcher(r.body());
+        if (r.statusCode() == 200 && m.find()) {
+          apps.add(m.group(1));
+        }
+        return apps.size() == 3;
+      });
+      assertThat(apps).allMatch(a -> a.startsWith("demo-"));
+
+      // the pool lives in the database DATABASE_URL names, not in an embedded one
+      try (Connection c = pg.getPostgresDatabase().getConnection();
+          ResultSet rs = c.createStatement().executeQuery("select name from pools")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("demo");
+      }
+      assertThat(get(base + "/_dynofleet/api/v1/pools", TOKEN).statusCode()).isEqualTo(200);
+      assertThat(get(base + "/_dynofleet/api/v1/pools", "wrong").statusCode()).isEqualTo(401);
+
+      // SIGTERM: a clean, prompt exit
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("exits within 30 s of SIGTERM").isTrue();
+      assertThat(p.exitValue()).isIn(0, 143);
+      String out = Files.readString(log);
+      assertThat(out).contains("Demo pool 'demo'").doesNotContain(TOKEN);
+      assertThat(out).doesNotContain("embedded PostgreSQL started");
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void withoutAnythingConfiguredTheBannerShowsTheGeneratedToken() throws Exception {
+    int port = freePort();
+    Path log = Files.createTempFile("dynofleet-it", ".log");
+    Process p = start(port, log, Map.of("DYNOFLEET_SANDBOX_DEMO", "false"));
+    String base = "http://127.0.0.1:" + port;
+    awaitReady(base, p, log);
+    Matcher m = Pattern.compile("dashboard: +http://localhost:" + port + "/_dynofleet/#token=(\\S+)")
+        .matcher(Files.readString(log));
+    assertThat(m.find()).as("banner with the dashboard URL").isTrue();
+    assertThat(get(base + "/_dynofleet/api/v1/pools", m.group(1)).statusCode()).isEqualTo(200);
+    assertThat(get(base + "/_dynofleet/api/v1/sandbox", m.group(1)).body()).contains("\"sandbox\":true");
+    p.destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private Process start(int port, Path log, Map<String, String> env) throws IOException {
+    assertThat(JAR).as("the packaged jar (run by failsafe after package)").exists();
+    ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove("DATABASE_URL");
+    pb.environment().remove("HEROKU_API_KEY");
+    pb.environment().remove("DYNOFLEET_API_TOKEN");
+    pb.environment().put("PORT", Integer.toString(port));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    started.add(p);
+    return p;
+  }
+
+  private void awaitReady(String base, Process p, Path log) {
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      if (!p.isAlive()) {
+        throw new AssertionError("exited " + p.exitValue() + ":\n" + Files.readString(log));
+      }
+      try {
+        return get(base + "/_dynofleet/q/health/ready", null).statusCode() == 200;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  private HttpResponse<String> get(String url, String token) throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
