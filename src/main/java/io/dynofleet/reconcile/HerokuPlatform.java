@@ -109,11 +109,9 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public List<Addon> addons(String app) {
-    return call(() -> heroku.addons(app).stream()
-        // only add-ons the app owns: those it merely has attached belong to someone else's plan
-        .filter(a -> a.app() == null || app.equals(a.app().name()) || app.equals(a.app().id()))
-        .map(HerokuPlatform::map)
-        .toList());
+    // owned and attached alike: a backend must see every add-on its source app sees (a database
+    // shared from another app included), through an attachment that follows credential rotation
+    return call(() -> heroku.addons(app).stream().map(HerokuPlatform::map).toList());
   }
 
   @Override
