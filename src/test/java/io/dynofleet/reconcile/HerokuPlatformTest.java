@@ -1,0 +1,43 @@
+package io.dynofleet.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.heroku.HerokuException;
+import io.dynofleet.reconcile.Platform.PlatformException;
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Heroku's errors become the reconciler's kinds: what it retries, adopts, or reports. */
+class HerokuPlatformTest {
+
+  static Kind kind(HerokuException e) {
+    return HerokuPlatform.translate(e).kind();
+  }
+
+  @Test
+  void permanentErrorsByStatusAndId() {
+    assertThat(kind(new HerokuException.Permanent(404, "not_found", "Couldn't find that app."))).isEqualTo(Kind.NOT_FOUND);
+    assertThat(kind(new HerokuException.Permanent(422, "invalid_params", "Name demo-abc is already taken")))
+        .isEqualTo(Kind.NAME_TAKEN);
+    assertThat(kind(new HerokuException.Permanent(422, "invalid_params", "Invalid dyno size huge."))).isEqualTo(Kind.INVALID);
+    assertThat(kind(new HerokuException.Permanent(401, "unauthorized", "Invalid credentials provided."))).isEqualTo(Kind.UNAUTHORIZED);
+    assertThat(kind(new HerokuException.Permanent(403, "forbidden", "You do not have access."))).isEqualTo(Kind.FORBIDDEN);
+    assertThat(kind(new HerokuException.Permanent(409, "conflict", "App is already coupled to a pipeline.")))
+        .isEqualTo(Kind.INVALID);
+  }
+
+  @Test
+  void rateLimitsKeepTheirWaitAndServerErrorsAreTransient() {
+    PlatformException limited = HerokuPlatform.translate(
+        new HerokuException.RateLimited("rate_limit", "Your account reached the API rate limit", Duration.ofSeconds(7)));
+    assertThat(limited.kind()).isEqualTo(Kind.RATE_LIMITED);
+    assertThat(limited.retryAfter()).isEqualTo(Duration.ofSeconds(7));
+    assertThat(limited.transientFailure()).isTrue();
+    PlatformException down = HerokuPlatform.translate(new HerokuException.Transient(503, null, "unavailable", null));
+    assertThat(down.kind()).isEqualTo(Kind.TRANSIENT);
+    assertThat(down.transientFailure()).isTrue();
+    assertThat(HerokuPlatform.translate(new HerokuException.Transient(0, null, null, null)).getMessage())
+        .isEqualTo("Heroku error 0");
+  }
+}
