@@ -14,8 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * What every backend of a pool should run: the source app's current release (its slug) and the
- * config derived from the source app's vars and the template. {@link #target()} names it; a
- * backend whose target differs is out of date and is rolled.
+ * config derived from the source app's vars and the template. {@link #target()} names it (slug id
+ * and a hash of that config); a backend whose target differs is out of date and is rolled.
  *
  * @param config desired config vars, without those the shared add-ons set and without the marker
  */
@@ -38,7 +38,10 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
         .append(template.stack()).append('|').append(template.stage()).append('|');
     config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
     addonVars.stream().sorted().forEach(v -> identity.append('@').append(v).append('\n'));
-    String target = release.id() + "/" + sha256(identity.toString()).substring(0, 16);
+    // the slug, not the release: Heroku makes a release for every config change, also for the
+    // add-on credential rotations attachments already carry to the backends; only code or config
+    // Dynofleet copies is worth a rollout
+    String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
         List.copyOf(addons), target);
   }

@@ -170,6 +170,7 @@ public class Simulator {
   private final List<SandboxCall> callLog = new CopyOnWriteArrayList<>();
   private final TokenBucket bucket;
   private volatile double errorRate;
+  private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
   private volatile int pageSize;
   private volatile Duration releaseDelay;
@@ -348,6 +349,11 @@ public class Simulator {
     this.latency = latency;
   }
 
+  /** The key stops working (401 on every call), as an expired or revoked key does, until reset. */
+  public void keyExpired(boolean expired) {
+    this.keyExpired = expired;
+  }
+
   /** Empties the rate-limit bucket: calls get 429 until it refills. */
   public void rateLimitStorm() {
     bucket.drain();
@@ -382,6 +388,7 @@ public class Simulator {
   public void resetFaults() {
     errorRate = 0;
     latency = Duration.ZERO;
+    keyExpired = false;
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
     synchronized (this) {
@@ -526,7 +533,7 @@ public class Simulator {
       error(ctx, 503, "service_unavailable", "The API is temporarily unavailable (injected fault).");
       return;
     }
-    if (!("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
+    if (keyExpired || !("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
       error(ctx, 401, "unauthorized", "Invalid credentials provided.");
       return;
     }
@@ -825,6 +832,10 @@ public class Simulator {
     r.post(base + "/faults/api-latency/:ms").handler(ctx -> {
       apiLatency(Duration.ofMillis(Long.parseLong(p(ctx, "ms"))));
       json(ctx, Map.of("api_latency_ms", latency.toMillis()));
+    });
+    r.post(base + "/faults/key-expired/:expired").handler(ctx -> {
+      keyExpired(Boolean.parseBoolean(p(ctx, "expired")));
+      json(ctx, Map.of("key_expired", keyExpired));
     });
     r.post(base + "/faults/rate-limit-storm").handler(ctx -> {
       rateLimitStorm();

@@ -1,0 +1,125 @@
+package io.dynofleet.reconcile;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * A {@link Platform} that passes every call to the real one and "kills the process" once at a
+ * chosen point: just before a named call reaches Heroku, or just after Heroku did it but before the
+ * reconciler could record it. The kill is an {@link Error}-like unchecked throw the reconciler does
+ * not classify; the test then drops this reconciler, as a restart drops the process.
+ */
+final class CrashingPlatform implements Platform {
+  /** Thrown at the crash point: nothing after it in the pass runs. */
+  static final class Crash extends RuntimeException {
+    Crash(String where) {
+      super("simulated crash " + where, null, false, false);
+    }
+  }
+
+  private final Platform delegate;
+  private final String op;
+  private final boolean before;
+  private final AtomicBoolean fired = new AtomicBoolean();
+
+  /** {@code point} is {@code op} (crash after it) or {@code op:before}. */
+  CrashingPlatform(Platform delegate, String point) {
+    this.delegate = delegate;
+    this.before = point.endsWith(":before");
+    this.op = before ? point.substring(0, point.indexOf(':')) : point;
+  }
+
+  boolean fired() {
+    return fired.get();
+  }
+
+  private <T> T around(String name, Supplier<T> call) {
+    boolean crash = name.equals(op) && !fired.get();
+    if (crash && before && fired.compareAndSet(false, true)) {
+      throw new Crash("before " + name);
+    }
+    T result = call.get();
+    if (crash && !before && fired.compareAndSet(false, true)) {
+      throw new Crash("after " + name);
+    }
+    return result;
+  }
+
+  private void around(String name, Runnable call) {
+    around(name, () -> {
+      call.run();
+      return null;
+    });
+  }
+
+  @Override public String pipelineId(String idOrName) {
+    return around("pipelineId", () -> delegate.pipelineId(idOrName));
+  }
+
+  @Override public App createApp(String name, String region, String stack) {
+    return around("createApp", () -> delegate.createApp(name, region, stack));
+  }
+
+  @Override public Optional<App> app(String idOrName) {
+    return around("app", () -> delegate.app(idOrName));
+  }
+
+  @Override public void deleteApp(String idOrName) {
+    around("deleteApp", () -> delegate.deleteApp(idOrName));
+  }
+
+  @Override public Map<String, String> configVars(String app) {
+    return around("configVars", () -> delegate.configVars(app));
+  }
+
+  @Override public void patchConfigVars(String app, Map<String, String> vars) {
+    around("patchConfigVars", () -> delegate.patchConfigVars(app, vars));
+  }
+
+  @Override public Optional<Release> latestRelease(String app) {
+    return around("latestRelease", () -> delegate.latestRelease(app));
+  }
+
+  @Override public Release release(String app, String releaseId) {
+    return around("release", () -> delegate.release(app, releaseId));
+  }
+
+  @Override public Release createRelease(String app, String slugId, String description) {
+    return around("createRelease", () -> delegate.createRelease(app, slugId, description));
+  }
+
+  @Override public void scaleWeb(String app, int quantity, String size) {
+    around("scaleWeb", () -> delegate.scaleWeb(app, quantity, size));
+  }
+
+  @Override public List<Coupling> couplings(String pipelineId) {
+    return around("couplings", () -> delegate.couplings(pipelineId));
+  }
+
+  @Override public Coupling couple(String app, String pipelineId, String stage) {
+    return around("couple", () -> delegate.couple(app, pipelineId, stage));
+  }
+
+  @Override public void restart(String app) {
+    around("restart", () -> delegate.restart(app));
+  }
+
+  @Override public List<Addon> addons(String app) {
+    return around("addons", () -> delegate.addons(app));
+  }
+
+  @Override public void attachAddon(String addonId, String app) {
+    around("attachAddon", () -> delegate.attachAddon(addonId, app));
+  }
+
+  @Override public long calls() {
+    return delegate.calls();
+  }
+
+  @Override public int rateRemaining() {
+    return delegate.rateRemaining();
+  }
+}

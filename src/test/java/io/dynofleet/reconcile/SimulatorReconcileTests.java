@@ -1,0 +1,552 @@
+package io.dynofleet.reconcile;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.api.PoolService;
+import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.heroku.HerokuClient;
+import io.dynofleet.heroku.HerokuConfig;
+import io.dynofleet.heroku.TestHerokuClients;
+import io.dynofleet.pool.model.Backend;
+import io.dynofleet.pool.model.PoolEvents;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.proxy.RouteSync;
+import io.dynofleet.proxy.RoutingTable;
+import io.dynofleet.sandbox.SandboxApp;
+import io.dynofleet.sandbox.SandboxCall;
+import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The control plane end to end: pools created through the REST API, the real reconciler driven pass
+ * by pass (no schedule, no sleeps), the real Heroku client over HTTP to the simulator, real
+ * PostgreSQL, and the real proxy health probes deciding readiness, since every simulated backend
+ * is a real HTTP server on loopback.
+ */
+@QuarkusTest
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SimulatorReconcileTests {
+  private static final String TOKEN = "test-token-0123456789";
+  private static final String POOLS = "/_dynofleet/api/v1/pools";
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  @Inject Simulator sim;
+  @Inject Reconciler reconciler;
+  @Inject RouteSync routes;
+  @Inject RoutingTable table;
+  @Inject HerokuClient heroku;
+  @Inject HerokuPlatform platform;
+  @Inject HerokuConfig herokuConfig;
+  @Inject ReconcileStore store;
+  @Inject PoolLocks locks;
+  @Inject PoolEvents events;
+  @Inject PoolService pools;
+  @Inject ReconcileConfig config;
+  @Inject Clock clock;
+  @Inject MeterRegistry registry;
+
+  private String name;
+  private String source;
+  private String pipeline;
+  private final List<Reconciler> extra = new ArrayList<>();
+
+  @BeforeEach
+  void world() {
+    sim.resetFaults();
+    int n = SEQ.incrementAndGet();
+    String tag = Long.toString(System.nanoTime() % 100000, 36);
+    name = "sim" + n + "-" + tag;
+    source = "src" + n + "-" + tag;
+    pipeline = "pipe" + n + "-" + tag;
+    sim.createSourceApp(source);
+    sim.createPipeline(pipeline);
+    reconciler.forgetCaches();
+  }
+
+  @AfterEach
+  void cleanUp() {
+    sim.resetFaults();
+    extra.forEach(Reconciler::stop);
+    extra.clear();
+  }
+
+  // ------------------------------------------------------------------ fixtures
+
+  private static RequestSpecification api() {
+    return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
+  }
+
+  private void createPool(int replicas, String extraSpec) {
+    api().body("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s", "replicas": %d,
+                  "template": {"sourceApp": "%s", "dynoSize": "basic", "configVars": {"ROLE": "backend"}},
+                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 1, "replaceAfterSeconds": 30},
+                  "routing": {"hosts": ["%s.sim.test"]}
+                  %s}}
+        """.formatted(name, pipeline, replicas, source, name, extraSpec))
+        .post(POOLS).then().statusCode(201);
+  }
+
+  private void scale(int n) {
+    api().body("{\"replicas\": " + n + "}").put(POOLS + "/" + name + "/scale").then().statusCode(200);
+  }
+
+  private void patch(String json) {
+    api().contentType("application/merge-patch+json").body(json).patch(POOLS + "/" + name)
+        .then().statusCode(200);
+  }
+
+  private ReconcileResult pass() {
+    return reconciler.reconcile(new PoolKey(name));
+  }
+
+  /** Passes until one has nothing left in flight and {@code ready} backends are ready. */
+  private void converge(int ready) {
+    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == ready
+            && status().replicas() == ready);
+  }
+
+  private PoolStatus status() {
+    return pools.status(name);
+  }
+
+  private String uid() {
+    return pools.get(name).metadata().uid().toString();
+  }
+
+  /** Apps in the simulator carrying this pool's ownership marker. */
+  private List<SandboxApp> owned() {
+    String uid = uid();
+    return sim.apps().stream().filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR))).toList();
+  }
+
+  private Set<String> ownedNames() {
+    return owned().stream().map(SandboxApp::name).collect(Collectors.toSet());
+  }
+
+  /** Apps named like this pool's backends, owned or not: a twin or an orphan shows up here. */
+  private List<SandboxApp> named() {
+    return sim.apps().stream().filter(a -> a.name().startsWith(name + "-")).toList();
+  }
+
+  private List<SandboxCall> calls(String method, String pathPrefix, int status) {
+    return sim.callLog().stream()
+        .filter(c -> c.method().equals(method) && c.path().startsWith(pathPrefix) && c.status() == status)
+        .toList();
+  }
+
+  /** Successful app creates for this pool: exactly one per backend ever made, or there was a twin. */
+  private long appCreates() {
+    return calls("POST", "/apps", 201).stream()
+        .filter(c -> c.path().equals("/apps") && c.requestBody().contains("\"" + name + "-")).count();
+  }
+
+  private String condition(String type) {
+    return status().conditions().stream().filter(c -> c.type().equals(type))
+        .map(c -> c.status() + "/" + c.reason()).findFirst().orElse("none");
+  }
+
+  private List<String> eventReasons() {
+    return pools.events(name, 200).stream().map(e -> e.reason()).toList();
+  }
+
+  private Reconciler reconcilerOn(Platform p) {
+    Reconciler r = new Reconciler(store, locks, p, routes, events, config, clock, registry);
+    extra.add(r);
+    return r;
+  }
+
+  /** Every owned app: a release of the source's current slug, one web dyno, coupled, serving. */
+  private void assertBackendsLookLikeTheSource(int n) {
+    SandboxApp src = sim.app(source);
+    List<SandboxApp> owned = owned();
+    assertThat(owned).hasSize(n);
+    assertThat(named()).as("no twin, no orphan").hasSize(n);
+    for (SandboxApp a : owned) {
+      assertThat(a.slugId()).isEqualTo(src.slugId());
+      assertThat(a.webQuantity()).isEqualTo(1);
+      assertThat(a.webSize()).isEqualTo("basic");
+      assertThat(a.configVars()).containsEntry("ROLE", "backend");
+      assertThat(a.pipelineId()).isNotNull();
+      assertThat(a.stage()).isEqualTo("production");
+      assertThat(a.serving()).isTrue();
+    }
+  }
+
+  /** GETs through this process's proxy until every expected backend has answered, and no other. */
+  private void assertProxyServesFrom(Set<String> apps) {
+    Set<String> seen = new HashSet<>();
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+        .until(() -> {
+          var r = given().header("Host", name + ".sim.test").get("/hello");
+          if (r.statusCode() == 200) {
+            seen.add(r.header("X-Sandbox-App"));
+          }
+          return seen.containsAll(apps);
+        });
+    assertThat(seen).isEqualTo(apps);
+  }
+
+  // ------------------------------------------------------------------ scaling and deletion
+
+  @Test
+  void scalesZeroToThreeToOneToZero() {
+    createPool(0, "");
+    converge(0);
+    assertThat(named()).isEmpty();
+    assertThat(condition("Ready")).isEqualTo("True/AllReplicasReady");
+
+    scale(3);
+    converge(3);
+    assertBackendsLookLikeTheSource(3);
+    assertThat(status().backends()).extracting(PoolStatus.BackendStatus::app)
+        .containsExactlyInAnyOrderElementsOf(ownedNames());
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+    assertProxyServesFrom(ownedNames());
+
+    scale(1);
+    converge(1);
+    assertBackendsLookLikeTheSource(1);
+    assertProxyServesFrom(ownedNames());
+
+    scale(0);
+    converge(0);
+    assertThat(named()).isEmpty();
+    assertThat(appCreates()).isEqualTo(3);
+    assertThat(eventReasons()).contains("AppCreated", "BackendReady", "Draining", "AppDeleted");
+  }
+
+  @Test
+  void steadyStateCostsAtMostTwoPlatformCallsPerPassAndIsMeasured() {
+    createPool(3, "");
+    converge(3);
+    pass();
+    DistributionSummary perPass = registry.find("dynofleet.reconcile.platform.calls").summary();
+    assertThat(perPass).as("calls-per-pass metric").isNotNull();
+    long recorded = perPass.count();
+    sim.clearCallLog();
+    for (int i = 0; i < 5; i++) {
+      ReconcileResult r = pass();
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+      assertThat(r.platformCalls()).isLessThanOrEqualTo(2);
+    }
+    assertThat(perPass.count()).isEqualTo(recorded + 5);
+    // what the two calls are: the source's newest release and the pipeline's couplings, both
+    // conditional GETs that Heroku answers 304 when nothing moved
+    assertThat(sim.callLog()).hasSizeLessThanOrEqualTo(10)
+        .allMatch(c -> c.method().equals("GET") && c.status() == 304);
+  }
+
+  @Test
+  void deletingThePoolDeletesItsAppsThenTheRow() {
+    createPool(2, "");
+    converge(2);
+    api().delete(POOLS + "/" + name).then().statusCode(202);
+    api().get(POOLS + "/" + name).then().statusCode(200); // the finalizer has not run yet
+    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE
+            && api().get(POOLS + "/" + name).statusCode() == 404);
+    assertThat(named()).isEmpty();
+    assertThat(calls("DELETE", "/apps/", 200).stream().filter(c -> !c.path().endsWith("/dynos")).count())
+        .isGreaterThanOrEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------ rollout
+
+  @Test
+  void aNewSourceReleaseRollsWithinMaxSurgeAndMaxUnavailable() {
+    createPool(3, ", \"rollout\": {\"maxSurge\": 1, \"maxUnavailable\": 0}");
+    converge(3);
+    Set<String> before = ownedNames();
+    SandboxApp pushed = sim.pushRelease(source);
+    await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          ReconcileResult r = pass();
+          PoolStatus s = status();
+          assertThat(s.replicas()).as("backends during the rollout").isLessThanOrEqualTo(3 + 1);
+          assertThat(s.readyReplicas()).as("available during the rollout").isGreaterThanOrEqualTo(3);
+          return r.outcome() == ReconcileResult.Outcome.DONE && s.updatedReplicas() == 3
+              && s.readyReplicas() == 3 && s.replicas() == 3;
+        });
+    assertBackendsLookLikeTheSource(3);
+    assertThat(ownedNames()).doesNotContainAnyElementsOf(before);
+    assertThat(status().targetRelease()).isEqualTo("v" + pushed.release());
+    assertThat(eventReasons()).contains("RolloutStep");
+    assertProxyServesFrom(ownedNames());
+  }
+
+  // ------------------------------------------------------------------ health and drift
+
+  @Test
+  void anUnhealthyBackendIsRestartedThenReplaced() {
+    createPool(2, "");
+    converge(2);
+    String sick = owned().get(0).name();
+    sim.backendCrashed(sick);
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          pass();
+          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
+        });
+    assertThat(status().readyReplicas()).isEqualTo(1);
+
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+    pass();
+    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
+    pass();
+    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).as("restarted once, not every pass").hasSize(1);
+
+    backdate(sick, b -> b.restartedAt = clock.instant().minusSeconds(31)); // still crashed after it
+    converge(2);
+    assertThat(ownedNames()).hasSize(2).doesNotContain(sick);
+    assertThat(sim.apps()).noneMatch(a -> a.name().equals(sick));
+    assertThat(eventReasons()).contains("BackendUnhealthy", "BackendRestarted", "BackendReplaced");
+    assertProxyServesFrom(ownedNames());
+  }
+
+  /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */
+  private void backdate(String app, Consumer<Backend> change) {
+    Backend b = store.backends(pools.get(name).metadata().uid()).stream()
+        .filter(x -> x.appName.equals(app)).findFirst().orElseThrow();
+    change.accept(b);
+    store.save(b);
+  }
+
+  @Test
+  void anAppDeletedOutOfBandIsRecreated() {
+    createPool(2, "");
+    converge(2);
+    String victim = owned().get(0).name();
+    heroku.deleteApp(victim);
+    converge(2);
+    assertThat(ownedNames()).hasSize(2).doesNotContain(victim);
+    assertBackendsLookLikeTheSource(2);
+    assertThat(eventReasons()).contains("BackendVanished");
+  }
+
+  @Test
+  void sourceConfigChangesAreFollowedAndHandSetVarsReportedAsDrift() {
+    heroku.updateConfigVars(source, Map.of("GREETING", "hello"));
+    createPool(2, "");
+    converge(2);
+    assertThat(owned()).allMatch(a -> "hello".equals(a.configVars().get("GREETING")));
+
+    heroku.updateConfigVars(source, Map.of("GREETING", "bonjour"));
+    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 2
+            && owned().size() == 2 && owned().stream().allMatch(a -> "bonjour".equals(a.configVars().get("GREETING"))));
+    assertThat(named()).hasSize(2);
+    assertThat(status().drift()).isNull();
+
+    String app = owned().get(0).name();
+    heroku.updateConfigVars(app, Map.of("DEBUG", "1"));
+    reconciler.forgetCaches(); // the drift check is due (it runs every 10 minutes)
+    pass();
+    assertThat(status().drift()).anyMatch(d -> d.contains(app) && d.contains("DEBUG") && d.contains("by hand"));
+    assertThat(eventReasons()).contains("ConfigDrift");
+  }
+
+  @Test
+  void aPausedPoolTakesNoAction() {
+    createPool(2, ", \"paused\": true");
+    for (int i = 0; i < 3; i++) {
+      assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+    }
+    assertThat(named()).isEmpty();
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
+
+    patch("{\"spec\": {\"paused\": false}}");
+    converge(2);
+    Set<String> running = ownedNames();
+
+    patch("{\"spec\": {\"paused\": true, \"replicas\": 0}}");
+    sim.clearCallLog();
+    for (int i = 0; i < 3; i++) {
+      pass();
+    }
+    assertThat(ownedNames()).isEqualTo(running);
+    assertThat(sim.callLog()).as("a paused pool only reads").allMatch(c -> c.method().equals("GET"));
+
+    patch("{\"spec\": {\"paused\": false}}");
+    converge(0);
+    assertThat(named()).isEmpty();
+  }
+
+  @Test
+  void sharedAddOnsAreAttachedAndRotatedCredentialsReachEveryBackend() {
+    String addon = sim.createAddon(source, "heroku-postgresql");
+    String url = sim.app(source).configVars().get("DATABASE_URL");
+    assertThat(url).startsWith("postgres://");
+    createPool(2, "");
+    converge(2);
+    assertThat(owned()).allMatch(a -> url.equals(a.configVars().get("DATABASE_URL")));
+    assertThat(calls("POST", "/addon-attachments", 201)).hasSize(2);
+    Set<String> before = ownedNames();
+
+    sim.rotateAddonCredentials(addon);
+    String rotated = sim.app(source).configVars().get("DATABASE_URL");
+    assertThat(rotated).isNotEqualTo(url);
+    assertThat(owned()).allMatch(a -> rotated.equals(a.configVars().get("DATABASE_URL")));
+    // the source app's new (config-only) release changes nothing Dynofleet owns: no rollout
+    converge(2);
+    assertThat(ownedNames()).isEqualTo(before);
+    assertThat(owned()).allMatch(a -> rotated.equals(a.configVars().get("DATABASE_URL")));
+  }
+
+  // ------------------------------------------------------------------ crashes and concurrency
+
+  @ParameterizedTest
+  @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars", "createRelease",
+      "scaleWeb", "couple"})
+  void aCrashAtAnyStepOfACreateConvergesWithoutTwins(String point) {
+    sim.createAddon(source, "heroku-postgresql");
+    createPool(2, "");
+    CrashingPlatform crashing = new CrashingPlatform(platform, point);
+    Reconciler doomed = reconcilerOn(crashing);
+    // later steps wait for the release: pass until the process reaches its crash point
+    ReconcileResult[] last = new ReconcileResult[1];
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          last[0] = doomed.reconcile(new PoolKey(name));
+          return crashing.fired();
+        });
+    assertThat(last[0].outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    // the process is gone; a new one (no memory but the database) takes over
+    reconciler.forgetCaches();
+    converge(2);
+    assertBackendsLookLikeTheSource(2);
+    assertThat(appCreates()).as("apps created").isEqualTo(2);
+    String db = sim.app(source).configVars().get("DATABASE_URL");
+    assertThat(owned()).allMatch(a -> db.equals(a.configVars().get("DATABASE_URL")));
+  }
+
+  @Test
+  void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
+    Reconciler other = reconcilerOn(platform);
+    createPool(4, "");
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+          .until(() -> {
+            List<Future<ReconcileResult>> both = List.of(
+                threads.submit(() -> reconciler.reconcile(new PoolKey(name))),
+                threads.submit(() -> other.reconcile(new PoolKey(name))));
+            boolean done = false;
+            for (Future<ReconcileResult> f : both) {
+              done |= f.get().outcome() == ReconcileResult.Outcome.DONE;
+            }
+            return done && status().readyReplicas() == 4;
+          });
+    } finally {
+      threads.shutdownNow();
+    }
+    assertBackendsLookLikeTheSource(4);
+    assertThat(appCreates()).isEqualTo(4);
+    assertThat(calls("POST", "/pipeline-couplings", 201).stream()
+        .filter(c -> c.requestBody().contains("\"" + name + "-"))).hasSize(4);
+  }
+
+  // ------------------------------------------------------------------ Platform API faults
+
+  @Test
+  void fiveHundredsLatencyAndA429StormConvergeLaterWithinTheBudget() {
+    createPool(3, "");
+    sim.apiErrorRate(0.3);
+    sim.apiLatency(Duration.ofMillis(30));
+    List<ReconcileResult> failed = new ArrayList<>();
+    Set<String> reasons = new HashSet<>();
+    await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          ReconcileResult r = pass();
+          if (r.outcome() == ReconcileResult.Outcome.FAILED) {
+            failed.add(r);
+            reasons.add(condition("Degraded"));
+          }
+          return r.outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 3;
+        });
+    assertThat(calls("GET", "/", 503).size() + calls("POST", "/", 503).size()).isPositive();
+    assertThat(failed).isNotEmpty().allMatch(r -> !r.requeueAfter().isZero() && !r.requeueAfter().isNegative());
+    assertThat(reasons).contains("True/HerokuUnavailable");
+    sim.resetFaults();
+    converge(3);
+    assertBackendsLookLikeTheSource(3);
+    assertThat(appCreates()).isEqualTo(3);
+
+    // a 429 storm: the bucket is empty, it refills slowly; creation waits for the budget
+    scale(5);
+    sim.rateLimitStorm();
+    sim.clearCallLog();
+    for (int i = 0; i < 3; i++) {
+      ReconcileResult r = pass();
+      assertThat(r.outcome()).isNotEqualTo(ReconcileResult.Outcome.DONE);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    assertThat(calls("POST", "/apps", 201)).as("no create while the budget is under its reserve").isEmpty();
+    long limited = sim.callLog().stream().filter(c -> c.status() == 429).count();
+    assertThat(limited).as("429s are waited out, not retried hot").isLessThanOrEqualTo(3 * 2 * 4);
+    sim.resetFaults();
+    converge(5);
+    assertBackendsLookLikeTheSource(5);
+    assertThat(appCreates()).as("creates since the storm began").isEqualTo(2);
+  }
+
+  @Test
+  void anInvalidOrExpiredKeyIsAConditionNotACrashLoop() {
+    createPool(1, "");
+    String wrongKey = "HRKU-wrong-" + SEQ.get();
+    Reconciler wrong = reconcilerOn(new HerokuPlatform(
+        TestHerokuClients.client(herokuConfig, registry, sim.url(), wrongKey)));
+    for (int i = 0; i < 3; i++) {
+      ReconcileResult r = wrong.reconcile(new PoolKey(name));
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(r.requeueAfter()).as("a slow retry, not a crash loop").isEqualTo(config.maxBackoff());
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnauthorized");
+    assertThat(eventReasons()).contains("HerokuUnauthorized");
+    String everything = api().get(POOLS + "/" + name).asString() + api().get(POOLS + "/" + name + "/events").asString();
+    assertThat(everything).doesNotContain(wrongKey).doesNotContain(sim.apiKey());
+    assertThat(named()).isEmpty();
+
+    // the right key works; then it expires on Heroku's side while the pool runs
+    converge(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    sim.keyExpired(true);
+    reconciler.forgetCaches();
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnauthorized");
+    assertThat(owned()).hasSize(1); // nothing is torn down for an auth failure
+    sim.keyExpired(false);
+    converge(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+}
