@@ -228,6 +228,10 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
+    if (retry > 0) {
+      // the first attempt consumed the (empty) body stream: a retry sends an empty body of its own
+      ctx.request().setBody(Body.body(Buffer.buffer()));
+    }
     return acquire(ex).transform(ar -> {
       recordQueue(ex, ar.succeeded());
       if (ar.failed()) {
@@ -266,6 +270,8 @@ class ReverseProxy implements ProxyInterceptor {
       boolean timeout = !connect && (err instanceof TimeoutException
           || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
       failure(ex.pool, b);
+      long now = System.nanoTime();
+      b.observeLatency(now - ex.start, now); // a hung backend looks slow to the balancer at once
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {

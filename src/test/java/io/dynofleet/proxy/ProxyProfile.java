@@ -19,6 +19,8 @@ public class ProxyProfile implements QuarkusTestProfile {
         Map.entry("dynofleet.proxy.ejection-base-time", "2s"),
         Map.entry("dynofleet.proxy.slow-start", "0s"),
         Map.entry("dynofleet.proxy.max-body-size", "31457280"),
-        Map.entry("quarkus.http.limits.max-body-size", "30M"));
+        Map.entry("quarkus.http.limits.max-body-size", "30M"),
+        // short, so the slow-header test sees a stalled connection dropped within its time limit
+        Map.entry("quarkus.http.idle-timeout", "4s"));
   }
 }

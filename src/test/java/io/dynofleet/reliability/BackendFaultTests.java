@@ -121,8 +121,8 @@ class BackendFaultTests {
     Thread.sleep(2500); // let the load run against the fault (duration of the phase, not an assertion)
     repair.run();
     Thread.sleep(500);
-    System.out.printf("backend fault %-28s failed/total %d/%d%n", name, load.failures.size() - failedBefore,
-        load.total.get() - before);
+    System.out.printf("backend fault %-28s failed/total %d/%d %s%n", name, load.failures.size() - failedBefore,
+        load.total.get() - before, new java.util.TreeSet<>(load.failures.subList(failedBefore, load.failures.size())));
   }
 
   @Test
