@@ -1,32 +1,81 @@
 #!/usr/bin/env bash
 # Proxy benchmark: direct vs nginx (round robin, keepalive) vs HAProxy (leastconn) vs Dynofleet.
-# Loopback only; bounded duration; cleans up its own processes. Usage: bench/proxy.sh [seconds]
+# Loopback only; every wait is bounded; cleans up its own processes.
+#
+# Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
+#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM.
+# Needs wrk, nginx, haproxy, curl and a JDK 17. Missing tools: as root with apt-get it installs
+# them (saying so); otherwise it prints the command and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 DUR=${1:-10}
 CONN=${CONN:-64}
 THREADS=${THREADS:-2}
+SLOW_MS=${SLOW_MS:-50}
+JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss512k}
 TMP=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
+BPIDS=()
+DPID=
+die() { echo "bench/proxy.sh: $*" >&2; exit 1; }
+cleanup() {
+  for p in "${BPIDS[@]:-}" "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need nginx || ! need haproxy; then
-  apt-get install -y wrk nginx haproxy >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk nginx haproxy >/dev/null; }
+# wait_http URL SECONDS WHAT [PID]: until URL answers (any status), else fail with a clear message.
+wait_http() {
+  local url=$1 secs=$2 what=$3 pid=${4:-} end=$((SECONDS + $2))
+  until curl -s -o /dev/null --max-time 2 "$url"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      [ -f "$TMP/dynofleet.log" ] && [ "$what" = dynofleet ] && tail -40 "$TMP/dynofleet.log" >&2
+      die "$what exited before answering on $url"
+    fi
+    if [ $SECONDS -ge $end ]; then
+      [ "$what" = dynofleet ] && tail -40 "$TMP/dynofleet.log" >&2
+      die "$what did not answer on $url within ${secs}s"
+    fi
+    sleep 0.2
+  done
+}
+
+missing=()
+for t in wrk nginx haproxy curl java; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [[ ! " ${missing[*]} " =~ " java " ]]; then
+    echo "installing ${missing[*]} with apt-get" >&2
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+  else
+    die "missing: ${missing[*]}; install them, e.g. sudo apt-get install -y ${missing[*]}"
+  fi
 fi
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+
+if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; then
+  echo "building the app (./mvnw -o -q package -DskipTests)" >&2
+  timeout 600 ./mvnw -o -q -B package -DskipTests >"$TMP/build.log" 2>&1 || { tail -40 "$TMP/build.log" >&2; die "build failed"; }
+fi
 
 B=(18081 18082 18083)
+for p in "${B[@]}" 18090 18091 18092; do
+  curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/" && die "port $p is already in use"
+done
+javac -d "$TMP/backend" bench/Backend.java || die "cannot compile bench/Backend.java"
 start_backends() { # $1 = delay of the third backend in ms
   for i in 0 1 2; do
-    d=0; [ "$i" = 2 ] && d=$1
-    java -Xmx64m bench/Backend.java "${B[$i]}" "$d" >/dev/null 2>&1 & PIDS+=($!); BPIDS+=($!)
+    local d=0; [ "$i" = 2 ] && d=$1
+    java -Xmx64m -cp "$TMP/backend" Backend "${B[$i]}" "$d" >/dev/null 2>&1 &
+    BPIDS+=($!)
   done
-  for p in "${B[@]}"; do until curl -s -o /dev/null "http://127.0.0.1:$p/"; do sleep 0.2; done; done
+  for i in 0 1 2; do wait_http "http://127.0.0.1:${B[$i]}/" 30 "backend ${B[$i]}" "${BPIDS[$i]}"; done
 }
-stop_backends() { for p in "${BPIDS[@]}"; do kill "$p" 2>/dev/null || true; done; BPIDS=(); sleep 0.5; }
-BPIDS=()
+stop_backends() {
+  for p in "${BPIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  BPIDS=()
+}
 
 cat > "$TMP/nginx.conf" <<NG
 worker_processes 2; daemon off; pid $TMP/nginx.pid; error_log $TMP/nginx.err;
@@ -54,36 +103,44 @@ backend b
   server s2 127.0.0.1:${B[1]}
   server s3 127.0.0.1:${B[2]}
 HA
-nginx -c "$TMP/nginx.conf" -p "$TMP" >/dev/null 2>&1 & PIDS+=($!)
-haproxy -f "$TMP/haproxy.cfg" >/dev/null 2>&1 & PIDS+=($!)
+nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx.err" >"$TMP/nginx.out" 2>&1 & PIDS+=($!)
+haproxy -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 & PIDS+=($!)
 
 STATIC="http://127.0.0.1:${B[0]},http://127.0.0.1:${B[1]},http://127.0.0.1:${B[2]}"
-(cd "$TMP" && exec env PORT=18092 DYNOFLEET_STATIC_BACKENDS="$STATIC" java -Xmx192m -XX:+UseSerialGC \
-  -jar "$OLDPWD/target/quarkus-app/quarkus-run.jar" >"$TMP/dynofleet.log" 2>&1) & PIDS+=($!)
+# shellcheck disable=SC2086
+(cd "$TMP" && exec env PORT=18092 DYNOFLEET_STATIC_BACKENDS="$STATIC" DYNOFLEET_SANDBOX_DEMO=false \
+  java $JAVA_OPTS -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$TMP/dynofleet.log" 2>&1) &
 DPID=$!
+PIDS+=("$DPID")
+wait_http "http://127.0.0.1:18092/_dynofleet/q/health/live" 120 dynofleet "$DPID"
 
-run() { # name port -> "rps p50 p99"
-  local out; out=$(wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$2/" 2>&1)
-  local rps p50 p99
+run() { # name port
+  local out
+  out=$(timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$2/" 2>&1) \
+    || die "wrk against $1 failed: $out"
+  local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  local errs; errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  printf "| %-10s | %-22s | %10s | %8s | %8s | %s |\n" "$SCEN" "$1" "$rps" "$p50" "$p99" "${errs:-0}"
+  errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
+  printf "| %-10s | %-20s | %10s | %8s | %8s | %s |\n" "$SCEN" "$1" "$rps" "$p50" "$p99" "${errs:-0}"
 }
-rss() { local pid=$DPID; awk '/VmRSS/ {printf "%d MB", $2/1024}' "/proc/$pid/status" 2>/dev/null; }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$DPID/status" 2>/dev/null; }
 
-for s in 0 50; do
+echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%d MB", $2/1024}' /proc/meminfo), $(java -version 2>&1 | head -1)"
+echo "wrk -t$THREADS -c$CONN -d${DUR}s; Dynofleet JVM: $JAVA_OPTS"
+printf "| scenario   | target               |      req/s |      p50 |      p99 | errors |\n|---|---|---|---|---|---|\n"
+for s in 0 "$SLOW_MS"; do
   SCEN=$([ "$s" = 0 ] && echo fast || echo "slow+${s}ms")
   start_backends "$s"
-  until curl -s -o /dev/null "http://127.0.0.1:18092/"; do sleep 0.5; done
-  wrk -t1 -c8 -d3s "http://127.0.0.1:18092/" >/dev/null 2>&1 # warm-up
-  [ "$s" = 0 ] && printf "| scenario   | target                 |      req/s |      p50 |      p99 | errors |\n|---|---|---|---|---|---|\n"
-  run direct ${B[0]}
+  wait_http "http://127.0.0.1:18092/" 30 dynofleet "$DPID"
+  timeout 20 wrk -t1 -c8 -d3s "http://127.0.0.1:18092/" >/dev/null 2>&1 || true # JIT warm-up
+  run direct "${B[0]}"
   run nginx-rr-keepalive 18090
   run haproxy-leastconn 18091
-  ( sleep $((DUR / 2)); rss > "$TMP/rss" ) &
+  ( peak=0; end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do r=$(rss_mb); [ "${r:-0}" -gt "$peak" ] && peak=$r; sleep 0.5; done; echo "$peak" >"$TMP/rss" ) &
   run dynofleet 18092
-  wait
-  echo "RSS of Dynofleet under load ($SCEN): $(cat "$TMP/rss")"
+  wait $! 2>/dev/null || true
+  echo "$SCEN: Dynofleet peak RSS under load $(cat "$TMP/rss" 2>/dev/null || echo '?') MB" >>"$TMP/rss.all"
   stop_backends
 done
+cat "$TMP/rss.all"

@@ -25,6 +25,8 @@ final class Backend {
   volatile String lastProbeResult;
   volatile boolean draining;
   volatile long nextProbeNanos = System.nanoTime();
+  /** Meters, created on first use by the proxy (it knows the pool); null until then. */
+  volatile Meters meters;
   /** Peak-EWMA latency in nanos. */
   private double ewmaNanos;
   private long ewmaStamp = System.nanoTime();
@@ -39,6 +41,35 @@ final class Backend {
     this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
     this.healthy = target.assumeHealthy();
     this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+  }
+
+  /** Takes a request slot if fewer than {@code limit} are in flight ({@code limit <= 0}: no limit). */
+  boolean tryAcquire(int limit) {
+    if (limit <= 0) {
+      inFlight.incrementAndGet();
+      return true;
+    }
+    for (long n = inFlight.get(); n < limit; n = inFlight.get()) {
+      if (inFlight.compareAndSet(n, n + 1)) return true;
+    }
+    return false;
+  }
+
+  void release() {
+    inFlight.decrementAndGet();
+  }
+
+  /** Per-backend meters, cached so the request path does no registry look-ups. */
+  static final class Meters {
+    final String pool;
+    /** Request timers by status class (index 1..5); created on first use. */
+    final io.micrometer.core.instrument.Timer[] byStatusClass = new io.micrometer.core.instrument.Timer[6];
+    final java.util.List<io.micrometer.core.instrument.Meter> all =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    Meters(String pool) {
+      this.pool = pool;
+    }
   }
 
   String key() {

@@ -13,6 +13,10 @@ public interface ProxyConfig {
   /** Comma-separated backend URLs forming a default pool named {@code static} at start. */
   Optional<List<String>> staticBackends();
 
+  /** How often RouteSync reloads the pools from the database ({@code off}: only on local changes). */
+  @WithDefault("2s")
+  String syncInterval();
+
   /** Request timeout when a pool gives none (504 after it). */
   @WithDefault("30S")
   Duration defaultTimeout();
@@ -24,6 +28,14 @@ public interface ProxyConfig {
   /** Keep-alive connections per backend. */
   @WithDefault("64")
   int poolSizePerBackend();
+
+  /**
+   * How long an idle keep-alive connection to a backend is kept. Vert.x resolves the backend's host
+   * name for every new connection (honouring DNS TTLs), so this also bounds how long traffic stays
+   * on an address the name no longer points to.
+   */
+  @WithDefault("30S")
+  Duration keepAliveTimeout();
 
   /** Consecutive connect failures or 5xx that eject a backend. */
   @WithDefault("5")
@@ -49,7 +61,8 @@ public interface ProxyConfig {
   @WithDefault("30S")
   Duration drainTimeout();
 
-  /** Largest request body in bytes (413 above it, by Content-Length). */
+  /** Largest request body in bytes (413 above it: at once by Content-Length, else when a
+   * chunked body passes it). */
   @WithDefault("104857600")
   long maxBodySize();
 

@@ -3,8 +3,23 @@ package io.dynofleet.proxy;
 /** The one failure type of the data plane: an HTTP status plus an {@code X-Dynofleet-Error} code. */
 record ProxyError(int status, String code, String message) {
   static final ProxyError NO_POOL = new ProxyError(404, "no-pool", "No pool for this host\n");
+  static final ProxyError RESERVED = new ProxyError(404, "reserved-path", "Not found\n");
   static final ProxyError NO_BACKEND = new ProxyError(503, "no-backend", "No backend available\n");
+  static final ProxyError QUEUE_FULL = new ProxyError(503, "queue-full", "All backends busy, queue full\n");
+  static final ProxyError QUEUE_TIMEOUT =
+      new ProxyError(503, "queue-timeout", "All backends busy, waited too long\n");
   static final ProxyError TIMEOUT = new ProxyError(504, "timeout", "Backend timed out\n");
+  static final ProxyError CONNECT = new ProxyError(502, "connect-failed", "Backend unreachable\n");
   static final ProxyError BACKEND = new ProxyError(502, "backend-error", "Backend failed\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
+
+  /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */
+  static final class Rejected extends RuntimeException {
+    final ProxyError error;
+
+    Rejected(ProxyError error) {
+      super(error.code(), null, false, false);
+      this.error = error;
+    }
+  }
 }

@@ -1,6 +1,15 @@
 package io.dynofleet.proxy;
 
 import io.dynofleet.config.DynofleetConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayList;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -40,11 +49,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
-/** Mounts the reverse proxy on the Quarkus router for every path outside the reserved prefix. */
+/**
+ * Mounts the reverse proxy on the Quarkus router for every path outside the reserved prefix.
+ *
+ * <p>Per request: pool by Host, a backend slot (at once, or after waiting in the pool's bounded
+ * queue when routing.maxInFlightPerBackend is set), forward with rewritten headers, stream both
+ * ways, map failures to short 4xx/5xx answers carrying {@code X-Dynofleet-Error}.
+ */
 @ApplicationScoped
 class ReverseProxy implements ProxyInterceptor {
   private static final Logger LOG = Logger.getLogger(ReverseProxy.class);
   private static final String CTX = "dynofleet";
+  private static final String[] STATUS_CLASS = {"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
   private final RoutingTable table;
   private final ProxyConfig config;
@@ -53,6 +69,7 @@ class ReverseProxy implements ProxyInterceptor {
   private final Clock clock;
   private final Vertx vertx;
   private HttpClient client;
+  private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
 
   ReverseProxy(
       RoutingTable table,
@@ -75,12 +92,22 @@ class ReverseProxy implements ProxyInterceptor {
     Backend backend;
     String requestId;
     long start;
-    final Set<Backend> tried = new HashSet<>();
+    /** Heroku's X-Request-Start (epoch millis), or -1. */
+    long requestStartMillis = -1;
+    boolean queueRecorded;
+    volatile boolean tooLarge;
+    final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
   }
 
   void onStart(@Observes StartupEvent ev) {
-    vertx.setPeriodic(250, id -> new HealthProber(table, client(), clock).tick());
+    table.onRemoved(this::drain);
+    table.onSwap(this::dispatchAll);
+    HealthProber prober = new HealthProber(table, client(), clock);
+    vertx.setPeriodic(250, id -> {
+      prober.tick();
+      dispatchAll(); // safety net: a slot freed while a waiter was being queued
+    });
   }
 
   void mount(@Observes Router router) {
@@ -88,13 +115,23 @@ class ReverseProxy implements ProxyInterceptor {
     proxy.origin(this::origin);
     proxy.addInterceptor(this);
     String prefix = Pattern.quote(dynofleet.prefix());
-    router.routeWithRegex("^(?!" + prefix + "(?:/|$)).*").handler(rc -> proxy.handle(rc.request()));
+    router.routeWithRegex("^(?!" + prefix + "(?:/|$)).*").handler(rc -> {
+      if (ReservedPath.matches(rc.request().path(), dynofleet.prefix())) {
+        // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
+        HttpServerResponse r = rc.response().setStatusCode(ProxyError.RESERVED.status());
+        r.putHeader("X-Dynofleet-Error", ProxyError.RESERVED.code())
+            .putHeader("Content-Type", "text/plain; charset=utf-8").end(ProxyError.RESERVED.message());
+        return;
+      }
+      proxy.handle(rc.request());
+    });
   }
 
   synchronized HttpClient client() {
     if (client == null) {
       HttpClientOptions o = new HttpClientOptions()
           .setKeepAlive(true)
+          .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
           .setConnectTimeout((int) config.connectTimeout().toMillis())
           .setForceSni(true)
           .setTrustAll(config.trustAll())
@@ -135,8 +172,11 @@ class ReverseProxy implements ProxyInterceptor {
 
   Backend choose(Pool pool, Set<Backend> exclude) {
     long now = System.nanoTime();
-    List<Backend> c = Balancer.candidates(pool.backends(), exclude, now);
-    return Balancer.pick(pool.route().algorithm(), c, pool.cursor().getAndIncrement(),
+    return pick(pool, Balancer.candidates(pool.backends(), exclude, now), now);
+  }
+
+  private Backend pick(Pool pool, List<Backend> candidates, long now) {
+    return Balancer.pick(pool.route().algorithm(), candidates, pool.cursor().getAndIncrement(),
         ThreadLocalRandom.current(), now, config.slowStart().toNanos());
   }
 
@@ -148,12 +188,18 @@ class ReverseProxy implements ProxyInterceptor {
     ex.start = System.nanoTime();
     ctx.set(CTX, ex);
     String rid = sreq.getHeader("X-Request-Id");
-    ex.requestId = rid == null || rid.isBlank() ? UUID.randomUUID().toString() : rid;
+    ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? UUID.randomUUID().toString() : rid;
+    ex.requestStartMillis = requestStart(sreq.getHeader("X-Request-Start"));
     String cl = sreq.getHeader("Content-Length");
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
+    if (cl == null && preq.getBody() != null && preq.getBody().length() < 0) {
+      // chunked: count as it streams, and fail the exchange with 413 once past the limit
+      preq.setBody(Body.body(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true), -1));
+    }
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     var h = preq.headers();
+    stripConnectionListed(h);
     h.set("X-Request-Id", ex.requestId);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get("X-Forwarded-For");
@@ -167,47 +213,209 @@ class ReverseProxy implements ProxyInterceptor {
     return attempt(ctx, ex, 0);
   }
 
-  private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
-    Backend b = choose(ex.pool, ex.tried);
-    if (b == null) return error(ctx, ProxyError.NO_BACKEND);
-    ex.backend = b;
-    ex.tried.add(b);
-    ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
-    b.inFlight.incrementAndGet();
-    b.requests.incrementAndGet();
-    AtomicBoolean done = new AtomicBoolean();
-    ex.done = done;
-    return ctx.sendRequest().recover(err -> {
-      if (done.compareAndSet(false, true)) b.inFlight.decrementAndGet();
-      boolean timeout = err instanceof TimeoutException
-          || (err.getMessage() != null && err.getMessage().contains("timeout"));
-      boolean connect = err instanceof ConnectException || isConnect(err);
-      failure(ex.pool, b);
-      HttpMethod m = ctx.request().getMethod();
-      boolean safe = m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS;
-      if (connect && safe && retry < ex.pool.route().retries()) {
-        counter("dynofleet.proxy.retries", ex.pool, b).increment();
-        return attempt(ctx, ex, retry + 1);
+  /** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1). */
+  private static void stripConnectionListed(MultiMap h) {
+    List<String> conn = h.getAll("Connection");
+    if (conn.isEmpty()) return;
+    for (String v : conn) {
+      for (String t : v.split(",")) {
+        String name = t.trim();
+        if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")) {
+          h.remove(name);
+        }
       }
-      LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
-      return error(ctx, timeout && !connect ? ProxyError.TIMEOUT : ProxyError.BACKEND);
+    }
+  }
+
+  private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
+    if (retry > 0) {
+      // the first attempt consumed the (empty) body stream: a retry sends an empty body of its own
+      ctx.request().setBody(Body.body(Buffer.buffer()));
+    }
+    return acquire(ex).transform(ar -> {
+      recordQueue(ex, ar.succeeded());
+      if (ar.failed()) {
+        ProxyError e = ar.cause() instanceof ProxyError.Rejected r ? r.error
+            : ar.cause() instanceof RoutingTable.NoPoolException ? ProxyError.NO_POOL : ProxyError.NO_BACKEND;
+        return error(ctx, e);
+      }
+      return send(ctx, ex, ar.result(), retry);
     });
   }
 
-  private static boolean isConnect(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause())
-      if (t instanceof ConnectException || t.getClass().getSimpleName().contains("Connect")) return true;
-    return false;
+  private Future<ProxyResponse> send(ProxyContext ctx, Exchange ex, Backend b, int retry) {
+    ex.backend = b;
+    ex.tried.add(b);
+    meters(ex.pool, b);
+    ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    b.requests.incrementAndGet();
+    AtomicBoolean done = new AtomicBoolean();
+    ex.done = done;
+    return ctx.sendRequest().compose(resp -> {
+      int st = resp.getStatusCode();
+      if ((st == 502 || st == 503 || st == 504) && retryable(ctx, ex, retry)) {
+        // a crashed or overloaded backend: a safe, bodiless request goes to another one instead
+        resp.release();
+        if (done.compareAndSet(false, true)) release(ex.pool, b);
+        b.errors5xx.incrementAndGet();
+        failure(ex.pool, b);
+        retryCounter(ex.pool, b).increment();
+        return attempt(ctx, ex, retry + 1);
+      }
+      return Future.succeededFuture(resp);
+    }, err -> {
+      if (done.compareAndSet(false, true)) release(ex.pool, b);
+      if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
+      boolean connect = isConnect(err);
+      boolean timeout = !connect && (err instanceof TimeoutException
+          || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
+      failure(ex.pool, b);
+      long now = System.nanoTime();
+      b.observeLatency(now - ex.start, now); // a hung backend looks slow to the balancer at once
+      // connect failures never reached the backend; timeouts and resets of a safe, bodiless
+      // request are also retried once (nothing was sent to the client yet)
+      if (retryable(ctx, ex, retry)) {
+        retryCounter(ex.pool, b).increment();
+        return attempt(ctx, ex, retry + 1);
+      }
+      LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
+      return error(ctx, timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
+    });
   }
+
+  /** Safe method, no request body, retries left, and another backend to try. */
+  private boolean retryable(ProxyContext ctx, Exchange ex, int retry) {
+    HttpMethod m = ctx.request().getMethod();
+    if (m != HttpMethod.GET && m != HttpMethod.HEAD && m != HttpMethod.OPTIONS) return false;
+    if (retry >= ex.pool.route().retries()) return false;
+    HttpServerRequest sreq = ctx.request().proxiedRequest();
+    String cl = sreq.getHeader("Content-Length");
+    if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains("Transfer-Encoding")) return false;
+    return !Balancer.candidates(ex.pool.backends(), ex.tried, System.nanoTime()).isEmpty();
+  }
+
+  // ---- slots and the wait queue
+
+  /**
+   * A backend with a slot taken for this request. Without a per-backend limit: at once. With one:
+   * a free backend at once when nobody is waiting, else a place in the pool's FIFO queue (503 when
+   * full), granted when a request on any backend of the pool ends (503 after the queue timeout).
+   */
+  private Future<Backend> acquire(Exchange ex) {
+    Pool pool = ex.pool;
+    long now = System.nanoTime();
+    List<Backend> c = Balancer.candidates(pool.backends(), ex.tried, now);
+    if (c.isEmpty()) return Future.failedFuture(new ProxyError.Rejected(ProxyError.NO_BACKEND));
+    int limit = pool.route().maxInFlightPerBackend();
+    if (limit <= 0) {
+      Backend b = pick(pool, c, now);
+      b.tryAcquire(0);
+      return Future.succeededFuture(b);
+    }
+    WaitQueue q = pool.queue();
+    if (q.isEmpty()) {
+      Backend b = take(pool, ex.tried, limit);
+      if (b != null) return Future.succeededFuture(b);
+    }
+    WaitQueue.Waiter w = new WaitQueue.Waiter(vertx.getOrCreateContext(), ex.tried);
+    if (!q.offer(w, pool.route().maxQueue())) {
+      return Future.failedFuture(new ProxyError.Rejected(ProxyError.QUEUE_FULL));
+    }
+    Duration wait = pool.route().maxQueueWait();
+    long ms = wait == null || wait.isZero() ? timeout(pool).toMillis() : wait.toMillis();
+    w.timerId = vertx.setTimer(Math.max(1, ms), id -> {
+      if (w.fail(new ProxyError.Rejected(ProxyError.QUEUE_TIMEOUT))) q.remove(w);
+    });
+    dispatch(pool.route().name()); // a slot may have been freed while we queued
+    return w.promise.future().andThen(ar -> vertx.cancelTimer(w.timerId));
+  }
+
+  /** A slot on a backend with room, chosen by the pool's algorithm among those; null if all full. */
+  private Backend take(Pool pool, Set<Backend> exclude, int limit) {
+    for (int i = 0; i < 4; i++) {
+      long now = System.nanoTime();
+      List<Backend> c = Balancer.candidates(pool.backends(), exclude, now);
+      c.removeIf(b -> b.inFlight.get() >= limit);
+      Backend b = pick(pool, c, now);
+      if (b == null) return null;
+      if (b.tryAcquire(limit)) return b;
+    }
+    return null;
+  }
+
+  private void release(Pool pool, Backend b) {
+    b.release();
+    if (pool.route().maxInFlightPerBackend() > 0) dispatch(pool.route().name());
+  }
+
+  /** Grants free slots of the pool's current snapshot to its waiters. */
+  private void dispatch(String name) {
+    Pool p = table.pools().get(name);
+    if (p == null || p.queue().isEmpty()) return;
+    int limit = p.route().maxInFlightPerBackend();
+    p.queue().dispatch(new WaitQueue.SlotTaker() {
+      @Override
+      public Backend take(Set<Backend> exclude) {
+        if (limit > 0) return ReverseProxy.this.take(p, exclude, limit);
+        Backend b = choose(p, exclude);
+        if (b != null) b.tryAcquire(0);
+        return b;
+      }
+
+      @Override
+      public void release(Backend b) {
+        b.release();
+      }
+    });
+  }
+
+  private void dispatchAll() {
+    for (Pool p : table.pools().values()) if (!p.queue().isEmpty()) dispatch(p.route().name());
+  }
+
+  /**
+   * Time from arrival (Heroku's X-Request-Start when given: it includes the router's own queue)
+   * until a backend slot was granted or the request was turned away.
+   */
+  private void recordQueue(Exchange ex, boolean granted) {
+    if (ex.queueRecorded) return;
+    ex.queueRecorded = true;
+    long nanos = System.nanoTime() - ex.start;
+    if (ex.requestStartMillis > 0) {
+      nanos = Math.max(nanos, (clock.millis() - ex.requestStartMillis) * 1_000_000L);
+    }
+    Timer.builder("dynofleet.proxy.queue").description("Time a request waited for a backend slot")
+        .tag("pool", ex.pool.route().name()).tag("outcome", granted ? "granted" : "rejected")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Heroku sends X-Request-Start as epoch milliseconds (some routers as {@code t=<micros>}). */
+  static long requestStart(String v) {
+    if (v == null) return -1;
+    String s = v.startsWith("t=") ? v.substring(2) : v;
+    long n = parseLong(s);
+    if (n <= 0) return -1;
+    if (n > 100_000_000_000_000L) n /= 1000; // micros
+    return n;
+  }
+
+  // ---- response
 
   @Override
   public Future<Void> handleProxyResponse(ProxyContext ctx) {
     Exchange ex = ctx.get(CTX, Exchange.class);
     ProxyResponse resp = ctx.response();
     if (ex == null) return ctx.sendResponse();
-    resp.headers().set("X-Request-Id", ex.requestId);
     Backend b = ex.backend;
-    if (b == null || ex.done == null || ex.done.get()) return ctx.sendResponse();
+    if (b == null || ex.done == null || ex.done.get()) { // our own error answer
+      resp.headers().set("X-Request-Id", ex.requestId);
+      return ctx.sendResponse();
+    }
+    sanitize(resp.headers());
+    stripConnectionListed(resp.headers());
+    resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     int status = resp.getStatusCode();
     if (status >= 500) {
       b.errors5xx.incrementAndGet();
@@ -215,16 +423,40 @@ class ReverseProxy implements ProxyInterceptor {
     } else {
       b.consecutiveFailures = 0;
     }
-    long nanos = System.nanoTime() - ex.start;
-    b.observeLatency(nanos, System.nanoTime());
-    Timer.builder("dynofleet.proxy.requests").tag("pool", ex.pool.route().name())
-        .tag("backend", b.target.id()).tag("status", (status / 100) + "xx")
-        .publishPercentileHistogram().register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    long now = System.nanoTime();
+    long nanos = now - ex.start;
+    b.observeLatency(nanos, now);
+    requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
     AtomicBoolean done = ex.done;
+    Pool pool = ex.pool;
     return ctx.sendResponse().andThen(ar -> {
-      if (done.compareAndSet(false, true)) b.inFlight.decrementAndGet();
+      if (done.compareAndSet(false, true)) release(pool, b);
     });
   }
+
+  /**
+   * A backend shares the origin with Dynofleet's own endpoints: it may not forge Dynofleet's error
+   * codes, set cookies for the reserved prefix, or wipe the dashboard's stored sign-in.
+   */
+  private void sanitize(MultiMap h) {
+    h.names().stream().filter(n -> n.regionMatches(true, 0, "X-Dynofleet-", 0, 12)).toList()
+        .forEach(h::remove);
+    h.remove("Clear-Site-Data");
+    List<String> cookies = h.getAll("Set-Cookie");
+    if (cookies.isEmpty()) return;
+    String prefix = dynofleet.prefix().toLowerCase(Locale.ROOT);
+    List<String> kept = new ArrayList<>(cookies.size());
+    for (String c : cookies) {
+      String lc = c.toLowerCase(Locale.ROOT).replace(" ", "");
+      if (!lc.contains("path=" + prefix) && !lc.contains("path=/%5f")) kept.add(c);
+    }
+    if (kept.size() != cookies.size()) {
+      h.remove("Set-Cookie");
+      kept.forEach(c -> h.add("Set-Cookie", c));
+    }
+  }
+
+  // ---- passive health
 
   private void failure(Pool pool, Backend b) {
     int n = ++b.consecutiveFailures;
@@ -239,20 +471,97 @@ class ReverseProxy implements ProxyInterceptor {
     b.ejectedUntilNanos = now + t;
     b.consecutiveFailures = 0;
     b.healthySinceNanos = now + t; // slow start after recovery
-    counter("dynofleet.proxy.ejections", pool, b).increment();
+    registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
+        .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);
   }
 
-  private Counter counter(String name, Pool pool, Backend b) {
-    return registry.counter(name, "pool", pool.route().name(), "backend", b.target.id());
+  // ---- metrics
+
+  /**
+   * The backend's meters. A backend removed and added again is a new state object under the same
+   * meter ids: the gauge reads whichever object currently holds the id, so it never sticks to a
+   * drained one.
+   */
+  private Backend.Meters meters(Pool pool, Backend b) {
+    Backend.Meters m = b.meters;
+    if (m != null) return m;
+    synchronized (b) {
+      if (b.meters != null) return b.meters;
+      String poolName = pool.route().name();
+      AtomicReference<Backend> current = gauges.computeIfAbsent(poolName + "|" + b.target.id(), k -> {
+        AtomicReference<Backend> ref = new AtomicReference<>(b);
+        Gauge.builder("dynofleet.proxy.in.flight", ref, r -> r.get().inFlight.get())
+            .description("Requests in flight to the backend")
+            .tags("pool", poolName, "backend", b.target.id()).register(registry);
+        return ref;
+      });
+      current.set(b);
+      m = new Backend.Meters(poolName);
+      b.meters = m;
+      return m;
+    }
   }
 
-  private static Future<ProxyResponse> error(ProxyContext ctx, ProxyError e) {
+  private Timer requestTimer(Backend b, int status) {
+    Backend.Meters m = b.meters;
+    int cls = status / 100;
+    if (cls < 1 || cls > 5) cls = 5;
+    Timer t = m.byStatusClass[cls];
+    if (t == null) {
+      t = Timer.builder("dynofleet.proxy.requests").description("Proxied requests by backend and status class")
+          .tags("pool", m.pool, "backend", b.target.id(), "status", STATUS_CLASS[cls])
+          .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+      m.byStatusClass[cls] = t;
+      m.all.add(t);
+    }
+    return t;
+  }
+
+  private Counter retryCounter(Pool pool, Backend b) {
+    return registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id());
+  }
+
+  /**
+   * A backend left the table: its in-flight requests finish on their own connections (the shared
+   * client is not closed; idle connections expire after the keep-alive timeout); its per-backend
+   * gauges go once it is idle or the drain timeout passed.
+   */
+  private void drain(Backend b) {
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    vertx.setPeriodic(500, id -> {
+      if (b.inFlight.get() > 0 && System.nanoTime() - deadline < 0) return;
+      vertx.cancelTimer(id);
+      Backend.Meters m = b.meters;
+      if (m == null) return;
+      String key = m.pool + "|" + b.target.id();
+      AtomicReference<Backend> ref = gauges.get(key);
+      // gone for good (not re-added meanwhile): drop its series
+      if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
+        registry.find("dynofleet.proxy.in.flight").tags("pool", m.pool, "backend", b.target.id()).meters()
+            .forEach(registry::remove);
+        m.all.forEach(registry::remove);
+      }
+      LOG.debugf("backend %s drained", b.target.id());
+    });
+  }
+
+  private static boolean isConnect(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause())
+      if (t instanceof ConnectException || t.getClass().getSimpleName().contains("Connect")) return true;
+    return false;
+  }
+
+  private Future<ProxyResponse> error(ProxyContext ctx, ProxyError e) {
     Exchange ex = ctx.get(CTX, Exchange.class);
     ProxyResponse r = ctx.request().response().setStatusCode(e.status());
     r.headers().set("X-Dynofleet-Error", e.code()).set("Content-Type", "text/plain; charset=utf-8");
     if (ex != null) r.headers().set("X-Request-Id", ex.requestId);
+    if (e == ProxyError.TOO_LARGE) r.headers().set("Connection", "close");
     r.setBody(Body.body(Buffer.buffer(e.message())));
+    registry.counter("dynofleet.proxy.errors", "pool", ex == null || ex.pool == null ? "-" : ex.pool.route().name(),
+        "code", e.code()).increment();
     return Future.succeededFuture(r);
   }
 

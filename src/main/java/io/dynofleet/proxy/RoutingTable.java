@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 public class RoutingTable {
   private volatile Map<String, Pool> pools = Map.of();
   private volatile Consumer<Backend> onRemoved = b -> {};
+  private volatile Runnable onSwap = () -> {};
 
   public synchronized void put(PoolRoute route) {
     Map<String, Pool> next = new HashMap<>(pools);
@@ -56,6 +57,11 @@ public class RoutingTable {
     this.onRemoved = listener;
   }
 
+  /** Called after every swap (queued requests may now fit on new backends). */
+  void onSwap(Runnable listener) {
+    this.onSwap = listener;
+  }
+
   /** Host header (port ignored) → pool; else the default pool; else null. */
   Pool select(String hostHeader) {
     String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase();
@@ -84,8 +90,9 @@ public class RoutingTable {
       Backend b = old.get(t.id() + "|" + t.url());
       list.add(b != null ? b : new Backend(t));
     }
-    return new Pool(
-        route, List.copyOf(list), previous != null ? previous.cursor() : new AtomicInteger());
+    return new Pool(route, List.copyOf(list),
+        previous != null ? previous.cursor() : new AtomicInteger(),
+        previous != null ? previous.queue() : new WaitQueue());
   }
 
   private void swap(Map<String, Pool> next) {
@@ -99,5 +106,15 @@ public class RoutingTable {
           b.draining = true;
           onRemoved.accept(b);
         }
+    for (Pool p : prev.values())
+      if (!pools.containsKey(p.route().name())) p.queue().failAll(new NoPoolException());
+    onSwap.run();
+  }
+
+  /** A queued request's pool was removed. */
+  static final class NoPoolException extends RuntimeException {
+    NoPoolException() {
+      super("pool removed", null, false, false);
+    }
   }
 }

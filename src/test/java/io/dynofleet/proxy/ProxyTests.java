@@ -1,49 +1,79 @@
 package io.dynofleet.proxy;
 
+import static io.dynofleet.proxy.TestBackends.pool;
+import static io.dynofleet.proxy.TestBackends.raw;
+import static io.dynofleet.proxy.TestBackends.target;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.PfxOptions;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+/** The data plane over real sockets: forwarding, balancing, queueing, failures, health, reload. */
 @QuarkusTest
+@TestProfile(ProxyProfile.class)
+@Timeout(60)
 class ProxyTests {
   @Inject RoutingTable table;
-  static final Vertx vertx = Vertx.vertx();
-  final List<HttpServer> servers = new ArrayList<>();
-
-  URI backend(String name) throws Exception {
-    HttpServer s = vertx.createHttpServer().requestHandler(req -> {
-      StringBuilder sb = new StringBuilder(name).append('\n');
-      req.headers().forEach(e -> sb.append(e.getKey().toLowerCase()).append(": ").append(e.getValue()).append('\n'));
-      req.response().putHeader("X-Backend", name).end(sb.toString());
-    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    servers.add(s);
-    return URI.create("http://127.0.0.1:" + s.actualPort());
-  }
-
-  static PoolRoute pool(String name, List<String> hosts, boolean dflt, List<BackendTarget> b) {
-    return new PoolRoute(name, hosts, dflt, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 1, 0, 0,
-        Duration.ZERO, null, b);
-  }
+  @TestHTTPResource("/") URL app;
+  final TestBackends backends = new TestBackends();
+  final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
 
   @AfterEach
   void stop() {
     table.replaceAll(List.of());
-    servers.forEach(HttpServer::close);
+    backends.close();
+    client.close();
+  }
+
+  int port() {
+    return app.getPort();
+  }
+
+  /** Async GET through the proxy: status, X-Dynofleet-Error and body. */
+  Future<String[]> get(String path, Map<String, String> headers) {
+    RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path);
+    headers.forEach(o::putHeader);
+    return client.request(o).compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
+        String.valueOf(resp.statusCode()), resp.getHeader("X-Dynofleet-Error"), b.toString()})));
+  }
+
+  static <T> T join(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   @Test
@@ -54,58 +84,414 @@ class ProxyTests {
 
   @Test
   void reservedPrefixIsNeverProxied() throws Exception {
-    table.put(pool("d", List.of(), true, List.of(new BackendTarget("a", backend("a"), true))));
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
     given().get("/_dynofleet/q/health/live").then().statusCode(200).body(containsString("UP"));
     given().get("/_dynofleet/nothing-here").then().header("X-Backend", (String) null);
+    for (String path : List.of("/%5Fdynofleet/q/health", "/%5fdynofleet/api/v1/pools", "//_dynofleet/q/health",
+        "/x/../_dynofleet/q/health", "/./_dynofleet/q/health", "/%2E%2E/_dynofleet/q", "/_dynofleet;x/q/health",
+        "/%255Fdynofleet/q/health", "/_DYNOFLEET/q/health", "/x/..%2F_dynofleet/q/health")) {
+      String resp = raw(port(), "GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+      assertThat(resp).as(path).startsWith("HTTP/1.1 ").doesNotContain("X-Backend: a");
+    }
+    // the plain look-alike outside the prefix is the users' traffic
+    given().get("/_dynofleetx").then().statusCode(200).header("X-Backend", "a");
   }
 
   @Test
   void distributesAndRewritesHeaders() throws Exception {
-    URI a = backend("a");
-    URI b = backend("b");
-    table.put(pool("p", List.of("app.example"), false,
-        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true))));
+    URI a = backends.named("a");
+    URI b = backends.named("b");
+    table.put(pool("p", List.of("app.example"), false, List.of(target("a", a), target("b", b))));
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < 40; i++) {
       Response r = given().header("Host", "app.example:1234").header("X-Forwarded-For", "10.0.0.1")
+          .header("X-Forwarded-Proto", "https").header("X-Forwarded-Port", "443")
           .header("X-Request-Id", "rid-" + i).get("/hello");
-      r.then().statusCode(200).header("X-Request-Id", "rid-" + i);
+      r.then().statusCode(200).header("X-Request-Id", "rid-" + i).header("Via", containsString("1.1 dynofleet"));
       String body = r.asString();
       String name = r.header("X-Backend");
       URI u = name.equals("a") ? a : b;
       assertThat(body).contains("host: 127.0.0.1:" + u.getPort())
           .contains("x-forwarded-for: 10.0.0.1, 127.0.0.1").contains("via: 1.1 dynofleet")
+          .contains("x-forwarded-proto: https").contains("x-forwarded-port: 443")
           .contains("x-request-id: rid-" + i);
       seen.merge(name, 1, Integer::sum);
     }
     assertThat(seen).containsKeys("a", "b");
+    assertThat(seen.get("a") + seen.get("b")).isEqualTo(40);
+  }
+
+  @Test
+  void roundRobinAndRandomSpreadEvenly() throws Exception {
+    List<BackendTarget> t = List.of(target("a", backends.named("a")), target("b", backends.named("b")),
+        target("c", backends.named("c")));
+    for (Algorithm alg : List.of(Algorithm.ROUND_ROBIN, Algorithm.RANDOM)) {
+      table.put(new PoolRoute("r", List.of(), true, alg, Duration.ofSeconds(2), 1, 0, 0, Duration.ZERO, null, t));
+      Map<String, Integer> seen = new HashMap<>();
+      for (int i = 0; i < 90; i++) seen.merge(given().get("/").header("X-Backend"), 1, Integer::sum);
+      if (alg == Algorithm.ROUND_ROBIN) assertThat(seen.values()).as(alg.name()).containsOnly(30);
+      else assertThat(seen.values()).as(alg.name()).hasSize(3).allSatisfy(n -> assertThat(n).isBetween(10, 55));
+    }
+  }
+
+  @Test
+  void requestIdGeneratedAndHopByHopStripped() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    String resp = raw(port(), "GET /h HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\n"
+        + "Keep-Alive: timeout=5\r\nProxy-Authorization: Basic eA==\r\nTE: trailers\r\nX-Kept: yes\r\n\r\n",
+        Duration.ofSeconds(5));
+    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-kept: yes")
+        .doesNotContain("x-hop:").doesNotContain("proxy-authorization").doesNotContain("keep-alive:")
+        .doesNotContain("\nte:").containsPattern("(?i)x-request-id: [0-9a-f-]{36}");
+  }
+
+  @Test
+  void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
+    // Netty's SelfSignedCertificate needs BouncyCastle PKIX (not here) on Java 17: the JDK's keytool makes one
+    java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
+    java.nio.file.Files.delete(ks);
+    Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-alias", "backend", "-keyalg", "EC", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost",
+        "-validity", "2", "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", "changeit")
+        .redirectErrorStream(true).start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    URI u = backends.start(new HttpServerOptions().setSsl(true).setSni(true)
+            .setKeyCertOptions(new PfxOptions().setPath(ks.toString()).setPassword("changeit")),
+        req -> req.response().end("tls=" + req.isSSL() + " sni=" + req.connection().indicatedServerName()
+            + " host=" + req.getHeader("Host")), "https");
+    table.put(pool("t", List.of(), true, List.of(target("t", u))));
+    given().get("/secure").then().statusCode(200)
+        .body(containsString("tls=true sni=localhost host=localhost:" + u.getPort()));
+  }
+
+  @Test
+  void largeBodiesStreamBothWays() throws Exception {
+    // the backend echoes as it reads; the first echoed bytes reach the client while it is still
+    // uploading, which is impossible if the proxy buffered the request (or response) whole
+    URI echo = backends.start(req -> {
+      req.response().setChunked(true).putHeader("Content-Type", "application/octet-stream");
+      req.pipeTo(req.response());
+    });
+    table.put(pool("e", List.of(), true, List.of(target("e", echo))));
+    long total = 20L * 1024 * 1024;
+    Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+    for (int i = 0; i < chunk.length(); i++) chunk.setByte(i, (byte) (i * 31));
+    CRC32 sentCrc = new CRC32();
+    CRC32 gotCrc = new CRC32();
+    AtomicLong sent = new AtomicLong();
+    AtomicLong got = new AtomicLong();
+    AtomicLong sentWhenFirstEcho = new AtomicLong(-1);
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
+        .setHost("127.0.0.1").setPort(port()).setURI("/upload")).onFailure(done::completeExceptionally)
+        .onSuccess(req -> {
+          req.setChunked(true);
+          req.response().onFailure(done::completeExceptionally).onSuccess(resp -> {
+            resp.handler(b -> {
+              sentWhenFirstEcho.compareAndSet(-1, sent.get());
+              got.addAndGet(b.length());
+              gotCrc.update(b.getBytes());
+            });
+            resp.endHandler(x -> done.complete(resp.statusCode()));
+          });
+          pump(req, chunk, total, sent, sentCrc);
+        }));
+    assertThat(done.get(50, TimeUnit.SECONDS)).isEqualTo(200);
+    assertThat(got.get()).isEqualTo(total);
+    assertThat(gotCrc.getValue()).isEqualTo(sentCrc.getValue());
+    assertThat(sentWhenFirstEcho.get()).isBetween(0L, total / 2);
+  }
+
+  /** Writes {@code total} bytes with back-pressure (never more than the write queue holds). */
+  static void pump(HttpClientRequest req, Buffer chunk, long total, AtomicLong sent, CRC32 crc) {
+    while (sent.get() < total && !req.writeQueueFull()) {
+      sent.addAndGet(chunk.length());
+      crc.update(chunk.getBytes());
+      req.write(chunk);
+    }
+    if (sent.get() >= total) {
+      req.end();
+    } else {
+      req.drainHandler(v -> pump(req, chunk, total, sent, crc));
+    }
+  }
+
+  @Test
+  void chunkedBodyOverTheLimitIs413() throws Exception {
+    AtomicLong received = new AtomicLong();
+    URI sink = backends.start(req -> {
+      req.handler(b -> received.addAndGet(b.length()));
+      req.endHandler(v -> req.response().end("ok"));
+    });
+    table.put(pool("s", List.of(), true, List.of(target("s", sink))));
+    Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+    CompletableFuture<String> status = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
+        .setHost("127.0.0.1").setPort(port()).setURI("/big")).onFailure(status::completeExceptionally)
+        .onSuccess(req -> {
+          req.setChunked(true);
+          req.response().onSuccess(r -> status.complete(r.statusCode() + " " + r.getHeader("X-Dynofleet-Error")))
+              .onFailure(status::completeExceptionally);
+          req.exceptionHandler(e -> {});
+          pump(req, chunk, 40L * 1024 * 1024, new AtomicLong(), new CRC32());
+        }));
+    assertThat(status.get(30, TimeUnit.SECONDS)).isEqualTo("413 body-too-large");
+    assertThat(received.get()).isLessThanOrEqualTo(31457280L);
+    // with a Content-Length over the limit: refused before anything is sent
+    String resp = raw(port(), "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\nabc",
+        Duration.ofSeconds(5));
+    assertThat(resp).startsWith("HTTP/1.1 413");
+  }
+
+  @Test
+  void webSocketEcho() throws Exception {
+    URI ws = backends.start(new HttpServerOptions(), req -> req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage)), "http");
+    table.put(pool("w", List.of(), true, List.of(target("w", ws))));
+    CompletableFuture<String> echoed = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(port()).setURI("/ws")).onFailure(echoed::completeExceptionally).onSuccess(s -> {
+          s.textMessageHandler(echoed::complete);
+          s.writeTextMessage("hello through dynofleet");
+        }));
+    assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hello through dynofleet");
   }
 
   @Test
   void deadBackendGetIsRetriedPostIsNot() throws Exception {
     URI dead = URI.create("http://127.0.0.1:1");
-    table.put(pool("d", List.of(), true,
-        List.of(new BackendTarget("dead", dead, true), new BackendTarget("a", backend("a"), true))));
-    for (int i = 0; i < 20; i++) given().get("/r").then().statusCode(200);
-    table.put(pool("d", List.of(), true, List.of(new BackendTarget("dead2", dead, true))));
-    given().body("x").post("/r").then().statusCode(502).header("X-Dynofleet-Error", "backend-error");
+    table.put(pool("d", List.of(), true, List.of(target("dead", dead), target("a", backends.named("a")))));
+    for (int i = 0; i < 20; i++) given().get("/r").then().statusCode(200).header("X-Backend", "a");
+    table.put(pool("d", List.of(), true, List.of(target("dead2", dead), target("a", backends.named("a2")))));
+    // POST is not retried: the one that hit the dead backend gets 502, none is sent twice
+    int failed = 0;
+    for (int i = 0; i < 20; i++) {
+      Response r = given().body("x").post("/r");
+      if (r.statusCode() == 502) {
+        failed++;
+        assertThat(r.header("X-Dynofleet-Error")).isEqualTo("connect-failed");
+      } else {
+        assertThat(r.statusCode()).isEqualTo(200);
+      }
+    }
+    assertThat(failed).isPositive();
   }
 
   @Test
-  void slowBackendIs504() throws Exception {
-    HttpServer s = vertx.createHttpServer().requestHandler(req -> {})
-        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    servers.add(s);
-    PoolRoute r = new PoolRoute("s", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofMillis(300), 0,
-        0, 0, Duration.ZERO, null,
-        List.of(new BackendTarget("s", URI.create("http://127.0.0.1:" + s.actualPort()), true)));
-    table.put(r);
-    given().get("/slow").then().statusCode(504).header("X-Dynofleet-Error", "timeout");
-  }
-
-  @Test
-  void emptyPoolIs503() {
+  void resetIs502TimeoutIs504EmptyIs503() throws Exception {
+    URI reset = backends.start(req -> req.connection().close());
+    URI hung = backends.start(req -> {});
+    table.put(new PoolRoute("x", List.of("reset.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0,
+        0, 0, Duration.ZERO, null, List.of(target("reset", reset))));
+    table.put(new PoolRoute("s", List.of("slow.example"), false, Algorithm.ROUND_ROBIN, Duration.ofMillis(300), 0,
+        0, 0, Duration.ZERO, null, List.of(target("hung", hung))));
     table.put(pool("e", List.of(), true, List.of()));
+    given().header("Host", "reset.example").get("/").then().statusCode(502).header("X-Dynofleet-Error", "backend-error")
+        .body(containsString("Backend failed"));
+    given().header("Host", "slow.example").get("/").then().statusCode(504).header("X-Dynofleet-Error", "timeout");
     given().get("/x").then().statusCode(503).header("X-Dynofleet-Error", "no-backend");
+  }
+
+  @Test
+  void passiveEjectionAndRecovery() throws Exception {
+    AtomicBoolean broken = new AtomicBoolean(true);
+    AtomicInteger badHits = new AtomicInteger();
+    URI bad = backends.start(req -> {
+      badHits.incrementAndGet();
+      req.response().setStatusCode(broken.get() ? 500 : 200).end("bad");
+    });
+    URI good = backends.named("good");
+    table.put(new PoolRoute("j", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("bad", bad), target("good", good))));
+    for (int i = 0; i < 6; i++) given().post("/");
+    assertThat(table.stats("j")).filteredOn(BackendStats::ejected).extracting(BackendStats::id).containsExactly("bad");
+    int hits = badHits.get();
+    for (int i = 0; i < 10; i++) given().get("/").then().statusCode(200).header("X-Backend", "good");
+    assertThat(badHits.get()).isEqualTo(hits);
+    broken.set(false);
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      given().get("/");
+      assertThat(badHits.get()).isGreaterThan(hits);
+    });
+    assertThat(table.stats("j")).noneMatch(BackendStats::ejected);
+  }
+
+  @Test
+  void panicModeServesWhenAllUnhealthy() throws Exception {
+    // probes fail on both, so neither is healthy; traffic still goes out rather than all 503
+    URI a = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("a"));
+    URI b = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("b"));
+    table.put(new PoolRoute("pm", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> table.stats("pm").stream().noneMatch(BackendStats::healthy));
+    for (int i = 0; i < 10; i++) given().get("/app").then().statusCode(200);
+  }
+
+  @Test
+  void probesKeepNewBackendOutUntilHealthy() throws Exception {
+    AtomicBoolean ready = new AtomicBoolean(false);
+    URI fresh = backends.start(req -> req.response().setStatusCode(ready.get() ? 200 : 503).putHeader("X-Backend", "fresh").end());
+    URI old = backends.named("old");
+    table.put(new PoolRoute("np", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
+        List.of(new BackendTarget("old", old, true), new BackendTarget("fresh", fresh, false))));
+    for (int i = 0; i < 10; i++) given().get("/").then().statusCode(200).header("X-Backend", "old");
+    ready.set(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> "fresh".equals(given().get("/").header("X-Backend")));
+  }
+
+  @Test
+  void slowBackendGetsLittleTraffic() throws Exception {
+    URI a = backends.named("a");
+    URI b = backends.named("b");
+    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(150, t -> req.response().putHeader("X-Backend", "slow").end()));
+    table.put(pool("sl", List.of(), true, List.of(target("a", a), target("b", b), target("slow", slow))));
+    Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+    List<Future<String[]>> all = new ArrayList<>();
+    for (int round = 0; round < 20; round++) {
+      List<Future<String[]>> batch = new ArrayList<>();
+      for (int i = 0; i < 6; i++) batch.add(getBackend("/"));
+      for (Future<String[]> f : batch) seen.computeIfAbsent(join(f)[2], k -> new AtomicInteger()).incrementAndGet();
+      all.addAll(batch);
+    }
+    int slowHits = seen.getOrDefault("slow", new AtomicInteger()).get();
+    assertThat(slowHits).as("%s", seen).isLessThan(all.size() / 10);
+  }
+
+  Future<String[]> getBackend(String path) {
+    return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
+        .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
+            String.valueOf(resp.statusCode()), resp.getHeader("X-Dynofleet-Error"), resp.getHeader("X-Backend")})));
+  }
+
+  /** A backend that answers when the test says so, counting how many requests it holds at once. */
+  static final class Gate {
+    final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+    final AtomicInteger concurrent = new AtomicInteger();
+    final AtomicInteger maxConcurrent = new AtomicInteger();
+    final long autoReleaseMs;
+
+    Gate(long autoReleaseMs) {
+      this.autoReleaseMs = autoReleaseMs;
+    }
+
+    void handle(HttpServerRequest req) {
+      maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+      if (autoReleaseMs > 0) {
+        TestBackends.VERTX.setTimer(autoReleaseMs, t -> answer(req));
+      } else {
+        held.add(req);
+      }
+    }
+
+    void answer(HttpServerRequest req) {
+      concurrent.decrementAndGet();
+      req.response().putHeader("X-Backend", "gate").end("done");
+    }
+
+    void releaseAll() {
+      TestBackends.VERTX.runOnContext(v -> {
+        for (HttpServerRequest r : held) answer(r);
+        held.clear();
+      });
+    }
+  }
+
+  static PoolRoute limited(String name, URI u, int maxQueue, Duration queueWait) {
+    return new PoolRoute(name, List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(10), 0, 1, maxQueue,
+        queueWait, null, List.of(target(name, u)));
+  }
+
+  @Test
+  void limitOneSerializesRequestsPerBackend() throws Exception {
+    Gate gate = new Gate(50);
+    URI u = backends.start(gate::handle);
+    table.put(limited("q1", u, 100, Duration.ofSeconds(10)));
+    List<Future<String[]>> fs = new ArrayList<>();
+    for (int i = 0; i < 8; i++) fs.add(get("/", Map.of()));
+    for (Future<String[]> f : fs) assertThat(join(f)[0]).isEqualTo("200");
+    assertThat(gate.maxConcurrent.get()).isEqualTo(1);
+    String metrics = given().get("/_dynofleet/q/metrics").asString();
+    assertThat(metrics).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"q1\"\\} 8")
+        .contains("dynofleet_proxy_in_flight{backend=\"q1\",pool=\"q1\"}")
+        .contains("dynofleet_proxy_requests_seconds_count{backend=\"q1\",pool=\"q1\",status=\"2xx\"} 8");
+  }
+
+  @Test
+  void fullQueueIs503AtOnce() throws Exception {
+    Gate gate = new Gate(0);
+    URI u = backends.start(gate::handle);
+    table.put(limited("q2", u, 1, Duration.ofSeconds(20)));
+    Future<String[]> first = get("/", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    Future<String[]> queued = get("/", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> table.pools().get("q2").queue().size() == 1);
+    long t0 = System.nanoTime();
+    String[] rejected = join(get("/", Map.of()));
+    assertThat(rejected[0] + " " + rejected[1]).isEqualTo("503 queue-full");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    assertThat(gate.maxConcurrent.get()).isEqualTo(1);
+    gate.releaseAll();
+    assertThat(join(first)[0]).isEqualTo("200");
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    gate.releaseAll();
+    assertThat(join(queued)[0]).isEqualTo("200");
+  }
+
+  @Test
+  void queueTimeoutIs503() throws Exception {
+    Gate gate = new Gate(0);
+    URI u = backends.start(gate::handle);
+    table.put(limited("q3", u, 10, Duration.ofMillis(500)));
+    Future<String[]> first = get("/", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    long t0 = System.nanoTime();
+    String[] waited = join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis()))));
+    assertThat(waited[0] + " " + waited[1]).isEqualTo("503 queue-timeout");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
+    gate.releaseAll();
+    assertThat(join(first)[0]).isEqualTo("200");
+    assertThat(given().get("/_dynofleet/q/metrics").asString())
+        .containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
+  }
+
+  @Test
+  void reloadUnderLoadFailsNoRequest() throws Exception {
+    List<BackendTarget> t = new ArrayList<>();
+    for (String n : List.of("r1", "r2", "r3", "r4")) {
+      t.add(target(n, backends.start(req -> TestBackends.VERTX.setTimer(5, x -> req.response().end(n)))));
+    }
+    table.put(pool("rl", List.of(), true, t.subList(0, 2)));
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger ok = new AtomicInteger();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<Void>> loops = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      CompletableFuture<Void> loop = new CompletableFuture<>();
+      loops.add(loop);
+      TestBackends.VERTX.runOnContext(v -> loadLoop(running, ok, failures, loop));
+    }
+    for (int i = 0; i < 30; i++) {
+      Thread.sleep(50); // pacing of the reloads, not an assertion
+      table.put(pool("rl", List.of(), true, List.of(t.get(i % 4), t.get((i + 1) % 4))));
+    }
+    running.set(false);
+    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    System.out.printf("reload under load: %d ok, %d failed%n", ok.get(), failures.size());
+    assertThat(failures).isEmpty();
+    assertThat(ok.get()).isGreaterThan(100);
+  }
+
+  void loadLoop(AtomicBoolean running, AtomicInteger ok, List<String> failures, CompletableFuture<Void> done) {
+    if (!running.get()) {
+      done.complete(null);
+      return;
+    }
+    get("/", Map.of()).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()[0].equals("200")) ok.incrementAndGet();
+      else failures.add(ar.succeeded() ? String.join(" ", ar.result()) : String.valueOf(ar.cause()));
+      loadLoop(running, ok, failures, done);
+    });
   }
 }

@@ -1,0 +1,45 @@
+package io.dynofleet.proxy;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Whether a raw request path, read the way a lenient server would (percent-decoded, backslashes as
+ * slashes, empty and dot segments and ;parameters removed), lands under the reserved prefix. The
+ * router already keeps the plain spelling away from the proxy; this catches the tricky ones
+ * ({@code /%5Fdynofleet}, {@code //_dynofleet}, {@code /x/../_dynofleet}) so they are refused rather
+ * than forwarded to a backend.
+ */
+final class ReservedPath {
+  private ReservedPath() {}
+
+  static boolean matches(String rawPath, String prefix) {
+    if (rawPath == null) return false;
+    String p = rawPath;
+    try {
+      for (int i = 0; i < 3 && p.indexOf('%') >= 0; i++) {
+        p = URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8);
+      }
+    } catch (IllegalArgumentException e) {
+      return true; // malformed escapes: refuse rather than guess
+    }
+    p = p.replace('\\', '/');
+    Deque<String> out = new ArrayDeque<>();
+    for (String seg : p.split("/")) {
+      int semi = seg.indexOf(';');
+      if (semi >= 0) seg = seg.substring(0, semi);
+      if (seg.isEmpty() || seg.equals(".")) continue;
+      if (seg.equals("..")) {
+        out.pollLast();
+        continue;
+      }
+      out.addLast(seg);
+    }
+    String canonical = "/" + String.join("/", out);
+    String lc = canonical.toLowerCase(java.util.Locale.ROOT);
+    String pre = prefix.toLowerCase(java.util.Locale.ROOT);
+    return lc.equals(pre) || lc.startsWith(pre + "/");
+  }
+}

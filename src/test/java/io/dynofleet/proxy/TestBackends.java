@@ -1,0 +1,96 @@
+package io.dynofleet.proxy;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Real HTTP backends on loopback ports for the data plane tests, on a Vert.x of their own. */
+public final class TestBackends implements AutoCloseable {
+  public static final Vertx VERTX = Vertx.vertx();
+  private final List<HttpServer> servers = new ArrayList<>();
+
+  public URI start(Handler<HttpServerRequest> handler) {
+    return start(new HttpServerOptions(), handler, "http");
+  }
+
+  public URI start(HttpServerOptions options, Handler<HttpServerRequest> handler, String scheme) {
+    try {
+      int port = options.getPort() == HttpServerOptions.DEFAULT_PORT ? 0 : options.getPort();
+      HttpServer s = VERTX.createHttpServer(options.setHost("127.0.0.1")).requestHandler(handler)
+          .listen(port).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      servers.add(s);
+      String host = scheme.equals("https") ? "localhost" : "127.0.0.1";
+      return URI.create(scheme + "://" + host + ":" + s.actualPort());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Echoes its name and the request headers (lower-cased names) in the body. */
+  public URI named(String name) {
+    return start(req -> {
+      StringBuilder sb = new StringBuilder(name).append('\n');
+      req.headers().forEach(e -> sb.append(e.getKey().toLowerCase()).append(": ").append(e.getValue()).append('\n'));
+      req.response().putHeader("X-Backend", name).end(sb.toString());
+    });
+  }
+
+  public void stop(URI u) {
+    for (HttpServer s : servers) {
+      if (s.actualPort() == u.getPort()) {
+        s.close().toCompletionStage().toCompletableFuture().join();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (HttpServer s : servers) {
+      s.close();
+    }
+    servers.clear();
+  }
+
+  public static PoolRoute pool(String name, List<String> hosts, boolean dflt, List<BackendTarget> b) {
+    return new PoolRoute(name, hosts, dflt, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 1, 0, 0,
+        Duration.ZERO, null, b);
+  }
+
+  public static BackendTarget target(String id, URI url) {
+    return new BackendTarget(id, url, true);
+  }
+
+  /**
+   * Sends raw bytes on a fresh connection and returns everything read until the peer closes or
+   * {@code timeout} of silence passes.
+   */
+  public static String raw(int port, String request, Duration timeout) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) timeout.toMillis());
+      OutputStream out = s.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      byte[] b = new byte[8192];
+      try {
+        for (int n; (n = in.read(b)) >= 0; ) buf.write(b, 0, n);
+      } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+        // silence or reset: return what arrived
+      }
+      return buf.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package io.dynofleet.reliability;
+
+import static io.dynofleet.proxy.TestBackends.pool;
+import static io.dynofleet.proxy.TestBackends.raw;
+import static io.dynofleet.proxy.TestBackends.target;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.proxy.ProxyProfile;
+import io.dynofleet.proxy.RoutingTable;
+import io.dynofleet.proxy.TestBackends;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Hostile clients over raw sockets: request smuggling, oversized input, slow and many connections,
+ * reserved-prefix tricks, backends forging Dynofleet's headers. Each is refused or bounded, the
+ * proxy stays up, and a well-behaved client is served throughout.
+ */
+@QuarkusTest
+@TestProfile(ProxyProfile.class)
+@Tag("reliability")
+@Timeout(90)
+class ProxyAbuseTests {
+  @Inject RoutingTable table;
+  @TestHTTPResource("/") URL app;
+  final TestBackends backends = new TestBackends();
+  /** Every request line + framing headers + body the backend saw, one entry per request. */
+  final List<String> seen = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() {
+    URI u = backends.start(req -> req.body().onSuccess(b -> {
+      seen.add(req.method() + " " + req.uri() + " cl=" + req.getHeader("Content-Length") + " te="
+          + req.getHeader("Transfer-Encoding") + " x=" + req.getHeader("X-Injected") + " body=" + b);
+      req.response().putHeader("X-Backend", "a").end("ok");
+    }));
+    table.put(pool("abuse", List.of(), true, List.of(target("a", u))));
+  }
+
+  @AfterEach
+  void stop() {
+    table.replaceAll(List.of());
+    backends.close();
+  }
+
+  String send(String request) throws Exception {
+    return raw(app.getPort(), request, Duration.ofSeconds(3));
+  }
+
+  void stillServing() {
+    given().get("/healthy-client").then().statusCode(200);
+  }
+
+  @Test
+  void conflictingContentLengthAndTransferEncodingCannotSmuggle() throws Exception {
+    // CL.TE and TE.CL: the proxy must frame the body one way and forward it unambiguously
+    String teCl = send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "8\r\nSMUGGLED\r\n0\r\n\r\n");
+    String clTe = send("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 30\r\n\r\n"
+        + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nX: y");
+    String twoCl = send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef");
+    String badTe = send("POST /d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n");
+    String teSpace = send("POST /e HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n"
+        + "0\r\n\r\n");
+    System.out.printf("smuggling: TE.CL=%s | CL.TE=%s | 2xCL=%s | TE list=%s | 'TE :'=%s%nbackend saw %s%n",
+        status(teCl), status(clTe), status(twoCl), status(badTe), status(teSpace), seen);
+    for (String s : seen) {
+      // never both framings to the backend, never a request the client hid inside a body
+      assertThat(s).doesNotContain("/smuggled").doesNotContainPattern("cl=\\d+ te=chunked");
+    }
+    assertThat(seen).noneMatch(s -> s.startsWith("POST /c") || s.startsWith("POST /d"));
+    assertThat(status(twoCl)).isEqualTo("400");
+    assertThat(status(badTe)).startsWith("4");
+    // TE.CL was read as chunked (TE wins, RFC 9112 6.3): the backend got exactly the chunked body
+    if (status(teCl).equals("200")) assertThat(seen).anyMatch(s -> s.startsWith("POST /a") && s.endsWith("body=SMUGGLED"));
+    stillServing();
+  }
+
+  @Test
+  void obsFoldAndBareLfAreNormalisedOrRefused() throws Exception {
+    String fold = send("GET /fold HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n X-Injected: evil\r\nConnection: close\r\n\r\n");
+    String lf = send("GET /lf HTTP/1.1\nHost: x\nX-Injected: lf\nConnection: close\n\n");
+    String crInName = send("GET /cr HTTP/1.1\r\nHost: x\r\nX-Bad\rX-Injected: cr\r\nConnection: close\r\n\r\n");
+    System.out.printf("obs-fold=%s bare-LF=%s CR-in-header=%s; backend saw %s%n", status(fold), status(lf),
+        status(crInName), seen);
+    // a folded line never becomes a header of its own at the backend
+    assertThat(seen).noneMatch(s -> s.startsWith("GET /fold") && s.contains("x=evil"));
+    assertThat(seen).noneMatch(s -> s.startsWith("GET /cr"));
+    assertThat(status(crInName)).isEqualTo("400");
+    stillServing();
+  }
+
+  @Test
+  void oversizedHeadersLinesAndBodiesAreRefused() throws Exception {
+    String bigHeader = send("GET /h HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n");
+    String longLine = send("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    String bigBody = send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\nabc");
+    System.out.printf("oversized: header=%s line=%s body=%s%n", status(bigHeader), status(longLine), status(bigBody));
+    assertThat(status(bigHeader)).isIn("431", "400");
+    assertThat(status(longLine)).isIn("414", "400");
+    assertThat(status(bigBody)).isEqualTo("413");
+    assertThat(seen).isEmpty();
+    stillServing();
+  }
+
+  @Test
+  void slowHeadersAndConnectionFloodLeaveOthersServed() throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 300; i++) {
+        Socket s = new Socket("127.0.0.1", app.getPort());
+        sockets.add(s);
+        if (i % 3 == 0) { // slowloris: a request that never finishes its headers
+          OutputStream out = s.getOutputStream();
+          out.write("GET /slow HTTP/1.1\r\nHost: x\r\nX-A: ".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 20; i++) stillServing();
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.printf("300 idle/slow connections open: 20 normal requests took %d ms%n", ms);
+      // a connection that stops sending is closed by the idle timeout (quarkus.http.idle-timeout)
+      Socket stalled = sockets.get(0);
+      stalled.setSoTimeout(30_000);
+      long s0 = System.nanoTime();
+      int r = stalled.getInputStream().read();
+      System.out.printf("stalled slow-header connection closed after %d ms (read=%d)%n",
+          (System.nanoTime() - s0) / 1_000_000, r);
+      assertThat(r).isEqualTo(-1);
+    } finally {
+      for (Socket s : sockets) s.close();
+    }
+    assertThat(seen).noneMatch(s -> s.startsWith("GET /slow"));
+    stillServing();
+  }
+
+  @Test
+  void reservedPrefixTricksNeverReachABackend() throws Exception {
+    for (String path : List.of("/_dynofleet/api/v1/pools", "/%5Fdynofleet/api/v1/pools", "//_dynofleet/q/metrics",
+        "/x/../_dynofleet/q/metrics", "/%2e%2e/_dynofleet/q", "/_dynofleet%2Fapi", "/.%2F_dynofleet/q",
+        "/%5C_dynofleet/q", "/_dynofleet/../_dynofleet/api")) {
+      String resp = send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(resp).as(path).startsWith("HTTP/1.1 ").doesNotContain("X-Backend: a");
+    }
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void backendCannotForgeDynofleetHeaders() throws Exception {
+    URI evil = backends.start(req -> req.response().putHeader("X-Dynofleet-Error", "no-pool")
+        .putHeader("X-Dynofleet-Admin", "yes").putHeader("Clear-Site-Data", "\"storage\"")
+        .putHeader("Set-Cookie", (Iterable<String>) List.of("session=ok; Path=/", "token=x; Path=/_dynofleet", "t2=y; path=/_dynofleet/api"))
+        .end("evil"));
+    table.put(pool("abuse", List.of(), true, List.of(target("evil", evil))));
+    var r = given().get("/page");
+    r.then().statusCode(200);
+    assertThat(r.headers().getValues("Set-Cookie")).containsExactly("session=ok; Path=/");
+    assertThat(r.header("X-Dynofleet-Error")).isNull();
+    assertThat(r.header("X-Dynofleet-Admin")).isNull();
+    assertThat(r.header("Clear-Site-Data")).isNull();
+  }
+
+  static String status(String response) {
+    return response.length() >= 12 && response.startsWith("HTTP/1.") ? response.substring(9, 12) : "closed";
+  }
+}
