@@ -2,7 +2,7 @@ package io.dynofleet.sandbox;
 
 /**
  * One Platform API request the simulator answered (admin calls excluded). The key is never
- * recorded; {@code requestBody} is the raw JSON body (empty for none).
+ * recorded; {@code requestBody} and {@code responseBody} are the raw JSON bodies (empty for none).
  */
 public record SandboxCall(
     String method,
@@ -11,4 +11,5 @@ public record SandboxCall(
     String accept,
     String userAgent,
     String requestId,
-    String requestBody) {}
+    String requestBody,
+    String responseBody) {}

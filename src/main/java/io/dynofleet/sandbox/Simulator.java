@@ -62,6 +62,7 @@ public class Simulator {
       Set.of(
           "eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l",
           "performance-xl", "performance-2xl");
+  private static final String RESPONSE_BODY = "sandbox.responseBody";
   private static final String ACCOUNT_ID = "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11";
   private static final String ACCOUNT_EMAIL = "sandbox@dynofleet.local";
   private static final Map<String, Object> REGION = Map.of("id", "59accabd-516d-4f0e-83e6-6e3757701145", "name", "us");
@@ -169,6 +170,7 @@ public class Simulator {
   private final Map<String, SimSetup> setups = new HashMap<>();
   private final List<SandboxCall> callLog = new CopyOnWriteArrayList<>();
   private final TokenBucket bucket;
+  private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -344,6 +346,16 @@ public class Simulator {
     this.errorRate = rate;
   }
 
+  /**
+   * The next {@code count} API calls (after authentication) fail with this Heroku error, e.g. 403
+   * {@code forbidden} or 500 {@code internal_server_error}; then calls behave again.
+   */
+  public void injectErrors(int count, int status, String id, String message) {
+    for (int i = 0; i < count; i++) {
+      injected.add(new ApiError(status, id, message));
+    }
+  }
+
   /** Latency added to every API call. */
   public void apiLatency(Duration latency) {
     this.latency = latency;
@@ -387,6 +399,7 @@ public class Simulator {
   /** Clears every fault: API error rate, latency, rate limit (bucket refilled), backend faults. */
   public void resetFaults() {
     errorRate = 0;
+    injected.clear();
     latency = Duration.ZERO;
     keyExpired = false;
     bucket.fill();
@@ -519,7 +532,7 @@ public class Simulator {
     ctx.response().putHeader("Request-Id", requestId);
     ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
         req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
-        ctx.body() == null ? "" : ctx.body().asString())));
+        ctx.body() == null ? "" : ctx.body().asString(), ctx.get(RESPONSE_BODY, ""))));
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
@@ -535,6 +548,11 @@ public class Simulator {
     }
     if (keyExpired || !("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
       error(ctx, 401, "unauthorized", "Invalid credentials provided.");
+      return;
+    }
+    ApiError forced = injected.poll();
+    if (forced != null) {
+      error(ctx, forced.status, forced.id, forced.getMessage());
       return;
     }
     if (!bucket.take()) {
@@ -569,6 +587,7 @@ public class Simulator {
     body.put("id", id);
     body.put("message", message);
     body.put("url", "https://devcenter.heroku.com/articles/platform-api-reference#clients");
+    ctx.put(RESPONSE_BODY, write(body));
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
   }
 
@@ -584,6 +603,7 @@ public class Simulator {
         return;
       }
     }
+    ctx.put(RESPONSE_BODY, text);
     res.setStatusCode(status).end(text);
   }
 
@@ -814,7 +834,8 @@ public class Simulator {
 
   private void admin(Router r) {
     String base = "/__sandbox";
-    r.get(base + "/info").handler(ctx -> json(ctx, Map.of("url", url(), "api_key", apiKey, "apps", apps().size())));
+    // Never the simulated API key: admin endpoints hand out no secrets (in-process code reads apiKey()).
+    r.get(base + "/info").handler(ctx -> json(ctx, Map.of("url", url(), "apps", apps().size())));
     r.get(base + "/apps").handler(ctx -> json(ctx, apps()));
     r.get(base + "/calls").handler(ctx -> json(ctx, callLog()));
     r.post(base + "/source-apps/:name").handler(ctx -> blocking(ctx, () -> createSourceApp(p(ctx, "name"))));

@@ -1,0 +1,68 @@
+package io.dynofleet.api;
+
+import io.dynofleet.config.DynofleetConfig;
+import io.dynofleet.heroku.HerokuConfig;
+import io.dynofleet.pool.model.PoolRepository;
+import io.dynofleet.sandbox.SandboxMode;
+import io.dynofleet.sandbox.Simulator;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.jboss.logging.Logger;
+
+/**
+ * What this Dynofleet is: its version, whether it runs against the built-in simulator (sandbox)
+ * or Heroku, the Platform API URL (never the key), the reserved prefix and how many pools it holds.
+ */
+@Path("/v1/info")
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "token")
+public class InfoResource {
+  private static final Logger LOG = Logger.getLogger(InfoResource.class);
+
+  /** The answer; {@code poolCount} is absent while the database cannot be read. */
+  public record Info(String version, boolean sandbox, String herokuApiUrl, String prefix, Long poolCount) {}
+
+  private final SandboxMode mode;
+  private final Simulator simulator;
+  private final HerokuConfig heroku;
+  private final DynofleetConfig dynofleet;
+  private final PoolRepository pools;
+  private final Config config;
+
+  InfoResource(SandboxMode mode, Simulator simulator, HerokuConfig heroku, DynofleetConfig dynofleet,
+      PoolRepository pools, Config config) {
+    this.mode = mode;
+    this.simulator = simulator;
+    this.heroku = heroku;
+    this.dynofleet = dynofleet;
+    this.pools = pools;
+    this.config = config;
+  }
+
+  @GET
+  @Operation(summary = "Version, sandbox or Heroku, Platform API URL (never the key), prefix, pool count")
+  public Info info() {
+    boolean sandbox = mode.sandbox();
+    String url = sandbox ? simulator.url().replaceAll("/$", "") : heroku.apiUrl();
+    String version = config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
+    return new Info(version, sandbox, url, dynofleet.prefix(), poolCount());
+  }
+
+  private Long poolCount() {
+    try {
+      return pools.count();
+    } catch (RuntimeException e) {
+      // Info must answer while the database is down (it says what this process is, not its data).
+      if (!ProblemMappers.isDatabaseDown(e)) {
+        throw e;
+      }
+      LOG.debugf("info without pool count: %s", e.getClass().getSimpleName());
+      return null;
+    }
+  }
+}

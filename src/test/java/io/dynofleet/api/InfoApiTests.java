@@ -1,0 +1,43 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.TOKEN;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.sandbox.Simulator;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+/** GET /info says plainly that this is a sandbox, and where the Platform API is, never with the key. */
+@QuarkusTest
+class InfoApiTests {
+  static final String INFO = "/_dynofleet/api/v1/info";
+
+  @Inject Simulator sim;
+
+  @Test
+  void infoNeedsTheToken() {
+    given().get(INFO).then().statusCode(401).contentType("application/problem+json");
+  }
+
+  @Test
+  void infoSaysSandboxAndNeverShowsTheKey() {
+    String body = given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200)
+        .contentType("application/json").extract().asString();
+    JsonPath json = JsonPath.from(body);
+    assertThat(json.getBoolean("sandbox")).isTrue();
+    assertThat(json.getString("herokuApiUrl")).isEqualTo(sim.url().replaceAll("/$", ""));
+    assertThat(json.getString("prefix")).isEqualTo("/_dynofleet");
+    assertThat(json.getString("version")).isNotBlank();
+    assertThat(json.getLong("poolCount")).isGreaterThanOrEqualTo(0);
+    assertThat(body).doesNotContain(sim.apiKey()).doesNotContain(TOKEN);
+  }
+
+  @Test
+  void infoIsInTheOpenApiDocument() {
+    given().queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
+        .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
+  }
+}

@@ -1,0 +1,320 @@
+package io.dynofleet.heroku;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.sandbox.SandboxApp;
+import io.dynofleet.sandbox.SandboxCall;
+import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The client's failure paths and the simulator's backends, over real HTTP: paging across pages,
+ * every Heroku error id mapped to the right exception, 429 waited out, retries only of safe
+ * requests, the ETag cache, the standard headers, and what a backend does when scaled, deleted,
+ * restarted or faulted.
+ */
+@QuarkusTest
+@Timeout(60)
+class HerokuClientFailureTests {
+
+  @Inject HerokuClient client;
+  @Inject HerokuConfig config;
+  @Inject Simulator sim;
+  @Inject MeterRegistry meters;
+
+  // HTTP/1.1 as Heroku's router speaks to dynos (the JDK would otherwise try an h2c upgrade)
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(2)).build();
+
+  @BeforeEach
+  void clean() {
+    sim.clear();
+  }
+
+  /** A client of its own (budget, endpoint, sleeper) on the same simulator. */
+  private HerokuClient clientWith(String key, List<Duration> sleeps) {
+    return new HerokuClient(config, new RateBudget(config), meters, () -> new ApiEndpoint(sim.url(), key), d -> {
+      sleeps.add(d);
+      Thread.sleep(d.toMillis());
+    });
+  }
+
+  private List<SandboxCall> calls(String method, String path) {
+    return sim.callLog().stream().filter(c -> c.method().equals(method) && c.path().equals(path)).toList();
+  }
+
+  @Test
+  void listsFollowNextRangeAcrossPages() {
+    for (int i = 0; i < 7; i++) {
+      client.createApp(new AppCreate("page-app-" + i, null, null));
+    }
+    sim.pageSize(3);
+    sim.clearCallLog();
+    List<App> apps = client.apps();
+    assertThat(apps).extracting(App::name).hasSize(7).doesNotHaveDuplicates()
+        .containsExactlyInAnyOrder("page-app-0", "page-app-1", "page-app-2", "page-app-3", "page-app-4",
+            "page-app-5", "page-app-6");
+    assertThat(calls("GET", "/apps")).extracting(SandboxCall::status).containsExactly(206, 206, 200);
+
+    // releases page by version: 1 initial + 4 pushes, pages of 2, oldest first
+    sim.createSourceApp("paged-rel");
+    for (int i = 0; i < 3; i++) {
+      sim.pushRelease("paged-rel");
+    }
+    sim.pageSize(2);
+    sim.clearCallLog();
+    assertThat(client.releases("paged-rel")).extracting(Release::version).containsExactly(1, 2, 3, 4, 5);
+    assertThat(calls("GET", "/apps/paged-rel/releases")).extracting(SandboxCall::status)
+        .containsExactly(206, 206, 200);
+    assertThat(client.latestRelease("paged-rel")).map(Release::version).contains(5);
+  }
+
+  @Test
+  void everyErrorIdMapsToItsException() {
+    assertThatThrownBy(() -> client.app("no-such-app"))
+        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
+          assertThat(e.status()).isEqualTo(404);
+          assertThat(e.id()).isEqualTo("not_found");
+          assertThat(e.isNotFound()).isTrue();
+        });
+    client.createApp(new AppCreate("taken-name", null, null));
+    assertThatThrownBy(() -> client.createApp(new AppCreate("taken-name", null, null)))
+        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
+          assertThat(e.id()).isEqualTo("invalid_params");
+          assertThat(e.isNameTaken()).isTrue();
+        });
+    sim.injectErrors(1, 403, "forbidden", "You do not have access to the app taken-name.");
+    assertThatThrownBy(() -> client.app("taken-name"))
+        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
+          assertThat(e.status()).isEqualTo(403);
+          assertThat(e.id()).isEqualTo("forbidden");
+          assertThat(e.isNotFound()).isFalse();
+        });
+    assertThatThrownBy(() -> clientWith("HRKU-wrong", new ArrayList<>()).account())
+        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
+          assertThat(e.id()).isEqualTo("unauthorized");
+          assertThat(e.isUnauthorized()).isTrue();
+        });
+    sim.injectErrors(1, 422, "verification_required", "Please verify your account.");
+    assertThatThrownBy(() -> client.createApp(new AppCreate("verify-me", null, null)))
+        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
+          assertThat(e.id()).isEqualTo("verification_required");
+          assertThat(e.isNameTaken()).isFalse();
+        });
+    // server errors on a POST: Transient with the id, and never retried
+    sim.injectErrors(1, 500, "internal_server_error", "Internal server error.");
+    assertThatThrownBy(() -> client.createApp(new AppCreate("boom-app", null, null)))
+        .isInstanceOfSatisfying(HerokuException.Transient.class, e -> {
+          assertThat(e.status()).isEqualTo(500);
+          assertThat(e.id()).isEqualTo("internal_server_error");
+        });
+    // a rate limit that outlasts the wait: RateLimited with the id
+    sim.injectErrors(1000, 429, "rate_limit", "Your account reached the API rate limit");
+    List<Duration> sleeps = new ArrayList<>();
+    assertThatThrownBy(() -> clientWith(sim.apiKey(), sleeps).account())
+        .isInstanceOfSatisfying(HerokuException.RateLimited.class, e -> {
+          assertThat(e.id()).isEqualTo("rate_limit");
+          assertThat(e.retryAfter()).isPositive();
+        });
+    Duration waited = sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+    assertThat(waited).isLessThanOrEqualTo(config.rateLimitMaxWait());
+  }
+
+  @Test
+  void rateLimitIsWaitedOutWithGrowingDelays() {
+    sim.rateLimitStorm();
+    sim.clearCallLog();
+    List<Duration> sleeps = new ArrayList<>();
+    HerokuClient c = clientWith(sim.apiKey(), sleeps);
+    assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
+    List<Integer> statuses = calls("GET", "/account").stream().map(SandboxCall::status).toList();
+    System.out.printf("rate limit: statuses %s, waits %s%n", statuses, sleeps);
+    assertThat(statuses).last().isEqualTo(200);
+    assertThat(statuses.subList(0, statuses.size() - 1)).isNotEmpty().allMatch(s -> s == 429);
+    // one wait per 429, each at least the configured initial delay, never shrinking: no hot retry
+    assertThat(sleeps).hasSize(statuses.size() - 1)
+        .allMatch(d -> d.compareTo(config.rateLimitInitialDelay()) >= 0);
+    for (int i = 1; i < sleeps.size(); i++) {
+      assertThat(sleeps.get(i)).isGreaterThanOrEqualTo(sleeps.get(i - 1));
+    }
+    assertThat(c.budget().remaining()).isGreaterThanOrEqualTo(0);
+  }
+
+  @Test
+  void onlySafeRequestsAreRetried() {
+    client.createApp(new AppCreate("retry-app", null, null));
+    sim.clearCallLog();
+    sim.injectErrors(1, 503, "service_unavailable", "try later");
+    assertThat(client.app("retry-app").name()).isEqualTo("retry-app");
+    assertThat(calls("GET", "/apps/retry-app")).extracting(SandboxCall::status).containsExactly(503, 200);
+
+    sim.injectErrors(1, 503, "service_unavailable", "try later");
+    client.updateConfigVars("retry-app", java.util.Map.of("A", "1"));
+    assertThat(calls("PATCH", "/apps/retry-app/config-vars")).extracting(SandboxCall::status)
+        .containsExactly(503, 200);
+
+    sim.injectErrors(1, 503, "service_unavailable", "try later");
+    assertThatThrownBy(() -> client.createApp(new AppCreate("never-twice", null, null)))
+        .isInstanceOf(HerokuException.Transient.class);
+    assertThat(calls("POST", "/apps")).as("a POST is sent once, never retried").hasSize(1);
+    sim.injectErrors(1, 502, "bad_gateway", "upstream");
+    assertThatThrownBy(() -> client.createRelease("retry-app", UUID.randomUUID().toString(), null))
+        .isInstanceOf(HerokuException.Transient.class);
+    assertThat(calls("POST", "/apps/retry-app/releases")).hasSize(1);
+
+    sim.injectErrors(1, 503, "service_unavailable", "try later");
+    client.deleteApp("retry-app");
+    assertThat(calls("DELETE", "/apps/retry-app")).extracting(SandboxCall::status).containsExactly(503, 200);
+  }
+
+  @Test
+  void unchangedGetsAreAnsweredFromTheEtagCache() {
+    client.createApp(new AppCreate("etag-app", null, null));
+    sim.clearCallLog();
+    App first = client.app("etag-app");
+    App second = client.app("etag-app");
+    assertThat(second).isEqualTo(first);
+    assertThat(calls("GET", "/apps/etag-app")).extracting(SandboxCall::status).containsExactly(200, 304);
+    assertThat(calls("GET", "/apps/etag-app").get(1).responseBody()).isEmpty();
+    // a change is seen: the ETag no longer matches
+    client.updateConfigVars("etag-app", java.util.Map.of("X", "1"));
+    sim.clearCallLog();
+    client.configVars("etag-app");
+    client.configVars("etag-app");
+    client.updateConfigVars("etag-app", java.util.Map.of("X", "2"));
+    assertThat(client.configVars("etag-app")).containsEntry("X", "2");
+    assertThat(calls("GET", "/apps/etag-app/config-vars")).extracting(SandboxCall::status)
+        .containsExactly(200, 304, 200);
+  }
+
+  @Test
+  void everyRequestCarriesTheStandardHeaders() {
+    sim.createSourceApp("hdr-app");
+    sim.clearCallLog();
+    client.account();
+    client.app("hdr-app");
+    client.dynos("hdr-app");
+    client.updateConfigVars("hdr-app", java.util.Map.of("K", "v"));
+    client.createApp(new AppCreate("hdr-two", null, null));
+    List<SandboxCall> log = sim.callLog();
+    assertThat(log).hasSizeGreaterThanOrEqualTo(5).allSatisfy(c -> {
+      assertThat(c.accept()).isEqualTo("application/vnd.heroku+json; version=3");
+      assertThat(c.userAgent()).matches("dynofleet/\\S+");
+      assertThat(UUID.fromString(c.requestId())).isNotNull();
+      assertThat(c.status()).isLessThan(400); // the bearer key was accepted
+    });
+    assertThat(log.stream().map(SandboxCall::requestId).distinct().count()).isEqualTo(log.size());
+  }
+
+  // ------------------------------------------------------------------ backends
+
+  private HttpResponse<String> get(String url, String path, Duration timeout) throws Exception {
+    var req = HttpRequest.newBuilder(URI.create(url + path.replaceFirst("^/", ""))).timeout(timeout)
+        .header("X-Forwarded-For", "203.0.113.7").header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Port", "443").header("X-Request-Id", "rid-42").build();
+    return http.send(req, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void backendEchoesWhatArrivedAndAnswersHealth() throws Exception {
+    SandboxApp app = sim.createSourceApp("echo-app");
+    HttpResponse<String> res = get(app.webUrl(), "/some/path?q=1", Duration.ofSeconds(5));
+    assertThat(res.statusCode()).isEqualTo(200);
+    JsonObject echo = new JsonObject(res.body());
+    assertThat(echo.getString("method")).isEqualTo("GET");
+    assertThat(echo.getString("path")).isEqualTo("/some/path");
+    assertThat(echo.getString("query")).isEqualTo("q=1");
+    assertThat(echo.getString("host")).isEqualTo(URI.create(app.webUrl()).getAuthority());
+    assertThat(echo.getString("app")).isEqualTo("echo-app");
+    assertThat(echo.getInteger("release")).isEqualTo(app.release());
+    JsonObject headers = echo.getJsonObject("headers");
+    assertThat(headers.getString("X-Forwarded-For")).isEqualTo("203.0.113.7");
+    assertThat(headers.getString("X-Forwarded-Proto")).isEqualTo("https");
+    assertThat(headers.getString("X-Forwarded-Port")).isEqualTo("443");
+    assertThat(headers.getString("X-Request-Id")).isEqualTo("rid-42");
+    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).body()).isEqualTo("ok");
+
+    SandboxApp pushed = sim.pushRelease("echo-app");
+    assertThat(new JsonObject(get(app.webUrl(), "/", Duration.ofSeconds(5)).body()).getInteger("release"))
+        .isEqualTo(pushed.release()).isGreaterThan(app.release());
+  }
+
+  @Test
+  void scaleToZeroAndDeleteCloseThePortRestartIsBrief() throws Exception {
+    SandboxApp app = sim.createSourceApp("life-app");
+    client.updateFormation("life-app", "web", 0, null);
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    client.updateFormation("life-app", "web", 1, null);
+    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).statusCode()).isEqualTo(200);
+
+    long start = System.nanoTime();
+    client.restartAllDynos("life-app");
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+        .until(() -> reachable(app.webUrl()));
+    System.out.printf("restart: backend down for about %d ms%n", (System.nanoTime() - start) / 1_000_000);
+
+    client.deleteApp("life-app");
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+  }
+
+  private boolean reachable(String url) {
+    try {
+      return get(url, "/health", Duration.ofSeconds(1)).statusCode() == 200;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void backendFaults() throws Exception {
+    SandboxApp app = sim.createSourceApp("fault-app");
+    sim.backendCrashed("fault-app");
+    assertThat(get(app.webUrl(), "/", Duration.ofSeconds(5)).statusCode()).isEqualTo(503);
+    assertThat(client.dynos("fault-app")).singleElement().satisfies(d -> assertThat(d.state()).isEqualTo("crashed"));
+
+    sim.backendDead("fault-app");
+    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+
+    sim.backendHung("fault-app");
+    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofMillis(500))).isInstanceOf(HttpTimeoutException.class);
+
+    sim.backendSlow("fault-app", Duration.ofMillis(400));
+    long start = System.nanoTime();
+    assertThat(get(app.webUrl(), "/", Duration.ofSeconds(5)).statusCode()).isEqualTo(200);
+    assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(380);
+
+    sim.backendHealthy("fault-app");
+    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).body()).isEqualTo("ok");
+  }
+
+  @Test
+  void adminInfoHandsOutNoKey() throws IOException, InterruptedException {
+    var res = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/info")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(res.body()).doesNotContain(sim.apiKey()).doesNotContain("api_key");
+    var calls = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/calls")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(calls.body()).doesNotContain(sim.apiKey());
+  }
+}
