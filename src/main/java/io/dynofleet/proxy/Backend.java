@@ -96,6 +96,15 @@ final class Backend {
     return ewmaNanos;
   }
 
+  /**
+   * The latency estimate as of {@code now}: it decays between samples too (Finagle's peak EWMA), so
+   * a backend that once answered slowly and then got no traffic is tried again, and a new sample
+   * corrects the estimate, instead of being starved forever by a stale figure.
+   */
+  synchronized double ewmaNanos(long now) {
+    return ewmaNanos * Math.exp(-Math.max(0, now - ewmaStamp) / 10e9);
+  }
+
   synchronized double percentileMillis(double q) {
     int n = Math.min(ringPos, 256);
     if (n == 0) return 0;
@@ -106,7 +115,7 @@ final class Backend {
 
   /** Load score for P2C: outstanding requests weighted by latency, divided by slow-start weight. */
   double score(long now, long slowStartNanos) {
-    double cost = (inFlight.get() + 1) * Math.max(ewmaNanos(), 1);
+    double cost = (inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
     return cost / weight(now, slowStartNanos);
   }
 

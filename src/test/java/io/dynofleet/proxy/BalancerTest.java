@@ -30,6 +30,20 @@ class BalancerTest {
   }
 
   @Test
+  void aStaleSlowEstimateDecaysSoTheBackendIsTriedAgain() {
+    Backend fast = b("f"), once = b("once-slow");
+    long t0 = System.nanoTime();
+    once.observeLatency(9_000_000, t0); // one slow (cold) answer, then no traffic
+    fast.observeLatency(1_000_000, t0);
+    var rnd = new SplittableRandom(7);
+    List<Backend> all = List.of(fast, once);
+    assertThat(Balancer.pick(Algorithm.LEAST_REQUEST, all, 0, rnd, t0, 0)).isSameAs(fast);
+    long later = t0 + 30_000_000_000L; // the fast one kept being sampled, the other not
+    fast.observeLatency(1_000_000, later);
+    assertThat(Balancer.pick(Algorithm.LEAST_REQUEST, all, 0, rnd, later, 0)).isSameAs(once);
+  }
+
+  @Test
   void panicModeRoutesAcrossAllWhenNoneHealthy() {
     Backend a = b("a"), c = b("c");
     a.healthy = false;
