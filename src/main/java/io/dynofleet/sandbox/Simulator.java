@@ -532,7 +532,7 @@ public class Simulator {
     ctx.response().putHeader("Request-Id", requestId);
     ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
         req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
-        ctx.body() == null ? "" : ctx.body().asString(), ctx.get(RESPONSE_BODY, ""))));
+        ctx.body() == null || ctx.body().asString() == null ? "" : ctx.body().asString(), ctx.get(RESPONSE_BODY, ""))));
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
@@ -1353,6 +1353,7 @@ public class Simulator {
     SimApp a = apps.get(b.appId);
     m.put("app", Map.of("id", b.appId));
     m.put("buildpacks", null);
+    m.put("generation", "cedar");
     m.put("created_at", ts(b.created));
     m.put("id", b.id);
     m.put("output_stream_url", "http://127.0.0.1/builds/" + b.id + ".log");

@@ -37,7 +37,7 @@ class InfoApiTests {
 
   @Test
   void infoIsInTheOpenApiDocument() {
-    given().queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
+    given().header("Authorization", "Bearer " + TOKEN).queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
         .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
   }
 }

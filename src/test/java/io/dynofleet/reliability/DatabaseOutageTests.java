@@ -1,0 +1,166 @@
+package io.dynofleet.reliability;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.response.Response;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.RequestOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The database goes away for 30 s while traffic flows: the proxy serves every request from its last
+ * known pools, the API answers 503 problem documents, and when the database returns the API and the
+ * route sync recover by themselves (no restart, no call from the test).
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DatabaseRelayResource.class, restrictToAnnotatedClass = true)
+@Tag("reliability")
+class DatabaseOutageTests {
+  private static final String TOKEN = "test-token-0123456789";
+  private static final String POOLS = "/_dynofleet/api/v1/pools";
+  private static final String HOST = "outage.example";
+  private static final Duration OUTAGE = Duration.ofSeconds(30);
+
+  private static final Vertx VERTX = Vertx.vertx();
+  private final List<HttpServer> backends = new ArrayList<>();
+  private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+
+  @AfterAll
+  static void closeVertx() {
+    VERTX.close();
+  }
+
+  private String backend(String name) throws Exception {
+    hits.put(name, new AtomicInteger());
+    HttpServer s = VERTX.createHttpServer().requestHandler(req -> {
+      hits.get(name).incrementAndGet();
+      req.response().putHeader("X-Backend", name).end(name);
+    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    backends.add(s);
+    return "http://127.0.0.1:" + s.actualPort();
+  }
+
+  private static String pool(List<String> urls) {
+    return """
+        {"metadata": {"name": "outage"},
+         "spec": {"staticBackends": [%s], "routing": {"hosts": ["%s"]}}}
+        """.formatted(String.join(", ", urls.stream().map(u -> "\"" + u + "\"").toList()), HOST);
+  }
+
+  @Test
+  @Timeout(180)
+  void proxyServesThroughADatabaseOutageAndEverythingRecovers() throws Exception {
+    String a = backend("a");
+    String b = backend("b");
+    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
+        .body(pool(List.of(a, b))).post(POOLS).then().statusCode(201);
+
+    HttpClient client = VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(4));
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxied(client) == 200);
+
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger sent = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<String> firstFailure = new AtomicReference<>();
+    Thread traffic = new Thread(() -> {
+      while (running.get()) {
+        int code;
+        try {
+          code = proxied(client);
+        } catch (Exception e) {
+          code = -1;
+        }
+        sent.incrementAndGet();
+        if (code != 200) {
+          failed.incrementAndGet();
+          firstFailure.compareAndSet(null, "status " + code);
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "outage-traffic");
+    traffic.start();
+    try {
+      Thread.sleep(1000);
+      int before = sent.get();
+      DatabaseRelayResource.relay.cut();
+      long cutAt = System.nanoTime();
+      int api503 = 0;
+      List<String> apiOther = new ArrayList<>();
+      while (System.nanoTime() - cutAt < OUTAGE.toNanos()) {
+        Response r = given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/outage");
+        if (r.statusCode() == 503 && r.contentType().startsWith("application/problem+json")
+            && r.jsonPath().getString("type").endsWith("/database-unavailable")) {
+          api503++;
+        } else {
+          apiOther.add(r.statusCode() + " " + r.contentType() + " " + r.asString());
+        }
+        Thread.sleep(500);
+      }
+      int duringOutage = sent.get() - before;
+      DatabaseRelayResource.relay.restore();
+      long restoredAt = System.nanoTime();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+          given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/outage").statusCode() == 200);
+      double apiRecovery = (System.nanoTime() - restoredAt) / 1e9;
+
+      // the route sync runs again: a third backend added through the API takes traffic
+      String c = backend("c");
+      given().header("Authorization", "Bearer " + TOKEN).contentType("application/merge-patch+json")
+          .body("{\"spec\": {\"staticBackends\": [\"" + a + "\", \"" + b + "\", \"" + c + "\"]}}")
+          .patch(POOLS + "/outage").then().statusCode(200);
+      await().atMost(Duration.ofSeconds(15)).until(() -> hits.get("c").get() > 0);
+      double routeRecovery = (System.nanoTime() - restoredAt) / 1e9;
+
+      running.set(false);
+      traffic.join(10_000);
+      System.out.printf(
+          "database outage: %d s cut, proxied requests %d (%d during the outage), proxy failures %d%s,"
+              + " API 503 problems %d, other API answers %d, API recovered %.1f s after restore,"
+              + " routing changes applied %.1f s after restore%n",
+          OUTAGE.toSeconds(), sent.get(), duringOutage, failed.get(),
+          firstFailure.get() == null ? "" : " (first: " + firstFailure.get() + ")",
+          api503, apiOther.size(), apiRecovery, routeRecovery);
+      assertThat(failed.get()).as("proxy failures").isZero();
+      assertThat(duringOutage).as("requests during the outage").isGreaterThan(100);
+      assertThat(apiOther).as("API answers other than a 503 problem during the outage").isEmpty();
+      assertThat(api503).isGreaterThan(5);
+    } finally {
+      running.set(false);
+      DatabaseRelayResource.relay.restore();
+      backends.forEach(HttpServer::close);
+    }
+  }
+
+  private static int proxied(HttpClient client) throws Exception {
+    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+            .setPort(RestAssured.port).setURI("/hello").putHeader("Host", HOST).setTimeout(5000))
+        .compose(req -> req.send())
+        .compose(res -> res.body().map(x -> res.statusCode()))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}
