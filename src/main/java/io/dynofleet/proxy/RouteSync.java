@@ -9,6 +9,7 @@ import io.dynofleet.pool.model.PoolSpec;
 import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.reconcile.DataPlane;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -50,6 +51,7 @@ public class RouteSync implements DataPlane {
   private final AtomicBoolean failing = new AtomicBoolean();
   private final Event<HealthChanged> healthChanged;
   private volatile PoolRoute configured;
+  private volatile boolean stopping;
   private volatile Map<String, Set<String>> lastHealthy = Map.of();
 
   RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged) {
@@ -121,8 +123,16 @@ public class RouteSync implements DataPlane {
     return out;
   }
 
+  /** On SIGTERM the table stays as it is: in-flight requests drain on the backends they have. */
+  void onStop(@Observes ShutdownEvent ev) {
+    stopping = true;
+  }
+
   /** Loads every pool and backend and swaps the routing table; false when the store failed. */
   public synchronized boolean sync() {
+    if (stopping) {
+      return false;
+    }
     List<PoolRoute> routes;
     try {
       routes = QuarkusTransaction.requiringNew().call(this::load);
