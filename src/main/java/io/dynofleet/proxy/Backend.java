@@ -97,10 +97,17 @@ final class Backend {
     latencyRing[ringPos++ & 255] = nanos;
   }
 
-  /** Peak-EWMA latency, decayed by the time since the last sample (an idle slow backend recovers). */
   synchronized double ewmaNanos() {
-    long idle = System.nanoTime() - ewmaStamp;
-    return idle <= 0 ? ewmaNanos : ewmaNanos * Math.exp(-idle / DECAY_NANOS);
+    return ewmaNanos;
+  }
+
+  /**
+   * The latency estimate as of {@code now}: it decays between samples too (Finagle's peak EWMA), so
+   * a backend that once answered slowly and then got no traffic is tried again, and a new sample
+   * corrects the estimate, instead of being starved forever by a stale figure.
+   */
+  synchronized double ewmaNanos(long now) {
+    return ewmaNanos * Math.exp(-Math.max(0, now - ewmaStamp) / DECAY_NANOS);
   }
 
   synchronized double percentileMillis(double q) {
@@ -118,7 +125,7 @@ final class Backend {
    * backend ten times slower whenever the fast ones are busy (the bench's slow scenario).
    */
   double score(long now, long slowStartNanos) {
-    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(ewmaNanos(), 1);
+    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
     return cost / weight(now, slowStartNanos);
   }
 

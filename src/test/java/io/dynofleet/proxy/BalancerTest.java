@@ -30,6 +30,39 @@ class BalancerTest {
   }
 
   @Test
+  void aStaleSlowEstimateDecaysSoTheBackendIsTriedAgain() {
+    Backend fast = b("f"), once = b("once-slow");
+    long t0 = System.nanoTime();
+    once.observeLatency(9_000_000, t0); // one slow (cold) answer, then no traffic
+    fast.observeLatency(1_000_000, t0);
+    var rnd = new SplittableRandom(7);
+    List<Backend> all = List.of(fast, once);
+    assertThat(Balancer.pick(Algorithm.LEAST_REQUEST, all, 0, rnd, t0, 0)).isSameAs(fast);
+    long later = t0 + 30_000_000_000L; // the fast one kept being sampled, the other not
+    fast.observeLatency(1_000_000, later);
+    assertThat(Balancer.pick(Algorithm.LEAST_REQUEST, all, 0, rnd, later, 0)).isSameAs(once);
+  }
+
+  @Test
+  void aSlowBackendIsAvoidedWhileTheFastOnesAreBusy() {
+    // measured latency already includes the fast backends' queueing; a linear in-flight factor
+    // (31 x 4 ms = 124 ms) would prefer the idle 50 ms backend, the square root (22 ms) does not
+    Backend fast1 = b("f1"), fast2 = b("f2"), slow = b("s");
+    long now = System.nanoTime();
+    fast1.observeLatency(4_000_000, now);
+    fast2.observeLatency(4_000_000, now);
+    slow.observeLatency(50_000_000, now);
+    fast1.inFlight.set(30);
+    fast2.inFlight.set(30);
+    var rnd = new SplittableRandom(3);
+    int slowPicks = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(fast1, fast2, slow), i, rnd, now, 0) == slow) slowPicks++;
+    }
+    assertThat(slowPicks).isZero();
+  }
+
+  @Test
   void panicModeRoutesAcrossAllWhenNoneHealthy() {
     Backend a = b("a"), c = b("c");
     a.healthy = false;
