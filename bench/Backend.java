@@ -1,22 +1,69 @@
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 
-/** Tiny loopback backend for bench/proxy.sh: java bench/Backend.java PORT DELAY_MS */
+/**
+ * Tiny keep-alive HTTP/1.1 backend for bench/proxy.sh: java bench/Backend.java PORT DELAY_MS.
+ * One thread per connection, the whole response in one write with TCP_NODELAY (the JDK's
+ * com.sun.net.httpserver writes head and body apart and meets delayed ACKs: ~40 ms per request,
+ * which made every target look alike).
+ */
 public class Backend {
+  static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n"
+      + "hello from backend\n").getBytes(StandardCharsets.US_ASCII);
+
   public static void main(String[] a) throws Exception {
     int port = Integer.parseInt(a[0]);
     long delay = a.length > 1 ? Long.parseLong(a[1]) : 0;
-    byte[] body = "hello from backend\n".getBytes();
-    HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
-    s.setExecutor(Executors.newFixedThreadPool(64));
-    s.createContext("/", ex -> {
-      if (delay > 0) try { Thread.sleep(delay); } catch (InterruptedException e) { }
-      ex.getRequestBody().readAllBytes();
-      ex.sendResponseHeaders(200, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
-    s.start();
+    try (ServerSocket ss = new ServerSocket(port, 1024, InetAddress.getByName("127.0.0.1"))) {
+      while (true) {
+        Socket s = ss.accept();
+        Thread t = new Thread(() -> serve(s, delay));
+        t.setDaemon(true);
+        t.start();
+      }
+    }
+  }
+
+  static void serve(Socket s, long delay) {
+    try (s) {
+      s.setTcpNoDelay(true);
+      InputStream in = new BufferedInputStream(s.getInputStream(), 8192);
+      OutputStream out = s.getOutputStream();
+      while (true) {
+        long length = readHead(in);
+        if (length < 0) return;
+        for (long n = 0; n < length; n++) if (in.read() < 0) return;
+        if (delay > 0) Thread.sleep(delay);
+        out.write(RESPONSE);
+        out.flush();
+      }
+    } catch (IOException | InterruptedException e) {
+      // client went away
+    }
+  }
+
+  /** Reads a request head; returns its Content-Length (0 if none), or -1 at end of stream. */
+  static long readHead(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    long length = 0;
+    boolean any = false;
+    for (int c; (c = in.read()) >= 0; ) {
+      any = true;
+      if (c == '\n') {
+        String l = line.toString().trim();
+        if (l.isEmpty()) return length;
+        if (l.regionMatches(true, 0, "content-length:", 0, 15)) length = Long.parseLong(l.substring(15).trim());
+        line.setLength(0);
+      } else {
+        line.append((char) c);
+      }
+    }
+    return any ? -1 : -1;
   }
 }

@@ -3,7 +3,7 @@
 # Loopback only; every wait is bounded; cleans up its own processes.
 #
 # Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
-#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM.
+#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM, WARMUP (10 s).
 # Needs wrk, nginx, haproxy, curl and a JDK 17. Missing tools: as root with apt-get it installs
 # them (saying so); otherwise it prints the command and stops.
 set -euo pipefail
@@ -21,7 +21,7 @@ DPID=
 die() { echo "bench/proxy.sh: $*" >&2; exit 1; }
 cleanup() {
   for p in "${BPIDS[@]:-}" "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+  [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid" 2>/dev/null)" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$TMP"
 }
@@ -133,7 +133,7 @@ for s in 0 "$SLOW_MS"; do
   SCEN=$([ "$s" = 0 ] && echo fast || echo "slow+${s}ms")
   start_backends "$s"
   wait_http "http://127.0.0.1:18092/" 30 dynofleet "$DPID"
-  timeout 20 wrk -t1 -c8 -d3s "http://127.0.0.1:18092/" >/dev/null 2>&1 || true # JIT warm-up
+  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18092/" >/dev/null 2>&1 || true # JIT warm-up (not measured)
   run direct "${B[0]}"
   run nginx-rr-keepalive 18090
   run haproxy-leastconn 18091
@@ -141,6 +141,9 @@ for s in 0 "$SLOW_MS"; do
   run dynofleet 18092
   wait $! 2>/dev/null || true
   echo "$SCEN: Dynofleet peak RSS under load $(cat "$TMP/rss" 2>/dev/null || echo '?') MB" >>"$TMP/rss.all"
+  # requests per backend so far (cumulative over scenarios), to see how little the slow one got
+  curl -s --max-time 5 "http://127.0.0.1:18092/_dynofleet/q/metrics" \
+    | awk -v s="$SCEN" '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); printf "%s: after run, %s requests %d\n", s, substr($0, RSTART, RLENGTH), $NF}' >>"$TMP/rss.all" || true
   stop_backends
 done
 cat "$TMP/rss.all"

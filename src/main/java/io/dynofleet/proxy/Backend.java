@@ -27,6 +27,11 @@ final class Backend {
   volatile long nextProbeNanos = System.nanoTime();
   /** Meters, created on first use by the proxy (it knows the pool); null until then. */
   volatile Meters meters;
+  /**
+   * Decay time of the peak-EWMA latency: 1 s, so a one-off peak (a GC pause, a burst) fades within
+   * seconds instead of steering traffic away for tens of seconds.
+   */
+  static final double DECAY_NANOS = 1e9;
   /** Peak-EWMA latency in nanos. */
   private double ewmaNanos;
   private long ewmaStamp = System.nanoTime();
@@ -86,7 +91,7 @@ final class Backend {
   }
 
   synchronized void observeLatency(long nanos, long now) {
-    double decay = Math.exp(-(now - ewmaStamp) / 10e9);
+    double decay = Math.exp(-(now - ewmaStamp) / DECAY_NANOS);
     ewmaStamp = now;
     ewmaNanos = nanos > ewmaNanos ? nanos : ewmaNanos * decay + nanos * (1 - decay);
     latencyRing[ringPos++ & 255] = nanos;
@@ -102,7 +107,7 @@ final class Backend {
    * corrects the estimate, instead of being starved forever by a stale figure.
    */
   synchronized double ewmaNanos(long now) {
-    return ewmaNanos * Math.exp(-Math.max(0, now - ewmaStamp) / 10e9);
+    return ewmaNanos * Math.exp(-Math.max(0, now - ewmaStamp) / DECAY_NANOS);
   }
 
   synchronized double percentileMillis(double q) {
@@ -113,9 +118,14 @@ final class Backend {
     return copy[(int) Math.min(n - 1, Math.floor(q * n))] / 1e6;
   }
 
-  /** Load score for P2C: outstanding requests weighted by latency, divided by slow-start weight. */
+  /**
+   * Load score for P2C: peak-EWMA latency weighted by outstanding requests, divided by the
+   * slow-start weight. The in-flight factor is a square root: measured latency already contains the
+   * backend's own queueing, so a linear factor counts it twice and sends a share of traffic to a
+   * backend ten times slower whenever the fast ones are busy (the bench's slow scenario).
+   */
   double score(long now, long slowStartNanos) {
-    double cost = (inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
+    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
     return cost / weight(now, slowStartNanos);
   }
 

@@ -188,11 +188,11 @@ class ReverseProxy implements ProxyInterceptor {
     ex.start = System.nanoTime();
     ctx.set(CTX, ex);
     String rid = sreq.getHeader("X-Request-Id");
-    ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? UUID.randomUUID().toString() : rid;
+    ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
     ex.requestStartMillis = requestStart(sreq.getHeader("X-Request-Start"));
     String cl = sreq.getHeader("Content-Length");
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
-    if (cl == null && preq.getBody() != null && preq.getBody().length() < 0) {
+    if (cl == null && sreq.headers().contains("Transfer-Encoding")) {
       // chunked: count as it streams, and fail the exchange with 413 once past the limit
       preq.setBody(Body.body(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true), -1));
     }
@@ -211,6 +211,14 @@ class ReverseProxy implements ProxyInterceptor {
       h.set("X-Forwarded-Host", sreq.getHeader("Host"));
     h.add("Via", "1.1 dynofleet");
     return attempt(ctx, ex, 0);
+  }
+
+  /** A random (version 4) UUID without SecureRandom's lock on the request path. */
+  static String requestId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(hi, lo).toString();
   }
 
   /** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1). */
@@ -384,11 +392,17 @@ class ReverseProxy implements ProxyInterceptor {
     if (ex.requestStartMillis > 0) {
       nanos = Math.max(nanos, (clock.millis() - ex.requestStartMillis) * 1_000_000L);
     }
-    Timer.builder("dynofleet.proxy.queue").description("Time a request waited for a backend slot")
-        .tag("pool", ex.pool.route().name()).tag("outcome", granted ? "granted" : "rejected")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry)
-        .record(nanos, TimeUnit.NANOSECONDS);
+    WaitQueue q = ex.pool.queue();
+    Timer t = granted ? q.granted : q.rejected;
+    if (t == null) {
+      t = Timer.builder("dynofleet.proxy.queue").description("Time a request waited for a backend slot")
+          .tag("pool", ex.pool.route().name()).tag("outcome", granted ? "granted" : "rejected")
+          .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+      if (granted) q.granted = t;
+      else q.rejected = t;
+    }
+    t.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Heroku sends X-Request-Start as epoch milliseconds (some routers as {@code t=<micros>}). */
@@ -439,8 +453,14 @@ class ReverseProxy implements ProxyInterceptor {
    * codes, set cookies for the reserved prefix, or wipe the dashboard's stored sign-in.
    */
   private void sanitize(MultiMap h) {
-    h.names().stream().filter(n -> n.regionMatches(true, 0, "X-Dynofleet-", 0, 12)).toList()
-        .forEach(h::remove);
+    List<String> forged = null;
+    for (String n : h.names()) {
+      if (n.regionMatches(true, 0, "X-Dynofleet-", 0, 12)) {
+        if (forged == null) forged = new ArrayList<>(2);
+        forged.add(n);
+      }
+    }
+    if (forged != null) forged.forEach(h::remove);
     h.remove("Clear-Site-Data");
     List<String> cookies = h.getAll("Set-Cookie");
     if (cookies.isEmpty()) return;

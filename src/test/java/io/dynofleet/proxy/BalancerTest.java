@@ -44,6 +44,48 @@ class BalancerTest {
   }
 
   @Test
+  void aSlowBackendIsAvoidedWhileTheFastOnesAreBusy() {
+    // measured latency already includes the fast backends' queueing; a linear in-flight factor
+    // (31 x 4 ms = 124 ms) would prefer the idle 50 ms backend, the square root (22 ms) does not
+    Backend fast1 = b("f1"), fast2 = b("f2"), slow = b("s");
+    long now = System.nanoTime();
+    fast1.observeLatency(4_000_000, now);
+    fast2.observeLatency(4_000_000, now);
+    slow.observeLatency(50_000_000, now);
+    fast1.inFlight.set(30);
+    fast2.inFlight.set(30);
+    var rnd = new SplittableRandom(3);
+    int slowPicks = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(fast1, fast2, slow), i, rnd, now, 0) == slow) slowPicks++;
+    }
+    assertThat(slowPicks).isZero();
+  }
+
+  @Test
+  void slowStartRampsANewlyHealthyBackendIn() {
+    Backend old = b("old"), fresh = b("fresh");
+    long now = System.nanoTime();
+    old.observeLatency(1_000_000, now);
+    fresh.observeLatency(1_000_000, now);
+    fresh.healthySinceNanos = now; // just passed its probes
+    long slowStart = 30_000_000_000L;
+    var rnd = new SplittableRandom(5);
+    int atStart = 0, halfway = 0, after = 0;
+    for (int i = 0; i < 2000; i++) {
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, slowStart) == fresh) atStart++;
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now + slowStart / 2, slowStart) == fresh) halfway++;
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now + slowStart, slowStart) == fresh) after++;
+    }
+    assertThat(fresh.weight(now, slowStart)).isEqualTo(0.05);
+    assertThat(fresh.weight(now + slowStart / 2, slowStart)).isEqualTo(0.5);
+    assertThat(fresh.weight(now + slowStart, slowStart)).isEqualTo(1.0);
+    assertThat(atStart).isZero(); // P2C of two: the lighter score always wins
+    assertThat(after).isBetween(800, 1200); // ramp over: equal scores, an even split
+    assertThat(halfway).isZero();
+  }
+
+  @Test
   void panicModeRoutesAcrossAllWhenNoneHealthy() {
     Backend a = b("a"), c = b("c");
     a.healthy = false;

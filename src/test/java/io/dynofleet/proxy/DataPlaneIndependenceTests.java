@@ -1,0 +1,89 @@
+package io.dynofleet.proxy;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The data plane never waits on the database: a pool stored in PostgreSQL keeps being served while
+ * the store fails (table gone) and while it hangs (table locked). A full outage test of the whole
+ * process lives with the reliability suite.
+ */
+@QuarkusTest
+@TestProfile(ProxyProfile.class)
+@Timeout(60)
+class DataPlaneIndependenceTests {
+  static final String TOKEN = "test-token-0123456789";
+  @Inject RouteSync sync;
+  @Inject RoutingTable table;
+  @Inject DataSource ds;
+  final TestBackends backends = new TestBackends();
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    sql("delete from pools where name = 'indep'");
+    sync.sync();
+    table.replaceAll(List.of());
+    backends.close();
+  }
+
+  void sql(String s) throws Exception {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      st.execute(s);
+    }
+  }
+
+  void served(int n) {
+    for (int i = 0; i < n; i++) {
+      given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db");
+    }
+  }
+
+  @Test
+  void storeFailingOrHangingKeepsTheLastPools() throws Exception {
+    URI u = backends.named("db");
+    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+        {"metadata":{"name":"indep"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["indep.example"]}}}
+        """.formatted(u)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> served(1));
+
+    // the store fails: the sync says so and the table stays
+    sql("alter table pools rename to pools_away");
+    try {
+      assertThat(sync.sync()).isFalse();
+      served(20);
+    } finally {
+      sql("alter table pools_away rename to pools");
+    }
+    assertThat(sync.sync()).isTrue();
+
+    // the store hangs: a sync blocked on a lock does not hold up a single request
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("lock table pools in access exclusive mode");
+      CompletableFuture<Boolean> blocked = CompletableFuture.supplyAsync(sync::sync);
+      long t0 = System.nanoTime();
+      served(20);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+      assertThat(blocked).isNotDone();
+      c.rollback();
+      assertThat(blocked.get(10, TimeUnit.SECONDS)).isTrue();
+    }
+    served(1);
+  }
+}
