@@ -16,8 +16,13 @@ public interface ReconcileConfig {
   @WithDefault("2")
   int workers();
 
-  /** Platform calls in flight at once within one pass (creates run in parallel up to this). */
-  @WithDefault("4")
+  /**
+   * Platform calls in flight at once within one pass (creates run in parallel up to this). As
+   * large as {@link #createBatch()}: each app's steps are sequential, so a batch made four at a
+   * time took five times as long as one app (bench/reconciler.sh); the rate budget, not this,
+   * bounds the burst.
+   */
+  @WithDefault("20")
   int parallelism();
 
   /** Most backends created in one pass, so a large scale-up is paced (slow start, as ReplicaSet). */

@@ -61,6 +61,8 @@ public class HerokuClient {
   private final Supplier<ApiEndpoint> endpoint;
   private final Sleeper sleeper;
   private final AtomicLong calls = new AtomicLong();
+  // per thread as well: a reconcile pass counts its own calls while other passes run beside it
+  private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
   private final Map<String, Exchange> etags;
   // Our own mapper: lenient on unknown fields (Heroku adds fields), ISO dates, explicit nulls
   // where we put them (config-var PATCH deletes with null; the global mapper drops nulls).
@@ -103,6 +105,11 @@ public class HerokuClient {
   /** Platform API calls made so far (each HTTP request, retries and 304s included). */
   public long callCount() {
     return calls.get();
+  }
+
+  /** Platform API calls made so far by the calling thread (as {@link #callCount()} counts them). */
+  public long callCountOfThread() {
+    return threadCalls.get()[0];
   }
 
   /** The shared rate budget this client keeps current. */
@@ -425,6 +432,7 @@ public class HerokuClient {
 
   private Exchange exchange(String method, Function<HerokuApi, Response> call) {
     calls.incrementAndGet();
+    threadCalls.get()[0]++;
     Response response;
     try {
       response = call.apply(api());

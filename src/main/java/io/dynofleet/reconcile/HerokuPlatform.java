@@ -126,7 +126,7 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public long calls() {
-    return heroku.callCount();
+    return heroku.callCountOfThread();
   }
 
   @Override

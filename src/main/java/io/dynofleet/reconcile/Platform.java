@@ -73,7 +73,10 @@ public interface Platform {
   /** Attaches an existing add-on to another app (it sets the add-on's config vars there). */
   void attachAddon(String addonId, String app);
 
-  /** Platform API calls made so far (for calls-per-pass accounting). */
+  /**
+   * Platform API calls made so far by the calling thread (for calls-per-pass accounting: passes of
+   * other pools run at the same time on other threads and must not be counted in this one).
+   */
   long calls();
 
   /** Requests left in the rate-limit window, as last reported by the API. */

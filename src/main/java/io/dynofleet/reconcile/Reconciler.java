@@ -124,8 +124,9 @@ public class Reconciler {
       if (pool.isEmpty()) {
         return ReconcileResult.done(0);
       }
-      ReconcileResult r = new Pass(pool.get()).run();
-      long calls = platform.calls() - calls0;
+      Pass pass = new Pass(pool.get());
+      ReconcileResult r = pass.run();
+      long calls = platform.calls() - calls0 + pass.workerCalls.get();
       callsPerPass.record(calls);
       return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
     } catch (SQLException | RuntimeException e) {
@@ -166,6 +167,8 @@ public class Reconciler {
     private Instant recheck;
     private List<String> drift;
     private String stalledTarget;
+    /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
+    private final java.util.concurrent.atomic.AtomicLong workerCalls = new java.util.concurrent.atomic.AtomicLong();
 
     Pass(Pool pool) {
       this.pool = pool;
@@ -487,7 +490,14 @@ public class Reconciler {
       inFlight = true;
       List<Future<?>> futures = new ArrayList<>();
       for (Backend b : todo) {
-        futures.add(workers.submit(() -> advance(b)));
+        futures.add(workers.submit(() -> {
+          long c0 = platform.calls();
+          try {
+            advance(b);
+          } finally {
+            workerCalls.addAndGet(platform.calls() - c0);
+          }
+        }));
       }
       PlatformException first = null;
       for (Future<?> f : futures) {

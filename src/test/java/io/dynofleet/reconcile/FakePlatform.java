@@ -45,6 +45,7 @@ public class FakePlatform implements Platform {
   public final Map<String, String> pipelines = new HashMap<>();
   public int restarts;
   private final AtomicLong calls = new AtomicLong();
+  private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
   private final Map<String, Integer> crashAfter = new HashMap<>();
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
@@ -134,6 +135,7 @@ public class FakePlatform implements Platform {
       throw new Crash("before " + op);
     }
     calls.incrementAndGet();
+    threadCalls.get()[0]++;
     if (rateRemaining <= 0) {
       throw new PlatformException(Kind.RATE_LIMITED, "rate limit", Duration.ofSeconds(1), null);
     }
@@ -323,7 +325,7 @@ public class FakePlatform implements Platform {
 
   @Override
   public long calls() {
-    return calls.get();
+    return threadCalls.get()[0];
   }
 
   @Override

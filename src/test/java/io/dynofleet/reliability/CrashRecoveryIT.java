@@ -50,7 +50,7 @@ class CrashRecoveryIT {
           fleet.sim.pushRelease("origin-app");
           rollouts++;
         }
-        Thread.sleep(random.nextInt(rollout ? 1500 : 2500)); // the random moment of the kill
+        Thread.sleep(random.nextInt(rollout ? 1500 : 1200)); // the random moment of the kill
         dyno.kill9();
         fleet.steps(pool).forEach((step, n) -> killedAt.merge(step, n, Integer::sum));
         dyno = fleet.start();

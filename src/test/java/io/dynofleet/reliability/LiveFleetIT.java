@@ -1,0 +1,230 @@
+package io.dynofleet.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.reliability.Fleet.Dyno;
+import io.dynofleet.sandbox.SandboxApp;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Live Dynofleet processes (the packaged jar, reconciler on its own schedule) sharing one database:
+ * several processes at once, SIGTERM under load, and Platform API faults while they run.
+ */
+@Tag("reliability")
+class LiveFleetIT {
+  private static final String SOURCE = "origin-app";
+
+  /** Every process's proxy routes to exactly {@code apps}, all healthy. */
+  private static Duration awaitSameView(List<Dyno> dynos, String pool, Set<String> apps) {
+    long t0 = System.nanoTime();
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> dynos.stream()
+        .allMatch(d -> {
+          Map<String, Boolean> view = d.proxyView(pool);
+          return view.keySet().equals(apps) && view.values().stream().allMatch(Boolean::booleanValue);
+        }));
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  private static Set<String> names(List<SandboxApp> apps) {
+    return apps.stream().map(SandboxApp::name).collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void twoAndThreeProcessesOnOneDatabaseNeverDuplicateAnAction() throws Exception {
+    try (Fleet fleet = new Fleet("multi")) {
+      fleet.sourceAndPipeline(SOURCE, "multi-pipe");
+      Dyno a = fleet.start();
+      Dyno b = fleet.start();
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("multi", SOURCE, "multi-pipe", 4, ""))).isEqualTo(201);
+      Duration two = fleet.awaitConverged(b, "multi", SOURCE, 4, Duration.ofSeconds(60));
+      Duration twoViews = awaitSameView(List.of(a, b), "multi", names(fleet.named("multi")));
+
+      Dyno c = fleet.start();
+      b.scale("multi", 7);
+      Duration three = fleet.awaitConverged(c, "multi", SOURCE, 7, Duration.ofSeconds(60));
+      Duration threeViews = awaitSameView(List.of(a, b, c), "multi", names(fleet.named("multi")));
+
+      long creates = fleet.creates("multi");
+      long couplings = fleet.calls("POST", "/pipeline-couplings", 201);
+      long releases = fleet.callLog().stream().filter(x -> x.method().equals("POST")
+          && x.path().matches("/apps/multi-[a-z0-9]+/releases") && x.status() == 201).count();
+      long scales = fleet.callLog().stream().filter(x -> x.method().equals("PATCH")
+          && x.path().matches("/apps/multi-[a-z0-9]+/formation/web")).count();
+      System.out.printf("%nLiveFleetIT multi: processes 2 then 3, replicas 4 then 7; app creates=%d couplings=%d "
+          + "releases=%d formation patches=%d (desired 7 each); converged 2 procs %d ms (proxies agree +%d ms), "
+          + "3 procs %d ms (proxies agree +%d ms)%n", creates, couplings, releases, scales, two.toMillis(),
+          twoViews.toMillis(), three.toMillis(), threeViews.toMillis());
+      assertThat(creates).isEqualTo(7);
+      assertThat(couplings).isEqualTo(7);
+      assertThat(releases).isEqualTo(7);
+      assertThat(scales).isEqualTo(7);
+      assertThat(fleet.named("multi")).hasSize(7);
+    }
+  }
+
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void sigtermUnderLoadFinishesInFlightRequestsAndLeavesNoHalfDoneStep() throws Exception {
+    try (Fleet fleet = new Fleet("graceful")) {
+      fleet.sourceAndPipeline(SOURCE, "grace-pipe");
+      Dyno a = fleet.start();
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("grace", SOURCE, "grace-pipe", 2,
+          ", \"routing\": {\"default\": true}"))).isEqualTo(201);
+      fleet.awaitConverged(a, "grace", SOURCE, 2, Duration.ofSeconds(60));
+      for (SandboxApp app : fleet.named("grace")) {
+        fleet.sim.backendSlow(app.name(), Duration.ofMillis(200)); // requests are in flight a while
+      }
+
+      record Outcome(long startNanos, long endNanos, int status, String error) {}
+      ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+      AtomicBoolean running = new AtomicBoolean(true);
+      List<Thread> clients = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        Thread t = new Thread(() -> {
+          while (running.get()) {
+            long s = System.nanoTime();
+            try {
+              HttpResponse<Void> r = Fleet.HTTP.send(HttpRequest.newBuilder(URI.create(a.base() + "/load"))
+                  .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
+              outcomes.add(new Outcome(s, System.nanoTime(), r.statusCode(), null));
+            } catch (IOException e) {
+              outcomes.add(new Outcome(s, System.nanoTime(), 0, e.getClass().getSimpleName()));
+              if (!a.process.isAlive()) {
+                return;
+              }
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        });
+        t.start();
+        clients.add(t);
+      }
+      Thread.sleep(1500);
+      a.scale("grace", 4); // a reconcile step under way when the signal comes
+      Thread.sleep(300);
+      long sigterm = System.nanoTime();
+      a.term();
+      // Heroku's router stops sending new requests soon after SIGTERM; until then the process
+      // keeps answering (Quarkus marks those responses Connection: close). Load stops after 1 s.
+      Thread.sleep(1000);
+      running.set(false);
+      long loadStopped = System.nanoTime();
+      for (Thread t : clients) {
+        t.join(15_000);
+      }
+      boolean exited = a.process.waitFor(30, TimeUnit.SECONDS);
+      long exitNanos = System.nanoTime();
+      // in flight: sent at least 20 ms before the signal (so the server had it); they must finish
+      long margin = TimeUnit.MILLISECONDS.toNanos(20);
+      List<Outcome> inFlight = outcomes.stream().filter(o -> o.startNanos() < sigterm - margin).toList();
+      List<Outcome> failed = inFlight.stream().filter(o -> o.status() != 200).toList();
+      long after = outcomes.stream().filter(o -> o.startNanos() >= sigterm - margin).count();
+      long afterOk = outcomes.stream().filter(o -> o.startNanos() >= sigterm - margin && o.status() == 200).count();
+      long straddling = inFlight.stream().filter(o -> o.endNanos() > sigterm).count();
+
+      Dyno b = fleet.start();
+      fleet.awaitConverged(b, "grace", SOURCE, 4, Duration.ofSeconds(60));
+      System.out.printf("%nLiveFleetIT graceful: SIGTERM under load: in-flight failed/total=%d/%d "
+          + "(%d of them still running at the signal), later requests ok/total=%d/%d, exit %d ms after SIGTERM "
+          + "(%d ms after the load stopped); "
+          + "next process converged 2->4 with app creates=%d, apps=%d%n", failed.size(), inFlight.size(), straddling,
+          afterOk, after, TimeUnit.NANOSECONDS.toMillis(exitNanos - sigterm),
+          TimeUnit.NANOSECONDS.toMillis(exitNanos - loadStopped), fleet.creates("grace"),
+          fleet.named("grace").size());
+      assertThat(exited).isTrue();
+      // no request is left counted as open: the process leaves soon after the traffic does
+      assertThat(TimeUnit.NANOSECONDS.toMillis(exitNanos - loadStopped)).isLessThan(10_000);
+      assertThat(failed).as("in-flight requests at SIGTERM").isEmpty();
+      assertThat(straddling).as("requests in flight across the signal").isPositive();
+      assertThat(fleet.creates("grace")).isEqualTo(4);
+      assertThat(fleet.named("grace")).hasSize(4);
+    }
+  }
+
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void platformFaultsSayWhatIsWrongAndConvergeWhenTheyClear() throws Exception {
+    try (Fleet fleet = new Fleet("faults")) {
+      fleet.sourceAndPipeline(SOURCE, "faults-pipe");
+      Dyno a = fleet.start();
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("faulty", SOURCE, "faults-pipe", 0, ""))).isEqualTo(201);
+      fleet.awaitConverged(a, "faulty", SOURCE, 0, Duration.ofSeconds(30));
+
+      // 20% 5xx and latency spikes while scaling 0 -> 3
+      Set<String> seen = new TreeSet<>();
+      fleet.sim.apiErrorRate(0.2);
+      a.scale("faulty", 3);
+      long t0 = System.nanoTime();
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        fleet.sim.apiLatency(Duration.ofMillis(ms / 1000 % 3 == 0 ? 800 : 20)); // a spike every 3 s
+        seen.add(a.degraded("faulty"));
+        return fleet.converged(a, "faulty", SOURCE, 3);
+      });
+      long faultyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      long fiveHundreds = fleet.callLog().stream().filter(c -> c.status() == 503).count();
+      fleet.sim.resetFaults();
+
+      // a 429 storm: the bucket is drained again and again for 4 s while a scale-up waits
+      a.scale("faulty", 5);
+      Set<String> stormSeen = new TreeSet<>();
+      long before429 = fleet.callLog().stream().filter(c -> c.status() == 429).count();
+      long beforeCreates = fleet.creates("faulty");
+      long stormStart = System.nanoTime();
+      while (System.nanoTime() - stormStart < TimeUnit.SECONDS.toNanos(4)) {
+        fleet.sim.rateLimitStorm();
+        stormSeen.add(a.degraded("faulty"));
+        Thread.sleep(200);
+      }
+      long limited = fleet.callLog().stream().filter(c -> c.status() == 429).count() - before429;
+      long createsInStorm = fleet.creates("faulty") - beforeCreates;
+      fleet.sim.resetFaults();
+      fleet.awaitConverged(a, "faulty", SOURCE, 5, Duration.ofSeconds(60));
+
+      // the key expires: a condition, a slow retry, nothing torn down; a new key works again
+      fleet.sim.keyExpired(true);
+      a.scale("faulty", 2);
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+          .until(() -> a.degraded("faulty").equals("True/HerokuUnauthorized"));
+      long unauthorizedBefore = fleet.callLog().stream().filter(c -> c.status() == 401).count();
+      Thread.sleep(3000);
+      long unauthorizedIn3s = fleet.callLog().stream().filter(c -> c.status() == 401).count() - unauthorizedBefore;
+      assertThat(a.process.isAlive()).isTrue();
+      assertThat(fleet.named("faulty")).as("nothing deleted on an auth failure").hasSize(5);
+      fleet.sim.keyExpired(false);
+      fleet.awaitConverged(a, "faulty", SOURCE, 2, Duration.ofSeconds(60));
+
+      System.out.printf("%nLiveFleetIT faults: 20%% 5xx + latency spikes: converged 0->3 in %d ms (%d answers were 503), "
+          + "conditions seen %s; 429 storm 4 s: 429 answers=%d, creates during storm=%d, conditions seen %s; "
+          + "expired key: 401 answers in 3 s=%d, condition True/HerokuUnauthorized, converged after; app creates=%d%n",
+          faultyMs, fiveHundreds, seen, limited, createsInStorm, stormSeen, unauthorizedIn3s, fleet.creates("faulty"));
+      assertThat(seen).contains("True/HerokuUnavailable");
+      assertThat(stormSeen).contains("True/RateLimited");
+      assertThat(createsInStorm).as("no create while the budget is drained").isZero();
+      // waited out: each 429 costs the caller at least 100 ms (rate-limit-initial-delay), so a few
+      // workers cannot produce more than ~10 per second each
+      assertThat(limited).isLessThanOrEqualTo(4 * 10 * 6);
+      assertThat(unauthorizedIn3s).as("no crash loop").isLessThanOrEqualTo(12);
+      assertThat(fleet.creates("faulty")).isEqualTo(5);
+    }
+  }
+}
