@@ -21,7 +21,8 @@ public final class EmbeddedDatabase {
     if (instance == null) {
       long start = System.nanoTime();
       try {
-        instance = EmbeddedPostgres.builder().start();
+        // initdb and the first start can take long on a busy machine: wait up to a minute, not 10 s
+        instance = EmbeddedPostgres.builder().setPGStartupWait(java.time.Duration.ofSeconds(60)).start();
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
