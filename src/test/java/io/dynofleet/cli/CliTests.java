@@ -1,5 +1,7 @@
 package io.dynofleet.cli;
 
+import jakarta.inject.Inject;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -189,5 +191,33 @@ class CliTests {
     assertThat(cli("--help").code()).isZero();
     assertThat(cli("get").code()).isEqualTo(2);
     assertThat(cli("scale", "pool", "x").code()).isEqualTo(2);
+  }
+
+  @Inject io.dynofleet.sandbox.Simulator simulator;
+
+  /** The walk-through's sandbox commands drive the simulated Heroku through the API. */
+  @Test
+  void sandboxCommandsDriveTheSimulator() {
+    String app = unique("cli-src");
+    simulator.createSourceApp(app);
+    Run apps = cli("sandbox", "apps");
+    assertThat(apps.code()).as(apps.err()).isZero();
+    assertThat(apps.out()).contains("APP", app);
+
+    int release = simulator.app(app).release();
+    Run push = cli("sandbox", "push", app);
+    assertThat(push.code()).as(push.err()).isZero();
+    assertThat(simulator.app(app).release()).isGreaterThan(release);
+
+    Run broke = cli("sandbox", "break", app, "crashed");
+    assertThat(broke.code()).as(broke.err()).isZero();
+    io.restassured.RestAssured.given().get(simulator.app(app).webUrl() + "health").then().statusCode(503);
+    assertThat(cli("sandbox", "heal", app).code()).isZero();
+    io.restassured.RestAssured.given().get(simulator.app(app).webUrl() + "health").then().statusCode(200);
+
+    Run unknown = cli("sandbox", "break", "no-such-app", "dead");
+    assertThat(unknown.code()).isEqualTo(Cli.NOT_FOUND);
+    assertThat(unknown.err()).contains("no simulated app named 'no-such-app'");
+    assertThat(cli("sandbox", "break", app, "melted").code()).isEqualTo(Cli.NOT_FOUND);
   }
 }
