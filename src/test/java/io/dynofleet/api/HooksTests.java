@@ -1,0 +1,50 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.api;
+import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.empty;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+/** A Heroku release webhook of a source app schedules exactly the pools copying that app. */
+@QuarkusTest
+class HooksTests {
+  static final String HOOK = "/_dynofleet/api/v1/hooks/heroku";
+
+  static String pool(String name, String source) {
+    return """
+        {"metadata": {"name": "%s"}, "spec": {"pipeline": "shop", "replicas": 1,
+         "template": {"sourceApp": "%s"}}}""".formatted(name, source);
+  }
+
+  static String event(String app) {
+    return """
+        {"id": "6bd7a4c8-0000-4000-8000-000000000001", "resource": "release", "action": "create",
+         "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "a1", "name": "%s"}}}
+        """.formatted(app);
+  }
+
+  @Test
+  void releaseOfASourceAppSchedulesItsPools() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-a");
+    String other = uniqueName("hook-b");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    api().body(pool(other, "another-app")).post(POOLS).then().statusCode(201);
+
+    api().body(event(source)).post(HOOK).then().statusCode(202)
+        .body("app", org.hamcrest.Matchers.equalTo(source)).body("reconciling", contains(a));
+    api().body(event("unrelated-app")).post(HOOK).then().statusCode(202).body("reconciling", empty());
+  }
+
+  @Test
+  void needsTheTokenAndAJsonEvent() {
+    given().contentType("application/json").body(event("x")).post(HOOK).then().statusCode(401);
+    api().body("not json").post(HOOK).then().statusCode(400)
+        .contentType("application/problem+json");
+  }
+}
