@@ -27,6 +27,56 @@ class RequestIds {
     this.prefix = config.prefix();
   }
 
+  /**
+   * A request target that cannot be decoded (bad percent-encoding in its path or query) fails
+   * deep in routing or parameter parsing: answer it with a 400 problem document, never an empty
+   * 400 or a 500.
+   */
+  void malformed(@Observes io.vertx.ext.web.Router router) {
+    router.route().order(Integer.MIN_VALUE).failureHandler(rc -> {
+      if (rc.response().headWritten() || !(malformedTarget(rc.failure()) || (rc.statusCode() == 400 && rc.failure() == null))) {
+        rc.next();
+        return;
+      }
+      malformedProblem(rc);
+    });
+  }
+
+  /** The problem for an undecodable target; the target itself is not echoed (it cannot be decoded). */
+  static void malformedProblem(RoutingContext rc) {
+    rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE)
+        .end(io.vertx.core.json.Json.encode(Problem.of(400, "malformed-request", "Malformed request",
+            "the request target is not valid: check the percent-encoding of its path and query")));
+  }
+
+  /** What the router could not even route (its path does not decode) ends here, not in a bare 500. */
+  void unroutable(@Observes io.vertx.ext.web.Router router) {
+    router.errorHandler(500, rc -> {
+      if (rc.response().headWritten()) {
+        return;
+      }
+      if (malformedTarget(rc.failure())) {
+        malformedProblem(rc);
+      } else {
+        rc.response().setStatusCode(500).putHeader("Content-Type", Problem.MEDIA_TYPE)
+            .end(io.vertx.core.json.Json.encode(Problem.of(500, "internal", "Internal error", "unexpected error")));
+      }
+    });
+  }
+
+  static boolean malformedTarget(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.URISyntaxException) {
+        return true;
+      }
+      if (c instanceof IllegalArgumentException && c.getMessage() != null
+          && (c.getMessage().contains("escape sequence") || c.getMessage().contains("URLDecoder"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   void register(@Observes Filters filters) {
     filters.register(this::filter, ApiAuth.PRIORITY + 10); // before auth: a 401 has an id too
   }
