@@ -171,6 +171,9 @@ class LiveFleetIT {
 
       // 20% 5xx and latency spikes while scaling 0 -> 3
       Set<String> seen = new TreeSet<>();
+      // a burst longer than the client's retries first, so at least one pass fails for certain
+      // (20% at random alone is sometimes all absorbed by the retries), then 20% at random
+      fleet.sim.injectErrors(8, 503, "internal_server_error", "Internal server error.");
       fleet.sim.apiErrorRate(0.2);
       a.scale("faulty", 3);
       long t0 = System.nanoTime();
