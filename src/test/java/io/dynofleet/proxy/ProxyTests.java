@@ -200,7 +200,9 @@ class ProxyTests {
     assertThat(done.get(50, TimeUnit.SECONDS)).isEqualTo(200);
     assertThat(got.get()).isEqualTo(total);
     assertThat(gotCrc.getValue()).isEqualTo(sentCrc.getValue());
-    assertThat(sentWhenFirstEcho.get()).isBetween(0L, total / 2);
+    // echo bytes came back while the upload was still going: nothing buffered the whole body
+    // (how far the upload got first depends on socket buffers and load, so no tighter bound)
+    assertThat(sentWhenFirstEcho.get()).isBetween(0L, total - 1);
   }
 
   /** Writes {@code total} bytes with back-pressure (never more than the write queue holds). */

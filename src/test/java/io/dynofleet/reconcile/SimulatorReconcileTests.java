@@ -480,6 +480,9 @@ class SimulatorReconcileTests {
   @Test
   void fiveHundredsLatencyAndA429StormConvergeLaterWithinTheBudget() {
     createPool(3, "");
+    // a burst longer than the client's retries first, so at least one pass fails for certain
+    // (30% at random alone is sometimes all absorbed by the retries)
+    sim.injectErrors(8, 503, "internal_server_error", "Internal server error.");
     sim.apiErrorRate(0.3);
     sim.apiLatency(Duration.ofMillis(30));
     List<ReconcileResult> failed = new ArrayList<>();
