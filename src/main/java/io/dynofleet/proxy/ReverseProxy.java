@@ -192,9 +192,12 @@ class ReverseProxy implements ProxyInterceptor {
     ex.requestStartMillis = requestStart(sreq.getHeader("X-Request-Start"));
     String cl = sreq.getHeader("Content-Length");
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
-    if (cl == null && sreq.headers().contains("Transfer-Encoding")) {
+    boolean chunked = cl == null && sreq.headers().contains("Transfer-Encoding");
+    if (chunked) {
       // chunked: count as it streams, and fail the exchange with 413 once past the limit
       preq.setBody(Body.body(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true), -1));
+    } else if (cl == null || parseLong(cl) == 0) {
+      noBody(preq);
     }
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
@@ -211,6 +214,18 @@ class ReverseProxy implements ProxyInterceptor {
       h.set("X-Forwarded-Host", sreq.getHeader("Host"));
     h.add("Via", "1.1 dynofleet");
     return attempt(ctx, ex, 0);
+  }
+
+  /**
+   * A request without a body is sent without piping the (empty) client stream into it. The HTTP
+   * proxy's pipe, when it fails, resets whichever backend request the exchange holds by then: a
+   * pooled connection closing under a GET failed the first try, the retry on another backend
+   * started, and the first try's late pipe failure tore the retry down (a 502 for a safe GET).
+   * The client request is resumed so its end is consumed as the pipe would have.
+   */
+  private static void noBody(ProxyRequest preq) {
+    preq.setBody(null);
+    preq.proxiedRequest().resume();
   }
 
   /** A random (version 4) UUID without SecureRandom's lock on the request path. */
@@ -236,10 +251,7 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
-    if (retry > 0) {
-      // the first attempt consumed the (empty) body stream: a retry sends an empty body of its own
-      ctx.request().setBody(Body.body(Buffer.buffer()));
-    }
+    if (retry > 0) noBody(ctx.request()); // only bodiless requests are retried
     return acquire(ex).transform(ar -> {
       recordQueue(ex, ar.succeeded());
       if (ar.failed()) {

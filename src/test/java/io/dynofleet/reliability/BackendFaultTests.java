@@ -141,4 +141,25 @@ class BackendFaultTests {
     assertThat(load.failures).as(figures).isEmpty();
     assertThat(load.total.get()).isGreaterThan(200);
   }
+
+  /**
+   * One backend closes every kept-alive connection just after answering (as a dyno being cycled
+   * does), so the proxy often picks a pooled connection that is closing under it: those GETs are
+   * retried on a healthy backend, and the retry must never be torn down by the failed first try.
+   */
+  @Test
+  void connectionsClosedUnderReuseNeverFailASafeGet() throws Exception {
+    URI closer = backends.start(req -> req.response().putHeader("X-Backend", "closer").end("closer")
+        .onComplete(v -> TestBackends.VERTX.setTimer(1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2),
+            t -> req.connection().close())));
+    URI steady = backend("steady", 0);
+    table.put(new PoolRoute("faults", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("closer", closer), target("steady", steady))));
+    Load load = new Load(8);
+    Thread.sleep(4000); // duration of the load, not an assertion
+    String figures = load.stop();
+    System.out.println("connections closed under reuse: failed/total " + figures + " " + new java.util.TreeSet<>(load.failures));
+    assertThat(load.failures).as(figures).isEmpty();
+    assertThat(load.total.get()).isGreaterThan(200);
+  }
 }
