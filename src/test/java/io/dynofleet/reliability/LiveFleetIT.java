@@ -188,10 +188,12 @@ class LiveFleetIT {
       fleet.sim.resetFaults();
 
       // a 429 storm: the bucket is drained again and again for 4 s while a scale-up waits
-      a.scale("faulty", 5);
+      // drained before the scale: otherwise the scale's immediate pass may create both apps first
       Set<String> stormSeen = new TreeSet<>();
       long before429 = fleet.callLog().stream().filter(c -> c.status() == 429).count();
       long beforeCreates = fleet.creates("faulty");
+      fleet.sim.rateLimitStorm();
+      a.scale("faulty", 5);
       long stormStart = System.nanoTime();
       while (System.nanoTime() - stormStart < TimeUnit.SECONDS.toNanos(4)) {
         fleet.sim.rateLimitStorm();
