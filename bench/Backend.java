@@ -6,6 +6,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 
 /**
  * Tiny keep-alive HTTP/1.1 backend for bench/proxy.sh: java bench/Backend.java PORT DELAY_MS.
@@ -14,12 +17,30 @@ import java.nio.charset.StandardCharsets;
  * which made every target look alike).
  */
 public class Backend {
-  static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n"
-      + "hello from backend\n").getBytes(StandardCharsets.US_ASCII);
+  /** The whole response; its Date header (which an origin server must send) is renewed each second. */
+  static volatile byte[] response = response();
+
+  static byte[] response() {
+    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+    return ("HTTP/1.1 200 OK\r\nDate: " + date + "\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n"
+        + "hello from backend\n").getBytes(StandardCharsets.US_ASCII);
+  }
 
   public static void main(String[] a) throws Exception {
     int port = Integer.parseInt(a[0]);
     long delay = a.length > 1 ? Long.parseLong(a[1]) : 0;
+    Thread clock = new Thread(() -> {
+      while (true) {
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          return;
+        }
+        response = response();
+      }
+    });
+    clock.setDaemon(true);
+    clock.start();
     try (ServerSocket ss = new ServerSocket(port, 1024, InetAddress.getByName("127.0.0.1"))) {
       while (true) {
         Socket s = ss.accept();
@@ -40,7 +61,7 @@ public class Backend {
         if (length < 0) return;
         for (long n = 0; n < length; n++) if (in.read() < 0) return;
         if (delay > 0) Thread.sleep(delay);
-        out.write(RESPONSE);
+        out.write(response);
         out.flush();
       }
     } catch (IOException | InterruptedException e) {

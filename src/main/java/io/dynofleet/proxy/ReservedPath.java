@@ -17,6 +17,10 @@ final class ReservedPath {
 
   static boolean matches(String rawPath, String prefix) {
     if (rawPath == null) return false;
+    if (plain(rawPath)) { // the common case, on every proxied request: nothing to decode or collapse
+      int n = prefix.length();
+      return rawPath.regionMatches(true, 0, prefix, 0, n) && (rawPath.length() == n || rawPath.charAt(n) == '/');
+    }
     String p = rawPath;
     try {
       for (int i = 0; i < 3 && p.indexOf('%') >= 0; i++) {
@@ -41,5 +45,17 @@ final class ReservedPath {
     String lc = canonical.toLowerCase(java.util.Locale.ROOT);
     String pre = prefix.toLowerCase(java.util.Locale.ROOT);
     return lc.equals(pre) || lc.startsWith(pre + "/");
+  }
+
+  /** Starts with '/', no escapes, backslashes, parameters, empty or dot segments: already canonical. */
+  private static boolean plain(String p) {
+    if (p.isEmpty() || p.charAt(0) != '/') return false;
+    char prev = 0;
+    for (int i = 0; i < p.length(); i++) {
+      char c = p.charAt(i);
+      if (c == '%' || c == '\\' || c == ';' || (prev == '/' && (c == '/' || c == '.'))) return false;
+      prev = c;
+    }
+    return true;
   }
 }
