@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Proxy benchmark: direct vs nginx (round robin, keepalive) vs HAProxy (leastconn) vs Dynofleet.
+# Proxy benchmark: direct vs nginx (round robin, keepalive) vs HAProxy (leastconn) vs plain
+# vertx-http-proxy (the library alone, the floor for any Vert.x proxy) vs Dynofleet.
 # Loopback only; every wait is bounded; cleans up its own processes.
 #
 # Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
@@ -60,10 +61,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; t
 fi
 
 B=(18081 18082 18083)
-for p in "${B[@]}" 18090 18091 18092; do
+for p in "${B[@]}" 18090 18091 18092 18093; do
   curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/" && die "port $p is already in use"
 done
 javac -d "$TMP/backend" bench/Backend.java || die "cannot compile bench/Backend.java"
+VCP=$(ls target/quarkus-app/lib/main/*.jar | grep -E '/io\.vertx\.vertx-(core|http-proxy)-|/io\.netty\.|jackson-core' | paste -sd:)
+javac -cp "$VCP" -d "$TMP/plain" bench/PlainProxy.java || die "cannot compile bench/PlainProxy.java"
 start_backends() { # $1 = delay of the third backend in ms
   for i in 0 1 2; do
     local d=0; [ "$i" = 2 ] && d=$1
@@ -104,7 +107,9 @@ backend b
   server s3 127.0.0.1:${B[2]}
 HA
 nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx.err" >"$TMP/nginx.out" 2>&1 & PIDS+=($!)
+NPID=$!
 haproxy -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 & PIDS+=($!)
+HPID=$!
 
 STATIC="http://127.0.0.1:${B[0]},http://127.0.0.1:${B[1]},http://127.0.0.1:${B[2]}"
 # shellcheck disable=SC2086
@@ -112,38 +117,65 @@ STATIC="http://127.0.0.1:${B[0]},http://127.0.0.1:${B[1]},http://127.0.0.1:${B[2
   java $JAVA_OPTS -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$TMP/dynofleet.log" 2>&1) &
 DPID=$!
 PIDS+=("$DPID")
+# shellcheck disable=SC2086
+java $JAVA_OPTS -cp "$VCP:$TMP/plain" PlainProxy 18093 $(($(nproc) * 2)) "${B[@]}" >"$TMP/plain.log" 2>&1 &
+VPID=$!
+PIDS+=("$VPID")
 wait_http "http://127.0.0.1:18092/_dynofleet/q/health/live" 120 dynofleet "$DPID"
 
-run() { # name port
-  local out
-  out=$(timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$2/" 2>&1) \
-    || die "wrk against $1 failed: $out"
+# CPU time (utime+stime, clock ticks) of the given pids
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+TCK=$(getconf CLK_TCK)
+
+run() { # name port [pid...]: the proxy's own CPU per request is measured over those pids
+  local out name=$1 port=$2 t0 t1 cpu=-
+  shift 2
+  t0=$(ticks "$@")
+  out=$(timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$port/" 2>&1) \
+    || die "wrk against $name failed: $out"
+  t1=$(ticks "$@")
   local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  printf "| %-10s | %-20s | %10s | %8s | %8s | %s |\n" "$SCEN" "$1" "$rps" "$p50" "$p99" "${errs:-0}"
+  local n; n=$(awk '/requests in/ {print $1}' <<<"$out")
+  [ $# -gt 0 ] && [ "${n:-0}" -gt 0 ] && cpu=$(( (t1 - t0) * 1000000 / TCK / n ))
+  printf "| %-10s | %-20s | %10s | %8s | %8s | %8s | %s |\n" "$SCEN" "$name" "$rps" "$p50" "$p99" "$cpu" "${errs:-0}"
+}
+# requests Dynofleet has sent each backend so far: "host:port count" lines
+counts() {
+  curl -s --max-time 5 "http://127.0.0.1:18092/_dynofleet/q/metrics" \
+    | awk '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); b=substr($0, RSTART+9, RLENGTH-10); n[b]+=$NF}
+      END {for (b in n) print b, n[b]}' || true
 }
 rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$DPID/status" 2>/dev/null; }
 
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%d MB", $2/1024}' /proc/meminfo), $(java -version 2>&1 | head -1)"
 echo "wrk -t$THREADS -c$CONN -d${DUR}s; Dynofleet JVM: $JAVA_OPTS"
-printf "| scenario   | target               |      req/s |      p50 |      p99 | errors |\n|---|---|---|---|---|---|\n"
+printf "| scenario   | target               |      req/s |      p50 |      p99 | CPU µs/req | errors |\n|---|---|---|---|---|---|---|\n"
 for s in 0 "$SLOW_MS"; do
   SCEN=$([ "$s" = 0 ] && echo fast || echo "slow+${s}ms")
   start_backends "$s"
   wait_http "http://127.0.0.1:18092/" 30 dynofleet "$DPID"
-  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18092/" >/dev/null 2>&1 || true # JIT warm-up (not measured)
+  wait_http "http://127.0.0.1:18093/" 30 vertx-http-proxy "$VPID"
+  # JIT warm-up of both JVMs (not measured)
+  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18092/" >/dev/null 2>&1 || true
+  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18093/" >/dev/null 2>&1 || true
   run direct "${B[0]}"
-  run nginx-rr-keepalive 18090
-  run haproxy-leastconn 18091
+  # shellcheck disable=SC2046
+  run nginx-rr-keepalive 18090 $(pgrep -P "$NPID" | tr '\n' ' ')
+  run haproxy-leastconn 18091 "$HPID"
+  run vertx-http-proxy 18093 "$VPID"
   ( peak=0; end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do r=$(rss_mb); [ "${r:-0}" -gt "$peak" ] && peak=$r; sleep 0.5; done; echo "$peak" >"$TMP/rss" ) &
-  run dynofleet 18092
+  counts >"$TMP/before"
+  run dynofleet 18092 "$DPID"
   wait $! 2>/dev/null || true
   echo "$SCEN: Dynofleet peak RSS under load $(cat "$TMP/rss" 2>/dev/null || echo '?') MB" >>"$TMP/rss.all"
-  # requests per backend so far (cumulative over scenarios), to see how little the slow one got
-  curl -s --max-time 5 "http://127.0.0.1:18092/_dynofleet/q/metrics" \
-    | awk -v s="$SCEN" '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); printf "%s: after run, %s requests %d\n", s, substr($0, RSTART, RLENGTH), $NF}' >>"$TMP/rss.all" || true
+  # what each backend got from Dynofleet during the measured run
+  counts >"$TMP/after"
+  awk -v s="$SCEN" 'NR==FNR {before[$1]=$2; next} {d[$1]=$2-before[$1]; all+=d[$1]}
+    END {for (b in d) printf "%s: Dynofleet sent backend %s %d requests (%.2f %%)\n", s, b, d[b], all ? 100*d[b]/all : 0}' \
+    "$TMP/before" "$TMP/after" | sort >>"$TMP/rss.all"
   stop_backends
 done
 cat "$TMP/rss.all"
