@@ -8,7 +8,9 @@ import org.jboss.logging.Logger;
 /**
  * The embedded PostgreSQL of sandbox mode and of the tests: real PostgreSQL binaries shipped as a
  * Maven artifact. Started once per JVM on first use (several Quarkus restarts in one test JVM share
- * it) and stopped by a shutdown hook. Its data lives in a temporary directory and survives nothing.
+ * it) and stopped by a shutdown hook once the application has stopped (a SIGTERM lets in-flight
+ * work finish first: stopping the database at once made every pass of those seconds fail). Its data
+ * lives in a temporary directory and survives nothing.
  */
 public final class EmbeddedDatabase {
   private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
@@ -29,6 +31,7 @@ public final class EmbeddedDatabase {
       EmbeddedPostgres pg = instance;
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
+          awaitApplicationStop();
           pg.close();
         } catch (IOException ignored) {
           // the JVM is going away; the temp dir is removed by the OS or the next start
@@ -38,5 +41,19 @@ public final class EmbeddedDatabase {
           pg.getPort(), (System.nanoTime() - start) / 1_000_000);
     }
     return instance.getJdbcUrl("postgres", "postgres");
+  }
+
+  /** Quarkus stops in its own shutdown hook, which runs alongside this one: wait for it, bounded. */
+  private static void awaitApplicationStop() {
+    io.quarkus.runtime.Application app = io.quarkus.runtime.Application.currentApplication();
+    if (app == null) return;
+    Thread waiter = new Thread(app::awaitShutdown, "embedded-postgres-await-stop");
+    waiter.setDaemon(true);
+    waiter.start();
+    try {
+      waiter.join(40_000); // Heroku kills the dyno 30 s after SIGTERM anyway
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
