@@ -4,7 +4,7 @@
 # Loopback only; every wait is bounded; cleans up its own processes.
 #
 # Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
-#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM, WARMUP (10 s).
+#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM, WARMUP (30 s: the JIT needs that long under full load on 2 cores).
 # Needs wrk, nginx, haproxy, curl and a JDK 17. Missing tools: as root with apt-get it installs
 # them (saying so); otherwise it prints the command and stops.
 set -euo pipefail
@@ -159,8 +159,8 @@ for s in 0 "$SLOW_MS"; do
   wait_http "http://127.0.0.1:18092/" 30 dynofleet "$DPID"
   wait_http "http://127.0.0.1:18093/" 30 vertx-http-proxy "$VPID"
   # JIT warm-up of both JVMs (not measured)
-  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18092/" >/dev/null 2>&1 || true
-  timeout 40 wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-10}s" "http://127.0.0.1:18093/" >/dev/null 2>&1 || true
+  timeout $((${WARMUP:-30} + 30)) wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-30}s" "http://127.0.0.1:18092/" >/dev/null 2>&1 || true
+  timeout $((${WARMUP:-30} + 30)) wrk -t"$THREADS" -c"$CONN" -d"${WARMUP:-30}s" "http://127.0.0.1:18093/" >/dev/null 2>&1 || true
   run direct "${B[0]}"
   # shellcheck disable=SC2046
   run nginx-rr-keepalive 18090 $(pgrep -P "$NPID" | tr '\n' ' ')
