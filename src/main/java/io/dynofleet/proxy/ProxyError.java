@@ -8,6 +8,8 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError QUEUE_FULL = new ProxyError(503, "queue-full", "All backends busy, queue full\n");
   static final ProxyError QUEUE_TIMEOUT =
       new ProxyError(503, "queue-timeout", "All backends busy, waited too long\n");
+  /** The client hung up while queued (nginx's 499): never sent, but counted in the error metrics. */
+  static final ProxyError CLIENT_GONE = new ProxyError(499, "client-gone", "Client closed the request\n");
   static final ProxyError TIMEOUT = new ProxyError(504, "timeout", "Backend timed out\n");
   static final ProxyError CONNECT = new ProxyError(502, "connect-failed", "Backend unreachable\n");
   static final ProxyError BACKEND = new ProxyError(502, "backend-error", "Backend failed\n");

@@ -98,6 +98,8 @@ class ReverseProxy implements ProxyInterceptor {
     volatile boolean tooLarge;
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
+    /** The client's response: its connection closing while queued gives the place up. */
+    HttpServerResponse response;
   }
 
   void onStart(@Observes StartupEvent ev) {
@@ -186,6 +188,7 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest sreq = preq.proxiedRequest();
     Exchange ex = new Exchange();
     ex.start = System.nanoTime();
+    ex.response = sreq.response();
     ctx.set(CTX, ex);
     String rid = sreq.getHeader("X-Request-Id");
     ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
@@ -346,8 +349,19 @@ class ReverseProxy implements ProxyInterceptor {
     w.timerId = vertx.setTimer(Math.max(1, ms), id -> {
       if (w.fail(new ProxyError.Rejected(ProxyError.QUEUE_TIMEOUT))) q.remove(w);
     });
+    // a client that hangs up while waiting leaves the queue at once instead of holding a place
+    // (and later a backend slot) until granted or timed out
+    HttpServerResponse resp = ex.response;
+    if (resp != null) {
+      resp.closeHandler(v -> {
+        if (w.fail(new ProxyError.Rejected(ProxyError.CLIENT_GONE))) q.remove(w);
+      });
+    }
     dispatch(pool.route().name()); // a slot may have been freed while we queued
-    return w.promise.future().andThen(ar -> vertx.cancelTimer(w.timerId));
+    return w.promise.future().andThen(ar -> {
+      vertx.cancelTimer(w.timerId);
+      if (resp != null) resp.closeHandler(null);
+    });
   }
 
   /** A slot on a backend with room, chosen by the pool's algorithm among those; null if all full. */

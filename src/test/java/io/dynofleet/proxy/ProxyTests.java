@@ -459,6 +459,35 @@ class ProxyTests {
   }
 
   @Test
+  void aClientThatHangsUpLeavesTheQueueAtOnce() throws Exception {
+    Gate gate = new Gate(0);
+    URI u = backends.start(gate::handle);
+    table.put(limited("q4", u, 10, Duration.ofSeconds(20)));
+    Future<String[]> first = get("/", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    WaitQueue q = table.pools().get("q4").queue();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+      s.getOutputStream().write("GET /gone HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
+      s.getOutputStream().flush();
+      await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 1);
+    } // the client hangs up while queued
+    long t0 = System.nanoTime();
+    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 0);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5)); // not the 20 s wait
+    gate.releaseAll();
+    assertThat(join(first)[0]).isEqualTo("200");
+    await().atMost(Duration.ofSeconds(5)).until(gate.held::isEmpty);
+    // the slot freed by the first request is not spent on the gone client: the next one gets it
+    Future<String[]> next = get("/next", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    assertThat(gate.held.get(0).path()).isEqualTo("/next");
+    gate.releaseAll();
+    assertThat(join(next)[0]).isEqualTo("200");
+    assertThat(given().get("/_dynofleet/q/metrics").asString())
+        .contains("dynofleet_proxy_errors_total{code=\"client-gone\",pool=\"q4\"} 1.0");
+  }
+
+  @Test
   void reloadUnderLoadFailsNoRequest() throws Exception {
     List<BackendTarget> t = new ArrayList<>();
     for (String n : List.of("r1", "r2", "r3", "r4")) {
