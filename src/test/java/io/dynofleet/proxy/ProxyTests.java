@@ -83,6 +83,20 @@ class ProxyTests {
   }
 
   @Test
+  void quarkusHttpTimerCoversOnlyDynofleetsOwnEndpoints() throws Exception {
+    table.put(pool("m", List.of(), true, List.of(target("a", backends.named("a")))));
+    for (String path : List.of("/", "/metrics-probe/1", "/metrics-probe/2?q=1")) {
+      assertThat(join(get(path, Map.of()))[0]).as(path).isEqualTo("200");
+    }
+    given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/api/v1/pools")
+        .then().statusCode(200);
+    String m = given().get("/_dynofleet/q/metrics").asString();
+    assertThat(m).contains("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}")
+        .doesNotContain("uri=\"/proxied\"").doesNotContain("uri=\"root\"")
+        .doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/(\\^|metrics-probe)");
+  }
+
+  @Test
   void reservedPrefixIsNeverProxied() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
     given().get("/_dynofleet/q/health/live").then().statusCode(200).body(containsString("UP"));
