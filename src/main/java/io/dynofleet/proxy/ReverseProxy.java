@@ -414,6 +414,8 @@ class ReverseProxy implements ProxyInterceptor {
   private void recordQueue(Exchange ex, boolean granted) {
     if (ex.queueRecorded) return;
     ex.queueRecorded = true;
+    // without a per-backend limit nothing waits here: only Heroku's router queue is worth a sample
+    if (ex.requestStartMillis <= 0 && ex.pool.route().maxInFlightPerBackend() <= 0) return;
     long nanos = System.nanoTime() - ex.start;
     if (ex.requestStartMillis > 0) {
       nanos = Math.max(nanos, (clock.millis() - ex.requestStartMillis) * 1_000_000L);

@@ -473,6 +473,20 @@ class ProxyTests {
   }
 
   @Test
+  void unlimitedPoolsRecordOnlyTheRoutersQueueTime() throws Exception {
+    table.put(pool("rq", List.of(), true, List.of(target("a", backends.named("a")))));
+    for (int i = 0; i < 3; i++) assertThat(join(get("/", Map.of()))[0]).isEqualTo("200");
+    long routerQueued = System.currentTimeMillis() - 300; // Heroku's router held it 300 ms
+    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(routerQueued))))[0]).isEqualTo("200");
+    String m = given().get("/_dynofleet/q/metrics").asString();
+    assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
+    java.util.regex.Matcher sum = java.util.regex.Pattern
+        .compile("dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(sum.find()).isTrue();
+    assertThat(Double.parseDouble(sum.group(1))).isBetween(0.29, 5.0);
+  }
+
+  @Test
   void aClientThatHangsUpLeavesTheQueueAtOnce() throws Exception {
     Gate gate = new Gate(0);
     URI u = backends.start(gate::handle);
