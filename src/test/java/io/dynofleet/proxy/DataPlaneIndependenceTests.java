@@ -55,6 +55,33 @@ class DataPlaneIndependenceTests {
   }
 
   @Test
+  void pollsLoadOnlyWhenTheStoreChanged() throws Exception {
+    URI first = backends.named("db");
+    URI second = backends.named("db2");
+    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+        {"metadata":{"name":"indep"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["indep.example"]}}}
+        """.formatted(first)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+    assertThat(sync.sync()).isTrue();
+    served(1);
+
+    // nothing changed: a poll reads the fingerprint only
+    long skipped = sync.skippedPolls();
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
+
+    // another dyno (no event here) points the pool elsewhere: the next poll loads it
+    sql("update pools set spec = jsonb_set(spec, '{staticBackends}', '[\"" + second + "\"]') where name = 'indep'");
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
+    given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db2");
+
+    // and a deleted backend row or pool counts as a change too
+    sql("delete from pools where name = 'indep'");
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(table.pools()).doesNotContainKey("indep");
+  }
+
+  @Test
   void storeFailingOrHangingKeepsTheLastPools() throws Exception {
     URI u = backends.named("db");
     given().auth().oauth2(TOKEN).contentType("application/json").body("""
