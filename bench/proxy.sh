@@ -4,7 +4,8 @@
 # Loopback only; every wait is bounded; cleans up its own processes.
 #
 # Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
-#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for the Dynofleet JVM, WARMUP (30 s: the JIT needs that long under full load on 2 cores).
+#        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for both JVM proxies,
+#        WARMUP (30 s: the JIT needs that long under full load on 2 cores).
 # Needs wrk, nginx, haproxy, curl and a JDK 17. Missing tools: as root with apt-get it installs
 # them (saying so); otherwise it prints the command and stops.
 set -euo pipefail

@@ -44,7 +44,7 @@ import org.jboss.logging.Logger;
  * <p>A scheduled poll first reads a fingerprint of both tables (row counts and the sum of the
  * rows' transaction ids, which change on every insert, update and delete, whatever the clocks of
  * the dynos writing them) and loads everything only when it moved, or at least every
- * {@link #FULL_RELOAD}: an idle fleet costs one two-row query per poll, not every pool and backend.
+ * {@link #FULL_RELOAD}: an idle fleet costs one one-row query per poll, not every pool and backend.
  */
 @ApplicationScoped
 public class RouteSync implements DataPlane {
