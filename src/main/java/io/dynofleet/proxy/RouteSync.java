@@ -159,20 +159,14 @@ public class RouteSync implements DataPlane {
     if (stopping) {
       return false;
     }
+    boolean fresh = !force && System.nanoTime() - lastLoadNanos < FULL_RELOAD.toNanos();
+    String[] fingerprint = new String[1];
     List<PoolRoute> routes;
     try {
-      String fingerprint = QuarkusTransaction.requiringNew().call(RouteSync::fingerprint);
-      if (!force && fingerprint.equals(lastFingerprint) && System.nanoTime() - lastLoadNanos < FULL_RELOAD.toNanos()) {
-        skipped.incrementAndGet();
-        if (failing.compareAndSet(true, false)) {
-          LOG.info("route sync recovered");
-        }
-        return true;
-      }
-      routes = QuarkusTransaction.requiringNew().call(this::load);
-      // the fingerprint read before the load: a write in between makes the next poll load again
-      lastFingerprint = fingerprint;
-      lastLoadNanos = System.nanoTime();
+      routes = QuarkusTransaction.requiringNew().call(() -> {
+        fingerprint[0] = fingerprint();
+        return fresh && fingerprint[0].equals(lastFingerprint) ? null : load();
+      });
     } catch (RuntimeException e) {
       if (failing.compareAndSet(false, true)) {
         LOG.warnf("route sync failed, serving the last known pools: %s", e.getClass().getSimpleName());
@@ -182,6 +176,13 @@ public class RouteSync implements DataPlane {
     if (failing.compareAndSet(true, false)) {
       LOG.info("route sync recovered");
     }
+    if (routes == null) {
+      skipped.incrementAndGet();
+      return true;
+    }
+    // the fingerprint read before the load: a write in between makes the next poll load again
+    lastFingerprint = fingerprint[0];
+    lastLoadNanos = System.nanoTime();
     table.replaceAll(routes);
     return true;
   }

@@ -419,6 +419,14 @@ class ProxyTests {
         queueWait, null, List.of(target(name, u)));
   }
 
+  /** A pool with a per-backend limit of 1 whose one backend holds the first request until released. */
+  Future<String[]> holdFirst(Gate gate, String pool, int maxQueue, Duration queueWait) throws Exception {
+    table.put(limited(pool, backends.start(gate::handle), maxQueue, queueWait));
+    Future<String[]> first = get("/", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    return first;
+  }
+
   @Test
   void limitOneSerializesRequestsPerBackend() throws Exception {
     Gate gate = new Gate(50);
@@ -437,10 +445,7 @@ class ProxyTests {
   @Test
   void fullQueueIs503AtOnce() throws Exception {
     Gate gate = new Gate(0);
-    URI u = backends.start(gate::handle);
-    table.put(limited("q2", u, 1, Duration.ofSeconds(20)));
-    Future<String[]> first = get("/", Map.of());
-    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    Future<String[]> first = holdFirst(gate, "q2", 1, Duration.ofSeconds(20));
     Future<String[]> queued = get("/", Map.of());
     await().atMost(Duration.ofSeconds(5)).until(() -> table.pools().get("q2").queue().size() == 1);
     long t0 = System.nanoTime();
@@ -458,10 +463,7 @@ class ProxyTests {
   @Test
   void queueTimeoutIs503() throws Exception {
     Gate gate = new Gate(0);
-    URI u = backends.start(gate::handle);
-    table.put(limited("q3", u, 10, Duration.ofMillis(500)));
-    Future<String[]> first = get("/", Map.of());
-    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    Future<String[]> first = holdFirst(gate, "q3", 10, Duration.ofMillis(500));
     long t0 = System.nanoTime();
     String[] waited = join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis()))));
     assertThat(waited[0] + " " + waited[1]).isEqualTo("503 queue-timeout");
@@ -489,10 +491,7 @@ class ProxyTests {
   @Test
   void aClientThatHangsUpLeavesTheQueueAtOnce() throws Exception {
     Gate gate = new Gate(0);
-    URI u = backends.start(gate::handle);
-    table.put(limited("q4", u, 10, Duration.ofSeconds(20)));
-    Future<String[]> first = get("/", Map.of());
-    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    Future<String[]> first = holdFirst(gate, "q4", 10, Duration.ofSeconds(20));
     WaitQueue q = table.pools().get("q4").queue();
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
       s.getOutputStream().write("GET /gone HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
