@@ -98,8 +98,6 @@ class ReverseProxy implements ProxyInterceptor {
     volatile boolean tooLarge;
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
-    /** The client's response: its connection closing while queued gives the place up. */
-    HttpServerResponse response;
   }
 
   void onStart(@Observes StartupEvent ev) {
@@ -188,7 +186,6 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest sreq = preq.proxiedRequest();
     Exchange ex = new Exchange();
     ex.start = System.nanoTime();
-    ex.response = sreq.response();
     ctx.set(CTX, ex);
     String rid = sreq.getHeader("X-Request-Id");
     ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
@@ -255,7 +252,7 @@ class ReverseProxy implements ProxyInterceptor {
 
   private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
     if (retry > 0) noBody(ctx.request()); // only bodiless requests are retried
-    return acquire(ex).transform(ar -> {
+    return acquire(ex, ctx.request().proxiedRequest().response()).transform(ar -> {
       recordQueue(ex, ar.succeeded());
       if (ar.failed()) {
         ProxyError e = ar.cause() instanceof ProxyError.Rejected r ? r.error
@@ -324,7 +321,7 @@ class ReverseProxy implements ProxyInterceptor {
    * a free backend at once when nobody is waiting, else a place in the pool's FIFO queue (503 when
    * full), granted when a request on any backend of the pool ends (503 after the queue timeout).
    */
-  private Future<Backend> acquire(Exchange ex) {
+  private Future<Backend> acquire(Exchange ex, HttpServerResponse resp) {
     Pool pool = ex.pool;
     long now = System.nanoTime();
     List<Backend> c = Balancer.candidates(pool.backends(), ex.tried, now);
@@ -351,16 +348,13 @@ class ReverseProxy implements ProxyInterceptor {
     });
     // a client that hangs up while waiting leaves the queue at once instead of holding a place
     // (and later a backend slot) until granted or timed out
-    HttpServerResponse resp = ex.response;
-    if (resp != null) {
-      resp.closeHandler(v -> {
-        if (w.fail(new ProxyError.Rejected(ProxyError.CLIENT_GONE))) q.remove(w);
-      });
-    }
+    resp.closeHandler(v -> {
+      if (w.fail(new ProxyError.Rejected(ProxyError.CLIENT_GONE))) q.remove(w);
+    });
     dispatch(pool.route().name()); // a slot may have been freed while we queued
     return w.promise.future().andThen(ar -> {
       vertx.cancelTimer(w.timerId);
-      if (resp != null) resp.closeHandler(null);
+      resp.closeHandler(null);
     });
   }
 

@@ -75,7 +75,7 @@ class DataPlaneIndependenceTests {
     assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
     given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db2");
 
-    // and a deleted backend row or pool counts as a change too
+    // and so does a deleted pool
     sql("delete from pools where name = 'indep'");
     assertThat(sync.sync(false)).isTrue();
     assertThat(table.pools()).doesNotContainKey("indep");

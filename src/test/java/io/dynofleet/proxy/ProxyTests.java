@@ -498,9 +498,7 @@ class ProxyTests {
       s.getOutputStream().flush();
       await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 1);
     } // the client hangs up while queued
-    long t0 = System.nanoTime();
-    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 0);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5)); // not the 20 s wait
+    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 0); // not after the 20 s queue wait
     gate.releaseAll();
     assertThat(join(first)[0]).isEqualTo("200");
     await().atMost(Duration.ofSeconds(5)).until(gate.held::isEmpty);
