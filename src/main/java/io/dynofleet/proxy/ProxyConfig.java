@@ -25,7 +25,7 @@ public interface ProxyConfig {
   @WithDefault("5S")
   Duration connectTimeout();
 
-  /** Keep-alive connections per backend. */
+  /** Keep-alive connections per backend, shared out among the event loops (each has its own pool). */
   @WithDefault("64")
   int poolSizePerBackend();
 

@@ -17,7 +17,11 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
@@ -68,7 +72,10 @@ class ReverseProxy implements ProxyInterceptor {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Vertx vertx;
+  /** For health probes and requests made off an event loop. */
   private HttpClient client;
+  /** One client per event loop: a request's backend connection lives on the loop serving it. */
+  private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
 
   ReverseProxy(
@@ -128,20 +135,42 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   synchronized HttpClient client() {
-    if (client == null) {
-      HttpClientOptions o = new HttpClientOptions()
-          .setKeepAlive(true)
-          .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
-          .setConnectTimeout((int) config.connectTimeout().toMillis())
-          .setForceSni(true)
-          .setTrustAll(config.trustAll())
-          .setVerifyHost(!config.trustAll())
-          .setTcpNoDelay(true)
-          .setDecompressionSupported(false);
-      client = vertx.createHttpClient(o,
-          new PoolOptions().setHttp1MaxSize(config.poolSizePerBackend()));
-    }
+    if (client == null) client = newClient(config.poolSizePerBackend());
     return client;
+  }
+
+  /**
+   * The client of the event loop this request runs on. Vert.x pools connections per client, not
+   * per loop: with one client for all, a request served on one loop was often given a connection
+   * owned by another, so its head was written by a task handed to that loop and the response
+   * handed back, two thread hops and wake-ups per request. A client per loop keeps the whole
+   * exchange on one thread, as nginx's workers do. {@code pool-size-per-backend} is shared out
+   * among the loops.
+   */
+  HttpClient loopClient() {
+    ContextInternal ctx = ContextInternal.current();
+    if (ctx == null || !ctx.isEventLoopContext()) return client();
+    EventLoop loop = ctx.nettyEventLoop();
+    HttpClient c = loopClients.get(loop);
+    if (c != null) return c;
+    return loopClients.computeIfAbsent(loop, l -> {
+      int loops = 0;
+      for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+      return newClient(Math.max(1, (config.poolSizePerBackend() + loops - 1) / Math.max(1, loops)));
+    });
+  }
+
+  private HttpClient newClient(int poolSize) {
+    HttpClientOptions o = new HttpClientOptions()
+        .setKeepAlive(true)
+        .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
+        .setConnectTimeout((int) config.connectTimeout().toMillis())
+        .setForceSni(true)
+        .setTrustAll(config.trustAll())
+        .setVerifyHost(!config.trustAll())
+        .setTcpNoDelay(true)
+        .setDecompressionSupported(false);
+    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize));
   }
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {
@@ -162,7 +191,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
     if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
-    return client.request(ro);
+    return loopClient().request(ro);
   }
 
   private Duration timeout(Pool pool) {

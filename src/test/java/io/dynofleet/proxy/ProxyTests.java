@@ -23,6 +23,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.PfxOptions;
+import io.netty.channel.EventLoop;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
@@ -49,6 +52,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class ProxyTests {
   @Inject RoutingTable table;
+  @Inject ReverseProxy proxy;
+  @Inject io.vertx.core.Vertx vertx;
   @TestHTTPResource("/") URL app;
   final TestBackends backends = new TestBackends();
   final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
@@ -74,6 +79,27 @@ class ProxyTests {
 
   static <T> T join(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void eachEventLoopSendsOnConnectionsOfItsOwn() throws Exception {
+    VertxInternal vx = (VertxInternal) vertx;
+    List<EventLoop> loops = new ArrayList<>();
+    vx.getEventLoopGroup().forEach(e -> loops.add((EventLoop) e));
+    assertThat(loops).hasSizeGreaterThan(1);
+    List<HttpClient> clients = new ArrayList<>();
+    for (EventLoop loop : loops) {
+      ContextInternal ctx = vx.createEventLoopContext(loop, null, Thread.currentThread().getContextClassLoader());
+      for (int i = 0; i < 2; i++) {
+        CompletableFuture<HttpClient> c = new CompletableFuture<>();
+        ctx.runOnContext(v -> c.complete(proxy.loopClient()));
+        clients.add(c.get(5, TimeUnit.SECONDS));
+      }
+      assertThat(clients.get(clients.size() - 1)).as("same loop, same client").isSameAs(clients.get(clients.size() - 2));
+    }
+    assertThat(clients.stream().distinct().count()).as("a client per loop").isEqualTo(loops.size());
+    // off an event loop (here: the test thread) requests go through the shared client
+    assertThat(proxy.loopClient()).isSameAs(proxy.client()).isNotIn(clients);
   }
 
   @Test
