@@ -50,7 +50,6 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -121,9 +120,17 @@ class ReverseProxy implements ProxyInterceptor {
     HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(true), client());
     proxy.origin(this::origin);
     proxy.addInterceptor(this);
-    String prefix = Pattern.quote(dynofleet.prefix());
-    router.routeWithRegex("^(?!" + prefix + "(?:/|$)).*").handler(rc -> {
-      if (ReservedPath.matches(rc.request().path(), dynofleet.prefix())) {
+    String prefix = dynofleet.prefix();
+    // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
+    // path-parameter map per request); the prefix goes on to Dynofleet's own routes
+    router.route().handler(rc -> {
+      String path = rc.request().path();
+      if (path != null && path.startsWith(prefix)
+          && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+        rc.next();
+        return;
+      }
+      if (ReservedPath.matches(path, prefix)) {
         // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
         HttpServerResponse r = rc.response().setStatusCode(ProxyError.RESERVED.status());
         r.putHeader("X-Dynofleet-Error", ProxyError.RESERVED.code())
@@ -505,7 +512,8 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void sanitize(MultiMap h) {
     List<String> forged = null;
-    for (String n : h.names()) {
+    for (Map.Entry<String, String> e : h) { // not names(): that builds a sorted set per response
+      String n = e.getKey();
       if (n.regionMatches(true, 0, "X-Dynofleet-", 0, 12)) {
         if (forged == null) forged = new ArrayList<>(2);
         forged.add(n);
