@@ -5,7 +5,9 @@
 #
 # Usage: bench/proxy.sh [seconds-per-run]      env: CONN (64), THREADS (2), SLOW_MS (50),
 #        SKIP_BUILD=1 (reuse target/quarkus-app), JAVA_OPTS for both JVM proxies,
-#        WARMUP (30 s: the JIT needs that long under full load on 2 cores).
+#        WARMUP (30 s: the JIT needs that long under full load on 2 cores), PACE_MS (10: think
+#        time per connection in the paced runs, which offer at most CONN*1000/PACE_MS req/s;
+#        0 skips them).
 # Needs wrk, nginx, haproxy, curl and a JDK 17. Missing tools: as root with apt-get it installs
 # them (saying so); otherwise it prints the command and stops.
 set -euo pipefail
@@ -15,6 +17,7 @@ DUR=${1:-10}
 CONN=${CONN:-64}
 THREADS=${THREADS:-2}
 SLOW_MS=${SLOW_MS:-50}
+PACE_MS=${PACE_MS:-10}
 JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss512k}
 TMP=$(mktemp -d)
 PIDS=()
@@ -128,11 +131,15 @@ wait_http "http://127.0.0.1:18092/_dynofleet/q/health/live" 120 dynofleet "$DPID
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 TCK=$(getconf CLK_TCK)
 
+# paced runs: each connection waits PACE_MS after every response (wrk's delay(); the latency
+# wrk records runs from the request's write to its response, so the pause is not in it)
+echo "function delay() return $PACE_MS end" >"$TMP/pace.lua"
 run() { # name port [pid...]: the proxy's own CPU per request is measured over those pids
-  local out name=$1 port=$2 t0 t1 cpu=-
+  local out name=$1 port=$2 t0 t1 cpu=- script=()
   shift 2
+  [ -n "${PACED:-}" ] && script=(-s "$TMP/pace.lua")
   t0=$(ticks "$@")
-  out=$(timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "http://127.0.0.1:$port/" 2>&1) \
+  out=$(timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency "${script[@]}" "http://127.0.0.1:$port/" 2>&1) \
     || die "wrk against $name failed: $out"
   t1=$(ticks "$@")
   local rps p50 p99 errs
@@ -149,10 +156,15 @@ counts() {
     | awk '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); b=substr($0, RSTART+9, RLENGTH-10); n[b]+=$NF}
       END {for (b in n) print b, n[b]}' || true
 }
+share() { # before after label: what each backend got from Dynofleet between two counts
+  awk -v s="$3" 'NR==FNR {before[$1]=$2; next} {d[$1]=$2-before[$1]; all+=d[$1]}
+    END {for (b in d) printf "%s: Dynofleet sent backend %s %d requests (%.2f %%)\n", s, b, d[b], all ? 100*d[b]/all : 0}' \
+    "$1" "$2" | sort >>"$TMP/rss.all"
+}
 rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$DPID/status" 2>/dev/null; }
 
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%d MB", $2/1024}' /proc/meminfo), $(java -version 2>&1 | head -1)"
-echo "wrk -t$THREADS -c$CONN -d${DUR}s; Dynofleet JVM: $JAVA_OPTS"
+echo "wrk -t$THREADS -c$CONN -d${DUR}s (paced: ${PACE_MS} ms per connection between requests); Dynofleet JVM: $JAVA_OPTS"
 printf "| scenario   | target               |      req/s |      p50 |      p99 | CPU µs/req | errors |\n|---|---|---|---|---|---|---|\n"
 for s in 0 "$SLOW_MS"; do
   SCEN=$([ "$s" = 0 ] && echo fast || echo "slow+${s}ms")
@@ -174,9 +186,23 @@ for s in 0 "$SLOW_MS"; do
   echo "$SCEN: Dynofleet peak RSS under load $(cat "$TMP/rss" 2>/dev/null || echo '?') MB" >>"$TMP/rss.all"
   # what each backend got from Dynofleet during the measured run
   counts >"$TMP/after"
-  awk -v s="$SCEN" 'NR==FNR {before[$1]=$2; next} {d[$1]=$2-before[$1]; all+=d[$1]}
-    END {for (b in d) printf "%s: Dynofleet sent backend %s %d requests (%.2f %%)\n", s, b, d[b], all ? 100*d[b]/all : 0}' \
-    "$TMP/before" "$TMP/after" | sort >>"$TMP/rss.all"
+  share "$TMP/before" "$TMP/after" "$SCEN"
+  if [ "${PACE_MS}" != 0 ]; then
+    # the same at a load the box can carry (the saturated runs above measure CPU queueing too)
+    SCEN="$SCEN paced"
+    PACED=1
+    run direct "${B[0]}"
+    # shellcheck disable=SC2046
+    run nginx-rr-keepalive 18090 $(pgrep -P "$NPID" | tr '\n' ' ')
+    run haproxy-leastconn 18091 "$HPID"
+    run vertx-http-proxy 18093 "$VPID"
+    counts >"$TMP/before"
+    run dynofleet 18092 "$DPID"
+    counts >"$TMP/after"
+    share "$TMP/before" "$TMP/after" "$SCEN"
+    PACED=
+    SCEN=
+  fi
   stop_backends
 done
 cat "$TMP/rss.all"

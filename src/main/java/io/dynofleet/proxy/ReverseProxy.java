@@ -603,8 +603,8 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * A backend left the table: its in-flight requests finish on their own connections (the shared
-   * client is not closed; idle connections expire after the keep-alive timeout); its per-backend
+   * A backend left the table: its in-flight requests finish on their own connections (the clients
+   * are not closed; idle connections expire after the keep-alive timeout); its per-backend
    * gauges go once it is idle or the drain timeout passed.
    */
   private void drain(Backend b) {
