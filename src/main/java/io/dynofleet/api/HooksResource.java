@@ -64,12 +64,12 @@ public class HooksResource {
     String resource = event.path("resource").asText("");
     List<String> scheduled = new ArrayList<>();
     if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
-      for (PoolDocument pool : pools.list(null, null, null).items()) {
-        String source = pool.spec().template() == null ? null : pool.spec().template().sourceApp();
-        if (source != null && (source.equals(name) || source.equals(id))) {
-          loop.enqueue(pool.metadata().name(), Duration.ZERO);
-          scheduled.add(pool.metadata().name());
-        }
+      List<String> apps = new ArrayList<>(2);
+      if (name != null) apps.add(name);
+      if (id != null) apps.add(id);
+      for (String pool : pools.copying(apps)) {
+        loop.enqueue(pool, Duration.ZERO);
+        scheduled.add(pool);
       }
     }
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);

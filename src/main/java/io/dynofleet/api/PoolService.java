@@ -103,6 +103,15 @@ public class PoolService {
     return new PoolList(PoolValidator.API_VERSION, "BackendPoolList", new PoolList.ListMeta(next), items);
   }
 
+  /**
+   * Names of all pools copying one of {@code apps} (a source app's name or id), however many pools
+   * there are (one query, not a walk over the first page).
+   */
+  public List<String> copying(List<String> apps) {
+    List<String> wanted = apps.stream().filter(a -> a != null && !a.isBlank()).distinct().toList();
+    return QuarkusTransaction.requiringNew().call(() -> pools.namesCopying(wanted));
+  }
+
   public PoolStatus status(String name) {
     return get(name).status();
   }

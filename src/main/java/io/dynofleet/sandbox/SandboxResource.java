@@ -1,7 +1,6 @@
 package io.dynofleet.sandbox;
 
 import io.dynofleet.api.ApiException;
-import io.dynofleet.api.PoolDocument;
 import io.dynofleet.api.PoolService;
 import io.dynofleet.reconcile.PoolKey;
 import io.dynofleet.reconcile.ReconcileLoop;
@@ -72,11 +71,9 @@ public class SandboxResource {
     SandboxApp pushed = simulator.pushRelease(app);
     // What a Heroku release webhook would do: the pools copying this app look at it now rather
     // than at the next sweep, so `dynofleet rollout status` right after this sees the rollout.
-    for (PoolDocument pool : pools.list(null, null, null).items()) {
-      if (pool.spec().template() != null && app.equals(pool.spec().template().sourceApp())) {
-        reconciler.reconcile(new PoolKey(pool.metadata().name()));
-        loop.enqueue(pool.metadata().name(), Duration.ZERO);
-      }
+    for (String pool : pools.copying(List.of(app))) {
+      reconciler.reconcile(new PoolKey(pool));
+      loop.enqueue(pool, Duration.ZERO);
     }
     return AppView.of(pushed);
   }

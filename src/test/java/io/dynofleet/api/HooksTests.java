@@ -5,6 +5,7 @@ import static io.dynofleet.api.ApiFixtures.api;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.empty;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,10 +23,14 @@ class HooksTests {
   }
 
   static String event(String app) {
+    return event("a1", app);
+  }
+
+  static String event(String id, String app) {
     return """
         {"id": "6bd7a4c8-0000-4000-8000-000000000001", "resource": "release", "action": "create",
-         "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "a1", "name": "%s"}}}
-        """.formatted(app);
+         "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "%s", "name": "%s"}}}
+        """.formatted(id, app);
   }
 
   @Test
@@ -39,6 +44,18 @@ class HooksTests {
     api().body(event(source)).post(HOOK).then().statusCode(202)
         .body("app", org.hamcrest.Matchers.equalTo(source)).body("reconciling", contains(a));
     api().body(event("unrelated-app")).post(HOOK).then().statusCode(202).body("reconciling", empty());
+  }
+
+  @Test
+  void poolsNamingTheSourceAppByIdAreScheduledToo() {
+    String id = java.util.UUID.randomUUID().toString();
+    String byId = uniqueName("hook-id");
+    String byName = uniqueName("hook-name");
+    String source = uniqueName("src");
+    api().body(pool(byId, id)).post(POOLS).then().statusCode(201);
+    api().body(pool(byName, source)).post(POOLS).then().statusCode(201);
+    api().body(event(id, source)).post(HOOK).then().statusCode(202)
+        .body("reconciling", containsInAnyOrder(byId, byName));
   }
 
   @Test

@@ -66,6 +66,17 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
     return query.getResultList();
   }
 
+  /** Names of every pool whose template copies one of {@code apps} (names or ids), by name. */
+  @SuppressWarnings("unchecked")
+  public List<String> namesCopying(List<String> apps) {
+    if (apps.isEmpty()) return List.of();
+    return getEntityManager()
+        .createNativeQuery("select name from pools where spec -> 'template' ->> 'sourceApp' = any(cast(?1 as text[]))"
+            + " order by name")
+        .setParameter(1, apps.toArray(String[]::new))
+        .getResultList();
+  }
+
   /** Every pool with a routing host or default flag that could clash with {@code exceptName}. */
   public List<Pool> others(String exceptName) {
     return list("name <> ?1", exceptName);
