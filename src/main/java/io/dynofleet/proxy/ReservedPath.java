@@ -18,8 +18,7 @@ final class ReservedPath {
   static boolean matches(String rawPath, String prefix) {
     if (rawPath == null) return false;
     if (plain(rawPath)) { // the common case, on every proxied request: nothing to decode or collapse
-      int n = prefix.length();
-      return rawPath.regionMatches(true, 0, prefix, 0, n) && (rawPath.length() == n || rawPath.charAt(n) == '/');
+      return under(rawPath, prefix, true);
     }
     String p = rawPath;
     try {
@@ -41,10 +40,13 @@ final class ReservedPath {
       }
       out.addLast(seg);
     }
-    String canonical = "/" + String.join("/", out);
-    String lc = canonical.toLowerCase(java.util.Locale.ROOT);
-    String pre = prefix.toLowerCase(java.util.Locale.ROOT);
-    return lc.equals(pre) || lc.startsWith(pre + "/");
+    return under("/" + String.join("/", out), prefix, true);
+  }
+
+  /** {@code path} is {@code prefix} itself or below it ({@code /_dynofleet/x}, not {@code /_dynofleetx}). */
+  static boolean under(String path, String prefix, boolean ignoreCase) {
+    int n = prefix.length();
+    return path.regionMatches(ignoreCase, 0, prefix, 0, n) && (path.length() == n || path.charAt(n) == '/');
   }
 
   /** Starts with '/', no escapes, backslashes, parameters, empty or dot segments: already canonical. */

@@ -125,8 +125,7 @@ class ReverseProxy implements ProxyInterceptor {
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {
       String path = rc.request().path();
-      if (path != null && path.startsWith(prefix)
-          && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+      if (path != null && ReservedPath.under(path, prefix, false)) {
         rc.next();
         return;
       }
