@@ -414,6 +414,7 @@ public class HerokuClient {
           throw new HerokuException.RateLimited(failure.id(), failure.getMessage(), delay);
         }
         LOG.debugf("heroku %s %s rate limited, waiting %s", method, path, delay);
+        budget.waiting(delay);
         pause(delay);
         rateWaited = rateWaited.plus(delay);
         rateDelay = rateDelay.multipliedBy(2);

@@ -2,7 +2,11 @@ package io.dynofleet.heroku;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
 
 /**
  * The account's Platform API budget as Heroku last reported it ({@code RateLimit-Remaining} on
@@ -10,12 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 @ApplicationScoped
 public class RateBudget {
+  private static final Logger LOG = Logger.getLogger(RateBudget.class);
 
   /** Heroku refills 4500 calls per hour: one call every 800 ms. */
   static final Duration REFILL_INTERVAL = Duration.ofMillis(800);
 
   private final AtomicLong remaining = new AtomicLong(4500);
   private final int lowWatermark;
+  private final List<Consumer<Duration>> waitListeners = new CopyOnWriteArrayList<>();
 
   RateBudget(HerokuConfig config) {
     this.lowWatermark = Math.max(1, config.lowWatermark());
@@ -48,5 +54,24 @@ public class RateBudget {
 
   void update(long value) {
     remaining.set(value);
+  }
+
+  /**
+   * Calls {@code listener} with the wait, on the waiting thread, each time a call is about to wait
+   * out a 429, so whoever made the call can say so before the wait ends.
+   */
+  public void onWait(Consumer<Duration> listener) {
+    waitListeners.add(listener);
+  }
+
+  void waiting(Duration delay) {
+    for (Consumer<Duration> l : waitListeners) {
+      try {
+        l.accept(delay);
+      } catch (RuntimeException e) {
+        // a listener's trouble must not fail the call it watches
+        LOG.debugf("rate-limit wait listener failed: %s", e.toString());
+      }
+    }
   }
 }

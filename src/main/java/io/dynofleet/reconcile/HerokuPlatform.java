@@ -7,9 +7,11 @@ import io.dynofleet.heroku.HerokuException;
 import io.dynofleet.heroku.PipelineCoupling;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -127,6 +129,11 @@ public class HerokuPlatform implements Platform {
   @Override
   public long calls() {
     return heroku.callCountOfThread();
+  }
+
+  @Override
+  public void onRateLimitWait(Consumer<Duration> listener) {
+    heroku.budget().onWait(listener);
   }
 
   @Override

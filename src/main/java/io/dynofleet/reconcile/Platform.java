@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * What the reconciler needs from Heroku, and nothing more: the seam between the reconcile logic
@@ -81,6 +82,12 @@ public interface Platform {
 
   /** Requests left in the rate-limit window, as last reported by the API. */
   int rateRemaining();
+
+  /**
+   * Registers {@code listener} to run on the calling thread whenever a call is about to wait out
+   * a 429 (with how long it waits). Platforms that never wait need not call it.
+   */
+  default void onRateLimitWait(Consumer<Duration> listener) {}
 
   /** Failure of a Platform call, classified for the reconciler. */
   final class PlatformException extends RuntimeException {

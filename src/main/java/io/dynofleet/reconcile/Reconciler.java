@@ -70,6 +70,8 @@ public class Reconciler {
   private final Map<String, String> pipelineIds = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+  /** The pass a thread works for (the pass's own thread and its platform workers). */
+  private final ThreadLocal<Pass> current = new ThreadLocal<>();
 
   Reconciler(ReconcileStore store, PoolLocks locks, Platform platform, DataPlane dataPlane,
       PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry) {
@@ -88,6 +90,15 @@ public class Reconciler {
     });
     this.callsPerPass = DistributionSummary.builder("dynofleet.reconcile.platform.calls")
         .description("Platform API calls per reconcile pass").register(registry);
+    platform.onRateLimitWait(this::rateLimitWait);
+  }
+
+  /** A call of some pass is about to wait out a 429: that pool says so now, not when it gives up. */
+  private void rateLimitWait(Duration wait) {
+    Pass pass = current.get();
+    if (pass != null) {
+      pass.showRateLimited(wait);
+    }
   }
 
   @PreDestroy
@@ -125,7 +136,13 @@ public class Reconciler {
         return ReconcileResult.done(0);
       }
       Pass pass = new Pass(pool.get());
-      ReconcileResult r = pass.run();
+      ReconcileResult r;
+      current.set(pass);
+      try {
+        r = pass.run();
+      } finally {
+        current.remove();
+      }
       long calls = platform.calls() - calls0 + pass.workerCalls.get();
       callsPerPass.record(calls);
       return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
@@ -169,6 +186,11 @@ public class Reconciler {
     private String stalledTarget;
     /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
     private final java.util.concurrent.atomic.AtomicLong workerCalls = new java.util.concurrent.atomic.AtomicLong();
+    /** Orders the pass's own status writes with the one {@link #showRateLimited} makes from a worker. */
+    private final Object statusLock = new Object();
+    /** The status written mid-pass to show a 429 wait, if any. */
+    private PoolStatus shown;
+    private boolean statusWritten;
 
     Pass(Pool pool) {
       this.pool = pool;
@@ -492,9 +514,11 @@ public class Reconciler {
       for (Backend b : todo) {
         futures.add(workers.submit(() -> {
           long c0 = platform.calls();
+          current.set(this);
           try {
             advance(b);
           } finally {
+            current.remove();
             workerCalls.addAndGet(platform.calls() - c0);
           }
         }));
@@ -816,6 +840,48 @@ public class Reconciler {
       }
     }
 
+    /**
+     * Shows at once that this pass waits out a 429: the status last written, with Degraded set to
+     * RateLimited. The pass's own status write at its end replaces it (AsExpected if the wait
+     * paid off). Once per pass, and never after the pass wrote its own status.
+     */
+    void showRateLimited(Duration wait) {
+      String message = "Platform API rate limit reached (HTTP 429): waiting for the budget to refill";
+      synchronized (statusLock) {
+        if (shown != null || statusWritten) {
+          return;
+        }
+        PoolStatus base = pool.status == null ? PoolStatus.empty() : pool.status;
+        Instant at = clock.instant();
+        List<Condition> conds = new ArrayList<>();
+        boolean found = false;
+        for (Condition c : base.conditions() == null ? List.<Condition>of() : base.conditions()) {
+          if (c.type().equals("Degraded")) {
+            found = true;
+            conds.add(new Condition("Degraded", "True", "RateLimited", message,
+                "True".equals(c.status()) ? c.lastTransitionTime() : at));
+          } else {
+            conds.add(c);
+          }
+        }
+        if (!found) {
+          conds.add(new Condition("Degraded", "True", "RateLimited", message, at));
+        }
+        PoolStatus status = new PoolStatus(base.observedGeneration(), base.replicas(), base.readyReplicas(),
+            base.updatedReplicas(), base.targetRelease(), conds, base.backends(), base.estimatedMonthlyCost(),
+            base.equivalentDynoCost(), base.drift(), base.stalledRelease());
+        try {
+          store.writeStatus(pool.id, status);
+        } catch (RuntimeException e) {
+          // the database may be down too; the pass's own write (or the next pass) says it
+          LOG.debugf("pool=%s rate-limit status not written: %s", pool.name, e.getClass().getSimpleName());
+          return;
+        }
+        shown = status;
+      }
+      LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
+    }
+
     private void writeStatus() {
       int ready = 0;
       int updated = 0;
@@ -867,7 +933,14 @@ public class Reconciler {
       if (!conditions.containsKey("Degraded")) {
         condition("Degraded", "False", "AsExpected", "no errors");
       }
-      PoolStatus previous = pool.status;
+      synchronized (statusLock) {
+        statusWritten = true;
+        writeStatus(desired, active, ready, updated, list, shown != null ? shown : pool.status);
+      }
+    }
+
+    private void writeStatus(int desired, int active, int ready, int updated, List<BackendStatus> list,
+        PoolStatus previous) {
       List<Condition> conds = new ArrayList<>();
       for (String type : List.of("Ready", "Progressing", "Degraded")) {
         Condition c = conditions.get(type);
@@ -884,8 +957,10 @@ public class Reconciler {
           size == null ? null : costs.pool(desired, size),
           size == null ? null : costs.oneApp(desired, size),
           drift, stalledTarget);
-      if (!status.sameAs(previous)) {
+      // after a mid-pass write (a 429 wait) always: the stored status is that one, not pool.status
+      if (shown != null || !status.sameAs(previous)) {
         store.writeStatus(pool.id, status);
+        shown = null;
         routesChanged = true;
       }
     }

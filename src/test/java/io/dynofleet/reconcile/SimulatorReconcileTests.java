@@ -527,6 +527,34 @@ class SimulatorReconcileTests {
   }
 
   @Test
+  @Timeout(60)
+  void aPassWaitingOutA429SaysSoAtOnceAndClearsItWhenTheWaitPaysOff() throws Exception {
+    createPool(1, "");
+    converge(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    scale(2);
+    // six 429s: the client waits 50+100+...+1600 ms (3.15 s, under the 5 s it may wait), then goes on
+    sim.injectErrors(6, 429, "rate_limit", "Your account reached the API rate limit");
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    try {
+      Future<ReconcileResult> passing = one.submit(this::pass);
+      await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+          .until(() -> condition("Degraded").equals("True/RateLimited"));
+      assertThat(passing).as("shown while the pass still waits").isNotDone();
+      PoolStatus during = status();
+      assertThat(during.readyReplicas()).as("the rest of the status is kept").isEqualTo(1);
+      assertThat(during.conditions()).filteredOn(c -> c.type().equals("Degraded"))
+          .singleElement().satisfies(c -> assertThat(c.message()).contains("429"));
+      ReconcileResult r = passing.get(30, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(condition("Degraded")).as("the wait paid off").isEqualTo("False/AsExpected");
+    } finally {
+      one.shutdownNow();
+    }
+    converge(2);
+  }
+
+  @Test
   void anInvalidOrExpiredKeyIsAConditionNotACrashLoop() {
     createPool(1, "");
     String wrongKey = "HRKU-wrong-" + SEQ.get();

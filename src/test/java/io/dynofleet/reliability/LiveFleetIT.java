@@ -188,8 +188,8 @@ class LiveFleetIT {
       fleet.sim.resetFaults();
 
       // a 429 storm: the bucket is drained again and again while a scale-up waits, at least 4 s
-      // and until the pool says so (a pass fails RateLimited after rate-limit-max-wait, 3 s here,
-      // of 429s; a fixed 4 s left too little room on a busy machine), at most 15 s;
+      // and until the pool says so (a pass shows RateLimited when a call starts waiting out a 429,
+      // and fails RateLimited after rate-limit-max-wait, 3 s here), at most 15 s;
       // drained before the scale: otherwise the scale's immediate pass may create both apps first
       Set<String> stormSeen = new TreeSet<>();
       long before429 = fleet.callLog().stream().filter(c -> c.status() == 429).count();
