@@ -190,6 +190,12 @@ class ReverseProxy implements ProxyInterceptor {
       b = choose(pool, Set.of());
       if (b == null) return Future.failedFuture("no backend");
       ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+      // the library copies the client's headers (but Host and Connection) onto the upgrade:
+      // forward them as any request's, keeping Upgrade, which Connection names here
+      String rid = req.getHeader("X-Request-Id");
+      MultiMap h = req.headers();
+      stripConnectionListed(h, true);
+      forwardingHeaders(h, req, rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid);
       timeout = Duration.ZERO;
     } else {
       b = ex.backend;
@@ -237,8 +243,14 @@ class ReverseProxy implements ProxyInterceptor {
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     var h = preq.headers();
-    stripConnectionListed(h);
-    h.set("X-Request-Id", ex.requestId);
+    stripConnectionListed(h, false);
+    forwardingHeaders(h, sreq, ex.requestId);
+    return attempt(ctx, ex, 0);
+  }
+
+  /** X-Request-Id, X-Forwarded-For (appended), -Proto, -Port and -Host (kept if set), and Via. */
+  private static void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
+    h.set("X-Request-Id", requestId);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get("X-Forwarded-For");
     if (ip != null) h.set("X-Forwarded-For", xff == null || xff.isBlank() ? ip : xff + ", " + ip);
@@ -248,7 +260,6 @@ class ReverseProxy implements ProxyInterceptor {
     if (!h.contains("X-Forwarded-Host") && sreq.getHeader("Host") != null)
       h.set("X-Forwarded-Host", sreq.getHeader("Host"));
     h.add("Via", "1.1 dynofleet");
-    return attempt(ctx, ex, 0);
   }
 
   /**
@@ -271,14 +282,18 @@ class ReverseProxy implements ProxyInterceptor {
     return new UUID(hi, lo).toString();
   }
 
-  /** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1). */
-  private static void stripConnectionListed(MultiMap h) {
+  /**
+   * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
+   * {@code keepUpgrade} keeps the Upgrade header it names.
+   */
+  private static void stripConnectionListed(MultiMap h, boolean keepUpgrade) {
     List<String> conn = h.getAll("Connection");
     if (conn.isEmpty()) return;
     for (String v : conn) {
       for (String t : v.split(",")) {
         String name = t.trim();
-        if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")) {
+        if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")
+            && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
           h.remove(name);
         }
       }
@@ -485,7 +500,7 @@ class ReverseProxy implements ProxyInterceptor {
       return ctx.sendResponse();
     }
     sanitize(resp.headers());
-    stripConnectionListed(resp.headers());
+    stripConnectionListed(resp.headers(), false);
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     int status = resp.getStatusCode();
     if (status >= 500) {

@@ -300,6 +300,40 @@ class ProxyTests {
   }
 
   @Test
+  void webSocketUpgradeIsForwardedLikeAnyRequest() throws Exception {
+    java.util.concurrent.BlockingQueue<io.vertx.core.MultiMap> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+    URI ws = backends.start(new HttpServerOptions(), req -> {
+      seen.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage));
+    }, "http");
+    table.put(pool("w", List.of(), true, List.of(target("w", ws))));
+    CompletableFuture<String> echoed = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(port()).setURI("/ws").addHeader("X-Forwarded-For", "10.0.0.9"))
+        .onFailure(echoed::completeExceptionally).onSuccess(s -> {
+          s.textMessageHandler(echoed::complete);
+          s.writeTextMessage("hi");
+        }));
+    assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hi");
+    io.vertx.core.MultiMap h = seen.poll(5, TimeUnit.SECONDS);
+    // Heroku routes by Host: the backend's host from its web_url, never the client's
+    assertThat(h.get("Host")).isEqualTo("127.0.0.1:" + ws.getPort());
+    assertThat(h.get("X-Forwarded-For")).isEqualTo("10.0.0.9, 127.0.0.1");
+    assertThat(h.get("Via")).contains("1.1 dynofleet");
+    assertThat(h.get("X-Request-Id")).isNotBlank();
+    assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
+
+    // a header the client's Connection names is hop-by-hop: dropped, while Upgrade stays
+    String resp = raw(port(), "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade, X-Hop\r\nX-Hop: secret\r\nSec-WebSocket-Version: 13\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", Duration.ofSeconds(2));
+    assertThat(resp).startsWith("HTTP/1.1 101");
+    h = seen.poll(5, TimeUnit.SECONDS);
+    assertThat(h.get("X-Hop")).isNull();
+    assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
+  }
+
+  @Test
   void deadBackendGetIsRetriedPostIsNot() throws Exception {
     URI dead = URI.create("http://127.0.0.1:1");
     table.put(pool("d", List.of(), true, List.of(target("dead", dead), target("a", backends.named("a")))));
