@@ -6,13 +6,17 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import org.jboss.logging.Logger;
 
 /**
- * The web process of one simulated app: a real HTTP server on the loopback port reserved when the
- * app was created (so {@code web_url} never changes). It echoes what arrived so proxy tests can
- * see the headers a real Heroku dyno would, and it can be made to fail in the ways dynos do.
+ * The web process of one simulated app: a real HTTP server on the loopback port held for the app
+ * from its creation to its deletion ({@link PortHold}: {@code web_url} never changes, and while no
+ * dyno serves, connects are refused and no other socket can take the port). It echoes what arrived
+ * so proxy tests can see the headers a real Heroku dyno would, and it can be made to fail in the
+ * ways dynos do.
  */
 final class Backend {
+  private static final Logger LOG = Logger.getLogger(Backend.class);
 
   /** Injected backend behaviour. */
   enum Fault {
@@ -29,17 +33,20 @@ final class Backend {
 
   private final Vertx vertx;
   private final String app;
+  private final PortHold hold;
   private final int port;
   private volatile int release;
   private volatile Fault fault = Fault.NONE;
   private volatile Duration slowBy = Duration.ZERO;
   private volatile boolean restarting;
   private HttpServer server;
+  private volatile boolean closed;
 
-  Backend(Vertx vertx, String app, int port) {
+  Backend(Vertx vertx, String app, PortHold hold) {
     this.vertx = vertx;
     this.app = app;
-    this.port = port;
+    this.hold = hold;
+    this.port = hold.port();
   }
 
   int port() {
@@ -69,17 +76,54 @@ final class Backend {
    */
   synchronized Future<Void> sync(boolean serve, int release) {
     this.release = release;
-    boolean want = serve && fault != Fault.DEAD && !restarting;
+    boolean want = serve && fault != Fault.DEAD && !restarting && !closed;
     if (want && server == null) {
-      server = vertx.createHttpServer().requestHandler(this::handle);
-      return server.listen(port, "127.0.0.1").mapEmpty();
+      return listen(true);
     }
     if (!want && server != null) {
       HttpServer s = server;
       server = null;
-      return s.close();
+      return s.close().onComplete(x -> {
+        if (!closed) {
+          hold.take(); // refused again, and still this app's port
+        }
+      });
     }
     return Future.succeededFuture();
+  }
+
+  /** Starts a server on the app's port; {@code firstTry}: beside the hold, else without it. */
+  private synchronized Future<Void> listen(boolean firstTry) {
+    HttpServer s = vertx.createHttpServer().requestHandler(this::handle);
+    server = s;
+    return s.listen(port, "127.0.0.1").<Void>mapEmpty().recover(e -> {
+      synchronized (this) {
+        if (server != s) {
+          return Future.failedFuture(e); // closed or stopped meanwhile
+        }
+        // not running: running() says so, and the next change of release or formation tries again
+        server = null;
+        if (firstTry && hold.held()) {
+          // a platform where the hold keeps a listener from binding beside it: listen without it
+          hold.release();
+          return listen(false);
+        }
+      }
+      LOG.warnf("sandbox app %s cannot listen on its port %d: %s", app, port, e.toString());
+      return Future.failedFuture(e);
+    });
+  }
+
+  /**
+   * The app is gone: its server closes and its port is given up. Idempotent; a later {@link #sync}
+   * does nothing.
+   */
+  synchronized Future<Void> close() {
+    closed = true;
+    HttpServer s = server;
+    server = null;
+    Future<Void> f = s == null ? Future.succeededFuture() : s.close();
+    return f.onComplete(x -> hold.close());
   }
 
   /** Takes the server down for {@code downtime}, then {@code after} brings it back. */

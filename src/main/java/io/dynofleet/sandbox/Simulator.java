@@ -13,10 +13,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -209,7 +205,7 @@ public class Simulator {
   void stop() {
     List<Future<Void>> closing = new ArrayList<>();
     synchronized (this) {
-      apps.values().forEach(a -> closing.add(a.backend.sync(false, 0)));
+      apps.values().forEach(a -> closing.add(a.backend.close()));
       if (server != null) {
         closing.add(server.close());
         server = null;
@@ -417,7 +413,7 @@ public class Simulator {
   public void clear() {
     List<Future<Void>> closing = new ArrayList<>();
     synchronized (this) {
-      apps.values().forEach(a -> closing.add(a.backend.sync(false, 0)));
+      apps.values().forEach(a -> closing.add(a.backend.close()));
       apps.clear();
       slugs.clear();
       pipelines.clear();
@@ -919,7 +915,7 @@ public class Simulator {
     a.stack = stack == null ? "heroku-24" : stack;
     a.created = now();
     a.updated = a.created;
-    a.backend = new Backend(vertx, name, reservePort());
+    a.backend = new Backend(vertx, name, PortHold.acquire());
     apps.put(a.id, a);
     // Heroku creates v1 "Initial release" (no slug) with every app.
     SimRelease initial = release(a, null, "Initial release", true);
@@ -941,7 +937,7 @@ public class Simulator {
         }
       }
     }
-    return a.backend.sync(false, 0);
+    return a.backend.close();
   }
 
   /** A new slug and a release of it; {@code immediate} skips the pending phase. */
@@ -1534,15 +1530,6 @@ public class Simulator {
     String[] b = {"river", "meadow", "harbor", "canyon", "forest", "summit", "island", "valley"};
     var r = ThreadLocalRandom.current();
     return a[r.nextInt(a.length)] + "-" + b[r.nextInt(b.length)];
-  }
-
-  /** Picks a free loopback port for the app's backend; fixed for the app's life (its web_url). */
-  private static int reservePort() {
-    try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private <T> T await(Future<T> f) {

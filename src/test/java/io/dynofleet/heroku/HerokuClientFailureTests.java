@@ -12,12 +12,18 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -275,6 +281,50 @@ class HerokuClientFailureTests {
 
     client.deleteApp("life-app");
     assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+  }
+
+  /**
+   * An app's web_url port is the app's from its create to its delete, also while no dyno serves:
+   * another socket cannot bind it, and it lies below the OS's ephemeral range, where no other
+   * program's port-0 bind lands. The simulator used to pick the port with a port-0 bind and close
+   * it at once; in a CrashRecoveryIT run another program took such a port between an app's create
+   * and its first release, the app's server silently failed to listen, and the pool never
+   * converged. Here the other socket binds on purpose, at the worst moment: before the release.
+   */
+  @Test
+  void anAppsPortStaysItsOwnWhileNoDynoServes() throws Exception {
+    SandboxApp source = sim.createSourceApp("held-src");
+    App app = client.createApp(new AppCreate("held-app", null, null));
+    int port = URI.create(app.webUrl()).getPort();
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    try (ServerSocket other = new ServerSocket()) {
+      other.setReuseAddress(false); // an ordinary bind: it must not get a port some socket holds
+      assertThatThrownBy(() -> other.bind(address)).as("bind of held-app's port before its release")
+          .isInstanceOf(BindException.class);
+    }
+    assertThat(port).as("below the ephemeral range").isBetween(20000, Math.min(32767, ephemeralLow() - 1));
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+
+    // what the reconciler does: release the source's slug, scale web to 1
+    Release r = client.createRelease("held-app", source.slugId(), "held");
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.release("held-app", r.id()).status().equals("succeeded"));
+    client.updateFormation("held-app", "web", 1, "basic");
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> reachable(app.webUrl()));
+    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(2)).headers().firstValue("X-Sandbox-App"))
+        .contains("held-app");
+
+    // scaled to 0 the port refuses again; scaled back, the server listens beside the hold again
+    client.updateFormation("held-app", "web", 0, null);
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    client.updateFormation("held-app", "web", 1, null);
+    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).headers().firstValue("X-Sandbox-App"))
+        .contains("held-app");
+  }
+
+  private static int ephemeralLow() throws IOException {
+    Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    // readAllLines: readString of a /proc file returns its first byte only (its size says 0)
+    return Files.exists(range) ? Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]) : 49152;
   }
 
   private boolean reachable(String url) {
