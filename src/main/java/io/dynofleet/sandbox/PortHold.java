@@ -24,7 +24,7 @@ import org.jboss.logging.Logger;
  * anyone's until the app's first release: in a CrashRecoveryIT run another program took one between
  * an app's create and its release, the app never served, and the pool never converged.
  */
-final class PortHold implements AutoCloseable {
+public final class PortHold implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PortHold.class);
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
   /** Lowest port handed out: above the common fixed ports of development machines. */
@@ -58,6 +58,16 @@ final class PortHold implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  /**
+   * A port free now, below the ephemeral range, and not held: for a port another process binds
+   * soon (the tests' Dynofleet processes), where port-0 picks of other programs cannot collide.
+   */
+  public static int pickFree() {
+    try (PortHold h = acquire()) {
+      return h.port();
+    }
   }
 
   synchronized boolean held() {

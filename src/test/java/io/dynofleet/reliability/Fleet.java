@@ -11,7 +11,6 @@ import io.dynofleet.sandbox.StandaloneSimulator;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -126,12 +125,9 @@ final class Fleet implements AutoCloseable {
     return jar;
   }
 
+  /** Below the ephemeral range: a port-0 pick of another program cannot take it before the dyno binds. */
   private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return io.dynofleet.sandbox.PortHold.pickFree();
   }
 
   // ------------------------------------------------------------------ the world
