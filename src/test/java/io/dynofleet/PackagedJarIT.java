@@ -47,7 +47,7 @@ class PackagedJarIT {
   @Test
   @Timeout(180)
   void sandboxFirstRunWithHerokuStyleDatabaseUrl() throws Exception {
-    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree()).start()) {
       int port = freePort();
       Path log = Files.createTempFile("dynofleet-it", ".log");
       Process p = start(port, log, Map.of(

@@ -24,7 +24,10 @@ public final class EmbeddedDatabase {
       long start = System.nanoTime();
       try {
         // initdb and the first start can take long on a busy machine: wait up to a minute, not 10 s
-        instance = EmbeddedPostgres.builder().setPGStartupWait(java.time.Duration.ofSeconds(60)).start();
+        // a port below the ephemeral range: zonky's own pick (bind 0, close, start the server) left
+        // it to any program's port-0 pick until PostgreSQL bound it
+        instance = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
+            .setPGStartupWait(java.time.Duration.ofSeconds(60)).start();
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }

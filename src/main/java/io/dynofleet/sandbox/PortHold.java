@@ -62,7 +62,8 @@ public final class PortHold implements AutoCloseable {
 
   /**
    * A port free now, below the ephemeral range, and not held: for a port another process binds
-   * soon (the tests' Dynofleet processes), where port-0 picks of other programs cannot collide.
+   * soon (the embedded PostgreSQL, the tests' Dynofleet processes), where port-0 picks of other
+   * programs cannot collide.
    */
   public static int pickFree() {
     try (PortHold h = acquire()) {

@@ -52,7 +52,8 @@ final class Fleet implements AutoCloseable {
   Fleet(String name) {
     try {
       // generous: on a loaded 2-core machine initdb + start can take longer than the 10 s default
-      this.pg = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(60)).start();
+      this.pg = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
+          .setPGStartupWait(Duration.ofSeconds(60)).start();
       this.logs = Files.createDirectories(Path.of("target", "reliability", name));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
