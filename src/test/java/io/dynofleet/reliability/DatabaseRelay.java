@@ -23,7 +23,8 @@ final class DatabaseRelay implements AutoCloseable {
 
   DatabaseRelay(int targetPort) throws IOException {
     this.targetPort = targetPort;
-    listen(0);
+    // below the ephemeral range: while cut, another program's port-0 pick cannot take the port
+    listen(io.dynofleet.sandbox.PortHold.pickFree());
   }
 
   int port() {
