@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -140,9 +139,8 @@ class PackagedJarIT {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /** Below the ephemeral range: another program's port-0 pick cannot take it before the jar binds. */
+  static int freePort() {
+    return io.dynofleet.sandbox.PortHold.pickFree();
   }
 }

@@ -10,7 +10,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -164,13 +163,15 @@ class CliTests {
 
   @Test
   void unreachableUrlIsFive() throws IOException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+    // a port bound for the whole call and never listened on: connects are refused, and no other
+    // program can start listening there meanwhile
+    try (java.net.Socket hold = new java.net.Socket()) {
+      hold.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url",
+          "http://127.0.0.1:" + hold.getLocalPort());
+      assertThat(r.code()).isEqualTo(5);
+      assertThat(r.err()).contains("cannot connect");
     }
-    Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", "http://127.0.0.1:" + port);
-    assertThat(r.code()).isEqualTo(5);
-    assertThat(r.err()).contains("cannot connect");
   }
 
   @Test
