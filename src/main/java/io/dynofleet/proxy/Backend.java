@@ -11,6 +11,8 @@ final class Backend {
   final int port;
   final boolean ssl;
   final AtomicLong inFlight = new AtomicLong();
+  /** Open WebSocket tunnels (outside {@link #inFlight}: they do not hold a request slot). */
+  final AtomicLong tunnels = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
   final AtomicLong errors5xx = new AtomicLong();
   final long createdNanos = System.nanoTime();

@@ -23,6 +23,19 @@ final class Balancer {
     return out;
   }
 
+  /** Of two random candidates, the one with fewer open WebSocket tunnels (P2C). */
+  static Backend fewestTunnels(List<Backend> c, RandomGenerator rnd) {
+    int n = c.size();
+    if (n == 0) return null;
+    if (n == 1) return c.get(0);
+    int i = rnd.nextInt(n);
+    int j = rnd.nextInt(n - 1);
+    if (j >= i) j++;
+    Backend a = c.get(i);
+    Backend b = c.get(j);
+    return a.tunnels.get() <= b.tunnels.get() ? a : b;
+  }
+
   static Backend pick(
       Algorithm algorithm, List<Backend> c, int cursor, RandomGenerator rnd, long now, long slowStart) {
     int n = c.size();

@@ -29,6 +29,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
@@ -181,29 +182,56 @@ class ReverseProxy implements ProxyInterceptor {
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {
     Exchange ex = ctx.get(CTX, Exchange.class);
-    Backend b;
-    Duration timeout;
-    if (ex == null) { // WebSocket upgrades bypass interceptors
-      HttpServerRequest req = ctx.request().proxiedRequest();
-      Pool pool = table.select(req.getHeader("Host"));
-      if (pool == null) return Future.failedFuture("no pool");
-      b = choose(pool, Set.of());
-      if (b == null) return Future.failedFuture("no backend");
-      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
-      // the library copies the client's headers (but Host and Connection) onto the upgrade:
-      // forward them as any request's, keeping Upgrade, which Connection names here
-      String rid = req.getHeader("X-Request-Id");
-      MultiMap h = req.headers();
-      stripConnectionListed(h, true);
-      forwardingHeaders(h, req, rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid);
-      timeout = Duration.ZERO;
-    } else {
-      b = ex.backend;
-      timeout = timeout(ex.pool);
-    }
+    if (ex == null) return webSocketOrigin(ctx); // WebSocket upgrades bypass interceptors
+    Backend b = ex.backend;
+    Duration timeout = timeout(ex.pool);
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
     if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
     return loopClient().request(ro);
+  }
+
+  /**
+   * A WebSocket upgrade: the backend with fewer open tunnels of two (a tunnel lasts as long as its
+   * client connection, so request counts say nothing of it; round-robin and random pools keep
+   * their algorithm), the forwarding headers of any request, and the tunnel counted from the
+   * backend's 101 to the client connection's close.
+   */
+  private Future<HttpClientRequest> webSocketOrigin(ProxyContext ctx) {
+    HttpServerRequest req = ctx.request().proxiedRequest();
+    Pool pool = table.select(req.getHeader("Host"));
+    if (pool == null) return Future.failedFuture("no pool");
+    long now = System.nanoTime();
+    List<Backend> candidates = Balancer.candidates(pool.backends(), Set.of(), now);
+    Backend b = pool.route().algorithm() == Algorithm.LEAST_REQUEST
+        ? Balancer.fewestTunnels(candidates, ThreadLocalRandom.current())
+        : pick(pool, candidates, now);
+    if (b == null) return Future.failedFuture("no backend");
+    meters(pool, b);
+    ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    // the library copies the client's headers (but Host and Connection) onto the upgrade:
+    // forward them as any request's, keeping Upgrade, which Connection names here
+    String rid = req.getHeader("X-Request-Id");
+    MultiMap h = req.headers();
+    stripConnectionListed(h, true);
+    forwardingHeaders(h, req, rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid);
+    b.tunnels.incrementAndGet();
+    AtomicBoolean counted = new AtomicBoolean(true);
+    Runnable closed = () -> {
+      if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
+    };
+    RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
+    return loopClient().request(ro).onFailure(e -> closed.run()).onSuccess(creq ->
+        // the library's connect() answers with this same response future
+        creq.response().onComplete(ar -> {
+          if (ar.failed() || ar.result().statusCode() != 101
+              || !(req.connection() instanceof ConnectionBase conn)) {
+            closed.run();
+          } else {
+            // the channel's own close: after the upgrade Vert.x hands the channel to a NetSocket,
+            // and the HTTP connection object hears nothing more
+            conn.channel().closeFuture().addListener(f -> closed.run());
+          }
+        }));
   }
 
   private Duration timeout(Pool pool) {
@@ -587,6 +615,9 @@ class ReverseProxy implements ProxyInterceptor {
         Gauge.builder("dynofleet.proxy.in.flight", ref, r -> r.get().inFlight.get())
             .description("Requests in flight to the backend")
             .tags("pool", poolName, "backend", b.target.id()).register(registry);
+        Gauge.builder("dynofleet.proxy.websockets", ref, r -> r.get().tunnels.get())
+            .description("Open WebSocket tunnels to the backend")
+            .tags("pool", poolName, "backend", b.target.id()).register(registry);
         return ref;
       });
       current.set(b);
@@ -632,8 +663,9 @@ class ReverseProxy implements ProxyInterceptor {
       AtomicReference<Backend> ref = gauges.get(key);
       // gone for good (not re-added meanwhile): drop its series
       if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
-        registry.find("dynofleet.proxy.in.flight").tags("pool", m.pool, "backend", b.target.id()).meters()
-            .forEach(registry::remove);
+        for (String gauge : List.of("dynofleet.proxy.in.flight", "dynofleet.proxy.websockets")) {
+          registry.find(gauge).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
+        }
         m.all.forEach(registry::remove);
       }
       LOG.debugf("backend %s drained", b.target.id());

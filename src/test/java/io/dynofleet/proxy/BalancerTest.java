@@ -44,6 +44,25 @@ class BalancerTest {
   }
 
   @Test
+  void webSocketsGoWhereFewerTunnelsAreOpenWhateverTheRequestLoad() {
+    Backend busy = b("busy"), quiet = b("quiet"), third = b("third");
+    long now = System.nanoTime();
+    busy.observeLatency(1_000_000, now);
+    quiet.observeLatency(50_000_000, now); // slow and idle for requests: irrelevant to tunnels
+    busy.tunnels.set(40);
+    quiet.tunnels.set(2);
+    third.tunnels.set(10);
+    var rnd = new SplittableRandom(9);
+    int toBusy = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (Balancer.fewestTunnels(List.of(busy, quiet, third), rnd) == busy) toBusy++;
+    }
+    assertThat(toBusy).as("the most loaded loses every pair it is in").isZero();
+    assertThat(Balancer.fewestTunnels(List.of(), rnd)).isNull();
+    assertThat(Balancer.fewestTunnels(List.of(busy), rnd)).isSameAs(busy);
+  }
+
+  @Test
   void aSlowBackendIsAvoidedWhileTheFastOnesAreBusy() {
     // measured latency already includes the fast backends' queueing; a linear in-flight factor
     // (31 x 4 ms = 124 ms) would prefer the idle 50 ms backend, the square root (22 ms) does not

@@ -333,6 +333,57 @@ class ProxyTests {
     assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
   }
 
+  /** Opens a WebSocket through the proxy; completes with the socket and the first message (the backend's name). */
+  CompletableFuture<Object[]> openSocket() {
+    CompletableFuture<Object[]> f = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(port()).setURI("/ws")).onFailure(f::completeExceptionally)
+        .onSuccess(s -> s.textMessageHandler(m -> f.complete(new Object[] {s, m}))));
+    return f;
+  }
+
+  double gauge(String name, String backend) {
+    String text = given().get("/_dynofleet/q/metrics").asString();
+    String prefix = name + "{backend=\"" + backend + "\",pool=\"t\"} ";
+    return text.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+        .findFirst().orElse(-1);
+  }
+
+  @Test
+  void webSocketsGoToTheBackendWithFewerOpenTunnelsAndAreCounted() throws Exception {
+    URI a = backends.start(new HttpServerOptions(), req -> req.toWebSocket().onSuccess(s -> s.writeTextMessage("a")), "http");
+    URI b = backends.start(new HttpServerOptions(), req -> req.toWebSocket().onSuccess(s -> s.writeTextMessage("b")), "http");
+    table.put(pool("t", List.of(), true, List.of(target("ta", a))));
+    List<io.vertx.core.http.WebSocket> onA = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Object[] r = openSocket().get(10, TimeUnit.SECONDS);
+      assertThat(r[1]).isEqualTo("a");
+      onA.add((io.vertx.core.http.WebSocket) r[0]);
+    }
+    // b joins: however many requests each has served, the next tunnels go where fewer are open
+    table.put(pool("t", List.of(), true, List.of(target("ta", a), target("tb", b))));
+    List<io.vertx.core.http.WebSocket> onB = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Object[] r = openSocket().get(10, TimeUnit.SECONDS);
+      assertThat(r[1]).as("tunnel %d after b joined", i + 1).isEqualTo("b");
+      onB.add((io.vertx.core.http.WebSocket) r[0]);
+    }
+    assertThat(gauge("dynofleet_proxy_websockets", "ta")).isEqualTo(3.0);
+    assertThat(gauge("dynofleet_proxy_websockets", "tb")).isEqualTo(3.0);
+    // closing a tunnel (here from the client) ends its count
+    for (io.vertx.core.http.WebSocket w : onB) join(w.close());
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "tb") == 0.0);
+    assertThat(gauge("dynofleet_proxy_websockets", "ta")).isEqualTo(3.0);
+    for (io.vertx.core.http.WebSocket w : onA) join(w.close());
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "ta") == 0.0);
+
+    // an upgrade the backend refuses opens no tunnel
+    URI no = backends.start(new HttpServerOptions(), req -> req.response().setStatusCode(403).end("no"), "http");
+    table.put(pool("t", List.of(), true, List.of(target("tn", no))));
+    assertThat(openSocket()).failsWithin(Duration.ofSeconds(10));
+    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "tn") == 0.0);
+  }
+
   @Test
   void deadBackendGetIsRetriedPostIsNot() throws Exception {
     URI dead = URI.create("http://127.0.0.1:1");
