@@ -29,11 +29,15 @@ final class Balancer {
     if (n == 0) return null;
     if (n == 1) return c.get(0);
     int i = rnd.nextInt(n);
-    int j = rnd.nextInt(n - 1);
-    if (j >= i) j++;
     Backend a = c.get(i);
-    Backend b = c.get(j);
+    Backend b = c.get(other(i, n, rnd));
     return a.tunnels.get() <= b.tunnels.get() ? a : b;
+  }
+
+  /** A random index of {@code n} other than {@code i}: the second of two choices. */
+  private static int other(int i, int n, RandomGenerator rnd) {
+    int j = rnd.nextInt(n - 1);
+    return j >= i ? j + 1 : j;
   }
 
   static Backend pick(
@@ -48,10 +52,8 @@ final class Balancer {
         return c.get(rnd.nextInt(n));
       default:
         int i = rnd.nextInt(n);
-        int j = rnd.nextInt(n - 1);
-        if (j >= i) j++;
         Backend a = c.get(i);
-        Backend b = c.get(j);
+        Backend b = c.get(other(i, n, rnd));
         return a.score(now, slowStart) <= b.score(now, slowStart) ? a : b;
     }
   }

@@ -210,10 +210,9 @@ class ReverseProxy implements ProxyInterceptor {
     ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
     // the library copies the client's headers (but Host and Connection) onto the upgrade:
     // forward them as any request's, keeping Upgrade, which Connection names here
-    String rid = req.getHeader("X-Request-Id");
     MultiMap h = req.headers();
     stripConnectionListed(h, true);
-    forwardingHeaders(h, req, rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid);
+    forwardingHeaders(h, req, requestIdOf(req));
     b.tunnels.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable closed = () -> {
@@ -256,8 +255,7 @@ class ReverseProxy implements ProxyInterceptor {
     Exchange ex = new Exchange();
     ex.start = System.nanoTime();
     ctx.set(CTX, ex);
-    String rid = sreq.getHeader("X-Request-Id");
-    ex.requestId = rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
+    ex.requestId = requestIdOf(sreq);
     ex.requestStartMillis = requestStart(sreq.getHeader("X-Request-Start"));
     String cl = sreq.getHeader("Content-Length");
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
@@ -300,6 +298,12 @@ class ReverseProxy implements ProxyInterceptor {
   private static void noBody(ProxyRequest preq) {
     preq.setBody(null);
     preq.proxiedRequest().resume();
+  }
+
+  /** The client's X-Request-Id if usable (set, at most 200 characters), else a new one. */
+  private static String requestIdOf(HttpServerRequest req) {
+    String rid = req.getHeader("X-Request-Id");
+    return rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
   }
 
   /** A random (version 4) UUID without SecureRandom's lock on the request path. */
