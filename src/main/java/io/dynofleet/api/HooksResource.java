@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
@@ -64,10 +65,7 @@ public class HooksResource {
     String resource = event.path("resource").asText("");
     List<String> scheduled = new ArrayList<>();
     if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
-      List<String> apps = new ArrayList<>(2);
-      if (name != null) apps.add(name);
-      if (id != null) apps.add(id);
-      for (String pool : pools.copying(apps)) {
+      for (String pool : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
         loop.enqueue(pool, Duration.ZERO);
         scheduled.add(pool);
       }

@@ -200,11 +200,10 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest req = ctx.request().proxiedRequest();
     Pool pool = table.select(req.getHeader("Host"));
     if (pool == null) return Future.failedFuture("no pool");
-    long now = System.nanoTime();
-    List<Backend> candidates = Balancer.candidates(pool.backends(), Set.of(), now);
     Backend b = pool.route().algorithm() == Algorithm.LEAST_REQUEST
-        ? Balancer.fewestTunnels(candidates, ThreadLocalRandom.current())
-        : pick(pool, candidates, now);
+        ? Balancer.fewestTunnels(Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()),
+            ThreadLocalRandom.current())
+        : choose(pool, Set.of());
     if (b == null) return Future.failedFuture("no backend");
     meters(pool, b);
     ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));

@@ -36,7 +36,8 @@ public final class PortHold implements AutoCloseable {
   private final int port;
   private Socket socket;
 
-  private PortHold(Socket socket) {
+  /** Holds {@code socket}'s port (bound, never listening). */
+  PortHold(Socket socket) {
     this.socket = socket;
     this.port = socket.getLocalPort();
   }

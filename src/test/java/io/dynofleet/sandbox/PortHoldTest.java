@@ -1,0 +1,100 @@
+package io.dynofleet.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A simulated app's server and the hold on its port, over real sockets. Linux lets the server
+ * listen beside the hold (both reuse the address); the fallback for platforms where a hold keeps
+ * the listener out (BSD, macOS) is driven here with a hold that does not allow reuse, which Linux
+ * refuses the same way.
+ */
+@Timeout(30)
+class PortHoldTest {
+  static final Vertx VERTX = Vertx.vertx();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  @AfterAll
+  static void close() {
+    VERTX.close();
+  }
+
+  static <T> T join(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  static int health(int port) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  static void assertNoOtherCanBind(int port) throws Exception {
+    try (ServerSocket other = new ServerSocket()) {
+      other.setReuseAddress(false);
+      assertThatThrownBy(() -> other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)))
+          .isInstanceOf(BindException.class);
+    }
+  }
+
+  @Test
+  void theServerListensBesideTheHoldAndTheHoldStaysWhileNoneServes() throws Exception {
+    PortHold hold = PortHold.acquire();
+    Backend app = new Backend(VERTX, "beside", hold);
+    try {
+      assertThat(hold.port()).isBetween(PortHold.LOWEST, PortHold.HIGHEST);
+      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      join(app.sync(true, 2));
+      assertThat(health(hold.port())).isEqualTo(200);
+      assertThat(hold.held()).as("listened beside the hold").isTrue();
+      join(app.sync(false, 2));
+      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      assertNoOtherCanBind(hold.port());
+    } finally {
+      join(app.close());
+    }
+    assertThat(hold.held()).isFalse();
+  }
+
+  @Test
+  void whereTheHoldKeepsTheListenerOutItStepsAsideAndHoldsAgainAfterwards() throws Exception {
+    Socket exclusive = new Socket();
+    exclusive.setReuseAddress(false); // Linux then refuses a listener beside it, as BSD does any hold
+    exclusive.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    PortHold hold = new PortHold(exclusive);
+    Backend app = new Backend(VERTX, "aside", hold);
+    try {
+      join(app.sync(true, 1));
+      assertThat(health(hold.port())).as("served after the hold stepped aside").isEqualTo(200);
+      assertThat(hold.held()).isFalse();
+      assertThat(app.running()).isTrue();
+      // no dyno: refused again, and the port is held again (now allowing a listener beside it)
+      join(app.sync(false, 1));
+      assertThat(hold.held()).isTrue();
+      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      assertNoOtherCanBind(hold.port());
+      join(app.sync(true, 1));
+      assertThat(health(hold.port())).isEqualTo(200);
+      assertThat(hold.held()).as("this time beside the hold").isTrue();
+    } finally {
+      join(app.close());
+    }
+  }
+}
