@@ -41,9 +41,10 @@ import org.jboss.logging.Logger;
  * this process), then watched by the probes and passive checks. Draining and deleting backends are
  * not published, so the table drains them.
  *
- * <p>A scheduled poll first reads a fingerprint of both tables (row counts and the sum of the
- * rows' transaction ids, which change on every insert, update and delete, whatever the clocks of
- * the dynos writing them) and loads everything only when it moved, or at least every
+ * <p>A scheduled poll first reads a fingerprint of both tables (row counts and a digest of every
+ * row's id and creating transaction id, which change on every insert, update and delete, whatever
+ * the clocks of the dynos writing them; a digest, not a sum of the ids, which two changes racing on
+ * one row could leave equal) and loads everything only when it moved, or at least every
  * {@link #FULL_RELOAD}: an idle fleet costs one one-row query per poll, not every pool and backend.
  */
 @ApplicationScoped
@@ -61,8 +62,8 @@ public class RouteSync implements DataPlane {
   /** Even with an unchanged fingerprint, a full load this often (a safety net, not a mechanism). */
   static final Duration FULL_RELOAD = Duration.ofSeconds(30);
   private static final String FINGERPRINT =
-      "select (select count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) from pools)"
-      + " || '/' || (select count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) from backends)";
+      "select (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from pools)"
+      + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from backends)";
   private String lastFingerprint;
   private long lastLoadNanos;
   private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
