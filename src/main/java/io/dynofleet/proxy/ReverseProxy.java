@@ -26,6 +26,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
@@ -103,6 +104,9 @@ class ReverseProxy implements ProxyInterceptor {
     long requestStartMillis = -1;
     boolean queueRecorded;
     volatile boolean tooLarge;
+    /** The client waits for a 100 (Continue) before its body; sent once a backend is connected. */
+    boolean expectContinue;
+    boolean continued;
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
   }
@@ -187,7 +191,17 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(ex.pool);
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
     if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
-    return loopClient().request(ro);
+    Future<HttpClientRequest> req = loopClient().request(ro);
+    if (ex.expectContinue) req.onSuccess(r -> sendContinue(ctx, ex));
+    return req;
+  }
+
+  /** The client's 100 (Continue), once: a backend connection is ready for its body. */
+  private static void sendContinue(ProxyContext ctx, Exchange ex) {
+    if (ex.continued) return;
+    ex.continued = true;
+    HttpServerResponse r = ctx.request().proxiedRequest().response();
+    if (!r.headWritten() && !r.closed()) r.writeContinue();
   }
 
   /**
@@ -264,6 +278,14 @@ class ReverseProxy implements ProxyInterceptor {
       preq.setBody(Body.body(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true), -1));
     } else if (cl == null || parseLong(cl) == 0) {
       noBody(preq);
+    }
+    String expect = sreq.getHeader("Expect");
+    if (expect != null && expect.trim().equalsIgnoreCase("100-continue")) {
+      // answered here, as Envoy does: the backend gets no Expect (its 100 would end at our client,
+      // unread) and the client its 100 once a backend is connected to take the body; before that,
+      // a final status (no pool, no backend, queue full) spares it the upload
+      preq.headers().remove("Expect");
+      ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
@@ -686,7 +708,11 @@ class ReverseProxy implements ProxyInterceptor {
     ProxyResponse r = ctx.request().response().setStatusCode(e.status());
     r.headers().set("X-Dynofleet-Error", e.code()).set("Content-Type", "text/plain; charset=utf-8");
     if (ex != null) r.headers().set("X-Request-Id", ex.requestId);
-    if (e == ProxyError.TOO_LARGE) r.headers().set("Connection", "close");
+    // a body the client still sends (too large) or holds back for a 100 that never came: the
+    // connection cannot carry another request after it
+    if (e == ProxyError.TOO_LARGE || (ex != null && ex.expectContinue && !ex.continued)) {
+      r.headers().set("Connection", "close");
+    }
     r.setBody(Body.body(Buffer.buffer(e.message())));
     registry.counter("dynofleet.proxy.errors", "pool", ex == null || ex.pool == null ? "-" : ex.pool.route().name(),
         "code", e.code()).increment();

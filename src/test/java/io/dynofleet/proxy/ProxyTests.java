@@ -186,6 +186,54 @@ class ProxyTests {
   }
 
   @Test
+  void expectContinueIsAnsweredOnceABackendTakesTheBody() throws Exception {
+    URI a = backends.start(req -> req.body().onSuccess(b -> req.response()
+        .end("len=" + b.length() + " expect=" + req.getHeader("Expect"))));
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    for (String[] framing : new String[][] {{"Content-Length: 11", "hello world"},
+        {"Transfer-Encoding: chunked", "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"}}) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+        s.setSoTimeout(5000);
+        var out = s.getOutputStream();
+        var in = s.getInputStream();
+        out.write(("POST /upload HTTP/1.1\r\nHost: x\r\n" + framing[0] + "\r\nExpect: 100-continue\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+        // the client holds its body back until the 100 arrives (curl gives up waiting after 1 s)
+        assertThat(readHead(in)).startsWith("HTTP/1.1 100 Continue");
+        out.write(framing[1].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+        String head = readHead(in);
+        assertThat(head).startsWith("HTTP/1.1 200");
+        byte[] body = in.readNBytes(Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1")));
+        // the backend got the whole body and no Expect of its own to answer
+        assertThat(new String(body, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("len=11 expect=null");
+      }
+    }
+  }
+
+  @Test
+  void expectContinueWithNowhereToGoGetsTheFinalStatusAndNoUpload() throws Exception {
+    table.put(pool("d", List.of("only.example"), false, List.of(target("a", backends.named("a")))));
+    String resp = raw(port(), "POST /upload HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Length: 11\r\n"
+        + "Expect: 100-continue\r\n\r\n", Duration.ofSeconds(5));
+    // no 100: the client keeps its body and the connection closes after the 404
+    assertThat(resp).startsWith("HTTP/1.1 404").containsIgnoringCase("connection: close")
+        .doesNotContain("100 Continue");
+  }
+
+  /** Reads one response head (through the blank line) byte by byte, leaving the body unread. */
+  static String readHead(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder sb = new StringBuilder();
+    while (!sb.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) break;
+      sb.append((char) c);
+    }
+    return sb.toString();
+  }
+
+  @Test
   void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
     // Netty's SelfSignedCertificate needs BouncyCastle PKIX (not here) on Java 17: the JDK's keytool makes one
     java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
