@@ -121,6 +121,21 @@ class ProxyAbuseTests {
   }
 
   @Test
+  void requestLinesAsLongAsHerokusRouterTakesAreServed() throws Exception {
+    // Heroku's router passes request lines up to 8 KB: a dyno behind Dynofleet must get them too
+    // (Vert.x's default is 4 KB)
+    URI big = backends.start(new io.vertx.core.http.HttpServerOptions().setMaxInitialLineLength(16_384), req -> {
+      seen.add(req.method() + " " + req.uri() + " ");
+      req.response().end("ok");
+    }, "http");
+    table.put(pool("abuse", List.of(), true, List.of(target("big", big))));
+    String path = "/long?q=" + "a".repeat(8_000);
+    String resp = send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertThat(status(resp)).isEqualTo("200");
+    assertThat(seen).anyMatch(s -> s.startsWith("GET " + path + " "));
+  }
+
+  @Test
   void slowHeadersAndConnectionFloodLeaveOthersServed() throws Exception {
     List<Socket> sockets = new ArrayList<>();
     try {
