@@ -220,7 +220,12 @@ class ReverseProxy implements ProxyInterceptor {
         : choose(pool, Set.of());
     if (b == null) return Future.failedFuture("no backend");
     meters(pool, b);
-    ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    // Host: the backend's web_url authority. A client without Host (HTTP/1.0 allows it) has no
+    // authority to replace, and the library would fail comparing against it: the request options'
+    // host and port then make the Host header.
+    if (ctx.request().proxiedRequest().authority() != null) {
+      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    }
     // the library copies the client's headers (but Host and Connection) onto the upgrade:
     // forward them as any request's, keeping Upgrade, which Connection names here
     MultiMap h = req.headers();
@@ -286,6 +291,12 @@ class ReverseProxy implements ProxyInterceptor {
       // a final status (no pool, no backend, queue full) spares it the upload
       preq.headers().remove("Expect");
       ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
+    }
+    String uri = preq.getURI();
+    if (!uri.isEmpty() && uri.charAt(0) != '/') {
+      // absolute form (GET http://host/path): backends get the origin form, as from Heroku's router
+      String path = sreq.path() == null || sreq.path().isEmpty() ? "/" : sreq.path();
+      preq.setURI(sreq.query() == null ? path : path + "?" + sreq.query());
     }
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
@@ -370,7 +381,12 @@ class ReverseProxy implements ProxyInterceptor {
     ex.backend = b;
     ex.tried.add(b);
     meters(ex.pool, b);
-    ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    // Host: the backend's web_url authority. A client without Host (HTTP/1.0 allows it) has no
+    // authority to replace, and the library would fail comparing against it: the request options'
+    // host and port then make the Host header.
+    if (ctx.request().proxiedRequest().authority() != null) {
+      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    }
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;

@@ -186,6 +186,23 @@ class ProxyTests {
   }
 
   @Test
+  void http10WithoutHostAndAbsoluteFormTargetsAreForwarded() throws Exception {
+    URI a = backends.start(req -> req.response().end("uri=" + req.uri() + " host=" + req.getHeader("Host")));
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    String authority = "127.0.0.1:" + a.getPort();
+    // HTTP/1.0 may omit Host: the default pool serves it, and the backend gets its own host
+    String old = raw(port(), "GET /ten?x=1 HTTP/1.0\r\n\r\n", Duration.ofSeconds(5));
+    assertThat(old).startsWith("HTTP/1.0 200").endsWith("uri=/ten?x=1 host=" + authority);
+    // an absolute-form target reaches the backend in origin form
+    String abs = raw(port(), "GET http://x.example/abs/p?q=%20y HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(5));
+    assertThat(abs).startsWith("HTTP/1.1 200").endsWith("uri=/abs/p?q=%20y host=" + authority);
+    String bare = raw(port(), "GET http://x.example HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(5));
+    assertThat(bare).startsWith("HTTP/1.1 200").endsWith("uri=/ host=" + authority);
+  }
+
+  @Test
   void expectContinueIsAnsweredOnceABackendTakesTheBody() throws Exception {
     URI a = backends.start(req -> req.body().onSuccess(b -> req.response()
         .end("len=" + b.length() + " expect=" + req.getHeader("Expect"))));
