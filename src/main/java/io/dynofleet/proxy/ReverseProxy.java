@@ -25,6 +25,7 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -570,6 +571,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     sanitize(resp.headers());
     stripConnectionListed(resp.headers(), false);
+    for (CharSequence n : RESPONSE_HOP_BY_HOP) resp.headers().remove(n);
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     int status = resp.getStatusCode();
     if (status >= 500) {
@@ -588,6 +590,16 @@ class ReverseProxy implements ProxyInterceptor {
       if (done.compareAndSet(false, true)) release(pool, b);
     });
   }
+
+  /**
+   * Hop-by-hop response headers (RFC 9110 7.6.1) the library copies through: they describe the
+   * backend's connection to the proxy, not the proxy's to its client. A backend's
+   * {@code Connection: close} made every client connection one-shot, and its {@code Keep-Alive}
+   * told clients the backend's idle timeout as if it were ours.
+   */
+  private static final List<CharSequence> RESPONSE_HOP_BY_HOP = List.of(HttpHeaders.CONNECTION,
+      HttpHeaders.KEEP_ALIVE, HttpHeaders.createOptimized("proxy-connection"), HttpHeaders.createOptimized("te"),
+      HttpHeaders.createOptimized("trailer"), HttpHeaders.UPGRADE);
 
   /**
    * A backend shares the origin with Dynofleet's own endpoints: it may not forge Dynofleet's error

@@ -251,6 +251,24 @@ class ProxyTests {
   }
 
   @Test
+  void hopByHopResponseHeadersStayWithTheBackendConnection() throws Exception {
+    URI a = backends.start(req -> req.response().putHeader("Connection", "close, X-Hop")
+        .putHeader("X-Hop", "backend-only").putHeader("Keep-Alive", "timeout=5")
+        .putHeader("Proxy-Connection", "keep-alive").putHeader("X-Kept", "yes").end("r" + req.path()));
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    // two requests on one client connection: the backend closing its own connection after each
+    // response says nothing about ours
+    String resp = raw(port(), "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n"
+        + "Connection: close\r\n\r\n", Duration.ofSeconds(5));
+    int second = resp.indexOf("HTTP/1.1", 1);
+    assertThat(second).as("second response on the same connection: %s", resp).isPositive();
+    String first = resp.substring(0, second).toLowerCase(java.util.Locale.ROOT);
+    assertThat(first).startsWith("http/1.1 200").contains("x-kept: yes").endsWith("r/one")
+        .doesNotContain("connection:").doesNotContain("keep-alive").doesNotContain("x-hop");
+    assertThat(resp.substring(second)).startsWith("HTTP/1.1 200").endsWith("r/two");
+  }
+
+  @Test
   void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
     // Netty's SelfSignedCertificate needs BouncyCastle PKIX (not here) on Java 17: the JDK's keytool makes one
     java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
