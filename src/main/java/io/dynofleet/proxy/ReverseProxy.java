@@ -312,6 +312,10 @@ class ReverseProxy implements ProxyInterceptor {
     h.set("X-Request-Id", requestId);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get("X-Forwarded-For");
+    if (xff != null) {
+      List<String> lines = h.getAll("X-Forwarded-For"); // several lines are one comma-joined list
+      if (lines.size() > 1) xff = String.join(", ", lines);
+    }
     if (ip != null) h.set("X-Forwarded-For", xff == null || xff.isBlank() ? ip : xff + ", " + ip);
     if (!h.contains("X-Forwarded-Proto")) h.set("X-Forwarded-Proto", sreq.isSSL() ? "https" : "http");
     if (!h.contains("X-Forwarded-Port") && sreq.localAddress() != null)

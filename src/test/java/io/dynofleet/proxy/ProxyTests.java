@@ -162,6 +162,14 @@ class ProxyTests {
   }
 
   @Test
+  void severalForwardedForLinesAreOneList() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    String resp = raw(port(), "GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n"
+        + "X-Forwarded-For: 10.0.0.2, 10.0.0.3\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1");
+  }
+
+  @Test
   void roundRobinAndRandomSpreadEvenly() throws Exception {
     List<BackendTarget> t = List.of(target("a", backends.named("a")), target("b", backends.named("b")),
         target("c", backends.named("c")));
