@@ -277,6 +277,19 @@ class ProxyTests {
   }
 
   @Test
+  void aBackendAnsweringBeforeTheUploadEndsIsHeard() throws Exception {
+    // a backend that refuses an upload from its head alone (size, auth) answers at once
+    URI a = backends.start(req -> req.response().setStatusCode(413).end("too big for me"));
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    byte[] body = new byte[8 * 1024 * 1024];
+    for (int i = 0; i < 5; i++) {
+      Response r = given().body(body).contentType("application/octet-stream").post("/upload");
+      assertThat(r.statusCode()).isEqualTo(413);
+      assertThat(r.asString()).isEqualTo("too big for me");
+    }
+  }
+
+  @Test
   void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
     // Netty's SelfSignedCertificate needs BouncyCastle PKIX (not here) on Java 17: the JDK's keytool makes one
     java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
