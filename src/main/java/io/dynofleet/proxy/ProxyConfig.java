@@ -66,6 +66,14 @@ public interface ProxyConfig {
   @WithDefault("104857600")
   long maxBodySize();
 
+  /**
+   * Largest response head in bytes a backend may send (502 above it). Vert.x's client default is
+   * 8 KB, which a large Content-Security-Policy plus a few cookies pass; requests may carry 32 KB
+   * ({@code quarkus.http.limits.max-header-size}), and so may responses.
+   */
+  @WithDefault("32768")
+  int maxResponseHeaderSize();
+
   /** Trust any backend certificate (tests only). */
   @WithDefault("false")
   boolean trustAll();

@@ -181,6 +181,7 @@ class ReverseProxy implements ProxyInterceptor {
         .setTrustAll(config.trustAll())
         .setVerifyHost(!config.trustAll())
         .setTcpNoDelay(true)
+        .setMaxHeaderSize(config.maxResponseHeaderSize())
         .setDecompressionSupported(false);
     return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize));
   }

@@ -7,6 +7,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.hasLength;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -287,6 +288,19 @@ class ProxyTests {
       assertThat(r.statusCode()).isEqualTo(413);
       assertThat(r.asString()).isEqualTo("too big for me");
     }
+  }
+
+  @Test
+  void largeResponseHeadsPassUpToTheLimit() throws Exception {
+    URI a = backends.start(req -> {
+      int n = Integer.parseInt(req.path().substring(1));
+      req.response().putHeader("Content-Security-Policy", "x".repeat(n)).end("ok");
+    });
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    // 20 KB of response head (a long policy and cookies) passes as it would from Heroku's router
+    given().get("/20000").then().statusCode(200).header("Content-Security-Policy", hasLength(20000));
+    // past dynofleet.proxy.max-response-header-size (32 KB): a 502 with Dynofleet's code
+    given().get("/40000").then().statusCode(502).header("X-Dynofleet-Error", "backend-error");
   }
 
   @Test
