@@ -34,6 +34,13 @@ class RequestIds {
    */
   void malformed(@Observes io.vertx.ext.web.Router router) {
     router.route().order(Integer.MIN_VALUE).failureHandler(rc -> {
+      if (!rc.response().headWritten() && missingHost(rc.failure())) {
+        // vertx-web refuses it before any route; without this it was an ERROR log line per request
+        rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE)
+            .end(io.vertx.core.json.Json.encode(Problem.of(400, "missing-host", "Missing Host",
+                "HTTP/1.1 requests need a Host header")));
+        return;
+      }
       if (rc.response().headWritten() || !(malformedTarget(rc.failure()) || (rc.statusCode() == 400 && rc.failure() == null))) {
         rc.next();
         return;
@@ -62,6 +69,10 @@ class RequestIds {
             .end(io.vertx.core.json.Json.encode(Problem.of(500, "internal", "Internal error", "unexpected error")));
       }
     });
+  }
+
+  static boolean missingHost(Throwable t) {
+    return t != null && t.getMessage() != null && t.getMessage().contains("'Host' header is required");
   }
 
   static boolean malformedTarget(Throwable t) {

@@ -45,6 +45,19 @@ class MalformedTargetTests {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"/anything", "/_dynofleet/api/v1/pools"})
+  void anHttp11RequestWithoutHostGetsAProblem(String target) throws IOException {
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(response).startsWith("HTTP/1.1 400");
+      assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+      assertThat(response).contains("/problems/missing-host");
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"/_dynofleet/api/v1/pools?continue=%%%"})
   void theTokenIsStillChecked(String target) throws IOException {
     assertThat(raw(base, target, "")).startsWith("HTTP/1.1 401");
