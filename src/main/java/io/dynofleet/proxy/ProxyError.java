@@ -13,6 +13,8 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError TIMEOUT = new ProxyError(504, "timeout", "Backend timed out\n");
   static final ProxyError CONNECT = new ProxyError(502, "connect-failed", "Backend unreachable\n");
   static final ProxyError BACKEND = new ProxyError(502, "backend-error", "Backend failed\n");
+  /** RFC 9112 3.2; Heroku's router refuses it too ("Host of Troubles"). */
+  static final ProxyError TWO_HOSTS = new ProxyError(400, "multiple-host", "More than one Host header\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
 
   /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */

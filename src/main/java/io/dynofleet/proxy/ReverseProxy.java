@@ -130,6 +130,11 @@ class ReverseProxy implements ProxyInterceptor {
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {
+      if (rc.request().headers().getAll(HttpHeaders.HOST).size() > 1) {
+        // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
+        answer(rc.response(), ProxyError.TWO_HOSTS);
+        return;
+      }
       String path = rc.request().path();
       if (path != null && ReservedPath.under(path, prefix, false)) {
         rc.next();
@@ -137,13 +142,17 @@ class ReverseProxy implements ProxyInterceptor {
       }
       if (ReservedPath.matches(path, prefix)) {
         // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
-        HttpServerResponse r = rc.response().setStatusCode(ProxyError.RESERVED.status());
-        r.putHeader("X-Dynofleet-Error", ProxyError.RESERVED.code())
-            .putHeader("Content-Type", "text/plain; charset=utf-8").end(ProxyError.RESERVED.message());
+        answer(rc.response(), ProxyError.RESERVED);
         return;
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /** Dynofleet's own answer on the route, before the proxy: status, code header, short body. */
+  private static void answer(HttpServerResponse r, ProxyError e) {
+    r.setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
+        .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
   }
 
   synchronized HttpClient client() {

@@ -171,6 +171,17 @@ class ProxyTests {
   }
 
   @Test
+  void twoHostHeadersAreRefused() throws Exception {
+    table.put(pool("p", List.of("a.example"), true, List.of(target("a", backends.named("a")))));
+    for (String path : List.of("/x", "/_dynofleet/api/v1/pools")) {
+      String resp = raw(port(), "GET " + path + " HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+          + "Authorization: Bearer test-token-0123456789\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+      assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: multiple-host")
+          .doesNotContain("X-Backend");
+    }
+  }
+
+  @Test
   void roundRobinAndRandomSpreadEvenly() throws Exception {
     List<BackendTarget> t = List.of(target("a", backends.named("a")), target("b", backends.named("b")),
         target("c", backends.named("c")));
