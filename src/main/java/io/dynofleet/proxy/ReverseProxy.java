@@ -251,6 +251,9 @@ class ReverseProxy implements ProxyInterceptor {
     return loopClient().request(ro).onFailure(e -> closed.run()).onSuccess(creq ->
         // the library's connect() answers with this same response future
         creq.response().onComplete(ar -> {
+          // heard before the library copies the backend's head to the client: the same rules as
+          // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix)
+          if (ar.succeeded()) sanitize(ar.result().headers());
           if (ar.failed() || ar.result().statusCode() != 101
               || !(req.connection() instanceof ConnectionBase conn)) {
             closed.run();

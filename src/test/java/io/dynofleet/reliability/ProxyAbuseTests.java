@@ -193,6 +193,27 @@ class ProxyAbuseTests {
     assertThat(r.header("Clear-Site-Data")).isNull();
   }
 
+  @Test
+  void backendCannotForgeDynofleetHeadersOnAWebSocketUpgrade() throws Exception {
+    URI evil = backends.start(new io.vertx.core.http.HttpServerOptions(), req -> {
+      req.response().putHeader("X-Dynofleet-Error", "no-pool").putHeader("Clear-Site-Data", "\"storage\"")
+          .putHeader("Set-Cookie", (Iterable<String>) List.of("session=ok; Path=/", "token=x; Path=/_dynofleet"));
+      req.toWebSocket().onSuccess(ws -> ws.writeTextMessage("hi"));
+    }, "http");
+    table.put(pool("abuse", List.of(), true, List.of(target("evil", evil))));
+    // the backend's 101 as the client sees it
+    String direct = raw(evil.getPort(), upgrade(), Duration.ofSeconds(2));
+    assertThat(direct).as("the backend does send them").startsWith("HTTP/1.1 101").contains("X-Dynofleet-Error");
+    String resp = raw(app.getPort(), upgrade(), Duration.ofSeconds(2));
+    assertThat(resp).startsWith("HTTP/1.1 101").contains("session=ok").doesNotContain("token=x")
+        .doesNotContainIgnoringCase("x-dynofleet-error").doesNotContainIgnoringCase("clear-site-data");
+  }
+
+  static String upgrade() {
+    return "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  }
+
   static String status(String response) {
     return response.length() >= 12 && response.startsWith("HTTP/1.") ? response.substring(9, 12) : "closed";
   }
