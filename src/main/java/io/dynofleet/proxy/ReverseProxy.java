@@ -24,6 +24,7 @@ import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -145,8 +146,23 @@ class ReverseProxy implements ProxyInterceptor {
         answer(rc.response(), ProxyError.RESERVED);
         return;
       }
+      if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
+        // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
+        ProxyError e = unplaceable(rc.request());
+        if (e != null) {
+          answer(rc.response(), e);
+          return;
+        }
+      }
       proxy.handle(rc.request());
     });
+  }
+
+  /** Why an upgrade has nowhere to go (no pool, no routable backend), or null. */
+  private ProxyError unplaceable(HttpServerRequest req) {
+    Pool pool = table.select(req.getHeader("Host"));
+    if (pool == null) return ProxyError.NO_POOL;
+    return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
   }
 
   /** Dynofleet's own answer on the route, before the proxy: status, code header, short body. */
@@ -254,6 +270,7 @@ class ReverseProxy implements ProxyInterceptor {
           // heard before the library copies the backend's head to the client: the same rules as
           // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix)
           if (ar.succeeded()) sanitize(ar.result().headers());
+          if (ar.succeeded() && ar.result().statusCode() != 101) refused(req, creq, ar.result());
           if (ar.failed() || ar.result().statusCode() != 101
               || !(req.connection() instanceof ConnectionBase conn)) {
             closed.run();
@@ -263,6 +280,25 @@ class ReverseProxy implements ProxyInterceptor {
             conn.channel().closeFuture().addListener(f -> closed.run());
           }
         }));
+  }
+
+  /**
+   * A backend refused the upgrade. The library answers the client with the status alone and
+   * leaves the backend connection as it is: Vert.x never returns a connection used for an upgrade
+   * attempt to its pool, so every refusal held a pooled connection until the pool was exhausted
+   * and plain requests to that backend hung. The connection is closed here, and the backend's
+   * headers (WWW-Authenticate, cookies; sanitized, without hop-by-hop ones) go on the client's
+   * response before the library writes it. The body is dropped, as before.
+   */
+  private static void refused(HttpServerRequest req, HttpClientRequest creq, HttpClientResponse resp) {
+    MultiMap from = resp.headers();
+    stripConnectionListed(from, false);
+    for (CharSequence n : RESPONSE_HOP_BY_HOP) from.remove(n);
+    from.remove(HttpHeaders.CONTENT_LENGTH);
+    from.remove(HttpHeaders.TRANSFER_ENCODING);
+    HttpServerResponse to = req.response();
+    if (!to.headWritten()) to.headers().addAll(from);
+    creq.connection().close();
   }
 
   private Duration timeout(Pool pool) {

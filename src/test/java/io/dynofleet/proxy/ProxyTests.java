@@ -462,6 +462,42 @@ class ProxyTests {
     assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
   }
 
+  @Test
+  void refusedUpgradesFreeTheirBackendConnectionsAndKeepTheBackendsHeaders() throws Exception {
+    URI a = backends.start(req -> {
+      if (req.headers().contains("Upgrade")) {
+        req.response().setStatusCode(403).putHeader("WWW-Authenticate", "Bearer").end("log in first");
+      } else {
+        req.response().end("plain");
+      }
+    });
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    String upgrade = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    // far more refusals than the per-backend connection pool holds (64 shared by the loops)
+    for (int i = 0; i < 100; i++) {
+      assertThat(raw(port(), upgrade, Duration.ofMillis(500))).startsWith("HTTP/1.1 403");
+    }
+    // the backend is still reachable for plain requests (they hung once the pool ran dry)
+    for (int i = 0; i < 10; i++) {
+      given().get("/after").then().statusCode(200).body(org.hamcrest.Matchers.equalTo("plain"));
+    }
+    // and the client hears why it was refused
+    assertThat(raw(port(), upgrade, Duration.ofMillis(500))).contains("WWW-Authenticate: Bearer");
+  }
+
+  @Test
+  void upgradesWithNowhereToGoSayWhy() throws Exception {
+    table.put(pool("d", List.of("only.example"), false, List.of(target("a", backends.named("a")))));
+    String upgrade = "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    assertThat(raw(port(), upgrade.formatted("elsewhere.example"), Duration.ofSeconds(1)))
+        .startsWith("HTTP/1.1 404").contains("X-Dynofleet-Error: no-pool");
+    table.put(pool("d", List.of("only.example"), false, List.of()));
+    assertThat(raw(port(), upgrade.formatted("only.example"), Duration.ofSeconds(1)))
+        .startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: no-backend");
+  }
+
   /** Opens a WebSocket through the proxy; completes with the socket and the first message (the backend's name). */
   CompletableFuture<Object[]> openSocket() {
     CompletableFuture<Object[]> f = new CompletableFuture<>();
