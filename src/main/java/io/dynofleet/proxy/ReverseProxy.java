@@ -264,11 +264,15 @@ class ReverseProxy implements ProxyInterceptor {
       if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
     };
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
-    return loopClient().request(ro).onFailure(e -> closed.run()).onSuccess(creq ->
+    return loopClient().request(ro).onFailure(e -> {
+      closed.run();
+      upgradeFailed(req, pool, b, ProxyError.CONNECT);
+    }).onSuccess(creq ->
         // the library's connect() answers with this same response future
         creq.response().onComplete(ar -> {
           // heard before the library copies the backend's head to the client: the same rules as
           // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix)
+          if (ar.failed()) upgradeFailed(req, pool, b, ProxyError.BACKEND);
           if (ar.succeeded()) sanitize(ar.result().headers());
           if (ar.succeeded() && ar.result().statusCode() != 101) refused(req, creq, ar.result());
           if (ar.failed() || ar.result().statusCode() != 101
@@ -280,6 +284,16 @@ class ReverseProxy implements ProxyInterceptor {
             conn.channel().closeFuture().addListener(f -> closed.run());
           }
         }));
+  }
+
+  /**
+   * An upgrade that never reached its backend or got no answer: the library answers a bare 502;
+   * the code says which, and the failure counts toward the backend's passive ejection as a
+   * request's would.
+   */
+  private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
+    if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
+    failure(pool, b);
   }
 
   /**

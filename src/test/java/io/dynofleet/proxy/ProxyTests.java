@@ -496,6 +496,19 @@ class ProxyTests {
     table.put(pool("d", List.of("only.example"), false, List.of()));
     assertThat(raw(port(), upgrade.formatted("only.example"), Duration.ofSeconds(1)))
         .startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: no-backend");
+    // a backend that is gone: 502 with the code, as for a request
+    URI dead = backends.start(req -> req.response().end());
+    backends.close();
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", dead.getPort())) {
+        return false;
+      } catch (java.io.IOException refused) {
+        return true;
+      }
+    });
+    table.put(pool("d", List.of("only.example"), false, List.of(target("dead", dead))));
+    assertThat(raw(port(), upgrade.formatted("only.example"), Duration.ofSeconds(2)))
+        .startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: connect-failed");
   }
 
   /** Opens a WebSocket through the proxy; completes with the socket and the first message (the backend's name). */
