@@ -223,6 +223,17 @@ class ReverseProxy implements ProxyInterceptor {
     return req;
   }
 
+  /**
+   * Host: the backend's web_url authority (Heroku routes by Host). A client without Host (HTTP/1.0
+   * allows it) has no authority to replace, and the library would fail comparing against it (a
+   * 502): the request options' host and port then make the Host header.
+   */
+  private static void backendAuthority(ProxyContext ctx, Backend b) {
+    if (ctx.request().proxiedRequest().authority() != null) {
+      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
+    }
+  }
+
   /** The client's 100 (Continue), once: a backend connection is ready for its body. */
   private static void sendContinue(ProxyContext ctx, Exchange ex) {
     if (ex.continued) return;
@@ -247,12 +258,7 @@ class ReverseProxy implements ProxyInterceptor {
         : choose(pool, Set.of());
     if (b == null) return Future.failedFuture("no backend");
     meters(pool, b);
-    // Host: the backend's web_url authority. A client without Host (HTTP/1.0 allows it) has no
-    // authority to replace, and the library would fail comparing against it: the request options'
-    // host and port then make the Host header.
-    if (ctx.request().proxiedRequest().authority() != null) {
-      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
-    }
+    backendAuthority(ctx, b);
     // the library copies the client's headers (but Host and Connection) onto the upgrade:
     // forward them as any request's, keeping Upgrade, which Connection names here
     MultiMap h = req.headers();
@@ -449,12 +455,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.backend = b;
     ex.tried.add(b);
     meters(ex.pool, b);
-    // Host: the backend's web_url authority. A client without Host (HTTP/1.0 allows it) has no
-    // authority to replace, and the library would fail comparing against it: the request options'
-    // host and port then make the Host header.
-    if (ctx.request().proxiedRequest().authority() != null) {
-      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
-    }
+    backendAuthority(ctx, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;
