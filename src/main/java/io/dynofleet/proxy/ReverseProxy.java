@@ -312,8 +312,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private static void refused(HttpServerRequest req, HttpClientRequest creq, HttpClientResponse resp) {
     MultiMap from = resp.headers();
-    stripConnectionListed(from, false);
-    for (CharSequence n : RESPONSE_HOP_BY_HOP) from.remove(n);
+    stripHopByHop(from);
     from.remove(HttpHeaders.CONTENT_LENGTH);
     from.remove(HttpHeaders.TRANSFER_ENCODING);
     HttpServerResponse to = req.response();
@@ -638,8 +637,7 @@ class ReverseProxy implements ProxyInterceptor {
       return ctx.sendResponse();
     }
     sanitize(resp.headers());
-    stripConnectionListed(resp.headers(), false);
-    for (CharSequence n : RESPONSE_HOP_BY_HOP) resp.headers().remove(n);
+    stripHopByHop(resp.headers());
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     int status = resp.getStatusCode();
     if (status >= 500) {
@@ -668,6 +666,12 @@ class ReverseProxy implements ProxyInterceptor {
   private static final List<CharSequence> RESPONSE_HOP_BY_HOP = List.of(HttpHeaders.CONNECTION,
       HttpHeaders.KEEP_ALIVE, HttpHeaders.createOptimized("proxy-connection"), HttpHeaders.createOptimized("te"),
       HttpHeaders.createOptimized("trailer"), HttpHeaders.UPGRADE);
+
+  /** A backend's response head as the client may see it: no hop-by-hop headers. */
+  private static void stripHopByHop(MultiMap h) {
+    stripConnectionListed(h, false);
+    for (CharSequence n : RESPONSE_HOP_BY_HOP) h.remove(n);
+  }
 
   /**
    * A backend shares the origin with Dynofleet's own endpoints: it may not forge Dynofleet's error

@@ -23,11 +23,15 @@ class MalformedTargetTests {
   URL base;
 
   static String raw(URL base, String target, String auth) throws IOException {
+    return raw(base, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + auth + "Connection: close\r\n\r\n");
+  }
+
+  /** Sends a request as written and reads until the server closes. */
+  static String raw(URL base, String request) throws IOException {
     try (Socket s = new Socket(base.getHost(), base.getPort())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
-      out.write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + auth + "Connection: close\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = s.getInputStream();
       return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -47,14 +51,10 @@ class MalformedTargetTests {
   @ParameterizedTest
   @ValueSource(strings = {"/anything", "/_dynofleet/api/v1/pools"})
   void anHttp11RequestWithoutHostGetsAProblem(String target) throws IOException {
-    try (Socket s = new Socket(base.getHost(), base.getPort())) {
-      s.setSoTimeout(10_000);
-      s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-      assertThat(response).startsWith("HTTP/1.1 400");
-      assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
-      assertThat(response).contains("/problems/missing-host");
-    }
+    String response = raw(base, "GET " + target + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assertThat(response).startsWith("HTTP/1.1 400");
+    assertThat(response.toLowerCase()).contains("content-type: application/problem+json");
+    assertThat(response).contains("/problems/missing-host");
   }
 
   @ParameterizedTest

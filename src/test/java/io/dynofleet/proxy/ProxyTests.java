@@ -3,6 +3,7 @@ package io.dynofleet.proxy;
 import static io.dynofleet.proxy.TestBackends.pool;
 import static io.dynofleet.proxy.TestBackends.raw;
 import static io.dynofleet.proxy.TestBackends.target;
+import static io.dynofleet.proxy.TestBackends.upgrade;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -453,9 +454,7 @@ class ProxyTests {
     assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
 
     // a header the client's Connection names is hop-by-hop: dropped, while Upgrade stays
-    String resp = raw(port(), "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade, X-Hop\r\nX-Hop: secret\r\nSec-WebSocket-Version: 13\r\n"
-        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", Duration.ofSeconds(2));
+    String resp = raw(port(), upgrade("x", "Upgrade, X-Hop\r\nX-Hop: secret"), Duration.ofSeconds(2));
     assertThat(resp).startsWith("HTTP/1.1 101");
     h = seen.poll(5, TimeUnit.SECONDS);
     assertThat(h.get("X-Hop")).isNull();
@@ -472,8 +471,7 @@ class ProxyTests {
       }
     });
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
-    String upgrade = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    String upgrade = upgrade("x", "Upgrade");
     // far more refusals than the per-backend connection pool holds (64 shared by the loops)
     for (int i = 0; i < 100; i++) {
       assertThat(raw(port(), upgrade, Duration.ofMillis(500))).startsWith("HTTP/1.1 403");
@@ -489,12 +487,10 @@ class ProxyTests {
   @Test
   void upgradesWithNowhereToGoSayWhy() throws Exception {
     table.put(pool("d", List.of("only.example"), false, List.of(target("a", backends.named("a")))));
-    String upgrade = "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    assertThat(raw(port(), upgrade.formatted("elsewhere.example"), Duration.ofSeconds(1)))
+    assertThat(raw(port(), upgrade("elsewhere.example", "Upgrade"), Duration.ofSeconds(1)))
         .startsWith("HTTP/1.1 404").contains("X-Dynofleet-Error: no-pool");
     table.put(pool("d", List.of("only.example"), false, List.of()));
-    assertThat(raw(port(), upgrade.formatted("only.example"), Duration.ofSeconds(1)))
+    assertThat(raw(port(), upgrade("only.example", "Upgrade"), Duration.ofSeconds(1)))
         .startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: no-backend");
     // a backend that is gone: 502 with the code, as for a request
     URI dead = backends.start(req -> req.response().end());
@@ -507,7 +503,7 @@ class ProxyTests {
       }
     });
     table.put(pool("d", List.of("only.example"), false, List.of(target("dead", dead))));
-    assertThat(raw(port(), upgrade.formatted("only.example"), Duration.ofSeconds(2)))
+    assertThat(raw(port(), upgrade("only.example", "Upgrade"), Duration.ofSeconds(2)))
         .startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: connect-failed");
   }
 

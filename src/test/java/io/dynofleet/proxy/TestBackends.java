@@ -76,6 +76,12 @@ public final class TestBackends implements AutoCloseable {
    * Sends raw bytes on a fresh connection and returns everything read until the peer closes or
    * {@code timeout} of silence passes.
    */
+  /** A raw WebSocket upgrade request for /ws to {@code host}, its Connection header as given. */
+  public static String upgrade(String host, String connection) {
+    return "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: " + connection
+        + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  }
+
   public static String raw(int port, String request, Duration timeout) throws Exception {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout((int) timeout.toMillis());

@@ -202,16 +202,11 @@ class ProxyAbuseTests {
     }, "http");
     table.put(pool("abuse", List.of(), true, List.of(target("evil", evil))));
     // the backend's 101 as the client sees it
-    String direct = raw(evil.getPort(), upgrade(), Duration.ofSeconds(2));
+    String direct = raw(evil.getPort(), TestBackends.upgrade("x", "Upgrade"), Duration.ofSeconds(2));
     assertThat(direct).as("the backend does send them").startsWith("HTTP/1.1 101").contains("X-Dynofleet-Error");
-    String resp = raw(app.getPort(), upgrade(), Duration.ofSeconds(2));
+    String resp = raw(app.getPort(), TestBackends.upgrade("x", "Upgrade"), Duration.ofSeconds(2));
     assertThat(resp).startsWith("HTTP/1.1 101").contains("session=ok").doesNotContain("token=x")
         .doesNotContainIgnoringCase("x-dynofleet-error").doesNotContainIgnoringCase("clear-site-data");
-  }
-
-  static String upgrade() {
-    return "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
   }
 
   static String status(String response) {
