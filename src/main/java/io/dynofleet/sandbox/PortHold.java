@@ -96,7 +96,7 @@ public final class PortHold implements AutoCloseable {
       socket = s;
       return true;
     } catch (IOException e) {
-      LOG.debugf("sandbox port %d not held again: %s", port, e);
+      LOG.tracef("sandbox port %d not held again: %s", port, e);
       return false;
     }
   }
