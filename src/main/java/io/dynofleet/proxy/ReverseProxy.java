@@ -219,8 +219,28 @@ class ReverseProxy implements ProxyInterceptor {
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
     if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
     Future<HttpClientRequest> req = loopClient().request(ro);
-    if (ex.expectContinue) req.onSuccess(r -> sendContinue(ctx, ex));
+    HttpServerRequest in = ctx.request().proxiedRequest();
+    req.onSuccess(r -> {
+      if (ex.expectContinue) sendContinue(ctx, ex);
+      r.earlyHintsHandler(h -> earlyHints(in, h));
+    });
     return req;
+  }
+
+  /**
+   * A backend's 103 (Early Hints) goes on to the client, as a proxy must forward 1xx responses
+   * (RFC 9110 15.2): the browser preloads what the Link headers name while the page is still being
+   * made. Not to an HTTP/1.0 client, which knows no 1xx; not once the final head is out. Its headers
+   * pass the same filters as a final response's.
+   */
+  private void earlyHints(HttpServerRequest in, MultiMap h) {
+    HttpServerResponse r = in.response();
+    if (in.version() == HttpVersion.HTTP_1_0 || r.headWritten() || r.closed()) return;
+    stripHopByHop(h);
+    sanitize(h);
+    h.remove(HttpHeaders.CONTENT_LENGTH);
+    h.remove(HttpHeaders.TRANSFER_ENCODING);
+    r.writeEarlyHints(h);
   }
 
   /**

@@ -260,6 +260,28 @@ class ProxyTests {
         .doesNotContain("100 Continue");
   }
 
+  @Test
+  void earlyHintsReachTheClientBeforeTheAnswerFilteredAsAnyHead() throws Exception {
+    URI a = backends.start(req -> {
+      req.response().writeEarlyHints(io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+          .add("Link", "</app.css>; rel=preload; as=style").add("X-Dynofleet-Error", "forged")
+          .add("Connection", "X-Hop").add("X-Hop", "backend-only"));
+      // the page takes a while: the hint is worth something only if it arrives before it
+      TestBackends.VERTX.setTimer(200, t -> req.response().end("page"));
+    });
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    String resp = raw(port(), "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+    assertThat(resp).startsWith("HTTP/1.1 103 Early Hints\r\n");
+    String hints = resp.substring(0, resp.indexOf("\r\n\r\n"));
+    assertThat(hints).containsIgnoringCase("link: </app.css>; rel=preload; as=style")
+        .doesNotContainIgnoringCase("x-dynofleet-error").doesNotContainIgnoringCase("x-hop");
+    String last = resp.substring(resp.indexOf("\r\n\r\n") + 4);
+    assertThat(last).startsWith("HTTP/1.1 200").endsWith("page");
+    // an HTTP/1.0 client knows no 1xx (RFC 9110 15.2): the final answer only
+    String old = raw(port(), "GET /page HTTP/1.0\r\nHost: x\r\n\r\n", Duration.ofSeconds(5));
+    assertThat(old).startsWith("HTTP/1.0 200").endsWith("page").doesNotContain("Early Hints");
+  }
+
   /** Reads one response head (through the blank line) byte by byte, leaving the body unread. */
   static String readHead(java.io.InputStream in) throws java.io.IOException {
     StringBuilder sb = new StringBuilder();
