@@ -99,8 +99,11 @@ final class Backend {
    * in PortHoldTest). So this tries again on a short timer.
    */
   private Future<Void> retake(int triesLeft) {
-    if (closed || hold.take()) {
-      return Future.succeededFuture();
+    synchronized (this) {
+      // under the monitor: close() gives the port up for good, a new listen wants it free
+      if (closed || server != null || hold.take()) {
+        return Future.succeededFuture();
+      }
     }
     if (triesLeft <= 1) {
       LOG.debugf("sandbox app %s: port %d not held again", app, port);
