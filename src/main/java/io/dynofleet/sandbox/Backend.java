@@ -17,8 +17,8 @@ import org.jboss.logging.Logger;
  */
 final class Backend {
   private static final Logger LOG = Logger.getLogger(Backend.class);
-  private static final int RETAKE_TRIES = 100;
-  private static final long RETAKE_DELAY_MS = 10;
+  private static final int SETTLE_TRIES = 100;
+  private static final long SETTLE_DELAY_MS = 10;
 
   /** Injected backend behaviour. */
   enum Fault {
@@ -86,31 +86,41 @@ final class Backend {
       HttpServer s = server;
       server = null;
       Future<Void> closing = s.close();
-      return closing.transform(x -> retake(RETAKE_TRIES)).transform(x -> closing);
+      return closing.transform(x -> settle(SETTLE_TRIES)).transform(x -> closing);
     }
     return Future.succeededFuture();
   }
 
   /**
-   * Holds the port again once the closed server has let it go, so connects are refused again and the
-   * port stays this app's. Where the server listened without the hold, the close future completes
-   * before the listening socket is gone: Java NIO closes a channel registered with a selector only
-   * when the selector next deregisters it, and until then Linux refuses the bind (about 1 % of tries
-   * in PortHoldTest). So this tries again on a short timer.
+   * Completes once the closed server's listening socket is gone and the port is held again, so a
+   * connect right after is refused, as from a dyno that has stopped. Vert.x completes a close
+   * before that: Java NIO closes a channel registered with a selector only when the selector next
+   * deregisters it, and until then the kernel still accepts connects (which the close then resets)
+   * and refuses binds. Where the server listened beside the hold, a throwaway bind beside it says
+   * when the listener is gone; where it listened without the hold, taking the hold again says so
+   * (a single try failed about 1 time in 100 in PortHoldTest). Both are tried on a short timer.
    */
-  private Future<Void> retake(int triesLeft) {
+  private Future<Void> settle(int triesLeft) {
     synchronized (this) {
       // under the monitor: close() gives the port up for good, a new listen wants it free
-      if (closed || server != null || hold.take()) {
+      if (closed || server != null || (hold.held() ? hold.unlistened() : hold.take())) {
         return Future.succeededFuture();
       }
     }
+    return retry(triesLeft, () -> settle(triesLeft - 1));
+  }
+
+  /** Completes once nothing listens on the given-up port any more. */
+  private Future<Void> gone(int triesLeft) {
+    return PortHold.unlistened(port) ? Future.succeededFuture() : retry(triesLeft, () -> gone(triesLeft - 1));
+  }
+
+  private Future<Void> retry(int triesLeft, java.util.function.Supplier<Future<Void>> again) {
     if (triesLeft <= 1) {
-      LOG.debugf("sandbox app %s: port %d not held again", app, port);
+      LOG.debugf("sandbox app %s: port %d still listened on after its server closed", app, port);
       return Future.succeededFuture();
     }
-    return Future.<Long>future(p -> vertx.setTimer(RETAKE_DELAY_MS, p::complete))
-        .compose(id -> retake(triesLeft - 1));
+    return Future.<Long>future(p -> vertx.setTimer(SETTLE_DELAY_MS, p::complete)).compose(id -> again.get());
   }
 
   /** Starts a server on the app's port; {@code firstTry}: beside the hold, else without it. */
@@ -143,20 +153,28 @@ final class Backend {
     closed = true;
     HttpServer s = server;
     server = null;
-    Future<Void> f = s == null ? Future.succeededFuture() : s.close();
-    return f.onComplete(x -> hold.close());
+    if (s == null) {
+      hold.close();
+      return Future.succeededFuture();
+    }
+    Future<Void> closing = s.close();
+    return closing.transform(x -> {
+      hold.close();
+      return gone(SETTLE_TRIES);
+    }).transform(x -> closing);
   }
 
   /** Takes the server down for {@code downtime}, then {@code after} brings it back. */
   Future<Void> restart(Duration downtime, Runnable after) {
     restarting = true;
     Future<Void> down = sync(false, release);
-    vertx.setTimer(
+    // the downtime counts from the moment connects are refused
+    down.onComplete(x -> vertx.setTimer(
         Math.max(1, downtime.toMillis()),
         id -> {
           restarting = false;
           after.run();
-        });
+        }));
     return down;
   }
 

@@ -172,6 +172,7 @@ public class Simulator {
   private volatile Duration latency = Duration.ZERO;
   private volatile int pageSize;
   private volatile Duration releaseDelay;
+  private volatile Duration restartDowntime;
   private HttpServer server;
 
   Simulator(Clock clock, SandboxConfig config) {
@@ -186,6 +187,7 @@ public class Simulator {
     this.bucket = new TokenBucket(clock, config.rateLimit().capacity(), config.rateLimit().refillPerHour());
     this.pageSize = config.pageSize();
     this.releaseDelay = config.releaseDelay();
+    this.restartDowntime = config.restartDowntime();
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -335,6 +337,11 @@ public class Simulator {
     this.releaseDelay = delay;
   }
 
+  /** How long a restarted app refuses connects before it serves again. */
+  public void restartDowntime(Duration downtime) {
+    this.restartDowntime = downtime;
+  }
+
   // ------------------------------------------------------------------ fault injection
 
   /** Fraction (0..1) of API calls answered 503. */
@@ -424,6 +431,7 @@ public class Simulator {
       setups.clear();
       pageSize = config.pageSize();
       releaseDelay = config.releaseDelay();
+      restartDowntime = config.restartDowntime();
     }
     closing.forEach(this::await);
     resetFaults();
@@ -820,10 +828,12 @@ public class Simulator {
   }
 
   private void restartRoute(RoutingContext ctx) {
+    Future<Void> down;
     synchronized (this) {
-      restart(find(p(ctx, "app")));
+      down = restart(find(p(ctx, "app")));
     }
-    respond(ctx, 202, Map.of());
+    // answered once the dynos are down, so a client sees the restart begun (Heroku's is as prompt)
+    down.onComplete(x -> respond(ctx, 202, Map.of()));
   }
 
   // ------------------------------------------------------------------ admin (/__sandbox)
@@ -1076,7 +1086,7 @@ public class Simulator {
 
   private Future<Void> restart(SimApp a) {
     SimApp app = a;
-    return a.backend.restart(config.restartDowntime(), () -> {
+    return a.backend.restart(restartDowntime, () -> {
       synchronized (this) {
         if (apps.containsKey(app.id)) {
           refresh(app);

@@ -147,10 +147,11 @@ class HerokuClientFailureTests {
 
   @Test
   void rateLimitIsWaitedOutWithGrowingDelays() {
+    List<Duration> sleeps = new ArrayList<>();
+    // built first: the bucket refills a call per 100 ms, and building a client can take longer
+    HerokuClient c = clientWith(sim.apiKey(), sleeps);
     sim.rateLimitStorm();
     sim.clearCallLog();
-    List<Duration> sleeps = new ArrayList<>();
-    HerokuClient c = clientWith(sim.apiKey(), sleeps);
     assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
     List<Integer> statuses = calls("GET", "/account").stream().map(SandboxCall::status).toList();
     System.out.printf("rate limit: statuses %s, waits %s%n", statuses, sleeps);
@@ -272,6 +273,7 @@ class HerokuClientFailureTests {
     client.updateFormation("life-app", "web", 1, null);
     assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).statusCode()).isEqualTo(200);
 
+    sim.restartDowntime(Duration.ofSeconds(1)); // room for a loaded machine between the 202 and the check
     long start = System.nanoTime();
     client.restartAllDynos("life-app");
     assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);

@@ -200,6 +200,7 @@ class HerokuClientTests {
       assertThat(d.state()).isEqualTo("up");
       assertThat(d.release().version()).isEqualTo(2);
     });
+    sim.restartDowntime(Duration.ofSeconds(2)); // room for a loaded machine between the 202 and the check
     client.restartAllDynos("dyno-app");
     assertThat(sim.app("dyno-app").serving()).isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> sim.app("dyno-app").serving());

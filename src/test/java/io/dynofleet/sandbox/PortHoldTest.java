@@ -123,4 +123,35 @@ class PortHoldTest {
       }
     }
   }
+
+  static void connect(int port) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+    }
+  }
+
+  /**
+   * Vert.x completes a server's close while the listening socket still lives (NIO closes it at the
+   * selector's next pass). A stop must not complete before connects are refused, and a start right
+   * after a stop must not find the old listener in its way (it did: "Address already in use").
+   */
+  @Test
+  void aStoppedAppRefusesAtOnceAndServesAgainAtOnce() throws Exception {
+    PortHold hold = PortHold.acquire();
+    Backend app = new Backend(VERTX, "flip", hold);
+    try {
+      for (int i = 0; i < 200; i++) {
+        join(app.sync(true, 1));
+        connect(hold.port());
+        join(app.sync(false, 1));
+        assertThatThrownBy(() -> connect(hold.port())).as("refused after stop %d", i)
+            .isInstanceOf(ConnectException.class);
+      }
+      join(app.sync(true, 1));
+      connect(hold.port());
+    } finally {
+      join(app.close());
+    }
+    assertThatThrownBy(() -> connect(hold.port())).as("refused after delete").isInstanceOf(ConnectException.class);
+  }
 }
