@@ -2,6 +2,8 @@ package io.dynofleet.proxy;
 
 import static io.dynofleet.proxy.TestBackends.pool;
 import static io.dynofleet.proxy.TestBackends.raw;
+import static io.dynofleet.proxy.TestBackends.rawHead;
+import static io.dynofleet.proxy.TestBackends.readHead;
 import static io.dynofleet.proxy.TestBackends.target;
 import static io.dynofleet.proxy.TestBackends.upgrade;
 import static io.restassured.RestAssured.given;
@@ -282,17 +284,6 @@ class ProxyTests {
     assertThat(old).startsWith("HTTP/1.0 200").endsWith("page").doesNotContain("Early Hints");
   }
 
-  /** Reads one response head (through the blank line) byte by byte, leaving the body unread. */
-  static String readHead(java.io.InputStream in) throws java.io.IOException {
-    StringBuilder sb = new StringBuilder();
-    while (!sb.toString().endsWith("\r\n\r\n")) {
-      int c = in.read();
-      if (c < 0) break;
-      sb.append((char) c);
-    }
-    return sb.toString();
-  }
-
   @Test
   void hopByHopResponseHeadersStayWithTheBackendConnection() throws Exception {
     URI a = backends.start(req -> req.response().putHeader("Connection", "close, X-Hop")
@@ -496,14 +487,14 @@ class ProxyTests {
     String upgrade = upgrade("x", "Upgrade");
     // far more refusals than the per-backend connection pool holds (64 shared by the loops)
     for (int i = 0; i < 100; i++) {
-      assertThat(raw(port(), upgrade, Duration.ofMillis(500))).startsWith("HTTP/1.1 403");
+      assertThat(rawHead(port(), upgrade, Duration.ofSeconds(10))).startsWith("HTTP/1.1 403");
     }
     // the backend is still reachable for plain requests (they hung once the pool ran dry)
     for (int i = 0; i < 10; i++) {
       given().get("/after").then().statusCode(200).body(org.hamcrest.Matchers.equalTo("plain"));
     }
     // and the client hears why it was refused
-    assertThat(raw(port(), upgrade, Duration.ofMillis(500))).contains("WWW-Authenticate: Bearer");
+    assertThat(rawHead(port(), upgrade, Duration.ofSeconds(10))).contains("WWW-Authenticate: Bearer");
   }
 
   @Test
@@ -629,7 +620,8 @@ class ProxyTests {
     for (int i = 0; i < 6; i++) given().post("/");
     assertThat(table.stats("j")).filteredOn(BackendStats::ejected).extracting(BackendStats::id).containsExactly("bad");
     int hits = badHits.get();
-    for (int i = 0; i < 10; i++) given().get("/").then().statusCode(200).header("X-Backend", "good");
+    // round-robin would send every second one to "bad"; few, to stay well inside the 2 s ejection
+    for (int i = 0; i < 4; i++) given().get("/").then().statusCode(200).header("X-Backend", "good");
     assertThat(badHits.get()).isEqualTo(hits);
     broken.set(false);
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
@@ -668,18 +660,23 @@ class ProxyTests {
   void slowBackendGetsLittleTraffic() throws Exception {
     URI a = backends.named("a");
     URI b = backends.named("b");
-    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(150, t -> req.response().putHeader("X-Backend", "slow").end()));
+    // far slower than a stall of the loaded test machine makes the fast ones look
+    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(400, t -> req.response().putHeader("X-Backend", "slow").end()));
     table.put(pool("sl", List.of(), true, List.of(target("a", a), target("b", b), target("slow", slow))));
     Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
-    List<Future<String[]>> all = new ArrayList<>();
-    for (int round = 0; round < 20; round++) {
+    int counted = 0;
+    for (int round = 0; round < 22; round++) {
       List<Future<String[]>> batch = new ArrayList<>();
       for (int i = 0; i < 6; i++) batch.add(getBackend("/"));
-      for (Future<String[]> f : batch) seen.computeIfAbsent(join(f)[2], k -> new AtomicInteger()).incrementAndGet();
-      all.addAll(batch);
+      for (Future<String[]> f : batch) {
+        String backend = join(f)[2];
+        // the first two rounds learn: a backend that has not answered yet has no latency to judge by
+        if (round >= 2) seen.computeIfAbsent(backend, k -> new AtomicInteger()).incrementAndGet();
+      }
+      if (round >= 2) counted += batch.size();
     }
     int slowHits = seen.getOrDefault("slow", new AtomicInteger()).get();
-    assertThat(slowHits).as("%s", seen).isLessThan(all.size() / 10);
+    assertThat(slowHits).as("%s", seen).isLessThan(counted / 10);
   }
 
   Future<String[]> getBackend(String path) {
@@ -715,8 +712,10 @@ class ProxyTests {
 
     void releaseAll() {
       TestBackends.VERTX.runOnContext(v -> {
-        for (HttpServerRequest r : held) answer(r);
-        held.clear();
+        // only those held now: one arriving meanwhile stays held for the next call
+        List<HttpServerRequest> now = new ArrayList<>(held);
+        held.removeAll(now);
+        now.forEach(this::answer);
       });
     }
   }
@@ -758,7 +757,8 @@ class ProxyTests {
     long t0 = System.nanoTime();
     String[] rejected = join(get("/", Map.of()));
     assertThat(rejected[0] + " " + rejected[1]).isEqualTo("503 queue-full");
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    // at once: not after the 20 s the queue would wait (generous for a loaded machine)
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
     assertThat(gate.maxConcurrent.get()).isEqualTo(1);
     gate.releaseAll();
     assertThat(join(first)[0]).isEqualTo("200");

@@ -82,6 +82,34 @@ public final class TestBackends implements AutoCloseable {
         + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
   }
 
+  /**
+   * Sends {@code request} on a new connection and returns the first response head (through its
+   * blank line) as soon as it is complete, or what arrived before silence or close.
+   */
+  public static String rawHead(int port, String request, Duration timeout) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) timeout.toMillis());
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      try {
+        return readHead(s.getInputStream());
+      } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+        return "";
+      }
+    }
+  }
+
+  /** Reads one response head (through the blank line) byte by byte, leaving the body unread. */
+  public static String readHead(InputStream in) throws java.io.IOException {
+    StringBuilder sb = new StringBuilder();
+    while (!sb.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) break;
+      sb.append((char) c);
+    }
+    return sb.toString();
+  }
+
   public static String raw(int port, String request, Duration timeout) throws Exception {
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout((int) timeout.toMillis());
