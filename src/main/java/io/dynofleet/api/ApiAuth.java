@@ -70,7 +70,7 @@ public class ApiAuth {
       return;
     }
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || !matches(header.substring(7).trim())) {
+    if (!bearerMatches(header) && !signedHook(rc, path)) {
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
       problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
           "send Authorization: Bearer <DYNOFLEET_API_TOKEN>"));
@@ -91,6 +91,48 @@ public class ApiAuth {
       }
     }
     rc.next();
+  }
+
+  /** {@code Authorization: Bearer <the API token>}. */
+  public boolean bearerMatches(String authorization) {
+    return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        && matches(authorization.substring(7).trim());
+  }
+
+  /**
+   * A webhook notification that says it is signed, where a webhook secret is configured: it goes on
+   * without a token, and {@link HooksResource} checks the signature against the body (which is
+   * not read yet here) before it does anything.
+   */
+  private boolean signedHook(RoutingContext rc, String path) {
+    return config.webhookSecret().filter(x -> !x.isBlank()).isPresent()
+        && path.equals(prefix + HooksResource.PATH)
+        && rc.request().method() == io.vertx.core.http.HttpMethod.POST
+        && rc.request().getHeader(HooksResource.SIGNATURE) != null;
+  }
+
+  /**
+   * The body's Heroku webhook signature (base64 of its HMAC-SHA256 under the configured secret),
+   * compared in constant time; false when no secret is configured.
+   */
+  public boolean signatureMatches(byte[] body, String signature) {
+    String secret = config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
+    if (secret == null || signature == null) {
+      return false;
+    }
+    byte[] presented;
+    try {
+      presented = Base64.getDecoder().decode(signature.trim());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return MessageDigest.isEqual(mac.doFinal(body), presented);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   boolean protectedPath(String path) {

@@ -1,11 +1,11 @@
 package io.dynofleet.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynofleet.reconcile.ReconcileLoop;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -21,17 +21,25 @@ import org.jboss.logging.Logger;
 
 /**
  * Receives Heroku app webhooks ({@code api:release}) of source apps, so a new release is rolled out
- * at once instead of at the next sweep. Subscribe with the API token as the webhook's authorization:
- * {@code heroku webhooks:add -i api:release -l notify -u https://LB/_dynofleet/api/v1/hooks/heroku
- * -t "Bearer $DYNOFLEET_API_TOKEN" -a SOURCE_APP}. The notification only says "look now": the
+ * at once instead of at the next sweep. Subscribe with a webhook secret ({@code
+ * DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it, and the API token never
+ * leaves Dynofleet): {@code heroku webhooks:add -i api:release -l notify -u
+ * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}; or with
+ * the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
+ * Neither: 401. The notification only says "look now": the
  * reconciler reads the release itself, so a forged or replayed event can cause a pass, never an
  * action the spec does not ask for.
  */
-@Path("/v1/hooks/heroku")
+@Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
 @SecurityRequirement(name = "token")
 @Blocking
 public class HooksResource {
+  static final String RESOURCE = "/v1/hooks/heroku";
+  /** The hook's path under the reserved prefix. */
+  static final String PATH = "/api" + RESOURCE;
+  /** Heroku's signature of a notification's body, under the webhook's secret. */
+  static final String SIGNATURE = "Heroku-Webhook-Hmac-SHA256";
   private static final Logger LOG = Logger.getLogger(HooksResource.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,20 +48,30 @@ public class HooksResource {
 
   private final PoolService pools;
   private final ReconcileLoop loop;
+  private final ApiAuth auth;
 
-  HooksResource(PoolService pools, ReconcileLoop loop) {
+  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth) {
     this.pools = pools;
     this.loop = loop;
+    this.auth = auth;
   }
 
   @POST
   @Consumes(MediaType.WILDCARD)
   @Operation(summary = "Heroku app webhook: reconcile the pools copying the app now")
-  public Response heroku(String body) {
+  public Response heroku(@HeaderParam("Authorization") String authorization,
+      @HeaderParam(SIGNATURE) String signature, byte[] body) {
+    byte[] raw = body == null ? new byte[0] : body;
+    // the filter let a signed notification through without a token: the signature must hold
+    if (!auth.bearerMatches(authorization) && !auth.signatureMatches(raw, signature)) {
+      LOG.debug("heroku webhook refused: no API token, and no signature of its body under the webhook secret");
+      throw new ApiException(401, "bad-signature", "Unauthorized",
+          "the " + SIGNATURE + " header is not the body's signature under the webhook secret");
+    }
     JsonNode event;
     try {
-      event = body == null || body.isBlank() ? null : JSON.readTree(body);
-    } catch (JsonProcessingException e) {
+      event = raw.length == 0 ? null : JSON.readTree(raw);
+    } catch (java.io.IOException e) {
       event = null;
     }
     if (event == null || !event.isObject()) {

@@ -22,6 +22,15 @@ public interface ApiConfig {
   @WithDefault("config/pools")
   String poolsDir();
 
+  /**
+   * Secret of the Heroku app webhooks ({@code DYNOFLEET_WEBHOOK_SECRET}, the {@code --secret} /
+   * {@code secret} given when the webhook is added). When set, {@code POST .../v1/hooks/heroku}
+   * also accepts a notification that carries no API token but a valid {@code
+   * Heroku-Webhook-Hmac-SHA256} signature of its body, so Heroku never needs to hold the API
+   * token. Unset: the hook needs the API token like every other call.
+   */
+  Optional<String> webhookSecret();
+
   /** Largest request body the API reads, in bytes; larger ones get 413. */
   @WithDefault("1048576")
   int maxBodyBytes();

@@ -64,4 +64,42 @@ class HooksTests {
     api().body("not json").post(HOOK).then().statusCode(400)
         .contentType("application/problem+json");
   }
+
+  static final String SECRET = "test-webhook-secret"; // %test.dynofleet.api.webhook-secret
+
+  @Test
+  void aNotificationSignedWithTheWebhookSecretNeedsNoToken() throws Exception {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-s");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    String body = event(source);
+    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, body))
+        .body(body).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+  }
+
+  @Test
+  void aBadSignatureIsRefused() throws Exception {
+    String source = uniqueName("src");
+    api().body(pool(uniqueName("hook-x"), source)).post(POOLS).then().statusCode(201);
+    String body = event(source);
+    for (String signature : new String[] {
+        HookSignature.sign("another-secret", body), // signed by someone else
+        HookSignature.sign(SECRET, event("another-app")), // a genuine signature of another body
+        "not base64 !", ""}) {
+      given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
+          .body(body).post(HOOK).then().statusCode(401).contentType("application/problem+json")
+          .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
+          .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(SECRET)));
+    }
+  }
+
+  @Test
+  void aSignatureOpensTheHookOnly() throws Exception {
+    // elsewhere in the API a signature is no credential, whatever it signs
+    given().header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "")).get(POOLS).then().statusCode(401);
+    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "{}"))
+        .body("{}").post(POOLS).then().statusCode(401);
+    // and a GET of the hook is not a notification
+    given().header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "")).get(HOOK).then().statusCode(401);
+  }
 }

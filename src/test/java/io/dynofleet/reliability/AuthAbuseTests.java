@@ -172,6 +172,13 @@ class AuthAbuseTests {
       bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
           .header("If-Match", "\"0\"").body("{\"replicas\": 2}").put(PREFIX + "/api/v1/pools/secret-pool/scale")));
       bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + "/q/metrics")));
+      // webhook notifications, signed with the webhook secret and with another one
+      String hookBody = "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"secret-src\"}}}";
+      for (String secret : List.of(WEBHOOK_SECRET, "another-secret")) {
+        bodies.add(exchange(given().contentType("application/json")
+            .header("Heroku-Webhook-Hmac-SHA256", sign(secret, hookBody)).body(hookBody)
+            .post(PREFIX + "/api/v1/hooks/heroku")));
+      }
       bodies.add(exchange(given().get(sim.url() + "__sandbox/info")));
       bodies.add(exchange(given().get(sim.url() + "__sandbox/calls")));
       bodies.add(exchange(given().get(sim.url() + "__sandbox/apps")));
@@ -184,8 +191,21 @@ class AuthAbuseTests {
     assertThat(lines).as("log lines captured while exercising API, reconciler and errors").hasSizeGreaterThan(10)
         .anyMatch(l -> l.startsWith("heroku ")) // the client's debug line of a Platform API call
         .anyMatch(l -> l.contains("secret-pool"));
-    assertThat(lines).noneMatch(l -> l.contains(TOKEN) || l.contains(TOKEN.substring(0, 15)) || l.contains(key));
-    assertThat(bodies).noneMatch(b -> b.contains(TOKEN) || b.contains(key));
+    assertThat(bodies).anyMatch(b -> b.startsWith("HTTP/1.1 202")).anyMatch(b -> b.contains("bad-signature"));
+    assertThat(lines).noneMatch(l -> l.contains(TOKEN) || l.contains(TOKEN.substring(0, 15)) || l.contains(key)
+        || l.contains(WEBHOOK_SECRET));
+    assertThat(bodies).noneMatch(b -> b.contains(TOKEN) || b.contains(key) || b.contains(WEBHOOK_SECRET));
+  }
+
+  /** The default test profile's {@code dynofleet.api.webhook-secret}. */
+  static final String WEBHOOK_SECRET = "test-webhook-secret";
+
+  private static String sign(String secret, String body) {
+    try {
+      return io.dynofleet.api.HookSignature.sign(secret, body);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Status line, headers and body of one response, as one string to scan. */

@@ -39,6 +39,21 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(90)
 class ProxyAbuseTests {
   @Inject RoutingTable table;
+  /**
+   * Without a configured webhook secret, a notification signed with any secret (here the one the
+   * default test profile configures) is no credential: the hook wants the API token.
+   */
+  @Test
+  void withoutAWebhookSecretASignatureIsNoCredential() throws Exception {
+    String hook = "/_dynofleet/api/v1/hooks/heroku";
+    String body = "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"x\"}}}";
+    for (String secret : new String[] {"test-webhook-secret", "any-secret"}) {
+      io.restassured.RestAssured.given().baseUri(app.toString()).contentType("application/json")
+          .header("Heroku-Webhook-Hmac-SHA256", io.dynofleet.api.HookSignature.sign(secret, body))
+          .body(body).post(hook).then().statusCode(401).contentType("application/problem+json");
+    }
+  }
+
   @TestHTTPResource("/") URL app;
   final TestBackends backends = new TestBackends();
   /** Every request line + framing headers + body the backend saw, one entry per request. */
