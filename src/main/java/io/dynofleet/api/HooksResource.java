@@ -24,11 +24,10 @@ import org.jboss.logging.Logger;
  * at once instead of at the next sweep. Subscribe with a webhook secret ({@code
  * DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it, and the API token never
  * leaves Dynofleet): {@code heroku webhooks:add -i api:release -l notify -u
- * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}; or with
- * the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
- * Neither: 401. The notification only says "look now": the
- * reconciler reads the release itself, so a forged or replayed event can cause a pass, never an
- * action the spec does not ask for.
+ * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP};
+ * or with the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
+ * Neither: 401. The notification only says "look now": the reconciler reads the release itself, so
+ * a forged or replayed event can cause a pass, never an action the spec does not ask for.
  */
 @Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
