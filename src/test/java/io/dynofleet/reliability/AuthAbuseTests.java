@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dynofleet.api.ApiAuth;
+import io.dynofleet.api.HookSignature;
 import io.dynofleet.reconcile.PoolKey;
 import io.dynofleet.reconcile.Reconciler;
 import io.dynofleet.sandbox.Simulator;
@@ -174,9 +175,9 @@ class AuthAbuseTests {
       bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + "/q/metrics")));
       // webhook notifications, signed with the webhook secret and with another one
       String hookBody = "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"secret-src\"}}}";
-      for (String secret : List.of(WEBHOOK_SECRET, "another-secret")) {
+      for (String secret : List.of(HookSignature.TEST_SECRET, "another-secret")) {
         bodies.add(exchange(given().contentType("application/json")
-            .header("Heroku-Webhook-Hmac-SHA256", sign(secret, hookBody)).body(hookBody)
+            .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(secret, hookBody)).body(hookBody)
             .post(PREFIX + "/api/v1/hooks/heroku")));
       }
       bodies.add(exchange(given().get(sim.url() + "__sandbox/info")));
@@ -193,19 +194,8 @@ class AuthAbuseTests {
         .anyMatch(l -> l.contains("secret-pool"));
     assertThat(bodies).anyMatch(b -> b.startsWith("HTTP/1.1 202")).anyMatch(b -> b.contains("bad-signature"));
     assertThat(lines).noneMatch(l -> l.contains(TOKEN) || l.contains(TOKEN.substring(0, 15)) || l.contains(key)
-        || l.contains(WEBHOOK_SECRET));
-    assertThat(bodies).noneMatch(b -> b.contains(TOKEN) || b.contains(key) || b.contains(WEBHOOK_SECRET));
-  }
-
-  /** The default test profile's {@code dynofleet.api.webhook-secret}. */
-  static final String WEBHOOK_SECRET = "test-webhook-secret";
-
-  private static String sign(String secret, String body) {
-    try {
-      return io.dynofleet.api.HookSignature.sign(secret, body);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+        || l.contains(HookSignature.TEST_SECRET));
+    assertThat(bodies).noneMatch(b -> b.contains(TOKEN) || b.contains(key) || b.contains(HookSignature.TEST_SECRET));
   }
 
   /** Status line, headers and body of one response, as one string to scan. */
