@@ -105,7 +105,7 @@ public class ApiAuth {
    * not read yet here) before it does anything.
    */
   private boolean signedHook(RoutingContext rc, String path) {
-    return config.webhookSecret().filter(x -> !x.isBlank()).isPresent()
+    return webhookSecret() != null
         && path.equals(prefix + HooksResource.PATH)
         && rc.request().method() == io.vertx.core.http.HttpMethod.POST
         && rc.request().getHeader(HooksResource.SIGNATURE) != null;
@@ -116,7 +116,7 @@ public class ApiAuth {
    * compared in constant time; false when no secret is configured.
    */
   public boolean signatureMatches(byte[] body, String signature) {
-    String secret = config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
+    String secret = webhookSecret();
     if (secret == null || signature == null) {
       return false;
     }
@@ -133,6 +133,11 @@ public class ApiAuth {
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The configured webhook secret; null when unset or blank. */
+  private String webhookSecret() {
+    return config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
   }
 
   boolean protectedPath(String path) {

@@ -236,10 +236,8 @@ class ReverseProxy implements ProxyInterceptor {
   private void earlyHints(HttpServerRequest in, MultiMap h) {
     HttpServerResponse r = in.response();
     if (in.version() == HttpVersion.HTTP_1_0 || r.headWritten() || r.closed()) return;
-    stripHopByHop(h);
     sanitize(h);
-    h.remove(HttpHeaders.CONTENT_LENGTH);
-    h.remove(HttpHeaders.TRANSFER_ENCODING);
+    headWithoutBody(h);
     r.writeEarlyHints(h);
   }
 
@@ -332,9 +330,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private static void refused(HttpServerRequest req, HttpClientRequest creq, HttpClientResponse resp) {
     MultiMap from = resp.headers();
-    stripHopByHop(from);
-    from.remove(HttpHeaders.CONTENT_LENGTH);
-    from.remove(HttpHeaders.TRANSFER_ENCODING);
+    headWithoutBody(from);
     HttpServerResponse to = req.response();
     if (!to.headWritten()) to.headers().addAll(from);
     creq.connection().close();
@@ -691,6 +687,16 @@ class ReverseProxy implements ProxyInterceptor {
   private static void stripHopByHop(MultiMap h) {
     stripConnectionListed(h, false);
     for (CharSequence n : RESPONSE_HOP_BY_HOP) h.remove(n);
+  }
+
+  /**
+   * A backend's head passed on without its body (a 103, a refused upgrade): no hop-by-hop headers,
+   * and no framing of a body the client will not get.
+   */
+  private static void headWithoutBody(MultiMap h) {
+    stripHopByHop(h);
+    h.remove(HttpHeaders.CONTENT_LENGTH);
+    h.remove(HttpHeaders.TRANSFER_ENCODING);
   }
 
   /**

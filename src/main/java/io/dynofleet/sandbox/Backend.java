@@ -103,7 +103,7 @@ final class Backend {
   private Future<Void> settle(int triesLeft) {
     synchronized (this) {
       // under the monitor: close() gives the port up for good, a new listen wants it free
-      if (closed || server != null || (hold.held() ? hold.unlistened() : hold.take())) {
+      if (closed || server != null || (hold.held() ? PortHold.unlistened(port) : hold.take())) {
         return Future.succeededFuture();
       }
     }

@@ -102,14 +102,10 @@ public final class PortHold implements AutoCloseable {
   }
 
   /**
-   * With the port held: no socket listens on it any more. Linux lets another non-listening socket
-   * bind beside the hold (both allow address reuse), never beside a listener.
+   * A throwaway socket allowing address reuse can bind {@code port}: nothing listens on it. Also
+   * with the port held: Linux lets another non-listening socket bind beside the hold (both allow
+   * address reuse), never beside a listener.
    */
-  synchronized boolean unlistened() {
-    return unlistened(port);
-  }
-
-  /** A throwaway socket allowing address reuse can bind {@code port}: nothing listens on it. */
   static boolean unlistened(int port) {
     try (Socket probe = new Socket()) {
       probe.setReuseAddress(true);
