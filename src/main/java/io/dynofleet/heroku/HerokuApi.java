@@ -151,6 +151,24 @@ interface HerokuApi {
   Response deleteAddonAttachment(@PathParam("id") String id);
 
   @GET
+  @Path("apps/{app}/webhooks")
+  Response webhooks(@PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+
+  @POST
+  @Path("apps/{app}/webhooks")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response createWebhook(@PathParam("app") String app, String body);
+
+  @PATCH
+  @Path("apps/{app}/webhooks/{webhook}")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response updateWebhook(@PathParam("app") String app, @PathParam("webhook") String webhook, String body);
+
+  @DELETE
+  @Path("apps/{app}/webhooks/{webhook}")
+  Response deleteWebhook(@PathParam("app") String app, @PathParam("webhook") String webhook);
+
+  @GET
   @Path("apps/{app}/dynos")
   Response dynos(@PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
 

@@ -338,6 +338,44 @@ public class HerokuClient {
         AddOnAttachment.class);
   }
 
+  // ---------------------------------------------------------------- app webhooks
+
+  /** {@code GET /apps/{app}/webhooks}. */
+  public List<AppWebhook> webhooks(String app) {
+    return list("/apps/" + app + "/webhooks", "id", AppWebhook.class, (a, r, e) -> a.webhooks(app, r, e));
+  }
+
+  /**
+   * {@code POST /apps/{app}/webhooks}: subscribes {@code url} to the app's events of the given
+   * entities ({@code api:release}, ...), each notification signed with {@code secret}. Level is
+   * {@code notify} (one attempt) or {@code sync} (retried until it succeeds or a limit is reached).
+   */
+  public AppWebhook createWebhook(String app, List<String> include, String level, String url, String secret) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("include", include);
+    body.put("level", level);
+    body.put("url", url);
+    body.put("secret", secret);
+    return read(send("POST", "/apps/" + app + "/webhooks", false, a -> a.createWebhook(app, write(body))),
+        AppWebhook.class);
+  }
+
+  /** {@code PATCH /apps/{app}/webhooks/{id}}: sets the subscription's entities, level and secret. */
+  public AppWebhook updateWebhook(String app, String id, List<String> include, String level, String secret) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("include", include);
+    body.put("level", level);
+    body.put("secret", secret);
+    return read(send("PATCH", "/apps/" + app + "/webhooks/" + id, true, a -> a.updateWebhook(app, id, write(body))),
+        AppWebhook.class);
+  }
+
+  /** {@code DELETE /apps/{app}/webhooks/{id}}. */
+  public AppWebhook deleteWebhook(String app, String id) {
+    return read(send("DELETE", "/apps/" + app + "/webhooks/" + id, true, a -> a.deleteWebhook(app, id)),
+        AppWebhook.class);
+  }
+
   // ---------------------------------------------------------------- dynos
 
   /** {@code GET /apps/{app}/dynos}. */

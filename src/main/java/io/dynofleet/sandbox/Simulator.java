@@ -165,6 +165,7 @@ public class Simulator {
   private final Map<String, SimBuild> builds = new HashMap<>();
   private final Map<String, SimSetup> setups = new HashMap<>();
   private final List<SandboxCall> callLog = new CopyOnWriteArrayList<>();
+  private final SandboxWebhooks webhooks;
   private final TokenBucket bucket;
   private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private volatile double errorRate;
@@ -188,6 +189,7 @@ public class Simulator {
     this.pageSize = config.pageSize();
     this.releaseDelay = config.releaseDelay();
     this.restartDowntime = config.restartDowntime();
+    this.webhooks = new SandboxWebhooks(vertx, clock, json);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -213,6 +215,7 @@ public class Simulator {
         server = null;
       }
     }
+    webhooks.close();
     for (Future<Void> f : closing) {
       try {
         f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -429,6 +432,7 @@ public class Simulator {
       attachments.clear();
       builds.clear();
       setups.clear();
+      webhooks.clear();
       pageSize = config.pageSize();
       releaseDelay = config.releaseDelay();
       restartDowntime = config.restartDowntime();
@@ -524,6 +528,17 @@ public class Simulator {
     r.delete("/addon-attachments/:id").handler(this::deleteAttachmentRoute);
     r.get("/apps/:app/dynos").handler(ctx -> page(ctx, "id", () -> dynoList(p(ctx, "app"))));
     r.delete("/apps/:app/dynos").handler(this::restartRoute);
+    r.get("/apps/:app/webhooks").handler(ctx -> page(ctx, "id", () -> webhooks.list(find(p(ctx, "app")).id)));
+    r.post("/apps/:app/webhooks").handler(this::createWebhookRoute);
+    r.get("/apps/:app/webhooks/:webhook").handler(ctx -> respond(ctx, 200, sync(() ->
+        webhooks.get(find(p(ctx, "app")).id, p(ctx, "webhook")))));
+    r.patch("/apps/:app/webhooks/:webhook").handler(ctx -> {
+      JsonObject body = bodyOf(ctx);
+      respond(ctx, 200, sync(() -> webhooks.update(find(p(ctx, "app")).id, p(ctx, "webhook"), body)));
+    });
+    r.delete("/apps/:app/webhooks/:webhook").handler(ctx -> respond(ctx, 200, sync(() ->
+        webhooks.delete(find(p(ctx, "app")).id, p(ctx, "webhook")))));
+    r.get("/apps/:app/webhook-deliveries").handler(ctx -> page(ctx, "id", () -> webhooks.deliveries(find(p(ctx, "app")).id)));
     r.route().handler(ctx -> { throw notFound("resource"); });
     r.route().failureHandler(this::failure);
     return r;
@@ -536,12 +551,31 @@ public class Simulator {
     ctx.response().putHeader("Request-Id", requestId);
     ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
         req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
-        ctx.body() == null || ctx.body().asString() == null ? "" : ctx.body().asString(), ctx.get(RESPONSE_BODY, ""))));
+        logged(req.path(), ctx), ctx.get(RESPONSE_BODY, ""))));
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
     } else {
       admit(ctx);
+    }
+  }
+
+  /** A request body for the call log, without the secrets a webhook subscription carries. */
+  private static String logged(String path, RoutingContext ctx) {
+    String body = ctx.body() == null || ctx.body().asString() == null ? "" : ctx.body().asString();
+    if (!path.contains("/webhooks") || body.isEmpty()) {
+      return body;
+    }
+    try {
+      JsonObject o = new JsonObject(body);
+      for (String secret : List.of("secret", "authorization")) {
+        if (o.getValue(secret) != null) {
+          o.put(secret, "[redacted]");
+        }
+      }
+      return o.encode();
+    } catch (RuntimeException e) {
+      return "[redacted]";
     }
   }
 
@@ -827,6 +861,19 @@ public class Simulator {
     f.onComplete(x -> respond(ctx, 200, out));
   }
 
+  private void createWebhookRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Object[] out = sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      return webhooks.create(a.id, a.name, body);
+    });
+    if (out[1] != null) {
+      // Heroku made the secret: it shows it this once
+      ctx.response().putHeader("Heroku-Webhook-Secret", (String) out[1]);
+    }
+    respond(ctx, 201, out[0]);
+  }
+
   private void restartRoute(RoutingContext ctx) {
     Future<Void> down;
     synchronized (this) {
@@ -935,6 +982,7 @@ public class Simulator {
 
   private Future<Void> deleteApp(SimApp a) {
     apps.remove(a.id);
+    webhooks.removeApp(a.id);
     couplings.values().removeIf(c -> c.appId().equals(a.id));
     List<String> owned = addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.id).toList();
     owned.forEach(addons::remove);
@@ -976,10 +1024,12 @@ public class Simulator {
           if (apps.containsKey(a.id)) {
             succeed(a, rel);
             refresh(a);
+            webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
           }
         }
       });
     }
+    webhooks.publish(a.id, "api:release", "release", "create", render(a, rel));
     return rel;
   }
 

@@ -205,4 +205,96 @@ class HerokuClientTests {
     assertThat(sim.app("dyno-app").serving()).isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> sim.app("dyno-app").serving());
   }
+
+  /** A notification receiver on a real socket: answers each POST with the next status. */
+  private record Received(Map<String, String> headers, String body) {}
+
+  private static com.sun.net.httpserver.HttpServer receiver(java.util.Queue<Integer> statuses,
+      List<Received> got) throws java.io.IOException {
+    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/hook", ex -> {
+      String body = new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      Map<String, String> h = new HashMap<>();
+      ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+      got.add(new Received(h, body));
+      Integer status = statuses.poll();
+      ex.sendResponseHeaders(status == null ? 200 : status, -1);
+      ex.close();
+    });
+    server.start();
+    return server;
+  }
+
+  @Test
+  void appWebhooksValidateAndDeliverSignedReleaseNotifications() throws Exception {
+    var src = sim.createSourceApp("hooked-src");
+    List<Received> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var statuses = new java.util.concurrent.ConcurrentLinkedQueue<Integer>(List.of(500, 503));
+    var server = receiver(statuses, got);
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "loud", url, "k"))
+          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:nothing"), "notify", url, "k"))
+          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "notify", "not a url", "k"))
+          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      AppWebhook hook = client.createWebhook("hooked-src", List.of("api:release"), "sync", url, "the-secret");
+      assertThat(hook.app().name()).isEqualTo("hooked-src");
+      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "notify", url, "k"))
+          .as("one subscription per URL and app")
+          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThat(client.webhooks("hooked-src")).extracting(AppWebhook::id).containsExactly(hook.id());
+
+      client.createRelease("hooked-src", src.slugId(), "again"); // pending, then succeeded: two events
+      // sync: the receiver's first two answers are 500 and 503, so those two posts are tried again
+      // (a second apart): four posts for the two events
+      await().atMost(Duration.ofSeconds(15)).until(() -> got.size() >= 4);
+      for (Received r : got) {
+        var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec("the-secret".getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+        String expected = java.util.Base64.getEncoder().encodeToString(mac.doFinal(r.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(r.headers()).containsEntry("heroku-webhook-hmac-sha256", expected);
+        var event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+        assertThat(event.path("resource").asText()).isEqualTo("release");
+        assertThat(event.path("data").path("app").path("name").asText()).isEqualTo("hooked-src");
+        assertThat(event.path("webhook_metadata").path("webhook").path("id").asText()).isEqualTo(hook.id());
+      }
+      assertThat(got).extracting(r -> r.body().contains("\"action\":\"create\"")).contains(true);
+      assertThat(got).extracting(r -> r.body().contains("\"action\":\"update\"")).contains(true);
+
+      // PATCH: a new secret and an authorization header from then on
+      client.updateWebhook("hooked-src", hook.id(), List.of("api:release"), "notify", "rotated");
+      got.clear();
+      sim.pushRelease("hooked-src");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !got.isEmpty());
+      var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec("rotated".getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      assertThat(got.get(0).headers().get("heroku-webhook-hmac-sha256")).isEqualTo(java.util.Base64.getEncoder()
+          .encodeToString(mac.doFinal(got.get(0).body().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+
+      // the secrets never show: not in answers, not in the call log
+      assertThat(sim.callLog()).noneMatch(c -> c.requestBody().contains("the-secret") || c.requestBody().contains("rotated")
+          || c.responseBody().contains("the-secret") || c.responseBody().contains("rotated"));
+      client.deleteWebhook("hooked-src", hook.id());
+      assertThat(client.webhooks("hooked-src")).isEmpty();
+      assertThatThrownBy(() -> client.deleteWebhook("hooked-src", hook.id()))
+          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void aWebhookWithoutASecretGetsOneShownOnce() throws Exception {
+    sim.createSourceApp("hooked-gen");
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(sim.url() + "apps/hooked-gen/webhooks"))
+        .header("Authorization", "Bearer " + sim.apiKey()).header("Accept", "application/vnd.heroku+json; version=3")
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"include\":[\"api:release\"],\"level\":\"notify\",\"url\":\"https://lb.example.com/h\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.headers().firstValue("Heroku-Webhook-Secret")).hasValueSatisfying(v -> assertThat(v).hasSize(64));
+    assertThat(r.body()).doesNotContain(r.headers().firstValue("Heroku-Webhook-Secret").get());
+  }
 }

@@ -123,6 +123,11 @@ class HerokuSchemaTests {
     client.addonAttachments("schema-app");
     client.deleteAddonAttachment(att.id());
     await().atMost(Duration.ofSeconds(5)).until(() -> client.release("schema-app", r.id()).succeeded());
+    AppWebhook hook = client.createWebhook("schema-src", List.of("api:release"), "notify",
+        "http://127.0.0.1:9/hook", "s3cret");
+    client.webhooks("schema-src");
+    client.updateWebhook("schema-src", hook.id(), List.of("api:release", "api:build"), "sync", "other");
+    client.deleteWebhook("schema-src", hook.id());
     client.dynos("schema-src");
     client.restartAllDynos("schema-src");
     client.deletePipelineCoupling(c.id());
