@@ -33,6 +33,8 @@ public class ApiAuth {
   private volatile byte[] tokenDigest;
   private volatile boolean generated;
   private volatile String sandboxToken;
+  /** The webhook secret once resolved; empty when there is none. */
+  private volatile String hookSecret;
 
   ApiAuth(DynofleetConfig dynofleet, ApiConfig config, Config rawConfig) {
     this.prefix = dynofleet.prefix();
@@ -135,9 +137,27 @@ public class ApiAuth {
     }
   }
 
-  /** The configured webhook secret; null when unset or blank. */
-  private String webhookSecret() {
-    return config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
+  /**
+   * The webhook secret: the configured one; in sandbox mode without one, a random one made for
+   * this run (the simulator's subscriptions sign with it); otherwise null.
+   */
+  public String webhookSecret() {
+    String s = hookSecret;
+    if (s != null) {
+      return s.isEmpty() ? null : s;
+    }
+    synchronized (this) {
+      if (hookSecret == null) {
+        String configured = config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
+        if (configured == null && sandbox()) {
+          byte[] random = new byte[32];
+          new SecureRandom().nextBytes(random);
+          configured = java.util.HexFormat.of().formatHex(random);
+        }
+        hookSecret = configured == null ? "" : configured;
+      }
+      return hookSecret.isEmpty() ? null : hookSecret;
+    }
   }
 
   boolean protectedPath(String path) {

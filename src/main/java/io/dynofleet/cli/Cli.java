@@ -260,6 +260,11 @@ public final class Cli {
     kv("Replicas", desired(p) + " desired | " + s.path("replicas").asText("0") + " total | "
         + s.path("readyReplicas").asText("0") + " ready | " + s.path("updatedReplicas").asText("0") + " updated");
     kv("Target release", s.path("targetRelease").asText("-"));
+    if (spec.path("staticBackends").size() == 0) {
+      JsonNode hook = s.path("webhook");
+      kv("Release hook", hook.isObject() ? "subscribed on " + hook.path("app").asText() + " (" + hook.path("url").asText() + ")"
+          : "none: releases are noticed at the sweep");
+    }
     kv("Cost", money(s.path("estimatedMonthlyCost")) + "/mo (as dynos of one app: "
         + money(s.path("equivalentDynoCost")) + "/mo)");
     out.println("Conditions:");

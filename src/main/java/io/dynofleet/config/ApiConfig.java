@@ -31,6 +31,15 @@ public interface ApiConfig {
    */
   Optional<String> webhookSecret();
 
+  /**
+   * Where Heroku reaches this Dynofleet app from outside ({@code DYNOFLEET_PUBLIC_URL}, e.g. {@code
+   * https://my-dynofleet.herokuapp.com}): the base of the webhook URL Dynofleet subscribes on
+   * source apps. Unset: {@code https://$HEROKU_APP_DEFAULT_DOMAIN_NAME} when Heroku's dyno
+   * metadata gives it, this process's own loopback URL in sandbox mode, else none (no
+   * subscriptions).
+   */
+  Optional<String> publicUrl();
+
   /** Largest request body the API reads, in bytes; larger ones get 413. */
   @WithDefault("1048576")
   int maxBodyBytes();

@@ -58,6 +58,18 @@ public interface ReconcileConfig {
   Duration driftCheckInterval();
 
   /**
+   * Whether each managed pool keeps a webhook subscription on its source app, so a release there
+   * is rolled out at once instead of at the next sweep (needs a webhook secret and a public URL;
+   * see {@code ApiConfig#publicUrl}). Subscriptions Dynofleet made are removed when this is off.
+   */
+  @WithDefault("true")
+  boolean webhooks();
+
+  /** How often a pool's subscription is looked up again on Heroku (someone may have removed it). */
+  @WithDefault("1h")
+  Duration webhookCheckInterval();
+
+  /**
    * USD per dyno per month by size, as {@code size=price,...}; the estimates in status use it.
    * Prices change: configure ({@code DYNOFLEET_RECONCILE_PRICES}).
    */

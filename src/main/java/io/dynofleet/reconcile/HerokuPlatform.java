@@ -2,6 +2,7 @@ package io.dynofleet.reconcile;
 
 import io.dynofleet.heroku.AddOn;
 import io.dynofleet.heroku.AppCreate;
+import io.dynofleet.heroku.AppWebhook;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.heroku.HerokuException;
 import io.dynofleet.heroku.PipelineCoupling;
@@ -22,6 +23,8 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class HerokuPlatform implements Platform {
 
+  /** The events a pool's subscription on its source app asks for. */
+  private static final List<String> RELEASES = List.of("api:release");
   private final HerokuClient heroku;
 
   HerokuPlatform(HerokuClient heroku) {
@@ -127,6 +130,32 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<Webhook> webhooks(String app) {
+    return call(() -> heroku.webhooks(app).stream().map(HerokuPlatform::map).toList());
+  }
+
+  @Override
+  public Webhook subscribe(String app, String url, String secret) {
+    return call(() -> map(heroku.createWebhook(app, RELEASES, "notify", url, secret)));
+  }
+
+  @Override
+  public void resubscribe(String app, String webhookId, String secret) {
+    call(() -> heroku.updateWebhook(app, webhookId, RELEASES, "notify", secret));
+  }
+
+  @Override
+  public void unsubscribe(String app, String webhookId) {
+    try {
+      call(() -> heroku.deleteWebhook(app, webhookId));
+    } catch (PlatformException e) {
+      if (e.kind() != Kind.NOT_FOUND) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
   public long calls() {
     return heroku.callCountOfThread();
   }
@@ -153,6 +182,10 @@ public class HerokuPlatform implements Platform {
 
   private static Coupling map(PipelineCoupling c) {
     return new Coupling(c.id(), c.app() == null ? null : c.app().id(), c.stage());
+  }
+
+  private static Webhook map(AppWebhook w) {
+    return new Webhook(w.id(), w.url(), w.include() == null ? List.of() : w.include());
   }
 
   private static Addon map(AddOn a) {

@@ -30,6 +30,9 @@ public interface Platform {
 
   record Coupling(String id, String appId, String stage) {}
 
+  /** An app webhook subscription (its secret is never shown again once set). */
+  record Webhook(String id, String url, List<String> include) {}
+
   /** An add-on of the source app and the config vars its attachments set. */
   record Addon(String id, String name, List<String> configVars) {}
 
@@ -73,6 +76,21 @@ public interface Platform {
 
   /** Attaches an existing add-on to another app (it sets the add-on's config vars there). */
   void attachAddon(String addonId, String app);
+
+  /** The app's webhook subscriptions. */
+  List<Webhook> webhooks(String app);
+
+  /**
+   * Subscribes {@code url} to the app's {@code api:release} events, each notification signed with
+   * {@code secret} (one delivery attempt: the notification is only a hint to look now).
+   */
+  Webhook subscribe(String app, String url, String secret);
+
+  /** Sets an existing subscription to release events signed with {@code secret}. */
+  void resubscribe(String app, String webhookId, String secret);
+
+  /** Removes a subscription; one (or an app) already gone is not an error. */
+  void unsubscribe(String app, String webhookId);
 
   /**
    * Platform API calls made so far by the calling thread (for calls-per-pass accounting: passes of

@@ -1,5 +1,6 @@
 package io.dynofleet.reconcile;
 
+import io.dynofleet.api.HookTarget;
 import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Phase;
@@ -62,6 +63,7 @@ public class Reconciler {
   private final ReconcileConfig config;
   private final Clock clock;
   private final Costs costs;
+  private final SourceHooks hooks;
   private final ExecutorService workers;
   private final DistributionSummary callsPerPass;
 
@@ -74,7 +76,7 @@ public class Reconciler {
   private final ThreadLocal<Pass> current = new ThreadLocal<>();
 
   Reconciler(ReconcileStore store, PoolLocks locks, Platform platform, DataPlane dataPlane,
-      PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry) {
+      PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry, HookTarget hookTarget) {
     this.store = store;
     this.locks = locks;
     this.platform = platform;
@@ -83,6 +85,17 @@ public class Reconciler {
     this.config = config;
     this.clock = clock;
     this.costs = new Costs(config.prices());
+    this.hooks = new SourceHooks(platform, new SourceHooks.Targets() {
+      @Override
+      public Optional<HookTarget.Target> of(String pool) {
+        return hookTarget.of(pool);
+      }
+
+      @Override
+      public String missing() {
+        return hookTarget.missing();
+      }
+    }, config.webhooks(), config.webhookCheckInterval());
     this.workers = Executors.newFixedThreadPool(Math.max(1, config.parallelism()), r -> {
       Thread t = new Thread(r, "dynofleet-platform");
       t.setDaemon(true);
@@ -159,6 +172,7 @@ public class Reconciler {
     pipelineIds.clear();
     failures.clear();
     driftChecked.clear();
+    hooks.forgetAll();
   }
 
   private Duration backoff(UUID pool) {
@@ -184,6 +198,7 @@ public class Reconciler {
     private Instant recheck;
     private List<String> drift;
     private String stalledTarget;
+    private PoolStatus.Webhook webhook;
     /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
     private final java.util.concurrent.atomic.AtomicLong workerCalls = new java.util.concurrent.atomic.AtomicLong();
     /** Orders the pass's own status writes with the one {@link #showRateLimited} makes from a worker. */
@@ -199,6 +214,7 @@ public class Reconciler {
       this.backends = new ArrayList<>(store.backends(pool.id));
       PoolStatus old = pool.status;
       this.stalledTarget = old == null ? null : old.stalledRelease();
+      this.webhook = old == null ? null : old.webhook();
       this.drift = old == null ? null : old.drift();
     }
 
@@ -209,6 +225,7 @@ public class Reconciler {
           r = finalizeDeletion();
         } else if (!spec.managed()) {
           health = dataPlane.health(pool.name);
+          syncWebhook(null);
           writeStatus();
           r = ReconcileResult.done(0);
         } else {
@@ -237,6 +254,7 @@ public class Reconciler {
         writeStatus();
         return ReconcileResult.done(0);
       }
+      syncWebhook(t.sourceApp());
       checkHealthOfReady();
       planReplicas();
       advanceInFlight();
@@ -251,6 +269,21 @@ public class Reconciler {
         return ReconcileResult.requeue(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50), 0);
       }
       return ReconcileResult.done(0);
+    }
+
+    /**
+     * The pool's release webhook on its source app (see {@link SourceHooks}); skipped while the
+     * rate budget is low, like every optional call.
+     */
+    private void syncWebhook(String sourceApp) {
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return;
+      }
+      SourceHooks.Outcome o = hooks.sync(pool.id, pool.name, sourceApp, webhook, now);
+      webhook = o.webhook();
+      if (o.reason() != null) {
+        event("WebhookFailed".equals(o.reason()) ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
+      }
     }
 
     /** Asks for another pass of this pool no later than {@code at}. */
@@ -789,6 +822,7 @@ public class Reconciler {
         dataPlane.refresh();
         routesChanged = false;
       }
+      hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
       for (Backend b : List.copyOf(backends)) {
         deleteOwnedApp(b);
         store.forget(b);
@@ -797,6 +831,7 @@ public class Reconciler {
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);
+        hooks.forget(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
         routesChanged = true;
         return ReconcileResult.done(0);
@@ -869,7 +904,7 @@ public class Reconciler {
         }
         PoolStatus status = new PoolStatus(base.observedGeneration(), base.replicas(), base.readyReplicas(),
             base.updatedReplicas(), base.targetRelease(), conds, base.backends(), base.estimatedMonthlyCost(),
-            base.equivalentDynoCost(), base.drift(), base.stalledRelease());
+            base.equivalentDynoCost(), base.drift(), base.stalledRelease(), base.webhook());
         try {
           store.writeStatus(pool.id, status);
         } catch (RuntimeException e) {
@@ -956,7 +991,7 @@ public class Reconciler {
           conds, list,
           size == null ? null : costs.pool(desired, size),
           size == null ? null : costs.oneApp(desired, size),
-          drift, stalledTarget);
+          drift, stalledTarget, webhook);
       // after a mid-pass write (a 429 wait) always: the stored status is that one, not pool.status
       if (shown != null || !status.sameAs(previous)) {
         store.writeStatus(pool.id, status);

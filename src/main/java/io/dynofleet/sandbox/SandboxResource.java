@@ -69,8 +69,9 @@ public class SandboxResource {
   public AppView sandboxPush(@PathParam("app") String app) {
     requireApp(app);
     SandboxApp pushed = simulator.pushRelease(app);
-    // What a Heroku release webhook would do: the pools copying this app look at it now rather
-    // than at the next sweep, so `dynofleet rollout status` right after this sees the rollout.
+    // The pools copying this app look at it now, before this answers, so `dynofleet rollout
+    // status` right after this sees the rollout (the release webhook the simulator delivers, if
+    // the pools are subscribed, only asks for one more pass).
     for (String pool : pools.copying(List.of(app))) {
       reconciler.reconcile(new PoolKey(pool));
       loop.enqueue(pool, Duration.ZERO);

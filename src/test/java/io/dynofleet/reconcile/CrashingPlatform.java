@@ -115,6 +115,22 @@ final class CrashingPlatform implements Platform {
     around("attachAddon", () -> delegate.attachAddon(addonId, app));
   }
 
+  @Override public List<Webhook> webhooks(String app) {
+    return around("webhooks", () -> delegate.webhooks(app));
+  }
+
+  @Override public Webhook subscribe(String app, String url, String secret) {
+    return around("subscribe", () -> delegate.subscribe(app, url, secret));
+  }
+
+  @Override public void resubscribe(String app, String webhookId, String secret) {
+    around("resubscribe", () -> delegate.resubscribe(app, webhookId, secret));
+  }
+
+  @Override public void unsubscribe(String app, String webhookId) {
+    around("unsubscribe", () -> delegate.unsubscribe(app, webhookId));
+  }
+
   @Override public long calls() {
     return delegate.calls();
   }

@@ -43,6 +43,9 @@ public class FakePlatform implements Platform {
   public final Map<String, List<String>> attachments = new HashMap<>();
   public final List<Action> actions = new ArrayList<>();
   public final Map<String, String> pipelines = new HashMap<>();
+  /** Webhook subscriptions by app name, and the secret each was last given (by webhook id). */
+  public final Map<String, List<Webhook>> webhooks = new HashMap<>();
+  public final Map<String, String> webhookSecrets = new HashMap<>();
   public int restarts;
   private final AtomicLong calls = new AtomicLong();
   private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
@@ -66,6 +69,8 @@ public class FakePlatform implements Platform {
     attachments.clear();
     actions.clear();
     pipelines.clear();
+    webhooks.clear();
+    webhookSecrets.clear();
     crashAfter.clear();
     failOn.clear();
     failKind = null;
@@ -321,6 +326,47 @@ public class FakePlatform implements Platform {
     }
     list.add(addonId);
     leave("attachAddon");
+  }
+
+  @Override
+  public synchronized List<Webhook> webhooks(String app) {
+    enter("webhooks", app);
+    return List.copyOf(webhooks.getOrDefault(need(app).name(), List.of()));
+  }
+
+  @Override
+  public synchronized Webhook subscribe(String app, String url, String secret) {
+    enter("subscribe", app);
+    List<Webhook> list = webhooks.computeIfAbsent(need(app).name(), k -> new ArrayList<>());
+    if (list.stream().anyMatch(w -> w.url().equals(url))) {
+      throw new PlatformException(Kind.INVALID, "url has already been taken");
+    }
+    Webhook w = new Webhook(UUID.randomUUID().toString(), url, List.of("api:release"));
+    list.add(w);
+    webhookSecrets.put(w.id(), secret);
+    leave("subscribe");
+    return w;
+  }
+
+  @Override
+  public synchronized void resubscribe(String app, String webhookId, String secret) {
+    enter("resubscribe", app);
+    if (webhooks.getOrDefault(need(app).name(), List.of()).stream().noneMatch(w -> w.id().equals(webhookId))) {
+      throw new PlatformException(Kind.NOT_FOUND, "webhook not found");
+    }
+    webhookSecrets.put(webhookId, secret);
+    leave("resubscribe");
+  }
+
+  @Override
+  public synchronized void unsubscribe(String app, String webhookId) {
+    enter("unsubscribe", app);
+    App a = find(app);
+    if (a != null) { // an app already gone took its subscriptions with it
+      webhooks.getOrDefault(a.name(), new ArrayList<>()).removeIf(w -> w.id().equals(webhookId));
+    }
+    webhookSecrets.remove(webhookId);
+    leave("unsubscribe");
   }
 
   @Override

@@ -48,6 +48,7 @@ class ReconcilerTests {
   @Inject PoolEvents events;
   @Inject ReconcileConfig config;
   @Inject MeterRegistry registry;
+  @Inject io.dynofleet.api.HookTarget hookTarget;
 
   private String name;
   private String source;
@@ -446,7 +447,7 @@ class ReconcilerTests {
 
   @Test
   void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
-    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry);
+    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
     createPool(4, "");
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {

@@ -70,6 +70,7 @@ class SimulatorReconcileTests {
   @Inject ReconcileConfig config;
   @Inject Clock clock;
   @Inject MeterRegistry registry;
+  @Inject io.dynofleet.api.HookTarget hookTarget;
 
   private String name;
   private String source;
@@ -180,7 +181,7 @@ class SimulatorReconcileTests {
   }
 
   private Reconciler reconcilerOn(Platform p) {
-    Reconciler r = new Reconciler(store, locks, p, routes, events, config, clock, registry);
+    Reconciler r = new Reconciler(store, locks, p, routes, events, config, clock, registry, hookTarget);
     extra.add(r);
     return r;
   }

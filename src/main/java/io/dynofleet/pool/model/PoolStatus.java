@@ -14,6 +14,7 @@ import java.util.List;
  * @param drift config vars found changed by hand on backends
  * @param stalledRelease the target a rollout or create stopped at (it is not retried until the
  *     source app or the spec changes)
+ * @param webhook the pool's webhook subscription on its source app, when it has one
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PoolStatus(
@@ -27,10 +28,11 @@ public record PoolStatus(
     Double estimatedMonthlyCost,
     Double equivalentDynoCost,
     List<String> drift,
-    String stalledRelease) {
+    String stalledRelease,
+    Webhook webhook) {
 
   public static PoolStatus empty() {
-    return new PoolStatus(0, 0, 0, 0, null, List.of(), List.of(), null, null, null, null);
+    return new PoolStatus(0, 0, 0, 0, null, List.of(), List.of(), null, null, null, null, null);
   }
 
   /**
@@ -47,8 +49,17 @@ public record PoolStatus(
             x.consecutiveFailures(), x.createdAt()))
         .toList();
     return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
-        conditions, b, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease);
+        conditions, b, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease, webhook);
   }
+
+  /**
+   * The subscription that makes Heroku notify Dynofleet of the source app's releases.
+   *
+   * @param app the source app it is on
+   * @param id Heroku's id of the subscription
+   * @param url where Heroku sends the notifications
+   */
+  public record Webhook(String app, String id, String url) {}
 
   /** A Kubernetes-style condition: Ready, Progressing, Degraded. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -1,0 +1,184 @@
+package io.dynofleet.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dynofleet.api.HookTarget;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.reconcile.Platform.PlatformException;
+import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import io.dynofleet.reconcile.Platform.Webhook;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The release-webhook logic of one pool against the in-memory platform (pure: no Quarkus). */
+class SourceHooksTest {
+  private static final String SECRET = "s3cret-of-this-run";
+  private static final Duration CHECK = Duration.ofHours(1);
+
+  private final FakePlatform heroku = new FakePlatform();
+  private final UUID pool = UUID.randomUUID();
+  private final Instant t0 = Instant.parse("2026-11-24T10:00:00Z");
+  private String base = "https://lb.example.com";
+  private SourceHooks hooks;
+
+  @BeforeEach
+  void setUp() {
+    heroku.sourceApp("shop", Map.of());
+    heroku.sourceApp("shop-v2", Map.of());
+    hooks = hooks(true);
+  }
+
+  private SourceHooks hooks(boolean enabled) {
+    return new SourceHooks(heroku, new SourceHooks.Targets() {
+      @Override
+      public Optional<HookTarget.Target> of(String name) {
+        return base == null ? Optional.empty() : Optional.of(new HookTarget.Target(url(name), SECRET));
+      }
+
+      @Override
+      public String missing() {
+        return "no public URL";
+      }
+    }, enabled, CHECK);
+  }
+
+  private String url(String name) {
+    return base + "/_dynofleet/api/v1/hooks/heroku?pool=" + name;
+  }
+
+  private List<Webhook> on(String app) {
+    return heroku.webhooks.getOrDefault(app, List.of());
+  }
+
+  private long calls(Runnable r) {
+    long before = heroku.calls();
+    r.run();
+    return heroku.calls() - before;
+  }
+
+  @Test
+  void subscribesOnceThenCostsNoCallUntilTheCheckIsDue() {
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    assertThat(o.reason()).isEqualTo("Subscribed");
+    assertThat(on("shop")).singleElement().satisfies(w -> {
+      assertThat(w.url()).isEqualTo(url("web"));
+      assertThat(w.include()).containsExactly("api:release");
+      assertThat(heroku.webhookSecrets.get(w.id())).isEqualTo(SECRET);
+      assertThat(o.webhook()).isEqualTo(new PoolStatus.Webhook("shop", w.id(), url("web")));
+    });
+
+    PoolStatus.Webhook recorded = o.webhook();
+    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(30)))
+        .isEqualTo(SourceHooks.Outcome.unchanged(recorded)))).isZero();
+    // due: one look, nothing to change, nothing to tell
+    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).reason())
+        .isNull())).isEqualTo(1);
+    assertThat(on("shop")).hasSize(1);
+  }
+
+  @Test
+  void aSubscriptionRemovedByHandIsMadeAgainAtTheNextCheck() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.webhooks.get("shop").clear();
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK));
+    assertThat(o.reason()).isEqualTo("Subscribed");
+    assertThat(on("shop")).singleElement().satisfies(w -> assertThat(o.webhook().id()).isEqualTo(w.id()));
+  }
+
+  @Test
+  void aCrashBeforeTheStatusWriteIsResolvedByAdoptingTheSubscriptionNotByATwin() {
+    // the previous process created it (with another secret) and died before recording it
+    Webhook made = heroku.subscribe("shop", url("web"), "old-secret");
+    Webhook twin = heroku.subscribe("shop-v2", url("web"), "old-secret");
+    heroku.webhooks.get("shop").add(new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
+
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    assertThat(o.webhook().id()).isEqualTo(made.id());
+    assertThat(on("shop")).extracting(Webhook::id).containsExactly(made.id());
+    assertThat(heroku.webhookSecrets.get(made.id())).as("adopted: it signs with this run's secret").isEqualTo(SECRET);
+    assertThat(on("shop-v2")).extracting(Webhook::id).containsExactly(twin.id()); // another app: untouched
+    assertThat(o.message()).contains("adopted");
+  }
+
+  @Test
+  void afterARestartTheRecordedSubscriptionGetsThisRunsSecretOnce() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.webhookSecrets.put(recorded.id(), "rotated-away");
+    SourceHooks restarted = hooks(true);
+    assertThat(calls(() -> assertThat(restarted.sync(pool, "web", "shop", recorded, t0).reason()).isNull()))
+        .isEqualTo(2); // look, set the secret
+    assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo(SECRET);
+    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(1)))).isZero();
+  }
+
+  @Test
+  void aNewSourceAppOrPublicUrlMovesTheSubscription() {
+    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook moved = hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1)).webhook();
+    assertThat(on("shop")).isEmpty();
+    assertThat(on("shop-v2")).singleElement().satisfies(w -> assertThat(w.id()).isEqualTo(moved.id()));
+
+    base = "https://dynofleet.example.org";
+    PoolStatus.Webhook again = hooks.sync(pool, "web", "shop-v2", moved, t0.plusSeconds(2)).webhook();
+    assertThat(on("shop-v2")).singleElement().satisfies(w -> {
+      assertThat(w.url()).isEqualTo(url("web")).startsWith("https://dynofleet.example.org/");
+      assertThat(w.id()).isEqualTo(again.id()).isNotEqualTo(moved.id());
+    });
+  }
+
+  @Test
+  void turnedOffOrWithoutAnAddressTheSubscriptionItMadeIsRemoved() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    SourceHooks.Outcome off = hooks(false).sync(pool, "web", "shop", recorded, t0.plusSeconds(1));
+    assertThat(off.webhook()).isNull();
+    assertThat(off.reason()).isEqualTo("Unsubscribed");
+    assertThat(off.message()).contains("off");
+    assertThat(on("shop")).isEmpty();
+
+    recorded = hooks.sync(pool, "web", "shop", null, t0.plusSeconds(2)).webhook();
+    base = null;
+    SourceHooks.Outcome none = hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(3));
+    assertThat(none.webhook()).isNull();
+    assertThat(none.message()).contains("no public URL");
+    assertThat(on("shop")).isEmpty();
+    // nothing recorded, nothing to do: no call at all
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plusSeconds(4)))).isZero();
+  }
+
+  @Test
+  void aFailureIsReportedNotThrownAndTriedAgainAMinuteLater() {
+    heroku.failNext("subscribe", 1, Kind.TRANSIENT);
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    assertThat(o.reason()).isEqualTo("WebhookFailed");
+    assertThat(o.webhook()).isNull();
+    assertThat(o.message()).contains("sweep");
+    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", null, t0.plusSeconds(10)).webhook()).isNull()))
+        .as("not tried again on every pass").isZero();
+    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)).reason()).isEqualTo("Subscribed");
+    assertThat(on("shop")).hasSize(1);
+  }
+
+  @Test
+  void removalFindsTheSubscriptionByStatusAndByUrlAndToleratesItGone() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    hooks.remove(pool, "web", "shop", recorded);
+    assertThat(on("shop")).isEmpty();
+
+    heroku.subscribe("shop", url("web"), SECRET); // made, never recorded
+    hooks.remove(pool, "web", "shop", null);
+    assertThat(on("shop")).isEmpty();
+
+    heroku.apps.remove("shop"); // the source app is gone, with its subscriptions
+    hooks.remove(pool, "web", "shop", recorded);
+
+    heroku.failNext("webhooks", 1, Kind.TRANSIENT);
+    assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null)).isInstanceOf(PlatformException.class);
+  }
+}
