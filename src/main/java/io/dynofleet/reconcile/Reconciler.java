@@ -822,7 +822,10 @@ public class Reconciler {
         dataPlane.refresh();
         routesChanged = false;
       }
-      hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
+      String left = hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
+      if (left != null) {
+        event(PoolEvents.WARNING, "WebhookLeft", left);
+      }
       for (Backend b : List.copyOf(backends)) {
         deleteOwnedApp(b);
         store.forget(b);

@@ -133,28 +133,38 @@ final class SourceHooks {
 
   /**
    * The pool is being deleted: its subscription goes first. Found by the status, and by its URL
-   * on the source app in case a crash came between its create and the status write. Throws on
-   * failures other than "already gone", so the finalizer tries again.
+   * on the source app in case a crash came between its create and the status write. A transient
+   * failure is thrown, so the finalizer tries again; any other (the key may no longer touch the
+   * app) must not keep the pool from going: it is answered as a warning to record.
+   *
+   * @return null when nothing is left behind, else what to tell the user
    */
-  void remove(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded) {
-    if (recorded != null) {
-      platform.unsubscribe(recorded.app(), recorded.id());
-    }
+  String remove(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded) {
     Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
-    if (want.isPresent()) {
-      try {
+    try {
+      if (recorded != null) {
+        platform.unsubscribe(recorded.app(), recorded.id());
+      }
+      if (want.isPresent()) {
         for (Webhook w : platform.webhooks(sourceApp)) {
           if (want.get().url().equals(w.url())) {
             platform.unsubscribe(sourceApp, w.id());
           }
         }
-      } catch (Platform.PlatformException e) {
-        if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
-          throw e;
-        }
       }
+    } catch (Platform.PlatformException e) {
+      if (e.transientFailure()) {
+        throw e;
+      }
+      if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
+        String app = recorded != null ? recorded.app() : sourceApp;
+        return "release webhook on " + app + " not removed (" + e.getMessage() + "): remove it with heroku"
+            + " webhooks -a " + app;
+      }
+    } finally {
+      forget(pool);
     }
-    forget(pool);
+    return null;
   }
 
   void forget(UUID pool) {

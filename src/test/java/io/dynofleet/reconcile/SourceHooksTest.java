@@ -179,6 +179,11 @@ class SourceHooksTest {
     hooks.remove(pool, "web", "shop", recorded);
 
     heroku.failNext("webhooks", 1, Kind.TRANSIENT);
-    assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null)).isInstanceOf(PlatformException.class);
+    assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null)).as("tried again by the finalizer")
+        .isInstanceOf(PlatformException.class);
+    heroku.failNext("webhooks", 1, Kind.FORBIDDEN);
+    assertThat(hooks.remove(pool, "web", "shop-v2", null)).as("never keeps the pool from going")
+        .contains("not removed", "heroku webhooks -a shop-v2");
+    assertThat(hooks.remove(pool, "web", "shop-v2", null)).isNull();
   }
 }
