@@ -128,10 +128,19 @@ public class ApiAuth {
     } catch (IllegalArgumentException e) {
       return false;
     }
+    return MessageDigest.isEqual(hmac(secret, body), presented);
+  }
+
+  /** Heroku's signature of a webhook notification: base64 of its body's HMAC-SHA256 under the secret. */
+  public static String signature(String secret, byte[] body) {
+    return Base64.getEncoder().encodeToString(hmac(secret, body));
+  }
+
+  private static byte[] hmac(String secret, byte[] body) {
     try {
       javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
       mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return MessageDigest.isEqual(mac.doFinal(body), presented);
+      return mac.doFinal(body);
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

@@ -2,6 +2,7 @@ package io.dynofleet.sandbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynofleet.api.ApiAuth;
 import io.dynofleet.sandbox.Simulator.ApiError;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,22 +14,17 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.jboss.logging.Logger;
 
 /**
@@ -240,7 +236,7 @@ final class SandboxWebhooks {
         .putHeader("Content-Type", "application/json")
         .putHeader("Heroku-Webhook-Id", d.id);
     if (secret != null) {
-      options.putHeader(SIGNATURE, sign(secret, body));
+      options.putHeader(SIGNATURE, ApiAuth.signature(secret, body.getBytes(StandardCharsets.UTF_8)));
     }
     if (authorization != null) {
       options.putHeader("Authorization", authorization);
@@ -270,17 +266,6 @@ final class SandboxWebhooks {
             vertx.setTimer(1000, t -> send(d, body, secret, authorization));
           }
         });
-  }
-
-  /** Base64 of the body's HMAC-SHA256 under the secret, as Heroku signs notifications. */
-  static String sign(String secret, String body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return Base64.getEncoder().encodeToString(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private synchronized HttpClient client() {
