@@ -148,7 +148,8 @@ public class ApiAuth {
 
   /**
    * The webhook secret: the configured one; in sandbox mode without one, a random one made for
-   * this run (the simulator's subscriptions sign with it); otherwise null.
+   * this run when pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}: the
+   * simulator's notifications are signed with it); otherwise null.
    */
   public String webhookSecret() {
     String s = hookSecret;
@@ -158,7 +159,8 @@ public class ApiAuth {
     synchronized (this) {
       if (hookSecret == null) {
         String configured = config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
-        if (configured == null && sandbox()) {
+        if (configured == null && sandbox()
+            && rawConfig.getOptionalValue("dynofleet.reconcile.webhooks", Boolean.class).orElse(true)) {
           byte[] random = new byte[32];
           new SecureRandom().nextBytes(random);
           configured = java.util.HexFormat.of().formatHex(random);

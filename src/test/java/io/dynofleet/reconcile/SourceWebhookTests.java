@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dynofleet.api.ApiAuth;
 import io.dynofleet.api.HookSignature;
 import io.dynofleet.api.HookTarget;
 import io.dynofleet.cli.Cli;
@@ -46,11 +47,15 @@ class SourceWebhookTests {
   private static final String POOLS = "/_dynofleet/api/v1/pools";
   private static final AtomicInteger SEQ = new AtomicInteger();
 
-  /** A live reconciler with release webhooks on, and a sweep too rare to matter. */
+  /**
+   * A live reconciler with release webhooks on, and a sweep too rare to matter; no webhook secret
+   * configured, so the sandbox makes one for the run.
+   */
   public static class Live implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
       return Map.of(
+          "dynofleet.api.webhook-secret", "",
           "dynofleet.reconcile.webhooks", "true",
           "dynofleet.reconcile.workers", "2",
           "dynofleet.reconcile.interval", "1h",
@@ -62,6 +67,7 @@ class SourceWebhookTests {
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
   @Inject HookTarget target;
+  @Inject ApiAuth auth;
   @Inject PoolService pools;
   @Inject ReconcileLoop loop;
   @TestHTTPResource("/") URL app;
@@ -149,8 +155,10 @@ class SourceWebhookTests {
       assertThat(status().webhook()).isEqualTo(new PoolStatus.Webhook(source, w.id(), hookUrl()));
     });
     assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("Subscribed"));
+    String secret = auth.webhookSecret();
+    assertThat(secret).as("made for this sandbox run").isNotNull().hasSize(64).isNotEqualTo(HookSignature.TEST_SECRET);
     assertThat(sim.callLog()).as("the secret went to Heroku, not into its call log")
-        .noneMatch(c -> c.requestBody().contains(HookSignature.TEST_SECRET))
+        .noneMatch(c -> c.requestBody().contains(secret) || c.responseBody().contains(secret))
         .anyMatch(c -> c.path().endsWith("/webhooks") && c.requestBody().contains("[redacted]"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code = Cli.run(new String[] {"describe", "pool", name}, Map.of("DYNOFLEET_URL", app.toString(),
@@ -164,7 +172,7 @@ class SourceWebhookTests {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
         owned().size() == 2 && owned().stream().allMatch(a -> pushed.slugId().equals(a.slugId()))
             && status().readyReplicas() == 2);
-    // signed with the secret Dynofleet gave Heroku, and accepted without the API token
+    // signed with the secret Dynofleet made and gave Heroku, and accepted without the API token
     assertThat(deliveries(source)).anySatisfy(d -> {
       assertThat(d.get("status")).isEqualTo("succeeded");
       assertThat(lastCode(d)).isEqualTo(202);

@@ -120,6 +120,7 @@
     [['Generation', p.metadata.generation + ' (observed ' + dash(s.observedGeneration) + ')'],
      ['Target release', dash(s.targetRelease)], ['Dyno size', dash(spec.template && spec.template.dynoSize)],
      ['Cost / mo', money(s.estimatedMonthlyCost) + ' vs ' + money(s.equivalentDynoCost) + ' as dynos of one app']]
+      .concat(managed ? [['Release hook', s.webhook ? 'on ' + s.webhook.app : 'none (the sweep finds releases)']] : [])
       .forEach(function (kv) {
         var span = el('span', null, kv[0] + ': ');
         span.appendChild(el('b', null, kv[1]));
