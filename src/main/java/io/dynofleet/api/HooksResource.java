@@ -3,6 +3,7 @@ package io.dynofleet.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynofleet.reconcile.ReconcileLoop;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -48,11 +49,18 @@ public class HooksResource {
   private final PoolService pools;
   private final ReconcileLoop loop;
   private final ApiAuth auth;
+  private final MeterRegistry meters;
 
-  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth) {
+  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters) {
     this.pools = pools;
     this.loop = loop;
     this.auth = auth;
+    this.meters = meters;
+  }
+
+  /** Counts a notification by what came of it: scheduled, ignored, refused or malformed. */
+  private void count(String outcome) {
+    meters.counter("dynofleet.hook.notifications", "outcome", outcome).increment();
   }
 
   @POST
@@ -64,6 +72,7 @@ public class HooksResource {
     // the filter let a signed notification through without a token: the signature must hold
     if (!auth.bearerMatches(authorization) && !auth.signatureMatches(raw, signature)) {
       LOG.debug("heroku webhook refused: no API token, and no signature of its body under the webhook secret");
+      count("refused");
       throw new ApiException(401, "bad-signature", "Unauthorized",
           "the " + SIGNATURE + " header is not the body's signature under the webhook secret");
     }
@@ -74,6 +83,7 @@ public class HooksResource {
       event = null;
     }
     if (event == null || !event.isObject()) {
+      count("malformed");
       throw new ApiException(400, "malformed-json", "Malformed JSON", "the body is not a Heroku webhook event");
     }
     JsonNode app = event.path("data").path("app");
@@ -87,6 +97,7 @@ public class HooksResource {
         scheduled.add(pool);
       }
     }
+    count(scheduled.isEmpty() ? "ignored" : "scheduled");
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled)).build();
   }

@@ -102,4 +102,30 @@ class HooksTests {
     // and a GET of the hook is not a notification
     given().header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "")).get(HOOK).then().statusCode(401);
   }
+
+  @jakarta.inject.Inject io.micrometer.core.instrument.MeterRegistry meters;
+
+  private double notifications(String outcome) {
+    var c = meters.find("dynofleet.hook.notifications").tag("outcome", outcome).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void everyNotificationIsCountedByWhatCameOfIt() {
+    String source = uniqueName("src");
+    api().body(pool(uniqueName("hook-m"), source)).post(POOLS).then().statusCode(201);
+    double scheduled = notifications("scheduled");
+    double ignored = notifications("ignored");
+    double refused = notifications("refused");
+    double malformed = notifications("malformed");
+    api().body(event(source)).post(HOOK).then().statusCode(202);
+    api().body(event("nobody-copies-this")).post(HOOK).then().statusCode(202);
+    String body = event(source);
+    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign("other", body))
+        .body(body).post(HOOK).then().statusCode(401);
+    api().body("[1]").post(HOOK).then().statusCode(400);
+    org.assertj.core.api.Assertions.assertThat(new double[] {notifications("scheduled") - scheduled,
+        notifications("ignored") - ignored, notifications("refused") - refused, notifications("malformed") - malformed})
+        .containsExactly(1, 1, 1, 1);
+  }
 }
