@@ -205,6 +205,7 @@ public class Reconciler {
     private final Object statusLock = new Object();
     /** The status written mid-pass to show a 429 wait, if any. */
     private PoolStatus shown;
+    private boolean rateShown;
     private boolean statusWritten;
 
     Pass(Pool pool) {
@@ -280,6 +281,16 @@ public class Reconciler {
         return;
       }
       SourceHooks.Outcome o = hooks.sync(pool.id, pool.name, sourceApp, webhook, now);
+      if (!Objects.equals(o.webhook(), webhook)) {
+        // recorded at once, not at the end of the pass: a crash while this pass creates apps must
+        // not lose which subscription is the pool's (found again by URL only if the URL stayed)
+        synchronized (statusLock) {
+          PoolStatus base = shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
+          PoolStatus recorded = base.withWebhook(o.webhook());
+          store.writeStatus(pool.id, recorded);
+          shown = recorded;
+        }
+      }
       webhook = o.webhook();
       if (o.reason() != null) {
         event("WebhookFailed".equals(o.reason()) ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
@@ -886,10 +897,10 @@ public class Reconciler {
     void showRateLimited(Duration wait) {
       String message = "Platform API rate limit reached (HTTP 429): waiting for the budget to refill";
       synchronized (statusLock) {
-        if (shown != null || statusWritten) {
+        if (rateShown || statusWritten) {
           return;
         }
-        PoolStatus base = pool.status == null ? PoolStatus.empty() : pool.status;
+        PoolStatus base = shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
         Instant at = clock.instant();
         List<Condition> conds = new ArrayList<>();
         boolean found = false;
@@ -916,6 +927,7 @@ public class Reconciler {
           return;
         }
         shown = status;
+        rateShown = true;
       }
       LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
     }

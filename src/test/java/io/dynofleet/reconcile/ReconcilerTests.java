@@ -341,6 +341,28 @@ class ReconcilerTests {
     assertThat(status().readyReplicas()).isEqualTo(2);
   }
 
+  /** The test config with release webhooks on (the test profile keeps them off). */
+  private ReconcileConfig webhooksOn() {
+    return (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(ReconcileConfig.class.getClassLoader(),
+        new Class<?>[] {ReconcileConfig.class}, (proxy, method, args) ->
+            method.getName().equals("webhooks") ? Boolean.TRUE : method.invoke(config, args));
+  }
+
+  @Test
+  void theSubscriptionIsRecordedBeforeThePassGoesOnSoACrashLaterInItLosesNothing() {
+    Reconciler hooked = new Reconciler(store, locks, heroku, dataPlane, events, webhooksOn(), clock, registry, hookTarget);
+    try {
+      heroku.crashAfter("createApp", 1);
+      createPool(2, "");
+      assertThat(hooked.reconcile(new PoolKey(name)).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(heroku.webhooks.get(source)).singleElement().satisfies(w ->
+          assertThat(status().webhook()).isEqualTo(new PoolStatus.Webhook(source, w.id(), w.url())));
+      assertThat(heroku.webhookSecrets).containsValue(io.dynofleet.api.HookSignature.TEST_SECRET);
+    } finally {
+      hooked.stop();
+    }
+  }
+
   @Test
   void aNameTakenBySomeoneElseIsNeverAdopted() {
     createPool(1, "");

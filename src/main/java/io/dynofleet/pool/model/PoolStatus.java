@@ -35,6 +35,12 @@ public record PoolStatus(
     return new PoolStatus(0, 0, 0, 0, null, List.of(), List.of(), null, null, null, null, null);
   }
 
+  /** This status with another webhook subscription. */
+  public PoolStatus withWebhook(Webhook w) {
+    return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
+        conditions, backends, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease, w);
+  }
+
   /**
    * Equal but for probe timestamps, which move on every health check: a status that differs only
    * there is not worth a write (every write bumps resourceVersion).
