@@ -321,6 +321,11 @@ public class Simulator {
     return apps.values().stream().map(this::snapshot).toList();
   }
 
+  /** The app's webhook subscriptions, as {@code GET /apps/{app}/webhooks} answers them. */
+  public synchronized List<Map<String, Object>> webhooks(String app) {
+    return webhooks.list(find(app).id);
+  }
+
   /** Every API call answered so far (admin calls excluded), oldest first. */
   public List<SandboxCall> callLog() {
     return List.copyOf(callLog);

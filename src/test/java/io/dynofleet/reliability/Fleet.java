@@ -39,6 +39,7 @@ import java.util.stream.Collectors;
 final class Fleet implements AutoCloseable {
   static final String TOKEN = "test-token-0123456789";
   static final String POOLS = "/_dynofleet/api/v1/pools";
+  static final String WEBHOOK_SECRET = "fleet-webhook-secret";
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).build();
@@ -48,6 +49,11 @@ final class Fleet implements AutoCloseable {
   private final List<Dyno> dynos = new ArrayList<>();
   private final Path logs;
   private int started;
+  /**
+   * Where "Heroku" sends the release webhooks: the first process's port, as one router address
+   * serves every dyno of an app (a process started later has the same public URL, whoever is up).
+   */
+  private String publicUrl;
 
   Fleet(String name) {
     try {
@@ -86,6 +92,11 @@ final class Fleet implements AutoCloseable {
         "-Ddynofleet.heroku.rate-limit-max-wait=3s",
         "-Dquarkus.http.host=127.0.0.1",
         "-Dquarkus.log.category.\"io.dynofleet\".level=DEBUG"));
+    if (publicUrl == null) {
+      publicUrl = "http://127.0.0.1:" + port;
+    }
+    cmd.add("-Ddynofleet.api.public-url=" + publicUrl);
+    cmd.add("-Ddynofleet.api.webhook-secret=" + WEBHOOK_SECRET);
     props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     cmd.add("-jar");
     cmd.add(jar().toAbsolutePath().toString());
@@ -159,6 +170,11 @@ final class Fleet implements AutoCloseable {
   long creates(String pool) {
     return sim.callLog().stream().filter(c -> c.method().equals("POST") && c.path().equals("/apps")
         && c.status() == 201 && c.requestBody().contains("\"" + pool + "-")).count();
+  }
+
+  /** URLs of the app's release webhook subscriptions. */
+  List<String> webhooks(String app) {
+    return sim.webhooks(app).stream().map(w -> (String) w.get("url")).toList();
   }
 
   long calls(String method, String path, int status) {
