@@ -30,7 +30,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class PortHoldTest {
   static final Vertx VERTX = Vertx.vertx();
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /**
+   * For the 200s only. Whether a port refuses is asked with a new socket ({@link #connect}): this
+   * client keeps its connection to a server that served, and one stopped meanwhile shows up as
+   * that connection's end ("GOAWAY received" after an h2c upgrade), not as a refused connect.
+   */
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(2)).build();
 
   @AfterAll
   static void close() {
@@ -60,12 +66,12 @@ class PortHoldTest {
     Backend app = new Backend(VERTX, "beside", hold);
     try {
       assertThat(hold.port()).isBetween(PortHold.LOWEST, PortHold.HIGHEST);
-      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      assertThatThrownBy(() -> connect(hold.port())).isInstanceOf(ConnectException.class);
       join(app.sync(true, 2));
       assertThat(health(hold.port())).isEqualTo(200);
       assertThat(hold.held()).as("listened beside the hold").isTrue();
       join(app.sync(false, 2));
-      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      assertThatThrownBy(() -> connect(hold.port())).isInstanceOf(ConnectException.class);
       assertNoOtherCanBind(hold.port());
     } finally {
       join(app.close());
@@ -93,7 +99,7 @@ class PortHoldTest {
       // no dyno: refused again, and the port is held again (now allowing a listener beside it)
       join(app.sync(false, 1));
       assertThat(hold.held()).isTrue();
-      assertThatThrownBy(() -> health(hold.port())).isInstanceOf(ConnectException.class);
+      assertThatThrownBy(() -> connect(hold.port())).isInstanceOf(ConnectException.class);
       assertNoOtherCanBind(hold.port());
       join(app.sync(true, 1));
       assertThat(health(hold.port())).isEqualTo(200);
