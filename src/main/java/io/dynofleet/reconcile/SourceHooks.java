@@ -126,8 +126,8 @@ final class SourceHooks {
       due.put(pool, now.plus(RETRY));
       failed.add(pool);
       return new Outcome(recorded, "WebhookFailed", "release webhook on " + (sourceApp != null ? sourceApp
-          : recorded != null ? recorded.app() : "?") + " not set up (" + e.getMessage()
-          + "): releases are picked up by the sweep; trying again later");
+          : recorded != null ? recorded.app() : "?") + ": " + e.getMessage()
+          + "; releases are picked up by the sweep, trying again in a minute");
     }
   }
 
