@@ -101,11 +101,14 @@ final class SandboxWebhooks {
 
   // ------------------------------------------------------------------ subscriptions
 
+  /** A new subscription as answered, and the secret made for it when none was given (else null). */
+  record Created(Map<String, Object> body, String madeSecret) {}
+
   /**
    * {@code POST /apps/{app}/webhooks}. Without a secret Heroku makes one: it is answered once, in
-   * the {@code Heroku-Webhook-Secret} header (the second element of the answer here).
+   * the {@code Heroku-Webhook-Secret} header.
    */
-  synchronized Object[] create(String appId, String appName, JsonObject body) {
+  synchronized Created create(String appId, String appName, JsonObject body) {
     Hook h = new Hook(appId, appName, now());
     h.include = include(body.getValue("include"), true);
     h.level = level(body.getValue("level"), true);
@@ -119,7 +122,7 @@ final class SandboxWebhooks {
     }
     taken(h, h.url);
     hooks.put(h.id, h);
-    return new Object[] {render(h), generated};
+    return new Created(render(h), generated);
   }
 
   /** {@code PATCH /apps/{app}/webhooks/{id}}: every field optional. */

@@ -868,15 +868,15 @@ public class Simulator {
 
   private void createWebhookRoute(RoutingContext ctx) {
     JsonObject body = bodyOf(ctx);
-    Object[] out = sync(() -> {
+    SandboxWebhooks.Created out = sync(() -> {
       SimApp a = find(p(ctx, "app"));
       return webhooks.create(a.id, a.name, body);
     });
-    if (out[1] != null) {
+    if (out.madeSecret() != null) {
       // Heroku made the secret: it shows it this once
-      ctx.response().putHeader("Heroku-Webhook-Secret", (String) out[1]);
+      ctx.response().putHeader("Heroku-Webhook-Secret", out.madeSecret());
     }
-    respond(ctx, 201, out[0]);
+    respond(ctx, 201, out.body());
   }
 
   private void restartRoute(RoutingContext ctx) {
