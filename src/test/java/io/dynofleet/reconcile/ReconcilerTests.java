@@ -341,16 +341,9 @@ class ReconcilerTests {
     assertThat(status().readyReplicas()).isEqualTo(2);
   }
 
-  /** The test config with release webhooks on (the test profile keeps them off). */
-  private ReconcileConfig webhooksOn() {
-    return (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(ReconcileConfig.class.getClassLoader(),
-        new Class<?>[] {ReconcileConfig.class}, (proxy, method, args) ->
-            method.getName().equals("webhooks") ? Boolean.TRUE : method.invoke(config, args));
-  }
-
   @Test
   void theSubscriptionIsRecordedBeforeThePassGoesOnSoACrashLaterInItLosesNothing() {
-    Reconciler hooked = new Reconciler(store, locks, heroku, dataPlane, events, webhooksOn(), clock, registry, hookTarget);
+    Reconciler hooked = new Reconciler(store, locks, heroku, dataPlane, events, HookedReconciler.webhooksOn(config), clock, registry, hookTarget);
     try {
       heroku.crashAfter("createApp", 1);
       createPool(2, "");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dynofleet.api.ApiAuth;
 import io.dynofleet.api.HookSignature;
+import io.dynofleet.reconcile.HookedReconciler;
 import io.dynofleet.reconcile.PoolKey;
 import io.dynofleet.reconcile.Reconciler;
 import io.dynofleet.sandbox.Simulator;
@@ -41,6 +42,7 @@ class AuthAbuseTests {
   @Inject ApiAuth auth;
   @Inject Simulator sim;
   @Inject Reconciler reconciler;
+  @Inject HookedReconciler hooked;
 
   /** Every operation of the OpenAPI document as {method, path}, path parameters filled in. */
   private List<String[]> routes() {
@@ -151,10 +153,16 @@ class AuthAbuseTests {
           """;
       bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
           .body(pool).post(PREFIX + "/api/v1/pools")));
-      // the reconciler against the simulator (debug logging of every Platform API call is on)
+      // the reconciler against the simulator (debug logging of every Platform API call is on),
+      // with release webhooks on: it subscribes with the webhook secret, which then signs the
+      // simulator's notification of a push
       for (int i = 0; i < 3; i++) {
-        reconciler.reconcile(new PoolKey("secret-pool"));
+        hooked.reconcile("secret-pool");
       }
+      assertThat(sim.webhooks("secret-src")).hasSize(1);
+      sim.pushRelease("secret-src");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> lines.stream().anyMatch(l -> l.contains("heroku webhook resource=release app=secret-src")));
       // a Platform API outage: errors are logged on the way
       sim.apiErrorRate(1.0);
       reconciler.reconcile(new PoolKey("secret-pool"));
