@@ -287,13 +287,19 @@ public class Reconciler {
         synchronized (statusLock) {
           PoolStatus base = shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
           PoolStatus recorded = base.withWebhook(o.webhook());
-          store.writeStatus(pool.id, recorded);
-          shown = recorded;
+          try {
+            store.writeStatus(pool.id, recorded);
+            shown = recorded;
+          } catch (RuntimeException e) {
+            // the database may be away: the pass's own write records it, or the next pass adopts it
+            LOG.debugf("pool=%s webhook not recorded mid-pass: %s", pool.name, e.getClass().getSimpleName());
+          }
         }
       }
       webhook = o.webhook();
       if (o.reason() != null) {
-        event("WebhookFailed".equals(o.reason()) ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
+        boolean warning = o.reason().equals("WebhookFailed") || o.reason().equals("WebhookLeft");
+        event(warning ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
       }
     }
 
@@ -835,6 +841,8 @@ public class Reconciler {
       }
       String left = hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
       if (left != null) {
+        // the pool's events go with it: the log keeps what to remove by hand
+        LOG.warnf("pool=%s %s", pool.name, left);
         event(PoolEvents.WARNING, "WebhookLeft", left);
       }
       for (Backend b : List.copyOf(backends)) {

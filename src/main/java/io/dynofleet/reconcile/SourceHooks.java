@@ -102,69 +102,96 @@ final class SourceHooks {
         reason = "Subscribed";
         message = "release webhook on " + sourceApp + " created: its releases are rolled out at once";
       } else {
-        keep = mine.get(0);
-        if (!signed.contains(pool) || !same) {
-          // adopted, or first seen by this process: make sure it signs with our secret
+        // the recorded one if it is still there, else the first (a twin is only ever a leftover)
+        keep = mine.stream().filter(w -> same && w.id().equals(recorded.id())).findFirst().orElse(mine.get(0));
+        boolean known = same && keep.id().equals(recorded.id()) && signed.contains(pool)
+            && keep.include().contains("api:release");
+        if (!known) {
+          // adopted, first seen by this process, or changed by hand: it signs with our secret and
+          // asks for releases from now on
           platform.resubscribe(sourceApp, keep.id(), want.get().secret());
         }
-        for (Webhook twin : mine.subList(1, mine.size())) {
-          platform.unsubscribe(sourceApp, twin.id());
+        for (Webhook twin : mine) {
+          if (!twin.id().equals(keep.id())) {
+            platform.unsubscribe(sourceApp, twin.id());
+          }
         }
         if (recorded == null || !recorded.id().equals(keep.id())) {
           reason = "Subscribed";
           message = "release webhook on " + sourceApp + " adopted: its releases are rolled out at once";
         }
       }
-      if (recorded != null && !recorded.id().equals(keep.id())) {
-        platform.unsubscribe(recorded.app(), recorded.id()); // the source app or the URL changed
-      }
       signed.add(pool);
       failed.remove(pool);
       due.put(pool, now.plus(checkInterval));
-      return new Outcome(new PoolStatus.Webhook(sourceApp, keep.id(), url), reason, message);
+      PoolStatus.Webhook kept = new PoolStatus.Webhook(sourceApp, keep.id(), url);
+      if (recorded != null && !recorded.id().equals(keep.id())) {
+        // the source app or the URL changed: the old one goes; if it cannot, the new one is still
+        // the pool's, and the old one is told about once rather than retried on every pass
+        try {
+          platform.unsubscribe(recorded.app(), recorded.id());
+        } catch (Platform.PlatformException e) {
+          return new Outcome(kept, "WebhookLeft", leftBehind(recorded.app(), e));
+        }
+      }
+      return new Outcome(kept, reason, message);
     } catch (Platform.PlatformException e) {
-      due.put(pool, now.plus(RETRY));
+      // a refusal (key, permission, input) does not clear by itself: look again at the next check
+      due.put(pool, now.plus(e.transientFailure() ? RETRY : checkInterval));
       failed.add(pool);
       return new Outcome(recorded, "WebhookFailed", "release webhook on " + (sourceApp != null ? sourceApp
-          : recorded != null ? recorded.app() : "?") + ": " + e.getMessage()
-          + "; releases are picked up by the sweep, trying again in a minute");
+          : recorded != null ? recorded.app() : "?") + ": " + e.getMessage() + "; releases are picked up by"
+          + " the sweep, trying again in " + (e.transientFailure() ? "a minute" : checkInterval.toMinutes() + " min"));
     }
+  }
+
+  private static String leftBehind(String app, Platform.PlatformException e) {
+    return "release webhook on " + app + " not removed (" + e.getMessage() + "): remove it with heroku webhooks -a "
+        + app + " and heroku webhooks:remove";
   }
 
   /**
    * The pool is being deleted: its subscription goes first. Found by the status, and by its URL
-   * on the source app in case a crash came between its create and the status write. A transient
-   * failure is thrown, so the finalizer tries again; any other (the key may no longer touch the
-   * app) must not keep the pool from going: it is answered as a warning to record.
+   * on the source app (a crash between its create and its record). A transient failure is thrown,
+   * so the finalizer tries again; any other (the key may no longer touch the app) must not keep
+   * the pool from going: it is answered as a warning, one for every app where one is left.
    *
    * @return null when nothing is left behind, else what to tell the user
    */
   String remove(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded) {
     Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
+    List<String> left = new java.util.ArrayList<>();
     try {
       if (recorded != null) {
-        platform.unsubscribe(recorded.app(), recorded.id());
-      }
-      if (want.isPresent()) {
-        for (Webhook w : platform.webhooks(sourceApp)) {
-          if (want.get().url().equals(w.url())) {
-            platform.unsubscribe(sourceApp, w.id());
+        try {
+          platform.unsubscribe(recorded.app(), recorded.id());
+        } catch (Platform.PlatformException e) {
+          if (e.transientFailure()) {
+            throw e;
           }
+          left.add(leftBehind(recorded.app(), e));
         }
       }
-    } catch (Platform.PlatformException e) {
-      if (e.transientFailure()) {
-        throw e;
-      }
-      if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
-        String app = recorded != null ? recorded.app() : sourceApp;
-        return "release webhook on " + app + " not removed (" + e.getMessage() + "): remove it with heroku"
-            + " webhooks -a " + app;
+      if (want.isPresent()) {
+        try {
+          for (Webhook w : platform.webhooks(sourceApp)) {
+            if (want.get().url().equals(w.url())) {
+              platform.unsubscribe(sourceApp, w.id());
+            }
+          }
+        } catch (Platform.PlatformException e) {
+          if (e.transientFailure()) {
+            throw e;
+          }
+          if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
+            left.add(leftBehind(sourceApp, e));
+          }
+        }
       }
     } finally {
       forget(pool);
     }
-    return null;
+    return left.isEmpty() ? null : String.join("; ", left);
   }
 
   void forget(UUID pool) {

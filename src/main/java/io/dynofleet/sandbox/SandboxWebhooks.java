@@ -92,6 +92,7 @@ final class SandboxWebhooks {
   private final Map<String, Hook> hooks = new LinkedHashMap<>();
   private final List<Delivery> deliveries = new ArrayList<>();
   private HttpClient client;
+  private boolean closed;
 
   SandboxWebhooks(Vertx vertx, Clock clock, ObjectMapper json) {
     this.vertx = vertx;
@@ -185,6 +186,7 @@ final class SandboxWebhooks {
   void close() {
     HttpClient c;
     synchronized (this) {
+      closed = true;
       c = client;
       client = null;
     }
@@ -233,6 +235,9 @@ final class SandboxWebhooks {
 
   private void send(Delivery d, String body, String secret, String authorization) {
     HttpClient c = client();
+    if (c == null) {
+      return; // the simulator stopped: no more deliveries, nor retries
+    }
     URI uri = URI.create(d.hook.url);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(uri.toString())
         .setTimeout(10_000)
@@ -272,7 +277,7 @@ final class SandboxWebhooks {
   }
 
   private synchronized HttpClient client() {
-    if (client == null) {
+    if (client == null && !closed) {
       client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000).setMaxPoolSize(4));
     }
     return client;

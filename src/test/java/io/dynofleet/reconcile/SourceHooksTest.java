@@ -153,6 +153,53 @@ class SourceHooksTest {
   }
 
   @Test
+  void aSubscriptionReplacedByHandIsAdoptedAndGivenOurSecret() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.webhooks.get("shop").clear();
+    Webhook theirs = heroku.subscribe("shop", url("web"), "someone-elses");
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK));
+    assertThat(o.webhook().id()).isEqualTo(theirs.id());
+    assertThat(heroku.webhookSecrets.get(theirs.id())).isEqualTo(SECRET);
+  }
+
+  @Test
+  void theRecordedSubscriptionIsKeptOverATwin() {
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.webhooks.get("shop").add(0, new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
+    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).webhook()).isEqualTo(recorded);
+    assertThat(on("shop")).extracting(Webhook::id).containsExactly(recorded.id());
+  }
+
+  @Test
+  void aMoveWhoseOldSubscriptionCannotGoRecordsTheNewOneAndSaysSoOnce() {
+    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.failNext("unsubscribe", 1, Kind.FORBIDDEN);
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1));
+    assertThat(o.webhook().app()).isEqualTo("shop-v2");
+    assertThat(o.reason()).isEqualTo("WebhookLeft");
+    assertThat(o.message()).contains("shop", "heroku webhooks:remove");
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop-v2", o.webhook(), t0.plusSeconds(2)))).isZero();
+  }
+
+  @Test
+  void aRefusalWaitsForTheNextCheckNotAMinute() {
+    heroku.failNext("subscribe", 1, Kind.FORBIDDEN);
+    assertThat(hooks.sync(pool, "web", "shop", null, t0).reason()).isEqualTo("WebhookFailed");
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)))).isZero();
+    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(CHECK)).reason()).isEqualTo("Subscribed");
+  }
+
+  @Test
+  void removalTellsOfEveryAppWhereOneIsLeftAndRemovesTheRest() {
+    PoolStatus.Webhook onShop = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    heroku.subscribe("shop-v2", url("web"), SECRET); // the source app changed; the crash came before the record
+    heroku.failNext("unsubscribe", 1, Kind.FORBIDDEN);
+    String left = hooks.remove(pool, "web", "shop-v2", onShop);
+    assertThat(left).contains("release webhook on shop not removed").doesNotContain("on shop-v2");
+    assertThat(on("shop-v2")).isEmpty();
+  }
+
+  @Test
   void aFailureIsReportedNotThrownAndTriedAgainAMinuteLater() {
     heroku.failNext("subscribe", 1, Kind.TRANSIENT);
     SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
@@ -176,7 +223,7 @@ class SourceHooksTest {
     assertThat(on("shop")).isEmpty();
 
     heroku.apps.remove("shop"); // the source app is gone, with its subscriptions
-    hooks.remove(pool, "web", "shop", recorded);
+    assertThat(hooks.remove(pool, "web", "shop", recorded)).isNull();
 
     heroku.failNext("webhooks", 1, Kind.TRANSIENT);
     assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null)).as("tried again by the finalizer")

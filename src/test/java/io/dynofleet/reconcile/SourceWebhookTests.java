@@ -68,6 +68,7 @@ class SourceWebhookTests {
   @Inject HerokuClient heroku;
   @Inject HookTarget target;
   @Inject ApiAuth auth;
+  @Inject io.micrometer.core.instrument.MeterRegistry meters;
   @Inject PoolService pools;
   @Inject ReconcileLoop loop;
   @TestHTTPResource("/") URL app;
@@ -94,8 +95,8 @@ class SourceWebhookTests {
     api().body("""
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"},
-                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
-                                  "healthyThreshold": 1, "unhealthyThreshold": 1}}}
+                  "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 2,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 3}}}
         """.formatted(name, pipeline, replicas, source))
         .post(POOLS).then().statusCode(201);
   }
@@ -122,7 +123,8 @@ class SourceWebhookTests {
 
   /**
    * Until the reconciler has left the source app alone for a second (every pass reads its latest
-   * release; in flight, passes come every 300 ms): from then on only a notification starts one.
+   * release; in flight, passes come every 300 ms): from then on only a notification starts one
+   * (or a backend's health changing, which the relaxed health check here makes unlikely).
    */
   private void awaitIdle() {
     String releases = "/apps/" + source + "/releases";
@@ -133,6 +135,11 @@ class SourceWebhookTests {
       seen[0] = n;
       return quiet;
     });
+  }
+
+  private double scheduled() {
+    var c = meters.find("dynofleet.hook.notifications").tag("outcome", "scheduled").counter();
+    return c == null ? 0 : c.count();
   }
 
   @SuppressWarnings("unchecked")
@@ -168,10 +175,12 @@ class SourceWebhookTests {
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("Release hook:", "subscribed on " + source, hookUrl());
     awaitIdle();
 
+    double scheduled = scheduled();
     SandboxApp pushed = sim.pushRelease(source);
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
         owned().size() == 2 && owned().stream().allMatch(a -> pushed.slugId().equals(a.slugId()))
             && status().readyReplicas() == 2);
+    assertThat(scheduled()).as("the notification scheduled the pass").isGreaterThan(scheduled);
     // signed with the secret Dynofleet made and gave Heroku, and accepted without the API token
     assertThat(deliveries(source)).anySatisfy(d -> {
       assertThat(d.get("status")).isEqualTo("succeeded");
