@@ -853,7 +853,7 @@ public class Reconciler {
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);
-        hooks.forget(pool.id);
+        hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
         routesChanged = true;
         return ReconcileResult.done(0);

@@ -51,6 +51,8 @@ final class SourceHooks {
   private final Map<UUID, Instant> due = new ConcurrentHashMap<>();
   /** Pools whose subscription this process has given its secret. */
   private final Set<UUID> signed = ConcurrentHashMap.newKeySet();
+  /** Pools being deleted whose subscription {@link #remove} has dealt with. */
+  private final Set<UUID> removed = ConcurrentHashMap.newKeySet();
   /** Pools whose last sync failed: nothing is tried again before it is due. */
   private final Set<UUID> failed = ConcurrentHashMap.newKeySet();
 
@@ -159,6 +161,9 @@ final class SourceHooks {
    * @return null when nothing is left behind, else what to tell the user
    */
   String remove(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded) {
+    if (removed.contains(pool)) {
+      return null; // a finalizer pass after the one that removed it (its status still names it)
+    }
     Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
     List<String> left = new java.util.ArrayList<>();
     try {
@@ -191,6 +196,7 @@ final class SourceHooks {
     } finally {
       forget(pool);
     }
+    removed.add(pool);
     return left.isEmpty() ? null : String.join("; ", left);
   }
 
@@ -204,5 +210,12 @@ final class SourceHooks {
     due.clear();
     signed.clear();
     failed.clear();
+    removed.clear();
+  }
+
+  /** The pool is gone (its row deleted): nothing more to remember of it. */
+  void deleted(UUID pool) {
+    forget(pool);
+    removed.remove(pool);
   }
 }
