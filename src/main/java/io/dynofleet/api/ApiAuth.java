@@ -2,6 +2,7 @@ package io.dynofleet.api;
 
 import io.dynofleet.config.ApiConfig;
 import io.dynofleet.config.DynofleetConfig;
+import io.dynofleet.config.ReconcileConfig;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.http.HttpHeaders;
@@ -30,16 +31,19 @@ public class ApiAuth {
   private final String prefix;
   private final ApiConfig config;
   private final Config rawConfig;
+  /** Whether pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}). */
+  private final boolean subscribing;
   private volatile byte[] tokenDigest;
   private volatile boolean generated;
   private volatile String sandboxToken;
   /** The webhook secret once resolved; empty when there is none. */
   private volatile String hookSecret;
 
-  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, Config rawConfig) {
+  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, ReconcileConfig reconcile, Config rawConfig) {
     this.prefix = dynofleet.prefix();
     this.config = config;
     this.rawConfig = rawConfig;
+    this.subscribing = reconcile.webhooks();
   }
 
   void start(@Observes StartupEvent e) {
@@ -159,8 +163,7 @@ public class ApiAuth {
     synchronized (this) {
       if (hookSecret == null) {
         String configured = config.webhookSecret().filter(x -> !x.isBlank()).orElse(null);
-        if (configured == null && sandbox()
-            && rawConfig.getOptionalValue("dynofleet.reconcile.webhooks", Boolean.class).orElse(true)) {
+        if (configured == null && sandbox() && subscribing) {
           byte[] random = new byte[32];
           new SecureRandom().nextBytes(random);
           configured = java.util.HexFormat.of().formatHex(random);

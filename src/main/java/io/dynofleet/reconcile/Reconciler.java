@@ -285,8 +285,7 @@ public class Reconciler {
         // recorded at once, not at the end of the pass: a crash while this pass creates apps must
         // not lose which subscription is the pool's (found again by URL only if the URL stayed)
         synchronized (statusLock) {
-          PoolStatus base = shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
-          PoolStatus recorded = base.withWebhook(o.webhook());
+          PoolStatus recorded = lastWritten().withWebhook(o.webhook());
           try {
             store.writeStatus(pool.id, recorded);
             shown = recorded;
@@ -301,6 +300,11 @@ public class Reconciler {
         boolean warning = o.reason().equals("WebhookFailed") || o.reason().equals("WebhookLeft");
         event(warning ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
       }
+    }
+
+    /** The status stored last: this pass's mid-pass write, else the one the pass started from. */
+    private PoolStatus lastWritten() {
+      return shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
     }
 
     /** Asks for another pass of this pool no later than {@code at}. */
@@ -908,7 +912,7 @@ public class Reconciler {
         if (rateShown || statusWritten) {
           return;
         }
-        PoolStatus base = shown != null ? shown : pool.status == null ? PoolStatus.empty() : pool.status;
+        PoolStatus base = lastWritten();
         Instant at = clock.instant();
         List<Condition> conds = new ArrayList<>();
         boolean found = false;
