@@ -1,5 +1,6 @@
 package io.dynofleet.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynofleet.reconcile.ReconcileLoop;
@@ -12,10 +13,16 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.jboss.logging.Logger;
@@ -28,7 +35,10 @@ import org.jboss.logging.Logger;
  * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP};
  * or with the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
  * Neither: 401. The notification only says "look now": the reconciler reads the release itself, so
- * a forged or replayed event can cause a pass, never an action the spec does not ask for.
+ * no notification can cause an action the spec does not ask for. A notification replayed (the same
+ * event {@code id}) or older than {@link #FRESH} ({@code created_at}) causes nothing, so a captured
+ * one cannot spend the account's Platform API budget on passes; the sweep notices what a late
+ * one meant.
  */
 @Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
@@ -43,22 +53,41 @@ public class HooksResource {
   private static final Logger LOG = Logger.getLogger(HooksResource.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The pools a notification scheduled for a pass. */
-  public record Accepted(String app, List<String> reconciling) {}
+  /**
+   * How old a notification may be (by its {@code created_at}) and still cause a pass; also how long
+   * its event id is remembered. Heroku retries a failed delivery for up to 72 hours, but a late
+   * one is no news: the sweep has run many times since.
+   */
+  static final Duration FRESH = Duration.ofMinutes(10);
+
+  /**
+   * The pools a notification scheduled for a pass; {@code skipped} says why it scheduled none
+   * although it was genuine ({@code duplicate}: its event was heard before; {@code stale}: older
+   * than ten minutes).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Accepted(String app, List<String> reconciling, String skipped) {}
 
   private final PoolService pools;
   private final ReconcileLoop loop;
   private final ApiAuth auth;
   private final MeterRegistry meters;
+  private final Clock clock;
+  /** Event ids heard within {@link #FRESH}, with when. */
+  private final Map<String, Instant> heard = new ConcurrentHashMap<>();
 
-  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters) {
+  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters, Clock clock) {
     this.pools = pools;
     this.loop = loop;
     this.auth = auth;
     this.meters = meters;
+    this.clock = clock;
   }
 
-  /** Counts a notification by what came of it: scheduled, ignored, refused or malformed. */
+  /**
+   * Counts a notification by what came of it: scheduled, ignored (no pool copies the app),
+   * duplicate, stale, refused or malformed.
+   */
   private void count(String outcome) {
     meters.counter("dynofleet.hook.notifications", "outcome", outcome).increment();
   }
@@ -90,6 +119,17 @@ public class HooksResource {
     String name = app.path("name").asText(null);
     String id = app.path("id").asText(null);
     String resource = event.path("resource").asText("");
+    Instant now = clock.instant();
+    heard.values().removeIf(at -> at.isBefore(now.minus(FRESH)));
+    String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
+    String skipped = eventId != null && heard.containsKey(eventId) ? "duplicate"
+        : createdBefore(event, now.minus(FRESH)) ? "stale" : null;
+    if (skipped != null) {
+      count(skipped);
+      LOG.infof("heroku webhook resource=%s app=%s event=%s skipped: %s", resource, name != null ? name : id,
+          eventId, skipped);
+      return Response.accepted(new Accepted(name != null ? name : id, List.of(), skipped)).build();
+    }
     List<String> scheduled = new ArrayList<>();
     if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
       for (String pool : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
@@ -97,8 +137,19 @@ public class HooksResource {
         scheduled.add(pool);
       }
     }
+    if (eventId != null) heard.put(eventId, now); // only once it was acted on: a failed delivery is retried
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
-    return Response.accepted(new Accepted(name != null ? name : id, scheduled)).build();
+    return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
+  }
+
+  /** Whether the event says it was created before {@code limit}; an event without a date is not. */
+  private static boolean createdBefore(JsonNode event, Instant limit) {
+    try {
+      return event.path("created_at").isTextual()
+          && OffsetDateTime.parse(event.path("created_at").asText()).toInstant().isBefore(limit);
+    } catch (DateTimeParseException e) {
+      return false;
+    }
   }
 }

@@ -27,10 +27,65 @@ class HooksTests {
   }
 
   static String event(String id, String app) {
+    return event(java.util.UUID.randomUUID().toString(), java.time.Instant.now(), id, app);
+  }
+
+  /** A notification as Heroku sends it: its event's id and creation time, and the release. */
+  static String event(String eventId, java.time.Instant created, String id, String app) {
     return """
-        {"id": "6bd7a4c8-0000-4000-8000-000000000001", "resource": "release", "action": "create",
+        {"id": "%s", "created_at": "%s", "resource": "release", "action": "create",
          "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "%s", "name": "%s"}}}
-        """.formatted(id, app);
+        """.formatted(eventId, created, id, app);
+  }
+
+  @Test
+  void aReplayedNotificationSchedulesNothing() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-r");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    double duplicates = notifications("duplicate");
+    String body = event(source);
+    String signature = HookSignature.sign(SECRET, body);
+    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
+        .body(body).post(HOOK).then().statusCode(202).body("reconciling", contains(a))
+        .body("$", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasKey("skipped")));
+    for (int i = 0; i < 3; i++) { // the same signed notification again: genuine, and no news
+      given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
+          .body(body).post(HOOK).then().statusCode(202).body("reconciling", empty())
+          .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
+    }
+    org.assertj.core.api.Assertions.assertThat(notifications("duplicate") - duplicates).isEqualTo(3);
+    // another event of the same release (Heroku's update when it settles) is news
+    api().body(event(source)).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+  }
+
+  @Test
+  void aStaleNotificationSchedulesNothing() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-o");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    java.time.Instant now = java.time.Instant.now();
+    String old = event(java.util.UUID.randomUUID().toString(), now.minus(java.time.Duration.ofMinutes(11)), source, source);
+    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, old))
+        .body(old).post(HOOK).then().statusCode(202).body("reconciling", empty())
+        .body("skipped", org.hamcrest.Matchers.equalTo("stale"));
+    // nine minutes late (a retried delivery) still counts, and so does a clock a little ahead
+    for (java.time.Duration skew : new java.time.Duration[] {java.time.Duration.ofMinutes(-9), java.time.Duration.ofMinutes(2)}) {
+      api().body(event(java.util.UUID.randomUUID().toString(), now.plus(skew), source, source)).post(HOOK)
+          .then().statusCode(202).body("reconciling", contains(a));
+    }
+  }
+
+  @Test
+  void aNotificationWithoutIdOrDateIsTakenEachTime() {
+    // a hand-made notification (curl with the API token) has neither: each one asks for a pass
+    String source = uniqueName("src");
+    String a = uniqueName("hook-h");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    for (int i = 0; i < 2; i++) {
+      api().body("{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"" + source + "\"}}}")
+          .post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+    }
   }
 
   @Test
@@ -112,6 +167,7 @@ class HooksTests {
 
   @Test
   void everyNotificationIsCountedByWhatCameOfIt() {
+    // duplicate and stale: aReplayedNotificationSchedulesNothing, aStaleNotificationSchedulesNothing
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-m"), source)).post(POOLS).then().statusCode(201);
     double scheduled = notifications("scheduled");
