@@ -13,6 +13,12 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError TIMEOUT = new ProxyError(504, "timeout", "Backend timed out\n");
   static final ProxyError CONNECT = new ProxyError(502, "connect-failed", "Backend unreachable\n");
   static final ProxyError BACKEND = new ProxyError(502, "backend-error", "Backend failed\n");
+  /** A 1xx Vert.x cannot hear as interim (102, 104, an unasked 101): the answer cannot be relayed. */
+  static final ProxyError INTERIM =
+      new ProxyError(502, "backend-error", "Backend sent an interim (1xx) response that cannot be passed on\n");
+  /** The client stopped sending its body (nginx's client_body_timeout); not the backend's fault. */
+  static final ProxyError CLIENT_TIMEOUT =
+      new ProxyError(408, "client-timeout", "Request body not received in time\n");
   /** RFC 9112 3.2; Heroku's router refuses it too ("Host of Troubles"). */
   static final ProxyError TWO_HOSTS = new ProxyError(400, "multiple-host", "More than one Host header\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");

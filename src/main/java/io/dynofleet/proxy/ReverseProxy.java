@@ -31,6 +31,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
@@ -109,6 +110,10 @@ class ReverseProxy implements ProxyInterceptor {
     /** The client waits for a 100 (Continue) before its body; sent once a backend is connected. */
     boolean expectContinue;
     boolean continued;
+    /** The client's Connection header asked for close among other tokens (Vert.x hears only "close"). */
+    boolean closeAfter;
+    /** The request to the backend being tried. */
+    HttpClientRequest creq;
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
   }
@@ -146,6 +151,9 @@ class ReverseProxy implements ProxyInterceptor {
         answer(rc.response(), ProxyError.RESERVED);
         return;
       }
+      // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
+      // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
+      rc.addHeadersEndHandler(v -> imfFixdate(rc.response().headers()));
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         ProxyError e = unplaceable(rc.request());
@@ -156,6 +164,14 @@ class ReverseProxy implements ProxyInterceptor {
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /** A Date of RFC 1123's form with a one-digit day ({@code Tue, 3 Mar 2026 ...}) gets its zero. */
+  static void imfFixdate(MultiMap h) {
+    String d = h.get(HttpHeaders.DATE);
+    if (d != null && d.length() > 6 && d.charAt(6) == ' ' && Character.isDigit(d.charAt(5)) && d.charAt(4) == ' ') {
+      h.set(HttpHeaders.DATE, d.substring(0, 5) + '0' + d.substring(5));
+    }
   }
 
   /** Why an upgrade has nowhere to go (no pool, no routable backend), or null. */
@@ -221,8 +237,20 @@ class ReverseProxy implements ProxyInterceptor {
     Future<HttpClientRequest> req = loopClient().request(ro);
     HttpServerRequest in = ctx.request().proxiedRequest();
     req.onSuccess(r -> {
+      ex.creq = r;
+      // Host: the backend's web_url authority (Heroku routes by Host), set on the backend request
+      // itself: set through the library, it would also overwrite the X-Forwarded-Host kept above.
+      // A client without Host (HTTP/1.0 allows it) keeps the request options' host and port.
+      if (in.authority() != null) r.authority(HostAndPort.create(b.host, b.target.url().getPort()));
       if (ex.expectContinue) sendContinue(ctx, ex);
       r.earlyHintsHandler(h -> earlyHints(in, h));
+      // Vert.x hears 100 and 103 as interim and any other 1xx (102, 104, an unasked 101) as the
+      // final head, with the real answer still to come on the connection: were it pooled again,
+      // the next request on it would read this one's answer. It never is: it closes here, before
+      // anything else hears the head, and the client gets a 502.
+      r.response().onSuccess(resp -> {
+        if (resp.statusCode() < 200) r.connection().close();
+      });
     });
     return req;
   }
@@ -239,17 +267,6 @@ class ReverseProxy implements ProxyInterceptor {
     sanitize(h);
     headWithoutBody(h);
     r.writeEarlyHints(h);
-  }
-
-  /**
-   * Host: the backend's web_url authority (Heroku routes by Host). A client without Host (HTTP/1.0
-   * allows it) has no authority to replace, and the library would fail comparing against it (a
-   * 502): the request options' host and port then make the Host header.
-   */
-  private static void backendAuthority(ProxyContext ctx, Backend b) {
-    if (ctx.request().proxiedRequest().authority() != null) {
-      ctx.request().setAuthority(HostAndPort.create(b.host, b.target.url().getPort()));
-    }
   }
 
   /** The client's 100 (Continue), once: a backend connection is ready for its body. */
@@ -276,12 +293,12 @@ class ReverseProxy implements ProxyInterceptor {
         : choose(pool, Set.of());
     if (b == null) return Future.failedFuture("no backend");
     meters(pool, b);
-    backendAuthority(ctx, b);
     // the library copies the client's headers (but Host and Connection) onto the upgrade:
     // forward them as any request's, keeping Upgrade, which Connection names here
     MultiMap h = req.headers();
     stripConnectionListed(h, true);
-    forwardingHeaders(h, req, requestIdOf(req));
+    String rid = requestIdOf(req);
+    forwardingHeaders(h, req, rid);
     b.tunnels.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable closed = () -> {
@@ -291,13 +308,19 @@ class ReverseProxy implements ProxyInterceptor {
     return loopClient().request(ro).onFailure(e -> {
       closed.run();
       upgradeFailed(req, pool, b, ProxyError.CONNECT);
-    }).onSuccess(creq ->
+    }).onSuccess(creq -> {
+        // Host: the backend's web_url authority, as for any request (Heroku routes by Host)
+        if (req.authority() != null) creq.authority(HostAndPort.create(b.host, b.target.url().getPort()));
         // the library's connect() answers with this same response future
         creq.response().onComplete(ar -> {
           // heard before the library copies the backend's head to the client: the same rules as
-          // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix)
+          // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix), and
+          // the request id and Via as on any answer
           if (ar.failed()) upgradeFailed(req, pool, b, ProxyError.BACKEND);
-          if (ar.succeeded()) sanitize(ar.result().headers());
+          if (ar.succeeded()) {
+            sanitize(ar.result().headers());
+            ar.result().headers().set("X-Request-Id", rid).add("Via", "1.1 dynofleet");
+          }
           if (ar.succeeded() && ar.result().statusCode() != 101) refused(req, creq, ar.result());
           if (ar.failed() || ar.result().statusCode() != 101
               || !(req.connection() instanceof ConnectionBase conn)) {
@@ -307,7 +330,8 @@ class ReverseProxy implements ProxyInterceptor {
             // and the HTTP connection object hears nothing more
             conn.channel().closeFuture().addListener(f -> closed.run());
           }
-        }));
+        });
+    });
   }
 
   /**
@@ -386,7 +410,8 @@ class ReverseProxy implements ProxyInterceptor {
     ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     var h = preq.headers();
-    stripConnectionListed(h, false);
+    ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
+    h.remove("Proxy-Connection"); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
     forwardingHeaders(h, sreq, ex.requestId);
     return attempt(ctx, ex, 0);
   }
@@ -437,20 +462,23 @@ class ReverseProxy implements ProxyInterceptor {
 
   /**
    * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
-   * {@code keepUpgrade} keeps the Upgrade header it names.
+   * {@code keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
    */
-  private static void stripConnectionListed(MultiMap h, boolean keepUpgrade) {
+  private static boolean stripConnectionListed(MultiMap h, boolean keepUpgrade) {
     List<String> conn = h.getAll("Connection");
-    if (conn.isEmpty()) return;
+    if (conn.isEmpty()) return false;
+    boolean close = false;
     for (String v : conn) {
       for (String t : v.split(",")) {
         String name = t.trim();
+        if (name.equalsIgnoreCase("close")) close = true;
         if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")
             && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
           h.remove(name);
         }
       }
     }
+    return close;
   }
 
   private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
@@ -469,13 +497,20 @@ class ReverseProxy implements ProxyInterceptor {
   private Future<ProxyResponse> send(ProxyContext ctx, Exchange ex, Backend b, int retry) {
     ex.backend = b;
     ex.tried.add(b);
+    ex.creq = null;
     meters(ex.pool, b);
-    backendAuthority(ctx, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;
     return ctx.sendRequest().compose(resp -> {
       int st = resp.getStatusCode();
+      if (st < 200) {
+        // an interim head Vert.x took for the final one (see origin): its connection is closed
+        resp.release();
+        if (done.compareAndSet(false, true)) release(ex.pool, b);
+        LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
+        return error(ctx, ProxyError.INTERIM);
+      }
       if ((st == 502 || st == 503 || st == 504) && retryable(ctx, ex, retry)) {
         // a crashed or overloaded backend: a safe, bodiless request goes to another one instead
         resp.release();
@@ -489,9 +524,21 @@ class ReverseProxy implements ProxyInterceptor {
     }, err -> {
       if (done.compareAndSet(false, true)) release(ex.pool, b);
       if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
+      HttpServerRequest sreq = ctx.request().proxiedRequest();
+      if (err instanceof StreamResetException || sreq.response().closed()) {
+        // the client went away (mid-upload, say): the proxy reset the backend request for it.
+        // The client's failure, as nginx's 499: never the backend's, never toward its ejection
+        return error(ctx, ProxyError.CLIENT_GONE);
+      }
       boolean connect = isConnect(err);
       boolean timeout = !connect && (err instanceof TimeoutException
           || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
+      HttpClientRequest creq = ex.creq;
+      if (timeout && !sreq.isEnded() && creq != null && !creq.writeQueueFull()) {
+        // the client stopped sending its body and the backend rightly waited for the rest: 408,
+        // as nginx's client_body_timeout, not a backend timeout
+        return error(ctx, ProxyError.CLIENT_TIMEOUT);
+      }
       failure(ex.pool, b);
       long now = System.nanoTime();
       b.observeLatency(now - ex.start, now); // a hung backend looks slow to the balancer at once
@@ -648,13 +695,20 @@ class ReverseProxy implements ProxyInterceptor {
     ProxyResponse resp = ctx.response();
     if (ex == null) return ctx.sendResponse();
     Backend b = ex.backend;
+    HttpServerRequest sreq = ctx.request().proxiedRequest();
     if (b == null || ex.done == null || ex.done.get()) { // our own error answer
       resp.headers().set("X-Request-Id", ex.requestId);
-      return ctx.sendResponse();
+      if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
+      if (!resp.headers().contains(HttpHeaders.CONNECTION, "close", true)) return ctx.sendResponse();
+      // Vert.x keeps the connection the client asked to keep, whatever the answer says: an answer
+      // whose request body was left unread (or a client that asked for close among other tokens)
+      // must end it, or the client waits for the idle timeout
+      return ctx.sendResponse().andThen(ar -> lingeringClose(sreq));
     }
     sanitize(resp.headers());
     stripHopByHop(resp.headers());
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
+    if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
     int status = resp.getStatusCode();
     if (status >= 500) {
       b.errors5xx.incrementAndGet();
@@ -668,9 +722,89 @@ class ReverseProxy implements ProxyInterceptor {
     requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
     AtomicBoolean done = ex.done;
     Pool pool = ex.pool;
-    return ctx.sendResponse().andThen(ar -> {
+    Body body = resp.getBody();
+    Duration timeout = timeout(pool);
+    if (body != null && !timeout.isZero()) {
+      // the pool's timeout is an idle timeout for the body too (see IdleBody)
+      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
+      resp.setBody(body);
+    }
+    Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
+        && sreq.method() != HttpMethod.HEAD && status != 204 && status != 304
+        ? closeDelimited(sreq, resp, body) : ctx.sendResponse();
+    return sent.andThen(ar -> {
       if (done.compareAndSet(false, true)) release(pool, b);
+      if (ex.closeAfter) lingeringClose(sreq);
     });
+  }
+
+  /**
+   * Ends a client connection once its answer is out, as nginx's lingering close: the answer is
+   * followed by a FIN, and the socket stays open (what the client still sends is read and dropped)
+   * until the client closes or {@link #LINGER_MS} pass. Closed at once, a socket with unread
+   * upload in its buffer is reset, and the reset can destroy the answer before the client reads
+   * it (a 413 to a large upload became "connection reset").
+   */
+  private void lingeringClose(HttpServerRequest sreq) {
+    io.vertx.core.http.HttpConnection conn = sreq.connection();
+    if (conn instanceof ConnectionBase cb && cb.channel() instanceof io.netty.channel.socket.DuplexChannel ch
+        && ch.isActive()) {
+      try {
+        sreq.handler(null);
+        sreq.resume();
+      } catch (IllegalStateException alreadyEnded) {
+        // the request was read whole
+      }
+      ch.shutdownOutput().addListener(f -> {
+        long timer = vertx.setTimer(LINGER_MS, id -> conn.close());
+        ch.closeFuture().addListener(c -> vertx.cancelTimer(timer));
+      });
+    } else {
+      conn.close();
+    }
+  }
+
+  private static final long LINGER_MS = 5000;
+
+  /**
+   * The backend stopped sending mid-body: a timeout, counted against it as before its head; unless
+   * the client went away meanwhile, which is why nothing more was read.
+   */
+  private void stalled(Exchange ex, Backend b, HttpServerRequest sreq) {
+    if (sreq.response().closed()) return;
+    LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
+    registry.counter("dynofleet.proxy.errors", "pool", ex.pool.route().name(), "code", ProxyError.TIMEOUT.code())
+        .increment();
+    failure(ex.pool, b);
+  }
+
+  /**
+   * A body of unknown length to an HTTP/1.0 client, which knows no chunks: streamed as it comes and
+   * delimited by closing the connection (RFC 9112 6.3), as nginx does. The library would hold the
+   * whole body in memory to count it first: a stream without end grew until the idle timeout, and
+   * a large download took a dyno's memory. A body cut short (backend reset, stall) closes the
+   * connection too: the client cannot tell, as with any HTTP/1.0 proxy.
+   */
+  private Future<Void> closeDelimited(HttpServerRequest sreq, ProxyResponse resp, Body body) {
+    HttpServerResponse out = sreq.response();
+    out.setStatusCode(resp.getStatusCode());
+    if (resp.getStatusMessage() != null) out.setStatusMessage(resp.getStatusMessage());
+    for (Map.Entry<String, String> e : resp.headers()) {
+      String n = e.getKey();
+      if (!n.equalsIgnoreCase("transfer-encoding") && !n.equalsIgnoreCase("content-length")) {
+        out.headers().add(n, e.getValue());
+      }
+    }
+    out.headers().set(HttpHeaders.CONNECTION, "close");
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    io.vertx.core.streams.Pipe<Buffer> pipe = body.stream().pipe();
+    pipe.endOnSuccess(true).endOnFailure(false);
+    pipe.to(out, ar -> {
+      if (ar.failed()) out.reset();
+      else lingeringClose(sreq); // the FIN ends the body
+      done.complete(); // the answer is out (or cut): nothing for the library to send after it
+    });
+    return done.future();
   }
 
   /**
@@ -836,7 +970,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (ex != null) r.headers().set("X-Request-Id", ex.requestId);
     // a body the client still sends (too large) or holds back for a 100 that never came: the
     // connection cannot carry another request after it
-    if (e == ProxyError.TOO_LARGE || (ex != null && ex.expectContinue && !ex.continued)) {
+    if (e == ProxyError.TOO_LARGE || e == ProxyError.CLIENT_TIMEOUT || (ex != null && ex.expectContinue && !ex.continued)) {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));

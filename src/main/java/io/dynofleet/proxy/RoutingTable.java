@@ -62,9 +62,13 @@ public class RoutingTable {
     this.onSwap = listener;
   }
 
-  /** Host header (port ignored) → pool; else the default pool; else null. */
+  /**
+   * Host header (port and the fully qualified name's final dot ignored, as nginx and Envoy do) →
+   * pool; else the default pool; else null.
+   */
   Pool select(String hostHeader) {
     String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase();
+    if (host.length() > 1 && host.charAt(host.length() - 1) == '.') host = host.substring(0, host.length() - 1);
     Pool fallback = null;
     for (Pool p : pools.values()) {
       for (String h : p.route().hosts()) if (h.equalsIgnoreCase(host)) return p;

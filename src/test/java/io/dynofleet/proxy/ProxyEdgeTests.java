@@ -1,0 +1,335 @@
+package io.dynofleet.proxy;
+
+import static io.dynofleet.proxy.TestBackends.pool;
+import static io.dynofleet.proxy.TestBackends.raw;
+import static io.dynofleet.proxy.TestBackends.readHead;
+import static io.dynofleet.proxy.TestBackends.target;
+import static io.dynofleet.proxy.TestBackends.upgrade;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The proxy at the edges of HTTP, over real sockets: interim answers, clients that go away or
+ * stall, backends that stall mid-body, HTTP/1.0 clients and the headers a proxy must keep.
+ */
+@QuarkusTest
+@TestProfile(ProxyProfile.class)
+@Timeout(60)
+class ProxyEdgeTests {
+  @Inject RoutingTable table;
+  @Inject MeterRegistry registry;
+  @TestHTTPResource("/") URL app;
+  final TestBackends backends = new TestBackends();
+  final List<NetServer> rawServers = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    table.replaceAll(List.of());
+    backends.close();
+    rawServers.forEach(NetServer::close);
+  }
+
+  int port() {
+    return app.getPort();
+  }
+
+  /** A backend speaking raw HTTP/1.1 bytes: {@code answer} gets each request's head, in order. */
+  URI rawBackend(java.util.function.BiConsumer<String, io.vertx.core.net.NetSocket> answer) throws Exception {
+    NetServer s = TestBackends.VERTX.createNetServer().connectHandler(so -> {
+      StringBuilder in = new StringBuilder();
+      so.handler(b -> {
+        in.append(b.toString(StandardCharsets.ISO_8859_1));
+        for (int end; (end = in.indexOf("\r\n\r\n")) >= 0; ) {
+          String head = in.substring(0, end);
+          in.delete(0, end + 4);
+          answer.accept(head, so);
+        }
+      });
+    });
+    s.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    rawServers.add(s);
+    return URI.create("http://127.0.0.1:" + s.actualPort());
+  }
+
+  double errors(String pool, String code) {
+    Counter c = registry.find("dynofleet.proxy.errors").tag("pool", pool).tag("code", code).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void anInterimAnswerVertxCannotHearNeverReachesAnotherClient() throws Exception {
+    // 102 Processing, then the real answer a moment later, on the same connection
+    URI a = rawBackend((head, so) -> {
+      if (head.startsWith("GET /processing")) {
+        so.write("HTTP/1.1 102 Processing\r\n\r\n");
+        TestBackends.VERTX.setTimer(1500, id -> so.write("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nalice-private"));
+      } else {
+        so.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbob");
+      }
+    });
+    table.put(pool("interim", List.of(), true, List.of(target("a", a))));
+    CompletableFuture<String> alice = CompletableFuture.supplyAsync(() -> {
+      try {
+        return raw(port(), "GET /processing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(300);
+    // clients on every event loop: one of them would be handed alice's connection were it pooled
+    for (int i = 0; i < 24; i++) {
+      String bob = raw(port(), "GET /bob HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+      assertThat(bob).as("bob #%d", i).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nbob").doesNotContain("alice");
+    }
+    assertThat(alice.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 502")
+        .contains("X-Dynofleet-Error: backend-error").contains("interim").doesNotContain("alice-private");
+  }
+
+  @Test
+  void anUnaskedSwitchingProtocolsIs502() throws Exception {
+    URI a = rawBackend((head, so) -> so.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n"));
+    table.put(pool("unasked", List.of(), true, List.of(target("a", a))));
+    String resp = raw(port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: backend-error");
+  }
+
+  @Test
+  void clientsThatHangUpMidUploadAreNotTheBackendsFailure() throws Exception {
+    List<Backend> states = new ArrayList<>();
+    URI a = backends.start(req -> req.body().onSuccess(b -> req.response().end("got " + b.length())));
+    URI b = backends.start(req -> req.body().onSuccess(x -> req.response().end("got " + x.length())));
+    table.put(pool("aborts", List.of(), true, List.of(target("a", a), target("b", b))));
+    states.addAll(table.pools().get("aborts").backends());
+    double backendErrors = errors("aborts", "backend-error");
+    double gone = errors("aborts", "client-gone");
+    for (int i = 0; i < 12; i++) {
+      try (Socket s = new Socket("127.0.0.1", port())) {
+        OutputStream out = s.getOutputStream();
+        out.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.write(new byte[1000]);
+        out.flush();
+        Thread.sleep(50); // the upload reached the backend
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> errors("aborts", "client-gone") - gone >= 12);
+    assertThat(errors("aborts", "backend-error")).isEqualTo(backendErrors);
+    long now = System.nanoTime();
+    for (Backend s : states) {
+      assertThat(s.ejected(now)).as("backend %s ejected", s.target.id()).isFalse();
+      assertThat(s.consecutiveFailures).as("failures of %s", s.target.id()).isZero();
+    }
+    assertThat(raw(port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .startsWith("HTTP/1.1 200");
+  }
+
+  @Test
+  void aClientThatStopsSendingItsBodyGets408AndTheBackendIsNotBlamed() throws Exception {
+    URI a = backends.start(req -> req.body().onSuccess(b -> req.response().end("got " + b.length())));
+    table.put(new PoolRoute("slowup", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(700), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", a))));
+    Backend state = table.pools().get("slowup").backends().get(0);
+    double timeouts = errors("slowup", "timeout");
+    for (int i = 0; i < 4; i++) {
+      try (Socket s = new Socket("127.0.0.1", port())) {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream().flush();
+        String resp = readAll(s.getInputStream());
+        assertThat(resp).startsWith("HTTP/1.1 408").contains("X-Dynofleet-Error: client-timeout")
+            .contains("Connection: close");
+      }
+    }
+    assertThat(errors("slowup", "timeout")).isEqualTo(timeouts);
+    assertThat(state.consecutiveFailures).isZero();
+    assertThat(state.ejected(System.nanoTime())).isFalse();
+  }
+
+  /** Everything until the peer closes (a reset or 5 s of silence fails the test). */
+  static String readAll(InputStream in) throws java.io.IOException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    byte[] b = new byte[8192];
+    for (int n; (n = in.read(b)) >= 0; ) buf.write(b, 0, n);
+    return buf.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void aBackendThatStallsMidBodyTimesOutAndIsBlamed() throws Exception {
+    URI a = backends.start(req -> req.response().setChunked(true).write("first part;")); // never ends
+    table.put(new PoolRoute("stall", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(500), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", a))));
+    Backend state = table.pools().get("stall").backends().get(0);
+    double timeouts = errors("stall", "timeout");
+    long t0 = System.nanoTime();
+    String got;
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000); // over the server's idle timeout (4 s here): that would end it too
+      s.getOutputStream().write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      byte[] b = new byte[8192];
+      try {
+        for (int n; (n = s.getInputStream().read(b)) >= 0; ) buf.write(b, 0, n);
+      } catch (java.net.SocketException reset) {
+        // a reset is how a cut body ends, too
+      }
+      got = buf.toString(StandardCharsets.ISO_8859_1);
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(got).startsWith("HTTP/1.1 200").contains("first part;").doesNotEndWith("0\r\n\r\n");
+    assertThat(ms).as("cut after the pool's timeout, not the idle timeout").isLessThan(3000);
+    assertThat(errors("stall", "timeout") - timeouts).isEqualTo(1);
+    assertThat(state.consecutiveFailures).isEqualTo(1);
+  }
+
+  @Test
+  void aClientThatReadsSlowlyIsNoBackendStall() throws Exception {
+    byte[] big = new byte[24 * 1024 * 1024]; // more than the socket buffers on both sides hold
+    java.util.Arrays.fill(big, (byte) 'x');
+    URI a = backends.start(req -> req.response().end(Buffer.buffer(big)));
+    table.put(new PoolRoute("slowread", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(300), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", a))));
+    double timeouts = errors("slowread", "timeout");
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      String head = readHead(in);
+      assertThat(head).startsWith("HTTP/1.1 200").contains("content-length: " + big.length);
+      long body = 0;
+      byte[] b = new byte[16 * 1024];
+      for (int i = 0; i < 3; i++) { // pauses longer than the pool's timeout: the proxy holds the body back
+        body += Math.max(0, in.read(b));
+        Thread.sleep(700);
+      }
+      for (int n; (n = in.read(b)) >= 0; ) body += n;
+      assertThat(body).as("body read; timeouts counted: %s", errors("slowread", "timeout") - timeouts).isEqualTo(big.length);
+    }
+    assertThat(errors("slowread", "timeout")).isEqualTo(timeouts);
+  }
+
+  @Test
+  void anHttp10ClientGetsAStreamAsItComesClosedAtItsEnd() throws Exception {
+    URI a = backends.start(req -> {
+      var r = req.response().setChunked(true);
+      r.write("first;");
+      TestBackends.VERTX.setTimer(1500, id -> r.end("last"));
+    });
+    table.put(pool("http10", List.of(), true, List.of(target("a", a))));
+    for (String connection : List.of("", "Connection: keep-alive\r\n")) {
+      try (Socket s = new Socket("127.0.0.1", port())) {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("GET /stream HTTP/1.0\r\nHost: x\r\n" + connection + "\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = s.getInputStream();
+        long t0 = System.nanoTime();
+        String head = readHead(in).toLowerCase(java.util.Locale.ROOT);
+        byte[] first = in.readNBytes(6);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(head).startsWith("http/1.0 200").doesNotContain("content-length").doesNotContain("transfer-encoding");
+        assertThat(new String(first, StandardCharsets.ISO_8859_1)).isEqualTo("first;");
+        assertThat(ms).as("the first part before the backend ended (1.5 s)").isLessThan(1000);
+        assertThat(readAll(in)).isEqualTo("last"); // and the connection closes at the end
+      }
+    }
+  }
+
+  @Test
+  void theClientsForwardedHostIsKept() throws Exception {
+    table.put(pool("xfh", List.of(), true, List.of(target("a", backends.named("a")))));
+    String kept = raw(port(), "GET / HTTP/1.1\r\nHost: inner.example\r\nX-Forwarded-Host: www.customer.example\r\n"
+        + "Connection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(kept).startsWith("HTTP/1.1 200").contains("x-forwarded-host: www.customer.example")
+        .doesNotContain("x-forwarded-host: inner.example").containsPattern("host: 127\\.0\\.0\\.1:\\d+\n");
+    String set = raw(port(), "GET / HTTP/1.1\r\nHost: inner.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(set).contains("x-forwarded-host: inner.example");
+  }
+
+  @Test
+  void theDateKeepsItsTwoDigitDay() throws Exception {
+    URI a = backends.start(req -> req.response().putHeader("Date", "Tue, 03 Mar 2026 10:00:00 GMT").end("ok"));
+    table.put(pool("date", List.of(), true, List.of(target("a", a))));
+    String resp = raw(port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).containsIgnoringCase("date: Tue, 03 Mar 2026 10:00:00 GMT");
+    // and the check itself
+    io.vertx.core.MultiMap h = io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("Date", "Sun, 1 Nov 2026 08:09:10 GMT");
+    ReverseProxy.imfFixdate(h);
+    assertThat(h.get("Date")).isEqualTo("Sun, 01 Nov 2026 08:09:10 GMT");
+    h.set("Date", "Sun, 15 Nov 2026 08:09:10 GMT");
+    ReverseProxy.imfFixdate(h);
+    assertThat(h.get("Date")).isEqualTo("Sun, 15 Nov 2026 08:09:10 GMT");
+  }
+
+  @Test
+  void smallerHopByHopAndRoutingRules() throws Exception {
+    table.put(pool("hosted", List.of("h.example"), false, List.of(target("h", backends.named("h")))));
+    table.put(pool("other", List.of(), true, List.of(target("o", backends.named("o")))));
+    // Proxy-Connection is hop-by-hop in practice
+    String pc = raw(port(), "GET / HTTP/1.1\r\nHost: h.example\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4));
+    assertThat(pc).startsWith("HTTP/1.1 200").contains("\r\n\r\nh\n").doesNotContainIgnoringCase("proxy-connection");
+    // a fully qualified Host (final dot) is the same host
+    assertThat(raw(port(), "GET / HTTP/1.1\r\nHost: h.example.:8080\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .contains("\r\n\r\nh\n");
+    // close among other Connection tokens closes the connection after the answer, and says so
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(3000); // under the 4 s idle timeout
+      s.getOutputStream().write("GET / HTTP/1.1\r\nHost: h.example\r\nConnection: X-Foo, close\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String resp = readAll(s.getInputStream());
+      assertThat(resp).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
+    }
+  }
+
+  @Test
+  void anErrorAnswerThatSaysCloseCloses() throws Exception {
+    URI dead = backends.start(req -> {});
+    backends.stop(dead);
+    table.put(pool("deadend", List.of(), true, List.of(target("d", dead))));
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(3000); // under the 4 s idle timeout
+      s.getOutputStream().write(("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String resp = readAll(s.getInputStream());
+      assertThat(resp).startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: connect-failed")
+          .containsIgnoringCase("connection: close");
+    }
+  }
+
+  @Test
+  void webSocketAnswersCarryTheRequestIdAndVia() throws Exception {
+    URI ok = backends.start(req -> req.toWebSocket().onSuccess(ws -> ws.handler(ws::write)));
+    URI no = backends.start(req -> req.response().setStatusCode(403).end("no"));
+    table.put(pool("wsok", List.of("ok.example"), false, List.of(target("ok", ok))));
+    table.put(pool("wsno", List.of("no.example"), false, List.of(target("no", no))));
+    for (String host : List.of("ok.example", "no.example")) {
+      String head = TestBackends.rawHead(port(), upgrade(host, "Upgrade").replace("\r\n\r\n", "\r\nX-Request-Id: ws-" + host + "\r\n\r\n"),
+          Duration.ofSeconds(4));
+      assertThat(head).as(host).startsWith(host.startsWith("ok") ? "HTTP/1.1 101" : "HTTP/1.1 403")
+          .containsIgnoringCase("x-request-id: ws-" + host).containsIgnoringCase("via: 1.1 dynofleet");
+    }
+  }
+}
