@@ -402,18 +402,37 @@ class ReverseProxy implements ProxyInterceptor {
       ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
     String uri = preq.getURI();
+    String host = sreq.getHeader("Host");
+    var h = preq.headers();
     if (!uri.isEmpty() && uri.charAt(0) != '/') {
-      // absolute form (GET http://host/path): backends get the origin form, as from Heroku's router
+      // absolute form (GET http://host/path): backends get the origin form, as from Heroku's
+      // router; the target's authority is the host, whatever Host says (RFC 9112 3.2.2)
       String path = sreq.path() == null || sreq.path().isEmpty() ? "/" : sreq.path();
       preq.setURI(sreq.query() == null ? path : path + "?" + sreq.query());
+      String target = targetAuthority(uri);
+      if (target != null && !target.isEmpty()) {
+        host = target;
+        if (!h.contains("X-Forwarded-Host")) h.set("X-Forwarded-Host", target);
+      }
     }
-    ex.pool = table.select(sreq.getHeader("Host"));
+    ex.pool = table.select(host);
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
-    var h = preq.headers();
     ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
     h.remove("Proxy-Connection"); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
     forwardingHeaders(h, sreq, ex.requestId);
     return attempt(ctx, ex, 0);
+  }
+
+  /** The authority of an absolute-form target ({@code http://host:port/path} → {@code host:port}), or null. */
+  static String targetAuthority(String uri) {
+    int scheme = uri.indexOf("://");
+    if (scheme < 0) return null;
+    int start = scheme + 3;
+    int end = start;
+    while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) end++;
+    String authority = uri.substring(start, end);
+    int at = authority.lastIndexOf('@'); // userinfo is no part of the host
+    return at >= 0 ? authority.substring(at + 1) : authority;
   }
 
   /** X-Request-Id, X-Forwarded-For (appended), -Proto, -Port and -Host (kept if set), and Via. */

@@ -305,6 +305,16 @@ class ProxyEdgeTests {
   }
 
   @Test
+  void anAbsoluteFormTargetsAuthorityChoosesThePool() throws Exception {
+    table.put(pool("target", List.of("h.example"), false, List.of(target("h", backends.named("h")))));
+    table.put(pool("fallback", List.of(), true, List.of(target("o", backends.named("o")))));
+    String resp = raw(port(), "GET http://h.example/echo HTTP/1.1\r\nHost: elsewhere\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 200").contains("\r\n\r\nh\n").contains("x-forwarded-host: h.example");
+    assertThat(ReverseProxy.targetAuthority("https://u:p@h.example:8443?x")).isEqualTo("h.example:8443");
+  }
+
+  @Test
   void anErrorAnswerThatSaysCloseCloses() throws Exception {
     URI dead = backends.start(req -> {});
     backends.stop(dead);
