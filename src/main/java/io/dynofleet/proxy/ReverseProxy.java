@@ -750,7 +750,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
         && sreq.method() != HttpMethod.HEAD && status != 204 && status != 304
-        ? closeDelimited(sreq, resp, body) : ctx.sendResponse();
+        ? closeDelimited(sreq, ex.creq, resp, body) : ctx.sendResponse();
     return sent.andThen(ar -> {
       if (done.compareAndSet(false, true)) release(pool, b);
       if (ex.closeAfter) lingeringClose(sreq);
@@ -804,7 +804,7 @@ class ReverseProxy implements ProxyInterceptor {
    * a large download took a dyno's memory. A body cut short (backend reset, stall) closes the
    * connection too: the client cannot tell, as with any HTTP/1.0 proxy.
    */
-  private Future<Void> closeDelimited(HttpServerRequest sreq, ProxyResponse resp, Body body) {
+  private Future<Void> closeDelimited(HttpServerRequest sreq, HttpClientRequest creq, ProxyResponse resp, Body body) {
     HttpServerResponse out = sreq.response();
     out.setStatusCode(resp.getStatusCode());
     if (resp.getStatusMessage() != null) out.setStatusMessage(resp.getStatusMessage());
@@ -819,8 +819,13 @@ class ReverseProxy implements ProxyInterceptor {
     io.vertx.core.streams.Pipe<Buffer> pipe = body.stream().pipe();
     pipe.endOnSuccess(true).endOnFailure(false);
     pipe.to(out, ar -> {
-      if (ar.failed()) out.reset();
-      else lingeringClose(sreq); // the FIN ends the body
+      if (ar.failed()) {
+        // both ends, as the library does: the backend connection holds the rest of an answer
+        if (creq != null) creq.reset();
+        out.reset();
+      } else {
+        lingeringClose(sreq); // the FIN ends the body
+      }
       done.complete(); // the answer is out (or cut): nothing for the library to send after it
     });
     return done.future();
