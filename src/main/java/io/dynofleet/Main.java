@@ -5,15 +5,21 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
- * One jar, two programs: {@code java -jar quarkus-run.jar get pools} runs the CLI without booting
- * Quarkus (no database, no HTTP server); without a CLI verb it starts the server as before.
+ * One jar, two programs: {@code java -jar quarkus-run.jar} with no arguments starts the server;
+ * any argument runs the CLI without booting Quarkus (no database, no HTTP server).
+ *
+ * <p>The server takes no arguments: its configuration comes from the environment and from
+ * {@code -D} options given to the JVM <em>before</em> {@code -jar} (Quarkus does not read
+ * {@code -D} words after the jar as configuration). So any argument list is a CLI command line, and
+ * one the CLI does not understand (a global flag first, a mistyped verb, a misplaced {@code -D}) is a
+ * usage error, never a server started by accident.
  */
 @QuarkusMain
 public class Main {
   static final String NO_URI_VALIDATION = "vertx.disableURIValidation";
 
   public static void main(String... args) {
-    if (args.length > 0 && Cli.isVerb(args[0])) {
+    if (!startsServer(args)) {
       System.exit(Cli.run(args, System.getenv(), System.out, System.err));
     }
     // Quarkus answers a request target java.net.URI cannot parse with an empty 400 before any
@@ -23,5 +29,10 @@ public class Main {
       System.setProperty(NO_URI_VALIDATION, "true");
     }
     Quarkus.run(args);
+  }
+
+  /** True only for the server's command line: no arguments at all. */
+  static boolean startsServer(String... args) {
+    return args.length == 0;
   }
 }

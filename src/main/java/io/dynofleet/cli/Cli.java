@@ -32,8 +32,6 @@ public final class Cli {
   static final int UNAUTHORIZED = 4;
   static final int CONNECT = 5;
 
-  private static final Set<String> VERBS = Set.of("get", "describe", "apply", "scale", "delete", "events",
-      "rollout", "sandbox", "help", "--help", "-h");
   static final String USAGE_TEXT = """
       Usage: dynofleet <command> [flags]
 
@@ -79,11 +77,6 @@ public final class Cli {
     this.err = err;
   }
 
-  /** True when {@code word} is a CLI command (so {@code Main} runs the CLI, not the server). */
-  public static boolean isVerb(String word) {
-    return VERBS.contains(word);
-  }
-
   /** Runs one command and returns its exit code; never calls System.exit. */
   public static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
     return run(argv, env, System.in, out, err);
@@ -124,7 +117,8 @@ public final class Cli {
       case "events" -> events(args.word(1, "pool name"));
       case "rollout" -> rollout();
       case "sandbox" -> sandbox();
-      default -> throw new CliException(USAGE, "unknown command " + verb);
+      default -> throw new CliException(USAGE, "unknown command " + verb + (verb.startsWith("-D")
+          ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)" : ""));
     };
   }
 

@@ -52,10 +52,10 @@ class ArgsTest {
   }
 
   @Test
-  void verbsSelectTheCli() {
-    assertThat(Cli.isVerb("get")).isTrue();
-    assertThat(Cli.isVerb("rollout")).isTrue();
-    assertThat(Cli.isVerb("--help")).isTrue();
-    assertThat(Cli.isVerb("-Dquarkus.http.port=1")).isFalse();
+  void globalFlagsMayComeBeforeTheCommand() {
+    Args a = Args.parse("--url", "http://x:1", "--token=t", "get", "pools");
+    assertThat(a.words()).containsExactly("get", "pools");
+    assertThat(a.flag("url")).isEqualTo("http://x:1");
+    assertThat(a.flag("token")).isEqualTo("t");
   }
 }
