@@ -832,11 +832,16 @@ public class Reconciler {
 
     // ---- deletion ----------------------------------------------------------------------------
 
-    /** Finalizer: every app this pool owns leaves traffic and is deleted, then the pool row. */
+    /**
+     * Finalizer: every app this pool owns leaves traffic, drains as a scale-down does (a serving
+     * backend gets the drain time, so its in-flight requests finish), and is deleted once drained;
+     * then the pool row goes. The drain deadline is stored on the backend row, so a pass after a
+     * crash or on another process waits for the same deadline rather than starting a new one.
+     */
     private ReconcileResult finalizeDeletion() {
       for (Backend b : List.copyOf(backends)) {
         if (!b.leaving()) {
-          drain(b, Duration.ZERO);
+          drain(b, drainTimeFor(b));
         }
       }
       if (routesChanged) {
@@ -849,11 +854,21 @@ public class Reconciler {
         LOG.warnf("pool=%s %s", pool.name, left);
         event(PoolEvents.WARNING, "WebhookLeft", left);
       }
+      Instant nextDrained = null;
       for (Backend b : List.copyOf(backends)) {
+        Instant until = drainUntil(b);
+        if (now.isBefore(until)) {
+          nextDrained = nextDrained == null || until.isBefore(nextDrained) ? until : nextDrained;
+          continue;
+        }
         deleteOwnedApp(b);
         store.forget(b);
         backends.remove(b);
         event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted (pool is being deleted)");
+      }
+      if (nextDrained != null) {
+        // come back when the first drain is over, not at the next sweep: a deleted pool should go
+        return ReconcileResult.requeue(Duration.between(now, nextDrained).plusMillis(50), 0);
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);

@@ -191,11 +191,47 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
   }
 
+  /**
+   * Audit defect 2: the finalizer deleted serving apps in the pass that drained them, cutting
+   * their in-flight requests. Now a ready backend gets the drain time (5 s in this profile) first,
+   * and a pass after a restart keeps the deadline it stored rather than starting a new drain.
+   */
+  @Test
+  void deletingThePoolDrainsServingBackendsBeforeDeletingTheirApps() {
+    createPool(2, "");
+    converge();
+    assertThat(owned()).hasSize(2);
+    pools.delete(name, new Precondition(null));
+
+    ReconcileResult first = pass();
+    assertThat(first.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    assertThat(first.requeueAfter()).isBetween(Duration.ofSeconds(5), Duration.ofMillis(5100));
+    assertThat(count("deleteApp")).isZero();
+    assertThat(owned()).hasSize(2);
+    assertThat(dataPlane.health(name)).isEmpty(); // out of the data plane at once
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("Draining");
+
+    clock.advance(Duration.ofSeconds(3));
+    reconciler.forgetCaches(); // as a restarted process
+    ReconcileResult again = pass();
+    assertThat(again.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    assertThat(again.requeueAfter()).isBetween(Duration.ofSeconds(2), Duration.ofMillis(2100));
+    assertThat(count("deleteApp")).isZero();
+
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+    assertThat(count("deleteApp")).isEqualTo(2);
+    assertThat(allBackendApps()).isEmpty();
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+  }
+
   @Test
   void aFailedDeleteLeavesThePoolTerminatingAndRetries() {
     createPool(2, "");
     converge();
     pools.delete(name, new Precondition(null));
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE); // draining
+    clock.advance(Duration.ofSeconds(6));
     heroku.failNext("deleteApp", 1, Kind.TRANSIENT);
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(pools.get(name).metadata().deletionTimestamp()).isNotNull();
