@@ -85,12 +85,13 @@ public class PoolService {
     return QuarkusTransaction.requiringNew().call(() -> PoolDocument.of(load(name)));
   }
 
-  public PoolList list(String labelSelector, Integer limit, String continueToken) {
+  /**
+   * One page of pools. {@code limit} is the raw query parameter: a value that is not a whole
+   * number is a 422 naming {@code limit}, not the 404 JAX-RS makes of a failed conversion.
+   */
+  public PoolList list(String labelSelector, String limit, String continueToken) {
     List<LabelRequirement> selector = LabelSelector.parse(labelSelector);
-    int max = limit == null ? 500 : limit;
-    if (max < 1 || max > 500) {
-      throw ApiException.invalid(List.of(new FieldError("limit", "must be from 1 to 500")));
-    }
+    int max = limit(limit, 500, 500);
     String after = decodeContinue(continueToken);
     List<PoolDocument> items = QuarkusTransaction.requiringNew().call(() ->
         pools.page(selector, after, max + 1).stream().map(PoolDocument::of).toList());
@@ -116,15 +117,34 @@ public class PoolService {
     return get(name).status();
   }
 
-  public List<EventDocument> events(String name, Integer limit) {
-    int max = limit == null ? 100 : limit;
-    if (max < 1 || max > PoolEvents.MAX_PER_POOL) {
-      throw ApiException.invalid(List.of(new FieldError("limit", "must be from 1 to " + PoolEvents.MAX_PER_POOL)));
-    }
+  public List<EventDocument> events(String name, int limit) {
+    return events(name, String.valueOf(limit));
+  }
+
+  /** The pool's recent events; {@code limit} is the raw query parameter, as in {@link #list}. */
+  public List<EventDocument> events(String name, String limit) {
+    int max = limit(limit, 100, PoolEvents.MAX_PER_POOL);
     return QuarkusTransaction.requiringNew().call(() -> {
       Pool p = load(name);
       return events.list(p.id, max).stream().map(EventDocument::of).toList();
     });
+  }
+
+  /** A {@code limit} query parameter: absent or empty is {@code dflt}, else a whole number 1..max. */
+  private static int limit(String raw, int dflt, int max) {
+    if (raw == null || raw.isEmpty()) {
+      return dflt;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(raw);
+    } catch (NumberFormatException e) {
+      n = 0;
+    }
+    if (n < 1 || n > max) {
+      throw ApiException.invalid(List.of(new FieldError("limit", "must be a whole number from 1 to " + max)));
+    }
+    return n;
   }
 
   // ---- writes --------------------------------------------------------------------------------

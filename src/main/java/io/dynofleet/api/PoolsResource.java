@@ -52,7 +52,7 @@ public class PoolsResource {
   @GET
   @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
   public PoolList list(@QueryParam("labelSelector") String labelSelector,
-      @QueryParam("limit") Integer limit, @QueryParam("continue") String continueToken) {
+      @QueryParam("limit") String limit, @QueryParam("continue") String continueToken) {
     return service.list(labelSelector, limit, continueToken);
   }
 
@@ -115,7 +115,7 @@ public class PoolsResource {
   @GET
   @Path("{name}/events")
   @Operation(summary = "The pool's recent events, newest first")
-  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") Integer limit) {
+  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") String limit) {
     return service.events(name, limit);
   }
 

@@ -85,23 +85,40 @@ public class SandboxResource {
       description = "crashed (503 everywhere), dead (connection refused), hung (never answers),"
           + " slow (answers after ?ms=, default 2000), healthy")
   public AppView sandboxFault(@PathParam("app") String app, @PathParam("fault") String fault,
-      @QueryParam("ms") Integer ms) {
+      @QueryParam("ms") String ms) {
     requireApp(app);
     switch (fault) {
       case "crashed" -> simulator.backendCrashed(app);
       case "dead" -> simulator.backendDead(app);
       case "hung" -> simulator.backendHung(app);
       case "slow" -> {
-        if (ms != null && (ms < 0 || ms > 600_000)) {
-          throw new ApiException(400, "invalid", "Invalid delay", "ms: must be from 0 to 600000");
-        }
-        simulator.backendSlow(app, Duration.ofMillis(ms == null ? 2000 : ms));
+        simulator.backendSlow(app, Duration.ofMillis(delayMillis(ms)));
       }
       case "healthy" -> simulator.backendHealthy(app);
       default -> throw new ApiException(404, "not-found", "Unknown fault",
           "fault '" + fault + "' is not one of crashed, dead, hung, slow, healthy");
     }
     return AppView.of(simulator.app(app));
+  }
+
+  /**
+   * The {@code ms} of a slow fault, taken as text: a value that is not a whole number is a 400
+   * naming {@code ms}, not the 404 JAX-RS makes of a failed conversion.
+   */
+  private static long delayMillis(String ms) {
+    if (ms == null || ms.isEmpty()) {
+      return 2000;
+    }
+    long n;
+    try {
+      n = Long.parseLong(ms);
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 0 || n > 600_000) {
+      throw new ApiException(400, "invalid", "Invalid delay", "ms: must be a whole number from 0 to 600000");
+    }
+    return n;
   }
 
   private List<AppView> apps() {

@@ -168,6 +168,42 @@ class PoolsApiTests {
     api().queryParam("limit", 0).get(POOLS).then().statusCode(422);
   }
 
+  /**
+   * Audit defect 3: a limit JAX-RS could not convert to Integer was a 404 "no such resource",
+   * which a script reads as "the pool does not exist".
+   */
+  @Test
+  void aNonIntegerLimitIs422NamingLimit() {
+    String name = uniqueName("lim");
+    api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
+    for (String limit : List.of("abc", "1.5", "1e2", "99999999999")) {
+      api().queryParam("limit", limit).get(POOLS).then().statusCode(422)
+          .contentType("application/problem+json")
+          .body("detail", equalTo("limit: must be a whole number from 1 to 500"))
+          .body("errors[0].field", equalTo("limit"));
+      api().queryParam("limit", limit).get(POOLS + "/" + name + "/events").then().statusCode(422)
+          .contentType("application/problem+json")
+          .body("errors[0].field", equalTo("limit"));
+    }
+    api().queryParam("limit", "2").get(POOLS + "/" + name + "/events").then().statusCode(200);
+  }
+
+  @jakarta.inject.Inject io.dynofleet.sandbox.Simulator simulator;
+
+  /** The same for the sandbox's slow fault: {@code ms=abc} names ms and breaks nothing. */
+  @Test
+  void aNonIntegerSlowFaultDelayIs400NamingMs() {
+    String app = uniqueName("ms-src");
+    simulator.createSourceApp(app);
+    for (String ms : List.of("abc", "1.5", "-1")) {
+      api().post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=" + ms).then().statusCode(400)
+          .contentType("application/problem+json")
+          .body("detail", equalTo("ms: must be a whole number from 0 to 600000"));
+    }
+    io.restassured.RestAssured.given().get(simulator.app(app).webUrl() + "health").then().statusCode(200);
+    api().post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=0").then().statusCode(200);
+  }
+
   @Test
   void ifMatchStaleAnswers412AndChangesNothing() {
     String name = uniqueName("im");
