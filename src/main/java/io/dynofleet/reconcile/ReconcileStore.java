@@ -32,6 +32,14 @@ class ReconcileStore {
     return p;
   }
 
+  /** True when the pool has been marked for deletion (or is gone): one primary-key read. */
+  @Transactional
+  boolean markedForDeletion(UUID poolId) {
+    return pools.getEntityManager()
+        .createQuery("select count(p) from Pool p where p.id = :id and p.deletionTimestamp is null", Long.class)
+        .setParameter("id", poolId).getSingleResult() == 0;
+  }
+
   @Transactional
   List<String> poolNames() {
     return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)

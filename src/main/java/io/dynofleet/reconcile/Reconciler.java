@@ -207,6 +207,8 @@ public class Reconciler {
     private PoolStatus shown;
     private boolean rateShown;
     private boolean statusWritten;
+    /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
+    private boolean deletionSeen;
 
     Pass(Pool pool) {
       this.pool = pool;
@@ -259,6 +261,10 @@ public class Reconciler {
       checkHealthOfReady();
       planReplicas();
       advanceInFlight();
+      if (deletionSeen) {
+        // deleted while this pass ran: nothing more is made, the finalizer takes the pool now
+        return ReconcileResult.requeue(Duration.ZERO, 0);
+      }
       finishDrains();
       checkDrift();
       writeStatus();
@@ -474,7 +480,7 @@ public class Reconciler {
         return;
       }
       int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
-      if (creates > 0) {
+      if (creates > 0 && !deletionMarked()) {
         create(creates);
         event(PoolEvents.NORMAL, "RolloutStep", "creating " + creates + " backend(s) at release v"
             + source.version() + " (" + current.size() + "/" + replicas + " updated)");
@@ -519,8 +525,25 @@ public class Reconciler {
       return b.step == Step.READY ? config.drainTime() : Duration.ZERO;
     }
 
+    /**
+     * The pool was read at the start of the pass, and observing takes Platform API calls (seconds
+     * on a slow day): a DELETE may have landed since. Read the mark again (one primary-key query)
+     * before apps are made, so a pool the user deleted gets no app it would only delete again.
+     * Only passes that make apps pay for it.
+     */
+    private boolean deletionMarked() {
+      if (!deletionSeen && store.markedForDeletion(pool.id)) {
+        deletionSeen = true;
+        LOG.infof("pool=%s deleted during the pass: no apps made", pool.name);
+      }
+      return deletionSeen;
+    }
+
     /** Records intents for {@code n} new backends; advanceInFlight makes them. */
     private void create(int n) {
+      if (deletionMarked()) {
+        return;
+      }
       if (platform.rateRemaining() < config.rateLimitReserve()) {
         condition("Degraded", "True", "RateLimited", "Platform API budget low ("
             + platform.rateRemaining() + " calls left): creation paused until it refills");
@@ -560,7 +583,8 @@ public class Reconciler {
     /** Moves every backend being made forward as far as it can go now, in parallel. */
     private void advanceInFlight() {
       List<Backend> todo = backends.stream().filter(b -> !b.leaving() && b.step != Step.READY).toList();
-      if (todo.isEmpty()) {
+      if (todo.isEmpty() || deletionSeen
+          || todo.stream().anyMatch(b -> b.step == Step.INTENDED) && deletionMarked()) {
         return;
       }
       inFlight = true;

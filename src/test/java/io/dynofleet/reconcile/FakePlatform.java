@@ -50,6 +50,8 @@ public class FakePlatform implements Platform {
   private final AtomicLong calls = new AtomicLong();
   private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
   private final Map<String, Integer> crashAfter = new HashMap<>();
+  /** Run once at the next call of an op: what a user does while a pass is under way. */
+  private final Map<String, Runnable> onNext = new HashMap<>();
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
   public volatile boolean releasesPending;
@@ -72,6 +74,7 @@ public class FakePlatform implements Platform {
     webhooks.clear();
     webhookSecrets.clear();
     crashAfter.clear();
+    onNext.clear();
     failOn.clear();
     failKind = null;
     releasesPending = false;
@@ -130,12 +133,21 @@ public class FakePlatform implements Platform {
         .toList();
   }
 
+  /** At the next call of {@code op}, {@code r} runs first (e.g. the pool is deleted mid-pass). */
+  public synchronized void onNext(String op, Runnable r) {
+    onNext.put(op, r);
+  }
+
   /** Before the next call of {@code op}, the process "dies" (e.g. right after an intent is written). */
   public synchronized void crashBefore(String op) {
     crashAfter.put(op + ":before", 1);
   }
 
   private void enter(String op, String app) {
+    Runnable r = onNext.remove(op);
+    if (r != null) {
+      r.run();
+    }
     if (crashAfter.remove(op + ":before") != null) {
       throw new Crash("before " + op);
     }

@@ -225,6 +225,47 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
   }
 
+  /**
+   * Audit defect 4: a pass that had read the pool before it was deleted went on to create every
+   * app (and the finalizer deleted them all). The pass re-reads the deletion mark before it makes
+   * apps, and hands the pool to the finalizer at once.
+   */
+  @Test
+  void aPoolDeletedWhileAPassRunsGetsNoNewApps() {
+    createPool(0, "");
+    converge();
+    scale(3);
+    // the user deletes the pool while the pass observes the source app (before it plans creates)
+    heroku.onNext("latestRelease", () -> pools.delete(name, new Precondition(null)));
+    ReconcileResult r = pass();
+    assertThat(count("createApp")).isZero();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    assertThat(r.requeueAfter()).isEqualTo(Duration.ZERO);
+    converge();
+    assertThat(count("createApp")).isZero();
+    assertThat(allBackendApps()).isEmpty();
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+  }
+
+  /** The same for intents an earlier pass wrote (and died before making their apps). */
+  @Test
+  void aPoolDeletedAfterItsIntentsMakesNoApps() {
+    createPool(0, "");
+    converge();
+    scale(1);
+    heroku.crashBefore("createApp"); // the first pass writes its intent and dies before the create
+    pass();
+    reconciler.forgetCaches();
+    // the next pass finds the intents to carry on with; the pool is deleted while it observes
+    heroku.onNext("latestRelease", () -> pools.delete(name, new Precondition(null)));
+    assertThat(pass().requeueAfter()).isEqualTo(Duration.ZERO);
+    assertThat(count("createApp")).isZero();
+    converge();
+    assertThat(count("createApp")).isZero();
+    assertThat(allBackendApps()).isEmpty();
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+  }
+
   @Test
   void aFailedDeleteLeavesThePoolTerminatingAndRetries() {
     createPool(2, "");
