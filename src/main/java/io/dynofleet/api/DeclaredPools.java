@@ -79,7 +79,12 @@ class DeclaredPools {
   }
 
   private String apply(Path file) throws IOException {
-    JsonNode doc = yaml.readTree(file.toFile()); // YAML is a superset of JSON: one parser for both
+    // YAML is a superset of JSON: one parser for both; strict as the API is (no second document,
+    // no key twice), since the document is re-serialised before the API sees it
+    JsonNode doc;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      doc = StrictJson.reader(yaml).readTree(in);
+    }
     if (doc == null || !doc.isObject()) {
       throw new IOException("not a pool document (expected an object)");
     }

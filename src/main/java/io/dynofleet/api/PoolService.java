@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolChanged;
@@ -43,6 +44,7 @@ public class PoolService {
   private final PoolRepository pools;
   private final PoolEvents events;
   private final ObjectMapper mapper;
+  private final ObjectReader bodies;
   private final Clock clock;
   private final Event<PoolChanged> changed;
 
@@ -51,6 +53,7 @@ public class PoolService {
     this.pools = pools;
     this.events = events;
     this.mapper = mapper;
+    this.bodies = StrictJson.reader(mapper);
     this.clock = clock;
     this.changed = changed;
   }
@@ -383,11 +386,9 @@ public class PoolService {
       throw new ApiException(400, "empty-body", "Empty body", "the request needs a JSON body");
     }
     try {
-      return mapper.readTree(body);
+      return bodies.readTree(body);
     } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ApiException(400, "malformed-json", "Malformed JSON", "the body is not valid JSON" + where);
+      throw new ApiException(400, "malformed-json", "Malformed JSON", StrictJson.describe(e));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.dynofleet.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -309,7 +310,10 @@ public final class Cli {
     JsonNode doc;
     try {
       byte[] bytes = file.equals("-") ? in.readAllBytes() : Files.readAllBytes(Path.of(file));
-      doc = yaml.readTree(bytes); // YAML is a superset of JSON: one parser for both
+      // YAML is a superset of JSON: one parser for both. Strict as the API is: a key twice or a
+      // second document is an error here, since only the re-serialised tree reaches the server
+      doc = yaml.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
+          DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY).readTree(bytes);
     } catch (IOException e) {
       throw new CliException(FAILURE, "cannot read " + file + ": " + e.getMessage());
     }

@@ -83,4 +83,20 @@ class DeclaredPoolsTests {
     api().get(POOLS + "/git-bad").then().statusCode(404);
     api().get(POOLS + "/git-good").then().statusCode(200);
   }
+
+  /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */
+  @Test
+  void aFileWithAKeyTwiceOrASecondDocumentIsRefused() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("dup.yaml"), yaml("git-dup1", 1).replace("  name: git-dup1\n",
+        "  name: git-dup1\n  name: git-dup2\n"));
+    Files.writeString(DIR.resolve("two.yaml"), yaml("git-two1", 1) + "---\n" + yaml("git-two2", 1));
+    Files.writeString(DIR.resolve("dup.json"), """
+        {"metadata": {"name": "git-dupj1", "name": "git-dupj2"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""");
+
+    assertThat(declared.applyAll()).isZero();
+    for (String name : new String[] {"git-dup1", "git-dup2", "git-two1", "git-two2", "git-dupj1", "git-dupj2"}) {
+      api().get(POOLS + "/" + name).then().statusCode(404);
+    }
+  }
 }

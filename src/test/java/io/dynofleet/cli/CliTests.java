@@ -174,6 +174,22 @@ class CliTests {
     }
   }
 
+  /** apply -f refuses a key given twice or a second document, as the API does (audit defect 5). */
+  @Test
+  void applyRefusesAKeyTwiceOrASecondDocument() throws IOException {
+    String one = unique("dup");
+    String two = unique("dup");
+    String dup = managedJson(one, 1).replace("\"name\": \"" + one + "\"",
+        "\"name\": \"" + one + "\", \"name\": \"" + two + "\"");
+    Run r = cli("apply", "-f", file("dup.json", dup).toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("Duplicate field 'name'");
+    Run trailing = cli("apply", "-f", file("two.json", managedJson(one, 1) + managedJson(two, 1)).toString());
+    assertThat(trailing.code()).isEqualTo(1);
+    assertThat(cli("get", "pool", one).code()).isEqualTo(3);
+    assertThat(cli("get", "pool", two).code()).isEqualTo(3);
+  }
+
   @Test
   void validationErrorIsOneWithFieldNames() throws IOException {
     String json = """
