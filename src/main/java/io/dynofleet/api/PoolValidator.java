@@ -44,6 +44,8 @@ public final class PoolValidator {
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
 
   private final List<FieldError> errors = new ArrayList<>();
+  /** Fields already refused for a character PostgreSQL cannot store: no second error for them. */
+  private final Set<String> unstorable = new java.util.HashSet<>();
 
   private PoolValidator() {}
 
@@ -65,6 +67,7 @@ public final class PoolValidator {
     if (!object("", doc)) {
       return;
     }
+    storable("", doc);
     known("", doc, "apiVersion", "kind", "metadata", "spec", "status");
     JsonNode apiVersion = doc.get("apiVersion");
     if (apiVersion != null && !apiVersion.isNull()
@@ -322,6 +325,39 @@ public final class PoolValidator {
 
   // ---- primitives -------------------------------------------------------------------------
 
+  /**
+   * Every key and string anywhere in the document must be storable: PostgreSQL refuses NUL
+   * (\\u0000) in jsonb (the write failed as a 500 whose log quoted the spec, config vars
+   * included), and an unpaired surrogate has no UTF-8 form (it was stored as '?', silently
+   * changing the value). Checked first, so the field gets this one error.
+   */
+  private void storable(String path, JsonNode n) {
+    if (n.isTextual()) {
+      if (!FieldError.storable(n.textValue())) {
+        unstorableErr(path);
+      }
+    } else if (n.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String child = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+        if (!FieldError.storable(e.getKey())) {
+          unstorableErr(child);
+        } else {
+          storable(child, e.getValue());
+        }
+      }
+    } else if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        storable(path + "[" + i + "]", n.get(i));
+      }
+    }
+  }
+
+  private void unstorableErr(String path) {
+    err(path, "must not contain NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff)");
+    unstorable.add(FieldError.printable(path));
+  }
+
   private static boolean present(JsonNode n) {
     return n != null && !n.isNull();
   }
@@ -392,6 +428,9 @@ public final class PoolValidator {
   }
 
   private void err(String field, String message) {
-    errors.add(new FieldError(field, message));
+    FieldError e = new FieldError(field, message);
+    if (!unstorable.contains(e.field())) {
+      errors.add(e);
+    }
   }
 }

@@ -68,7 +68,9 @@ class ProblemMappers {
           .build();
     }
     String id = UUID.randomUUID().toString();
-    LOG.errorf(e, "api unexpected error id=%s path=%s", id, path(uri));
+    // a database error's message quotes the data it refused (PostgreSQL: "JSON data, line 1:
+    // ...configVars..."), and config vars are credentials: log its classes and frames only
+    LOG.errorf(isDatabaseError(e) ? scrubbed(e, 0) : e, "api unexpected error id=%s path=%s", id, path(uri));
     return respond(withInstance(Problem.of(500, "internal", "Internal error",
         "unexpected error; id " + id + " in the logs"), uri));
   }
@@ -88,6 +90,32 @@ class ProblemMappers {
       }
     }
     return false;
+  }
+
+  static boolean isDatabaseError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException || t instanceof org.hibernate.JDBCException
+          || t instanceof jakarta.persistence.PersistenceException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The same chain of classes, SQL states and stack frames, without a single message. */
+  static Throwable scrubbed(Throwable e, int depth) {
+    Throwable cause = e.getCause() == null || e.getCause() == e || depth > 20 ? null : scrubbed(e.getCause(), depth + 1);
+    String state = e instanceof SQLException sql && sql.getSQLState() != null ? " SQLState " + sql.getSQLState() : "";
+    Throwable s = new Scrubbed(e.getClass().getName() + state + " (message withheld: it may quote request data)", cause);
+    s.setStackTrace(e.getStackTrace());
+    return s;
+  }
+
+  /** Stands in for a logged exception whose message was withheld. */
+  static final class Scrubbed extends RuntimeException {
+    Scrubbed(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   private static Problem withInstance(Problem p, UriInfo uri) {

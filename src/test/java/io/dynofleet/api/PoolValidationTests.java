@@ -196,6 +196,91 @@ class PoolValidationTests {
         .body("metadata.resourceVersion", equalTo(rv));
   }
 
+  /**
+   * Audit defect 6: PostgreSQL's jsonb refuses NUL, so a NUL anywhere in a pool was a 500 (whose
+   * log quoted the spec); a lone surrogate was stored as '?'. Both are now a 422 naming the field
+   * once (a key is shown escaped), and nothing changes.
+   */
+  @Test
+  void nulAndLoneSurrogatesAre422NamingTheFieldOnce() {
+    String name = uniqueName("nul");
+    String tmpl = "{\"metadata\": {\"name\": \"%s\", \"labels\": {\"k\": \"%s\"}}, \"spec\": {\"pipeline\": \"shop\","
+        + " \"replicas\": 0, \"template\": {\"sourceApp\": \"shop-web\", \"configVars\": {%s}}}}";
+    api().body(tmpl.formatted(name, "v", "\"NUL\": \"a\\u0000b\"")).post(POOLS).then().statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.size()", equalTo(1))
+        .body("errors[0].field", equalTo("spec.template.configVars.NUL"))
+        .body("errors[0].message", containsString("NUL"));
+    api().body(tmpl.formatted(name, "v", "\"X\": \"\\ud800\"")).post(POOLS).then().statusCode(422)
+        .body("errors.size()", equalTo(1))
+        .body("errors[0].field", equalTo("spec.template.configVars.X"));
+    api().body(tmpl.formatted(name, "a\\u0000", "\"X\": \"\\udc00x\"")).post(POOLS).then().statusCode(422)
+        .body("errors.size()", equalTo(2))
+        .body("errors.field", hasItem("metadata.labels.k"))
+        .body("errors.field", hasItem("spec.template.configVars.X"));
+    api().body(tmpl.formatted(name, "v", "\"A\\u0000\": \"x\", \"B\\ud800\": \"y\"")).post(POOLS).then().statusCode(422)
+        .body("errors.field", hasItem("spec.template.configVars.A\\u0000"))
+        .body("errors.field", hasItem("spec.template.configVars.B\\ud800"));
+    api().body(tmpl.formatted(name + "\\u0000", "v", "")).post(POOLS).then().statusCode(422)
+        .body("errors.size()", equalTo(1))
+        .body("errors[0].field", equalTo("metadata.name"));
+    // a valid pair (an emoji) is a character like any other
+    api().body(tmpl.formatted(name, "v", "\"E\": \"\\ud83d\\ude00\"")).post(POOLS).then().statusCode(201);
+    String rv = api().get(POOLS + "/" + name).path("metadata.resourceVersion");
+
+    api().contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"template\":{\"configVars\":{\"X\":\"\\u0000\"}}}}").patch(POOLS + "/" + name)
+        .then().statusCode(422).body("errors[0].field", equalTo("spec.template.configVars.X"));
+    api().contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/\\ud800\"}}}").patch(POOLS + "/" + name)
+        .then().statusCode(422).body("errors[0].field", equalTo("spec.healthCheck.path"));
+    api().body("{\"replicas\": 1, \"x\\ud800\": 1}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(422).body("errors.field", hasItem("x\\ud800"));
+    api().get(POOLS + "/" + name).then().statusCode(200)
+        .body("metadata.resourceVersion", equalTo(rv))
+        .body("spec.template.configVars.E", equalTo("\ud83d\ude00"));
+  }
+
+  /**
+   * The other half of defect 6: a database error's message quotes the data it refused, so the 500
+   * it becomes logs its classes, SQL state and frames, never its messages.
+   */
+  @Test
+  void aDatabaseErrorIsLoggedWithoutItsMessages() {
+    var lines = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        java.io.StringWriter w = new java.io.StringWriter();
+        if (record.getThrown() != null) {
+          record.getThrown().printStackTrace(new java.io.PrintWriter(w));
+        }
+        lines.add(record.getMessage() + " " + w);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(ProblemMappers.class.getName());
+    logger.addHandler(capture);
+    try {
+      java.sql.SQLException sql = new java.sql.SQLException("ERROR: unsupported Unicode escape sequence\n"
+          + "  Where: JSON data, line 1: ...\"configVars\":{\"DB_PASSWORD\":\"hunter2-s3cret", "22P05");
+      RuntimeException e = new jakarta.persistence.PersistenceException("could not execute statement",
+          new org.hibernate.exception.DataException("could not execute statement [" + sql.getMessage() + "]", sql));
+      jakarta.ws.rs.core.Response r = new ProblemMappers().unexpected(e, null);
+      org.assertj.core.api.Assertions.assertThat(r.getStatus()).isEqualTo(500);
+    } finally {
+      logger.removeHandler(capture);
+    }
+    org.assertj.core.api.Assertions.assertThat(String.join("\n", lines))
+        .contains("api unexpected error", "DataException", "22P05", "PoolValidationTests")
+        .doesNotContain("hunter2", "DB_PASSWORD", "configVars");
+  }
+
   @Test
   void renamingThroughPutOrPatchIsRefused() {
     String name = uniqueName("ren");
