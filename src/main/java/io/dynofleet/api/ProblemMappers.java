@@ -35,11 +35,13 @@ class ProblemMappers {
   Response web(WebApplicationException e, UriInfo uri) {
     int status = e.getResponse().getStatus();
     Problem p;
+    String allow = null;
     if (e instanceof NotFoundException) {
       p = Problem.of(404, "not-found", "Not found", "no such resource");
     } else if (e instanceof NotAllowedException) {
-      p = Problem.of(405, "method-not-allowed", "Method not allowed",
-          "allowed: " + e.getResponse().getHeaderString("Allow"));
+      allow = allowed(e, uri);
+      p = Problem.of(405, "method-not-allowed", "Method not allowed", allow.isEmpty()
+          ? "this resource answers no method" : "this resource answers " + allow);
     } else if (e instanceof NotSupportedException) {
       p = Problem.of(415, "unsupported-media-type", "Unsupported media type",
           "send application/json (or application/merge-patch+json for PATCH)");
@@ -52,10 +54,19 @@ class ProblemMappers {
           ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Bad request", "the request was rejected");
     }
     Response.ResponseBuilder b = Response.status(status).type(Problem.MEDIA_TYPE).entity(withInstance(p, uri));
-    if (e instanceof NotAllowedException) {
-      b.header("Allow", e.getResponse().getHeaderString("Allow"));
+    if (allow != null) {
+      b.header("Allow", allow);
     }
     return b.build();
+  }
+
+  /** The methods for the 405's {@code Allow}: the exception's own if it has them, else the resources'. */
+  private static String allowed(WebApplicationException e, UriInfo uri) {
+    java.util.Set<String> methods = new java.util.TreeSet<>(e.getResponse().getAllowedMethods());
+    if (methods.isEmpty() && uri != null) {
+      methods.addAll(AllowedMethods.at(uri.getPath()));
+    }
+    return String.join(", ", methods);
   }
 
   @ServerExceptionMapper

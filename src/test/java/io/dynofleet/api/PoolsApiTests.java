@@ -204,6 +204,27 @@ class PoolsApiTests {
     api().post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=0").then().statusCode(200);
   }
 
+  /** Audit defect 7: a 405 said "allowed: null" and sent no Allow header (RFC 9110 requires one). */
+  @Test
+  void methodNotAllowedSendsAllowAndListsTheMethods() {
+    String name = uniqueName("allow");
+    api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
+    String[][] cases = {
+        {"DELETE", POOLS, "GET, HEAD, OPTIONS, POST"},
+        {"GET", POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
+        {"POST", POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
+        {"POST", POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
+        {"GET", "/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
+    };
+    for (String[] c : cases) {
+      api().request(c[0], c[1]).then().statusCode(405)
+          .contentType("application/problem+json")
+          .header("Allow", equalTo(c[2]))
+          .body("detail", equalTo("this resource answers " + c[2]));
+    }
+    api().get(POOLS + "/" + name).then().statusCode(200); // unchanged by any of it
+  }
+
   @Test
   void ifMatchStaleAnswers412AndChangesNothing() {
     String name = uniqueName("im");
