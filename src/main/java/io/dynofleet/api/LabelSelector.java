@@ -3,18 +3,31 @@ package io.dynofleet.api;
 import io.dynofleet.pool.model.PoolRepository.LabelRequirement;
 import io.dynofleet.pool.model.PoolRepository.LabelRequirement.Op;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Kubernetes equality-based label selectors: {@code a=b,c!=d,e,!f} ({@code ==} is {@code =}).
+ * Set-based ones ({@code k in (a,b)}, {@code k notin (a)}) are not supported and say so.
  */
 final class LabelSelector {
+  static final String FORMS = "use k=v, k==v, k!=v, k (has k) or !k (has no k), joined by ','";
+  /** {@code in}/{@code notin} with a value list, or any parenthesis: Kubernetes' set-based syntax. */
+  private static final Pattern SET_BASED = Pattern.compile("[()]|\\s(in|notin)\\s");
+
   private LabelSelector() {}
 
   static List<LabelRequirement> parse(String selector) {
     List<LabelRequirement> out = new ArrayList<>();
     if (selector == null || selector.isBlank()) {
       return out;
+    }
+    if (SET_BASED.matcher(selector).find()) {
+      // one error for the whole selector: split at its commas, "team in (a,b)" would give a
+      // misleading key error per piece
+      throw invalid(List.of(new FieldError("labelSelector",
+          "set-based selectors (in, notin) are not supported; " + FORMS)));
     }
     List<FieldError> errors = new ArrayList<>();
     for (String raw : selector.split(",")) {
@@ -42,8 +55,14 @@ final class LabelSelector {
       out.add(r);
     }
     if (!errors.isEmpty()) {
-      throw ApiException.invalid(errors);
+      throw invalid(List.copyOf(new LinkedHashSet<>(errors))); // two bad keys: one message
     }
     return out;
+  }
+
+  private static ApiException invalid(List<FieldError> errors) {
+    String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
+        : errors.size() + " errors in labelSelector";
+    return new ApiException(422, "invalid", "Invalid label selector", detail, errors);
   }
 }

@@ -225,6 +225,27 @@ class PoolsApiTests {
     api().get(POOLS + "/" + name).then().statusCode(200); // unchanged by any of it
   }
 
+  /**
+   * Audit defect 8: "team in (shop,x)" was split at its comma into two bad keys: "2 fields are
+   * invalid", the same key error twice, titled "Invalid pool". Now one error saying what is
+   * supported.
+   */
+  @Test
+  void setBasedSelectorsGetOneErrorNamingTheSupportedForms() {
+    for (String sel : List.of("team in (shop,x)", "team notin (x)", "team in(x)", "(team)")) {
+      api().queryParam("labelSelector", sel).get(POOLS).then().statusCode(422)
+          .contentType("application/problem+json")
+          .body("title", equalTo("Invalid label selector"))
+          .body("errors.size()", equalTo(1))
+          .body("errors[0].field", equalTo("labelSelector"))
+          .body("detail", equalTo("labelSelector: set-based selectors (in, notin) are not supported;"
+              + " use k=v, k==v, k!=v, k (has k) or !k (has no k), joined by ','"));
+    }
+    api().queryParam("labelSelector", "bad key=x,other bad=y").get(POOLS).then().statusCode(422)
+        .body("title", equalTo("Invalid label selector"))
+        .body("errors.size()", equalTo(1));
+  }
+
   @Test
   void ifMatchStaleAnswers412AndChangesNothing() {
     String name = uniqueName("im");
