@@ -82,6 +82,14 @@ public class PoolService {
     }
   }
 
+  /**
+   * The time of a write, at PostgreSQL's precision (microseconds): the response to a write is
+   * built from the entity in memory, and must equal what a later GET reads back.
+   */
+  private Instant now() {
+    return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+  }
+
   // ---- reads ---------------------------------------------------------------------------------
 
   public PoolDocument get(String name) {
@@ -162,7 +170,7 @@ public class PoolService {
         throw new ApiException(409, "already-exists", "Pool exists", "a pool named '" + name + "' already exists");
       }
       checkRoutingClashes(name, spec);
-      Instant now = clock.instant();
+      Instant now = now();
       Pool p = new Pool();
       p.id = UUID.randomUUID();
       p.name = name;
@@ -248,7 +256,7 @@ public class PoolService {
       Pool pool = load(name);
       checkPrecondition(pre, pool);
       if (pool.deletionTimestamp == null) {
-        pool.deletionTimestamp = clock.instant();
+        pool.deletionTimestamp = now();
         pool.updatedAt = pool.deletionTimestamp;
         pools.flush();
       }
@@ -295,7 +303,7 @@ public class PoolService {
         pool.generation++;
       }
       pool.labels = labels;
-      pool.updatedAt = clock.instant();
+      pool.updatedAt = now();
       pools.flush();
       specChanged[0] = specDiff;
       return pool;
