@@ -1,0 +1,48 @@
+package io.dynofleet.api;
+
+import io.dynofleet.config.DynofleetConfig;
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * The dashboard's files ({@code index.html}, {@code ui/app.js}, ...) have unversioned names, so a
+ * browser must revalidate them ({@code Cache-Control: no-cache}; {@code Last-Modified} makes that a
+ * 304 while unchanged) and sees an upgrade at once. Quarkus's static default,
+ * {@code public, immutable, max-age=86400}, let it run the old dashboard against the new API for a
+ * day. The header is set before the static handler, which keeps a {@code Cache-Control} already
+ * there. A filter rather than a {@code quarkus.http.filter} with a path regex: such a route decodes
+ * every request's path to match it, and an undecodable target then got Vert.x's bare 400 instead
+ * of {@link RequestIds}'s problem document.
+ */
+@ApplicationScoped
+class DashboardCaching {
+  private final String prefix;
+
+  DashboardCaching(DynofleetConfig config) {
+    this.prefix = config.prefix();
+  }
+
+  void register(@Observes Filters filters) {
+    filters.register(this::filter, ApiAuth.PRIORITY + 5);
+  }
+
+  private void filter(RoutingContext rc) {
+    HttpMethod m = rc.request().method();
+    if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && dashboard(rc.normalizedPath())) {
+      rc.response().headers().set("Cache-Control", "no-cache");
+    }
+    rc.next();
+  }
+
+  /** Under the prefix, outside the API ({@code /api}) and Quarkus's own endpoints ({@code /q}). */
+  private boolean dashboard(String path) {
+    if (!path.equals(prefix) && !path.startsWith(prefix + "/")) {
+      return false;
+    }
+    String rest = path.substring(prefix.length());
+    return !(rest.equals("/api") || rest.startsWith("/api/") || rest.equals("/q") || rest.startsWith("/q/"));
+  }
+}

@@ -1,0 +1,33 @@
+package io.dynofleet.ui;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Audit defect 10: the dashboard's files have unversioned names but were served
+ * {@code Cache-Control: public, immutable, max-age=86400}, so after an upgrade a browser could run
+ * the old dashboard against the new API for a day. They are now revalidated on every use: a
+ * conditional request is a cheap 304 while the file is unchanged.
+ */
+@QuarkusTest
+class DashboardCachingTests {
+
+  @Test
+  void dashboardFilesAreRevalidatedNotImmutable() {
+    for (String path : new String[] {"/_dynofleet/", "/_dynofleet/index.html", "/_dynofleet/ui/app.js",
+        "/_dynofleet/ui/style.css"}) {
+      Response r = given().get(path);
+      r.then().statusCode(200)
+          .header("Cache-Control", equalTo("no-cache"))
+          .header("Last-Modified", notNullValue());
+      assertThat(r.header("Cache-Control")).as(path).doesNotContain("immutable");
+      given().header("If-Modified-Since", r.header("Last-Modified")).get(path).then().statusCode(304);
+    }
+  }
+}
