@@ -100,8 +100,11 @@ final class ApiClient {
     StringBuilder fields = new StringBuilder();
     if (node != null && node.has("errors")) {
       for (JsonNode fe : node.get("errors")) {
-        fields.append(System.lineSeparator()).append("  ").append(fe.path("field").asText()).append(": ")
-            .append(fe.path("message").asText());
+        String line = fe.path("field").asText() + ": " + fe.path("message").asText();
+        // one error is the detail already ("replicas: must be ..."): not printed a second time
+        if (node.get("errors").size() > 1 || !detail.contains(line)) {
+          fields.append(System.lineSeparator()).append("  ").append(line);
+        }
       }
     }
     int code = switch (r.status) {

@@ -325,12 +325,17 @@ public final class Cli {
       throw new CliException(FAILURE, file + ": metadata.name is required");
     }
     String path = "/" + ApiClient.enc(name);
-    if (api.find(path) == null) {
+    JsonNode before = api.find(path);
+    if (before == null) {
       api.call("POST", "", doc, null);
       out.println("pool/" + name + " created");
     } else {
-      api.call("PUT", path, doc, null);
-      out.println("pool/" + name + " configured");
+      JsonNode after = api.call("PUT", path, doc, null);
+      // the server writes nothing for a PUT that changes nothing: the resourceVersion stays
+      String rv = before.path("metadata").path("resourceVersion").asText("");
+      boolean unchanged = !rv.isEmpty() && after != null
+          && rv.equals(after.path("metadata").path("resourceVersion").asText());
+      out.println("pool/" + name + (unchanged ? " unchanged" : " configured"));
     }
     return OK;
   }

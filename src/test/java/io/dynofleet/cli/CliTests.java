@@ -190,6 +190,29 @@ class CliTests {
     assertThat(cli("get", "pool", two).code()).isEqualTo(3);
   }
 
+  /**
+   * Audit defect 11: one field error was printed twice (the detail is that error), and applying
+   * an unchanged file said "configured" although the server wrote nothing.
+   */
+  @Test
+  void aSingleErrorIsPrintedOnceAndAnUnchangedApplySaysSo() throws IOException {
+    String name = unique("once");
+    Path f = file("once.json", managedJson(name, 1));
+    assertThat(cli("apply", "-f", f.toString()).out()).contains("pool/" + name + " created");
+    Run same = cli("apply", "-f", f.toString());
+    assertThat(same.code()).as(same.err()).isZero();
+    assertThat(same.out()).contains("pool/" + name + " unchanged");
+    Run changed = cli("apply", "-f", file("once2.json", managedJson(name, 2)).toString());
+    assertThat(changed.out()).contains("pool/" + name + " configured");
+
+    Run bad = cli("scale", "pool", name, "--replicas", "-1");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err().split("replicas: must be", -1)).as(bad.err()).hasSize(2); // exactly once
+    Run set = cli("get", "pools", "-l", "team in (x)");
+    assertThat(set.code()).isEqualTo(1);
+    assertThat(set.err().split("not supported", -1)).as(set.err()).hasSize(2);
+  }
+
   @Test
   void validationErrorIsOneWithFieldNames() throws IOException {
     String json = """
