@@ -61,10 +61,25 @@ class DeclaredPools {
       } catch (ApiException ex) {
         LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"", file, ex.status(), ex.getMessage());
       } catch (IOException | RuntimeException ex) {
-        LOG.errorf("pool file refused: file=%s error=\"%s\"", file, ex.getMessage());
+        LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
     }
     return ok;
+  }
+
+  /**
+   * Why a file was refused, without its content: a parser's message quotes the text it tripped
+   * on (SnakeYAML a whole line) and a database error's the data it refused, and a pool file's
+   * config vars are credentials.
+   */
+  private static String why(Exception ex) {
+    if (ex instanceof com.fasterxml.jackson.core.JsonProcessingException jp) {
+      return StrictJson.describe(jp).replace("the body", "the file").replace("JSON", "JSON or YAML");
+    }
+    if (ProblemMappers.isDatabaseError(ex)) {
+      return ex.getClass().getSimpleName() + " (database error; its message is withheld: it may quote the file)";
+    }
+    return ex.getMessage();
   }
 
   private PoolDocument find(String name) {

@@ -84,6 +84,39 @@ class DeclaredPoolsTests {
     api().get(POOLS + "/git-good").then().statusCode(200);
   }
 
+  /** A file that does not parse is refused with where, never with its text (config vars are secrets). */
+  @Test
+  void aBrokenFileIsLoggedWithoutItsContent() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("leak.yaml"), yaml("git-leak", 1).replace("dynoSize: hobby}",
+        "dynoSize: hobby, configVars: {DB_PASSWORD: \"hunter2-s3cret}"));
+    Files.writeString(DIR.resolve("leak.json"), """
+        {"metadata": {"name": "git-leakj"}, "spec": {"template": {"configVars": {"K": "hunter2-s3cret}}}}""");
+    var lines = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        lines.add(record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage()
+            : String.valueOf(record.getMessage()));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(DeclaredPools.class.getName());
+    logger.addHandler(capture);
+    try {
+      assertThat(declared.applyAll()).isZero();
+    } finally {
+      logger.removeHandler(capture);
+    }
+    assertThat(lines).hasSize(2).allMatch(l -> l.contains("pool file refused") && l.contains("line"));
+    assertThat(String.join("\n", lines)).doesNotContain("hunter2").doesNotContain("s3cret");
+  }
+
   /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */
   @Test
   void aFileWithAKeyTwiceOrASecondDocumentIsRefused() throws IOException {
