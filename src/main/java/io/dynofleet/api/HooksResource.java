@@ -73,7 +73,10 @@ public class HooksResource {
   private final ApiAuth auth;
   private final MeterRegistry meters;
   private final Clock clock;
-  /** Event ids heard within {@link #FRESH}, with when. */
+  /**
+   * Event ids heard, each until it could no longer pass as fresh. Per process: with several
+   * Dynofleet dynos a replay may reach each once (a pass each, no more).
+   */
   private final Map<String, Instant> heard = new ConcurrentHashMap<>();
 
   HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters, Clock clock) {
@@ -120,10 +123,13 @@ public class HooksResource {
     String id = app.path("id").asText(null);
     String resource = event.path("resource").asText("");
     Instant now = clock.instant();
-    heard.values().removeIf(at -> at.isBefore(now.minus(FRESH)));
+    heard.values().removeIf(until -> until.isBefore(now));
     String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
-    String skipped = eventId != null && heard.containsKey(eventId) ? "duplicate"
-        : createdBefore(event, now.minus(FRESH)) ? "stale" : null;
+    Instant created = createdAt(event);
+    // remembered while it could still pass as fresh: a clock a little ahead makes that longer
+    Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
+    String skipped = created != null && created.isBefore(now.minus(FRESH)) ? "stale"
+        : eventId != null && heard.putIfAbsent(eventId, until) != null ? "duplicate" : null;
     if (skipped != null) {
       count(skipped);
       LOG.infof("heroku webhook resource=%s app=%s event=%s skipped: %s", resource, name != null ? name : id,
@@ -131,25 +137,29 @@ public class HooksResource {
       return Response.accepted(new Accepted(name != null ? name : id, List.of(), skipped)).build();
     }
     List<String> scheduled = new ArrayList<>();
-    if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
-      for (String pool : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
-        loop.enqueue(pool, Duration.ZERO);
-        scheduled.add(pool);
+    try {
+      if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
+        for (String pool : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
+          loop.enqueue(pool, Duration.ZERO);
+          scheduled.add(pool);
+        }
       }
+    } catch (RuntimeException e) {
+      if (eventId != null) heard.remove(eventId); // not acted on: Heroku's retry must be heard
+      throw e;
     }
-    if (eventId != null) heard.put(eventId, now); // only once it was acted on: a failed delivery is retried
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
   }
 
-  /** Whether the event says it was created before {@code limit}; an event without a date is not. */
-  private static boolean createdBefore(JsonNode event, Instant limit) {
+  /** When the event says it was created; null without a (readable) date. */
+  private static Instant createdAt(JsonNode event) {
     try {
-      return event.path("created_at").isTextual()
-          && OffsetDateTime.parse(event.path("created_at").asText()).toInstant().isBefore(limit);
+      return event.path("created_at").isTextual() ? OffsetDateTime.parse(event.path("created_at").asText()).toInstant()
+          : null;
     } catch (DateTimeParseException e) {
-      return false;
+      return null;
     }
   }
 }

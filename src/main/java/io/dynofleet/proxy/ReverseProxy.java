@@ -31,7 +31,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.StreamResetException;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
@@ -114,6 +113,10 @@ class ReverseProxy implements ProxyInterceptor {
     boolean closeAfter;
     /** The request to the backend being tried. */
     HttpClientRequest creq;
+    /** The client's body, when it has one. */
+    UploadBody upload;
+    /** When the backend request's timeout was last pushed back for an upload chunk. */
+    long rearmed;
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
   }
@@ -153,7 +156,7 @@ class ReverseProxy implements ProxyInterceptor {
       }
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
-      rc.addHeadersEndHandler(v -> imfFixdate(rc.response().headers()));
+      rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         ProxyError e = unplaceable(rc.request());
@@ -164,6 +167,20 @@ class ReverseProxy implements ProxyInterceptor {
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /**
+   * The answer's head as Vert.x is about to write it. The Date gets its two-digit day; and an
+   * HTTP/1.0 answer with a body but no length, delimited by closing the connection, says {@code
+   * close} (Vert.x has just written {@code keep-alive} there for a client that asked for it).
+   */
+  private static void lastHeaders(HttpServerRequest req, HttpServerResponse resp) {
+    MultiMap h = resp.headers();
+    imfFixdate(h);
+    if (req.version() == HttpVersion.HTTP_1_0 && req.method() != HttpMethod.HEAD && !h.contains(HttpHeaders.CONTENT_LENGTH)
+        && resp.getStatusCode() >= 200 && resp.getStatusCode() != 204 && resp.getStatusCode() != 304) {
+      h.set(HttpHeaders.CONNECTION, "close");
+    }
   }
 
   /** A Date of RFC 1123's form with a one-digit day ({@code Tue, 3 Mar 2026 ...}) gets its zero. */
@@ -389,9 +406,14 @@ class ReverseProxy implements ProxyInterceptor {
     boolean chunked = cl == null && sreq.headers().contains("Transfer-Encoding");
     if (chunked) {
       // chunked: count as it streams, and fail the exchange with 413 once past the limit
-      preq.setBody(Body.body(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true), -1));
+      ex.upload = new UploadBody(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true),
+          () -> uploaded(ex));
+      preq.setBody(Body.body(ex.upload, -1));
     } else if (cl == null || parseLong(cl) == 0) {
       noBody(preq);
+    } else {
+      ex.upload = new UploadBody(sreq, () -> uploaded(ex));
+      preq.setBody(Body.body(ex.upload, parseLong(cl)));
     }
     String expect = sreq.getHeader("Expect");
     if (expect != null && expect.trim().equalsIgnoreCase("100-continue")) {
@@ -423,6 +445,16 @@ class ReverseProxy implements ProxyInterceptor {
     return attempt(ctx, ex, 0);
   }
 
+  /**
+   * Whether the client is gone: its response closed, or its connection's channel no longer open
+   * (which Vert.x learns a moment later). A backend request reset by the proxy is no sign: the
+   * library also resets it when a write to the backend fails.
+   */
+  private static boolean clientGone(HttpServerRequest sreq) {
+    if (sreq.response().closed()) return true;
+    return sreq.connection() instanceof ConnectionBase cb && !cb.channel().isActive();
+  }
+
   /** The authority of an absolute-form target ({@code http://host:port/path} → {@code host:port}), or null. */
   static String targetAuthority(String uri) {
     int scheme = uri.indexOf("://");
@@ -433,6 +465,21 @@ class ReverseProxy implements ProxyInterceptor {
     String authority = uri.substring(start, end);
     int at = authority.lastIndexOf('@'); // userinfo is no part of the host
     return at >= 0 ? authority.substring(at + 1) : authority;
+  }
+
+  /**
+   * A chunk of the client's body went to the backend: its timeout starts again (at most every
+   * 50 ms), so a steady upload longer than the timeout goes through, as with nginx's
+   * proxy_send_timeout. Not once the answer's head is in: Vert.x's timer then stopped for good.
+   */
+  private void uploaded(Exchange ex) {
+    long now = System.nanoTime();
+    if (now - ex.rearmed < 50_000_000L) return;
+    ex.rearmed = now;
+    HttpClientRequest c = ex.creq;
+    if (c == null || ex.pool == null || c.response().isComplete()) return;
+    Duration t = timeout(ex.pool);
+    if (!t.isZero()) c.idleTimeout(t.toMillis());
   }
 
   /** X-Request-Id, X-Forwarded-For (appended), -Proto, -Port and -Host (kept if set), and Via. */
@@ -544,18 +591,21 @@ class ReverseProxy implements ProxyInterceptor {
       if (done.compareAndSet(false, true)) release(ex.pool, b);
       if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
       HttpServerRequest sreq = ctx.request().proxiedRequest();
-      if (err instanceof StreamResetException || sreq.response().closed()) {
-        // the client went away (mid-upload, say): the proxy reset the backend request for it.
-        // The client's failure, as nginx's 499: never the backend's, never toward its ejection
+      if (clientGone(sreq)) {
+        // the client went away (mid-upload, say) and the proxy reset the backend request for it:
+        // the client's failure, as nginx's 499, never the backend's. The wait still tells the
+        // balancer how slow the backend was at least.
+        long now = System.nanoTime();
+        b.observeLatency(now - ex.start, now);
         return error(ctx, ProxyError.CLIENT_GONE);
       }
       boolean connect = isConnect(err);
       boolean timeout = !connect && (err instanceof TimeoutException
           || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
-      HttpClientRequest creq = ex.creq;
-      if (timeout && !sreq.isEnded() && creq != null && !creq.writeQueueFull()) {
-        // the client stopped sending its body and the backend rightly waited for the rest: 408,
-        // as nginx's client_body_timeout, not a backend timeout
+      if (timeout && !sreq.isEnded() && ex.upload != null && !ex.upload.heldBack()) {
+        // no chunk of the client's body for the whole timeout (each one restarts it), and the
+        // backend was taking them: the client stopped sending. 408, as nginx's
+        // client_body_timeout; not the backend's timeout
         return error(ctx, ProxyError.CLIENT_TIMEOUT);
       }
       failure(ex.pool, b);
@@ -716,6 +766,7 @@ class ReverseProxy implements ProxyInterceptor {
     Backend b = ex.backend;
     HttpServerRequest sreq = ctx.request().proxiedRequest();
     if (b == null || ex.done == null || ex.done.get()) { // our own error answer
+      if (sreq.response().closed()) return Future.succeededFuture(); // nobody to tell (client-gone)
       resp.headers().set("X-Request-Id", ex.requestId);
       if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
       if (!resp.headers().contains(HttpHeaders.CONNECTION, "close", true)) return ctx.sendResponse();
@@ -745,7 +796,7 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (body != null && !timeout.isZero()) {
       // the pool's timeout is an idle timeout for the body too (see IdleBody)
-      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
+      body = Body.body(new IdleBody(body.stream(), timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
       resp.setBody(body);
     }
     Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
@@ -754,6 +805,11 @@ class ReverseProxy implements ProxyInterceptor {
     return sent.andThen(ar -> {
       if (done.compareAndSet(false, true)) release(pool, b);
       if (ex.closeAfter) lingeringClose(sreq);
+    }).recover(e -> {
+      // a body cut short (a stall, a reset, a client gone): the library has reset both ends; its
+      // fallback would try a 502 on an answer whose head is out, and throw
+      HttpServerResponse r = sreq.response();
+      return r.headWritten() || r.closed() ? Future.succeededFuture() : Future.failedFuture(e);
     });
   }
 
@@ -765,9 +821,11 @@ class ReverseProxy implements ProxyInterceptor {
    * it (a 413 to a large upload became "connection reset").
    */
   private void lingeringClose(HttpServerRequest sreq) {
+    // an HTTP/2 connection carries other streams: the answer's end is the stream's own end
+    if (sreq.version() == HttpVersion.HTTP_2) return;
     io.vertx.core.http.HttpConnection conn = sreq.connection();
-    if (conn instanceof ConnectionBase cb && cb.channel() instanceof io.netty.channel.socket.DuplexChannel ch
-        && ch.isActive()) {
+    if (conn instanceof ConnectionBase cb && cb.channel() instanceof io.netty.channel.socket.DuplexChannel ch) {
+      if (!ch.isActive() || ch.isOutputShutdown()) return; // closed, or already lingering
       try {
         sreq.handler(null);
         sreq.resume();
@@ -994,7 +1052,9 @@ class ReverseProxy implements ProxyInterceptor {
     if (ex != null) r.headers().set("X-Request-Id", ex.requestId);
     // a body the client still sends (too large) or holds back for a 100 that never came: the
     // connection cannot carry another request after it
-    if (e == ProxyError.TOO_LARGE || e == ProxyError.CLIENT_TIMEOUT || (ex != null && ex.expectContinue && !ex.continued)) {
+    boolean h2 = ctx.request().proxiedRequest().version() == HttpVersion.HTTP_2; // no Connection header there
+    if (!h2 && (e == ProxyError.TOO_LARGE || e == ProxyError.CLIENT_TIMEOUT
+        || (ex != null && ex.expectContinue && !ex.continued))) {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));

@@ -147,6 +147,53 @@ class ProxyEdgeTests {
   }
 
   @Test
+  void aBackendThatHangsUpMidUploadIsTheBackendsFailure() throws Exception {
+    URI a = backends.start(req -> {
+      int[] chunks = {0};
+      req.handler(b -> {
+        if (++chunks[0] == 3) req.connection().close(); // takes a little, then drops the connection
+      });
+    });
+    table.put(pool("hangup", List.of(), true, List.of(target("a", a))));
+    Backend state = table.pools().get("hangup").backends().get(0);
+    double backendErrors = errors("hangup", "backend-error");
+    double gone = errors("hangup", "client-gone");
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      out.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20971520\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      byte[] piece = new byte[64 * 1024];
+      try {
+        for (int i = 0; i < 320 && state.consecutiveFailures == 0; i++) out.write(piece);
+      } catch (java.net.SocketException closed) {
+        // the proxy may end the connection once it answered
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> errors("hangup", "backend-error") > backendErrors);
+    }
+    assertThat(errors("hangup", "client-gone")).isEqualTo(gone);
+    assertThat(state.consecutiveFailures).isEqualTo(1);
+  }
+
+  @Test
+  void aSteadyUploadLongerThanTheTimeoutGoesThrough() throws Exception {
+    URI a = backends.start(req -> req.body().onSuccess(b -> req.response().end("got " + b.length())));
+    table.put(new PoolRoute("steady", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(500), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", a))));
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      out.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 12288\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      for (int i = 0; i < 12; i++) { // 1.8 s in all, never 500 ms without a chunk
+        out.write(new byte[1024]);
+        out.flush();
+        Thread.sleep(150);
+      }
+      assertThat(readAll(s.getInputStream())).startsWith("HTTP/1.1 200").endsWith("got 12288");
+    }
+  }
+
+  @Test
   void aClientThatStopsSendingItsBodyGets408AndTheBackendIsNotBlamed() throws Exception {
     URI a = backends.start(req -> req.body().onSuccess(b -> req.response().end("got " + b.length())));
     table.put(new PoolRoute("slowup", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(700), 1, 0, 0,
@@ -249,7 +296,8 @@ class ProxyEdgeTests {
         String head = readHead(in).toLowerCase(java.util.Locale.ROOT);
         byte[] first = in.readNBytes(6);
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertThat(head).startsWith("http/1.0 200").doesNotContain("content-length").doesNotContain("transfer-encoding");
+        assertThat(head).startsWith("http/1.0 200").doesNotContain("content-length").doesNotContain("transfer-encoding")
+            .contains("connection: close").doesNotContain("keep-alive"); // even to a client that asked for it
         assertThat(new String(first, StandardCharsets.ISO_8859_1)).isEqualTo("first;");
         assertThat(ms).as("the first part before the backend ended (1.5 s)").isLessThan(1000);
         assertThat(readAll(in)).isEqualTo("last"); // and the connection closes at the end
