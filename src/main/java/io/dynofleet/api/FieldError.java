@@ -27,7 +27,7 @@ public record FieldError(String field, String message) {
     return true;
   }
 
-  /** {@code s} with every NUL and unpaired surrogate written as {@code \\uXXXX}. */
+  /** {@code s} with every NUL and unpaired surrogate written as a JSON-style {@code \\u} escape (four hex digits). */
   static String printable(String s) {
     if (storable(s)) {
       return s;

@@ -796,7 +796,7 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (body != null && !timeout.isZero()) {
       // the pool's timeout is an idle timeout for the body too (see IdleBody)
-      body = Body.body(new IdleBody(body.stream(), timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
+      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
       resp.setBody(body);
     }
     Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
