@@ -1,6 +1,5 @@
 package io.dynofleet.proxy;
 
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
@@ -15,19 +14,17 @@ import java.util.concurrent.TimeoutException;
  * <p>One timer per body, re-armed only when it fires before the backend went quiet; every call
  * comes on the request's event loop.
  */
-final class IdleBody implements ReadStream<Buffer> {
-  private final ReadStream<Buffer> source;
+final class IdleBody extends ForwardingStream {
   private final Vertx vertx;
   private final long timeoutNanos;
   private final Runnable onIdle;
-  private Handler<Throwable> exceptionHandler;
   private long last = System.nanoTime();
   private boolean paused;
   private boolean over;
   private long timer = -1;
 
   IdleBody(ReadStream<Buffer> source, Vertx vertx, long timeoutNanos, Runnable onIdle) {
-    this.source = source;
+    super(source);
     this.vertx = vertx;
     this.timeoutNanos = timeoutNanos;
     this.onIdle = onIdle;
@@ -46,17 +43,32 @@ final class IdleBody implements ReadStream<Buffer> {
   }
 
   @Override
-  public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-    if (handler == null) {
-      source.handler(null);
-      return this;
-    }
-    source.handler(buf -> {
-      last = System.nanoTime();
-      handler.handle(buf);
-    });
+  boolean chunk(Buffer buf) {
+    last = System.nanoTime();
+    return true;
+  }
+
+  @Override
+  void reading() {
     if (timer < 0 && !over) arm(timeoutNanos);
-    return this;
+  }
+
+  @Override
+  boolean ended() {
+    stop();
+    return true;
+  }
+
+  @Override
+  void failed(Throwable failure) {
+    stop();
+  }
+
+  @Override
+  boolean demand(boolean flowing) {
+    paused = !flowing;
+    if (flowing) last = System.nanoTime();
+    return true;
   }
 
   private void arm(long nanos) {
@@ -73,55 +85,12 @@ final class IdleBody implements ReadStream<Buffer> {
     }
     over = true;
     onIdle.run();
-    Handler<Throwable> h = exceptionHandler;
-    if (h != null) h.handle(new StalledException(timeoutNanos / 1_000_000));
+    fail(new StalledException(timeoutNanos / 1_000_000));
   }
 
   private void stop() {
     over = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     timer = -1;
-  }
-
-  @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-    exceptionHandler = handler;
-    source.exceptionHandler(handler == null ? null : e -> {
-      stop();
-      handler.handle(e);
-    });
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> endHandler(Handler<Void> handler) {
-    source.endHandler(handler == null ? null : v -> {
-      stop();
-      handler.handle(v);
-    });
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    paused = true;
-    source.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    paused = false;
-    last = System.nanoTime();
-    source.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    paused = false;
-    last = System.nanoTime();
-    source.fetch(amount);
-    return this;
   }
 }

@@ -1,6 +1,5 @@
 package io.dynofleet.proxy;
 
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 
@@ -9,16 +8,14 @@ import io.vertx.core.streams.ReadStream;
  * {@code max} bytes; past it, the stream fails (the proxy resets the backend request and answers
  * 413). Nothing is buffered here.
  */
-final class LimitedStream implements ReadStream<Buffer> {
-  private final ReadStream<Buffer> source;
+final class LimitedStream extends ForwardingStream {
   private final long max;
   private final Runnable onExceeded;
   private long seen;
   private boolean exceeded;
-  private Handler<Throwable> exceptionHandler;
 
   LimitedStream(ReadStream<Buffer> source, long max, Runnable onExceeded) {
-    this.source = source;
+    super(source);
     this.max = max;
     this.onExceeded = onExceeded;
   }
@@ -31,57 +28,24 @@ final class LimitedStream implements ReadStream<Buffer> {
   }
 
   @Override
-  public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-    if (handler == null) {
-      source.handler(null);
-      return this;
-    }
-    source.handler(buf -> {
-      if (exceeded) return;
-      seen += buf.length();
-      if (seen > max) {
-        exceeded = true;
-        onExceeded.run();
-        source.pause();
-        Handler<Throwable> h = exceptionHandler;
-        if (h != null) h.handle(new TooLargeException());
-        return;
-      }
-      handler.handle(buf);
-    });
-    return this;
+  boolean chunk(Buffer buf) {
+    if (exceeded) return false;
+    seen += buf.length();
+    if (seen <= max) return true;
+    exceeded = true;
+    onExceeded.run();
+    pauseSource();
+    fail(new TooLargeException());
+    return false;
   }
 
   @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-    exceptionHandler = handler;
-    source.exceptionHandler(handler);
-    return this;
+  boolean ended() {
+    return !exceeded;
   }
 
   @Override
-  public ReadStream<Buffer> pause() {
-    source.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    if (!exceeded) source.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    if (!exceeded) source.fetch(amount);
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-    source.endHandler(endHandler == null ? null : v -> {
-      if (!exceeded) endHandler.handle(v);
-    });
-    return this;
+  boolean demand(boolean flowing) {
+    return !flowing || !exceeded;
   }
 }

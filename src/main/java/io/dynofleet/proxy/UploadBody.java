@@ -1,6 +1,5 @@
 package io.dynofleet.proxy;
 
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 
@@ -11,13 +10,12 @@ import io.vertx.core.streams.ReadStream;
  * timeout could not say whether the client stopped sending (408) or the backend stopped reading
  * (paused here: 504 against the backend).
  */
-final class UploadBody implements ReadStream<Buffer> {
-  private final ReadStream<Buffer> source;
+final class UploadBody extends ForwardingStream {
   private final Runnable onChunk;
   private boolean paused;
 
   UploadBody(ReadStream<Buffer> source, Runnable onChunk) {
-    this.source = source;
+    super(source);
     this.onChunk = onChunk;
   }
 
@@ -27,44 +25,14 @@ final class UploadBody implements ReadStream<Buffer> {
   }
 
   @Override
-  public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-    source.handler(handler == null ? null : buf -> {
-      onChunk.run();
-      handler.handle(buf);
-    });
-    return this;
+  boolean chunk(Buffer buf) {
+    onChunk.run();
+    return true;
   }
 
   @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-    source.exceptionHandler(handler);
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> endHandler(Handler<Void> handler) {
-    source.endHandler(handler);
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    paused = true;
-    source.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    paused = false;
-    source.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    paused = false;
-    source.fetch(amount);
-    return this;
+  boolean demand(boolean flowing) {
+    paused = !flowing;
+    return true;
   }
 }
