@@ -5,9 +5,13 @@ import io.dynofleet.config.DynofleetConfig;
 import io.dynofleet.config.ReconcileConfig;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.dynofleet.proxy.LingeringClose;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.impl.RoutingContextInternal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +87,10 @@ public class ApiAuth {
       return;
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length == null && isApi(path) && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      readChunked(rc);
+      return;
+    }
     if (length != null && isApi(path)) {
       long n;
       try {
@@ -97,6 +105,38 @@ public class ApiAuth {
       }
     }
     rc.next();
+  }
+
+  /**
+   * A chunked API body, read here up to the API's limit and handed to RESTEasy whole (it takes a
+   * body already read). Left to RESTEasy, such a body was buffered up to Quarkus's server-wide limit
+   * (the proxy's 100 MB), even for an unauthenticated hook notification that merely claimed a
+   * signature; past the limit it answered a bare 413.
+   */
+  private void readChunked(RoutingContext rc) {
+    HttpServerRequest req = rc.request();
+    int max = config.maxBodyBytes();
+    Buffer body = Buffer.buffer();
+    boolean[] tooLarge = {false};
+    req.handler(chunk -> {
+      if (tooLarge[0]) return;
+      if (body.length() + chunk.length() > max) {
+        tooLarge[0] = true;
+        rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+        // once the answer is out, the rest of the body is read and dropped, then the connection ends
+        problem(rc, Problem.of(413, "body-too-large", "Body too large", "the API accepts bodies up to " + max + " bytes"))
+            .onComplete(ar -> LingeringClose.after(rc.vertx(), req));
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    req.endHandler(v -> {
+      if (tooLarge[0]) return;
+      ((RoutingContextInternal) rc).setBody(body);
+      rc.next();
+    });
+    if (req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) rc.response().writeContinue();
+    req.resume();
   }
 
   /** {@code Authorization: Bearer <the API token>}. */
@@ -235,8 +275,8 @@ public class ApiAuth {
     }
   }
 
-  static void problem(RoutingContext rc, Problem p) {
-    rc.response().setStatusCode(p.status())
+  static io.vertx.core.Future<Void> problem(RoutingContext rc, Problem p) {
+    return rc.response().setStatusCode(p.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
         .end(Json.encode(new Problem(p.type(), p.title(), p.status(), p.detail(), rc.normalizedPath(), p.errors())));
   }

@@ -21,6 +21,8 @@ record ProxyError(int status, String code, String message) {
       new ProxyError(408, "client-timeout", "Request body not received in time\n");
   /** RFC 9112 3.2; Heroku's router refuses it too ("Host of Troubles"). */
   static final ProxyError TWO_HOSTS = new ProxyError(400, "multiple-host", "More than one Host header\n");
+  /** A header line without a name (": value"), which Vert.x takes and a backend may read any way. */
+  static final ProxyError BAD_HEADER = new ProxyError(400, "bad-header", "Header field without a name\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
 
   /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */

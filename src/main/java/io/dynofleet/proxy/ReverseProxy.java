@@ -139,12 +139,20 @@ class ReverseProxy implements ProxyInterceptor {
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {
-      if (rc.request().headers().getAll(HttpHeaders.HOST).size() > 1) {
+      MultiMap headers = rc.request().headers();
+      if (headers.getAll(HttpHeaders.HOST).size() > 1) {
         // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
         answer(rc.response(), ProxyError.TWO_HOSTS);
         return;
       }
+      if (headers.contains("")) {
+        // RFC 9110 5.1: a field name is a token; nginx and Envoy refuse an empty one
+        answer(rc.response(), ProxyError.BAD_HEADER);
+        return;
+      }
       String path = rc.request().path();
+      String uri = rc.request().uri();
+      if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
       if (path != null && ReservedPath.under(path, prefix, false)) {
         rc.next();
         return;
@@ -423,21 +431,8 @@ class ReverseProxy implements ProxyInterceptor {
       preq.headers().remove("Expect");
       ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
-    String uri = preq.getURI();
-    String host = sreq.getHeader("Host");
     var h = preq.headers();
-    if (!uri.isEmpty() && uri.charAt(0) != '/') {
-      // absolute form (GET http://host/path): backends get the origin form, as from Heroku's
-      // router; the target's authority is the host, whatever Host says (RFC 9112 3.2.2)
-      String path = sreq.path() == null || sreq.path().isEmpty() ? "/" : sreq.path();
-      preq.setURI(sreq.query() == null ? path : path + "?" + sreq.query());
-      String target = targetAuthority(uri);
-      if (target != null && !target.isEmpty()) {
-        host = target;
-        if (!h.contains("X-Forwarded-Host")) h.set("X-Forwarded-Host", target);
-      }
-    }
-    ex.pool = table.select(host);
+    ex.pool = table.select(sreq.getHeader("Host"));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
     h.remove("Proxy-Connection"); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
@@ -453,6 +448,22 @@ class ReverseProxy implements ProxyInterceptor {
   private static boolean clientGone(HttpServerRequest sreq) {
     if (sreq.response().closed()) return true;
     return sreq.connection() instanceof ConnectionBase cb && !cb.channel().isActive();
+  }
+
+  /**
+   * An absolute-form target ({@code GET http://host/path}) is routed again in origin form, its
+   * authority made the Host (RFC 9112 3.2.2: it wins over the Host header, which a proxy replaces):
+   * the pool is chosen by it, X-Forwarded-Host names it, and backends get the origin form, as from
+   * Heroku's router, WebSocket upgrades included. False for a target without authority.
+   */
+  private static boolean originForm(io.vertx.ext.web.RoutingContext rc, MultiMap headers, String uri, String path) {
+    String target = targetAuthority(uri);
+    if (target == null || target.isEmpty()) return false;
+    headers.set(HttpHeaders.HOST, target);
+    String query = rc.request().query();
+    String p = path == null || path.isEmpty() ? "/" : path;
+    rc.reroute(query == null ? p : p + "?" + query);
+    return true;
   }
 
   /** The authority of an absolute-form target ({@code http://host:port/path} → {@code host:port}), or null. */
@@ -813,35 +824,10 @@ class ReverseProxy implements ProxyInterceptor {
     });
   }
 
-  /**
-   * Ends a client connection once its answer is out, as nginx's lingering close: the answer is
-   * followed by a FIN, and the socket stays open (what the client still sends is read and dropped)
-   * until the client closes or {@link #LINGER_MS} pass. Closed at once, a socket with unread
-   * upload in its buffer is reset, and the reset can destroy the answer before the client reads
-   * it (a 413 to a large upload became "connection reset").
-   */
+  /** See {@link LingeringClose}. */
   private void lingeringClose(HttpServerRequest sreq) {
-    // an HTTP/2 connection carries other streams: the answer's end is the stream's own end
-    if (sreq.version() == HttpVersion.HTTP_2) return;
-    io.vertx.core.http.HttpConnection conn = sreq.connection();
-    if (conn instanceof ConnectionBase cb && cb.channel() instanceof io.netty.channel.socket.DuplexChannel ch) {
-      if (!ch.isActive() || ch.isOutputShutdown()) return; // closed, or already lingering
-      try {
-        sreq.handler(null);
-        sreq.resume();
-      } catch (IllegalStateException alreadyEnded) {
-        // the request was read whole
-      }
-      ch.shutdownOutput().addListener(f -> {
-        long timer = vertx.setTimer(LINGER_MS, id -> conn.close());
-        ch.closeFuture().addListener(c -> vertx.cancelTimer(timer));
-      });
-    } else {
-      conn.close();
-    }
+    LingeringClose.after(vertx, sreq);
   }
-
-  private static final long LINGER_MS = 5000;
 
   /**
    * The backend stopped sending mid-body: a timeout, counted against it as before its head; unless

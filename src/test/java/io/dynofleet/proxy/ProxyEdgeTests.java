@@ -363,6 +363,49 @@ class ProxyEdgeTests {
   }
 
   @Test
+  void anAbsoluteFormWebSocketUpgradeIsRoutedByItsAuthorityInOriginForm() throws Exception {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI ws = backends.start(req -> {
+      seen.add(req.uri() + " " + req.getHeader("X-Forwarded-Host"));
+      req.toWebSocket().onSuccess(s -> s.handler(s::write));
+    });
+    table.put(pool("wstarget", List.of("h.example"), false, List.of(target("w", ws))));
+    table.put(pool("wsfallback", List.of(), true, List.of(target("o", backends.named("o")))));
+    String head = TestBackends.rawHead(port(), upgrade("elsewhere", "Upgrade").replace("GET /ws", "GET http://h.example/ws?x=1"),
+        Duration.ofSeconds(4));
+    assertThat(head).startsWith("HTTP/1.1 101");
+    // Heroku's router would route an absolute-form target by its authority, not by our Host
+    assertThat(seen).containsExactly("/ws?x=1 h.example");
+  }
+
+  @Test
+  void aHeaderWithoutANameIsRefused() throws Exception {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI a = backends.start(req -> {
+      seen.add(req.uri());
+      req.response().end("ok");
+    });
+    table.put(pool("noname", List.of(), true, List.of(target("a", a))));
+    String resp = raw(port(), "GET /nameless HTTP/1.1\r\nHost: x\r\n: value\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: bad-header");
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void anH2cUpgradeIsIgnoredAndServedOverHttp11() throws Exception {
+    table.put(pool("h2c", List.of(), true, List.of(target("a", backends.named("a")))));
+    // without HTTP2-Settings Vert.x answered 400 and then held the connection to the idle timeout
+    String bare = TestBackends.rawHead(port(), "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+        Duration.ofSeconds(3));
+    assertThat(bare).startsWith("HTTP/1.1 200");
+    // a well-formed one is not taken up either: HTTP/1.1 is what Heroku's router speaks to a dyno
+    String full = raw(port(), "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+        + "Connection: Upgrade, HTTP2-Settings, close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(full).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("upgrade: h2c")
+        .doesNotContainIgnoringCase("http2-settings");
+  }
+
+  @Test
   void anErrorAnswerThatSaysCloseCloses() throws Exception {
     URI dead = backends.start(req -> {});
     backends.stop(dead);

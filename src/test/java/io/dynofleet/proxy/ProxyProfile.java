@@ -19,7 +19,6 @@ public class ProxyProfile implements QuarkusTestProfile {
         Map.entry("dynofleet.proxy.ejection-base-time", "2s"),
         Map.entry("dynofleet.proxy.slow-start", "0s"),
         Map.entry("dynofleet.proxy.max-body-size", "31457280"),
-        Map.entry("quarkus.http.limits.max-body-size", "30M"),
         // no webhook secret here (the default profile has one): ProxyAbuseTests sees a signature
         // alone open nothing
         Map.entry("dynofleet.api.webhook-secret", ""),
