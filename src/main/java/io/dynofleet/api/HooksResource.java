@@ -51,7 +51,7 @@ public class HooksResource {
   /** Heroku's signature of a notification's body, under the webhook's secret. */
   static final String SIGNATURE = "Heroku-Webhook-Hmac-SHA256";
   private static final Logger LOG = Logger.getLogger(HooksResource.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectReader JSON = StrictJson.reader(new ObjectMapper());
 
   /**
    * How old a notification may be (by its {@code created_at}) and still cause a pass; also how long
@@ -109,14 +109,18 @@ public class HooksResource {
           "the " + SIGNATURE + " header is not the body's signature under the webhook secret");
     }
     JsonNode event;
+    String why = "the body is not a Heroku webhook event";
     try {
       event = raw.length == 0 ? null : JSON.readTree(raw);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      event = null;
+      why = StrictJson.describe(e); // as for the rest of the API: trailing data, a key twice
     } catch (java.io.IOException e) {
       event = null;
     }
     if (event == null || !event.isObject()) {
       count("malformed");
-      throw new ApiException(400, "malformed-json", "Malformed JSON", "the body is not a Heroku webhook event");
+      throw new ApiException(400, "malformed-json", "Malformed JSON", why);
     }
     JsonNode app = event.path("data").path("app");
     String name = app.path("name").asText(null);

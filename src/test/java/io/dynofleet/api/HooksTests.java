@@ -118,6 +118,14 @@ class HooksTests {
     given().contentType("application/json").body(event("x")).post(HOOK).then().statusCode(401);
     api().body("not json").post(HOOK).then().statusCode(400)
         .contentType("application/problem+json");
+    // strict as the rest of the API: a key twice (which app?), or more after the event
+    String source = uniqueName("src");
+    api().body(pool(uniqueName("hook-j"), source)).post(POOLS).then().statusCode(201);
+    String twice = event(source).replaceFirst("\\{\"id\"", "{\"id\": \"first\", \"id\"");
+    api().body(twice).post(HOOK).then().statusCode(400).contentType("application/problem+json")
+        .body("detail", org.hamcrest.Matchers.containsString("'id' twice"));
+    api().body(event(source) + " {}").post(HOOK).then().statusCode(400).contentType("application/problem+json")
+        .body("detail", org.hamcrest.Matchers.containsString("more after"));
   }
 
   static final String SECRET = HookSignature.TEST_SECRET;
