@@ -891,6 +891,8 @@ public class Reconciler {
         event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted (pool is being deleted)");
       }
       if (nextDrained != null) {
+        // what a reader of the pool sees meanwhile: its backends draining, not its last live state
+        writeStatus();
         // come back when the first drain is over, not at the next sweep: a deleted pool should go
         return ReconcileResult.requeue(Duration.between(now, nextDrained).plusMillis(50), 0);
       }
@@ -1017,9 +1019,18 @@ public class Reconciler {
         }
       }
       int desired = spec.managed() ? spec.replicas() : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
+      if (pool.terminating()) {
+        // the finalizer: nothing is desired any more; the backends left drain, then go
+        desired = 0;
+        condition("Ready", "False", "Deleting", "the pool is being deleted");
+        condition("Progressing", "True", "Deleting",
+            list.size() + " backends draining before their apps are deleted");
+      }
       boolean allReady = ready >= desired && active == desired;
-      condition("Ready", allReady ? "True" : "False", allReady ? "AllReplicasReady" : "ReplicasNotReady",
-          ready + "/" + desired + " backends ready");
+      if (!pool.terminating()) {
+        condition("Ready", allReady ? "True" : "False", allReady ? "AllReplicasReady" : "ReplicasNotReady",
+            ready + "/" + desired + " backends ready");
+      }
       boolean rolling = spec.managed() && updated < active;
       boolean moving = spec.managed() && (rolling || active != desired || ready < desired
           || backends.stream().anyMatch(Backend::leaving));

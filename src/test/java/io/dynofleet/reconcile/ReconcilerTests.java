@@ -210,6 +210,11 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
     assertThat(dataPlane.health(name)).isEmpty(); // out of the data plane at once
     assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("Draining");
+    // the status says so meanwhile (it showed the pool's last live state, all ready)
+    assertThat(condition("Ready")).isEqualTo("False/Deleting");
+    assertThat(condition("Progressing")).isEqualTo("True/Deleting");
+    assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Draining");
+    assertThat(status().readyReplicas()).isZero();
 
     clock.advance(Duration.ofSeconds(3));
     reconciler.forgetCaches(); // as a restarted process
