@@ -151,8 +151,6 @@ class ReverseProxy implements ProxyInterceptor {
         return;
       }
       String path = rc.request().path();
-      String uri = rc.request().uri();
-      if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
       if (path != null && ReservedPath.under(path, prefix, false)) {
         rc.next();
         return;
@@ -162,6 +160,8 @@ class ReverseProxy implements ProxyInterceptor {
         answer(rc.response(), ProxyError.RESERVED);
         return;
       }
+      String uri = rc.request().uri();
+      if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
       rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
