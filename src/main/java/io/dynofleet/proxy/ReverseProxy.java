@@ -454,12 +454,13 @@ class ReverseProxy implements ProxyInterceptor {
    * An absolute-form target ({@code GET http://host/path}) is routed again in origin form, its
    * authority made the Host (RFC 9112 3.2.2: it wins over the Host header, which a proxy replaces):
    * the pool is chosen by it, X-Forwarded-Host names it, and backends get the origin form, as from
-   * Heroku's router, WebSocket upgrades included. False for a target without authority.
+   * Heroku's router, WebSocket upgrades included. False for a target that is not absolute
+   * ({@code OPTIONS *}).
    */
   private static boolean originForm(io.vertx.ext.web.RoutingContext rc, MultiMap headers, String uri, String path) {
     String target = targetAuthority(uri);
-    if (target == null || target.isEmpty()) return false;
-    headers.set(HttpHeaders.HOST, target);
+    if (target == null) return false;
+    if (!target.isEmpty()) headers.set(HttpHeaders.HOST, target);
     String query = rc.request().query();
     String p = path == null || path.isEmpty() ? "/" : path;
     rc.reroute(query == null ? p : p + "?" + query);
