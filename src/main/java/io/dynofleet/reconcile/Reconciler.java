@@ -51,6 +51,8 @@ import org.jboss.logging.Logger;
 public class Reconciler {
   /** The config var that marks every app Dynofleet creates with the pool's uid. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
+  /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
+  static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -269,7 +271,7 @@ public class Reconciler {
       checkDrift();
       writeStatus();
       if (inFlight) {
-        return ReconcileResult.requeue(config.inFlightRequeue(), 0);
+        return ReconcileResult.requeue(inFlightWait(), 0);
       }
       if (recheck != null) {
         Duration wait = Duration.between(now, recheck);
@@ -537,6 +539,25 @@ public class Reconciler {
         LOG.infof("pool=%s deleted during the pass: no apps made", pool.name);
       }
       return deletionSeen;
+    }
+
+    /**
+     * When to look again at work in flight: soon, unless the rate budget is under the reserve.
+     * Then every pass spends calls the refill should be restoring (its reads, at least two), and a
+     * pool that only waits for the budget, looked at every 2 s, used most of Heroku's refill (75
+     * calls a minute) itself: the budget never came back and the pool never scaled. It waits until
+     * the refill alone would have restored the reserve (at most {@code maxBackoff}); a spec change
+     * or the sweep still brings a pass sooner.
+     */
+    private Duration inFlightWait() {
+      int left = platform.rateRemaining();
+      int reserve = config.rateLimitReserve();
+      if (left >= reserve) {
+        return config.inFlightRequeue();
+      }
+      Duration refill = REFILL_PER_CALL.multipliedBy(reserve - (long) Math.max(0, left));
+      Duration wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
+      return wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
     }
 
     /** Records intents for {@code n} new backends; advanceInFlight makes them. */

@@ -231,6 +231,26 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit (2026-11-24, second round): a pool waiting for rate budget was looked at every 2 s, two
+   * calls a pass, most of Heroku's refill; the budget never came back and it never scaled. It now
+   * waits until the refill alone restores the reserve (300 calls: 240 s at 800 ms a call).
+   */
+  @Test
+  void aPoolWaitingForRateBudgetWaitsForTheRefill() {
+    createPool(2, "");
+    heroku.rateRemaining = 10;
+    ReconcileResult r = pass();
+    assertThat(count("createApp")).isZero();
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    // (300 - the few left after this pass's reads) x 800 ms: about four minutes, not 2 s
+    assertThat(r.requeueAfter()).isBetween(Duration.ofSeconds(232), Duration.ofSeconds(240));
+    heroku.rateRemaining = 4500;
+    converge();
+    assertThat(count("createApp")).isEqualTo(2);
+  }
+
+  /**
    * Audit defect 4: a pass that had read the pool before it was deleted went on to create every
    * app (and the finalizer deleted them all). The pass re-reads the deletion mark before it makes
    * apps, and hands the pool to the finalizer at once.
