@@ -70,11 +70,8 @@ public class PoolService {
       }
       for (String tag : ifMatch.split(",")) {
         String t = tag.trim();
-        if (t.startsWith("W/")) {
-          t = t.substring(2);
-        }
-        t = t.replace("\"", "");
-        if (t.equals("*") || t.equals(Long.toString(resourceVersion))) {
+        // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+        if (t.equals("*") || t.equals("\"" + resourceVersion + "\"") || t.equals(Long.toString(resourceVersion))) {
           return true;
         }
       }
@@ -179,6 +176,10 @@ public class PoolService {
       p.spec = spec;
       p.createdAt = now;
       p.updatedAt = now;
+      // resourceVersion starts at the creation time in microseconds, not 0: a pool deleted and made
+      // again under the same name never repeats a version the old one had, so an If-Match read
+      // from the old pool cannot match the new one (Kubernetes' versions never repeat either)
+      p.resourceVersion = Math.max(1, now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
       pools.persist(p);
       pools.flush();
       return p;
@@ -195,7 +196,7 @@ public class PoolService {
       throw ApiException.invalid(List.of(new FieldError("metadata.name",
           "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
     }
-    return update(name, pre, bodyResourceVersion(doc), current -> doc);
+    return update(name, pre, doc, current -> doc);
   }
 
   public PoolDocument patch(String name, String body, Precondition pre) {
@@ -203,7 +204,7 @@ public class PoolService {
     if (!patch.isObject()) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "a merge patch must be a JSON object")));
     }
-    return update(name, pre, bodyResourceVersion(patch), current -> {
+    return update(name, pre, patch, current -> {
       JsonNode merged = MergePatch.apply(current, patch);
       List<FieldError> errors = PoolValidator.validateDocument(merged);
       if (!errors.isEmpty()) {
@@ -275,11 +276,19 @@ public class PoolService {
   }
 
   /** Read, edit, write with compare-and-set on resourceVersion; re-run on a lost race. */
-  private PoolDocument update(String name, Precondition pre, Long bodyRv, Edit edit) {
+  private PoolDocument update(String name, Precondition pre, JsonNode body, Edit edit) {
+    Long bodyRv = body == null ? null : bodyResourceVersion(body);
+    String bodyUid = body == null ? null : bodyUid(body);
     boolean[] specChanged = new boolean[1];
     Pool p = write(() -> {
       Pool pool = load(name);
       checkPrecondition(pre, pool);
+      if (bodyUid != null && !bodyUid.equals(pool.id.toString())) {
+        // a pool deleted and made again under the same name is another object (Kubernetes: 409)
+        throw new ApiException(409, "uid-mismatch", "Conflict",
+            "metadata.uid " + bodyUid + " is not this pool's (" + pool.id
+                + "): the pool was deleted and created again; read it again");
+      }
       if (bodyRv != null && bodyRv != pool.resourceVersion) {
         throw new ApiException(409, "conflict", "Conflict",
             "metadata.resourceVersion " + bodyRv + " is stale (now " + pool.resourceVersion
@@ -424,6 +433,12 @@ public class PoolService {
       return Map.of();
     }
     return new java.util.TreeMap<>(mapper.convertValue(l, STRING_MAP));
+  }
+
+  private static String bodyUid(JsonNode doc) {
+    JsonNode md = doc.get("metadata");
+    JsonNode uid = md == null ? null : md.get("uid");
+    return uid == null || uid.isNull() ? null : uid.asText();
   }
 
   private static Long bodyResourceVersion(JsonNode doc) {

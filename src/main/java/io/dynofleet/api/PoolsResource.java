@@ -66,9 +66,34 @@ public class PoolsResource {
 
   @GET
   @Path("{name}")
-  @Operation(summary = "Read a pool (ETag carries resourceVersion)")
-  public Response get(@PathParam("name") String name) {
-    return withTag(Response.ok(), service.get(name));
+  @Operation(summary = "Read a pool (ETag carries resourceVersion; If-None-Match → 304, If-Match → 412)")
+  public Response get(@PathParam("name") String name, @HeaderParam("If-None-Match") String ifNoneMatch,
+      @HeaderParam("If-Match") String ifMatch) {
+    PoolDocument doc = service.get(name);
+    long rv = Long.parseLong(doc.metadata().resourceVersion());
+    // RFC 9110 13.2.2: If-Match first, then If-None-Match (weak comparison) answers 304 on a GET
+    if (!new Precondition(ifMatch).matches(rv)) {
+      throw new ApiException(412, "precondition-failed", "Precondition failed",
+          "If-Match does not match resourceVersion " + rv);
+    }
+    if (ifNoneMatch != null && noneMatch(ifNoneMatch, doc.metadata().resourceVersion())) {
+      return Response.notModified(new EntityTag(doc.metadata().resourceVersion())).build();
+    }
+    return withTag(Response.ok(), doc);
+  }
+
+  /** Whether an If-None-Match list names this version (weakly: {@code W/} is ignored) or is {@code *}. */
+  static boolean noneMatch(String header, String rv) {
+    for (String tag : header.split(",")) {
+      String t = tag.trim();
+      if (t.startsWith("W/")) {
+        t = t.substring(2);
+      }
+      if (t.equals("*") || t.equals("\"" + rv + "\"")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @PUT

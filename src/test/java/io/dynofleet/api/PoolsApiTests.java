@@ -292,6 +292,70 @@ class PoolsApiTests {
     api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(2));
   }
 
+  @jakarta.inject.Inject io.dynofleet.reconcile.Reconciler reconciler;
+
+  static String staticPool(String name, String host) {
+    return """
+        {"metadata": {"name": "%s", "labels": {"v": "%s"}},
+         "spec": {"staticBackends": ["http://127.0.0.1:1"], "routing": {"hosts": ["%s"]}}}
+        """.formatted(name, host, host);
+  }
+
+  /**
+   * Audit (2026-11-24, second round): resourceVersion restarted at 0 for every pool, so a client's
+   * stale copy of a deleted pool matched the new pool of the same name once it had had as many
+   * writes, and its PUT replaced the new pool's routing and labels.
+   */
+  @Test
+  void aStaleWriteNeverLandsOnAPoolMadeAgainUnderTheSameName() {
+    String name = uniqueName("aba");
+    Response old = api().body(staticPool(name, "old.example")).post(POOLS);
+    old.then().statusCode(201);
+    String oldEtag = old.header("ETag");
+    String oldUid = old.path("metadata.uid");
+    api().delete(POOLS + "/" + name).then().statusCode(202);
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name)); // the finalizer: the row goes
+    api().get(POOLS + "/" + name).then().statusCode(404);
+    Response fresh = api().body(staticPool(name, "new.example")).post(POOLS);
+    fresh.then().statusCode(201);
+    assertThat(fresh.header("ETag")).isNotEqualTo(oldEtag);
+    // a few writes, as many as the old one had seen and more
+    for (int i = 0; i < 3; i++) {
+      api().contentType("application/merge-patch+json").body("{\"metadata\":{\"labels\":{\"n\":\"" + i + "\"}}}")
+          .patch(POOLS + "/" + name).then().statusCode(200);
+    }
+    String stale = staticPool(name, "old.example");
+    api().header("If-Match", oldEtag).body(stale).put(POOLS + "/" + name).then().statusCode(412);
+    // the old copy as read, uid and all, without If-Match: another object, a conflict
+    String withUid = stale.replace("\"labels\"", "\"uid\": \"" + oldUid + "\", \"labels\"");
+    api().body(withUid).put(POOLS + "/" + name).then().statusCode(409)
+        .body("type", equalTo("https://dynofleet.dev/problems/uid-mismatch"));
+    api().get(POOLS + "/" + name).then().body("spec.routing.hosts", hasItem("new.example"))
+        .body("metadata.labels.v", equalTo("new.example"));
+    // its own uid is fine
+    String own = stale.replace("\"labels\"", "\"uid\": \"" + fresh.path("metadata.uid") + "\", \"labels\"");
+    api().body(own).put(POOLS + "/" + name).then().statusCode(200);
+  }
+
+  @Test
+  void ifMatchComparesStrongly() {
+    String name = uniqueName("weak");
+    String etag = api().body(pool(name, 1)).post(POOLS).header("ETag");
+    api().header("If-Match", "W/" + etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(412);
+    api().header("If-Match", etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(200);
+    // a GET revalidates: 304 while unchanged (weak comparison there), the document once it changed;
+    // a stale If-Match on a GET is a 412
+    String now = api().get(POOLS + "/" + name).header("ETag");
+    api().header("If-None-Match", now).get(POOLS + "/" + name).then().statusCode(304).header("ETag", now);
+    api().header("If-None-Match", "W/" + now).get(POOLS + "/" + name).then().statusCode(304);
+    api().header("If-None-Match", etag).get(POOLS + "/" + name).then().statusCode(200)
+        .body("spec.replicas", equalTo(2));
+    api().header("If-Match", etag).get(POOLS + "/" + name).then().statusCode(412)
+        .contentType("application/problem+json");
+  }
+
   @Test
   void twoRacingWritersWithTheSameVersionOneWinsOneGets412() throws Exception {
     for (int round = 0; round < 5; round++) {
