@@ -17,6 +17,12 @@ final class Backend {
   final AtomicLong errors5xx = new AtomicLong();
   final long createdNanos = System.nanoTime();
   volatile boolean healthy;
+  /**
+   * Whether this process has a verdict on it: assumed healthy, or probed to healthy or unhealthy.
+   * A backend another dyno made ready is not healthy here until this proxy's probes say so, and
+   * that is no news of a failure.
+   */
+  volatile boolean judged;
   volatile long healthySinceNanos;
   volatile long ejectedUntilNanos;
   volatile int ejections;
@@ -47,6 +53,7 @@ final class Backend {
     this.host = u.getHost();
     this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
     this.healthy = target.assumeHealthy();
+    this.judged = target.assumeHealthy();
     this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
   }
 
@@ -140,8 +147,9 @@ final class Backend {
   BackendStats stats() {
     double age = Math.max(1, (System.nanoTime() - createdNanos) / 1e9);
     return new BackendStats(
-        target.id(), target.url(), healthy, ejected(System.nanoTime()), consecutiveFailures,
+        // failures in a row, of the probes or of live traffic, whichever is more telling
+        target.id(), target.url(), healthy, ejected(System.nanoTime()), Math.max(consecutiveFailures, probeFailures),
         lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requests.get() / age, percentileMillis(0.5), percentileMillis(0.99));
+        requests.get() / age, percentileMillis(0.5), percentileMillis(0.99), judged);
   }
 }

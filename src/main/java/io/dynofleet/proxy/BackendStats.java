@@ -17,4 +17,6 @@ public record BackendStats(
     long errors5xx,
     double requestsPerSecond,
     double p50Millis,
-    double p99Millis) {}
+    double p99Millis,
+    /** This process has a verdict on its health (see {@code Backend.judged}). */
+    boolean judged) {}

@@ -43,11 +43,15 @@ final class HealthProber {
             b.probeFailures = 0;
             if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
               b.healthy = true;
+              b.judged = true;
               b.healthySinceNanos = System.nanoTime();
             }
           } else {
             b.probeSuccesses = 0;
-            if (b.healthy && ++b.probeFailures >= hc.unhealthyThreshold()) b.healthy = false;
+            if (++b.probeFailures >= hc.unhealthyThreshold()) {
+              b.healthy = false;
+              b.judged = true;
+            }
           }
         });
   }

@@ -132,7 +132,8 @@ public class RouteSync implements DataPlane {
   public Map<String, Health> health(String pool) {
     Map<String, Health> out = new HashMap<>();
     for (BackendStats s : table.stats(pool)) {
-      out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe()));
+      out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
+          s.judged() || s.ejected()));
     }
     return out;
   }

@@ -10,7 +10,11 @@ import java.util.Map;
 public interface DataPlane {
 
   /** One backend's health as the local proxy sees it. */
-  record Health(boolean healthy, int consecutiveFailures, Instant lastProbe) {}
+  /**
+   * A backend's health in this process's proxy; {@code known} is false until the proxy has a
+   * verdict of its own (a backend another dyno made ready is not yet probed here).
+   */
+  record Health(boolean healthy, int consecutiveFailures, Instant lastProbe, boolean known) {}
 
   /** Backend health of a pool by app name; apps the proxy does not know are absent. */
   Map<String, Health> health(String pool);

@@ -403,6 +403,11 @@ public class Reconciler {
           continue;
         }
         DataPlane.Health h = health.get(b.appName);
+        if (h != null && !h.known()) {
+          // not yet probed by this process's proxy (another dyno made it ready, or a swap just
+          // added it): no news either way, not a failure
+          continue;
+        }
         if (h == null || h.healthy()) {
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {
@@ -520,7 +525,7 @@ public class Reconciler {
         return false;
       }
       DataPlane.Health h = health.get(b.appName);
-      return h == null || h.healthy();
+      return h == null || !h.known() || h.healthy();
     }
 
     private Duration drainTimeFor(Backend b) {

@@ -655,8 +655,30 @@ class ProxyTests {
         Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
         List.of(new BackendTarget("old", old, true), new BackendTarget("fresh", fresh, false))));
     for (int i = 0; i < 10; i++) given().get("/").then().statusCode(200).header("X-Backend", "old");
+    // failing probes of a backend never healthy here: a verdict (the reconciler may act on it),
+    // with the failures counted; before two had failed it had none
+    await().atMost(Duration.ofSeconds(10)).until(() -> stat("np", "fresh").judged());
+    assertThat(stat("np", "fresh").healthy()).isFalse();
+    assertThat(stat("np", "fresh").consecutiveFailures()).isGreaterThanOrEqualTo(2);
     ready.set(true);
     await().atMost(Duration.ofSeconds(10)).until(() -> "fresh".equals(given().get("/").header("X-Backend")));
+    assertThat(stat("np", "fresh").judged()).isTrue();
+  }
+
+  @Test
+  void aBackendNotYetProbedHasNoVerdict() throws Exception {
+    URI fresh = backends.named("fresh");
+    // probes far apart: the first is due at once, its verdict needs two
+    table.put(new PoolRoute("nv", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
+        List.of(new BackendTarget("fresh", fresh, false))));
+    BackendStats s = stat("nv", "fresh");
+    assertThat(s.healthy()).isFalse();
+    assertThat(s.judged()).isFalse();
+  }
+
+  BackendStats stat(String pool, String id) {
+    return table.stats(pool).stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow();
   }
 
   @Test

@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Singleton
 public class FakeDataPlane implements DataPlane {
   public final Set<String> unhealthy = ConcurrentHashMap.newKeySet();
+  /** Apps this "proxy" has not probed yet: not healthy, and no verdict either. */
+  public final Set<String> unprobed = ConcurrentHashMap.newKeySet();
   public final AtomicInteger refreshes = new AtomicInteger();
 
   @Override
@@ -34,8 +36,9 @@ public class FakeDataPlane implements DataPlane {
     });
     Map<String, Health> out = new HashMap<>();
     for (Backend b : published) {
-      boolean ok = !unhealthy.contains(b.appName);
-      out.put(b.appName, new Health(ok, ok ? 0 : 3, Instant.EPOCH));
+      boolean known = !unprobed.contains(b.appName);
+      boolean ok = known && !unhealthy.contains(b.appName);
+      out.put(b.appName, new Health(ok, ok || !known ? 0 : 3, known ? Instant.EPOCH : null, known));
     }
     return out;
   }
@@ -47,6 +50,7 @@ public class FakeDataPlane implements DataPlane {
 
   public void reset() {
     unhealthy.clear();
+    unprobed.clear();
     refreshes.set(0);
   }
 }

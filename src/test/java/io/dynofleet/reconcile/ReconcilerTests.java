@@ -231,6 +231,28 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit (2026-11-24, second round): with two dynos, a backend one of them had just made ready
+   * was "failing its health checks" on the other, whose proxy had not probed it yet: a Warning,
+   * readyReplicas down, the replacement clock started. No verdict is no failure.
+   */
+  @Test
+  void aReadyBackendNotYetProbedHereIsNoFailure() {
+    createPool(2, "");
+    converge();
+    String app = owned().get(0);
+    dataPlane.unprobed.add(app);
+    pass();
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).doesNotContain("BackendUnhealthy");
+    assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Ready");
+    // once probed and failing, it is unhealthy as before
+    dataPlane.unprobed.clear();
+    dataPlane.unhealthy.add(app);
+    pass();
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("BackendUnhealthy");
+  }
+
+  /**
    * Audit (2026-11-24, second round): a pool waiting for rate budget was looked at every 2 s, two
    * calls a pass, most of Heroku's refill; the budget never came back and it never scaled. It now
    * waits until the refill alone restores the reserve (300 calls: 240 s at 800 ms a call).
