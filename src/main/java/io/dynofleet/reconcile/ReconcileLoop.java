@@ -35,10 +35,21 @@ public class ReconcileLoop {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
+  /** A pool passed within this long (by any dyno) is left out of a sweep: 80 % of the interval. */
+  private final Duration sweepQuiet;
+
+  static Duration sweepQuiet(String interval) {
+    try {
+      return io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval).multipliedBy(4).dividedBy(5);
+    } catch (RuntimeException e) {
+      return Duration.ZERO; // "off", or a cron expression: every pool, every sweep
+    }
+  }
 
   ReconcileLoop(Reconciler reconciler, ReconcileConfig config) {
     this.reconciler = reconciler;
     this.config = config;
+    this.sweepQuiet = sweepQuiet(config.interval());
     if (config.workers() > 0) {
       ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(config.workers(), r -> {
         Thread t = new Thread(r, "dynofleet-reconcile");
@@ -73,7 +84,9 @@ public class ReconcileLoop {
 
   void enqueueAll() {
     try {
-      for (String name : reconciler.poolNames()) {
+      // pools another dyno (or a requeue here) passed lately are skipped: a fleet of dynos sweeps
+      // each pool about once an interval, not once per dyno (each pass costs Platform API calls)
+      for (String name : reconciler.poolNamesDue(sweepQuiet)) {
         enqueue(name, Duration.ZERO);
       }
     } catch (RuntimeException e) {

@@ -40,6 +40,25 @@ class ReconcileStore {
         .setParameter("id", poolId).getSingleResult() == 0;
   }
 
+  /**
+   * Pools no pass (of any dyno) has looked at for {@code quiet}, by the database's clock: what a
+   * sweep still has to do.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  List<String> poolNamesDue(java.time.Duration quiet) {
+    return pools.getEntityManager().createNativeQuery(
+            "select name from pools where swept_at is null or swept_at < now() - make_interval(secs => ?1) order by name")
+        .setParameter(1, quiet.toMillis() / 1000.0).getResultList();
+  }
+
+  /** A pass over the pool has run (by the database's clock; moves no version). */
+  @Transactional
+  void swept(UUID poolId) {
+    pools.getEntityManager().createNativeQuery("update pools set swept_at = now() where id = ?1")
+        .setParameter(1, poolId).executeUpdate();
+  }
+
   @Transactional
   List<String> poolNames() {
     return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)

@@ -126,6 +126,11 @@ public class Reconciler {
     return store.poolNames();
   }
 
+  /** Pools no pass of any dyno has looked at for {@code quiet} (see {@link ReconcileStore#poolNamesDue}). */
+  public List<String> poolNamesDue(Duration quiet) {
+    return store.poolNamesDue(quiet);
+  }
+
   /**
    * One pass over one pool. Never throws: failures come back as a result the loop backs off
    * from, and are written to the pool's status and events.
@@ -157,6 +162,11 @@ public class Reconciler {
         r = pass.run();
       } finally {
         current.remove();
+      }
+      try {
+        store.swept(pool.get().id);
+      } catch (RuntimeException e) {
+        LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());
       }
       long calls = platform.calls() - calls0 + pass.workerCalls.get();
       callsPerPass.record(calls);

@@ -231,6 +231,21 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit (2026-11-24, second round): every dyno swept every pool, so the steady-state Platform API
+   * cost grew with the number of dynos. A pool any dyno passed lately is not due for a sweep.
+   */
+  @Test
+  void aPoolPassedLatelyIsNotDueForTheSweep() {
+    createPool(0, "");
+    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).contains(name); // never passed
+    pass();
+    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).doesNotContain(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO)).contains(name);
+    assertThat(ReconcileLoop.sweepQuiet("30s")).isEqualTo(Duration.ofSeconds(24));
+    assertThat(ReconcileLoop.sweepQuiet("off")).isZero();
+  }
+
+  /**
    * Audit (2026-11-24, second round): with two dynos, a backend one of them had just made ready
    * was "failing its health checks" on the other, whose proxy had not probed it yet: a Warning,
    * readyReplicas down, the replacement clock started. No verdict is no failure.
