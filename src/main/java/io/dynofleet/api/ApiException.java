@@ -32,6 +32,14 @@ public class ApiException extends RuntimeException {
     return new ApiException(422, "invalid", "Invalid pool", detail, errors);
   }
 
+  /** The same 422 for a query parameter or a body that is not a pool (scale): titled as such. */
+  public static ApiException invalidRequest(List<FieldError> errors) {
+    String detail = errors.size() == 1
+        ? errors.get(0).field() + ": " + errors.get(0).message()
+        : errors.size() + " fields are invalid";
+    return new ApiException(422, "invalid", "Invalid request", detail, errors);
+  }
+
   public Problem problem(String instance) {
     return new Problem(Problem.TYPE_BASE + code, title, status, getMessage(), instance, errors);
   }

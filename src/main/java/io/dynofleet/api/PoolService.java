@@ -150,7 +150,7 @@ public class PoolService {
       n = 0;
     }
     if (n < 1 || n > max) {
-      throw ApiException.invalid(List.of(new FieldError("limit", "must be a whole number from 1 to " + max)));
+      throw ApiException.invalidRequest(List.of(new FieldError("limit", "must be a whole number from 1 to " + max)));
     }
     return n;
   }
@@ -237,12 +237,12 @@ public class PoolService {
       }
     }
     if (!errors.isEmpty()) {
-      throw ApiException.invalid(errors);
+      throw ApiException.invalidRequest(errors);
     }
     int n = replicas.asInt();
     return update(name, pre, null, current -> {
       if (current.get("spec").get("template") == null) {
-        throw ApiException.invalid(List.of(new FieldError("replicas",
+        throw ApiException.invalidRequest(List.of(new FieldError("replicas",
             "a static pool has no replicas: edit spec.staticBackends instead")));
       }
       ObjectNode copy = current.deepCopy();
@@ -461,7 +461,7 @@ public class PoolService {
       }
       return s;
     } catch (IllegalArgumentException e) {
-      throw ApiException.invalid(List.of(new FieldError("continue", "is not a token this API issued")));
+      throw ApiException.invalidRequest(List.of(new FieldError("continue", "is not a token this API issued")));
     }
   }
 

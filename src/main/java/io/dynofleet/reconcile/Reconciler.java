@@ -954,6 +954,10 @@ public class Reconciler {
       };
       String message = e.getMessage() == null ? reason : e.getMessage();
       condition("Degraded", "True", reason, message);
+      if (e.kind() != Kind.TRANSIENT && e.kind() != Kind.RATE_LIMITED) {
+        // nothing moves until a human fixes the spec or the key (Kubernetes: Progressing False)
+        condition("Progressing", "False", reason, message);
+      }
       event(PoolEvents.WARNING, reason, message);
       Duration after;
       if (e.kind() == Kind.RATE_LIMITED && e.retryAfter() != null) {

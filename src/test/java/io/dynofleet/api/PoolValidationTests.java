@@ -153,7 +153,11 @@ class PoolValidationTests {
     api().body("{\"replicas\": 1, \"x\": 2}").put(POOLS + "/whatever/scale").then().statusCode(422)
         .body("errors.field", hasItem("x"));
     api().body("{\"replicas\": \"many\"}").put(POOLS + "/whatever/scale").then().statusCode(422)
-        .body("errors.field", hasItem("replicas"));
+        .body("errors.field", hasItem("replicas")).body("title", equalTo("Invalid request"));
+    // a query parameter is no pool either
+    api().get(POOLS + "?limit=0").then().statusCode(422).body("title", equalTo("Invalid request"))
+        .body("errors.field", hasItem("limit"));
+    api().get(POOLS + "?continue=garbage").then().statusCode(422).body("title", equalTo("Invalid request"));
   }
 
   /**

@@ -559,8 +559,11 @@ class ReconcilerTests {
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
     assertThat(condition("Degraded")).isEqualTo("True/HerokuUnauthorized");
+    // nothing can progress until a human acts: not "ScalingUp" (audit 2026-11-24, second round)
+    assertThat(condition("Progressing")).isEqualTo("False/HerokuUnauthorized");
     assertThat(pools.events(name, 10)).extracting(e -> e.reason()).contains("HerokuUnauthorized");
     converge();
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertThat(owned()).hasSize(1);
   }
 
