@@ -133,9 +133,14 @@ public class ApiAuth {
     req.endHandler(v -> {
       if (tooLarge[0]) return;
       ((RoutingContextInternal) rc).setBody(body);
+      // the 100 is answered: RESTEasy would send a second one after the body
+      req.headers().remove(HttpHeaders.EXPECT);
       rc.next();
     });
-    if (req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) rc.response().writeContinue();
+    if (req.version() != io.vertx.core.http.HttpVersion.HTTP_1_0
+        && req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
+      rc.response().writeContinue(); // RFC 9110 10.1.1: not to HTTP/1.0
+    }
     req.resume();
   }
 

@@ -283,7 +283,7 @@ public class PoolService {
     Pool p = write(() -> {
       Pool pool = load(name);
       checkPrecondition(pre, pool);
-      if (bodyUid != null && !bodyUid.equals(pool.id.toString())) {
+      if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
         // a pool deleted and made again under the same name is another object (Kubernetes: 409)
         throw new ApiException(409, "uid-mismatch", "Conflict",
             "metadata.uid " + bodyUid + " is not this pool's (" + pool.id

@@ -19,10 +19,11 @@ final class Backend {
   volatile boolean healthy;
   /**
    * Whether this process has a verdict on it: assumed healthy, or probed to healthy or unhealthy.
-   * A backend another dyno made ready is not healthy here until this proxy's probes say so, and
-   * that is no news of a failure.
+   * A backend published not-yet-ready that this proxy has not probed past a threshold has none.
    */
   volatile boolean judged;
+  /** Published as ready (assumed healthy), now or when it was made. */
+  volatile boolean assumed;
   volatile long healthySinceNanos;
   volatile long ejectedUntilNanos;
   volatile int ejections;
@@ -54,7 +55,25 @@ final class Backend {
     this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
     this.healthy = target.assumeHealthy();
     this.judged = target.assumeHealthy();
+    this.assumed = target.assumeHealthy();
     this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+  }
+
+  /**
+   * The backend is now published ready (a dyno's reconciler saw it healthy), having been published
+   * not-yet-ready here before: assumed healthy from now on, as a backend first seen ready is, and
+   * what its probes said while it was starting is forgotten. Without this, a dyno whose proxy had
+   * not yet seen it healthy kept it out and its reconciler called it failing.
+   */
+  void publishedReady() {
+    if (assumed) return;
+    assumed = true;
+    probeFailures = 0;
+    judged = true;
+    if (!healthy) {
+      healthySinceNanos = System.nanoTime(); // slow start from now
+      healthy = true;
+    }
   }
 
   /** Takes a request slot if fewer than {@code limit} are in flight ({@code limit <= 0}: no limit). */

@@ -48,7 +48,11 @@ final class HealthProber {
             }
           } else {
             b.probeSuccesses = 0;
-            if (++b.probeFailures >= hc.unhealthyThreshold()) {
+            // counted up to the threshold only: the count shows in the pool's status, and one that
+            // grew on every probe of a dead backend would rewrite the status (and make every dyno
+            // reload its pools) on every pass
+            if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
+            if (b.probeFailures >= hc.unhealthyThreshold()) {
               b.healthy = false;
               b.judged = true;
             }

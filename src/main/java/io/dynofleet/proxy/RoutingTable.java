@@ -92,6 +92,7 @@ public class RoutingTable {
     List<Backend> list = new ArrayList<>();
     for (BackendTarget t : route.backends()) {
       Backend b = old.get(t.id() + "|" + t.url());
+      if (b != null && t.assumeHealthy()) b.publishedReady();
       list.add(b != null ? b : new Backend(t));
     }
     return new Pool(route, List.copyOf(list),

@@ -48,14 +48,16 @@ class ReconcileStore {
   @SuppressWarnings("unchecked")
   List<String> poolNamesDue(java.time.Duration quiet) {
     return pools.getEntityManager().createNativeQuery(
-            "select name from pools where swept_at is null or swept_at < now() - make_interval(secs => ?1) order by name")
+            "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
+                + " where s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1) order by p.name")
         .setParameter(1, quiet.toMillis() / 1000.0).getResultList();
   }
 
   /** A pass over the pool has run (by the database's clock; moves no version). */
   @Transactional
   void swept(UUID poolId) {
-    pools.getEntityManager().createNativeQuery("update pools set swept_at = now() where id = ?1")
+    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at) values (?1, now())"
+            + " on conflict (pool_id) do update set swept_at = excluded.swept_at")
         .setParameter(1, poolId).executeUpdate();
   }
 

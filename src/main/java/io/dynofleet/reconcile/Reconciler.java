@@ -207,6 +207,8 @@ public class Reconciler {
     private String pipelineId;
     private boolean routesChanged;
     private boolean inFlight;
+    /** This pass held back creating apps because the rate budget is under the reserve. */
+    private boolean creationPaused;
     private Instant recheck;
     private List<String> drift;
     private String stalledTarget;
@@ -522,7 +524,7 @@ public class Reconciler {
     private Comparator<Backend> victimOrder() {
       return Comparator.comparingInt((Backend b) -> {
             DataPlane.Health h = health.get(b.appName);
-            if (b.step == Step.READY && h != null && !h.healthy()) {
+            if (b.step == Step.READY && h != null && h.known() && !h.healthy()) {
               return 0;
             }
             return b.step != Step.READY ? 1 : 2;
@@ -557,22 +559,30 @@ public class Reconciler {
     }
 
     /**
-     * When to look again at work in flight: soon, unless the rate budget is under the reserve.
-     * Then every pass spends calls the refill should be restoring (its reads, at least two), and a
-     * pool that only waits for the budget, looked at every 2 s, used most of Heroku's refill (75
-     * calls a minute) itself: the budget never came back and the pool never scaled. It waits until
-     * the refill alone would have restored the reserve (at most {@code maxBackoff}); a spec change
-     * or the sweep still brings a pass sooner.
+     * When to look again at work in flight: soon, unless creation is paused because the rate
+     * budget is under the reserve. Then every pass spends calls the refill should be restoring (its
+     * reads, at least two), and a pool that only waited for the budget, looked at every 2 s, used
+     * most of Heroku's refill (75 calls a minute) itself: the budget never came back and the pool
+     * never scaled. It waits until the refill alone would have restored the reserve (at most
+     * {@code maxBackoff}); a spec change or the sweep still brings a pass sooner, and so does what
+     * this pass knows to be due earlier (a drain's end, a restart or a replacement).
      */
     private Duration inFlightWait() {
+      Duration wait = config.inFlightRequeue();
       int left = platform.rateRemaining();
       int reserve = config.rateLimitReserve();
-      if (left >= reserve) {
-        return config.inFlightRequeue();
+      if (creationPaused && left < reserve) {
+        Duration refill = REFILL_PER_CALL.multipliedBy(reserve - (long) Math.max(0, left));
+        wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
+        wait = wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
       }
-      Duration refill = REFILL_PER_CALL.multipliedBy(reserve - (long) Math.max(0, left));
-      Duration wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
-      return wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
+      if (recheck != null) {
+        Duration due = Duration.between(now, recheck).plusMillis(50);
+        if (due.compareTo(wait) < 0) {
+          wait = due.isNegative() ? Duration.ZERO : due;
+        }
+      }
+      return wait;
     }
 
     /** Records intents for {@code n} new backends; advanceInFlight makes them. */
@@ -584,6 +594,7 @@ public class Reconciler {
         condition("Degraded", "True", "RateLimited", "Platform API budget low ("
             + platform.rateRemaining() + " calls left): creation paused until it refills");
         inFlight = true;
+        creationPaused = true;
         return;
       }
       int batch = Math.min(n, config.createBatch());
@@ -954,7 +965,7 @@ public class Reconciler {
       };
       String message = e.getMessage() == null ? reason : e.getMessage();
       condition("Degraded", "True", reason, message);
-      if (e.kind() != Kind.TRANSIENT && e.kind() != Kind.RATE_LIMITED) {
+      if (e.kind() == Kind.UNAUTHORIZED || e.kind() == Kind.FORBIDDEN || e.kind() == Kind.INVALID) {
         // nothing moves until a human fixes the spec or the key (Kubernetes: Progressing False)
         condition("Progressing", "False", reason, message);
       }

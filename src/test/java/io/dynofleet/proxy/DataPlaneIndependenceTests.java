@@ -42,6 +42,8 @@ class DataPlaneIndependenceTests {
     backends.close();
   }
 
+  @jakarta.inject.Inject io.dynofleet.reconcile.Reconciler reconciler;
+
   void sql(String s) throws Exception {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
       st.execute(s);
@@ -66,6 +68,15 @@ class DataPlaneIndependenceTests {
 
     // nothing changed: a poll reads the fingerprint only
     long skipped = sync.skippedPolls();
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
+
+    // nor does a reconcile pass that finds nothing to do (it records its time apart from the pool
+    // row: written there, every pass made every dyno reload every pool)
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("indep")); // first status
+    sync.sync(false);
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("indep"));
+    skipped = sync.skippedPolls();
     assertThat(sync.sync(false)).isTrue();
     assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
 

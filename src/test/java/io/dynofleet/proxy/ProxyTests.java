@@ -665,6 +665,28 @@ class ProxyTests {
     assertThat(stat("np", "fresh").judged()).isTrue();
   }
 
+  /**
+   * Review (2026-11-24): a backend this dyno first saw published not-yet-ready, and probed failing
+   * while it started, stayed unhealthy here once another dyno made it ready: the reconciler here
+   * called it failing. Published ready, it is assumed healthy, as one first seen ready is.
+   */
+  @Test
+  void aBackendPublishedReadyIsAssumedHealthyWhateverItsStartSaid() throws Exception {
+    URI starting = backends.start(req -> req.response().setStatusCode(503).end());
+    table.put(new PoolRoute("pr", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
+        List.of(new BackendTarget("b", starting, false))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stat("pr", "b").judged());
+    assertThat(stat("pr", "b").healthy()).isFalse();
+    // made ready by another dyno (its proxy saw it healthy); probes far apart from now on
+    table.put(new PoolRoute("pr", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
+        List.of(new BackendTarget("b", starting, true))));
+    BackendStats s = stat("pr", "b");
+    assertThat(s.healthy()).isTrue();
+    assertThat(s.judged()).isTrue();
+  }
+
   @Test
   void aBackendNotYetProbedHasNoVerdict() throws Exception {
     URI fresh = backends.named("fresh");

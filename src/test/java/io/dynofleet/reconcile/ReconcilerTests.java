@@ -274,7 +274,7 @@ class ReconcilerTests {
    */
   @Test
   void aPoolWaitingForRateBudgetWaitsForTheRefill() {
-    createPool(2, "");
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 30}");
     heroku.rateRemaining = 10;
     ReconcileResult r = pass();
     assertThat(count("createApp")).isZero();
@@ -285,6 +285,15 @@ class ReconcilerTests {
     heroku.rateRemaining = 4500;
     converge();
     assertThat(count("createApp")).isEqualTo(2);
+    // what the pass knows to be due sooner still comes first (review): an unhealthy backend's
+    // restart, due after replaceAfterSeconds (30 s), while a scale-up waits for the budget
+    dataPlane.unhealthy.add(owned().get(0));
+    pass();
+    pools.scale(name, "{\"replicas\": 3}", new Precondition(null));
+    heroku.rateRemaining = 10;
+    ReconcileResult waiting = pass();
+    assertThat(count("createApp")).isEqualTo(2);
+    assertThat(waiting.requeueAfter()).isBetween(Duration.ofSeconds(29), Duration.ofMillis(30_100));
   }
 
   /**
