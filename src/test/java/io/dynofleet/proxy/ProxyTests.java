@@ -673,15 +673,11 @@ class ProxyTests {
   @Test
   void aBackendPublishedReadyIsAssumedHealthyWhateverItsStartSaid() throws Exception {
     URI starting = backends.start(req -> req.response().setStatusCode(503).end());
-    table.put(new PoolRoute("pr", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
-        List.of(new BackendTarget("b", starting, false))));
+    table.put(probed("pr", Duration.ofMillis(100), new BackendTarget("b", starting, false)));
     await().atMost(Duration.ofSeconds(10)).until(() -> stat("pr", "b").judged());
     assertThat(stat("pr", "b").healthy()).isFalse();
     // made ready by another dyno (its proxy saw it healthy); probes far apart from now on
-    table.put(new PoolRoute("pr", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
-        List.of(new BackendTarget("b", starting, true))));
+    table.put(probed("pr", Duration.ofSeconds(30), new BackendTarget("b", starting, true)));
     BackendStats s = stat("pr", "b");
     assertThat(s.healthy()).isTrue();
     assertThat(s.judged()).isTrue();
@@ -691,12 +687,16 @@ class ProxyTests {
   void aBackendNotYetProbedHasNoVerdict() throws Exception {
     URI fresh = backends.named("fresh");
     // probes far apart: the first is due at once, its verdict needs two
-    table.put(new PoolRoute("nv", List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
-        List.of(new BackendTarget("fresh", fresh, false))));
+    table.put(probed("nv", Duration.ofSeconds(30), new BackendTarget("fresh", fresh, false)));
     BackendStats s = stat("nv", "fresh");
     assertThat(s.healthy()).isFalse();
     assertThat(s.judged()).isFalse();
+  }
+
+  /** A pool of one backend, probed at {@code interval}, 2 probes either way. */
+  static PoolRoute probed(String name, Duration interval, BackendTarget t) {
+    return new PoolRoute(name, List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", interval, Duration.ofSeconds(1), 2, 2), List.of(t));
   }
 
   BackendStats stat(String pool, String id) {
