@@ -286,7 +286,8 @@ public class PoolService {
       if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
         // a pool deleted and made again under the same name is another object (Kubernetes: 409)
         throw new ApiException(409, "uid-mismatch", "Conflict",
-            "metadata.uid " + bodyUid + " is not this pool's (" + pool.id
+            "metadata.uid " + (bodyUid.length() <= 64 ? bodyUid : "(" + bodyUid.length() + " characters)")
+                + " is not this pool's (" + pool.id
                 + "): the pool was deleted and created again; read it again");
       }
       if (bodyRv != null && bodyRv != pool.resourceVersion) {

@@ -9,9 +9,8 @@ import java.util.Map;
  */
 public interface DataPlane {
 
-  /** One backend's health as the local proxy sees it. */
   /**
-   * A backend's health in this process's proxy; {@code known} is false until the proxy has a
+   * One backend's health as the local proxy sees it; {@code known} is false until the proxy has a
    * verdict of its own (a backend another dyno made ready is not yet probed here).
    */
   record Health(boolean healthy, int consecutiveFailures, Instant lastProbe, boolean known) {}
