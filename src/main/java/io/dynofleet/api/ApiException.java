@@ -26,18 +26,19 @@ public class ApiException extends RuntimeException {
   }
 
   public static ApiException invalid(List<FieldError> errors) {
-    String detail = errors.size() == 1
-        ? errors.get(0).field() + ": " + errors.get(0).message()
-        : errors.size() + " fields are invalid";
-    return new ApiException(422, "invalid", "Invalid pool", detail, errors);
+    return invalid("Invalid pool", errors);
   }
 
   /** The same 422 for a query parameter or a body that is not a pool (scale): titled as such. */
   public static ApiException invalidRequest(List<FieldError> errors) {
+    return invalid("Invalid request", errors);
+  }
+
+  private static ApiException invalid(String title, List<FieldError> errors) {
     String detail = errors.size() == 1
         ? errors.get(0).field() + ": " + errors.get(0).message()
         : errors.size() + " fields are invalid";
-    return new ApiException(422, "invalid", "Invalid request", detail, errors);
+    return new ApiException(422, "invalid", title, detail, errors);
   }
 
   public Problem problem(String instance) {

@@ -65,13 +65,22 @@ public class PoolService {
     }
 
     boolean matches(long resourceVersion) {
-      if (!present()) {
-        return true;
-      }
-      for (String tag : ifMatch.split(",")) {
+      // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+      return !present() || listed(ifMatch, resourceVersion, false);
+    }
+
+    /**
+     * Whether an ETag list ({@code If-Match}, {@code If-None-Match}) names this version or is
+     * {@code *}; {@code weak} comparison (If-None-Match) also takes {@code W/"v"}.
+     */
+    static boolean listed(String header, long resourceVersion, boolean weak) {
+      String quoted = "\"" + resourceVersion + "\"";
+      for (String tag : header.split(",")) {
         String t = tag.trim();
-        // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
-        if (t.equals("*") || t.equals("\"" + resourceVersion + "\"") || t.equals(Long.toString(resourceVersion))) {
+        if (weak && t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        if (t.equals("*") || t.equals(quoted) || t.equals(Long.toString(resourceVersion))) {
           return true;
         }
       }

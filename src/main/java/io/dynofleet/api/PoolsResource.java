@@ -76,24 +76,10 @@ public class PoolsResource {
       throw new ApiException(412, "precondition-failed", "Precondition failed",
           "If-Match does not match resourceVersion " + rv);
     }
-    if (ifNoneMatch != null && noneMatch(ifNoneMatch, doc.metadata().resourceVersion())) {
+    if (ifNoneMatch != null && Precondition.listed(ifNoneMatch, rv, true)) {
       return Response.notModified(new EntityTag(doc.metadata().resourceVersion())).build();
     }
     return withTag(Response.ok(), doc);
-  }
-
-  /** Whether an If-None-Match list names this version (weakly: {@code W/} is ignored) or is {@code *}. */
-  static boolean noneMatch(String header, String rv) {
-    for (String tag : header.split(",")) {
-      String t = tag.trim();
-      if (t.startsWith("W/")) {
-        t = t.substring(2);
-      }
-      if (t.equals("*") || t.equals("\"" + rv + "\"")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @PUT

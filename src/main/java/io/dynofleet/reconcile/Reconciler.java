@@ -1076,9 +1076,8 @@ public class Reconciler {
         condition("Ready", "False", "Deleting", "the pool is being deleted");
         condition("Progressing", "True", "Deleting",
             list.size() + " backends draining before their apps are deleted");
-      }
-      boolean allReady = ready >= desired && active == desired;
-      if (!pool.terminating()) {
+      } else {
+        boolean allReady = ready >= desired && active == desired;
         condition("Ready", allReady ? "True" : "False", allReady ? "AllReplicasReady" : "ReplicasNotReady",
             ready + "/" + desired + " backends ready");
       }
