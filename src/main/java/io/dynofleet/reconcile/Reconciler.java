@@ -777,7 +777,8 @@ public class Reconciler {
         }
         b.appId = existing.get().id();
         b.webUrl = existing.get().webUrl();
-        event(PoolEvents.NORMAL, "Adopted", "app " + b.appName + " was created before a restart: adopted");
+        event(PoolEvents.NORMAL, "Adopted", "app " + b.appName
+            + " was made by an earlier attempt (before a restart, or its answer was lost): adopted");
       }
       b.step = Step.CREATED;
       store.save(b);

@@ -168,6 +168,7 @@ public class Simulator {
   private final SandboxWebhooks webhooks;
   private final TokenBucket bucket;
   private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.Deque<String> lostAnswers = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -367,6 +368,21 @@ public class Simulator {
     }
   }
 
+  /**
+   * The next call whose {@code "METHOD /path"} matches {@code callRegex} is carried out, and then its
+   * connection is closed instead of answered: Heroku did the work, the caller never heard of it (a
+   * response lost to a timeout or a reset). Each registration loses one answer.
+   */
+  public void loseAnswer(String callRegex) {
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    lostAnswers.add(callRegex);
+  }
+
+  /** Answers {@link #loseAnswer} registered that no call has lost yet. */
+  public int pendingLostAnswers() {
+    return lostAnswers.size();
+  }
+
   /** Latency added to every API call. */
   public void apiLatency(Duration latency) {
     this.latency = latency;
@@ -411,6 +427,7 @@ public class Simulator {
   public void resetFaults() {
     errorRate = 0;
     injected.clear();
+    lostAnswers.clear();
     latency = Duration.ZERO;
     keyExpired = false;
     bucket.fill();
@@ -604,7 +621,19 @@ public class Simulator {
       return;
     }
     ctx.response().putHeader("RateLimit-Remaining", Long.toString(bucket.remaining()));
+    String call = req(ctx);
+    for (String lost : lostAnswers) {
+      if (call.matches(lost) && lostAnswers.removeFirstOccurrence(lost)) {
+        // the route runs; the answer it writes never leaves: the connection closes first
+        ctx.addHeadersEndHandler(v -> ctx.request().connection().close());
+        break;
+      }
+    }
     ctx.next();
+  }
+
+  private static String req(RoutingContext ctx) {
+    return ctx.request().method().name() + " " + ctx.request().path();
   }
 
   private void failure(RoutingContext ctx) {
@@ -915,6 +944,14 @@ public class Simulator {
     r.post(base + "/faults/key-expired/:expired").handler(ctx -> {
       keyExpired(Boolean.parseBoolean(p(ctx, "expired")));
       json(ctx, Map.of("key_expired", keyExpired));
+    });
+    r.post(base + "/faults/lose-answer").handler(ctx -> {
+      String call = ctx.request().getParam("call");
+      if (call == null || call.isBlank()) {
+        throw new IllegalArgumentException("give the call to lose as ?call=METHOD%20/path-regex");
+      }
+      loseAnswer(call);
+      json(ctx, Map.of("lost_answers_pending", pendingLostAnswers()));
     });
     r.post(base + "/faults/rate-limit-storm").handler(ctx -> {
       rateLimitStorm();

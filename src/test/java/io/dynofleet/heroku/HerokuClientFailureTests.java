@@ -194,6 +194,27 @@ class HerokuClientFailureTests {
   }
 
   @Test
+  void aLostAnswerIsATransientFailureOfACallThatHappened() throws Exception {
+    var lose = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/faults/lose-answer?call="
+        + java.net.URLEncoder.encode("POST /apps", java.nio.charset.StandardCharsets.UTF_8)))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(lose.statusCode()).isEqualTo(200);
+    assertThat(lose.body()).contains("\"lost_answers_pending\":1");
+    var bad = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/faults/lose-answer?call=%28"))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).as("a pattern that does not compile").isEqualTo(400);
+
+    sim.clearCallLog();
+    assertThatThrownBy(() -> client.createApp(new AppCreate("lost-answer", null, null)))
+        .isInstanceOf(HerokuException.Transient.class);
+    assertThat(calls("POST", "/apps")).as("sent once, and carried out").extracting(SandboxCall::status)
+        .containsExactly(201);
+    assertThat(client.app("lost-answer").name()).isEqualTo("lost-answer");
+    assertThat(sim.pendingLostAnswers()).isZero();
+    client.deleteApp("lost-answer");
+  }
+
+  @Test
   void unchangedGetsAreAnsweredFromTheEtagCache() {
     client.createApp(new AppCreate("etag-app", null, null));
     sim.clearCallLog();

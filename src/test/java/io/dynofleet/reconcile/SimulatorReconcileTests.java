@@ -454,6 +454,30 @@ class SimulatorReconcileTests {
     assertThat(owned()).allMatch(a -> db.equals(a.configVars().get("DATABASE_URL")));
   }
 
+  /**
+   * Heroku carries out a call and its answer is lost (a read timeout, a reset): the client sees a
+   * transient failure of a call that did happen. Retried or looked up, it must not make a twin, an
+   * orphan, a stuck backend or a second subscription.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"POST /apps", "POST /addon-attachments", "PATCH /apps/[^/]+/config-vars",
+      "POST /apps/[^/]+/releases", "PATCH /apps/[^/]+/formation(/web)?", "POST /pipeline-couplings"})
+  void aLostAnswerAtAnyStepOfACreateConvergesWithoutTwins(String call) {
+    sim.createAddon(source, "heroku-postgresql");
+    sim.loseAnswer(call);
+    createPool(2, "");
+    converge(2);
+    assertThat(sim.pendingLostAnswers()).as("the answer was lost").isZero();
+    assertBackendsLookLikeTheSource(2);
+    assertThat(appCreates()).as("apps created").isEqualTo(2);
+    String db = sim.app(source).configVars().get("DATABASE_URL");
+    assertThat(owned()).allMatch(a -> db.equals(a.configVars().get("DATABASE_URL")));
+    assertThat(condition("Degraded")).startsWith("False");
+    if (call.equals("POST /apps")) {
+      assertThat(eventReasons()).contains("Adopted");
+    }
+  }
+
   @Test
   void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
     Reconciler other = reconcilerOn(platform);
