@@ -479,6 +479,19 @@ class SimulatorReconcileTests {
   }
 
   @Test
+  void aLostAnswerToAnAppDeleteStillEndsWithTheAppGone() {
+    createPool(2, "");
+    converge(2);
+    sim.loseAnswer("DELETE /apps/[^/]+"); // by id
+    scale(0);
+    converge(0);
+    assertThat(sim.pendingLostAnswers()).as("the answer was lost").isZero();
+    assertThat(named()).isEmpty();
+    assertThat(eventReasons()).filteredOn("AppDeleted"::equals).hasSize(2);
+    assertThat(condition("Degraded")).startsWith("False");
+  }
+
+  @Test
   void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
     Reconciler other = reconcilerOn(platform);
     createPool(4, "");
