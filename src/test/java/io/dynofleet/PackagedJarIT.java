@@ -104,6 +104,30 @@ class PackagedJarIT {
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
   }
 
+  @Test
+  @Timeout(120)
+  void aPrefixOtherThanTheBuiltOneStopsTheStartSayingWhy() throws Exception {
+    int port = freePort();
+    Path log = Files.createTempFile("dynofleet-it", ".log");
+    Process p = start(port, log, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", "DYNOFLEET_PREFIX", "/_lb"));
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p.exitValue()).isNotZero();
+    assertThat(Files.readString(log)).contains("dynofleet.prefix is /_lb but this build serves its API under "
+        + "/_dynofleet", "-Ddynofleet.prefix=/_lb");
+  }
+
+  @Test
+  @Timeout(120)
+  void withAHerokuKeyButNoDatabaseItRefusesToStartRatherThanForgetItsPools() throws Exception {
+    Path log = Files.createTempFile("dynofleet-it", ".log");
+    Process p = start(freePort(), log, Map.of("HEROKU_API_KEY", "it-key", "HEROKU_API_URL", "http://127.0.0.1:9",
+        "DYNOFLEET_API_TOKEN", TOKEN));
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p.exitValue()).isNotZero();
+    assertThat(Files.readString(log)).contains("HEROKU_API_KEY is set but no database is: set DATABASE_URL",
+        "DYNOFLEET_DATABASE_EMBEDDED=true").doesNotContain("it-key").doesNotContain("embedded PostgreSQL started");
+  }
+
   private Process start(int port, Path log, Map<String, String> env) throws IOException {
     assertThat(JAR).as("the packaged jar (run by failsafe after package)").exists();
     ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.toString())

@@ -13,12 +13,16 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
  * Supplies the datasource settings, in this order of preference: explicit
  * {@code quarkus.datasource.jdbc.url}; Heroku's {@code DATABASE_URL}; else an embedded PostgreSQL,
  * started lazily the first time its URL is read (so nothing starts at build time or when a real
- * database is configured). Set {@code dynofleet.database.embedded=false} to forbid the fallback.
+ * database is configured). The fallback is for sandbox mode: with a Heroku API key set it stops the
+ * start unless {@code dynofleet.database.embedded=true}; {@code false} forbids it everywhere.
  */
 public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
   static final String URL = "quarkus.datasource.jdbc.url";
   static final String USER = "quarkus.datasource.username";
   static final String PASS = "quarkus.datasource.password";
+  /** {@code true}: the embedded fallback even with a Heroku key; {@code false}: never; unset: sandbox only. */
+  static final String EMBEDDED = "dynofleet.database.embedded";
+  static final String EMBEDDED_ENV = "DYNOFLEET_DATABASE_EMBEDDED";
   /** Above application.properties (250), below environment variables (300). */
   static final int ORDINAL = 275;
   /** Lowest ordinal of a user-written source (MicroProfile's default for properties files is 100). */
@@ -45,10 +49,30 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       }
       return List.of(new MapSource("DATABASE_URL", props));
     }
-    if ("false".equalsIgnoreCase(value(context, "dynofleet.database.embedded"))) {
+    String embedded = value(context, EMBEDDED);
+    if ("false".equalsIgnoreCase(embedded)) {
       return List.of();
     }
-    return List.of(new EmbeddedSource(buildingProductionApp(context)));
+    boolean building = buildingProductionApp(context);
+    if (!building && !"true".equalsIgnoreCase(embedded) && context.getProfiles().contains("prod")
+        && herokuKeySet(context)) {
+      // acting on a real account with a store that dies with the process: after a restart its pools
+      // are gone and the apps they made run on, billed, owned by pools that no longer exist
+      throw new IllegalStateException("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
+          + "addons:create heroku-postgresql) so pools outlive a restart, or " + EMBEDDED_ENV
+          + "=true to keep them in a throw-away embedded PostgreSQL");
+    }
+    return List.of(new EmbeddedSource(building));
+  }
+
+  private static boolean herokuKeySet(ConfigSourceContext context) {
+    for (String name : List.of("HEROKU_API_KEY", "dynofleet.heroku.api-key")) {
+      String v = value(context, name);
+      if (v != null && !v.isBlank()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
