@@ -43,6 +43,7 @@ import org.jboss.logging.Logger;
  * and translates errors into {@link HerokuException}.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup // its budget gauge is in the metrics from the start
 public class HerokuClient {
 
   private static final Logger LOG = Logger.getLogger(HerokuClient.class);
@@ -77,6 +78,9 @@ public class HerokuClient {
   @Inject
   HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
     this(config, budget, meters, mode::endpoint, d -> Thread.sleep(d.toMillis()));
+    io.micrometer.core.instrument.Gauge.builder("dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
+        .description("Platform API calls left, as Heroku's last RateLimit-Remaining said (4500 before any answer)")
+        .strongReference(true).register(meters);
   }
 
   /** For tests: another endpoint (wrong key, dead port) or a sleeper that only records. */

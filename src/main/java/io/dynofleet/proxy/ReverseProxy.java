@@ -142,12 +142,12 @@ class ReverseProxy implements ProxyInterceptor {
       MultiMap headers = rc.request().headers();
       if (headers.getAll(HttpHeaders.HOST).size() > 1) {
         // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
-        answer(rc.response(), ProxyError.TWO_HOSTS);
+        answer(rc, ProxyError.TWO_HOSTS, null);
         return;
       }
       if (headers.contains("")) {
         // RFC 9110 5.1: a field name is a token; nginx and Envoy refuse an empty one
-        answer(rc.response(), ProxyError.BAD_HEADER);
+        answer(rc, ProxyError.BAD_HEADER, null);
         return;
       }
       String path = rc.request().path();
@@ -157,7 +157,7 @@ class ReverseProxy implements ProxyInterceptor {
       }
       if (ReservedPath.matches(path, prefix)) {
         // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
-        answer(rc.response(), ProxyError.RESERVED);
+        answer(rc, ProxyError.RESERVED, null);
         return;
       }
       String uri = rc.request().uri();
@@ -167,9 +167,11 @@ class ReverseProxy implements ProxyInterceptor {
       rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
-        ProxyError e = unplaceable(rc.request());
+        Pool pool = table.select(rc.request().getHeader("Host"));
+        ProxyError e = pool == null ? ProxyError.NO_POOL
+            : Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
         if (e != null) {
-          answer(rc.response(), e);
+          answer(rc, e, pool);
           return;
         }
       }
@@ -199,16 +201,15 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
-  /** Why an upgrade has nowhere to go (no pool, no routable backend), or null. */
-  private ProxyError unplaceable(HttpServerRequest req) {
-    Pool pool = table.select(req.getHeader("Host"));
-    if (pool == null) return ProxyError.NO_POOL;
-    return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
-  }
-
-  /** Dynofleet's own answer on the route, before the proxy: status, code header, short body. */
-  private static void answer(HttpServerResponse r, ProxyError e) {
-    r.setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
+  /**
+   * Dynofleet's own answer on the route, before the proxy: status, code header, the request id,
+   * short body; counted like the proxy's other answers ({@code pool} null before one is chosen).
+   */
+  private void answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
+    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code())
+        .increment();
+    rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
+        .putHeader("X-Request-Id", requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
   }
 

@@ -40,4 +40,12 @@ class InfoApiTests {
     given().header("Authorization", "Bearer " + TOKEN).queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
         .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
   }
+
+  @Test
+  void metricsShowTheDatabasePoolAndThePlatformApiBudget() {
+    given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200); // uses the database
+    String text = given().get("/_dynofleet/q/metrics").then().statusCode(200).extract().asString();
+    assertThat(text).contains("agroal_active_count", "agroal_available_count", "agroal_awaiting_count",
+        "dynofleet_heroku_rate_limit_remaining");
+  }
 }

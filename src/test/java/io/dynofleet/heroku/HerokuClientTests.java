@@ -45,6 +45,11 @@ class HerokuClientTests {
     assertThat(call.userAgent()).startsWith("dynofleet/");
     assertThat(UUID.fromString(call.requestId())).isNotNull();
     assertThat(client.budget().remaining()).isLessThan(4500);
+    assertThat(meters.get("dynofleet.heroku.rate.limit.remaining").gauge().value())
+        .as("the budget as a metric, to alert on").isEqualTo(client.budget().remaining());
+    client.account();
+    assertThat(meters.get("dynofleet.heroku.rate.limit.remaining").gauge().value())
+        .isEqualTo(client.budget().remaining()).isLessThan(4500);
     assertThat(meters.find("dynofleet.heroku.calls").tag("method", "GET").tag("status", "200").counter())
         .isNotNull();
   }

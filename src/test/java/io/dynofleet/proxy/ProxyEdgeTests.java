@@ -386,9 +386,31 @@ class ProxyEdgeTests {
       req.response().end("ok");
     });
     table.put(pool("noname", List.of(), true, List.of(target("a", a))));
-    String resp = raw(port(), "GET /nameless HTTP/1.1\r\nHost: x\r\n: value\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
-    assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: bad-header");
+    double before = errors("-", "bad-header");
+    String resp = raw(port(), "GET /nameless HTTP/1.1\r\nHost: x\r\n: value\r\nX-Request-Id: rid-nameless\r\n"
+        + "Connection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: bad-header", "X-Request-Id: rid-nameless");
     assertThat(seen).isEmpty();
+    assertThat(errors("-", "bad-header")).as("counted like every answer of the proxy's own").isEqualTo(before + 1);
+  }
+
+  @Test
+  void earlyRefusalsAreCountedAndCarryARequestId() throws Exception {
+    double reserved = errors("-", "reserved-path");
+    double hosts = errors("-", "multiple-host");
+    double noPool = errors("-", "no-pool");
+    String resp = raw(port(), "GET /_dynofleet%2Fapi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 404").contains("X-Dynofleet-Error: reserved-path")
+        .containsPattern("X-Request-Id: [0-9a-f-]{36}\r\n");
+    resp = raw(port(), "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: multiple-host");
+    resp = raw(port(), "GET /ws HTTP/1.1\r\nHost: nowhere.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).contains("X-Dynofleet-Error: no-pool");
+    assertThat(errors("-", "reserved-path")).isEqualTo(reserved + 1);
+    assertThat(errors("-", "multiple-host")).isEqualTo(hosts + 1);
+    assertThat(errors("-", "no-pool")).isEqualTo(noPool + 1);
   }
 
   @Test
