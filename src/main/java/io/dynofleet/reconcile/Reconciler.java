@@ -483,7 +483,10 @@ public class Reconciler {
       }
       if (old.isEmpty()) {
         if (active.size() < replicas && target != null && !stalled) {
-          create(replicas - active.size());
+          int missing = replicas - active.size() - reclaim(replicas - active.size(), target);
+          if (missing > 0) {
+            create(missing);
+          }
         } else if (active.size() > replicas) {
           active.stream().sorted(victimOrder()).limit(active.size() - replicas)
               .forEach(b -> drain(b, drainTimeFor(b)));
@@ -499,6 +502,11 @@ public class Reconciler {
         return;
       }
       int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      if (creates > 0) {
+        // reclaimed ones serve at once; this pass still counts only the backends it started with as
+        // available, so old ones leave no sooner for it
+        creates -= reclaim(creates, target);
+      }
       if (creates > 0 && !deletionMarked()) {
         create(creates);
         event(PoolEvents.NORMAL, "RolloutStep", "creating " + creates + " backend(s) at release v"
@@ -518,6 +526,36 @@ public class Reconciler {
           available--;
         }
       }
+    }
+
+    /**
+     * Takes back up to {@code n} backends still draining after a scale-down, instead of making new
+     * apps while their twins are being deleted (a scale flapping 6 → 1 → 5 made 12 apps). Only those
+     * at {@code target} that left in good health: ready, never unhealthy or restarted, drained with
+     * a drain time (not a failure's or a replacement's drain, which has none). They serve again at
+     * once, as a ready backend another dyno publishes does. Returns how many were taken back.
+     */
+    private int reclaim(int n, String target) {
+      if (deletionMarked()) {
+        return 0;
+      }
+      List<Backend> leaving = backends.stream()
+          .filter(b -> b.step == Step.DRAINING && b.appId != null && b.target.equals(target) && b.failures == 0
+              && b.readyAt != null && b.unhealthySince == null && b.restartedAt == null
+              && drainUntil(b).isAfter(b.updatedAt))
+          .sorted(Comparator.comparing((Backend b) -> b.updatedAt).reversed())
+          .limit(n)
+          .toList();
+      for (Backend b : leaving) {
+        b.step = Step.READY;
+        b.phase = Phase.Ready;
+        b.message = null;
+        b.updatedAt = now;
+        store.save(b);
+        routesChanged = true;
+        event(PoolEvents.NORMAL, "Reclaimed", "app " + b.appName + " was draining and serves again: no new app needed");
+      }
+      return leaving.size();
     }
 
     /** Unhealthy first, then not ready, then newest: what a scale-down gives up. */

@@ -167,6 +167,56 @@ class ReconcilerTests {
         .contains("AppCreated", "BackendReady", "Draining", "AppDeleted");
   }
 
+  /**
+   * Operations audit (low): scaling back up while healthy backends drained made new apps beside
+   * their twins being deleted (12 creates for 2→6→1→5→0→4). A backend still draining at the
+   * current release, having left in good health, serves again instead.
+   */
+  @Test
+  void scalingBackUpWhileBackendsDrainTakesThemBack() {
+    createPool(3, "");
+    converge();
+    scale(1);
+    pass();
+    assertThat(status().backends()).filteredOn(b -> b.phase().equals("Draining")).hasSize(2);
+    scale(3);
+    pass();
+    assertThat(count("createApp")).as("no new app").isEqualTo(3);
+    assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Ready");
+    assertThat(dataPlane.health(name)).hasSize(3);
+    converge();
+    assertThat(count("createApp")).isEqualTo(3);
+    assertThat(count("deleteApp")).isZero();
+    assertThat(owned()).hasSize(3);
+    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).filteredOn("Reclaimed"::equals).hasSize(2);
+  }
+
+  @Test
+  void anUnhealthyOrFullyDrainedBackendIsNotTakenBack() {
+    createPool(2, "");
+    converge();
+    String sick = owned().get(0);
+    dataPlane.unhealthy.add(sick);
+    pass();
+    scale(1);
+    pass(); // the unhealthy one goes first
+    scale(2);
+    pass();
+    assertThat(count("createApp")).as("a new app, not the sick one").isEqualTo(3);
+    converge();
+    assertThat(owned()).hasSize(2).doesNotContain(sick);
+
+    scale(1);
+    pass();
+    clock.advance(Duration.ofSeconds(6)); // past the drain: deleted in the next pass
+    pass();
+    scale(2);
+    converge();
+    assertThat(count("createApp")).isEqualTo(4);
+    assertThat(pools.events(name, 100)).extracting(e -> e.reason()).doesNotContain("Reclaimed");
+  }
+
   @Test
   void steadyStateCostsAtMostTwoCallsPerPass() {
     createPool(3, "");
