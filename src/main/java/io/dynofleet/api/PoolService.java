@@ -378,6 +378,7 @@ public class PoolService {
     if (hosts.isEmpty() && !isDefault) {
       return;
     }
+    pools.lockRoutingClaims();
     for (Pool other : pools.others(name)) {
       for (String h : hosts) {
         if (other.spec.routing() != null && other.spec.routing().hosts().contains(h)) {

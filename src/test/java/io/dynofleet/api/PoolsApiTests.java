@@ -418,6 +418,47 @@ class PoolsApiTests {
     }
   }
 
+  /**
+   * Docs review: the host and default checks read the other pools with nothing to stop two writes
+   * at once from both passing them. Writes that route are serialized, so exactly one wins.
+   */
+  @Test
+  void concurrentPoolsClaimingOneHostOrTheDefaultLetExactlyOneWin() throws Exception {
+    String tag = uniqueName("claim");
+    for (String routing : List.of("\"hosts\": [\"" + tag + ".example.com\"]", "\"default\": true")) {
+      int writers = 8;
+      CountDownLatch go = new CountDownLatch(1);
+      ExecutorService pool = Executors.newFixedThreadPool(writers);
+      List<String> names = new ArrayList<>();
+      try {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int i = 0; i < writers; i++) {
+          String name = uniqueName("claim" + i);
+          names.add(name);
+          String body = """
+              {"metadata": {"name": "%s"},
+               "spec": {"staticBackends": ["http://127.0.0.1:9/"], "routing": {%s}}}
+              """.formatted(name, routing);
+          results.add(pool.submit(() -> {
+            go.await();
+            return api().body(body).post(POOLS).statusCode();
+          }));
+        }
+        go.countDown();
+        List<Integer> codes = new ArrayList<>();
+        for (Future<Integer> f : results) {
+          codes.add(f.get());
+        }
+        assertThat(codes).as(routing).containsOnly(201, 409).filteredOn(c -> c == 201).hasSize(1);
+      } finally {
+        pool.shutdownNow();
+        for (String name : names) {
+          api().delete(POOLS + "/" + name);
+        }
+      }
+    }
+  }
+
   @Test
   void staticPoolRoundTrip() {
     String name = uniqueName("static");

@@ -77,6 +77,16 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
         .getResultList();
   }
 
+  /**
+   * Serializes, until the transaction ends, the writes that claim routing (hosts, the default), in
+   * every process: each checks the others' claims and commits before the next looks. Two-int
+   * advisory keys, a key space apart from the pools' bigint pass locks.
+   */
+  public void lockRoutingClaims() {
+    getEntityManager().createNativeQuery("select count(*) from (select pg_advisory_xact_lock(1685221998, 1)) l")
+        .getSingleResult();
+  }
+
   /** Every pool with a routing host or default flag that could clash with {@code exceptName}. */
   public List<Pool> others(String exceptName) {
     return list("name <> ?1", exceptName);
