@@ -367,6 +367,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
     if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
+    registry.counter("dynofleet.proxy.errors", "pool", pool.route().name(), "code", e.code()).increment();
     failure(pool, b);
   }
 

@@ -70,11 +70,30 @@ public class RoutingTable {
     String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase();
     if (host.length() > 1 && host.charAt(host.length() - 1) == '.') host = host.substring(0, host.length() - 1);
     Pool fallback = null;
+    Pool wild = null;
+    int wildSuffix = 0;
     for (Pool p : pools.values()) {
-      for (String h : p.route().hosts()) if (h.equalsIgnoreCase(host)) return p;
+      for (String h : p.route().hosts()) {
+        if (h.equalsIgnoreCase(host)) return p;
+        int suffix = h.length() - 1; // "*.example.com" → ".example.com"
+        if (suffix > wildSuffix && h.startsWith("*.") && wildcard(host, h)) {
+          wild = p;
+          wildSuffix = suffix;
+        }
+      }
       if (p.route().defaultPool() && fallback == null) fallback = p;
     }
-    return fallback;
+    return wild != null ? wild : fallback;
+  }
+
+  /**
+   * {@code *.example.com} matches a name with one or more labels before {@code .example.com} (as
+   * nginx's {@code server_name}), not {@code example.com} itself; an exact name always wins, and
+   * of two wildcards the longer.
+   */
+  static boolean wildcard(String host, String pattern) {
+    int suffix = pattern.length() - 1;
+    return host.length() > suffix && host.regionMatches(true, host.length() - suffix, pattern, 1, suffix);
   }
 
   static String stripPort(String host) {

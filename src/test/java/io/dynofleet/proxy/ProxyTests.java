@@ -58,6 +58,7 @@ class ProxyTests {
   @Inject RoutingTable table;
   @Inject ReverseProxy proxy;
   @Inject io.vertx.core.Vertx vertx;
+  @Inject io.micrometer.core.instrument.MeterRegistry registry;
   @TestHTTPResource("/") URL app;
   final TestBackends backends = new TestBackends();
   final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
@@ -173,6 +174,18 @@ class ProxyTests {
     String resp = raw(port(), "GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n"
         + "X-Forwarded-For: 10.0.0.2, 10.0.0.3\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
     assertThat(resp).startsWith("HTTP/1.1 200").contains("x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1");
+  }
+
+  @Test
+  void wildcardHostsMatchSubdomainsAndAnExactNameWins() throws Exception {
+    table.put(pool("wild", List.of("*.shop.example"), false, List.of(target("a", backends.named("a")))));
+    table.put(pool("wilder", List.of("*.eu.shop.example"), false, List.of(target("b", backends.named("b")))));
+    table.put(pool("exact", List.of("api.shop.example"), false, List.of(target("c", backends.named("c")))));
+    table.put(pool("fallback", List.of(), true, List.of(target("d", backends.named("d")))));
+    Map<String, String> expected = Map.of("x.shop.example", "a", "A.B.Shop.Example:443", "a", "x.eu.shop.example", "b",
+        "api.shop.example", "c", "shop.example", "d", "xshop.example", "d", "x.shop.example.evil", "d");
+    expected.forEach((host, backend) ->
+        given().header("Host", host).get("/w").then().statusCode(200).header("X-Backend", backend));
   }
 
   @Test
@@ -519,8 +532,12 @@ class ProxyTests {
       }
     });
     table.put(pool("d", List.of("only.example"), false, List.of(target("dead", dead))));
+    var failed = registry.find("dynofleet.proxy.errors").tag("pool", "d").tag("code", "connect-failed").counter();
+    double before = failed == null ? 0 : failed.count();
     assertThat(raw(port(), upgrade("only.example", "Upgrade"), Duration.ofSeconds(2)))
         .startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: connect-failed");
+    assertThat(registry.get("dynofleet.proxy.errors").tag("pool", "d").tag("code", "connect-failed").counter().count())
+        .as("counted as a request's would be").isEqualTo(before + 1);
   }
 
   /** Opens a WebSocket through the proxy; completes with the socket and the first message (the backend's name). */
