@@ -126,6 +126,13 @@ class PackagedJarIT {
     assertThat(p.exitValue()).isNotZero();
     assertThat(Files.readString(log)).contains("HEROKU_API_KEY is set but no database is: set DATABASE_URL",
         "DYNOFLEET_DATABASE_EMBEDDED=true").doesNotContain("it-key").doesNotContain("embedded PostgreSQL started");
+
+    // the embedded one forbidden, even in sandbox mode: said plainly, not as an unknown host
+    Path log2 = Files.createTempFile("dynofleet-it", ".log");
+    Process p2 = start(freePort(), log2, Map.of("DYNOFLEET_DATABASE_EMBEDDED", "false", "DYNOFLEET_SANDBOX_DEMO", "false"));
+    assertThat(p2.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p2.exitValue()).isNotZero();
+    assertThat(Files.readString(log2)).contains("no database: set DATABASE_URL (DYNOFLEET_DATABASE_EMBEDDED=false");
   }
 
   private Process start(int port, Path log, Map<String, String> env) throws IOException {

@@ -50,10 +50,15 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       return List.of(new MapSource("DATABASE_URL", props));
     }
     String embedded = value(context, EMBEDDED);
+    boolean building = buildingProductionApp(context);
     if ("false".equalsIgnoreCase(embedded)) {
+      if (!building && context.getProfiles().contains("prod")) {
+        // else the build's recorded placeholder URL is tried, and the error names embedded.invalid
+        throw new IllegalStateException("no database: set DATABASE_URL (" + EMBEDDED_ENV
+            + "=false forbids the embedded one)");
+      }
       return List.of();
     }
-    boolean building = buildingProductionApp(context);
     if (!building && !"true".equalsIgnoreCase(embedded) && context.getProfiles().contains("prod")
         && herokuKeySet(context)) {
       // acting on a real account with a store that dies with the process: after a restart its pools
