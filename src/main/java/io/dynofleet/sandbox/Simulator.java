@@ -286,7 +286,12 @@ public class Simulator {
       addon.service = service;
       addon.plan = service + ":essential-0";
       addon.appId = owner.id;
-      addon.name = service.replace("heroku-", "") + "-" + randomWords();
+      // unique, as Heroku's names are (postgresql-shaped-12345): 64 word pairs alone collided
+      // within one test run, and a rotation by name then reached another test's add-on
+      do {
+        addon.name = service.replace("heroku-", "") + "-" + randomWords() + "-"
+            + ThreadLocalRandom.current().nextInt(10000, 99999);
+      } while (addons.values().stream().anyMatch(x -> x.name.equals(addon.name)));
       addon.url = credentials();
       addon.created = now();
       addons.put(addon.id, addon);
