@@ -26,8 +26,10 @@ public final class EmbeddedDatabase {
         // initdb and the first start can take long on a busy machine: wait up to a minute, not 10 s
         // a port below the ephemeral range: zonky's own pick (bind 0, close, start the server) left
         // it to any program's port-0 pick until PostgreSQL bound it
+        // zonky's own shutdown hook stopped the server at the signal, under the requests still
+        // draining: ours (below) stops it once the application has stopped
         instance = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
-            .setPGStartupWait(java.time.Duration.ofSeconds(60)).start();
+            .setPGStartupWait(java.time.Duration.ofSeconds(60)).setRegisterShutdownHook(false).start();
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
@@ -54,7 +56,7 @@ public final class EmbeddedDatabase {
     waiter.setDaemon(true);
     waiter.start();
     try {
-      waiter.join(40_000); // Heroku kills the dyno 30 s after SIGTERM anyway
+      waiter.join(29_000); // Heroku kills the dyno 30 s after SIGTERM anyway
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -4,6 +4,7 @@ import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.PoolChanged;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -35,6 +36,14 @@ public class ReconcileLoop {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
+  /** When the stop began (SIGTERM), for the shared deadline; 0 before. */
+  private volatile long stopBegan;
+  private Thread signalHook;
+  /**
+   * Heroku kills a dyno 30 s after SIGTERM: the passes under way get until 27 s after it, as
+   * Quarkus's HTTP drain (25 s) runs at the same time, not before them.
+   */
+  static final Duration STOP_BUDGET = Duration.ofSeconds(27);
   /** A pool passed within this long (by any dyno) is left out of a sweep: 80 % of the interval. */
   private final Duration sweepQuiet;
 
@@ -129,6 +138,10 @@ public class ReconcileLoop {
     } finally {
       running.remove(pool);
     }
+    if (stopping) {
+      LOG.debugf("reconcile pool=%s outcome=%s while stopping", pool, r.outcome());
+      return;
+    }
     if (r.outcome() == ReconcileResult.Outcome.FAILED) {
       LOG.warnf("reconcile pool=%s failed error=\"%s\" retry_in=%ss", pool, r.error(), r.requeueAfter().toSeconds());
     } else {
@@ -141,18 +154,63 @@ public class ReconcileLoop {
     }
   }
 
-  /** On SIGTERM: start nothing new, let the passes under way finish their current step. */
-  void stop(@Observes ShutdownEvent e) {
-    stopping = true;
+  /**
+   * Quarkus fires its ShutdownEvent only after the HTTP drain (up to 25 s), and a pass went on
+   * creating apps all that time. A JVM shutdown hook of our own runs at SIGTERM, beside Quarkus's.
+   */
+  void onStart(@Observes StartupEvent e) {
+    Thread hook = new Thread(this::beginStop, "dynofleet-reconcile-stop");
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+      signalHook = hook;
+    } catch (IllegalStateException alreadyStopping) {
+      beginStop();
+    }
+  }
+
+  /** At SIGTERM: no new pass, and each pass under way stops after the step it is in. */
+  void beginStop() {
+    synchronized (this) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      stopBegan = System.nanoTime();
+    }
+    LOG.info("stopping: no new reconcile pass or step; passes under way finish the step they are in");
+    try {
+      reconciler.stopTakingSteps();
+    } catch (RuntimeException gone) {
+      // the container is already down: so are its passes
+    }
     if (executor != null) {
       executor.shutdown();
+    }
+  }
+
+  /** After the HTTP drain: wait for the passes within the budget left since the stop began. */
+  void stop(@Observes ShutdownEvent e) {
+    Thread hook = signalHook;
+    if (hook != null && hook != Thread.currentThread()) {
       try {
-        if (!executor.awaitTermination(20, TimeUnit.SECONDS)) {
-          executor.shutdownNow();
-        }
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
+        Runtime.getRuntime().removeShutdownHook(hook); // a shutdown without a signal (tests)
+      } catch (IllegalStateException signalled) {
+        // the hook is running or ran: SIGTERM
       }
+    }
+    beginStop();
+    if (executor == null) {
+      return;
+    }
+    long left = STOP_BUDGET.toNanos() - (System.nanoTime() - stopBegan);
+    try {
+      if (!executor.awaitTermination(Math.max(TimeUnit.SECONDS.toNanos(1), left), TimeUnit.NANOSECONDS)) {
+        LOG.warn("stopping: a reconcile step outlasted the budget and is interrupted; the next process resumes it");
+        executor.shutdownNow();
+        executor.awaitTermination(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
     }
   }
 }

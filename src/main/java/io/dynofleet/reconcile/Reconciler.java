@@ -121,6 +121,31 @@ public class Reconciler {
     workers.shutdownNow();
   }
 
+  /** Set at SIGTERM: passes under way stop at their next step; what each step did is recorded. */
+  private volatile boolean stopping;
+
+  /**
+   * The process is going (SIGTERM): each pass under way finishes the step it is in (a Platform API
+   * call and its record) and starts no other. A pass cut short so is not a failure of the pool:
+   * nothing goes into its status or events; the next process picks it up from the records.
+   */
+  public void stopTakingSteps() {
+    stopping = true;
+  }
+
+  /** Thrown at a step boundary once {@link #stopTakingSteps} was called. */
+  static final class Stopping extends RuntimeException {
+    Stopping() {
+      super("the process is stopping", null, false, false);
+    }
+  }
+
+  private void checkStopping() {
+    if (stopping) {
+      throw new Stopping();
+    }
+  }
+
   /** Names of every pool in the store, for the scheduled pass over all of them. */
   public List<String> poolNames() {
     return store.poolNames();
@@ -253,7 +278,12 @@ public class Reconciler {
         }
         return r;
       } catch (PlatformException e) {
+        if (stopping) {
+          return ReconcileResult.failed("stopped: the process is going", config.baseBackoff(), 0);
+        }
         return fail(e);
+      } catch (Stopping e) {
+        return ReconcileResult.failed("stopped: the process is going", config.baseBackoff(), 0);
       } finally {
         if (routesChanged) {
           dataPlane.refresh();
@@ -687,12 +717,15 @@ public class Reconciler {
         }));
       }
       PlatformException first = null;
+      boolean stopped = false;
       for (Future<?> f : futures) {
         try {
           f.get();
         } catch (ExecutionException e) {
           if (e.getCause() instanceof PlatformException pe) {
             first = first == null ? pe : first;
+          } else if (e.getCause() instanceof Stopping) {
+            stopped = true; // the others finish their step first
           } else if (e.getCause() instanceof RuntimeException re) {
             throw re;
           }
@@ -702,6 +735,9 @@ public class Reconciler {
         }
       }
       backends.removeIf(b -> b.step == null);
+      if (stopped) {
+        throw new Stopping();
+      }
       if (first != null) {
         throw first;
       }
@@ -710,12 +746,14 @@ public class Reconciler {
     /** The steps of making one app; each is idempotent and recorded before the next. */
     private void advance(Backend b) {
       PoolSpec.Template t = spec.template();
+      checkStopping();
       if (b.step == Step.INTENDED) {
         if (!createOrAdopt(b, t)) {
           return;
         }
       }
       if (b.step == Step.CREATED) {
+        checkStopping();
         if (source == null || !b.target.equals(source.target())) {
           // the target moved while this app was being made; finish it at the new target
           if (source == null) {
@@ -740,6 +778,7 @@ public class Reconciler {
         store.save(b);
       }
       if (b.step == Step.CONFIGURED) {
+        checkStopping();
         Platform.Release r = platform.createRelease(b.appName, source.slugId(),
             "Dynofleet: v" + source.version() + " of " + t.sourceApp());
         b.releaseId = r.id();
@@ -750,6 +789,7 @@ public class Reconciler {
             + " of " + t.sourceApp());
       }
       if (b.step == Step.RELEASING) {
+        checkStopping();
         Platform.Release r = platform.release(b.appName, b.releaseId);
         if (r.failed()) {
           markFailed(b, "release of v" + b.releaseVersion + " failed on " + b.appName);
@@ -763,6 +803,7 @@ public class Reconciler {
         store.save(b);
       }
       if (b.step == Step.SCALED) {
+        checkStopping();
         try {
           Platform.Coupling c = platform.couple(b.appName, pipelineId, t.stage());
           b.couplingId = c.id();
@@ -859,6 +900,7 @@ public class Reconciler {
         if (!b.leaving()) {
           continue;
         }
+        checkStopping();
         Instant until = drainUntil(b);
         if (now.isBefore(until)) {
           inFlight = true;

@@ -46,6 +46,53 @@ class LiveFleetIT {
     return apps.stream().map(SandboxApp::name).collect(Collectors.toCollection(TreeSet::new));
   }
 
+  /**
+   * Audit (2026-11-24, shutdown): with a 20 s request draining and slow Platform API calls, the
+   * process took 39 s to exit (Heroku kills at 30 s): the reconciler only heard of the stop after
+   * the HTTP drain, went on creating apps through it, then waited 20 s more, and the interrupted
+   * pass wrote a false HerokuUnavailable warning into the pool's events.
+   */
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void sigtermWithALongRequestAndASlowPlatformApiExitsWithinHerokusThirtySeconds() throws Exception {
+    try (Fleet fleet = new Fleet("budget")) {
+      fleet.sourceAndPipeline(SOURCE, "budget-pipe");
+      Dyno a = fleet.start();
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("budget", SOURCE, "budget-pipe", 1,
+          ", \"routing\": {\"default\": true}"))).isEqualTo(201);
+      fleet.awaitConverged(a, "budget", SOURCE, 1, Duration.ofSeconds(60));
+      String first = fleet.named("budget").get(0).name();
+      fleet.sim.backendSlow(first, Duration.ofSeconds(20));
+      java.util.concurrent.CompletableFuture<HttpResponse<Void>> slow = Fleet.HTTP.sendAsync(
+          HttpRequest.newBuilder(URI.create(a.base() + "/long")).timeout(Duration.ofSeconds(40)).build(),
+          HttpResponse.BodyHandlers.discarding());
+      fleet.sim.apiLatency(Duration.ofSeconds(6));
+      a.scale("budget", 6); // passes making apps, each Platform API call 6 s
+      Thread.sleep(1500);
+      long sigterm = System.nanoTime();
+      a.term();
+      boolean exited = a.process.waitFor(40, TimeUnit.SECONDS);
+      long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+      fleet.sim.apiLatency(Duration.ZERO);
+      fleet.sim.backendHealthy(first);
+      String log = java.nio.file.Files.readString(a.log);
+      String afterStop = log.substring(Math.max(0, log.indexOf("stopping: no new reconcile pass")));
+      System.out.printf("%nLiveFleetIT budget: exit %d ms after SIGTERM, the 20 s request answered %s%n",
+          exitMillis, slow.isDone() ? slow.get().statusCode() : "nothing");
+      assertThat(exited).isTrue();
+      assertThat(exitMillis).as("within Heroku's 30 s").isLessThan(29_000);
+      assertThat(slow.get(1, TimeUnit.SECONDS).statusCode()).as("the request in flight finished").isEqualTo(200);
+      assertThat(log).contains("stopping: no new reconcile pass");
+      // a pass cut short is no failure of the pool, and nothing runs on after the container
+      assertThat(afterStop).doesNotContain("reason=HerokuUnavailable").doesNotContain("No CDI container");
+      // the next process takes over from the records: no twin, no orphan
+      Dyno b = fleet.start();
+      fleet.awaitConverged(b, "budget", SOURCE, 6, Duration.ofSeconds(90));
+      assertThat(fleet.named("budget")).hasSize(6);
+      assertThat(fleet.creates("budget")).isEqualTo(6);
+    }
+  }
+
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
   void twoAndThreeProcessesOnOneDatabaseNeverDuplicateAnAction() throws Exception {
