@@ -48,4 +48,13 @@ public class ApiException extends RuntimeException {
   public int status() {
     return status;
   }
+
+  /** The problem code ({@code already-exists}, {@code host-taken}, ...). */
+  public String code() {
+    return code;
+  }
+
+  public List<FieldError> errors() {
+    return errors == null ? List.of() : errors;
+  }
 }

@@ -47,19 +47,25 @@ class DeclaredPools {
     }
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().matches(".*\\.(ya?ml|json)$")).sorted().toList();
+      files = s.filter(Files::isRegularFile).sorted().toList();
     } catch (IOException ex) {
       LOG.errorf("pool files not read: dir=%s error=\"%s\"", dir, ex.getMessage());
       return 0;
     }
     int ok = 0;
     for (Path file : files) {
+      if (!POOL_FILE.matcher(file.getFileName().toString()).matches()) {
+        LOG.infof("pool file skipped: file=%s (only .yaml, .yml and .json files are pools)", file);
+        continue;
+      }
       try {
         String outcome = apply(file);
         LOG.infof("pool file applied: file=%s %s", file, outcome);
         ok++;
       } catch (ApiException ex) {
-        LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"", file, ex.status(), ex.getMessage());
+        LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"%s", file, ex.status(), ex.getMessage(),
+            ex.errors().size() > 1 ? " fields=\"" + ex.errors().stream().map(f -> f.field() + ": " + f.message())
+                .collect(java.util.stream.Collectors.joining("; ")) + "\"" : "");
       } catch (IOException | RuntimeException ex) {
         LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
@@ -100,26 +106,38 @@ class DeclaredPools {
     try (java.io.InputStream in = Files.newInputStream(file)) {
       doc = StrictJson.reader(yaml).readTree(in);
     }
-    if (doc == null || !doc.isObject()) {
+    if (!(doc instanceof com.fasterxml.jackson.databind.node.ObjectNode object)) {
       throw new IOException("not a pool document (expected an object)");
     }
     String name = doc.path("metadata").path("name").asText(null);
-    String body = json.writeValueAsString(doc);
+    String body = json.writeValueAsString(PoolDocument.declared(object));
     PoolDocument before = name == null ? null : find(name);
-    if (before != null) {
-      PoolDocument after = pools.replace(name, body, new Precondition(null));
-      return "pool=" + name + (before.metadata().resourceVersion().equals(after.metadata().resourceVersion())
-          ? " unchanged" : " replaced generation=" + after.metadata().generation());
-    }
-    try {
-      PoolDocument created = pools.create(body);
-      return "pool=" + created.metadata().name() + " created";
-    } catch (ApiException ex) {
-      if (ex.status() == 409 && name != null) { // another dyno created it a moment ago
-        pools.replace(name, body, new Precondition(null));
-        return "pool=" + name + " replaced";
+    if (before == null) {
+      try {
+        PoolDocument created = pools.create(body);
+        return "pool=" + created.metadata().name() + " created";
+      } catch (ApiException ex) {
+        if (!"already-exists".equals(ex.code()) || name == null) {
+          throw ex; // a host or the default another pool has is this file's problem, said as such
+        }
+        before = find(name); // another dyno created it a moment ago
+        if (before == null) {
+          throw ex;
+        }
       }
-      throw ex;
     }
+    PoolDocument after = pools.replace(name, body, new Precondition(null));
+    if (before.metadata().resourceVersion().equals(after.metadata().resourceVersion())) {
+      return "pool=" + name + " unchanged";
+    }
+    // files win over changes made since through the API, the CLI or the dashboard: say so where
+    // the pool's users look, not only in this log
+    pools.recordEvent(after, "Applied", "spec replaced from " + file.getFileName()
+        + " in the pool files (generation " + after.metadata().generation() + "): at every start a pool file"
+        + " replaces changes made to its pool since");
+    return "pool=" + name + " replaced generation=" + after.metadata().generation();
   }
+
+  private static final java.util.regex.Pattern POOL_FILE =
+      java.util.regex.Pattern.compile(".*\\.(ya?ml|json)$", java.util.regex.Pattern.CASE_INSENSITIVE);
 }

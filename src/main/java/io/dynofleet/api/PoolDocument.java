@@ -33,4 +33,23 @@ public record PoolDocument(
         p.spec,
         p.status != null ? p.status : PoolStatus.empty());
   }
+
+  /** What only the server sets: an exported document carries it, a declared one does not need it. */
+  private static final java.util.List<String> SERVER_METADATA =
+      java.util.List.of("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp");
+
+  /**
+   * A pool as declared in a file ({@code config/pools}, {@code dynofleet apply -f}): without the
+   * fields only the server sets, so an export ({@code get pool X -o yaml}) applies as it is, on any
+   * later start or after any status write (which moves {@code resourceVersion}), and to the pool
+   * made again from it. The file says what the pool should be, not which version it replaces.
+   */
+  public static com.fasterxml.jackson.databind.node.ObjectNode declared(com.fasterxml.jackson.databind.node.ObjectNode doc) {
+    com.fasterxml.jackson.databind.node.ObjectNode copy = doc.deepCopy();
+    copy.remove("status");
+    if (copy.get("metadata") instanceof com.fasterxml.jackson.databind.node.ObjectNode meta) {
+      meta.remove(SERVER_METADATA);
+    }
+    return copy;
+  }
 }

@@ -198,6 +198,11 @@ public class PoolService {
     return PoolDocument.of(saved);
   }
 
+  /** A Normal event on the pool, for writers other than the API (pool files). */
+  void recordEvent(PoolDocument pool, String reason, String message) {
+    events.record(pool.metadata().uid(), pool.metadata().name(), PoolEvents.NORMAL, reason, message);
+  }
+
   public PoolDocument replace(String name, String body, Precondition pre) {
     JsonNode doc = parseAndValidate(body);
     String bodyName = doc.get("metadata").get("name").asText();

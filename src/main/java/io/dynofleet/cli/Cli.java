@@ -324,6 +324,8 @@ public final class Cli {
     if (name.isEmpty()) {
       throw new CliException(FAILURE, file + ": metadata.name is required");
     }
+    // an exported pool (get pool X -o yaml) applies as it is: what only the server sets is left out
+    doc = io.dynofleet.api.PoolDocument.declared((com.fasterxml.jackson.databind.node.ObjectNode) doc);
     String path = "/" + ApiClient.enc(name);
     JsonNode before = api.find(path);
     if (before == null) {

@@ -10,7 +10,9 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -92,12 +94,21 @@ class DeclaredPoolsTests {
         "dynoSize: hobby, configVars: {DB_PASSWORD: \"hunter2-s3cret}"));
     Files.writeString(DIR.resolve("leak.json"), """
         {"metadata": {"name": "git-leakj"}, "spec": {"template": {"configVars": {"K": "hunter2-s3cret}}}}""");
-    var lines = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).isZero();
+    assertThat(lines).hasSize(2).allMatch(l -> l.contains("pool file refused") && l.contains("line"));
+    assertThat(String.join("\n", lines)).doesNotContain("hunter2").doesNotContain("s3cret");
+  }
+
+  /** Applies every file; the lines DeclaredPools logged meanwhile go into {@code lines}. */
+  private int applyLogging(List<String> lines) {
     java.util.logging.Handler capture = new java.util.logging.Handler() {
       @Override
       public void publish(java.util.logging.LogRecord record) {
-        lines.add(record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage()
-            : String.valueOf(record.getMessage()));
+        synchronized (lines) {
+          lines.add(record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage()
+              : String.valueOf(record.getMessage()));
+        }
       }
 
       @Override
@@ -109,12 +120,70 @@ class DeclaredPoolsTests {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger(DeclaredPools.class.getName());
     logger.addHandler(capture);
     try {
-      assertThat(declared.applyAll()).isZero();
+      return declared.applyAll();
     } finally {
       logger.removeHandler(capture);
     }
-    assertThat(lines).hasSize(2).allMatch(l -> l.contains("pool file refused") && l.contains("line"));
-    assertThat(String.join("\n", lines)).doesNotContain("hunter2").doesNotContain("s3cret");
+  }
+
+  /**
+   * Audit (2026-11-24, pool files): an export ({@code get pool X -o yaml}) carried uid and
+   * resourceVersion, so it applied once and was refused at every later start (a status write moves
+   * the version; a pool made again has another uid). What only the server sets is now left out.
+   */
+  @Test
+  void anExportedPoolAppliesAtEveryStartAndWhateverItsUidAndVersion() throws IOException {
+    Files.createDirectories(DIR);
+    api().body("""
+        {"metadata": {"name": "git-exp"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""")
+        .post(POOLS).then().statusCode(201);
+    String exported = api().get(POOLS + "/git-exp").then().statusCode(200).extract().asString();
+    Files.writeString(DIR.resolve("exp.json"), exported);
+    api().contentType("application/merge-patch+json").body("{\"metadata\": {\"labels\": {\"moved\": \"on\"}}}")
+        .patch(POOLS + "/git-exp").then().statusCode(200); // the exported resourceVersion is stale now
+
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
+    assertThat(api().get(POOLS + "/git-exp").jsonPath().getMap("metadata.labels")).doesNotContainKey("moved");
+    // an export of an earlier pool of that name (deleted and made again): another uid
+    String uid = api().get(POOLS + "/git-exp").jsonPath().getString("metadata.uid");
+    Files.writeString(DIR.resolve("exp.json"), exported.replace(uid, java.util.UUID.randomUUID().toString()));
+    assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
+    assertThat(applyLogging(lines)).as("and again, unchanged").isEqualTo(1);
+    assertThat(lines).noneMatch(l -> l.contains("refused"));
+  }
+
+  @Test
+  void aHostOrDefaultTakenIsTheFilesProblemSaidAsSuch() throws IOException {
+    Files.createDirectories(DIR);
+    api().body("""
+        {"metadata": {"name": "git-owner"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"],
+         "routing": {"hosts": ["taken.example"]}}}""").post(POOLS).then().statusCode(201);
+    Files.writeString(DIR.resolve("claim.yaml"), """
+        metadata: {name: git-claim}
+        spec: {staticBackends: ["http://127.0.0.1:9/"], routing: {hosts: [taken.example]}}
+        """);
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).isZero();
+    assertThat(lines).anyMatch(l -> l.contains("status=409") && l.contains("taken.example") && l.contains("git-owner"));
+    api().delete(POOLS + "/git-owner");
+  }
+
+  @Test
+  void aReplacingFileLeavesAnEventAndOtherFilesAreNamedWhenSkipped() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("UPPER.YAML"), yaml("git-upper", 1));
+    Files.writeString(DIR.resolve("readme.md"), "not a pool");
+    Files.writeString(DIR.resolve("many.yaml"), yaml("git-many", 1000).replace("dynoSize: hobby", "dynoSize: huge"));
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).isEqualTo(1);
+    assertThat(lines).anyMatch(l -> l.contains("skipped") && l.contains("readme.md"))
+        .anyMatch(l -> l.contains("many.yaml") && l.contains("spec.replicas") && l.contains("spec.template.dynoSize"));
+    api().body("{\"replicas\": 3}").put(POOLS + "/git-upper/scale").then().statusCode(200);
+    assertThat(applyLogging(lines)).isEqualTo(1); // files win over the change: said in the pool's events
+    assertThat(api().get(POOLS + "/git-upper").jsonPath().getInt("spec.replicas")).isEqualTo(1);
+    assertThat(api().get(POOLS + "/git-upper/events").jsonPath().getList("reason", String.class))
+        .contains("Applied");
   }
 
   /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */

@@ -213,6 +213,20 @@ class CliTests {
     assertThat(set.err().split("not supported", -1)).as(set.err()).hasSize(2);
   }
 
+  /** Audit (pool files): an export applied once, then every apply was a uid or version conflict. */
+  @Test
+  void anExportAppliesAgainAfterItsPoolChanged() throws IOException {
+    String name = unique("export");
+    assertThat(cli("apply", "-f", file("ex.json", managedJson(name, 1)).toString()).code()).isZero();
+    Path exported = file("ex-out.yaml", cli("get", "pool", name, "-o", "yaml").out());
+    assertThat(cli("scale", "pool", name, "--replicas", "3").code()).isZero(); // the export is stale now
+    Run again = cli("apply", "-f", exported.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).contains("pool/" + name + " configured");
+    assertThat(io.restassured.path.json.JsonPath.from(cli("get", "pool", name, "-o", "json").out())
+        .getInt("spec.replicas")).as("the file's, not the scale's").isEqualTo(1);
+  }
+
   @Test
   void validationErrorIsOneWithFieldNames() throws IOException {
     String json = """
