@@ -34,9 +34,19 @@ class DashboardCaching {
     String raw = rc.request().path();
     // every proxied request passes here: a prefix test first, the normalised path (an allocation)
     // only for Dynofleet's own; an odd spelling of the prefix is served, if at all, as Quarkus caches it
-    if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && raw != null && raw.startsWith(prefix)
-        && dashboard(rc.normalizedPath())) {
-      rc.response().headers().set("Cache-Control", "no-cache");
+    if ((m == HttpMethod.GET || m == HttpMethod.HEAD) && raw != null && raw.startsWith(prefix)) {
+      String path = rc.normalizedPath();
+      if (path.equals(prefix)) {
+        // typed without the slash: the dashboard, not the token check's 401
+        String query = rc.request().query();
+        rc.response().setStatusCode(302).putHeader("Location", prefix + "/" + (query == null ? "" : "?" + query)).end();
+        return;
+      }
+      if (dashboard(path)) {
+        rc.response().headers().set("Cache-Control", "no-cache")
+            // never inside another site's frame (clickjacking the Scale and Delete buttons)
+            .set("X-Frame-Options", "DENY").set("Content-Security-Policy", "frame-ancestors 'none'");
+      }
     }
     rc.next();
   }

@@ -56,7 +56,10 @@ class ReconcileStore {
   /** A pass over the pool has run (by the database's clock; moves no version). */
   @Transactional
   void swept(UUID poolId) {
-    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at) values (?1, now())"
+    // only while the pool exists: the finalizer's last pass has just deleted it, and a plain insert
+    // then broke the foreign key (Hibernate logged a WARN for every pool deletion)
+    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at)"
+            + " select id, now() from pools where id = ?1"
             + " on conflict (pool_id) do update set swept_at = excluded.swept_at")
         .setParameter(1, poolId).executeUpdate();
   }

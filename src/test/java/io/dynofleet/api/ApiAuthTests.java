@@ -58,7 +58,8 @@ class ApiAuthTests {
     given().get("/_dynofleet/api/v1/pools").then().statusCode(401);
     given().get("/_dynofleet/uix").then().statusCode(401);
     given().get("/_dynofleet/index.htmlx").then().statusCode(401);
-    given().get("/_dynofleet").then().statusCode(401);
+    given().redirects().follow(false).get("/_dynofleet").then().statusCode(302).header("Location", "/_dynofleet/");
+    given().post("/_dynofleet").then().statusCode(401);
   }
 
   @Test

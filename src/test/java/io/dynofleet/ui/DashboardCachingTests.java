@@ -25,9 +25,17 @@ class DashboardCachingTests {
       Response r = given().get(path);
       r.then().statusCode(200)
           .header("Cache-Control", equalTo("no-cache"))
+          .header("X-Frame-Options", equalTo("DENY"))
+          .header("Content-Security-Policy", equalTo("frame-ancestors 'none'"))
           .header("Last-Modified", notNullValue());
       assertThat(r.header("Cache-Control")).as(path).doesNotContain("immutable");
       given().header("If-Modified-Since", r.header("Last-Modified")).get(path).then().statusCode(304);
     }
+  }
+
+  @Test
+  void thePrefixWithoutItsSlashLeadsToTheDashboard() {
+    given().redirects().follow(false).get("/_dynofleet").then().statusCode(302).header("Location", "/_dynofleet/");
+    given().get("/_dynofleet").then().statusCode(200).contentType(org.hamcrest.Matchers.containsString("text/html"));
   }
 }

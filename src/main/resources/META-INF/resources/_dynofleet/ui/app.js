@@ -179,8 +179,17 @@
     });
   }
 
+  /** Every pool, page by page (500 a page): a fleet larger than one page is shown whole. */
+  function allPools(token, items) {
+    return api('GET', '?limit=500' + (token ? '&continue=' + encodeURIComponent(token) : '')).then(function (page) {
+      var all = (items || []).concat(page.items || []);
+      var next = page.metadata && page.metadata['continue'];
+      return next && all.length < 100000 ? allPools(next, all) : { items: all };
+    });
+  }
+
   function refresh() {
-    return api('GET', '?limit=500').then(function (list) {
+    return allPools().then(function (list) {
       renderPools(list);
       if (Date.now() > errorUntil) $('banner').hidden = true; // an action's error stays readable
       $('live').classList.remove('stale');
