@@ -112,8 +112,8 @@ class PackagedJarIT {
     Process p = start(port, log, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", "DYNOFLEET_PREFIX", "/_lb"));
     assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
     assertThat(p.exitValue()).isNotZero();
-    assertThat(Files.readString(log)).contains("dynofleet.prefix is /_lb but this build serves its API under "
-        + "/_dynofleet", "-Ddynofleet.prefix=/_lb");
+    assertThat(Files.readString(log)).contains("dynofleet.prefix is /_lb but this build serves its API and dashboard"
+        + " under /_dynofleet", "unset DYNOFLEET_PREFIX");
   }
 
   @Test

@@ -64,8 +64,7 @@ class DeclaredPools {
         ok++;
       } catch (ApiException ex) {
         LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"%s", file, ex.status(), ex.getMessage(),
-            ex.errors().size() > 1 ? " fields=\"" + ex.errors().stream().map(f -> f.field() + ": " + f.message())
-                .collect(java.util.stream.Collectors.joining("; ")) + "\"" : "");
+            fields(ex));
       } catch (IOException | RuntimeException ex) {
         LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
@@ -86,6 +85,15 @@ class DeclaredPools {
       return ex.getClass().getSimpleName() + " (database error; its message is withheld: it may quote the file)";
     }
     return ex.getMessage();
+  }
+
+  /** Every bad field when there are several (the message then only counts them), else nothing. */
+  private static String fields(ApiException ex) {
+    if (ex.errors().size() < 2) {
+      return "";
+    }
+    return " fields=\"" + ex.errors().stream().map(f -> f.field() + ": " + f.message())
+        .collect(java.util.stream.Collectors.joining("; ")) + "\"";
   }
 
   private PoolDocument find(String name) {
@@ -127,14 +135,19 @@ class DeclaredPools {
       }
     }
     PoolDocument after = pools.replace(name, body, new Precondition(null));
-    if (before.metadata().resourceVersion().equals(after.metadata().resourceVersion())) {
+    // by what the file decides (spec, labels), not resourceVersion: a status write or another dyno
+    // applying the same file moves that too
+    boolean specReplaced = after.metadata().generation() != before.metadata().generation();
+    if (!specReplaced && java.util.Objects.equals(after.metadata().labels(), before.metadata().labels())) {
       return "pool=" + name + " unchanged";
     }
-    // files win over changes made since through the API, the CLI or the dashboard: say so where
-    // the pool's users look, not only in this log
-    pools.recordEvent(after, "Applied", "spec replaced from " + file.getFileName()
-        + " in the pool files (generation " + after.metadata().generation() + "): at every start a pool file"
-        + " replaces changes made to its pool since");
+    if (specReplaced) {
+      // files win over changes made since through the API, the CLI or the dashboard: say so where
+      // the pool's users look, not only in this log
+      pools.recordEvent(after, "Applied", "spec replaced from " + file.getFileName()
+          + " in the pool files (generation " + after.metadata().generation() + "): at every start a pool file"
+          + " replaces changes made to its pool since");
+    }
     return "pool=" + name + " replaced generation=" + after.metadata().generation();
   }
 

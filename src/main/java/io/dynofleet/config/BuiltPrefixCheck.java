@@ -8,8 +8,8 @@ import jakarta.interceptor.Interceptor;
 import org.eclipse.microprofile.config.Config;
 
 /**
- * The reserved prefix is chosen when the jar is built: Quarkus registers the API, health, metrics
- * and OpenAPI routes under it then. Set differently at run time ({@code DYNOFLEET_PREFIX}), the
+ * The reserved prefix is fixed when the jar is built: Quarkus registers the API, health, metrics
+ * and OpenAPI routes under it then, and the dashboard's files are packaged under it. Set differently at run time ({@code DYNOFLEET_PREFIX}), the
  * proxy and the token check would guard the new prefix while those routes stayed under the old one,
  * unguarded and unreachable at once. So a prefix that is not the built one stops the start.
  */
@@ -24,9 +24,8 @@ class BuiltPrefixCheck {
     String wanted = config.prefix() + "/q";
     if (!built.equals(wanted)) {
       String builtPrefix = built.endsWith("/q") ? built.substring(0, built.length() - 2) : built;
-      throw new IllegalStateException("dynofleet.prefix is " + config.prefix() + " but this build serves its API under "
-          + builtPrefix + ": the prefix is chosen at build time (./mvnw package -Ddynofleet.prefix=" + config.prefix()
-          + "); unset DYNOFLEET_PREFIX or rebuild");
+      throw new IllegalStateException("dynofleet.prefix is " + config.prefix() + " but this build serves its API "
+          + "and dashboard under " + builtPrefix + ", fixed when it was built: unset DYNOFLEET_PREFIX");
     }
   }
 }

@@ -9,8 +9,9 @@ public interface DynofleetConfig {
 
   /**
    * The reserved path prefix: the API, dashboard, health and metrics live below it and it is never
-   * proxied. Fixed at build time for the API paths (they are registered then); default
-   * {@code /_dynofleet}.
+   * proxied. Fixed at {@code /_dynofleet}: the API routes are registered under it when the jar is
+   * built and the dashboard's files are packaged under it; a different value stops the start
+   * ({@code BuiltPrefixCheck}).
    */
   @WithDefault("/_dynofleet")
   String prefix();

@@ -51,16 +51,16 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     }
     String embedded = value(context, EMBEDDED);
     boolean building = buildingProductionApp(context);
+    boolean guarded = guarded(context, building);
     if ("false".equalsIgnoreCase(embedded)) {
-      if (!building && context.getProfiles().contains("prod")) {
+      if (guarded) {
         // else the build's recorded placeholder URL is tried, and the error names embedded.invalid
         throw new IllegalStateException("no database: set DATABASE_URL (" + EMBEDDED_ENV
             + "=false forbids the embedded one)");
       }
       return List.of();
     }
-    if (!building && !"true".equalsIgnoreCase(embedded) && context.getProfiles().contains("prod")
-        && herokuKeySet(context)) {
+    if (guarded && !"true".equalsIgnoreCase(embedded) && herokuKeySet(context)) {
       // acting on a real account with a store that dies with the process: after a restart its pools
       // are gone and the apps they made run on, billed, owned by pools that no longer exist
       throw new IllegalStateException("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
@@ -68,6 +68,15 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
           + "=true to keep them in a throw-away embedded PostgreSQL");
     }
     return List.of(new EmbeddedSource(building));
+  }
+
+  /**
+   * The refusals apply to a running application in any profile but the development ones: not to
+   * the build (it reads runtime values too, and must start nothing), dev mode or tests.
+   */
+  private static boolean guarded(ConfigSourceContext context, boolean building) {
+    List<String> profiles = context.getProfiles();
+    return !building && !profiles.contains("dev") && !profiles.contains("test");
   }
 
   private static boolean herokuKeySet(ConfigSourceContext context) {
@@ -86,7 +95,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
    * dev mode build and run share one JVM, so the server started then is the one used.
    */
   static boolean buildingProductionApp(ConfigSourceContext context) {
-    if (!context.getProfiles().contains("prod")) {
+    if (context.getProfiles().contains("dev") || context.getProfiles().contains("test")) {
       return false;
     }
     try {

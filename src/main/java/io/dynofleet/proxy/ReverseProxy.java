@@ -168,8 +168,7 @@ class ReverseProxy implements ProxyInterceptor {
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         Pool pool = table.select(rc.request().getHeader("Host"));
-        ProxyError e = pool == null ? ProxyError.NO_POOL
-            : Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
+        ProxyError e = unplaceable(pool);
         if (e != null) {
           answer(rc, e, pool);
           return;
@@ -201,13 +200,24 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
+  /** Why an upgrade to {@code pool} has nowhere to go (no pool, no routable backend), or null. */
+  private static ProxyError unplaceable(Pool pool) {
+    if (pool == null) return ProxyError.NO_POOL;
+    return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
+  }
+
+  /** One of the proxy's own answers, by pool ({@code -} before one is chosen) and code. */
+  private void countError(Pool pool, ProxyError e) {
+    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code())
+        .increment();
+  }
+
   /**
    * Dynofleet's own answer on the route, before the proxy: status, code header, the request id,
    * short body; counted like the proxy's other answers ({@code pool} null before one is chosen).
    */
   private void answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
-    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code())
-        .increment();
+    countError(pool, e);
     rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
         .putHeader("X-Request-Id", requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
@@ -367,7 +377,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
     if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
-    registry.counter("dynofleet.proxy.errors", "pool", pool.route().name(), "code", e.code()).increment();
+    countError(pool, e);
     failure(pool, b);
   }
 
@@ -839,8 +849,7 @@ class ReverseProxy implements ProxyInterceptor {
   private void stalled(Exchange ex, Backend b, HttpServerRequest sreq) {
     if (sreq.response().closed()) return;
     LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
-    registry.counter("dynofleet.proxy.errors", "pool", ex.pool.route().name(), "code", ProxyError.TIMEOUT.code())
-        .increment();
+    countError(ex.pool, ProxyError.TIMEOUT);
     failure(ex.pool, b);
   }
 
@@ -1047,8 +1056,7 @@ class ReverseProxy implements ProxyInterceptor {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));
-    registry.counter("dynofleet.proxy.errors", "pool", ex == null || ex.pool == null ? "-" : ex.pool.route().name(),
-        "code", e.code()).increment();
+    countError(ex == null ? null : ex.pool, e);
     return Future.succeededFuture(r);
   }
 

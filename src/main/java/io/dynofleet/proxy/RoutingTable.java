@@ -17,6 +17,8 @@ import java.util.function.Consumer;
 @ApplicationScoped
 public class RoutingTable {
   private volatile Map<String, Pool> pools = Map.of();
+  /** Host → pool, built at each swap: a request looks its pool up, it scans no host list. */
+  private volatile HostIndex hosts = HostIndex.of(Map.of());
   private volatile Consumer<Backend> onRemoved = b -> {};
   private volatile Runnable onSwap = () -> {};
 
@@ -67,23 +69,35 @@ public class RoutingTable {
    * pool; else the default pool; else null.
    */
   Pool select(String hostHeader) {
-    String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase();
+    String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase(java.util.Locale.ROOT);
     if (host.length() > 1 && host.charAt(host.length() - 1) == '.') host = host.substring(0, host.length() - 1);
-    Pool fallback = null;
-    Pool wild = null;
-    int wildSuffix = 0;
-    for (Pool p : pools.values()) {
-      for (String h : p.route().hosts()) {
-        if (h.equalsIgnoreCase(host)) return p;
-        int suffix = h.length() - 1; // "*.example.com" → ".example.com"
-        if (suffix > wildSuffix && h.startsWith("*.") && wildcard(host, h)) {
-          wild = p;
-          wildSuffix = suffix;
+    HostIndex ix = hosts;
+    Pool exact = ix.exact().get(host);
+    if (exact != null) return exact;
+    for (Map.Entry<String, Pool> w : ix.wildcards()) if (wildcard(host, w.getKey())) return w.getValue();
+    return ix.fallback();
+  }
+
+  /**
+   * Exact names (lower case), wildcards longest first (the more specific wins), and the default
+   * pool; a name two pools claim (the API refuses it; a configured pool may not) goes to either.
+   */
+  record HostIndex(Map<String, Pool> exact, List<Map.Entry<String, Pool>> wildcards, Pool fallback) {
+    static HostIndex of(Map<String, Pool> pools) {
+      Map<String, Pool> exact = new HashMap<>();
+      List<Map.Entry<String, Pool>> wild = new ArrayList<>();
+      Pool fallback = null;
+      for (Pool p : pools.values()) {
+        for (String h : p.route().hosts()) {
+          String name = h.toLowerCase(java.util.Locale.ROOT);
+          if (name.startsWith("*.")) wild.add(Map.entry(name, p));
+          else exact.putIfAbsent(name, p);
         }
+        if (p.route().defaultPool() && fallback == null) fallback = p;
       }
-      if (p.route().defaultPool() && fallback == null) fallback = p;
+      wild.sort((a, b) -> Integer.compare(b.getKey().length(), a.getKey().length()));
+      return new HostIndex(Map.copyOf(exact), List.copyOf(wild), fallback);
     }
-    return wild != null ? wild : fallback;
   }
 
   /**
@@ -121,7 +135,9 @@ public class RoutingTable {
 
   private void swap(Map<String, Pool> next) {
     Map<String, Pool> prev = pools;
-    pools = Map.copyOf(next);
+    Map<String, Pool> copy = Map.copyOf(next);
+    hosts = HostIndex.of(copy); // first: a request selecting meanwhile gets a new pool, never a removed one
+    pools = copy;
     java.util.Set<Backend> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Pool p : pools.values()) live.addAll(p.backends());
     for (Pool p : prev.values())

@@ -110,6 +110,9 @@ public class ReconcileLoop {
     }
     long due = System.nanoTime() + delay.toNanos();
     synchronized (this) {
+      if (stopping) {
+        return; // checked again under the lock beginStop takes: the executor may be shut down
+      }
       Long current = dueAt.get(pool);
       if (current != null && current <= due) {
         return;

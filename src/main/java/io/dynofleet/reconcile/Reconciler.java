@@ -130,7 +130,12 @@ public class Reconciler {
    * nothing goes into its status or events; the next process picks it up from the records.
    */
   public void stopTakingSteps() {
-    stopping = true;
+    stopTakingSteps(true);
+  }
+
+  /** Tests take the stop back: one Reconciler serves every test of a Quarkus application. */
+  void stopTakingSteps(boolean stop) {
+    stopping = stop;
   }
 
   /** Thrown at a step boundary once {@link #stopTakingSteps} was called. */
@@ -145,6 +150,13 @@ public class Reconciler {
       throw new Stopping();
     }
   }
+
+  /** A pass cut short by the stop: no failure of the pool, and no sweep time recorded for it. */
+  private ReconcileResult stopped() {
+    return ReconcileResult.failed(STOPPED, config.baseBackoff(), 0);
+  }
+
+  static final String STOPPED = "stopped: the process is going";
 
   /** Names of every pool in the store, for the scheduled pass over all of them. */
   public List<String> poolNames() {
@@ -189,7 +201,10 @@ public class Reconciler {
         current.remove();
       }
       try {
-        store.swept(pool.get().id);
+        if (!STOPPED.equals(r.error())) {
+          // a pass cut short did not look at everything: the next process must not skip the pool
+          store.swept(pool.get().id);
+        }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());
       }
@@ -278,12 +293,9 @@ public class Reconciler {
         }
         return r;
       } catch (PlatformException e) {
-        if (stopping) {
-          return ReconcileResult.failed("stopped: the process is going", config.baseBackoff(), 0);
-        }
-        return fail(e);
+        return stopping ? stopped() : fail(e);
       } catch (Stopping e) {
-        return ReconcileResult.failed("stopped: the process is going", config.baseBackoff(), 0);
+        return stopped();
       } finally {
         if (routesChanged) {
           dataPlane.refresh();
@@ -418,6 +430,7 @@ public class Reconciler {
           continue;
         }
         if (!coupled.contains(b.appId)) {
+          checkStopping();
           if (platform.app(b.appId).isEmpty()) {
             event(PoolEvents.WARNING, "BackendVanished",
                 "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
@@ -473,6 +486,7 @@ public class Reconciler {
         // come back exactly when the restart or the replacement is due, not at the next sweep
         recheckAt((b.restartedAt == null ? b.unhealthySince : b.restartedAt).plus(replaceAfter));
         if (b.restartedAt == null && !now.isBefore(b.unhealthySince.plus(replaceAfter))) {
+          checkStopping();
           platform.restart(b.appName);
           b.restartedAt = now;
           store.save(b);
@@ -572,7 +586,7 @@ public class Reconciler {
       List<Backend> leaving = backends.stream()
           .filter(b -> b.step == Step.DRAINING && b.appId != null && b.target.equals(target) && b.failures == 0
               && b.readyAt != null && b.unhealthySince == null && b.restartedAt == null
-              && drainUntil(b).isAfter(b.updatedAt))
+              && drainUntil(b).isAfter(b.updatedAt) && now.isBefore(drainUntil(b)))
           .sorted(Comparator.comparing((Backend b) -> b.updatedAt).reversed())
           .limit(n)
           .toList();
@@ -955,6 +969,7 @@ public class Reconciler {
         if (b.step != Step.READY || !b.target.equals(source.target())) {
           continue;
         }
+        checkStopping();
         Map<String, String> actual = platform.configVars(b.appName);
         Set<String> addonVars = new HashSet<>();
         source.addons().forEach(a -> addonVars.addAll(a.configVars()));
