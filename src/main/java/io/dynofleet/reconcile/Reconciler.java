@@ -591,15 +591,20 @@ public class Reconciler {
           .limit(n)
           .toList();
       for (Backend b : leaving) {
-        b.step = Step.READY;
-        b.phase = Phase.Ready;
-        b.message = null;
         b.updatedAt = now;
-        store.save(b);
-        routesChanged = true;
-        event(PoolEvents.NORMAL, "Reclaimed", "app " + b.appName + " was draining and serves again: no new app needed");
+        serve(b, "Reclaimed", "app " + b.appName + " was draining and serves again: no new app needed");
       }
       return leaving.size();
+    }
+
+    /** The backend takes traffic: recorded, published to the data plane, said in an event. */
+    private void serve(Backend b, String reason, String message) {
+      b.step = Step.READY;
+      b.phase = Phase.Ready;
+      b.message = null;
+      store.save(b);
+      routesChanged = true;
+      event(PoolEvents.NORMAL, reason, message);
     }
 
     /** Unhealthy first, then not ready, then newest: what a scale-down gives up. */
@@ -836,13 +841,8 @@ public class Reconciler {
       if (b.step == Step.COUPLED) {
         DataPlane.Health h = health.get(b.appName);
         if (h != null && h.healthy()) {
-          b.step = Step.READY;
-          b.phase = Phase.Ready;
           b.readyAt = now;
-          b.message = null;
-          store.save(b);
-          routesChanged = true;
-          event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
+          serve(b, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
           markFailed(b, "app " + b.appName + " never passed its health checks within "
               + config.progressDeadline().toSeconds() + "s");
