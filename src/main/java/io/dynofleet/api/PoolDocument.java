@@ -1,10 +1,12 @@
 package io.dynofleet.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolSpec;
 import io.dynofleet.pool.model.PoolStatus;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -35,8 +37,8 @@ public record PoolDocument(
   }
 
   /** What only the server sets: an exported document carries it, a declared one does not need it. */
-  private static final java.util.List<String> SERVER_METADATA =
-      java.util.List.of("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp");
+  private static final List<String> SERVER_METADATA =
+      List.of("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp");
 
   /**
    * A pool as declared in a file ({@code config/pools}, {@code dynofleet apply -f}): without the
@@ -44,10 +46,10 @@ public record PoolDocument(
    * later start or after any status write (which moves {@code resourceVersion}), and to the pool
    * made again from it. The file says what the pool should be, not which version it replaces.
    */
-  public static com.fasterxml.jackson.databind.node.ObjectNode declared(com.fasterxml.jackson.databind.node.ObjectNode doc) {
-    com.fasterxml.jackson.databind.node.ObjectNode copy = doc.deepCopy();
+  public static ObjectNode declared(ObjectNode doc) {
+    ObjectNode copy = doc.deepCopy();
     copy.remove("status");
-    if (copy.get("metadata") instanceof com.fasterxml.jackson.databind.node.ObjectNode meta) {
+    if (copy.get("metadata") instanceof ObjectNode meta) {
       meta.remove(SERVER_METADATA);
     }
     return copy;
