@@ -53,13 +53,14 @@ class DeclaredPools {
       return 0;
     }
     int ok = 0;
+    java.util.Map<String, Path> declaredIn = new java.util.HashMap<>();
     for (Path file : files) {
       if (!POOL_FILE.matcher(file.getFileName().toString()).matches()) {
         LOG.infof("pool file skipped: file=%s (only .yaml, .yml and .json files are pools)", file);
         continue;
       }
       try {
-        String outcome = apply(file);
+        String outcome = apply(file, declaredIn);
         LOG.infof("pool file applied: file=%s %s", file, outcome);
         ok++;
       } catch (ApiException ex) {
@@ -107,7 +108,7 @@ class DeclaredPools {
     }
   }
 
-  private String apply(Path file) throws IOException {
+  private String apply(Path file, java.util.Map<String, Path> declaredIn) throws IOException {
     // YAML is a superset of JSON: one parser for both; strict as the API is (no second document,
     // no key twice), since the document is re-serialised before the API sees it
     JsonNode doc;
@@ -118,6 +119,12 @@ class DeclaredPools {
       throw new IOException("not a pool document (expected an object)");
     }
     String name = doc.path("metadata").path("name").asText(null);
+    Path first = name == null ? null : declaredIn.putIfAbsent(name, file);
+    if (first != null) {
+      // two files for one pool: each start would write both, and the last in sort order win
+      throw new IOException("pool '" + name + "' is already declared in " + first.getFileName()
+          + "; one file per pool");
+    }
     String body = json.writeValueAsString(PoolDocument.declared(object));
     PoolDocument before = name == null ? null : find(name);
     if (before == null) {

@@ -46,6 +46,13 @@ public class ReconcileLoop {
   static final Duration STOP_BUDGET = Duration.ofSeconds(27);
   /** A pool passed within this long (by any dyno) is left out of a sweep: 80 % of the interval. */
   private final Duration sweepQuiet;
+  /** False until this process's first sweep, which takes every pool. */
+  private volatile boolean swept;
+
+  /** How recently passed a pool may be and still be left out: never in a process's first sweep. */
+  Duration quietFor(boolean sweptBefore) {
+    return sweptBefore ? sweepQuiet : Duration.ZERO;
+  }
 
   static Duration sweepQuiet(String interval) {
     try {
@@ -94,10 +101,13 @@ public class ReconcileLoop {
   void enqueueAll() {
     try {
       // pools another dyno (or a requeue here) passed lately are skipped: a fleet of dynos sweeps
-      // each pool about once an interval, not once per dyno (each pass costs Platform API calls)
-      for (String name : reconciler.poolNamesDue(sweepQuiet)) {
+      // each pool about once an interval, not once per dyno (each pass costs Platform API calls).
+      // Not in this process's first sweep: the requeues of the process it replaces (a drain's
+      // end, work in flight) went with it, and a pass of its counts as a sweep
+      for (String name : reconciler.poolNamesDue(quietFor(swept))) {
         enqueue(name, Duration.ZERO);
       }
+      swept = true;
     } catch (RuntimeException e) {
       LOG.warnf("reconcile sweep skipped: store unavailable (%s)", e.getClass().getSimpleName());
     }

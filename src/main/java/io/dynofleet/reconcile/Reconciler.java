@@ -576,8 +576,8 @@ public class Reconciler {
      * Takes back up to {@code n} backends still draining after a scale-down, instead of making new
      * apps while their twins are being deleted (a scale flapping 6 → 1 → 5 made 12 apps). Only those
      * at {@code target} that left in good health: ready, never unhealthy or restarted, drained with
-     * a drain time (not a failure's or a replacement's drain, which has none). They serve again at
-     * once, as a ready backend another dyno publishes does. Returns how many were taken back.
+     * a drain time (not a failure's or a replacement's drain, which has none), before the drain's
+     * deadline. They take traffic again once their health checks pass. Returns how many.
      */
     private int reclaim(int n, String target) {
       if (deletionMarked()) {
@@ -591,8 +591,15 @@ public class Reconciler {
           .limit(n)
           .toList();
       for (Backend b : leaving) {
+        // back through its health checks, as a new app: it may have broken while it drained
+        b.step = Step.COUPLED;
+        b.phase = Phase.Releasing;
+        b.message = "waiting for health checks";
         b.updatedAt = now;
-        serve(b, "Reclaimed", "app " + b.appName + " was draining and serves again: no new app needed");
+        store.save(b);
+        routesChanged = true;
+        event(PoolEvents.NORMAL, "Reclaimed", "app " + b.appName + " was draining and is kept: no new app needed;"
+            + " it serves again once its health checks pass");
       }
       return leaving.size();
     }

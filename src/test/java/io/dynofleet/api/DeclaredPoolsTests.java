@@ -186,6 +186,20 @@ class DeclaredPoolsTests {
         .contains("Applied");
   }
 
+  /** Audit (today's behaviours): two files for one pool were both applied, the last one winning. */
+  @Test
+  void aPoolDeclaredInTwoFilesIsAppliedFromTheFirstAndTheSecondIsRefused() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("a-twice.yaml"), yaml("git-twice", 1));
+    Files.writeString(DIR.resolve("b-twice.yml"), yaml("git-twice", 2));
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).isEqualTo(1);
+    assertThat(lines).anyMatch(l -> l.contains("b-twice.yml") && l.contains("already declared in a-twice.yaml"));
+    assertThat(api().get(POOLS + "/git-twice").jsonPath().getInt("spec.replicas")).isEqualTo(1);
+    assertThat(applyLogging(lines)).isEqualTo(1);
+    assertThat(api().get(POOLS + "/git-twice").jsonPath().getInt("metadata.generation")).as("written once").isEqualTo(1);
+  }
+
   /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */
   @Test
   void aFileWithAKeyTwiceOrASecondDocumentIsRefused() throws IOException {

@@ -40,6 +40,7 @@ class ReconcilerTests {
   private static final AtomicInteger SEQ = new AtomicInteger();
 
   @Inject Reconciler reconciler;
+  @Inject ReconcileLoop loop;
   @Inject FakePlatform heroku;
   @Inject FakeDataPlane dataPlane;
   @Inject TestClock clock;
@@ -183,7 +184,9 @@ class ReconcilerTests {
     scale(3);
     pass();
     assertThat(count("createApp")).as("no new app").isEqualTo(3);
-    assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Ready");
+    // back in the data plane, through health checks first (audit: one may break while it drains)
+    assertThat(status().backends()).extracting(b -> b.phase()).containsExactlyInAnyOrder("Ready", "Releasing",
+        "Releasing");
     assertThat(dataPlane.health(name)).hasSize(3);
     converge();
     assertThat(count("createApp")).isEqualTo(3);
@@ -319,6 +322,9 @@ class ReconcilerTests {
     assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).doesNotContain(name);
     assertThat(reconciler.poolNamesDue(Duration.ZERO)).contains(name);
     assertThat(ReconcileLoop.sweepQuiet("30s")).isEqualTo(Duration.ofSeconds(24));
+    // a new process's first sweep takes every pool: the requeues of the one it replaces are gone
+    assertThat(loop.quietFor(false)).isZero();
+    assertThat(loop.quietFor(true)).isEqualTo(ReconcileLoop.sweepQuiet(config.interval()));
     assertThat(ReconcileLoop.sweepQuiet("off")).isZero();
   }
 
