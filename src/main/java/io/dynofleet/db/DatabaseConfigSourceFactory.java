@@ -75,8 +75,12 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
    * the build (it reads runtime values too, and must start nothing), dev mode or tests.
    */
   private static boolean guarded(ConfigSourceContext context, boolean building) {
-    List<String> profiles = context.getProfiles();
-    return !building && !profiles.contains("dev") && !profiles.contains("test");
+    return !building && !developing(context);
+  }
+
+  /** Dev mode or tests: build and run share one JVM, and the embedded server is the one used. */
+  private static boolean developing(ConfigSourceContext context) {
+    return context.getProfiles().contains("dev") || context.getProfiles().contains("test");
   }
 
   private static boolean herokuKeySet(ConfigSourceContext context) {
@@ -95,7 +99,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
    * dev mode build and run share one JVM, so the server started then is the one used.
    */
   static boolean buildingProductionApp(ConfigSourceContext context) {
-    if (context.getProfiles().contains("dev") || context.getProfiles().contains("test")) {
+    if (developing(context)) {
       return false;
     }
     try {

@@ -204,7 +204,7 @@ public class ReconcileLoop {
   /** After the HTTP drain: wait for the passes within the budget left since the stop began. */
   void stop(@Observes ShutdownEvent e) {
     Thread hook = signalHook;
-    if (hook != null && hook != Thread.currentThread()) {
+    if (hook != null) {
       try {
         Runtime.getRuntime().removeShutdownHook(hook); // a shutdown without a signal (tests)
       } catch (IllegalStateException signalled) {

@@ -592,26 +592,21 @@ public class Reconciler {
           .toList();
       for (Backend b : leaving) {
         // back through its health checks, as a new app: it may have broken while it drained
-        b.step = Step.COUPLED;
-        b.phase = Phase.Releasing;
-        b.message = "waiting for health checks";
         b.updatedAt = now;
-        store.save(b);
-        routesChanged = true;
+        awaitHealth(b);
         event(PoolEvents.NORMAL, "Reclaimed", "app " + b.appName + " was draining and is kept: no new app needed;"
             + " it serves again once its health checks pass");
       }
       return leaving.size();
     }
 
-    /** The backend takes traffic: recorded, published to the data plane, said in an event. */
-    private void serve(Backend b, String reason, String message) {
-      b.step = Step.READY;
-      b.phase = Phase.Ready;
-      b.message = null;
+    /** Coupled: the proxy starts probing it, and it takes traffic once healthy (a new or a reclaimed app). */
+    private void awaitHealth(Backend b) {
+      b.step = Step.COUPLED;
+      b.phase = Phase.Releasing;
+      b.message = "waiting for health checks";
       store.save(b);
       routesChanged = true;
-      event(PoolEvents.NORMAL, reason, message);
     }
 
     /** Unhealthy first, then not ready, then newest: what a scale-down gives up. */
@@ -838,18 +833,19 @@ public class Reconciler {
             throw e;
           }
         }
-        b.step = Step.COUPLED;
-        b.phase = Phase.Releasing;
-        b.message = "waiting for health checks";
-        store.save(b);
-        routesChanged = true; // the proxy starts probing it; it takes traffic once healthy
+        awaitHealth(b);
         return;
       }
       if (b.step == Step.COUPLED) {
         DataPlane.Health h = health.get(b.appName);
         if (h != null && h.healthy()) {
+          b.step = Step.READY;
+          b.phase = Phase.Ready;
           b.readyAt = now;
-          serve(b, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
+          b.message = null;
+          store.save(b);
+          routesChanged = true;
+          event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
           markFailed(b, "app " + b.appName + " never passed its health checks within "
               + config.progressDeadline().toSeconds() + "s");

@@ -52,15 +52,21 @@ class LiveFleetIT {
    * the HTTP drain, went on creating apps through it, then waited 20 s more, and the interrupted
    * pass wrote a false HerokuUnavailable warning into the pool's events.
    */
+  /** One process serving a default pool of {@code replicas} backends copied from SOURCE, converged. */
+  private static Dyno servingDefaultPool(Fleet fleet, String pool, int replicas) {
+    fleet.sourceAndPipeline(SOURCE, pool + "-pipe");
+    Dyno a = fleet.start();
+    assertThat(a.send("POST", Fleet.POOLS, Fleet.pool(pool, SOURCE, pool + "-pipe", replicas,
+        ", \"routing\": {\"default\": true}"))).isEqualTo(201);
+    fleet.awaitConverged(a, pool, SOURCE, replicas, Duration.ofSeconds(60));
+    return a;
+  }
+
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void sigtermWithALongRequestAndASlowPlatformApiExitsWithinHerokusThirtySeconds() throws Exception {
     try (Fleet fleet = new Fleet("budget")) {
-      fleet.sourceAndPipeline(SOURCE, "budget-pipe");
-      Dyno a = fleet.start();
-      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("budget", SOURCE, "budget-pipe", 1,
-          ", \"routing\": {\"default\": true}"))).isEqualTo(201);
-      fleet.awaitConverged(a, "budget", SOURCE, 1, Duration.ofSeconds(60));
+      Dyno a = servingDefaultPool(fleet, "budget", 1);
       String first = fleet.named("budget").get(0).name();
       fleet.sim.backendSlow(first, Duration.ofSeconds(20));
       java.util.concurrent.CompletableFuture<HttpResponse<Void>> slow = Fleet.HTTP.sendAsync(
@@ -135,11 +141,7 @@ class LiveFleetIT {
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void sigtermUnderLoadFinishesInFlightRequestsAndLeavesNoHalfDoneStep() throws Exception {
     try (Fleet fleet = new Fleet("graceful")) {
-      fleet.sourceAndPipeline(SOURCE, "grace-pipe");
-      Dyno a = fleet.start();
-      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("grace", SOURCE, "grace-pipe", 2,
-          ", \"routing\": {\"default\": true}"))).isEqualTo(201);
-      fleet.awaitConverged(a, "grace", SOURCE, 2, Duration.ofSeconds(60));
+      Dyno a = servingDefaultPool(fleet, "grace", 2);
       for (SandboxApp app : fleet.named("grace")) {
         fleet.sim.backendSlow(app.name(), Duration.ofMillis(200)); // requests are in flight a while
       }
