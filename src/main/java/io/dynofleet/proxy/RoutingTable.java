@@ -103,11 +103,31 @@ public class RoutingTable {
   /**
    * {@code *.example.com} matches a name with one or more labels before {@code .example.com} (as
    * nginx's {@code server_name}), not {@code example.com} itself; an exact name always wins, and
-   * of two wildcards the longer.
+   * of two wildcards the longer. The labels must be host name labels: a {@code Host} of
+   * {@code *.example.com}, {@code .example.com} or {@code a..example.com} is no sub-domain.
    */
   static boolean wildcard(String host, String pattern) {
     int suffix = pattern.length() - 1;
-    return host.length() > suffix && host.regionMatches(true, host.length() - suffix, pattern, 1, suffix);
+    int end = host.length() - suffix;
+    return end > 0 && host.regionMatches(true, end, pattern, 1, suffix) && labels(host, end);
+  }
+
+  /** Whether {@code host[0, end)} is one or more non-empty labels of letters, digits, '-' and '_'. */
+  private static boolean labels(String host, int end) {
+    boolean empty = true;
+    for (int i = 0; i < end; i++) {
+      char c = host.charAt(i);
+      if (c == '.') {
+        if (empty) return false;
+        empty = true;
+      } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+          || (c >= 'A' && c <= 'Z')) {
+        empty = false;
+      } else {
+        return false;
+      }
+    }
+    return !empty;
   }
 
   static String stripPort(String host) {

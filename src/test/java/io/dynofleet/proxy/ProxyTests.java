@@ -183,7 +183,8 @@ class ProxyTests {
     table.put(pool("exact", List.of("api.shop.example"), false, List.of(target("c", backends.named("c")))));
     table.put(pool("fallback", List.of(), true, List.of(target("d", backends.named("d")))));
     Map<String, String> expected = Map.of("x.shop.example", "a", "A.B.Shop.Example:443", "a", "x.eu.shop.example", "b",
-        "api.shop.example", "c", "shop.example", "d", "xshop.example", "d", "x.shop.example.evil", "d");
+        "api.shop.example", "c", "shop.example", "d", "xshop.example", "d", "x.shop.example.evil", "d",
+        "*.shop.example", "d", ".shop.example", "d", "a..shop.example", "d");
     expected.forEach((host, backend) ->
         given().header("Host", host).get("/w").then().statusCode(200).header("X-Backend", backend));
   }
