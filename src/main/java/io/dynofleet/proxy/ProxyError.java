@@ -5,6 +5,8 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError NO_POOL = new ProxyError(404, "no-pool", "No pool for this host\n");
   static final ProxyError RESERVED = new ProxyError(404, "reserved-path", "Not found\n");
   static final ProxyError NO_BACKEND = new ProxyError(503, "no-backend", "No backend available\n");
+  /** A WebSocket upgrade after SIGTERM: the client should reconnect to another dyno. */
+  static final ProxyError STOPPING = new ProxyError(503, "stopping", "Shutting down, connect again\n");
   static final ProxyError QUEUE_FULL = new ProxyError(503, "queue-full", "All backends busy, queue full\n");
   static final ProxyError QUEUE_TIMEOUT =
       new ProxyError(503, "queue-timeout", "All backends busy, waited too long\n");

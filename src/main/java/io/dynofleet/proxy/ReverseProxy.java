@@ -33,6 +33,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
 import io.vertx.ext.web.Router;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
@@ -80,6 +81,10 @@ class ReverseProxy implements ProxyInterceptor {
   /** One client per event loop: a request's backend connection lives on the loop serving it. */
   private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
+  /** The client channels of open WebSocket tunnels, closed at SIGTERM. */
+  private final Set<io.netty.channel.Channel> tunnels = ConcurrentHashMap.newKeySet();
+  /** SIGTERM was heard: no new tunnel. */
+  private volatile boolean stopping;
 
   ReverseProxy(
       RoutingTable table,
@@ -122,6 +127,11 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   void onStart(@Observes StartupEvent ev) {
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(this::closeTunnels, "dynofleet-proxy-stop"));
+    } catch (IllegalStateException alreadyStopping) {
+      stopping = true;
+    }
     table.onRemoved(this::drain);
     table.onSwap(this::dispatchAll);
     HealthProber prober = new HealthProber(table, client(), clock);
@@ -200,8 +210,53 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
-  /** Why an upgrade to {@code pool} has nowhere to go (no pool, no routable backend), or null. */
-  private static ProxyError unplaceable(Pool pool) {
+  /**
+   * At SIGTERM. Quarkus's drain waits for every open request, and a tunnel is one until its client
+   * leaves: one open WebSocket held the exit 25 s, then was cut anyway. The tunnels close at the
+   * signal instead, so their clients reconnect at once, through Heroku's router to a dyno that
+   * stays (a proxy that does not parse the frames it relays cannot put a close frame between
+   * them); new upgrades get a 503. Plain requests drain as before.
+   */
+  void closeTunnels() {
+    stopping = true;
+    int n = tunnels.size();
+    if (n > 0) LOG.infof("stopping: closing %d WebSocket tunnel(s); their clients reconnect elsewhere", n);
+    for (io.netty.channel.Channel ch : tunnels) ch.close();
+  }
+
+  /**
+   * Quarkus's graceful shutdown counts a request open until its response ends or its connection
+   * closes, as Vert.x tells it; for an upgraded connection Vert.x tells neither (the channel now
+   * belongs to a NetSocket), so every tunnel ever opened held the exit for the whole shutdown
+   * timeout. Quarkus offers no public way to say a request is over: its package-private {@code
+   * done()} (idempotent) is called when the tunnel's channel closes. Without it (another Quarkus)
+   * the exit waits, as before.
+   */
+  private static final java.lang.invoke.MethodHandle REQUEST_DONE = requestDoneHandle();
+
+  private static java.lang.invoke.MethodHandle requestDoneHandle() {
+    try {
+      java.lang.reflect.Method m = QuarkusRequestWrapper.class.getDeclaredMethod("done");
+      m.setAccessible(true);
+      return java.lang.invoke.MethodHandles.lookup().unreflect(m);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warnf("WebSocket tunnels will hold the shutdown for its whole timeout: %s", e);
+      return null;
+    }
+  }
+
+  private static void requestDone(QuarkusRequestWrapper request) {
+    if (REQUEST_DONE == null || request == null) return;
+    try {
+      REQUEST_DONE.invoke(request);
+    } catch (Throwable e) {
+      LOG.debugf("request done: %s", e);
+    }
+  }
+
+  /** Why an upgrade to {@code pool} has nowhere to go (stopping, no pool, no routable backend), or null. */
+  private ProxyError unplaceable(Pool pool) {
+    if (stopping) return ProxyError.STOPPING;
     if (pool == null) return ProxyError.NO_POOL;
     return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
   }
@@ -364,7 +419,16 @@ class ReverseProxy implements ProxyInterceptor {
           } else {
             // the channel's own close: after the upgrade Vert.x hands the channel to a NetSocket,
             // and the HTTP connection object hears nothing more
-            conn.channel().closeFuture().addListener(f -> closed.run());
+            io.netty.channel.Channel ch = conn.channel();
+            QuarkusRequestWrapper quarkusRequest = QuarkusRequestWrapper.get(req);
+            tunnels.add(ch);
+            ch.closeFuture().addListener(f -> {
+              tunnels.remove(ch);
+              closed.run();
+              requestDone(quarkusRequest);
+            });
+            if (stopping) ch.close(); // the signal came while the backend answered
+
           }
         });
     });

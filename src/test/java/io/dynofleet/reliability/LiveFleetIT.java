@@ -62,6 +62,80 @@ class LiveFleetIT {
     return a;
   }
 
+  /**
+   * Audit 5 (2026-11-24): one open WebSocket held the exit 25 s, after which Quarkus logged an
+   * ERROR and cut it anyway; so did any tunnel the process had ever relayed, closed or not
+   * (Quarkus never heard that an upgraded request ended). At SIGTERM the tunnels close at once (their clients reconnect
+   * through Heroku's router to a dyno that stays), a new upgrade is refused with a 503, and plain
+   * requests in flight still finish.
+   */
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void sigtermClosesWebSocketTunnelsAtOnceAndStillDrainsRequests() throws Exception {
+    try (Fleet fleet = new Fleet("tunnels"); io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      URI backend = backends.start(req -> {
+        if (req.headers().contains("Upgrade")) {
+          req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+        } else if (req.path().equals("/slow")) {
+          io.dynofleet.proxy.TestBackends.VERTX.setTimer(6000, t -> req.response().end("slow"));
+        } else {
+          req.response().end("ok");
+        }
+      });
+      Dyno a = fleet.start(Map.of("dynofleet.proxy.static-backends", backend.toString()));
+      // a tunnel that came and went long before: Quarkus counted it open for ever
+      java.net.http.WebSocket earlier = Fleet.HTTP.newWebSocketBuilder()
+          .buildAsync(URI.create("ws://127.0.0.1:" + a.port + "/chat"), new java.net.http.WebSocket.Listener() { })
+          .get(10, TimeUnit.SECONDS);
+      earlier.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+      java.util.concurrent.CompletableFuture<String> echoed = new java.util.concurrent.CompletableFuture<>();
+      java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+      java.net.http.WebSocket ws = Fleet.HTTP.newWebSocketBuilder()
+          .buildAsync(URI.create("ws://127.0.0.1:" + a.port + "/chat"), new java.net.http.WebSocket.Listener() {
+            @Override
+            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+              echoed.complete(data.toString());
+              w.request(1);
+              return null;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+              ended.complete("close " + code);
+              return null;
+            }
+
+            @Override
+            public void onError(java.net.http.WebSocket w, Throwable error) {
+              ended.complete("error " + error);
+            }
+          }).get(10, TimeUnit.SECONDS);
+      ws.sendText("hello", true);
+      assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hello");
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = Fleet.HTTP.sendAsync(
+          HttpRequest.newBuilder(URI.create(a.base() + "/slow")).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(500); // the slow request is in flight
+      long sigterm = System.nanoTime();
+      a.term();
+      String how = ended.get(5, TimeUnit.SECONDS);
+      long closedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+      // while the slow request drains, the process still takes connections: no new tunnel
+      String upgrade = io.dynofleet.proxy.TestBackends.rawHead(a.port,
+          io.dynofleet.proxy.TestBackends.upgrade("127.0.0.1", "Upgrade"), Duration.ofSeconds(5));
+      boolean exited = a.process.waitFor(30, TimeUnit.SECONDS);
+      long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+      System.out.printf("%nLiveFleetIT tunnels: WebSocket ended (%s) %d ms after SIGTERM, exit %d ms after it%n",
+          how, closedMillis, exitMillis);
+      assertThat(slow.get(1, TimeUnit.SECONDS).body()).as("the request in flight finished").isEqualTo("slow");
+      assertThat(exited).isTrue();
+      assertThat(exitMillis).as("no wait for the tunnel").isLessThan(15_000);
+      String log = java.nio.file.Files.readString(a.log);
+      assertThat(log).contains("closing 1 WebSocket tunnel(s)").doesNotContain("Timed out waiting for graceful shutdown");
+      assertThat(upgrade).startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: stopping");
+    }
+  }
+
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void sigtermWithALongRequestAndASlowPlatformApiExitsWithinHerokusThirtySeconds() throws Exception {
