@@ -450,9 +450,39 @@ public class Reconciler {
       return Objects.equals(templateSeen.get(pool.id), spec.template());
     }
 
-    /** Ready backends that fail their health checks are restarted once, then replaced. */
+    /**
+     * Ready backends that fail their health checks are restarted once, then replaced: a few at a
+     * time (at most {@code max(1, maxUnavailable)} restarted and still failing), and none while
+     * most of the pool fails at once. That is a shared cause (the source's database, an add-on, an
+     * API the backends call), which new apps would fail just the same: replacing every backend
+     * during a 20-minute database outage deleted apps that would have recovered by themselves, and
+     * their replacements, unable to pass either, stalled the pool at none. The proxy does the like
+     * (panic mode: all unhealthy, all tried).
+     */
     private void checkHealthOfReady() {
       Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());
+      int judged = 0;
+      int failing = 0;
+      int restarted = 0;
+      for (Backend b : backends) {
+        DataPlane.Health h = b.step == Step.READY ? health.get(b.appName) : null;
+        if (h != null && h.known()) {
+          judged++;
+          if (!h.healthy()) {
+            failing++;
+            if (b.restartedAt != null) {
+              restarted++;
+            }
+          }
+        }
+      }
+      boolean shared = judged >= 2 && failing * 2 > judged;
+      if (shared) {
+        condition("Degraded", "True", "ManyUnhealthy", failing + " of " + judged
+            + " ready backends fail their health checks: a shared cause is likely (a database, an add-on);"
+            + " none is restarted or replaced until most pass again");
+      }
+      int restartBudget = Math.max(1, spec.rollout().maxUnavailable()) - restarted;
       for (Backend b : backends) {
         if (b.step != Step.READY) {
           continue;
@@ -483,16 +513,27 @@ public class Reconciler {
           recheckAt(now.plus(replaceAfter));
           continue;
         }
-        // come back exactly when the restart or the replacement is due, not at the next sweep
-        recheckAt((b.restartedAt == null ? b.unhealthySince : b.restartedAt).plus(replaceAfter));
-        if (b.restartedAt == null && !now.isBefore(b.unhealthySince.plus(replaceAfter))) {
+        Instant due = (b.restartedAt == null ? b.unhealthySince : b.restartedAt).plus(replaceAfter);
+        if (now.isBefore(due)) {
+          recheckAt(due); // come back exactly when the restart or the replacement is due
+          continue;
+        }
+        if (shared) {
+          continue; // a health change brings the next pass
+        }
+        if (b.restartedAt == null) {
+          if (restartBudget <= 0) {
+            continue; // another one is being restarted or replaced: this one waits its turn
+          }
+          restartBudget--;
           checkStopping();
           platform.restart(b.appName);
           b.restartedAt = now;
           store.save(b);
+          recheckAt(now.plus(replaceAfter));
           event(PoolEvents.WARNING, "BackendRestarted",
               "app " + b.appName + " unhealthy for " + replaceAfter.toSeconds() + "s: dynos restarted");
-        } else if (b.restartedAt != null && !now.isBefore(b.restartedAt.plus(replaceAfter))) {
+        } else {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
           drain(b, Duration.ZERO);

@@ -520,6 +520,57 @@ class ReconcilerTests {
         .contains("BackendUnhealthy", "BackendRestarted", "BackendReplaced");
   }
 
+  /**
+   * Review 3: a shared dependency down for 20 minutes (every backend's health check fails) had
+   * every backend restarted at 5 minutes and replaced at 10; the replacements could not pass
+   * either, stalled, and the pool stayed at no app after the database came back.
+   */
+  @Test
+  void whenMostOfThePoolFailsTogetherNothingIsRestartedOrReplaced() {
+    createPool(3, "");
+    converge();
+    List<String> apps = owned();
+    dataPlane.unhealthy.addAll(apps); // the source's database is down
+    for (int i = 0; i < 25; i++) { // 25 minutes
+      pass();
+      clock.advance(Duration.ofSeconds(60));
+    }
+    assertThat(heroku.restarts).isZero();
+    assertThat(owned()).containsExactlyInAnyOrderElementsOf(apps);
+    assertThat(count("createApp")).isEqualTo(3);
+    assertThat(condition("Degraded")).isEqualTo("True/ManyUnhealthy");
+    dataPlane.unhealthy.clear(); // it is back
+    converge();
+    assertThat(owned()).containsExactlyInAnyOrderElementsOf(apps);
+    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  /** One sick backend of four at a time (maxUnavailable 0 → 1): not all restarted together. */
+  @Test
+  void unhealthyBackendsAreRestartedAndReplacedOneAtATime() {
+    createPool(4, "");
+    converge();
+    List<String> sick = owned().subList(0, 1);
+    dataPlane.unhealthy.addAll(sick);
+    pass();
+    clock.advance(Duration.ofSeconds(200));
+    String second = owned().get(1);
+    dataPlane.unhealthy.add(second); // 2 of 4: not a majority
+    pass();
+    clock.advance(Duration.ofSeconds(120)); // the first is due for its restart, the second not yet
+    pass();
+    assertThat(heroku.restarts).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(200)); // the second is due too, the first still restarting
+    pass();
+    assertThat(heroku.restarts).as("one restarted and failing at a time").isEqualTo(1);
+    clock.advance(Duration.ofSeconds(120)); // the first is replaced: the second's turn
+    pass();
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendReplaced");
+    pass();
+    assertThat(heroku.restarts).isEqualTo(2);
+  }
+
   @Test
   void anUnhealthyBackendThatRecoversIsKept() {
     createPool(1, "");
