@@ -603,12 +603,21 @@ public class Reconciler {
       if (stalled) {
         return;
       }
+      // ready old ones, even those failing their checks now (an ejection after three 503s: they
+      // may still serve, and may be back in a minute), leave within Kubernetes' maxScaledDown:
+      // what stays covers minAvailable once the new ones still starting are ready. Without it a
+      // brief ejection of the old ones mid-rollout deleted them all in one pass, no drain.
+      int newUnavailable = (int) current.stream().filter(b -> !available(b)).count();
+      int scaleDown = active.size() - minAvailable - newUnavailable;
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
-        if (!available(o)) {
-          drain(o, Duration.ZERO); // not serving: nothing is lost by replacing it now
-        } else if (available - 1 >= minAvailable) {
+        if (o.step != Step.READY) {
+          drain(o, Duration.ZERO); // never served: nothing is lost by dropping it now
+        } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
+          if (available(o)) {
+            available--;
+          }
+          scaleDown--;
           drain(o, drainTimeFor(o));
-          available--;
         }
       }
     }

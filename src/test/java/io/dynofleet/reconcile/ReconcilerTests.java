@@ -462,6 +462,29 @@ class ReconcilerTests {
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("RolloutStep");
   }
 
+  /**
+   * Review 3: mid-rollout, old backends the proxy ejected for a moment (three 503s under load)
+   * were drained with no drain time and deleted in the same pass, all of them, whatever
+   * maxUnavailable said.
+   */
+  @Test
+  void oldBackendsFailingMidRolloutLeaveOnlyWithinMaxUnavailable() {
+    createPool(3, "");
+    converge();
+    List<String> before = owned();
+    heroku.push(source);
+    pass(); // the first new backend is on its way
+    dataPlane.unhealthy.addAll(before); // every old one ejected for a moment
+    pass();
+    clock.advance(Duration.ofSeconds(6));
+    pass();
+    assertThat(owned()).as("old backends kept while the new one is not ready").containsAll(before);
+    dataPlane.unhealthy.clear();
+    converge();
+    assertThat(status().updatedReplicas()).isEqualTo(3);
+    assertThat(owned()).hasSize(3).doesNotContainAnyElementsOf(before);
+  }
+
   @Test
   void configChangeOnTheSourceRollsLikeARelease() {
     createPool(2, "");
