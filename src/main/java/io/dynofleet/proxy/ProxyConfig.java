@@ -74,6 +74,14 @@ public interface ProxyConfig {
   @WithDefault("32768")
   int maxResponseHeaderSize();
 
+  /**
+   * Keep a client's {@code X-Forwarded-Host} instead of setting it to the {@code Host} that chose
+   * the pool. Only behind a front end (a CDN) that sets it itself: Heroku's router passes a
+   * client's own, so anyone could make a backend build its links for another host.
+   */
+  @WithDefault("false")
+  boolean trustForwardedHost();
+
   /** Trust any backend certificate (tests only). */
   @WithDefault("false")
   boolean trustAll();

@@ -25,6 +25,9 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError TWO_HOSTS = new ProxyError(400, "multiple-host", "More than one Host header\n");
   /** A header line without a name (": value"), which Vert.x takes and a backend may read any way. */
   static final ProxyError BAD_HEADER = new ProxyError(400, "bad-header", "Header field without a name\n");
+  /** A transfer coding other than chunked (RFC 9112 6.1), which Dynofleet does not decode. */
+  static final ProxyError BAD_CODING =
+      new ProxyError(400, "bad-transfer-encoding", "Unsupported Transfer-Encoding\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
 
   /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */

@@ -83,6 +83,8 @@ class ReverseProxy implements ProxyInterceptor {
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
   /** The client channels of open WebSocket tunnels, closed at SIGTERM. */
   private final Set<io.netty.channel.Channel> tunnels = ConcurrentHashMap.newKeySet();
+  /** Marks a client connection whose request could not be framed: nothing more is served on it. */
+  private static final io.netty.util.AttributeKey<Boolean> DESYNCED = io.netty.util.AttributeKey.valueOf("dynofleet.desynced");
   /** SIGTERM was heard: no new tunnel. */
   private volatile boolean stopping;
 
@@ -149,6 +151,11 @@ class ReverseProxy implements ProxyInterceptor {
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {
+      if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
+        // read behind a request whose body could not be framed: perhaps no request at all
+        cb.close();
+        return;
+      }
       MultiMap headers = rc.request().headers();
       if (headers.getAll(HttpHeaders.HOST).size() > 1) {
         // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
@@ -158,6 +165,16 @@ class ReverseProxy implements ProxyInterceptor {
       if (headers.contains("")) {
         // RFC 9110 5.1: a field name is a token; nginx and Envoy refuse an empty one
         answer(rc, ProxyError.BAD_HEADER, null);
+        return;
+      }
+      if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
+        // Netty framed the body as chunked only if "chunked" was among the codings, else as
+        // none: what follows may be read as another request (smuggling). The library answered 400
+        // and the library kept the connection; RFC 9112 6.3: refuse and close, and serve nothing
+        // Vert.x already read behind it (it hands over a pipelined request as this answer ends)
+        if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
+        answer(rc, ProxyError.BAD_CODING, null);
+        rc.request().connection().close();
         return;
       }
       String path = rc.request().path();
@@ -252,6 +269,18 @@ class ReverseProxy implements ProxyInterceptor {
     } catch (Throwable e) {
       LOG.debugf("request done: %s", e);
     }
+  }
+
+  /**
+   * Whether the message's only transfer coding is chunked, in any case ("Chunked" is the same
+   * coding, RFC 9110 10.1.4; the library compares case-sensitively), which is then spelled as the
+   * library expects. Any other coding, alone or before chunked, is one Dynofleet does not decode.
+   */
+  static boolean chunkedOnly(MultiMap h) {
+    List<String> all = h.getAll(HttpHeaders.TRANSFER_ENCODING);
+    if (all.size() != 1 || !all.get(0).trim().equalsIgnoreCase("chunked")) return false;
+    if (!all.get(0).equals("chunked")) h.set(HttpHeaders.TRANSFER_ENCODING, "chunked");
+    return true;
   }
 
   /** Why an upgrade to {@code pool} has nowhere to go (stopping, no pool, no routable backend), or null. */
@@ -570,8 +599,13 @@ class ReverseProxy implements ProxyInterceptor {
     if (!t.isZero()) c.idleTimeout(t.toMillis());
   }
 
-  /** X-Request-Id, X-Forwarded-For (appended), -Proto, -Port and -Host (kept if set), and Via. */
-  private static void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
+  /**
+   * X-Request-Id, X-Forwarded-For (appended), -Proto and -Port (kept if set: Heroku's router sets
+   * them), -Host (the Host that chose the pool, unless {@code trust-forwarded-host}: Heroku's
+   * router passes a client's own, and a backend, whose Host is now its own web_url, builds its
+   * links from it), and Via.
+   */
+  private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
     h.set("X-Request-Id", requestId);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get("X-Forwarded-For");
@@ -583,8 +617,11 @@ class ReverseProxy implements ProxyInterceptor {
     if (!h.contains("X-Forwarded-Proto")) h.set("X-Forwarded-Proto", sreq.isSSL() ? "https" : "http");
     if (!h.contains("X-Forwarded-Port") && sreq.localAddress() != null)
       h.set("X-Forwarded-Port", Integer.toString(sreq.localAddress().port()));
-    if (!h.contains("X-Forwarded-Host") && sreq.getHeader("Host") != null)
-      h.set("X-Forwarded-Host", sreq.getHeader("Host"));
+    if (!config.trustForwardedHost() || !h.contains("X-Forwarded-Host")) {
+      String host = sreq.getHeader("Host");
+      if (host != null) h.set("X-Forwarded-Host", host);
+      else h.remove("X-Forwarded-Host");
+    }
     h.add("Via", "1.1 dynofleet");
   }
 
@@ -658,6 +695,18 @@ class ReverseProxy implements ProxyInterceptor {
     ex.done = done;
     return ctx.sendRequest().compose(resp -> {
       int st = resp.getStatusCode();
+      if (resp.headers().contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(resp.headers())) {
+        // a coding the proxy cannot relay: the library answered 501 on its own and skipped the
+        // interceptors, so this backend's slot was never given back (with a per-backend limit the
+        // backend was full for good). A bad answer of the backend's, as nginx's 502
+        resp.release();
+        if (ex.creq != null) ex.creq.connection().close();
+        if (done.compareAndSet(false, true)) release(ex.pool, b);
+        failure(ex.pool, b);
+        LOG.debugf("backend %s answered with Transfer-Encoding %s", b.target.id(),
+            resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING));
+        return error(ctx, ProxyError.BACKEND);
+      }
       if (st < 200) {
         // an interim head Vert.x took for the final one (see origin): its connection is closed
         resp.release();

@@ -305,15 +305,79 @@ class ProxyEdgeTests {
     }
   }
 
+  /**
+   * Audit 6: a client's X-Forwarded-Host reached the backend whatever Host chose the pool. Heroku's
+   * router passes it as sent, and the backend (whose Host is its own web_url) builds its links from
+   * it: password-reset links for another host. It is the routed Host, unless a front end is trusted.
+   */
   @Test
-  void theClientsForwardedHostIsKept() throws Exception {
+  void theForwardedHostIsTheHostThatChoseThePool() throws Exception {
     table.put(pool("xfh", List.of(), true, List.of(target("a", backends.named("a")))));
-    String kept = raw(port(), "GET / HTTP/1.1\r\nHost: inner.example\r\nX-Forwarded-Host: www.customer.example\r\n"
+    String forged = raw(port(), "GET / HTTP/1.1\r\nHost: inner.example\r\nX-Forwarded-Host: evil.example\r\n"
         + "Connection: close\r\n\r\n", Duration.ofSeconds(4));
-    assertThat(kept).startsWith("HTTP/1.1 200").contains("x-forwarded-host: www.customer.example")
-        .doesNotContain("x-forwarded-host: inner.example").containsPattern("host: 127\\.0\\.0\\.1:\\d+\n");
+    assertThat(forged).startsWith("HTTP/1.1 200").contains("x-forwarded-host: inner.example")
+        .doesNotContain("evil.example").containsPattern("host: 127\\.0\\.0\\.1:\\d+\n");
     String set = raw(port(), "GET / HTTP/1.1\r\nHost: inner.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
     assertThat(set).contains("x-forwarded-host: inner.example");
+  }
+
+  /**
+   * Audit 6: a backend answer with a transfer coding the library does not take ("identity",
+   * "gzip, chunked") got a bare 501 from the library, which skipped Dynofleet's response
+   * interceptor: the backend's slot was never given back, and with a per-backend limit of 1 the
+   * backend was full for the life of the process. "Chunked" is chunked.
+   */
+  @Test
+  void anAnswerWithAnUnknownTransferCodingIsABackendErrorAndFreesItsSlot() throws Exception {
+    URI a = rawBackend((head, so) -> {
+      if (head.startsWith("GET /identity")) {
+        so.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello").onComplete(v -> so.close());
+      } else if (head.startsWith("GET /gzip")) {
+        so.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+      } else if (head.startsWith("GET /capital")) {
+        so.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+      } else {
+        so.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      }
+    });
+    table.put(new PoolRoute("te", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 1, 10,
+        Duration.ofSeconds(1), null, List.of(target("a", a))));
+    for (String path : List.of("/identity", "/gzip", "/identity")) {
+      String r = raw(port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+      assertThat(r).as(path).startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: backend-error").doesNotContain("hello");
+    }
+    assertThat(raw(port(), "GET /capital HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .startsWith("HTTP/1.1 200").contains("transfer-encoding: chunked").contains("\r\nhello\r\n");
+    // the one slot is free again: no 503 queue-timeout
+    assertThat(raw(port(), "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .startsWith("HTTP/1.1 200").endsWith("ok");
+  }
+
+  /**
+   * Audit 6: a request with a coding Netty does not frame ("xchunked") got the library's 400 and
+   * the connection stayed open, so its body was read as the next request, and proxied: request
+   * smuggling behind a front end that frames it otherwise. "Chunked" was refused too.
+   */
+  @Test
+  void aRequestWithAnUnknownTransferCodingIsRefusedAndItsConnectionClosed() throws Exception {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI a = backends.start(req -> req.body().onSuccess(body -> {
+      seen.add(req.path());
+      req.response().end(req.path() + " " + body.length());
+    }));
+    table.put(pool("te-req", List.of(), true, List.of(target("a", a))));
+    String smuggle = raw(port(), "POST /t2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n"
+        + "GET /t2-smuggled HTTP/1.1\r\nHost: x\r\n\r\n", Duration.ofSeconds(3));
+    assertThat(smuggle).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: bad-transfer-encoding")
+        .doesNotContain("HTTP/1.1 200");
+    String gzip = raw(port(), "POST /t4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        + "5\r\nhello\r\n0\r\n\r\nGET /t4-smuggled HTTP/1.1\r\nHost: x\r\n\r\n", Duration.ofSeconds(3));
+    assertThat(gzip).startsWith("HTTP/1.1 400").doesNotContain("HTTP/1.1 200");
+    String capital = raw(port(), "POST /t3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
+        + "5\r\nhello\r\n0\r\n\r\n", Duration.ofSeconds(3));
+    assertThat(capital).startsWith("HTTP/1.1 200").endsWith("/t3 5");
+    Thread.sleep(300);
+    assertThat(seen).containsExactly("/t3");
   }
 
   @Test
