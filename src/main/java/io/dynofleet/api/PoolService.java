@@ -321,6 +321,12 @@ public class PoolService {
         throw new ApiException(409, "terminating", "Pool is being deleted",
             "pool '" + name + "' is being deleted; its spec can no longer change");
       }
+      if (specDiff && pool.spec.managed() && spec.managed() && !java.util.Objects.equals(pool.spec.pipeline(), spec.pipeline())) {
+        // Heroku couples an app to one pipeline: the backends could not follow (review 3: a
+        // change had every pass re-couple them, in vain, 2 calls per backend every 2 s)
+        throw ApiException.invalid(List.of(new FieldError("spec.pipeline", "cannot change (now '"
+            + pool.spec.pipeline() + "'): the pool's apps are coupled to it; create another pool for another pipeline")));
+      }
       if (specDiff) {
         checkRoutingClashes(name, spec);
         pool.spec = spec;

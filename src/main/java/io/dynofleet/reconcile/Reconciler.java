@@ -438,9 +438,18 @@ public class Reconciler {
             backends.remove(b);
             routesChanged = true;
           } else {
-            b.step = Step.SCALED; // decoupled by hand: couple it again
-            b.phase = Phase.Releasing;
-            store.save(b);
+            // decoupled by hand (or one answer missed it): coupled again where it stands; a
+            // coupling has nothing to do with serving, so a ready backend keeps its traffic
+            try {
+              platform.couple(b.appName, pipelineId, t.stage());
+              LOG.infof("pool=%s app=%s was not in pipeline %s: coupled again", pool.name, b.appName, spec.pipeline());
+            } catch (PlatformException e) {
+              if (e.kind() != Kind.INVALID) {
+                throw e;
+              }
+              LOG.warnf("pool=%s app=%s is not in pipeline %s and cannot be coupled: %s",
+                  pool.name, b.appName, spec.pipeline(), e.getMessage());
+            }
           }
         }
       }

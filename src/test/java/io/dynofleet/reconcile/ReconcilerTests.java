@@ -622,6 +622,43 @@ class ReconcilerTests {
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished");
   }
 
+  /**
+   * Review 3: a ready backend missing from the pipeline's couplings was set back to SCALED (out of
+   * the data plane until its probes passed again); it is coupled again where it stands.
+   */
+  @Test
+  void aReadyBackendDecoupledByHandIsCoupledAgainAndKeepsServing() {
+    createPool(2, "");
+    converge();
+    String app = owned().get(0);
+    String id = heroku.apps.get(app).id();
+    heroku.couplings.values().removeIf(c -> c.appId().equals(id));
+    int refreshes = dataPlane.refreshes.get();
+    pass();
+    assertThat(heroku.couplings.values()).anyMatch(c -> c.appId().equals(id));
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(status().backends()).allMatch(b -> b.phase().equals("Ready"));
+    assertThat(dataPlane.refreshes.get()).as("routes untouched").isEqualTo(refreshes);
+  }
+
+  /**
+   * Review 3: a changed spec.pipeline made every pass re-couple every backend, in vain (Heroku
+   * couples an app to one pipeline), 2 calls per backend every 2 s, with no backend ready again.
+   */
+  @Test
+  void thePipelineOfAManagedPoolCannotChange() {
+    createPool(1, "");
+    converge();
+    heroku.pipeline("other-pipe");
+    long generation = pools.get(name).metadata().generation();
+    assertThatThrownBy(() -> pools.patch(name, "{\"spec\": {\"pipeline\": \"other-pipe\"}}", new Precondition(null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> {
+          assertThat(e.status()).isEqualTo(422);
+          assertThat(e.getMessage()).contains("spec.pipeline");
+        });
+    assertThat(pools.get(name).metadata().generation()).isEqualTo(generation);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars",
       "createRelease", "scaleWeb", "couple"})
