@@ -53,6 +53,8 @@ public class Reconciler {
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
+  /** Joins a stalled target and the spec generation it stalled under (status.stalledRelease). */
+  private static final String STALL_AT = "@g";
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -251,6 +253,7 @@ public class Reconciler {
     private boolean creationPaused;
     private Instant recheck;
     private List<String> drift;
+    /** The target a create or rollout stalled at, and the generation: {@code target@gN}. */
     private String stalledTarget;
     private PoolStatus.Webhook webhook;
     /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
@@ -564,7 +567,10 @@ public class Reconciler {
           : active.stream().filter(b -> b.target.equals(target)).toList();
       List<Backend> old = target == null ? List.of()
           : active.stream().filter(b -> !b.target.equals(target)).toList();
-      boolean stalled = target != null && target.equals(stalledTarget);
+      // a stall holds for its target at the spec it failed under: a new release, a new config or
+      // any spec change (a fixed health check path, a scale) tries again
+      boolean stalled = target != null && stalledTarget != null
+          && stalledTarget.equals(target + STALL_AT + pool.generation);
       if (target != null && !stalled) {
         stalledTarget = null;
       }
@@ -963,7 +969,7 @@ public class Reconciler {
       b.message = why;
       store.save(b);
       boolean rollout = backends.stream().anyMatch(o -> !o.leaving() && !o.target.equals(b.target));
-      stalledTarget = b.target;
+      stalledTarget = b.target + STALL_AT + pool.generation;
       condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
           + (rollout ? "; the rollout stops here and the old release keeps serving"
               : "; creation stops until the source app or the spec changes"));

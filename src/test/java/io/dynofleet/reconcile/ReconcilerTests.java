@@ -521,6 +521,32 @@ class ReconcilerTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Review 3: a stall was cleared only by a new release or config, not by a spec change as the
+   * docs said: a user who fixed the health check path saw nothing happen, for ever.
+   */
+  @Test
+  void aStalledCreateTriesAgainWhenTheSpecChanges() {
+    heroku.releasesFail = true;
+    createPool(1, "");
+    for (int i = 0; i < 8; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    long creates = count("createApp");
+    for (int i = 0; i < 5; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(count("createApp")).as("stalled: no create loop").isEqualTo(creates);
+    heroku.releasesFail = false; // whatever was wrong is fixed; the release stays the same
+    pools.patch(name, "{\"spec\": {\"healthCheck\": {\"path\": \"/up\"}}}", new Precondition(null));
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
   @Test
   void anUnhealthyBackendIsRestartedThenReplaced() {
     createPool(2, "");
