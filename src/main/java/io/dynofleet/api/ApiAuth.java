@@ -82,8 +82,8 @@ public class ApiAuth {
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
     if (!bearerMatches(header) && !signedHook(rc, path)) {
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
-      problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
-          "send Authorization: Bearer <DYNOFLEET_API_TOKEN>"));
+      endsConnection(rc, () -> problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
+          "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
       return;
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -99,12 +99,30 @@ public class ApiAuth {
         n = Long.MAX_VALUE;
       }
       if (n > config.maxBodyBytes()) {
-        problem(rc, Problem.of(413, "body-too-large", "Body too large",
-            "the API accepts bodies up to " + config.maxBodyBytes() + " bytes"));
+        endsConnection(rc, () -> problem(rc, Problem.of(413, "body-too-large", "Body too large",
+            "the API accepts bodies up to " + config.maxBodyBytes() + " bytes")));
         return;
       }
     }
     rc.next();
+  }
+
+  /**
+   * An answer given before the request's body was read: the connection ends after it (the rest
+   * of the body read and dropped), as for a chunked body. Kept open, a client that writes its
+   * whole body before it reads (Python's urllib) waited for its own timeout.
+   */
+  private static void endsConnection(RoutingContext rc, java.util.function.Supplier<io.vertx.core.Future<Void>> answer) {
+    HttpServerRequest req = rc.request();
+    String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    boolean body = !req.isEnded() && (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (length != null && !length.trim().equals("0")));
+    if (!body) {
+      answer.get();
+      return;
+    }
+    rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+    answer.get().onComplete(ar -> LingeringClose.after(rc.vertx(), req));
   }
 
   /**
@@ -246,7 +264,8 @@ public class ApiAuth {
     }
     synchronized (this) {
       if (tokenDigest == null) {
-        String token = config.token().filter(t -> !t.isBlank()).orElse(null);
+        // trimmed as the presented one is: a stray newline from $(cat file) locked everyone out
+        String token = config.token().map(String::trim).filter(t -> !t.isBlank()).orElse(null);
         if (token == null) {
           if (!sandbox()) {
             throw new IllegalStateException("DYNOFLEET_API_TOKEN is not set: outside sandbox mode the"

@@ -267,19 +267,24 @@ public class PoolService {
 
   /** Marks the pool for deletion; the reconciler's finalizer deletes its apps, then the row. */
   public PoolDocument delete(String name, Precondition pre) {
+    boolean[] marked = new boolean[1];
     Pool p = write(() -> {
+      marked[0] = false;
       Pool pool = load(name);
       checkPrecondition(pre, pool);
       if (pool.deletionTimestamp == null) {
         pool.deletionTimestamp = now();
         pool.updatedAt = pool.deletionTimestamp;
         pools.flush();
+        marked[0] = true;
       }
       return pool;
     }, pre);
-    events.record(p.id, p.name, PoolEvents.NORMAL, "Deleting",
-        "deletion requested; the apps Dynofleet created for this pool will be deleted");
-    changed.fire(new PoolChanged(p.id, p.name));
+    if (marked[0]) { // a repeated DELETE changes nothing: no second event
+      events.record(p.id, p.name, PoolEvents.NORMAL, "Deleting",
+          "deletion requested; the apps Dynofleet created for this pool will be deleted");
+      changed.fire(new PoolChanged(p.id, p.name));
+    }
     return PoolDocument.of(p);
   }
 
@@ -320,6 +325,12 @@ public class PoolService {
       if (pool.terminating() && specDiff) {
         throw new ApiException(409, "terminating", "Pool is being deleted",
             "pool '" + name + "' is being deleted; its spec can no longer change");
+      }
+      if (specDiff && pool.spec.managed() != spec.managed()) {
+        // a managed pool's apps would be left running (and billed), unseen, until the pool went
+        throw ApiException.invalid(List.of(new FieldError(pool.spec.managed() ? "spec.staticBackends" : "spec.template",
+            "a pool cannot change between managed (spec.template) and static (spec.staticBackends):"
+                + " create another pool")));
       }
       if (specDiff && pool.spec.managed() && spec.managed() && !java.util.Objects.equals(pool.spec.pipeline(), spec.pipeline())) {
         // Heroku couples an app to one pipeline: the backends could not follow (review 3: a
@@ -469,7 +480,15 @@ public class PoolService {
     if (rv == null || rv.isNull()) {
       return null;
     }
-    return rv.isNumber() ? rv.asLong() : Long.parseLong(rv.asText());
+    if (rv.isIntegralNumber() && rv.canConvertToLong()) {
+      return rv.asLong();
+    }
+    if (rv.isTextual() && rv.asText().matches("[0-9]{1,18}")) {
+      return Long.parseLong(rv.asText());
+    }
+    // a merge patch is not validated as a document before this (a PUT body is): 422, not a 500
+    throw ApiException.invalid(List.of(new FieldError("metadata.resourceVersion",
+        "must be the resourceVersion read from the pool")));
   }
 
   private static String decodeContinue(String token) {

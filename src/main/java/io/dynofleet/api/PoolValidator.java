@@ -267,6 +267,8 @@ public final class PoolValidator {
         err(field, "must be an absolute http:// or https:// URL with a host");
       } else if (uri.getRawUserInfo() != null) {
         err(field, "must not carry credentials");
+      } else if (uri.getPort() == 0 || uri.getPort() > 65535) {
+        err(field, "has no valid port (1-65535)");
       }
     } catch (URISyntaxException e) {
       err(field, "is not a well-formed URL: " + e.getReason());
@@ -278,9 +280,9 @@ public final class PoolValidator {
         "unhealthyThreshold", "replaceAfterSeconds");
     String path = text("spec.healthCheck.path", h.get("path"), false);
     if (path != null && (!path.startsWith("/") || path.length() > 2048
-        || path.chars().anyMatch(c -> c <= 0x20 || c == 0x7f))) {
-      err("spec.healthCheck.path", "must be a URL path starting with '/', without spaces, at most"
-          + " 2048 characters");
+        || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f))) {
+      err("spec.healthCheck.path", "must be a URL path starting with '/', at most 2048 characters of"
+          + " printable ASCII (percent-encode the rest)");
     }
     Integer interval = integer("spec.healthCheck.intervalSeconds", h.get("intervalSeconds"), 1, 300);
     Integer timeout = integer("spec.healthCheck.timeoutSeconds", h.get("timeoutSeconds"), 1, 60);

@@ -667,6 +667,18 @@ class ReconcilerTests {
     assertThat(dataPlane.refreshes.get()).as("routes untouched").isEqualTo(refreshes);
   }
 
+  /** Audit 7: each repeated DELETE of a pool being deleted added another Deleting event. */
+  @Test
+  void aRepeatedDeleteChangesNothing() {
+    createPool(1, "");
+    converge();
+    for (int i = 0; i < 3; i++) {
+      pools.delete(name, new Precondition(null));
+    }
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("Deleting"))
+        .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+  }
+
   /**
    * Review 3: a changed spec.pipeline made every pass re-couple every backend, in vain (Heroku
    * couples an app to one pipeline), 2 calls per backend every 2 s, with no backend ready again.

@@ -20,6 +20,9 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
   }
 
   public Optional<Pool> findByName(String name) {
+    if (name == null || name.length() > 63 || name.indexOf('\0') >= 0) {
+      return Optional.empty(); // no pool has such a name, and PostgreSQL refuses a NUL in text (a 500)
+    }
     return find("name", name).firstResultOptional();
   }
 

@@ -47,7 +47,7 @@ public final class SpecDefaults {
     r = new Rollout(or(r.maxSurge(), 1), or(r.maxUnavailable(), 0));
     Routing ro = s.routing() != null ? s.routing() : new Routing(null, null, null, null, null, null, null, null);
     ro = new Routing(
-        ro.hosts() != null ? ro.hosts().stream().map(x -> x.toLowerCase(Locale.ROOT)).toList() : List.of(),
+        ro.hosts() != null ? ro.hosts().stream().map(x -> x.toLowerCase(Locale.ROOT)).distinct().toList() : List.of(),
         ro.defaultPool() != null ? ro.defaultPool() : Boolean.FALSE,
         ro.algorithm() != null ? ro.algorithm() : "least-request",
         or(ro.timeoutSeconds(), 30),

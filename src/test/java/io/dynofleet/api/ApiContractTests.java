@@ -1,0 +1,130 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.api;
+import static io.dynofleet.api.ApiFixtures.pool;
+import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Audit 7 (the management API from outside): each answer its contract promised, and nothing changed. */
+@QuarkusTest
+class ApiContractTests {
+  @TestHTTPResource("/")
+  URL base;
+
+  private static String rv(String name) {
+    return api().get(POOLS + "/" + name).path("metadata.resourceVersion");
+  }
+
+  /** A non-numeric resourceVersion in a merge patch was a 500 with a stack trace; a PUT gave 422. */
+  @ParameterizedTest
+  @ValueSource(strings = {"\"abc\"", "true", "{}", "\"\"", "\" 1\"", "\"99999999999999999999\"", "1.5"})
+  void aBadResourceVersionInAPatchIs422(String value) {
+    String name = uniqueName("rvp");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    String before = rv(name);
+    api().contentType("application/merge-patch+json")
+        .body("{\"metadata\": {\"resourceVersion\": " + value + "}, \"spec\": {\"replicas\": 3}}")
+        .patch(POOLS + "/" + name).then().statusCode(422)
+        .contentType("application/problem+json").body("detail", containsString("metadata.resourceVersion"));
+    assertThat(rv(name)).isEqualTo(before);
+  }
+
+  /** A NUL in the pool name of a path was a 500 on every per-pool route (PostgreSQL refuses it). */
+  @Test
+  void aNulInThePoolNameIsNotFound() {
+    for (String sub : List.of("", "/status", "/events", "/stats")) {
+      api().urlEncodingEnabled(false).get(POOLS + "/a%00b" + sub).then().statusCode(404)
+          .contentType("application/problem+json");
+    }
+    api().urlEncodingEnabled(false).delete(POOLS + "/a%00b").then().statusCode(404);
+    api().urlEncodingEnabled(false).body("{\"replicas\": 1}").put(POOLS + "/a%00b/scale").then().statusCode(404);
+  }
+
+  /** A static backend on port 99999 or 0 was taken, reported Ready, and its probe threw every interval. */
+  @ParameterizedTest
+  @ValueSource(strings = {"http://127.0.0.1:99999", "http://127.0.0.1:0", "https://h.example:65536/x"})
+  void aStaticBackendNeedsAValidPort(String url) {
+    String name = uniqueName("port");
+    api().body("{\"metadata\": {\"name\": \"" + name + "\"}, \"spec\": {\"staticBackends\": [\"" + url + "\"]}}")
+        .post(POOLS).then().statusCode(422).body("detail", containsString("spec.staticBackends[0]"));
+    api().get(POOLS + "/" + name).then().statusCode(404);
+  }
+
+  /** A managed pool switched to static left its apps running, unseen and billed, until the pool went. */
+  @Test
+  void aPoolCannotSwitchBetweenManagedAndStatic() {
+    String name = uniqueName("kind");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    String before = rv(name);
+    api().contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"template\": null, \"replicas\": null, \"pipeline\": null,"
+            + " \"staticBackends\": [\"http://127.0.0.1:9\"]}}")
+        .patch(POOLS + "/" + name).then().statusCode(422).body("detail", containsString("managed"));
+    assertThat(rv(name)).isEqualTo(before);
+    String stat = uniqueName("kind");
+    api().body("{\"metadata\": {\"name\": \"" + stat + "\"}, \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"]}}")
+        .post(POOLS).then().statusCode(201);
+    api().body(pool(stat, 1)).put(POOLS + "/" + stat).then().statusCode(422);
+  }
+
+  /** Hosts differing only in case were stored once each ("a.example" three times). */
+  @Test
+  void hostsAreStoredOnceEach() {
+    String name = uniqueName("hosts");
+    api().body("{\"metadata\": {\"name\": \"" + name + "\"}, \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"],"
+        + " \"routing\": {\"hosts\": [\"" + name + ".example\", \"" + name.toUpperCase() + ".EXAMPLE\", \"" + name + ".example\"]}}}")
+        .post(POOLS).then().statusCode(201).body("spec.routing.hosts", org.hamcrest.Matchers.contains(name + ".example"));
+  }
+
+  /** Every 401 under the prefix was its own URI tag in the public metrics: anyone could fill all 100. */
+  @Test
+  void unmatchedPathsShareOneMetricsName() {
+    for (int i = 0; i < 3; i++) {
+      given().get("/_dynofleet/api/x-audit-" + i).then().statusCode(401);
+    }
+    String metrics = given().get("/_dynofleet/q/metrics").asString();
+    assertThat(metrics).doesNotContain("x-audit-").contains("uri=\"/_dynofleet/unmatched\"");
+  }
+
+  /**
+   * A body over the limit by Content-Length got its 413 (or 401) at once, but the connection stayed
+   * open unread: a client that writes its whole body first (urllib) waited for its own timeout.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void anAnswerBeforeTheBodyEndsTheConnection(boolean authorized) throws Exception {
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      int size = 3 * 1024 * 1024;
+      out.write(("POST " + POOLS + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          + (authorized ? "Authorization: Bearer " + ApiFixtures.TOKEN + "\r\n" : "")
+          + "Content-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      byte[] chunk = new byte[64 * 1024];
+      java.util.Arrays.fill(chunk, (byte) ' ');
+      for (int sent = 0; sent < size; sent += chunk.length) {
+        out.write(chunk); // the whole body first, as urllib does: this blocked
+      }
+      out.flush();
+      InputStream in = s.getInputStream();
+      String answer = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1); // until the server closes
+      assertThat(answer).startsWith(authorized ? "HTTP/1.1 413" : "HTTP/1.1 401").containsIgnoringCase("connection: close");
+    }
+  }
+}
