@@ -202,9 +202,14 @@ public class HerokuClient {
 
   /** The newest release (one call: {@code Range: version ..; order=desc, max=1}), if any. */
   public Optional<Release> latestRelease(String app) {
-    String range = "version ..; order=desc, max=1";
+    return recentReleases(app, 1).stream().findFirst();
+  }
+
+  /** The newest {@code max} releases, newest first (one call: {@code Range: version ..; order=desc}). */
+  public List<Release> recentReleases(String app, int max) {
+    String range = "version ..; order=desc, max=" + max;
     var ex = get("/apps/" + app + "/releases", range, (a, e) -> a.releases(app, range, e));
-    return readList(ex, Release.class).stream().findFirst();
+    return readList(ex, Release.class);
   }
 
   /** {@code GET /apps/{app}/releases/{id_or_version}}. */

@@ -75,9 +75,12 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
-  public Optional<Release> latestRelease(String app) {
-    return call(() -> heroku.latestRelease(app).map(HerokuPlatform::map));
+  public List<Release> recentReleases(String app) {
+    return call(() -> heroku.recentReleases(app, RECENT_RELEASES).stream().map(HerokuPlatform::map).toList());
   }
+
+  /** Releases looked at per source app and pass: one page, the last good one behind a few failed. */
+  static final int RECENT_RELEASES = 10;
 
   @Override
   public Release release(String app, String releaseId) {

@@ -54,7 +54,8 @@ public interface Platform {
   void patchConfigVars(String app, Map<String, String> vars);
 
   /** The newest release of an app, or empty when it has none (conditional GET where possible). */
-  Optional<Release> latestRelease(String app);
+  /** The app's newest releases, newest first (a few: enough to find the last good one behind failed ones). */
+  List<Release> recentReleases(String app);
 
   Release release(String app, String releaseId);
 

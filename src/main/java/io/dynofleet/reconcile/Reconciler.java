@@ -394,18 +394,24 @@ public class Reconciler {
         }
         pipelineIds.put(spec.pipeline(), pipelineId);
       }
-      Optional<Platform.Release> latest;
+      List<Platform.Release> recent;
       try {
-        latest = platform.latestRelease(t.sourceApp());
+        recent = platform.recentReleases(t.sourceApp());
       } catch (PlatformException e) {
         if (e.kind() == Kind.NOT_FOUND) {
           throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found");
         }
         throw e;
       }
+      // the newest release that runs a slug: a failed release (its release phase) leaves the one
+      // before it running on the source, and a slug-less one (config set before the first deploy)
+      // has nothing to copy. A pending newest one is in flight: look again soon.
+      Optional<Platform.Release> latest = recent.stream().findFirst();
+      Optional<Platform.Release> usable = recent.stream()
+          .filter(r -> r.succeeded() && r.slugId() != null).findFirst();
       Source cached = sources.get(pool.id);
-      if (latest.isPresent() && latest.get().succeeded() && latest.get().slugId() != null) {
-        Platform.Release rel = latest.get();
+      if (usable.isPresent()) {
+        Platform.Release rel = usable.get();
         if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
@@ -416,7 +422,8 @@ public class Reconciler {
           sources.put(pool.id, cached);
           templateSeen.put(pool.id, t);
         }
-      } else if (latest.isPresent() && !latest.get().failed()) {
+      }
+      if (latest.isPresent() && !latest.get().succeeded() && !latest.get().failed()) {
         inFlight = true; // the source is mid-release: keep the last known target, look again soon
       }
       source = cached;

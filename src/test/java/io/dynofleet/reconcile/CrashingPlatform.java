@@ -79,8 +79,8 @@ final class CrashingPlatform implements Platform {
     around("patchConfigVars", () -> delegate.patchConfigVars(app, vars));
   }
 
-  @Override public Optional<Release> latestRelease(String app) {
-    return around("latestRelease", () -> delegate.latestRelease(app));
+  @Override public List<Release> recentReleases(String app) {
+    return around("latestRelease", () -> delegate.recentReleases(app));
   }
 
   @Override public Release release(String app, String releaseId) {

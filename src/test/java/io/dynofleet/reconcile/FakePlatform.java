@@ -259,10 +259,11 @@ public class FakePlatform implements Platform {
   }
 
   @Override
-  public synchronized Optional<Release> latestRelease(String app) {
+  public synchronized List<Release> recentReleases(String app) {
     enter("latestRelease", app);
-    List<Release> list = releases.get(need(app).name());
-    return list.isEmpty() ? Optional.empty() : Optional.of(list.get(list.size() - 1));
+    List<Release> list = new ArrayList<>(releases.get(need(app).name()));
+    java.util.Collections.reverse(list);
+    return List.copyOf(list.subList(0, Math.min(10, list.size())));
   }
 
   @Override

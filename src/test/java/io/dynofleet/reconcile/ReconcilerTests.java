@@ -820,6 +820,45 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
   }
 
+  /**
+   * Review 3: a source created and configured but never deployed has only slug-less releases; it
+   * was taken as mid-release and its pool passed every 2 s until the first deploy.
+   */
+  @Test
+  void aSourceWithOnlySluglessReleasesIsNotInFlight() {
+    List<Platform.Release> list = heroku.releases.get(source);
+    list.clear();
+    list.add(new Platform.Release("r1", 1, null, "succeeded", "Initial release"));
+    list.add(new Platform.Release("r2", 2, null, "succeeded", "Set GREETING config vars"));
+    createPool(2, "");
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).as("waits for a deploy or the sweep, not 2 s").isEqualTo(ReconcileResult.Outcome.DONE);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceAppHasNoRelease");
+    heroku.push(source);
+    converge();
+    assertThat(owned()).hasSize(2);
+  }
+
+  /**
+   * Review 3: with the source's newest release failed (its release phase) and no target
+   * remembered (a restart), nothing was made or replaced and the status said "no released slug",
+   * while the release before it ran on the source.
+   */
+  @Test
+  void aFailedNewestSourceReleaseLeavesTheOneBeforeItAsTheTarget() {
+    createPool(1, "");
+    converge();
+    String before = status().targetRelease();
+    List<Platform.Release> list = heroku.releases.get(source);
+    list.add(new Platform.Release("bad", list.size() + 1, "slug-bad", "failed", "Deploy (release phase failed)"));
+    reconciler.forgetCaches(); // a restart
+    scale(2);
+    converge();
+    assertThat(owned()).hasSize(2);
+    assertThat(status().targetRelease()).isEqualTo(before);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
   @Test
   void aPausedPoolIsObservedButNotTouched() {
     createPool(2, ", \"paused\": true");
