@@ -194,6 +194,11 @@ public class Reconciler {
       if (pool.isEmpty()) {
         return ReconcileResult.done(0);
       }
+      if (!pool.get().id.equals(seen.get().id)) {
+        // deleted and made again under this name between the two reads: the lock held is the
+        // old pool's, not this one's
+        return ReconcileResult.requeue(Duration.ZERO, 0);
+      }
       Pass pass = new Pass(pool.get());
       ReconcileResult r;
       current.set(pass);
@@ -313,13 +318,27 @@ public class Reconciler {
       observe(t);
       if (Boolean.TRUE.equals(spec.paused())) {
         condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
+        // but apps already drained before the pause are deleted: kept, they would bill until it ends
+        finishDrains();
         writeStatus();
-        return ReconcileResult.done(0);
+        return inFlight ? ReconcileResult.requeue(inFlightWait(), 0) : ReconcileResult.done(0);
       }
       syncWebhook(t.sourceApp());
       checkHealthOfReady();
       planReplicas();
-      advanceInFlight();
+      try {
+        advanceInFlight();
+      } catch (PlatformException e) {
+        if (!stopping && !deletionSeen) {
+          // one backend's failure does not keep the pool's drained apps alive (and billed)
+          try {
+            finishDrains();
+          } catch (PlatformException | Stopping again) {
+            LOG.debugf("pool=%s drains not finished: %s", pool.name, again.toString());
+          }
+        }
+        throw e;
+      }
       if (deletionSeen) {
         // deleted while this pass ran: nothing more is made, the finalizer takes the pool now
         return ReconcileResult.requeue(Duration.ZERO, 0);
@@ -781,7 +800,10 @@ public class Reconciler {
       b.step = Step.DRAINING;
       b.phase = Phase.Draining;
       b.updatedAt = now;
-      b.message = "drain until " + now.plus(drainTime);
+      // from now, not from the pass's start: a pass that waited out 429s first would write a
+      // deadline already past, and the app would go before other dynos heard of the drain
+      Instant start = clock.instant();
+      b.message = "drain until " + (start.isAfter(now) ? start : now).plus(drainTime);
       store.save(b);
       routesChanged = true;
       inFlight = true;
@@ -809,8 +831,12 @@ public class Reconciler {
           }
         }));
       }
+      // every worker is waited for before the pass goes on or fails: returning while one still
+      // acts would release the pool's lock under it
       PlatformException first = null;
+      RuntimeException other = null;
       boolean stopped = false;
+      boolean interrupted = false;
       for (Future<?> f : futures) {
         try {
           f.get();
@@ -820,12 +846,25 @@ public class Reconciler {
           } else if (e.getCause() instanceof Stopping) {
             stopped = true; // the others finish their step first
           } else if (e.getCause() instanceof RuntimeException re) {
-            throw re;
+            other = other == null ? re : other;
+          } else if (e.getCause() instanceof Error err) {
+            throw err;
           }
         } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new PlatformException(Kind.TRANSIENT, "interrupted", null, e);
+          interrupted = true; // still wait for the rest
+          try {
+            f.get();
+          } catch (InterruptedException | ExecutionException ignored) {
+            // counted above or below
+          }
         }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+        throw new PlatformException(Kind.TRANSIENT, "interrupted", null, null);
+      }
+      if (other != null) {
+        throw other;
       }
       backends.removeIf(b -> b.step == null);
       if (stopped) {
@@ -836,8 +875,32 @@ public class Reconciler {
       }
     }
 
-    /** The steps of making one app; each is idempotent and recorded before the next. */
+    /**
+     * {@link #advanceSteps}; an app deleted behind our back while it was being made (a 404 on its
+     * own steps) is forgotten, and another made in its place, as for a ready one. Before, every
+     * pass failed on it for ever, the pool's drained apps with it.
+     */
     private void advance(Backend b) {
+      try {
+        advanceSteps(b);
+      } catch (PlatformException e) {
+        if (e.kind() != Kind.NOT_FOUND || b.appId == null || b.step == Step.INTENDED) {
+          throw e;
+        }
+        checkStopping();
+        if (platform.app(b.appId).isPresent()) {
+          throw e; // something else was not found (an add-on, the pipeline): not the app
+        }
+        event(PoolEvents.WARNING, "BackendVanished",
+            "app " + b.appName + " was deleted outside Dynofleet while it was being made; a replacement will be created");
+        store.forget(b);
+        b.step = null; // dropped from the pass after the workers
+        routesChanged = true;
+      }
+    }
+
+    /** The steps of making one app; each is idempotent and recorded before the next. */
+    private void advanceSteps(Backend b) {
       PoolSpec.Template t = spec.template();
       checkStopping();
       if (b.step == Step.INTENDED) {
@@ -970,7 +1033,8 @@ public class Reconciler {
       return app.createdAt() != null && !app.createdAt().isBefore(b.createdAt.minusSeconds(60));
     }
 
-    private void markFailed(Backend b, String why) {
+    /** On a platform worker: the pass state it writes is shared with the other workers. */
+    private synchronized void markFailed(Backend b, String why) {
       b.phase = Phase.Failed;
       b.failures++;
       b.message = why;
@@ -1157,7 +1221,7 @@ public class Reconciler {
       return ReconcileResult.failed(reason + ": " + message, after, 0);
     }
 
-    private void condition(String type, String status, String reason, String message) {
+    private synchronized void condition(String type, String status, String reason, String message) {
       Condition existing = conditions.get(type);
       if (existing == null || "True".equals(status)) {
         conditions.put(type, new Condition(type, status, reason, message, now));

@@ -635,6 +635,20 @@ class ReconcilerTests {
     assertThat(heroku.restarts).isZero();
   }
 
+  /**
+   * Review 3: an app deleted by hand while it was being made got a 404 on every pass for ever
+   * (Degraded/InvalidSpec), and the failing pass never deleted the pool's drained apps.
+   */
+  @Test
+  void anAppDeletedWhileBeingMadeIsReplaced() {
+    createPool(1, "");
+    heroku.onNext("patchConfigVars", () -> heroku.apps.keySet().removeIf(a -> !a.equals(source)));
+    converge();
+    assertThat(owned()).hasSize(1);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished");
+  }
+
   @Test
   void anAppDeletedBehindOurBackIsRecreated() {
     createPool(2, "");
@@ -868,6 +882,20 @@ class ReconcilerTests {
     pools.patch(name, "{\"spec\": {\"paused\": false}}", new Precondition(null));
     converge();
     assertThat(owned()).hasSize(2);
+  }
+
+  /** Review 3: apps drained just before a pause were kept (and billed) until the pause ended. */
+  @Test
+  void aPausedPoolStillDeletesTheAppsItHadDrained() {
+    createPool(2, "");
+    converge();
+    scale(1);
+    pass(); // one backend drains
+    pools.patch(name, "{\"spec\": {\"paused\": true}}", new Precondition(null));
+    clock.advance(Duration.ofSeconds(60));
+    pass();
+    assertThat(owned()).hasSize(1);
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
   }
 
   @Test
