@@ -104,7 +104,8 @@ public class ReconcileLoop {
       // each pool about once an interval, not once per dyno (each pass costs Platform API calls).
       // Not in this process's first sweep: the requeues of the process it replaces (a drain's
       // end, work in flight) went with it, and a pass of its counts as a sweep
-      for (String name : reconciler.poolNamesDue(quietFor(swept))) {
+      // a pool whose last pass failed waits out its backoff here too (a spec change does not)
+      for (String name : reconciler.poolNamesDue(quietFor(swept), swept)) {
         enqueue(name, Duration.ZERO);
       }
       swept = true;

@@ -46,22 +46,25 @@ class ReconcileStore {
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  List<String> poolNamesDue(java.time.Duration quiet) {
+  List<String> poolNamesDue(java.time.Duration quiet, boolean honourBackoff) {
     return pools.getEntityManager().createNativeQuery(
             "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
-                + " where s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1) order by p.name")
+                + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
+                + (honourBackoff ? " and (s.not_before is null or s.not_before <= now())" : "")
+                + " order by p.name")
         .setParameter(1, quiet.toMillis() / 1000.0).getResultList();
   }
 
   /** A pass over the pool has run (by the database's clock; moves no version). */
   @Transactional
-  void swept(UUID poolId) {
+  void swept(UUID poolId, java.time.Duration backoff) {
     // only while the pool exists: the finalizer's last pass has just deleted it, and a plain insert
     // then broke the foreign key (Hibernate logged a WARN for every pool deletion)
-    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at)"
-            + " select id, now() from pools where id = ?1"
-            + " on conflict (pool_id) do update set swept_at = excluded.swept_at")
-        .setParameter(1, poolId).executeUpdate();
+    // a failed pass's backoff holds for every dyno's sweep (not_before), a good pass clears it
+    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, not_before)"
+            + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end from pools where id = ?1"
+            + " on conflict (pool_id) do update set swept_at = excluded.swept_at, not_before = excluded.not_before")
+        .setParameter(1, poolId).setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0).executeUpdate();
   }
 
   @Transactional

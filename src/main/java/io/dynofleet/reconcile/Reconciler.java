@@ -167,7 +167,12 @@ public class Reconciler {
 
   /** Pools no pass of any dyno has looked at for {@code quiet} (see {@link ReconcileStore#poolNamesDue}). */
   public List<String> poolNamesDue(Duration quiet) {
-    return store.poolNamesDue(quiet);
+    return store.poolNamesDue(quiet, true);
+  }
+
+  /** As {@link #poolNamesDue(Duration)}; a new process's first sweep ignores failed pools' backoffs. */
+  public List<String> poolNamesDue(Duration quiet, boolean honourBackoff) {
+    return store.poolNamesDue(quiet, honourBackoff);
   }
 
   /**
@@ -210,7 +215,8 @@ public class Reconciler {
       try {
         if (!STOPPED.equals(r.error())) {
           // a pass cut short did not look at everything: the next process must not skip the pool
-          store.swept(pool.get().id);
+          store.swept(pool.get().id,
+              r.outcome() == ReconcileResult.Outcome.FAILED ? r.requeueAfter() : null);
         }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());

@@ -268,7 +268,7 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
     // the last pass records its time after the row is gone: nothing to record, no foreign-key error
     // (Hibernate logged one as a WARN for every deletion)
-    assertThatCode(() -> store.swept(id)).doesNotThrowAnyException();
+    assertThatCode(() -> store.swept(id, null)).doesNotThrowAnyException();
   }
 
   /**
@@ -817,7 +817,11 @@ class ReconcilerTests {
     // nothing can progress until a human acts: not "ScalingUp" (audit 2026-11-24, second round)
     assertThat(condition("Progressing")).isEqualTo("False/HerokuUnauthorized");
     assertThat(pools.events(name, 10)).extracting(e -> e.reason()).contains("HerokuUnauthorized");
+    // review 3: every dyno's sweep passed it again about every 30 s, whatever its backoff said
+    assertThat(reconciler.poolNamesDue(Duration.ZERO)).as("the sweep waits out the backoff").doesNotContain(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, false)).as("a new process's first sweep").contains(name);
     converge();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO)).as("a good pass clears it").contains(name);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertThat(owned()).hasSize(1);
   }
