@@ -116,6 +116,17 @@ class PackagedJarIT {
         + " under /_dynofleet", "unset DYNOFLEET_PREFIX");
   }
 
+  /** Review 3: with no more connections than reconcile workers, every store call timed out. */
+  @Test
+  @Timeout(120)
+  void aDatabasePoolTooSmallForTheWorkersStopsTheStartSayingWhy() throws Exception {
+    Path log = Files.createTempFile("dynofleet-it", ".log");
+    Process p = start(freePort(), log, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", "DYNOFLEET_DB_POOL_SIZE", "2"));
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p.exitValue()).isNotZero();
+    assertThat(Files.readString(log)).contains("DYNOFLEET_DB_POOL_SIZE is 2 but 2 reconcile workers need at least 4");
+  }
+
   @Test
   @Timeout(120)
   void withAHerokuKeyButNoDatabaseItRefusesToStartRatherThanForgetItsPools() throws Exception {

@@ -25,6 +25,13 @@ class PoolLocks {
   interface Held extends AutoCloseable {
     @Override
     void close();
+
+    /**
+     * Whether the lock is still held: its database session may have ended under the pass (a
+     * failover, a restart, a cut connection), and PostgreSQL then gave the lock to whoever asks.
+     * Asked before each step; at most one round trip a second.
+     */
+    boolean stillHeld();
   }
 
   /** The lock, or null when another pass (here or in another process) holds it. */
@@ -45,12 +52,38 @@ class PoolLocks {
       if (!ok) {
         return null;
       }
-      return () -> {
-        try (c; PreparedStatement st = c.prepareStatement("select pg_advisory_unlock(?)")) {
-          st.setLong(1, key);
-          st.execute();
-        } catch (SQLException e) {
-          // closing the connection below ends the session, which releases the lock anyway
+      return new Held() {
+        private long checkedAt = System.nanoTime();
+        private boolean held = true;
+
+        @Override
+        public synchronized boolean stillHeld() {
+          long now = System.nanoTime();
+          if (held && now - checkedAt > 1_000_000_000L) {
+            checkedAt = now;
+            try {
+              held = c.isValid(2); // a session lock lasts as long as its session
+            } catch (SQLException e) {
+              held = false;
+            }
+          }
+          return held;
+        }
+
+        @Override
+        public synchronized void close() {
+          try (c; PreparedStatement st = c.prepareStatement("select pg_advisory_unlock(?)")) {
+            st.setLong(1, key);
+            st.execute();
+          } catch (SQLException e) {
+            // the session may still be alive and hold the lock: back in the pool it would keep it
+            // (every dyno's pass of this pool refused until the connection retired). Abort it
+            try {
+              c.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+              // already gone
+            }
+          }
         }
       };
     } finally {

@@ -141,15 +141,36 @@ public class Reconciler {
   }
 
   /** Thrown at a step boundary once {@link #stopTakingSteps} was called. */
-  static final class Stopping extends RuntimeException {
+  static class Stopping extends RuntimeException {
     Stopping() {
-      super("the process is stopping", null, false, false);
+      this("the process is stopping");
+    }
+
+    Stopping(String why) {
+      super(why, null, false, false);
     }
   }
 
+  /**
+   * The pass's lock went with its database session (review 3): another dyno may now pass the
+   * pool, so this one stops at the step it is in, as at SIGTERM, and records nothing more.
+   */
+  static final class LockLost extends Stopping {
+    LockLost() {
+      super(LOCK_LOST);
+    }
+  }
+
+  static final String LOCK_LOST = "lost the pool's lock: its database session ended";
+
+  /** Before each step: the process is not stopping, and the pass still holds its pool's lock. */
   private void checkStopping() {
     if (stopping) {
       throw new Stopping();
+    }
+    Pass p = current.get();
+    if (p != null && p.lock != null && !p.lock.stillHeld()) {
+      throw new LockLost();
     }
   }
 
@@ -205,6 +226,7 @@ public class Reconciler {
         return ReconcileResult.requeue(Duration.ZERO, 0);
       }
       Pass pass = new Pass(pool.get());
+      pass.lock = lock;
       ReconcileResult r;
       current.set(pass);
       try {
@@ -213,7 +235,7 @@ public class Reconciler {
         current.remove();
       }
       try {
-        if (!STOPPED.equals(r.error())) {
+        if (!STOPPED.equals(r.error()) && !LOCK_LOST.equals(r.error())) {
           // a pass cut short did not look at everything: the next process must not skip the pool
           store.swept(pool.get().id,
               r.outcome() == ReconcileResult.Outcome.FAILED ? r.requeueAfter() : null);
@@ -277,6 +299,8 @@ public class Reconciler {
     private boolean statusWritten;
     /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
     private boolean deletionSeen;
+    /** The pool's lock, checked before each step ({@link #checkStopping}). */
+    PoolLocks.Held lock;
 
     Pass(Pool pool) {
       this.pool = pool;
@@ -308,6 +332,9 @@ public class Reconciler {
         return r;
       } catch (PlatformException e) {
         return stopping ? stopped() : fail(e);
+      } catch (LockLost e) {
+        LOG.warnf("pool=%s %s; the pass stops here, another dyno or the next pass goes on", pool.name, LOCK_LOST);
+        return ReconcileResult.failed(LOCK_LOST, config.baseBackoff(), 0);
       } catch (Stopping e) {
         return stopped();
       } finally {
@@ -457,7 +484,18 @@ public class Reconciler {
             "source app '" + t.sourceApp() + "' has no released slug yet: deploy it, Dynofleet waits");
       }
       Set<String> coupled = new HashSet<>();
-      for (Platform.Coupling c : platform.couplings(pipelineId)) {
+      List<Platform.Coupling> couplings;
+      try {
+        couplings = platform.couplings(pipelineId);
+      } catch (PlatformException e) {
+        if (e.kind() != Kind.NOT_FOUND) {
+          throw e;
+        }
+        // the pipeline was deleted, perhaps made again under its name: look the name up anew
+        pipelineIds.remove(spec.pipeline());
+        throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
+      }
+      for (Platform.Coupling c : couplings) {
         coupled.add(c.appId());
       }
       for (Backend b : List.copyOf(backends)) {
@@ -841,7 +879,7 @@ public class Reconciler {
       // acts would release the pool's lock under it
       PlatformException first = null;
       RuntimeException other = null;
-      boolean stopped = false;
+      Stopping stopped = null;
       boolean interrupted = false;
       for (Future<?> f : futures) {
         try {
@@ -849,8 +887,8 @@ public class Reconciler {
         } catch (ExecutionException e) {
           if (e.getCause() instanceof PlatformException pe) {
             first = first == null ? pe : first;
-          } else if (e.getCause() instanceof Stopping) {
-            stopped = true; // the others finish their step first
+          } else if (e.getCause() instanceof Stopping st) {
+            stopped = stopped == null ? st : stopped; // the others finish their step first
           } else if (e.getCause() instanceof RuntimeException re) {
             other = other == null ? re : other;
           } else if (e.getCause() instanceof Error err) {
@@ -873,8 +911,8 @@ public class Reconciler {
         throw other;
       }
       backends.removeIf(b -> b.step == null);
-      if (stopped) {
-        throw new Stopping();
+      if (stopped != null) {
+        throw stopped;
       }
       if (first != null) {
         throw first;

@@ -51,6 +51,7 @@ class ReconcilerTests {
   @Inject ReconcileConfig config;
   @Inject MeterRegistry registry;
   @Inject io.dynofleet.api.HookTarget hookTarget;
+  @Inject io.agroal.api.AgroalDataSource dataSource;
 
   private String name;
   private String source;
@@ -709,6 +710,36 @@ class ReconcilerTests {
           assertThat(e.getMessage()).contains("spec.pipeline");
         });
     assertThat(pools.get(name).metadata().generation()).isEqualTo(generation);
+  }
+
+  /**
+   * Review 3: the pool's advisory lock lives on one database session; when that session ended mid
+   * pass (a failover, a cut connection) the pass went on acting while another dyno could take the
+   * pool. It stops at the step it is in, and the next pass finishes the work without a twin.
+   */
+  @Test
+  void aPassThatLosesItsLockStopsAtTheStepItIsIn() {
+    createPool(1, "");
+    heroku.onNext("createApp", () -> {
+      try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
+        st.execute("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
+            + " and pid <> pg_backend_pid()");
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException(e);
+      }
+      try {
+        Thread.sleep(1100); // the lock is checked at most once a second
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    ReconcileResult r = pass();
+    assertThat(r.error()).isEqualTo(Reconciler.LOCK_LOST);
+    assertThat(count("createApp")).isEqualTo(1);
+    assertThat(count("patchConfigVars")).as("no step after the loss").isZero();
+    converge();
+    assertThat(owned()).hasSize(1);
+    assertThat(allBackendApps()).hasSize(1);
   }
 
   @ParameterizedTest
