@@ -28,6 +28,8 @@ record ProxyError(int status, String code, String message) {
   /** A transfer coding other than chunked (RFC 9112 6.1), which Dynofleet does not decode. */
   static final ProxyError BAD_CODING =
       new ProxyError(400, "bad-transfer-encoding", "Unsupported Transfer-Encoding\n");
+  /** CONNECT: a reverse proxy opens no tunnels. */
+  static final ProxyError NO_CONNECT = new ProxyError(405, "method-not-allowed", "CONNECT is not supported\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
 
   /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */

@@ -167,6 +167,15 @@ class ReverseProxy implements ProxyInterceptor {
         answer(rc, ProxyError.BAD_HEADER, null);
         return;
       }
+      if (rc.request().method() == HttpMethod.CONNECT) {
+        // a reverse proxy opens no tunnels (nginx and Envoy refuse it too): proxied, the client got
+        // a 200 announcing a body it never sent, and what it sends next is tunnel bytes
+        if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
+        rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        answer(rc, ProxyError.NO_CONNECT, null);
+        rc.request().connection().close();
+        return;
+      }
       if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
         // Netty framed the body as chunked only if "chunked" was among the codings, else as
         // none: what follows may be read as another request (smuggling). The library answered 400
@@ -914,6 +923,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     sanitize(resp.headers());
     stripHopByHop(resp.headers());
+    rewriteLocation(resp.headers(), b, sreq);
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
     int status = resp.getStatusCode();
@@ -948,6 +958,41 @@ class ReverseProxy implements ProxyInterceptor {
       HttpServerResponse r = sreq.response();
       return r.headWritten() || r.closed() ? Future.succeededFuture() : Future.failedFuture(e);
     });
+  }
+
+  /**
+   * A redirect to the backend's own address (built from the Host it got, which is its web_url's)
+   * points at the client's Host instead, as nginx's {@code proxy_redirect default}: else clients
+   * went straight to {@code <app>.herokuapp.com}, past the balancer (audit 6). The scheme is the
+   * client's ({@code X-Forwarded-Proto} from Heroku's router). Other redirects are left as they are.
+   */
+  static void rewriteLocation(MultiMap h, Backend b, HttpServerRequest sreq) {
+    String loc = h.get(HttpHeaders.LOCATION);
+    String host = loc == null ? null : sreq.getHeader(HttpHeaders.HOST);
+    if (host == null) return;
+    int sep = loc.indexOf("://");
+    if (sep <= 0) return;
+    String scheme = loc.substring(0, sep).toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) return;
+    int start = sep + 3;
+    int end = start;
+    while (end < loc.length() && "/?#".indexOf(loc.charAt(end)) < 0) end++;
+    String authority = loc.substring(start, end);
+    if (authority.indexOf('@') >= 0) return;
+    String name = RoutingTable.stripPort(authority);
+    int port = scheme.equals("https") ? 443 : 80;
+    if (name.length() < authority.length()) {
+      try {
+        port = Integer.parseInt(authority.substring(name.length() + 1));
+      } catch (NumberFormatException e) {
+        return;
+      }
+    }
+    if (!name.equalsIgnoreCase(b.host) || port != b.port) return;
+    String proto = sreq.getHeader("X-Forwarded-Proto");
+    proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
+    if (!proto.equals("http") && !proto.equals("https")) return;
+    h.set(HttpHeaders.LOCATION, proto + "://" + host + loc.substring(end));
   }
 
   /** See {@link LingeringClose}. */

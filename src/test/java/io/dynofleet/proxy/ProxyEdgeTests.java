@@ -380,6 +380,42 @@ class ProxyEdgeTests {
     assertThat(seen).containsExactly("/t3");
   }
 
+  /**
+   * Audit 6: a backend that builds a redirect from the Host it got (its own web_url's) sent
+   * clients to its own address, past the balancer. As nginx's proxy_redirect default.
+   */
+  @Test
+  void aRedirectToTheBackendItselfPointsAtTheClientsHost() throws Exception {
+    URI a = backends.start(req -> req.response().setStatusCode(302)
+        .putHeader("Location", req.path().equals("/self") ? "http://" + req.getHeader("Host") + "/login?next=%2F"
+            : "https://elsewhere.example/x")
+        .end());
+    table.put(pool("loc", List.of(), true, List.of(target("a", a))));
+    String self = raw(port(), "GET /self HTTP/1.1\r\nHost: www.shop.example\r\nX-Forwarded-Proto: https\r\n"
+        + "Connection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(self).startsWith("HTTP/1.1 302").containsIgnoringCase("Location: https://www.shop.example/login?next=%2F")
+        .doesNotContain(":" + a.getPort());
+    String other = raw(port(), "GET /other HTTP/1.1\r\nHost: www.shop.example\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4));
+    assertThat(other).containsIgnoringCase("Location: https://elsewhere.example/x");
+  }
+
+  /** Audit 6: CONNECT was proxied; the client got a 200 announcing a body that never came. */
+  @Test
+  void connectIsRefused() throws Exception {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI a = backends.start(req -> {
+      seen.add(req.method().name());
+      req.response().end("x");
+    });
+    table.put(pool("conn", List.of(), true, List.of(target("a", a))));
+    String r = raw(port(), "CONNECT /mm HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration.ofSeconds(3));
+    assertThat(r).startsWith("HTTP/1.1 405").contains("X-Dynofleet-Error: method-not-allowed").doesNotContain("HTTP/1.1 200");
+    Thread.sleep(200);
+    assertThat(seen).isEmpty();
+  }
+
   @Test
   void theDateKeepsItsTwoDigitDay() throws Exception {
     URI a = backends.start(req -> req.response().putHeader("Date", "Tue, 03 Mar 2026 10:00:00 GMT").end("ok"));
