@@ -87,6 +87,14 @@ public class ApiAuth {
       return;
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    boolean body = rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (length != null && !length.trim().equals("0"));
+    if (body && isApi(path) && !rc.request().headers().contains(HttpHeaders.CONTENT_TYPE)) {
+      // RESTEasy took a body without a type as JSON; the docs promise 415 for anything else
+      endsConnection(rc, () -> problem(rc, Problem.of(415, "unsupported-media-type", "Unsupported media type",
+          "send Content-Type: application/json (or application/merge-patch+json for PATCH)")));
+      return;
+    }
     if (length == null && isApi(path) && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       readChunked(rc);
       return;

@@ -23,6 +23,8 @@ public final class PoolValidator {
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   static final Pattern HOSTNAME = Pattern.compile(
       "(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*");
+  /** A DNS subdomain as Kubernetes means it (label key prefixes): lower case, no wildcard. */
+  static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
   static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
   static final Pattern PREFIX_RE = Pattern.compile("[a-z]([-a-z0-9]{0,21}[a-z0-9])?");
@@ -133,8 +135,8 @@ public final class PoolValidator {
     if (slash >= 0) {
       String prefix = key.substring(0, slash);
       name = key.substring(slash + 1);
-      if (prefix.isEmpty() || prefix.length() > 253 || !HOSTNAME.matcher(prefix).matches()) {
-        err(field, "label key prefix must be a DNS subdomain");
+      if (prefix.isEmpty() || prefix.length() > 253 || !DNS_SUBDOMAIN.matcher(prefix).matches()) {
+        err(field, "label key prefix must be a DNS subdomain (lower case, such as example.com)");
       }
     }
     if (name.isEmpty() || name.length() > 63 || !LABEL_NAME.matcher(name).matches()) {

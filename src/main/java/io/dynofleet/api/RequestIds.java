@@ -38,7 +38,7 @@ class RequestIds {
         // vertx-web refuses it before any route; without this it was an ERROR log line per request
         rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE)
             .end(io.vertx.core.json.Json.encode(Problem.of(400, "missing-host", "Missing Host",
-                "HTTP/1.1 requests need a Host header")));
+                "HTTP/1.1 requests need one valid Host header (host[:port])")));
         return;
       }
       if (rc.response().headWritten() || !(malformedTarget(rc.failure()) || (rc.statusCode() == 400 && rc.failure() == null))) {

@@ -92,6 +92,39 @@ class ApiContractTests {
         .post(POOLS).then().statusCode(201).body("spec.routing.hosts", org.hamcrest.Matchers.contains(name + ".example"));
   }
 
+  /** Audit 7: a body without a Content-Type was taken as JSON; the docs promise 415. */
+  @Test
+  void aBodyWithoutAContentTypeIs415() throws Exception {
+    String name = uniqueName("ct");
+    String body = pool(name, 1);
+    String answer = MalformedTargetTests.raw(base, "POST " + POOLS + " HTTP/1.1\r\nHost: localhost\r\n"
+        + "Authorization: Bearer " + ApiFixtures.TOKEN + "\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+        + "\r\nConnection: close\r\n\r\n" + body);
+    assertThat(answer).startsWith("HTTP/1.1 415").contains("unsupported-media-type");
+    api().get(POOLS + "/" + name).then().statusCode(404);
+  }
+
+  /** Audit 7: a label key prefix took a wildcard and upper case; a DNS subdomain has neither. */
+  @ParameterizedTest
+  @ValueSource(strings = {"*.foo/x", "Foo.Bar/x"})
+  void aLabelKeyPrefixIsALowerCaseSubdomain(String key) {
+    String name = uniqueName("lbl");
+    api().body("{\"metadata\": {\"name\": \"" + name + "\", \"labels\": {\"" + key + "\": \"v\"}},"
+        + " \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"]}}").post(POOLS).then().statusCode(422);
+  }
+
+  /** Audit 7: a 1 MB body of unknown keys got a 4 MB 422 naming every one. */
+  @Test
+  void a422NamesAtMostAHundredFields() {
+    StringBuilder sb = new StringBuilder("{\"metadata\": {\"name\": \"" + uniqueName("many") + "\"}, \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"]}");
+    for (int i = 0; i < 500; i++) {
+      sb.append(", \"x").append(i).append("\": 1");
+    }
+    sb.append('}');
+    api().body(sb.toString()).post(POOLS).then().statusCode(422)
+        .body("errors.size()", equalTo(100)).body("detail", containsString("500 fields are invalid (the first 100 are listed)"));
+  }
+
   /** Every 401 under the prefix was its own URI tag in the public metrics: anyone could fill all 100. */
   @Test
   void unmatchedPathsShareOneMetricsName() {
