@@ -1,6 +1,7 @@
 package io.dynofleet.reconcile;
 
 import io.dynofleet.heroku.AddOn;
+import io.dynofleet.heroku.AddOnAttachment;
 import io.dynofleet.heroku.AppCreate;
 import io.dynofleet.heroku.AppWebhook;
 import io.dynofleet.heroku.HerokuClient;
@@ -9,6 +10,8 @@ import io.dynofleet.heroku.PipelineCoupling;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,13 +122,25 @@ public class HerokuPlatform implements Platform {
   public List<Addon> addons(String app) {
     // owned and attached alike: a backend must see every add-on its source app sees (a database
     // shared from another app included), through an attachment that follows credential rotation
-    return call(() -> heroku.addons(app).stream().map(HerokuPlatform::map).toList());
+    // and the names they are attached under there (one more call, only when the source changes)
+    return call(() -> {
+      Map<String, List<String>> names = new HashMap<>();
+      for (AddOnAttachment at : heroku.addonAttachments(app)) {
+        if (at.addon() != null && at.addon().id() != null && at.name() != null) {
+          names.computeIfAbsent(at.addon().id(), k -> new ArrayList<>()).add(at.name());
+        }
+      }
+      return heroku.addons(app).stream()
+          .map(a -> new Addon(a.id(), a.name(), a.configVars() == null ? List.of() : a.configVars(),
+              List.copyOf(names.getOrDefault(a.id(), List.of()))))
+          .toList();
+    });
   }
 
   @Override
-  public void attachAddon(String addonId, String app) {
+  public void attachAddon(String addonId, String app, String name) {
     try {
-      call(() -> heroku.createAddonAttachment(addonId, app, null));
+      call(() -> heroku.createAddonAttachment(addonId, app, name));
     } catch (PlatformException e) {
       // Heroku answers 422 when the attachment (its name) exists: a retried step
       throw e.kind() == Kind.NAME_TAKEN ? new PlatformException(Kind.INVALID, e.getMessage(), null, e) : e;
@@ -189,10 +204,6 @@ public class HerokuPlatform implements Platform {
 
   private static Webhook map(AppWebhook w) {
     return new Webhook(w.id(), w.url(), w.include() == null ? List.of() : w.include());
-  }
-
-  private static Addon map(AddOn a) {
-    return new Addon(a.id(), a.name(), a.configVars() == null ? List.of() : a.configVars());
   }
 
   /** Runs a client call and translates its failure. */

@@ -34,7 +34,16 @@ public interface Platform {
   record Webhook(String id, String url, List<String> include) {}
 
   /** An add-on of the source app and the config vars its attachments set. */
-  record Addon(String id, String name, List<String> configVars) {}
+  /**
+   * An add-on the app sees, and the names it is attached under there ({@code DATABASE} gives
+   * {@code DATABASE_URL}): a backend is attached under the same ones, so a leader and a follower
+   * database keep their roles.
+   */
+  record Addon(String id, String name, List<String> configVars, List<String> attachedAs) {
+    public Addon(String id, String name, List<String> configVars) {
+      this(id, name, configVars, List.of());
+    }
+  }
 
   /** The pipeline's id for an id or name. */
   String pipelineId(String idOrName);
@@ -75,8 +84,11 @@ public interface Platform {
 
   List<Addon> addons(String app);
 
-  /** Attaches an existing add-on to another app (it sets the add-on's config vars there). */
-  void attachAddon(String addonId, String app);
+  /**
+   * Attaches an existing add-on to another app (it sets the add-on's config vars there), under
+   * {@code name} ({@code name_URL}, ...), or Heroku's choice when null.
+   */
+  void attachAddon(String addonId, String app, String name);
 
   /** The app's webhook subscriptions. */
   List<Webhook> webhooks(String app);

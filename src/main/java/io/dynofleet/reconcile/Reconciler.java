@@ -964,7 +964,11 @@ public class Reconciler {
         }
         for (Platform.Addon addon : source.addons()) {
           try {
-            platform.attachAddon(addon.id(), b.appName);
+            // under the source's names: unnamed, Heroku picks them, and with a leader and a
+            // follower database DATABASE_URL could name either (review 3)
+            for (String as : addon.attachedAs().isEmpty() ? java.util.Collections.<String>singletonList(null) : addon.attachedAs()) {
+              platform.attachAddon(addon.id(), b.appName, as);
+            }
           } catch (PlatformException e) {
             if (e.kind() != Kind.INVALID) { // already attached: a retried step
               throw e;

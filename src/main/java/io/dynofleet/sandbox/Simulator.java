@@ -302,6 +302,11 @@ public class Simulator {
     return name;
   }
 
+  /** The id of an add-on by name. */
+  public synchronized String addonId(String name) {
+    return findAddon(name).id;
+  }
+
   /** New credentials for the add-on: every attached app gets the changed config var. */
   public void rotateAddonCredentials(String addon) {
     List<Future<Void>> restarts = new ArrayList<>();

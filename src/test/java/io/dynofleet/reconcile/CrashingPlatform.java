@@ -111,8 +111,8 @@ final class CrashingPlatform implements Platform {
     return around("addons", () -> delegate.addons(app));
   }
 
-  @Override public void attachAddon(String addonId, String app) {
-    around("attachAddon", () -> delegate.attachAddon(addonId, app));
+  @Override public void attachAddon(String addonId, String app, String name) {
+    around("attachAddon", () -> delegate.attachAddon(addonId, app, name));
   }
 
   @Override public List<Webhook> webhooks(String app) {

@@ -331,13 +331,14 @@ public class FakePlatform implements Platform {
   }
 
   @Override
-  public synchronized void attachAddon(String addonId, String app) {
+  public synchronized void attachAddon(String addonId, String app, String name) {
     enter("attachAddon", app);
     List<String> list = attachments.computeIfAbsent(need(app).name(), k -> new ArrayList<>());
-    if (list.contains(addonId)) {
+    String entry = name == null ? addonId : addonId + " as " + name;
+    if (list.contains(entry)) {
       throw new PlatformException(Kind.INVALID, "already attached");
     }
-    list.add(addonId);
+    list.add(entry);
     leave("attachAddon");
   }
 

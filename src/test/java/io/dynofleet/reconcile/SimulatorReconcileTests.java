@@ -427,6 +427,31 @@ class SimulatorReconcileTests {
     assertThat(owned()).allMatch(a -> rotated.equals(a.configVars().get(var)));
   }
 
+  /**
+   * Review 3: add-ons were attached to backends without names, so Heroku (and the simulator)
+   * named them in the order attached: with a leader and a follower database, a backend's
+   * DATABASE_URL could be the follower's. They are attached under the source's names.
+   */
+  @Test
+  void addOnsAreAttachedUnderTheSourcesNames() {
+    String leader = sim.createAddon(source, "heroku-postgresql"); // DATABASE on the source
+    String follower;
+    do { // one the add-on list puts first (it is ordered by id), so order alone would get it wrong
+      follower = sim.createAddon(source, "heroku-postgresql");
+    } while (sim.addonId(follower).compareTo(sim.addonId(leader)) > 0);
+    java.util.Map<String, String> sourceVars = sim.app(source).configVars();
+    createPool(2, "");
+    converge(2);
+    assertThat(owned()).hasSize(2).allSatisfy(a -> {
+      assertThat(a.configVars().get("DATABASE_URL")).isEqualTo(sourceVars.get("DATABASE_URL"));
+      sourceVars.forEach((k, v) -> {
+        if (k.startsWith("HEROKU_POSTGRESQL_")) {
+          assertThat(a.configVars().get(k)).as(k).isEqualTo(v);
+        }
+      });
+    });
+  }
+
   // ------------------------------------------------------------------ crashes and concurrency
 
   @ParameterizedTest
