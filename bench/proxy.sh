@@ -20,6 +20,7 @@ SLOW_MS=${SLOW_MS:-50}
 PACE_MS=${PACE_MS:-10}
 JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss512k}
 TMP=$(mktemp -d)
+BENCH_TOKEN=bench-token-$(date +%s)-$$
 PIDS=()
 BPIDS=()
 DPID=
@@ -117,7 +118,7 @@ HPID=$!
 
 STATIC="http://127.0.0.1:${B[0]},http://127.0.0.1:${B[1]},http://127.0.0.1:${B[2]}"
 # shellcheck disable=SC2086
-(cd "$TMP" && exec env PORT=18092 DYNOFLEET_STATIC_BACKENDS="$STATIC" DYNOFLEET_SANDBOX_DEMO=false \
+(cd "$TMP" && exec env PORT=18092 DYNOFLEET_STATIC_BACKENDS="$STATIC" DYNOFLEET_SANDBOX_DEMO=false DYNOFLEET_API_TOKEN="$BENCH_TOKEN" \
   java $JAVA_OPTS -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$TMP/dynofleet.log" 2>&1) &
 DPID=$!
 PIDS+=("$DPID")
@@ -152,7 +153,7 @@ run() { # name port [pid...]: the proxy's own CPU per request is measured over t
 }
 # requests Dynofleet has sent each backend so far: "host:port count" lines
 counts() {
-  curl -s --max-time 5 "http://127.0.0.1:18092/_dynofleet/q/metrics" \
+  curl -s --max-time 5 -H "Authorization: Bearer $BENCH_TOKEN" "http://127.0.0.1:18092/_dynofleet/q/metrics" \
     | awk '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); b=substr($0, RSTART+9, RLENGTH-10); n[b]+=$NF}
       END {for (b in n) print b, n[b]}' || true
 }

@@ -253,7 +253,8 @@ public class ApiAuth {
       // The dashboard's static files hold no data; everything they show comes from the API.
       return false;
     }
-    return !path.startsWith(prefix + "/q/health") && !path.startsWith(prefix + "/q/metrics");
+    // health is public (Heroku and uptime checks); metrics only when DYNOFLEET_METRICS_PUBLIC says so
+    return !path.startsWith(prefix + "/q/health") && !(config.metricsPublic() && path.startsWith(prefix + "/q/metrics"));
   }
 
   private boolean isApi(String path) {
@@ -294,7 +295,7 @@ public class ApiAuth {
   }
 
   /** The URI tag of answers no route gave (see {@link #problem}). */
-  static final String UNMATCHED = "/_dynofleet/unmatched";
+  public static final String UNMATCHED = "/_dynofleet/unmatched";
 
   private boolean sandbox() {
     return rawConfig.getOptionalValue("dynofleet.heroku.api-key", String.class)

@@ -93,6 +93,7 @@ public final class Cli {
       Cli cli = new Cli(a, in, out, err);
       String url = a.flag("url") != null ? a.flag("url") : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
+      token = token == null ? null : token.trim(); // as the server trims it: $(cat file) brings a newline
       cli.api = new ApiClient(url, token, cli.json);
       return cli.dispatch();
     } catch (CliException e) {

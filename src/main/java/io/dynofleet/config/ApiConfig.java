@@ -15,6 +15,14 @@ public interface ApiConfig {
   Optional<String> token();
 
   /**
+   * Serve {@code /_dynofleet/q/metrics} without the token ({@code DYNOFLEET_METRICS_PUBLIC}). Off by
+   * default: on Heroku no network rule can keep a scraper's endpoint private, and the metrics name
+   * every backend app (whose herokuapp.com address reaches it past the balancer) with its errors.
+   */
+  @WithDefault("false")
+  boolean metricsPublic();
+
+  /**
    * Directory of declarative pool files ({@code *.yaml}, {@code *.yml}, {@code *.json}), applied at
    * start as {@code dynofleet apply -f} would: created when missing, replaced when changed. Relative
    * to the working directory (on Heroku: the app root, so pools can live in git next to the app).

@@ -152,8 +152,9 @@ class ReverseProxy implements ProxyInterceptor {
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {
       if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
-        // read behind a request whose body could not be framed: perhaps no request at all
-        cb.close();
+        // read behind a request whose body could not be framed: perhaps no request at all. Never
+        // served, nor answered: the refusal's lingering close ends the connection (touched here,
+        // as Vert.x hands this over while the refusal is still being written, it lost the refusal)
         return;
       }
       MultiMap headers = rc.request().headers();
@@ -170,10 +171,8 @@ class ReverseProxy implements ProxyInterceptor {
       if (rc.request().method() == HttpMethod.CONNECT) {
         // a reverse proxy opens no tunnels (nginx and Envoy refuse it too): proxied, the client got
         // a 200 announcing a body it never sent, and what it sends next is tunnel bytes
-        if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
         rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        answer(rc, ProxyError.NO_CONNECT, null);
-        rc.request().connection().close();
+        refuseAndClose(rc, ProxyError.NO_CONNECT);
         return;
       }
       if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
@@ -181,9 +180,7 @@ class ReverseProxy implements ProxyInterceptor {
         // none: what follows may be read as another request (smuggling). The library answered 400
         // and the library kept the connection; RFC 9112 6.3: refuse and close, and serve nothing
         // Vert.x already read behind it (it hands over a pipelined request as this answer ends)
-        if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
-        answer(rc, ProxyError.BAD_CODING, null);
-        rc.request().connection().close();
+        refuseAndClose(rc, ProxyError.BAD_CODING);
         return;
       }
       String path = rc.request().path();
@@ -204,7 +201,7 @@ class ReverseProxy implements ProxyInterceptor {
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         Pool pool = table.select(rc.request().getHeader("Host"));
-        ProxyError e = unplaceable(pool);
+        ProxyError e = unplaceable(pool, "websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE)));
         if (e != null) {
           answer(rc, e, pool);
           return;
@@ -293,8 +290,8 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /** Why an upgrade to {@code pool} has nowhere to go (stopping, no pool, no routable backend), or null. */
-  private ProxyError unplaceable(Pool pool) {
-    if (stopping) return ProxyError.STOPPING;
+  private ProxyError unplaceable(Pool pool, boolean webSocket) {
+    if (stopping && webSocket) return ProxyError.STOPPING; // an Upgrade: h2c is served over HTTP/1.1 as ever
     if (pool == null) return ProxyError.NO_POOL;
     return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
   }
@@ -309,11 +306,28 @@ class ReverseProxy implements ProxyInterceptor {
    * Dynofleet's own answer on the route, before the proxy: status, code header, the request id,
    * short body; counted like the proxy's other answers ({@code pool} null before one is chosen).
    */
-  private void answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
+  private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
     countError(pool, e);
-    rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
+    // its path is no route's: as the HTTP timer's URI tag (a refusal under the prefix, which the
+    // match pattern leaves alone) anyone could fill the 100 tags the metrics keep (review 4)
+    io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric metric =
+        io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric.getRequestMetric(rc);
+    if (metric != null) metric.setTemplatePath(io.dynofleet.api.ApiAuth.UNMATCHED);
+    return rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
         .putHeader("X-Request-Id", requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
+  }
+
+  /**
+   * Refuses a request whose connection can carry nothing more (its body cannot be framed, or it
+   * asked for a tunnel): said with {@code Connection: close}, then a lingering close (an immediate
+   * one could reset the answer away under a body still arriving); whatever Vert.x already read
+   * behind it is closed unserved ({@link #DESYNCED}).
+   */
+  private void refuseAndClose(io.vertx.ext.web.RoutingContext rc, ProxyError e) {
+    if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
+    rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+    answer(rc, e, null).onComplete(ar -> lingeringClose(rc.request()));
   }
 
   synchronized HttpClient client() {
@@ -708,12 +722,12 @@ class ReverseProxy implements ProxyInterceptor {
         // a coding the proxy cannot relay: the library answered 501 on its own and skipped the
         // interceptors, so this backend's slot was never given back (with a per-backend limit the
         // backend was full for good). A bad answer of the backend's, as nginx's 502
+        LOG.debugf("backend %s answered with Transfer-Encoding %s", b.target.id(),
+            resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING)); // before release() clears them
         resp.release();
         if (ex.creq != null) ex.creq.connection().close();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         failure(ex.pool, b);
-        LOG.debugf("backend %s answered with Transfer-Encoding %s", b.target.id(),
-            resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING));
         return error(ctx, ProxyError.BACKEND);
       }
       if (st < 200) {
@@ -966,9 +980,11 @@ class ReverseProxy implements ProxyInterceptor {
    * went straight to {@code <app>.herokuapp.com}, past the balancer (audit 6). The scheme is the
    * client's ({@code X-Forwarded-Proto} from Heroku's router). Other redirects are left as they are.
    */
-  static void rewriteLocation(MultiMap h, Backend b, HttpServerRequest sreq) {
+  void rewriteLocation(MultiMap h, Backend b, HttpServerRequest sreq) {
     String loc = h.get(HttpHeaders.LOCATION);
-    String host = loc == null ? null : sreq.getHeader(HttpHeaders.HOST);
+    String host = loc == null ? null
+        : config.trustForwardedHost() && sreq.getHeader("X-Forwarded-Host") != null
+            ? sreq.getHeader("X-Forwarded-Host").split(",", 2)[0].trim() : sreq.getHeader(HttpHeaders.HOST);
     if (host == null) return;
     int sep = loc.indexOf("://");
     if (sep <= 0) return;
@@ -980,15 +996,18 @@ class ReverseProxy implements ProxyInterceptor {
     String authority = loc.substring(start, end);
     if (authority.indexOf('@') >= 0) return;
     String name = RoutingTable.stripPort(authority);
-    int port = scheme.equals("https") ? 443 : 80;
     if (name.length() < authority.length()) {
+      int port;
       try {
         port = Integer.parseInt(authority.substring(name.length() + 1));
       } catch (NumberFormatException e) {
         return;
       }
+      if (port != b.port) return; // another service on that host
     }
-    if (!name.equalsIgnoreCase(b.host) || port != b.port) return;
+    // without a port, whatever the scheme: an https backend that does not trust X-Forwarded-Proto
+    // redirects to http://<its own host>/... (review 4)
+    if (!name.equalsIgnoreCase(b.host)) return;
     String proto = sreq.getHeader("X-Forwarded-Proto");
     proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
     if (!proto.equals("http") && !proto.equals("https")) return;

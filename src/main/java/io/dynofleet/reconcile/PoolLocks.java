@@ -72,16 +72,27 @@ class PoolLocks {
 
         @Override
         public synchronized void close() {
-          try (c; PreparedStatement st = c.prepareStatement("select pg_advisory_unlock(?)")) {
+          boolean unlocked = false;
+          try (PreparedStatement st = c.prepareStatement("select pg_advisory_unlock(?)")) {
             st.setLong(1, key);
             st.execute();
+            unlocked = true;
           } catch (SQLException e) {
             // the session may still be alive and hold the lock: back in the pool it would keep it
-            // (every dyno's pass of this pool refused until the connection retired). Abort it
+            // (every dyno's pass of this pool refused until the connection retired). Aborted
+            // before it is closed (a try-with-resources would have pooled it first)
             try {
               c.abort(Runnable::run);
             } catch (SQLException | RuntimeException ignored) {
               // already gone
+            }
+          } finally {
+            if (unlocked) {
+              try {
+                c.close();
+              } catch (SQLException ignored) {
+                // the pool's concern
+              }
             }
           }
         }

@@ -62,12 +62,15 @@ public class ReconcileLoop {
     }
   }
 
-  ReconcileLoop(Reconciler reconciler, ReconcileConfig config) {
+  ReconcileLoop(Reconciler reconciler, ReconcileConfig config,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.max-size",
+          defaultValue = "20") int dbPoolSize) {
     this.reconciler = reconciler;
     this.config = config;
     this.sweepQuiet = sweepQuiet(config.interval());
-    if (config.workers() > 0) {
-      ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(config.workers(), r -> {
+    int workers = workers(config.workers(), dbPoolSize);
+    if (workers > 0) {
+      ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(workers, r -> {
         Thread t = new Thread(r, "dynofleet-reconcile");
         t.setDaemon(true);
         return t;
@@ -79,6 +82,25 @@ public class ReconcileLoop {
     } else {
       this.executor = null;
     }
+  }
+
+  /** Database connections a process needs beyond its passes' locks: their own writes, the API, the proxy. */
+  static final int SPARE_CONNECTIONS = 2;
+
+  /**
+   * Each pass holds a connection for its pool's lock the whole pass: with no more connections than
+   * workers, every store call waited out the acquisition timeout (review 3). Fewer workers then, and
+   * an ERROR saying so; refusing to start would have taken the proxy down with it (review 4).
+   */
+  static int workers(int configured, int dbPoolSize) {
+    int fit = Math.max(1, dbPoolSize - SPARE_CONNECTIONS);
+    if (configured > fit) {
+      LOG.errorf("DYNOFLEET_DB_POOL_SIZE is %d: too few connections for %d reconcile workers (each pass holds one"
+          + " for its pool's lock, and needs others); running %d. Raise DYNOFLEET_DB_POOL_SIZE to at least %d",
+          dbPoolSize, configured, fit, configured + SPARE_CONNECTIONS);
+      return fit;
+    }
+    return configured;
   }
 
   /** The periodic level-triggered sweep: every pool, whatever happened or did not. */

@@ -366,6 +366,8 @@ public class Reconciler {
           // one backend's failure does not keep the pool's drained apps alive (and billed)
           try {
             finishDrains();
+          } catch (LockLost lost) {
+            throw lost; // no status, no sweep time without the lock
           } catch (PlatformException | Stopping again) {
             LOG.debugf("pool=%s drains not finished: %s", pool.name, again.toString());
           }
@@ -546,7 +548,11 @@ public class Reconciler {
       int judged = 0;
       int failing = 0;
       int restarted = 0;
+      int ready = 0;
       for (Backend b : backends) {
+        if (b.step == Step.READY) {
+          ready++;
+        }
         DataPlane.Health h = b.step == Step.READY ? health.get(b.appName) : null;
         if (h != null && h.known()) {
           judged++;
@@ -615,9 +621,17 @@ public class Reconciler {
           recheckAt(now.plus(replaceAfter));
           event(PoolEvents.WARNING, "BackendRestarted",
               "app " + b.appName + " unhealthy for " + replaceAfter.toSeconds() + "s: dynos restarted");
+        } else if (ready <= 1) {
+          // the pool's only ready backend (replicas 1): a replacement, the same release on the
+          // same add-ons, would most likely fail the same (a database down), and meanwhile there
+          // would be none; it stays, and the pool says so (review 4: such a pool ended at no app)
+          condition("Degraded", "True", "ManyUnhealthy", "app " + b.appName
+              + ", the pool's only ready backend, still fails its health checks after a restart; it is not"
+              + " replaced (a new app would likely fail the same); scale up or fix the cause");
         } else {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
+          ready--;
           drain(b, Duration.ZERO);
         }
       }
@@ -963,15 +977,16 @@ public class Reconciler {
           b.releaseVersion = source.version();
         }
         for (Platform.Addon addon : source.addons()) {
-          try {
-            // under the source's names: unnamed, Heroku picks them, and with a leader and a
-            // follower database DATABASE_URL could name either (review 3)
-            for (String as : addon.attachedAs().isEmpty() ? java.util.Collections.<String>singletonList(null) : addon.attachedAs()) {
+          // under the source's names: unnamed, Heroku picks them, and with a leader and a
+          // follower database DATABASE_URL could name either (review 3); each name on its own, so
+          // a retried step that finds the first attached still makes the second (review 4)
+          for (String as : addon.attachedAs().isEmpty() ? java.util.Collections.<String>singletonList(null) : addon.attachedAs()) {
+            try {
               platform.attachAddon(addon.id(), b.appName, as);
-            }
-          } catch (PlatformException e) {
-            if (e.kind() != Kind.INVALID) { // already attached: a retried step
-              throw e;
+            } catch (PlatformException e) {
+              if (e.kind() != Kind.INVALID) { // already attached: a retried step
+                throw e;
+              }
             }
           }
         }
@@ -1088,6 +1103,13 @@ public class Reconciler {
       b.message = why;
       store.save(b);
       boolean rollout = backends.stream().anyMatch(o -> !o.leaving() && !o.target.equals(b.target));
+      boolean proven = backends.stream().anyMatch(o -> o != b && o.target.equals(b.target) && o.readyAt != null);
+      if (proven) {
+        // another backend of this very release got ready: the release works, this app did not
+        // (a replacement during an outage, a bad dyno). No stall: the next pass makes another
+        event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is made");
+        return;
+      }
       stalledTarget = b.target + STALL_AT + pool.generation;
       condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
           + (rollout ? "; the rollout stops here and the old release keeps serving"

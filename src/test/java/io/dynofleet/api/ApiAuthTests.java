@@ -44,9 +44,11 @@ class ApiAuthTests {
   }
 
   @Test
-  void healthAndMetricsStayOpenForProbesAndScrapers() {
+  void healthStaysOpenForProbesAndMetricsNeedTheToken() {
     given().get("/_dynofleet/q/health/live").then().statusCode(200);
-    given().get("/_dynofleet/q/metrics").then().statusCode(200);
+    // audit 6: public metrics named every backend app (its address reaches it past the balancer)
+    given().get("/_dynofleet/q/metrics").then().statusCode(401);
+    given().header("Authorization", "Bearer " + TOKEN).get("/_dynofleet/q/metrics").then().statusCode(200);
   }
 
   @Test

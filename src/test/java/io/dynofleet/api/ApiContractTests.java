@@ -127,11 +127,14 @@ class ApiContractTests {
 
   /** Every 401 under the prefix was its own URI tag in the public metrics: anyone could fill all 100. */
   @Test
-  void unmatchedPathsShareOneMetricsName() {
+  void unmatchedPathsShareOneMetricsName() throws Exception {
     for (int i = 0; i < 3; i++) {
       given().get("/_dynofleet/api/x-audit-" + i).then().statusCode(401);
+      // and the proxy's own early refusals of public paths under the prefix (review 4)
+      assertThat(MalformedTargetTests.raw(base, "GET /_dynofleet/ui/x-audit-" + i + " HTTP/1.1\r\nHost: a\r\n"
+          + ": v\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 400");
     }
-    String metrics = given().get("/_dynofleet/q/metrics").asString();
+    String metrics = given().header("Authorization", "Bearer " + ApiFixtures.TOKEN).get("/_dynofleet/q/metrics").asString();
     assertThat(metrics).doesNotContain("x-audit-").contains("uri=\"/_dynofleet/unmatched\"");
   }
 

@@ -44,7 +44,7 @@ class InfoApiTests {
   @Test
   void metricsShowTheDatabasePoolAndThePlatformApiBudget() {
     given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200); // uses the database
-    String text = given().get("/_dynofleet/q/metrics").then().statusCode(200).extract().asString();
+    String text = given().header("Authorization", "Bearer " + ApiFixtures.TOKEN).get("/_dynofleet/q/metrics").then().statusCode(200).extract().asString();
     assertThat(text).contains("agroal_active_count", "agroal_available_count", "agroal_awaiting_count",
         "dynofleet_heroku_rate_limit_remaining");
   }

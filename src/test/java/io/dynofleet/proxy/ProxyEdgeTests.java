@@ -388,7 +388,8 @@ class ProxyEdgeTests {
   void aRedirectToTheBackendItselfPointsAtTheClientsHost() throws Exception {
     URI a = backends.start(req -> req.response().setStatusCode(302)
         .putHeader("Location", req.path().equals("/self") ? "http://" + req.getHeader("Host") + "/login?next=%2F"
-            : "https://elsewhere.example/x")
+            : req.path().equals("/noport") ? "https://127.0.0.1/y" // the backend's host, the scheme's default port
+            : req.path().equals("/otherport") ? "http://127.0.0.1:1/z" : "https://elsewhere.example/x")
         .end());
     table.put(pool("loc", List.of(), true, List.of(target("a", a))));
     String self = raw(port(), "GET /self HTTP/1.1\r\nHost: www.shop.example\r\nX-Forwarded-Proto: https\r\n"
@@ -398,6 +399,10 @@ class ProxyEdgeTests {
     String other = raw(port(), "GET /other HTTP/1.1\r\nHost: www.shop.example\r\nConnection: close\r\n\r\n",
         Duration.ofSeconds(4));
     assertThat(other).containsIgnoringCase("Location: https://elsewhere.example/x");
+    assertThat(raw(port(), "GET /noport HTTP/1.1\r\nHost: www.shop.example\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4))).containsIgnoringCase("Location: https://www.shop.example/y");
+    assertThat(raw(port(), "GET /otherport HTTP/1.1\r\nHost: www.shop.example\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(4))).containsIgnoringCase("Location: http://127.0.0.1:1/z");
   }
 
   /** Audit 6: CONNECT was proxied; the client got a 200 announcing a body that never came. */

@@ -122,9 +122,9 @@ class ProxyTests {
     given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/api/v1/pools")
         .then().statusCode(200);
     // the API's timer is recorded once its response is out: the scrape may come a moment earlier
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(given().get("/_dynofleet/q/metrics").asString())
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
         .contains("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}"));
-    String m = given().get("/_dynofleet/q/metrics").asString();
+    String m = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
     assertThat(m).doesNotContain("uri=\"/proxied\"").doesNotContain("uri=\"root\"")
         .doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/(\\^|metrics-probe)");
   }
@@ -551,7 +551,7 @@ class ProxyTests {
   }
 
   double gauge(String name, String backend) {
-    String text = given().get("/_dynofleet/q/metrics").asString();
+    String text = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
     String prefix = name + "{backend=\"" + backend + "\",pool=\"t\"} ";
     return text.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
         .findFirst().orElse(-1);
@@ -807,7 +807,7 @@ class ProxyTests {
     for (int i = 0; i < 8; i++) fs.add(get("/", Map.of()));
     for (Future<String[]> f : fs) assertThat(join(f)[0]).isEqualTo("200");
     assertThat(gate.maxConcurrent.get()).isEqualTo(1);
-    String metrics = given().get("/_dynofleet/q/metrics").asString();
+    String metrics = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
     assertThat(metrics).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"q1\"\\} 8")
         .contains("dynofleet_proxy_in_flight{backend=\"q1\",pool=\"q1\"}")
         .contains("dynofleet_proxy_requests_seconds_count{backend=\"q1\",pool=\"q1\",status=\"2xx\"} 8");
@@ -842,7 +842,7 @@ class ProxyTests {
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
     gate.releaseAll();
     assertThat(join(first)[0]).isEqualTo("200");
-    assertThat(given().get("/_dynofleet/q/metrics").asString())
+    assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
         .containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
   }
 
@@ -852,7 +852,7 @@ class ProxyTests {
     for (int i = 0; i < 3; i++) assertThat(join(get("/", Map.of()))[0]).isEqualTo("200");
     long routerQueued = System.currentTimeMillis() - 300; // Heroku's router held it 300 ms
     assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(routerQueued))))[0]).isEqualTo("200");
-    String m = given().get("/_dynofleet/q/metrics").asString();
+    String m = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
     assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
     java.util.regex.Matcher sum = java.util.regex.Pattern
         .compile("dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)").matcher(m);
@@ -880,7 +880,7 @@ class ProxyTests {
     assertThat(gate.held.get(0).path()).isEqualTo("/next");
     gate.releaseAll();
     assertThat(join(next)[0]).isEqualTo("200");
-    assertThat(given().get("/_dynofleet/q/metrics").asString())
+    assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
         .contains("dynofleet_proxy_errors_total{code=\"client-gone\",pool=\"q4\"} 1.0");
   }
 

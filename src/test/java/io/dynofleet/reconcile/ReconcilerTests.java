@@ -596,6 +596,63 @@ class ReconcilerTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Review 4: with one replica the guard above never applied: the only backend was restarted,
+   * then replaced during a 25-minute outage, its replacement failed too and stalled the pool at
+   * no app. It is restarted once and kept.
+   */
+  @Test
+  void thePoolsOnlyReadyBackendIsRestartedButNeverReplaced() {
+    createPool(1, "");
+    converge();
+    List<String> apps = owned();
+    dataPlane.unhealthy.addAll(apps);
+    for (int i = 0; i < 25; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(60));
+    }
+    assertThat(heroku.restarts).isEqualTo(1);
+    assertThat(owned()).isEqualTo(apps);
+    assertThat(count("createApp")).isEqualTo(1);
+    assertThat(condition("Degraded")).isEqualTo("True/ManyUnhealthy");
+    dataPlane.unhealthy.clear();
+    converge();
+    assertThat(owned()).isEqualTo(apps);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
+  /**
+   * Review 4: a replacement that never got healthy latched the stall although another app of the
+   * same release served: the release works, so another app is made instead (event BackendFailed).
+   */
+  @Test
+  void aFailedAppOfAReleaseThatWorksElsewhereStallsNothing() {
+    createPool(2, "");
+    converge();
+    List<String> apps = owned();
+    String sick = apps.get(0);
+    dataPlane.unhealthy.add(sick);
+    pass();
+    clock.advance(Duration.ofSeconds(301));
+    pass(); // restarted
+    clock.advance(Duration.ofSeconds(301));
+    pass(); // replaced: a new app is on its way
+    for (int i = 0; i < 5; i++) { // the replacement never passes either
+      owned().stream().filter(a -> !apps.contains(a)).forEach(dataPlane.unhealthy::add);
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    clock.advance(Duration.ofMinutes(11)); // past its progress deadline
+    pass();
+    pass();
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendFailed").doesNotContain("CreateFailed");
+    assertThat(condition("Degraded")).isNotEqualTo("True/CreateFailed");
+    dataPlane.unhealthy.clear();
+    converge();
+    assertThat(status().readyReplicas()).as("another app made after the failed one").isEqualTo(2);
+    assertThat(owned()).hasSize(2);
+  }
+
   /** One sick backend of four at a time (maxUnavailable 0 → 1): not all restarted together. */
   @Test
   void unhealthyBackendsAreRestartedAndReplacedOneAtATime() {
@@ -720,10 +777,14 @@ class ReconcilerTests {
   @Test
   void aPassThatLosesItsLockStopsAtTheStepItIsIn() {
     createPool(1, "");
+    UUID uid = uid();
+    long key = uid.getMostSignificantBits() ^ uid.getLeastSignificantBits();
     heroku.onNext("createApp", () -> {
       try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
+        // only the session holding this pool's lock (a bigint key: high and low 32 bits)
         st.execute("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
-            + " and pid <> pg_backend_pid()");
+            + " and objsubid = 1 and classid::bigint = " + ((key >>> 32) & 0xffffffffL)
+            + " and objid::bigint = " + (key & 0xffffffffL) + " and pid <> pg_backend_pid()");
       } catch (java.sql.SQLException e) {
         throw new IllegalStateException(e);
       }
@@ -764,6 +825,24 @@ class ReconcilerTests {
       assertThat(heroku.config.get(app)).doesNotContainKey("DATABASE_URL").containsKey("GREETING");
     }
     assertThat(status().readyReplicas()).isEqualTo(2);
+  }
+
+  /**
+   * Review 4: an add-on attached under two names (DATABASE and HEROKU_POSTGRESQL_RED), the process
+   * gone after the first: the retried step found it attached and skipped the second for good.
+   */
+  @Test
+  void aCrashBetweenTwoNamesOfOneAddOnAttachesBoth() {
+    heroku.addons.put(source, List.of(new Platform.Addon("addon-1", "postgresql-x",
+        List.of("DATABASE_URL", "HEROKU_POSTGRESQL_RED_URL"), List.of("DATABASE", "HEROKU_POSTGRESQL_RED"))));
+    heroku.crashAfter("attachAddon", 1);
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    reconciler.forgetCaches();
+    converge();
+    assertThat(owned()).hasSize(1);
+    assertThat(heroku.attachments.get(owned().get(0)))
+        .containsExactlyInAnyOrder("addon-1 as DATABASE", "addon-1 as HEROKU_POSTGRESQL_RED");
   }
 
   @Test
