@@ -711,6 +711,7 @@ public class Reconciler {
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
           drain(o, Duration.ZERO); // never served: nothing is lost by dropping it now
+          scaleDown--; // but it counts, as in Kubernetes' cleanup of unhealthy old pods
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
             available--;
@@ -859,9 +860,11 @@ public class Reconciler {
       b.phase = Phase.Draining;
       b.updatedAt = now;
       // from now, not from the pass's start: a pass that waited out 429s first would write a
-      // deadline already past, and the app would go before other dynos heard of the drain
+      // deadline already past, and the app would go before other dynos heard of the drain. A drain
+      // of none (a failure, a replacement) stays at the pass's start: due in this very pass, and
+      // "drained with no drain time" as reclaim reads it
       Instant start = clock.instant();
-      b.message = "drain until " + (start.isAfter(now) ? start : now).plus(drainTime);
+      b.message = "drain until " + (drainTime.isZero() || !start.isAfter(now) ? now : start).plus(drainTime);
       store.save(b);
       routesChanged = true;
       inFlight = true;
