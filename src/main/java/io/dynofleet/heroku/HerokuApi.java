@@ -89,6 +89,11 @@ interface HerokuApi {
   Response createRelease(@PathParam("app") String app, String body);
 
   @GET
+  @Path("apps/{app}/releases/{release}/config-vars")
+  Response releaseConfigVars(
+      @PathParam("app") String app, @PathParam("release") String release, @HeaderParam(INM) String etag);
+
+  @GET
   @Path("apps/{app}/slugs/{slug}")
   Response slug(@PathParam("app") String app, @PathParam("slug") String slug, @HeaderParam(INM) String etag);
 

@@ -156,6 +156,12 @@ public class HerokuClient {
         get("/apps/" + app + "/config-vars", null, (a, e) -> a.configVars(app, e)), STRING_MAP);
   }
 
+  /** {@code GET /apps/{app}/releases/{id}/config-vars}: the config vars that release runs with. */
+  public Map<String, String> releaseConfigVars(String app, String release) {
+    return read(get("/apps/" + app + "/releases/" + release + "/config-vars", null,
+        (a, e) -> a.releaseConfigVars(app, release, e)), STRING_MAP);
+  }
+
   /** {@code PATCH /apps/{app}/config-vars}: merges; a null value deletes that var. */
   public Map<String, String> updateConfigVars(String app, Map<String, String> changes) {
     return read(

@@ -73,6 +73,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public Map<String, String> releaseConfigVars(String app, String releaseId) {
+    return call(() -> heroku.releaseConfigVars(app, releaseId));
+  }
+
+  @Override
   public void patchConfigVars(String app, Map<String, String> vars) {
     call(() -> heroku.updateConfigVars(app, vars));
   }

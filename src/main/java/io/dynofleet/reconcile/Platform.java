@@ -59,6 +59,9 @@ public interface Platform {
 
   Map<String, String> configVars(String app);
 
+  /** The config vars a release of the app runs with (a failed newer one may have changed the app's). */
+  Map<String, String> releaseConfigVars(String app, String releaseId);
+
   /** Merges vars into the app's config (a null value deletes). */
   void patchConfigVars(String app, Map<String, String> vars);
 

@@ -469,7 +469,9 @@ public class Reconciler {
         if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
-          Map<String, String> vars = platform.configVars(t.sourceApp());
+          // that release's own config: the app's may be a newer, failed release's (review 4), and
+          // two dynos, one restarted since, would each build their own target and flap
+          Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
           List<Platform.Addon> addons = Boolean.TRUE.equals(t.shareAddons())
               ? platform.addons(t.sourceApp()) : List.of();
           cached = Source.of(rel, vars, addons, t);

@@ -100,6 +100,8 @@ public class Simulator {
     String description;
     Instant created;
     Instant updated;
+    /** The app's config vars when the release was made: what it runs with. */
+    Map<String, String> config = Map.of();
   }
 
   private static final class SimFormation {
@@ -510,6 +512,10 @@ public class Simulator {
     r.get("/apps/:app/releases/:release").handler(ctx -> respond(ctx, 200, sync(() -> {
       SimApp a = find(p(ctx, "app"));
       return render(a, release(a, p(ctx, "release")));
+    })));
+    r.get("/apps/:app/releases/:release/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> {
+      SimApp a = find(p(ctx, "app"));
+      return new LinkedHashMap<>(release(a, p(ctx, "release")).config);
     })));
     r.get("/apps/:app/slugs/:slug").handler(ctx -> respond(ctx, 200, sync(() -> {
       find(p(ctx, "app"));
@@ -1064,6 +1070,7 @@ public class Simulator {
     rel.version = a.releases.stream().mapToInt(x -> x.version).max().orElse(0) + 1;
     rel.slugId = slugId;
     rel.description = description;
+    rel.config = Map.copyOf(a.config);
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);

@@ -105,6 +105,7 @@ class HerokuSchemaTests {
     client.releases("schema-src");
     client.latestRelease("schema-src");
     client.release("schema-src", "1");
+    client.releaseConfigVars("schema-src", client.latestRelease("schema-src").orElseThrow().id());
     Release r = client.createRelease("schema-app", src.slugId(), "fork");
     client.slug("schema-src", src.slugId());
     Build b = client.createBuild("schema-app", new SourceBlob("https://example.invalid/s.tgz", "v1", null));

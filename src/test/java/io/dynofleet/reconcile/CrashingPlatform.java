@@ -71,6 +71,10 @@ final class CrashingPlatform implements Platform {
     around("deleteApp", () -> delegate.deleteApp(idOrName));
   }
 
+  @Override public Map<String, String> releaseConfigVars(String app, String releaseId) {
+    return around("configVars", () -> delegate.releaseConfigVars(app, releaseId));
+  }
+
   @Override public Map<String, String> configVars(String app) {
     return around("configVars", () -> delegate.configVars(app));
   }

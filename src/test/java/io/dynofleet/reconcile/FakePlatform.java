@@ -65,6 +65,7 @@ public class FakePlatform implements Platform {
     apps.clear();
     config.clear();
     releases.clear();
+    releaseConfig.clear();
     web.clear();
     couplings.clear();
     addons.clear();
@@ -100,6 +101,7 @@ public class FakePlatform implements Platform {
     Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, UUID.randomUUID().toString(),
         "succeeded", "Deploy");
     list.add(r);
+    releaseConfig.put(r.id(), Map.copyOf(config.getOrDefault(app, Map.of())));
     return r;
   }
 
@@ -108,7 +110,9 @@ public class FakePlatform implements Platform {
     config.get(app).put(key, value);
     List<Release> list = releases.get(app);
     Release last = list.get(list.size() - 1);
-    list.add(new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(), "succeeded", "Set " + key));
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(), "succeeded", "Set " + key);
+    list.add(r);
+    releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
 
   public synchronized String pipeline(String name) {
@@ -242,6 +246,16 @@ public class FakePlatform implements Platform {
   public synchronized Map<String, String> configVars(String app) {
     enter("configVars", app);
     return Map.copyOf(config.get(need(app).name()));
+  }
+
+  /** Config vars per release id, as each release was made (releases added by hand: the app's). */
+  public final Map<String, Map<String, String>> releaseConfig = new HashMap<>();
+
+  @Override
+  public synchronized Map<String, String> releaseConfigVars(String app, String releaseId) {
+    enter("configVars", app);
+    Map<String, String> c = releaseConfig.get(releaseId);
+    return c != null ? c : Map.copyOf(config.get(need(app).name()));
   }
 
   @Override

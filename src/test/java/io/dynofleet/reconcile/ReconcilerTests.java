@@ -987,6 +987,28 @@ class ReconcilerTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Review 4: with a config change whose release failed, the target took the last good release's
+   * slug with the app's new config: a dyno restarted since built another target than one that had
+   * not, and rolled the pool onto config the source itself never ran. The release's own config.
+   */
+  @Test
+  void aFailedConfigReleaseOnTheSourceRollsNothingAfterARestart() {
+    createPool(2, "");
+    converge();
+    List<String> before = owned();
+    heroku.config.get(source).put("GREETING", "never-released");
+    List<Platform.Release> list = heroku.releases.get(source);
+    list.add(new Platform.Release("failed-config", list.size() + 1, list.get(list.size() - 1).slugId(), "failed",
+        "Set GREETING config vars (release phase failed)"));
+    reconciler.forgetCaches(); // a restart
+    converge();
+    assertThat(owned()).as("no rollout").containsExactlyInAnyOrderElementsOf(before);
+    for (String app : owned()) {
+      assertThat(heroku.config.get(app)).containsEntry("GREETING", "hello");
+    }
+  }
+
   @Test
   void aPausedPoolIsObservedButNotTouched() {
     createPool(2, ", \"paused\": true");
