@@ -76,6 +76,8 @@ public class Reconciler {
   private final Map<String, String> pipelineIds = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+  /** Backend apps Heroku refused to couple again, and when: tried again after the drift interval. */
+  private final Map<String, Instant> uncouplable = new ConcurrentHashMap<>();
   /** The pass a thread works for (the pass's own thread and its platform workers). */
   private final ThreadLocal<Pass> current = new ThreadLocal<>();
 
@@ -259,6 +261,7 @@ public class Reconciler {
     pipelineIds.clear();
     failures.clear();
     driftChecked.clear();
+    uncouplable.clear();
     hooks.forgetAll();
   }
 
@@ -507,6 +510,10 @@ public class Reconciler {
           continue;
         }
         if (!coupled.contains(b.appId)) {
+          Instant refused = uncouplable.get(b.appId);
+          if (refused != null && now.isBefore(refused.plus(config.driftCheckInterval()))) {
+            continue; // Heroku refused to couple it lately: not two calls every pass (review 4)
+          }
           checkStopping();
           if (platform.app(b.appId).isEmpty()) {
             event(PoolEvents.WARNING, "BackendVanished",
@@ -519,13 +526,16 @@ public class Reconciler {
             // coupling has nothing to do with serving, so a ready backend keeps its traffic
             try {
               platform.couple(b.appName, pipelineId, t.stage());
+              uncouplable.remove(b.appId);
               LOG.infof("pool=%s app=%s was not in pipeline %s: coupled again", pool.name, b.appName, spec.pipeline());
             } catch (PlatformException e) {
               if (e.kind() != Kind.INVALID) {
                 throw e;
               }
-              LOG.warnf("pool=%s app=%s is not in pipeline %s and cannot be coupled: %s",
-                  pool.name, b.appName, spec.pipeline(), e.getMessage());
+              uncouplable.put(b.appId, now);
+              event(PoolEvents.WARNING, "CouplingRefused", "app " + b.appName + " is not in pipeline "
+                  + spec.pipeline() + " and Heroku refused to couple it (" + e.getMessage()
+                  + "); it keeps serving; tried again in " + config.driftCheckInterval().toMinutes() + " min");
             }
           }
         }

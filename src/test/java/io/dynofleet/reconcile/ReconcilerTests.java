@@ -751,6 +751,28 @@ class ReconcilerTests {
         .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
   }
 
+  /** Review 4: a backend Heroku refuses to couple again cost two calls on every pass, for ever. */
+  @Test
+  void aBackendThatCannotBeCoupledAgainIsTriedOnlyNowAndThen() {
+    createPool(1, "");
+    converge();
+    String id = heroku.apps.get(owned().get(0)).id();
+    heroku.couplings.values().removeIf(c -> c.appId().equals(id));
+    heroku.failNext("couple", 1, Kind.INVALID);
+    pass();
+    long calls = count("couple");
+    for (int i = 0; i < 5; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(count("couple")).as("not every pass").isEqualTo(calls);
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("CouplingRefused");
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    clock.advance(config.driftCheckInterval());
+    pass();
+    assertThat(heroku.couplings.values()).anyMatch(c -> c.appId().equals(id));
+  }
+
   /**
    * Review 3: a changed spec.pipeline made every pass re-couple every backend, in vain (Heroku
    * couples an app to one pipeline), 2 calls per backend every 2 s, with no backend ready again.
