@@ -294,9 +294,6 @@ public class ApiAuth {
     }
   }
 
-  /** The URI tag of answers no route gave (see {@link #problem}). */
-  public static final String UNMATCHED = "/_dynofleet/unmatched";
-
   private boolean sandbox() {
     return rawConfig.getOptionalValue("dynofleet.heroku.api-key", String.class)
         .or(() -> rawConfig.getOptionalValue("HEROKU_API_KEY", String.class))
@@ -312,13 +309,6 @@ public class ApiAuth {
   }
 
   static io.vertx.core.Future<Void> problem(RoutingContext rc, Problem p) {
-    // answered before any route took the request: its path is no route's, and as the timer's URI
-    // tag anyone could fill the 100 the metrics keep (then real routes seen later go unrecorded)
-    io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric metric =
-        io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric.getRequestMetric(rc);
-    if (metric != null) {
-      metric.setTemplatePath(UNMATCHED);
-    }
     return rc.response().setStatusCode(p.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
         .end(Json.encode(new Problem(p.type(), p.title(), p.status(), p.detail(), rc.normalizedPath(), p.errors())));

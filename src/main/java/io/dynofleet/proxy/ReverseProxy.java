@@ -307,12 +307,7 @@ class ReverseProxy implements ProxyInterceptor {
    * short body; counted like the proxy's other answers ({@code pool} null before one is chosen).
    */
   private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
-    countError(pool, e);
-    // its path is no route's: as the HTTP timer's URI tag (a refusal under the prefix, which the
-    // match pattern leaves alone) anyone could fill the 100 tags the metrics keep (review 4)
-    io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric metric =
-        io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric.getRequestMetric(rc);
-    if (metric != null) metric.setTemplatePath(io.dynofleet.api.ApiAuth.UNMATCHED);
+    countError(pool, e); // its path as the HTTP timer's URI tag: see UriTags
     return rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
         .putHeader("X-Request-Id", requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
@@ -645,6 +640,9 @@ class ReverseProxy implements ProxyInterceptor {
       if (host != null) h.set("X-Forwarded-Host", host);
       else h.remove("X-Forwarded-Host");
     }
+    // RFC 7239's Forwarded says the same (host=, proto=, for=), and Spring, Undertow and Jetty read
+    // it first: a client's own is as untrusted as its X-Forwarded-Host (audit 8)
+    if (!config.trustForwardedHost()) h.remove("Forwarded");
     h.add("Via", "1.1 dynofleet");
   }
 
@@ -982,36 +980,60 @@ class ReverseProxy implements ProxyInterceptor {
    */
   void rewriteLocation(MultiMap h, Backend b, HttpServerRequest sreq) {
     String loc = h.get(HttpHeaders.LOCATION);
-    String host = loc == null ? null
-        : config.trustForwardedHost() && sreq.getHeader("X-Forwarded-Host") != null
-            ? sreq.getHeader("X-Forwarded-Host").split(",", 2)[0].trim() : sreq.getHeader(HttpHeaders.HOST);
-    if (host == null) return;
+    if (loc == null) return;
+    String host = sreq.getHeader(HttpHeaders.HOST);
+    if (config.trustForwardedHost() && sreq.getHeader("X-Forwarded-Host") != null) {
+      String forwarded = sreq.getHeader("X-Forwarded-Host").split(",", 2)[0].trim();
+      host = plainAuthority(forwarded) ? forwarded : host; // trusted, but still a host[:port]
+    }
+    String proto = sreq.getHeader("X-Forwarded-Proto");
+    proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
+    String to = rewrittenLocation(loc, b.host, b.port, b.target.url().getPort() == -1, host, proto);
+    if (to != null) h.set(HttpHeaders.LOCATION, to);
+  }
+
+  /**
+   * {@code loc} pointed at the client's {@code host} with its {@code proto}, when it names the
+   * backend ({@code bHost}, on {@code bPort}, which its URL may leave to the scheme); else null.
+   */
+  static String rewrittenLocation(String loc, String bHost, int bPort, boolean bDefaultPort, String host, String proto) {
+    if (host == null || !plainAuthority(host) || !(proto.equals("http") || proto.equals("https"))) return null;
     int sep = loc.indexOf("://");
-    if (sep <= 0) return;
+    if (sep <= 0) return null;
     String scheme = loc.substring(0, sep).toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) return;
+    if (!scheme.equals("http") && !scheme.equals("https")) return null;
     int start = sep + 3;
     int end = start;
     while (end < loc.length() && "/?#".indexOf(loc.charAt(end)) < 0) end++;
     String authority = loc.substring(start, end);
-    if (authority.indexOf('@') >= 0) return;
+    if (authority.indexOf('@') >= 0) return null;
     String name = RoutingTable.stripPort(authority);
     if (name.length() < authority.length()) {
       int port;
       try {
         port = Integer.parseInt(authority.substring(name.length() + 1));
       } catch (NumberFormatException e) {
-        return;
+        return null;
       }
-      if (port != b.port) return; // another service on that host
+      if (port != bPort) return null; // another service on that host
+    } else if (!bDefaultPort) {
+      return null; // the backend is on a port of its own: the default one is another service
     }
     // without a port, whatever the scheme: an https backend that does not trust X-Forwarded-Proto
     // redirects to http://<its own host>/... (review 4)
-    if (!name.equalsIgnoreCase(b.host)) return;
-    String proto = sreq.getHeader("X-Forwarded-Proto");
-    proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
-    if (!proto.equals("http") && !proto.equals("https")) return;
-    h.set(HttpHeaders.LOCATION, proto + "://" + host + loc.substring(end));
+    if (!name.equalsIgnoreCase(bHost)) return null;
+    return proto + "://" + host + loc.substring(end);
+  }
+
+
+  /** A {@code host[:port]} with nothing that would change a URL's meaning after it. */
+  static boolean plainAuthority(String s) {
+    if (s.isEmpty()) return false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c >= 0x7f || "/?#@\\\"<>".indexOf(c) >= 0) return false;
+    }
+    return true;
   }
 
   /** See {@link LingeringClose}. */

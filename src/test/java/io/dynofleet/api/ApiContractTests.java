@@ -133,6 +133,10 @@ class ApiContractTests {
       // and the proxy's own early refusals of public paths under the prefix (review 4)
       assertThat(MalformedTargetTests.raw(base, "GET /_dynofleet/ui/x-audit-" + i + " HTTP/1.1\r\nHost: a\r\n"
           + ": v\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 400");
+      // and what Quarkus and Vert.x answer on their own (audit 8)
+      MalformedTargetTests.raw(base, "GET /_dynofleet/x-audit-%%" + i + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      MalformedTargetTests.raw(base, "GET /_dynofleet/x-audit-" + i + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+      MalformedTargetTests.raw(base, "GET /_dynofleet/x-audit-" + i + "/../q/health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     }
     String metrics = given().header("Authorization", "Bearer " + ApiFixtures.TOKEN).get("/_dynofleet/q/metrics").asString();
     assertThat(metrics).doesNotContain("x-audit-").contains("uri=\"/_dynofleet/unmatched\"");
