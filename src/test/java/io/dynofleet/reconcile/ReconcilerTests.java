@@ -119,6 +119,17 @@ class ReconcilerTests {
     return heroku.actions.stream().filter(a -> a.op().equals(op)).count();
   }
 
+  /** Every backend fails its health checks for {@code minutes}, a pass a minute; returns them. */
+  private List<String> everyBackendFailsFor(int minutes) {
+    List<String> apps = owned();
+    dataPlane.unhealthy.addAll(apps);
+    for (int i = 0; i < minutes; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(60));
+    }
+    return apps;
+  }
+
   private String condition(String type) {
     return status().conditions().stream().filter(c -> c.type().equals(type))
         .map(c -> c.status() + "/" + c.reason()).findFirst().orElse("none");
@@ -579,12 +590,7 @@ class ReconcilerTests {
   void whenMostOfThePoolFailsTogetherNothingIsRestartedOrReplaced() {
     createPool(3, "");
     converge();
-    List<String> apps = owned();
-    dataPlane.unhealthy.addAll(apps); // the source's database is down
-    for (int i = 0; i < 25; i++) { // 25 minutes
-      pass();
-      clock.advance(Duration.ofSeconds(60));
-    }
+    List<String> apps = everyBackendFailsFor(25); // the source's database is down
     assertThat(heroku.restarts).isZero();
     assertThat(owned()).containsExactlyInAnyOrderElementsOf(apps);
     assertThat(count("createApp")).isEqualTo(3);
@@ -605,12 +611,7 @@ class ReconcilerTests {
   void thePoolsOnlyReadyBackendIsRestartedButNeverReplaced() {
     createPool(1, "");
     converge();
-    List<String> apps = owned();
-    dataPlane.unhealthy.addAll(apps);
-    for (int i = 0; i < 25; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(60));
-    }
+    List<String> apps = everyBackendFailsFor(25);
     assertThat(heroku.restarts).isEqualTo(1);
     assertThat(owned()).isEqualTo(apps);
     assertThat(count("createApp")).isEqualTo(1);
