@@ -20,6 +20,7 @@ import java.util.Set;
 @Singleton
 public class UriTags {
   static final String UNMATCHED = "/_dynofleet/unmatched";
+  static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   static final Set<String> DASHBOARD = Set.of("/_dynofleet/", "/_dynofleet/index.html", "/_dynofleet/ui/app.js",
       "/_dynofleet/ui/style.css");
 
@@ -33,12 +34,21 @@ public class UriTags {
           return id;
         }
         String uri = id.getTag("uri");
-        if (uri == null || known(uri)) {
+        String method = id.getTag("method");
+        boolean uriKnown = uri == null || known(uri);
+        boolean methodKnown = method == null || METHODS.contains(method);
+        if (uriKnown && methodKnown) {
           return id;
         }
         List<Tag> tags = new ArrayList<>();
         for (Tag t : id.getTagsAsIterable()) {
-          tags.add(t.getKey().equals("uri") ? Tag.of("uri", UNMATCHED) : t);
+          if (t.getKey().equals("uri") && !uriKnown) {
+            tags.add(Tag.of("uri", UNMATCHED));
+          } else if (t.getKey().equals("method") && !methodKnown) {
+            tags.add(Tag.of("method", "OTHER")); // a made-up method is no tag value either (review 5)
+          } else {
+            tags.add(t);
+          }
         }
         return id.replaceTags(tags);
       }

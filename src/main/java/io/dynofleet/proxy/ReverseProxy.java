@@ -988,7 +988,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     String proto = sreq.getHeader("X-Forwarded-Proto");
     proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
-    String to = rewrittenLocation(loc, b.host, b.port, b.target.url().getPort() == -1, host, proto);
+    String to = rewrittenLocation(loc, b.host, b.port, b.port == (b.ssl ? 443 : 80), host, proto);
     if (to != null) h.set(HttpHeaders.LOCATION, to);
   }
 

@@ -719,11 +719,12 @@ public class Reconciler {
       // what stays covers minAvailable once the new ones still starting are ready. Without it a
       // brief ejection of the old ones mid-rollout deleted them all in one pass, no drain.
       int newUnavailable = (int) current.stream().filter(b -> !available(b)).count();
-      int scaleDown = active.size() - minAvailable - newUnavailable;
+      // old ones not yet ready go first, whatever the victim order, and use the budget first
+      int scaleDown = active.size() - minAvailable - newUnavailable
+          - (int) old.stream().filter(o -> o.step != Step.READY).count();
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
-          drain(o, Duration.ZERO); // never served: nothing is lost by dropping it now
-          scaleDown--; // but it counts, as in Kubernetes' cleanup of unhealthy old pods
+          drain(o, Duration.ZERO); // never served: nothing is lost by dropping it now (counted above)
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
             available--;
