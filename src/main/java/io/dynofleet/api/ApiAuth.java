@@ -148,10 +148,9 @@ public class ApiAuth {
       if (tooLarge[0]) return;
       if (body.length() + chunk.length() > max) {
         tooLarge[0] = true;
-        rc.response().putHeader(HttpHeaders.CONNECTION, "close");
         // once the answer is out, the rest of the body is read and dropped, then the connection ends
-        problem(rc, Problem.of(413, "body-too-large", "Body too large", "the API accepts bodies up to " + max + " bytes"))
-            .onComplete(ar -> LingeringClose.after(rc.vertx(), req));
+        endsConnection(rc, () -> problem(rc, Problem.of(413, "body-too-large", "Body too large",
+            "the API accepts bodies up to " + max + " bytes")));
         return;
       }
       body.appendBuffer(chunk);

@@ -206,11 +206,6 @@ public class HerokuClient {
     return list("/apps/" + app + "/releases", "version", Release.class, (a, r, e) -> a.releases(app, r, e));
   }
 
-  /** The newest release (one call: {@code Range: version ..; order=desc, max=1}), if any. */
-  public Optional<Release> latestRelease(String app) {
-    return recentReleases(app, 1).stream().findFirst();
-  }
-
   /** The newest {@code max} releases, newest first (one call: {@code Range: version ..; order=desc}). */
   public List<Release> recentReleases(String app, int max) {
     String range = "version ..; order=desc, max=" + max;

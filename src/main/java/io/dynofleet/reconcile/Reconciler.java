@@ -188,12 +188,11 @@ public class Reconciler {
     return store.poolNames();
   }
 
-  /** Pools no pass of any dyno has looked at for {@code quiet} (see {@link ReconcileStore#poolNamesDue}). */
-  public List<String> poolNamesDue(Duration quiet) {
-    return store.poolNamesDue(quiet, true);
-  }
-
-  /** As {@link #poolNamesDue(Duration)}; a new process's first sweep ignores failed pools' backoffs. */
+  /**
+   * Pools no pass of any dyno has looked at for {@code quiet} (see {@link ReconcileStore#poolNamesDue});
+   * with {@code honourBackoff}, not those whose last pass failed and whose backoff runs (a new
+   * process's first sweep takes them all).
+   */
   public List<String> poolNamesDue(Duration quiet, boolean honourBackoff) {
     return store.poolNamesDue(quiet, honourBackoff);
   }

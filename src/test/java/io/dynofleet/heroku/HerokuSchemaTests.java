@@ -103,9 +103,9 @@ class HerokuSchemaTests {
     client.updateFormation("schema-src", "web", 1, "basic");
     client.updateFormations("schema-src", List.of(new FormationUpdate("web", 1, null)));
     client.releases("schema-src");
-    client.latestRelease("schema-src");
+    client.recentReleases("schema-src", 1).stream().findFirst();
     client.release("schema-src", "1");
-    client.releaseConfigVars("schema-src", client.latestRelease("schema-src").orElseThrow().id());
+    client.releaseConfigVars("schema-src", client.recentReleases("schema-src", 1).stream().findFirst().orElseThrow().id());
     Release r = client.createRelease("schema-app", src.slugId(), "fork");
     client.slug("schema-src", src.slugId());
     Build b = client.createBuild("schema-app", new SourceBlob("https://example.invalid/s.tgz", "v1", null));

@@ -84,7 +84,7 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override public List<Release> recentReleases(String app) {
-    return around("latestRelease", () -> delegate.recentReleases(app));
+    return around("recentReleases", () -> delegate.recentReleases(app));
   }
 
   @Override public Release release(String app, String releaseId) {

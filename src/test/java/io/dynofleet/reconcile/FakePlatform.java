@@ -274,7 +274,7 @@ public class FakePlatform implements Platform {
 
   @Override
   public synchronized List<Release> recentReleases(String app) {
-    enter("latestRelease", app);
+    enter("recentReleases", app);
     List<Release> list = new ArrayList<>(releases.get(need(app).name()));
     java.util.Collections.reverse(list);
     return List.copyOf(list.subList(0, Math.min(10, list.size())));

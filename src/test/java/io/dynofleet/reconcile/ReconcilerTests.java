@@ -246,7 +246,7 @@ class ReconcilerTests {
       ReconcileResult r = pass();
       assertThat(r.error()).isEqualTo(Reconciler.STOPPED);
       assertThat(count("createApp")).as("no step taken").isZero();
-      assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).as("due for the next process").contains(name);
+      assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).as("due for the next process").contains(name);
       assertThat(pools.events(name, 50)).extracting(e -> e.reason()).containsOnly("Created");
     } finally {
       reconciler.stopTakingSteps(false);
@@ -329,10 +329,10 @@ class ReconcilerTests {
   @Test
   void aPoolPassedLatelyIsNotDueForTheSweep() {
     createPool(0, "");
-    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).contains(name); // never passed
+    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).contains(name); // never passed
     pass();
-    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1))).doesNotContain(name);
-    assertThat(reconciler.poolNamesDue(Duration.ZERO)).contains(name);
+    assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).doesNotContain(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).contains(name);
     assertThat(ReconcileLoop.sweepQuiet("30s")).isEqualTo(Duration.ofSeconds(24));
     // a new process's first sweep takes every pool: the requeues of the one it replaces are gone
     assertThat(loop.quietFor(false)).isZero();
@@ -402,7 +402,7 @@ class ReconcilerTests {
     converge();
     scale(3);
     // the user deletes the pool while the pass observes the source app (before it plans creates)
-    heroku.onNext("latestRelease", () -> pools.delete(name, new Precondition(null)));
+    heroku.onNext("recentReleases", () -> pools.delete(name, new Precondition(null)));
     ReconcileResult r = pass();
     assertThat(count("createApp")).isZero();
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
@@ -423,7 +423,7 @@ class ReconcilerTests {
     pass();
     reconciler.forgetCaches();
     // the next pass finds the intents to carry on with; the pool is deleted while it observes
-    heroku.onNext("latestRelease", () -> pools.delete(name, new Precondition(null)));
+    heroku.onNext("recentReleases", () -> pools.delete(name, new Precondition(null)));
     assertThat(pass().requeueAfter()).isEqualTo(Duration.ZERO);
     assertThat(count("createApp")).isZero();
     converge();
@@ -951,10 +951,10 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("False/HerokuUnauthorized");
     assertThat(pools.events(name, 10)).extracting(e -> e.reason()).contains("HerokuUnauthorized");
     // review 3: every dyno's sweep passed it again about every 30 s, whatever its backoff said
-    assertThat(reconciler.poolNamesDue(Duration.ZERO)).as("the sweep waits out the backoff").doesNotContain(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("the sweep waits out the backoff").doesNotContain(name);
     assertThat(reconciler.poolNamesDue(Duration.ZERO, false)).as("a new process's first sweep").contains(name);
     converge();
-    assertThat(reconciler.poolNamesDue(Duration.ZERO)).as("a good pass clears it").contains(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a good pass clears it").contains(name);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertThat(owned()).hasSize(1);
   }
