@@ -468,15 +468,17 @@ public class Reconciler {
       Source cached = sources.get(pool.id);
       if (usable.isPresent()) {
         Platform.Release rel = usable.get();
-        if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)) {
+        boolean addons = Boolean.TRUE.equals(t.shareAddons());
+        if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)
+            || addons && !now.isBefore(cached.readAt().plus(config.driftCheckInterval()))) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
           // that release's own config: the app's may be a newer, failed release's (review 4), and
-          // two dynos, one restarted since, would each build their own target and flap
+          // two dynos, one restarted since, would each build their own target and flap.
+          // The add-ons are the app's state now, not the release's: they are read again every
+          // drift interval, so dynos that read them at different times agree within it
           Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
-          List<Platform.Addon> addons = Boolean.TRUE.equals(t.shareAddons())
-              ? platform.addons(t.sourceApp()) : List.of();
-          cached = Source.of(rel, vars, addons, t);
+          cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now);
           sources.put(pool.id, cached);
           templateSeen.put(pool.id, t);
         }

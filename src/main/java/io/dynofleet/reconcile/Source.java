@@ -5,6 +5,7 @@ import io.dynofleet.reconcile.Platform.Addon;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +21,18 @@ import java.util.stream.Collectors;
  * @param config desired config vars, without those the shared add-ons set and without the marker
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
-    List<Addon> addons, String target) {
+    List<Addon> addons, String target, Instant readAt) {
 
-  /** Builds the desired state from the source app's release, vars and add-ons and the template. */
-  static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> addons,
-      PoolSpec.Template template) {
+  /**
+   * Builds the desired state from the source app's release, that release's own config vars, the
+   * app's add-ons and the template. An add-on with vars counts only when the release holds one of
+   * them: the add-on list is the app's state now, and an add-on attached by a newer release that
+   * failed would otherwise make a dyno that reads it now build another target than one that read
+   * it before (review 5), the flap the release's own config vars avoid.
+   */
+  static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> allAddons,
+      PoolSpec.Template template, Instant readAt) {
+    List<Addon> addons = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
     Set<String> addonVars = addons.stream().flatMap(a -> a.configVars().stream()).collect(Collectors.toSet());
     Map<String, String> config = new TreeMap<>();
     sourceVars.forEach((k, v) -> {
@@ -43,7 +51,20 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        List.copyOf(addons), target);
+        addons, target, readAt);
+  }
+
+  /**
+   * Whether the release knows the add-on: one of its vars (named for the app that owns it) or an
+   * attachment's {@code NAME_URL} (an add-on shared from another app) is in the release's config.
+   * An add-on without vars changes no config, so no release, and always counts.
+   */
+  private static boolean inRelease(Addon a, Map<String, String> releaseVars) {
+    if (a.configVars().isEmpty()) {
+      return true;
+    }
+    return a.configVars().stream().anyMatch(releaseVars::containsKey)
+        || a.attachedAs().stream().anyMatch(n -> releaseVars.containsKey(n + "_URL"));
   }
 
   private static String sha256(String s) {

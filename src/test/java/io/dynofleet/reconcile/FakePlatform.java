@@ -115,6 +115,34 @@ public class FakePlatform implements Platform {
     releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
 
+  /**
+   * An add-on attached to an app as Heroku does it: its vars set on the app, in a release of the
+   * same slug ({@code failed}: the release phase failed, the release before it still runs).
+   */
+  public synchronized void attach(String app, Addon addon, boolean failed) {
+    addons.computeIfAbsent(app, k -> new ArrayList<>()).add(addon);
+    addon.configVars().forEach(v -> config.get(app).put(v, "postgres://" + addon.id() + "/" + v));
+    List<Release> list = releases.get(app);
+    Release last = list.get(list.size() - 1);
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(),
+        failed ? "failed" : "succeeded", "Attach " + addon.name());
+    list.add(r);
+    releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
+  }
+
+  /** The add-on detached from the app, its vars gone, in a release as {@link #attach} makes. */
+  public synchronized void detach(String app, String addonId, boolean failed) {
+    Addon addon = addons.get(app).stream().filter(a -> a.id().equals(addonId)).findFirst().orElseThrow();
+    addons.get(app).remove(addon);
+    addon.configVars().forEach(config.get(app)::remove);
+    List<Release> list = releases.get(app);
+    Release last = list.get(list.size() - 1);
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(),
+        failed ? "failed" : "succeeded", "Detach " + addon.name());
+    list.add(r);
+    releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
+  }
+
   public synchronized String pipeline(String name) {
     return pipelines.computeIfAbsent(name, n -> UUID.randomUUID().toString());
   }

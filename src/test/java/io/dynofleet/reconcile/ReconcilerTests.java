@@ -115,6 +115,11 @@ class ReconcilerTests {
     return heroku.apps.keySet().stream().filter(a -> !a.equals(source)).toList();
   }
 
+  /** The targets the pool's backends were made for or rolled to. */
+  private java.util.Set<String> targets() {
+    return store.backends(uid()).stream().map(b -> b.target).collect(java.util.stream.Collectors.toSet());
+  }
+
   private long count(String op) {
     return heroku.actions.stream().filter(a -> a.op().equals(op)).count();
   }
@@ -830,7 +835,7 @@ class ReconcilerTests {
   @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars",
       "createRelease", "scaleWeb", "couple"})
   void aCrashAtAnyStepOfACreateConvergesWithoutTwins(String crashPoint) {
-    heroku.addons.put(source, List.of(new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL"))));
+    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
     if (crashPoint.endsWith(":before")) {
       heroku.crashBefore(crashPoint.substring(0, crashPoint.indexOf(':')));
     } else {
@@ -856,8 +861,8 @@ class ReconcilerTests {
    */
   @Test
   void aCrashBetweenTwoNamesOfOneAddOnAttachesBoth() {
-    heroku.addons.put(source, List.of(new Platform.Addon("addon-1", "postgresql-x",
-        List.of("DATABASE_URL", "HEROKU_POSTGRESQL_RED_URL"), List.of("DATABASE", "HEROKU_POSTGRESQL_RED"))));
+    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x",
+        List.of("DATABASE_URL", "HEROKU_POSTGRESQL_RED_URL"), List.of("DATABASE", "HEROKU_POSTGRESQL_RED")), false);
     heroku.crashAfter("attachAddon", 1);
     createPool(1, "");
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
@@ -1030,6 +1035,53 @@ class ReconcilerTests {
     for (String app : owned()) {
       assertThat(heroku.config.get(app)).containsEntry("GREETING", "hello");
     }
+  }
+
+  /**
+   * Review 5: the add-ons are the app's state now. One attached by a release that failed made a
+   * dyno restarted since build another target (its var in the fingerprint) than one that had
+   * not, and the pool flapped between them; the backends got an add-on the source never ran with.
+   */
+  @Test
+  void anAddOnAttachedByAFailedReleaseRollsNothingAfterARestart() {
+    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
+    createPool(2, "");
+    converge();
+    List<String> before = owned();
+    java.util.Set<String> targets = targets();
+    heroku.attach(source, new Platform.Addon("addon-2", "redis-x", List.of("REDIS_URL")), true);
+    reconciler.forgetCaches(); // a restart
+    converge();
+    assertThat(owned()).as("no rollout").containsExactlyInAnyOrderElementsOf(before);
+    assertThat(targets()).isEqualTo(targets);
+    for (String app : owned()) {
+      assertThat(heroku.attachments.get(app)).containsExactly("addon-1");
+    }
+  }
+
+  /**
+   * Review 5: an add-on detached by a release that failed: a dyno that read the add-ons before
+   * and one that reads them now disagree on whether its var (still in the running release) is the
+   * add-on's or a plain var. Each dyno reads the add-ons again every drift interval, so they agree
+   * within it: one rollout, not a flap.
+   */
+  @Test
+  void anAddOnDetachedByAFailedReleaseIsSeenWithinTheDriftInterval() {
+    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
+    createPool(1, "");
+    converge();
+    java.util.Set<String> target = targets();
+    heroku.detach(source, "addon-1", true);
+    converge();
+    assertThat(targets()).as("not read again yet").isEqualTo(target);
+    clock.advance(config.driftCheckInterval());
+    converge();
+    java.util.Set<String> after = targets();
+    assertThat(after).hasSize(1).isNotEqualTo(target);
+    long addonReads = count("addons");
+    converge();
+    assertThat(targets()).isEqualTo(after);
+    assertThat(count("addons")).as("not read on every pass").isEqualTo(addonReads);
   }
 
   @Test
