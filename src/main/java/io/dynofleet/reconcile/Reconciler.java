@@ -76,7 +76,10 @@ public class Reconciler {
   private final Map<String, String> pipelineIds = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
-  /** Backend apps Heroku refused to couple again, and when: tried again after the drift interval. */
+  /**
+   * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
+   * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
+   */
   private final Map<String, Instant> uncouplable = new ConcurrentHashMap<>();
   /** The pass a thread works for (the pass's own thread and its platform workers). */
   private final ThreadLocal<Pass> current = new ThreadLocal<>();
@@ -262,6 +265,11 @@ public class Reconciler {
     driftChecked.clear();
     uncouplable.clear();
     hooks.forgetAll();
+  }
+
+  /** Whether Heroku's refusal to couple the app is remembered (for tests). */
+  boolean remembersUncouplable(String appId) {
+    return uncouplable.containsKey(appId);
   }
 
   private Duration backoff(UUID pool) {
@@ -510,13 +518,16 @@ public class Reconciler {
         if (b.leaving() || b.appId == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
           continue;
         }
-        if (!coupled.contains(b.appId)) {
+        if (coupled.contains(b.appId)) {
+          uncouplable.remove(b.appId); // coupled again by hand meanwhile
+        } else {
           Instant refused = uncouplable.get(b.appId);
           if (refused != null && now.isBefore(refused.plus(config.driftCheckInterval()))) {
             continue; // Heroku refused to couple it lately: not two calls every pass (review 4)
           }
           checkStopping();
           if (platform.app(b.appId).isEmpty()) {
+            uncouplable.remove(b.appId);
             event(PoolEvents.WARNING, "BackendVanished",
                 "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
             store.forget(b);
@@ -1167,6 +1178,7 @@ public class Reconciler {
     /** Deletes the backend's app if it exists and is ours (by recorded id, or by marker). */
     private void deleteOwnedApp(Backend b) {
       if (b.appId != null) {
+        uncouplable.remove(b.appId);
         platform.deleteApp(b.appId);
         return;
       }
@@ -1267,6 +1279,9 @@ public class Reconciler {
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);
+        templateSeen.remove(pool.id);
+        driftChecked.remove(pool.id);
+        failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
         routesChanged = true;

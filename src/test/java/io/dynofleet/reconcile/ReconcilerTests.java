@@ -777,6 +777,32 @@ class ReconcilerTests {
     clock.advance(config.driftCheckInterval());
     pass();
     assertThat(heroku.couplings.values()).anyMatch(c -> c.appId().equals(id));
+    assertThat(reconciler.remembersUncouplable(id)).as("forgotten once coupled").isFalse();
+  }
+
+  /** Review 5: an app Heroku refused to couple was remembered until a restart, coupled or gone. */
+  @Test
+  void aRefusedCouplingIsForgottenWhenTheAppIsCoupledByHandOrDeleted() {
+    createPool(1, "");
+    converge();
+    String id = heroku.apps.get(owned().get(0)).id();
+    Platform.Coupling coupling = heroku.couplings.values().stream()
+        .filter(c -> c.appId().equals(id)).findFirst().orElseThrow();
+    heroku.couplings.values().remove(coupling);
+    heroku.failNext("couple", 1, Kind.INVALID);
+    pass();
+    assertThat(reconciler.remembersUncouplable(id)).isTrue();
+    heroku.couplings.put(coupling.id(), coupling); // a human couples it
+    pass();
+    assertThat(reconciler.remembersUncouplable(id)).as("coupled by hand").isFalse();
+    heroku.couplings.values().remove(coupling);
+    heroku.failNext("couple", 1, Kind.INVALID);
+    pass();
+    assertThat(reconciler.remembersUncouplable(id)).isTrue();
+    scale(0);
+    converge();
+    assertThat(owned()).isEmpty();
+    assertThat(reconciler.remembersUncouplable(id)).as("deleted").isFalse();
   }
 
   /**
