@@ -148,6 +148,17 @@ class ReverseProxy implements ProxyInterceptor {
     proxy.origin(this::origin);
     proxy.addInterceptor(this);
     String prefix = dynofleet.prefix();
+    // a CONNECT in the form every client sends (authority form, "CONNECT host:443") never reaches a
+    // handler: vertx-web fails a target that does not start with '/' with a 404 before routing,
+    // answered bare on a connection kept open (audit 8). The same refusal as the origin form's
+    router.route().order(Integer.MIN_VALUE + 1).failureHandler(rc -> {
+      if (rc.request().method() == HttpMethod.CONNECT && !rc.response().headWritten()) {
+        rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        refuseAndClose(rc, ProxyError.NO_CONNECT);
+      } else {
+        rc.next();
+      }
+    });
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     router.route().handler(rc -> {

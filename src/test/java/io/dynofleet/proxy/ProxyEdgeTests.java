@@ -419,6 +419,11 @@ class ProxyEdgeTests {
     String r = raw(port(), "CONNECT /mm HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n",
         Duration.ofSeconds(3));
     assertThat(r).startsWith("HTTP/1.1 405").contains("X-Dynofleet-Error: method-not-allowed").doesNotContain("HTTP/1.1 200");
+    // audit 8: the form clients send (authority form) got vertx-web's bare 404 on an open connection
+    String authority = raw(port(), "CONNECT 127.0.0.1:" + a.getPort() + " HTTP/1.1\r\nHost: 127.0.0.1:" + a.getPort()
+        + "\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n", Duration.ofSeconds(3));
+    assertThat(authority).startsWith("HTTP/1.1 405").contains("X-Dynofleet-Error: method-not-allowed")
+        .containsIgnoringCase("connection: close").doesNotContain("HTTP/1.1 200");
     Thread.sleep(200);
     assertThat(seen).isEmpty();
   }
