@@ -185,7 +185,7 @@ public class HerokuClient {
 
   /** {@code PATCH /apps/{app}/formation/{type}}; null quantity or size stays as it is. */
   public Formation updateFormation(String app, String type, Integer quantity, String size) {
-    var body = write(new FormationUpdate(null, quantity, size));
+    var body = write(FormationUpdate.of(null, quantity, size));
     return read(
         send("PATCH", "/apps/" + app + "/formation/" + type, true, a -> a.updateFormation(app, type, body)),
         Formation.class);

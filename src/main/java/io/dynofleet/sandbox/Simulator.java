@@ -780,11 +780,27 @@ public class Simulator {
     synchronized (this) {
       SimApp a = find(p(ctx, "app"));
       SimFormation fm = formation(a, p(ctx, "type"));
-      scale(fm, body.getInteger("quantity"), body.getString("size"));
+      scale(fm, body.getInteger("quantity"), sizeOf(body));
       out = render(a, fm);
       f = refresh(a);
     }
     f.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  /** The size asked for: {@code dyno_size.name} (or its id), else the deprecated {@code size}. */
+  private static String sizeOf(JsonObject update) {
+    Object d = update.getValue("dyno_size");
+    if (d instanceof JsonObject o) {
+      String name = o.getString("name") != null ? o.getString("name") : o.getString("id");
+      if (name == null) {
+        throw new ApiError(422, "invalid_params", "Invalid dyno_size: name or id required.");
+      }
+      return name;
+    }
+    if (d != null) {
+      throw new ApiError(422, "invalid_params", "Invalid dyno_size: expected an object.");
+    }
+    return update.getString("size");
   }
 
   private void batchFormationRoute(RoutingContext ctx) {
@@ -800,12 +816,12 @@ public class Simulator {
       for (int i = 0; i < updates.size(); i++) {
         JsonObject u = updates.getJsonObject(i);
         formation(a, u.getString("type"));
-        checkScale(u.getInteger("quantity"), u.getString("size"), formation(a, u.getString("type")));
+        checkScale(u.getInteger("quantity"), sizeOf(u), formation(a, u.getString("type")));
       }
       for (int i = 0; i < updates.size(); i++) {
         JsonObject u = updates.getJsonObject(i);
         SimFormation fm = formation(a, u.getString("type"));
-        scale(fm, u.getInteger("quantity"), u.getString("size"));
+        scale(fm, u.getInteger("quantity"), sizeOf(u));
         out.add(render(a, fm));
       }
       f = refresh(a);

@@ -100,7 +100,7 @@ class HerokuClientTests {
     });
     assertThat(client.formation("form-src", "web").size()).isEqualTo("basic");
     assertThat(client.updateFormation("form-src", "web", 2, "standard-1x").quantity()).isEqualTo(2);
-    assertThat(client.updateFormations("form-src", List.of(new FormationUpdate("web", 0, null))))
+    assertThat(client.updateFormations("form-src", List.of(FormationUpdate.of("web", 0, null))))
         .singleElement().satisfies(f -> assertThat(f.quantity()).isZero());
     assertThat(sim.app("form-src").serving()).isFalse();
     assertThatThrownBy(() -> client.updateFormation("form-src", "web", 3, "basic"))

@@ -101,7 +101,7 @@ class HerokuSchemaTests {
     client.formations("schema-src");
     client.formation("schema-src", "web");
     client.updateFormation("schema-src", "web", 1, "basic");
-    client.updateFormations("schema-src", List.of(new FormationUpdate("web", 1, null)));
+    client.updateFormations("schema-src", List.of(FormationUpdate.of("web", 1, "basic")));
     client.releases("schema-src");
     client.recentReleases("schema-src", 1).stream().findFirst();
     client.release("schema-src", "1");
@@ -212,6 +212,10 @@ class HerokuSchemaTests {
       for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
         var f = it.next();
         if (props.has(f.getKey())) {
+          if (!complete && resolve(props.get(f.getKey())).path("description").asText().toLowerCase().startsWith("deprecated")) {
+            // review 6: the formation's size went as the deprecated "size", not "dyno_size"
+            problems.add(at + "." + f.getKey() + ": deprecated (" + resolve(props.get(f.getKey())).path("description").asText() + ")");
+          }
           validate(f.getValue(), props.get(f.getKey()), at + "." + f.getKey(), problems, complete);
         } else if (schema.has("patternProperties")) {
           for (Iterator<Map.Entry<String, JsonNode>> pp = schema.get("patternProperties").fields(); pp.hasNext(); ) {
