@@ -153,6 +153,14 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<Attachment> attachments(String app) {
+    return call(() -> heroku.addonAttachments(app).stream()
+        .filter(at -> at.addon() != null && at.addon().id() != null)
+        .map(at -> new Attachment(at.addon().id(), at.name()))
+        .toList());
+  }
+
+  @Override
   public List<Webhook> webhooks(String app) {
     return call(() -> heroku.webhooks(app).stream().map(HerokuPlatform::map).toList());
   }
@@ -243,6 +251,9 @@ public class HerokuPlatform implements Platform {
     }
     if (p.status() == 403) {
       return Kind.FORBIDDEN;
+    }
+    if (p.status() == 402) {
+      return Kind.BILLING; // not "already attached/coupled" (those are INVALID), nor a bad spec
     }
     return Kind.INVALID; // 400, 409 (already coupled), 422
   }

@@ -93,6 +93,12 @@ public interface Platform {
    */
   void attachAddon(String addonId, String app, String name);
 
+  /** An attachment of an add-on to an app, by the add-on's id and the attachment's name. */
+  record Attachment(String addonId, String name) {}
+
+  /** The add-on attachments of an app. */
+  List<Attachment> attachments(String app);
+
   /** The app's webhook subscriptions. */
   List<Webhook> webhooks(String app);
 
@@ -125,7 +131,8 @@ public interface Platform {
 
   /** Failure of a Platform call, classified for the reconciler. */
   final class PlatformException extends RuntimeException {
-    public enum Kind { NOT_FOUND, NAME_TAKEN, UNAUTHORIZED, FORBIDDEN, INVALID, RATE_LIMITED, TRANSIENT }
+    /** BILLING: 402, the account must be verified or have a payment method (review 6). */
+    public enum Kind { NOT_FOUND, NAME_TAKEN, UNAUTHORIZED, FORBIDDEN, BILLING, INVALID, RATE_LIMITED, TRANSIENT }
 
     private final Kind kind;
     private final Duration retryAfter;

@@ -1012,8 +1012,17 @@ public class Reconciler {
             try {
               platform.attachAddon(addon.id(), b.appName, as);
             } catch (PlatformException e) {
-              if (e.kind() != Kind.INVALID) { // already attached: a retried step
+              if (e.kind() != Kind.INVALID) {
                 throw e;
+              }
+              // already attached (a retried step), or refused: Heroku answers both with a 4xx,
+              // and a refusal taken for the first left the backend without the add-on, silently
+              // (review 6). Only an attachment that is really there lets the step go on
+              boolean there = platform.attachments(b.appName).stream().anyMatch(a ->
+                  a.addonId().equals(addon.id()) && (as == null || as.equalsIgnoreCase(a.name())));
+              if (!there) {
+                throw new PlatformException(Kind.INVALID, "Heroku refused to attach add-on " + addon.name()
+                    + (as == null ? "" : " as " + as) + " to " + b.appName + ": " + e.getMessage(), null, e);
               }
             }
           }
@@ -1055,9 +1064,19 @@ public class Reconciler {
           Platform.Coupling c = platform.couple(b.appName, pipelineId, t.stage());
           b.couplingId = c.id();
         } catch (PlatformException e) {
-          if (e.kind() != Kind.INVALID) { // already coupled: a retried step
+          if (e.kind() != Kind.INVALID) {
             throw e;
           }
+          // already coupled (a retried step), or refused (an app owned by another account or
+          // team than the pipeline, coupled to another pipeline): only a coupling that is there
+          // lets the step go on (review 6)
+          Optional<Platform.Coupling> there = platform.couplings(pipelineId).stream()
+              .filter(c -> c.appId().equals(b.appId)).findFirst();
+          if (there.isEmpty()) {
+            throw new PlatformException(Kind.INVALID, "Heroku refused to couple " + b.appName + " to pipeline "
+                + spec.pipeline() + ": " + e.getMessage(), null, e);
+          }
+          b.couplingId = there.get().id();
         }
         awaitHealth(b);
         return;
@@ -1089,7 +1108,17 @@ public class Reconciler {
         if (e.kind() != Kind.NAME_TAKEN) {
           throw e;
         }
-        Optional<Platform.App> existing = platform.app(b.appName);
+        Optional<Platform.App> existing;
+        try {
+          existing = platform.app(b.appName);
+        } catch (PlatformException forbidden) {
+          if (forbidden.kind() != Kind.FORBIDDEN) {
+            throw forbidden;
+          }
+          // names are unique across Heroku: another account's app answers 403, not 404 (review 6);
+          // the intent kept the name and every pass failed the same way
+          existing = Optional.empty();
+        }
         if (existing.isEmpty() || !ours(b, existing.get())) {
           // someone else's app: never touch it; this intent is dropped and a new name chosen
           event(PoolEvents.WARNING, "NameTaken", "app name " + b.appName + " is taken by another app");
@@ -1296,13 +1325,14 @@ public class Reconciler {
       String reason = switch (e.kind()) {
         case UNAUTHORIZED -> "HerokuUnauthorized";
         case FORBIDDEN -> "HerokuForbidden";
+        case BILLING -> "HerokuBilling";
         case RATE_LIMITED -> "RateLimited";
         case INVALID, NOT_FOUND, NAME_TAKEN -> "InvalidSpec";
         case TRANSIENT -> "HerokuUnavailable";
       };
       String message = e.getMessage() == null ? reason : e.getMessage();
       condition("Degraded", "True", reason, message);
-      if (e.kind() == Kind.UNAUTHORIZED || e.kind() == Kind.FORBIDDEN || e.kind() == Kind.INVALID) {
+      if (needsHuman(e.kind())) {
         // nothing moves until a human fixes the spec or the key (Kubernetes: Progressing False)
         condition("Progressing", "False", reason, message);
       }
@@ -1310,7 +1340,7 @@ public class Reconciler {
       Duration after;
       if (e.kind() == Kind.RATE_LIMITED && e.retryAfter() != null) {
         after = e.retryAfter(); // wait the limit out, never retry hot
-      } else if (e.kind() == Kind.UNAUTHORIZED || e.kind() == Kind.FORBIDDEN || e.kind() == Kind.INVALID) {
+      } else if (needsHuman(e.kind())) {
         after = config.maxBackoff(); // needs a human: no crash loop, look again now and then
       } else {
         after = backoff(pool.id);
@@ -1321,6 +1351,10 @@ public class Reconciler {
         // the database may be the problem too; the next pass writes status
       }
       return ReconcileResult.failed(reason + ": " + message, after, 0);
+    }
+
+    private static boolean needsHuman(Kind kind) {
+      return kind == Kind.UNAUTHORIZED || kind == Kind.FORBIDDEN || kind == Kind.BILLING || kind == Kind.INVALID;
     }
 
     private synchronized void condition(String type, String status, String reason, String message) {

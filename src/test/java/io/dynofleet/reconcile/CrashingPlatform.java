@@ -115,6 +115,10 @@ final class CrashingPlatform implements Platform {
     return around("addons", () -> delegate.addons(app));
   }
 
+  @Override public List<Attachment> attachments(String app) {
+    return around("attachments", () -> delegate.attachments(app));
+  }
+
   @Override public void attachAddon(String addonId, String app, String name) {
     around("attachAddon", () -> delegate.attachAddon(addonId, app, name));
   }

@@ -7,10 +7,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -40,6 +42,12 @@ public class FakePlatform implements Platform {
   public final Map<String, Integer> web = new HashMap<>();
   public final Map<String, Coupling> couplings = new LinkedHashMap<>();
   public final Map<String, List<Addon>> addons = new HashMap<>();
+  /** App names another account holds: taken on create, 403 on read (names are Heroku-wide). */
+  public final Set<String> foreign = new HashSet<>();
+  /** Add-ons whose service does not support sharing: attaching them elsewhere is refused. */
+  public final Set<String> unshareable = new HashSet<>();
+  /** Every coupling refused (an app owned by another account than the pipeline). */
+  public boolean refuseCoupling;
   public final Map<String, List<String>> attachments = new HashMap<>();
   public final List<Action> actions = new ArrayList<>();
   public final Map<String, String> pipelines = new HashMap<>();
@@ -69,6 +77,9 @@ public class FakePlatform implements Platform {
     web.clear();
     couplings.clear();
     addons.clear();
+    foreign.clear();
+    unshareable.clear();
+    refuseCoupling = false;
     attachments.clear();
     actions.clear();
     pipelines.clear();
@@ -240,7 +251,7 @@ public class FakePlatform implements Platform {
   @Override
   public synchronized App createApp(String name, String region, String stack) {
     enter("createApp", name);
-    if (apps.containsKey(name)) {
+    if (apps.containsKey(name) || foreign.contains(name)) {
       throw new PlatformException(Kind.NAME_TAKEN, "Name " + name + " is already taken");
     }
     App a = new App(UUID.randomUUID().toString(), name,
@@ -255,6 +266,9 @@ public class FakePlatform implements Platform {
   @Override
   public synchronized Optional<App> app(String idOrName) {
     enter("app", idOrName);
+    if (foreign.contains(idOrName)) {
+      throw new PlatformException(Kind.FORBIDDEN, "You do not have access to the app " + idOrName + ".");
+    }
     return Optional.ofNullable(find(idOrName));
   }
 
@@ -351,6 +365,9 @@ public class FakePlatform implements Platform {
   public synchronized Coupling couple(String app, String pipelineId, String stage) {
     enter("couple", app);
     App a = need(app);
+    if (refuseCoupling) {
+      throw new PlatformException(Kind.INVALID, "App owner must match the pipeline owner");
+    }
     if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id()))) {
       throw new PlatformException(Kind.INVALID, "already coupled");
     }
@@ -373,8 +390,20 @@ public class FakePlatform implements Platform {
   }
 
   @Override
+  public synchronized List<Attachment> attachments(String app) {
+    enter("attachments", app);
+    return attachments.getOrDefault(need(app).name(), List.of()).stream().map(e -> {
+      int as = e.indexOf(" as ");
+      return as < 0 ? new Attachment(e, e + "-ATTACHMENT") : new Attachment(e.substring(0, as), e.substring(as + 4));
+    }).toList();
+  }
+
+  @Override
   public synchronized void attachAddon(String addonId, String app, String name) {
     enter("attachAddon", app);
+    if (unshareable.contains(addonId)) {
+      throw new PlatformException(Kind.INVALID, "This add-on does not support sharing");
+    }
     List<String> list = attachments.computeIfAbsent(need(app).name(), k -> new ArrayList<>());
     String entry = name == null ? addonId : addonId + " as " + name;
     if (list.contains(entry)) {

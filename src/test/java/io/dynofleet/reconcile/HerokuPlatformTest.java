@@ -25,6 +25,9 @@ class HerokuPlatformTest {
     assertThat(kind(new HerokuException.Permanent(403, "forbidden", "You do not have access."))).isEqualTo(Kind.FORBIDDEN);
     assertThat(kind(new HerokuException.Permanent(409, "conflict", "App is already coupled to a pipeline.")))
         .isEqualTo(Kind.INVALID);
+    // review 6: a 402 was INVALID, so "already attached/coupled" and "InvalidSpec"
+    assertThat(kind(new HerokuException.Permanent(402, "verification_required", "Please verify your account.")))
+        .isEqualTo(Kind.BILLING);
   }
 
   @Test

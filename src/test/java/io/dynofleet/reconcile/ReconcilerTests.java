@@ -932,6 +932,80 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(1).doesNotContain(intended);
   }
 
+  /**
+   * Review 6: names are unique across Heroku, and another account's app answers 403, not 404. The
+   * intent kept the name and every pass failed with HerokuForbidden, for ever.
+   */
+  @Test
+  void aNameHeldByAnotherAccountIsLeftAndANewOneChosen() {
+    createPool(1, "");
+    heroku.crashBefore("createApp");
+    pass();
+    String intended = store.backends(uid()).get(0).appName;
+    heroku.foreign.add(intended);
+    converge();
+    assertThat(owned()).hasSize(1).doesNotContain(intended);
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("NameTaken");
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  /**
+   * Review 6: any 4xx from attaching an add-on was taken for "already attached", so an add-on
+   * Heroku refused to attach was missing on the backend, silently. Only an attachment that is
+   * there lets the create go on.
+   */
+  @Test
+  void anAttachmentHerokuRefusesStopsTheCreateAndSaysSo() {
+    heroku.attach(source, new Platform.Addon("addon-1", "mailer-x", List.of("MAILER_KEY")), false);
+    heroku.unshareable.add("addon-1");
+    createPool(1, "");
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("refused to attach add-on mailer-x"));
+    assertThat(count("patchConfigVars")).as("the create stops at the attachment").isZero();
+    heroku.unshareable.clear(); // fixed on Heroku's side
+    clock.advance(config.maxBackoff());
+    converge();
+    assertThat(owned()).hasSize(1);
+  }
+
+  /**
+   * Review 6: a coupling Heroku refused (the app owned by another account or team than the
+   * pipeline) was taken for "already coupled"; the backend waited for health uncoupled.
+   */
+  @Test
+  void aCouplingHerokuRefusesIsNotTakenForDone() {
+    heroku.refuseCoupling = true;
+    createPool(1, "");
+    ReconcileResult last = null;
+    for (int i = 0; i < 10; i++) {
+      last = pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(last.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("refused to couple"));
+    assertThat(store.backends(uid())).singleElement().satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.SCALED));
+    heroku.refuseCoupling = false;
+    clock.advance(config.maxBackoff());
+    converge();
+    assertThat(heroku.couplings.values()).hasSize(1);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
+  /** Review 6: a 402 (account not verified, no payment method) was "InvalidSpec". */
+  @Test
+  void aBillingRefusalSaysSo() {
+    createPool(1, "");
+    heroku.failNext("createApp", 1, Kind.BILLING);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuBilling");
+    assertThat(condition("Progressing")).isEqualTo("False/HerokuBilling");
+  }
+
   @Test
   void transientErrorsAndRateLimitsConvergeLater() {
     createPool(3, "");
