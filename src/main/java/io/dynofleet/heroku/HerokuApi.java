@@ -36,6 +36,15 @@ interface HerokuApi {
   @Consumes(MediaType.APPLICATION_JSON)
   Response createApp(String body);
 
+  @POST
+  @Path("teams/apps")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response createTeamApp(String body);
+
+  @GET
+  @Path("teams/{team}")
+  Response team(@PathParam("team") String team, @HeaderParam(INM) String etag);
+
   @GET
   @Path("apps/{app}")
   Response app(@PathParam("app") String app, @HeaderParam(INM) String etag);

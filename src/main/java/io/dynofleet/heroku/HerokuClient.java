@@ -133,6 +133,19 @@ public class HerokuClient {
     return read(send("POST", "/apps", false, a -> a.createApp(write(request))), App.class);
   }
 
+  /**
+   * {@code POST /teams/apps}: an app the team owns (billed to it, seen by its members, and the only
+   * kind Heroku couples to the team's pipelines). A taken name fails as {@link #createApp} does.
+   */
+  public App createTeamApp(TeamAppCreate request) {
+    return read(send("POST", "/teams/apps", false, a -> a.createTeamApp(write(request))), App.class);
+  }
+
+  /** {@code GET /teams/{id_or_name}}. */
+  public Team team(String team) {
+    return read(get("/teams/" + team, null, (a, e) -> a.team(team, e)), Team.class);
+  }
+
   /** {@code GET /apps/{id_or_name}}. */
   public App app(String app) {
     return read(get("/apps/" + app, null, (a, e) -> a.app(app, e)), App.class);

@@ -8,7 +8,20 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** A pipeline. */
+/**
+ * A pipeline. Its owner is a user or a team: Heroku couples only apps of the same owner, so a team's
+ * pipeline needs team apps ({@code POST /teams/apps}).
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record Pipeline(String id, String name, Instant createdAt, Instant updatedAt) {}
+public record Pipeline(String id, String name, Owner owner, Instant createdAt, Instant updatedAt) {
+
+  /** {@code type} is {@code user} or {@code team}. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Owner(String id, String type) {}
+
+  /** The owning team's id, or null for a user's pipeline. */
+  public String teamId() {
+    return owner != null && "team".equals(owner.type()) ? owner.id() : null;
+  }
+}

@@ -3,6 +3,7 @@ package io.dynofleet.reconcile;
 import io.dynofleet.heroku.AddOn;
 import io.dynofleet.heroku.AddOnAttachment;
 import io.dynofleet.heroku.AppCreate;
+import io.dynofleet.heroku.TeamAppCreate;
 import io.dynofleet.heroku.AppWebhook;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.heroku.HerokuException;
@@ -35,13 +36,20 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
-  public String pipelineId(String idOrName) {
-    return call(() -> heroku.pipeline(idOrName).id());
+  public Pipeline pipeline(String idOrName) {
+    return call(() -> {
+      io.dynofleet.heroku.Pipeline p = heroku.pipeline(idOrName);
+      // POST /teams/apps takes the team's name; the pipeline names its owner by id
+      String team = p.teamId() == null ? null : heroku.team(p.teamId()).name();
+      return new Pipeline(p.id(), team);
+    });
   }
 
   @Override
-  public App createApp(String name, String region, String stack) {
-    return call(() -> map(heroku.createApp(new AppCreate(name, region, stack))));
+  public App createApp(String name, String region, String stack, String team) {
+    return call(() -> map(team == null
+        ? heroku.createApp(new AppCreate(name, region, stack))
+        : heroku.createTeamApp(new TeamAppCreate(name, region, stack, team))));
   }
 
   @Override

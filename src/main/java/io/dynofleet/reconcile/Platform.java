@@ -45,11 +45,20 @@ public interface Platform {
     }
   }
 
-  /** The pipeline's id for an id or name. */
-  String pipelineId(String idOrName);
+  /**
+   * A pipeline: its id, and the name of the team that owns it (null when a user does). Heroku
+   * couples only apps of the pipeline's owner.
+   */
+  record Pipeline(String id, String team) {}
 
-  /** Creates an app; {@link PlatformException.Kind#NAME_TAKEN} when the name is in use. */
-  App createApp(String name, String region, String stack);
+  /** The pipeline for an id or name. */
+  Pipeline pipeline(String idOrName);
+
+  /**
+   * Creates an app, owned by {@code team} when not null (else by the key's user);
+   * {@link PlatformException.Kind#NAME_TAKEN} when the name is in use.
+   */
+  App createApp(String name, String region, String stack, String team);
 
   /** The app, or empty when it does not exist. */
   Optional<App> app(String idOrName);

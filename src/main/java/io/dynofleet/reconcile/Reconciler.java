@@ -73,7 +73,7 @@ public class Reconciler {
 
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
-  private final Map<String, String> pipelineIds = new ConcurrentHashMap<>();
+  private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
   /**
@@ -260,7 +260,7 @@ public class Reconciler {
   /** Forgets what this process remembers between passes, as a restart would. */
   public void forgetCaches() {
     sources.clear();
-    pipelineIds.clear();
+    pipelines.clear();
     failures.clear();
     driftChecked.clear();
     uncouplable.clear();
@@ -290,6 +290,8 @@ public class Reconciler {
     private Map<String, DataPlane.Health> health = Map.of();
     private Source source;
     private String pipelineId;
+    /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
+    private String team;
     private boolean routesChanged;
     private boolean inFlight;
     /** This pass held back creating apps because the rate budget is under the reserve. */
@@ -446,18 +448,20 @@ public class Reconciler {
     /** The cheap reads of every pass: the source's latest release and the pipeline's couplings. */
     private void observe(PoolSpec.Template t) {
       health = dataPlane.health(pool.name);
-      pipelineId = pipelineIds.get(spec.pipeline());
-      if (pipelineId == null) {
+      Platform.Pipeline pipeline = pipelines.get(spec.pipeline());
+      if (pipeline == null) {
         try {
-          pipelineId = platform.pipelineId(spec.pipeline());
+          pipeline = platform.pipeline(spec.pipeline());
         } catch (PlatformException e) {
           if (e.kind() == Kind.NOT_FOUND) {
             throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
           }
           throw e;
         }
-        pipelineIds.put(spec.pipeline(), pipelineId);
+        pipelines.put(spec.pipeline(), pipeline);
       }
+      pipelineId = pipeline.id();
+      team = pipeline.team();
       List<Platform.Release> recent;
       try {
         recent = platform.recentReleases(t.sourceApp());
@@ -508,7 +512,7 @@ public class Reconciler {
           throw e;
         }
         // the pipeline was deleted, perhaps made again under its name: look the name up anew
-        pipelineIds.remove(spec.pipeline());
+        pipelines.remove(spec.pipeline());
         throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
       }
       for (Platform.Coupling c : couplings) {
@@ -1073,6 +1077,7 @@ public class Reconciler {
           Optional<Platform.Coupling> there = platform.couplings(pipelineId).stream()
               .filter(c -> c.appId().equals(b.appId)).findFirst();
           if (there.isEmpty()) {
+            pipelines.remove(spec.pipeline()); // its owner may have changed: read it again
             throw new PlatformException(Kind.INVALID, "Heroku refused to couple " + b.appName + " to pipeline "
                 + spec.pipeline() + ": " + e.getMessage(), null, e);
           }
@@ -1101,7 +1106,9 @@ public class Reconciler {
     /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */
     private boolean createOrAdopt(Backend b, PoolSpec.Template t) {
       try {
-        Platform.App app = platform.createApp(b.appName, t.region(), t.stack());
+        // a team's pipeline couples only the team's apps (review 6: they were the key holder's own,
+        // billed to them and refused by the pipeline)
+        Platform.App app = platform.createApp(b.appName, t.region(), t.stack(), team);
         b.appId = app.id();
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {

@@ -23,6 +23,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +88,8 @@ public class Simulator {
     Instant updated;
     Instant releasedAt;
     Backend backend;
+    /** The team that owns it ({@code POST /teams/apps}), or null when the account's user does. */
+    String teamId;
     final Map<String, String> config = new LinkedHashMap<>();
     final List<SimRelease> releases = new ArrayList<>();
     final Map<String, SimFormation> formation = new LinkedHashMap<>();
@@ -116,7 +119,10 @@ public class Simulator {
 
   private record SimSlug(String id, String appId, String commit, Map<String, String> processTypes, Instant created) {}
 
-  private record SimPipeline(String id, String name, Instant created) {}
+  /** {@code teamId}: the team that owns it, or null when the account's user does. */
+  private record SimPipeline(String id, String name, Instant created, String teamId) {}
+
+  private record SimTeam(String id, String name, Instant created) {}
 
   private record SimCoupling(String id, String appId, String pipelineId, String stage, Instant created) {}
 
@@ -161,6 +167,9 @@ public class Simulator {
   private final Map<String, SimApp> apps = new LinkedHashMap<>();
   private final Map<String, SimSlug> slugs = new HashMap<>();
   private final Map<String, SimPipeline> pipelines = new LinkedHashMap<>();
+  private final Map<String, SimTeam> teams = new LinkedHashMap<>();
+  /** App names another Heroku account holds: taken on create, 403 on read (names are Heroku-wide). */
+  private final Set<String> foreignNames = new HashSet<>();
   private final Map<String, SimCoupling> couplings = new LinkedHashMap<>();
   private final Map<String, SimAddon> addons = new LinkedHashMap<>();
   private final Map<String, SimAttachment> attachments = new LinkedHashMap<>();
@@ -270,9 +279,35 @@ public class Simulator {
 
   /** Creates a pipeline and returns its id. */
   public synchronized String createPipeline(String name) {
-    var p = new SimPipeline(UUID.randomUUID().toString(), name, now());
+    var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), null);
     pipelines.put(p.id(), p);
     return p.id();
+  }
+
+  /**
+   * A pipeline the team owns (the team made if new); Heroku couples only the team's apps to it.
+   * Returns the pipeline's id.
+   */
+  public synchronized String createTeamPipeline(String name, String team) {
+    SimTeam t = teams.values().stream().filter(x -> x.name().equals(team)).findFirst().orElseGet(() -> {
+      var n = new SimTeam(UUID.randomUUID().toString(), team, now());
+      teams.put(n.id(), n);
+      return n;
+    });
+    var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), t.id());
+    pipelines.put(p.id(), p);
+    return p.id();
+  }
+
+  /** Another Heroku account holds the app name: creating it says "taken", reading it 403. */
+  public synchronized void takenElsewhere(String appName) {
+    foreignNames.add(appName);
+  }
+
+  /** The name of the team that owns the app, or null when the account's user does. */
+  public synchronized String teamOf(String app) {
+    SimApp a = find(app);
+    return a.teamId == null ? null : teams.get(a.teamId).name();
   }
 
   /**
@@ -461,6 +496,8 @@ public class Simulator {
       apps.clear();
       slugs.clear();
       pipelines.clear();
+      teams.clear();
+      foreignNames.clear();
       couplings.clear();
       addons.clear();
       attachments.clear();
@@ -496,6 +533,8 @@ public class Simulator {
     r.get("/account").handler(ctx -> respond(ctx, 200, account()));
     r.get("/apps").handler(ctx -> page(ctx, "id", this::appsList));
     r.post("/apps").handler(this::createAppRoute);
+    r.post("/teams/apps").handler(this::createTeamAppRoute);
+    r.get("/teams/:team").handler(ctx -> respond(ctx, 200, sync(() -> render(findTeam(p(ctx, "team"))))));
     r.get("/apps/:app").handler(ctx -> respond(ctx, 200, sync(() -> render(find(p(ctx, "app"))))));
     r.delete("/apps/:app").handler(this::deleteAppRoute);
     r.get("/apps/:app/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> new LinkedHashMap<>(find(p(ctx, "app")).config))));
@@ -743,6 +782,31 @@ public class Simulator {
     respond(ctx, 201, out);
   }
 
+  private void createTeamAppRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Map<String, Object> out = sync(() -> {
+      SimTeam t = findTeam(body.getString("team", ""));
+      SimApp a = newApp(body.getString("name"), body.getString("region"), body.getString("stack"));
+      a.teamId = t.id();
+      Map<String, Object> m = render(a);
+      m.put("joined", false); // a team app's own fields
+      m.put("locked", false);
+      return m;
+    });
+    respond(ctx, 201, out);
+  }
+
+  private SimTeam findTeam(String idOrName) {
+    SimTeam t = teams.get(idOrName);
+    if (t == null) {
+      t = teams.values().stream().filter(x -> x.name().equals(idOrName)).findFirst().orElse(null);
+    }
+    if (t == null) {
+      throw notFound("team");
+    }
+    return t;
+  }
+
   private void deleteAppRoute(RoutingContext ctx) {
     Future<Void> closing;
     Map<String, Object> out;
@@ -890,6 +954,11 @@ public class Simulator {
       if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id))) {
         throw new ApiError(409, "conflict", "App " + a.name + " is already coupled to a pipeline.");
       }
+      if (!java.util.Objects.equals(a.teamId, pl.teamId())) {
+        // Dev Center: an app's owner must be the pipeline's owner (the status code is a guess:
+        // neither the schema nor the docs name it)
+        throw new ApiError(422, "invalid_params", "App " + a.name + " must be owned by the pipeline's owner.");
+      }
       var c = new SimCoupling(UUID.randomUUID().toString(), a.id, pl.id(), stage, now());
       couplings.put(c.id(), c);
       return render(c);
@@ -1034,7 +1103,7 @@ public class Simulator {
       throw new ApiError(422, "invalid_params",
           "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes (3 to 30 characters).");
     }
-    if (byName(name) != null) {
+    if (byName(name) != null || foreignNames.contains(name)) {
       throw new ApiError(422, "invalid_params", "Name " + name + " is already taken");
     }
     if (region != null && !Set.of("us", "eu").contains(region)) {
@@ -1260,6 +1329,9 @@ public class Simulator {
     if (a == null) {
       a = byName(idOrName);
     }
+    if (a == null && foreignNames.contains(idOrName)) {
+      throw new ApiError(403, "forbidden", "You do not have access to the app " + idOrName + ".");
+    }
     if (a == null) {
       throw notFound("app");
     }
@@ -1414,9 +1486,11 @@ public class Simulator {
     m.put("internal_routing", null);
     m.put("maintenance", false);
     m.put("name", a.name);
-    m.put("owner", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
-    m.put("organization", null);
-    m.put("team", null);
+    SimTeam team = a.teamId == null ? null : teams.get(a.teamId);
+    m.put("owner", team == null ? Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID)
+        : Map.of("email", team.name() + "@herokumanager.com", "id", team.id()));
+    m.put("organization", team == null ? null : Map.of("id", team.id(), "name", team.name()));
+    m.put("team", team == null ? null : Map.of("id", team.id(), "name", team.name()));
     m.put("region", a.region.equals("us") ? REGION : Map.of("id", "ed30241c-ed8c-4bb6-9714-61953675d0b4", "name", a.region));
     m.put("released_at", a.releasedAt == null ? null : ts(a.releasedAt));
     m.put("repo_size", null);
@@ -1520,12 +1594,29 @@ public class Simulator {
     return m;
   }
 
+  private Map<String, Object> render(SimTeam t) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("id", t.id());
+    m.put("created_at", ts(t.created()));
+    m.put("credit_card_collections", false);
+    m.put("default", false);
+    m.put("enterprise_account", null);
+    m.put("identity_provider", null);
+    m.put("membership_limit", null);
+    m.put("name", t.name());
+    m.put("provisioned_licenses", false);
+    m.put("role", "admin");
+    m.put("type", "team");
+    m.put("updated_at", ts(t.created()));
+    return m;
+  }
+
   private Map<String, Object> render(SimPipeline p) {
     var m = new LinkedHashMap<String, Object>();
     m.put("created_at", ts(p.created()));
     m.put("id", p.id());
     m.put("name", p.name());
-    m.put("owner", Map.of("id", ACCOUNT_ID, "type", "user"));
+    m.put("owner", p.teamId() == null ? Map.of("id", ACCOUNT_ID, "type", "user") : Map.of("id", p.teamId(), "type", "team"));
     m.put("updated_at", ts(p.created()));
     m.put("generation", Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar"));
     return m;

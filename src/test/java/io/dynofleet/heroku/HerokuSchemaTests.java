@@ -113,6 +113,9 @@ class HerokuSchemaTests {
     AppSetup setup = client.createAppSetup(new AppSetupCreate(new AppCreate("schema-setup", null, null),
         new SourceBlob("https://example.invalid/s.tgz", null, null), new AppSetupCreate.Overrides(Map.of("X", "y"))));
     client.appSetup(setup.id());
+    String teamPipeline = sim.createTeamPipeline("schema-team-pipe", "schema-team");
+    client.team(client.pipeline(teamPipeline).teamId());
+    client.createTeamApp(new TeamAppCreate("schema-team-app", "eu", null, "schema-team"));
     String pipelineId = sim.createPipeline("schema-pipe");
     client.pipeline("schema-pipe");
     PipelineCoupling c = client.createPipelineCoupling("schema-app", pipelineId, "production");

@@ -55,12 +55,12 @@ final class CrashingPlatform implements Platform {
     });
   }
 
-  @Override public String pipelineId(String idOrName) {
-    return around("pipelineId", () -> delegate.pipelineId(idOrName));
+  @Override public Pipeline pipeline(String idOrName) {
+    return around("pipelineId", () -> delegate.pipeline(idOrName));
   }
 
-  @Override public App createApp(String name, String region, String stack) {
-    return around("createApp", () -> delegate.createApp(name, region, stack));
+  @Override public App createApp(String name, String region, String stack, String team) {
+    return around("createApp", () -> delegate.createApp(name, region, stack, team));
   }
 
   @Override public Optional<App> app(String idOrName) {

@@ -154,7 +154,7 @@ public class FakePlatform implements Platform {
     releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
 
-  public synchronized String pipeline(String name) {
+  public synchronized String addPipeline(String name) {
     return pipelines.computeIfAbsent(name, n -> UUID.randomUUID().toString());
   }
 
@@ -239,17 +239,17 @@ public class FakePlatform implements Platform {
   }
 
   @Override
-  public synchronized String pipelineId(String idOrName) {
+  public synchronized Pipeline pipeline(String idOrName) {
     enter("pipelineId", null);
     String id = pipelines.get(idOrName);
     if (id == null) {
       throw new PlatformException(Kind.NOT_FOUND, "pipeline not found");
     }
-    return id;
+    return new Pipeline(id, null);
   }
 
   @Override
-  public synchronized App createApp(String name, String region, String stack) {
+  public synchronized App createApp(String name, String region, String stack, String team) {
     enter("createApp", name);
     if (apps.containsKey(name) || foreign.contains(name)) {
       throw new PlatformException(Kind.NAME_TAKEN, "Name " + name + " is already taken");

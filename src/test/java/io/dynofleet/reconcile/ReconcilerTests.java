@@ -66,7 +66,7 @@ class ReconcilerTests {
     name = "pool-" + n;
     source = "src-" + n;
     heroku.sourceApp(source, Map.of("GREETING", "hello", "SHARED_SECRET", "s3"));
-    heroku.pipeline("pipe-" + n);
+    heroku.addPipeline("pipe-" + n);
   }
 
   private void createPool(int replicas, String extraSpec) {
@@ -813,7 +813,7 @@ class ReconcilerTests {
   void thePipelineOfAManagedPoolCannotChange() {
     createPool(1, "");
     converge();
-    heroku.pipeline("other-pipe");
+    heroku.addPipeline("other-pipe");
     long generation = pools.get(name).metadata().generation();
     assertThatThrownBy(() -> pools.patch(name, "{\"spec\": {\"pipeline\": \"other-pipe\"}}", new Precondition(null)))
         .isInstanceOfSatisfying(ApiException.class, e -> {

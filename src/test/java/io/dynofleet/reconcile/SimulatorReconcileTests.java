@@ -2,6 +2,7 @@ package io.dynofleet.reconcile;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.dynofleet.api.PoolService;
@@ -218,6 +219,35 @@ class SimulatorReconcileTests {
   }
 
   // ------------------------------------------------------------------ scaling and deletion
+
+  /**
+   * Review 6: every backend was made with POST /apps, so it was the key holder's own app. Heroku
+   * couples only apps of the pipeline's owner: on a team's pipeline every coupling was refused
+   * (and taken for "already coupled"), and the apps were billed to the person, not the team.
+   */
+  @Test
+  void aTeamsPipelineGetsTheTeamsApps() {
+    pipeline = pipeline + "-t";
+    sim.createTeamPipeline(pipeline, "acme-" + name);
+    createPool(2, "");
+    converge(2);
+    assertThat(owned()).hasSize(2).allSatisfy(a -> {
+      assertThat(sim.teamOf(a.name())).isEqualTo("acme-" + name);
+      assertThat(a.pipelineId()).isNotNull();
+    });
+    assertThat(calls("POST", "/teams/apps", 201)).hasSize(2);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  /** Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass). */
+  @Test
+  void anotherAccountsAppIsForbiddenNotMissing() {
+    sim.takenElsewhere(name + "-elsewhere");
+    assertThatThrownBy(() -> platform.app(name + "-elsewhere"))
+        .isInstanceOfSatisfying(Platform.PlatformException.class, e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.FORBIDDEN));
+    assertThatThrownBy(() -> platform.createApp(name + "-elsewhere", null, null, null))
+        .isInstanceOfSatisfying(Platform.PlatformException.class, e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.NAME_TAKEN));
+  }
 
   @Test
   void scalesZeroToThreeToOneToZero() {
