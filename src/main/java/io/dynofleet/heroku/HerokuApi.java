@@ -36,6 +36,10 @@ interface HerokuApi {
   @Consumes(MediaType.APPLICATION_JSON)
   Response createApp(String body);
 
+  @GET
+  @Path("addon-services/{service}")
+  Response addonService(@PathParam("service") String service, @HeaderParam(INM) String etag);
+
   @POST
   @Path("teams/apps")
   @Consumes(MediaType.APPLICATION_JSON)

@@ -141,6 +141,11 @@ public class HerokuClient {
     return read(send("POST", "/teams/apps", false, a -> a.createTeamApp(write(request))), App.class);
   }
 
+  /** {@code GET /addon-services/{id_or_name}}. */
+  public AddOnService addonService(String service) {
+    return read(get("/addon-services/" + service, null, (a, e) -> a.addonService(service, e)), AddOnService.class);
+  }
+
   /** {@code GET /teams/{id_or_name}}. */
   public Team team(String team) {
     return read(get("/teams/" + team, null, (a, e) -> a.team(team, e)), Team.class);

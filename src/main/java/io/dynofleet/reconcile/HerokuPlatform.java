@@ -30,6 +30,8 @@ public class HerokuPlatform implements Platform {
   /** The events a pool's subscription on its source app asks for. */
   private static final List<String> RELEASES = List.of("api:release");
   private final HerokuClient heroku;
+  /** Per add-on service id: whether it supports sharing (a property of the service). */
+  private final java.util.Map<String, Boolean> sharing = new java.util.concurrent.ConcurrentHashMap<>();
 
   HerokuPlatform(HerokuClient heroku) {
     this.heroku = heroku;
@@ -145,7 +147,7 @@ public class HerokuPlatform implements Platform {
       }
       return heroku.addons(app).stream()
           .map(a -> new Addon(a.id(), a.name(), a.configVars() == null ? List.of() : a.configVars(),
-              List.copyOf(names.getOrDefault(a.id(), List.of()))))
+              List.copyOf(names.getOrDefault(a.id(), List.of())), shareable(a)))
           .toList();
     });
   }
@@ -158,6 +160,19 @@ public class HerokuPlatform implements Platform {
       // Heroku answers 422 when the attachment (its name) exists: a retried step
       throw e.kind() == Kind.NAME_TAKEN ? new PlatformException(Kind.INVALID, e.getMessage(), null, e) : e;
     }
+  }
+
+  /**
+   * Whether the add-on's service lets it be attached to other apps (the schema's default is no;
+   * review 6: Heroku refused those attachments and the backends went without). One call per
+   * service, remembered: it is the service's property, not the add-on's.
+   */
+  private boolean shareable(io.dynofleet.heroku.AddOn a) {
+    if (a.addonService() == null || a.addonService().id() == null) {
+      return true; // nothing to ask about: try, and a refusal is reported at the attachment
+    }
+    return sharing.computeIfAbsent(a.addonService().id(),
+        id -> Boolean.TRUE.equals(heroku.addonService(id).supportsSharing()));
   }
 
   @Override

@@ -33,15 +33,19 @@ public interface Platform {
   /** An app webhook subscription (its secret is never shown again once set). */
   record Webhook(String id, String url, List<String> include) {}
 
-  /** An add-on of the source app and the config vars its attachments set. */
   /**
    * An add-on the app sees, and the names it is attached under there ({@code DATABASE} gives
    * {@code DATABASE_URL}): a backend is attached under the same ones, so a leader and a follower
-   * database keep their roles.
+   * database keep their roles. {@code shareable}: its service lets it be attached to other apps
+   * (many partner add-ons do not).
    */
-  record Addon(String id, String name, List<String> configVars, List<String> attachedAs) {
+  record Addon(String id, String name, List<String> configVars, List<String> attachedAs, boolean shareable) {
     public Addon(String id, String name, List<String> configVars) {
-      this(id, name, configVars, List.of());
+      this(id, name, configVars, List.of(), true);
+    }
+
+    public Addon(String id, String name, List<String> configVars, List<String> attachedAs) {
+      this(id, name, configVars, attachedAs, true);
     }
   }
 

@@ -490,7 +490,14 @@ public class Reconciler {
           // The add-ons are the app's state now, not the release's: they are read again every
           // drift interval, so dynos that read them at different times agree within it
           Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
+          Source before = cached;
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now);
+          if (!cached.copied().isEmpty() && (before == null || !before.target().equals(cached.target()))) {
+            event(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
+                .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
+                + " of " + t.sourceApp() + " cannot be attached to other apps (their service allows no sharing):"
+                + " their config vars are copied to the backends, and a credential change rolls the pool");
+          }
           sources.put(pool.id, cached);
           templateSeen.put(pool.id, t);
         }

@@ -19,9 +19,11 @@ import java.util.stream.Collectors;
  * and a hash of that config); a backend whose target differs is out of date and is rolled.
  *
  * @param config desired config vars, without those the shared add-ons set and without the marker
+ * @param addons the source's add-ons each backend is attached to
+ * @param copied the source's add-ons that cannot be shared: their vars are in {@code config}
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
-    List<Addon> addons, String target, Instant readAt) {
+    List<Addon> addons, List<Addon> copied, String target, Instant readAt) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -32,7 +34,11 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
    */
   static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> allAddons,
       PoolSpec.Template template, Instant readAt) {
-    List<Addon> addons = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
+    List<Addon> known = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
+    // an add-on whose service allows no sharing cannot be attached: its vars are copied (they do
+    // not follow a credential rotation; the pool says so)
+    List<Addon> addons = known.stream().filter(Addon::shareable).toList();
+    List<Addon> copied = known.stream().filter(a -> !a.shareable()).toList();
     Set<String> addonVars = addons.stream().flatMap(a -> a.configVars().stream()).collect(Collectors.toSet());
     Map<String, String> config = new TreeMap<>();
     sourceVars.forEach((k, v) -> {
@@ -51,7 +57,7 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        addons, target, readAt);
+        addons, copied, target, readAt);
   }
 
   /**

@@ -62,6 +62,11 @@ public class Simulator {
   private static final String RESPONSE_BODY = "sandbox.responseBody";
   private static final String ACCOUNT_ID = "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11";
   private static final String ACCOUNT_EMAIL = "sandbox@dynofleet.local";
+  /**
+   * Add-on services whose add-ons may be attached to other apps than the billed one; the schema's
+   * default is no, as for many partner add-ons (here: any other service name).
+   */
+  private static final Set<String> SHARING_SERVICES = Set.of("heroku-postgresql", "heroku-redis", "heroku-kafka");
   private static final Map<String, Object> REGION = Map.of("id", "59accabd-516d-4f0e-83e6-6e3757701145", "name", "us");
   private static final Map<String, Object> STACK = Map.of("id", "ee582d3c-717d-4a57-ba5a-d6a6ae4a4e0a", "name", "heroku-24");
 
@@ -534,6 +539,7 @@ public class Simulator {
     r.get("/apps").handler(ctx -> page(ctx, "id", this::appsList));
     r.post("/apps").handler(this::createAppRoute);
     r.post("/teams/apps").handler(this::createTeamAppRoute);
+    r.get("/addon-services/:service").handler(ctx -> respond(ctx, 200, sync(() -> renderService(p(ctx, "service")))));
     r.get("/teams/:team").handler(ctx -> respond(ctx, 200, sync(() -> render(findTeam(p(ctx, "team"))))));
     r.get("/apps/:app").handler(ctx -> respond(ctx, 200, sync(() -> render(find(p(ctx, "app"))))));
     r.delete("/apps/:app").handler(this::deleteAppRoute);
@@ -1308,6 +1314,10 @@ public class Simulator {
       }
     }
     String finalName = n.toUpperCase(Locale.ROOT);
+    if (!addon.appId.equals(a.id) && !SHARING_SERVICES.contains(addon.service)) {
+      // the wording is a guess; Heroku refuses it (supports_sharing false)
+      throw new ApiError(422, "invalid_params", addon.service + " add-ons cannot be shared with other apps.");
+    }
     if (attachments.values().stream().anyMatch(x -> x.appId().equals(a.id) && x.name().equals(finalName))) {
       throw new ApiError(422, "invalid_params", "Name " + finalName + " is already taken on " + a.name + ".");
     }
@@ -1594,6 +1604,29 @@ public class Simulator {
     return m;
   }
 
+  /** An add-on service by id (the name's UUID, as add-ons render it) or name. */
+  private Map<String, Object> renderService(String idOrName) {
+    String service = addons.values().stream().map(x -> x.service).distinct()
+        .filter(x -> x.equals(idOrName) || serviceId(x).equals(idOrName)).findFirst()
+        .orElseThrow(() -> notFound("add-on service"));
+    var m = new LinkedHashMap<String, Object>();
+    m.put("cli_plugin_name", null);
+    m.put("created_at", ts(Instant.parse("2020-01-01T00:00:00Z")));
+    m.put("human_name", service);
+    m.put("id", serviceId(service));
+    m.put("name", service);
+    m.put("state", "ga");
+    m.put("supports_multiple_installations", true);
+    m.put("supports_sharing", SHARING_SERVICES.contains(service));
+    m.put("updated_at", ts(Instant.parse("2020-01-01T00:00:00Z")));
+    m.put("supported_generations", List.of(Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")));
+    return m;
+  }
+
+  private static String serviceId(String service) {
+    return UUID.nameUUIDFromBytes(service.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
   private Map<String, Object> render(SimTeam t) {
     var m = new LinkedHashMap<String, Object>();
     m.put("id", t.id());
@@ -1639,7 +1672,7 @@ public class Simulator {
     var m = new LinkedHashMap<String, Object>();
     SimApp owner = apps.get(x.appId);
     m.put("actions", List.of());
-    m.put("addon_service", Map.of("id", UUID.nameUUIDFromBytes(x.service.getBytes(StandardCharsets.UTF_8)).toString(), "name", x.service));
+    m.put("addon_service", Map.of("id", serviceId(x.service), "name", x.service));
     m.put("billing_entity", Map.of("id", x.appId, "name", owner == null ? "" : owner.name, "type", "app"));
     m.put("app", owner == null ? Map.of("id", x.appId) : ref(owner));
     m.put("billed_price", null);

@@ -122,7 +122,7 @@ class HerokuSchemaTests {
     client.pipelineCouplings(pipelineId);
     client.appPipelineCoupling("schema-app");
     String addon = sim.createAddon("schema-src", "heroku-postgresql");
-    client.addons("schema-src");
+    client.addons("schema-src").forEach(a -> client.addonService(a.addonService().id()));
     AddOnAttachment att = client.createAddonAttachment(addon, "schema-app", null);
     client.addonAttachments("schema-app");
     client.deleteAddonAttachment(att.id());

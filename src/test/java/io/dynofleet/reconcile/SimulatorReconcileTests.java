@@ -444,7 +444,8 @@ class SimulatorReconcileTests {
     createPool(2, "");
     converge(2);
     assertThat(owned()).allMatch(a -> url.equals(a.configVars().get(var)));
-    assertThat(calls("POST", "/addon-attachments", 201)).hasSize(2);
+    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
+        .hasSize(2); // the call log is the simulator's, shared with the other test classes
     Set<String> before = ownedNames();
 
     sim.rotateAddonCredentials(addon);
@@ -455,6 +456,29 @@ class SimulatorReconcileTests {
     converge(2);
     assertThat(ownedNames()).isEqualTo(before);
     assertThat(owned()).allMatch(a -> rotated.equals(a.configVars().get(var)));
+  }
+
+  /**
+   * Review 6: many add-on services allow no sharing (the schema's default). Heroku refused the
+   * attachment, the refusal was taken for "already attached", and the add-on's vars were left out
+   * of the copy: every backend ran without them. They are copied, and the pool says so.
+   */
+  @Test
+  void anAddOnThatCannotBeSharedHasItsVarsCopied() {
+    sim.createAddon(source, "heroku-postgresql");
+    sim.createAddon(source, "mailgun");
+    String mail = sim.app(source).configVars().get("MAILGUN_URL");
+    assertThat(mail).isNotNull();
+    createPool(1, "");
+    converge(1);
+    assertThat(owned()).singleElement().satisfies(a -> {
+      assertThat(a.configVars()).containsEntry("MAILGUN_URL", mail).containsKey("DATABASE_URL");
+    });
+    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
+        .as("the database only").hasSize(1);
+    assertThat(calls("POST", "/addon-attachments", 422)).filteredOn(c -> c.requestBody().contains("\"" + name + "-")).isEmpty();
+    assertThat(eventReasons()).contains("AddonNotShared");
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
   /**
