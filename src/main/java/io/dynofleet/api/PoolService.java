@@ -259,6 +259,11 @@ public class PoolService {
         throw ApiException.invalidRequest(List.of(new FieldError("replicas",
             "a static pool has no replicas: edit spec.staticBackends instead")));
       }
+      JsonNode size = current.get("spec").get("template").get("dynoSize");
+      if (n > 1 && size != null && "eco".equalsIgnoreCase(size.asText())) {
+        throw ApiException.invalidRequest(List.of(new FieldError("replicas",
+            "at most 1 with dynoSize eco: " + PoolValidator.ECO_LIMIT)));
+      }
       ObjectNode copy = current.deepCopy();
       ((ObjectNode) copy.get("spec")).put("replicas", n);
       return copy;

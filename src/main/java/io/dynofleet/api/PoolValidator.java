@@ -29,15 +29,21 @@ public final class PoolValidator {
   static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
   static final Pattern PREFIX_RE = Pattern.compile("[a-z]([-a-z0-9]{0,21}[a-z0-9])?");
 
-  /** Heroku's dyno sizes today; {@code hobby} is accepted as the pre-2022 name of basic. */
+  /**
+   * Heroku's Common Runtime dyno sizes today; {@code hobby} is accepted as the pre-2022 name of
+   * basic. Private and Shield sizes, and the regions and the {@code container} stack below left
+   * out, need a Private Space or a Docker build, which backends made from a slug cannot have
+   * (review 6: they failed at the first create).
+   */
   public static final Set<String> DYNO_SIZES = Set.of(
       "eco", "basic", "hobby", "standard-1x", "standard-2x", "performance-m", "performance-l",
-      "performance-l-ram", "performance-xl", "performance-2xl", "private-s", "private-m",
-      "private-l", "shield-s", "shield-m", "shield-l");
-  static final Set<String> REGIONS = Set.of(
-      "us", "eu", "virginia", "oregon", "frankfurt", "dublin", "tokyo", "sydney", "montreal", "mumbai",
-      "singapore", "london");
-  static final Set<String> STACKS = Set.of("heroku-22", "heroku-24", "container");
+      "performance-l-ram", "performance-xl", "performance-2xl");
+  static final Set<String> REGIONS = Set.of("us", "eu");
+  static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
+  /** Why more than one eco backend is refused (the scale endpoint says it too). */
+  public static final String ECO_LIMIT = "eco dynos share the account's 1000 hours a month and Dynofleet's health"
+      + " checks keep them awake (730 hours each): more than one eco backend uses them up, and then every eco"
+      + " dyno of the account sleeps until the month ends; use basic";
   static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
   static final Set<String> ALGORITHMS = Set.of("least-request", "round-robin", "random");
   static final String API_VERSION = "dynofleet.io/v1";
@@ -166,6 +172,11 @@ public final class PoolValidator {
     Integer replicas = integer("spec.replicas", s.get("replicas"), 0, 100);
     if (replicas != null && hasStatic) {
       err("spec.replicas", "only applies with spec.template (a static pool has its list)");
+    }
+    JsonNode size = hasTemplate && s.get("template").isObject() ? s.get("template").get("dynoSize") : null;
+    if (replicas != null && replicas > 1 && size != null && size.isTextual()
+        && size.asText().equalsIgnoreCase("eco")) {
+      err("spec.replicas", "at most 1 with dynoSize eco: " + ECO_LIMIT);
     }
     if (hasTemplate && object("spec.template", s.get("template"))) {
       template(s.get("template"));

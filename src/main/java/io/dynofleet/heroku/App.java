@@ -20,6 +20,7 @@ public record App(
     Ref stack,
     Ref buildStack,
     Ref owner,
+    Ref generation,
     Boolean maintenance,
     Instant createdAt,
     Instant updatedAt,

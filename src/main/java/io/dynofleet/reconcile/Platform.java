@@ -15,7 +15,15 @@ import java.util.function.Consumer;
  */
 public interface Platform {
 
-  record App(String id, String name, String webUrl, Instant createdAt) {}
+  /**
+   * An app; {@code region}, {@code stack} and {@code generation} ({@code cedar}, or {@code fir}
+   * whose releases are OCI images, not slugs) by name, null when not known.
+   */
+  record App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation) {
+    public App(String id, String name, String webUrl, Instant createdAt) {
+      this(id, name, webUrl, createdAt, null, null, null);
+    }
+  }
 
   /** A release of an app; {@code slugId} is null for config-only releases without code. */
   record Release(String id, int version, String slugId, String status, String description) {

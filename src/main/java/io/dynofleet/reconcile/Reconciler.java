@@ -491,7 +491,14 @@ public class Reconciler {
           // drift interval, so dynos that read them at different times agree within it
           Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
           Source before = cached;
-          cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now);
+          Platform.App app = platform.app(t.sourceApp()).orElseThrow(() ->
+              new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
+          if ("fir".equalsIgnoreCase(app.generation())) {
+            // its releases are OCI images, not slugs: the pool waited for a slug for ever (review 6)
+            throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' is a Fir-generation"
+                + " app: Dynofleet copies Cedar apps (their slugs) only");
+          }
+          cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           if (!cached.copied().isEmpty() && (before == null || !before.target().equals(cached.target()))) {
             event(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
                 .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
@@ -1115,7 +1122,11 @@ public class Reconciler {
       try {
         // a team's pipeline couples only the team's apps (review 6: they were the key holder's own,
         // billed to them and refused by the pipeline)
-        Platform.App app = platform.createApp(b.appName, t.region(), t.stack(), team);
+        // no region or stack in the template: the source app's (an eu source got us backends, and
+        // a heroku-22 slug an app of Heroku's default stack; review 6)
+        Platform.App app = platform.createApp(b.appName,
+            t.region() != null || source == null ? t.region() : source.region(),
+            t.stack() != null || source == null ? t.stack() : source.stack(), team);
         b.appId = app.id();
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {

@@ -21,9 +21,11 @@ import java.util.stream.Collectors;
  * @param config desired config vars, without those the shared add-ons set and without the marker
  * @param addons the source's add-ons each backend is attached to
  * @param copied the source's add-ons that cannot be shared: their vars are in {@code config}
+ * @param region the source app's region: the backends' when the template names none
+ * @param stack the source app's stack: the backends' when the template names none (its slug's)
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
-    List<Addon> addons, List<Addon> copied, String target, Instant readAt) {
+    List<Addon> addons, List<Addon> copied, String target, Instant readAt, String region, String stack) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -33,7 +35,7 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
    * it before (review 5), the flap the release's own config vars avoid.
    */
   static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> allAddons,
-      PoolSpec.Template template, Instant readAt) {
+      PoolSpec.Template template, Instant readAt, Platform.App sourceApp) {
     List<Addon> known = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
     // an add-on whose service allows no sharing cannot be attached: its vars are copied (they do
     // not follow a credential rotation; the pool says so)
@@ -57,7 +59,8 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        addons, copied, target, readAt);
+        addons, copied, target, readAt, sourceApp == null ? null : sourceApp.region(),
+        sourceApp == null ? null : sourceApp.stack());
   }
 
   /**

@@ -95,6 +95,7 @@ public class Simulator {
     Backend backend;
     /** The team that owns it ({@code POST /teams/apps}), or null when the account's user does. */
     String teamId;
+    String generation = "cedar";
     final Map<String, String> config = new LinkedHashMap<>();
     final List<SimRelease> releases = new ArrayList<>();
     final Map<String, SimFormation> formation = new LinkedHashMap<>();
@@ -263,13 +264,29 @@ public class Simulator {
    * someone had pushed code to it. Blocks until its backend listens.
    */
   public SandboxApp createSourceApp(String name) {
+    return createSourceApp(name, null, null);
+  }
+
+  /** A source app in {@code region} on {@code stack} (null: Heroku's defaults, us and heroku-24). */
+  public SandboxApp createSourceApp(String name, String region, String stack) {
     Future<Void> serving;
     synchronized (this) {
-      SimApp app = newApp(name, null, null);
+      SimApp app = newApp(name, region, stack);
       serving = deploy(app, true);
     }
     await(serving);
     return app(name);
+  }
+
+  /** The app's region and stack by name ({@code "eu/heroku-22"}). */
+  public synchronized String placeOf(String app) {
+    SimApp a = find(app);
+    return a.region + "/" + a.stack;
+  }
+
+  /** Makes the app a Fir-generation one (its releases would be OCI images; here: only the label). */
+  public synchronized void fir(String app) {
+    find(app).generation = "fir";
   }
 
   /** A new slug and release on the app, as {@code git push heroku} would; succeeds at once. */
@@ -1490,7 +1507,8 @@ public class Simulator {
     m.put("buildpack_provided_description", a.releasedAt == null ? null : "heroku/java");
     m.put("build_stack", STACK);
     m.put("created_at", ts(a.created));
-    m.put("generation", Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar"));
+    m.put("generation", a.generation.equals("cedar") ? Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")
+        : Map.of("id", UUID.nameUUIDFromBytes(a.generation.getBytes(StandardCharsets.UTF_8)).toString(), "name", a.generation));
     m.put("git_url", "https://git.heroku.com/" + a.name + ".git");
     m.put("id", a.id);
     m.put("internal_routing", null);

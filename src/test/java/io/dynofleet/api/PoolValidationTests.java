@@ -47,6 +47,12 @@ class PoolValidationTests {
         tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"free\"", "spec.template.dynoSize"),
         tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"huge\"", "spec.template.dynoSize"),
         tmpl("\"sourceApp\": \"ok-app\", \"region\": \"mars\"", "spec.template.region"),
+        // review 6: Private Space regions and sizes and the container stack cannot take a slug app
+        tmpl("\"sourceApp\": \"ok-app\", \"region\": \"virginia\"", "spec.template.region"),
+        tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"private-s\"", "spec.template.dynoSize"),
+        tmpl("\"sourceApp\": \"ok-app\", \"stack\": \"container\"", "spec.template.stack"),
+        // review 6: eco dynos share the account's 1000 hours; two always-probed backends use them up
+        spec("\"replicas\": 2, \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"eco\"}", "spec.replicas"),
         tmpl("\"sourceApp\": \"ok-app\", \"stack\": \"cedar-14\"", "spec.template.stack"),
         tmpl("\"sourceApp\": \"ok-app\", \"stage\": \"prod\"", "spec.template.stage"),
         tmpl("\"sourceApp\": \"ok-app\", \"namePrefix\": \"Has_Caps\"", "spec.template.namePrefix"),
@@ -121,6 +127,18 @@ class PoolValidationTests {
         .body("errors.field", hasItem("spec.replicas"))
         .body("errors.field", hasItem("spec.template.dynoSize"))
         .body("errors.field", hasItem("spec.template.nope"));
+  }
+
+  /** Review 6: scaling an eco pool past one backend uses up the account's eco hours. */
+  @Test
+  void anEcoPoolCannotScalePastOne() {
+    String name = uniqueName("eco");
+    api().body(pool(name, 1).replace("\"basic\"", "\"eco\"")).post(POOLS).then().statusCode(201);
+    api().body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale").then().statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", hasItem("replicas"))
+        .body("errors[0].message", org.hamcrest.Matchers.containsString("1000 hours"));
+    api().get(POOLS + "/" + name).then().statusCode(200).body("spec.replicas", equalTo(1));
   }
 
   @Test

@@ -239,6 +239,32 @@ class SimulatorReconcileTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Review 6: a template without region or stack gave us backends (Heroku's default) for an eu
+   * source app, its database and users an ocean away, and Heroku's default stack for its slug.
+   */
+  @Test
+  void backendsGoWhereTheSourceAppIs() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    createPool(1, "");
+    converge(1);
+    assertThat(owned()).singleElement().satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("eu/heroku-22"));
+    assertThat((Object) api().get(POOLS + "/" + name).then().statusCode(200).extract().path("spec.template.region"))
+        .as("what the user wrote: nothing").isNull();
+  }
+
+  /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */
+  @Test
+  void aFirSourceAppIsRefusedClearly() {
+    sim.fir(source);
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("Fir-generation"));
+    assertThat(named()).isEmpty();
+  }
+
   /** Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass). */
   @Test
   void anotherAccountsAppIsForbiddenNotMissing() {

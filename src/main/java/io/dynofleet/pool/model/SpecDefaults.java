@@ -26,7 +26,7 @@ public final class SpecDefaults {
       String prefix = t.namePrefix() != null ? t.namePrefix() : defaultPrefix(poolName);
       t = new Template(
           t.sourceApp(),
-          t.region() != null ? t.region() : "us",
+          t.region(), // none given: the source app's (an eu source got us backends; review 6)
           t.stack(),
           normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
           prefix,
