@@ -1263,8 +1263,7 @@ public class Reconciler {
         }
         checkStopping();
         Map<String, String> actual = platform.configVars(b.appName);
-        Set<String> addonVars = new HashSet<>();
-        source.addons().forEach(a -> addonVars.addAll(a.configVars()));
+        Set<String> addonVars = source.addonVars();
         for (Map.Entry<String, String> e : actual.entrySet()) {
           String k = e.getKey();
           if (k.equals(OWNER_VAR) || addonVars.contains(k)) {

@@ -21,11 +21,13 @@ import java.util.stream.Collectors;
  * @param config desired config vars, without those the shared add-ons set and without the marker
  * @param addons the source's add-ons each backend is attached to
  * @param copied the source's add-ons that cannot be shared: their vars are in {@code config}
+ * @param addonVars the vars the attachments of {@code addons} set: not copied, not drift
  * @param region the source app's region: the backends' when the template names none
  * @param stack the source app's stack: the backends' when the template names none (its slug's)
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
-    List<Addon> addons, List<Addon> copied, String target, Instant readAt, String region, String stack) {
+    List<Addon> addons, List<Addon> copied, Set<String> addonVars, String target, Instant readAt,
+    String region, String stack) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -41,7 +43,7 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // not follow a credential rotation; the pool says so)
     List<Addon> addons = known.stream().filter(Addon::shareable).toList();
     List<Addon> copied = known.stream().filter(a -> !a.shareable()).toList();
-    Set<String> addonVars = addons.stream().flatMap(a -> a.configVars().stream()).collect(Collectors.toSet());
+    Set<String> addonVars = addons.stream().flatMap(a -> varsOf(a, sourceVars).stream()).collect(Collectors.toSet());
     Map<String, String> config = new TreeMap<>();
     sourceVars.forEach((k, v) -> {
       if (!addonVars.contains(k) && !k.equals(Reconciler.OWNER_VAR)) {
@@ -59,21 +61,48 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        addons, copied, target, readAt, sourceApp == null ? null : sourceApp.region(),
+        addons, copied, Set.copyOf(addonVars), target, readAt, sourceApp == null ? null : sourceApp.region(),
         sourceApp == null ? null : sourceApp.stack());
   }
 
   /**
-   * Whether the release knows the add-on: one of its vars (named for the app that owns it) or an
-   * attachment's {@code NAME_URL} (an add-on shared from another app) is in the release's config.
-   * An add-on without vars changes no config, so no release, and always counts.
+   * Whether the release knows the add-on: one of the vars it sets on the source is in the
+   * release's config. An add-on without vars changes no config, so no release, and always counts.
    */
   private static boolean inRelease(Addon a, Map<String, String> releaseVars) {
-    if (a.configVars().isEmpty()) {
-      return true;
+    return a.configVars().isEmpty() || a.configVars().stream().anyMatch(releaseVars::containsKey)
+        || !derivedVars(a, releaseVars).isEmpty();
+  }
+
+  /**
+   * The vars the add-on sets on the source: its {@code config_vars} (Heroku names them for the app
+   * that owns it), and for each name it is attached under here, that name with the same endings
+   * ({@code CACHE_URL}, {@code CACHE_TLS_URL} for a {@code REDIS_URL}, {@code REDIS_TLS_URL} add-on
+   * attached as {@code CACHE}) found in the release. An add-on shared from another app under
+   * another name was copied as plain values, which a credential rotation breaks (review 6).
+   */
+  static Set<String> varsOf(Addon a, Map<String, String> releaseVars) {
+    Set<String> vars = new java.util.HashSet<>(a.configVars());
+    vars.addAll(derivedVars(a, releaseVars));
+    return vars;
+  }
+
+  private static Set<String> derivedVars(Addon a, Map<String, String> releaseVars) {
+    Set<String> found = new java.util.HashSet<>();
+    for (String name : a.attachedAs()) {
+      if (releaseVars.containsKey(name + "_URL")) {
+        found.add(name + "_URL");
+      }
+      for (String v : a.configVars()) {
+        for (int i = v.indexOf('_'); i >= 0; i = v.indexOf('_', i + 1)) {
+          String candidate = name + v.substring(i);
+          if (releaseVars.containsKey(candidate)) {
+            found.add(candidate);
+          }
+        }
+      }
     }
-    return a.configVars().stream().anyMatch(releaseVars::containsKey)
-        || a.attachedAs().stream().anyMatch(n -> releaseVars.containsKey(n + "_URL"));
+    return found;
   }
 
   private static String sha256(String s) {

@@ -1,0 +1,54 @@
+package io.dynofleet.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.reconcile.Platform.Addon;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What a pool's backends should run, derived from the source's release, vars and add-ons. */
+class SourceTest {
+  private static final Platform.Release RELEASE = new Platform.Release("r1", 7, "slug-1", "succeeded", "Deploy");
+  private static final PoolSpec.Template TEMPLATE =
+      new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"), "production", true);
+
+  private static Source of(Map<String, String> vars, List<Addon> addons) {
+    return Source.of(RELEASE, vars, addons, TEMPLATE, Instant.EPOCH, null);
+  }
+
+  /**
+   * Review 6: an add-on shared to the source from another app, under another name: its
+   * config_vars are named for the owner, so its vars here were copied as plain values (a credential
+   * rotation then broke every backend) and it was left out.
+   */
+  @Test
+  void anAddOnSharedUnderAnotherNameIsAttachedNotCopied() {
+    Addon redis = new Addon("a1", "redis-x", List.of("REDIS_URL", "REDIS_TLS_URL"), List.of("CACHE"));
+    Source s = of(Map.of("CACHE_URL", "redis://u", "CACHE_TLS_URL", "rediss://u", "PLAIN", "v"), List.of(redis));
+    assertThat(s.addons()).containsExactly(redis);
+    assertThat(s.addonVars()).contains("CACHE_URL", "CACHE_TLS_URL");
+    assertThat(s.config()).containsOnlyKeys("PLAIN", "ROLE");
+  }
+
+  @Test
+  void anAddOnTheReleaseDoesNotKnowIsLeftOutAndOneThatCannotBeSharedIsCopied() {
+    Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
+    Addon later = new Addon("a2", "redis", List.of("REDIS_URL"), List.of("REDIS"));
+    Addon mail = new Addon("a3", "mailer", List.of("MAILER_KEY"), List.of("MAILER"), false);
+    Source s = of(Map.of("DATABASE_URL", "postgres://x", "MAILER_KEY", "k"), List.of(db, later, mail));
+    assertThat(s.addons()).containsExactly(db);
+    assertThat(s.copied()).containsExactly(mail);
+    assertThat(s.config()).containsEntry("MAILER_KEY", "k").doesNotContainKey("DATABASE_URL");
+  }
+
+  @Test
+  void theTargetIgnoresAddOnCredentialsButNotCopiedValues() {
+    Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
+    String t1 = of(Map.of("DATABASE_URL", "postgres://one", "A", "1"), List.of(db)).target();
+    assertThat(of(Map.of("DATABASE_URL", "postgres://rotated", "A", "1"), List.of(db)).target()).isEqualTo(t1);
+    assertThat(of(Map.of("DATABASE_URL", "postgres://one", "A", "2"), List.of(db)).target()).isNotEqualTo(t1);
+  }
+}
