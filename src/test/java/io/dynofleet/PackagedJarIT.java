@@ -137,6 +137,13 @@ class PackagedJarIT {
       p.destroy();
       p.waitFor(30, TimeUnit.SECONDS);
     }
+    // audit 8: with one connection the start timed out inside Flyway, never naming the setting
+    Path log1 = Files.createTempFile("dynofleet-it", ".log");
+    Process p1 = start(freePort(), log1, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", "DYNOFLEET_DB_POOL_SIZE", "1"));
+    assertThat(p1.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p1.exitValue()).isNotZero();
+    assertThat(Files.readString(log1)).contains("DYNOFLEET_DB_POOL_SIZE is 1: at least 2 database connections")
+        .doesNotContain("FlywaySqlUnableToConnectToDbException");
   }
 
   @Test

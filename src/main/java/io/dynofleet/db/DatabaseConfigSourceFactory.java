@@ -30,6 +30,15 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
 
   @Override
   public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+    String poolSize = value(context, "DYNOFLEET_DB_POOL_SIZE");
+    if (poolSize != null && guarded(context, buildingProductionApp(context)) && poolSize.trim().matches("-?\\d+")
+        && Integer.parseInt(poolSize.trim()) < 2) {
+      // Flyway holds one connection for its lock and works on another: with one, the start timed
+      // out inside Flyway, 40 lines of stack that never named the setting (audit 8)
+      throw new IllegalStateException("DYNOFLEET_DB_POOL_SIZE is " + poolSize.trim() + ": at least 2 database"
+          + " connections are needed (the migrations' lock and their work), and the reconcile workers + 2"
+          + " to reconcile at full speed");
+    }
     if (explicit(context, URL)) {
       return List.of();
     }
