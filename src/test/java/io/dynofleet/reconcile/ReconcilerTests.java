@@ -380,8 +380,8 @@ class ReconcilerTests {
     assertThat(count("createApp")).isZero();
     assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
-    // (300 - the few left after this pass's reads) x 800 ms: about four minutes, not 2 s
-    assertThat(r.requeueAfter()).isBetween(Duration.ofSeconds(232), Duration.ofSeconds(240));
+    // (300 - the few left after this pass's reads + its reads again) x 800 ms: about four minutes, not 2 s
+    assertThat(r.requeueAfter()).isBetween(Duration.ofSeconds(232), Duration.ofSeconds(250));
     heroku.rateRemaining = 4500;
     converge();
     assertThat(count("createApp")).isEqualTo(2);
@@ -394,6 +394,70 @@ class ReconcilerTests {
     ReconcileResult waiting = pass();
     assertThat(count("createApp")).isEqualTo(2);
     assertThat(waiting.requeueAfter()).isBetween(Duration.ofSeconds(29), Duration.ofMillis(30_100));
+  }
+
+  /**
+   * Audit 9: five pools waiting for the budget at once, each waiting only for its own deficit,
+   * spent the whole refill between them: the budget stayed at the reserve minus two per pool and
+   * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per
+   * 800 ms) and each pool passed when its requeue says.
+   */
+  @Test
+  void manyPoolsWaitingForTheBudgetShareTheRefill() {
+    List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String n = name + "-w" + i;
+      names.add(n);
+      pools.create("""
+          {"metadata": {"name": "%s"},
+           "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s"}}}
+          """.formatted(n, name.substring(5), source));
+    }
+    heroku.rateRemaining = 290; // under the 300 reserve
+    Map<String, java.time.Instant> due = new java.util.HashMap<>();
+    names.forEach(n -> due.put(n, clock.instant()));
+    java.time.Instant end = clock.instant().plus(Duration.ofMinutes(15));
+    double refill = 0;
+    while (clock.instant().isBefore(end)) {
+      String next = names.stream().min(java.util.Comparator.comparing(due::get)).orElseThrow();
+      Duration step = Duration.between(clock.instant(), due.get(next));
+      if (!step.isNegative()) {
+        clock.advance(step);
+        refill += step.toMillis() / 800.0;
+        int whole = (int) refill;
+        refill -= whole;
+        heroku.rateRemaining = Math.min(4500, heroku.rateRemaining + whole);
+      }
+      ReconcileResult r = reconciler.reconcile(new PoolKey(next));
+      Duration after = r.outcome() == ReconcileResult.Outcome.DONE ? Duration.ofSeconds(30) : r.requeueAfter();
+      due.put(next, clock.instant().plus(after.isZero() ? Duration.ofMillis(100) : after));
+    }
+    for (String n : names) {
+      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid())).as(n + " got its app").hasSize(1);
+    }
+  }
+
+  /**
+   * Audit 9: a pool whose only work was new backends waiting for the proxy's health verdict was
+   * passed every 2 s, two Platform API calls a time (60 a minute) for nothing the API could tell.
+   * It looks again after a probe interval.
+   */
+  @Test
+  void waitingOnlyForHealthLooksAgainAfterAProbeInterval() {
+    createPool(1, "");
+    ReconcileResult r = null;
+    for (int i = 0; i < 10 && !store.backends(uid()).stream().allMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED); i++) {
+      dataPlane.unprobed.addAll(owned());
+      r = pass();
+      clock.advance(Duration.ofSeconds(1));
+    }
+    dataPlane.unprobed.addAll(owned());
+    r = pass();
+    assertThat(store.backends(uid())).singleElement().satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.COUPLED));
+    assertThat(r.requeueAfter()).isEqualTo(Duration.ofSeconds(10)); // the default probe interval
+    dataPlane.unprobed.clear();
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
   }
 
   /**

@@ -580,6 +580,9 @@ class SimulatorReconcileTests {
     assertThat(condition("Degraded")).startsWith("False");
     if (call.equals("POST /apps")) {
       assertThat(eventReasons()).contains("Adopted");
+      // audit 9: the adopted app had an AppCreated too, as if a second app had been made
+      assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("AppCreated"))
+          .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
     }
   }
 
