@@ -11,6 +11,18 @@ final class Backend {
   final int port;
   final boolean ssl;
   final AtomicLong inFlight = new AtomicLong();
+  /**
+   * Requests sent and still waiting for their response head (a subset of {@link #inFlight}, which
+   * also holds bodies being streamed: a long download is an answer, not silence).
+   */
+  final AtomicLong awaiting = new AtomicLong();
+  /**
+   * Since when the backend has said nothing while requests wait on it: its last response head, or
+   * the moment a request started waiting on an idle backend, whichever is later. Never older than
+   * the oldest request still waiting for its head, so {@code now - quietSinceNanos} is a latency
+   * the backend is already known to have.
+   */
+  private volatile long quietSinceNanos;
   /** Open WebSocket tunnels (outside {@link #inFlight}: they do not hold a request slot). */
   final AtomicLong tunnels = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
@@ -92,6 +104,26 @@ final class Backend {
     inFlight.decrementAndGet();
   }
 
+  /** A request was sent: it waits for its head from {@code now}. */
+  void sent(long now) {
+    if (awaiting.getAndIncrement() == 0) quietSinceNanos = now;
+  }
+
+  /** A request no longer waits: its head came ({@code head}, the backend spoke), or it failed. */
+  void answered(long now, boolean head) {
+    awaiting.decrementAndGet();
+    if (head) quietSinceNanos = now;
+  }
+
+  /**
+   * How long requests have waited on the backend without a word from it, or 0 when none waits. A
+   * lower bound of the oldest waiting request's age, kept without a per-request record.
+   */
+  long silentNanos(long now) {
+    if (awaiting.get() <= 0) return 0;
+    return Math.max(0, now - quietSinceNanos);
+  }
+
   /** Per-backend meters, cached so the request path does no registry look-ups. */
   static final class Meters {
     final String pool;
@@ -147,13 +179,18 @@ final class Backend {
   }
 
   /**
-   * Load score for P2C: peak-EWMA latency weighted by outstanding requests, divided by the
-   * slow-start weight. The in-flight factor is a square root: measured latency already contains the
-   * backend's own queueing, so a linear factor counts it twice and sends a share of traffic to a
-   * backend ten times slower whenever the fast ones are busy (the bench's slow scenario).
+   * Load score for P2C: latency weighted by outstanding requests, divided by the slow-start weight.
+   * The latency is the peak-EWMA estimate, but never less than how long requests have already
+   * waited on the backend without an answer ({@link #silentNanos}): the estimate decays between
+   * samples (so an idle backend is tried again), and a backend that stopped answering gets no
+   * samples, so on the estimate alone it looked faster every second and drew every request (review
+   * 7). The in-flight factor is a square root: measured latency already contains the backend's own
+   * queueing, so a linear factor counts it twice and sends a share of traffic to a backend ten times
+   * slower whenever the fast ones are busy (the bench's slow scenario).
    */
   double score(long now, long slowStartNanos) {
-    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
+    double latency = Math.max(ewmaNanos(now), silentNanos(now));
+    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(latency, 1);
     return cost / weight(now, slowStartNanos);
   }
 

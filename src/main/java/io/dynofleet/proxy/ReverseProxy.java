@@ -725,7 +725,9 @@ class ReverseProxy implements ProxyInterceptor {
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;
+    b.sent(System.nanoTime());
     return ctx.sendRequest().compose(resp -> {
+      b.answered(System.nanoTime(), true);
       int st = resp.getStatusCode();
       if (resp.headers().contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(resp.headers())) {
         // a coding the proxy cannot relay: the library answered 501 on its own and skipped the
@@ -757,6 +759,7 @@ class ReverseProxy implements ProxyInterceptor {
       }
       return Future.succeededFuture(resp);
     }, err -> {
+      b.answered(System.nanoTime(), false);
       if (done.compareAndSet(false, true)) release(ex.pool, b);
       if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
       HttpServerRequest sreq = ctx.request().proxiedRequest();

@@ -43,6 +43,35 @@ class BalancerTest {
     assertThat(Balancer.pick(Algorithm.LEAST_REQUEST, all, 0, rnd, later, 0)).isSameAs(once);
   }
 
+  /**
+   * Review 7: a backend that stops answering has no samples, and its estimate decayed while requests
+   * piled up on it, so it looked faster every second and won every pair it was in (about 2/3 here).
+   * What it is known to be, at least, is as slow as its oldest unanswered request.
+   */
+  @Test
+  void aBackendThatStopsAnsweringDrawsLessTrafficNotMore() {
+    Backend a = b("a"), c = b("c"), stuck = b("stuck");
+    long t0 = System.nanoTime();
+    for (Backend x : List.of(a, c, stuck)) x.observeLatency(20_000_000, t0);
+    for (int i = 0; i < 200; i++) {
+      stuck.tryAcquire(0);
+      stuck.sent(t0); // sent and never answered
+    }
+    long later = t0 + 5_000_000_000L; // the others kept answering in 20 ms
+    a.observeLatency(20_000_000, later);
+    c.observeLatency(20_000_000, later);
+    var rnd = new SplittableRandom(11);
+    int toStuck = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(a, c, stuck), i, rnd, later, 0) == stuck) toStuck++;
+    }
+    assertThat(toStuck).as("requests to the stuck backend of 3000").isLessThanOrEqualTo(1000);
+    assertThat(toStuck).as("it loses every pair: 5 s of silence").isZero();
+    // a long download is an answer, not silence: heads in, bodies still streaming
+    for (int i = 0; i < 200; i++) stuck.answered(later, true);
+    assertThat(stuck.silentNanos(later + 1_000_000_000L)).isZero();
+  }
+
   @Test
   void webSocketsGoWhereFewerTunnelsAreOpenWhateverTheRequestLoad() {
     Backend busy = b("busy"), quiet = b("quiet"), third = b("third");

@@ -744,6 +744,46 @@ class ProxyTests {
     assertThat(slowHits).as("%s", seen).isLessThan(counted / 10);
   }
 
+  /**
+   * Review 7: a backend that stops answering (a stuck dyno that still accepts connections) had its
+   * latency estimate decay while its requests waited, and after a second or two won every pair it
+   * was in, until the first timeouts came back. Requests already waiting on it say it is slow.
+   */
+  @Test
+  void aBackendThatStopsAnsweringGetsNoMoreTraffic() throws Exception {
+    AtomicBoolean hang = new AtomicBoolean();
+    Gate gate = new Gate(0);
+    AtomicInteger stuckHits = new AtomicInteger();
+    URI stuck = backends.start(req -> {
+      stuckHits.incrementAndGet();
+      if (hang.get()) gate.handle(req);
+      else req.response().putHeader("X-Backend", "stuck").end();
+    });
+    BackendTarget st = target("stuck", stuck);
+    // alone at first: it answers (the balancer learns its latency), then stops with two waiting
+    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(st)));
+    for (int i = 0; i < 5; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("stuck");
+    hang.set(true);
+    getBackend("/");
+    getBackend("/");
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 2);
+    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", backends.named("a")), target("b", backends.named("b")), st)));
+    // the scenario, not a synchronisation: two seconds without an answer decayed the old estimate
+    // (1 s time constant) far below the others' latency
+    Thread.sleep(2000);
+    int before = stuckHits.get();
+    for (int i = 0; i < 60; i++) {
+      Future<String[]> f = getBackend("/");
+      // answered, or held by the stuck backend (which would hold it until the client gives up)
+      await().atMost(Duration.ofSeconds(10)).until(() -> f.isComplete() || stuckHits.get() > before);
+      assertThat(stuckHits.get() - before).as("requests sent to the stuck backend, of %d", i + 1).isZero();
+      assertThat(join(f)[0]).isEqualTo("200");
+    }
+    gate.releaseAll(); // the two held ones (their clients may have given up: idle timeout 4 s here)
+  }
+
   Future<String[]> getBackend(String path) {
     return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
         .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
