@@ -84,6 +84,7 @@ final class Backend {
     judged = true;
     if (!healthy) {
       healthySinceNanos = System.nanoTime(); // slow start from now
+      forgetLatency(healthySinceNanos);
       healthy = true;
     }
   }
@@ -151,14 +152,27 @@ final class Backend {
   }
 
   synchronized void observeLatency(long nanos, long now) {
+    latencyRing[ringPos++ & 255] = nanos;
+    // the late answers (timeouts, mostly) of requests sent before an ejection would give the backend
+    // a figure that has decayed to almost nothing when it returns: it returns without one
+    if (ejected(now)) return;
     double decay = Math.exp(-(now - ewmaStamp) / DECAY_NANOS);
     ewmaStamp = now;
     ewmaNanos = nanos > ewmaNanos ? nanos : ewmaNanos * decay + nanos * (1 - decay);
-    latencyRing[ringPos++ & 255] = nanos;
   }
 
   synchronized double ewmaNanos() {
     return ewmaNanos;
+  }
+
+  /**
+   * Forgets the latency estimate: the backend is back from an ejection or from failed probes, and
+   * what it answered before says nothing of it now (a decayed figure made it look fastest of all).
+   * Until its next answer {@link Balancer} gives it a prior.
+   */
+  synchronized void forgetLatency(long now) {
+    ewmaNanos = 0;
+    ewmaStamp = now;
   }
 
   /**
@@ -187,9 +201,13 @@ final class Backend {
    * 7). The in-flight factor is a square root: measured latency already contains the backend's own
    * queueing, so a linear factor counts it twice and sends a share of traffic to a backend ten times
    * slower whenever the fast ones are busy (the bench's slow scenario).
+   *
+   * <p>{@code estimateNanos} is {@link #ewmaNanos(long)}, or, for a backend without an estimate
+   * (never answered, or back from an ejection or from failed probes), the prior {@link Balancer}
+   * gives it.
    */
-  double score(long now, long slowStartNanos) {
-    double latency = Math.max(ewmaNanos(now), silentNanos(now));
+  double score(long now, long slowStartNanos, double estimateNanos) {
+    double latency = Math.max(estimateNanos, silentNanos(now));
     double cost = Math.sqrt(inFlight.get() + 1) * Math.max(latency, 1);
     return cost / weight(now, slowStartNanos);
   }

@@ -1170,6 +1170,7 @@ class ReverseProxy implements ProxyInterceptor {
     b.ejectedUntilNanos = now + t;
     b.consecutiveFailures = 0;
     b.healthySinceNanos = now + t; // slow start after recovery
+    b.forgetLatency(now); // its estimate would have decayed to nothing by then: a prior instead
     registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);
