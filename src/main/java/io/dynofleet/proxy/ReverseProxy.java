@@ -885,6 +885,20 @@ class ReverseProxy implements ProxyInterceptor {
       public void release(Backend b) {
         b.release();
       }
+
+      @Override
+      public boolean routable(Set<Backend> exclude) {
+        return !Balancer.candidates(p.backends(), exclude, System.nanoTime()).isEmpty();
+      }
+
+      @Override
+      public boolean anyFree() {
+        if (limit <= 0) return true;
+        for (Backend b : Balancer.candidates(p.backends(), Set.of(), System.nanoTime())) {
+          if (b.inFlight.get() < limit) return true;
+        }
+        return false;
+      }
     });
   }
 

@@ -886,6 +886,55 @@ class ProxyTests {
         .containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
   }
 
+  /** Pool {@code name}: limit 1 per backend, one retry, queue of 100 waiting up to 20 s. */
+  static PoolRoute limitedRetrying(String name, List<BackendTarget> t) {
+    return new PoolRoute(name, List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 1, 100,
+        Duration.ofSeconds(20), null, t);
+  }
+
+  /**
+   * Review 7: a retry queues with the backend that failed it excluded. At the head of the queue it
+   * stopped every request behind it, and every new one, while that backend sat idle; when the only
+   * backend it could use left the pool, until its queue timeout.
+   */
+  @Test
+  void aRetryWaitingForABusyBackendDoesNotStallTheQueue() throws Exception {
+    AtomicBoolean failOnce = new AtomicBoolean(true);
+    URI a = backends.start(req -> {
+      if (req.path().equals("/flaky") && failOnce.getAndSet(false)) req.response().setStatusCode(503).end();
+      else req.response().putHeader("X-Backend", "a").end("a");
+    });
+    Gate gate = new Gate(0);
+    BackendTarget tb = target("b", backends.start(gate::handle));
+    BackendTarget ta = target("a", a);
+    // b is busy with a slow request (put alone first, so that request is surely b's)
+    table.put(limitedRetrying("hol", List.of(tb)));
+    Future<String[]> slow = get("/slow", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    table.put(limitedRetrying("hol", List.of(ta, tb)));
+    // a's 503 is retried, not on a: b is full, so the retry waits, at the head of the queue
+    Future<String[]> retried = getBackend("/flaky");
+    WaitQueue q = table.pools().get("hol").queue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 1);
+    List<Future<String[]>> behind = new ArrayList<>();
+    for (int i = 0; i < 5; i++) behind.add(getBackend("/plain"));
+    // (their clients give up after 4 s of silence here: the proxy's idle timeout in this profile)
+    await().atMost(Duration.ofSeconds(15)).until(() -> behind.stream().allMatch(Future::isComplete));
+    for (Future<String[]> f : behind) {
+      assertThat(f.succeeded() ? String.join(" ", f.result()) : String.valueOf(f.cause())).isEqualTo("200 null a");
+    }
+    // a served them while b was held and the retry still waited for b (before, they waited for the
+    // retry's queue timeout, and got served only once it gave up)
+    assertThat(retried.isComplete()).as("the retry still waits for b").isFalse();
+    assertThat(gate.held).hasSize(1);
+    // b leaves the pool (a scale-down): a is all there is, and the retry goes there at once
+    table.put(limitedRetrying("hol", List.of(ta)));
+    String[] r = join(retried);
+    assertThat(r[0] + " " + r[1] + " " + r[2]).isEqualTo("200 null a");
+    gate.releaseAll();
+    assertThat(join(slow)[0]).isEqualTo("200");
+  }
+
   @Test
   void unlimitedPoolsRecordOnlyTheRoutersQueueTime() throws Exception {
     table.put(pool("rq", List.of(), true, List.of(target("a", backends.named("a")))));
