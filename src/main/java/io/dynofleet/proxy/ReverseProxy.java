@@ -109,6 +109,11 @@ class ReverseProxy implements ProxyInterceptor {
     Backend backend;
     String requestId;
     long start;
+    /**
+     * When the attempt under way was sent to its backend: its latency runs from here, not from
+     * {@link #start} (the queue wait and an earlier attempt on another backend are not its doing).
+     */
+    long sent;
     /** Heroku's X-Request-Start (epoch millis), or -1. */
     long requestStartMillis = -1;
     boolean queueRecorded;
@@ -725,7 +730,8 @@ class ReverseProxy implements ProxyInterceptor {
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;
-    b.sent(System.nanoTime());
+    ex.sent = System.nanoTime();
+    b.sent(ex.sent);
     return ctx.sendRequest().compose(resp -> {
       b.answered(System.nanoTime(), true);
       int st = resp.getStatusCode();
@@ -768,7 +774,7 @@ class ReverseProxy implements ProxyInterceptor {
         // the client's failure, as nginx's 499, never the backend's. The wait still tells the
         // balancer how slow the backend was at least.
         long now = System.nanoTime();
-        b.observeLatency(now - ex.start, now);
+        b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
       }
       boolean connect = isConnect(err);
@@ -782,7 +788,7 @@ class ReverseProxy implements ProxyInterceptor {
       }
       failure(ex.pool, b);
       long now = System.nanoTime();
-      b.observeLatency(now - ex.start, now); // a hung backend looks slow to the balancer at once
+      b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {
@@ -974,7 +980,7 @@ class ReverseProxy implements ProxyInterceptor {
       b.consecutiveFailures = 0;
     }
     long now = System.nanoTime();
-    long nanos = now - ex.start;
+    long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
     b.observeLatency(nanos, now);
     requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
     AtomicBoolean done = ex.done;

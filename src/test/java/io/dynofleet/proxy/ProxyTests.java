@@ -784,6 +784,35 @@ class ProxyTests {
     gate.releaseAll(); // the two held ones (their clients may have given up: idle timeout 4 s here)
   }
 
+  /**
+   * Review 7: a backend's latency samples ran from the request's arrival, so a GET retried on it
+   * after another backend's timeout charged it with that timeout too (and with any queue wait):
+   * its estimate, its p99 and its request timer said 1 s for an answer of a millisecond.
+   */
+  @Test
+  void aRetriedRequestChargesItsBackendOnlyForItsOwnAttempt() throws Exception {
+    Gate gate = new Gate(0);
+    AtomicInteger hungHits = new AtomicInteger();
+    URI hung = backends.start(req -> {
+      hungHits.incrementAndGet();
+      gate.handle(req);
+    });
+    table.put(new PoolRoute("rs", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("hung", hung), target("fast", backends.named("fast")))));
+    // round robin: within a few GETs one tries the hung backend first, times out after 1 s and is
+    // retried on the fast one
+    for (int i = 0; i < 4 && hungHits.get() == 0; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("fast");
+    assertThat(hungHits.get()).isEqualTo(1);
+    // every answer of the fast one came within the pool's 1 s timeout (its head must): so must its samples
+    assertThat(stat("rs", "fast").p99Millis()).isLessThan(1000);
+    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    java.util.regex.Matcher max = java.util.regex.Pattern
+        .compile("dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(max.find()).as(m).isTrue();
+    assertThat(Double.parseDouble(max.group(1))).isLessThan(1.0);
+    gate.releaseAll();
+  }
+
   Future<String[]> getBackend(String path) {
     return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
         .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
