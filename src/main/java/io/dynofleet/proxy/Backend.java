@@ -39,7 +39,10 @@ final class Backend {
   volatile long healthySinceNanos;
   volatile long ejectedUntilNanos;
   volatile int ejections;
+  /** Failures in a row of live traffic; counted up with {@link #FAILURES} (every event loop counts). */
   volatile int consecutiveFailures;
+  static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Backend> FAILURES =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Backend.class, "consecutiveFailures");
   volatile int probeSuccesses;
   volatile int probeFailures;
   volatile Instant lastProbe;

@@ -976,7 +976,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (status >= 500) {
       b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
-    } else {
+    } else if (b.consecutiveFailures != 0) { // read first: no write to a shared line per request
       b.consecutiveFailures = 0;
     }
     long now = System.nanoTime();
@@ -1178,19 +1178,11 @@ class ReverseProxy implements ProxyInterceptor {
   // ---- passive health
 
   private void failure(Pool pool, Backend b) {
-    int n = ++b.consecutiveFailures;
+    int n = Backend.FAILURES.incrementAndGet(b);
     if (n < config.ejectionConsecutiveFailures()) return;
-    long now = System.nanoTime();
-    if (b.ejected(now)) return;
-    long ejected = pool.backends().stream().filter(x -> x.ejected(now)).count();
-    if ((ejected + 1) * 100 > (long) config.ejectionMaxPercent() * pool.backends().size()) return;
-    long base = config.ejectionBaseTime().toNanos();
-    long t = Math.min(config.ejectionMaxTime().toNanos(), base << Math.min(20, b.ejections));
-    b.ejections++;
-    b.ejectedUntilNanos = now + t;
-    b.consecutiveFailures = 0;
-    b.healthySinceNanos = now + t; // slow start after recovery
-    b.forgetLatency(now); // its estimate would have decayed to nothing by then: a prior instead
+    long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),
+        config.ejectionBaseTime().toNanos(), config.ejectionMaxTime().toNanos());
+    if (t == 0) return;
     registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);

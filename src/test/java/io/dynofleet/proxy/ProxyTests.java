@@ -652,6 +652,32 @@ class ProxyTests {
     assertThat(table.stats("j")).noneMatch(BackendStats::ejected);
   }
 
+  /**
+   * Review 7: the ejection cap counted every published backend, new ones still being probed
+   * included. In a rollout with two ready backends and two new ones, a blip that failed both ready
+   * ones ejected both (2 of 4 is 50 %), and panic mode sent traffic to backends no probe had passed.
+   */
+  @Test
+  void theEjectionCapCountsOnlyBackendsThatTakeTraffic() throws Exception {
+    AtomicInteger newHits = new AtomicInteger();
+    List<BackendTarget> t = new ArrayList<>();
+    for (String n : List.of("old1", "old2")) {
+      t.add(new BackendTarget(n, backends.start(req -> req.response()
+          .setStatusCode(req.path().equals("/health") ? 200 : 500).putHeader("X-Backend", n).end()), true));
+    }
+    for (String n : List.of("new1", "new2")) {
+      t.add(new BackendTarget(n, backends.start(req -> {
+        if (!req.path().equals("/health")) newHits.incrementAndGet();
+        req.response().setStatusCode(req.path().equals("/health") ? 503 : 200).putHeader("X-Backend", n).end();
+      }), false));
+    }
+    table.put(new PoolRoute("cap", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2), t));
+    for (int i = 0; i < 12; i++) given().get("/").then().statusCode(500);
+    assertThat(table.stats("cap")).filteredOn(BackendStats::ejected).hasSize(1);
+    assertThat(newHits.get()).as("requests to backends not yet healthy").isZero();
+  }
+
   @Test
   void panicModeServesWhenAllUnhealthy() throws Exception {
     // probes fail on both, so neither is healthy; traffic still goes out rather than all 503
