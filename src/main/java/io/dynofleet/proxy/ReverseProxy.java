@@ -919,6 +919,9 @@ class ReverseProxy implements ProxyInterceptor {
   private void recordQueue(Exchange ex, boolean granted) {
     if (ex.queueRecorded) return;
     ex.queueRecorded = true;
+    if (ex.requestStartMillis > 0 && !plausibleRequestStart(clock.millis() - ex.requestStartMillis, ex.pool)) {
+      ex.requestStartMillis = -1;
+    }
     // without a per-backend limit nothing waits here: only Heroku's router queue is worth a sample
     if (ex.requestStartMillis <= 0 && ex.pool.route().maxInFlightPerBackend() <= 0) return;
     long nanos = System.nanoTime() - ex.start;
@@ -936,6 +939,18 @@ class ReverseProxy implements ProxyInterceptor {
       else q.rejected = t;
     }
     t.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Whether a request that says it started {@code agoMillis} ago can have: not in the future, nor
+   * longer ago than the router and this proxy would have held it (the pool's timeout and queue wait,
+   * and a minute for the router). A client's own header, or one in seconds ({@code 1700000000}),
+   * recorded some 54 years in the pool's queue timer, its sum and max ruined for good (review 7).
+   */
+  private boolean plausibleRequestStart(long agoMillis, Pool pool) {
+    Duration wait = pool.route().maxQueueWait();
+    long bound = timeout(pool).toMillis() + (wait == null || wait.isZero() ? timeout(pool) : wait).toMillis() + 60_000;
+    return agoMillis >= 0 && agoMillis <= bound;
   }
 
   /** Heroku sends X-Request-Start as epoch milliseconds (some routers as {@code t=<micros>}). */

@@ -1004,6 +1004,28 @@ class ProxyTests {
     assertThat(Double.parseDouble(sum.group(1))).isBetween(0.29, 5.0);
   }
 
+  /**
+   * Review 7: any positive X-Request-Start was trusted. A client's own {@code 1}, or one in seconds,
+   * recorded about 54 years in the pool's queue timer (its sum and max ruined); so did a clock ahead.
+   */
+  @Test
+  void anImplausibleRequestStartIsIgnored() throws Exception {
+    table.put(pool("xs", List.of(), true, List.of(target("a", backends.named("a")))));
+    long now = System.currentTimeMillis();
+    for (String v : List.of("1", Long.toString(now / 1000), Long.toString(now + 3_600_000), "t=1")) {
+      assertThat(join(get("/", Map.of("X-Request-Start", v)))[0]).as(v).isEqualTo("200");
+    }
+    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() - 300))))[0])
+        .isEqualTo("200");
+    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    // only the plausible one is a sample (the pool has no limit: nothing else is recorded)
+    assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"xs\"\\} 1\\.0");
+    java.util.regex.Matcher max = java.util.regex.Pattern
+        .compile("dynofleet_proxy_queue_seconds_max\\{outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(max.find()).isTrue();
+    assertThat(Double.parseDouble(max.group(1))).isBetween(0.29, 60.0);
+  }
+
   @Test
   void aClientThatHangsUpLeavesTheQueueAtOnce() throws Exception {
     Gate gate = new Gate(0);
