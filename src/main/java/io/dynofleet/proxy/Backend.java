@@ -26,6 +26,11 @@ final class Backend {
   /** Open WebSocket tunnels (outside {@link #inFlight}: they do not hold a request slot). */
   final AtomicLong tunnels = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
+  /**
+   * Failed attempts: 5xx answers of the backend, and the failures the proxy answers (or retries) for
+   * it: timeouts, connect failures, resets, bad answers, bodies that stalled. Not the client's own
+   * failures (gone, too slow, too large).
+   */
   final AtomicLong errors5xx = new AtomicLong();
   final long createdNanos = System.nanoTime();
   volatile boolean healthy;
@@ -60,7 +65,16 @@ final class Backend {
   private double ewmaNanos;
   private long ewmaStamp = System.nanoTime();
   private final long[] latencyRing = new long[256];
-  private int ringPos;
+  /** Samples ever taken: a long (an int went negative after 2^31 and stats() threw for good). */
+  private long ringPos;
+  /**
+   * The request count once a second (by the proxy's periodic timer), for a rate over the last
+   * minute: 64 slots, newest at {@code ratePos}. Seeded with the count (0) at creation.
+   */
+  private final long[] rateStamps = new long[64];
+  private final long[] rateCounts = new long[64];
+  private int ratePos;
+  static final long RATE_WINDOW_NANOS = 60_000_000_000L;
 
   Backend(BackendTarget target) {
     this.target = target;
@@ -72,6 +86,33 @@ final class Backend {
     this.judged = target.assumeHealthy();
     this.assumed = target.assumeHealthy();
     this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+    this.rateStamps[0] = createdNanos;
+  }
+
+  /** Notes the request count, at most once a second (off the request path: a periodic timer). */
+  synchronized void sampleRate(long now) {
+    if (now - rateStamps[ratePos & 63] < 1_000_000_000L) return;
+    ratePos++;
+    rateStamps[ratePos & 63] = now;
+    rateCounts[ratePos & 63] = requests.get();
+  }
+
+  /**
+   * Requests per second over about the last minute: from the oldest count noted within it (or, if
+   * none is, the newest before it). It was the mean since the backend object was made: an hour at
+   * 100/s and a minute at 0 still showed 98 (review 7).
+   */
+  synchronized double requestsPerSecond(long now) {
+    int n = Math.min(ratePos + 1, 64);
+    int base = ratePos;
+    for (int i = 1; i < n; i++) {
+      int j = ratePos - i;
+      if (now - rateStamps[j & 63] > RATE_WINDOW_NANOS) break;
+      base = j;
+    }
+    if (base == ratePos && n > 1 && now - rateStamps[ratePos & 63] < 1_000_000_000L) base = ratePos - 1;
+    double seconds = Math.max(1, (now - rateStamps[base & 63]) / 1e9);
+    return (requests.get() - rateCounts[base & 63]) / seconds;
   }
 
   /**
@@ -155,7 +196,7 @@ final class Backend {
   }
 
   synchronized void observeLatency(long nanos, long now) {
-    latencyRing[ringPos++ & 255] = nanos;
+    latencyRing[(int) (ringPos++ & 255)] = nanos;
     // the late answers (timeouts, mostly) of requests sent before an ejection would give the backend
     // a figure that has decayed to almost nothing when it returns: it returns without one
     if (ejected(now)) return;
@@ -188,7 +229,7 @@ final class Backend {
   }
 
   synchronized double percentileMillis(double q) {
-    int n = Math.min(ringPos, 256);
+    int n = (int) Math.min(ringPos, 256);
     if (n == 0) return 0;
     long[] copy = java.util.Arrays.copyOf(latencyRing, n);
     java.util.Arrays.sort(copy);
@@ -222,11 +263,11 @@ final class Backend {
   }
 
   BackendStats stats() {
-    double age = Math.max(1, (System.nanoTime() - createdNanos) / 1e9);
+    long now = System.nanoTime();
     return new BackendStats(
         // failures in a row, of the probes or of live traffic, whichever is more telling
         target.id(), target.url(), healthy, ejected(System.nanoTime()), Math.max(consecutiveFailures, probeFailures),
         lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requests.get() / age, percentileMillis(0.5), percentileMillis(0.99), judged);
+        requestsPerSecond(now), percentileMillis(0.5), percentileMillis(0.99), judged);
   }
 }

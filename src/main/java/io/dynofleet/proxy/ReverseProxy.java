@@ -145,6 +145,8 @@ class ReverseProxy implements ProxyInterceptor {
     vertx.setPeriodic(250, id -> {
       prober.tick();
       dispatchAll(); // safety net: a slot freed while a waiter was being queued
+      long now = System.nanoTime();
+      for (Pool p : table.pools().values()) for (Backend b : p.backends()) b.sampleRate(now); // once a second each
     });
   }
 
@@ -744,6 +746,7 @@ class ReverseProxy implements ProxyInterceptor {
         resp.release();
         if (ex.creq != null) ex.creq.connection().close();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
+        b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
         return error(ctx, ProxyError.BACKEND);
       }
@@ -751,6 +754,7 @@ class ReverseProxy implements ProxyInterceptor {
         // an interim head Vert.x took for the final one (see origin): its connection is closed
         resp.release();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
+        b.errors5xx.incrementAndGet();
         LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
         return error(ctx, ProxyError.INTERIM);
       }
@@ -786,6 +790,9 @@ class ReverseProxy implements ProxyInterceptor {
         // client_body_timeout; not the backend's timeout
         return error(ctx, ProxyError.CLIENT_TIMEOUT);
       }
+      // the backend's failure (a timeout, a connect failure, a reset): in its error count, which
+      // held only the 5xx it sent, so one that timed out on every request showed 0 % errors
+      b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
       long now = System.nanoTime();
       b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
@@ -1098,6 +1105,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (sreq.response().closed()) return;
     LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
     countError(ex.pool, ProxyError.TIMEOUT);
+    b.errors5xx.incrementAndGet();
     failure(ex.pool, b);
   }
 

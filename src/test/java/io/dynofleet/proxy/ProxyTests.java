@@ -839,6 +839,27 @@ class ProxyTests {
     gate.releaseAll();
   }
 
+  /**
+   * Review 7: a backend's error count held only the 5xx it sent itself: one that timed out on every
+   * request, or reset every connection, showed 0 % errors in status and on the dashboard.
+   */
+  @Test
+  void aBackendsTimeoutsAndResetsCountAsItsErrors() throws Exception {
+    URI u = backends.start(req -> {
+      if (req.path().equals("/reset")) req.connection().close();
+      else if (req.path().equals("/ok")) req.response().end("ok");
+      // anything else: never answered
+    });
+    table.put(new PoolRoute("er", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(1), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("e", u))));
+    assertThat(join(get("/ok", Map.of()))[0]).isEqualTo("200");
+    assertThat(join(get("/hang", Map.of()))[1]).isEqualTo("timeout");
+    assertThat(join(get("/reset", Map.of()))[1]).isEqualTo("backend-error");
+    BackendStats s = stat("er", "e");
+    assertThat(s.requests()).isEqualTo(3);
+    assertThat(s.errors5xx()).as("failed of 3").isEqualTo(2);
+  }
+
   Future<String[]> getBackend(String path) {
     return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
         .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
