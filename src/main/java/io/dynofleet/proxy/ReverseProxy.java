@@ -123,6 +123,8 @@ class ReverseProxy implements ProxyInterceptor {
     boolean continued;
     /** The client's Connection header asked for close among other tokens (Vert.x hears only "close"). */
     boolean closeAfter;
+    /** The attempt under way failed waiting for a pooled connection to its backend. */
+    boolean poolWait;
     /** The request to the backend being tried. */
     HttpClientRequest creq;
     /** The client's body, when it has one. */
@@ -389,9 +391,26 @@ class ReverseProxy implements ProxyInterceptor {
     Backend b = ex.backend;
     Duration timeout = timeout(ex.pool);
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
-    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
-    Future<HttpClientRequest> req = loopClient().request(ro);
+    // the pool's timeout also bounds the wait for one of the loop's pooled connections to the
+    // backend (Vert.x's own timer; its default is none): a request beyond the loop's share of
+    // pool-size-per-backend waited without limit, holding its slot, while a stuck backend held them
+    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     HttpServerRequest in = ctx.request().proxiedRequest();
+    Future<HttpClientRequest> req = loopClient().request(ro).transform(ar -> {
+      if (ar.failed()) {
+        // no connection in time: a TimeoutException before any request exists is Vert.x's pool
+        // timer (a TCP connect that fails or times out is a ConnectException of its own)
+        ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+        return Future.failedFuture(ar.cause());
+      }
+      HttpClientRequest r = ar.result();
+      if (clientGone(in)) {
+        // the client left while the request waited for a connection: nothing is sent for it
+        r.reset();
+        return Future.failedFuture(new ProxyError.Rejected(ProxyError.CLIENT_GONE));
+      }
+      return Future.succeededFuture(r);
+    });
     req.onSuccess(r -> {
       ex.creq = r;
       // Host: the backend's web_url authority (Heroku routes by Host), set on the backend request
@@ -728,6 +747,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.backend = b;
     ex.tried.add(b);
     ex.creq = null;
+    ex.poolWait = false;
     meters(ex.pool, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
@@ -780,6 +800,17 @@ class ReverseProxy implements ProxyInterceptor {
         long now = System.nanoTime();
         b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
+      }
+      if (ex.poolWait) {
+        // the loop's connections to the backend stayed busy for the whole timeout: nothing reached
+        // it, so no failure or latency sample of its own (the balancer already saw the request
+        // wait on it); a 504, or another backend for a safe request
+        LOG.debugf("no connection to backend %s within the timeout", b.target.id());
+        if (retryable(ctx, ex, retry)) {
+          retryCounter(ex.pool, b).increment();
+          return attempt(ctx, ex, retry + 1);
+        }
+        return error(ctx, ProxyError.TIMEOUT);
       }
       boolean connect = isConnect(err);
       boolean timeout = !connect && (err instanceof TimeoutException

@@ -860,6 +860,88 @@ class ProxyTests {
     assertThat(s.errors5xx()).as("failed of 3").isEqualTo(2);
   }
 
+  /**
+   * Review 7: a request beyond its event loop's share of pool-size-per-backend waited for a pooled
+   * connection without limit, unwatched: when a connection freed it was sent to the backend even if
+   * its client had left long before (a stuck backend got requests whose clients had given up).
+   */
+  @Test
+  void aRequestWaitingForAPooledConnectionIsNotSentOnceItsClientLeft() throws Exception {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    Gate gate = new Gate(0);
+    AtomicInteger received = new AtomicInteger();
+    URI stuck = backends.start(req -> {
+      received.incrementAndGet();
+      gate.handle(req); // never answered: the 2 s timeout ends them
+    });
+    table.put(new PoolRoute("pw", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("pw", stuck))));
+    // twice as many clients as connections: every loop's share is taken, the rest wait for one
+    List<java.net.Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2 * connections; i++) {
+        java.net.Socket c = new java.net.Socket("127.0.0.1", port());
+        c.getOutputStream().write(("GET /" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+        c.getOutputStream().flush();
+        clients.add(c);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> stat("pw", "pw").inFlight() == 2 * connections);
+      await().atMost(Duration.ofSeconds(10)).until(() -> gate.held.size() == connections);
+      java.util.Set<String> sent = new java.util.HashSet<>();
+      for (HttpServerRequest r : gate.held) sent.add(r.path());
+      // the clients of the waiting ones leave; the connections free only when the held ones time out
+      for (int i = 0; i < clients.size(); i++) if (!sent.contains("/" + i)) clients.get(i).close();
+      await().atMost(Duration.ofSeconds(20)).until(() -> stat("pw", "pw").inFlight() == 0);
+      assertThat(received.get()).as("requests the backend got, %d sent at once", connections).isEqualTo(connections);
+    } finally {
+      for (java.net.Socket c : clients) c.close();
+    }
+  }
+
+  /**
+   * Review 7: the wait for a pooled connection had no timer at all (the pool's timeout started once
+   * a connection was had): while a backend's connections stayed busy, requests beyond them waited
+   * for ever, past the documented (retries+1) x timeout. They now end with 504 at the timeout.
+   */
+  @Test
+  void aRequestWaitsForAPooledConnectionAtMostThePoolTimeout() throws Exception {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    AtomicInteger received = new AtomicInteger();
+    URI streaming = backends.start(req -> {
+      received.incrementAndGet();
+      // a download that never ends: its connection stays busy, and its timeout never fires
+      req.response().setChunked(true).write("x");
+      long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
+      req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+    });
+    table.put(new PoolRoute("pt", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("pt", streaming))));
+    List<java.net.Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2 * connections; i++) {
+        java.net.Socket c = new java.net.Socket("127.0.0.1", port());
+        c.setSoTimeout(15_000);
+        c.getOutputStream().write(("GET /" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+        c.getOutputStream().flush();
+        clients.add(c);
+      }
+      Map<String, Integer> statuses = new HashMap<>();
+      for (java.net.Socket c : clients) {
+        String head = readHead(c.getInputStream());
+        statuses.merge(head.isEmpty() ? "none" : head.substring(0, 12), 1, Integer::sum);
+      }
+      // each loop's share streams; the rest got no connection in 2 s and were told so, never sent
+      assertThat(statuses).isEqualTo(Map.of("HTTP/1.1 200", connections, "HTTP/1.1 504", connections));
+      assertThat(received.get()).isEqualTo(connections);
+    } finally {
+      for (java.net.Socket c : clients) c.close();
+    }
+  }
+
   Future<String[]> getBackend(String path) {
     return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
         .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
