@@ -11,9 +11,26 @@ final class Backend {
   final int port;
   final boolean ssl;
   final AtomicLong inFlight = new AtomicLong();
+  /**
+   * Requests sent and still waiting for their response head (a subset of {@link #inFlight}, which
+   * also holds bodies being streamed: a long download is an answer, not silence).
+   */
+  final AtomicLong awaiting = new AtomicLong();
+  /**
+   * Since when the backend has said nothing while requests wait on it: its last response head, or
+   * the moment a request started waiting on an idle backend, whichever is later. Never older than
+   * the oldest request still waiting for its head, so {@code now - quietSinceNanos} is a latency
+   * the backend is already known to have.
+   */
+  private volatile long quietSinceNanos;
   /** Open WebSocket tunnels (outside {@link #inFlight}: they do not hold a request slot). */
   final AtomicLong tunnels = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
+  /**
+   * Failed attempts: 5xx answers of the backend, and the failures the proxy answers (or retries) for
+   * it: timeouts, connect failures, resets, bad answers, bodies that stalled. Not the client's own
+   * failures (gone, too slow, too large).
+   */
   final AtomicLong errors5xx = new AtomicLong();
   final long createdNanos = System.nanoTime();
   volatile boolean healthy;
@@ -27,7 +44,10 @@ final class Backend {
   volatile long healthySinceNanos;
   volatile long ejectedUntilNanos;
   volatile int ejections;
+  /** Failures in a row of live traffic; counted up with {@link #FAILURES} (every event loop counts). */
   volatile int consecutiveFailures;
+  static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Backend> FAILURES =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Backend.class, "consecutiveFailures");
   volatile int probeSuccesses;
   volatile int probeFailures;
   volatile Instant lastProbe;
@@ -45,7 +65,16 @@ final class Backend {
   private double ewmaNanos;
   private long ewmaStamp = System.nanoTime();
   private final long[] latencyRing = new long[256];
-  private int ringPos;
+  /** Samples ever taken: a long (an int went negative after 2^31 and stats() threw for good). */
+  private long ringPos;
+  /**
+   * The request count once a second (by the proxy's periodic timer), for a rate over the last
+   * minute: 64 slots, newest at {@code ratePos}. Seeded with the count (0) at creation.
+   */
+  private final long[] rateStamps = new long[64];
+  private final long[] rateCounts = new long[64];
+  private int ratePos;
+  static final long RATE_WINDOW_NANOS = 60_000_000_000L;
 
   Backend(BackendTarget target) {
     this.target = target;
@@ -57,6 +86,33 @@ final class Backend {
     this.judged = target.assumeHealthy();
     this.assumed = target.assumeHealthy();
     this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+    this.rateStamps[0] = createdNanos;
+  }
+
+  /** Notes the request count, at most once a second (off the request path: a periodic timer). */
+  synchronized void sampleRate(long now) {
+    if (now - rateStamps[ratePos & 63] < 1_000_000_000L) return;
+    ratePos++;
+    rateStamps[ratePos & 63] = now;
+    rateCounts[ratePos & 63] = requests.get();
+  }
+
+  /**
+   * Requests per second over about the last minute: from the oldest count noted within it (or, if
+   * none is, the newest before it). It was the mean since the backend object was made: an hour at
+   * 100/s and a minute at 0 still showed 98 (review 7).
+   */
+  synchronized double requestsPerSecond(long now) {
+    int n = Math.min(ratePos + 1, 64);
+    int base = ratePos;
+    for (int i = 1; i < n; i++) {
+      int j = ratePos - i;
+      if (now - rateStamps[j & 63] > RATE_WINDOW_NANOS) break;
+      base = j;
+    }
+    if (base == ratePos && n > 1 && now - rateStamps[ratePos & 63] < 1_000_000_000L) base = ratePos - 1;
+    double seconds = Math.max(1, (now - rateStamps[base & 63]) / 1e9);
+    return (requests.get() - rateCounts[base & 63]) / seconds;
   }
 
   /**
@@ -72,6 +128,7 @@ final class Backend {
     judged = true;
     if (!healthy) {
       healthySinceNanos = System.nanoTime(); // slow start from now
+      forgetLatency(healthySinceNanos);
       healthy = true;
     }
   }
@@ -90,6 +147,26 @@ final class Backend {
 
   void release() {
     inFlight.decrementAndGet();
+  }
+
+  /** A request was sent: it waits for its head from {@code now}. */
+  void sent(long now) {
+    if (awaiting.getAndIncrement() == 0) quietSinceNanos = now;
+  }
+
+  /** A request no longer waits: its head came ({@code head}, the backend spoke), or it failed. */
+  void answered(long now, boolean head) {
+    awaiting.decrementAndGet();
+    if (head) quietSinceNanos = now;
+  }
+
+  /**
+   * How long requests have waited on the backend without a word from it, or 0 when none waits. A
+   * lower bound of the oldest waiting request's age, kept without a per-request record.
+   */
+  long silentNanos(long now) {
+    if (awaiting.get() <= 0) return 0;
+    return Math.max(0, now - quietSinceNanos);
   }
 
   /** Per-backend meters, cached so the request path does no registry look-ups. */
@@ -119,14 +196,27 @@ final class Backend {
   }
 
   synchronized void observeLatency(long nanos, long now) {
+    latencyRing[(int) (ringPos++ & 255)] = nanos;
+    // the late answers (timeouts, mostly) of requests sent before an ejection would give the backend
+    // a figure that has decayed to almost nothing when it returns: it returns without one
+    if (ejected(now)) return;
     double decay = Math.exp(-(now - ewmaStamp) / DECAY_NANOS);
     ewmaStamp = now;
     ewmaNanos = nanos > ewmaNanos ? nanos : ewmaNanos * decay + nanos * (1 - decay);
-    latencyRing[ringPos++ & 255] = nanos;
   }
 
   synchronized double ewmaNanos() {
     return ewmaNanos;
+  }
+
+  /**
+   * Forgets the latency estimate: the backend is back from an ejection or from failed probes, and
+   * what it answered before says nothing of it now (a decayed figure made it look fastest of all).
+   * Until its next answer {@link Balancer} gives it a prior.
+   */
+  synchronized void forgetLatency(long now) {
+    ewmaNanos = 0;
+    ewmaStamp = now;
   }
 
   /**
@@ -139,7 +229,7 @@ final class Backend {
   }
 
   synchronized double percentileMillis(double q) {
-    int n = Math.min(ringPos, 256);
+    int n = (int) Math.min(ringPos, 256);
     if (n == 0) return 0;
     long[] copy = java.util.Arrays.copyOf(latencyRing, n);
     java.util.Arrays.sort(copy);
@@ -147,13 +237,22 @@ final class Backend {
   }
 
   /**
-   * Load score for P2C: peak-EWMA latency weighted by outstanding requests, divided by the
-   * slow-start weight. The in-flight factor is a square root: measured latency already contains the
-   * backend's own queueing, so a linear factor counts it twice and sends a share of traffic to a
-   * backend ten times slower whenever the fast ones are busy (the bench's slow scenario).
+   * Load score for P2C: latency weighted by outstanding requests, divided by the slow-start weight.
+   * The latency is the peak-EWMA estimate, but never less than how long requests have already
+   * waited on the backend without an answer ({@link #silentNanos}): the estimate decays between
+   * samples (so an idle backend is tried again), and a backend that stopped answering gets no
+   * samples, so on the estimate alone it looked faster every second and drew every request (review
+   * 7). The in-flight factor is a square root: measured latency already contains the backend's own
+   * queueing, so a linear factor counts it twice and sends a share of traffic to a backend ten times
+   * slower whenever the fast ones are busy (the bench's slow scenario).
+   *
+   * <p>{@code estimateNanos} is {@link #ewmaNanos(long)}, or, for a backend without an estimate
+   * (never answered, or back from an ejection or from failed probes), the prior {@link Balancer}
+   * gives it.
    */
-  double score(long now, long slowStartNanos) {
-    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(ewmaNanos(now), 1);
+  double score(long now, long slowStartNanos, double estimateNanos) {
+    double latency = Math.max(estimateNanos, silentNanos(now));
+    double cost = Math.sqrt(inFlight.get() + 1) * Math.max(latency, 1);
     return cost / weight(now, slowStartNanos);
   }
 
@@ -164,11 +263,11 @@ final class Backend {
   }
 
   BackendStats stats() {
-    double age = Math.max(1, (System.nanoTime() - createdNanos) / 1e9);
+    long now = System.nanoTime();
     return new BackendStats(
         // failures in a row, of the probes or of live traffic, whichever is more telling
         target.id(), target.url(), healthy, ejected(System.nanoTime()), Math.max(consecutiveFailures, probeFailures),
         lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requests.get() / age, percentileMillis(0.5), percentileMillis(0.99), judged);
+        requestsPerSecond(now), percentileMillis(0.5), percentileMillis(0.99), judged);
   }
 }

@@ -54,7 +54,16 @@ final class Balancer {
         int i = rnd.nextInt(n);
         Backend a = c.get(i);
         Backend b = c.get(other(i, n, rnd));
-        return a.score(now, slowStart) <= b.score(now, slowStart) ? a : b;
+        // a backend without an estimate (no answer yet, or forgotten: see Backend.forgetLatency)
+        // and nothing in flight is tried, as by Finagle's peak EWMA: one request, whose answer
+        // gives it an estimate. With requests in flight and still no answer, it is taken to be as
+        // slow as the one it is compared with. It used to score 1 ns however many it held: it won
+        // every pair it was in, and slow start (its cost x20 = 20 ns) did nothing until its first
+        // answer (review 7)
+        double ea = a.ewmaNanos(now), eb = b.ewmaNanos(now);
+        double pa = ea > 0 || a.inFlight.get() == 0 ? ea : eb;
+        double pb = eb > 0 || b.inFlight.get() == 0 ? eb : ea;
+        return a.score(now, slowStart, pa) <= b.score(now, slowStart, pb) ? a : b;
     }
   }
 }

@@ -45,6 +45,7 @@ final class HealthProber {
               b.healthy = true;
               b.judged = true;
               b.healthySinceNanos = System.nanoTime();
+              b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
             }
           } else {
             b.probeSuccesses = 0;

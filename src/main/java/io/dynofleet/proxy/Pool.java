@@ -5,6 +5,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Immutable snapshot of a pool: its route and its backends' live state objects. The cursor (round
- * robin) and the wait queue are carried from snapshot to snapshot.
+ * robin), the wait queue and the ejector are carried from snapshot to snapshot.
  */
-record Pool(PoolRoute route, List<Backend> backends, AtomicInteger cursor, WaitQueue queue) {}
+record Pool(PoolRoute route, List<Backend> backends, AtomicInteger cursor, WaitQueue queue, Ejector ejector) {}

@@ -109,6 +109,11 @@ class ReverseProxy implements ProxyInterceptor {
     Backend backend;
     String requestId;
     long start;
+    /**
+     * When the attempt under way was sent to its backend: its latency runs from here, not from
+     * {@link #start} (the queue wait and an earlier attempt on another backend are not its doing).
+     */
+    long sent;
     /** Heroku's X-Request-Start (epoch millis), or -1. */
     long requestStartMillis = -1;
     boolean queueRecorded;
@@ -118,6 +123,8 @@ class ReverseProxy implements ProxyInterceptor {
     boolean continued;
     /** The client's Connection header asked for close among other tokens (Vert.x hears only "close"). */
     boolean closeAfter;
+    /** The attempt under way failed waiting for a pooled connection to its backend. */
+    boolean poolWait;
     /** The request to the backend being tried. */
     HttpClientRequest creq;
     /** The client's body, when it has one. */
@@ -140,6 +147,8 @@ class ReverseProxy implements ProxyInterceptor {
     vertx.setPeriodic(250, id -> {
       prober.tick();
       dispatchAll(); // safety net: a slot freed while a waiter was being queued
+      long now = System.nanoTime();
+      for (Pool p : table.pools().values()) for (Backend b : p.backends()) b.sampleRate(now); // once a second each
     });
   }
 
@@ -382,9 +391,26 @@ class ReverseProxy implements ProxyInterceptor {
     Backend b = ex.backend;
     Duration timeout = timeout(ex.pool);
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
-    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis());
-    Future<HttpClientRequest> req = loopClient().request(ro);
+    // the pool's timeout also bounds the wait for one of the loop's pooled connections to the
+    // backend (Vert.x's own timer; its default is none): a request beyond the loop's share of
+    // pool-size-per-backend waited without limit, holding its slot, while a stuck backend held them
+    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     HttpServerRequest in = ctx.request().proxiedRequest();
+    Future<HttpClientRequest> req = loopClient().request(ro).transform(ar -> {
+      if (ar.failed()) {
+        // no connection in time: a TimeoutException before any request exists is Vert.x's pool
+        // timer (a TCP connect that fails or times out is a ConnectException of its own)
+        ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+        return Future.failedFuture(ar.cause());
+      }
+      HttpClientRequest r = ar.result();
+      if (clientGone(in)) {
+        // the client left while the request waited for a connection: nothing is sent for it
+        r.reset();
+        return Future.failedFuture(new ProxyError.Rejected(ProxyError.CLIENT_GONE));
+      }
+      return Future.succeededFuture(r);
+    });
     req.onSuccess(r -> {
       ex.creq = r;
       // Host: the backend's web_url authority (Heroku routes by Host), set on the backend request
@@ -721,11 +747,15 @@ class ReverseProxy implements ProxyInterceptor {
     ex.backend = b;
     ex.tried.add(b);
     ex.creq = null;
+    ex.poolWait = false;
     meters(ex.pool, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
     ex.done = done;
+    ex.sent = System.nanoTime();
+    b.sent(ex.sent);
     return ctx.sendRequest().compose(resp -> {
+      b.answered(System.nanoTime(), true);
       int st = resp.getStatusCode();
       if (resp.headers().contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(resp.headers())) {
         // a coding the proxy cannot relay: the library answered 501 on its own and skipped the
@@ -736,6 +766,7 @@ class ReverseProxy implements ProxyInterceptor {
         resp.release();
         if (ex.creq != null) ex.creq.connection().close();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
+        b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
         return error(ctx, ProxyError.BACKEND);
       }
@@ -743,6 +774,7 @@ class ReverseProxy implements ProxyInterceptor {
         // an interim head Vert.x took for the final one (see origin): its connection is closed
         resp.release();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
+        b.errors5xx.incrementAndGet();
         LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
         return error(ctx, ProxyError.INTERIM);
       }
@@ -757,6 +789,7 @@ class ReverseProxy implements ProxyInterceptor {
       }
       return Future.succeededFuture(resp);
     }, err -> {
+      b.answered(System.nanoTime(), false);
       if (done.compareAndSet(false, true)) release(ex.pool, b);
       if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
       HttpServerRequest sreq = ctx.request().proxiedRequest();
@@ -765,8 +798,19 @@ class ReverseProxy implements ProxyInterceptor {
         // the client's failure, as nginx's 499, never the backend's. The wait still tells the
         // balancer how slow the backend was at least.
         long now = System.nanoTime();
-        b.observeLatency(now - ex.start, now);
+        b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
+      }
+      if (ex.poolWait) {
+        // the loop's connections to the backend stayed busy for the whole timeout: nothing reached
+        // it, so no failure or latency sample of its own (the balancer already saw the request
+        // wait on it); a 504, or another backend for a safe request
+        LOG.debugf("no connection to backend %s within the timeout", b.target.id());
+        if (retryable(ctx, ex, retry)) {
+          retryCounter(ex.pool, b).increment();
+          return attempt(ctx, ex, retry + 1);
+        }
+        return error(ctx, ProxyError.TIMEOUT);
       }
       boolean connect = isConnect(err);
       boolean timeout = !connect && (err instanceof TimeoutException
@@ -777,9 +821,12 @@ class ReverseProxy implements ProxyInterceptor {
         // client_body_timeout; not the backend's timeout
         return error(ctx, ProxyError.CLIENT_TIMEOUT);
       }
+      // the backend's failure (a timeout, a connect failure, a reset): in its error count, which
+      // held only the 5xx it sent, so one that timed out on every request showed 0 % errors
+      b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
       long now = System.nanoTime();
-      b.observeLatency(now - ex.start, now); // a hung backend looks slow to the balancer at once
+      b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {
@@ -882,6 +929,20 @@ class ReverseProxy implements ProxyInterceptor {
       public void release(Backend b) {
         b.release();
       }
+
+      @Override
+      public boolean routable(Set<Backend> exclude) {
+        return !Balancer.candidates(p.backends(), exclude, System.nanoTime()).isEmpty();
+      }
+
+      @Override
+      public boolean anyFree() {
+        if (limit <= 0) return true;
+        for (Backend b : Balancer.candidates(p.backends(), Set.of(), System.nanoTime())) {
+          if (b.inFlight.get() < limit) return true;
+        }
+        return false;
+      }
     });
   }
 
@@ -896,6 +957,9 @@ class ReverseProxy implements ProxyInterceptor {
   private void recordQueue(Exchange ex, boolean granted) {
     if (ex.queueRecorded) return;
     ex.queueRecorded = true;
+    if (ex.requestStartMillis > 0 && !plausibleRequestStart(clock.millis() - ex.requestStartMillis, ex.pool)) {
+      ex.requestStartMillis = -1;
+    }
     // without a per-backend limit nothing waits here: only Heroku's router queue is worth a sample
     if (ex.requestStartMillis <= 0 && ex.pool.route().maxInFlightPerBackend() <= 0) return;
     long nanos = System.nanoTime() - ex.start;
@@ -913,6 +977,18 @@ class ReverseProxy implements ProxyInterceptor {
       else q.rejected = t;
     }
     t.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Whether a request that says it started {@code agoMillis} ago can have: not in the future, nor
+   * longer ago than the router and this proxy would have held it (the pool's timeout and queue wait,
+   * and a minute for the router). A client's own header, or one in seconds ({@code 1700000000}),
+   * recorded some 54 years in the pool's queue timer, its sum and max ruined for good (review 7).
+   */
+  private boolean plausibleRequestStart(long agoMillis, Pool pool) {
+    Duration wait = pool.route().maxQueueWait();
+    long bound = timeout(pool).toMillis() + (wait == null || wait.isZero() ? timeout(pool) : wait).toMillis() + 60_000;
+    return agoMillis >= 0 && agoMillis <= bound;
   }
 
   /** Heroku sends X-Request-Start as epoch milliseconds (some routers as {@code t=<micros>}). */
@@ -953,11 +1029,11 @@ class ReverseProxy implements ProxyInterceptor {
     if (status >= 500) {
       b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
-    } else {
+    } else if (b.consecutiveFailures != 0) { // read first: no write to a shared line per request
       b.consecutiveFailures = 0;
     }
     long now = System.nanoTime();
-    long nanos = now - ex.start;
+    long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
     b.observeLatency(nanos, now);
     requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
     AtomicBoolean done = ex.done;
@@ -1060,6 +1136,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (sreq.response().closed()) return;
     LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
     countError(ex.pool, ProxyError.TIMEOUT);
+    b.errors5xx.incrementAndGet();
     failure(ex.pool, b);
   }
 
@@ -1155,18 +1232,11 @@ class ReverseProxy implements ProxyInterceptor {
   // ---- passive health
 
   private void failure(Pool pool, Backend b) {
-    int n = ++b.consecutiveFailures;
+    int n = Backend.FAILURES.incrementAndGet(b);
     if (n < config.ejectionConsecutiveFailures()) return;
-    long now = System.nanoTime();
-    if (b.ejected(now)) return;
-    long ejected = pool.backends().stream().filter(x -> x.ejected(now)).count();
-    if ((ejected + 1) * 100 > (long) config.ejectionMaxPercent() * pool.backends().size()) return;
-    long base = config.ejectionBaseTime().toNanos();
-    long t = Math.min(config.ejectionMaxTime().toNanos(), base << Math.min(20, b.ejections));
-    b.ejections++;
-    b.ejectedUntilNanos = now + t;
-    b.consecutiveFailures = 0;
-    b.healthySinceNanos = now + t; // slow start after recovery
+    long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),
+        config.ejectionBaseTime().toNanos(), config.ejectionMaxTime().toNanos());
+    if (t == 0) return;
     registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);

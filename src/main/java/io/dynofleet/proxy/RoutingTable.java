@@ -150,7 +150,8 @@ public class RoutingTable {
     }
     return new Pool(route, List.copyOf(list),
         previous != null ? previous.cursor() : new AtomicInteger(),
-        previous != null ? previous.queue() : new WaitQueue());
+        previous != null ? previous.queue() : new WaitQueue(),
+        previous != null ? previous.ejector() : new Ejector());
   }
 
   private void swap(Map<String, Pool> next) {

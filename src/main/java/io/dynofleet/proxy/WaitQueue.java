@@ -23,7 +23,8 @@ final class WaitQueue {
   static final class Waiter {
     final Context context;
     final Promise<Backend> promise = Promise.promise();
-    final Set<Backend> exclude;
+    /** Backends this request may not go to (tried already); emptied when only those remain. */
+    Set<Backend> exclude;
     final AtomicBoolean settled = new AtomicBoolean();
     long timerId = -1;
 
@@ -67,7 +68,13 @@ final class WaitQueue {
 
   /**
    * Grants free slots to waiters in order. {@code take} takes a slot on some backend for the given
-   * exclusions, or returns null when every backend is full.
+   * exclusions, or returns null when every backend it may use is full.
+   *
+   * <p>A waiter with exclusions (a retry, which may not go back to the backend that failed it) that
+   * cannot be served is passed over, not waited behind: it stopped the whole queue while the
+   * backends it may not use were idle, and for its whole queue timeout when the ones it may use had
+   * left the pool (review 7). One whose exclusions leave no backend in the pool at all may go to
+   * any. The walk stops when a waiter without exclusions finds nothing, or no backend has room.
    */
   synchronized void dispatch(SlotTaker take) {
     Iterator<Waiter> it = waiters.iterator();
@@ -78,7 +85,14 @@ final class WaitQueue {
         continue;
       }
       Backend b = take.take(w.exclude);
-      if (b == null) return;
+      if (b == null && !w.exclude.isEmpty() && !take.routable(w.exclude)) {
+        w.exclude = Set.of(); // nowhere else to go: a retry where it failed beats a queue timeout
+        b = take.take(w.exclude);
+      }
+      if (b == null) {
+        if (w.exclude.isEmpty() || !take.anyFree()) return; // every backend is full
+        continue; // only the backends it may not use have room: the next waiter may use them
+      }
       it.remove();
       if (!w.grant(b)) take.release(b);
     }
@@ -94,5 +108,11 @@ final class WaitQueue {
     Backend take(Set<Backend> exclude);
 
     void release(Backend b);
+
+    /** Whether the pool has a routable backend outside {@code exclude}, full or not. */
+    boolean routable(Set<Backend> exclude);
+
+    /** Whether some routable backend has a free slot. */
+    boolean anyFree();
   }
 }

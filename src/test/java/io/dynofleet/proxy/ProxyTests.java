@@ -652,6 +652,32 @@ class ProxyTests {
     assertThat(table.stats("j")).noneMatch(BackendStats::ejected);
   }
 
+  /**
+   * Review 7: the ejection cap counted every published backend, new ones still being probed
+   * included. In a rollout with two ready backends and two new ones, a blip that failed both ready
+   * ones ejected both (2 of 4 is 50 %), and panic mode sent traffic to backends no probe had passed.
+   */
+  @Test
+  void theEjectionCapCountsOnlyBackendsThatTakeTraffic() throws Exception {
+    AtomicInteger newHits = new AtomicInteger();
+    List<BackendTarget> t = new ArrayList<>();
+    for (String n : List.of("old1", "old2")) {
+      t.add(new BackendTarget(n, backends.start(req -> req.response()
+          .setStatusCode(req.path().equals("/health") ? 200 : 500).putHeader("X-Backend", n).end()), true));
+    }
+    for (String n : List.of("new1", "new2")) {
+      t.add(new BackendTarget(n, backends.start(req -> {
+        if (!req.path().equals("/health")) newHits.incrementAndGet();
+        req.response().setStatusCode(req.path().equals("/health") ? 503 : 200).putHeader("X-Backend", n).end();
+      }), false));
+    }
+    table.put(new PoolRoute("cap", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2), t));
+    for (int i = 0; i < 12; i++) given().get("/").then().statusCode(500);
+    assertThat(table.stats("cap")).filteredOn(BackendStats::ejected).hasSize(1);
+    assertThat(newHits.get()).as("requests to backends not yet healthy").isZero();
+  }
+
   @Test
   void panicModeServesWhenAllUnhealthy() throws Exception {
     // probes fail on both, so neither is healthy; traffic still goes out rather than all 503
@@ -742,6 +768,178 @@ class ProxyTests {
     }
     int slowHits = seen.getOrDefault("slow", new AtomicInteger()).get();
     assertThat(slowHits).as("%s", seen).isLessThan(counted / 10);
+  }
+
+  /**
+   * Review 7: a backend that stops answering (a stuck dyno that still accepts connections) had its
+   * latency estimate decay while its requests waited, and after a second or two won every pair it
+   * was in, until the first timeouts came back. Requests already waiting on it say it is slow.
+   */
+  @Test
+  void aBackendThatStopsAnsweringGetsNoMoreTraffic() throws Exception {
+    AtomicBoolean hang = new AtomicBoolean();
+    Gate gate = new Gate(0);
+    AtomicInteger stuckHits = new AtomicInteger();
+    URI stuck = backends.start(req -> {
+      stuckHits.incrementAndGet();
+      if (hang.get()) gate.handle(req);
+      else req.response().putHeader("X-Backend", "stuck").end();
+    });
+    BackendTarget st = target("stuck", stuck);
+    // alone at first: it answers (the balancer learns its latency), then stops with two waiting
+    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(st)));
+    for (int i = 0; i < 5; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("stuck");
+    hang.set(true);
+    getBackend("/");
+    getBackend("/");
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 2);
+    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a", backends.named("a")), target("b", backends.named("b")), st)));
+    // the scenario, not a synchronisation: two seconds without an answer decayed the old estimate
+    // (1 s time constant) far below the others' latency
+    Thread.sleep(2000);
+    int before = stuckHits.get();
+    for (int i = 0; i < 60; i++) {
+      Future<String[]> f = getBackend("/");
+      // answered, or held by the stuck backend (which would hold it until the client gives up)
+      await().atMost(Duration.ofSeconds(10)).until(() -> f.isComplete() || stuckHits.get() > before);
+      assertThat(stuckHits.get() - before).as("requests sent to the stuck backend, of %d", i + 1).isZero();
+      assertThat(join(f)[0]).isEqualTo("200");
+    }
+    gate.releaseAll(); // the two held ones (their clients may have given up: idle timeout 4 s here)
+  }
+
+  /**
+   * Review 7: a backend's latency samples ran from the request's arrival, so a GET retried on it
+   * after another backend's timeout charged it with that timeout too (and with any queue wait):
+   * its estimate, its p99 and its request timer said 1 s for an answer of a millisecond.
+   */
+  @Test
+  void aRetriedRequestChargesItsBackendOnlyForItsOwnAttempt() throws Exception {
+    Gate gate = new Gate(0);
+    AtomicInteger hungHits = new AtomicInteger();
+    URI hung = backends.start(req -> {
+      hungHits.incrementAndGet();
+      gate.handle(req);
+    });
+    table.put(new PoolRoute("rs", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("hung", hung), target("fast", backends.named("fast")))));
+    // round robin: within a few GETs one tries the hung backend first, times out after 1 s and is
+    // retried on the fast one
+    for (int i = 0; i < 4 && hungHits.get() == 0; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("fast");
+    assertThat(hungHits.get()).isEqualTo(1);
+    // every answer of the fast one came within the pool's 1 s timeout (its head must): so must its samples
+    assertThat(stat("rs", "fast").p99Millis()).isLessThan(1000);
+    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    java.util.regex.Matcher max = java.util.regex.Pattern
+        .compile("dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(max.find()).as(m).isTrue();
+    assertThat(Double.parseDouble(max.group(1))).isLessThan(1.0);
+    gate.releaseAll();
+  }
+
+  /**
+   * Review 7: a backend's error count held only the 5xx it sent itself: one that timed out on every
+   * request, or reset every connection, showed 0 % errors in status and on the dashboard.
+   */
+  @Test
+  void aBackendsTimeoutsAndResetsCountAsItsErrors() throws Exception {
+    URI u = backends.start(req -> {
+      if (req.path().equals("/reset")) req.connection().close();
+      else if (req.path().equals("/ok")) req.response().end("ok");
+      // anything else: never answered
+    });
+    table.put(new PoolRoute("er", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(1), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("e", u))));
+    assertThat(join(get("/ok", Map.of()))[0]).isEqualTo("200");
+    assertThat(join(get("/hang", Map.of()))[1]).isEqualTo("timeout");
+    assertThat(join(get("/reset", Map.of()))[1]).isEqualTo("backend-error");
+    BackendStats s = stat("er", "e");
+    assertThat(s.requests()).isEqualTo(3);
+    assertThat(s.errors5xx()).as("failed of 3").isEqualTo(2);
+  }
+
+  /**
+   * Review 7: a request beyond its event loop's share of pool-size-per-backend waited for a pooled
+   * connection without limit, unwatched: when a connection freed it was sent to the backend even if
+   * its client had left long before (a stuck backend got requests whose clients had given up).
+   */
+  @Test
+  void aRequestWaitingForAPooledConnectionIsNotSentOnceItsClientLeft() throws Exception {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    Gate gate = new Gate(0);
+    AtomicInteger received = new AtomicInteger();
+    URI stuck = backends.start(req -> {
+      received.incrementAndGet();
+      gate.handle(req); // never answered: the 2 s timeout ends them
+    });
+    table.put(new PoolRoute("pw", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("pw", stuck))));
+    // twice as many clients as connections: every loop's share is taken, the rest wait for one
+    List<java.net.Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2 * connections; i++) {
+        java.net.Socket c = new java.net.Socket("127.0.0.1", port());
+        c.getOutputStream().write(("GET /" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+        c.getOutputStream().flush();
+        clients.add(c);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> stat("pw", "pw").inFlight() == 2 * connections);
+      await().atMost(Duration.ofSeconds(10)).until(() -> gate.held.size() == connections);
+      java.util.Set<String> sent = new java.util.HashSet<>();
+      for (HttpServerRequest r : gate.held) sent.add(r.path());
+      // the clients of the waiting ones leave; the connections free only when the held ones time out
+      for (int i = 0; i < clients.size(); i++) if (!sent.contains("/" + i)) clients.get(i).close();
+      await().atMost(Duration.ofSeconds(20)).until(() -> stat("pw", "pw").inFlight() == 0);
+      assertThat(received.get()).as("requests the backend got, %d sent at once", connections).isEqualTo(connections);
+    } finally {
+      for (java.net.Socket c : clients) c.close();
+    }
+  }
+
+  /**
+   * Review 7: the wait for a pooled connection had no timer at all (the pool's timeout started once
+   * a connection was had): while a backend's connections stayed busy, requests beyond them waited
+   * for ever, past the documented (retries+1) x timeout. They now end with 504 at the timeout.
+   */
+  @Test
+  void aRequestWaitsForAPooledConnectionAtMostThePoolTimeout() throws Exception {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    AtomicInteger received = new AtomicInteger();
+    URI streaming = backends.start(req -> {
+      received.incrementAndGet();
+      // a download that never ends: its connection stays busy, and its timeout never fires
+      req.response().setChunked(true).write("x");
+      long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
+      req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+    });
+    table.put(new PoolRoute("pt", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, null, List.of(target("pt", streaming))));
+    List<java.net.Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2 * connections; i++) {
+        java.net.Socket c = new java.net.Socket("127.0.0.1", port());
+        c.setSoTimeout(15_000);
+        c.getOutputStream().write(("GET /" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+        c.getOutputStream().flush();
+        clients.add(c);
+      }
+      Map<String, Integer> statuses = new HashMap<>();
+      for (java.net.Socket c : clients) {
+        String head = readHead(c.getInputStream());
+        statuses.merge(head.isEmpty() ? "none" : head.substring(0, 12), 1, Integer::sum);
+      }
+      // each loop's share streams; the rest got no connection in 2 s and were told so, never sent
+      assertThat(statuses).isEqualTo(Map.of("HTTP/1.1 200", connections, "HTTP/1.1 504", connections));
+      assertThat(received.get()).isEqualTo(connections);
+    } finally {
+      for (java.net.Socket c : clients) c.close();
+    }
   }
 
   Future<String[]> getBackend(String path) {
@@ -846,6 +1044,55 @@ class ProxyTests {
         .containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
   }
 
+  /** Pool {@code name}: limit 1 per backend, one retry, queue of 100 waiting up to 20 s. */
+  static PoolRoute limitedRetrying(String name, List<BackendTarget> t) {
+    return new PoolRoute(name, List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 1, 100,
+        Duration.ofSeconds(20), null, t);
+  }
+
+  /**
+   * Review 7: a retry queues with the backend that failed it excluded. At the head of the queue it
+   * stopped every request behind it, and every new one, while that backend sat idle; when the only
+   * backend it could use left the pool, until its queue timeout.
+   */
+  @Test
+  void aRetryWaitingForABusyBackendDoesNotStallTheQueue() throws Exception {
+    AtomicBoolean failOnce = new AtomicBoolean(true);
+    URI a = backends.start(req -> {
+      if (req.path().equals("/flaky") && failOnce.getAndSet(false)) req.response().setStatusCode(503).end();
+      else req.response().putHeader("X-Backend", "a").end("a");
+    });
+    Gate gate = new Gate(0);
+    BackendTarget tb = target("b", backends.start(gate::handle));
+    BackendTarget ta = target("a", a);
+    // b is busy with a slow request (put alone first, so that request is surely b's)
+    table.put(limitedRetrying("hol", List.of(tb)));
+    Future<String[]> slow = get("/slow", Map.of());
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
+    table.put(limitedRetrying("hol", List.of(ta, tb)));
+    // a's 503 is retried, not on a: b is full, so the retry waits, at the head of the queue
+    Future<String[]> retried = getBackend("/flaky");
+    WaitQueue q = table.pools().get("hol").queue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 1);
+    List<Future<String[]>> behind = new ArrayList<>();
+    for (int i = 0; i < 5; i++) behind.add(getBackend("/plain"));
+    // (their clients give up after 4 s of silence here: the proxy's idle timeout in this profile)
+    await().atMost(Duration.ofSeconds(15)).until(() -> behind.stream().allMatch(Future::isComplete));
+    for (Future<String[]> f : behind) {
+      assertThat(f.succeeded() ? String.join(" ", f.result()) : String.valueOf(f.cause())).isEqualTo("200 null a");
+    }
+    // a served them while b was held and the retry still waited for b (before, they waited for the
+    // retry's queue timeout, and got served only once it gave up)
+    assertThat(retried.isComplete()).as("the retry still waits for b").isFalse();
+    assertThat(gate.held).hasSize(1);
+    // b leaves the pool (a scale-down): a is all there is, and the retry goes there at once
+    table.put(limitedRetrying("hol", List.of(ta)));
+    String[] r = join(retried);
+    assertThat(r[0] + " " + r[1] + " " + r[2]).isEqualTo("200 null a");
+    gate.releaseAll();
+    assertThat(join(slow)[0]).isEqualTo("200");
+  }
+
   @Test
   void unlimitedPoolsRecordOnlyTheRoutersQueueTime() throws Exception {
     table.put(pool("rq", List.of(), true, List.of(target("a", backends.named("a")))));
@@ -858,6 +1105,28 @@ class ProxyTests {
         .compile("dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)").matcher(m);
     assertThat(sum.find()).isTrue();
     assertThat(Double.parseDouble(sum.group(1))).isBetween(0.29, 5.0);
+  }
+
+  /**
+   * Review 7: any positive X-Request-Start was trusted. A client's own {@code 1}, or one in seconds,
+   * recorded about 54 years in the pool's queue timer (its sum and max ruined); so did a clock ahead.
+   */
+  @Test
+  void anImplausibleRequestStartIsIgnored() throws Exception {
+    table.put(pool("xs", List.of(), true, List.of(target("a", backends.named("a")))));
+    long now = System.currentTimeMillis();
+    for (String v : List.of("1", Long.toString(now / 1000), Long.toString(now + 3_600_000), "t=1")) {
+      assertThat(join(get("/", Map.of("X-Request-Start", v)))[0]).as(v).isEqualTo("200");
+    }
+    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() - 300))))[0])
+        .isEqualTo("200");
+    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    // only the plausible one is a sample (the pool has no limit: nothing else is recorded)
+    assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"xs\"\\} 1\\.0");
+    java.util.regex.Matcher max = java.util.regex.Pattern
+        .compile("dynofleet_proxy_queue_seconds_max\\{outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(max.find()).isTrue();
+    assertThat(Double.parseDouble(max.group(1))).isBetween(0.29, 60.0);
   }
 
   @Test

@@ -1,0 +1,62 @@
+package io.dynofleet.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Review 7: the ejection cap counts the backends that take traffic, and holds across event loops. */
+class EjectorTest {
+  static final long BASE = 10_000_000_000L, MAX = 300_000_000_000L;
+
+  static Backend b(String id, boolean healthy) {
+    return new Backend(new BackendTarget(id, URI.create("http://127.0.0.1:1/" + id), healthy));
+  }
+
+  @Test
+  void theCapCountsOnlyBackendsThatTakeTraffic() {
+    // a rollout: two ready old backends, two new ones coupled and not yet through their probes
+    Backend old1 = b("old1", true), old2 = b("old2", true), new1 = b("new1", false), new2 = b("new2", false);
+    List<Backend> pool = List.of(old1, old2, new1, new2);
+    Ejector e = new Ejector();
+    long now = System.nanoTime();
+    assertThat(e.eject(pool, old1, now, 50, BASE, MAX)).isEqualTo(BASE);
+    // 1 of 4 published, but 1 of the 2 that take traffic: the other stays, or panic mode would send
+    // everything to backends no probe has passed
+    assertThat(e.eject(pool, old2, now, 50, BASE, MAX)).isZero();
+    assertThat(Balancer.candidates(pool, java.util.Set.of(), now)).containsExactly(old2);
+  }
+
+  @Test
+  void eventLoopsFailingAtOnceNeverEjectMoreThanTheCapNorOneBackendTwice() throws Exception {
+    ExecutorService loops = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 200; round++) {
+        List<Backend> pool = List.of(b("a", true), b("b", true), b("c", true), b("d", true));
+        Ejector e = new Ejector();
+        long now = System.nanoTime();
+        CyclicBarrier start = new CyclicBarrier(8);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          Backend target = pool.get(t % 4);
+          fs.add(loops.submit(() -> {
+            start.await();
+            return e.eject(pool, target, now, 50, BASE, MAX);
+          }));
+        }
+        for (Future<?> f : fs) f.get(10, TimeUnit.SECONDS);
+        assertThat(pool.stream().filter(x -> x.ejected(now))).as("round %d", round).hasSize(2);
+        assertThat(pool).allSatisfy(x -> assertThat(x.ejections).isLessThanOrEqualTo(1));
+      }
+    } finally {
+      loops.shutdownNow();
+    }
+  }
+}
