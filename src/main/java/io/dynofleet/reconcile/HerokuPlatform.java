@@ -42,7 +42,16 @@ public class HerokuPlatform implements Platform {
     return call(() -> {
       io.dynofleet.heroku.Pipeline p = heroku.pipeline(idOrName);
       // POST /teams/apps takes the team's name; the pipeline names its owner by id
-      String team = p.teamId() == null ? null : heroku.team(p.teamId()).name();
+      String team = null;
+      if (p.teamId() != null) {
+        try {
+          team = heroku.team(p.teamId()).name();
+        } catch (HerokuException.Permanent e) {
+          // not "pipeline not found" (review 8): the pipeline is there, its team is not the key's
+          throw new PlatformException(Kind.INVALID, "pipeline " + idOrName + " belongs to team " + p.teamId()
+              + ", which this API key cannot read (" + e.getMessage() + "): its apps must be that team's", null, e);
+        }
+      }
       return new Pipeline(p.id(), team);
     });
   }
@@ -171,8 +180,22 @@ public class HerokuPlatform implements Platform {
     if (a.addonService() == null || a.addonService().id() == null) {
       return true; // nothing to ask about: try, and a refusal is reported at the attachment
     }
-    return sharing.computeIfAbsent(a.addonService().id(),
-        id -> Boolean.TRUE.equals(heroku.addonService(id).supportsSharing()));
+    String id = a.addonService().id();
+    Boolean known = sharing.get(id);
+    if (known != null) {
+      return known;
+    }
+    boolean shareable;
+    try {
+      // only a service that says no is copied: a missing answer, or none at all, is tried (review
+      // 8: copied, a database's credentials would not follow a rotation), and a refusal still
+      // shows at the attachment
+      shareable = !Boolean.FALSE.equals(heroku.addonService(id).supportsSharing());
+    } catch (HerokuException e) {
+      return true; // not remembered: asked again with the next read of the add-ons
+    }
+    sharing.put(id, shareable); // not computeIfAbsent: no map lock held across a remote call
+    return shareable;
   }
 
   @Override

@@ -76,8 +76,13 @@ public class Reconciler {
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
-  /** Pools whose creation waits for the rate budget to refill (their waits share the refill). */
-  private final Set<UUID> budgetWaiters = ConcurrentHashMap.newKeySet();
+  /**
+   * Pools whose creation waits for the rate budget to refill (their waits share the refill): the
+   * budget left at their last look, and how many times the base wait they waited then.
+   */
+  private final Map<UUID, BudgetWait> budgetWaits = new ConcurrentHashMap<>();
+
+  private record BudgetWait(int left, int factor, Instant at) {}
   /**
    * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
    * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
@@ -266,7 +271,7 @@ public class Reconciler {
     failures.clear();
     driftChecked.clear();
     uncouplable.clear();
-    budgetWaiters.clear();
+    budgetWaits.clear();
     hooks.forgetAll();
   }
 
@@ -367,7 +372,6 @@ public class Reconciler {
 
     private ReconcileResult converge() {
       PoolSpec.Template t = spec.template();
-      budgetWaiters.remove(pool.id); // back if this pass waits for the budget too (create)
       observe(t);
       if (Boolean.TRUE.equals(spec.paused())) {
         condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
@@ -874,9 +878,17 @@ public class Reconciler {
         // the refill must cover the deficit and what every pool waiting so in this process spends
         // each time it looks (its reads): with each pool waiting only its own deficit, five of them
         // spent the whole refill, the budget stayed at the reserve minus two per pool, and nothing
-        // was made (audit 9)
-        long spend = (long) Math.max(1, budgetWaiters.size()) * Math.max(2, platform.calls() - callsAtStart);
-        Duration refill = REFILL_PER_CALL.multipliedBy(reserve - (long) Math.max(0, left) + spend);
+        // was made (audit 9). Others spend too (other dynos' pools, the sweeps, the user's CLI):
+        // when the budget did not rise since this pool last looked, it waits twice as long as then
+        // (review 8: two dynos with a waiting pool each held it under the reserve)
+        Instant stale = now.minus(config.maxBackoff().multipliedBy(2));
+        budgetWaits.values().removeIf(w -> w.at().isBefore(stale)); // pools deleted or passed elsewhere
+        long waiting = budgetWaits.keySet().stream().filter(id -> !id.equals(pool.id)).count() + 1;
+        long spend = waiting * Math.max(2, platform.calls() - callsAtStart);
+        BudgetWait before = budgetWaits.get(pool.id);
+        int factor = before != null && left <= before.left() ? Math.min(before.factor() * 2, 64) : 1;
+        budgetWaits.put(pool.id, new BudgetWait(left, factor, now));
+        Duration refill = REFILL_PER_CALL.multipliedBy((reserve - (long) Math.max(0, left) + spend) * factor);
         wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
         wait = wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
       }
@@ -914,10 +926,9 @@ public class Reconciler {
             + platform.rateRemaining() + " calls left): creation paused until it refills");
         inFlight = true;
         creationPaused = true;
-        budgetWaiters.add(pool.id);
         return 0;
       }
-      budgetWaiters.remove(pool.id);
+      budgetWaits.remove(pool.id);
       int batch = Math.min(n, config.createBatch());
       for (int i = 0; i < batch; i++) {
         Backend b = new Backend();
@@ -1378,7 +1389,7 @@ public class Reconciler {
         sources.remove(pool.id);
         templateSeen.remove(pool.id);
         driftChecked.remove(pool.id);
-        budgetWaiters.remove(pool.id);
+        budgetWaits.remove(pool.id);
         failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);

@@ -51,8 +51,11 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
       }
     });
     config.putAll(template.configVars());
+    // the effective region: a pool stored with the old default "us" and one whose manifest, applied
+    // again, names none (the source's, us) are the same target, not a rollout (review 8)
+    String region = template.region() != null ? template.region() : commonRuntime(sourceApp);
     StringBuilder identity = new StringBuilder()
-        .append(template.dynoSize()).append('|').append(template.region()).append('|')
+        .append(template.dynoSize()).append('|').append(region == null ? "us" : region).append('|')
         .append(template.stack()).append('|').append(template.stage()).append('|');
     config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
     addonVars.stream().sorted().forEach(v -> identity.append('@').append(v).append('\n'));
@@ -61,8 +64,20 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        addons, copied, Set.copyOf(addonVars), target, readAt, sourceApp == null ? null : sourceApp.region(),
-        sourceApp == null ? null : sourceApp.stack());
+        addons, copied, Set.copyOf(addonVars), target, readAt, commonRuntime(sourceApp),
+        sourceApp == null || sourceApp.stack() == null || !STACKS.contains(sourceApp.stack()) ? null : sourceApp.stack());
+  }
+
+  /** Stacks a copied slug's app can be made on; another source stack leaves the choice to Heroku. */
+  private static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
+
+  /**
+   * The source app's region if backends can be made there: a Private Space region (a source in a
+   * space) cannot take an app made outside one, so Heroku's default then (review 8).
+   */
+  private static String commonRuntime(Platform.App sourceApp) {
+    return sourceApp != null && ("us".equals(sourceApp.region()) || "eu".equals(sourceApp.region()))
+        ? sourceApp.region() : null;
   }
 
   /**

@@ -44,6 +44,37 @@ class SourceTest {
     assertThat(s.config()).containsEntry("MAILER_KEY", "k").doesNotContainKey("DATABASE_URL");
   }
 
+  /**
+   * Review 8: pools stored with the old default region "us", and the same manifest applied again
+   * without one (the source's region, us), must be one target: else every pool rolled.
+   */
+  @Test
+  void theOldDefaultRegionAndTheSourcesAreOneTarget() {
+    Platform.App usSource = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "us", "heroku-24", "cedar");
+    PoolSpec.Template stored = new PoolSpec.Template("src", "us", null, "basic", "p", Map.of(), "production", true);
+    PoolSpec.Template reapplied = new PoolSpec.Template("src", null, null, "basic", "p", Map.of(), "production", true);
+    assertThat(Source.of(RELEASE, Map.of("A", "1"), List.of(), reapplied, Instant.EPOCH, usSource).target())
+        .isEqualTo(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource).target());
+    assertThat(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, null).target())
+        .as("as before this version").isEqualTo(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource).target());
+  }
+
+  /**
+   * Review 8: a source in a Private Space region, or on a stack a copied slug's app cannot have,
+   * made every create fail; the choice is Heroku's then, as before this version.
+   */
+  @Test
+  void aSourceWhereBackendsCannotBeMadeLeavesTheChoiceToHeroku() {
+    Platform.App spaced = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "virginia", "container", "cedar");
+    Source s = Source.of(RELEASE, Map.of(), List.of(), TEMPLATE, Instant.EPOCH, spaced);
+    assertThat(s.region()).isNull();
+    assertThat(s.stack()).isNull();
+    Platform.App eu = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "eu", "heroku-22", "cedar");
+    Source e = Source.of(RELEASE, Map.of(), List.of(), TEMPLATE, Instant.EPOCH, eu);
+    assertThat(e.region()).isEqualTo("eu");
+    assertThat(e.stack()).isEqualTo("heroku-22");
+  }
+
   @Test
   void theTargetIgnoresAddOnCredentialsButNotCopiedValues() {
     Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
