@@ -47,9 +47,10 @@ public class HerokuPlatform implements Platform {
         try {
           team = heroku.team(p.teamId()).name();
         } catch (HerokuException.Permanent e) {
-          // not "pipeline not found" (review 8): the pipeline is there, its team is not the key's
-          throw new PlatformException(Kind.INVALID, "pipeline " + idOrName + " belongs to team " + p.teamId()
-              + ", which this API key cannot read (" + e.getMessage() + "): its apps must be that team's", null, e);
+          // the key may not read the team: its id then (Heroku takes a team by id or name in most
+          // places). Failing here stopped the whole pool, not only its creates (review 9); if
+          // Heroku refuses the id, the create says so
+          team = p.teamId();
         }
       }
       return new Pipeline(p.id(), team);
@@ -191,9 +192,11 @@ public class HerokuPlatform implements Platform {
       // 8: copied, a database's credentials would not follow a rotation), and a refusal still
       // shows at the attachment
       shareable = !Boolean.FALSE.equals(heroku.addonService(id).supportsSharing());
-    } catch (HerokuException e) {
-      return true; // not remembered: asked again with the next read of the add-ons
+    } catch (HerokuException.Permanent e) {
+      shareable = true; // no answer to have (not found, not allowed): tried, a refusal shows there
     }
+    // a transient failure goes up and fails the pass: guessed and not remembered, one failed
+    // lookup flipped the target, a rollout and another one back (review 9)
     sharing.put(id, shareable); // not computeIfAbsent: no map lock held across a remote call
     return shareable;
   }

@@ -511,7 +511,14 @@ public class Reconciler {
                 + " app: Dynofleet copies Cedar apps (their slugs) only");
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
-          if (!cached.copied().isEmpty() && (before == null || !before.target().equals(cached.target()))) {
+          boolean newTarget = before == null || !before.target().equals(cached.target());
+          if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {
+            // review 6: an eu source's backends in us, an ocean from its database and its users
+            event(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
+                + t.sourceApp() + " (its database, its users) is in " + cached.region()
+                + ": set spec.template.region to " + cached.region() + " unless that is meant");
+          }
+          if (!cached.copied().isEmpty() && newTarget) {
             event(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
                 .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
                 + " of " + t.sourceApp() + " cannot be attached to other apps (their service allows no sharing):"

@@ -98,7 +98,12 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
    */
   static Set<String> varsOf(Addon a, Map<String, String> releaseVars) {
     Set<String> vars = new java.util.HashSet<>(a.configVars());
-    vars.addAll(derivedVars(a, releaseVars));
+    if (a.configVars().stream().noneMatch(releaseVars::containsKey)) {
+      // only for an add-on none of whose own names is here (shared from another app): for the
+      // source's own, a user var like MAILGUN_KEY next to MAILGUN_API_KEY was taken for the
+      // add-on's, neither copied nor drift-checked (review 9)
+      vars.addAll(derivedVars(a, releaseVars));
+    }
     return vars;
   }
 

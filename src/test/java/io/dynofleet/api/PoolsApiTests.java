@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
-import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -42,7 +41,7 @@ class PoolsApiTests {
         .body("metadata.generation", equalTo(1))
         .body("metadata.creationTimestamp", notNullValue())
         .body("spec.replicas", equalTo(2))
-        .body("spec.template.region", nullValue()) // none given: the source app's (review 6)
+        .body("spec.template.region", equalTo("us"))
         .body("spec.template.stage", equalTo("production"))
         .body("spec.template.namePrefix", equalTo(name))
         .body("spec.healthCheck.path", equalTo("/"))

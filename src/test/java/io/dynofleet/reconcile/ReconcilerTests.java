@@ -442,6 +442,29 @@ class ReconcilerTests {
     }
   }
 
+  /**
+   * Audit 9: a pool whose only work was new backends waiting for the proxy's health verdict was
+   * passed every 2 s, two Platform API calls a time (60 a minute) for nothing the API could tell.
+   * It looks again after a probe interval.
+   */
+  @Test
+  void waitingOnlyForHealthLooksAgainAfterAProbeInterval() {
+    createPool(1, "");
+    ReconcileResult r = null;
+    for (int i = 0; i < 10 && !store.backends(uid()).stream().allMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED); i++) {
+      dataPlane.unprobed.addAll(owned());
+      r = pass();
+      clock.advance(Duration.ofSeconds(1));
+    }
+    dataPlane.unprobed.addAll(owned());
+    r = pass();
+    assertThat(store.backends(uid())).singleElement().satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.COUPLED));
+    assertThat(r.requeueAfter()).isEqualTo(Duration.ofSeconds(10)); // the default probe interval
+    dataPlane.unprobed.clear();
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
   private List<String> budgetPools(int n) {
     List<String> names = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {

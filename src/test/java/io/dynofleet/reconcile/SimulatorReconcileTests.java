@@ -241,18 +241,19 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Review 6: a template without region or stack gave us backends (Heroku's default) for an eu
-   * source app, its database and users an ocean away, and Heroku's default stack for its slug.
+   * Review 6: a template without a stack gave Heroku's default stack for the source's slug, and an
+   * eu source's backends were made in us (the default region, kept: review 9) without a word.
    */
   @Test
-  void backendsGoWhereTheSourceAppIs() {
+  void backendsTakeTheSourcesStackAndARegionElsewhereIsSaid() {
     source = source + "-eu";
     sim.createSourceApp(source, "eu", "heroku-22");
     createPool(1, "");
     converge(1);
-    assertThat(owned()).singleElement().satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("eu/heroku-22"));
-    assertThat((Object) api().get(POOLS + "/" + name).then().statusCode(200).extract().path("spec.template.region"))
-        .as("what the user wrote: nothing").isNull();
+    assertThat(owned()).singleElement().satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("us/heroku-22"));
+    assertThat(eventReasons()).contains("RegionDiffers");
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("RegionDiffers"))
+        .singleElement().satisfies(e -> assertThat(e.message()).contains("set spec.template.region to eu"));
   }
 
   /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */

@@ -33,6 +33,18 @@ class SourceTest {
     assertThat(s.config()).containsOnlyKeys("PLAIN", "ROLE");
   }
 
+  /**
+   * Review 9: for the source's own add-on, names derived from its attachment took a user's var of
+   * that shape (MAILGUN_KEY next to MAILGUN_API_KEY) for the add-on's: not copied, not checked.
+   */
+  @Test
+  void aUsersVarShapedLikeAnOwnAddOnsIsStillCopied() {
+    Addon mailgun = new Addon("a1", "mailgun", List.of("MAILGUN_API_KEY", "MAILGUN_DOMAIN"), List.of("MAILGUN"));
+    Source s = of(Map.of("MAILGUN_API_KEY", "k", "MAILGUN_DOMAIN", "d", "MAILGUN_KEY", "mine"), List.of(mailgun));
+    assertThat(s.addonVars()).containsExactlyInAnyOrder("MAILGUN_API_KEY", "MAILGUN_DOMAIN");
+    assertThat(s.config()).containsEntry("MAILGUN_KEY", "mine");
+  }
+
   @Test
   void anAddOnTheReleaseDoesNotKnowIsLeftOutAndOneThatCannotBeSharedIsCopied() {
     Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));

@@ -26,7 +26,9 @@ public final class SpecDefaults {
       String prefix = t.namePrefix() != null ? t.namePrefix() : defaultPrefix(poolName);
       t = new Template(
           t.sourceApp(),
-          t.region(), // none given: the source app's (an eu source got us backends; review 6)
+          // us, as before: a stored null read as another target by a dyno of the version before
+          // (preboot runs both) rolled every pool (review 9); a source elsewhere is warned about
+          t.region() != null ? t.region() : "us",
           t.stack(),
           normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
           prefix,
