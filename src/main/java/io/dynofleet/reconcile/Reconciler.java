@@ -1180,8 +1180,9 @@ public class Reconciler {
       try {
         // a team's pipeline couples only the team's apps (review 6: they were the key holder's own,
         // billed to them and refused by the pipeline)
-        // no region or stack in the template: the source app's (an eu source got us backends, and
-        // a heroku-22 slug an app of Heroku's default stack; review 6)
+        // no stack in the template: the source app's (a heroku-22 slug got an app of Heroku's
+        // default stack; review 6); a region is always stored (us by default), the source's only
+        // for a pool stored without one
         Platform.App app = platform.createApp(b.appName,
             t.region() != null || source == null ? t.region() : source.region(),
             t.stack() != null || source == null ? t.stack() : source.stack(), team);

@@ -119,11 +119,7 @@ public class FakePlatform implements Platform {
   /** A config change on an app: Heroku makes a release of the same slug for it. */
   public synchronized void setVar(String app, String key, String value) {
     config.get(app).put(key, value);
-    List<Release> list = releases.get(app);
-    Release last = list.get(list.size() - 1);
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(), "succeeded", "Set " + key);
-    list.add(r);
-    releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
+    configRelease(app, "Set " + key, false);
   }
 
   /**
@@ -133,12 +129,7 @@ public class FakePlatform implements Platform {
   public synchronized void attach(String app, Addon addon, boolean failed) {
     addons.computeIfAbsent(app, k -> new ArrayList<>()).add(addon);
     addon.configVars().forEach(v -> config.get(app).put(v, "postgres://" + addon.id() + "/" + v));
-    List<Release> list = releases.get(app);
-    Release last = list.get(list.size() - 1);
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(),
-        failed ? "failed" : "succeeded", "Attach " + addon.name());
-    list.add(r);
-    releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
+    configRelease(app, "Attach " + addon.name(), failed);
   }
 
   /** The add-on detached from the app, its vars gone, in a release as {@link #attach} makes. */
@@ -146,10 +137,15 @@ public class FakePlatform implements Platform {
     Addon addon = addons.get(app).stream().filter(a -> a.id().equals(addonId)).findFirst().orElseThrow();
     addons.get(app).remove(addon);
     addon.configVars().forEach(config.get(app)::remove);
+    configRelease(app, "Detach " + addon.name(), failed);
+  }
+
+  /** The release of the same slug Heroku makes for a config change, with the app's config now. */
+  private void configRelease(String app, String description, boolean failed) {
     List<Release> list = releases.get(app);
     Release last = list.get(list.size() - 1);
     Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(),
-        failed ? "failed" : "succeeded", "Detach " + addon.name());
+        failed ? "failed" : "succeeded", description);
     list.add(r);
     releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
