@@ -205,6 +205,20 @@ final class Backend {
     ewmaNanos = nanos > ewmaNanos ? nanos : ewmaNanos * decay + nanos * (1 - decay);
   }
 
+  /**
+   * A failed answer (a 5xx, a reset, a connect failure, a timeout) counts in the estimate as
+   * {@code penaltyNanos} (the pool's timeout), a peak that decays as any other. Its own latency
+   * would reward it: a backend that answers 503 in a millisecond looked ten times faster than one
+   * doing the work, and drew nearly every request once the ejection cap kept it in (audit 10). Not
+   * in the latency ring: the percentiles stay the answers' own.
+   */
+  synchronized void observeFailure(long penaltyNanos, long now) {
+    if (ejected(now)) return;
+    double decayed = ewmaNanos * Math.exp(-Math.max(0, now - ewmaStamp) / DECAY_NANOS);
+    ewmaStamp = now;
+    ewmaNanos = Math.max(decayed, penaltyNanos);
+  }
+
   synchronized double ewmaNanos() {
     return ewmaNanos;
   }

@@ -545,6 +545,15 @@ class ReverseProxy implements ProxyInterceptor {
     creq.connection().close();
   }
 
+  /**
+   * What a failed answer weighs in the balancer's estimate: the pool's timeout, the slowest a good
+   * answer can be (30 s without one), so a failing backend never looks faster than a working one.
+   */
+  private long failurePenalty(Pool pool) {
+    Duration t = timeout(pool);
+    return t.isZero() ? 30_000_000_000L : t.toNanos();
+  }
+
   private Duration timeout(Pool pool) {
     Duration t = pool.route().timeout();
     return t == null || t.isZero() ? config.defaultTimeout() : t;
@@ -827,6 +836,7 @@ class ReverseProxy implements ProxyInterceptor {
       failure(ex.pool, b);
       long now = System.nanoTime();
       b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
+      b.observeFailure(failurePenalty(ex.pool), now); // and a failing one never looks fast
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {
@@ -1037,6 +1047,7 @@ class ReverseProxy implements ProxyInterceptor {
     long now = System.nanoTime();
     long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
     b.observeLatency(nanos, now);
+    if (status >= 500) b.observeFailure(failurePenalty(ex.pool), now);
     requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
     AtomicBoolean done = ex.done;
     Pool pool = ex.pool;
