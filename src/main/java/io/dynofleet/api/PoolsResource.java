@@ -138,7 +138,7 @@ public class PoolsResource {
     return routes.stats(name).stream()
         .map(s -> new BackendTraffic(s.id(), s.url().toString(), s.healthy() && !s.ejected(), s.ejected(),
             s.inFlight(), s.requests(), s.requestsPerSecond(),
-            s.requests() == 0 ? 0 : (double) s.errors5xx() / s.requests(), s.p50Millis(), s.p99Millis(),
+            s.errorRate(), s.p50Millis(), s.p99Millis(),
             s.lastProbeResult()))
         .toList();
   }

@@ -73,6 +73,8 @@ final class Backend {
    */
   private final long[] rateStamps = new long[64];
   private final long[] rateCounts = new long[64];
+  /** The error count at the same instants, for an error rate over the same minute. */
+  private final long[] rateErrors = new long[64];
   private int ratePos;
   static final long RATE_WINDOW_NANOS = 60_000_000_000L;
 
@@ -85,7 +87,10 @@ final class Backend {
     this.healthy = target.assumeHealthy();
     this.judged = target.assumeHealthy();
     this.assumed = target.assumeHealthy();
-    this.healthySinceNanos = target.assumeHealthy() ? 0 : System.nanoTime();
+    // slow start from now for every new backend: one assumed healthy (a static URL, an app
+    // published ready) added to a busy pool took a full share in its first second (audit 10).
+    // Backends made together (a process's start) ramp together: their shares do not change
+    this.healthySinceNanos = System.nanoTime();
     this.rateStamps[0] = createdNanos;
   }
 
@@ -95,6 +100,7 @@ final class Backend {
     ratePos++;
     rateStamps[ratePos & 63] = now;
     rateCounts[ratePos & 63] = requests.get();
+    rateErrors[ratePos & 63] = errors5xx.get();
   }
 
   /**
@@ -103,6 +109,24 @@ final class Backend {
    * 100/s and a minute at 0 still showed 98 (review 7).
    */
   synchronized double requestsPerSecond(long now) {
+    int base = windowStart(now);
+    double seconds = Math.max(1, (now - rateStamps[base & 63]) / 1e9);
+    return (requests.get() - rateCounts[base & 63]) / seconds;
+  }
+
+  /**
+   * The share of requests that failed over the same minute (0 without requests in it). It was the
+   * share since the backend was added, shown next to the last minute's rate: a backend failing
+   * every request for a minute showed 10 %, and one fixed and idle still showed 98 % (audit 10).
+   */
+  synchronized double errorRate(long now) {
+    int base = windowStart(now);
+    long sent = requests.get() - rateCounts[base & 63];
+    return sent <= 0 ? 0 : Math.min(1, (double) (errors5xx.get() - rateErrors[base & 63]) / sent);
+  }
+
+  /** The slot the last minute starts from: the oldest noted within it, or the newest before it. */
+  private int windowStart(long now) {
     int n = Math.min(ratePos + 1, 64);
     int base = ratePos;
     for (int i = 1; i < n; i++) {
@@ -111,8 +135,7 @@ final class Backend {
       base = j;
     }
     if (base == ratePos && n > 1 && now - rateStamps[ratePos & 63] < 1_000_000_000L) base = ratePos - 1;
-    double seconds = Math.max(1, (now - rateStamps[base & 63]) / 1e9);
-    return (requests.get() - rateCounts[base & 63]) / seconds;
+    return base;
   }
 
   /**
@@ -282,6 +305,6 @@ final class Backend {
         // failures in a row, of the probes or of live traffic, whichever is more telling
         target.id(), target.url(), healthy, ejected(System.nanoTime()), Math.max(consecutiveFailures, probeFailures),
         lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requestsPerSecond(now), percentileMillis(0.5), percentileMillis(0.99), judged);
+        requestsPerSecond(now), errorRate(now), percentileMillis(0.5), percentileMillis(0.99), judged);
   }
 }

@@ -16,6 +16,8 @@ public record BackendStats(
     long requests,
     long errors5xx,
     double requestsPerSecond,
+    /** Failed requests (5xx, timeouts, resets, connect failures) over the last minute's, 0 to 1. */
+    double errorRate,
     double p50Millis,
     double p99Millis,
     /** This process has a verdict on its health (see {@code Backend.judged}). */

@@ -31,6 +31,29 @@ class BackendTest {
     assertThat(young.requestsPerSecond(young.createdNanos + 10_000_000_000L)).isCloseTo(5, org.assertj.core.data.Offset.offset(0.01));
   }
 
+  /**
+   * Audit 10: the error rate was the share since the backend was added, shown beside the last
+   * minute's request rate: failing every request for a minute after an hour of good ones showed a
+   * few percent, and fixed and idle it kept showing the failures for good.
+   */
+  @Test
+  void theErrorRateIsTheLastMinutes() {
+    Backend b = b();
+    long t0 = b.createdNanos;
+    for (int s = 1; s <= 3600; s++) { // an hour of good requests
+      b.requests.addAndGet(100);
+      b.sampleRate(t0 + s * 1_000_000_000L);
+    }
+    for (int s = 3601; s <= 3660; s++) { // then a minute of failing every one
+      b.requests.addAndGet(100);
+      b.errors5xx.addAndGet(100);
+      b.sampleRate(t0 + s * 1_000_000_000L);
+    }
+    assertThat(b.errorRate(t0 + 3660 * 1_000_000_000L)).isGreaterThan(0.95);
+    for (int s = 3661; s <= 3730; s++) b.sampleRate(t0 + s * 1_000_000_000L); // fixed, and idle
+    assertThat(b.errorRate(t0 + 3730 * 1_000_000_000L)).isZero();
+  }
+
   @Test
   void percentilesSurviveTwoToTheThirtyOneSamples() throws Exception {
     Backend b = b();

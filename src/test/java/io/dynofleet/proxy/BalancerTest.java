@@ -13,6 +13,25 @@ class BalancerTest {
     return new Backend(new BackendTarget(id, URI.create("http://127.0.0.1:1/" + id), true));
   }
 
+  /** A backend in the pool for longer than any slow start: its ramp is over. */
+  static Backend established(String id) {
+    Backend b = b(id);
+    b.healthySinceNanos = System.nanoTime() - 3_600_000_000_000L;
+    return b;
+  }
+
+  /**
+   * Audit 10: a backend assumed healthy (a static URL, an app published ready) added to a busy pool
+   * had no slow start: a full share in its first second. Every new backend ramps.
+   */
+  @Test
+  void aBackendAssumedHealthyRampsToo() {
+    Backend added = b("added");
+    long now = System.nanoTime();
+    assertThat(added.weight(now, 30_000_000_000L)).isLessThan(0.1);
+    assertThat(added.weight(now + 30_000_000_000L, 30_000_000_000L)).isEqualTo(1.0);
+  }
+
   @Test
   void slowBackendGetsLittleTraffic() {
     Backend fast1 = b("f1"), fast2 = b("f2"), slow = b("s");
@@ -132,7 +151,7 @@ class BalancerTest {
 
   /** Of 1000 picks at {@code now}, how many go to a backend healthy since {@code since} and never answered. */
   static int freshShare(long since, long now, long slowStart) {
-    Backend old = b("old"), fresh = b("fresh");
+    Backend old = established("old"), fresh = b("fresh");
     fresh.healthySinceNanos = since; // just passed its probes
     old.observeLatency(50_000_000, now);
     old.inFlight.set(20);
@@ -174,7 +193,7 @@ class BalancerTest {
    */
   @Test
   void aBackendThatNeverAnsweredGetsOneRequestToLearnFrom() {
-    Backend old = b("old"), fresh = b("fresh");
+    Backend old = established("old"), fresh = b("fresh");
     long now = System.nanoTime();
     old.observeLatency(1_000_000, now);
     fresh.healthySinceNanos = now;
