@@ -30,6 +30,13 @@ final class Ejector {
       }
       if ((out + 1) * 100L > (long) maxPercent * routable) return 0;
     }
+    if (b.ejectedUntilNanos != 0 && b.ejections > 0) {
+      // each base time it stayed in since its last ejection forgives one doubling, as Envoy's
+      // multiplier: it never shrank, and a 0.1 s burst after minutes of health ejected it for 40 s
+      // (review 7, audit 10)
+      long forgiven = Math.max(0, now - b.ejectedUntilNanos) / Math.max(1, baseNanos);
+      b.ejections = (int) Math.max(0, b.ejections - forgiven);
+    }
     long t = Math.min(maxNanos, baseNanos << Math.min(20, b.ejections));
     b.ejections++;
     b.consecutiveFailures = 0;

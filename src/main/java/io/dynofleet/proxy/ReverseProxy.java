@@ -1245,6 +1245,9 @@ class ReverseProxy implements ProxyInterceptor {
   // ---- passive health
 
   private void failure(Pool pool, Backend b) {
+    // the late failures of requests sent before an ejection are no news: counted, the backend came
+    // back with its next ejection half earned (review 7)
+    if (b.ejected(System.nanoTime())) return;
     int n = Backend.FAILURES.incrementAndGet(b);
     if (n < config.ejectionConsecutiveFailures()) return;
     long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),

@@ -34,6 +34,25 @@ class EjectorTest {
     assertThat(Balancer.candidates(pool, java.util.Set.of(), now)).containsExactly(old2);
   }
 
+  /**
+   * Review 7, audit 10: the ejection time doubled on every repeat and never came back down: after
+   * minutes of health, a short burst ejected a backend for 40 s. Each base time in forgives one.
+   */
+  @Test
+  void theEjectionTimeComesBackDownAfterHealth() {
+    Backend a = b("a", true), c = b("c", true), d = b("d", true), e2 = b("e", true);
+    List<Backend> pool = List.of(a, c, d, e2);
+    Ejector e = new Ejector();
+    long t = System.nanoTime();
+    assertThat(e.eject(pool, a, t, 50, BASE, MAX)).isEqualTo(BASE);
+    t += BASE + 1;
+    assertThat(e.eject(pool, a, t, 50, BASE, MAX)).as("again at once: doubled").isEqualTo(2 * BASE);
+    t += 2 * BASE + 1;
+    assertThat(e.eject(pool, a, t, 50, BASE, MAX)).isEqualTo(4 * BASE);
+    t += 4 * BASE + 12 * BASE; // then twelve base times in, healthy
+    assertThat(e.eject(pool, a, t, 50, BASE, MAX)).as("forgiven").isEqualTo(BASE);
+  }
+
   @Test
   void eventLoopsFailingAtOnceNeverEjectMoreThanTheCapNorOneBackendTwice() throws Exception {
     ExecutorService loops = Executors.newFixedThreadPool(8);
