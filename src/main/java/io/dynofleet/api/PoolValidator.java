@@ -38,8 +38,8 @@ public final class PoolValidator {
   public static final Set<String> DYNO_SIZES = Set.of(
       "eco", "basic", "hobby", "standard-1x", "standard-2x", "performance-m", "performance-l",
       "performance-l-ram", "performance-xl", "performance-2xl");
-  static final Set<String> REGIONS = Set.of("us", "eu");
-  static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
+  public static final Set<String> REGIONS = Set.of("us", "eu");
+  public static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
   /** Why more than one eco backend is refused (the scale endpoint says it too). */
   public static final String ECO_LIMIT = "eco dynos share the account's 1000 hours a month and Dynofleet's health"
       + " checks keep them awake (730 hours each): more than one eco backend uses them up, and then every eco"

@@ -162,8 +162,7 @@ class ReverseProxy implements ProxyInterceptor {
     // answered bare on a connection kept open (audit 8). The same refusal as the origin form's
     router.route().order(Integer.MIN_VALUE + 1).failureHandler(rc -> {
       if (rc.request().method() == HttpMethod.CONNECT && !rc.response().headWritten()) {
-        rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        refuseAndClose(rc, ProxyError.NO_CONNECT);
+        refuseConnect(rc);
       } else {
         rc.next();
       }
@@ -191,8 +190,7 @@ class ReverseProxy implements ProxyInterceptor {
       if (rc.request().method() == HttpMethod.CONNECT) {
         // a reverse proxy opens no tunnels (nginx and Envoy refuse it too): proxied, the client got
         // a 200 announcing a body it never sent, and what it sends next is tunnel bytes
-        rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        refuseAndClose(rc, ProxyError.NO_CONNECT);
+        refuseConnect(rc);
         return;
       }
       if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
@@ -339,6 +337,12 @@ class ReverseProxy implements ProxyInterceptor {
    * one could reset the answer away under a body still arriving); whatever Vert.x already read
    * behind it is closed unserved ({@link #DESYNCED}).
    */
+  /** A CONNECT, in either form: a reverse proxy opens no tunnels. */
+  private void refuseConnect(io.vertx.ext.web.RoutingContext rc) {
+    rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    refuseAndClose(rc, ProxyError.NO_CONNECT);
+  }
+
   private void refuseAndClose(io.vertx.ext.web.RoutingContext rc, ProxyError e) {
     if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
     rc.response().putHeader(HttpHeaders.CONNECTION, "close");

@@ -1,5 +1,6 @@
 package io.dynofleet.reconcile;
 
+import io.dynofleet.api.PoolValidator;
 import io.dynofleet.pool.model.PoolSpec;
 import io.dynofleet.reconcile.Platform.Addon;
 import java.nio.charset.StandardCharsets;
@@ -65,18 +66,17 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
         addons, copied, Set.copyOf(addonVars), target, readAt, commonRuntime(sourceApp),
-        sourceApp == null || sourceApp.stack() == null || !STACKS.contains(sourceApp.stack()) ? null : sourceApp.stack());
+        sourceApp == null || sourceApp.stack() == null || !PoolValidator.STACKS.contains(sourceApp.stack())
+            ? null : sourceApp.stack());
   }
 
-  /** Stacks a copied slug's app can be made on; another source stack leaves the choice to Heroku. */
-  private static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
-
   /**
-   * The source app's region if backends can be made there: a Private Space region (a source in a
-   * space) cannot take an app made outside one, so Heroku's default then (review 8).
+   * The source app's region if backends can be made there (the regions and stacks a pool may name):
+   * a Private Space region (a source in a space) cannot take an app made outside one, so Heroku's
+   * default then (review 8); the same for another stack.
    */
   private static String commonRuntime(Platform.App sourceApp) {
-    return sourceApp != null && ("us".equals(sourceApp.region()) || "eu".equals(sourceApp.region()))
+    return sourceApp != null && sourceApp.region() != null && PoolValidator.REGIONS.contains(sourceApp.region())
         ? sourceApp.region() : null;
   }
 
