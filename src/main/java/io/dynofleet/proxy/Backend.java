@@ -242,10 +242,6 @@ final class Backend {
     ewmaNanos = Math.max(decayed, penaltyNanos);
   }
 
-  synchronized double ewmaNanos() {
-    return ewmaNanos;
-  }
-
   /**
    * Forgets the latency estimate: the backend is back from an ejection or from failed probes, and
    * what it answered before says nothing of it now (a decayed figure made it look fastest of all).
