@@ -106,6 +106,22 @@ public class HerokuClient {
             });
   }
 
+  /** Whether a value is the Platform API key this client sends (compared in constant time). */
+  public boolean isApiKey(String value) {
+    if (value == null || value.isBlank()) {
+      return false;
+    }
+    return java.security.MessageDigest.isEqual(sha256(value.trim()), sha256(endpoint.get().key().trim()));
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Platform API calls made so far (each HTTP request, retries and 304s included). */
   public long callCount() {
     return calls.get();

@@ -65,6 +65,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public boolean isOwnKey(String value) {
+    return heroku.isApiKey(value);
+  }
+
+  @Override
   public Optional<App> app(String idOrName) {
     try {
       return Optional.of(call(() -> map(heroku.app(idOrName))));

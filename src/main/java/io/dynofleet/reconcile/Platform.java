@@ -141,6 +141,14 @@ public interface Platform {
    */
   long calls();
 
+  /**
+   * Whether a value is the Platform API key Dynofleet itself uses (compared in constant time): a
+   * source app that holds it is not copied.
+   */
+  default boolean isOwnKey(String value) {
+    return false;
+  }
+
   /** Requests left in the rate-limit window, as last reported by the API. */
   int rateRemaining();
 

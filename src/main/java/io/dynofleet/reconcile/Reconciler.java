@@ -510,6 +510,15 @@ public class Reconciler {
             throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' is a Fir-generation"
                 + " app: Dynofleet copies Cedar apps (their slugs) only");
           }
+          Optional<String> key = vars.entrySet().stream().filter(v -> platform.isOwnKey(v.getValue()))
+              .map(Map.Entry::getKey).findFirst();
+          if (key.isPresent()) {
+            // Dynofleet itself, or an app given its key: every backend would hold the account's key,
+            // and whoever may set the pool's config vars (HEROKU_API_URL) could send it elsewhere
+            // (security review 1)
+            throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' holds Dynofleet's own"
+                + " Heroku API key (config var " + key.get() + "): Dynofleet does not copy its key to other apps");
+          }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           boolean newTarget = before == null || !before.target().equals(cached.target());
           if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {

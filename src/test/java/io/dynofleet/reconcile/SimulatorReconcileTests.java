@@ -267,6 +267,21 @@ class SimulatorReconcileTests {
     assertThat(named()).isEmpty();
   }
 
+  /**
+   * Security review 1: a pool could copy Dynofleet itself (or any app given its key) with
+   * {@code HEROKU_API_URL} set to another host, and the copy sent the account's key there.
+   */
+  @Test
+  void aSourceAppHoldingDynofleetsOwnKeyIsNotCopied() {
+    platform.patchConfigVars(source, Map.of("HEROKU_API_KEY", sim.apiKey()));
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message())
+        .contains("Dynofleet's own Heroku API key (config var HEROKU_API_KEY)").doesNotContain(sim.apiKey()));
+    assertThat(named()).isEmpty();
+  }
+
   /** Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass). */
   @Test
   void anotherAccountsAppIsForbiddenNotMissing() {
