@@ -165,6 +165,29 @@ class PackagedJarIT {
     assertThat(Files.readString(log2)).contains("no database: set DATABASE_URL (DYNOFLEET_DATABASE_EMBEDDED=false");
   }
 
+  /**
+   * Security review 1: a dyno that lost its HEROKU_API_KEY started the simulator against the real
+   * database, and without a token printed a generated one into the app's logs.
+   */
+  @Test
+  @Timeout(180)
+  void aDynoWithoutAHerokuKeyRunsNoSandboxUnlessToldTo() throws Exception {
+    Path log = Files.createTempFile("dynofleet-it", ".log");
+    Process p = start(freePort(), log, Map.of("DYNO", "web.1", "DYNOFLEET_SANDBOX_DEMO", "false"));
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p.exitValue()).isNotZero();
+    assertThat(Files.readString(log)).contains("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
+        + " sandbox mode", "DYNOFLEET_SANDBOX_ON_DYNO=true").doesNotContain("sandbox mode: simulated Heroku");
+
+    // told to, it still wants a token of its own: a generated one would go to the log drains
+    Path log2 = Files.createTempFile("dynofleet-it", ".log");
+    Process p2 = start(freePort(), log2, Map.of("DYNO", "web.1", "DYNOFLEET_SANDBOX_ON_DYNO", "true",
+        "DYNOFLEET_SANDBOX_DEMO", "false"));
+    assertThat(p2.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p2.exitValue()).isNotZero();
+    assertThat(Files.readString(log2)).contains("DYNOFLEET_API_TOKEN is not set").doesNotContain("#token=");
+  }
+
   private Process start(int port, Path log, Map<String, String> env) throws IOException {
     assertThat(JAR).as("the packaged jar (run by failsafe after package)").exists();
     ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.toString())
@@ -172,6 +195,7 @@ class PackagedJarIT {
     pb.environment().remove("DATABASE_URL");
     pb.environment().remove("HEROKU_API_KEY");
     pb.environment().remove("DYNOFLEET_API_TOKEN");
+    pb.environment().remove("DYNO");
     pb.environment().put("PORT", Integer.toString(port));
     pb.environment().putAll(env);
     Process p = pb.start();

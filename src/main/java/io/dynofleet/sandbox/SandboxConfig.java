@@ -28,6 +28,15 @@ public interface SandboxConfig {
   @WithDefault("true")
   boolean demo();
 
+  /**
+   * Allow sandbox mode on a Heroku dyno ({@code DYNOFLEET_SANDBOX_ON_DYNO}). Off: a dyno ({@code
+   * DYNO} set) without {@code HEROKU_API_KEY} stops the start, for a key lost in production would
+   * otherwise run the simulator against the real database (its pools failing, the apps of pools
+   * deleted meanwhile left running). On a dyno the sandbox also needs {@code DYNOFLEET_API_TOKEN}.
+   */
+  @WithDefault("false")
+  boolean onDyno();
+
   /** The simulated account rate limit. */
   RateLimit rateLimit();
 

@@ -2,9 +2,13 @@ package io.dynofleet.sandbox;
 
 import io.dynofleet.heroku.ApiEndpoint;
 import io.dynofleet.heroku.HerokuConfig;
+import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
+import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /**
@@ -18,10 +22,33 @@ public class SandboxMode {
 
   private final HerokuConfig config;
   private final Simulator simulator;
+  private final SandboxConfig sandboxConfig;
+  private final Config raw;
 
-  SandboxMode(HerokuConfig config, Simulator simulator) {
+  SandboxMode(HerokuConfig config, Simulator simulator, SandboxConfig sandboxConfig, Config raw) {
     this.config = config;
     this.simulator = simulator;
+    this.sandboxConfig = sandboxConfig;
+    this.raw = raw;
+  }
+
+  /** True on a Heroku dyno: Heroku sets {@code DYNO} ({@code web.1}) in every dyno's environment. */
+  public boolean onDyno() {
+    return raw.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
+  }
+
+  /**
+   * A dyno without a key runs no sandbox unless told to: a key lost in production (unset while
+   * rotating, renamed) started the simulator against the real database, every pool failing and the
+   * apps of pools deleted meanwhile left running (security review 1). Before any other start work.
+   */
+  void refuseOnDyno(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
+    if (sandbox() && onDyno() && !sandboxConfig.onDyno() && LaunchMode.current() == LaunchMode.NORMAL) {
+      throw new IllegalStateException("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
+          + " sandbox mode (a simulated Platform API) against this app's database. Set HEROKU_API_KEY (heroku"
+          + " config:set HEROKU_API_KEY=$(heroku authorizations:create --short)), or DYNOFLEET_SANDBOX_ON_DYNO=true"
+          + " for a sandbox on Heroku on purpose");
+    }
   }
 
   /** True when Dynofleet runs against the built-in simulator instead of Heroku. */

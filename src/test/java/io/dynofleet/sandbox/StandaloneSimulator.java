@@ -43,6 +43,10 @@ public final class StandaloneSimulator {
       return false;
     }
 
+    @Override public boolean onDyno() {
+      return false;
+    }
+
     @Override public RateLimit rateLimit() {
       return new RateLimit() {
         @Override public int capacity() {
