@@ -19,7 +19,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
 
 /**
  * Bearer-token authentication of everything under the reserved prefix except health and metrics
@@ -31,6 +34,12 @@ import org.eclipse.microprofile.config.Config;
 @ApplicationScoped
 public class ApiAuth {
   static final int PRIORITY = 500;
+  private static final Logger LOG = Logger.getLogger(ApiAuth.class);
+  /** What the read-only token may do. */
+  private static final Set<io.vertx.core.http.HttpMethod> READS = Set.of(io.vertx.core.http.HttpMethod.GET,
+      io.vertx.core.http.HttpMethod.HEAD, io.vertx.core.http.HttpMethod.OPTIONS);
+  /** Shorter tokens get a warning at start: guessable online, since nothing slows failed attempts. */
+  static final int STRONG_LENGTH = 32;
 
   private final String prefix;
   private final ApiConfig config;
@@ -38,6 +47,10 @@ public class ApiAuth {
   /** Whether pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}). */
   private final boolean subscribing;
   private volatile byte[] tokenDigest;
+  /** Digest of the read-only token; null when none is configured. */
+  private final byte[] readDigest;
+  /** On a Heroku dyno, where the router's {@code X-Forwarded-Proto} says how the client came. */
+  private final boolean onDyno;
   private volatile boolean generated;
   private volatile String sandboxToken;
   /** The webhook secret once resolved; empty when there is none. */
@@ -48,10 +61,21 @@ public class ApiAuth {
     this.config = config;
     this.rawConfig = rawConfig;
     this.subscribing = reconcile.webhooks();
+    this.readDigest = config.readToken().map(String::trim).filter(t -> !t.isBlank()).map(ApiAuth::sha256).orElse(null);
+    this.onDyno = rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
 
   void start(@Observes StartupEvent e) {
     digest();
+    weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(LOG::warn);
+    weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(LOG::warn);
+  }
+
+  /** A warning for a configured token short enough to guess; empty for none or a long one. */
+  static Optional<String> weakness(String name, Optional<String> token) {
+    return token.map(String::trim).filter(t -> !t.isEmpty() && t.length() < STRONG_LENGTH)
+        .map(t -> name + " has " + t.length() + " characters: nothing slows failed attempts, so use " + STRONG_LENGTH
+            + " or more random ones (openssl rand -hex 32)");
   }
 
   /** True when the API token was generated for this sandbox run (and may be shown to its user). */
@@ -75,15 +99,25 @@ public class ApiAuth {
 
   private void filter(RoutingContext rc) {
     String path = rc.normalizedPath();
+    if (onDyno && plainHttp(rc, path)) {
+      return;
+    }
     if (!protectedPath(path)) {
       rc.next();
       return;
     }
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
-    if (!bearerMatches(header) && !signedHook(rc, path)) {
+    boolean admin = bearerMatches(header);
+    boolean reader = !admin && readerMatches(header);
+    if (!admin && !reader && !signedHook(rc, path)) {
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
       endsConnection(rc, () -> problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
           "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
+      return;
+    }
+    if (reader && !READS.contains(rc.request().method())) {
+      endsConnection(rc, () -> problem(rc, Problem.of(403, "read-only-token", "Read-only token",
+          "this token (DYNOFLEET_READ_TOKEN) may only read: GET and HEAD; changes need DYNOFLEET_API_TOKEN")));
       return;
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -167,6 +201,37 @@ public class ApiAuth {
       rc.response().writeContinue(); // RFC 9110 10.1.1: not to HTTP/1.0
     }
     req.resume();
+  }
+
+  /**
+   * On a dyno, a request under the prefix that reached Heroku's router over plain http (its {@code
+   * X-Forwarded-Proto}, which the router sets): the dashboard's pages are redirected to https, the
+   * rest refused, since the token would travel in clear (security review 1). Health stays
+   * reachable for uptime checks. True when answered here.
+   */
+  private boolean plainHttp(RoutingContext rc, String path) {
+    if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/")) || path.startsWith(prefix + "/q/health")
+        || !"http".equalsIgnoreCase(rc.request().getHeader("X-Forwarded-Proto"))) {
+      return false;
+    }
+    String host = rc.request().getHeader(HttpHeaders.HOST);
+    boolean page = path.equals(prefix + "/") || path.equals(prefix + "/index.html") || path.startsWith(prefix + "/ui/")
+        || path.equals(prefix);
+    io.vertx.core.http.HttpMethod m = rc.request().method();
+    if (page && host != null && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
+      rc.response().setStatusCode(308).putHeader(HttpHeaders.LOCATION, "https://" + host + rc.request().uri()).end();
+      return true;
+    }
+    endsConnection(rc, () -> problem(rc, Problem.of(403, "https-required", "HTTPS required",
+        "the management API takes its token over https only: call https://" + (host == null ? "<this app>" : host)
+            + prefix + " (and rotate the token if it was sent over http)")));
+    return true;
+  }
+
+  /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */
+  private boolean readerMatches(String authorization) {
+    return readDigest != null && authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        && MessageDigest.isEqual(sha256(authorization.substring(7).trim()), readDigest);
   }
 
   /** {@code Authorization: Bearer <the API token>}. */

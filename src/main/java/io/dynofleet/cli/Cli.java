@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +84,34 @@ public final class Cli {
     return run(argv, env, System.in, out, err);
   }
 
+  /**
+   * The API's base is the app's root: a path was kept, so {@code https://lb/app} sent every call,
+   * token and all, to whatever backend app serves {@code /app} (security review 1). Plain http to
+   * another machine gets a warning: the token travels in clear.
+   */
+  static void checkUrl(String url, PrintStream err) {
+    URI u;
+    try {
+      u = new URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw new CliException(USAGE, "--url/DYNOFLEET_URL is not a URL: " + e.getReason());
+    }
+    if (u.getScheme() == null || u.getHost() == null
+        || !(u.getScheme().equalsIgnoreCase("http") || u.getScheme().equalsIgnoreCase("https"))) {
+      throw new CliException(USAGE, "--url/DYNOFLEET_URL must be http(s)://host[:port], like https://my-dynofleet.herokuapp.com");
+    }
+    String path = u.getRawPath();
+    if ((path != null && !path.isEmpty() && !path.equals("/")) || u.getRawQuery() != null) {
+      throw new CliException(USAGE, "--url/DYNOFLEET_URL must be the app's root (" + u.getScheme() + "://"
+          + u.getRawAuthority() + "): with a path the token would go to whichever app serves it");
+    }
+    String host = u.getHost();
+    if (u.getScheme().equalsIgnoreCase("http") && !(host.equals("localhost") || host.startsWith("127.")
+        || host.equals("[::1]") || host.equals("::1"))) {
+      err.println("warning: the API token goes to " + host + " in clear over http; use https");
+    }
+  }
+
   static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
     try {
       Args a = Args.parse(argv);
@@ -94,6 +123,7 @@ public final class Cli {
       String url = a.flag("url") != null ? a.flag("url") : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
       token = token == null ? null : token.trim(); // as the server trims it: $(cat file) brings a newline
+      checkUrl(url, err);
       cli.api = new ApiClient(url, token, cli.json);
       return cli.dispatch();
     } catch (CliException e) {

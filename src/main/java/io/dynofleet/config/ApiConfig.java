@@ -15,6 +15,13 @@ public interface ApiConfig {
   Optional<String> token();
 
   /**
+   * A second bearer token that may only read ({@code DYNOFLEET_READ_TOKEN}): {@code GET} and {@code
+   * HEAD} of the API, metrics and OpenAPI document, so a scraper, a dashboard viewer or a CI check
+   * need not hold the token that can delete every app. Anything else with it gets 403.
+   */
+  Optional<String> readToken();
+
+  /**
    * Serve {@code /_dynofleet/q/metrics} without the token ({@code DYNOFLEET_METRICS_PUBLIC}). Off by
    * default: on Heroku no network rule can keep a scraper's endpoint private, and the metrics name
    * every backend app (whose herokuapp.com address reaches it past the balancer) with its errors.

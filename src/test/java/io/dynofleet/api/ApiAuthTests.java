@@ -64,6 +64,32 @@ class ApiAuthTests {
     given().post("/_dynofleet").then().statusCode(401);
   }
 
+  /** Security review 1: one token for everything put the key to every app into Prometheus's config. */
+  @Test
+  void theReadTokenReadsAndChangesNothing() {
+    String read = "Bearer test-read-token-0123456789";
+    given().header("Authorization", read).get(POOLS).then().statusCode(200);
+    given().header("Authorization", read).get("/_dynofleet/q/metrics").then().statusCode(200);
+    String name = ApiFixtures.uniqueName("readonly");
+    for (String method : List.of("POST", "PUT", "PATCH", "DELETE")) {
+      given().header("Authorization", read).contentType("application/json").body(ApiFixtures.pool(name, 1))
+          .request(method, method.equals("POST") ? POOLS : POOLS + "/" + name)
+          .then().statusCode(403).contentType("application/problem+json")
+          .body("type", org.hamcrest.Matchers.endsWith("read-only-token"));
+    }
+    given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/" + name).then().statusCode(404);
+    given().header("Authorization", read + "x").get(POOLS).then().statusCode(401);
+  }
+
+  @Test
+  void aShortTokenIsWarnedAbout() {
+    org.assertj.core.api.Assertions.assertThat(ApiAuth.weakness("DYNOFLEET_API_TOKEN", java.util.Optional.of(" abc\n")))
+        .hasValueSatisfying(w -> org.assertj.core.api.Assertions.assertThat(w)
+            .contains("DYNOFLEET_API_TOKEN has 3 characters").doesNotContain("abc"));
+    org.assertj.core.api.Assertions.assertThat(ApiAuth.weakness("X", java.util.Optional.of("a".repeat(32)))).isEmpty();
+    org.assertj.core.api.Assertions.assertThat(ApiAuth.weakness("X", java.util.Optional.empty())).isEmpty();
+  }
+
   @Test
   void theTokenWorks() {
     given().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);

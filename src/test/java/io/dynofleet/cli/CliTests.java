@@ -161,6 +161,21 @@ class CliTests {
     assertThat(r.out() + r.err()).doesNotContain("wrong-secret-xyz");
   }
 
+  /** Security review 1: a base URL with a path sent every call, token and all, to a backend app. */
+  @Test
+  void aBaseUrlWithAPathIsRefusedAndPlainHttpElsewhereWarned() {
+    Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", base + "shop");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("must be the app's root").doesNotContain(TOKEN);
+    Run q = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN, "DYNOFLEET_URL", base + "?x=1"), "", "get", "pools");
+    assertThat(q.code()).isEqualTo(2);
+    // a root with or without its slash still works
+    assertThat(cliWith(Map.of("DYNOFLEET_URL", base.toString().replaceAll("/$", ""), "DYNOFLEET_API_TOKEN", TOKEN), "",
+        "get", "pools").code()).isZero();
+    Run far = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", "http://192.0.2.1:9");
+    assertThat(far.err()).contains("warning: the API token goes to 192.0.2.1 in clear over http");
+  }
+
   @Test
   void unreachableUrlIsFive() throws IOException {
     // a port bound for the whole call and never listened on: connects are refused, and no other
