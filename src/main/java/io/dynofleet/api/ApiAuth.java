@@ -56,8 +56,12 @@ public class ApiAuth {
   /** The webhook secret once resolved; empty when there is none. */
   private volatile String hookSecret;
 
-  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, ReconcileConfig reconcile, Config rawConfig) {
+  private final io.dynofleet.config.AdminHosts adminHosts;
+
+  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, ReconcileConfig reconcile, Config rawConfig,
+      io.dynofleet.config.AdminHosts adminHosts) {
     this.prefix = dynofleet.prefix();
+    this.adminHosts = adminHosts;
     this.config = config;
     this.rawConfig = rawConfig;
     this.subscribing = reconcile.webhooks();
@@ -99,6 +103,14 @@ public class ApiAuth {
 
   private void filter(RoutingContext rc) {
     String path = rc.normalizedPath();
+    if (adminHosts.restricted() && path != null && (path.equals(prefix) || path.startsWith(prefix + "/"))
+        && !adminHosts.servesPrefix(rc.request().getHeader(HttpHeaders.HOST))) {
+      // Dynofleet's own pages only on its admin hosts: elsewhere they would share the origin of
+      // the backends served there (security review 1)
+      endsConnection(rc, () -> problem(rc, Problem.of(404, "not-found", "Not found",
+          "Dynofleet's API and dashboard are not served on this host")));
+      return;
+    }
     if (onDyno && plainHttp(rc, path)) {
       return;
     }

@@ -1,0 +1,62 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.TOKEN;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.endsWith;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dynofleet on a Heroku dyno with an admin host. The router says in {@code X-Forwarded-Proto} how
+ * the client came: the token is not taken over plain http (security review 1: nothing stopped a
+ * CLI or a browser sending it in clear to http://app.herokuapp.com). And the prefix is served on
+ * the admin host only, so no backend page shares the dashboard's origin.
+ */
+@QuarkusTest
+@TestProfile(HerokuEdgeTests.Edge.class)
+class HerokuEdgeTests {
+  static final String ADMIN = "fleet.example.com";
+
+  public static class Edge implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of("DYNO", "web.1", "dynofleet.admin-hosts", "Fleet.Example.com, other-admin.example.com");
+    }
+  }
+
+  private static io.restassured.specification.RequestSpecification admin() {
+    return given().header("Host", ADMIN);
+  }
+
+  @Test
+  void thePrefixIsServedOnTheAdminHostsOnly() {
+    admin().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
+    given().header("Host", "FLEET.example.com.:443").header("Authorization", "Bearer " + TOKEN).get(POOLS)
+        .then().statusCode(200);
+    for (String path : java.util.List.of(POOLS, "/_dynofleet/", "/_dynofleet/q/health/live", "/_dynofleet/ui/app.js")) {
+      given().header("Host", "shop.example.com").header("Authorization", "Bearer " + TOKEN).get(path)
+          .then().statusCode(404).contentType("application/problem+json")
+          .body("detail", org.hamcrest.Matchers.containsString("not served on this host"));
+    }
+  }
+
+  @Test
+  void theDashboardIsRedirectedToHttpsAndTheApiRefusedOverHttp() {
+    given().redirects().follow(false).header("X-Forwarded-Proto", "http").header("Host", ADMIN)
+        .get("/_dynofleet/?x=1").then().statusCode(308).header("Location", "https://fleet.example.com/_dynofleet/?x=1");
+    admin().header("X-Forwarded-Proto", "http").header("Authorization", "Bearer " + TOKEN).get(POOLS)
+        .then().statusCode(403).contentType("application/problem+json").body("type", endsWith("https-required"));
+    admin().header("X-Forwarded-Proto", "http").contentType("application/json").body("{}")
+        .post(POOLS).then().statusCode(403);
+    // health stays open to uptime checks; https, and a request from inside the dyno, are served
+    admin().header("X-Forwarded-Proto", "http").get("/_dynofleet/q/health/live").then().statusCode(200);
+    admin().header("X-Forwarded-Proto", "https").header("Authorization", "Bearer " + TOKEN).get(POOLS)
+        .then().statusCode(200);
+    admin().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
+  }
+}
