@@ -53,6 +53,8 @@ public class Reconciler {
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
+  /** The shortest time an idle pool goes unlooked at while the budget is under the reserve. */
+  static final Duration IDLE_LOOK_MIN = Duration.ofSeconds(30);
   /** Joins a stalled target and the spec generation it stalled under (status.stalledRelease). */
   private static final String STALL_AT = "@g";
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
@@ -83,6 +85,15 @@ public class Reconciler {
   private final Map<UUID, BudgetWait> budgetWaits = new ConcurrentHashMap<>();
 
   private record BudgetWait(int left, int factor, Instant at) {}
+
+  /**
+   * Pools whose last pass found nothing to do (every backend ready at the target, nothing in
+   * flight): the generation it saw, when, and when such a pool looks again while the rate budget
+   * is under the reserve (see {@link Pass#quietWhileBudgetLow}).
+   */
+  private final Map<UUID, IdleLook> idle = new ConcurrentHashMap<>();
+
+  private record IdleLook(long generation, Instant at, Instant lookAgain) {}
   /**
    * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
    * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
@@ -272,6 +283,7 @@ public class Reconciler {
     driftChecked.clear();
     uncouplable.clear();
     budgetWaits.clear();
+    idle.clear();
     hooks.forgetAll();
   }
 
@@ -372,6 +384,10 @@ public class Reconciler {
 
     private ReconcileResult converge() {
       PoolSpec.Template t = spec.template();
+      if (quietWhileBudgetLow()) {
+        return ReconcileResult.done(0);
+      }
+      idle.remove(pool.id);
       observe(t);
       if (Boolean.TRUE.equals(spec.paused())) {
         condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
@@ -412,7 +428,73 @@ public class Reconciler {
         Duration wait = Duration.between(now, recheck);
         return ReconcileResult.requeue(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50), 0);
       }
+      if (nothingToDo()) {
+        idle.put(pool.id, new IdleLook(pool.generation, now, now.plus(idleLookInterval())));
+      }
       return ReconcileResult.done(0);
+    }
+
+    /**
+     * A pool with nothing to do (its last look found every backend ready at the target and
+     * nothing in flight, its spec unchanged since, its backends as they were and none failing
+     * here) is not looked at while the rate budget is under the reserve, until its turn comes
+     * again (see {@link #idleLookInterval}). Its sweep cost two reads every 30 s, four calls a
+     * minute: twenty idle pools outspent Heroku's refill (75 a minute) by themselves, and pools
+     * waiting for the budget to make apps never got it (brief 15). What such a look could find (a
+     * new source release, an app deleted by hand) needs apps made, which waits for the budget
+     * anyway; a spec change, a health change or a failing backend still gets a full pass.
+     */
+    private boolean quietWhileBudgetLow() {
+      IdleLook look = idle.get(pool.id);
+      if (look == null || look.generation() != pool.generation || !now.isBefore(look.lookAgain())
+          || platform.rateRemaining() >= config.rateLimitReserve()
+          || Boolean.TRUE.equals(spec.paused()) || !nothingToDo()) {
+        return false;
+      }
+      health = dataPlane.health(pool.name);
+      for (Backend b : backends) {
+        DataPlane.Health h = health.get(b.appName);
+        if (h != null && h.known() && !h.healthy()) {
+          return false;
+        }
+      }
+      LOG.debugf("pool=%s idle and the rate budget under the reserve: not looked at until %s", pool.name,
+          look.lookAgain());
+      return true;
+    }
+
+    /** Every backend ready and serving at the pool's size, none leaving or being made. */
+    private boolean nothingToDo() {
+      if (backends.size() != spec.replicas() || stalledTarget != null) {
+        return false;
+      }
+      Source known = sources.get(pool.id);
+      for (Backend b : backends) {
+        if (b.step != Step.READY || b.phase != Phase.Ready || b.unhealthySince != null
+            || known == null || !known.target().equals(b.target)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /**
+     * How long an idle pool goes unlooked at while the budget is under the reserve: long enough
+     * that the idle pools of this process spend at most a quarter of the refill between them
+     * (two reads each, 800 ms of refill a call), at least the sweep's 30 s; each pool's turn
+     * drawn at random over half as long again, so they do not all look at the same sweep.
+     */
+    private Duration idleLookInterval() {
+      // entries of pools deleted or passed on other dynos since: their turn is long past
+      Instant stale = now.minus(config.maxBackoff());
+      idle.values().removeIf(l -> l.lookAgain().isBefore(stale));
+      long pools = idle.size() + 1;
+      long calls = Math.max(2, platform.calls() - callsAtStart);
+      Duration base = REFILL_PER_CALL.multipliedBy(pools * calls * 4);
+      if (base.compareTo(IDLE_LOOK_MIN) < 0) {
+        base = IDLE_LOOK_MIN;
+      }
+      return base.plusMillis(ThreadLocalRandom.current().nextLong(base.toMillis() / 2 + 1));
     }
 
     /**
@@ -1398,6 +1480,7 @@ public class Reconciler {
         templateSeen.remove(pool.id);
         driftChecked.remove(pool.id);
         budgetWaits.remove(pool.id);
+        idle.remove(pool.id);
         failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
