@@ -41,6 +41,14 @@ public interface ReconcileConfig {
   @WithDefault("5m")
   Duration maxBackoff();
 
+  /**
+   * Longest backoff after repeated transient failures (Platform API 5xx, timeouts, connection
+   * failures): Heroku recovers within minutes, and a pool backed off for {@link #maxBackoff()}
+   * stayed idle and Degraded that long after. A failed pass costs about what a sweep does.
+   */
+  @WithDefault("30s")
+  Duration maxTransientBackoff();
+
   /** A backend that is not healthy this long after being coupled has failed. */
   @WithDefault("10m")
   Duration progressDeadline();

@@ -131,6 +131,19 @@ public class Reconciler {
     this.callsPerPass = DistributionSummary.builder("dynofleet.reconcile.platform.calls")
         .description("Platform API calls per reconcile pass").register(registry);
     platform.onRateLimitWait(this::rateLimitWait);
+    platform.onTransientFailure(this::transientFailure);
+  }
+
+  /**
+   * A call of some pass failed transiently (a 5xx, a timeout): that pool says so now. A GET is
+   * retried (three 30 s timeouts on a slow day), and the status said Ready/Stable the whole
+   * ~90 s the pass hung (audit 9); the pass's own end replaces it.
+   */
+  private void transientFailure(String message) {
+    Pass pass = current.get();
+    if (pass != null) {
+      pass.showDegraded("HerokuUnavailable", "Platform API failing or slow (" + message + "): retrying");
+    }
   }
 
   /** A call of some pass is about to wait out a 429: that pool says so now, not when it gives up. */
@@ -293,9 +306,17 @@ public class Reconciler {
   }
 
   private Duration backoff(UUID pool) {
+    return backoff(pool, config.maxBackoff());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private Duration backoff(UUID pool, Duration max) {
     int n = failures.merge(pool, 1, Integer::sum);
     long base = config.baseBackoff().toMillis() << Math.min(n - 1, 16);
-    long capped = Math.min(base, config.maxBackoff().toMillis());
+    long capped = Math.min(base, max.toMillis());
     // full jitter in [capped/2, capped]: many failing pools do not retry in lockstep
     return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
   }
@@ -331,7 +352,8 @@ public class Reconciler {
     private final Object statusLock = new Object();
     /** The status written mid-pass to show a 429 wait, if any. */
     private PoolStatus shown;
-    private boolean rateShown;
+    /** The Degraded reasons this pass wrote mid-pass ({@link #showDegraded}). */
+    private final Set<String> shownReasons = new HashSet<>();
     private boolean statusWritten;
     /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
     private boolean deletionSeen;
@@ -1513,6 +1535,10 @@ public class Reconciler {
         after = e.retryAfter(); // wait the limit out, never retry hot
       } else if (needsHuman(e.kind())) {
         after = config.maxBackoff(); // needs a human: no crash loop, look again now and then
+      } else if (e.kind() == Kind.TRANSIENT) {
+        // a 5xx or a timeout: Heroku is back within minutes, and a pool backed off 5 min stayed
+        // Degraded and idle up to 5 min after (audit 9); a retry costs what a sweep does
+        after = backoff(pool.id, min(config.maxTransientBackoff(), config.maxBackoff()));
       } else {
         after = backoff(pool.id);
       }
@@ -1541,10 +1567,19 @@ public class Reconciler {
      * paid off). Once per pass, and never after the pass wrote its own status.
      */
     void showRateLimited(Duration wait) {
-      String message = "Platform API rate limit reached (HTTP 429): waiting for the budget to refill";
+      if (showDegraded("RateLimited", "Platform API rate limit reached (HTTP 429): waiting for the budget to refill")) {
+        LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
+      }
+    }
+
+    /**
+     * Writes the status last written with Degraded set to {@code reason}, at once, mid-pass: once
+     * per pass and reason, never after the pass wrote its own status. True when written.
+     */
+    boolean showDegraded(String reason, String message) {
       synchronized (statusLock) {
-        if (rateShown || statusWritten) {
-          return;
+        if (!shownReasons.add(reason) || statusWritten) {
+          return false;
         }
         PoolStatus base = lastWritten();
         Instant at = clock.instant();
@@ -1553,14 +1588,14 @@ public class Reconciler {
         for (Condition c : base.conditions() == null ? List.<Condition>of() : base.conditions()) {
           if (c.type().equals("Degraded")) {
             found = true;
-            conds.add(new Condition("Degraded", "True", "RateLimited", message,
+            conds.add(new Condition("Degraded", "True", reason, message,
                 "True".equals(c.status()) ? c.lastTransitionTime() : at));
           } else {
             conds.add(c);
           }
         }
         if (!found) {
-          conds.add(new Condition("Degraded", "True", "RateLimited", message, at));
+          conds.add(new Condition("Degraded", "True", reason, message, at));
         }
         PoolStatus status = new PoolStatus(base.observedGeneration(), base.replicas(), base.readyReplicas(),
             base.updatedReplicas(), base.targetRelease(), conds, base.backends(), base.estimatedMonthlyCost(),
@@ -1569,13 +1604,13 @@ public class Reconciler {
           store.writeStatus(pool.id, status);
         } catch (RuntimeException e) {
           // the database may be down too; the pass's own write (or the next pass) says it
-          LOG.debugf("pool=%s rate-limit status not written: %s", pool.name, e.getClass().getSimpleName());
-          return;
+          LOG.debugf("pool=%s %s status not written: %s", pool.name, reason, e.getClass().getSimpleName());
+          shownReasons.remove(reason);
+          return false;
         }
         shown = status;
-        rateShown = true;
+        return true;
       }
-      LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
     }
 
     private void writeStatus() {

@@ -1142,6 +1142,29 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("False/HerokuBilling");
   }
 
+  /**
+   * Audit 9: after a Heroku 5xx outage a pool came back only when its backoff ended (60 s after a
+   * one-minute outage, up to 5 min after a longer one), Degraded and idle meanwhile. Transient
+   * failures back off at most {@code maxTransientBackoff} (30 s); a bad key still waits maxBackoff.
+   */
+  @Test
+  void afterAnOutageAPoolTriesAgainWithinHalfAMinute() {
+    createPool(1, "");
+    heroku.failNext("recentReleases", 20, Kind.TRANSIENT);
+    ReconcileResult r = null;
+    for (int i = 0; i < 20; i++) {
+      r = pass();
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(r.requeueAfter()).isLessThanOrEqualTo(config.maxTransientBackoff());
+      clock.advance(r.requeueAfter());
+    }
+    assertThat(r.requeueAfter()).isGreaterThanOrEqualTo(config.maxTransientBackoff().dividedBy(2));
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnavailable");
+    converge();
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    assertThat(owned()).hasSize(1);
+  }
+
   @Test
   void transientErrorsAndRateLimitsConvergeLater() {
     createPool(3, "");

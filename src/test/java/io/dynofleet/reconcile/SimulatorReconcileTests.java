@@ -702,6 +702,50 @@ class SimulatorReconcileTests {
     converge(2);
   }
 
+  /**
+   * Audit 9: with Heroku answering slower than the client's read timeout, a pass hung ~90 s in
+   * its first GET (three timeouts) while the status said Ready/Stable; only observedGeneration
+   * gave it away. The first failed attempt now shows Degraded/HerokuUnavailable at once. Played
+   * with a client whose read timeout is 1 s (5 attempts) and answers 1.5 s late.
+   */
+  @Test
+  void aPlatformApiSlowerThanTheTimeoutShowsInTheStatusWhileThePassHangs() throws Exception {
+    createPool(1, "");
+    converge(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    HerokuConfig impatient = (HerokuConfig) java.lang.reflect.Proxy.newProxyInstance(
+        HerokuConfig.class.getClassLoader(), new Class<?>[] {HerokuConfig.class}, (proxy, m, args) ->
+            switch (m.getName()) {
+              case "readTimeout" -> Duration.ofSeconds(1);
+              case "maxAttempts" -> 5;
+              default -> m.invoke(herokuConfig, args);
+            });
+    Reconciler slow = reconcilerOn(new HerokuPlatform(
+        TestHerokuClients.client(impatient, registry, sim.url(), sim.apiKey())));
+    scale(2);
+    sim.apiLatency(Duration.ofMillis(1500));
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    try {
+      long t0 = System.nanoTime();
+      Future<ReconcileResult> hanging = one.submit(() -> slow.reconcile(new PoolKey(name)));
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+          .until(() -> hanging.isDone() || condition("Degraded").equals("True/HerokuUnavailable"));
+      double shownAfter = (System.nanoTime() - t0) / 1e9;
+      assertThat(hanging.isDone()).as("shown while the pass still hangs").isFalse();
+      assertThat(shownAfter).as("shown after the first timeout, not the last").isLessThan(3.5);
+      assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("failing or slow"));
+      assertThat(status().observedGeneration()).isLessThan(pools.get(name).metadata().generation());
+      ReconcileResult r = hanging.get(60, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat((System.nanoTime() - t0) / 1e9).as("the pass hung through its retries").isGreaterThan(5);
+    } finally {
+      one.shutdownNow();
+    }
+    sim.apiLatency(Duration.ZERO);
+    converge(2);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
   @Test
   void anInvalidOrExpiredKeyIsAConditionNotACrashLoop() {
     createPool(1, "");
