@@ -618,12 +618,12 @@ public class Reconciler {
           boolean newTarget = before == null || !before.target().equals(cached.target());
           if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
-            event(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
+            eventOnce(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
                 + t.sourceApp() + " (its database, its users) is in " + cached.region()
                 + ": set spec.template.region to " + cached.region() + " unless that is meant");
           }
           if (!cached.copied().isEmpty() && newTarget) {
-            event(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
+            eventOnce(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
                 .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
                 + " of " + t.sourceApp() + " cannot be attached to other apps (their service allows no sharing):"
                 + " their config vars are copied to the backends, and a credential change rolls the pool");
@@ -1706,6 +1706,11 @@ public class Reconciler {
 
     private void event(String type, String reason, String message) {
       events.record(pool.id, pool.name, type, reason, message);
+    }
+
+    /** A standing cause, found again after each process start: said once (see PoolEvents#recordOnce). */
+    private void eventOnce(String type, String reason, String message) {
+      events.recordOnce(pool.id, pool.name, type, reason, message);
     }
   }
 

@@ -256,6 +256,28 @@ class SimulatorReconcileTests {
         .singleElement().satisfies(e -> assertThat(e.message()).contains("set spec.template.region to eu"));
   }
 
+  /**
+   * Review 9: AddonNotShared and RegionDiffers were raised again after every process start (their
+   * once-only memory was the process's), on every dyno, for every such pool: a Warning and a WARN
+   * log line per deploy and daily restart, though nothing changed. Once per cause now.
+   */
+  @Test
+  void addonNotSharedAndRegionDiffersAreSaidOnceAcrossRestarts() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    sim.createAddon(source, "mailgun");
+    createPool(1, "");
+    converge(1);
+    for (int restart = 0; restart < 2; restart++) {
+      reconciler.forgetCaches(); // what a process start forgets
+      converge(1);
+    }
+    for (String reason : List.of("RegionDiffers", "AddonNotShared")) {
+      assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals(reason)).as(reason)
+          .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+    }
+  }
+
   /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */
   @Test
   void aFirSourceAppIsRefusedClearly() {
