@@ -94,6 +94,18 @@ public class Reconciler {
   private final Map<UUID, IdleLook> idle = new ConcurrentHashMap<>();
 
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
+
+  /**
+   * Per pool: new apps that failed in a row at a target another app got ready on, and when the
+   * next may be made (see {@link Pass#markFailed}). The process's: a restart allows at most
+   * {@link #FAILED_APPS_BEFORE_STALL} more, with the same waits.
+   */
+  private final Map<UUID, FailedStreak> failedStreaks = new ConcurrentHashMap<>();
+
+  private record FailedStreak(String target, int count, Instant retryAt) {}
+
+  /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
+  static final int FAILED_APPS_BEFORE_STALL = 3;
   /**
    * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
    * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
@@ -297,6 +309,7 @@ public class Reconciler {
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
+    failedStreaks.clear();
     hooks.forgetAll();
   }
 
@@ -831,8 +844,9 @@ public class Reconciler {
                 + (old.isEmpty() ? "creation waits for a new release or spec"
                     : "the rollout stopped and the previous release keeps serving"));
       }
+      boolean retryWait = !stalled && failedAppWait(target);
       if (old.isEmpty()) {
-        if (active.size() < replicas && target != null && !stalled) {
+        if (active.size() < replicas && target != null && !stalled && !retryWait) {
           int missing = replicas - active.size() - reclaim(replicas - active.size(), target);
           if (missing > 0) {
             create(missing);
@@ -851,7 +865,7 @@ public class Reconciler {
             .forEach(b -> drain(b, drainTimeFor(b)));
         return;
       }
-      int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      int creates = stalled || retryWait ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
       if (creates > 0) {
         // reclaimed ones serve at once; this pass still counts only the backends it started with as
         // available, so old ones leave no sooner for it
@@ -889,6 +903,24 @@ public class Reconciler {
           drain(o, drainTimeFor(o));
         }
       }
+    }
+
+    /**
+     * A new app failed lately at this target though another got ready on it (see
+     * {@link #markFailed}): the next waits its turn, and the pool says so. Before, each was
+     * replaced at once: a release phase that failed on every new app (a migration gone wrong)
+     * made, failed and deleted an app every few seconds, ten Platform API calls each, for ever.
+     */
+    private boolean failedAppWait(String target) {
+      FailedStreak streak = failedStreaks.get(pool.id);
+      if (streak == null || target == null || !streak.target().equals(target) || !now.isBefore(streak.retryAt())) {
+        return false;
+      }
+      condition("Degraded", "True", "BackendFailed", streak.count() + " new app(s) in a row failed at release v"
+          + source.version() + " (its release phase, or health checks) though another app got ready on it;"
+          + " the next is made at " + streak.retryAt() + " (the pool stalls after " + FAILED_APPS_BEFORE_STALL + ")");
+      recheckAt(streak.retryAt());
+      return true;
     }
 
     /**
@@ -1271,6 +1303,7 @@ public class Reconciler {
           b.message = null;
           store.save(b);
           routesChanged = true;
+          failedStreaks.computeIfPresent(pool.id, (id, s) -> s.target().equals(b.target) ? null : s);
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
           markFailed(b, "app " + b.appName + " never passed its health checks within "
@@ -1355,9 +1388,21 @@ public class Reconciler {
       boolean proven = backends.stream().anyMatch(o -> o != b && o.target.equals(b.target) && o.readyAt != null);
       if (proven) {
         // another backend of this very release got ready: the release works, this app did not
-        // (a replacement during an outage, a bad dyno). No stall: the next pass makes another
-        event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is made");
-        return;
+        // (a replacement during an outage, a bad dyno). No stall: another is made, after a wait
+        // that doubles with each failure in a row; the third stalls (a release phase failing on
+        // every new app made, failed and deleted one every few seconds, for ever)
+        FailedStreak before = failedStreaks.get(pool.id);
+        int n = before != null && before.target().equals(b.target) ? before.count() + 1 : 1;
+        if (n < FAILED_APPS_BEFORE_STALL) {
+          Duration wait = config.failedAppRetry().multipliedBy(1L << (n - 1));
+          failedStreaks.put(pool.id, new FailedStreak(b.target, n, now.plus(wait)));
+          recheckAt(now.plus(wait));
+          event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
+              + " made in " + wait.toSeconds() + " s (" + n + " of " + FAILED_APPS_BEFORE_STALL + " failed in a row)");
+          return;
+        }
+        failedStreaks.remove(pool.id);
+        why = why + " (" + n + " new apps in a row failed at this release, though another got ready on it)";
       }
       stalledTarget = b.target + STALL_AT + pool.generation;
       condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
@@ -1503,6 +1548,7 @@ public class Reconciler {
         driftChecked.remove(pool.id);
         budgetWaits.remove(pool.id);
         idle.remove(pool.id);
+        failedStreaks.remove(pool.id);
         failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);

@@ -422,6 +422,73 @@ class SimulatorReconcileTests {
     store.save(b);
   }
 
+  /**
+   * Audit 9 (not covered: the simulator had no release phase) and brief 15: a release whose
+   * release phase fails on the backends. At a new release: the new app is Failed, never routed,
+   * the rollout stalls and the old apps serve. At a release other apps got ready on (a migration
+   * that now fails): each replacement failed and the next pass made another, ten calls each, for
+   * ever; now the next waits (1 s, 2 s here; 1 min, 2 min by default) and the third stalls.
+   */
+  @Test
+  void aFailingReleasePhaseIsNeverRoutedAndRetriedOnlyAFewTimes() throws Exception {
+    createPool(2, "");
+    converge(2);
+    Set<String> serving = ownedNames();
+
+    // a new release whose release phase fails on the backends: the rollout stalls
+    sim.pushRelease(source);
+    sim.releasePhaseFails(source, true);
+    for (int i = 0; i < 40 && !condition("Degraded").equals("True/RolloutStalled"); i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(table.route(name).orElseThrow().backends()).extracting(io.dynofleet.proxy.BackendTarget::id)
+        .containsExactlyInAnyOrderElementsOf(serving);
+    long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    for (int i = 0; i < 10; i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count())
+        .as("no app made while stalled").isEqualTo(creates);
+    assertThat(eventReasons()).contains("RolloutStalled");
+
+    // back to a release the pool runs; then it fails on new apps too (its migration broke)
+    sim.releasePhaseFails(source, false);
+    sim.pushRelease(source);
+    converge(2);
+    sim.releasePhaseFails(source, true);
+    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
+        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
+            m.getName().equals("failedAppRetry") ? Duration.ofSeconds(1) : m.invoke(config, args));
+    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
+    extra.add(r);
+    creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    Set<String> before = ownedNames();
+    String victim = before.iterator().next();
+    heroku.deleteApp(victim);
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(9)) {
+      r.reconcile(new PoolKey(name));
+      Thread.sleep(100);
+    }
+    long made = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count() - creates;
+    assertThat(made).as("three tries, then a stall").isEqualTo(Reconciler.FAILED_APPS_BEFORE_STALL);
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendFailed")).hasSize(2);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(table.route(name).orElseThrow().backends()).hasSize(1);
+    assertThat(owned()).hasSize(1); // the failed apps were deleted: nothing billed, nothing orphaned
+
+    // fixed, and the spec moves (any change lifts a stall): made again
+    sim.releasePhaseFails(source, false);
+    scale(3);
+    converge(3);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
   @Test
   void anAppDeletedOutOfBandIsRecreated() {
     createPool(2, "");
