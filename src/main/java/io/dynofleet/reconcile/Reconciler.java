@@ -475,9 +475,9 @@ public class Reconciler {
      * here) is not looked at while the rate budget is under the reserve, until its turn comes
      * again (see {@link #idleLookInterval}). Its sweep cost two reads every 30 s, four calls a
      * minute: twenty idle pools outspent Heroku's refill (75 a minute) by themselves, and pools
-     * waiting for the budget to make apps never got it (brief 15). What such a look could find (a
+     * waiting for the budget to make apps never got it (2026-11-24). What such a look could find (a
      * new source release, an app deleted by hand) needs apps made, which waits for the budget
-     * anyway; a spec change, a health change or a failing backend still gets a full pass.
+     * anyway; a spec change or a backend failing its checks still gets a full pass.
      */
     private boolean quietWhileBudgetLow() {
       IdleLook look = idle.get(pool.id);

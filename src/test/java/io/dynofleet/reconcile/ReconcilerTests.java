@@ -443,7 +443,7 @@ class ReconcilerTests {
   }
 
   /**
-   * Brief 15: each idle pool's sweep (every 30 s, two reads) costs four calls a minute; twenty of
+   * 2026-11-24: each idle pool's sweep (every 30 s, two reads) costs four calls a minute; twenty of
    * them outspent Heroku's refill (75 a minute) by themselves, and a pool waiting for the budget
    * never got its app. Under the reserve an idle pool looks again only now and then.
    */

@@ -423,7 +423,7 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Audit 9 (not covered: the simulator had no release phase) and brief 15: a release whose
+   * Audit 9 (not covered: the simulator had no release phase): a release whose
    * release phase fails on the backends. At a new release: the new app is Failed, never routed,
    * the rollout stalls and the old apps serve. At a release other apps got ready on (a migration
    * that now fails): each replacement failed and the next pass made another, ten calls each, for
