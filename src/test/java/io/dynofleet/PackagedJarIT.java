@@ -144,6 +144,20 @@ class PackagedJarIT {
     assertThat(p1.exitValue()).isNotZero();
     assertThat(Files.readString(log1)).contains("DYNOFLEET_DB_POOL_SIZE is 1: at least 2 database connections")
         .doesNotContain("FlywaySqlUnableToConnectToDbException");
+    // review 8/9: a value past an int stopped the start with a NumberFormatException that never
+    // named it, and the same limit set on Quarkus's own key was not checked at all
+    Map<String, String> refused = Map.of("DYNOFLEET_DB_POOL_SIZE", "99999999999",
+        "QUARKUS_DATASOURCE_JDBC_MAX_SIZE", "1");
+    Map<String, String> said = Map.of("DYNOFLEET_DB_POOL_SIZE", "DYNOFLEET_DB_POOL_SIZE is 99999999999: not a number of",
+        "QUARKUS_DATASOURCE_JDBC_MAX_SIZE", "quarkus.datasource.jdbc.max-size is 1: at least 2 database connections");
+    for (Map.Entry<String, String> e : refused.entrySet()) {
+      Path logN = Files.createTempFile("dynofleet-it", ".log");
+      Process pn = start(freePort(), logN, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", e.getKey(), e.getValue()));
+      assertThat(pn.waitFor(90, TimeUnit.SECONDS)).as(e.getKey() + " stops by itself").isTrue();
+      assertThat(pn.exitValue()).isNotZero();
+      assertThat(Files.readString(logN)).as(e.getKey()).contains(said.get(e.getKey()))
+          .doesNotContain("FlywaySqlUnableToConnectToDbException").doesNotContain("NumberFormatException");
+    }
   }
 
   @Test

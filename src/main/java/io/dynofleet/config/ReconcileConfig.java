@@ -41,6 +41,22 @@ public interface ReconcileConfig {
   @WithDefault("5m")
   Duration maxBackoff();
 
+  /**
+   * Longest backoff after repeated transient failures (Platform API 5xx, timeouts, connection
+   * failures): Heroku recovers within minutes, and a pool backed off for {@link #maxBackoff()}
+   * stayed idle and Degraded that long after. A failed pass costs about what a sweep does.
+   */
+  @WithDefault("30s")
+  Duration maxTransientBackoff();
+
+  /**
+   * A new app that failed (its release phase, or its health checks within the progress deadline)
+   * at a release another app of the pool got ready on is replaced after this long, doubled for
+   * each failure in a row; the third in a row stalls the pool like a release that never worked.
+   */
+  @WithDefault("1m")
+  Duration failedAppRetry();
+
   /** A backend that is not healthy this long after being coupled has failed. */
   @WithDefault("10m")
   Duration progressDeadline();

@@ -30,14 +30,11 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
 
   @Override
   public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-    String poolSize = value(context, "DYNOFLEET_DB_POOL_SIZE");
-    if (poolSize != null && guarded(context, buildingProductionApp(context)) && poolSize.trim().matches("-?\\d+")
-        && Integer.parseInt(poolSize.trim()) < 2) {
-      // Flyway holds one connection for its lock and works on another: with one, the start timed
-      // out inside Flyway, 40 lines of stack that never named the setting (audit 8)
-      throw new IllegalStateException("DYNOFLEET_DB_POOL_SIZE is " + poolSize.trim() + ": at least 2 database"
-          + " connections are needed (the migrations' lock and their work), and the reconcile workers + 2"
-          + " to reconcile at full speed");
+    if (guarded(context, buildingProductionApp(context))) {
+      String problem = poolSizeProblem(value(context, POOL_SIZE_ENV), value(context, MAX_SIZE));
+      if (problem != null) {
+        throw new IllegalStateException(problem);
+      }
     }
     if (explicit(context, URL)) {
       return List.of();
@@ -77,6 +74,49 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
           + "=true to keep them in a throw-away embedded PostgreSQL");
     }
     return List.of(new EmbeddedSource(building));
+  }
+
+  static final String POOL_SIZE_ENV = "DYNOFLEET_DB_POOL_SIZE";
+  static final String MAX_SIZE = "quarkus.datasource.jdbc.max-size";
+
+  /**
+   * Why the datasource's size stops the start, naming the setting, or null. Flyway holds one
+   * connection for its lock and works on another: with one, the start timed out inside Flyway, 40
+   * lines of stack that never named the setting (audit 8); a value past an int failed with a
+   * NumberFormatException that did not either, and {@code max-size} set directly (a properties
+   * file, {@code QUARKUS_DATASOURCE_JDBC_MAX_SIZE}) was not checked (review 8).
+   */
+  static String poolSizeProblem(String poolSizeEnv, String maxSize) {
+    if (poolSizeEnv != null) {
+      String problem = sizeProblem(POOL_SIZE_ENV, poolSizeEnv);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    // the packaged default is an expression over the variable checked above
+    if (maxSize != null && !maxSize.contains("${")) {
+      return sizeProblem(MAX_SIZE, maxSize);
+    }
+    return null;
+  }
+
+  private static String sizeProblem(String name, String raw) {
+    String v = raw.trim();
+    long n;
+    try {
+      n = v.matches("[+-]?\\d{1,18}") ? Long.parseLong(v) : Long.MIN_VALUE;
+    } catch (NumberFormatException e) {
+      n = Long.MIN_VALUE;
+    }
+    if (n == Long.MIN_VALUE || n > Integer.MAX_VALUE) {
+      return name + " is " + v + ": not a number of database connections (2 or more; the reconcile workers + 2"
+          + " to reconcile at full speed, and within the Postgres plan's connection limit)";
+    }
+    if (n < 2) {
+      return name + " is " + v + ": at least 2 database connections are needed (the migrations' lock and their"
+          + " work), and the reconcile workers + 2 to reconcile at full speed";
+    }
+    return null;
   }
 
   /**

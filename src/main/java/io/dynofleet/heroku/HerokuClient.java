@@ -74,6 +74,8 @@ public class HerokuClient {
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .build();
   private volatile HerokuApi api;
+  private final java.util.List<java.util.function.Consumer<String>> failureListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Inject
   HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
@@ -130,6 +132,15 @@ public class HerokuClient {
   /** Platform API calls made so far by the calling thread (as {@link #callCount()} counts them). */
   public long callCountOfThread() {
     return threadCalls.get()[0];
+  }
+
+  /**
+   * Calls {@code listener} with the failure, on the calling thread, each time an attempt fails
+   * transiently (5xx, connect failure, timeout), before it is retried or given up: a caller that
+   * waits for it (a GET retried after three 30 s timeouts) can say so at once.
+   */
+  public void onTransientFailure(java.util.function.Consumer<String> listener) {
+    failureListeners.add(listener);
   }
 
   /** The shared rate budget this client keeps current. */
@@ -502,6 +513,16 @@ public class HerokuClient {
         rateDelay = rateDelay.multipliedBy(2);
         attempt--; // a 429 does not use up a transient-retry attempt
         continue;
+      }
+      if (failure instanceof HerokuException.Transient) {
+        for (var l : failureListeners) {
+          try {
+            l.accept(failure.getMessage());
+          } catch (RuntimeException e) {
+            // a listener's trouble must not fail the call it watches
+            LOG.debugf("transient-failure listener failed: %s", e.toString());
+          }
+        }
       }
       if (failure instanceof HerokuException.Transient && idempotent && attempt < config.maxAttempts()) {
         Duration delay = backoff(attempt);

@@ -251,6 +251,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public void onTransientFailure(Consumer<String> listener) {
+    heroku.onTransientFailure(listener);
+  }
+
+  @Override
   public int rateRemaining() {
     return (int) Math.min(Integer.MAX_VALUE, heroku.budget().remaining());
   }

@@ -158,6 +158,12 @@ public interface Platform {
    */
   default void onRateLimitWait(Consumer<Duration> listener) {}
 
+  /**
+   * Registers {@code listener} to run on the calling thread whenever a call fails transiently
+   * (5xx, connect failure, timeout), retried or not, with the failure's message.
+   */
+  default void onTransientFailure(Consumer<String> listener) {}
+
   /** Failure of a Platform call, classified for the reconciler. */
   final class PlatformException extends RuntimeException {
     /** BILLING: 402, the account must be verified or have a payment method (review 6). */

@@ -53,6 +53,8 @@ public class Reconciler {
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
+  /** The shortest time an idle pool goes unlooked at while the budget is under the reserve. */
+  static final Duration IDLE_LOOK_MIN = Duration.ofSeconds(30);
   /** Joins a stalled target and the spec generation it stalled under (status.stalledRelease). */
   private static final String STALL_AT = "@g";
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
@@ -83,6 +85,27 @@ public class Reconciler {
   private final Map<UUID, BudgetWait> budgetWaits = new ConcurrentHashMap<>();
 
   private record BudgetWait(int left, int factor, Instant at) {}
+
+  /**
+   * Pools whose last pass found nothing to do (every backend ready at the target, nothing in
+   * flight): the generation it saw, when, and when such a pool looks again while the rate budget
+   * is under the reserve (see {@link Pass#quietWhileBudgetLow}).
+   */
+  private final Map<UUID, IdleLook> idle = new ConcurrentHashMap<>();
+
+  private record IdleLook(long generation, Instant at, Instant lookAgain) {}
+
+  /**
+   * Per pool: new apps that failed in a row at a target another app got ready on, and when the
+   * next may be made (see {@link Pass#markFailed}). The process's: a restart allows at most
+   * {@link #FAILED_APPS_BEFORE_STALL} more, with the same waits.
+   */
+  private final Map<UUID, FailedStreak> failedStreaks = new ConcurrentHashMap<>();
+
+  private record FailedStreak(String target, int count, Instant retryAt) {}
+
+  /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
+  static final int FAILED_APPS_BEFORE_STALL = 3;
   /**
    * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
    * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
@@ -120,6 +143,19 @@ public class Reconciler {
     this.callsPerPass = DistributionSummary.builder("dynofleet.reconcile.platform.calls")
         .description("Platform API calls per reconcile pass").register(registry);
     platform.onRateLimitWait(this::rateLimitWait);
+    platform.onTransientFailure(this::transientFailure);
+  }
+
+  /**
+   * A call of some pass failed transiently (a 5xx, a timeout): that pool says so now. A GET is
+   * retried (three 30 s timeouts on a slow day), and the status said Ready/Stable the whole
+   * ~90 s the pass hung (audit 9); the pass's own end replaces it.
+   */
+  private void transientFailure(String message) {
+    Pass pass = current.get();
+    if (pass != null) {
+      pass.showDegraded("HerokuUnavailable", "Platform API failing or slow (" + message + "): retrying");
+    }
   }
 
   /** A call of some pass is about to wait out a 429: that pool says so now, not when it gives up. */
@@ -272,6 +308,8 @@ public class Reconciler {
     driftChecked.clear();
     uncouplable.clear();
     budgetWaits.clear();
+    idle.clear();
+    failedStreaks.clear();
     hooks.forgetAll();
   }
 
@@ -281,9 +319,17 @@ public class Reconciler {
   }
 
   private Duration backoff(UUID pool) {
+    return backoff(pool, config.maxBackoff());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private Duration backoff(UUID pool, Duration max) {
     int n = failures.merge(pool, 1, Integer::sum);
     long base = config.baseBackoff().toMillis() << Math.min(n - 1, 16);
-    long capped = Math.min(base, config.maxBackoff().toMillis());
+    long capped = Math.min(base, max.toMillis());
     // full jitter in [capped/2, capped]: many failing pools do not retry in lockstep
     return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
   }
@@ -319,7 +365,8 @@ public class Reconciler {
     private final Object statusLock = new Object();
     /** The status written mid-pass to show a 429 wait, if any. */
     private PoolStatus shown;
-    private boolean rateShown;
+    /** The Degraded reasons this pass wrote mid-pass ({@link #showDegraded}). */
+    private final Set<String> shownReasons = new HashSet<>();
     private boolean statusWritten;
     /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
     private boolean deletionSeen;
@@ -372,6 +419,10 @@ public class Reconciler {
 
     private ReconcileResult converge() {
       PoolSpec.Template t = spec.template();
+      if (quietWhileBudgetLow()) {
+        return ReconcileResult.done(0);
+      }
+      idle.remove(pool.id);
       observe(t);
       if (Boolean.TRUE.equals(spec.paused())) {
         condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
@@ -412,7 +463,73 @@ public class Reconciler {
         Duration wait = Duration.between(now, recheck);
         return ReconcileResult.requeue(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50), 0);
       }
+      if (nothingToDo()) {
+        idle.put(pool.id, new IdleLook(pool.generation, now, now.plus(idleLookInterval())));
+      }
       return ReconcileResult.done(0);
+    }
+
+    /**
+     * A pool with nothing to do (its last look found every backend ready at the target and
+     * nothing in flight, its spec unchanged since, its backends as they were and none failing
+     * here) is not looked at while the rate budget is under the reserve, until its turn comes
+     * again (see {@link #idleLookInterval}). Its sweep cost two reads every 30 s, four calls a
+     * minute: twenty idle pools outspent Heroku's refill (75 a minute) by themselves, and pools
+     * waiting for the budget to make apps never got it (2026-11-24). What such a look could find (a
+     * new source release, an app deleted by hand) needs apps made, which waits for the budget
+     * anyway; a spec change or a backend failing its checks still gets a full pass.
+     */
+    private boolean quietWhileBudgetLow() {
+      IdleLook look = idle.get(pool.id);
+      if (look == null || look.generation() != pool.generation || !now.isBefore(look.lookAgain())
+          || platform.rateRemaining() >= config.rateLimitReserve()
+          || Boolean.TRUE.equals(spec.paused()) || !nothingToDo()) {
+        return false;
+      }
+      health = dataPlane.health(pool.name);
+      for (Backend b : backends) {
+        DataPlane.Health h = health.get(b.appName);
+        if (h != null && h.known() && !h.healthy()) {
+          return false;
+        }
+      }
+      LOG.debugf("pool=%s idle and the rate budget under the reserve: not looked at until %s", pool.name,
+          look.lookAgain());
+      return true;
+    }
+
+    /** Every backend ready and serving at the pool's size, none leaving or being made. */
+    private boolean nothingToDo() {
+      if (backends.size() != spec.replicas() || stalledTarget != null) {
+        return false;
+      }
+      Source known = sources.get(pool.id);
+      for (Backend b : backends) {
+        if (b.step != Step.READY || b.phase != Phase.Ready || b.unhealthySince != null
+            || known == null || !known.target().equals(b.target)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /**
+     * How long an idle pool goes unlooked at while the budget is under the reserve: long enough
+     * that the idle pools of this process spend at most a quarter of the refill between them
+     * (two reads each, 800 ms of refill a call), at least the sweep's 30 s; each pool's turn
+     * drawn at random over half as long again, so they do not all look at the same sweep.
+     */
+    private Duration idleLookInterval() {
+      // entries of pools deleted or passed on other dynos since: their turn is long past
+      Instant stale = now.minus(config.maxBackoff());
+      idle.values().removeIf(l -> l.lookAgain().isBefore(stale));
+      long pools = idle.size() + 1;
+      long calls = Math.max(2, platform.calls() - callsAtStart);
+      Duration base = REFILL_PER_CALL.multipliedBy(pools * calls * 4);
+      if (base.compareTo(IDLE_LOOK_MIN) < 0) {
+        base = IDLE_LOOK_MIN;
+      }
+      return base.plusMillis(ThreadLocalRandom.current().nextLong(base.toMillis() / 2 + 1));
     }
 
     /**
@@ -523,12 +640,12 @@ public class Reconciler {
           boolean newTarget = before == null || !before.target().equals(cached.target());
           if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
-            event(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
+            eventOnce(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
                 + t.sourceApp() + " (its database, its users) is in " + cached.region()
                 + ": set spec.template.region to " + cached.region() + " unless that is meant");
           }
           if (!cached.copied().isEmpty() && newTarget) {
-            event(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
+            eventOnce(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
                 .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
                 + " of " + t.sourceApp() + " cannot be attached to other apps (their service allows no sharing):"
                 + " their config vars are copied to the backends, and a credential change rolls the pool");
@@ -736,8 +853,9 @@ public class Reconciler {
                 + (old.isEmpty() ? "creation waits for a new release or spec"
                     : "the rollout stopped and the previous release keeps serving"));
       }
+      boolean retryWait = !stalled && failedAppWait(target);
       if (old.isEmpty()) {
-        if (active.size() < replicas && target != null && !stalled) {
+        if (active.size() < replicas && target != null && !stalled && !retryWait) {
           int missing = replicas - active.size() - reclaim(replicas - active.size(), target);
           if (missing > 0) {
             create(missing);
@@ -756,7 +874,7 @@ public class Reconciler {
             .forEach(b -> drain(b, drainTimeFor(b)));
         return;
       }
-      int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      int creates = stalled || retryWait ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
       if (creates > 0) {
         // reclaimed ones serve at once; this pass still counts only the backends it started with as
         // available, so old ones leave no sooner for it
@@ -794,6 +912,24 @@ public class Reconciler {
           drain(o, drainTimeFor(o));
         }
       }
+    }
+
+    /**
+     * A new app failed lately at this target though another got ready on it (see
+     * {@link #markFailed}): the next waits its turn, and the pool says so. Before, each was
+     * replaced at once: a release phase that failed on every new app (a migration gone wrong)
+     * made, failed and deleted an app every few seconds, ten Platform API calls each, for ever.
+     */
+    private boolean failedAppWait(String target) {
+      FailedStreak streak = failedStreaks.get(pool.id);
+      if (streak == null || target == null || !streak.target().equals(target) || !now.isBefore(streak.retryAt())) {
+        return false;
+      }
+      condition("Degraded", "True", "BackendFailed", streak.count() + " new app(s) in a row failed at release v"
+          + source.version() + " (its release phase, or health checks) though another app got ready on it;"
+          + " the next is made at " + streak.retryAt() + " (the pool stalls after " + FAILED_APPS_BEFORE_STALL + ")");
+      recheckAt(streak.retryAt());
+      return true;
     }
 
     /**
@@ -1176,6 +1312,7 @@ public class Reconciler {
           b.message = null;
           store.save(b);
           routesChanged = true;
+          failedStreaks.computeIfPresent(pool.id, (id, s) -> s.target().equals(b.target) ? null : s);
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
           markFailed(b, "app " + b.appName + " never passed its health checks within "
@@ -1260,9 +1397,21 @@ public class Reconciler {
       boolean proven = backends.stream().anyMatch(o -> o != b && o.target.equals(b.target) && o.readyAt != null);
       if (proven) {
         // another backend of this very release got ready: the release works, this app did not
-        // (a replacement during an outage, a bad dyno). No stall: the next pass makes another
-        event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is made");
-        return;
+        // (a replacement during an outage, a bad dyno). No stall: another is made, after a wait
+        // that doubles with each failure in a row; the third stalls (a release phase failing on
+        // every new app made, failed and deleted one every few seconds, for ever)
+        FailedStreak before = failedStreaks.get(pool.id);
+        int n = before != null && before.target().equals(b.target) ? before.count() + 1 : 1;
+        if (n < FAILED_APPS_BEFORE_STALL) {
+          Duration wait = config.failedAppRetry().multipliedBy(1L << (n - 1));
+          failedStreaks.put(pool.id, new FailedStreak(b.target, n, now.plus(wait)));
+          recheckAt(now.plus(wait));
+          event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
+              + " made in " + wait.toSeconds() + " s (" + n + " of " + FAILED_APPS_BEFORE_STALL + " failed in a row)");
+          return;
+        }
+        failedStreaks.remove(pool.id);
+        why = why + " (" + n + " new apps in a row failed at this release, though another got ready on it)";
       }
       stalledTarget = b.target + STALL_AT + pool.generation;
       condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
@@ -1407,6 +1556,8 @@ public class Reconciler {
         templateSeen.remove(pool.id);
         driftChecked.remove(pool.id);
         budgetWaits.remove(pool.id);
+        idle.remove(pool.id);
+        failedStreaks.remove(pool.id);
         failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
@@ -1439,6 +1590,10 @@ public class Reconciler {
         after = e.retryAfter(); // wait the limit out, never retry hot
       } else if (needsHuman(e.kind())) {
         after = config.maxBackoff(); // needs a human: no crash loop, look again now and then
+      } else if (e.kind() == Kind.TRANSIENT) {
+        // a 5xx or a timeout: Heroku is back within minutes, and a pool backed off 5 min stayed
+        // Degraded and idle up to 5 min after (audit 9); a retry costs what a sweep does
+        after = backoff(pool.id, min(config.maxTransientBackoff(), config.maxBackoff()));
       } else {
         after = backoff(pool.id);
       }
@@ -1467,10 +1622,19 @@ public class Reconciler {
      * paid off). Once per pass, and never after the pass wrote its own status.
      */
     void showRateLimited(Duration wait) {
-      String message = "Platform API rate limit reached (HTTP 429): waiting for the budget to refill";
+      if (showDegraded("RateLimited", "Platform API rate limit reached (HTTP 429): waiting for the budget to refill")) {
+        LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
+      }
+    }
+
+    /**
+     * Writes the status last written with Degraded set to {@code reason}, at once, mid-pass: once
+     * per pass and reason, never after the pass wrote its own status. True when written.
+     */
+    boolean showDegraded(String reason, String message) {
       synchronized (statusLock) {
-        if (rateShown || statusWritten) {
-          return;
+        if (!shownReasons.add(reason) || statusWritten) {
+          return false;
         }
         PoolStatus base = lastWritten();
         Instant at = clock.instant();
@@ -1479,14 +1643,14 @@ public class Reconciler {
         for (Condition c : base.conditions() == null ? List.<Condition>of() : base.conditions()) {
           if (c.type().equals("Degraded")) {
             found = true;
-            conds.add(new Condition("Degraded", "True", "RateLimited", message,
+            conds.add(new Condition("Degraded", "True", reason, message,
                 "True".equals(c.status()) ? c.lastTransitionTime() : at));
           } else {
             conds.add(c);
           }
         }
         if (!found) {
-          conds.add(new Condition("Degraded", "True", "RateLimited", message, at));
+          conds.add(new Condition("Degraded", "True", reason, message, at));
         }
         PoolStatus status = new PoolStatus(base.observedGeneration(), base.replicas(), base.readyReplicas(),
             base.updatedReplicas(), base.targetRelease(), conds, base.backends(), base.estimatedMonthlyCost(),
@@ -1495,13 +1659,13 @@ public class Reconciler {
           store.writeStatus(pool.id, status);
         } catch (RuntimeException e) {
           // the database may be down too; the pass's own write (or the next pass) says it
-          LOG.debugf("pool=%s rate-limit status not written: %s", pool.name, e.getClass().getSimpleName());
-          return;
+          LOG.debugf("pool=%s %s status not written: %s", pool.name, reason, e.getClass().getSimpleName());
+          shownReasons.remove(reason);
+          return false;
         }
         shown = status;
-        rateShown = true;
+        return true;
       }
-      LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
     }
 
     private void writeStatus() {
@@ -1597,6 +1761,11 @@ public class Reconciler {
 
     private void event(String type, String reason, String message) {
       events.record(pool.id, pool.name, type, reason, message);
+    }
+
+    /** A standing cause, found again after each process start: said once (see PoolEvents#recordOnce). */
+    private void eventOnce(String type, String reason, String message) {
+      events.recordOnce(pool.id, pool.name, type, reason, message);
     }
   }
 

@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -284,6 +285,30 @@ public class Simulator {
     return a.region + "/" + a.stack;
   }
 
+  /**
+   * Slugs whose release phase fails (the {@code release:} command of their Procfile exits non-zero):
+   * a release of one made through the API ends {@code failed} instead of {@code succeeded}, on any
+   * app, and is never current (Heroku keeps the release before it running).
+   */
+  private final Set<String> failingSlugs = ConcurrentHashMap.newKeySet();
+
+  /**
+   * From now on, releases of {@code app}'s current slug made through the API (a backend's copy of
+   * it, a promotion) fail their release phase; {@code false} lets them pass again. A migration
+   * that fails is the usual cause.
+   */
+  public synchronized void releasePhaseFails(String app, boolean fails) {
+    SimRelease cur = current(find(app));
+    if (cur == null || cur.slugId == null) {
+      throw new ApiError(422, "invalid_params", "App has no released slug.");
+    }
+    if (fails) {
+      failingSlugs.add(cur.slugId);
+    } else {
+      failingSlugs.remove(cur.slugId);
+    }
+  }
+
   /** Makes the app a Fir-generation one (its releases would be OCI images; here: only the label). */
   public synchronized void fir(String app) {
     find(app).generation = "fir";
@@ -499,6 +524,7 @@ public class Simulator {
     lostAnswers.clear();
     latency = Duration.ZERO;
     keyExpired = false;
+    failingSlugs.clear();
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
     synchronized (this) {
@@ -1081,6 +1107,14 @@ public class Simulator {
       rateLimitStorm();
       json(ctx, Map.of("rate_limit_remaining", bucket.remaining()));
     });
+    r.post(base + "/apps/:app/release-phase/:outcome").handler(ctx -> blocking(ctx, () -> {
+      String outcome = p(ctx, "outcome");
+      if (!outcome.equals("fail") && !outcome.equals("pass")) {
+        throw new ApiError(404, "not_found", "Unknown outcome; use fail or pass.");
+      }
+      releasePhaseFails(p(ctx, "app"), outcome.equals("fail"));
+      return Map.of("release_phase", outcome);
+    }));
     r.post(base + "/apps/:app/backend/:fault").handler(ctx -> blocking(ctx, () -> {
       String app = p(ctx, "app");
       switch (p(ctx, "fault")) {
@@ -1188,7 +1222,12 @@ public class Simulator {
     } else {
       vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
         synchronized (this) {
-          if (apps.containsKey(a.id)) {
+          if (apps.containsKey(a.id) && rel.slugId != null && failingSlugs.contains(rel.slugId)) {
+            // the release phase failed: the release stays, failed, and the one before it runs on
+            rel.status = "failed";
+            rel.updated = now();
+            webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
+          } else if (apps.containsKey(a.id)) {
             succeed(a, rel);
             refresh(a);
             webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));

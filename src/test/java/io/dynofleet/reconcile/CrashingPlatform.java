@@ -24,9 +24,17 @@ final class CrashingPlatform implements Platform {
   private final String op;
   private final boolean before;
   private final AtomicBoolean fired = new AtomicBoolean();
+  /** Run at the crash point instead of the throw (another fault: the database going away). */
+  private final Runnable instead;
 
   /** {@code point} is {@code op} (crash after it) or {@code op:before}. */
   CrashingPlatform(Platform delegate, String point) {
+    this(delegate, point, null);
+  }
+
+  /** At {@code point}, runs {@code instead} and lets the pass go on, rather than crash. */
+  CrashingPlatform(Platform delegate, String point, Runnable instead) {
+    this.instead = instead;
     this.delegate = delegate;
     this.before = point.endsWith(":before");
     this.op = before ? point.substring(0, point.indexOf(':')) : point;
@@ -39,10 +47,18 @@ final class CrashingPlatform implements Platform {
   private <T> T around(String name, Supplier<T> call) {
     boolean crash = name.equals(op) && !fired.get();
     if (crash && before && fired.compareAndSet(false, true)) {
+      if (instead != null) {
+        instead.run();
+        return call.get();
+      }
       throw new Crash("before " + name);
     }
     T result = call.get();
     if (crash && !before && fired.compareAndSet(false, true)) {
+      if (instead != null) {
+        instead.run();
+        return result;
+      }
       throw new Crash("after " + name);
     }
     return result;

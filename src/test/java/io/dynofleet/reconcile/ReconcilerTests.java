@@ -443,6 +443,34 @@ class ReconcilerTests {
   }
 
   /**
+   * 2026-11-24: each idle pool's sweep (every 30 s, two reads) costs four calls a minute; twenty of
+   * them outspent Heroku's refill (75 a minute) by themselves, and a pool waiting for the budget
+   * never got its app. Under the reserve an idle pool looks again only now and then.
+   */
+  @Test
+  void idleSweepsUnderTheReserveLeaveTheRefillToPoolsWaitingForIt() {
+    List<String> names = budgetPools(1);
+    Map<String, Reconciler> dynos = new java.util.HashMap<>();
+    names.forEach(n -> dynos.put(n, reconciler));
+    for (int i = 0; i < 20; i++) {
+      String idle = name + "-idle" + i;
+      pools.create("""
+          {"metadata": {"name": "%s"},
+           "spec": {"pipeline": "pipe-%s", "replicas": 0, "template": {"sourceApp": "%s"}}}
+          """.formatted(idle, name.substring(5), source));
+      dynos.put(idle, reconciler);
+    }
+    heroku.rateRemaining = 290;
+    long calls0 = heroku.calls();
+    playTheRefill(dynos, Duration.ofMinutes(15));
+    for (String n : names) {
+      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid())).as(n + " got its app").hasSize(1);
+    }
+    // and the idle pools still looked now and then (a new release, an app deleted by hand)
+    assertThat(heroku.calls() - calls0).isGreaterThan(20 * 2 * 3);
+  }
+
+  /**
    * Audit 9: a pool whose only work was new backends waiting for the proxy's health verdict was
    * passed every 2 s, two Platform API calls a time (60 a minute) for nothing the API could tell.
    * It looks again after a probe interval.
@@ -1112,6 +1140,29 @@ class ReconcilerTests {
     assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
     assertThat(condition("Degraded")).isEqualTo("True/HerokuBilling");
     assertThat(condition("Progressing")).isEqualTo("False/HerokuBilling");
+  }
+
+  /**
+   * Audit 9: after a Heroku 5xx outage a pool came back only when its backoff ended (60 s after a
+   * one-minute outage, up to 5 min after a longer one), Degraded and idle meanwhile. Transient
+   * failures back off at most {@code maxTransientBackoff} (30 s); a bad key still waits maxBackoff.
+   */
+  @Test
+  void afterAnOutageAPoolTriesAgainWithinHalfAMinute() {
+    createPool(1, "");
+    heroku.failNext("recentReleases", 20, Kind.TRANSIENT);
+    ReconcileResult r = null;
+    for (int i = 0; i < 20; i++) {
+      r = pass();
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(r.requeueAfter()).isLessThanOrEqualTo(config.maxTransientBackoff());
+      clock.advance(r.requeueAfter());
+    }
+    assertThat(r.requeueAfter()).isGreaterThanOrEqualTo(config.maxTransientBackoff().dividedBy(2));
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnavailable");
+    converge();
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    assertThat(owned()).hasSize(1);
   }
 
   @Test

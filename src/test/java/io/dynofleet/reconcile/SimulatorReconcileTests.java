@@ -256,6 +256,28 @@ class SimulatorReconcileTests {
         .singleElement().satisfies(e -> assertThat(e.message()).contains("set spec.template.region to eu"));
   }
 
+  /**
+   * Review 9: AddonNotShared and RegionDiffers were raised again after every process start (their
+   * once-only memory was the process's), on every dyno, for every such pool: a Warning and a WARN
+   * log line per deploy and daily restart, though nothing changed. Once per cause now.
+   */
+  @Test
+  void addonNotSharedAndRegionDiffersAreSaidOnceAcrossRestarts() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    sim.createAddon(source, "mailgun");
+    createPool(1, "");
+    converge(1);
+    for (int restart = 0; restart < 2; restart++) {
+      reconciler.forgetCaches(); // what a process start forgets
+      converge(1);
+    }
+    for (String reason : List.of("RegionDiffers", "AddonNotShared")) {
+      assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals(reason)).as(reason)
+          .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+    }
+  }
+
   /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */
   @Test
   void aFirSourceAppIsRefusedClearly() {
@@ -413,6 +435,73 @@ class SimulatorReconcileTests {
         .filter(x -> x.appName.equals(app)).findFirst().orElseThrow();
     change.accept(b);
     store.save(b);
+  }
+
+  /**
+   * Audit 9 (not covered: the simulator had no release phase): a release whose
+   * release phase fails on the backends. At a new release: the new app is Failed, never routed,
+   * the rollout stalls and the old apps serve. At a release other apps got ready on (a migration
+   * that now fails): each replacement failed and the next pass made another, ten calls each, for
+   * ever; now the next waits (1 s, 2 s here; 1 min, 2 min by default) and the third stalls.
+   */
+  @Test
+  void aFailingReleasePhaseIsNeverRoutedAndRetriedOnlyAFewTimes() throws Exception {
+    createPool(2, "");
+    converge(2);
+    Set<String> serving = ownedNames();
+
+    // a new release whose release phase fails on the backends: the rollout stalls
+    sim.pushRelease(source);
+    sim.releasePhaseFails(source, true);
+    for (int i = 0; i < 40 && !condition("Degraded").equals("True/RolloutStalled"); i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(table.route(name).orElseThrow().backends()).extracting(io.dynofleet.proxy.BackendTarget::id)
+        .containsExactlyInAnyOrderElementsOf(serving);
+    long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    for (int i = 0; i < 10; i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count())
+        .as("no app made while stalled").isEqualTo(creates);
+    assertThat(eventReasons()).contains("RolloutStalled");
+
+    // back to a release the pool runs; then it fails on new apps too (its migration broke)
+    sim.releasePhaseFails(source, false);
+    sim.pushRelease(source);
+    converge(2);
+    sim.releasePhaseFails(source, true);
+    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
+        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
+            m.getName().equals("failedAppRetry") ? Duration.ofSeconds(1) : m.invoke(config, args));
+    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
+    extra.add(r);
+    creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    Set<String> before = ownedNames();
+    String victim = before.iterator().next();
+    heroku.deleteApp(victim);
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(9)) {
+      r.reconcile(new PoolKey(name));
+      Thread.sleep(100);
+    }
+    long made = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count() - creates;
+    assertThat(made).as("three tries, then a stall").isEqualTo(Reconciler.FAILED_APPS_BEFORE_STALL);
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendFailed")).hasSize(2);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(table.route(name).orElseThrow().backends()).hasSize(1);
+    assertThat(owned()).hasSize(1); // the failed apps were deleted: nothing billed, nothing orphaned
+
+    // fixed, and the spec moves (any change lifts a stall): made again
+    sim.releasePhaseFails(source, false);
+    scale(3);
+    converge(3);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
   @Test
@@ -715,6 +804,50 @@ class SimulatorReconcileTests {
       one.shutdownNow();
     }
     converge(2);
+  }
+
+  /**
+   * Audit 9: with Heroku answering slower than the client's read timeout, a pass hung ~90 s in
+   * its first GET (three timeouts) while the status said Ready/Stable; only observedGeneration
+   * gave it away. The first failed attempt now shows Degraded/HerokuUnavailable at once. Played
+   * with a client whose read timeout is 1 s (5 attempts) and answers 1.5 s late.
+   */
+  @Test
+  void aPlatformApiSlowerThanTheTimeoutShowsInTheStatusWhileThePassHangs() throws Exception {
+    createPool(1, "");
+    converge(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    HerokuConfig impatient = (HerokuConfig) java.lang.reflect.Proxy.newProxyInstance(
+        HerokuConfig.class.getClassLoader(), new Class<?>[] {HerokuConfig.class}, (proxy, m, args) ->
+            switch (m.getName()) {
+              case "readTimeout" -> Duration.ofSeconds(1);
+              case "maxAttempts" -> 5;
+              default -> m.invoke(herokuConfig, args);
+            });
+    Reconciler slow = reconcilerOn(new HerokuPlatform(
+        TestHerokuClients.client(impatient, registry, sim.url(), sim.apiKey())));
+    scale(2);
+    sim.apiLatency(Duration.ofMillis(1500));
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    try {
+      long t0 = System.nanoTime();
+      Future<ReconcileResult> hanging = one.submit(() -> slow.reconcile(new PoolKey(name)));
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+          .until(() -> hanging.isDone() || condition("Degraded").equals("True/HerokuUnavailable"));
+      double shownAfter = (System.nanoTime() - t0) / 1e9;
+      assertThat(hanging.isDone()).as("shown while the pass still hangs").isFalse();
+      assertThat(shownAfter).as("shown after the first timeout, not the last").isLessThan(3.5);
+      assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("failing or slow"));
+      assertThat(status().observedGeneration()).isLessThan(pools.get(name).metadata().generation());
+      ReconcileResult r = hanging.get(60, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat((System.nanoTime() - t0) / 1e9).as("the pass hung through its retries").isGreaterThan(5);
+    } finally {
+      one.shutdownNow();
+    }
+    sim.apiLatency(Duration.ZERO);
+    converge(2);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
   @Test

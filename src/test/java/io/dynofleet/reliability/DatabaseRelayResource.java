@@ -30,6 +30,24 @@ public class DatabaseRelayResource implements QuarkusTestResourceLifecycleManage
         "quarkus.datasource.password", "postgres");
   }
 
+  /** Takes the database away: every connection closed, new ones refused (for tests in other packages). */
+  public static void cut() {
+    try {
+      relay.cut();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Gives the database back on the same port. */
+  public static void restore() {
+    try {
+      relay.restore();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   @Override
   public void stop() {
     try {

@@ -60,6 +60,21 @@ public class PoolEvents {
     }
   }
 
+  /**
+   * Records an event unless the pool's log already holds it (same type, reason and message):
+   * for a standing cause a pass may find again after every process start, whose once-only memory
+   * went with the process (review 9: AddonNotShared and RegionDiffers on every deploy and daily
+   * restart, on every dyno). One indexed read, only when the caller would record it.
+   */
+  @Transactional
+  public void recordOnce(UUID poolId, String poolName, String type, String reason, String message) {
+    String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
+    if (PoolEvent.count("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4", poolId, type, reason, msg) > 0) {
+      return;
+    }
+    record(poolId, poolName, type, reason, message);
+  }
+
   /** The newest events first. */
   @Transactional
   public List<PoolEvent> list(UUID poolId, int limit) {
