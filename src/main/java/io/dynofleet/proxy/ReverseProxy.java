@@ -224,6 +224,14 @@ class ReverseProxy implements ProxyInterceptor {
           answer(rc, e, pool);
           return;
         }
+        // the library answers every failed upgrade with 502 (set as it writes the head): one its
+        // backend did not answer in time is a 504, as a request's (see webSocketOrigin)
+        rc.addHeadersEndHandler(v -> {
+          HttpServerResponse r = rc.response();
+          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(r.headers().get("X-Dynofleet-Error"))) {
+            r.setStatusCode(ProxyError.TIMEOUT.status());
+          }
+        });
       }
       proxy.handle(rc.request());
     });
@@ -484,18 +492,45 @@ class ReverseProxy implements ProxyInterceptor {
       if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
     };
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
+    // the pool's timeout bounds the wait for a pooled connection and for the backend's answer to
+    // the upgrade (Vert.x's timer ends with the response head: a tunnel is never cut by it). A
+    // backend that never answered held the connection, the tunnel count and the client for ever
+    // (review 7)
+    Duration timeout = timeout(pool);
+    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     return loopClient().request(ro).onFailure(e -> {
       closed.run();
-      upgradeFailed(req, pool, b, ProxyError.CONNECT);
+      // no pooled connection within the timeout: nothing reached the backend, not its failure
+      if (e instanceof TimeoutException && !isConnect(e)) {
+        if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
+        countError(pool, ProxyError.TIMEOUT);
+      } else {
+        upgradeFailed(req, pool, b, ProxyError.CONNECT);
+      }
     }).onSuccess(creq -> {
         // Host: the backend's web_url authority, as for any request (Heroku routes by Host)
         if (req.authority() != null) creq.authority(HostAndPort.create(b.host, b.target.url().getPort()));
+        // a client that leaves before the backend answers frees the backend connection at once
+        // (the library watches neither side until then); after a 101 the tunnel's own close does
+        AtomicBoolean headHeard = new AtomicBoolean();
+        req.response().closeHandler(v -> {
+          if (!headHeard.get()) creq.reset();
+        });
+        if (clientGone(req)) creq.reset(); // gone while the connection was being found
         // the library's connect() answers with this same response future
         creq.response().onComplete(ar -> {
+          headHeard.set(true);
           // heard before the library copies the backend's head to the client: the same rules as
           // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix), and
           // the request id and Via as on any answer
-          if (ar.failed()) upgradeFailed(req, pool, b, ProxyError.BACKEND);
+          if (ar.failed() && clientGone(req)) {
+            countError(pool, ProxyError.CLIENT_GONE); // its reset above, not the backend's doing
+          } else if (ar.failed()) {
+            Throwable err = ar.cause();
+            boolean timedOut = !isConnect(err) && (err instanceof TimeoutException
+                || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
+            upgradeFailed(req, pool, b, timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND);
+          }
           if (ar.succeeded()) {
             sanitize(ar.result().headers());
             ar.result().headers().set("X-Request-Id", rid).add("Via", "1.1 dynofleet");

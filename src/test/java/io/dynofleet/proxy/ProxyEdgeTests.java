@@ -567,4 +567,78 @@ class ProxyEdgeTests {
           .containsIgnoringCase("x-request-id: ws-" + host).containsIgnoringCase("via: 1.1 dynofleet");
     }
   }
+
+  /**
+   * A backend that takes WebSocket upgrades and never answers them (plain requests it answers), on
+   * its own connection count: {@code open} is how many connections to it are open.
+   */
+  URI silentToUpgrades(java.util.concurrent.atomic.AtomicInteger open, java.util.concurrent.CountDownLatch upgrades)
+      throws Exception {
+    NetServer s = TestBackends.VERTX.createNetServer().connectHandler(so -> {
+      open.incrementAndGet();
+      so.closeHandler(v -> open.decrementAndGet());
+      StringBuilder in = new StringBuilder();
+      so.handler(b -> {
+        in.append(b.toString(StandardCharsets.ISO_8859_1));
+        for (int end; (end = in.indexOf("\r\n\r\n")) >= 0; ) {
+          String head = in.substring(0, end);
+          in.delete(0, end + 4);
+          if (head.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket")) upgrades.countDown();
+          else so.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+      });
+    });
+    s.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    rawServers.add(s);
+    return URI.create("http://127.0.0.1:" + s.actualPort());
+  }
+
+  @Test
+  void aWebSocketUpgradeItsBackendNeverAnswersGets504AndHoldsNothing() throws Exception {
+    var open = new java.util.concurrent.atomic.AtomicInteger();
+    URI silent = silentToUpgrades(open, new java.util.concurrent.CountDownLatch(1));
+    table.put(pool("wshang", List.of("hang.example"), false, List.of(target("s", silent)))); // timeout 2 s
+    Backend b = table.pools().get("wshang").backends().get(0);
+    double before = errors("wshang", "timeout");
+    long t0 = System.nanoTime();
+    String head = TestBackends.rawHead(port(), upgrade("hang.example", "Upgrade"), Duration.ofSeconds(8));
+    // it hung for ever: no answer, a tunnel counted and the backend connection held
+    assertThat(head).startsWith("HTTP/1.1 504").contains("X-Dynofleet-Error: timeout");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(6));
+    assertThat(errors("wshang", "timeout")).isEqualTo(before + 1);
+    await().atMost(Duration.ofSeconds(3)).until(() -> open.get() == 0 && b.tunnels.get() == 0);
+    assertThat(raw(port(), "GET /p HTTP/1.1\r\nHost: hang.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .startsWith("HTTP/1.1 200");
+
+    // a client that leaves before the answer frees the backend connection at once, long before
+    // the pool's timeout (30 s here)
+    var upgrades = new java.util.concurrent.CountDownLatch(1);
+    var open2 = new java.util.concurrent.atomic.AtomicInteger();
+    URI silent2 = silentToUpgrades(open2, upgrades);
+    table.put(new PoolRoute("wsleave", List.of("leave.example"), false, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("s2", silent2))));
+    Backend b2 = table.pools().get("wsleave").backends().get(0);
+    try (Socket c = new Socket("127.0.0.1", port())) {
+      c.getOutputStream().write(upgrade("leave.example", "Upgrade").getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(upgrades.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(b2.tunnels.get()).isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> open2.get() == 0 && b2.tunnels.get() == 0);
+  }
+
+  @Test
+  void theUpgradeTimeoutDoesNotCutAQuietTunnel() throws Exception {
+    URI echo = backends.start(req -> req.toWebSocket().onSuccess(ws -> ws.handler(ws::write)));
+    table.put(pool("wsquiet", List.of("quiet.example"), false, List.of(target("e", echo)))); // timeout 2 s
+    try (Socket c = new Socket("127.0.0.1", port())) {
+      c.setSoTimeout(3000);
+      c.getOutputStream().write(upgrade("quiet.example", "Upgrade").getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readHead(c.getInputStream())).startsWith("HTTP/1.1 101");
+      Thread.sleep(3000); // longer than the pool's timeout, shorter than the client idle timeout (4 s)
+      // a masked binary frame "hi" (mask key 0): echoed as an unmasked one
+      c.getOutputStream().write(new byte[] {(byte) 0x82, (byte) 0x82, 0, 0, 0, 0, 'h', 'i'});
+      byte[] back = c.getInputStream().readNBytes(4);
+      assertThat(new String(back, 2, 2, StandardCharsets.ISO_8859_1)).isEqualTo("hi");
+    }
+  }
 }
