@@ -895,6 +895,12 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest sreq = ctx.request().proxiedRequest();
     String cl = sreq.getHeader("Content-Length");
     if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains("Transfer-Encoding")) return false;
+    // the retry picks from the pool's current snapshot (one look-up, on the failure path only):
+    // the one the request arrived on could not reach backends a reload added since, so a GET that
+    // failed on a backend the reload removed found nothing to retry on (review 7). A pool removed
+    // meanwhile keeps its last snapshot
+    Pool current = table.pools().get(ex.pool.route().name());
+    if (current != null) ex.pool = current;
     return !Balancer.candidates(ex.pool.backends(), ex.tried, System.nanoTime()).isEmpty();
   }
 

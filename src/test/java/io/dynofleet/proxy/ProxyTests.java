@@ -1218,4 +1218,24 @@ class ProxyTests {
       loadLoop(running, ok, failures, done);
     });
   }
+
+  @Test
+  void aRetryReachesBackendsAReloadAddedMeanwhile() throws Exception {
+    CompletableFuture<io.vertx.core.http.HttpServerRequest> held = new CompletableFuture<>();
+    URI old = backends.start(held::complete);
+    table.put(pool("d", List.of(), true, List.of(target("old", old))));
+    CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return raw(port(), "GET /reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    io.vertx.core.http.HttpServerRequest req = held.get(5, TimeUnit.SECONDS);
+    // a reload replaces every backend while the GET is on the old one, which then fails it
+    table.put(pool("d", List.of(), true, List.of(target("new", backends.named("new")))));
+    req.response().setStatusCode(503).end();
+    // it got the old one's 503: the retry looked only at the snapshot the request arrived on
+    assertThat(answer.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200").contains("X-Backend: new");
+  }
 }
