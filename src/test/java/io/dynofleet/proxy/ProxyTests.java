@@ -1238,4 +1238,30 @@ class ProxyTests {
     // it got the old one's 503: the retry looked only at the snapshot the request arrived on
     assertThat(answer.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200").contains("X-Backend: new");
   }
+
+  @Test
+  void aProbeEndsBeforeTheNextStarts() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+    // a health check slower than the interval (within the timeout)
+    URI slow = backends.start(req -> {
+      if (!req.path().equals("/health")) {
+        req.response().end("app");
+        return;
+      }
+      probes.incrementAndGet();
+      most.accumulateAndGet(out.incrementAndGet(), Math::max);
+      TestBackends.VERTX.setTimer(700, id -> {
+        out.decrementAndGet();
+        req.response().end("ok");
+      });
+    });
+    table.put(new PoolRoute("pr", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(300), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("s", slow, true))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= 4);
+    // they overlapped: a new one every interval (or tick) while the last was still out
+    assertThat(most.get()).as("probes out at once").isEqualTo(1);
+  }
 }
