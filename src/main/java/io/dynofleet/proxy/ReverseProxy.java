@@ -142,6 +142,7 @@ class ReverseProxy implements ProxyInterceptor {
       stopping = true;
     }
     table.onRemoved(this::drain);
+    table.onPoolRemoved(this::poolRemoved);
     table.onSwap(this::dispatchAll);
     HealthProber prober = new HealthProber(table, client(), clock);
     vertx.setPeriodic(250, id -> {
@@ -1369,12 +1370,39 @@ class ReverseProxy implements ProxyInterceptor {
       AtomicReference<Backend> ref = gauges.get(key);
       // gone for good (not re-added meanwhile): drop its series
       if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
-        for (String gauge : List.of("dynofleet.proxy.in.flight", "dynofleet.proxy.websockets")) {
-          registry.find(gauge).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
+        // retries and ejections too: every rollout makes new backend ids, and their counters
+        // stayed for the life of the process (review 7)
+        for (String name : BACKEND_SERIES) {
+          registry.find(name).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
         }
         m.all.forEach(registry::remove);
       }
       LOG.debugf("backend %s drained", b.target.id());
+    });
+  }
+
+  /** The series of one backend (tags pool and backend), dropped once it has drained. */
+  private static final List<String> BACKEND_SERIES = List.of("dynofleet.proxy.in.flight",
+      "dynofleet.proxy.websockets", "dynofleet.proxy.requests", "dynofleet.proxy.retries",
+      "dynofleet.proxy.ejections");
+
+  /**
+   * A pool left the table: once its backends have drained (or the drain timeout passed) its own
+   * series go too, the queue timers and its error counts, unless a pool of that name is back by
+   * then. They stayed for the life of the process (review 7).
+   */
+  private void poolRemoved(Pool p) {
+    String name = p.route().name();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    vertx.setPeriodic(500, id -> {
+      boolean busy = false;
+      for (Backend b : p.backends()) busy |= b.inFlight.get() > 0;
+      if (busy && System.nanoTime() - deadline < 0) return;
+      vertx.cancelTimer(id);
+      if (table.pools().containsKey(name)) return;
+      for (String series : List.of("dynofleet.proxy.queue", "dynofleet.proxy.errors")) {
+        registry.find(series).tag("pool", name).meters().forEach(registry::remove);
+      }
     });
   }
 

@@ -1264,4 +1264,39 @@ class ProxyTests {
     // they overlapped: a new one every interval (or tick) while the last was still out
     assertThat(most.get()).as("probes out at once").isEqualTo(1);
   }
+
+  @Test
+  void aRemovedBackendsAndPoolsSeriesLeaveTheRegistry() throws Exception {
+    URI dead = URI.create("http://127.0.0.1:1");
+    URI good = backends.named("good");
+    BackendTarget d = target("mxdead", dead), g = target("mxgood", good);
+    java.util.function.Function<List<BackendTarget>, PoolRoute> mx = t -> new PoolRoute("mx", List.of(), true,
+        Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 1, 10, 100, Duration.ZERO, null, t);
+    table.put(mx.apply(List.of(d, g)));
+    // GETs on the dead one are retried, POSTs answered 502 connect-failed, and it is ejected
+    for (int i = 0; i < 20 && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter() == null; i++) {
+      given().get("/m").then().statusCode(200);
+      given().body("x").post("/m");
+    }
+    assertThat(registry.find("dynofleet.proxy.ejections").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.retries").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.queue").tag("pool", "mx").timer()).isNotNull();
+    // the dead one goes: its series go once it has drained; the pool's and the other's stay
+    table.put(mx.apply(List.of(g)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.in.flight")
+        .tag("backend", "mxdead").meters().isEmpty());
+    for (String name : List.of("dynofleet.proxy.retries", "dynofleet.proxy.ejections", "dynofleet.proxy.requests",
+        "dynofleet.proxy.websockets")) {
+      assertThat(registry.find(name).tag("backend", "mxdead").meters()).as(name).isEmpty();
+    }
+    assertThat(registry.find("dynofleet.proxy.requests").tag("backend", "mxgood").meters()).isNotEmpty();
+    // the pool goes: its queue timers and error counts too
+    table.remove("mx");
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.queue").tag("pool", "mx")
+        .meters().isEmpty());
+    assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").meters()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.getMeters().stream()
+        .noneMatch(m -> "mx".equals(m.getId().getTag("pool"))));
+  }
 }
