@@ -54,6 +54,8 @@ final class Backend {
   volatile String lastProbeResult;
   volatile boolean draining;
   volatile long nextProbeNanos = System.nanoTime();
+  /** Its last active probe passed (false until one has, and in pools without probes). */
+  volatile boolean probePassing;
   /** A probe of it is out (set and cleared by {@link HealthProber}, which skips it meanwhile). */
   volatile boolean probing;
   /** Meters, created on first use by the proxy (it knows the pool); null until then. */

@@ -45,6 +45,7 @@ final class HealthProber {
           b.lastProbe = clock.instant();
           boolean ok = ar.succeeded() && ar.result() < 400;
           b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause());
+          b.probePassing = ok;
           if (ok) {
             b.probeFailures = 0;
             if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {

@@ -1299,4 +1299,24 @@ class ProxyTests {
     await().atMost(Duration.ofSeconds(5)).until(() -> registry.getMeters().stream()
         .noneMatch(m -> "mx".equals(m.getId().getTag("pool"))));
   }
+
+  @Test
+  void panicModePrefersABackendWhoseProbesPass() throws Exception {
+    java.util.function.Function<String, URI> broken = name -> backends.start(req -> req.response()
+        .setStatusCode(req.path().equals("/health") ? 500 : 503).putHeader("X-Backend", name).end());
+    URI a = broken.apply("a"), b = broken.apply("b");
+    URI c = backends.start(req -> req.response().putHeader("X-Backend", "c").end());
+    table.put(new PoolRoute("pp", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true), new BackendTarget("c", c, true))));
+    Backend bc = table.pools().get("pp").backends().get(2);
+    // a and b fail their probes; c's pass, but c is still out from an ejection earned while it failed
+    await().atMost(Duration.ofSeconds(10)).until(() -> !stat("pp", "a").healthy() && !stat("pp", "b").healthy()
+        && bc.healthy && "HTTP 200".equals(bc.lastProbeResult));
+    bc.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    int ok = 0;
+    for (int i = 0; i < 30; i++) if (given().get("/app").statusCode() == 200) ok++;
+    // panic chose among all three: two requests in three went to a failing one
+    assertThat(ok).as("of 30 requests in panic mode, with c's probes passing").isEqualTo(30);
+  }
 }
