@@ -1319,4 +1319,20 @@ class ProxyTests {
     // panic chose among all three: two requests in three went to a failing one
     assertThat(ok).as("of 30 requests in panic mode, with c's probes passing").isEqualTo(30);
   }
+
+  @Test
+  void anEjectedBackendShowsTheFailuresThatEjectedItAndWhetherItsProbesPass() throws Exception {
+    URI bad = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 503).end());
+    URI good = backends.named("good");
+    table.put(new PoolRoute("ej", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("bad", bad, true), new BackendTarget("good", good, true))));
+    for (int i = 0; i < 20 && !stat("ej", "bad").ejected(); i++) given().get("/app");
+    BackendStats s = stat("ej", "bad");
+    assertThat(s.ejected()).isTrue();
+    // it showed 0: the count starts again at the ejection
+    assertThat(s.consecutiveFailures()).as("failures in a row that ejected it").isGreaterThanOrEqualTo(3);
+    await().atMost(Duration.ofSeconds(5)).until(() -> stat("ej", "bad").probePassing());
+    assertThat(stat("ej", "good").consecutiveFailures()).isZero();
+  }
 }
