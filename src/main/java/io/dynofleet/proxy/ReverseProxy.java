@@ -325,8 +325,17 @@ class ReverseProxy implements ProxyInterceptor {
 
   /** One of the proxy's own answers, by pool ({@code -} before one is chosen) and code. */
   private void countError(Pool pool, ProxyError e) {
-    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code())
-        .increment();
+    countError(pool, null, e);
+  }
+
+  /**
+   * One of the proxy's own answers, by pool, code and the backend it answers for ({@code -} for
+   * none: only the 502 and 504 of an attempt are a backend's). It had no backend label, so which
+   * backend timed out or failed was not to be seen.
+   */
+  private void countError(Pool pool, Backend b, ProxyError e) {
+    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code(),
+        "backend", b == null ? "-" : b.target.id()).increment();
   }
 
   /**
@@ -504,7 +513,7 @@ class ReverseProxy implements ProxyInterceptor {
       // no pooled connection within the timeout: nothing reached the backend, not its failure
       if (e instanceof TimeoutException && !isConnect(e)) {
         if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
-        countError(pool, ProxyError.TIMEOUT);
+        countError(pool, b, ProxyError.TIMEOUT);
       } else {
         upgradeFailed(req, pool, b, ProxyError.CONNECT);
       }
@@ -565,7 +574,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
     if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
-    countError(pool, e);
+    countError(pool, b, e);
     failure(pool, b);
   }
 
@@ -1101,7 +1110,8 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (body != null && !timeout.isZero()) {
       // the pool's timeout is an idle timeout for the body too (see IdleBody)
-      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
+      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq, status)),
+          body.length());
       resp.setBody(body);
     }
     Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
@@ -1191,10 +1201,13 @@ class ReverseProxy implements ProxyInterceptor {
    * The backend stopped sending mid-body: a timeout, counted against it as before its head; unless
    * the client went away meanwhile, which is why nothing more was read.
    */
-  private void stalled(Exchange ex, Backend b, HttpServerRequest sreq) {
+  private void stalled(Exchange ex, Backend b, HttpServerRequest sreq, int status) {
     if (sreq.response().closed()) return;
     LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
-    countError(ex.pool, ProxyError.TIMEOUT);
+    countError(ex.pool, b, ProxyError.TIMEOUT);
+    // a 5xx was counted against it at its head: one failed request, not two (it was counted twice
+    // in its errors and its failures in a row)
+    if (status >= 500) return;
     b.errors5xx.incrementAndGet();
     failure(ex.pool, b);
   }
@@ -1384,7 +1397,7 @@ class ReverseProxy implements ProxyInterceptor {
   /** The series of one backend (tags pool and backend), dropped once it has drained. */
   private static final List<String> BACKEND_SERIES = List.of("dynofleet.proxy.in.flight",
       "dynofleet.proxy.websockets", "dynofleet.proxy.requests", "dynofleet.proxy.retries",
-      "dynofleet.proxy.ejections");
+      "dynofleet.proxy.ejections", "dynofleet.proxy.errors");
 
   /**
    * A pool left the table: once its backends have drained (or the drain timeout passed) its own
@@ -1425,7 +1438,9 @@ class ReverseProxy implements ProxyInterceptor {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));
-    countError(ex == null ? null : ex.pool, e);
+    // a 502 or 504 answers for the backend of the attempt that failed; nothing else is a backend's
+    boolean backends = ex != null && (e.status() == 502 || e.status() == 504);
+    countError(ex == null ? null : ex.pool, backends ? ex.backend : null, e);
     return Future.succeededFuture(r);
   }
 

@@ -75,9 +75,10 @@ class ProxyEdgeTests {
     return URI.create("http://127.0.0.1:" + s.actualPort());
   }
 
+  /** The proxy's own answers of a pool with that code, whichever backend (or none) they are for. */
   double errors(String pool, String code) {
-    Counter c = registry.find("dynofleet.proxy.errors").tag("pool", pool).tag("code", code).counter();
-    return c == null ? 0 : c.count();
+    return registry.find("dynofleet.proxy.errors").tag("pool", pool).tag("code", code).counters().stream()
+        .mapToDouble(Counter::count).sum();
   }
 
   @Test
@@ -250,6 +251,33 @@ class ProxyEdgeTests {
     assertThat(ms).as("cut after the pool's timeout, not the idle timeout").isLessThan(3000);
     assertThat(errors("stall", "timeout") - timeouts).isEqualTo(1);
     assertThat(state.consecutiveFailures).isEqualTo(1);
+  }
+
+  @Test
+  void aServerErrorThatStallsMidBodyIsOneFailureOfItsBackend() throws Exception {
+    URI a = backends.start(req -> req.response().setStatusCode(500).setChunked(true).write("first part;")); // never ends
+    table.put(new PoolRoute("stall5", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(500), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a5", a))));
+    Backend state = table.pools().get("stall5").backends().get(0);
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      try {
+        while (s.getInputStream().read() >= 0) {
+          // until the cut
+        }
+      } catch (java.net.SocketException reset) {
+        // a reset is how a cut body ends, too
+      }
+    }
+    await().atMost(Duration.ofSeconds(3)).until(() -> errors("stall5", "timeout") == 1);
+    // it was two: the 500 at its head, then the stall
+    assertThat(state.errors5xx.get()).as("failed requests").isEqualTo(1);
+    assertThat(state.consecutiveFailures).as("failures in a row").isEqualTo(1);
+    Counter c = registry.find("dynofleet.proxy.errors").tag("pool", "stall5").tag("code", "timeout")
+        .tag("backend", "a5").counter();
+    assertThat(c).as("the cut counted for its backend").isNotNull();
+    assertThat(c.count()).isEqualTo(1);
   }
 
   @Test

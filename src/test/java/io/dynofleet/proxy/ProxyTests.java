@@ -1177,7 +1177,7 @@ class ProxyTests {
     gate.releaseAll();
     assertThat(join(next)[0]).isEqualTo("200");
     assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
-        .contains("dynofleet_proxy_errors_total{code=\"client-gone\",pool=\"q4\"} 1.0");
+        .contains("dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",pool=\"q4\"} 1.0");
   }
 
   @Test
