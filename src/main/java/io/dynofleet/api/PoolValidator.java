@@ -263,12 +263,38 @@ public final class PoolValidator {
     if (list.isEmpty() || list.size() > 100) {
       err("spec.staticBackends", "must list 1 to 100 URLs");
     }
+    Map<String, Integer> seen = new java.util.HashMap<>();
     for (int i = 0; i < list.size(); i++) {
       String f = "spec.staticBackends[" + i + "]";
       String u = text(f, list.get(i), true);
       if (u != null) {
         url(f, u);
+        // the same backend twice took a double share (and two state objects under one meter id)
+        String key = sameBackend(u);
+        Integer first = key == null ? null : seen.putIfAbsent(key, i);
+        if (first != null) {
+          err(f, "is the same backend as spec.staticBackends[" + first + "] (scheme, host and port; a"
+              + " path is not used): list each backend once");
+        }
       }
+    }
+  }
+
+  /**
+   * What makes two backend URLs one backend to the proxy: scheme, host and port (the default port
+   * of the scheme when none is given), case aside; the path is not used. Null if not a URL.
+   */
+  public static String sameBackend(String u) {
+    try {
+      URI uri = new URI(u.trim());
+      if (uri.getScheme() == null || uri.getHost() == null) {
+        return null;
+      }
+      String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+      int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+      return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + ":" + port;
+    } catch (URISyntaxException e) {
+      return null;
     }
   }
 

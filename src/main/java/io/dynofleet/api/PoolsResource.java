@@ -47,7 +47,7 @@ public class PoolsResource {
   /** Live traffic figures of one backend as this process's proxy sees them. */
   public record BackendTraffic(String app, String url, boolean healthy, boolean ejected, long inFlight,
       long requests, double requestsPerSecond, double errorRate, double p50Millis, double p99Millis,
-      String lastProbeResult) {}
+      String lastProbeResult, int consecutiveFailures, boolean probePassing) {}
 
   @GET
   @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
@@ -139,7 +139,7 @@ public class PoolsResource {
         .map(s -> new BackendTraffic(s.id(), s.url().toString(), s.healthy() && !s.ejected(), s.ejected(),
             s.inFlight(), s.requests(), s.requestsPerSecond(),
             s.errorRate(), s.p50Millis(), s.p99Millis(),
-            s.lastProbeResult()))
+            s.lastProbeResult(), s.consecutiveFailures(), s.probePassing()))
         .toList();
   }
 

@@ -48,12 +48,21 @@ final class Backend {
   volatile int consecutiveFailures;
   static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Backend> FAILURES =
       java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Backend.class, "consecutiveFailures");
+  /**
+   * The failures in a row that ejected it, shown while it is out ({@link #consecutiveFailures}
+   * starts again from 0 at the ejection): an ejected backend showed 0 failures (audit 10).
+   */
+  volatile int failuresAtEjection;
   volatile int probeSuccesses;
   volatile int probeFailures;
   volatile Instant lastProbe;
   volatile String lastProbeResult;
   volatile boolean draining;
   volatile long nextProbeNanos = System.nanoTime();
+  /** Its last active probe passed (false until one has, and in pools without probes). */
+  volatile boolean probePassing;
+  /** A probe of it is out (set and cleared by {@link HealthProber}, which skips it meanwhile). */
+  volatile boolean probing;
   /** Meters, created on first use by the proxy (it knows the pool); null until then. */
   volatile Meters meters;
   /**
@@ -297,10 +306,14 @@ final class Backend {
 
   BackendStats stats() {
     long now = System.nanoTime();
+    boolean out = ejected(now);
+    // failures in a row, of the probes or of live traffic (those that ejected it while it is out),
+    // whichever is more telling
+    int failures = Math.max(Math.max(consecutiveFailures, probeFailures), out ? failuresAtEjection : 0);
     return new BackendStats(
-        // failures in a row, of the probes or of live traffic, whichever is more telling
-        target.id(), target.url(), healthy, ejected(System.nanoTime()), Math.max(consecutiveFailures, probeFailures),
+        target.id(), target.url(), healthy, out, failures,
         lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requestsPerSecond(now), errorRate(now), percentileMillis(0.5), percentileMillis(0.99), judged);
+        requestsPerSecond(now), errorRate(now), percentileMillis(0.5), percentileMillis(0.99), judged,
+        probePassing);
   }
 }

@@ -21,4 +21,9 @@ public record BackendStats(
     double p50Millis,
     double p99Millis,
     /** This process has a verdict on its health (see {@code Backend.judged}). */
-    boolean judged) {}
+    boolean judged,
+    /**
+     * Its last active probe passed (false before the first, and in pools without probes). With
+     * {@code ejected}: a backend kept out for failed requests although its probes pass.
+     */
+    boolean probePassing) {}

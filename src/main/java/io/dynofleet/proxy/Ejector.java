@@ -39,6 +39,7 @@ final class Ejector {
     }
     long t = Math.min(maxNanos, baseNanos << Math.min(20, b.ejections));
     b.ejections++;
+    b.failuresAtEjection = b.consecutiveFailures;
     b.consecutiveFailures = 0;
     b.healthySinceNanos = now + t; // slow start after recovery
     b.forgetLatency(now); // its estimate would have decayed to nothing by then: a prior instead

@@ -23,8 +23,13 @@ final class HealthProber {
       HealthCheckSpec hc = pool.route().healthCheck();
       if (hc == null || hc.path() == null) continue;
       for (Backend b : pool.backends()) {
-        if (b.draining || b.nextProbeNanos - now > 0) continue;
+        // a tick is skipped while the backend's last probe is still out: a probe may take up to
+        // twice its timeout (the wait for a connection, then for the answer) and the timeout may
+        // equal the interval, so probes overlapped and their results landed in either order
+        // (review 7); a probe ends before the next starts, as the spec says
+        if (b.draining || b.probing || b.nextProbeNanos - now > 0) continue;
         b.nextProbeNanos = now + hc.interval().toNanos();
+        b.probing = true;
         probe(b, hc);
       }
     }
@@ -36,9 +41,11 @@ final class HealthProber {
         .putHeader("Host", b.authority()).putHeader("User-Agent", "dynofleet-health");
     client.request(ro).compose(r -> r.send().compose(resp -> resp.body().map(x -> resp.statusCode())))
         .onComplete(ar -> {
+          b.probing = false;
           b.lastProbe = clock.instant();
           boolean ok = ar.succeeded() && ar.result() < 400;
           b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause());
+          b.probePassing = ok;
           if (ok) {
             b.probeFailures = 0;
             if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {

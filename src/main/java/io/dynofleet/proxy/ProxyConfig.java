@@ -31,8 +31,9 @@ public interface ProxyConfig {
 
   /**
    * How long an idle keep-alive connection to a backend is kept. Vert.x resolves the backend's host
-   * name for every new connection (honouring DNS TTLs), so this also bounds how long traffic stays
-   * on an address the name no longer points to.
+   * name for every new connection (honouring DNS TTLs), so an idle connection left to an address the
+   * name no longer points to is gone after this; a connection in steady use is not bounded by it
+   * and stays on its address until the backend (or Heroku's router) closes it.
    */
   @WithDefault("30S")
   Duration keepAliveTimeout();
@@ -57,7 +58,12 @@ public interface ProxyConfig {
   @WithDefault("30S")
   Duration slowStart();
 
-  /** How long a removed backend may finish in-flight requests before its pool closes. */
+  /**
+   * How long the proxy waits for a removed backend's in-flight requests to end before it drops the
+   * backend's metric series (and, once its backends are idle or this has passed, a removed pool's).
+   * Nothing is closed: each request still ends by the pool's timeout, idle connections by
+   * {@link #keepAliveTimeout()}.
+   */
   @WithDefault("30S")
   Duration drainTimeout();
 

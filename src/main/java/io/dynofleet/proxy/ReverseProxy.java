@@ -142,6 +142,7 @@ class ReverseProxy implements ProxyInterceptor {
       stopping = true;
     }
     table.onRemoved(this::drain);
+    table.onPoolRemoved(this::poolRemoved);
     table.onSwap(this::dispatchAll);
     HealthProber prober = new HealthProber(table, client(), clock);
     vertx.setPeriodic(250, id -> {
@@ -224,6 +225,14 @@ class ReverseProxy implements ProxyInterceptor {
           answer(rc, e, pool);
           return;
         }
+        // the library answers every failed upgrade with 502 (set as it writes the head): one its
+        // backend did not answer in time is a 504, as a request's (see webSocketOrigin)
+        rc.addHeadersEndHandler(v -> {
+          HttpServerResponse r = rc.response();
+          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(r.headers().get("X-Dynofleet-Error"))) {
+            r.setStatusCode(ProxyError.TIMEOUT.status());
+          }
+        });
       }
       proxy.handle(rc.request());
     });
@@ -316,8 +325,17 @@ class ReverseProxy implements ProxyInterceptor {
 
   /** One of the proxy's own answers, by pool ({@code -} before one is chosen) and code. */
   private void countError(Pool pool, ProxyError e) {
-    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code())
-        .increment();
+    countError(pool, null, e);
+  }
+
+  /**
+   * One of the proxy's own answers, by pool, code and the backend it answers for ({@code -} for
+   * none: only the 502 and 504 of an attempt are a backend's). It had no backend label, so which
+   * backend timed out or failed was not to be seen.
+   */
+  private void countError(Pool pool, Backend b, ProxyError e) {
+    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code(),
+        "backend", b == null ? "-" : b.target.id()).increment();
   }
 
   /**
@@ -484,18 +502,45 @@ class ReverseProxy implements ProxyInterceptor {
       if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
     };
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
+    // the pool's timeout bounds the wait for a pooled connection and for the backend's answer to
+    // the upgrade (Vert.x's timer ends with the response head: a tunnel is never cut by it). A
+    // backend that never answered held the connection, the tunnel count and the client for ever
+    // (review 7)
+    Duration timeout = timeout(pool);
+    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     return loopClient().request(ro).onFailure(e -> {
       closed.run();
-      upgradeFailed(req, pool, b, ProxyError.CONNECT);
+      // no pooled connection within the timeout: nothing reached the backend, not its failure
+      if (e instanceof TimeoutException && !isConnect(e)) {
+        if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
+        countError(pool, b, ProxyError.TIMEOUT);
+      } else {
+        upgradeFailed(req, pool, b, ProxyError.CONNECT);
+      }
     }).onSuccess(creq -> {
         // Host: the backend's web_url authority, as for any request (Heroku routes by Host)
         if (req.authority() != null) creq.authority(HostAndPort.create(b.host, b.target.url().getPort()));
+        // a client that leaves before the backend answers frees the backend connection at once
+        // (the library watches neither side until then); after a 101 the tunnel's own close does
+        AtomicBoolean headHeard = new AtomicBoolean();
+        req.response().closeHandler(v -> {
+          if (!headHeard.get()) creq.reset();
+        });
+        if (clientGone(req)) creq.reset(); // gone while the connection was being found
         // the library's connect() answers with this same response future
         creq.response().onComplete(ar -> {
+          headHeard.set(true);
           // heard before the library copies the backend's head to the client: the same rules as
           // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix), and
           // the request id and Via as on any answer
-          if (ar.failed()) upgradeFailed(req, pool, b, ProxyError.BACKEND);
+          if (ar.failed() && clientGone(req)) {
+            countError(pool, ProxyError.CLIENT_GONE); // its reset above, not the backend's doing
+          } else if (ar.failed()) {
+            Throwable err = ar.cause();
+            boolean timedOut = !isConnect(err) && (err instanceof TimeoutException
+                || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
+            upgradeFailed(req, pool, b, timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND);
+          }
           if (ar.succeeded()) {
             sanitize(ar.result().headers());
             ar.result().headers().set("X-Request-Id", rid).add("Via", "1.1 dynofleet");
@@ -529,7 +574,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
     if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
-    countError(pool, e);
+    countError(pool, b, e);
     failure(pool, b);
   }
 
@@ -860,6 +905,12 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest sreq = ctx.request().proxiedRequest();
     String cl = sreq.getHeader("Content-Length");
     if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains("Transfer-Encoding")) return false;
+    // the retry picks from the pool's current snapshot (one look-up, on the failure path only):
+    // the one the request arrived on could not reach backends a reload added since, so a GET that
+    // failed on a backend the reload removed found nothing to retry on (review 7). A pool removed
+    // meanwhile keeps its last snapshot
+    Pool current = table.pools().get(ex.pool.route().name());
+    if (current != null) ex.pool = current;
     return !Balancer.candidates(ex.pool.backends(), ex.tried, System.nanoTime()).isEmpty();
   }
 
@@ -1059,7 +1110,8 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (body != null && !timeout.isZero()) {
       // the pool's timeout is an idle timeout for the body too (see IdleBody)
-      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq)), body.length());
+      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq, status)),
+          body.length());
       resp.setBody(body);
     }
     Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
@@ -1149,10 +1201,13 @@ class ReverseProxy implements ProxyInterceptor {
    * The backend stopped sending mid-body: a timeout, counted against it as before its head; unless
    * the client went away meanwhile, which is why nothing more was read.
    */
-  private void stalled(Exchange ex, Backend b, HttpServerRequest sreq) {
+  private void stalled(Exchange ex, Backend b, HttpServerRequest sreq, int status) {
     if (sreq.response().closed()) return;
     LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
-    countError(ex.pool, ProxyError.TIMEOUT);
+    countError(ex.pool, b, ProxyError.TIMEOUT);
+    // a 5xx was counted against it at its head: one failed request, not two (it was counted twice
+    // in its errors and its failures in a row)
+    if (status >= 500) return;
     b.errors5xx.incrementAndGet();
     failure(ex.pool, b);
   }
@@ -1328,12 +1383,39 @@ class ReverseProxy implements ProxyInterceptor {
       AtomicReference<Backend> ref = gauges.get(key);
       // gone for good (not re-added meanwhile): drop its series
       if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
-        for (String gauge : List.of("dynofleet.proxy.in.flight", "dynofleet.proxy.websockets")) {
-          registry.find(gauge).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
+        // retries and ejections too: every rollout makes new backend ids, and their counters
+        // stayed for the life of the process (review 7)
+        for (String name : BACKEND_SERIES) {
+          registry.find(name).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
         }
         m.all.forEach(registry::remove);
       }
       LOG.debugf("backend %s drained", b.target.id());
+    });
+  }
+
+  /** The series of one backend (tags pool and backend), dropped once it has drained. */
+  private static final List<String> BACKEND_SERIES = List.of("dynofleet.proxy.in.flight",
+      "dynofleet.proxy.websockets", "dynofleet.proxy.requests", "dynofleet.proxy.retries",
+      "dynofleet.proxy.ejections", "dynofleet.proxy.errors");
+
+  /**
+   * A pool left the table: once its backends have drained (or the drain timeout passed) its own
+   * series go too, the queue timers and its error counts, unless a pool of that name is back by
+   * then. They stayed for the life of the process (review 7).
+   */
+  private void poolRemoved(Pool p) {
+    String name = p.route().name();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    vertx.setPeriodic(500, id -> {
+      boolean busy = false;
+      for (Backend b : p.backends()) busy |= b.inFlight.get() > 0;
+      if (busy && System.nanoTime() - deadline < 0) return;
+      vertx.cancelTimer(id);
+      if (table.pools().containsKey(name)) return;
+      for (String series : List.of("dynofleet.proxy.queue", "dynofleet.proxy.errors")) {
+        registry.find(series).tag("pool", name).meters().forEach(registry::remove);
+      }
     });
   }
 
@@ -1356,7 +1438,9 @@ class ReverseProxy implements ProxyInterceptor {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));
-    countError(ex == null ? null : ex.pool, e);
+    // a 502 or 504 answers for the backend of the attempt that failed; nothing else is a backend's
+    boolean backends = ex != null && (e.status() == 502 || e.status() == 504);
+    countError(ex == null ? null : ex.pool, backends ? ex.backend : null, e);
     return Future.succeededFuture(r);
   }
 

@@ -1,5 +1,6 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.api.PoolValidator;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Step;
 import io.dynofleet.pool.model.HealthChanged;
@@ -75,18 +76,46 @@ public class RouteSync implements DataPlane {
   }
 
   void onStart(@Observes StartupEvent ev) {
-    configured = config.staticBackends()
-        .map(urls -> urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList())
-        .filter(urls -> !urls.isEmpty())
-        .map(urls -> new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST,
-            config.defaultTimeout(), 1, 0, 0, Duration.ZERO, null,
-            urls.stream().map(u -> new BackendTarget(URI.create(u).getAuthority(), URI.create(u), true)).toList()))
-        .orElse(null);
+    configured = config.staticBackends().map(urls -> configuredRoute(urls, config.defaultTimeout())).orElse(null);
     if (configured != null) {
       table.put(configured);
       LOG.infof("static pool=%s backends=%d (DYNOFLEET_STATIC_BACKENDS)", STATIC_POOL, configured.backends().size());
     }
     sync();
+  }
+
+  /**
+   * The {@code static} pool of {@code DYNOFLEET_STATIC_BACKENDS}, or null if it lists none. A backend
+   * listed twice (the same scheme, host and port, however spelled) is used once, with a warning
+   * naming the variable: it took a double share. Not a refusal to start: the variable is the
+   * default pool of a proxy that may serve nothing else, and the repeat is harmless once dropped.
+   */
+  static PoolRoute configuredRoute(List<String> urls, Duration timeout) {
+    List<String> given = urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> once = distinct(given);
+    if (once.size() < given.size()) {
+      List<String> repeats = new ArrayList<>(given);
+      for (String u : once) repeats.remove(u);
+      LOG.warnf("DYNOFLEET_STATIC_BACKENDS lists a backend more than once (%s): each is used once",
+          String.join(", ", repeats));
+    }
+    if (once.isEmpty()) return null;
+    return new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST, timeout, 1, 0, 0, Duration.ZERO,
+        null, once.stream().map(u -> new BackendTarget(URI.create(u).getAuthority(), URI.create(u), true)).toList());
+  }
+
+  /**
+   * The URLs with each backend once, the first spelling kept (see {@link PoolValidator#sameBackend};
+   * the API refuses a repeat, a pool stored before that rule may still have one).
+   */
+  static List<String> distinct(List<String> urls) {
+    Set<String> seen = new HashSet<>();
+    List<String> out = new ArrayList<>(urls.size());
+    for (String u : urls) {
+      String key = PoolValidator.sameBackend(u);
+      if (key == null || seen.add(key)) out.add(u);
+    }
+    return out;
   }
 
   @Scheduled(every = "${dynofleet.proxy.sync-interval:2s}", identity = "route-sync",
@@ -233,7 +262,7 @@ public class RouteSync implements DataPlane {
         targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY));
       }
     } else if (spec.staticBackends() != null) {
-      for (String u : spec.staticBackends()) {
+      for (String u : distinct(spec.staticBackends())) {
         URI uri = URI.create(u);
         targets.add(new BackendTarget(uri.getAuthority(), uri, true));
       }

@@ -21,6 +21,7 @@ public class RoutingTable {
   private volatile HostIndex hosts = HostIndex.of(Map.of());
   private volatile Consumer<Backend> onRemoved = b -> {};
   private volatile Runnable onSwap = () -> {};
+  private volatile Consumer<Pool> onPoolRemoved = p -> {};
 
   public synchronized void put(PoolRoute route) {
     Map<String, Pool> next = new HashMap<>(pools);
@@ -57,6 +58,11 @@ public class RoutingTable {
 
   void onRemoved(Consumer<Backend> listener) {
     this.onRemoved = listener;
+  }
+
+  /** Called for a pool no longer in the table, with its last snapshot. */
+  void onPoolRemoved(Consumer<Pool> listener) {
+    this.onPoolRemoved = listener;
   }
 
   /** Called after every swap (queued requests may now fit on new backends). */
@@ -168,7 +174,10 @@ public class RoutingTable {
           onRemoved.accept(b);
         }
     for (Pool p : prev.values())
-      if (!pools.containsKey(p.route().name())) p.queue().failAll(new NoPoolException());
+      if (!pools.containsKey(p.route().name())) {
+        p.queue().failAll(new NoPoolException());
+        onPoolRemoved.accept(p);
+      }
     onSwap.run();
   }
 

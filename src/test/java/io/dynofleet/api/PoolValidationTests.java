@@ -83,6 +83,9 @@ class PoolValidationTests {
         spec("\"staticBackends\": [\"http://u:p@h.com\"]", "spec.staticBackends[0]"),
         spec("\"staticBackends\": [\"http://h .com\"]", "spec.staticBackends[0]"),
         spec("\"staticBackends\": \"http://x.com\"", "spec.staticBackends"),
+        spec("\"staticBackends\": [\"http://a.example\", \"http://b.example\", \"HTTP://A.example:80/\"]",
+            "spec.staticBackends[2]"),
+        spec("\"staticBackends\": [\"https://a.example/x\", \"https://a.example:443/y\"]", "spec.staticBackends[1]"),
         row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"p-1\"}", "spec"),
         row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"template\": {\"sourceApp\": \"a-b\"}}", "spec.pipeline"),
         row("\"metadata\": {\"name\": \"%N\"}", "spec"));

@@ -251,4 +251,29 @@ class BalancerTest {
     assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 0, new SplittableRandom(), 0, 0)).isSameAs(a);
     assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 1, new SplittableRandom(), 0, 0)).isSameAs(c);
   }
+
+  /** Review 7: slow start did nothing in round-robin and random pools, a recovered backend took a full share. */
+  @Test
+  void slowStartRampsInRoundRobinAndRandomPoolsToo() {
+    long slowStart = 30_000_000_000L;
+    for (Algorithm a : List.of(Algorithm.ROUND_ROBIN, Algorithm.RANDOM)) {
+      long now = System.nanoTime();
+      Backend old1 = established("o1"), old2 = established("o2"), fresh = b("fresh");
+      fresh.healthySinceNanos = now; // weight 0.05
+      List<Backend> all = List.of(old1, fresh, old2);
+      var rnd = new SplittableRandom(11);
+      int freshPicks = 0, old1Picks = 0;
+      for (int i = 0; i < 3000; i++) {
+        Backend p = Balancer.pick(a, all, i, rnd, now, slowStart);
+        if (p == fresh) freshPicks++;
+        if (p == old1) old1Picks++;
+      }
+      assertThat(freshPicks).as(a + ": the ramping one's share of 3000 (a third was 1000)").isLessThan(100);
+      assertThat(old1Picks).as(a + ": the others share the rest").isBetween(1350, 1650);
+      // once ramped, an even share
+      int later = 0;
+      for (int i = 0; i < 3000; i++) if (Balancer.pick(a, all, i, rnd, now + slowStart, slowStart) == fresh) later++;
+      assertThat(later).as(a + " after the ramp").isBetween(850, 1150);
+    }
+  }
 }

@@ -75,9 +75,10 @@ class ProxyEdgeTests {
     return URI.create("http://127.0.0.1:" + s.actualPort());
   }
 
+  /** The proxy's own answers of a pool with that code, whichever backend (or none) they are for. */
   double errors(String pool, String code) {
-    Counter c = registry.find("dynofleet.proxy.errors").tag("pool", pool).tag("code", code).counter();
-    return c == null ? 0 : c.count();
+    return registry.find("dynofleet.proxy.errors").tag("pool", pool).tag("code", code).counters().stream()
+        .mapToDouble(Counter::count).sum();
   }
 
   @Test
@@ -250,6 +251,33 @@ class ProxyEdgeTests {
     assertThat(ms).as("cut after the pool's timeout, not the idle timeout").isLessThan(3000);
     assertThat(errors("stall", "timeout") - timeouts).isEqualTo(1);
     assertThat(state.consecutiveFailures).isEqualTo(1);
+  }
+
+  @Test
+  void aServerErrorThatStallsMidBodyIsOneFailureOfItsBackend() throws Exception {
+    URI a = backends.start(req -> req.response().setStatusCode(500).setChunked(true).write("first part;")); // never ends
+    table.put(new PoolRoute("stall5", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(500), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("a5", a))));
+    Backend state = table.pools().get("stall5").backends().get(0);
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      try {
+        while (s.getInputStream().read() >= 0) {
+          // until the cut
+        }
+      } catch (java.net.SocketException reset) {
+        // a reset is how a cut body ends, too
+      }
+    }
+    await().atMost(Duration.ofSeconds(3)).until(() -> errors("stall5", "timeout") == 1);
+    // it was two: the 500 at its head, then the stall
+    assertThat(state.errors5xx.get()).as("failed requests").isEqualTo(1);
+    assertThat(state.consecutiveFailures).as("failures in a row").isEqualTo(1);
+    Counter c = registry.find("dynofleet.proxy.errors").tag("pool", "stall5").tag("code", "timeout")
+        .tag("backend", "a5").counter();
+    assertThat(c).as("the cut counted for its backend").isNotNull();
+    assertThat(c.count()).isEqualTo(1);
   }
 
   @Test
@@ -565,6 +593,80 @@ class ProxyEdgeTests {
           Duration.ofSeconds(4));
       assertThat(head).as(host).startsWith(host.startsWith("ok") ? "HTTP/1.1 101" : "HTTP/1.1 403")
           .containsIgnoringCase("x-request-id: ws-" + host).containsIgnoringCase("via: 1.1 dynofleet");
+    }
+  }
+
+  /**
+   * A backend that takes WebSocket upgrades and never answers them (plain requests it answers), on
+   * its own connection count: {@code open} is how many connections to it are open.
+   */
+  URI silentToUpgrades(java.util.concurrent.atomic.AtomicInteger open, java.util.concurrent.CountDownLatch upgrades)
+      throws Exception {
+    NetServer s = TestBackends.VERTX.createNetServer().connectHandler(so -> {
+      open.incrementAndGet();
+      so.closeHandler(v -> open.decrementAndGet());
+      StringBuilder in = new StringBuilder();
+      so.handler(b -> {
+        in.append(b.toString(StandardCharsets.ISO_8859_1));
+        for (int end; (end = in.indexOf("\r\n\r\n")) >= 0; ) {
+          String head = in.substring(0, end);
+          in.delete(0, end + 4);
+          if (head.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket")) upgrades.countDown();
+          else so.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+      });
+    });
+    s.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    rawServers.add(s);
+    return URI.create("http://127.0.0.1:" + s.actualPort());
+  }
+
+  @Test
+  void aWebSocketUpgradeItsBackendNeverAnswersGets504AndHoldsNothing() throws Exception {
+    var open = new java.util.concurrent.atomic.AtomicInteger();
+    URI silent = silentToUpgrades(open, new java.util.concurrent.CountDownLatch(1));
+    table.put(pool("wshang", List.of("hang.example"), false, List.of(target("s", silent)))); // timeout 2 s
+    Backend b = table.pools().get("wshang").backends().get(0);
+    double before = errors("wshang", "timeout");
+    long t0 = System.nanoTime();
+    String head = TestBackends.rawHead(port(), upgrade("hang.example", "Upgrade"), Duration.ofSeconds(8));
+    // it hung for ever: no answer, a tunnel counted and the backend connection held
+    assertThat(head).startsWith("HTTP/1.1 504").contains("X-Dynofleet-Error: timeout");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(6));
+    assertThat(errors("wshang", "timeout")).isEqualTo(before + 1);
+    await().atMost(Duration.ofSeconds(3)).until(() -> open.get() == 0 && b.tunnels.get() == 0);
+    assertThat(raw(port(), "GET /p HTTP/1.1\r\nHost: hang.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4)))
+        .startsWith("HTTP/1.1 200");
+
+    // a client that leaves before the answer frees the backend connection at once, long before
+    // the pool's timeout (30 s here)
+    var upgrades = new java.util.concurrent.CountDownLatch(1);
+    var open2 = new java.util.concurrent.atomic.AtomicInteger();
+    URI silent2 = silentToUpgrades(open2, upgrades);
+    table.put(new PoolRoute("wsleave", List.of("leave.example"), false, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
+        Duration.ZERO, null, List.of(target("s2", silent2))));
+    Backend b2 = table.pools().get("wsleave").backends().get(0);
+    try (Socket c = new Socket("127.0.0.1", port())) {
+      c.getOutputStream().write(upgrade("leave.example", "Upgrade").getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(upgrades.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(b2.tunnels.get()).isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> open2.get() == 0 && b2.tunnels.get() == 0);
+  }
+
+  @Test
+  void theUpgradeTimeoutDoesNotCutAQuietTunnel() throws Exception {
+    URI echo = backends.start(req -> req.toWebSocket().onSuccess(ws -> ws.handler(ws::write)));
+    table.put(pool("wsquiet", List.of("quiet.example"), false, List.of(target("e", echo)))); // timeout 2 s
+    try (Socket c = new Socket("127.0.0.1", port())) {
+      c.setSoTimeout(3000);
+      c.getOutputStream().write(upgrade("quiet.example", "Upgrade").getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(readHead(c.getInputStream())).startsWith("HTTP/1.1 101");
+      Thread.sleep(3000); // longer than the pool's timeout, shorter than the client idle timeout (4 s)
+      // a masked binary frame "hi" (mask key 0): echoed as an unmasked one
+      c.getOutputStream().write(new byte[] {(byte) 0x82, (byte) 0x82, 0, 0, 0, 0, 'h', 'i'});
+      byte[] back = c.getInputStream().readNBytes(4);
+      assertThat(new String(back, 2, 2, StandardCharsets.ISO_8859_1)).isEqualTo("hi");
     }
   }
 }

@@ -1177,7 +1177,7 @@ class ProxyTests {
     gate.releaseAll();
     assertThat(join(next)[0]).isEqualTo("200");
     assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
-        .contains("dynofleet_proxy_errors_total{code=\"client-gone\",pool=\"q4\"} 1.0");
+        .contains("dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",pool=\"q4\"} 1.0");
   }
 
   @Test
@@ -1217,5 +1217,122 @@ class ProxyTests {
       else failures.add(ar.succeeded() ? String.join(" ", ar.result()) : String.valueOf(ar.cause()));
       loadLoop(running, ok, failures, done);
     });
+  }
+
+  @Test
+  void aRetryReachesBackendsAReloadAddedMeanwhile() throws Exception {
+    CompletableFuture<io.vertx.core.http.HttpServerRequest> held = new CompletableFuture<>();
+    URI old = backends.start(held::complete);
+    table.put(pool("d", List.of(), true, List.of(target("old", old))));
+    CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return raw(port(), "GET /reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    io.vertx.core.http.HttpServerRequest req = held.get(5, TimeUnit.SECONDS);
+    // a reload replaces every backend while the GET is on the old one, which then fails it
+    table.put(pool("d", List.of(), true, List.of(target("new", backends.named("new")))));
+    req.response().setStatusCode(503).end();
+    // it got the old one's 503: the retry looked only at the snapshot the request arrived on
+    assertThat(answer.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200").contains("X-Backend: new");
+  }
+
+  @Test
+  void aProbeEndsBeforeTheNextStarts() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+    // a health check slower than the interval (within the timeout)
+    URI slow = backends.start(req -> {
+      if (!req.path().equals("/health")) {
+        req.response().end("app");
+        return;
+      }
+      probes.incrementAndGet();
+      most.accumulateAndGet(out.incrementAndGet(), Math::max);
+      TestBackends.VERTX.setTimer(700, id -> {
+        out.decrementAndGet();
+        req.response().end("ok");
+      });
+    });
+    table.put(new PoolRoute("pr", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(300), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("s", slow, true))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= 4);
+    // they overlapped: a new one every interval (or tick) while the last was still out
+    assertThat(most.get()).as("probes out at once").isEqualTo(1);
+  }
+
+  @Test
+  void aRemovedBackendsAndPoolsSeriesLeaveTheRegistry() throws Exception {
+    URI dead = URI.create("http://127.0.0.1:1");
+    URI good = backends.named("good");
+    BackendTarget d = target("mxdead", dead), g = target("mxgood", good);
+    java.util.function.Function<List<BackendTarget>, PoolRoute> mx = t -> new PoolRoute("mx", List.of(), true,
+        Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 1, 10, 100, Duration.ZERO, null, t);
+    table.put(mx.apply(List.of(d, g)));
+    // GETs on the dead one are retried, POSTs answered 502 connect-failed, and it is ejected
+    for (int i = 0; i < 20 && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter() == null; i++) {
+      given().get("/m").then().statusCode(200);
+      given().body("x").post("/m");
+    }
+    assertThat(registry.find("dynofleet.proxy.ejections").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.retries").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").counter()).isNotNull();
+    assertThat(registry.find("dynofleet.proxy.queue").tag("pool", "mx").timer()).isNotNull();
+    // the dead one goes: its series go once it has drained; the pool's and the other's stay
+    table.put(mx.apply(List.of(g)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.in.flight")
+        .tag("backend", "mxdead").meters().isEmpty());
+    for (String name : List.of("dynofleet.proxy.retries", "dynofleet.proxy.ejections", "dynofleet.proxy.requests",
+        "dynofleet.proxy.websockets")) {
+      assertThat(registry.find(name).tag("backend", "mxdead").meters()).as(name).isEmpty();
+    }
+    assertThat(registry.find("dynofleet.proxy.requests").tag("backend", "mxgood").meters()).isNotEmpty();
+    // the pool goes: its queue timers and error counts too
+    table.remove("mx");
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.queue").tag("pool", "mx")
+        .meters().isEmpty());
+    assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").meters()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> registry.getMeters().stream()
+        .noneMatch(m -> "mx".equals(m.getId().getTag("pool"))));
+  }
+
+  @Test
+  void panicModePrefersABackendWhoseProbesPass() throws Exception {
+    java.util.function.Function<String, URI> broken = name -> backends.start(req -> req.response()
+        .setStatusCode(req.path().equals("/health") ? 500 : 503).putHeader("X-Backend", name).end());
+    URI a = broken.apply("a"), b = broken.apply("b");
+    URI c = backends.start(req -> req.response().putHeader("X-Backend", "c").end());
+    table.put(new PoolRoute("pp", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true), new BackendTarget("c", c, true))));
+    Backend bc = table.pools().get("pp").backends().get(2);
+    // a and b fail their probes; c's pass, but c is still out from an ejection earned while it failed
+    await().atMost(Duration.ofSeconds(10)).until(() -> !stat("pp", "a").healthy() && !stat("pp", "b").healthy()
+        && bc.healthy && "HTTP 200".equals(bc.lastProbeResult));
+    bc.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    int ok = 0;
+    for (int i = 0; i < 30; i++) if (given().get("/app").statusCode() == 200) ok++;
+    // panic chose among all three: two requests in three went to a failing one
+    assertThat(ok).as("of 30 requests in panic mode, with c's probes passing").isEqualTo(30);
+  }
+
+  @Test
+  void anEjectedBackendShowsTheFailuresThatEjectedItAndWhetherItsProbesPass() throws Exception {
+    URI bad = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 503).end());
+    URI good = backends.named("good");
+    table.put(new PoolRoute("ej", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
+        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+        List.of(new BackendTarget("bad", bad, true), new BackendTarget("good", good, true))));
+    for (int i = 0; i < 20 && !stat("ej", "bad").ejected(); i++) given().get("/app");
+    BackendStats s = stat("ej", "bad");
+    assertThat(s.ejected()).isTrue();
+    // it showed 0: the count starts again at the ejection
+    assertThat(s.consecutiveFailures()).as("failures in a row that ejected it").isGreaterThanOrEqualTo(3);
+    await().atMost(Duration.ofSeconds(5)).until(() -> stat("ej", "bad").probePassing());
+    assertThat(stat("ej", "good").consecutiveFailures()).isZero();
   }
 }

@@ -1,0 +1,24 @@
+package io.dynofleet.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The {@code static} pool of DYNOFLEET_STATIC_BACKENDS, and stored static lists, with repeats. */
+class StaticBackendsTest {
+  @Test
+  void aBackendListedTwiceIsUsedOnce() {
+    PoolRoute r = RouteSync.configuredRoute(
+        List.of("http://a.example", " HTTP://A.example:80/ ", "http://b.example:8080", "", "http://a.example/x"),
+        Duration.ofSeconds(30));
+    // it was three backends for a (two of them under one meter id): a took three shares of four
+    assertThat(r.backends()).extracting(BackendTarget::url)
+        .containsExactly(URI.create("http://a.example"), URI.create("http://b.example:8080"));
+    assertThat(RouteSync.distinct(List.of("https://s.example/", "https://s.example:443", "http://s.example")))
+        .containsExactly("https://s.example/", "http://s.example");
+    assertThat(RouteSync.configuredRoute(List.of(" ", ""), Duration.ofSeconds(30))).isNull();
+  }
+}
