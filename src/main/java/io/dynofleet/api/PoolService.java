@@ -48,8 +48,11 @@ public class PoolService {
   private final Clock clock;
   private final Event<PoolChanged> changed;
 
+  private final io.dynofleet.config.AdminHosts adminHosts;
+
   PoolService(PoolRepository pools, PoolEvents events, ObjectMapper mapper, Clock clock,
-      Event<PoolChanged> changed) {
+      Event<PoolChanged> changed, io.dynofleet.config.AdminHosts adminHosts) {
+    this.adminHosts = adminHosts;
     this.pools = pools;
     this.events = events;
     this.mapper = mapper;
@@ -404,6 +407,13 @@ public class PoolService {
     boolean isDefault = Boolean.TRUE.equals(spec.routing().defaultPool());
     if (hosts.isEmpty() && !isDefault) {
       return;
+    }
+    for (String h : hosts) {
+      if (adminHosts.admin(h)) {
+        // never proxied: the pool would never get a request there (security review 1)
+        throw new ApiException(409, "host-taken", "Host already routed",
+            "host '" + h + "' is Dynofleet's own (DYNOFLEET_ADMIN_HOSTS): it serves the API and dashboard only");
+      }
     }
     pools.lockRoutingClaims();
     for (Pool other : pools.others(name)) {

@@ -30,6 +30,13 @@ record ProxyError(int status, String code, String message) {
       new ProxyError(400, "bad-transfer-encoding", "Unsupported Transfer-Encoding\n");
   /** CONNECT: a reverse proxy opens no tunnels. */
   static final ProxyError NO_CONNECT = new ProxyError(405, "method-not-allowed", "CONNECT is not supported\n");
+  /** A service worker script whose scope would cover the dashboard's (security review 1). */
+  static final ProxyError SERVICE_WORKER = new ProxyError(403, "service-worker-refused",
+      "A service worker here could control Dynofleet's dashboard; serve it from a subdirectory or set DYNOFLEET_ADMIN_HOSTS\n");
+  /** A request that has passed through Dynofleet too often: a backend points back at it. */
+  static final ProxyError LOOP = new ProxyError(508, "loop-detected", "Request loops through Dynofleet\n");
+  /** An admin host ({@code DYNOFLEET_ADMIN_HOSTS}) outside the reserved prefix. */
+  static final ProxyError ADMIN_HOST = new ProxyError(404, "admin-host", "This host serves Dynofleet only\n");
   static final ProxyError TOO_LARGE = new ProxyError(413, "body-too-large", "Request body too large\n");
 
   /** Carries a ProxyError through a failed future; no stack trace (it is an answer, not a bug). */

@@ -94,7 +94,9 @@ class ReverseProxy implements ProxyInterceptor {
       DynofleetConfig dynofleet,
       MeterRegistry registry,
       Clock clock,
-      Vertx vertx) {
+      Vertx vertx,
+      io.dynofleet.config.AdminHosts adminHosts) {
+    this.adminHosts = adminHosts;
     this.table = table;
     this.config = config;
     this.dynofleet = dynofleet;
@@ -102,6 +104,14 @@ class ReverseProxy implements ProxyInterceptor {
     this.clock = clock;
     this.vertx = vertx;
   }
+
+  /** Where the reserved prefix is served; admin hosts are never proxied. */
+  private final io.dynofleet.config.AdminHosts adminHosts;
+  /**
+   * Dynofleet proxies a request has passed already ({@code Via: 1.1 dynofleet} each) past which it
+   * is a loop: a static backend pointing back at Dynofleet turned one request into hundreds.
+   */
+  static final int MAX_DYNOFLEET_HOPS = 5;
 
   /** Per-request state. */
   static final class Exchange {
@@ -214,6 +224,22 @@ class ReverseProxy implements ProxyInterceptor {
       }
       String uri = rc.request().uri();
       if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
+      if (adminHosts.restricted()) {
+        if (adminHosts.admin(headers.get(HttpHeaders.HOST))) {
+          // Dynofleet's own host: no backend shares the dashboard's origin (security review 1)
+          adminHostOnly(rc, path);
+          return;
+        }
+      } else if (headers.contains("Service-Worker") && scopeCoversPrefix(path)) {
+        // a backend's service worker on the dashboard's origin would see the token of every API
+        // call the dashboard makes, for as long as it stays registered (security review 1)
+        answer(rc, ProxyError.SERVICE_WORKER, null);
+        return;
+      }
+      if (headers.contains("Via") && dynofleetHops(headers) >= MAX_DYNOFLEET_HOPS) {
+        answer(rc, ProxyError.LOOP, null);
+        return;
+      }
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
       rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
@@ -236,6 +262,38 @@ class ReverseProxy implements ProxyInterceptor {
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /**
+   * On an admin host outside the prefix: {@code GET /} goes to the dashboard, the rest is not
+   * found (nothing is proxied there).
+   */
+  private void adminHostOnly(io.vertx.ext.web.RoutingContext rc, String path) {
+    HttpMethod m = rc.request().method();
+    if ((path == null || path.equals("/")) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
+      rc.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, dynofleet.prefix() + "/").end();
+      return;
+    }
+    answer(rc, ProxyError.ADMIN_HOST, null);
+  }
+
+  /**
+   * Whether a service worker script at this path could control the reserved prefix: its default
+   * scope is the script's directory ({@code /sw.js}: all of the origin).
+   */
+  boolean scopeCoversPrefix(String path) {
+    if (path == null) return false;
+    String dir = path.substring(0, path.lastIndexOf('/') + 1);
+    return (dynofleet.prefix() + "/").startsWith(dir);
+  }
+
+  /** How many {@code Via} entries name Dynofleet. */
+  static int dynofleetHops(MultiMap headers) {
+    int n = 0;
+    for (String line : headers.getAll("Via")) {
+      for (int i = line.indexOf("dynofleet"); i >= 0; i = line.indexOf("dynofleet", i + 9)) n++;
+    }
+    return n;
   }
 
   /**
@@ -344,6 +402,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
     countError(pool, e); // its path as the HTTP timer's URI tag: see UriTags
+    if (e.status() == 508) rc.response().setStatusMessage("Loop Detected"); // Netty knows no phrase for it
     return rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
         .putHeader("X-Request-Id", requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
@@ -771,6 +830,17 @@ class ReverseProxy implements ProxyInterceptor {
    * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
    * {@code keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
    */
+  /**
+   * Headers a front end sets for the backend, which a client may not strip by naming them in its
+   * Connection header (security review 1: it hid its address and downgraded the protocol), as
+   * Envoy keeps them.
+   */
+  private static boolean forwarding(String name) {
+    return name.regionMatches(true, 0, "X-Forwarded-", 0, 12) || name.equalsIgnoreCase("Forwarded")
+        || name.equalsIgnoreCase("Via") || name.equalsIgnoreCase("X-Request-Id")
+        || name.equalsIgnoreCase("X-Request-Start") || name.equalsIgnoreCase("Host");
+  }
+
   private static boolean stripConnectionListed(MultiMap h, boolean keepUpgrade) {
     List<String> conn = h.getAll("Connection");
     if (conn.isEmpty()) return false;
@@ -780,7 +850,7 @@ class ReverseProxy implements ProxyInterceptor {
         String name = t.trim();
         if (name.equalsIgnoreCase("close")) close = true;
         if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")
-            && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))) {
+            && !(keepUpgrade && name.equalsIgnoreCase("upgrade")) && !forwarding(name)) {
           h.remove(name);
         }
       }
@@ -1287,6 +1357,11 @@ class ReverseProxy implements ProxyInterceptor {
     }
     if (forged != null) forged.forEach(h::remove);
     h.remove("Clear-Site-Data");
+    String allowed = h.get("Service-Worker-Allowed");
+    if (allowed != null && !adminHosts.restricted() && scopeCoversPrefix(allowed.endsWith("/") ? allowed : allowed + "/")) {
+      // it widens a worker's scope, perhaps over the dashboard's (security review 1)
+      h.remove("Service-Worker-Allowed");
+    }
     List<String> cookies = h.getAll("Set-Cookie");
     if (cookies.isEmpty()) return;
     String prefix = dynofleet.prefix().toLowerCase(Locale.ROOT);

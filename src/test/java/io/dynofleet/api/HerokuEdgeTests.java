@@ -33,6 +33,34 @@ class HerokuEdgeTests {
     return given().header("Host", ADMIN);
   }
 
+  @jakarta.inject.Inject io.dynofleet.proxy.RouteSync sync;
+
+  /** The admin host is Dynofleet's alone: the default pool does not serve it, no pool may claim it. */
+  @Test
+  void anAdminHostIsNeverProxied() throws Exception {
+    try (io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      java.net.URI shop = backends.named("shop");
+      admin().auth().oauth2(TOKEN).contentType("application/json").body("""
+          {"metadata":{"name":"edge-claims-admin"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["fleet.EXAMPLE.com"]}}}
+          """.formatted(shop)).post(POOLS).then().statusCode(409).body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_ADMIN_HOSTS"));
+      admin().auth().oauth2(TOKEN).contentType("application/json").body("""
+          {"metadata":{"name":"edge"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["shop.example.com"],"default":true}}}
+          """.formatted(shop)).post(POOLS).then().statusCode(201);
+      try {
+        sync.sync();
+        given().header("Host", "shop.example.com").get("/x").then().statusCode(200).header("X-Backend", "shop");
+        given().header("Host", "elsewhere.example.com").get("/x").then().statusCode(200).header("X-Backend", "shop");
+        admin().get("/x").then().statusCode(404).header("X-Dynofleet-Error", "admin-host").header("X-Backend", (String) null);
+        admin().redirects().follow(false).get("/").then().statusCode(302).header("Location", "/_dynofleet/");
+        // and no service-worker refusal is needed on the backends' own hosts
+        given().header("Host", "shop.example.com").header("Service-Worker", "script").get("/sw.js").then().statusCode(200);
+      } finally {
+        admin().auth().oauth2(TOKEN).delete(POOLS + "/edge").then().statusCode(org.hamcrest.Matchers.lessThan(300));
+        sync.sync();
+      }
+    }
+  }
+
   @Test
   void thePrefixIsServedOnTheAdminHostsOnly() {
     admin().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);

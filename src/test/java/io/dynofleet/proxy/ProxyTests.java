@@ -168,6 +168,57 @@ class ProxyTests {
     assertThat(seen.get("a") + seen.get("b")).isEqualTo(40);
   }
 
+  /**
+   * Security review 1: a client naming them in Connection stripped the front end's forwarding
+   * headers (its address hidden, the protocol downgraded to http).
+   */
+  @Test
+  void forwardingHeadersNamedInConnectionAreKept() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    String resp = raw(port(), "GET /fwd HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
+        + "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Trace: t\r\n"
+        + "Connection: X-Forwarded-Proto, X-Forwarded-For, x-forwarded-port, X-Trace, close\r\n\r\n", Duration.ofSeconds(5));
+    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-forwarded-for: 203.0.113.9, 127.0.0.1")
+        .contains("x-forwarded-proto: https").contains("x-forwarded-port: 443").doesNotContain("x-trace");
+  }
+
+  /**
+   * Security review 1: the dashboard shares the origin of a pool's backends (no admin hosts), and
+   * a service worker a backend registered at /sw.js read the token of every API call it made.
+   */
+  @Test
+  void aServiceWorkerThatCouldControlTheDashboardIsRefused() throws Exception {
+    URI a = backends.start(req -> req.response().putHeader("Service-Worker-Allowed", req.path().equals("/app/sw.js") ? "/" : "/app/")
+        .putHeader("Content-Type", "application/javascript").end("self.addEventListener('fetch', e => {});"));
+    table.put(pool("d", List.of(), true, List.of(target("a", a))));
+    given().header("Service-Worker", "script").get("/sw.js").then().statusCode(403)
+        .header("X-Dynofleet-Error", "service-worker-refused");
+    // a worker scoped below the origin's root is the backend's business, unless it asks for "/"
+    given().header("Service-Worker", "script").get("/static/sw.js").then().statusCode(200)
+        .header("Service-Worker-Allowed", "/app/");
+    given().header("Service-Worker", "script").get("/app/sw.js").then().statusCode(200)
+        .header("Service-Worker-Allowed", (String) null);
+    // the same file fetched as a plain script is served
+    given().get("/sw.js").then().statusCode(200);
+  }
+
+  /** Security review 1: a static backend pointing back at Dynofleet turned one request into ~550. */
+  @Test
+  void aRequestLoopingThroughDynofleetIsStopped() throws Exception {
+    table.put(pool("loop", List.of("127.0.0.1"), false,
+        List.of(target("self", URI.create("http://127.0.0.1:" + port())))));
+    // the backend's Host is its URL's, so every hop comes back to this pool
+    String resp = raw(port(), "GET /again HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", Duration.ofSeconds(10));
+    // each hop's answer passes back through the one before it (its own X-Dynofleet-Error is a
+    // backend's there, so removed): a bounded chain, not hundreds
+    assertThat(resp).startsWith("HTTP/1.1 508 Loop Detected").contains("Request loops through Dynofleet");
+    assertThat(resp.split("Via: 1.1 dynofleet", -1).length - 1).isBetween(2, ReverseProxy.MAX_DYNOFLEET_HOPS + 1);
+    assertThat(registry.find("dynofleet.proxy.errors").tag("code", "loop-detected").counter()).isNotNull();
+    // a chain of a few Dynofleets in front of each other is not a loop
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    given().header("Via", "1.1 vegur, 1.1 dynofleet, 1.1 dynofleet").get("/chain").then().statusCode(200);
+  }
+
   @Test
   void severalForwardedForLinesAreOneList() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
