@@ -39,8 +39,11 @@ public class HookTarget {
   private final String prefix;
   private final AtomicBoolean told = new AtomicBoolean();
 
+  private final io.dynofleet.config.AdminHosts adminHosts;
+
   HookTarget(ApiConfig config, ApiAuth auth, Config raw, SandboxMode sandbox, Instance<HttpServer> server,
-      DynofleetConfig dynofleet) {
+      DynofleetConfig dynofleet, io.dynofleet.config.AdminHosts adminHosts) {
+    this.adminHosts = adminHosts;
     this.config = config;
     this.auth = auth;
     this.raw = raw;
@@ -52,7 +55,7 @@ public class HookTarget {
   /** The pool's webhook, or empty when Dynofleet has no public address or no webhook secret. */
   public Optional<Target> of(String pool) {
     String secret = auth.webhookSecret();
-    Optional<String> base = base();
+    Optional<String> base = base().filter(this::servesHooks);
     if (told.compareAndSet(false, true)) {
       if (secret != null && base.isPresent()) {
         LOG.infof("release webhooks: pools subscribe their source apps to %s%s%s", base.get(), prefix, HooksResource.PATH);
@@ -73,7 +76,12 @@ public class HookTarget {
     if (auth.webhookSecret() == null) {
       return "no webhook secret (set DYNOFLEET_WEBHOOK_SECRET)";
     }
-    if (configured().isPresent() && base().isEmpty()) {
+    Optional<String> base = base();
+    if (base.isPresent() && !servesHooks(base.get())) {
+      return "the public URL's host (" + URI.create(base.get()).getHost() + ") is not among DYNOFLEET_ADMIN_HOSTS,"
+          + " where the hook is served (set DYNOFLEET_PUBLIC_URL to an admin host)";
+    }
+    if (configured().isPresent() && base.isEmpty()) {
       return "DYNOFLEET_PUBLIC_URL is not an http(s) URL with a host";
     }
     return "no public URL (set DYNOFLEET_PUBLIC_URL, or enable Heroku's runtime-dyno-metadata)";
@@ -94,6 +102,14 @@ public class HookTarget {
       return Optional.empty();
     }
     return Optional.of(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+  }
+
+  /**
+   * Whether the hook answers at this base: with admin hosts, the prefix is served there only, and a
+   * subscription elsewhere would have every notification refused with 404.
+   */
+  private boolean servesHooks(String base) {
+    return adminHosts.servesPrefix(URI.create(base).getRawAuthority());
   }
 
   private Optional<String> configured() {

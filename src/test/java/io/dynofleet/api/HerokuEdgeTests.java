@@ -34,6 +34,17 @@ class HerokuEdgeTests {
   }
 
   @jakarta.inject.Inject io.dynofleet.proxy.RouteSync sync;
+  @jakarta.inject.Inject HookTarget hooks;
+
+  /**
+   * The release webhook is served under the prefix, so on the admin hosts only: subscribed at
+   * another host (here the sandbox's loopback URL), every notification would get 404.
+   */
+  @Test
+  void noWebhookIsSubscribedWhereTheHookIsNotServed() {
+    org.assertj.core.api.Assertions.assertThat(hooks.of("edge")).isEmpty();
+    org.assertj.core.api.Assertions.assertThat(hooks.missing()).contains("is not among DYNOFLEET_ADMIN_HOSTS");
+  }
 
   /** The admin host is Dynofleet's alone: the default pool does not serve it, no pool may claim it. */
   @Test
