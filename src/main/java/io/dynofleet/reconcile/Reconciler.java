@@ -1401,6 +1401,16 @@ public class Reconciler {
         // that doubles with each failure in a row; the third stalls (a release phase failing on
         // every new app made, failed and deleted one every few seconds, for ever)
         FailedStreak before = failedStreaks.get(pool.id);
+        if (before != null && before.target().equals(b.target) && now.isBefore(before.retryAt())) {
+          // made in the same window as the failure that started this wait (a scale-up, several
+          // replacements at once): one failure of the release, not several in a row (review 10: a
+          // batch failing together stalled the pool at once)
+          recheckAt(before.retryAt());
+          event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
+              + " made at " + before.retryAt() + " (" + before.count() + " of " + FAILED_APPS_BEFORE_STALL
+              + " failed in a row)");
+          return;
+        }
         int n = before != null && before.target().equals(b.target) ? before.count() + 1 : 1;
         if (n < FAILED_APPS_BEFORE_STALL) {
           Duration wait = config.failedAppRetry().multipliedBy(1L << (n - 1));
@@ -1592,8 +1602,11 @@ public class Reconciler {
         after = config.maxBackoff(); // needs a human: no crash loop, look again now and then
       } else if (e.kind() == Kind.TRANSIENT) {
         // a 5xx or a timeout: Heroku is back within minutes, and a pool backed off 5 min stayed
-        // Degraded and idle up to 5 min after (audit 9); a retry costs what a sweep does
-        after = backoff(pool.id, min(config.maxTransientBackoff(), config.maxBackoff()));
+        // Degraded and idle up to 5 min after (audit 9); a retry costs what a sweep does. Not
+        // under the rate reserve: twenty failing pools retrying every 30 s spent twice the refill
+        // (5xx answers count), the budget the idle pools' sweeps leave alone (review 10)
+        boolean budgetLow = platform.rateRemaining() < config.rateLimitReserve();
+        after = backoff(pool.id, budgetLow ? config.maxBackoff() : min(config.maxTransientBackoff(), config.maxBackoff()));
       } else {
         after = backoff(pool.id);
       }

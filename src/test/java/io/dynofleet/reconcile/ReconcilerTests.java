@@ -1165,6 +1165,25 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(1);
   }
 
+  /**
+   * Review 10: the 30 s cap held under the rate reserve too, and twenty pools failing through a
+   * 5xx outage spent twice Heroku's refill (5xx answers count) retrying every 15-30 s.
+   */
+  @Test
+  void underTheRateReserveAFailingPoolBacksOffFully() {
+    createPool(1, "");
+    heroku.rateRemaining = config.rateLimitReserve() - 10;
+    heroku.failNext("recentReleases", 20, Kind.TRANSIENT);
+    ReconcileResult r = null;
+    for (int i = 0; i < 12; i++) {
+      r = pass();
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      heroku.rateRemaining = config.rateLimitReserve() - 10;
+      clock.advance(r.requeueAfter());
+    }
+    assertThat(r.requeueAfter()).isGreaterThan(config.maxTransientBackoff());
+  }
+
   @Test
   void transientErrorsAndRateLimitsConvergeLater() {
     createPool(3, "");

@@ -504,6 +504,33 @@ class SimulatorReconcileTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Review 10: apps made together that fail together at a release that works elsewhere counted as
+   * failures in a row, so three replacements failing at once stalled the pool without a wait.
+   */
+  @Test
+  void appsFailingTogetherAreOneFailureOfTheRelease() throws Exception {
+    createPool(4, "");
+    converge(4);
+    sim.releasePhaseFails(source, true);
+    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
+        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
+            m.getName().equals("failedAppRetry") ? Duration.ofSeconds(1) : m.invoke(config, args));
+    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
+    extra.add(r);
+    long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    ownedNames().stream().limit(3).forEach(heroku::deleteApp);
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(2500)) {
+      r.reconcile(new PoolKey(name));
+      Thread.sleep(100);
+    }
+    long made = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count() - creates;
+    assertThat(condition("Degraded")).isNotIn("True/CreateFailed", "True/RolloutStalled");
+    assertThat(made).as("a second batch after the first wait").isGreaterThanOrEqualTo(6);
+    sim.releasePhaseFails(source, false);
+  }
+
   @Test
   void anAppDeletedOutOfBandIsRecreated() {
     createPool(2, "");
