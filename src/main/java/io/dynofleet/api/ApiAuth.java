@@ -129,7 +129,7 @@ public class ApiAuth {
     }
     if (reader && !READS.contains(rc.request().method())) {
       endsConnection(rc, () -> problem(rc, Problem.of(403, "read-only-token", "Read-only token",
-          "this token (DYNOFLEET_READ_TOKEN) may only read: GET and HEAD; changes need DYNOFLEET_API_TOKEN")));
+          "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
       return;
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -217,9 +217,10 @@ public class ApiAuth {
 
   /**
    * On a dyno, a request under the prefix that reached Heroku's router over plain http (its {@code
-   * X-Forwarded-Proto}, which the router sets): the dashboard's pages are redirected to https, the
-   * rest refused, since the token would travel in clear (security review 1). Health stays
-   * reachable for uptime checks. True when answered here.
+   * X-Forwarded-Proto}, which the router sets): the dashboard's pages are redirected to https, and
+   * a request carrying a token refused, since it travelled in clear (security review 1). Requests
+   * without one go on: health for uptime checks, a signed webhook, public metrics, or a 401
+   * (review 10: a signed hook to an http public URL got 403). True when answered here.
    */
   private boolean plainHttp(RoutingContext rc, String path) {
     if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/")) || path.startsWith(prefix + "/q/health")
@@ -233,6 +234,9 @@ public class ApiAuth {
     if (page && host != null && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
       rc.response().setStatusCode(308).putHeader(HttpHeaders.LOCATION, "https://" + host + rc.request().uri()).end();
       return true;
+    }
+    if (rc.request().getHeader(HttpHeaders.AUTHORIZATION) == null) {
+      return false;
     }
     endsConnection(rc, () -> problem(rc, Problem.of(403, "https-required", "HTTPS required",
         "the management API takes its token over https only: call https://" + (host == null ? "<this app>" : host)

@@ -90,8 +90,15 @@ class HerokuEdgeTests {
         .get("/_dynofleet/?x=1").then().statusCode(308).header("Location", "https://fleet.example.com/_dynofleet/?x=1");
     admin().header("X-Forwarded-Proto", "http").header("Authorization", "Bearer " + TOKEN).get(POOLS)
         .then().statusCode(403).contentType("application/problem+json").body("type", endsWith("https-required"));
+    admin().header("X-Forwarded-Proto", "http").header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json").body("{}").post(POOLS).then().statusCode(403);
+    // without a token nothing travelled in clear: the usual answers (review 10: a signed webhook
+    // to an http public URL, public metrics, were refused too)
     admin().header("X-Forwarded-Proto", "http").contentType("application/json").body("{}")
-        .post(POOLS).then().statusCode(403);
+        .post(POOLS).then().statusCode(401);
+    admin().header("X-Forwarded-Proto", "http").header("Heroku-Webhook-Hmac-SHA256", "bm90LWl0")
+        .contentType("application/json").body("{}").post("/_dynofleet/api/v1/hooks/heroku")
+        .then().statusCode(401).body("type", endsWith("bad-signature"));
     // health stays open to uptime checks; https, and a request from inside the dyno, are served
     admin().header("X-Forwarded-Proto", "http").get("/_dynofleet/q/health/live").then().statusCode(200);
     admin().header("X-Forwarded-Proto", "https").header("Authorization", "Bearer " + TOKEN).get(POOLS)
