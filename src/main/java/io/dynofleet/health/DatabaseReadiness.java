@@ -13,7 +13,8 @@ import org.jboss.logging.Logger;
  * Readiness of the store, in place of Quarkus's datasource check: that one put the driver's message
  * in the answer ("Connection to host:port refused", the user of a failed login), and health is
  * served without the token, to anyone on the internet (security review 1). This says only up or
- * down; the reason goes to the log.
+ * down; the reason goes to the log, once when the database is lost and once when it is back (not
+ * at every probe).
  */
 @Readiness
 @ApplicationScoped
@@ -24,6 +25,7 @@ public class DatabaseReadiness implements HealthCheck {
   private static final int VALID_SECONDS = 2;
 
   private final DataSource dataSource;
+  private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
 
   public DatabaseReadiness(DataSource dataSource) {
     this.dataSource = dataSource;
@@ -31,13 +33,20 @@ public class DatabaseReadiness implements HealthCheck {
 
   @Override
   public HealthCheckResponse call() {
+    String why;
     try (Connection c = dataSource.getConnection()) {
       if (c.isValid(VALID_SECONDS)) {
+        if (down.compareAndSet(true, false)) {
+          LOG.info("readiness: the database answers again");
+        }
         return HealthCheckResponse.up(NAME);
       }
-      LOG.warn("readiness: a database connection did not answer its validity check");
+      why = "a connection did not answer its validity check";
     } catch (SQLException e) {
-      LOG.warnf("readiness: the database cannot be reached (%s)", e.getClass().getSimpleName());
+      why = e.getMessage(); // the log is the operator's; the answer is anyone's
+    }
+    if (down.compareAndSet(false, true)) {
+      LOG.warnf("readiness: the database cannot be reached: %s", why);
     }
     return HealthCheckResponse.down(NAME);
   }

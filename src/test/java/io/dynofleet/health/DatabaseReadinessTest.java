@@ -17,9 +17,12 @@ class DatabaseReadinessTest {
     ds.setUrl("jdbc:postgresql://127.0.0.1:" + port + "/dynofleet");
     ds.setUser("secret_user");
     ds.setConnectTimeout(2);
-    HealthCheckResponse r = new DatabaseReadiness(ds).call();
-    assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
-    assertThat(r.getName()).isEqualTo("database");
-    assertThat(r.getData()).isEmpty();
+    DatabaseReadiness check = new DatabaseReadiness(ds);
+    for (int i = 0; i < 2; i++) {
+      HealthCheckResponse r = check.call();
+      assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
+      assertThat(r.getName()).isEqualTo("database");
+      assertThat(r.getData()).isEmpty();
+    }
   }
 }
