@@ -40,6 +40,8 @@ public class ApiAuth {
       io.vertx.core.http.HttpMethod.HEAD, io.vertx.core.http.HttpMethod.OPTIONS);
   /** Shorter tokens get a warning at start: guessable online, since nothing slows failed attempts. */
   static final int STRONG_LENGTH = 32;
+  /** Routing-context key set on requests made with the read-only token ({@link ReadOnlyRedaction}). */
+  static final String READER = "dynofleet.reader";
 
   private final String prefix;
   private final ApiConfig config;
@@ -131,6 +133,9 @@ public class ApiAuth {
       endsConnection(rc, () -> problem(rc, Problem.of(403, "read-only-token", "Read-only token",
           "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
       return;
+    }
+    if (reader) {
+      rc.put(READER, Boolean.TRUE);
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
     boolean body = rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)

@@ -248,6 +248,10 @@ public final class PoolValidator {
         String value = text(f, e.getValue(), true);
         if (value != null && value.length() > 32768) {
           err(f, "at most 32768 characters");
+        } else if (ReadOnlyRedaction.HIDDEN.equals(value)) {
+          // an export made with the read-only token: applied, it would overwrite the secret
+          err(f, "this is what the read-only token shows instead of the value, not the value: set the real"
+              + " one, or leave the var out");
         }
       }
     }

@@ -79,6 +79,27 @@ class ApiAuthTests {
     }
     given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/" + name).then().statusCode(404);
     given().header("Authorization", read + "x").get(POOLS).then().statusCode(401);
+
+    // review 10: the token handed to Prometheus read every app's secrets in the specs
+    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
+        {"metadata": {"name": "%s"}, "spec": {"pipeline": "shop", "replicas": 1,
+         "template": {"sourceApp": "shop-web", "configVars": {"STRIPE_KEY": "sk_live_secret"}}}}
+        """.formatted(name)).post(POOLS).then().statusCode(201);
+    try {
+      given().header("Authorization", read).get(POOLS + "/" + name).then().statusCode(200)
+          .body("spec.template.configVars.STRIPE_KEY", equalTo(ReadOnlyRedaction.HIDDEN))
+          .body("metadata.name", equalTo(name));
+      given().header("Authorization", read).get(POOLS + "?limit=500").then().statusCode(200)
+          .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("sk_live_secret")));
+      given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/" + name).then().statusCode(200)
+          .body("spec.template.configVars.STRIPE_KEY", equalTo("sk_live_secret"));
+      // an export made with it, applied with the other, cannot overwrite the secret
+      given().header("Authorization", "Bearer " + TOKEN).contentType("application/merge-patch+json")
+          .body("{\"spec\": {\"template\": {\"configVars\": {\"STRIPE_KEY\": \"" + ReadOnlyRedaction.HIDDEN + "\"}}}}")
+          .patch(POOLS + "/" + name).then().statusCode(422);
+    } finally {
+      given().header("Authorization", "Bearer " + TOKEN).delete(POOLS + "/" + name);
+    }
   }
 
   @Test
