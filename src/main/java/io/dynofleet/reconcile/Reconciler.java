@@ -634,7 +634,8 @@ public class Reconciler {
             // and whoever may set the pool's config vars (HEROKU_API_URL) could send it elsewhere
             // (security review 1)
             throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' holds Dynofleet's own"
-                + " Heroku API key (config var " + key.get() + "): Dynofleet does not copy its key to other apps");
+                + " Heroku API key (config var " + key.get() + "): Dynofleet does not copy its key to other apps"
+                + " (backends made from it before hold the key: rotate it)");
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           boolean newTarget = before == null || !before.target().equals(cached.target());
