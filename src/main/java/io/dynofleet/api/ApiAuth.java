@@ -237,7 +237,10 @@ public class ApiAuth {
         || path.equals(prefix);
     io.vertx.core.http.HttpMethod m = rc.request().method();
     if (page && host != null && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
-      rc.response().setStatusCode(308).putHeader(HttpHeaders.LOCATION, "https://" + host + rc.request().uri()).end();
+      // the path, not the request target: an absolute-form one carries a scheme and host (audit 11)
+      String query = rc.request().query();
+      rc.response().setStatusCode(308).putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+          .putHeader(HttpHeaders.LOCATION, "https://" + host + rc.request().path() + (query == null ? "" : "?" + query)).end();
       return true;
     }
     if (rc.request().getHeader(HttpHeaders.AUTHORIZATION) == null) {

@@ -108,20 +108,13 @@ public class HerokuClient {
             });
   }
 
-  /** Whether a value is the Platform API key this client sends (compared in constant time). */
+  /**
+   * Whether a value holds the Platform API key this client sends: the key itself, or inside a
+   * longer value ({@code https://:KEY@api.heroku.com}: audit 11).
+   */
   public boolean isApiKey(String value) {
-    if (value == null || value.isBlank()) {
-      return false;
-    }
-    return java.security.MessageDigest.isEqual(sha256(value.trim()), sha256(endpoint.get().key().trim()));
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    String key = endpoint.get().key().trim();
+    return value != null && !key.isEmpty() && value.contains(key);
   }
 
   /** Platform API calls made so far (each HTTP request, retries and 304s included). */

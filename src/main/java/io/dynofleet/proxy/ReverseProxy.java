@@ -1357,9 +1357,9 @@ class ReverseProxy implements ProxyInterceptor {
     }
     if (forged != null) forged.forEach(h::remove);
     h.remove("Clear-Site-Data");
-    String allowed = h.get("Service-Worker-Allowed");
-    if (allowed != null && !adminHosts.restricted() && scopeCoversPrefix(allowed.endsWith("/") ? allowed : allowed + "/")) {
-      // it widens a worker's scope, perhaps over the dashboard's (security review 1)
+    if (!adminHosts.restricted()) {
+      // it widens a worker's scope, perhaps over the dashboard's (security review 1); browsers
+      // resolve it as a URL ("../../", "/_dyno", "//host/"), so none is let through (audit 11)
       h.remove("Service-Worker-Allowed");
     }
     List<String> cookies = h.getAll("Set-Cookie");

@@ -295,12 +295,12 @@ class SimulatorReconcileTests {
    */
   @Test
   void aSourceAppHoldingDynofleetsOwnKeyIsNotCopied() {
-    platform.patchConfigVars(source, Map.of("HEROKU_API_KEY", sim.apiKey()));
+    platform.patchConfigVars(source, Map.of("NETRC_URL", "https://:" + sim.apiKey() + "@api.heroku.com"));
     createPool(1, "");
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
     assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message())
-        .contains("Dynofleet's own Heroku API key (config var HEROKU_API_KEY)").doesNotContain(sim.apiKey()));
+        .contains("Dynofleet's own Heroku API key (config var NETRC_URL)").doesNotContain(sim.apiKey()));
     assertThat(named()).isEmpty();
   }
 
