@@ -42,10 +42,15 @@ class SandboxDemo {
   private final boolean demo;
   private final int port;
 
+  /** Where the banner points for the dashboard and API: the first admin host, else localhost. */
+  private final String adminHost;
+
   SandboxDemo(SandboxMode mode, Simulator simulator, PoolService pools, ApiAuth auth,
       DynofleetConfig dynofleet,
       SandboxConfig sandboxConfig,
-      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
+      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port,
+      io.dynofleet.config.AdminHosts adminHosts) {
+    this.adminHost = adminHosts.names().stream().sorted().findFirst().orElse("localhost");
     this.mode = mode;
     this.simulator = simulator;
     this.pools = pools;
@@ -61,7 +66,9 @@ class SandboxDemo {
     }
     boolean seeded = demo && seed();
     String base = "http://localhost:" + port;
-    String api = base + dynofleet.prefix() + "/api/v1/pools";
+    // with DYNOFLEET_ADMIN_HOSTS the dashboard and API answer on those hosts only (audit 11)
+    String admin = "http://" + adminHost + ":" + port;
+    String api = admin + dynofleet.prefix() + "/api/v1/pools";
     StringBuilder banner = new StringBuilder("\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
         + " a simulated Heroku Platform API at " + simulator.url() + " and real backends on loopback.\n");
     if (seeded) {
@@ -69,10 +76,10 @@ class SandboxDemo {
           .append("    traffic:    curl " + base + "/\n");
     }
     auth.sandboxToken().ifPresentOrElse(
-        token -> banner.append("    dashboard:  " + base + dynofleet.prefix() + "/#token=" + token + "\n")
+        token -> banner.append("    dashboard:  " + admin + dynofleet.prefix() + "/#token=" + token + "\n")
             .append("    API:        " + api + "\n")
             .append("    API token:  " + token + "   (export DYNOFLEET_API_TOKEN=" + token + ")\n"),
-        () -> banner.append("    dashboard:  " + base + dynofleet.prefix() + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
+        () -> banner.append("    dashboard:  " + admin + dynofleet.prefix() + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
             .append("    API:        " + api + "\n"));
     LOG.info(banner);
   }
