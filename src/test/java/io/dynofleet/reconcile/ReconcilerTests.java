@@ -471,6 +471,37 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 10: the idle skip under the reserve was tested with empty pools only. A pool with
+   * backends is skipped while nothing changes, and gets a full pass at once when a backend fails
+   * its checks or its spec changes.
+   */
+  @Test
+  void anIdlePoolUnderTheReserveStillActsOnAFailingBackendOrASpecChange() {
+    createPool(1, "");
+    converge();
+    pass(); // nothing to do: the pool is idle now
+    heroku.rateRemaining = config.rateLimitReserve() - 10;
+    long calls = heroku.calls();
+    pass();
+    assertThat(heroku.calls()).as("idle and under the reserve: not looked at").isEqualTo(calls);
+
+    dataPlane.unhealthy.addAll(owned());
+    pass();
+    assertThat(heroku.calls()).as("a backend failing its checks: a full pass").isGreaterThan(calls);
+    dataPlane.unhealthy.clear();
+    heroku.rateRemaining = 4500;
+    converge();
+    pass();
+    heroku.rateRemaining = config.rateLimitReserve() - 10;
+    calls = heroku.calls();
+    pass();
+    assertThat(heroku.calls()).isEqualTo(calls);
+    scale(2);
+    pass();
+    assertThat(heroku.calls()).as("a new generation: a full pass").isGreaterThan(calls);
+  }
+
+  /**
    * Audit 9: a pool whose only work was new backends waiting for the proxy's health verdict was
    * passed every 2 s, two Platform API calls a time (60 a minute) for nothing the API could tell.
    * It looks again after a probe interval.
