@@ -475,11 +475,7 @@ class SimulatorReconcileTests {
     sim.pushRelease(source);
     converge(2);
     sim.releasePhaseFails(source, true);
-    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
-        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
-            m.getName().equals("failedAppRetry") ? Duration.ofSeconds(1) : m.invoke(config, args));
-    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
-    extra.add(r);
+    Reconciler r = withFailedAppRetry(Duration.ofSeconds(1));
     creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
     Set<String> before = ownedNames();
     String victim = before.iterator().next();
@@ -504,6 +500,16 @@ class SimulatorReconcileTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /** Another reconciler on this store whose failed-app retry wait is {@code wait}. */
+  private Reconciler withFailedAppRetry(Duration wait) {
+    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
+        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
+            m.getName().equals("failedAppRetry") ? wait : m.invoke(config, args));
+    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
+    extra.add(r);
+    return r;
+  }
+
   /**
    * Review 10: apps made together that fail together at a release that works elsewhere counted as
    * failures in a row, so three replacements failing at once stalled the pool without a wait.
@@ -513,11 +519,7 @@ class SimulatorReconcileTests {
     createPool(4, "");
     converge(4);
     sim.releasePhaseFails(source, true);
-    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
-        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
-            m.getName().equals("failedAppRetry") ? Duration.ofSeconds(1) : m.invoke(config, args));
-    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
-    extra.add(r);
+    Reconciler r = withFailedAppRetry(Duration.ofSeconds(1));
     long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
     ownedNames().stream().limit(3).forEach(heroku::deleteApp);
     long t0 = System.nanoTime();
