@@ -827,10 +827,6 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
-   * {@code keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
-   */
-  /**
    * Headers a front end sets for the backend, which a client may not strip by naming them in its
    * Connection header (security review 1: it hid its address and downgraded the protocol), as
    * Envoy keeps them.
@@ -841,6 +837,10 @@ class ReverseProxy implements ProxyInterceptor {
         || name.equalsIgnoreCase("X-Request-Start") || name.equalsIgnoreCase("Host");
   }
 
+  /**
+   * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
+   * {@code keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
+   */
   private static boolean stripConnectionListed(MultiMap h, boolean keepUpgrade) {
     List<String> conn = h.getAll("Connection");
     if (conn.isEmpty()) return false;
