@@ -11,9 +11,11 @@ final class Balancer {
 
   /**
    * The routable backends: healthy and not ejected; if none, panic mode: the non-draining ones whose
-   * last active probe passed (one back from an outage but still ejected), else all non-draining.
-   * Panic used to choose among all by score, and two backends failing fast drew 97 % of requests
-   * from one whose probes passed again (audit 10).
+   * last active probe passed and that have a verdict (one back from an outage but still ejected),
+   * if they are at least a quarter of the pool, else all non-draining. Panic used to choose among
+   * all by score, and two backends failing fast drew 97 % of requests from one whose probes passed
+   * again (audit 10); a lone booting dyno after one passing probe, among ten failing, would have
+   * taken all ten's traffic (review 11).
    */
   static List<Backend> candidates(List<Backend> all, Set<Backend> exclude, long now) {
     List<Backend> out = new ArrayList<>(all.size());
@@ -21,7 +23,13 @@ final class Balancer {
       if (b.healthy && !b.draining && !b.ejected(now) && !exclude.contains(b)) out.add(b);
     }
     if (out.isEmpty()) {
-      for (Backend b : all) if (!b.draining && b.probePassing && !exclude.contains(b)) out.add(b);
+      int left = 0;
+      for (Backend b : all) {
+        if (b.draining || exclude.contains(b)) continue;
+        left++;
+        if (b.probePassing && b.judged) out.add(b);
+      }
+      if (out.size() * 4 < left) out.clear();
     }
     if (out.isEmpty()) {
       for (Backend b : all) if (!b.draining && !exclude.contains(b)) out.add(b);

@@ -1,32 +1,43 @@
 package io.dynofleet.proxy;
 
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.time.Clock;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Active probes, run on a Vert.x timer off the request path. */
 final class HealthProber {
   private final RoutingTable table;
   private final HttpClient client;
   private final Clock clock;
+  private final Vertx vertx;
 
-  HealthProber(RoutingTable table, HttpClient client, Clock clock) {
+  HealthProber(RoutingTable table, HttpClient client, Clock clock, Vertx vertx) {
     this.table = table;
     this.client = client;
     this.clock = clock;
+    this.vertx = vertx;
   }
 
   void tick() {
     long now = System.nanoTime();
     for (Pool pool : table.pools().values()) {
       HealthCheckSpec hc = pool.route().healthCheck();
-      if (hc == null || hc.path() == null) continue;
+      if (hc == null || hc.path() == null) {
+        // a health check removed: what its last probe said is no longer news (panic mode reads it)
+        for (Backend b : pool.backends()) b.probePassing = false;
+        continue;
+      }
       for (Backend b : pool.backends()) {
         // a tick is skipped while the backend's last probe is still out: a probe may take up to
-        // twice its timeout (the wait for a connection, then for the answer) and the timeout may
-        // equal the interval, so probes overlapped and their results landed in either order
-        // (review 7); a probe ends before the next starts, as the spec says
+        // twice its timeout (see probe) and the timeout may equal the interval, so probes
+        // overlapped and their results landed in either order (review 7); a probe ends before
+        // the next starts, as the spec says
         if (b.draining || b.probing || b.nextProbeNanos - now > 0) continue;
         b.nextProbeNanos = now + hc.interval().toNanos();
         b.probing = true;
@@ -35,12 +46,38 @@ final class HealthProber {
     }
   }
 
+  /**
+   * One probe. The request's timeout bounds the wait for a connection and for the answer's head;
+   * Vert.x stops it there, so the body has a deadline of its own: the probe fails at twice its
+   * timeout whatever the backend does. A backend that sent its head and then stalled, or kept
+   * trickling bytes, held its probe out for ever, and was never probed again (review 11). The body
+   * is read and dropped, not kept.
+   */
   private void probe(Backend b, HealthCheckSpec hc) {
+    long timeout = hc.timeout().toMillis();
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(b.host)
-        .setPort(b.port).setSsl(b.ssl).setURI(hc.path()).setTimeout(hc.timeout().toMillis())
+        .setPort(b.port).setSsl(b.ssl).setURI(hc.path()).setTimeout(timeout)
         .putHeader("Host", b.authority()).putHeader("User-Agent", "dynofleet-health");
-    client.request(ro).compose(r -> r.send().compose(resp -> resp.body().map(x -> resp.statusCode())))
-        .onComplete(ar -> {
+    Promise<Integer> done = Promise.promise();
+    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    long deadline = vertx.setTimer(2 * timeout, id -> {
+      if (done.tryFail(new TimeoutException("probe not done within " + 2 * timeout + " ms"))) {
+        HttpClientRequest r = sent.get();
+        if (r != null) r.reset();
+      }
+    });
+    client.request(ro).compose(r -> {
+      sent.set(r);
+      return r.send().compose(resp -> {
+        resp.handler(chunk -> {});
+        return resp.end().map(x -> resp.statusCode());
+      });
+    }).onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (ar.succeeded()) done.tryComplete(ar.result());
+      else done.tryFail(ar.cause());
+    });
+    done.future().onComplete(ar -> {
           b.probing = false;
           b.lastProbe = clock.instant();
           boolean ok = ar.succeeded() && ar.result() < 400;

@@ -154,7 +154,7 @@ class ReverseProxy implements ProxyInterceptor {
     table.onRemoved(this::drain);
     table.onPoolRemoved(this::poolRemoved);
     table.onSwap(this::dispatchAll);
-    HealthProber prober = new HealthProber(table, client(), clock);
+    HealthProber prober = new HealthProber(table, client(), clock, vertx);
     vertx.setPeriodic(250, id -> {
       prober.tick();
       dispatchAll(); // safety net: a slot freed while a waiter was being queued

@@ -32,6 +32,35 @@ class BalancerTest {
     assertThat(added.weight(now + 30_000_000_000L, 30_000_000_000L)).isEqualTo(1.0);
   }
 
+  /**
+   * Review 11: panic mode's preference for backends whose probes pass sent a whole pool's traffic to
+   * a lone one, or to one booting with a single passing probe and no verdict yet.
+   */
+  @Test
+  void panicPrefersPassingProbesOnlyWhenTheyAreAFairShareAndJudged() {
+    List<Backend> ten = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Backend x = b("p" + i);
+      x.healthy = false;
+      ten.add(x);
+    }
+    long now = System.nanoTime();
+    ten.get(0).probePassing = true;
+    ten.get(0).judged = true;
+    assertThat(Balancer.candidates(ten, Set.of(), now)).as("one of ten: all").hasSize(10);
+    ten.get(1).probePassing = true;
+    ten.get(1).judged = true;
+    ten.get(2).probePassing = true;
+    ten.get(2).judged = true;
+    assertThat(Balancer.candidates(ten, Set.of(), now)).as("three of ten").containsExactly(ten.get(0), ten.get(1), ten.get(2));
+    Backend booting = new Backend(new BackendTarget("booting", URI.create("http://127.0.0.1:1/booting"), false));
+    Backend failing = b("failing");
+    booting.healthy = false;
+    booting.probePassing = true; // one passing probe, below its healthy threshold: no verdict yet
+    failing.healthy = false;
+    assertThat(Balancer.candidates(List.of(booting, failing), Set.of(), now)).containsExactly(booting, failing);
+  }
+
   @Test
   void slowBackendGetsLittleTraffic() {
     Backend fast1 = b("f1"), fast2 = b("f2"), slow = b("s");
