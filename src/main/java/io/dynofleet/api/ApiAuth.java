@@ -364,7 +364,7 @@ public class ApiAuth {
         // trimmed as the presented one is: a stray newline from $(cat file) locked everyone out
         String token = config.token().map(String::trim).filter(t -> !t.isBlank()).orElse(null);
         if (token == null) {
-          if (!sandbox() || onDyno()) {
+          if (!sandbox() || onDyno) {
             // on a dyno the generated token would be printed into the app's logs and their drains
             throw new IllegalStateException("DYNOFLEET_API_TOKEN is not set: outside a local sandbox the"
                 + " management API refuses to run unauthenticated (a token is generated only for a sandbox off"
@@ -381,10 +381,6 @@ public class ApiAuth {
       }
       return tokenDigest;
     }
-  }
-
-  private boolean onDyno() {
-    return rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
 
   private boolean sandbox() {

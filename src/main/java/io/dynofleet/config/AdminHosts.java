@@ -43,15 +43,12 @@ public class AdminHosts {
     return hosts;
   }
 
-  static String normal(String host) {
-    String h = host.trim().toLowerCase(Locale.ROOT);
-    if (h.startsWith("[")) {
-      int end = h.indexOf(']');
-      h = end > 0 ? h.substring(0, end + 1) : h;
-    } else {
-      int c = h.lastIndexOf(':');
-      h = c >= 0 ? h.substring(0, c) : h;
-    }
+  /**
+   * A {@code Host} as pools and admin hosts are matched: lower case, without its port or a fully
+   * qualified name's final dot (as nginx and Envoy).
+   */
+  public static String normal(String host) {
+    String h = io.dynofleet.proxy.RoutingTable.stripPort(host.trim()).toLowerCase(Locale.ROOT);
     return h.length() > 1 && h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 }

@@ -75,8 +75,7 @@ public class RoutingTable {
    * pool; else the default pool; else null.
    */
   Pool select(String hostHeader) {
-    String host = hostHeader == null ? "" : stripPort(hostHeader).toLowerCase(java.util.Locale.ROOT);
-    if (host.length() > 1 && host.charAt(host.length() - 1) == '.') host = host.substring(0, host.length() - 1);
+    String host = hostHeader == null ? "" : io.dynofleet.config.AdminHosts.normal(hostHeader);
     HostIndex ix = hosts;
     Pool exact = ix.exact().get(host);
     if (exact != null) return exact;
@@ -136,7 +135,7 @@ public class RoutingTable {
     return !empty;
   }
 
-  static String stripPort(String host) {
+  public static String stripPort(String host) {
     if (host.startsWith("[")) {
       int end = host.indexOf(']');
       return end > 0 ? host.substring(0, end + 1) : host;
