@@ -59,7 +59,14 @@ class ProxyEdgeTests {
 
   /** A backend speaking raw HTTP/1.1 bytes: {@code answer} gets each request's head, in order. */
   URI rawBackend(java.util.function.BiConsumer<String, io.vertx.core.net.NetSocket> answer) throws Exception {
+    return rawBackend(so -> {}, answer);
+  }
+
+  /** {@link #rawBackend(java.util.function.BiConsumer)}, with {@code connected} told of each connection first. */
+  URI rawBackend(java.util.function.Consumer<io.vertx.core.net.NetSocket> connected,
+      java.util.function.BiConsumer<String, io.vertx.core.net.NetSocket> answer) throws Exception {
     NetServer s = TestBackends.VERTX.createNetServer().connectHandler(so -> {
+      connected.accept(so);
       StringBuilder in = new StringBuilder();
       so.handler(b -> {
         in.append(b.toString(StandardCharsets.ISO_8859_1));
@@ -602,23 +609,13 @@ class ProxyEdgeTests {
    */
   URI silentToUpgrades(java.util.concurrent.atomic.AtomicInteger open, java.util.concurrent.CountDownLatch upgrades)
       throws Exception {
-    NetServer s = TestBackends.VERTX.createNetServer().connectHandler(so -> {
+    return rawBackend(so -> {
       open.incrementAndGet();
       so.closeHandler(v -> open.decrementAndGet());
-      StringBuilder in = new StringBuilder();
-      so.handler(b -> {
-        in.append(b.toString(StandardCharsets.ISO_8859_1));
-        for (int end; (end = in.indexOf("\r\n\r\n")) >= 0; ) {
-          String head = in.substring(0, end);
-          in.delete(0, end + 4);
-          if (head.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket")) upgrades.countDown();
-          else so.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        }
-      });
+    }, (head, so) -> {
+      if (head.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket")) upgrades.countDown();
+      else so.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     });
-    s.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    rawServers.add(s);
-    return URI.create("http://127.0.0.1:" + s.actualPort());
   }
 
   @Test
