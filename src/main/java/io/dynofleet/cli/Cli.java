@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -388,7 +389,18 @@ public final class Cli {
     out.println("pool/" + name + " deleted");
     if (args.has("wait")) {
       long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(5)).toNanos();
-      while (api.find(path) != null) {
+      String last = null;
+      for (JsonNode p; (p = api.find(path)) != null; ) {
+        JsonNode stuck = needsHuman(p);
+        if (stuck != null && saidSince(path, stuck.path("reason").asText(), p.path("metadata").path("deletionTimestamp"))) {
+          err.println("error: pool/" + name + " cannot be deleted until this is fixed: " + describe(stuck));
+          return FAILURE;
+        }
+        String line = waitingOn(p);
+        if (line != null && !line.equals(last)) {
+          out.println("Waiting for pool/" + name + " to be gone: " + line);
+          last = line;
+        }
         if (System.nanoTime() > deadline) {
           throw new CliException(USAGE, "timed out waiting for pool/" + name + " to be gone");
         }
@@ -470,29 +482,32 @@ public final class Cli {
         out.println("pool/" + name + " has static backends: nothing to roll out");
         return OK;
       }
-      JsonNode degraded = condition(s, "Degraded");
-      if (degraded != null && "True".equals(degraded.path("status").asText())
-          && Set.of("RolloutStalled", "CreateFailed").contains(degraded.path("reason").asText())) {
-        err.println("error: rollout of pool/" + name + " failed: " + degraded.path("reason").asText() + ": "
-            + degraded.path("message").asText(""));
+      boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
+      JsonNode stuck = observed ? needsHuman(p) : null;
+      if (stuck != null) {
+        err.println("error: rollout of pool/" + name + " failed: " + describe(stuck));
         return FAILURE;
       }
       int want = spec.path("replicas").asInt(0);
       int updated = s.path("updatedReplicas").asInt(0);
       int ready = s.path("readyReplicas").asInt(0);
       int total = s.path("replicas").asInt(0);
-      boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
       JsonNode progressing = condition(s, "Progressing");
       boolean progressDone = progressing != null && "False".equals(progressing.path("status").asText());
       if (observed && progressDone && updated >= want && ready >= want && total == want) {
         out.println("pool/" + name + " successfully rolled out (" + ready + "/" + want + " ready)");
         return OK;
       }
+      if (observed && progressDone && "Paused".equals(progressing.path("reason").asText())) {
+        err.println("error: pool/" + name + " is paused (spec.paused): nothing rolls out until it is resumed");
+        return FAILURE;
+      }
+      String why = observed ? waitingOn(p) : null;
       String line = !observed
           ? "Waiting for pool/" + name + " spec update to be observed..."
           : "Waiting for rollout of pool/" + name + " to finish: " + updated + " of " + want
               + " updated replicas, " + ready + " ready" + (total > want ? ", " + (total - want) + " old to remove" : "")
-              + "...";
+              + (why == null ? "" : " (" + why + ")") + "...";
       if (!line.equals(last)) {
         out.println(line);
         last = line;
@@ -503,6 +518,52 @@ public final class Cli {
       }
       sleep(deadline);
     }
+  }
+
+  /**
+   * Degraded reasons that no amount of waiting clears: a human must fix the spec, the key or the
+   * account (operations.md, "Alerts worth having"), or the rollout gave up.
+   */
+  static final Set<String> NEEDS_HUMAN = Set.of("RolloutStalled", "CreateFailed", "InvalidSpec", "HerokuForbidden",
+      "HerokuUnauthorized", "HerokuBilling");
+
+  /** The pool's {@code Degraded=True} condition if its reason needs a human, else null. */
+  private static JsonNode needsHuman(JsonNode pool) {
+    JsonNode degraded = condition(pool.path("status"), "Degraded");
+    return degraded != null && "True".equals(degraded.path("status").asText())
+        && NEEDS_HUMAN.contains(degraded.path("reason").asText()) ? degraded : null;
+  }
+
+  /**
+   * Whether a pass since the deletion was requested failed for this reason (its Warning event was
+   * seen since): a condition alone may be older than the deletion, which may well succeed.
+   */
+  private boolean saidSince(String path, String reason, JsonNode since) {
+    if (!since.isTextual()) {
+      return false;
+    }
+    Instant from = Instant.parse(since.asText());
+    JsonNode events = api.find(path + "/events");
+    if (events != null) {
+      for (JsonNode e : events) {
+        if ("Warning".equals(e.path("type").asText()) && reason.equals(e.path("reason").asText())
+            && e.path("lastTimestamp").isTextual() && !Instant.parse(e.path("lastTimestamp").asText()).isBefore(from)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** What a wait is held up by, when the pool says: its {@code Degraded=True} condition, else null. */
+  private static String waitingOn(JsonNode pool) {
+    JsonNode degraded = condition(pool.path("status"), "Degraded");
+    return degraded != null && "True".equals(degraded.path("status").asText()) ? describe(degraded) : null;
+  }
+
+  private static String describe(JsonNode condition) {
+    String message = condition.path("message").asText("");
+    return condition.path("reason").asText() + (message.isEmpty() ? "" : ": " + message);
   }
 
   private static JsonNode condition(JsonNode status, String type) {

@@ -145,6 +145,75 @@ class CliTests {
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
   }
 
+  @Inject io.dynofleet.reconcile.Reconciler reconciler;
+
+  /** A managed pool of one backend; a pipeline other than "no-such-pipeline" and its source app are made. */
+  String poolJson(String name, String pipeline, String extraSpec) {
+    if (!pipeline.equals("no-such-pipeline")) {
+      simulator.createSourceApp(pipeline + "-web");
+      simulator.createPipeline(pipeline);
+    }
+    return """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s", "replicas": 1, "template": {"sourceApp": "%s-web"}%s}}
+        """.formatted(name, pipeline, pipeline, extraSpec);
+  }
+
+  /**
+   * Audit 12: a deploy script waiting on a pool whose pipeline does not exist waited out its whole
+   * --timeout and said "still running" (exit 2), while the pool said InvalidSpec from its first pass.
+   */
+  @Test
+  void rolloutStatusEndsAtOnceOnAReasonThatNeedsAHuman() throws IOException {
+    String name = unique("typo");
+    assertThat(cli("apply", "-f", file("t.json", poolJson(name, "no-such-pipeline", "")).toString()).code()).isZero();
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name));
+    Run r = cli("rollout", "status", name, "--timeout", "30s");
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
+    assertThat(r.err()).contains("rollout of pool/" + name + " failed: InvalidSpec", "no-such-pipeline");
+  }
+
+  /** Audit 12: a paused pool with work to do waited out the timeout with no word of the pause. */
+  @Test
+  void rolloutStatusOfAPausedPoolSaysSo() throws IOException {
+    String name = unique("paused");
+    assertThat(cli("apply", "-f", file("p.json", poolJson(name, unique("pp"), ", \"paused\": true")).toString()).code())
+        .isZero();
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name));
+    Run r = cli("rollout", "status", name, "--timeout", "30s");
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
+    assertThat(r.err()).contains("is paused");
+  }
+
+  /**
+   * Audit 12: delete --wait on a pool whose deletion Heroku refuses (the key) waited out the
+   * timeout; a condition older than the deletion, though, must not end the wait (the deletion may
+   * well succeed).
+   */
+  @Test
+  void deleteWaitEndsWhenAPassSinceTheDeletionNeedsAHuman() throws IOException {
+    String stale = unique("stale");
+    assertThat(cli("apply", "-f", file("s.json", poolJson(stale, "no-such-pipeline", "")).toString()).code()).isZero();
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(stale)); // InvalidSpec, before the deletion
+    Run waited = cli("delete", "pool", stale, "--wait", "--timeout", "2s");
+    assertThat(waited.code()).as(waited.out() + waited.err()).isEqualTo(Cli.USAGE); // timed out, not failed
+    assertThat(waited.out()).contains("Waiting for pool/" + stale + " to be gone: InvalidSpec");
+
+    String name = unique("keyless");
+    assertThat(cli("apply", "-f", file("k.json", poolJson(name, unique("kp"), "")).toString()).code()).isZero();
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name)); // its app is made
+    simulator.keyExpired(true);
+    try {
+      assertThat(cli("delete", "pool", name).code()).isZero();
+      reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name)); // refused: 401
+      Run r = cli("delete", "pool", name, "--wait", "--timeout", "30s");
+      assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
+      assertThat(r.err()).contains("pool/" + name + " cannot be deleted until this is fixed: HerokuUnauthorized");
+    } finally {
+      simulator.keyExpired(false);
+    }
+  }
+
   @Test
   void notFoundIsThree() {
     Run r = cli("get", "pool", "no-such-pool");
