@@ -65,8 +65,12 @@ public record DatabaseUrl(String jdbcUrl, String username, String password) {
     return h.equals("localhost") || h.startsWith("127.") || h.equals("[::1]") || h.equals("::1");
   }
 
+  /**
+   * Percent-decodes userinfo as RFC 3986 does: a {@code +} is a plus (URLDecoder is for form
+   * bodies and made it a space, so such a password failed; audit 12).
+   */
   private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   /** Never print the password. */

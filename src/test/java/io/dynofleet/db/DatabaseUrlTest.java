@@ -16,6 +16,14 @@ class DatabaseUrlTest {
     assertThat(u.toString()).doesNotContain("p@ss");
   }
 
+  /** Audit 12: a plus in the userinfo is a plus (RFC 3986); form decoding made it a space. */
+  @Test
+  void aPlusInThePasswordStaysAPlus() {
+    DatabaseUrl u = DatabaseUrl.parse("postgres://dy+no:p+ss%2Fw%3Ard%2B@db.example.com/fleet");
+    assertThat(u.username()).isEqualTo("dy+no");
+    assertThat(u.password()).isEqualTo("p+ss/w:rd+");
+  }
+
   @Test
   void loopbackDefaultsToNoSslAndPortDefaults() {
     DatabaseUrl u = DatabaseUrl.parse("postgresql://me@localhost/app");
