@@ -12,8 +12,10 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.impl.RoutingContextInternal;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -71,7 +73,12 @@ public class ApiAuth {
     this.onDyno = rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
 
-  void start(@Observes StartupEvent e) {
+  /**
+   * Right after the sandbox check, before any other start work (the scheduler starts its jobs at
+   * the default priority): a refusal here tore down a start whose route-sync job had begun, and its
+   * NullPointerException came first in the log, above the one line that said what to set (audit 12).
+   */
+  void start(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 1) StartupEvent e) {
     digest();
     weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(LOG::warn);
     weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(LOG::warn);
