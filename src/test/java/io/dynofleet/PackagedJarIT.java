@@ -84,6 +84,27 @@ class PackagedJarIT {
       String out = Files.readString(log);
       assertThat(out).contains("Demo pool 'demo'").doesNotContain(TOKEN);
       assertThat(out).doesNotContain("embedded PostgreSQL started");
+
+      // started again on the kept database (README: "to keep pools"): the simulated Heroku is new
+      // and empty, yet the kept demo pool serves again, from new apps (it said "pipeline 'demo'
+      // not found" for good, its backends still listed ready at ports nobody served; audit 12)
+      Path log2 = Files.createTempFile("dynofleet-it", ".log");
+      Process again = start(port, log2, Map.of(
+          "DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:" + pg.getPort() + "/postgres",
+          "DYNOFLEET_API_TOKEN", TOKEN));
+      awaitReady(base, again, log2);
+      Set<String> after = new HashSet<>();
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        HttpResponse<String> r = get(base + "/", null);
+        Matcher m = app.matcher(r.body());
+        if (r.statusCode() == 200 && m.find()) {
+          after.add(m.group(1));
+        }
+        return after.size() == 3;
+      });
+      assertThat(after).allMatch(a -> a.startsWith("demo-")).doesNotContainAnyElementsOf(apps);
+      again.destroy();
+      assertThat(again.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
   }
 

@@ -86,13 +86,18 @@ class SandboxDemo {
 
   private boolean seed() {
     try {
-      if (!pools.list(null, null, null).items().isEmpty()) {
-        LOG.info("sandbox demo: pools exist already, nothing seeded");
-        return false;
-      }
+      // the simulated Heroku starts empty each time; a database kept across restarts
+      // (DATABASE_URL) still has the demo pool, which needs its source app and pipeline again
+      // (it said "pipeline 'demo' not found" for good; audit 12). Its old apps are gone: the
+      // reconciler replaces them.
       if (simulator.apps().stream().noneMatch(a -> a.name().equals(SOURCE_APP))) {
         simulator.createSourceApp(SOURCE_APP);
         simulator.createPipeline(PIPELINE);
+      }
+      if (!pools.list(null, null, null).items().isEmpty()) {
+        LOG.info("sandbox demo: pools exist already (a kept database): source app '" + SOURCE_APP
+            + "' made again, no pool seeded; pools copying other apps find them gone");
+        return false;
       }
       pools.create(POOL);
       return true;
