@@ -450,6 +450,9 @@ public final class Cli {
       case "break" -> {
         String app = args.word(2, "app name");
         String fault = args.word(3, "fault (crashed, dead, hung, slow)");
+        if (!Set.of("crashed", "dead", "hung", "slow").contains(fault)) {
+          throw new CliException(USAGE, "unknown fault " + fault + " (crashed, dead, hung, slow)");
+        }
         api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/" + ApiClient.enc(fault));
         out.println("app/" + app + " backend is now " + fault);
       }

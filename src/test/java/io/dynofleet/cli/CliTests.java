@@ -356,6 +356,8 @@ class CliTests {
     Run unknown = cli("sandbox", "break", "no-such-app", "dead");
     assertThat(unknown.code()).isEqualTo(Cli.NOT_FOUND);
     assertThat(unknown.err()).contains("no simulated app named 'no-such-app'");
-    assertThat(cli("sandbox", "break", app, "melted").code()).isEqualTo(Cli.NOT_FOUND);
+    Run melted = cli("sandbox", "break", app, "melted"); // a usage error, not a missing thing (audit 12)
+    assertThat(melted.code()).isEqualTo(Cli.USAGE);
+    assertThat(melted.err()).contains("unknown fault melted (crashed, dead, hung, slow)");
   }
 }
