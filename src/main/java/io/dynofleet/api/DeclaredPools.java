@@ -28,6 +28,7 @@ class DeclaredPools {
 
   private final PoolService pools;
   private final Path dir;
+  private final java.util.Map<String, String> declared = new java.util.concurrent.ConcurrentHashMap<>();
   private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
   private final ObjectMapper json = new ObjectMapper();
 
@@ -52,16 +53,44 @@ class DeclaredPools {
       LOG.errorf("pool files not read: dir=%s error=\"%s\"", dir, ex.getMessage());
       return 0;
     }
-    int ok = 0;
-    java.util.Map<String, Path> declaredIn = new java.util.HashMap<>();
+    // read them all first: a pool named in two files is refused in both, whichever is valid (the
+    // first in sort order claimed the name, and a bad one then blocked a good one; audit 12)
+    java.util.Map<Path, com.fasterxml.jackson.databind.node.ObjectNode> docs = new java.util.LinkedHashMap<>();
+    java.util.Map<String, List<Path>> filesOf = new java.util.HashMap<>();
     for (Path file : files) {
       if (!POOL_FILE.matcher(file.getFileName().toString()).matches()) {
         LOG.infof("pool file skipped: file=%s (only .yaml, .yml and .json files are pools)", file);
         continue;
       }
       try {
-        String outcome = apply(file, declaredIn);
+        com.fasterxml.jackson.databind.node.ObjectNode doc = read(file);
+        docs.put(file, doc);
+        String name = doc.path("metadata").path("name").asText(null);
+        if (name != null) {
+          filesOf.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(file);
+        }
+      } catch (IOException | RuntimeException ex) {
+        LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
+      }
+    }
+    int ok = 0;
+    for (java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode> d : docs.entrySet()) {
+      Path file = d.getKey();
+      String name = d.getValue().path("metadata").path("name").asText(null);
+      List<Path> same = name == null ? List.of(file) : filesOf.get(name);
+      if (same.size() > 1) {
+        // two files for one pool: each start would write both, and the last in sort order win
+        LOG.errorf("pool file refused: file=%s error=\"pool '%s' is declared in %s: none of them is applied;"
+            + " one file per pool\"", file, name,
+            same.stream().map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.joining(" and ")));
+        continue;
+      }
+      try {
+        String outcome = apply(file, d.getValue(), name);
         LOG.infof("pool file applied: file=%s %s", file, outcome);
+        if (name != null) {
+          declared.put(name, dir.resolve(file.getFileName()).toString());
+        }
         ok++;
       } catch (ApiException ex) {
         LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"%s", file, ex.status(), ex.getMessage(),
@@ -71,6 +100,27 @@ class DeclaredPools {
       }
     }
     return ok;
+  }
+
+  /**
+   * The pool file a pool was applied from at this start, if any: a change made to that pool through
+   * the API lasts only until the next start (at least daily on Heroku).
+   */
+  public java.util.Optional<String> fileOf(String pool) {
+    return java.util.Optional.ofNullable(declared.get(pool));
+  }
+
+  private com.fasterxml.jackson.databind.node.ObjectNode read(Path file) throws IOException {
+    // YAML is a superset of JSON: one parser for both; strict as the API is (no second document,
+    // no key twice), since the document is re-serialised before the API sees it
+    JsonNode doc;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      doc = StrictJson.reader(yaml).readTree(in);
+    }
+    if (!(doc instanceof com.fasterxml.jackson.databind.node.ObjectNode object)) {
+      throw new IOException("not a pool document (expected an object)");
+    }
+    return object;
   }
 
   /**
@@ -108,28 +158,16 @@ class DeclaredPools {
     }
   }
 
-  private String apply(Path file, java.util.Map<String, Path> declaredIn) throws IOException {
-    // YAML is a superset of JSON: one parser for both; strict as the API is (no second document,
-    // no key twice), since the document is re-serialised before the API sees it
-    JsonNode doc;
-    try (java.io.InputStream in = Files.newInputStream(file)) {
-      doc = StrictJson.reader(yaml).readTree(in);
-    }
-    if (!(doc instanceof com.fasterxml.jackson.databind.node.ObjectNode object)) {
-      throw new IOException("not a pool document (expected an object)");
-    }
-    String name = doc.path("metadata").path("name").asText(null);
-    Path first = name == null ? null : declaredIn.putIfAbsent(name, file);
-    if (first != null) {
-      // two files for one pool: each start would write both, and the last in sort order win
-      throw new IOException("pool '" + name + "' is already declared in " + first.getFileName()
-          + "; one file per pool");
-    }
+  private String apply(Path file, com.fasterxml.jackson.databind.node.ObjectNode object, String name)
+      throws IOException {
     String body = json.writeValueAsString(PoolDocument.declared(object));
     PoolDocument before = name == null ? null : find(name);
     if (before == null) {
       try {
         PoolDocument created = pools.create(body);
+        // where the pool's users look: the pool is kept in a file, and the file wins at each start
+        pools.recordEvent(created, "Applied", "created from " + file.getFileName() + " in the pool files: at every"
+            + " start a pool file replaces changes made to its pool since");
         return "pool=" + created.metadata().name() + " created";
       } catch (ApiException ex) {
         if (!"already-exists".equals(ex.code()) || name == null) {

@@ -38,8 +38,10 @@ public class PoolsResource {
 
   private final PoolService service;
   private final RoutingTable routes;
+  private final DeclaredPools files;
 
-  PoolsResource(PoolService service, RoutingTable routes) {
+  PoolsResource(PoolService service, RoutingTable routes, DeclaredPools files) {
+    this.files = files;
     this.service = service;
     this.routes = routes;
   }
@@ -88,7 +90,7 @@ public class PoolsResource {
   @Operation(summary = "Replace a pool's spec and labels (If-Match for optimistic concurrency)")
   public Response replace(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
       String body) {
-    return withTag(Response.ok(), service.replace(name, body, new Precondition(ifMatch)));
+    return withTag(kept(Response.ok(), name), service.replace(name, body, new Precondition(ifMatch)));
   }
 
   @PATCH
@@ -97,14 +99,14 @@ public class PoolsResource {
   @Operation(summary = "Merge-patch a pool (RFC 7386)")
   public Response patch(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
       String body) {
-    return withTag(Response.ok(), service.patch(name, body, new Precondition(ifMatch)));
+    return withTag(kept(Response.ok(), name), service.patch(name, body, new Precondition(ifMatch)));
   }
 
   @DELETE
   @Path("{name}")
   @Operation(summary = "Delete a pool: marks it terminating; its apps are deleted, then the pool")
   public Response delete(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
-    return withTag(Response.accepted(), service.delete(name, new Precondition(ifMatch)));
+    return withTag(kept(Response.accepted(), name), service.delete(name, new Precondition(ifMatch)));
   }
 
   @PUT
@@ -113,7 +115,7 @@ public class PoolsResource {
   @Operation(summary = "Set the number of replicas: {\"replicas\": n}")
   public Response scale(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
       String body) {
-    return withTag(Response.ok(), service.scale(name, body, new Precondition(ifMatch)));
+    return withTag(kept(Response.ok(), name), service.scale(name, body, new Precondition(ifMatch)));
   }
 
   @GET
@@ -141,6 +143,18 @@ public class PoolsResource {
             s.errorRate(), s.p50Millis(), s.p99Millis(),
             s.lastProbeResult(), s.consecutiveFailures(), s.probePassing()))
         .toList();
+  }
+
+  /**
+   * A write to a pool kept in a pool file carries a {@code Warning} (RFC 9111 5.5, code 299, as
+   * Kubernetes warns): the file replaces the change at the next start, at least daily on Heroku, and
+   * a scale from the dashboard or the CLI seemed to work and was lost within a day (audit 12).
+   */
+  private Response.ResponseBuilder kept(Response.ResponseBuilder b, String name) {
+    files.fileOf(name).ifPresent(file -> b.header("Warning", "299 - \"pool " + name + " is kept in "
+        + file.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?")
+        + ": the file replaces this change at the next start; change the file instead\""));
+    return b;
   }
 
   private static Response withTag(Response.ResponseBuilder b, PoolDocument doc) {

@@ -23,13 +23,18 @@ final class ApiClient {
   private final String root;
   private final String token;
 
-  ApiClient(String baseUrl, String token, ObjectMapper json) {
+  private final java.util.function.Consumer<String> warn;
+
+  ApiClient(String baseUrl, String token, ObjectMapper json, java.util.function.Consumer<String> warn) {
+    this.warn = warn;
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.root = base + "/_dynofleet/api/v1";
     this.pools = root + "/pools";
     this.token = token;
     this.json = json;
   }
+
+  private static final java.util.regex.Pattern WARNING = java.util.regex.Pattern.compile("\\d{3} \\S+ \"(.*)\".*");
 
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
@@ -79,6 +84,11 @@ final class ApiClient {
         b.method(method, HttpRequest.BodyPublishers.noBody());
       }
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      // the server's warnings (a pool kept in a pool file), as kubectl prints them
+      for (String w : r.headers().allValues("Warning")) {
+        java.util.regex.Matcher m = WARNING.matcher(w);
+        warn.accept(m.matches() ? m.group(1) : w);
+      }
       return new Response(r.statusCode(), r.body());
     } catch (IOException e) {
       throw new CliException(Cli.CONNECT, "cannot connect to " + pools.replace("/_dynofleet/api/v1/pools", "")

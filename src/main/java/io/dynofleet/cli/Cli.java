@@ -125,7 +125,7 @@ public final class Cli {
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
       token = token == null ? null : token.trim(); // as the server trims it: $(cat file) brings a newline
       checkUrl(url, err);
-      cli.api = new ApiClient(url, token, cli.json);
+      cli.api = new ApiClient(url, token, cli.json, w -> err.println("warning: " + w));
       return cli.dispatch();
     } catch (CliException e) {
       err.println("error: " + e.getMessage());

@@ -25,6 +25,9 @@ class DeclaredPoolsTests {
 
   @Inject DeclaredPools declared;
 
+  @io.quarkus.test.common.http.TestHTTPResource("/")
+  java.net.URL base;
+
   @BeforeEach
   @AfterEach
   void clean() throws IOException {
@@ -186,18 +189,54 @@ class DeclaredPoolsTests {
         .contains("Applied");
   }
 
-  /** Audit (today's behaviours): two files for one pool were both applied, the last one winning. */
+  /**
+   * Audit (today's behaviours): two files for one pool were both applied, the last one winning.
+   * Audit 12: then the first in sort order claimed the name, so a bad file blocked a good one and
+   * the refusal named only one of them. Now neither applies, and both are named.
+   */
   @Test
-  void aPoolDeclaredInTwoFilesIsAppliedFromTheFirstAndTheSecondIsRefused() throws IOException {
+  void aPoolDeclaredInTwoFilesIsAppliedFromNeitherAndBothAreNamed() throws IOException {
     Files.createDirectories(DIR);
-    Files.writeString(DIR.resolve("a-twice.yaml"), yaml("git-twice", 1));
-    Files.writeString(DIR.resolve("b-twice.yml"), yaml("git-twice", 2));
+    Files.writeString(DIR.resolve("A-twice.YML"), yaml("git-twice", 1).replace("dynoSize: hobby", "dynoSize: huge"));
+    Files.writeString(DIR.resolve("b-twice.yaml"), yaml("git-twice", 2));
     List<String> lines = new ArrayList<>();
-    assertThat(applyLogging(lines)).isEqualTo(1);
-    assertThat(lines).anyMatch(l -> l.contains("b-twice.yml") && l.contains("already declared in a-twice.yaml"));
-    assertThat(api().get(POOLS + "/git-twice").jsonPath().getInt("spec.replicas")).isEqualTo(1);
-    assertThat(applyLogging(lines)).isEqualTo(1);
-    assertThat(api().get(POOLS + "/git-twice").jsonPath().getInt("metadata.generation")).as("written once").isEqualTo(1);
+    assertThat(applyLogging(lines)).isZero();
+    assertThat(lines.stream().filter(l -> l.contains("declared in A-twice.YML and b-twice.yaml: none of them is applied")))
+        .hasSize(2);
+    api().get(POOLS + "/git-twice").then().statusCode(404);
+  }
+
+  /**
+   * Audit 12: nothing said a pool was kept in a file, so a scale from the dashboard or the CLI
+   * seemed to work and was undone at the next start (at least daily on Heroku).
+   */
+  @Test
+  void aWriteToAPoolKeptInAFileIsWarnedAndItsCreationSaysWhere() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("kept.yaml"), yaml("git-kept", 1));
+    assertThat(declared.applyAll()).isEqualTo(1);
+    assertThat(api().get(POOLS + "/git-kept/events").jsonPath().getList("message", String.class))
+        .anyMatch(m -> m.contains("created from kept.yaml in the pool files"));
+    String warning = api().body("{\"replicas\": 3}").put(POOLS + "/git-kept/scale").then().statusCode(200)
+        .extract().header("Warning");
+    assertThat(warning).startsWith("299 - \"pool git-kept is kept in ").contains("kept.yaml",
+        "the file replaces this change at the next start");
+    assertThat(api().contentType("application/merge-patch+json").body("{\"spec\":{\"paused\":true}}")
+        .patch(POOLS + "/git-kept").then().statusCode(200).extract().header("Warning")).isEqualTo(warning);
+    // the CLI prints it, as kubectl prints a server's warnings
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = io.dynofleet.cli.Cli.run(new String[] {"scale", "pool", "git-kept", "--replicas", "2"},
+        java.util.Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", ApiFixtures.TOKEN),
+        new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(err.toString()).contains("warning: pool git-kept is kept in ", "kept.yaml", "change the file instead");
+    // a pool no file keeps: no warning
+    String other = "api-only-" + System.nanoTime() % 100000;
+    api().body("{\"metadata\":{\"name\":\"" + other + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9/\"]}}")
+        .post(POOLS).then().statusCode(201);
+    assertThat(api().contentType("application/merge-patch+json").body("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")
+        .patch(POOLS + "/" + other).then().statusCode(200).extract().header("Warning")).isNull();
   }
 
   /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */

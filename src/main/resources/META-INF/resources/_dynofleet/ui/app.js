@@ -28,6 +28,12 @@
     }
     return fetch(API + path, opts).then(function (r) {
       if (r.status === 401) { signOut('The token was refused.'); throw new Error('unauthorized'); }
+      // a write to a pool kept in a pool file: the file undoes it at the next start (audit 12)
+      var warning = r.headers.get('Warning');
+      if (warning && r.ok) {
+        var m = /^\d{3} \S+ "(.*)"/.exec(warning);
+        showError('Warning: ' + (m ? m[1] : warning));
+      }
       return r.text().then(function (t) {
         var data = t ? JSON.parse(t) : null;
         if (!r.ok) {
