@@ -25,7 +25,9 @@ class HerokuEdgeTests {
   public static class Edge implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("DYNO", "web.1", "dynofleet.admin-hosts", "Fleet.Example.com, other-admin.example.com");
+      return Map.of("DYNO", "web.1", "dynofleet.admin-hosts", "Fleet.Example.com, other-admin.example.com",
+          // long enough that no window ends during a test on a slow machine
+          "dynofleet.api.auth-failures", "3", "dynofleet.api.auth-failure-window", "1h");
     }
   }
 
@@ -104,5 +106,44 @@ class HerokuEdgeTests {
     admin().header("X-Forwarded-Proto", "https").header("Authorization", "Bearer " + TOKEN).get(POOLS)
         .then().statusCode(200);
     admin().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
+  }
+
+  /** A request from the client Heroku's router saw at {@code ip} (it appends it last), whatever the client sent before. */
+  private static io.restassured.specification.RequestSpecification from(String ip) {
+    return admin().header("X-Forwarded-Proto", "https").header("X-Forwarded-For", "198.51.100.250, " + ip);
+  }
+
+  /**
+   * Failed token attempts were not slowed: a token could be guessed at full speed. After 3 (this
+   * profile's limit) a client gets 429 with Retry-After for anything carrying a credential, the
+   * right token included (else a guess that hit would still tell), and nothing is done; other
+   * clients, health and requests with the right token from clients that never failed go on.
+   */
+  @Test
+  void failedTokenAttemptsAreThrottledPerClient() {
+    String guesser = "203.0.113.7";
+    for (int i = 0; i < 3; i++) {
+      from(guesser).auth().oauth2("guess-" + i).get(POOLS).then().statusCode(401);
+    }
+    from(guesser).auth().oauth2("guess-3").get(POOLS).then().statusCode(429)
+        .contentType("application/problem+json").body("type", endsWith("auth-throttled"))
+        .header("Retry-After", org.hamcrest.Matchers.matchesPattern("[1-9][0-9]*"))
+        .header("Retry-After", s -> Integer.parseInt(s), org.hamcrest.Matchers.lessThanOrEqualTo(3600));
+    // the right token from that client is refused unchecked too, and changes nothing
+    String name = ApiFixtures.uniqueName("throttled");
+    from(guesser).auth().oauth2(TOKEN).contentType("application/json").body(ApiFixtures.pool(name, 1))
+        .post(POOLS).then().statusCode(429);
+    from(guesser).get("/_dynofleet/q/health/live").then().statusCode(200);
+    // another client (the spoofable first entry the same, the router's last one not) is not slowed
+    from("203.0.113.8").auth().oauth2(TOKEN).get(POOLS + "/" + name).then().statusCode(404);
+    admin().header("X-Forwarded-Proto", "https").header("X-Forwarded-For", guesser + ", 203.0.113.9")
+        .auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
+    // successes are not failures: a client using the right token many times keeps its 3 guesses
+    for (int i = 0; i < 5; i++) {
+      from("203.0.113.10").auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
+    }
+    for (int i = 0; i < 3; i++) {
+      from("203.0.113.10").auth().oauth2("wrong").get(POOLS).then().statusCode(401);
+    }
   }
 }
