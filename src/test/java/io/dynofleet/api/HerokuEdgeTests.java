@@ -67,6 +67,11 @@ class HerokuEdgeTests {
         admin().redirects().follow(false).get("/").then().statusCode(302).header("Location", "/_dynofleet/");
         // and no service-worker refusal is needed on the backends' own hosts
         given().header("Host", "shop.example.com").header("Service-Worker", "script").get("/sw.js").then().statusCode(200);
+        // HSTS is the admin host's alone: a backend's host says what its own app says
+        given().header("Host", "shop.example.com").header("X-Forwarded-Proto", "https").get("/x").then().statusCode(200)
+            .header("Strict-Transport-Security", (String) null);
+        admin().header("X-Forwarded-Proto", "https").get("/x").then().statusCode(404)
+            .header("Strict-Transport-Security", STS);
       } finally {
         admin().auth().oauth2(TOKEN).delete(POOLS + "/edge").then().statusCode(org.hamcrest.Matchers.lessThan(300));
         sync.sync();
@@ -145,5 +150,30 @@ class HerokuEdgeTests {
     for (int i = 0; i < 3; i++) {
       from("203.0.113.10").auth().oauth2("wrong").get(POOLS).then().statusCode(401);
     }
+  }
+
+  static final String STS = "max-age=31536000";
+
+  /**
+   * The admin hosts are Dynofleet's alone, so on a dyno their https answers carry HSTS (without
+   * includeSubDomains: other apps may live below that name): no header said a browser must never
+   * try the token's host over http, where a network attacker could take the first request.
+   */
+  @Test
+  void adminHostsAnswerWithHstsOverHttpsOnly() {
+    admin().header("X-Forwarded-Proto", "https").auth().oauth2(TOKEN).get(POOLS).then().statusCode(200)
+        .header("Strict-Transport-Security", STS);
+    admin().header("X-Forwarded-Proto", "https").get(POOLS).then().statusCode(401)
+        .header("Strict-Transport-Security", STS);
+    admin().header("X-Forwarded-Proto", "https").get("/_dynofleet/q/health/live").then().statusCode(200)
+        .header("Strict-Transport-Security", STS);
+    given().header("Host", "other-admin.example.com:443").header("X-Forwarded-Proto", "https").get("/_dynofleet/")
+        .then().statusCode(200).header("Strict-Transport-Security", STS);
+    // not over http (RFC 6797 7.2: a browser ignores it there; the redirect to https is what counts)
+    given().redirects().follow(false).header("X-Forwarded-Proto", "http").header("Host", ADMIN).get("/_dynofleet/")
+        .then().statusCode(308).header("Strict-Transport-Security", (String) null);
+    // nor on other hosts, a backend's own
+    given().header("Host", "shop.example.com").header("X-Forwarded-Proto", "https").get(POOLS).then().statusCode(404)
+        .header("Strict-Transport-Security", (String) null);
   }
 }
