@@ -639,7 +639,17 @@ public class Reconciler {
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           boolean newTarget = before == null || !before.target().equals(cached.target());
-          if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {
+          boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
+          // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
+          List<String> gone = new ArrayList<>();
+          if (!regionDiffers && cached.region() != null) {
+            gone.add("RegionDiffers");
+          }
+          if (cached.copied().isEmpty()) {
+            gone.add("AddonNotShared");
+          }
+          events.cleared(pool.id, gone);
+          if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
             eventOnce(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
                 + t.sourceApp() + " (its database, its users) is in " + cached.region()
