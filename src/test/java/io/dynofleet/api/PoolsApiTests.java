@@ -227,6 +227,31 @@ class PoolsApiTests {
   }
 
   /**
+   * OPTIONS answered every path of a resource class with the methods of the whole class: {@code
+   * /pools/x/scale} said it took GET, POST, PATCH and DELETE, {@code /pools} PUT and DELETE. Now
+   * the path's own, as a 405 lists them.
+   */
+  @Test
+  void optionsListsThePathsOwnMethods() {
+    String name = uniqueName("options");
+    api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
+    String[][] cases = {
+        {POOLS, "GET, HEAD, OPTIONS, POST"},
+        {POOLS + "/", "GET, HEAD, OPTIONS, POST"},
+        {POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
+        {POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
+        {POOLS + "/" + name + "/status", "GET, HEAD, OPTIONS"},
+        {POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
+        {"/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
+        {"/_dynofleet/api/v1/info", "GET, HEAD, OPTIONS"},
+    };
+    for (String[] c : cases) {
+      api().options(c[0]).then().statusCode(200).header("Allow", equalTo(c[1]));
+    }
+    api().options("/_dynofleet/api/v1/unknown").then().statusCode(404);
+  }
+
+  /**
    * Audit defect 8: "team in (shop,x)" was split at its comma into two bad keys: "2 fields are
    * invalid", the same key error twice, titled "Invalid pool". Now one error saying what is
    * supported.
