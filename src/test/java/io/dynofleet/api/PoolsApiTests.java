@@ -252,6 +252,29 @@ class PoolsApiTests {
   }
 
   /**
+   * A client that accepts only problem documents ({@code Accept: application/problem+json}, as
+   * some RFC 9457 clients send for error handling) got 406 for every request, so the 404 or 422 it
+   * asked about never reached it. Errors now answer it their problem; a success its JSON document
+   * (RFC 9110 12.5.1 lets a server disregard Accept: the problem type is JSON too). A client
+   * accepting no JSON at all still gets 406.
+   */
+  @Test
+  void aClientAcceptingOnlyProblemsGetsTheProblem() {
+    String name = uniqueName("accept");
+    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(404)
+        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("not-found"));
+    api().accept("application/problem+json").body("{\"metadata\": {}}").post(POOLS).then().statusCode(422)
+        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("invalid"));
+    api().accept("application/problem+json; q=0.9").body(pool(name, 0)).post(POOLS).then().statusCode(201)
+        .contentType(org.hamcrest.Matchers.startsWith("application/json"));
+    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(200)
+        .body("metadata.name", equalTo(name));
+    api().accept("application/xml").get(POOLS + "/" + name).then().statusCode(406)
+        .contentType("application/problem+json");
+    api().accept("application/problem+json;q=0").get(POOLS + "/" + name).then().statusCode(406);
+  }
+
+  /**
    * Audit defect 8: "team in (shop,x)" was split at its comma into two bad keys: "2 fields are
    * invalid", the same key error twice, titled "Invalid pool". Now one error saying what is
    * supported.
