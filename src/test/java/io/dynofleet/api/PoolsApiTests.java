@@ -403,6 +403,27 @@ class PoolsApiTests {
         .body("spec.replicas", equalTo(2));
     api().header("If-Match", etag).get(POOLS + "/" + name).then().statusCode(412)
         .contentType("application/problem+json");
+    // * is any current version (RFC 9110 13.1.1); a missing pool is a 404 as without it (13.2.1)
+    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(200).body("spec.replicas", equalTo(3));
+    api().header("If-Match", "\"1\", *").get(POOLS + "/" + name).then().statusCode(200);
+    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "-missing/scale")
+        .then().statusCode(404);
+  }
+
+  /**
+   * An older audit asked what {@code "replicas": null} in a merge patch does: it removes the field,
+   * which takes its default (1), as leaving it out of a PUT does (docs/api.md); a field without a
+   * default is refused.
+   */
+  @Test
+  void aNullInAMergePatchSetsTheDefault() {
+    String name = uniqueName("nullpatch");
+    api().body(pool(name, 5)).post(POOLS).then().statusCode(201);
+    api().contentType("application/merge-patch+json").body("{\"spec\": {\"replicas\": null}}")
+        .patch(POOLS + "/" + name).then().statusCode(200).body("spec.replicas", equalTo(1));
+    api().contentType("application/merge-patch+json").body("{\"spec\": {\"template\": null}}")
+        .patch(POOLS + "/" + name).then().statusCode(422);
   }
 
   @Test
