@@ -135,10 +135,12 @@ public class ApiAuth {
     }
     boolean admin = bearerMatches(header);
     boolean reader = !admin && readerMatches(header);
+    if (header != null && !admin && !reader) {
+      // a credential that matched nothing: a guess, or a stale token. Also on a hook that claims a
+      // signature: HooksResource takes the token there too, so a guess would otherwise be free
+      throttle.failed(client);
+    }
     if (!admin && !reader && !signedHook(rc, path)) {
-      if (header != null) {
-        throttle.failed(client); // a credential that matched nothing: a guess, or a stale token
-      }
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
       endsConnection(rc, () -> problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
           "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));

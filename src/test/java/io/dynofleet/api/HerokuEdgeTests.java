@@ -143,6 +143,12 @@ class HerokuEdgeTests {
     from("203.0.113.8").auth().oauth2(TOKEN).get(POOLS + "/" + name).then().statusCode(404);
     admin().header("X-Forwarded-Proto", "https").header("X-Forwarded-For", guesser + ", 203.0.113.9")
         .auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
+    // a hook that claims a signature takes the token too: guesses there count the same
+    for (int i = 0; i < 3; i++) {
+      from("203.0.113.11").auth().oauth2("guess-" + i).header("Heroku-Webhook-Hmac-SHA256", "bm90LWl0")
+          .contentType("application/json").body("{}").post("/_dynofleet/api/v1/hooks/heroku").then().statusCode(401);
+    }
+    from("203.0.113.11").auth().oauth2(TOKEN).get(POOLS).then().statusCode(429);
     // successes are not failures: a client using the right token many times keeps its 3 guesses
     for (int i = 0; i < 5; i++) {
       from("203.0.113.10").auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
