@@ -40,7 +40,7 @@ public class ApiAuth {
   /** What the read-only token may do. */
   private static final Set<io.vertx.core.http.HttpMethod> READS = Set.of(io.vertx.core.http.HttpMethod.GET,
       io.vertx.core.http.HttpMethod.HEAD, io.vertx.core.http.HttpMethod.OPTIONS);
-  /** Shorter tokens get a warning at start: guessable online, since nothing slows failed attempts. */
+  /** Shorter tokens get a warning at start: guessable online, a throttled guess at a time. */
   static final int STRONG_LENGTH = 32;
   /** Routing-context key set on requests made with the read-only token ({@link ReadOnlyRedaction}). */
   static final String READER = "dynofleet.reader";
@@ -61,11 +61,13 @@ public class ApiAuth {
   private volatile String hookSecret;
 
   private final io.dynofleet.config.AdminHosts adminHosts;
+  private final AuthThrottle throttle;
 
   ApiAuth(DynofleetConfig dynofleet, ApiConfig config, ReconcileConfig reconcile, Config rawConfig,
-      io.dynofleet.config.AdminHosts adminHosts) {
+      io.dynofleet.config.AdminHosts adminHosts, AuthThrottle throttle) {
     this.prefix = dynofleet.prefix();
     this.adminHosts = adminHosts;
+    this.throttle = throttle;
     this.config = config;
     this.rawConfig = rawConfig;
     this.subscribing = reconcile.webhooks();
@@ -87,7 +89,7 @@ public class ApiAuth {
   /** A warning for a configured token short enough to guess; empty for none or a long one. */
   static Optional<String> weakness(String name, Optional<String> token) {
     return token.map(String::trim).filter(t -> !t.isEmpty() && t.length() < STRONG_LENGTH)
-        .map(t -> name + " has " + t.length() + " characters: nothing slows failed attempts, so use " + STRONG_LENGTH
+        .map(t -> name + " has " + t.length() + " characters: guessable despite the throttling of failed attempts, so use " + STRONG_LENGTH
             + " or more random ones (openssl rand -hex 32)");
   }
 
@@ -128,8 +130,23 @@ public class ApiAuth {
       return;
     }
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String client = header == null ? null : client(rc);
+    Optional<java.time.Duration> wait = throttle.retryAfter(client);
+    if (wait.isPresent()) {
+      // refused unchecked, the right token too: a guess that hit must not tell
+      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthThrottle.seconds(wait.get())));
+      endsConnection(rc, () -> problem(rc, Problem.of(429, "auth-throttled", "Too many failed attempts",
+          "too many requests with a wrong token came from this client: try again in "
+              + AuthThrottle.seconds(wait.get()) + " s")));
+      return;
+    }
     boolean admin = bearerMatches(header);
     boolean reader = !admin && readerMatches(header);
+    if (header != null && !admin && !reader) {
+      // a credential that matched nothing: a guess, or a stale token. Also on a hook that claims a
+      // signature: HooksResource takes the token there too, so a guess would otherwise be free
+      throttle.failed(client);
+    }
     if (!admin && !reader && !signedHook(rc, path)) {
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
       endsConnection(rc, () -> problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
@@ -257,6 +274,29 @@ public class ApiAuth {
         "the management API takes its token over https only: call https://" + (host == null ? "<this app>" : host)
             + prefix + " (and rotate the token if it was sent over http)")));
     return true;
+  }
+
+  /**
+   * Who a request came from, for the throttling of failed attempts: on a dyno the last address of
+   * {@code X-Forwarded-For}, the one Heroku's router appends (what comes before it is the
+   * client's to choose); elsewhere, or without one, the connection's address.
+   */
+  String client(RoutingContext rc) {
+    if (onDyno) {
+      String last = null;
+      for (String line : rc.request().headers().getAll("X-Forwarded-For")) {
+        for (String part : line.split(",")) {
+          if (!part.isBlank()) {
+            last = part.trim();
+          }
+        }
+      }
+      if (last != null) {
+        return last;
+      }
+    }
+    io.vertx.core.net.SocketAddress remote = rc.request().remoteAddress();
+    return remote == null ? "unknown" : remote.hostAddress();
   }
 
   /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */

@@ -55,6 +55,22 @@ public interface ApiConfig {
    */
   Optional<String> publicUrl();
 
+  /**
+   * Failed token attempts a client may make within {@link #authFailureWindow()} ({@code
+   * DYNOFLEET_API_AUTH_FAILURES}); after them its requests that carry a credential get 429 until
+   * the window ends. A client is the last {@code X-Forwarded-For} address on a dyno (the one
+   * Heroku's router appends), else the connection's address. Counted per process. 0: no limit.
+   */
+  @WithDefault("20")
+  int authFailures();
+
+  /**
+   * The window of {@link #authFailures()} ({@code DYNOFLEET_API_AUTH_FAILURE_WINDOW}), counted from
+   * a client's first failure.
+   */
+  @WithDefault("10m")
+  java.time.Duration authFailureWindow();
+
   /** Largest request body the API reads, in bytes; larger ones get 413. */
   @WithDefault("1048576")
   int maxBodyBytes();

@@ -24,4 +24,19 @@ public interface DynofleetConfig {
    * a service worker could read the token (security review 1).
    */
   java.util.Optional<java.util.List<String>> adminHosts();
+
+  /**
+   * {@code max-age} of the {@code Strict-Transport-Security} header on the admin hosts ({@code
+   * DYNOFLEET_HSTS_MAX_AGE}), sent only on a Heroku dyno with {@link #adminHosts()} set, and only
+   * over https. 0: no header.
+   */
+  @WithDefault("365d")
+  java.time.Duration hstsMaxAge();
+
+  /**
+   * Add {@code includeSubDomains} to that header ({@code DYNOFLEET_HSTS_INCLUDE_SUBDOMAINS}): only
+   * when every name below the admin hosts serves https.
+   */
+  @WithDefault("false")
+  boolean hstsIncludeSubdomains();
 }

@@ -67,6 +67,40 @@ class ReconcileStore {
         .setParameter(1, poolId).setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0).executeUpdate();
   }
 
+  /**
+   * New apps that failed in a row at {@code target} though another app got ready on it, and when
+   * the next may be made (by the reconciler's clock).
+   */
+  record FailedStreak(String target, int count, java.time.Instant retryAt) {}
+
+  /** The pool's failed-app streak; empty when there is none. One primary-key read. */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  Optional<FailedStreak> failedStreak(UUID poolId) {
+    List<Object[]> rows = pools.getEntityManager().createNativeQuery("select failed_target, failed_count,"
+            + " (extract(epoch from failed_retry_at) * 1000000)::bigint from pool_sweeps"
+            + " where pool_id = ?1 and failed_target is not null")
+        .setParameter(1, poolId).getResultList();
+    return rows.stream().findFirst().map(r -> new FailedStreak((String) r[0], ((Number) r[1]).intValue(),
+        java.time.Instant.EPOCH.plus(((Number) r[2]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
+  }
+
+  /** Records the pool's failed-app streak, or clears it (null), for every dyno. */
+  @Transactional
+  void failedStreak(UUID poolId, FailedStreak streak) {
+    // upsert, while the pool exists: the row is made by a pass's end (swept) otherwise
+    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, failed_target,"
+            + " failed_count, failed_retry_at) select id, now(), cast(?2 as text), cast(?3 as integer),"
+            + " to_timestamp(cast(?4 as bigint) / 1000000.0) from pools where id = ?1"
+            + " on conflict (pool_id) do update set failed_target = excluded.failed_target,"
+            + " failed_count = excluded.failed_count, failed_retry_at = excluded.failed_retry_at")
+        .setParameter(1, poolId)
+        .setParameter(2, streak == null ? null : streak.target())
+        .setParameter(3, streak == null ? null : streak.count())
+        .setParameter(4, streak == null ? null : java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, streak.retryAt()))
+        .executeUpdate();
+  }
+
   @Transactional
   List<String> poolNames() {
     return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)

@@ -2,6 +2,7 @@ package io.dynofleet.reconcile;
 
 import io.dynofleet.api.HookTarget;
 import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.reconcile.ReconcileStore.FailedStreak;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Phase;
 import io.dynofleet.pool.model.Backend.Step;
@@ -94,15 +95,6 @@ public class Reconciler {
   private final Map<UUID, IdleLook> idle = new ConcurrentHashMap<>();
 
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
-
-  /**
-   * Per pool: new apps that failed in a row at a target another app got ready on, and when the
-   * next may be made (see {@link Pass#markFailed}). The process's: a restart allows at most
-   * {@link #FAILED_APPS_BEFORE_STALL} more, with the same waits.
-   */
-  private final Map<UUID, FailedStreak> failedStreaks = new ConcurrentHashMap<>();
-
-  private record FailedStreak(String target, int count, Instant retryAt) {}
 
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;
@@ -309,7 +301,6 @@ public class Reconciler {
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
-    failedStreaks.clear();
     hooks.forgetAll();
   }
 
@@ -358,6 +349,10 @@ public class Reconciler {
     private List<String> drift;
     /** The target a create or rollout stalled at, and the generation: {@code target@gN}. */
     private String stalledTarget;
+    /** The pool's failed-app streak as read or written in this pass ({@link #streak()}). */
+    private FailedStreak streak;
+    private boolean streakRead;
+    private final Object streakLock = new Object();
     private PoolStatus.Webhook webhook;
     /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
     private final java.util.concurrent.atomic.AtomicLong workerCalls = new java.util.concurrent.atomic.AtomicLong();
@@ -639,7 +634,17 @@ public class Reconciler {
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           boolean newTarget = before == null || !before.target().equals(cached.target());
-          if (newTarget && t.region() != null && cached.region() != null && !t.region().equals(cached.region())) {
+          boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
+          // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
+          List<String> gone = new ArrayList<>();
+          if (!regionDiffers && cached.region() != null) {
+            gone.add("RegionDiffers");
+          }
+          if (cached.copied().isEmpty()) {
+            gone.add("AddonNotShared");
+          }
+          events.cleared(pool.id, gone);
+          if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
             eventOnce(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
                 + t.sourceApp() + " (its database, its users) is in " + cached.region()
@@ -854,9 +859,8 @@ public class Reconciler {
                 + (old.isEmpty() ? "creation waits for a new release or spec"
                     : "the rollout stopped and the previous release keeps serving"));
       }
-      boolean retryWait = !stalled && failedAppWait(target);
       if (old.isEmpty()) {
-        if (active.size() < replicas && target != null && !stalled && !retryWait) {
+        if (active.size() < replicas && target != null && !stalled && !failedAppWait(target)) {
           int missing = replicas - active.size() - reclaim(replicas - active.size(), target);
           if (missing > 0) {
             create(missing);
@@ -875,7 +879,10 @@ public class Reconciler {
             .forEach(b -> drain(b, drainTimeFor(b)));
         return;
       }
-      int creates = stalled || retryWait ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
+      if (creates > 0 && failedAppWait(target)) {
+        creates = 0;
+      }
       if (creates > 0) {
         // reclaimed ones serve at once; this pass still counts only the backends it started with as
         // available, so old ones leave no sooner for it
@@ -915,6 +922,29 @@ public class Reconciler {
       }
     }
 
+    /** The pool's failed-app streak, read once per pass and only when asked for. */
+    private FailedStreak streak() {
+      synchronized (streakLock) {
+        if (!streakRead) {
+          streak = store.failedStreak(pool.id).orElse(null);
+          streakRead = true;
+        }
+        return streak;
+      }
+    }
+
+    /**
+     * Records the pool's failed-app streak (null: none) in the database, so every dyno, and one
+     * restarted, waits the same turn (it was each process's: another dyno replaced at once).
+     */
+    private void streak(FailedStreak s) {
+      synchronized (streakLock) {
+        store.failedStreak(pool.id, s);
+        streak = s;
+        streakRead = true;
+      }
+    }
+
     /**
      * A new app failed lately at this target though another got ready on it (see
      * {@link #markFailed}): the next waits its turn, and the pool says so. Before, each was
@@ -922,7 +952,7 @@ public class Reconciler {
      * made, failed and deleted an app every few seconds, ten Platform API calls each, for ever.
      */
     private boolean failedAppWait(String target) {
-      FailedStreak streak = failedStreaks.get(pool.id);
+      FailedStreak streak = streak();
       if (streak == null || target == null || !streak.target().equals(target) || !now.isBefore(streak.retryAt())) {
         return false;
       }
@@ -1313,7 +1343,10 @@ public class Reconciler {
           b.message = null;
           store.save(b);
           routesChanged = true;
-          failedStreaks.computeIfPresent(pool.id, (id, s) -> s.target().equals(b.target) ? null : s);
+          FailedStreak streak = streak();
+          if (streak != null && streak.target().equals(b.target)) {
+            streak(null);
+          }
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
           markFailed(b, "app " + b.appName + " never passed its health checks within "
@@ -1401,7 +1434,7 @@ public class Reconciler {
         // (a replacement during an outage, a bad dyno). No stall: another is made, after a wait
         // that doubles with each failure in a row; the third stalls (a release phase failing on
         // every new app made, failed and deleted one every few seconds, for ever)
-        FailedStreak before = failedStreaks.get(pool.id);
+        FailedStreak before = streak();
         if (before != null && before.target().equals(b.target) && now.isBefore(before.retryAt())) {
           // made in the same window as the failure that started this wait (a scale-up, several
           // replacements at once): one failure of the release, not several in a row (review 10: a
@@ -1415,13 +1448,13 @@ public class Reconciler {
         int n = before != null && before.target().equals(b.target) ? before.count() + 1 : 1;
         if (n < FAILED_APPS_BEFORE_STALL) {
           Duration wait = config.failedAppRetry().multipliedBy(1L << (n - 1));
-          failedStreaks.put(pool.id, new FailedStreak(b.target, n, now.plus(wait)));
+          streak(new FailedStreak(b.target, n, now.plus(wait)));
           recheckAt(now.plus(wait));
           event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
               + " made in " + wait.toSeconds() + " s (" + n + " of " + FAILED_APPS_BEFORE_STALL + " failed in a row)");
           return;
         }
-        failedStreaks.remove(pool.id);
+        streak(null);
         why = why + " (" + n + " new apps in a row failed at this release, though another got ready on it)";
       }
       stalledTarget = b.target + STALL_AT + pool.generation;
@@ -1568,7 +1601,6 @@ public class Reconciler {
         driftChecked.remove(pool.id);
         budgetWaits.remove(pool.id);
         idle.remove(pool.id);
-        failedStreaks.remove(pool.id);
         failures.remove(pool.id);
         hooks.deleted(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);

@@ -25,7 +25,9 @@ class HerokuEdgeTests {
   public static class Edge implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("DYNO", "web.1", "dynofleet.admin-hosts", "Fleet.Example.com, other-admin.example.com");
+      return Map.of("DYNO", "web.1", "dynofleet.admin-hosts", "Fleet.Example.com, other-admin.example.com",
+          // long enough that no window ends during a test on a slow machine
+          "dynofleet.api.auth-failures", "3", "dynofleet.api.auth-failure-window", "1h");
     }
   }
 
@@ -65,6 +67,11 @@ class HerokuEdgeTests {
         admin().redirects().follow(false).get("/").then().statusCode(302).header("Location", "/_dynofleet/");
         // and no service-worker refusal is needed on the backends' own hosts
         given().header("Host", "shop.example.com").header("Service-Worker", "script").get("/sw.js").then().statusCode(200);
+        // HSTS is the admin host's alone: a backend's host says what its own app says
+        given().header("Host", "shop.example.com").header("X-Forwarded-Proto", "https").get("/x").then().statusCode(200)
+            .header("Strict-Transport-Security", (String) null);
+        admin().header("X-Forwarded-Proto", "https").get("/x").then().statusCode(404)
+            .header("Strict-Transport-Security", STS);
       } finally {
         admin().auth().oauth2(TOKEN).delete(POOLS + "/edge").then().statusCode(org.hamcrest.Matchers.lessThan(300));
         sync.sync();
@@ -104,5 +111,75 @@ class HerokuEdgeTests {
     admin().header("X-Forwarded-Proto", "https").header("Authorization", "Bearer " + TOKEN).get(POOLS)
         .then().statusCode(200);
     admin().header("Authorization", "Bearer " + TOKEN).get(POOLS).then().statusCode(200);
+  }
+
+  /** A request from the client Heroku's router saw at {@code ip} (it appends it last), whatever the client sent before. */
+  private static io.restassured.specification.RequestSpecification from(String ip) {
+    return admin().header("X-Forwarded-Proto", "https").header("X-Forwarded-For", "198.51.100.250, " + ip);
+  }
+
+  /**
+   * Failed token attempts were not slowed: a token could be guessed at full speed. After 3 (this
+   * profile's limit) a client gets 429 with Retry-After for anything carrying a credential, the
+   * right token included (else a guess that hit would still tell), and nothing is done; other
+   * clients, health and requests with the right token from clients that never failed go on.
+   */
+  @Test
+  void failedTokenAttemptsAreThrottledPerClient() {
+    String guesser = "203.0.113.7";
+    for (int i = 0; i < 3; i++) {
+      from(guesser).auth().oauth2("guess-" + i).get(POOLS).then().statusCode(401);
+    }
+    from(guesser).auth().oauth2("guess-3").get(POOLS).then().statusCode(429)
+        .contentType("application/problem+json").body("type", endsWith("auth-throttled"))
+        .header("Retry-After", org.hamcrest.Matchers.matchesPattern("[1-9][0-9]*"))
+        .header("Retry-After", s -> Integer.parseInt(s), org.hamcrest.Matchers.lessThanOrEqualTo(3600));
+    // the right token from that client is refused unchecked too, and changes nothing
+    String name = ApiFixtures.uniqueName("throttled");
+    from(guesser).auth().oauth2(TOKEN).contentType("application/json").body(ApiFixtures.pool(name, 1))
+        .post(POOLS).then().statusCode(429);
+    from(guesser).get("/_dynofleet/q/health/live").then().statusCode(200);
+    // another client (the spoofable first entry the same, the router's last one not) is not slowed
+    from("203.0.113.8").auth().oauth2(TOKEN).get(POOLS + "/" + name).then().statusCode(404);
+    admin().header("X-Forwarded-Proto", "https").header("X-Forwarded-For", guesser + ", 203.0.113.9")
+        .auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
+    // a hook that claims a signature takes the token too: guesses there count the same
+    for (int i = 0; i < 3; i++) {
+      from("203.0.113.11").auth().oauth2("guess-" + i).header("Heroku-Webhook-Hmac-SHA256", "bm90LWl0")
+          .contentType("application/json").body("{}").post("/_dynofleet/api/v1/hooks/heroku").then().statusCode(401);
+    }
+    from("203.0.113.11").auth().oauth2(TOKEN).get(POOLS).then().statusCode(429);
+    // successes are not failures: a client using the right token many times keeps its 3 guesses
+    for (int i = 0; i < 5; i++) {
+      from("203.0.113.10").auth().oauth2(TOKEN).get(POOLS).then().statusCode(200);
+    }
+    for (int i = 0; i < 3; i++) {
+      from("203.0.113.10").auth().oauth2("wrong").get(POOLS).then().statusCode(401);
+    }
+  }
+
+  static final String STS = "max-age=31536000";
+
+  /**
+   * The admin hosts are Dynofleet's alone, so on a dyno their https answers carry HSTS (without
+   * includeSubDomains: other apps may live below that name): no header said a browser must never
+   * try the token's host over http, where a network attacker could take the first request.
+   */
+  @Test
+  void adminHostsAnswerWithHstsOverHttpsOnly() {
+    admin().header("X-Forwarded-Proto", "https").auth().oauth2(TOKEN).get(POOLS).then().statusCode(200)
+        .header("Strict-Transport-Security", STS);
+    admin().header("X-Forwarded-Proto", "https").get(POOLS).then().statusCode(401)
+        .header("Strict-Transport-Security", STS);
+    admin().header("X-Forwarded-Proto", "https").get("/_dynofleet/q/health/live").then().statusCode(200)
+        .header("Strict-Transport-Security", STS);
+    given().header("Host", "other-admin.example.com:443").header("X-Forwarded-Proto", "https").get("/_dynofleet/")
+        .then().statusCode(200).header("Strict-Transport-Security", STS);
+    // not over http (RFC 6797 7.2: a browser ignores it there; the redirect to https is what counts)
+    given().redirects().follow(false).header("X-Forwarded-Proto", "http").header("Host", ADMIN).get("/_dynofleet/")
+        .then().statusCode(308).header("Strict-Transport-Security", (String) null);
+    // nor on other hosts, a backend's own
+    given().header("Host", "shop.example.com").header("X-Forwarded-Proto", "https").get(POOLS).then().statusCode(404)
+        .header("Strict-Transport-Security", (String) null);
   }
 }

@@ -227,6 +227,54 @@ class PoolsApiTests {
   }
 
   /**
+   * OPTIONS answered every path of a resource class with the methods of the whole class: {@code
+   * /pools/x/scale} said it took GET, POST, PATCH and DELETE, {@code /pools} PUT and DELETE. Now
+   * the path's own, as a 405 lists them.
+   */
+  @Test
+  void optionsListsThePathsOwnMethods() {
+    String name = uniqueName("options");
+    api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
+    String[][] cases = {
+        {POOLS, "GET, HEAD, OPTIONS, POST"},
+        {POOLS + "/", "GET, HEAD, OPTIONS, POST"},
+        {POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
+        {POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
+        {POOLS + "/" + name + "/status", "GET, HEAD, OPTIONS"},
+        {POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
+        {"/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
+        {"/_dynofleet/api/v1/info", "GET, HEAD, OPTIONS"},
+    };
+    for (String[] c : cases) {
+      api().options(c[0]).then().statusCode(200).header("Allow", equalTo(c[1]));
+    }
+    api().options("/_dynofleet/api/v1/unknown").then().statusCode(404);
+  }
+
+  /**
+   * A client that accepts only problem documents ({@code Accept: application/problem+json}, as
+   * some RFC 9457 clients send for error handling) got 406 for every request, so the 404 or 422 it
+   * asked about never reached it. Errors now answer it their problem; a success its JSON document
+   * (RFC 9110 12.5.1 lets a server disregard Accept: the problem type is JSON too). A client
+   * accepting no JSON at all still gets 406.
+   */
+  @Test
+  void aClientAcceptingOnlyProblemsGetsTheProblem() {
+    String name = uniqueName("accept");
+    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(404)
+        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("not-found"));
+    api().accept("application/problem+json").body("{\"metadata\": {}}").post(POOLS).then().statusCode(422)
+        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("invalid"));
+    api().accept("application/problem+json; q=0.9").body(pool(name, 0)).post(POOLS).then().statusCode(201)
+        .contentType(org.hamcrest.Matchers.startsWith("application/json"));
+    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(200)
+        .body("metadata.name", equalTo(name));
+    api().accept("application/xml").get(POOLS + "/" + name).then().statusCode(406)
+        .contentType("application/problem+json");
+    api().accept("application/problem+json;q=0").get(POOLS + "/" + name).then().statusCode(406);
+  }
+
+  /**
    * Audit defect 8: "team in (shop,x)" was split at its comma into two bad keys: "2 fields are
    * invalid", the same key error twice, titled "Invalid pool". Now one error saying what is
    * supported.
@@ -355,6 +403,27 @@ class PoolsApiTests {
         .body("spec.replicas", equalTo(2));
     api().header("If-Match", etag).get(POOLS + "/" + name).then().statusCode(412)
         .contentType("application/problem+json");
+    // * is any current version (RFC 9110 13.1.1); a missing pool is a 404 as without it (13.2.1)
+    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "/scale")
+        .then().statusCode(200).body("spec.replicas", equalTo(3));
+    api().header("If-Match", "\"1\", *").get(POOLS + "/" + name).then().statusCode(200);
+    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "-missing/scale")
+        .then().statusCode(404);
+  }
+
+  /**
+   * An older audit asked what {@code "replicas": null} in a merge patch does: it removes the field,
+   * which takes its default (1), as leaving it out of a PUT does (docs/api.md); a field without a
+   * default is refused.
+   */
+  @Test
+  void aNullInAMergePatchSetsTheDefault() {
+    String name = uniqueName("nullpatch");
+    api().body(pool(name, 5)).post(POOLS).then().statusCode(201);
+    api().contentType("application/merge-patch+json").body("{\"spec\": {\"replicas\": null}}")
+        .patch(POOLS + "/" + name).then().statusCode(200).body("spec.replicas", equalTo(1));
+    api().contentType("application/merge-patch+json").body("{\"spec\": {\"template\": null}}")
+        .patch(POOLS + "/" + name).then().statusCode(422);
   }
 
   @Test

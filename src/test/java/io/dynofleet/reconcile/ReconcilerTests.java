@@ -826,6 +826,51 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
   }
 
+  /**
+   * The wait after a failed app (1 min, then 2, then a stall) was the process's: with two dynos the
+   * other made a replacement at once, and a restart forgot it. It is the pool's now, in the
+   * database: every dyno, and a restarted one, waits the same turn.
+   */
+  @Test
+  void theWaitAfterAFailedAppHoldsOnEveryDyno() {
+    createPool(2, "");
+    converge();
+    List<String> apps = owned();
+    dataPlane.unhealthy.add(apps.get(0));
+    pass();
+    clock.advance(Duration.ofSeconds(301));
+    pass(); // restarted
+    clock.advance(Duration.ofSeconds(301));
+    pass(); // replaced: a new app is on its way
+    for (int i = 0; i < 5; i++) { // the replacement never passes either
+      owned().stream().filter(a -> !apps.contains(a)).forEach(dataPlane.unhealthy::add);
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    clock.advance(Duration.ofMinutes(11)); // past its progress deadline
+    pass();
+    pass();
+    assertThat(condition("Degraded")).isEqualTo("True/BackendFailed");
+    List<String> waiting = owned();
+    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    try {
+      other.reconcile(new PoolKey(name));
+      other.reconcile(new PoolKey(name));
+    } finally {
+      other.stop();
+    }
+    assertThat(owned()).as("the other dyno waits too").isEqualTo(waiting);
+    reconciler.forgetCaches(); // and so does this one, restarted
+    pass();
+    assertThat(owned()).as("a restarted dyno waits too").isEqualTo(waiting);
+    assertThat(condition("Degraded")).isEqualTo("True/BackendFailed");
+    // its turn comes (config.failedAppRetry after the failure): another app is made and gets ready
+    dataPlane.unhealthy.clear();
+    clock.advance(config.failedAppRetry());
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(2);
+  }
+
   /** One sick backend of four at a time (maxUnavailable 0 → 1): not all restarted together. */
   @Test
   void unhealthyBackendsAreRestartedAndReplacedOneAtATime() {

@@ -278,6 +278,29 @@ class SimulatorReconcileTests {
     }
   }
 
+  /**
+   * Once per cause, not once per event row: a region mismatch fixed and then brought back (the
+   * template's region set to the source's, then back) is said again. Before, the row of the first
+   * time kept it silent for as long as the row lived.
+   */
+  @Test
+  void aCauseThatClearedAndCameBackIsSaidAgain() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    createPool(1, "");
+    converge(1);
+    patch("{\"spec\": {\"template\": {\"region\": \"eu\"}}}");
+    converge(1);
+    reconciler.forgetCaches(); // and a restart in between changes nothing
+    converge(1);
+    patch("{\"spec\": {\"template\": {\"region\": \"us\"}}}");
+    converge(1);
+    reconciler.forgetCaches(); // while it stands, a restart does not say it again
+    converge(1);
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("RegionDiffers"))
+        .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(2));
+  }
+
   /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */
   @Test
   void aFirSourceAppIsRefusedClearly() {

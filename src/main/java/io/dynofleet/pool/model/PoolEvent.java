@@ -38,4 +38,11 @@ public class PoolEvent extends PanacheEntityBase {
 
   @Column(name = "last_seen", nullable = false)
   public Instant lastSeen;
+
+  /**
+   * When the standing cause of a said-once event was found gone ({@link PoolEvents#cleared}); null
+   * while it stands. Not shown in the API.
+   */
+  @Column(name = "cleared_at")
+  public Instant clearedAt;
 }

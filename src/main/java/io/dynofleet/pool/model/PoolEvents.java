@@ -29,6 +29,11 @@ public class PoolEvents {
   /** Records an event and logs it as one key=value line. */
   @Transactional
   public void record(UUID poolId, String poolName, String type, String reason, String message) {
+    write(poolId, poolName, type, reason, message);
+  }
+
+  /** {@link #record}, giving the row written or bumped. */
+  private PoolEvent write(UUID poolId, String poolName, String type, String reason, String message) {
     Instant now = clock.instant();
     String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
     PoolEvent last = PoolEvent.find("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4"
@@ -37,15 +42,15 @@ public class PoolEvents {
       last.count++;
       last.lastSeen = now;
     } else {
-      PoolEvent e = new PoolEvent();
-      e.poolId = poolId;
-      e.type = type;
-      e.reason = reason;
-      e.message = msg;
-      e.count = 1;
-      e.firstSeen = now;
-      e.lastSeen = now;
-      e.persist();
+      last = new PoolEvent();
+      last.poolId = poolId;
+      last.type = type;
+      last.reason = reason;
+      last.message = msg;
+      last.count = 1;
+      last.firstSeen = now;
+      last.lastSeen = now;
+      last.persist();
       PoolEvent.getEntityManager()
           .createNativeQuery("delete from pool_events where pool_id = ?1 and id not in"
               + " (select id from pool_events where pool_id = ?1 order by last_seen desc, id desc"
@@ -58,21 +63,40 @@ public class PoolEvents {
     } else {
       LOG.infof("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
     }
+    return last;
   }
 
   /**
-   * Records an event unless the pool's log already holds it (same type, reason and message):
-   * for a standing cause a pass may find again after every process start, whose once-only memory
-   * went with the process (review 9: AddonNotShared and RegionDiffers on every deploy and daily
-   * restart, on every dyno). One indexed read, only when the caller would record it.
+   * Records an event unless the pool's log already holds it (same type, reason and message) and
+   * its cause has not been found gone since ({@link #cleared}): for a standing cause a pass may find
+   * again after every process start, whose once-only memory went with the process (review 9:
+   * AddonNotShared and RegionDiffers on every deploy and daily restart, on every dyno). A cause that
+   * went and came back is said again (its row's count bumped); one said with another message (a
+   * different add-on list) replaces the one before, which counts as gone. One indexed read, only
+   * when the caller would record it.
    */
   @Transactional
   public void recordOnce(UUID poolId, String poolName, String type, String reason, String message) {
     String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
-    if (PoolEvent.count("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4", poolId, type, reason, msg) > 0) {
+    if (PoolEvent.count("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4 and clearedAt is null",
+        poolId, type, reason, msg) > 0) {
       return;
     }
-    record(poolId, poolName, type, reason, message);
+    cleared(poolId, List.of(reason));
+    write(poolId, poolName, type, reason, message).clearedAt = null;
+  }
+
+  /**
+   * The standing causes of these said-once reasons are gone from the pool: each is said again when
+   * it comes back. One statement, which changes no row while nothing was said.
+   */
+  @Transactional
+  public void cleared(UUID poolId, java.util.Collection<String> reasons) {
+    if (reasons.isEmpty()) {
+      return;
+    }
+    PoolEvent.update("clearedAt = ?1 where poolId = ?2 and reason in ?3 and clearedAt is null",
+        clock.instant(), poolId, reasons);
   }
 
   /** The newest events first. */
