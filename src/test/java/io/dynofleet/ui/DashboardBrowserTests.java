@@ -109,6 +109,9 @@ class DashboardBrowserTests {
         driver.findElement(By.cssSelector("tr[data-pool='shop']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), "shop"));
         assertBackendsFromStatus(driver, "shop");
+        // why a pool is (not) ready, in words in the pool's view (audit 12: only a tooltip)
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("tr[data-condition='Ready']"), "True"));
+        assertThat(driver.findElement(By.cssSelector("tr[data-condition='Degraded']")).getText()).contains("AsExpected");
 
         WebElement input = driver.findElement(By.id("scale-input"));
         input.clear();
@@ -129,6 +132,17 @@ class DashboardBrowserTests {
           return Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused")) == !paused;
         });
         screenshot(driver);
+
+        // a pool being deleted offers no scale or pause (each would get 409 terminating; audit 12)
+        String doomed = "doomed-" + System.nanoTime() % 100000;
+        createIfMissing(doomed, """
+            {"metadata":{"name":"%s"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}""".formatted(doomed));
+        api().delete(POOLS + "/" + doomed).then().statusCode(202); // no reconciler here: it stays terminating
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='" + doomed + "']"))).click();
+        wait.until(ExpectedConditions.textToBe(By.id("detail-title"), doomed));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-summary"), "Deleting since"));
+        assertThat(driver.findElement(By.id("pause-button")).isEnabled()).isFalse();
+        assertThat(driver.findElement(By.id("scale-button")).isEnabled()).isFalse();
 
         // Sign out, then sign in through the form.
         driver.findElement(By.id("signout")).click();

@@ -116,7 +116,9 @@
     $('detail-title').textContent = p.metadata.name;
     var input = $('scale-input');
     var managed = !(spec.staticBackends && spec.staticBackends.length);
-    input.disabled = $('scale-button').disabled = !managed;
+    var deleting = !!p.metadata.deletionTimestamp; // a write would get 409 terminating (audit 12)
+    input.disabled = $('scale-button').disabled = !managed || deleting;
+    $('pause-button').disabled = deleting;
     if (document.activeElement !== input) input.value = dash(spec.replicas, function (x) { return x; }) === '–' ? '' : spec.replicas;
     $('pause-button').textContent = spec.paused ? 'Resume' : 'Pause';
     $('pause-button').dataset.paused = spec.paused ? 'true' : 'false';
@@ -127,11 +129,30 @@
      ['Target release', dash(s.targetRelease)], ['Dyno size', dash(spec.template && spec.template.dynoSize)],
      ['Cost / mo', money(s.estimatedMonthlyCost) + ' vs ' + money(s.equivalentDynoCost) + ' as dynos of one app']]
       .concat(managed ? [['Release hook', s.webhook ? 'on ' + s.webhook.app : 'none (the sweep finds releases)']] : [])
+      .concat(deleting ? [['Deleting since', new Date(p.metadata.deletionTimestamp).toLocaleString()
+        + ' (its apps are billed until they are gone)']] : [])
       .forEach(function (kv) {
         var span = el('span', null, kv[0] + ': ');
         span.appendChild(el('b', null, kv[1]));
         sum.appendChild(span);
       });
+
+    // why a pool is not Ready, in words: the list's badges carry it only as a tooltip (audit 12)
+    var ctbody = $('conditions').tBodies[0];
+    ctbody.textContent = '';
+    (s.conditions || []).forEach(function (c) {
+      var tr = el('tr');
+      tr.dataset.condition = c.type;
+      cell(tr, c.type);
+      cell(tr, '').appendChild(el('span', 'badge ' + conditionClass(c), c.status));
+      cell(tr, dash(c.reason));
+      cell(tr, dash(c.message));
+      cell(tr, c.lastTransitionTime ? new Date(c.lastTransitionTime).toLocaleString() : '–');
+      ctbody.appendChild(tr);
+    });
+    if (!s.conditions || !s.conditions.length) {
+      var trc = el('tr'); var tdc = cell(trc, 'Not reconciled yet.', 'muted'); tdc.colSpan = 5; ctbody.appendChild(trc);
+    }
 
     var byApp = {};
     (stats || []).forEach(function (x) { byApp[x.app] = x; byApp[x.url] = x; });
