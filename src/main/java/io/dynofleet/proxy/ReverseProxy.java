@@ -287,13 +287,52 @@ class ReverseProxy implements ProxyInterceptor {
     return (dynofleet.prefix() + "/").startsWith(dir);
   }
 
-  /** How many {@code Via} entries name Dynofleet. */
+  /**
+   * How many {@code Via} entries were received by Dynofleet: their received-by is the pseudonym
+   * {@code dynofleet}, in any case (RFC 9110 7.6.3: {@code received-protocol RWS received-by [RWS
+   * comment]}, entries separated by commas outside comments). Any {@code dynofleet} in a line
+   * counted (and only in lower case): a proxy named {@code mydynofleetcache}, or a comment that
+   * said it, spent a request's hops.
+   */
   static int dynofleetHops(MultiMap headers) {
     int n = 0;
     for (String line : headers.getAll("Via")) {
-      for (int i = line.indexOf("dynofleet"); i >= 0; i = line.indexOf("dynofleet", i + 9)) n++;
+      int depth = 0, start = 0;
+      for (int i = 0; i <= line.length(); i++) {
+        char c = i < line.length() ? line.charAt(i) : ',';
+        if (c == '\\' && depth > 0) {
+          i++; // a quoted-pair in a comment
+        } else if (c == '(') {
+          depth++;
+        } else if (c == ')' && depth > 0) {
+          depth--;
+        } else if (c == ',' && depth == 0) {
+          if (receivedByDynofleet(line, start, i)) n++;
+          start = i + 1;
+        }
+      }
     }
     return n;
+  }
+
+  /** Whether the Via entry {@code line[from, to)} has the received-by {@code dynofleet}. */
+  private static boolean receivedByDynofleet(String line, int from, int to) {
+    int i = skipSpace(line, from, to);
+    while (i < to && !space(line.charAt(i))) i++; // received-protocol
+    int by = skipSpace(line, i, to);
+    if (by == i) return false; // no RWS: no received-by
+    int end = by;
+    while (end < to && !space(line.charAt(end)) && line.charAt(end) != '(') end++;
+    return end - by == 9 && line.regionMatches(true, by, "dynofleet", 0, 9);
+  }
+
+  private static int skipSpace(String s, int i, int to) {
+    while (i < to && space(s.charAt(i))) i++;
+    return i;
+  }
+
+  private static boolean space(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /**
