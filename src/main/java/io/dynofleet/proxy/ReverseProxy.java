@@ -935,6 +935,7 @@ class ReverseProxy implements ProxyInterceptor {
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
+        timeFailure(ex, b, 502);
         return error(ctx, ProxyError.BACKEND);
       }
       if (st < 200) {
@@ -942,6 +943,7 @@ class ReverseProxy implements ProxyInterceptor {
         resp.release();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
+        timeFailure(ex, b, 502);
         LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
         return error(ctx, ProxyError.INTERIM);
       }
@@ -951,6 +953,7 @@ class ReverseProxy implements ProxyInterceptor {
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
+        timeFailure(ex, b, st);
         retryCounter(ex.pool, b).increment();
         return attempt(ctx, ex, retry + 1);
       }
@@ -992,6 +995,7 @@ class ReverseProxy implements ProxyInterceptor {
       // held only the 5xx it sent, so one that timed out on every request showed 0 % errors
       b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
+      timeFailure(ex, b, timeout ? 504 : 502);
       long now = System.nanoTime();
       b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
       b.observeFailure(failurePenalty(ex.pool), now); // and a failing one never looks fast
@@ -1004,6 +1008,16 @@ class ReverseProxy implements ProxyInterceptor {
       LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
       return error(ctx, timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
     });
+  }
+
+  /**
+   * A failed attempt in its backend's request timer, as the 5xx the proxy answers for it (or the
+   * backend's own, retried): the timer saw only answers passed on, so a timeout retried on another
+   * backend, or any the proxy answered itself, left no trace there but in the retry and error
+   * counters (review 16). Its time runs from when the attempt was sent.
+   */
+  private void timeFailure(Exchange ex, Backend b, int status) {
+    requestTimer(b, status).record(System.nanoTime() - ex.sent, TimeUnit.NANOSECONDS);
   }
 
   /** Safe method, no request body, retries left, and another backend to try. */

@@ -1417,4 +1417,33 @@ class ProxyTests {
     await().atMost(Duration.ofSeconds(5)).until(() -> stat("ej", "bad").probePassing());
     assertThat(stat("ej", "good").consecutiveFailures()).isZero();
   }
+
+  long timed(String pool, String backend, String status) {
+    io.micrometer.core.instrument.Timer t = registry.find("dynofleet.proxy.requests")
+        .tags("pool", pool, "backend", backend, "status", status).timer();
+    return t == null ? 0 : t.count();
+  }
+
+  /**
+   * Review 16: an attempt the proxy failed for its backend (a timeout, a reset) and then retried on
+   * another left no trace in the backend's request timer, nor did a 502/503/504 of its own that was
+   * retried: only the retry counter and /stats knew. Each failed attempt is a 5xx there.
+   */
+  @Test
+  void aFailedAttemptThatWasRetriedIsInItsBackendsTimer() throws Exception {
+    URI hang = backends.start(req -> {}); // never answers
+    URI busy = backends.start(req -> req.response().setStatusCode(503).end());
+    URI good = backends.named("good");
+    table.put(new PoolRoute("t6", List.of("t6.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
+        Duration.ZERO, null, List.of(new BackendTarget("hang", hang, true), new BackendTarget("good", good, true))));
+    table.put(new PoolRoute("t6b", List.of("t6b.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(5), 1, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("busy", busy, true), new BackendTarget("good", good, true))));
+    // round robin from the first backend: each GET tries the failing one, then the good one
+    for (String host : List.of("t6.example", "t6b.example")) given().header("Host", host).get("/x").then().statusCode(200);
+    assertThat(stat("t6", "hang").requests()).isEqualTo(1);
+    assertThat(timed("t6", "hang", "5xx")).as("the timed-out attempt").isEqualTo(1);
+    assertThat(stat("t6b", "busy").requests()).isEqualTo(1);
+    assertThat(timed("t6b", "busy", "5xx")).as("the retried 503").isEqualTo(1);
+    assertThat(timed("t6", "good", "2xx") + timed("t6b", "good", "2xx")).isEqualTo(2);
+  }
 }
