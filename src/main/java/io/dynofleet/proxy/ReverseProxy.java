@@ -431,8 +431,9 @@ class ReverseProxy implements ProxyInterceptor {
    * backend timed out or failed was not to be seen.
    */
   private void countError(Pool pool, Backend b, ProxyError e) {
+    // a drained backend's series are gone: its late failures count for the pool alone
     registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code(),
-        "backend", b == null ? "-" : b.target.id()).increment();
+        "backend", b == null || b.seriesRemoved ? "-" : b.target.id()).increment();
   }
 
   /**
@@ -954,7 +955,7 @@ class ReverseProxy implements ProxyInterceptor {
         b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
         timeFailure(ex, b, st);
-        retryCounter(ex.pool, b).increment();
+        countRetry(ex.pool, b);
         return attempt(ctx, ex, retry + 1);
       }
       return Future.succeededFuture(resp);
@@ -977,7 +978,7 @@ class ReverseProxy implements ProxyInterceptor {
         // wait on it); a 504, or another backend for a safe request
         LOG.debugf("no connection to backend %s within the timeout", b.target.id());
         if (retryable(ctx, ex, retry)) {
-          retryCounter(ex.pool, b).increment();
+          countRetry(ex.pool, b);
           return attempt(ctx, ex, retry + 1);
         }
         return error(ctx, ProxyError.TIMEOUT);
@@ -1002,7 +1003,7 @@ class ReverseProxy implements ProxyInterceptor {
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {
-        retryCounter(ex.pool, b).increment();
+        countRetry(ex.pool, b);
         return attempt(ctx, ex, retry + 1);
       }
       LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
@@ -1017,7 +1018,7 @@ class ReverseProxy implements ProxyInterceptor {
    * counters (review 16). Its time runs from when the attempt was sent.
    */
   private void timeFailure(Exchange ex, Backend b, int status) {
-    requestTimer(b, status).record(System.nanoTime() - ex.sent, TimeUnit.NANOSECONDS);
+    time(b, status, System.nanoTime() - ex.sent);
   }
 
   /** Safe method, no request body, retries left, and another backend to try. */
@@ -1226,7 +1227,7 @@ class ReverseProxy implements ProxyInterceptor {
     long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
     b.observeLatency(nanos, now);
     if (status >= 500) b.observeFailure(failurePenalty(ex.pool), now);
-    requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
+    time(b, status, nanos);
     AtomicBoolean done = ex.done;
     Pool pool = ex.pool;
     Body body = resp.getBody();
@@ -1439,7 +1440,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (n < config.ejectionConsecutiveFailures()) return;
     long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),
         config.ejectionBaseTime().toNanos(), config.ejectionMaxTime().toNanos());
-    if (t == 0) return;
+    if (t == 0 || b.seriesRemoved) return;
     registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);
@@ -1475,6 +1476,11 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
+  /** An attempt in its backend's request timer, unless the backend's series are gone. */
+  private void time(Backend b, int status, long nanos) {
+    if (!b.seriesRemoved) requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
   private Timer requestTimer(Backend b, int status) {
     Backend.Meters m = b.meters;
     int cls = status / 100;
@@ -1491,8 +1497,9 @@ class ReverseProxy implements ProxyInterceptor {
     return t;
   }
 
-  private Counter retryCounter(Pool pool, Backend b) {
-    return registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id());
+  private void countRetry(Pool pool, Backend b) {
+    if (b.seriesRemoved) return; // a drained backend's request still running: its series are gone
+    registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id()).increment();
   }
 
   /**
@@ -1509,8 +1516,11 @@ class ReverseProxy implements ProxyInterceptor {
       if (m == null) return;
       String key = m.pool + "|" + b.target.id();
       AtomicReference<Backend> ref = gauges.get(key);
-      // gone for good (not re-added meanwhile): drop its series
+      // gone for good (not re-added meanwhile): drop its series. Marked first: a request still
+      // running on it past the drain timeout that then fails (or is retried, or ejects it) would
+      // register them again, for good (review 16)
       if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
+        b.seriesRemoved = true;
         // retries and ejections too: every rollout makes new backend ids, and their counters
         // stayed for the life of the process (review 7)
         for (String name : BACKEND_SERIES) {

@@ -1446,4 +1446,34 @@ class ProxyTests {
     assertThat(timed("t6b", "busy", "5xx")).as("the retried 503").isEqualTo(1);
     assertThat(timed("t6", "good", "2xx") + timed("t6b", "good", "2xx")).isEqualTo(2);
   }
+
+  /**
+   * Review 16: a removed backend's series went after the drain timeout, and a request still running
+   * on it that then failed counted its error (and its failed attempt, and perhaps an ejection) under
+   * the backend's label again: the series came back, and stayed for the life of the process.
+   */
+  @Test
+  void aLateFailureOfARemovedBackendBringsNoSeriesBack() throws Exception {
+    List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+    URI late = backends.start(held::add);
+    URI good = backends.named("good");
+    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("late", late, true))));
+    Future<String[]> running = get("/x", Map.of("Host", "lf.example"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
+    assertThat(registry.find("dynofleet.proxy.in.flight").tag("backend", "late").gauge()).isNotNull();
+    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("good", good, true))));
+    // the drain timeout (2 s here) passes with the request still on it: its series go
+    await().atMost(Duration.ofSeconds(20)).until(() -> registry.find("dynofleet.proxy.in.flight")
+        .tag("backend", "late").meters().isEmpty());
+    held.get(0).connection().close(); // then it fails: a reset, 502 backend-error
+    String[] r = join(running);
+    assertThat(r[0] + " " + r[1]).isEqualTo("502 backend-error");
+    assertThat(registry.getMeters()).filteredOn(m -> "late".equals(m.getId().getTag("backend")))
+        .extracting(m -> m.getId().getName()).isEmpty();
+    // the pool's own count of its errors still has it
+    assertThat(registry.find("dynofleet.proxy.errors").tags("pool", "lf", "code", "backend-error").counter().count())
+        .isEqualTo(1);
+  }
 }
