@@ -135,6 +135,8 @@ class ReverseProxy implements ProxyInterceptor {
     boolean closeAfter;
     /** The attempt under way failed waiting for a pooled connection to its backend. */
     boolean poolWait;
+    /** The attempt under way found the backend's connection wait queue full. */
+    boolean poolBusy;
     /** The request to the backend being tried. */
     HttpClientRequest creq;
     /** The client's body, when it has one. */
@@ -252,11 +254,15 @@ class ReverseProxy implements ProxyInterceptor {
           return;
         }
         // the library answers every failed upgrade with 502 (set as it writes the head): one its
-        // backend did not answer in time is a 504, as a request's (see webSocketOrigin)
+        // backend did not answer in time is a 504, and one that found the backend's connection
+        // queue full a 503, as a request's (see webSocketOrigin)
         rc.addHeadersEndHandler(v -> {
           HttpServerResponse r = rc.response();
-          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(r.headers().get("X-Dynofleet-Error"))) {
+          String code = r.headers().get("X-Dynofleet-Error");
+          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(code)) {
             r.setStatusCode(ProxyError.TIMEOUT.status());
+          } else if (r.getStatusCode() == 502 && ProxyError.CONNECTION_QUEUE_FULL.code().equals(code)) {
+            r.setStatusCode(ProxyError.CONNECTION_QUEUE_FULL.status());
           }
         });
       }
@@ -467,7 +473,7 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   synchronized HttpClient client() {
-    if (client == null) client = newClient(config.poolSizePerBackend());
+    if (client == null) client = newClient(config.poolSizePerBackend(), config.connectionQueuePerBackend());
     return client;
   }
 
@@ -488,11 +494,16 @@ class ReverseProxy implements ProxyInterceptor {
     return loopClients.computeIfAbsent(loop, l -> {
       int loops = 0;
       for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
-      return newClient(Math.max(1, (config.poolSizePerBackend() + loops - 1) / Math.max(1, loops)));
+      return newClient(share(config.poolSizePerBackend(), loops), share(config.connectionQueuePerBackend(), loops));
     });
   }
 
-  private HttpClient newClient(int poolSize) {
+  /** A loop's share of a per-backend number: ⌈n ÷ loops⌉, at least 1. */
+  private static int share(int n, int loops) {
+    return Math.max(1, (n + loops - 1) / Math.max(1, loops));
+  }
+
+  private HttpClient newClient(int poolSize, int waitQueue) {
     HttpClientOptions o = new HttpClientOptions()
         .setKeepAlive(true)
         .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
@@ -503,7 +514,9 @@ class ReverseProxy implements ProxyInterceptor {
         .setTcpNoDelay(true)
         .setMaxHeaderSize(config.maxResponseHeaderSize())
         .setDecompressionSupported(false);
-    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize));
+    // the wait for a pooled connection is bounded by the pool's timeout (see origin) and, here, in
+    // size: Vert.x's default queue is unbounded, and a burst on a stuck backend queued without limit
+    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue));
   }
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {
@@ -522,6 +535,7 @@ class ReverseProxy implements ProxyInterceptor {
         // no connection in time: a TimeoutException before any request exists is Vert.x's pool
         // timer (a TCP connect that fails or times out is a ConnectException of its own)
         ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+        ex.poolBusy = ar.cause() instanceof io.vertx.core.http.ConnectionPoolTooBusyException;
         return Future.failedFuture(ar.cause());
       }
       HttpClientRequest r = ar.result();
@@ -613,6 +627,12 @@ class ReverseProxy implements ProxyInterceptor {
       if (e instanceof TimeoutException && !isConnect(e)) {
         if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
         countError(pool, b, ProxyError.TIMEOUT);
+      } else if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        // too many wait for a connection to it: nothing reached it either (a 503, see mount)
+        if (!req.response().headWritten()) {
+          req.response().putHeader("X-Dynofleet-Error", ProxyError.CONNECTION_QUEUE_FULL.code());
+        }
+        countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
       } else {
         upgradeFailed(req, pool, b, ProxyError.CONNECT);
       }
@@ -916,6 +936,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.tried.add(b);
     ex.creq = null;
     ex.poolWait = false;
+    ex.poolBusy = false;
     meters(ex.pool, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
@@ -971,6 +992,16 @@ class ReverseProxy implements ProxyInterceptor {
         long now = System.nanoTime();
         b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
+      }
+      if (ex.poolBusy) {
+        // too many already wait for a connection to the backend: nothing reached it, so no
+        // failure of its own; a 503 at once, or another backend for a safe request
+        LOG.debugf("connection wait queue of backend %s full", b.target.id());
+        if (retryable(ctx, ex, retry)) {
+          countRetry(ex.pool, b);
+          return attempt(ctx, ex, retry + 1);
+        }
+        return error(ctx, ProxyError.CONNECTION_QUEUE_FULL);
       }
       if (ex.poolWait) {
         // the loop's connections to the backend stayed busy for the whole timeout: nothing reached
