@@ -187,7 +187,7 @@ public class RouteSync implements DataPlane {
     Map<String, Health> out = new HashMap<>();
     for (BackendStats s : table.stats(pool)) {
       out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
-          s.judged() || s.ejected()));
+          s.judged() || s.ejected(), s.healthy() && s.ejected()));
     }
     return out;
   }
