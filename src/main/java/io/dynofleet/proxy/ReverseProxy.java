@@ -17,6 +17,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.http.HttpClient;
@@ -244,7 +245,11 @@ class ReverseProxy implements ProxyInterceptor {
       }
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
-      rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
+      Channel awaited = awaitingHead(rc.request());
+      rc.addHeadersEndHandler(v -> {
+        if (awaited != null) awaited.attr(AWAITING_HEAD).set(null);
+        lastHeaders(rc.request(), rc.response());
+      });
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         Pool pool = table.select(rc.request().getHeader("Host"));
@@ -268,6 +273,47 @@ class ReverseProxy implements ProxyInterceptor {
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /**
+   * The client's connection waits for this request's answer head: Quarkus's idle timeout ({@code
+   * quarkus.http.idle-timeout}, 75 s) does not close it meanwhile. The client is silent while the
+   * backend works, so a pool timeout above it (up to 300 s) was cut there, and the client got no
+   * answer at all (review 16); the proxy's own timers (the pool's timeout, the queue wait) bound
+   * this wait. Once the head is out the idle timeout applies again: a client that stops reading
+   * a body is closed by it as before. HTTP/1.x only (an HTTP/2 connection carries many requests).
+   * Returns the channel marked, or null.
+   */
+  private static Channel awaitingHead(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2 || !(req.connection() instanceof ConnectionBase cb)) return null;
+    Channel ch = cb.channel();
+    if (!ch.hasAttr(AWAITING_HEAD)) {
+      if (ch.pipeline().get("idle") == null) return null; // no idle timeout (or not Vert.x's pipeline)
+      ch.pipeline().addAfter("idle", "dynofleet-idle", IdleWhileAwaiting.INSTANCE);
+    }
+    ch.attr(AWAITING_HEAD).set(Boolean.TRUE);
+    return ch;
+  }
+
+  /** Set on a client channel while a request on it waits for its answer head. */
+  private static final io.netty.util.AttributeKey<Boolean> AWAITING_HEAD =
+      io.netty.util.AttributeKey.valueOf("dynofleet.awaitingHead");
+
+  /**
+   * Drops the idle events of Vert.x's idle handler (which close the connection) while the channel
+   * waits for an answer head; the next one after it closes the connection as before.
+   */
+  @io.netty.channel.ChannelHandler.Sharable
+  static final class IdleWhileAwaiting extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final IdleWhileAwaiting INSTANCE = new IdleWhileAwaiting();
+
+    @Override
+    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof io.netty.handler.timeout.IdleStateEvent && ctx.channel().attr(AWAITING_HEAD).get() != null) {
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
   }
 
   /**

@@ -1476,4 +1476,22 @@ class ProxyTests {
     assertThat(registry.find("dynofleet.proxy.errors").tags("pool", "lf", "code", "backend-error").counter().count())
         .isEqualTo(1);
   }
+
+  /**
+   * Review 16: a pool's timeout (up to 300 s) was cut by Quarkus's idle timeout on the client's
+   * connection (75 s; 4 s in this profile): the client heard nothing while the backend worked, so
+   * its connection was closed before the answer came. The idle timeout holds off while the proxy
+   * waits on the backend for an answer's head.
+   */
+  @Test
+  void aBackendSlowerThanTheClientIdleTimeoutButWithinThePoolsStillAnswers() throws Exception {
+    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(6000, id -> req.response().end("late but in time")));
+    table.put(new PoolRoute("it", List.of("it.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0, 0,
+        Duration.ZERO, null, List.of(new BackendTarget("slow", slow, true))));
+    String[] r = join(get("/x", Map.of("Host", "it.example")));
+    assertThat(r[0] + " " + r[2]).isEqualTo("200 late but in time");
+    // an idle keep-alive connection is still closed after the idle timeout (4 s here)
+    String after = raw(port(), "GET /x HTTP/1.1\r\nHost: it.example\r\n\r\n", Duration.ofSeconds(20));
+    assertThat(after).startsWith("HTTP/1.1 200").endsWith("late but in time");
+  }
 }
