@@ -66,6 +66,11 @@ final class Backend {
   /** Meters, created on first use by the proxy (it knows the pool); null until then. */
   volatile Meters meters;
   /**
+   * Removed and drained: its series are gone from the registry, and what its last requests still
+   * count (a late failure, a retry, an ejection) must not register them again (review 16).
+   */
+  volatile boolean seriesRemoved;
+  /**
    * Decay time of the peak-EWMA latency: 1 s, so a one-off peak (a GC pause, a burst) fades within
    * seconds instead of steering traffic away for tens of seconds.
    */

@@ -12,10 +12,12 @@ final class Balancer {
   /**
    * The routable backends: healthy and not ejected; if none, panic mode: the non-draining ones whose
    * last active probe passed and that have a verdict (one back from an outage but still ejected),
-   * if they are at least a quarter of the pool, else all non-draining. Panic used to choose among
-   * all by score, and two backends failing fast drew 97 % of requests from one whose probes passed
-   * again (audit 10); a lone booting dyno after one passing probe, among ten failing, would have
-   * taken all ten's traffic (review 11).
+   * if they are at least a quarter of the pool; else, by the same rule, those with a verdict (once
+   * healthy, now failing); else all non-draining. Panic used to choose among all by score, and two
+   * backends failing fast drew 97 % of requests from one whose probes passed again (audit 10); a
+   * lone booting dyno after one passing probe, among ten failing, would have taken all ten's
+   * traffic (review 11); and a rollout's new apps, never probed (their dynos perhaps not running
+   * yet: Heroku's router answers 503), took their share of it (review 16).
    */
   static List<Backend> candidates(List<Backend> all, Set<Backend> exclude, long now) {
     List<Backend> out = new ArrayList<>(all.size());
@@ -30,6 +32,10 @@ final class Balancer {
         if (b.probePassing && b.judged) out.add(b);
       }
       if (out.size() * 4 < left) out.clear();
+      if (out.isEmpty()) {
+        for (Backend b : all) if (b.judged && !b.draining && !exclude.contains(b)) out.add(b);
+        if (out.size() * 4 < left) out.clear();
+      }
     }
     if (out.isEmpty()) {
       for (Backend b : all) if (!b.draining && !exclude.contains(b)) out.add(b);

@@ -30,6 +30,15 @@ public interface ProxyConfig {
   int poolSizePerBackend();
 
   /**
+   * Requests that may wait for one of a backend's pooled connections, shared out among the event
+   * loops as {@link #poolSizePerBackend()} is (each loop ⌈n ÷ loops⌉). One more gets 503 {@code
+   * connection-queue-full} at once (or another backend, if it may be retried). The wait itself is
+   * bounded by the pool's timeout; its size was not: a burst on a stuck backend queued without limit.
+   */
+  @WithDefault("1000")
+  int connectionQueuePerBackend();
+
+  /**
    * How long an idle keep-alive connection to a backend is kept. Vert.x resolves the backend's host
    * name for every new connection (honouring DNS TTLs), so an idle connection left to an address the
    * name no longer points to is gone after this; a connection in steady use is not bounded by it

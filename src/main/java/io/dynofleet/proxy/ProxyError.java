@@ -12,6 +12,12 @@ record ProxyError(int status, String code, String message) {
       new ProxyError(503, "queue-timeout", "All backends busy, waited too long\n");
   /** The client hung up while queued (nginx's 499): never sent, but counted in the error metrics. */
   static final ProxyError CLIENT_GONE = new ProxyError(499, "client-gone", "Client closed the request\n");
+  /**
+   * Too many requests already wait for a pooled connection to the backend
+   * ({@code dynofleet.proxy.connection-queue-per-backend}): nothing reached it.
+   */
+  static final ProxyError CONNECTION_QUEUE_FULL = new ProxyError(503, "connection-queue-full",
+      "Backend connections busy, too many waiting\n");
   static final ProxyError TIMEOUT = new ProxyError(504, "timeout", "Backend timed out\n");
   static final ProxyError CONNECT = new ProxyError(502, "connect-failed", "Backend unreachable\n");
   static final ProxyError BACKEND = new ProxyError(502, "backend-error", "Backend failed\n");

@@ -17,6 +17,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.http.HttpClient;
@@ -135,6 +136,8 @@ class ReverseProxy implements ProxyInterceptor {
     boolean closeAfter;
     /** The attempt under way failed waiting for a pooled connection to its backend. */
     boolean poolWait;
+    /** The attempt under way found the backend's connection wait queue full. */
+    boolean poolBusy;
     /** The request to the backend being tried. */
     HttpClientRequest creq;
     /** The client's body, when it has one. */
@@ -242,7 +245,11 @@ class ReverseProxy implements ProxyInterceptor {
       }
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
-      rc.addHeadersEndHandler(v -> lastHeaders(rc.request(), rc.response()));
+      Channel awaited = awaitingHead(rc.request());
+      rc.addHeadersEndHandler(v -> {
+        if (awaited != null) awaited.attr(AWAITING_HEAD).set(null);
+        lastHeaders(rc.request(), rc.response());
+      });
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
         Pool pool = table.select(rc.request().getHeader("Host"));
@@ -252,16 +259,61 @@ class ReverseProxy implements ProxyInterceptor {
           return;
         }
         // the library answers every failed upgrade with 502 (set as it writes the head): one its
-        // backend did not answer in time is a 504, as a request's (see webSocketOrigin)
+        // backend did not answer in time is a 504, and one that found the backend's connection
+        // queue full a 503, as a request's (see webSocketOrigin)
         rc.addHeadersEndHandler(v -> {
           HttpServerResponse r = rc.response();
-          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(r.headers().get("X-Dynofleet-Error"))) {
+          String code = r.headers().get("X-Dynofleet-Error");
+          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(code)) {
             r.setStatusCode(ProxyError.TIMEOUT.status());
+          } else if (r.getStatusCode() == 502 && ProxyError.CONNECTION_QUEUE_FULL.code().equals(code)) {
+            r.setStatusCode(ProxyError.CONNECTION_QUEUE_FULL.status());
           }
         });
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /**
+   * The client's connection waits for this request's answer head: Quarkus's idle timeout ({@code
+   * quarkus.http.idle-timeout}, 75 s) does not close it meanwhile. The client is silent while the
+   * backend works, so a pool timeout above it (up to 300 s) was cut there, and the client got no
+   * answer at all (review 16); the proxy's own timers (the pool's timeout, the queue wait) bound
+   * this wait. Once the head is out the idle timeout applies again: a client that stops reading
+   * a body is closed by it as before. HTTP/1.x only (an HTTP/2 connection carries many requests).
+   * Returns the channel marked, or null.
+   */
+  private static Channel awaitingHead(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2 || !(req.connection() instanceof ConnectionBase cb)) return null;
+    Channel ch = cb.channel();
+    if (!ch.hasAttr(AWAITING_HEAD)) {
+      if (ch.pipeline().get("idle") == null) return null; // no idle timeout (or not Vert.x's pipeline)
+      ch.pipeline().addAfter("idle", "dynofleet-idle", IdleWhileAwaiting.INSTANCE);
+    }
+    ch.attr(AWAITING_HEAD).set(Boolean.TRUE);
+    return ch;
+  }
+
+  /** Set on a client channel while a request on it waits for its answer head. */
+  private static final io.netty.util.AttributeKey<Boolean> AWAITING_HEAD =
+      io.netty.util.AttributeKey.valueOf("dynofleet.awaitingHead");
+
+  /**
+   * Drops the idle events of Vert.x's idle handler (which close the connection) while the channel
+   * waits for an answer head; the next one after it closes the connection as before.
+   */
+  @io.netty.channel.ChannelHandler.Sharable
+  static final class IdleWhileAwaiting extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final IdleWhileAwaiting INSTANCE = new IdleWhileAwaiting();
+
+    @Override
+    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof io.netty.handler.timeout.IdleStateEvent && ctx.channel().attr(AWAITING_HEAD).get() != null) {
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
   }
 
   /**
@@ -287,13 +339,52 @@ class ReverseProxy implements ProxyInterceptor {
     return (dynofleet.prefix() + "/").startsWith(dir);
   }
 
-  /** How many {@code Via} entries name Dynofleet. */
+  /**
+   * How many {@code Via} entries were received by Dynofleet: their received-by is the pseudonym
+   * {@code dynofleet}, in any case (RFC 9110 7.6.3: {@code received-protocol RWS received-by [RWS
+   * comment]}, entries separated by commas outside comments). Any {@code dynofleet} in a line
+   * counted (and only in lower case): a proxy named {@code mydynofleetcache}, or a comment that
+   * said it, spent a request's hops.
+   */
   static int dynofleetHops(MultiMap headers) {
     int n = 0;
     for (String line : headers.getAll("Via")) {
-      for (int i = line.indexOf("dynofleet"); i >= 0; i = line.indexOf("dynofleet", i + 9)) n++;
+      int depth = 0, start = 0;
+      for (int i = 0; i <= line.length(); i++) {
+        char c = i < line.length() ? line.charAt(i) : ',';
+        if (c == '\\' && depth > 0) {
+          i++; // a quoted-pair in a comment
+        } else if (c == '(') {
+          depth++;
+        } else if (c == ')' && depth > 0) {
+          depth--;
+        } else if (c == ',' && depth == 0) {
+          if (receivedByDynofleet(line, start, i)) n++;
+          start = i + 1;
+        }
+      }
     }
     return n;
+  }
+
+  /** Whether the Via entry {@code line[from, to)} has the received-by {@code dynofleet}. */
+  private static boolean receivedByDynofleet(String line, int from, int to) {
+    int i = skipSpace(line, from, to);
+    while (i < to && !space(line.charAt(i))) i++; // received-protocol
+    int by = skipSpace(line, i, to);
+    if (by == i) return false; // no RWS: no received-by
+    int end = by;
+    while (end < to && !space(line.charAt(end)) && line.charAt(end) != '(') end++;
+    return end - by == 9 && line.regionMatches(true, by, "dynofleet", 0, 9);
+  }
+
+  private static int skipSpace(String s, int i, int to) {
+    while (i < to && space(s.charAt(i))) i++;
+    return i;
+  }
+
+  private static boolean space(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /**
@@ -392,8 +483,9 @@ class ReverseProxy implements ProxyInterceptor {
    * backend timed out or failed was not to be seen.
    */
   private void countError(Pool pool, Backend b, ProxyError e) {
+    // a drained backend's series are gone: its late failures count for the pool alone
     registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code(),
-        "backend", b == null ? "-" : b.target.id()).increment();
+        "backend", b == null || b.seriesRemoved ? "-" : b.target.id()).increment();
   }
 
   /**
@@ -427,7 +519,7 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   synchronized HttpClient client() {
-    if (client == null) client = newClient(config.poolSizePerBackend());
+    if (client == null) client = newClient(config.poolSizePerBackend(), config.connectionQueuePerBackend());
     return client;
   }
 
@@ -448,11 +540,16 @@ class ReverseProxy implements ProxyInterceptor {
     return loopClients.computeIfAbsent(loop, l -> {
       int loops = 0;
       for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
-      return newClient(Math.max(1, (config.poolSizePerBackend() + loops - 1) / Math.max(1, loops)));
+      return newClient(share(config.poolSizePerBackend(), loops), share(config.connectionQueuePerBackend(), loops));
     });
   }
 
-  private HttpClient newClient(int poolSize) {
+  /** A loop's share of a per-backend number: ⌈n ÷ loops⌉, at least 1. */
+  private static int share(int n, int loops) {
+    return Math.max(1, (n + loops - 1) / Math.max(1, loops));
+  }
+
+  private HttpClient newClient(int poolSize, int waitQueue) {
     HttpClientOptions o = new HttpClientOptions()
         .setKeepAlive(true)
         .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
@@ -463,7 +560,9 @@ class ReverseProxy implements ProxyInterceptor {
         .setTcpNoDelay(true)
         .setMaxHeaderSize(config.maxResponseHeaderSize())
         .setDecompressionSupported(false);
-    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize));
+    // the wait for a pooled connection is bounded by the pool's timeout (see origin) and, here, in
+    // size: Vert.x's default queue is unbounded, and a burst on a stuck backend queued without limit
+    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue));
   }
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {
@@ -482,6 +581,7 @@ class ReverseProxy implements ProxyInterceptor {
         // no connection in time: a TimeoutException before any request exists is Vert.x's pool
         // timer (a TCP connect that fails or times out is a ConnectException of its own)
         ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+        ex.poolBusy = ar.cause() instanceof io.vertx.core.http.ConnectionPoolTooBusyException;
         return Future.failedFuture(ar.cause());
       }
       HttpClientRequest r = ar.result();
@@ -573,6 +673,12 @@ class ReverseProxy implements ProxyInterceptor {
       if (e instanceof TimeoutException && !isConnect(e)) {
         if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
         countError(pool, b, ProxyError.TIMEOUT);
+      } else if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        // too many wait for a connection to it: nothing reached it either (a 503, see mount)
+        if (!req.response().headWritten()) {
+          req.response().putHeader("X-Dynofleet-Error", ProxyError.CONNECTION_QUEUE_FULL.code());
+        }
+        countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
       } else {
         upgradeFailed(req, pool, b, ProxyError.CONNECT);
       }
@@ -876,6 +982,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.tried.add(b);
     ex.creq = null;
     ex.poolWait = false;
+    ex.poolBusy = false;
     meters(ex.pool, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
@@ -896,6 +1003,7 @@ class ReverseProxy implements ProxyInterceptor {
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
+        timeFailure(ex, b, 502);
         return error(ctx, ProxyError.BACKEND);
       }
       if (st < 200) {
@@ -903,6 +1011,7 @@ class ReverseProxy implements ProxyInterceptor {
         resp.release();
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
+        timeFailure(ex, b, 502);
         LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
         return error(ctx, ProxyError.INTERIM);
       }
@@ -912,7 +1021,8 @@ class ReverseProxy implements ProxyInterceptor {
         if (done.compareAndSet(false, true)) release(ex.pool, b);
         b.errors5xx.incrementAndGet();
         failure(ex.pool, b);
-        retryCounter(ex.pool, b).increment();
+        timeFailure(ex, b, st);
+        countRetry(ex.pool, b);
         return attempt(ctx, ex, retry + 1);
       }
       return Future.succeededFuture(resp);
@@ -929,13 +1039,23 @@ class ReverseProxy implements ProxyInterceptor {
         b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
       }
+      if (ex.poolBusy) {
+        // too many already wait for a connection to the backend: nothing reached it, so no
+        // failure of its own; a 503 at once, or another backend for a safe request
+        LOG.debugf("connection wait queue of backend %s full", b.target.id());
+        if (retryable(ctx, ex, retry)) {
+          countRetry(ex.pool, b);
+          return attempt(ctx, ex, retry + 1);
+        }
+        return error(ctx, ProxyError.CONNECTION_QUEUE_FULL);
+      }
       if (ex.poolWait) {
         // the loop's connections to the backend stayed busy for the whole timeout: nothing reached
         // it, so no failure or latency sample of its own (the balancer already saw the request
         // wait on it); a 504, or another backend for a safe request
         LOG.debugf("no connection to backend %s within the timeout", b.target.id());
         if (retryable(ctx, ex, retry)) {
-          retryCounter(ex.pool, b).increment();
+          countRetry(ex.pool, b);
           return attempt(ctx, ex, retry + 1);
         }
         return error(ctx, ProxyError.TIMEOUT);
@@ -953,18 +1073,29 @@ class ReverseProxy implements ProxyInterceptor {
       // held only the 5xx it sent, so one that timed out on every request showed 0 % errors
       b.errors5xx.incrementAndGet();
       failure(ex.pool, b);
+      timeFailure(ex, b, timeout ? 504 : 502);
       long now = System.nanoTime();
       b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
       b.observeFailure(failurePenalty(ex.pool), now); // and a failing one never looks fast
       // connect failures never reached the backend; timeouts and resets of a safe, bodiless
       // request are also retried once (nothing was sent to the client yet)
       if (retryable(ctx, ex, retry)) {
-        retryCounter(ex.pool, b).increment();
+        countRetry(ex.pool, b);
         return attempt(ctx, ex, retry + 1);
       }
       LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
       return error(ctx, timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
     });
+  }
+
+  /**
+   * A failed attempt in its backend's request timer, as the 5xx the proxy answers for it (or the
+   * backend's own, retried): the timer saw only answers passed on, so a timeout retried on another
+   * backend, or any the proxy answered itself, left no trace there but in the retry and error
+   * counters (review 16). Its time runs from when the attempt was sent.
+   */
+  private void timeFailure(Exchange ex, Backend b, int status) {
+    time(b, status, System.nanoTime() - ex.sent);
   }
 
   /** Safe method, no request body, retries left, and another backend to try. */
@@ -1173,7 +1304,7 @@ class ReverseProxy implements ProxyInterceptor {
     long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
     b.observeLatency(nanos, now);
     if (status >= 500) b.observeFailure(failurePenalty(ex.pool), now);
-    requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
+    time(b, status, nanos);
     AtomicBoolean done = ex.done;
     Pool pool = ex.pool;
     Body body = resp.getBody();
@@ -1386,7 +1517,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (n < config.ejectionConsecutiveFailures()) return;
     long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),
         config.ejectionBaseTime().toNanos(), config.ejectionMaxTime().toNanos());
-    if (t == 0) return;
+    if (t == 0 || b.seriesRemoved) return;
     registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);
@@ -1422,6 +1553,11 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
+  /** An attempt in its backend's request timer, unless the backend's series are gone. */
+  private void time(Backend b, int status, long nanos) {
+    if (!b.seriesRemoved) requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
   private Timer requestTimer(Backend b, int status) {
     Backend.Meters m = b.meters;
     int cls = status / 100;
@@ -1438,8 +1574,9 @@ class ReverseProxy implements ProxyInterceptor {
     return t;
   }
 
-  private Counter retryCounter(Pool pool, Backend b) {
-    return registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id());
+  private void countRetry(Pool pool, Backend b) {
+    if (b.seriesRemoved) return; // a drained backend's request still running: its series are gone
+    registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id()).increment();
   }
 
   /**
@@ -1456,8 +1593,11 @@ class ReverseProxy implements ProxyInterceptor {
       if (m == null) return;
       String key = m.pool + "|" + b.target.id();
       AtomicReference<Backend> ref = gauges.get(key);
-      // gone for good (not re-added meanwhile): drop its series
+      // gone for good (not re-added meanwhile): drop its series. Marked first: a request still
+      // running on it past the drain timeout that then fails (or is retried, or ejects it) would
+      // register them again, for good (review 16)
       if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
+        b.seriesRemoved = true;
         // retries and ejections too: every rollout makes new backend ids, and their counters
         // stayed for the life of the process (review 7)
         for (String name : BACKEND_SERIES) {

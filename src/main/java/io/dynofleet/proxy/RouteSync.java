@@ -101,7 +101,32 @@ public class RouteSync implements DataPlane {
     }
     if (once.isEmpty()) return null;
     return new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST, timeout, 1, 0, 0, Duration.ZERO,
-        null, once.stream().map(u -> new BackendTarget(URI.create(u).getAuthority(), URI.create(u), true)).toList());
+        null, targets(once));
+  }
+
+  /**
+   * Static backends of a pool, each assumed healthy, by id: the URL's authority ({@code
+   * a.example:8080}), or its scheme and authority where another URL of the list has the same
+   * authority ({@code http://a.example} and {@code https://a.example}, case aside). They shared
+   * one id, so one meter, metric label, /stats entry and health entry (review 16). Only those
+   * two are qualified, so the ids (and metric labels) of every other static backend stay as they
+   * were.
+   */
+  static List<BackendTarget> targets(List<String> urls) {
+    Map<String, Integer> authorities = new HashMap<>();
+    for (String u : urls) authorities.merge(authorityKey(URI.create(u)), 1, Integer::sum);
+    List<BackendTarget> out = new ArrayList<>(urls.size());
+    for (String u : urls) {
+      URI uri = URI.create(u);
+      boolean shared = uri.getAuthority() != null && uri.getScheme() != null && authorities.get(authorityKey(uri)) > 1;
+      String id = shared ? uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getAuthority() : uri.getAuthority();
+      out.add(new BackendTarget(id, uri, true));
+    }
+    return out;
+  }
+
+  private static String authorityKey(URI uri) {
+    return uri.getAuthority() == null ? "" : uri.getAuthority().toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -162,7 +187,7 @@ public class RouteSync implements DataPlane {
     Map<String, Health> out = new HashMap<>();
     for (BackendStats s : table.stats(pool)) {
       out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
-          s.judged() || s.ejected()));
+          s.judged() || s.ejected(), s.healthy() && s.ejected()));
     }
     return out;
   }
@@ -262,10 +287,7 @@ public class RouteSync implements DataPlane {
         targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY));
       }
     } else if (spec.staticBackends() != null) {
-      for (String u : distinct(spec.staticBackends())) {
-        URI uri = URI.create(u);
-        targets.add(new BackendTarget(uri.getAuthority(), uri, true));
-      }
+      targets.addAll(targets(distinct(spec.staticBackends())));
     }
     HealthCheckSpec check = h == null || h.path() == null ? null : new HealthCheckSpec(h.path(),
         Duration.ofSeconds(h.intervalSeconds()), Duration.ofSeconds(h.timeoutSeconds()),

@@ -791,7 +791,9 @@ public class Reconciler {
           b.unhealthySince = now;
           b.phase = Phase.Unhealthy;
           store.save(b);
-          event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + " fails its health checks");
+          event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + (h.ejected()
+              ? " is ejected by the proxy: its requests failed in a row (its health checks pass)"
+              : " fails its health checks"));
           recheckAt(now.plus(replaceAfter));
           continue;
         }
@@ -1714,6 +1716,12 @@ public class Reconciler {
       }
     }
 
+    /**
+     * The phase shown (not stored) for a backend the proxy ejected for failed requests while its
+     * health checks pass: {@code Unhealthy} said its checks failed (review 16).
+     */
+    private static final String EJECTED = "Ejected";
+
     private void writeStatus() {
       int ready = 0;
       int updated = 0;
@@ -1732,8 +1740,10 @@ public class Reconciler {
         if (isActive && (target == null || b.target.equals(target))) {
           updated++;
         }
+        // kept out only by the proxy's passive ejection (its checks pass): Ejected, not Unhealthy
+        boolean ejected = h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
         list.add(new BackendStatus(b.appName, b.webUrl, b.releaseVersion == null ? null : "v" + b.releaseVersion,
-            b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
+            ejected ? EJECTED : b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
             h == null ? null : h.consecutiveFailures(), b.createdAt));
       }
       if (!spec.managed()) {
@@ -1743,7 +1753,8 @@ public class Reconciler {
             ready++;
           }
           updated++;
-          list.add(new BackendStatus(e.getKey(), e.getKey(), null, e.getValue().healthy() ? "Ready" : "Unhealthy",
+          list.add(new BackendStatus(e.getKey(), e.getKey(), null,
+              e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
               e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(), null));
         }
       }

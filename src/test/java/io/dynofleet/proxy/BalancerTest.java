@@ -58,7 +58,34 @@ class BalancerTest {
     booting.healthy = false;
     booting.probePassing = true; // one passing probe, below its healthy threshold: no verdict yet
     failing.healthy = false;
-    assertThat(Balancer.candidates(List.of(booting, failing), Set.of(), now)).containsExactly(booting, failing);
+    // nor is it preferred: it has no verdict, the failing one has (review 16)
+    assertThat(Balancer.candidates(List.of(booting, failing), Set.of(), now)).containsExactly(failing);
+  }
+
+  /**
+   * Review 16: with no backend healthy and too few passing their probes, panic chose among all, the
+   * ones never probed included (a rollout's new app, whose dynos may not run yet: Heroku's router
+   * answers 503 for it). Those with a verdict (once healthy, now failing) go first, by the same
+   * rule: if they are at least a quarter of the pool.
+   */
+  @Test
+  void panicPrefersBackendsWithAVerdictOverNeverProbedOnes() {
+    long now = System.nanoTime();
+    Backend old1 = b("old1"), old2 = b("old2");
+    old1.healthy = false;
+    old2.healthy = false;
+    Backend new1 = new Backend(new BackendTarget("new1", URI.create("http://127.0.0.1:1/new1"), false));
+    Backend new2 = new Backend(new BackendTarget("new2", URI.create("http://127.0.0.1:1/new2"), false));
+    assertThat(Balancer.candidates(List.of(old1, new1, old2, new2), Set.of(), now)).containsExactly(old1, old2);
+    // one booting after a passing probe, below its threshold, is still without a verdict
+    new1.probePassing = true;
+    assertThat(Balancer.candidates(List.of(new1, old1), Set.of(), now)).containsExactly(old1);
+    // a lone one with a verdict among many without does not take them all
+    List<Backend> many = new java.util.ArrayList<>(List.of(old1));
+    for (int i = 0; i < 4; i++) many.add(new Backend(new BackendTarget("n" + i, URI.create("http://127.0.0.1:1/n" + i), false)));
+    assertThat(Balancer.candidates(many, Set.of(), now)).hasSize(5);
+    // only the never-probed left (a retry excludes the judged one): they are tried
+    assertThat(Balancer.candidates(List.of(old1, new1), Set.of(old1), now)).containsExactly(new1);
   }
 
   @Test

@@ -18,6 +18,8 @@ public class ProxyProfile implements QuarkusTestProfile {
         Map.entry("dynofleet.proxy.ejection-consecutive-failures", "3"),
         Map.entry("dynofleet.proxy.ejection-base-time", "2s"),
         Map.entry("dynofleet.proxy.slow-start", "0s"),
+        // short, so a removed backend's series go while one of its requests still runs
+        Map.entry("dynofleet.proxy.drain-timeout", "2s"),
         Map.entry("dynofleet.proxy.max-body-size", "31457280"),
         // no webhook secret here (the default profile has one): ProxyAbuseTests sees a signature
         // alone open nothing

@@ -1417,4 +1417,81 @@ class ProxyTests {
     await().atMost(Duration.ofSeconds(5)).until(() -> stat("ej", "bad").probePassing());
     assertThat(stat("ej", "good").consecutiveFailures()).isZero();
   }
+
+  long timed(String pool, String backend, String status) {
+    io.micrometer.core.instrument.Timer t = registry.find("dynofleet.proxy.requests")
+        .tags("pool", pool, "backend", backend, "status", status).timer();
+    return t == null ? 0 : t.count();
+  }
+
+  /**
+   * Review 16: an attempt the proxy failed for its backend (a timeout, a reset) and then retried on
+   * another left no trace in the backend's request timer, nor did a 502/503/504 of its own that was
+   * retried: only the retry counter and /stats knew. Each failed attempt is a 5xx there.
+   */
+  @Test
+  void aFailedAttemptThatWasRetriedIsInItsBackendsTimer() throws Exception {
+    URI hang = backends.start(req -> {}); // never answers
+    URI busy = backends.start(req -> req.response().setStatusCode(503).end());
+    URI good = backends.named("good");
+    table.put(new PoolRoute("t6", List.of("t6.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
+        Duration.ZERO, null, List.of(new BackendTarget("hang", hang, true), new BackendTarget("good", good, true))));
+    table.put(new PoolRoute("t6b", List.of("t6b.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(5), 1, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("busy", busy, true), new BackendTarget("good", good, true))));
+    // round robin from the first backend: each GET tries the failing one, then the good one
+    for (String host : List.of("t6.example", "t6b.example")) given().header("Host", host).get("/x").then().statusCode(200);
+    assertThat(stat("t6", "hang").requests()).isEqualTo(1);
+    assertThat(timed("t6", "hang", "5xx")).as("the timed-out attempt").isEqualTo(1);
+    assertThat(stat("t6b", "busy").requests()).isEqualTo(1);
+    assertThat(timed("t6b", "busy", "5xx")).as("the retried 503").isEqualTo(1);
+    assertThat(timed("t6", "good", "2xx") + timed("t6b", "good", "2xx")).isEqualTo(2);
+  }
+
+  /**
+   * Review 16: a removed backend's series went after the drain timeout, and a request still running
+   * on it that then failed counted its error (and its failed attempt, and perhaps an ejection) under
+   * the backend's label again: the series came back, and stayed for the life of the process.
+   */
+  @Test
+  void aLateFailureOfARemovedBackendBringsNoSeriesBack() throws Exception {
+    List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+    URI late = backends.start(held::add);
+    URI good = backends.named("good");
+    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("late", late, true))));
+    Future<String[]> running = get("/x", Map.of("Host", "lf.example"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
+    assertThat(registry.find("dynofleet.proxy.in.flight").tag("backend", "late").gauge()).isNotNull();
+    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
+        0, Duration.ZERO, null, List.of(new BackendTarget("good", good, true))));
+    // the drain timeout (2 s here) passes with the request still on it: its series go
+    await().atMost(Duration.ofSeconds(20)).until(() -> registry.find("dynofleet.proxy.in.flight")
+        .tag("backend", "late").meters().isEmpty());
+    held.get(0).connection().close(); // then it fails: a reset, 502 backend-error
+    String[] r = join(running);
+    assertThat(r[0] + " " + r[1]).isEqualTo("502 backend-error");
+    assertThat(registry.getMeters()).filteredOn(m -> "late".equals(m.getId().getTag("backend")))
+        .extracting(m -> m.getId().getName()).isEmpty();
+    // the pool's own count of its errors still has it
+    assertThat(registry.find("dynofleet.proxy.errors").tags("pool", "lf", "code", "backend-error").counter().count())
+        .isEqualTo(1);
+  }
+
+  /**
+   * Review 16: a pool's timeout (up to 300 s) was cut by Quarkus's idle timeout on the client's
+   * connection (75 s; 4 s in this profile): the client heard nothing while the backend worked, so
+   * its connection was closed before the answer came. The idle timeout holds off while the proxy
+   * waits on the backend for an answer's head.
+   */
+  @Test
+  void aBackendSlowerThanTheClientIdleTimeoutButWithinThePoolsStillAnswers() throws Exception {
+    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(6000, id -> req.response().end("late but in time")));
+    table.put(new PoolRoute("it", List.of("it.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0, 0,
+        Duration.ZERO, null, List.of(new BackendTarget("slow", slow, true))));
+    String[] r = join(get("/x", Map.of("Host", "it.example")));
+    assertThat(r[0] + " " + r[2]).isEqualTo("200 late but in time");
+    // an idle keep-alive connection is still closed after the idle timeout (4 s here)
+    String after = raw(port(), "GET /x HTTP/1.1\r\nHost: it.example\r\n\r\n", Duration.ofSeconds(20));
+    assertThat(after).startsWith("HTTP/1.1 200").endsWith("late but in time");
+  }
 }

@@ -21,4 +21,21 @@ class StaticBackendsTest {
         .containsExactly("https://s.example/", "http://s.example");
     assertThat(RouteSync.configuredRoute(List.of(" ", ""), Duration.ofSeconds(30))).isNull();
   }
+
+  /**
+   * Review 16: a backend's id was its URL's authority, so {@code http://a} and {@code https://a}
+   * were one id: one meter, one metric label, one /stats name, one key in the reconciler's health
+   * map. Where two URLs of a pool share an authority, the scheme is part of each id.
+   */
+  @Test
+  void theSameHostOverTwoSchemesIsTwoBackendIds() {
+    PoolRoute r = RouteSync.configuredRoute(
+        List.of("http://a.example", "https://a.example", "https://b.example", "http://c.example:8080"),
+        Duration.ofSeconds(30));
+    assertThat(r.backends()).extracting(BackendTarget::id)
+        .containsExactly("http://a.example", "https://a.example", "b.example", "c.example:8080");
+    // ids that differ only in case are one host too
+    assertThat(RouteSync.targets(List.of("http://A.example:81", "https://a.example:81"))).extracting(BackendTarget::id)
+        .doesNotHaveDuplicates().containsExactly("http://A.example:81", "https://a.example:81");
+  }
 }

@@ -74,7 +74,7 @@
   }
 
   function phaseClass(p) {
-    return { Ready: 'ok', Creating: 'warn', Releasing: 'warn', Draining: 'idle', Deleting: 'idle', Unhealthy: 'bad' }[p] || 'idle';
+    return { Ready: 'ok', Creating: 'warn', Releasing: 'warn', Draining: 'idle', Deleting: 'idle', Unhealthy: 'bad', Ejected: 'bad' }[p] || 'idle';
   }
 
   function renderPools(list) {

@@ -1,0 +1,77 @@
+package io.dynofleet.proxy;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.reconcile.PoolKey;
+import io.dynofleet.reconcile.Reconciler;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What a pool's status says of a backend the proxy ejected for failed requests. */
+@QuarkusTest
+@TestProfile(ProxyProfile.class)
+@Timeout(60)
+class EjectedStatusTests {
+  static final String TOKEN = "test-token-0123456789";
+  @Inject RouteSync sync;
+  @Inject RoutingTable table;
+  @Inject Reconciler reconciler;
+  @Inject DataSource ds;
+  final TestBackends backends = new TestBackends();
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      st.execute("delete from pools where name = 'ejst'");
+    }
+    sync.sync();
+    table.replaceAll(List.of());
+    backends.close();
+  }
+
+  /**
+   * Review 16: a backend ejected for failed requests, whose probes pass, showed phase {@code
+   * Unhealthy} in the pool's status, as if its health checks failed: the reconciler's view of the
+   * data plane had no notion of ejection.
+   */
+  @Test
+  void anEjectedBackendWhoseProbesPassShowsPhaseEjected() throws Exception {
+    URI bad = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 500).end());
+    URI good = backends.named("good");
+    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
+         "healthCheck":{"path":"/health","intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":1},
+         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
+        """.formatted(bad, good)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+    assertThat(sync.sync()).isTrue();
+    String badId = bad.getAuthority();
+    Backend b = table.pools().get("ejst").backends().stream().filter(x -> x.target.id().equals(badId)).findFirst()
+        .orElseThrow();
+    for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++) given().header("Host", "ejst.example").get("/");
+    assertThat(b.ejected(System.nanoTime())).isTrue();
+    b.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // out for the whole test
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.probePassing);
+    reconciler.reconcile(new PoolKey("ejst"));
+    JsonPath status = given().auth().oauth2(TOKEN).get("/_dynofleet/api/v1/pools/ejst").then().statusCode(200)
+        .extract().jsonPath();
+    Map<String, Object> ejected = status.getMap("status.backends.find { it.app == '" + badId + "' }");
+    assertThat(ejected).containsEntry("phase", "Ejected").containsEntry("healthy", false);
+    assertThat((Integer) ejected.get("consecutiveFailures")).as("the failures that ejected it").isGreaterThanOrEqualTo(3);
+    Map<String, Object> fine = status.getMap("status.backends.find { it.app == '" + good.getAuthority() + "' }");
+    assertThat(fine).containsEntry("phase", "Ready");
+  }
+}
