@@ -3,7 +3,14 @@ package io.dynofleet.proxy;
 /** The one failure type of the data plane: an HTTP status plus an {@code X-Dynofleet-Error} code. */
 record ProxyError(int status, String code, String message) {
   static final ProxyError NO_POOL = new ProxyError(404, "no-pool", "No pool for this host\n");
-  static final ProxyError RESERVED = new ProxyError(404, "reserved-path", "Not found\n");
+  /**
+   * A path that reaches the reserved prefix by another spelling. Said as such: a double slash from
+   * {@code $DYNOFLEET_URL/} was the usual cause, and a bare "Not found" left a user nothing to go on
+   * while the CLI, which strips the slash, worked (audit 12).
+   */
+  static final ProxyError RESERVED = new ProxyError(404, "reserved-path", "Not found: this path reaches the"
+      + " reserved prefix only by another spelling (a double slash, an escape or a dot segment); write it plainly,"
+      + " e.g. without the trailing / of $DYNOFLEET_URL\n");
   static final ProxyError NO_BACKEND = new ProxyError(503, "no-backend", "No backend available\n");
   /** A WebSocket upgrade after SIGTERM: the client should reconnect to another dyno. */
   static final ProxyError STOPPING = new ProxyError(503, "stopping", "Shutting down, connect again\n");
