@@ -209,7 +209,12 @@ public final class PoolValidator {
 
   private void template(JsonNode t) {
     known("spec.template", t, "sourceApp", "region", "stack", "dynoSize", "namePrefix", "configVars",
-        "stage", "shareAddons");
+        "stage", "shareAddons", "restartedAt");
+    String restarted = text("spec.template.restartedAt", t.get("restartedAt"), false);
+    if (restarted != null && (restarted.isBlank() || restarted.length() > 64 || !restarted.matches("[\\x21-\\x7e]+"))) {
+      err("spec.template.restartedAt", "must be 1-64 printable characters without spaces (dynofleet rollout restart"
+          + " writes the time)");
+    }
     String source = text("spec.template.sourceApp", t.get("sourceApp"), true);
     if (source != null && !APP_NAME.matcher(source).matches() && !UUID_RE.matcher(source).matches()) {
       err("spec.template.sourceApp", "must be a Heroku app name (3-30 lowercase letters, digits and"

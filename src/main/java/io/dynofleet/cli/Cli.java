@@ -47,6 +47,7 @@ public final class Cli {
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
         events NAME                                   recent events of a pool
         rollout status NAME [--timeout 10m]           wait until the rollout is complete
+        rollout restart NAME                          replace every backend by a new app (rolling)
         sandbox apps                                  simulated Heroku apps (sandbox mode only)
         sandbox push APP                              push a new release of a simulated app
         sandbox break APP crashed|dead|hung|slow      break a simulated app's backend
@@ -469,9 +470,12 @@ public final class Cli {
   // ---- rollout status -------------------------------------------------------------------------
 
   private int rollout() {
-    String sub = args.word(1, "rollout subcommand (status)");
+    String sub = args.word(1, "rollout subcommand (status, restart)");
+    if (sub.equals("restart")) {
+      return restart(args.word(2, "pool name"));
+    }
     if (!sub.equals("status")) {
-      throw new CliException(USAGE, "unknown rollout subcommand " + sub + " (only status)");
+      throw new CliException(USAGE, "unknown rollout subcommand " + sub + " (status, restart)");
     }
     String name = args.word(2, "pool name");
     String path = "/" + ApiClient.enc(name);
@@ -521,6 +525,21 @@ public final class Cli {
       }
       sleep(deadline);
     }
+  }
+
+  /**
+   * Replaces every backend with a new app within the pool's rollout bounds, as {@code kubectl
+   * rollout restart} does: writes the time to {@code spec.template.restartedAt}, which is part of
+   * what the backends run.
+   */
+  private int restart(String name) {
+    String path = "/" + ApiClient.enc(name);
+    ObjectNode patch = json.createObjectNode();
+    patch.putObject("spec").putObject("template").put("restartedAt", Instant.now().toString());
+    JsonNode after = api.call("PATCH", path, patch, "application/merge-patch+json");
+    out.println("pool/" + name + " restarted: every backend is replaced by a new app (generation "
+        + after.path("metadata").path("generation").asText() + "); follow it with: dynofleet rollout status " + name);
+    return OK;
   }
 
   /**

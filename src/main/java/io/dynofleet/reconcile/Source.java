@@ -59,6 +59,12 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
         .append(template.dynoSize()).append('|').append(region == null ? "us" : region).append('|')
         .append(template.stack()).append('|').append(template.stage()).append('|');
     config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
+    if (template.restartedAt() != null) {
+      // `rollout restart`: a new value is a new target, so every backend is replaced within the
+      // rollout bounds; absent, the identity is what it was before the field existed (no rollout
+      // of every pool on upgrade)
+      identity.append("restartedAt=").append(template.restartedAt()).append('\n');
+    }
     addonVars.stream().sorted().forEach(v -> identity.append('@').append(v).append('\n'));
     // the slug, not the release: Heroku makes a release for every config change, also for the
     // add-on credential rotations attachments already carry to the backends; only code or config

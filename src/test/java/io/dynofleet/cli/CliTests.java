@@ -214,6 +214,39 @@ class CliTests {
     }
   }
 
+  /**
+   * Audit 12: no way to replace every backend without a new source release (kubectl rollout
+   * restart, heroku ps:restart). `rollout restart` writes spec.template.restartedAt; the pool's
+   * next pass makes new apps for every backend, and the old ones go.
+   */
+  @Test
+  void rolloutRestartReplacesEveryBackend() throws IOException {
+    String name = unique("restart");
+    assertThat(cli("apply", "-f", file("r.json", poolJson(name, unique("rp"), "")).toString()).code()).isZero();
+    io.dynofleet.reconcile.PoolKey key = new io.dynofleet.reconcile.PoolKey(name);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+      reconciler.reconcile(key);
+      return io.restassured.RestAssured.given().header("Authorization", "Bearer " + TOKEN)
+          .get(base + "_dynofleet/api/v1/pools/" + name + "/status").jsonPath().getInt("readyReplicas") == 1;
+    });
+    java.util.function.Supplier<java.util.List<String>> apps = () -> io.restassured.RestAssured.given()
+        .header("Authorization", "Bearer " + TOKEN).get(base + "_dynofleet/api/v1/pools/" + name + "/status")
+        .jsonPath().getList("backends.app", String.class);
+    java.util.List<String> old = apps.get();
+
+    Run r = cli("rollout", "restart", name);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("pool/" + name + " restarted", "generation 2");
+    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"restartedAt\"");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+      reconciler.reconcile(key);
+      java.util.List<String> now = apps.get();
+      return now.size() == 1 && !old.contains(now.get(0));
+    });
+    Run status = cli("rollout", "status", name, "--timeout", "30s");
+    assertThat(status.code()).as(status.out() + status.err()).isZero();
+  }
+
   @Test
   void notFoundIsThree() {
     Run r = cli("get", "pool", "no-such-pool");

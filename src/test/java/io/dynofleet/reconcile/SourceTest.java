@@ -57,6 +57,24 @@ class SourceTest {
   }
 
   /**
+   * `rollout restart` writes spec.template.restartedAt: each new value is a new target (every
+   * backend replaced); without it the target is the one versions before the field computed, so an
+   * upgrade rolls no pool. The pinned value is what the previous version made of this template.
+   */
+  @Test
+  void restartedAtIsANewTargetAndItsAbsenceTheOldOne() {
+    PoolSpec.Template restarted = new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"),
+        "production", true, "2026-11-24T22:40:00Z");
+    PoolSpec.Template again = new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"),
+        "production", true, "2026-11-24T23:00:00Z");
+    Source before = of(Map.of("A", "1"), List.of());
+    Source r1 = Source.of(RELEASE, Map.of("A", "1"), List.of(), restarted, Instant.EPOCH, null);
+    Source r2 = Source.of(RELEASE, Map.of("A", "1"), List.of(), again, Instant.EPOCH, null);
+    assertThat(r1.target()).isNotEqualTo(before.target()).isNotEqualTo(r2.target()).startsWith("slug-1/");
+    assertThat(before.target()).isEqualTo("slug-1/279a0eb22da51f81");
+  }
+
+  /**
    * Review 8: pools stored with the old default region "us", and the same manifest applied again
    * without one (the source's region, us), must be one target: else every pool rolled.
    */

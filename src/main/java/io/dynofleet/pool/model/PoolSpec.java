@@ -48,7 +48,15 @@ public record PoolSpec(
       String namePrefix,
       Map<String, String> configVars,
       String stage,
-      Boolean shareAddons) {}
+      Boolean shareAddons,
+      String restartedAt) {
+
+    /** Without {@code restartedAt}: the template as written before it existed. */
+    public Template(String sourceApp, String region, String stack, String dynoSize, String namePrefix,
+        Map<String, String> configVars, String stage, Boolean shareAddons) {
+      this(sourceApp, region, stack, dynoSize, namePrefix, configVars, stage, shareAddons, null);
+    }
+  }
 
   /** Active health checking of each backend; also drives replacement of dead backends. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -34,7 +34,8 @@ public final class SpecDefaults {
           prefix,
           t.configVars() != null ? new TreeMap<>(t.configVars()) : Map.of(),
           t.stage() != null ? t.stage() : "production",
-          t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE);
+          t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE,
+          t.restartedAt());
     }
     HealthCheck h = s.healthCheck() != null ? s.healthCheck() : new HealthCheck(null, null, null, null, null, null);
     h = new HealthCheck(
