@@ -96,6 +96,10 @@ public class Reconciler {
 
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
 
+  /** The last lines of a failed release phase's output told in its event and condition. */
+  static final int RELEASE_OUTPUT_LINES = 5;
+  /** At most this much of them (a stack trace's lines can be long). */
+  static final int RELEASE_OUTPUT_CHARS = 600;
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;
   /**
@@ -853,10 +857,13 @@ public class Reconciler {
         stalledTarget = null;
       }
       if (stalled) {
-        // keep saying so on every pass until the source app or the spec moves on
-        condition("Degraded", "True", old.isEmpty() ? "CreateFailed" : "RolloutStalled",
-            "release v" + source.version() + " did not become healthy; "
-                + (old.isEmpty() ? "creation waits for a new release or spec"
+        // keep saying so on every pass until the source app or the spec moves on, with the reason
+        // the failure gave (its release phase's output, or the health checks), not a guess
+        String reason = old.isEmpty() ? "CreateFailed" : "RolloutStalled";
+        String said = stalledBecause();
+        condition("Degraded", "True", reason, said != null ? said
+            : "release v" + source.version() + " failed on a new backend (its release phase, or health checks within"
+                + " the progress deadline); " + (old.isEmpty() ? "creation waits for a new release or spec"
                     : "the rollout stopped and the previous release keeps serving"));
       }
       if (old.isEmpty()) {
@@ -920,6 +927,17 @@ public class Reconciler {
           drain(o, drainTimeFor(o));
         }
       }
+    }
+
+    /** The message the stall was recorded with (Degraded CreateFailed or RolloutStalled), if any. */
+    private String stalledBecause() {
+      if (pool.status == null || pool.status.conditions() == null) {
+        return null;
+      }
+      return pool.status.conditions().stream()
+          .filter(c -> c.type().equals("Degraded") && "True".equals(c.status())
+              && (c.reason().equals("CreateFailed") || c.reason().equals("RolloutStalled")))
+          .map(Condition::message).findFirst().orElse(null);
     }
 
     /** The pool's failed-app streak, read once per pass and only when asked for. */
@@ -1300,7 +1318,7 @@ public class Reconciler {
         checkStopping();
         Platform.Release r = platform.release(b.appName, b.releaseId);
         if (r.failed()) {
-          markFailed(b, "release of v" + b.releaseVersion + " failed on " + b.appName);
+          markFailed(b, releaseFailed(b, r));
           return;
         }
         if (!r.succeeded()) {
@@ -1349,9 +1367,40 @@ public class Reconciler {
           }
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
-          markFailed(b, "app " + b.appName + " never passed its health checks within "
-              + config.progressDeadline().toSeconds() + "s");
+          markFailed(b, "release v" + b.releaseVersion + " released on " + b.appName + " but the app was not healthy"
+              + " within the progress deadline (" + config.progressDeadline().toSeconds() + " s of health checks on "
+              + spec.healthCheck().path() + ")");
         }
+      }
+    }
+
+    /**
+     * Why a backend's release failed, in a Heroku user's words: its release phase (the slug's
+     * {@code release:} command) failed, and the end of that command's output, read from the
+     * release's output stream. The app is deleted soon after, and with it {@code heroku
+     * releases:output}, the only other place the output lives (audit 12: the pool said "did not
+     * become healthy" and nothing told why). Reading the output is best effort: the failure is
+     * reported without it.
+     */
+    private String releaseFailed(Backend b, Platform.Release r) {
+      String what = "failed".equals(r.status()) ? "release phase of v" + b.releaseVersion + " failed on " + b.appName
+          : "release of v" + b.releaseVersion + " on " + b.appName + " ended " + r.status();
+      if (r.outputStreamUrl() == null) {
+        return what;
+      }
+      try {
+        List<String> tail = platform.releaseOutput(r.outputStreamUrl(), RELEASE_OUTPUT_LINES);
+        if (tail.isEmpty()) {
+          return what + " (its release command printed nothing)";
+        }
+        String text = String.join(" | ", tail);
+        if (text.length() > RELEASE_OUTPUT_CHARS) {
+          text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
+        }
+        return what + "; its output ended: " + text;
+      } catch (PlatformException e) {
+        LOG.debugf("pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
+        return what + " (its output could not be read: " + e.getMessage() + ")";
       }
     }
 
