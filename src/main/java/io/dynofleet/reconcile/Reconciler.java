@@ -1620,11 +1620,11 @@ public class Reconciler {
         dataPlane.refresh();
         routesChanged = false;
       }
+      // tried on every pass while the pool waits for its apps: a refusal now (a key being rotated)
+      // may be gone at the next; given up only when the pool goes (below)
       String left = hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
       if (left != null) {
-        // the pool's events go with it: the log keeps what to remove by hand
-        LOG.warnf("pool=%s %s", pool.name, left);
-        event(PoolEvents.WARNING, "WebhookLeft", left);
+        LOG.infof("pool=%s %s; tried again at the next pass", pool.name, left);
       }
       Instant nextDrained = null;
       for (Backend b : List.copyOf(backends)) {
@@ -1643,6 +1643,11 @@ public class Reconciler {
         writeStatus();
         // come back when the first drain is over, not at the next sweep: a deleted pool should go
         return ReconcileResult.requeue(Duration.between(now, nextDrained).plusMillis(50), 0);
+      }
+      if (left != null) {
+        // the last pass: the pool's events go with it, and the event's log line (WARN) keeps what
+        // to remove by hand
+        event(PoolEvents.WARNING, "WebhookLeft", left);
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);

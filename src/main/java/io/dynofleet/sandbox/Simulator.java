@@ -192,6 +192,8 @@ public class Simulator {
   private final TokenBucket bucket;
   private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final java.util.Deque<String> lostAnswers = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
+  private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -477,6 +479,16 @@ public class Simulator {
     lostAnswers.add(callRegex);
   }
 
+  /**
+   * Every call whose {@code "METHOD /path"} matches {@code callRegex} fails with this Heroku error
+   * (after authentication) until {@link #resetFaults}: a permission the key lacks on one resource,
+   * say, while the rest works.
+   */
+  public void refuse(String callRegex, int status, String id, String message) {
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    refused.put(callRegex, new ApiError(status, id, message));
+  }
+
   /** Answers {@link #loseAnswer} registered that no call has lost yet. */
   public int pendingLostAnswers() {
     return lostAnswers.size();
@@ -527,6 +539,7 @@ public class Simulator {
     errorRate = 0;
     injected.clear();
     lostAnswers.clear();
+    refused.clear();
     latency = Duration.ZERO;
     keyExpired = false;
     failingSlugs.clear();
@@ -718,6 +731,15 @@ public class Simulator {
     if (keyExpired || !("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
       error(ctx, 401, "unauthorized", "Invalid credentials provided.");
       return;
+    }
+    if (!refused.isEmpty()) {
+      String call = req(ctx);
+      for (Map.Entry<String, ApiError> r : refused.entrySet()) {
+        if (call.matches(r.getKey())) {
+          error(ctx, r.getValue().status, r.getValue().id, r.getValue().getMessage());
+          return;
+        }
+      }
     }
     ApiError forced = injected.poll();
     if (forced != null) {
