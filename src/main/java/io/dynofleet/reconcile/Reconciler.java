@@ -637,6 +637,7 @@ public class Reconciler {
                 + " (backends made from it before hold the key: rotate it)");
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
+          refuseAttachmentVars(t, cached, vars);
           boolean newTarget = before == null || !before.target().equals(cached.target());
           boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
           // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
@@ -725,6 +726,32 @@ public class Reconciler {
             }
           }
         }
+      }
+    }
+
+    /**
+     * Template config vars that an add-on shared with the backends sets through its attachment:
+     * Heroku refuses to set those ("Cannot overwrite attachment values"), so every backend would
+     * stop at its config step (audit 12). Said before any app is made, naming the var and the
+     * add-on, and how to do it instead.
+     */
+    private void refuseAttachmentVars(PoolSpec.Template t, Source src, Map<String, String> releaseVars) {
+      List<String> clashes = new ArrayList<>();
+      for (String k : new java.util.TreeSet<>(t.configVars().keySet())) {
+        if (!src.addonVars().contains(k)) {
+          continue;
+        }
+        String owner = src.addons().stream().filter(a -> Source.varsOf(a, releaseVars).contains(k))
+            .map(a -> a.name() + (a.attachedAs().isEmpty() ? "" : " (attached as " + String.join(", ", a.attachedAs()) + ")"))
+            .findFirst().orElse("an add-on");
+        clashes.add(k + " is set by add-on " + owner);
+      }
+      if (!clashes.isEmpty()) {
+        throw new PlatformException(Kind.INVALID, "spec.template.configVars sets a config var an add-on attachment"
+            + " owns on the source app '" + t.sourceApp() + "': " + String.join("; ", clashes) + ". The backends share"
+            + " the source's add-ons (spec.template.shareAddons), and Heroku refuses to overwrite attachment values;"
+            + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
+            + " are then copied, and the template's win)");
       }
     }
 

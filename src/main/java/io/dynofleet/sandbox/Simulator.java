@@ -907,6 +907,13 @@ public class Simulator {
     Map<String, Object> out;
     synchronized (this) {
       SimApp a = find(p(ctx, "app"));
+      // an attachment owns its vars (it keeps them right across credential rotations): Heroku
+      // refuses to set or unset them by hand, e.g. DATABASE_URL of an attached database
+      List<String> owned = changes.keySet().stream().filter(k -> attachments.values().stream()
+          .anyMatch(t -> t.appId().equals(a.id) && (t.name() + "_URL").equals(k))).sorted().toList();
+      if (!owned.isEmpty()) {
+        throw new ApiError(422, "invalid_params", "Cannot overwrite attachment values " + String.join(", ", owned) + ".");
+      }
       setConfig(a, changes, describe(changes));
       out = new LinkedHashMap<>(a.config);
     }
