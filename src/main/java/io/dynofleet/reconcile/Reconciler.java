@@ -1818,7 +1818,8 @@ public class Reconciler {
             h == null ? null : h.consecutiveFailures(), b.createdAt));
       }
       if (!spec.managed()) {
-        for (Map.Entry<String, DataPlane.Health> e : health.entrySet()) {
+        List<String> failing = new ArrayList<>();
+        for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
           active++;
           if (e.getValue().healthy()) {
             ready++;
@@ -1826,7 +1827,11 @@ public class Reconciler {
           updated++;
           list.add(new BackendStatus(e.getKey(), e.getKey(), null, e.getValue().healthy() ? "Ready" : "Unhealthy",
               e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(), null));
+          if (e.getValue().known() && !e.getValue().healthy()) {
+            failing.add(e.getKey());
+          }
         }
+        staticHealth(failing);
       }
       int desired = spec.managed() ? spec.replicas() : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
       if (pool.terminating()) {
@@ -1858,6 +1863,41 @@ public class Reconciler {
         statusWritten = true;
         writeStatus(desired, active, ready, updated, list, shown != null ? shown : pool.status);
       }
+    }
+
+    /**
+     * A static pool's URLs are nobody's to restart or replace, but a dead one must show (audit 12:
+     * Degraded False "no errors" for minutes, no event): Degraded {@code BackendUnhealthy} while any
+     * fails its checks, and an event when one starts failing and when it passes again. Whether it
+     * failed before is the stored status's (healthy false after a probe), so a restart neither
+     * repeats nor loses the news.
+     */
+    private void staticHealth(List<String> failing) {
+      Map<String, BackendStatus> before = new HashMap<>();
+      if (pool.status != null && pool.status.backends() != null) {
+        pool.status.backends().forEach(b -> before.put(b.app(), b));
+      }
+      for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
+        BackendStatus was = before.get(e.getKey());
+        boolean wasFailing = was != null && Boolean.FALSE.equals(was.healthy())
+            && (was.lastProbe() != null || was.consecutiveFailures() != null && was.consecutiveFailures() > 0);
+        boolean known = e.getValue().known();
+        if (known && !e.getValue().healthy() && !wasFailing) {
+          event(PoolEvents.WARNING, "BackendUnhealthy", "static backend " + e.getKey()
+              + " fails its health checks on " + spec.healthCheck().path() + ": it gets no traffic while it fails");
+        } else if (known && e.getValue().healthy() && wasFailing) {
+          event(PoolEvents.NORMAL, "BackendRecovered", "static backend " + e.getKey() + " is healthy again");
+        }
+      }
+      if (!failing.isEmpty()) {
+        condition("Degraded", "True", "BackendUnhealthy", failing.size() + " of " + health.size()
+            + " static backends fail their health checks: " + String.join(", ", failing)
+            + (failing.size() == health.size() ? " (the proxy tries them all: panic mode)" : ""));
+      }
+      // nothing for Dynofleet to make or move: the URLs are the pool (WaitingForHealth said
+      // Progressing False, which that reason never means)
+      condition("Progressing", "False", "Stable", health.size() + " static backends, "
+          + (spec.staticBackends() == null ? 0 : spec.staticBackends().size()) + " listed");
     }
 
     private void writeStatus(int desired, int active, int ready, int updated, List<BackendStatus> list,
