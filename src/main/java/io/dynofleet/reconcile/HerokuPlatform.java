@@ -300,6 +300,10 @@ public class HerokuPlatform implements Platform {
       return new PlatformException(Kind.RATE_LIMITED, message, r.retryAfter(), e);
     }
     if (e instanceof HerokuException.Permanent p) {
+      if (p.isUnauthorized()) {
+        // Heroku's own words ("Invalid credentials provided.") name neither the variable nor the fix
+        message = HerokuException.refusedKey(message);
+      }
       return new PlatformException(kind(p), message, null, e);
     }
     return new PlatformException(Kind.TRANSIENT, message, null, e);
