@@ -275,6 +275,20 @@ public class HerokuClient {
 
   /** How much of a release phase's output is read (its end is kept): a migration may print a lot. */
   static final int OUTPUT_MAX_BYTES = 64 * 1024;
+  /** How long a release phase's output is read at most. */
+  static final Duration OUTPUT_READ_TIME = Duration.ofSeconds(10);
+
+  /** One read; a stream closed by the read deadline ends it, as an end of stream, once some came. */
+  private static int readSome(java.io.InputStream in, byte[] buf, boolean gotSome) throws java.io.IOException {
+    try {
+      return in.read(buf);
+    } catch (java.io.IOException e) {
+      if (gotSome) {
+        return -1;
+      }
+      throw e;
+    }
+  }
 
   /**
    * The last {@code maxLines} non-blank lines of a release phase's output, from the release's
@@ -301,13 +315,24 @@ public class HerokuClient {
     try {
       java.net.http.HttpResponse<java.io.InputStream> response =
           http.send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-      try (java.io.InputStream in = response.body()) {
+      java.io.InputStream in = response.body();
+      // the request's timeout covers the headers only: a stream left open (a release still
+      // running) would hold a reconcile worker for ever, so it is closed after a while, and what
+      // came until then is used
+      var guard = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          in.close();
+        } catch (java.io.IOException ignored) {
+          // closing is all that is wanted
+        }
+      }, java.util.concurrent.CompletableFuture.delayedExecutor(OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
+      try (in) {
         if (response.statusCode() >= 400) {
           throw new HerokuException.Permanent(response.statusCode(), null, "release output: HTTP " + response.statusCode());
         }
         java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[8192];
-        for (int n; (n = in.read(buf)) >= 0; ) {
+        for (int n; (n = readSome(in, buf, kept.size() > 0)) >= 0; ) {
           kept.write(buf, 0, n);
           if (kept.size() > 2 * OUTPUT_MAX_BYTES) { // keep the end only
             byte[] all = kept.toByteArray();
@@ -318,6 +343,8 @@ public class HerokuClient {
         byte[] all = kept.toByteArray();
         tail = all.length > OUTPUT_MAX_BYTES
             ? java.util.Arrays.copyOfRange(all, all.length - OUTPUT_MAX_BYTES, all.length) : all;
+      } finally {
+        guard.cancel(false);
       }
     } catch (java.io.IOException e) {
       throw new HerokuException.Transient(0, null, "release output: " + e.getMessage(), e);

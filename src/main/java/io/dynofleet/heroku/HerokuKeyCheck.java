@@ -47,6 +47,8 @@ public class HerokuKeyCheck {
         LOG.log(o.level(), o.line());
         done.complete(o);
       } catch (RuntimeException e) {
+        // never the start's problem: said, and the reconciler meets the key on its own
+        LOG.warnf("Heroku Platform API at %s: HEROKU_API_KEY could not be checked (%s)", apiUrl, e.toString());
         done.completeExceptionally(e);
       }
     }, "dynofleet-key-check");
