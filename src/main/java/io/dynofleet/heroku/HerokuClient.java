@@ -273,6 +273,90 @@ public class HerokuClient {
         Release.class);
   }
 
+  /** How much of a release phase's output is read (its end is kept): a migration may print a lot. */
+  static final int OUTPUT_MAX_BYTES = 64 * 1024;
+  /** How long a release phase's output is read at most. */
+  static final Duration OUTPUT_READ_TIME = Duration.ofSeconds(10);
+
+  /** One read; a stream closed by the read deadline ends it, as an end of stream, once some came. */
+  private static int readSome(java.io.InputStream in, byte[] buf, boolean gotSome) throws java.io.IOException {
+    try {
+      return in.read(buf);
+    } catch (java.io.IOException e) {
+      if (gotSome) {
+        return -1;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The last {@code maxLines} non-blank lines of a release phase's output, from the release's
+   * {@code output_stream_url} (a stream Heroku serves as {@code text/plain}, already complete for a
+   * finished release). The URL is a capability of its own, on another host than the Platform API:
+   * it is read without the API key, which never leaves for any host but the API's. Only the end of
+   * a long output is kept ({@value #OUTPUT_MAX_BYTES} bytes are read at most, the rest dropped).
+   */
+  public List<String> releaseOutput(String outputStreamUrl, int maxLines) {
+    URI uri;
+    try {
+      uri = URI.create(outputStreamUrl);
+    } catch (IllegalArgumentException e) {
+      throw new HerokuException.Permanent(0, null, "not a release output URL");
+    }
+    if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
+      throw new HerokuException.Permanent(0, null, "not a release output URL");
+    }
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(config.connectTimeout()).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri)
+        .timeout(Duration.ofSeconds(10)).header("Accept", "text/plain").GET().build();
+    byte[] tail;
+    try {
+      java.net.http.HttpResponse<java.io.InputStream> response =
+          http.send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+      java.io.InputStream in = response.body();
+      // the request's timeout covers the headers only: a stream left open (a release still
+      // running) would hold a reconcile worker for ever, so it is closed after a while, and what
+      // came until then is used
+      var guard = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          in.close();
+        } catch (java.io.IOException ignored) {
+          // closing is all that is wanted
+        }
+      }, java.util.concurrent.CompletableFuture.delayedExecutor(OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
+      try (in) {
+        if (response.statusCode() >= 400) {
+          throw new HerokuException.Permanent(response.statusCode(), null, "release output: HTTP " + response.statusCode());
+        }
+        java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        for (int n; (n = readSome(in, buf, kept.size() > 0)) >= 0; ) {
+          kept.write(buf, 0, n);
+          if (kept.size() > 2 * OUTPUT_MAX_BYTES) { // keep the end only
+            byte[] all = kept.toByteArray();
+            kept.reset();
+            kept.write(all, all.length - OUTPUT_MAX_BYTES, OUTPUT_MAX_BYTES);
+          }
+        }
+        byte[] all = kept.toByteArray();
+        tail = all.length > OUTPUT_MAX_BYTES
+            ? java.util.Arrays.copyOfRange(all, all.length - OUTPUT_MAX_BYTES, all.length) : all;
+      } finally {
+        guard.cancel(false);
+      }
+    } catch (java.io.IOException e) {
+      throw new HerokuException.Transient(0, null, "release output: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HerokuException.Transient(0, null, "interrupted", e);
+    }
+    List<String> lines = new String(tail, java.nio.charset.StandardCharsets.UTF_8).lines()
+        .map(String::strip).filter(l -> !l.isEmpty()).toList();
+    return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
+  }
+
   /** {@code GET /apps/{app}/slugs/{slug}}. */
   public Slug slug(String app, String slugId) {
     return read(get("/apps/" + app + "/slugs/" + slugId, null, (a, e) -> a.slug(app, slugId, e)), Slug.class);

@@ -19,6 +19,16 @@ public abstract sealed class HerokuException extends RuntimeException
     this.id = id;
   }
 
+  /**
+   * What to tell a user whose key Heroku refused (401), around Heroku's own {@code message}: which
+   * setting holds the key, and how to make and set a new one. Never the key itself.
+   */
+  public static String refusedKey(String message) {
+    return "Heroku refused HEROKU_API_KEY (401 " + message + "): it was revoked, expired or mistyped. Create a new"
+        + " one with 'heroku authorizations:create --description dynofleet --short' and set it with"
+        + " 'heroku config:set HEROKU_API_KEY=<the new key> -a <this Dynofleet app>'";
+  }
+
   /** HTTP status, or 0 when no response arrived (connection failure, timeout). */
   public int status() {
     return status;

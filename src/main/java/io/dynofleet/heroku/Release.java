@@ -8,7 +8,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** A release of an app; {@code status} is {@code pending}, {@code succeeded} or {@code failed}. */
+/**
+ * A release of an app; {@code status} is {@code pending}, {@code succeeded} or {@code failed}.
+ * {@code outputStreamUrl}: where the output of its release phase (the slug's {@code release:}
+ * command) streams as text, when it has one; null otherwise.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Release(
@@ -20,7 +24,8 @@ public record Release(
     Ref slug,
     Ref app,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    String outputStreamUrl) {
 
   /** True once Heroku reports the release live. */
   public boolean succeeded() {

@@ -121,6 +121,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<String> releaseOutput(String outputStreamUrl, int maxLines) {
+    return call(() -> heroku.releaseOutput(outputStreamUrl, maxLines));
+  }
+
+  @Override
   public Release createRelease(String app, String slugId, String description) {
     return call(() -> map(heroku.createRelease(app, slugId, description)));
   }
@@ -268,7 +273,8 @@ public class HerokuPlatform implements Platform {
   }
 
   private static Release map(io.dynofleet.heroku.Release r) {
-    return new Release(r.id(), r.version(), r.slug() == null ? null : r.slug().id(), r.status(), r.description());
+    return new Release(r.id(), r.version(), r.slug() == null ? null : r.slug().id(), r.status(), r.description(),
+        r.outputStreamUrl());
   }
 
   private static Coupling map(PipelineCoupling c) {
@@ -294,6 +300,10 @@ public class HerokuPlatform implements Platform {
       return new PlatformException(Kind.RATE_LIMITED, message, r.retryAfter(), e);
     }
     if (e instanceof HerokuException.Permanent p) {
+      if (p.isUnauthorized()) {
+        // Heroku's own words ("Invalid credentials provided.") name neither the variable nor the fix
+        message = HerokuException.refusedKey(message);
+      }
       return new PlatformException(kind(p), message, null, e);
     }
     return new PlatformException(Kind.TRANSIENT, message, null, e);

@@ -25,8 +25,15 @@ public interface Platform {
     }
   }
 
-  /** A release of an app; {@code slugId} is null for config-only releases without code. */
-  record Release(String id, int version, String slugId, String status, String description) {
+  /**
+   * A release of an app; {@code slugId} is null for config-only releases without code;
+   * {@code outputStreamUrl} is where its release phase's output streams (null when none).
+   */
+  record Release(String id, int version, String slugId, String status, String description, String outputStreamUrl) {
+    public Release(String id, int version, String slugId, String status, String description) {
+      this(id, version, slugId, status, description, null);
+    }
+
     public boolean succeeded() {
       return "succeeded".equals(status);
     }
@@ -91,6 +98,14 @@ public interface Platform {
   List<Release> recentReleases(String app);
 
   Release release(String app, String releaseId);
+
+  /**
+   * The last lines of a release phase's output, read from the release's {@code outputStreamUrl}
+   * (at most {@code maxLines}); empty when there is none to read.
+   */
+  default List<String> releaseOutput(String outputStreamUrl, int maxLines) {
+    return List.of();
+  }
 
   /** Releases a slug (built for any app of the account) onto {@code app}. */
   Release createRelease(String app, String slugId, String description);

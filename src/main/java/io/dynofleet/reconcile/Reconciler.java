@@ -96,6 +96,10 @@ public class Reconciler {
 
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
 
+  /** The last lines of a failed release phase's output told in its event and condition. */
+  static final int RELEASE_OUTPUT_LINES = 5;
+  /** At most this much of them (a stack trace's lines can be long). */
+  static final int RELEASE_OUTPUT_CHARS = 600;
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;
   /**
@@ -633,6 +637,7 @@ public class Reconciler {
                 + " (backends made from it before hold the key: rotate it)");
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
+          refuseAttachmentVars(t, cached, vars);
           boolean newTarget = before == null || !before.target().equals(cached.target());
           boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
           // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
@@ -721,6 +726,32 @@ public class Reconciler {
             }
           }
         }
+      }
+    }
+
+    /**
+     * Template config vars that an add-on shared with the backends sets through its attachment:
+     * Heroku refuses to set those ("Cannot overwrite attachment values"), so every backend would
+     * stop at its config step (audit 12). Said before any app is made, naming the var and the
+     * add-on, and how to do it instead.
+     */
+    private void refuseAttachmentVars(PoolSpec.Template t, Source src, Map<String, String> releaseVars) {
+      List<String> clashes = new ArrayList<>();
+      for (String k : new java.util.TreeSet<>(t.configVars().keySet())) {
+        if (!src.addonVars().contains(k)) {
+          continue;
+        }
+        String owner = src.addons().stream().filter(a -> Source.varsOf(a, releaseVars).contains(k))
+            .map(a -> a.name() + (a.attachedAs().isEmpty() ? "" : " (attached as " + String.join(", ", a.attachedAs()) + ")"))
+            .findFirst().orElse("an add-on");
+        clashes.add(k + " is set by add-on " + owner);
+      }
+      if (!clashes.isEmpty()) {
+        throw new PlatformException(Kind.INVALID, "spec.template.configVars sets a config var an add-on attachment"
+            + " owns on the source app '" + t.sourceApp() + "': " + String.join("; ", clashes) + ". The backends share"
+            + " the source's add-ons (spec.template.shareAddons), and Heroku refuses to overwrite attachment values;"
+            + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
+            + " are then copied, and the template's win)");
       }
     }
 
@@ -855,10 +886,13 @@ public class Reconciler {
         stalledTarget = null;
       }
       if (stalled) {
-        // keep saying so on every pass until the source app or the spec moves on
-        condition("Degraded", "True", old.isEmpty() ? "CreateFailed" : "RolloutStalled",
-            "release v" + source.version() + " did not become healthy; "
-                + (old.isEmpty() ? "creation waits for a new release or spec"
+        // keep saying so on every pass until the source app or the spec moves on, with the reason
+        // the failure gave (its release phase's output, or the health checks), not a guess
+        String reason = old.isEmpty() ? "CreateFailed" : "RolloutStalled";
+        String said = stalledBecause();
+        condition("Degraded", "True", reason, said != null ? said
+            : "release v" + source.version() + " failed on a new backend (its release phase, or health checks within"
+                + " the progress deadline); " + (old.isEmpty() ? "creation waits for a new release or spec"
                     : "the rollout stopped and the previous release keeps serving"));
       }
       if (old.isEmpty()) {
@@ -922,6 +956,17 @@ public class Reconciler {
           drain(o, drainTimeFor(o));
         }
       }
+    }
+
+    /** The message the stall was recorded with (Degraded CreateFailed or RolloutStalled), if any. */
+    private String stalledBecause() {
+      if (pool.status == null || pool.status.conditions() == null) {
+        return null;
+      }
+      return pool.status.conditions().stream()
+          .filter(c -> c.type().equals("Degraded") && "True".equals(c.status())
+              && (c.reason().equals("CreateFailed") || c.reason().equals("RolloutStalled")))
+          .map(Condition::message).findFirst().orElse(null);
     }
 
     /** The pool's failed-app streak, read once per pass and only when asked for. */
@@ -1302,7 +1347,7 @@ public class Reconciler {
         checkStopping();
         Platform.Release r = platform.release(b.appName, b.releaseId);
         if (r.failed()) {
-          markFailed(b, "release of v" + b.releaseVersion + " failed on " + b.appName);
+          markFailed(b, releaseFailed(b, r));
           return;
         }
         if (!r.succeeded()) {
@@ -1351,9 +1396,40 @@ public class Reconciler {
           }
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
-          markFailed(b, "app " + b.appName + " never passed its health checks within "
-              + config.progressDeadline().toSeconds() + "s");
+          markFailed(b, "release v" + b.releaseVersion + " released on " + b.appName + " but the app was not healthy"
+              + " within the progress deadline (" + config.progressDeadline().toSeconds() + " s of health checks on "
+              + spec.healthCheck().path() + ")");
         }
+      }
+    }
+
+    /**
+     * Why a backend's release failed, in a Heroku user's words: its release phase (the slug's
+     * {@code release:} command) failed, and the end of that command's output, read from the
+     * release's output stream. The app is deleted soon after, and with it {@code heroku
+     * releases:output}, the only other place the output lives (audit 12: the pool said "did not
+     * become healthy" and nothing told why). Reading the output is best effort: the failure is
+     * reported without it.
+     */
+    private String releaseFailed(Backend b, Platform.Release r) {
+      String what = "failed".equals(r.status()) ? "release phase of v" + b.releaseVersion + " failed on " + b.appName
+          : "release of v" + b.releaseVersion + " on " + b.appName + " ended " + r.status();
+      if (r.outputStreamUrl() == null) {
+        return what;
+      }
+      try {
+        List<String> tail = platform.releaseOutput(r.outputStreamUrl(), RELEASE_OUTPUT_LINES);
+        if (tail.isEmpty()) {
+          return what + " (its release command printed nothing)";
+        }
+        String text = String.join(" | ", tail);
+        if (text.length() > RELEASE_OUTPUT_CHARS) {
+          text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
+        }
+        return what + "; its output ended: " + text;
+      } catch (PlatformException e) {
+        LOG.debugf("pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
+        return what + " (its output could not be read: " + e.getMessage() + ")";
       }
     }
 
@@ -1573,11 +1649,11 @@ public class Reconciler {
         dataPlane.refresh();
         routesChanged = false;
       }
+      // tried on every pass while the pool waits for its apps: a refusal now (a key being rotated)
+      // may be gone at the next; given up only when the pool goes (below)
       String left = hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
       if (left != null) {
-        // the pool's events go with it: the log keeps what to remove by hand
-        LOG.warnf("pool=%s %s", pool.name, left);
-        event(PoolEvents.WARNING, "WebhookLeft", left);
+        LOG.infof("pool=%s %s; tried again at the next pass", pool.name, left);
       }
       Instant nextDrained = null;
       for (Backend b : List.copyOf(backends)) {
@@ -1596,6 +1672,11 @@ public class Reconciler {
         writeStatus();
         // come back when the first drain is over, not at the next sweep: a deleted pool should go
         return ReconcileResult.requeue(Duration.between(now, nextDrained).plusMillis(50), 0);
+      }
+      if (left != null) {
+        // the last pass: the pool's events go with it, and the event's log line (WARN) keeps what
+        // to remove by hand
+        event(PoolEvents.WARNING, "WebhookLeft", left);
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);
@@ -1747,7 +1828,8 @@ public class Reconciler {
             h == null ? null : h.consecutiveFailures(), b.createdAt));
       }
       if (!spec.managed()) {
-        for (Map.Entry<String, DataPlane.Health> e : health.entrySet()) {
+        List<String> failing = new ArrayList<>();
+        for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
           active++;
           if (e.getValue().healthy()) {
             ready++;
@@ -1756,7 +1838,11 @@ public class Reconciler {
           list.add(new BackendStatus(e.getKey(), e.getKey(), null,
               e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
               e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(), null));
+          if (e.getValue().known() && !e.getValue().healthy()) {
+            failing.add(e.getKey());
+          }
         }
+        staticHealth(failing);
       }
       int desired = spec.managed() ? spec.replicas() : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
       if (pool.terminating()) {
@@ -1788,6 +1874,41 @@ public class Reconciler {
         statusWritten = true;
         writeStatus(desired, active, ready, updated, list, shown != null ? shown : pool.status);
       }
+    }
+
+    /**
+     * A static pool's URLs are nobody's to restart or replace, but a dead one must show (audit 12:
+     * Degraded False "no errors" for minutes, no event): Degraded {@code BackendUnhealthy} while any
+     * fails its checks, and an event when one starts failing and when it passes again. Whether it
+     * failed before is the stored status's (healthy false after a probe), so a restart neither
+     * repeats nor loses the news.
+     */
+    private void staticHealth(List<String> failing) {
+      Map<String, BackendStatus> before = new HashMap<>();
+      if (pool.status != null && pool.status.backends() != null) {
+        pool.status.backends().forEach(b -> before.put(b.app(), b));
+      }
+      for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
+        BackendStatus was = before.get(e.getKey());
+        boolean wasFailing = was != null && Boolean.FALSE.equals(was.healthy())
+            && (was.lastProbe() != null || was.consecutiveFailures() != null && was.consecutiveFailures() > 0);
+        boolean known = e.getValue().known();
+        if (known && !e.getValue().healthy() && !wasFailing) {
+          event(PoolEvents.WARNING, "BackendUnhealthy", "static backend " + e.getKey()
+              + " fails its health checks on " + spec.healthCheck().path() + ": it gets no traffic while it fails");
+        } else if (known && e.getValue().healthy() && wasFailing) {
+          event(PoolEvents.NORMAL, "BackendRecovered", "static backend " + e.getKey() + " is healthy again");
+        }
+      }
+      if (!failing.isEmpty()) {
+        condition("Degraded", "True", "BackendUnhealthy", failing.size() + " of " + health.size()
+            + " static backends fail their health checks: " + String.join(", ", failing)
+            + (failing.size() == health.size() ? " (the proxy tries them all: panic mode)" : ""));
+      }
+      // nothing for Dynofleet to make or move: the URLs are the pool (WaitingForHealth said
+      // Progressing False, which that reason never means)
+      condition("Progressing", "False", "Stable", health.size() + " static backends, "
+          + (spec.staticBackends() == null ? 0 : spec.staticBackends().size()) + " listed");
     }
 
     private void writeStatus(int desired, int active, int ready, int updated, List<BackendStatus> list,

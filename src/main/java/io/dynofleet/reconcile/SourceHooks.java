@@ -155,17 +155,22 @@ final class SourceHooks {
   /**
    * The pool is being deleted: its subscription goes first. Found by the status, and by its URL
    * on the source app (a crash between its create and its record). A transient failure is thrown,
-   * so the finalizer tries again; any other (the key may no longer touch the app) must not keep
-   * the pool from going: it is answered as a warning, one for every app where one is left.
+   * so the finalizer tries again; any other (a key rotated meanwhile, or one that may no longer
+   * touch the app) must not keep the pool from going, so it is answered, one sentence for every app
+   * where one is left. The finalizer calls this on each of its passes until it answers null, and
+   * tells the user only at its last (audit 12: one refusal left the subscription for good, while
+   * the pool waited minutes more for its apps, and told it twice).
    *
-   * @return null when nothing is left behind, else what to tell the user
+   * @return null when nothing is left behind, else what to tell the user if it stays so
    */
   String remove(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded) {
     if (removed.contains(pool)) {
       return null; // a finalizer pass after the one that removed it (its status still names it)
     }
     Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
-    List<String> left = new java.util.ArrayList<>();
+    // per app, once: the recorded one and the one found by URL are mostly on the same app, and a
+    // key refused there is refused for both
+    Map<String, String> left = new java.util.LinkedHashMap<>();
     try {
       if (recorded != null) {
         try {
@@ -174,10 +179,10 @@ final class SourceHooks {
           if (e.transientFailure()) {
             throw e;
           }
-          left.add(leftBehind(recorded.app(), e));
+          left.putIfAbsent(recorded.app(), leftBehind(recorded.app(), e));
         }
       }
-      if (want.isPresent()) {
+      if (want.isPresent() && !left.containsKey(sourceApp)) {
         try {
           for (Webhook w : platform.webhooks(sourceApp)) {
             if (want.get().url().equals(w.url())) {
@@ -189,15 +194,18 @@ final class SourceHooks {
             throw e;
           }
           if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
-            left.add(leftBehind(sourceApp, e));
+            left.putIfAbsent(sourceApp, leftBehind(sourceApp, e));
           }
         }
       }
     } finally {
       forget(pool);
     }
-    removed.add(pool);
-    return left.isEmpty() ? null : String.join("; ", left);
+    if (left.isEmpty()) {
+      removed.add(pool);
+      return null;
+    }
+    return String.join("; ", left.values());
   }
 
   void forget(UUID pool) {

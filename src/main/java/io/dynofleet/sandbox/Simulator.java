@@ -112,7 +112,12 @@ public class Simulator {
     Instant updated;
     /** The app's config vars when the release was made: what it runs with. */
     Map<String, String> config = Map.of();
+    /** Its release phase's output ({@code output_stream_url}), or null when it has no release phase. */
+    volatile String output;
   }
+
+  /** The last line of a release phase's output when the {@code release-phase/fail} fault fails it. */
+  public static final String RELEASE_PHASE_FAILURE = "release command exited with status 1";
 
   private static final class SimFormation {
     String id = UUID.randomUUID().toString();
@@ -187,6 +192,8 @@ public class Simulator {
   private final TokenBucket bucket;
   private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final java.util.Deque<String> lostAnswers = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
+  private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -472,6 +479,16 @@ public class Simulator {
     lostAnswers.add(callRegex);
   }
 
+  /**
+   * Every call whose {@code "METHOD /path"} matches {@code callRegex} fails with this Heroku error
+   * (after authentication) until {@link #resetFaults}: a permission the key lacks on one resource,
+   * say, while the rest works.
+   */
+  public void refuse(String callRegex, int status, String id, String message) {
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    refused.put(callRegex, new ApiError(status, id, message));
+  }
+
   /** Answers {@link #loseAnswer} registered that no call has lost yet. */
   public int pendingLostAnswers() {
     return lostAnswers.size();
@@ -522,6 +539,7 @@ public class Simulator {
     errorRate = 0;
     injected.clear();
     lostAnswers.clear();
+    refused.clear();
     latency = Duration.ZERO;
     keyExpired = false;
     failingSlugs.clear();
@@ -714,6 +732,15 @@ public class Simulator {
       error(ctx, 401, "unauthorized", "Invalid credentials provided.");
       return;
     }
+    if (!refused.isEmpty()) {
+      String call = req(ctx);
+      for (Map.Entry<String, ApiError> r : refused.entrySet()) {
+        if (call.matches(r.getKey())) {
+          error(ctx, r.getValue().status, r.getValue().id, r.getValue().getMessage());
+          return;
+        }
+      }
+    }
     ApiError forced = injected.poll();
     if (forced != null) {
       error(ctx, forced.status, forced.id, forced.getMessage());
@@ -880,6 +907,13 @@ public class Simulator {
     Map<String, Object> out;
     synchronized (this) {
       SimApp a = find(p(ctx, "app"));
+      // an attachment owns its vars (it keeps them right across credential rotations): Heroku
+      // refuses to set or unset them by hand, e.g. DATABASE_URL of an attached database
+      List<String> owned = changes.keySet().stream().filter(k -> attachments.values().stream()
+          .anyMatch(t -> t.appId().equals(a.id) && (t.name() + "_URL").equals(k))).sorted().toList();
+      if (!owned.isEmpty()) {
+        throw new ApiError(422, "invalid_params", "Cannot overwrite attachment values " + String.join(", ", owned) + ".");
+      }
       setConfig(a, changes, describe(changes));
       out = new LinkedHashMap<>(a.config);
     }
@@ -1107,6 +1141,12 @@ public class Simulator {
       rateLimitStorm();
       json(ctx, Map.of("rate_limit_remaining", bucket.remaining()));
     });
+    r.get(base + "/release-output/:release").handler(ctx -> {
+      String out = sync(() -> apps.values().stream().flatMap(a -> a.releases.stream())
+          .filter(x -> x.id.equals(p(ctx, "release")) && x.output != null).map(x -> x.output).findFirst()
+          .orElseThrow(() -> notFound("release output")));
+      ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out);
+    });
     r.post(base + "/apps/:app/release-phase/:outcome").handler(ctx -> blocking(ctx, () -> {
       String outcome = p(ctx, "outcome");
       if (!outcome.equals("fail") && !outcome.equals("pass")) {
@@ -1213,6 +1253,9 @@ public class Simulator {
     rel.slugId = slugId;
     rel.description = description;
     rel.config = Map.copyOf(a.config);
+    if (!immediate && slugId != null) {
+      rel.output = ""; // its release phase runs: the output streams from here, empty until it ends
+    }
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);
@@ -1224,10 +1267,15 @@ public class Simulator {
         synchronized (this) {
           if (apps.containsKey(a.id) && rel.slugId != null && failingSlugs.contains(rel.slugId)) {
             // the release phase failed: the release stays, failed, and the one before it runs on
+            rel.output = "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
+                + a.name + "/release-phase/pass on its source app lets it pass)\n" + RELEASE_PHASE_FAILURE + "\n";
             rel.status = "failed";
             rel.updated = now();
             webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
           } else if (apps.containsKey(a.id)) {
+            if (rel.output != null) {
+              rel.output = "Running release command...\n\nrelease command exited with status 0\n";
+            }
             succeed(a, rel);
             refresh(a);
             webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
@@ -1584,7 +1632,9 @@ public class Simulator {
     m.put("user", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
     m.put("version", r.version);
     m.put("current", cur == r);
-    m.put("output_stream_url", null);
+    // the release phase's output, a stream of its own outside the API (no key: the URL is the
+    // capability, as on Heroku's release-output host)
+    m.put("output_stream_url", r.output == null ? null : url() + "__sandbox/release-output/" + r.id);
     m.put("eligible_for_rollback", cur != r && r.status.equals("succeeded"));
     return m;
   }

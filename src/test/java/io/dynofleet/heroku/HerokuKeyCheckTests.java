@@ -1,0 +1,61 @@
+package io.dynofleet.heroku;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Audit 12, finding 16: outside sandbox mode nothing checked HEROKU_API_KEY at start, and nothing
+ * in the start log said Dynofleet ran against a real Platform API. The check against the
+ * simulator over HTTP, with its key, a wrong one, and a slow API.
+ */
+@QuarkusTest
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HerokuKeyCheckTests {
+  @Inject Simulator sim;
+  @Inject HerokuConfig config;
+  @Inject MeterRegistry registry;
+
+  @AfterEach
+  void cleanUp() {
+    sim.resetFaults();
+  }
+
+  @Test
+  void aGoodKeyIsLoggedWithTheApiUrlAndTheAccountNeverTheKey() {
+    HerokuKeyCheck.Outcome o = HerokuKeyCheck.check(TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()),
+        sim.url());
+    assertThat(o.level()).isEqualTo(Logger.Level.INFO);
+    assertThat(o.line()).contains(sim.url().replaceAll("/$", ""), "sandbox@dynofleet.local", "HEROKU_API_KEY")
+        .doesNotContain(sim.apiKey());
+  }
+
+  @Test
+  void aRefusedKeyIsAnErrorThatSaysHowToMakeANewOne() {
+    String wrong = "HRKU-wrong-key-check";
+    HerokuKeyCheck.Outcome o = HerokuKeyCheck.check(TestHerokuClients.client(config, registry, sim.url(), wrong),
+        sim.url());
+    assertThat(o.level()).isEqualTo(Logger.Level.ERROR);
+    assertThat(o.line()).contains("HEROKU_API_KEY", "heroku authorizations:create", "heroku config:set",
+        "Invalid credentials provided").doesNotContain(wrong);
+  }
+
+  @Test
+  void theCheckRunsOffTheStartPath() throws Exception {
+    sim.apiLatency(Duration.ofSeconds(3)); // a slow Platform API must not hold the start
+    CompletableFuture<HerokuKeyCheck.Outcome> done =
+        HerokuKeyCheck.start(TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()), sim.url());
+    assertThat(done).as("start() returned before Heroku answered").isNotDone();
+    assertThat(done.get(30, TimeUnit.SECONDS).level()).isEqualTo(Logger.Level.INFO);
+  }
+}

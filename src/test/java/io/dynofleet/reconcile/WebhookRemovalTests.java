@@ -1,0 +1,164 @@
+package io.dynofleet.reconcile;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.api.HookTarget;
+import io.dynofleet.api.PoolService;
+import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.heroku.HerokuClient;
+import io.dynofleet.pool.model.PoolEvents;
+import io.dynofleet.proxy.RouteSync;
+import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.jboss.logmanager.ExtLogRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Audit 12, finding 19: a release webhook whose removal Heroku refused once while its pool was
+ * being deleted was never tried again, and stayed on the source app for good; the WebhookLeft
+ * message said its sentence twice. A reconciler with release webhooks on, against the simulator.
+ */
+@QuarkusTest
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class WebhookRemovalTests {
+  private static final String TOKEN = "test-token-0123456789";
+  private static final String POOLS = "/_dynofleet/api/v1/pools";
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  @Inject Simulator sim;
+  @Inject HerokuClient heroku;
+  @Inject HerokuPlatform platform;
+  @Inject ReconcileStore store;
+  @Inject PoolLocks locks;
+  @Inject RouteSync routes;
+  @Inject PoolEvents events;
+  @Inject ReconcileConfig config;
+  @Inject Clock clock;
+  @Inject MeterRegistry registry;
+  @Inject HookTarget hookTarget;
+  @Inject PoolService pools;
+
+  private String name;
+  private String source;
+  private String pipeline;
+  private Reconciler hooked;
+  private final List<String> logged = new CopyOnWriteArrayList<>();
+  private final Handler capture = new Handler() {
+    @Override
+    public void publish(LogRecord r) {
+      logged.add(r instanceof ExtLogRecord e ? e.getFormattedMessage() : r.getMessage());
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  };
+
+  @BeforeEach
+  void world() {
+    sim.resetFaults();
+    String tag = SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
+    name = "unhook" + tag;
+    source = "unhsrc" + tag;
+    pipeline = "unhpipe" + tag;
+    sim.createSourceApp(source);
+    sim.createPipeline(pipeline);
+    // release webhooks on (the test profile has them off): this reconciler subscribes and removes
+    ReconcileConfig on = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
+        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
+            m.getName().equals("webhooks") ? Boolean.TRUE : m.invoke(config, args));
+    hooked = new Reconciler(store, locks, platform, routes, events, on, clock, registry, hookTarget);
+    Logger.getLogger(PoolEvents.class.getName()).addHandler(capture);
+  }
+
+  @AfterEach
+  void cleanUp() {
+    Logger.getLogger(PoolEvents.class.getName()).removeHandler(capture);
+    sim.resetFaults();
+    hooked.stop();
+  }
+
+  private static RequestSpecification api() {
+    return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
+  }
+
+  private ReconcileResult pass() {
+    return hooked.reconcile(new PoolKey(name));
+  }
+
+  /** A one-backend pool, ready, its release webhook on the source app. */
+  private void subscribedPool() {
+    api().body("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s", "replicas": 1, "template": {"sourceApp": "%s"},
+                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 1}}}
+        """.formatted(name, pipeline, source))
+        .post(POOLS).then().statusCode(201);
+    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(name).readyReplicas() == 1
+            && pools.status(name).webhook() != null);
+    assertThat(heroku.webhooks(source)).hasSize(1);
+  }
+
+  private boolean gone() {
+    pass();
+    return api().get(POOLS + "/" + name).statusCode() == 404;
+  }
+
+  @Test
+  void aRemovalRefusedOnceDuringADeletionIsTriedAgainAtTheNextPass() {
+    subscribedPool();
+    api().delete(POOLS + "/" + name).then().statusCode(202);
+    sim.keyExpired(true); // a rotated key: every call of this pass is refused (401)
+    pass();
+    sim.keyExpired(false);
+    assertThat(pools.events(name, 200)).as("not given up while the pool is still there")
+        .noneMatch(e -> e.reason().equals("WebhookLeft"));
+
+    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(this::gone);
+    assertThat(heroku.webhooks(source)).as("removed at a later pass").isEmpty();
+    assertThat(logged).noneMatch(m -> m.contains("WebhookLeft"));
+  }
+
+  @Test
+  void aRemovalRefusedUntilThePoolGoesIsToldOnceWhenItGoes() {
+    subscribedPool();
+    api().delete(POOLS + "/" + name).then().statusCode(202);
+    sim.refuse("(GET|DELETE) /apps/" + source + "/webhooks.*", 403, "forbidden",
+        "You do not have access to the app " + source + ".");
+    pass();
+    assertThat(pools.events(name, 200)).noneMatch(e -> e.reason().equals("WebhookLeft"));
+
+    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(this::gone);
+    sim.resetFaults();
+    assertThat(heroku.webhooks(source)).hasSize(1); // Heroku would not let it go
+    List<String> left = logged.stream().filter(m -> m.contains("reason=WebhookLeft")).toList();
+    assertThat(left).as("told once, when the pool went").singleElement().satisfies(m -> {
+      String sentence = "release webhook on " + source + " not removed";
+      assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
+      assertThat(m).contains("heroku webhooks:remove");
+    });
+  }
+}
