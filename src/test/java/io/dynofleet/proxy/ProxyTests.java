@@ -647,7 +647,17 @@ class ProxyTests {
     // an upgrade the backend refuses opens no tunnel
     URI no = backends.start(new HttpServerOptions(), req -> req.response().setStatusCode(403).end("no"), "http");
     table.put(pool("t", List.of(), true, List.of(target("tn", no))));
-    assertThat(openSocket()).failsWithin(Duration.ofSeconds(10));
+    // the handshake itself fails, with the backend's status (failsWithin alone also passes on a
+    // future that never completes: review 12)
+    CompletableFuture<io.vertx.core.http.WebSocket> refused = new CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(port()).setURI("/ws")).onComplete(ar -> {
+          if (ar.succeeded()) refused.complete(ar.result());
+          else refused.completeExceptionally(ar.cause());
+        }));
+    assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause().isInstanceOfSatisfying(io.vertx.core.http.UpgradeRejectedException.class,
+            e -> assertThat(e.getStatus()).isEqualTo(403));
     await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "tn") == 0.0);
   }
 
