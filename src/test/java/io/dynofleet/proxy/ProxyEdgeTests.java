@@ -287,28 +287,41 @@ class ProxyEdgeTests {
     assertThat(c.count()).isEqualTo(1);
   }
 
+  /**
+   * Review 12 (a flake, seen under load): the backend copied its 24 MB answer inside the handler,
+   * and that copy plus the head had to beat a 300 ms pool timeout, so a busy machine got a 504.
+   * The answer is built once beforehand, so nothing but sending it is on the clock before its
+   * head, and the timeout is 1.5 s (five times the old one). The pauses are 3 s: twice the
+   * timeout, so a proxy that counted held-back time fails (a pause just over it did not, reliably:
+   * filling the socket buffers takes part of it), yet under the profile's 4 s idle timeout of the
+   * client's connection.
+   */
   @Test
   void aClientThatReadsSlowlyIsNoBackendStall() throws Exception {
-    byte[] big = new byte[24 * 1024 * 1024]; // more than the socket buffers on both sides hold
-    java.util.Arrays.fill(big, (byte) 'x');
-    URI a = backends.start(req -> req.response().end(Buffer.buffer(big)));
-    table.put(new PoolRoute("slowread", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(300), 1, 0, 0,
+    byte[] bytes = new byte[24 * 1024 * 1024]; // more than the socket buffers on both sides hold
+    java.util.Arrays.fill(bytes, (byte) 'x');
+    Buffer big = Buffer.buffer(bytes);
+    URI a = backends.start(req -> req.response().end(big.slice()));
+    table.put(new PoolRoute("slowread", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofMillis(1500), 1, 0, 0,
         Duration.ZERO, null, List.of(target("a", a))));
     double timeouts = errors("slowread", "timeout");
     try (Socket s = new Socket("127.0.0.1", port())) {
-      s.setSoTimeout(5000);
+      s.setSoTimeout(20_000);
       s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       InputStream in = s.getInputStream();
       String head = readHead(in);
-      assertThat(head).startsWith("HTTP/1.1 200").contains("content-length: " + big.length);
+      assertThat(head).startsWith("HTTP/1.1 200").contains("content-length: " + bytes.length);
       long body = 0;
       byte[] b = new byte[16 * 1024];
-      for (int i = 0; i < 3; i++) { // pauses longer than the pool's timeout: the proxy holds the body back
-        body += Math.max(0, in.read(b));
-        Thread.sleep(700);
+      for (int i = 1; i <= 2; i++) {
+        // a pause longer than the pool's timeout: the proxy holds the body back. Each is followed by
+        // 6 MB read at once, so the proxy writes again and no pause reaches the profile's 4 s idle
+        // timeout of the client's connection (pauses in a row did)
+        Thread.sleep(3000);
+        for (int n; body < i * 6L * 1024 * 1024 && (n = in.read(b)) >= 0; ) body += n;
       }
       for (int n; (n = in.read(b)) >= 0; ) body += n;
-      assertThat(body).as("body read; timeouts counted: %s", errors("slowread", "timeout") - timeouts).isEqualTo(big.length);
+      assertThat(body).as("body read; timeouts counted: %s", errors("slowread", "timeout") - timeouts).isEqualTo(bytes.length);
     }
     assertThat(errors("slowread", "timeout")).isEqualTo(timeouts);
   }

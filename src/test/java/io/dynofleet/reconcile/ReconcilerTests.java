@@ -239,6 +239,72 @@ class ReconcilerTests {
     assertThat(pools.events(name, 100)).extracting(e -> e.reason()).doesNotContain("Reclaimed");
   }
 
+  /** Grows the pool one app at a time, a minute apart, so no two share a creation time; returns them oldest first. */
+  private List<String> oneByOne(int n) {
+    List<String> made = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      scale(i);
+      converge();
+      List<String> now = new ArrayList<>(owned());
+      now.removeAll(made);
+      assertThat(now).as("the app made for replica %d", i).hasSize(1);
+      made.add(now.get(0));
+      clock.advance(Duration.ofSeconds(60));
+    }
+    return made;
+  }
+
+  /** The pool's backends not on their way out (draining, or deleted at once when they never served). */
+  private List<String> staying() {
+    return status().backends().stream().filter(b -> !List.of("Draining", "Deleting").contains(b.phase()))
+        .map(b -> b.app()).toList();
+  }
+
+  /**
+   * Review 12: the scale-down tests checked how many apps remained, never which. Among healthy,
+   * ready backends the newest go: the longest-proven ones stay (not the ones still in slow start).
+   */
+  @Test
+  void scalingDownDrainsTheNewestHealthyBackendsFirst() {
+    createPool(0, "");
+    converge();
+    List<String> apps = oneByOne(4);
+    scale(2);
+    pass();
+    assertThat(staying()).as("staying, of %s (oldest first)", apps).containsExactlyInAnyOrder(apps.get(0), apps.get(1));
+    converge();
+    assertThat(owned()).containsExactlyInAnyOrder(apps.get(0), apps.get(1));
+  }
+
+  /**
+   * Review 12: the test above this one said "the unhealthy one goes first", but its two backends
+   * shared a creation time and the sick one came first in list order anyway. Here the unhealthy
+   * one is the oldest, and another is not ready yet (its create in flight): those two go, before
+   * any newer healthy ready one.
+   */
+  @Test
+  void scalingDownDrainsTheUnhealthyThenTheNotReadyBeforeTheNewest() {
+    createPool(0, "");
+    converge();
+    List<String> apps = oneByOne(3);
+    String oldest = apps.get(0);
+    dataPlane.unhealthy.add(oldest);
+    pass();
+    scale(4);
+    pass(); // a fourth app is made; not ready in this pass
+    List<String> fourth = new ArrayList<>(owned());
+    fourth.removeAll(apps);
+    assertThat(fourth).hasSize(1);
+    assertThat(status().backends()).filteredOn(b -> b.app().equals(fourth.get(0))).extracting(b -> b.phase())
+        .doesNotContain("Ready");
+    scale(2);
+    pass();
+    assertThat(staying()).as("staying, of %s (oldest first, the oldest unhealthy) and %s (not ready)", apps, fourth)
+        .containsExactlyInAnyOrder(apps.get(1), apps.get(2));
+    converge();
+    assertThat(owned()).containsExactlyInAnyOrder(apps.get(1), apps.get(2));
+  }
+
   /**
    * Review: a pass cut short by SIGTERM recorded its sweep time, so the next process skipped the
    * pool for most of an interval. It records nothing: no failure, no event, no sweep time.
