@@ -93,6 +93,16 @@ public class ApiAuth {
             + " or more random ones (openssl rand -hex 32)");
   }
 
+  /**
+   * Every token configured is {@link #STRONG_LENGTH} characters or more (a generated one is): too
+   * long to guess through the throttle, so the throttle need not refuse it unchecked.
+   */
+  boolean strongTokens() {
+    digest();
+    return (generated || weakness("", config.token()).isEmpty() && config.token().isPresent())
+        && weakness("", config.readToken()).isEmpty();
+  }
+
   /** True when the API token was generated for this sandbox run (and may be shown to its user). */
   public boolean generatedToken() {
     digest();
@@ -132,8 +142,11 @@ public class ApiAuth {
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
     String client = header == null ? null : client(rc);
     Optional<java.time.Duration> wait = throttle.retryAfter(client);
-    if (wait.isPresent()) {
-      // refused unchecked, the right token too: a guess that hit must not tell
+    // with strong tokens a throttled client's right token still works: a guess cannot hit, and
+    // everyone behind one address (an office, a VPN, a CI runner's egress) would otherwise be locked
+    // out by one of them sending 20 wrong tokens (review 13). With a weak one, refused unchecked:
+    // a guess that hit must not tell
+    if (wait.isPresent() && !(strongTokens() && (bearerMatches(header) || readerMatches(header)))) {
       rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthThrottle.seconds(wait.get())));
       endsConnection(rc, () -> problem(rc, Problem.of(429, "auth-throttled", "Too many failed attempts",
           "too many requests with a wrong token came from this client: try again in "
