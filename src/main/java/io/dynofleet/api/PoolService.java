@@ -213,7 +213,24 @@ public class PoolService {
       throw ApiException.invalid(List.of(new FieldError("metadata.name",
           "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
     }
-    return update(name, pre, doc, current -> doc);
+    return update(name, pre, doc, current -> keepRestartedAt(current, doc));
+  }
+
+  /**
+   * A replace that does not name {@code spec.template.restartedAt} keeps the stored one: it is
+   * written by {@code rollout restart}, not by the manifests that `apply` and pool files replace the
+   * spec with, and dropping it rolled every backend a second time (review 13). A merge patch
+   * setting it to null removes it (and rolls).
+   */
+  static JsonNode keepRestartedAt(JsonNode current, JsonNode doc) {
+    JsonNode stored = current.path("spec").path("template").path("restartedAt");
+    JsonNode template = doc.path("spec").path("template");
+    if (!stored.isTextual() || !template.isObject() || template.has("restartedAt")) {
+      return doc;
+    }
+    JsonNode copy = doc.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("spec").get("template")).set("restartedAt", stored);
+    return copy;
   }
 
   public PoolDocument patch(String name, String body, Precondition pre) {

@@ -222,7 +222,8 @@ class CliTests {
   @Test
   void rolloutRestartReplacesEveryBackend() throws IOException {
     String name = unique("restart");
-    assertThat(cli("apply", "-f", file("r.json", poolJson(name, unique("rp"), "")).toString()).code()).isZero();
+    Path manifest = file("r.json", poolJson(name, unique("rp"), ""));
+    assertThat(cli("apply", "-f", manifest.toString()).code()).isZero();
     io.dynofleet.reconcile.PoolKey key = new io.dynofleet.reconcile.PoolKey(name);
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
       reconciler.reconcile(key);
@@ -245,6 +246,11 @@ class CliTests {
     });
     Run status = cli("rollout", "status", name, "--timeout", "30s");
     assertThat(status.code()).as(status.out() + status.err()).isZero();
+    // the manifest applied again (a deploy script, a pool file at start) keeps the restart: no
+    // second roll of every backend (review 13)
+    Run again = cli("apply", "-f", manifest.toString());
+    assertThat(again.out()).as(again.err()).contains("pool/" + name + " unchanged");
+    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"restartedAt\"", "\"generation\" : 2");
   }
 
   @Test
