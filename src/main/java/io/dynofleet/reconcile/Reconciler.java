@@ -96,6 +96,27 @@ public class Reconciler {
 
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
 
+  /**
+   * A release command's output with what looks secret masked: it goes to the pool's events and
+   * status, which the read-only token and every log drain read, and a failed migration often prints
+   * a database URL with its password (review 13). Masked: the values of the config vars the
+   * backends get (six characters or more), a URL's password, and the value of a
+   * {@code NAME=value} whose name says password, secret, token or key.
+   */
+  static String masked(String text, Map<String, String> vars) {
+    String out = text;
+    for (String v : vars.values()) {
+      if (v != null && v.length() >= 6) out = out.replace(v, "***");
+    }
+    out = URL_PASSWORD.matcher(out).replaceAll("$1***@");
+    return SECRET_ASSIGNMENT.matcher(out).replaceAll("$1***");
+  }
+
+  private static final java.util.regex.Pattern URL_PASSWORD =
+      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\\s@]*:)[^@\\s/]+@");
+  private static final java.util.regex.Pattern SECRET_ASSIGNMENT = java.util.regex.Pattern.compile(
+      "(?i)(\\b\\w*(?:password|passwd|secret|token|key)\\w*\\s*[=:]\\s*)[^\\s,;|]+");
+
   /** The last lines of a failed release phase's output told in its event and condition. */
   static final int RELEASE_OUTPUT_LINES = 5;
   /** At most this much of them (a stack trace's lines can be long). */
@@ -1422,7 +1443,7 @@ public class Reconciler {
         if (tail.isEmpty()) {
           return what + " (its release command printed nothing)";
         }
-        String text = String.join(" | ", tail);
+        String text = masked(String.join(" | ", tail), source == null ? Map.of() : source.config());
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
