@@ -349,9 +349,9 @@ class ReverseProxy implements ProxyInterceptor {
   static int dynofleetHops(MultiMap headers) {
     int n = 0;
     for (String line : headers.getAll("Via")) {
-      int depth = 0, start = 0;
+      int depth = 0, start = 0, hops = 0;
       for (int i = 0; i <= line.length(); i++) {
-        char c = i < line.length() ? line.charAt(i) : ',';
+        char c = i < line.length() ? line.charAt(i) : (depth > 0 ? '\0' : ',');
         if (c == '\\' && depth > 0) {
           i++; // a quoted-pair in a comment
         } else if (c == '(') {
@@ -359,10 +359,24 @@ class ReverseProxy implements ProxyInterceptor {
         } else if (c == ')' && depth > 0) {
           depth--;
         } else if (c == ',' && depth == 0) {
-          if (receivedByDynofleet(line, start, i)) n++;
+          if (receivedByDynofleet(line, start, i)) hops++;
           start = i + 1;
         }
       }
+      if (depth > 0) {
+        // a comment never closed (a client's "Via: 1.0 x (" before the lines a merging front end
+        // appends) hid every entry after it, and the loop check with them (review 13): such a
+        // line is split at every comma instead
+        hops = 0;
+        start = 0;
+        for (int i = 0; i <= line.length(); i++) {
+          if (i == line.length() || line.charAt(i) == ',') {
+            if (receivedByDynofleet(line, start, i)) hops++;
+            start = i + 1;
+          }
+        }
+      }
+      n += hops;
     }
     return n;
   }

@@ -28,4 +28,14 @@ class ViaHopsTest {
     assertThat(hops("1.1 cache (via dynofleet, dynofleet), 1.1 dynofleet")).isEqualTo(1);
     assertThat(hops("dynofleet", "", " , ")).isZero(); // a pseudonym alone is no received-protocol
   }
+
+  /**
+   * Review 13: a client's "Via: 1.0 x (" opened a comment that never closed, and on a line a front
+   * end merged, every Dynofleet entry after it was hidden: the loop check never fired.
+   */
+  @Test
+  void aCommentNeverClosedHidesNoEntry() {
+    assertThat(hops("1.0 x (, 1.1 dynofleet, 1.1 dynofleet, 1.1 DYNOFLEET")).isEqualTo(3);
+    assertThat(hops("1.0 x (", "1.1 dynofleet")).isEqualTo(1);
+  }
 }
