@@ -492,7 +492,7 @@ public final class Cli {
       boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
       JsonNode stuck = observed ? needsHuman(p) : null;
       if (stuck != null) {
-        err.println("error: rollout of pool/" + name + " failed: " + describe(stuck));
+        err.println("error: rollout of pool/" + name + " failed: " + describe(stuck) + asOf(path, stuck));
         return FAILURE;
       }
       int want = spec.path("replicas").asInt(0);
@@ -575,6 +575,30 @@ public final class Cli {
       }
     }
     return false;
+  }
+
+  /**
+   * When the reason was last found, for a reason Dynofleet looks at again only now and then: a fix
+   * made outside the spec (the key, a missing app or pipeline) shows only at its next look, and the
+   * condition may be older than the fix (review 13).
+   */
+  private String asOf(String path, JsonNode condition) {
+    String reason = condition.path("reason").asText();
+    if (!reason.startsWith("Heroku") && !reason.equals("InvalidSpec")) {
+      return ""; // a stalled rollout waits for a new release or a spec change, which clear it at once
+    }
+    JsonNode events = api.find(path + "/events");
+    String last = null;
+    if (events != null) {
+      for (JsonNode e : events) {
+        if (reason.equals(e.path("reason").asText()) && e.path("lastTimestamp").isTextual()) {
+          String t = e.path("lastTimestamp").asText();
+          if (last == null || Instant.parse(t).isAfter(Instant.parse(last))) last = t;
+        }
+      }
+    }
+    return " (found " + (last == null ? "earlier" : Text.age(last) + " ago") + "; a fix outside the spec shows at"
+        + " Dynofleet's next look, within 5 min, or at once after a spec change or a restart)";
   }
 
   /** What a wait is held up by, when the pool says: its {@code Degraded=True} condition, else null. */

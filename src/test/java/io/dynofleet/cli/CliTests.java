@@ -170,7 +170,9 @@ class CliTests {
     reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name));
     Run r = cli("rollout", "status", name, "--timeout", "30s");
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
-    assertThat(r.err()).contains("rollout of pool/" + name + " failed: InvalidSpec", "no-such-pipeline");
+    assertThat(r.err()).contains("rollout of pool/" + name + " failed: InvalidSpec", "no-such-pipeline")
+        // a fix outside the spec shows only at the next look: said, with when it was found (review 13)
+        .containsPattern("\\(found \\d+s ago; a fix outside the spec shows at Dynofleet's next look");
   }
 
   /** Audit 12: a paused pool with work to do waited out the timeout with no word of the pause. */
