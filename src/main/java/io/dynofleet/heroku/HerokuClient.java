@@ -304,11 +304,14 @@ public class HerokuClient {
     } catch (IllegalArgumentException e) {
       throw new HerokuException.Permanent(0, null, "not a release output URL");
     }
-    if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
+    // https, or http to loopback (the simulator): the URL comes from Heroku, yet a plain-http or
+    // redirected fetch could be pointed anywhere (review 13)
+    boolean loopback = uri.getHost() != null && (uri.getHost().equals("localhost") || uri.getHost().startsWith("127.")
+        || uri.getHost().equals("[::1]"));
+    if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
       throw new HerokuException.Permanent(0, null, "not a release output URL");
     }
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-        .connectTimeout(config.connectTimeout()).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+    java.net.http.HttpClient http = outputClient();
     java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri)
         .timeout(Duration.ofSeconds(10)).header("Accept", "text/plain").GET().build();
     byte[] tail;
@@ -327,8 +330,9 @@ public class HerokuClient {
         }
       }, java.util.concurrent.CompletableFuture.delayedExecutor(OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
       try (in) {
-        if (response.statusCode() >= 400) {
-          throw new HerokuException.Permanent(response.statusCode(), null, "release output: HTTP " + response.statusCode());
+        if (response.statusCode() >= 300) {
+          // status 0: a 401 from the output's host is not Heroku refusing the key (never sent there)
+          throw new HerokuException.Permanent(0, null, "release output: HTTP " + response.statusCode());
         }
         java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[8192];
@@ -355,6 +359,23 @@ public class HerokuClient {
     List<String> lines = new String(tail, java.nio.charset.StandardCharsets.UTF_8).lines()
         .map(String::strip).filter(l -> !l.isEmpty()).toList();
     return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
+  }
+
+  private volatile java.net.http.HttpClient outputClient;
+
+  /** One client for release outputs (each one has a selector thread of its own), no redirects. */
+  private java.net.http.HttpClient outputClient() {
+    java.net.http.HttpClient c = outputClient;
+    if (c == null) {
+      synchronized (this) {
+        if (outputClient == null) {
+          outputClient = java.net.http.HttpClient.newBuilder().connectTimeout(config.connectTimeout())
+              .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+        }
+        c = outputClient;
+      }
+    }
+    return c;
   }
 
   /** {@code GET /apps/{app}/slugs/{slug}}. */

@@ -57,13 +57,22 @@ public class HerokuKeyCheck {
     return done;
   }
 
+  /**
+   * An email as the log shows it: its first letter and its domain ({@code y***@example.com}); the
+   * start line goes to every log drain at every start (review 13).
+   */
+  static String masked(String email) {
+    int at = email.indexOf('@');
+    return at <= 0 ? "***" : email.charAt(0) + "***" + email.substring(at);
+  }
+
   /** One {@code GET /account}: what to log about the key (never the key). */
   public static Outcome check(HerokuClient client, String apiUrl) {
     String url = apiUrl.replaceAll("/+$", "");
     try {
       Account account = client.account();
       return new Outcome(Logger.Level.INFO, "Heroku Platform API at " + url + ": HEROKU_API_KEY belongs to "
-          + (account.email() == null ? "account " + account.id() : account.email()));
+          + (account.email() == null ? "account " + account.id() : masked(account.email())));
     } catch (HerokuException.Permanent e) {
       if (e.isUnauthorized()) {
         return new Outcome(Logger.Level.ERROR, "Heroku Platform API at " + url + ": "

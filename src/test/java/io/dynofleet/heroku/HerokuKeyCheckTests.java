@@ -36,7 +36,7 @@ class HerokuKeyCheckTests {
     HerokuKeyCheck.Outcome o = HerokuKeyCheck.check(TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()),
         sim.url());
     assertThat(o.level()).isEqualTo(Logger.Level.INFO);
-    assertThat(o.line()).contains(sim.url().replaceAll("/$", ""), "sandbox@dynofleet.local", "HEROKU_API_KEY")
+    assertThat(o.line()).contains(sim.url().replaceAll("/$", ""), "s***@dynofleet.local", "HEROKU_API_KEY")
         .doesNotContain(sim.apiKey());
   }
 

@@ -53,4 +53,38 @@ class ReleaseOutputTests {
       server.stop(0);
     }
   }
+
+  /**
+   * Review 13: plain http to any host and redirects anywhere were followed, and a 401 from the
+   * output's host was told as "Heroku refused HEROKU_API_KEY" (the key is never sent there).
+   */
+  @Test
+  @Timeout(value = 40, unit = TimeUnit.SECONDS)
+  void onlyHttpsOrLoopbackNoRedirectAndA401IsNotTheKey() throws Exception {
+    var client = TestHerokuClients.client(config, registry, "http://127.0.0.1:9/", "HRKU-unused");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput("http://example.com/streams/x", 2))
+        .hasMessageContaining("not a release output URL");
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/moved", ex -> {
+      ex.getResponseHeaders().add("Location", "http://127.0.0.1:9/elsewhere");
+      ex.sendResponseHeaders(302, -1);
+      ex.close();
+    });
+    server.createContext("/denied", ex -> {
+      ex.sendResponseHeaders(401, -1);
+      ex.close();
+    });
+    server.start();
+    try {
+      String base = "http://127.0.0.1:" + server.getAddress().getPort();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput(base + "/moved", 2))
+          .hasMessageContaining("release output: HTTP 302");
+      // not a 401 of Heroku's: the platform layer would tell it as the key refused
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput(base + "/denied", 2))
+          .hasMessageContaining("release output: HTTP 401")
+          .isInstanceOfSatisfying(HerokuException.class, e -> assertThat(e.status()).isNotEqualTo(401));
+    } finally {
+      server.stop(0);
+    }
+  }
 }
