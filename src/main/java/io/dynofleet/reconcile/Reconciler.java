@@ -1915,15 +1915,17 @@ public class Reconciler {
             && (was.lastProbe() != null || was.consecutiveFailures() != null && was.consecutiveFailures() > 0);
         boolean known = e.getValue().known();
         if (known && !e.getValue().healthy() && !wasFailing) {
-          event(PoolEvents.WARNING, "BackendUnhealthy", "static backend " + e.getKey()
-              + " fails its health checks on " + spec.healthCheck().path() + ": it gets no traffic while it fails");
+          // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13)
+          event(PoolEvents.WARNING, "BackendUnhealthy", "static backend " + e.getKey() + (e.getValue().ejected()
+              ? " was ejected for failed requests (its health checks pass): it gets no traffic until the ejection ends"
+              : " fails its health checks on " + spec.healthCheck().path() + ": it gets no traffic while it fails"));
         } else if (known && e.getValue().healthy() && wasFailing) {
           event(PoolEvents.NORMAL, "BackendRecovered", "static backend " + e.getKey() + " is healthy again");
         }
       }
       if (!failing.isEmpty()) {
         condition("Degraded", "True", "BackendUnhealthy", failing.size() + " of " + health.size()
-            + " static backends fail their health checks: " + String.join(", ", failing)
+            + " static backends fail their health checks or were ejected: " + String.join(", ", failing)
             + (failing.size() == health.size() ? " (the proxy tries them all: panic mode)" : ""));
       }
       // nothing for Dynofleet to make or move: the URLs are the pool (WaitingForHealth said

@@ -73,5 +73,9 @@ class EjectedStatusTests {
     assertThat((Integer) ejected.get("consecutiveFailures")).as("the failures that ejected it").isGreaterThanOrEqualTo(3);
     Map<String, Object> fine = status.getMap("status.backends.find { it.app == '" + good.getAuthority() + "' }");
     assertThat(fine).containsEntry("phase", "Ready");
+    // said as an ejection, not as failed health checks (review 13)
+    assertThat(given().auth().oauth2(TOKEN).get("/_dynofleet/api/v1/pools/ejst/events").jsonPath()
+        .getList("message", String.class))
+        .anyMatch(m -> m.contains("static backend " + badId + " was ejected for failed requests (its health checks pass)"));
   }
 }
