@@ -13,7 +13,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.Timeout;
 class AttachmentVarTests {
   private static final String TOKEN = "test-token-0123456789";
   private static final String POOLS = "/_dynofleet/api/v1/pools";
-  private static final AtomicInteger SEQ = new AtomicInteger();
 
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
@@ -42,14 +40,10 @@ class AttachmentVarTests {
 
   @BeforeEach
   void world() {
-    sim.resetFaults();
-    String tag = SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
-    name = "attvar" + tag;
-    source = "attsrc" + tag;
-    pipeline = "attpipe" + tag;
-    sim.createSourceApp(source);
-    sim.createPipeline(pipeline);
-    reconciler.forgetCaches();
+    SimWorld w = SimWorld.fresh(sim, reconciler, "attvar");
+    name = w.name();
+    source = w.source();
+    pipeline = w.pipeline();
   }
 
   @AfterEach

@@ -12,7 +12,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Timeout;
 class ReleasePhaseFailureTests {
   private static final String TOKEN = "test-token-0123456789";
   private static final String POOLS = "/_dynofleet/api/v1/pools";
-  private static final AtomicInteger SEQ = new AtomicInteger();
   /** The last line of the simulated release command's output when it fails. */
   private static final String OUTPUT = Simulator.RELEASE_PHASE_FAILURE;
 
@@ -42,14 +40,10 @@ class ReleasePhaseFailureTests {
 
   @BeforeEach
   void world() {
-    sim.resetFaults();
-    String tag = SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
-    name = "relph" + tag;
-    source = "relsrc" + tag;
-    pipeline = "relpipe" + tag;
-    sim.createSourceApp(source);
-    sim.createPipeline(pipeline);
-    reconciler.forgetCaches();
+    SimWorld w = SimWorld.fresh(sim, reconciler, "relph");
+    name = w.name();
+    source = w.source();
+    pipeline = w.pipeline();
   }
 
   @AfterEach

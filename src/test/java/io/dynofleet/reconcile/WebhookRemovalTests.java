@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -40,7 +39,6 @@ import org.junit.jupiter.api.Timeout;
 class WebhookRemovalTests {
   private static final String TOKEN = "test-token-0123456789";
   private static final String POOLS = "/_dynofleet/api/v1/pools";
-  private static final AtomicInteger SEQ = new AtomicInteger();
 
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
@@ -75,13 +73,10 @@ class WebhookRemovalTests {
 
   @BeforeEach
   void world() {
-    sim.resetFaults();
-    String tag = SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
-    name = "unhook" + tag;
-    source = "unhsrc" + tag;
-    pipeline = "unhpipe" + tag;
-    sim.createSourceApp(source);
-    sim.createPipeline(pipeline);
+    SimWorld w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
+    name = w.name();
+    source = w.source();
+    pipeline = w.pipeline();
     // release webhooks on (the test profile has them off): this reconciler subscribes and removes
     ReconcileConfig on = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
         ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
