@@ -149,6 +149,7 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   void onStart(@Observes StartupEvent ev) {
+    checkDefaultTimeout(config.defaultTimeout());
     try {
       Runtime.getRuntime().addShutdownHook(new Thread(this::closeTunnels, "dynofleet-proxy-stop"));
     } catch (IllegalStateException alreadyStopping) {
@@ -273,6 +274,17 @@ class ReverseProxy implements ProxyInterceptor {
       }
       proxy.handle(rc.request());
     });
+  }
+
+  /**
+   * The static pool's timeout bounds its requests, and with them how long a client's connection
+   * may wait without Quarkus's idle timeout: 0 would leave both unbounded (review 13).
+   */
+  static void checkDefaultTimeout(Duration timeout) {
+    if (timeout.isZero() || timeout.isNegative()) {
+      throw new IllegalStateException("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
+          + ": it must be above 0 (default 30s), or requests to DYNOFLEET_STATIC_BACKENDS would wait without end");
+    }
   }
 
   /**

@@ -38,4 +38,14 @@ class StaticBackendsTest {
     assertThat(RouteSync.targets(List.of("http://A.example:81", "https://a.example:81"))).extracting(BackendTarget::id)
         .doesNotHaveDuplicates().containsExactly("http://A.example:81", "https://a.example:81");
   }
+
+  /** Review 13: a default timeout of 0 left the static pool's requests, and their clients, unbounded. */
+  @Test
+  void aDefaultTimeoutOfZeroStopsTheStartNamingTheSetting() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ZERO))
+        .hasMessageContaining("DYNOFLEET_PROXY_DEFAULT_TIMEOUT").hasMessageContaining("must be above 0");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(-1))).isInstanceOf(IllegalStateException.class);
+    ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(30)); // the default starts
+  }
 }
