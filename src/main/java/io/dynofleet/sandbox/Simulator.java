@@ -61,6 +61,7 @@ public class Simulator {
           "eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l",
           "performance-xl", "performance-2xl");
   private static final String RESPONSE_BODY = "sandbox.responseBody";
+  private static final String LOSE_ANSWER = "sandbox.loseAnswer";
   private static final String ACCOUNT_ID = "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11";
   private static final String ACCOUNT_EMAIL = "sandbox@dynofleet.local";
   /**
@@ -693,9 +694,16 @@ public class Simulator {
     var req = ctx.request();
     String requestId = req.getHeader("Request-Id") != null ? req.getHeader("Request-Id") : UUID.randomUUID().toString();
     ctx.response().putHeader("Request-Id", requestId);
-    ctx.addHeadersEndHandler(v -> callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
-        req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
-        logged(req.path(), ctx), ctx.get(RESPONSE_BODY, ""))));
+    ctx.addHeadersEndHandler(v -> {
+      callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
+          req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
+          logged(req.path(), ctx), ctx.get(RESPONSE_BODY, "")));
+      if (ctx.get(LOSE_ANSWER) != null) {
+        // the route ran; the answer it writes never leaves: the connection closes first. Closed
+        // here, after the call is logged, so a client that sees the loss finds the call in the log
+        req.connection().close();
+      }
+    });
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
@@ -755,8 +763,7 @@ public class Simulator {
     String call = lostAnswers.isEmpty() ? "" : req(ctx);
     for (String lost : lostAnswers) {
       if (call.matches(lost) && lostAnswers.removeFirstOccurrence(lost)) {
-        // the route runs; the answer it writes never leaves: the connection closes first
-        ctx.addHeadersEndHandler(v -> ctx.request().connection().close());
+        ctx.put(LOSE_ANSWER, Boolean.TRUE);
         break;
       }
     }
