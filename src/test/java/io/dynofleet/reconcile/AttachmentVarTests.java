@@ -1,13 +1,11 @@
 package io.dynofleet.reconcile;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dynofleet.api.PoolService;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.heroku.HerokuException;
-import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.sandbox.Simulator;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -26,24 +24,17 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class AttachmentVarTests {
-  private static final String TOKEN = "test-token-0123456789";
-  private static final String POOLS = "/_dynofleet/api/v1/pools";
 
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
   @Inject Reconciler reconciler;
   @Inject PoolService pools;
 
-  private String name;
-  private String source;
-  private String pipeline;
+  private SimWorld w;
 
   @BeforeEach
   void world() {
-    SimWorld w = SimWorld.fresh(sim, reconciler, "attvar");
-    name = w.name();
-    source = w.source();
-    pipeline = w.pipeline();
+    w = SimWorld.fresh(sim, reconciler, "attvar");
   }
 
   @AfterEach
@@ -51,30 +42,21 @@ class AttachmentVarTests {
     sim.resetFaults();
   }
 
-  private PoolStatus.Condition degraded() {
-    return pools.status(name).conditions().stream().filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();
-  }
-
   @Test
   void aTemplateVarAnAttachmentOwnsIsRefusedAsHerokuDoesAndNamedWithItsAddOn() {
-    String addon = sim.createAddon(source, "heroku-postgresql");
+    String addon = sim.createAddon(w.source(), "heroku-postgresql");
     // Heroku's own answer, which the simulator now gives as well
-    assertThatThrownBy(() -> heroku.updateConfigVars(source, Map.of("DATABASE_URL", "postgres://o@elsewhere/db")))
+    assertThatThrownBy(() -> heroku.updateConfigVars(w.source(), Map.of("DATABASE_URL", "postgres://o@elsewhere/db")))
         .isInstanceOf(HerokuException.Permanent.class)
         .hasMessageContaining("Cannot overwrite attachment values").hasMessageContaining("DATABASE_URL");
 
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "%s", "replicas": 1,
-                  "template": {"sourceApp": "%s", "configVars": {"DATABASE_URL": "postgres://o@elsewhere/db"}}}}
-        """.formatted(name, pipeline, source))
-        .post(POOLS).then().statusCode(201);
+    w.createPool(1, ", \"configVars\": {\"DATABASE_URL\": \"postgres://o@elsewhere/db\"}", "");
     for (int i = 0; i < 3; i++) {
-      reconciler.reconcile(new PoolKey(name));
+      reconciler.reconcile(new PoolKey(w.name()));
     }
-    assertThat(degraded().reason()).isEqualTo("InvalidSpec");
-    assertThat(degraded().message()).contains("DATABASE_URL", addon, "spec.template.configVars");
+    assertThat(w.degraded(pools).reason()).isEqualTo("InvalidSpec");
+    assertThat(w.degraded(pools).message()).contains("DATABASE_URL", addon, "spec.template.configVars");
     assertThat(sim.apps()).as("no app made that would stop at its config step")
-        .noneMatch(a -> a.name().startsWith(name + "-"));
+        .noneMatch(a -> a.name().startsWith(w.name() + "-"));
   }
 }

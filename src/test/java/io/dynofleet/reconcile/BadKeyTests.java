@@ -1,23 +1,13 @@
 package io.dynofleet.reconcile;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dynofleet.api.HookTarget;
 import io.dynofleet.api.PoolService;
-import io.dynofleet.config.ReconcileConfig;
-import io.dynofleet.heroku.HerokuConfig;
-import io.dynofleet.heroku.TestHerokuClients;
-import io.dynofleet.pool.model.PoolEvents;
 import io.dynofleet.pool.model.PoolStatus;
-import io.dynofleet.proxy.RouteSync;
 import io.dynofleet.sandbox.Simulator;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.time.Clock;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,48 +18,25 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BadKeyTests {
-  private static final String TOKEN = "test-token-0123456789";
-  private static final String POOLS = "/_dynofleet/api/v1/pools";
-  private static final AtomicInteger SEQ = new AtomicInteger();
-
   @Inject Simulator sim;
-  @Inject HerokuConfig herokuConfig;
-  @Inject ReconcileStore store;
-  @Inject PoolLocks locks;
-  @Inject RouteSync routes;
-  @Inject PoolEvents events;
-  @Inject ReconcileConfig config;
-  @Inject Clock clock;
-  @Inject MeterRegistry registry;
-  @Inject HookTarget hookTarget;
+  @Inject Reconciler reconciler;
   @Inject PoolService pools;
 
   @Test
   void aRefusedKeyIsNamedWithHowToMakeANewOne() {
-    String tag = SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100000, 36);
-    String name = "badkey" + tag;
-    sim.createSourceApp("bksrc" + tag);
-    sim.createPipeline("bkpipe" + tag);
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "bkpipe%s", "replicas": 1, "template": {"sourceApp": "bksrc%s"}}}
-        """.formatted(name, tag, tag))
-        .post(POOLS).then().statusCode(201);
-    String wrongKey = "HRKU-wrong-" + tag;
-    Reconciler wrong = new Reconciler(store, locks,
-        new HerokuPlatform(TestHerokuClients.client(herokuConfig, registry, sim.url(), wrongKey)),
-        routes, events, config, clock, registry, hookTarget);
+    SimWorld w = SimWorld.fresh(sim, reconciler, "badkey");
+    w.createPool(1, "", "");
+    sim.keyExpired(true); // the simulator refuses Dynofleet's key as Heroku refuses a revoked one
     try {
-      wrong.reconcile(new PoolKey(name));
+      reconciler.reconcile(new PoolKey(w.name()));
     } finally {
-      wrong.stop();
+      sim.keyExpired(false);
     }
-    PoolStatus.Condition degraded = pools.status(name).conditions().stream()
-        .filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();
+    PoolStatus.Condition degraded = w.degraded(pools);
     assertThat(degraded.reason()).isEqualTo("HerokuUnauthorized");
     assertThat(degraded.message())
         .contains("HEROKU_API_KEY", "Invalid credentials provided", "heroku authorizations:create", "heroku config:set")
-        .doesNotContain(wrongKey).doesNotContain(sim.apiKey());
-    assertThat(pools.events(name, 50)).anySatisfy(e -> assertThat(e.message()).contains("HEROKU_API_KEY"));
+        .doesNotContain(sim.apiKey());
+    assertThat(pools.events(w.name(), 50)).anySatisfy(e -> assertThat(e.message()).contains("HEROKU_API_KEY"));
   }
 }

@@ -861,44 +861,10 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 4: a replacement that never got healthy latched the stall although another app of the
-   * same release served: the release works, so another app is made instead (event BackendFailed).
+   * A pool of two, converged; one app fails until replaced, and its replacement never passes
+   * either, past its progress deadline (a failed app at a release another app serves).
    */
-  @Test
-  void aFailedAppOfAReleaseThatWorksElsewhereStallsNothing() {
-    createPool(2, "");
-    converge();
-    List<String> apps = owned();
-    String sick = apps.get(0);
-    dataPlane.unhealthy.add(sick);
-    pass();
-    clock.advance(Duration.ofSeconds(301));
-    pass(); // restarted
-    clock.advance(Duration.ofSeconds(301));
-    pass(); // replaced: a new app is on its way
-    for (int i = 0; i < 5; i++) { // the replacement never passes either
-      owned().stream().filter(a -> !apps.contains(a)).forEach(dataPlane.unhealthy::add);
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
-    clock.advance(Duration.ofMinutes(11)); // past its progress deadline
-    pass();
-    pass();
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendFailed").doesNotContain("CreateFailed");
-    assertThat(condition("Degraded")).isNotEqualTo("True/CreateFailed");
-    dataPlane.unhealthy.clear();
-    converge();
-    assertThat(status().readyReplicas()).as("another app made after the failed one").isEqualTo(2);
-    assertThat(owned()).hasSize(2);
-  }
-
-  /**
-   * The wait after a failed app (1 min, then 2, then a stall) was the process's: with two dynos the
-   * other made a replacement at once, and a restart forgot it. It is the pool's now, in the
-   * database: every dyno, and a restarted one, waits the same turn.
-   */
-  @Test
-  void theWaitAfterAFailedAppHoldsOnEveryDyno() {
+  private void failAnAppAndItsReplacement() {
     createPool(2, "");
     converge();
     List<String> apps = owned();
@@ -916,6 +882,31 @@ class ReconcilerTests {
     clock.advance(Duration.ofMinutes(11)); // past its progress deadline
     pass();
     pass();
+  }
+
+  /**
+   * Review 4: a replacement that never got healthy latched the stall although another app of the
+   * same release served: the release works, so another app is made instead (event BackendFailed).
+   */
+  @Test
+  void aFailedAppOfAReleaseThatWorksElsewhereStallsNothing() {
+    failAnAppAndItsReplacement();
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendFailed").doesNotContain("CreateFailed");
+    assertThat(condition("Degraded")).isNotEqualTo("True/CreateFailed");
+    dataPlane.unhealthy.clear();
+    converge();
+    assertThat(status().readyReplicas()).as("another app made after the failed one").isEqualTo(2);
+    assertThat(owned()).hasSize(2);
+  }
+
+  /**
+   * The wait after a failed app (1 min, then 2, then a stall) was the process's: with two dynos the
+   * other made a replacement at once, and a restart forgot it. It is the pool's now, in the
+   * database: every dyno, and a restarted one, waits the same turn.
+   */
+  @Test
+  void theWaitAfterAFailedAppHoldsOnEveryDyno() {
+    failAnAppAndItsReplacement();
     assertThat(condition("Degraded")).isEqualTo("True/BackendFailed");
     List<String> waiting = owned();
     Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);

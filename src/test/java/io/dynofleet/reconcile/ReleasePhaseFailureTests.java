@@ -1,6 +1,5 @@
 package io.dynofleet.reconcile;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -25,8 +24,6 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReleasePhaseFailureTests {
-  private static final String TOKEN = "test-token-0123456789";
-  private static final String POOLS = "/_dynofleet/api/v1/pools";
   /** The last line of the simulated release command's output when it fails. */
   private static final String OUTPUT = Simulator.RELEASE_PHASE_FAILURE;
 
@@ -34,16 +31,11 @@ class ReleasePhaseFailureTests {
   @Inject Reconciler reconciler;
   @Inject PoolService pools;
 
-  private String name;
-  private String source;
-  private String pipeline;
+  private SimWorld w;
 
   @BeforeEach
   void world() {
-    SimWorld w = SimWorld.fresh(sim, reconciler, "relph");
-    name = w.name();
-    source = w.source();
-    pipeline = w.pipeline();
+    w = SimWorld.fresh(sim, reconciler, "relph");
   }
 
   @AfterEach
@@ -52,31 +44,25 @@ class ReleasePhaseFailureTests {
   }
 
   private void createPool(int replicas) {
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"},
-                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
-                                  "healthyThreshold": 1, "unhealthyThreshold": 1}}}
-        """.formatted(name, pipeline, replicas, source))
-        .post(POOLS).then().statusCode(201);
+    w.createPool(replicas, "", SimWorld.QUICK_HEALTH);
   }
 
   private ReconcileResult pass() {
-    return reconciler.reconcile(new PoolKey(name));
+    return reconciler.reconcile(new PoolKey(w.name()));
   }
 
   private PoolStatus.Condition degraded() {
-    return pools.status(name).conditions().stream().filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();
+    return w.degraded(pools);
   }
 
   @Test
   void aFailedReleasePhaseIsCalledSoWithTheEndOfItsOutput() {
     createPool(1);
     await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(name).readyReplicas() == 1);
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(w.name()).readyReplicas() == 1);
 
-    sim.pushRelease(source);
-    sim.releasePhaseFails(source, true);
+    sim.pushRelease(w.source());
+    sim.releasePhaseFails(w.source(), true);
     await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
         .until(() -> {
           pass();
@@ -85,7 +71,7 @@ class ReleasePhaseFailureTests {
     // what Heroku's release output (output_stream_url) ended with, not a guess at health
     assertThat(degraded().message()).contains("release phase", OUTPUT)
         .doesNotContain("did not become healthy");
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("RolloutStalled"))
+    assertThat(pools.events(w.name(), 200)).filteredOn(e -> e.reason().equals("RolloutStalled"))
         .extracting(EventDocument::message).singleElement().asString()
         .contains("release phase", OUTPUT);
 

@@ -1,14 +1,24 @@
 package io.dynofleet.reconcile;
 
+import static io.restassured.RestAssured.given;
+
+import io.dynofleet.api.PoolService;
+import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.sandbox.Simulator;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A fresh corner of the simulated Heroku for one test: faults cleared, a source app and a
- * pipeline under names no other test uses, and the reconciler's caches forgotten (if one is given).
+ * pipeline under names no other test uses, and the reconciler's caches forgotten (if one is
+ * given); {@code name} is the pool's.
  */
 record SimWorld(String name, String source, String pipeline) {
   private static final AtomicInteger SEQ = new AtomicInteger();
+  static final String TOKEN = "test-token-0123456789";
+  static final String POOLS = "/_dynofleet/api/v1/pools";
+  /** Spec fields for {@link #createPool}: health checks every second, one verdict decides. */
+  static final String QUICK_HEALTH = ", \"healthCheck\": {\"path\": \"/health\", \"intervalSeconds\": 1,"
+      + " \"timeoutSeconds\": 1, \"healthyThreshold\": 1, \"unhealthyThreshold\": 1}";
 
   static SimWorld fresh(Simulator sim, Reconciler reconciler, String kind) {
     sim.resetFaults();
@@ -20,5 +30,22 @@ record SimWorld(String name, String source, String pipeline) {
       reconciler.forgetCaches();
     }
     return w;
+  }
+
+  /**
+   * Creates the pool through the API: {@code replicas} copies of the source, {@code template}
+   * more template fields and {@code spec} more spec fields (each "" or starting with a comma).
+   */
+  void createPool(int replicas, String template, String spec) {
+    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"%s}%s}}
+        """.formatted(name, pipeline, replicas, source, template, spec))
+        .post(POOLS).then().statusCode(201);
+  }
+
+  /** The pool's Degraded condition. */
+  PoolStatus.Condition degraded(PoolService pools) {
+    return pools.status(name).conditions().stream().filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();
   }
 }

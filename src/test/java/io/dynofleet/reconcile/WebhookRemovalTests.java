@@ -53,9 +53,7 @@ class WebhookRemovalTests {
   @Inject HookTarget hookTarget;
   @Inject PoolService pools;
 
-  private String name;
-  private String source;
-  private String pipeline;
+  private SimWorld w;
   private Reconciler hooked;
   private final List<String> logged = new CopyOnWriteArrayList<>();
   private final Handler capture = new Handler() {
@@ -73,15 +71,10 @@ class WebhookRemovalTests {
 
   @BeforeEach
   void world() {
-    SimWorld w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
-    name = w.name();
-    source = w.source();
-    pipeline = w.pipeline();
+    w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
     // release webhooks on (the test profile has them off): this reconciler subscribes and removes
-    ReconcileConfig on = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
-        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
-            m.getName().equals("webhooks") ? Boolean.TRUE : m.invoke(config, args));
-    hooked = new Reconciler(store, locks, platform, routes, events, on, clock, registry, hookTarget);
+    hooked = new Reconciler(store, locks, platform, routes, events, HookedReconciler.webhooksOn(config), clock,
+        registry, hookTarget);
     Logger.getLogger(PoolEvents.class.getName()).addHandler(capture);
   }
 
@@ -97,61 +90,55 @@ class WebhookRemovalTests {
   }
 
   private ReconcileResult pass() {
-    return hooked.reconcile(new PoolKey(name));
+    return hooked.reconcile(new PoolKey(w.name()));
   }
 
   /** A one-backend pool, ready, its release webhook on the source app. */
   private void subscribedPool() {
-    api().body("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "%s", "replicas": 1, "template": {"sourceApp": "%s"},
-                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
-                                  "healthyThreshold": 1, "unhealthyThreshold": 1}}}
-        """.formatted(name, pipeline, source))
-        .post(POOLS).then().statusCode(201);
+    w.createPool(1, "", SimWorld.QUICK_HEALTH);
     await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(name).readyReplicas() == 1
-            && pools.status(name).webhook() != null);
-    assertThat(heroku.webhooks(source)).hasSize(1);
+        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(w.name()).readyReplicas() == 1
+            && pools.status(w.name()).webhook() != null);
+    assertThat(heroku.webhooks(w.source())).hasSize(1);
   }
 
   private boolean gone() {
     pass();
-    return api().get(POOLS + "/" + name).statusCode() == 404;
+    return api().get(POOLS + "/" + w.name()).statusCode() == 404;
   }
 
   @Test
   void aRemovalRefusedOnceDuringADeletionIsTriedAgainAtTheNextPass() {
     subscribedPool();
-    api().delete(POOLS + "/" + name).then().statusCode(202);
+    api().delete(POOLS + "/" + w.name()).then().statusCode(202);
     sim.keyExpired(true); // a rotated key: every call of this pass is refused (401)
     pass();
     sim.keyExpired(false);
-    assertThat(pools.events(name, 200)).as("not given up while the pool is still there")
+    assertThat(pools.events(w.name(), 200)).as("not given up while the pool is still there")
         .noneMatch(e -> e.reason().equals("WebhookLeft"));
 
     await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
         .until(this::gone);
-    assertThat(heroku.webhooks(source)).as("removed at a later pass").isEmpty();
+    assertThat(heroku.webhooks(w.source())).as("removed at a later pass").isEmpty();
     assertThat(logged).noneMatch(m -> m.contains("WebhookLeft"));
   }
 
   @Test
   void aRemovalRefusedUntilThePoolGoesIsToldOnceWhenItGoes() {
     subscribedPool();
-    api().delete(POOLS + "/" + name).then().statusCode(202);
-    sim.refuse("(GET|DELETE) /apps/" + source + "/webhooks.*", 403, "forbidden",
-        "You do not have access to the app " + source + ".");
+    api().delete(POOLS + "/" + w.name()).then().statusCode(202);
+    sim.refuse("(GET|DELETE) /apps/" + w.source() + "/webhooks.*", 403, "forbidden",
+        "You do not have access to the app " + w.source() + ".");
     pass();
-    assertThat(pools.events(name, 200)).noneMatch(e -> e.reason().equals("WebhookLeft"));
+    assertThat(pools.events(w.name(), 200)).noneMatch(e -> e.reason().equals("WebhookLeft"));
 
     await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
         .until(this::gone);
     sim.resetFaults();
-    assertThat(heroku.webhooks(source)).hasSize(1); // Heroku would not let it go
+    assertThat(heroku.webhooks(w.source())).hasSize(1); // Heroku would not let it go
     List<String> left = logged.stream().filter(m -> m.contains("reason=WebhookLeft")).toList();
     assertThat(left).as("told once, when the pool went").singleElement().satisfies(m -> {
-      String sentence = "release webhook on " + source + " not removed";
+      String sentence = "release webhook on " + w.source() + " not removed";
       assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
       assertThat(m).contains("heroku webhooks:remove");
     });
