@@ -246,9 +246,9 @@ class ReverseProxy implements ProxyInterceptor {
       }
       // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
       // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
-      Channel awaited = awaitingHead(rc.request());
+      io.netty.util.Attribute<Boolean> awaiting = awaitingHead(rc.request());
       rc.addHeadersEndHandler(v -> {
-        if (awaited != null) awaited.attr(AWAITING_HEAD).set(null);
+        if (awaiting != null) awaiting.set(Boolean.FALSE);
         lastHeaders(rc.request(), rc.response());
       });
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
@@ -294,20 +294,25 @@ class ReverseProxy implements ProxyInterceptor {
    * answer at all (review 16); the proxy's own timers (the pool's timeout, the queue wait) bound
    * this wait. Once the head is out the idle timeout applies again: a client that stops reading
    * a body is closed by it as before. HTTP/1.x only (an HTTP/2 connection carries many requests).
-   * Returns the channel marked, or null.
+   * Returns the mark, for the head to clear (the attribute itself: a second lookup by key cost a
+   * few percent of the proxy's CPU per request), or null.
    */
-  private static Channel awaitingHead(HttpServerRequest req) {
+  private static io.netty.util.Attribute<Boolean> awaitingHead(HttpServerRequest req) {
     if (req.version() == HttpVersion.HTTP_2 || !(req.connection() instanceof ConnectionBase cb)) return null;
     Channel ch = cb.channel();
-    if (!ch.hasAttr(AWAITING_HEAD)) {
+    io.netty.util.Attribute<Boolean> mark = ch.attr(AWAITING_HEAD);
+    if (mark.get() == null) { // the connection's first request: no handler yet
       if (ch.pipeline().get("idle") == null) return null; // no idle timeout (or not Vert.x's pipeline)
       ch.pipeline().addAfter("idle", "dynofleet-idle", IdleWhileAwaiting.INSTANCE);
     }
-    ch.attr(AWAITING_HEAD).set(Boolean.TRUE);
-    return ch;
+    mark.set(Boolean.TRUE);
+    return mark;
   }
 
-  /** Set on a client channel while a request on it waits for its answer head. */
+  /**
+   * On a client channel: TRUE while a request on it waits for its answer head, FALSE after (the
+   * idle handler is in its pipeline), unset before its first request.
+   */
   private static final io.netty.util.AttributeKey<Boolean> AWAITING_HEAD =
       io.netty.util.AttributeKey.valueOf("dynofleet.awaitingHead");
 
@@ -321,7 +326,7 @@ class ReverseProxy implements ProxyInterceptor {
 
     @Override
     public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (evt instanceof io.netty.handler.timeout.IdleStateEvent && ctx.channel().attr(AWAITING_HEAD).get() != null) {
+      if (evt instanceof io.netty.handler.timeout.IdleStateEvent && ctx.channel().attr(AWAITING_HEAD).get() == Boolean.TRUE) {
         return;
       }
       super.userEventTriggered(ctx, evt);
@@ -420,12 +425,51 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private static void lastHeaders(HttpServerRequest req, HttpServerResponse resp) {
     MultiMap h = resp.headers();
-    imfFixdate(h);
+    String date = h.get(BACKEND_DATE);
+    if (date != null) {
+      h.remove(BACKEND_DATE);
+      h.set(HttpHeaders.DATE, date);
+    } else {
+      imfFixdate(h);
+    }
     if (req.version() == HttpVersion.HTTP_1_0 && req.method() != HttpMethod.HEAD && !h.contains(HttpHeaders.CONTENT_LENGTH)
         && resp.getStatusCode() >= 200 && resp.getStatusCode() != 204 && resp.getStatusCode() != 304) {
       h.set(HttpHeaders.CONNECTION, "close");
     }
   }
+
+  /**
+   * Carries a backend's Date past the library, which parses every Date to write it again: java.time
+   * parsing cost some 7 % of the proxy's CPU per request, to write the same text. A well-formed
+   * IMF-fixdate (the form every HTTP server sends) goes on as the backend wrote it, as HAProxy,
+   * Envoy and Heroku's router pass it; any other form, or one with a Warning (whose date the library
+   * checks against it), still takes the library's way. The header is set back as the head is
+   * written ({@link #lastHeaders}); a backend's own X-Dynofleet- headers never get this far
+   * ({@link #sanitize}).
+   */
+  static void keepBackendDate(MultiMap h) {
+    String date = h.get(HttpHeaders.DATE);
+    if (date != null && imfFixdateShape(date) && !h.contains("Warning")) {
+      h.remove(HttpHeaders.DATE);
+      h.set(BACKEND_DATE, date);
+    }
+  }
+
+  private static final String BACKEND_DATE = "X-Dynofleet-Backend-Date";
+
+  /** {@code Sun, 06 Nov 1994 08:49:37 GMT}: RFC 9110 5.6.7's IMF-fixdate, by shape. */
+  static boolean imfFixdateShape(String d) {
+    if (d.length() != 29 || d.charAt(3) != ',' || d.charAt(4) != ' ' || d.charAt(7) != ' ' || d.charAt(11) != ' '
+        || d.charAt(16) != ' ' || d.charAt(19) != ':' || d.charAt(22) != ':' || !d.endsWith(" GMT")) {
+      return false;
+    }
+    for (int i : IMF_DIGITS) {
+      if (d.charAt(i) < '0' || d.charAt(i) > '9') return false;
+    }
+    return true;
+  }
+
+  private static final int[] IMF_DIGITS = {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24};
 
   /** A Date of RFC 1123's form with a one-digit day ({@code Tue, 3 Mar 2026 ...}) gets its zero. */
   static void imfFixdate(MultiMap h) {
@@ -1317,6 +1361,7 @@ class ReverseProxy implements ProxyInterceptor {
     sanitize(resp.headers());
     stripHopByHop(resp.headers());
     rewriteLocation(resp.headers(), b, sreq);
+    keepBackendDate(resp.headers());
     resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
     if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
     int status = resp.getStatusCode();

@@ -491,6 +491,47 @@ class ProxyEdgeTests {
     assertThat(h.get("Date")).isEqualTo("Sun, 15 Nov 2026 08:09:10 GMT");
   }
 
+  /**
+   * A backend's well-formed Date goes on as written, past the library's parse-and-rewrite (which
+   * cost some 7 % of the proxy's CPU): the weekday below is wrong for its date, so a parse would
+   * have refused it and put the proxy's clock there. The carrier header never reaches the client,
+   * and a backend cannot use it to set the Date.
+   */
+  @Test
+  void aBackendsDateGoesOnAsWritten() throws Exception {
+    URI a = backends.start(req -> req.response().putHeader("Date", "Mon, 03 Mar 2026 10:00:00 GMT").end("ok"));
+    URI forged = backends.start(req -> req.response().putHeader("Date", "Sun, 1 Nov 2026 08:09:10 GMT")
+        .putHeader("X-Dynofleet-Backend-Date", "Fri, 13 Feb 2026 13:13:13 GMT").end("ok"));
+    URI none = backends.start(req -> req.response().end("ok"));
+    table.put(pool("asis", List.of("asis.example"), true, List.of(target("a", a))));
+    table.put(pool("forged", List.of("forged.example"), false, List.of(target("f", forged))));
+    table.put(pool("none", List.of("none.example"), false, List.of(target("n", none))));
+    String resp = raw(port(), "GET / HTTP/1.1\r\nHost: asis.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(resp).startsWith("HTTP/1.1 200").containsIgnoringCase("\r\ndate: Mon, 03 Mar 2026 10:00:00 GMT\r\n")
+        .doesNotContainIgnoringCase("x-dynofleet-backend-date");
+    assertThat(resp.toLowerCase(java.util.Locale.ROOT).split("\r\ndate: ", -1)).as("one Date").hasSize(2);
+    // the one-digit day still takes the library's way, and gets its zero; the forged carrier is dropped
+    String one = raw(port(), "GET / HTTP/1.1\r\nHost: forged.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    assertThat(one).startsWith("HTTP/1.1 200").containsIgnoringCase("\r\ndate: Sun, 01 Nov 2026 08:09:10 GMT\r\n")
+        .doesNotContain("Fri, 13 Feb 2026").doesNotContainIgnoringCase("x-dynofleet-backend-date");
+    // no Date from the backend: the proxy's own, in IMF-fixdate form
+    String own = raw(port(), "GET / HTTP/1.1\r\nHost: none.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\r\ndate: ([^\r]*)\r\n").matcher(own);
+    assertThat(m.find()).as(own).isTrue();
+    assertThat(ReverseProxy.imfFixdateShape(m.group(1))).as(m.group(1)).isTrue();
+  }
+
+  @Test
+  void theShapeOfAnImfFixdate() {
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 GMT")).isTrue();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 6 Nov 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sunday, 06-Nov-94 08:49:37 GMT")).isFalse(); // RFC 850
+    assertThat(ReverseProxy.imfFixdateShape("Sun Nov  6 08:49:37 1994")).isFalse(); // asctime
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 UTC")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:4x:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 GMT ")).isFalse();
+  }
+
   @Test
   void smallerHopByHopAndRoutingRules() throws Exception {
     table.put(pool("hosted", List.of("h.example"), false, List.of(target("h", backends.named("h")))));
