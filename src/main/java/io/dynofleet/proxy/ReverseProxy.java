@@ -184,7 +184,7 @@ class ReverseProxy implements ProxyInterceptor {
     });
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
-    router.route().handler(rc -> {
+    io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> route = rc -> {
       if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
         // read behind a request whose body could not be framed: perhaps no request at all. Never
         // served, nor answered: the refusal's lingering close ends the connection (touched here,
@@ -273,7 +273,22 @@ class ReverseProxy implements ProxyInterceptor {
         });
       }
       proxy.handle(rc.request());
+    };
+    // Requests for a backend are taken ahead of Dynofleet's own filters (request ids, auth, HSTS,
+    // dashboard caching) and RESTEasy's matcher, which only act on the reserved prefix and on the
+    // admin hosts: passing them cost some 3 % of the proxy's CPU per request. The prefix in any
+    // spelling, a path that starts like it, and the admin hosts go on through them as before, to
+    // the same handler after them.
+    router.route().order(Integer.MIN_VALUE + 2).handler(rc -> {
+      String path = rc.request().path();
+      if (path == null || path.regionMatches(true, 0, prefix, 0, prefix.length()) || ReservedPath.matches(path, prefix)
+          || adminHosts.restricted() && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
+        rc.next();
+      } else {
+        route.handle(rc);
+      }
     });
+    router.route().handler(route);
   }
 
   /**
