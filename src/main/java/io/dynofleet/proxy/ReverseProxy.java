@@ -234,13 +234,13 @@ class ReverseProxy implements ProxyInterceptor {
           adminHostOnly(rc, path);
           return;
         }
-      } else if (headers.contains("Service-Worker") && scopeCoversPrefix(path)) {
+      } else if (headers.contains(HeaderNames.SERVICE_WORKER) && scopeCoversPrefix(path)) {
         // a backend's service worker on the dashboard's origin would see the token of every API
         // call the dashboard makes, for as long as it stays registered (security review 1)
         answer(rc, ProxyError.SERVICE_WORKER, null);
         return;
       }
-      if (headers.contains("Via") && dynofleetHops(headers) >= MAX_DYNOFLEET_HOPS) {
+      if (headers.contains(HeaderNames.VIA) && dynofleetHops(headers) >= MAX_DYNOFLEET_HOPS) {
         answer(rc, ProxyError.LOOP, null);
         return;
       }
@@ -253,7 +253,7 @@ class ReverseProxy implements ProxyInterceptor {
       });
       if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
         // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
-        Pool pool = table.select(rc.request().getHeader("Host"));
+        Pool pool = table.select(rc.request().getHeader(HttpHeaders.HOST));
         ProxyError e = unplaceable(pool, "websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE)));
         if (e != null) {
           answer(rc, e, pool);
@@ -264,7 +264,7 @@ class ReverseProxy implements ProxyInterceptor {
         // queue full a 503, as a request's (see webSocketOrigin)
         rc.addHeadersEndHandler(v -> {
           HttpServerResponse r = rc.response();
-          String code = r.headers().get("X-Dynofleet-Error");
+          String code = r.headers().get(HeaderNames.X_DYNOFLEET_ERROR);
           if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(code)) {
             r.setStatusCode(ProxyError.TIMEOUT.status());
           } else if (r.getStatusCode() == 502 && ProxyError.CONNECTION_QUEUE_FULL.code().equals(code)) {
@@ -380,7 +380,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   static int dynofleetHops(MultiMap headers) {
     int n = 0;
-    for (String line : headers.getAll("Via")) {
+    for (String line : headers.getAll(HeaderNames.VIA)) {
       int depth = 0, start = 0, hops = 0;
       for (int i = 0; i <= line.length(); i++) {
         char c = i < line.length() ? line.charAt(i) : (depth > 0 ? '\0' : ',');
@@ -440,9 +440,9 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private static void lastHeaders(HttpServerRequest req, HttpServerResponse resp) {
     MultiMap h = resp.headers();
-    String date = h.get(BACKEND_DATE);
+    String date = h.get(HeaderNames.BACKEND_DATE);
     if (date != null) {
-      h.remove(BACKEND_DATE);
+      h.remove(HeaderNames.BACKEND_DATE);
       h.set(HttpHeaders.DATE, date);
     } else {
       imfFixdate(h);
@@ -464,13 +464,11 @@ class ReverseProxy implements ProxyInterceptor {
    */
   static void keepBackendDate(MultiMap h) {
     String date = h.get(HttpHeaders.DATE);
-    if (date != null && imfFixdateShape(date) && !h.contains("Warning")) {
+    if (date != null && imfFixdateShape(date) && !h.contains(HeaderNames.WARNING)) {
       h.remove(HttpHeaders.DATE);
-      h.set(BACKEND_DATE, date);
+      h.set(HeaderNames.BACKEND_DATE, date);
     }
   }
-
-  private static final String BACKEND_DATE = "X-Dynofleet-Backend-Date";
 
   /** {@code Sun, 06 Nov 1994 08:49:37 GMT}: RFC 9110 5.6.7's IMF-fixdate, by shape. */
   static boolean imfFixdateShape(String d) {
@@ -580,8 +578,8 @@ class ReverseProxy implements ProxyInterceptor {
   private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
     countError(pool, e); // its path as the HTTP timer's URI tag: see UriTags
     if (e.status() == 508) rc.response().setStatusMessage("Loop Detected"); // Netty knows no phrase for it
-    return rc.response().setStatusCode(e.status()).putHeader("X-Dynofleet-Error", e.code())
-        .putHeader("X-Request-Id", requestIdOf(rc.request()))
+    return rc.response().setStatusCode(e.status()).putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code())
+        .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()))
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
   }
 
@@ -726,7 +724,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private Future<HttpClientRequest> webSocketOrigin(ProxyContext ctx) {
     HttpServerRequest req = ctx.request().proxiedRequest();
-    Pool pool = table.select(req.getHeader("Host"));
+    Pool pool = table.select(req.getHeader(HttpHeaders.HOST));
     if (pool == null) return Future.failedFuture("no pool");
     Backend b = pool.route().algorithm() == Algorithm.LEAST_REQUEST
         ? Balancer.fewestTunnels(Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()),
@@ -756,12 +754,12 @@ class ReverseProxy implements ProxyInterceptor {
       closed.run();
       // no pooled connection within the timeout: nothing reached the backend, not its failure
       if (e instanceof TimeoutException && !isConnect(e)) {
-        if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", ProxyError.TIMEOUT.code());
+        if (!req.response().headWritten()) req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.TIMEOUT.code());
         countError(pool, b, ProxyError.TIMEOUT);
       } else if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
         // too many wait for a connection to it: nothing reached it either (a 503, see mount)
         if (!req.response().headWritten()) {
-          req.response().putHeader("X-Dynofleet-Error", ProxyError.CONNECTION_QUEUE_FULL.code());
+          req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.CONNECTION_QUEUE_FULL.code());
         }
         countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
       } else {
@@ -793,7 +791,7 @@ class ReverseProxy implements ProxyInterceptor {
           }
           if (ar.succeeded()) {
             sanitize(ar.result().headers());
-            ar.result().headers().set("X-Request-Id", rid).add("Via", "1.1 dynofleet");
+            ar.result().headers().set(HeaderNames.X_REQUEST_ID, rid).add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
           }
           if (ar.succeeded() && ar.result().statusCode() != 101) refused(req, creq, ar.result());
           if (ar.failed() || ar.result().statusCode() != 101
@@ -823,7 +821,7 @@ class ReverseProxy implements ProxyInterceptor {
    * request's would.
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
-    if (!req.response().headWritten()) req.response().putHeader("X-Dynofleet-Error", e.code());
+    if (!req.response().headWritten()) req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code());
     countError(pool, b, e);
     failure(pool, b);
   }
@@ -876,7 +874,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.start = System.nanoTime();
     ctx.set(CTX, ex);
     ex.requestId = requestIdOf(sreq);
-    ex.requestStartMillis = requestStart(sreq.getHeader("X-Request-Start"));
+    ex.requestStartMillis = requestStart(sreq.getHeader(HeaderNames.X_REQUEST_START));
     String cl = sreq.getHeader("Content-Length");
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
     boolean chunked = cl == null && sreq.headers().contains("Transfer-Encoding");
@@ -900,7 +898,7 @@ class ReverseProxy implements ProxyInterceptor {
       ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
     var h = preq.headers();
-    ex.pool = table.select(sreq.getHeader("Host"));
+    ex.pool = table.select(sreq.getHeader(HttpHeaders.HOST));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
     h.remove("Proxy-Connection"); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
@@ -969,26 +967,26 @@ class ReverseProxy implements ProxyInterceptor {
    * links from it), and Via.
    */
   private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
-    h.set("X-Request-Id", requestId);
+    h.set(HeaderNames.X_REQUEST_ID, requestId);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
-    String xff = h.get("X-Forwarded-For");
+    String xff = h.get(HeaderNames.X_FORWARDED_FOR);
     if (xff != null) {
-      List<String> lines = h.getAll("X-Forwarded-For"); // several lines are one comma-joined list
+      List<String> lines = h.getAll(HeaderNames.X_FORWARDED_FOR); // several lines are one comma-joined list
       if (lines.size() > 1) xff = String.join(", ", lines);
     }
-    if (ip != null) h.set("X-Forwarded-For", xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-    if (!h.contains("X-Forwarded-Proto")) h.set("X-Forwarded-Proto", sreq.isSSL() ? "https" : "http");
-    if (!h.contains("X-Forwarded-Port") && sreq.localAddress() != null)
-      h.set("X-Forwarded-Port", Integer.toString(sreq.localAddress().port()));
-    if (!config.trustForwardedHost() || !h.contains("X-Forwarded-Host")) {
-      String host = sreq.getHeader("Host");
-      if (host != null) h.set("X-Forwarded-Host", host);
-      else h.remove("X-Forwarded-Host");
+    if (ip != null) h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+    if (!h.contains(HeaderNames.X_FORWARDED_PROTO)) h.set(HeaderNames.X_FORWARDED_PROTO, sreq.isSSL() ? "https" : "http");
+    if (!h.contains(HeaderNames.X_FORWARDED_PORT) && sreq.localAddress() != null)
+      h.set(HeaderNames.X_FORWARDED_PORT, Integer.toString(sreq.localAddress().port()));
+    if (!config.trustForwardedHost() || !h.contains(HeaderNames.X_FORWARDED_HOST)) {
+      String host = sreq.getHeader(HttpHeaders.HOST);
+      if (host != null) h.set(HeaderNames.X_FORWARDED_HOST, host);
+      else h.remove(HeaderNames.X_FORWARDED_HOST);
     }
     // RFC 7239's Forwarded says the same (host=, proto=, for=), and Spring, Undertow and Jetty read
     // it first: a client's own is as untrusted as its X-Forwarded-Host (audit 8)
-    if (!config.trustForwardedHost()) h.remove("Forwarded");
-    h.add("Via", "1.1 dynofleet");
+    if (!config.trustForwardedHost()) h.remove(HeaderNames.FORWARDED);
+    h.add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
   }
 
   /**
@@ -1005,7 +1003,7 @@ class ReverseProxy implements ProxyInterceptor {
 
   /** The client's X-Request-Id if usable (set, at most 200 characters), else a new one. */
   private static String requestIdOf(HttpServerRequest req) {
-    String rid = req.getHeader("X-Request-Id");
+    String rid = req.getHeader(HeaderNames.X_REQUEST_ID);
     return rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
   }
 
@@ -1365,7 +1363,7 @@ class ReverseProxy implements ProxyInterceptor {
     HttpServerRequest sreq = ctx.request().proxiedRequest();
     if (b == null || ex.done == null || ex.done.get()) { // our own error answer
       if (sreq.response().closed()) return Future.succeededFuture(); // nobody to tell (client-gone)
-      resp.headers().set("X-Request-Id", ex.requestId);
+      resp.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId);
       if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
       if (!resp.headers().contains(HttpHeaders.CONNECTION, "close", true)) return ctx.sendResponse();
       // Vert.x keeps the connection the client asked to keep, whatever the answer says: an answer
@@ -1377,7 +1375,7 @@ class ReverseProxy implements ProxyInterceptor {
     stripHopByHop(resp.headers());
     rewriteLocation(resp.headers(), b, sreq);
     keepBackendDate(resp.headers());
-    resp.headers().set("X-Request-Id", ex.requestId).add("Via", "1.1 dynofleet");
+    resp.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId).add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
     if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
     int status = resp.getStatusCode();
     if (status >= 500) {
@@ -1425,11 +1423,11 @@ class ReverseProxy implements ProxyInterceptor {
     String loc = h.get(HttpHeaders.LOCATION);
     if (loc == null) return;
     String host = sreq.getHeader(HttpHeaders.HOST);
-    if (config.trustForwardedHost() && sreq.getHeader("X-Forwarded-Host") != null) {
-      String forwarded = sreq.getHeader("X-Forwarded-Host").split(",", 2)[0].trim();
+    if (config.trustForwardedHost() && sreq.getHeader(HeaderNames.X_FORWARDED_HOST) != null) {
+      String forwarded = sreq.getHeader(HeaderNames.X_FORWARDED_HOST).split(",", 2)[0].trim();
       host = plainAuthority(forwarded) ? forwarded : host; // trusted, but still a host[:port]
     }
-    String proto = sreq.getHeader("X-Forwarded-Proto");
+    String proto = sreq.getHeader(HeaderNames.X_FORWARDED_PROTO);
     proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
     String to = rewrittenLocation(loc, b.host, b.port, b.port == (b.ssl ? 443 : 80), host, proto);
     if (to != null) h.set(HttpHeaders.LOCATION, to);
@@ -1573,13 +1571,13 @@ class ReverseProxy implements ProxyInterceptor {
       }
     }
     if (forged != null) forged.forEach(h::remove);
-    h.remove("Clear-Site-Data");
+    h.remove(HeaderNames.CLEAR_SITE_DATA);
     if (!adminHosts.restricted()) {
       // it widens a worker's scope, perhaps over the dashboard's (security review 1); browsers
       // resolve it as a URL ("../../", "/_dyno", "//host/"), so none is let through (audit 11)
-      h.remove("Service-Worker-Allowed");
+      h.remove(HeaderNames.SERVICE_WORKER_ALLOWED);
     }
-    List<String> cookies = h.getAll("Set-Cookie");
+    List<String> cookies = h.getAll(HeaderNames.SET_COOKIE);
     if (cookies.isEmpty()) return;
     String prefix = dynofleet.prefix().toLowerCase(Locale.ROOT);
     List<String> kept = new ArrayList<>(cookies.size());
@@ -1588,8 +1586,8 @@ class ReverseProxy implements ProxyInterceptor {
       if (!lc.contains("path=" + prefix) && !lc.contains("path=/%5f")) kept.add(c);
     }
     if (kept.size() != cookies.size()) {
-      h.remove("Set-Cookie");
-      kept.forEach(c -> h.add("Set-Cookie", c));
+      h.remove(HeaderNames.SET_COOKIE);
+      kept.forEach(c -> h.add(HeaderNames.SET_COOKIE, c));
     }
   }
 
@@ -1729,8 +1727,8 @@ class ReverseProxy implements ProxyInterceptor {
   private Future<ProxyResponse> error(ProxyContext ctx, ProxyError e) {
     Exchange ex = ctx.get(CTX, Exchange.class);
     ProxyResponse r = ctx.request().response().setStatusCode(e.status());
-    r.headers().set("X-Dynofleet-Error", e.code()).set("Content-Type", "text/plain; charset=utf-8");
-    if (ex != null) r.headers().set("X-Request-Id", ex.requestId);
+    r.headers().set(HeaderNames.X_DYNOFLEET_ERROR, e.code()).set("Content-Type", "text/plain; charset=utf-8");
+    if (ex != null) r.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId);
     // a body the client still sends (too large) or holds back for a 100 that never came: the
     // connection cannot carry another request after it
     boolean h2 = ctx.request().proxiedRequest().version() == HttpVersion.HTTP_2; // no Connection header there
