@@ -75,17 +75,26 @@ class ConnectionQueueTests {
    * by the pool's timeout): a burst on a stuck backend queued without limit, each waiter holding its
    * client and memory. A full queue answers at once, and is not the backend's failure.
    */
-  @Test
-  void aFullConnectionQueueAnswers503AtOnce() throws Exception {
-    List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+  final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+  Backend b;
+  Future<String> first;
+  Future<String> second;
+
+  /** A held request on the backend's one connection, a second one waiting for it: the queue is full. */
+  void fillTheQueue() {
     URI slow = backends.start(held::add);
     table.put(new PoolRoute("cq", List.of("cq.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(20), 0, 0,
         0, Duration.ZERO, null, List.of(new BackendTarget("slow", slow, true))));
-    Backend b = table.pools().get("cq").backends().get(0);
-    Future<String> first = post("cq.example");
+    b = table.pools().get("cq").backends().get(0);
+    first = post("cq.example");
     await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1); // the one connection
-    Future<String> second = post("cq.example");
+    second = post("cq.example");
     await().atMost(Duration.ofSeconds(10)).until(() -> b.inFlight.get() == 2); // waits for it
+  }
+
+  @Test
+  void aFullConnectionQueueAnswers503AtOnce() throws Exception {
+    fillTheQueue();
     assertThat(join(post("cq.example"))).isEqualTo("503 connection-queue-full");
     assertThat(first.isComplete() || second.isComplete()).isFalse();
     held.get(0).response().end("one");
@@ -96,5 +105,34 @@ class ConnectionQueueTests {
     // nothing reached the backend for the third: not its failure
     assertThat(b.consecutiveFailures).isZero();
     assertThat(b.errors5xx.get()).isZero();
+  }
+
+  /**
+   * A WebSocket upgrade waits for a pooled connection the same way (its handshake is a request on
+   * one), and a full queue refuses it the same way: 503 with the code, not the library's bare 502,
+   * and no tunnel counted.
+   */
+  @Test
+  void anUpgradeFindingTheQueueFullIsRefusedWith503() throws Exception {
+    fillTheQueue();
+    java.util.concurrent.CompletableFuture<io.vertx.core.http.WebSocket> ws = new java.util.concurrent.CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(v -> client.webSocket(new io.vertx.core.http.WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(app.getPort()).setURI("/ws").addHeader("Host", "cq.example")).onComplete(ar -> {
+          if (ar.succeeded()) ws.complete(ar.result());
+          else ws.completeExceptionally(ar.cause());
+        }));
+    assertThat(ws).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause().isInstanceOfSatisfying(io.vertx.core.http.UpgradeRejectedException.class, e -> {
+          assertThat(e.getStatus()).isEqualTo(503);
+          assertThat(e.getHeaders().get("X-Dynofleet-Error")).isEqualTo("connection-queue-full");
+        });
+    assertThat(b.tunnels.get()).isZero();
+    assertThat(held).hasSize(1); // the upgrade never reached the backend
+    held.get(0).response().end("one");
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 2);
+    held.get(1).response().end("two");
+    assertThat(join(first)).isEqualTo("200 null");
+    assertThat(join(second)).isEqualTo("200 null");
+    assertThat(b.consecutiveFailures).isZero();
   }
 }
