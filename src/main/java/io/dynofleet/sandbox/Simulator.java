@@ -510,6 +510,14 @@ public class Simulator {
     bucket.drain();
   }
 
+  /**
+   * Empties the bucket and holds it empty until {@code debtCalls} calls' worth of refill passed: a
+   * storm a caller meets for certain, however long its first call takes to leave.
+   */
+  public void rateLimitStorm(int debtCalls) {
+    bucket.drain(debtCalls);
+  }
+
   /** The app's backend answers 503 on every path. */
   public void backendCrashed(String app) {
     backendFault(app, Backend.Fault.CRASHED, null);

@@ -34,8 +34,13 @@ final class TokenBucket {
   }
 
   synchronized void drain() {
+    drain(0);
+  }
+
+  /** Empty, and {@code debt} calls' worth of refill must pass before the next call is taken. */
+  synchronized void drain(int debt) {
     refill();
-    tokens = 0;
+    tokens = -debt;
   }
 
   synchronized void fill() {
