@@ -15,6 +15,7 @@ final class HeaderNames {
   static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
   static final CharSequence X_FORWARDED_PORT = HttpHeaders.createOptimized("X-Forwarded-Port");
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+  static final CharSequence PROXY_CONNECTION = HttpHeaders.createOptimized("Proxy-Connection");
   static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
   static final CharSequence VIA = HttpHeaders.createOptimized("Via");
   static final CharSequence VIA_DYNOFLEET = HttpHeaders.createOptimized("1.1 dynofleet");

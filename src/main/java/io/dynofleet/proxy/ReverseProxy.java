@@ -875,9 +875,9 @@ class ReverseProxy implements ProxyInterceptor {
     ctx.set(CTX, ex);
     ex.requestId = requestIdOf(sreq);
     ex.requestStartMillis = requestStart(sreq.getHeader(HeaderNames.X_REQUEST_START));
-    String cl = sreq.getHeader("Content-Length");
+    String cl = sreq.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (cl != null && parseLong(cl) > config.maxBodySize()) return error(ctx, ProxyError.TOO_LARGE);
-    boolean chunked = cl == null && sreq.headers().contains("Transfer-Encoding");
+    boolean chunked = cl == null && sreq.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     if (chunked) {
       // chunked: count as it streams, and fail the exchange with 413 once past the limit
       ex.upload = new UploadBody(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true),
@@ -889,19 +889,19 @@ class ReverseProxy implements ProxyInterceptor {
       ex.upload = new UploadBody(sreq, () -> uploaded(ex));
       preq.setBody(Body.body(ex.upload, parseLong(cl)));
     }
-    String expect = sreq.getHeader("Expect");
+    String expect = sreq.getHeader(HttpHeaders.EXPECT);
     if (expect != null && expect.trim().equalsIgnoreCase("100-continue")) {
       // answered here, as Envoy does: the backend gets no Expect (its 100 would end at our client,
       // unread) and the client its 100 once a backend is connected to take the body; before that,
       // a final status (no pool, no backend, queue full) spares it the upload
-      preq.headers().remove("Expect");
+      preq.headers().remove(HttpHeaders.EXPECT);
       ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
     var h = preq.headers();
     ex.pool = table.select(sreq.getHeader(HttpHeaders.HOST));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
     ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
-    h.remove("Proxy-Connection"); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
+    h.remove(HeaderNames.PROXY_CONNECTION); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
     forwardingHeaders(h, sreq, ex.requestId);
     return attempt(ctx, ex, 0);
   }
@@ -1122,26 +1122,18 @@ class ReverseProxy implements ProxyInterceptor {
         b.observeLatency(now - ex.sent, now);
         return error(ctx, ProxyError.CLIENT_GONE);
       }
-      if (ex.poolBusy) {
-        // too many already wait for a connection to the backend: nothing reached it, so no
-        // failure of its own; a 503 at once, or another backend for a safe request
-        LOG.debugf("connection wait queue of backend %s full", b.target.id());
+      if (ex.poolBusy || ex.poolWait) {
+        // no pooled connection to the backend: too many already wait for one (a 503 at once), or
+        // the loop's connections stayed busy for the whole timeout (a 504). Nothing reached it, so
+        // no failure or latency sample of its own (the balancer already saw the request wait on
+        // it); a safe request tries another backend
+        LOG.debugf(ex.poolBusy ? "connection wait queue of backend %s full" : "no connection to backend %s within the timeout",
+            b.target.id());
         if (retryable(ctx, ex, retry)) {
           countRetry(ex.pool, b);
           return attempt(ctx, ex, retry + 1);
         }
-        return error(ctx, ProxyError.CONNECTION_QUEUE_FULL);
-      }
-      if (ex.poolWait) {
-        // the loop's connections to the backend stayed busy for the whole timeout: nothing reached
-        // it, so no failure or latency sample of its own (the balancer already saw the request
-        // wait on it); a 504, or another backend for a safe request
-        LOG.debugf("no connection to backend %s within the timeout", b.target.id());
-        if (retryable(ctx, ex, retry)) {
-          countRetry(ex.pool, b);
-          return attempt(ctx, ex, retry + 1);
-        }
-        return error(ctx, ProxyError.TIMEOUT);
+        return error(ctx, ex.poolBusy ? ProxyError.CONNECTION_QUEUE_FULL : ProxyError.TIMEOUT);
       }
       boolean connect = isConnect(err);
       boolean timeout = !connect && (err instanceof TimeoutException
@@ -1187,8 +1179,8 @@ class ReverseProxy implements ProxyInterceptor {
     if (m != HttpMethod.GET && m != HttpMethod.HEAD && m != HttpMethod.OPTIONS) return false;
     if (retry >= ex.pool.route().retries()) return false;
     HttpServerRequest sreq = ctx.request().proxiedRequest();
-    String cl = sreq.getHeader("Content-Length");
-    if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains("Transfer-Encoding")) return false;
+    String cl = sreq.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains(HttpHeaders.TRANSFER_ENCODING)) return false;
     // the retry picks from the pool's current snapshot (one look-up, on the failure path only):
     // the one the request arrived on could not reach backends a reload added since, so a GET that
     // failed on a backend the reload removed found nothing to retry on (review 7). A pool removed
