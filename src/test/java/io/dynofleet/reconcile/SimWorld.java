@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import io.dynofleet.api.PoolService;
 import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.sandbox.Simulator;
+import io.restassured.specification.RequestSpecification;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,11 +38,16 @@ record SimWorld(String name, String source, String pipeline) {
    * more template fields and {@code spec} more spec fields (each "" or starting with a comma).
    */
   void createPool(int replicas, String template, String spec) {
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
+    api().body("""
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"%s}%s}}
         """.formatted(name, pipeline, replicas, source, template, spec))
         .post(POOLS).then().statusCode(201);
+  }
+
+  /** A request to the management API with the test profile's token, JSON body. */
+  static RequestSpecification api() {
+    return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
   }
 
   /** The pool's Degraded condition. */

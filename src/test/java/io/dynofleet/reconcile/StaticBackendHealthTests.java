@@ -1,6 +1,5 @@
 package io.dynofleet.reconcile;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,8 +26,6 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StaticBackendHealthTests {
-  private static final String TOKEN = "test-token-0123456789";
-  private static final String POOLS = "/_dynofleet/api/v1/pools";
   private static final AtomicInteger SEQ = new AtomicInteger();
 
   @Inject Simulator sim;
@@ -81,14 +78,14 @@ class StaticBackendHealthTests {
 
   @Test
   void aDeadStaticBackendIsAWarningAndAConditionAndItsRecoveryIsTold() {
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
+    SimWorld.api().body("""
         {"metadata": {"name": "%s"},
          "spec": {"staticBackends": ["%s", "%s"],
                   "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 1},
                   "routing": {"hosts": ["%s.static.test"]}}}
         """.formatted(name, urlA, urlB, name))
-        .post(POOLS).then().statusCode(201);
+        .post(SimWorld.POOLS).then().statusCode(201);
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
 

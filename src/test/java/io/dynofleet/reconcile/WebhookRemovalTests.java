@@ -1,6 +1,5 @@
 package io.dynofleet.reconcile;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +12,6 @@ import io.dynofleet.proxy.RouteSync;
 import io.dynofleet.sandbox.Simulator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,8 +35,6 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WebhookRemovalTests {
-  private static final String TOKEN = "test-token-0123456789";
-  private static final String POOLS = "/_dynofleet/api/v1/pools";
 
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
@@ -85,10 +81,6 @@ class WebhookRemovalTests {
     hooked.stop();
   }
 
-  private static RequestSpecification api() {
-    return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
-  }
-
   private ReconcileResult pass() {
     return hooked.reconcile(new PoolKey(w.name()));
   }
@@ -104,13 +96,13 @@ class WebhookRemovalTests {
 
   private boolean gone() {
     pass();
-    return api().get(POOLS + "/" + w.name()).statusCode() == 404;
+    return SimWorld.api().get(SimWorld.POOLS + "/" + w.name()).statusCode() == 404;
   }
 
   @Test
   void aRemovalRefusedOnceDuringADeletionIsTriedAgainAtTheNextPass() {
     subscribedPool();
-    api().delete(POOLS + "/" + w.name()).then().statusCode(202);
+    SimWorld.api().delete(SimWorld.POOLS + "/" + w.name()).then().statusCode(202);
     sim.keyExpired(true); // a rotated key: every call of this pass is refused (401)
     pass();
     sim.keyExpired(false);
@@ -126,7 +118,7 @@ class WebhookRemovalTests {
   @Test
   void aRemovalRefusedUntilThePoolGoesIsToldOnceWhenItGoes() {
     subscribedPool();
-    api().delete(POOLS + "/" + w.name()).then().statusCode(202);
+    SimWorld.api().delete(SimWorld.POOLS + "/" + w.name()).then().statusCode(202);
     sim.refuse("(GET|DELETE) /apps/" + w.source() + "/webhooks.*", 403, "forbidden",
         "You do not have access to the app " + w.source() + ".");
     pass();
