@@ -1305,6 +1305,55 @@ class ProxyTests {
     assertThat(ok.get()).isGreaterThan(100);
   }
 
+  /**
+   * A backend its probes found failing stays out through reloads of its pool under load, whatever
+   * else the reloads change (timeout, retries, other backends): its health goes with its identity
+   * (id and URL), not with the snapshot (review 12).
+   */
+  @Test
+  void aFailingBackendStaysOutThroughThirtyReloadsUnderLoad() throws Exception {
+    AtomicInteger toBad = new AtomicInteger();
+    URI bad = backends.start(req -> {
+      if (req.path().equals("/health")) {
+        req.response().setStatusCode(503).end();
+      } else {
+        toBad.incrementAndGet();
+        req.response().setStatusCode(500).end("bad");
+      }
+    });
+    List<BackendTarget> good = new ArrayList<>();
+    for (String n : List.of("k1", "k2", "k3")) {
+      good.add(target(n, backends.start(req -> TestBackends.VERTX.setTimer(2, x -> req.response().end(n)))));
+    }
+    HealthCheckSpec hc = new HealthCheckSpec("/health", Duration.ofMillis(200), Duration.ofSeconds(1), 2, 2);
+    BackendTarget badTarget = new BackendTarget("kbad", bad, true); // published ready: healthy until probed
+    java.util.function.IntFunction<PoolRoute> version = i -> new PoolRoute("kr", List.of(), true, Algorithm.LEAST_REQUEST,
+        Duration.ofSeconds(2 + i % 3), i % 2, 0, 0, Duration.ZERO, hc,
+        i % 2 == 0 ? List.of(good.get(0), badTarget, good.get(1)) : List.of(badTarget, good.get(1), good.get(2)));
+    table.put(version.apply(0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> stat("kr", "kbad").judged() && !stat("kr", "kbad").healthy());
+    int before = toBad.get();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger ok = new AtomicInteger();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<Void>> loops = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      CompletableFuture<Void> loop = new CompletableFuture<>();
+      loops.add(loop);
+      TestBackends.VERTX.runOnContext(v -> loadLoop(running, ok, failures, loop));
+    }
+    for (int i = 1; i <= 30; i++) {
+      Thread.sleep(50); // pacing of the reloads, not an assertion
+      table.put(version.apply(i));
+    }
+    running.set(false);
+    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    assertThat(failures).isEmpty();
+    assertThat(ok.get()).isGreaterThan(100);
+    assertThat(toBad.get()).as("requests the failing backend got during the reloads").isEqualTo(before);
+    assertThat(stat("kr", "kbad").healthy()).isFalse();
+  }
+
   void loadLoop(AtomicBoolean running, AtomicInteger ok, List<String> failures, CompletableFuture<Void> done) {
     if (!running.get()) {
       done.complete(null);
