@@ -470,7 +470,11 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
-  /** {@code Sun, 06 Nov 1994 08:49:37 GMT}: RFC 9110 5.6.7's IMF-fixdate, by shape. */
+  /**
+   * {@code Sun, 06 Nov 1994 08:49:37 GMT}: RFC 9110 5.6.7's IMF-fixdate, field by field (day and
+   * month names, day 01-31, hour 00-23, minute 00-59, second 00-60). Not checked against the
+   * calendar: a wrong weekday or a 31 Feb goes on as written, as HAProxy and Envoy pass any Date.
+   */
   static boolean imfFixdateShape(String d) {
     if (d.length() != 29 || d.charAt(3) != ',' || d.charAt(4) != ' ' || d.charAt(7) != ' ' || d.charAt(11) != ' '
         || d.charAt(16) != ' ' || d.charAt(19) != ':' || d.charAt(22) != ':' || !d.endsWith(" GMT")) {
@@ -479,10 +483,27 @@ class ReverseProxy implements ProxyInterceptor {
     for (int i : IMF_DIGITS) {
       if (d.charAt(i) < '0' || d.charAt(i) > '9') return false;
     }
-    return true;
+    return name(DAY_NAMES, d, 0) && name(MONTH_NAMES, d, 8) && within(d, 5, 1, 31) && within(d, 17, 0, 23)
+        && within(d, 20, 0, 59) && within(d, 23, 0, 60);
   }
 
   private static final int[] IMF_DIGITS = {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24};
+  private static final String DAY_NAMES = "MonTueWedThuFriSatSun";
+  private static final String MONTH_NAMES = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+  /** The three letters at {@code at} are one of {@code names}' (case-sensitive, as the grammar). */
+  private static boolean name(String names, String d, int at) {
+    for (int i = 0; i < names.length(); i += 3) {
+      if (d.regionMatches(at, names, i, 3)) return true;
+    }
+    return false;
+  }
+
+  /** The two digits at {@code at} are a number from {@code min} to {@code max}. */
+  private static boolean within(String d, int at, int min, int max) {
+    int n = (d.charAt(at) - '0') * 10 + d.charAt(at + 1) - '0';
+    return n >= min && n <= max;
+  }
 
   /** A Date of RFC 1123's form with a one-digit day ({@code Tue, 3 Mar 2026 ...}) gets its zero. */
   static void imfFixdate(MultiMap h) {

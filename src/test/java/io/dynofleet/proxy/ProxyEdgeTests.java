@@ -530,6 +530,17 @@ class ProxyEdgeTests {
     assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 UTC")).isFalse();
     assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:4x:37 GMT")).isFalse();
     assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 GMT ")).isFalse();
+    // field by field (review: shape alone passed these on instead of the proxy's clock)
+    assertThat(ReverseProxy.imfFixdateShape("Xyz, 06 Nov 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nox 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("sun, 06 nov 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 00 Nov 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 32 Nov 1994 08:49:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 24:00:00 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:60:37 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:61 GMT")).isFalse();
+    assertThat(ReverseProxy.imfFixdateShape("Wed, 31 Dec 2025 23:59:60 GMT")).isTrue(); // a leap second
+    assertThat(ReverseProxy.imfFixdateShape("Thu, 01 Jan 1970 00:00:00 GMT")).isTrue();
   }
 
   @Test
