@@ -76,6 +76,13 @@ class HerokuEdgeTests {
             .header("Strict-Transport-Security", (String) null);
         admin().header("X-Forwarded-Proto", "https").get("/x").then().statusCode(404)
             .header("Strict-Transport-Security", STS);
+        // an absolute-form target names a backend's host over the admin Host header: the backend's
+        // answer, without the admin host's HSTS (it was added before the target was read)
+        String head = io.dynofleet.proxy.TestBackends.rawHead(io.restassured.RestAssured.port,
+            "GET http://shop.example.com/x HTTP/1.1\r\nHost: " + ADMIN + "\r\nX-Forwarded-Proto: https\r\n"
+                + "Connection: close\r\n\r\n", java.time.Duration.ofSeconds(4));
+        org.assertj.core.api.Assertions.assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("x-backend: shop")
+            .doesNotContainIgnoringCase("strict-transport-security");
       } finally {
         admin().auth().oauth2(TOKEN).delete(POOLS + "/edge").then().statusCode(org.hamcrest.Matchers.lessThan(300));
         sync.sync();
