@@ -1285,24 +1285,15 @@ class ProxyTests {
       t.add(target(n, backends.start(req -> TestBackends.VERTX.setTimer(5, x -> req.response().end(n)))));
     }
     table.put(pool("rl", List.of(), true, t.subList(0, 2)));
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicInteger ok = new AtomicInteger();
-    List<String> failures = new CopyOnWriteArrayList<>();
-    List<CompletableFuture<Void>> loops = new ArrayList<>();
-    for (int w = 0; w < 8; w++) {
-      CompletableFuture<Void> loop = new CompletableFuture<>();
-      loops.add(loop);
-      TestBackends.VERTX.runOnContext(v -> loadLoop(running, ok, failures, loop));
-    }
+    Load load = new Load(8);
     for (int i = 0; i < 30; i++) {
       Thread.sleep(50); // pacing of the reloads, not an assertion
       table.put(pool("rl", List.of(), true, List.of(t.get(i % 4), t.get((i + 1) % 4))));
     }
-    running.set(false);
-    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    System.out.printf("reload under load: %d ok, %d failed%n", ok.get(), failures.size());
-    assertThat(failures).isEmpty();
-    assertThat(ok.get()).isGreaterThan(100);
+    load.stop();
+    System.out.printf("reload under load: %d ok, %d failed%n", load.ok.get(), load.failures.size());
+    assertThat(load.failures).isEmpty();
+    assertThat(load.ok.get()).isGreaterThan(100);
   }
 
   /**
@@ -1333,25 +1324,38 @@ class ProxyTests {
     table.put(version.apply(0));
     await().atMost(Duration.ofSeconds(10)).until(() -> stat("kr", "kbad").judged() && !stat("kr", "kbad").healthy());
     int before = toBad.get();
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicInteger ok = new AtomicInteger();
-    List<String> failures = new CopyOnWriteArrayList<>();
-    List<CompletableFuture<Void>> loops = new ArrayList<>();
-    for (int w = 0; w < 8; w++) {
-      CompletableFuture<Void> loop = new CompletableFuture<>();
-      loops.add(loop);
-      TestBackends.VERTX.runOnContext(v -> loadLoop(running, ok, failures, loop));
-    }
+    Load load = new Load(8);
     for (int i = 1; i <= 30; i++) {
       Thread.sleep(50); // pacing of the reloads, not an assertion
       table.put(version.apply(i));
     }
-    running.set(false);
-    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    assertThat(failures).isEmpty();
-    assertThat(ok.get()).isGreaterThan(100);
+    load.stop();
+    assertThat(load.failures).isEmpty();
+    assertThat(load.ok.get()).isGreaterThan(100);
     assertThat(toBad.get()).as("requests the failing backend got during the reloads").isEqualTo(before);
     assertThat(stat("kr", "kbad").healthy()).isFalse();
+  }
+
+  /** Clients sending {@code GET /} back to back until {@link #stop}: how many got a 200, what the others got. */
+  final class Load {
+    final AtomicBoolean running = new AtomicBoolean(true);
+    final AtomicInteger ok = new AtomicInteger();
+    final List<String> failures = new CopyOnWriteArrayList<>();
+    private final List<CompletableFuture<Void>> loops = new ArrayList<>();
+
+    Load(int clients) {
+      for (int w = 0; w < clients; w++) {
+        CompletableFuture<Void> loop = new CompletableFuture<>();
+        loops.add(loop);
+        TestBackends.VERTX.runOnContext(v -> loadLoop(running, ok, failures, loop));
+      }
+    }
+
+    /** Stops the clients and waits for their last requests. */
+    void stop() throws Exception {
+      running.set(false);
+      CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    }
   }
 
   void loadLoop(AtomicBoolean running, AtomicInteger ok, List<String> failures, CompletableFuture<Void> done) {
