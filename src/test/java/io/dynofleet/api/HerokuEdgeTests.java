@@ -77,7 +77,7 @@ class HerokuEdgeTests {
         admin().header("X-Forwarded-Proto", "https").get("/x").then().statusCode(404)
             .header("Strict-Transport-Security", STS);
         // an absolute-form target names a backend's host over the admin Host header: the backend's
-        // answer, without the admin host's HSTS (it was added before the target was read)
+        // answer, without the admin host's HSTS (a review suspected the filter's header outlived the reroute)
         String head = io.dynofleet.proxy.TestBackends.rawHead(io.restassured.RestAssured.port,
             "GET http://shop.example.com/x HTTP/1.1\r\nHost: " + ADMIN + "\r\nX-Forwarded-Proto: https\r\n"
                 + "Connection: close\r\n\r\n", java.time.Duration.ofSeconds(4));
