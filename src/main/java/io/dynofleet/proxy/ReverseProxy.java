@@ -464,7 +464,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   static void keepBackendDate(MultiMap h) {
     String date = h.get(HttpHeaders.DATE);
-    if (date != null && imfFixdateShape(date) && !h.contains(HeaderNames.WARNING)) {
+    if (date != null && wellFormedImfFixdate(date) && !h.contains(HeaderNames.WARNING)) {
       h.remove(HttpHeaders.DATE);
       h.set(HeaderNames.BACKEND_DATE, date);
     }
@@ -475,7 +475,7 @@ class ReverseProxy implements ProxyInterceptor {
    * month names, day 01-31, hour 00-23, minute 00-59, second 00-60). Not checked against the
    * calendar: a wrong weekday or a 31 Feb goes on as written, as HAProxy and Envoy pass any Date.
    */
-  static boolean imfFixdateShape(String d) {
+  static boolean wellFormedImfFixdate(String d) {
     if (d.length() != 29 || d.charAt(3) != ',' || d.charAt(4) != ' ' || d.charAt(7) != ' ' || d.charAt(11) != ' '
         || d.charAt(16) != ' ' || d.charAt(19) != ':' || d.charAt(22) != ':' || !d.endsWith(" GMT")) {
       return false;

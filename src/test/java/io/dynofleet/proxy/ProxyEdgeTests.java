@@ -492,9 +492,9 @@ class ProxyEdgeTests {
   }
 
   /**
-   * A backend's well-formed Date goes on as written, past the library's parse-and-rewrite (which
-   * cost some 7 % of the proxy's CPU): the weekday below is wrong for its date, so a parse would
-   * have refused it and put the proxy's clock there. The carrier header never reaches the client,
+   * A backend's well-formed Date goes on as written, past the library's parse-and-rewrite (some 5 %
+   * of the proxy's CPU samples): the weekday below is wrong for its date, so a parse would have
+   * refused it and put the proxy's clock there. The carrier header never reaches the client,
    * and a backend cannot use it to set the Date.
    */
   @Test
@@ -518,29 +518,26 @@ class ProxyEdgeTests {
     String own = raw(port(), "GET / HTTP/1.1\r\nHost: none.example\r\nConnection: close\r\n\r\n", Duration.ofSeconds(4));
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\r\ndate: ([^\r]*)\r\n").matcher(own);
     assertThat(m.find()).as(own).isTrue();
-    assertThat(ReverseProxy.imfFixdateShape(m.group(1))).as(m.group(1)).isTrue();
+    assertThat(ReverseProxy.wellFormedImfFixdate(m.group(1))).as(m.group(1)).isTrue();
   }
 
   @Test
-  void theShapeOfAnImfFixdate() {
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 GMT")).isTrue();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 6 Nov 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sunday, 06-Nov-94 08:49:37 GMT")).isFalse(); // RFC 850
-    assertThat(ReverseProxy.imfFixdateShape("Sun Nov  6 08:49:37 1994")).isFalse(); // asctime
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 UTC")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:4x:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:37 GMT ")).isFalse();
-    // field by field (review: shape alone passed these on instead of the proxy's clock)
-    assertThat(ReverseProxy.imfFixdateShape("Xyz, 06 Nov 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nox 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("sun, 06 nov 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 00 Nov 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 32 Nov 1994 08:49:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 24:00:00 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:60:37 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Sun, 06 Nov 1994 08:49:61 GMT")).isFalse();
-    assertThat(ReverseProxy.imfFixdateShape("Wed, 31 Dec 2025 23:59:60 GMT")).isTrue(); // a leap second
-    assertThat(ReverseProxy.imfFixdateShape("Thu, 01 Jan 1970 00:00:00 GMT")).isTrue();
+  void aWellFormedImfFixdate() {
+    for (String ok : List.of("Sun, 06 Nov 1994 08:49:37 GMT", "Thu, 01 Jan 1970 00:00:00 GMT",
+        "Wed, 31 Dec 2025 23:59:60 GMT")) { // the last with a leap second
+      assertThat(ReverseProxy.wellFormedImfFixdate(ok)).as(ok).isTrue();
+    }
+    for (String bad : List.of(
+        "Sun, 6 Nov 1994 08:49:37 GMT", // RFC 1123's one-digit day
+        "Sunday, 06-Nov-94 08:49:37 GMT", // RFC 850
+        "Sun Nov  6 08:49:37 1994", // asctime
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:4x:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ",
+        // field by field (review: the shape alone passed these on instead of the proxy's clock)
+        "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nox 1994 08:49:37 GMT", "sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 00 Nov 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 08:60:37 GMT", "Sun, 06 Nov 1994 08:49:61 GMT")) {
+      assertThat(ReverseProxy.wellFormedImfFixdate(bad)).as(bad).isFalse();
+    }
   }
 
   @Test
