@@ -97,6 +97,14 @@ public interface ProxyConfig {
   @WithDefault("false")
   boolean trustForwardedHost();
 
+  /**
+   * How long another dyno's stored verdict on a backend counts (see {@link FleetHealth}): a dyno
+   * rewrites its verdicts every third of this, so a dyno that died without deleting its own stops
+   * counting after at most this long.
+   */
+  @WithDefault("60S")
+  Duration verdictTtl();
+
   /** Trust any backend certificate (tests only). */
   @WithDefault("false")
   boolean trustAll();

@@ -57,6 +57,9 @@ public class RouteSync implements DataPlane {
   private final ProxyConfig config;
   private final AtomicBoolean failing = new AtomicBoolean();
   private final Event<HealthChanged> healthChanged;
+  private final VerdictStore verdicts;
+  /** The database ids of the pools loaded last, by name (the configured static pool has none). */
+  private volatile Map<String, UUID> poolIds = Map.of();
   private volatile PoolRoute configured;
   private volatile boolean stopping;
   private volatile Map<String, Set<String>> lastHealthy = Map.of();
@@ -69,10 +72,11 @@ public class RouteSync implements DataPlane {
   private long lastLoadNanos;
   private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
 
-  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged) {
+  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged, VerdictStore verdicts) {
     this.table = table;
     this.config = config;
     this.healthChanged = healthChanged;
+    this.verdicts = verdicts;
   }
 
   void onStart(@Observes StartupEvent ev) {
@@ -147,7 +151,30 @@ public class RouteSync implements DataPlane {
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   void scheduled() {
     sync(false);
+    publishVerdicts();
     announceHealthChanges();
+  }
+
+  /**
+   * Writes this proxy's verdicts for the other dynos' passes, before {@link HealthChanged} starts
+   * this dyno's own: a pass anywhere then sees the change that caused it.
+   */
+  void publishVerdicts() {
+    Map<String, UUID> ids = poolIds;
+    Map<VerdictStore.Key, Health> mine = new HashMap<>();
+    for (String pool : table.pools().keySet()) {
+      UUID id = ids.get(pool);
+      if (id == null) {
+        continue;
+      }
+      for (BackendStats s : table.stats(pool)) {
+        Health h = local(s);
+        if (h.known()) {
+          mine.put(new VerdictStore.Key(id, s.id()), h);
+        }
+      }
+    }
+    verdicts.publish(mine);
   }
 
   /** Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time. */
@@ -182,19 +209,33 @@ public class RouteSync implements DataPlane {
     sync();
   }
 
+  /**
+   * The fleet's verdicts ({@link FleetHealth}): this proxy's, merged with the fresh ones other dynos
+   * stored. Without the database, this proxy's alone.
+   */
   @Override
   public Map<String, Health> health(String pool) {
     Map<String, Health> out = new HashMap<>();
     for (BackendStats s : table.stats(pool)) {
-      out.put(s.id(), new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
-          s.judged() || s.ejected(), s.healthy() && s.ejected()));
+      out.put(s.id(), local(s));
     }
-    return out;
+    UUID id = poolIds.get(pool);
+    return id == null || out.isEmpty() ? out : FleetHealth.merge(out, verdicts.others(id));
   }
 
-  /** On SIGTERM the table stays as it is: in-flight requests drain on the backends they have. */
+  /** This proxy's own verdict on a backend. */
+  private static Health local(BackendStats s) {
+    return new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
+        s.judged() || s.ejected(), s.healthy() && s.ejected());
+  }
+
+  /**
+   * On SIGTERM the table stays as it is: in-flight requests drain on the backends they have. This
+   * dyno's verdicts are deleted, so no pass elsewhere counts a dyno that is going.
+   */
   void onStop(@Observes ShutdownEvent ev) {
     stopping = true;
+    verdicts.forget();
   }
 
   /** Polls that found the fingerprint unchanged and skipped the load. */
@@ -254,8 +295,10 @@ public class RouteSync implements DataPlane {
       byPool.computeIfAbsent(b.poolId, k -> new ArrayList<>()).add(b);
     }
     List<PoolRoute> routes = new ArrayList<>();
+    Map<String, UUID> ids = new HashMap<>();
     boolean anyDefault = false;
     for (Pool p : pools) {
+      ids.put(p.name, p.id);
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
       routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of())));
@@ -272,6 +315,7 @@ public class RouteSync implements DataPlane {
     if (configured != null && routes.stream().noneMatch(r -> r.name().equals(STATIC_POOL))) {
       routes.add(anyDefault ? withoutDefault(configured) : configured);
     }
+    poolIds = Map.copyOf(ids);
     return routes;
   }
 

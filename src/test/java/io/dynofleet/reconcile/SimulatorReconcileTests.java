@@ -61,6 +61,7 @@ class SimulatorReconcileTests {
   @Inject Reconciler reconciler;
   @Inject RouteSync routes;
   @Inject RoutingTable table;
+  @Inject io.agroal.api.AgroalDataSource db;
   @Inject HerokuClient heroku;
   @Inject HerokuPlatform platform;
   @Inject HerokuConfig herokuConfig;
@@ -450,6 +451,54 @@ class SimulatorReconcileTests {
     assertThat(sim.apps()).noneMatch(a -> a.name().equals(sick));
     assertThat(eventReasons()).contains("BackendUnhealthy", "BackendRestarted", "BackendReplaced");
     assertProxyServesFrom(ownedNames());
+  }
+
+  /**
+   * Review 13, for managed pools: a backend this dyno's proxy finds dead but another dyno's (a fresh
+   * verdict in the table) finds healthy is neither marked Unhealthy nor restarted nor replaced,
+   * however long that lasts; once that verdict is older than the TTL, the usual path runs.
+   */
+  @Test
+  void aBackendAnotherDynoFindsHealthyIsNeitherRestartedNorReplaced() throws Exception {
+    createPool(2, "");
+    converge(2);
+    String sick = owned().get(0).name();
+    java.util.UUID uid = pools.get(name).metadata().uid();
+    otherDynoFindsHealthy(uid, sick, 0);
+    sim.backendCrashed(sick);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        .until(() -> table.stats(name).stream().anyMatch(s -> s.id().equals(sick) && !s.healthy()));
+    for (int i = 0; i < 3; i++) {
+      pass();
+      assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement()
+          .satisfies(b -> assertThat(b.phase()).isEqualTo("Ready"));
+    }
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
+    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).isEmpty();
+
+    otherDynoFindsHealthy(uid, sick, 61); // that dyno went away: its verdict is older than the TTL
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          pass();
+          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
+        });
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+    pass();
+    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
+  }
+
+  /** Stores, as the proxy of a dyno {@code web.2} would, that {@code app} passes its checks. */
+  private void otherDynoFindsHealthy(java.util.UUID pool, String app, int ageSeconds) throws java.sql.SQLException {
+    try (var c = db.getConnection(); var st = c.prepareStatement("""
+        insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
+        values (?, ?, 'web.2.bbbbbb', true, false, 0, now(), now() - make_interval(secs => ?))
+        on conflict (pool_id, backend, dyno) do update set seen_at = excluded.seen_at""")) {
+      st.setObject(1, pool);
+      st.setString(2, app);
+      st.setInt(3, ageSeconds);
+      st.executeUpdate();
+    }
   }
 
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */

@@ -3,14 +3,23 @@ package io.dynofleet.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agroal.api.AgroalDataSource;
 import io.dynofleet.api.EventDocument;
 import io.dynofleet.api.PoolService;
 import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.proxy.VerdictStore;
 import io.dynofleet.sandbox.Simulator;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +40,8 @@ class StaticBackendHealthTests {
   @Inject Simulator sim;
   @Inject Reconciler reconciler;
   @Inject PoolService pools;
+  @Inject AgroalDataSource db;
+  @Inject VerdictStore verdicts;
 
   private String name;
   private String urlA;
@@ -76,8 +87,7 @@ class StaticBackendHealthTests {
     });
   }
 
-  @Test
-  void aDeadStaticBackendIsAWarningAndAConditionAndItsRecoveryIsTold() {
+  private void createPool() {
     SimWorld.api().body("""
         {"metadata": {"name": "%s"},
          "spec": {"staticBackends": ["%s", "%s"],
@@ -86,6 +96,11 @@ class StaticBackendHealthTests {
                   "routing": {"hosts": ["%s.static.test"]}}}
         """.formatted(name, urlA, urlB, name))
         .post(SimWorld.POOLS).then().statusCode(201);
+  }
+
+  @Test
+  void aDeadStaticBackendIsAWarningAndAConditionAndItsRecoveryIsTold() {
+    createPool();
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
 
@@ -104,5 +119,122 @@ class StaticBackendHealthTests {
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
     assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+  }
+
+  // ------------------------------------------------------------------ verdicts of several dynos
+
+  private UUID uid() {
+    return pools.get(name).metadata().uid();
+  }
+
+  /** Stores a verdict as another dyno's proxy would, {@code ageSeconds} old by the database's clock. */
+  private void otherDyno(String dyno, String backend, boolean healthy, int ageSeconds) throws SQLException {
+    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement("""
+        insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
+        values (?, ?, ?, ?, false, ?, now(), now() - make_interval(secs => ?))
+        on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,
+          consecutive_failures = excluded.consecutive_failures, seen_at = excluded.seen_at""")) {
+      st.setObject(1, uid());
+      st.setString(2, backend);
+      st.setString(3, dyno);
+      st.setBoolean(4, healthy);
+      st.setInt(5, healthy ? 0 : 1);
+      st.setInt(6, ageSeconds);
+      st.executeUpdate();
+    }
+  }
+
+  /** This process's stored verdicts on the pool's backends: healthy or not, by backend. */
+  private Map<String, Boolean> ownVerdicts() throws SQLException {
+    Map<String, Boolean> out = new TreeMap<>();
+    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
+        "select backend, healthy from backend_verdicts where pool_id = ? and dyno = ?")) {
+      st.setObject(1, uid());
+      st.setString(2, verdicts.dyno());
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getBoolean(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  private boolean healthyInStatus(String id) {
+    return pools.status(name).backends().stream().anyMatch(b -> b.app().equals(id) && Boolean.TRUE.equals(b.healthy()));
+  }
+
+  /**
+   * Review 13: health was each process's own, so with two dynos whose proxies disagreed, a pass on
+   * one said BackendUnhealthy and Degraded, a pass on the other BackendRecovered, and so on. Now a
+   * backend that any dyno with a fresh verdict finds healthy is healthy for the control plane; it
+   * is unhealthy once every one says so; a dyno's verdict older than the TTL no longer counts.
+   */
+  @Test
+  void aBackendAnotherDynoFindsHealthyIsNotCalledUnhealthyAndPassesDoNotFlap() throws SQLException {
+    createPool();
+    awaitHealthy(2);
+    otherDyno("web.2.aaaaaa", idA, true, 0);
+    otherDyno("web.2.aaaaaa", idB, true, 0);
+
+    sim.backendDead(appB);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> Boolean.FALSE.equals(ownVerdicts().get(idB)));
+    assertThat(ownVerdicts()).as("this dyno's verdicts, stored for the others").containsEntry(idA, true);
+    for (int i = 0; i < 5; i++) {
+      reconciler.reconcile(new PoolKey(name));
+      assertThat(healthyInStatus(idB)).as("web.2 still reaches it").isTrue();
+      assertThat(condition("Degraded").status()).isEqualTo("False");
+    }
+    assertThat(events("BackendUnhealthy")).isEmpty();
+
+    otherDyno("web.2.aaaaaa", idB, false, 0); // now no dyno can use it
+    reconciler.reconcile(new PoolKey(name));
+    assertThat(healthyInStatus(idB)).isFalse();
+    assertThat(condition("Degraded").status()).isEqualTo("True");
+    assertThat(events("BackendUnhealthy")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+
+    otherDyno("web.2.aaaaaa", idB, true, 61); // a dyno gone for longer than the TTL (60 s)
+    for (int i = 0; i < 3; i++) {
+      reconciler.reconcile(new PoolKey(name));
+      assertThat(healthyInStatus(idB)).as("a stale verdict does not count").isFalse();
+    }
+    assertThat(events("BackendRecovered")).isEmpty();
+    assertThat(events("BackendUnhealthy")).hasSize(1);
+
+    sim.backendHealthy(appB);
+    awaitHealthy(2);
+    assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> Boolean.TRUE.equals(ownVerdicts().get(idB)));
+  }
+
+  /** A backend that leaves the pool leaves this dyno's verdicts; a deleted pool takes them all. */
+  @Test
+  void thisDynosVerdictsFollowThePool() throws SQLException {
+    createPool();
+    awaitHealthy(2);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> ownVerdicts().equals(Map.of(idA, true, idB, true)));
+
+    SimWorld.api().contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"staticBackends\": [\"%s\"]}}".formatted(urlA))
+        .patch(SimWorld.POOLS + "/" + name).then().statusCode(200);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> ownVerdicts().equals(Map.of(idA, true)));
+
+    UUID uid = uid();
+    SimWorld.api().delete(SimWorld.POOLS + "/" + name).then().statusCode(org.hamcrest.Matchers.oneOf(200, 202));
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      reconciler.reconcile(new PoolKey(name));
+      try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
+          "select count(*) from backend_verdicts where pool_id = ?")) {
+        st.setObject(1, uid);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return rs.getLong(1) == 0;
+        }
+      }
+    });
   }
 }

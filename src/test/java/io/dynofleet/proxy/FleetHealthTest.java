@@ -1,0 +1,87 @@
+package io.dynofleet.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.proxy.FleetHealth.Verdict;
+import io.dynofleet.reconcile.DataPlane.Health;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How the verdicts of several dynos' proxies on one backend make the control plane's one. */
+class FleetHealthTest {
+  private static final Instant T = Instant.parse("2026-11-25T10:00:00Z");
+
+  private static Health up() {
+    return new Health(true, 0, T, true, false);
+  }
+
+  private static Health failing(int failures) {
+    return new Health(false, failures, T, true, false);
+  }
+
+  private static Health unprobed() {
+    return new Health(false, 0, null, false, false);
+  }
+
+  private static Verdict other(String backend, boolean healthy, boolean ejected, int failures, Instant last) {
+    return new Verdict(backend, "web.2.abc", healthy, ejected, failures, last);
+  }
+
+  @Test
+  void withoutOtherVerdictsTheLocalOneStands() {
+    Map<String, Health> local = Map.of("a", failing(3), "b", up(), "c", unprobed());
+    assertThat(FleetHealth.merge(local, List.of())).isEqualTo(local);
+  }
+
+  @Test
+  void oneDynoThatFindsItHealthyMakesItHealthy() {
+    Health h = FleetHealth.merge(Map.of("a", failing(3)), List.of(other("a", true, false, 0, T.plusSeconds(1)))).get("a");
+    assertThat(h.healthy()).isTrue();
+    assertThat(h.known()).isTrue();
+    assertThat(h.ejected()).isFalse();
+    assertThat(h.consecutiveFailures()).as("the failures of the verdict that decided").isZero();
+    assertThat(h.lastProbe()).isEqualTo(T.plusSeconds(1));
+
+    Health mineUp = FleetHealth.merge(Map.of("a", up()), List.of(other("a", false, false, 3, T))).get("a");
+    assertThat(mineUp.healthy()).isTrue();
+  }
+
+  @Test
+  void itIsUnhealthyOnlyWhenEveryVerdictSaysSo() {
+    Health h = FleetHealth.merge(Map.of("a", failing(2)),
+        List.of(other("a", false, false, 3, T.minusSeconds(5)), new Verdict("a", "web.3.def", false, true, 5, null)))
+        .get("a");
+    assertThat(h.healthy()).isFalse();
+    assertThat(h.known()).isTrue();
+    assertThat(h.ejected()).as("two of the three failed their checks").isFalse();
+    assertThat(h.consecutiveFailures()).isEqualTo(5);
+    assertThat(h.lastProbe()).isEqualTo(T);
+  }
+
+  @Test
+  void ejectedOnlyWhenEveryFailingVerdictIsAnEjection() {
+    Health ejected = new Health(false, 5, T, true, true);
+    assertThat(FleetHealth.merge(Map.of("a", ejected), List.of(other("a", false, true, 6, T))).get("a").ejected())
+        .isTrue();
+    assertThat(FleetHealth.merge(Map.of("a", ejected), List.of(other("a", false, false, 3, T))).get("a").ejected())
+        .isFalse();
+  }
+
+  @Test
+  void anotherDynosVerdictCountsForABackendNotProbedHereYet() {
+    Health h = FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", false, false, 3, T))).get("a");
+    assertThat(h.known()).isTrue();
+    assertThat(h.healthy()).isFalse();
+    assertThat(FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", true, false, 0, T))).get("a").healthy())
+        .isTrue();
+  }
+
+  @Test
+  void verdictsOnBackendsThisProxyDoesNotKnowAreIgnored() {
+    Map<String, Health> merged = FleetHealth.merge(Map.of("a", up()), List.of(other("gone", false, false, 3, T)));
+    assertThat(merged).containsOnlyKeys("a");
+    assertThat(merged.get("a")).isEqualTo(up());
+  }
+}
