@@ -722,12 +722,16 @@ class ProxyEdgeTests {
   @Test
   void theUpgradeTimeoutDoesNotCutAQuietTunnel() throws Exception {
     URI echo = backends.start(req -> req.toWebSocket().onSuccess(ws -> ws.handler(ws::write)));
-    table.put(pool("wsquiet", List.of("quiet.example"), false, List.of(target("e", echo)))); // timeout 2 s
+    // a pool timeout of 1 s: the quiet spell below passes it by 1 s and stays 2 s short of the test
+    // profile's idle timeout (4 s), which closes a tunnel silent both ways; with a 2 s timeout and
+    // 3 s of quiet, a test thread late by a second would have seen the idle close instead
+    table.put(new PoolRoute("wsquiet", List.of("quiet.example"), false, Algorithm.LEAST_REQUEST, Duration.ofSeconds(1),
+        1, 0, 0, Duration.ZERO, null, List.of(target("e", echo))));
     try (Socket c = new Socket("127.0.0.1", port())) {
       c.setSoTimeout(3000);
       c.getOutputStream().write(upgrade("quiet.example", "Upgrade").getBytes(StandardCharsets.ISO_8859_1));
       assertThat(readHead(c.getInputStream())).startsWith("HTTP/1.1 101");
-      Thread.sleep(3000); // longer than the pool's timeout, shorter than the client idle timeout (4 s)
+      Thread.sleep(2000); // longer than the pool's timeout, shorter than the client idle timeout
       // a masked binary frame "hi" (mask key 0): echoed as an unmasked one
       c.getOutputStream().write(new byte[] {(byte) 0x82, (byte) 0x82, 0, 0, 0, 0, 'h', 'i'});
       byte[] back = c.getInputStream().readNBytes(4);
