@@ -9,44 +9,41 @@ import java.util.Map;
 
 /**
  * One verdict per backend for the control plane, from every Dynofleet dyno's proxy. Each dyno
- * routes on its own probes; but events, the {@code Unhealthy} phase, restarts, replacements and
- * {@code Degraded} need one answer, or passes on dynos that disagree undo each other (review 13).
- * A backend is healthy when any dyno with a fresh verdict finds it healthy: one that only some
- * dynos cannot use is a problem of their path to it, which a restart or a new app does not mend,
- * and those dynos route around it anyway. It is unhealthy when every verdict says so, and shown as
- * ejected (its checks pass, its requests failed) only when every verdict is an ejection.
+ * routes on its own probes; but events, the {@code Unhealthy} phase, restarts, replacements,
+ * promotion, ready counts and {@code Degraded} need one answer, or passes on dynos that disagree
+ * undo each other (review 13). Only verdicts with evidence count ({@link RouteSync}): a failure
+ * judged by the probes or an ejection, or health the last probe confirmed; not health a proxy only
+ * assumed (a backend published ready, a static URL, until its first probe). A backend is healthy
+ * when any of them finds it healthy: one that only some dynos cannot use is a problem of their
+ * path to it, which a restart or a new app does not mend, and those dynos route around it anyway.
+ * It is unhealthy when every one says so, and shown as ejected (its checks pass, its requests
+ * failed) only when every one is an ejection. Without any, the local proxy's view stands.
  */
 final class FleetHealth {
 
   private FleetHealth() {
   }
 
-  /** Another dyno's verdict on one backend, already known to be fresh. */
+  /** A dyno's verdict on one backend, with evidence, fresh. */
   record Verdict(String backend, String dyno, boolean healthy, boolean ejected, int consecutiveFailures,
       Instant lastProbe) {
   }
 
   /**
-   * The fleet's view of the backends this dyno's proxy knows ({@code local}'s keys): its own
-   * verdict where it has one, merged with {@code others}'. A backend no one has judged stays as
-   * the local proxy has it (not known).
+   * The fleet's view of the backends this dyno's proxy knows ({@code local}'s keys), from the
+   * {@code verdicts} of every dyno, this one's included. A backend without any keeps the local
+   * proxy's view.
    */
-  static Map<String, Health> merge(Map<String, Health> local, List<Verdict> others) {
+  static Map<String, Health> merge(Map<String, Health> local, List<Verdict> verdicts) {
     Map<String, List<Verdict>> byBackend = new HashMap<>();
-    for (Verdict v : others) {
+    for (Verdict v : verdicts) {
       byBackend.computeIfAbsent(v.backend(), k -> new ArrayList<>()).add(v);
     }
     Map<String, Health> out = new HashMap<>(local);
-    for (Map.Entry<String, Health> e : local.entrySet()) {
-      List<Verdict> theirs = byBackend.get(e.getKey());
-      if (theirs == null) {
+    for (String backend : local.keySet()) {
+      List<Verdict> all = byBackend.get(backend);
+      if (all == null) {
         continue;
-      }
-      List<Verdict> all = new ArrayList<>(theirs);
-      Health mine = e.getValue();
-      if (mine.known()) {
-        all.add(new Verdict(e.getKey(), "", mine.healthy(), mine.ejected(), mine.consecutiveFailures(),
-            mine.lastProbe()));
       }
       boolean healthy = all.stream().anyMatch(Verdict::healthy);
       boolean ejected = !healthy && all.stream().allMatch(Verdict::ejected);
@@ -56,7 +53,7 @@ final class FleetHealth {
           ? all.stream().filter(Verdict::healthy).mapToInt(Verdict::consecutiveFailures).min().orElse(0)
           : all.stream().mapToInt(Verdict::consecutiveFailures).max().orElse(0);
       Instant last = all.stream().map(Verdict::lastProbe).filter(t -> t != null).max(Instant::compareTo).orElse(null);
-      out.put(e.getKey(), new Health(healthy, failures, last, true, ejected));
+      out.put(backend, new Health(healthy, failures, last, true, ejected));
     }
     return out;
   }

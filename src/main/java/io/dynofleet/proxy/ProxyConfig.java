@@ -100,7 +100,7 @@ public interface ProxyConfig {
   /**
    * How long another dyno's stored verdict on a backend counts (see {@link FleetHealth}): a dyno
    * rewrites its verdicts every third of this, so a dyno that died without deleting its own stops
-   * counting after at most this long.
+   * counting after at most this long. At least 10 s (the start stops otherwise).
    */
   @WithDefault("60S")
   Duration verdictTtl();

@@ -150,31 +150,49 @@ public class RouteSync implements DataPlane {
   @Scheduled(every = "${dynofleet.proxy.sync-interval:2s}", identity = "route-sync",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   void scheduled() {
-    sync(false);
-    publishVerdicts();
+    if (sync(false)) {
+      publishVerdicts();
+    }
     announceHealthChanges();
   }
 
   /**
    * Writes this proxy's verdicts for the other dynos' passes, before {@link HealthChanged} starts
-   * this dyno's own: a pass anywhere then sees the change that caused it.
+   * this dyno's own: a pass anywhere then sees the change that caused it. Not while stopping (its
+   * rows are deleted then) or while the database fails (the route sync just said so).
    */
   void publishVerdicts() {
     Map<String, UUID> ids = poolIds;
-    Map<VerdictStore.Key, Health> mine = new HashMap<>();
+    Map<VerdictStore.Key, FleetHealth.Verdict> mine = new HashMap<>();
     for (String pool : table.pools().keySet()) {
       UUID id = ids.get(pool);
       if (id == null) {
         continue;
       }
       for (BackendStats s : table.stats(pool)) {
-        Health h = local(s);
-        if (h.known()) {
-          mine.put(new VerdictStore.Key(id, s.id()), h);
+        FleetHealth.Verdict v = evidence(s, verdicts.dyno());
+        if (v != null) {
+          mine.put(new VerdictStore.Key(id, s.id()), v);
         }
       }
     }
     verdicts.publish(mine);
+  }
+
+  /**
+   * This proxy's verdict on a backend as evidence for the fleet, or null: a failure (probes failed
+   * to the threshold, or an ejection), or health that its last probe confirmed. Not health it only
+   * assumed: a backend published ready and a static URL are healthy here until probes say
+   * otherwise, and a dyno that had just started outvoted every other dyno's failure (review 14).
+   */
+  static FleetHealth.Verdict evidence(BackendStats s, String dyno) {
+    boolean failing = s.ejected() || !s.healthy() && s.judged();
+    boolean confirmed = s.healthy() && !s.ejected() && s.lastProbe() != null && s.probePassing();
+    if (!failing && !confirmed) {
+      return null;
+    }
+    Health h = local(s);
+    return new FleetHealth.Verdict(s.id(), dyno, h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
   }
 
   /** Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time. */
@@ -210,17 +228,25 @@ public class RouteSync implements DataPlane {
   }
 
   /**
-   * The fleet's verdicts ({@link FleetHealth}): this proxy's, merged with the fresh ones other dynos
-   * stored. Without the database, this proxy's alone.
+   * The fleet's verdicts ({@link FleetHealth}): this proxy's with evidence and the fresh ones other
+   * dynos stored; where there are none, this proxy's view. Throws when the table cannot be read.
    */
   @Override
-  public Map<String, Health> health(String pool) {
+  public Map<String, Health> health(String pool, UUID uid) {
     Map<String, Health> out = new HashMap<>();
+    List<FleetHealth.Verdict> all = new ArrayList<>();
     for (BackendStats s : table.stats(pool)) {
       out.put(s.id(), local(s));
+      FleetHealth.Verdict v = evidence(s, verdicts.dyno());
+      if (v != null) {
+        all.add(v);
+      }
     }
-    UUID id = poolIds.get(pool);
-    return id == null || out.isEmpty() ? out : FleetHealth.merge(out, verdicts.others(id));
+    if (uid == null || out.isEmpty()) {
+      return out;
+    }
+    all.addAll(verdicts.others(uid));
+    return FleetHealth.merge(out, all);
   }
 
   /** This proxy's own verdict on a backend. */

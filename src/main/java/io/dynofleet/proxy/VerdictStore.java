@@ -1,7 +1,7 @@
 package io.dynofleet.proxy;
 
 import io.agroal.api.AgroalDataSource;
-import io.dynofleet.reconcile.DataPlane.Health;
+import io.dynofleet.proxy.FleetHealth.Verdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -24,10 +24,12 @@ import org.jboss.logging.Logger;
  * dyno's reconciler judges a backend by all of them ({@link FleetHealth}). A verdict is written when
  * it changes; every third of {@link ProxyConfig#verdictTtl()} all of this dyno's rows are written
  * again (so their {@code seen_at}, by the database's clock, stays fresh), rows it no longer has are
- * deleted, and rows of any dyno an hour old go. Plain JDBC with auto-commit: each row stands alone.
- * A failure (the database down) changes nothing here: the next call writes again.
+ * deleted (a backend gone, an ejection over, a verdict without evidence), and rows of any dyno an
+ * hour old go. Plain JDBC with auto-commit. A failure (the database down) changes nothing here:
+ * the next call writes again. After {@link #forget()} (shutdown) nothing is written.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup // a TTL out of range stops the start, not the first write
 public class VerdictStore {
   private static final Logger LOG = Logger.getLogger(VerdictStore.class);
   private static final String UPSERT = "insert into backend_verdicts"
@@ -37,6 +39,8 @@ public class VerdictStore {
       + " ejected = excluded.ejected, consecutive_failures = excluded.consecutive_failures,"
       + " last_probe = excluded.last_probe, seen_at = excluded.seen_at";
 
+  static final Duration MIN_TTL = Duration.ofSeconds(10);
+
   /** A backend of a pool, as the table keys a verdict. */
   record Key(UUID pool, String backend) {
   }
@@ -44,14 +48,23 @@ public class VerdictStore {
   private final AgroalDataSource dataSource;
   private final Duration ttl;
   private final String dyno;
-  private Map<Key, Health> written = Map.of();
+  private Map<Key, Verdict> written = Map.of();
   private long writtenAllAt;
   private boolean failing;
+  private volatile boolean closed;
+  /** Held while writing; {@link #forget()} waits for it only briefly. */
+  private final java.util.concurrent.locks.ReentrantLock writing = new java.util.concurrent.locks.ReentrantLock();
 
   VerdictStore(AgroalDataSource dataSource, ProxyConfig config,
       @ConfigProperty(name = "dyno", defaultValue = "local") String dyno) {
     this.dataSource = dataSource;
     this.ttl = config.verdictTtl();
+    if (ttl.compareTo(MIN_TTL) < 0) {
+      // a dyno rewrites its rows every third of the TTL, on a tick of 2 s: less, and they expire
+      // between two writes
+      throw new IllegalStateException("DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is " + ttl
+          + ": it must be at least " + MIN_TTL.toSeconds() + "s (default 60s)");
+    }
     // the same DYNO (web.1) is two processes for a moment across a restart: each its own rows
     byte[] r = new byte[3];
     new SecureRandom().nextBytes(r);
@@ -67,10 +80,21 @@ public class VerdictStore {
    * Makes the table hold {@code verdicts} as this dyno's: the changed ones, or all of them when the
    * last full write is a third of the TTL old; deletes those it no longer has.
    */
-  synchronized void publish(Map<Key, Health> verdicts) {
+  void publish(Map<Key, Verdict> verdicts) {
+    writing.lock();
+    try {
+      if (!closed) {
+        write(verdicts);
+      }
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  private void write(Map<Key, Verdict> verdicts) {
     boolean all = System.nanoTime() - writtenAllAt >= ttl.toNanos() / 3;
-    List<Map.Entry<Key, Health>> write = new ArrayList<>();
-    for (Map.Entry<Key, Health> e : verdicts.entrySet()) {
+    List<Map.Entry<Key, Verdict>> write = new ArrayList<>();
+    for (Map.Entry<Key, Verdict> e : verdicts.entrySet()) {
       if (all || !sameVerdict(written.get(e.getKey()), e.getValue())) {
         write.add(e);
       }
@@ -79,14 +103,17 @@ public class VerdictStore {
     if (write.isEmpty() && gone.isEmpty() && !all) {
       return;
     }
+    // one order for every dyno's batch: two batches (or a pool's delete cascading) that lock the
+    // same rows in different orders could deadlock
+    write.sort(Map.Entry.comparingByKey(KEY_ORDER));
     try (Connection c = dataSource.getConnection()) {
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true);
       }
       if (!write.isEmpty()) {
         try (PreparedStatement st = c.prepareStatement(UPSERT)) {
-          for (Map.Entry<Key, Health> e : write) {
-            Health h = e.getValue();
+          for (Map.Entry<Key, Verdict> e : write) {
+            Verdict h = e.getValue();
             st.setObject(1, e.getKey().pool());
             st.setString(2, e.getKey().backend());
             st.setString(3, dyno);
@@ -131,15 +158,26 @@ public class VerdictStore {
         LOG.info("backend verdicts written again");
       }
     } catch (SQLException e) {
-      if (!failing) {
+      if (e.getSQLState() != null && RACES.contains(e.getSQLState())) {
+        // a pool deleted under the batch (its cascade, a foreign key): the next tick, without it
+        LOG.debugf("backend verdicts not written this time: %s", e.getMessage());
+      } else if (!failing) {
         failing = true;
         LOG.warnf("backend verdicts not written (other dynos judge without this one's): %s", e.getMessage());
       }
     }
   }
 
-  /** The fresh verdicts of the other dynos on a pool's backends; none when the database fails. */
-  List<FleetHealth.Verdict> others(UUID pool) {
+  private static final java.util.Comparator<Key> KEY_ORDER =
+      java.util.Comparator.comparing(Key::pool).thenComparing(Key::backend);
+  /** Foreign key violation, deadlock: a race with a pool's deletion, not a failing database. */
+  private static final java.util.Set<String> RACES = java.util.Set.of("23503", "40P01");
+
+  /**
+   * The fresh verdicts of the other dynos on a pool's backends. Throws when they cannot be read: a
+   * pass that acted on this dyno's verdicts alone is what the table is there to prevent.
+   */
+  List<Verdict> others(UUID pool) {
     try (Connection c = dataSource.getConnection()) {
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true);
@@ -150,39 +188,62 @@ public class VerdictStore {
         st.setObject(1, pool);
         st.setString(2, dyno);
         st.setDouble(3, ttl.toMillis() / 1000.0);
-        List<FleetHealth.Verdict> out = new ArrayList<>();
+        List<Verdict> out = new ArrayList<>();
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
             Timestamp last = rs.getTimestamp(6);
-            out.add(new FleetHealth.Verdict(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
+            out.add(new Verdict(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
                 rs.getInt(5), last == null ? null : last.toInstant()));
           }
         }
         return out;
       }
     } catch (SQLException e) {
-      LOG.debugf("other dynos' verdicts not read, judging by this one's: %s", e.getMessage());
-      return List.of();
+      throw new IllegalStateException("the other dynos' backend verdicts could not be read: " + e.getMessage(), e);
     }
   }
 
-  /** On shutdown: this dyno's verdicts go with it rather than linger for the TTL. */
-  synchronized void forget() {
+  /**
+   * On shutdown: this dyno's verdicts go with it rather than count for the TTL, and none is written
+   * again. Skipped while the database fails (they expire), and bounded, so that it cannot hold up
+   * the stop Heroku ends with SIGKILL after 30 s.
+   */
+  void forget() {
+    closed = true;
+    try {
+      // a write stuck on a failing database: leave the rows to expire
+      if (!writing.tryLock(1, java.util.concurrent.TimeUnit.SECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      if (!failing) {
+        delete();
+      }
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  private void delete() {
     try (Connection c = dataSource.getConnection()) {
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true);
       }
       try (PreparedStatement st = c.prepareStatement("delete from backend_verdicts where dyno = ?")) {
+        st.setQueryTimeout(2);
         st.setString(1, dyno);
         st.executeUpdate();
       }
-      written = Map.of();
     } catch (SQLException e) {
       LOG.debugf("verdicts not deleted at shutdown (they expire): %s", e.getMessage());
     }
   }
 
-  private static boolean sameVerdict(Health a, Health b) {
+  private static boolean sameVerdict(Verdict a, Verdict b) {
     return a != null && a.healthy() == b.healthy() && a.ejected() == b.ejected();
   }
 }

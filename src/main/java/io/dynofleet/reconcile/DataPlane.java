@@ -2,16 +2,18 @@ package io.dynofleet.reconcile;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.UUID;
 
 /**
- * The reconciler's view of the data plane of this process: backend health as the proxy's active
- * and passive checks see it, and a way to re-publish pools after a change.
+ * The reconciler's view of the data plane: backend health as the proxies' active and passive checks
+ * see it (this process's, merged with the other Dynofleet dynos'), and a way to re-publish pools
+ * after a change.
  */
 public interface DataPlane {
 
   /**
-   * One backend's health as the local proxy sees it; {@code known} is false until the proxy has a
-   * verdict of its own (a backend another dyno made ready is not yet probed here). {@code ejected}:
+   * One backend's health as the fleet's proxies see it; {@code known} is false until one of them
+   * has a verdict (a backend another dyno made ready and no proxy has probed). {@code ejected}:
    * passive ejection alone keeps it out (its requests failed in a row; its health checks pass, or
    * it has none), so it is not {@code healthy} either; shown as phase {@code Ejected}, not {@code
    * Unhealthy}, which said its checks failed (review 16).
@@ -22,8 +24,12 @@ public interface DataPlane {
     }
   }
 
-  /** Backend health of a pool by app name; apps the proxy does not know are absent. */
-  Map<String, Health> health(String pool);
+  /**
+   * Backend health of a pool by app name (static backends: by id); backends this process's proxy
+   * does not route are absent. Throws when the other dynos' verdicts cannot be read: the pass then
+   * fails and is retried rather than act on one dyno's view.
+   */
+  Map<String, Health> health(String pool, UUID uid);
 
   /** Loads pools and backends from the store into the local proxy now. */
   void refresh();

@@ -410,7 +410,7 @@ public class Reconciler {
         if (pool.terminating()) {
           r = finalizeDeletion();
         } else if (!spec.managed()) {
-          health = dataPlane.health(pool.name);
+          health = dataPlane.health(pool.name, pool.id);
           syncWebhook(null);
           writeStatus();
           r = ReconcileResult.done(0);
@@ -506,7 +506,7 @@ public class Reconciler {
           || Boolean.TRUE.equals(spec.paused()) || !nothingToDo()) {
         return false;
       }
-      health = dataPlane.health(pool.name);
+      health = dataPlane.health(pool.name, pool.id);
       for (Backend b : backends) {
         DataPlane.Health h = health.get(b.appName);
         if (h != null && h.known() && !h.healthy()) {
@@ -596,7 +596,7 @@ public class Reconciler {
 
     /** The cheap reads of every pass: the source's latest release and the pipeline's couplings. */
     private void observe(PoolSpec.Template t) {
-      health = dataPlane.health(pool.name);
+      health = dataPlane.health(pool.name, pool.id);
       Platform.Pipeline pipeline = pipelines.get(spec.pipeline());
       if (pipeline == null) {
         try {
@@ -823,7 +823,7 @@ public class Reconciler {
         }
         DataPlane.Health h = health.get(b.appName);
         if (h != null && !h.known()) {
-          // not yet probed by this process's proxy (another dyno made it ready, or a swap just
+          // no proxy of the fleet has a verdict yet (another dyno made it ready, or a swap just
           // added it): no news either way, not a failure
           continue;
         }

@@ -27,7 +27,7 @@ public class FakeDataPlane implements DataPlane {
   public final AtomicInteger refreshes = new AtomicInteger();
 
   @Override
-  public Map<String, Health> health(String pool) {
+  public Map<String, Health> health(String pool, java.util.UUID uid) {
     List<Backend> published = QuarkusTransaction.requiringNew().call(() -> {
       Pool p = Pool.find("name", pool).firstResult();
       return p == null ? List.<Backend>of()

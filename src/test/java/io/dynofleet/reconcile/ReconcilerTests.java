@@ -204,7 +204,7 @@ class ReconcilerTests {
     // back in the data plane, through health checks first (audit: one may break while it drains)
     assertThat(status().backends()).extracting(b -> b.phase()).containsExactlyInAnyOrder("Ready", "Releasing",
         "Releasing");
-    assertThat(dataPlane.health(name)).hasSize(3);
+    assertThat(dataPlane.health(name, null)).hasSize(3);
     converge();
     assertThat(count("createApp")).isEqualTo(3);
     assertThat(count("deleteApp")).isZero();
@@ -371,7 +371,7 @@ class ReconcilerTests {
     assertThat(first.requeueAfter()).isBetween(Duration.ofSeconds(5), Duration.ofMillis(5100));
     assertThat(count("deleteApp")).isZero();
     assertThat(owned()).hasSize(2);
-    assertThat(dataPlane.health(name)).isEmpty(); // out of the data plane at once
+    assertThat(dataPlane.health(name, null)).isEmpty(); // out of the data plane at once
     assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("Draining");
     // the status says so meanwhile (it showed the pool's last live state, all ready)
     assertThat(condition("Ready")).isEqualTo("False/Deleting");

@@ -209,6 +209,31 @@ class StaticBackendHealthTests {
         .until(() -> Boolean.TRUE.equals(ownVerdicts().get(idB)));
   }
 
+  /**
+   * Review 14: a dyno that has just started assumes a static URL (or a backend published ready)
+   * healthy until its probes say otherwise, and its pass said Recovered against every other dyno's
+   * evidence. A verdict only assumed is neither stored nor counted.
+   */
+  @Test
+  void aHealthOnlyAssumedHereDoesNotOutvoteAnotherDynosFailure() throws SQLException {
+    sim.backendDead(appB);
+    // probes every 10 s, 3 failures to call it unhealthy: this proxy assumes B healthy for ~20 s
+    SimWorld.api().body("""
+        {"metadata": {"name": "%s"},
+         "spec": {"staticBackends": ["%s", "%s"],
+                  "healthCheck": {"path": "/health", "intervalSeconds": 10, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 3},
+                  "routing": {"hosts": ["%s.static.test"]}}}
+        """.formatted(name, urlA, urlB, name))
+        .post(SimWorld.POOLS).then().statusCode(201);
+    otherDyno("web.2.cccccc", idB, false, 0);
+    reconciler.reconcile(new PoolKey(name));
+    assertThat(healthyInStatus(idB)).as("web.2's evidence, not this dyno's assumption").isFalse();
+    assertThat(condition("Degraded").status()).isEqualTo("True");
+    assertThat(events("BackendUnhealthy")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    assertThat(ownVerdicts()).as("nothing stored for B on an assumption").doesNotContainKey(idB);
+  }
+
   /** A backend that leaves the pool leaves this dyno's verdicts; a deleted pool takes them all. */
   @Test
   void thisDynosVerdictsFollowThePool() throws SQLException {
