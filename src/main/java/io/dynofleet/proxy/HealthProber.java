@@ -10,8 +10,13 @@ import java.time.Clock;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Active probes, run on a Vert.x timer off the request path. */
+/**
+ * Active probes, run on a Vert.x timer off the request path. A ready backend's verdict changing is
+ * logged: each dyno's proxy judges for itself, and on Heroku the log line names the dyno, which the
+ * pool's status (every dyno's verdict merged) does not.
+ */
 final class HealthProber {
+  private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(HealthProber.class);
   private final RoutingTable table;
   private final HttpClient client;
   private final Clock clock;
@@ -41,7 +46,7 @@ final class HealthProber {
         if (b.draining || b.probing || b.nextProbeNanos - now > 0) continue;
         b.nextProbeNanos = now + hc.interval().toNanos();
         b.probing = true;
-        probe(b, hc);
+        probe(b, hc, pool.route().name());
       }
     }
   }
@@ -53,7 +58,7 @@ final class HealthProber {
    * trickling bytes, held its probe out for ever, and was never probed again (review 11). The body
    * is read and dropped, not kept.
    */
-  private void probe(Backend b, HealthCheckSpec hc) {
+  private void probe(Backend b, HealthCheckSpec hc, String pool) {
     long timeout = hc.timeout().toMillis();
     RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(b.host)
         .setPort(b.port).setSsl(b.ssl).setURI(hc.path()).setTimeout(timeout)
@@ -86,6 +91,9 @@ final class HealthProber {
           if (ok) {
             b.probeFailures = 0;
             if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
+              if (b.judged) {
+                LOG.infof("backend %s of pool %s passes its health checks again", b.target.id(), pool);
+              }
               b.healthy = true;
               b.judged = true;
               b.healthySinceNanos = System.nanoTime();
@@ -98,6 +106,10 @@ final class HealthProber {
             // reload its pools) on every pass
             if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
             if (b.probeFailures >= hc.unhealthyThreshold()) {
+              if (b.healthy) {
+                LOG.warnf("backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
+                    + " it gets no traffic from here", b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
+              }
               b.healthy = false;
               b.judged = true;
             }

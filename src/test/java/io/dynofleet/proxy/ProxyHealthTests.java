@@ -193,9 +193,39 @@ class ProxyHealthTests {
     assertThat(fresh.served.get()).as("requests to it once two probes passed").isPositive();
   }
 
-  /** And a backend assumed healthy stays in after one failed probe of {@code unhealthyThreshold} 2. */
+  /**
+   * And a backend assumed healthy stays in after one failed probe of {@code unhealthyThreshold} 2.
+   * Its going out and coming back are logged once each: with several dynos the pool's status is
+   * all of theirs, and a dyno's log is where one that alone cannot reach it shows.
+   */
   @Test
   void aHealthyBackendGoesOutOnlyAfterUnhealthyThresholdFails() {
+    List<String> logged = new CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        logged.add(r.getLevel() + " " + (r instanceof org.jboss.logmanager.ExtLogRecord e ? e.getFormattedMessage()
+            : r.getMessage()));
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(HealthProber.class.getName());
+    log.addHandler(capture);
+    try {
+      goesOutOnlyAfterUnhealthyThresholdFails(logged);
+    } finally {
+      log.removeHandler(capture);
+    }
+  }
+
+  private void goesOutOnlyAfterUnhealthyThresholdFails(List<String> logged) {
     Probed sick = new Probed(backends, "sick", 503);
     table.put(pool("ut", twoEitherWay(),
         List.of(new BackendTarget("other", backends.named("other"), true), new BackendTarget("sick", sick.url, true))));
@@ -210,5 +240,12 @@ class ProxyHealthTests {
     int served = sick.served.get();
     for (int i = 0; i < 10; i++) get("ut").then().statusCode(200).header("X-Backend", "other");
     assertThat(sick.served.get()).isEqualTo(served);
+    assertThat(logged).singleElement().isEqualTo("WARN backend sick of pool ut fails its health checks from this"
+        + " process (HTTP 503 on /health, 2 in a row): it gets no traffic from here");
+
+    sick.release(200);
+    sick.release(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stat("ut", "sick").healthy());
+    assertThat(logged).hasSize(2).last().isEqualTo("INFO backend sick of pool ut passes its health checks again");
   }
 }
