@@ -69,6 +69,8 @@ public class VerdictStore {
     byte[] r = new byte[3];
     new SecureRandom().nextBytes(r);
     this.dyno = dyno + "." + HexFormat.of().formatHex(r);
+    // the first write is a full one (System.nanoTime() may be negative: not measured from 0)
+    this.writtenAllAt = System.nanoTime() - ttl.toNanos();
   }
 
   /** How this process names itself in the table. */

@@ -50,6 +50,27 @@ record SimWorld(String name, String source, String pipeline) {
     return given().header("Authorization", "Bearer " + TOKEN).contentType("application/json");
   }
 
+  /**
+   * Stores a verdict on {@code backend} of the pool {@code uid} as the proxy of another Dynofleet
+   * dyno would, {@code ageSeconds} old by the database's clock (a dyno process is its rows there).
+   */
+  static void otherDynosVerdict(javax.sql.DataSource db, java.util.UUID uid, String dyno, String backend,
+      boolean healthy, int ageSeconds) throws java.sql.SQLException {
+    try (var c = db.getConnection(); var st = c.prepareStatement("""
+        insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
+        values (?, ?, ?, ?, false, ?, now(), now() - make_interval(secs => ?))
+        on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,
+          consecutive_failures = excluded.consecutive_failures, seen_at = excluded.seen_at""")) {
+      st.setObject(1, uid);
+      st.setString(2, backend);
+      st.setString(3, dyno);
+      st.setBoolean(4, healthy);
+      st.setInt(5, healthy ? 0 : 1);
+      st.setInt(6, ageSeconds);
+      st.executeUpdate();
+    }
+  }
+
   /** The pool's Degraded condition. */
   PoolStatus.Condition degraded(PoolService pools) {
     return pools.status(name).conditions().stream().filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();

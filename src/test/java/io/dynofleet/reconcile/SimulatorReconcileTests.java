@@ -464,7 +464,7 @@ class SimulatorReconcileTests {
     converge(2);
     String sick = owned().get(0).name();
     java.util.UUID uid = pools.get(name).metadata().uid();
-    otherDynoFindsHealthy(uid, sick, 0);
+    SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 0);
     sim.backendCrashed(sick);
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
         .until(() -> table.stats(name).stream().anyMatch(s -> s.id().equals(sick) && !s.healthy()));
@@ -477,7 +477,7 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).isEmpty();
 
-    otherDynoFindsHealthy(uid, sick, 61); // that dyno went away: its verdict is older than the TTL
+    SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 61); // that dyno went away: its verdict is older than the TTL
     await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
         .until(() -> {
           pass();
@@ -486,19 +486,6 @@ class SimulatorReconcileTests {
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
     pass();
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
-  }
-
-  /** Stores, as the proxy of a dyno {@code web.2} would, that {@code app} passes its checks. */
-  private void otherDynoFindsHealthy(java.util.UUID pool, String app, int ageSeconds) throws java.sql.SQLException {
-    try (var c = db.getConnection(); var st = c.prepareStatement("""
-        insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
-        values (?, ?, 'web.2.bbbbbb', true, false, 0, now(), now() - make_interval(secs => ?))
-        on conflict (pool_id, backend, dyno) do update set seen_at = excluded.seen_at""")) {
-      st.setObject(1, pool);
-      st.setString(2, app);
-      st.setInt(3, ageSeconds);
-      st.executeUpdate();
-    }
   }
 
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */

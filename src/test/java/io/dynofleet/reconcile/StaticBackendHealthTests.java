@@ -88,13 +88,18 @@ class StaticBackendHealthTests {
   }
 
   private void createPool() {
+    createPool(1, 1);
+  }
+
+  /** The two backends as a static pool, probed every {@code interval} seconds. */
+  private void createPool(int interval, int unhealthyThreshold) {
     SimWorld.api().body("""
         {"metadata": {"name": "%s"},
          "spec": {"staticBackends": ["%s", "%s"],
-                  "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
-                                  "healthyThreshold": 1, "unhealthyThreshold": 1},
+                  "healthCheck": {"path": "/health", "intervalSeconds": %d, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": %d},
                   "routing": {"hosts": ["%s.static.test"]}}}
-        """.formatted(name, urlA, urlB, name))
+        """.formatted(name, urlA, urlB, interval, unhealthyThreshold, name))
         .post(SimWorld.POOLS).then().statusCode(201);
   }
 
@@ -127,21 +132,8 @@ class StaticBackendHealthTests {
     return pools.get(name).metadata().uid();
   }
 
-  /** Stores a verdict as another dyno's proxy would, {@code ageSeconds} old by the database's clock. */
   private void otherDyno(String dyno, String backend, boolean healthy, int ageSeconds) throws SQLException {
-    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement("""
-        insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
-        values (?, ?, ?, ?, false, ?, now(), now() - make_interval(secs => ?))
-        on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,
-          consecutive_failures = excluded.consecutive_failures, seen_at = excluded.seen_at""")) {
-      st.setObject(1, uid());
-      st.setString(2, backend);
-      st.setString(3, dyno);
-      st.setBoolean(4, healthy);
-      st.setInt(5, healthy ? 0 : 1);
-      st.setInt(6, ageSeconds);
-      st.executeUpdate();
-    }
+    SimWorld.otherDynosVerdict(db, uid(), dyno, backend, healthy, ageSeconds);
   }
 
   /** This process's stored verdicts on the pool's backends: healthy or not, by backend. */
@@ -217,15 +209,7 @@ class StaticBackendHealthTests {
   @Test
   void aHealthOnlyAssumedHereDoesNotOutvoteAnotherDynosFailure() throws SQLException {
     sim.backendDead(appB);
-    // probes every 10 s, 3 failures to call it unhealthy: this proxy assumes B healthy for ~20 s
-    SimWorld.api().body("""
-        {"metadata": {"name": "%s"},
-         "spec": {"staticBackends": ["%s", "%s"],
-                  "healthCheck": {"path": "/health", "intervalSeconds": 10, "timeoutSeconds": 1,
-                                  "healthyThreshold": 1, "unhealthyThreshold": 3},
-                  "routing": {"hosts": ["%s.static.test"]}}}
-        """.formatted(name, urlA, urlB, name))
-        .post(SimWorld.POOLS).then().statusCode(201);
+    createPool(10, 3); // probes every 10 s, 3 failures to call it unhealthy: B is assumed healthy for ~20 s
     otherDyno("web.2.cccccc", idB, false, 0);
     reconciler.reconcile(new PoolKey(name));
     assertThat(healthyInStatus(idB)).as("web.2's evidence, not this dyno's assumption").isFalse();
