@@ -108,10 +108,7 @@ public class VerdictStore {
     // one order for every dyno's batch: two batches (or a pool's delete cascading) that lock the
     // same rows in different orders could deadlock
     write.sort(Map.Entry.comparingByKey(KEY_ORDER));
-    try (Connection c = dataSource.getConnection()) {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
-      }
+    try (Connection c = connection()) {
       if (!write.isEmpty()) {
         try (PreparedStatement st = c.prepareStatement(UPSERT)) {
           for (Map.Entry<Key, Verdict> e : write) {
@@ -180,10 +177,7 @@ public class VerdictStore {
    * pass that acted on this dyno's verdicts alone is what the table is there to prevent.
    */
   List<Verdict> others(UUID pool) {
-    try (Connection c = dataSource.getConnection()) {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
-      }
+    try (Connection c = connection()) {
       try (PreparedStatement st = c.prepareStatement("select backend, dyno, healthy, ejected,"
           + " consecutive_failures, last_probe from backend_verdicts where pool_id = ? and dyno <> ?"
           + " and seen_at > now() - make_interval(secs => ?)")) {
@@ -231,10 +225,7 @@ public class VerdictStore {
   }
 
   private void delete() {
-    try (Connection c = dataSource.getConnection()) {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
-      }
+    try (Connection c = connection()) {
       try (PreparedStatement st = c.prepareStatement("delete from backend_verdicts where dyno = ?")) {
         st.setQueryTimeout(2);
         st.setString(1, dyno);
@@ -242,6 +233,20 @@ public class VerdictStore {
       }
     } catch (SQLException e) {
       LOG.debugf("verdicts not deleted at shutdown (they expire): %s", e.getMessage());
+    }
+  }
+
+  /** A connection of its own, each statement its own transaction. */
+  private Connection connection() throws SQLException {
+    Connection c = dataSource.getConnection();
+    try {
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true);
+      }
+      return c;
+    } catch (SQLException e) {
+      c.close();
+      throw e;
     }
   }
 
