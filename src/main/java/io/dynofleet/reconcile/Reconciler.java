@@ -1946,11 +1946,13 @@ public class Reconciler {
         conds.add(new Condition(c.type(), c.status(), c.reason(), c.message(), since));
       }
       String size = spec.managed() ? spec.template().dynoSize() : null;
+      // a deleting pool's apps bill until they are gone: $0.00 while they drain hid that (audit 12)
+      int billed = pool.terminating() ? list.size() : desired;
       PoolStatus status = new PoolStatus(pool.generation, active, ready, updated,
           source == null ? (previous == null ? null : previous.targetRelease()) : "v" + source.version(),
           conds, list,
-          size == null ? null : costs.pool(desired, size),
-          size == null ? null : costs.oneApp(desired, size),
+          size == null ? null : costs.pool(billed, size),
+          size == null ? null : costs.oneApp(billed, size),
           drift, stalledTarget, webhook);
       // after a mid-pass write (a 429 wait) always: the stored status is that one, not pool.status
       if (shown != null || !status.sameAs(previous)) {

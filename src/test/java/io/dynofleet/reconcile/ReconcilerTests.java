@@ -378,6 +378,7 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("True/Deleting");
     assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Draining");
     assertThat(status().readyReplicas()).isZero();
+    assertThat(status().estimatedMonthlyCost()).as("its two apps bill until deleted").isEqualTo(14.0);
 
     clock.advance(Duration.ofSeconds(3));
     reconciler.forgetCaches(); // as a restarted process
