@@ -310,7 +310,7 @@ public final class Cli {
     } else {
       Table t = new Table("  APP", "PHASE", "HEALTHY", "RELEASE", "URL");
       s.path("backends").forEach(b -> t.row("  " + b.path("app").asText("-"), b.path("phase").asText("-"),
-          b.path("healthy").asText("-"), b.path("release").asText("-"), b.path("webUrl").asText("-")));
+          healthy(b), b.path("release").asText("-"), b.path("webUrl").asText("-")));
       t.print(out);
     }
     out.println("Events:");
@@ -548,6 +548,18 @@ public final class Cli {
    */
   static final Set<String> NEEDS_HUMAN = Set.of("RolloutStalled", "CreateFailed", "InvalidSpec", "HerokuForbidden",
       "HerokuUnauthorized", "HerokuBilling");
+
+  /** A backend's {@code healthy}, and the dynos that find a healthy one failing ({@code failingOn}). */
+  static String healthy(JsonNode backend) {
+    String h = backend.path("healthy").asText("-");
+    JsonNode on = backend.path("failingOn");
+    if (!on.isArray() || on.isEmpty()) {
+      return h;
+    }
+    List<String> dynos = new ArrayList<>();
+    on.forEach(d -> dynos.add(d.asText()));
+    return h + " (failing on " + String.join(", ", dynos) + ")";
+  }
 
   /** The pool's {@code Degraded=True} condition if its reason needs a human, else null. */
   private static JsonNode needsHuman(JsonNode pool) {

@@ -17,7 +17,8 @@ import java.util.Map;
  * when any of them finds it healthy: one that only some dynos cannot use is a problem of their
  * path to it, which a restart or a new app does not mend, and those dynos route around it anyway.
  * It is unhealthy when every one says so, and shown as ejected (its checks pass, its requests
- * failed) only when every one is an ejection. Without any, the local proxy's view stands.
+ * failed) only when every one is an ejection. Without any, the local proxy's view stands. A
+ * healthy backend that some dynos find failing names them ({@code failingOn}).
  */
 final class FleetHealth {
 
@@ -53,7 +54,10 @@ final class FleetHealth {
           ? all.stream().filter(Verdict::healthy).mapToInt(Verdict::consecutiveFailures).min().orElse(0)
           : all.stream().mapToInt(Verdict::consecutiveFailures).max().orElse(0);
       Instant last = all.stream().map(Verdict::lastProbe).filter(t -> t != null).max(Instant::compareTo).orElse(null);
-      out.put(backend, new Health(healthy, failures, last, true, ejected));
+      // healthy for the fleet, failing from some dynos: only their logs said so (review 14)
+      List<String> failingOn = healthy
+          ? all.stream().filter(v -> !v.healthy()).map(Verdict::dyno).distinct().sorted().toList() : List.of();
+      out.put(backend, new Health(healthy, failures, last, true, ejected, failingOn.isEmpty() ? null : failingOn));
     }
     return out;
   }

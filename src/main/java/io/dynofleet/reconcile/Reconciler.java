@@ -1846,7 +1846,7 @@ public class Reconciler {
         boolean ejected = h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
         list.add(new BackendStatus(b.appName, b.webUrl, b.releaseVersion == null ? null : "v" + b.releaseVersion,
             ejected ? EJECTED : b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
-            h == null ? null : h.consecutiveFailures(), b.createdAt));
+            h == null ? null : h.consecutiveFailures(), h == null ? null : h.failingOn(), b.createdAt));
       }
       if (!spec.managed()) {
         List<String> failing = new ArrayList<>();
@@ -1858,7 +1858,8 @@ public class Reconciler {
           updated++;
           list.add(new BackendStatus(e.getKey(), e.getKey(), null,
               e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
-              e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(), null));
+              e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(),
+              e.getValue().failingOn(), null));
           if (e.getValue().known() && !e.getValue().healthy()) {
             failing.add(e.getKey());
           }

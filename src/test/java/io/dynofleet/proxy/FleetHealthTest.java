@@ -54,6 +54,22 @@ class FleetHealthTest {
     assertThat(mineUp.healthy()).isTrue();
   }
 
+  /** Review 14: a backend only some dynos cannot reach showed nowhere but in their logs. */
+  @Test
+  void aHealthyBackendNamesTheDynosThatFindItFailing() {
+    Verdict third = new Verdict("a", "web.3.fed", false, true, 5, T);
+    Health h = FleetHealth.merge(Map.of("a", failing(3)),
+        List.of(mine("a", failing(3)), third, other("a", true, false, 0, T))).get("a");
+    assertThat(h.healthy()).isTrue();
+    assertThat(h.failingOn()).as("sorted, an ejection included").containsExactly("web.1.def", "web.3.fed");
+
+    assertThat(FleetHealth.merge(Map.of("a", up()), List.of(mine("a", up()), other("a", true, false, 0, T)))
+        .get("a").failingOn()).as("healthy everywhere").isNull();
+    assertThat(FleetHealth.merge(Map.of("a", failing(3)), List.of(mine("a", failing(3)), other("a", false, false, 3, T)))
+        .get("a").failingOn()).as("failing everywhere: healthy false says it").isNull();
+    assertThat(FleetHealth.merge(Map.of("a", failing(3)), List.of()).get("a").failingOn()).as("one dyno").isNull();
+  }
+
   @Test
   void itIsUnhealthyOnlyWhenEveryVerdictSaysSo() {
     Health h = FleetHealth.merge(Map.of("a", failing(2)), List.of(mine("a", failing(2)),

@@ -67,6 +67,7 @@ class SimulatorReconcileTests {
   @Inject HerokuConfig herokuConfig;
   @Inject ReconcileStore store;
   @Inject PoolLocks locks;
+  @Inject io.dynofleet.proxy.VerdictStore verdicts;
   @Inject PoolEvents events;
   @Inject PoolService pools;
   @Inject ReconcileConfig config;
@@ -474,6 +475,8 @@ class SimulatorReconcileTests {
           .satisfies(b -> assertThat(b.phase()).isEqualTo("Ready"));
     }
     assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement()
+        .satisfies(b -> assertThat(b.failingOn()).as("the dyno that cannot use it").containsExactly(verdicts.dyno()));
     assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).isEmpty();
 

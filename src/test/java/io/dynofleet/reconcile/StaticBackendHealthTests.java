@@ -156,6 +156,12 @@ class StaticBackendHealthTests {
     return pools.status(name).backends().stream().anyMatch(b -> b.app().equals(id) && Boolean.TRUE.equals(b.healthy()));
   }
 
+  /** The status's {@code failingOn} of backend {@code id}, as the API serves it (absent: null). */
+  private List<String> failingOnInApi(String id) {
+    return SimWorld.api().get(SimWorld.POOLS + "/" + name).then().statusCode(200).extract().jsonPath()
+        .get("status.backends.find { it.app == '" + id + "' }.failingOn");
+  }
+
   /**
    * Review 13: health was each process's own, so with two dynos whose proxies disagreed, a pass on
    * one said BackendUnhealthy and Degraded, a pass on the other BackendRecovered, and so on. Now a
@@ -179,10 +185,13 @@ class StaticBackendHealthTests {
       assertThat(condition("Degraded").status()).isEqualTo("False");
     }
     assertThat(events("BackendUnhealthy")).isEmpty();
+    assertThat(failingOnInApi(idB)).as("where it fails shows in the status").containsExactly(verdicts.dyno());
+    assertThat(failingOnInApi(idA)).isNull();
 
     otherDyno("web.2.aaaaaa", idB, false, 0); // now no dyno can use it
     reconciler.reconcile(new PoolKey(name));
     assertThat(healthyInStatus(idB)).isFalse();
+    assertThat(failingOnInApi(idB)).as("healthy false says it all").isNull();
     assertThat(condition("Degraded").status()).isEqualTo("True");
     assertThat(events("BackendUnhealthy")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
 

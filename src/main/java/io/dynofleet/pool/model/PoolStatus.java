@@ -52,7 +52,7 @@ public record PoolStatus(
   private PoolStatus withoutProbeTimes() {
     List<BackendStatus> b = backends == null ? null : backends.stream()
         .map(x -> new BackendStatus(x.app(), x.webUrl(), x.release(), x.phase(), x.healthy(), null,
-            x.consecutiveFailures(), x.createdAt()))
+            x.consecutiveFailures(), x.failingOn(), x.createdAt()))
         .toList();
     return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
         conditions, b, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease, webhook);
@@ -82,5 +82,6 @@ public record PoolStatus(
       Boolean healthy,
       Instant lastProbe,
       Integer consecutiveFailures,
+      List<String> failingOn,
       Instant createdAt) {}
 }

@@ -169,10 +169,13 @@
       var name = cell(tr, b.app || b.webUrl, 'name');
       if (b.webUrl) name.title = b.webUrl;
       cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
-      var h = b.healthy === true ? ['ok', 'healthy'] : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
+      var partly = b.healthy === true && b.failingOn && b.failingOn.length;
+      var h = partly ? ['warn', 'healthy, not everywhere'] : b.healthy === true ? ['ok', 'healthy']
+        : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
       var ht = cell(tr, '');
       ht.appendChild(el('span', 'badge ' + h[0], h[1]));
-      if (b.consecutiveFailures) ht.title = b.consecutiveFailures + ' consecutive failures';
+      if (partly) ht.title = 'failing on ' + b.failingOn.join(', ') + ' (those dynos route around it)';
+      else if (b.consecutiveFailures) ht.title = b.consecutiveFailures + ' consecutive failures';
       cell(tr, dash(b.release));
       cell(tr, dash(st.inFlight), 'num');
       cell(tr, dash(st.requestsPerSecond, function (x) { return x.toFixed(1); }), 'num');

@@ -1,0 +1,24 @@
+package io.dynofleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/** The HEALTHY column of {@code dynofleet describe pool}. */
+class BackendHealthTextTest {
+  private final ObjectMapper json = new ObjectMapper();
+
+  private String healthy(String backend) throws Exception {
+    return Cli.healthy(json.readTree(backend));
+  }
+
+  @Test
+  void namesTheDynosThatFindAHealthyBackendFailing() throws Exception {
+    assertThat(healthy("{\"healthy\": true, \"failingOn\": [\"web.2.ab12\", \"web.3.cd34\"]}"))
+        .isEqualTo("true (failing on web.2.ab12, web.3.cd34)");
+    assertThat(healthy("{\"healthy\": true}")).isEqualTo("true");
+    assertThat(healthy("{\"healthy\": false}")).isEqualTo("false");
+    assertThat(healthy("{\"phase\": \"Creating\"}")).isEqualTo("-");
+  }
+}
