@@ -7,6 +7,7 @@ import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolChanged;
 import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.reconcile.DataPlane;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -327,7 +328,7 @@ public class RouteSync implements DataPlane {
       ids.put(p.name, p.id);
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
-      routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of())));
+      routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status));
     }
     if (!anyDefault && configured == null) {
       // one pool without host names is the default pool: what a newcomer with one pool expects
@@ -345,26 +346,53 @@ public class RouteSync implements DataPlane {
     return routes;
   }
 
-  static PoolRoute route(String name, PoolSpec spec, List<Backend> backends) {
+  /**
+   * A pool's route. A backend is assumed healthy (routed at once) when it is ready, unless the
+   * pool has a health check and the fleet last found it failing (phase {@code Unhealthy}, or a
+   * static backend {@code healthy: false} after probes in the stored status): a dyno that has
+   * just started then waits for its own probes, as for a new backend, instead of sending requests
+   * to a backend known dead until they fail to the threshold, and telling the control plane it
+   * recovered (a false {@code BackendRecovered}, and the repair clocks started over at every
+   * Dynofleet restart). A backend that a running proxy already knows keeps its state.
+   */
+  static PoolRoute route(String name, PoolSpec spec, List<Backend> backends, PoolStatus status) {
     PoolSpec.Routing ro = spec.routing();
     PoolSpec.HealthCheck h = spec.healthCheck();
+    HealthCheckSpec check = h == null || h.path() == null ? null : new HealthCheckSpec(h.path(),
+        Duration.ofSeconds(h.intervalSeconds()), Duration.ofSeconds(h.timeoutSeconds()),
+        h.healthyThreshold(), h.unhealthyThreshold());
     List<BackendTarget> targets = new ArrayList<>();
     if (spec.managed()) {
       for (Backend b : backends) {
         if (b.webUrl == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
           continue;
         }
-        targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY));
+        boolean knownFailing = check != null && b.phase == Backend.Phase.Unhealthy;
+        targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY && !knownFailing));
       }
     } else if (spec.staticBackends() != null) {
-      targets.addAll(targets(distinct(spec.staticBackends())));
+      Set<String> failing = check == null ? Set.of() : failingStatic(status);
+      for (BackendTarget t : targets(distinct(spec.staticBackends()))) {
+        targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false) : t);
+      }
     }
-    HealthCheckSpec check = h == null || h.path() == null ? null : new HealthCheckSpec(h.path(),
-        Duration.ofSeconds(h.intervalSeconds()), Duration.ofSeconds(h.timeoutSeconds()),
-        h.healthyThreshold(), h.unhealthyThreshold());
     return new PoolRoute(name, ro.hosts(), Boolean.TRUE.equals(ro.defaultPool()), algorithm(ro.algorithm()),
         Duration.ofSeconds(ro.timeoutSeconds()), ro.retries(), ro.maxInFlightPerBackend(), ro.maxQueue(),
         Duration.ofSeconds(ro.queueTimeoutSeconds()), check, targets);
+  }
+
+  /** The static backends the stored status says fail after probes (as {@code staticHealth} reads it). */
+  private static Set<String> failingStatic(PoolStatus status) {
+    if (status == null || status.backends() == null) {
+      return Set.of();
+    }
+    Set<String> out = new HashSet<>();
+    for (PoolStatus.BackendStatus b : status.backends()) {
+      if (b.failedChecks()) {
+        out.add(b.app());
+      }
+    }
+    return out;
   }
 
   private static PoolRoute withoutDefault(PoolRoute r) {

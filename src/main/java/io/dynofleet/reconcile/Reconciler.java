@@ -1830,8 +1830,15 @@ public class Reconciler {
       int active = 0;
       List<BackendStatus> list = new ArrayList<>();
       String target = source == null ? null : source.target();
+      Map<String, BackendStatus> before = storedBackends();
       for (Backend b : backends) {
         DataPlane.Health h = health.get(b.appName);
+        BackendStatus was = before.get(b.appName);
+        if (h != null && !h.known() && b.phase == Phase.Unhealthy && was != null && was.failedChecks()) {
+          // no verdict since this process started: the last one stands until its probes say
+          h = new DataPlane.Health(false, was.consecutiveFailures() == null ? 0 : was.consecutiveFailures(),
+              was.lastProbe(), false);
+        }
         boolean isActive = !b.leaving();
         if (isActive) {
           active++;
@@ -1852,6 +1859,15 @@ public class Reconciler {
         List<String> failing = new ArrayList<>();
         for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
           active++;
+          BackendStatus was = before.get(e.getKey());
+          if (!e.getValue().known() && was != null && was.failedChecks()) {
+            // no verdict since this process started (its proxy waits for probes on a backend the
+            // fleet found failing): the last one stands; no news is not a recovery
+            updated++;
+            list.add(was);
+            failing.add(e.getKey());
+            continue;
+          }
           if (e.getValue().healthy()) {
             ready++;
           }
@@ -1906,14 +1922,10 @@ public class Reconciler {
      * repeats nor loses the news.
      */
     private void staticHealth(List<String> failing) {
-      Map<String, BackendStatus> before = new HashMap<>();
-      if (pool.status != null && pool.status.backends() != null) {
-        pool.status.backends().forEach(b -> before.put(b.app(), b));
-      }
+      Map<String, BackendStatus> before = storedBackends();
       for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
         BackendStatus was = before.get(e.getKey());
-        boolean wasFailing = was != null && Boolean.FALSE.equals(was.healthy())
-            && (was.lastProbe() != null || was.consecutiveFailures() != null && was.consecutiveFailures() > 0);
+        boolean wasFailing = was != null && was.failedChecks();
         boolean known = e.getValue().known();
         if (known && !e.getValue().healthy() && !wasFailing) {
           // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13)
@@ -1933,6 +1945,15 @@ public class Reconciler {
       // Progressing False, which that reason never means)
       condition("Progressing", "False", "Stable", health.size() + " static backends, "
           + (spec.staticBackends() == null ? 0 : spec.staticBackends().size()) + " listed");
+    }
+
+    /** The backends of the stored status, by app (static backends: by id). */
+    private Map<String, BackendStatus> storedBackends() {
+      Map<String, BackendStatus> out = new HashMap<>();
+      if (pool.status != null && pool.status.backends() != null) {
+        pool.status.backends().forEach(b -> out.put(b.app(), b));
+      }
+      return out;
     }
 
     private void writeStatus(int desired, int active, int ready, int updated, List<BackendStatus> list,

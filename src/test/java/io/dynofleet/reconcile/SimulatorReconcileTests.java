@@ -491,6 +491,50 @@ class SimulatorReconcileTests {
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
   }
 
+  /**
+   * A Dynofleet dyno that has just started assumed every ready backend healthy, the dead ones
+   * too: its proxy sent them requests until their probes failed, and its first pass said
+   * BackendRecovered and started their repair clocks over (so a restart of Dynofleet more often
+   * than replaceAfterSeconds kept a dead backend for ever). Now a backend the fleet found failing
+   * waits for this proxy's own probes, and its verdict stands meanwhile.
+   */
+  @Test
+  void aRestartedProxyDoesNotTakeADeadBackendForRecovered() {
+    createPool(2, "");
+    converge(2);
+    String sick = owned().get(0).name();
+    sim.backendCrashed(sick);
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          pass();
+          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
+        });
+    java.time.Instant since = store.backends(pools.get(name).metadata().uid()).stream()
+        .filter(b -> b.appName.equals(sick)).findFirst().orElseThrow().unhealthySince;
+
+    table.replaceAll(List.of()); // as the proxy of a process that has just started
+    routes.sync();
+    assertThat(table.stats(name)).filteredOn(s -> s.id().equals(sick)).singleElement()
+        .satisfies(s -> assertThat(s.healthy()).as("not routed before its own probes pass").isFalse());
+    pass();
+    assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement().satisfies(b -> {
+      assertThat(b.phase()).isEqualTo("Unhealthy");
+      assertThat(b.healthy()).isFalse();
+    });
+    assertThat(eventReasons()).doesNotContain("BackendRecovered");
+    assertThat(store.backends(pools.get(name).metadata().uid()).stream()
+        .filter(b -> b.appName.equals(sick)).findFirst().orElseThrow().unhealthySince)
+        .as("the repair clock keeps running").isEqualTo(since);
+
+    sim.backendHealthy(sick);
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          pass();
+          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Ready"));
+        });
+    assertThat(eventReasons()).contains("BackendRecovered");
+  }
+
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */
   private void backdate(String app, Consumer<Backend> change) {
     Backend b = store.backends(pools.get(name).metadata().uid()).stream()

@@ -42,6 +42,8 @@ class StaticBackendHealthTests {
   @Inject PoolService pools;
   @Inject AgroalDataSource db;
   @Inject VerdictStore verdicts;
+  @Inject io.dynofleet.proxy.RoutingTable table;
+  @Inject io.dynofleet.proxy.RouteSync routes;
 
   private String name;
   private String urlA;
@@ -123,6 +125,42 @@ class StaticBackendHealthTests {
     sim.backendHealthy(appB);
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
+    assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+  }
+
+  /**
+   * A restarted process assumed every static URL healthy, a dead one too: its proxy sent it
+   * requests until the probes failed again, and its first pass said BackendRecovered, then
+   * BackendUnhealthy a second time. Now a URL the stored status finds failing waits for this
+   * proxy's probes, and the stored verdict (Degraded, the backend's entry) stands meanwhile.
+   */
+  @Test
+  void aRestartedProxyDoesNotTakeADeadStaticBackendForRecovered() {
+    createPool(1, 3);
+    awaitHealthy(2);
+    sim.backendDead(appB);
+    awaitHealthy(1);
+    assertThat(events("BackendUnhealthy")).hasSize(1);
+
+    table.replaceAll(List.of()); // as the proxy of a process that has just started
+    routes.sync();
+    assertThat(table.stats(name)).filteredOn(x -> x.id().equals(idB)).singleElement()
+        .satisfies(x -> assertThat(x.healthy()).as("not routed before its own probes pass").isFalse());
+    reconciler.reconcile(new PoolKey(name));
+    assertThat(healthyInStatus(idB)).isFalse();
+    assertThat(condition("Degraded").status()).isEqualTo("True");
+    assertThat(condition("Degraded").message()).contains(idB);
+    assertThat(events("BackendRecovered")).isEmpty();
+
+    // its probes fail to the threshold here too: the same news, not told twice
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> table.stats(name).stream().anyMatch(x -> x.id().equals(idB) && x.judged()));
+    reconciler.reconcile(new PoolKey(name));
+    assertThat(events("BackendUnhealthy")).hasSize(1);
+    assertThat(events("BackendRecovered")).isEmpty();
+
+    sim.backendHealthy(appB);
+    awaitHealthy(2);
     assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
   }
 

@@ -83,5 +83,12 @@ public record PoolStatus(
       Instant lastProbe,
       Integer consecutiveFailures,
       List<String> failingOn,
-      Instant createdAt) {}
+      Instant createdAt) {
+
+    /** Unhealthy by the proxies' evidence (probes or requests failed), not by absence of any. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean failedChecks() {
+      return Boolean.FALSE.equals(healthy) && (lastProbe != null || consecutiveFailures != null && consecutiveFailures > 0);
+    }
+  }
 }
