@@ -1085,7 +1085,9 @@ public class Reconciler {
         return false;
       }
       DataPlane.Health h = health.get(b.appName);
-      return h == null || !h.known() || h.healthy();
+      // no verdict yet (a proxy that has just started, see RouteSync.route): the fleet's last one,
+      // Unhealthy, stands for the counts too (review 15)
+      return h == null || h.healthy() || !h.known() && b.phase != Phase.Unhealthy;
     }
 
     private Duration drainTimeFor(Backend b) {

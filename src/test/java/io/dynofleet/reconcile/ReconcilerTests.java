@@ -435,6 +435,31 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 15: a backend the fleet found failing, not yet probed by a proxy that has just started,
+   * kept its Unhealthy phase but was counted ready (Ready True "2/2") and available to a rollout.
+   */
+  @Test
+  void anUnhealthyBackendNotYetProbedAgainIsNotCountedReady() {
+    createPool(2, "");
+    converge();
+    String app = owned().get(0);
+    dataPlane.unhealthy.add(app);
+    pass();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    dataPlane.unhealthy.clear();
+    dataPlane.unprobed.add(app); // as after a restart: no verdict here yet
+    pass();
+    assertThat(status().backends()).filteredOn(b -> b.app().equals(app)).singleElement()
+        .satisfies(b -> assertThat(b.phase()).isEqualTo("Unhealthy"));
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(condition("Ready")).isEqualTo("False/ReplicasNotReady");
+    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).doesNotContain("BackendRecovered");
+    dataPlane.unprobed.clear();
+    pass();
+    assertThat(status().readyReplicas()).isEqualTo(2);
+  }
+
+  /**
    * Audit (2026-11-24, second round): a pool waiting for rate budget was looked at every 2 s, two
    * calls a pass, most of Heroku's refill; the budget never came back and it never scaled. It now
    * waits until the refill alone restores the reserve (300 calls: 240 s at 800 ms a call).

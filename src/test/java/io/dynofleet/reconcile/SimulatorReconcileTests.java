@@ -522,6 +522,8 @@ class SimulatorReconcileTests {
       assertThat(b.healthy()).isFalse();
     });
     assertThat(eventReasons()).doesNotContain("BackendRecovered");
+    assertThat(status().readyReplicas()).as("not counted ready either (review 15)").isEqualTo(1);
+    assertThat(condition("Ready")).startsWith("False/");
     assertThat(store.backends(pools.get(name).metadata().uid()).stream()
         .filter(b -> b.appName.equals(sick)).findFirst().orElseThrow().unhealthySince)
         .as("the repair clock keeps running").isEqualTo(since);
