@@ -359,6 +359,8 @@ public class Reconciler {
     private final Map<String, Condition> conditions = new HashMap<>();
     private Map<String, DataPlane.Health> health = Map.of();
     private Source source;
+    /** This pass failed ({@link #fail}): what it did not see, its status does not claim. */
+    private boolean failedPass;
     private String pipelineId;
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
@@ -1749,6 +1751,7 @@ public class Reconciler {
       } else {
         after = backoff(pool.id);
       }
+      failedPass = true;
       try {
         writeStatus();
       } catch (RuntimeException ignored) {
@@ -1831,7 +1834,11 @@ public class Reconciler {
       int updated = 0;
       int active = 0;
       List<BackendStatus> list = new ArrayList<>();
-      String target = source == null ? null : source.target();
+      // a pass that failed before it read the source counted every backend updated, and with
+      // maxSurge 0 said Progressing False/Stable mid-rollout, which `rollout status` took for done
+      // (review 15): the release last seen is the target; none seen, the last count stands
+      Source known = source != null ? source : sources.get(pool.id);
+      String target = known == null ? null : known.target();
       Map<String, BackendStatus> before = storedBackends();
       for (Backend b : backends) {
         DataPlane.Health h = health.get(b.appName);
@@ -1856,6 +1863,9 @@ public class Reconciler {
         list.add(new BackendStatus(b.appName, b.webUrl, b.releaseVersion == null ? null : "v" + b.releaseVersion,
             ejected ? EJECTED : b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
             h == null ? null : h.consecutiveFailures(), h == null ? null : h.failingOn(), b.createdAt));
+      }
+      if (target == null && failedPass && pool.status != null) {
+        updated = Math.min(updated, pool.status.updatedReplicas());
       }
       if (!spec.managed()) {
         List<String> failing = new ArrayList<>();
@@ -1904,7 +1914,7 @@ public class Reconciler {
             : active > desired || backends.stream().anyMatch(Backend::leaving) ? "ScalingDown"
             : ready < desired ? "WaitingForHealth" : "Stable";
         condition("Progressing", moving ? "True" : "False", reason,
-            rolling ? updated + "/" + active + " backends at release " + (source == null ? "?" : "v" + source.version())
+            rolling ? updated + "/" + active + " backends at release " + (known == null ? "?" : "v" + known.version())
                 : active + " backends, " + desired + " desired");
       }
       if (!conditions.containsKey("Degraded")) {

@@ -739,6 +739,43 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 15: a pass that failed before it read the source (a 503 from its releases) counted every
+   * backend updated; with maxSurge 0 it could say Progressing False/Stable mid-rollout, which
+   * `dynofleet rollout status` took for "successfully rolled out". The last release seen is the
+   * target; in a process that has seen none, the last count stands.
+   */
+  @Test
+  void aFailedPassMidRolloutDoesNotClaimTheRolloutDone() {
+    createPool(3, ", \"rollout\": {\"maxSurge\": 0, \"maxUnavailable\": 1}");
+    converge();
+    heroku.push(source);
+    for (int i = 0; i < 60 && !(status().updatedReplicas() >= 1 && status().updatedReplicas() < 3); i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    int updated = status().updatedReplicas();
+    assertThat(updated).as("mid-rollout").isBetween(1, 2);
+
+    heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(status().updatedReplicas()).isEqualTo(updated);
+    assertThat(condition("Progressing")).startsWith("True/");
+    assertThat(condition("Degraded")).isEqualTo("True/HerokuUnavailable");
+
+    reconciler.forgetCaches(); // a process that has not read the source yet
+    heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(status().updatedReplicas()).isEqualTo(updated);
+    assertThat(condition("Progressing")).startsWith("True/");
+
+    for (int i = 0; i < 60 && pass().outcome() != ReconcileResult.Outcome.DONE; i++) {
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(status().updatedReplicas()).isEqualTo(3);
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+  }
+
+  /**
    * Review 3: mid-rollout, old backends the proxy ejected for a moment (three 503s under load)
    * were drained with no drain time and deleted in the same pass, all of them, whatever
    * maxUnavailable said.
