@@ -878,6 +878,18 @@ public class Reconciler {
           condition("Degraded", "True", "ManyUnhealthy", "app " + b.appName
               + ", the pool's only ready backend, still fails its health checks after a restart; it is not"
               + " replaced (a new app would likely fail the same); scale up or fix the cause");
+        } else if (replacementBlocked() != null) {
+          // nothing would be made in its place (a stalled rollout made none at the old release
+          // either): deleting it shrank the pool one app at a time while the stall lasted (review
+          // 15). It stays, restarted again every replaceAfterSeconds, until a successor can be made
+          // (its restart budget is the one it holds already: it counts among the restarted)
+          checkStopping();
+          platform.restart(b.appName);
+          b.restartedAt = now;
+          store.save(b);
+          recheckAt(now.plus(replaceAfter));
+          event(PoolEvents.WARNING, "BackendRestarted", "app " + b.appName + " still unhealthy after a restart;"
+              + " not replaced while " + replacementBlocked() + ": dynos restarted again");
         } else {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
@@ -979,6 +991,28 @@ public class Reconciler {
           drain(o, drainTimeFor(o));
         }
       }
+    }
+
+    /**
+     * Why no app could be made this pass to replace a dead one, or null: planReplicas makes apps
+     * only at the source's current release, and none while that stalled, while new apps at it
+     * failed lately, or under the rate reserve.
+     */
+    private String replacementBlocked() {
+      String target = source == null ? null : source.target();
+      if (target == null) {
+        return "the source app has no release to make one from";
+      }
+      if (stalledTarget != null && stalledTarget.equals(target + STALL_AT + pool.generation)) {
+        return "the rollout of release v" + source.version() + " is stalled";
+      }
+      if (failedAppWait(target)) {
+        return "new apps at release v" + source.version() + " failed lately";
+      }
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return "the Platform API budget is low";
+      }
+      return null;
     }
 
     /** The message the stall was recorded with (Degraded CreateFailed or RolloutStalled), if any. */

@@ -883,6 +883,46 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 15: while a rollout is stalled nothing is made, at the new release or the old one, so an
+   * old backend "replaced" after its restart was only deleted: the pool lost one app at a time
+   * for as long as the stall lasted. It stays now, restarted again every replaceAfterSeconds,
+   * and is replaced once the stall clears.
+   */
+  @Test
+  void aDeadBackendIsNotReplacedByNothingWhileTheRolloutIsStalled() {
+    createPool(3, "");
+    converge();
+    List<String> before = owned();
+    heroku.push(source);
+    heroku.releasesFail = true;
+    for (int i = 0; i < 10; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    String sick = before.get(0);
+    dataPlane.unhealthy.add(sick);
+    pass();
+    for (int round = 1; round <= 3; round++) {
+      clock.advance(Duration.ofSeconds(301));
+      pass();
+      pass();
+      assertThat(heroku.restarts).as("restarted once per replaceAfterSeconds").isEqualTo(round);
+    }
+    assertThat(owned()).as("the pool keeps its size").hasSize(3).contains(sick);
+    assertThat(heroku.apps).containsKey(sick);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendReplaced");
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendRestarted"))
+        .anySatisfy(e -> assertThat(e.message()).contains("not replaced while the rollout of release v2 is stalled"));
+
+    heroku.releasesFail = false;
+    heroku.push(source); // a fixed release: the rollout moves, and the dead one goes with it
+    converge();
+    assertThat(owned()).hasSize(3).doesNotContain(sick);
+    assertThat(status().readyReplicas()).isEqualTo(3);
+  }
+
+  /**
    * Review 3: a shared dependency down for 20 minutes (every backend's health check fails) had
    * every backend restarted at 5 minutes and replaced at 10; the replacements could not pass
    * either, stalled, and the pool stayed at no app after the database came back.
