@@ -361,6 +361,8 @@ public class Reconciler {
     private Source source;
     /** This pass failed ({@link #fail}): what it did not see, its status does not claim. */
     private boolean failedPass;
+    /** The source app or the pipeline could not be read (see {@link #withoutSource}). */
+    private boolean unreadable;
     private String pipelineId;
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
@@ -445,7 +447,14 @@ public class Reconciler {
         return ReconcileResult.done(0);
       }
       idle.remove(pool.id);
-      observe(t);
+      try {
+        observe(t);
+      } catch (PlatformException e) {
+        if (e.kind() == Kind.INVALID || e.kind() == Kind.NOT_FOUND) {
+          withoutSource();
+        }
+        throw e;
+      }
       if (Boolean.TRUE.equals(spec.paused())) {
         condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
         // but apps already drained before the pause are deleted: kept, they would bill until it ends
@@ -489,6 +498,32 @@ public class Reconciler {
         idle.put(pool.id, new IdleLook(pool.generation, now, now.plus(idleLookInterval())));
       }
       return ReconcileResult.done(0);
+    }
+
+    /**
+     * What a pass can still do when the source app or the pipeline cannot be read (deleted,
+     * another spec error there: a condition until a human acts), none of which needs them: dead
+     * backends are restarted (not replaced: nothing can be made), a scale-down drains the extras,
+     * and drained apps are deleted. The pass failed before all of it, so a deleted source kept
+     * every app billing, a scale to 0 included, and drained apps were never deleted (review 15).
+     */
+    private void withoutSource() {
+      if (stopping || deletionSeen) {
+        return;
+      }
+      source = null; // nothing is made: the pipeline may be what is gone
+      unreadable = true;
+      try {
+        if (!Boolean.TRUE.equals(spec.paused())) {
+          checkHealthOfReady();
+          planReplicas(); // no source: scale-down only (see there)
+        }
+        finishDrains();
+      } catch (LockLost lost) {
+        throw lost; // no status, no sweep time without the lock
+      } catch (PlatformException | Stopping again) {
+        LOG.debugf("pool=%s nothing done without the source: %s", pool.name, again.toString());
+      }
     }
 
     /**
@@ -1000,6 +1035,9 @@ public class Reconciler {
      */
     private String replacementBlocked() {
       String target = source == null ? null : source.target();
+      if (unreadable) {
+        return "the source app or the pipeline cannot be read";
+      }
       if (target == null) {
         return "the source app has no release to make one from";
       }

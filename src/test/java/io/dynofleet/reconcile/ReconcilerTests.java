@@ -923,6 +923,41 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 15: with the source app deleted every pass failed before anything else, so a scale to 0
+   * (to stop the bills) did nothing, drained apps were never deleted and dead ones never
+   * restarted. The pass still fails (a condition: a human must act), but does what needs no source.
+   */
+  @Test
+  void withTheSourceAppGoneAScaleDownStillDeletesApps() {
+    createPool(3, "");
+    converge();
+    String sick = owned().get(0);
+    heroku.apps.remove(source);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+
+    dataPlane.unhealthy.add(sick);
+    pass();
+    clock.advance(Duration.ofSeconds(301));
+    pass();
+    assertThat(heroku.restarts).as("a dead one is still restarted").isEqualTo(1);
+    clock.advance(Duration.ofSeconds(301));
+    pass();
+    assertThat(owned()).as("but not replaced: nothing can be made").hasSize(3).contains(sick);
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendRestarted"))
+        .anySatisfy(e -> assertThat(e.message()).contains("not replaced while the source app or the pipeline cannot be read"));
+
+    scale(0);
+    pass();
+    clock.advance(Duration.ofSeconds(6)); // past the drain
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(owned()).isEmpty();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+  }
+
+  /**
    * Review 3: a shared dependency down for 20 minutes (every backend's health check fails) had
    * every backend restarted at 5 minutes and replaced at 10; the replacements could not pass
    * either, stalled, and the pool stayed at no app after the database came back.
