@@ -586,6 +586,14 @@ public class HerokuClient {
     int attempt = 0;
     Duration rateWaited = Duration.ZERO;
     Duration rateDelay = config.rateLimitInitialDelay();
+    // below the low watermark calls are spaced out before Heroku answers 429 (the budget is the
+    // account's: the user's deploys and CLI share it); the setting only stretched the 429 waits
+    // (review 15)
+    Duration pace = budget.suggestedDelay();
+    if (!pace.isZero()) {
+      LOG.debugf("heroku %s %s paced %s: %d calls left", method, path, pace, budget.remaining());
+      pause(pace);
+    }
     while (true) {
       attempt++;
       HerokuException failure;

@@ -1201,8 +1201,10 @@ public class Reconciler {
       }
       int left = platform.rateRemaining();
       int reserve = config.rateLimitReserve();
-      if (creationPaused && left < reserve) {
-        // the refill must cover the deficit and what every pool waiting so in this process spends
+      if (left < reserve) {
+        // under the reserve any work in flight waits so, not creation only: a release phase or a
+        // source release polled every 2 s (2-3 calls a look) spent more than the refill, and the
+        // budget is the account's (review 15). The refill must cover the deficit and what every pool waiting so in this process spends
         // each time it looks (its reads): with each pool waiting only its own deficit, five of them
         // spent the whole refill, the budget stayed at the reserve minus two per pool, and nothing
         // was made (audit 9). Others spend too (other dynos' pools, the sweeps, the user's CLI):

@@ -145,6 +145,28 @@ class HerokuClientFailureTests {
     assertThat(waited).isLessThanOrEqualTo(config.rateLimitMaxWait());
   }
 
+  /**
+   * Review 15: below the low watermark nothing was spaced out until Heroku answered 429, though the
+   * docs said so; the budget is the account's, shared with the user's own deploys and CLI.
+   */
+  @Test
+  void belowTheLowWatermarkCallsAreSpacedOut() {
+    List<Duration> sleeps = new ArrayList<>();
+    RateBudget budget = new RateBudget(config);
+    HerokuClient c = new HerokuClient(config, budget, meters, () -> new ApiEndpoint(sim.url(), sim.apiKey()), d -> {
+      sleeps.add(d);
+      Thread.sleep(d.toMillis());
+    });
+    budget.update(config.lowWatermark() / 2);
+    assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
+    assertThat(sleeps).as("half way down the watermark: half a refill interval")
+        .containsExactly(RateBudget.REFILL_INTERVAL.dividedBy(2));
+    sleeps.clear();
+    assertThat(c.budget().remaining()).as("what the answer said").isGreaterThan(config.lowWatermark());
+    c.account();
+    assertThat(sleeps).as("plenty left: no pause").isEmpty();
+  }
+
   @Test
   void rateLimitIsWaitedOutWithGrowingDelays() {
     List<Duration> sleeps = new ArrayList<>();

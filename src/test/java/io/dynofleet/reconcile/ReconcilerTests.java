@@ -616,6 +616,33 @@ class ReconcilerTests {
     assertThat(status().readyReplicas()).isEqualTo(1);
   }
 
+  /**
+   * Review 15: under the reserve only a pool waiting to create slowed down; a backend's release
+   * phase (or a source release) was polled every 2 s at any budget, 2-3 calls a look, more than
+   * Heroku's refill. Any work in flight now waits for the refill there.
+   */
+  @Test
+  void underTheReserveWorkInFlightIsPolledNoFasterThanTheRefill() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    ReconcileResult r = pass();
+    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
+      r = pass();
+    }
+    assertThat(count("createRelease")).as("its release is out").isEqualTo(1);
+    r = pass();
+    assertThat(r.requeueAfter()).as("plenty of budget: looked at again soon").isLessThanOrEqualTo(config.inFlightRequeue());
+    heroku.rateRemaining = 290;
+    r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    // at least the deficit (10 calls) and its own reads again, at 800 ms a call
+    assertThat(r.requeueAfter()).isGreaterThanOrEqualTo(Duration.ofSeconds(8));
+    heroku.completeReleases();
+    heroku.rateRemaining = 4500;
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
   private List<String> budgetPools(int n) {
     List<String> names = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {
