@@ -43,10 +43,15 @@ class PoolLocks {
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true);
       }
-      try (PreparedStatement st = c.prepareStatement("select pg_try_advisory_lock(?)")) {
+      // the server's keepalives end a session whose dyno vanished without closing it (a host
+      // lost, a partition) in about a minute: by default the lock stayed with it for some two
+      // hours, and no dyno could reconcile or delete the pool (review 15). Ignored on a socket
+      try (PreparedStatement st = c.prepareStatement("select set_config('tcp_keepalives_idle', '30', false),"
+          + " set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false),"
+          + " pg_try_advisory_lock(?)")) {
         st.setLong(1, key);
         try (ResultSet rs = st.executeQuery()) {
-          ok = rs.next() && rs.getBoolean(1);
+          ok = rs.next() && rs.getBoolean(4);
         }
       }
       if (!ok) {
@@ -75,8 +80,14 @@ class PoolLocks {
           boolean unlocked = false;
           try (PreparedStatement st = c.prepareStatement("select pg_advisory_unlock(?)")) {
             st.setLong(1, key);
-            st.execute();
-            unlocked = true;
+            try (ResultSet rs = st.executeQuery()) {
+              // false: this session did not hold it (behind a transaction pooler the lock stays on
+              // another server connection; operations.md asks for a direct one): not pooled again
+              unlocked = rs.next() && rs.getBoolean(1);
+            }
+            if (!unlocked) {
+              c.abort(Runnable::run);
+            }
           } catch (SQLException e) {
             // the session may still be alive and hold the lock: back in the pool it would keep it
             // (every dyno's pass of this pool refused until the connection retired). Aborted
