@@ -1247,6 +1247,9 @@ public class Reconciler {
 
     /** Records intents for up to {@code n} new backends (advanceInFlight makes them); how many. */
     private int create(int n) {
+      // intents and drains are rows only, but a pass whose lock went (its session cut) would write
+      // them beside the new holder's: apps made for one gap twice, then scaled away (review 3, 15)
+      checkStopping();
       if (deletionMarked()) {
         return 0;
       }
@@ -1279,6 +1282,7 @@ public class Reconciler {
     }
 
     private void drain(Backend b, Duration drainTime) {
+      checkStopping();
       b.step = Step.DRAINING;
       b.phase = Phase.Draining;
       b.updatedAt = now;
@@ -1391,6 +1395,14 @@ public class Reconciler {
         if (!createOrAdopt(b, t)) {
           return;
         }
+      }
+      if (b.step == Step.CONFIGURED && (source == null || !b.target.equals(source.target()))) {
+        // configured for a target that moved (or none is known after a restart, review 15: an
+        // NPE on every pass): its config is set again for the new one before its slug is released
+        if (source == null) {
+          return;
+        }
+        b.step = Step.CREATED;
       }
       if (b.step == Step.CREATED) {
         checkStopping();

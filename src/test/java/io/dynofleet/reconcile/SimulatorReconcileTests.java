@@ -378,13 +378,16 @@ class SimulatorReconcileTests {
     for (int i = 0; i < 5; i++) {
       ReconcileResult r = pass();
       assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
-      assertThat(r.platformCalls()).isLessThanOrEqualTo(2);
+      // exactly: a pass that stopped looking (a release or a deleted app never noticed) passed
+      // an upper bound alone (review 15)
+      assertThat(r.platformCalls()).isEqualTo(2);
     }
     assertThat(perPass.count()).isEqualTo(recorded + 5);
     // what the two calls are: the source's newest release and the pipeline's couplings, both
     // conditional GETs that Heroku answers 304 when nothing moved
-    assertThat(sim.callLog()).hasSizeLessThanOrEqualTo(10)
-        .allMatch(c -> c.method().equals("GET") && c.status() == 304);
+    assertThat(sim.callLog()).hasSize(10).allMatch(c -> c.method().equals("GET") && c.status() == 304);
+    assertThat(sim.callLog()).filteredOn(c -> c.path().endsWith("/releases")).hasSize(5);
+    assertThat(sim.callLog()).filteredOn(c -> c.path().endsWith("/pipeline-couplings")).hasSize(5);
   }
 
   @Test
