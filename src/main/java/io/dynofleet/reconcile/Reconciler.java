@@ -1533,7 +1533,9 @@ public class Reconciler {
         if (tail.isEmpty()) {
           return what + " (its release command printed nothing)";
         }
-        String text = masked(String.join(" | ", tail), source == null ? Map.of() : source.config());
+        // the shared add-ons' vars too: not copied (their attachments set them), but a client
+        // error may print a password bare, which the URL rule does not catch (review 15)
+        String text = masked(String.join(" | ", tail), source == null ? Map.of() : source.secrets());
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }

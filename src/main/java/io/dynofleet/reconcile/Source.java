@@ -25,10 +25,12 @@ import java.util.stream.Collectors;
  * @param addonVars the vars the attachments of {@code addons} set: not copied, not drift
  * @param region the source app's region: the backends' when the template names none
  * @param stack the source app's stack: the backends' when the template names none (its slug's)
+ * @param secrets every value a backend may print: the config and the shared add-ons' vars (their
+ *     credentials), for masking release output only
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
     List<Addon> addons, List<Addon> copied, Set<String> addonVars, String target, Instant readAt,
-    String region, String stack) {
+    String region, String stack, Map<String, String> secrets) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -73,7 +75,19 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
         addons, copied, Set.copyOf(addonVars), target, readAt, commonRuntime(sourceApp),
         sourceApp == null || sourceApp.stack() == null || !PoolValidator.STACKS.contains(sourceApp.stack())
-            ? null : sourceApp.stack());
+            ? null : sourceApp.stack(), secrets(config, sourceVars));
+  }
+
+  private static Map<String, String> secrets(Map<String, String> config, Map<String, String> sourceVars) {
+    Map<String, String> all = new TreeMap<>();
+    sourceVars.forEach((k, v) -> {
+      if (v != null) {
+        all.put(k, v);
+      }
+    });
+    all.putAll(config);
+    all.remove(Reconciler.OWNER_VAR);
+    return Map.copyOf(all);
   }
 
   /**

@@ -45,6 +45,22 @@ class SourceTest {
     assertThat(s.config()).containsEntry("MAILGUN_KEY", "mine");
   }
 
+  /**
+   * Review 15: release output was masked with the copied config only, which leaves out what the
+   * shared add-ons set: their credentials. A client error printing MEMCACHIER_PASSWORD bare went
+   * to the events and the log drains.
+   */
+  @Test
+  void theSharedAddOnsVarsAreMaskedInReleaseOutput() {
+    Addon cache = new Addon("a1", "memcachier", List.of("MEMCACHIER_PASSWORD", "MEMCACHIER_SERVERS"), List.of("MEMCACHIER"));
+    Source s = of(Map.of("MEMCACHIER_PASSWORD", "s3cr3t-pw-991", "MEMCACHIER_SERVERS", "mc1.example:11211",
+        "PLAIN", "visible"), List.of(cache));
+    assertThat(s.config()).doesNotContainKey("MEMCACHIER_PASSWORD");
+    assertThat(s.secrets()).containsEntry("MEMCACHIER_PASSWORD", "s3cr3t-pw-991").containsEntry("ROLE", "backend");
+    String out = Reconciler.masked("Dalli::RingError: auth failed for s3cr3t-pw-991 on mc1.example:11211", s.secrets());
+    assertThat(out).doesNotContain("s3cr3t-pw-991");
+  }
+
   @Test
   void anAddOnTheReleaseDoesNotKnowIsLeftOutAndOneThatCannotBeSharedIsCopied() {
     Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
