@@ -76,6 +76,8 @@ public class Reconciler {
 
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
+  /** Per pool, a target whose release is known to run no release phase: its apps release at once. */
+  private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
@@ -320,6 +322,7 @@ public class Reconciler {
   /** Forgets what this process remembers between passes, as a restart would. */
   public void forgetCaches() {
     sources.clear();
+    noReleasePhase.clear();
     pipelines.clear();
     failures.clear();
     driftChecked.clear();
@@ -363,6 +366,8 @@ public class Reconciler {
     private boolean failedPass;
     /** The source app or the pipeline could not be read (see {@link #withoutSource}). */
     private boolean unreadable;
+    /** A backend's release started in this pass (see {@link #mayRelease}). */
+    private boolean releaseStarted;
     private String pipelineId;
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
@@ -1298,6 +1303,25 @@ public class Reconciler {
       event(PoolEvents.NORMAL, "Draining", "app " + b.appName + " leaves the data plane");
     }
 
+    /**
+     * Whether {@code b}'s release may start now. A release phase (the Procfile's {@code release:})
+     * runs against the add-ons the backends share, the database included, and Rails' {@code
+     * db:migrate} does not wait for another run's lock, it fails: a batch of apps released at once
+     * failed each other, and at a release no app had got ready on, each failure stalled the pool
+     * (review 15). So a pool runs one release at a time, unless a release at this target is known
+     * to have no release phase (no {@code output_stream_url}).
+     */
+    private synchronized boolean mayRelease(Backend b) {
+      if (b.target.equals(noReleasePhase.get(pool.id))) {
+        return true;
+      }
+      if (releaseStarted || backends.stream().anyMatch(o -> o != b && o.step == Step.RELEASING && !o.leaving())) {
+        return false;
+      }
+      releaseStarted = true;
+      return true;
+    }
+
     /** Moves every backend being made forward as far as it can go now, in parallel. */
     private void advanceInFlight() {
       List<Backend> todo = backends.stream().filter(b -> !b.leaving() && b.step != Step.READY).toList();
@@ -1444,6 +1468,9 @@ public class Reconciler {
         store.save(b);
       }
       if (b.step == Step.CONFIGURED) {
+        if (!mayRelease(b)) {
+          return; // another's release phase runs: next pass
+        }
         checkStopping();
         Platform.Release r = platform.createRelease(b.appName, source.slugId(),
             "Dynofleet: v" + source.version() + " of " + t.sourceApp());
@@ -1463,6 +1490,9 @@ public class Reconciler {
         }
         if (!r.succeeded()) {
           return; // still pending: next pass
+        }
+        if (r.outputStreamUrl() == null) {
+          noReleasePhase.put(pool.id, b.target);
         }
         platform.scaleWeb(b.appName, 1, t.dynoSize());
         b.step = Step.SCALED;
@@ -1793,6 +1823,7 @@ public class Reconciler {
       }
       if (store.deletePool(pool.id)) {
         sources.remove(pool.id);
+        noReleasePhase.remove(pool.id);
         templateSeen.remove(pool.id);
         driftChecked.remove(pool.id);
         budgetWaits.remove(pool.id);

@@ -317,6 +317,26 @@ public class Simulator {
     }
   }
 
+  /**
+   * Slugs whose release phase takes a lock it does not wait for, as Rails' {@code db:migrate} does
+   * ({@code pg_try_advisory_lock}): a release of one that starts while another release of the same
+   * slug is still in its release phase fails ({@code ConcurrentMigrationError}).
+   */
+  private final Set<String> exclusiveSlugs = ConcurrentHashMap.newKeySet();
+
+  /** From now on, the release phase of {@code app}'s current slug is exclusive (see {@link #exclusiveSlugs}). */
+  public synchronized void releasePhaseExclusive(String app) {
+    SimRelease cur = current(find(app));
+    if (cur == null || cur.slugId == null) {
+      throw new ApiError(422, "invalid_params", "App has no released slug.");
+    }
+    exclusiveSlugs.add(cur.slugId);
+  }
+
+  /** The last line of a release phase's output that found another one holding its lock. */
+  public static final String CONCURRENT_RELEASE_PHASE =
+      "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.";
+
   /** Makes the app a Fir-generation one (its releases would be OCI images; here: only the label). */
   public synchronized void fir(String app) {
     find(app).generation = "fir";
@@ -552,6 +572,7 @@ public class Simulator {
     latency = Duration.ZERO;
     keyExpired = false;
     failingSlugs.clear();
+    exclusiveSlugs.clear();
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
     synchronized (this) {
@@ -1271,6 +1292,10 @@ public class Simulator {
     if (!immediate && slugId != null) {
       rel.output = ""; // its release phase runs: the output streams from here, empty until it ends
     }
+    // an exclusive release phase that meets another of its slug running fails at once (a try-lock)
+    boolean collides = !immediate && slugId != null && exclusiveSlugs.contains(slugId) && apps.values().stream()
+        .flatMap(x -> x.releases.stream())
+        .anyMatch(x -> slugId.equals(x.slugId) && x.status.equals("pending") && x.output != null);
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);
@@ -1280,9 +1305,10 @@ public class Simulator {
     } else {
       vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
         synchronized (this) {
-          if (apps.containsKey(a.id) && rel.slugId != null && failingSlugs.contains(rel.slugId)) {
+          if (apps.containsKey(a.id) && rel.slugId != null && (failingSlugs.contains(rel.slugId) || collides)) {
             // the release phase failed: the release stays, failed, and the one before it runs on
-            rel.output = "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
+            rel.output = collides ? "Running release command...\n\n" + CONCURRENT_RELEASE_PHASE + "\n"
+                : "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
                 + a.name + "/release-phase/pass on its source app lets it pass)\n" + RELEASE_PHASE_FAILURE + "\n";
             rel.status = "failed";
             rel.updated = now();

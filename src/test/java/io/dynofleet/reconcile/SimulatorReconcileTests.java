@@ -540,6 +540,28 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).contains("BackendRecovered");
   }
 
+  /**
+   * Review 15: the apps of one batch ran their release phases at the same moment against the
+   * shared database, and Rails' db:migrate does not wait for another's lock, it fails
+   * (ConcurrentMigrationError): at a release no app had got ready on, each such failure stalled
+   * the pool. Release phases now run one at a time in a pool.
+   */
+  @Test
+  void releasePhasesThatTakeALockWithoutWaitingDoNotFailEachOther() {
+    sim.releasePhaseExclusive(source); // the source's slug: a Rails app's release: rails db:migrate
+    createPool(3, "");
+    converge(3);
+    assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    assertThat(calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")))
+        .as("no app made again").hasSize(3);
+
+    // a scale-up: the new apps one at a time as well
+    scale(5);
+    converge(5);
+    assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
+  }
+
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */
   private void backdate(String app, Consumer<Backend> change) {
     Backend b = store.backends(pools.get(name).metadata().uid()).stream()
