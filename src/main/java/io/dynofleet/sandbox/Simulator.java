@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -188,7 +187,14 @@ public class Simulator {
   private final Map<String, SimAttachment> attachments = new LinkedHashMap<>();
   private final Map<String, SimBuild> builds = new HashMap<>();
   private final Map<String, SimSetup> setups = new HashMap<>();
-  private final List<SandboxCall> callLog = new CopyOnWriteArrayList<>();
+  /**
+   * The last {@link #CALL_LOG_SIZE} Platform API calls, oldest first. Unbounded (and copied whole
+   * on every call), it was most of a long-running sandbox's heap growth, one entry a routine call
+   * (soak 1).
+   */
+  private final java.util.Deque<SandboxCall> callLog = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.concurrent.atomic.AtomicInteger callLogSize = new java.util.concurrent.atomic.AtomicInteger();
+  static final int CALL_LOG_SIZE = 5000;
   private final SandboxWebhooks webhooks;
   private final TokenBucket bucket;
   private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -450,12 +456,20 @@ public class Simulator {
   }
 
   /** Every API call answered so far (admin calls excluded), oldest first. */
+  private void logCall(SandboxCall call) {
+    callLog.addLast(call);
+    if (callLogSize.incrementAndGet() > CALL_LOG_SIZE && callLog.pollFirst() != null) {
+      callLogSize.decrementAndGet();
+    }
+  }
+
   public List<SandboxCall> callLog() {
     return List.copyOf(callLog);
   }
 
   public void clearCallLog() {
     callLog.clear();
+    callLogSize.set(0);
   }
 
   /** Largest page answered; tests lower it to force paging. */
@@ -607,6 +621,7 @@ public class Simulator {
     closing.forEach(this::await);
     resetFaults();
     callLog.clear();
+    callLogSize.set(0);
   }
 
   private void backendFault(String app, Backend.Fault fault, Duration slow) {
@@ -724,7 +739,7 @@ public class Simulator {
     String requestId = req.getHeader("Request-Id") != null ? req.getHeader("Request-Id") : UUID.randomUUID().toString();
     ctx.response().putHeader("Request-Id", requestId);
     ctx.addHeadersEndHandler(v -> {
-      callLog.add(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
+      logCall(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
           req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
           logged(req.path(), ctx), ctx.get(RESPONSE_BODY, "")));
       if (ctx.get(LOSE_ANSWER) != null) {
