@@ -131,6 +131,7 @@ public class ReconcileLoop {
         enqueue(name, Duration.ZERO);
       }
       swept = true;
+      reconciler.forgetGonePools();
     } catch (RuntimeException e) {
       LOG.warnf("reconcile sweep skipped: store unavailable (%s)", e.getClass().getSimpleName());
     }

@@ -102,6 +102,11 @@ class ReconcileStore {
   }
 
   @Transactional
+  List<UUID> poolIds() {
+    return pools.getEntityManager().createQuery("select p.id from Pool p", UUID.class).getResultList();
+  }
+
+  @Transactional
   List<String> poolNames() {
     return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)
         .getResultList();

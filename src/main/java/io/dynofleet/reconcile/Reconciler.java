@@ -332,6 +332,46 @@ public class Reconciler {
     hooks.forgetAll();
   }
 
+  /** Drops what this process remembers of a pool whose row is gone. */
+  private void forgetPool(UUID id) {
+    sources.remove(id);
+    noReleasePhase.remove(id);
+    templateSeen.remove(id);
+    driftChecked.remove(id);
+    budgetWaits.remove(id);
+    idle.remove(id);
+    failures.remove(id);
+    hooks.deleted(id);
+  }
+
+  /**
+   * Drops what this process remembers of pools deleted elsewhere (the last pass of a pool runs on
+   * one dyno; every other kept its entries for good: review 3, review 15). Run with the sweep.
+   */
+  public void forgetGonePools() {
+    Set<UUID> live = Set.copyOf(store.poolIds());
+    Set<UUID> known = new HashSet<>();
+    for (Map<UUID, ?> m : List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
+      known.addAll(m.keySet());
+    }
+    known.addAll(hooks.pools());
+    for (UUID id : known) {
+      if (!live.contains(id)) {
+        forgetPool(id);
+      }
+    }
+  }
+
+  /** How many pools this process remembers anything of (for tests). */
+  int rememberedPools() {
+    Set<UUID> known = new HashSet<>();
+    for (Map<UUID, ?> m : List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
+      known.addAll(m.keySet());
+    }
+    known.addAll(hooks.pools());
+    return known.size();
+  }
+
   /** Whether Heroku's refusal to couple the app is remembered (for tests). */
   boolean remembersUncouplable(String appId) {
     return uncouplable.containsKey(appId);
@@ -368,6 +408,8 @@ public class Reconciler {
     private boolean unreadable;
     /** A backend's release started in this pass (see {@link #mayRelease}). */
     private boolean releaseStarted;
+    /** No release starts in this pass: its target stalled, or new apps at it failed lately. */
+    private volatile boolean holdReleases;
     private String pipelineId;
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
@@ -455,7 +497,7 @@ public class Reconciler {
       try {
         observe(t);
       } catch (PlatformException e) {
-        if (e.kind() == Kind.INVALID || e.kind() == Kind.NOT_FOUND) {
+        if (e.kind() == Kind.INVALID || e.kind() == Kind.NOT_FOUND || e.kind() == Kind.FORBIDDEN) {
           withoutSource();
         }
         throw e;
@@ -858,7 +900,11 @@ public class Reconciler {
             + " ready backends fail their health checks: a shared cause is likely (a database, an add-on);"
             + " none is restarted or replaced until most pass again");
       }
-      int restartBudget = Math.max(1, spec.rollout().maxUnavailable()) - restarted;
+      // while nothing can replace a dead one, each is only restarted, again and again: a kept one
+      // holding its slot for good left a second dead one never restarted at all (review 16)
+      String blocked = failing > 0 ? replacementBlocked() : null;
+      int restartBudget = blocked != null ? Integer.MAX_VALUE
+          : Math.max(1, spec.rollout().maxUnavailable()) - restarted;
       for (Backend b : backends) {
         if (b.step != Step.READY) {
           continue;
@@ -918,18 +964,17 @@ public class Reconciler {
           condition("Degraded", "True", "ManyUnhealthy", "app " + b.appName
               + ", the pool's only ready backend, still fails its health checks after a restart; it is not"
               + " replaced (a new app would likely fail the same); scale up or fix the cause");
-        } else if (replacementBlocked() != null) {
+        } else if (blocked != null) {
           // nothing would be made in its place (a stalled rollout made none at the old release
           // either): deleting it shrank the pool one app at a time while the stall lasted (review
           // 15). It stays, restarted again every replaceAfterSeconds, until a successor can be made
-          // (its restart budget is the one it holds already: it counts among the restarted)
           checkStopping();
           platform.restart(b.appName);
           b.restartedAt = now;
           store.save(b);
           recheckAt(now.plus(replaceAfter));
           event(PoolEvents.WARNING, "BackendRestarted", "app " + b.appName + " still unhealthy after a restart;"
-              + " not replaced while " + replacementBlocked() + ": dynos restarted again");
+              + " not replaced while " + blocked + ": dynos restarted again");
         } else {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
@@ -960,7 +1005,15 @@ public class Reconciler {
       if (target != null && !stalled) {
         stalledTarget = null;
       }
+      // a release waiting its turn (mayRelease) does not start at a stalled target, nor while new
+      // apps at it failed lately: each would fail as the first did (review 16)
+      holdReleases = stalled || target != null && failedAppWait(target);
       if (stalled) {
+        for (Backend b : current) {
+          if (b.step.compareTo(Step.RELEASING) < 0) {
+            drain(b, Duration.ZERO); // never released: made again once the stall clears
+          }
+        }
         // keep saying so on every pass until the source app or the spec moves on, with the reason
         // the failure gave (its release phase's output, or the health checks), not a guess
         String reason = old.isEmpty() ? "CreateFailed" : "RolloutStalled";
@@ -1204,6 +1257,12 @@ public class Reconciler {
         Duration probe = Duration.ofSeconds(spec.healthCheck().intervalSeconds());
         wait = probe.compareTo(wait) > 0 ? probe : wait;
       }
+      if (source == null && !sourceReleasing && !unreadable) {
+        // no release on the source to make or finish apps from: nothing moves before a deploy
+        // (the webhook or the sweep brings it); looking every 2 s cost 60 calls a minute (review 16)
+        Duration none = config.maxTransientBackoff();
+        wait = none.compareTo(wait) > 0 ? none : wait;
+      }
       int left = platform.rateRemaining();
       int reserve = config.rateLimitReserve();
       if (left < reserve) {
@@ -1312,6 +1371,9 @@ public class Reconciler {
      * to have no release phase (no {@code output_stream_url}).
      */
     private synchronized boolean mayRelease(Backend b) {
+      if (holdReleases) {
+        return false;
+      }
       if (b.target.equals(noReleasePhase.get(pool.id))) {
         return true;
       }
@@ -1822,14 +1884,7 @@ public class Reconciler {
         event(PoolEvents.WARNING, "WebhookLeft", left);
       }
       if (store.deletePool(pool.id)) {
-        sources.remove(pool.id);
-        noReleasePhase.remove(pool.id);
-        templateSeen.remove(pool.id);
-        driftChecked.remove(pool.id);
-        budgetWaits.remove(pool.id);
-        idle.remove(pool.id);
-        failures.remove(pool.id);
-        hooks.deleted(pool.id);
+        forgetPool(pool.id);
         LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
         routesChanged = true;
         return ReconcileResult.done(0);

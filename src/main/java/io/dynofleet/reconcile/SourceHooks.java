@@ -221,6 +221,15 @@ final class SourceHooks {
     removed.clear();
   }
 
+  /** The pools anything is remembered of. */
+  Set<UUID> pools() {
+    Set<UUID> all = new java.util.HashSet<>(due.keySet());
+    all.addAll(signed);
+    all.addAll(failed);
+    all.addAll(removed);
+    return all;
+  }
+
   /** The pool is gone (its row deleted): nothing more to remember of it. */
   void deleted(UUID pool) {
     forget(pool);

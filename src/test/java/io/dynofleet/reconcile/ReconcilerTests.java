@@ -359,6 +359,28 @@ class ReconcilerTests {
    * their in-flight requests. Now a ready backend gets the drain time (5 s in this profile) first,
    * and a pass after a restart keeps the deadline it stored rather than starting a new drain.
    */
+  /**
+   * Review 3 #20, review 15: a pool deleted by another dyno's last pass stayed in this process's
+   * caches (its source, template, drift time, webhook state) for good. The sweep drops them.
+   */
+  @Test
+  void aPoolDeletedOnAnotherDynoIsForgottenHere() {
+    createPool(1, "");
+    converge();
+    int before = reconciler.rememberedPools();
+    assertThat(before).as("this process remembers the pool").isPositive();
+    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    pools.delete(name, new Precondition(null));
+    for (int i = 0; i < 10; i++) {
+      other.reconcile(new PoolKey(name)); // the finalizer runs on the other dyno
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+    assertThat(reconciler.rememberedPools()).isEqualTo(before);
+    reconciler.forgetGonePools();
+    assertThat(reconciler.rememberedPools()).isEqualTo(before - 1);
+  }
+
   @Test
   void deletingThePoolDrainsServingBackendsBeforeDeletingTheirApps() {
     createPool(2, "");
@@ -862,6 +884,28 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 16: releases run one at a time, but after the first failed and the pool stalled, the
+   * apps waiting their turn still released one after another, each failing as the first did. A
+   * stall holds them and drops them (made again once it clears).
+   */
+  @Test
+  void aStalledCreateReleasesNoMoreOfItsBatch() {
+    heroku.releasesFail = true;
+    createPool(3, "");
+    for (int i = 0; i < 12; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(count("createRelease")).as("one release failed; no more of the batch").isEqualTo(1);
+    assertThat(owned()).as("the batch's unreleased apps dropped").isEmpty();
+    heroku.releasesFail = false;
+    heroku.push(source);
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(3);
+  }
+
+  /**
    * Review 3: a stall was cleared only by a new release or config, not by a spec change as the
    * docs said: a user who fixed the health check path saw nothing happen, for ever.
    */
@@ -917,7 +961,7 @@ class ReconcilerTests {
    */
   @Test
   void aDeadBackendIsNotReplacedByNothingWhileTheRolloutIsStalled() {
-    createPool(3, "");
+    createPool(5, ""); // two dead of five: not a shared cause (ManyUnhealthy)
     converge();
     List<String> before = owned();
     heroku.push(source);
@@ -936,17 +980,25 @@ class ReconcilerTests {
       pass();
       assertThat(heroku.restarts).as("restarted once per replaceAfterSeconds").isEqualTo(round);
     }
-    assertThat(owned()).as("the pool keeps its size").hasSize(3).contains(sick);
+    assertThat(owned()).as("the pool keeps its size").hasSize(5).contains(sick);
     assertThat(heroku.apps).containsKey(sick);
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendReplaced");
     assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendRestarted"))
         .anySatisfy(e -> assertThat(e.message()).contains("not replaced while the rollout of release v2 is stalled"));
 
+    // a second one dies meanwhile: restarted too, though the first holds its restart (review 16)
+    String second = before.get(1);
+    dataPlane.unhealthy.add(second);
+    pass();
+    clock.advance(Duration.ofSeconds(301));
+    pass();
+    assertThat(heroku.restarts).as("both restarted").isEqualTo(5);
+
     heroku.releasesFail = false;
     heroku.push(source); // a fixed release: the rollout moves, and the dead one goes with it
     converge();
-    assertThat(owned()).hasSize(3).doesNotContain(sick);
-    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(owned()).hasSize(5).doesNotContain(sick, second);
+    assertThat(status().readyReplicas()).isEqualTo(5);
   }
 
   /**
@@ -1002,6 +1054,8 @@ class ReconcilerTests {
     reconciler.forgetCaches();
     ReconcileResult r = pass();
     assertThat(r.outcome()).as(r.toString()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    // nothing moves before a deploy: not looked at every 2 s meanwhile (review 16)
+    assertThat(r.requeueAfter()).isGreaterThanOrEqualTo(config.maxTransientBackoff());
     assertThat(condition("Degraded")).isEqualTo("True/SourceAppHasNoRelease");
     assertThat(count("createRelease")).isZero();
 
