@@ -350,26 +350,20 @@ public class Reconciler {
    */
   public void forgetGonePools() {
     Set<UUID> live = Set.copyOf(store.poolIds());
-    Set<UUID> known = new HashSet<>();
-    for (Map<UUID, ?> m : List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
-      known.addAll(m.keySet());
-    }
-    known.addAll(hooks.pools());
-    for (UUID id : known) {
+    for (UUID id : rememberedPools()) {
       if (!live.contains(id)) {
         forgetPool(id);
       }
     }
   }
 
-  /** How many pools this process remembers anything of (for tests). */
-  int rememberedPools() {
-    Set<UUID> known = new HashSet<>();
+  /** The pools this process remembers anything of (each cache {@link #forgetPool} empties). */
+  Set<UUID> rememberedPools() {
+    Set<UUID> known = new HashSet<>(hooks.pools());
     for (Map<UUID, ?> m : List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
       known.addAll(m.keySet());
     }
-    known.addAll(hooks.pools());
-    return known.size();
+    return known;
   }
 
   /** Whether Heroku's refusal to couple the app is remembered (for tests). */
