@@ -82,6 +82,14 @@ class ReconcilerTests {
     pools.scale(name, "{\"replicas\": " + n + "}", new Precondition(null));
   }
 
+  /** {@code n} passes, the clock 6 s on after each (as the loop would requeue an in-flight pool). */
+  private void passes(int n) {
+    for (int i = 0; i < n; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+  }
+
   private ReconcileResult pass() {
     return reconciler.reconcile(new PoolKey(name));
   }
@@ -866,10 +874,7 @@ class ReconcilerTests {
     List<String> before = owned();
     heroku.push(source);
     heroku.releasesFail = true;
-    for (int i = 0; i < 10; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(10);
     assertThat(owned()).containsAll(before);
     assertThat(status().readyReplicas()).isEqualTo(3);
     assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
@@ -892,10 +897,7 @@ class ReconcilerTests {
   void aStalledCreateReleasesNoMoreOfItsBatch() {
     heroku.releasesFail = true;
     createPool(3, "");
-    for (int i = 0; i < 12; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(12);
     assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
     assertThat(count("createRelease")).as("one release failed; no more of the batch").isEqualTo(1);
     assertThat(owned()).as("the batch's unreleased apps dropped").isEmpty();
@@ -913,16 +915,10 @@ class ReconcilerTests {
   void aStalledCreateTriesAgainWhenTheSpecChanges() {
     heroku.releasesFail = true;
     createPool(1, "");
-    for (int i = 0; i < 8; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(8);
     assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
     long creates = count("createApp");
-    for (int i = 0; i < 5; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(5);
     assertThat(count("createApp")).as("stalled: no create loop").isEqualTo(creates);
     heroku.releasesFail = false; // whatever was wrong is fixed; the release stays the same
     pools.patch(name, "{\"spec\": {\"healthCheck\": {\"path\": \"/up\"}}}", new Precondition(null));
@@ -966,10 +962,7 @@ class ReconcilerTests {
     List<String> before = owned();
     heroku.push(source);
     heroku.releasesFail = true;
-    for (int i = 0; i < 10; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(10);
     assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
     String sick = before.get(0);
     dataPlane.unhealthy.add(sick);
@@ -1285,10 +1278,7 @@ class ReconcilerTests {
     heroku.failNext("couple", 1, Kind.INVALID);
     pass();
     long calls = count("couple");
-    for (int i = 0; i < 5; i++) {
-      pass();
-      clock.advance(Duration.ofSeconds(6));
-    }
+    passes(5);
     assertThat(count("couple")).as("not every pass").isEqualTo(calls);
     assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("CouplingRefused");
     assertThat(status().readyReplicas()).isEqualTo(1);

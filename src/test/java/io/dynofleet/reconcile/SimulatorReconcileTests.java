@@ -436,11 +436,7 @@ class SimulatorReconcileTests {
     converge(2);
     String sick = owned().get(0).name();
     sim.backendCrashed(sick);
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
-        });
+    awaitPhase(sick, "Unhealthy");
     assertThat(status().readyReplicas()).isEqualTo(1);
 
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
@@ -484,11 +480,7 @@ class SimulatorReconcileTests {
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).isEmpty();
 
     SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 61); // that dyno went away: its verdict is older than the TTL
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
-        });
+    awaitPhase(sick, "Unhealthy");
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
     pass();
     assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
@@ -507,13 +499,8 @@ class SimulatorReconcileTests {
     converge(2);
     String sick = owned().get(0).name();
     sim.backendCrashed(sick);
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
-        });
-    java.time.Instant since = store.backends(pools.get(name).metadata().uid()).stream()
-        .filter(b -> b.appName.equals(sick)).findFirst().orElseThrow().unhealthySince;
+    awaitPhase(sick, "Unhealthy");
+    java.time.Instant since = stored(sick).unhealthySince;
 
     table.replaceAll(List.of()); // as the proxy of a process that has just started
     routes.sync();
@@ -527,16 +514,11 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).doesNotContain("BackendRecovered");
     assertThat(status().readyReplicas()).as("not counted ready either (review 15)").isEqualTo(1);
     assertThat(condition("Ready")).startsWith("False/");
-    assertThat(store.backends(pools.get(name).metadata().uid()).stream()
-        .filter(b -> b.appName.equals(sick)).findFirst().orElseThrow().unhealthySince)
+    assertThat(stored(sick).unhealthySince)
         .as("the repair clock keeps running").isEqualTo(since);
 
     sim.backendHealthy(sick);
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return status().backends().stream().anyMatch(b -> b.app().equals(sick) && b.phase().equals("Ready"));
-        });
+    awaitPhase(sick, "Ready");
     assertThat(eventReasons()).contains("BackendRecovered");
   }
 
@@ -562,10 +544,24 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
   }
 
+  /** Passes until the status shows backend {@code app} in {@code phase}. */
+  private void awaitPhase(String app, String phase) {
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          pass();
+          return status().backends().stream().anyMatch(b -> b.app().equals(app) && b.phase().equals(phase));
+        });
+  }
+
+  /** The stored row of backend {@code app}. */
+  private Backend stored(String app) {
+    return store.backends(pools.get(name).metadata().uid()).stream()
+        .filter(x -> x.appName.equals(app)).findFirst().orElseThrow();
+  }
+
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */
   private void backdate(String app, Consumer<Backend> change) {
-    Backend b = store.backends(pools.get(name).metadata().uid()).stream()
-        .filter(x -> x.appName.equals(app)).findFirst().orElseThrow();
+    Backend b = stored(app);
     change.accept(b);
     store.save(b);
   }
