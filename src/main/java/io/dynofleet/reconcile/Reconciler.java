@@ -375,6 +375,15 @@ public class Reconciler {
     return backoff(pool, config.maxBackoff());
   }
 
+  /**
+   * How Platform API calls name a backend's app: by its id once known, which a rename outside
+   * Dynofleet ({@code heroku apps:rename}) does not change; by the intent's name only before the
+   * app exists (review 15: calls by name failed on every pass after a rename).
+   */
+  static String ref(Backend b) {
+    return b.appId != null ? b.appId : b.appName;
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
@@ -800,7 +809,9 @@ public class Reconciler {
             continue; // Heroku refused to couple it lately: not two calls every pass (review 4)
           }
           checkStopping();
-          if (platform.app(b.appId).isEmpty()) {
+          Optional<Platform.App> found = platform.app(b.appId);
+          found.ifPresent(a -> followRename(b, a));
+          if (found.isEmpty()) {
             uncouplable.remove(b.appId);
             event(PoolEvents.WARNING, "BackendVanished",
                 "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
@@ -811,7 +822,7 @@ public class Reconciler {
             // decoupled by hand (or one answer missed it): coupled again where it stands; a
             // coupling has nothing to do with serving, so a ready backend keeps its traffic
             try {
-              platform.couple(b.appName, pipelineId, t.stage());
+              platform.couple(ref(b), pipelineId, t.stage());
               uncouplable.remove(b.appId);
               LOG.infof("pool=%s app=%s was not in pipeline %s: coupled again", pool.name, b.appName, spec.pipeline());
             } catch (PlatformException e) {
@@ -943,9 +954,12 @@ public class Reconciler {
           if (restartBudget <= 0) {
             continue; // another one is being restarted or replaced: this one waits its turn
           }
+          if (renamed(b)) {
+            continue; // its new address gets its own checks first
+          }
           restartBudget--;
           checkStopping();
-          platform.restart(b.appName);
+          platform.restart(ref(b));
           b.restartedAt = now;
           store.save(b);
           recheckAt(now.plus(replaceAfter));
@@ -962,14 +976,17 @@ public class Reconciler {
           // nothing would be made in its place (a stalled rollout made none at the old release
           // either): deleting it shrank the pool one app at a time while the stall lasted (review
           // 15). It stays, restarted again every replaceAfterSeconds, until a successor can be made
+          if (renamed(b)) {
+            continue;
+          }
           checkStopping();
-          platform.restart(b.appName);
+          platform.restart(ref(b));
           b.restartedAt = now;
           store.save(b);
           recheckAt(now.plus(replaceAfter));
           event(PoolEvents.WARNING, "BackendRestarted", "app " + b.appName + " still unhealthy after a restart;"
               + " not replaced while " + blocked + ": dynos restarted again");
-        } else {
+        } else if (!renamed(b)) {
           event(PoolEvents.WARNING, "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
           ready--;
@@ -1500,7 +1517,7 @@ public class Reconciler {
           // a retried step that finds the first attached still makes the second (review 4)
           for (String as : addon.attachedAs().isEmpty() ? java.util.Collections.<String>singletonList(null) : addon.attachedAs()) {
             try {
-              platform.attachAddon(addon.id(), b.appName, as);
+              platform.attachAddon(addon.id(), ref(b), as);
             } catch (PlatformException e) {
               if (e.kind() != Kind.INVALID) {
                 throw e;
@@ -1508,7 +1525,7 @@ public class Reconciler {
               // already attached (a retried step), or refused: Heroku answers both with a 4xx,
               // and a refusal taken for the first left the backend without the add-on, silently
               // (review 6). Only an attachment that is really there lets the step go on
-              boolean there = platform.attachments(b.appName).stream().anyMatch(a ->
+              boolean there = platform.attachments(ref(b)).stream().anyMatch(a ->
                   a.addonId().equals(addon.id()) && (as == null || as.equalsIgnoreCase(a.name())));
               if (!there) {
                 throw new PlatformException(Kind.INVALID, "Heroku refused to attach add-on " + addon.name()
@@ -1519,7 +1536,7 @@ public class Reconciler {
         }
         Map<String, String> vars = new HashMap<>(source.config());
         vars.put(OWNER_VAR, pool.id.toString());
-        platform.patchConfigVars(b.appName, vars);
+        platform.patchConfigVars(ref(b), vars);
         b.step = Step.CONFIGURED;
         store.save(b);
       }
@@ -1528,7 +1545,7 @@ public class Reconciler {
           return; // another's release phase runs: next pass
         }
         checkStopping();
-        Platform.Release r = platform.createRelease(b.appName, source.slugId(),
+        Platform.Release r = platform.createRelease(ref(b), source.slugId(),
             "Dynofleet: v" + source.version() + " of " + t.sourceApp());
         b.releaseId = r.id();
         b.step = Step.RELEASING;
@@ -1539,7 +1556,7 @@ public class Reconciler {
       }
       if (b.step == Step.RELEASING) {
         checkStopping();
-        Platform.Release r = platform.release(b.appName, b.releaseId);
+        Platform.Release r = platform.release(ref(b), b.releaseId);
         if (r.failed()) {
           markFailed(b, releaseFailed(b, r));
           return;
@@ -1550,14 +1567,14 @@ public class Reconciler {
         if (r.outputStreamUrl() == null) {
           noReleasePhase.put(pool.id, b.target);
         }
-        platform.scaleWeb(b.appName, 1, t.dynoSize());
+        platform.scaleWeb(ref(b), 1, t.dynoSize());
         b.step = Step.SCALED;
         store.save(b);
       }
       if (b.step == Step.SCALED) {
         checkStopping();
         try {
-          Platform.Coupling c = platform.couple(b.appName, pipelineId, t.stage());
+          Platform.Coupling c = platform.couple(ref(b), pipelineId, t.stage());
           b.couplingId = c.id();
         } catch (PlatformException e) {
           if (e.kind() != Kind.INVALID) {
@@ -1785,6 +1802,44 @@ public class Reconciler {
       }
     }
 
+    /**
+     * Whether the backend's app was renamed outside Dynofleet, read anew by its id; if so the
+     * backend follows it ({@link #followRename}). A dead backend is looked at before it is
+     * restarted or replaced, as a rename is what ends a healthy one's address; a ready one at
+     * every drift check, since a backend without a health check may never look dead (Heroku's
+     * router answers an unknown host with a 404).
+     */
+    private boolean renamed(Backend b) {
+      if (b.appId == null) {
+        return false;
+      }
+      checkStopping();
+      return platform.app(b.appId).map(a -> followRename(b, a)).orElse(false);
+    }
+
+    /**
+     * Takes the app's name and {@code web_url} as Heroku now has them, when they changed (a
+     * rename): the routes go to the new address, which gets its own health checks before any
+     * traffic, and the repair clock of a dead backend starts again there.
+     */
+    private boolean followRename(Backend b, Platform.App app) {
+      if (app.name() == null || app.name().equals(b.appName) && Objects.equals(app.webUrl(), b.webUrl)) {
+        return false;
+      }
+      event(PoolEvents.WARNING, "BackendRenamed", "app " + b.appName + " was renamed to " + app.name()
+          + " outside Dynofleet; it is served at its new address once that passes its checks");
+      LOG.infof("pool=%s app=%s renamed to %s outside Dynofleet", pool.name, b.appName, app.name());
+      b.appName = app.name();
+      b.webUrl = app.webUrl();
+      if (b.unhealthySince != null) {
+        b.unhealthySince = now;
+        b.restartedAt = null;
+      }
+      store.save(b);
+      routesChanged = true;
+      return true;
+    }
+
     /** Every now and then: do the backends' config vars still match what we set? */
     private void checkDrift() {
       if (source == null) {
@@ -1803,8 +1858,11 @@ public class Reconciler {
         if (b.step != Step.READY || !b.target.equals(source.target())) {
           continue;
         }
+        if (renamed(b)) {
+          continue; // its config is compared at the next check
+        }
         checkStopping();
-        Map<String, String> actual = platform.configVars(b.appName);
+        Map<String, String> actual = platform.configVars(ref(b));
         Set<String> addonVars = source.addonVars();
         for (Map.Entry<String, String> e : actual.entrySet()) {
           String k = e.getKey();

@@ -59,6 +59,10 @@ final class Backend {
     return fault;
   }
 
+  Duration slowBy() {
+    return slowBy;
+  }
+
   synchronized boolean running() {
     return server != null;
   }

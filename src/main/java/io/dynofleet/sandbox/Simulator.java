@@ -358,6 +358,23 @@ public class Simulator {
     return app(app);
   }
 
+  /**
+   * Renames the app, as {@code heroku apps:rename} does: its {@code web_url} changes with its name
+   * and the old address stops answering (here: the dynos serve on a new loopback port, the old one
+   * is closed). Returns the app as it is now.
+   */
+  public SandboxApp renameApp(String app, String newName) {
+    Future<Void> moved;
+    String id;
+    synchronized (this) {
+      SimApp a = find(app);
+      id = a.id;
+      moved = rename(a, newName);
+    }
+    await(moved);
+    return app(id);
+  }
+
   /** Creates a pipeline and returns its id. */
   public synchronized String createPipeline(String name) {
     var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), null);
@@ -649,6 +666,7 @@ public class Simulator {
     r.get("/teams/:team").handler(ctx -> respond(ctx, 200, sync(() -> render(findTeam(p(ctx, "team"))))));
     r.get("/apps/:app").handler(ctx -> respond(ctx, 200, sync(() -> render(find(p(ctx, "app"))))));
     r.delete("/apps/:app").handler(this::deleteAppRoute);
+    r.patch("/apps/:app").handler(this::updateAppRoute);
     r.get("/apps/:app/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> new LinkedHashMap<>(find(p(ctx, "app")).config))));
     r.patch("/apps/:app/config-vars").handler(this::patchConfigRoute);
     r.get("/apps/:app/formation").handler(ctx -> page(ctx, "id", () -> formationList(p(ctx, "app"))));
@@ -943,6 +961,23 @@ public class Simulator {
       closing = deleteApp(a);
     }
     closing.onComplete(x -> respond(ctx, 200, out));
+  }
+
+  /** {@code PATCH /apps/{app}}: only {@code name} (a rename) is modelled. */
+  private void updateAppRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Object name = body.getValue("name");
+    if (name != null && !(name instanceof String)) {
+      throw new ApiError(422, "invalid_params", "Name must be a string.");
+    }
+    Future<Void> moved;
+    SimApp a;
+    synchronized (this) {
+      a = find(p(ctx, "app"));
+      moved = name == null ? Future.succeededFuture() : rename(a, (String) name);
+    }
+    SimApp renamed = a;
+    moved.onComplete(x -> respond(ctx, 200, sync(() -> render(renamed))));
   }
 
   private void patchConfigRoute(RoutingContext ctx) {
@@ -1269,6 +1304,30 @@ public class Simulator {
     SimRelease initial = release(a, null, "Initial release", true);
     initial.status = "succeeded";
     return a;
+  }
+
+  /** Holds the lock. The old address is closed before the new one serves. */
+  private Future<Void> rename(SimApp a, String name) {
+    if (name.equals(a.name)) {
+      return Future.succeededFuture();
+    }
+    if (!APP_NAME.matcher(name).matches()) {
+      throw new ApiError(422, "invalid_params",
+          "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes (3 to 30 characters).");
+    }
+    if (byName(name) != null || foreignNames.contains(name)) {
+      throw new ApiError(422, "invalid_params", "Name " + name + " is already taken");
+    }
+    Backend old = a.backend;
+    a.name = name;
+    a.updated = now();
+    a.backend = new Backend(vertx, name, PortHold.acquire());
+    a.backend.fault(old.fault(), old.slowBy());
+    return old.close().transform(x -> {
+      synchronized (this) {
+        return apps.containsKey(a.id) ? refresh(a) : Future.<Void>succeededFuture();
+      }
+    });
   }
 
   private Future<Void> deleteApp(SimApp a) {

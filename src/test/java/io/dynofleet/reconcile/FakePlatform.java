@@ -204,7 +204,10 @@ public class FakePlatform implements Platform {
     if (errorRate > 0 && random.nextDouble() < errorRate) {
       throw new PlatformException(Kind.TRANSIENT, op + ": 503 (injected)");
     }
-    actions.add(new Action(op, app));
+    // under the app's name when called by id (the reconciler names a made app by its id), so
+    // tests read the actions by the names they know
+    App known = app == null ? null : find(app);
+    actions.add(new Action(op, known != null ? known.name() : app));
   }
 
   private void leave(String op) {

@@ -168,6 +168,11 @@ class SimulatorReconcileTests {
         .toList();
   }
 
+  /** Whether a call's body names one of this pool's apps (a made app is named by its id). */
+  private boolean namesOwnedApp(SandboxCall c) {
+    return owned().stream().anyMatch(a -> c.requestBody().contains("\"" + a.id() + "\""));
+  }
+
   /** Successful app creates for this pool: exactly one per backend ever made, or there was a twin. */
   private long appCreates() {
     return calls("POST", "/apps", 201).stream()
@@ -441,9 +446,9 @@ class SimulatorReconcileTests {
 
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
     pass();
-    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
+    assertThat(restarts(sick)).hasSize(1);
     pass();
-    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).as("restarted once, not every pass").hasSize(1);
+    assertThat(restarts(sick)).as("restarted once, not every pass").hasSize(1);
 
     backdate(sick, b -> b.restartedAt = clock.instant().minusSeconds(31)); // still crashed after it
     converge(2);
@@ -477,13 +482,13 @@ class SimulatorReconcileTests {
     assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement()
         .satisfies(b -> assertThat(b.failingOn()).as("the dyno that cannot use it").containsExactly(verdicts.dyno()));
     assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
-    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).isEmpty();
+    assertThat(restarts(sick)).isEmpty();
 
     SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 61); // that dyno went away: its verdict is older than the TTL
     awaitPhase(sick, "Unhealthy");
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
     pass();
-    assertThat(calls("DELETE", "/apps/" + sick + "/dynos", 202)).hasSize(1);
+    assertThat(restarts(sick)).hasSize(1);
   }
 
   /**
@@ -542,6 +547,11 @@ class SimulatorReconcileTests {
     scale(5);
     converge(5);
     assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
+  }
+
+  /** The restarts of backend {@code app}'s dynos (made apps are called by id). */
+  private List<SandboxCall> restarts(String app) {
+    return calls("DELETE", "/apps/" + sim.app(app).id() + "/dynos", 202);
   }
 
   /** Passes until the status shows backend {@code app} in {@code phase}. */
@@ -678,6 +688,54 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).contains("BackendVanished");
   }
 
+  /**
+   * Review 15: a backend app renamed by hand ({@code heroku apps:rename}) was called by its old
+   * name after it was made: once its old address died, its restart got a 404 and every pass of
+   * the pool failed there for ever. Made apps are called by id now, and a dead backend is read
+   * anew before it is restarted: the rename is followed to the new address, nothing is replaced.
+   */
+  @Test
+  void aBackendRenamedByHandIsFollowedToItsNewAddressNotReplaced() {
+    createPool(2, "");
+    converge(2);
+    String old = owned().get(0).name();
+    String other = owned().get(1).name();
+    String renamed = name + "-moved";
+    sim.renameApp(old, renamed); // its old address stops answering
+    awaitPhase(old, "Unhealthy");
+
+    backdate(old, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+    assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(eventReasons()).contains("BackendRenamed");
+    assertThat(status().backends()).extracting(b -> b.app()).containsExactlyInAnyOrder(renamed, other);
+    assertThat(stored(renamed).webUrl).isEqualTo(sim.app(renamed).webUrl());
+    awaitPhase(renamed, "Ready");
+    converge(2);
+    assertThat(ownedNames()).containsExactlyInAnyOrder(renamed, other);
+    assertThat(appCreates()).as("nothing replaced").isEqualTo(2);
+    assertThat(eventReasons()).doesNotContain("BackendReplaced", "BackendRestarted");
+    assertThat(sim.callLog()).as("no call by the old name after the rename")
+        .noneMatch(c -> c.path().contains("/" + old) && c.status() == 404);
+    assertProxyServesFrom(Set.of(renamed, other));
+  }
+
+  /** A renamed backend is followed at the drift check too, before any probe has failed. */
+  @Test
+  void aRenameIsFollowedAtTheDriftCheck() {
+    createPool(1, "");
+    converge(1);
+    String old = owned().get(0).name();
+    String renamed = name + "-moved";
+    sim.renameApp(old, renamed);
+    reconciler.forgetCaches(); // the drift check is due (it runs every 10 minutes)
+    pass();
+    assertThat(eventReasons()).contains("BackendRenamed");
+    assertThat(stored(renamed).webUrl).isEqualTo(sim.app(renamed).webUrl());
+    converge(1);
+    assertThat(status().drift()).isNull();
+    assertProxyServesFrom(Set.of(renamed));
+  }
+
   @Test
   void sourceConfigChangesAreFollowedAndHandSetVarsReportedAsDrift() {
     heroku.updateConfigVars(source, Map.of("GREETING", "hello"));
@@ -738,7 +796,7 @@ class SimulatorReconcileTests {
     createPool(2, "");
     converge(2);
     assertThat(owned()).allMatch(a -> url.equals(a.configVars().get(var)));
-    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
+    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> namesOwnedApp(c))
         .hasSize(2); // the call log is the simulator's, shared with the other test classes
     Set<String> before = ownedNames();
 
@@ -768,9 +826,9 @@ class SimulatorReconcileTests {
     assertThat(owned()).singleElement().satisfies(a -> {
       assertThat(a.configVars()).containsEntry("MAILGUN_URL", mail).containsKey("DATABASE_URL");
     });
-    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
+    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> namesOwnedApp(c))
         .as("the database only").hasSize(1);
-    assertThat(calls("POST", "/addon-attachments", 422)).filteredOn(c -> c.requestBody().contains("\"" + name + "-")).isEmpty();
+    assertThat(calls("POST", "/addon-attachments", 422)).filteredOn(c -> namesOwnedApp(c)).isEmpty();
     assertThat(eventReasons()).contains("AddonNotShared");
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
@@ -890,7 +948,7 @@ class SimulatorReconcileTests {
     assertBackendsLookLikeTheSource(4);
     assertThat(appCreates()).isEqualTo(4);
     assertThat(calls("POST", "/pipeline-couplings", 201).stream()
-        .filter(c -> c.requestBody().contains("\"" + name + "-"))).hasSize(4);
+        .filter(c -> namesOwnedApp(c))).hasSize(4);
   }
 
   // ------------------------------------------------------------------ Platform API faults

@@ -191,10 +191,12 @@ class LiveFleetIT {
 
       long creates = fleet.creates("multi");
       long couplings = fleet.calls("POST", "/pipeline-couplings", 201);
-      long releases = fleet.callLog().stream().filter(x -> x.method().equals("POST")
-          && x.path().matches("/apps/multi-[a-z0-9]+/releases") && x.status() == 201).count();
+      // made apps are called by id
+      Set<String> ids = fleet.named("multi").stream().map(SandboxApp::id).collect(Collectors.toSet());
+      long releases = fleet.callLog().stream().filter(x -> x.method().equals("POST") && x.status() == 201
+          && x.path().endsWith("/releases") && ids.contains(x.path().split("/")[2])).count();
       long scales = fleet.callLog().stream().filter(x -> x.method().equals("PATCH")
-          && x.path().matches("/apps/multi-[a-z0-9]+/formation/web")).count();
+          && x.path().endsWith("/formation/web") && ids.contains(x.path().split("/")[2])).count();
       System.out.printf("%nLiveFleetIT multi: processes 2 then 3, replicas 4 then 7; app creates=%d couplings=%d "
           + "releases=%d formation patches=%d (desired 7 each); converged 2 procs %d ms (proxies agree +%d ms), "
           + "3 procs %d ms (proxies agree +%d ms)%n", creates, couplings, releases, scales, two.toMillis(),
