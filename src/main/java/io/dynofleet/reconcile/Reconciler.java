@@ -1562,6 +1562,7 @@ public class Reconciler {
           return;
         }
         if (!r.succeeded()) {
+          releasePending(b);
           return; // still pending: next pass
         }
         if (r.outputStreamUrl() == null) {
@@ -1615,6 +1616,28 @@ public class Reconciler {
               + spec.healthCheck().path() + ")");
         }
       }
+    }
+
+    /**
+     * A release still pending past the progress deadline: its release phase runs on (a migration
+     * that takes long, or one that hangs until Heroku ends it after an hour), and while it does the
+     * pool's other new apps wait for their own release (one at a time). Nothing said so (review 16):
+     * the backend just showed Releasing. Progressing names it and how long it has run, and a
+     * warning event is said once per release.
+     */
+    private void releasePending(Backend b) {
+      Duration running = Duration.between(b.updatedAt, now);
+      if (running.compareTo(config.progressDeadline()) < 0) {
+        return;
+      }
+      boolean others = backends.stream().anyMatch(o -> o != b && !o.leaving()
+          && (o.step == Step.CREATED || o.step == Step.CONFIGURED || o.step == Step.INTENDED));
+      String what = "the release phase of v" + b.releaseVersion + " on " + b.appName;
+      condition("Progressing", "True", "ReleasePhaseSlow", what + " has run for " + running.toMinutes()
+          + " min (Heroku ends a release phase after 1 hour)" + (others ? "; the pool's other new apps wait for it" : ""));
+      eventOnce(PoolEvents.WARNING, "ReleasePhaseSlow", what + " has run longer than the progress deadline ("
+          + config.progressDeadline().toMinutes() + " min); Heroku ends a release phase after 1 hour"
+          + (others ? "; the pool's other new apps wait for it" : ""));
     }
 
     /**

@@ -673,6 +673,39 @@ class ReconcilerTests {
     assertThat(status().readyReplicas()).isEqualTo(1);
   }
 
+  /**
+   * Review 16: a release phase that runs long (a slow migration, or one hung until Heroku ends it
+   * after an hour) held the pool's other new apps, one release at a time, and the status showed
+   * only a backend Releasing. Past the progress deadline Progressing names it, once warned.
+   */
+  @Test
+  void aReleasePhaseRunningPastTheProgressDeadlineIsNamed() {
+    heroku.releasesPending = true;
+    createPool(2, "");
+    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
+      pass();
+    }
+    assertThat(count("createRelease")).as("one release at a time").isEqualTo(1);
+    pass();
+    assertThat(condition("Progressing")).isNotEqualTo("True/ReleasePhaseSlow");
+
+    clock.advance(config.progressDeadline().plusMinutes(1));
+    passes(3);
+    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Progressing")).singleElement()
+        .satisfies(c -> {
+          assertThat(c.status() + "/" + c.reason()).isEqualTo("True/ReleasePhaseSlow");
+          assertThat(c.message()).contains("v1 on " + name + "-").contains(" min").contains("other new apps wait for it");
+        });
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).filteredOn("ReleasePhaseSlow"::equals).hasSize(1);
+    assertThat(count("createRelease")).as("the other still waits").isEqualTo(1);
+
+    heroku.completeReleases();
+    heroku.releasesPending = false;
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+  }
+
   private List<String> budgetPools(int n) {
     List<String> names = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) {
