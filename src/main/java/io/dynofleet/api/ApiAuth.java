@@ -318,6 +318,14 @@ public class ApiAuth {
         && MessageDigest.isEqual(sha256(authorization.substring(7).trim()), readDigest);
   }
 
+  /**
+   * {@code Authorization: Bearer} with the API token or the read-only one: Dynofleet's own, which
+   * the proxy never passes on to a backend.
+   */
+  public boolean ownBearer(String authorization) {
+    return bearerMatches(authorization) || readerMatches(authorization);
+  }
+
   /** {@code Authorization: Bearer <the API token>}. */
   public boolean bearerMatches(String authorization) {
     return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)

@@ -50,9 +50,13 @@ public class PoolService {
 
   private final io.dynofleet.config.AdminHosts adminHosts;
 
+  /** Whether DYNOFLEET_STATIC_BACKENDS makes the proxy's own pool {@code static}. */
+  private final boolean staticConfigured;
+
   PoolService(PoolRepository pools, PoolEvents events, ObjectMapper mapper, Clock clock,
-      Event<PoolChanged> changed, io.dynofleet.config.AdminHosts adminHosts) {
+      Event<PoolChanged> changed, io.dynofleet.config.AdminHosts adminHosts, io.dynofleet.proxy.ProxyConfig proxy) {
     this.adminHosts = adminHosts;
+    this.staticConfigured = proxy.staticBackends().filter(l -> !l.isEmpty()).isPresent();
     this.pools = pools;
     this.events = events;
     this.mapper = mapper;
@@ -172,6 +176,11 @@ public class PoolService {
   public PoolDocument create(String body) {
     JsonNode doc = parseAndValidate(body);
     String name = doc.get("metadata").get("name").asText();
+    if (staticConfigured && name.equals(io.dynofleet.proxy.RouteSync.STATIC_POOL)) {
+      // a stored pool of that name replaced the configured one in the proxy, silently (audit 13)
+      throw new ApiException(409, "name-reserved", "Pool name reserved", "the pool 'static' is the one"
+          + " DYNOFLEET_STATIC_BACKENDS configures (proxy only, not stored); choose another name");
+    }
     PoolSpec spec = SpecDefaults.apply(name, toSpec(doc));
     Map<String, String> labels = labels(doc);
     Pool saved = write(() -> {

@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * Parsed command line: positional words and flags ({@code --flag value}, {@code --flag=value},
- * short aliases {@code -l -o -f -h}). Unknown flags are a usage error (exit 2).
+ * short aliases {@code -l -o -f -h}, valued ones also as {@code -ojson} and {@code -o=json}). Unknown
+ * flags are a usage error (exit 2); {@code -} alone is a word (stdin).
  */
 record Args(List<String> words, Map<String, String> flags) {
   private static final Set<String> VALUED = Set.of("selector", "output", "filename", "replicas", "timeout",
@@ -27,6 +28,15 @@ record Args(List<String> words, Map<String, String> flags) {
       String value = null;
       if (SHORT.containsKey(a)) {
         name = SHORT.get(a);
+      } else if (a.length() > 2 && a.charAt(0) == '-' && a.charAt(1) != '-' && SHORT.containsKey(a.substring(0, 2))
+          && VALUED.contains(SHORT.get(a.substring(0, 2)))) {
+        // kubectl's -ojson and -o=json
+        name = SHORT.get(a.substring(0, 2));
+        value = a.charAt(2) == '=' ? a.substring(3) : a.substring(2);
+      } else if (a.length() > 1 && a.charAt(0) == '-' && !a.startsWith("--")) {
+        // a stray -w or -x was taken for a word: "delete pool p1 -w" deleted without waiting and
+        // exited 0, "get pools -x" looked for a pool named -x (audit 13)
+        throw new CliException(Cli.USAGE, "unknown flag " + a);
       } else if (a.startsWith("--") && a.length() > 2) {
         int eq = a.indexOf('=');
         name = eq < 0 ? a.substring(2) : a.substring(2, eq);

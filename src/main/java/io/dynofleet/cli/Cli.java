@@ -142,6 +142,17 @@ public final class Cli {
 
   private int dispatch() {
     String verb = args.word(0, "command");
+    // words past what the command takes were ignored: "get pool p2 extra words" acted on p2 (audit 13)
+    int most = switch (verb) {
+      case "apply" -> 1;
+      case "events" -> 2;
+      case "sandbox" -> 4;
+      default -> 3;
+    };
+    if (args.words().size() > most) {
+      throw new CliException(USAGE, "unexpected argument " + args.words().get(most) + " (after " + verb + " "
+          + String.join(" ", args.words().subList(1, most)) + ")");
+    }
     return switch (verb) {
       case "get" -> get();
       case "describe" -> describe();

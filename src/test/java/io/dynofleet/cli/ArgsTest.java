@@ -33,6 +33,27 @@ class ArgsTest {
         .isInstanceOfSatisfying(CliException.class, e -> assertThat(e.exitCode).isEqualTo(2));
   }
 
+  /**
+   * Audit 13: a stray single-dash option was taken for a word ("delete pool p1 -w" deleted without
+   * waiting and exited 0, "get pools -o=json" looked for a pool named "-o=json").
+   */
+  @Test
+  void shortValuedFlagsJoinedAndStrayDashesRefused() {
+    assertThat(Args.parse("get", "pools", "-ojson").flag("output")).isEqualTo("json");
+    assertThat(Args.parse("get", "pools", "-o=yaml").flag("output")).isEqualTo("yaml");
+    assertThat(Args.parse("get", "pools", "-lteam=web").flag("selector")).isEqualTo("team=web");
+    for (String stray : List.of("-w", "-x", "-hx", "-wait")) {
+      assertThatThrownBy(() -> Args.parse("delete", "pool", "p1", stray)).as(stray)
+          .isInstanceOfSatisfying(CliException.class, e -> {
+            assertThat(e.exitCode).isEqualTo(2);
+            assertThat(e.getMessage()).contains("unknown flag " + stray);
+          });
+    }
+    assertThat(Args.parse("apply", "-f", "-").words()).containsExactly("apply");
+    assertThat(Args.parse("apply", "-").words()).containsExactly("apply", "-");
+    assertThat(Args.parse("scale", "pool", "x", "--replicas", "-1").flag("replicas")).isEqualTo("-1");
+  }
+
   @Test
   void usageErrorsExitTwo() {
     assertThatThrownBy(() -> Args.parse("get", "pools", "--bogus"))

@@ -60,6 +60,20 @@ class CliTests {
         """.formatted(name, replicas);
   }
 
+  /** Audit 13: words past what a command takes were ignored, and it acted on the rest. */
+  @Test
+  void surplusWordsAreAUsageErrorAndNothingIsDone() throws IOException {
+    String name = unique("cli-extra");
+    assertThat(cli("apply", "-f", file("e.json", managedJson(name, 0)).toString()).code()).isZero();
+    Run extra = cli("delete", "pool", name, "now", "please");
+    assertThat(extra.code()).isEqualTo(2);
+    assertThat(extra.err()).contains("unexpected argument now");
+    assertThat(cli("get", "pool", name).code()).as("not deleted").isZero();
+    assertThat(cli("events", name, "more").code()).isEqualTo(2);
+    assertThat(cli("get", "pool", name, "-ojson").out()).contains("\"name\" : \"" + name + "\"");
+    assertThat(cli("delete", "pool", name).code()).isZero();
+  }
+
   @Test
   void applyJsonThenYamlGetDescribeScaleEventsDelete() throws IOException {
     String name = unique("cli");

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasLength;
+import static org.hamcrest.Matchers.not;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -142,6 +143,23 @@ class ProxyTests {
     }
     // the plain look-alike outside the prefix is the users' traffic
     given().get("/_dynofleetx").then().statusCode(200).header("X-Backend", "a");
+  }
+
+  /**
+   * Audit 13: a client that left out or mistyped the prefix sent Dynofleet's API token to a
+   * backend, whose echo showed it. Dynofleet's own tokens are not passed on; any other is.
+   */
+  @Test
+  void dynofleetsOwnTokenIsNotPassedToABackend() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    for (String auth : List.of("Bearer test-token-0123456789", "bearer  test-token-0123456789 ")) {
+      given().header("Authorization", auth).get("/api/v1/pools").then().statusCode(200).header("X-Backend", "a")
+          .body(not(containsString("test-token-0123456789"))).body(not(containsString("authorization:")));
+    }
+    given().header("Authorization", "Bearer the-apps-own-token").get("/api/v1/pools").then().statusCode(200)
+        .body(containsString("authorization: Bearer the-apps-own-token"));
+    given().header("Authorization", "Basic dXNlcjpwYXNz").get("/x").then().statusCode(200)
+        .body(containsString("authorization: Basic dXNlcjpwYXNz"));
   }
 
   @Test
