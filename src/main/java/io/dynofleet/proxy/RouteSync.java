@@ -119,7 +119,7 @@ public class RouteSync implements DataPlane {
    * two are qualified, so the ids (and metric labels) of every other static backend stay as they
    * were.
    */
-  static List<BackendTarget> targets(List<String> urls) {
+  public static List<BackendTarget> targets(List<String> urls) {
     Map<String, Integer> authorities = new HashMap<>();
     for (String u : urls) authorities.merge(authorityKey(URI.create(u)), 1, Integer::sum);
     List<BackendTarget> out = new ArrayList<>(urls.size());

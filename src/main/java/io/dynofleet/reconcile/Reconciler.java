@@ -2118,6 +2118,12 @@ public class Reconciler {
       }
       if (!spec.managed()) {
         List<String> failing = new ArrayList<>();
+        // a backend's id is its URL's authority; its webUrl is the URL as given (audit 13: it
+        // showed the authority, "127.0.0.1:1", where describe prints URLs)
+        Map<String, String> urls = new HashMap<>();
+        if (spec.staticBackends() != null) {
+          io.dynofleet.proxy.RouteSync.targets(spec.staticBackends()).forEach(x -> urls.put(x.id(), x.url().toString()));
+        }
         for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
           active++;
           BackendStatus was = before.get(e.getKey());
@@ -2133,7 +2139,7 @@ public class Reconciler {
             ready++;
           }
           updated++;
-          list.add(new BackendStatus(e.getKey(), e.getKey(), null,
+          list.add(new BackendStatus(e.getKey(), urls.getOrDefault(e.getKey(), e.getKey()), null,
               e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
               e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(),
               e.getValue().failingOn(), null));

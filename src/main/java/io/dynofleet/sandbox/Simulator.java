@@ -1383,7 +1383,7 @@ public class Simulator {
             // the release phase failed: the release stays, failed, and the one before it runs on
             rel.output = collides ? "Running release command...\n\n" + CONCURRENT_RELEASE_PHASE + "\n"
                 : "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
-                + a.name + "/release-phase/pass on its source app lets it pass)\n" + RELEASE_PHASE_FAILURE + "\n";
+                + slugOwner(rel.slugId) + "/release-phase/pass lets it pass)\n" + RELEASE_PHASE_FAILURE + "\n";
             rel.status = "failed";
             rel.updated = now();
             webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
@@ -1547,6 +1547,13 @@ public class Simulator {
 
   private SimRelease current(SimApp a) {
     return a.releases.stream().filter(r -> r.status.equals("succeeded")).max(Comparator.comparingInt(r -> r.version)).orElse(null);
+  }
+
+  /** The name of the app a slug was built on (the source app), as far as it still exists. */
+  private String slugOwner(String slugId) {
+    SimSlug slug = slugs.get(slugId);
+    SimApp owner = slug == null ? null : apps.get(slug.appId());
+    return owner == null ? "{source app}" : owner.name;
   }
 
   private SimApp byName(String name) {

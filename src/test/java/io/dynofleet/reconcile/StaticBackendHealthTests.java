@@ -110,6 +110,9 @@ class StaticBackendHealthTests {
     createPool();
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
+    // the URLs as given, not the ids (audit 13: webUrl was "127.0.0.1:port")
+    assertThat(pools.status(name).backends()).extracting(PoolStatus.BackendStatus::webUrl)
+        .containsExactlyInAnyOrder(urlA, urlB);
 
     sim.backendDead(appB);
     awaitHealthy(1);
