@@ -338,6 +338,15 @@ public final class Cli {
     out.printf("%-16s %s%n", k + ":", v);
   }
 
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "not valid YAML or JSON";
+    }
+    int nl = s.indexOf('\n');
+    String line = nl < 0 ? s : s.substring(0, nl);
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+
   private static String labels(JsonNode labels) {
     List<String> l = new ArrayList<>();
     labels.fields().forEachRemaining(e -> l.add(e.getKey() + "=" + e.getValue().asText()));
@@ -358,6 +367,18 @@ public final class Cli {
       // second document is an error here, since only the re-serialised tree reaches the server
       doc = yaml.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
           DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY).readTree(bytes);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CliException(FAILURE, "cannot read " + file + ": no such file");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new CliException(FAILURE, "cannot read " + file + ": permission denied");
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // the parser's own words name its classes and quote the file's bytes (audit 13)
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      String where = at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ")";
+      String msg = e.getOriginalMessage();
+      java.util.regex.Matcher dup = java.util.regex.Pattern.compile("Duplicate field '([^']*)'").matcher(msg == null ? "" : msg);
+      throw new CliException(FAILURE, "cannot read " + file + where + ": "
+          + (dup.find() ? "key '" + dup.group(1) + "' appears twice" : firstLine(msg)));
     } catch (IOException e) {
       throw new CliException(FAILURE, "cannot read " + file + ": " + e.getMessage());
     }
@@ -409,6 +430,12 @@ public final class Cli {
           return FAILURE;
         }
         String line = waitingOn(p);
+        if (line == null) {
+          // no trouble: what it is doing ("3 backends draining before their apps are deleted");
+          // it said nothing until the pool was gone (audit 13)
+          JsonNode progressing = condition(p.path("status"), "Progressing");
+          line = progressing != null && "True".equals(progressing.path("status").asText()) ? describe(progressing) : null;
+        }
         if (line != null && !line.equals(last)) {
           out.println("Waiting for pool/" + name + " to be gone: " + line);
           last = line;

@@ -269,6 +269,27 @@ class CliTests {
     assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"restartedAt\"", "\"generation\" : 2");
   }
 
+  /** Audit 13: delete --wait was silent until the pool was gone; it says what the deletion does. */
+  @Test
+  void deleteWaitSaysWhatTheDeletionIsDoing() throws IOException {
+    String name = unique("draining");
+    assertThat(cli("apply", "-f", file("d.json", poolJson(name, unique("dp"), "")).toString()).code()).isZero();
+    io.dynofleet.reconcile.PoolKey key = new io.dynofleet.reconcile.PoolKey(name);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+      reconciler.reconcile(key);
+      return io.restassured.RestAssured.given().header("Authorization", "Bearer " + TOKEN)
+          .get(base + "_dynofleet/api/v1/pools/" + name + "/status").jsonPath().getInt("readyReplicas") == 1;
+    });
+    assertThat(cli("delete", "pool", name).code()).isZero();
+    reconciler.reconcile(key); // its ready backend drains first (10 s)
+    Run r = cli("delete", "pool", name, "--wait", "--timeout", "1s");
+    assertThat(r.out()).as(r.err()).contains("Waiting for pool/" + name + " to be gone: Deleting: 1 backends draining");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+      reconciler.reconcile(key); // no loop runs here: the passes that finish the deletion
+      return cli("get", "pool", name).code() == 3;
+    });
+  }
+
   @Test
   void notFoundIsThree() {
     Run r = cli("get", "pool", "no-such-pool");
@@ -322,7 +343,11 @@ class CliTests {
         "\"name\": \"" + one + "\", \"name\": \"" + two + "\"");
     Run r = cli("apply", "-f", file("dup.json", dup).toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("Duplicate field 'name'");
+    // in the user's words, not the parser's (audit 13: Jackson's class names and the file's bytes)
+    assertThat(r.err()).contains("(line 1): key 'name' appears twice").doesNotContain("Jackson", "ObjectNode", "byte[]");
+    Run missing = cli("apply", "-f", dir.resolve("nonexistent.yaml").toString());
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err()).endsWith("nonexistent.yaml: no such file" + System.lineSeparator());
     Run trailing = cli("apply", "-f", file("two.json", managedJson(one, 1) + managedJson(two, 1)).toString());
     assertThat(trailing.code()).isEqualTo(1);
     assertThat(cli("get", "pool", one).code()).isEqualTo(3);
