@@ -33,7 +33,8 @@ record Args(List<String> words, Map<String, String> flags) {
         // kubectl's -ojson and -o=json
         name = SHORT.get(a.substring(0, 2));
         value = a.charAt(2) == '=' ? a.substring(3) : a.substring(2);
-      } else if (a.length() > 1 && a.charAt(0) == '-' && !a.startsWith("--")) {
+      } else if (a.length() > 1 && a.charAt(0) == '-' && !a.startsWith("--") && !a.startsWith("-D")) {
+        // (-D... stays a word: a JVM option after -jar, which the dispatcher explains)
         // a stray -w or -x was taken for a word: "delete pool p1 -w" deleted without waiting and
         // exited 0, "get pools -x" looked for a pool named -x (audit 13)
         throw new CliException(Cli.USAGE, "unknown flag " + a);

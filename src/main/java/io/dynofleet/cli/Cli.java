@@ -144,7 +144,7 @@ public final class Cli {
     String verb = args.word(0, "command");
     // words past what the command takes were ignored: "get pool p2 extra words" acted on p2 (audit 13)
     int most = switch (verb) {
-      case "apply" -> 1;
+      case "apply" -> args.flag("filename") == null ? Integer.MAX_VALUE : 1; // without -f: "apply needs -f FILE"
       case "events" -> 2;
       case "sandbox" -> 4;
       default -> 3;
@@ -303,9 +303,10 @@ public final class Cli {
       JsonNode hook = s.path("webhook");
       kv("Release hook", hook.isObject() ? "subscribed on " + hook.path("app").asText() + " (" + hook.path("url").asText() + ")"
           : "none: releases are noticed at the sweep");
+      // a static pool's URLs are billed elsewhere, if at all: "-/mo" said nothing (audit 13)
+      kv("Cost", money(s.path("estimatedMonthlyCost")) + "/mo (as dynos of one app: "
+          + money(s.path("equivalentDynoCost")) + "/mo)");
     }
-    kv("Cost", money(s.path("estimatedMonthlyCost")) + "/mo (as dynos of one app: "
-        + money(s.path("equivalentDynoCost")) + "/mo)");
     out.println("Conditions:");
     if (s.path("conditions").size() == 0) {
       out.println("  <none>");
@@ -434,7 +435,7 @@ public final class Cli {
           // no trouble: what it is doing ("3 backends draining before their apps are deleted");
           // it said nothing until the pool was gone (audit 13)
           JsonNode progressing = condition(p.path("status"), "Progressing");
-          line = progressing != null && "True".equals(progressing.path("status").asText()) ? describe(progressing) : null;
+          line = progressing != null && "Deleting".equals(progressing.path("reason").asText()) ? describe(progressing) : null;
         }
         if (line != null && !line.equals(last)) {
           out.println("Waiting for pool/" + name + " to be gone: " + line);

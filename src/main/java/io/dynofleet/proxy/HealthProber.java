@@ -52,6 +52,16 @@ final class HealthProber {
   }
 
   /**
+   * A failed probe in an operator's words, not a Java exception's (audit 13: the stats showed
+   * {@code io.netty.channel.AbstractChannel$AnnotatedConnectException: finishConnect(..) failed ...}).
+   */
+  static String failure(Throwable t) {
+    if (t instanceof java.net.ConnectException) return "connection refused";
+    String m = t == null ? null : t.getMessage();
+    return m == null || m.isBlank() ? (t == null ? "failed" : t.getClass().getSimpleName()) : m;
+  }
+
+  /**
    * One probe. The request's timeout bounds the wait for a connection and for the answer's head;
    * Vert.x stops it there, so the body has a deadline of its own: the probe fails at twice its
    * timeout whatever the backend does. A backend that sent its head and then stalled, or kept
@@ -86,7 +96,7 @@ final class HealthProber {
           b.probing = false;
           b.lastProbe = clock.instant();
           boolean ok = ar.succeeded() && ar.result() < 400;
-          b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause());
+          b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause());
           b.probePassing = ok;
           if (ok) {
             b.probeFailures = 0;

@@ -347,7 +347,8 @@ public class RouteSync implements DataPlane {
       // stored before DYNOFLEET_STATIC_BACKENDS was set (the API refuses the name while it is)
       shadowTold = true;
       LOG.warnf("a stored pool is named '%s': it replaces the pool DYNOFLEET_STATIC_BACKENDS configures,"
-          + " whose %d backends get no traffic; rename one of them", STATIC_POOL, configured.backends().size());
+          + " whose %d backends get no traffic; delete the stored pool and apply it under another name, or unset"
+          + " DYNOFLEET_STATIC_BACKENDS", STATIC_POOL, configured.backends().size());
     }
     poolIds = Map.copyOf(ids);
     return routes;

@@ -135,6 +135,23 @@ class ReconcileStore {
     Backend.deleteById(b.id);
   }
 
+  /**
+   * A name for a backend row whose app's name another row now takes (two names swapped by hand):
+   * 30 characters, as the column allows, and unique by the row's id. The row follows its app's
+   * real name when it is next read.
+   */
+  static String placeholderName(UUID backendId) {
+    return "moved-" + backendId.toString().replace("-", "").substring(0, 24);
+  }
+
+  /** Frees {@code name} for the row {@code taker}: any other row holding it gets its placeholder. */
+  @Transactional
+  void releaseName(String name, UUID taker) {
+    for (Backend o : Backend.<Backend>list("appName = ?1 and id <> ?2", name, taker)) {
+      o.appName = placeholderName(o.id);
+    }
+  }
+
   @Transactional
   void writeStatus(UUID poolId, PoolStatus status) {
     pools.writeStatus(poolId, status, clock.instant());

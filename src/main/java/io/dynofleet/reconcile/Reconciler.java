@@ -81,6 +81,17 @@ public class Reconciler {
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+  /** Releases whose slow release phase was told (one event each per process), bounded. */
+  private final Set<String> slowReleasesTold = java.util.Collections.newSetFromMap(
+      java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<String, Boolean>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > 1000;
+        }
+      }));
+
+  /** When a dead backend in a shared failure was last read anew for a rename, by backend id. */
+  private final Map<UUID, Instant> renameLooked = new ConcurrentHashMap<>();
   /**
    * Pools whose creation waits for the rate budget to refill (their waits share the refill): the
    * budget left at their last look, and how many times the base wait they waited then.
@@ -326,6 +337,7 @@ public class Reconciler {
     pipelines.clear();
     failures.clear();
     driftChecked.clear();
+    renameLooked.clear();
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
@@ -413,6 +425,9 @@ public class Reconciler {
     private boolean releaseStarted;
     /** No release starts in this pass: its target stalled, or new apps at it failed lately. */
     private volatile boolean holdReleases;
+    /** Backends whose name changed in this pass (a rename followed, or a name given up to one). */
+    private final Set<Backend> followed = java.util.Collections.synchronizedSet(
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
     private String pipelineId;
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
@@ -911,8 +926,8 @@ public class Reconciler {
       int restartBudget = blocked != null ? Integer.MAX_VALUE
           : Math.max(1, spec.rollout().maxUnavailable()) - restarted;
       for (Backend b : backends) {
-        if (b.step != Step.READY) {
-          continue;
+        if (b.step != Step.READY || followed.contains(b)) {
+          continue; // (renamed in this pass: the proxies have no verdict under its new name yet)
         }
         DataPlane.Health h = health.get(b.appName);
         if (h != null && !h.known()) {
@@ -921,6 +936,7 @@ public class Reconciler {
           continue;
         }
         if (h == null || h.healthy()) {
+          renameLooked.remove(b.id);
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {
               event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + " is healthy again");
@@ -948,6 +964,13 @@ public class Reconciler {
           continue;
         }
         if (shared) {
+          // a bulk rename ends every address at once and looks like a shared cause: each is read
+          // anew once per replace window (review 17)
+          Instant looked = renameLooked.get(b.id);
+          if (looked == null || !now.isBefore(looked.plus(replaceAfter))) {
+            renameLooked.put(b.id, now);
+            renamed(b);
+          }
           continue; // a health change brings the next pass
         }
         if (b.restartedAt == null) {
@@ -993,6 +1016,7 @@ public class Reconciler {
           drain(b, Duration.ZERO);
         }
       }
+      backends.removeIf(b -> b.step == null); // apps found deleted (renamed): forgotten, replaced
     }
 
     /** Scale up, scale down and rolling update, within maxSurge / maxUnavailable. */
@@ -1610,7 +1634,7 @@ public class Reconciler {
             streak(null);
           }
           event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
-        } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
+        } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline())) && !renamed(b)) {
           markFailed(b, "release v" + b.releaseVersion + " released on " + b.appName + " but the app was not healthy"
               + " within the progress deadline (" + config.progressDeadline().toSeconds() + " s of health checks on "
               + spec.healthCheck().path() + ")");
@@ -1630,14 +1654,18 @@ public class Reconciler {
       if (running.compareTo(config.progressDeadline()) < 0) {
         return;
       }
-      boolean others = backends.stream().anyMatch(o -> o != b && !o.leaving()
-          && (o.step == Step.CREATED || o.step == Step.CONFIGURED || o.step == Step.INTENDED));
-      String what = "the release phase of v" + b.releaseVersion + " on " + b.appName;
-      condition("Progressing", "True", "ReleasePhaseSlow", what + " has run for " + running.toMinutes()
-          + " min (Heroku ends a release phase after 1 hour)" + (others ? "; the pool's other new apps wait for it" : ""));
-      eventOnce(PoolEvents.WARNING, "ReleasePhaseSlow", what + " has run longer than the progress deadline ("
-          + config.progressDeadline().toMinutes() + " min); Heroku ends a release phase after 1 hour"
-          + (others ? "; the pool's other new apps wait for it" : ""));
+      // others wait only where releases go one at a time (a release phase was seen at this target)
+      boolean others = !b.target.equals(noReleasePhase.get(pool.id)) && backends.stream().anyMatch(o -> o != b
+          && !o.leaving() && (o.step == Step.CREATED || o.step == Step.CONFIGURED || o.step == Step.INTENDED));
+      String what = "the release phase of v" + b.releaseVersion + " on " + b.appName + " has run since "
+          + b.updatedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", longer than the progress deadline ("
+          + config.progressDeadline().toMinutes() + " min); Heroku ends a release phase after 1 hour";
+      // the same words on every pass (no minutes): a status that changed each minute made every
+      // dyno reload its pools (review 17)
+      condition("Progressing", "True", "ReleasePhaseSlow", what + (others ? "; the pool's other new apps wait for it" : ""));
+      if (slowReleasesTold.add(b.releaseId)) {
+        event(PoolEvents.WARNING, "ReleasePhaseSlow", what);
+      }
     }
 
     /**
@@ -1826,34 +1854,58 @@ public class Reconciler {
     }
 
     /**
-     * Whether the backend's app was renamed outside Dynofleet, read anew by its id; if so the
-     * backend follows it ({@link #followRename}). A dead backend is looked at before it is
-     * restarted or replaced, as a rename is what ends a healthy one's address; a ready one at
-     * every drift check, since a backend without a health check may never look dead (Heroku's
-     * router answers an unknown host with a 404).
+     * Whether the backend's app was renamed outside Dynofleet (or deleted), read anew by its id. A
+     * rename ends the old address, so a renamed backend fails its health checks: a dead backend is
+     * looked at before it is restarted or replaced (in a shared failure once per replace window,
+     * as a bulk rename looks like one), and a new one before it is failed at the progress
+     * deadline. A renamed one follows ({@link #followRename}); one whose app is gone is forgotten,
+     * and replaced, as anywhere else (review 17: restarted by id, a 404 failed the pass). Both
+     * answer true: nothing more is done to it in this pass.
      */
     private boolean renamed(Backend b) {
       if (b.appId == null) {
         return false;
       }
       checkStopping();
-      return platform.app(b.appId).map(a -> followRename(b, a)).orElse(false);
+      Optional<Platform.App> app = platform.app(b.appId);
+      if (app.isEmpty()) {
+        event(PoolEvents.WARNING, "BackendVanished", "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
+        uncouplable.remove(b.appId);
+        store.forget(b);
+        b.step = null; // dropped from the pass (see dropForgotten)
+        routesChanged = true;
+        return true;
+      }
+      return followRename(b, app.get());
     }
 
     /**
      * Takes the app's name and {@code web_url} as Heroku now has them, when they changed (a
-     * rename): the routes go to the new address, which gets its own health checks before any
-     * traffic, and the repair clock of a dead backend starts again there.
+     * rename): the routes go to the new address, and the repair clock of a dead backend starts
+     * again there (its phase stays Unhealthy, so the proxies probe the new address before any
+     * traffic). A name another backend row still holds (two apps' names swapped by hand; names are
+     * unique among the rows) is first taken from that row, which follows its own app when it is
+     * next looked at.
      */
     private boolean followRename(Backend b, Platform.App app) {
       if (app.name() == null || app.name().equals(b.appName) && Objects.equals(app.webUrl(), b.webUrl)) {
         return false;
       }
       event(PoolEvents.WARNING, "BackendRenamed", "app " + b.appName + " was renamed to " + app.name()
-          + " outside Dynofleet; it is served at its new address once that passes its checks");
+          + " outside Dynofleet; it is served at its new address");
       LOG.infof("pool=%s app=%s renamed to %s outside Dynofleet", pool.name, b.appName, app.name());
+      if (!app.name().equals(b.appName)) {
+        for (Backend o : backends) {
+          if (o != b && app.name().equals(o.appName)) {
+            o.appName = ReconcileStore.placeholderName(o.id);
+            followed.add(o);
+          }
+        }
+        store.releaseName(app.name(), b.id);
+      }
       b.appName = app.name();
       b.webUrl = app.webUrl();
+      followed.add(b);
       if (b.unhealthySince != null) {
         b.unhealthySince = now;
         b.restartedAt = null;
@@ -1880,9 +1932,6 @@ public class Reconciler {
       for (Backend b : backends) {
         if (b.step != Step.READY || !b.target.equals(source.target())) {
           continue;
-        }
-        if (renamed(b)) {
-          continue; // its config is compared at the next check
         }
         checkStopping();
         Map<String, String> actual = platform.configVars(ref(b));

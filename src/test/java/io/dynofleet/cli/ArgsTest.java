@@ -49,6 +49,8 @@ class ArgsTest {
             assertThat(e.getMessage()).contains("unknown flag " + stray);
           });
     }
+    assertThat(Args.parse("-Dquarkus.http.port=1").words()).as("a JVM option after -jar: the dispatcher says so")
+        .containsExactly("-Dquarkus.http.port=1");
     assertThat(Args.parse("apply", "-f", "-").words()).containsExactly("apply");
     assertThat(Args.parse("apply", "-").words()).containsExactly("apply", "-");
     assertThat(Args.parse("scale", "pool", "x", "--replicas", "-1").flag("replicas")).isEqualTo("-1");

@@ -70,6 +70,7 @@ class CliTests {
     assertThat(extra.err()).contains("unexpected argument now");
     assertThat(cli("get", "pool", name).code()).as("not deleted").isZero();
     assertThat(cli("events", name, "more").code()).isEqualTo(2);
+    assertThat(cli("apply", "shop.yaml").err()).as("the usual hint, not a word count").contains("apply needs -f FILE");
     assertThat(cli("get", "pool", name, "-ojson").out()).contains("\"name\" : \"" + name + "\"");
     assertThat(cli("delete", "pool", name).code()).isZero();
   }
@@ -116,7 +117,7 @@ class CliTests {
 
     Run described = cli("describe", "pool", name);
     assertThat(described.code()).as(described.err()).isZero();
-    assertThat(described.out()).contains("Name:", name, "Pipeline:", "shop", "Conditions:", "Backends:", "Events:");
+    assertThat(described.out()).contains("Name:", name, "Pipeline:", "shop", "Conditions:", "Backends:", "Events:", "Cost:");
 
     Run events = cli("events", name);
     assertThat(events.code()).isZero();
@@ -145,6 +146,8 @@ class CliTests {
     assertThat(cli("apply", "-f", file("s.json", json).toString()).code()).isZero();
     Run r = cli("rollout", "status", name, "--timeout", "5s");
     assertThat(r.code()).as(r.out() + r.err()).isZero();
+    // no Heroku cost of its own to show (audit 13: "Cost: -/mo")
+    assertThat(cli("describe", "pool", name).out()).contains("Name:").doesNotContain("Cost:");
   }
 
   @Test

@@ -150,6 +150,20 @@ public class FakePlatform implements Platform {
     releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
 
+  /** {@code heroku apps:rename}: the app keeps its id; everything kept by name moves. */
+  public synchronized void rename(String old, String neu) {
+    App a = apps.remove(old);
+    apps.put(neu, new App(a.id(), neu, a.webUrl(), a.createdAt(), a.region(), a.stack(), a.generation()));
+    for (Map<String, ?> m : List.of(config, releases, web, addons, attachments, webhooks)) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> byName = (Map<String, Object>) m;
+      Object v = byName.remove(old);
+      if (v != null) {
+        byName.put(neu, v);
+      }
+    }
+  }
+
   public synchronized String addPipeline(String name) {
     return pipelines.computeIfAbsent(name, n -> UUID.randomUUID().toString());
   }

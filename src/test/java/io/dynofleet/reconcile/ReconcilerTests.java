@@ -674,6 +674,29 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 15: an app renamed by hand while it was being made (its release still pending) was
+   * called by its old name at the next step: a 404, and the pass failed there for ever. Made apps
+   * are called by id.
+   */
+  @Test
+  void anAppRenamedWhileBeingMadeIsStillCalledAndFinished() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
+      pass();
+    }
+    String made = owned().get(0);
+    heroku.rename(made, made + "-x");
+    heroku.completeReleases();
+    heroku.releasesPending = false;
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    assertThat(heroku.web).containsEntry(made + "-x", 1);
+    assertThat(owned()).containsExactly(made + "-x");
+  }
+
+  /**
    * Review 16: a release phase that runs long (a slow migration, or one hung until Heroku ends it
    * after an hour) held the pool's other new apps, one release at a time, and the status showed
    * only a backend Releasing. Past the progress deadline Progressing names it, once warned.
@@ -694,8 +717,12 @@ class ReconcilerTests {
     assertThat(status().conditions()).filteredOn(c -> c.type().equals("Progressing")).singleElement()
         .satisfies(c -> {
           assertThat(c.status() + "/" + c.reason()).isEqualTo("True/ReleasePhaseSlow");
-          assertThat(c.message()).contains("v1 on " + name + "-").contains(" min").contains("other new apps wait for it");
+          assertThat(c.message()).contains("v1 on " + name + "-").contains("has run since").contains("other new apps wait for it");
         });
+    String said = status().conditions().stream().filter(c -> c.type().equals("Progressing")).findFirst().orElseThrow().message();
+    passes(2);
+    assertThat(status().conditions()).as("the same words on every pass: no status write a minute")
+        .anySatisfy(c -> assertThat(c.message()).isEqualTo(said));
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).filteredOn("ReleasePhaseSlow"::equals).hasSize(1);
     assertThat(count("createRelease")).as("the other still waits").isEqualTo(1);
 

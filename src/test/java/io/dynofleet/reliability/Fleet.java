@@ -172,6 +172,14 @@ final class Fleet implements AutoCloseable {
         && c.status() == 201 && c.requestBody().contains("\"" + pool + "-")).count();
   }
 
+  /** The ids of every app made for the pool, deleted ones too, from the create answers. */
+  java.util.Set<String> madeIds(String pool) {
+    return sim.callLog().stream().filter(c -> c.method().equals("POST") && c.path().equals("/apps")
+        && c.status() == 201 && c.requestBody().contains("\"" + pool + "-"))
+        .map(c -> new io.vertx.core.json.JsonObject(c.responseBody()).getString("id"))
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
   /** URLs of the app's release webhook subscriptions. */
   List<String> webhooks(String app) {
     return sim.webhooks(app).stream().map(w -> (String) w.get("url")).toList();

@@ -192,7 +192,7 @@ class LiveFleetIT {
       long creates = fleet.creates("multi");
       long couplings = fleet.calls("POST", "/pipeline-couplings", 201);
       // made apps are called by id
-      Set<String> ids = fleet.named("multi").stream().map(SandboxApp::id).collect(Collectors.toSet());
+      Set<String> ids = fleet.madeIds("multi");
       long releases = fleet.callLog().stream().filter(x -> x.method().equals("POST") && x.status() == 201
           && x.path().endsWith("/releases") && ids.contains(x.path().split("/")[2])).count();
       long scales = fleet.callLog().stream().filter(x -> x.method().equals("PATCH")
