@@ -1646,8 +1646,8 @@ public class Reconciler {
      * A release still pending past the progress deadline: its release phase runs on (a migration
      * that takes long, or one that hangs until Heroku ends it after an hour), and while it does the
      * pool's other new apps wait for their own release (one at a time). Nothing said so (review 16):
-     * the backend just showed Releasing. Progressing names it and how long it has run, and a
-     * warning event is said once per release.
+     * the backend just showed Releasing. Progressing names it and since when it has run, and a
+     * warning event is said once per release (per process).
      */
     private void releasePending(Backend b) {
       Duration running = Duration.between(b.updatedAt, now);
@@ -1872,7 +1872,7 @@ public class Reconciler {
         event(PoolEvents.WARNING, "BackendVanished", "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
         uncouplable.remove(b.appId);
         store.forget(b);
-        b.step = null; // dropped from the pass (see dropForgotten)
+        b.step = null; // dropped from the pass: after the health check, or after the workers
         routesChanged = true;
         return true;
       }
