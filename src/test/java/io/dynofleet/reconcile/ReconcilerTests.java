@@ -655,12 +655,8 @@ class ReconcilerTests {
   void underTheReserveWorkInFlightIsPolledNoFasterThanTheRefill() {
     heroku.releasesPending = true;
     createPool(1, "");
+    passUntilOneReleaseIsOut();
     ReconcileResult r = pass();
-    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
-      r = pass();
-    }
-    assertThat(count("createRelease")).as("its release is out").isEqualTo(1);
-    r = pass();
     assertThat(r.requeueAfter()).as("plenty of budget: looked at again soon").isLessThanOrEqualTo(config.inFlightRequeue());
     heroku.rateRemaining = 290;
     r = pass();
@@ -682,9 +678,7 @@ class ReconcilerTests {
   void anAppRenamedWhileBeingMadeIsStillCalledAndFinished() {
     heroku.releasesPending = true;
     createPool(1, "");
-    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
-      pass();
-    }
+    passUntilOneReleaseIsOut();
     String made = owned().get(0);
     heroku.rename(made, made + "-x");
     heroku.completeReleases();
@@ -705,10 +699,7 @@ class ReconcilerTests {
   void aReleasePhaseRunningPastTheProgressDeadlineIsNamed() {
     heroku.releasesPending = true;
     createPool(2, "");
-    for (int i = 0; i < 5 && count("createRelease") == 0; i++) {
-      pass();
-    }
-    assertThat(count("createRelease")).as("one release at a time").isEqualTo(1);
+    passUntilOneReleaseIsOut(); // of two: one release at a time
     pass();
     assertThat(condition("Progressing")).isNotEqualTo("True/ReleasePhaseSlow");
 
@@ -731,6 +722,14 @@ class ReconcilerTests {
     converge();
     assertThat(status().readyReplicas()).isEqualTo(2);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
+  }
+
+  /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
+  private void passUntilOneReleaseIsOut() {
+    for (int i = 0; i < 6 && count("createRelease") == 0; i++) {
+      pass();
+    }
+    assertThat(count("createRelease")).as("one release out").isEqualTo(1);
   }
 
   private List<String> budgetPools(int n) {
