@@ -409,6 +409,13 @@ public class ApiAuth {
       // The dashboard's static files hold no data; everything they show comes from the API.
       return false;
     }
+    if (path.equals(prefix + "/q/openapi") || path.equals(prefix + "/q/swagger-ui")
+        || path.startsWith(prefix + "/q/swagger-ui/")) {
+      // The API's description and Swagger UI's files hold no data either (the same as docs/api.md):
+      // behind the token a browser, which sends no header, could use neither (audit 13). Swagger
+      // UI's Authorize takes the token for the calls it makes.
+      return false;
+    }
     // health is public (Heroku and uptime checks); metrics only when DYNOFLEET_METRICS_PUBLIC says so
     return !path.startsWith(prefix + "/q/health") && !(config.metricsPublic() && path.startsWith(prefix + "/q/metrics"));
   }

@@ -58,6 +58,23 @@ class InfoApiTests {
         .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
   }
 
+  /**
+   * Audit 13: the OpenAPI document and Swagger UI were behind the token, which a browser does not
+   * send: the page and the document it loads both answered 401. They hold no data and are open;
+   * the document says every operation takes the token, so Swagger UI's Authorize asks for it.
+   */
+  @Test
+  void theApiDescriptionAndSwaggerUiOpenWithoutTheTokenAndTheApiStillNeedsIt() {
+    given().queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
+        .body("components.securitySchemes.apiToken.scheme", org.hamcrest.Matchers.equalTo("bearer"))
+        .body("security[0].apiToken", org.hamcrest.Matchers.empty())
+        .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
+    given().redirects().follow(true).get("/_dynofleet/q/swagger-ui/").then().statusCode(200)
+        .body(org.hamcrest.Matchers.containsString("swagger"));
+    given().get(INFO).then().statusCode(401);
+    given().get("/_dynofleet/q/openapi-x").then().statusCode(401);
+  }
+
   @Test
   void metricsShowTheDatabasePoolAndThePlatformApiBudget() {
     given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200); // uses the database
