@@ -73,7 +73,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
           + "addons:create heroku-postgresql) so pools outlive a restart, or " + EMBEDDED_ENV
           + "=true to keep them in a throw-away embedded PostgreSQL");
     }
-    return List.of(new EmbeddedSource(building));
+    return List.of(new EmbeddedSource(building, herokuKeySet(context)));
   }
 
   static final String POOL_SIZE_ENV = "DYNOFLEET_DB_POOL_SIZE";
@@ -200,9 +200,11 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
   /** Starts the embedded server only when the URL is actually read. */
   private static final class EmbeddedSource implements ConfigSource {
     private final boolean building;
+    private final boolean realKey;
 
-    EmbeddedSource(boolean building) {
+    EmbeddedSource(boolean building, boolean realKey) {
       this.building = building;
+      this.realKey = realKey;
     }
 
     @Override
@@ -213,7 +215,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     @Override
     public String getValue(String propertyName) {
       return switch (propertyName) {
-        case URL -> building ? "jdbc:postgresql://embedded.invalid/postgres" : EmbeddedDatabase.jdbcUrl();
+        case URL -> building ? "jdbc:postgresql://embedded.invalid/postgres" : EmbeddedDatabase.jdbcUrl(realKey);
         case USER -> "postgres";
         case PASS -> "postgres";
         default -> null;
