@@ -128,11 +128,11 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
   }
 
   /** Dev mode or tests: build and run share one JVM, and the embedded server is the one used. */
-  private static boolean developing(ConfigSourceContext context) {
+  public static boolean developing(ConfigSourceContext context) {
     return context.getProfiles().contains("dev") || context.getProfiles().contains("test");
   }
 
-  private static boolean herokuKeySet(ConfigSourceContext context) {
+  public static boolean herokuKeySet(ConfigSourceContext context) {
     for (String name : List.of("HEROKU_API_KEY", "dynofleet.heroku.api-key")) {
       String v = value(context, name);
       if (v != null && !v.isBlank()) {
@@ -147,7 +147,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
    * values too, and must not start a database for it (nor on Heroku's build dyno). In tests and
    * dev mode build and run share one JVM, so the server started then is the one used.
    */
-  static boolean buildingProductionApp(ConfigSourceContext context) {
+  public static boolean buildingProductionApp(ConfigSourceContext context) {
     if (developing(context)) {
       return false;
     }
