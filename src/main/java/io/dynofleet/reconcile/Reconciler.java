@@ -827,12 +827,8 @@ public class Reconciler {
           Optional<Platform.App> found = platform.app(b.appId);
           found.ifPresent(a -> followRename(b, a));
           if (found.isEmpty()) {
-            uncouplable.remove(b.appId);
-            event(PoolEvents.WARNING, "BackendVanished",
-                "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
-            store.forget(b);
+            vanished(b, "");
             backends.remove(b);
-            routesChanged = true;
           } else {
             // decoupled by hand (or one answer missed it): coupled again where it stands; a
             // coupling has nothing to do with serving, so a ready backend keeps its traffic
@@ -1500,12 +1496,21 @@ public class Reconciler {
         if (platform.app(b.appId).isPresent()) {
           throw e; // something else was not found (an add-on, the pipeline): not the app
         }
-        event(PoolEvents.WARNING, "BackendVanished",
-            "app " + b.appName + " was deleted outside Dynofleet while it was being made; a replacement will be created");
-        store.forget(b);
-        b.step = null; // dropped from the pass after the workers
-        routesChanged = true;
+        vanished(b, " while it was being made"); // dropped from the pass after the workers
       }
+    }
+
+    /**
+     * A backend whose app was deleted outside Dynofleet: its row goes, so a replacement is made.
+     * Its step is cleared: the loop it was found in drops it from the pass.
+     */
+    private void vanished(Backend b, String when) {
+      uncouplable.remove(b.appId);
+      event(PoolEvents.WARNING, "BackendVanished", "app " + b.appName + " was deleted outside Dynofleet" + when
+          + "; a replacement will be created");
+      store.forget(b);
+      b.step = null;
+      routesChanged = true;
     }
 
     /** The steps of making one app; each is idempotent and recorded before the next. */
@@ -1869,11 +1874,7 @@ public class Reconciler {
       checkStopping();
       Optional<Platform.App> app = platform.app(b.appId);
       if (app.isEmpty()) {
-        event(PoolEvents.WARNING, "BackendVanished", "app " + b.appName + " was deleted outside Dynofleet; a replacement will be created");
-        uncouplable.remove(b.appId);
-        store.forget(b);
-        b.step = null; // dropped from the pass: after the health check, or after the workers
-        routesChanged = true;
+        vanished(b, ""); // dropped from the pass: after the health check, or after the workers
         return true;
       }
       return followRename(b, app.get());
