@@ -331,6 +331,11 @@ public class Reconciler {
   }
 
   /** Forgets what this process remembers between passes, as a restart would. */
+  /** This process's last read of each pool's source; tests put an older one back (a dyno behind). */
+  Map<UUID, Source> sourceCache() {
+    return sources;
+  }
+
   public void forgetCaches() {
     sources.clear();
     noReleasePhase.clear();
@@ -2128,6 +2133,18 @@ public class Reconciler {
      */
     private static final String EJECTED = "Ejected";
 
+    /** The number of a status's {@code targetRelease} ("v42"), or -1 when there is none. */
+    private static int releaseNumber(String release) {
+      if (release == null || release.length() < 2 || release.charAt(0) != 'v') {
+        return -1;
+      }
+      try {
+        return Integer.parseInt(release.substring(1));
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+
     private void writeStatus() {
       int ready = 0;
       int updated = 0;
@@ -2137,6 +2154,12 @@ public class Reconciler {
       // maxSurge 0 said Progressing False/Stable mid-rollout, which `rollout status` took for done
       // (review 15): the release last seen is the target; none seen, the last count stands
       Source known = source != null ? source : sources.get(pool.id);
+      if (source == null && known != null && pool.status != null
+          && releaseNumber(pool.status.targetRelease()) > known.version()) {
+        // this dyno's cached source is behind the release another dyno rolled to: counted against
+        // it, the backends already on the newer one looked out of date (review 16 #3)
+        known = null;
+      }
       String target = known == null ? null : known.target();
       Map<String, BackendStatus> before = storedBackends();
       for (Backend b : backends) {

@@ -892,6 +892,31 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 16 #3: a dyno whose last read of the source is releases behind (another dyno rolled the
+   * pool since) counted, in a pass that failed before it read the source, every backend on the
+   * newer release as not updated: the status went from 2 of 2 updated to 0.
+   */
+  @Test
+  void aFailedPassOnADynoBehindTheSourceKeepsTheUpdatedCount() {
+    createPool(2, "");
+    converge();
+    Source behind = reconciler.sourceCache().get(uid());
+    heroku.push(source);
+    converge();
+    assertThat(status().targetRelease()).isNotEqualTo("v" + behind.version());
+    assertThat(status().updatedReplicas()).isEqualTo(2);
+
+    reconciler.sourceCache().put(uid(), behind); // the other dyno rolled; this one read v1 last
+    heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(status().updatedReplicas()).as("the newer release's backends stay counted").isEqualTo(2);
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+
+    converge(); // the next pass that reads the source catches up
+    assertThat(status().updatedReplicas()).isEqualTo(2);
+  }
+
+  /**
    * Review 3: mid-rollout, old backends the proxy ejected for a moment (three 503s under load)
    * were drained with no drain time and deleted in the same pass, all of them, whatever
    * maxUnavailable said.
