@@ -101,6 +101,21 @@ class ReconcileStore {
         .executeUpdate();
   }
 
+  /**
+   * A backend of another pool made from the same source app whose release has started since
+   * {@code since} and not ended: its app's name and its pool's, or empty. One indexed read.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  Optional<String[]> releasingFrom(String sourceApp, UUID exceptPool, java.time.Instant since) {
+    List<Object[]> rows = pools.getEntityManager().createNativeQuery("select b.app_name, p.name from backends b"
+            + " join pools p on p.id = b.pool_id where b.step = 'RELEASING' and b.pool_id <> ?1"
+            + " and b.updated_at > ?2 and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3)"
+            + " order by b.updated_at limit 1")
+        .setParameter(1, exceptPool).setParameter(2, since).setParameter(3, sourceApp).getResultList();
+    return rows.stream().findFirst().map(r -> new String[] {(String) r[0], (String) r[1]});
+  }
+
   @Transactional
   List<UUID> poolIds() {
     return pools.getEntityManager().createQuery("select p.id from Pool p", UUID.class).getResultList();

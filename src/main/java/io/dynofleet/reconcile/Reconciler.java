@@ -76,6 +76,10 @@ public class Reconciler {
 
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
+  /** Per source app (lower case): held while a pool checks for and starts a release from it. */
+  private final Map<String, Object> sourceLocks = new ConcurrentHashMap<>();
+  /** Heroku ends a release phase after an hour: a release older than that holds no one up. */
+  static final Duration RELEASE_PHASE_LIMIT = Duration.ofHours(1);
   /** Per pool, a target whose release is known to run no release phase: its apps release at once. */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
@@ -1578,13 +1582,30 @@ public class Reconciler {
         if (!mayRelease(b)) {
           return; // another's release phase runs: next pass
         }
-        checkStopping();
-        Platform.Release r = platform.createRelease(ref(b), source.slugId(),
-            "Dynofleet: v" + source.version() + " of " + t.sourceApp());
-        b.releaseId = r.id();
-        b.step = Step.RELEASING;
-        b.phase = Phase.Releasing;
-        store.save(b);
+        boolean phaseless = b.target.equals(noReleasePhase.get(pool.id));
+        // one release phase at a time per source app, across pools too: two pools copied from one
+        // app share its add-ons, its database (review 16 #4); in this process the check and the
+        // release are one step, between dynos a pool's release may still start in the moment
+        // another's does
+        synchronized (sourceLocks.computeIfAbsent(t.sourceApp().toLowerCase(java.util.Locale.ROOT), k -> new Object())) {
+          if (!phaseless) {
+            Optional<String[]> other = store.releasingFrom(t.sourceApp(), pool.id, now.minus(RELEASE_PHASE_LIMIT));
+            if (other.isPresent()) {
+              eventOnce(PoolEvents.NORMAL, "ReleaseWaits", "new apps wait for the release phase of app "
+                  + other.get()[0] + " (pool " + other.get()[1] + "), made from the same source app " + t.sourceApp()
+                  + ": one release phase at a time runs against the add-ons they share");
+              return;
+            }
+          }
+          checkStopping();
+          Platform.Release r = platform.createRelease(ref(b), source.slugId(),
+              "Dynofleet: v" + source.version() + " of " + t.sourceApp());
+          b.releaseId = r.id();
+          b.step = Step.RELEASING;
+          b.phase = Phase.Releasing;
+          store.save(b);
+        }
+        events.cleared(pool.id, List.of("ReleaseWaits"));
         event(PoolEvents.NORMAL, "Releasing", "app " + b.appName + ": releasing v" + source.version()
             + " of " + t.sourceApp());
       }

@@ -725,6 +725,32 @@ class ReconcilerTests {
   }
 
   /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
+  /**
+   * Review 16 #4: a release from a source app waits for another pool's release phase from the same
+   * app, and no longer than Heroku lets a release phase run (an hour): a pool paused mid-release,
+   * or a dyno gone, leaves a row in Releasing that must not hold the other pool for ever.
+   */
+  @Test
+  void aReleaseWaitsForAnotherPoolsReleasePhaseFromTheSameSourceUpToAnHour() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    String first = name;
+    name = first + "-b";
+    pools.create("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
+        """.formatted(name, first.substring(5), source));
+    passes(3);
+    assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("(pool " + first + ")").contains(first + "-"));
+
+    clock.advance(Reconciler.RELEASE_PHASE_LIMIT);
+    passes(1);
+    assertThat(count("createRelease")).as("a release phase past Heroku's hour holds no one").isEqualTo(2);
+  }
+
   private void passUntilOneReleaseIsOut() {
     for (int i = 0; i < 6 && count("createRelease") == 0; i++) {
       pass();

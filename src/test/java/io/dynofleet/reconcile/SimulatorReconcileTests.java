@@ -561,6 +561,43 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
   }
 
+  /**
+   * Review 16 #4: releases went one at a time per pool only, so two pools copied from one source
+   * app (one database) ran their release phases at once, and a migration that takes its lock
+   * without waiting failed the other pool's new app.
+   */
+  @Test
+  void twoPoolsFromOneSourceRunTheirReleasePhasesOneAtATime() {
+    sim.releasePhaseExclusive(source);
+    String first = name;
+    String second = name + "-b";
+    createPool(2, "");
+    name = second;
+    createPool(2, "");
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+          .until(() -> {
+            boolean done = true;
+            for (String pool : List.of(first, second)) {
+              name = pool;
+              done &= pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 2;
+            }
+            return done;
+          });
+      List<String> reasons = new ArrayList<>();
+      for (String pool : List.of(first, second)) {
+        name = pool;
+        assertThat(eventReasons()).as(pool).doesNotContain("BackendFailed", "CreateFailed");
+        reasons.addAll(eventReasons());
+      }
+      assertThat(reasons).as("one pool waited for the other's release phase").contains("ReleaseWaits");
+      assertThat(calls("POST", "/apps", 201)).filteredOn(c -> c.requestBody().contains("\"" + first + "-"))
+          .as("no app made again (both pools' names start with the first's)").hasSize(4);
+    } finally {
+      name = first;
+    }
+  }
+
   /** The restarts of backend {@code app}'s dynos (made apps are called by id). */
   private List<SandboxCall> restarts(String app) {
     return calls("DELETE", "/apps/" + sim.app(app).id() + "/dynos", 202);
