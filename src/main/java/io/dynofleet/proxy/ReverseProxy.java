@@ -287,9 +287,14 @@ class ReverseProxy implements ProxyInterceptor {
     // the same handler after them.
     router.route().order(Integer.MIN_VALUE + 2).handler(rc -> {
       String path = rc.request().path();
-      if (path == null || path.regionMatches(true, 0, prefix, 0, prefix.length()) || ReservedPath.matches(path, prefix)
+      if (path == null || path.regionMatches(true, 0, prefix, 0, prefix.length())
           || adminHosts.restricted() && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
         rc.next();
+      } else if (ReservedPath.matches(path, prefix)) {
+        // the prefix by another spelling (a double slash from $DYNOFLEET_URL/ + /api, an escape):
+        // said at once, with or without a token; the API's authentication, on the normalised path,
+        // answered 401 first without one, then 404 with it (audit 12)
+        answer(rc, ProxyError.RESERVED, null);
       } else {
         route.handle(rc);
       }
