@@ -133,8 +133,9 @@ class PackagedJarIT {
     Process p = start(port, log, Map.of("DYNOFLEET_SANDBOX_DEMO", "false", "DYNOFLEET_PREFIX", "/_lb"));
     assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
     assertThat(p.exitValue()).isNotZero();
-    assertThat(Files.readString(log)).contains("dynofleet.prefix is /_lb but this build serves its API and dashboard"
-        + " under /_dynofleet", "unset DYNOFLEET_PREFIX");
+    assertThat(Files.readString(log)).contains("Dynofleet did not start: dynofleet.prefix is /_lb but this build serves"
+        + " its API and dashboard under /_dynofleet", "unset DYNOFLEET_PREFIX");
+    refusedPlainly(log);
   }
 
   /**
@@ -165,6 +166,7 @@ class PackagedJarIT {
     assertThat(p1.exitValue()).isNotZero();
     assertThat(Files.readString(log1)).contains("DYNOFLEET_DB_POOL_SIZE is 1: at least 2 database connections")
         .doesNotContain("FlywaySqlUnableToConnectToDbException");
+    refusedPlainly(log1);
     // review 8/9: a value past an int stopped the start with a NumberFormatException that never
     // named it, and the same limit set on Quarkus's own key was not checked at all
     Map<String, String> refused = Map.of("DYNOFLEET_DB_POOL_SIZE", "99999999999",
@@ -191,6 +193,7 @@ class PackagedJarIT {
     assertThat(p.exitValue()).isNotZero();
     assertThat(Files.readString(log)).contains("HEROKU_API_KEY is set but no database is: set DATABASE_URL",
         "DYNOFLEET_DATABASE_EMBEDDED=true").doesNotContain("it-key").doesNotContain("embedded PostgreSQL started");
+    refusedPlainly(log);
 
     // the embedded one forbidden, even in sandbox mode: said plainly, not as an unknown host
     Path log2 = Files.createTempFile("dynofleet-it", ".log");
@@ -198,6 +201,7 @@ class PackagedJarIT {
     assertThat(p2.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
     assertThat(p2.exitValue()).isNotZero();
     assertThat(Files.readString(log2)).contains("no database: set DATABASE_URL (DYNOFLEET_DATABASE_EMBEDDED=false");
+    refusedPlainly(log2);
   }
 
   /**
@@ -213,6 +217,7 @@ class PackagedJarIT {
     assertThat(p.exitValue()).isNotZero();
     assertThat(Files.readString(log)).contains("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
         + " sandbox mode", "DYNOFLEET_SANDBOX_ON_DYNO=true").doesNotContain("sandbox mode: simulated Heroku");
+    refusedPlainly(log);
 
     // told to, it still wants a token of its own: a generated one would go to the log drains
     Path log2 = Files.createTempFile("dynofleet-it", ".log");
@@ -224,6 +229,16 @@ class PackagedJarIT {
         // the refusal comes before the scheduler's jobs start: none fails on the torn-down container
         // above the line that says what to set (audit 12)
         .doesNotContain("NullPointerException");
+    refusedPlainly(log2);
+  }
+
+  /**
+   * Audit 12: a refusal to start was Quarkus's ERROR "Failed to start application" and some thirty
+   * lines of stack, the reason in a "Caused by" far down; now it is one line that says what to set.
+   */
+  private static void refusedPlainly(Path log) throws IOException {
+    assertThat(Files.readString(log)).contains("Dynofleet did not start: ").doesNotContain("Failed to start application")
+        .doesNotContain("\tat ").doesNotContain("Caused by");
   }
 
   private Process start(int port, Path log, Map<String, String> env) throws IOException {

@@ -24,7 +24,7 @@ class BuiltPrefixCheck {
     String wanted = config.prefix() + "/q";
     if (!built.equals(wanted)) {
       String builtPrefix = built.endsWith("/q") ? built.substring(0, built.length() - 2) : built;
-      throw new IllegalStateException("dynofleet.prefix is " + config.prefix() + " but this build serves its API "
+      throw new StartRefused("dynofleet.prefix is " + config.prefix() + " but this build serves its API "
           + "and dashboard under " + builtPrefix + ", fixed when it was built: unset DYNOFLEET_PREFIX");
     }
   }

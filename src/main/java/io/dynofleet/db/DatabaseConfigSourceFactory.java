@@ -33,7 +33,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if (guarded(context, buildingProductionApp(context))) {
       String problem = poolSizeProblem(value(context, POOL_SIZE_ENV), value(context, MAX_SIZE));
       if (problem != null) {
-        throw new IllegalStateException(problem);
+        throw new io.dynofleet.config.StartRefused(problem);
       }
     }
     if (explicit(context, URL)) {
@@ -44,7 +44,12 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       databaseUrl = value(context, "database.url");
     }
     if (databaseUrl != null && !databaseUrl.isBlank()) {
-      DatabaseUrl parsed = DatabaseUrl.parse(databaseUrl);
+      DatabaseUrl parsed;
+      try {
+        parsed = DatabaseUrl.parse(databaseUrl);
+      } catch (IllegalArgumentException e) {
+        throw new io.dynofleet.config.StartRefused(e.getMessage());
+      }
       Map<String, String> props = new HashMap<>();
       props.put(URL, parsed.jdbcUrl());
       if (parsed.username() != null) {
@@ -61,7 +66,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if ("false".equalsIgnoreCase(embedded)) {
       if (guarded) {
         // else the build's recorded placeholder URL is tried, and the error names embedded.invalid
-        throw new IllegalStateException("no database: set DATABASE_URL (" + EMBEDDED_ENV
+        throw new io.dynofleet.config.StartRefused("no database: set DATABASE_URL (" + EMBEDDED_ENV
             + "=false forbids the embedded one)");
       }
       return List.of();
@@ -69,7 +74,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if (guarded && !"true".equalsIgnoreCase(embedded) && herokuKeySet(context)) {
       // acting on a real account with a store that dies with the process: after a restart its pools
       // are gone and the apps they made run on, billed, owned by pools that no longer exist
-      throw new IllegalStateException("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
+      throw new io.dynofleet.config.StartRefused("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
           + "addons:create heroku-postgresql) so pools outlive a restart, or " + EMBEDDED_ENV
           + "=true to keep them in a throw-away embedded PostgreSQL");
     }

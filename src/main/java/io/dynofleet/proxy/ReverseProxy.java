@@ -308,7 +308,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   static void checkDefaultTimeout(Duration timeout) {
     if (timeout.isZero() || timeout.isNegative()) {
-      throw new IllegalStateException("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
+      throw new io.dynofleet.config.StartRefused("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
           + ": it must be above 0 (default 30s), or requests to DYNOFLEET_STATIC_BACKENDS would wait without end");
     }
   }

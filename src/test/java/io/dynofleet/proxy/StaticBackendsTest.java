@@ -45,7 +45,7 @@ class StaticBackendsTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ZERO))
         .hasMessageContaining("DYNOFLEET_PROXY_DEFAULT_TIMEOUT").hasMessageContaining("must be above 0");
     org.assertj.core.api.Assertions.assertThatThrownBy(
-        () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(-1))).isInstanceOf(IllegalStateException.class);
+        () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(-1))).isInstanceOf(io.dynofleet.config.StartRefused.class);
     ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(30)); // the default starts
   }
 }

@@ -114,7 +114,7 @@ class VerdictStoreTests {
     ProxyConfig shortTtl = (ProxyConfig) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ProxyConfig.class}, (p, m, a) -> m.getName().equals("verdictTtl") ? Duration.ofSeconds(3)
             : m.invoke(config, a));
-    assertThatThrownBy(() -> new VerdictStore(db, shortTtl, "web.1")).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> new VerdictStore(db, shortTtl, "web.1")).isInstanceOf(io.dynofleet.config.StartRefused.class)
         .hasMessageContaining("DYNOFLEET_PROXY_VERDICT_TTL").hasMessageContaining("at least 10s");
   }
 
