@@ -43,6 +43,19 @@ final class ReservedPath {
     return under("/" + String.join("/", out), prefix, true);
   }
 
+  /** Whether the path has an escape that does not decode ({@code %zz}, a lone {@code %}). */
+  static boolean malformed(String rawPath) {
+    String p = rawPath;
+    try {
+      for (int i = 0; i < 3 && p.indexOf('%') >= 0; i++) {
+        p = URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8);
+      }
+      return false;
+    } catch (IllegalArgumentException e) {
+      return true;
+    }
+  }
+
   /** {@code path} is {@code prefix} itself or below it ({@code /_dynofleet/x}, not {@code /_dynofleetx}). */
   static boolean under(String path, String prefix, boolean ignoreCase) {
     int n = prefix.length();

@@ -291,10 +291,14 @@ class ReverseProxy implements ProxyInterceptor {
           || adminHosts.restricted() && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
         rc.next();
       } else if (ReservedPath.matches(path, prefix)) {
-        // the prefix by another spelling (a double slash from $DYNOFLEET_URL/ + /api, an escape):
-        // said at once, with or without a token; the API's authentication, on the normalised path,
-        // answered 401 first without one, then 404 with it (audit 12)
-        answer(rc, ProxyError.RESERVED, null);
+        if (ReservedPath.malformed(path)) {
+          rc.next(); // an escape that does not decode: a 400 problem (RequestIds), as before
+        } else {
+          // the prefix by another spelling (a double slash from $DYNOFLEET_URL/ + /api, an escape):
+          // said at once, with or without a token; the API's authentication, on the normalised
+          // path, answered 401 first without one, then 404 with it (audit 12)
+          answer(rc, ProxyError.RESERVED, null);
+        }
       } else {
         route.handle(rc);
       }
