@@ -136,6 +136,19 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public Web web(String app) {
+    try {
+      io.dynofleet.heroku.Formation f = call(() -> heroku.formation(app, "web"));
+      return new Web(f.quantity(), f.size());
+    } catch (PlatformException e) {
+      if (e.kind() == Kind.NOT_FOUND) {
+        return new Web(0, null); // the slug has no web process
+      }
+      throw e;
+    }
+  }
+
+  @Override
   public List<Coupling> couplings(String pipelineId) {
     return call(() -> heroku.pipelineCouplings(pipelineId).stream().map(HerokuPlatform::map).toList());
   }

@@ -113,6 +113,12 @@ public interface Platform {
   /** Scales the web process type. */
   void scaleWeb(String app, int quantity, String size);
 
+  /** An app's web process: how many dynos, of which size (0 and null when it has none). */
+  record Web(int quantity, String size) {}
+
+  /** The app's web process as Heroku runs it now. */
+  Web web(String app);
+
   /** Every app coupled to the pipeline (paged to the end). */
   List<Coupling> couplings(String pipelineId);
 

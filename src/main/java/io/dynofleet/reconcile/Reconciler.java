@@ -76,8 +76,14 @@ public class Reconciler {
 
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
+  /** Per pool name, reads of the pool that failed in a row (the database away): their backoff. */
+  private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
   /** Per source app (lower case): held while a pool checks for and starts a release from it. */
   private final Map<String, Object> sourceLocks = new ConcurrentHashMap<>();
+  /** A backend's release id while its release is sent and its answer not yet recorded. */
+  static final String RELEASE_SENT = "sent";
+  /** How the releases Dynofleet makes on a backend begin their description. */
+  static final String RELEASE_DESCRIPTION = "Dynofleet: ";
   /** Heroku ends a release phase after an hour: a release older than that holds no one up. */
   static final Duration RELEASE_PHASE_LIMIT = Duration.ofHours(1);
   /** Per pool, a target whose release is known to run no release phase: its apps release at once. */
@@ -287,8 +293,14 @@ public class Reconciler {
     try {
       seen = store.pool(key.name());
     } catch (RuntimeException e) {
-      return ReconcileResult.failed("database: " + e.getClass().getSimpleName(), config.baseBackoff(), 0);
+      // doubled per failure in a row, up to the transient cap: at a flat second every pool with a
+      // pass due tried a database that was down, or out of connections, each second (audit 14)
+      int n = databaseFailures.merge(key.name(), 1, Integer::sum);
+      Duration after = config.baseBackoff().multipliedBy(1L << Math.min(n - 1, 16));
+      return ReconcileResult.failed("database: " + e.getClass().getSimpleName(),
+          min(after, min(config.maxTransientBackoff(), config.maxBackoff())), 0);
     }
+    databaseFailures.remove(key.name());
     if (seen.isEmpty()) {
       return ReconcileResult.done(0);
     }
@@ -328,23 +340,29 @@ public class Reconciler {
       callsPerPass.record(calls);
       return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
     } catch (SQLException | RuntimeException e) {
-      LOG.warnf(e, "reconcile pool=%s failed outside a step", key.name());
+      if (e instanceof SQLException) {
+        // the database (the lock's connection): its message says enough, a stack each time did not
+        LOG.warnf("reconcile pool=%s failed outside a step: %s", key.name(), e.getMessage());
+      } else {
+        LOG.warnf(e, "reconcile pool=%s failed outside a step", key.name());
+      }
       return ReconcileResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
           backoff(seen.get().id), platform.calls() - calls0);
     }
   }
 
-  /** Forgets what this process remembers between passes, as a restart would. */
   /** This process's last read of each pool's source; tests put an older one back (a dyno behind). */
   Map<UUID, Source> sourceCache() {
     return sources;
   }
 
+  /** Forgets what this process remembers between passes, as a restart would. */
   public void forgetCaches() {
     sources.clear();
     noReleasePhase.clear();
     pipelines.clear();
     failures.clear();
+    databaseFailures.clear();
     driftChecked.clear();
     renameLooked.clear();
     uncouplable.clear();
@@ -1417,11 +1435,25 @@ public class Reconciler {
       if (b.target.equals(noReleasePhase.get(pool.id))) {
         return true;
       }
-      if (releaseStarted || backends.stream().anyMatch(o -> o != b && o.step == Step.RELEASING && !o.leaving())) {
+      if (releaseStarted || backends.stream().anyMatch(o -> o != b && !o.leaving()
+          && (o.step == Step.RELEASING || RELEASE_SENT.equals(o.releaseId)))) {
         return false;
       }
       releaseStarted = true;
       return true;
+    }
+
+    /**
+     * The release an earlier pass sent to {@code b}'s app and never heard back about: the newest of
+     * the app's releases Dynofleet made (its description), or null when the request never arrived.
+     */
+    private Platform.Release sentBefore(Backend b) {
+      Optional<Platform.Release> sent = platform.recentReleases(ref(b)).stream()
+          .filter(r -> r.slugId() != null && r.description() != null && r.description().startsWith(RELEASE_DESCRIPTION))
+          .findFirst();
+      sent.ifPresent(r -> event(PoolEvents.NORMAL, "Adopted", "release v" + r.version() + " on " + b.appName
+          + " was Dynofleet's own earlier request (its answer was lost): not sent again"));
+      return sent.orElse(null);
     }
 
     /** Moves every backend being made forward as far as it can go now, in parallel. */
@@ -1598,8 +1630,16 @@ public class Reconciler {
             }
           }
           checkStopping();
-          Platform.Release r = platform.createRelease(ref(b), source.slugId(),
-              "Dynofleet: v" + source.version() + " of " + t.sourceApp());
+          Platform.Release r = RELEASE_SENT.equals(b.releaseId) ? sentBefore(b) : null;
+          if (r == null) {
+            // marked before it is sent: an answer lost (a timeout, a reset, the dyno killed while
+            // it waited) made the next pass send a second release, whose release phase ran beside
+            // the first and failed on its lock, and the pool stalled (audit 14)
+            b.releaseId = RELEASE_SENT;
+            store.save(b);
+            r = platform.createRelease(ref(b), source.slugId(), RELEASE_DESCRIPTION + "v" + source.version()
+                + " of " + t.sourceApp());
+          }
           b.releaseId = r.id();
           b.step = Step.RELEASING;
           b.phase = Phase.Releasing;
@@ -1720,7 +1760,7 @@ public class Reconciler {
         }
         // the shared add-ons' vars too: not copied (their attachments set them), but a client
         // error may print a password bare, which the URL rule does not catch (review 15)
-        String text = masked(String.join(" | ", tail), source == null ? Map.of() : source.secrets());
+        String text = masked(PoolEvents.printable(String.join(" | ", tail)), source == null ? Map.of() : source.secrets());
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
@@ -1980,6 +2020,19 @@ public class Reconciler {
             found.add(b.appName + ": " + k + " missing");
           }
         }
+        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider): set back to
+        // one of the spec's size, as made. Left, the bill was a multiple of the status's estimate
+        // and nothing said so (audit 14); the balancer weighs backends as the equals they were made
+        checkStopping();
+        Platform.Web web = platform.web(ref(b));
+        String size = io.dynofleet.pool.model.SpecDefaults.normaliseSize(spec.template().dynoSize());
+        if (web.quantity() != 1 || web.size() == null
+            || !io.dynofleet.pool.model.SpecDefaults.normaliseSize(web.size()).equals(size)) {
+          platform.scaleWeb(ref(b), 1, spec.template().dynoSize());
+          event(PoolEvents.WARNING, "FormationReset", "app " + b.appName + " ran " + web.quantity() + " web dyno(s)"
+              + (web.size() == null ? "" : " of size " + web.size()) + ", set outside Dynofleet: set back to 1 " + size
+              + " (change spec.template.dynoSize, or spec.replicas for more backends)");
+        }
       }
       if (!found.isEmpty() && !found.equals(drift)) {
         event(PoolEvents.WARNING, "ConfigDrift", String.join("; ", found));
@@ -2092,7 +2145,7 @@ public class Reconciler {
     private synchronized void condition(String type, String status, String reason, String message) {
       Condition existing = conditions.get(type);
       if (existing == null || "True".equals(status)) {
-        conditions.put(type, new Condition(type, status, reason, message, now));
+        conditions.put(type, new Condition(type, status, reason, PoolEvents.printable(message), now));
       }
     }
 

@@ -604,6 +604,7 @@ public class Simulator {
     keyExpired = false;
     failingSlugs.clear();
     exclusiveSlugs.clear();
+    releaseDelay = config.releaseDelay();
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
     synchronized (this) {

@@ -115,6 +115,10 @@ final class CrashingPlatform implements Platform {
     around("scaleWeb", () -> delegate.scaleWeb(app, quantity, size));
   }
 
+  @Override public Web web(String app) {
+    return around("web", () -> delegate.web(app));
+  }
+
   @Override public List<Coupling> couplings(String pipelineId) {
     return around("couplings", () -> delegate.couplings(pipelineId));
   }

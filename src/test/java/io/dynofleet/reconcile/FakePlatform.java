@@ -40,6 +40,8 @@ public class FakePlatform implements Platform {
   public final Map<String, Map<String, String>> config = new HashMap<>();
   public final Map<String, List<Release>> releases = new HashMap<>();
   public final Map<String, Integer> web = new HashMap<>();
+  /** The web dyno size of each app, as last scaled (Heroku's capitalised names set by hand too). */
+  public final Map<String, String> sizes = new HashMap<>();
   public final Map<String, Coupling> couplings = new LinkedHashMap<>();
   public final Map<String, List<Addon>> addons = new HashMap<>();
   /** App names another account holds: taken on create, 403 on read (names are Heroku-wide). */
@@ -64,6 +66,8 @@ public class FakePlatform implements Platform {
   public volatile Kind failKind;
   public volatile boolean releasesPending;
   public volatile boolean releasesFail;
+  /** When set, releases run a release phase that prints this (read by {@link #releaseOutput}). */
+  public volatile String releaseOutput;
   public volatile int rateRemaining = 4500;
   public volatile double errorRate;
   public volatile Clock clock = Clock.systemUTC();
@@ -75,6 +79,7 @@ public class FakePlatform implements Platform {
     releases.clear();
     releaseConfig.clear();
     web.clear();
+    sizes.clear();
     couplings.clear();
     addons.clear();
     foreign.clear();
@@ -91,6 +96,7 @@ public class FakePlatform implements Platform {
     failKind = null;
     releasesPending = false;
     releasesFail = false;
+    releaseOutput = null;
     rateRemaining = 4500;
     errorRate = 0;
     restarts = 0;
@@ -347,10 +353,18 @@ public class FakePlatform implements Platform {
     enter("createRelease", app);
     List<Release> list = releases.get(need(app).name());
     String status = releasesFail ? "failed" : releasesPending ? "pending" : "succeeded";
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, slugId, status, description);
+    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, slugId, status, description,
+        releaseOutput == null ? null : "fake://output/" + app);
     list.add(r);
     leave("createRelease");
     return r;
+  }
+
+  @Override
+  public List<String> releaseOutput(String outputStreamUrl, int maxLines) {
+    enter("releaseOutput", outputStreamUrl);
+    List<String> lines = releaseOutput == null ? List.of() : List.of(releaseOutput.split("\n"));
+    return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
   }
 
   /** Lets pending releases finish. */
@@ -365,7 +379,17 @@ public class FakePlatform implements Platform {
   public synchronized void scaleWeb(String app, int quantity, String size) {
     enter("scaleWeb", app);
     web.put(need(app).name(), quantity);
+    if (size != null) {
+      sizes.put(need(app).name(), size);
+    }
     leave("scaleWeb");
+  }
+
+  @Override
+  public synchronized Web web(String app) {
+    enter("web", app);
+    String name = need(app).name();
+    return new Web(web.getOrDefault(name, 0), sizes.get(name));
   }
 
   @Override

@@ -1018,6 +1018,23 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 14: a NUL in a failed release phase's last lines (binary output) could not be stored,
+   * and every pass of the pool failed there, outside any step, with nothing in its status or
+   * events. Control characters are replaced, terminal colours dropped.
+   */
+  @Test
+  void aReleasePhasesOutputWithControlCharactersIsToldAndStored() {
+    heroku.releasesFail = true;
+    heroku.releaseOutput = "Running release command...\n\u001B[31mERROR\u001B[0m bad \u0000byte";
+    createPool(1, "");
+    passes(6);
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Degraded")).singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("ERROR bad \uFFFDbyte").doesNotContain("\u0000", "\u001B"));
+    assertThat(pools.events(name, 200)).anySatisfy(e -> assertThat(e.message()).contains("ERROR bad \uFFFDbyte"));
+  }
+
+  /**
    * Review 3: a stall was cleared only by a new release or config, not by a spec change as the
    * docs said: a user who fixed the health check path saw nothing happen, for ever.
    */
@@ -1867,6 +1884,29 @@ class ReconcilerTests {
     pass();
     assertThat(owned()).hasSize(1);
     assertThat(condition("Progressing")).isEqualTo("False/Paused");
+  }
+
+  /**
+   * Audit 14: a backend's dynos scaled or resized by hand (ps:scale web=4:performance-l during an
+   * incident) were never looked at again: the bill was many times the status's estimate and the
+   * pool said Stable. The drift check sets the formation back to one dyno of the spec's size.
+   */
+  @Test
+  void webDynosScaledByHandOnABackendAreSetBack() {
+    createPool(2, "");
+    converge();
+    String app = owned().get(0);
+    String other = owned().get(1);
+    heroku.web.put(app, 4);
+    heroku.sizes.put(app, "Performance-L");
+    heroku.sizes.put(other, "Basic"); // Heroku's capitalised name of the spec's hobby: no drift
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    pass();
+    assertThat(heroku.web).containsEntry(app, 1).containsEntry(other, 1);
+    assertThat(heroku.sizes).containsEntry(app, "basic").containsEntry(other, "Basic");
+    assertThat(pools.events(name, 50)).filteredOn(e -> e.reason().equals("FormationReset")).singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(app, "ran 4 web dyno(s) of size Performance-L", "set back to 1 basic"));
+    assertThat(count("web")).as("one look per ready backend").isEqualTo(2);
   }
 
   @Test

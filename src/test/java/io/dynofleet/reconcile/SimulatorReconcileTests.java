@@ -816,10 +816,15 @@ class SimulatorReconcileTests {
 
     String app = owned().get(0).name();
     heroku.updateConfigVars(app, Map.of("DEBUG", "1"));
+    heroku.updateFormation(app, "web", 3, "standard-2x"); // audit 14: scaled by hand
     reconciler.forgetCaches(); // the drift check is due (it runs every 10 minutes)
     pass();
     assertThat(status().drift()).anyMatch(d -> d.contains(app) && d.contains("DEBUG") && d.contains("by hand"));
-    assertThat(eventReasons()).contains("ConfigDrift");
+    assertThat(eventReasons()).contains("ConfigDrift", "FormationReset");
+    assertThat(heroku.formation(app, "web")).satisfies(f -> {
+      assertThat(f.quantity()).isEqualTo(1);
+      assertThat(f.size()).isEqualToIgnoringCase("basic");
+    });
   }
 
   @Test
@@ -974,6 +979,26 @@ class SimulatorReconcileTests {
       assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("AppCreated"))
           .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
     }
+  }
+
+  /**
+   * Audit 14: the answer to a release's POST lost (a timeout, a reset, the dyno killed while it
+   * waited), the next pass sent a second release; its release phase ran beside the first, failed on
+   * its lock (Rails' db:migrate), and the pool stalled with CreateFailed, for a transient fault.
+   * The release sent is found on the app and waited for.
+   */
+  @Test
+  void aLostAnswerToAReleaseIsLookedUpNotSentAgain() {
+    sim.releasePhaseExclusive(source);
+    sim.releaseDelay(Duration.ofSeconds(2)); // reset with the faults
+    sim.loseAnswer("POST /apps/[^/]+/releases");
+    createPool(1, "");
+    converge(1);
+    assertThat(sim.pendingLostAnswers()).as("the answer was lost").isZero();
+    String app = owned().get(0).id();
+    assertThat(calls("POST", "/apps/" + app + "/releases", 201)).as("one release sent").hasSize(1);
+    assertThat(eventReasons()).contains("Adopted").doesNotContain("CreateFailed", "BackendFailed");
+    assertThat(condition("Degraded")).startsWith("False");
   }
 
   @Test

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTestResource(value = DatabaseRelayResource.class, restrictToAnnotatedClass = true)
 @Tag("reliability")
 class DatabaseOutageTests {
+  @jakarta.inject.Inject io.dynofleet.reconcile.Reconciler reconciler;
   private static final String TOKEN = "test-token-0123456789";
   private static final String POOLS = "/_dynofleet/api/v1/pools";
   private static final String HOST = "outage.example";
@@ -109,6 +110,15 @@ class DatabaseOutageTests {
       int before = sent.get();
       DatabaseRelayResource.relay.cut();
       long cutAt = System.nanoTime();
+      // audit 14: a pass that cannot read its pool was tried again after a flat second, for as
+      // long as the outage lasted; the waits now double (the loop's own passes count too)
+      List<io.dynofleet.reconcile.ReconcileResult> passes = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread reconciling = new Thread(() -> {
+        for (int i = 0; i < 3; i++) {
+          passes.add(reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("outage")));
+        }
+      }, "outage-passes");
+      reconciling.start();
       int api503 = 0;
       List<String> apiOther = new ArrayList<>();
       while (System.nanoTime() - cutAt < OUTAGE.toNanos()) {
@@ -122,6 +132,7 @@ class DatabaseOutageTests {
         Thread.sleep(500);
       }
       int duringOutage = sent.get() - before;
+      reconciling.join(20_000);
       DatabaseRelayResource.relay.restore();
       long restoredAt = System.nanoTime();
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
@@ -150,6 +161,11 @@ class DatabaseOutageTests {
       assertThat(apiOther).as("API answers other than a 503 problem during the outage").isEmpty();
       // each call may wait out the 5 s pool acquisition: 30 s hold at least five (14-16 measured)
       assertThat(api503).isGreaterThanOrEqualTo(3);
+      assertThat(passes).as("passes during the outage").hasSize(3).allSatisfy(r -> {
+        assertThat(r.error()).startsWith("database: ");
+        assertThat(r.requeueAfter()).isLessThanOrEqualTo(Duration.ofSeconds(30));
+      });
+      assertThat(passes.get(2).requeueAfter()).as("the wait grows").isGreaterThan(passes.get(0).requeueAfter());
     } finally {
       running.set(false);
       DatabaseRelayResource.relay.restore();

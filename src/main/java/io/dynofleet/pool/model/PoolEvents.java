@@ -35,7 +35,7 @@ public class PoolEvents {
   /** {@link #record}, giving the row written or bumped. */
   private PoolEvent write(UUID poolId, String poolName, String type, String reason, String message) {
     Instant now = clock.instant();
-    String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
+    String msg = clip(message);
     PoolEvent last = PoolEvent.find("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4"
             + " order by lastSeen desc", poolId, type, reason, msg).firstResult();
     if (last != null) {
@@ -75,9 +75,37 @@ public class PoolEvents {
    * different add-on list) replaces the one before, which counts as gone. One indexed read, only
    * when the caller would record it.
    */
+  /** A message as stored: printable, at most 2,000 characters. */
+  private static String clip(String message) {
+    String msg = printable(message);
+    return msg.length() > 2000 ? msg.substring(0, 2000) : msg;
+  }
+
+  private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\\u001B\\[[0-9;?]*[ -/]*[@-~]");
+  private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\x00-\\x08\\x0B-\\x1F\\x7F]");
+
+  /**
+   * Text from outside (a release command's output, an error message) as it can be stored and read:
+   * terminal colour codes dropped, other control characters but tab and newline replaced. A NUL
+   * cannot be stored by PostgreSQL at all (text or jsonb), and one in a failed release's output
+   * failed every pass of the pool, saying nothing (audit 14).
+   */
+  public static String printable(String text) {
+    if (text == null) {
+      return null;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 && c != '\t' && c != '\n' || c == 0x7F) {
+        return CONTROL.matcher(ANSI.matcher(text).replaceAll("")).replaceAll("\uFFFD");
+      }
+    }
+    return text;
+  }
+
   @Transactional
   public void recordOnce(UUID poolId, String poolName, String type, String reason, String message) {
-    String msg = message.length() > 2000 ? message.substring(0, 2000) : message;
+    String msg = clip(message);
     if (PoolEvent.count("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4 and clearedAt is null",
         poolId, type, reason, msg) > 0) {
       return;
