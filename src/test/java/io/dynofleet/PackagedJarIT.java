@@ -139,6 +139,61 @@ class PackagedJarIT {
   }
 
   /**
+   * Audit 14: a database out of reach at start (an outage, a failover, the plan's connections all
+   * taken while preboot runs old and new dynos) made the start fail in Flyway, before $PORT was
+   * bound: every restart in an outage took the dyno's proxy down, and Heroku's cool-off between
+   * crash restarts kept it down after. Now the process serves what it can and waits for it.
+   */
+  @Test
+  @Timeout(240)
+  void aDatabaseOutOfReachAtStartIsWaitedForWhileTheStaticPoolServes() throws Exception {
+    int dbPort = io.dynofleet.sandbox.PortHold.pickFree();
+    com.sun.net.httpserver.HttpServer backend = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    backend.createContext("/", ex -> {
+      byte[] body = "static-ok".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    backend.start();
+    try {
+      int port = freePort();
+      String base = "http://127.0.0.1:" + port;
+      Path log = Files.createTempFile("dynofleet-it", ".log");
+      Process p = start(port, log, Map.of(
+          "DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:" + dbPort + "/postgres",
+          "DYNOFLEET_API_TOKEN", TOKEN, "DYNOFLEET_SANDBOX_DEMO", "false",
+          "DYNOFLEET_STATIC_BACKENDS", "http://127.0.0.1:" + backend.getAddress().getPort()));
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        if (!p.isAlive()) {
+          throw new AssertionError("exited " + p.exitValue() + ":\n" + Files.readString(log));
+        }
+        try {
+          HttpResponse<String> r = get(base + "/", null);
+          return r.statusCode() == 200 && r.body().equals("static-ok");
+        } catch (IOException e) {
+          return false;
+        }
+      });
+      assertThat(get(base + "/_dynofleet/q/health/ready", null).statusCode()).isEqualTo(503);
+      assertThat(get(base + "/_dynofleet/q/health/live", null).statusCode()).isEqualTo(200);
+      assertThat(get(base + "/_dynofleet/api/v1/pools", TOKEN).statusCode()).isEqualTo(503);
+      assertThat(Files.readString(log)).contains("the database cannot be reached").doesNotContain("Dynofleet did not start");
+
+      try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setPort(dbPort).start()) {
+        awaitReady(base, p, log);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+            .until(() -> get(base + "/_dynofleet/api/v1/pools", TOKEN).statusCode() == 200);
+        assertThat(Files.readString(log)).contains("the database is reached: schema at version");
+        assertThat(get(base + "/", null).body()).isEqualTo("static-ok");
+      }
+    } finally {
+      backend.stop(0);
+    }
+  }
+
+  /**
    * Review 3: with no more connections than reconcile workers, every store call timed out. Fewer
    * workers then, saying so; the process still serves (review 4: refusing the start took the
    * proxy down with the reconciler).

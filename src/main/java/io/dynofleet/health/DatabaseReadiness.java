@@ -27,8 +27,11 @@ public class DatabaseReadiness implements HealthCheck {
   private final DataSource dataSource;
   private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
 
-  public DatabaseReadiness(DataSource dataSource) {
+  private final io.dynofleet.db.SchemaMigration schema;
+
+  public DatabaseReadiness(DataSource dataSource, io.dynofleet.db.SchemaMigration schema) {
     this.dataSource = dataSource;
+    this.schema = schema;
   }
 
   @Override
@@ -36,6 +39,9 @@ public class DatabaseReadiness implements HealthCheck {
     String why;
     try (Connection c = dataSource.getConnection()) {
       if (c.isValid(VALID_SECONDS)) {
+        if (!schema.migrated()) {
+          return HealthCheckResponse.down(NAME); // reached, the schema not yet brought up to date
+        }
         if (down.compareAndSet(true, false)) {
           LOG.info("readiness: the database answers again");
         }
