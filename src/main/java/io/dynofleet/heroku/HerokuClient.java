@@ -117,6 +117,17 @@ public class HerokuClient {
     return value != null && !key.isEmpty() && value.contains(key);
   }
 
+  /** 12 hex of the SHA-256 of the key in use: tells two keys apart without telling either. */
+  public String keyFingerprint() {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(endpoint.get().key().trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Platform API calls made so far (each HTTP request, retries and 304s included). */
   public long callCount() {
     return calls.get();

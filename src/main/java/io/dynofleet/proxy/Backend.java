@@ -261,6 +261,15 @@ final class Backend {
    * what it answered before says nothing of it now (a decayed figure made it look fastest of all).
    * Until its next answer {@link Balancer} gives it a prior.
    */
+  /**
+   * An answer that says nothing of the backend's speed (a client error): the estimate goes back to
+   * what the last real answer left, neither lowered by this one nor decayed since (a backend that
+   * answers only such errors keeps its last real estimate).
+   */
+  synchronized void holdLatency(long now) {
+    ewmaStamp = now;
+  }
+
   synchronized void forgetLatency(long now) {
     ewmaNanos = 0;
     ewmaStamp = now;

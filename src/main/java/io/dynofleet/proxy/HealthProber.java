@@ -115,6 +115,12 @@ final class HealthProber {
             // grew on every probe of a dead backend would rewrite the status (and make every dyno
             // reload its pools) on every pass
             if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
+            if (ar.succeeded() && ar.result() == 404 && b.healthy) {
+              // the health path of a backend that passed it before answers "not found": Heroku's
+              // router says so for an app deleted or renamed by hand ("No such app"). Its fast 404s
+              // drew most of the pool's traffic for the whole threshold, ~30 s (audit 14): out now
+              b.probeFailures = hc.unhealthyThreshold();
+            }
             if (b.probeFailures >= hc.unhealthyThreshold()) {
               if (b.healthy) {
                 LOG.warnf("backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"

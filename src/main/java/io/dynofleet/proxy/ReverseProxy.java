@@ -1432,7 +1432,11 @@ class ReverseProxy implements ProxyInterceptor {
     }
     long now = System.nanoTime();
     long nanos = now - ex.sent; // this attempt's: the queue has a timer of its own
-    b.observeLatency(nanos, now);
+    // a client error is no measure of a backend's speed: a backend gone from Heroku's router
+    // answers every request with a fast 404, and looked the fastest of the pool (audit 14). Its
+    // estimate is held, not left to decay either (a decayed one wins every pair)
+    if (status >= 400 && status < 500) b.holdLatency(now);
+    else b.observeLatency(nanos, now);
     if (status >= 500) b.observeFailure(failurePenalty(ex.pool), now);
     time(b, status, nanos);
     AtomicBoolean done = ex.done;

@@ -73,11 +73,15 @@ public class RouteSync implements DataPlane {
   private long lastLoadNanos;
   private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
 
-  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged, VerdictStore verdicts) {
+  private final PoolMetrics metrics;
+
+  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged, VerdictStore verdicts,
+      PoolMetrics metrics) {
     this.table = table;
     this.config = config;
     this.healthChanged = healthChanged;
     this.verdicts = verdicts;
+    this.metrics = metrics;
   }
 
   private volatile boolean shadowTold;
@@ -302,6 +306,7 @@ public class RouteSync implements DataPlane {
     if (failing.compareAndSet(true, false)) {
       LOG.info("route sync recovered");
     }
+    metrics.read();
     if (routes == null) {
       skipped.incrementAndGet();
       return true;
@@ -326,12 +331,17 @@ public class RouteSync implements DataPlane {
     List<PoolRoute> routes = new ArrayList<>();
     Map<String, UUID> ids = new HashMap<>();
     boolean anyDefault = false;
+    Map<String, PoolMetrics.Desired> desired = new HashMap<>();
     for (Pool p : pools) {
       ids.put(p.name, p.id);
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
       routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status));
+      int want = spec.managed() ? (spec.replicas() == null ? 0 : spec.replicas())
+          : spec.staticBackends() == null ? 0 : spec.staticBackends().size();
+      desired.put(p.name, new PoolMetrics.Desired(want, p.status));
     }
+    metrics.loaded(desired);
     if (!anyDefault && configured == null) {
       // one pool without host names is the default pool: what a newcomer with one pool expects
       List<PoolRoute> hostless = routes.stream().filter(r -> r.hosts().isEmpty()).toList();

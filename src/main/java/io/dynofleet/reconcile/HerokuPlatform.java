@@ -70,6 +70,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public String keyFingerprint() {
+    return heroku.keyFingerprint();
+  }
+
+  @Override
   public Optional<App> app(String idOrName) {
     try {
       return Optional.of(call(() -> map(heroku.app(idOrName))));

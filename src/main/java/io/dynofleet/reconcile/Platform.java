@@ -170,6 +170,11 @@ public interface Platform {
     return false;
   }
 
+  /** A short fingerprint of the key in use (never the key), to tell two processes' keys apart. */
+  default String keyFingerprint() {
+    return "none";
+  }
+
   /** Requests left in the rate-limit window, as last reported by the API. */
   int rateRemaining();
 

@@ -46,25 +46,33 @@ class ReconcileStore {
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  List<String> poolNamesDue(java.time.Duration quiet, boolean honourBackoff) {
-    return pools.getEntityManager().createNativeQuery(
+  List<String> poolNamesDue(java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
+    jakarta.persistence.Query q = pools.getEntityManager().createNativeQuery(
             "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
                 + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
-                + (honourBackoff ? " and (s.not_before is null or s.not_before <= now())" : "")
+                + (honourBackoff ? " and (s.not_before is null or s.not_before <= now()"
+                    + " or s.not_before_key <> cast(?2 as text))" : "")
                 + " order by p.name")
-        .setParameter(1, quiet.toMillis() / 1000.0).getResultList();
+        .setParameter(1, quiet.toMillis() / 1000.0);
+    if (honourBackoff) {
+      q.setParameter(2, keyFingerprint);
+    }
+    return q.getResultList();
   }
 
   /** A pass over the pool has run (by the database's clock; moves no version). */
   @Transactional
-  void swept(UUID poolId, java.time.Duration backoff) {
+  void swept(UUID poolId, java.time.Duration backoff, String backoffKey) {
     // only while the pool exists: the finalizer's last pass has just deleted it, and a plain insert
     // then broke the foreign key (Hibernate logged a WARN for every pool deletion)
     // a failed pass's backoff holds for every dyno's sweep (not_before), a good pass clears it
-    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, not_before)"
-            + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end from pools where id = ?1"
-            + " on conflict (pool_id) do update set swept_at = excluded.swept_at, not_before = excluded.not_before")
-        .setParameter(1, poolId).setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0).executeUpdate();
+    // a refusal of this process's key holds back only the processes with the same key (not_before_key)
+    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key)"
+            + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text)"
+            + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
+            + " not_before = excluded.not_before, not_before_key = excluded.not_before_key")
+        .setParameter(1, poolId).setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
+        .setParameter(3, backoff == null ? null : backoffKey).executeUpdate();
   }
 
   /**

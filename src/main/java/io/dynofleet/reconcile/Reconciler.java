@@ -80,6 +80,8 @@ public class Reconciler {
   private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
   /** Per source app (lower case): held while a pool checks for and starts a release from it. */
   private final Map<String, Object> sourceLocks = new ConcurrentHashMap<>();
+  /** The reason (and the start of a pass's error) when the Platform API refused the key. */
+  static final String KEY_REFUSED = "HerokuUnauthorized";
   /** A backend's release id while its release is sent and its answer not yet recorded. */
   static final String RELEASE_SENT = "sent";
   /** How the releases Dynofleet makes on a backend begin their description. */
@@ -89,6 +91,7 @@ public class Reconciler {
   /** Per pool, a target whose release is known to run no release phase: its apps release at once. */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
+  private final Map<String, Instant> pipelinesRead = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
   /** Releases whose slow release phase was told (one event each per process), bounded. */
@@ -280,7 +283,7 @@ public class Reconciler {
    * process's first sweep takes them all).
    */
   public List<String> poolNamesDue(Duration quiet, boolean honourBackoff) {
-    return store.poolNamesDue(quiet, honourBackoff);
+    return store.poolNamesDue(quiet, honourBackoff, platform.keyFingerprint());
   }
 
   /**
@@ -330,8 +333,11 @@ public class Reconciler {
       try {
         if (!STOPPED.equals(r.error()) && !LOCK_LOST.equals(r.error())) {
           // a pass cut short did not look at everything: the next process must not skip the pool
-          store.swept(pool.get().id,
-              r.outcome() == ReconcileResult.Outcome.FAILED ? r.requeueAfter() : null);
+          boolean failed = r.outcome() == ReconcileResult.Outcome.FAILED;
+          // a refused key holds back only the dynos with that key: after a rotation, preboot's old
+          // dynos (the revoked key) held the new ones off the pool for 5 minutes (audit 14)
+          store.swept(pool.get().id, failed ? r.requeueAfter() : null,
+              failed && r.error() != null && r.error().startsWith(KEY_REFUSED) ? platform.keyFingerprint() : null);
         }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());
@@ -361,6 +367,7 @@ public class Reconciler {
     sources.clear();
     noReleasePhase.clear();
     pipelines.clear();
+    pipelinesRead.clear();
     failures.clear();
     databaseFailures.clear();
     driftChecked.clear();
@@ -727,6 +734,12 @@ public class Reconciler {
     private void observe(PoolSpec.Template t) {
       health = dataPlane.health(pool.name, pool.id);
       Platform.Pipeline pipeline = pipelines.get(spec.pipeline());
+      Instant pipelineRead = pipelinesRead.get(spec.pipeline());
+      if (pipeline != null && (pipelineRead == null || !now.isBefore(pipelineRead.plus(config.driftCheckInterval())))) {
+        // read again now and then: after `heroku pipelines:transfer` the next app was made under
+        // the old owner, could never be coupled, and stayed, billed (audit 14)
+        pipeline = null;
+      }
       if (pipeline == null) {
         try {
           pipeline = platform.pipeline(spec.pipeline());
@@ -737,6 +750,7 @@ public class Reconciler {
           throw e;
         }
         pipelines.put(spec.pipeline(), pipeline);
+        pipelinesRead.put(spec.pipeline(), now);
       }
       pipelineId = pipeline.id();
       team = pipeline.team();
@@ -972,6 +986,11 @@ public class Reconciler {
           continue;
         }
         if (b.unhealthySince == null) {
+          if (!shared && renamed(b)) {
+            // deleted or renamed by hand: forgotten and replaced, or followed, now rather than at
+            // the restart a replace window later (audit 14: the proxies met the router's 404s)
+            continue;
+          }
           b.unhealthySince = now;
           b.phase = Phase.Unhealthy;
           store.save(b);
@@ -2100,7 +2119,7 @@ public class Reconciler {
 
     private ReconcileResult fail(PlatformException e) {
       String reason = switch (e.kind()) {
-        case UNAUTHORIZED -> "HerokuUnauthorized";
+        case UNAUTHORIZED -> KEY_REFUSED;
         case FORBIDDEN -> "HerokuForbidden";
         case BILLING -> "HerokuBilling";
         case RATE_LIMITED -> "RateLimited";

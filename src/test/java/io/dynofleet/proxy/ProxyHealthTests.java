@@ -194,6 +194,23 @@ class ProxyHealthTests {
   }
 
   /**
+   * Audit 14: Heroku's router answers an app deleted or renamed by hand with a fast "No such app"
+   * 404; such a backend stayed in for the whole threshold and, fastest of the pool, drew most of
+   * its traffic. A backend in service whose health path answers 404 goes out at its first probe.
+   */
+  @Test
+  void aBackendInServiceWhoseHealthPathIsNotFoundGoesOutAtOnce() {
+    Probed gone = new Probed(backends, "gone", 404);
+    table.put(pool("nf", twoEitherWay(),
+        List.of(new BackendTarget("other", backends.named("other"), true), new BackendTarget("gone", gone.url, true))));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !stat("nf", "gone").healthy());
+    assertThat(gone.probes.get()).as("at its first probe").isLessThanOrEqualTo(2);
+    assertThat(stat("nf", "gone").lastProbeResult()).isEqualTo("HTTP 404");
+    for (int i = 0; i < 10; i++) get("nf").then().statusCode(200).header("X-Backend", "other");
+    assertThat(gone.served.get()).isZero();
+  }
+
+  /**
    * And a backend assumed healthy stays in after one failed probe of {@code unhealthyThreshold} 2.
    * Its going out and coming back are logged once each: with several dynos the pool's status is
    * all of theirs, and a dyno's log is where one that alone cannot reach it shows.

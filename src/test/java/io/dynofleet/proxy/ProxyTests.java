@@ -912,6 +912,31 @@ class ProxyTests {
   }
 
   /**
+   * Audit 14: a backend gone from Heroku's router (deleted or renamed by hand) answers every
+   * request with a fast 404, "No such app"; taken as a measure of its speed, that made it the
+   * pool's fastest, and it drew nearly every request until its health checks caught it. A client
+   * error holds a backend's estimate where it was.
+   */
+  @Test
+  void fastClientErrorsDoNotMakeABackendLookFast() throws Exception {
+    AtomicBoolean gone = new AtomicBoolean();
+    URI ok = backends.start(req -> TestBackends.VERTX.setTimer(20, t -> req.response().putHeader("X-Backend", "ok").end()));
+    URI dying = backends.start(req -> {
+      if (gone.get()) {
+        req.response().setStatusCode(404).putHeader("X-Backend", "dying").end("No such app");
+      } else {
+        TestBackends.VERTX.setTimer(60, t -> req.response().putHeader("X-Backend", "dying").end());
+      }
+    });
+    table.put(pool("nsa", List.of(), true, List.of(target("ok", ok), target("dying", dying))));
+    for (int i = 0; i < 10; i++) join(getBackend("/")); // both answered: each has an estimate
+    gone.set(true);
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < 100; i++) seen.merge(join(getBackend("/"))[2], 1, Integer::sum);
+    assertThat(seen.getOrDefault("dying", 0)).as("%s", seen).isLessThan(50);
+  }
+
+  /**
    * Review 7: a backend that stops answering (a stuck dyno that still accepts connections) had its
    * latency estimate decay while its requests waited, and after a second or two won every pair it
    * was in, until the first timeouts came back. Requests already waiting on it say it is slow.

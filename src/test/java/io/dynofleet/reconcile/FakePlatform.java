@@ -53,6 +53,10 @@ public class FakePlatform implements Platform {
   public final Map<String, List<String>> attachments = new HashMap<>();
   public final List<Action> actions = new ArrayList<>();
   public final Map<String, String> pipelines = new HashMap<>();
+  /** The team owning a pipeline, by name (absent: a personal account's). */
+  public final Map<String, String> pipelineTeams = new HashMap<>();
+  /** The team each app was made in, by name (absent: none). */
+  public final Map<String, String> appTeams = new HashMap<>();
   /** Webhook subscriptions by app name, and the secret each was last given (by webhook id). */
   public final Map<String, List<Webhook>> webhooks = new HashMap<>();
   public final Map<String, String> webhookSecrets = new HashMap<>();
@@ -88,6 +92,8 @@ public class FakePlatform implements Platform {
     attachments.clear();
     actions.clear();
     pipelines.clear();
+    pipelineTeams.clear();
+    appTeams.clear();
     webhooks.clear();
     webhookSecrets.clear();
     crashAfter.clear();
@@ -264,7 +270,7 @@ public class FakePlatform implements Platform {
     if (id == null) {
       throw new PlatformException(Kind.NOT_FOUND, "pipeline not found");
     }
-    return new Pipeline(id, null);
+    return new Pipeline(id, pipelineTeams.get(idOrName));
   }
 
   @Override
@@ -276,6 +282,9 @@ public class FakePlatform implements Platform {
     App a = new App(UUID.randomUUID().toString(), name,
         "http://127.0.0.1:" + (20000 + apps.size()) + "/", clock.instant());
     apps.put(name, a);
+    if (team != null) {
+      appTeams.put(name, team);
+    }
     config.put(name, new HashMap<>());
     releases.put(name, new ArrayList<>());
     leave("createApp");

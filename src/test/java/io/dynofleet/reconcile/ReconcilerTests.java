@@ -359,7 +359,7 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
     // the last pass records its time after the row is gone: nothing to record, no foreign-key error
     // (Hibernate logged one as a WARN for every deletion)
-    assertThatCode(() -> store.swept(id, null)).doesNotThrowAnyException();
+    assertThatCode(() -> store.swept(id, null, null)).doesNotThrowAnyException();
   }
 
   /**
@@ -1351,6 +1351,46 @@ class ReconcilerTests {
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished");
   }
 
+  /**
+   * Audit 14: an app deleted by hand whose coupling stays (the pipeline shows it until Heroku
+   * cleans up; here: its health checks fail first) was looked at only at its restart, a replace
+   * window after it failed, while the router answered its address with "No such app". It is read
+   * when it first fails, and forgotten and replaced then.
+   */
+  @Test
+  void anAppDeletedByHandIsFoundWhenItFirstFailsItsChecks() {
+    createPool(2, "");
+    converge();
+    String victim = owned().get(0);
+    heroku.apps.remove(victim);
+    dataPlane.unhealthy.add(victim);
+    pass();
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished")
+        .doesNotContain("BackendUnhealthy");
+    assertThat(status().backends()).extracting(b -> b.app()).doesNotContain(victim);
+    converge();
+    assertThat(owned()).hasSize(2).doesNotContain(victim);
+    assertThat(heroku.restarts).isZero();
+  }
+
+  /**
+   * Audit 14: the pipeline's owner was read once per process: after `heroku pipelines:transfer`
+   * to a team the next app was made under the old owner (Heroku then refuses its coupling). It is
+   * read again every drift interval.
+   */
+  @Test
+  void aPipelineMovedToATeamIsFollowedByTheNextApps() {
+    createPool(1, "");
+    converge();
+    heroku.pipelineTeams.put("pipe-" + name.substring(5), "acme");
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    scale(2);
+    converge();
+    List<String> apps = owned();
+    assertThat(apps).hasSize(2);
+    assertThat(apps.stream().filter(a -> "acme".equals(heroku.appTeams.get(a)))).as("made in the team").hasSize(1);
+  }
+
   @Test
   void anAppDeletedBehindOurBackIsRecreated() {
     createPool(2, "");
@@ -1735,6 +1775,14 @@ class ReconcilerTests {
     // review 3: every dyno's sweep passed it again about every 30 s, whatever its backoff said
     assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("the sweep waits out the backoff").doesNotContain(name);
     assertThat(reconciler.poolNamesDue(Duration.ZERO, false)).as("a new process's first sweep").contains(name);
+    // audit 14: a process with another key (the new one, beside preboot's old dynos) does not wait
+    // out a refusal of this one's
+    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab")).as("another key").contains(name);
+    assertThat(store.poolNamesDue(Duration.ZERO, true, heroku.keyFingerprint())).as("the same key").doesNotContain(name);
+    heroku.failNext("pipelineId", 1, Kind.TRANSIENT);
+    pass();
+    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab")).as("any other failure: every key waits")
+        .doesNotContain(name);
     converge();
     assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a good pass clears it").contains(name);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");

@@ -598,6 +598,28 @@ class SimulatorReconcileTests {
     }
   }
 
+  /**
+   * Audit 14: nothing a Prometheus alert could read said whether a pool was ready, degraded or
+   * stalled, or whether this process's routing table was stale.
+   */
+  @Test
+  void poolStateIsExportedAsGauges() {
+    createPool(2, "");
+    converge(2);
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      String m = api().get("/_dynofleet/q/metrics").asString();
+      assertThat(m).contains("dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 2.0",
+          "dynofleet_pool_replicas{kind=\"ready\",pool=\"" + name + "\"} 2.0",
+          "dynofleet_pool_replicas{kind=\"updated\",pool=\"" + name + "\"} 2.0",
+          "dynofleet_pool_condition{pool=\"" + name + "\",reason=\"AsExpected\",status=\"False\",type=\"Degraded\"} 1.0")
+          .containsPattern("dynofleet_route_sync_age_seconds [0-9.E-]+");
+    });
+    scale(3);
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+        assertThat(api().get("/_dynofleet/q/metrics").asString())
+            .contains("dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 3.0"));
+  }
+
   /** The restarts of backend {@code app}'s dynos (made apps are called by id). */
   private List<SandboxCall> restarts(String app) {
     return calls("DELETE", "/apps/" + sim.app(app).id() + "/dynos", 202);
@@ -751,11 +773,10 @@ class SimulatorReconcileTests {
     String other = owned().get(1).name();
     String renamed = name + "-moved";
     sim.renameApp(old, renamed); // its old address stops answering
-    awaitPhase(old, "Unhealthy");
-
-    backdate(old, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
-    assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
-    assertThat(eventReasons()).contains("BackendRenamed");
+    // read when it first fails its checks (audit 14; it was a replace window later, at its restart)
+    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> pass().outcome() != ReconcileResult.Outcome.FAILED && eventReasons().contains("BackendRenamed"));
+    assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
     assertThat(status().backends()).extracting(b -> b.app()).containsExactlyInAnyOrder(renamed, other);
     assertThat(stored(renamed).webUrl).isEqualTo(sim.app(renamed).webUrl());
     awaitPhase(renamed, "Ready");
@@ -782,16 +803,22 @@ class SimulatorReconcileTests {
     sim.renameApp(a, name + "-tmp");
     sim.renameApp(b, a);
     sim.renameApp(name + "-tmp", b);
-    awaitPhase(a, "Unhealthy");
-    awaitPhase(b, "Unhealthy");
-    assertThat(condition("Degraded")).isEqualTo("True/ManyUnhealthy");
-
-    backdate(a, x -> x.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
-    backdate(b, x -> x.unhealthySince = clock.instant().minusSeconds(31));
-    assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
-    // whichever was looked at first took its app's new name from the other row, which follows later
+    // each is read when it first fails its checks; failing in the same pass (a shared cause, a
+    // ManyUnhealthy) each is read once per replace window: the clock of any Unhealthy one is moved
+    // past it. Every pass must go through: the first one followed takes a name the other's row
+    // still holds (names are unique among the rows)
+    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
+          for (Backend x : store.backends(pools.get(name).metadata().uid())) {
+            if (x.unhealthySince != null && clock.instant().isBefore(x.unhealthySince.plusSeconds(31))) {
+              backdate(x.appName, y -> y.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+            }
+          }
+          return eventReasons().stream().filter("BackendRenamed"::equals).count() == 2;
+        });
     assertThat(store.backends(pools.get(name).metadata().uid())).filteredOn(r -> r.appName.equals(a) || r.appName.equals(b))
-        .isNotEmpty().allSatisfy(r -> assertThat(r.appId).as(r.appName).isEqualTo(sim.app(r.appName).id()));
+        .hasSize(2).allSatisfy(r -> assertThat(r.appId).as(r.appName).isEqualTo(sim.app(r.appName).id()));
     assertThat(eventReasons()).doesNotContain("BackendRecovered");
     converge(2);
     assertThat(eventReasons()).filteredOn("BackendRenamed"::equals).hasSize(2);
