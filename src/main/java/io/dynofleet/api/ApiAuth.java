@@ -1,5 +1,6 @@
 package io.dynofleet.api;
 
+import io.dynofleet.config.StartRefused;
 import io.dynofleet.config.ApiConfig;
 import io.dynofleet.config.DynofleetConfig;
 import io.dynofleet.config.ReconcileConfig;
@@ -447,7 +448,7 @@ public class ApiAuth {
         if (token == null) {
           if (!sandbox() || onDyno) {
             // on a dyno the generated token would be printed into the app's logs and their drains
-            throw new io.dynofleet.config.StartRefused("DYNOFLEET_API_TOKEN is not set: outside a local sandbox the"
+            throw new StartRefused("DYNOFLEET_API_TOKEN is not set: outside a local sandbox the"
                 + " management API refuses to run unauthenticated (a token is generated only for a sandbox off"
                 + " Heroku). Set it (e.g. heroku config:set DYNOFLEET_API_TOKEN=$(openssl rand -hex 32)).");
           }

@@ -1,5 +1,6 @@
 package io.dynofleet.api;
 
+import io.dynofleet.db.SchemaMigration.SchemaReady;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -38,6 +39,14 @@ class DeclaredPools {
   }
 
   void onStart(@Observes StartupEvent e) {
+    applyAll();
+  }
+
+  /**
+   * The schema is up to date after a start without the database: the files refused then (a
+   * database error each) are applied now, not at the next restart (review 18).
+   */
+  void onSchemaReady(@Observes SchemaReady e) {
     applyAll();
   }
 

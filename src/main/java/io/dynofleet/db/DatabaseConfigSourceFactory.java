@@ -1,5 +1,6 @@
 package io.dynofleet.db;
 
+import io.dynofleet.config.StartRefused;
 import io.smallrye.config.ConfigSourceContext;
 import io.smallrye.config.ConfigSourceFactory;
 import io.smallrye.config.ConfigValue;
@@ -33,7 +34,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if (guarded(context, buildingProductionApp(context))) {
       String problem = poolSizeProblem(value(context, POOL_SIZE_ENV), value(context, MAX_SIZE));
       if (problem != null) {
-        throw new io.dynofleet.config.StartRefused(problem);
+        throw new StartRefused(problem);
       }
     }
     if (explicit(context, URL)) {
@@ -48,7 +49,10 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       try {
         parsed = DatabaseUrl.parse(databaseUrl);
       } catch (IllegalArgumentException e) {
-        throw new io.dynofleet.config.StartRefused(e.getMessage());
+        if (!guarded(context, buildingProductionApp(context))) {
+          throw e; // a build or dev mode, not a start (review 18)
+        }
+        throw new StartRefused(e.getMessage());
       }
       Map<String, String> props = new HashMap<>();
       props.put(URL, parsed.jdbcUrl());
@@ -66,7 +70,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if ("false".equalsIgnoreCase(embedded)) {
       if (guarded) {
         // else the build's recorded placeholder URL is tried, and the error names embedded.invalid
-        throw new io.dynofleet.config.StartRefused("no database: set DATABASE_URL (" + EMBEDDED_ENV
+        throw new StartRefused("no database: set DATABASE_URL (" + EMBEDDED_ENV
             + "=false forbids the embedded one)");
       }
       return List.of();
@@ -74,7 +78,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if (guarded && !"true".equalsIgnoreCase(embedded) && herokuKeySet(context)) {
       // acting on a real account with a store that dies with the process: after a restart its pools
       // are gone and the apps they made run on, billed, owned by pools that no longer exist
-      throw new io.dynofleet.config.StartRefused("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
+      throw new StartRefused("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
           + "addons:create heroku-postgresql) so pools outlive a restart, or " + EMBEDDED_ENV
           + "=true to keep them in a throw-away embedded PostgreSQL");
     }

@@ -1,9 +1,11 @@
 package io.dynofleet.db;
 
+import io.dynofleet.config.StartRefused;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import java.net.ConnectException;
@@ -24,9 +26,11 @@ import org.jboss.logging.Logger;
  *
  * <p>Now a database that cannot be reached is waited for in the background (5 s, then 10, then every 15 s):
  * the process starts, serves what it can without the store (the {@code DYNOFLEET_STATIC_BACKENDS}
- * pool; the API answers 503; readiness is down), and everything that reads the store picks up once
- * the schema is there. A migration that fails on a database that answers (a bad script, a clash)
- * still stops the start: that needs a person, and the deploy should show it at once.
+ * pool; the API answers 503; readiness is down); the route sync, the reconciler and the API use the
+ * store as soon as it answers, and the pool files are applied once the schema is up to date
+ * ({@link SchemaReady}). A migration that fails at start on a database that answers (a bad script,
+ * a clash) still stops the start: that needs a person, and the deploy should show it at once.
+ * Later, any failure is tried again every 15 s.
  */
 @ApplicationScoped
 public class SchemaMigration {
@@ -35,11 +39,13 @@ public class SchemaMigration {
   static final Duration MAX_RETRY = Duration.ofSeconds(15);
 
   private final Flyway flyway;
+  private final Event<SchemaReady> ready;
   private volatile boolean migrated;
   private volatile ScheduledExecutorService retries;
 
-  public SchemaMigration(Flyway flyway) {
+  public SchemaMigration(Flyway flyway, Event<SchemaReady> ready) {
     this.flyway = flyway;
+    this.ready = ready;
   }
 
   /** Whether the schema is known to be up to date in this process. */
@@ -68,21 +74,28 @@ public class SchemaMigration {
 
   private void retry(Duration after) {
     retries.schedule(() -> {
+      boolean done;
       try {
-        if (!attempt(false)) {
-          Duration next = after.multipliedBy(2);
-          retry(next.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : next);
-        } else {
-          retries.shutdown();
-        }
+        done = attempt(false);
       } catch (RuntimeException e) {
-        // reachable, and the migration itself failed: a person must look; keep trying is no help
-        LOG.errorf("schema migration failed: %s; Dynofleet runs without its store until it is fixed"
-            + " and the app restarted", e.getMessage());
+        // any other failure too (a pool busy with the app's own traffic as the database comes back,
+        // a connection cut by a failover, a bad script): tried again, said each time. Given up, the
+        // process stayed unready for good and never exited for Heroku to restart it (review 18)
+        LOG.errorf("schema migration failed: %s; tried again in %d s", rootMessage(e), MAX_RETRY.toSeconds());
+        done = false;
+      }
+      if (done) {
         retries.shutdown();
+        ready.fire(new SchemaReady());
+      } else {
+        Duration next = after.multipliedBy(2);
+        retry(next.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : next);
       }
     }, after.toMillis(), TimeUnit.MILLISECONDS);
   }
+
+  /** Fired when the schema is brought up to date after a start without the database. */
+  public record SchemaReady() {}
 
   /**
    * One migration; false when the database could not be reached (said once at start, and when it
@@ -99,6 +112,11 @@ public class SchemaMigration {
       return true;
     } catch (RuntimeException e) {
       if (!unreachable(e)) {
+        if (atStart) {
+          // reachable, and the migration itself failed (a bad script, a clash with an existing
+          // table): the deploy should show it at once
+          throw new StartRefused("the schema migration failed: " + rootMessage(e));
+        }
         throw e;
       }
       if (atStart) {

@@ -1,5 +1,6 @@
 package io.dynofleet.health;
 
+import io.dynofleet.db.SchemaMigration;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -27,9 +28,9 @@ public class DatabaseReadiness implements HealthCheck {
   private final DataSource dataSource;
   private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private final io.dynofleet.db.SchemaMigration schema;
+  private final SchemaMigration schema;
 
-  public DatabaseReadiness(DataSource dataSource, io.dynofleet.db.SchemaMigration schema) {
+  public DatabaseReadiness(DataSource dataSource, SchemaMigration schema) {
     this.dataSource = dataSource;
     this.schema = schema;
   }

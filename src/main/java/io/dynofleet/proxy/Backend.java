@@ -257,19 +257,25 @@ final class Backend {
   }
 
   /**
+   * An answer that says nothing of the backend's speed (a client error): the estimate goes back to
+   * what the last real answer left, neither lowered by this one nor decayed since (a backend that
+   * answers only such errors keeps its last real estimate). A backend without an estimate yet takes
+   * the answer as a sample, as before: held at none, it would count as idle and fastest for good
+   * (review 18).
+   */
+  synchronized void holdLatency(long nanos, long now) {
+    if (ewmaNanos == 0) {
+      observeLatency(nanos, now);
+      return;
+    }
+    ewmaStamp = now;
+  }
+
+  /**
    * Forgets the latency estimate: the backend is back from an ejection or from failed probes, and
    * what it answered before says nothing of it now (a decayed figure made it look fastest of all).
    * Until its next answer {@link Balancer} gives it a prior.
    */
-  /**
-   * An answer that says nothing of the backend's speed (a client error): the estimate goes back to
-   * what the last real answer left, neither lowered by this one nor decayed since (a backend that
-   * answers only such errors keeps its last real estimate).
-   */
-  synchronized void holdLatency(long now) {
-    ewmaStamp = now;
-  }
-
   synchronized void forgetLatency(long now) {
     ewmaNanos = 0;
     ewmaStamp = now;

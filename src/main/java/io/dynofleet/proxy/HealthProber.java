@@ -97,6 +97,7 @@ final class HealthProber {
           b.lastProbe = clock.instant();
           boolean ok = ar.succeeded() && ar.result() < 400;
           b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause());
+          boolean passedBefore = b.probePassing;
           b.probePassing = ok;
           if (ok) {
             b.probeFailures = 0;
@@ -115,10 +116,11 @@ final class HealthProber {
             // grew on every probe of a dead backend would rewrite the status (and make every dyno
             // reload its pools) on every pass
             if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
-            if (ar.succeeded() && ar.result() == 404 && b.healthy) {
-              // the health path of a backend that passed it before answers "not found": Heroku's
-              // router says so for an app deleted or renamed by hand ("No such app"). Its fast 404s
-              // drew most of the pool's traffic for the whole threshold, ~30 s (audit 14): out now
+            if (ar.succeeded() && ar.result() == 404 && b.healthy && passedBefore) {
+              // the health path of a backend whose last probe passed answers "not found":
+              // what Heroku's router says for an app deleted or renamed by hand ("No such app"). Its
+              // fast 404s drew most of the pool's traffic for the whole threshold, ~30 s (audit 14):
+              // out now. Not for one only assumed healthy (never probed here; review 18)
               b.probeFailures = hc.unhealthyThreshold();
             }
             if (b.probeFailures >= hc.unhealthyThreshold()) {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,21 +30,24 @@ import java.util.Map;
 public class PoolMetrics {
   private final MultiGauge replicas;
   private final MultiGauge conditions;
-  private volatile long lastReadMillis = System.currentTimeMillis();
+  private final Clock clock;
+  private volatile long lastReadMillis;
 
-  public PoolMetrics(MeterRegistry registry) {
+  public PoolMetrics(MeterRegistry registry, Clock clock) {
+    this.clock = clock;
+    this.lastReadMillis = clock.millis();
     replicas = MultiGauge.builder("dynofleet.pool.replicas")
         .description("Backends of a pool: desired (spec), ready and updated (status)").register(registry);
     conditions = MultiGauge.builder("dynofleet.pool.condition")
         .description("1 for each condition a pool has now, by type, status and reason").register(registry);
-    Gauge.builder("dynofleet.route.sync.age", this, m -> (System.currentTimeMillis() - m.lastReadMillis) / 1000.0)
+    Gauge.builder("dynofleet.route.sync.age", this, m -> (m.clock.millis() - m.lastReadMillis) / 1000.0)
         .baseUnit("seconds").description("Since the routing table was last read from the store")
         .register(registry);
   }
 
   /** The store was read (the tables unchanged or not). */
   void read() {
-    lastReadMillis = System.currentTimeMillis();
+    lastReadMillis = clock.millis();
   }
 
   /** The pools as just loaded: name to (desired replicas, status); the status may be null. */

@@ -1,5 +1,6 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.config.StartRefused;
 import io.dynofleet.config.DynofleetConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.MultiMap;
@@ -312,7 +313,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   static void checkDefaultTimeout(Duration timeout) {
     if (timeout.isZero() || timeout.isNegative()) {
-      throw new io.dynofleet.config.StartRefused("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
+      throw new StartRefused("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
           + ": it must be above 0 (default 30s), or requests to DYNOFLEET_STATIC_BACKENDS would wait without end");
     }
   }
@@ -1435,7 +1436,7 @@ class ReverseProxy implements ProxyInterceptor {
     // a client error is no measure of a backend's speed: a backend gone from Heroku's router
     // answers every request with a fast 404, and looked the fastest of the pool (audit 14). Its
     // estimate is held, not left to decay either (a decayed one wins every pair)
-    if (status >= 400 && status < 500) b.holdLatency(now);
+    if (status >= 400 && status < 500) b.holdLatency(nanos, now);
     else b.observeLatency(nanos, now);
     if (status >= 500) b.observeFailure(failurePenalty(ex.pool), now);
     time(b, status, nanos);

@@ -1,5 +1,6 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.config.StartRefused;
 import io.agroal.api.AgroalDataSource;
 import io.dynofleet.proxy.FleetHealth.Verdict;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -62,7 +63,7 @@ public class VerdictStore {
     if (ttl.compareTo(MIN_TTL) < 0) {
       // a dyno rewrites its rows every third of the TTL, on a tick of 2 s: less, and they expire
       // between two writes
-      throw new io.dynofleet.config.StartRefused("DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is " + ttl
+      throw new StartRefused("DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is " + ttl
           + ": it must be at least " + MIN_TTL.toSeconds() + "s (default 60s)");
     }
     // the same DYNO (web.1) is two processes for a moment across a restart: each its own rows

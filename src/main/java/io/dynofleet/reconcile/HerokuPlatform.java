@@ -287,7 +287,8 @@ public class HerokuPlatform implements Platform {
 
   private static App map(io.dynofleet.heroku.App a) {
     return new App(a.id(), a.name(), a.webUrl(), a.createdAt(), a.region() == null ? null : a.region().name(),
-        a.stack() == null ? null : a.stack().name(), a.generation() == null ? null : a.generation().name());
+        a.stack() == null ? null : a.stack().name(), a.generation() == null ? null : a.generation().name(),
+        Boolean.TRUE.equals(a.maintenance()));
   }
 
   private static Release map(io.dynofleet.heroku.Release r) {

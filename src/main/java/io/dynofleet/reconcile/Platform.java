@@ -19,7 +19,12 @@ public interface Platform {
    * An app; {@code region}, {@code stack} and {@code generation} ({@code cedar}, or {@code fir}
    * whose releases are OCI images, not slugs) by name, null when not known.
    */
-  record App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation) {
+  record App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation,
+      boolean maintenance) {
+    public App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation) {
+      this(id, name, webUrl, createdAt, region, stack, generation, false);
+    }
+
     public App(String id, String name, String webUrl, Instant createdAt) {
       this(id, name, webUrl, createdAt, null, null, null);
     }

@@ -117,7 +117,7 @@ class ReconcileStore {
   @SuppressWarnings("unchecked")
   Optional<String[]> releasingFrom(String sourceApp, UUID exceptPool, java.time.Instant since) {
     List<Object[]> rows = pools.getEntityManager().createNativeQuery("select b.app_name, p.name from backends b"
-            + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.release_id = '"
+            + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
             + Reconciler.RELEASE_SENT + "') and b.pool_id <> ?1"
             + " and b.updated_at > ?2 and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3)"
             + " order by b.updated_at limit 1")

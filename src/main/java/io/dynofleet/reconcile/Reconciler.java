@@ -10,6 +10,7 @@ import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolEvents;
 import io.dynofleet.pool.model.PoolSpec;
 import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.pool.model.PoolStatus.BackendStatus;
 import io.dynofleet.pool.model.PoolStatus.Condition;
 import io.dynofleet.reconcile.Platform.PlatformException;
@@ -94,6 +95,8 @@ public class Reconciler {
   private final Map<String, Instant> pipelinesRead = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+  /** Backends whose maintenance mode was told (once per spell, per process); gone when healthy. */
+  private final Set<UUID> maintenanceTold = ConcurrentHashMap.newKeySet();
   /** Releases whose slow release phase was told (one event each per process), bounded. */
   private final Set<String> slowReleasesTold = java.util.Collections.newSetFromMap(
       java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<String, Boolean>(16, 0.75f, false) {
@@ -974,6 +977,7 @@ public class Reconciler {
         }
         if (h == null || h.healthy()) {
           renameLooked.remove(b.id);
+          maintenanceTold.remove(b.id);
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {
               event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + " is healthy again");
@@ -986,7 +990,7 @@ public class Reconciler {
           continue;
         }
         if (b.unhealthySince == null) {
-          if (!shared && renamed(b)) {
+          if (!shared && look(b) == Look.GONE_OR_MOVED) {
             // deleted or renamed by hand: forgotten and replaced, or followed, now rather than at
             // the restart a replace window later (audit 14: the proxies met the router's 404s)
             continue;
@@ -1004,6 +1008,12 @@ public class Reconciler {
         if (now.isBefore(due)) {
           recheckAt(due); // come back exactly when the restart or the replacement is due
           continue;
+        }
+        if (maintenanceTold.contains(b.id)) {
+          Instant looked = renameLooked.get(b.id);
+          if (looked != null && now.isBefore(looked.plus(replaceAfter))) {
+            continue; // in maintenance mode at the last look: looked at again once per replace window
+          }
         }
         if (shared) {
           // a bulk rename ends every address at once and looks like a shared cause: each is read
@@ -1467,8 +1477,11 @@ public class Reconciler {
      * the app's releases Dynofleet made (its description), or null when the request never arrived.
      */
     private Platform.Release sentBefore(Backend b) {
+      // of the slug wanted now: one sent for an older target (the source deployed since) is not it
+      // (review 18: adopted, the backend was Ready and counted updated on the old code)
       Optional<Platform.Release> sent = platform.recentReleases(ref(b)).stream()
-          .filter(r -> r.slugId() != null && r.description() != null && r.description().startsWith(RELEASE_DESCRIPTION))
+          .filter(r -> r.description() != null && r.description().startsWith(RELEASE_DESCRIPTION)
+              && source.slugId().equals(r.slugId()))
           .findFirst();
       sent.ifPresent(r -> event(PoolEvents.NORMAL, "Adopted", "release v" + r.version() + " on " + b.appName
           + " was Dynofleet's own earlier request (its answer was lost): not sent again"));
@@ -1656,8 +1669,18 @@ public class Reconciler {
             // the first and failed on its lock, and the pool stalled (audit 14)
             b.releaseId = RELEASE_SENT;
             store.save(b);
-            r = platform.createRelease(ref(b), source.slugId(), RELEASE_DESCRIPTION + "v" + source.version()
-                + " of " + t.sourceApp());
+            try {
+              r = platform.createRelease(ref(b), source.slugId(), RELEASE_DESCRIPTION + "v" + source.version()
+                  + " of " + t.sourceApp());
+            } catch (PlatformException e) {
+              if (e.kind() != Kind.TRANSIENT) {
+                // refused (4xx, 429): no release was made; the mark held other pools' releases for as
+                // long as the refusal lasted, renewed at every try (review 18)
+                b.releaseId = null;
+                store.save(b);
+              }
+              throw e;
+            }
           }
           b.releaseId = r.id();
           b.step = Step.RELEASING;
@@ -1953,16 +1976,42 @@ public class Reconciler {
      * answer true: nothing more is done to it in this pass.
      */
     private boolean renamed(Backend b) {
+      return look(b) != Look.SAME;
+    }
+
+    /** What a new read of a backend's app found. */
+    private enum Look { SAME, GONE_OR_MOVED, IN_MAINTENANCE }
+
+    /**
+     * Reads {@code b}'s app again: gone (forgotten, replaced), renamed (followed), in maintenance
+     * mode (left alone: said once), or the same.
+     */
+    private Look look(Backend b) {
       if (b.appId == null) {
-        return false;
+        return Look.SAME;
       }
       checkStopping();
       Optional<Platform.App> app = platform.app(b.appId);
       if (app.isEmpty()) {
         vanished(b, ""); // dropped from the pass: after the health check, or after the workers
-        return true;
+        return Look.GONE_OR_MOVED;
       }
-      return followRename(b, app.get());
+      if (followRename(b, app.get())) {
+        return Look.GONE_OR_MOVED;
+      }
+      if (app.get().maintenance()) {
+        // `heroku maintenance:on` by someone looking into it: the router answers its requests
+        // with 503s, and it was restarted and then deleted, with whatever they were doing on it,
+        // and nothing said maintenance (audit 14). Out of traffic by its checks, and kept
+        if (maintenanceTold.add(b.id)) {
+          event(PoolEvents.WARNING, "BackendInMaintenance", "app " + b.appName + " is in maintenance mode,"
+              + " set outside Dynofleet: it gets no traffic and is neither restarted nor replaced while it is"
+              + " (heroku maintenance:off -a " + b.appName + " brings it back)");
+        }
+        renameLooked.put(b.id, now);
+        return Look.IN_MAINTENANCE;
+      }
+      return Look.SAME;
     }
 
     /**
@@ -2015,6 +2064,7 @@ public class Reconciler {
       }
       driftChecked.put(pool.id, now);
       List<String> found = new ArrayList<>();
+      List<String> formation = new ArrayList<>();
       for (Backend b : backends) {
         if (b.step != Step.READY || !b.target.equals(source.target())) {
           continue;
@@ -2039,22 +2089,23 @@ public class Reconciler {
             found.add(b.appName + ": " + k + " missing");
           }
         }
-        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider): set back to
-        // one of the spec's size, as made. Left, the bill was a multiple of the status's estimate
-        // and nothing said so (audit 14); the balancer weighs backends as the equals they were made
+        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider): the bill was a
+        // multiple of the status's estimate and nothing said so (audit 14). Reported, as config
+        // drift is, not set back: undone on every backend in one pass (an upgrade's first pass, or
+        // ten minutes into an incident's ps:scale) it took capacity away at once, and a resize
+        // restarts the app (review 18)
         checkStopping();
         Platform.Web web = platform.web(ref(b));
-        String size = io.dynofleet.pool.model.SpecDefaults.normaliseSize(spec.template().dynoSize());
-        if (web.quantity() != 1 || web.size() == null
-            || !io.dynofleet.pool.model.SpecDefaults.normaliseSize(web.size()).equals(size)) {
-          platform.scaleWeb(ref(b), 1, spec.template().dynoSize());
-          event(PoolEvents.WARNING, "FormationReset", "app " + b.appName + " ran " + web.quantity() + " web dyno(s)"
-              + (web.size() == null ? "" : " of size " + web.size()) + ", set outside Dynofleet: set back to 1 " + size
-              + " (change spec.template.dynoSize, or spec.replicas for more backends)");
+        String size = SpecDefaults.normaliseSize(spec.template().dynoSize());
+        if (web.quantity() != 1 || web.size() == null || !SpecDefaults.normaliseSize(web.size()).equals(size)) {
+          found.add(b.appName + ": web " + web.quantity() + " x " + (web.size() == null ? "none" : web.size())
+              + " set by hand (made as 1 x " + size + ")");
+          formation.add(b.appName);
         }
       }
       if (!found.isEmpty() && !found.equals(drift)) {
-        event(PoolEvents.WARNING, "ConfigDrift", String.join("; ", found));
+        event(PoolEvents.WARNING, formation.size() == found.size() ? "FormationDrift" : "ConfigDrift",
+            String.join("; ", found));
       }
       drift = found.isEmpty() ? null : found;
     }

@@ -1,5 +1,6 @@
 package io.dynofleet.sandbox;
 
+import io.dynofleet.config.StartRefused;
 import io.dynofleet.heroku.ApiEndpoint;
 import io.dynofleet.heroku.HerokuConfig;
 import io.quarkus.runtime.LaunchMode;
@@ -44,7 +45,7 @@ public class SandboxMode {
    */
   void refuseOnDyno(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
     if (sandbox() && onDyno() && !sandboxConfig.onDyno() && LaunchMode.current() == LaunchMode.NORMAL) {
-      throw new io.dynofleet.config.StartRefused("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
+      throw new StartRefused("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
           + " sandbox mode (a simulated Platform API) against this app's database. Set HEROKU_API_KEY (heroku"
           + " config:set HEROKU_API_KEY=$(heroku authorizations:create --short)), or DYNOFLEET_SANDBOX_ON_DYNO=true"
           + " for a sandbox on Heroku on purpose");

@@ -17,7 +17,7 @@ class DatabaseReadinessTest {
     ds.setUrl("jdbc:postgresql://127.0.0.1:" + port + "/dynofleet");
     ds.setUser("secret_user");
     ds.setConnectTimeout(2);
-    DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null));
+    DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
     for (int i = 0; i < 2; i++) {
       HealthCheckResponse r = check.call();
       assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);

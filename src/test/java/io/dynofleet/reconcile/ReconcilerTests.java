@@ -724,7 +724,6 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
   }
 
-  /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
   /**
    * Review 16 #4: a release from a source app waits for another pool's release phase from the same
    * app, and no longer than Heroku lets a release phase run (an hour): a pool paused mid-release,
@@ -751,6 +750,49 @@ class ReconcilerTests {
     assertThat(count("createRelease")).as("a release phase past Heroku's hour holds no one").isEqualTo(2);
   }
 
+  /**
+   * Review 18: a release found on the app after a lost answer is adopted only if it is of the slug
+   * wanted now: one of an older slug (sent for a target that moved since) was adopted, and the
+   * backend was Ready and counted updated on the old code.
+   */
+  @Test
+  void aLostReleaseOfAnotherSlugIsNotAdopted() {
+    createPool(1, "");
+    heroku.crashAfter("createRelease", 1);
+    for (int i = 0; i < 6 && count("createRelease") == 0; i++) {
+      pass();
+    }
+    assertThat(count("createRelease")).as("sent, its answer lost").isEqualTo(1);
+    String app = owned().get(0);
+    List<Platform.Release> made = heroku.releases.get(app);
+    Platform.Release sent = made.remove(made.size() - 1);
+    made.add(new Platform.Release(sent.id(), sent.version(), "an-older-slug", sent.status(), sent.description()));
+    converge();
+    assertThat(heroku.releases.get(app).get(heroku.releases.get(app).size() - 1).slugId())
+        .isNotEqualTo("an-older-slug");
+    assertThat(count("createRelease")).as("released again, of the slug wanted").isEqualTo(2);
+  }
+
+  /**
+   * Review 18: a release Heroku refused (4xx) was never made, and its mark held the other pools of
+   * the source for as long as the refusal lasted: the mark goes with the refusal.
+   */
+  @Test
+  void aRefusedReleaseLeavesNoMark() {
+    createPool(1, "");
+    heroku.failNext("createRelease", 1, Kind.INVALID);
+    boolean refused = false;
+    for (int i = 0; i < 6 && !refused; i++) {
+      refused = pass().outcome() == ReconcileResult.Outcome.FAILED;
+    }
+    assertThat(refused).as("the release refused").isTrue();
+    assertThat(store.backends(uid())).singleElement().satisfies(b -> {
+      assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.CONFIGURED);
+      assertThat(b.releaseId).isNull();
+    });
+  }
+
+  /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
   private void passUntilOneReleaseIsOut() {
     for (int i = 0; i < 6 && count("createRelease") == 0; i++) {
       pass();
@@ -1391,6 +1433,36 @@ class ReconcilerTests {
     assertThat(apps.stream().filter(a -> "acme".equals(heroku.appTeams.get(a)))).as("made in the team").hasSize(1);
   }
 
+  /**
+   * Audit 14: a backend put in maintenance mode by hand (to look into it) fails its checks (the
+   * router answers 503), and was restarted and then replaced, its app deleted with whatever was
+   * being done on it, with no word of maintenance. It is kept out of traffic and left alone.
+   */
+  @Test
+  void aBackendInMaintenanceModeIsNeitherRestartedNorReplaced() {
+    createPool(2, "");
+    converge();
+    String app = owned().get(0);
+    Platform.App a = heroku.apps.get(app);
+    heroku.apps.put(app, new Platform.App(a.id(), a.name(), a.webUrl(), a.createdAt(), a.region(), a.stack(),
+        a.generation(), true));
+    dataPlane.unhealthy.add(app);
+    for (int i = 0; i < 10; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(60));
+    }
+    assertThat(heroku.restarts).isZero();
+    assertThat(owned()).contains(app).hasSize(2);
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendReplaced", "BackendRestarted")
+        .filteredOn("BackendInMaintenance"::equals).hasSize(1);
+
+    heroku.apps.put(app, a); // maintenance:off
+    dataPlane.unhealthy.remove(app);
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(2);
+    assertThat(owned()).contains(app);
+  }
+
   @Test
   void anAppDeletedBehindOurBackIsRecreated() {
     createPool(2, "");
@@ -1937,10 +2009,11 @@ class ReconcilerTests {
   /**
    * Audit 14: a backend's dynos scaled or resized by hand (ps:scale web=4:performance-l during an
    * incident) were never looked at again: the bill was many times the status's estimate and the
-   * pool said Stable. The drift check sets the formation back to one dyno of the spec's size.
+   * pool said Stable. The drift check reports them (review 18: set back, all at once, it took an
+   * incident's capacity away and restarted every resized app in one pass).
    */
   @Test
-  void webDynosScaledByHandOnABackendAreSetBack() {
+  void webDynosScaledByHandOnABackendAreReportedAsDrift() {
     createPool(2, "");
     converge();
     String app = owned().get(0);
@@ -1950,10 +2023,11 @@ class ReconcilerTests {
     heroku.sizes.put(other, "Basic"); // Heroku's capitalised name of the spec's hobby: no drift
     clock.advance(config.driftCheckInterval().plusMinutes(1));
     pass();
-    assertThat(heroku.web).containsEntry(app, 1).containsEntry(other, 1);
-    assertThat(heroku.sizes).containsEntry(app, "basic").containsEntry(other, "Basic");
-    assertThat(pools.events(name, 50)).filteredOn(e -> e.reason().equals("FormationReset")).singleElement()
-        .satisfies(e -> assertThat(e.message()).contains(app, "ran 4 web dyno(s) of size Performance-L", "set back to 1 basic"));
+    assertThat(status().drift()).singleElement().isEqualTo(app + ": web 4 x Performance-L set by hand (made as 1 x basic)");
+    assertThat(pools.events(name, 50)).filteredOn(e -> e.reason().equals("FormationDrift")).singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(app, "web 4 x Performance-L"));
+    assertThat(heroku.web).as("left as set").containsEntry(app, 4);
+    assertThat(count("scaleWeb")).as("nothing scaled").isEqualTo(2);
     assertThat(count("web")).as("one look per ready backend").isEqualTo(2);
   }
 

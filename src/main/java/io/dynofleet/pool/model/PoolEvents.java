@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -66,23 +67,14 @@ public class PoolEvents {
     return last;
   }
 
-  /**
-   * Records an event unless the pool's log already holds it (same type, reason and message) and
-   * its cause has not been found gone since ({@link #cleared}): for a standing cause a pass may find
-   * again after every process start, whose once-only memory went with the process (review 9:
-   * AddonNotShared and RegionDiffers on every deploy and daily restart, on every dyno). A cause that
-   * went and came back is said again (its row's count bumped); one said with another message (a
-   * different add-on list) replaces the one before, which counts as gone. One indexed read, only
-   * when the caller would record it.
-   */
   /** A message as stored: printable, at most 2,000 characters. */
   private static String clip(String message) {
     String msg = printable(message);
     return msg.length() > 2000 ? msg.substring(0, 2000) : msg;
   }
 
-  private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\\u001B\\[[0-9;?]*[ -/]*[@-~]");
-  private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\x00-\\x08\\x0B-\\x1F\\x7F]");
+  private static final Pattern ANSI = Pattern.compile("\\u001B\\[[0-9;?]*[ -/]*[@-~]");
+  private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x08\\x0B-\\x1F\\x7F]");
 
   /**
    * Text from outside (a release command's output, an error message) as it can be stored and read:
@@ -103,6 +95,15 @@ public class PoolEvents {
     return text;
   }
 
+  /**
+   * Records an event unless the pool's log already holds it (same type, reason and message) and
+   * its cause has not been found gone since ({@link #cleared}): for a standing cause a pass may find
+   * again after every process start, whose once-only memory went with the process (review 9:
+   * AddonNotShared and RegionDiffers on every deploy and daily restart, on every dyno). A cause that
+   * went and came back is said again (its row's count bumped); one said with another message (a
+   * different add-on list) replaces the one before, which counts as gone. One indexed read, only
+   * when the caller would record it.
+   */
   @Transactional
   public void recordOnce(UUID poolId, String poolName, String type, String reason, String message) {
     String msg = clip(message);
