@@ -74,6 +74,7 @@ public class SchemaMigration {
 
   private void retry(Duration after) {
     retries.schedule(() -> {
+      Duration next = after.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : after.multipliedBy(2);
       boolean done;
       try {
         done = attempt(false);
@@ -81,15 +82,14 @@ public class SchemaMigration {
         // any other failure too (a pool busy with the app's own traffic as the database comes back,
         // a connection cut by a failover, a bad script): tried again, said each time. Given up, the
         // process stayed unready for good and never exited for Heroku to restart it (review 18)
-        LOG.errorf("schema migration failed: %s; tried again in %d s", rootMessage(e), MAX_RETRY.toSeconds());
+        LOG.errorf("schema migration failed: %s; tried again in %d s", rootMessage(e), next.toSeconds());
         done = false;
       }
       if (done) {
         retries.shutdown();
         ready.fire(new SchemaReady());
       } else {
-        Duration next = after.multipliedBy(2);
-        retry(next.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : next);
+        retry(next);
       }
     }, after.toMillis(), TimeUnit.MILLISECONDS);
   }
