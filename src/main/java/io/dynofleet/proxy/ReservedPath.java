@@ -20,12 +20,8 @@ final class ReservedPath {
     if (plain(rawPath)) { // the common case, on every proxied request: nothing to decode or collapse
       return under(rawPath, prefix, true);
     }
-    String p = rawPath;
-    try {
-      for (int i = 0; i < 3 && p.indexOf('%') >= 0; i++) {
-        p = URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8);
-      }
-    } catch (IllegalArgumentException e) {
+    String p = decoded(rawPath);
+    if (p == null) {
       return true; // malformed escapes: refuse rather than guess
     }
     p = p.replace('\\', '/');
@@ -45,14 +41,19 @@ final class ReservedPath {
 
   /** Whether the path has an escape that does not decode ({@code %zz}, a lone {@code %}). */
   static boolean malformed(String rawPath) {
+    return decoded(rawPath) == null;
+  }
+
+  /** The path percent-decoded (up to three times: double encoding), or null when it does not decode. */
+  private static String decoded(String rawPath) {
     String p = rawPath;
     try {
       for (int i = 0; i < 3 && p.indexOf('%') >= 0; i++) {
         p = URLDecoder.decode(p.replace("+", "%2B"), StandardCharsets.UTF_8);
       }
-      return false;
+      return p;
     } catch (IllegalArgumentException e) {
-      return true;
+      return null;
     }
   }
 
