@@ -819,7 +819,8 @@ class SimulatorReconcileTests {
         });
     assertThat(store.backends(pools.get(name).metadata().uid())).filteredOn(r -> r.appName.equals(a) || r.appName.equals(b))
         .hasSize(2).allSatisfy(r -> assertThat(r.appId).as(r.appName).isEqualTo(sim.app(r.appName).id()));
-    assertThat(eventReasons()).doesNotContain("BackendRecovered");
+    // (no check of BackendRecovered here: when both failed in one pass they were Unhealthy before
+    // they were followed, and their new addresses passing their checks is a recovery to tell)
     converge(2);
     assertThat(eventReasons()).filteredOn("BackendRenamed"::equals).hasSize(2);
     assertThat(ownedNames()).containsExactlyInAnyOrder(a, b);
