@@ -1879,8 +1879,13 @@ public class Reconciler {
       return app.createdAt() != null && !app.createdAt().isBefore(b.createdAt.minusSeconds(60));
     }
 
-    /** On a platform worker: the pass state it writes is shared with the other workers. */
-    private synchronized void markFailed(Backend b, String why) {
+    /**
+     * On a platform worker: the pass state it writes is shared with the other workers. {@code reason}
+     * may carry outside text (a release's output, a Heroku error message): made printable here,
+     * for the backend's row as for the condition and the event (a NUL cannot be stored).
+     */
+    private synchronized void markFailed(Backend b, String reason) {
+      String why = PoolEvents.printable(reason);
       b.phase = Phase.Failed;
       b.failures++;
       b.message = why;

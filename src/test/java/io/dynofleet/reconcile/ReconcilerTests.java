@@ -11,6 +11,7 @@ import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.PoolEvents;
 import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.reconcile.FakePlatform.Action;
+import io.dynofleet.reconcile.Platform.PlatformException;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
@@ -1074,6 +1075,26 @@ class ReconcilerTests {
     assertThat(status().conditions()).filteredOn(c -> c.type().equals("Degraded")).singleElement()
         .satisfies(c -> assertThat(c.message()).contains("ERROR bad \uFFFDbyte").doesNotContain("\u0000", "\u001B"));
     assertThat(pools.events(name, 200)).anySatisfy(e -> assertThat(e.message()).contains("ERROR bad \uFFFDbyte"));
+  }
+
+  /**
+   * Second reread of audit 14's fix: the other outside text in a failed backend's message, the
+   * error met reading the release's output, went unfiltered into the backend's row; a NUL there
+   * failed the save, and every pass of the pool with it.
+   */
+  @Test
+  void anUnreadableReleaseOutputsErrorWithControlCharactersIsToldAndStored() {
+    heroku.releasesFail = true;
+    heroku.releaseOutput = "never read";
+    heroku.onNext("releaseOutput", () -> {
+      throw new PlatformException(Kind.TRANSIENT, "stream \u0000gone \u001B[31mred\u001B[0m");
+    });
+    createPool(1, "");
+    passes(6);
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Degraded")).singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("could not be read: stream \uFFFDgone red")
+            .doesNotContain("\u0000", "\u001B"));
   }
 
   /**
