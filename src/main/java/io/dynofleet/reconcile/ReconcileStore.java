@@ -17,6 +17,12 @@ import java.util.UUID;
  */
 @ApplicationScoped
 class ReconcileStore {
+  /**
+   * The first key of the two-int advisory locks on release turns (the second is the source app's
+   * hash): a key space apart from the routing claims' (1685221998) and the pools' bigint locks.
+   */
+  static final int RELEASE_TURN_LOCKS = 1685221999;
+
   private final PoolRepository pools;
   private final Clock clock;
 
@@ -110,19 +116,36 @@ class ReconcileStore {
   }
 
   /**
-   * A backend of another pool made from the same source app whose release has started since
-   * {@code since} and not ended: its app's name and its pool's, or empty. One indexed read.
+   * Claims the turn at a release phase from a source app for {@code b}: when no backend of another
+   * pool made from the same app has a release started since {@code since} and not ended, marks
+   * {@code b} as sending its release ({@link Reconciler#RELEASE_SENT}) and returns empty; else
+   * returns that backend's app name and its pool's, and changes nothing. The look and the mark are
+   * one transaction under an advisory lock on the source app, so two dynos claiming in the same
+   * moment take turns (both found no one before, and both released). The app is matched by its id,
+   * and by the pools' {@code sourceApp} for rows older processes wrote without one.
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  Optional<String[]> releasingFrom(String sourceApp, UUID exceptPool, java.time.Instant since) {
+  Optional<String[]> claimRelease(Backend b, String sourceAppId, String sourceApp, java.time.Instant since) {
+    String key = (sourceAppId != null ? sourceAppId : sourceApp).toLowerCase(java.util.Locale.ROOT);
+    pools.getEntityManager().createNativeQuery("select count(*) from (select pg_advisory_xact_lock("
+            + RELEASE_TURN_LOCKS + ", hashtext(?1))) l")
+        .setParameter(1, key).getSingleResult();
     List<Object[]> rows = pools.getEntityManager().createNativeQuery("select b.app_name, p.name from backends b"
             + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
-            + Reconciler.RELEASE_SENT + "') and b.pool_id <> ?1"
-            + " and b.updated_at > ?2 and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3)"
+            + Reconciler.RELEASE_SENT + "') and b.pool_id <> ?1 and b.updated_at > ?2"
+            + " and (b.source_app_id = ?4 or b.source_app_id is null"
+            + " and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3))"
             + " order by b.updated_at limit 1")
-        .setParameter(1, exceptPool).setParameter(2, since).setParameter(3, sourceApp).getResultList();
-    return rows.stream().findFirst().map(r -> new String[] {(String) r[0], (String) r[1]});
+        .setParameter(1, b.poolId).setParameter(2, since).setParameter(3, sourceApp)
+        .setParameter(4, sourceAppId == null ? "" : sourceAppId).getResultList();
+    if (!rows.isEmpty()) {
+      return Optional.of(new String[] {(String) rows.get(0)[0], (String) rows.get(0)[1]});
+    }
+    b.releaseId = Reconciler.RELEASE_SENT;
+    b.sourceAppId = sourceAppId;
+    save(b);
+    return Optional.empty();
   }
 
   @Transactional
@@ -202,6 +225,7 @@ class ReconcileStore {
     n.target = b.target;
     n.releaseId = b.releaseId;
     n.releaseVersion = b.releaseVersion;
+    n.sourceAppId = b.sourceAppId;
     n.couplingId = b.couplingId;
     n.failures = b.failures;
     n.createdAt = b.createdAt;

@@ -1647,28 +1647,32 @@ public class Reconciler {
           return; // another's release phase runs: next pass
         }
         boolean phaseless = b.target.equals(noReleasePhase.get(pool.id));
-        // one release phase at a time per source app, across pools too: two pools copied from one
-        // app share its add-ons, its database (review 16 #4); in this process the check and the
-        // release are one step, between dynos a pool's release may still start in the moment
-        // another's does
+        // one release phase at a time per source app, across pools and dynos: two pools copied
+        // from one app share its add-ons, its database (review 16 #4). The turn is claimed in the
+        // database (the look and the mark in one transaction, locked per source app); in this
+        // process the claim and the release are one step
         synchronized (sourceLocks.computeIfAbsent(t.sourceApp().toLowerCase(java.util.Locale.ROOT), k -> new Object())) {
-          if (!phaseless) {
-            Optional<String[]> other = store.releasingFrom(t.sourceApp(), pool.id, now.minus(RELEASE_PHASE_LIMIT));
-            if (other.isPresent()) {
-              eventOnce(PoolEvents.NORMAL, "ReleaseWaits", "new apps wait for the release phase of app "
-                  + other.get()[0] + " (pool " + other.get()[1] + "), made from the same source app " + t.sourceApp()
-                  + ": one release phase at a time runs against the add-ons they share");
-              return;
-            }
-          }
           checkStopping();
           Platform.Release r = RELEASE_SENT.equals(b.releaseId) ? sentBefore(b) : null;
           if (r == null) {
             // marked before it is sent: an answer lost (a timeout, a reset, the dyno killed while
             // it waited) made the next pass send a second release, whose release phase ran beside
             // the first and failed on its lock, and the pool stalled (audit 14)
-            b.releaseId = RELEASE_SENT;
-            store.save(b);
+            if (phaseless || RELEASE_SENT.equals(b.releaseId)) {
+              // no release phase to wait for; or the turn is this backend's already (sent, not made)
+              b.releaseId = RELEASE_SENT;
+              b.sourceAppId = source.appId();
+              store.save(b);
+            } else {
+              Optional<String[]> other = store.claimRelease(b, source.appId(), t.sourceApp(),
+                  now.minus(RELEASE_PHASE_LIMIT));
+              if (other.isPresent()) {
+                eventOnce(PoolEvents.NORMAL, "ReleaseWaits", "new apps wait for the release phase of app "
+                    + other.get()[0] + " (pool " + other.get()[1] + "), made from the same source app "
+                    + t.sourceApp() + ": one release phase at a time runs against the add-ons they share");
+                return;
+              }
+            }
             try {
               r = platform.createRelease(ref(b), source.slugId(), RELEASE_DESCRIPTION + "v" + source.version()
                   + " of " + t.sourceApp());

@@ -27,10 +27,12 @@ import java.util.stream.Collectors;
  * @param stack the source app's stack: the backends' when the template names none (its slug's)
  * @param secrets every value a backend may print: the config and the shared add-ons' vars (their
  *     credentials), for masking release output only
+ * @param appId the source app's Heroku id (null in unit tests that give no app): what pools naming
+ *     it by name or by id have in common
  */
 record Source(String releaseId, int version, String slugId, Map<String, String> config,
     List<Addon> addons, List<Addon> copied, Set<String> addonVars, String target, Instant readAt,
-    String region, String stack, Map<String, String> secrets) {
+    String region, String stack, Map<String, String> secrets, String appId) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -75,7 +77,7 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
         addons, copied, Set.copyOf(addonVars), target, readAt, commonRuntime(sourceApp),
         sourceApp == null || sourceApp.stack() == null || !PoolValidator.STACKS.contains(sourceApp.stack())
-            ? null : sourceApp.stack(), secrets(config, sourceVars));
+            ? null : sourceApp.stack(), secrets(config, sourceVars), sourceApp == null ? null : sourceApp.id());
   }
 
   private static Map<String, String> secrets(Map<String, String> config, Map<String, String> sourceVars) {

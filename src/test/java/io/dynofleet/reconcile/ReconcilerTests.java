@@ -752,6 +752,87 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 18 #10: a pool naming the source app by its id did not wait for the release phase of a
+   * pool naming it by its name (the turn matched the pools' sourceApp text): both ran at once
+   * against the add-ons they share.
+   */
+  @Test
+  void aPoolNamingTheSourceByItsIdWaitsForOneNamingItByName() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    String first = name;
+    name = first + "-b";
+    pools.create("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
+        """.formatted(name, first.substring(5), heroku.apps.get(source).id()));
+    passes(3);
+    assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("(pool " + first + ")"));
+
+    heroku.completeReleases();
+    heroku.releasesPending = false;
+    String second = name;
+    name = first;
+    passes(2);
+    name = second;
+    passes(3);
+    assertThat(count("createRelease")).as("its turn once the first's release ended").isEqualTo(2);
+  }
+
+  /**
+   * Two dynos claiming the turn of one source app in the same moment: each looked, found no one,
+   * and both released (the look was not locked between processes). Two threads, each claiming for
+   * a backend of its own pool, started together twenty times: exactly one wins each time.
+   */
+  @Test
+  void twoClaimsOfOneSourcesReleaseTurnInTheSameMomentLetOneThrough() throws Exception {
+    String first = name;
+    createPool(0, "");
+    name = first + "-b";
+    createPool(0, "");
+    List<io.dynofleet.pool.model.Backend> rows = new ArrayList<>();
+    for (String pool : List.of(first, name)) {
+      io.dynofleet.pool.model.Backend b = new io.dynofleet.pool.model.Backend();
+      b.id = UUID.randomUUID();
+      b.poolId = store.pool(pool).orElseThrow().id;
+      b.appName = pool + "-claim";
+      b.step = io.dynofleet.pool.model.Backend.Step.CONFIGURED;
+      b.phase = io.dynofleet.pool.model.Backend.Phase.Creating;
+      b.target = "t";
+      b.createdAt = clock.instant();
+      store.save(b);
+      rows.add(b);
+    }
+    ExecutorService two = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 20; round++) {
+        for (io.dynofleet.pool.model.Backend b : rows) {
+          b.releaseId = null;
+          store.save(b);
+        }
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        List<Future<Boolean>> won = new ArrayList<>();
+        for (io.dynofleet.pool.model.Backend b : rows) {
+          won.add(two.submit(() -> {
+            together.await();
+            return store.claimRelease(b, "app-id-" + source, source, clock.instant().minusSeconds(60)).isEmpty();
+          }));
+        }
+        int winners = 0;
+        for (Future<Boolean> f : won) {
+          winners += f.get() ? 1 : 0;
+        }
+        assertThat(winners).as("round %d", round).isEqualTo(1);
+      }
+    } finally {
+      two.shutdownNow();
+    }
+  }
+
+  /**
    * Review 18: a release found on the app after a lost answer is adopted only if it is of the slug
    * wanted now: one of an older slug (sent for a target that moved since) was adopted, and the
    * backend was Ready and counted updated on the old code.

@@ -57,6 +57,10 @@ public class Backend extends PanacheEntityBase {
   @Column(name = "release_version")
   public Integer releaseVersion;
 
+  /** The source app's Heroku id, set when its release is claimed (pools may name it either way). */
+  @Column(name = "source_app_id")
+  public String sourceAppId;
+
   @Column(name = "coupling_id")
   public String couplingId;
 
