@@ -22,7 +22,9 @@ final class HeadersFilter implements ClientRequestFilter, ClientResponseFilter {
   private final String userAgent;
 
   HeadersFilter(String key, String userAgent) {
-    this.authorization = "Bearer " + key;
+    // trimmed: a key pasted with its newline (a CRLF file, a config-var editor) was refused by
+    // Vert.x as a header value, in a message quoting it whole (security review 2)
+    this.authorization = "Bearer " + key.trim();
     this.userAgent = userAgent;
   }
 

@@ -117,6 +117,25 @@ public class HerokuClient {
     return value != null && !key.isEmpty() && value.contains(key);
   }
 
+  /**
+   * A failure to send or receive, told without the key: a header value Vert.x refuses (a control
+   * character in the key) is quoted whole in its message, which went to the logs and to every
+   * pool's conditions (security review 2). Its cause is kept only when no message in its chain
+   * holds the key.
+   */
+  private HerokuException.Transient transportFailure(String what, RuntimeException e) {
+    String key = endpoint.get().key().trim();
+    boolean holds = false;
+    for (Throwable t = e; t != null && !key.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
+      holds |= t.getMessage() != null && t.getMessage().contains(key);
+    }
+    if (!holds) {
+      return new HerokuException.Transient(0, null, what + ": " + e.getMessage(), e);
+    }
+    return new HerokuException.Transient(0, null, what + ": the request could not be sent ("
+        + e.getMessage().replace(key, "***") + ")", null);
+  }
+
   /** 12 hex of the SHA-256 of the key in use: tells two keys apart without telling either. */
   public String keyFingerprint() {
     try {
@@ -614,8 +633,9 @@ public class HerokuClient {
           return ex;
         }
         failure = error(ex);
-      } catch (ProcessingException e) {
-        failure = new HerokuException.Transient(0, null, method + " " + path + ": " + e.getMessage(), e);
+      } catch (ProcessingException | IllegalArgumentException e) {
+        // the latter: Vert.x refusing a header value before anything is sent
+        failure = transportFailure(method + " " + path, e);
       }
       if (failure instanceof HerokuException.RateLimited) {
         // Never hot-retry a 429: wait with doubling delay, bounded by the configured maximum.

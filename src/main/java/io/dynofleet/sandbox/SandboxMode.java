@@ -52,6 +52,29 @@ public class SandboxMode {
     }
   }
 
+  /**
+   * A key no HTTP header can carry (a control character inside it, not a newline at its end, which
+   * is trimmed) failed every Platform API call, each failure quoting the header, key and all
+   * (security review 2). Refused at start, naming the position only.
+   */
+  void refuseUnsendableKey(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
+    config.apiKey().map(String::trim).flatMap(SandboxMode::unsendable).ifPresent(why -> {
+      throw new StartRefused(why);
+    });
+  }
+
+  /** Why {@code key} (trimmed) cannot be sent as a bearer token, or empty. */
+  static java.util.Optional<String> unsendable(String key) {
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c <= 0x20 || c >= 0x7F) {
+        return java.util.Optional.of("HEROKU_API_KEY holds a character no HTTP header can carry (at position "
+            + (i + 1) + " of " + key.length() + "): set it again, as `heroku authorizations:create --short` prints it");
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** True when Dynofleet runs against the built-in simulator instead of Heroku. */
   public boolean sandbox() {
     return config.apiKey().filter(k -> !k.isBlank()).isEmpty();
@@ -60,7 +83,7 @@ public class SandboxMode {
   /** Where the Heroku client should connect, with which key (starts the simulator if needed). */
   public ApiEndpoint endpoint() {
     if (!sandbox()) {
-      return new ApiEndpoint(config.apiUrl(), config.apiKey().orElseThrow());
+      return new ApiEndpoint(config.apiUrl(), config.apiKey().orElseThrow().trim());
     }
     simulator.start();
     return new ApiEndpoint(simulator.url(), simulator.apiKey());

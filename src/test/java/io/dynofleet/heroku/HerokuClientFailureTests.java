@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,6 +57,12 @@ class HerokuClientFailureTests {
     sim.clear();
   }
 
+  /** Injected errors left over (1000 429s) failed the next class on the shared simulator. */
+  @AfterEach
+  void leaveNoFaults() {
+    sim.resetFaults();
+  }
+
   /** A client of its own (budget, endpoint, sleeper) on the same simulator. */
   private HerokuClient clientWith(String key, List<Duration> sleeps) {
     return new HerokuClient(config, new RateBudget(config), meters, () -> new ApiEndpoint(sim.url(), key), d -> {
@@ -66,6 +73,25 @@ class HerokuClientFailureTests {
 
   private List<SandboxCall> calls(String method, String path) {
     return sim.callLog().stream().filter(c -> c.method().equals(method) && c.path().equals(path)).toList();
+  }
+
+  /**
+   * Security review 2: a key with a newline at its end (a CRLF file, a config-var editor) failed
+   * every call, and Vert.x's refusal of the header quoted it whole, into the logs and the pools'
+   * conditions. The newline is trimmed; a key no header can carry is never quoted.
+   */
+  @Test
+  void aKeyWithItsNewlineWorksAndOneNoHeaderCarriesIsNeverQuoted() {
+    assertThat(clientWith(sim.apiKey() + "\r\n", new ArrayList<>()).account()).isNotNull();
+
+    String key = "HRKU-secret-\u0001-part";
+    assertThatThrownBy(() -> clientWith(key, new ArrayList<>()).account())
+        .isInstanceOf(HerokuException.class)
+        .satisfies(e -> {
+          for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain("secret");
+          }
+        });
   }
 
   @Test

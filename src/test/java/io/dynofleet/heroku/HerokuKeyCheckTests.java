@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,6 +27,7 @@ class HerokuKeyCheckTests {
   @Inject HerokuConfig config;
   @Inject MeterRegistry registry;
 
+  @BeforeEach
   @AfterEach
   void cleanUp() {
     sim.resetFaults();
