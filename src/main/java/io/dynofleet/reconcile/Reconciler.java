@@ -932,9 +932,16 @@ public class Reconciler {
      * during a 20-minute database outage deleted apps that would have recovered by themselves, and
      * their replacements, unable to pass either, stalled the pool at none. The proxy does the like
      * (panic mode: all unhealthy, all tried).
+     *
+     * <p>With a health check, only its probes count here: a backend the proxies eject for failed
+     * requests while its probes pass is routed around (phase {@code Ejected}) and left alone. Any
+     * client could eject one by asking for a route that answers 500, again each time it came back,
+     * and had it restarted, then deleted and made again, release phase and all (security review 2).
+     * Without a health check, ejections are the only sign of a dead backend, and they count.
      */
     private void checkHealthOfReady() {
       Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());
+      boolean probed = spec.healthCheck().path() != null;
       int judged = 0;
       int failing = 0;
       int restarted = 0;
@@ -946,7 +953,7 @@ public class Reconciler {
         DataPlane.Health h = b.step == Step.READY ? health.get(b.appName) : null;
         if (h != null && h.known()) {
           judged++;
-          if (!h.healthy()) {
+          if (!h.healthy() && !(probed && h.ejected())) {
             failing++;
             if (b.restartedAt != null) {
               restarted++;
@@ -975,7 +982,7 @@ public class Reconciler {
           // added it): no news either way, not a failure
           continue;
         }
-        if (h == null || h.healthy()) {
+        if (h == null || h.healthy() || probed && h.ejected()) {
           renameLooked.remove(b.id);
           maintenanceTold.remove(b.id);
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
@@ -999,7 +1006,7 @@ public class Reconciler {
           b.phase = Phase.Unhealthy;
           store.save(b);
           event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + (h.ejected()
-              ? " is ejected by the proxy: its requests failed in a row (its health checks pass)"
+              ? " is ejected by the proxy: its requests failed in a row (the pool has no health check)"
               : " fails its health checks"));
           recheckAt(now.plus(replaceAfter));
           continue;

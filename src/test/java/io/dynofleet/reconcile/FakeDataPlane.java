@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Singleton
 public class FakeDataPlane implements DataPlane {
   public final Set<String> unhealthy = ConcurrentHashMap.newKeySet();
+  /** Apps every proxy has ejected for failed requests while their probes pass. */
+  public final Set<String> ejected = ConcurrentHashMap.newKeySet();
   /** Apps this "proxy" has not probed yet: not healthy, and no verdict either. */
   public final Set<String> unprobed = ConcurrentHashMap.newKeySet();
   public final AtomicInteger refreshes = new AtomicInteger();
@@ -38,6 +40,10 @@ public class FakeDataPlane implements DataPlane {
     for (Backend b : published) {
       boolean known = !unprobed.contains(b.appName);
       boolean ok = known && !unhealthy.contains(b.appName);
+      if (known && ok && ejected.contains(b.appName)) {
+        out.put(b.appName, new Health(false, 5, Instant.EPOCH, true, true));
+        continue;
+      }
       out.put(b.appName, new Health(ok, ok || !known ? 0 : 3, known ? Instant.EPOCH : null, known));
     }
     return out;
@@ -50,6 +56,7 @@ public class FakeDataPlane implements DataPlane {
 
   public void reset() {
     unhealthy.clear();
+    ejected.clear();
     unprobed.clear();
     refreshes.set(0);
   }

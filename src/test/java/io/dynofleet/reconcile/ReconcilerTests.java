@@ -520,6 +520,37 @@ class ReconcilerTests {
   }
 
   /**
+   * Security review 2: any client could eject a backend (a route that answers 500, five times in a
+   * row, again each time it came back), and the reconciler took the ejection for a failure: the
+   * backend was restarted after replaceAfterSeconds, then deleted and made again. With a health
+   * check, only its probes count: an ejected backend whose probes pass is routed around, shown
+   * Ejected, and left alone; one whose probes fail is restarted as before.
+   */
+  @Test
+  void aBackendEjectedWhileItsProbesPassIsNeitherRestartedNorReplaced() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 30}");
+    converge();
+    List<String> before = owned();
+    dataPlane.ejected.add(before.get(0));
+    for (int i = 0; i < 30; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(10));
+    }
+    assertThat(count("restart")).isZero();
+    assertThat(owned()).containsExactlyElementsOf(before);
+    assertThat(status().backends()).filteredOn(b -> b.app().equals(before.get(0))).singleElement()
+        .satisfies(b -> assertThat(b.phase()).isEqualTo("Ejected"));
+    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendUnhealthy");
+
+    dataPlane.unhealthy.add(before.get(1)); // its probes fail: restarted after 30 s
+    for (int i = 0; i < 5; i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(10));
+    }
+    assertThat(count("restart")).isEqualTo(1);
+  }
+
+  /**
    * Audit 9: five pools waiting for the budget at once, each waiting only for its own deficit,
    * spent the whole refill between them: the budget stayed at the reserve minus two per pool and
    * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per
