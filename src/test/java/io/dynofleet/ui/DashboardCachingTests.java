@@ -33,6 +33,20 @@ class DashboardCachingTests {
     }
   }
 
+  /**
+   * Security review 2: Swagger UI kept the token given to Authorize in localStorage for good, and
+   * any site could frame it (its Execute buttons, the token given).
+   */
+  @Test
+  void swaggerUiIsNeverFramedAndKeepsNoToken() {
+    Response r = given().get("/_dynofleet/q/swagger-ui/");
+    r.then().statusCode(200)
+        .header("X-Frame-Options", equalTo("DENY"))
+        .header("Content-Security-Policy", equalTo("frame-ancestors 'none'"));
+    String page = r.asString() + given().get("/_dynofleet/q/swagger-ui/index.js").asString();
+    assertThat(page).doesNotContain("persistAuthorization: true").doesNotContain("persistAuthorization:true");
+  }
+
   @Test
   void thePrefixWithoutItsSlashLeadsToTheDashboard() {
     given().redirects().follow(false).get("/_dynofleet").then().statusCode(302).header("Location", "/_dynofleet/");
