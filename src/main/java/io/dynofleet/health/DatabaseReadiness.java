@@ -35,18 +35,60 @@ public class DatabaseReadiness implements HealthCheck {
     this.schema = schema;
   }
 
+  /** How long an answer stands: probes are served without the token, to anyone. */
+  private static final long FRESH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+  /** The last answer and when it was found (System.nanoTime). */
+  private record Answer(boolean up, long at) {}
+
+  private volatile Answer last;
+  private final java.util.concurrent.locks.ReentrantLock checking = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Up or down, found at most once a second and by one caller at a time: the others get the last
+   * answer. Each probe took one of the few database connections, and a flood of them (served
+   * without the token) starved the reconciler and the API (security review 2).
+   */
   @Override
   public HealthCheckResponse call() {
+    Answer a = last;
+    if (a != null && System.nanoTime() - a.at() < FRESH_NANOS) {
+      return answer(a.up());
+    }
+    if (a != null) {
+      if (!checking.tryLock()) {
+        return answer(a.up()); // another caller is finding out
+      }
+    } else {
+      checking.lock(); // the first answer: wait for the caller finding it
+    }
+    try {
+      a = last;
+      if (a == null || System.nanoTime() - a.at() >= FRESH_NANOS) {
+        a = new Answer(check(), System.nanoTime());
+        last = a;
+      }
+      return answer(a.up());
+    } finally {
+      checking.unlock();
+    }
+  }
+
+  private static HealthCheckResponse answer(boolean up) {
+    return up ? HealthCheckResponse.up(NAME) : HealthCheckResponse.down(NAME);
+  }
+
+  private boolean check() {
     String why;
     try (Connection c = dataSource.getConnection()) {
       if (c.isValid(VALID_SECONDS)) {
         if (!schema.migrated()) {
-          return HealthCheckResponse.down(NAME); // reached, the schema not yet brought up to date
+          return false; // reached, the schema not yet brought up to date
         }
         if (down.compareAndSet(true, false)) {
           LOG.info("readiness: the database answers again");
         }
-        return HealthCheckResponse.up(NAME);
+        return true;
       }
       why = "a connection did not answer its validity check";
     } catch (SQLException e) {
@@ -55,6 +97,6 @@ public class DatabaseReadiness implements HealthCheck {
     if (down.compareAndSet(false, true)) {
       LOG.warnf("readiness: the database cannot be reached: %s", why);
     }
-    return HealthCheckResponse.down(NAME);
+    return false;
   }
 }

@@ -19,10 +19,64 @@ class DatabaseReadinessTest {
     ds.setConnectTimeout(2);
     DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
     for (int i = 0; i < 2; i++) {
+      if (i == 1) {
+        sleepPast(1100); // found again, not the cached answer
+      }
       HealthCheckResponse r = check.call();
       assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
       assertThat(r.getName()).isEqualTo("database");
       assertThat(r.getData()).isEmpty();
+    }
+  }
+
+  /**
+   * Security review 2: every probe (served without the token) took one of the five database
+   * connections; a flood of them starved the reconciler and the API. Forty probes from eight
+   * threads within a second take one connection; a second later, one more.
+   */
+  @Test
+  void probesTakeOneConnectionASecondWhateverTheirNumber() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+    java.sql.Connection conn = (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {java.sql.Connection.class}, (p, m, args) -> {
+          if (m.getName().equals("isValid")) {
+            Thread.sleep(50); // a round trip
+            return true;
+          }
+          return null;
+        });
+    javax.sql.DataSource ds = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (p, m, args) -> {
+          if (m.getName().equals("getConnection")) {
+            taken.incrementAndGet();
+            return conn;
+          }
+          return null;
+        });
+    DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
+    java.util.concurrent.ExecutorService eight = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<HealthCheckResponse>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        all.add(eight.submit(check::call));
+      }
+      for (var f : all) {
+        assertThat(f.get().getName()).isEqualTo("database");
+      }
+      assertThat(taken.get()).as("one, or two on a machine stalled past the second").isBetween(1, 2);
+      sleepPast(1100);
+      check.call();
+      assertThat(taken.get()).as("found again a second later").isBetween(2, 3);
+    } finally {
+      eight.shutdownNow();
+    }
+  }
+
+  private static void sleepPast(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
