@@ -308,18 +308,27 @@ public final class PoolValidator {
   }
 
   private void url(String field, String u) {
+    urlProblem(u).ifPresent(why -> err(field, why));
+  }
+
+  /**
+   * What is wrong with a backend URL, in words that never quote it (it may carry credentials), or
+   * empty: the API's rule, and {@code DYNOFLEET_STATIC_BACKENDS}'s at start.
+   */
+  public static java.util.Optional<String> urlProblem(String u) {
     try {
       URI uri = new URI(u);
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
       if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-        err(field, "must be an absolute http:// or https:// URL with a host");
+        return java.util.Optional.of("must be an absolute http:// or https:// URL with a host");
       } else if (uri.getRawUserInfo() != null) {
-        err(field, "must not carry credentials");
+        return java.util.Optional.of("must not carry credentials");
       } else if (uri.getPort() == 0 || uri.getPort() > 65535) {
-        err(field, "has no valid port (1-65535)");
+        return java.util.Optional.of("has no valid port (1-65535)");
       }
+      return java.util.Optional.empty();
     } catch (URISyntaxException e) {
-      err(field, "is not a well-formed URL: " + e.getReason());
+      return java.util.Optional.of("is not a well-formed URL: " + e.getReason());
     }
   }
 

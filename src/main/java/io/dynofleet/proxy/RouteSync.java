@@ -103,6 +103,16 @@ public class RouteSync implements DataPlane {
    */
   static PoolRoute configuredRoute(List<String> urls, Duration timeout) {
     List<String> given = urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    for (int i = 0; i < given.size(); i++) {
+      // the API's rule: a URL with credentials (which the proxy never sends) became every metric's
+      // backend label and the ejection log lines' name (security review 2). Refused by position:
+      // the URL itself is not printed
+      int n = i + 1;
+      io.dynofleet.api.PoolValidator.urlProblem(given.get(i)).ifPresent(why -> {
+        throw new io.dynofleet.config.StartRefused("DYNOFLEET_STATIC_BACKENDS: URL " + n + " of " + given.size()
+            + " " + why);
+      });
+    }
     List<String> once = distinct(given);
     if (once.size() < given.size()) {
       List<String> repeats = new ArrayList<>(given);

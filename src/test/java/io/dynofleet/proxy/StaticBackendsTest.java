@@ -39,6 +39,23 @@ class StaticBackendsTest {
         .doesNotHaveDuplicates().containsExactly("http://A.example:81", "https://a.example:81");
   }
 
+  /**
+   * Security review 2: the API refuses a URL with credentials, the variable did not: the proxy never
+   * sends them, and {@code user:pass@host} became every metric's backend label and the ejection
+   * log lines' name. The start is refused by position, the URL never printed.
+   */
+  @Test
+  void aUrlTheApiWouldRefuseStopsTheStartWithoutBeingPrinted() {
+    for (String bad : List.of("https://user:s3cret@legacy.example", "ftp://s3cret.example", "s3cret.example:80",
+        "http://s3cret.example:0", "http://s3cret example")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouteSync.configuredRoute(
+              List.of("http://ok.example", bad), Duration.ofSeconds(30)))
+          .isInstanceOf(io.dynofleet.config.StartRefused.class)
+          .hasMessageStartingWith("Dynofleet did not start: DYNOFLEET_STATIC_BACKENDS: URL 2 of 2 ")
+          .satisfies(e -> assertThat(e.getMessage()).as(bad).doesNotContain("s3cret"));
+    }
+  }
+
   /** Review 13: a default timeout of 0 left the static pool's requests, and their clients, unbounded. */
   @Test
   void aDefaultTimeoutOfZeroStopsTheStartNamingTheSetting() {
