@@ -191,38 +191,9 @@ class ReverseProxy implements ProxyInterceptor {
     });
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
+    // (the request's framing and head were checked by the first handler below, for every path)
     io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> route = rc -> {
-      if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
-        // read behind a request whose body could not be framed: perhaps no request at all. Never
-        // served, nor answered: the refusal's lingering close ends the connection (touched here,
-        // as Vert.x hands this over while the refusal is still being written, it lost the refusal)
-        return;
-      }
       MultiMap headers = rc.request().headers();
-      if (headers.getAll(HttpHeaders.HOST).size() > 1) {
-        // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
-        answer(rc, ProxyError.TWO_HOSTS, null);
-        return;
-      }
-      if (headers.contains("")) {
-        // RFC 9110 5.1: a field name is a token; nginx and Envoy refuse an empty one
-        answer(rc, ProxyError.BAD_HEADER, null);
-        return;
-      }
-      if (rc.request().method() == HttpMethod.CONNECT) {
-        // a reverse proxy opens no tunnels (nginx and Envoy refuse it too): proxied, the client got
-        // a 200 announcing a body it never sent, and what it sends next is tunnel bytes
-        refuseConnect(rc);
-        return;
-      }
-      if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
-        // Netty framed the body as chunked only if "chunked" was among the codings, else as
-        // none: what follows may be read as another request (smuggling). The library answered 400
-        // and the library kept the connection; RFC 9112 6.3: refuse and close, and serve nothing
-        // Vert.x already read behind it (it hands over a pipelined request as this answer ends)
-        refuseAndClose(rc, ProxyError.BAD_CODING);
-        return;
-      }
       String path = rc.request().path();
       if (path != null && ReservedPath.under(path, prefix, false)) {
         rc.next();
@@ -287,6 +258,9 @@ class ReverseProxy implements ProxyInterceptor {
     // spelling, a path that starts like it, and the admin hosts go on through them as before, to
     // the same handler after them.
     router.route().order(Integer.MIN_VALUE + 2).handler(rc -> {
+      if (refusedHead(rc)) {
+        return;
+      }
       String path = rc.request().path();
       if (path == null || path.regionMatches(true, 0, prefix, 0, prefix.length())
           || adminHosts.restricted() && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
@@ -305,6 +279,47 @@ class ReverseProxy implements ProxyInterceptor {
       }
     });
     router.route().handler(route);
+  }
+
+  /**
+   * Refuses a request whose framing or head cannot be trusted, before anything serves it, for every
+   * path: Dynofleet's own endpoints too (its health, metrics and OpenAPI routes answered ahead of
+   * these checks, and a body a coding kept unframed was served as the next request: security
+   * review 2). True when answered (or, behind a refused request, deliberately not).
+   */
+  private boolean refusedHead(io.vertx.ext.web.RoutingContext rc) {
+    if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
+      // read behind a request whose body could not be framed: perhaps no request at all. Never
+      // served, nor answered: the refusal's lingering close ends the connection (touched here,
+      // as Vert.x hands this over while the refusal is still being written, it lost the refusal)
+      return true;
+    }
+    MultiMap headers = rc.request().headers();
+    if (headers.getAll(HttpHeaders.HOST).size() > 1) {
+      // the pool is chosen by Host: two of them (cache poisoning, filter bypass) are refused
+      answer(rc, ProxyError.TWO_HOSTS, null);
+      return true;
+    }
+    if (headers.contains("")) {
+      // RFC 9110 5.1: a field name is a token; nginx and Envoy refuse an empty one
+      answer(rc, ProxyError.BAD_HEADER, null);
+      return true;
+    }
+    if (rc.request().method() == HttpMethod.CONNECT) {
+      // a reverse proxy opens no tunnels (nginx and Envoy refuse it too): proxied, the client got
+      // a 200 announcing a body it never sent, and what it sends next is tunnel bytes
+      refuseConnect(rc);
+      return true;
+    }
+    if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
+      // Netty framed the body as chunked only if "chunked" was among the codings, else as
+      // none: what follows may be read as another request (smuggling). The library answered 400
+      // and the library kept the connection; RFC 9112 6.3: refuse and close, and serve nothing
+      // Vert.x already read behind it (it hands over a pipelined request as this answer ends)
+      refuseAndClose(rc, ProxyError.BAD_CODING);
+      return true;
+    }
+    return false;
   }
 
   /**

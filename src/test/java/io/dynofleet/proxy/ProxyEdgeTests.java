@@ -430,6 +430,23 @@ class ProxyEdgeTests {
   }
 
   /**
+   * Security review 2: Dynofleet's own endpoints (health, metrics, OpenAPI) answered ahead of the
+   * framing checks: a body a coding left unframed was served as the next request there, and two
+   * Host headers or CONNECT passed.
+   */
+  @Test
+  void dynofleetsOwnEndpointsGetTheSameFramingChecks() throws Exception {
+    String smuggle = raw(port(), "POST /_dynofleet/q/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n"
+        + "GET /_dynofleet/q/health/live HTTP/1.1\r\nHost: x\r\n\r\n", Duration.ofSeconds(3));
+    assertThat(smuggle).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: bad-transfer-encoding")
+        .doesNotContain("HTTP/1.1 200");
+    assertThat(raw(port(), "GET /_dynofleet/q/health/live HTTP/1.1\r\nHost: x\r\nHost: y\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(3))).startsWith("HTTP/1.1 400");
+    assertThat(raw(port(), "GET /_dynofleet/q/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(3))).as("a plain request still served").startsWith("HTTP/1.1 200");
+  }
+
+  /**
    * Audit 6: a backend that builds a redirect from the Host it got (its own web_url's) sent
    * clients to its own address, past the balancer. As nginx's proxy_redirect default.
    */
