@@ -226,7 +226,7 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       return switch (propertyName) {
         case URL -> building ? "jdbc:postgresql://embedded.invalid/postgres" : EmbeddedDatabase.jdbcUrl(realKey);
         case USER -> "postgres";
-        case PASS -> "postgres";
+        case PASS -> EmbeddedDatabase.password();
         default -> null;
       };
     }

@@ -15,6 +15,12 @@ import org.jboss.logging.Logger;
 public final class EmbeddedDatabase {
   private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
   private static EmbeddedPostgres instance;
+  /**
+   * The password of the server's one role, drawn at class load: zonky's initdb trusts every local
+   * connection, so any other user of the machine was superuser, and with COPY ... FROM PROGRAM ran
+   * commands as the user who started Dynofleet (security review 2).
+   */
+  private static final String PASSWORD = randomPassword();
 
   private EmbeddedDatabase() {}
 
@@ -42,6 +48,7 @@ public final class EmbeddedDatabase {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
       EmbeddedPostgres pg = instance;
+      requirePassword(pg);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
           awaitApplicationStop();
@@ -61,6 +68,65 @@ public final class EmbeddedDatabase {
       }
     }
     return instance.getJdbcUrl("postgres", "postgres");
+  }
+
+  /** The password of the embedded server's role {@code postgres}. */
+  public static String password() {
+    return PASSWORD;
+  }
+
+  private static String randomPassword() {
+    byte[] b = new byte[24];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  /**
+   * Gives the role its password and makes every connection give it (scram-sha-256 in place of
+   * initdb's trust), then waits until a connection without it is refused: the URL is handed out
+   * only once the server trusts no one.
+   */
+  private static void requirePassword(EmbeddedPostgres pg) {
+    try (java.sql.Connection c = pg.getPostgresDatabase().getConnection();
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("set password_encryption = 'scram-sha-256'");
+      st.execute("alter role postgres password '" + PASSWORD + "'"); // hex: nothing to escape
+      String hba;
+      try (java.sql.ResultSet rs = st.executeQuery("show hba_file")) {
+        rs.next();
+        hba = rs.getString(1);
+      }
+      java.nio.file.Files.writeString(java.nio.file.Path.of(hba), """
+          # written by Dynofleet: every connection gives the password (initdb's trust, replaced)
+          local all all scram-sha-256
+          host all all 127.0.0.1/32 scram-sha-256
+          host all all ::1/128 scram-sha-256
+          """);
+      st.execute("select pg_reload_conf()");
+    } catch (java.sql.SQLException | IOException e) {
+      throw new IllegalStateException("could not set the embedded PostgreSQL's password", e);
+    }
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (trusts(pg)) {
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("the embedded PostgreSQL still trusts connections without a password");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the embedded PostgreSQL reloaded its settings", e);
+      }
+    }
+  }
+
+  /** Whether the server takes a connection without the password. */
+  static boolean trusts(EmbeddedPostgres pg) {
+    try (java.sql.Connection c = pg.getPostgresDatabase().getConnection()) {
+      return true;
+    } catch (java.sql.SQLException e) {
+      return false;
+    }
   }
 
   /** Quarkus stops in its own shutdown hook, which runs alongside this one: wait for it, bounded. */

@@ -27,7 +27,7 @@ public class DatabaseRelayResource implements QuarkusTestResourceLifecycleManage
     return Map.of(
         "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + relay.port() + "/postgres",
         "quarkus.datasource.username", "postgres",
-        "quarkus.datasource.password", "postgres");
+        "quarkus.datasource.password", EmbeddedDatabase.password());
   }
 
   /** Takes the database away: every connection closed, new ones refused (for tests in other packages). */
