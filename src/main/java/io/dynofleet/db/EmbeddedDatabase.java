@@ -16,9 +16,10 @@ public final class EmbeddedDatabase {
   private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
   private static EmbeddedPostgres instance;
   /**
-   * The password of the server's one role, drawn at class load: zonky's initdb trusts every local
-   * connection, so any other user of the machine was superuser, and with COPY ... FROM PROGRAM ran
-   * commands as the user who started Dynofleet (security review 2).
+   * The password of the server's one role, drawn at class load, required of every connection
+   * (scram-sha-256): zonky's initdb trusts every local connection, so any other user of the machine
+   * was superuser, and with COPY ... FROM PROGRAM ran commands as the user who started Dynofleet
+   * (security review 2).
    */
   private static final String PASSWORD = randomPassword();
 
@@ -42,13 +43,22 @@ public final class EmbeddedDatabase {
         // it to any program's port-0 pick until PostgreSQL bound it
         // zonky's own shutdown hook stopped the server at the signal, under the requests still
         // draining: ours (below) stops it once the application has stopped
-        instance = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
-            .setPGStartupWait(java.time.Duration.ofSeconds(60)).setRegisterShutdownHook(false).start();
+        // initdb's own options after zonky's "-A trust" (its locale options are passed on as
+        // --key=value): the server never trusts a connection, not even for the moment between
+        // its start and a change of pg_hba.conf (review 19)
+        java.nio.file.Path pwfile = passwordFile();
+        try {
+          instance = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
+              .setLocaleConfig("auth", "scram-sha-256").setLocaleConfig("pwfile", pwfile.toString())
+              .setConnectConfig("password", PASSWORD)
+              .setPGStartupWait(java.time.Duration.ofSeconds(60)).setRegisterShutdownHook(false).start();
+        } finally {
+          java.nio.file.Files.deleteIfExists(pwfile);
+        }
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
       EmbeddedPostgres pg = instance;
-      requirePassword(pg);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
           awaitApplicationStop();
@@ -81,52 +91,17 @@ public final class EmbeddedDatabase {
     return java.util.HexFormat.of().formatHex(b);
   }
 
-  /**
-   * Gives the role its password and makes every connection give it (scram-sha-256 in place of
-   * initdb's trust), then waits until a connection without it is refused: the URL is handed out
-   * only once the server trusts no one.
-   */
-  private static void requirePassword(EmbeddedPostgres pg) {
-    try (java.sql.Connection c = pg.getPostgresDatabase().getConnection();
-        java.sql.Statement st = c.createStatement()) {
-      st.execute("set password_encryption = 'scram-sha-256'");
-      st.execute("alter role postgres password '" + PASSWORD + "'"); // hex: nothing to escape
-      String hba;
-      try (java.sql.ResultSet rs = st.executeQuery("show hba_file")) {
-        rs.next();
-        hba = rs.getString(1);
-      }
-      java.nio.file.Files.writeString(java.nio.file.Path.of(hba), """
-          # written by Dynofleet: every connection gives the password (initdb's trust, replaced)
-          local all all scram-sha-256
-          host all all 127.0.0.1/32 scram-sha-256
-          host all all ::1/128 scram-sha-256
-          """);
-      st.execute("select pg_reload_conf()");
-    } catch (java.sql.SQLException | IOException e) {
-      throw new IllegalStateException("could not set the embedded PostgreSQL's password", e);
+  /** The password for initdb, in a file only this user may read (deleted once the server runs). */
+  private static java.nio.file.Path passwordFile() throws IOException {
+    java.nio.file.Path f;
+    try {
+      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw", java.nio.file.attribute.PosixFilePermissions
+          .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw"); // no POSIX permissions (Windows)
     }
-    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    while (trusts(pg)) {
-      if (System.nanoTime() > until) {
-        throw new IllegalStateException("the embedded PostgreSQL still trusts connections without a password");
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the embedded PostgreSQL reloaded its settings", e);
-      }
-    }
-  }
-
-  /** Whether the server takes a connection without the password. */
-  static boolean trusts(EmbeddedPostgres pg) {
-    try (java.sql.Connection c = pg.getPostgresDatabase().getConnection()) {
-      return true;
-    } catch (java.sql.SQLException e) {
-      return false;
-    }
+    java.nio.file.Files.writeString(f, PASSWORD + "\n");
+    return f;
   }
 
   /** Quarkus stops in its own shutdown hook, which runs alongside this one: wait for it, bounded. */
