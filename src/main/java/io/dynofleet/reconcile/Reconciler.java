@@ -106,6 +106,8 @@ public class Reconciler {
         }
       }));
 
+  /** When a backend ejected while its probes pass was last told (once per replace window). */
+  private final Map<UUID, Instant> ejectionTold = new ConcurrentHashMap<>();
   /** When a dead backend in a shared failure was last read anew for a rename, by backend id. */
   private final Map<UUID, Instant> renameLooked = new ConcurrentHashMap<>();
   /**
@@ -375,6 +377,7 @@ public class Reconciler {
     databaseFailures.clear();
     driftChecked.clear();
     renameLooked.clear();
+    ejectionTold.clear();
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
@@ -985,9 +988,26 @@ public class Reconciler {
         if (h == null || h.healthy() || probed && h.ejected()) {
           renameLooked.remove(b.id);
           maintenanceTold.remove(b.id);
+          boolean ejected = h != null && h.ejected();
+          Instant told = ejectionTold.get(b.id);
+          if (ejected && (told == null || !now.isBefore(told.plus(replaceAfter)))) {
+            // left alone, but not unsaid (review 19): a backend whose requests fail while "/" answers
+            // stays out for good otherwise, with nothing but its phase to show it. Once per replace
+            // window, so a client ejecting it again and again writes no flood of events
+            ejectionTold.put(b.id, now);
+            event(PoolEvents.WARNING, "BackendEjected", "app " + b.appName + ": the proxies route around it,"
+                + " its requests failing in a row (" + h.consecutiveFailures() + ") while its health check ("
+                + spec.healthCheck().path() + ") passes; it is neither restarted nor replaced for failed requests,"
+                + " which a client can cause: if it stays, read its logs, or point the health check at what its"
+                + " requests need");
+          } else if (!ejected && told != null && !now.isBefore(told.plus(replaceAfter))) {
+            ejectionTold.remove(b.id);
+          }
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {
-              event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + " is healthy again");
+              event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + (ejected
+                  ? " passes its health checks again (still ejected by the proxies for failed requests)"
+                  : " is healthy again"));
             }
             b.unhealthySince = null;
             b.restartedAt = null;
@@ -1665,8 +1685,9 @@ public class Reconciler {
             // marked before it is sent: an answer lost (a timeout, a reset, the dyno killed while
             // it waited) made the next pass send a second release, whose release phase ran beside
             // the first and failed on its lock, and the pool stalled (audit 14)
-            if (phaseless || RELEASE_SENT.equals(b.releaseId)) {
-              // no release phase to wait for; or the turn is this backend's already (sent, not made)
+            if (phaseless) {
+              // no release phase to wait for (a mark of its own, sent but not made, is claimed
+              // again: older than Heroku's hour, it held no one, and another may have the turn)
               b.releaseId = RELEASE_SENT;
               b.sourceAppId = source.appId();
               store.save(b);

@@ -541,6 +541,9 @@ class ReconcilerTests {
     assertThat(status().backends()).filteredOn(b -> b.app().equals(before.get(0))).singleElement()
         .satisfies(b -> assertThat(b.phase()).isEqualTo("Ejected"));
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendUnhealthy");
+    // said, once per replace window (30 s): five minutes of it, ten events at most, not one a pass
+    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendEjected"))
+        .hasSizeBetween(1, 11).allSatisfy(e -> assertThat(e.message()).contains(before.get(0), "health check (/)"));
 
     dataPlane.unhealthy.add(before.get(1)); // its probes fail: restarted after 30 s
     for (int i = 0; i < 5; i++) {
@@ -811,6 +814,37 @@ class ReconcilerTests {
     name = second;
     passes(3);
     assertThat(count("createRelease")).as("its turn once the first's release ended").isEqualTo(2);
+  }
+
+  /**
+   * Review 19: a backend marked as sending its release (the process died before the POST) skipped
+   * the turn when it came back; its mark, older than Heroku's hour, held no one meanwhile, and its
+   * release ran beside the release phase another pool had started since.
+   */
+  @Test
+  void aReleaseMarkedLongAgoButNeverSentWaitsForTheTurn() {
+    String first = name;
+    createPool(1, "");
+    heroku.crashBefore("createRelease");
+    for (int i = 0; i < 8 && store.backends(store.pool(first).orElseThrow().id).stream()
+        .noneMatch(b -> Reconciler.RELEASE_SENT.equals(b.releaseId)); i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(6));
+    }
+    assertThat(count("createRelease")).as("marked, never sent").isZero();
+
+    clock.advance(Reconciler.RELEASE_PHASE_LIMIT); // the mark holds no one now
+    heroku.releasesPending = true;
+    name = first + "-b";
+    pools.create("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
+        """.formatted(name, first.substring(5), source));
+    passUntilOneReleaseIsOut();
+
+    name = first;
+    passes(3);
+    assertThat(count("createRelease")).as("the first pool waits for the second's release phase").isEqualTo(1);
   }
 
   /**
