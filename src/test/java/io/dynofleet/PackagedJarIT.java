@@ -263,6 +263,16 @@ class PackagedJarIT {
     assertThat(p2.exitValue()).isNotZero();
     assertThat(Files.readString(log2)).contains("no database: set DATABASE_URL (DYNOFLEET_DATABASE_EMBEDDED=false");
     refusedPlainly(log2);
+
+    // security review 2: a key no header carries failed every call, each failure quoting it
+    Path log3 = Files.createTempFile("dynofleet-it", ".log");
+    Process p3 = start(freePort(), log3, Map.of("HEROKU_API_KEY", "it-key-qzqz\u0007wxwx\n", "DYNOFLEET_DATABASE_EMBEDDED",
+        "true", "DYNOFLEET_API_TOKEN", TOKEN, "DYNOFLEET_SANDBOX_DEMO", "false"));
+    assertThat(p3.waitFor(90, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+    assertThat(p3.exitValue()).isNotZero();
+    assertThat(Files.readString(log3)).contains("HEROKU_API_KEY holds a character no Heroku API key holds (at position 12"
+        + " of 16)").doesNotContain("qzqz").doesNotContain("wxwx");
+    refusedPlainly(log3);
   }
 
   /**

@@ -124,16 +124,22 @@ public class HerokuClient {
    * holds the key.
    */
   private HerokuException.Transient transportFailure(String what, RuntimeException e) {
-    String key = endpoint.get().key().trim();
-    boolean holds = false;
-    for (Throwable t = e; t != null && !key.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
-      holds |= t.getMessage() != null && t.getMessage().contains(key);
-    }
-    if (!holds) {
+    if (!holdsKey(e)) {
       return new HerokuException.Transient(0, null, what + ": " + e.getMessage(), e);
     }
     return new HerokuException.Transient(0, null, what + ": the request could not be sent ("
-        + e.getMessage().replace(key, "***") + ")", null);
+        + String.valueOf(e.getMessage()).replace(endpoint.get().key().trim(), "***") + ")", null);
+  }
+
+  /** Whether a message in the chain of {@code e} quotes the key. */
+  private boolean holdsKey(Throwable e) {
+    String key = endpoint.get().key().trim();
+    for (Throwable t = e; t != null && !key.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains(key)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** 12 hex of the SHA-256 of the key in use: tells two keys apart without telling either. */
@@ -633,9 +639,15 @@ public class HerokuClient {
           return ex;
         }
         failure = error(ex);
-      } catch (ProcessingException | IllegalArgumentException e) {
-        // the latter: Vert.x refusing a header value before anything is sent
+      } catch (ProcessingException e) {
         failure = transportFailure(method + " " + path, e);
+      } catch (IllegalArgumentException e) {
+        // Vert.x refusing a header value before anything is sent: no retry mends that, and the
+        // message quotes the value (the key, for the Authorization header)
+        if (holdsKey(e)) {
+          throw transportFailure(method + " " + path, e);
+        }
+        throw e;
       }
       if (failure instanceof HerokuException.RateLimited) {
         // Never hot-retry a 429: wait with doubling delay, bounded by the configured maximum.

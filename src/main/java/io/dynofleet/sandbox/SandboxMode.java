@@ -53,9 +53,10 @@ public class SandboxMode {
   }
 
   /**
-   * A key no HTTP header can carry (a control character inside it, not a newline at its end, which
-   * is trimmed) failed every Platform API call, each failure quoting the header, key and all
-   * (security review 2). Refused at start, naming the position only.
+   * A key with a character no Heroku key holds (a control character inside it, not a newline at its
+   * end, which is trimmed; a space; a non-ASCII letter): one a header cannot carry failed every
+   * Platform API call, each failure quoting the header, key and all (security review 2). Refused at
+   * start, naming the position only.
    */
   void refuseUnsendableKey(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
     config.apiKey().map(String::trim).flatMap(SandboxMode::unsendable).ifPresent(why -> {
@@ -68,7 +69,7 @@ public class SandboxMode {
     for (int i = 0; i < key.length(); i++) {
       char c = key.charAt(i);
       if (c <= 0x20 || c >= 0x7F) {
-        return java.util.Optional.of("HEROKU_API_KEY holds a character no HTTP header can carry (at position "
+        return java.util.Optional.of("HEROKU_API_KEY holds a character no Heroku API key holds (at position "
             + (i + 1) + " of " + key.length() + "): set it again, as `heroku authorizations:create --short` prints it");
       }
     }
