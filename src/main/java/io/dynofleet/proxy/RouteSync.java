@@ -102,13 +102,22 @@ public class RouteSync implements DataPlane {
    * default pool of a proxy that may serve nothing else, and the repeat is harmless once dropped.
    */
   static PoolRoute configuredRoute(List<String> urls, Duration timeout) {
-    List<String> given = urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> given = new ArrayList<>(urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
     for (int i = 0; i < given.size(); i++) {
-      // the API's rule: a URL with credentials (which the proxy never sends) became every metric's
-      // backend label and the ejection log lines' name (security review 2). Refused by position:
-      // the URL itself is not printed
+      // the API's rule, told by position (the URL itself is not printed). Credentials, which the
+      // proxy never sends, became every metric's backend label and the ejection log lines' name
+      // (security review 2): dropped with a warning, as a dyno serving with them did not use them
+      // (a refusal would stop it at the next deploy); anything else the API refuses stops the start
       int n = i + 1;
-      io.dynofleet.api.PoolValidator.urlProblem(given.get(i)).ifPresent(why -> {
+      String u = given.get(i);
+      URI parsed = parsable(u);
+      if (parsed != null && parsed.getRawUserInfo() != null && parsed.getHost() != null) {
+        LOG.warnf("DYNOFLEET_STATIC_BACKENDS: URL %d of %d carries credentials, which the proxy never sends:"
+            + " dropped (not printed)", n, given.size());
+        u = u.replaceFirst("//[^/?#]*@", "//");
+        given.set(i, u);
+      }
+      io.dynofleet.api.PoolValidator.urlProblem(u).ifPresent(why -> {
         throw new io.dynofleet.config.StartRefused("DYNOFLEET_STATIC_BACKENDS: URL " + n + " of " + given.size()
             + " " + why);
       });
@@ -123,6 +132,14 @@ public class RouteSync implements DataPlane {
     if (once.isEmpty()) return null;
     return new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST, timeout, 1, 0, 0, Duration.ZERO,
         null, targets(once));
+  }
+
+  private static URI parsable(String u) {
+    try {
+      return new URI(u);
+    } catch (java.net.URISyntaxException e) {
+      return null;
+    }
   }
 
   /**

@@ -42,11 +42,17 @@ class StaticBackendsTest {
   /**
    * Security review 2: the API refuses a URL with credentials, the variable did not: the proxy never
    * sends them, and {@code user:pass@host} became every metric's backend label and the ejection
-   * log lines' name. The start is refused by position, the URL never printed.
+   * log lines' name. They are dropped; any other URL the API refuses stops the start, told by
+   * position, the URL never printed.
    */
   @Test
   void aUrlTheApiWouldRefuseStopsTheStartWithoutBeingPrinted() {
-    for (String bad : List.of("https://user:s3cret@legacy.example", "ftp://s3cret.example", "s3cret.example:80",
+    PoolRoute r = RouteSync.configuredRoute(List.of("https://user:s3cret@legacy.example:8443/x", "http://b.example"),
+        Duration.ofSeconds(30));
+    assertThat(r.backends()).as("credentials dropped, not refused: a dyno serving with them did not use them")
+        .extracting(b -> b.id() + " " + b.url()).containsExactly("legacy.example:8443 https://legacy.example:8443/x",
+            "b.example http://b.example");
+    for (String bad : List.of("ftp://s3cret.example", "s3cret.example:80",
         "http://s3cret.example:0", "http://s3cret example")) {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouteSync.configuredRoute(
               List.of("http://ok.example", bad), Duration.ofSeconds(30)))
