@@ -59,7 +59,11 @@ final class ApiClient {
     return check(sendUrl(method, root + path, null, null));
   }
 
-  record Response(int status, String body) {}
+  record Response(int status, String body, String location, Duration retryAfter) {
+    Response(int status, String body) {
+      this(status, body, null, null);
+    }
+  }
 
   Response send(String method, String path, JsonNode body, String contentType) {
     return sendUrl(method, pools + path, body, contentType);
@@ -89,20 +93,52 @@ final class ApiClient {
         java.util.regex.Matcher m = WARNING.matcher(w);
         warn.accept(m.matches() ? m.group(1) : w);
       }
-      return new Response(r.statusCode(), r.body());
+      return new Response(r.statusCode(), r.body(), r.headers().firstValue("Location").orElse(null),
+          r.headers().firstValue("Retry-After").map(ApiClient::seconds).orElse(null));
+    } catch (java.net.http.HttpConnectTimeoutException | java.net.ConnectException e) {
+      throw new CliException(Cli.CONNECT, "cannot connect to " + base() + ": "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + " (set --url or DYNOFLEET_URL)");
+    } catch (java.net.http.HttpTimeoutException e) {
+      // sent, and no answer: a write may have been applied (it said "cannot connect": audit 15)
+      throw new CliException(Cli.CONNECT, "no answer from " + base() + " within 30 s"
+          + (method.equals("GET") ? "" : ": the change may have been applied; look with dynofleet get pool"));
+    } catch (javax.net.ssl.SSLException e) {
+      throw new CliException(Cli.CONNECT, "TLS with " + base() + " failed (is its certificate trusted by this"
+          + " Java?): " + e.getClass().getSimpleName());
     } catch (IOException e) {
-      throw new CliException(Cli.CONNECT, "cannot connect to " + pools.replace("/_dynofleet/api/v1/pools", "")
-          + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-          + " (set --url or DYNOFLEET_URL)");
+      throw new CliException(Cli.CONNECT, "cannot connect to " + base() + ": "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + " (set --url or DYNOFLEET_URL)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(Cli.FAILURE, "interrupted");
     }
   }
 
+  private String base() {
+    return pools.replace("/_dynofleet/api/v1/pools", "");
+  }
+
+  private static Duration seconds(String retryAfter) {
+    try {
+      return Duration.ofSeconds(Math.max(0, Math.min(3600, Long.parseLong(retryAfter.trim()))));
+    } catch (NumberFormatException e) {
+      return null; // an HTTP date: not what Dynofleet sends
+    }
+  }
+
   private JsonNode check(Response r) {
     JsonNode node = parse(r.body);
-    if (r.status < 400) {
+    if (r.status >= 300 && r.status < 400) {
+      // not followed (the token would go with it), and not a success either: "pool/x created" on a
+      // CDN's redirect to https, with nothing created (audit 15)
+      throw new CliException(Cli.FAILURE, base() + " answered " + r.status
+          + (r.location == null ? "" : " (Location: " + r.location + "): set --url to that"), r.status, null);
+    }
+    if (r.status < 300) {
+      if (node == null && r.body != null && !r.body.isBlank()) {
+        throw new CliException(Cli.FAILURE, base() + " answered " + r.status + " but not with JSON: is --url a"
+            + " Dynofleet app?", r.status, null);
+      }
       return node;
     }
     String detail = node != null && node.hasNonNull("detail") ? node.get("detail").asText()
@@ -117,15 +153,20 @@ final class ApiClient {
         }
       }
     }
+    String type = node == null ? "" : node.path("type").asText("");
+    type = type.substring(type.lastIndexOf('/') + 1);
     int code = switch (r.status) {
       case 401, 403 -> Cli.UNAUTHORIZED;
       case 404 -> Cli.NOT_FOUND;
-      default -> Cli.FAILURE;
+      default -> type.equals("auth-throttled") ? Cli.UNAUTHORIZED : Cli.FAILURE;
     };
-    if (code == Cli.UNAUTHORIZED) {
+    if (r.status == 401) {
       detail = detail + " (check --token or DYNOFLEET_API_TOKEN)";
     }
-    throw new CliException(code, detail + fields);
+    if (r.retryAfter != null) {
+      detail = detail + " (retry after " + r.retryAfter.toSeconds() + " s)";
+    }
+    throw new CliException(code, detail + fields, r.status, r.retryAfter);
   }
 
   private JsonNode parse(String body) {

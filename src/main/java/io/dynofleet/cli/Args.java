@@ -46,6 +46,10 @@ record Args(List<String> words, Map<String, String> flags) {
         words.add(a); // includes "-" (stdin) as a plain word
         continue;
       }
+      if (flags.containsKey(name)) {
+        // the last one won, silently: "apply -f a.yaml -f b.yaml" applied b alone (audit 15)
+        throw new CliException(Cli.USAGE, "flag --" + name + " given twice");
+      }
       if (BOOLEAN.contains(name)) {
         flags.put(name, value == null ? "true" : value);
       } else if (VALUED.contains(name)) {

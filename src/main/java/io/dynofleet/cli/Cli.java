@@ -91,7 +91,7 @@ public final class Cli {
    * token and all, to whatever backend app serves {@code /app} (security review 1). Plain http to
    * another machine gets a warning: the token travels in clear.
    */
-  static void checkUrl(String url, PrintStream err) {
+  static void checkUrl(String url, boolean allowHttp, PrintStream err) {
     URI u;
     try {
       u = new URI(url);
@@ -108,10 +108,33 @@ public final class Cli {
           + u.getRawAuthority() + "): with a path the token would go to whichever app serves it");
     }
     String host = u.getHost();
-    if (u.getScheme().equalsIgnoreCase("http") && !(host.equals("localhost") || host.startsWith("127.")
-        || host.equals("[::1]") || host.equals("::1"))) {
+    boolean loopback = host.equalsIgnoreCase("localhost") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
+        || host.equals("[::1]") || host.equals("::1");
+    if (u.getScheme().equalsIgnoreCase("http") && !loopback) {
+      if (!allowHttp) {
+        // refused before anything is sent: on a dyno the API refuses a token that came over http
+        // and says to rotate it, so going on after a warning only leaked it (audit 15)
+        throw new CliException(USAGE, "--url/DYNOFLEET_URL is http:// to " + host + ": the API token would"
+            + " cross the network in clear; use https:// (or DYNOFLEET_ALLOW_HTTP=true on a network you trust)");
+      }
       err.println("warning: the API token goes to " + host + " in clear over http; use https");
     }
+  }
+
+  /**
+   * Why {@code token} cannot go in a header, by position (never quoting it), or null. The JDK's
+   * refusal quoted the whole header, token and all, and the CLI printed it (audit 15): a quote
+   * made "smart" by a document, a zero-width space, a line break inside a pasted token.
+   */
+  static String unsendable(String token) {
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c < 0x21 || c > 0x7E) {
+        return "the API token (--token or DYNOFLEET_API_TOKEN) holds a character that cannot go in a header"
+            + " (position " + (i + 1) + " of " + token.length() + "): look for a typographic quote or a pasted space";
+      }
+    }
+    return null;
   }
 
   static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
@@ -125,7 +148,10 @@ public final class Cli {
       String url = a.flag("url") != null ? a.flag("url") : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
       token = token == null ? null : token.trim(); // as the server trims it: $(cat file) brings a newline
-      checkUrl(url, err);
+      if (token != null && unsendable(token) != null) {
+        throw new CliException(UNAUTHORIZED, unsendable(token));
+      }
+      checkUrl(url, "true".equalsIgnoreCase(env.get("DYNOFLEET_ALLOW_HTTP")), err);
       cli.api = new ApiClient(url, token, cli.json, w -> err.println("warning: " + w));
       return cli.dispatch();
     } catch (CliException e) {
@@ -135,7 +161,8 @@ public final class Cli {
       }
       return e.exitCode;
     } catch (RuntimeException e) {
-      err.println("error: " + e);
+      // the class only: a message may quote what it was given (a header, a token)
+      err.println("error: " + e.getClass().getSimpleName() + " (unexpected; run with a simpler command line to narrow it)");
       return FAILURE;
     }
   }
@@ -424,7 +451,7 @@ public final class Cli {
     if (args.has("wait")) {
       long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(5)).toNanos();
       String last = null;
-      for (JsonNode p; (p = api.find(path)) != null; ) {
+      for (JsonNode p; (p = waitRead(() -> api.find(path), deadline)) != null; ) {
         JsonNode stuck = needsHuman(p);
         if (stuck != null && saidSince(path, stuck.path("reason").asText(), p.path("metadata").path("deletionTimestamp"))) {
           err.println("error: pool/" + name + " cannot be deleted until this is fixed: " + describe(stuck));
@@ -521,7 +548,7 @@ public final class Cli {
     long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(10)).toNanos();
     String last = null;
     while (true) {
-      JsonNode p = api.get(path);
+      JsonNode p = waitRead(() -> api.get(path), deadline);
       JsonNode spec = p.path("spec");
       JsonNode s = p.path("status");
       if (spec.path("staticBackends").size() > 0) {
@@ -670,6 +697,37 @@ public final class Cli {
       }
     }
     return null;
+  }
+
+  /**
+   * A waiter's read, through what waiting mends ({@link CliException#transientFailure}: a 503 while
+   * Postgres fails over, the router's 503 while Dynofleet restarts, a reset, a 429), each said once,
+   * until the deadline: the first such answer ended {@code rollout status} with exit 1, "rollout
+   * failed", to a deploy script (audit 15). At the deadline the last failure stands.
+   */
+  private JsonNode waitRead(java.util.function.Supplier<JsonNode> read, long deadlineNanos) {
+    String said = null;
+    while (true) {
+      try {
+        return read.get();
+      } catch (CliException e) {
+        if (!e.transientFailure() || System.nanoTime() >= deadlineNanos) {
+          throw e;
+        }
+        if (!e.getMessage().equals(said)) {
+          err.println("warning: " + e.getMessage() + "; still waiting");
+          said = e.getMessage();
+        }
+        long wait = Math.max(pollInterval.toMillis(), e.retryAfter == null ? 0 : e.retryAfter.toMillis());
+        long left = Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
+        try {
+          Thread.sleep(Math.max(1, Math.min(wait, left + 1)));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new CliException(FAILURE, "interrupted");
+        }
+      }
+    }
   }
 
   private void sleep(long deadlineNanos) {

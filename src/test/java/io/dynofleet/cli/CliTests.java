@@ -320,8 +320,110 @@ class CliTests {
     // a root with or without its slash still works
     assertThat(cliWith(Map.of("DYNOFLEET_URL", base.toString().replaceAll("/$", ""), "DYNOFLEET_API_TOKEN", TOKEN), "",
         "get", "pools").code()).isZero();
+    // refused before anything is sent (audit 15: it warned, then sent the token in clear)
     Run far = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", "http://192.0.2.1:9");
-    assertThat(far.err()).contains("warning: the API token goes to 192.0.2.1 in clear over http");
+    assertThat(far.code()).isEqualTo(2);
+    assertThat(far.err()).contains("is http:// to 192.0.2.1", "DYNOFLEET_ALLOW_HTTP=true").doesNotContain(TOKEN);
+    Run lookalike = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", "http://127.evil.example:9");
+    assertThat(lookalike.code()).as("not loopback").isEqualTo(2);
+    Run allowed = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN, "DYNOFLEET_ALLOW_HTTP", "true"), "", "get", "pools",
+        "--url", "http://192.0.2.1:9");
+    assertThat(allowed.err()).contains("warning: the API token goes to 192.0.2.1 in clear over http");
+  }
+
+  /**
+   * Audit 15: a token with a character the JDK refuses in a header (a "smart" quote from a document,
+   * a zero-width space) was printed whole, in the JDK's message, by the CLI's catch-all.
+   */
+  @Test
+  void aTokenNoHeaderCarriesIsRefusedWithoutBeingPrinted() {
+    for (String bad : new String[] {"\u201Cso-secret-token\u201D", "so-secret\u200B-token", "so-secret\r\n-token"}) {
+      Run r = cliWith(Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", bad), "", "get", "pools");
+      assertThat(r.code()).isEqualTo(4);
+      assertThat(r.err()).contains("cannot go in a header (position").doesNotContain("secret");
+    }
+  }
+
+  /** Audit 15: "apply -f a.yaml -f b.yaml" applied b alone and exited 0. */
+  @Test
+  void aFlagGivenTwiceIsAUsageError() {
+    Run r = cli("get", "pools", "-l", "a=b", "-l", "c=d");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("flag --selector given twice");
+  }
+
+  /** A stand-in for the API on a real socket: each request gets the next of {@code answers}. */
+  private static com.sun.net.httpserver.HttpServer stub(java.util.List<String[]> answers) throws IOException {
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger n = new AtomicInteger();
+    server.createContext("/", ex -> {
+      String[] a = answers.get(Math.min(n.getAndIncrement(), answers.size() - 1));
+      for (int i = 2; i + 1 < a.length; i += 2) {
+        ex.getResponseHeaders().add(a[i], a[i + 1]);
+      }
+      byte[] body = a[1].getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(Integer.parseInt(a[0]), body.length == 0 ? -1 : body.length);
+      if (body.length > 0) {
+        ex.getResponseBody().write(body);
+      }
+      ex.close();
+    });
+    server.start();
+    return server;
+  }
+
+  /**
+   * Audit 15: any answer below 400 was a success: behind a CDN's redirect to https, apply printed
+   * "pool/x created" and exited 0 with nothing created; an HTML page made get pools end in a
+   * NullPointerException.
+   */
+  @Test
+  void aRedirectOrAPageThatIsNotJsonIsAnError() throws IOException {
+    com.sun.net.httpserver.HttpServer moved = stub(java.util.List.<String[]>of(
+        new String[] {"301", "", "Location", "https://dynofleet.example/_dynofleet/api/v1/pools/x"}));
+    try {
+      Path f = file("x.json", "{\"metadata\": {\"name\": \"x\"}, \"spec\": {\"replicas\": 1}}");
+      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + moved.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", "apply", "-f", f.toString());
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("answered 301 (Location: https://dynofleet.example/");
+      assertThat(r.out()).doesNotContain("created");
+    } finally {
+      moved.stop(0);
+    }
+    com.sun.net.httpserver.HttpServer page = stub(java.util.List.<String[]>of(new String[] {"200", "<html>hi</html>"}));
+    try {
+      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + page.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", "get", "pools");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("answered 200 but not with JSON").doesNotContain("NullPointerException");
+    } finally {
+      page.stop(0);
+    }
+  }
+
+  /**
+   * Audit 15: one 503 database-unavailable (Postgres failing over), a router 503 or a 429 ended
+   * rollout status with exit 1, "rollout failed", to a deploy script. It waits through them.
+   */
+  @Test
+  void rolloutStatusWaitsThroughA503() throws IOException {
+    com.sun.net.httpserver.HttpServer flaky = stub(java.util.List.<String[]>of(
+        new String[] {"503", "{\"type\": \"https://dynofleet.dev/problems/database-unavailable\", \"status\": 503,"
+            + " \"detail\": \"the database cannot be reached; retry shortly\"}", "Content-Type", "application/problem+json",
+            "Retry-After", "1"},
+        new String[] {"200", "{\"metadata\": {\"name\": \"s\", \"generation\": 1},"
+            + " \"spec\": {\"staticBackends\": [\"http://a.example\"]}, \"status\": {}}", "Content-Type", "application/json"}));
+    try {
+      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + flaky.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", "rollout", "status", "s", "--timeout", "30s");
+      assertThat(r.code()).isZero();
+      assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s); still waiting");
+      assertThat(r.out()).contains("nothing to roll out");
+    } finally {
+      flaky.stop(0);
+    }
   }
 
   @Test
