@@ -46,7 +46,7 @@ class DashboardCaching {
         rc.response().headers().set("Cache-Control", "no-cache");
       }
       if (dashboard(path) || path.startsWith(prefix + "/q/swagger-ui")) {
-        // never inside another site's frame (clickjacking the Scale and Delete buttons, or Swagger
+        // never inside another site's frame (clickjacking the Scale and Pause buttons, or Swagger
         // UI's Execute with the token it was given: security review 2)
         rc.response().headers().set("X-Frame-Options", "DENY").set("Content-Security-Policy", "frame-ancestors 'none'");
       }

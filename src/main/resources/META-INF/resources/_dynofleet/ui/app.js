@@ -13,8 +13,12 @@
   function takeTokenFromFragment() {
     var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
     if (m) {
-      sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
+      // out of the address bar first: a '%' the decoding refuses stopped the script here, a blank
+      // page with the token still showing (audit 15)
       history.replaceState(null, '', location.pathname + location.search);
+      var t = m[1];
+      try { t = decodeURIComponent(t); } catch (e) { /* kept as typed */ }
+      sessionStorage.setItem(KEY, t);
     }
   }
 
@@ -35,10 +39,16 @@
         showError('Warning: ' + (m ? m[1] : warning));
       }
       return r.text().then(function (t) {
-        var data = t ? JSON.parse(t) : null;
+        var data = null;
+        // the router's HTML page while Dynofleet restarts read as "Unexpected token '<'" (audit 15)
+        if (t && /json/.test(r.headers.get('Content-Type') || '')) {
+          try { data = JSON.parse(t); } catch (ignored) { data = null; }
+        }
         if (!r.ok) {
-          var e = new Error((data && (data.detail || data.title)) || ('HTTP ' + r.status));
+          var e = new Error((data && (data.detail || data.title)) || ('HTTP ' + r.status + ' ' + r.statusText));
           e.status = r.status;
+          var ra = parseInt(r.headers.get('Retry-After'), 10);
+          if (!isNaN(ra)) e.retryAfter = ra * 1000;
           throw e;
         }
         return data;
@@ -74,11 +84,13 @@
   }
 
   function phaseClass(p) {
-    return { Ready: 'ok', Creating: 'warn', Releasing: 'warn', Draining: 'idle', Deleting: 'idle', Unhealthy: 'bad', Ejected: 'bad' }[p] || 'idle';
+    return { Ready: 'ok', Creating: 'warn', Releasing: 'warn', Draining: 'idle', Deleting: 'idle', Unhealthy: 'bad', Ejected: 'bad',
+      Failed: 'bad' }[p] || 'idle';
   }
 
   function renderPools(list) {
     var tbody = $('pools').tBodies[0];
+    var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.pool : null;
     tbody.textContent = '';
     var items = list.items || [];
     $('pool-count').textContent = items.length + (items.length === 1 ? ' pool' : ' pools');
@@ -87,6 +99,9 @@
       var s = p.status || {}, spec = p.spec || {};
       var tr = el('tr');
       tr.dataset.pool = p.metadata.name;
+      // reachable from the keyboard too: Tab to a row, Enter or Space opens it (audit 15)
+      tr.tabIndex = 0;
+      tr.setAttribute('aria-selected', p.metadata.name === selected ? 'true' : 'false');
       if (p.metadata.name === selected) tr.className = 'selected';
       cell(tr, p.metadata.name, 'name');
       var src = spec.staticBackends && spec.staticBackends.length
@@ -102,8 +117,15 @@
       cell(tr, money(s.estimatedMonthlyCost), 'num');
       cell(tr, money(s.equivalentDynoCost), 'num');
       tr.addEventListener('click', function () { select(p.metadata.name); });
+      tr.addEventListener('keydown', function (ev) {
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(p.metadata.name); }
+      });
       tbody.appendChild(tr);
     });
+    if (focused) {
+      var again = tbody.querySelector('tr[data-pool="' + CSS.escape(focused) + '"]');
+      if (again) again.focus();
+    }
     if (selected && !items.some(function (p) { return p.metadata.name === selected; })) {
       selected = null;
       $('detail').hidden = true;
@@ -117,8 +139,10 @@
     var input = $('scale-input');
     var managed = !(spec.staticBackends && spec.staticBackends.length);
     var deleting = !!p.metadata.deletionTimestamp; // a write would get 409 terminating (audit 12)
-    input.disabled = $('scale-button').disabled = !managed || deleting;
-    $('pause-button').disabled = deleting;
+    input.disabled = $('scale-button').disabled = !managed || deleting || scaling;
+    // a static pool has nothing to pause: the reconciler never reads it there (audit 15)
+    $('pause-button').disabled = !managed || deleting;
+    $('scale-button').dataset.current = spec.replicas === undefined ? '' : String(spec.replicas);
     if (document.activeElement !== input) input.value = dash(spec.replicas, function (x) { return x; }) === '–' ? '' : spec.replicas;
     $('pause-button').textContent = spec.paused ? 'Resume' : 'Pause';
     $('pause-button').dataset.paused = spec.paused ? 'true' : 'false';
@@ -171,6 +195,7 @@
       cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
       var partly = b.healthy === true && b.failingOn && b.failingOn.length;
       var h = partly ? ['warn', 'healthy, not everywhere'] : b.healthy === true ? ['ok', 'healthy']
+        : b.phase === 'Ejected' ? ['warn', 'ejected (checks pass)']
         : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
       var ht = cell(tr, '');
       ht.appendChild(el('span', 'badge ' + h[0], h[1]));
@@ -197,7 +222,9 @@
       etbody.appendChild(tr);
     });
     if (!events || !events.length) {
-      var tr1 = el('tr'); var td1 = cell(tr1, 'No events.', 'muted'); td1.colSpan = 5; etbody.appendChild(tr1);
+      var tr1 = el('tr');
+      var td1 = cell(tr1, events && events.failed ? 'Events could not be loaded: ' + events.failed : 'No events.', 'muted');
+      td1.colSpan = 5; etbody.appendChild(tr1);
     }
   }
 
@@ -218,21 +245,57 @@
     });
   }
 
+  // One refresh at a time, the next 2 s after the last ended (longer after failures, at least the
+  // answer's Retry-After, up to a minute), none while the tab is hidden, and an answer for a pool
+  // no longer selected is dropped: with a slow API a late answer showed pool A while Scale acted
+  // on pool B, and every tab asked every 2 s through an outage (audit 15)
+  var running = null;
+  var again = false;
+  var failures = 0;
+  var retryAfter = 0;
+
   function refresh() {
-    return allPools().then(function (list) {
+    if (running) { again = true; return running; }
+    var want = selected;
+    running = allPools().then(function (list) {
       renderPools(list);
       if (Date.now() > errorUntil) $('banner').hidden = true; // an action's error stays readable
-      $('live').classList.remove('stale');
-      if (!selected) return;
-      var n = encodeURIComponent(selected);
-      return Promise.all([api('GET', '/' + n), api('GET', '/' + n + '/events?limit=20').catch(function () { return []; }),
-        loadStats(selected)]).then(function (r) { renderDetail(r[0], r[1], r[2]); });
+      setLive(true);
+      failures = 0;
+      if (!want || want !== selected) return;
+      var n = encodeURIComponent(want);
+      return Promise.all([api('GET', '/' + n), api('GET', '/' + n + '/events?limit=20').catch(function (e) {
+        var none = []; none.failed = e.message; return none;
+      }), loadStats(want)]).then(function (r) { if (want === selected) renderDetail(r[0], r[1], r[2]); });
     }).catch(function (e) {
       if (e.message === 'unauthorized') return;
-      $('live').classList.add('stale');
+      failures++;
+      retryAfter = e.retryAfter || 0;
+      setLive(false);
       showError(e.message);
+    }).then(function () {
+      running = null;
+      if (again) { again = false; refresh(); } else schedule();
     });
+    return running;
   }
+
+  function schedule() {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!token() || $('app').hidden || document.hidden) return; // visibilitychange starts it again
+    var wait = failures ? Math.min(60000, Math.max(retryAfter, POLL_MS * Math.pow(2, failures))) : POLL_MS;
+    timer = setTimeout(function () { timer = null; refresh(); }, wait);
+  }
+
+  function setLive(ok) {
+    $('live').classList.toggle('stale', !ok);
+    $('live').textContent = ok ? '\u25CF\u00A0live' : '\u25CF\u00A0stale';
+  }
+
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && token() && !$('app').hidden) refresh();
+  });
 
   var errorUntil = 0;
   function showError(msg) { $('banner').textContent = msg; $('banner').hidden = false; errorUntil = Date.now() + 10000; }
@@ -248,12 +311,11 @@
     $('app').hidden = false;
     $('signout').hidden = false;
     refresh();
-    if (!timer) timer = setInterval(refresh, POLL_MS);
   }
 
   function signOut(msg) {
     sessionStorage.removeItem(KEY);
-    if (timer) { clearInterval(timer); timer = null; }
+    if (timer) { clearTimeout(timer); timer = null; }
     $('app').hidden = true;
     $('signout').hidden = true;
     $('login').hidden = false;
@@ -268,12 +330,27 @@
     start();
   });
   $('signout').addEventListener('click', function () { signOut(); });
-  $('scale-button').addEventListener('click', function () {
+  var scaling = false;
+  function scale() {
     var n = parseInt($('scale-input').value, 10);
     if (!selected || isNaN(n) || n < 0) { showError('Replicas must be a whole number ≥ 0'); return; }
+    var current = parseInt($('scale-button').dataset.current, 10);
+    // a scale-down drains and deletes apps: a typo (1 for 10, 0) asked nothing (audit 15)
+    if (!isNaN(current) && n < current && !window.confirm(n === 0
+        ? 'Scale ' + selected + ' to 0? All ' + current + ' backend apps are drained and deleted, and the pool serves nothing until it is scaled up again.'
+        : 'Scale ' + selected + ' from ' + current + ' to ' + n + '? ' + (current - n) + ' backend app(s) are drained and deleted.')) {
+      return;
+    }
     $('scale-input').blur();
-    api('PUT', '/' + encodeURIComponent(selected) + '/scale', { replicas: n }).then(refresh, function (e) { showError(e.message); });
-  });
+    scaling = true;
+    $('scale-button').disabled = true;
+    var name = selected;
+    api('PUT', '/' + encodeURIComponent(name) + '/scale', { replicas: n }).then(function () {
+      scaling = false; refresh();
+    }, function (e) { scaling = false; $('scale-button').disabled = false; showError(e.message); });
+  }
+  $('scale-button').addEventListener('click', scale);
+  $('scale-input').addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { ev.preventDefault(); scale(); } });
   $('pause-button').addEventListener('click', function () {
     var paused = $('pause-button').dataset.paused === 'true';
     api('PATCH', '/' + encodeURIComponent(selected), { spec: { paused: !paused } }, 'application/merge-patch+json')
