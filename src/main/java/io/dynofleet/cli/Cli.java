@@ -46,7 +46,8 @@ public final class Cli {
         scale pool NAME --replicas N                  set spec.replicas
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
         events NAME                                   recent events of a pool
-        rollout status NAME [--timeout 10m]           wait until the rollout is complete
+        rollout status NAME [--release vN] [--timeout 10m]
+                                                      wait until the rollout (of release vN or later) is complete
         rollout restart NAME                          replace every backend by a new app (rolling)
         sandbox apps                                  simulated Heroku apps (sandbox mode only)
         sandbox push APP                              push a new release of a simulated app
@@ -546,6 +547,9 @@ public final class Cli {
     String name = args.word(2, "pool name");
     String path = "/" + ApiClient.enc(name);
     long deadline = System.nanoTime() + args.duration("timeout", Duration.ofMinutes(10)).toNanos();
+    // right after a push to the source app the pool still looks rolled out, at the old release,
+    // until Dynofleet hears of the new one: --release names the one to wait for (audit 15)
+    int release = releaseNumber(args.flag("release"));
     String last = null;
     while (true) {
       JsonNode p = waitRead(() -> api.get(path), deadline);
@@ -567,7 +571,9 @@ public final class Cli {
       int total = s.path("replicas").asInt(0);
       JsonNode progressing = condition(s, "Progressing");
       boolean progressDone = progressing != null && "False".equals(progressing.path("status").asText());
-      if (observed && progressDone && updated >= want && ready >= want && total == want) {
+      int at = releaseNumber(s.path("targetRelease").asText(null), 0);
+      boolean releaseSeen = release <= 0 || at >= release;
+      if (observed && progressDone && releaseSeen && updated >= want && ready >= want && total == want) {
         out.println("pool/" + name + " successfully rolled out (" + ready + "/" + want + " ready)");
         return OK;
       }
@@ -578,6 +584,9 @@ public final class Cli {
       String why = observed ? waitingOn(p) : null;
       String line = !observed
           ? "Waiting for pool/" + name + " spec update to be observed..."
+          : !releaseSeen
+          ? "Waiting for pool/" + name + " to see release v" + release + " of its source (at "
+              + s.path("targetRelease").asText("none") + ")..."
           : "Waiting for rollout of pool/" + name + " to finish: " + updated + " of " + want
               + " updated replicas, " + ready + " ready" + (total > want ? ", " + (total - want) + " old to remove" : "")
               + (why == null ? "" : " (" + why + ")") + "...";
@@ -590,6 +599,31 @@ public final class Cli {
         return USAGE;
       }
       sleep(deadline);
+    }
+  }
+
+  /** {@code --release}: "v42" or "42"; 0 when not given. */
+  private static int releaseNumber(String flag) {
+    if (flag == null) {
+      return 0;
+    }
+    int n = releaseNumber(flag, -1);
+    if (n <= 0) {
+      throw new CliException(USAGE, "--release must be a release of the source app, like v42");
+    }
+    return n;
+  }
+
+  private static int releaseNumber(String text, int otherwise) {
+    if (text == null) {
+      return otherwise;
+    }
+    String t = text.trim();
+    t = t.startsWith("v") || t.startsWith("V") ? t.substring(1) : t;
+    try {
+      return Integer.parseInt(t);
+    } catch (NumberFormatException e) {
+      return otherwise;
     }
   }
 

@@ -404,6 +404,31 @@ class CliTests {
   }
 
   /**
+   * Audit 15: right after a push to the source app, rollout status said "successfully rolled out"
+   * at once, for the old release, before Dynofleet had heard of the new one. --release waits for it.
+   */
+  @Test
+  void rolloutStatusWaitsForTheReleaseItIsTold() throws IOException {
+    String pool = "{\"metadata\": {\"name\": \"m\", \"generation\": 1}, \"spec\": {\"replicas\": 1},"
+        + " \"status\": {\"observedGeneration\": 1, \"replicas\": 1, \"readyReplicas\": 1, \"updatedReplicas\": 1,"
+        + " \"targetRelease\": \"%s\", \"conditions\": [{\"type\": \"Progressing\", \"status\": \"False\","
+        + " \"reason\": \"Stable\"}]}}";
+    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
+        new String[] {"200", pool.formatted("v3"), "Content-Type", "application/json"},
+        new String[] {"200", pool.formatted("v4"), "Content-Type", "application/json"}));
+    try {
+      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + api.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", "rollout", "status", "m", "--release", "v4", "--timeout", "30s");
+      assertThat(r.code()).isZero();
+      assertThat(r.out()).contains("Waiting for pool/m to see release v4 of its source (at v3)",
+          "successfully rolled out");
+    } finally {
+      api.stop(0);
+    }
+    assertThat(cli("rollout", "status", "m", "--release", "latest").code()).isEqualTo(2);
+  }
+
+  /**
    * Audit 15: one 503 database-unavailable (Postgres failing over), a router 503 or a 429 ended
    * rollout status with exit 1, "rollout failed", to a deploy script. It waits through them.
    */
