@@ -559,6 +559,11 @@ public final class Cli {
         out.println("pool/" + name + " has static backends: nothing to roll out");
         return OK;
       }
+      if (p.path("metadata").hasNonNull("deletionTimestamp")) {
+        // it was waited on until it was gone, then "no pool named" (audit 15)
+        err.println("error: pool/" + name + " is being deleted: nothing rolls out");
+        return FAILURE;
+      }
       boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
       JsonNode stuck = observed ? needsHuman(p) : null;
       if (stuck != null) {
@@ -582,6 +587,9 @@ public final class Cli {
         return FAILURE;
       }
       String why = observed ? waitingOn(p) : null;
+      if (why == null && observed && ready < want) {
+        why = notReady(s); // Ejected backends say nothing in the conditions (audit 15)
+      }
       String line = !observed
           ? "Waiting for pool/" + name + " spec update to be observed..."
           : !releaseSeen
@@ -717,6 +725,23 @@ public final class Cli {
   private static String waitingOn(JsonNode pool) {
     JsonNode degraded = condition(pool.path("status"), "Degraded");
     return degraded != null && "True".equals(degraded.path("status").asText()) ? describe(degraded) : null;
+  }
+
+  /** The backends not Ready, by phase ("Ejected: shop-k2x9qa"), or null when all are. */
+  private static String notReady(JsonNode status) {
+    java.util.Map<String, List<String>> byPhase = new java.util.TreeMap<>();
+    for (JsonNode b : status.path("backends")) {
+      String phase = b.path("phase").asText("");
+      if (!phase.equals("Ready") && !phase.isEmpty()) {
+        byPhase.computeIfAbsent(phase, k -> new ArrayList<>()).add(b.path("app").asText(b.path("webUrl").asText("?")));
+      }
+    }
+    if (byPhase.isEmpty()) {
+      return null;
+    }
+    List<String> parts = new ArrayList<>();
+    byPhase.forEach((phase, apps) -> parts.add(phase + ": " + String.join(", ", apps)));
+    return String.join("; ", parts);
   }
 
   private static String describe(JsonNode condition) {

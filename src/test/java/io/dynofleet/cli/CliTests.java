@@ -429,6 +429,31 @@ class CliTests {
   }
 
   /**
+   * Audit 15: a pool waiting on an Ejected backend said only "2 ready" until the timeout, and a
+   * pool being deleted was waited on until it was gone.
+   */
+  @Test
+  void rolloutStatusNamesBackendsNotReadyAndStopsOnADeletion() throws IOException {
+    String pool = "{\"metadata\": {\"name\": \"m\", \"generation\": 1%s}, \"spec\": {\"replicas\": 2},"
+        + " \"status\": {\"observedGeneration\": 1, \"replicas\": 2, \"readyReplicas\": 1, \"updatedReplicas\": 2,"
+        + " \"backends\": [{\"app\": \"m-a\", \"phase\": \"Ready\"}, {\"app\": \"m-b\", \"phase\": \"Ejected\"}],"
+        + " \"conditions\": [{\"type\": \"Progressing\", \"status\": \"True\", \"reason\": \"WaitingForHealth\"}]}}";
+    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
+        new String[] {"200", pool.formatted(""), "Content-Type", "application/json"},
+        new String[] {"200", pool.formatted(", \"deletionTimestamp\": \"2026-11-25T00:00:00Z\""), "Content-Type",
+            "application/json"}));
+    try {
+      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + api.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", "rollout", "status", "m", "--timeout", "30s");
+      assertThat(r.out()).contains("1 ready (Ejected: m-b)");
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("is being deleted");
+    } finally {
+      api.stop(0);
+    }
+  }
+
+  /**
    * Audit 15: one 503 database-unavailable (Postgres failing over), a router 503 or a 429 ended
    * rollout status with exit 1, "rollout failed", to a deploy script. It waits through them.
    */
