@@ -940,7 +940,8 @@ public class Reconciler {
      * requests while its probes pass is routed around (phase {@code Ejected}) and left alone. Any
      * client could eject one by asking for a route that answers 500, again each time it came back,
      * and had it restarted, then deleted and made again, release phase and all (security review 2).
-     * Without a health check, ejections are the only sign of a dead backend, and they count.
+     * Without a health check, ejections would be the only sign of a dead backend, and they count
+     * (a managed pool always has one today: SpecDefaults fills in the path "/").
      */
     private void checkHealthOfReady() {
       Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());

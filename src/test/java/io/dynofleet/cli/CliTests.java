@@ -352,6 +352,12 @@ class CliTests {
     assertThat(r.err()).contains("flag --selector given twice");
   }
 
+  /** The CLI against {@code server}, with the token. */
+  Run cliAt(com.sun.net.httpserver.HttpServer server, String... args) {
+    return cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + server.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+        TOKEN), "", args);
+  }
+
   /** A stand-in for the API on a real socket: each request gets the next of {@code answers}. */
   private static com.sun.net.httpserver.HttpServer stub(java.util.List<String[]> answers) throws IOException {
     com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
@@ -384,8 +390,7 @@ class CliTests {
         new String[] {"301", "", "Location", "https://dynofleet.example/_dynofleet/api/v1/pools/x"}));
     try {
       Path f = file("x.json", "{\"metadata\": {\"name\": \"x\"}, \"spec\": {\"replicas\": 1}}");
-      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + moved.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-          TOKEN), "", "apply", "-f", f.toString());
+      Run r = cliAt(moved, "apply", "-f", f.toString());
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("answered 301 (Location: https://dynofleet.example/");
       assertThat(r.out()).doesNotContain("created");
@@ -394,8 +399,7 @@ class CliTests {
     }
     com.sun.net.httpserver.HttpServer page = stub(java.util.List.<String[]>of(new String[] {"200", "<html>hi</html>"}));
     try {
-      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + page.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-          TOKEN), "", "get", "pools");
+      Run r = cliAt(page, "get", "pools");
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("answered 200 but not with JSON").doesNotContain("NullPointerException");
     } finally {
@@ -417,8 +421,7 @@ class CliTests {
         new String[] {"200", pool.formatted("v3"), "Content-Type", "application/json"},
         new String[] {"200", pool.formatted("v4"), "Content-Type", "application/json"}));
     try {
-      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + api.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-          TOKEN), "", "rollout", "status", "m", "--release", "v4", "--timeout", "30s");
+      Run r = cliAt(api, "rollout", "status", "m", "--release", "v4", "--timeout", "30s");
       assertThat(r.code()).isZero();
       assertThat(r.out()).contains("Waiting for pool/m to see release v4 of its source (at v3)",
           "successfully rolled out");
@@ -443,8 +446,7 @@ class CliTests {
         new String[] {"200", pool.formatted(", \"deletionTimestamp\": \"2026-11-25T00:00:00Z\""), "Content-Type",
             "application/json"}));
     try {
-      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + api.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-          TOKEN), "", "rollout", "status", "m", "--timeout", "30s");
+      Run r = cliAt(api, "rollout", "status", "m", "--timeout", "30s");
       assertThat(r.out()).contains("1 ready (Ejected: m-b)");
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("is being deleted");
@@ -466,8 +468,7 @@ class CliTests {
         new String[] {"200", "{\"metadata\": {\"name\": \"s\", \"generation\": 1},"
             + " \"spec\": {\"staticBackends\": [\"http://a.example\"]}, \"status\": {}}", "Content-Type", "application/json"}));
     try {
-      Run r = cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + flaky.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-          TOKEN), "", "rollout", "status", "s", "--timeout", "30s");
+      Run r = cliAt(flaky, "rollout", "status", "s", "--timeout", "30s");
       assertThat(r.code()).isZero();
       assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s); still waiting");
       assertThat(r.out()).contains("nothing to roll out");

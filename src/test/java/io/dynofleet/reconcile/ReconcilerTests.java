@@ -770,11 +770,7 @@ class ReconcilerTests {
     createPool(1, "");
     passUntilOneReleaseIsOut();
     String first = name;
-    name = first + "-b";
-    pools.create("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
-        """.formatted(name, first.substring(5), source));
+    name = secondPool(first, source);
     passes(3);
     assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
     assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
@@ -796,11 +792,7 @@ class ReconcilerTests {
     createPool(1, "");
     passUntilOneReleaseIsOut();
     String first = name;
-    name = first + "-b";
-    pools.create("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
-        """.formatted(name, first.substring(5), heroku.apps.get(source).id()));
+    name = secondPool(first, heroku.apps.get(source).id());
     passes(3);
     assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
     assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
@@ -835,11 +827,7 @@ class ReconcilerTests {
 
     clock.advance(Reconciler.RELEASE_PHASE_LIMIT); // the mark holds no one now
     heroku.releasesPending = true;
-    name = first + "-b";
-    pools.create("""
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
-        """.formatted(name, first.substring(5), source));
+    name = secondPool(first, source);
     passUntilOneReleaseIsOut();
 
     name = first;
@@ -940,6 +928,16 @@ class ReconcilerTests {
   }
 
   /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
+  /** A second pool, {@code first}-b, on {@code first}'s pipeline, copying {@code sourceRef} (a name or id). */
+  private String secondPool(String first, String sourceRef) {
+    String second = first + "-b";
+    pools.create("""
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
+        """.formatted(second, first.substring(5), sourceRef));
+    return second;
+  }
+
   private void passUntilOneReleaseIsOut() {
     for (int i = 0; i < 6 && count("createRelease") == 0; i++) {
       pass();
