@@ -45,7 +45,7 @@ public final class Cli {
         apply -f FILE|-                               create or replace a pool (JSON or YAML)
         scale pool NAME --replicas N                  set spec.replicas
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
-        events NAME                                   recent events of a pool
+        events NAME [-o json|yaml]                    recent events of a pool
         rollout status NAME [--release vN] [--timeout 10m]
                                                       wait until the rollout (of release vN or later) is complete
         rollout restart NAME                          replace every backend by a new app (rolling)
@@ -327,6 +327,15 @@ public final class Cli {
     kv("Replicas", desired(p) + " desired | " + s.path("replicas").asText("0") + " total | "
         + s.path("readyReplicas").asText("0") + " ready | " + s.path("updatedReplicas").asText("0") + " updated");
     kv("Target release", s.path("targetRelease").asText("-"));
+    // shown in -o yaml only before (audit 15)
+    if (s.path("stalledRelease").isTextual()) {
+      kv("Stalled at", s.path("stalledRelease").asText() + " (not retried until the source or the spec changes)");
+    }
+    if (s.path("drift").size() > 0) {
+      List<String> drift = new ArrayList<>();
+      s.path("drift").forEach(d -> drift.add(d.asText()));
+      kv("Drift", String.join("; ", drift));
+    }
     if (spec.path("staticBackends").size() == 0) {
       JsonNode hook = s.path("webhook");
       kv("Release hook", hook.isObject() ? "subscribed on " + hook.path("app").asText() + " (" + hook.path("url").asText() + ")"
@@ -480,7 +489,21 @@ public final class Cli {
   }
 
   private int events(String name) {
+    String output = args.flag("output");
+    if (output != null && !Set.of("json", "yaml").contains(output)) {
+      throw new CliException(USAGE, "-o must be json or yaml for events");
+    }
     JsonNode events = api.get("/" + ApiClient.enc(name) + "/events");
+    if (output != null) {
+      // a table went to "| jq" (audit 15): the API's own array, as it answered
+      JsonNode doc = events == null ? json.createArrayNode() : events;
+      if (output.equals("json")) {
+        out.println(write(json, doc));
+      } else {
+        out.print(write(yaml, doc));
+      }
+      return OK;
+    }
     if (events == null || events.size() == 0) {
       err.println("No events.");
       return OK;

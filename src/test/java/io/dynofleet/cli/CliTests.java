@@ -122,6 +122,11 @@ class CliTests {
     Run events = cli("events", name);
     assertThat(events.code()).isZero();
     assertThat(events.out()).contains("REASON");
+    // for "| jq" (audit 15: -o json printed the table)
+    Run eventsJson = cli("events", name, "-o", "json");
+    assertThat(eventsJson.code()).isZero();
+    assertThat(eventsJson.out().strip()).startsWith("[").endsWith("]").contains("\"reason\"");
+    assertThat(cli("events", name, "-o", "wide").code()).isEqualTo(2);
 
     Run deleted = cli("delete", "pool", name);
     assertThat(deleted.code()).as(deleted.err()).isZero();
@@ -450,6 +455,23 @@ class CliTests {
       assertThat(r.out()).contains("1 ready (Ejected: m-b)");
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).contains("is being deleted");
+    } finally {
+      api.stop(0);
+    }
+  }
+
+  /** Audit 15: status.drift and status.stalledRelease were shown nowhere but -o yaml. */
+  @Test
+  void describeShowsDriftAndAStalledRelease() throws IOException {
+    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
+        new String[] {"200", "{\"metadata\": {\"name\": \"d\", \"generation\": 1}, \"spec\": {\"replicas\": 1},"
+            + " \"status\": {\"stalledRelease\": \"slug-1/abc\", \"drift\": [\"d-x: GREETING changed by hand\"]}}",
+            "Content-Type", "application/json"},
+        new String[] {"200", "[]", "Content-Type", "application/json"}));
+    try {
+      Run r = cliAt(api, "describe", "pool", "d");
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.out()).contains("Stalled at:", "slug-1/abc", "Drift:", "d-x: GREETING changed by hand");
     } finally {
       api.stop(0);
     }
