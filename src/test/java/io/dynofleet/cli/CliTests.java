@@ -357,10 +357,20 @@ class CliTests {
     assertThat(r.err()).contains("flag --selector given twice");
   }
 
-  /** The CLI against {@code server}, with the token. */
-  Run cliAt(com.sun.net.httpserver.HttpServer server, String... args) {
-    return cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + server.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
-        TOKEN), "", args);
+  /** The CLI, with the token, against a stand-in answering {@code answers} in turn (see {@link #stub}). */
+  Run cliAgainst(java.util.List<String[]> answers, String... args) throws IOException {
+    com.sun.net.httpserver.HttpServer server = stub(answers);
+    try {
+      return cliWith(Map.of("DYNOFLEET_URL", "http://127.0.0.1:" + server.getAddress().getPort(), "DYNOFLEET_API_TOKEN",
+          TOKEN), "", args);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  /** A 200 with a JSON body, for {@link #cliAgainst}. */
+  private static String[] ok(String json) {
+    return new String[] {"200", json, "Content-Type", "application/json"};
   }
 
   /** A stand-in for the API on a real socket: each request gets the next of {@code answers}. */
@@ -391,25 +401,17 @@ class CliTests {
    */
   @Test
   void aRedirectOrAPageThatIsNotJsonIsAnError() throws IOException {
-    com.sun.net.httpserver.HttpServer moved = stub(java.util.List.<String[]>of(
-        new String[] {"301", "", "Location", "https://dynofleet.example/_dynofleet/api/v1/pools/x"}));
-    try {
-      Path f = file("x.json", "{\"metadata\": {\"name\": \"x\"}, \"spec\": {\"replicas\": 1}}");
-      Run r = cliAt(moved, "apply", "-f", f.toString());
-      assertThat(r.code()).isEqualTo(1);
-      assertThat(r.err()).contains("answered 301 (Location: https://dynofleet.example/");
-      assertThat(r.out()).doesNotContain("created");
-    } finally {
-      moved.stop(0);
-    }
-    com.sun.net.httpserver.HttpServer page = stub(java.util.List.<String[]>of(new String[] {"200", "<html>hi</html>"}));
-    try {
-      Run r = cliAt(page, "get", "pools");
-      assertThat(r.code()).isEqualTo(1);
-      assertThat(r.err()).contains("answered 200 but not with JSON").doesNotContain("NullPointerException");
-    } finally {
-      page.stop(0);
-    }
+    java.util.List<String[]> moved = java.util.List.<String[]>of(
+        new String[] {"301", "", "Location", "https://dynofleet.example/_dynofleet/api/v1/pools/x"});
+    Path f = file("x.json", "{\"metadata\": {\"name\": \"x\"}, \"spec\": {\"replicas\": 1}}");
+    Run r = cliAgainst(moved, "apply", "-f", f.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("answered 301 (Location: https://dynofleet.example/");
+    assertThat(r.out()).doesNotContain("created");
+    java.util.List<String[]> page = java.util.List.<String[]>of(new String[] {"200", "<html>hi</html>"});
+    Run html = cliAgainst(page, "get", "pools");
+    assertThat(html.code()).isEqualTo(1);
+    assertThat(html.err()).contains("answered 200 but not with JSON").doesNotContain("NullPointerException");
   }
 
   /**
@@ -422,17 +424,13 @@ class CliTests {
         + " \"status\": {\"observedGeneration\": 1, \"replicas\": 1, \"readyReplicas\": 1, \"updatedReplicas\": 1,"
         + " \"targetRelease\": \"%s\", \"conditions\": [{\"type\": \"Progressing\", \"status\": \"False\","
         + " \"reason\": \"Stable\"}]}}";
-    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
-        new String[] {"200", pool.formatted("v3"), "Content-Type", "application/json"},
-        new String[] {"200", pool.formatted("v4"), "Content-Type", "application/json"}));
-    try {
-      Run r = cliAt(api, "rollout", "status", "m", "--release", "v4", "--timeout", "30s");
-      assertThat(r.code()).isZero();
-      assertThat(r.out()).contains("Waiting for pool/m to see release v4 of its source (at v3)",
-          "successfully rolled out");
-    } finally {
-      api.stop(0);
-    }
+    java.util.List<String[]> api = java.util.List.<String[]>of(
+        ok(pool.formatted("v3")),
+        ok(pool.formatted("v4")));
+    Run r = cliAgainst(api, "rollout", "status", "m", "--release", "v4", "--timeout", "30s");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Waiting for pool/m to see release v4 of its source (at v3)",
+        "successfully rolled out");
     assertThat(cli("rollout", "status", "m", "--release", "latest").code()).isEqualTo(2);
   }
 
@@ -446,35 +444,27 @@ class CliTests {
         + " \"status\": {\"observedGeneration\": 1, \"replicas\": 2, \"readyReplicas\": 1, \"updatedReplicas\": 2,"
         + " \"backends\": [{\"app\": \"m-a\", \"phase\": \"Ready\"}, {\"app\": \"m-b\", \"phase\": \"Ejected\"}],"
         + " \"conditions\": [{\"type\": \"Progressing\", \"status\": \"True\", \"reason\": \"WaitingForHealth\"}]}}";
-    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
-        new String[] {"200", pool.formatted(""), "Content-Type", "application/json"},
+    java.util.List<String[]> api = java.util.List.<String[]>of(
+        ok(pool.formatted("")),
         new String[] {"200", pool.formatted(", \"deletionTimestamp\": \"2026-11-25T00:00:00Z\""), "Content-Type",
-            "application/json"}));
-    try {
-      Run r = cliAt(api, "rollout", "status", "m", "--timeout", "30s");
-      assertThat(r.out()).contains("1 ready (Ejected: m-b)");
-      assertThat(r.code()).isEqualTo(1);
-      assertThat(r.err()).contains("is being deleted");
-    } finally {
-      api.stop(0);
-    }
+            "application/json"});
+    Run r = cliAgainst(api, "rollout", "status", "m", "--timeout", "30s");
+    assertThat(r.out()).contains("1 ready (Ejected: m-b)");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("is being deleted");
   }
 
   /** Audit 15: status.drift and status.stalledRelease were shown nowhere but -o yaml. */
   @Test
   void describeShowsDriftAndAStalledRelease() throws IOException {
-    com.sun.net.httpserver.HttpServer api = stub(java.util.List.<String[]>of(
+    java.util.List<String[]> api = java.util.List.<String[]>of(
         new String[] {"200", "{\"metadata\": {\"name\": \"d\", \"generation\": 1}, \"spec\": {\"replicas\": 1},"
             + " \"status\": {\"stalledRelease\": \"slug-1/abc\", \"drift\": [\"d-x: GREETING changed by hand\"]}}",
             "Content-Type", "application/json"},
-        new String[] {"200", "[]", "Content-Type", "application/json"}));
-    try {
-      Run r = cliAt(api, "describe", "pool", "d");
-      assertThat(r.code()).as(r.err()).isZero();
-      assertThat(r.out()).contains("Stalled at:", "slug-1/abc", "Drift:", "d-x: GREETING changed by hand");
-    } finally {
-      api.stop(0);
-    }
+        ok("[]"));
+    Run r = cliAgainst(api, "describe", "pool", "d");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Stalled at:", "slug-1/abc", "Drift:", "d-x: GREETING changed by hand");
   }
 
   /**
@@ -483,20 +473,16 @@ class CliTests {
    */
   @Test
   void rolloutStatusWaitsThroughA503() throws IOException {
-    com.sun.net.httpserver.HttpServer flaky = stub(java.util.List.<String[]>of(
+    java.util.List<String[]> flaky = java.util.List.<String[]>of(
         new String[] {"503", "{\"type\": \"https://dynofleet.dev/problems/database-unavailable\", \"status\": 503,"
             + " \"detail\": \"the database cannot be reached; retry shortly\"}", "Content-Type", "application/problem+json",
             "Retry-After", "1"},
         new String[] {"200", "{\"metadata\": {\"name\": \"s\", \"generation\": 1},"
-            + " \"spec\": {\"staticBackends\": [\"http://a.example\"]}, \"status\": {}}", "Content-Type", "application/json"}));
-    try {
-      Run r = cliAt(flaky, "rollout", "status", "s", "--timeout", "30s");
-      assertThat(r.code()).isZero();
-      assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s); still waiting");
-      assertThat(r.out()).contains("nothing to roll out");
-    } finally {
-      flaky.stop(0);
-    }
+            + " \"spec\": {\"staticBackends\": [\"http://a.example\"]}, \"status\": {}}", "Content-Type", "application/json"});
+    Run r = cliAgainst(flaky, "rollout", "status", "s", "--timeout", "30s");
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s); still waiting");
+    assertThat(r.out()).contains("nothing to roll out");
   }
 
   @Test
