@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The {@code dynofleet} command line, kubectl-style. Plain Java: it never starts Quarkus.
@@ -181,6 +182,7 @@ public final class Cli {
       throw new CliException(USAGE, "unexpected argument " + args.words().get(most) + " (after " + verb + " "
           + String.join(" ", args.words().subList(1, most)) + ")");
     }
+    checkFlags(verb);
     return switch (verb) {
       case "get" -> get();
       case "describe" -> describe();
@@ -193,6 +195,32 @@ public final class Cli {
       default -> throw new CliException(USAGE, "unknown command " + verb + (verb.startsWith("-D")
           ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)" : ""));
     };
+  }
+
+  /**
+   * A flag the verb does not read is a usage error: "scale pool p --replicas 3 --wait" returned at
+   * once, "describe pool p -o yaml" printed the text view, "delete pool p --timeout 5m" did not
+   * wait (audit 15 L3). {@code --url}, {@code --token} and {@code --help} go with any verb.
+   */
+  private void checkFlags(String verb) {
+    String sub = verb.equals("rollout") && args.words().size() > 1 ? args.words().get(1) : "";
+    Set<String> takes = switch (verb) {
+      case "get" -> Set.of("selector", "output");
+      case "apply" -> Set.of("filename");
+      case "scale" -> Set.of("replicas");
+      case "delete" -> args.has("wait") ? Set.of("wait", "timeout") : Set.of("wait");
+      case "events" -> Set.of("output");
+      case "rollout" -> sub.equals("status") ? Set.of("timeout", "release") : Set.of();
+      default -> Set.of();
+    };
+    for (String f : new TreeSet<>(args.flags().keySet())) {
+      if (!takes.contains(f) && !f.equals("url") && !f.equals("token") && !f.equals("help")) {
+        String what = (verb + " " + sub).trim();
+        throw new CliException(USAGE, "--" + f + " is not taken by " + what + (f.equals("timeout") && verb.equals("delete")
+            ? " without --wait" : "") + (takes.isEmpty() ? "" : " (it takes " + String.join(", ",
+                new TreeSet<>(takes).stream().map(t -> "--" + t).toList()) + ")"));
+      }
+    }
   }
 
   private String poolName(String kindWhat) {

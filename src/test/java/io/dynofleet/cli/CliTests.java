@@ -357,6 +357,29 @@ class CliTests {
     assertThat(r.err()).contains("flag --selector given twice");
   }
 
+  /** A flag the verb does not read is refused before any call (audit 15 L3): it was ignored. */
+  @Test
+  void aFlagTheVerbDoesNotTakeIsAUsageError() throws IOException {
+    String name = unique("flags");
+    assertThat(cli("apply", "-f", file("f.json", managedJson(name, 0)).toString()).code()).isZero();
+    Run scale = cli("scale", "pool", name, "--replicas", "2", "--wait");
+    assertThat(scale.code()).isEqualTo(2);
+    assertThat(scale.err()).contains("--wait is not taken by scale (it takes --replicas)");
+    assertThat(cli("get", "pool", name, "-o", "json").out()).as("not scaled").contains("\"replicas\" : 0");
+    Run describe = cli("describe", "pool", name, "-o", "yaml");
+    assertThat(describe.code()).isEqualTo(2);
+    assertThat(describe.err()).contains("--output is not taken by describe").doesNotContain("(it takes");
+    Run delete = cli("delete", "pool", name, "--timeout", "5m");
+    assertThat(delete.code()).isEqualTo(2);
+    assertThat(delete.err()).contains("--timeout is not taken by delete without --wait");
+    assertThat(cli("get", "pool", name).code()).as("not deleted").isZero();
+    Run restart = cli("rollout", "restart", name, "--release", "v2");
+    assertThat(restart.err()).contains("--release is not taken by rollout restart");
+    // taken together (no loop runs in this test, so the wait times out)
+    Run waited = cli("delete", "pool", name, "--wait", "--timeout", "1s", "--url", base.toString());
+    assertThat(waited.err()).doesNotContain("not taken").contains("timed out");
+  }
+
   /** The CLI, with the token, against a stand-in answering {@code answers} in turn (see {@link #stub}). */
   Run cliAgainst(java.util.List<String[]> answers, String... args) throws IOException {
     com.sun.net.httpserver.HttpServer server = stub(answers);
