@@ -96,6 +96,8 @@ class DashboardBrowserTests {
     options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
+    // the console, to find what the Content-Security-Policy refused
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
     WebDriver driver = new ChromeDriver(service, options);
@@ -107,6 +109,8 @@ class DashboardBrowserTests {
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='shop']")));
         assertThat(driver.getCurrentUrl()).as("token removed from the address bar").doesNotContain(TOKEN);
         assertThat(driver.findElement(By.cssSelector("tr[data-pool='shop']")).getText()).contains("shop-web");
+        assertThat(((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
+            "return getComputedStyle(document.querySelector('.top')).display")).as("style.css applied").isEqualTo("flex");
 
         // from the keyboard too (audit 15: rows took mouse clicks only)
         driver.findElement(By.cssSelector("tr[data-pool='web']")).sendKeys(org.openqa.selenium.Keys.ENTER);
@@ -161,6 +165,11 @@ class DashboardBrowserTests {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-summary"), "Deleting since"));
         assertThat(driver.findElement(By.id("pause-button")).isEnabled()).isFalse();
         assertThat(driver.findElement(By.id("scale-button")).isEnabled()).isFalse();
+
+        // nothing the page does is refused by its Content-Security-Policy
+        assertThat(driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll())
+            .extracting(org.openqa.selenium.logging.LogEntry::getMessage)
+            .noneMatch(m -> m.contains("Content Security Policy"));
 
         // Sign out, then sign in through the form.
         driver.findElement(By.id("signout")).click();

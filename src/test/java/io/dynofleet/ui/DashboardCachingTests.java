@@ -26,7 +26,8 @@ class DashboardCachingTests {
       r.then().statusCode(200)
           .header("Cache-Control", equalTo("no-cache"))
           .header("X-Frame-Options", equalTo("DENY"))
-          .header("Content-Security-Policy", equalTo("frame-ancestors 'none'"))
+          .header("Content-Security-Policy", equalTo("default-src 'self'; object-src 'none'; base-uri 'none'; "
+              + "form-action 'self'; frame-ancestors 'none'"))
           .header("Last-Modified", notNullValue());
       assertThat(r.header("Cache-Control")).as(path).doesNotContain("immutable");
       given().header("If-Modified-Since", r.header("Last-Modified")).get(path).then().statusCode(304);
