@@ -166,6 +166,10 @@ final class ApiClient {
     if (r.retryAfter != null) {
       detail = detail + " (retry after " + r.retryAfter.toSeconds() + " s)";
     }
+    if (!type.isEmpty() && !type.equals("about:blank")) {
+      // the problem's type names the case for scripts (grep "\[conflict\]"); the detail is for people
+      detail = detail + " [" + r.status + " " + type + "]";
+    }
     throw new CliException(code, detail + fields, r.status, r.retryAfter);
   }
 

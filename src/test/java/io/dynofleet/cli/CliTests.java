@@ -504,7 +504,7 @@ class CliTests {
             + " \"spec\": {\"staticBackends\": [\"http://a.example\"]}, \"status\": {}}", "Content-Type", "application/json"});
     Run r = cliAgainst(flaky, "rollout", "status", "s", "--timeout", "30s");
     assertThat(r.code()).isZero();
-    assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s); still waiting");
+    assertThat(r.err()).contains("warning: the database cannot be reached; retry shortly (retry after 1 s) [503 database-unavailable]; still waiting");
     assertThat(r.out()).contains("nothing to roll out");
   }
 
@@ -559,6 +559,7 @@ class CliTests {
     Run bad = cli("scale", "pool", name, "--replicas", "-1");
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.err().split("replicas: must be", -1)).as(bad.err()).hasSize(2); // exactly once
+    assertThat(bad.err()).as("the problem type, for scripts").contains("[422 invalid]");
     Run set = cli("get", "pools", "-l", "team in (x)");
     assertThat(set.code()).isEqualTo(1);
     assertThat(set.err().split("not supported", -1)).as(set.err()).hasSize(2);
