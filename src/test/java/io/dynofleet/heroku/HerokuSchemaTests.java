@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Timeout;
  * Every Platform API request the client sends and every answer the simulator gives, checked against
  * Heroku's published JSON hyper-schema ({@link #SCHEMA}): the endpoint exists there with that
  * method; the request body fits the link's {@code schema}; the response body fits its
- * {@code targetSchema} (types, required, enums, strictProperties) and carries every property the schema declares for the resource. No JSON-schema
- * library resolves here for this draft's {@code strictProperties}, so a small walker does it; it
+ * {@code targetSchema} (types, required, enums, strictProperties) and carries every property the
+ * schema declares for the resource. No JSON-schema library resolves here for this draft's
+ * {@code strictProperties}, so a small walker does it; it
  * does not check {@code pattern} (the simulator's web_url is loopback, not herokuapp.com) or formats.
  */
 @QuarkusTest
