@@ -65,15 +65,48 @@ public class PoolService {
     this.changed = changed;
   }
 
-  /** A precondition from {@code If-Match}: null when absent, "*" matches any existing pool. */
-  public record Precondition(String ifMatch) {
+  /**
+   * The preconditions of a request: {@code If-Match} (null when absent; "*" matches any existing
+   * pool) and {@code If-None-Match} (on a write, a listed version or "*" fails it, RFC 9110
+   * 13.1.2: {@code PUT} with {@code If-None-Match: *} overwrote). An empty header is a condition
+   * no version meets: a script whose ETag variable was empty made its write unconditional.
+   */
+  public record Precondition(String ifMatch, String ifNoneMatch) {
+    public Precondition(String ifMatch) {
+      this(ifMatch, null);
+    }
+
     boolean present() {
-      return ifMatch != null && !ifMatch.isBlank();
+      return ifMatch != null || ifNoneMatch != null;
     }
 
     boolean matches(long resourceVersion) {
       // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
-      return !present() || listed(ifMatch, resourceVersion, false);
+      return ifMatch == null || listed(ifMatch, resourceVersion, false);
+    }
+
+    /** A 412 naming why, when {@code If-Match} fails on this version. */
+    void check(long resourceVersion) {
+      if (matches(resourceVersion)) {
+        return;
+      }
+      String why = ifMatch.isBlank() ? "If-Match is empty: send the ETag you read"
+          : listed(ifMatch, resourceVersion, true)
+              ? "If-Match " + ifMatch.trim() + " is a weak tag and If-Match compares strongly: send \""
+                  + resourceVersion + "\""
+              : "If-Match does not match resourceVersion " + resourceVersion;
+      throw new ApiException(412, "precondition-failed", "Precondition failed", why + "; nothing was changed");
+    }
+
+    /** {@link #check} and, for a write, {@code If-None-Match}. */
+    void checkWrite(long resourceVersion) {
+      check(resourceVersion);
+      if (ifNoneMatch != null && (ifNoneMatch.isBlank() || listed(ifNoneMatch, resourceVersion, true))) {
+        throw new ApiException(412, "precondition-failed", "Precondition failed", (ifNoneMatch.isBlank()
+            ? "If-None-Match is empty: send the ETag you read, or * to create only"
+            : "If-None-Match " + (ifNoneMatch.trim().equals("*") ? "* fails: the pool exists"
+                : "names the current resourceVersion " + resourceVersion)) + "; nothing was changed");
+      }
     }
 
     /**
@@ -174,7 +207,14 @@ public class PoolService {
   // ---- writes --------------------------------------------------------------------------------
 
   public PoolDocument create(String body) {
-    JsonNode doc = parseAndValidate(body);
+    return create(parseAndValidate(parse(body)));
+  }
+
+  public PoolDocument create(byte[] body) {
+    return create(parseAndValidate(parse(body)));
+  }
+
+  private PoolDocument create(JsonNode doc) {
     String name = doc.get("metadata").get("name").asText();
     if (staticConfigured && name.equals(io.dynofleet.proxy.RouteSync.STATIC_POOL)) {
       // a stored pool of that name replaced the configured one in the proxy, silently (audit 13)
@@ -216,7 +256,14 @@ public class PoolService {
   }
 
   public PoolDocument replace(String name, String body, Precondition pre) {
-    JsonNode doc = parseAndValidate(body);
+    return replace(name, parseAndValidate(parse(body)), pre);
+  }
+
+  public PoolDocument replace(String name, byte[] body, Precondition pre) {
+    return replace(name, parseAndValidate(parse(body)), pre);
+  }
+
+  private PoolDocument replace(String name, JsonNode doc, Precondition pre) {
     String bodyName = doc.get("metadata").get("name").asText();
     if (!bodyName.equals(name)) {
       throw ApiException.invalid(List.of(new FieldError("metadata.name",
@@ -243,6 +290,10 @@ public class PoolService {
   }
 
   public PoolDocument patch(String name, String body, Precondition pre) {
+    return patch(name, body.getBytes(StandardCharsets.UTF_8), pre);
+  }
+
+  public PoolDocument patch(String name, byte[] body, Precondition pre) {
     JsonNode patch = parse(body);
     if (!patch.isObject()) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "a merge patch must be a JSON object")));
@@ -261,6 +312,10 @@ public class PoolService {
   }
 
   public PoolDocument scale(String name, String body, Precondition pre) {
+    return scale(name, body.getBytes(StandardCharsets.UTF_8), pre);
+  }
+
+  public PoolDocument scale(String name, byte[] body, Precondition pre) {
     JsonNode req = parse(body);
     JsonNode replicas = req.isObject() ? req.get("replicas") : null;
     List<FieldError> errors = new java.util.ArrayList<>();
@@ -422,10 +477,7 @@ public class PoolService {
   }
 
   private static void checkPrecondition(Precondition pre, Pool pool) {
-    if (!pre.matches(pool.resourceVersion)) {
-      throw new ApiException(412, "precondition-failed", "Precondition failed",
-          "If-Match does not match resourceVersion " + pool.resourceVersion);
-    }
+    pre.checkWrite(pool.resourceVersion);
   }
 
   private void checkRoutingClashes(String name, PoolSpec spec) {
@@ -483,8 +535,27 @@ public class PoolService {
     }
   }
 
-  private JsonNode parseAndValidate(String body) {
-    JsonNode doc = parse(body);
+  /**
+   * A request body, decoded as UTF-8 strictly: a byte that is not UTF-8 is refused by position
+   * (as text, RESTEasy replaced it with U+FFFD and a config var's value was stored changed; audit
+   * 17). A charset parameter is ignored, as RFC 8259 says: JSON is UTF-8.
+   */
+  private JsonNode parse(byte[] body) {
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(body == null ? new byte[0] : body);
+    java.nio.CharBuffer out = java.nio.CharBuffer.allocate(in.remaining());
+    java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+    java.nio.charset.CoderResult result = utf8.decode(in, out, true);
+    if (result.isError()) {
+      throw new ApiException(400, "malformed-json", "Malformed JSON",
+          "the body is not UTF-8 at byte " + (in.position() + 1) + " (send JSON in UTF-8)");
+    }
+    utf8.flush(out);
+    return parse(out.flip().toString());
+  }
+
+  private JsonNode parseAndValidate(JsonNode doc) {
     List<FieldError> errors = PoolValidator.validateDocument(doc);
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);

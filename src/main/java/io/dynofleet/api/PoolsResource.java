@@ -6,7 +6,6 @@ import io.dynofleet.proxy.RoutingTable;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -14,20 +13,29 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 
 /**
  * The BackendPool desired-state API. Thin: parsing, validation and concurrency rules live in
- * {@link PoolService}. Bodies are taken as text so that malformed JSON and unknown fields are
- * reported by our own problem documents, each bad field named.
+ * {@link PoolService}. Bodies are taken as bytes so that malformed JSON, bytes that are not UTF-8
+ * and unknown fields are reported by our own problem documents, each bad field named (as text,
+ * RESTEasy replaced bytes that are not UTF-8 with U+FFFD, and a config var's value was stored
+ * changed). Every route refuses query parameters it does not take (a misspelled
+ * {@code labelSelector} listed every pool, {@code ?dryRun=All} wrote).
  */
 @Path("/v1/pools")
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,6 +54,10 @@ public class PoolsResource {
     this.routes = routes;
   }
 
+  /** The body of {@code PUT .../scale} (for the OpenAPI document; the service reads it strictly). */
+  @Schema(name = "Scale")
+  public record Scale(@Schema(minimum = "0", maximum = "100", required = true) int replicas) {}
+
   /** Live traffic figures of one backend as this process's proxy sees them. */
   public record BackendTraffic(String app, String url, boolean healthy, boolean ejected, long inFlight,
       long requests, double requestsPerSecond, double errorRate, double p50Millis, double p99Millis,
@@ -54,14 +66,17 @@ public class PoolsResource {
   @GET
   @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
   public PoolList list(@QueryParam("labelSelector") String labelSelector,
-      @QueryParam("limit") String limit, @QueryParam("continue") String continueToken) {
+      @QueryParam("limit") String limit, @QueryParam("continue") String continueToken, @Context UriInfo uri) {
+    QueryCheck.only(uri, "labelSelector", "limit", "continue");
     return service.list(labelSelector, limit, continueToken);
   }
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Create a pool")
-  public Response create(String body, UriInfo uri) {
+  public Response create(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+      schema = @Schema(implementation = PoolDocument.class))) byte[] body, @Context UriInfo uri) {
+    QueryCheck.only(uri);
     PoolDocument doc = service.create(body);
     return withTag(Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build()), doc);
   }
@@ -69,16 +84,14 @@ public class PoolsResource {
   @GET
   @Path("{name}")
   @Operation(summary = "Read a pool (ETag carries resourceVersion; If-None-Match → 304, If-Match → 412)")
-  public Response get(@PathParam("name") String name, @HeaderParam("If-None-Match") String ifNoneMatch,
-      @HeaderParam("If-Match") String ifMatch) {
+  public Response get(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
+    QueryCheck.only(uri);
     PoolDocument doc = service.get(name);
     long rv = Long.parseLong(doc.metadata().resourceVersion());
     // RFC 9110 13.2.2: If-Match first, then If-None-Match (weak comparison) answers 304 on a GET
-    if (!new Precondition(ifMatch).matches(rv)) {
-      throw new ApiException(412, "precondition-failed", "Precondition failed",
-          "If-Match does not match resourceVersion " + rv);
-    }
-    if (ifNoneMatch != null && Precondition.listed(ifNoneMatch, rv, true)) {
+    Precondition pre = preconditions(request);
+    pre.check(rv);
+    if (pre.ifNoneMatch() != null && Precondition.listed(pre.ifNoneMatch(), rv, true)) {
       return Response.notModified(new EntityTag(doc.metadata().resourceVersion())).build();
     }
     return withTag(Response.ok(), doc);
@@ -88,54 +101,75 @@ public class PoolsResource {
   @Path("{name}")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Replace a pool's spec and labels (If-Match for optimistic concurrency)")
-  public Response replace(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
-      String body) {
-    return withTag(kept(Response.ok(), name), service.replace(name, body, new Precondition(ifMatch)));
+  public Response replace(@PathParam("name") String name, @Context HttpServerRequest request,
+      @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+          schema = @Schema(implementation = PoolDocument.class))) byte[] body,
+      @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    return withTag(kept(Response.ok(), name), service.replace(name, body, preconditions(request)));
   }
 
   @PATCH
   @Path("{name}")
   @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
   @Operation(summary = "Merge-patch a pool (RFC 7386)")
-  public Response patch(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
-      String body) {
-    return withTag(kept(Response.ok(), name), service.patch(name, body, new Precondition(ifMatch)));
+  public Response patch(@PathParam("name") String name, @Context HttpServerRequest request,
+      @RequestBody(content = {@Content(mediaType = MERGE_PATCH, schema = @Schema(type = SchemaType.OBJECT)),
+          @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.OBJECT))}) byte[] body,
+      @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    return withTag(kept(Response.ok(), name), service.patch(name, body, preconditions(request)));
   }
 
   @DELETE
   @Path("{name}")
   @Operation(summary = "Delete a pool: marks it terminating; its apps are deleted, then the pool")
-  public Response delete(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
-    return withTag(kept(Response.accepted(), name), service.delete(name, new Precondition(ifMatch)));
+  public Response delete(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    String length = request.getHeader("Content-Length");
+    if (request.getHeader("Transfer-Encoding") != null || (length != null && !length.trim().equals("0"))) {
+      // Kubernetes' DeleteOptions (dryRun, propagationPolicy, preconditions) were read and dropped:
+      // a "dry run" deleted the pool and its apps
+      throw new ApiException(400, "body-not-allowed", "DELETE takes no body",
+          "DELETE takes no body (no dry run, no orphaning); for a conditional delete send If-Match: nothing was changed");
+    }
+    return withTag(kept(Response.accepted(), name), service.delete(name, preconditions(request)));
   }
 
   @PUT
   @Path("{name}/scale")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Set the number of replicas: {\"replicas\": n}")
-  public Response scale(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
-      String body) {
-    return withTag(kept(Response.ok(), name), service.scale(name, body, new Precondition(ifMatch)));
+  public Response scale(@PathParam("name") String name, @Context HttpServerRequest request,
+      @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+          schema = @Schema(implementation = Scale.class))) byte[] body,
+      @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    return withTag(kept(Response.ok(), name), service.scale(name, body, preconditions(request)));
   }
 
   @GET
   @Path("{name}/status")
   @Operation(summary = "The observed state of a pool")
-  public PoolStatus status(@PathParam("name") String name) {
+  public PoolStatus status(@PathParam("name") String name, @Context UriInfo uri) {
+    QueryCheck.only(uri);
     return service.status(name);
   }
 
   @GET
   @Path("{name}/events")
   @Operation(summary = "The pool's recent events, newest first")
-  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") String limit) {
+  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") String limit,
+      @Context UriInfo uri) {
+    QueryCheck.only(uri, "limit");
     return service.events(name, limit);
   }
 
   @GET
   @Path("{name}/stats")
   @Operation(summary = "Live traffic per backend, as this Dynofleet process's proxy sees it")
-  public List<BackendTraffic> stats(@PathParam("name") String name) {
+  public List<BackendTraffic> stats(@PathParam("name") String name, @Context UriInfo uri) {
+    QueryCheck.only(uri);
     service.get(name); // 404 problem for an unknown pool
     return routes.stats(name).stream()
         .map(s -> new BackendTraffic(s.id(), s.url().toString(), s.healthy() && !s.ejected(), s.ejected(),
@@ -155,6 +189,20 @@ public class PoolsResource {
         + file.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?")
         + ": the file replaces this change at the next start; change the file instead\""));
     return b;
+  }
+
+  /**
+   * {@code If-Match} and {@code If-None-Match} as sent: every line of each joined as one list (RFC
+   * 9110 5.3), and an empty one kept (JAX-RS's header parameter made it null, and a script whose
+   * ETag variable was empty wrote unconditionally).
+   */
+  static Precondition preconditions(HttpServerRequest request) {
+    return new Precondition(joined(request, "If-Match"), joined(request, "If-None-Match"));
+  }
+
+  private static String joined(HttpServerRequest request, String name) {
+    List<String> lines = request.headers().getAll(name);
+    return lines.isEmpty() ? null : String.join(",", lines);
   }
 
   private static Response withTag(Response.ResponseBuilder b, PoolDocument doc) {

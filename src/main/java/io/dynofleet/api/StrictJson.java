@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  */
 final class StrictJson {
   private static final Pattern DUPLICATE = Pattern.compile("^Duplicate field '([^']{0,100})");
+  private static final Pattern LIMIT = Pattern.compile("maximum allowed \\((\\d+)");
 
   private StrictJson() {}
 
@@ -33,6 +34,14 @@ final class StrictJson {
       what = "the body has the key '" + m.group(1) + "' twice in one object";
     } else if (message.startsWith("Trailing token")) {
       what = "the body has more after its JSON document";
+    } else if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+      // valid JSON past a parser limit was "not valid JSON" (audit 17)
+      Matcher limit = LIMIT.matcher(message);
+      String n = limit.find() ? limit.group(1) : "the allowed";
+      what = message.contains("nesting depth") ? "the body nests deeper than " + n + " levels"
+          : message.startsWith("Number") ? "the body has a number longer than " + n + " characters"
+          : message.startsWith("String") ? "the body has a string longer than " + n + " characters"
+          : "the body is past a size limit of the JSON reader";
     }
     return e.getLocation() == null ? what
         : what + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
