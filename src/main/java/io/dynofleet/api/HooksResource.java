@@ -123,8 +123,10 @@ public class HooksResource {
       throw new ApiException(400, "malformed-json", "Malformed JSON", why);
     }
     JsonNode app = event.path("data").path("app");
-    String name = app.path("name").asText(null);
-    String id = app.path("id").asText(null);
+    // only what could name a Heroku app: a NUL reached the database as a 500 (a retried one, too),
+    // and a line break the log (audit 17)
+    String name = matching(app.path("name"), PoolValidator.APP_NAME);
+    String id = matching(app.path("id"), PoolValidator.UUID_RE);
     String resource = event.path("resource").asText("");
     Instant now = clock.instant();
     heard.values().removeIf(until -> until.isBefore(now));
@@ -155,6 +157,10 @@ public class HooksResource {
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
+  }
+
+  private static String matching(JsonNode value, java.util.regex.Pattern pattern) {
+    return value.isTextual() && pattern.matcher(value.asText()).matches() ? value.asText() : null;
   }
 
   /** When the event says it was created; null without a (readable) date. */

@@ -38,6 +38,20 @@ class HooksTests {
         """.formatted(eventId, created, id, app);
   }
 
+  /** Audit 17: a NUL in the app's name or id was a 500 (PostgreSQL's text refuses it), each retry too. */
+  @Test
+  void anAppNameOrIdNoHerokuAppHasIsIgnored() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-n");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    api().body(event("a\\u0000", source + "\\u0000")).post(HOOK).then().statusCode(202)
+        .body("reconciling", empty());
+    api().body(event("x\\ny", source + "\\r\\nforged log line")).post(HOOK).then().statusCode(202)
+        .body("reconciling", empty());
+    api().body(event(java.util.UUID.randomUUID().toString(), source)).post(HOOK).then().statusCode(202)
+        .body("reconciling", contains(a));
+  }
+
   @Test
   void aReplayedNotificationSchedulesNothing() {
     String source = uniqueName("src");
