@@ -18,6 +18,21 @@ import java.util.regex.Pattern;
  */
 public final class PoolValidator {
   static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+  /** Heroku's limit on one app's config vars: every name and value together, in bytes (32 kB). */
+  public static final int CONFIG_LIMIT = 32768;
+
+  /** The size Heroku's limit counts: the UTF-8 bytes of every name and value. */
+  public static long configBytes(Map<String, String> config) {
+    long n = 0;
+    for (Map.Entry<String, String> e : config.entrySet()) {
+      n += e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+          + (e.getValue() == null ? 0 : e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    }
+    return n;
+  }
+
+  /** An app name as Heroku's schema has it: no trailing '-' (audit 17: "demo-" was taken). */
+  static final Pattern HEROKU_APP_NAME = Pattern.compile("[a-z][a-z0-9-]{1,28}[a-z0-9]");
   static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{2,29}");
   static final Pattern UUID_RE =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
@@ -216,9 +231,9 @@ public final class PoolValidator {
           + " writes the time)");
     }
     String source = text("spec.template.sourceApp", t.get("sourceApp"), true);
-    if (source != null && !APP_NAME.matcher(source).matches() && !UUID_RE.matcher(source).matches()) {
+    if (source != null && !HEROKU_APP_NAME.matcher(source).matches() && !UUID_RE.matcher(source).matches()) {
       err("spec.template.sourceApp", "must be a Heroku app name (3-30 lowercase letters, digits and"
-          + " '-', starting with a letter) or app id");
+          + " '-', starting with a letter and ending with a letter or digit) or app id");
     }
     oneOf("spec.template.region", t.get("region"), REGIONS);
     oneOf("spec.template.stack", t.get("stack"), STACKS);
@@ -251,13 +266,25 @@ public final class PoolValidator {
           err(f, OWNER_VAR + " is reserved: Dynofleet sets it to mark the apps it owns");
         }
         String value = text(f, e.getValue(), true);
-        if (value != null && value.length() > 32768) {
-          err(f, "at most 32768 characters");
+        if (value != null && value.length() > CONFIG_LIMIT) {
+          err(f, "at most " + CONFIG_LIMIT + " characters");
         } else if (ReadOnlyRedaction.HIDDEN.equals(value)) {
           // an export made with the read-only token: applied, it would overwrite the secret
           err(f, "this is what the read-only token shows instead of the value, not the value: set the real"
               + " one, or leave the var out");
         }
+      }
+    }
+    if (present(vars) && vars.isObject() && vars.size() <= 500) {
+      Map<String, String> all = new java.util.HashMap<>();
+      vars.fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue().asText("")));
+      all.put(OWNER_VAR, "00000000-0000-0000-0000-000000000000");
+      long bytes = configBytes(all);
+      if (bytes > CONFIG_LIMIT) {
+        // Heroku refuses more at the config step, after each backend app was made (audit 17)
+        err("spec.template.configVars", "come to " + bytes + " bytes with " + OWNER_VAR + ", over Heroku's "
+            + CONFIG_LIMIT + " for all of an app's config var names and values together (the source app's"
+            + " vars count too)");
       }
     }
     oneOf("spec.template.stage", t.get("stage"), STAGES);

@@ -808,6 +808,16 @@ public class Reconciler {
           }
           cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           refuseAttachmentVars(t, cached, vars);
+          Map<String, String> onBackend = new HashMap<>(cached.config());
+          onBackend.put(OWNER_VAR, pool.id.toString());
+          long bytes = io.dynofleet.api.PoolValidator.configBytes(onBackend);
+          if (bytes > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
+            // Heroku refuses it at the config step, after the app is made: said before any is
+            throw new PlatformException(Kind.INVALID, "the backends' config vars (the source app's with"
+                + " spec.template.configVars and " + OWNER_VAR + ") come to " + bytes + " bytes, over Heroku's "
+                + io.dynofleet.api.PoolValidator.CONFIG_LIMIT + " per app: shorten or remove some in"
+                + " spec.template.configVars");
+          }
           boolean newTarget = before == null || !before.target().equals(cached.target());
           boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
           // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)

@@ -1001,6 +1001,18 @@ public class Simulator {
       if (!owned.isEmpty()) {
         throw new ApiError(422, "invalid_params", "Cannot overwrite attachment values " + String.join(", ", owned) + ".");
       }
+      Map<String, String> after = new HashMap<>(a.config);
+      changes.forEach((k, v) -> {
+        if (v == null) {
+          after.remove(k);
+        } else {
+          after.put(k, v);
+        }
+      });
+      if (io.dynofleet.api.PoolValidator.configBytes(after) > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
+        // Heroku's limit: all keys and values of one app together within 32 kB
+        throw new ApiError(422, "invalid_params", "Config vars are too large: an app's config vars may total 32kb.");
+      }
       setConfig(a, changes, describe(changes));
       out = new LinkedHashMap<>(a.config);
     }

@@ -60,6 +60,10 @@ class PoolValidationTests {
         tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"1BAD\": \"x\"}", "spec.template.configVars.1BAD"),
         tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_POOL\": \"x\"}", "spec.template.configVars.DYNOFLEET_POOL"),
         tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"N\": 1}", "spec.template.configVars.N"),
+        // audit 17: Heroku's 32 kB for all of an app's config vars, and its app names' last character
+        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"A\": \"" + "a".repeat(17_000) + "\", \"B\": \""
+            + "b".repeat(17_000) + "\"}", "spec.template.configVars"),
+        tmpl("\"sourceApp\": \"demo-\"", "spec.template.sourceApp"),
         tmpl("\"region\": \"us\"", "spec.template.sourceApp"),
         tmpl("\"sourceApp\": \"ok-app\", \"restartedAt\": \"two words\"", "spec.template.restartedAt"),
         tmpl("\"sourceApp\": \"ok-app\", \"restartedAt\": 5", "spec.template.restartedAt"),

@@ -59,4 +59,24 @@ class AttachmentVarTests {
     assertThat(sim.apps()).as("no app made that would stop at its config step")
         .noneMatch(a -> a.name().startsWith(w.name() + "-"));
   }
+
+  /**
+   * Audit 17: Heroku takes at most 32 kB of config vars per app. The source's vars with the
+   * template's over it made every app, then stopped each at its config step; said before any is made.
+   */
+  @Test
+  void configVarsOverHerokusLimitWithTheSourcesAreRefusedBeforeAnyAppIsMade() {
+    assertThatThrownBy(() -> heroku.updateConfigVars(w.source(), Map.of("BIG", "x".repeat(40_000))))
+        .as("Heroku's own refusal, which the simulator gives as well")
+        .isInstanceOf(HerokuException.Permanent.class).hasMessageContaining("32kb");
+    heroku.updateConfigVars(w.source(), Map.of("SOURCE_BLOB", "s".repeat(20_000)));
+    w.createPool(1, ", \"configVars\": {\"TEMPLATE_BLOB\": \"" + "t".repeat(15_000) + "\"}", "");
+    for (int i = 0; i < 3; i++) {
+      reconciler.reconcile(new PoolKey(w.name()));
+    }
+    assertThat(w.degraded(pools).reason()).isEqualTo("InvalidSpec");
+    assertThat(w.degraded(pools).message()).contains("over Heroku's 32768 per app", "spec.template.configVars");
+    assertThat(sim.apps()).as("no app made that would stop at its config step")
+        .noneMatch(a -> a.name().startsWith(w.name() + "-"));
+  }
 }
