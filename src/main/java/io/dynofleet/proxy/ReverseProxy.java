@@ -630,9 +630,24 @@ class ReverseProxy implements ProxyInterceptor {
   private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
     countError(pool, e); // its path as the HTTP timer's URI tag: see UriTags
     if (e.status() == 508) rc.response().setStatusMessage("Loop Detected"); // Netty knows no phrase for it
-    return rc.response().setStatusCode(e.status()).putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code())
-        .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()))
-        .putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
+    rc.response().setStatusCode(e.status()).putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code())
+        .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()));
+    String path = rc.request().path();
+    String prefix = dynofleet.prefix();
+    if (path != null && (path.regionMatches(true, 0, prefix, 0, prefix.length()) || ReservedPath.matches(path, prefix))) {
+      // Dynofleet's own paths answer with problem documents, these refusals too: an API client
+      // got text (audit 17)
+      String text = e.message().strip();
+      return rc.response().putHeader("Content-Type", io.dynofleet.api.Problem.MEDIA_TYPE)
+          .end(io.vertx.core.json.Json.encode(io.dynofleet.api.Problem.of(e.status(), e.code(), text, text)));
+    }
+    return rc.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
+  }
+
+  /** A CONNECT, in either form: a reverse proxy opens no tunnels. */
+  private void refuseConnect(io.vertx.ext.web.RoutingContext rc) {
+    rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    refuseAndClose(rc, ProxyError.NO_CONNECT);
   }
 
   /**
@@ -641,12 +656,6 @@ class ReverseProxy implements ProxyInterceptor {
    * one could reset the answer away under a body still arriving); whatever Vert.x already read
    * behind it is closed unserved ({@link #DESYNCED}).
    */
-  /** A CONNECT, in either form: a reverse proxy opens no tunnels. */
-  private void refuseConnect(io.vertx.ext.web.RoutingContext rc) {
-    rc.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    refuseAndClose(rc, ProxyError.NO_CONNECT);
-  }
-
   private void refuseAndClose(io.vertx.ext.web.RoutingContext rc, ProxyError e) {
     if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
     rc.response().putHeader(HttpHeaders.CONNECTION, "close");

@@ -137,4 +137,19 @@ class BadInputTests {
     assertThat(doc.getString("paths.'/_dynofleet/api/v1/pools/{name}'.patch.requestBody.content.'application/merge-patch+json'.schema.type"))
         .isEqualTo("object");
   }
+
+  /** The proxy's framing refusals answered Dynofleet's own paths in text, unlike the rest of the API. */
+  @Test
+  void framingRefusalsOnTheApiAreProblems() throws java.io.IOException {
+    String twoHosts = MalformedTargetTests.raw(base, "GET " + POOLS + " HTTP/1.1\r\nHost: a\r\nHost: b\r\n"
+        + "Authorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n");
+    assertThat(twoHosts).startsWith("HTTP/1.1 400").containsIgnoringCase("content-type: application/problem+json")
+        .contains("\"type\":\"https://dynofleet.dev/problems/multiple-host\"", "X-Dynofleet-Error: multiple-host");
+    String coding = MalformedTargetTests.raw(base, "POST " + POOLS + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n");
+    assertThat(coding).startsWith("HTTP/1.1 400").contains("/problems/bad-transfer-encoding");
+    // a proxied path keeps the proxy's short text answer
+    assertThat(MalformedTargetTests.raw(base, "GET /elsewhere HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400").containsIgnoringCase("content-type: text/plain");
+  }
 }
