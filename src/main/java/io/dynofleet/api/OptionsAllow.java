@@ -23,5 +23,8 @@ public class OptionsAllow implements ContainerResponseFilter {
     if (!methods.isEmpty()) {
       response.getHeaders().putSingle("Allow", String.join(", ", methods));
     }
+    if (methods.contains("PATCH")) {
+      response.getHeaders().putSingle("Accept-Patch", ProblemMappers.ACCEPT_PATCH); // RFC 5789 3.1
+    }
   }
 }

@@ -394,8 +394,7 @@ public class PoolService {
       if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
         // a pool deleted and made again under the same name is another object (Kubernetes: 409)
         throw new ApiException(409, "uid-mismatch", "Conflict",
-            "metadata.uid " + (bodyUid.length() <= 64 ? bodyUid : "(" + bodyUid.length() + " characters)")
-                + " is not this pool's (" + pool.id
+            "metadata.uid " + bodyUid + " is not this pool's uid (" + pool.id
                 + "): the pool was deleted and created again; read it again");
       }
       if (bodyRv != null && bodyRv != pool.resourceVersion) {
@@ -583,7 +582,15 @@ public class PoolService {
   private static String bodyUid(JsonNode doc) {
     JsonNode md = doc.get("metadata");
     JsonNode uid = md == null ? null : md.get("uid");
-    return uid == null || uid.isNull() ? null : uid.asText();
+    if (uid == null || uid.isNull()) {
+      return null;
+    }
+    if (!uid.isTextual() || !PoolValidator.UUID_RE.matcher(uid.asText()).matches()) {
+      // {} or 42 was told "the pool was deleted and created again" (audit 17)
+      throw ApiException.invalid(List.of(new FieldError("metadata.uid", "must be the pool's uid as read (a UUID),"
+          + " or left out")));
+    }
+    return uid.asText();
   }
 
   private static Long bodyResourceVersion(JsonNode doc) {

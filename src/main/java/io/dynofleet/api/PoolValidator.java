@@ -143,6 +143,10 @@ public final class PoolValidator {
         }
       }
     }
+    JsonNode uid = md.get("uid");
+    if (uid != null && !uid.isNull() && !(uid.isTextual() && UUID_RE.matcher(uid.asText()).matches())) {
+      err("metadata.uid", "must be the pool's uid as read (a UUID), or left out");
+    }
     JsonNode rv = md.get("resourceVersion");
     if (rv != null && !rv.isNull() && !(rv.isIntegralNumber()
         || (rv.isTextual() && rv.asText().matches("[0-9]{1,18}")))) {
@@ -373,7 +377,10 @@ public final class PoolValidator {
     // compared as stored, defaults filled in (interval 10 s; the timeout defaults to at most it)
     int effInterval = interval != null ? interval : h.hasNonNull("intervalSeconds") ? Integer.MAX_VALUE : 10;
     if (timeout != null && timeout > effInterval) {
-      err("spec.healthCheck.timeoutSeconds", "must not exceed intervalSeconds");
+      // a merge patch lowering the interval meets the timeout stored when the pool was written,
+      // which the client may never have set (audit 17)
+      err("spec.healthCheck.timeoutSeconds", "must not exceed intervalSeconds (a timeout left out is stored as"
+          + " the smaller of 5 and the interval when the pool is written: lowering the interval, set it too)");
     }
     integer("spec.healthCheck.healthyThreshold", h.get("healthyThreshold"), 1, 10);
     integer("spec.healthCheck.unhealthyThreshold", h.get("unhealthyThreshold"), 1, 10);

@@ -31,6 +31,9 @@ class ProblemMappers {
         "the body is not valid JSON"), uri));
   }
 
+  /** The patch documents {@code PATCH /v1/pools/{name}} takes. */
+  static final String ACCEPT_PATCH = "application/merge-patch+json, application/json";
+
   @ServerExceptionMapper
   Response web(WebApplicationException e, UriInfo uri) {
     int status = e.getResponse().getStatus();
@@ -56,6 +59,11 @@ class ProblemMappers {
     Response.ResponseBuilder b = Response.status(status).type(Problem.MEDIA_TYPE).entity(withInstance(p, uri));
     if (allow != null) {
       b.header("Allow", allow);
+    }
+    if (e instanceof NotSupportedException && AllowedMethods.at(uri.getPath()).contains("PATCH")) {
+      // RFC 5789 2.2: an unsupported patch document names the ones that are (a JSON Patch client
+      // learns to send a merge patch)
+      b.header("Accept-Patch", ACCEPT_PATCH);
     }
     return b.build();
   }

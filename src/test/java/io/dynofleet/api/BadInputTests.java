@@ -152,4 +152,29 @@ class BadInputTests {
     assertThat(MalformedTargetTests.raw(base, "GET /elsewhere HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"))
         .startsWith("HTTP/1.1 400").containsIgnoringCase("content-type: text/plain");
   }
+
+  /** A uid that is no uid was told "the pool was deleted and created again" (409). */
+  @Test
+  void aMalformedUidIsNamedNotTakenForAnotherPool() {
+    String name = uniqueName("uid");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().contentType("application/merge-patch+json").body("{\"metadata\":{\"uid\":{}}}").patch(POOLS + "/" + name)
+        .then().statusCode(422).body("errors[0].field", equalTo("metadata.uid"));
+    api().body(pool(name, 2).replace("\"labels\"", "\"uid\": 42, \"labels\"")).put(POOLS + "/" + name)
+        .then().statusCode(422).body("errors[0].field", equalTo("metadata.uid"));
+    read(name).then().body("spec.replicas", equalTo(1));
+  }
+
+  /** RFC 5789: a 415 for a JSON Patch, and OPTIONS, name the patch documents taken. */
+  @Test
+  void unsupportedPatchDocumentsAreAnsweredWithAcceptPatch() {
+    String name = uniqueName("ap");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api().contentType("application/json-patch+json").body("[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":2}]")
+        .patch(POOLS + "/" + name).then().statusCode(415)
+        .header("Accept-Patch", equalTo("application/merge-patch+json, application/json"));
+    api().options(POOLS + "/" + name).then().statusCode(200)
+        .header("Accept-Patch", equalTo("application/merge-patch+json, application/json"));
+    api().options(POOLS).then().statusCode(200).header("Accept-Patch", nullValue());
+  }
 }
