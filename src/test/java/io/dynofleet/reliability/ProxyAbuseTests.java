@@ -105,16 +105,15 @@ class ProxyAbuseTests {
       // never both framings to the backend, never a request the client hid inside a body
       assertThat(s).doesNotContain("/smuggled").doesNotContainPattern("cl=\\d+ te=chunked");
     }
-    assertThat(seen).noneMatch(s -> s.startsWith("POST /c") || s.startsWith("POST /d"));
+    assertThat(seen).noneMatch(s -> s.startsWith("POST /c") || s.startsWith("POST /d") || s.startsWith("POST /e"));
     assertThat(seen).noneMatch(s -> s.contains("/smuggled") || s.contains("/after-b"));
     assertThat(clTe.split("HTTP/1\\.1 \\d{3} ", -1)).as("answers on the CL.TE connection: %s", clTe).hasSize(2);
     // both framings in one request: refused (proxy.md, "Hardening"), nothing behind it served
     assertThat(status(teCl)).isEqualTo("400");
     assertThat(status(clTe)).isEqualTo("400");
     assertThat(status(twoCl)).isEqualTo("400");
-    assertThat(status(badTe)).startsWith("4");
-    // TE.CL was read as chunked (TE wins, RFC 9112 6.3): the backend got exactly the chunked body
-    if (status(teCl).equals("200")) assertThat(seen).anyMatch(s -> s.startsWith("POST /a") && s.endsWith("body=SMUGGLED"));
+    assertThat(status(badTe)).isEqualTo("400");
+    assertThat(status(teSpace)).isEqualTo("400");
     stillServing();
   }
 
