@@ -20,7 +20,9 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,8 +143,8 @@ class ProxyAbuseTests {
     String longLine = send("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     String bigBody = send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\nabc");
     System.out.printf("oversized: header=%s line=%s body=%s%n", status(bigHeader), status(longLine), status(bigBody));
-    assertThat(status(bigHeader)).isIn("431", "400");
-    assertThat(status(longLine)).isIn("414", "400");
+    assertThat(status(bigHeader)).isEqualTo("431");
+    assertThat(status(longLine)).isEqualTo("414");
     assertThat(status(bigBody)).isEqualTo("413");
     assertThat(seen).isEmpty();
     stillServing();
@@ -197,11 +199,18 @@ class ProxyAbuseTests {
 
   @Test
   void reservedPrefixTricksNeverReachABackend() throws Exception {
-    for (String path : List.of("/_dynofleet/api/v1/pools", "/%5Fdynofleet/api/v1/pools", "//_dynofleet/q/metrics",
-        "/x/../_dynofleet/q/metrics", "/%2e%2e/_dynofleet/q", "/_dynofleet%2Fapi", "/.%2F_dynofleet/q",
-        "/%5C_dynofleet/q", "/_dynofleet/../_dynofleet/api")) {
-      String resp = send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-      assertThat(resp).as(path).startsWith("HTTP/1.1 ").doesNotContain("X-Backend: a");
+    // the API, plainly or by a dot segment Quarkus resolves onto it, answers for itself (no token:
+    // 401); any other spelling that reaches the prefix is refused by name, not by some failure
+    Map<String, String> answers = new LinkedHashMap<>();
+    answers.put("/_dynofleet/api/v1/pools", "401");
+    answers.put("/_dynofleet/../_dynofleet/api", "401");
+    for (String path : List.of("/%5Fdynofleet/api/v1/pools", "//_dynofleet/q/metrics", "/x/../_dynofleet/q/metrics",
+        "/%2e%2e/_dynofleet/q", "/_dynofleet%2Fapi", "/.%2F_dynofleet/q", "/%5C_dynofleet/q")) {
+      answers.put(path, "404 reserved-path");
+    }
+    for (Map.Entry<String, String> e : answers.entrySet()) {
+      String resp = send("GET " + e.getKey() + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(answer(resp)).as(e.getKey()).isEqualTo(e.getValue());
     }
     assertThat(seen).isEmpty();
   }
@@ -235,6 +244,13 @@ class ProxyAbuseTests {
     String resp = raw(app.getPort(), TestBackends.upgrade("x", "Upgrade"), Duration.ofSeconds(2));
     assertThat(resp).startsWith("HTTP/1.1 101").contains("session=ok").doesNotContain("token=x")
         .doesNotContainIgnoringCase("x-dynofleet-error").doesNotContainIgnoringCase("clear-site-data");
+  }
+
+  /** The status and, if there is one, the {@code X-Dynofleet-Error} code: "404 reserved-path". */
+  static String answer(String response) {
+    java.util.regex.Matcher code = java.util.regex.Pattern.compile("\r\nX-Dynofleet-Error: ([^\r]*)\r\n")
+        .matcher(response.substring(0, Math.max(0, response.indexOf("\r\n\r\n") + 2)));
+    return status(response) + (code.find() ? " " + code.group(1) : "");
   }
 
   static String status(String response) {
