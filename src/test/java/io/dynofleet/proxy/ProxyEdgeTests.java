@@ -663,10 +663,11 @@ class ProxyEdgeTests {
 
   @Test
   void anErrorAnswerThatSaysCloseCloses() throws Exception {
-    URI dead = backends.start(req -> {});
-    backends.stop(dead);
-    table.put(pool("deadend", List.of(), true, List.of(target("d", dead))));
-    try (Socket s = new Socket("127.0.0.1", port())) {
+    // a port bound and never listened on (as CliTests does): connects are refused for the whole test
+    try (Socket hold = new Socket(); Socket s = new Socket("127.0.0.1", port())) {
+      hold.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      URI dead = URI.create("http://127.0.0.1:" + hold.getLocalPort());
+      table.put(pool("deadend", List.of(), true, List.of(target("d", dead))));
       s.setSoTimeout(3000); // under the 4 s idle timeout
       s.getOutputStream().write(("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
           .getBytes(StandardCharsets.ISO_8859_1));

@@ -612,14 +612,7 @@ class ProxyTests {
         .startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: no-backend");
     // a backend that is gone: 502 with the code, as for a request
     URI dead = backends.start(req -> req.response().end());
-    backends.close();
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", dead.getPort())) {
-        return false;
-      } catch (java.io.IOException refused) {
-        return true;
-      }
-    });
+    backends.stop(dead);
     table.put(pool("d", List.of("only.example"), false, List.of(target("dead", dead))));
     var failed = registry.find("dynofleet.proxy.errors").tag("pool", "d").tag("code", "connect-failed").counter();
     double before = failed == null ? 0 : failed.count();

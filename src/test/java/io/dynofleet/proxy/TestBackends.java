@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 
 /** Real HTTP backends on loopback ports for the data plane tests, on a Vert.x of their own. */
 public final class TestBackends implements AutoCloseable {
@@ -47,12 +48,30 @@ public final class TestBackends implements AutoCloseable {
     });
   }
 
+  /**
+   * Stops the backend on {@code u}'s port and returns once a connect there is refused: Vert.x
+   * completes the close while the listening socket still lives (until the selector's next pass,
+   * docs/reliability.md), and a connect it accepts meanwhile is then reset, which the proxy rightly
+   * answers as {@code backend-error}, not {@code connect-failed}.
+   */
   public void stop(URI u) {
     for (HttpServer s : servers) {
       if (s.actualPort() == u.getPort()) {
         s.close().toCompletionStage().toCompletableFuture().join();
       }
     }
+    awaitRefused(u.getPort());
+  }
+
+  /** Waits (up to 5 s) until a connect to {@code port} on loopback is refused. */
+  private static void awaitRefused(int port) {
+    Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> {
+      try (Socket probe = new Socket("127.0.0.1", port)) {
+        return false;
+      } catch (java.io.IOException refused) {
+        return true;
+      }
+    });
   }
 
   @Override
