@@ -17,15 +17,28 @@ class DatabaseReadinessTest {
     ds.setUrl("jdbc:postgresql://127.0.0.1:" + port + "/dynofleet");
     ds.setUser("secret_user");
     ds.setConnectTimeout(2);
-    DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
-    for (int i = 0; i < 2; i++) {
-      if (i == 1) {
-        sleepPast(1100); // found again, not the cached answer
+    // counts the attempts to reach it: a second answer at once is the cached one, a later one
+    // is found again (both say DOWN, so only the count tells them apart)
+    java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+    javax.sql.DataSource counted = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (p, m, args) -> {
+          if (m.getName().equals("getConnection")) tries.incrementAndGet();
+          try {
+            return m.invoke(ds, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    DatabaseReadiness check = new DatabaseReadiness(counted, new io.dynofleet.db.SchemaMigration(null, null));
+    for (int want : new int[] {1, 1, 2}) {
+      if (want == 2) {
+        sleepPast(1100);
       }
       HealthCheckResponse r = check.call();
       assertThat(r.getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
       assertThat(r.getName()).isEqualTo("database");
       assertThat(r.getData()).isEmpty();
+      assertThat(tries.get()).as("attempts to reach the database").isEqualTo(want);
     }
   }
 
