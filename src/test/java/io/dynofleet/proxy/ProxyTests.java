@@ -717,6 +717,9 @@ class ProxyTests {
     URI dead = URI.create("http://127.0.0.1:1");
     table.put(pool("d", List.of(), true, List.of(target("dead", dead), target("a", backends.named("a")))));
     for (int i = 0; i < 20; i++) given().get("/r").then().statusCode(200).header("X-Backend", "a");
+    // the dead one was tried and the GET retried: a balancer that never chose it served "a" too
+    assertThat(registry.find("dynofleet.proxy.retries").tags("pool", "d", "backend", "dead").counter())
+        .as("retries after the dead backend").isNotNull().satisfies(c -> assertThat(c.count()).isPositive());
     table.put(pool("d", List.of(), true, List.of(target("dead2", dead), target("a", backends.named("a2")))));
     // POST is not retried: the one that hit the dead backend gets 502, none is sent twice
     int failed = 0;
