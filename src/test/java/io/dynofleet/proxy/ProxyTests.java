@@ -817,7 +817,11 @@ class ProxyTests {
         req.response().putHeader("X-Backend", "good").end("ok"))), true));
     table.put(new PoolRoute("ff", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(5), 0, 0, 0,
         Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2), t));
-    for (int i = 0; i < 40; i++) given().body("x").post("/warm"); // the cap ejects one of the two
+    for (int i = 0; i < 40; i++) given().body("x").post("/warm");
+    // the case of the row: the cap ejects one of the two and keeps the other in (neither or both
+    // out would pass the count below without the estimate rule)
+    assertThat(table.stats("ff")).filteredOn(BackendStats::ejected).extracting(BackendStats::id)
+        .hasSize(1).isSubsetOf("bad1", "bad2");
     int failed = 0;
     for (int i = 0; i < 200; i++) {
       if (given().body("x").post("/order").statusCode() != 200) failed++;
