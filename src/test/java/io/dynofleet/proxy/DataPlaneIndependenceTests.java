@@ -173,6 +173,15 @@ class DataPlaneIndependenceTests {
     }
   }
 
+  /** Sessions waiting for a lock on the pools table. */
+  int lockWaitsOnPools() throws Exception {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+        var rs = st.executeQuery("select count(*) from pg_locks where not granted and relation = 'pools'::regclass")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
   @Test
   void storeFailingOrHangingKeepsTheLastPools() throws Exception {
     URI u = backends.named("db");
@@ -196,6 +205,8 @@ class DataPlaneIndependenceTests {
       c.setAutoCommit(false);
       st.execute("lock table pools in access exclusive mode");
       CompletableFuture<Boolean> blocked = CompletableFuture.supplyAsync(sync::sync);
+      // the sync waits on the lock (not merely yet to start) before the requests are sent
+      await().atMost(Duration.ofSeconds(10)).until(() -> lockWaitsOnPools() > 0);
       long t0 = System.nanoTime();
       served(20);
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
