@@ -219,13 +219,15 @@ public class PoolService {
     if (staticConfigured && name.equals(io.dynofleet.proxy.RouteSync.STATIC_POOL)) {
       // a stored pool of that name replaced the configured one in the proxy, silently (audit 13)
       throw new ApiException(409, "name-reserved", "Pool name reserved", "the pool 'static' is the one"
-          + " DYNOFLEET_STATIC_BACKENDS configures (proxy only, not stored); choose another name");
+          + " DYNOFLEET_STATIC_BACKENDS configures (proxy only, not stored); choose another name",
+          List.of(new FieldError("metadata.name", "reserved while DYNOFLEET_STATIC_BACKENDS is set")));
     }
     PoolSpec spec = SpecDefaults.apply(name, toSpec(doc));
     Map<String, String> labels = labels(doc);
     Pool saved = write(() -> {
       if (pools.findByName(name).isPresent()) {
-        throw new ApiException(409, "already-exists", "Pool exists", "a pool named '" + name + "' already exists");
+        throw new ApiException(409, "already-exists", "Pool exists", "a pool named '" + name + "' already exists",
+            List.of(new FieldError("metadata.name", "a pool of this name exists: PUT it to replace it")));
       }
       checkRoutingClashes(name, spec);
       Instant now = now();
@@ -395,12 +397,14 @@ public class PoolService {
         // a pool deleted and made again under the same name is another object (Kubernetes: 409)
         throw new ApiException(409, "uid-mismatch", "Conflict",
             "metadata.uid " + bodyUid + " is not this pool's uid (" + pool.id
-                + "): the pool was deleted and created again; read it again");
+                + "): the pool was deleted and created again; read it again",
+            List.of(new FieldError("metadata.uid", "not this pool's uid")));
       }
       if (bodyRv != null && bodyRv != pool.resourceVersion) {
         throw new ApiException(409, "conflict", "Conflict",
             "metadata.resourceVersion " + bodyRv + " is stale (now " + pool.resourceVersion
-                + "): read the pool again and re-apply your change");
+                + "): read the pool again and re-apply your change",
+            List.of(new FieldError("metadata.resourceVersion", "stale")));
       }
       JsonNode next = edit.apply(currentDocument(pool));
       PoolSpec spec = SpecDefaults.apply(name, toSpec(next));
@@ -485,25 +489,31 @@ public class PoolService {
     if (hosts.isEmpty() && !isDefault) {
       return;
     }
-    for (String h : hosts) {
+    for (int i = 0; i < hosts.size(); i++) {
+      String h = hosts.get(i);
       if (adminHosts.admin(h)) {
         // never proxied: the pool would never get a request there (security review 1)
         throw new ApiException(409, "host-taken", "Host already routed",
-            "host '" + h + "' is Dynofleet's own (DYNOFLEET_ADMIN_HOSTS): it serves the API and dashboard only");
+            "host '" + h + "' is Dynofleet's own (DYNOFLEET_ADMIN_HOSTS): it serves the API and dashboard only",
+            List.of(new FieldError("spec.routing.hosts[" + i + "]", "Dynofleet's own host")));
       }
     }
     pools.lockRoutingClaims();
     for (Pool other : pools.others(name)) {
-      for (String h : hosts) {
+      for (int i = 0; i < hosts.size(); i++) {
+        String h = hosts.get(i);
         if (other.spec.routing() != null && other.spec.routing().hosts().contains(h)) {
+          // the field named, so a client can point at it without reading the detail (audit 17)
           throw new ApiException(409, "host-taken", "Host already routed",
-              "host '" + h + "' is already routed to pool '" + other.name + "'");
+              "host '" + h + "' is already routed to pool '" + other.name + "'",
+              List.of(new FieldError("spec.routing.hosts[" + i + "]", "routed to pool '" + other.name + "'")));
         }
       }
       if (isDefault && other.spec.routing() != null
           && Boolean.TRUE.equals(other.spec.routing().defaultPool())) {
         throw new ApiException(409, "default-taken", "Default pool exists",
-            "pool '" + other.name + "' is already the default pool");
+            "pool '" + other.name + "' is already the default pool",
+            List.of(new FieldError("spec.routing.default", "pool '" + other.name + "' is the default")));
       }
     }
   }

@@ -177,4 +177,21 @@ class BadInputTests {
         .header("Accept-Patch", equalTo("application/merge-patch+json, application/json"));
     api().options(POOLS).then().statusCode(200).header("Accept-Patch", nullValue());
   }
+
+  /** The 409s named no field: a client could not point at the host without parsing English. */
+  @Test
+  void conflictsNameTheirField() {
+    String a = uniqueName("ha");
+    String b = uniqueName("hb");
+    String host = a + ".example";
+    api().body("{\"metadata\":{\"name\":\"" + a + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9\"],"
+        + "\"routing\":{\"hosts\":[\"" + host + "\"]}}}").post(POOLS).then().statusCode(201);
+    api().body("{\"metadata\":{\"name\":\"" + b + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9\"],"
+        + "\"routing\":{\"hosts\":[\"free." + host + "\", \"" + host + "\"]}}}").post(POOLS).then().statusCode(409)
+        .body("type", equalTo(problem("host-taken")))
+        .body("errors[0].field", equalTo("spec.routing.hosts[1]"))
+        .body("errors[0].message", containsString(a));
+    api().body("{\"metadata\":{\"name\":\"" + a + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9\"]}}")
+        .post(POOLS).then().statusCode(409).body("errors[0].field", equalTo("metadata.name"));
+  }
 }
