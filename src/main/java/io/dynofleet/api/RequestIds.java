@@ -41,12 +41,36 @@ class RequestIds {
                 "HTTP/1.1 requests need one valid Host header (host[:port])")));
         return;
       }
+      String path = rc.request().path();
+      if (!rc.response().headWritten() && (rc.statusCode() == -1 || rc.statusCode() == 500) && rc.failure() != null
+          && !malformedTarget(rc.failure()) && path != null && path.regionMatches(true, 0, prefix, 0, prefix.length())) {
+        // a failure in a route or filter of Dynofleet's own, outside RESTEasy's mappers: Quarkus's
+        // handler answered it with its own JSON, not a problem document (audit 16)
+        internalProblem(rc);
+        return;
+      }
       if (rc.response().headWritten() || !(malformedTarget(rc.failure()) || (rc.statusCode() == 400 && rc.failure() == null))) {
         rc.next();
         return;
       }
       malformedProblem(rc);
     });
+  }
+
+  /**
+   * The {@code internal} 500 as the API's mappers answer it: an id in the answer and in an ERROR
+   * line with the failure (a database error's message withheld: it may quote the data it refused).
+   */
+  static void internalProblem(RoutingContext rc) {
+    String id = UUID.randomUUID().toString();
+    Throwable failure = rc.failure();
+    String path = rc.request().path();
+    org.jboss.logging.Logger.getLogger(RequestIds.class).errorf(failure == null ? null
+        : ProblemMappers.isDatabaseError(failure) ? ProblemMappers.scrubbed(failure, 0) : failure,
+        "router unexpected error id=%s path=%s", id, path == null ? "-" : path.replaceAll("[^\\x21-\\x7e]", "?"));
+    rc.response().setStatusCode(500).putHeader("Content-Type", Problem.MEDIA_TYPE)
+        .end(io.vertx.core.json.Json.encode(Problem.of(500, "internal", "Internal error",
+            "unexpected error; id " + id + " in the logs")));
   }
 
   /** The problem for an undecodable target; the target itself is not echoed (it cannot be decoded). */
@@ -65,8 +89,7 @@ class RequestIds {
       if (malformedTarget(rc.failure())) {
         malformedProblem(rc);
       } else {
-        rc.response().setStatusCode(500).putHeader("Content-Type", Problem.MEDIA_TYPE)
-            .end(io.vertx.core.json.Json.encode(Problem.of(500, "internal", "Internal error", "unexpected error")));
+        internalProblem(rc); // with an id, as the API's mappers answer (it had none: audit 16)
       }
     });
   }

@@ -68,6 +68,21 @@ class InternalErrorTests {
     return logged.get(0);
   }
 
+  /**
+   * Audit 16: a failure in a route of Dynofleet's own outside RESTEasy got Quarkus's JSON error
+   * page, not a problem document with the id the log line holds.
+   */
+  @Test
+  void aRouterFailureIsAProblemWithAnIdInTheLogToo() {
+    Response r = given().header("Authorization", "Bearer " + TOKEN).get(FailingRoute.PATH);
+    r.then().statusCode(500).contentType("application/problem+json");
+    assertThat(r.asString()).doesNotContain(FailingResource.SECRET).doesNotContain("Exception");
+    Matcher m = Pattern.compile("id ([0-9a-f-]{36})").matcher(r.jsonPath().getString("detail"));
+    assertThat(m.find()).as("an id in the detail: %s", r.asString()).isTrue();
+    assertThat(lines.stream().filter(l -> l.contains("id=" + m.group(1))).toList()).as("log lines with the id")
+        .singleElement().asString().contains("path=" + FailingRoute.PATH, IllegalStateException.class.getName());
+  }
+
   @Test
   void anUnexpectedErrorIsAProblemWithAnIdInTheLog() {
     String line = internalProblem("bug");
