@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class BackendFaultTests {
   @Inject RoutingTable table;
+  @Inject io.micrometer.core.instrument.MeterRegistry registry;
   @TestHTTPResource("/") URL app;
   final TestBackends backends = new TestBackends();
   final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(16));
@@ -52,6 +53,8 @@ class BackendFaultTests {
   enum Mode { OK, CRASHED, HUNG }
 
   final Map<String, AtomicReference<Mode>> modes = new ConcurrentHashMap<>();
+  /** Answers each backend gave (OK mode). */
+  final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
 
   URI backend(String name, int port) {
     AtomicReference<Mode> mode = modes.computeIfAbsent(name, k -> new AtomicReference<>(Mode.OK));
@@ -59,7 +62,10 @@ class BackendFaultTests {
       switch (mode.get()) {
         case CRASHED -> req.response().setStatusCode(503).end("Application error");
         case HUNG -> { }
-        default -> TestBackends.VERTX.setTimer(2, t -> req.response().putHeader("X-Backend", name).end(name));
+        default -> TestBackends.VERTX.setTimer(2, t -> {
+          served.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+          req.response().putHeader("X-Backend", name).end(name);
+        });
       }
     }, "http");
   }
@@ -114,15 +120,24 @@ class BackendFaultTests {
         Duration.ZERO, null, List.of(target("b0", urls.get(0)), target("b1", urls.get(1)), target("b2", urls.get(2))));
   }
 
-  void phase(String name, Load load, Runnable fault, Runnable repair) throws Exception {
+  /** Runs a phase; returns how many requests the proxy retried during it (the fault was met). */
+  double phase(String name, Load load, Runnable fault, Runnable repair) throws Exception {
     int before = load.total.get();
     int failedBefore = load.failures.size();
+    double retriesBefore = retries();
     fault.run();
     Thread.sleep(2500); // let the load run against the fault (duration of the phase, not an assertion)
     repair.run();
     Thread.sleep(500);
-    System.out.printf("backend fault %-28s failed/total %d/%d %s%n", name, load.failures.size() - failedBefore,
-        load.total.get() - before, new java.util.TreeSet<>(load.failures.subList(failedBefore, load.failures.size())));
+    double retried = retries() - retriesBefore;
+    System.out.printf("backend fault %-28s failed/total %d/%d retried %.0f %s%n", name, load.failures.size() - failedBefore,
+        load.total.get() - before, retried, new java.util.TreeSet<>(load.failures.subList(failedBefore, load.failures.size())));
+    return retried;
+  }
+
+  double retries() {
+    return registry.find("dynofleet.proxy.retries").tag("pool", "faults").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
   @Test
@@ -132,14 +147,21 @@ class BackendFaultTests {
     table.put(pool(urls));
     Load load = new Load(8);
     Thread.sleep(500);
-    phase("killed (connection refused)", load, () -> backends.stop(urls.get(1)), () -> {});
+    // each fault is met by the load (its requests retried elsewhere), not just outlasted unseen
+    assertThat(phase("killed (connection refused)", load, () -> backends.stop(urls.get(1)), () -> {}))
+        .as("retried while b1 is dead").isPositive();
+    int b1Before = served.get("b1").get();
     phase("restarted on the same port", load, () -> backend("b1", urls.get(1).getPort()), () -> {});
-    phase("crashed (answers 503)", load, () -> modes.get("b2").set(Mode.CRASHED), () -> modes.get("b2").set(Mode.OK));
-    phase("hung (accepts, never answers)", load, () -> modes.get("b0").set(Mode.HUNG), () -> modes.get("b0").set(Mode.OK));
+    assertThat(phase("crashed (answers 503)", load, () -> modes.get("b2").set(Mode.CRASHED),
+        () -> modes.get("b2").set(Mode.OK))).as("retried while b2 answers 503").isPositive();
+    assertThat(phase("hung (accepts, never answers)", load, () -> modes.get("b0").set(Mode.HUNG),
+        () -> modes.get("b0").set(Mode.OK))).as("retried while b0 hangs").isPositive();
     String figures = load.stop();
     System.out.println("backend faults under steady GET load: failed/total " + figures);
     assertThat(load.failures).as(figures).isEmpty();
     assertThat(load.total.get()).isGreaterThan(200);
+    // the restarted b1 is back in rotation (its ejection ran out), not left out for good
+    assertThat(served.get("b1").get()).as("answers of the restarted b1").isGreaterThan(b1Before);
   }
 
   /**
