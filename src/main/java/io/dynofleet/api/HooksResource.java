@@ -127,10 +127,11 @@ public class HooksResource {
     // and a line break the log (audit 17)
     String name = matching(app.path("name"), PoolValidator.APP_NAME);
     String id = matching(app.path("id"), PoolValidator.UUID_RE);
-    String resource = event.path("resource").asText("");
+    // printable and short: these go into log lines as sent (a line break forged one; review 21)
+    String resource = printable(event.path("resource").asText(""));
     Instant now = clock.instant();
     heard.values().removeIf(until -> until.isBefore(now));
-    String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
+    String eventId = event.path("id").isTextual() ? printable(event.path("id").asText()) : null;
     Instant created = createdAt(event);
     // remembered while it could still pass as fresh: a clock a little ahead makes that longer
     Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
@@ -157,6 +158,11 @@ public class HooksResource {
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
     LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
+  }
+
+  private static String printable(String s) {
+    String t = s.length() > 100 ? s.substring(0, 100) + "..." : s;
+    return t.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
   private static String matching(JsonNode value, java.util.regex.Pattern pattern) {

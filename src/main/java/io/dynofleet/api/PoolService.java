@@ -76,8 +76,10 @@ public class PoolService {
       this(ifMatch, null);
     }
 
+    /** Whether a write that lost a race must end (412) rather than be tried again on the new version. */
     boolean present() {
-      return ifMatch != null || ifNoneMatch != null;
+      // If-None-Match alone is evaluated again on the next attempt: still true, the write goes on
+      return ifMatch != null;
     }
 
     boolean matches(long resourceVersion) {
@@ -85,8 +87,12 @@ public class PoolService {
       return ifMatch == null || listed(ifMatch, resourceVersion, false);
     }
 
-    /** A 412 naming why, when {@code If-Match} fails on this version. */
+    /** A 412 naming why, when {@code If-Match} fails on this version (a read: nothing to change). */
     void check(long resourceVersion) {
+      check(resourceVersion, "");
+    }
+
+    private void check(long resourceVersion, String outcome) {
       if (matches(resourceVersion)) {
         return;
       }
@@ -95,15 +101,15 @@ public class PoolService {
               ? "If-Match " + ifMatch.trim() + " is a weak tag and If-Match compares strongly: send \""
                   + resourceVersion + "\""
               : "If-Match does not match resourceVersion " + resourceVersion;
-      throw new ApiException(412, "precondition-failed", "Precondition failed", why + "; nothing was changed");
+      throw new ApiException(412, "precondition-failed", "Precondition failed", why + outcome);
     }
 
     /** {@link #check} and, for a write, {@code If-None-Match}. */
     void checkWrite(long resourceVersion) {
-      check(resourceVersion);
+      check(resourceVersion, "; nothing was changed");
       if (ifNoneMatch != null && (ifNoneMatch.isBlank() || listed(ifNoneMatch, resourceVersion, true))) {
         throw new ApiException(412, "precondition-failed", "Precondition failed", (ifNoneMatch.isBlank()
-            ? "If-None-Match is empty: send the ETag you read, or * to create only"
+            ? "If-None-Match is empty: send the ETag you read"
             : "If-None-Match " + (ifNoneMatch.trim().equals("*") ? "* fails: the pool exists"
                 : "names the current resourceVersion " + resourceVersion)) + "; nothing was changed");
       }

@@ -21,9 +21,11 @@ import jakarta.ws.rs.core.UriInfo;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
@@ -84,6 +86,10 @@ public class PoolsResource {
   @GET
   @Path("{name}")
   @Operation(summary = "Read a pool (ETag carries resourceVersion; If-None-Match → 304, If-Match → 412)")
+  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "An ETag read before: 304 while the pool is unchanged")
   public Response get(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
     QueryCheck.only(uri);
     PoolDocument doc = service.get(name);
@@ -101,6 +107,10 @@ public class PoolsResource {
   @Path("{name}")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Replace a pool's spec and labels (If-Match for optimistic concurrency)")
+  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "412 if the pool's current ETag is listed")
   public Response replace(@PathParam("name") String name, @Context HttpServerRequest request,
       @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
           schema = @Schema(implementation = PoolDocument.class))) byte[] body,
@@ -113,6 +123,10 @@ public class PoolsResource {
   @Path("{name}")
   @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
   @Operation(summary = "Merge-patch a pool (RFC 7386)")
+  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "412 if the pool's current ETag is listed")
   public Response patch(@PathParam("name") String name, @Context HttpServerRequest request,
       @RequestBody(content = {@Content(mediaType = MERGE_PATCH, schema = @Schema(type = SchemaType.OBJECT)),
           @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.OBJECT))}) byte[] body,
@@ -124,6 +138,10 @@ public class PoolsResource {
   @DELETE
   @Path("{name}")
   @Operation(summary = "Delete a pool: marks it terminating; its apps are deleted, then the pool")
+  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "412 if the pool's current ETag is listed")
   public Response delete(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
     QueryCheck.only(uri);
     String length = request.getHeader("Content-Length");
@@ -140,6 +158,10 @@ public class PoolsResource {
   @Path("{name}/scale")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Set the number of replicas: {\"replicas\": n}")
+  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+      description = "412 if the pool's current ETag is listed")
   public Response scale(@PathParam("name") String name, @Context HttpServerRequest request,
       @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
           schema = @Schema(implementation = Scale.class))) byte[] body,

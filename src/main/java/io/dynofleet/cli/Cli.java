@@ -171,6 +171,11 @@ public final class Cli {
 
   private int dispatch() {
     String verb = args.word(0, "command");
+    if (!Set.of("get", "describe", "apply", "scale", "delete", "events", "rollout", "sandbox").contains(verb)) {
+      // first: "scal pool x --replicas 3" is an unknown command, not a flag scal does not take (review 21)
+      throw new CliException(USAGE, "unknown command " + verb + (verb.startsWith("-D")
+          ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)" : ""));
+    }
     // words past what the command takes were ignored: "get pool p2 extra words" acted on p2 (audit 13)
     int most = switch (verb) {
       case "apply" -> args.flag("filename") == null ? Integer.MAX_VALUE : 1; // without -f: "apply needs -f FILE"
@@ -192,8 +197,7 @@ public final class Cli {
       case "events" -> events(args.word(1, "pool name"));
       case "rollout" -> rollout();
       case "sandbox" -> sandbox();
-      default -> throw new CliException(USAGE, "unknown command " + verb + (verb.startsWith("-D")
-          ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)" : ""));
+      default -> throw new IllegalStateException(verb); // refused above
     };
   }
 

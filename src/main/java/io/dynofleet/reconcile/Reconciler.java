@@ -810,6 +810,8 @@ public class Reconciler {
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
+          // the shared add-ons' vars come with their attachments, made before the config step
+          cached.addonVars().forEach(k -> onBackend.put(k, vars.getOrDefault(k, "")));
           long bytes = io.dynofleet.api.PoolValidator.configBytes(onBackend);
           if (bytes > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
             // Heroku refuses it at the config step, after the app is made: said before any is

@@ -4,6 +4,7 @@ import static io.dynofleet.api.ApiFixtures.POOLS;
 import static io.dynofleet.api.ApiFixtures.api;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.empty;
@@ -46,8 +47,31 @@ class HooksTests {
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     api().body(event("a\\u0000", source + "\\u0000")).post(HOOK).then().statusCode(202)
         .body("reconciling", empty());
-    api().body(event("x\\ny", source + "\\r\\nforged log line")).post(HOOK).then().statusCode(202)
-        .body("reconciling", empty());
+    // what a notification says goes into the log printable: a line break forged a line (review 21)
+    java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        logged.add(r instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage() : r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger.getLogger("").addHandler(capture);
+    try {
+      api().body("""
+          {"id": "e1\\nFORGED id", "resource": "release\\nFORGED resource", "action": "create",
+           "data": {"app": {"id": "x\\ny", "name": "%s\\r\\nFORGED name"}}}""".formatted(source)).post(HOOK)
+          .then().statusCode(202).body("reconciling", empty());
+    } finally {
+      java.util.logging.Logger.getLogger("").removeHandler(capture);
+    }
+    assertThat(logged).as("the webhook's log line").anyMatch(l -> l.contains("heroku webhook"))
+        .noneMatch(l -> l.contains("\nFORGED") || l.contains("\rFORGED") || l.contains("\r\nFORGED"));
     api().body(event(java.util.UUID.randomUUID().toString(), source)).post(HOOK).then().statusCode(202)
         .body("reconciling", contains(a));
   }

@@ -373,6 +373,9 @@ class CliTests {
     assertThat(delete.code()).isEqualTo(2);
     assertThat(delete.err()).contains("--timeout is not taken by delete without --wait");
     assertThat(cli("get", "pool", name).code()).as("not deleted").isZero();
+    // an unknown command is said first, not as a flag it does not take (review 21)
+    assertThat(cli("scal", "pool", name, "--replicas", "3").err()).contains("unknown command scal");
+    assertThat(cli("-Dquarkus.http.port=1", "get", "pools", "-o", "wide").err()).contains("JVM options go before -jar");
     Run restart = cli("rollout", "restart", name, "--release", "v2");
     assertThat(restart.err()).contains("--release is not taken by rollout restart");
     // taken together (no loop runs in this test, so the wait times out)

@@ -79,4 +79,29 @@ class AttachmentVarTests {
     assertThat(sim.apps()).as("no app made that would stop at its config step")
         .noneMatch(a -> a.name().startsWith(w.name() + "-"));
   }
+
+  /**
+   * Review 21: the shared add-ons' vars come with their attachments, made before the config step:
+   * counted without them, a pool just under the limit had each app made and then refused.
+   */
+  @Test
+  void theSharedAddOnsVarsCountTowardHerokusLimit() {
+    heroku.updateConfigVars(w.source(), Map.of("SOURCE_BLOB", "s".repeat(20_000)));
+    long withoutAddon = io.dynofleet.api.PoolValidator.configBytes(heroku.configVars(w.source()));
+    sim.createAddon(w.source(), "heroku-postgresql");
+    long attached = io.dynofleet.api.PoolValidator.configBytes(heroku.configVars(w.source())) - withoutAddon;
+    assertThat(attached).as("the add-on's vars").isPositive();
+    // under the limit without the attachment's vars, over it with them
+    long owner = "DYNOFLEET_POOL".length() + 36;
+    long template = io.dynofleet.api.PoolValidator.CONFIG_LIMIT - withoutAddon - owner - "TEMPLATE_BLOB".length()
+        - attached / 2;
+    w.createPool(1, ", \"configVars\": {\"TEMPLATE_BLOB\": \"" + "t".repeat((int) template) + "\"}", "");
+    for (int i = 0; i < 3; i++) {
+      reconciler.reconcile(new PoolKey(w.name()));
+    }
+    assertThat(w.degraded(pools).reason()).isEqualTo("InvalidSpec");
+    assertThat(w.degraded(pools).message()).contains("over Heroku's 32768 per app");
+    assertThat(sim.apps()).as("no app made that would stop at its config step")
+        .noneMatch(a -> a.name().startsWith(w.name() + "-"));
+  }
 }
