@@ -468,10 +468,13 @@ public final class Cli {
       out.println("pool/" + name + " created");
     } else {
       JsonNode after = api.call("PUT", path, doc, null);
-      // the server writes nothing for a PUT that changes nothing: the resourceVersion stays
-      String rv = before.path("metadata").path("resourceVersion").asText("");
-      boolean unchanged = !rv.isEmpty() && after != null
-          && rv.equals(after.path("metadata").path("resourceVersion").asText());
+      // what apply decides (the spec, by its generation, and the labels) stayed as it was: the
+      // resourceVersion is no guide, as the reconciler's status writes move it too (a converging
+      // pool's no-op apply said "configured": audit 15 L5)
+      JsonNode was = before.path("metadata");
+      boolean unchanged = after != null && was.path("generation").isIntegralNumber()
+          && was.path("generation").asLong() == after.path("metadata").path("generation").asLong(-1)
+          && was.path("labels").equals(after.path("metadata").path("labels"));
       out.println("pool/" + name + (unchanged ? " unchanged" : " configured"));
     }
     return OK;

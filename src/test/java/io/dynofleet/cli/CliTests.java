@@ -568,6 +568,26 @@ class CliTests {
     assertThat(set.err().split("not supported", -1)).as(set.err()).hasSize(2);
   }
 
+  /**
+   * Audit 15 L5: a status write between apply's read and its PUT moved the resourceVersion, and an
+   * apply that changed nothing said "configured"; the generation and labels decide.
+   */
+  @Test
+  void anApplyThatChangesNothingIsUnchangedWhileStatusMoves() throws IOException {
+    String pool = "{\"metadata\": {\"name\": \"s\", \"generation\": %d, \"resourceVersion\": \"%s\","
+        + " \"labels\": {\"team\": \"%s\"}}, \"spec\": {}}";
+    Path f = file("s.json", "{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"]}}");
+    Run same = cliAgainst(java.util.List.of(ok(pool.formatted(3, "100", "a")), ok(pool.formatted(3, "107", "a"))),
+        "apply", "-f", f.toString());
+    assertThat(same.out()).as(same.err()).contains("pool/s unchanged");
+    Run relabelled = cliAgainst(java.util.List.of(ok(pool.formatted(3, "100", "a")), ok(pool.formatted(3, "108", "b"))),
+        "apply", "-f", f.toString());
+    assertThat(relabelled.out()).contains("pool/s configured");
+    Run respecced = cliAgainst(java.util.List.of(ok(pool.formatted(3, "100", "a")), ok(pool.formatted(4, "108", "a"))),
+        "apply", "-f", f.toString());
+    assertThat(respecced.out()).contains("pool/s configured");
+  }
+
   /** Audit (pool files): an export applied once, then every apply was a uid or version conflict. */
   @Test
   void anExportAppliesAgainAfterItsPoolChanged() throws IOException {
