@@ -127,11 +127,10 @@ public class HooksResource {
     // and a line break the log (audit 17)
     String name = matching(app.path("name"), PoolValidator.APP_NAME);
     String id = matching(app.path("id"), PoolValidator.UUID_RE);
-    // printable and short: these go into log lines as sent (a line break forged one; review 21)
-    String resource = printable(event.path("resource").asText(""));
+    String resource = event.path("resource").asText("");
     Instant now = clock.instant();
     heard.values().removeIf(until -> until.isBefore(now));
-    String eventId = event.path("id").isTextual() ? printable(event.path("id").asText()) : null;
+    String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
     Instant created = createdAt(event);
     // remembered while it could still pass as fresh: a clock a little ahead makes that longer
     Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
@@ -139,8 +138,9 @@ public class HooksResource {
         : eventId != null && heard.putIfAbsent(eventId, until) != null ? "duplicate" : null;
     if (skipped != null) {
       count(skipped);
-      LOG.infof("heroku webhook resource=%s app=%s event=%s skipped: %s", resource, name != null ? name : id,
-          eventId, skipped);
+      // what the notification says, printable and short: a line break forged a log line (review 21)
+      LOG.infof("heroku webhook resource=%s app=%s event=%s skipped: %s", printable(resource), name != null ? name : id,
+          eventId == null ? null : printable(eventId), skipped);
       return Response.accepted(new Accepted(name != null ? name : id, List.of(), skipped)).build();
     }
     List<String> scheduled = new ArrayList<>();
@@ -156,7 +156,7 @@ public class HooksResource {
       throw e;
     }
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
-    LOG.infof("heroku webhook resource=%s app=%s pools=%s", resource, name != null ? name : id, scheduled);
+    LOG.infof("heroku webhook resource=%s app=%s pools=%s", printable(resource), name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
   }
 

@@ -76,12 +76,6 @@ public class PoolService {
       this(ifMatch, null);
     }
 
-    /** Whether a write that lost a race must end (412) rather than be tried again on the new version. */
-    boolean present() {
-      // If-None-Match alone is evaluated again on the next attempt: still true, the write goes on
-      return ifMatch != null;
-    }
-
     boolean matches(long resourceVersion) {
       // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
       return ifMatch == null || listed(ifMatch, resourceVersion, false);
@@ -461,10 +455,8 @@ public class PoolService {
         if (!isLostRace(e)) {
           throw e;
         }
-        if (pre.present()) {
-          throw new ApiException(412, "precondition-failed", "Precondition failed",
-              "the pool changed since the version in If-Match; read it again");
-        }
+        // tried again on the version that won: the preconditions are checked anew there (a version
+        // named in If-Match no longer matches, 412; "*" or If-None-Match may still hold)
         if (attempt >= MAX_ATTEMPTS) {
           throw new ApiException(409, "conflict", "Conflict", "too many concurrent writers; try again");
         }

@@ -815,10 +815,10 @@ public class Reconciler {
           long bytes = io.dynofleet.api.PoolValidator.configBytes(onBackend);
           if (bytes > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
             // Heroku refuses it at the config step, after the app is made: said before any is
-            throw new PlatformException(Kind.INVALID, "the backends' config vars (the source app's with"
-                + " spec.template.configVars and " + OWNER_VAR + ") come to " + bytes + " bytes, over Heroku's "
+            throw new PlatformException(Kind.INVALID, "the backends' config vars (the source app's, its add-ons'"
+                + " and spec.template.configVars, with " + OWNER_VAR + ") come to " + bytes + " bytes, over Heroku's "
                 + io.dynofleet.api.PoolValidator.CONFIG_LIMIT + " per app: shorten or remove some in"
-                + " spec.template.configVars");
+                + " spec.template.configVars, or on the source app");
           }
           boolean newTarget = before == null || !before.target().equals(cached.target());
           boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
