@@ -11,34 +11,41 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * Tiny keep-alive HTTP/1.1 backend for bench/proxy.sh: java bench/Backend.java PORT DELAY_MS.
- * One thread per connection, the whole response in one write with TCP_NODELAY (the JDK's
+ * Tiny keep-alive HTTP/1.1 backend for bench/proxy.sh: java bench/Backend.java PORT DELAY_MS. One
+ * thread per connection, the whole response in one write with TCP_NODELAY (the JDK's
  * com.sun.net.httpserver writes head and body apart and meets delayed ACKs: ~40 ms per request,
  * which made every target look alike).
  */
 public class Backend {
-  /** The whole response; its Date header (which an origin server must send) is renewed each second. */
+  /**
+   * The whole response; its Date header (which an origin server must send) is renewed each second.
+   */
   static volatile byte[] response = response();
 
   static byte[] response() {
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
-    return ("HTTP/1.1 200 OK\r\nDate: " + date + "\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n"
-        + "hello from backend\n").getBytes(StandardCharsets.US_ASCII);
+    return ("HTTP/1.1 200 OK\r\nDate: "
+            + date
+            + "\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n"
+            + "hello from backend\n")
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   public static void main(String[] a) throws Exception {
     int port = Integer.parseInt(a[0]);
     long delay = a.length > 1 ? Long.parseLong(a[1]) : 0;
-    Thread clock = new Thread(() -> {
-      while (true) {
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException e) {
-          return;
-        }
-        response = response();
-      }
-    });
+    Thread clock =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                response = response();
+              }
+            });
     clock.setDaemon(true);
     clock.start();
     try (ServerSocket ss = new ServerSocket(port, 1024, InetAddress.getByName("127.0.0.1"))) {
@@ -79,7 +86,8 @@ public class Backend {
       if (c == '\n') {
         String l = line.toString().trim();
         if (l.isEmpty()) return length;
-        if (l.regionMatches(true, 0, "content-length:", 0, 15)) length = Long.parseLong(l.substring(15).trim());
+        if (l.regionMatches(true, 0, "content-length:", 0, 15))
+          length = Long.parseLong(l.substring(15).trim());
         line.setLength(0);
       } else {
         line.append((char) c);

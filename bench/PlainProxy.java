@@ -25,18 +25,31 @@ public class PlainProxy {
     int[] backends = new int[a.length - 2];
     for (int i = 2; i < a.length; i++) backends[i - 2] = Integer.parseInt(a[i]);
     AtomicInteger next = new AtomicInteger();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
-    vertx.deployVerticle(() -> new AbstractVerticle() {
-      @Override
-      public void start() {
-        HttpClient client = vertx.createHttpClient(
-            new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true), new PoolOptions().setHttp1MaxSize(64));
-        HttpProxy proxy = HttpProxy.reverseProxy(client);
-        proxy.origin(ctx -> client.request(new RequestOptions().setHost("127.0.0.1")
-            .setPort(backends[Math.floorMod(next.getAndIncrement(), backends.length)])));
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true));
-        server.requestHandler(proxy).listen(port);
-      }
-    }, new DeploymentOptions().setInstances(loops));
+    Vertx vertx =
+        Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
+    vertx.deployVerticle(
+        () ->
+            new AbstractVerticle() {
+              @Override
+              public void start() {
+                HttpClient client =
+                    vertx.createHttpClient(
+                        new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
+                        new PoolOptions().setHttp1MaxSize(64));
+                HttpProxy proxy = HttpProxy.reverseProxy(client);
+                proxy.origin(
+                    ctx ->
+                        client.request(
+                            new RequestOptions()
+                                .setHost("127.0.0.1")
+                                .setPort(
+                                    backends[
+                                        Math.floorMod(next.getAndIncrement(), backends.length)])));
+                HttpServer server =
+                    vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true));
+                server.requestHandler(proxy).listen(port);
+              }
+            },
+        new DeploymentOptions().setInstances(loops));
   }
 }

@@ -5,14 +5,14 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
- * One jar, two programs: {@code java -jar quarkus-run.jar} with no arguments starts the server;
- * any argument runs the CLI without booting Quarkus (no database, no HTTP server).
+ * One jar, two programs: {@code java -jar quarkus-run.jar} with no arguments starts the server; any
+ * argument runs the CLI without booting Quarkus (no database, no HTTP server).
  *
- * <p>The server takes no arguments: its configuration comes from the environment and from
- * {@code -D} options given to the JVM <em>before</em> {@code -jar} (Quarkus does not read
- * {@code -D} words after the jar as configuration). So any argument list is a CLI command line, and
- * one the CLI does not understand (a global flag first, a mistyped verb, a misplaced {@code -D}) is a
- * usage error, never a server started by accident.
+ * <p>The server takes no arguments: its configuration comes from the environment and from {@code
+ * -D} options given to the JVM <em>before</em> {@code -jar} (Quarkus does not read {@code -D} words
+ * after the jar as configuration). So any argument list is a CLI command line, and one the CLI does
+ * not understand (a global flag first, a mistyped verb, a misplaced {@code -D}) is a usage error,
+ * never a server started by accident.
  */
 @QuarkusMain
 public class Main {

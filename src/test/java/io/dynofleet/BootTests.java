@@ -12,7 +12,11 @@ class BootTests {
   void readinessIncludesTheDatabase() {
     // our own check, not Quarkus's: that one showed the driver's error text to anyone (security
     // review 1), and health needs no token
-    given().when().get("/_dynofleet/q/health/ready").then().statusCode(200)
+    given()
+        .when()
+        .get("/_dynofleet/q/health/ready")
+        .then()
+        .statusCode(200)
         .body("checks.find { it.name == 'database' }.status", org.hamcrest.Matchers.equalTo("UP"))
         .body(org.hamcrest.Matchers.not(containsString("Database connections health check")));
   }

@@ -26,20 +26,25 @@ class HerokuPackagingTest {
     assertThat(env.path("DYNOFLEET_API_TOKEN").path("generator").asText()).isEqualTo("secret");
 
     List<String> addons = new ArrayList<>();
-    app.path("addons").forEach(a -> addons.add(a.isTextual() ? a.asText() : a.path("plan").asText()));
+    app.path("addons")
+        .forEach(a -> addons.add(a.isTextual() ? a.asText() : a.path("plan").asText()));
     assertThat(addons).anyMatch(a -> a.startsWith("heroku-postgresql"));
 
     List<String> buildpacks = new ArrayList<>();
     app.path("buildpacks").forEach(b -> buildpacks.add(b.path("url").asText()));
     assertThat(buildpacks).contains("heroku/java");
 
-    assertThat(app.path("formation").path("web").path("quantity").asInt(0)).isGreaterThanOrEqualTo(1);
+    assertThat(app.path("formation").path("web").path("quantity").asInt(0))
+        .isGreaterThanOrEqualTo(1);
   }
 
   @Test
   void procfileWebBindsPortAndRunsTheQuarkusJar() throws IOException {
-    String web = Files.readAllLines(Path.of("Procfile")).stream().filter(l -> l.startsWith("web:"))
-        .findFirst().orElseThrow(() -> new AssertionError("Procfile has no web process"));
+    String web =
+        Files.readAllLines(Path.of("Procfile")).stream()
+            .filter(l -> l.startsWith("web:"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("Procfile has no web process"));
     assertThat(web).contains("$PORT").contains("-jar target/quarkus-app/quarkus-run.jar");
   }
 

@@ -16,30 +16,38 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link Main} as a process: any argument list is the CLI (which exits at once), only an empty
- * one starts the server. Audit defect 1: a global flag before the verb, or a mistyped verb, booted
- * the whole server (embedded PostgreSQL, simulated Heroku, port 8080) and never exited.
+ * {@link Main} as a process: any argument list is the CLI (which exits at once), only an empty one
+ * starts the server. Audit defect 1: a global flag before the verb, or a mistyped verb, booted the
+ * whole server (embedded PostgreSQL, simulated Heroku, port 8080) and never exited.
  */
 class MainTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   record Exit(int code, String err) {}
 
   /** Runs {@code io.dynofleet.Main} in a child JVM on the test classpath; a run over 30 s fails. */
   Exit main(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "io.dynofleet.Main"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.dynofleet.Main"));
     cmd.addAll(List.of(args));
     Path err = dir.resolve("err.txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(dir.resolve("out.txt").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectError(err.toFile())
+            .redirectOutput(dir.resolve("out.txt").toFile());
     pb.environment().remove("DYNOFLEET_URL");
     pb.environment().remove("DYNOFLEET_API_TOKEN");
     Process p = pb.start();
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly().waitFor();
-      throw new AssertionError("still running after 30 s (a server was started?): " + String.join(" ", args));
+      throw new AssertionError(
+          "still running after 30 s (a server was started?): " + String.join(" ", args));
     }
     return new Exit(p.exitValue(), Files.readString(err, StandardCharsets.UTF_8));
   }
@@ -68,8 +76,11 @@ class MainTest {
 
   @Test
   void anUnknownVerbOrAMisplacedJvmOptionIsAUsageError() throws Exception {
-    for (String[] args : List.of(new String[] {"frobnicate"}, new String[] {"gte", "pools"},
-        new String[] {"-Dquarkus.http.port=1"})) {
+    for (String[] args :
+        List.of(
+            new String[] {"frobnicate"},
+            new String[] {"gte", "pools"},
+            new String[] {"-Dquarkus.http.port=1"})) {
       Exit e = main(args);
       assertThat(e.code()).as(String.join(" ", args) + ": " + e.err()).isEqualTo(2);
       assertThat(e.err()).contains("unknown command " + args[0]).contains("dynofleet help");

@@ -15,14 +15,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The methods each API path answers, read once from the JAX-RS resources themselves, for the
- * {@code Allow} header of a 405 (RFC 9110 15.5.6 requires it). RESTEasy Reactive throws its
- * {@code NotAllowedException} without one.
+ * The methods each API path answers, read once from the JAX-RS resources themselves, for the {@code
+ * Allow} header of a 405 (RFC 9110 15.5.6 requires it). RESTEasy Reactive throws its {@code
+ * NotAllowedException} without one.
  */
 final class AllowedMethods {
   private record Route(Pattern path, String method) {}
 
-  private static final Pattern PARAM = Pattern.compile("\\{\\s*\\w[\\w.-]*\\s*(?::\\s*((?:[^{}]|\\{[^{}]*})+))?}");
+  private static final Pattern PARAM =
+      Pattern.compile("\\{\\s*\\w[\\w.-]*\\s*(?::\\s*((?:[^{}]|\\{[^{}]*})+))?}");
   private static volatile List<Route> routes;
 
   private AllowedMethods() {}
@@ -49,7 +50,8 @@ final class AllowedMethods {
     List<Route> r = routes;
     if (r == null) {
       List<Route> found = new ArrayList<>();
-      for (Bean<?> bean : Arc.container().beanManager().getBeans(Object.class, Any.Literal.INSTANCE)) {
+      for (Bean<?> bean :
+          Arc.container().beanManager().getBeans(Object.class, Any.Literal.INSTANCE)) {
         Class<?> c = bean.getBeanClass();
         if (!c.isInterface() && c.isAnnotationPresent(Path.class)) {
           addResource(c, found);

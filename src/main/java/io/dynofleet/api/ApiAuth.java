@@ -1,12 +1,12 @@
 package io.dynofleet.api;
 
-import io.dynofleet.config.StartRefused;
 import io.dynofleet.config.ApiConfig;
 import io.dynofleet.config.DynofleetConfig;
 import io.dynofleet.config.ReconcileConfig;
+import io.dynofleet.config.StartRefused;
+import io.dynofleet.proxy.LingeringClose;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.http.runtime.filters.Filters;
-import io.dynofleet.proxy.LingeringClose;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -30,56 +30,83 @@ import org.jboss.logging.Logger;
 /**
  * Bearer-token authentication of everything under the reserved prefix except health and metrics
  * (which load balancers and scrapers read) and the dashboard's static files ({@code /}, {@code
- * /index.html}, {@code /ui/**}), which hold no data. Runs as a Vert.x filter, before routing, so unknown
- * paths under the API are also refused without a token. The compare hashes both sides first, so
- * its time depends neither on the length nor on the matching prefix of what was sent.
+ * /index.html}, {@code /ui/**}), which hold no data. Runs as a Vert.x filter, before routing, so
+ * unknown paths under the API are also refused without a token. The compare hashes both sides
+ * first, so its time depends neither on the length nor on the matching prefix of what was sent.
  */
 @ApplicationScoped
 public class ApiAuth {
   static final int PRIORITY = 500;
   private static final Logger LOG = Logger.getLogger(ApiAuth.class);
+
   /** What the read-only token may do. */
-  private static final Set<io.vertx.core.http.HttpMethod> READS = Set.of(io.vertx.core.http.HttpMethod.GET,
-      io.vertx.core.http.HttpMethod.HEAD, io.vertx.core.http.HttpMethod.OPTIONS);
+  private static final Set<io.vertx.core.http.HttpMethod> READS =
+      Set.of(
+          io.vertx.core.http.HttpMethod.GET,
+          io.vertx.core.http.HttpMethod.HEAD,
+          io.vertx.core.http.HttpMethod.OPTIONS);
+
   /** Shorter tokens get a warning at start: guessable online, a throttled guess at a time. */
   static final int STRONG_LENGTH = 32;
-  /** Routing-context key set on requests made with the read-only token ({@link ReadOnlyRedaction}). */
+
+  /**
+   * Routing-context key set on requests made with the read-only token ({@link ReadOnlyRedaction}).
+   */
   static final String READER = "dynofleet.reader";
 
   private final String prefix;
   private final ApiConfig config;
   private final Config rawConfig;
+
   /** Whether pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}). */
   private final boolean subscribing;
+
   private volatile byte[] tokenDigest;
+
   /** Digest of the read-only token; null when none is configured. */
   private final byte[] readDigest;
+
   /** On a Heroku dyno, where the router's {@code X-Forwarded-Proto} says how the client came. */
   private final boolean onDyno;
+
   private volatile boolean generated;
   private volatile String sandboxToken;
+
   /** The webhook secret once resolved; empty when there is none. */
   private volatile String hookSecret;
 
   private final io.dynofleet.config.AdminHosts adminHosts;
   private final AuthThrottle throttle;
 
-  ApiAuth(DynofleetConfig dynofleet, ApiConfig config, ReconcileConfig reconcile, Config rawConfig,
-      io.dynofleet.config.AdminHosts adminHosts, AuthThrottle throttle) {
+  ApiAuth(
+      DynofleetConfig dynofleet,
+      ApiConfig config,
+      ReconcileConfig reconcile,
+      Config rawConfig,
+      io.dynofleet.config.AdminHosts adminHosts,
+      AuthThrottle throttle) {
     this.prefix = dynofleet.prefix();
     this.adminHosts = adminHosts;
     this.throttle = throttle;
     this.config = config;
     this.rawConfig = rawConfig;
     this.subscribing = reconcile.webhooks();
-    this.readDigest = config.readToken().map(String::trim).filter(t -> !t.isBlank()).map(ApiAuth::sha256).orElse(null);
-    this.onDyno = rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
+    this.readDigest =
+        config
+            .readToken()
+            .map(String::trim)
+            .filter(t -> !t.isBlank())
+            .map(ApiAuth::sha256)
+            .orElse(null);
+    this.onDyno =
+        rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
 
   /**
    * Right after the sandbox check, before any other start work (the scheduler starts its jobs at
    * the default priority): a refusal here tore down a start whose route-sync job had begun, and its
-   * NullPointerException came first in the log, above the one line that said what to set (audit 12).
+   * NullPointerException came first in the log, above the one line that said what to set (audit
+   * 12).
    */
   void start(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 1) StartupEvent e) {
     digest();
@@ -89,9 +116,17 @@ public class ApiAuth {
 
   /** A warning for a configured token short enough to guess; empty for none or a long one. */
   static Optional<String> weakness(String name, Optional<String> token) {
-    return token.map(String::trim).filter(t -> !t.isEmpty() && t.length() < STRONG_LENGTH)
-        .map(t -> name + " has " + t.length() + " characters: guessable despite the throttling of failed attempts, so use " + STRONG_LENGTH
-            + " or more random ones (openssl rand -hex 32)");
+    return token
+        .map(String::trim)
+        .filter(t -> !t.isEmpty() && t.length() < STRONG_LENGTH)
+        .map(
+            t ->
+                name
+                    + " has "
+                    + t.length()
+                    + " characters: guessable despite the throttling of failed attempts, so use "
+                    + STRONG_LENGTH
+                    + " or more random ones (openssl rand -hex 32)");
   }
 
   /**
@@ -111,8 +146,8 @@ public class ApiAuth {
   }
 
   /**
-   * The token generated for this sandbox run, so the sandbox banner can show its user where to
-   * sign in; empty when the token came from configuration (it is then never shown anywhere).
+   * The token generated for this sandbox run, so the sandbox banner can show its user where to sign
+   * in; empty when the token came from configuration (it is then never shown anywhere).
    */
   public java.util.Optional<String> sandboxToken() {
     digest();
@@ -125,12 +160,22 @@ public class ApiAuth {
 
   private void filter(RoutingContext rc) {
     String path = rc.normalizedPath();
-    if (adminHosts.restricted() && path != null && (path.equals(prefix) || path.startsWith(prefix + "/"))
+    if (adminHosts.restricted()
+        && path != null
+        && (path.equals(prefix) || path.startsWith(prefix + "/"))
         && !adminHosts.servesPrefix(rc.request().getHeader(HttpHeaders.HOST))) {
       // Dynofleet's own pages only on its admin hosts: elsewhere they would share the origin of
       // the backends served there (security review 1)
-      endsConnection(rc, () -> problem(rc, Problem.of(404, "not-found", "Not found",
-          "Dynofleet's API and dashboard are not served on this host")));
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      404,
+                      "not-found",
+                      "Not found",
+                      "Dynofleet's API and dashboard are not served on this host")));
       return;
     }
     if (onDyno && plainHttp(rc, path)) {
@@ -143,15 +188,25 @@ public class ApiAuth {
     String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
     String client = header == null ? null : client(rc);
     Optional<java.time.Duration> wait = throttle.retryAfter(client);
-    // with strong tokens a throttled client's right token still works: a guess cannot hit, and
-    // everyone behind one address (an office, a VPN, a CI runner's egress) would otherwise be locked
-    // out by one of them sending 20 wrong tokens (review 13). With a weak one, refused unchecked:
-    // a guess that hit must not tell
+    // with strong tokens a throttled client's right token still works: a guess cannot
+    // hit, and everyone behind one address (an office, a VPN, a CI runner's egress)
+    // would otherwise be locked out by one of them sending 20 wrong tokens (review
+    // 13). With a weak one, refused unchecked: a guess that hit must not tell
     if (wait.isPresent() && !(strongTokens() && (bearerMatches(header) || readerMatches(header)))) {
-      rc.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthThrottle.seconds(wait.get())));
-      endsConnection(rc, () -> problem(rc, Problem.of(429, "auth-throttled", "Too many failed attempts",
-          "too many requests with a wrong token came from this client: try again in "
-              + AuthThrottle.seconds(wait.get()) + " s")));
+      rc.response()
+          .putHeader(HttpHeaders.RETRY_AFTER, Long.toString(AuthThrottle.seconds(wait.get())));
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      429,
+                      "auth-throttled",
+                      "Too many failed attempts",
+                      "too many requests with a wrong token came from this client: try again in "
+                          + AuthThrottle.seconds(wait.get())
+                          + " s")));
       return;
     }
     boolean admin = bearerMatches(header);
@@ -163,28 +218,55 @@ public class ApiAuth {
     }
     if (!admin && !reader && !signedHook(rc, path)) {
       rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dynofleet\"");
-      endsConnection(rc, () -> problem(rc, Problem.of(401, "unauthorized", "Unauthorized",
-          "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      401,
+                      "unauthorized",
+                      "Unauthorized",
+                      "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
       return;
     }
     if (reader && !READS.contains(rc.request().method())) {
-      endsConnection(rc, () -> problem(rc, Problem.of(403, "read-only-token", "Read-only token",
-          "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      403,
+                      "read-only-token",
+                      "Read-only token",
+                      "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
       return;
     }
     if (reader) {
       rc.put(READER, Boolean.TRUE);
     }
     String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-    boolean body = rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)
-        || (length != null && !length.trim().equals("0"));
+    boolean body =
+        rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)
+            || (length != null && !length.trim().equals("0"));
     if (body && isApi(path) && !rc.request().headers().contains(HttpHeaders.CONTENT_TYPE)) {
       // RESTEasy took a body without a type as JSON; the docs promise 415 for anything else
-      endsConnection(rc, () -> problem(rc, Problem.of(415, "unsupported-media-type", "Unsupported media type",
-          "send Content-Type: application/json (or application/merge-patch+json for PATCH)")));
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      415,
+                      "unsupported-media-type",
+                      "Unsupported media type",
+                      "send Content-Type: application/json (or application/merge-patch+json for PATCH)")));
       return;
     }
-    if (length == null && isApi(path) && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+    if (length == null
+        && isApi(path)
+        && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       readChunked(rc);
       return;
     }
@@ -196,8 +278,16 @@ public class ApiAuth {
         n = Long.MAX_VALUE;
       }
       if (n > config.maxBodyBytes()) {
-        endsConnection(rc, () -> problem(rc, Problem.of(413, "body-too-large", "Body too large",
-            "the API accepts bodies up to " + config.maxBodyBytes() + " bytes")));
+        endsConnection(
+            rc,
+            () ->
+                problem(
+                    rc,
+                    Problem.of(
+                        413,
+                        "body-too-large",
+                        "Body too large",
+                        "the API accepts bodies up to " + config.maxBodyBytes() + " bytes")));
         return;
       }
     }
@@ -205,15 +295,18 @@ public class ApiAuth {
   }
 
   /**
-   * An answer given before the request's body was read: the connection ends after it (the rest
-   * of the body read and dropped), as for a chunked body. Kept open, a client that writes its
-   * whole body before it reads (Python's urllib) waited for its own timeout.
+   * An answer given before the request's body was read: the connection ends after it (the rest of
+   * the body read and dropped), as for a chunked body. Kept open, a client that writes its whole
+   * body before it reads (Python's urllib) waited for its own timeout.
    */
-  private static void endsConnection(RoutingContext rc, java.util.function.Supplier<io.vertx.core.Future<Void>> answer) {
+  private static void endsConnection(
+      RoutingContext rc, java.util.function.Supplier<io.vertx.core.Future<Void>> answer) {
     HttpServerRequest req = rc.request();
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
-    boolean body = !req.isEnded() && (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
-        || (length != null && !length.trim().equals("0")));
+    boolean body =
+        !req.isEnded()
+            && (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+                || (length != null && !length.trim().equals("0")));
     if (!body) {
       answer.get();
       return;
@@ -224,8 +317,8 @@ public class ApiAuth {
 
   /**
    * A chunked API body, read here up to the API's limit and handed to RESTEasy whole (it takes a
-   * body already read). Left to RESTEasy, such a body was buffered up to Quarkus's server-wide limit
-   * (the proxy's 100 MB), even for an unauthenticated hook notification that merely claimed a
+   * body already read). Left to RESTEasy, such a body was buffered up to Quarkus's server-wide
+   * limit (the proxy's 100 MB), even for an unauthenticated hook notification that merely claimed a
    * signature; past the limit it answered a bare 413.
    */
   private void readChunked(RoutingContext rc) {
@@ -233,24 +326,35 @@ public class ApiAuth {
     int max = config.maxBodyBytes();
     Buffer body = Buffer.buffer();
     boolean[] tooLarge = {false};
-    req.handler(chunk -> {
-      if (tooLarge[0]) return;
-      if (body.length() + chunk.length() > max) {
-        tooLarge[0] = true;
-        // once the answer is out, the rest of the body is read and dropped, then the connection ends
-        endsConnection(rc, () -> problem(rc, Problem.of(413, "body-too-large", "Body too large",
-            "the API accepts bodies up to " + max + " bytes")));
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
-    req.endHandler(v -> {
-      if (tooLarge[0]) return;
-      ((RoutingContextInternal) rc).setBody(body);
-      // the 100 is answered: RESTEasy would send a second one after the body
-      req.headers().remove(HttpHeaders.EXPECT);
-      rc.next();
-    });
+    req.handler(
+        chunk -> {
+          if (tooLarge[0]) return;
+          if (body.length() + chunk.length() > max) {
+            tooLarge[0] = true;
+            // once the answer is out, the rest of the body
+            // is read and dropped, then the connection ends
+            endsConnection(
+                rc,
+                () ->
+                    problem(
+                        rc,
+                        Problem.of(
+                            413,
+                            "body-too-large",
+                            "Body too large",
+                            "the API accepts bodies up to " + max + " bytes")));
+            return;
+          }
+          body.appendBuffer(chunk);
+        });
+    req.endHandler(
+        v -> {
+          if (tooLarge[0]) return;
+          ((RoutingContextInternal) rc).setBody(body);
+          // the 100 is answered: RESTEasy would send a second one after the body
+          req.headers().remove(HttpHeaders.EXPECT);
+          rc.next();
+        });
     if (req.version() != io.vertx.core.http.HttpVersion.HTTP_1_0
         && req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
       rc.response().writeContinue(); // RFC 9110 10.1.1: not to HTTP/1.0
@@ -262,38 +366,60 @@ public class ApiAuth {
    * On a dyno, a request under the prefix that reached Heroku's router over plain http (its {@code
    * X-Forwarded-Proto}, which the router sets): the dashboard's pages are redirected to https, and
    * a request carrying a token refused, since it travelled in clear (security review 1). Requests
-   * without one go on: health for uptime checks, a signed webhook, public metrics, or a 401
-   * (review 10: a signed hook to an http public URL got 403). True when answered here.
+   * without one go on: health for uptime checks, a signed webhook, public metrics, or a 401 (review
+   * 10: a signed hook to an http public URL got 403). True when answered here.
    */
   private boolean plainHttp(RoutingContext rc, String path) {
-    if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/")) || path.startsWith(prefix + "/q/health")
+    if (path == null
+        || !(path.equals(prefix) || path.startsWith(prefix + "/"))
+        || path.startsWith(prefix + "/q/health")
         || !"http".equalsIgnoreCase(rc.request().getHeader("X-Forwarded-Proto"))) {
       return false;
     }
     String host = rc.request().getHeader(HttpHeaders.HOST);
-    boolean page = path.equals(prefix + "/") || path.equals(prefix + "/index.html") || path.startsWith(prefix + "/ui/")
-        || path.equals(prefix);
+    boolean page =
+        path.equals(prefix + "/")
+            || path.equals(prefix + "/index.html")
+            || path.startsWith(prefix + "/ui/")
+            || path.equals(prefix);
     io.vertx.core.http.HttpMethod m = rc.request().method();
-    if (page && host != null && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
+    if (page
+        && host != null
+        && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
       // the path, not the request target: an absolute-form one carries a scheme and host (audit 11)
       String query = rc.request().query();
-      rc.response().setStatusCode(308).putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-          .putHeader(HttpHeaders.LOCATION, "https://" + host + rc.request().path() + (query == null ? "" : "?" + query)).end();
+      rc.response()
+          .setStatusCode(308)
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+          .putHeader(
+              HttpHeaders.LOCATION,
+              "https://" + host + rc.request().path() + (query == null ? "" : "?" + query))
+          .end();
       return true;
     }
     if (rc.request().getHeader(HttpHeaders.AUTHORIZATION) == null) {
       return false;
     }
-    endsConnection(rc, () -> problem(rc, Problem.of(403, "https-required", "HTTPS required",
-        "the management API takes its token over https only: call https://" + (host == null ? "<this app>" : host)
-            + prefix + " (and rotate the token if it was sent over http)")));
+    endsConnection(
+        rc,
+        () ->
+            problem(
+                rc,
+                Problem.of(
+                    403,
+                    "https-required",
+                    "HTTPS required",
+                    "the management API takes its token over https only: call https://"
+                        + (host == null ? "<this app>" : host)
+                        + prefix
+                        + " (and rotate the token if it was sent over http)")));
     return true;
   }
 
   /**
    * Who a request came from, for the throttling of failed attempts: on a dyno the last address of
-   * {@code X-Forwarded-For}, the one Heroku's router appends (what comes before it is the
-   * client's to choose); elsewhere, or without one, the connection's address.
+   * {@code X-Forwarded-For}, the one Heroku's router appends (what comes before it is the client's
+   * to choose); elsewhere, or without one, the connection's address.
    */
   String client(RoutingContext rc) {
     if (onDyno) {
@@ -315,7 +441,9 @@ public class ApiAuth {
 
   /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */
   private boolean readerMatches(String authorization) {
-    return readDigest != null && authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+    return readDigest != null
+        && authorization != null
+        && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
         && MessageDigest.isEqual(sha256(authorization.substring(7).trim()), readDigest);
   }
 
@@ -335,14 +463,15 @@ public class ApiAuth {
 
   /** {@code Authorization: Bearer <the API token>}. */
   public boolean bearerMatches(String authorization) {
-    return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+    return authorization != null
+        && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
         && matches(authorization.substring(7).trim());
   }
 
   /**
    * A webhook notification that says it is signed, where a webhook secret is configured: it goes on
-   * without a token, and {@link HooksResource} checks the signature against the body (which is
-   * not read yet here) before it does anything.
+   * without a token, and {@link HooksResource} checks the signature against the body (which is not
+   * read yet here) before it does anything.
    */
   private boolean signedHook(RoutingContext rc, String path) {
     return webhookSecret() != null
@@ -369,7 +498,10 @@ public class ApiAuth {
     return MessageDigest.isEqual(hmac(secret, body), presented);
   }
 
-  /** Heroku's signature of a webhook notification: base64 of its body's HMAC-SHA256 under the secret. */
+  /**
+   * Heroku's signature of a webhook notification: base64 of its body's HMAC-SHA256 under the
+   * secret.
+   */
   public static String signature(String secret, byte[] body) {
     return Base64.getEncoder().encodeToString(hmac(secret, body));
   }
@@ -377,7 +509,9 @@ public class ApiAuth {
   private static byte[] hmac(String secret, byte[] body) {
     try {
       javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      mac.init(
+          new javax.crypto.spec.SecretKeySpec(
+              secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
       return mac.doFinal(body);
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
@@ -385,8 +519,8 @@ public class ApiAuth {
   }
 
   /**
-   * The webhook secret: the configured one; in sandbox mode without one, a random one made for
-   * this run when pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}: the
+   * The webhook secret: the configured one; in sandbox mode without one, a random one made for this
+   * run when pools subscribe their source apps ({@code dynofleet.reconcile.webhooks}: the
    * simulator's notifications are signed with it); otherwise null.
    */
   public String webhookSecret() {
@@ -412,19 +546,24 @@ public class ApiAuth {
     if (path == null || !(path.equals(prefix) || path.startsWith(prefix + "/"))) {
       return false;
     }
-    if (path.equals(prefix + "/") || path.equals(prefix + "/index.html") || path.startsWith(prefix + "/ui/")) {
+    if (path.equals(prefix + "/")
+        || path.equals(prefix + "/index.html")
+        || path.startsWith(prefix + "/ui/")) {
       // The dashboard's static files hold no data; everything they show comes from the API.
       return false;
     }
-    if (path.equals(prefix + "/q/openapi") || path.equals(prefix + "/q/swagger-ui")
+    if (path.equals(prefix + "/q/openapi")
+        || path.equals(prefix + "/q/swagger-ui")
         || path.startsWith(prefix + "/q/swagger-ui/")) {
       // The API's description and Swagger UI's files hold no data either (the same as docs/api.md):
       // behind the token a browser, which sends no header, could use neither (audit 13). Swagger
       // UI's Authorize takes the token for the calls it makes.
       return false;
     }
-    // health is public (Heroku and uptime checks); metrics only when DYNOFLEET_METRICS_PUBLIC says so
-    return !path.startsWith(prefix + "/q/health") && !(config.metricsPublic() && path.startsWith(prefix + "/q/metrics"));
+    // health is public (Heroku and uptime checks);
+    // metrics only when DYNOFLEET_METRICS_PUBLIC says so
+    return !path.startsWith(prefix + "/q/health")
+        && !(config.metricsPublic() && path.startsWith(prefix + "/q/metrics"));
   }
 
   private boolean isApi(String path) {
@@ -448,9 +587,10 @@ public class ApiAuth {
         if (token == null) {
           if (!sandbox() || onDyno) {
             // on a dyno the generated token would be printed into the app's logs and their drains
-            throw new StartRefused("DYNOFLEET_API_TOKEN is not set: outside a local sandbox the"
-                + " management API refuses to run unauthenticated (a token is generated only for a sandbox off"
-                + " Heroku). Set it (e.g. heroku config:set DYNOFLEET_API_TOKEN=$(openssl rand -hex 32)).");
+            throw new StartRefused(
+                "DYNOFLEET_API_TOKEN is not set: outside a local sandbox the"
+                    + " management API refuses to run unauthenticated (a token is generated only for a sandbox off"
+                    + " Heroku). Set it (e.g. heroku config:set DYNOFLEET_API_TOKEN=$(openssl rand -hex 32)).");
           }
           byte[] random = new byte[24];
           new SecureRandom().nextBytes(random);
@@ -466,9 +606,11 @@ public class ApiAuth {
   }
 
   private boolean sandbox() {
-    return rawConfig.getOptionalValue("dynofleet.heroku.api-key", String.class)
+    return rawConfig
+        .getOptionalValue("dynofleet.heroku.api-key", String.class)
         .or(() -> rawConfig.getOptionalValue("HEROKU_API_KEY", String.class))
-        .filter(k -> !k.isBlank()).isEmpty();
+        .filter(k -> !k.isBlank())
+        .isEmpty();
   }
 
   private static byte[] sha256(String s) {
@@ -480,8 +622,12 @@ public class ApiAuth {
   }
 
   static io.vertx.core.Future<Void> problem(RoutingContext rc, Problem p) {
-    return rc.response().setStatusCode(p.status())
+    return rc.response()
+        .setStatusCode(p.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
-        .end(Json.encode(new Problem(p.type(), p.title(), p.status(), p.detail(), rc.normalizedPath(), p.errors())));
+        .end(
+            Json.encode(
+                new Problem(
+                    p.type(), p.title(), p.status(), p.detail(), rc.normalizedPath(), p.errors())));
   }
 }

@@ -9,7 +9,8 @@ public class ApiException extends RuntimeException {
   private final String title;
   private final List<FieldError> errors;
 
-  public ApiException(int status, String code, String title, String detail, List<FieldError> errors) {
+  public ApiException(
+      int status, String code, String title, String detail, List<FieldError> errors) {
     super(detail, null, false, false);
     this.status = status;
     this.code = code;
@@ -34,14 +35,20 @@ public class ApiException extends RuntimeException {
     return invalid("Invalid request", errors);
   }
 
-  /** At most this many fields are named in one answer (a 1 MB body of unknown keys got a 4 MB 422). */
+  /**
+   * At most this many fields are named in one answer (a 1 MB body of unknown keys got a 4 MB 422).
+   */
   static final int MAX_ERRORS = 100;
 
   private static ApiException invalid(String title, List<FieldError> errors) {
-    String detail = errors.size() == 1
-        ? errors.get(0).field() + ": " + errors.get(0).message()
-        : errors.size() + " fields are invalid" + (errors.size() > MAX_ERRORS ? " (the first " + MAX_ERRORS + " are listed)" : "");
-    List<FieldError> listed = errors.size() > MAX_ERRORS ? List.copyOf(errors.subList(0, MAX_ERRORS)) : errors;
+    String detail =
+        errors.size() == 1
+            ? errors.get(0).field() + ": " + errors.get(0).message()
+            : errors.size()
+                + " fields are invalid"
+                + (errors.size() > MAX_ERRORS ? " (the first " + MAX_ERRORS + " are listed)" : "");
+    List<FieldError> listed =
+        errors.size() > MAX_ERRORS ? List.copyOf(errors.subList(0, MAX_ERRORS)) : errors;
     return new ApiException(422, "invalid", title, detail, listed);
   }
 

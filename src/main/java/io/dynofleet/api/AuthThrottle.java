@@ -12,15 +12,14 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * Failed token attempts per client: after {@code dynofleet.api.auth-failures} of them within
- * {@code dynofleet.api.auth-failure-window} (counted from the first), the client's requests with
- * a wrong credential are refused unchecked until the window ends, so tokens cannot be guessed at
- * full speed; its right token too when a token is weak ({@link ApiAuth}: with strong ones it is
- * served). Other clients are not slowed at all. Only
- * failures are counted: a success does not clear them (the read-only token's holder would
- * otherwise guess the other one with a success between guesses). Per process, in a bounded cache
- * (Caffeine, least-used clients evicted first), so an attacker with many addresses costs memory
- * for at most {@link #MAX_CLIENTS} of them.
+ * Failed token attempts per client: after {@code dynofleet.api.auth-failures} of them within {@code
+ * dynofleet.api.auth-failure-window} (counted from the first), the client's requests with a wrong
+ * credential are refused unchecked until the window ends, so tokens cannot be guessed at full
+ * speed; its right token too when a token is weak ({@link ApiAuth}: with strong ones it is served).
+ * Other clients are not slowed at all. Only failures are counted: a success does not clear them
+ * (the read-only token's holder would otherwise guess the other one with a success between
+ * guesses). Per process, in a bounded cache (Caffeine, least-used clients evicted first), so an
+ * attacker with many addresses costs memory for at most {@link #MAX_CLIENTS} of them.
  */
 @ApplicationScoped
 class AuthThrottle {
@@ -70,10 +69,18 @@ class AuthThrottle {
       return;
     }
     Instant now = clock.instant();
-    Window w = clients.asMap().compute(client, (k, before) -> before == null
-        || !now.isBefore(before.start().plus(window)) ? new Window(now, 1) : new Window(before.start(), before.failures() + 1));
+    Window w =
+        clients
+            .asMap()
+            .compute(
+                client,
+                (k, before) ->
+                    before == null || !now.isBefore(before.start().plus(window))
+                        ? new Window(now, 1)
+                        : new Window(before.start(), before.failures() + 1));
     if (w.failures() == limit) {
-      LOG.warnf("auth-throttled client=%s failures=%d window=%s: its requests with a wrong token get 429 until %s",
+      LOG.warnf(
+          "auth-throttled client=%s failures=%d window=%s: its requests with a wrong token get 429 until %s",
           client, limit, window, w.start().plus(window));
     }
   }

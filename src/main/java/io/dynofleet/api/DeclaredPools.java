@@ -1,11 +1,11 @@
 package io.dynofleet.api;
 
-import io.dynofleet.db.SchemaMigration.SchemaReady;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.dynofleet.api.PoolService.Precondition;
 import io.dynofleet.config.ApiConfig;
+import io.dynofleet.db.SchemaMigration.SchemaReady;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -17,9 +17,9 @@ import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
- * Pools kept in git: every file of {@code dynofleet.api.pools-dir} (default {@code config/pools}) is
- * applied at start, through the same validation as the API — created when missing, replaced when it
- * differs (an unchanged file changes nothing, not even {@code resourceVersion}). A bad file is
+ * Pools kept in git: every file of {@code dynofleet.api.pools-dir} (default {@code config/pools})
+ * is applied at start, through the same validation as the API — created when missing, replaced when
+ * it differs (an unchanged file changes nothing, not even {@code resourceVersion}). A bad file is
  * reported with its path and the problem, and the others still apply: one typo never keeps the
  * proxy from starting. Several dynos starting at once converge on the same result.
  */
@@ -29,7 +29,8 @@ class DeclaredPools {
 
   private final PoolService pools;
   private final Path dir;
-  private final java.util.Map<String, String> declared = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, String> declared =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
   private final ObjectMapper json = new ObjectMapper();
 
@@ -43,8 +44,8 @@ class DeclaredPools {
   }
 
   /**
-   * The schema is up to date after a start without the database: the files refused then (a
-   * database error each) are applied now, not at the next restart (review 18).
+   * The schema is up to date after a start without the database: the files refused then (a database
+   * error each) are applied now, not at the next restart (review 18).
    */
   void onSchemaReady(@Observes SchemaReady e) {
     applyAll();
@@ -64,7 +65,8 @@ class DeclaredPools {
     }
     // read them all first: a pool named in two files is refused in both, whichever is valid (the
     // first in sort order claimed the name, and a bad one then blocked a good one; audit 12)
-    java.util.Map<Path, com.fasterxml.jackson.databind.node.ObjectNode> docs = new java.util.LinkedHashMap<>();
+    java.util.Map<Path, com.fasterxml.jackson.databind.node.ObjectNode> docs =
+        new java.util.LinkedHashMap<>();
     java.util.Map<String, List<Path>> filesOf = new java.util.HashMap<>();
     for (Path file : files) {
       if (!POOL_FILE.matcher(file.getFileName().toString()).matches()) {
@@ -83,15 +85,21 @@ class DeclaredPools {
       }
     }
     int ok = 0;
-    for (java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode> d : docs.entrySet()) {
+    for (java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode> d :
+        docs.entrySet()) {
       Path file = d.getKey();
       String name = d.getValue().path("metadata").path("name").asText(null);
       List<Path> same = name == null ? List.of(file) : filesOf.get(name);
       if (same.size() > 1) {
         // two files for one pool: each start would write both, and the last in sort order win
-        LOG.errorf("pool file refused: file=%s error=\"pool '%s' is declared in %s: none of them is applied;"
-            + " one file per pool\"", file, name,
-            same.stream().map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.joining(" and ")));
+        LOG.errorf(
+            "pool file refused: file=%s error=\"pool '%s' is declared in %s: none of them is applied;"
+                + " one file per pool\"",
+            file,
+            name,
+            same.stream()
+                .map(f -> f.getFileName().toString())
+                .collect(java.util.stream.Collectors.joining(" and ")));
         continue;
       }
       try {
@@ -102,8 +110,9 @@ class DeclaredPools {
         }
         ok++;
       } catch (ApiException ex) {
-        LOG.errorf("pool file refused: file=%s status=%d error=\"%s\"%s", file, ex.status(), ex.getMessage(),
-            fields(ex));
+        LOG.errorf(
+            "pool file refused: file=%s status=%d error=\"%s\"%s",
+            file, ex.status(), ex.getMessage(), fields(ex));
       } catch (IOException | RuntimeException ex) {
         LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
@@ -133,16 +142,19 @@ class DeclaredPools {
   }
 
   /**
-   * Why a file was refused, without its content: a parser's message quotes the text it tripped
-   * on (SnakeYAML a whole line) and a database error's the data it refused, and a pool file's
-   * config vars are credentials.
+   * Why a file was refused, without its content: a parser's message quotes the text it tripped on
+   * (SnakeYAML a whole line) and a database error's the data it refused, and a pool file's config
+   * vars are credentials.
    */
   private static String why(Exception ex) {
     if (ex instanceof com.fasterxml.jackson.core.JsonProcessingException jp) {
-      return StrictJson.describe(jp).replace("the body", "the file").replace("JSON", "JSON or YAML");
+      return StrictJson.describe(jp)
+          .replace("the body", "the file")
+          .replace("JSON", "JSON or YAML");
     }
     if (ProblemMappers.isDatabaseError(ex)) {
-      return ex.getClass().getSimpleName() + " (database error; its message is withheld: it may quote the file)";
+      return ex.getClass().getSimpleName()
+          + " (database error; its message is withheld: it may quote the file)";
     }
     return ex.getMessage();
   }
@@ -152,8 +164,11 @@ class DeclaredPools {
     if (ex.errors().size() < 2) {
       return "";
     }
-    return " fields=\"" + ex.errors().stream().map(f -> f.field() + ": " + f.message())
-        .collect(java.util.stream.Collectors.joining("; ")) + "\"";
+    return " fields=\""
+        + ex.errors().stream()
+            .map(f -> f.field() + ": " + f.message())
+            .collect(java.util.stream.Collectors.joining("; "))
+        + "\"";
   }
 
   private PoolDocument find(String name) {
@@ -167,7 +182,8 @@ class DeclaredPools {
     }
   }
 
-  private String apply(Path file, com.fasterxml.jackson.databind.node.ObjectNode object, String name)
+  private String apply(
+      Path file, com.fasterxml.jackson.databind.node.ObjectNode object, String name)
       throws IOException {
     String body = json.writeValueAsString(PoolDocument.declared(object));
     PoolDocument before = name == null ? null : find(name);
@@ -175,8 +191,13 @@ class DeclaredPools {
       try {
         PoolDocument created = pools.create(body);
         // where the pool's users look: the pool is kept in a file, and the file wins at each start
-        pools.recordEvent(created, "Applied", "created from " + file.getFileName() + " in the pool files: at every"
-            + " start a pool file replaces changes made to its pool since");
+        pools.recordEvent(
+            created,
+            "Applied",
+            "created from "
+                + file.getFileName()
+                + " in the pool files: at every"
+                + " start a pool file replaces changes made to its pool since");
         return "pool=" + created.metadata().name() + " created";
       } catch (ApiException ex) {
         if (!"already-exists".equals(ex.code()) || name == null) {
@@ -192,19 +213,27 @@ class DeclaredPools {
     // by what the file decides (spec, labels), not resourceVersion: a status write or another dyno
     // applying the same file moves that too
     boolean specReplaced = after.metadata().generation() != before.metadata().generation();
-    if (!specReplaced && java.util.Objects.equals(after.metadata().labels(), before.metadata().labels())) {
+    if (!specReplaced
+        && java.util.Objects.equals(after.metadata().labels(), before.metadata().labels())) {
       return "pool=" + name + " unchanged";
     }
     if (specReplaced) {
       // files win over changes made since through the API, the CLI or the dashboard: say so where
       // the pool's users look, not only in this log
-      pools.recordEvent(after, "Applied", "spec replaced from " + file.getFileName()
-          + " in the pool files (generation " + after.metadata().generation() + "): at every start a pool file"
-          + " replaces changes made to its pool since");
+      pools.recordEvent(
+          after,
+          "Applied",
+          "spec replaced from "
+              + file.getFileName()
+              + " in the pool files (generation "
+              + after.metadata().generation()
+              + "): at every start a pool file"
+              + " replaces changes made to its pool since");
     }
     return "pool=" + name + " replaced generation=" + after.metadata().generation();
   }
 
   private static final java.util.regex.Pattern POOL_FILE =
-      java.util.regex.Pattern.compile(".*\\.(ya?ml|json)$", java.util.regex.Pattern.CASE_INSENSITIVE);
+      java.util.regex.Pattern.compile(
+          ".*\\.(ya?ml|json)$", java.util.regex.Pattern.CASE_INSENSITIVE);
 }

@@ -41,8 +41,14 @@ public class HookTarget {
 
   private final io.dynofleet.config.AdminHosts adminHosts;
 
-  HookTarget(ApiConfig config, ApiAuth auth, Config raw, SandboxMode sandbox, Instance<HttpServer> server,
-      DynofleetConfig dynofleet, io.dynofleet.config.AdminHosts adminHosts) {
+  HookTarget(
+      ApiConfig config,
+      ApiAuth auth,
+      Config raw,
+      SandboxMode sandbox,
+      Instance<HttpServer> server,
+      DynofleetConfig dynofleet,
+      io.dynofleet.config.AdminHosts adminHosts) {
     this.adminHosts = adminHosts;
     this.config = config;
     this.auth = auth;
@@ -58,9 +64,13 @@ public class HookTarget {
     Optional<String> base = base().filter(this::servesHooks);
     if (told.compareAndSet(false, true)) {
       if (secret != null && base.isPresent()) {
-        LOG.infof("release webhooks: pools subscribe their source apps to %s%s%s", base.get(), prefix, HooksResource.PATH);
+        LOG.infof(
+            "release webhooks: pools subscribe their source apps to %s%s%s",
+            base.get(), prefix, HooksResource.PATH);
       } else {
-        LOG.infof("release webhooks: none subscribed, %s; source releases are noticed at the sweep", missing());
+        LOG.infof(
+            "release webhooks: none subscribed, %s; source releases are noticed at the sweep",
+            missing());
       }
     }
     if (secret == null || base.isEmpty()) {
@@ -68,7 +78,8 @@ public class HookTarget {
     }
     // the pool in the URL makes each pool's subscription its own: Heroku allows one per URL and
     // app, and pools that copy one app must not share (nor delete) each other's
-    return Optional.of(new Target(base.get() + prefix + HooksResource.PATH + "?pool=" + pool, secret));
+    return Optional.of(
+        new Target(base.get() + prefix + HooksResource.PATH + "?pool=" + pool, secret));
   }
 
   /** Why {@link #of} is empty, for the pool's events. */
@@ -78,7 +89,9 @@ public class HookTarget {
     }
     Optional<String> base = base();
     if (base.isPresent() && !servesHooks(base.get())) {
-      return "the public URL's host (" + URI.create(base.get()).getHost() + ") is not among DYNOFLEET_ADMIN_HOSTS,"
+      return "the public URL's host ("
+          + URI.create(base.get()).getHost()
+          + ") is not among DYNOFLEET_ADMIN_HOSTS,"
           + " where the hook is served (set DYNOFLEET_PUBLIC_URL to an admin host)";
     }
     if (configured().isPresent() && base.isEmpty()) {
@@ -94,8 +107,10 @@ public class HookTarget {
   static Optional<String> publicBase(String url) {
     try {
       URI uri = new URI(url);
-      if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null
-          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()))
+          || uri.getHost() == null
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null) {
         return Optional.empty();
       }
     } catch (URISyntaxException e) {
@@ -121,8 +136,10 @@ public class HookTarget {
     if (configured.isPresent()) {
       return publicBase(configured.get());
     }
-    Optional<String> domain = raw.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class)
-        .map(String::trim).filter(d -> !d.isEmpty());
+    Optional<String> domain =
+        raw.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class)
+            .map(String::trim)
+            .filter(d -> !d.isEmpty());
     if (domain.isPresent()) {
       return Optional.of("https://" + domain.get());
     }

@@ -32,13 +32,13 @@ import org.jboss.logging.Logger;
  * at once instead of at the next sweep. Subscribe with a webhook secret ({@code
  * DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it, and the API token never
  * leaves Dynofleet): {@code heroku webhooks:add -i api:release -l notify -u
- * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP};
- * or with the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
+ * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}; or
+ * with the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
  * Neither: 401. The notification only says "look now": the reconciler reads the release itself, so
  * no notification can cause an action the spec does not ask for. A notification replayed (the same
  * event {@code id}) or older than {@link #FRESH} ({@code created_at}) causes nothing, so a captured
- * one cannot spend the account's Platform API budget on passes; the sweep notices what a late
- * one meant.
+ * one cannot spend the account's Platform API budget on passes; the sweep notices what a late one
+ * meant.
  */
 @Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,17 +46,21 @@ import org.jboss.logging.Logger;
 @Blocking
 public class HooksResource {
   static final String RESOURCE = "/v1/hooks/heroku";
+
   /** The hook's path under the reserved prefix. */
   static final String PATH = "/api" + RESOURCE;
+
   /** Heroku's signature of a notification's body, under the webhook's secret. */
   static final String SIGNATURE = "Heroku-Webhook-Hmac-SHA256";
+
   private static final Logger LOG = Logger.getLogger(HooksResource.class);
-  private static final com.fasterxml.jackson.databind.ObjectReader JSON = StrictJson.reader(new ObjectMapper());
+  private static final com.fasterxml.jackson.databind.ObjectReader JSON =
+      StrictJson.reader(new ObjectMapper());
 
   /**
    * How old a notification may be (by its {@code created_at}) and still cause a pass; also how long
-   * its event id is remembered. Heroku retries a failed delivery for up to 72 hours, but a late
-   * one is no news: the sweep has run many times since.
+   * its event id is remembered. Heroku retries a failed delivery for up to 72 hours, but a late one
+   * is no news: the sweep has run many times since.
    */
   static final Duration FRESH = Duration.ofMinutes(10);
 
@@ -73,13 +77,15 @@ public class HooksResource {
   private final ApiAuth auth;
   private final MeterRegistry meters;
   private final Clock clock;
+
   /**
    * Event ids heard, each until it could no longer pass as fresh. Per process: with several
    * Dynofleet dynos a replay may reach each once (a pass each, no more).
    */
   private final Map<String, Instant> heard = new ConcurrentHashMap<>();
 
-  HooksResource(PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters, Clock clock) {
+  HooksResource(
+      PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters, Clock clock) {
     this.pools = pools;
     this.loop = loop;
     this.auth = auth;
@@ -98,14 +104,20 @@ public class HooksResource {
   @POST
   @Consumes(MediaType.WILDCARD)
   @Operation(summary = "Heroku app webhook: reconcile the pools copying the app now")
-  public Response heroku(@HeaderParam("Authorization") String authorization,
-      @HeaderParam(SIGNATURE) String signature, byte[] body) {
+  public Response heroku(
+      @HeaderParam("Authorization") String authorization,
+      @HeaderParam(SIGNATURE) String signature,
+      byte[] body) {
     byte[] raw = body == null ? new byte[0] : body;
     // the filter let a signed notification through without a token: the signature must hold
     if (!auth.bearerMatches(authorization) && !auth.signatureMatches(raw, signature)) {
-      LOG.debug("heroku webhook refused: no API token, and no signature of its body under the webhook secret");
+      LOG.debug(
+          "heroku webhook refused: no API token, and no signature of its body under the webhook secret");
       count("refused");
-      throw new ApiException(401, "bad-signature", "Unauthorized",
+      throw new ApiException(
+          401,
+          "bad-signature",
+          "Unauthorized",
           "the " + SIGNATURE + " header is not the body's signature under the webhook secret");
     }
     JsonNode event;
@@ -134,13 +146,19 @@ public class HooksResource {
     Instant created = createdAt(event);
     // remembered while it could still pass as fresh: a clock a little ahead makes that longer
     Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
-    String skipped = created != null && created.isBefore(now.minus(FRESH)) ? "stale"
-        : eventId != null && heard.putIfAbsent(eventId, until) != null ? "duplicate" : null;
+    String skipped =
+        created != null && created.isBefore(now.minus(FRESH))
+            ? "stale"
+            : eventId != null && heard.putIfAbsent(eventId, until) != null ? "duplicate" : null;
     if (skipped != null) {
       count(skipped);
       // what the notification says, printable and short: a line break forged a log line (review 21)
-      LOG.infof("heroku webhook resource=%s app=%s event=%s skipped: %s", printable(resource), name != null ? name : id,
-          eventId == null ? null : printable(eventId), skipped);
+      LOG.infof(
+          "heroku webhook resource=%s app=%s event=%s skipped: %s",
+          printable(resource),
+          name != null ? name : id,
+          eventId == null ? null : printable(eventId),
+          skipped);
       return Response.accepted(new Accepted(name != null ? name : id, List.of(), skipped)).build();
     }
     List<String> scheduled = new ArrayList<>();
@@ -156,7 +174,9 @@ public class HooksResource {
       throw e;
     }
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
-    LOG.infof("heroku webhook resource=%s app=%s pools=%s", printable(resource), name != null ? name : id, scheduled);
+    LOG.infof(
+        "heroku webhook resource=%s app=%s pools=%s",
+        printable(resource), name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
   }
 
@@ -172,7 +192,8 @@ public class HooksResource {
   /** When the event says it was created; null without a (readable) date. */
   private static Instant createdAt(JsonNode event) {
     try {
-      return event.path("created_at").isTextual() ? OffsetDateTime.parse(event.path("created_at").asText()).toInstant()
+      return event.path("created_at").isTextual()
+          ? OffsetDateTime.parse(event.path("created_at").asText()).toInstant()
           : null;
     } catch (DateTimeParseException e) {
       return null;

@@ -15,8 +15,8 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 import org.jboss.logging.Logger;
 
 /**
- * What this Dynofleet is: its version, whether it runs against the built-in simulator (sandbox)
- * or Heroku, the Platform API URL (never the key), the reserved prefix and how many pools it holds.
+ * What this Dynofleet is: its version, whether it runs against the built-in simulator (sandbox) or
+ * Heroku, the Platform API URL (never the key), the reserved prefix and how many pools it holds.
  */
 @Path("/v1/info")
 @Produces(MediaType.APPLICATION_JSON)
@@ -25,7 +25,8 @@ public class InfoResource {
   private static final Logger LOG = Logger.getLogger(InfoResource.class);
 
   /** The answer; {@code poolCount} is absent while the database cannot be read. */
-  public record Info(String version, boolean sandbox, String herokuApiUrl, String prefix, Long poolCount) {}
+  public record Info(
+      String version, boolean sandbox, String herokuApiUrl, String prefix, Long poolCount) {}
 
   private final SandboxMode mode;
   private final Simulator simulator;
@@ -34,8 +35,13 @@ public class InfoResource {
   private final PoolRepository pools;
   private final Config config;
 
-  InfoResource(SandboxMode mode, Simulator simulator, HerokuConfig heroku, DynofleetConfig dynofleet,
-      PoolRepository pools, Config config) {
+  InfoResource(
+      SandboxMode mode,
+      Simulator simulator,
+      HerokuConfig heroku,
+      DynofleetConfig dynofleet,
+      PoolRepository pools,
+      Config config) {
     this.mode = mode;
     this.simulator = simulator;
     this.heroku = heroku;
@@ -45,11 +51,13 @@ public class InfoResource {
   }
 
   @GET
-  @Operation(summary = "Version, sandbox or Heroku, Platform API URL (never the key), prefix, pool count")
+  @Operation(
+      summary = "Version, sandbox or Heroku, Platform API URL (never the key), prefix, pool count")
   public Info info() {
     boolean sandbox = mode.sandbox();
     String url = sandbox ? simulator.url().replaceAll("/$", "") : heroku.apiUrl();
-    String version = config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
+    String version =
+        config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
     return new Info(version, sandbox, url, dynofleet.prefix(), poolCount());
   }
 

@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  */
 final class LabelSelector {
   static final String FORMS = "use k=v, k==v, k!=v, k (has k) or !k (has no k), joined by ','";
-  /** {@code in}/{@code notin} with a value list, or any parenthesis: Kubernetes' set-based syntax. */
+
+  /**
+   * {@code in}/{@code notin} with a value list, or any parenthesis: Kubernetes' set-based syntax.
+   */
   private static final Pattern SET_BASED = Pattern.compile("[()]|\\s(in|notin)\\s");
 
   private LabelSelector() {}
@@ -26,8 +29,10 @@ final class LabelSelector {
     if (SET_BASED.matcher(selector).find()) {
       // one error for the whole selector: split at its commas, "team in (a,b)" would give a
       // misleading key error per piece
-      throw invalid(List.of(new FieldError("labelSelector",
-          "set-based selectors (in, notin) are not supported; " + FORMS)));
+      throw invalid(
+          List.of(
+              new FieldError(
+                  "labelSelector", "set-based selectors (in, notin) are not supported; " + FORMS)));
     }
     List<FieldError> errors = new ArrayList<>();
     for (String raw : selector.split(",")) {
@@ -48,9 +53,10 @@ final class LabelSelector {
         r = new LabelRequirement(part, Op.EXISTS, null);
       }
       PoolValidator.checkLabelName("labelSelector", r.key(), errors);
-      if (r.value() != null && (r.value().length() > 63
-          || !PoolValidator.LABEL_NAME.matcher(r.value()).matches())) {
-        errors.add(new FieldError("labelSelector", "'" + r.value() + "' is not a valid label value"));
+      if (r.value() != null
+          && (r.value().length() > 63 || !PoolValidator.LABEL_NAME.matcher(r.value()).matches())) {
+        errors.add(
+            new FieldError("labelSelector", "'" + r.value() + "' is not a valid label value"));
       }
       out.add(r);
     }
@@ -61,8 +67,10 @@ final class LabelSelector {
   }
 
   private static ApiException invalid(List<FieldError> errors) {
-    String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
-        : errors.size() + " errors in labelSelector";
+    String detail =
+        errors.size() == 1
+            ? errors.get(0).field() + ": " + errors.get(0).message()
+            : errors.size() + " errors in labelSelector";
     return new ApiException(422, "invalid", "Invalid label selector", detail, errors);
   }
 }

@@ -15,7 +15,8 @@ import java.util.Set;
 public class OptionsAllow implements ContainerResponseFilter {
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
-    if (!"OPTIONS".equals(request.getMethod()) || response.getStatus() != 200
+    if (!"OPTIONS".equals(request.getMethod())
+        || response.getStatus() != 200
         || !response.getHeaders().containsKey("Allow")) {
       return;
     }

@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** A BackendPool as the API shows it: the Kubernetes shape (apiVersion, kind, metadata, spec, status). */
+/**
+ * A BackendPool as the API shows it: the Kubernetes shape (apiVersion, kind, metadata, spec,
+ * status).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PoolDocument(
     String apiVersion, String kind, Metadata metadata, PoolSpec spec, PoolStatus status) {
@@ -30,13 +33,21 @@ public record PoolDocument(
     return new PoolDocument(
         PoolValidator.API_VERSION,
         PoolValidator.KIND,
-        new Metadata(p.name, p.id, p.generation, Long.toString(p.resourceVersion), p.createdAt,
-            p.deletionTimestamp, p.labels),
+        new Metadata(
+            p.name,
+            p.id,
+            p.generation,
+            Long.toString(p.resourceVersion),
+            p.createdAt,
+            p.deletionTimestamp,
+            p.labels),
         p.spec,
         p.status != null ? p.status : PoolStatus.empty());
   }
 
-  /** What only the server sets: an exported document carries it, a declared one does not need it. */
+  /**
+   * What only the server sets: an exported document carries it, a declared one does not need it.
+   */
   private static final List<String> SERVER_METADATA =
       List.of("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp");
 

@@ -39,6 +39,7 @@ import org.hibernate.StaleStateException;
 public class PoolService {
   /** Unconditional writes that lose a compare-and-set race are re-applied on fresh state. */
   private static final int MAX_ATTEMPTS = 8;
+
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
   private final PoolRepository pools;
@@ -53,8 +54,14 @@ public class PoolService {
   /** Whether DYNOFLEET_STATIC_BACKENDS makes the proxy's own pool {@code static}. */
   private final boolean staticConfigured;
 
-  PoolService(PoolRepository pools, PoolEvents events, ObjectMapper mapper, Clock clock,
-      Event<PoolChanged> changed, io.dynofleet.config.AdminHosts adminHosts, io.dynofleet.proxy.ProxyConfig proxy) {
+  PoolService(
+      PoolRepository pools,
+      PoolEvents events,
+      ObjectMapper mapper,
+      Clock clock,
+      Event<PoolChanged> changed,
+      io.dynofleet.config.AdminHosts adminHosts,
+      io.dynofleet.proxy.ProxyConfig proxy) {
     this.adminHosts = adminHosts;
     this.staticConfigured = proxy.staticBackends().filter(l -> !l.isEmpty()).isPresent();
     this.pools = pools;
@@ -67,9 +74,9 @@ public class PoolService {
 
   /**
    * The preconditions of a request: {@code If-Match} (null when absent; "*" matches any existing
-   * pool) and {@code If-None-Match} (on a write, a listed version or "*" fails it, RFC 9110
-   * 13.1.2: {@code PUT} with {@code If-None-Match: *} overwrote). An empty header is a condition
-   * no version meets: a script whose ETag variable was empty made its write unconditional.
+   * pool) and {@code If-None-Match} (on a write, a listed version or "*" fails it, RFC 9110 13.1.2:
+   * {@code PUT} with {@code If-None-Match: *} overwrote). An empty header is a condition no version
+   * meets: a script whose ETag variable was empty made its write unconditional.
    */
   public record Precondition(String ifMatch, String ifNoneMatch) {
     public Precondition(String ifMatch) {
@@ -81,7 +88,9 @@ public class PoolService {
       return ifMatch == null || listed(ifMatch, resourceVersion, false);
     }
 
-    /** A 412 naming why, when {@code If-Match} fails on this version (a read: nothing to change). */
+    /**
+     * A 412 naming why, when {@code If-Match} fails on this version (a read: nothing to change).
+     */
     void check(long resourceVersion) {
       check(resourceVersion, "");
     }
@@ -90,22 +99,35 @@ public class PoolService {
       if (matches(resourceVersion)) {
         return;
       }
-      String why = ifMatch.isBlank() ? "If-Match is empty: send the ETag you read"
-          : listed(ifMatch, resourceVersion, true)
-              ? "If-Match " + ifMatch.trim() + " is a weak tag and If-Match compares strongly: send \""
-                  + resourceVersion + "\""
-              : "If-Match does not match resourceVersion " + resourceVersion;
+      String why =
+          ifMatch.isBlank()
+              ? "If-Match is empty: send the ETag you read"
+              : listed(ifMatch, resourceVersion, true)
+                  ? "If-Match "
+                      + ifMatch.trim()
+                      + " is a weak tag and If-Match compares strongly: send \""
+                      + resourceVersion
+                      + "\""
+                  : "If-Match does not match resourceVersion " + resourceVersion;
       throw new ApiException(412, "precondition-failed", "Precondition failed", why + outcome);
     }
 
     /** {@link #check} and, for a write, {@code If-None-Match}. */
     void checkWrite(long resourceVersion) {
       check(resourceVersion, "; nothing was changed");
-      if (ifNoneMatch != null && (ifNoneMatch.isBlank() || listed(ifNoneMatch, resourceVersion, true))) {
-        throw new ApiException(412, "precondition-failed", "Precondition failed", (ifNoneMatch.isBlank()
-            ? "If-None-Match is empty: send the ETag you read"
-            : "If-None-Match " + (ifNoneMatch.trim().equals("*") ? "* fails: the pool exists"
-                : "names the current resourceVersion " + resourceVersion)) + "; nothing was changed");
+      if (ifNoneMatch != null
+          && (ifNoneMatch.isBlank() || listed(ifNoneMatch, resourceVersion, true))) {
+        throw new ApiException(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            (ifNoneMatch.isBlank()
+                    ? "If-None-Match is empty: send the ETag you read"
+                    : "If-None-Match "
+                        + (ifNoneMatch.trim().equals("*")
+                            ? "* fails: the pool exists"
+                            : "names the current resourceVersion " + resourceVersion))
+                + "; nothing was changed");
       }
     }
 
@@ -129,8 +151,8 @@ public class PoolService {
   }
 
   /**
-   * The time of a write, at PostgreSQL's precision (microseconds): the response to a write is
-   * built from the entity in memory, and must equal what a later GET reads back.
+   * The time of a write, at PostgreSQL's precision (microseconds): the response to a write is built
+   * from the entity in memory, and must equal what a later GET reads back.
    */
   private Instant now() {
     return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
@@ -143,22 +165,28 @@ public class PoolService {
   }
 
   /**
-   * One page of pools. {@code limit} is the raw query parameter: a value that is not a whole
-   * number is a 422 naming {@code limit}, not the 404 JAX-RS makes of a failed conversion.
+   * One page of pools. {@code limit} is the raw query parameter: a value that is not a whole number
+   * is a 422 naming {@code limit}, not the 404 JAX-RS makes of a failed conversion.
    */
   public PoolList list(String labelSelector, String limit, String continueToken) {
     List<LabelRequirement> selector = LabelSelector.parse(labelSelector);
     int max = limit(limit, 500, 500);
     String after = decodeContinue(continueToken);
-    List<PoolDocument> items = QuarkusTransaction.requiringNew().call(() ->
-        pools.page(selector, after, max + 1).stream().map(PoolDocument::of).toList());
+    List<PoolDocument> items =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () -> pools.page(selector, after, max + 1).stream().map(PoolDocument::of).toList());
     String next = null;
     if (items.size() > max) {
       items = items.subList(0, max);
-      next = Base64.getUrlEncoder().withoutPadding()
-          .encodeToString(items.get(max - 1).metadata().name().getBytes(StandardCharsets.UTF_8));
+      next =
+          Base64.getUrlEncoder()
+              .withoutPadding()
+              .encodeToString(
+                  items.get(max - 1).metadata().name().getBytes(StandardCharsets.UTF_8));
     }
-    return new PoolList(PoolValidator.API_VERSION, "BackendPoolList", new PoolList.ListMeta(next), items);
+    return new PoolList(
+        PoolValidator.API_VERSION, "BackendPoolList", new PoolList.ListMeta(next), items);
   }
 
   /**
@@ -181,13 +209,17 @@ public class PoolService {
   /** The pool's recent events; {@code limit} is the raw query parameter, as in {@link #list}. */
   public List<EventDocument> events(String name, String limit) {
     int max = limit(limit, 100, PoolEvents.MAX_PER_POOL);
-    return QuarkusTransaction.requiringNew().call(() -> {
-      Pool p = load(name);
-      return events.list(p.id, max).stream().map(EventDocument::of).toList();
-    });
+    return QuarkusTransaction.requiringNew()
+        .call(
+            () -> {
+              Pool p = load(name);
+              return events.list(p.id, max).stream().map(EventDocument::of).toList();
+            });
   }
 
-  /** A {@code limit} query parameter: absent or empty is {@code dflt}, else a whole number 1..max. */
+  /**
+   * A {@code limit} query parameter: absent or empty is {@code dflt}, else a whole number 1..max.
+   */
   private static int limit(String raw, int dflt, int max) {
     if (raw == null || raw.isEmpty()) {
       return dflt;
@@ -199,7 +231,8 @@ public class PoolService {
       n = 0;
     }
     if (n < 1 || n > max) {
-      throw ApiException.invalidRequest(List.of(new FieldError("limit", "must be a whole number from 1 to " + max)));
+      throw ApiException.invalidRequest(
+          List.of(new FieldError("limit", "must be a whole number from 1 to " + max)));
     }
     return n;
   }
@@ -218,43 +251,61 @@ public class PoolService {
     String name = doc.get("metadata").get("name").asText();
     if (staticConfigured && name.equals(io.dynofleet.proxy.RouteSync.STATIC_POOL)) {
       // a stored pool of that name replaced the configured one in the proxy, silently (audit 13)
-      throw new ApiException(409, "name-reserved", "Pool name reserved", "the pool 'static' is the one"
-          + " DYNOFLEET_STATIC_BACKENDS configures (proxy only, not stored); choose another name",
-          List.of(new FieldError("metadata.name", "reserved while DYNOFLEET_STATIC_BACKENDS is set")));
+      throw new ApiException(
+          409,
+          "name-reserved",
+          "Pool name reserved",
+          "the pool 'static' is the one"
+              + " DYNOFLEET_STATIC_BACKENDS configures (proxy only, not stored); choose another name",
+          List.of(
+              new FieldError("metadata.name", "reserved while DYNOFLEET_STATIC_BACKENDS is set")));
     }
     PoolSpec spec = SpecDefaults.apply(name, toSpec(doc));
     Map<String, String> labels = labels(doc);
-    Pool saved = write(() -> {
-      if (pools.findByName(name).isPresent()) {
-        throw new ApiException(409, "already-exists", "Pool exists", "a pool named '" + name + "' already exists",
-            List.of(new FieldError("metadata.name", "a pool of this name exists: PUT it to replace it")));
-      }
-      checkRoutingClashes(name, spec);
-      Instant now = now();
-      Pool p = new Pool();
-      p.id = UUID.randomUUID();
-      p.name = name;
-      p.generation = 1;
-      p.labels = labels;
-      p.spec = spec;
-      p.createdAt = now;
-      p.updatedAt = now;
-      // resourceVersion starts at the creation time in microseconds, not 0: a pool deleted and made
-      // again under the same name never repeats a version the old one had, so an If-Match read
-      // from the old pool cannot match the new one (Kubernetes' versions never repeat either)
-      p.resourceVersion = Math.max(1, now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
-      pools.persist(p);
-      pools.flush();
-      return p;
-    }, new Precondition(null));
-    events.record(saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
+    Pool saved =
+        write(
+            () -> {
+              if (pools.findByName(name).isPresent()) {
+                throw new ApiException(
+                    409,
+                    "already-exists",
+                    "Pool exists",
+                    "a pool named '" + name + "' already exists",
+                    List.of(
+                        new FieldError(
+                            "metadata.name", "a pool of this name exists: PUT it to replace it")));
+              }
+              checkRoutingClashes(name, spec);
+              Instant now = now();
+              Pool p = new Pool();
+              p.id = UUID.randomUUID();
+              p.name = name;
+              p.generation = 1;
+              p.labels = labels;
+              p.spec = spec;
+              p.createdAt = now;
+              p.updatedAt = now;
+              // resourceVersion starts at the creation time in microseconds, not 0:
+              // a pool deleted and made again under the same name never repeats a
+              // version the old one had, so an If-Match read from the old pool
+              // cannot match the new one (Kubernetes' versions never repeat either)
+              p.resourceVersion =
+                  Math.max(1, now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
+              pools.persist(p);
+              pools.flush();
+              return p;
+            },
+            new Precondition(null));
+    events.record(
+        saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
     changed.fire(new PoolChanged(saved.id, saved.name));
     return PoolDocument.of(saved);
   }
 
   /** A Normal event on the pool, for writers other than the API (pool files). */
   void recordEvent(PoolDocument pool, String reason, String message) {
-    events.record(pool.metadata().uid(), pool.metadata().name(), PoolEvents.NORMAL, reason, message);
+    events.record(
+        pool.metadata().uid(), pool.metadata().name(), PoolEvents.NORMAL, reason, message);
   }
 
   public PoolDocument replace(String name, String body, Precondition pre) {
@@ -268,16 +319,19 @@ public class PoolService {
   private PoolDocument replace(String name, JsonNode doc, Precondition pre) {
     String bodyName = doc.get("metadata").get("name").asText();
     if (!bodyName.equals(name)) {
-      throw ApiException.invalid(List.of(new FieldError("metadata.name",
-          "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
+      throw ApiException.invalid(
+          List.of(
+              new FieldError(
+                  "metadata.name",
+                  "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
     }
     return update(name, pre, doc, current -> keepRestartedAt(current, doc));
   }
 
   /**
    * A replace that does not name {@code spec.template.restartedAt} keeps the stored one: it is
-   * written by {@code rollout restart}, not by the manifests that `apply` and pool files replace the
-   * spec with, and dropping it rolled every backend a second time (review 13). A merge patch
+   * written by {@code rollout restart}, not by the manifests that `apply` and pool files replace
+   * the spec with, and dropping it rolled every backend a second time (review 13). A merge patch
    * setting it to null removes it (and rolls).
    */
   static JsonNode keepRestartedAt(JsonNode current, JsonNode doc) {
@@ -287,7 +341,8 @@ public class PoolService {
       return doc;
     }
     JsonNode copy = doc.deepCopy();
-    ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("spec").get("template")).set("restartedAt", stored);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("spec").get("template"))
+        .set("restartedAt", stored);
     return copy;
   }
 
@@ -298,19 +353,25 @@ public class PoolService {
   public PoolDocument patch(String name, byte[] body, Precondition pre) {
     JsonNode patch = parse(body);
     if (!patch.isObject()) {
-      throw ApiException.invalid(List.of(new FieldError("(body)", "a merge patch must be a JSON object")));
+      throw ApiException.invalid(
+          List.of(new FieldError("(body)", "a merge patch must be a JSON object")));
     }
-    return update(name, pre, patch, current -> {
-      JsonNode merged = MergePatch.apply(current, patch);
-      List<FieldError> errors = PoolValidator.validateDocument(merged);
-      if (!errors.isEmpty()) {
-        throw ApiException.invalid(errors);
-      }
-      if (!merged.get("metadata").get("name").asText().equals(name)) {
-        throw ApiException.invalid(List.of(new FieldError("metadata.name", "pools cannot be renamed")));
-      }
-      return merged;
-    });
+    return update(
+        name,
+        pre,
+        patch,
+        current -> {
+          JsonNode merged = MergePatch.apply(current, patch);
+          List<FieldError> errors = PoolValidator.validateDocument(merged);
+          if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+          }
+          if (!merged.get("metadata").get("name").asText().equals(name)) {
+            throw ApiException.invalid(
+                List.of(new FieldError("metadata.name", "pools cannot be renamed")));
+          }
+          return merged;
+        });
   }
 
   public PoolDocument scale(String name, String body, Precondition pre) {
@@ -324,15 +385,19 @@ public class PoolService {
     if (!req.isObject()) {
       errors.add(new FieldError("(body)", "must be a JSON object like {\"replicas\": 3}"));
     } else {
-      req.fieldNames().forEachRemaining(f -> {
-        if (!f.equals("replicas")) {
-          errors.add(new FieldError(f, "unknown field"));
-        }
-      });
+      req.fieldNames()
+          .forEachRemaining(
+              f -> {
+                if (!f.equals("replicas")) {
+                  errors.add(new FieldError(f, "unknown field"));
+                }
+              });
       if (replicas == null || replicas.isNull()) {
         errors.add(new FieldError("replicas", "is required"));
-      } else if (!replicas.isIntegralNumber() || !replicas.canConvertToInt()
-          || replicas.asInt() < 0 || replicas.asInt() > 100) {
+      } else if (!replicas.isIntegralNumber()
+          || !replicas.canConvertToInt()
+          || replicas.asInt() < 0
+          || replicas.asInt() > 100) {
         errors.add(new FieldError("replicas", "must be an integer from 0 to 100"));
       }
     }
@@ -340,39 +405,55 @@ public class PoolService {
       throw ApiException.invalidRequest(errors);
     }
     int n = replicas.asInt();
-    return update(name, pre, null, current -> {
-      if (current.get("spec").get("template") == null) {
-        throw ApiException.invalidRequest(List.of(new FieldError("replicas",
-            "a static pool has no replicas: edit spec.staticBackends instead")));
-      }
-      JsonNode size = current.get("spec").get("template").get("dynoSize");
-      if (n > 1 && size != null && "eco".equalsIgnoreCase(size.asText())) {
-        throw ApiException.invalidRequest(List.of(new FieldError("replicas",
-            "at most 1 with dynoSize eco: " + PoolValidator.ECO_LIMIT)));
-      }
-      ObjectNode copy = current.deepCopy();
-      ((ObjectNode) copy.get("spec")).put("replicas", n);
-      return copy;
-    });
+    return update(
+        name,
+        pre,
+        null,
+        current -> {
+          if (current.get("spec").get("template") == null) {
+            throw ApiException.invalidRequest(
+                List.of(
+                    new FieldError(
+                        "replicas",
+                        "a static pool has no replicas: edit spec.staticBackends instead")));
+          }
+          JsonNode size = current.get("spec").get("template").get("dynoSize");
+          if (n > 1 && size != null && "eco".equalsIgnoreCase(size.asText())) {
+            throw ApiException.invalidRequest(
+                List.of(
+                    new FieldError(
+                        "replicas", "at most 1 with dynoSize eco: " + PoolValidator.ECO_LIMIT)));
+          }
+          ObjectNode copy = current.deepCopy();
+          ((ObjectNode) copy.get("spec")).put("replicas", n);
+          return copy;
+        });
   }
 
   /** Marks the pool for deletion; the reconciler's finalizer deletes its apps, then the row. */
   public PoolDocument delete(String name, Precondition pre) {
     boolean[] marked = new boolean[1];
-    Pool p = write(() -> {
-      marked[0] = false;
-      Pool pool = load(name);
-      checkPrecondition(pre, pool);
-      if (pool.deletionTimestamp == null) {
-        pool.deletionTimestamp = now();
-        pool.updatedAt = pool.deletionTimestamp;
-        pools.flush();
-        marked[0] = true;
-      }
-      return pool;
-    }, pre);
+    Pool p =
+        write(
+            () -> {
+              marked[0] = false;
+              Pool pool = load(name);
+              checkPrecondition(pre, pool);
+              if (pool.deletionTimestamp == null) {
+                pool.deletionTimestamp = now();
+                pool.updatedAt = pool.deletionTimestamp;
+                pools.flush();
+                marked[0] = true;
+              }
+              return pool;
+            },
+            pre);
     if (marked[0]) { // a repeated DELETE changes nothing: no second event
-      events.record(p.id, p.name, PoolEvents.NORMAL, "Deleting",
+      events.record(
+          p.id,
+          p.name,
+          PoolEvents.NORMAL,
+          "Deleting",
           "deletion requested; the apps Dynofleet created for this pool will be deleted");
       changed.fire(new PoolChanged(p.id, p.name));
     }
@@ -390,57 +471,88 @@ public class PoolService {
     Long bodyRv = body == null ? null : bodyResourceVersion(body);
     String bodyUid = body == null ? null : bodyUid(body);
     boolean[] specChanged = new boolean[1];
-    Pool p = write(() -> {
-      Pool pool = load(name);
-      checkPrecondition(pre, pool);
-      if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
-        // a pool deleted and made again under the same name is another object (Kubernetes: 409)
-        throw new ApiException(409, "uid-mismatch", "Conflict",
-            "metadata.uid " + bodyUid + " is not this pool's uid (" + pool.id
-                + "): the pool was deleted and created again; read it again",
-            List.of(new FieldError("metadata.uid", "not this pool's uid")));
-      }
-      if (bodyRv != null && bodyRv != pool.resourceVersion) {
-        throw new ApiException(409, "conflict", "Conflict",
-            "metadata.resourceVersion " + bodyRv + " is stale (now " + pool.resourceVersion
-                + "): read the pool again and re-apply your change",
-            List.of(new FieldError("metadata.resourceVersion", "stale")));
-      }
-      JsonNode next = edit.apply(currentDocument(pool));
-      PoolSpec spec = SpecDefaults.apply(name, toSpec(next));
-      Map<String, String> labels = labels(next);
-      boolean specDiff = !spec.equals(pool.spec);
-      boolean labelDiff = !labels.equals(pool.labels);
-      if (!specDiff && !labelDiff) {
-        return pool; // a no-op write changes nothing, not even resourceVersion
-      }
-      if (pool.terminating() && specDiff) {
-        throw new ApiException(409, "terminating", "Pool is being deleted",
-            "pool '" + name + "' is being deleted; its spec can no longer change");
-      }
-      if (specDiff && pool.spec.managed() != spec.managed()) {
-        // a managed pool's apps would be left running (and billed), unseen, until the pool went
-        throw ApiException.invalid(List.of(new FieldError(pool.spec.managed() ? "spec.staticBackends" : "spec.template",
-            "a pool cannot change between managed (spec.template) and static (spec.staticBackends):"
-                + " create another pool")));
-      }
-      if (specDiff && pool.spec.managed() && spec.managed() && !java.util.Objects.equals(pool.spec.pipeline(), spec.pipeline())) {
-        // Heroku couples an app to one pipeline: the backends could not follow (review 3: a
-        // change had every pass re-couple them, in vain, 2 calls per backend every 2 s)
-        throw ApiException.invalid(List.of(new FieldError("spec.pipeline", "cannot change (now '"
-            + pool.spec.pipeline() + "'): the pool's apps are coupled to it; create another pool for another pipeline")));
-      }
-      if (specDiff) {
-        checkRoutingClashes(name, spec);
-        pool.spec = spec;
-        pool.generation++;
-      }
-      pool.labels = labels;
-      pool.updatedAt = now();
-      pools.flush();
-      specChanged[0] = specDiff;
-      return pool;
-    }, pre);
+    Pool p =
+        write(
+            () -> {
+              Pool pool = load(name);
+              checkPrecondition(pre, pool);
+              if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
+                // a pool deleted and made again under the same
+                // name is another object (Kubernetes: 409)
+                throw new ApiException(
+                    409,
+                    "uid-mismatch",
+                    "Conflict",
+                    "metadata.uid "
+                        + bodyUid
+                        + " is not this pool's uid ("
+                        + pool.id
+                        + "): the pool was deleted and created again; read it again",
+                    List.of(new FieldError("metadata.uid", "not this pool's uid")));
+              }
+              if (bodyRv != null && bodyRv != pool.resourceVersion) {
+                throw new ApiException(
+                    409,
+                    "conflict",
+                    "Conflict",
+                    "metadata.resourceVersion "
+                        + bodyRv
+                        + " is stale (now "
+                        + pool.resourceVersion
+                        + "): read the pool again and re-apply your change",
+                    List.of(new FieldError("metadata.resourceVersion", "stale")));
+              }
+              JsonNode next = edit.apply(currentDocument(pool));
+              PoolSpec spec = SpecDefaults.apply(name, toSpec(next));
+              Map<String, String> labels = labels(next);
+              boolean specDiff = !spec.equals(pool.spec);
+              boolean labelDiff = !labels.equals(pool.labels);
+              if (!specDiff && !labelDiff) {
+                return pool; // a no-op write changes nothing, not even resourceVersion
+              }
+              if (pool.terminating() && specDiff) {
+                throw new ApiException(
+                    409,
+                    "terminating",
+                    "Pool is being deleted",
+                    "pool '" + name + "' is being deleted; its spec can no longer change");
+              }
+              if (specDiff && pool.spec.managed() != spec.managed()) {
+                // a managed pool's apps would be left running
+                // (and billed), unseen, until the pool went
+                throw ApiException.invalid(
+                    List.of(
+                        new FieldError(
+                            pool.spec.managed() ? "spec.staticBackends" : "spec.template",
+                            "a pool cannot change between managed (spec.template) and static (spec.staticBackends):"
+                                + " create another pool")));
+              }
+              if (specDiff
+                  && pool.spec.managed()
+                  && spec.managed()
+                  && !java.util.Objects.equals(pool.spec.pipeline(), spec.pipeline())) {
+                // Heroku couples an app to one pipeline: the backends could not follow (review 3: a
+                // change had every pass re-couple them, in vain, 2 calls per backend every 2 s)
+                throw ApiException.invalid(
+                    List.of(
+                        new FieldError(
+                            "spec.pipeline",
+                            "cannot change (now '"
+                                + pool.spec.pipeline()
+                                + "'): the pool's apps are coupled to it; create another pool for another pipeline")));
+              }
+              if (specDiff) {
+                checkRoutingClashes(name, spec);
+                pool.spec = spec;
+                pool.generation++;
+              }
+              pool.labels = labels;
+              pool.updatedAt = now();
+              pools.flush();
+              specChanged[0] = specDiff;
+              return pool;
+            },
+            pre);
     if (specChanged[0]) {
       changed.fire(new PoolChanged(p.id, p.name));
     }
@@ -458,7 +570,8 @@ public class PoolService {
         // tried again on the version that won: the preconditions are checked anew there (a version
         // named in If-Match no longer matches, 412; "*" or If-None-Match may still hold)
         if (attempt >= MAX_ATTEMPTS) {
-          throw new ApiException(409, "conflict", "Conflict", "too many concurrent writers; try again");
+          throw new ApiException(
+              409, "conflict", "Conflict", "too many concurrent writers; try again");
         }
       }
     }
@@ -491,8 +604,13 @@ public class PoolService {
       String h = hosts.get(i);
       if (adminHosts.admin(h)) {
         // never proxied: the pool would never get a request there (security review 1)
-        throw new ApiException(409, "host-taken", "Host already routed",
-            "host '" + h + "' is Dynofleet's own (DYNOFLEET_ADMIN_HOSTS): it serves the API and dashboard only",
+        throw new ApiException(
+            409,
+            "host-taken",
+            "Host already routed",
+            "host '"
+                + h
+                + "' is Dynofleet's own (DYNOFLEET_ADMIN_HOSTS): it serves the API and dashboard only",
             List.of(new FieldError("spec.routing.hosts[" + i + "]", "Dynofleet's own host")));
       }
     }
@@ -502,16 +620,27 @@ public class PoolService {
         String h = hosts.get(i);
         if (other.spec.routing() != null && other.spec.routing().hosts().contains(h)) {
           // the field named, so a client can point at it without reading the detail (audit 17)
-          throw new ApiException(409, "host-taken", "Host already routed",
+          throw new ApiException(
+              409,
+              "host-taken",
+              "Host already routed",
               "host '" + h + "' is already routed to pool '" + other.name + "'",
-              List.of(new FieldError("spec.routing.hosts[" + i + "]", "routed to pool '" + other.name + "'")));
+              List.of(
+                  new FieldError(
+                      "spec.routing.hosts[" + i + "]", "routed to pool '" + other.name + "'")));
         }
       }
-      if (isDefault && other.spec.routing() != null
+      if (isDefault
+          && other.spec.routing() != null
           && Boolean.TRUE.equals(other.spec.routing().defaultPool())) {
-        throw new ApiException(409, "default-taken", "Default pool exists",
+        throw new ApiException(
+            409,
+            "default-taken",
+            "Default pool exists",
             "pool '" + other.name + "' is already the default pool",
-            List.of(new FieldError("spec.routing.default", "pool '" + other.name + "' is the default")));
+            List.of(
+                new FieldError(
+                    "spec.routing.default", "pool '" + other.name + "' is the default")));
       }
     }
   }
@@ -543,19 +672,24 @@ public class PoolService {
   }
 
   /**
-   * A request body, decoded as UTF-8 strictly: a byte that is not UTF-8 is refused by position
-   * (as text, RESTEasy replaced it with U+FFFD and a config var's value was stored changed; audit
-   * 17). A charset parameter is ignored, as RFC 8259 says: JSON is UTF-8.
+   * A request body, decoded as UTF-8 strictly: a byte that is not UTF-8 is refused by position (as
+   * text, RESTEasy replaced it with U+FFFD and a config var's value was stored changed; audit 17).
+   * A charset parameter is ignored, as RFC 8259 says: JSON is UTF-8.
    */
   private JsonNode parse(byte[] body) {
     java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(body == null ? new byte[0] : body);
     java.nio.CharBuffer out = java.nio.CharBuffer.allocate(in.remaining());
-    java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+    java.nio.charset.CharsetDecoder utf8 =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
     java.nio.charset.CoderResult result = utf8.decode(in, out, true);
     if (result.isError()) {
-      throw new ApiException(400, "malformed-json", "Malformed JSON",
+      throw new ApiException(
+          400,
+          "malformed-json",
+          "Malformed JSON",
           "the body is not UTF-8 at byte " + (in.position() + 1) + " (send JSON in UTF-8)");
     }
     utf8.flush(out);
@@ -575,7 +709,8 @@ public class PoolService {
       return mapper.treeToValue(doc.get("spec"), PoolSpec.class);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       // the validator accepts only what binds; reaching here is a validator gap, still a 422
-      throw ApiException.invalid(List.of(new FieldError("spec", "cannot be read: " + e.getMessage())));
+      throw ApiException.invalid(
+          List.of(new FieldError("spec", "cannot be read: " + e.getMessage())));
     }
   }
 
@@ -595,8 +730,10 @@ public class PoolService {
     }
     if (!uid.isTextual() || !PoolValidator.UUID_RE.matcher(uid.asText()).matches()) {
       // {} or 42 was told "the pool was deleted and created again" (audit 17)
-      throw ApiException.invalid(List.of(new FieldError("metadata.uid", "must be the pool's uid as read (a UUID),"
-          + " or left out")));
+      throw ApiException.invalid(
+          List.of(
+              new FieldError(
+                  "metadata.uid", "must be the pool's uid as read (a UUID)," + " or left out")));
     }
     return uid.asText();
   }
@@ -614,8 +751,10 @@ public class PoolService {
       return Long.parseLong(rv.asText());
     }
     // a merge patch is not validated as a document before this (a PUT body is): 422, not a 500
-    throw ApiException.invalid(List.of(new FieldError("metadata.resourceVersion",
-        "must be the resourceVersion read from the pool")));
+    throw ApiException.invalid(
+        List.of(
+            new FieldError(
+                "metadata.resourceVersion", "must be the resourceVersion read from the pool")));
   }
 
   private static String decodeContinue(String token) {
@@ -629,7 +768,8 @@ public class PoolService {
       }
       return s;
     } catch (IllegalArgumentException e) {
-      throw ApiException.invalidRequest(List.of(new FieldError("continue", "is not a token this API issued")));
+      throw ApiException.invalidRequest(
+          List.of(new FieldError("continue", "is not a token this API issued")));
     }
   }
 

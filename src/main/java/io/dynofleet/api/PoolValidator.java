@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
  */
 public final class PoolValidator {
   static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
+
   /** Heroku's limit on one app's config vars: every name and value together, in bytes (32 kB). */
   public static final int CONFIG_LIMIT = 32768;
 
@@ -25,23 +26,33 @@ public final class PoolValidator {
   public static long configBytes(Map<String, String> config) {
     long n = 0;
     for (Map.Entry<String, String> e : config.entrySet()) {
-      n += e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-          + (e.getValue() == null ? 0 : e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      n +=
+          e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+              + (e.getValue() == null
+                  ? 0
+                  : e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
     }
     return n;
   }
 
   /** An app name as Heroku's schema has it: no trailing '-' (audit 17: "demo-" was taken). */
   static final Pattern HEROKU_APP_NAME = Pattern.compile("[a-z][a-z0-9-]{1,28}[a-z0-9]");
+
   static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{2,29}");
   static final Pattern UUID_RE =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  static final Pattern HOSTNAME = Pattern.compile(
-      "(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*");
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  static final Pattern HOSTNAME =
+      Pattern.compile(
+          "(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*");
+
   /** A DNS subdomain as Kubernetes means it (label key prefixes): lower case, no wildcard. */
-  static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
+  static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
+
   static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-  static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+  static final Pattern LABEL_NAME =
+      Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
   static final Pattern PREFIX_RE = Pattern.compile("[a-z]([-a-z0-9]{0,21}[a-z0-9])?");
 
   /**
@@ -50,23 +61,38 @@ public final class PoolValidator {
    * out, need a Private Space or a Docker build, which backends made from a slug cannot have
    * (review 6: they failed at the first create).
    */
-  public static final Set<String> DYNO_SIZES = Set.of(
-      "eco", "basic", "hobby", "standard-1x", "standard-2x", "performance-m", "performance-l",
-      "performance-l-ram", "performance-xl", "performance-2xl");
+  public static final Set<String> DYNO_SIZES =
+      Set.of(
+          "eco",
+          "basic",
+          "hobby",
+          "standard-1x",
+          "standard-2x",
+          "performance-m",
+          "performance-l",
+          "performance-l-ram",
+          "performance-xl",
+          "performance-2xl");
+
   public static final Set<String> REGIONS = Set.of("us", "eu");
   public static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
+
   /** Why more than one eco backend is refused (the scale endpoint says it too). */
-  public static final String ECO_LIMIT = "eco dynos share the account's 1000 hours a month and Dynofleet's health"
-      + " checks keep them awake (730 hours each): more than one eco backend uses them up, and then every eco"
-      + " dyno of the account sleeps until the month ends; use basic";
+  public static final String ECO_LIMIT =
+      "eco dynos share the account's 1000 hours a month and Dynofleet's health"
+          + " checks keep them awake (730 hours each): more than one eco backend uses them up, and then every eco"
+          + " dyno of the account sleeps until the month ends; use basic";
+
   static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
   static final Set<String> ALGORITHMS = Set.of("least-request", "round-robin", "random");
   static final String API_VERSION = "dynofleet.io/v1";
   static final String KIND = "BackendPool";
+
   /** Reserved config var: the ownership marker the reconciler writes on every app it creates. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
 
   private final List<FieldError> errors = new ArrayList<>();
+
   /** Fields already refused for a character PostgreSQL cannot store: no second error for them. */
   private final Set<String> unstorable = new java.util.HashSet<>();
 
@@ -93,7 +119,8 @@ public final class PoolValidator {
     storable("", doc);
     known("", doc, "apiVersion", "kind", "metadata", "spec", "status");
     JsonNode apiVersion = doc.get("apiVersion");
-    if (apiVersion != null && !apiVersion.isNull()
+    if (apiVersion != null
+        && !apiVersion.isNull()
         && !(apiVersion.isTextual() && API_VERSION.equals(apiVersion.asText()))) {
       err("apiVersion", "must be \"" + API_VERSION + "\"");
     }
@@ -120,12 +147,22 @@ public final class PoolValidator {
   }
 
   private void metadata(JsonNode md) {
-    known("metadata", md, "name", "labels", "uid", "generation", "resourceVersion",
-        "creationTimestamp", "deletionTimestamp");
+    known(
+        "metadata",
+        md,
+        "name",
+        "labels",
+        "uid",
+        "generation",
+        "resourceVersion",
+        "creationTimestamp",
+        "deletionTimestamp");
     String name = text("metadata.name", md.get("name"), true);
     if (name != null && (name.length() > 63 || !DNS_LABEL.matcher(name).matches())) {
-      err("metadata.name", "must be a DNS label: lowercase letters, digits and '-', starting with a"
-          + " letter, ending with a letter or digit, at most 63 characters");
+      err(
+          "metadata.name",
+          "must be a DNS label: lowercase letters, digits and '-', starting with a"
+              + " letter, ending with a letter or digit, at most 63 characters");
     }
     JsonNode labels = md.get("labels");
     if (labels != null && !labels.isNull() && object("metadata.labels", labels)) {
@@ -138,18 +175,23 @@ public final class PoolValidator {
         labelKey(f, e.getKey());
         String value = text(f, e.getValue(), true);
         if (value != null && (value.length() > 63 || !LABEL_NAME.matcher(value).matches())) {
-          err(f, "label values are at most 63 characters of letters, digits, '-', '_' and '.',"
-              + " starting and ending with a letter or digit");
+          err(
+              f,
+              "label values are at most 63 characters of letters, digits, '-', '_' and '.',"
+                  + " starting and ending with a letter or digit");
         }
       }
     }
     JsonNode uid = md.get("uid");
-    if (uid != null && !uid.isNull() && !(uid.isTextual() && UUID_RE.matcher(uid.asText()).matches())) {
+    if (uid != null
+        && !uid.isNull()
+        && !(uid.isTextual() && UUID_RE.matcher(uid.asText()).matches())) {
       err("metadata.uid", "must be the pool's uid as read (a UUID), or left out");
     }
     JsonNode rv = md.get("resourceVersion");
-    if (rv != null && !rv.isNull() && !(rv.isIntegralNumber()
-        || (rv.isTextual() && rv.asText().matches("[0-9]{1,18}")))) {
+    if (rv != null
+        && !rv.isNull()
+        && !(rv.isIntegralNumber() || (rv.isTextual() && rv.asText().matches("[0-9]{1,18}")))) {
       err("metadata.resourceVersion", "must be the resourceVersion read from the pool");
     }
   }
@@ -165,25 +207,41 @@ public final class PoolValidator {
       }
     }
     if (name.isEmpty() || name.length() > 63 || !LABEL_NAME.matcher(name).matches()) {
-      err(field, "label keys are at most 63 characters of letters, digits, '-', '_' and '.',"
-          + " starting and ending with a letter or digit");
+      err(
+          field,
+          "label keys are at most 63 characters of letters, digits, '-', '_' and '.',"
+              + " starting and ending with a letter or digit");
     }
   }
 
   private void spec(JsonNode s) {
-    known("spec", s, "pipeline", "replicas", "template", "healthCheck", "rollout", "routing",
-        "staticBackends", "paused");
+    known(
+        "spec",
+        s,
+        "pipeline",
+        "replicas",
+        "template",
+        "healthCheck",
+        "rollout",
+        "routing",
+        "staticBackends",
+        "paused");
     boolean hasTemplate = present(s.get("template"));
     boolean hasStatic = present(s.get("staticBackends"));
     if (hasTemplate == hasStatic) {
-      err("spec", "give exactly one of spec.template (Dynofleet creates the apps) or"
-          + " spec.staticBackends (a fixed list of URLs)");
+      err(
+          "spec",
+          "give exactly one of spec.template (Dynofleet creates the apps) or"
+              + " spec.staticBackends (a fixed list of URLs)");
     }
     String pipeline = text("spec.pipeline", s.get("pipeline"), false);
-    if (pipeline != null && !APP_NAME.matcher(pipeline).matches()
+    if (pipeline != null
+        && !APP_NAME.matcher(pipeline).matches()
         && !UUID_RE.matcher(pipeline).matches()) {
-      err("spec.pipeline", "must be a pipeline id (UUID) or name (3-30 lowercase letters, digits"
-          + " and '-', starting with a letter)");
+      err(
+          "spec.pipeline",
+          "must be a pipeline id (UUID) or name (3-30 lowercase letters, digits"
+              + " and '-', starting with a letter)");
     }
     if (hasTemplate && pipeline == null && !present(s.get("pipeline"))) {
       err("spec.pipeline", "is required when spec.template is given: backends are coupled to it");
@@ -192,8 +250,12 @@ public final class PoolValidator {
     if (replicas != null && hasStatic) {
       err("spec.replicas", "only applies with spec.template (a static pool has its list)");
     }
-    JsonNode size = hasTemplate && s.get("template").isObject() ? s.get("template").get("dynoSize") : null;
-    if (replicas != null && replicas > 1 && size != null && size.isTextual()
+    JsonNode size =
+        hasTemplate && s.get("template").isObject() ? s.get("template").get("dynoSize") : null;
+    if (replicas != null
+        && replicas > 1
+        && size != null
+        && size.isTextual()
         && size.asText().equalsIgnoreCase("eco")) {
       err("spec.replicas", "at most 1 with dynoSize eco: " + ECO_LIMIT);
     }
@@ -211,12 +273,16 @@ public final class PoolValidator {
     if (present(ro) && object("spec.rollout", ro)) {
       known("spec.rollout", ro, "maxSurge", "maxUnavailable");
       Integer surge = integer("spec.rollout.maxSurge", ro.get("maxSurge"), 0, 100);
-      Integer unavailable = integer("spec.rollout.maxUnavailable", ro.get("maxUnavailable"), 0, 100);
+      Integer unavailable =
+          integer("spec.rollout.maxUnavailable", ro.get("maxUnavailable"), 0, 100);
       // compared as stored, defaults filled in (maxSurge 1, maxUnavailable 0)
       int effSurge = surge != null ? surge : ro.hasNonNull("maxSurge") ? -1 : 1;
-      int effUnavailable = unavailable != null ? unavailable : ro.hasNonNull("maxUnavailable") ? -1 : 0;
+      int effUnavailable =
+          unavailable != null ? unavailable : ro.hasNonNull("maxUnavailable") ? -1 : 0;
       if (effSurge == 0 && effUnavailable == 0) {
-        err("spec.rollout", "maxSurge and maxUnavailable cannot both be 0: the rollout could not move");
+        err(
+            "spec.rollout",
+            "maxSurge and maxUnavailable cannot both be 0: the rollout could not move");
       }
     }
     JsonNode rt = s.get("routing");
@@ -227,17 +293,36 @@ public final class PoolValidator {
   }
 
   private void template(JsonNode t) {
-    known("spec.template", t, "sourceApp", "region", "stack", "dynoSize", "namePrefix", "configVars",
-        "stage", "shareAddons", "restartedAt");
+    known(
+        "spec.template",
+        t,
+        "sourceApp",
+        "region",
+        "stack",
+        "dynoSize",
+        "namePrefix",
+        "configVars",
+        "stage",
+        "shareAddons",
+        "restartedAt");
     String restarted = text("spec.template.restartedAt", t.get("restartedAt"), false);
-    if (restarted != null && (restarted.isBlank() || restarted.length() > 64 || !restarted.matches("[\\x21-\\x7e]+"))) {
-      err("spec.template.restartedAt", "must be 1-64 printable characters without spaces (dynofleet rollout restart"
-          + " writes the time)");
+    if (restarted != null
+        && (restarted.isBlank()
+            || restarted.length() > 64
+            || !restarted.matches("[\\x21-\\x7e]+"))) {
+      err(
+          "spec.template.restartedAt",
+          "must be 1-64 printable characters without spaces (dynofleet rollout restart"
+              + " writes the time)");
     }
     String source = text("spec.template.sourceApp", t.get("sourceApp"), true);
-    if (source != null && !HEROKU_APP_NAME.matcher(source).matches() && !UUID_RE.matcher(source).matches()) {
-      err("spec.template.sourceApp", "must be a Heroku app name (3-30 lowercase letters, digits and"
-          + " '-', starting with a letter and ending with a letter or digit) or app id");
+    if (source != null
+        && !HEROKU_APP_NAME.matcher(source).matches()
+        && !UUID_RE.matcher(source).matches()) {
+      err(
+          "spec.template.sourceApp",
+          "must be a Heroku app name (3-30 lowercase letters, digits and"
+              + " '-', starting with a letter and ending with a letter or digit) or app id");
     }
     oneOf("spec.template.region", t.get("region"), REGIONS);
     oneOf("spec.template.stack", t.get("stack"), STACKS);
@@ -247,14 +332,17 @@ public final class PoolValidator {
       if (s.equals("free")) {
         err("spec.template.dynoSize", "free dynos ended in November 2022; use eco or basic");
       } else if (!DYNO_SIZES.contains(s)) {
-        err("spec.template.dynoSize", "must be one of " + sorted(DYNO_SIZES) + " (hobby is the old name"
-            + " of basic)");
+        err(
+            "spec.template.dynoSize",
+            "must be one of " + sorted(DYNO_SIZES) + " (hobby is the old name" + " of basic)");
       }
     }
     String prefix = text("spec.template.namePrefix", t.get("namePrefix"), false);
     if (prefix != null && !PREFIX_RE.matcher(prefix).matches()) {
-      err("spec.template.namePrefix", "must be 1-23 lowercase letters, digits and '-', starting with a"
-          + " letter (a 7-character suffix is added within Heroku's 30)");
+      err(
+          "spec.template.namePrefix",
+          "must be 1-23 lowercase letters, digits and '-', starting with a"
+              + " letter (a 7-character suffix is added within Heroku's 30)");
     }
     JsonNode vars = t.get("configVars");
     if (present(vars) && object("spec.template.configVars", vars)) {
@@ -274,8 +362,10 @@ public final class PoolValidator {
           err(f, "at most " + CONFIG_LIMIT + " characters");
         } else if (ReadOnlyRedaction.HIDDEN.equals(value)) {
           // an export made with the read-only token: applied, it would overwrite the secret
-          err(f, "this is what the read-only token shows instead of the value, not the value: set the real"
-              + " one, or leave the var out");
+          err(
+              f,
+              "this is what the read-only token shows instead of the value, not the value: set the real"
+                  + " one, or leave the var out");
         }
       }
     }
@@ -286,9 +376,16 @@ public final class PoolValidator {
       long bytes = configBytes(all);
       if (bytes > CONFIG_LIMIT) {
         // Heroku refuses more at the config step, after each backend app was made (audit 17)
-        err("spec.template.configVars", "come to " + bytes + " bytes with " + OWNER_VAR + ", over Heroku's "
-            + CONFIG_LIMIT + " for all of an app's config var names and values together (the source app's"
-            + " vars count too)");
+        err(
+            "spec.template.configVars",
+            "come to "
+                + bytes
+                + " bytes with "
+                + OWNER_VAR
+                + ", over Heroku's "
+                + CONFIG_LIMIT
+                + " for all of an app's config var names and values together (the source app's"
+                + " vars count too)");
       }
     }
     oneOf("spec.template.stage", t.get("stage"), STAGES);
@@ -313,8 +410,12 @@ public final class PoolValidator {
         String key = sameBackend(u);
         Integer first = key == null ? null : seen.putIfAbsent(key, i);
         if (first != null) {
-          err(f, "is the same backend as spec.staticBackends[" + first + "] (scheme, host and port; a"
-              + " path is not used): list each backend once");
+          err(
+              f,
+              "is the same backend as spec.staticBackends["
+                  + first
+                  + "] (scheme, host and port; a"
+                  + " path is not used): list each backend once");
         }
       }
     }
@@ -364,23 +465,38 @@ public final class PoolValidator {
   }
 
   private void healthCheck(JsonNode h) {
-    known("spec.healthCheck", h, "path", "intervalSeconds", "timeoutSeconds", "healthyThreshold",
-        "unhealthyThreshold", "replaceAfterSeconds");
+    known(
+        "spec.healthCheck",
+        h,
+        "path",
+        "intervalSeconds",
+        "timeoutSeconds",
+        "healthyThreshold",
+        "unhealthyThreshold",
+        "replaceAfterSeconds");
     String path = text("spec.healthCheck.path", h.get("path"), false);
-    if (path != null && (!path.startsWith("/") || path.length() > 2048
-        || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f))) {
-      err("spec.healthCheck.path", "must be a URL path starting with '/', at most 2048 characters of"
-          + " printable ASCII (percent-encode the rest)");
+    if (path != null
+        && (!path.startsWith("/")
+            || path.length() > 2048
+            || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f))) {
+      err(
+          "spec.healthCheck.path",
+          "must be a URL path starting with '/', at most 2048 characters of"
+              + " printable ASCII (percent-encode the rest)");
     }
-    Integer interval = integer("spec.healthCheck.intervalSeconds", h.get("intervalSeconds"), 1, 300);
+    Integer interval =
+        integer("spec.healthCheck.intervalSeconds", h.get("intervalSeconds"), 1, 300);
     Integer timeout = integer("spec.healthCheck.timeoutSeconds", h.get("timeoutSeconds"), 1, 60);
     // compared as stored, defaults filled in (interval 10 s; the timeout defaults to at most it)
-    int effInterval = interval != null ? interval : h.hasNonNull("intervalSeconds") ? Integer.MAX_VALUE : 10;
+    int effInterval =
+        interval != null ? interval : h.hasNonNull("intervalSeconds") ? Integer.MAX_VALUE : 10;
     if (timeout != null && timeout > effInterval) {
       // a merge patch lowering the interval meets the timeout stored when the pool was written,
       // which the client may never have set (audit 17)
-      err("spec.healthCheck.timeoutSeconds", "must not exceed intervalSeconds (a timeout left out is stored as"
-          + " the smaller of 5 and the interval when the pool is written: lowering the interval, set it too)");
+      err(
+          "spec.healthCheck.timeoutSeconds",
+          "must not exceed intervalSeconds (a timeout left out is stored as"
+              + " the smaller of 5 and the interval when the pool is written: lowering the interval, set it too)");
     }
     integer("spec.healthCheck.healthyThreshold", h.get("healthyThreshold"), 1, 10);
     integer("spec.healthCheck.unhealthyThreshold", h.get("unhealthyThreshold"), 1, 10);
@@ -388,8 +504,17 @@ public final class PoolValidator {
   }
 
   private void routing(JsonNode r) {
-    known("spec.routing", r, "hosts", "default", "algorithm", "timeoutSeconds", "retries",
-        "maxInFlightPerBackend", "maxQueue", "queueTimeoutSeconds");
+    known(
+        "spec.routing",
+        r,
+        "hosts",
+        "default",
+        "algorithm",
+        "timeoutSeconds",
+        "retries",
+        "maxInFlightPerBackend",
+        "maxQueue",
+        "queueTimeoutSeconds");
     JsonNode hosts = r.get("hosts");
     if (present(hosts)) {
       if (!hosts.isArray()) {
@@ -420,9 +545,9 @@ public final class PoolValidator {
 
   /**
    * Every key and string anywhere in the document must be storable: PostgreSQL refuses NUL
-   * (\\u0000) in jsonb (the write failed as a 500 whose log quoted the spec, config vars
-   * included), and an unpaired surrogate has no UTF-8 form (it was stored as '?', silently
-   * changing the value). Checked first, so the field gets this one error.
+   * (\\u0000) in jsonb (the write failed as a 500 whose log quoted the spec, config vars included),
+   * and an unpaired surrogate has no UTF-8 form (it was stored as '?', silently changing the
+   * value). Checked first, so the field gets this one error.
    */
   private void storable(String path, JsonNode n) {
     if (n.isTextual()) {

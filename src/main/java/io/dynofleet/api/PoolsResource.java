@@ -3,6 +3,7 @@ package io.dynofleet.api;
 import io.dynofleet.api.PoolService.Precondition;
 import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.proxy.RoutingTable;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -18,26 +19,25 @@ import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
-import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 
 /**
- * The BackendPool desired-state API. Thin: parsing, validation and concurrency rules live in
- * {@link PoolService}. Bodies are taken as bytes so that malformed JSON, bytes that are not UTF-8
- * and unknown fields are reported by our own problem documents, each bad field named (as text,
- * RESTEasy replaced bytes that are not UTF-8 with U+FFFD, and a config var's value was stored
- * changed). Every route refuses query parameters it does not take (a misspelled
- * {@code labelSelector} listed every pool, {@code ?dryRun=All} wrote).
+ * The BackendPool desired-state API. Thin: parsing, validation and concurrency rules live in {@link
+ * PoolService}. Bodies are taken as bytes so that malformed JSON, bytes that are not UTF-8 and
+ * unknown fields are reported by our own problem documents, each bad field named (as text, RESTEasy
+ * replaced bytes that are not UTF-8 with U+FFFD, and a config var's value was stored changed).
+ * Every route refuses query parameters it does not take (a misspelled {@code labelSelector} listed
+ * every pool, {@code ?dryRun=All} wrote).
  */
 @Path("/v1/pools")
 @Produces(MediaType.APPLICATION_JSON)
@@ -56,19 +56,37 @@ public class PoolsResource {
     this.routes = routes;
   }
 
-  /** The body of {@code PUT .../scale} (for the OpenAPI document; the service reads it strictly). */
+  /**
+   * The body of {@code PUT .../scale} (for the OpenAPI document; the service reads it strictly).
+   */
   @Schema(name = "Scale")
   public record Scale(@Schema(minimum = "0", maximum = "100", required = true) int replicas) {}
 
   /** Live traffic figures of one backend as this process's proxy sees them. */
-  public record BackendTraffic(String app, String url, boolean healthy, boolean ejected, long inFlight,
-      long requests, double requestsPerSecond, double errorRate, double p50Millis, double p99Millis,
-      String lastProbeResult, int consecutiveFailures, boolean probePassing) {}
+  public record BackendTraffic(
+      String app,
+      String url,
+      boolean healthy,
+      boolean ejected,
+      long inFlight,
+      long requests,
+      double requestsPerSecond,
+      double errorRate,
+      double p50Millis,
+      double p99Millis,
+      String lastProbeResult,
+      int consecutiveFailures,
+      boolean probePassing) {}
 
   @GET
-  @Operation(summary = "List pools", description = "Paged by limit/continue; filtered by labelSelector")
-  public PoolList list(@QueryParam("labelSelector") String labelSelector,
-      @QueryParam("limit") String limit, @QueryParam("continue") String continueToken, @Context UriInfo uri) {
+  @Operation(
+      summary = "List pools",
+      description = "Paged by limit/continue; filtered by labelSelector")
+  public PoolList list(
+      @QueryParam("labelSelector") String labelSelector,
+      @QueryParam("limit") String limit,
+      @QueryParam("continue") String continueToken,
+      @Context UriInfo uri) {
     QueryCheck.only(uri, "labelSelector", "limit", "continue");
     return service.list(labelSelector, limit, continueToken);
   }
@@ -76,21 +94,36 @@ public class PoolsResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Create a pool")
-  public Response create(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-      schema = @Schema(implementation = PoolDocument.class))) byte[] body, @Context UriInfo uri) {
+  public Response create(
+      @RequestBody(
+              content =
+                  @Content(
+                      mediaType = MediaType.APPLICATION_JSON,
+                      schema = @Schema(implementation = PoolDocument.class)))
+          byte[] body,
+      @Context UriInfo uri) {
     QueryCheck.only(uri);
     PoolDocument doc = service.create(body);
-    return withTag(Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build()), doc);
+    return withTag(
+        Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build()), doc);
   }
 
   @GET
   @Path("{name}")
-  @Operation(summary = "Read a pool (ETag carries resourceVersion; If-None-Match → 304, If-Match → 412)")
-  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Operation(
+      summary = "Read a pool (ETag carries resourceVersion; If-None-Match → 304, If-Match → 412)")
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "The ETag read: the call fails with 412 if the pool changed since")
-  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "An ETag read before: 304 while the pool is unchanged")
-  public Response get(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
+  public Response get(
+      @PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
     QueryCheck.only(uri);
     PoolDocument doc = service.get(name);
     long rv = Long.parseLong(doc.metadata().resourceVersion());
@@ -107,13 +140,25 @@ public class PoolsResource {
   @Path("{name}")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Replace a pool's spec and labels (If-Match for optimistic concurrency)")
-  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "The ETag read: the call fails with 412 if the pool changed since")
-  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "412 if the pool's current ETag is listed")
-  public Response replace(@PathParam("name") String name, @Context HttpServerRequest request,
-      @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-          schema = @Schema(implementation = PoolDocument.class))) byte[] body,
+  public Response replace(
+      @PathParam("name") String name,
+      @Context HttpServerRequest request,
+      @RequestBody(
+              content =
+                  @Content(
+                      mediaType = MediaType.APPLICATION_JSON,
+                      schema = @Schema(implementation = PoolDocument.class)))
+          byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
     return withTag(kept(Response.ok(), name), service.replace(name, body, preconditions(request)));
@@ -123,13 +168,27 @@ public class PoolsResource {
   @Path("{name}")
   @Consumes({MERGE_PATCH, MediaType.APPLICATION_JSON})
   @Operation(summary = "Merge-patch a pool (RFC 7386)")
-  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "The ETag read: the call fails with 412 if the pool changed since")
-  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "412 if the pool's current ETag is listed")
-  public Response patch(@PathParam("name") String name, @Context HttpServerRequest request,
-      @RequestBody(content = {@Content(mediaType = MERGE_PATCH, schema = @Schema(type = SchemaType.OBJECT)),
-          @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.OBJECT))}) byte[] body,
+  public Response patch(
+      @PathParam("name") String name,
+      @Context HttpServerRequest request,
+      @RequestBody(
+              content = {
+                @Content(mediaType = MERGE_PATCH, schema = @Schema(type = SchemaType.OBJECT)),
+                @Content(
+                    mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(type = SchemaType.OBJECT))
+              })
+          byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
     return withTag(kept(Response.ok(), name), service.patch(name, body, preconditions(request)));
@@ -138,17 +197,28 @@ public class PoolsResource {
   @DELETE
   @Path("{name}")
   @Operation(summary = "Delete a pool: marks it terminating; its apps are deleted, then the pool")
-  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "The ETag read: the call fails with 412 if the pool changed since")
-  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "412 if the pool's current ETag is listed")
-  public Response delete(@PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
+  public Response delete(
+      @PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
     QueryCheck.only(uri);
     String length = request.getHeader("Content-Length");
-    if (request.getHeader("Transfer-Encoding") != null || (length != null && !length.trim().equals("0"))) {
+    if (request.getHeader("Transfer-Encoding") != null
+        || (length != null && !length.trim().equals("0"))) {
       // Kubernetes' DeleteOptions (dryRun, propagationPolicy, preconditions) were read and dropped:
       // a "dry run" deleted the pool and its apps
-      throw new ApiException(400, "body-not-allowed", "DELETE takes no body",
+      throw new ApiException(
+          400,
+          "body-not-allowed",
+          "DELETE takes no body",
           "DELETE takes no body (no dry run, no orphaning); for a conditional delete send If-Match: nothing was changed");
     }
     return withTag(kept(Response.accepted(), name), service.delete(name, preconditions(request)));
@@ -158,13 +228,25 @@ public class PoolsResource {
   @Path("{name}/scale")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Set the number of replicas: {\"replicas\": n}")
-  @Parameter(name = "If-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "The ETag read: the call fails with 412 if the pool changed since")
-  @Parameter(name = "If-None-Match", in = ParameterIn.HEADER, schema = @Schema(type = SchemaType.STRING),
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
       description = "412 if the pool's current ETag is listed")
-  public Response scale(@PathParam("name") String name, @Context HttpServerRequest request,
-      @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-          schema = @Schema(implementation = Scale.class))) byte[] body,
+  public Response scale(
+      @PathParam("name") String name,
+      @Context HttpServerRequest request,
+      @RequestBody(
+              content =
+                  @Content(
+                      mediaType = MediaType.APPLICATION_JSON,
+                      schema = @Schema(implementation = Scale.class)))
+          byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
     return withTag(kept(Response.ok(), name), service.scale(name, body, preconditions(request)));
@@ -181,8 +263,8 @@ public class PoolsResource {
   @GET
   @Path("{name}/events")
   @Operation(summary = "The pool's recent events, newest first")
-  public List<EventDocument> events(@PathParam("name") String name, @QueryParam("limit") String limit,
-      @Context UriInfo uri) {
+  public List<EventDocument> events(
+      @PathParam("name") String name, @QueryParam("limit") String limit, @Context UriInfo uri) {
     QueryCheck.only(uri, "limit");
     return service.events(name, limit);
   }
@@ -194,22 +276,42 @@ public class PoolsResource {
     QueryCheck.only(uri);
     service.get(name); // 404 problem for an unknown pool
     return routes.stats(name).stream()
-        .map(s -> new BackendTraffic(s.id(), s.url().toString(), s.healthy() && !s.ejected(), s.ejected(),
-            s.inFlight(), s.requests(), s.requestsPerSecond(),
-            s.errorRate(), s.p50Millis(), s.p99Millis(),
-            s.lastProbeResult(), s.consecutiveFailures(), s.probePassing()))
+        .map(
+            s ->
+                new BackendTraffic(
+                    s.id(),
+                    s.url().toString(),
+                    s.healthy() && !s.ejected(),
+                    s.ejected(),
+                    s.inFlight(),
+                    s.requests(),
+                    s.requestsPerSecond(),
+                    s.errorRate(),
+                    s.p50Millis(),
+                    s.p99Millis(),
+                    s.lastProbeResult(),
+                    s.consecutiveFailures(),
+                    s.probePassing()))
         .toList();
   }
 
   /**
    * A write to a pool kept in a pool file carries a {@code Warning} (RFC 9111 5.5, code 299, as
-   * Kubernetes warns): the file replaces the change at the next start, at least daily on Heroku, and
-   * a scale from the dashboard or the CLI seemed to work and was lost within a day (audit 12).
+   * Kubernetes warns): the file replaces the change at the next start, at least daily on Heroku,
+   * and a scale from the dashboard or the CLI seemed to work and was lost within a day (audit 12).
    */
   private Response.ResponseBuilder kept(Response.ResponseBuilder b, String name) {
-    files.fileOf(name).ifPresent(file -> b.header("Warning", "299 - \"pool " + name + " is kept in "
-        + file.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?")
-        + ": the file replaces this change at the next start; change the file instead\""));
+    files
+        .fileOf(name)
+        .ifPresent(
+            file ->
+                b.header(
+                    "Warning",
+                    "299 - \"pool "
+                        + name
+                        + " is kept in "
+                        + file.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?")
+                        + ": the file replaces this change at the next start; change the file instead\""));
     return b;
   }
 

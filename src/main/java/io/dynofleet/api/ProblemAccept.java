@@ -23,7 +23,9 @@ public class ProblemAccept implements ContainerRequestFilter {
   public void filter(ContainerRequestContext request) {
     List<String> accept = request.getHeaders().get(HttpHeaders.ACCEPT);
     if (accept != null && acceptsProblems(accept)) {
-      request.getHeaders().putSingle(HttpHeaders.ACCEPT, String.join(", ", accept) + ", application/json;q=0.001");
+      request
+          .getHeaders()
+          .putSingle(HttpHeaders.ACCEPT, String.join(", ", accept) + ", application/json;q=0.001");
     }
   }
 

@@ -27,8 +27,10 @@ class ProblemMappers {
 
   @ServerExceptionMapper
   Response json(JsonProcessingException e, UriInfo uri) {
-    return respond(withInstance(Problem.of(400, "malformed-json", "Malformed JSON",
-        "the body is not valid JSON"), uri));
+    return respond(
+        withInstance(
+            Problem.of(400, "malformed-json", "Malformed JSON", "the body is not valid JSON"),
+            uri));
   }
 
   /** The patch documents {@code PATCH /v1/pools/{name}} takes. */
@@ -43,20 +45,37 @@ class ProblemMappers {
       p = Problem.of(404, "not-found", "Not found", "no such resource");
     } else if (e instanceof NotAllowedException) {
       allow = allowed(e, uri);
-      p = Problem.of(405, "method-not-allowed", "Method not allowed", allow.isEmpty()
-          ? "this resource answers no method" : "this resource answers " + allow);
+      p =
+          Problem.of(
+              405,
+              "method-not-allowed",
+              "Method not allowed",
+              allow.isEmpty()
+                  ? "this resource answers no method"
+                  : "this resource answers " + allow);
     } else if (e instanceof NotSupportedException) {
-      p = Problem.of(415, "unsupported-media-type", "Unsupported media type",
-          "send application/json (or application/merge-patch+json for PATCH)");
+      p =
+          Problem.of(
+              415,
+              "unsupported-media-type",
+              "Unsupported media type",
+              "send application/json (or application/merge-patch+json for PATCH)");
     } else if (e instanceof NotAcceptableException) {
       p = Problem.of(406, "not-acceptable", "Not acceptable", "this API answers application/json");
     } else if (status >= 500) {
       return unexpected(e, uri);
     } else {
-      p = Problem.of(status, "bad-request", Response.Status.fromStatusCode(status) != null
-          ? Response.Status.fromStatusCode(status).getReasonPhrase() : "Bad request", "the request was rejected");
+      p =
+          Problem.of(
+              status,
+              "bad-request",
+              Response.Status.fromStatusCode(status) != null
+                  ? Response.Status.fromStatusCode(status).getReasonPhrase()
+                  : "Bad request",
+              "the request was rejected");
     }
-    Response.ResponseBuilder b = Response.status(status).type(Problem.MEDIA_TYPE).entity(withInstance(p, uri));
+    Response.ResponseBuilder b =
+        Response.status(status).type(Problem.MEDIA_TYPE).entity(withInstance(p, uri));
     if (allow != null) {
       b.header("Allow", allow);
     }
@@ -68,7 +87,10 @@ class ProblemMappers {
     return b.build();
   }
 
-  /** The methods for the 405's {@code Allow}: the exception's own if it has them, else the resources'. */
+  /**
+   * The methods for the 405's {@code Allow}: the exception's own if it has them, else the
+   * resources'.
+   */
   private static String allowed(WebApplicationException e, UriInfo uri) {
     java.util.Set<String> methods = new java.util.TreeSet<>(e.getResponse().getAllowedMethods());
     if (methods.isEmpty() && uri != null) {
@@ -80,18 +102,34 @@ class ProblemMappers {
   @ServerExceptionMapper
   Response unexpected(Throwable e, UriInfo uri) {
     if (isDatabaseDown(e)) {
-      LOG.warnf("api database unavailable path=%s error=\"%s\"", path(uri), e.getClass().getSimpleName());
-      return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "5")
-          .entity(withInstance(Problem.of(503, "database-unavailable", "Database unavailable",
-              "the desired-state store cannot be reached; the proxy keeps serving; retry shortly"), uri))
+      LOG.warnf(
+          "api database unavailable path=%s error=\"%s\"", path(uri), e.getClass().getSimpleName());
+      return Response.status(503)
+          .type(Problem.MEDIA_TYPE)
+          .header("Retry-After", "5")
+          .entity(
+              withInstance(
+                  Problem.of(
+                      503,
+                      "database-unavailable",
+                      "Database unavailable",
+                      "the desired-state store cannot be reached; the proxy keeps serving; retry shortly"),
+                  uri))
           .build();
     }
     String id = UUID.randomUUID().toString();
     // a database error's message quotes the data it refused (PostgreSQL: "JSON data, line 1:
     // ...configVars..."), and config vars are credentials: log its classes and frames only
-    LOG.errorf(isDatabaseError(e) ? scrubbed(e, 0) : e, "api unexpected error id=%s path=%s", id, path(uri));
-    return respond(withInstance(Problem.of(500, "internal", "Internal error",
-        "unexpected error; id " + id + " in the logs"), uri));
+    LOG.errorf(
+        isDatabaseError(e) ? scrubbed(e, 0) : e,
+        "api unexpected error id=%s path=%s",
+        id,
+        path(uri));
+    return respond(
+        withInstance(
+            Problem.of(
+                500, "internal", "Internal error", "unexpected error; id " + id + " in the logs"),
+            uri));
   }
 
   static boolean isDatabaseDown(Throwable e) {
@@ -99,12 +137,14 @@ class ProblemMappers {
       if (t instanceof org.hibernate.exception.JDBCConnectionException) {
         return true;
       }
-      if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+      if (t instanceof SQLException sql
+          && sql.getSQLState() != null
+          && sql.getSQLState().startsWith("08")) {
         return true;
       }
       String n = t.getClass().getName();
-      if (n.contains("AcquisitionTimeout") || (t.getMessage() != null
-          && t.getMessage().contains("Acquisition timeout"))) {
+      if (n.contains("AcquisitionTimeout")
+          || (t.getMessage() != null && t.getMessage().contains("Acquisition timeout"))) {
         return true;
       }
     }
@@ -113,7 +153,8 @@ class ProblemMappers {
 
   static boolean isDatabaseError(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof SQLException || t instanceof org.hibernate.JDBCException
+      if (t instanceof SQLException
+          || t instanceof org.hibernate.JDBCException
           || t instanceof jakarta.persistence.PersistenceException) {
         return true;
       }
@@ -123,9 +164,18 @@ class ProblemMappers {
 
   /** The same chain of classes, SQL states and stack frames, without a single message. */
   static Throwable scrubbed(Throwable e, int depth) {
-    Throwable cause = e.getCause() == null || e.getCause() == e || depth > 20 ? null : scrubbed(e.getCause(), depth + 1);
-    String state = e instanceof SQLException sql && sql.getSQLState() != null ? " SQLState " + sql.getSQLState() : "";
-    Throwable s = new Scrubbed(e.getClass().getName() + state + " (message withheld: it may quote request data)", cause);
+    Throwable cause =
+        e.getCause() == null || e.getCause() == e || depth > 20
+            ? null
+            : scrubbed(e.getCause(), depth + 1);
+    String state =
+        e instanceof SQLException sql && sql.getSQLState() != null
+            ? " SQLState " + sql.getSQLState()
+            : "";
+    Throwable s =
+        new Scrubbed(
+            e.getClass().getName() + state + " (message withheld: it may quote request data)",
+            cause);
     s.setStackTrace(e.getStackTrace());
     return s;
   }

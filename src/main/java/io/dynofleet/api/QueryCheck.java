@@ -27,11 +27,17 @@ final class QueryCheck {
     for (String name : new TreeSet<>(query.keySet())) {
       String shown = shown(name);
       if (!allowed.contains(name)) {
-        errors.add(new FieldError(shown, "not a parameter of this route"
-            + (allowed.isEmpty() ? " (it takes none)" : " (it takes " + String.join(", ", new TreeSet<>(allowed)) + ")")
-            + (name.equals("dryRun") ? ": there is no dry run, nothing was changed" : "")));
+        errors.add(
+            new FieldError(
+                shown,
+                "not a parameter of this route"
+                    + (allowed.isEmpty()
+                        ? " (it takes none)"
+                        : " (it takes " + String.join(", ", new TreeSet<>(allowed)) + ")")
+                    + (name.equals("dryRun") ? ": there is no dry run, nothing was changed" : "")));
       } else if (query.get(name).size() > 1) {
-        errors.add(new FieldError(shown, "given " + query.get(name).size() + " times: give it once"));
+        errors.add(
+            new FieldError(shown, "given " + query.get(name).size() + " times: give it once"));
       }
     }
     if (!errors.isEmpty()) {

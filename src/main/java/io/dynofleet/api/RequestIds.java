@@ -12,8 +12,8 @@ import org.jboss.logging.MDC;
 /**
  * Gives every request to Dynofleet's own endpoints a request id: the caller's {@code X-Request-Id}
  * when it is a sane token (as Heroku's router sets it), else a new UUID. It is echoed in the
- * response and put in the logging context, so every log line of the request carries
- * {@code request_id=...}. Proxied requests get theirs in the data plane.
+ * response and put in the logging context, so every log line of the request carries {@code
+ * request_id=...}. Proxied requests get theirs in the data plane.
  */
 @ApplicationScoped
 class RequestIds {
@@ -28,33 +28,52 @@ class RequestIds {
   }
 
   /**
-   * A request target that cannot be decoded (bad percent-encoding in its path or query) fails
-   * deep in routing or parameter parsing: answer it with a 400 problem document, never an empty
-   * 400 or a 500.
+   * A request target that cannot be decoded (bad percent-encoding in its path or query) fails deep
+   * in routing or parameter parsing: answer it with a 400 problem document, never an empty 400 or a
+   * 500.
    */
   void malformed(@Observes io.vertx.ext.web.Router router) {
-    router.route().order(Integer.MIN_VALUE).failureHandler(rc -> {
-      if (!rc.response().headWritten() && missingHost(rc.failure())) {
-        // vertx-web refuses it before any route; without this it was an ERROR log line per request
-        rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE)
-            .end(io.vertx.core.json.Json.encode(Problem.of(400, "missing-host", "Missing Host",
-                "HTTP/1.1 requests need one valid Host header (host[:port])")));
-        return;
-      }
-      String path = rc.request().path();
-      if (!rc.response().headWritten() && (rc.statusCode() == -1 || rc.statusCode() == 500) && rc.failure() != null
-          && !malformedTarget(rc.failure()) && path != null && path.regionMatches(true, 0, prefix, 0, prefix.length())) {
-        // a failure in a route or filter of Dynofleet's own, outside RESTEasy's mappers: Quarkus's
-        // handler answered it with its own JSON, not a problem document (audit 16)
-        internalProblem(rc);
-        return;
-      }
-      if (rc.response().headWritten() || !(malformedTarget(rc.failure()) || (rc.statusCode() == 400 && rc.failure() == null))) {
-        rc.next();
-        return;
-      }
-      malformedProblem(rc);
-    });
+    router
+        .route()
+        .order(Integer.MIN_VALUE)
+        .failureHandler(
+            rc -> {
+              if (!rc.response().headWritten() && missingHost(rc.failure())) {
+                // vertx-web refuses it before any route; without
+                // this it was an ERROR log line per request
+                rc.response()
+                    .setStatusCode(400)
+                    .putHeader("Content-Type", Problem.MEDIA_TYPE)
+                    .end(
+                        io.vertx.core.json.Json.encode(
+                            Problem.of(
+                                400,
+                                "missing-host",
+                                "Missing Host",
+                                "HTTP/1.1 requests need one valid Host header (host[:port])")));
+                return;
+              }
+              String path = rc.request().path();
+              if (!rc.response().headWritten()
+                  && (rc.statusCode() == -1 || rc.statusCode() == 500)
+                  && rc.failure() != null
+                  && !malformedTarget(rc.failure())
+                  && path != null
+                  && path.regionMatches(true, 0, prefix, 0, prefix.length())) {
+                // a failure in a route or filter of Dynofleet's own,
+                // outside RESTEasy's mappers: Quarkus's handler answered
+                // it with its own JSON, not a problem document (audit 16)
+                internalProblem(rc);
+                return;
+              }
+              if (rc.response().headWritten()
+                  || !(malformedTarget(rc.failure())
+                      || (rc.statusCode() == 400 && rc.failure() == null))) {
+                rc.next();
+                return;
+              }
+              malformedProblem(rc);
+            });
   }
 
   /**
@@ -65,37 +84,66 @@ class RequestIds {
     String id = UUID.randomUUID().toString();
     Throwable failure = rc.failure();
     String path = rc.request().path();
-    org.jboss.logging.Logger.getLogger(RequestIds.class).errorf(failure == null ? null
-        : ProblemMappers.isDatabaseError(failure) ? ProblemMappers.scrubbed(failure, 0) : failure,
-        "router unexpected error id=%s path=%s", id, path == null ? "-" : path.replaceAll("[^\\x21-\\x7e]", "?"));
-    rc.response().setStatusCode(500).putHeader("Content-Type", Problem.MEDIA_TYPE)
-        .end(io.vertx.core.json.Json.encode(Problem.of(500, "internal", "Internal error",
-            "unexpected error; id " + id + " in the logs")));
+    org.jboss.logging.Logger.getLogger(RequestIds.class)
+        .errorf(
+            failure == null
+                ? null
+                : ProblemMappers.isDatabaseError(failure)
+                    ? ProblemMappers.scrubbed(failure, 0)
+                    : failure,
+            "router unexpected error id=%s path=%s",
+            id,
+            path == null ? "-" : path.replaceAll("[^\\x21-\\x7e]", "?"));
+    rc.response()
+        .setStatusCode(500)
+        .putHeader("Content-Type", Problem.MEDIA_TYPE)
+        .end(
+            io.vertx.core.json.Json.encode(
+                Problem.of(
+                    500,
+                    "internal",
+                    "Internal error",
+                    "unexpected error; id " + id + " in the logs")));
   }
 
-  /** The problem for an undecodable target; the target itself is not echoed (it cannot be decoded). */
+  /**
+   * The problem for an undecodable target; the target itself is not echoed (it cannot be decoded).
+   */
   static void malformedProblem(RoutingContext rc) {
-    rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE)
-        .end(io.vertx.core.json.Json.encode(Problem.of(400, "malformed-request", "Malformed request",
-            "the request target is not valid: check the percent-encoding of its path and query")));
+    rc.response()
+        .setStatusCode(400)
+        .putHeader("Content-Type", Problem.MEDIA_TYPE)
+        .end(
+            io.vertx.core.json.Json.encode(
+                Problem.of(
+                    400,
+                    "malformed-request",
+                    "Malformed request",
+                    "the request target is not valid: check the percent-encoding of its path and query")));
   }
 
-  /** What the router could not even route (its path does not decode) ends here, not in a bare 500. */
+  /**
+   * What the router could not even route (its path does not decode) ends here, not in a bare 500.
+   */
   void unroutable(@Observes io.vertx.ext.web.Router router) {
-    router.errorHandler(500, rc -> {
-      if (rc.response().headWritten()) {
-        return;
-      }
-      if (malformedTarget(rc.failure())) {
-        malformedProblem(rc);
-      } else {
-        internalProblem(rc); // with an id, as the API's mappers answer (it had none: audit 16)
-      }
-    });
+    router.errorHandler(
+        500,
+        rc -> {
+          if (rc.response().headWritten()) {
+            return;
+          }
+          if (malformedTarget(rc.failure())) {
+            malformedProblem(rc);
+          } else {
+            internalProblem(rc); // with an id, as the API's mappers answer (it had none: audit 16)
+          }
+        });
   }
 
   static boolean missingHost(Throwable t) {
-    return t != null && t.getMessage() != null && t.getMessage().contains("'Host' header is required");
+    return t != null
+        && t.getMessage() != null
+        && t.getMessage().contains("'Host' header is required");
   }
 
   static boolean malformedTarget(Throwable t) {
@@ -103,8 +151,10 @@ class RequestIds {
       if (c instanceof java.net.URISyntaxException) {
         return true;
       }
-      if (c instanceof IllegalArgumentException && c.getMessage() != null
-          && (c.getMessage().contains("escape sequence") || c.getMessage().contains("URLDecoder"))) {
+      if (c instanceof IllegalArgumentException
+          && c.getMessage() != null
+          && (c.getMessage().contains("escape sequence")
+              || c.getMessage().contains("URLDecoder"))) {
         return true;
       }
     }

@@ -18,7 +18,13 @@ class ReservedPrefixFallback {
   }
 
   void register(@Observes Router router) {
-    router.route(prefix + "/*").order(Integer.MAX_VALUE).handler(rc ->
-        ApiAuth.problem(rc, Problem.of(404, "not-found", "Not found", "no such resource under " + prefix)));
+    router
+        .route(prefix + "/*")
+        .order(Integer.MAX_VALUE)
+        .handler(
+            rc ->
+                ApiAuth.problem(
+                    rc,
+                    Problem.of(404, "not-found", "Not found", "no such resource under " + prefix)));
   }
 }

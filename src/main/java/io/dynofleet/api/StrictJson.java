@@ -21,8 +21,11 @@ final class StrictJson {
   private StrictJson() {}
 
   static ObjectReader reader(ObjectMapper mapper) {
-    return mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
-        DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+    return mapper
+        .reader()
+        .with(
+            DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
+            DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
   }
 
   /** What is wrong, for a problem's detail; never the body's content beyond a duplicated key. */
@@ -38,12 +41,21 @@ final class StrictJson {
       // valid JSON past a parser limit was "not valid JSON" (audit 17)
       Matcher limit = LIMIT.matcher(message);
       String n = limit.find() ? limit.group(1) : "the allowed";
-      what = message.contains("nesting depth") ? "the body nests deeper than " + n + " levels"
-          : message.startsWith("Number") ? "the body has a number longer than " + n + " characters"
-          : message.startsWith("String") ? "the body has a string longer than " + n + " characters"
-          : "the body is past a size limit of the JSON reader";
+      what =
+          message.contains("nesting depth")
+              ? "the body nests deeper than " + n + " levels"
+              : message.startsWith("Number")
+                  ? "the body has a number longer than " + n + " characters"
+                  : message.startsWith("String")
+                      ? "the body has a string longer than " + n + " characters"
+                      : "the body is past a size limit of the JSON reader";
     }
-    return e.getLocation() == null ? what
-        : what + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    return e.getLocation() == null
+        ? what
+        : what
+            + " at line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr();
   }
 }

@@ -17,7 +17,8 @@ import java.time.Duration;
  * Authorization header, never into any output.
  */
 final class ApiClient {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json;
   private final String pools;
   private final String root;
@@ -25,7 +26,8 @@ final class ApiClient {
 
   private final java.util.function.Consumer<String> warn;
 
-  ApiClient(String baseUrl, String token, ObjectMapper json, java.util.function.Consumer<String> warn) {
+  ApiClient(
+      String baseUrl, String token, ObjectMapper json, java.util.function.Consumer<String> warn) {
     this.warn = warn;
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.root = base + "/_dynofleet/api/v1";
@@ -34,7 +36,8 @@ final class ApiClient {
     this.json = json;
   }
 
-  private static final java.util.regex.Pattern WARNING = java.util.regex.Pattern.compile("\\d{3} \\S+ \"(.*)\".*");
+  private static final java.util.regex.Pattern WARNING =
+      java.util.regex.Pattern.compile("\\d{3} \\S+ \"(.*)\".*");
 
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
@@ -72,8 +75,10 @@ final class ApiClient {
   private Response sendUrl(String method, String url, JsonNode body, String contentType) {
     HttpRequest.Builder b;
     try {
-      b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-          .header("Accept", "application/json");
+      b =
+          HttpRequest.newBuilder(URI.create(url))
+              .timeout(Duration.ofSeconds(30))
+              .header("Accept", "application/json");
     } catch (IllegalArgumentException e) {
       throw new CliException(Cli.USAGE, "bad --url: " + e.getMessage());
     }
@@ -93,21 +98,45 @@ final class ApiClient {
         java.util.regex.Matcher m = WARNING.matcher(w);
         warn.accept(m.matches() ? m.group(1) : w);
       }
-      return new Response(r.statusCode(), r.body(), r.headers().firstValue("Location").orElse(null),
+      return new Response(
+          r.statusCode(),
+          r.body(),
+          r.headers().firstValue("Location").orElse(null),
           r.headers().firstValue("Retry-After").map(ApiClient::seconds).orElse(null));
     } catch (java.net.http.HttpConnectTimeoutException | java.net.ConnectException e) {
-      throw new CliException(Cli.CONNECT, "cannot connect to " + base() + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + " (set --url or DYNOFLEET_URL)");
+      throw new CliException(
+          Cli.CONNECT,
+          "cannot connect to "
+              + base()
+              + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + " (set --url or DYNOFLEET_URL)");
     } catch (java.net.http.HttpTimeoutException e) {
       // sent, and no answer: a write may have been applied (it said "cannot connect": audit 15)
-      throw new CliException(Cli.CONNECT, "no answer from " + base() + " within 30 s"
-          + (method.equals("GET") ? "" : ": the change may have been applied; look with dynofleet get pool"));
+      throw new CliException(
+          Cli.CONNECT,
+          "no answer from "
+              + base()
+              + " within 30 s"
+              + (method.equals("GET")
+                  ? ""
+                  : ": the change may have been applied; look with dynofleet get pool"));
     } catch (javax.net.ssl.SSLException e) {
-      throw new CliException(Cli.CONNECT, "TLS with " + base() + " failed (is its certificate trusted by this"
-          + " Java?): " + e.getClass().getSimpleName());
+      throw new CliException(
+          Cli.CONNECT,
+          "TLS with "
+              + base()
+              + " failed (is its certificate trusted by this"
+              + " Java?): "
+              + e.getClass().getSimpleName());
     } catch (IOException e) {
-      throw new CliException(Cli.CONNECT, "cannot connect to " + base() + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + " (set --url or DYNOFLEET_URL)");
+      throw new CliException(
+          Cli.CONNECT,
+          "cannot connect to "
+              + base()
+              + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + " (set --url or DYNOFLEET_URL)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(Cli.FAILURE, "interrupted");
@@ -131,18 +160,31 @@ final class ApiClient {
     if (r.status >= 300 && r.status < 400) {
       // not followed (the token would go with it), and not a success either: "pool/x created" on a
       // CDN's redirect to https, with nothing created (audit 15)
-      throw new CliException(Cli.FAILURE, base() + " answered " + r.status
-          + (r.location == null ? "" : " (Location: " + r.location + "): set --url to that"), r.status, null);
+      throw new CliException(
+          Cli.FAILURE,
+          base()
+              + " answered "
+              + r.status
+              + (r.location == null ? "" : " (Location: " + r.location + "): set --url to that"),
+          r.status,
+          null);
     }
     if (r.status < 300) {
       if (node == null && r.body != null && !r.body.isBlank()) {
-        throw new CliException(Cli.FAILURE, base() + " answered " + r.status + " but not with JSON: is --url a"
-            + " Dynofleet app?", r.status, null);
+        throw new CliException(
+            Cli.FAILURE,
+            base() + " answered " + r.status + " but not with JSON: is --url a" + " Dynofleet app?",
+            r.status,
+            null);
       }
       return node;
     }
-    String detail = node != null && node.hasNonNull("detail") ? node.get("detail").asText()
-        : node != null && node.hasNonNull("title") ? node.get("title").asText() : "HTTP " + r.status;
+    String detail =
+        node != null && node.hasNonNull("detail")
+            ? node.get("detail").asText()
+            : node != null && node.hasNonNull("title")
+                ? node.get("title").asText()
+                : "HTTP " + r.status;
     StringBuilder fields = new StringBuilder();
     if (node != null && node.has("errors")) {
       for (JsonNode fe : node.get("errors")) {
@@ -155,11 +197,12 @@ final class ApiClient {
     }
     String type = node == null ? "" : node.path("type").asText("");
     type = type.substring(type.lastIndexOf('/') + 1);
-    int code = switch (r.status) {
-      case 401, 403 -> Cli.UNAUTHORIZED;
-      case 404 -> Cli.NOT_FOUND;
-      default -> type.equals("auth-throttled") ? Cli.UNAUTHORIZED : Cli.FAILURE;
-    };
+    int code =
+        switch (r.status) {
+          case 401, 403 -> Cli.UNAUTHORIZED;
+          case 404 -> Cli.NOT_FOUND;
+          default -> type.equals("auth-throttled") ? Cli.UNAUTHORIZED : Cli.FAILURE;
+        };
     if (r.status == 401) {
       detail = detail + " (check --token or DYNOFLEET_API_TOKEN)";
     }
@@ -167,7 +210,8 @@ final class ApiClient {
       detail = detail + " (retry after " + r.retryAfter.toSeconds() + " s)";
     }
     if (!type.isEmpty() && !type.equals("about:blank")) {
-      // the problem's type names the case for scripts (grep "\[conflict\]"); the detail is for people
+      // the problem's type names the case for scripts
+      // (grep "\[conflict\]"); the detail is for people
       detail = detail + " [" + r.status + " " + type + "]";
     }
     throw new CliException(code, detail + fields, r.status, r.retryAfter);

@@ -9,15 +9,15 @@ import java.util.Set;
 
 /**
  * Parsed command line: positional words and flags ({@code --flag value}, {@code --flag=value},
- * short aliases {@code -l -o -f -h}, valued ones also as {@code -ojson} and {@code -o=json}). Unknown
- * flags are a usage error (exit 2); {@code -} alone is a word (stdin).
+ * short aliases {@code -l -o -f -h}, valued ones also as {@code -ojson} and {@code -o=json}).
+ * Unknown flags are a usage error (exit 2); {@code -} alone is a word (stdin).
  */
 record Args(List<String> words, Map<String, String> flags) {
-  private static final Set<String> VALUED = Set.of("selector", "output", "filename", "replicas", "timeout",
-      "url", "token", "release");
+  private static final Set<String> VALUED =
+      Set.of("selector", "output", "filename", "replicas", "timeout", "url", "token", "release");
   private static final Set<String> BOOLEAN = Set.of("wait", "help");
-  private static final Map<String, String> SHORT = Map.of("-l", "selector", "-o", "output", "-f", "filename",
-      "-h", "help");
+  private static final Map<String, String> SHORT =
+      Map.of("-l", "selector", "-o", "output", "-f", "filename", "-h", "help");
 
   static Args parse(String... argv) {
     List<String> words = new ArrayList<>();
@@ -28,12 +28,18 @@ record Args(List<String> words, Map<String, String> flags) {
       String value = null;
       if (SHORT.containsKey(a)) {
         name = SHORT.get(a);
-      } else if (a.length() > 2 && a.charAt(0) == '-' && a.charAt(1) != '-' && SHORT.containsKey(a.substring(0, 2))
+      } else if (a.length() > 2
+          && a.charAt(0) == '-'
+          && a.charAt(1) != '-'
+          && SHORT.containsKey(a.substring(0, 2))
           && VALUED.contains(SHORT.get(a.substring(0, 2)))) {
         // kubectl's -ojson and -o=json
         name = SHORT.get(a.substring(0, 2));
         value = a.charAt(2) == '=' ? a.substring(3) : a.substring(2);
-      } else if (a.length() > 1 && a.charAt(0) == '-' && !a.startsWith("--") && !a.startsWith("-D")) {
+      } else if (a.length() > 1
+          && a.charAt(0) == '-'
+          && !a.startsWith("--")
+          && !a.startsWith("-D")) {
         // (-D... stays a word: a JVM option after -jar, which the dispatcher explains)
         // a stray -w or -x was taken for a word: "delete pool p1 -w" deleted without waiting and
         // exited 0, "get pools -x" looked for a pool named -x (audit 13)

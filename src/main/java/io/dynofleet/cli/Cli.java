@@ -10,8 +10,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,8 +25,8 @@ import java.util.TreeSet;
 /**
  * The {@code dynofleet} command line, kubectl-style. Plain Java: it never starts Quarkus.
  *
- * <p>Exit codes: 0 ok, 1 failure or API error, 2 usage error or timeout, 3 not found,
- * 4 unauthorized, 5 cannot connect.
+ * <p>Exit codes: 0 ok, 1 failure or API error, 2 usage error or timeout, 3 not found, 4
+ * unauthorized, 5 cannot connect.
  */
 public final class Cli {
   static final int OK = 0;
@@ -36,7 +36,8 @@ public final class Cli {
   static final int UNAUTHORIZED = 4;
   static final int CONNECT = 5;
 
-  static final String USAGE_TEXT = """
+  static final String USAGE_TEXT =
+      """
       Usage: dynofleet <command> [flags]
 
       Commands:
@@ -69,10 +70,13 @@ public final class Cli {
   private final PrintStream err;
   private final InputStream in;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+  private final ObjectMapper yaml =
+      new ObjectMapper(
+          new YAMLFactory()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
   private ApiClient api;
+
   /** Pause between polls of {@code rollout status} and {@code delete --wait}. */
   Duration pollInterval = Duration.ofSeconds(2);
 
@@ -100,24 +104,39 @@ public final class Cli {
     } catch (java.net.URISyntaxException e) {
       throw new CliException(USAGE, "--url/DYNOFLEET_URL is not a URL: " + e.getReason());
     }
-    if (u.getScheme() == null || u.getHost() == null
+    if (u.getScheme() == null
+        || u.getHost() == null
         || !(u.getScheme().equalsIgnoreCase("http") || u.getScheme().equalsIgnoreCase("https"))) {
-      throw new CliException(USAGE, "--url/DYNOFLEET_URL must be http(s)://host[:port], like https://my-dynofleet.herokuapp.com");
+      throw new CliException(
+          USAGE,
+          "--url/DYNOFLEET_URL must be http(s)://host[:port], like https://my-dynofleet.herokuapp.com");
     }
     String path = u.getRawPath();
     if ((path != null && !path.isEmpty() && !path.equals("/")) || u.getRawQuery() != null) {
-      throw new CliException(USAGE, "--url/DYNOFLEET_URL must be the app's root (" + u.getScheme() + "://"
-          + u.getRawAuthority() + "): with a path the token would go to whichever app serves it");
+      throw new CliException(
+          USAGE,
+          "--url/DYNOFLEET_URL must be the app's root ("
+              + u.getScheme()
+              + "://"
+              + u.getRawAuthority()
+              + "): with a path the token would go to whichever app serves it");
     }
     String host = u.getHost();
-    boolean loopback = host.equalsIgnoreCase("localhost") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
-        || host.equals("[::1]") || host.equals("::1");
+    boolean loopback =
+        host.equalsIgnoreCase("localhost")
+            || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
+            || host.equals("[::1]")
+            || host.equals("::1");
     if (u.getScheme().equalsIgnoreCase("http") && !loopback) {
       if (!allowHttp) {
         // refused before anything is sent: on a dyno the API refuses a token that came over http
         // and says to rotate it, so going on after a warning only leaked it (audit 15)
-        throw new CliException(USAGE, "--url/DYNOFLEET_URL is http:// to " + host + ": the API token would"
-            + " cross the network in clear; use https:// (or DYNOFLEET_ALLOW_HTTP=true on a network you trust)");
+        throw new CliException(
+            USAGE,
+            "--url/DYNOFLEET_URL is http:// to "
+                + host
+                + ": the API token would"
+                + " cross the network in clear; use https:// (or DYNOFLEET_ALLOW_HTTP=true on a network you trust)");
       }
       err.println("warning: the API token goes to " + host + " in clear over http; use https");
     }
@@ -125,21 +144,26 @@ public final class Cli {
 
   /**
    * Why {@code token} cannot go in a header, by position (never quoting it), or null. The JDK's
-   * refusal quoted the whole header, token and all, and the CLI printed it (audit 15): a quote
-   * made "smart" by a document, a zero-width space, a line break inside a pasted token.
+   * refusal quoted the whole header, token and all, and the CLI printed it (audit 15): a quote made
+   * "smart" by a document, a zero-width space, a line break inside a pasted token.
    */
   static String unsendable(String token) {
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
       if (c < 0x21 || c > 0x7E) {
         return "the API token (--token or DYNOFLEET_API_TOKEN) holds a character that cannot go in a header"
-            + " (position " + (i + 1) + " of " + token.length() + "): look for a typographic quote or a pasted space";
+            + " (position "
+            + (i + 1)
+            + " of "
+            + token.length()
+            + "): look for a typographic quote or a pasted space";
       }
     }
     return null;
   }
 
-  static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
+  static int run(
+      String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
     try {
       Args a = Args.parse(argv);
       if (a.words().isEmpty() || a.has("help") || a.words().get(0).equals("help")) {
@@ -147,9 +171,13 @@ public final class Cli {
         return a.words().isEmpty() && !a.has("help") ? USAGE : OK;
       }
       Cli cli = new Cli(a, in, out, err);
-      String url = a.flag("url") != null ? a.flag("url") : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
+      String url =
+          a.flag("url") != null
+              ? a.flag("url")
+              : env.getOrDefault("DYNOFLEET_URL", "http://localhost:8080");
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
-      token = token == null ? null : token.trim(); // as the server trims it: $(cat file) brings a newline
+      // as the server trims it: $(cat file) brings a newline
+      token = token == null ? null : token.trim();
       if (token != null && unsendable(token) != null) {
         throw new CliException(UNAUTHORIZED, unsendable(token));
       }
@@ -158,34 +186,56 @@ public final class Cli {
       return cli.dispatch();
     } catch (CliException e) {
       err.println("error: " + e.getMessage());
-      if (e.exitCode == USAGE && e.getMessage() != null && !e.getMessage().startsWith("timed out")) {
+      if (e.exitCode == USAGE
+          && e.getMessage() != null
+          && !e.getMessage().startsWith("timed out")) {
         err.println("Run 'dynofleet help' for usage.");
       }
       return e.exitCode;
     } catch (RuntimeException e) {
       // the class only: a message may quote what it was given (a header, a token)
-      err.println("error: " + e.getClass().getSimpleName() + " (unexpected; run with a simpler command line to narrow it)");
+      err.println(
+          "error: "
+              + e.getClass().getSimpleName()
+              + " (unexpected; run with a simpler command line to narrow it)");
       return FAILURE;
     }
   }
 
   private int dispatch() {
     String verb = args.word(0, "command");
-    if (!Set.of("get", "describe", "apply", "scale", "delete", "events", "rollout", "sandbox").contains(verb)) {
-      // first: "scal pool x --replicas 3" is an unknown command, not a flag scal does not take (review 21)
-      throw new CliException(USAGE, "unknown command " + verb + (verb.startsWith("-D")
-          ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)" : ""));
+    if (!Set.of("get", "describe", "apply", "scale", "delete", "events", "rollout", "sandbox")
+        .contains(verb)) {
+      // first: "scal pool x --replicas 3" is an unknown
+      // command, not a flag scal does not take (review 21)
+      throw new CliException(
+          USAGE,
+          "unknown command "
+              + verb
+              + (verb.startsWith("-D")
+                  ? " (JVM options go before -jar: java " + verb + " -jar quarkus-run.jar ...)"
+                  : ""));
     }
-    // words past what the command takes were ignored: "get pool p2 extra words" acted on p2 (audit 13)
-    int most = switch (verb) {
-      case "apply" -> args.flag("filename") == null ? Integer.MAX_VALUE : 1; // without -f: "apply needs -f FILE"
-      case "events" -> 2;
-      case "sandbox" -> 4;
-      default -> 3;
-    };
+    // words past what the command takes were ignored:
+    // "get pool p2 extra words" acted on p2 (audit 13)
+    int most =
+        switch (verb) {
+          // without -f: "apply needs -f FILE"
+          case "apply" -> args.flag("filename") == null ? Integer.MAX_VALUE : 1;
+          case "events" -> 2;
+          case "sandbox" -> 4;
+          default -> 3;
+        };
     if (args.words().size() > most) {
-      throw new CliException(USAGE, "unexpected argument " + args.words().get(most) + " (after " + verb + " "
-          + String.join(" ", args.words().subList(1, most)) + ")");
+      throw new CliException(
+          USAGE,
+          "unexpected argument "
+              + args.words().get(most)
+              + " (after "
+              + verb
+              + " "
+              + String.join(" ", args.words().subList(1, most))
+              + ")");
     }
     checkFlags(verb);
     return switch (verb) {
@@ -208,21 +258,32 @@ public final class Cli {
    */
   private void checkFlags(String verb) {
     String sub = verb.equals("rollout") && args.words().size() > 1 ? args.words().get(1) : "";
-    Set<String> takes = switch (verb) {
-      case "get" -> Set.of("selector", "output");
-      case "apply" -> Set.of("filename");
-      case "scale" -> Set.of("replicas");
-      case "delete" -> args.has("wait") ? Set.of("wait", "timeout") : Set.of("wait");
-      case "events" -> Set.of("output");
-      case "rollout" -> sub.equals("status") ? Set.of("timeout", "release") : Set.of();
-      default -> Set.of();
-    };
+    Set<String> takes =
+        switch (verb) {
+          case "get" -> Set.of("selector", "output");
+          case "apply" -> Set.of("filename");
+          case "scale" -> Set.of("replicas");
+          case "delete" -> args.has("wait") ? Set.of("wait", "timeout") : Set.of("wait");
+          case "events" -> Set.of("output");
+          case "rollout" -> sub.equals("status") ? Set.of("timeout", "release") : Set.of();
+          default -> Set.of();
+        };
     for (String f : new TreeSet<>(args.flags().keySet())) {
       if (!takes.contains(f) && !f.equals("url") && !f.equals("token") && !f.equals("help")) {
         String what = (verb + " " + sub).trim();
-        throw new CliException(USAGE, "--" + f + " is not taken by " + what + (f.equals("timeout") && verb.equals("delete")
-            ? " without --wait" : "") + (takes.isEmpty() ? "" : " (it takes " + String.join(", ",
-                new TreeSet<>(takes).stream().map(t -> "--" + t).toList()) + ")"));
+        throw new CliException(
+            USAGE,
+            "--"
+                + f
+                + " is not taken by "
+                + what
+                + (f.equals("timeout") && verb.equals("delete") ? " without --wait" : "")
+                + (takes.isEmpty()
+                    ? ""
+                    : " (it takes "
+                        + String.join(
+                            ", ", new TreeSet<>(takes).stream().map(t -> "--" + t).toList())
+                        + ")"));
       }
     }
   }
@@ -243,7 +304,8 @@ public final class Cli {
     if (output != null && !Set.of("json", "yaml", "wide").contains(output)) {
       throw new CliException(USAGE, "-o must be json, yaml or wide");
     }
-    if (kind.equals("pool") && args.words().size() > 2 || kind.equals("pools") && args.words().size() > 2) {
+    if (kind.equals("pool") && args.words().size() > 2
+        || kind.equals("pools") && args.words().size() > 2) {
       JsonNode pool = api.get("/" + ApiClient.enc(args.words().get(2)));
       print(output, pool, List.of(pool));
       return OK;
@@ -263,7 +325,10 @@ public final class Cli {
       }
       JsonNode page = api.get(q.toString());
       page.path("items").forEach(items::add);
-      cont = page.path("metadata").path("continue").isTextual() ? page.path("metadata").path("continue").asText() : null;
+      cont =
+          page.path("metadata").path("continue").isTextual()
+              ? page.path("metadata").path("continue").asText()
+              : null;
     } while (cont != null);
     ObjectNode list = json.createObjectNode();
     list.put("apiVersion", "dynofleet.io/v1").put("kind", "BackendPoolList");
@@ -285,13 +350,28 @@ public final class Cli {
       out.print(write(yaml, doc));
     } else {
       boolean wide = "wide".equals(output);
-      Table t = wide
-          ? new Table("NAME", "DESIRED", "READY", "UPDATED", "SOURCE", "CONDITIONS", "COST/MO", "AS-DYNOS/MO", "AGE")
-          : new Table("NAME", "DESIRED", "READY", "UPDATED", "AGE");
+      Table t =
+          wide
+              ? new Table(
+                  "NAME",
+                  "DESIRED",
+                  "READY",
+                  "UPDATED",
+                  "SOURCE",
+                  "CONDITIONS",
+                  "COST/MO",
+                  "AS-DYNOS/MO",
+                  "AGE")
+              : new Table("NAME", "DESIRED", "READY", "UPDATED", "AGE");
       for (JsonNode p : rows) {
         JsonNode s = p.path("status");
-        List<String> cells = new ArrayList<>(List.of(p.path("metadata").path("name").asText(), desired(p),
-            s.path("readyReplicas").asText("0"), s.path("updatedReplicas").asText("0")));
+        List<String> cells =
+            new ArrayList<>(
+                List.of(
+                    p.path("metadata").path("name").asText(),
+                    desired(p),
+                    s.path("readyReplicas").asText("0"),
+                    s.path("updatedReplicas").asText("0")));
         if (wide) {
           cells.add(source(p));
           cells.add(conditions(s));
@@ -318,12 +398,16 @@ public final class Cli {
     if (spec.path("staticBackends").size() > 0) {
       return "static:" + spec.path("staticBackends").size();
     }
-    return spec.path("pipeline").asText("-") + "/" + spec.path("template").path("sourceApp").asText("-");
+    return spec.path("pipeline").asText("-")
+        + "/"
+        + spec.path("template").path("sourceApp").asText("-");
   }
 
   private static String conditions(JsonNode status) {
     List<String> c = new ArrayList<>();
-    status.path("conditions").forEach(x -> c.add(x.path("type").asText() + "=" + x.path("status").asText()));
+    status
+        .path("conditions")
+        .forEach(x -> c.add(x.path("type").asText() + "=" + x.path("status").asText()));
     return c.isEmpty() ? "-" : String.join(",", c);
   }
 
@@ -340,12 +424,21 @@ public final class Cli {
     JsonNode spec = p.path("spec");
     JsonNode s = p.path("status");
     kv("Name", m.path("name").asText());
-    kv("Labels", m.path("labels").isObject() && m.path("labels").size() > 0 ? labels(m.path("labels")) : "<none>");
+    kv(
+        "Labels",
+        m.path("labels").isObject() && m.path("labels").size() > 0
+            ? labels(m.path("labels"))
+            : "<none>");
     kv("Created", m.path("creationTimestamp").asText("-"));
     if (m.hasNonNull("deletionTimestamp")) {
       kv("Deleting since", m.path("deletionTimestamp").asText());
     }
-    kv("Generation", m.path("generation").asText() + " (observed " + s.path("observedGeneration").asText("0") + ")");
+    kv(
+        "Generation",
+        m.path("generation").asText()
+            + " (observed "
+            + s.path("observedGeneration").asText("0")
+            + ")");
     if (spec.path("staticBackends").size() > 0) {
       List<String> urls = new ArrayList<>();
       spec.path("staticBackends").forEach(u -> urls.add(u.asText()));
@@ -356,12 +449,23 @@ public final class Cli {
       kv("Dyno size", spec.path("template").path("dynoSize").asText("-"));
     }
     kv("Paused", spec.path("paused").asBoolean(false) ? "true" : "false");
-    kv("Replicas", desired(p) + " desired | " + s.path("replicas").asText("0") + " total | "
-        + s.path("readyReplicas").asText("0") + " ready | " + s.path("updatedReplicas").asText("0") + " updated");
+    kv(
+        "Replicas",
+        desired(p)
+            + " desired | "
+            + s.path("replicas").asText("0")
+            + " total | "
+            + s.path("readyReplicas").asText("0")
+            + " ready | "
+            + s.path("updatedReplicas").asText("0")
+            + " updated");
     kv("Target release", s.path("targetRelease").asText("-"));
     // shown in -o yaml only before (audit 15)
     if (s.path("stalledRelease").isTextual()) {
-      kv("Stalled at", s.path("stalledRelease").asText() + " (not retried until the source or the spec changes)");
+      kv(
+          "Stalled at",
+          s.path("stalledRelease").asText()
+              + " (not retried until the source or the spec changes)");
     }
     if (s.path("drift").size() > 0) {
       List<String> drift = new ArrayList<>();
@@ -370,19 +474,36 @@ public final class Cli {
     }
     if (spec.path("staticBackends").size() == 0) {
       JsonNode hook = s.path("webhook");
-      kv("Release hook", hook.isObject() ? "subscribed on " + hook.path("app").asText() + " (" + hook.path("url").asText() + ")"
-          : "none: releases are noticed at the sweep");
+      kv(
+          "Release hook",
+          hook.isObject()
+              ? "subscribed on "
+                  + hook.path("app").asText()
+                  + " ("
+                  + hook.path("url").asText()
+                  + ")"
+              : "none: releases are noticed at the sweep");
       // a static pool's URLs are billed elsewhere, if at all: "-/mo" said nothing (audit 13)
-      kv("Cost", money(s.path("estimatedMonthlyCost")) + "/mo (as dynos of one app: "
-          + money(s.path("equivalentDynoCost")) + "/mo)");
+      kv(
+          "Cost",
+          money(s.path("estimatedMonthlyCost"))
+              + "/mo (as dynos of one app: "
+              + money(s.path("equivalentDynoCost"))
+              + "/mo)");
     }
     out.println("Conditions:");
     if (s.path("conditions").size() == 0) {
       out.println("  <none>");
     } else {
       Table t = new Table("  TYPE", "STATUS", "REASON", "MESSAGE");
-      s.path("conditions").forEach(c -> t.row("  " + c.path("type").asText(), c.path("status").asText(),
-          c.path("reason").asText("-"), c.path("message").asText("")));
+      s.path("conditions")
+          .forEach(
+              c ->
+                  t.row(
+                      "  " + c.path("type").asText(),
+                      c.path("status").asText(),
+                      c.path("reason").asText("-"),
+                      c.path("message").asText("")));
       t.print(out);
     }
     out.println("Backends:");
@@ -390,8 +511,15 @@ public final class Cli {
       out.println("  <none>");
     } else {
       Table t = new Table("  APP", "PHASE", "HEALTHY", "RELEASE", "URL");
-      s.path("backends").forEach(b -> t.row("  " + b.path("app").asText("-"), b.path("phase").asText("-"),
-          healthy(b), b.path("release").asText("-"), b.path("webUrl").asText("-")));
+      s.path("backends")
+          .forEach(
+              b ->
+                  t.row(
+                      "  " + b.path("app").asText("-"),
+                      b.path("phase").asText("-"),
+                      healthy(b),
+                      b.path("release").asText("-"),
+                      b.path("webUrl").asText("-")));
       t.print(out);
     }
     out.println("Events:");
@@ -435,8 +563,12 @@ public final class Cli {
       byte[] bytes = file.equals("-") ? in.readAllBytes() : Files.readAllBytes(Path.of(file));
       // YAML is a superset of JSON: one parser for both. Strict as the API is: a key twice or a
       // second document is an error here, since only the re-serialised tree reaches the server
-      doc = yaml.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
-          DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY).readTree(bytes);
+      doc =
+          yaml.reader()
+              .with(
+                  DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
+                  DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+              .readTree(bytes);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new CliException(FAILURE, "cannot read " + file + ": no such file");
     } catch (java.nio.file.AccessDeniedException e) {
@@ -446,9 +578,16 @@ public final class Cli {
       com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
       String where = at == null || at.getLineNr() < 1 ? "" : " (line " + at.getLineNr() + ")";
       String msg = e.getOriginalMessage();
-      java.util.regex.Matcher dup = java.util.regex.Pattern.compile("Duplicate field '([^']*)'").matcher(msg == null ? "" : msg);
-      throw new CliException(FAILURE, "cannot read " + file + where + ": "
-          + (dup.find() ? "key '" + dup.group(1) + "' appears twice" : firstLine(msg)));
+      java.util.regex.Matcher dup =
+          java.util.regex.Pattern.compile("Duplicate field '([^']*)'")
+              .matcher(msg == null ? "" : msg);
+      throw new CliException(
+          FAILURE,
+          "cannot read "
+              + file
+              + where
+              + ": "
+              + (dup.find() ? "key '" + dup.group(1) + "' appears twice" : firstLine(msg)));
     } catch (IOException e) {
       throw new CliException(FAILURE, "cannot read " + file + ": " + e.getMessage());
     }
@@ -460,7 +599,9 @@ public final class Cli {
       throw new CliException(FAILURE, file + ": metadata.name is required");
     }
     // an exported pool (get pool X -o yaml) applies as it is: what only the server sets is left out
-    doc = io.dynofleet.api.PoolDocument.declared((com.fasterxml.jackson.databind.node.ObjectNode) doc);
+    doc =
+        io.dynofleet.api.PoolDocument.declared(
+            (com.fasterxml.jackson.databind.node.ObjectNode) doc);
     String path = "/" + ApiClient.enc(name);
     JsonNode before = api.find(path);
     if (before == null) {
@@ -472,9 +613,12 @@ public final class Cli {
       // resourceVersion is no guide, as the reconciler's status writes move it too (a converging
       // pool's no-op apply said "configured": audit 15 L5)
       JsonNode was = before.path("metadata");
-      boolean unchanged = after != null && was.path("generation").isIntegralNumber()
-          && was.path("generation").asLong() == after.path("metadata").path("generation").asLong(-1)
-          && was.path("labels").equals(after.path("metadata").path("labels"));
+      boolean unchanged =
+          after != null
+              && was.path("generation").isIntegralNumber()
+              && was.path("generation").asLong()
+                  == after.path("metadata").path("generation").asLong(-1)
+              && was.path("labels").equals(after.path("metadata").path("labels"));
       out.println("pool/" + name + (unchanged ? " unchanged" : " configured"));
     }
     return OK;
@@ -483,7 +627,11 @@ public final class Cli {
   private int scale() {
     String name = poolName("pool name");
     int n = args.intFlag("replicas");
-    api.call("PUT", "/" + ApiClient.enc(name) + "/scale", json.createObjectNode().put("replicas", n), null);
+    api.call(
+        "PUT",
+        "/" + ApiClient.enc(name) + "/scale",
+        json.createObjectNode().put("replicas", n),
+        null);
     out.println("pool/" + name + " scaled to " + n);
     return OK;
   }
@@ -498,8 +646,13 @@ public final class Cli {
       String last = null;
       for (JsonNode p; (p = waitRead(() -> api.find(path), deadline)) != null; ) {
         JsonNode stuck = needsHuman(p);
-        if (stuck != null && saidSince(path, stuck.path("reason").asText(), p.path("metadata").path("deletionTimestamp"))) {
-          err.println("error: pool/" + name + " cannot be deleted until this is fixed: " + describe(stuck));
+        if (stuck != null
+            && saidSince(
+                path,
+                stuck.path("reason").asText(),
+                p.path("metadata").path("deletionTimestamp"))) {
+          err.println(
+              "error: pool/" + name + " cannot be deleted until this is fixed: " + describe(stuck));
           return FAILURE;
         }
         String line = waitingOn(p);
@@ -507,7 +660,10 @@ public final class Cli {
           // no trouble: what it is doing ("3 backends draining before their apps are deleted");
           // it said nothing until the pool was gone (audit 13)
           JsonNode progressing = condition(p.path("status"), "Progressing");
-          line = progressing != null && "Deleting".equals(progressing.path("reason").asText()) ? describe(progressing) : null;
+          line =
+              progressing != null && "Deleting".equals(progressing.path("reason").asText())
+                  ? describe(progressing)
+                  : null;
         }
         if (line != null && !line.equals(last)) {
           out.println("Waiting for pool/" + name + " to be gone: " + line);
@@ -549,8 +705,14 @@ public final class Cli {
 
   private static Table eventTable(JsonNode events, String indent) {
     Table t = new Table(indent + "LAST SEEN", "TYPE", "REASON", "COUNT", "MESSAGE");
-    events.forEach(e -> t.row(indent + Text.age(e.path("lastTimestamp").asText(null)), e.path("type").asText(),
-        e.path("reason").asText(), e.path("count").asText(), e.path("message").asText()));
+    events.forEach(
+        e ->
+            t.row(
+                indent + Text.age(e.path("lastTimestamp").asText(null)),
+                e.path("type").asText(),
+                e.path("reason").asText(),
+                e.path("count").asText(),
+                e.path("message").asText()));
     return t;
   }
 
@@ -563,9 +725,15 @@ public final class Cli {
         JsonNode view = api.callRoot("GET", "/sandbox");
         out.println("Simulated Platform API: " + view.path("platformApiUrl").asText());
         Table t = new Table("APP", "RELEASE", "WEB", "SERVING", "WEB URL");
-        view.path("apps").forEach(a -> t.row(a.path("name").asText(), "v" + a.path("release").asText(),
-            a.path("webQuantity").asText() + "x" + a.path("webSize").asText(""), a.path("serving").asText(),
-            a.path("webUrl").asText()));
+        view.path("apps")
+            .forEach(
+                a ->
+                    t.row(
+                        a.path("name").asText(),
+                        "v" + a.path("release").asText(),
+                        a.path("webQuantity").asText() + "x" + a.path("webSize").asText(""),
+                        a.path("serving").asText(),
+                        a.path("webUrl").asText()));
         t.print(out);
       }
       case "push" -> {
@@ -579,7 +747,8 @@ public final class Cli {
         if (!Set.of("crashed", "dead", "hung", "slow").contains(fault)) {
           throw new CliException(USAGE, "unknown fault " + fault + " (crashed, dead, hung, slow)");
         }
-        api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/" + ApiClient.enc(fault));
+        api.callRoot(
+            "POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/" + ApiClient.enc(fault));
         out.println("app/" + app + " backend is now " + fault);
       }
       case "heal" -> {
@@ -587,7 +756,9 @@ public final class Cli {
         api.callRoot("POST", "/sandbox/apps/" + ApiClient.enc(app) + "/faults/healthy");
         out.println("app/" + app + " backend is healthy again");
       }
-      default -> throw new CliException(USAGE, "unknown sandbox subcommand " + sub + " (apps, push, break, heal)");
+      default ->
+          throw new CliException(
+              USAGE, "unknown sandbox subcommand " + sub + " (apps, push, break, heal)");
     }
     return OK;
   }
@@ -622,10 +793,12 @@ public final class Cli {
         err.println("error: pool/" + name + " is being deleted: nothing rolls out");
         return FAILURE;
       }
-      boolean observed = s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
+      boolean observed =
+          s.path("observedGeneration").asLong(0) >= p.path("metadata").path("generation").asLong(0);
       JsonNode stuck = observed ? needsHuman(p) : null;
       if (stuck != null) {
-        err.println("error: rollout of pool/" + name + " failed: " + describe(stuck) + asOf(path, stuck));
+        err.println(
+            "error: rollout of pool/" + name + " failed: " + describe(stuck) + asOf(path, stuck));
         return FAILURE;
       }
       int want = spec.path("replicas").asInt(0);
@@ -633,29 +806,53 @@ public final class Cli {
       int ready = s.path("readyReplicas").asInt(0);
       int total = s.path("replicas").asInt(0);
       JsonNode progressing = condition(s, "Progressing");
-      boolean progressDone = progressing != null && "False".equals(progressing.path("status").asText());
+      boolean progressDone =
+          progressing != null && "False".equals(progressing.path("status").asText());
       int at = releaseNumber(s.path("targetRelease").asText(null), 0);
       boolean releaseSeen = release <= 0 || at >= release;
-      if (observed && progressDone && releaseSeen && updated >= want && ready >= want && total == want) {
+      if (observed
+          && progressDone
+          && releaseSeen
+          && updated >= want
+          && ready >= want
+          && total == want) {
         out.println("pool/" + name + " successfully rolled out (" + ready + "/" + want + " ready)");
         return OK;
       }
       if (observed && progressDone && "Paused".equals(progressing.path("reason").asText())) {
-        err.println("error: pool/" + name + " is paused (spec.paused): nothing rolls out until it is resumed");
+        err.println(
+            "error: pool/"
+                + name
+                + " is paused (spec.paused): nothing rolls out until it is resumed");
         return FAILURE;
       }
       String why = observed ? waitingOn(p) : null;
       if (why == null && observed && ready < want) {
         why = notReady(s); // Ejected backends say nothing in the conditions (audit 15)
       }
-      String line = !observed
-          ? "Waiting for pool/" + name + " spec update to be observed..."
-          : !releaseSeen
-          ? "Waiting for pool/" + name + " to see release v" + release + " of its source (at "
-              + s.path("targetRelease").asText("none") + ")..."
-          : "Waiting for rollout of pool/" + name + " to finish: " + updated + " of " + want
-              + " updated replicas, " + ready + " ready" + (total > want ? ", " + (total - want) + " old to remove" : "")
-              + (why == null ? "" : " (" + why + ")") + "...";
+      String line =
+          !observed
+              ? "Waiting for pool/" + name + " spec update to be observed..."
+              : !releaseSeen
+                  ? "Waiting for pool/"
+                      + name
+                      + " to see release v"
+                      + release
+                      + " of its source (at "
+                      + s.path("targetRelease").asText("none")
+                      + ")..."
+                  : "Waiting for rollout of pool/"
+                      + name
+                      + " to finish: "
+                      + updated
+                      + " of "
+                      + want
+                      + " updated replicas, "
+                      + ready
+                      + " ready"
+                      + (total > want ? ", " + (total - want) + " old to remove" : "")
+                      + (why == null ? "" : " (" + why + ")")
+                      + "...";
       if (!line.equals(last)) {
         out.println(line);
         last = line;
@@ -703,8 +900,13 @@ public final class Cli {
     ObjectNode patch = json.createObjectNode();
     patch.putObject("spec").putObject("template").put("restartedAt", Instant.now().toString());
     JsonNode after = api.call("PATCH", path, patch, "application/merge-patch+json");
-    out.println("pool/" + name + " restarted: every backend is replaced by a new app (generation "
-        + after.path("metadata").path("generation").asText() + "); follow it with: dynofleet rollout status " + name);
+    out.println(
+        "pool/"
+            + name
+            + " restarted: every backend is replaced by a new app (generation "
+            + after.path("metadata").path("generation").asText()
+            + "); follow it with: dynofleet rollout status "
+            + name);
     return OK;
   }
 
@@ -712,10 +914,18 @@ public final class Cli {
    * Degraded reasons that no amount of waiting clears: a human must fix the spec, the key or the
    * account (operations.md, "Alerts worth having"), or the rollout gave up.
    */
-  static final Set<String> NEEDS_HUMAN = Set.of("RolloutStalled", "CreateFailed", "InvalidSpec", "HerokuForbidden",
-      "HerokuUnauthorized", "HerokuBilling");
+  static final Set<String> NEEDS_HUMAN =
+      Set.of(
+          "RolloutStalled",
+          "CreateFailed",
+          "InvalidSpec",
+          "HerokuForbidden",
+          "HerokuUnauthorized",
+          "HerokuBilling");
 
-  /** A backend's {@code healthy}, and the dynos that find a healthy one failing ({@code failingOn}). */
+  /**
+   * A backend's {@code healthy}, and the dynos that find a healthy one failing ({@code failingOn}).
+   */
   static String healthy(JsonNode backend) {
     String h = backend.path("healthy").asText("-");
     JsonNode on = backend.path("failingOn");
@@ -730,8 +940,11 @@ public final class Cli {
   /** The pool's {@code Degraded=True} condition if its reason needs a human, else null. */
   private static JsonNode needsHuman(JsonNode pool) {
     JsonNode degraded = condition(pool.path("status"), "Degraded");
-    return degraded != null && "True".equals(degraded.path("status").asText())
-        && NEEDS_HUMAN.contains(degraded.path("reason").asText()) ? degraded : null;
+    return degraded != null
+            && "True".equals(degraded.path("status").asText())
+            && NEEDS_HUMAN.contains(degraded.path("reason").asText())
+        ? degraded
+        : null;
   }
 
   /**
@@ -746,8 +959,10 @@ public final class Cli {
     JsonNode events = api.find(path + "/events");
     if (events != null) {
       for (JsonNode e : events) {
-        if ("Warning".equals(e.path("type").asText()) && reason.equals(e.path("reason").asText())
-            && e.path("lastTimestamp").isTextual() && !Instant.parse(e.path("lastTimestamp").asText()).isBefore(from)) {
+        if ("Warning".equals(e.path("type").asText())
+            && reason.equals(e.path("reason").asText())
+            && e.path("lastTimestamp").isTextual()
+            && !Instant.parse(e.path("lastTimestamp").asText()).isBefore(from)) {
           return true;
         }
       }
@@ -763,7 +978,8 @@ public final class Cli {
   private String asOf(String path, JsonNode condition) {
     String reason = condition.path("reason").asText();
     if (!reason.startsWith("Heroku") && !reason.equals("InvalidSpec")) {
-      return ""; // a stalled rollout waits for a new release or a spec change, which clear it at once
+      // a stalled rollout waits for a new release or a spec change, which clear it at once
+      return "";
     }
     JsonNode events = api.find(path + "/events");
     String last = null;
@@ -775,14 +991,20 @@ public final class Cli {
         }
       }
     }
-    return " (found " + (last == null ? "earlier" : Text.age(last) + " ago") + "; a fix outside the spec shows at"
+    return " (found "
+        + (last == null ? "earlier" : Text.age(last) + " ago")
+        + "; a fix outside the spec shows at"
         + " Dynofleet's next look, within 5 min, or at once after a spec change or a restart)";
   }
 
-  /** What a wait is held up by, when the pool says: its {@code Degraded=True} condition, else null. */
+  /**
+   * What a wait is held up by, when the pool says: its {@code Degraded=True} condition, else null.
+   */
   private static String waitingOn(JsonNode pool) {
     JsonNode degraded = condition(pool.path("status"), "Degraded");
-    return degraded != null && "True".equals(degraded.path("status").asText()) ? describe(degraded) : null;
+    return degraded != null && "True".equals(degraded.path("status").asText())
+        ? describe(degraded)
+        : null;
   }
 
   /** The backends not Ready, by phase ("Ejected: shop-k2x9qa"), or null when all are. */
@@ -791,7 +1013,9 @@ public final class Cli {
     for (JsonNode b : status.path("backends")) {
       String phase = b.path("phase").asText("");
       if (!phase.equals("Ready") && !phase.isEmpty()) {
-        byPhase.computeIfAbsent(phase, k -> new ArrayList<>()).add(b.path("app").asText(b.path("webUrl").asText("?")));
+        byPhase
+            .computeIfAbsent(phase, k -> new ArrayList<>())
+            .add(b.path("app").asText(b.path("webUrl").asText("?")));
       }
     }
     if (byPhase.isEmpty()) {
@@ -818,9 +1042,9 @@ public final class Cli {
 
   /**
    * A waiter's read, through what waiting mends ({@link CliException#transientFailure}: a 503 while
-   * Postgres fails over, the router's 503 while Dynofleet restarts, a reset, a 429), each said once,
-   * until the deadline: the first such answer ended {@code rollout status} with exit 1, "rollout
-   * failed", to a deploy script (audit 15). At the deadline the last failure stands.
+   * Postgres fails over, the router's 503 while Dynofleet restarts, a reset, a 429), each said
+   * once, until the deadline: the first such answer ended {@code rollout status} with exit 1,
+   * "rollout failed", to a deploy script (audit 15). At the deadline the last failure stands.
    */
   private JsonNode waitRead(java.util.function.Supplier<JsonNode> read, long deadlineNanos) {
     String said = null;
@@ -835,7 +1059,8 @@ public final class Cli {
           err.println("warning: " + e.getMessage() + "; still waiting");
           said = e.getMessage();
         }
-        long wait = Math.max(pollInterval.toMillis(), e.retryAfter == null ? 0 : e.retryAfter.toMillis());
+        long wait =
+            Math.max(pollInterval.toMillis(), e.retryAfter == null ? 0 : e.retryAfter.toMillis());
         long left = Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
         try {
           Thread.sleep(Math.max(1, Math.min(wait, left + 1)));

@@ -5,8 +5,10 @@ import java.time.Duration;
 /** Ends a command with a message on stderr and the given exit code (see {@link Cli}). */
 final class CliException extends RuntimeException {
   final int exitCode;
+
   /** The HTTP status the API answered, 0 when none came. */
   final int status;
+
   /** The answer's {@code Retry-After}, or null. */
   final Duration retryAfter;
 

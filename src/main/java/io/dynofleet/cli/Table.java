@@ -4,7 +4,9 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A kubectl-style table: upper-case headers, columns padded to the widest cell, three spaces apart. */
+/**
+ * A kubectl-style table: upper-case headers, columns padded to the widest cell, three spaces apart.
+ */
 final class Table {
   private final List<String[]> rows = new ArrayList<>();
 

@@ -19,8 +19,12 @@ public class AdminHosts {
   }
 
   AdminHosts(java.util.List<String> names) {
-    this.hosts = names.stream().map(String::trim).filter(h -> !h.isEmpty()).map(AdminHosts::normal)
-        .collect(Collectors.toUnmodifiableSet());
+    this.hosts =
+        names.stream()
+            .map(String::trim)
+            .filter(h -> !h.isEmpty())
+            .map(AdminHosts::normal)
+            .collect(Collectors.toUnmodifiableSet());
   }
 
   /** True when admin hosts are configured: the prefix is not served on every host. */

@@ -9,8 +9,8 @@ import java.util.Optional;
 public interface ApiConfig {
 
   /**
-   * Bearer token every management request must carry ({@code DYNOFLEET_API_TOKEN}). Required outside
-   * sandbox mode; in sandbox mode a random one is generated and printed at start.
+   * Bearer token every management request must carry ({@code DYNOFLEET_API_TOKEN}). Required
+   * outside sandbox mode; in sandbox mode a random one is generated and printed at start.
    */
   Optional<String> token();
 
@@ -22,17 +22,19 @@ public interface ApiConfig {
   Optional<String> readToken();
 
   /**
-   * Serve {@code /_dynofleet/q/metrics} without the token ({@code DYNOFLEET_METRICS_PUBLIC}). Off by
-   * default: on Heroku no network rule can keep a scraper's endpoint private, and the metrics name
-   * every backend app (whose herokuapp.com address reaches it past the balancer) with its errors.
+   * Serve {@code /_dynofleet/q/metrics} without the token ({@code DYNOFLEET_METRICS_PUBLIC}). Off
+   * by default: on Heroku no network rule can keep a scraper's endpoint private, and the metrics
+   * name every backend app (whose herokuapp.com address reaches it past the balancer) with its
+   * errors.
    */
   @WithDefault("false")
   boolean metricsPublic();
 
   /**
    * Directory of declarative pool files ({@code *.yaml}, {@code *.yml}, {@code *.json}), applied at
-   * start as {@code dynofleet apply -f} would: created when missing, replaced when changed. Relative
-   * to the working directory (on Heroku: the app root, so pools can live in git next to the app).
+   * start as {@code dynofleet apply -f} would: created when missing, replaced when changed.
+   * Relative to the working directory (on Heroku: the app root, so pools can live in git next to
+   * the app).
    */
   @WithDefault("config/pools")
   String poolsDir();
@@ -41,17 +43,16 @@ public interface ApiConfig {
    * Secret of the Heroku app webhooks ({@code DYNOFLEET_WEBHOOK_SECRET}, the {@code --secret} /
    * {@code secret} given when the webhook is added). When set, {@code POST .../v1/hooks/heroku}
    * also accepts a notification that carries no API token but a valid {@code
-   * Heroku-Webhook-Hmac-SHA256} signature of its body, so Heroku never needs to hold the API
-   * token. Unset: the hook needs the API token like every other call.
+   * Heroku-Webhook-Hmac-SHA256} signature of its body, so Heroku never needs to hold the API token.
+   * Unset: the hook needs the API token like every other call.
    */
   Optional<String> webhookSecret();
 
   /**
    * Where Heroku reaches this Dynofleet app from outside ({@code DYNOFLEET_PUBLIC_URL}, e.g. {@code
    * https://my-dynofleet.herokuapp.com}): the base of the webhook URL Dynofleet subscribes on
-   * source apps. Unset: {@code https://$HEROKU_APP_DEFAULT_DOMAIN_NAME} when Heroku's dyno
-   * metadata gives it, this process's own loopback URL in sandbox mode, else none (no
-   * subscriptions).
+   * source apps. Unset: {@code https://$HEROKU_APP_DEFAULT_DOMAIN_NAME} when Heroku's dyno metadata
+   * gives it, this process's own loopback URL in sandbox mode, else none (no subscriptions).
    */
   Optional<String> publicUrl();
 

@@ -20,8 +20,8 @@ public interface DynofleetConfig {
    * Host names the reserved prefix is served on ({@code DYNOFLEET_ADMIN_HOSTS}, comma-separated,
    * e.g. the app's {@code herokuapp.com} name). Unset: every host, as before. Set: the API and
    * dashboard answer only there (404 under the prefix elsewhere) and these hosts are Dynofleet's
-   * alone (never proxied), so no backend page shares the dashboard's origin, where its scripts or
-   * a service worker could read the token (security review 1).
+   * alone (never proxied), so no backend page shares the dashboard's origin, where its scripts or a
+   * service worker could read the token (security review 1).
    */
   java.util.Optional<java.util.List<String>> adminHosts();
 

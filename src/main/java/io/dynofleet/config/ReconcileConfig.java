@@ -12,20 +12,24 @@ public interface ReconcileConfig {
   @WithDefault("30s")
   String interval();
 
-  /** Worker threads draining the reconcile queue; 0 runs passes only when called directly (tests). */
+  /**
+   * Worker threads draining the reconcile queue; 0 runs passes only when called directly (tests).
+   */
   @WithDefault("2")
   int workers();
 
   /**
-   * Platform calls in flight at once within one pass (creates run in parallel up to this). As
-   * large as {@link #createBatch()}: each app's steps are sequential, so a batch made four at a
-   * time took five times as long as one app (bench/reconciler.sh); the rate budget, not this,
-   * bounds the burst.
+   * Platform calls in flight at once within one pass (creates run in parallel up to this). As large
+   * as {@link #createBatch()}: each app's steps are sequential, so a batch made four at a time took
+   * five times as long as one app (bench/reconciler.sh); the rate budget, not this, bounds the
+   * burst.
    */
   @WithDefault("20")
   int parallelism();
 
-  /** Most backends created in one pass, so a large scale-up is paced (slow start, as ReplicaSet). */
+  /**
+   * Most backends created in one pass, so a large scale-up is paced (slow start, as ReplicaSet).
+   */
   @WithDefault("20")
   int createBatch();
 
@@ -33,7 +37,10 @@ public interface ReconcileConfig {
   @WithDefault("2s")
   Duration inFlightRequeue();
 
-  /** First backoff after a failed pass; doubles per failure up to {@link #maxBackoff()}, with jitter. */
+  /**
+   * First backoff after a failed pass; doubles per failure up to {@link #maxBackoff()}, with
+   * jitter.
+   */
   @WithDefault("1s")
   Duration baseBackoff();
 
@@ -50,9 +57,9 @@ public interface ReconcileConfig {
   Duration maxTransientBackoff();
 
   /**
-   * A new app that failed (its release phase, or its health checks within the progress deadline)
-   * at a release another app of the pool got ready on is replaced after this long, doubled for
-   * each failure in a row; the third in a row stalls the pool like a release that never worked.
+   * A new app that failed (its release phase, or its health checks within the progress deadline) at
+   * a release another app of the pool got ready on is replaced after this long, doubled for each
+   * failure in a row; the third in a row stalls the pool like a release that never worked.
    */
   @WithDefault("1m")
   Duration failedAppRetry();
@@ -74,9 +81,9 @@ public interface ReconcileConfig {
   Duration driftCheckInterval();
 
   /**
-   * Whether each managed pool keeps a webhook subscription on its source app, so a release there
-   * is rolled out at once instead of at the next sweep (needs a webhook secret and a public URL;
-   * see {@code ApiConfig#publicUrl}). Subscriptions Dynofleet made are removed when this is off.
+   * Whether each managed pool keeps a webhook subscription on its source app, so a release there is
+   * rolled out at once instead of at the next sweep (needs a webhook secret and a public URL; see
+   * {@code ApiConfig#publicUrl}). Subscriptions Dynofleet made are removed when this is off.
    */
   @WithDefault("true")
   boolean webhooks();
@@ -89,7 +96,8 @@ public interface ReconcileConfig {
    * USD per dyno per month by size, as {@code size=price,...}; the estimates in status use it.
    * Prices change: configure ({@code DYNOFLEET_RECONCILE_PRICES}).
    */
-  @WithDefault("eco=5,basic=7,standard-1x=25,standard-2x=50,performance-m=250,performance-l=500,"
-      + "performance-l-ram=500,performance-xl=750,performance-2xl=1500")
+  @WithDefault(
+      "eco=5,basic=7,standard-1x=25,standard-2x=50,performance-m=250,performance-l=500,"
+          + "performance-l-ram=500,performance-xl=750,performance-2xl=1500")
   String prices();
 }

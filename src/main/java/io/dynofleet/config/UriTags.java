@@ -10,19 +10,24 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@code uri} tag of Quarkus's HTTP server timer keeps only names Dynofleet made: the API's
- * URI templates ({@code /v1/...}), the dashboard's four files, and {@code /_dynofleet/unmatched}
- * for everything else. A request no route took is tagged with its raw path, and any client can
- * send as many of those as it likes (bad percent-encoding, no Host, dot segments, a header too
- * large: audits 7 and 8); at Micrometer's 100 URIs the API's own routes went unrecorded. One filter
- * here rather than a rename at each place that answers.
+ * The {@code uri} tag of Quarkus's HTTP server timer keeps only names Dynofleet made: the API's URI
+ * templates ({@code /v1/...}), the dashboard's four files, and {@code /_dynofleet/unmatched} for
+ * everything else. A request no route took is tagged with its raw path, and any client can send as
+ * many of those as it likes (bad percent-encoding, no Host, dot segments, a header too large:
+ * audits 7 and 8); at Micrometer's 100 URIs the API's own routes went unrecorded. One filter here
+ * rather than a rename at each place that answers.
  */
 @Singleton
 public class UriTags {
   static final String UNMATCHED = "/_dynofleet/unmatched";
-  static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
-  static final Set<String> DASHBOARD = Set.of("/_dynofleet/", "/_dynofleet/index.html", "/_dynofleet/ui/app.js",
-      "/_dynofleet/ui/style.css");
+  static final Set<String> METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+  static final Set<String> DASHBOARD =
+      Set.of(
+          "/_dynofleet/",
+          "/_dynofleet/index.html",
+          "/_dynofleet/ui/app.js",
+          "/_dynofleet/ui/style.css");
 
   @Produces
   @Singleton
@@ -45,7 +50,8 @@ public class UriTags {
           if (t.getKey().equals("uri") && !uriKnown) {
             tags.add(Tag.of("uri", UNMATCHED));
           } else if (t.getKey().equals("method") && !methodKnown) {
-            tags.add(Tag.of("method", "OTHER")); // a made-up method is no tag value either (review 5)
+            // a made-up method is no tag value either (review 5)
+            tags.add(Tag.of("method", "OTHER"));
           } else {
             tags.add(t);
           }
@@ -56,6 +62,9 @@ public class UriTags {
   }
 
   static boolean known(String uri) {
-    return uri.startsWith("/v1/") || DASHBOARD.contains(uri) || uri.equals(UNMATCHED) || uri.equals("/proxied");
+    return uri.startsWith("/v1/")
+        || DASHBOARD.contains(uri)
+        || uri.equals(UNMATCHED)
+        || uri.equals("/proxied");
   }
 }

@@ -11,22 +11,31 @@ import java.util.Set;
 import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
- * Supplies the datasource settings, in this order of preference: explicit
- * {@code quarkus.datasource.jdbc.url}; Heroku's {@code DATABASE_URL}; else an embedded PostgreSQL,
- * started lazily the first time its URL is read (so nothing starts at build time or when a real
- * database is configured). The fallback is for sandbox mode: with a Heroku API key set it stops the
- * start unless {@code dynofleet.database.embedded=true}; {@code false} forbids it everywhere.
+ * Supplies the datasource settings, in this order of preference: explicit {@code
+ * quarkus.datasource.jdbc.url}; Heroku's {@code DATABASE_URL}; else an embedded PostgreSQL, started
+ * lazily the first time its URL is read (so nothing starts at build time or when a real database is
+ * configured). The fallback is for sandbox mode: with a Heroku API key set it stops the start
+ * unless {@code dynofleet.database.embedded=true}; {@code false} forbids it everywhere.
  */
 public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
   static final String URL = "quarkus.datasource.jdbc.url";
   static final String USER = "quarkus.datasource.username";
   static final String PASS = "quarkus.datasource.password";
-  /** {@code true}: the embedded fallback even with a Heroku key; {@code false}: never; unset: sandbox only. */
+
+  /**
+   * {@code true}: the embedded fallback even with a Heroku key; {@code false}: never; unset:
+   * sandbox only.
+   */
   static final String EMBEDDED = "dynofleet.database.embedded";
+
   static final String EMBEDDED_ENV = "DYNOFLEET_DATABASE_EMBEDDED";
+
   /** Above application.properties (250), below environment variables (300). */
   static final int ORDINAL = 275;
-  /** Lowest ordinal of a user-written source (MicroProfile's default for properties files is 100). */
+
+  /**
+   * Lowest ordinal of a user-written source (MicroProfile's default for properties files is 100).
+   */
   static final int EXPLICIT_ORDINAL = 100;
 
   @Override
@@ -70,17 +79,19 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     if ("false".equalsIgnoreCase(embedded)) {
       if (guarded) {
         // else the build's recorded placeholder URL is tried, and the error names embedded.invalid
-        throw new StartRefused("no database: set DATABASE_URL (" + EMBEDDED_ENV
-            + "=false forbids the embedded one)");
+        throw new StartRefused(
+            "no database: set DATABASE_URL (" + EMBEDDED_ENV + "=false forbids the embedded one)");
       }
       return List.of();
     }
     if (guarded && !"true".equalsIgnoreCase(embedded) && herokuKeySet(context)) {
       // acting on a real account with a store that dies with the process: after a restart its pools
       // are gone and the apps they made run on, billed, owned by pools that no longer exist
-      throw new StartRefused("HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
-          + "addons:create heroku-postgresql) so pools outlive a restart, or " + EMBEDDED_ENV
-          + "=true to keep them in a throw-away embedded PostgreSQL");
+      throw new StartRefused(
+          "HEROKU_API_KEY is set but no database is: set DATABASE_URL (heroku "
+              + "addons:create heroku-postgresql) so pools outlive a restart, or "
+              + EMBEDDED_ENV
+              + "=true to keep them in a throw-away embedded PostgreSQL");
     }
     return List.of(new EmbeddedSource(building, herokuKeySet(context)));
   }
@@ -118,19 +129,25 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
       n = Long.MIN_VALUE;
     }
     if (n == Long.MIN_VALUE || n > Integer.MAX_VALUE) {
-      return name + " is " + v + ": not a number of database connections (2 or more; the reconcile workers + 2"
+      return name
+          + " is "
+          + v
+          + ": not a number of database connections (2 or more; the reconcile workers + 2"
           + " to reconcile at full speed, and within the Postgres plan's connection limit)";
     }
     if (n < 2) {
-      return name + " is " + v + ": at least 2 database connections are needed (the migrations' lock and their"
+      return name
+          + " is "
+          + v
+          + ": at least 2 database connections are needed (the migrations' lock and their"
           + " work), and the reconcile workers + 2 to reconcile at full speed";
     }
     return null;
   }
 
   /**
-   * The refusals apply to a running application in any profile but the development ones: not to
-   * the build (it reads runtime values too, and must start nothing), dev mode or tests.
+   * The refusals apply to a running application in any profile but the development ones: not to the
+   * build (it reads runtime values too, and must start nothing), dev mode or tests.
    */
   private static boolean guarded(ConfigSourceContext context, boolean building) {
     return !building && !developing(context);
@@ -153,15 +170,17 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
 
   /**
    * True while the Quarkus build packages the production application: the build reads runtime
-   * values too, and must not start a database for it (nor on Heroku's build dyno). In tests and
-   * dev mode build and run share one JVM, so the server started then is the one used.
+   * values too, and must not start a database for it (nor on Heroku's build dyno). In tests and dev
+   * mode build and run share one JVM, so the server started then is the one used.
    */
   public static boolean buildingProductionApp(ConfigSourceContext context) {
     if (developing(context)) {
       return false;
     }
     try {
-      Class.forName("io.quarkus.deployment.QuarkusAugmentor", false,
+      Class.forName(
+          "io.quarkus.deployment.QuarkusAugmentor",
+          false,
           DatabaseConfigSourceFactory.class.getClassLoader());
       return true; // deployment classes are only on the classpath while building
     } catch (ClassNotFoundException | LinkageError e) {
@@ -224,7 +243,10 @@ public class DatabaseConfigSourceFactory implements ConfigSourceFactory {
     @Override
     public String getValue(String propertyName) {
       return switch (propertyName) {
-        case URL -> building ? "jdbc:postgresql://embedded.invalid/postgres" : EmbeddedDatabase.jdbcUrl(realKey);
+        case URL ->
+            building
+                ? "jdbc:postgresql://embedded.invalid/postgres"
+                : EmbeddedDatabase.jdbcUrl(realKey);
         case USER -> "postgres";
         case PASS -> EmbeddedDatabase.password();
         default -> null;

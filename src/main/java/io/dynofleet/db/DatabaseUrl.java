@@ -8,8 +8,8 @@ import java.util.Locale;
 
 /**
  * Heroku's {@code DATABASE_URL} ({@code postgres://user:pass@host:port/db?sslmode=...}) turned into
- * JDBC settings. Heroku Postgres needs SSL, so {@code sslmode=require} is the default unless the URL
- * names a loopback host or carries its own {@code sslmode}.
+ * JDBC settings. Heroku Postgres needs SSL, so {@code sslmode=require} is the default unless the
+ * URL names a loopback host or carries its own {@code sslmode}.
  */
 public record DatabaseUrl(String jdbcUrl, String username, String password) {
 
@@ -26,7 +26,8 @@ public record DatabaseUrl(String jdbcUrl, String username, String password) {
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("postgres") && !scheme.equals("postgresql")) {
-      throw new IllegalArgumentException("DATABASE_URL must start with postgres:// or postgresql://");
+      throw new IllegalArgumentException(
+          "DATABASE_URL must start with postgres:// or postgresql://");
     }
     String host = uri.getHost();
     if (host == null || host.isBlank()) {
@@ -46,9 +47,13 @@ public record DatabaseUrl(String jdbcUrl, String username, String password) {
       pass = parts.length > 1 ? decode(parts[1]) : null;
     }
     String query = uri.getRawQuery();
-    StringBuilder jdbc = new StringBuilder("jdbc:postgresql://")
-        .append(host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host)
-        .append(':').append(port).append('/').append(db);
+    StringBuilder jdbc =
+        new StringBuilder("jdbc:postgresql://")
+            .append(host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host)
+            .append(':')
+            .append(port)
+            .append('/')
+            .append(db);
     boolean hasSslMode = query != null && query.toLowerCase(Locale.ROOT).contains("sslmode=");
     String params = query == null ? "" : query;
     if (!hasSslMode && !isLoopback(host)) {
@@ -66,8 +71,8 @@ public record DatabaseUrl(String jdbcUrl, String username, String password) {
   }
 
   /**
-   * Percent-decodes userinfo as RFC 3986 does: a {@code +} is a plus (URLDecoder is for form
-   * bodies and made it a space, so such a password failed; audit 12).
+   * Percent-decodes userinfo as RFC 3986 does: a {@code +} is a plus (URLDecoder is for form bodies
+   * and made it a space, so such a password failed; audit 12).
    */
   private static String decode(String s) {
     return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);

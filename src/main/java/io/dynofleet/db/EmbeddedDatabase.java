@@ -15,6 +15,7 @@ import org.jboss.logging.Logger;
 public final class EmbeddedDatabase {
   private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
   private static EmbeddedPostgres instance;
+
   /**
    * The password of the server's one role, drawn at class load, required of every connection
    * (scram-sha-256): zonky's initdb trusts every local connection, so any other user of the machine
@@ -31,8 +32,8 @@ public final class EmbeddedDatabase {
   }
 
   /**
-   * The same; {@code realKey}: a Heroku API key is configured (in any config source), so this is
-   * no sandbox, and the start says what a throw-away database means then.
+   * The same; {@code realKey}: a Heroku API key is configured (in any config source), so this is no
+   * sandbox, and the start says what a throw-away database means then.
    */
   static synchronized String jdbcUrl(boolean realKey) {
     if (instance == null) {
@@ -48,10 +49,15 @@ public final class EmbeddedDatabase {
         // its start and a change of pg_hba.conf (review 19)
         java.nio.file.Path pwfile = passwordFile();
         try {
-          instance = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
-              .setLocaleConfig("auth", "scram-sha-256").setLocaleConfig("pwfile", pwfile.toString())
-              .setConnectConfig("password", PASSWORD)
-              .setPGStartupWait(java.time.Duration.ofSeconds(60)).setRegisterShutdownHook(false).start();
+          instance =
+              EmbeddedPostgres.builder()
+                  .setPort(io.dynofleet.sandbox.PortHold.pickFree())
+                  .setLocaleConfig("auth", "scram-sha-256")
+                  .setLocaleConfig("pwfile", pwfile.toString())
+                  .setConnectConfig("password", PASSWORD)
+                  .setPGStartupWait(java.time.Duration.ofSeconds(60))
+                  .setRegisterShutdownHook(false)
+                  .start();
         } finally {
           java.nio.file.Files.deleteIfExists(pwfile);
         }
@@ -59,22 +65,29 @@ public final class EmbeddedDatabase {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
       EmbeddedPostgres pg = instance;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          awaitApplicationStop();
-          pg.close();
-        } catch (IOException ignored) {
-          // the JVM is going away; the temp dir is removed by the OS or the next start
-        }
-      }, "embedded-postgres-stop"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      awaitApplicationStop();
+                      pg.close();
+                    } catch (IOException ignored) {
+                      // the JVM is going away; the temp dir is removed by the OS or the next start
+                    }
+                  },
+                  "embedded-postgres-stop"));
       if (!realKey) {
-        LOG.infof("embedded PostgreSQL started port=%d millis=%d (sandbox database, nothing persists)",
+        LOG.infof(
+            "embedded PostgreSQL started port=%d millis=%d (sandbox database, nothing persists)",
             pg.getPort(), (System.nanoTime() - start) / 1_000_000);
       } else {
         // DYNOFLEET_DATABASE_EMBEDDED=true with a real key: no sandbox (audit 13: it said so)
-        LOG.warnf("embedded PostgreSQL started port=%d millis=%d: a throw-away database with a real"
-            + " HEROKU_API_KEY; the pools are lost when this process stops, and the apps they made keep"
-            + " running and billing", pg.getPort(), (System.nanoTime() - start) / 1_000_000);
+        LOG.warnf(
+            "embedded PostgreSQL started port=%d millis=%d: a throw-away database with a real"
+                + " HEROKU_API_KEY; the pools are lost when this process stops, and the apps they made keep"
+                + " running and billing",
+            pg.getPort(), (System.nanoTime() - start) / 1_000_000);
       }
     }
     return instance.getJdbcUrl("postgres", "postgres");
@@ -95,16 +108,23 @@ public final class EmbeddedDatabase {
   private static java.nio.file.Path passwordFile() throws IOException {
     java.nio.file.Path f;
     try {
-      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw", java.nio.file.attribute.PosixFilePermissions
-          .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      f =
+          java.nio.file.Files.createTempFile(
+              "dynofleet-pg",
+              ".pw",
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
-      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw"); // no POSIX permissions (Windows)
+      // no POSIX permissions (Windows)
+      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw");
     }
     java.nio.file.Files.writeString(f, PASSWORD + "\n");
     return f;
   }
 
-  /** Quarkus stops in its own shutdown hook, which runs alongside this one: wait for it, bounded. */
+  /**
+   * Quarkus stops in its own shutdown hook, which runs alongside this one: wait for it, bounded.
+   */
   private static void awaitApplicationStop() {
     io.quarkus.runtime.Application app = io.quarkus.runtime.Application.currentApplication();
     if (app == null) return;

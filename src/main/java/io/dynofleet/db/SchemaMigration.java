@@ -21,16 +21,16 @@ import org.jboss.logging.Logger;
  * Brings the schema up to date at start, in place of Quarkus's {@code migrate-at-start}, which made
  * a database out of reach at start fatal: a dyno restarted during a database outage (daily, at a
  * deploy or config change, after a crash, or with the plan's connections all taken while preboot
- * runs old and new dynos) exited before it bound {@code $PORT}, its proxy down with it, and Heroku's
- * cool-off between crash restarts kept it down after the database was back (audit 14).
+ * runs old and new dynos) exited before it bound {@code $PORT}, its proxy down with it, and
+ * Heroku's cool-off between crash restarts kept it down after the database was back (audit 14).
  *
- * <p>Now a database that cannot be reached is waited for in the background (5 s, then 10, then every 15 s):
- * the process starts, serves what it can without the store (the {@code DYNOFLEET_STATIC_BACKENDS}
- * pool; the API answers 503; readiness is down); the route sync, the reconciler and the API use the
- * store as soon as it answers, and the pool files are applied once the schema is up to date
- * ({@link SchemaReady}). A migration that fails at start on a database that answers (a bad script,
- * a clash) still stops the start: that needs a person, and the deploy should show it at once.
- * Later, any failure is tried again every 15 s.
+ * <p>Now a database that cannot be reached is waited for in the background (5 s, then 10, then
+ * every 15 s): the process starts, serves what it can without the store (the {@code
+ * DYNOFLEET_STATIC_BACKENDS} pool; the API answers 503; readiness is down); the route sync, the
+ * reconciler and the API use the store as soon as it answers, and the pool files are applied once
+ * the schema is up to date ({@link SchemaReady}). A migration that fails at start on a database
+ * that answers (a bad script, a clash) still stops the start: that needs a person, and the deploy
+ * should show it at once. Later, any failure is tried again every 15 s.
  */
 @ApplicationScoped
 public class SchemaMigration {
@@ -57,11 +57,13 @@ public class SchemaMigration {
     if (attempt(true)) {
       return;
     }
-    retries = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dynofleet-schema");
-      t.setDaemon(true);
-      return t;
-    });
+    retries =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "dynofleet-schema");
+              t.setDaemon(true);
+              return t;
+            });
     retry(FIRST_RETRY);
   }
 
@@ -73,41 +75,51 @@ public class SchemaMigration {
   }
 
   private void retry(Duration after) {
-    retries.schedule(() -> {
-      Duration next = after.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : after.multipliedBy(2);
-      boolean done;
-      try {
-        done = attempt(false);
-      } catch (RuntimeException e) {
-        // any other failure too (a pool busy with the app's own traffic as the database comes back,
-        // a connection cut by a failover, a bad script): tried again, said each time. Given up, the
-        // process stayed unready for good and never exited for Heroku to restart it (review 18)
-        LOG.errorf("schema migration failed: %s; tried again in %d s", rootMessage(e), next.toSeconds());
-        done = false;
-      }
-      if (done) {
-        retries.shutdown();
-        ready.fire(new SchemaReady());
-      } else {
-        retry(next);
-      }
-    }, after.toMillis(), TimeUnit.MILLISECONDS);
+    retries.schedule(
+        () -> {
+          Duration next =
+              after.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : after.multipliedBy(2);
+          boolean done;
+          try {
+            done = attempt(false);
+          } catch (RuntimeException e) {
+            // any other failure too (a pool busy with the app's own traffic as the
+            // database comes back, a connection cut by a failover, a bad script):
+            // tried again, said each time. Given up, the process stayed unready
+            // for good and never exited for Heroku to restart it (review 18)
+            LOG.errorf(
+                "schema migration failed: %s; tried again in %d s",
+                rootMessage(e), next.toSeconds());
+            done = false;
+          }
+          if (done) {
+            retries.shutdown();
+            ready.fire(new SchemaReady());
+          } else {
+            retry(next);
+          }
+        },
+        after.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** Fired when the schema is brought up to date after a start without the database. */
   public record SchemaReady() {}
 
   /**
-   * One migration; false when the database could not be reached (said once at start, and when it
-   * is reached). A failure on a reachable database is thrown.
+   * One migration; false when the database could not be reached (said once at start, and when it is
+   * reached). A failure on a reachable database is thrown.
    */
   private boolean attempt(boolean atStart) {
     try {
       var result = flyway.migrate();
       migrated = true;
       if (!atStart) {
-        LOG.infof("the database is reached: schema at version %s; the store is used from now on",
-            result.targetSchemaVersion == null ? flyway.info().current().getVersion() : result.targetSchemaVersion);
+        LOG.infof(
+            "the database is reached: schema at version %s; the store is used from now on",
+            result.targetSchemaVersion == null
+                ? flyway.info().current().getVersion()
+                : result.targetSchemaVersion);
       }
       return true;
     } catch (RuntimeException e) {
@@ -120,10 +132,11 @@ public class SchemaMigration {
         throw e;
       }
       if (atStart) {
-        LOG.warnf("the database cannot be reached (%s): starting without it; the proxy serves only"
-            + " DYNOFLEET_STATIC_BACKENDS, the API answers 503 and readiness is down until it is reached"
-            + " (tried again every %d s, up to every %d s)", rootMessage(e), FIRST_RETRY.toSeconds(),
-            MAX_RETRY.toSeconds());
+        LOG.warnf(
+            "the database cannot be reached (%s): starting without it; the proxy serves only"
+                + " DYNOFLEET_STATIC_BACKENDS, the API answers 503 and readiness is down until it is reached"
+                + " (tried again every %d s, up to every %d s)",
+            rootMessage(e), FIRST_RETRY.toSeconds(), MAX_RETRY.toSeconds());
       }
       return false;
     }
@@ -132,12 +145,17 @@ public class SchemaMigration {
   /** A failure to reach the database (refused, unknown host, timeout, too many connections). */
   static boolean unreachable(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ConnectException || t instanceof java.net.UnknownHostException
-          || t instanceof java.net.SocketTimeoutException || t instanceof java.sql.SQLTransientConnectionException) {
+      if (t instanceof ConnectException
+          || t instanceof java.net.UnknownHostException
+          || t instanceof java.net.SocketTimeoutException
+          || t instanceof java.sql.SQLTransientConnectionException) {
         return true;
       }
-      if (t instanceof SQLException s && s.getSQLState() != null
-          && (s.getSQLState().startsWith("08") || s.getSQLState().equals("53300") || s.getSQLState().equals("57P03"))) {
+      if (t instanceof SQLException s
+          && s.getSQLState() != null
+          && (s.getSQLState().startsWith("08")
+              || s.getSQLState().equals("53300")
+              || s.getSQLState().equals("57P03"))) {
         return true;
       }
     }

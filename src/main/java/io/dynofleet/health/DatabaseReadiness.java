@@ -14,19 +14,21 @@ import org.jboss.logging.Logger;
  * Readiness of the store, in place of Quarkus's datasource check: that one put the driver's message
  * in the answer ("Connection to host:port refused", the user of a failed login), and health is
  * served without the token, to anyone on the internet (security review 1). This says only up or
- * down; the reason goes to the log, once when the database is lost and once when it is back (not
- * at every probe).
+ * down; the reason goes to the log, once when the database is lost and once when it is back (not at
+ * every probe).
  */
 @Readiness
 @ApplicationScoped
 public class DatabaseReadiness implements HealthCheck {
   static final String NAME = "database";
   private static final Logger LOG = Logger.getLogger(DatabaseReadiness.class);
+
   /** Seconds a connection has to answer the validity check. */
   private static final int VALID_SECONDS = 2;
 
   private final DataSource dataSource;
-  private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean down =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private final SchemaMigration schema;
 
@@ -42,7 +44,8 @@ public class DatabaseReadiness implements HealthCheck {
   private record Answer(boolean up, long at) {}
 
   private volatile Answer last;
-  private final java.util.concurrent.locks.ReentrantLock checking = new java.util.concurrent.locks.ReentrantLock();
+  private final java.util.concurrent.locks.ReentrantLock checking =
+      new java.util.concurrent.locks.ReentrantLock();
 
   /**
    * Up or down, found at most once a second and by one caller at a time: the others get the last

@@ -1,12 +1,10 @@
 package io.dynofleet.heroku;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 /** An add-on (e.g. heroku-postgresql) owned by an app; {@code configVars} are the vars it sets. */
 @JsonIgnoreProperties(ignoreUnknown = true)

@@ -1,12 +1,9 @@
 package io.dynofleet.heroku;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 
 /** An attachment of an add-on to an app; it keeps the add-on config vars set on that app. */
 @JsonIgnoreProperties(ignoreUnknown = true)

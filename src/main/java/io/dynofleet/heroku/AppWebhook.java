@@ -13,4 +13,10 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record AppWebhook(
-    String id, Ref app, List<String> include, String level, String url, Instant createdAt, Instant updatedAt) {}
+    String id,
+    Ref app,
+    List<String> include,
+    String level,
+    String url,
+    Instant createdAt,
+    Instant updatedAt) {}

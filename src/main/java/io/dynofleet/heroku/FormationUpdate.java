@@ -4,14 +4,11 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 
 /**
- * One entry of a formation update; null fields stay as they are. The size goes as
- * {@code dyno_size: {name}}: the schema calls {@code size} deprecated, and its batch update takes
- * no other property (review 6).
+ * One entry of a formation update; null fields stay as they are. The size goes as {@code dyno_size:
+ * {name}}: the schema calls {@code size} deprecated, and its batch update takes no other property
+ * (review 6).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -69,7 +69,9 @@ interface HerokuApi {
   @GET
   @Path("apps/{app}/formation")
   Response formations(
-      @PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @GET
   @Path("apps/{app}/formation/{type}")
@@ -79,7 +81,8 @@ interface HerokuApi {
   @PATCH
   @Path("apps/{app}/formation/{type}")
   @Consumes(MediaType.APPLICATION_JSON)
-  Response updateFormation(@PathParam("app") String app, @PathParam("type") String type, String body);
+  Response updateFormation(
+      @PathParam("app") String app, @PathParam("type") String type, String body);
 
   @PATCH
   @Path("apps/{app}/formation")
@@ -89,12 +92,16 @@ interface HerokuApi {
   @GET
   @Path("apps/{app}/releases")
   Response releases(
-      @PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @GET
   @Path("apps/{app}/releases/{release}")
   Response release(
-      @PathParam("app") String app, @PathParam("release") String release, @HeaderParam(INM) String etag);
+      @PathParam("app") String app,
+      @PathParam("release") String release,
+      @HeaderParam(INM) String etag);
 
   @POST
   @Path("apps/{app}/releases")
@@ -104,11 +111,14 @@ interface HerokuApi {
   @GET
   @Path("apps/{app}/releases/{release}/config-vars")
   Response releaseConfigVars(
-      @PathParam("app") String app, @PathParam("release") String release, @HeaderParam(INM) String etag);
+      @PathParam("app") String app,
+      @PathParam("release") String release,
+      @HeaderParam(INM) String etag);
 
   @GET
   @Path("apps/{app}/slugs/{slug}")
-  Response slug(@PathParam("app") String app, @PathParam("slug") String slug, @HeaderParam(INM) String etag);
+  Response slug(
+      @PathParam("app") String app, @PathParam("slug") String slug, @HeaderParam(INM) String etag);
 
   @POST
   @Path("apps/{app}/builds")
@@ -117,7 +127,10 @@ interface HerokuApi {
 
   @GET
   @Path("apps/{app}/builds/{build}")
-  Response build(@PathParam("app") String app, @PathParam("build") String build, @HeaderParam(INM) String etag);
+  Response build(
+      @PathParam("app") String app,
+      @PathParam("build") String build,
+      @HeaderParam(INM) String etag);
 
   @POST
   @Path("app-setups")
@@ -135,7 +148,9 @@ interface HerokuApi {
   @GET
   @Path("pipelines/{pipeline}/pipeline-couplings")
   Response pipelineCouplings(
-      @PathParam("pipeline") String pipeline, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+      @PathParam("pipeline") String pipeline,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @GET
   @Path("apps/{app}/pipeline-couplings")
@@ -152,12 +167,17 @@ interface HerokuApi {
 
   @GET
   @Path("apps/{app}/addons")
-  Response addons(@PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+  Response addons(
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @GET
   @Path("apps/{app}/addon-attachments")
   Response addonAttachments(
-      @PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @POST
   @Path("addon-attachments")
@@ -170,7 +190,10 @@ interface HerokuApi {
 
   @GET
   @Path("apps/{app}/webhooks")
-  Response webhooks(@PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+  Response webhooks(
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @POST
   @Path("apps/{app}/webhooks")
@@ -180,7 +203,8 @@ interface HerokuApi {
   @PATCH
   @Path("apps/{app}/webhooks/{webhook}")
   @Consumes(MediaType.APPLICATION_JSON)
-  Response updateWebhook(@PathParam("app") String app, @PathParam("webhook") String webhook, String body);
+  Response updateWebhook(
+      @PathParam("app") String app, @PathParam("webhook") String webhook, String body);
 
   @DELETE
   @Path("apps/{app}/webhooks/{webhook}")
@@ -188,7 +212,10 @@ interface HerokuApi {
 
   @GET
   @Path("apps/{app}/dynos")
-  Response dynos(@PathParam("app") String app, @HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);
+  Response dynos(
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
 
   @DELETE
   @Path("apps/{app}/dynos")

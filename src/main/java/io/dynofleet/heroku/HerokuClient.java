@@ -39,8 +39,8 @@ import org.jboss.logging.Logger;
  * paging to the end, answers unchanged GETs from an ETag cache ({@code If-None-Match} → 304), keeps
  * {@link RateBudget} current from {@code RateLimit-Remaining}, waits out 429 with bounded backoff,
  * retries transient failures (5xx, connect, timeout) with exponential backoff and jitter for safe
- * requests only (GET, DELETE, config-var and formation PATCH; never POST, which could create twice),
- * and translates errors into {@link HerokuException}.
+ * requests only (GET, DELETE, config-var and formation PATCH; never POST, which could create
+ * twice), and translates errors into {@link HerokuException}.
  */
 @ApplicationScoped
 @io.quarkus.runtime.Startup // its budget gauge is in the metrics from the start
@@ -80,9 +80,12 @@ public class HerokuClient {
   @Inject
   HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
     this(config, budget, meters, mode::endpoint, d -> Thread.sleep(d.toMillis()));
-    io.micrometer.core.instrument.Gauge.builder("dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
-        .description("Platform API calls left, as Heroku's last RateLimit-Remaining said (4500 before any answer)")
-        .strongReference(true).register(meters);
+    io.micrometer.core.instrument.Gauge.builder(
+            "dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
+        .description(
+            "Platform API calls left, as Heroku's last RateLimit-Remaining said (4500 before any answer)")
+        .strongReference(true)
+        .register(meters);
   }
 
   /** For tests: another endpoint (wrong key, dead port) or a sleeper that only records. */
@@ -127,14 +130,22 @@ public class HerokuClient {
     if (!holdsKey(e)) {
       return new HerokuException.Transient(0, null, what + ": " + e.getMessage(), e);
     }
-    return new HerokuException.Transient(0, null, what + ": the request could not be sent ("
-        + String.valueOf(e.getMessage()).replace(endpoint.get().key().trim(), "***") + ")", null);
+    return new HerokuException.Transient(
+        0,
+        null,
+        what
+            + ": the request could not be sent ("
+            + String.valueOf(e.getMessage()).replace(endpoint.get().key().trim(), "***")
+            + ")",
+        null);
   }
 
   /** Whether a message in the chain of {@code e} quotes the key. */
   private boolean holdsKey(Throwable e) {
     String key = endpoint.get().key().trim();
-    for (Throwable t = e; t != null && !key.isEmpty(); t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t = e;
+        t != null && !key.isEmpty();
+        t = t.getCause() == t ? null : t.getCause()) {
       if (t.getMessage() != null && t.getMessage().contains(key)) {
         return true;
       }
@@ -145,8 +156,10 @@ public class HerokuClient {
   /** 12 hex of the SHA-256 of the key in use: tells two keys apart without telling either. */
   public String keyFingerprint() {
     try {
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(endpoint.get().key().trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  endpoint.get().key().trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(d, 0, 6);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -184,7 +197,9 @@ public class HerokuClient {
     return read(get("/account", null, (a, e) -> a.account(e)), Account.class);
   }
 
-  /** {@code POST /apps}. A taken name fails with {@link HerokuException.Permanent#isNameTaken()}. */
+  /**
+   * {@code POST /apps}. A taken name fails with {@link HerokuException.Permanent#isNameTaken()}.
+   */
   public App createApp(AppCreate request) {
     return read(send("POST", "/apps", false, a -> a.createApp(write(request))), App.class);
   }
@@ -194,12 +209,15 @@ public class HerokuClient {
    * kind Heroku couples to the team's pipelines). A taken name fails as {@link #createApp} does.
    */
   public App createTeamApp(TeamAppCreate request) {
-    return read(send("POST", "/teams/apps", false, a -> a.createTeamApp(write(request))), App.class);
+    return read(
+        send("POST", "/teams/apps", false, a -> a.createTeamApp(write(request))), App.class);
   }
 
   /** {@code GET /addon-services/{id_or_name}}. */
   public AddOnService addonService(String service) {
-    return read(get("/addon-services/" + service, null, (a, e) -> a.addonService(service, e)), AddOnService.class);
+    return read(
+        get("/addon-services/" + service, null, (a, e) -> a.addonService(service, e)),
+        AddOnService.class);
   }
 
   /** {@code GET /teams/{id_or_name}}. */
@@ -232,14 +250,22 @@ public class HerokuClient {
 
   /** {@code GET /apps/{app}/releases/{id}/config-vars}: the config vars that release runs with. */
   public Map<String, String> releaseConfigVars(String app, String release) {
-    return read(get("/apps/" + app + "/releases/" + release + "/config-vars", null,
-        (a, e) -> a.releaseConfigVars(app, release, e)), STRING_MAP);
+    return read(
+        get(
+            "/apps/" + app + "/releases/" + release + "/config-vars",
+            null,
+            (a, e) -> a.releaseConfigVars(app, release, e)),
+        STRING_MAP);
   }
 
   /** {@code PATCH /apps/{app}/config-vars}: merges; a null value deletes that var. */
   public Map<String, String> updateConfigVars(String app, Map<String, String> changes) {
     return read(
-        send("PATCH", "/apps/" + app + "/config-vars", true, a -> a.patchConfigVars(app, write(changes))),
+        send(
+            "PATCH",
+            "/apps/" + app + "/config-vars",
+            true,
+            a -> a.patchConfigVars(app, write(changes))),
         STRING_MAP);
   }
 
@@ -247,7 +273,8 @@ public class HerokuClient {
 
   /** {@code GET /apps/{app}/formation}. */
   public List<Formation> formations(String app) {
-    return list("/apps/" + app + "/formation", "id", Formation.class, (a, r, e) -> a.formations(app, r, e));
+    return list(
+        "/apps/" + app + "/formation", "id", Formation.class, (a, r, e) -> a.formations(app, r, e));
   }
 
   /** {@code GET /apps/{app}/formation/{type}}. */
@@ -261,7 +288,11 @@ public class HerokuClient {
   public Formation updateFormation(String app, String type, Integer quantity, String size) {
     var body = write(FormationUpdate.of(null, quantity, size));
     return read(
-        send("PATCH", "/apps/" + app + "/formation/" + type, true, a -> a.updateFormation(app, type, body)),
+        send(
+            "PATCH",
+            "/apps/" + app + "/formation/" + type,
+            true,
+            a -> a.updateFormation(app, type, body)),
         Formation.class);
   }
 
@@ -277,10 +308,14 @@ public class HerokuClient {
 
   /** {@code GET /apps/{app}/releases}, all pages, oldest first. */
   public List<Release> releases(String app) {
-    return list("/apps/" + app + "/releases", "version", Release.class, (a, r, e) -> a.releases(app, r, e));
+    return list(
+        "/apps/" + app + "/releases", "version", Release.class, (a, r, e) -> a.releases(app, r, e));
   }
 
-  /** The newest {@code max} releases, newest first (one call: {@code Range: version ..; order=desc}). */
+  /**
+   * The newest {@code max} releases, newest first (one call: {@code Range: version ..;
+   * order=desc}).
+   */
   public List<Release> recentReleases(String app, int max) {
     String range = "version ..; order=desc, max=" + max;
     var ex = get("/apps/" + app + "/releases", range, (a, e) -> a.releases(app, range, e));
@@ -290,7 +325,10 @@ public class HerokuClient {
   /** {@code GET /apps/{app}/releases/{id_or_version}}. */
   public Release release(String app, String idOrVersion) {
     return read(
-        get("/apps/" + app + "/releases/" + idOrVersion, null, (a, e) -> a.release(app, idOrVersion, e)),
+        get(
+            "/apps/" + app + "/releases/" + idOrVersion,
+            null,
+            (a, e) -> a.release(app, idOrVersion, e)),
         Release.class);
   }
 
@@ -309,13 +347,19 @@ public class HerokuClient {
         Release.class);
   }
 
-  /** How much of a release phase's output is read (its end is kept): a migration may print a lot. */
+  /**
+   * How much of a release phase's output is read (its end is kept): a migration may print a lot.
+   */
   static final int OUTPUT_MAX_BYTES = 64 * 1024;
+
   /** How long a release phase's output is read at most. */
   static final Duration OUTPUT_READ_TIME = Duration.ofSeconds(10);
 
-  /** One read; a stream closed by the read deadline ends it, as an end of stream, once some came. */
-  private static int readSome(java.io.InputStream in, byte[] buf, boolean gotSome) throws java.io.IOException {
+  /**
+   * One read; a stream closed by the read deadline ends it, as an end of stream, once some came.
+   */
+  private static int readSome(java.io.InputStream in, byte[] buf, boolean gotSome)
+      throws java.io.IOException {
     try {
       return in.read(buf);
     } catch (java.io.IOException e) {
@@ -342,14 +386,21 @@ public class HerokuClient {
     }
     // https, or http to loopback (the simulator): the URL comes from Heroku, yet a plain-http or
     // redirected fetch could be pointed anywhere (review 13)
-    boolean loopback = uri.getHost() != null && (uri.getHost().equals("localhost") || uri.getHost().startsWith("127.")
-        || uri.getHost().equals("[::1]"));
+    boolean loopback =
+        uri.getHost() != null
+            && (uri.getHost().equals("localhost")
+                || uri.getHost().startsWith("127.")
+                || uri.getHost().equals("[::1]"));
     if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
       throw new HerokuException.Permanent(0, null, "not a release output URL");
     }
     java.net.http.HttpClient http = outputClient();
-    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri)
-        .timeout(Duration.ofSeconds(10)).header("Accept", "text/plain").GET().build();
+    java.net.http.HttpRequest request =
+        java.net.http.HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(10))
+            .header("Accept", "text/plain")
+            .GET()
+            .build();
     byte[] tail;
     try {
       java.net.http.HttpResponse<java.io.InputStream> response =
@@ -358,17 +409,23 @@ public class HerokuClient {
       // the request's timeout covers the headers only: a stream left open (a release still
       // running) would hold a reconcile worker for ever, so it is closed after a while, and what
       // came until then is used
-      var guard = java.util.concurrent.CompletableFuture.runAsync(() -> {
-        try {
-          in.close();
-        } catch (java.io.IOException ignored) {
-          // closing is all that is wanted
-        }
-      }, java.util.concurrent.CompletableFuture.delayedExecutor(OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
+      var guard =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try {
+                  in.close();
+                } catch (java.io.IOException ignored) {
+                  // closing is all that is wanted
+                }
+              },
+              java.util.concurrent.CompletableFuture.delayedExecutor(
+                  OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
       try (in) {
         if (response.statusCode() >= 300) {
-          // status 0: a 401 from the output's host is not Heroku refusing the key (never sent there)
-          throw new HerokuException.Permanent(0, null, "release output: HTTP " + response.statusCode());
+          // status 0: a 401 from the output's host is not
+          // Heroku refusing the key (never sent there)
+          throw new HerokuException.Permanent(
+              0, null, "release output: HTTP " + response.statusCode());
         }
         java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[8192];
@@ -381,8 +438,10 @@ public class HerokuClient {
           }
         }
         byte[] all = kept.toByteArray();
-        tail = all.length > OUTPUT_MAX_BYTES
-            ? java.util.Arrays.copyOfRange(all, all.length - OUTPUT_MAX_BYTES, all.length) : all;
+        tail =
+            all.length > OUTPUT_MAX_BYTES
+                ? java.util.Arrays.copyOfRange(all, all.length - OUTPUT_MAX_BYTES, all.length)
+                : all;
       } finally {
         guard.cancel(false);
       }
@@ -392,8 +451,12 @@ public class HerokuClient {
       Thread.currentThread().interrupt();
       throw new HerokuException.Transient(0, null, "interrupted", e);
     }
-    List<String> lines = new String(tail, java.nio.charset.StandardCharsets.UTF_8).lines()
-        .map(String::strip).filter(l -> !l.isEmpty()).toList();
+    List<String> lines =
+        new String(tail, java.nio.charset.StandardCharsets.UTF_8)
+            .lines()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty())
+            .toList();
     return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
   }
 
@@ -405,8 +468,11 @@ public class HerokuClient {
     if (c == null) {
       synchronized (this) {
         if (outputClient == null) {
-          outputClient = java.net.http.HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-              .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+          outputClient =
+              java.net.http.HttpClient.newBuilder()
+                  .connectTimeout(config.connectTimeout())
+                  .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+                  .build();
         }
         c = outputClient;
       }
@@ -416,18 +482,24 @@ public class HerokuClient {
 
   /** {@code GET /apps/{app}/slugs/{slug}}. */
   public Slug slug(String app, String slugId) {
-    return read(get("/apps/" + app + "/slugs/" + slugId, null, (a, e) -> a.slug(app, slugId, e)), Slug.class);
+    return read(
+        get("/apps/" + app + "/slugs/" + slugId, null, (a, e) -> a.slug(app, slugId, e)),
+        Slug.class);
   }
 
   /** {@code POST /apps/{app}/builds}. */
   public Build createBuild(String app, SourceBlob source) {
     var body = write(new BuildCreate(source));
-    return read(send("POST", "/apps/" + app + "/builds", false, a -> a.createBuild(app, body)), Build.class);
+    return read(
+        send("POST", "/apps/" + app + "/builds", false, a -> a.createBuild(app, body)),
+        Build.class);
   }
 
   /** {@code GET /apps/{app}/builds/{id}}. */
   public Build build(String app, String buildId) {
-    return read(get("/apps/" + app + "/builds/" + buildId, null, (a, e) -> a.build(app, buildId, e)), Build.class);
+    return read(
+        get("/apps/" + app + "/builds/" + buildId, null, (a, e) -> a.build(app, buildId, e)),
+        Build.class);
   }
 
   /** {@code POST /app-setups}. */
@@ -445,7 +517,8 @@ public class HerokuClient {
 
   /** {@code GET /pipelines/{id_or_name}}. */
   public Pipeline pipeline(String idOrName) {
-    return read(get("/pipelines/" + idOrName, null, (a, e) -> a.pipeline(idOrName, e)), Pipeline.class);
+    return read(
+        get("/pipelines/" + idOrName, null, (a, e) -> a.pipeline(idOrName, e)), Pipeline.class);
   }
 
   /** {@code GET /pipelines/{id}/pipeline-couplings}, all pages. */
@@ -465,7 +538,10 @@ public class HerokuClient {
     try {
       return Optional.of(
           read(
-              get("/apps/" + app + "/pipeline-couplings", null, (a, e) -> a.appPipelineCoupling(app, e)),
+              get(
+                  "/apps/" + app + "/pipeline-couplings",
+                  null,
+                  (a, e) -> a.appPipelineCoupling(app, e)),
               PipelineCoupling.class));
     } catch (HerokuException.Permanent e) {
       if (e.isNotFound() && "not_found".equals(e.id()) && e.getMessage().contains("coupling")) {
@@ -478,7 +554,9 @@ public class HerokuClient {
   /** {@code POST /pipeline-couplings}; stage is review, development, staging or production. */
   public PipelineCoupling createPipelineCoupling(String app, String pipeline, String stage) {
     var body = write(Map.of("app", app, "pipeline", pipeline, "stage", stage));
-    return read(send("POST", "/pipeline-couplings", false, a -> a.createPipelineCoupling(body)), PipelineCoupling.class);
+    return read(
+        send("POST", "/pipeline-couplings", false, a -> a.createPipelineCoupling(body)),
+        PipelineCoupling.class);
   }
 
   /** {@code DELETE /pipeline-couplings/{id}}. */
@@ -531,7 +609,8 @@ public class HerokuClient {
 
   /** {@code GET /apps/{app}/webhooks}. */
   public List<AppWebhook> webhooks(String app) {
-    return list("/apps/" + app + "/webhooks", "id", AppWebhook.class, (a, r, e) -> a.webhooks(app, r, e));
+    return list(
+        "/apps/" + app + "/webhooks", "id", AppWebhook.class, (a, r, e) -> a.webhooks(app, r, e));
   }
 
   /**
@@ -539,29 +618,40 @@ public class HerokuClient {
    * entities ({@code api:release}, ...), each notification signed with {@code secret}. Level is
    * {@code notify} (one attempt) or {@code sync} (retried until it succeeds or a limit is reached).
    */
-  public AppWebhook createWebhook(String app, List<String> include, String level, String url, String secret) {
+  public AppWebhook createWebhook(
+      String app, List<String> include, String level, String url, String secret) {
     var body = new LinkedHashMap<String, Object>();
     body.put("include", include);
     body.put("level", level);
     body.put("url", url);
     body.put("secret", secret);
-    return read(send("POST", "/apps/" + app + "/webhooks", false, a -> a.createWebhook(app, write(body))),
+    return read(
+        send("POST", "/apps/" + app + "/webhooks", false, a -> a.createWebhook(app, write(body))),
         AppWebhook.class);
   }
 
-  /** {@code PATCH /apps/{app}/webhooks/{id}}: sets the subscription's entities, level and secret. */
-  public AppWebhook updateWebhook(String app, String id, List<String> include, String level, String secret) {
+  /**
+   * {@code PATCH /apps/{app}/webhooks/{id}}: sets the subscription's entities, level and secret.
+   */
+  public AppWebhook updateWebhook(
+      String app, String id, List<String> include, String level, String secret) {
     var body = new LinkedHashMap<String, Object>();
     body.put("include", include);
     body.put("level", level);
     body.put("secret", secret);
-    return read(send("PATCH", "/apps/" + app + "/webhooks/" + id, true, a -> a.updateWebhook(app, id, write(body))),
+    return read(
+        send(
+            "PATCH",
+            "/apps/" + app + "/webhooks/" + id,
+            true,
+            a -> a.updateWebhook(app, id, write(body))),
         AppWebhook.class);
   }
 
   /** {@code DELETE /apps/{app}/webhooks/{id}}. */
   public AppWebhook deleteWebhook(String app, String id) {
-    return read(send("DELETE", "/apps/" + app + "/webhooks/" + id, true, a -> a.deleteWebhook(app, id)),
+    return read(
+        send("DELETE", "/apps/" + app + "/webhooks/" + id, true, a -> a.deleteWebhook(app, id)),
         AppWebhook.class);
   }
 
@@ -618,13 +708,14 @@ public class HerokuClient {
    * One logical request: waits out 429 (any method: Heroku rejected it unprocessed) up to the
    * configured total, and retries transient failures only when {@code idempotent}.
    */
-  private Exchange send(String method, String path, boolean idempotent, Function<HerokuApi, Response> call) {
+  private Exchange send(
+      String method, String path, boolean idempotent, Function<HerokuApi, Response> call) {
     int attempt = 0;
     Duration rateWaited = Duration.ZERO;
     Duration rateDelay = config.rateLimitInitialDelay();
-    // below the low watermark calls are spaced out before Heroku answers 429 (the budget is the
-    // account's: the user's deploys and CLI share it); the setting only stretched the 429 waits
-    // (review 15)
+    // below the low watermark calls are spaced out before Heroku answers
+    // 429 (the budget is the account's: the user's deploys and CLI share
+    // it); the setting only stretched the 429 waits (review 15)
     Duration pace = budget.suggestedDelay();
     if (!pace.isZero()) {
       LOG.debugf("heroku %s %s paced %s: %d calls left", method, path, pace, budget.remaining());
@@ -673,9 +764,13 @@ public class HerokuClient {
           }
         }
       }
-      if (failure instanceof HerokuException.Transient && idempotent && attempt < config.maxAttempts()) {
+      if (failure instanceof HerokuException.Transient
+          && idempotent
+          && attempt < config.maxAttempts()) {
         Duration delay = backoff(attempt);
-        LOG.debugf("heroku %s %s transient failure (%s), retry %d in %s", method, path, failure.getMessage(), attempt, delay);
+        LOG.debugf(
+            "heroku %s %s transient failure (%s), retry %d in %s",
+            method, path, failure.getMessage(), attempt, delay);
         pause(delay);
         continue;
       }
@@ -705,7 +800,8 @@ public class HerokuClient {
         }
       }
       String body = status == 304 || !response.hasEntity() ? "" : response.readEntity(String.class);
-      return new Exchange(status, body, response.getHeaderString("ETag"), response.getHeaderString("Next-Range"));
+      return new Exchange(
+          status, body, response.getHeaderString("ETag"), response.getHeaderString("Next-Range"));
     }
   }
 
@@ -766,7 +862,9 @@ public class HerokuClient {
 
   private HerokuApi build(ApiEndpoint endpoint) {
     String version =
-        ConfigProvider.getConfig().getOptionalValue("quarkus.application.version", String.class).orElse("dev");
+        ConfigProvider.getConfig()
+            .getOptionalValue("quarkus.application.version", String.class)
+            .orElse("dev");
     var filter = new HeadersFilter(endpoint.key(), "dynofleet/" + version);
     return QuarkusRestClientBuilder.newBuilder()
         .baseUri(URI.create(endpoint.url()))
@@ -789,7 +887,8 @@ public class HerokuClient {
     try {
       return json.readValue(ex.body(), type);
     } catch (JsonProcessingException e) {
-      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+      throw new HerokuException.Transient(
+          ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -797,15 +896,18 @@ public class HerokuClient {
     try {
       return json.readValue(ex.body(), type);
     } catch (JsonProcessingException e) {
-      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+      throw new HerokuException.Transient(
+          ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
     }
   }
 
   private <T> List<T> readList(Exchange ex, Class<T> type) {
     try {
-      return json.readValue(ex.body(), json.getTypeFactory().constructCollectionType(List.class, type));
+      return json.readValue(
+          ex.body(), json.getTypeFactory().constructCollectionType(List.class, type));
     } catch (JsonProcessingException e) {
-      throw new HerokuException.Transient(ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
+      throw new HerokuException.Transient(
+          ex.status(), null, "unreadable response: " + e.getOriginalMessage(), e);
     }
   }
 

@@ -24,7 +24,9 @@ public abstract sealed class HerokuException extends RuntimeException
    * setting holds the key, and how to make and set a new one. Never the key itself.
    */
   public static String refusedKey(String message) {
-    return "Heroku refused HEROKU_API_KEY (401 " + message + "): it was revoked, expired or mistyped. Create a new"
+    return "Heroku refused HEROKU_API_KEY (401 "
+        + message
+        + "): it was revoked, expired or mistyped. Create a new"
         + " one with 'heroku authorizations:create --description dynofleet --short' and set it with"
         + " 'heroku config:set HEROKU_API_KEY=<the new key> -a <this Dynofleet app>'";
   }

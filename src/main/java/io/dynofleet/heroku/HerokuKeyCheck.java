@@ -10,10 +10,10 @@ import org.jboss.logging.Logger;
 /**
  * At start, outside sandbox mode, asks Heroku once who {@code HEROKU_API_KEY} belongs to ({@code
  * GET /account}, a cheap auth check) and logs the answer: the Platform API URL and the account's
- * email, or that the key was refused and how to make a new one. Before, a dead key showed only
- * once a pool needed the Platform API, and the start log did not even say Dynofleet ran against
- * Heroku (audit 12). Off the start path, on a thread of its own: the proxy serves whatever Heroku
- * answers, or if it never does.
+ * email, or that the key was refused and how to make a new one. Before, a dead key showed only once
+ * a pool needed the Platform API, and the start log did not even say Dynofleet ran against Heroku
+ * (audit 12). Off the start path, on a thread of its own: the proxy serves whatever Heroku answers,
+ * or if it never does.
  */
 @ApplicationScoped
 public class HerokuKeyCheck {
@@ -41,17 +41,22 @@ public class HerokuKeyCheck {
   /** Runs {@link #check} on a daemon thread and logs its line; the future completes with it. */
   public static CompletableFuture<Outcome> start(HerokuClient client, String apiUrl) {
     CompletableFuture<Outcome> done = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        Outcome o = check(client, apiUrl);
-        LOG.log(o.level(), o.line());
-        done.complete(o);
-      } catch (RuntimeException e) {
-        // never the start's problem: said, and the reconciler meets the key on its own
-        LOG.warnf("Heroku Platform API at %s: HEROKU_API_KEY could not be checked (%s)", apiUrl, e.toString());
-        done.completeExceptionally(e);
-      }
-    }, "dynofleet-key-check");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                Outcome o = check(client, apiUrl);
+                LOG.log(o.level(), o.line());
+                done.complete(o);
+              } catch (RuntimeException e) {
+                // never the start's problem: said, and the reconciler meets the key on its own
+                LOG.warnf(
+                    "Heroku Platform API at %s: HEROKU_API_KEY could not be checked (%s)",
+                    apiUrl, e.toString());
+                done.completeExceptionally(e);
+              }
+            },
+            "dynofleet-key-check");
     t.setDaemon(true);
     t.start();
     return done;
@@ -71,19 +76,40 @@ public class HerokuKeyCheck {
     String url = apiUrl.replaceAll("/+$", "");
     try {
       Account account = client.account();
-      return new Outcome(Logger.Level.INFO, "Heroku Platform API at " + url + ": HEROKU_API_KEY belongs to "
-          + (account.email() == null ? "account " + account.id() : masked(account.email())));
+      return new Outcome(
+          Logger.Level.INFO,
+          "Heroku Platform API at "
+              + url
+              + ": HEROKU_API_KEY belongs to "
+              + (account.email() == null ? "account " + account.id() : masked(account.email())));
     } catch (HerokuException.Permanent e) {
       if (e.isUnauthorized()) {
-        return new Outcome(Logger.Level.ERROR, "Heroku Platform API at " + url + ": "
-            + HerokuException.refusedKey(e.getMessage()) + "; until then no pool can be reconciled (the proxy serves"
-            + " the pools it has)");
+        return new Outcome(
+            Logger.Level.ERROR,
+            "Heroku Platform API at "
+                + url
+                + ": "
+                + HerokuException.refusedKey(e.getMessage())
+                + "; until then no pool can be reconciled (the proxy serves"
+                + " the pools it has)");
       }
-      return new Outcome(Logger.Level.WARN, "Heroku Platform API at " + url + ": GET /account answered " + e.status()
-          + " (" + e.getMessage() + "); the key was not confirmed");
+      return new Outcome(
+          Logger.Level.WARN,
+          "Heroku Platform API at "
+              + url
+              + ": GET /account answered "
+              + e.status()
+              + " ("
+              + e.getMessage()
+              + "); the key was not confirmed");
     } catch (HerokuException e) {
-      return new Outcome(Logger.Level.WARN, "Heroku Platform API at " + url + " could not be asked about HEROKU_API_KEY ("
-          + e.getMessage() + "); the reconciler retries on its own, the proxy serves meanwhile");
+      return new Outcome(
+          Logger.Level.WARN,
+          "Heroku Platform API at "
+              + url
+              + " could not be asked about HEROKU_API_KEY ("
+              + e.getMessage()
+              + "); the reconciler retries on its own, the proxy serves meanwhile");
     }
   }
 }

@@ -1,16 +1,13 @@
 package io.dynofleet.heroku;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 
 /**
- * A pipeline. Its owner is a user or a team: Heroku couples only apps of the same owner, so a team's
- * pipeline needs team apps ({@code POST /teams/apps}).
+ * A pipeline. Its owner is a user or a team: Heroku couples only apps of the same owner, so a
+ * team's pipeline needs team apps ({@code POST /teams/apps}).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

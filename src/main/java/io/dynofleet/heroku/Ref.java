@@ -1,14 +1,12 @@
 package io.dynofleet.heroku;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 
-/** A reference to another Heroku object ({@code {id, name}}), e.g. an app, region, stack or slug. */
+/**
+ * A reference to another Heroku object ({@code {id, name}}), e.g. an app, region, stack or slug.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Ref(String id, String name) {

@@ -1,11 +1,9 @@
 package io.dynofleet.heroku;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 
 /** A compiled slug; a slug of one app can be released on another app of the account. */

@@ -11,11 +11,13 @@ final class Backend {
   final int port;
   final boolean ssl;
   final AtomicLong inFlight = new AtomicLong();
+
   /**
    * Requests sent and still waiting for their response head (a subset of {@link #inFlight}, which
    * also holds bodies being streamed: a long download is an answer, not silence).
    */
   final AtomicLong awaiting = new AtomicLong();
+
   /**
    * Since when the backend has said nothing while requests wait on it: its last response head, or
    * the moment a request started waiting on an idle backend, whichever is later. Never older than
@@ -23,72 +25,98 @@ final class Backend {
    * the backend is already known to have.
    */
   private volatile long quietSinceNanos;
+
   /** Open WebSocket tunnels (outside {@link #inFlight}: they do not hold a request slot). */
   final AtomicLong tunnels = new AtomicLong();
+
   final AtomicLong requests = new AtomicLong();
+
   /**
-   * Failed attempts: 5xx answers of the backend, and the failures the proxy answers (or retries) for
-   * it: timeouts, connect failures, resets, bad answers, bodies that stalled. Not the client's own
-   * failures (gone, too slow, too large).
+   * Failed attempts: 5xx answers of the backend, and the failures the proxy answers (or retries)
+   * for it: timeouts, connect failures, resets, bad answers, bodies that stalled. Not the client's
+   * own failures (gone, too slow, too large).
    */
   final AtomicLong errors5xx = new AtomicLong();
+
   final long createdNanos = System.nanoTime();
   volatile boolean healthy;
+
   /**
-   * Whether this process has a verdict on it: assumed healthy, or probed to healthy or unhealthy.
-   * A backend published not-yet-ready that this proxy has not probed past a threshold has none.
+   * Whether this process has a verdict on it: assumed healthy, or probed to healthy or unhealthy. A
+   * backend published not-yet-ready that this proxy has not probed past a threshold has none.
    */
   volatile boolean judged;
+
   /** Published as ready (assumed healthy), now or when it was made. */
   volatile boolean assumed;
+
   volatile long healthySinceNanos;
   volatile long ejectedUntilNanos;
   volatile int ejections;
-  /** Failures in a row of live traffic; counted up with {@link #FAILURES} (every event loop counts). */
+
+  /**
+   * Failures in a row of live traffic; counted up with {@link #FAILURES} (every event loop counts).
+   */
   volatile int consecutiveFailures;
+
   static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Backend> FAILURES =
-      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Backend.class, "consecutiveFailures");
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(
+          Backend.class, "consecutiveFailures");
+
   /**
    * The failures in a row that ejected it, shown while it is out ({@link #consecutiveFailures}
    * starts again from 0 at the ejection): an ejected backend showed 0 failures (audit 10).
    */
   volatile int failuresAtEjection;
+
   volatile int probeSuccesses;
   volatile int probeFailures;
   volatile Instant lastProbe;
   volatile String lastProbeResult;
   volatile boolean draining;
   volatile long nextProbeNanos = System.nanoTime();
+
   /** Its last active probe passed (false until one has, and in pools without probes). */
   volatile boolean probePassing;
+
   /** A probe of it is out (set and cleared by {@link HealthProber}, which skips it meanwhile). */
   volatile boolean probing;
+
   /** Meters, created on first use by the proxy (it knows the pool); null until then. */
   volatile Meters meters;
+
   /**
    * Removed and drained: its series are gone from the registry, and what its last requests still
    * count (a late failure, a retry, an ejection) must not register them again (review 16).
    */
   volatile boolean seriesRemoved;
+
   /**
    * Decay time of the peak-EWMA latency: 1 s, so a one-off peak (a GC pause, a burst) fades within
    * seconds instead of steering traffic away for tens of seconds.
    */
   static final double DECAY_NANOS = 1e9;
+
   /** Peak-EWMA latency in nanos. */
   private double ewmaNanos;
+
   private long ewmaStamp = System.nanoTime();
   private final long[] latencyRing = new long[256];
+
   /** Samples ever taken: a long (an int went negative after 2^31 and stats() threw for good). */
   private long ringPos;
+
   /**
    * The request count once a second (by the proxy's periodic timer), for a rate over the last
    * minute: 64 slots, newest at {@code ratePos}. Seeded with the count (0) at creation.
    */
   private final long[] rateStamps = new long[64];
+
   private final long[] rateCounts = new long[64];
+
   /** The error count at the same instants, for an error rate over the same minute. */
   private final long[] rateErrors = new long[64];
+
   private int ratePos;
   static final long RATE_WINDOW_NANOS = 60_000_000_000L;
 
@@ -148,7 +176,8 @@ final class Backend {
       if (now - rateStamps[j & 63] > RATE_WINDOW_NANOS) break;
       base = j;
     }
-    if (base == ratePos && n > 1 && now - rateStamps[ratePos & 63] < 1_000_000_000L) base = ratePos - 1;
+    if (base == ratePos && n > 1 && now - rateStamps[ratePos & 63] < 1_000_000_000L)
+      base = ratePos - 1;
     return base;
   }
 
@@ -170,7 +199,9 @@ final class Backend {
     }
   }
 
-  /** Takes a request slot if fewer than {@code limit} are in flight ({@code limit <= 0}: no limit). */
+  /**
+   * Takes a request slot if fewer than {@code limit} are in flight ({@code limit <= 0}: no limit).
+   */
   boolean tryAcquire(int limit) {
     if (limit <= 0) {
       inFlight.incrementAndGet();
@@ -209,8 +240,11 @@ final class Backend {
   /** Per-backend meters, cached so the request path does no registry look-ups. */
   static final class Meters {
     final String pool;
+
     /** Request timers by status class (index 1..5); created on first use. */
-    final io.micrometer.core.instrument.Timer[] byStatusClass = new io.micrometer.core.instrument.Timer[6];
+    final io.micrometer.core.instrument.Timer[] byStatusClass =
+        new io.micrometer.core.instrument.Timer[6];
+
     final java.util.List<io.micrometer.core.instrument.Meter> all =
         new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -234,8 +268,8 @@ final class Backend {
 
   synchronized void observeLatency(long nanos, long now) {
     latencyRing[(int) (ringPos++ & 255)] = nanos;
-    // the late answers (timeouts, mostly) of requests sent before an ejection would give the backend
-    // a figure that has decayed to almost nothing when it returns: it returns without one
+    // the late answers (timeouts, mostly) of requests sent before an ejection would give the
+    // backend a figure that has decayed to almost nothing when it returns: it returns without one
     if (ejected(now)) return;
     double decay = Math.exp(-(now - ewmaStamp) / DECAY_NANOS);
     ewmaStamp = now;
@@ -243,11 +277,11 @@ final class Backend {
   }
 
   /**
-   * A failed answer (a 5xx, a reset, a connect failure, a timeout) counts in the estimate as
-   * {@code penaltyNanos} (the pool's timeout), a peak that decays as any other. Its own latency
-   * would reward it: a backend that answers 503 in a millisecond looked ten times faster than one
-   * doing the work, and drew nearly every request once the ejection cap kept it in (audit 10). Not
-   * in the latency ring: the percentiles stay the answers' own.
+   * A failed answer (a 5xx, a reset, a connect failure, a timeout) counts in the estimate as {@code
+   * penaltyNanos} (the pool's timeout), a peak that decays as any other. Its own latency would
+   * reward it: a backend that answers 503 in a millisecond looked ten times faster than one doing
+   * the work, and drew nearly every request once the ejection cap kept it in (audit 10). Not in the
+   * latency ring: the percentiles stay the answers' own.
    */
   synchronized void observeFailure(long penaltyNanos, long now) {
     if (ejected(now)) return;
@@ -305,8 +339,8 @@ final class Backend {
    * samples (so an idle backend is tried again), and a backend that stopped answering gets no
    * samples, so on the estimate alone it looked faster every second and drew every request (review
    * 7). The in-flight factor is a square root: measured latency already contains the backend's own
-   * queueing, so a linear factor counts it twice and sends a share of traffic to a backend ten times
-   * slower whenever the fast ones are busy (the bench's slow scenario).
+   * queueing, so a linear factor counts it twice and sends a share of traffic to a backend ten
+   * times slower whenever the fast ones are busy (the bench's slow scenario).
    *
    * <p>{@code estimateNanos} is {@link #ewmaNanos(long)}, or, for a backend without an estimate
    * (never answered, or back from an ejection or from failed probes), the prior {@link Balancer}
@@ -329,11 +363,24 @@ final class Backend {
     boolean out = ejected(now);
     // failures in a row, of the probes or of live traffic (those that ejected it while it is out),
     // whichever is more telling
-    int failures = Math.max(Math.max(consecutiveFailures, probeFailures), out ? failuresAtEjection : 0);
+    int failures =
+        Math.max(Math.max(consecutiveFailures, probeFailures), out ? failuresAtEjection : 0);
     return new BackendStats(
-        target.id(), target.url(), healthy, out, failures,
-        lastProbe, lastProbeResult, inFlight.get(), requests.get(), errors5xx.get(),
-        requestsPerSecond(now), errorRate(now), percentileMillis(0.5), percentileMillis(0.99), judged,
+        target.id(),
+        target.url(),
+        healthy,
+        out,
+        failures,
+        lastProbe,
+        lastProbeResult,
+        inFlight.get(),
+        requests.get(),
+        errors5xx.get(),
+        requestsPerSecond(now),
+        errorRate(now),
+        percentileMillis(0.5),
+        percentileMillis(0.99),
+        judged,
         probePassing);
   }
 }

@@ -10,14 +10,14 @@ final class Balancer {
   private Balancer() {}
 
   /**
-   * The routable backends: healthy and not ejected; if none, panic mode: the non-draining ones whose
-   * last active probe passed and that have a verdict (one back from an outage but still ejected),
-   * if they are at least a quarter of the pool; else, by the same rule, those with a verdict (once
-   * healthy, now failing); else all non-draining. Panic used to choose among all by score, and two
-   * backends failing fast drew 97 % of requests from one whose probes passed again (audit 10); a
-   * lone booting dyno after one passing probe, among ten failing, would have taken all ten's
-   * traffic (review 11); and a rollout's new apps, never probed (their dynos perhaps not running
-   * yet: Heroku's router answers 503), took their share of it (review 16).
+   * The routable backends: healthy and not ejected; if none, panic mode: the non-draining ones
+   * whose last active probe passed and that have a verdict (one back from an outage but still
+   * ejected), if they are at least a quarter of the pool; else, by the same rule, those with a
+   * verdict (once healthy, now failing); else all non-draining. Panic used to choose among all by
+   * score, and two backends failing fast drew 97 % of requests from one whose probes passed again
+   * (audit 10); a lone booting dyno after one passing probe, among ten failing, would have taken
+   * all ten's traffic (review 11); and a rollout's new apps, never probed (their dynos perhaps not
+   * running yet: Heroku's router answers 503), took their share of it (review 16).
    */
   static List<Backend> candidates(List<Backend> all, Set<Backend> exclude, long now) {
     List<Backend> out = new ArrayList<>(all.size());
@@ -74,7 +74,8 @@ final class Balancer {
    * A turn passed on by the backend at {@code i}: random draws among the others (as many as there
    * are) until one is admitted, else the backend at {@code i} after all (every one ramping).
    */
-  private static Backend redraw(List<Backend> c, int i, RandomGenerator rnd, long now, long slowStart) {
+  private static Backend redraw(
+      List<Backend> c, int i, RandomGenerator rnd, long now, long slowStart) {
     for (int k = 0; k < c.size(); k++) {
       Backend b = c.get(other(i, c.size(), rnd));
       if (admitted(b, now, slowStart, rnd)) return b;
@@ -83,21 +84,28 @@ final class Balancer {
   }
 
   static Backend pick(
-      Algorithm algorithm, List<Backend> c, int cursor, RandomGenerator rnd, long now, long slowStart) {
+      Algorithm algorithm,
+      List<Backend> c,
+      int cursor,
+      RandomGenerator rnd,
+      long now,
+      long slowStart) {
     int n = c.size();
     if (n == 0) return null;
     if (n == 1) return c.get(0);
     switch (algorithm) {
-      case ROUND_ROBIN: {
-        int i = Math.floorMod(cursor, n);
-        Backend b = c.get(i);
-        return admitted(b, now, slowStart, rnd) ? b : redraw(c, i, rnd, now, slowStart);
-      }
-      case RANDOM: {
-        int i = rnd.nextInt(n);
-        Backend b = c.get(i);
-        return admitted(b, now, slowStart, rnd) ? b : redraw(c, i, rnd, now, slowStart);
-      }
+      case ROUND_ROBIN:
+        {
+          int i = Math.floorMod(cursor, n);
+          Backend b = c.get(i);
+          return admitted(b, now, slowStart, rnd) ? b : redraw(c, i, rnd, now, slowStart);
+        }
+      case RANDOM:
+        {
+          int i = rnd.nextInt(n);
+          Backend b = c.get(i);
+          return admitted(b, now, slowStart, rnd) ? b : redraw(c, i, rnd, now, slowStart);
+        }
       default:
         int i = rnd.nextInt(n);
         Backend a = c.get(i);

@@ -14,12 +14,14 @@ final class Ejector {
    * Ejects {@code b} (of {@code backends}) unless it is out already or that would put more than
    * {@code maxPercent} of the backends that take traffic out. The cap counts the backends that are
    * routable but for ejection (healthy, not draining): counted over every published backend, those
-   * failing their probes and new ones not yet healthy included, a 50 % cap could cover every backend
-   * that takes traffic, and panic mode then sent it to backends no probe had passed. A backend that
-   * is no such backend itself (it takes traffic only in panic mode, which ignores ejections) is
-   * ejected without counting. Returns the ejection time in nanos, or 0 if not ejected.
+   * failing their probes and new ones not yet healthy included, a 50 % cap could cover every
+   * backend that takes traffic, and panic mode then sent it to backends no probe had passed. A
+   * backend that is no such backend itself (it takes traffic only in panic mode, which ignores
+   * ejections) is ejected without counting. Returns the ejection time in nanos, or 0 if not
+   * ejected.
    */
-  synchronized long eject(List<Backend> backends, Backend b, long now, int maxPercent, long baseNanos, long maxNanos) {
+  synchronized long eject(
+      List<Backend> backends, Backend b, long now, int maxPercent, long baseNanos, long maxNanos) {
     if (b.ejected(now)) return 0;
     if (routable(b)) {
       int routable = 0, out = 0;

@@ -14,21 +14,24 @@ import java.util.Map;
  * undo each other (review 13). Only verdicts with evidence count ({@link RouteSync}): a failure
  * judged by the probes or an ejection, or health the last probe confirmed; not health a proxy only
  * assumed (a backend published ready, a static URL, until its first probe). A backend is healthy
- * when any of them finds it healthy: one that only some dynos cannot use is a problem of their
- * path to it, which a restart or a new app does not mend, and those dynos route around it anyway.
- * It is unhealthy when every one says so, and shown as ejected (its checks pass, its requests
- * failed) only when every one is an ejection. Without any, the local proxy's view stands. A
- * healthy backend that some dynos find failing names them ({@code failingOn}).
+ * when any of them finds it healthy: one that only some dynos cannot use is a problem of their path
+ * to it, which a restart or a new app does not mend, and those dynos route around it anyway. It is
+ * unhealthy when every one says so, and shown as ejected (its checks pass, its requests failed)
+ * only when every one is an ejection. Without any, the local proxy's view stands. A healthy backend
+ * that some dynos find failing names them ({@code failingOn}).
  */
 final class FleetHealth {
 
-  private FleetHealth() {
-  }
+  private FleetHealth() {}
 
   /** A dyno's verdict on one backend, with evidence, fresh. */
-  record Verdict(String backend, String dyno, boolean healthy, boolean ejected, int consecutiveFailures,
-      Instant lastProbe) {
-  }
+  record Verdict(
+      String backend,
+      String dyno,
+      boolean healthy,
+      boolean ejected,
+      int consecutiveFailures,
+      Instant lastProbe) {}
 
   /**
    * The fleet's view of the backends this dyno's proxy knows ({@code local}'s keys), from the
@@ -50,14 +53,34 @@ final class FleetHealth {
       boolean ejected = !healthy && all.stream().allMatch(Verdict::ejected);
       // the failures shown are those of the verdicts that decided: the fewest of the healthy ones,
       // the most of the failing ones
-      int failures = healthy
-          ? all.stream().filter(Verdict::healthy).mapToInt(Verdict::consecutiveFailures).min().orElse(0)
-          : all.stream().mapToInt(Verdict::consecutiveFailures).max().orElse(0);
-      Instant last = all.stream().map(Verdict::lastProbe).filter(t -> t != null).max(Instant::compareTo).orElse(null);
+      int failures =
+          healthy
+              ? all.stream()
+                  .filter(Verdict::healthy)
+                  .mapToInt(Verdict::consecutiveFailures)
+                  .min()
+                  .orElse(0)
+              : all.stream().mapToInt(Verdict::consecutiveFailures).max().orElse(0);
+      Instant last =
+          all.stream()
+              .map(Verdict::lastProbe)
+              .filter(t -> t != null)
+              .max(Instant::compareTo)
+              .orElse(null);
       // healthy for the fleet, failing from some dynos: only their logs said so (review 14)
-      List<String> failingOn = healthy
-          ? all.stream().filter(v -> !v.healthy()).map(Verdict::dyno).distinct().sorted().toList() : List.of();
-      out.put(backend, new Health(healthy, failures, last, true, ejected, failingOn.isEmpty() ? null : failingOn));
+      List<String> failingOn =
+          healthy
+              ? all.stream()
+                  .filter(v -> !v.healthy())
+                  .map(Verdict::dyno)
+                  .distinct()
+                  .sorted()
+                  .toList()
+              : List.of();
+      out.put(
+          backend,
+          new Health(
+              healthy, failures, last, true, ejected, failingOn.isEmpty() ? null : failingOn));
     }
     return out;
   }

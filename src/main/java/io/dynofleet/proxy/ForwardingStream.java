@@ -6,8 +6,8 @@ import io.vertx.core.streams.ReadStream;
 
 /**
  * A body stream that passes everything through to its source, with hooks for the few places a
- * wrapper adds its own state: each chunk, the end, a failure and the reader's demand. All calls come
- * on the request's event loop.
+ * wrapper adds its own state: each chunk, the end, a failure and the reader's demand. All calls
+ * come on the request's event loop.
  */
 abstract class ForwardingStream implements ReadStream<Buffer> {
   private final ReadStream<Buffer> source;
@@ -33,7 +33,10 @@ abstract class ForwardingStream implements ReadStream<Buffer> {
   /** The source failed. */
   void failed(Throwable failure) {}
 
-  /** The reader paused ({@code false}) or asked for more ({@code true}); {@code false} keeps it from the source. */
+  /**
+   * The reader paused ({@code false}) or asked for more ({@code true}); {@code false} keeps it from
+   * the source.
+   */
   boolean demand(boolean flowing) {
     return true;
   }
@@ -55,9 +58,10 @@ abstract class ForwardingStream implements ReadStream<Buffer> {
       source.handler(null);
       return this;
     }
-    source.handler(buf -> {
-      if (chunk(buf)) handler.handle(buf);
-    });
+    source.handler(
+        buf -> {
+          if (chunk(buf)) handler.handle(buf);
+        });
     reading();
     return this;
   }
@@ -65,18 +69,24 @@ abstract class ForwardingStream implements ReadStream<Buffer> {
   @Override
   public final ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
     exceptionHandler = handler;
-    source.exceptionHandler(handler == null ? null : e -> {
-      failed(e);
-      handler.handle(e);
-    });
+    source.exceptionHandler(
+        handler == null
+            ? null
+            : e -> {
+              failed(e);
+              handler.handle(e);
+            });
     return this;
   }
 
   @Override
   public final ReadStream<Buffer> endHandler(Handler<Void> handler) {
-    source.endHandler(handler == null ? null : v -> {
-      if (ended()) handler.handle(v);
-    });
+    source.endHandler(
+        handler == null
+            ? null
+            : v -> {
+              if (ended()) handler.handle(v);
+            });
     return this;
   }
 

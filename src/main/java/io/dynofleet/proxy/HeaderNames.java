@@ -22,9 +22,11 @@ final class HeaderNames {
   static final CharSequence WARNING = HttpHeaders.createOptimized("Warning");
   static final CharSequence CLEAR_SITE_DATA = HttpHeaders.createOptimized("Clear-Site-Data");
   static final CharSequence SERVICE_WORKER = HttpHeaders.createOptimized("Service-Worker");
-  static final CharSequence SERVICE_WORKER_ALLOWED = HttpHeaders.createOptimized("Service-Worker-Allowed");
+  static final CharSequence SERVICE_WORKER_ALLOWED =
+      HttpHeaders.createOptimized("Service-Worker-Allowed");
   static final CharSequence SET_COOKIE = HttpHeaders.createOptimized("Set-Cookie");
   static final CharSequence X_DYNOFLEET_ERROR = HttpHeaders.createOptimized("X-Dynofleet-Error");
+
   /** Carries a backend's Date past the library (see ReverseProxy.keepBackendDate). */
   static final CharSequence BACKEND_DATE = HttpHeaders.createOptimized("X-Dynofleet-Backend-Date");
 }

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * pool's status (every dyno's verdict merged) does not.
  */
 final class HealthProber {
-  private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(HealthProber.class);
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(HealthProber.class);
   private final RoutingTable table;
   private final HttpClient client;
   private final Clock clock;
@@ -53,7 +54,8 @@ final class HealthProber {
 
   /**
    * A failed probe in an operator's words, not a Java exception's (audit 13: the stats showed
-   * {@code io.netty.channel.AbstractChannel$AnnotatedConnectException: finishConnect(..) failed ...}).
+   * {@code io.netty.channel.AbstractChannel$AnnotatedConnectException: finishConnect(..) failed
+   * ...}).
    */
   static String failure(Throwable t) {
     if (t instanceof java.net.ConnectException) return "connection refused";
@@ -70,68 +72,92 @@ final class HealthProber {
    */
   private void probe(Backend b, HealthCheckSpec hc, String pool) {
     long timeout = hc.timeout().toMillis();
-    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(b.host)
-        .setPort(b.port).setSsl(b.ssl).setURI(hc.path()).setTimeout(timeout)
-        .putHeader("Host", b.authority()).putHeader("User-Agent", "dynofleet-health");
+    RequestOptions ro =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setHost(b.host)
+            .setPort(b.port)
+            .setSsl(b.ssl)
+            .setURI(hc.path())
+            .setTimeout(timeout)
+            .putHeader("Host", b.authority())
+            .putHeader("User-Agent", "dynofleet-health");
     Promise<Integer> done = Promise.promise();
     AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-    long deadline = vertx.setTimer(2 * timeout, id -> {
-      if (done.tryFail(new TimeoutException("probe not done within " + 2 * timeout + " ms"))) {
-        HttpClientRequest r = sent.get();
-        if (r != null) r.reset();
-      }
-    });
-    client.request(ro).compose(r -> {
-      sent.set(r);
-      return r.send().compose(resp -> {
-        resp.handler(chunk -> {});
-        return resp.end().map(x -> resp.statusCode());
-      });
-    }).onComplete(ar -> {
-      vertx.cancelTimer(deadline);
-      if (ar.succeeded()) done.tryComplete(ar.result());
-      else done.tryFail(ar.cause());
-    });
-    done.future().onComplete(ar -> {
-          b.probing = false;
-          b.lastProbe = clock.instant();
-          boolean ok = ar.succeeded() && ar.result() < 400;
-          b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause());
-          boolean passedBefore = b.probePassing;
-          b.probePassing = ok;
-          if (ok) {
-            b.probeFailures = 0;
-            if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
-              if (b.judged) {
-                LOG.infof("backend %s of pool %s passes its health checks again", b.target.id(), pool);
+    long deadline =
+        vertx.setTimer(
+            2 * timeout,
+            id -> {
+              if (done.tryFail(
+                  new TimeoutException("probe not done within " + 2 * timeout + " ms"))) {
+                HttpClientRequest r = sent.get();
+                if (r != null) r.reset();
               }
-              b.healthy = true;
-              b.judged = true;
-              b.healthySinceNanos = System.nanoTime();
-              b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
-            }
-          } else {
-            b.probeSuccesses = 0;
-            // counted up to the threshold only: the count shows in the pool's status, and one that
-            // grew on every probe of a dead backend would rewrite the status (and make every dyno
-            // reload its pools) on every pass
-            if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
-            if (ar.succeeded() && ar.result() == 404 && b.healthy && passedBefore) {
-              // the health path of a backend whose last probe passed answers "not found":
-              // what Heroku's router says for an app deleted or renamed by hand ("No such app"). Its
-              // fast 404s drew most of the pool's traffic for the whole threshold, ~30 s (audit 14):
-              // out now. Not for one only assumed healthy (never probed here; review 18)
-              b.probeFailures = hc.unhealthyThreshold();
-            }
-            if (b.probeFailures >= hc.unhealthyThreshold()) {
-              if (b.healthy) {
-                LOG.warnf("backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
-                    + " it gets no traffic from here", b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
+            });
+    client
+        .request(ro)
+        .compose(
+            r -> {
+              sent.set(r);
+              return r.send()
+                  .compose(
+                      resp -> {
+                        resp.handler(chunk -> {});
+                        return resp.end().map(x -> resp.statusCode());
+                      });
+            })
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(deadline);
+              if (ar.succeeded()) done.tryComplete(ar.result());
+              else done.tryFail(ar.cause());
+            });
+    done.future()
+        .onComplete(
+            ar -> {
+              b.probing = false;
+              b.lastProbe = clock.instant();
+              boolean ok = ar.succeeded() && ar.result() < 400;
+              b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause());
+              boolean passedBefore = b.probePassing;
+              b.probePassing = ok;
+              if (ok) {
+                b.probeFailures = 0;
+                if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
+                  if (b.judged) {
+                    LOG.infof(
+                        "backend %s of pool %s passes its health checks again",
+                        b.target.id(), pool);
+                  }
+                  b.healthy = true;
+                  b.judged = true;
+                  b.healthySinceNanos = System.nanoTime();
+                  b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
+                }
+              } else {
+                b.probeSuccesses = 0;
+                // counted up to the threshold only: the count shows in the pool's status,
+                // and one that grew on every probe of a dead backend would rewrite the
+                // status (and make every dyno reload its pools) on every pass
+                if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
+                if (ar.succeeded() && ar.result() == 404 && b.healthy && passedBefore) {
+                  // the health path of a backend whose last probe passed answers "not found": what
+                  // Heroku's router says for an app deleted or renamed by hand ("No such app"). Its
+                  // fast 404s drew most of the pool's traffic for the whole threshold, ~30 s (audit
+                  // 14): out now. Not for one only assumed healthy (never probed here; review 18)
+                  b.probeFailures = hc.unhealthyThreshold();
+                }
+                if (b.probeFailures >= hc.unhealthyThreshold()) {
+                  if (b.healthy) {
+                    LOG.warnf(
+                        "backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
+                            + " it gets no traffic from here",
+                        b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
+                  }
+                  b.healthy = false;
+                  b.judged = true;
+                }
               }
-              b.healthy = false;
-              b.judged = true;
-            }
-          }
-        });
+            });
   }
 }

@@ -11,9 +11,9 @@ import io.vertx.core.net.impl.ConnectionBase;
  * Ends a client connection once its answer is out, as nginx's lingering close: the answer is
  * followed by a FIN, and the socket stays open (what the client still sends is read and dropped)
  * until the client closes or {@link #LINGER_MS} pass. Closed at once, a socket with unread upload
- * in its buffer is reset, and the reset can destroy the answer before the client reads it (a 413
- * to a large upload became "connection reset"). Vert.x itself keeps a connection the client asked
- * to keep, whatever the answer says.
+ * in its buffer is reset, and the reset can destroy the answer before the client reads it (a 413 to
+ * a large upload became "connection reset"). Vert.x itself keeps a connection the client asked to
+ * keep, whatever the answer says.
  */
 public final class LingeringClose {
   static final long LINGER_MS = 5000;
@@ -33,10 +33,12 @@ public final class LingeringClose {
       } catch (IllegalStateException alreadyEnded) {
         // the request was read whole
       }
-      ch.shutdownOutput().addListener(f -> {
-        long timer = vertx.setTimer(LINGER_MS, id -> conn.close());
-        ch.closeFuture().addListener(c -> vertx.cancelTimer(timer));
-      });
+      ch.shutdownOutput()
+          .addListener(
+              f -> {
+                long timer = vertx.setTimer(LINGER_MS, id -> conn.close());
+                ch.closeFuture().addListener(c -> vertx.cancelTimer(timer));
+              });
     } else {
       conn.close();
     }

@@ -15,16 +15,19 @@ import java.util.Map;
  * The pools' state as gauges, for alerting from Prometheus without polling the API (audit 14: no
  * meter said whether a pool was ready, degraded or stalled, nor whether this process's routing
  * table was stale, and the API is down exactly when the database is):
+ *
  * <ul>
- *   <li>{@code dynofleet_pool_replicas{pool,kind}}: {@code desired}, {@code ready}, {@code updated};
+ *   <li>{@code dynofleet_pool_replicas{pool,kind}}: {@code desired}, {@code ready}, {@code
+ *       updated};
  *   <li>{@code dynofleet_pool_condition{pool,type,status,reason}}: 1 for each condition the pool
  *       has now (its rows change with the condition);
- *   <li>{@code dynofleet_route_sync_age_seconds}: since the store was last read, successfully
- *       (with or without a change); it grows while the database is away and the proxy serves the
- *       last known pools.
+ *   <li>{@code dynofleet_route_sync_age_seconds}: since the store was last read, successfully (with
+ *       or without a change); it grows while the database is away and the proxy serves the last
+ *       known pools.
  * </ul>
- * Set from what {@link RouteSync} last read, so they keep answering while the database is away
- * (as of that read). A pool's status as its reconciler last wrote it (from any dyno).
+ *
+ * Set from what {@link RouteSync} last read, so they keep answering while the database is away (as
+ * of that read). A pool's status as its reconciler last wrote it (from any dyno).
  */
 @ApplicationScoped
 public class PoolMetrics {
@@ -36,12 +39,18 @@ public class PoolMetrics {
   public PoolMetrics(MeterRegistry registry, Clock clock) {
     this.clock = clock;
     this.lastReadMillis = clock.millis();
-    replicas = MultiGauge.builder("dynofleet.pool.replicas")
-        .description("Backends of a pool: desired (spec), ready and updated (status)").register(registry);
-    conditions = MultiGauge.builder("dynofleet.pool.condition")
-        .description("1 for each condition a pool has now, by type, status and reason").register(registry);
-    Gauge.builder("dynofleet.route.sync.age", this, m -> (m.clock.millis() - m.lastReadMillis) / 1000.0)
-        .baseUnit("seconds").description("Since the routing table was last read from the store")
+    replicas =
+        MultiGauge.builder("dynofleet.pool.replicas")
+            .description("Backends of a pool: desired (spec), ready and updated (status)")
+            .register(registry);
+    conditions =
+        MultiGauge.builder("dynofleet.pool.condition")
+            .description("1 for each condition a pool has now, by type, status and reason")
+            .register(registry);
+    Gauge.builder(
+            "dynofleet.route.sync.age", this, m -> (m.clock.millis() - m.lastReadMillis) / 1000.0)
+        .baseUnit("seconds")
+        .description("Since the routing table was last read from the store")
         .register(registry);
   }
 
@@ -54,18 +63,33 @@ public class PoolMetrics {
   void loaded(Map<String, Desired> pools) {
     List<MultiGauge.Row<?>> r = new ArrayList<>();
     List<MultiGauge.Row<?>> c = new ArrayList<>();
-    pools.forEach((name, d) -> {
-      PoolStatus s = d.status();
-      r.add(MultiGauge.Row.of(Tags.of("pool", name, "kind", "desired"), d.replicas()));
-      r.add(MultiGauge.Row.of(Tags.of("pool", name, "kind", "ready"), s == null ? 0 : s.readyReplicas()));
-      r.add(MultiGauge.Row.of(Tags.of("pool", name, "kind", "updated"), s == null ? 0 : s.updatedReplicas()));
-      if (s != null && s.conditions() != null) {
-        for (PoolStatus.Condition k : s.conditions()) {
-          c.add(MultiGauge.Row.of(Tags.of("pool", name, "type", k.type(), "status", k.status(),
-              "reason", k.reason() == null ? "" : k.reason()), 1));
-        }
-      }
-    });
+    pools.forEach(
+        (name, d) -> {
+          PoolStatus s = d.status();
+          r.add(MultiGauge.Row.of(Tags.of("pool", name, "kind", "desired"), d.replicas()));
+          r.add(
+              MultiGauge.Row.of(
+                  Tags.of("pool", name, "kind", "ready"), s == null ? 0 : s.readyReplicas()));
+          r.add(
+              MultiGauge.Row.of(
+                  Tags.of("pool", name, "kind", "updated"), s == null ? 0 : s.updatedReplicas()));
+          if (s != null && s.conditions() != null) {
+            for (PoolStatus.Condition k : s.conditions()) {
+              c.add(
+                  MultiGauge.Row.of(
+                      Tags.of(
+                          "pool",
+                          name,
+                          "type",
+                          k.type(),
+                          "status",
+                          k.status(),
+                          "reason",
+                          k.reason() == null ? "" : k.reason()),
+                      1));
+            }
+          }
+        });
     replicas.register(r, true);
     conditions.register(c, true);
   }

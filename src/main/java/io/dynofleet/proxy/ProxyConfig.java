@@ -13,7 +13,9 @@ public interface ProxyConfig {
   /** Comma-separated backend URLs forming a default pool named {@code static} at start. */
   Optional<List<String>> staticBackends();
 
-  /** How often RouteSync reloads the pools from the database ({@code off}: only on local changes). */
+  /**
+   * How often RouteSync reloads the pools from the database ({@code off}: only on local changes).
+   */
   @WithDefault("2s")
   String syncInterval();
 
@@ -25,7 +27,9 @@ public interface ProxyConfig {
   @WithDefault("5S")
   Duration connectTimeout();
 
-  /** Keep-alive connections per backend, shared out among the event loops (each has its own pool). */
+  /**
+   * Keep-alive connections per backend, shared out among the event loops (each has its own pool).
+   */
   @WithDefault("64")
   int poolSizePerBackend();
 
@@ -33,16 +37,17 @@ public interface ProxyConfig {
    * Requests that may wait for one of a backend's pooled connections, shared out among the event
    * loops as {@link #poolSizePerBackend()} is (each loop ⌈n ÷ loops⌉). One more gets 503 {@code
    * connection-queue-full} at once (or another backend, if it may be retried). The wait itself is
-   * bounded by the pool's timeout; its size was not: a burst on a stuck backend queued without limit.
+   * bounded by the pool's timeout; its size was not: a burst on a stuck backend queued without
+   * limit.
    */
   @WithDefault("1000")
   int connectionQueuePerBackend();
 
   /**
    * How long an idle keep-alive connection to a backend is kept. Vert.x resolves the backend's host
-   * name for every new connection (honouring DNS TTLs), so an idle connection left to an address the
-   * name no longer points to is gone after this; a connection in steady use is not bounded by it
-   * and stays on its address until the backend (or Heroku's router) closes it.
+   * name for every new connection (honouring DNS TTLs), so an idle connection left to an address
+   * the name no longer points to is gone after this; a connection in steady use is not bounded by
+   * it and stays on its address until the backend (or Heroku's router) closes it.
    */
   @WithDefault("30S")
   Duration keepAliveTimeout();
@@ -70,20 +75,22 @@ public interface ProxyConfig {
   /**
    * How long the proxy waits for a removed backend's in-flight requests to end before it drops the
    * backend's metric series (and, once its backends are idle or this has passed, a removed pool's).
-   * Nothing is closed: each request still ends by the pool's timeout, idle connections by
-   * {@link #keepAliveTimeout()}.
+   * Nothing is closed: each request still ends by the pool's timeout, idle connections by {@link
+   * #keepAliveTimeout()}.
    */
   @WithDefault("30S")
   Duration drainTimeout();
 
-  /** Largest request body in bytes (413 above it: at once by Content-Length, else when a
-   * chunked body passes it). */
+  /**
+   * Largest request body in bytes (413 above it: at once by Content-Length, else when a chunked
+   * body passes it).
+   */
   @WithDefault("104857600")
   long maxBodySize();
 
   /**
-   * Largest response head in bytes a backend may send (502 above it). Vert.x's client default is
-   * 8 KB, which a large Content-Security-Policy plus a few cookies pass; requests may carry 32 KB
+   * Largest response head in bytes a backend may send (502 above it). Vert.x's client default is 8
+   * KB, which a large Content-Security-Policy plus a few cookies pass; requests may carry 32 KB
    * ({@code quarkus.http.limits.max-header-size}), and so may responses.
    */
   @WithDefault("32768")

@@ -8,16 +8,17 @@ import java.util.Deque;
 /**
  * Whether a raw request path, read the way a lenient server would (percent-decoded, backslashes as
  * slashes, empty and dot segments and ;parameters removed), lands under the reserved prefix. The
- * router already keeps the plain spelling away from the proxy; this catches the tricky ones
- * ({@code /%5Fdynofleet}, {@code //_dynofleet}, {@code /x/../_dynofleet}) so they are refused rather
- * than forwarded to a backend.
+ * router already keeps the plain spelling away from the proxy; this catches the tricky ones ({@code
+ * /%5Fdynofleet}, {@code //_dynofleet}, {@code /x/../_dynofleet}) so they are refused rather than
+ * forwarded to a backend.
  */
 final class ReservedPath {
   private ReservedPath() {}
 
   static boolean matches(String rawPath, String prefix) {
     if (rawPath == null) return false;
-    if (plain(rawPath)) { // the common case, on every proxied request: nothing to decode or collapse
+    // the common case, on every proxied request: nothing to decode or collapse
+    if (plain(rawPath)) {
       return under(rawPath, prefix, true);
     }
     String p = decoded(rawPath);
@@ -44,7 +45,9 @@ final class ReservedPath {
     return decoded(rawPath) == null;
   }
 
-  /** The path percent-decoded (up to three times: double encoding), or null when it does not decode. */
+  /**
+   * The path percent-decoded (up to three times: double encoding), or null when it does not decode.
+   */
   private static String decoded(String rawPath) {
     String p = rawPath;
     try {
@@ -57,19 +60,26 @@ final class ReservedPath {
     }
   }
 
-  /** {@code path} is {@code prefix} itself or below it ({@code /_dynofleet/x}, not {@code /_dynofleetx}). */
+  /**
+   * {@code path} is {@code prefix} itself or below it ({@code /_dynofleet/x}, not {@code
+   * /_dynofleetx}).
+   */
   static boolean under(String path, String prefix, boolean ignoreCase) {
     int n = prefix.length();
-    return path.regionMatches(ignoreCase, 0, prefix, 0, n) && (path.length() == n || path.charAt(n) == '/');
+    return path.regionMatches(ignoreCase, 0, prefix, 0, n)
+        && (path.length() == n || path.charAt(n) == '/');
   }
 
-  /** Starts with '/', no escapes, backslashes, parameters, empty or dot segments: already canonical. */
+  /**
+   * Starts with '/', no escapes, backslashes, parameters, empty or dot segments: already canonical.
+   */
   private static boolean plain(String p) {
     if (p.isEmpty() || p.charAt(0) != '/') return false;
     char prev = 0;
     for (int i = 0; i < p.length(); i++) {
       char c = p.charAt(i);
-      if (c == '%' || c == '\\' || c == ';' || (prev == '/' && (c == '/' || c == '.'))) return false;
+      if (c == '%' || c == '\\' || c == ';' || (prev == '/' && (c == '/' || c == '.')))
+        return false;
       prev = c;
     }
     return true;

@@ -1,41 +1,34 @@
 package io.dynofleet.proxy;
 
-import io.dynofleet.config.StartRefused;
 import io.dynofleet.config.DynofleetConfig;
+import io.dynofleet.config.StartRefused;
 import io.micrometer.core.instrument.Gauge;
-import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpServerResponse;
-import java.util.ArrayList;
-import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.quarkus.runtime.StartupEvent;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.impl.ContextInternal;
-import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.impl.ConnectionBase;
-import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
 import io.vertx.ext.web.Router;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
@@ -47,16 +40,21 @@ import io.vertx.httpproxy.ProxyResponse;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.ConnectException;
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
 
 /**
@@ -78,15 +76,22 @@ class ReverseProxy implements ProxyInterceptor {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Vertx vertx;
+
   /** For health probes and requests made off an event loop. */
   private HttpClient client;
+
   /** One client per event loop: a request's backend connection lives on the loop serving it. */
   private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
+
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
+
   /** The client channels of open WebSocket tunnels, closed at SIGTERM. */
   private final Set<io.netty.channel.Channel> tunnels = ConcurrentHashMap.newKeySet();
+
   /** Marks a client connection whose request could not be framed: nothing more is served on it. */
-  private static final io.netty.util.AttributeKey<Boolean> DESYNCED = io.netty.util.AttributeKey.valueOf("dynofleet.desynced");
+  private static final io.netty.util.AttributeKey<Boolean> DESYNCED =
+      io.netty.util.AttributeKey.valueOf("dynofleet.desynced");
+
   /** SIGTERM was heard: no new tunnel. */
   private volatile boolean stopping;
 
@@ -110,11 +115,13 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private final io.dynofleet.api.ApiAuth auth;
+
   /** When a request carrying Dynofleet's own token was last logged (at most once a minute). */
   private volatile long ownTokenToldNanos = System.nanoTime() - 120_000_000_000L;
 
   /** Where the reserved prefix is served; admin hosts are never proxied. */
   private final io.dynofleet.config.AdminHosts adminHosts;
+
   /**
    * Dynofleet proxies a request has passed already ({@code Via: 1.1 dynofleet} each) past which it
    * is a loop: a static backend pointing back at Dynofleet turned one request into hundreds.
@@ -127,30 +134,45 @@ class ReverseProxy implements ProxyInterceptor {
     Backend backend;
     String requestId;
     long start;
+
     /**
      * When the attempt under way was sent to its backend: its latency runs from here, not from
      * {@link #start} (the queue wait and an earlier attempt on another backend are not its doing).
      */
     long sent;
+
     /** Heroku's X-Request-Start (epoch millis), or -1. */
     long requestStartMillis = -1;
+
     boolean queueRecorded;
     volatile boolean tooLarge;
+
     /** The client waits for a 100 (Continue) before its body; sent once a backend is connected. */
     boolean expectContinue;
+
     boolean continued;
-    /** The client's Connection header asked for close among other tokens (Vert.x hears only "close"). */
+
+    /**
+     * The client's Connection header asked for close among other tokens (Vert.x hears only
+     * "close").
+     */
     boolean closeAfter;
+
     /** The attempt under way failed waiting for a pooled connection to its backend. */
     boolean poolWait;
+
     /** The attempt under way found the backend's connection wait queue full. */
     boolean poolBusy;
+
     /** The request to the backend being tried. */
     HttpClientRequest creq;
+
     /** The client's body, when it has one. */
     UploadBody upload;
+
     /** When the backend request's timeout was last pushed back for an upload chunk. */
     long rearmed;
+
     final Set<Backend> tried = new HashSet<>(2);
     AtomicBoolean done;
   }
@@ -166,126 +188,151 @@ class ReverseProxy implements ProxyInterceptor {
     table.onPoolRemoved(this::poolRemoved);
     table.onSwap(this::dispatchAll);
     HealthProber prober = new HealthProber(table, client(), clock, vertx);
-    vertx.setPeriodic(250, id -> {
-      prober.tick();
-      dispatchAll(); // safety net: a slot freed while a waiter was being queued
-      long now = System.nanoTime();
-      for (Pool p : table.pools().values()) for (Backend b : p.backends()) b.sampleRate(now); // once a second each
-    });
+    vertx.setPeriodic(
+        250,
+        id -> {
+          prober.tick();
+          dispatchAll(); // safety net: a slot freed while a waiter was being queued
+          long now = System.nanoTime();
+          // once a second each
+          for (Pool p : table.pools().values()) for (Backend b : p.backends()) b.sampleRate(now);
+        });
   }
 
   void mount(@Observes Router router) {
-    HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(true), client());
+    HttpProxy proxy =
+        HttpProxy.reverseProxy(new ProxyOptions().setSupportWebSocket(true), client());
     proxy.origin(this::origin);
     proxy.addInterceptor(this);
     String prefix = dynofleet.prefix();
     // a CONNECT in the form every client sends (authority form, "CONNECT host:443") never reaches a
     // handler: vertx-web fails a target that does not start with '/' with a 404 before routing,
     // answered bare on a connection kept open (audit 8). The same refusal as the origin form's
-    router.route().order(Integer.MIN_VALUE + 1).failureHandler(rc -> {
-      if (rc.request().method() == HttpMethod.CONNECT && !rc.response().headWritten()) {
-        refuseConnect(rc);
-      } else {
-        rc.next();
-      }
-    });
+    router
+        .route()
+        .order(Integer.MIN_VALUE + 1)
+        .failureHandler(
+            rc -> {
+              if (rc.request().method() == HttpMethod.CONNECT && !rc.response().headWritten()) {
+                refuseConnect(rc);
+              } else {
+                rc.next();
+              }
+            });
     // every path but the reserved prefix (a prefix test, not a regex route: no matcher and no
     // path-parameter map per request); the prefix goes on to Dynofleet's own routes
     // (the request's framing and head were checked by the first handler below, for every path)
-    io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> route = rc -> {
-      MultiMap headers = rc.request().headers();
-      String path = rc.request().path();
-      if (path != null && ReservedPath.under(path, prefix, false)) {
-        rc.next();
-        return;
-      }
-      if (ReservedPath.matches(path, prefix)) {
-        // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
-        answer(rc, ProxyError.RESERVED, null);
-        return;
-      }
-      String uri = rc.request().uri();
-      if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
-      if (adminHosts.restricted()) {
-        if (adminHosts.admin(headers.get(HttpHeaders.HOST))) {
-          // Dynofleet's own host: no backend shares the dashboard's origin (security review 1)
-          adminHostOnly(rc, path);
-          return;
-        }
-      } else if (headers.contains(HeaderNames.SERVICE_WORKER) && scopeCoversPrefix(path)) {
-        // a backend's service worker on the dashboard's origin would see the token of every API
-        // call the dashboard makes, for as long as it stays registered (security review 1)
-        answer(rc, ProxyError.SERVICE_WORKER, null);
-        return;
-      }
-      if (headers.contains(HeaderNames.VIA) && dynofleetHops(headers) >= MAX_DYNOFLEET_HOPS) {
-        answer(rc, ProxyError.LOOP, null);
-        return;
-      }
-      // the library stamps every answer's Date in RFC 1123's form, whose day has one digit on the
-      // 1st to the 9th: HTTP's IMF-fixdate has two (RFC 9110 5.6.7), and strict parsers refuse one
-      io.netty.util.Attribute<Boolean> awaiting = awaitingHead(rc.request());
-      rc.addHeadersEndHandler(v -> {
-        if (awaiting != null) awaiting.set(Boolean.FALSE);
-        lastHeaders(rc.request(), rc.response());
-      });
-      if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
-        // the library answers an upgrade it cannot place with a bare 502: say why, as for requests
-        Pool pool = table.select(rc.request().getHeader(HttpHeaders.HOST));
-        ProxyError e = unplaceable(pool, "websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE)));
-        if (e != null) {
-          answer(rc, e, pool);
-          return;
-        }
-        // the library answers every failed upgrade with 502 (set as it writes the head): one its
-        // backend did not answer in time is a 504, and one that found the backend's connection
-        // queue full a 503, as a request's (see webSocketOrigin)
-        rc.addHeadersEndHandler(v -> {
-          HttpServerResponse r = rc.response();
-          String code = r.headers().get(HeaderNames.X_DYNOFLEET_ERROR);
-          if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(code)) {
-            r.setStatusCode(ProxyError.TIMEOUT.status());
-          } else if (r.getStatusCode() == 502 && ProxyError.CONNECTION_QUEUE_FULL.code().equals(code)) {
-            r.setStatusCode(ProxyError.CONNECTION_QUEUE_FULL.status());
+    io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> route =
+        rc -> {
+          MultiMap headers = rc.request().headers();
+          String path = rc.request().path();
+          if (path != null && ReservedPath.under(path, prefix, false)) {
+            rc.next();
+            return;
           }
-        });
-      }
-      proxy.handle(rc.request());
-    };
+          if (ReservedPath.matches(path, prefix)) {
+            // an encoded or dot-segment spelling of the reserved prefix: never sent to a backend
+            answer(rc, ProxyError.RESERVED, null);
+            return;
+          }
+          String uri = rc.request().uri();
+          if (!uri.isEmpty() && uri.charAt(0) != '/' && originForm(rc, headers, uri, path)) return;
+          if (adminHosts.restricted()) {
+            if (adminHosts.admin(headers.get(HttpHeaders.HOST))) {
+              // Dynofleet's own host: no backend shares the dashboard's origin (security review 1)
+              adminHostOnly(rc, path);
+              return;
+            }
+          } else if (headers.contains(HeaderNames.SERVICE_WORKER) && scopeCoversPrefix(path)) {
+            // a backend's service worker on the dashboard's origin would see the token of every API
+            // call the dashboard makes, for as long as it stays registered (security review 1)
+            answer(rc, ProxyError.SERVICE_WORKER, null);
+            return;
+          }
+          if (headers.contains(HeaderNames.VIA) && dynofleetHops(headers) >= MAX_DYNOFLEET_HOPS) {
+            answer(rc, ProxyError.LOOP, null);
+            return;
+          }
+          // the library stamps every answer's Date in RFC 1123's form, whose
+          // day has one digit on the 1st to the 9th: HTTP's IMF-fixdate has
+          // two (RFC 9110 5.6.7), and strict parsers refuse one
+          io.netty.util.Attribute<Boolean> awaiting = awaitingHead(rc.request());
+          rc.addHeadersEndHandler(
+              v -> {
+                if (awaiting != null) awaiting.set(Boolean.FALSE);
+                lastHeaders(rc.request(), rc.response());
+              });
+          if (rc.request().headers().contains(HttpHeaders.UPGRADE)) {
+            // the library answers an upgrade it cannot place
+            // with a bare 502: say why, as for requests
+            Pool pool = table.select(rc.request().getHeader(HttpHeaders.HOST));
+            ProxyError e =
+                unplaceable(
+                    pool,
+                    "websocket".equalsIgnoreCase(rc.request().getHeader(HttpHeaders.UPGRADE)));
+            if (e != null) {
+              answer(rc, e, pool);
+              return;
+            }
+            // the library answers every failed upgrade with 502 (set as it writes the head):
+            // one its backend did not answer in time is a 504, and one that found the
+            // backend's connection queue full a 503, as a request's (see webSocketOrigin)
+            rc.addHeadersEndHandler(
+                v -> {
+                  HttpServerResponse r = rc.response();
+                  String code = r.headers().get(HeaderNames.X_DYNOFLEET_ERROR);
+                  if (r.getStatusCode() == 502 && ProxyError.TIMEOUT.code().equals(code)) {
+                    r.setStatusCode(ProxyError.TIMEOUT.status());
+                  } else if (r.getStatusCode() == 502
+                      && ProxyError.CONNECTION_QUEUE_FULL.code().equals(code)) {
+                    r.setStatusCode(ProxyError.CONNECTION_QUEUE_FULL.status());
+                  }
+                });
+          }
+          proxy.handle(rc.request());
+        };
     // Requests for a backend are taken ahead of Dynofleet's own filters (request ids, auth, HSTS,
     // dashboard caching) and RESTEasy's matcher, which only act on the reserved prefix and on the
     // admin hosts: passing them cost some 3 % of the proxy's CPU per request. The prefix in any
     // spelling, a path that starts like it, and the admin hosts go on through them as before, to
     // the same handler after them.
-    router.route().order(Integer.MIN_VALUE + 2).handler(rc -> {
-      if (refusedHead(rc)) {
-        return;
-      }
-      String path = rc.request().path();
-      if (path == null || path.regionMatches(true, 0, prefix, 0, prefix.length())
-          || adminHosts.restricted() && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
-        rc.next();
-      } else if (ReservedPath.matches(path, prefix)) {
-        if (ReservedPath.malformed(path)) {
-          rc.next(); // an escape that does not decode: a 400 problem (RequestIds), as before
-        } else {
-          // the prefix by another spelling (a double slash from $DYNOFLEET_URL/ + /api, an escape):
-          // said at once, with or without a token; the API's authentication, on the normalised
-          // path, answered 401 first without one, then 404 with it (audit 12)
-          answer(rc, ProxyError.RESERVED, null);
-        }
-      } else {
-        route.handle(rc);
-      }
-    });
+    router
+        .route()
+        .order(Integer.MIN_VALUE + 2)
+        .handler(
+            rc -> {
+              if (refusedHead(rc)) {
+                return;
+              }
+              String path = rc.request().path();
+              if (path == null
+                  || path.regionMatches(true, 0, prefix, 0, prefix.length())
+                  || adminHosts.restricted()
+                      && adminHosts.admin(rc.request().headers().get(HttpHeaders.HOST))) {
+                rc.next();
+              } else if (ReservedPath.matches(path, prefix)) {
+                if (ReservedPath.malformed(path)) {
+                  // an escape that does not decode: a 400 problem (RequestIds), as before
+                  rc.next();
+                } else {
+                  // the prefix by another spelling (a double slash from
+                  // $DYNOFLEET_URL/ + /api, an escape): said at once, with or without
+                  // a token; the API's authentication, on the normalised path,
+                  // answered 401 first without one, then 404 with it (audit 12)
+                  answer(rc, ProxyError.RESERVED, null);
+                }
+              } else {
+                route.handle(rc);
+              }
+            });
     router.route().handler(route);
   }
 
   /**
    * Refuses a request whose framing or head cannot be trusted, before anything serves it, for every
    * path: Dynofleet's own endpoints too (its health, metrics and OpenAPI routes answered ahead of
-   * these checks, and a body a coding kept unframed was served as the next request: security
-   * review 2). True when answered (or, behind a refused request, deliberately not).
+   * these checks, and a body a coding kept unframed was served as the next request: security review
+   * 2). True when answered (or, behind a refused request, deliberately not).
    */
   private boolean refusedHead(io.vertx.ext.web.RoutingContext rc) {
     if (rc.request().connection() instanceof ConnectionBase cb && cb.channel().hasAttr(DESYNCED)) {
@@ -323,13 +370,15 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * The static pool's timeout bounds its requests, and with them how long a client's connection
-   * may wait without Quarkus's idle timeout: 0 would leave both unbounded (review 13).
+   * The static pool's timeout bounds its requests, and with them how long a client's connection may
+   * wait without Quarkus's idle timeout: 0 would leave both unbounded (review 13).
    */
   static void checkDefaultTimeout(Duration timeout) {
     if (timeout.isZero() || timeout.isNegative()) {
-      throw new StartRefused("DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is " + timeout
-          + ": it must be above 0 (default 30s), or requests to DYNOFLEET_STATIC_BACKENDS would wait without end");
+      throw new StartRefused(
+          "DYNOFLEET_PROXY_DEFAULT_TIMEOUT (dynofleet.proxy.default-timeout) is "
+              + timeout
+              + ": it must be above 0 (default 30s), or requests to DYNOFLEET_STATIC_BACKENDS would wait without end");
     }
   }
 
@@ -338,17 +387,19 @@ class ReverseProxy implements ProxyInterceptor {
    * quarkus.http.idle-timeout}, 75 s) does not close it meanwhile. The client is silent while the
    * backend works, so a pool timeout above it (up to 300 s) was cut there, and the client got no
    * answer at all (review 16); the proxy's own timers (the pool's timeout, the queue wait) bound
-   * this wait. Once the head is out the idle timeout applies again: a client that stops reading
-   * a body is closed by it as before. HTTP/1.x only (an HTTP/2 connection carries many requests).
+   * this wait. Once the head is out the idle timeout applies again: a client that stops reading a
+   * body is closed by it as before. HTTP/1.x only (an HTTP/2 connection carries many requests).
    * Returns the mark, for the head to clear (the attribute itself: a second lookup by key cost a
    * few percent of the proxy's CPU per request), or null.
    */
   private static io.netty.util.Attribute<Boolean> awaitingHead(HttpServerRequest req) {
-    if (req.version() == HttpVersion.HTTP_2 || !(req.connection() instanceof ConnectionBase cb)) return null;
+    if (req.version() == HttpVersion.HTTP_2 || !(req.connection() instanceof ConnectionBase cb))
+      return null;
     Channel ch = cb.channel();
     io.netty.util.Attribute<Boolean> mark = ch.attr(AWAITING_HEAD);
     if (mark.get() == null) { // the connection's first request: no handler yet
-      if (ch.pipeline().get("idle") == null) return null; // no idle timeout (or not Vert.x's pipeline)
+      // no idle timeout (or not Vert.x's pipeline)
+      if (ch.pipeline().get("idle") == null) return null;
       ch.pipeline().addAfter("idle", "dynofleet-idle", IdleWhileAwaiting.INSTANCE);
     }
     mark.set(Boolean.TRUE);
@@ -371,8 +422,10 @@ class ReverseProxy implements ProxyInterceptor {
     static final IdleWhileAwaiting INSTANCE = new IdleWhileAwaiting();
 
     @Override
-    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (evt instanceof io.netty.handler.timeout.IdleStateEvent && ctx.channel().attr(AWAITING_HEAD).get() == Boolean.TRUE) {
+    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt)
+        throws Exception {
+      if (evt instanceof io.netty.handler.timeout.IdleStateEvent
+          && ctx.channel().attr(AWAITING_HEAD).get() == Boolean.TRUE) {
         return;
       }
       super.userEventTriggered(ctx, evt);
@@ -380,13 +433,16 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * On an admin host outside the prefix: {@code GET /} goes to the dashboard, the rest is not
-   * found (nothing is proxied there).
+   * On an admin host outside the prefix: {@code GET /} goes to the dashboard, the rest is not found
+   * (nothing is proxied there).
    */
   private void adminHostOnly(io.vertx.ext.web.RoutingContext rc, String path) {
     HttpMethod m = rc.request().method();
     if ((path == null || path.equals("/")) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
-      rc.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, dynofleet.prefix() + "/").end();
+      rc.response()
+          .setStatusCode(302)
+          .putHeader(HttpHeaders.LOCATION, dynofleet.prefix() + "/")
+          .end();
       return;
     }
     answer(rc, ProxyError.ADMIN_HOST, null);
@@ -478,8 +534,12 @@ class ReverseProxy implements ProxyInterceptor {
     } else {
       imfFixdate(h);
     }
-    if (req.version() == HttpVersion.HTTP_1_0 && req.method() != HttpMethod.HEAD && !h.contains(HttpHeaders.CONTENT_LENGTH)
-        && resp.getStatusCode() >= 200 && resp.getStatusCode() != 204 && resp.getStatusCode() != 304) {
+    if (req.version() == HttpVersion.HTTP_1_0
+        && req.method() != HttpMethod.HEAD
+        && !h.contains(HttpHeaders.CONTENT_LENGTH)
+        && resp.getStatusCode() >= 200
+        && resp.getStatusCode() != 204
+        && resp.getStatusCode() != 304) {
       h.set(HttpHeaders.CONNECTION, "close");
     }
   }
@@ -488,9 +548,9 @@ class ReverseProxy implements ProxyInterceptor {
    * Carries a backend's Date past the library, which parses every Date to write it again: java.time
    * parsing took some 5 % of the proxy's CPU samples, to write the same text. A well-formed
    * IMF-fixdate (the form every HTTP server sends) goes on as the backend wrote it, as HAProxy,
-   * Envoy and Heroku's router pass it; any other form, or one with a Warning (whose date the library
-   * checks against it), still takes the library's way. The header is set back as the head is
-   * written ({@link #lastHeaders}); a backend's own X-Dynofleet- headers never get this far
+   * Envoy and Heroku's router pass it; any other form, or one with a Warning (whose date the
+   * library checks against it), still takes the library's way. The header is set back as the head
+   * is written ({@link #lastHeaders}); a backend's own X-Dynofleet- headers never get this far
    * ({@link #sanitize}).
    */
   static void keepBackendDate(MultiMap h) {
@@ -507,15 +567,26 @@ class ReverseProxy implements ProxyInterceptor {
    * calendar: a wrong weekday or a 31 Feb goes on as written, as HAProxy and Envoy pass any Date.
    */
   static boolean wellFormedImfFixdate(String d) {
-    if (d.length() != 29 || d.charAt(3) != ',' || d.charAt(4) != ' ' || d.charAt(7) != ' ' || d.charAt(11) != ' '
-        || d.charAt(16) != ' ' || d.charAt(19) != ':' || d.charAt(22) != ':' || !d.endsWith(" GMT")) {
+    if (d.length() != 29
+        || d.charAt(3) != ','
+        || d.charAt(4) != ' '
+        || d.charAt(7) != ' '
+        || d.charAt(11) != ' '
+        || d.charAt(16) != ' '
+        || d.charAt(19) != ':'
+        || d.charAt(22) != ':'
+        || !d.endsWith(" GMT")) {
       return false;
     }
     for (int i : IMF_DIGITS) {
       if (d.charAt(i) < '0' || d.charAt(i) > '9') return false;
     }
-    return name(DAY_NAMES, d, 0) && name(MONTH_NAMES, d, 8) && within(d, 5, 1, 31) && within(d, 17, 0, 23)
-        && within(d, 20, 0, 59) && within(d, 23, 0, 60);
+    return name(DAY_NAMES, d, 0)
+        && name(MONTH_NAMES, d, 8)
+        && within(d, 5, 1, 31)
+        && within(d, 17, 0, 23)
+        && within(d, 20, 0, 59)
+        && within(d, 23, 0, 60);
   }
 
   private static final int[] IMF_DIGITS = {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24};
@@ -539,7 +610,11 @@ class ReverseProxy implements ProxyInterceptor {
   /** A Date of RFC 1123's form with a one-digit day ({@code Tue, 3 Mar 2026 ...}) gets its zero. */
   static void imfFixdate(MultiMap h) {
     String d = h.get(HttpHeaders.DATE);
-    if (d != null && d.length() > 6 && d.charAt(6) == ' ' && Character.isDigit(d.charAt(5)) && d.charAt(4) == ' ') {
+    if (d != null
+        && d.length() > 6
+        && d.charAt(6) == ' '
+        && Character.isDigit(d.charAt(5))
+        && d.charAt(4) == ' ') {
       h.set(HttpHeaders.DATE, d.substring(0, 5) + '0' + d.substring(5));
     }
   }
@@ -548,13 +623,14 @@ class ReverseProxy implements ProxyInterceptor {
    * At SIGTERM. Quarkus's drain waits for every open request, and a tunnel is one until its client
    * leaves: one open WebSocket held the exit 25 s, then was cut anyway. The tunnels close at the
    * signal instead, so their clients reconnect at once, through Heroku's router to a dyno that
-   * stays (a proxy that does not parse the frames it relays cannot put a close frame between
-   * them); new upgrades get a 503. Plain requests drain as before.
+   * stays (a proxy that does not parse the frames it relays cannot put a close frame between them);
+   * new upgrades get a 503. Plain requests drain as before.
    */
   void closeTunnels() {
     stopping = true;
     int n = tunnels.size();
-    if (n > 0) LOG.infof("stopping: closing %d WebSocket tunnel(s); their clients reconnect elsewhere", n);
+    if (n > 0)
+      LOG.infof("stopping: closing %d WebSocket tunnel(s); their clients reconnect elsewhere", n);
     for (io.netty.channel.Channel ch : tunnels) ch.close();
   }
 
@@ -600,11 +676,17 @@ class ReverseProxy implements ProxyInterceptor {
     return true;
   }
 
-  /** Why an upgrade to {@code pool} has nowhere to go (stopping, no pool, no routable backend), or null. */
+  /**
+   * Why an upgrade to {@code pool} has nowhere to go (stopping, no pool, no routable backend), or
+   * null.
+   */
   private ProxyError unplaceable(Pool pool, boolean webSocket) {
-    if (stopping && webSocket) return ProxyError.STOPPING; // an Upgrade: h2c is served over HTTP/1.1 as ever
+    // an Upgrade: h2c is served over HTTP/1.1 as ever
+    if (stopping && webSocket) return ProxyError.STOPPING;
     if (pool == null) return ProxyError.NO_POOL;
-    return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty() ? ProxyError.NO_BACKEND : null;
+    return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty()
+        ? ProxyError.NO_BACKEND
+        : null;
   }
 
   /** One of the proxy's own answers, by pool ({@code -} before one is chosen) and code. */
@@ -619,8 +701,16 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void countError(Pool pool, Backend b, ProxyError e) {
     // a drained backend's series are gone: its late failures count for the pool alone
-    registry.counter("dynofleet.proxy.errors", "pool", pool == null ? "-" : pool.route().name(), "code", e.code(),
-        "backend", b == null || b.seriesRemoved ? "-" : b.target.id()).increment();
+    registry
+        .counter(
+            "dynofleet.proxy.errors",
+            "pool",
+            pool == null ? "-" : pool.route().name(),
+            "code",
+            e.code(),
+            "backend",
+            b == null || b.seriesRemoved ? "-" : b.target.id())
+        .increment();
   }
 
   /**
@@ -629,17 +719,25 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private Future<Void> answer(io.vertx.ext.web.RoutingContext rc, ProxyError e, Pool pool) {
     countError(pool, e); // its path as the HTTP timer's URI tag: see UriTags
-    if (e.status() == 508) rc.response().setStatusMessage("Loop Detected"); // Netty knows no phrase for it
-    rc.response().setStatusCode(e.status()).putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code())
+    // Netty knows no phrase for it
+    if (e.status() == 508) rc.response().setStatusMessage("Loop Detected");
+    rc.response()
+        .setStatusCode(e.status())
+        .putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code())
         .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()));
     String path = rc.request().path();
     String prefix = dynofleet.prefix();
-    if (path != null && (path.regionMatches(true, 0, prefix, 0, prefix.length()) || ReservedPath.matches(path, prefix))) {
+    if (path != null
+        && (path.regionMatches(true, 0, prefix, 0, prefix.length())
+            || ReservedPath.matches(path, prefix))) {
       // Dynofleet's own paths answer with problem documents, these refusals too: an API client
       // got text (audit 17)
       String text = e.message().strip();
-      return rc.response().putHeader("Content-Type", io.dynofleet.api.Problem.MEDIA_TYPE)
-          .end(io.vertx.core.json.Json.encode(io.dynofleet.api.Problem.of(e.status(), e.code(), text, text)));
+      return rc.response()
+          .putHeader("Content-Type", io.dynofleet.api.Problem.MEDIA_TYPE)
+          .end(
+              io.vertx.core.json.Json.encode(
+                  io.dynofleet.api.Problem.of(e.status(), e.code(), text, text)));
     }
     return rc.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(e.message());
   }
@@ -657,23 +755,24 @@ class ReverseProxy implements ProxyInterceptor {
    * behind it is closed unserved ({@link #DESYNCED}).
    */
   private void refuseAndClose(io.vertx.ext.web.RoutingContext rc, ProxyError e) {
-    if (rc.request().connection() instanceof ConnectionBase cb) cb.channel().attr(DESYNCED).set(Boolean.TRUE);
+    if (rc.request().connection() instanceof ConnectionBase cb)
+      cb.channel().attr(DESYNCED).set(Boolean.TRUE);
     rc.response().putHeader(HttpHeaders.CONNECTION, "close");
     answer(rc, e, null).onComplete(ar -> lingeringClose(rc.request()));
   }
 
   synchronized HttpClient client() {
-    if (client == null) client = newClient(config.poolSizePerBackend(), config.connectionQueuePerBackend());
+    if (client == null)
+      client = newClient(config.poolSizePerBackend(), config.connectionQueuePerBackend());
     return client;
   }
 
   /**
-   * The client of the event loop this request runs on. Vert.x pools connections per client, not
-   * per loop: with one client for all, a request served on one loop was often given a connection
-   * owned by another, so its head was written by a task handed to that loop and the response
-   * handed back, two thread hops and wake-ups per request. A client per loop keeps the whole
-   * exchange on one thread, as nginx's workers do. {@code pool-size-per-backend} is shared out
-   * among the loops.
+   * The client of the event loop this request runs on. Vert.x pools connections per client, not per
+   * loop: with one client for all, a request served on one loop was often given a connection owned
+   * by another, so its head was written by a task handed to that loop and the response handed back,
+   * two thread hops and wake-ups per request. A client per loop keeps the whole exchange on one
+   * thread, as nginx's workers do. {@code pool-size-per-backend} is shared out among the loops.
    */
   HttpClient loopClient() {
     ContextInternal ctx = ContextInternal.current();
@@ -681,11 +780,15 @@ class ReverseProxy implements ProxyInterceptor {
     EventLoop loop = ctx.nettyEventLoop();
     HttpClient c = loopClients.get(loop);
     if (c != null) return c;
-    return loopClients.computeIfAbsent(loop, l -> {
-      int loops = 0;
-      for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
-      return newClient(share(config.poolSizePerBackend(), loops), share(config.connectionQueuePerBackend(), loops));
-    });
+    return loopClients.computeIfAbsent(
+        loop,
+        l -> {
+          int loops = 0;
+          for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+          return newClient(
+              share(config.poolSizePerBackend(), loops),
+              share(config.connectionQueuePerBackend(), loops));
+        });
   }
 
   /** A loop's share of a per-backend number: ⌈n ÷ loops⌉, at least 1. */
@@ -694,19 +797,22 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private HttpClient newClient(int poolSize, int waitQueue) {
-    HttpClientOptions o = new HttpClientOptions()
-        .setKeepAlive(true)
-        .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
-        .setConnectTimeout((int) config.connectTimeout().toMillis())
-        .setForceSni(true)
-        .setTrustAll(config.trustAll())
-        .setVerifyHost(!config.trustAll())
-        .setTcpNoDelay(true)
-        .setMaxHeaderSize(config.maxResponseHeaderSize())
-        .setDecompressionSupported(false);
-    // the wait for a pooled connection is bounded by the pool's timeout (see origin) and, here, in
-    // size: Vert.x's default queue is unbounded, and a burst on a stuck backend queued without limit
-    return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue));
+    HttpClientOptions o =
+        new HttpClientOptions()
+            .setKeepAlive(true)
+            .setKeepAliveTimeout((int) Math.max(1, config.keepAliveTimeout().toSeconds()))
+            .setConnectTimeout((int) config.connectTimeout().toMillis())
+            .setForceSni(true)
+            .setTrustAll(config.trustAll())
+            .setVerifyHost(!config.trustAll())
+            .setTcpNoDelay(true)
+            .setMaxHeaderSize(config.maxResponseHeaderSize())
+            .setDecompressionSupported(false);
+    // the wait for a pooled connection is bounded by the pool's timeout
+    // (see origin) and, here, in size: Vert.x's default queue is
+    // unbounded, and a burst on a stuck backend queued without limit
+    return vertx.createHttpClient(
+        o, new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue));
   }
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {
@@ -718,48 +824,61 @@ class ReverseProxy implements ProxyInterceptor {
     // the pool's timeout also bounds the wait for one of the loop's pooled connections to the
     // backend (Vert.x's own timer; its default is none): a request beyond the loop's share of
     // pool-size-per-backend waited without limit, holding its slot, while a stuck backend held them
-    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
+    if (!timeout.isZero())
+      ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     HttpServerRequest in = ctx.request().proxiedRequest();
-    Future<HttpClientRequest> req = loopClient().request(ro).transform(ar -> {
-      if (ar.failed()) {
-        // no connection in time: a TimeoutException before any request exists is Vert.x's pool
-        // timer (a TCP connect that fails or times out is a ConnectException of its own)
-        ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
-        ex.poolBusy = ar.cause() instanceof io.vertx.core.http.ConnectionPoolTooBusyException;
-        return Future.failedFuture(ar.cause());
-      }
-      HttpClientRequest r = ar.result();
-      if (clientGone(in)) {
-        // the client left while the request waited for a connection: nothing is sent for it
-        r.reset();
-        return Future.failedFuture(new ProxyError.Rejected(ProxyError.CLIENT_GONE));
-      }
-      return Future.succeededFuture(r);
-    });
-    req.onSuccess(r -> {
-      ex.creq = r;
-      // Host: the backend's web_url authority (Heroku routes by Host), set on the backend request
-      // itself: set through the library, it would also overwrite the X-Forwarded-Host kept above.
-      // A client without Host (HTTP/1.0 allows it) keeps the request options' host and port.
-      if (in.authority() != null) r.authority(HostAndPort.create(b.host, b.target.url().getPort()));
-      if (ex.expectContinue) sendContinue(ctx, ex);
-      r.earlyHintsHandler(h -> earlyHints(in, h));
-      // Vert.x hears 100 and 103 as interim and any other 1xx (102, 104, an unasked 101) as the
-      // final head, with the real answer still to come on the connection: were it pooled again,
-      // the next request on it would read this one's answer. It never is: it closes here, before
-      // anything else hears the head, and the client gets a 502.
-      r.response().onSuccess(resp -> {
-        if (resp.statusCode() < 200) r.connection().close();
-      });
-    });
+    Future<HttpClientRequest> req =
+        loopClient()
+            .request(ro)
+            .transform(
+                ar -> {
+                  if (ar.failed()) {
+                    // no connection in time: a TimeoutException before any
+                    // request exists is Vert.x's pool timer (a TCP connect that
+                    // fails or times out is a ConnectException of its own)
+                    ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+                    ex.poolBusy =
+                        ar.cause() instanceof io.vertx.core.http.ConnectionPoolTooBusyException;
+                    return Future.failedFuture(ar.cause());
+                  }
+                  HttpClientRequest r = ar.result();
+                  if (clientGone(in)) {
+                    // the client left while the request waited
+                    // for a connection: nothing is sent for it
+                    r.reset();
+                    return Future.failedFuture(new ProxyError.Rejected(ProxyError.CLIENT_GONE));
+                  }
+                  return Future.succeededFuture(r);
+                });
+    req.onSuccess(
+        r -> {
+          ex.creq = r;
+          // Host: the backend's web_url authority (Heroku routes by Host), set
+          // on the backend request itself: set through the library, it would
+          // also overwrite the X-Forwarded-Host kept above. A client without
+          // Host (HTTP/1.0 allows it) keeps the request options' host and port.
+          if (in.authority() != null)
+            r.authority(HostAndPort.create(b.host, b.target.url().getPort()));
+          if (ex.expectContinue) sendContinue(ctx, ex);
+          r.earlyHintsHandler(h -> earlyHints(in, h));
+          // Vert.x hears 100 and 103 as interim and any other 1xx (102, 104, an unasked 101)
+          // as the final head, with the real answer still to come on the connection: were it
+          // pooled again, the next request on it would read this one's answer. It never is:
+          // it closes here, before anything else hears the head, and the client gets a 502.
+          r.response()
+              .onSuccess(
+                  resp -> {
+                    if (resp.statusCode() < 200) r.connection().close();
+                  });
+        });
     return req;
   }
 
   /**
-   * A backend's 103 (Early Hints) goes on to the client, as a proxy must forward 1xx responses
-   * (RFC 9110 15.2): the browser preloads what the Link headers name while the page is still being
-   * made. Not to an HTTP/1.0 client, which knows no 1xx; not once the final head is out. Its headers
-   * pass the same filters as a final response's.
+   * A backend's 103 (Early Hints) goes on to the client, as a proxy must forward 1xx responses (RFC
+   * 9110 15.2): the browser preloads what the Link headers name while the page is still being made.
+   * Not to an HTTP/1.0 client, which knows no 1xx; not once the final head is out. Its headers pass
+   * the same filters as a final response's.
    */
   private void earlyHints(HttpServerRequest in, MultiMap h) {
     HttpServerResponse r = in.response();
@@ -779,18 +898,20 @@ class ReverseProxy implements ProxyInterceptor {
 
   /**
    * A WebSocket upgrade: the backend with fewer open tunnels of two (a tunnel lasts as long as its
-   * client connection, so request counts say nothing of it; round-robin and random pools keep
-   * their algorithm), the forwarding headers of any request, and the tunnel counted from the
-   * backend's 101 to the client connection's close.
+   * client connection, so request counts say nothing of it; round-robin and random pools keep their
+   * algorithm), the forwarding headers of any request, and the tunnel counted from the backend's
+   * 101 to the client connection's close.
    */
   private Future<HttpClientRequest> webSocketOrigin(ProxyContext ctx) {
     HttpServerRequest req = ctx.request().proxiedRequest();
     Pool pool = table.select(req.getHeader(HttpHeaders.HOST));
     if (pool == null) return Future.failedFuture("no pool");
-    Backend b = pool.route().algorithm() == Algorithm.LEAST_REQUEST
-        ? Balancer.fewestTunnels(Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()),
-            ThreadLocalRandom.current())
-        : choose(pool, Set.of());
+    Backend b =
+        pool.route().algorithm() == Algorithm.LEAST_REQUEST
+            ? Balancer.fewestTunnels(
+                Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()),
+                ThreadLocalRandom.current())
+            : choose(pool, Set.of());
     if (b == null) return Future.failedFuture("no backend");
     meters(pool, b);
     // the library copies the client's headers (but Host and Connection) onto the upgrade:
@@ -801,101 +922,136 @@ class ReverseProxy implements ProxyInterceptor {
     forwardingHeaders(h, req, rid);
     b.tunnels.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
-    Runnable closed = () -> {
-      if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
-    };
+    Runnable closed =
+        () -> {
+          if (counted.compareAndSet(true, false)) b.tunnels.decrementAndGet();
+        };
     RequestOptions ro = new RequestOptions().setHost(b.host).setPort(b.port).setSsl(b.ssl);
-    // the pool's timeout bounds the wait for a pooled connection and for the backend's answer to
-    // the upgrade (Vert.x's timer ends with the response head: a tunnel is never cut by it). A
-    // backend that never answered held the connection, the tunnel count and the client for ever
-    // (review 7)
+    // the pool's timeout bounds the wait for a pooled connection and for the
+    // backend's answer to the upgrade (Vert.x's timer ends with the response
+    // head: a tunnel is never cut by it). A backend that never answered held
+    // the connection, the tunnel count and the client for ever (review 7)
     Duration timeout = timeout(pool);
-    if (!timeout.isZero()) ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
-    return loopClient().request(ro).onFailure(e -> {
-      closed.run();
-      // no pooled connection within the timeout: nothing reached the backend, not its failure
-      if (e instanceof TimeoutException && !isConnect(e)) {
-        if (!req.response().headWritten()) req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.TIMEOUT.code());
-        countError(pool, b, ProxyError.TIMEOUT);
-      } else if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
-        // too many wait for a connection to it: nothing reached it either (a 503, see mount)
-        if (!req.response().headWritten()) {
-          req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.CONNECTION_QUEUE_FULL.code());
-        }
-        countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
-      } else {
-        upgradeFailed(req, pool, b, ProxyError.CONNECT);
-      }
-    }).onSuccess(creq -> {
-        // Host: the backend's web_url authority, as for any request (Heroku routes by Host)
-        if (req.authority() != null) creq.authority(HostAndPort.create(b.host, b.target.url().getPort()));
-        // a client that leaves before the backend answers frees the backend connection at once
-        // (the library watches neither side until then); after a 101 the tunnel's own close does
-        AtomicBoolean headHeard = new AtomicBoolean();
-        req.response().closeHandler(v -> {
-          if (!headHeard.get()) creq.reset();
-        });
-        if (clientGone(req)) creq.reset(); // gone while the connection was being found
-        // the library's connect() answers with this same response future
-        creq.response().onComplete(ar -> {
-          headHeard.set(true);
-          // heard before the library copies the backend's head to the client: the same rules as
-          // for any response (no forged X-Dynofleet-*, no cookies for the reserved prefix), and
-          // the request id and Via as on any answer
-          if (ar.failed() && clientGone(req)) {
-            countError(pool, ProxyError.CLIENT_GONE); // its reset above, not the backend's doing
-          } else if (ar.failed()) {
-            Throwable err = ar.cause();
-            boolean timedOut = !isConnect(err) && (err instanceof TimeoutException
-                || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
-            upgradeFailed(req, pool, b, timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND);
-          }
-          if (ar.succeeded()) {
-            sanitize(ar.result().headers());
-            ar.result().headers().set(HeaderNames.X_REQUEST_ID, rid).add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
-          }
-          if (ar.succeeded() && ar.result().statusCode() != 101) refused(req, creq, ar.result());
-          if (ar.failed() || ar.result().statusCode() != 101
-              || !(req.connection() instanceof ConnectionBase conn)) {
-            closed.run();
-          } else {
-            // the channel's own close: after the upgrade Vert.x hands the channel to a NetSocket,
-            // and the HTTP connection object hears nothing more
-            io.netty.channel.Channel ch = conn.channel();
-            QuarkusRequestWrapper quarkusRequest = QuarkusRequestWrapper.get(req);
-            tunnels.add(ch);
-            ch.closeFuture().addListener(f -> {
-              tunnels.remove(ch);
+    if (!timeout.isZero())
+      ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
+    return loopClient()
+        .request(ro)
+        .onFailure(
+            e -> {
               closed.run();
-              requestDone(quarkusRequest);
+              // no pooled connection within the timeout:
+              // nothing reached the backend, not its failure
+              if (e instanceof TimeoutException && !isConnect(e)) {
+                if (!req.response().headWritten())
+                  req.response()
+                      .putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.TIMEOUT.code());
+                countError(pool, b, ProxyError.TIMEOUT);
+              } else if (e instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+                // too many wait for a connection to it:
+                // nothing reached it either (a 503, see mount)
+                if (!req.response().headWritten()) {
+                  req.response()
+                      .putHeader(
+                          HeaderNames.X_DYNOFLEET_ERROR, ProxyError.CONNECTION_QUEUE_FULL.code());
+                }
+                countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
+              } else {
+                upgradeFailed(req, pool, b, ProxyError.CONNECT);
+              }
+            })
+        .onSuccess(
+            creq -> {
+              // Host: the backend's web_url authority, as for any request (Heroku routes by Host)
+              if (req.authority() != null)
+                creq.authority(HostAndPort.create(b.host, b.target.url().getPort()));
+              // a client that leaves before the backend answers frees the
+              // backend connection at once (the library watches neither
+              // side until then); after a 101 the tunnel's own close does
+              AtomicBoolean headHeard = new AtomicBoolean();
+              req.response()
+                  .closeHandler(
+                      v -> {
+                        if (!headHeard.get()) creq.reset();
+                      });
+              if (clientGone(req)) creq.reset(); // gone while the connection was being found
+              // the library's connect() answers with this same response future
+              creq.response()
+                  .onComplete(
+                      ar -> {
+                        headHeard.set(true);
+                        // heard before the library copies the backend's head to the client: the
+                        // same rules as for any response (no forged X-Dynofleet-*, no cookies
+                        // for the reserved prefix), and the request id and Via as on any answer
+                        if (ar.failed() && clientGone(req)) {
+                          countError(
+                              pool,
+                              ProxyError.CLIENT_GONE); // its reset above, not the backend's doing
+                        } else if (ar.failed()) {
+                          Throwable err = ar.cause();
+                          boolean timedOut =
+                              !isConnect(err)
+                                  && (err instanceof TimeoutException
+                                      || (err.getMessage() != null
+                                          && err.getMessage()
+                                              .toLowerCase(Locale.ROOT)
+                                              .contains("timeout")));
+                          upgradeFailed(
+                              req, pool, b, timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND);
+                        }
+                        if (ar.succeeded()) {
+                          sanitize(ar.result().headers());
+                          ar.result()
+                              .headers()
+                              .set(HeaderNames.X_REQUEST_ID, rid)
+                              .add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
+                        }
+                        if (ar.succeeded() && ar.result().statusCode() != 101)
+                          refused(req, creq, ar.result());
+                        if (ar.failed()
+                            || ar.result().statusCode() != 101
+                            || !(req.connection() instanceof ConnectionBase conn)) {
+                          closed.run();
+                        } else {
+                          // the channel's own close: after the upgrade Vert.x hands the channel
+                          // to a NetSocket, and the HTTP connection object hears nothing more
+                          io.netty.channel.Channel ch = conn.channel();
+                          QuarkusRequestWrapper quarkusRequest = QuarkusRequestWrapper.get(req);
+                          tunnels.add(ch);
+                          ch.closeFuture()
+                              .addListener(
+                                  f -> {
+                                    tunnels.remove(ch);
+                                    closed.run();
+                                    requestDone(quarkusRequest);
+                                  });
+                          if (stopping) ch.close(); // the signal came while the backend answered
+                        }
+                      });
             });
-            if (stopping) ch.close(); // the signal came while the backend answered
-
-          }
-        });
-    });
   }
 
   /**
-   * An upgrade that never reached its backend or got no answer: the library answers a bare 502;
-   * the code says which, and the failure counts toward the backend's passive ejection as a
-   * request's would.
+   * An upgrade that never reached its backend or got no answer: the library answers a bare 502; the
+   * code says which, and the failure counts toward the backend's passive ejection as a request's
+   * would.
    */
   private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
-    if (!req.response().headWritten()) req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code());
+    if (!req.response().headWritten())
+      req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code());
     countError(pool, b, e);
     failure(pool, b);
   }
 
   /**
-   * A backend refused the upgrade. The library answers the client with the status alone and
-   * leaves the backend connection as it is: Vert.x never returns a connection used for an upgrade
-   * attempt to its pool, so every refusal held a pooled connection until the pool was exhausted
-   * and plain requests to that backend hung. The connection is closed here, and the backend's
-   * headers (WWW-Authenticate, cookies; sanitized, without hop-by-hop ones) go on the client's
-   * response before the library writes it. The body is dropped, as before.
+   * A backend refused the upgrade. The library answers the client with the status alone and leaves
+   * the backend connection as it is: Vert.x never returns a connection used for an upgrade attempt
+   * to its pool, so every refusal held a pooled connection until the pool was exhausted and plain
+   * requests to that backend hung. The connection is closed here, and the backend's headers
+   * (WWW-Authenticate, cookies; sanitized, without hop-by-hop ones) go on the client's response
+   * before the library writes it. The body is dropped, as before.
    */
-  private static void refused(HttpServerRequest req, HttpClientRequest creq, HttpClientResponse resp) {
+  private static void refused(
+      HttpServerRequest req, HttpClientRequest creq, HttpClientResponse resp) {
     MultiMap from = resp.headers();
     headWithoutBody(from);
     HttpServerResponse to = req.response();
@@ -923,8 +1079,13 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private Backend pick(Pool pool, List<Backend> candidates, long now) {
-    return Balancer.pick(pool.route().algorithm(), candidates, pool.cursor().getAndIncrement(),
-        ThreadLocalRandom.current(), now, config.slowStart().toNanos());
+    return Balancer.pick(
+        pool.route().algorithm(),
+        candidates,
+        pool.cursor().getAndIncrement(),
+        ThreadLocalRandom.current(),
+        now,
+        config.slowStart().toNanos());
   }
 
   @Override
@@ -941,8 +1102,10 @@ class ReverseProxy implements ProxyInterceptor {
     boolean chunked = cl == null && sreq.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     if (chunked) {
       // chunked: count as it streams, and fail the exchange with 413 once past the limit
-      ex.upload = new UploadBody(new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true),
-          () -> uploaded(ex));
+      ex.upload =
+          new UploadBody(
+              new LimitedStream(sreq, config.maxBodySize(), () -> ex.tooLarge = true),
+              () -> uploaded(ex));
       preq.setBody(Body.body(ex.upload, -1));
     } else if (cl == null || parseLong(cl) == 0) {
       noBody(preq);
@@ -956,13 +1119,17 @@ class ReverseProxy implements ProxyInterceptor {
       // unread) and the client its 100 once a backend is connected to take the body; before that,
       // a final status (no pool, no backend, queue full) spares it the upload
       preq.headers().remove(HttpHeaders.EXPECT);
-      ex.expectContinue = sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
+      ex.expectContinue =
+          sreq.version() != HttpVersion.HTTP_1_0 && (chunked || (cl != null && parseLong(cl) > 0));
     }
     var h = preq.headers();
     ex.pool = table.select(sreq.getHeader(HttpHeaders.HOST));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
-    ex.closeAfter = stripConnectionListed(h, false) && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
-    h.remove(HeaderNames.PROXY_CONNECTION); // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
+    ex.closeAfter =
+        stripConnectionListed(h, false)
+            && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
+    // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
+    h.remove(HeaderNames.PROXY_CONNECTION);
     forwardingHeaders(h, sreq, ex.requestId);
     return attempt(ctx, ex, 0);
   }
@@ -981,10 +1148,11 @@ class ReverseProxy implements ProxyInterceptor {
    * An absolute-form target ({@code GET http://host/path}) is routed again in origin form, its
    * authority made the Host (RFC 9112 3.2.2: it wins over the Host header, which a proxy replaces):
    * the pool is chosen by it, X-Forwarded-Host names it, and backends get the origin form, as from
-   * Heroku's router, WebSocket upgrades included. False for a target that is not absolute
-   * ({@code OPTIONS *}).
+   * Heroku's router, WebSocket upgrades included. False for a target that is not absolute ({@code
+   * OPTIONS *}).
    */
-  private static boolean originForm(io.vertx.ext.web.RoutingContext rc, MultiMap headers, String uri, String path) {
+  private static boolean originForm(
+      io.vertx.ext.web.RoutingContext rc, MultiMap headers, String uri, String path) {
     String target = targetAuthority(uri);
     if (target == null) return false;
     if (!target.isEmpty()) headers.set(HttpHeaders.HOST, target);
@@ -994,7 +1162,10 @@ class ReverseProxy implements ProxyInterceptor {
     return true;
   }
 
-  /** The authority of an absolute-form target ({@code http://host:port/path} → {@code host:port}), or null. */
+  /**
+   * The authority of an absolute-form target ({@code http://host:port/path} → {@code host:port}),
+   * or null.
+   */
   static String targetAuthority(String uri) {
     int scheme = uri.indexOf("://");
     if (scheme < 0) return null;
@@ -1007,8 +1178,8 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * A chunk of the client's body went to the backend: its timeout starts again (at most every
-   * 50 ms), so a steady upload longer than the timeout goes through, as with nginx's
+   * A chunk of the client's body went to the backend: its timeout starts again (at most every 50
+   * ms), so a steady upload longer than the timeout goes through, as with nginx's
    * proxy_send_timeout. Not once the answer's head is in: Vert.x's timer then stopped for good.
    */
   private void uploaded(Exchange ex) {
@@ -1037,18 +1208,23 @@ class ReverseProxy implements ProxyInterceptor {
       long now = System.nanoTime();
       if (now - ownTokenToldNanos > 60_000_000_000L) {
         ownTokenToldNanos = now;
-        LOG.warnf("a request to %s outside %s carried Dynofleet's API token: not passed on to the backend"
-            + " (request id %s; said at most once a minute)", shortPath(sreq), dynofleet.prefix(), requestId);
+        LOG.warnf(
+            "a request to %s outside %s carried Dynofleet's API token: not passed on to the backend"
+                + " (request id %s; said at most once a minute)",
+            shortPath(sreq), dynofleet.prefix(), requestId);
       }
     }
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get(HeaderNames.X_FORWARDED_FOR);
     if (xff != null) {
-      List<String> lines = h.getAll(HeaderNames.X_FORWARDED_FOR); // several lines are one comma-joined list
+      // several lines are one comma-joined list
+      List<String> lines = h.getAll(HeaderNames.X_FORWARDED_FOR);
       if (lines.size() > 1) xff = String.join(", ", lines);
     }
-    if (ip != null) h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-    if (!h.contains(HeaderNames.X_FORWARDED_PROTO)) h.set(HeaderNames.X_FORWARDED_PROTO, sreq.isSSL() ? "https" : "http");
+    if (ip != null)
+      h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+    if (!h.contains(HeaderNames.X_FORWARDED_PROTO))
+      h.set(HeaderNames.X_FORWARDED_PROTO, sreq.isSSL() ? "https" : "http");
     if (!h.contains(HeaderNames.X_FORWARDED_PORT) && sreq.localAddress() != null)
       h.set(HeaderNames.X_FORWARDED_PORT, Integer.toString(sreq.localAddress().port()));
     if (!config.trustForwardedHost() || !h.contains(HeaderNames.X_FORWARDED_HOST)) {
@@ -1072,8 +1248,8 @@ class ReverseProxy implements ProxyInterceptor {
    * A request without a body is sent without piping the (empty) client stream into it. The HTTP
    * proxy's pipe, when it fails, resets whichever backend request the exchange holds by then: a
    * pooled connection closing under a GET failed the first try, the retry on another backend
-   * started, and the first try's late pipe failure tore the retry down (a 502 for a safe GET).
-   * The client request is resumed so its end is consumed as the pipe would have.
+   * started, and the first try's late pipe failure tore the retry down (a 502 for a safe GET). The
+   * client request is resumed so its end is consumed as the pipe would have.
    */
   private static void noBody(ProxyRequest preq) {
     preq.setBody(null);
@@ -1096,18 +1272,21 @@ class ReverseProxy implements ProxyInterceptor {
 
   /**
    * Headers a front end sets for the backend, which a client may not strip by naming them in its
-   * Connection header (security review 1: it hid its address and downgraded the protocol), as
-   * Envoy keeps them.
+   * Connection header (security review 1: it hid its address and downgraded the protocol), as Envoy
+   * keeps them.
    */
   private static boolean forwarding(String name) {
-    return name.regionMatches(true, 0, "X-Forwarded-", 0, 12) || name.equalsIgnoreCase("Forwarded")
-        || name.equalsIgnoreCase("Via") || name.equalsIgnoreCase("X-Request-Id")
-        || name.equalsIgnoreCase("X-Request-Start") || name.equalsIgnoreCase("Host");
+    return name.regionMatches(true, 0, "X-Forwarded-", 0, 12)
+        || name.equalsIgnoreCase("Forwarded")
+        || name.equalsIgnoreCase("Via")
+        || name.equalsIgnoreCase("X-Request-Id")
+        || name.equalsIgnoreCase("X-Request-Start")
+        || name.equalsIgnoreCase("Host");
   }
 
   /**
-   * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade
-   * {@code keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
+   * Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1); on a WebSocket upgrade {@code
+   * keepUpgrade} keeps the Upgrade header it names. Whether it named {@code close}.
    */
   private static boolean stripConnectionListed(MultiMap h, boolean keepUpgrade) {
     List<String> conn = h.getAll("Connection");
@@ -1117,8 +1296,11 @@ class ReverseProxy implements ProxyInterceptor {
       for (String t : v.split(",")) {
         String name = t.trim();
         if (name.equalsIgnoreCase("close")) close = true;
-        if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")
-            && !(keepUpgrade && name.equalsIgnoreCase("upgrade")) && !forwarding(name)) {
+        if (!name.isEmpty()
+            && !name.equalsIgnoreCase("close")
+            && !name.equalsIgnoreCase("keep-alive")
+            && !(keepUpgrade && name.equalsIgnoreCase("upgrade"))
+            && !forwarding(name)) {
           h.remove(name);
         }
       }
@@ -1128,15 +1310,21 @@ class ReverseProxy implements ProxyInterceptor {
 
   private Future<ProxyResponse> attempt(ProxyContext ctx, Exchange ex, int retry) {
     if (retry > 0) noBody(ctx.request()); // only bodiless requests are retried
-    return acquire(ex, ctx.request().proxiedRequest().response()).transform(ar -> {
-      recordQueue(ex, ar.succeeded());
-      if (ar.failed()) {
-        ProxyError e = ar.cause() instanceof ProxyError.Rejected r ? r.error
-            : ar.cause() instanceof RoutingTable.NoPoolException ? ProxyError.NO_POOL : ProxyError.NO_BACKEND;
-        return error(ctx, e);
-      }
-      return send(ctx, ex, ar.result(), retry);
-    });
+    return acquire(ex, ctx.request().proxiedRequest().response())
+        .transform(
+            ar -> {
+              recordQueue(ex, ar.succeeded());
+              if (ar.failed()) {
+                ProxyError e =
+                    ar.cause() instanceof ProxyError.Rejected r
+                        ? r.error
+                        : ar.cause() instanceof RoutingTable.NoPoolException
+                            ? ProxyError.NO_POOL
+                            : ProxyError.NO_BACKEND;
+                return error(ctx, e);
+              }
+              return send(ctx, ex, ar.result(), retry);
+            });
   }
 
   private Future<ProxyResponse> send(ProxyContext ctx, Exchange ex, Backend b, int retry) {
@@ -1151,95 +1339,117 @@ class ReverseProxy implements ProxyInterceptor {
     ex.done = done;
     ex.sent = System.nanoTime();
     b.sent(ex.sent);
-    return ctx.sendRequest().compose(resp -> {
-      b.answered(System.nanoTime(), true);
-      int st = resp.getStatusCode();
-      if (resp.headers().contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(resp.headers())) {
-        // a coding the proxy cannot relay: the library answered 501 on its own and skipped the
-        // interceptors, so this backend's slot was never given back (with a per-backend limit the
-        // backend was full for good). A bad answer of the backend's, as nginx's 502
-        LOG.debugf("backend %s answered with Transfer-Encoding %s", b.target.id(),
-            resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING)); // before release() clears them
-        resp.release();
-        if (ex.creq != null) ex.creq.connection().close();
-        if (done.compareAndSet(false, true)) release(ex.pool, b);
-        b.errors5xx.incrementAndGet();
-        failure(ex.pool, b);
-        timeFailure(ex, b, 502);
-        return error(ctx, ProxyError.BACKEND);
-      }
-      if (st < 200) {
-        // an interim head Vert.x took for the final one (see origin): its connection is closed
-        resp.release();
-        if (done.compareAndSet(false, true)) release(ex.pool, b);
-        b.errors5xx.incrementAndGet();
-        timeFailure(ex, b, 502);
-        LOG.debugf("backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
-        return error(ctx, ProxyError.INTERIM);
-      }
-      if ((st == 502 || st == 503 || st == 504) && retryable(ctx, ex, retry)) {
-        // a crashed or overloaded backend: a safe, bodiless request goes to another one instead
-        resp.release();
-        if (done.compareAndSet(false, true)) release(ex.pool, b);
-        b.errors5xx.incrementAndGet();
-        failure(ex.pool, b);
-        timeFailure(ex, b, st);
-        countRetry(ex.pool, b);
-        return attempt(ctx, ex, retry + 1);
-      }
-      return Future.succeededFuture(resp);
-    }, err -> {
-      b.answered(System.nanoTime(), false);
-      if (done.compareAndSet(false, true)) release(ex.pool, b);
-      if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
-      HttpServerRequest sreq = ctx.request().proxiedRequest();
-      if (clientGone(sreq)) {
-        // the client went away (mid-upload, say) and the proxy reset the backend request for it:
-        // the client's failure, as nginx's 499, never the backend's. The wait still tells the
-        // balancer how slow the backend was at least.
-        long now = System.nanoTime();
-        b.observeLatency(now - ex.sent, now);
-        return error(ctx, ProxyError.CLIENT_GONE);
-      }
-      if (ex.poolBusy || ex.poolWait) {
-        // no pooled connection to the backend: too many already wait for one (a 503 at once), or
-        // the loop's connections stayed busy for the whole timeout (a 504). Nothing reached it, so
-        // no failure or latency sample of its own (the balancer already saw the request wait on
-        // it); a safe request tries another backend
-        LOG.debugf(ex.poolBusy ? "connection wait queue of backend %s full" : "no connection to backend %s within the timeout",
-            b.target.id());
-        if (retryable(ctx, ex, retry)) {
-          countRetry(ex.pool, b);
-          return attempt(ctx, ex, retry + 1);
-        }
-        return error(ctx, ex.poolBusy ? ProxyError.CONNECTION_QUEUE_FULL : ProxyError.TIMEOUT);
-      }
-      boolean connect = isConnect(err);
-      boolean timeout = !connect && (err instanceof TimeoutException
-          || (err.getMessage() != null && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
-      if (timeout && !sreq.isEnded() && ex.upload != null && !ex.upload.heldBack()) {
-        // no chunk of the client's body for the whole timeout (each one restarts it), and the
-        // backend was taking them: the client stopped sending. 408, as nginx's
-        // client_body_timeout; not the backend's timeout
-        return error(ctx, ProxyError.CLIENT_TIMEOUT);
-      }
-      // the backend's failure (a timeout, a connect failure, a reset): in its error count, which
-      // held only the 5xx it sent, so one that timed out on every request showed 0 % errors
-      b.errors5xx.incrementAndGet();
-      failure(ex.pool, b);
-      timeFailure(ex, b, timeout ? 504 : 502);
-      long now = System.nanoTime();
-      b.observeLatency(now - ex.sent, now); // a hung backend looks slow to the balancer at once
-      b.observeFailure(failurePenalty(ex.pool), now); // and a failing one never looks fast
-      // connect failures never reached the backend; timeouts and resets of a safe, bodiless
-      // request are also retried once (nothing was sent to the client yet)
-      if (retryable(ctx, ex, retry)) {
-        countRetry(ex.pool, b);
-        return attempt(ctx, ex, retry + 1);
-      }
-      LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
-      return error(ctx, timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
-    });
+    return ctx.sendRequest()
+        .compose(
+            resp -> {
+              b.answered(System.nanoTime(), true);
+              int st = resp.getStatusCode();
+              if (resp.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+                  && !chunkedOnly(resp.headers())) {
+                // a coding the proxy cannot relay: the library answered 501 on
+                // its own and skipped the interceptors, so this backend's slot
+                // was never given back (with a per-backend limit the backend was
+                // full for good). A bad answer of the backend's, as nginx's 502
+                LOG.debugf(
+                    "backend %s answered with Transfer-Encoding %s",
+                    b.target.id(),
+                    resp.headers()
+                        .getAll(HttpHeaders.TRANSFER_ENCODING)); // before release() clears them
+                resp.release();
+                if (ex.creq != null) ex.creq.connection().close();
+                if (done.compareAndSet(false, true)) release(ex.pool, b);
+                b.errors5xx.incrementAndGet();
+                failure(ex.pool, b);
+                timeFailure(ex, b, 502);
+                return error(ctx, ProxyError.BACKEND);
+              }
+              if (st < 200) {
+                // an interim head Vert.x took for the final
+                // one (see origin): its connection is closed
+                resp.release();
+                if (done.compareAndSet(false, true)) release(ex.pool, b);
+                b.errors5xx.incrementAndGet();
+                timeFailure(ex, b, 502);
+                LOG.debugf(
+                    "backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
+                return error(ctx, ProxyError.INTERIM);
+              }
+              if ((st == 502 || st == 503 || st == 504) && retryable(ctx, ex, retry)) {
+                // a crashed or overloaded backend: a safe,
+                // bodiless request goes to another one instead
+                resp.release();
+                if (done.compareAndSet(false, true)) release(ex.pool, b);
+                b.errors5xx.incrementAndGet();
+                failure(ex.pool, b);
+                timeFailure(ex, b, st);
+                countRetry(ex.pool, b);
+                return attempt(ctx, ex, retry + 1);
+              }
+              return Future.succeededFuture(resp);
+            },
+            err -> {
+              b.answered(System.nanoTime(), false);
+              if (done.compareAndSet(false, true)) release(ex.pool, b);
+              if (ex.tooLarge) return error(ctx, ProxyError.TOO_LARGE);
+              HttpServerRequest sreq = ctx.request().proxiedRequest();
+              if (clientGone(sreq)) {
+                // the client went away (mid-upload, say) and the proxy reset the backend
+                // request for it: the client's failure, as nginx's 499, never the backend's.
+                // The wait still tells the balancer how slow the backend was at least.
+                long now = System.nanoTime();
+                b.observeLatency(now - ex.sent, now);
+                return error(ctx, ProxyError.CLIENT_GONE);
+              }
+              if (ex.poolBusy || ex.poolWait) {
+                // no pooled connection to the backend: too many already wait for one (a 503 at
+                // once), or the loop's connections stayed busy for the whole timeout (a 504).
+                // Nothing reached it, so no failure or latency sample of its own (the balancer
+                // already saw the request wait on it); a safe request tries another backend
+                LOG.debugf(
+                    ex.poolBusy
+                        ? "connection wait queue of backend %s full"
+                        : "no connection to backend %s within the timeout",
+                    b.target.id());
+                if (retryable(ctx, ex, retry)) {
+                  countRetry(ex.pool, b);
+                  return attempt(ctx, ex, retry + 1);
+                }
+                return error(
+                    ctx, ex.poolBusy ? ProxyError.CONNECTION_QUEUE_FULL : ProxyError.TIMEOUT);
+              }
+              boolean connect = isConnect(err);
+              boolean timeout =
+                  !connect
+                      && (err instanceof TimeoutException
+                          || (err.getMessage() != null
+                              && err.getMessage().toLowerCase(Locale.ROOT).contains("timeout")));
+              if (timeout && !sreq.isEnded() && ex.upload != null && !ex.upload.heldBack()) {
+                // no chunk of the client's body for the whole timeout (each one restarts
+                // it), and the backend was taking them: the client stopped sending. 408,
+                // as nginx's client_body_timeout; not the backend's timeout
+                return error(ctx, ProxyError.CLIENT_TIMEOUT);
+              }
+              // the backend's failure (a timeout, a connect failure, a
+              // reset): in its error count, which held only the 5xx it sent,
+              // so one that timed out on every request showed 0 % errors
+              b.errors5xx.incrementAndGet();
+              failure(ex.pool, b);
+              timeFailure(ex, b, timeout ? 504 : 502);
+              long now = System.nanoTime();
+              b.observeLatency(
+                  now - ex.sent, now); // a hung backend looks slow to the balancer at once
+              b.observeFailure(failurePenalty(ex.pool), now); // and a failing one never looks fast
+              // connect failures never reached the backend; timeouts and resets of a safe, bodiless
+              // request are also retried once (nothing was sent to the client yet)
+              if (retryable(ctx, ex, retry)) {
+                countRetry(ex.pool, b);
+                return attempt(ctx, ex, retry + 1);
+              }
+              LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
+              return error(
+                  ctx,
+                  timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
+            });
   }
 
   /**
@@ -1259,7 +1469,8 @@ class ReverseProxy implements ProxyInterceptor {
     if (retry >= ex.pool.route().retries()) return false;
     HttpServerRequest sreq = ctx.request().proxiedRequest();
     String cl = sreq.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if ((cl != null && !cl.trim().equals("0")) || sreq.headers().contains(HttpHeaders.TRANSFER_ENCODING)) return false;
+    if ((cl != null && !cl.trim().equals("0"))
+        || sreq.headers().contains(HttpHeaders.TRANSFER_ENCODING)) return false;
     // the retry picks from the pool's current snapshot (one look-up, on the failure path only):
     // the one the request arrived on could not reach backends a reload added since, so a GET that
     // failed on a backend the reload removed found nothing to retry on (review 7). A pool removed
@@ -1272,8 +1483,8 @@ class ReverseProxy implements ProxyInterceptor {
   // ---- slots and the wait queue
 
   /**
-   * A backend with a slot taken for this request. Without a per-backend limit: at once. With one:
-   * a free backend at once when nobody is waiting, else a place in the pool's FIFO queue (503 when
+   * A backend with a slot taken for this request. Without a per-backend limit: at once. With one: a
+   * free backend at once when nobody is waiting, else a place in the pool's FIFO queue (503 when
    * full), granted when a request on any backend of the pool ends (503 after the queue timeout).
    */
   private Future<Backend> acquire(Exchange ex, HttpServerResponse resp) {
@@ -1298,22 +1509,31 @@ class ReverseProxy implements ProxyInterceptor {
     }
     Duration wait = pool.route().maxQueueWait();
     long ms = wait == null || wait.isZero() ? timeout(pool).toMillis() : wait.toMillis();
-    w.timerId = vertx.setTimer(Math.max(1, ms), id -> {
-      if (w.fail(new ProxyError.Rejected(ProxyError.QUEUE_TIMEOUT))) q.remove(w);
-    });
+    w.timerId =
+        vertx.setTimer(
+            Math.max(1, ms),
+            id -> {
+              if (w.fail(new ProxyError.Rejected(ProxyError.QUEUE_TIMEOUT))) q.remove(w);
+            });
     // a client that hangs up while waiting leaves the queue at once instead of holding a place
     // (and later a backend slot) until granted or timed out
-    resp.closeHandler(v -> {
-      if (w.fail(new ProxyError.Rejected(ProxyError.CLIENT_GONE))) q.remove(w);
-    });
+    resp.closeHandler(
+        v -> {
+          if (w.fail(new ProxyError.Rejected(ProxyError.CLIENT_GONE))) q.remove(w);
+        });
     dispatch(pool.route().name()); // a slot may have been freed while we queued
-    return w.promise.future().andThen(ar -> {
-      vertx.cancelTimer(w.timerId);
-      resp.closeHandler(null);
-    });
+    return w.promise
+        .future()
+        .andThen(
+            ar -> {
+              vertx.cancelTimer(w.timerId);
+              resp.closeHandler(null);
+            });
   }
 
-  /** A slot on a backend with room, chosen by the pool's algorithm among those; null if all full. */
+  /**
+   * A slot on a backend with room, chosen by the pool's algorithm among those; null if all full.
+   */
   private Backend take(Pool pool, Set<Backend> exclude, int limit) {
     for (int i = 0; i < 4; i++) {
       long now = System.nanoTime();
@@ -1336,34 +1556,36 @@ class ReverseProxy implements ProxyInterceptor {
     Pool p = table.pools().get(name);
     if (p == null || p.queue().isEmpty()) return;
     int limit = p.route().maxInFlightPerBackend();
-    p.queue().dispatch(new WaitQueue.SlotTaker() {
-      @Override
-      public Backend take(Set<Backend> exclude) {
-        if (limit > 0) return ReverseProxy.this.take(p, exclude, limit);
-        Backend b = choose(p, exclude);
-        if (b != null) b.tryAcquire(0);
-        return b;
-      }
+    p.queue()
+        .dispatch(
+            new WaitQueue.SlotTaker() {
+              @Override
+              public Backend take(Set<Backend> exclude) {
+                if (limit > 0) return ReverseProxy.this.take(p, exclude, limit);
+                Backend b = choose(p, exclude);
+                if (b != null) b.tryAcquire(0);
+                return b;
+              }
 
-      @Override
-      public void release(Backend b) {
-        b.release();
-      }
+              @Override
+              public void release(Backend b) {
+                b.release();
+              }
 
-      @Override
-      public boolean routable(Set<Backend> exclude) {
-        return !Balancer.candidates(p.backends(), exclude, System.nanoTime()).isEmpty();
-      }
+              @Override
+              public boolean routable(Set<Backend> exclude) {
+                return !Balancer.candidates(p.backends(), exclude, System.nanoTime()).isEmpty();
+              }
 
-      @Override
-      public boolean anyFree() {
-        if (limit <= 0) return true;
-        for (Backend b : Balancer.candidates(p.backends(), Set.of(), System.nanoTime())) {
-          if (b.inFlight.get() < limit) return true;
-        }
-        return false;
-      }
-    });
+              @Override
+              public boolean anyFree() {
+                if (limit <= 0) return true;
+                for (Backend b : Balancer.candidates(p.backends(), Set.of(), System.nanoTime())) {
+                  if (b.inFlight.get() < limit) return true;
+                }
+                return false;
+              }
+            });
   }
 
   private void dispatchAll() {
@@ -1377,7 +1599,8 @@ class ReverseProxy implements ProxyInterceptor {
   private void recordQueue(Exchange ex, boolean granted) {
     if (ex.queueRecorded) return;
     ex.queueRecorded = true;
-    if (ex.requestStartMillis > 0 && !plausibleRequestStart(clock.millis() - ex.requestStartMillis, ex.pool)) {
+    if (ex.requestStartMillis > 0
+        && !plausibleRequestStart(clock.millis() - ex.requestStartMillis, ex.pool)) {
       ex.requestStartMillis = -1;
     }
     // without a per-backend limit nothing waits here: only Heroku's router queue is worth a sample
@@ -1389,10 +1612,15 @@ class ReverseProxy implements ProxyInterceptor {
     WaitQueue q = ex.pool.queue();
     Timer t = granted ? q.granted : q.rejected;
     if (t == null) {
-      t = Timer.builder("dynofleet.proxy.queue").description("Time a request waited for a backend slot")
-          .tag("pool", ex.pool.route().name()).tag("outcome", granted ? "granted" : "rejected")
-          .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-          .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+      t =
+          Timer.builder("dynofleet.proxy.queue")
+              .description("Time a request waited for a backend slot")
+              .tag("pool", ex.pool.route().name())
+              .tag("outcome", granted ? "granted" : "rejected")
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofSeconds(60))
+              .register(registry);
       if (granted) q.granted = t;
       else q.rejected = t;
     }
@@ -1401,15 +1629,19 @@ class ReverseProxy implements ProxyInterceptor {
 
   /**
    * Whether a request that says it started {@code agoMillis} ago can have: not in the future, nor
-   * longer ago than the router and this proxy would have held it (the pool's timeout and queue wait,
-   * and a minute for the router). A client's own header, or one in seconds ({@code 1700000000}),
-   * recorded some 54 years in the pool's queue timer, its sum and max ruined for good (review 7).
+   * longer ago than the router and this proxy would have held it (the pool's timeout and queue
+   * wait, and a minute for the router). A client's own header, or one in seconds ({@code
+   * 1700000000}), recorded some 54 years in the pool's queue timer, its sum and max ruined for good
+   * (review 7).
    */
   private boolean plausibleRequestStart(long agoMillis, Pool pool) {
     Duration wait = pool.route().maxQueueWait();
-    long bound = timeout(pool).toMillis() + (wait == null || wait.isZero() ? timeout(pool) : wait).toMillis() + 60_000;
-    // a second ahead is the router's clock, not a lie: dropped, the fastest samples went missing and
-    // the histogram leaned slow (review 8); the local measure stands for those
+    long bound =
+        timeout(pool).toMillis()
+            + (wait == null || wait.isZero() ? timeout(pool) : wait).toMillis()
+            + 60_000;
+    // a second ahead is the router's clock, not a lie: dropped, the fastest samples went
+    // missing and the histogram leaned slow (review 8); the local measure stands for those
     return agoMillis >= -1000 && agoMillis <= bound;
   }
 
@@ -1436,7 +1668,8 @@ class ReverseProxy implements ProxyInterceptor {
       if (sreq.response().closed()) return Future.succeededFuture(); // nobody to tell (client-gone)
       resp.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId);
       if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
-      if (!resp.headers().contains(HttpHeaders.CONNECTION, "close", true)) return ctx.sendResponse();
+      if (!resp.headers().contains(HttpHeaders.CONNECTION, "close", true))
+        return ctx.sendResponse();
       // Vert.x keeps the connection the client asked to keep, whatever the answer says: an answer
       // whose request body was left unread (or a client that asked for close among other tokens)
       // must end it, or the client waits for the idle timeout
@@ -1446,7 +1679,9 @@ class ReverseProxy implements ProxyInterceptor {
     stripHopByHop(resp.headers());
     rewriteLocation(resp.headers(), b, sreq);
     keepBackendDate(resp.headers());
-    resp.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId).add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
+    resp.headers()
+        .set(HeaderNames.X_REQUEST_ID, ex.requestId)
+        .add(HeaderNames.VIA, HeaderNames.VIA_DYNOFLEET);
     if (ex.closeAfter) resp.headers().set(HttpHeaders.CONNECTION, "close");
     int status = resp.getStatusCode();
     if (status >= 500) {
@@ -1470,29 +1705,44 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (body != null && !timeout.isZero()) {
       // the pool's timeout is an idle timeout for the body too (see IdleBody)
-      body = Body.body(new IdleBody(body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq, status)),
-          body.length());
+      body =
+          Body.body(
+              new IdleBody(
+                  body.stream(), vertx, timeout.toNanos(), () -> stalled(ex, b, sreq, status)),
+              body.length());
       resp.setBody(body);
     }
-    Future<Void> sent = body != null && body.length() < 0 && sreq.version() == HttpVersion.HTTP_1_0
-        && sreq.method() != HttpMethod.HEAD && status != 204 && status != 304
-        ? closeDelimited(sreq, ex.creq, resp, body) : ctx.sendResponse();
-    return sent.andThen(ar -> {
-      if (done.compareAndSet(false, true)) release(pool, b);
-      if (ex.closeAfter) lingeringClose(sreq);
-    }).recover(e -> {
-      // a body cut short (a stall, a reset, a client gone): the library has reset both ends; its
-      // fallback would try a 502 on an answer whose head is out, and throw
-      HttpServerResponse r = sreq.response();
-      return r.headWritten() || r.closed() ? Future.succeededFuture() : Future.failedFuture(e);
-    });
+    Future<Void> sent =
+        body != null
+                && body.length() < 0
+                && sreq.version() == HttpVersion.HTTP_1_0
+                && sreq.method() != HttpMethod.HEAD
+                && status != 204
+                && status != 304
+            ? closeDelimited(sreq, ex.creq, resp, body)
+            : ctx.sendResponse();
+    return sent.andThen(
+            ar -> {
+              if (done.compareAndSet(false, true)) release(pool, b);
+              if (ex.closeAfter) lingeringClose(sreq);
+            })
+        .recover(
+            e -> {
+              // a body cut short (a stall, a reset, a client gone): the library has reset both
+              // ends; its fallback would try a 502 on an answer whose head is out, and throw
+              HttpServerResponse r = sreq.response();
+              return r.headWritten() || r.closed()
+                  ? Future.succeededFuture()
+                  : Future.failedFuture(e);
+            });
   }
 
   /**
    * A redirect to the backend's own address (built from the Host it got, which is its web_url's)
    * points at the client's Host instead, as nginx's {@code proxy_redirect default}: else clients
    * went straight to {@code <app>.herokuapp.com}, past the balancer (audit 6). The scheme is the
-   * client's ({@code X-Forwarded-Proto} from Heroku's router). Other redirects are left as they are.
+   * client's ({@code X-Forwarded-Proto} from Heroku's router). Other redirects are left as they
+   * are.
    */
   void rewriteLocation(MultiMap h, Backend b, HttpServerRequest sreq) {
     String loc = h.get(HttpHeaders.LOCATION);
@@ -1503,7 +1753,10 @@ class ReverseProxy implements ProxyInterceptor {
       host = plainAuthority(forwarded) ? forwarded : host; // trusted, but still a host[:port]
     }
     String proto = sreq.getHeader(HeaderNames.X_FORWARDED_PROTO);
-    proto = proto == null ? (sreq.isSSL() ? "https" : "http") : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
+    proto =
+        proto == null
+            ? (sreq.isSSL() ? "https" : "http")
+            : proto.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
     String to = rewrittenLocation(loc, b.host, b.port, b.port == (b.ssl ? 443 : 80), host, proto);
     if (to != null) h.set(HttpHeaders.LOCATION, to);
   }
@@ -1512,8 +1765,10 @@ class ReverseProxy implements ProxyInterceptor {
    * {@code loc} pointed at the client's {@code host} with its {@code proto}, when it names the
    * backend ({@code bHost}, on {@code bPort}, which its URL may leave to the scheme); else null.
    */
-  static String rewrittenLocation(String loc, String bHost, int bPort, boolean bDefaultPort, String host, String proto) {
-    if (host == null || !plainAuthority(host) || !(proto.equals("http") || proto.equals("https"))) return null;
+  static String rewrittenLocation(
+      String loc, String bHost, int bPort, boolean bDefaultPort, String host, String proto) {
+    if (host == null || !plainAuthority(host) || !(proto.equals("http") || proto.equals("https")))
+      return null;
     int sep = loc.indexOf("://");
     if (sep <= 0) return null;
     String scheme = loc.substring(0, sep).toLowerCase(Locale.ROOT);
@@ -1540,7 +1795,6 @@ class ReverseProxy implements ProxyInterceptor {
     if (!name.equalsIgnoreCase(bHost)) return null;
     return proto + "://" + host + loc.substring(end);
   }
-
 
   /** A {@code host[:port]} with nothing that would change a URL's meaning after it. */
   static boolean plainAuthority(String s) {
@@ -1575,11 +1829,12 @@ class ReverseProxy implements ProxyInterceptor {
   /**
    * A body of unknown length to an HTTP/1.0 client, which knows no chunks: streamed as it comes and
    * delimited by closing the connection (RFC 9112 6.3), as nginx does. The library would hold the
-   * whole body in memory to count it first: a stream without end grew until the idle timeout, and
-   * a large download took a dyno's memory. A body cut short (backend reset, stall) closes the
+   * whole body in memory to count it first: a stream without end grew until the idle timeout, and a
+   * large download took a dyno's memory. A body cut short (backend reset, stall) closes the
    * connection too: the client cannot tell, as with any HTTP/1.0 proxy.
    */
-  private Future<Void> closeDelimited(HttpServerRequest sreq, HttpClientRequest creq, ProxyResponse resp, Body body) {
+  private Future<Void> closeDelimited(
+      HttpServerRequest sreq, HttpClientRequest creq, ProxyResponse resp, Body body) {
     HttpServerResponse out = sreq.response();
     out.setStatusCode(resp.getStatusCode());
     if (resp.getStatusMessage() != null) out.setStatusMessage(resp.getStatusMessage());
@@ -1593,28 +1848,35 @@ class ReverseProxy implements ProxyInterceptor {
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     io.vertx.core.streams.Pipe<Buffer> pipe = body.stream().pipe();
     pipe.endOnSuccess(true).endOnFailure(false);
-    pipe.to(out, ar -> {
-      if (ar.failed()) {
-        // both ends, as the library does: the backend connection holds the rest of an answer
-        if (creq != null) creq.reset();
-        out.reset();
-      } else {
-        lingeringClose(sreq); // the FIN ends the body
-      }
-      done.complete(); // the answer is out (or cut): nothing for the library to send after it
-    });
+    pipe.to(
+        out,
+        ar -> {
+          if (ar.failed()) {
+            // both ends, as the library does: the backend connection holds the rest of an answer
+            if (creq != null) creq.reset();
+            out.reset();
+          } else {
+            lingeringClose(sreq); // the FIN ends the body
+          }
+          done.complete(); // the answer is out (or cut): nothing for the library to send after it
+        });
     return done.future();
   }
 
   /**
    * Hop-by-hop response headers (RFC 9110 7.6.1) the library copies through: they describe the
-   * backend's connection to the proxy, not the proxy's to its client. A backend's
-   * {@code Connection: close} made every client connection one-shot, and its {@code Keep-Alive}
-   * told clients the backend's idle timeout as if it were ours.
+   * backend's connection to the proxy, not the proxy's to its client. A backend's {@code
+   * Connection: close} made every client connection one-shot, and its {@code Keep-Alive} told
+   * clients the backend's idle timeout as if it were ours.
    */
-  private static final List<CharSequence> RESPONSE_HOP_BY_HOP = List.of(HttpHeaders.CONNECTION,
-      HttpHeaders.KEEP_ALIVE, HttpHeaders.createOptimized("proxy-connection"), HttpHeaders.createOptimized("te"),
-      HttpHeaders.createOptimized("trailer"), HttpHeaders.UPGRADE);
+  private static final List<CharSequence> RESPONSE_HOP_BY_HOP =
+      List.of(
+          HttpHeaders.CONNECTION,
+          HttpHeaders.KEEP_ALIVE,
+          HttpHeaders.createOptimized("proxy-connection"),
+          HttpHeaders.createOptimized("te"),
+          HttpHeaders.createOptimized("trailer"),
+          HttpHeaders.UPGRADE);
 
   /** A backend's response head as the client may see it: no hop-by-hop headers. */
   private static void stripHopByHop(MultiMap h) {
@@ -1674,12 +1936,22 @@ class ReverseProxy implements ProxyInterceptor {
     if (b.ejected(System.nanoTime())) return;
     int n = Backend.FAILURES.incrementAndGet(b);
     if (n < config.ejectionConsecutiveFailures()) return;
-    long t = pool.ejector().eject(pool.backends(), b, System.nanoTime(), config.ejectionMaxPercent(),
-        config.ejectionBaseTime().toNanos(), config.ejectionMaxTime().toNanos());
+    long t =
+        pool.ejector()
+            .eject(
+                pool.backends(),
+                b,
+                System.nanoTime(),
+                config.ejectionMaxPercent(),
+                config.ejectionBaseTime().toNanos(),
+                config.ejectionMaxTime().toNanos());
     if (t == 0 || b.seriesRemoved) return;
-    registry.counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
+    registry
+        .counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
-    LOG.infof("ejected backend %s of pool %s for %d ms", b.target.id(), pool.route().name(), t / 1_000_000);
+    LOG.infof(
+        "ejected backend %s of pool %s for %d ms",
+        b.target.id(), pool.route().name(), t / 1_000_000);
   }
 
   // ---- metrics
@@ -1695,16 +1967,21 @@ class ReverseProxy implements ProxyInterceptor {
     synchronized (b) {
       if (b.meters != null) return b.meters;
       String poolName = pool.route().name();
-      AtomicReference<Backend> current = gauges.computeIfAbsent(poolName + "|" + b.target.id(), k -> {
-        AtomicReference<Backend> ref = new AtomicReference<>(b);
-        Gauge.builder("dynofleet.proxy.in.flight", ref, r -> r.get().inFlight.get())
-            .description("Requests in flight to the backend")
-            .tags("pool", poolName, "backend", b.target.id()).register(registry);
-        Gauge.builder("dynofleet.proxy.websockets", ref, r -> r.get().tunnels.get())
-            .description("Open WebSocket tunnels to the backend")
-            .tags("pool", poolName, "backend", b.target.id()).register(registry);
-        return ref;
-      });
+      AtomicReference<Backend> current =
+          gauges.computeIfAbsent(
+              poolName + "|" + b.target.id(),
+              k -> {
+                AtomicReference<Backend> ref = new AtomicReference<>(b);
+                Gauge.builder("dynofleet.proxy.in.flight", ref, r -> r.get().inFlight.get())
+                    .description("Requests in flight to the backend")
+                    .tags("pool", poolName, "backend", b.target.id())
+                    .register(registry);
+                Gauge.builder("dynofleet.proxy.websockets", ref, r -> r.get().tunnels.get())
+                    .description("Open WebSocket tunnels to the backend")
+                    .tags("pool", poolName, "backend", b.target.id())
+                    .register(registry);
+                return ref;
+              });
       current.set(b);
       m = new Backend.Meters(poolName);
       b.meters = m;
@@ -1723,10 +2000,14 @@ class ReverseProxy implements ProxyInterceptor {
     if (cls < 1 || cls > 5) cls = 5;
     Timer t = m.byStatusClass[cls];
     if (t == null) {
-      t = Timer.builder("dynofleet.proxy.requests").description("Proxied requests by backend and status class")
-          .tags("pool", m.pool, "backend", b.target.id(), "status", STATUS_CLASS[cls])
-          .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-          .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+      t =
+          Timer.builder("dynofleet.proxy.requests")
+              .description("Proxied requests by backend and status class")
+              .tags("pool", m.pool, "backend", b.target.id(), "status", STATUS_CLASS[cls])
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofMillis(1))
+              .maximumExpectedValue(Duration.ofSeconds(60))
+              .register(registry);
       m.byStatusClass[cls] = t;
       m.all.add(t);
     }
@@ -1735,43 +2016,56 @@ class ReverseProxy implements ProxyInterceptor {
 
   private void countRetry(Pool pool, Backend b) {
     if (b.seriesRemoved) return; // a drained backend's request still running: its series are gone
-    registry.counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id()).increment();
+    registry
+        .counter("dynofleet.proxy.retries", "pool", pool.route().name(), "backend", b.target.id())
+        .increment();
   }
 
   /**
    * A backend left the table: its in-flight requests finish on their own connections (the clients
-   * are not closed; idle connections expire after the keep-alive timeout); its per-backend
-   * gauges go once it is idle or the drain timeout passed.
+   * are not closed; idle connections expire after the keep-alive timeout); its per-backend gauges
+   * go once it is idle or the drain timeout passed.
    */
   private void drain(Backend b) {
     long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-    vertx.setPeriodic(500, id -> {
-      if (b.inFlight.get() > 0 && System.nanoTime() - deadline < 0) return;
-      vertx.cancelTimer(id);
-      Backend.Meters m = b.meters;
-      if (m == null) return;
-      String key = m.pool + "|" + b.target.id();
-      AtomicReference<Backend> ref = gauges.get(key);
-      // gone for good (not re-added meanwhile): drop its series. Marked first: a request still
-      // running on it past the drain timeout that then fails (or is retried, or ejects it) would
-      // register them again, for good (review 16)
-      if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
-        b.seriesRemoved = true;
-        // retries and ejections too: every rollout makes new backend ids, and their counters
-        // stayed for the life of the process (review 7)
-        for (String name : BACKEND_SERIES) {
-          registry.find(name).tags("pool", m.pool, "backend", b.target.id()).meters().forEach(registry::remove);
-        }
-        m.all.forEach(registry::remove);
-      }
-      LOG.debugf("backend %s drained", b.target.id());
-    });
+    vertx.setPeriodic(
+        500,
+        id -> {
+          if (b.inFlight.get() > 0 && System.nanoTime() - deadline < 0) return;
+          vertx.cancelTimer(id);
+          Backend.Meters m = b.meters;
+          if (m == null) return;
+          String key = m.pool + "|" + b.target.id();
+          AtomicReference<Backend> ref = gauges.get(key);
+          // gone for good (not re-added meanwhile): drop its series. Marked first: a
+          // request still running on it past the drain timeout that then fails (or is
+          // retried, or ejects it) would register them again, for good (review 16)
+          if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
+            b.seriesRemoved = true;
+            // retries and ejections too: every rollout makes new backend ids, and their counters
+            // stayed for the life of the process (review 7)
+            for (String name : BACKEND_SERIES) {
+              registry
+                  .find(name)
+                  .tags("pool", m.pool, "backend", b.target.id())
+                  .meters()
+                  .forEach(registry::remove);
+            }
+            m.all.forEach(registry::remove);
+          }
+          LOG.debugf("backend %s drained", b.target.id());
+        });
   }
 
   /** The series of one backend (tags pool and backend), dropped once it has drained. */
-  private static final List<String> BACKEND_SERIES = List.of("dynofleet.proxy.in.flight",
-      "dynofleet.proxy.websockets", "dynofleet.proxy.requests", "dynofleet.proxy.retries",
-      "dynofleet.proxy.ejections", "dynofleet.proxy.errors");
+  private static final List<String> BACKEND_SERIES =
+      List.of(
+          "dynofleet.proxy.in.flight",
+          "dynofleet.proxy.websockets",
+          "dynofleet.proxy.requests",
+          "dynofleet.proxy.retries",
+          "dynofleet.proxy.ejections",
+          "dynofleet.proxy.errors");
 
   /**
    * A pool left the table: once its backends have drained (or the drain timeout passed) its own
@@ -1781,34 +2075,42 @@ class ReverseProxy implements ProxyInterceptor {
   private void poolRemoved(Pool p) {
     String name = p.route().name();
     long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-    vertx.setPeriodic(500, id -> {
-      boolean busy = false;
-      for (Backend b : p.backends()) busy |= b.inFlight.get() > 0;
-      if (busy && System.nanoTime() - deadline < 0) return;
-      vertx.cancelTimer(id);
-      if (table.pools().containsKey(name)) return;
-      for (String series : List.of("dynofleet.proxy.queue", "dynofleet.proxy.errors")) {
-        registry.find(series).tag("pool", name).meters().forEach(registry::remove);
-      }
-    });
+    vertx.setPeriodic(
+        500,
+        id -> {
+          boolean busy = false;
+          for (Backend b : p.backends()) busy |= b.inFlight.get() > 0;
+          if (busy && System.nanoTime() - deadline < 0) return;
+          vertx.cancelTimer(id);
+          if (table.pools().containsKey(name)) return;
+          for (String series : List.of("dynofleet.proxy.queue", "dynofleet.proxy.errors")) {
+            registry.find(series).tag("pool", name).meters().forEach(registry::remove);
+          }
+        });
   }
 
   private static boolean isConnect(Throwable err) {
     for (Throwable t = err; t != null; t = t.getCause())
-      if (t instanceof ConnectException || t.getClass().getSimpleName().contains("Connect")) return true;
+      if (t instanceof ConnectException || t.getClass().getSimpleName().contains("Connect"))
+        return true;
     return false;
   }
 
   private Future<ProxyResponse> error(ProxyContext ctx, ProxyError e) {
     Exchange ex = ctx.get(CTX, Exchange.class);
     ProxyResponse r = ctx.request().response().setStatusCode(e.status());
-    r.headers().set(HeaderNames.X_DYNOFLEET_ERROR, e.code()).set("Content-Type", "text/plain; charset=utf-8");
+    r.headers()
+        .set(HeaderNames.X_DYNOFLEET_ERROR, e.code())
+        .set("Content-Type", "text/plain; charset=utf-8");
     if (ex != null) r.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId);
     // a body the client still sends (too large) or holds back for a 100 that never came: the
     // connection cannot carry another request after it
-    boolean h2 = ctx.request().proxiedRequest().version() == HttpVersion.HTTP_2; // no Connection header there
-    if (!h2 && (e == ProxyError.TOO_LARGE || e == ProxyError.CLIENT_TIMEOUT
-        || (ex != null && ex.expectContinue && !ex.continued))) {
+    // no Connection header there
+    boolean h2 = ctx.request().proxiedRequest().version() == HttpVersion.HTTP_2;
+    if (!h2
+        && (e == ProxyError.TOO_LARGE
+            || e == ProxyError.CLIENT_TIMEOUT
+            || (ex != null && ex.expectContinue && !ex.continued))) {
       r.headers().set("Connection", "close");
     }
     r.setBody(Body.body(Buffer.buffer(e.message())));

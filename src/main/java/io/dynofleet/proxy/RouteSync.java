@@ -23,31 +23,30 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
  * Keeps the local routing table equal to the pools in the database: the bridge from the control
- * plane (API edits, the reconciler, other Dynofleet dynos sharing the database) to the proxy.
- * Polls on a short schedule, and at once when this process changed a pool. A failed load (database
- * down) leaves the last known table serving: the data plane never depends on the database per
- * request.
+ * plane (API edits, the reconciler, other Dynofleet dynos sharing the database) to the proxy. Polls
+ * on a short schedule, and at once when this process changed a pool. A failed load (database down)
+ * leaves the last known table serving: the data plane never depends on the database per request.
  *
  * <p>Managed pools publish backends from the step they are coupled on: a just-coupled backend is
- * probed before it takes traffic; a ready backend is routable at once (also after a restart of
- * this process), then watched by the probes and passive checks. Draining and deleting backends are
- * not published, so the table drains them.
+ * probed before it takes traffic; a ready backend is routable at once (also after a restart of this
+ * process), then watched by the probes and passive checks. Draining and deleting backends are not
+ * published, so the table drains them.
  *
  * <p>A scheduled poll first reads a fingerprint of both tables (row counts and a digest of every
  * row's id and creating transaction id, which change on every insert, update and delete, whatever
  * the clocks of the dynos writing them; a digest, not a sum of the ids, which two changes racing on
- * one row could leave equal) and loads everything only when it moved, or at least every
- * {@link #FULL_RELOAD}: an idle fleet costs one one-row query per poll, not every pool and backend.
+ * one row could leave equal) and loads everything only when it moved, or at least every {@link
+ * #FULL_RELOAD}: an idle fleet costs one one-row query per poll, not every pool and backend.
  */
 @ApplicationScoped
 public class RouteSync implements DataPlane {
@@ -59,23 +58,32 @@ public class RouteSync implements DataPlane {
   private final AtomicBoolean failing = new AtomicBoolean();
   private final Event<HealthChanged> healthChanged;
   private final VerdictStore verdicts;
+
   /** The database ids of the pools loaded last, by name (the configured static pool has none). */
   private volatile Map<String, UUID> poolIds = Map.of();
+
   private volatile PoolRoute configured;
   private volatile boolean stopping;
   private volatile Map<String, Set<String>> lastHealthy = Map.of();
+
   /** Even with an unchanged fingerprint, a full load this often (a safety net, not a mechanism). */
   static final Duration FULL_RELOAD = Duration.ofSeconds(30);
+
   private static final String FINGERPRINT =
       "select (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from pools)"
-      + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from backends)";
+          + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from backends)";
   private String lastFingerprint;
   private long lastLoadNanos;
-  private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong skipped =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final PoolMetrics metrics;
 
-  RouteSync(RoutingTable table, ProxyConfig config, Event<HealthChanged> healthChanged, VerdictStore verdicts,
+  RouteSync(
+      RoutingTable table,
+      ProxyConfig config,
+      Event<HealthChanged> healthChanged,
+      VerdictStore verdicts,
       PoolMetrics metrics) {
     this.table = table;
     this.config = config;
@@ -87,22 +95,30 @@ public class RouteSync implements DataPlane {
   private volatile boolean shadowTold;
 
   void onStart(@Observes StartupEvent ev) {
-    configured = config.staticBackends().map(urls -> configuredRoute(urls, config.defaultTimeout())).orElse(null);
+    configured =
+        config
+            .staticBackends()
+            .map(urls -> configuredRoute(urls, config.defaultTimeout()))
+            .orElse(null);
     if (configured != null) {
       table.put(configured);
-      LOG.infof("static pool=%s backends=%d (DYNOFLEET_STATIC_BACKENDS)", STATIC_POOL, configured.backends().size());
+      LOG.infof(
+          "static pool=%s backends=%d (DYNOFLEET_STATIC_BACKENDS)",
+          STATIC_POOL, configured.backends().size());
     }
     sync();
   }
 
   /**
-   * The {@code static} pool of {@code DYNOFLEET_STATIC_BACKENDS}, or null if it lists none. A backend
-   * listed twice (the same scheme, host and port, however spelled) is used once, with a warning
-   * naming the variable: it took a double share. Not a refusal to start: the variable is the
-   * default pool of a proxy that may serve nothing else, and the repeat is harmless once dropped.
+   * The {@code static} pool of {@code DYNOFLEET_STATIC_BACKENDS}, or null if it lists none. A
+   * backend listed twice (the same scheme, host and port, however spelled) is used once, with a
+   * warning naming the variable: it took a double share. Not a refusal to start: the variable is
+   * the default pool of a proxy that may serve nothing else, and the repeat is harmless once
+   * dropped.
    */
   static PoolRoute configuredRoute(List<String> urls, Duration timeout) {
-    List<String> given = new ArrayList<>(urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
+    List<String> given =
+        new ArrayList<>(urls.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
     for (int i = 0; i < given.size(); i++) {
       // the API's rule, told by position (the URL itself is not printed). Credentials, which the
       // proxy never sends, became every metric's backend label and the ejection log lines' name
@@ -112,26 +128,41 @@ public class RouteSync implements DataPlane {
       String u = given.get(i);
       URI parsed = parsable(u);
       if (parsed != null && parsed.getRawUserInfo() != null && parsed.getHost() != null) {
-        LOG.warnf("DYNOFLEET_STATIC_BACKENDS: URL %d of %d carries credentials, which the proxy never sends:"
-            + " dropped (not printed)", n, given.size());
+        LOG.warnf(
+            "DYNOFLEET_STATIC_BACKENDS: URL %d of %d carries credentials, which the proxy never sends:"
+                + " dropped (not printed)",
+            n, given.size());
         u = u.replaceFirst("//[^/?#]*@", "//");
         given.set(i, u);
       }
-      io.dynofleet.api.PoolValidator.urlProblem(u).ifPresent(why -> {
-        throw new io.dynofleet.config.StartRefused("DYNOFLEET_STATIC_BACKENDS: URL " + n + " of " + given.size()
-            + " " + why);
-      });
+      io.dynofleet.api.PoolValidator.urlProblem(u)
+          .ifPresent(
+              why -> {
+                throw new io.dynofleet.config.StartRefused(
+                    "DYNOFLEET_STATIC_BACKENDS: URL " + n + " of " + given.size() + " " + why);
+              });
     }
     List<String> once = distinct(given);
     if (once.size() < given.size()) {
       List<String> repeats = new ArrayList<>(given);
       for (String u : once) repeats.remove(u);
-      LOG.warnf("DYNOFLEET_STATIC_BACKENDS lists a backend more than once (%s): each is used once",
+      LOG.warnf(
+          "DYNOFLEET_STATIC_BACKENDS lists a backend more than once (%s): each is used once",
           String.join(", ", repeats));
     }
     if (once.isEmpty()) return null;
-    return new PoolRoute(STATIC_POOL, List.of(), true, Algorithm.LEAST_REQUEST, timeout, 1, 0, 0, Duration.ZERO,
-        null, targets(once));
+    return new PoolRoute(
+        STATIC_POOL,
+        List.of(),
+        true,
+        Algorithm.LEAST_REQUEST,
+        timeout,
+        1,
+        0,
+        0,
+        Duration.ZERO,
+        null,
+        targets(once));
   }
 
   private static URI parsable(String u) {
@@ -145,10 +176,9 @@ public class RouteSync implements DataPlane {
   /**
    * Static backends of a pool, each assumed healthy, by id: the URL's authority ({@code
    * a.example:8080}), or its scheme and authority where another URL of the list has the same
-   * authority ({@code http://a.example} and {@code https://a.example}, case aside). They shared
-   * one id, so one meter, metric label, /stats entry and health entry (review 16). Only those
-   * two are qualified, so the ids (and metric labels) of every other static backend stay as they
-   * were.
+   * authority ({@code http://a.example} and {@code https://a.example}, case aside). They shared one
+   * id, so one meter, metric label, /stats entry and health entry (review 16). Only those two are
+   * qualified, so the ids (and metric labels) of every other static backend stay as they were.
    */
   public static List<BackendTarget> targets(List<String> urls) {
     Map<String, Integer> authorities = new HashMap<>();
@@ -156,8 +186,14 @@ public class RouteSync implements DataPlane {
     List<BackendTarget> out = new ArrayList<>(urls.size());
     for (String u : urls) {
       URI uri = URI.create(u);
-      boolean shared = uri.getAuthority() != null && uri.getScheme() != null && authorities.get(authorityKey(uri)) > 1;
-      String id = shared ? uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getAuthority() : uri.getAuthority();
+      boolean shared =
+          uri.getAuthority() != null
+              && uri.getScheme() != null
+              && authorities.get(authorityKey(uri)) > 1;
+      String id =
+          shared
+              ? uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getAuthority()
+              : uri.getAuthority();
       out.add(new BackendTarget(id, uri, true));
     }
     return out;
@@ -168,8 +204,9 @@ public class RouteSync implements DataPlane {
   }
 
   /**
-   * The URLs with each backend once, the first spelling kept (see {@link PoolValidator#sameBackend};
-   * the API refuses a repeat, a pool stored before that rule may still have one).
+   * The URLs with each backend once, the first spelling kept (see {@link
+   * PoolValidator#sameBackend}; the API refuses a repeat, a pool stored before that rule may still
+   * have one).
    */
   static List<String> distinct(List<String> urls) {
     Set<String> seen = new HashSet<>();
@@ -181,7 +218,9 @@ public class RouteSync implements DataPlane {
     return out;
   }
 
-  @Scheduled(every = "${dynofleet.proxy.sync-interval:2s}", identity = "route-sync",
+  @Scheduled(
+      every = "${dynofleet.proxy.sync-interval:2s}",
+      identity = "route-sync",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   void scheduled() {
     if (sync(false)) {
@@ -226,10 +265,13 @@ public class RouteSync implements DataPlane {
       return null;
     }
     Health h = local(s);
-    return new FleetHealth.Verdict(s.id(), dyno, h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
+    return new FleetHealth.Verdict(
+        s.id(), dyno, h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
   }
 
-  /** Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time. */
+  /**
+   * Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time.
+   */
   void announceHealthChanges() {
     Map<String, Set<String>> now = new HashMap<>();
     for (String pool : table.pools().keySet()) {
@@ -285,8 +327,12 @@ public class RouteSync implements DataPlane {
 
   /** This proxy's own verdict on a backend. */
   private static Health local(BackendStats s) {
-    return new Health(s.healthy() && !s.ejected(), s.consecutiveFailures(), s.lastProbe(),
-        s.judged() || s.ejected(), s.healthy() && s.ejected());
+    return new Health(
+        s.healthy() && !s.ejected(),
+        s.consecutiveFailures(),
+        s.lastProbe(),
+        s.judged() || s.ejected(),
+        s.healthy() && s.ejected());
   }
 
   /**
@@ -320,13 +366,17 @@ public class RouteSync implements DataPlane {
     String[] fingerprint = new String[1];
     List<PoolRoute> routes;
     try {
-      routes = QuarkusTransaction.requiringNew().call(() -> {
-        fingerprint[0] = fingerprint();
-        return fresh && fingerprint[0].equals(lastFingerprint) ? null : load();
-      });
+      routes =
+          QuarkusTransaction.requiringNew()
+              .call(
+                  () -> {
+                    fingerprint[0] = fingerprint();
+                    return fresh && fingerprint[0].equals(lastFingerprint) ? null : load();
+                  });
     } catch (RuntimeException e) {
       if (failing.compareAndSet(false, true)) {
-        LOG.warnf("route sync failed, serving the last known pools: %s", e.getClass().getSimpleName());
+        LOG.warnf(
+            "route sync failed, serving the last known pools: %s", e.getClass().getSimpleName());
       }
       return false;
     }
@@ -364,8 +414,10 @@ public class RouteSync implements DataPlane {
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
       routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status));
-      int want = spec.managed() ? (spec.replicas() == null ? 0 : spec.replicas())
-          : spec.staticBackends() == null ? 0 : spec.staticBackends().size();
+      int want =
+          spec.managed()
+              ? (spec.replicas() == null ? 0 : spec.replicas())
+              : spec.staticBackends() == null ? 0 : spec.staticBackends().size();
       desired.put(p.name, new PoolMetrics.Desired(want, p.status));
     }
     metrics.loaded(desired);
@@ -374,8 +426,20 @@ public class RouteSync implements DataPlane {
       List<PoolRoute> hostless = routes.stream().filter(r -> r.hosts().isEmpty()).toList();
       if (routes.size() == 1 && hostless.size() == 1) {
         PoolRoute r = hostless.get(0);
-        routes.set(0, new PoolRoute(r.name(), r.hosts(), true, r.algorithm(), r.timeout(), r.retries(),
-            r.maxInFlightPerBackend(), r.maxQueue(), r.maxQueueWait(), r.healthCheck(), r.backends()));
+        routes.set(
+            0,
+            new PoolRoute(
+                r.name(),
+                r.hosts(),
+                true,
+                r.algorithm(),
+                r.timeout(),
+                r.retries(),
+                r.maxInFlightPerBackend(),
+                r.maxQueue(),
+                r.maxQueueWait(),
+                r.healthCheck(),
+                r.backends()));
       }
     }
     if (configured != null && routes.stream().noneMatch(r -> r.name().equals(STATIC_POOL))) {
@@ -383,29 +447,37 @@ public class RouteSync implements DataPlane {
     } else if (configured != null && !shadowTold) {
       // stored before DYNOFLEET_STATIC_BACKENDS was set (the API refuses the name while it is)
       shadowTold = true;
-      LOG.warnf("a stored pool is named '%s': it replaces the pool DYNOFLEET_STATIC_BACKENDS configures,"
-          + " whose %d backends get no traffic; delete the stored pool and apply it under another name, or unset"
-          + " DYNOFLEET_STATIC_BACKENDS", STATIC_POOL, configured.backends().size());
+      LOG.warnf(
+          "a stored pool is named '%s': it replaces the pool DYNOFLEET_STATIC_BACKENDS configures,"
+              + " whose %d backends get no traffic; delete the stored pool and apply it under another name, or unset"
+              + " DYNOFLEET_STATIC_BACKENDS",
+          STATIC_POOL, configured.backends().size());
     }
     poolIds = Map.copyOf(ids);
     return routes;
   }
 
   /**
-   * A pool's route. A backend is assumed healthy (routed at once) when it is ready, unless the
-   * pool has a health check and the fleet last found it failing (phase {@code Unhealthy}, or a
-   * static backend {@code healthy: false} after probes in the stored status): a dyno that has
-   * just started then waits for its own probes, as for a new backend, instead of sending requests
-   * to a backend known dead until they fail to the threshold, and telling the control plane it
-   * recovered (a false {@code BackendRecovered}, and the repair clocks started over at every
-   * Dynofleet restart). A backend that a running proxy already knows keeps its state.
+   * A pool's route. A backend is assumed healthy (routed at once) when it is ready, unless the pool
+   * has a health check and the fleet last found it failing (phase {@code Unhealthy}, or a static
+   * backend {@code healthy: false} after probes in the stored status): a dyno that has just started
+   * then waits for its own probes, as for a new backend, instead of sending requests to a backend
+   * known dead until they fail to the threshold, and telling the control plane it recovered (a
+   * false {@code BackendRecovered}, and the repair clocks started over at every Dynofleet restart).
+   * A backend that a running proxy already knows keeps its state.
    */
   static PoolRoute route(String name, PoolSpec spec, List<Backend> backends, PoolStatus status) {
     PoolSpec.Routing ro = spec.routing();
     PoolSpec.HealthCheck h = spec.healthCheck();
-    HealthCheckSpec check = h == null || h.path() == null ? null : new HealthCheckSpec(h.path(),
-        Duration.ofSeconds(h.intervalSeconds()), Duration.ofSeconds(h.timeoutSeconds()),
-        h.healthyThreshold(), h.unhealthyThreshold());
+    HealthCheckSpec check =
+        h == null || h.path() == null
+            ? null
+            : new HealthCheckSpec(
+                h.path(),
+                Duration.ofSeconds(h.intervalSeconds()),
+                Duration.ofSeconds(h.timeoutSeconds()),
+                h.healthyThreshold(),
+                h.unhealthyThreshold());
     List<BackendTarget> targets = new ArrayList<>();
     if (spec.managed()) {
       for (Backend b : backends) {
@@ -413,7 +485,9 @@ public class RouteSync implements DataPlane {
           continue;
         }
         boolean knownFailing = check != null && b.phase == Backend.Phase.Unhealthy;
-        targets.add(new BackendTarget(b.appName, URI.create(b.webUrl), b.step == Step.READY && !knownFailing));
+        targets.add(
+            new BackendTarget(
+                b.appName, URI.create(b.webUrl), b.step == Step.READY && !knownFailing));
       }
     } else if (spec.staticBackends() != null) {
       Set<String> failing = check == null ? Set.of() : failingStatic(status);
@@ -421,12 +495,24 @@ public class RouteSync implements DataPlane {
         targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false) : t);
       }
     }
-    return new PoolRoute(name, ro.hosts(), Boolean.TRUE.equals(ro.defaultPool()), algorithm(ro.algorithm()),
-        Duration.ofSeconds(ro.timeoutSeconds()), ro.retries(), ro.maxInFlightPerBackend(), ro.maxQueue(),
-        Duration.ofSeconds(ro.queueTimeoutSeconds()), check, targets);
+    return new PoolRoute(
+        name,
+        ro.hosts(),
+        Boolean.TRUE.equals(ro.defaultPool()),
+        algorithm(ro.algorithm()),
+        Duration.ofSeconds(ro.timeoutSeconds()),
+        ro.retries(),
+        ro.maxInFlightPerBackend(),
+        ro.maxQueue(),
+        Duration.ofSeconds(ro.queueTimeoutSeconds()),
+        check,
+        targets);
   }
 
-  /** The static backends the stored status says fail after probes (as {@code staticHealth} reads it). */
+  /**
+   * The static backends the stored status says fail after probes (as {@code staticHealth} reads
+   * it).
+   */
   private static Set<String> failingStatic(PoolStatus status) {
     if (status == null || status.backends() == null) {
       return Set.of();
@@ -441,8 +527,18 @@ public class RouteSync implements DataPlane {
   }
 
   private static PoolRoute withoutDefault(PoolRoute r) {
-    return new PoolRoute(r.name(), r.hosts(), false, r.algorithm(), r.timeout(), r.retries(),
-        r.maxInFlightPerBackend(), r.maxQueue(), r.maxQueueWait(), r.healthCheck(), r.backends());
+    return new PoolRoute(
+        r.name(),
+        r.hosts(),
+        false,
+        r.algorithm(),
+        r.timeout(),
+        r.retries(),
+        r.maxInFlightPerBackend(),
+        r.maxQueue(),
+        r.maxQueueWait(),
+        r.healthCheck(),
+        r.backends());
   }
 
   static Algorithm algorithm(String name) {

@@ -17,8 +17,10 @@ import java.util.function.Consumer;
 @ApplicationScoped
 public class RoutingTable {
   private volatile Map<String, Pool> pools = Map.of();
+
   /** Host → pool, built at each swap: a request looks its pool up, it scans no host list. */
   private volatile HostIndex hosts = HostIndex.of(Map.of());
+
   private volatile Consumer<Backend> onRemoved = b -> {};
   private volatile Runnable onSwap = () -> {};
   private volatile Consumer<Pool> onPoolRemoved = p -> {};
@@ -79,7 +81,8 @@ public class RoutingTable {
     HostIndex ix = hosts;
     Pool exact = ix.exact().get(host);
     if (exact != null) return exact;
-    for (Map.Entry<String, Pool> w : ix.wildcards()) if (wildcard(host, w.getKey())) return w.getValue();
+    for (Map.Entry<String, Pool> w : ix.wildcards())
+      if (wildcard(host, w.getKey())) return w.getValue();
     return ix.fallback();
   }
 
@@ -87,7 +90,8 @@ public class RoutingTable {
    * Exact names (lower case), wildcards longest first (the more specific wins), and the default
    * pool; a name two pools claim (the API refuses it; a configured pool may not) goes to either.
    */
-  record HostIndex(Map<String, Pool> exact, List<Map.Entry<String, Pool>> wildcards, Pool fallback) {
+  record HostIndex(
+      Map<String, Pool> exact, List<Map.Entry<String, Pool>> wildcards, Pool fallback) {
     static HostIndex of(Map<String, Pool> pools) {
       Map<String, Pool> exact = new HashMap<>();
       List<Map.Entry<String, Pool>> wild = new ArrayList<>();
@@ -107,9 +111,9 @@ public class RoutingTable {
 
   /**
    * {@code *.example.com} matches a name with one or more labels before {@code .example.com} (as
-   * nginx's {@code server_name}), not {@code example.com} itself; an exact name always wins, and
-   * of two wildcards the longer. The labels must be host name labels: a {@code Host} of
-   * {@code *.example.com}, {@code .example.com} or {@code a..example.com} is no sub-domain.
+   * nginx's {@code server_name}), not {@code example.com} itself; an exact name always wins, and of
+   * two wildcards the longer. The labels must be host name labels: a {@code Host} of {@code
+   * *.example.com}, {@code .example.com} or {@code a..example.com} is no sub-domain.
    */
   static boolean wildcard(String host, String pattern) {
     int suffix = pattern.length() - 1;
@@ -117,7 +121,9 @@ public class RoutingTable {
     return end > 0 && host.regionMatches(true, end, pattern, 1, suffix) && labels(host, end);
   }
 
-  /** Whether {@code host[0, end)} is one or more non-empty labels of letters, digits, '-' and '_'. */
+  /**
+   * Whether {@code host[0, end)} is one or more non-empty labels of letters, digits, '-' and '_'.
+   */
   private static boolean labels(String host, int end) {
     boolean empty = true;
     for (int i = 0; i < end; i++) {
@@ -125,7 +131,10 @@ public class RoutingTable {
       if (c == '.') {
         if (empty) return false;
         empty = true;
-      } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+      } else if ((c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
           || (c >= 'A' && c <= 'Z')) {
         empty = false;
       } else {
@@ -153,7 +162,9 @@ public class RoutingTable {
       if (b != null && t.assumeHealthy()) b.publishedReady();
       list.add(b != null ? b : new Backend(t));
     }
-    return new Pool(route, List.copyOf(list),
+    return new Pool(
+        route,
+        List.copyOf(list),
         previous != null ? previous.cursor() : new AtomicInteger(),
         previous != null ? previous.queue() : new WaitQueue(),
         previous != null ? previous.ejector() : new Ejector());
@@ -162,9 +173,11 @@ public class RoutingTable {
   private void swap(Map<String, Pool> next) {
     Map<String, Pool> prev = pools;
     Map<String, Pool> copy = Map.copyOf(next);
-    hosts = HostIndex.of(copy); // first: a request selecting meanwhile gets a new pool, never a removed one
+    // first: a request selecting meanwhile gets a new pool, never a removed one
+    hosts = HostIndex.of(copy);
     pools = copy;
-    java.util.Set<Backend> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.Set<Backend> live =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Pool p : pools.values()) live.addAll(p.backends());
     for (Pool p : prev.values())
       for (Backend b : p.backends())

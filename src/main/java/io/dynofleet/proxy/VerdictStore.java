@@ -1,7 +1,7 @@
 package io.dynofleet.proxy;
 
-import io.dynofleet.config.StartRefused;
 import io.agroal.api.AgroalDataSource;
+import io.dynofleet.config.StartRefused;
 import io.dynofleet.proxy.FleetHealth.Verdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
@@ -22,29 +22,29 @@ import org.jboss.logging.Logger;
 
 /**
  * This dyno's verdicts on backends, shared through the {@code backend_verdicts} table so that every
- * dyno's reconciler judges a backend by all of them ({@link FleetHealth}). A verdict is written when
- * it changes; every third of {@link ProxyConfig#verdictTtl()} all of this dyno's rows are written
- * again (so their {@code seen_at}, by the database's clock, stays fresh), rows it no longer has are
- * deleted (a backend gone, an ejection over, a verdict without evidence), and rows of any dyno an
- * hour old go. Plain JDBC with auto-commit. A failure (the database down) changes nothing here:
- * the next call writes again. After {@link #forget()} (shutdown) nothing is written.
+ * dyno's reconciler judges a backend by all of them ({@link FleetHealth}). A verdict is written
+ * when it changes; every third of {@link ProxyConfig#verdictTtl()} all of this dyno's rows are
+ * written again (so their {@code seen_at}, by the database's clock, stays fresh), rows it no longer
+ * has are deleted (a backend gone, an ejection over, a verdict without evidence), and rows of any
+ * dyno an hour old go. Plain JDBC with auto-commit. A failure (the database down) changes nothing
+ * here: the next call writes again. After {@link #forget()} (shutdown) nothing is written.
  */
 @ApplicationScoped
 @io.quarkus.runtime.Startup // a TTL out of range stops the start, not the first write
 public class VerdictStore {
   private static final Logger LOG = Logger.getLogger(VerdictStore.class);
-  private static final String UPSERT = "insert into backend_verdicts"
-      + " (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)"
-      + " select ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
-      + " on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,"
-      + " ejected = excluded.ejected, consecutive_failures = excluded.consecutive_failures,"
-      + " last_probe = excluded.last_probe, seen_at = excluded.seen_at";
+  private static final String UPSERT =
+      "insert into backend_verdicts"
+          + " (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)"
+          + " select ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
+          + " on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,"
+          + " ejected = excluded.ejected, consecutive_failures = excluded.consecutive_failures,"
+          + " last_probe = excluded.last_probe, seen_at = excluded.seen_at";
 
   static final Duration MIN_TTL = Duration.ofSeconds(10);
 
   /** A backend of a pool, as the table keys a verdict. */
-  record Key(UUID pool, String backend) {
-  }
+  record Key(UUID pool, String backend) {}
 
   private final AgroalDataSource dataSource;
   private final Duration ttl;
@@ -53,18 +53,26 @@ public class VerdictStore {
   private long writtenAllAt;
   private boolean failing;
   private volatile boolean closed;
-  /** Held while writing; {@link #forget()} waits for it only briefly. */
-  private final java.util.concurrent.locks.ReentrantLock writing = new java.util.concurrent.locks.ReentrantLock();
 
-  VerdictStore(AgroalDataSource dataSource, ProxyConfig config,
+  /** Held while writing; {@link #forget()} waits for it only briefly. */
+  private final java.util.concurrent.locks.ReentrantLock writing =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  VerdictStore(
+      AgroalDataSource dataSource,
+      ProxyConfig config,
       @ConfigProperty(name = "dyno", defaultValue = "local") String dyno) {
     this.dataSource = dataSource;
     this.ttl = config.verdictTtl();
     if (ttl.compareTo(MIN_TTL) < 0) {
       // a dyno rewrites its rows every third of the TTL, on a tick of 2 s: less, and they expire
       // between two writes
-      throw new StartRefused("DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is " + ttl
-          + ": it must be at least " + MIN_TTL.toSeconds() + "s (default 60s)");
+      throw new StartRefused(
+          "DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is "
+              + ttl
+              + ": it must be at least "
+              + MIN_TTL.toSeconds()
+              + "s (default 60s)");
     }
     // the same DYNO (web.1) is two processes for a moment across a restart: each its own rows
     byte[] r = new byte[3];
@@ -132,8 +140,9 @@ public class VerdictStore {
         }
       }
       if (!gone.isEmpty()) {
-        try (PreparedStatement st = c.prepareStatement(
-            "delete from backend_verdicts where pool_id = ? and backend = ? and dyno = ?")) {
+        try (PreparedStatement st =
+            c.prepareStatement(
+                "delete from backend_verdicts where pool_id = ? and backend = ? and dyno = ?")) {
           for (Key k : gone) {
             st.setObject(1, k.pool());
             st.setString(2, k.backend());
@@ -144,8 +153,9 @@ public class VerdictStore {
         }
       }
       if (all) {
-        try (PreparedStatement st = c.prepareStatement(
-            "delete from backend_verdicts where seen_at < now() - interval '1 hour'")) {
+        try (PreparedStatement st =
+            c.prepareStatement(
+                "delete from backend_verdicts where seen_at < now() - interval '1 hour'")) {
           st.executeUpdate();
         }
       }
@@ -163,13 +173,16 @@ public class VerdictStore {
         LOG.debugf("backend verdicts not written this time: %s", e.getMessage());
       } else if (!failing) {
         failing = true;
-        LOG.warnf("backend verdicts not written (other dynos judge without this one's): %s", e.getMessage());
+        LOG.warnf(
+            "backend verdicts not written (other dynos judge without this one's): %s",
+            e.getMessage());
       }
     }
   }
 
   private static final java.util.Comparator<Key> KEY_ORDER =
       java.util.Comparator.comparing(Key::pool).thenComparing(Key::backend);
+
   /** Foreign key violation, deadlock: a race with a pool's deletion, not a failing database. */
   private static final java.util.Set<String> RACES = java.util.Set.of("23503", "40P01");
 
@@ -179,9 +192,11 @@ public class VerdictStore {
    */
   List<Verdict> others(UUID pool) {
     try (Connection c = connection()) {
-      try (PreparedStatement st = c.prepareStatement("select backend, dyno, healthy, ejected,"
-          + " consecutive_failures, last_probe from backend_verdicts where pool_id = ? and dyno <> ?"
-          + " and seen_at > now() - make_interval(secs => ?)")) {
+      try (PreparedStatement st =
+          c.prepareStatement(
+              "select backend, dyno, healthy, ejected,"
+                  + " consecutive_failures, last_probe from backend_verdicts where pool_id = ? and dyno <> ?"
+                  + " and seen_at > now() - make_interval(secs => ?)")) {
         st.setObject(1, pool);
         st.setString(2, dyno);
         st.setDouble(3, ttl.toMillis() / 1000.0);
@@ -189,14 +204,21 @@ public class VerdictStore {
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
             Timestamp last = rs.getTimestamp(6);
-            out.add(new Verdict(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
-                rs.getInt(5), last == null ? null : last.toInstant()));
+            out.add(
+                new Verdict(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getBoolean(3),
+                    rs.getBoolean(4),
+                    rs.getInt(5),
+                    last == null ? null : last.toInstant()));
           }
         }
         return out;
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("the other dynos' backend verdicts could not be read: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the other dynos' backend verdicts could not be read: " + e.getMessage(), e);
     }
   }
 
@@ -227,7 +249,8 @@ public class VerdictStore {
 
   private void delete() {
     try (Connection c = connection()) {
-      try (PreparedStatement st = c.prepareStatement("delete from backend_verdicts where dyno = ?")) {
+      try (PreparedStatement st =
+          c.prepareStatement("delete from backend_verdicts where dyno = ?")) {
         st.setQueryTimeout(2);
         st.setString(1, dyno);
         st.executeUpdate();

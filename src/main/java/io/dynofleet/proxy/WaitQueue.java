@@ -15,16 +15,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class WaitQueue {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
   /** Queue-time timers of the pool (granted, rejected), cached off the request path. */
   volatile io.micrometer.core.instrument.Timer granted;
+
   volatile io.micrometer.core.instrument.Timer rejected;
 
   /** One queued request; settled exactly once, by dispatch or by its timeout. */
   static final class Waiter {
     final Context context;
     final Promise<Backend> promise = Promise.promise();
+
     /** Backends this request may not go to (tried already); emptied when only those remain. */
     Set<Backend> exclude;
+
     final AtomicBoolean settled = new AtomicBoolean();
     long timerId = -1;
 

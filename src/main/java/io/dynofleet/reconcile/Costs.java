@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * Monthly cost estimates from a configurable price table. Besides the pool's own cost it gives the
- * cost of the same capacity as dynos of one app: Eco and Basic run one web dyno per app, so N
- * dynos of one app need Standard-1X or larger; that comparison is Dynofleet's case.
+ * cost of the same capacity as dynos of one app: Eco and Basic run one web dyno per app, so N dynos
+ * of one app need Standard-1X or larger; that comparison is Dynofleet's case.
  */
 final class Costs {
   private final Map<String, Double> prices = new HashMap<>();
@@ -20,7 +20,9 @@ final class Costs {
     }
   }
 
-  /** USD/month of {@code n} backend apps each with one web dyno of {@code size}; null if unpriced. */
+  /**
+   * USD/month of {@code n} backend apps each with one web dyno of {@code size}; null if unpriced.
+   */
   Double pool(int n, String size) {
     Double p = prices.get(size);
     return p == null ? null : round(n * p);

@@ -17,12 +17,23 @@ public interface DataPlane {
    * has a verdict (a backend another dyno made ready and no proxy has probed). {@code ejected}:
    * passive ejection alone keeps it out (its requests failed in a row; its health checks pass, or
    * it has none), so it is not {@code healthy} either; shown as phase {@code Ejected}, not {@code
-   * Unhealthy}, which said its checks failed (review 16). {@code failingOn}: the dynos whose proxies
-   * find a backend the fleet calls healthy failing (they route around it), sorted; null when none.
+   * Unhealthy}, which said its checks failed (review 16). {@code failingOn}: the dynos whose
+   * proxies find a backend the fleet calls healthy failing (they route around it), sorted; null
+   * when none.
    */
-  record Health(boolean healthy, int consecutiveFailures, Instant lastProbe, boolean known, boolean ejected,
+  record Health(
+      boolean healthy,
+      int consecutiveFailures,
+      Instant lastProbe,
+      boolean known,
+      boolean ejected,
       List<String> failingOn) {
-    public Health(boolean healthy, int consecutiveFailures, Instant lastProbe, boolean known, boolean ejected) {
+    public Health(
+        boolean healthy,
+        int consecutiveFailures,
+        Instant lastProbe,
+        boolean known,
+        boolean ejected) {
       this(healthy, consecutiveFailures, lastProbe, known, ejected, null);
     }
 

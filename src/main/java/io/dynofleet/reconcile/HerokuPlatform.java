@@ -1,13 +1,12 @@
 package io.dynofleet.reconcile;
 
-import io.dynofleet.heroku.AddOn;
 import io.dynofleet.heroku.AddOnAttachment;
 import io.dynofleet.heroku.AppCreate;
-import io.dynofleet.heroku.TeamAppCreate;
 import io.dynofleet.heroku.AppWebhook;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.heroku.HerokuException;
 import io.dynofleet.heroku.PipelineCoupling;
+import io.dynofleet.heroku.TeamAppCreate;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -29,9 +28,12 @@ public class HerokuPlatform implements Platform {
 
   /** The events a pool's subscription on its source app asks for. */
   private static final List<String> RELEASES = List.of("api:release");
+
   private final HerokuClient heroku;
+
   /** Per add-on service id: whether it supports sharing (a property of the service). */
-  private final java.util.Map<String, Boolean> sharing = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Boolean> sharing =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   HerokuPlatform(HerokuClient heroku) {
     this.heroku = heroku;
@@ -39,29 +41,33 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public Pipeline pipeline(String idOrName) {
-    return call(() -> {
-      io.dynofleet.heroku.Pipeline p = heroku.pipeline(idOrName);
-      // POST /teams/apps takes the team's name; the pipeline names its owner by id
-      String team = null;
-      if (p.teamId() != null) {
-        try {
-          team = heroku.team(p.teamId()).name();
-        } catch (HerokuException.Permanent e) {
-          // the key may not read the team: its id then (Heroku takes a team by id or name in most
-          // places). Failing here stopped the whole pool, not only its creates (review 9); if
-          // Heroku refuses the id, the create says so
-          team = p.teamId();
-        }
-      }
-      return new Pipeline(p.id(), team);
-    });
+    return call(
+        () -> {
+          io.dynofleet.heroku.Pipeline p = heroku.pipeline(idOrName);
+          // POST /teams/apps takes the team's name; the pipeline names its owner by id
+          String team = null;
+          if (p.teamId() != null) {
+            try {
+              team = heroku.team(p.teamId()).name();
+            } catch (HerokuException.Permanent e) {
+              // the key may not read the team: its id then (Heroku takes a team by id
+              // or name in most places). Failing here stopped the whole pool, not only
+              // its creates (review 9); if Heroku refuses the id, the create says so
+              team = p.teamId();
+            }
+          }
+          return new Pipeline(p.id(), team);
+        });
   }
 
   @Override
   public App createApp(String name, String region, String stack, String team) {
-    return call(() -> map(team == null
-        ? heroku.createApp(new AppCreate(name, region, stack))
-        : heroku.createTeamApp(new TeamAppCreate(name, region, stack, team))));
+    return call(
+        () ->
+            map(
+                team == null
+                    ? heroku.createApp(new AppCreate(name, region, stack))
+                    : heroku.createTeamApp(new TeamAppCreate(name, region, stack, team))));
   }
 
   @Override
@@ -114,10 +120,14 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public List<Release> recentReleases(String app) {
-    return call(() -> heroku.recentReleases(app, RECENT_RELEASES).stream().map(HerokuPlatform::map).toList());
+    return call(
+        () ->
+            heroku.recentReleases(app, RECENT_RELEASES).stream().map(HerokuPlatform::map).toList());
   }
 
-  /** Releases looked at per source app and pass: one page, the last good one behind a few failed. */
+  /**
+   * Releases looked at per source app and pass: one page, the last good one behind a few failed.
+   */
   static final int RECENT_RELEASES = 10;
 
   @Override
@@ -155,7 +165,8 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public List<Coupling> couplings(String pipelineId) {
-    return call(() -> heroku.pipelineCouplings(pipelineId).stream().map(HerokuPlatform::map).toList());
+    return call(
+        () -> heroku.pipelineCouplings(pipelineId).stream().map(HerokuPlatform::map).toList());
   }
 
   @Override
@@ -165,10 +176,11 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public void restart(String app) {
-    call(() -> {
-      heroku.restartAllDynos(app);
-      return null;
-    });
+    call(
+        () -> {
+          heroku.restartAllDynos(app);
+          return null;
+        });
   }
 
   @Override
@@ -176,18 +188,25 @@ public class HerokuPlatform implements Platform {
     // owned and attached alike: a backend must see every add-on its source app sees (a database
     // shared from another app included), through an attachment that follows credential rotation
     // and the names they are attached under there (one more call, only when the source changes)
-    return call(() -> {
-      Map<String, List<String>> names = new HashMap<>();
-      for (AddOnAttachment at : heroku.addonAttachments(app)) {
-        if (at.addon() != null && at.addon().id() != null && at.name() != null) {
-          names.computeIfAbsent(at.addon().id(), k -> new ArrayList<>()).add(at.name());
-        }
-      }
-      return heroku.addons(app).stream()
-          .map(a -> new Addon(a.id(), a.name(), a.configVars() == null ? List.of() : a.configVars(),
-              List.copyOf(names.getOrDefault(a.id(), List.of())), shareable(a)))
-          .toList();
-    });
+    return call(
+        () -> {
+          Map<String, List<String>> names = new HashMap<>();
+          for (AddOnAttachment at : heroku.addonAttachments(app)) {
+            if (at.addon() != null && at.addon().id() != null && at.name() != null) {
+              names.computeIfAbsent(at.addon().id(), k -> new ArrayList<>()).add(at.name());
+            }
+          }
+          return heroku.addons(app).stream()
+              .map(
+                  a ->
+                      new Addon(
+                          a.id(),
+                          a.name(),
+                          a.configVars() == null ? List.of() : a.configVars(),
+                          List.copyOf(names.getOrDefault(a.id(), List.of())),
+                          shareable(a)))
+              .toList();
+        });
   }
 
   @Override
@@ -196,7 +215,9 @@ public class HerokuPlatform implements Platform {
       call(() -> heroku.createAddonAttachment(addonId, app, name));
     } catch (PlatformException e) {
       // Heroku answers 422 when the attachment (its name) exists: a retried step
-      throw e.kind() == Kind.NAME_TAKEN ? new PlatformException(Kind.INVALID, e.getMessage(), null, e) : e;
+      throw e.kind() == Kind.NAME_TAKEN
+          ? new PlatformException(Kind.INVALID, e.getMessage(), null, e)
+          : e;
     }
   }
 
@@ -231,10 +252,12 @@ public class HerokuPlatform implements Platform {
 
   @Override
   public List<Attachment> attachments(String app) {
-    return call(() -> heroku.addonAttachments(app).stream()
-        .filter(at -> at.addon() != null && at.addon().id() != null)
-        .map(at -> new Attachment(at.addon().id(), at.name()))
-        .toList());
+    return call(
+        () ->
+            heroku.addonAttachments(app).stream()
+                .filter(at -> at.addon() != null && at.addon().id() != null)
+                .map(at -> new Attachment(at.addon().id(), at.name()))
+                .toList());
   }
 
   @Override
@@ -286,13 +309,24 @@ public class HerokuPlatform implements Platform {
   // ---------------------------------------------------------------- mapping
 
   private static App map(io.dynofleet.heroku.App a) {
-    return new App(a.id(), a.name(), a.webUrl(), a.createdAt(), a.region() == null ? null : a.region().name(),
-        a.stack() == null ? null : a.stack().name(), a.generation() == null ? null : a.generation().name(),
+    return new App(
+        a.id(),
+        a.name(),
+        a.webUrl(),
+        a.createdAt(),
+        a.region() == null ? null : a.region().name(),
+        a.stack() == null ? null : a.stack().name(),
+        a.generation() == null ? null : a.generation().name(),
         Boolean.TRUE.equals(a.maintenance()));
   }
 
   private static Release map(io.dynofleet.heroku.Release r) {
-    return new Release(r.id(), r.version(), r.slug() == null ? null : r.slug().id(), r.status(), r.description(),
+    return new Release(
+        r.id(),
+        r.version(),
+        r.slug() == null ? null : r.slug().id(),
+        r.status(),
+        r.description(),
         r.outputStreamUrl());
   }
 
@@ -320,7 +354,8 @@ public class HerokuPlatform implements Platform {
     }
     if (e instanceof HerokuException.Permanent p) {
       if (p.isUnauthorized()) {
-        // Heroku's own words ("Invalid credentials provided.") name neither the variable nor the fix
+        // Heroku's own words ("Invalid credentials
+        // provided.") name neither the variable nor the fix
         message = HerokuException.refusedKey(message);
       }
       return new PlatformException(kind(p), message, null, e);

@@ -8,10 +8,10 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * What the reconciler needs from Heroku, and nothing more: the seam between the reconcile logic
- * and the Platform API (as {@code PodControlInterface} is for the ReplicaSet controller). The
- * production implementation is {@link HerokuPlatform}; unit tests use an in-memory fake.
- * Failures are {@link PlatformException}s classified for the reconciler's decisions.
+ * What the reconciler needs from Heroku, and nothing more: the seam between the reconcile logic and
+ * the Platform API (as {@code PodControlInterface} is for the ReplicaSet controller). The
+ * production implementation is {@link HerokuPlatform}; unit tests use an in-memory fake. Failures
+ * are {@link PlatformException}s classified for the reconciler's decisions.
  */
 public interface Platform {
 
@@ -19,9 +19,23 @@ public interface Platform {
    * An app; {@code region}, {@code stack} and {@code generation} ({@code cedar}, or {@code fir}
    * whose releases are OCI images, not slugs) by name, null when not known.
    */
-  record App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation,
+  record App(
+      String id,
+      String name,
+      String webUrl,
+      Instant createdAt,
+      String region,
+      String stack,
+      String generation,
       boolean maintenance) {
-    public App(String id, String name, String webUrl, Instant createdAt, String region, String stack, String generation) {
+    public App(
+        String id,
+        String name,
+        String webUrl,
+        Instant createdAt,
+        String region,
+        String stack,
+        String generation) {
       this(id, name, webUrl, createdAt, region, stack, generation, false);
     }
 
@@ -31,10 +45,16 @@ public interface Platform {
   }
 
   /**
-   * A release of an app; {@code slugId} is null for config-only releases without code;
-   * {@code outputStreamUrl} is where its release phase's output streams (null when none).
+   * A release of an app; {@code slugId} is null for config-only releases without code; {@code
+   * outputStreamUrl} is where its release phase's output streams (null when none).
    */
-  record Release(String id, int version, String slugId, String status, String description, String outputStreamUrl) {
+  record Release(
+      String id,
+      int version,
+      String slugId,
+      String status,
+      String description,
+      String outputStreamUrl) {
     public Release(String id, int version, String slugId, String status, String description) {
       this(id, version, slugId, status, description, null);
     }
@@ -54,12 +74,13 @@ public interface Platform {
   record Webhook(String id, String url, List<String> include) {}
 
   /**
-   * An add-on the app sees, and the names it is attached under there ({@code DATABASE} gives
-   * {@code DATABASE_URL}): a backend is attached under the same ones, so a leader and a follower
-   * database keep their roles. {@code shareable}: its service lets it be attached to other apps
-   * (many partner add-ons do not).
+   * An add-on the app sees, and the names it is attached under there ({@code DATABASE} gives {@code
+   * DATABASE_URL}): a backend is attached under the same ones, so a leader and a follower database
+   * keep their roles. {@code shareable}: its service lets it be attached to other apps (many
+   * partner add-ons do not).
    */
-  record Addon(String id, String name, List<String> configVars, List<String> attachedAs, boolean shareable) {
+  record Addon(
+      String id, String name, List<String> configVars, List<String> attachedAs, boolean shareable) {
     public Addon(String id, String name, List<String> configVars) {
       this(id, name, configVars, List.of(), true);
     }
@@ -79,8 +100,8 @@ public interface Platform {
   Pipeline pipeline(String idOrName);
 
   /**
-   * Creates an app, owned by {@code team} when not null (else by the key's user);
-   * {@link PlatformException.Kind#NAME_TAKEN} when the name is in use.
+   * Creates an app, owned by {@code team} when not null (else by the key's user); {@link
+   * PlatformException.Kind#NAME_TAKEN} when the name is in use.
    */
   App createApp(String name, String region, String stack, String team);
 
@@ -92,21 +113,26 @@ public interface Platform {
 
   Map<String, String> configVars(String app);
 
-  /** The config vars a release of the app runs with (a failed newer one may have changed the app's). */
+  /**
+   * The config vars a release of the app runs with (a failed newer one may have changed the app's).
+   */
   Map<String, String> releaseConfigVars(String app, String releaseId);
 
   /** Merges vars into the app's config (a null value deletes). */
   void patchConfigVars(String app, Map<String, String> vars);
 
   /** The newest release of an app, or empty when it has none (conditional GET where possible). */
-  /** The app's newest releases, newest first (a few: enough to find the last good one behind failed ones). */
+  /**
+   * The app's newest releases, newest first (a few: enough to find the last good one behind failed
+   * ones).
+   */
   List<Release> recentReleases(String app);
 
   Release release(String app, String releaseId);
 
   /**
-   * The last lines of a release phase's output, read from the release's {@code outputStreamUrl}
-   * (at most {@code maxLines}); empty when there is none to read.
+   * The last lines of a release phase's output, read from the release's {@code outputStreamUrl} (at
+   * most {@code maxLines}); empty when there is none to read.
    */
   default List<String> releaseOutput(String outputStreamUrl, int maxLines) {
     return List.of();
@@ -184,21 +210,30 @@ public interface Platform {
   int rateRemaining();
 
   /**
-   * Registers {@code listener} to run on the calling thread whenever a call is about to wait out
-   * a 429 (with how long it waits). Platforms that never wait need not call it.
+   * Registers {@code listener} to run on the calling thread whenever a call is about to wait out a
+   * 429 (with how long it waits). Platforms that never wait need not call it.
    */
   default void onRateLimitWait(Consumer<Duration> listener) {}
 
   /**
-   * Registers {@code listener} to run on the calling thread whenever a call fails transiently
-   * (5xx, connect failure, timeout), retried or not, with the failure's message.
+   * Registers {@code listener} to run on the calling thread whenever a call fails transiently (5xx,
+   * connect failure, timeout), retried or not, with the failure's message.
    */
   default void onTransientFailure(Consumer<String> listener) {}
 
   /** Failure of a Platform call, classified for the reconciler. */
   final class PlatformException extends RuntimeException {
     /** BILLING: 402, the account must be verified or have a payment method (review 6). */
-    public enum Kind { NOT_FOUND, NAME_TAKEN, UNAUTHORIZED, FORBIDDEN, BILLING, INVALID, RATE_LIMITED, TRANSIENT }
+    public enum Kind {
+      NOT_FOUND,
+      NAME_TAKEN,
+      UNAUTHORIZED,
+      FORBIDDEN,
+      BILLING,
+      INVALID,
+      RATE_LIMITED,
+      TRANSIENT
+    }
 
     private final Kind kind;
     private final Duration retryAfter;

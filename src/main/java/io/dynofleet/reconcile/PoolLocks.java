@@ -46,9 +46,11 @@ class PoolLocks {
       // the server's keepalives end a session whose dyno vanished without closing it (a host
       // lost, a partition) in about a minute: by default the lock stayed with it for some two
       // hours, and no dyno could reconcile or delete the pool (review 15). Ignored on a socket
-      try (PreparedStatement st = c.prepareStatement("select set_config('tcp_keepalives_idle', '30', false),"
-          + " set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false),"
-          + " pg_try_advisory_lock(?)")) {
+      try (PreparedStatement st =
+          c.prepareStatement(
+              "select set_config('tcp_keepalives_idle', '30', false),"
+                  + " set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false),"
+                  + " pg_try_advisory_lock(?)")) {
         st.setLong(1, key);
         try (ResultSet rs = st.executeQuery()) {
           ok = rs.next() && rs.getBoolean(4);

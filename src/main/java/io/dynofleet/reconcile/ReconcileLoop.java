@@ -36,16 +36,21 @@ public class ReconcileLoop {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
+
   /** When the stop began (SIGTERM), for the shared deadline; 0 before. */
   private volatile long stopBegan;
+
   private Thread signalHook;
+
   /**
    * Heroku kills a dyno 30 s after SIGTERM: the passes under way get until 27 s after it, as
    * Quarkus's HTTP drain (25 s) runs at the same time, not before them.
    */
   static final Duration STOP_BUDGET = Duration.ofSeconds(27);
+
   /** A pool passed within this long (by any dyno) is left out of a sweep: 80 % of the interval. */
   private final Duration sweepQuiet;
+
   /** False until this process's first sweep, which takes every pool. */
   private volatile boolean swept;
 
@@ -56,25 +61,34 @@ public class ReconcileLoop {
 
   static Duration sweepQuiet(String interval) {
     try {
-      return io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval).multipliedBy(4).dividedBy(5);
+      return io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval)
+          .multipliedBy(4)
+          .dividedBy(5);
     } catch (RuntimeException e) {
       return Duration.ZERO; // "off", or a cron expression: every pool, every sweep
     }
   }
 
-  ReconcileLoop(Reconciler reconciler, ReconcileConfig config,
-      @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.max-size",
-          defaultValue = "20") int dbPoolSize) {
+  ReconcileLoop(
+      Reconciler reconciler,
+      ReconcileConfig config,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(
+              name = "quarkus.datasource.jdbc.max-size",
+              defaultValue = "20")
+          int dbPoolSize) {
     this.reconciler = reconciler;
     this.config = config;
     this.sweepQuiet = sweepQuiet(config.interval());
     int workers = workers(config.workers(), dbPoolSize);
     if (workers > 0) {
-      ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(workers, r -> {
-        Thread t = new Thread(r, "dynofleet-reconcile");
-        t.setDaemon(true);
-        return t;
-      });
+      ScheduledThreadPoolExecutor pool =
+          new ScheduledThreadPoolExecutor(
+              workers,
+              r -> {
+                Thread t = new Thread(r, "dynofleet-reconcile");
+                t.setDaemon(true);
+                return t;
+              });
       // on shutdown, queued passes are dropped (the next process picks the pools up again)
       pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
       pool.setRemoveOnCancelPolicy(true);
@@ -84,19 +98,23 @@ public class ReconcileLoop {
     }
   }
 
-  /** Database connections a process needs beyond its passes' locks: their own writes, the API, the proxy. */
+  /**
+   * Database connections a process needs beyond its passes' locks: their own writes, the API, the
+   * proxy.
+   */
   static final int SPARE_CONNECTIONS = 2;
 
   /**
    * Each pass holds a connection for its pool's lock the whole pass: with no more connections than
-   * workers, every store call waited out the acquisition timeout (review 3). Fewer workers then, and
-   * an ERROR saying so; refusing to start would have taken the proxy down with it (review 4).
+   * workers, every store call waited out the acquisition timeout (review 3). Fewer workers then,
+   * and an ERROR saying so; refusing to start would have taken the proxy down with it (review 4).
    */
   static int workers(int configured, int dbPoolSize) {
     int fit = Math.max(1, dbPoolSize - SPARE_CONNECTIONS);
     if (configured > fit) {
-      LOG.errorf("DYNOFLEET_DB_POOL_SIZE is %d: too few connections for %d reconcile workers (each pass holds one"
-          + " for its pool's lock, and needs others); running %d. Raise DYNOFLEET_DB_POOL_SIZE to at least %d",
+      LOG.errorf(
+          "DYNOFLEET_DB_POOL_SIZE is %d: too few connections for %d reconcile workers (each pass holds one"
+              + " for its pool's lock, and needs others); running %d. Raise DYNOFLEET_DB_POOL_SIZE to at least %d",
           dbPoolSize, configured, fit, configured + SPARE_CONNECTIONS);
       return fit;
     }
@@ -104,8 +122,12 @@ public class ReconcileLoop {
   }
 
   /** The periodic level-triggered sweep: every pool, whatever happened or did not. */
-  @Scheduled(every = "${dynofleet.reconcile.interval}", delay = 2, delayUnit = TimeUnit.SECONDS,
-      concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "reconcile-all")
+  @Scheduled(
+      every = "${dynofleet.reconcile.interval}",
+      delay = 2,
+      delayUnit = TimeUnit.SECONDS,
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+      identity = "reconcile-all")
   void reconcileAll() {
     enqueueAll();
   }
@@ -115,7 +137,10 @@ public class ReconcileLoop {
     enqueue(change.name(), Duration.ZERO);
   }
 
-  /** A backend's health moved in the local proxy: the pool may need marking, a restart or a replacement. */
+  /**
+   * A backend's health moved in the local proxy: the pool may need marking, a restart or a
+   * replacement.
+   */
   void onHealth(@Observes HealthChanged change) {
     enqueue(change.pool(), Duration.ZERO);
   }
@@ -156,7 +181,9 @@ public class ReconcileLoop {
         old.cancel(false);
       }
       dueAt.put(pool, due);
-      pending.put(pool, executor.schedule(() -> run(pool), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS));
+      pending.put(
+          pool,
+          executor.schedule(() -> run(pool), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS));
     }
   }
 
@@ -180,7 +207,9 @@ public class ReconcileLoop {
       return;
     }
     if (r.outcome() == ReconcileResult.Outcome.FAILED) {
-      LOG.warnf("reconcile pool=%s failed error=\"%s\" retry_in=%ss", pool, r.error(), r.requeueAfter().toSeconds());
+      LOG.warnf(
+          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
+          pool, r.error(), r.requeueAfter().toSeconds());
     } else {
       LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
     }
@@ -214,7 +243,8 @@ public class ReconcileLoop {
       stopping = true;
       stopBegan = System.nanoTime();
     }
-    LOG.info("stopping: no new reconcile pass or step; passes under way finish the step they are in");
+    LOG.info(
+        "stopping: no new reconcile pass or step; passes under way finish the step they are in");
     try {
       reconciler.stopTakingSteps();
     } catch (RuntimeException gone) {
@@ -241,8 +271,10 @@ public class ReconcileLoop {
     }
     long left = STOP_BUDGET.toNanos() - (System.nanoTime() - stopBegan);
     try {
-      if (!executor.awaitTermination(Math.max(TimeUnit.SECONDS.toNanos(1), left), TimeUnit.NANOSECONDS)) {
-        LOG.warn("stopping: a reconcile step outlasted the budget and is interrupted; the next process resumes it");
+      if (!executor.awaitTermination(
+          Math.max(TimeUnit.SECONDS.toNanos(1), left), TimeUnit.NANOSECONDS)) {
+        LOG.warn(
+            "stopping: a reconcile step outlasted the budget and is interrupted; the next process resumes it");
         executor.shutdownNow();
         executor.awaitTermination(1, TimeUnit.SECONDS);
       }

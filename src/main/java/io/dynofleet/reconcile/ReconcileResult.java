@@ -6,9 +6,14 @@ import java.time.Duration;
  * What a pass asks of the loop: nothing (the regular schedule picks the pool up again), a requeue
  * after a delay (work in flight, or a lock held elsewhere), or a failure to back off from.
  */
-public record ReconcileResult(Outcome outcome, Duration requeueAfter, String error, long platformCalls) {
+public record ReconcileResult(
+    Outcome outcome, Duration requeueAfter, String error, long platformCalls) {
 
-  public enum Outcome { DONE, REQUEUE, FAILED }
+  public enum Outcome {
+    DONE,
+    REQUEUE,
+    FAILED
+  }
 
   public static ReconcileResult done(long calls) {
     return new ReconcileResult(Outcome.DONE, null, null, calls);

@@ -41,9 +41,14 @@ class ReconcileStore {
   /** True when the pool has been marked for deletion (or is gone): one primary-key read. */
   @Transactional
   boolean markedForDeletion(UUID poolId) {
-    return pools.getEntityManager()
-        .createQuery("select count(p) from Pool p where p.id = :id and p.deletionTimestamp is null", Long.class)
-        .setParameter("id", poolId).getSingleResult() == 0;
+    return pools
+            .getEntityManager()
+            .createQuery(
+                "select count(p) from Pool p where p.id = :id and p.deletionTimestamp is null",
+                Long.class)
+            .setParameter("id", poolId)
+            .getSingleResult()
+        == 0;
   }
 
   /**
@@ -52,14 +57,20 @@ class ReconcileStore {
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  List<String> poolNamesDue(java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
-    jakarta.persistence.Query q = pools.getEntityManager().createNativeQuery(
-            "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
-                + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
-                + (honourBackoff ? " and (s.not_before is null or s.not_before <= now()"
-                    + " or s.not_before_key <> cast(?2 as text))" : "")
-                + " order by p.name")
-        .setParameter(1, quiet.toMillis() / 1000.0);
+  List<String> poolNamesDue(
+      java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
+    jakarta.persistence.Query q =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
+                    + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
+                    + (honourBackoff
+                        ? " and (s.not_before is null or s.not_before <= now()"
+                            + " or s.not_before_key <> cast(?2 as text))"
+                        : "")
+                    + " order by p.name")
+            .setParameter(1, quiet.toMillis() / 1000.0);
     if (honourBackoff) {
       q.setParameter(2, keyFingerprint);
     }
@@ -69,16 +80,21 @@ class ReconcileStore {
   /** A pass over the pool has run (by the database's clock; moves no version). */
   @Transactional
   void swept(UUID poolId, java.time.Duration backoff, String backoffKey) {
-    // only while the pool exists: the finalizer's last pass has just deleted it, and a plain insert
-    // then broke the foreign key (Hibernate logged a WARN for every pool deletion)
-    // a failed pass's backoff holds for every dyno's sweep (not_before), a good pass clears it
-    // a refusal of this process's key holds back only the processes with the same key (not_before_key)
-    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key)"
-            + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text)"
-            + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
-            + " not_before = excluded.not_before, not_before_key = excluded.not_before_key")
-        .setParameter(1, poolId).setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
-        .setParameter(3, backoff == null ? null : backoffKey).executeUpdate();
+    // only while the pool exists: the finalizer's last pass has just deleted it, and a plain
+    // insert then broke the foreign key (Hibernate logged a WARN for every pool deletion) a failed
+    // pass's backoff holds for every dyno's sweep (not_before), a good pass clears it a refusal of
+    // this process's key holds back only the processes with the same key (not_before_key)
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key)"
+                + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text)"
+                + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
+                + " not_before = excluded.not_before, not_before_key = excluded.not_before_key")
+        .setParameter(1, poolId)
+        .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
+        .setParameter(3, backoff == null ? null : backoffKey)
+        .executeUpdate();
   }
 
   /**
@@ -91,27 +107,47 @@ class ReconcileStore {
   @Transactional
   @SuppressWarnings("unchecked")
   Optional<FailedStreak> failedStreak(UUID poolId) {
-    List<Object[]> rows = pools.getEntityManager().createNativeQuery("select failed_target, failed_count,"
-            + " (extract(epoch from failed_retry_at) * 1000000)::bigint from pool_sweeps"
-            + " where pool_id = ?1 and failed_target is not null")
-        .setParameter(1, poolId).getResultList();
-    return rows.stream().findFirst().map(r -> new FailedStreak((String) r[0], ((Number) r[1]).intValue(),
-        java.time.Instant.EPOCH.plus(((Number) r[2]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select failed_target, failed_count,"
+                    + " (extract(epoch from failed_retry_at) * 1000000)::bigint from pool_sweeps"
+                    + " where pool_id = ?1 and failed_target is not null")
+            .setParameter(1, poolId)
+            .getResultList();
+    return rows.stream()
+        .findFirst()
+        .map(
+            r ->
+                new FailedStreak(
+                    (String) r[0],
+                    ((Number) r[1]).intValue(),
+                    java.time.Instant.EPOCH.plus(
+                        ((Number) r[2]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
   }
 
   /** Records the pool's failed-app streak, or clears it (null), for every dyno. */
   @Transactional
   void failedStreak(UUID poolId, FailedStreak streak) {
     // upsert, while the pool exists: the row is made by a pass's end (swept) otherwise
-    pools.getEntityManager().createNativeQuery("insert into pool_sweeps (pool_id, swept_at, failed_target,"
-            + " failed_count, failed_retry_at) select id, now(), cast(?2 as text), cast(?3 as integer),"
-            + " to_timestamp(cast(?4 as bigint) / 1000000.0) from pools where id = ?1"
-            + " on conflict (pool_id) do update set failed_target = excluded.failed_target,"
-            + " failed_count = excluded.failed_count, failed_retry_at = excluded.failed_retry_at")
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "insert into pool_sweeps (pool_id, swept_at, failed_target,"
+                + " failed_count, failed_retry_at) select id, now(), cast(?2 as text), cast(?3 as integer),"
+                + " to_timestamp(cast(?4 as bigint) / 1000000.0) from pools where id = ?1"
+                + " on conflict (pool_id) do update set failed_target = excluded.failed_target,"
+                + " failed_count = excluded.failed_count, failed_retry_at = excluded.failed_retry_at")
         .setParameter(1, poolId)
         .setParameter(2, streak == null ? null : streak.target())
         .setParameter(3, streak == null ? null : streak.count())
-        .setParameter(4, streak == null ? null : java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, streak.retryAt()))
+        .setParameter(
+            4,
+            streak == null
+                ? null
+                : java.time.temporal.ChronoUnit.MICROS.between(
+                    java.time.Instant.EPOCH, streak.retryAt()))
         .executeUpdate();
   }
 
@@ -126,19 +162,33 @@ class ReconcileStore {
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  Optional<String[]> claimRelease(Backend b, String sourceAppId, String sourceApp, java.time.Instant since) {
+  Optional<String[]> claimRelease(
+      Backend b, String sourceAppId, String sourceApp, java.time.Instant since) {
     String key = (sourceAppId != null ? sourceAppId : sourceApp).toLowerCase(java.util.Locale.ROOT);
-    pools.getEntityManager().createNativeQuery("select count(*) from (select pg_advisory_xact_lock("
-            + RELEASE_TURN_LOCKS + ", hashtext(?1))) l")
-        .setParameter(1, key).getSingleResult();
-    List<Object[]> rows = pools.getEntityManager().createNativeQuery("select b.app_name, p.name from backends b"
-            + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
-            + Reconciler.RELEASE_SENT + "') and b.pool_id <> ?1 and b.updated_at > ?2"
-            + " and (b.source_app_id = ?4 or b.source_app_id is null"
-            + " and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3))"
-            + " order by b.updated_at limit 1")
-        .setParameter(1, b.poolId).setParameter(2, since).setParameter(3, sourceApp)
-        .setParameter(4, sourceAppId == null ? "" : sourceAppId).getResultList();
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "select count(*) from (select pg_advisory_xact_lock("
+                + RELEASE_TURN_LOCKS
+                + ", hashtext(?1))) l")
+        .setParameter(1, key)
+        .getSingleResult();
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select b.app_name, p.name from backends b"
+                    + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
+                    + Reconciler.RELEASE_SENT
+                    + "') and b.pool_id <> ?1 and b.updated_at > ?2"
+                    + " and (b.source_app_id = ?4 or b.source_app_id is null"
+                    + " and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3))"
+                    + " order by b.updated_at limit 1")
+            .setParameter(1, b.poolId)
+            .setParameter(2, since)
+            .setParameter(3, sourceApp)
+            .setParameter(4, sourceAppId == null ? "" : sourceAppId)
+            .getResultList();
     if (!rows.isEmpty()) {
       return Optional.of(new String[] {(String) rows.get(0)[0], (String) rows.get(0)[1]});
     }
@@ -150,12 +200,17 @@ class ReconcileStore {
 
   @Transactional
   List<UUID> poolIds() {
-    return pools.getEntityManager().createQuery("select p.id from Pool p", UUID.class).getResultList();
+    return pools
+        .getEntityManager()
+        .createQuery("select p.id from Pool p", UUID.class)
+        .getResultList();
   }
 
   @Transactional
   List<String> poolNames() {
-    return pools.getEntityManager().createQuery("select p.name from Pool p order by p.name", String.class)
+    return pools
+        .getEntityManager()
+        .createQuery("select p.name from Pool p order by p.name", String.class)
         .getResultList();
   }
 
@@ -183,15 +238,17 @@ class ReconcileStore {
   }
 
   /**
-   * A name for a backend row whose app's name another row now takes (two names swapped by hand):
-   * 30 characters, as the column allows, and unique by the row's id. The row follows its app's
-   * real name when it is next read.
+   * A name for a backend row whose app's name another row now takes (two names swapped by hand): 30
+   * characters, as the column allows, and unique by the row's id. The row follows its app's real
+   * name when it is next read.
    */
   static String placeholderName(UUID backendId) {
     return "moved-" + backendId.toString().replace("-", "").substring(0, 24);
   }
 
-  /** Frees {@code name} for the row {@code taker}: any other row holding it gets its placeholder. */
+  /**
+   * Frees {@code name} for the row {@code taker}: any other row holding it gets its placeholder.
+   */
   @Transactional
   void releaseName(String name, UUID taker) {
     for (Backend o : Backend.<Backend>list("appName = ?1 and id <> ?2", name, taker)) {

@@ -2,7 +2,6 @@ package io.dynofleet.reconcile;
 
 import io.dynofleet.api.HookTarget;
 import io.dynofleet.config.ReconcileConfig;
-import io.dynofleet.reconcile.ReconcileStore.FailedStreak;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Phase;
 import io.dynofleet.pool.model.Backend.Step;
@@ -10,11 +9,12 @@ import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolEvents;
 import io.dynofleet.pool.model.PoolSpec;
 import io.dynofleet.pool.model.PoolStatus;
-import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.pool.model.PoolStatus.BackendStatus;
 import io.dynofleet.pool.model.PoolStatus.Condition;
+import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.reconcile.Platform.PlatformException;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
+import io.dynofleet.reconcile.ReconcileStore.FailedStreak;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -45,20 +45,24 @@ import org.jboss.logging.Logger;
 /**
  * Converges one pool to its spec through the Platform API, one safe step at a time. Level-triggered
  * and idempotent: every pass reads the world (cheaply), computes what to do, does it, and records
- * status. Each backend app is made in resumable steps, and the database knows the app's name
- * before Heroku does, so a crash at any point is resolved by adopting what exists, never by
- * creating a twin; only apps recorded as ours are ever deleted.
+ * status. Each backend app is made in resumable steps, and the database knows the app's name before
+ * Heroku does, so a crash at any point is resolved by adopting what exists, never by creating a
+ * twin; only apps recorded as ours are ever deleted.
  */
 @ApplicationScoped
 public class Reconciler {
   /** The config var that marks every app Dynofleet creates with the pool's uid. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
+
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
+
   /** The shortest time an idle pool goes unlooked at while the budget is under the reserve. */
   static final Duration IDLE_LOOK_MIN = Duration.ofSeconds(30);
+
   /** Joins a stalled target and the spec generation it stalled under (status.stalledRelease). */
   private static final String STALL_AT = "@g";
+
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -77,39 +81,55 @@ public class Reconciler {
 
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
+
   /** Per pool name, reads of the pool that failed in a row (the database away): their backoff. */
   private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
+
   /** Per source app (lower case): held while a pool checks for and starts a release from it. */
   private final Map<String, Object> sourceLocks = new ConcurrentHashMap<>();
+
   /** The reason (and the start of a pass's error) when the Platform API refused the key. */
   static final String KEY_REFUSED = "HerokuUnauthorized";
+
   /** A backend's release id while its release is sent and its answer not yet recorded. */
   static final String RELEASE_SENT = "sent";
+
   /** How the releases Dynofleet makes on a backend begin their description. */
   static final String RELEASE_DESCRIPTION = "Dynofleet: ";
+
   /** Heroku ends a release phase after an hour: a release older than that holds no one up. */
   static final Duration RELEASE_PHASE_LIMIT = Duration.ofHours(1);
-  /** Per pool, a target whose release is known to run no release phase: its apps release at once. */
+
+  /**
+   * Per pool, a target whose release is known to run no release phase: its apps release at once.
+   */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
+
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<String, Instant> pipelinesRead = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
   private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
+
   /** Backends whose maintenance mode was told (once per spell, per process); gone when healthy. */
   private final Set<UUID> maintenanceTold = ConcurrentHashMap.newKeySet();
+
   /** Releases whose slow release phase was told (one event each per process), bounded. */
-  private final Set<String> slowReleasesTold = java.util.Collections.newSetFromMap(
-      java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<String, Boolean>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-          return size() > 1000;
-        }
-      }));
+  private final Set<String> slowReleasesTold =
+      java.util.Collections.newSetFromMap(
+          java.util.Collections.synchronizedMap(
+              new java.util.LinkedHashMap<String, Boolean>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > 1000;
+                }
+              }));
 
   /** When a backend ejected while its probes pass was last told (once per replace window). */
   private final Map<UUID, Instant> ejectionTold = new ConcurrentHashMap<>();
+
   /** When a dead backend in a shared failure was last read anew for a rename, by backend id. */
   private final Map<UUID, Instant> renameLooked = new ConcurrentHashMap<>();
+
   /**
    * Pools whose creation waits for the rate budget to refill (their waits share the refill): the
    * budget left at their last look, and how many times the base wait they waited then.
@@ -120,8 +140,8 @@ public class Reconciler {
 
   /**
    * Pools whose last pass found nothing to do (every backend ready at the target, nothing in
-   * flight): the generation it saw, when, and when such a pool looks again while the rate budget
-   * is under the reserve (see {@link Pass#quietWhileBudgetLow}).
+   * flight): the generation it saw, when, and when such a pool looks again while the rate budget is
+   * under the reserve (see {@link Pass#quietWhileBudgetLow}).
    */
   private final Map<UUID, IdleLook> idle = new ConcurrentHashMap<>();
 
@@ -131,8 +151,8 @@ public class Reconciler {
    * A release command's output with what looks secret masked: it goes to the pool's events and
    * status, which the read-only token and every log drain read, and a failed migration often prints
    * a database URL with its password (review 13). Masked: the values of the config vars the
-   * backends get (six characters or more), a URL's password, and the value of a
-   * {@code NAME=value} whose name says password, secret, token or key.
+   * backends get (six characters or more), a URL's password, and the value of a {@code NAME=value}
+   * whose name says password, secret, token or key.
    */
   static String masked(String text, Map<String, String> vars) {
     String out = text;
@@ -145,25 +165,38 @@ public class Reconciler {
 
   private static final java.util.regex.Pattern URL_PASSWORD =
       java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\\s@]*:)[^@\\s/]+@");
-  private static final java.util.regex.Pattern SECRET_ASSIGNMENT = java.util.regex.Pattern.compile(
-      "(?i)(\\b\\w*(?:password|passwd|secret|token|key)\\w*\\s*[=:]\\s*)[^\\s,;|]+");
+  private static final java.util.regex.Pattern SECRET_ASSIGNMENT =
+      java.util.regex.Pattern.compile(
+          "(?i)(\\b\\w*(?:password|passwd|secret|token|key)\\w*\\s*[=:]\\s*)[^\\s,;|]+");
 
   /** The last lines of a failed release phase's output told in its event and condition. */
   static final int RELEASE_OUTPUT_LINES = 5;
+
   /** At most this much of them (a stack trace's lines can be long). */
   static final int RELEASE_OUTPUT_CHARS = 600;
+
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;
+
   /**
-   * Backend apps Heroku refused to couple again, and when: tried again after the drift interval.
-   * An entry goes when the app is coupled (by us or by hand), deleted, or found gone.
+   * Backend apps Heroku refused to couple again, and when: tried again after the drift interval. An
+   * entry goes when the app is coupled (by us or by hand), deleted, or found gone.
    */
   private final Map<String, Instant> uncouplable = new ConcurrentHashMap<>();
+
   /** The pass a thread works for (the pass's own thread and its platform workers). */
   private final ThreadLocal<Pass> current = new ThreadLocal<>();
 
-  Reconciler(ReconcileStore store, PoolLocks locks, Platform platform, DataPlane dataPlane,
-      PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry, HookTarget hookTarget) {
+  Reconciler(
+      ReconcileStore store,
+      PoolLocks locks,
+      Platform platform,
+      DataPlane dataPlane,
+      PoolEvents events,
+      ReconcileConfig config,
+      Clock clock,
+      MeterRegistry registry,
+      HookTarget hookTarget) {
     this.store = store;
     this.locks = locks;
     this.platform = platform;
@@ -172,41 +205,54 @@ public class Reconciler {
     this.config = config;
     this.clock = clock;
     this.costs = new Costs(config.prices());
-    this.hooks = new SourceHooks(platform, new SourceHooks.Targets() {
-      @Override
-      public Optional<HookTarget.Target> of(String pool) {
-        return hookTarget.of(pool);
-      }
+    this.hooks =
+        new SourceHooks(
+            platform,
+            new SourceHooks.Targets() {
+              @Override
+              public Optional<HookTarget.Target> of(String pool) {
+                return hookTarget.of(pool);
+              }
 
-      @Override
-      public String missing() {
-        return hookTarget.missing();
-      }
-    }, config.webhooks(), config.webhookCheckInterval());
-    this.workers = Executors.newFixedThreadPool(Math.max(1, config.parallelism()), r -> {
-      Thread t = new Thread(r, "dynofleet-platform");
-      t.setDaemon(true);
-      return t;
-    });
-    this.callsPerPass = DistributionSummary.builder("dynofleet.reconcile.platform.calls")
-        .description("Platform API calls per reconcile pass").register(registry);
+              @Override
+              public String missing() {
+                return hookTarget.missing();
+              }
+            },
+            config.webhooks(),
+            config.webhookCheckInterval());
+    this.workers =
+        Executors.newFixedThreadPool(
+            Math.max(1, config.parallelism()),
+            r -> {
+              Thread t = new Thread(r, "dynofleet-platform");
+              t.setDaemon(true);
+              return t;
+            });
+    this.callsPerPass =
+        DistributionSummary.builder("dynofleet.reconcile.platform.calls")
+            .description("Platform API calls per reconcile pass")
+            .register(registry);
     platform.onRateLimitWait(this::rateLimitWait);
     platform.onTransientFailure(this::transientFailure);
   }
 
   /**
    * A call of some pass failed transiently (a 5xx, a timeout): that pool says so now. A GET is
-   * retried (three 30 s timeouts on a slow day), and the status said Ready/Stable the whole
-   * ~90 s the pass hung (audit 9); the pass's own end replaces it.
+   * retried (three 30 s timeouts on a slow day), and the status said Ready/Stable the whole ~90 s
+   * the pass hung (audit 9); the pass's own end replaces it.
    */
   private void transientFailure(String message) {
     Pass pass = current.get();
     if (pass != null) {
-      pass.showDegraded("HerokuUnavailable", "Platform API failing or slow (" + message + "): retrying");
+      pass.showDegraded(
+          "HerokuUnavailable", "Platform API failing or slow (" + message + "): retrying");
     }
   }
 
-  /** A call of some pass is about to wait out a 429: that pool says so now, not when it gives up. */
+  /**
+   * A call of some pass is about to wait out a 429: that pool says so now, not when it gives up.
+   */
   private void rateLimitWait(Duration wait) {
     Pass pass = current.get();
     if (pass != null) {
@@ -248,8 +294,8 @@ public class Reconciler {
   }
 
   /**
-   * The pass's lock went with its database session (review 3): another dyno may now pass the
-   * pool, so this one stops at the step it is in, as at SIGTERM, and records nothing more.
+   * The pass's lock went with its database session (review 3): another dyno may now pass the pool,
+   * so this one stops at the step it is in, as at SIGTERM, and records nothing more.
    */
   static final class LockLost extends Stopping {
     LockLost() {
@@ -283,17 +329,17 @@ public class Reconciler {
   }
 
   /**
-   * Pools no pass of any dyno has looked at for {@code quiet} (see {@link ReconcileStore#poolNamesDue});
-   * with {@code honourBackoff}, not those whose last pass failed and whose backoff runs (a new
-   * process's first sweep takes them all).
+   * Pools no pass of any dyno has looked at for {@code quiet} (see {@link
+   * ReconcileStore#poolNamesDue}); with {@code honourBackoff}, not those whose last pass failed and
+   * whose backoff runs (a new process's first sweep takes them all).
    */
   public List<String> poolNamesDue(Duration quiet, boolean honourBackoff) {
     return store.poolNamesDue(quiet, honourBackoff, platform.keyFingerprint());
   }
 
   /**
-   * One pass over one pool. Never throws: failures come back as a result the loop backs off
-   * from, and are written to the pool's status and events.
+   * One pass over one pool. Never throws: failures come back as a result the loop backs off from,
+   * and are written to the pool's status and events.
    */
   public ReconcileResult reconcile(PoolKey key) {
     long calls0 = platform.calls();
@@ -305,8 +351,10 @@ public class Reconciler {
       // pass due tried a database that was down, or out of connections, each second (audit 14)
       int n = databaseFailures.merge(key.name(), 1, Integer::sum);
       Duration after = config.baseBackoff().multipliedBy(1L << Math.min(n - 1, 16));
-      return ReconcileResult.failed("database: " + e.getClass().getSimpleName(),
-          min(after, min(config.maxTransientBackoff(), config.maxBackoff())), 0);
+      return ReconcileResult.failed(
+          "database: " + e.getClass().getSimpleName(),
+          min(after, min(config.maxTransientBackoff(), config.maxBackoff())),
+          0);
     }
     databaseFailures.remove(key.name());
     if (seen.isEmpty()) {
@@ -341,8 +389,12 @@ public class Reconciler {
           boolean failed = r.outcome() == ReconcileResult.Outcome.FAILED;
           // a refused key holds back only the dynos with that key: after a rotation, preboot's old
           // dynos (the revoked key) held the new ones off the pool for 5 minutes (audit 14)
-          store.swept(pool.get().id, failed ? r.requeueAfter() : null,
-              failed && r.error() != null && r.error().startsWith(KEY_REFUSED) ? platform.keyFingerprint() : null);
+          store.swept(
+              pool.get().id,
+              failed ? r.requeueAfter() : null,
+              failed && r.error() != null && r.error().startsWith(KEY_REFUSED)
+                  ? platform.keyFingerprint()
+                  : null);
         }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());
@@ -357,12 +409,16 @@ public class Reconciler {
       } else {
         LOG.warnf(e, "reconcile pool=%s failed outside a step", key.name());
       }
-      return ReconcileResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage(),
-          backoff(seen.get().id), platform.calls() - calls0);
+      return ReconcileResult.failed(
+          e.getClass().getSimpleName() + ": " + e.getMessage(),
+          backoff(seen.get().id),
+          platform.calls() - calls0);
     }
   }
 
-  /** This process's last read of each pool's source; tests put an older one back (a dyno behind). */
+  /**
+   * This process's last read of each pool's source; tests put an older one back (a dyno behind).
+   */
   Map<UUID, Source> sourceCache() {
     return sources;
   }
@@ -412,7 +468,8 @@ public class Reconciler {
   /** The pools this process remembers anything of (each cache {@link #forgetPool} empties). */
   Set<UUID> rememberedPools() {
     Set<UUID> known = new HashSet<>(hooks.pools());
-    for (Map<UUID, ?> m : List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
+    for (Map<UUID, ?> m :
+        List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
       known.addAll(m.keySet());
     }
     return known;
@@ -457,48 +514,77 @@ public class Reconciler {
     private final Map<String, Condition> conditions = new HashMap<>();
     private Map<String, DataPlane.Health> health = Map.of();
     private Source source;
+
     /** This pass failed ({@link #fail}): what it did not see, its status does not claim. */
     private boolean failedPass;
+
     /** The source app or the pipeline could not be read (see {@link #withoutSource}). */
     private boolean unreadable;
+
     /** A backend's release started in this pass (see {@link #mayRelease}). */
     private boolean releaseStarted;
+
     /** No release starts in this pass: its target stalled, or new apps at it failed lately. */
     private volatile boolean holdReleases;
+
     /** Backends whose name changed in this pass (a rename followed, or a name given up to one). */
-    private final Set<Backend> followed = java.util.Collections.synchronizedSet(
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+    private final Set<Backend> followed =
+        java.util.Collections.synchronizedSet(
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+
     private String pipelineId;
+
     /** The team that owns the pipeline (its apps must be the team's), or null for a user's. */
     private String team;
+
     private boolean routesChanged;
     private boolean inFlight;
+
     /** This pass held back creating apps because the rate budget is under the reserve. */
     private boolean creationPaused;
+
     /** The source app's newest release is still pending. */
     private boolean sourceReleasing;
+
     /** The Platform API calls this thread had made when the pass began. */
     private final long callsAtStart = platform.calls();
+
     private Instant recheck;
     private List<String> drift;
+
     /** The target a create or rollout stalled at, and the generation: {@code target@gN}. */
     private String stalledTarget;
+
     /** The pool's failed-app streak as read or written in this pass ({@link #streak()}). */
     private FailedStreak streak;
+
     private boolean streakRead;
     private final Object streakLock = new Object();
     private PoolStatus.Webhook webhook;
-    /** Calls made on the platform worker threads for this pass (the pass's thread counts its own). */
-    private final java.util.concurrent.atomic.AtomicLong workerCalls = new java.util.concurrent.atomic.AtomicLong();
-    /** Orders the pass's own status writes with the one {@link #showRateLimited} makes from a worker. */
+
+    /**
+     * Calls made on the platform worker threads for this pass (the pass's thread counts its own).
+     */
+    private final java.util.concurrent.atomic.AtomicLong workerCalls =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Orders the pass's own status writes with the one {@link #showRateLimited} makes from a
+     * worker.
+     */
     private final Object statusLock = new Object();
+
     /** The status written mid-pass to show a 429 wait, if any. */
     private PoolStatus shown;
+
     /** The Degraded reasons this pass wrote mid-pass ({@link #showDegraded}). */
     private final Set<String> shownReasons = new HashSet<>();
+
     private boolean statusWritten;
+
     /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
     private boolean deletionSeen;
+
     /** The pool's lock, checked before each step ({@link #checkStopping}). */
     PoolLocks.Held lock;
 
@@ -533,7 +619,9 @@ public class Reconciler {
       } catch (PlatformException e) {
         return stopping ? stopped() : fail(e);
       } catch (LockLost e) {
-        LOG.warnf("pool=%s %s; the pass stops here, another dyno or the next pass goes on", pool.name, LOCK_LOST);
+        LOG.warnf(
+            "pool=%s %s; the pass stops here, another dyno or the next pass goes on",
+            pool.name, LOCK_LOST);
         return ReconcileResult.failed(LOCK_LOST, config.baseBackoff(), 0);
       } catch (Stopping e) {
         return stopped();
@@ -561,8 +649,13 @@ public class Reconciler {
         throw e;
       }
       if (Boolean.TRUE.equals(spec.paused())) {
-        condition("Progressing", "False", "Paused", "paused: Dynofleet observes this pool but takes no action");
-        // but apps already drained before the pause are deleted: kept, they would bill until it ends
+        condition(
+            "Progressing",
+            "False",
+            "Paused",
+            "paused: Dynofleet observes this pool but takes no action");
+        // but apps already drained before the pause are
+        // deleted: kept, they would bill until it ends
         finishDrains();
         writeStatus();
         return inFlight ? ReconcileResult.requeue(inFlightWait(), 0) : ReconcileResult.done(0);
@@ -606,11 +699,11 @@ public class Reconciler {
     }
 
     /**
-     * What a pass can still do when the source app or the pipeline cannot be read (deleted,
-     * another spec error there: a condition until a human acts), none of which needs them: dead
-     * backends are restarted (not replaced: nothing can be made), a scale-down drains the extras,
-     * and drained apps are deleted. The pass failed before all of it, so a deleted source kept
-     * every app billing, a scale to 0 included, and drained apps were never deleted (review 15).
+     * What a pass can still do when the source app or the pipeline cannot be read (deleted, another
+     * spec error there: a condition until a human acts), none of which needs them: dead backends
+     * are restarted (not replaced: nothing can be made), a scale-down drains the extras, and
+     * drained apps are deleted. The pass failed before all of it, so a deleted source kept every
+     * app billing, a scale to 0 included, and drained apps were never deleted (review 15).
      */
     private void withoutSource() {
       if (stopping || deletionSeen) {
@@ -632,20 +725,23 @@ public class Reconciler {
     }
 
     /**
-     * A pool with nothing to do (its last look found every backend ready at the target and
-     * nothing in flight, its spec unchanged since, its backends as they were and none failing
-     * here) is not looked at while the rate budget is under the reserve, until its turn comes
-     * again (see {@link #idleLookInterval}). Its sweep cost two reads every 30 s, four calls a
-     * minute: twenty idle pools outspent Heroku's refill (75 a minute) by themselves, and pools
-     * waiting for the budget to make apps never got it (2026-11-24). What such a look could find (a
-     * new source release, an app deleted by hand) needs apps made, which waits for the budget
-     * anyway; a spec change or a backend failing its checks still gets a full pass.
+     * A pool with nothing to do (its last look found every backend ready at the target and nothing
+     * in flight, its spec unchanged since, its backends as they were and none failing here) is not
+     * looked at while the rate budget is under the reserve, until its turn comes again (see {@link
+     * #idleLookInterval}). Its sweep cost two reads every 30 s, four calls a minute: twenty idle
+     * pools outspent Heroku's refill (75 a minute) by themselves, and pools waiting for the budget
+     * to make apps never got it (2026-11-24). What such a look could find (a new source release, an
+     * app deleted by hand) needs apps made, which waits for the budget anyway; a spec change or a
+     * backend failing its checks still gets a full pass.
      */
     private boolean quietWhileBudgetLow() {
       IdleLook look = idle.get(pool.id);
-      if (look == null || look.generation() != pool.generation || !now.isBefore(look.lookAgain())
+      if (look == null
+          || look.generation() != pool.generation
+          || !now.isBefore(look.lookAgain())
           || platform.rateRemaining() >= config.rateLimitReserve()
-          || Boolean.TRUE.equals(spec.paused()) || !nothingToDo()) {
+          || Boolean.TRUE.equals(spec.paused())
+          || !nothingToDo()) {
         return false;
       }
       health = dataPlane.health(pool.name, pool.id);
@@ -655,8 +751,9 @@ public class Reconciler {
           return false;
         }
       }
-      LOG.debugf("pool=%s idle and the rate budget under the reserve: not looked at until %s", pool.name,
-          look.lookAgain());
+      LOG.debugf(
+          "pool=%s idle and the rate budget under the reserve: not looked at until %s",
+          pool.name, look.lookAgain());
       return true;
     }
 
@@ -667,8 +764,11 @@ public class Reconciler {
       }
       Source known = sources.get(pool.id);
       for (Backend b : backends) {
-        if (b.step != Step.READY || b.phase != Phase.Ready || b.unhealthySince != null
-            || known == null || !known.target().equals(b.target)) {
+        if (b.step != Step.READY
+            || b.phase != Phase.Ready
+            || b.unhealthySince != null
+            || known == null
+            || !known.target().equals(b.target)) {
           return false;
         }
       }
@@ -677,9 +777,9 @@ public class Reconciler {
 
     /**
      * How long an idle pool goes unlooked at while the budget is under the reserve: long enough
-     * that the idle pools of this process spend at most a quarter of the refill between them
-     * (two reads each, 800 ms of refill a call), at least the sweep's 30 s; each pool's turn
-     * drawn at random over half as long again, so they do not all look at the same sweep.
+     * that the idle pools of this process spend at most a quarter of the refill between them (two
+     * reads each, 800 ms of refill a call), at least the sweep's 30 s; each pool's turn drawn at
+     * random over half as long again, so they do not all look at the same sweep.
      */
     private Duration idleLookInterval() {
       // entries of pools deleted or passed on other dynos since: their turn is long past
@@ -713,7 +813,9 @@ public class Reconciler {
             shown = recorded;
           } catch (RuntimeException e) {
             // the database may be away: the pass's own write records it, or the next pass adopts it
-            LOG.debugf("pool=%s webhook not recorded mid-pass: %s", pool.name, e.getClass().getSimpleName());
+            LOG.debugf(
+                "pool=%s webhook not recorded mid-pass: %s",
+                pool.name, e.getClass().getSimpleName());
           }
         }
       }
@@ -741,7 +843,9 @@ public class Reconciler {
       health = dataPlane.health(pool.name, pool.id);
       Platform.Pipeline pipeline = pipelines.get(spec.pipeline());
       Instant pipelineRead = pipelinesRead.get(spec.pipeline());
-      if (pipeline != null && (pipelineRead == null || !now.isBefore(pipelineRead.plus(config.driftCheckInterval())))) {
+      if (pipeline != null
+          && (pipelineRead == null
+              || !now.isBefore(pipelineRead.plus(config.driftCheckInterval())))) {
         // read again now and then: after `heroku pipelines:transfer` the next app was made under
         // the old owner, could never be coupled, and stayed, billed (audit 14)
         pipeline = null;
@@ -751,7 +855,8 @@ public class Reconciler {
           pipeline = platform.pipeline(spec.pipeline());
         } catch (PlatformException e) {
           if (e.kind() == Kind.NOT_FOUND) {
-            throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
+            throw new PlatformException(
+                Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
           }
           throw e;
         }
@@ -773,13 +878,15 @@ public class Reconciler {
       // before it running on the source, and a slug-less one (config set before the first deploy)
       // has nothing to copy. A pending newest one is in flight: look again soon.
       Optional<Platform.Release> latest = recent.stream().findFirst();
-      Optional<Platform.Release> usable = recent.stream()
-          .filter(r -> r.succeeded() && r.slugId() != null).findFirst();
+      Optional<Platform.Release> usable =
+          recent.stream().filter(r -> r.succeeded() && r.slugId() != null).findFirst();
       Source cached = sources.get(pool.id);
       if (usable.isPresent()) {
         Platform.Release rel = usable.get();
         boolean addons = Boolean.TRUE.equals(t.shareAddons());
-        if (cached == null || !cached.releaseId().equals(rel.id()) || !sameTemplate(cached)
+        if (cached == null
+            || !cached.releaseId().equals(rel.id())
+            || !sameTemplate(cached)
             || addons && !now.isBefore(cached.readAt().plus(config.driftCheckInterval()))) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
@@ -789,24 +896,45 @@ public class Reconciler {
           // drift interval, so dynos that read them at different times agree within it
           Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
           Source before = cached;
-          Platform.App app = platform.app(t.sourceApp()).orElseThrow(() ->
-              new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
+          Platform.App app =
+              platform
+                  .app(t.sourceApp())
+                  .orElseThrow(
+                      () ->
+                          new PlatformException(
+                              Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
           if ("fir".equalsIgnoreCase(app.generation())) {
-            // its releases are OCI images, not slugs: the pool waited for a slug for ever (review 6)
-            throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' is a Fir-generation"
-                + " app: Dynofleet copies Cedar apps (their slugs) only");
+            // its releases are OCI images, not slugs: the
+            // pool waited for a slug for ever (review 6)
+            throw new PlatformException(
+                Kind.INVALID,
+                "source app '"
+                    + t.sourceApp()
+                    + "' is a Fir-generation"
+                    + " app: Dynofleet copies Cedar apps (their slugs) only");
           }
-          Optional<String> key = vars.entrySet().stream().filter(v -> platform.isOwnKey(v.getValue()))
-              .map(Map.Entry::getKey).findFirst();
+          Optional<String> key =
+              vars.entrySet().stream()
+                  .filter(v -> platform.isOwnKey(v.getValue()))
+                  .map(Map.Entry::getKey)
+                  .findFirst();
           if (key.isPresent()) {
-            // Dynofleet itself, or an app given its key: every backend would hold the account's key,
-            // and whoever may set the pool's config vars (HEROKU_API_URL) could send it elsewhere
-            // (security review 1)
-            throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' holds Dynofleet's own"
-                + " Heroku API key (config var " + key.get() + "): Dynofleet does not copy its key to other apps"
-                + " (backends made from it before hold the key: rotate it)");
+            // Dynofleet itself, or an app given its key: every backend would
+            // hold the account's key, and whoever may set the pool's config
+            // vars (HEROKU_API_URL) could send it elsewhere (security review 1)
+            throw new PlatformException(
+                Kind.INVALID,
+                "source app '"
+                    + t.sourceApp()
+                    + "' holds Dynofleet's own"
+                    + " Heroku API key (config var "
+                    + key.get()
+                    + "): Dynofleet does not copy its key to other apps"
+                    + " (backends made from it before hold the key: rotate it)");
           }
-          cached = Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
+          cached =
+              Source.of(
+                  rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
@@ -815,13 +943,21 @@ public class Reconciler {
           long bytes = io.dynofleet.api.PoolValidator.configBytes(onBackend);
           if (bytes > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
             // Heroku refuses it at the config step, after the app is made: said before any is
-            throw new PlatformException(Kind.INVALID, "the backends' config vars (the source app's, its add-ons'"
-                + " and spec.template.configVars, with " + OWNER_VAR + ") come to " + bytes + " bytes, over Heroku's "
-                + io.dynofleet.api.PoolValidator.CONFIG_LIMIT + " per app: shorten or remove some in"
-                + " spec.template.configVars, or on the source app");
+            throw new PlatformException(
+                Kind.INVALID,
+                "the backends' config vars (the source app's, its add-ons'"
+                    + " and spec.template.configVars, with "
+                    + OWNER_VAR
+                    + ") come to "
+                    + bytes
+                    + " bytes, over Heroku's "
+                    + io.dynofleet.api.PoolValidator.CONFIG_LIMIT
+                    + " per app: shorten or remove some in"
+                    + " spec.template.configVars, or on the source app");
           }
           boolean newTarget = before == null || !before.target().equals(cached.target());
-          boolean regionDiffers = t.region() != null && cached.region() != null && !t.region().equals(cached.region());
+          boolean regionDiffers =
+              t.region() != null && cached.region() != null && !t.region().equals(cached.region());
           // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
           List<String> gone = new ArrayList<>();
           if (!regionDiffers && cached.region() != null) {
@@ -833,15 +969,31 @@ public class Reconciler {
           events.cleared(pool.id, gone);
           if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
-            eventOnce(PoolEvents.WARNING, "RegionDiffers", "backends are made in " + t.region() + " but the source app "
-                + t.sourceApp() + " (its database, its users) is in " + cached.region()
-                + ": set spec.template.region to " + cached.region() + " unless that is meant");
+            eventOnce(
+                PoolEvents.WARNING,
+                "RegionDiffers",
+                "backends are made in "
+                    + t.region()
+                    + " but the source app "
+                    + t.sourceApp()
+                    + " (its database, its users) is in "
+                    + cached.region()
+                    + ": set spec.template.region to "
+                    + cached.region()
+                    + " unless that is meant");
           }
           if (!cached.copied().isEmpty() && newTarget) {
-            eventOnce(PoolEvents.WARNING, "AddonNotShared", "add-on(s) " + cached.copied().stream()
-                .map(Platform.Addon::name).collect(java.util.stream.Collectors.joining(", "))
-                + " of " + t.sourceApp() + " cannot be attached to other apps (their service allows no sharing):"
-                + " their config vars are copied to the backends, and a credential change rolls the pool");
+            eventOnce(
+                PoolEvents.WARNING,
+                "AddonNotShared",
+                "add-on(s) "
+                    + cached.copied().stream()
+                        .map(Platform.Addon::name)
+                        .collect(java.util.stream.Collectors.joining(", "))
+                    + " of "
+                    + t.sourceApp()
+                    + " cannot be attached to other apps (their service allows no sharing):"
+                    + " their config vars are copied to the backends, and a credential change rolls the pool");
           }
           sources.put(pool.id, cached);
           templateSeen.put(pool.id, t);
@@ -853,8 +1005,13 @@ public class Reconciler {
       }
       source = cached;
       if (source == null) {
-        condition("Degraded", "True", "SourceAppHasNoRelease",
-            "source app '" + t.sourceApp() + "' has no released slug yet: deploy it, Dynofleet waits");
+        condition(
+            "Degraded",
+            "True",
+            "SourceAppHasNoRelease",
+            "source app '"
+                + t.sourceApp()
+                + "' has no released slug yet: deploy it, Dynofleet waits");
       }
       Set<String> coupled = new HashSet<>();
       List<Platform.Coupling> couplings;
@@ -894,15 +1051,26 @@ public class Reconciler {
             try {
               platform.couple(ref(b), pipelineId, t.stage());
               uncouplable.remove(b.appId);
-              LOG.infof("pool=%s app=%s was not in pipeline %s: coupled again", pool.name, b.appName, spec.pipeline());
+              LOG.infof(
+                  "pool=%s app=%s was not in pipeline %s: coupled again",
+                  pool.name, b.appName, spec.pipeline());
             } catch (PlatformException e) {
               if (e.kind() != Kind.INVALID) {
                 throw e;
               }
               uncouplable.put(b.appId, now);
-              event(PoolEvents.WARNING, "CouplingRefused", "app " + b.appName + " is not in pipeline "
-                  + spec.pipeline() + " and Heroku refused to couple it (" + e.getMessage()
-                  + "); it keeps serving; tried again in " + config.driftCheckInterval().toMinutes() + " min");
+              event(
+                  PoolEvents.WARNING,
+                  "CouplingRefused",
+                  "app "
+                      + b.appName
+                      + " is not in pipeline "
+                      + spec.pipeline()
+                      + " and Heroku refused to couple it ("
+                      + e.getMessage()
+                      + "); it keeps serving; tried again in "
+                      + config.driftCheckInterval().toMinutes()
+                      + " min");
             }
           }
         }
@@ -915,23 +1083,38 @@ public class Reconciler {
      * stop at its config step (audit 12). Said before any app is made, naming the var and the
      * add-on, and how to do it instead.
      */
-    private void refuseAttachmentVars(PoolSpec.Template t, Source src, Map<String, String> releaseVars) {
+    private void refuseAttachmentVars(
+        PoolSpec.Template t, Source src, Map<String, String> releaseVars) {
       List<String> clashes = new ArrayList<>();
       for (String k : new java.util.TreeSet<>(t.configVars().keySet())) {
         if (!src.addonVars().contains(k)) {
           continue;
         }
-        String owner = src.addons().stream().filter(a -> Source.varsOf(a, releaseVars).contains(k))
-            .map(a -> a.name() + (a.attachedAs().isEmpty() ? "" : " (attached as " + String.join(", ", a.attachedAs()) + ")"))
-            .findFirst().orElse("an add-on");
+        String owner =
+            src.addons().stream()
+                .filter(a -> Source.varsOf(a, releaseVars).contains(k))
+                .map(
+                    a ->
+                        a.name()
+                            + (a.attachedAs().isEmpty()
+                                ? ""
+                                : " (attached as " + String.join(", ", a.attachedAs()) + ")"))
+                .findFirst()
+                .orElse("an add-on");
         clashes.add(k + " is set by add-on " + owner);
       }
       if (!clashes.isEmpty()) {
-        throw new PlatformException(Kind.INVALID, "spec.template.configVars sets a config var an add-on attachment"
-            + " owns on the source app '" + t.sourceApp() + "': " + String.join("; ", clashes) + ". The backends share"
-            + " the source's add-ons (spec.template.shareAddons), and Heroku refuses to overwrite attachment values;"
-            + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
-            + " are then copied, and the template's win)");
+        throw new PlatformException(
+            Kind.INVALID,
+            "spec.template.configVars sets a config var an add-on attachment"
+                + " owns on the source app '"
+                + t.sourceApp()
+                + "': "
+                + String.join("; ", clashes)
+                + ". The backends share"
+                + " the source's add-ons (spec.template.shareAddons), and Heroku refuses to overwrite attachment values;"
+                + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
+                + " are then copied, and the template's win)");
       }
     }
 
@@ -952,8 +1135,8 @@ public class Reconciler {
      * requests while its probes pass is routed around (phase {@code Ejected}) and left alone. Any
      * client could eject one by asking for a route that answers 500, again each time it came back,
      * and had it restarted, then deleted and made again, release phase and all (security review 2).
-     * Without a health check, ejections would be the only sign of a dead backend, and they count
-     * (a managed pool always has one today: SpecDefaults fills in the path "/").
+     * Without a health check, ejections would be the only sign of a dead backend, and they count (a
+     * managed pool always has one today: SpecDefaults fills in the path "/").
      */
     private void checkHealthOfReady() {
       Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());
@@ -979,15 +1162,23 @@ public class Reconciler {
       }
       boolean shared = judged >= 2 && failing * 2 > judged;
       if (shared) {
-        condition("Degraded", "True", "ManyUnhealthy", failing + " of " + judged
-            + " ready backends fail their health checks: a shared cause is likely (a database, an add-on);"
-            + " none is restarted or replaced until most pass again");
+        condition(
+            "Degraded",
+            "True",
+            "ManyUnhealthy",
+            failing
+                + " of "
+                + judged
+                + " ready backends fail their health checks: a shared cause is likely (a database, an add-on);"
+                + " none is restarted or replaced until most pass again");
       }
       // while nothing can replace a dead one, each is only restarted, again and again: a kept one
       // holding its slot for good left a second dead one never restarted at all (review 16)
       String blocked = failing > 0 ? replacementBlocked() : null;
-      int restartBudget = blocked != null ? Integer.MAX_VALUE
-          : Math.max(1, spec.rollout().maxUnavailable()) - restarted;
+      int restartBudget =
+          blocked != null
+              ? Integer.MAX_VALUE
+              : Math.max(1, spec.rollout().maxUnavailable()) - restarted;
       for (Backend b : backends) {
         if (b.step != Step.READY || followed.contains(b)) {
           continue; // (renamed in this pass: the proxies have no verdict under its new name yet)
@@ -1004,23 +1195,36 @@ public class Reconciler {
           boolean ejected = h != null && h.ejected();
           Instant told = ejectionTold.get(b.id);
           if (ejected && (told == null || !now.isBefore(told.plus(replaceAfter)))) {
-            // left alone, but not unsaid (review 19): a backend whose requests fail while "/" answers
-            // stays out for good otherwise, with nothing but its phase to show it. Once per replace
-            // window, so a client ejecting it again and again writes no flood of events
+            // left alone, but not unsaid (review 19): a backend whose requests fail while "/"
+            // answers stays out for good otherwise, with nothing but its phase to show it. Once per
+            // replace window, so a client ejecting it again and again writes no flood of events
             ejectionTold.put(b.id, now);
-            event(PoolEvents.WARNING, "BackendEjected", "app " + b.appName + ": the proxies route around it,"
-                + " its requests failing in a row (" + h.consecutiveFailures() + ") while its health check ("
-                + spec.healthCheck().path() + ") passes; it is neither restarted nor replaced for failed requests,"
-                + " which a client can cause: if it stays, read its logs, or point the health check at what its"
-                + " requests need");
+            event(
+                PoolEvents.WARNING,
+                "BackendEjected",
+                "app "
+                    + b.appName
+                    + ": the proxies route around it,"
+                    + " its requests failing in a row ("
+                    + h.consecutiveFailures()
+                    + ") while its health check ("
+                    + spec.healthCheck().path()
+                    + ") passes; it is neither restarted nor replaced for failed requests,"
+                    + " which a client can cause: if it stays, read its logs, or point the health check at what its"
+                    + " requests need");
           } else if (!ejected && told != null && !now.isBefore(told.plus(replaceAfter))) {
             ejectionTold.remove(b.id);
           }
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {
-              event(PoolEvents.NORMAL, "BackendRecovered", "app " + b.appName + (ejected
-                  ? " passes its health checks again (still ejected by the proxies for failed requests)"
-                  : " is healthy again"));
+              event(
+                  PoolEvents.NORMAL,
+                  "BackendRecovered",
+                  "app "
+                      + b.appName
+                      + (ejected
+                          ? " passes its health checks again (still ejected by the proxies for failed requests)"
+                          : " is healthy again"));
             }
             b.unhealthySince = null;
             b.restartedAt = null;
@@ -1038,9 +1242,14 @@ public class Reconciler {
           b.unhealthySince = now;
           b.phase = Phase.Unhealthy;
           store.save(b);
-          event(PoolEvents.WARNING, "BackendUnhealthy", "app " + b.appName + (h.ejected()
-              ? " is ejected by the proxy: its requests failed in a row (the pool has no health check)"
-              : " fails its health checks"));
+          event(
+              PoolEvents.WARNING,
+              "BackendUnhealthy",
+              "app "
+                  + b.appName
+                  + (h.ejected()
+                      ? " is ejected by the proxy: its requests failed in a row (the pool has no health check)"
+                      : " fails its health checks"));
           recheckAt(now.plus(replaceAfter));
           continue;
         }
@@ -1052,7 +1261,8 @@ public class Reconciler {
         if (maintenanceTold.contains(b.id)) {
           Instant looked = renameLooked.get(b.id);
           if (looked != null && now.isBefore(looked.plus(replaceAfter))) {
-            continue; // in maintenance mode at the last look: looked at again once per replace window
+            // in maintenance mode at the last look: looked at again once per replace window
+            continue;
           }
         }
         if (shared) {
@@ -1078,15 +1288,26 @@ public class Reconciler {
           b.restartedAt = now;
           store.save(b);
           recheckAt(now.plus(replaceAfter));
-          event(PoolEvents.WARNING, "BackendRestarted",
-              "app " + b.appName + " unhealthy for " + replaceAfter.toSeconds() + "s: dynos restarted");
+          event(
+              PoolEvents.WARNING,
+              "BackendRestarted",
+              "app "
+                  + b.appName
+                  + " unhealthy for "
+                  + replaceAfter.toSeconds()
+                  + "s: dynos restarted");
         } else if (ready <= 1) {
           // the pool's only ready backend (replicas 1): a replacement, the same release on the
           // same add-ons, would most likely fail the same (a database down), and meanwhile there
           // would be none; it stays, and the pool says so (review 4: such a pool ended at no app)
-          condition("Degraded", "True", "ManyUnhealthy", "app " + b.appName
-              + ", the pool's only ready backend, still fails its health checks after a restart; it is not"
-              + " replaced (a new app would likely fail the same); scale up or fix the cause");
+          condition(
+              "Degraded",
+              "True",
+              "ManyUnhealthy",
+              "app "
+                  + b.appName
+                  + ", the pool's only ready backend, still fails its health checks after a restart; it is not"
+                  + " replaced (a new app would likely fail the same); scale up or fix the cause");
         } else if (blocked != null) {
           // nothing would be made in its place (a stalled rollout made none at the old release
           // either): deleting it shrank the pool one app at a time while the stall lasted (review
@@ -1099,10 +1320,19 @@ public class Reconciler {
           b.restartedAt = now;
           store.save(b);
           recheckAt(now.plus(replaceAfter));
-          event(PoolEvents.WARNING, "BackendRestarted", "app " + b.appName + " still unhealthy after a restart;"
-              + " not replaced while " + blocked + ": dynos restarted again");
+          event(
+              PoolEvents.WARNING,
+              "BackendRestarted",
+              "app "
+                  + b.appName
+                  + " still unhealthy after a restart;"
+                  + " not replaced while "
+                  + blocked
+                  + ": dynos restarted again");
         } else if (!renamed(b)) {
-          event(PoolEvents.WARNING, "BackendReplaced",
+          event(
+              PoolEvents.WARNING,
+              "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
           ready--;
           drain(b, Duration.ZERO);
@@ -1121,14 +1351,18 @@ public class Reconciler {
       int replicas = spec.replicas();
       List<Backend> active = backends.stream().filter(b -> !b.leaving()).toList();
       String target = source == null ? null : source.target();
-      List<Backend> current = target == null ? active
-          : active.stream().filter(b -> b.target.equals(target)).toList();
-      List<Backend> old = target == null ? List.of()
-          : active.stream().filter(b -> !b.target.equals(target)).toList();
+      List<Backend> current =
+          target == null ? active : active.stream().filter(b -> b.target.equals(target)).toList();
+      List<Backend> old =
+          target == null
+              ? List.of()
+              : active.stream().filter(b -> !b.target.equals(target)).toList();
       // a stall holds for its target at the spec it failed under: a new release, a new config or
       // any spec change (a fixed health check path, a scale) tries again
-      boolean stalled = target != null && stalledTarget != null
-          && stalledTarget.equals(target + STALL_AT + pool.generation);
+      boolean stalled =
+          target != null
+              && stalledTarget != null
+              && stalledTarget.equals(target + STALL_AT + pool.generation);
       if (target != null && !stalled) {
         stalledTarget = null;
       }
@@ -1145,10 +1379,19 @@ public class Reconciler {
         // the failure gave (its release phase's output, or the health checks), not a guess
         String reason = old.isEmpty() ? "CreateFailed" : "RolloutStalled";
         String said = stalledBecause();
-        condition("Degraded", "True", reason, said != null ? said
-            : "release v" + source.version() + " failed on a new backend (its release phase, or health checks within"
-                + " the progress deadline); " + (old.isEmpty() ? "creation waits for a new release or spec"
-                    : "the rollout stopped and the previous release keeps serving"));
+        condition(
+            "Degraded",
+            "True",
+            reason,
+            said != null
+                ? said
+                : "release v"
+                    + source.version()
+                    + " failed on a new backend (its release phase, or health checks within"
+                    + " the progress deadline); "
+                    + (old.isEmpty()
+                        ? "creation waits for a new release or spec"
+                        : "the rollout stopped and the previous release keeps serving"));
       }
       if (old.isEmpty()) {
         if (active.size() < replicas && target != null && !stalled && !failedAppWait(target)) {
@@ -1157,7 +1400,9 @@ public class Reconciler {
             create(missing);
           }
         } else if (active.size() > replicas) {
-          active.stream().sorted(victimOrder()).limit(active.size() - replicas)
+          active.stream()
+              .sorted(victimOrder())
+              .limit(active.size() - replicas)
               .forEach(b -> drain(b, drainTimeFor(b)));
         }
         return;
@@ -1166,7 +1411,9 @@ public class Reconciler {
       int maxTotal = replicas + spec.rollout().maxSurge();
       int minAvailable = Math.max(0, replicas - spec.rollout().maxUnavailable());
       if (current.size() > replicas) {
-        current.stream().sorted(victimOrder()).limit(current.size() - replicas)
+        current.stream()
+            .sorted(victimOrder())
+            .limit(current.size() - replicas)
             .forEach(b -> drain(b, drainTimeFor(b)));
         return;
       }
@@ -1181,9 +1428,20 @@ public class Reconciler {
       }
       if (creates > 0 && !deletionMarked()) {
         int made = create(creates);
-        if (made > 0) { // not while creation waits for the rate budget (audit 9: 35 such events, no app)
-          event(PoolEvents.NORMAL, "RolloutStep", "creating " + made + " backend(s) at release v"
-              + source.version() + " (" + current.size() + "/" + replicas + " updated)");
+        // not while creation waits for the rate budget (audit 9: 35 such events, no app)
+        if (made > 0) {
+          event(
+              PoolEvents.NORMAL,
+              "RolloutStep",
+              "creating "
+                  + made
+                  + " backend(s) at release v"
+                  + source.version()
+                  + " ("
+                  + current.size()
+                  + "/"
+                  + replicas
+                  + " updated)");
         }
       }
       // old backends leave only while enough stay available (maxUnavailable); a stalled rollout
@@ -1198,11 +1456,15 @@ public class Reconciler {
       // brief ejection of the old ones mid-rollout deleted them all in one pass, no drain.
       int newUnavailable = (int) current.stream().filter(b -> !available(b)).count();
       // old ones not yet ready go first, whatever the victim order, and use the budget first
-      int scaleDown = active.size() - minAvailable - newUnavailable
-          - (int) old.stream().filter(o -> o.step != Step.READY).count();
+      int scaleDown =
+          active.size()
+              - minAvailable
+              - newUnavailable
+              - (int) old.stream().filter(o -> o.step != Step.READY).count();
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
-          drain(o, Duration.ZERO); // never served: nothing is lost by dropping it now (counted above)
+          // never served: nothing is lost by dropping it now (counted above)
+          drain(o, Duration.ZERO);
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
             available--;
@@ -1238,15 +1500,22 @@ public class Reconciler {
       return null;
     }
 
-    /** The message the stall was recorded with (Degraded CreateFailed or RolloutStalled), if any. */
+    /**
+     * The message the stall was recorded with (Degraded CreateFailed or RolloutStalled), if any.
+     */
     private String stalledBecause() {
       if (pool.status == null || pool.status.conditions() == null) {
         return null;
       }
       return pool.status.conditions().stream()
-          .filter(c -> c.type().equals("Degraded") && "True".equals(c.status())
-              && (c.reason().equals("CreateFailed") || c.reason().equals("RolloutStalled")))
-          .map(Condition::message).findFirst().orElse(null);
+          .filter(
+              c ->
+                  c.type().equals("Degraded")
+                      && "True".equals(c.status())
+                      && (c.reason().equals("CreateFailed") || c.reason().equals("RolloutStalled")))
+          .map(Condition::message)
+          .findFirst()
+          .orElse(null);
     }
 
     /** The pool's failed-app streak, read once per pass and only when asked for. */
@@ -1273,52 +1542,83 @@ public class Reconciler {
     }
 
     /**
-     * A new app failed lately at this target though another got ready on it (see
-     * {@link #markFailed}): the next waits its turn, and the pool says so. Before, each was
-     * replaced at once: a release phase that failed on every new app (a migration gone wrong)
-     * made, failed and deleted an app every few seconds, ten Platform API calls each, for ever.
+     * A new app failed lately at this target though another got ready on it (see {@link
+     * #markFailed}): the next waits its turn, and the pool says so. Before, each was replaced at
+     * once: a release phase that failed on every new app (a migration gone wrong) made, failed and
+     * deleted an app every few seconds, ten Platform API calls each, for ever.
      */
     private boolean failedAppWait(String target) {
       FailedStreak streak = streak();
-      if (streak == null || target == null || !streak.target().equals(target) || !now.isBefore(streak.retryAt())) {
+      if (streak == null
+          || target == null
+          || !streak.target().equals(target)
+          || !now.isBefore(streak.retryAt())) {
         return false;
       }
-      condition("Degraded", "True", "BackendFailed", streak.count() + " new app(s) in a row failed at release v"
-          + source.version() + " (its release phase, or health checks) though another app got ready on it;"
-          + " the next is made at " + streak.retryAt() + " (the pool stalls after " + FAILED_APPS_BEFORE_STALL + ")");
+      condition(
+          "Degraded",
+          "True",
+          "BackendFailed",
+          streak.count()
+              + " new app(s) in a row failed at release v"
+              + source.version()
+              + " (its release phase, or health checks) though another app got ready on it;"
+              + " the next is made at "
+              + streak.retryAt()
+              + " (the pool stalls after "
+              + FAILED_APPS_BEFORE_STALL
+              + ")");
       recheckAt(streak.retryAt());
       return true;
     }
 
     /**
      * Takes back up to {@code n} backends still draining after a scale-down, instead of making new
-     * apps while their twins are being deleted (a scale flapping 6 → 1 → 5 made 12 apps). Only those
-     * at {@code target} that left in good health: ready, never unhealthy or restarted, drained with
-     * a drain time (not a failure's or a replacement's drain, which has none), before the drain's
-     * deadline. They take traffic again once their health checks pass. Returns how many.
+     * apps while their twins are being deleted (a scale flapping 6 → 1 → 5 made 12 apps). Only
+     * those at {@code target} that left in good health: ready, never unhealthy or restarted,
+     * drained with a drain time (not a failure's or a replacement's drain, which has none), before
+     * the drain's deadline. They take traffic again once their health checks pass. Returns how
+     * many.
      */
     private int reclaim(int n, String target) {
       if (deletionMarked()) {
         return 0;
       }
-      List<Backend> leaving = backends.stream()
-          .filter(b -> b.step == Step.DRAINING && b.appId != null && b.target.equals(target) && b.failures == 0
-              && b.readyAt != null && b.unhealthySince == null && b.restartedAt == null
-              && drainUntil(b).isAfter(b.updatedAt) && now.isBefore(drainUntil(b)))
-          .sorted(Comparator.comparing((Backend b) -> b.updatedAt).reversed())
-          .limit(n)
-          .toList();
+      List<Backend> leaving =
+          backends.stream()
+              .filter(
+                  b ->
+                      b.step == Step.DRAINING
+                          && b.appId != null
+                          && b.target.equals(target)
+                          && b.failures == 0
+                          && b.readyAt != null
+                          && b.unhealthySince == null
+                          && b.restartedAt == null
+                          && drainUntil(b).isAfter(b.updatedAt)
+                          && now.isBefore(drainUntil(b)))
+              .sorted(Comparator.comparing((Backend b) -> b.updatedAt).reversed())
+              .limit(n)
+              .toList();
       for (Backend b : leaving) {
         // back through its health checks, as a new app: it may have broken while it drained
         b.updatedAt = now;
         awaitHealth(b);
-        event(PoolEvents.NORMAL, "Reclaimed", "app " + b.appName + " was draining and is kept: no new app needed;"
-            + " it serves again once its health checks pass");
+        event(
+            PoolEvents.NORMAL,
+            "Reclaimed",
+            "app "
+                + b.appName
+                + " was draining and is kept: no new app needed;"
+                + " it serves again once its health checks pass");
       }
       return leaving.size();
     }
 
-    /** Coupled: the proxy starts probing it, and it takes traffic once healthy (a new or a reclaimed app). */
+    /**
+     * Coupled: the proxy starts probing it, and it takes traffic once healthy (a new or a reclaimed
+     * app).
+     */
     private void awaitHealth(Backend b) {
       b.step = Step.COUPLED;
       b.phase = Phase.Releasing;
@@ -1329,13 +1629,14 @@ public class Reconciler {
 
     /** Unhealthy first, then not ready, then newest: what a scale-down gives up. */
     private Comparator<Backend> victimOrder() {
-      return Comparator.comparingInt((Backend b) -> {
-            DataPlane.Health h = health.get(b.appName);
-            if (b.step == Step.READY && h != null && h.known() && !h.healthy()) {
-              return 0;
-            }
-            return b.step != Step.READY ? 1 : 2;
-          })
+      return Comparator.comparingInt(
+              (Backend b) -> {
+                DataPlane.Health h = health.get(b.appName);
+                if (b.step == Step.READY && h != null && h.known() && !h.healthy()) {
+                  return 0;
+                }
+                return b.step != Step.READY ? 1 : 2;
+              })
           .thenComparing((Backend b) -> b.createdAt, Comparator.reverseOrder());
     }
 
@@ -1356,8 +1657,8 @@ public class Reconciler {
     /**
      * The pool was read at the start of the pass, and observing takes Platform API calls (seconds
      * on a slow day): a DELETE may have landed since. Read the mark again (one primary-key query)
-     * before apps are made, so a pool the user deleted gets no app it would only delete again.
-     * Only passes that make apps pay for it.
+     * before apps are made, so a pool the user deleted gets no app it would only delete again. Only
+     * passes that make apps pay for it.
      */
     private boolean deletionMarked() {
       if (!deletionSeen && store.markedForDeletion(pool.id)) {
@@ -1368,47 +1669,51 @@ public class Reconciler {
     }
 
     /**
-     * When to look again at work in flight: soon, unless creation is paused because the rate
-     * budget is under the reserve. Then every pass spends calls the refill should be restoring (its
-     * reads, at least two), and a pool that only waited for the budget, looked at every 2 s, used
-     * most of Heroku's refill (75 calls a minute) itself: the budget never came back and the pool
-     * never scaled. It waits until the refill alone would have restored the reserve (at most
-     * {@code maxBackoff}); a spec change or the sweep still brings a pass sooner, and so does what
-     * this pass knows to be due earlier (a drain's end, a restart or a replacement).
+     * When to look again at work in flight: soon, unless creation is paused because the rate budget
+     * is under the reserve. Then every pass spends calls the refill should be restoring (its reads,
+     * at least two), and a pool that only waited for the budget, looked at every 2 s, used most of
+     * Heroku's refill (75 calls a minute) itself: the budget never came back and the pool never
+     * scaled. It waits until the refill alone would have restored the reserve (at most {@code
+     * maxBackoff}); a spec change or the sweep still brings a pass sooner, and so does what this
+     * pass knows to be due earlier (a drain's end, a restart or a replacement).
      */
     private Duration inFlightWait() {
       Duration wait = config.inFlightRequeue();
       if (onlyHealthPending()) {
-        // the verdict is the proxy's, after a probe: looking every 2 s cost two Platform API calls a
-        // time, 60 a minute per pool, for nothing the API could tell (audit 9)
+        // the verdict is the proxy's, after a probe: looking every 2 s cost two Platform
+        // API calls a time, 60 a minute per pool, for nothing the API could tell (audit 9)
         Duration probe = Duration.ofSeconds(spec.healthCheck().intervalSeconds());
         wait = probe.compareTo(wait) > 0 ? probe : wait;
       }
       if (source == null && !sourceReleasing && !unreadable) {
-        // no release on the source to make or finish apps from: nothing moves before a deploy
-        // (the webhook or the sweep brings it); looking every 2 s cost 60 calls a minute (review 16)
+        // no release on the source to make or finish apps from: nothing moves before a deploy (the
+        // webhook or the sweep brings it); looking every 2 s cost 60 calls a minute (review 16)
         Duration none = config.maxTransientBackoff();
         wait = none.compareTo(wait) > 0 ? none : wait;
       }
       int left = platform.rateRemaining();
       int reserve = config.rateLimitReserve();
       if (left < reserve) {
-        // under the reserve any work in flight waits so, not creation only: a release phase or a
-        // source release polled every 2 s (2-3 calls a look) spent more than the refill, and the
-        // budget is the account's (review 15). The refill must cover the deficit and what every pool waiting so in this process spends
-        // each time it looks (its reads): with each pool waiting only its own deficit, five of them
-        // spent the whole refill, the budget stayed at the reserve minus two per pool, and nothing
-        // was made (audit 9). Others spend too (other dynos' pools, the sweeps, the user's CLI):
-        // when the budget did not rise since this pool last looked, it waits twice as long as then
-        // (review 8: two dynos with a waiting pool each held it under the reserve)
+        // under the reserve any work in flight waits so, not creation only: a release phase
+        // or a source release polled every 2 s (2-3 calls a look) spent more than the
+        // refill, and the budget is the account's (review 15). The refill must cover the
+        // deficit and what every pool waiting so in this process spends each time it looks
+        // (its reads): with each pool waiting only its own deficit, five of them spent the
+        // whole refill, the budget stayed at the reserve minus two per pool, and nothing was
+        // made (audit 9). Others spend too (other dynos' pools, the sweeps, the user's CLI):
+        // when the budget did not rise since this pool last looked, it waits twice as long
+        // as then (review 8: two dynos with a waiting pool each held it under the reserve)
         Instant stale = now.minus(config.maxBackoff().multipliedBy(2));
-        budgetWaits.values().removeIf(w -> w.at().isBefore(stale)); // pools deleted or passed elsewhere
+        // pools deleted or passed elsewhere
+        budgetWaits.values().removeIf(w -> w.at().isBefore(stale));
         long waiting = budgetWaits.keySet().stream().filter(id -> !id.equals(pool.id)).count() + 1;
         long spend = waiting * Math.max(2, platform.calls() - callsAtStart);
         BudgetWait before = budgetWaits.get(pool.id);
-        int factor = before != null && left <= before.left() ? Math.min(before.factor() * 2, 64) : 1;
+        int factor =
+            before != null && left <= before.left() ? Math.min(before.factor() * 2, 64) : 1;
         budgetWaits.put(pool.id, new BudgetWait(left, factor, now));
-        Duration refill = REFILL_PER_CALL.multipliedBy((reserve - (long) Math.max(0, left) + spend) * factor);
+        Duration refill =
+            REFILL_PER_CALL.multipliedBy((reserve - (long) Math.max(0, left) + spend) * factor);
         wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
         wait = wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
       }
@@ -1445,8 +1750,13 @@ public class Reconciler {
         return 0;
       }
       if (platform.rateRemaining() < config.rateLimitReserve()) {
-        condition("Degraded", "True", "RateLimited", "Platform API budget low ("
-            + platform.rateRemaining() + " calls left): creation paused until it refills");
+        condition(
+            "Degraded",
+            "True",
+            "RateLimited",
+            "Platform API budget low ("
+                + platform.rateRemaining()
+                + " calls left): creation paused until it refills");
         inFlight = true;
         creationPaused = true;
         return 0;
@@ -1482,7 +1792,9 @@ public class Reconciler {
       // of none (a failure, a replacement) stays at the pass's start: due in this very pass, and
       // "drained with no drain time" as reclaim reads it
       Instant start = clock.instant();
-      b.message = "drain until " + (drainTime.isZero() || !start.isAfter(now) ? now : start).plus(drainTime);
+      b.message =
+          "drain until "
+              + (drainTime.isZero() || !start.isAfter(now) ? now : start).plus(drainTime);
       store.save(b);
       routesChanged = true;
       inFlight = true;
@@ -1504,8 +1816,13 @@ public class Reconciler {
       if (b.target.equals(noReleasePhase.get(pool.id))) {
         return true;
       }
-      if (releaseStarted || backends.stream().anyMatch(o -> o != b && !o.leaving()
-          && (o.step == Step.RELEASING || RELEASE_SENT.equals(o.releaseId)))) {
+      if (releaseStarted
+          || backends.stream()
+              .anyMatch(
+                  o ->
+                      o != b
+                          && !o.leaving()
+                          && (o.step == Step.RELEASING || RELEASE_SENT.equals(o.releaseId)))) {
         return false;
       }
       releaseStarted = true;
@@ -1519,35 +1836,51 @@ public class Reconciler {
     private Platform.Release sentBefore(Backend b) {
       // of the slug wanted now: one sent for an older target (the source deployed since) is not it
       // (review 18: adopted, the backend was Ready and counted updated on the old code)
-      Optional<Platform.Release> sent = platform.recentReleases(ref(b)).stream()
-          .filter(r -> r.description() != null && r.description().startsWith(RELEASE_DESCRIPTION)
-              && source.slugId().equals(r.slugId()))
-          .findFirst();
-      sent.ifPresent(r -> event(PoolEvents.NORMAL, "Adopted", "release v" + r.version() + " on " + b.appName
-          + " was Dynofleet's own earlier request (its answer was lost): not sent again"));
+      Optional<Platform.Release> sent =
+          platform.recentReleases(ref(b)).stream()
+              .filter(
+                  r ->
+                      r.description() != null
+                          && r.description().startsWith(RELEASE_DESCRIPTION)
+                          && source.slugId().equals(r.slugId()))
+              .findFirst();
+      sent.ifPresent(
+          r ->
+              event(
+                  PoolEvents.NORMAL,
+                  "Adopted",
+                  "release v"
+                      + r.version()
+                      + " on "
+                      + b.appName
+                      + " was Dynofleet's own earlier request (its answer was lost): not sent again"));
       return sent.orElse(null);
     }
 
     /** Moves every backend being made forward as far as it can go now, in parallel. */
     private void advanceInFlight() {
-      List<Backend> todo = backends.stream().filter(b -> !b.leaving() && b.step != Step.READY).toList();
-      if (todo.isEmpty() || deletionSeen
+      List<Backend> todo =
+          backends.stream().filter(b -> !b.leaving() && b.step != Step.READY).toList();
+      if (todo.isEmpty()
+          || deletionSeen
           || todo.stream().anyMatch(b -> b.step == Step.INTENDED) && deletionMarked()) {
         return;
       }
       inFlight = true;
       List<Future<?>> futures = new ArrayList<>();
       for (Backend b : todo) {
-        futures.add(workers.submit(() -> {
-          long c0 = platform.calls();
-          current.set(this);
-          try {
-            advance(b);
-          } finally {
-            current.remove();
-            workerCalls.addAndGet(platform.calls() - c0);
-          }
-        }));
+        futures.add(
+            workers.submit(
+                () -> {
+                  long c0 = platform.calls();
+                  current.set(this);
+                  try {
+                    advance(b);
+                  } finally {
+                    current.remove();
+                    workerCalls.addAndGet(platform.calls() - c0);
+                  }
+                }));
       }
       // every worker is waited for before the pass goes on or fails: returning while one still
       // acts would release the pool's lock under it
@@ -1619,8 +1952,14 @@ public class Reconciler {
      */
     private void vanished(Backend b, String when) {
       uncouplable.remove(b.appId);
-      event(PoolEvents.WARNING, "BackendVanished", "app " + b.appName + " was deleted outside Dynofleet" + when
-          + "; a replacement will be created");
+      event(
+          PoolEvents.WARNING,
+          "BackendVanished",
+          "app "
+              + b.appName
+              + " was deleted outside Dynofleet"
+              + when
+              + "; a replacement will be created");
       store.forget(b);
       b.step = null;
       routesChanged = true;
@@ -1657,7 +1996,10 @@ public class Reconciler {
           // under the source's names: unnamed, Heroku picks them, and with a leader and a
           // follower database DATABASE_URL could name either (review 3); each name on its own, so
           // a retried step that finds the first attached still makes the second (review 4)
-          for (String as : addon.attachedAs().isEmpty() ? java.util.Collections.<String>singletonList(null) : addon.attachedAs()) {
+          for (String as :
+              addon.attachedAs().isEmpty()
+                  ? java.util.Collections.<String>singletonList(null)
+                  : addon.attachedAs()) {
             try {
               platform.attachAddon(addon.id(), ref(b), as);
             } catch (PlatformException e) {
@@ -1667,11 +2009,24 @@ public class Reconciler {
               // already attached (a retried step), or refused: Heroku answers both with a 4xx,
               // and a refusal taken for the first left the backend without the add-on, silently
               // (review 6). Only an attachment that is really there lets the step go on
-              boolean there = platform.attachments(ref(b)).stream().anyMatch(a ->
-                  a.addonId().equals(addon.id()) && (as == null || as.equalsIgnoreCase(a.name())));
+              boolean there =
+                  platform.attachments(ref(b)).stream()
+                      .anyMatch(
+                          a ->
+                              a.addonId().equals(addon.id())
+                                  && (as == null || as.equalsIgnoreCase(a.name())));
               if (!there) {
-                throw new PlatformException(Kind.INVALID, "Heroku refused to attach add-on " + addon.name()
-                    + (as == null ? "" : " as " + as) + " to " + b.appName + ": " + e.getMessage(), null, e);
+                throw new PlatformException(
+                    Kind.INVALID,
+                    "Heroku refused to attach add-on "
+                        + addon.name()
+                        + (as == null ? "" : " as " + as)
+                        + " to "
+                        + b.appName
+                        + ": "
+                        + e.getMessage(),
+                    null,
+                    e);
               }
             }
           }
@@ -1691,7 +2046,9 @@ public class Reconciler {
         // from one app share its add-ons, its database (review 16 #4). The turn is claimed in the
         // database (the look and the mark in one transaction, locked per source app); in this
         // process the claim and the release are one step
-        synchronized (sourceLocks.computeIfAbsent(t.sourceApp().toLowerCase(java.util.Locale.ROOT), k -> new Object())) {
+        synchronized (
+            sourceLocks.computeIfAbsent(
+                t.sourceApp().toLowerCase(java.util.Locale.ROOT), k -> new Object())) {
           checkStopping();
           Platform.Release r = RELEASE_SENT.equals(b.releaseId) ? sentBefore(b) : null;
           if (r == null) {
@@ -1705,22 +2062,33 @@ public class Reconciler {
               b.sourceAppId = source.appId();
               store.save(b);
             } else {
-              Optional<String[]> other = store.claimRelease(b, source.appId(), t.sourceApp(),
-                  now.minus(RELEASE_PHASE_LIMIT));
+              Optional<String[]> other =
+                  store.claimRelease(
+                      b, source.appId(), t.sourceApp(), now.minus(RELEASE_PHASE_LIMIT));
               if (other.isPresent()) {
-                eventOnce(PoolEvents.NORMAL, "ReleaseWaits", "new apps wait for the release phase of app "
-                    + other.get()[0] + " (pool " + other.get()[1] + "), made from the same source app "
-                    + t.sourceApp() + ": one release phase at a time runs against the add-ons they share");
+                eventOnce(
+                    PoolEvents.NORMAL,
+                    "ReleaseWaits",
+                    "new apps wait for the release phase of app "
+                        + other.get()[0]
+                        + " (pool "
+                        + other.get()[1]
+                        + "), made from the same source app "
+                        + t.sourceApp()
+                        + ": one release phase at a time runs against the add-ons they share");
                 return;
               }
             }
             try {
-              r = platform.createRelease(ref(b), source.slugId(), RELEASE_DESCRIPTION + "v" + source.version()
-                  + " of " + t.sourceApp());
+              r =
+                  platform.createRelease(
+                      ref(b),
+                      source.slugId(),
+                      RELEASE_DESCRIPTION + "v" + source.version() + " of " + t.sourceApp());
             } catch (PlatformException e) {
               if (e.kind() != Kind.TRANSIENT) {
-                // refused (4xx, 429): no release was made; the mark held other pools' releases for as
-                // long as the refusal lasted, renewed at every try (review 18)
+                // refused (4xx, 429): no release was made; the mark held other pools' releases
+                // for as long as the refusal lasted, renewed at every try (review 18)
                 b.releaseId = null;
                 store.save(b);
               }
@@ -1733,8 +2101,10 @@ public class Reconciler {
           store.save(b);
         }
         events.cleared(pool.id, List.of("ReleaseWaits"));
-        event(PoolEvents.NORMAL, "Releasing", "app " + b.appName + ": releasing v" + source.version()
-            + " of " + t.sourceApp());
+        event(
+            PoolEvents.NORMAL,
+            "Releasing",
+            "app " + b.appName + ": releasing v" + source.version() + " of " + t.sourceApp());
       }
       if (b.step == Step.RELEASING) {
         checkStopping();
@@ -1766,12 +2136,22 @@ public class Reconciler {
           // already coupled (a retried step), or refused (an app owned by another account or
           // team than the pipeline, coupled to another pipeline): only a coupling that is there
           // lets the step go on (review 6)
-          Optional<Platform.Coupling> there = platform.couplings(pipelineId).stream()
-              .filter(c -> c.appId().equals(b.appId)).findFirst();
+          Optional<Platform.Coupling> there =
+              platform.couplings(pipelineId).stream()
+                  .filter(c -> c.appId().equals(b.appId))
+                  .findFirst();
           if (there.isEmpty()) {
             pipelines.remove(spec.pipeline()); // its owner may have changed: read it again
-            throw new PlatformException(Kind.INVALID, "Heroku refused to couple " + b.appName + " to pipeline "
-                + spec.pipeline() + ": " + e.getMessage(), null, e);
+            throw new PlatformException(
+                Kind.INVALID,
+                "Heroku refused to couple "
+                    + b.appName
+                    + " to pipeline "
+                    + spec.pipeline()
+                    + ": "
+                    + e.getMessage(),
+                null,
+                e);
           }
           b.couplingId = there.get().id();
         }
@@ -1791,11 +2171,23 @@ public class Reconciler {
           if (streak != null && streak.target().equals(b.target)) {
             streak(null);
           }
-          event(PoolEvents.NORMAL, "BackendReady", "app " + b.appName + " is healthy and takes traffic");
+          event(
+              PoolEvents.NORMAL,
+              "BackendReady",
+              "app " + b.appName + " is healthy and takes traffic");
         } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline())) && !renamed(b)) {
-          markFailed(b, "release v" + b.releaseVersion + " released on " + b.appName + " but the app was not healthy"
-              + " within the progress deadline (" + config.progressDeadline().toSeconds() + " s of health checks on "
-              + spec.healthCheck().path() + ")");
+          markFailed(
+              b,
+              "release v"
+                  + b.releaseVersion
+                  + " released on "
+                  + b.appName
+                  + " but the app was not healthy"
+                  + " within the progress deadline ("
+                  + config.progressDeadline().toSeconds()
+                  + " s of health checks on "
+                  + spec.healthCheck().path()
+                  + ")");
         }
       }
     }
@@ -1803,8 +2195,8 @@ public class Reconciler {
     /**
      * A release still pending past the progress deadline: its release phase runs on (a migration
      * that takes long, or one that hangs until Heroku ends it after an hour), and while it does the
-     * pool's other new apps wait for their own release (one at a time). Nothing said so (review 16):
-     * the backend just showed Releasing. Progressing names it and since when it has run, and a
+     * pool's other new apps wait for their own release (one at a time). Nothing said so (review
+     * 16): the backend just showed Releasing. Progressing names it and since when it has run, and a
      * warning event is said once per release (per process).
      */
     private void releasePending(Backend b) {
@@ -1813,14 +2205,33 @@ public class Reconciler {
         return;
       }
       // others wait only where releases go one at a time (a release phase was seen at this target)
-      boolean others = !b.target.equals(noReleasePhase.get(pool.id)) && backends.stream().anyMatch(o -> o != b
-          && !o.leaving() && (o.step == Step.CREATED || o.step == Step.CONFIGURED || o.step == Step.INTENDED));
-      String what = "the release phase of v" + b.releaseVersion + " on " + b.appName + " has run since "
-          + b.updatedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", longer than the progress deadline ("
-          + config.progressDeadline().toMinutes() + " min); Heroku ends a release phase after 1 hour";
+      boolean others =
+          !b.target.equals(noReleasePhase.get(pool.id))
+              && backends.stream()
+                  .anyMatch(
+                      o ->
+                          o != b
+                              && !o.leaving()
+                              && (o.step == Step.CREATED
+                                  || o.step == Step.CONFIGURED
+                                  || o.step == Step.INTENDED));
+      String what =
+          "the release phase of v"
+              + b.releaseVersion
+              + " on "
+              + b.appName
+              + " has run since "
+              + b.updatedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              + ", longer than the progress deadline ("
+              + config.progressDeadline().toMinutes()
+              + " min); Heroku ends a release phase after 1 hour";
       // the same words on every pass (no minutes): a status that changed each minute made every
       // dyno reload its pools (review 17)
-      condition("Progressing", "True", "ReleasePhaseSlow", what + (others ? "; the pool's other new apps wait for it" : ""));
+      condition(
+          "Progressing",
+          "True",
+          "ReleasePhaseSlow",
+          what + (others ? "; the pool's other new apps wait for it" : ""));
       if (slowReleasesTold.add(b.releaseId)) {
         event(PoolEvents.WARNING, "ReleasePhaseSlow", what);
       }
@@ -1835,8 +2246,10 @@ public class Reconciler {
      * reported without it.
      */
     private String releaseFailed(Backend b, Platform.Release r) {
-      String what = "failed".equals(r.status()) ? "release phase of v" + b.releaseVersion + " failed on " + b.appName
-          : "release of v" + b.releaseVersion + " on " + b.appName + " ended " + r.status();
+      String what =
+          "failed".equals(r.status())
+              ? "release phase of v" + b.releaseVersion + " failed on " + b.appName
+              : "release of v" + b.releaseVersion + " on " + b.appName + " ended " + r.status();
       if (r.outputStreamUrl() == null) {
         return what;
       }
@@ -1847,13 +2260,17 @@ public class Reconciler {
         }
         // the shared add-ons' vars too: not copied (their attachments set them), but a client
         // error may print a password bare, which the URL rule does not catch (review 15)
-        String text = masked(PoolEvents.printable(String.join(" | ", tail)), source == null ? Map.of() : source.secrets());
+        String text =
+            masked(
+                PoolEvents.printable(String.join(" | ", tail)),
+                source == null ? Map.of() : source.secrets());
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
         return what + "; its output ended: " + text;
       } catch (PlatformException e) {
-        LOG.debugf("pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
+        LOG.debugf(
+            "pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
         return what + " (its output could not be read: " + e.getMessage() + ")";
       }
     }
@@ -1866,9 +2283,12 @@ public class Reconciler {
         // no stack in the template: the source app's (a heroku-22 slug got an app of Heroku's
         // default stack; review 6); a region is always stored (us by default), the source's only
         // for a pool stored without one
-        Platform.App app = platform.createApp(b.appName,
-            t.region() != null || source == null ? t.region() : source.region(),
-            t.stack() != null || source == null ? t.stack() : source.stack(), team);
+        Platform.App app =
+            platform.createApp(
+                b.appName,
+                t.region() != null || source == null ? t.region() : source.region(),
+                t.stack() != null || source == null ? t.stack() : source.stack(),
+                team);
         b.appId = app.id();
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {
@@ -1888,7 +2308,10 @@ public class Reconciler {
         }
         if (existing.isEmpty() || !ours(b, existing.get())) {
           // someone else's app: never touch it; this intent is dropped and a new name chosen
-          event(PoolEvents.WARNING, "NameTaken", "app name " + b.appName + " is taken by another app");
+          event(
+              PoolEvents.WARNING,
+              "NameTaken",
+              "app name " + b.appName + " is taken by another app");
           store.forget(b);
           b.step = null;
           return false;
@@ -1898,13 +2321,20 @@ public class Reconciler {
         b.step = Step.CREATED;
         store.save(b);
         // one event: an AppCreated too read like a second app (audit 9)
-        event(PoolEvents.NORMAL, "Adopted", "app " + b.appName
-            + " was made by an earlier attempt (before a restart, or its answer was lost): adopted");
+        event(
+            PoolEvents.NORMAL,
+            "Adopted",
+            "app "
+                + b.appName
+                + " was made by an earlier attempt (before a restart, or its answer was lost): adopted");
         return true;
       }
       b.step = Step.CREATED;
       store.save(b);
-      event(PoolEvents.NORMAL, "AppCreated", "app " + b.appName + " created for release v" + b.releaseVersion);
+      event(
+          PoolEvents.NORMAL,
+          "AppCreated",
+          "app " + b.appName + " created for release v" + b.releaseVersion);
       return true;
     }
 
@@ -1925,9 +2355,9 @@ public class Reconciler {
     }
 
     /**
-     * On a platform worker: the pass state it writes is shared with the other workers. {@code reason}
-     * may carry outside text (a release's output, a Heroku error message): made printable here,
-     * for the backend's row as for the condition and the event (a NUL cannot be stored).
+     * On a platform worker: the pass state it writes is shared with the other workers. {@code
+     * reason} may carry outside text (a release's output, a Heroku error message): made printable
+     * here, for the backend's row as for the condition and the event (a NUL cannot be stored).
      */
     private synchronized void markFailed(Backend b, String reason) {
       String why = PoolEvents.printable(reason);
@@ -1936,7 +2366,8 @@ public class Reconciler {
       b.message = why;
       store.save(b);
       boolean rollout = backends.stream().anyMatch(o -> !o.leaving() && !o.target.equals(b.target));
-      boolean proven = backends.stream().anyMatch(o -> o != b && o.target.equals(b.target) && o.readyAt != null);
+      boolean proven =
+          backends.stream().anyMatch(o -> o != b && o.target.equals(b.target) && o.readyAt != null);
       if (proven) {
         // another backend of this very release got ready: the release works, this app did not
         // (a replacement during an outage, a bad dyno). No stall: another is made, after a wait
@@ -1948,9 +2379,18 @@ public class Reconciler {
           // replacements at once): one failure of the release, not several in a row (review 10: a
           // batch failing together stalled the pool at once)
           recheckAt(before.retryAt());
-          event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
-              + " made at " + before.retryAt() + " (" + before.count() + " of " + FAILED_APPS_BEFORE_STALL
-              + " failed in a row)");
+          event(
+              PoolEvents.WARNING,
+              "BackendFailed",
+              why
+                  + "; another app of this release got ready, so a new one is"
+                  + " made at "
+                  + before.retryAt()
+                  + " ("
+                  + before.count()
+                  + " of "
+                  + FAILED_APPS_BEFORE_STALL
+                  + " failed in a row)");
           return;
         }
         int n = before != null && before.target().equals(b.target) ? before.count() + 1 : 1;
@@ -1958,17 +2398,36 @@ public class Reconciler {
           Duration wait = config.failedAppRetry().multipliedBy(1L << (n - 1));
           streak(new FailedStreak(b.target, n, now.plus(wait)));
           recheckAt(now.plus(wait));
-          event(PoolEvents.WARNING, "BackendFailed", why + "; another app of this release got ready, so a new one is"
-              + " made in " + wait.toSeconds() + " s (" + n + " of " + FAILED_APPS_BEFORE_STALL + " failed in a row)");
+          event(
+              PoolEvents.WARNING,
+              "BackendFailed",
+              why
+                  + "; another app of this release got ready, so a new one is"
+                  + " made in "
+                  + wait.toSeconds()
+                  + " s ("
+                  + n
+                  + " of "
+                  + FAILED_APPS_BEFORE_STALL
+                  + " failed in a row)");
           return;
         }
         streak(null);
-        why = why + " (" + n + " new apps in a row failed at this release, though another got ready on it)";
+        why =
+            why
+                + " ("
+                + n
+                + " new apps in a row failed at this release, though another got ready on it)";
       }
       stalledTarget = b.target + STALL_AT + pool.generation;
-      condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", why
-          + (rollout ? "; the rollout stops here and the old release keeps serving"
-              : "; creation stops until the source app or the spec changes"));
+      condition(
+          "Degraded",
+          "True",
+          rollout ? "RolloutStalled" : "CreateFailed",
+          why
+              + (rollout
+                  ? "; the rollout stops here and the old release keeps serving"
+                  : "; creation stops until the source app or the spec changes"));
       event(PoolEvents.WARNING, rollout ? "RolloutStalled" : "CreateFailed", why);
     }
 
@@ -2019,18 +2478,22 @@ public class Reconciler {
     /**
      * Whether the backend's app was renamed outside Dynofleet (or deleted), read anew by its id. A
      * rename ends the old address, so a renamed backend fails its health checks: a dead backend is
-     * looked at before it is restarted or replaced (in a shared failure once per replace window,
-     * as a bulk rename looks like one), and a new one before it is failed at the progress
-     * deadline. A renamed one follows ({@link #followRename}); one whose app is gone is forgotten,
-     * and replaced, as anywhere else (review 17: restarted by id, a 404 failed the pass). Both
-     * answer true: nothing more is done to it in this pass.
+     * looked at before it is restarted or replaced (in a shared failure once per replace window, as
+     * a bulk rename looks like one), and a new one before it is failed at the progress deadline. A
+     * renamed one follows ({@link #followRename}); one whose app is gone is forgotten, and
+     * replaced, as anywhere else (review 17: restarted by id, a 404 failed the pass). Both answer
+     * true: nothing more is done to it in this pass.
      */
     private boolean renamed(Backend b) {
       return look(b) != Look.SAME;
     }
 
     /** What a new read of a backend's app found. */
-    private enum Look { SAME, GONE_OR_MOVED, IN_MAINTENANCE }
+    private enum Look {
+      SAME,
+      GONE_OR_MOVED,
+      IN_MAINTENANCE
+    }
 
     /**
      * Reads {@code b}'s app again: gone (forgotten, replaced), renamed (followed), in maintenance
@@ -2054,9 +2517,16 @@ public class Reconciler {
         // with 503s, and it was restarted and then deleted, with whatever they were doing on it,
         // and nothing said maintenance (audit 14). Out of traffic by its checks, and kept
         if (maintenanceTold.add(b.id)) {
-          event(PoolEvents.WARNING, "BackendInMaintenance", "app " + b.appName + " is in maintenance mode,"
-              + " set outside Dynofleet: it gets no traffic and is neither restarted nor replaced while it is"
-              + " (heroku maintenance:off -a " + b.appName + " brings it back)");
+          event(
+              PoolEvents.WARNING,
+              "BackendInMaintenance",
+              "app "
+                  + b.appName
+                  + " is in maintenance mode,"
+                  + " set outside Dynofleet: it gets no traffic and is neither restarted nor replaced while it is"
+                  + " (heroku maintenance:off -a "
+                  + b.appName
+                  + " brings it back)");
         }
         renameLooked.put(b.id, now);
         return Look.IN_MAINTENANCE;
@@ -2073,11 +2543,18 @@ public class Reconciler {
      * next looked at.
      */
     private boolean followRename(Backend b, Platform.App app) {
-      if (app.name() == null || app.name().equals(b.appName) && Objects.equals(app.webUrl(), b.webUrl)) {
+      if (app.name() == null
+          || app.name().equals(b.appName) && Objects.equals(app.webUrl(), b.webUrl)) {
         return false;
       }
-      event(PoolEvents.WARNING, "BackendRenamed", "app " + b.appName + " was renamed to " + app.name()
-          + " outside Dynofleet; it is served at its new address");
+      event(
+          PoolEvents.WARNING,
+          "BackendRenamed",
+          "app "
+              + b.appName
+              + " was renamed to "
+              + app.name()
+              + " outside Dynofleet; it is served at its new address");
       LOG.infof("pool=%s app=%s renamed to %s outside Dynofleet", pool.name, b.appName, app.name());
       if (!app.name().equals(b.appName)) {
         for (Backend o : backends) {
@@ -2139,22 +2616,33 @@ public class Reconciler {
             found.add(b.appName + ": " + k + " missing");
           }
         }
-        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider): the bill was a
-        // multiple of the status's estimate and nothing said so (audit 14). Reported, as config
-        // drift is, not set back: undone on every backend in one pass (an upgrade's first pass, or
-        // ten minutes into an incident's ps:scale) it took capacity away at once, and a resize
-        // restarts the app (review 18)
+        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider):
+        // the bill was a multiple of the status's estimate and nothing said so (audit
+        // 14). Reported, as config drift is, not set back: undone on every backend in
+        // one pass (an upgrade's first pass, or ten minutes into an incident's ps:scale)
+        // it took capacity away at once, and a resize restarts the app (review 18)
         checkStopping();
         Platform.Web web = platform.web(ref(b));
         String size = SpecDefaults.normaliseSize(spec.template().dynoSize());
-        if (web.quantity() != 1 || web.size() == null || !SpecDefaults.normaliseSize(web.size()).equals(size)) {
-          found.add(b.appName + ": web " + web.quantity() + " x " + (web.size() == null ? "none" : web.size())
-              + " set by hand (made as 1 x " + size + ")");
+        if (web.quantity() != 1
+            || web.size() == null
+            || !SpecDefaults.normaliseSize(web.size()).equals(size)) {
+          found.add(
+              b.appName
+                  + ": web "
+                  + web.quantity()
+                  + " x "
+                  + (web.size() == null ? "none" : web.size())
+                  + " set by hand (made as 1 x "
+                  + size
+                  + ")");
           formation.add(b.appName);
         }
       }
       if (!found.isEmpty() && !found.equals(drift)) {
-        event(PoolEvents.WARNING, formation.size() == found.size() ? "FormationDrift" : "ConfigDrift",
+        event(
+            PoolEvents.WARNING,
+            formation.size() == found.size() ? "FormationDrift" : "ConfigDrift",
             String.join("; ", found));
       }
       drift = found.isEmpty() ? null : found;
@@ -2180,7 +2668,9 @@ public class Reconciler {
       }
       // tried on every pass while the pool waits for its apps: a refusal now (a key being rotated)
       // may be gone at the next; given up only when the pool goes (below)
-      String left = hooks.remove(pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
+      String left =
+          hooks.remove(
+              pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
       if (left != null) {
         LOG.infof("pool=%s %s; tried again at the next pass", pool.name, left);
       }
@@ -2194,7 +2684,10 @@ public class Reconciler {
         deleteOwnedApp(b);
         store.forget(b);
         backends.remove(b);
-        event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted (pool is being deleted)");
+        event(
+            PoolEvents.NORMAL,
+            "AppDeleted",
+            "app " + b.appName + " deleted (pool is being deleted)");
       }
       if (nextDrained != null) {
         // what a reader of the pool sees meanwhile: its backends draining, not its last live state
@@ -2209,7 +2702,9 @@ public class Reconciler {
       }
       if (store.deletePool(pool.id)) {
         forgetPool(pool.id);
-        LOG.infof("event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"", pool.name);
+        LOG.infof(
+            "event pool=%s type=Normal reason=Deleted message=\"pool and its apps deleted\"",
+            pool.name);
         routesChanged = true;
         return ReconcileResult.done(0);
       }
@@ -2219,14 +2714,15 @@ public class Reconciler {
     // ---- failures and status -----------------------------------------------------------------
 
     private ReconcileResult fail(PlatformException e) {
-      String reason = switch (e.kind()) {
-        case UNAUTHORIZED -> KEY_REFUSED;
-        case FORBIDDEN -> "HerokuForbidden";
-        case BILLING -> "HerokuBilling";
-        case RATE_LIMITED -> "RateLimited";
-        case INVALID, NOT_FOUND, NAME_TAKEN -> "InvalidSpec";
-        case TRANSIENT -> "HerokuUnavailable";
-      };
+      String reason =
+          switch (e.kind()) {
+            case UNAUTHORIZED -> KEY_REFUSED;
+            case FORBIDDEN -> "HerokuForbidden";
+            case BILLING -> "HerokuBilling";
+            case RATE_LIMITED -> "RateLimited";
+            case INVALID, NOT_FOUND, NAME_TAKEN -> "InvalidSpec";
+            case TRANSIENT -> "HerokuUnavailable";
+          };
       String message = e.getMessage() == null ? reason : e.getMessage();
       condition("Degraded", "True", reason, message);
       if (needsHuman(e.kind())) {
@@ -2245,7 +2741,12 @@ public class Reconciler {
         // under the rate reserve: twenty failing pools retrying every 30 s spent twice the refill
         // (5xx answers count), the budget the idle pools' sweeps leave alone (review 10)
         boolean budgetLow = platform.rateRemaining() < config.rateLimitReserve();
-        after = backoff(pool.id, budgetLow ? config.maxBackoff() : min(config.maxTransientBackoff(), config.maxBackoff()));
+        after =
+            backoff(
+                pool.id,
+                budgetLow
+                    ? config.maxBackoff()
+                    : min(config.maxTransientBackoff(), config.maxBackoff()));
       } else {
         after = backoff(pool.id);
       }
@@ -2259,24 +2760,32 @@ public class Reconciler {
     }
 
     private static boolean needsHuman(Kind kind) {
-      return kind == Kind.UNAUTHORIZED || kind == Kind.FORBIDDEN || kind == Kind.BILLING || kind == Kind.INVALID;
+      return kind == Kind.UNAUTHORIZED
+          || kind == Kind.FORBIDDEN
+          || kind == Kind.BILLING
+          || kind == Kind.INVALID;
     }
 
     private synchronized void condition(String type, String status, String reason, String message) {
       Condition existing = conditions.get(type);
       if (existing == null || "True".equals(status)) {
-        conditions.put(type, new Condition(type, status, reason, PoolEvents.printable(message), now));
+        conditions.put(
+            type, new Condition(type, status, reason, PoolEvents.printable(message), now));
       }
     }
 
     /**
      * Shows at once that this pass waits out a 429: the status last written, with Degraded set to
-     * RateLimited. The pass's own status write at its end replaces it (AsExpected if the wait
-     * paid off). Once per pass, and never after the pass wrote its own status.
+     * RateLimited. The pass's own status write at its end replaces it (AsExpected if the wait paid
+     * off). Once per pass, and never after the pass wrote its own status.
      */
     void showRateLimited(Duration wait) {
-      if (showDegraded("RateLimited", "Platform API rate limit reached (HTTP 429): waiting for the budget to refill")) {
-        LOG.infof("pool=%s waiting out the Platform API rate limit (429), next try in %sms", pool.name, wait.toMillis());
+      if (showDegraded(
+          "RateLimited",
+          "Platform API rate limit reached (HTTP 429): waiting for the budget to refill")) {
+        LOG.infof(
+            "pool=%s waiting out the Platform API rate limit (429), next try in %sms",
+            pool.name, wait.toMillis());
       }
     }
 
@@ -2296,8 +2805,13 @@ public class Reconciler {
         for (Condition c : base.conditions() == null ? List.<Condition>of() : base.conditions()) {
           if (c.type().equals("Degraded")) {
             found = true;
-            conds.add(new Condition("Degraded", "True", reason, message,
-                "True".equals(c.status()) ? c.lastTransitionTime() : at));
+            conds.add(
+                new Condition(
+                    "Degraded",
+                    "True",
+                    reason,
+                    message,
+                    "True".equals(c.status()) ? c.lastTransitionTime() : at));
           } else {
             conds.add(c);
           }
@@ -2305,14 +2819,26 @@ public class Reconciler {
         if (!found) {
           conds.add(new Condition("Degraded", "True", reason, message, at));
         }
-        PoolStatus status = new PoolStatus(base.observedGeneration(), base.replicas(), base.readyReplicas(),
-            base.updatedReplicas(), base.targetRelease(), conds, base.backends(), base.estimatedMonthlyCost(),
-            base.equivalentDynoCost(), base.drift(), base.stalledRelease(), base.webhook());
+        PoolStatus status =
+            new PoolStatus(
+                base.observedGeneration(),
+                base.replicas(),
+                base.readyReplicas(),
+                base.updatedReplicas(),
+                base.targetRelease(),
+                conds,
+                base.backends(),
+                base.estimatedMonthlyCost(),
+                base.equivalentDynoCost(),
+                base.drift(),
+                base.stalledRelease(),
+                base.webhook());
         try {
           store.writeStatus(pool.id, status);
         } catch (RuntimeException e) {
           // the database may be down too; the pass's own write (or the next pass) says it
-          LOG.debugf("pool=%s %s status not written: %s", pool.name, reason, e.getClass().getSimpleName());
+          LOG.debugf(
+              "pool=%s %s status not written: %s", pool.name, reason, e.getClass().getSimpleName());
           shownReasons.remove(reason);
           return false;
         }
@@ -2348,7 +2874,9 @@ public class Reconciler {
       // maxSurge 0 said Progressing False/Stable mid-rollout, which `rollout status` took for done
       // (review 15): the release last seen is the target; none seen, the last count stands
       Source known = source != null ? source : sources.get(pool.id);
-      if (source == null && known != null && pool.status != null
+      if (source == null
+          && known != null
+          && pool.status != null
           && releaseNumber(pool.status.targetRelease()) > known.version()) {
         // this dyno's cached source is behind the release another dyno rolled to: counted against
         // it, the backends already on the newer one looked out of date (review 16 #3)
@@ -2359,10 +2887,18 @@ public class Reconciler {
       for (Backend b : backends) {
         DataPlane.Health h = health.get(b.appName);
         BackendStatus was = before.get(b.appName);
-        if (h != null && !h.known() && b.phase == Phase.Unhealthy && was != null && was.failedChecks()) {
+        if (h != null
+            && !h.known()
+            && b.phase == Phase.Unhealthy
+            && was != null
+            && was.failedChecks()) {
           // no verdict since this process started: the last one stands until its probes say
-          h = new DataPlane.Health(false, was.consecutiveFailures() == null ? 0 : was.consecutiveFailures(),
-              was.lastProbe(), false);
+          h =
+              new DataPlane.Health(
+                  false,
+                  was.consecutiveFailures() == null ? 0 : was.consecutiveFailures(),
+                  was.lastProbe(),
+                  false);
         }
         boolean isActive = !b.leaving();
         if (isActive) {
@@ -2375,10 +2911,19 @@ public class Reconciler {
           updated++;
         }
         // kept out only by the proxy's passive ejection (its checks pass): Ejected, not Unhealthy
-        boolean ejected = h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
-        list.add(new BackendStatus(b.appName, b.webUrl, b.releaseVersion == null ? null : "v" + b.releaseVersion,
-            ejected ? EJECTED : b.phase.name(), h == null ? null : h.healthy(), h == null ? null : h.lastProbe(),
-            h == null ? null : h.consecutiveFailures(), h == null ? null : h.failingOn(), b.createdAt));
+        boolean ejected =
+            h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
+        list.add(
+            new BackendStatus(
+                b.appName,
+                b.webUrl,
+                b.releaseVersion == null ? null : "v" + b.releaseVersion,
+                ejected ? EJECTED : b.phase.name(),
+                h == null ? null : h.healthy(),
+                h == null ? null : h.lastProbe(),
+                h == null ? null : h.consecutiveFailures(),
+                h == null ? null : h.failingOn(),
+                b.createdAt));
       }
       if (target == null && failedPass && pool.status != null) {
         updated = Math.min(updated, pool.status.updatedReplicas());
@@ -2389,7 +2934,8 @@ public class Reconciler {
         // showed the authority, "127.0.0.1:1", where describe prints URLs)
         Map<String, String> urls = new HashMap<>();
         if (spec.staticBackends() != null) {
-          io.dynofleet.proxy.RouteSync.targets(spec.staticBackends()).forEach(x -> urls.put(x.id(), x.url().toString()));
+          io.dynofleet.proxy.RouteSync.targets(spec.staticBackends())
+              .forEach(x -> urls.put(x.id(), x.url().toString()));
         }
         for (Map.Entry<String, DataPlane.Health> e : new java.util.TreeMap<>(health).entrySet()) {
           active++;
@@ -2406,37 +2952,70 @@ public class Reconciler {
             ready++;
           }
           updated++;
-          list.add(new BackendStatus(e.getKey(), urls.getOrDefault(e.getKey(), e.getKey()), null,
-              e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
-              e.getValue().healthy(), e.getValue().lastProbe(), e.getValue().consecutiveFailures(),
-              e.getValue().failingOn(), null));
+          list.add(
+              new BackendStatus(
+                  e.getKey(),
+                  urls.getOrDefault(e.getKey(), e.getKey()),
+                  null,
+                  e.getValue().healthy() ? "Ready" : e.getValue().ejected() ? EJECTED : "Unhealthy",
+                  e.getValue().healthy(),
+                  e.getValue().lastProbe(),
+                  e.getValue().consecutiveFailures(),
+                  e.getValue().failingOn(),
+                  null));
           if (e.getValue().known() && !e.getValue().healthy()) {
             failing.add(e.getKey());
           }
         }
         staticHealth(failing);
       }
-      int desired = spec.managed() ? spec.replicas() : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
+      int desired =
+          spec.managed()
+              ? spec.replicas()
+              : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
       if (pool.terminating()) {
         // the finalizer: nothing is desired any more; the backends left drain, then go
         desired = 0;
         condition("Ready", "False", "Deleting", "the pool is being deleted");
-        condition("Progressing", "True", "Deleting",
+        condition(
+            "Progressing",
+            "True",
+            "Deleting",
             list.size() + " backends draining before their apps are deleted");
       } else {
         boolean allReady = ready >= desired && active == desired;
-        condition("Ready", allReady ? "True" : "False", allReady ? "AllReplicasReady" : "ReplicasNotReady",
+        condition(
+            "Ready",
+            allReady ? "True" : "False",
+            allReady ? "AllReplicasReady" : "ReplicasNotReady",
             ready + "/" + desired + " backends ready");
       }
       boolean rolling = spec.managed() && updated < active;
-      boolean moving = spec.managed() && (rolling || active != desired || ready < desired
-          || backends.stream().anyMatch(Backend::leaving));
+      boolean moving =
+          spec.managed()
+              && (rolling
+                  || active != desired
+                  || ready < desired
+                  || backends.stream().anyMatch(Backend::leaving));
       if (!conditions.containsKey("Progressing")) {
-        String reason = rolling ? "RollingUpdate" : active < desired ? "ScalingUp"
-            : active > desired || backends.stream().anyMatch(Backend::leaving) ? "ScalingDown"
-            : ready < desired ? "WaitingForHealth" : "Stable";
-        condition("Progressing", moving ? "True" : "False", reason,
-            rolling ? updated + "/" + active + " backends at release " + (known == null ? "?" : "v" + known.version())
+        String reason =
+            rolling
+                ? "RollingUpdate"
+                : active < desired
+                    ? "ScalingUp"
+                    : active > desired || backends.stream().anyMatch(Backend::leaving)
+                        ? "ScalingDown"
+                        : ready < desired ? "WaitingForHealth" : "Stable";
+        condition(
+            "Progressing",
+            moving ? "True" : "False",
+            reason,
+            rolling
+                ? updated
+                    + "/"
+                    + active
+                    + " backends at release "
+                    + (known == null ? "?" : "v" + known.version())
                 : active + " backends, " + desired + " desired");
       }
       if (!conditions.containsKey("Degraded")) {
@@ -2450,9 +3029,9 @@ public class Reconciler {
 
     /**
      * A static pool's URLs are nobody's to restart or replace, but a dead one must show (audit 12:
-     * Degraded False "no errors" for minutes, no event): Degraded {@code BackendUnhealthy} while any
-     * fails its checks, and an event when one starts failing and when it passes again. Whether it
-     * failed before is the stored status's (healthy false after a probe), so a restart neither
+     * Degraded False "no errors" for minutes, no event): Degraded {@code BackendUnhealthy} while
+     * any fails its checks, and an event when one starts failing and when it passes again. Whether
+     * it failed before is the stored status's (healthy false after a probe), so a restart neither
      * repeats nor loses the news.
      */
     private void staticHealth(List<String> failing) {
@@ -2463,22 +3042,47 @@ public class Reconciler {
         boolean known = e.getValue().known();
         if (known && !e.getValue().healthy() && !wasFailing) {
           // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13)
-          event(PoolEvents.WARNING, "BackendUnhealthy", "static backend " + e.getKey() + (e.getValue().ejected()
-              ? " was ejected for failed requests (its health checks pass): it gets no traffic until the ejection ends"
-              : " fails its health checks on " + spec.healthCheck().path() + ": it gets no traffic while it fails"));
+          event(
+              PoolEvents.WARNING,
+              "BackendUnhealthy",
+              "static backend "
+                  + e.getKey()
+                  + (e.getValue().ejected()
+                      ? " was ejected for failed requests (its health checks pass): it gets no traffic until the ejection ends"
+                      : " fails its health checks on "
+                          + spec.healthCheck().path()
+                          + ": it gets no traffic while it fails"));
         } else if (known && e.getValue().healthy() && wasFailing) {
-          event(PoolEvents.NORMAL, "BackendRecovered", "static backend " + e.getKey() + " is healthy again");
+          event(
+              PoolEvents.NORMAL,
+              "BackendRecovered",
+              "static backend " + e.getKey() + " is healthy again");
         }
       }
       if (!failing.isEmpty()) {
-        condition("Degraded", "True", "BackendUnhealthy", failing.size() + " of " + health.size()
-            + " static backends fail their health checks or were ejected: " + String.join(", ", failing)
-            + (failing.size() == health.size() ? " (the proxy tries them all: panic mode)" : ""));
+        condition(
+            "Degraded",
+            "True",
+            "BackendUnhealthy",
+            failing.size()
+                + " of "
+                + health.size()
+                + " static backends fail their health checks or were ejected: "
+                + String.join(", ", failing)
+                + (failing.size() == health.size()
+                    ? " (the proxy tries them all: panic mode)"
+                    : ""));
       }
       // nothing for Dynofleet to make or move: the URLs are the pool (WaitingForHealth said
       // Progressing False, which that reason never means)
-      condition("Progressing", "False", "Stable", health.size() + " static backends, "
-          + (spec.staticBackends() == null ? 0 : spec.staticBackends().size()) + " listed");
+      condition(
+          "Progressing",
+          "False",
+          "Stable",
+          health.size()
+              + " static backends, "
+              + (spec.staticBackends() == null ? 0 : spec.staticBackends().size())
+              + " listed");
     }
 
     /** The backends of the stored status, by app (static backends: by id). */
@@ -2490,26 +3094,49 @@ public class Reconciler {
       return out;
     }
 
-    private void writeStatus(int desired, int active, int ready, int updated, List<BackendStatus> list,
+    private void writeStatus(
+        int desired,
+        int active,
+        int ready,
+        int updated,
+        List<BackendStatus> list,
         PoolStatus previous) {
       List<Condition> conds = new ArrayList<>();
       for (String type : List.of("Ready", "Progressing", "Degraded")) {
         Condition c = conditions.get(type);
-        Condition before = previous == null || previous.conditions() == null ? null
-            : previous.conditions().stream().filter(x -> x.type().equals(type)).findFirst().orElse(null);
+        Condition before =
+            previous == null || previous.conditions() == null
+                ? null
+                : previous.conditions().stream()
+                    .filter(x -> x.type().equals(type))
+                    .findFirst()
+                    .orElse(null);
         // lastTransitionTime moves only when the condition's status flips
-        Instant since = before != null && before.status().equals(c.status()) ? before.lastTransitionTime() : now;
+        Instant since =
+            before != null && before.status().equals(c.status())
+                ? before.lastTransitionTime()
+                : now;
         conds.add(new Condition(c.type(), c.status(), c.reason(), c.message(), since));
       }
       String size = spec.managed() ? spec.template().dynoSize() : null;
       // a deleting pool's apps bill until they are gone: $0.00 while they drain hid that (audit 12)
       int billed = pool.terminating() ? list.size() : desired;
-      PoolStatus status = new PoolStatus(pool.generation, active, ready, updated,
-          source == null ? (previous == null ? null : previous.targetRelease()) : "v" + source.version(),
-          conds, list,
-          size == null ? null : costs.pool(billed, size),
-          size == null ? null : costs.oneApp(billed, size),
-          drift, stalledTarget, webhook);
+      PoolStatus status =
+          new PoolStatus(
+              pool.generation,
+              active,
+              ready,
+              updated,
+              source == null
+                  ? (previous == null ? null : previous.targetRelease())
+                  : "v" + source.version(),
+              conds,
+              list,
+              size == null ? null : costs.pool(billed, size),
+              size == null ? null : costs.oneApp(billed, size),
+              drift,
+              stalledTarget,
+              webhook);
       // after a mid-pass write (a 429 wait) always: the stored status is that one, not pool.status
       if (shown != null || !status.sameAs(previous)) {
         store.writeStatus(pool.id, status);
@@ -2522,7 +3149,10 @@ public class Reconciler {
       events.record(pool.id, pool.name, type, reason, message);
     }
 
-    /** A standing cause, found again after each process start: said once (see PoolEvents#recordOnce). */
+    /**
+     * A standing cause, found again after each process start: said once (see
+     * PoolEvents#recordOnce).
+     */
     private void eventOnce(String type, String reason, String message) {
       events.recordOnce(pool.id, pool.name, type, reason, message);
     }
@@ -2532,7 +3162,8 @@ public class Reconciler {
 
   /** A Heroku-valid app name: prefix, dash, 6 random characters (3-30 chars in all). */
   static String appName(String prefix) {
-    StringBuilder sb = new StringBuilder(prefix.length() > 23 ? prefix.substring(0, 23) : prefix).append('-');
+    StringBuilder sb =
+        new StringBuilder(prefix.length() > 23 ? prefix.substring(0, 23) : prefix).append('-');
     for (int i = 0; i < 6; i++) {
       sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
     }

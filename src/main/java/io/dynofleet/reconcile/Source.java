@@ -30,38 +30,63 @@ import java.util.stream.Collectors;
  * @param appId the source app's Heroku id (null in unit tests that give no app): what pools naming
  *     it by name or by id have in common
  */
-record Source(String releaseId, int version, String slugId, Map<String, String> config,
-    List<Addon> addons, List<Addon> copied, Set<String> addonVars, String target, Instant readAt,
-    String region, String stack, Map<String, String> secrets, String appId) {
+record Source(
+    String releaseId,
+    int version,
+    String slugId,
+    Map<String, String> config,
+    List<Addon> addons,
+    List<Addon> copied,
+    Set<String> addonVars,
+    String target,
+    Instant readAt,
+    String region,
+    String stack,
+    Map<String, String> secrets,
+    String appId) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
    * app's add-ons and the template. An add-on with vars counts only when the release holds one of
    * them: the add-on list is the app's state now, and an add-on attached by a newer release that
-   * failed would otherwise make a dyno that reads it now build another target than one that read
-   * it before (review 5), the flap the release's own config vars avoid.
+   * failed would otherwise make a dyno that reads it now build another target than one that read it
+   * before (review 5), the flap the release's own config vars avoid.
    */
-  static Source of(Platform.Release release, Map<String, String> sourceVars, List<Addon> allAddons,
-      PoolSpec.Template template, Instant readAt, Platform.App sourceApp) {
+  static Source of(
+      Platform.Release release,
+      Map<String, String> sourceVars,
+      List<Addon> allAddons,
+      PoolSpec.Template template,
+      Instant readAt,
+      Platform.App sourceApp) {
     List<Addon> known = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
     // an add-on whose service allows no sharing cannot be attached: its vars are copied (they do
     // not follow a credential rotation; the pool says so)
     List<Addon> addons = known.stream().filter(Addon::shareable).toList();
     List<Addon> copied = known.stream().filter(a -> !a.shareable()).toList();
-    Set<String> addonVars = addons.stream().flatMap(a -> varsOf(a, sourceVars).stream()).collect(Collectors.toSet());
+    Set<String> addonVars =
+        addons.stream().flatMap(a -> varsOf(a, sourceVars).stream()).collect(Collectors.toSet());
     Map<String, String> config = new TreeMap<>();
-    sourceVars.forEach((k, v) -> {
-      if (!addonVars.contains(k) && !k.equals(Reconciler.OWNER_VAR)) {
-        config.put(k, v);
-      }
-    });
+    sourceVars.forEach(
+        (k, v) -> {
+          if (!addonVars.contains(k) && !k.equals(Reconciler.OWNER_VAR)) {
+            config.put(k, v);
+          }
+        });
     config.putAll(template.configVars());
     // the effective region: a pool stored with the old default "us" and one whose manifest, applied
     // again, names none (the source's, us) are the same target, not a rollout (review 8)
     String region = template.region() != null ? template.region() : commonRuntime(sourceApp);
-    StringBuilder identity = new StringBuilder()
-        .append(template.dynoSize()).append('|').append(region == null ? "us" : region).append('|')
-        .append(template.stack()).append('|').append(template.stage()).append('|');
+    StringBuilder identity =
+        new StringBuilder()
+            .append(template.dynoSize())
+            .append('|')
+            .append(region == null ? "us" : region)
+            .append('|')
+            .append(template.stack())
+            .append('|')
+            .append(template.stage())
+            .append('|');
     config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
     if (template.restartedAt() != null) {
       // `rollout restart`: a new value is a new target, so every backend is replaced within the
@@ -74,19 +99,35 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
     // add-on credential rotations attachments already carry to the backends; only code or config
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
-    return new Source(release.id(), release.version(), release.slugId(), Map.copyOf(config),
-        addons, copied, Set.copyOf(addonVars), target, readAt, commonRuntime(sourceApp),
-        sourceApp == null || sourceApp.stack() == null || !PoolValidator.STACKS.contains(sourceApp.stack())
-            ? null : sourceApp.stack(), secrets(config, sourceVars), sourceApp == null ? null : sourceApp.id());
+    return new Source(
+        release.id(),
+        release.version(),
+        release.slugId(),
+        Map.copyOf(config),
+        addons,
+        copied,
+        Set.copyOf(addonVars),
+        target,
+        readAt,
+        commonRuntime(sourceApp),
+        sourceApp == null
+                || sourceApp.stack() == null
+                || !PoolValidator.STACKS.contains(sourceApp.stack())
+            ? null
+            : sourceApp.stack(),
+        secrets(config, sourceVars),
+        sourceApp == null ? null : sourceApp.id());
   }
 
-  private static Map<String, String> secrets(Map<String, String> config, Map<String, String> sourceVars) {
+  private static Map<String, String> secrets(
+      Map<String, String> config, Map<String, String> sourceVars) {
     Map<String, String> all = new TreeMap<>();
-    sourceVars.forEach((k, v) -> {
-      if (v != null) {
-        all.put(k, v);
-      }
-    });
+    sourceVars.forEach(
+        (k, v) -> {
+          if (v != null) {
+            all.put(k, v);
+          }
+        });
     all.putAll(config);
     all.remove(Reconciler.OWNER_VAR);
     return Map.copyOf(all);
@@ -98,16 +139,20 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
    * default then (review 8); the same for another stack.
    */
   private static String commonRuntime(Platform.App sourceApp) {
-    return sourceApp != null && sourceApp.region() != null && PoolValidator.REGIONS.contains(sourceApp.region())
-        ? sourceApp.region() : null;
+    return sourceApp != null
+            && sourceApp.region() != null
+            && PoolValidator.REGIONS.contains(sourceApp.region())
+        ? sourceApp.region()
+        : null;
   }
 
   /**
-   * Whether the release knows the add-on: one of the vars it sets on the source is in the
-   * release's config. An add-on without vars changes no config, so no release, and always counts.
+   * Whether the release knows the add-on: one of the vars it sets on the source is in the release's
+   * config. An add-on without vars changes no config, so no release, and always counts.
    */
   private static boolean inRelease(Addon a, Map<String, String> releaseVars) {
-    return a.configVars().isEmpty() || a.configVars().stream().anyMatch(releaseVars::containsKey)
+    return a.configVars().isEmpty()
+        || a.configVars().stream().anyMatch(releaseVars::containsKey)
         || !derivedVars(a, releaseVars).isEmpty();
   }
 
@@ -149,7 +194,9 @@ record Source(String releaseId, int version, String slugId, Map<String, String> 
 
   private static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

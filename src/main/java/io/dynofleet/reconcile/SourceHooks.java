@@ -13,8 +13,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Keeps one webhook subscription per managed pool on its source app, so Heroku tells Dynofleet of
- * a new release at once (the sweep still finds it without). Level-triggered like the rest of the
+ * Keeps one webhook subscription per managed pool on its source app, so Heroku tells Dynofleet of a
+ * new release at once (the sweep still finds it without). Level-triggered like the rest of the
  * reconciler: the subscription is found by its URL, which names the pool, so a crash between the
  * create and the status write adopts the one made, never a twin; the status records which one is
  * the pool's, so a change of source app, of public URL or of the setting removes the old one.
@@ -47,17 +47,22 @@ final class SourceHooks {
   private final Targets target;
   private final boolean enabled;
   private final Duration checkInterval;
+
   /** Per pool: when to look at its subscription on Heroku again. */
   private final Map<UUID, Instant> due = new ConcurrentHashMap<>();
+
   /** Pools whose subscription this process has given its secret. */
   private final Set<UUID> signed = ConcurrentHashMap.newKeySet();
+
   /** Pools being deleted whose subscription {@link #remove} has dealt with. */
   private final Set<UUID> removed = ConcurrentHashMap.newKeySet();
+
   /** Pools whose last sync failed: nothing is tried again before it is due. */
   private final Set<UUID> failed = ConcurrentHashMap.newKeySet();
 
   /**
-   * @param enabled {@code dynofleet.reconcile.webhooks}: when off, subscriptions made earlier are removed
+   * @param enabled {@code dynofleet.reconcile.webhooks}: when off, subscriptions made earlier are
+   *     removed
    * @param checkInterval how often a subscription is looked up on Heroku again
    */
   SourceHooks(Platform platform, Targets target, boolean enabled, Duration checkInterval) {
@@ -68,17 +73,18 @@ final class SourceHooks {
   }
 
   /**
-   * Moves the pool's subscription toward what is wanted: one on {@code sourceApp} (null for a
-   * pool without one) to the pool's URL, or none when subscriptions are off. Platform failures
-   * are reported in the outcome, never thrown: the notification is an optimisation, and the pass
-   * goes on without it.
+   * Moves the pool's subscription toward what is wanted: one on {@code sourceApp} (null for a pool
+   * without one) to the pool's URL, or none when subscriptions are off. Platform failures are
+   * reported in the outcome, never thrown: the notification is an optimisation, and the pass goes
+   * on without it.
    */
   Outcome sync(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded, Instant now) {
     Instant next = due.get(pool);
     if (failed.contains(pool) && next != null && now.isBefore(next)) {
       return Outcome.unchanged(recorded);
     }
-    Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
+    Optional<HookTarget.Target> want =
+        enabled && sourceApp != null ? target.of(name) : Optional.empty();
     try {
       if (want.isEmpty()) {
         if (recorded == null) {
@@ -86,28 +92,44 @@ final class SourceHooks {
         }
         platform.unsubscribe(recorded.app(), recorded.id());
         forget(pool);
-        return new Outcome(null, "Unsubscribed", "release webhook on " + recorded.app() + " removed: "
-            + (!enabled ? "webhooks are off (dynofleet.reconcile.webhooks)"
-                : sourceApp == null ? "the pool copies no app" : target.missing()));
+        return new Outcome(
+            null,
+            "Unsubscribed",
+            "release webhook on "
+                + recorded.app()
+                + " removed: "
+                + (!enabled
+                    ? "webhooks are off (dynofleet.reconcile.webhooks)"
+                    : sourceApp == null ? "the pool copies no app" : target.missing()));
       }
       String url = want.get().url();
-      boolean same = recorded != null && recorded.app().equals(sourceApp) && recorded.url().equals(url);
+      boolean same =
+          recorded != null && recorded.app().equals(sourceApp) && recorded.url().equals(url);
       if (same && signed.contains(pool) && next != null && now.isBefore(next)) {
         return Outcome.unchanged(recorded);
       }
-      List<Webhook> mine = platform.webhooks(sourceApp).stream().filter(w -> url.equals(w.url())).toList();
+      List<Webhook> mine =
+          platform.webhooks(sourceApp).stream().filter(w -> url.equals(w.url())).toList();
       String reason = null;
       String message = null;
       Webhook keep;
       if (mine.isEmpty()) {
         keep = platform.subscribe(sourceApp, url, want.get().secret());
         reason = "Subscribed";
-        message = "release webhook on " + sourceApp + " created: its releases are rolled out at once";
+        message =
+            "release webhook on " + sourceApp + " created: its releases are rolled out at once";
       } else {
         // the recorded one if it is still there, else the first (a twin is only ever a leftover)
-        keep = mine.stream().filter(w -> same && w.id().equals(recorded.id())).findFirst().orElse(mine.get(0));
-        boolean known = same && keep.id().equals(recorded.id()) && signed.contains(pool)
-            && keep.include().contains("api:release");
+        keep =
+            mine.stream()
+                .filter(w -> same && w.id().equals(recorded.id()))
+                .findFirst()
+                .orElse(mine.get(0));
+        boolean known =
+            same
+                && keep.id().equals(recorded.id())
+                && signed.contains(pool)
+                && keep.include().contains("api:release");
         if (!known) {
           // adopted, first seen by this process, or changed by hand: it signs with our secret and
           // asks for releases from now on
@@ -120,7 +142,8 @@ final class SourceHooks {
         }
         if (recorded == null || !recorded.id().equals(keep.id())) {
           reason = "Subscribed";
-          message = "release webhook on " + sourceApp + " adopted: its releases are rolled out at once";
+          message =
+              "release webhook on " + sourceApp + " adopted: its releases are rolled out at once";
         }
       }
       signed.add(pool);
@@ -141,25 +164,37 @@ final class SourceHooks {
       // a refusal (key, permission, input) does not clear by itself: look again at the next check
       due.put(pool, now.plus(e.transientFailure() ? RETRY : checkInterval));
       failed.add(pool);
-      return new Outcome(recorded, "WebhookFailed", "release webhook on " + (sourceApp != null ? sourceApp
-          : recorded != null ? recorded.app() : "?") + ": " + e.getMessage() + "; releases are picked up by"
-          + " the sweep, trying again in " + (e.transientFailure() ? "a minute" : checkInterval.toMinutes() + " min"));
+      return new Outcome(
+          recorded,
+          "WebhookFailed",
+          "release webhook on "
+              + (sourceApp != null ? sourceApp : recorded != null ? recorded.app() : "?")
+              + ": "
+              + e.getMessage()
+              + "; releases are picked up by"
+              + " the sweep, trying again in "
+              + (e.transientFailure() ? "a minute" : checkInterval.toMinutes() + " min"));
     }
   }
 
   private static String leftBehind(String app, Platform.PlatformException e) {
-    return "release webhook on " + app + " not removed (" + e.getMessage() + "): remove it with heroku webhooks -a "
-        + app + " and heroku webhooks:remove";
+    return "release webhook on "
+        + app
+        + " not removed ("
+        + e.getMessage()
+        + "): remove it with heroku webhooks -a "
+        + app
+        + " and heroku webhooks:remove";
   }
 
   /**
-   * The pool is being deleted: its subscription goes first. Found by the status, and by its URL
-   * on the source app (a crash between its create and its record). A transient failure is thrown,
-   * so the finalizer tries again; any other (a key rotated meanwhile, or one that may no longer
-   * touch the app) must not keep the pool from going, so it is answered, one sentence for every app
-   * where one is left. The finalizer calls this on each of its passes until it answers null, and
-   * tells the user only at its last (audit 12: one refusal left the subscription for good, while
-   * the pool waited minutes more for its apps, and told it twice).
+   * The pool is being deleted: its subscription goes first. Found by the status, and by its URL on
+   * the source app (a crash between its create and its record). A transient failure is thrown, so
+   * the finalizer tries again; any other (a key rotated meanwhile, or one that may no longer touch
+   * the app) must not keep the pool from going, so it is answered, one sentence for every app where
+   * one is left. The finalizer calls this on each of its passes until it answers null, and tells
+   * the user only at its last (audit 12: one refusal left the subscription for good, while the pool
+   * waited minutes more for its apps, and told it twice).
    *
    * @return null when nothing is left behind, else what to tell the user if it stays so
    */
@@ -167,7 +202,8 @@ final class SourceHooks {
     if (removed.contains(pool)) {
       return null; // a finalizer pass after the one that removed it (its status still names it)
     }
-    Optional<HookTarget.Target> want = enabled && sourceApp != null ? target.of(name) : Optional.empty();
+    Optional<HookTarget.Target> want =
+        enabled && sourceApp != null ? target.of(name) : Optional.empty();
     // per app, once: the recorded one and the one found by URL are mostly on the same app, and a
     // key refused there is refused for both
     Map<String, String> left = new java.util.LinkedHashMap<>();

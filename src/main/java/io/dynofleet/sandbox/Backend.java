@@ -101,8 +101,8 @@ final class Backend {
    * before that: Java NIO closes a channel registered with a selector only when the selector next
    * deregisters it, and until then the kernel still accepts connects (which the close then resets)
    * and refuses binds. Where the server listened beside the hold, a throwaway bind beside it says
-   * when the listener is gone; where it listened without the hold, taking the hold again says so
-   * (a single try failed about 1 time in 100 in PortHoldTest). Both are tried on a short timer.
+   * when the listener is gone; where it listened without the hold, taking the hold again says so (a
+   * single try failed about 1 time in 100 in PortHoldTest). Both are tried on a short timer.
    */
   private Future<Void> settle(int triesLeft) {
     synchronized (this) {
@@ -116,7 +116,9 @@ final class Backend {
 
   /** Completes once nothing listens on the given-up port any more. */
   private Future<Void> gone(int triesLeft) {
-    return PortHold.unlistened(port) ? Future.succeededFuture() : retry(triesLeft, () -> gone(triesLeft - 1));
+    return PortHold.unlistened(port)
+        ? Future.succeededFuture()
+        : retry(triesLeft, () -> gone(triesLeft - 1));
   }
 
   private Future<Void> retry(int triesLeft, java.util.function.Supplier<Future<Void>> again) {
@@ -124,29 +126,35 @@ final class Backend {
       LOG.debugf("sandbox app %s: port %d still listened on after its server closed", app, port);
       return Future.succeededFuture();
     }
-    return Future.<Long>future(p -> vertx.setTimer(SETTLE_DELAY_MS, p::complete)).compose(id -> again.get());
+    return Future.<Long>future(p -> vertx.setTimer(SETTLE_DELAY_MS, p::complete))
+        .compose(id -> again.get());
   }
 
   /** Starts a server on the app's port; {@code firstTry}: beside the hold, else without it. */
   private synchronized Future<Void> listen(boolean firstTry) {
     HttpServer s = vertx.createHttpServer().requestHandler(this::handle);
     server = s;
-    return s.listen(port, "127.0.0.1").<Void>mapEmpty().recover(e -> {
-      synchronized (this) {
-        if (server != s) {
-          return Future.failedFuture(e); // closed or stopped meanwhile
-        }
-        // not running: running() says so, and the next change of release or formation tries again
-        server = null;
-        if (firstTry && hold.held()) {
-          // a platform where the hold keeps a listener from binding beside it: listen without it
-          hold.release();
-          return listen(false);
-        }
-      }
-      LOG.warnf("sandbox app %s cannot listen on its port %d: %s", app, port, e.toString());
-      return Future.failedFuture(e);
-    });
+    return s.listen(port, "127.0.0.1")
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              synchronized (this) {
+                if (server != s) {
+                  return Future.failedFuture(e); // closed or stopped meanwhile
+                }
+                // not running: running() says so, and the next
+                // change of release or formation tries again
+                server = null;
+                if (firstTry && hold.held()) {
+                  // a platform where the hold keeps a listener
+                  // from binding beside it: listen without it
+                  hold.release();
+                  return listen(false);
+                }
+              }
+              LOG.warnf("sandbox app %s cannot listen on its port %d: %s", app, port, e.toString());
+              return Future.failedFuture(e);
+            });
   }
 
   /**
@@ -162,10 +170,13 @@ final class Backend {
       return Future.succeededFuture();
     }
     Future<Void> closing = s.close();
-    return closing.transform(x -> {
-      hold.close();
-      return gone(SETTLE_TRIES);
-    }).transform(x -> closing);
+    return closing
+        .transform(
+            x -> {
+              hold.close();
+              return gone(SETTLE_TRIES);
+            })
+        .transform(x -> closing);
   }
 
   /** Takes the server down for {@code downtime}, then {@code after} brings it back. */
@@ -173,12 +184,14 @@ final class Backend {
     restarting = true;
     Future<Void> down = sync(false, release);
     // the downtime counts from the moment connects are refused
-    down.onComplete(x -> vertx.setTimer(
-        Math.max(1, downtime.toMillis()),
-        id -> {
-          restarting = false;
-          after.run();
-        }));
+    down.onComplete(
+        x ->
+            vertx.setTimer(
+                Math.max(1, downtime.toMillis()),
+                id -> {
+                  restarting = false;
+                  after.run();
+                }));
     return down;
   }
 
@@ -187,10 +200,11 @@ final class Backend {
       case HUNG -> {
         // accept and never answer: the proxy's timeout must fire
       }
-      case CRASHED -> req.response()
-          .setStatusCode(503)
-          .putHeader("Content-Type", "text/html")
-          .end("<html><body>Application error</body></html>");
+      case CRASHED ->
+          req.response()
+              .setStatusCode(503)
+              .putHeader("Content-Type", "text/html")
+              .end("<html><body>Application error</body></html>");
       case SLOW -> vertx.setTimer(Math.max(1, slowBy.toMillis()), id -> answer(req));
       default -> answer(req);
     }

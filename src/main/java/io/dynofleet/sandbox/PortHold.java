@@ -27,10 +27,16 @@ import org.jboss.logging.Logger;
 public final class PortHold implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PortHold.class);
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
   /** Lowest port handed out: above the common fixed ports of development machines. */
   static final int LOWEST = 20000;
-  /** Top of the range: below Linux's default ephemeral range (32768) and far below macOS's and Windows' (49152). */
+
+  /**
+   * Top of the range: below Linux's default ephemeral range (32768) and far below macOS's and
+   * Windows' (49152).
+   */
   static final int HIGHEST = 32767;
+
   private static final int TRIES = 64;
 
   private final int port;
@@ -62,9 +68,9 @@ public final class PortHold implements AutoCloseable {
   }
 
   /**
-   * A port free now, below the ephemeral range, and not held: for a port another process binds
-   * soon (the embedded PostgreSQL, the tests' Dynofleet processes), where port-0 picks of other
-   * programs cannot collide.
+   * A port free now, below the ephemeral range, and not held: for a port another process binds soon
+   * (the embedded PostgreSQL, the tests' Dynofleet processes), where port-0 picks of other programs
+   * cannot collide.
    */
   public static int pickFree() {
     try (PortHold h = acquire()) {
@@ -133,8 +139,9 @@ public final class PortHold implements AutoCloseable {
   }
 
   /**
-   * Binds {@code port} unless any socket has it (also one with {@code SO_REUSEADDR}, such as another
-   * simulator's hold), then allows address reuse so the app's own server can bind beside it.
+   * Binds {@code port} unless any socket has it (also one with {@code SO_REUSEADDR}, such as
+   * another simulator's hold), then allows address reuse so the app's own server can bind beside
+   * it.
    */
   private static Socket bindExclusive(int port) {
     Socket s = new Socket();
@@ -163,11 +170,14 @@ public final class PortHold implements AutoCloseable {
     }
   }
 
-  /** The first port of the OS's ephemeral range: Linux says; elsewhere 49152 (IANA, macOS, Windows). */
+  /**
+   * The first port of the OS's ephemeral range: Linux says; elsewhere 49152 (IANA, macOS, Windows).
+   */
   static int ephemeralLow() {
     try {
       // readAllLines: readString of a /proc file returns its first byte only (its size says 0)
-      String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+      String range =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
       return Integer.parseInt(range.split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 49152;

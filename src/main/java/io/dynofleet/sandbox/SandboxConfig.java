@@ -24,7 +24,9 @@ public interface SandboxConfig {
   @WithDefault("1000")
   int pageSize();
 
-  /** Seed a demo source app, pipeline and pool of 3 at first start (when the store has no pools). */
+  /**
+   * Seed a demo source app, pipeline and pool of 3 at first start (when the store has no pools).
+   */
   @WithDefault("true")
   boolean demo();
 

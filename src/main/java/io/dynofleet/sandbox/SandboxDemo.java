@@ -12,8 +12,8 @@ import org.jboss.logging.Logger;
 
 /**
  * First run without a Heroku account: seeds the simulator with a demo source app and pipeline and
- * declares a pool of three backends copied from it, then tells the user where to look. Runs only
- * in sandbox mode, only when the store holds no pools (a restart against a kept database adds
+ * declares a pool of three backends copied from it, then tells the user where to look. Runs only in
+ * sandbox mode, only when the store holds no pools (a restart against a kept database adds
  * nothing), and off with {@code dynofleet.sandbox.demo=false}.
  */
 @ApplicationScoped
@@ -21,7 +21,8 @@ class SandboxDemo {
   private static final Logger LOG = Logger.getLogger(SandboxDemo.class);
   static final String SOURCE_APP = "demo-source";
   static final String PIPELINE = "demo";
-  static final String POOL = """
+  static final String POOL =
+      """
       {"apiVersion": "dynofleet.io/v1", "kind": "BackendPool",
        "metadata": {"name": "demo", "labels": {"app": "demo"}},
        "spec": {
@@ -45,7 +46,11 @@ class SandboxDemo {
   /** Where the banner points for the dashboard and API: the first admin host, else localhost. */
   private final String adminHost;
 
-  SandboxDemo(SandboxMode mode, Simulator simulator, PoolService pools, ApiAuth auth,
+  SandboxDemo(
+      SandboxMode mode,
+      Simulator simulator,
+      PoolService pools,
+      ApiAuth auth,
       DynofleetConfig dynofleet,
       SandboxConfig sandboxConfig,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port,
@@ -65,7 +70,9 @@ class SandboxDemo {
   private boolean listening;
   private boolean told;
 
-  void onStart(@Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 900) StartupEvent e) {
+  void onStart(
+      @Observes @Priority(jakarta.interceptor.Interceptor.Priority.APPLICATION + 900)
+          StartupEvent e) {
     if (!mode.sandbox()) {
       return;
     }
@@ -78,11 +85,12 @@ class SandboxDemo {
   }
 
   /**
-   * The banner waits for the HTTP server to listen: printed at start-up it claimed "running" with
-   * a token and URLs even when the port was taken and the start failed, and the URLs then reached
+   * The banner waits for the HTTP server to listen: printed at start-up it claimed "running" with a
+   * token and URLs even when the port was taken and the start failed, and the URLs then reached
    * whatever held the port (audit 13).
    */
-  void onListening(@jakarta.enterprise.event.ObservesAsync io.quarkus.vertx.http.HttpServerStart e) {
+  void onListening(
+      @jakarta.enterprise.event.ObservesAsync io.quarkus.vertx.http.HttpServerStart e) {
     synchronized (this) {
       listening = true;
     }
@@ -100,18 +108,41 @@ class SandboxDemo {
     // with DYNOFLEET_ADMIN_HOSTS the dashboard and API answer on those hosts only (audit 11)
     String admin = "http://" + adminHost + ":" + port;
     String api = admin + dynofleet.prefix() + "/api/v1/pools";
-    StringBuilder banner = new StringBuilder("\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
-        + " a simulated Heroku Platform API at " + simulator.url() + " and real backends on loopback.\n");
+    StringBuilder banner =
+        new StringBuilder(
+            "\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
+                + " a simulated Heroku Platform API at "
+                + simulator.url()
+                + " and real backends on loopback.\n");
     if (seeded) {
-      banner.append("  Demo pool 'demo': 3 backends copied from app '" + SOURCE_APP + "', coming up now.\n")
+      banner
+          .append(
+              "  Demo pool 'demo': 3 backends copied from app '"
+                  + SOURCE_APP
+                  + "', coming up now.\n")
           .append("    traffic:    curl " + base + "/\n");
     }
-    auth.sandboxToken().ifPresentOrElse(
-        token -> banner.append("    dashboard:  " + admin + dynofleet.prefix() + "/#token=" + token + "\n")
-            .append("    API:        " + api + "\n")
-            .append("    API token:  " + token + "   (export DYNOFLEET_API_TOKEN=" + token + ")\n"),
-        () -> banner.append("    dashboard:  " + admin + dynofleet.prefix() + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
-            .append("    API:        " + api + "\n"));
+    auth.sandboxToken()
+        .ifPresentOrElse(
+            token ->
+                banner
+                    .append(
+                        "    dashboard:  " + admin + dynofleet.prefix() + "/#token=" + token + "\n")
+                    .append("    API:        " + api + "\n")
+                    .append(
+                        "    API token:  "
+                            + token
+                            + "   (export DYNOFLEET_API_TOKEN="
+                            + token
+                            + ")\n"),
+            () ->
+                banner
+                    .append(
+                        "    dashboard:  "
+                            + admin
+                            + dynofleet.prefix()
+                            + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
+                    .append("    API:        " + api + "\n"));
     LOG.info(banner);
   }
 
@@ -126,8 +157,10 @@ class SandboxDemo {
         simulator.createPipeline(PIPELINE);
       }
       if (!pools.list(null, null, null).items().isEmpty()) {
-        LOG.info("sandbox demo: pools exist already (a kept database): source app '" + SOURCE_APP
-            + "' made again, no pool seeded; pools copying other apps find them gone");
+        LOG.info(
+            "sandbox demo: pools exist already (a kept database): source app '"
+                + SOURCE_APP
+                + "' made again, no pool seeded; pools copying other apps find them gone");
         return false;
       }
       pools.create(POOL);

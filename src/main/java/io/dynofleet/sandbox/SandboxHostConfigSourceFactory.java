@@ -19,6 +19,7 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
  */
 public class SandboxHostConfigSourceFactory implements ConfigSourceFactory {
   static final String HOST = "quarkus.http.host";
+
   /** Below application.properties (250) and every other user-written source. */
   static final int ORDINAL = 90;
 
@@ -29,7 +30,8 @@ public class SandboxHostConfigSourceFactory implements ConfigSourceFactory {
 
   static List<ConfigSource> sources(ConfigSourceContext context, boolean building) {
     return loopback(context, building)
-        ? List.of(new PropertiesConfigSource(Map.of(HOST, "127.0.0.1"), "sandbox-loopback", ORDINAL))
+        ? List.of(
+            new PropertiesConfigSource(Map.of(HOST, "127.0.0.1"), "sandbox-loopback", ORDINAL))
         : List.of();
   }
 

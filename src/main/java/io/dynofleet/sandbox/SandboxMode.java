@@ -33,7 +33,9 @@ public class SandboxMode {
     this.raw = raw;
   }
 
-  /** True on a Heroku dyno: Heroku sets {@code DYNO} ({@code web.1}) in every dyno's environment. */
+  /**
+   * True on a Heroku dyno: Heroku sets {@code DYNO} ({@code web.1}) in every dyno's environment.
+   */
   public boolean onDyno() {
     return raw.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
@@ -44,11 +46,15 @@ public class SandboxMode {
    * apps of pools deleted meanwhile left running (security review 1). Before any other start work.
    */
   void refuseOnDyno(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
-    if (sandbox() && onDyno() && !sandboxConfig.onDyno() && LaunchMode.current() == LaunchMode.NORMAL) {
-      throw new StartRefused("HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
-          + " sandbox mode (a simulated Platform API) against this app's database. Set HEROKU_API_KEY (heroku"
-          + " config:set HEROKU_API_KEY=$(heroku authorizations:create --short)), or DYNOFLEET_SANDBOX_ON_DYNO=true"
-          + " for a sandbox on Heroku on purpose");
+    if (sandbox()
+        && onDyno()
+        && !sandboxConfig.onDyno()
+        && LaunchMode.current() == LaunchMode.NORMAL) {
+      throw new StartRefused(
+          "HEROKU_API_KEY is not set on this Heroku dyno: refusing to start in"
+              + " sandbox mode (a simulated Platform API) against this app's database. Set HEROKU_API_KEY (heroku"
+              + " config:set HEROKU_API_KEY=$(heroku authorizations:create --short)), or DYNOFLEET_SANDBOX_ON_DYNO=true"
+              + " for a sandbox on Heroku on purpose");
     }
   }
 
@@ -58,10 +64,16 @@ public class SandboxMode {
    * Platform API call, each failure quoting the header, key and all (security review 2). Refused at
    * start, naming the position only.
    */
-  void refuseUnsendableKey(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
-    config.apiKey().map(String::trim).flatMap(SandboxMode::unsendable).ifPresent(why -> {
-      throw new StartRefused(why);
-    });
+  void refuseUnsendableKey(
+      @Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
+    config
+        .apiKey()
+        .map(String::trim)
+        .flatMap(SandboxMode::unsendable)
+        .ifPresent(
+            why -> {
+              throw new StartRefused(why);
+            });
   }
 
   /** Why {@code key} (trimmed) cannot be sent as a bearer token, or empty. */
@@ -69,8 +81,12 @@ public class SandboxMode {
     for (int i = 0; i < key.length(); i++) {
       char c = key.charAt(i);
       if (c <= 0x20 || c >= 0x7F) {
-        return java.util.Optional.of("HEROKU_API_KEY holds a character no Heroku API key holds (at position "
-            + (i + 1) + " of " + key.length() + "): set it again, as `heroku authorizations:create --short` prints it");
+        return java.util.Optional.of(
+            "HEROKU_API_KEY holds a character no Heroku API key holds (at position "
+                + (i + 1)
+                + " of "
+                + key.length()
+                + "): set it again, as `heroku authorizations:create --short` prints it");
       }
     }
     return java.util.Optional.empty();

@@ -31,10 +31,17 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement
 public class SandboxResource {
 
   /** A simulated app as the sandbox user sees it (no config vars: they may hold credentials). */
-  public record AppView(String name, String webUrl, int release, int webQuantity, String webSize,
-      String stage, boolean serving) {
+  public record AppView(
+      String name,
+      String webUrl,
+      int release,
+      int webQuantity,
+      String webSize,
+      String stage,
+      boolean serving) {
     static AppView of(SandboxApp a) {
-      return new AppView(a.name(), a.webUrl(), a.release(), a.webQuantity(), a.webSize(), a.stage(), a.serving());
+      return new AppView(
+          a.name(), a.webUrl(), a.release(), a.webQuantity(), a.webSize(), a.stage(), a.serving());
     }
   }
 
@@ -47,7 +54,11 @@ public class SandboxResource {
   private final Reconciler reconciler;
   private final ReconcileLoop loop;
 
-  SandboxResource(SandboxMode mode, Simulator simulator, PoolService pools, Reconciler reconciler,
+  SandboxResource(
+      SandboxMode mode,
+      Simulator simulator,
+      PoolService pools,
+      Reconciler reconciler,
       ReconcileLoop loop) {
     this.mode = mode;
     this.simulator = simulator;
@@ -81,11 +92,13 @@ public class SandboxResource {
 
   @POST
   @Path("apps/{app}/faults/{fault}")
-  @Operation(summary = "Break or heal a simulated app's backend",
-      description = "crashed (503 everywhere), dead (connection refused), hung (never answers),"
-          + " slow (answers after ?ms=, default 2000), healthy")
-  public AppView sandboxFault(@PathParam("app") String app, @PathParam("fault") String fault,
-      @QueryParam("ms") String ms) {
+  @Operation(
+      summary = "Break or heal a simulated app's backend",
+      description =
+          "crashed (503 everywhere), dead (connection refused), hung (never answers),"
+              + " slow (answers after ?ms=, default 2000), healthy")
+  public AppView sandboxFault(
+      @PathParam("app") String app, @PathParam("fault") String fault, @QueryParam("ms") String ms) {
     requireApp(app);
     switch (fault) {
       case "crashed" -> simulator.backendCrashed(app);
@@ -95,8 +108,12 @@ public class SandboxResource {
         simulator.backendSlow(app, Duration.ofMillis(delayMillis(ms)));
       }
       case "healthy" -> simulator.backendHealthy(app);
-      default -> throw new ApiException(404, "not-found", "Unknown fault",
-          "fault '" + fault + "' is not one of crashed, dead, hung, slow, healthy");
+      default ->
+          throw new ApiException(
+              404,
+              "not-found",
+              "Unknown fault",
+              "fault '" + fault + "' is not one of crashed, dead, hung, slow, healthy");
     }
     return AppView.of(simulator.app(app));
   }
@@ -116,25 +133,33 @@ public class SandboxResource {
       n = -1;
     }
     if (n < 0 || n > 600_000) {
-      throw new ApiException(400, "invalid", "Invalid delay", "ms: must be a whole number from 0 to 600000");
+      throw new ApiException(
+          400, "invalid", "Invalid delay", "ms: must be a whole number from 0 to 600000");
     }
     return n;
   }
 
   private List<AppView> apps() {
-    return simulator.apps().stream().sorted(Comparator.comparing(SandboxApp::name)).map(AppView::of).toList();
+    return simulator.apps().stream()
+        .sorted(Comparator.comparing(SandboxApp::name))
+        .map(AppView::of)
+        .toList();
   }
 
   private void requireApp(String app) {
     requireSandbox();
     if (simulator.apps().stream().noneMatch(a -> a.name().equals(app))) {
-      throw new ApiException(404, "not-found", "App not found", "no simulated app named '" + app + "'");
+      throw new ApiException(
+          404, "not-found", "App not found", "no simulated app named '" + app + "'");
     }
   }
 
   private void requireSandbox() {
     if (!mode.sandbox()) {
-      throw new ApiException(404, "not-sandbox", "Not a sandbox",
+      throw new ApiException(
+          404,
+          "not-sandbox",
+          "Not a sandbox",
           "Dynofleet runs against Heroku (HEROKU_API_KEY is set): there is no simulator to drive");
     }
   }

@@ -38,9 +38,22 @@ import org.jboss.logging.Logger;
  */
 final class SandboxWebhooks {
   private static final Logger LOG = Logger.getLogger(SandboxWebhooks.class);
+
   /** The entities an app webhook may include (Heroku's list). */
-  static final Set<String> ENTITIES = Set.of("api:addon-attachment", "api:addon", "api:app", "api:build",
-      "api:collaborator", "api:domain", "api:dyno", "api:formation", "api:release", "api:sni-endpoint", "dyno");
+  static final Set<String> ENTITIES =
+      Set.of(
+          "api:addon-attachment",
+          "api:addon",
+          "api:app",
+          "api:build",
+          "api:collaborator",
+          "api:domain",
+          "api:dyno",
+          "api:formation",
+          "api:release",
+          "api:sni-endpoint",
+          "dyno");
+
   static final String SIGNATURE = "Heroku-Webhook-Hmac-SHA256";
   static final int SYNC_ATTEMPTS = 3;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -202,7 +215,8 @@ final class SandboxWebhooks {
    * notification ({@code resource} and {@code action} as Heroku names them, {@code data} the
    * resource as the API renders it).
    */
-  synchronized void publish(String appId, String include, String resource, String action, Map<String, Object> data) {
+  synchronized void publish(
+      String appId, String include, String resource, String action, Map<String, Object> data) {
     String eventId = UUID.randomUUID().toString();
     for (Hook h : hooks.values()) {
       if (h.appId.equals(appId) && h.include.contains(include)) {
@@ -214,7 +228,10 @@ final class SandboxWebhooks {
         var body = new LinkedHashMap<String, Object>();
         body.put("id", eventId);
         body.put("action", action);
-        body.put("actor", Map.of("email", "sandbox@dynofleet.local", "id", "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11"));
+        body.put(
+            "actor",
+            Map.of(
+                "email", "sandbox@dynofleet.local", "id", "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11"));
         body.put("created_at", d.created.toString());
         body.put("data", data);
         body.put("previous_data", Map.of());
@@ -223,11 +240,13 @@ final class SandboxWebhooks {
         body.put("sequence", null);
         body.put("updated_at", d.created.toString());
         body.put("version", "application/vnd.heroku+json; version=3");
-        body.put("webhook_metadata", Map.of(
-            "attempt", Map.of("id", UUID.randomUUID().toString()),
-            "delivery", Map.of("id", d.id),
-            "event", Map.of("id", eventId, "include", include),
-            "webhook", Map.of("id", h.id)));
+        body.put(
+            "webhook_metadata",
+            Map.of(
+                "attempt", Map.of("id", UUID.randomUUID().toString()),
+                "delivery", Map.of("id", d.id),
+                "event", Map.of("id", eventId, "include", include),
+                "webhook", Map.of("id", h.id)));
         send(d, write(body), h.secret, h.authorization);
       }
     }
@@ -239,46 +258,60 @@ final class SandboxWebhooks {
       return; // the simulator stopped: no more deliveries, nor retries
     }
     URI uri = URI.create(d.hook.url);
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(uri.toString())
-        .setTimeout(10_000)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Heroku-Webhook-Id", d.id);
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(uri.toString())
+            .setTimeout(10_000)
+            .putHeader("Content-Type", "application/json")
+            .putHeader("Heroku-Webhook-Id", d.id);
     if (secret != null) {
-      options.putHeader(SIGNATURE, ApiAuth.signature(secret, body.getBytes(StandardCharsets.UTF_8)));
+      options.putHeader(
+          SIGNATURE, ApiAuth.signature(secret, body.getBytes(StandardCharsets.UTF_8)));
     }
     if (authorization != null) {
       options.putHeader("Authorization", authorization);
     }
     c.request(options)
         .compose(req -> req.send(Buffer.buffer(body, "UTF-8")))
-        .onComplete(ar -> {
-          boolean retry;
-          synchronized (this) {
-            d.attempts++;
-            d.updated = now();
-            if (ar.succeeded()) {
-              d.code = ar.result().statusCode();
-              d.errorClass = null;
-              ar.result().body(); // read it so the connection is reused
-            } else {
-              d.code = null;
-              d.errorClass = ar.cause().getClass().getSimpleName();
-            }
-            boolean ok = d.code != null && d.code >= 200 && d.code < 300;
-            retry = !ok && "sync".equals(d.hook.level) && d.attempts < SYNC_ATTEMPTS && hooks.containsKey(d.hook.id);
-            d.status = ok ? "succeeded" : retry ? "retrying" : "failed";
-          }
-          LOG.debugf("sandbox webhook delivery %s to %s: %s", d.id, d.hook.url,
-              ar.succeeded() ? ar.result().statusCode() : ar.cause().toString());
-          if (retry) {
-            vertx.setTimer(1000, t -> send(d, body, secret, authorization));
-          }
-        });
+        .onComplete(
+            ar -> {
+              boolean retry;
+              synchronized (this) {
+                d.attempts++;
+                d.updated = now();
+                if (ar.succeeded()) {
+                  d.code = ar.result().statusCode();
+                  d.errorClass = null;
+                  ar.result().body(); // read it so the connection is reused
+                } else {
+                  d.code = null;
+                  d.errorClass = ar.cause().getClass().getSimpleName();
+                }
+                boolean ok = d.code != null && d.code >= 200 && d.code < 300;
+                retry =
+                    !ok
+                        && "sync".equals(d.hook.level)
+                        && d.attempts < SYNC_ATTEMPTS
+                        && hooks.containsKey(d.hook.id);
+                d.status = ok ? "succeeded" : retry ? "retrying" : "failed";
+              }
+              LOG.debugf(
+                  "sandbox webhook delivery %s to %s: %s",
+                  d.id,
+                  d.hook.url,
+                  ar.succeeded() ? ar.result().statusCode() : ar.cause().toString());
+              if (retry) {
+                vertx.setTimer(1000, t -> send(d, body, secret, authorization));
+              }
+            });
   }
 
   private synchronized HttpClient client() {
     if (client == null && !closed) {
-      client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000).setMaxPoolSize(4));
+      client =
+          vertx.createHttpClient(
+              new HttpClientOptions().setConnectTimeout(5_000).setMaxPoolSize(4));
     }
     return client;
   }
@@ -346,7 +379,8 @@ final class SandboxWebhooks {
     if (value instanceof String s) {
       try {
         URI uri = new URI(s);
-        if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+        if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+            && uri.getHost() != null) {
           return s;
         }
       } catch (java.net.URISyntaxException e) {

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.metrics.MetricsOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.metrics.MetricsOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -34,7 +34,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
@@ -54,22 +53,34 @@ public class Simulator {
 
   private static final Logger LOG = Logger.getLogger(Simulator.class);
   private static final Pattern APP_NAME = Pattern.compile("^[a-z][a-z0-9-]{1,28}[a-z0-9]$");
-  private static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
+  private static final Set<String> STAGES =
+      Set.of("review", "development", "staging", "production");
   private static final Set<String> SIZES =
       Set.of(
-          "eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l",
-          "performance-xl", "performance-2xl");
+          "eco",
+          "basic",
+          "standard-1x",
+          "standard-2x",
+          "performance-m",
+          "performance-l",
+          "performance-xl",
+          "performance-2xl");
   private static final String RESPONSE_BODY = "sandbox.responseBody";
   private static final String LOSE_ANSWER = "sandbox.loseAnswer";
   private static final String ACCOUNT_ID = "3c5e8ab7-5f7b-4a5e-9d3a-8b1c2a7f0d11";
   private static final String ACCOUNT_EMAIL = "sandbox@dynofleet.local";
+
   /**
    * Add-on services whose add-ons may be attached to other apps than the billed one; the schema's
    * default is no, as for many partner add-ons (here: any other service name).
    */
-  private static final Set<String> SHARING_SERVICES = Set.of("heroku-postgresql", "heroku-redis", "heroku-kafka");
-  private static final Map<String, Object> REGION = Map.of("id", "59accabd-516d-4f0e-83e6-6e3757701145", "name", "us");
-  private static final Map<String, Object> STACK = Map.of("id", "ee582d3c-717d-4a57-ba5a-d6a6ae4a4e0a", "name", "heroku-24");
+  private static final Set<String> SHARING_SERVICES =
+      Set.of("heroku-postgresql", "heroku-redis", "heroku-kafka");
+
+  private static final Map<String, Object> REGION =
+      Map.of("id", "59accabd-516d-4f0e-83e6-6e3757701145", "name", "us");
+  private static final Map<String, Object> STACK =
+      Map.of("id", "ee582d3c-717d-4a57-ba5a-d6a6ae4a4e0a", "name", "heroku-24");
 
   /** Raised by handlers; answered as Heroku's {@code {id, message, url}} error body. */
   static final class ApiError extends RuntimeException {
@@ -94,8 +105,10 @@ public class Simulator {
     Instant updated;
     Instant releasedAt;
     Backend backend;
+
     /** The team that owns it ({@code POST /teams/apps}), or null when the account's user does. */
     String teamId;
+
     String generation = "cedar";
     final Map<String, String> config = new LinkedHashMap<>();
     final List<SimRelease> releases = new ArrayList<>();
@@ -110,13 +123,19 @@ public class Simulator {
     String description;
     Instant created;
     Instant updated;
+
     /** The app's config vars when the release was made: what it runs with. */
     Map<String, String> config = Map.of();
-    /** Its release phase's output ({@code output_stream_url}), or null when it has no release phase. */
+
+    /**
+     * Its release phase's output ({@code output_stream_url}), or null when it has no release phase.
+     */
     volatile String output;
   }
 
-  /** The last line of a release phase's output when the {@code release-phase/fail} fault fails it. */
+  /**
+   * The last line of a release phase's output when the {@code release-phase/fail} fault fails it.
+   */
   public static final String RELEASE_PHASE_FAILURE = "release command exited with status 1";
 
   private static final class SimFormation {
@@ -129,14 +148,16 @@ public class Simulator {
     Instant updated;
   }
 
-  private record SimSlug(String id, String appId, String commit, Map<String, String> processTypes, Instant created) {}
+  private record SimSlug(
+      String id, String appId, String commit, Map<String, String> processTypes, Instant created) {}
 
   /** {@code teamId}: the team that owns it, or null when the account's user does. */
   private record SimPipeline(String id, String name, Instant created, String teamId) {}
 
   private record SimTeam(String id, String name, Instant created) {}
 
-  private record SimCoupling(String id, String appId, String pipelineId, String stage, Instant created) {}
+  private record SimCoupling(
+      String id, String appId, String pipelineId, String stage, Instant created) {}
 
   private static final class SimAddon {
     String id = UUID.randomUUID().toString();
@@ -148,7 +169,8 @@ public class Simulator {
     Instant created;
   }
 
-  private record SimAttachment(String id, String name, String addonId, String appId, Instant created) {}
+  private record SimAttachment(
+      String id, String name, String addonId, String appId, Instant created) {}
 
   private static final class SimBuild {
     String id = UUID.randomUUID().toString();
@@ -180,27 +202,39 @@ public class Simulator {
   private final Map<String, SimSlug> slugs = new HashMap<>();
   private final Map<String, SimPipeline> pipelines = new LinkedHashMap<>();
   private final Map<String, SimTeam> teams = new LinkedHashMap<>();
-  /** App names another Heroku account holds: taken on create, 403 on read (names are Heroku-wide). */
+
+  /**
+   * App names another Heroku account holds: taken on create, 403 on read (names are Heroku-wide).
+   */
   private final Set<String> foreignNames = new HashSet<>();
+
   private final Map<String, SimCoupling> couplings = new LinkedHashMap<>();
   private final Map<String, SimAddon> addons = new LinkedHashMap<>();
   private final Map<String, SimAttachment> attachments = new LinkedHashMap<>();
   private final Map<String, SimBuild> builds = new HashMap<>();
   private final Map<String, SimSetup> setups = new HashMap<>();
+
   /**
    * The last {@link #CALL_LOG_SIZE} Platform API calls, oldest first. Unbounded (and copied whole
    * on every call), it was most of a long-running sandbox's heap growth, one entry a routine call
    * (soak 1).
    */
-  private final java.util.Deque<SandboxCall> callLog = new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private final java.util.concurrent.atomic.AtomicInteger callLogSize = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.Deque<SandboxCall> callLog =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger callLogSize =
+      new java.util.concurrent.atomic.AtomicInteger();
   static final int CALL_LOG_SIZE = 5000;
   private final SandboxWebhooks webhooks;
   private final TokenBucket bucket;
-  private final java.util.Deque<ApiError> injected = new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private final java.util.Deque<String> lostAnswers = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.Deque<ApiError> injected =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final java.util.Deque<String> lostAnswers =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
+
   /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
   private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
+
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -212,13 +246,16 @@ public class Simulator {
   Simulator(Clock clock, SandboxConfig config) {
     // The simulator plays Heroku: it gets a Vert.x of its own, without Dynofleet's metrics (its
     // servers are not Dynofleet's and must not register meters beside Dynofleet's HTTP server).
-    this.vertx = Vertx.vertx(new VertxOptions()
-        .setEventLoopPoolSize(2)
-        .setWorkerPoolSize(4)
-        .setMetricsOptions(new MetricsOptions().setEnabled(false)));
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(2)
+                .setWorkerPoolSize(4)
+                .setMetricsOptions(new MetricsOptions().setEnabled(false)));
     this.clock = clock;
     this.config = config;
-    this.bucket = new TokenBucket(clock, config.rateLimit().capacity(), config.rateLimit().refillPerHour());
+    this.bucket =
+        new TokenBucket(clock, config.rateLimit().capacity(), config.rateLimit().refillPerHour());
     this.pageSize = config.pageSize();
     this.releaseDelay = config.releaseDelay();
     this.restartDowntime = config.restartDowntime();
@@ -282,7 +319,9 @@ public class Simulator {
     return createSourceApp(name, null, null);
   }
 
-  /** A source app in {@code region} on {@code stack} (null: Heroku's defaults, us and heroku-24). */
+  /**
+   * A source app in {@code region} on {@code stack} (null: Heroku's defaults, us and heroku-24).
+   */
   public SandboxApp createSourceApp(String name, String region, String stack) {
     Future<Void> serving;
     synchronized (this) {
@@ -300,16 +339,16 @@ public class Simulator {
   }
 
   /**
-   * Slugs whose release phase fails (the {@code release:} command of their Procfile exits non-zero):
-   * a release of one made through the API ends {@code failed} instead of {@code succeeded}, on any
-   * app, and is never current (Heroku keeps the release before it running).
+   * Slugs whose release phase fails (the {@code release:} command of their Procfile exits
+   * non-zero): a release of one made through the API ends {@code failed} instead of {@code
+   * succeeded}, on any app, and is never current (Heroku keeps the release before it running).
    */
   private final Set<String> failingSlugs = ConcurrentHashMap.newKeySet();
 
   /**
    * From now on, releases of {@code app}'s current slug made through the API (a backend's copy of
-   * it, a promotion) fail their release phase; {@code false} lets them pass again. A migration
-   * that fails is the usual cause.
+   * it, a promotion) fail their release phase; {@code false} lets them pass again. A migration that
+   * fails is the usual cause.
    */
   public synchronized void releasePhaseFails(String app, boolean fails) {
     SimRelease cur = current(find(app));
@@ -330,7 +369,10 @@ public class Simulator {
    */
   private final Set<String> exclusiveSlugs = ConcurrentHashMap.newKeySet();
 
-  /** From now on, the release phase of {@code app}'s current slug is exclusive (see {@link #exclusiveSlugs}). */
+  /**
+   * From now on, the release phase of {@code app}'s current slug is exclusive (see {@link
+   * #exclusiveSlugs}).
+   */
   public synchronized void releasePhaseExclusive(String app) {
     SimRelease cur = current(find(app));
     if (cur == null || cur.slugId == null) {
@@ -343,7 +385,9 @@ public class Simulator {
   public static final String CONCURRENT_RELEASE_PHASE =
       "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another migration process is currently running.";
 
-  /** Makes the app a Fir-generation one (its releases would be OCI images; here: only the label). */
+  /**
+   * Makes the app a Fir-generation one (its releases would be OCI images; here: only the label).
+   */
   public synchronized void fir(String app) {
     find(app).generation = "fir";
   }
@@ -387,11 +431,16 @@ public class Simulator {
    * Returns the pipeline's id.
    */
   public synchronized String createTeamPipeline(String name, String team) {
-    SimTeam t = teams.values().stream().filter(x -> x.name().equals(team)).findFirst().orElseGet(() -> {
-      var n = new SimTeam(UUID.randomUUID().toString(), team, now());
-      teams.put(n.id(), n);
-      return n;
-    });
+    SimTeam t =
+        teams.values().stream()
+            .filter(x -> x.name().equals(team))
+            .findFirst()
+            .orElseGet(
+                () -> {
+                  var n = new SimTeam(UUID.randomUUID().toString(), team, now());
+                  teams.put(n.id(), n);
+                  return n;
+                });
     var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), t.id());
     pipelines.put(p.id(), p);
     return p.id();
@@ -424,8 +473,12 @@ public class Simulator {
       // unique, as Heroku's names are (postgresql-shaped-12345): 64 word pairs alone collided
       // within one test run, and a rotation by name then reached another test's add-on
       do {
-        addon.name = service.replace("heroku-", "") + "-" + randomWords() + "-"
-            + ThreadLocalRandom.current().nextInt(10000, 99999);
+        addon.name =
+            service.replace("heroku-", "")
+                + "-"
+                + randomWords()
+                + "-"
+                + ThreadLocalRandom.current().nextInt(10000, 99999);
       } while (addons.values().stream().anyMatch(x -> x.name.equals(addon.name)));
       addon.url = credentials();
       addon.created = now();
@@ -450,7 +503,11 @@ public class Simulator {
       a.url = credentials();
       for (SimAttachment att : List.copyOf(attachments.values())) {
         if (att.addonId().equals(a.id)) {
-          restarts.add(setConfig(apps.get(att.appId()), Map.of(att.name() + "_URL", a.url), "Update " + att.name() + " by " + a.name));
+          restarts.add(
+              setConfig(
+                  apps.get(att.appId()),
+                  Map.of(att.name() + "_URL", a.url),
+                  "Update " + att.name() + " by " + a.name));
         }
       }
     }
@@ -522,9 +579,9 @@ public class Simulator {
   }
 
   /**
-   * The next call whose {@code "METHOD /path"} matches {@code callRegex} is carried out, and then its
-   * connection is closed instead of answered: Heroku did the work, the caller never heard of it (a
-   * response lost to a timeout or a reset). Each registration loses one answer.
+   * The next call whose {@code "METHOD /path"} matches {@code callRegex} is carried out, and then
+   * its connection is closed instead of answered: Heroku did the work, the caller never heard of it
+   * (a response lost to a timeout or a reset). Each registration loses one answer.
    */
   public void loseAnswer(String callRegex) {
     java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
@@ -663,91 +720,175 @@ public class Simulator {
     r.get("/apps").handler(ctx -> page(ctx, "id", this::appsList));
     r.post("/apps").handler(this::createAppRoute);
     r.post("/teams/apps").handler(this::createTeamAppRoute);
-    r.get("/addon-services/:service").handler(ctx -> respond(ctx, 200, sync(() -> renderService(p(ctx, "service")))));
-    r.get("/teams/:team").handler(ctx -> respond(ctx, 200, sync(() -> render(findTeam(p(ctx, "team"))))));
+    r.get("/addon-services/:service")
+        .handler(ctx -> respond(ctx, 200, sync(() -> renderService(p(ctx, "service")))));
+    r.get("/teams/:team")
+        .handler(ctx -> respond(ctx, 200, sync(() -> render(findTeam(p(ctx, "team"))))));
     r.get("/apps/:app").handler(ctx -> respond(ctx, 200, sync(() -> render(find(p(ctx, "app"))))));
     r.delete("/apps/:app").handler(this::deleteAppRoute);
     r.patch("/apps/:app").handler(this::updateAppRoute);
-    r.get("/apps/:app/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> new LinkedHashMap<>(find(p(ctx, "app")).config))));
+    r.get("/apps/:app/config-vars")
+        .handler(
+            ctx -> respond(ctx, 200, sync(() -> new LinkedHashMap<>(find(p(ctx, "app")).config))));
     r.patch("/apps/:app/config-vars").handler(this::patchConfigRoute);
-    r.get("/apps/:app/formation").handler(ctx -> page(ctx, "id", () -> formationList(p(ctx, "app"))));
+    r.get("/apps/:app/formation")
+        .handler(ctx -> page(ctx, "id", () -> formationList(p(ctx, "app"))));
     r.patch("/apps/:app/formation").handler(this::batchFormationRoute);
-    r.get("/apps/:app/formation/:type").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      return render(a, formation(a, p(ctx, "type")));
-    })));
+    r.get("/apps/:app/formation/:type")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimApp a = find(p(ctx, "app"));
+                          return render(a, formation(a, p(ctx, "type")));
+                        })));
     r.patch("/apps/:app/formation/:type").handler(this::formationRoute);
-    r.get("/apps/:app/releases").handler(ctx -> page(ctx, "version", () -> releaseList(p(ctx, "app"))));
+    r.get("/apps/:app/releases")
+        .handler(ctx -> page(ctx, "version", () -> releaseList(p(ctx, "app"))));
     r.post("/apps/:app/releases").handler(this::createReleaseRoute);
-    r.get("/apps/:app/releases/:release").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      return render(a, release(a, p(ctx, "release")));
-    })));
-    r.get("/apps/:app/releases/:release/config-vars").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      return new LinkedHashMap<>(release(a, p(ctx, "release")).config);
-    })));
-    r.get("/apps/:app/slugs/:slug").handler(ctx -> respond(ctx, 200, sync(() -> {
-      find(p(ctx, "app"));
-      SimSlug s = slugs.get(p(ctx, "slug"));
-      if (s == null) {
-        throw notFound("slug");
-      }
-      return render(s);
-    })));
+    r.get("/apps/:app/releases/:release")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimApp a = find(p(ctx, "app"));
+                          return render(a, release(a, p(ctx, "release")));
+                        })));
+    r.get("/apps/:app/releases/:release/config-vars")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimApp a = find(p(ctx, "app"));
+                          return new LinkedHashMap<>(release(a, p(ctx, "release")).config);
+                        })));
+    r.get("/apps/:app/slugs/:slug")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          find(p(ctx, "app"));
+                          SimSlug s = slugs.get(p(ctx, "slug"));
+                          if (s == null) {
+                            throw notFound("slug");
+                          }
+                          return render(s);
+                        })));
     r.post("/apps/:app/builds").handler(this::createBuildRoute);
-    r.get("/apps/:app/builds/:build").handler(ctx -> respond(ctx, 200, sync(() -> {
-      find(p(ctx, "app"));
-      SimBuild b = builds.get(p(ctx, "build"));
-      if (b == null) {
-        throw notFound("build");
-      }
-      return render(b);
-    })));
+    r.get("/apps/:app/builds/:build")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          find(p(ctx, "app"));
+                          SimBuild b = builds.get(p(ctx, "build"));
+                          if (b == null) {
+                            throw notFound("build");
+                          }
+                          return render(b);
+                        })));
     r.post("/app-setups").handler(this::createSetupRoute);
-    r.get("/app-setups/:id").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimSetup s = setups.get(p(ctx, "id"));
-      if (s == null) {
-        throw notFound("app setup");
-      }
-      return render(s);
-    })));
-    r.get("/pipelines/:pipeline").handler(ctx -> respond(ctx, 200, sync(() -> render(findPipeline(p(ctx, "pipeline"))))));
-    r.get("/pipelines/:pipeline/pipeline-couplings").handler(ctx -> page(ctx, "id", () -> couplingList(p(ctx, "pipeline"))));
-    r.get("/apps/:app/pipeline-couplings").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      return couplings.values().stream()
-          .filter(c -> c.appId().equals(a.id))
-          .findFirst()
-          .map(this::render)
-          .orElseThrow(() -> notFound("pipeline coupling"));
-    })));
+    r.get("/app-setups/:id")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimSetup s = setups.get(p(ctx, "id"));
+                          if (s == null) {
+                            throw notFound("app setup");
+                          }
+                          return render(s);
+                        })));
+    r.get("/pipelines/:pipeline")
+        .handler(ctx -> respond(ctx, 200, sync(() -> render(findPipeline(p(ctx, "pipeline"))))));
+    r.get("/pipelines/:pipeline/pipeline-couplings")
+        .handler(ctx -> page(ctx, "id", () -> couplingList(p(ctx, "pipeline"))));
+    r.get("/apps/:app/pipeline-couplings")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimApp a = find(p(ctx, "app"));
+                          return couplings.values().stream()
+                              .filter(c -> c.appId().equals(a.id))
+                              .findFirst()
+                              .map(this::render)
+                              .orElseThrow(() -> notFound("pipeline coupling"));
+                        })));
     r.post("/pipeline-couplings").handler(this::createCouplingRoute);
-    r.delete("/pipeline-couplings/:id").handler(ctx -> respond(ctx, 200, sync(() -> {
-      SimCoupling c = couplings.remove(p(ctx, "id"));
-      if (c == null) {
-        throw notFound("pipeline coupling");
-      }
-      return render(c);
-    })));
+    r.delete("/pipeline-couplings/:id")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(
+                        () -> {
+                          SimCoupling c = couplings.remove(p(ctx, "id"));
+                          if (c == null) {
+                            throw notFound("pipeline coupling");
+                          }
+                          return render(c);
+                        })));
     r.get("/apps/:app/addons").handler(ctx -> page(ctx, "id", () -> addonList(p(ctx, "app"))));
-    r.get("/apps/:app/addon-attachments").handler(ctx -> page(ctx, "id", () -> attachmentList(p(ctx, "app"))));
+    r.get("/apps/:app/addon-attachments")
+        .handler(ctx -> page(ctx, "id", () -> attachmentList(p(ctx, "app"))));
     r.post("/addon-attachments").handler(this::createAttachmentRoute);
     r.delete("/addon-attachments/:id").handler(this::deleteAttachmentRoute);
     r.get("/apps/:app/dynos").handler(ctx -> page(ctx, "id", () -> dynoList(p(ctx, "app"))));
     r.delete("/apps/:app/dynos").handler(this::restartRoute);
-    r.get("/apps/:app/webhooks").handler(ctx -> page(ctx, "id", () -> webhooks.list(find(p(ctx, "app")).id)));
+    r.get("/apps/:app/webhooks")
+        .handler(ctx -> page(ctx, "id", () -> webhooks.list(find(p(ctx, "app")).id)));
     r.post("/apps/:app/webhooks").handler(this::createWebhookRoute);
-    r.get("/apps/:app/webhooks/:webhook").handler(ctx -> respond(ctx, 200, sync(() ->
-        webhooks.get(find(p(ctx, "app")).id, p(ctx, "webhook")))));
-    r.patch("/apps/:app/webhooks/:webhook").handler(ctx -> {
-      JsonObject body = bodyOf(ctx);
-      respond(ctx, 200, sync(() -> webhooks.update(find(p(ctx, "app")).id, p(ctx, "webhook"), body)));
-    });
-    r.delete("/apps/:app/webhooks/:webhook").handler(ctx -> respond(ctx, 200, sync(() ->
-        webhooks.delete(find(p(ctx, "app")).id, p(ctx, "webhook")))));
-    r.get("/apps/:app/webhook-deliveries").handler(ctx -> page(ctx, "id", () -> webhooks.deliveries(find(p(ctx, "app")).id)));
-    r.route().handler(ctx -> { throw notFound("resource"); });
+    r.get("/apps/:app/webhooks/:webhook")
+        .handler(
+            ctx ->
+                respond(
+                    ctx, 200, sync(() -> webhooks.get(find(p(ctx, "app")).id, p(ctx, "webhook")))));
+    r.patch("/apps/:app/webhooks/:webhook")
+        .handler(
+            ctx -> {
+              JsonObject body = bodyOf(ctx);
+              respond(
+                  ctx,
+                  200,
+                  sync(() -> webhooks.update(find(p(ctx, "app")).id, p(ctx, "webhook"), body)));
+            });
+    r.delete("/apps/:app/webhooks/:webhook")
+        .handler(
+            ctx ->
+                respond(
+                    ctx,
+                    200,
+                    sync(() -> webhooks.delete(find(p(ctx, "app")).id, p(ctx, "webhook")))));
+    r.get("/apps/:app/webhook-deliveries")
+        .handler(ctx -> page(ctx, "id", () -> webhooks.deliveries(find(p(ctx, "app")).id)));
+    r.route()
+        .handler(
+            ctx -> {
+              throw notFound("resource");
+            });
     r.route().failureHandler(this::failure);
     return r;
   }
@@ -755,18 +896,30 @@ public class Simulator {
   /** Call log, latency and error injection, auth and rate limit, in Heroku's order. */
   private void gate(RoutingContext ctx) {
     var req = ctx.request();
-    String requestId = req.getHeader("Request-Id") != null ? req.getHeader("Request-Id") : UUID.randomUUID().toString();
+    String requestId =
+        req.getHeader("Request-Id") != null
+            ? req.getHeader("Request-Id")
+            : UUID.randomUUID().toString();
     ctx.response().putHeader("Request-Id", requestId);
-    ctx.addHeadersEndHandler(v -> {
-      logCall(new SandboxCall(req.method().name(), req.path(), ctx.response().getStatusCode(),
-          req.getHeader("Accept"), req.getHeader("User-Agent"), requestId,
-          logged(req.path(), ctx), ctx.get(RESPONSE_BODY, "")));
-      if (ctx.get(LOSE_ANSWER) != null) {
-        // the route ran; the answer it writes never leaves: the connection closes first. Closed
-        // here, after the call is logged, so a client that sees the loss finds the call in the log
-        req.connection().close();
-      }
-    });
+    ctx.addHeadersEndHandler(
+        v -> {
+          logCall(
+              new SandboxCall(
+                  req.method().name(),
+                  req.path(),
+                  ctx.response().getStatusCode(),
+                  req.getHeader("Accept"),
+                  req.getHeader("User-Agent"),
+                  requestId,
+                  logged(req.path(), ctx),
+                  ctx.get(RESPONSE_BODY, "")));
+          if (ctx.get(LOSE_ANSWER) != null) {
+            // the route ran; the answer it writes never leaves: the
+            // connection closes first. Closed here, after the call is logged,
+            // so a client that sees the loss finds the call in the log
+            req.connection().close();
+          }
+        });
     Duration delay = latency;
     if (!delay.isZero()) {
       vertx.setTimer(Math.max(1, delay.toMillis()), id -> admit(ctx));
@@ -796,7 +949,8 @@ public class Simulator {
 
   private void admit(RoutingContext ctx) {
     if (errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate) {
-      error(ctx, 503, "service_unavailable", "The API is temporarily unavailable (injected fault).");
+      error(
+          ctx, 503, "service_unavailable", "The API is temporarily unavailable (injected fault).");
       return;
     }
     if (keyExpired || !("Bearer " + apiKey).equals(ctx.request().getHeader("Authorization"))) {
@@ -819,7 +973,11 @@ public class Simulator {
     }
     if (!bucket.take()) {
       ctx.response().putHeader("RateLimit-Remaining", "0");
-      error(ctx, 429, "rate_limit", "Your account reached the API rate limit\nPlease wait a few minutes before making new requests");
+      error(
+          ctx,
+          429,
+          "rate_limit",
+          "Your account reached the API rate limit\nPlease wait a few minutes before making new requests");
       return;
     }
     ctx.response().putHeader("RateLimit-Remaining", Long.toString(bucket.remaining()));
@@ -841,7 +999,8 @@ public class Simulator {
     Throwable f = ctx.failure();
     if (f instanceof ApiError e) {
       error(ctx, e.status, e.id, e.getMessage());
-    } else if (f instanceof IllegalArgumentException || f instanceof io.vertx.core.json.DecodeException
+    } else if (f instanceof IllegalArgumentException
+        || f instanceof io.vertx.core.json.DecodeException
         || f instanceof ClassCastException) {
       error(ctx, 400, "bad_request", "Invalid request: " + f.getMessage());
     } else if (ctx.statusCode() == 413) {
@@ -861,7 +1020,10 @@ public class Simulator {
     body.put("message", message);
     body.put("url", "https://devcenter.heroku.com/articles/platform-api-reference#clients");
     ctx.put(RESPONSE_BODY, write(body));
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(write(body));
   }
 
   /** Writes a JSON answer; a GET carries an ETag of its body and answers 304 when it matches. */
@@ -881,7 +1043,10 @@ public class Simulator {
   }
 
   /** A paged list per Heroku's Range header (200 when complete, 206 with Next-Range otherwise). */
-  private void page(RoutingContext ctx, String defaultField, java.util.function.Supplier<List<Map<String, Object>>> items) {
+  private void page(
+      RoutingContext ctx,
+      String defaultField,
+      java.util.function.Supplier<List<Map<String, Object>>> items) {
     List<Map<String, Object>> all = sync(items::get);
     RangeSpec range = RangeSpec.parse(ctx.request().getHeader("Range"), defaultField, 200);
     String field = range.field();
@@ -895,22 +1060,39 @@ public class Simulator {
     List<Map<String, Object>> sorted = new ArrayList<>(all);
     sorted.sort(order);
     if (!range.start().isEmpty()) {
-      Comparable<Object> start = key(field.equals("version") ? Integer.valueOf(range.start()) : range.start());
-      sorted.removeIf(m -> {
-        int c = key(m.get(field)).compareTo(start);
-        c = range.desc() ? -c : c;
-        return range.exclusive() ? c <= 0 : c < 0;
-      });
+      Comparable<Object> start =
+          key(field.equals("version") ? Integer.valueOf(range.start()) : range.start());
+      sorted.removeIf(
+          m -> {
+            int c = key(m.get(field)).compareTo(start);
+            c = range.desc() ? -c : c;
+            return range.exclusive() ? c <= 0 : c < 0;
+          });
     }
     int max = Math.max(1, Math.min(Math.min(range.max(), 1000), pageSize));
     List<Map<String, Object>> pageItems = sorted.subList(0, Math.min(max, sorted.size()));
     boolean more = sorted.size() > pageItems.size();
-    ctx.response().putHeader("Accept-Ranges", String.join(", ", defaultField.equals("version") ? List.of("id", "version") : List.of("id", "name")));
+    ctx.response()
+        .putHeader(
+            "Accept-Ranges",
+            String.join(
+                ", ",
+                defaultField.equals("version") ? List.of("id", "version") : List.of("id", "name")));
     if (!pageItems.isEmpty()) {
-      ctx.response().putHeader("Content-Range", field + " " + pageItems.get(0).get(field) + ".." + pageItems.get(pageItems.size() - 1).get(field));
+      ctx.response()
+          .putHeader(
+              "Content-Range",
+              field
+                  + " "
+                  + pageItems.get(0).get(field)
+                  + ".."
+                  + pageItems.get(pageItems.size() - 1).get(field));
     }
     if (more) {
-      ctx.response().putHeader("Next-Range", range.next(String.valueOf(pageItems.get(pageItems.size() - 1).get(field))));
+      ctx.response()
+          .putHeader(
+              "Next-Range",
+              range.next(String.valueOf(pageItems.get(pageItems.size() - 1).get(field))));
     }
     respond(ctx, more ? 206 : 200, pageItems);
   }
@@ -924,21 +1106,31 @@ public class Simulator {
 
   private void createAppRoute(RoutingContext ctx) {
     JsonObject body = bodyOf(ctx);
-    Map<String, Object> out = sync(() -> render(newApp(body.getString("name"), body.getString("region"), body.getString("stack"))));
+    Map<String, Object> out =
+        sync(
+            () ->
+                render(
+                    newApp(
+                        body.getString("name"),
+                        body.getString("region"),
+                        body.getString("stack"))));
     respond(ctx, 201, out);
   }
 
   private void createTeamAppRoute(RoutingContext ctx) {
     JsonObject body = bodyOf(ctx);
-    Map<String, Object> out = sync(() -> {
-      SimTeam t = findTeam(body.getString("team", ""));
-      SimApp a = newApp(body.getString("name"), body.getString("region"), body.getString("stack"));
-      a.teamId = t.id();
-      Map<String, Object> m = render(a);
-      m.put("joined", false); // a team app's own fields
-      m.put("locked", false);
-      return m;
-    });
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimTeam t = findTeam(body.getString("team", ""));
+              SimApp a =
+                  newApp(body.getString("name"), body.getString("region"), body.getString("stack"));
+              a.teamId = t.id();
+              Map<String, Object> m = render(a);
+              m.put("joined", false); // a team app's own fields
+              m.put("locked", false);
+              return m;
+            });
     respond(ctx, 201, out);
   }
 
@@ -996,22 +1188,36 @@ public class Simulator {
       SimApp a = find(p(ctx, "app"));
       // an attachment owns its vars (it keeps them right across credential rotations): Heroku
       // refuses to set or unset them by hand, e.g. DATABASE_URL of an attached database
-      List<String> owned = changes.keySet().stream().filter(k -> attachments.values().stream()
-          .anyMatch(t -> t.appId().equals(a.id) && (t.name() + "_URL").equals(k))).sorted().toList();
+      List<String> owned =
+          changes.keySet().stream()
+              .filter(
+                  k ->
+                      attachments.values().stream()
+                          .anyMatch(t -> t.appId().equals(a.id) && (t.name() + "_URL").equals(k)))
+              .sorted()
+              .toList();
       if (!owned.isEmpty()) {
-        throw new ApiError(422, "invalid_params", "Cannot overwrite attachment values " + String.join(", ", owned) + ".");
+        throw new ApiError(
+            422,
+            "invalid_params",
+            "Cannot overwrite attachment values " + String.join(", ", owned) + ".");
       }
       Map<String, String> after = new HashMap<>(a.config);
-      changes.forEach((k, v) -> {
-        if (v == null) {
-          after.remove(k);
-        } else {
-          after.put(k, v);
-        }
-      });
-      if (io.dynofleet.api.PoolValidator.configBytes(after) > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
+      changes.forEach(
+          (k, v) -> {
+            if (v == null) {
+              after.remove(k);
+            } else {
+              after.put(k, v);
+            }
+          });
+      if (io.dynofleet.api.PoolValidator.configBytes(after)
+          > io.dynofleet.api.PoolValidator.CONFIG_LIMIT) {
         // Heroku's limit: all keys and values of one app together within 32 kB
-        throw new ApiError(422, "invalid_params", "Config vars are too large: an app's config vars may total 32kb.");
+        throw new ApiError(
+            422,
+            "invalid_params",
+            "Config vars are too large: an app's config vars may total 32kb.");
       }
       setConfig(a, changes, describe(changes));
       out = new LinkedHashMap<>(a.config);
@@ -1081,14 +1287,21 @@ public class Simulator {
     if (slugId == null) {
       throw new ApiError(422, "invalid_params", "Missing slug.");
     }
-    Map<String, Object> out = sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      if (!slugs.containsKey(slugId)) {
-        throw notFound("slug");
-      }
-      SimRelease rel = release(a, slugId, body.getString("description", "Deploy " + slugId.substring(0, 8)), false);
-      return render(a, rel);
-    });
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a = find(p(ctx, "app"));
+              if (!slugs.containsKey(slugId)) {
+                throw notFound("slug");
+              }
+              SimRelease rel =
+                  release(
+                      a,
+                      slugId,
+                      body.getString("description", "Deploy " + slugId.substring(0, 8)),
+                      false);
+              return render(a, rel);
+            });
     respond(ctx, 201, out);
   }
 
@@ -1097,7 +1310,11 @@ public class Simulator {
     if (blob == null || blob.getString("url") == null) {
       throw new ApiError(422, "invalid_params", "Missing source_blob.url.");
     }
-    Map<String, Object> out = sync(() -> render(build(find(p(ctx, "app")), blob.getString("url"), blob.getString("version"))));
+    Map<String, Object> out =
+        sync(
+            () ->
+                render(
+                    build(find(p(ctx, "app")), blob.getString("url"), blob.getString("version"))));
     respond(ctx, 201, out);
   }
 
@@ -1108,43 +1325,53 @@ public class Simulator {
     if (blob == null || blob.getString("url") == null) {
       throw new ApiError(422, "invalid_params", "Missing source_blob.url.");
     }
-    JsonObject env = body.getJsonObject("overrides", new JsonObject()).getJsonObject("env", new JsonObject());
-    Map<String, Object> out = sync(() -> {
-      SimApp a = newApp(app.getString("name"), app.getString("region"), app.getString("stack"));
-      env.forEach(e -> a.config.put(e.getKey(), String.valueOf(e.getValue())));
-      SimSetup s = new SimSetup();
-      s.appId = a.id;
-      s.created = now();
-      s.updated = s.created;
-      setups.put(s.id, s);
-      SimBuild b = build(a, blob.getString("url"), blob.getString("version"));
-      s.buildId = b.id;
-      return render(s);
-    });
+    JsonObject env =
+        body.getJsonObject("overrides", new JsonObject()).getJsonObject("env", new JsonObject());
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a =
+                  newApp(app.getString("name"), app.getString("region"), app.getString("stack"));
+              env.forEach(e -> a.config.put(e.getKey(), String.valueOf(e.getValue())));
+              SimSetup s = new SimSetup();
+              s.appId = a.id;
+              s.created = now();
+              s.updated = s.created;
+              setups.put(s.id, s);
+              SimBuild b = build(a, blob.getString("url"), blob.getString("version"));
+              s.buildId = b.id;
+              return render(s);
+            });
     respond(ctx, 201, out);
   }
 
   private void createCouplingRoute(RoutingContext ctx) {
     JsonObject body = bodyOf(ctx);
-    Map<String, Object> out = sync(() -> {
-      SimApp a = find(body.getString("app", ""));
-      SimPipeline pl = findPipeline(body.getString("pipeline", ""));
-      String stage = body.getString("stage");
-      if (stage == null || !STAGES.contains(stage)) {
-        throw new ApiError(422, "invalid_params", "Stage must be one of " + STAGES + ".");
-      }
-      if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id))) {
-        throw new ApiError(409, "conflict", "App " + a.name + " is already coupled to a pipeline.");
-      }
-      if (!java.util.Objects.equals(a.teamId, pl.teamId())) {
-        // Dev Center: an app's owner must be the pipeline's owner (the status code is a guess:
-        // neither the schema nor the docs name it)
-        throw new ApiError(422, "invalid_params", "App " + a.name + " must be owned by the pipeline's owner.");
-      }
-      var c = new SimCoupling(UUID.randomUUID().toString(), a.id, pl.id(), stage, now());
-      couplings.put(c.id(), c);
-      return render(c);
-    });
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a = find(body.getString("app", ""));
+              SimPipeline pl = findPipeline(body.getString("pipeline", ""));
+              String stage = body.getString("stage");
+              if (stage == null || !STAGES.contains(stage)) {
+                throw new ApiError(422, "invalid_params", "Stage must be one of " + STAGES + ".");
+              }
+              if (couplings.values().stream().anyMatch(c -> c.appId().equals(a.id))) {
+                throw new ApiError(
+                    409, "conflict", "App " + a.name + " is already coupled to a pipeline.");
+              }
+              if (!java.util.Objects.equals(a.teamId, pl.teamId())) {
+                // Dev Center: an app's owner must be the pipeline's owner (the
+                // status code is a guess: neither the schema nor the docs name it)
+                throw new ApiError(
+                    422,
+                    "invalid_params",
+                    "App " + a.name + " must be owned by the pipeline's owner.");
+              }
+              var c = new SimCoupling(UUID.randomUUID().toString(), a.id, pl.id(), stage, now());
+              couplings.put(c.id(), c);
+              return render(c);
+            });
     respond(ctx, 201, out);
   }
 
@@ -1180,10 +1407,12 @@ public class Simulator {
 
   private void createWebhookRoute(RoutingContext ctx) {
     JsonObject body = bodyOf(ctx);
-    SandboxWebhooks.Created out = sync(() -> {
-      SimApp a = find(p(ctx, "app"));
-      return webhooks.create(a.id, a.name, body);
-    });
+    SandboxWebhooks.Created out =
+        sync(
+            () -> {
+              SimApp a = find(p(ctx, "app"));
+              return webhooks.create(a.id, a.name, body);
+            });
     if (out.madeSecret() != null) {
       // Heroku made the secret: it shows it this once
       ctx.response().putHeader("Heroku-Webhook-Secret", out.madeSecret());
@@ -1204,72 +1433,129 @@ public class Simulator {
 
   private void admin(Router r) {
     String base = "/__sandbox";
-    // Never the simulated API key: admin endpoints hand out no secrets (in-process code reads apiKey()).
+    // Never the simulated API key: admin endpoints hand
+    // out no secrets (in-process code reads apiKey()).
     r.get(base + "/info").handler(ctx -> json(ctx, Map.of("url", url(), "apps", apps().size())));
     r.get(base + "/apps").handler(ctx -> json(ctx, apps()));
     r.get(base + "/calls").handler(ctx -> json(ctx, callLog()));
-    r.post(base + "/source-apps/:name").handler(ctx -> blocking(ctx, () -> createSourceApp(p(ctx, "name"))));
-    r.post(base + "/apps/:app/push").handler(ctx -> blocking(ctx, () -> pushRelease(p(ctx, "app"))));
-    r.post(base + "/pipelines/:name").handler(ctx -> json(ctx, Map.of("id", createPipeline(p(ctx, "name")))));
-    r.post(base + "/apps/:app/addons/:service").handler(ctx -> blocking(ctx, () -> Map.of("name", createAddon(p(ctx, "app"), p(ctx, "service")))));
-    r.post(base + "/addons/:addon/rotate").handler(ctx -> blocking(ctx, () -> {
-      rotateAddonCredentials(p(ctx, "addon"));
-      return Map.of("rotated", p(ctx, "addon"));
-    }));
-    r.post(base + "/faults/api-error-rate/:rate").handler(ctx -> {
-      apiErrorRate(Double.parseDouble(p(ctx, "rate")));
-      json(ctx, Map.of("api_error_rate", errorRate));
-    });
-    r.post(base + "/faults/api-latency/:ms").handler(ctx -> {
-      apiLatency(Duration.ofMillis(Long.parseLong(p(ctx, "ms"))));
-      json(ctx, Map.of("api_latency_ms", latency.toMillis()));
-    });
-    r.post(base + "/faults/key-expired/:expired").handler(ctx -> {
-      keyExpired(Boolean.parseBoolean(p(ctx, "expired")));
-      json(ctx, Map.of("key_expired", keyExpired));
-    });
-    r.post(base + "/faults/lose-answer").handler(ctx -> {
-      String call = ctx.request().getParam("call");
-      if (call == null || call.isBlank()) {
-        throw new IllegalArgumentException("give the call to lose as ?call=METHOD%20/path-regex");
-      }
-      loseAnswer(call);
-      json(ctx, Map.of("lost_answers_pending", pendingLostAnswers()));
-    });
-    r.post(base + "/faults/rate-limit-storm").handler(ctx -> {
-      rateLimitStorm();
-      json(ctx, Map.of("rate_limit_remaining", bucket.remaining()));
-    });
-    r.get(base + "/release-output/:release").handler(ctx -> {
-      String out = sync(() -> apps.values().stream().flatMap(a -> a.releases.stream())
-          .filter(x -> x.id.equals(p(ctx, "release")) && x.output != null).map(x -> x.output).findFirst()
-          .orElseThrow(() -> notFound("release output")));
-      ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out);
-    });
-    r.post(base + "/apps/:app/release-phase/:outcome").handler(ctx -> blocking(ctx, () -> {
-      String outcome = p(ctx, "outcome");
-      if (!outcome.equals("fail") && !outcome.equals("pass")) {
-        throw new ApiError(404, "not_found", "Unknown outcome; use fail or pass.");
-      }
-      releasePhaseFails(p(ctx, "app"), outcome.equals("fail"));
-      return Map.of("release_phase", outcome);
-    }));
-    r.post(base + "/apps/:app/backend/:fault").handler(ctx -> blocking(ctx, () -> {
-      String app = p(ctx, "app");
-      switch (p(ctx, "fault")) {
-        case "crashed" -> backendCrashed(app);
-        case "dead" -> backendDead(app);
-        case "hung" -> backendHung(app);
-        case "slow" -> backendSlow(app, Duration.ofMillis(Long.parseLong(ctx.queryParams().get("ms") == null ? "2000" : ctx.queryParams().get("ms"))));
-        case "healthy" -> backendHealthy(app);
-        default -> throw new ApiError(404, "not_found", "Unknown fault; use crashed, dead, hung, slow?ms=, healthy.");
-      }
-      return app(app);
-    }));
-    r.post(base + "/reset").handler(ctx -> blocking(ctx, () -> {
-      resetFaults();
-      return Map.of("reset", true);
-    }));
+    r.post(base + "/source-apps/:name")
+        .handler(ctx -> blocking(ctx, () -> createSourceApp(p(ctx, "name"))));
+    r.post(base + "/apps/:app/push")
+        .handler(ctx -> blocking(ctx, () -> pushRelease(p(ctx, "app"))));
+    r.post(base + "/pipelines/:name")
+        .handler(ctx -> json(ctx, Map.of("id", createPipeline(p(ctx, "name")))));
+    r.post(base + "/apps/:app/addons/:service")
+        .handler(
+            ctx ->
+                blocking(ctx, () -> Map.of("name", createAddon(p(ctx, "app"), p(ctx, "service")))));
+    r.post(base + "/addons/:addon/rotate")
+        .handler(
+            ctx ->
+                blocking(
+                    ctx,
+                    () -> {
+                      rotateAddonCredentials(p(ctx, "addon"));
+                      return Map.of("rotated", p(ctx, "addon"));
+                    }));
+    r.post(base + "/faults/api-error-rate/:rate")
+        .handler(
+            ctx -> {
+              apiErrorRate(Double.parseDouble(p(ctx, "rate")));
+              json(ctx, Map.of("api_error_rate", errorRate));
+            });
+    r.post(base + "/faults/api-latency/:ms")
+        .handler(
+            ctx -> {
+              apiLatency(Duration.ofMillis(Long.parseLong(p(ctx, "ms"))));
+              json(ctx, Map.of("api_latency_ms", latency.toMillis()));
+            });
+    r.post(base + "/faults/key-expired/:expired")
+        .handler(
+            ctx -> {
+              keyExpired(Boolean.parseBoolean(p(ctx, "expired")));
+              json(ctx, Map.of("key_expired", keyExpired));
+            });
+    r.post(base + "/faults/lose-answer")
+        .handler(
+            ctx -> {
+              String call = ctx.request().getParam("call");
+              if (call == null || call.isBlank()) {
+                throw new IllegalArgumentException(
+                    "give the call to lose as ?call=METHOD%20/path-regex");
+              }
+              loseAnswer(call);
+              json(ctx, Map.of("lost_answers_pending", pendingLostAnswers()));
+            });
+    r.post(base + "/faults/rate-limit-storm")
+        .handler(
+            ctx -> {
+              rateLimitStorm();
+              json(ctx, Map.of("rate_limit_remaining", bucket.remaining()));
+            });
+    r.get(base + "/release-output/:release")
+        .handler(
+            ctx -> {
+              String out =
+                  sync(
+                      () ->
+                          apps.values().stream()
+                              .flatMap(a -> a.releases.stream())
+                              .filter(x -> x.id.equals(p(ctx, "release")) && x.output != null)
+                              .map(x -> x.output)
+                              .findFirst()
+                              .orElseThrow(() -> notFound("release output")));
+              ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out);
+            });
+    r.post(base + "/apps/:app/release-phase/:outcome")
+        .handler(
+            ctx ->
+                blocking(
+                    ctx,
+                    () -> {
+                      String outcome = p(ctx, "outcome");
+                      if (!outcome.equals("fail") && !outcome.equals("pass")) {
+                        throw new ApiError(404, "not_found", "Unknown outcome; use fail or pass.");
+                      }
+                      releasePhaseFails(p(ctx, "app"), outcome.equals("fail"));
+                      return Map.of("release_phase", outcome);
+                    }));
+    r.post(base + "/apps/:app/backend/:fault")
+        .handler(
+            ctx ->
+                blocking(
+                    ctx,
+                    () -> {
+                      String app = p(ctx, "app");
+                      switch (p(ctx, "fault")) {
+                        case "crashed" -> backendCrashed(app);
+                        case "dead" -> backendDead(app);
+                        case "hung" -> backendHung(app);
+                        case "slow" ->
+                            backendSlow(
+                                app,
+                                Duration.ofMillis(
+                                    Long.parseLong(
+                                        ctx.queryParams().get("ms") == null
+                                            ? "2000"
+                                            : ctx.queryParams().get("ms"))));
+                        case "healthy" -> backendHealthy(app);
+                        default ->
+                            throw new ApiError(
+                                404,
+                                "not_found",
+                                "Unknown fault; use crashed, dead, hung, slow?ms=, healthy.");
+                      }
+                      return app(app);
+                    }));
+    r.post(base + "/reset")
+        .handler(
+            ctx ->
+                blocking(
+                    ctx,
+                    () -> {
+                      resetFaults();
+                      return Map.of("reset", true);
+                    }));
   }
 
   private void json(RoutingContext ctx, Object body) {
@@ -1278,13 +1564,16 @@ public class Simulator {
 
   /** Admin actions that wait for backends run off the event loop. */
   private void blocking(RoutingContext ctx, java.util.concurrent.Callable<Object> action) {
-    vertx.<Object>executeBlocking(action::call, false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        json(ctx, ar.result());
-      } else {
-        ctx.fail(ar.cause());
-      }
-    });
+    vertx
+        .<Object>executeBlocking(action::call, false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                json(ctx, ar.result());
+              } else {
+                ctx.fail(ar.cause());
+              }
+            });
   }
 
   // ------------------------------------------------------------------ domain logic (hold the lock)
@@ -1296,7 +1585,9 @@ public class Simulator {
       } while (byName(name) != null);
     }
     if (!APP_NAME.matcher(name).matches()) {
-      throw new ApiError(422, "invalid_params",
+      throw new ApiError(
+          422,
+          "invalid_params",
           "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes (3 to 30 characters).");
     }
     if (byName(name) != null || foreignNames.contains(name)) {
@@ -1325,7 +1616,9 @@ public class Simulator {
       return Future.succeededFuture();
     }
     if (!APP_NAME.matcher(name).matches()) {
-      throw new ApiError(422, "invalid_params",
+      throw new ApiError(
+          422,
+          "invalid_params",
           "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes (3 to 30 characters).");
     }
     if (byName(name) != null || foreignNames.contains(name)) {
@@ -1336,18 +1629,21 @@ public class Simulator {
     a.updated = now();
     a.backend = new Backend(vertx, name, PortHold.acquire());
     a.backend.fault(old.fault(), old.slowBy());
-    return old.close().transform(x -> {
-      synchronized (this) {
-        return apps.containsKey(a.id) ? refresh(a) : Future.<Void>succeededFuture();
-      }
-    });
+    return old.close()
+        .transform(
+            x -> {
+              synchronized (this) {
+                return apps.containsKey(a.id) ? refresh(a) : Future.<Void>succeededFuture();
+              }
+            });
   }
 
   private Future<Void> deleteApp(SimApp a) {
     apps.remove(a.id);
     webhooks.removeApp(a.id);
     couplings.values().removeIf(c -> c.appId().equals(a.id));
-    List<String> owned = addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.id).toList();
+    List<String> owned =
+        addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.id).toList();
     owned.forEach(addons::remove);
     for (SimAttachment att : List.copyOf(attachments.values())) {
       if (att.appId().equals(a.id) || owned.contains(att.addonId())) {
@@ -1363,8 +1659,13 @@ public class Simulator {
 
   /** A new slug and a release of it; {@code immediate} skips the pending phase. */
   private Future<Void> deploy(SimApp a, boolean immediate) {
-    var slug = new SimSlug(UUID.randomUUID().toString(), a.id, HexFormat.of().formatHex(randomBytes(20)),
-        Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"), now());
+    var slug =
+        new SimSlug(
+            UUID.randomUUID().toString(),
+            a.id,
+            HexFormat.of().formatHex(randomBytes(20)),
+            Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"),
+            now());
     slugs.put(slug.id(), slug);
     release(a, slug.id(), "Deploy " + slug.commit().substring(0, 7), immediate);
     return refresh(a);
@@ -1380,9 +1681,14 @@ public class Simulator {
       rel.output = ""; // its release phase runs: the output streams from here, empty until it ends
     }
     // an exclusive release phase that meets another of its slug running fails at once (a try-lock)
-    boolean collides = !immediate && slugId != null && exclusiveSlugs.contains(slugId) && apps.values().stream()
-        .flatMap(x -> x.releases.stream())
-        .anyMatch(x -> slugId.equals(x.slugId) && x.status.equals("pending") && x.output != null);
+    boolean collides =
+        !immediate
+            && slugId != null
+            && exclusiveSlugs.contains(slugId)
+            && apps.values().stream()
+                .flatMap(x -> x.releases.stream())
+                .anyMatch(
+                    x -> slugId.equals(x.slugId) && x.status.equals("pending") && x.output != null);
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);
@@ -1390,26 +1696,37 @@ public class Simulator {
     if (immediate) {
       succeed(a, rel);
     } else {
-      vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
-        synchronized (this) {
-          if (apps.containsKey(a.id) && rel.slugId != null && (failingSlugs.contains(rel.slugId) || collides)) {
-            // the release phase failed: the release stays, failed, and the one before it runs on
-            rel.output = collides ? "Running release command...\n\n" + CONCURRENT_RELEASE_PHASE + "\n"
-                : "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
-                + slugOwner(rel.slugId) + "/release-phase/pass lets it pass)\n" + RELEASE_PHASE_FAILURE + "\n";
-            rel.status = "failed";
-            rel.updated = now();
-            webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
-          } else if (apps.containsKey(a.id)) {
-            if (rel.output != null) {
-              rel.output = "Running release command...\n\nrelease command exited with status 0\n";
+      vertx.setTimer(
+          Math.max(1, releaseDelay.toMillis()),
+          id -> {
+            synchronized (this) {
+              if (apps.containsKey(a.id)
+                  && rel.slugId != null
+                  && (failingSlugs.contains(rel.slugId) || collides)) {
+                // the release phase failed: the release stays,
+                // failed, and the one before it runs on
+                rel.output =
+                    collides
+                        ? "Running release command...\n\n" + CONCURRENT_RELEASE_PHASE + "\n"
+                        : "Running release command...\n\nsandbox: this slug's release phase fails (POST /__sandbox/apps/"
+                            + slugOwner(rel.slugId)
+                            + "/release-phase/pass lets it pass)\n"
+                            + RELEASE_PHASE_FAILURE
+                            + "\n";
+                rel.status = "failed";
+                rel.updated = now();
+                webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
+              } else if (apps.containsKey(a.id)) {
+                if (rel.output != null) {
+                  rel.output =
+                      "Running release command...\n\nrelease command exited with status 0\n";
+                }
+                succeed(a, rel);
+                refresh(a);
+                webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
+              }
             }
-            succeed(a, rel);
-            refresh(a);
-            webhooks.publish(a.id, "api:release", "release", "update", render(a, rel));
-          }
-        }
-      });
+          });
     }
     webhooks.publish(a.id, "api:release", "release", "create", render(a, rel));
     return rel;
@@ -1422,18 +1739,20 @@ public class Simulator {
       a.releasedAt = rel.updated;
       SimSlug slug = slugs.get(rel.slugId);
       // The first release of a slug with a web process scales web to 1, as Heroku does.
-      slug.processTypes().forEach((type, command) -> {
-        SimFormation f = a.formation.get(type);
-        if (f == null) {
-          f = new SimFormation();
-          f.type = type;
-          f.quantity = type.equals("web") ? 1 : 0;
-          f.created = now();
-          a.formation.put(type, f);
-        }
-        f.command = command;
-        f.updated = now();
-      });
+      slug.processTypes()
+          .forEach(
+              (type, command) -> {
+                SimFormation f = a.formation.get(type);
+                if (f == null) {
+                  f = new SimFormation();
+                  f.type = type;
+                  f.quantity = type.equals("web") ? 1 : 0;
+                  f.created = now();
+                  a.formation.put(type, f);
+                }
+                f.command = command;
+                f.updated = now();
+              });
     }
   }
 
@@ -1442,13 +1761,14 @@ public class Simulator {
     if (a == null) {
       return Future.succeededFuture();
     }
-    changes.forEach((k, v) -> {
-      if (v == null) {
-        a.config.remove(k);
-      } else {
-        a.config.put(k, v);
-      }
-    });
+    changes.forEach(
+        (k, v) -> {
+          if (v == null) {
+            a.config.remove(k);
+          } else {
+            a.config.put(k, v);
+          }
+        });
     SimRelease cur = current(a);
     release(a, cur == null ? null : cur.slugId, description, true);
     return cur != null && cur.slugId != null ? restart(a) : Future.succeededFuture();
@@ -1462,27 +1782,42 @@ public class Simulator {
     b.created = now();
     b.updated = b.created;
     builds.put(b.id, b);
-    vertx.setTimer(Math.max(1, releaseDelay.toMillis()), id -> {
-      synchronized (this) {
-        if (!apps.containsKey(a.id)) {
-          b.status = "failed";
-          return;
-        }
-        var slug = new SimSlug(UUID.randomUUID().toString(), a.id, version,
-            Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"), now());
-        slugs.put(slug.id(), slug);
-        b.slugId = slug.id();
-        SimRelease rel = release(a, slug.id(), "Deploy " + (version == null ? slug.id().substring(0, 8) : version), true);
-        b.releaseId = rel.id;
-        b.status = "succeeded";
-        b.updated = now();
-        setups.values().stream().filter(s -> b.id.equals(s.buildId)).forEach(s -> {
-          s.status = "succeeded";
-          s.updated = now();
+    vertx.setTimer(
+        Math.max(1, releaseDelay.toMillis()),
+        id -> {
+          synchronized (this) {
+            if (!apps.containsKey(a.id)) {
+              b.status = "failed";
+              return;
+            }
+            var slug =
+                new SimSlug(
+                    UUID.randomUUID().toString(),
+                    a.id,
+                    version,
+                    Map.of("web", "java -jar target/quarkus-app/quarkus-run.jar"),
+                    now());
+            slugs.put(slug.id(), slug);
+            b.slugId = slug.id();
+            SimRelease rel =
+                release(
+                    a,
+                    slug.id(),
+                    "Deploy " + (version == null ? slug.id().substring(0, 8) : version),
+                    true);
+            b.releaseId = rel.id;
+            b.status = "succeeded";
+            b.updated = now();
+            setups.values().stream()
+                .filter(s -> b.id.equals(s.buildId))
+                .forEach(
+                    s -> {
+                      s.status = "succeeded";
+                      s.updated = now();
+                    });
+            refresh(a);
+          }
         });
-        refresh(a);
-      }
-    });
     return b;
   }
 
@@ -1496,7 +1831,10 @@ public class Simulator {
       throw new ApiError(422, "invalid_params", "Quantity must be 0 or more.");
     }
     if (q > 1 && (s.equals("eco") || s.equals("basic"))) {
-      throw new ApiError(422, "invalid_params", "Cannot update to more than 1 " + s + " size dynos per process type.");
+      throw new ApiError(
+          422,
+          "invalid_params",
+          "Cannot update to more than 1 " + s + " size dynos per process type.");
     }
   }
 
@@ -1518,13 +1856,15 @@ public class Simulator {
 
   private Future<Void> restart(SimApp a) {
     SimApp app = a;
-    return a.backend.restart(restartDowntime, () -> {
-      synchronized (this) {
-        if (apps.containsKey(app.id)) {
-          refresh(app);
-        }
-      }
-    });
+    return a.backend.restart(
+        restartDowntime,
+        () -> {
+          synchronized (this) {
+            if (apps.containsKey(app.id)) {
+              refresh(app);
+            }
+          }
+        });
   }
 
   /** Starts or stops the app's backend to match its release and web quantity. */
@@ -1540,26 +1880,43 @@ public class Simulator {
   private Attached attach(SimAddon addon, SimApp a, String name) {
     String n = name;
     if (n == null) {
-      n = addon.service.equals("heroku-postgresql") ? "DATABASE" : addon.service.toUpperCase(Locale.ROOT).replace('-', '_');
+      n =
+          addon.service.equals("heroku-postgresql")
+              ? "DATABASE"
+              : addon.service.toUpperCase(Locale.ROOT).replace('-', '_');
       if (a.config.containsKey(n + "_URL")) {
-        n = addon.service.toUpperCase(Locale.ROOT).replace('-', '_') + "_" + HexFormat.of().formatHex(randomBytes(3)).toUpperCase(Locale.ROOT);
+        n =
+            addon.service.toUpperCase(Locale.ROOT).replace('-', '_')
+                + "_"
+                + HexFormat.of().formatHex(randomBytes(3)).toUpperCase(Locale.ROOT);
       }
     }
     String finalName = n.toUpperCase(Locale.ROOT);
     if (!addon.appId.equals(a.id) && !SHARING_SERVICES.contains(addon.service)) {
       // the wording is a guess; Heroku refuses it (supports_sharing false)
-      throw new ApiError(422, "invalid_params", addon.service + " add-ons cannot be shared with other apps.");
+      throw new ApiError(
+          422, "invalid_params", addon.service + " add-ons cannot be shared with other apps.");
     }
-    if (attachments.values().stream().anyMatch(x -> x.appId().equals(a.id) && x.name().equals(finalName))) {
-      throw new ApiError(422, "invalid_params", "Name " + finalName + " is already taken on " + a.name + ".");
+    if (attachments.values().stream()
+        .anyMatch(x -> x.appId().equals(a.id) && x.name().equals(finalName))) {
+      throw new ApiError(
+          422, "invalid_params", "Name " + finalName + " is already taken on " + a.name + ".");
     }
     var att = new SimAttachment(UUID.randomUUID().toString(), finalName, addon.id, a.id, now());
     attachments.put(att.id(), att);
-    return new Attached(att, setConfig(a, Map.of(finalName + "_URL", addon.url), "Attach " + finalName + " (@ref:" + addon.name + ")"));
+    return new Attached(
+        att,
+        setConfig(
+            a,
+            Map.of(finalName + "_URL", addon.url),
+            "Attach " + finalName + " (@ref:" + addon.name + ")"));
   }
 
   private SimRelease current(SimApp a) {
-    return a.releases.stream().filter(r -> r.status.equals("succeeded")).max(Comparator.comparingInt(r -> r.version)).orElse(null);
+    return a.releases.stream()
+        .filter(r -> r.status.equals("succeeded"))
+        .max(Comparator.comparingInt(r -> r.version))
+        .orElse(null);
   }
 
   /** The name of the app a slug was built on (the source app), as far as it still exists. */
@@ -1590,7 +1947,11 @@ public class Simulator {
   private SimPipeline findPipeline(String idOrName) {
     SimPipeline p = pipelines.get(idOrName);
     if (p == null) {
-      p = pipelines.values().stream().filter(x -> x.name().equals(idOrName)).findFirst().orElse(null);
+      p =
+          pipelines.values().stream()
+              .filter(x -> x.name().equals(idOrName))
+              .findFirst()
+              .orElse(null);
     }
     if (p == null) {
       throw notFound("pipeline");
@@ -1646,20 +2007,30 @@ public class Simulator {
 
   private List<Map<String, Object>> couplingList(String pipeline) {
     SimPipeline p = findPipeline(pipeline);
-    return couplings.values().stream().filter(c -> c.pipelineId().equals(p.id())).map(this::render).toList();
+    return couplings.values().stream()
+        .filter(c -> c.pipelineId().equals(p.id()))
+        .map(this::render)
+        .toList();
   }
 
   private List<Map<String, Object>> addonList(String app) {
     SimApp a = find(app);
     return addons.values().stream()
-        .filter(x -> x.appId.equals(a.id) || attachments.values().stream().anyMatch(t -> t.addonId().equals(x.id) && t.appId().equals(a.id)))
+        .filter(
+            x ->
+                x.appId.equals(a.id)
+                    || attachments.values().stream()
+                        .anyMatch(t -> t.addonId().equals(x.id) && t.appId().equals(a.id)))
         .map(this::render)
         .toList();
   }
 
   private List<Map<String, Object>> attachmentList(String app) {
     SimApp a = find(app);
-    return attachments.values().stream().filter(t -> t.appId().equals(a.id)).map(this::render).toList();
+    return attachments.values().stream()
+        .filter(t -> t.appId().equals(a.id))
+        .map(this::render)
+        .toList();
   }
 
   private List<Map<String, Object>> dynoList(String app) {
@@ -1675,7 +2046,8 @@ public class Simulator {
         if (f.type.equals("web")) {
           if (a.backend.restarting()) {
             state = "starting";
-          } else if (a.backend.fault() == Backend.Fault.CRASHED || a.backend.fault() == Backend.Fault.DEAD) {
+          } else if (a.backend.fault() == Backend.Fault.CRASHED
+              || a.backend.fault() == Backend.Fault.DEAD) {
             state = "crashed";
           }
         }
@@ -1683,7 +2055,10 @@ public class Simulator {
         d.put("attach_url", null);
         d.put("command", f.command);
         d.put("created_at", ts(cur.updated));
-        d.put("id", UUID.nameUUIDFromBytes((a.id + f.type + i).getBytes(StandardCharsets.UTF_8)).toString());
+        d.put(
+            "id",
+            UUID.nameUUIDFromBytes((a.id + f.type + i).getBytes(StandardCharsets.UTF_8))
+                .toString());
         d.put("name", f.type + "." + i);
         d.put("release", Map.of("id", cur.id, "version", cur.version));
         d.put("app", ref(a));
@@ -1729,24 +2104,46 @@ public class Simulator {
     m.put("buildpack_provided_description", a.releasedAt == null ? null : "heroku/java");
     m.put("build_stack", STACK);
     m.put("created_at", ts(a.created));
-    m.put("generation", a.generation.equals("cedar") ? Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")
-        : Map.of("id", UUID.nameUUIDFromBytes(a.generation.getBytes(StandardCharsets.UTF_8)).toString(), "name", a.generation));
+    m.put(
+        "generation",
+        a.generation.equals("cedar")
+            ? Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")
+            : Map.of(
+                "id",
+                UUID.nameUUIDFromBytes(a.generation.getBytes(StandardCharsets.UTF_8)).toString(),
+                "name",
+                a.generation));
     m.put("git_url", "https://git.heroku.com/" + a.name + ".git");
     m.put("id", a.id);
     m.put("internal_routing", null);
     m.put("maintenance", false);
     m.put("name", a.name);
     SimTeam team = a.teamId == null ? null : teams.get(a.teamId);
-    m.put("owner", team == null ? Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID)
-        : Map.of("email", team.name() + "@herokumanager.com", "id", team.id()));
+    m.put(
+        "owner",
+        team == null
+            ? Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID)
+            : Map.of("email", team.name() + "@herokumanager.com", "id", team.id()));
     m.put("organization", team == null ? null : Map.of("id", team.id(), "name", team.name()));
     m.put("team", team == null ? null : Map.of("id", team.id(), "name", team.name()));
-    m.put("region", a.region.equals("us") ? REGION : Map.of("id", "ed30241c-ed8c-4bb6-9714-61953675d0b4", "name", a.region));
+    m.put(
+        "region",
+        a.region.equals("us")
+            ? REGION
+            : Map.of("id", "ed30241c-ed8c-4bb6-9714-61953675d0b4", "name", a.region));
     m.put("released_at", a.releasedAt == null ? null : ts(a.releasedAt));
     m.put("repo_size", null);
     m.put("slug_size", a.releasedAt == null ? null : 52_428_800);
     m.put("space", null);
-    m.put("stack", a.stack.equals("heroku-24") ? STACK : Map.of("id", UUID.nameUUIDFromBytes(a.stack.getBytes(StandardCharsets.UTF_8)).toString(), "name", a.stack));
+    m.put(
+        "stack",
+        a.stack.equals("heroku-24")
+            ? STACK
+            : Map.of(
+                "id",
+                UUID.nameUUIDFromBytes(a.stack.getBytes(StandardCharsets.UTF_8)).toString(),
+                "name",
+                a.stack));
     m.put("updated_at", ts(a.updated));
     m.put("web_url", "http://127.0.0.1:" + a.backend.port() + "/");
     return m;
@@ -1755,8 +2152,12 @@ public class Simulator {
   private Map<String, Object> render(SimApp a, SimRelease r) {
     SimRelease cur = current(a);
     var m = new LinkedHashMap<String, Object>();
-    m.put("addon_plan_names", addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.plan).toList());
-    m.put("artifacts", r.slugId == null ? List.of() : List.of(Map.of("type", "slug", "id", r.slugId)));
+    m.put(
+        "addon_plan_names",
+        addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.plan).toList());
+    m.put(
+        "artifacts",
+        r.slugId == null ? List.of() : List.of(Map.of("type", "slug", "id", r.slugId)));
     m.put("app", ref(a));
     m.put("created_at", ts(r.created));
     m.put("description", r.description);
@@ -1769,7 +2170,8 @@ public class Simulator {
     m.put("current", cur == r);
     // the release phase's output, a stream of its own outside the API (no key: the URL is the
     // capability, as on Heroku's release-output host)
-    m.put("output_stream_url", r.output == null ? null : url() + "__sandbox/release-output/" + r.id);
+    m.put(
+        "output_stream_url", r.output == null ? null : url() + "__sandbox/release-output/" + r.id);
     m.put("eligible_for_rollback", cur != r && r.status.equals("succeeded"));
     return m;
   }
@@ -1779,7 +2181,13 @@ public class Simulator {
     m.put("app", ref(a));
     m.put("command", f.command);
     m.put("created_at", ts(f.created));
-    m.put("dyno_size", Map.of("id", UUID.nameUUIDFromBytes(f.size.getBytes(StandardCharsets.UTF_8)).toString(), "name", f.size));
+    m.put(
+        "dyno_size",
+        Map.of(
+            "id",
+            UUID.nameUUIDFromBytes(f.size.getBytes(StandardCharsets.UTF_8)).toString(),
+            "name",
+            f.size));
     m.put("id", f.id);
     m.put("quantity", f.quantity);
     m.put("size", f.size);
@@ -1839,7 +2247,17 @@ public class Simulator {
     m.put("status", s.status);
     m.put("failure_message", null);
     m.put("app", a == null ? Map.of("id", s.appId) : ref(a));
-    m.put("build", b == null ? null : Map.of("id", b.id, "status", b.status, "output_stream_url", "http://127.0.0.1/builds/" + b.id + ".log"));
+    m.put(
+        "build",
+        b == null
+            ? null
+            : Map.of(
+                "id",
+                b.id,
+                "status",
+                b.status,
+                "output_stream_url",
+                "http://127.0.0.1/builds/" + b.id + ".log"));
     m.put("manifest_errors", List.of());
     m.put("postdeploy", null);
     m.put("resolved_success_url", null);
@@ -1848,9 +2266,13 @@ public class Simulator {
 
   /** An add-on service by id (the name's UUID, as add-ons render it) or name. */
   private Map<String, Object> renderService(String idOrName) {
-    String service = addons.values().stream().map(x -> x.service).distinct()
-        .filter(x -> x.equals(idOrName) || serviceId(x).equals(idOrName)).findFirst()
-        .orElseThrow(() -> notFound("add-on service"));
+    String service =
+        addons.values().stream()
+            .map(x -> x.service)
+            .distinct()
+            .filter(x -> x.equals(idOrName) || serviceId(x).equals(idOrName))
+            .findFirst()
+            .orElseThrow(() -> notFound("add-on service"));
     var m = new LinkedHashMap<String, Object>();
     m.put("cli_plugin_name", null);
     m.put("created_at", ts(Instant.parse("2020-01-01T00:00:00Z")));
@@ -1861,7 +2283,9 @@ public class Simulator {
     m.put("supports_multiple_installations", true);
     m.put("supports_sharing", SHARING_SERVICES.contains(service));
     m.put("updated_at", ts(Instant.parse("2020-01-01T00:00:00Z")));
-    m.put("supported_generations", List.of(Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")));
+    m.put(
+        "supported_generations",
+        List.of(Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar")));
     return m;
   }
 
@@ -1891,7 +2315,11 @@ public class Simulator {
     m.put("created_at", ts(p.created()));
     m.put("id", p.id());
     m.put("name", p.name());
-    m.put("owner", p.teamId() == null ? Map.of("id", ACCOUNT_ID, "type", "user") : Map.of("id", p.teamId(), "type", "team"));
+    m.put(
+        "owner",
+        p.teamId() == null
+            ? Map.of("id", ACCOUNT_ID, "type", "user")
+            : Map.of("id", p.teamId(), "type", "team"));
     m.put("updated_at", ts(p.created()));
     m.put("generation", Map.of("id", "d9c1ae4b-5f7e-4f0b-9e4e-2f2a9b6e2d1a", "name", "cedar"));
     return m;
@@ -1904,7 +2332,9 @@ public class Simulator {
     m.put("app", a == null ? Map.of("id", c.appId()) : ref(a));
     m.put("created_at", ts(c.created()));
     m.put("id", c.id());
-    m.put("pipeline", p == null ? Map.of("id", c.pipelineId()) : Map.of("id", p.id(), "name", p.name()));
+    m.put(
+        "pipeline",
+        p == null ? Map.of("id", c.pipelineId()) : Map.of("id", p.id(), "name", p.name()));
     m.put("stage", c.stage());
     m.put("updated_at", ts(c.created()));
     return m;
@@ -1915,14 +2345,27 @@ public class Simulator {
     SimApp owner = apps.get(x.appId);
     m.put("actions", List.of());
     m.put("addon_service", Map.of("id", serviceId(x.service), "name", x.service));
-    m.put("billing_entity", Map.of("id", x.appId, "name", owner == null ? "" : owner.name, "type", "app"));
+    m.put(
+        "billing_entity",
+        Map.of("id", x.appId, "name", owner == null ? "" : owner.name, "type", "app"));
     m.put("app", owner == null ? Map.of("id", x.appId) : ref(owner));
     m.put("billed_price", null);
-    m.put("config_vars", attachments.values().stream().filter(t -> t.addonId().equals(x.id) && t.appId().equals(x.appId)).map(t -> t.name() + "_URL").toList());
+    m.put(
+        "config_vars",
+        attachments.values().stream()
+            .filter(t -> t.addonId().equals(x.id) && t.appId().equals(x.appId))
+            .map(t -> t.name() + "_URL")
+            .toList());
     m.put("created_at", ts(x.created));
     m.put("id", x.id);
     m.put("name", x.name);
-    m.put("plan", Map.of("id", UUID.nameUUIDFromBytes(x.plan.getBytes(StandardCharsets.UTF_8)).toString(), "name", x.plan));
+    m.put(
+        "plan",
+        Map.of(
+            "id",
+            UUID.nameUUIDFromBytes(x.plan.getBytes(StandardCharsets.UTF_8)).toString(),
+            "name",
+            x.plan));
     m.put("provider_id", "resource" + Math.abs(x.id.hashCode()) + "@sandbox");
     m.put("provision_message", "");
     m.put("state", "provisioned");
@@ -1954,11 +2397,21 @@ public class Simulator {
   private SandboxApp snapshot(SimApp a) {
     SimRelease cur = current(a);
     SimFormation web = a.formation.get("web");
-    SimCoupling c = couplings.values().stream().filter(x -> x.appId().equals(a.id)).findFirst().orElse(null);
-    return new SandboxApp(a.id, a.name, "http://127.0.0.1:" + a.backend.port() + "/", a.backend.port(),
-        cur == null ? 0 : cur.version, cur == null ? null : cur.slugId, web == null ? 0 : web.quantity,
-        web == null ? null : web.size, Map.copyOf(a.config), c == null ? null : c.pipelineId(),
-        c == null ? null : c.stage(), a.backend.running());
+    SimCoupling c =
+        couplings.values().stream().filter(x -> x.appId().equals(a.id)).findFirst().orElse(null);
+    return new SandboxApp(
+        a.id,
+        a.name,
+        "http://127.0.0.1:" + a.backend.port() + "/",
+        a.backend.port(),
+        cur == null ? 0 : cur.version,
+        cur == null ? null : cur.slugId,
+        web == null ? 0 : web.quantity,
+        web == null ? null : web.size,
+        Map.copyOf(a.config),
+        c == null ? null : c.pipelineId(),
+        c == null ? null : c.stage(),
+        a.backend.running());
   }
 
   private static Map<String, Object> ref(SimApp a) {
@@ -2018,7 +2471,12 @@ public class Simulator {
 
   private static String credentials() {
     String hex = HexFormat.of().formatHex(randomBytes(8));
-    return "postgres://u" + hex + ":p" + HexFormat.of().formatHex(randomBytes(16)) + "@127.0.0.1:5432/d" + hex;
+    return "postgres://u"
+        + hex
+        + ":p"
+        + HexFormat.of().formatHex(randomBytes(16))
+        + "@127.0.0.1:5432/d"
+        + hex;
   }
 
   private static String describe(Map<String, String> changes) {

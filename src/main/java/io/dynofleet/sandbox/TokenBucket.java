@@ -2,7 +2,9 @@ package io.dynofleet.sandbox;
 
 import java.time.Clock;
 
-/** Heroku's rate limit: a bucket of calls refilled gradually. Time comes from the injected clock. */
+/**
+ * Heroku's rate limit: a bucket of calls refilled gradually. Time comes from the injected clock.
+ */
 final class TokenBucket {
   private final Clock clock;
   private final int capacity;

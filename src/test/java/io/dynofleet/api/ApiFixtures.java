@@ -26,6 +26,7 @@ final class ApiFixtures {
         {"metadata": {"name": "%s", "labels": {"team": "web"}},
          "spec": {"pipeline": "shop", "replicas": %d,
                   "template": {"sourceApp": "shop-web", "dynoSize": "basic"}}}
-        """.formatted(name, replicas);
+        """
+        .formatted(name, replicas);
   }
 }

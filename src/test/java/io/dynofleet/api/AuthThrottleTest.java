@@ -18,10 +18,12 @@ class AuthThrottleTest {
     throttle.failed("a");
     assertThat(throttle.retryAfter("a")).isEmpty();
     throttle.failed("a");
-    assertThat(throttle.retryAfter("a")).contains(Duration.ofMinutes(6)); // counted from the first failure
+    // counted from the first failure
+    assertThat(throttle.retryAfter("a")).contains(Duration.ofMinutes(6));
     assertThat(throttle.retryAfter("b")).isEmpty();
     clock.advance(Duration.ofMinutes(6).minusMillis(1));
-    assertThat(throttle.retryAfter("a")).hasValueSatisfying(d -> assertThat(AuthThrottle.seconds(d)).isEqualTo(1));
+    assertThat(throttle.retryAfter("a"))
+        .hasValueSatisfying(d -> assertThat(AuthThrottle.seconds(d)).isEqualTo(1));
     clock.advance(Duration.ofMillis(1));
     assertThat(throttle.retryAfter("a")).isEmpty();
     // a new window: one failure is not three

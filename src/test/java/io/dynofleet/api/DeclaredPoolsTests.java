@@ -18,7 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Pool files in config/pools are applied like `dynofleet apply -f`: created, left alone, replaced. */
+/**
+ * Pool files in config/pools are applied like `dynofleet apply -f`: created, left alone, replaced.
+ */
 @QuarkusTest
 class DeclaredPoolsTests {
   static final Path DIR = Path.of("target/test-pools");
@@ -49,14 +51,17 @@ class DeclaredPoolsTests {
           pipeline: shop
           replicas: %d
           template: {sourceApp: shop-web, dynoSize: hobby}
-        """.formatted(name, replicas);
+        """
+        .formatted(name, replicas);
   }
 
   @Test
   void createsLeavesAloneAndReplaces() throws IOException {
     Files.createDirectories(DIR);
     Files.writeString(DIR.resolve("a.yaml"), yaml("git-a", 2));
-    Files.writeString(DIR.resolve("b.json"), """
+    Files.writeString(
+        DIR.resolve("b.json"),
+        """
         {"metadata": {"name": "git-b"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""");
     Files.writeString(DIR.resolve("notes.txt"), "not a pool");
 
@@ -68,7 +73,8 @@ class DeclaredPoolsTests {
 
     assertThat(declared.applyAll()).isEqualTo(2);
     assertThat(api().get(POOLS + "/git-a").jsonPath().getString("metadata.resourceVersion"))
-        .as("an unchanged file writes nothing").isEqualTo(a.getString("metadata.resourceVersion"));
+        .as("an unchanged file writes nothing")
+        .isEqualTo(a.getString("metadata.resourceVersion"));
 
     Files.writeString(DIR.resolve("a.yaml"), yaml("git-a", 5));
     declared.applyAll();
@@ -89,38 +95,53 @@ class DeclaredPoolsTests {
     api().get(POOLS + "/git-good").then().statusCode(200);
   }
 
-  /** A file that does not parse is refused with where, never with its text (config vars are secrets). */
+  /**
+   * A file that does not parse is refused with where, never with its text (config vars are
+   * secrets).
+   */
   @Test
   void aBrokenFileIsLoggedWithoutItsContent() throws IOException {
     Files.createDirectories(DIR);
-    Files.writeString(DIR.resolve("leak.yaml"), yaml("git-leak", 1).replace("dynoSize: hobby}",
-        "dynoSize: hobby, configVars: {DB_PASSWORD: \"hunter2-s3cret}"));
-    Files.writeString(DIR.resolve("leak.json"), """
+    Files.writeString(
+        DIR.resolve("leak.yaml"),
+        yaml("git-leak", 1)
+            .replace(
+                "dynoSize: hobby}",
+                "dynoSize: hobby, configVars: {DB_PASSWORD: \"hunter2-s3cret}"));
+    Files.writeString(
+        DIR.resolve("leak.json"),
+        """
         {"metadata": {"name": "git-leakj"}, "spec": {"template": {"configVars": {"K": "hunter2-s3cret}}}}""");
     List<String> lines = new ArrayList<>();
     assertThat(applyLogging(lines)).isZero();
-    assertThat(lines).hasSize(2).allMatch(l -> l.contains("pool file refused") && l.contains("line"));
+    assertThat(lines)
+        .hasSize(2)
+        .allMatch(l -> l.contains("pool file refused") && l.contains("line"));
     assertThat(String.join("\n", lines)).doesNotContain("hunter2").doesNotContain("s3cret");
   }
 
   /** Applies every file; the lines DeclaredPools logged meanwhile go into {@code lines}. */
   private int applyLogging(List<String> lines) {
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord record) {
-        synchronized (lines) {
-          lines.add(record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage()
-              : String.valueOf(record.getMessage()));
-        }
-      }
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            synchronized (lines) {
+              lines.add(
+                  record instanceof org.jboss.logmanager.ExtLogRecord ext
+                      ? ext.getFormattedMessage()
+                      : String.valueOf(record.getMessage()));
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(DeclaredPools.class.getName());
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger =
+        java.util.logging.Logger.getLogger(DeclaredPools.class.getName());
     logger.addHandler(capture);
     try {
       return declared.applyAll();
@@ -137,20 +158,31 @@ class DeclaredPoolsTests {
   @Test
   void anExportedPoolAppliesAtEveryStartAndWhateverItsUidAndVersion() throws IOException {
     Files.createDirectories(DIR);
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata": {"name": "git-exp"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""")
-        .post(POOLS).then().statusCode(201);
+        .post(POOLS)
+        .then()
+        .statusCode(201);
     String exported = api().get(POOLS + "/git-exp").then().statusCode(200).extract().asString();
     Files.writeString(DIR.resolve("exp.json"), exported);
-    api().contentType("application/merge-patch+json").body("{\"metadata\": {\"labels\": {\"moved\": \"on\"}}}")
-        .patch(POOLS + "/git-exp").then().statusCode(200); // the exported resourceVersion is stale now
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"metadata\": {\"labels\": {\"moved\": \"on\"}}}")
+        // the exported resourceVersion is stale now
+        .patch(POOLS + "/git-exp")
+        .then()
+        .statusCode(200);
 
     List<String> lines = new ArrayList<>();
     assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
-    assertThat(api().get(POOLS + "/git-exp").jsonPath().getMap("metadata.labels")).doesNotContainKey("moved");
+    assertThat(api().get(POOLS + "/git-exp").jsonPath().getMap("metadata.labels"))
+        .doesNotContainKey("moved");
     // an export of an earlier pool of that name (deleted and made again): another uid
     String uid = api().get(POOLS + "/git-exp").jsonPath().getString("metadata.uid");
-    Files.writeString(DIR.resolve("exp.json"), exported.replace(uid, java.util.UUID.randomUUID().toString()));
+    Files.writeString(
+        DIR.resolve("exp.json"), exported.replace(uid, java.util.UUID.randomUUID().toString()));
     assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
     assertThat(applyLogging(lines)).as("and again, unchanged").isEqualTo(1);
     assertThat(lines).noneMatch(l -> l.contains("refused"));
@@ -159,16 +191,26 @@ class DeclaredPoolsTests {
   @Test
   void aHostOrDefaultTakenIsTheFilesProblemSaidAsSuch() throws IOException {
     Files.createDirectories(DIR);
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata": {"name": "git-owner"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"],
-         "routing": {"hosts": ["taken.example"]}}}""").post(POOLS).then().statusCode(201);
-    Files.writeString(DIR.resolve("claim.yaml"), """
+         "routing": {"hosts": ["taken.example"]}}}""")
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    Files.writeString(
+        DIR.resolve("claim.yaml"),
+        """
         metadata: {name: git-claim}
         spec: {staticBackends: ["http://127.0.0.1:9/"], routing: {hosts: [taken.example]}}
         """);
     List<String> lines = new ArrayList<>();
     assertThat(applyLogging(lines)).isZero();
-    assertThat(lines).anyMatch(l -> l.contains("status=409") && l.contains("taken.example") && l.contains("git-owner"));
+    assertThat(lines)
+        .anyMatch(
+            l ->
+                l.contains("status=409") && l.contains("taken.example") && l.contains("git-owner"));
     api().delete(POOLS + "/git-owner");
   }
 
@@ -177,13 +219,21 @@ class DeclaredPoolsTests {
     Files.createDirectories(DIR);
     Files.writeString(DIR.resolve("UPPER.YAML"), yaml("git-upper", 1));
     Files.writeString(DIR.resolve("readme.md"), "not a pool");
-    Files.writeString(DIR.resolve("many.yaml"), yaml("git-many", 1000).replace("dynoSize: hobby", "dynoSize: huge"));
+    Files.writeString(
+        DIR.resolve("many.yaml"),
+        yaml("git-many", 1000).replace("dynoSize: hobby", "dynoSize: huge"));
     List<String> lines = new ArrayList<>();
     assertThat(applyLogging(lines)).isEqualTo(1);
-    assertThat(lines).anyMatch(l -> l.contains("skipped") && l.contains("readme.md"))
-        .anyMatch(l -> l.contains("many.yaml") && l.contains("spec.replicas") && l.contains("spec.template.dynoSize"));
+    assertThat(lines)
+        .anyMatch(l -> l.contains("skipped") && l.contains("readme.md"))
+        .anyMatch(
+            l ->
+                l.contains("many.yaml")
+                    && l.contains("spec.replicas")
+                    && l.contains("spec.template.dynoSize"));
     api().body("{\"replicas\": 3}").put(POOLS + "/git-upper/scale").then().statusCode(200);
-    assertThat(applyLogging(lines)).isEqualTo(1); // files win over the change: said in the pool's events
+    // files win over the change: said in the pool's events
+    assertThat(applyLogging(lines)).isEqualTo(1);
     assertThat(api().get(POOLS + "/git-upper").jsonPath().getInt("spec.replicas")).isEqualTo(1);
     assertThat(api().get(POOLS + "/git-upper/events").jsonPath().getList("reason", String.class))
         .contains("Applied");
@@ -197,11 +247,18 @@ class DeclaredPoolsTests {
   @Test
   void aPoolDeclaredInTwoFilesIsAppliedFromNeitherAndBothAreNamed() throws IOException {
     Files.createDirectories(DIR);
-    Files.writeString(DIR.resolve("A-twice.YML"), yaml("git-twice", 1).replace("dynoSize: hobby", "dynoSize: huge"));
+    Files.writeString(
+        DIR.resolve("A-twice.YML"),
+        yaml("git-twice", 1).replace("dynoSize: hobby", "dynoSize: huge"));
     Files.writeString(DIR.resolve("b-twice.yaml"), yaml("git-twice", 2));
     List<String> lines = new ArrayList<>();
     assertThat(applyLogging(lines)).isZero();
-    assertThat(lines.stream().filter(l -> l.contains("declared in A-twice.YML and b-twice.yaml: none of them is applied")))
+    assertThat(
+            lines.stream()
+                .filter(
+                    l ->
+                        l.contains(
+                            "declared in A-twice.YML and b-twice.yaml: none of them is applied")))
         .hasSize(2);
     api().get(POOLS + "/git-twice").then().statusCode(404);
   }
@@ -217,40 +274,78 @@ class DeclaredPoolsTests {
     assertThat(declared.applyAll()).isEqualTo(1);
     assertThat(api().get(POOLS + "/git-kept/events").jsonPath().getList("message", String.class))
         .anyMatch(m -> m.contains("created from kept.yaml in the pool files"));
-    String warning = api().body("{\"replicas\": 3}").put(POOLS + "/git-kept/scale").then().statusCode(200)
-        .extract().header("Warning");
-    assertThat(warning).startsWith("299 - \"pool git-kept is kept in ").contains("kept.yaml",
-        "the file replaces this change at the next start");
-    assertThat(api().contentType("application/merge-patch+json").body("{\"spec\":{\"paused\":true}}")
-        .patch(POOLS + "/git-kept").then().statusCode(200).extract().header("Warning")).isEqualTo(warning);
+    String warning =
+        api()
+            .body("{\"replicas\": 3}")
+            .put(POOLS + "/git-kept/scale")
+            .then()
+            .statusCode(200)
+            .extract()
+            .header("Warning");
+    assertThat(warning)
+        .startsWith("299 - \"pool git-kept is kept in ")
+        .contains("kept.yaml", "the file replaces this change at the next start");
+    assertThat(
+            api()
+                .contentType("application/merge-patch+json")
+                .body("{\"spec\":{\"paused\":true}}")
+                .patch(POOLS + "/git-kept")
+                .then()
+                .statusCode(200)
+                .extract()
+                .header("Warning"))
+        .isEqualTo(warning);
     // the CLI prints it, as kubectl prints a server's warnings
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    int code = io.dynofleet.cli.Cli.run(new String[] {"scale", "pool", "git-kept", "--replicas", "2"},
-        java.util.Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", ApiFixtures.TOKEN),
-        new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+    int code =
+        io.dynofleet.cli.Cli.run(
+            new String[] {"scale", "pool", "git-kept", "--replicas", "2"},
+            java.util.Map.of(
+                "DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", ApiFixtures.TOKEN),
+            new java.io.PrintStream(out, true),
+            new java.io.PrintStream(err, true));
     assertThat(code).as(err.toString()).isZero();
-    assertThat(err.toString()).contains("warning: pool git-kept is kept in ", "kept.yaml", "change the file instead");
+    assertThat(err.toString())
+        .contains("warning: pool git-kept is kept in ", "kept.yaml", "change the file instead");
     // a pool no file keeps: no warning
     String other = "api-only-" + System.nanoTime() % 100000;
-    api().body("{\"metadata\":{\"name\":\"" + other + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9/\"]}}")
-        .post(POOLS).then().statusCode(201);
-    assertThat(api().contentType("application/merge-patch+json").body("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")
-        .patch(POOLS + "/" + other).then().statusCode(200).extract().header("Warning")).isNull();
+    api()
+        .body(
+            "{\"metadata\":{\"name\":\""
+                + other
+                + "\"},\"spec\":{\"staticBackends\":[\"http://127.0.0.1:9/\"]}}")
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    assertThat(
+            api()
+                .contentType("application/merge-patch+json")
+                .body("{\"metadata\":{\"labels\":{\"a\":\"b\"}}}")
+                .patch(POOLS + "/" + other)
+                .then()
+                .statusCode(200)
+                .extract()
+                .header("Warning"))
+        .isNull();
   }
 
   /** A key given twice, or a second document, is refused as the API refuses it (audit defect 5). */
   @Test
   void aFileWithAKeyTwiceOrASecondDocumentIsRefused() throws IOException {
     Files.createDirectories(DIR);
-    Files.writeString(DIR.resolve("dup.yaml"), yaml("git-dup1", 1).replace("  name: git-dup1\n",
-        "  name: git-dup1\n  name: git-dup2\n"));
+    Files.writeString(
+        DIR.resolve("dup.yaml"),
+        yaml("git-dup1", 1).replace("  name: git-dup1\n", "  name: git-dup1\n  name: git-dup2\n"));
     Files.writeString(DIR.resolve("two.yaml"), yaml("git-two1", 1) + "---\n" + yaml("git-two2", 1));
-    Files.writeString(DIR.resolve("dup.json"), """
+    Files.writeString(
+        DIR.resolve("dup.json"),
+        """
         {"metadata": {"name": "git-dupj1", "name": "git-dupj2"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}""");
 
     assertThat(declared.applyAll()).isZero();
-    for (String name : new String[] {"git-dup1", "git-dup2", "git-two1", "git-two2", "git-dupj1", "git-dupj2"}) {
+    for (String name :
+        new String[] {"git-dup1", "git-dup2", "git-two1", "git-two2", "git-dupj1", "git-dupj2"}) {
       api().get(POOLS + "/" + name).then().statusCode(404);
     }
   }

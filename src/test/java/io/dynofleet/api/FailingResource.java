@@ -22,8 +22,11 @@ public class FailingResource {
   public String fail(@PathParam("kind") String kind) throws Exception {
     if (kind.equals("database")) {
       // what a refused write looks like: PostgreSQL quotes the data it refused
-      throw new PersistenceException("could not execute statement [configVars " + SECRET + "]",
-          new SQLException("ERROR: value too long; CONTEXT: JSON data, line 1: {\"TOKEN\": \"" + SECRET + "\"", "22001"));
+      throw new PersistenceException(
+          "could not execute statement [configVars " + SECRET + "]",
+          new SQLException(
+              "ERROR: value too long; CONTEXT: JSON data, line 1: {\"TOKEN\": \"" + SECRET + "\"",
+              "22001"));
     }
     throw new IllegalStateException("a bug, holding " + SECRET);
   }

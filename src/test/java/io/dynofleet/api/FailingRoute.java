@@ -10,6 +10,11 @@ public class FailingRoute {
   static final String PATH = "/_dynofleet/__test/router-fail";
 
   void register(@Observes Router router) {
-    router.get(PATH).handler(rc -> rc.fail(new IllegalStateException("a router bug, holding " + FailingResource.SECRET)));
+    router
+        .get(PATH)
+        .handler(
+            rc ->
+                rc.fail(
+                    new IllegalStateException("a router bug, holding " + FailingResource.SECRET)));
   }
 }

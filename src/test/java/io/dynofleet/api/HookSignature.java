@@ -6,7 +6,9 @@ import java.util.Base64;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-/** Signs a webhook notification as Heroku does: base64 of its body's HMAC-SHA256 under the secret. */
+/**
+ * Signs a webhook notification as Heroku does: base64 of its body's HMAC-SHA256 under the secret.
+ */
 public final class HookSignature {
   /** The default test profile's {@code dynofleet.api.webhook-secret}. */
   public static final String TEST_SECRET = "test-webhook-secret";

@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 class HookTargetTest {
   @Test
   void anHttpOrHttpsUrlWithAHostIsTakenWithoutItsTrailingSlash() {
-    assertThat(HookTarget.publicBase("https://my-dynofleet.herokuapp.com/")).contains("https://my-dynofleet.herokuapp.com");
-    assertThat(HookTarget.publicBase("https://lb.example.com:8443/edge")).contains("https://lb.example.com:8443/edge");
+    assertThat(HookTarget.publicBase("https://my-dynofleet.herokuapp.com/"))
+        .contains("https://my-dynofleet.herokuapp.com");
+    assertThat(HookTarget.publicBase("https://lb.example.com:8443/edge"))
+        .contains("https://lb.example.com:8443/edge");
     assertThat(HookTarget.publicBase("http://localhost:8080")).contains("http://localhost:8080");
   }
 

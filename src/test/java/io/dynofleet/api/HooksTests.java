@@ -20,7 +20,8 @@ class HooksTests {
   static String pool(String name, String source) {
     return """
         {"metadata": {"name": "%s"}, "spec": {"pipeline": "shop", "replicas": 1,
-         "template": {"sourceApp": "%s"}}}""".formatted(name, source);
+         "template": {"sourceApp": "%s"}}}"""
+        .formatted(name, source);
   }
 
   static String event(String app) {
@@ -36,43 +37,68 @@ class HooksTests {
     return """
         {"id": "%s", "created_at": "%s", "resource": "release", "action": "create",
          "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "%s", "name": "%s"}}}
-        """.formatted(eventId, created, id, app);
+        """
+        .formatted(eventId, created, id, app);
   }
 
-  /** Audit 17: a NUL in the app's name or id was a 500 (PostgreSQL's text refuses it), each retry too. */
+  /**
+   * Audit 17: a NUL in the app's name or id was a 500 (PostgreSQL's text refuses it), each retry
+   * too.
+   */
   @Test
   void anAppNameOrIdNoHerokuAppHasIsIgnored() {
     String source = uniqueName("src");
     String a = uniqueName("hook-n");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
-    api().body(event("a\\u0000", source + "\\u0000")).post(HOOK).then().statusCode(202)
+    api()
+        .body(event("a\\u0000", source + "\\u0000"))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
         .body("reconciling", empty());
     // what a notification says goes into the log printable: a line break forged a line (review 21)
     java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(r instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage() : r.getMessage());
-      }
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logged.add(
+                r instanceof org.jboss.logmanager.ExtLogRecord ext
+                    ? ext.getFormattedMessage()
+                    : r.getMessage());
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     java.util.logging.Logger.getLogger("").addHandler(capture);
     try {
-      api().body("""
+      api()
+          .body(
+              """
           {"id": "e1\\nFORGED id", "resource": "release\\nFORGED resource", "action": "create",
-           "data": {"app": {"id": "x\\ny", "name": "%s\\r\\nFORGED name"}}}""".formatted(source)).post(HOOK)
-          .then().statusCode(202).body("reconciling", empty());
+           "data": {"app": {"id": "x\\ny", "name": "%s\\r\\nFORGED name"}}}"""
+                  .formatted(source))
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", empty());
     } finally {
       java.util.logging.Logger.getLogger("").removeHandler(capture);
     }
-    assertThat(logged).as("the webhook's log line").anyMatch(l -> l.contains("heroku webhook"))
-        .noneMatch(l -> l.contains("\nFORGED") || l.contains("\rFORGED") || l.contains("\r\nFORGED"));
-    api().body(event(java.util.UUID.randomUUID().toString(), source)).post(HOOK).then().statusCode(202)
+    assertThat(logged)
+        .as("the webhook's log line")
+        .anyMatch(l -> l.contains("heroku webhook"))
+        .noneMatch(
+            l -> l.contains("\nFORGED") || l.contains("\rFORGED") || l.contains("\r\nFORGED"));
+    api()
+        .body(event(java.util.UUID.randomUUID().toString(), source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
         .body("reconciling", contains(a));
   }
 
@@ -84,15 +110,28 @@ class HooksTests {
     double duplicates = notifications("duplicate");
     String body = event(source);
     String signature = HookSignature.sign(SECRET, body);
-    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
-        .body(body).post(HOOK).then().statusCode(202).body("reconciling", contains(a))
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", signature)
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", contains(a))
         .body("$", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasKey("skipped")));
     for (int i = 0; i < 3; i++) { // the same signed notification again: genuine, and no news
-      given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
-          .body(body).post(HOOK).then().statusCode(202).body("reconciling", empty())
+      given()
+          .contentType("application/json")
+          .header("Heroku-Webhook-Hmac-SHA256", signature)
+          .body(body)
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", empty())
           .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
     }
-    org.assertj.core.api.Assertions.assertThat(notifications("duplicate") - duplicates).isEqualTo(3);
+    org.assertj.core.api.Assertions.assertThat(notifications("duplicate") - duplicates)
+        .isEqualTo(3);
     // another event of the same release (Heroku's update when it settles) is news
     api().body(event(source)).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
   }
@@ -103,14 +142,32 @@ class HooksTests {
     String a = uniqueName("hook-o");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     java.time.Instant now = java.time.Instant.now();
-    String old = event(java.util.UUID.randomUUID().toString(), now.minus(java.time.Duration.ofMinutes(11)), source, source);
-    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, old))
-        .body(old).post(HOOK).then().statusCode(202).body("reconciling", empty())
+    String old =
+        event(
+            java.util.UUID.randomUUID().toString(),
+            now.minus(java.time.Duration.ofMinutes(11)),
+            source,
+            source);
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, old))
+        .body(old)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", empty())
         .body("skipped", org.hamcrest.Matchers.equalTo("stale"));
     // nine minutes late (a retried delivery) still counts, and so does a clock a little ahead
-    for (java.time.Duration skew : new java.time.Duration[] {java.time.Duration.ofMinutes(-9), java.time.Duration.ofMinutes(2)}) {
-      api().body(event(java.util.UUID.randomUUID().toString(), now.plus(skew), source, source)).post(HOOK)
-          .then().statusCode(202).body("reconciling", contains(a));
+    for (java.time.Duration skew :
+        new java.time.Duration[] {
+          java.time.Duration.ofMinutes(-9), java.time.Duration.ofMinutes(2)
+        }) {
+      api()
+          .body(event(java.util.UUID.randomUUID().toString(), now.plus(skew), source, source))
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", contains(a));
     }
   }
 
@@ -121,8 +178,12 @@ class HooksTests {
     String a = uniqueName("hook-h");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     for (int i = 0; i < 2; i++) {
-      api().body("{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"" + source + "\"}}}")
-          .post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+      api()
+          .body("{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"" + source + "\"}}}")
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", contains(a));
     }
   }
 
@@ -134,9 +195,19 @@ class HooksTests {
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     api().body(pool(other, "another-app")).post(POOLS).then().statusCode(201);
 
-    api().body(event(source)).post(HOOK).then().statusCode(202)
-        .body("app", org.hamcrest.Matchers.equalTo(source)).body("reconciling", contains(a));
-    api().body(event("unrelated-app")).post(HOOK).then().statusCode(202).body("reconciling", empty());
+    api()
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("app", org.hamcrest.Matchers.equalTo(source))
+        .body("reconciling", contains(a));
+    api()
+        .body(event("unrelated-app"))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", empty());
   }
 
   @Test
@@ -147,22 +218,40 @@ class HooksTests {
     String source = uniqueName("src");
     api().body(pool(byId, id)).post(POOLS).then().statusCode(201);
     api().body(pool(byName, source)).post(POOLS).then().statusCode(201);
-    api().body(event(id, source)).post(HOOK).then().statusCode(202)
+    api()
+        .body(event(id, source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
         .body("reconciling", containsInAnyOrder(byId, byName));
   }
 
   @Test
   void needsTheTokenAndAJsonEvent() {
     given().contentType("application/json").body(event("x")).post(HOOK).then().statusCode(401);
-    api().body("not json").post(HOOK).then().statusCode(400)
+    api()
+        .body("not json")
+        .post(HOOK)
+        .then()
+        .statusCode(400)
         .contentType("application/problem+json");
     // strict as the rest of the API: a key twice (which app?), or more after the event
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-j"), source)).post(POOLS).then().statusCode(201);
     String twice = event(source).replaceFirst("\\{\"id\"", "{\"id\": \"first\", \"id\"");
-    api().body(twice).post(HOOK).then().statusCode(400).contentType("application/problem+json")
+    api()
+        .body(twice)
+        .post(HOOK)
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
         .body("detail", org.hamcrest.Matchers.containsString("'id' twice"));
-    api().body(event(source) + " {}").post(HOOK).then().statusCode(400).contentType("application/problem+json")
+    api()
+        .body(event(source) + " {}")
+        .post(HOOK)
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
         .body("detail", org.hamcrest.Matchers.containsString("more after"));
   }
 
@@ -174,8 +263,14 @@ class HooksTests {
     String a = uniqueName("hook-s");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     String body = event(source);
-    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, body))
-        .body(body).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, body))
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", contains(a));
   }
 
   @Test
@@ -183,12 +278,21 @@ class HooksTests {
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-x"), source)).post(POOLS).then().statusCode(201);
     String body = event(source);
-    for (String signature : new String[] {
-        HookSignature.sign("another-secret", body), // signed by someone else
-        HookSignature.sign(SECRET, event("another-app")), // a genuine signature of another body
-        "not base64 !", ""}) {
-      given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", signature)
-          .body(body).post(HOOK).then().statusCode(401).contentType("application/problem+json")
+    for (String signature :
+        new String[] {
+          HookSignature.sign("another-secret", body), // signed by someone else
+          HookSignature.sign(SECRET, event("another-app")), // a genuine signature of another body
+          "not base64 !",
+          ""
+        }) {
+      given()
+          .contentType("application/json")
+          .header("Heroku-Webhook-Hmac-SHA256", signature)
+          .body(body)
+          .post(HOOK)
+          .then()
+          .statusCode(401)
+          .contentType("application/problem+json")
           .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
           .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(SECRET)));
     }
@@ -197,11 +301,24 @@ class HooksTests {
   @Test
   void aSignatureOpensTheHookOnly() {
     // elsewhere in the API a signature is no credential, whatever it signs
-    given().header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "")).get(POOLS).then().statusCode(401);
-    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "{}"))
-        .body("{}").post(POOLS).then().statusCode(401);
+    given()
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, ""))
+        .get(POOLS)
+        .then()
+        .statusCode(401);
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "{}"))
+        .body("{}")
+        .post(POOLS)
+        .then()
+        .statusCode(401);
     // and a GET of the hook is not a notification
-    given().header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, "")).get(HOOK).then().statusCode(401);
+    given()
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(SECRET, ""))
+        .get(HOOK)
+        .then()
+        .statusCode(401);
   }
 
   @jakarta.inject.Inject io.micrometer.core.instrument.MeterRegistry meters;
@@ -213,7 +330,8 @@ class HooksTests {
 
   @Test
   void everyNotificationIsCountedByWhatCameOfIt() {
-    // duplicate and stale: aReplayedNotificationSchedulesNothing, aStaleNotificationSchedulesNothing
+    // duplicate and stale: aReplayedNotificationSchedulesNothing,
+    // aStaleNotificationSchedulesNothing
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-m"), source)).post(POOLS).then().statusCode(201);
     double scheduled = notifications("scheduled");
@@ -223,33 +341,55 @@ class HooksTests {
     api().body(event(source)).post(HOOK).then().statusCode(202);
     api().body(event("nobody-copies-this")).post(HOOK).then().statusCode(202);
     String body = event(source);
-    given().contentType("application/json").header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign("other", body))
-        .body(body).post(HOOK).then().statusCode(401);
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign("other", body))
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(401);
     api().body("[1]").post(HOOK).then().statusCode(400);
-    org.assertj.core.api.Assertions.assertThat(new double[] {notifications("scheduled") - scheduled,
-        notifications("ignored") - ignored, notifications("refused") - refused, notifications("malformed") - malformed})
+    org.assertj.core.api.Assertions.assertThat(
+            new double[] {
+              notifications("scheduled") - scheduled,
+              notifications("ignored") - ignored,
+              notifications("refused") - refused,
+              notifications("malformed") - malformed
+            })
         .containsExactly(1, 1, 1, 1);
   }
 
-  @io.quarkus.test.common.http.TestHTTPResource("/") java.net.URL app;
+  @io.quarkus.test.common.http.TestHTTPResource("/")
+  java.net.URL app;
 
-  /** POSTs {@code body} to the hook in 64 KB chunks over a raw socket and returns all that came back. */
+  /**
+   * POSTs {@code body} to the hook in 64 KB chunks over a raw socket and returns all that came
+   * back.
+   */
   private String chunkedPost(String signature, byte[] body) throws Exception {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", app.getPort())) {
       s.setSoTimeout(10_000);
       var out = s.getOutputStream();
-      out.write(("POST " + HOOK + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-          + "Heroku-Webhook-Hmac-SHA256: " + signature + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(
+          ("POST "
+                  + HOOK
+                  + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Heroku-Webhook-Hmac-SHA256: "
+                  + signature
+                  + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       for (int off = 0; off < body.length; off += 65536) {
         int n = Math.min(65536, body.length - off);
-        out.write((Integer.toHexString(n) + "\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.write(
+            (Integer.toHexString(n) + "\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         out.write(body, off, n);
         out.write("\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       }
       out.write("0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       out.flush();
-      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      return new String(
+          s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
   }
 
@@ -260,14 +400,19 @@ class HooksTests {
     byte[] big = new byte[3 * 1024 * 1024];
     java.util.Arrays.fill(big, (byte) ' ');
     String tooLarge = chunkedPost("bogus", big);
-    org.assertj.core.api.Assertions.assertThat(tooLarge).startsWith("HTTP/1.1 413")
-        .contains("application/problem+json").contains("body-too-large");
+    org.assertj.core.api.Assertions.assertThat(tooLarge)
+        .startsWith("HTTP/1.1 413")
+        .contains("application/problem+json")
+        .contains("body-too-large");
     // within the limit, a chunked notification is read whole and checked as any other
     String source = uniqueName("src");
     String a = uniqueName("hook-c");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     String body = event(source);
-    String ok = chunkedPost(HookSignature.sign(SECRET, body), body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String ok =
+        chunkedPost(
+            HookSignature.sign(SECRET, body),
+            body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     org.assertj.core.api.Assertions.assertThat(ok).startsWith("HTTP/1.1 202").contains(a);
   }
 }

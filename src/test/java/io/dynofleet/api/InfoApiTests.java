@@ -10,7 +10,9 @@ import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-/** GET /info says plainly that this is a sandbox, and where the Platform API is, never with the key. */
+/**
+ * GET /info says plainly that this is a sandbox, and where the Platform API is, never with the key.
+ */
 @QuarkusTest
 class InfoApiTests {
   static final String INFO = "/_dynofleet/api/v1/info";
@@ -24,8 +26,15 @@ class InfoApiTests {
 
   @Test
   void infoSaysSandboxAndNeverShowsTheKey() {
-    String body = given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200)
-        .contentType("application/json").extract().asString();
+    String body =
+        given()
+            .header("Authorization", "Bearer " + TOKEN)
+            .get(INFO)
+            .then()
+            .statusCode(200)
+            .contentType("application/json")
+            .extract()
+            .asString();
     JsonPath json = JsonPath.from(body);
     assertThat(json.getBoolean("sandbox")).isTrue();
     assertThat(json.getString("herokuApiUrl")).isEqualTo(sim.url().replaceAll("/$", ""));
@@ -42,10 +51,21 @@ class InfoApiTests {
   @Test
   void infoCountsThePools() {
     String name = ApiFixtures.uniqueName("info");
-    ApiFixtures.api().body(ApiFixtures.pool(name, 0)).post(ApiFixtures.POOLS).then().statusCode(201);
+    ApiFixtures.api()
+        .body(ApiFixtures.pool(name, 0))
+        .post(ApiFixtures.POOLS)
+        .then()
+        .statusCode(201);
     try {
-      long count = given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200)
-          .extract().jsonPath().getLong("poolCount");
+      long count =
+          given()
+              .header("Authorization", "Bearer " + TOKEN)
+              .get(INFO)
+              .then()
+              .statusCode(200)
+              .extract()
+              .jsonPath()
+              .getLong("poolCount");
       assertThat(count).isPositive();
     } finally {
       ApiFixtures.api().delete(ApiFixtures.POOLS + "/" + name).then().statusCode(202);
@@ -54,22 +74,40 @@ class InfoApiTests {
 
   @Test
   void infoIsInTheOpenApiDocument() {
-    given().header("Authorization", "Bearer " + TOKEN).queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
-        .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .queryParam("format", "json")
+        .get("/_dynofleet/q/openapi")
+        .then()
+        .statusCode(200)
+        .body(
+            "paths.'/_dynofleet/api/v1/info'.get.summary",
+            org.hamcrest.Matchers.containsString("sandbox"));
   }
 
   /**
    * Audit 13: the OpenAPI document and Swagger UI were behind the token, which a browser does not
-   * send: the page and the document it loads both answered 401. They hold no data and are open;
-   * the document says every operation takes the token, so Swagger UI's Authorize asks for it.
+   * send: the page and the document it loads both answered 401. They hold no data and are open; the
+   * document says every operation takes the token, so Swagger UI's Authorize asks for it.
    */
   @Test
   void theApiDescriptionAndSwaggerUiOpenWithoutTheTokenAndTheApiStillNeedsIt() {
-    given().queryParam("format", "json").get("/_dynofleet/q/openapi").then().statusCode(200)
+    given()
+        .queryParam("format", "json")
+        .get("/_dynofleet/q/openapi")
+        .then()
+        .statusCode(200)
         .body("components.securitySchemes.apiToken.scheme", org.hamcrest.Matchers.equalTo("bearer"))
         .body("security[0].apiToken", org.hamcrest.Matchers.empty())
-        .body("paths.'/_dynofleet/api/v1/info'.get.summary", org.hamcrest.Matchers.containsString("sandbox"));
-    given().redirects().follow(true).get("/_dynofleet/q/swagger-ui/").then().statusCode(200)
+        .body(
+            "paths.'/_dynofleet/api/v1/info'.get.summary",
+            org.hamcrest.Matchers.containsString("sandbox"));
+    given()
+        .redirects()
+        .follow(true)
+        .get("/_dynofleet/q/swagger-ui/")
+        .then()
+        .statusCode(200)
         .body(org.hamcrest.Matchers.containsString("swagger"));
     given().get(INFO).then().statusCode(401);
     given().get("/_dynofleet/q/openapi-x").then().statusCode(401);
@@ -77,9 +115,21 @@ class InfoApiTests {
 
   @Test
   void metricsShowTheDatabasePoolAndThePlatformApiBudget() {
-    given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200); // uses the database
-    String text = given().header("Authorization", "Bearer " + ApiFixtures.TOKEN).get("/_dynofleet/q/metrics").then().statusCode(200).extract().asString();
-    assertThat(text).contains("agroal_active_count", "agroal_available_count", "agroal_awaiting_count",
-        "dynofleet_heroku_rate_limit_remaining");
+    // uses the database
+    given().header("Authorization", "Bearer " + TOKEN).get(INFO).then().statusCode(200);
+    String text =
+        given()
+            .header("Authorization", "Bearer " + ApiFixtures.TOKEN)
+            .get("/_dynofleet/q/metrics")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
+    assertThat(text)
+        .contains(
+            "agroal_active_count",
+            "agroal_available_count",
+            "agroal_awaiting_count",
+            "dynofleet_heroku_rate_limit_remaining");
   }
 }

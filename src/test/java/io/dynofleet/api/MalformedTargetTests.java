@@ -23,7 +23,9 @@ class MalformedTargetTests {
   URL base;
 
   static String raw(URL base, String target, String auth) throws IOException {
-    return raw(base, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + auth + "Connection: close\r\n\r\n");
+    return raw(
+        base,
+        "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + auth + "Connection: close\r\n\r\n");
   }
 
   /** Sends a request as written and reads until the server closes. */
@@ -39,8 +41,14 @@ class MalformedTargetTests {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/_dynofleet/api/v1/pools?continue=%%%", "/_dynofleet/api/v1/pools?limit=%zz",
-      "/_dynofleet/api/v1/pools/%%%", "/_dynofleet/%%%", "/x%%/y"})
+  @ValueSource(
+      strings = {
+        "/_dynofleet/api/v1/pools?continue=%%%",
+        "/_dynofleet/api/v1/pools?limit=%zz",
+        "/_dynofleet/api/v1/pools/%%%",
+        "/_dynofleet/%%%",
+        "/x%%/y"
+      })
   void answeredWithAProblem(String target) throws IOException {
     String response = raw(base, target, "Authorization: Bearer " + ApiFixtures.TOKEN + "\r\n");
     assertThat(response).startsWith("HTTP/1.1 400");

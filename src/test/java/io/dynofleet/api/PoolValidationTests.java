@@ -30,7 +30,9 @@ class PoolValidationTests {
         row("\"metadata\": {\"name\": \"-x\"}", "metadata.name"),
         row("\"metadata\": {\"name\": \"" + "a".repeat(64) + "\"}", "metadata.name"),
         row("\"metadata\": {}", "metadata.name"),
-        row("\"metadata\": {\"name\": \"%N\", \"labels\": {\"bad key\": \"v\"}}", "metadata.labels.bad key"),
+        row(
+            "\"metadata\": {\"name\": \"%N\", \"labels\": {\"bad key\": \"v\"}}",
+            "metadata.labels.bad key"),
         row("\"metadata\": {\"name\": \"%N\", \"labels\": {\"k\": 3}}", "metadata.labels.k"),
         row("\"metadata\": {\"name\": \"%N\", \"owner\": \"x\"}", "metadata.owner"),
         row("\"metadata\": {\"name\": \"%N\"}, \"extra\": 1", "extra"),
@@ -51,32 +53,55 @@ class PoolValidationTests {
         tmpl("\"sourceApp\": \"ok-app\", \"region\": \"virginia\"", "spec.template.region"),
         tmpl("\"sourceApp\": \"ok-app\", \"dynoSize\": \"private-s\"", "spec.template.dynoSize"),
         tmpl("\"sourceApp\": \"ok-app\", \"stack\": \"container\"", "spec.template.stack"),
-        // review 6: eco dynos share the account's 1000 hours; two always-probed backends use them up
-        spec("\"replicas\": 2, \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"eco\"}", "spec.replicas"),
+        // review 6: eco dynos share the account's 1000
+        // hours; two always-probed backends use them up
+        spec(
+            "\"replicas\": 2, \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"eco\"}",
+            "spec.replicas"),
         tmpl("\"sourceApp\": \"ok-app\", \"stack\": \"cedar-14\"", "spec.template.stack"),
         tmpl("\"sourceApp\": \"ok-app\", \"stage\": \"prod\"", "spec.template.stage"),
         tmpl("\"sourceApp\": \"ok-app\", \"namePrefix\": \"Has_Caps\"", "spec.template.namePrefix"),
-        tmpl("\"sourceApp\": \"ok-app\", \"namePrefix\": \"" + "p".repeat(24) + "\"", "spec.template.namePrefix"),
-        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"1BAD\": \"x\"}", "spec.template.configVars.1BAD"),
-        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_POOL\": \"x\"}", "spec.template.configVars.DYNOFLEET_POOL"),
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"namePrefix\": \"" + "p".repeat(24) + "\"",
+            "spec.template.namePrefix"),
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"configVars\": {\"1BAD\": \"x\"}",
+            "spec.template.configVars.1BAD"),
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_POOL\": \"x\"}",
+            "spec.template.configVars.DYNOFLEET_POOL"),
         tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"N\": 1}", "spec.template.configVars.N"),
-        // audit 17: Heroku's 32 kB for all of an app's config vars, and its app names' last character
-        tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"A\": \"" + "a".repeat(17_000) + "\", \"B\": \""
-            + "b".repeat(17_000) + "\"}", "spec.template.configVars"),
+        // audit 17: Heroku's 32 kB for all of an app's
+        // config vars, and its app names' last character
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"configVars\": {\"A\": \""
+                + "a".repeat(17_000)
+                + "\", \"B\": \""
+                + "b".repeat(17_000)
+                + "\"}",
+            "spec.template.configVars"),
         tmpl("\"sourceApp\": \"demo-\"", "spec.template.sourceApp"),
         tmpl("\"region\": \"us\"", "spec.template.sourceApp"),
-        tmpl("\"sourceApp\": \"ok-app\", \"restartedAt\": \"two words\"", "spec.template.restartedAt"),
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"restartedAt\": \"two words\"",
+            "spec.template.restartedAt"),
         tmpl("\"sourceApp\": \"ok-app\", \"restartedAt\": 5", "spec.template.restartedAt"),
-        tmpl("\"sourceApp\": \"ok-app\", \"restartedAt\": \"" + "x".repeat(65) + "\"", "spec.template.restartedAt"),
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"restartedAt\": \"" + "x".repeat(65) + "\"",
+            "spec.template.restartedAt"),
         spec("\"healthCheck\": {\"path\": \"nohead\"}", "spec.healthCheck.path"),
         spec("\"healthCheck\": {\"path\": \"/a b\"}", "spec.healthCheck.path"),
         spec("\"healthCheck\": {\"intervalSeconds\": 0}", "spec.healthCheck.intervalSeconds"),
-        spec("\"healthCheck\": {\"intervalSeconds\": 5, \"timeoutSeconds\": 6}", "spec.healthCheck.timeoutSeconds"),
+        spec(
+            "\"healthCheck\": {\"intervalSeconds\": 5, \"timeoutSeconds\": 6}",
+            "spec.healthCheck.timeoutSeconds"),
         spec("\"healthCheck\": {\"timeoutSeconds\": 11}", "spec.healthCheck.timeoutSeconds"),
         spec("\"rollout\": {\"maxSurge\": 0}", "spec.rollout"),
         spec("\"healthCheck\": {\"healthyThreshold\": 11}", "spec.healthCheck.healthyThreshold"),
         spec("\"healthCheck\": {\"unhealthyThreshold\": 0}", "spec.healthCheck.unhealthyThreshold"),
-        spec("\"healthCheck\": {\"replaceAfterSeconds\": 5}", "spec.healthCheck.replaceAfterSeconds"),
+        spec(
+            "\"healthCheck\": {\"replaceAfterSeconds\": 5}",
+            "spec.healthCheck.replaceAfterSeconds"),
         spec("\"rollout\": {\"maxSurge\": 0, \"maxUnavailable\": 0}", "spec.rollout"),
         spec("\"rollout\": {\"maxSurge\": -2}", "spec.rollout.maxSurge"),
         spec("\"routing\": {\"hosts\": [\"bad host\"]}", "spec.routing.hosts[0]"),
@@ -90,11 +115,16 @@ class PoolValidationTests {
         spec("\"staticBackends\": [\"http://u:p@h.com\"]", "spec.staticBackends[0]"),
         spec("\"staticBackends\": [\"http://h .com\"]", "spec.staticBackends[0]"),
         spec("\"staticBackends\": \"http://x.com\"", "spec.staticBackends"),
-        spec("\"staticBackends\": [\"http://a.example\", \"http://b.example\", \"HTTP://A.example:80/\"]",
+        spec(
+            "\"staticBackends\": [\"http://a.example\", \"http://b.example\", \"HTTP://A.example:80/\"]",
             "spec.staticBackends[2]"),
-        spec("\"staticBackends\": [\"https://a.example/x\", \"https://a.example:443/y\"]", "spec.staticBackends[1]"),
+        spec(
+            "\"staticBackends\": [\"https://a.example/x\", \"https://a.example:443/y\"]",
+            "spec.staticBackends[1]"),
         row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"p-1\"}", "spec"),
-        row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"template\": {\"sourceApp\": \"a-b\"}}", "spec.pipeline"),
+        row(
+            "\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"template\": {\"sourceApp\": \"a-b\"}}",
+            "spec.pipeline"),
         row("\"metadata\": {\"name\": \"%N\"}", "spec"));
   }
 
@@ -104,15 +134,23 @@ class PoolValidationTests {
 
   private static Arguments spec(String specExtra, String field) {
     // the defaults a row does not give itself (a key given twice is malformed JSON, not a rule)
-    String templ = specExtra.contains("staticBackends") ? ""
-        : (specExtra.contains("\"pipeline\"") ? "" : "\"pipeline\": \"shop\", ")
-            + (specExtra.contains("\"template\"") ? "" : "\"template\": {\"sourceApp\": \"shop-web\"}, ");
-    return Arguments.of("{\"metadata\": {\"name\": \"%N\"}, \"spec\": {" + templ + specExtra + "}}", field);
+    String templ =
+        specExtra.contains("staticBackends")
+            ? ""
+            : (specExtra.contains("\"pipeline\"") ? "" : "\"pipeline\": \"shop\", ")
+                + (specExtra.contains("\"template\"")
+                    ? ""
+                    : "\"template\": {\"sourceApp\": \"shop-web\"}, ");
+    return Arguments.of(
+        "{\"metadata\": {\"name\": \"%N\"}, \"spec\": {" + templ + specExtra + "}}", field);
   }
 
   private static Arguments tmpl(String templateBody, String field) {
-    return Arguments.of("{\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"shop\", \"template\": {"
-        + templateBody + "}}}", field);
+    return Arguments.of(
+        "{\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"shop\", \"template\": {"
+            + templateBody
+            + "}}}",
+        field);
   }
 
   @ParameterizedTest(name = "{1}")
@@ -120,7 +158,11 @@ class PoolValidationTests {
   void everyRuleNamesItsFieldAndWritesNothing(String bodyTemplate, String field) {
     String name = uniqueName("v");
     String body = bodyTemplate.replace("%N", name);
-    api().body(body).post(POOLS).then().statusCode(422)
+    api()
+        .body(body)
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .contentType("application/problem+json")
         .body("status", equalTo(422))
         .body("title", equalTo("Invalid pool"))
@@ -130,9 +172,14 @@ class PoolValidationTests {
 
   @Test
   void allBadFieldsAreNamedAtOnce() {
-    String body = "{\"metadata\": {\"name\": \"X\"}, \"spec\": {\"pipeline\": \"shop\", \"replicas\": 500,"
-        + " \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"giant\", \"nope\": 1}}}";
-    api().body(body).post(POOLS).then().statusCode(422)
+    String body =
+        "{\"metadata\": {\"name\": \"X\"}, \"spec\": {\"pipeline\": \"shop\", \"replicas\": 500,"
+            + " \"template\": {\"sourceApp\": \"shop-web\", \"dynoSize\": \"giant\", \"nope\": 1}}}";
+    api()
+        .body(body)
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .body("errors.field", hasItem("metadata.name"))
         .body("errors.field", hasItem("spec.replicas"))
         .body("errors.field", hasItem("spec.template.dynoSize"))
@@ -144,7 +191,11 @@ class PoolValidationTests {
   void anEcoPoolCannotScalePastOne() {
     String name = uniqueName("eco");
     api().body(pool(name, 1).replace("\"basic\"", "\"eco\"")).post(POOLS).then().statusCode(201);
-    api().body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale").then().statusCode(422)
+    api()
+        .body("{\"replicas\": 2}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(422)
         .contentType("application/problem+json")
         .body("errors.field", hasItem("replicas"))
         .body("errors[0].message", org.hamcrest.Matchers.containsString("1000 hours"));
@@ -153,39 +204,84 @@ class PoolValidationTests {
 
   @Test
   void everyAcceptedSizeAndHobbyAlias() {
-    for (String size : new String[] {"eco", "basic", "Standard-1X", "standard-2x", "performance-m", "hobby"}) {
+    for (String size :
+        new String[] {"eco", "basic", "Standard-1X", "standard-2x", "performance-m", "hobby"}) {
       String name = uniqueName("size");
       String expected = size.equalsIgnoreCase("hobby") ? "basic" : size.toLowerCase();
-      api().body(pool(name, 1).replace("\"basic\"", "\"" + size + "\"")).post(POOLS).then()
-          .statusCode(201).body("spec.template.dynoSize", equalTo(expected));
+      api()
+          .body(pool(name, 1).replace("\"basic\"", "\"" + size + "\""))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .body("spec.template.dynoSize", equalTo(expected));
     }
   }
 
   @Test
   void malformedBodiesAreClear4xx() {
-    api().body("{\"metadata\": ").post(POOLS).then().statusCode(400)
-        .contentType("application/problem+json").body("detail", containsString("line"));
+    api()
+        .body("{\"metadata\": ")
+        .post(POOLS)
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
+        .body("detail", containsString("line"));
     api().body("").post(POOLS).then().statusCode(400).contentType("application/problem+json");
     api().body("[1,2]").post(POOLS).then().statusCode(422);
     api().body("null").post(POOLS).then().statusCode(422);
-    given().header("Authorization", "Bearer " + TOKEN).contentType("text/plain").body("hi").post(POOLS)
-        .then().statusCode(415).contentType("application/problem+json");
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
-        .body("{\"x\": \"" + "a".repeat(2 * 1024 * 1024) + "\"}").post(POOLS)
-        .then().statusCode(413).contentType("application/problem+json");
-    api().get(POOLS + "/does-not-exist").then().statusCode(404)
-        .contentType("application/problem+json").body("detail", containsString("does-not-exist"));
-    api().get("/_dynofleet/api/v1/nothing-here").then().statusCode(404)
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("text/plain")
+        .body("hi")
+        .post(POOLS)
+        .then()
+        .statusCode(415)
+        .contentType("application/problem+json");
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body("{\"x\": \"" + "a".repeat(2 * 1024 * 1024) + "\"}")
+        .post(POOLS)
+        .then()
+        .statusCode(413)
+        .contentType("application/problem+json");
+    api()
+        .get(POOLS + "/does-not-exist")
+        .then()
+        .statusCode(404)
+        .contentType("application/problem+json")
+        .body("detail", containsString("does-not-exist"));
+    api()
+        .get("/_dynofleet/api/v1/nothing-here")
+        .then()
+        .statusCode(404)
         .contentType("application/problem+json");
     api().body("{}").delete(POOLS).then().statusCode(405).contentType("application/problem+json");
-    api().body("{\"replicas\": 1, \"x\": 2}").put(POOLS + "/whatever/scale").then().statusCode(422)
+    api()
+        .body("{\"replicas\": 1, \"x\": 2}")
+        .put(POOLS + "/whatever/scale")
+        .then()
+        .statusCode(422)
         .body("errors.field", hasItem("x"));
-    api().body("{\"replicas\": \"many\"}").put(POOLS + "/whatever/scale").then().statusCode(422)
-        .body("errors.field", hasItem("replicas")).body("title", equalTo("Invalid request"));
+    api()
+        .body("{\"replicas\": \"many\"}")
+        .put(POOLS + "/whatever/scale")
+        .then()
+        .statusCode(422)
+        .body("errors.field", hasItem("replicas"))
+        .body("title", equalTo("Invalid request"));
     // a query parameter is no pool either
-    api().get(POOLS + "?limit=0").then().statusCode(422).body("title", equalTo("Invalid request"))
+    api()
+        .get(POOLS + "?limit=0")
+        .then()
+        .statusCode(422)
+        .body("title", equalTo("Invalid request"))
         .body("errors.field", hasItem("limit"));
-    api().get(POOLS + "?continue=garbage").then().statusCode(422).body("title", equalTo("Invalid request"));
+    api()
+        .get(POOLS + "?continue=garbage")
+        .then()
+        .statusCode(422)
+        .body("title", equalTo("Invalid request"));
   }
 
   /**
@@ -198,12 +294,22 @@ class PoolValidationTests {
     String name = uniqueName("strict");
     String other = uniqueName("strict");
     String body = pool(name, 1);
-    api().body(body + " {\"x\": 1}").post(POOLS).then().statusCode(400)
+    api()
+        .body(body + " {\"x\": 1}")
+        .post(POOLS)
+        .then()
+        .statusCode(400)
         .contentType("application/problem+json")
         .body("type", containsString("malformed-json"))
         .body("detail", containsString("more after its JSON document"));
-    api().body(body.replace("\"name\": \"" + name + "\"", "\"name\": \"" + name + "\", \"name\": \"" + other + "\""))
-        .post(POOLS).then().statusCode(400)
+    api()
+        .body(
+            body.replace(
+                "\"name\": \"" + name + "\"",
+                "\"name\": \"" + name + "\", \"name\": \"" + other + "\""))
+        .post(POOLS)
+        .then()
+        .statusCode(400)
         .contentType("application/problem+json")
         .body("type", containsString("malformed-json"))
         .body("detail", containsString("the key 'name' twice"));
@@ -212,19 +318,48 @@ class PoolValidationTests {
 
     api().body(body).post(POOLS).then().statusCode(201);
     String rv = api().get(POOLS + "/" + name).path("metadata.resourceVersion");
-    api().body(pool(name, 2) + "[]").put(POOLS + "/" + name).then().statusCode(400)
+    api()
+        .body(pool(name, 2) + "[]")
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(400)
         .body("type", containsString("malformed-json"));
-    api().body(pool(name, 2).replace("\"replicas\": 2", "\"replicas\": 2, \"replicas\": 3"))
-        .put(POOLS + "/" + name).then().statusCode(400).body("type", containsString("malformed-json"));
-    api().contentType("application/merge-patch+json").body("{\"spec\":{\"replicas\":3}} {}")
-        .patch(POOLS + "/" + name).then().statusCode(400).body("type", containsString("malformed-json"));
-    api().contentType("application/merge-patch+json").body("{\"spec\":{\"replicas\":3,\"replicas\":4}}")
-        .patch(POOLS + "/" + name).then().statusCode(400).body("type", containsString("malformed-json"));
-    api().body("{\"replicas\": 3} 4").put(POOLS + "/" + name + "/scale").then().statusCode(400)
+    api()
+        .body(pool(name, 2).replace("\"replicas\": 2", "\"replicas\": 2, \"replicas\": 3"))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(400)
         .body("type", containsString("malformed-json"));
-    api().body("{\"replicas\": 3, \"replicas\": 4}").put(POOLS + "/" + name + "/scale").then().statusCode(400)
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"replicas\":3}} {}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(400)
         .body("type", containsString("malformed-json"));
-    api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(1))
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"replicas\":3,\"replicas\":4}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(400)
+        .body("type", containsString("malformed-json"));
+    api()
+        .body("{\"replicas\": 3} 4")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(400)
+        .body("type", containsString("malformed-json"));
+    api()
+        .body("{\"replicas\": 3, \"replicas\": 4}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(400)
+        .body("type", containsString("malformed-json"));
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .body("spec.replicas", equalTo(1))
         .body("metadata.resourceVersion", equalTo(rv));
   }
 
@@ -236,39 +371,79 @@ class PoolValidationTests {
   @Test
   void nulAndLoneSurrogatesAre422NamingTheFieldOnce() {
     String name = uniqueName("nul");
-    String tmpl = "{\"metadata\": {\"name\": \"%s\", \"labels\": {\"k\": \"%s\"}}, \"spec\": {\"pipeline\": \"shop\","
-        + " \"replicas\": 0, \"template\": {\"sourceApp\": \"shop-web\", \"configVars\": {%s}}}}";
-    api().body(tmpl.formatted(name, "v", "\"NUL\": \"a\\u0000b\"")).post(POOLS).then().statusCode(422)
+    String tmpl =
+        "{\"metadata\": {\"name\": \"%s\", \"labels\": {\"k\": \"%s\"}}, \"spec\": {\"pipeline\": \"shop\","
+            + " \"replicas\": 0, \"template\": {\"sourceApp\": \"shop-web\", \"configVars\": {%s}}}}";
+    api()
+        .body(tmpl.formatted(name, "v", "\"NUL\": \"a\\u0000b\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .contentType("application/problem+json")
         .body("errors.size()", equalTo(1))
         .body("errors[0].field", equalTo("spec.template.configVars.NUL"))
         .body("errors[0].message", containsString("NUL"));
-    api().body(tmpl.formatted(name, "v", "\"X\": \"\\ud800\"")).post(POOLS).then().statusCode(422)
+    api()
+        .body(tmpl.formatted(name, "v", "\"X\": \"\\ud800\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .body("errors.size()", equalTo(1))
         .body("errors[0].field", equalTo("spec.template.configVars.X"));
-    api().body(tmpl.formatted(name, "a\\u0000", "\"X\": \"\\udc00x\"")).post(POOLS).then().statusCode(422)
+    api()
+        .body(tmpl.formatted(name, "a\\u0000", "\"X\": \"\\udc00x\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .body("errors.size()", equalTo(2))
         .body("errors.field", hasItem("metadata.labels.k"))
         .body("errors.field", hasItem("spec.template.configVars.X"));
-    api().body(tmpl.formatted(name, "v", "\"A\\u0000\": \"x\", \"B\\ud800\": \"y\"")).post(POOLS).then().statusCode(422)
+    api()
+        .body(tmpl.formatted(name, "v", "\"A\\u0000\": \"x\", \"B\\ud800\": \"y\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .body("errors.field", hasItem("spec.template.configVars.A\\u0000"))
         .body("errors.field", hasItem("spec.template.configVars.B\\ud800"));
-    api().body(tmpl.formatted(name + "\\u0000", "v", "")).post(POOLS).then().statusCode(422)
+    api()
+        .body(tmpl.formatted(name + "\\u0000", "v", ""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
         .body("errors.size()", equalTo(1))
         .body("errors[0].field", equalTo("metadata.name"));
     // a valid pair (an emoji) is a character like any other
-    api().body(tmpl.formatted(name, "v", "\"E\": \"\\ud83d\\ude00\"")).post(POOLS).then().statusCode(201);
+    api()
+        .body(tmpl.formatted(name, "v", "\"E\": \"\\ud83d\\ude00\""))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
     String rv = api().get(POOLS + "/" + name).path("metadata.resourceVersion");
 
-    api().contentType("application/merge-patch+json")
-        .body("{\"spec\":{\"template\":{\"configVars\":{\"X\":\"\\u0000\"}}}}").patch(POOLS + "/" + name)
-        .then().statusCode(422).body("errors[0].field", equalTo("spec.template.configVars.X"));
-    api().contentType("application/merge-patch+json")
-        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/\\ud800\"}}}").patch(POOLS + "/" + name)
-        .then().statusCode(422).body("errors[0].field", equalTo("spec.healthCheck.path"));
-    api().body("{\"replicas\": 1, \"x\\ud800\": 1}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(422).body("errors.field", hasItem("x\\ud800"));
-    api().get(POOLS + "/" + name).then().statusCode(200)
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"template\":{\"configVars\":{\"X\":\"\\u0000\"}}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(422)
+        .body("errors[0].field", equalTo("spec.template.configVars.X"));
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/\\ud800\"}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(422)
+        .body("errors[0].field", equalTo("spec.healthCheck.path"));
+    api()
+        .body("{\"replicas\": 1, \"x\\ud800\": 1}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(422)
+        .body("errors.field", hasItem("x\\ud800"));
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
         .body("metadata.resourceVersion", equalTo(rv))
         .body("spec.template.configVars.E", equalTo("\ud83d\ude00"));
   }
@@ -280,29 +455,37 @@ class PoolValidationTests {
   @Test
   void aDatabaseErrorIsLoggedWithoutItsMessages() {
     var lines = new java.util.concurrent.ConcurrentLinkedQueue<String>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord record) {
-        java.io.StringWriter w = new java.io.StringWriter();
-        if (record.getThrown() != null) {
-          record.getThrown().printStackTrace(new java.io.PrintWriter(w));
-        }
-        lines.add(record.getMessage() + " " + w);
-      }
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            java.io.StringWriter w = new java.io.StringWriter();
+            if (record.getThrown() != null) {
+              record.getThrown().printStackTrace(new java.io.PrintWriter(w));
+            }
+            lines.add(record.getMessage() + " " + w);
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(ProblemMappers.class.getName());
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger =
+        java.util.logging.Logger.getLogger(ProblemMappers.class.getName());
     logger.addHandler(capture);
     try {
-      java.sql.SQLException sql = new java.sql.SQLException("ERROR: unsupported Unicode escape sequence\n"
-          + "  Where: JSON data, line 1: ...\"configVars\":{\"DB_PASSWORD\":\"hunter2-s3cret", "22P05");
-      RuntimeException e = new jakarta.persistence.PersistenceException("could not execute statement",
-          new org.hibernate.exception.DataException("could not execute statement [" + sql.getMessage() + "]", sql));
+      java.sql.SQLException sql =
+          new java.sql.SQLException(
+              "ERROR: unsupported Unicode escape sequence\n"
+                  + "  Where: JSON data, line 1: ...\"configVars\":{\"DB_PASSWORD\":\"hunter2-s3cret",
+              "22P05");
+      RuntimeException e =
+          new jakarta.persistence.PersistenceException(
+              "could not execute statement",
+              new org.hibernate.exception.DataException(
+                  "could not execute statement [" + sql.getMessage() + "]", sql));
       jakarta.ws.rs.core.Response r = new ProblemMappers().unexpected(e, null);
       org.assertj.core.api.Assertions.assertThat(r.getStatus()).isEqualTo(500);
     } finally {
@@ -317,13 +500,29 @@ class PoolValidationTests {
   void renamingThroughPutOrPatchIsRefused() {
     String name = uniqueName("ren");
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
-    api().body(pool(name + "x", 1)).put(POOLS + "/" + name).then().statusCode(422)
+    api()
+        .body(pool(name + "x", 1))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(422)
         .body("errors.field", hasItem("metadata.name"));
-    api().contentType("application/merge-patch+json").body("{\"metadata\":{\"name\":\"other\"}}")
-        .patch(POOLS + "/" + name).then().statusCode(422);
-    api().contentType("application/merge-patch+json").body("{\"spec\":{\"replicas\": 1000}}")
-        .patch(POOLS + "/" + name).then().statusCode(422).body("errors.field", hasItem("spec.replicas"));
-    api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(1))
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"metadata\":{\"name\":\"other\"}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(422);
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"replicas\": 1000}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(422)
+        .body("errors.field", hasItem("spec.replicas"));
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .body("spec.replicas", equalTo(1))
         .body("metadata.generation", equalTo(1));
   }
 
@@ -331,11 +530,24 @@ class PoolValidationTests {
   @Test
   void defaultsNeverMakeAStoredPoolInvalid() {
     String name = uniqueName("dflt");
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata":{"name":"%s"},"spec":{"pipeline":"shop","replicas":1,"template":{"sourceApp":"ok-app"},
-         "healthCheck":{"intervalSeconds":1},"rollout":{"maxUnavailable":1}}}""".formatted(name))
-        .post(POOLS).then().log().ifValidationFails().statusCode(201).body("spec.healthCheck.timeoutSeconds", equalTo(1));
-    api().contentType("application/merge-patch+json").body("{\"spec\":{\"paused\": true}}")
-        .patch(POOLS + "/" + name).then().statusCode(200).body("spec.paused", equalTo(true));
+         "healthCheck":{"intervalSeconds":1},"rollout":{"maxUnavailable":1}}}"""
+                .formatted(name))
+        .post(POOLS)
+        .then()
+        .log()
+        .ifValidationFails()
+        .statusCode(201)
+        .body("spec.healthCheck.timeoutSeconds", equalTo(1));
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"paused\": true}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(true));
   }
 }

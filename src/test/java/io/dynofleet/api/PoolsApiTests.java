@@ -31,7 +31,11 @@ class PoolsApiTests {
   @Test
   void createReadReplaceAndDefaults() {
     String name = uniqueName("rt");
-    api().body(pool(name, 2)).post(POOLS).then().statusCode(201)
+    api()
+        .body(pool(name, 2))
+        .post(POOLS)
+        .then()
+        .statusCode(201)
         .header("Location", startsWith("http"))
         .header("ETag", notNullValue())
         .body("apiVersion", equalTo("dynofleet.io/v1"))
@@ -55,7 +59,11 @@ class PoolsApiTests {
     assertThat(got.header("ETag")).isEqualTo("\"" + rv + "\"");
 
     String replaced = pool(name, 4).replace("\"basic\"", "\"hobby\"");
-    api().body(replaced).put(POOLS + "/" + name).then().statusCode(200)
+    api()
+        .body(replaced)
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
         .body("metadata.generation", equalTo(2))
         .body("spec.replicas", equalTo(4))
         .body("spec.template.dynoSize", equalTo("basic"));
@@ -67,40 +75,71 @@ class PoolsApiTests {
     Response created = api().body(pool(name, 1)).post(POOLS);
     long rv0 = Long.parseLong(created.path("metadata.resourceVersion"));
 
-    Response labels = api().contentType("application/merge-patch+json")
-        .body("{\"metadata\":{\"labels\":{\"tier\":\"gold\"}}}").patch(POOLS + "/" + name);
-    labels.then().statusCode(200).body("metadata.generation", equalTo(1))
-        .body("metadata.labels.tier", equalTo("gold")).body("metadata.labels.team", equalTo("web"));
+    Response labels =
+        api()
+            .contentType("application/merge-patch+json")
+            .body("{\"metadata\":{\"labels\":{\"tier\":\"gold\"}}}")
+            .patch(POOLS + "/" + name);
+    labels
+        .then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(1))
+        .body("metadata.labels.tier", equalTo("gold"))
+        .body("metadata.labels.team", equalTo("web"));
     long rv1 = Long.parseLong(labels.path("metadata.resourceVersion"));
     assertThat(rv1).isGreaterThan(rv0);
 
-    Response spec = api().contentType("application/merge-patch+json")
-        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}").patch(POOLS + "/" + name);
-    spec.then().statusCode(200).body("metadata.generation", equalTo(2))
+    Response spec =
+        api()
+            .contentType("application/merge-patch+json")
+            .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}")
+            .patch(POOLS + "/" + name);
+    spec.then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(2))
         .body("spec.healthCheck.path", equalTo("/healthz"))
         .body("spec.healthCheck.intervalSeconds", equalTo(10));
     long rv2 = Long.parseLong(spec.path("metadata.resourceVersion"));
     assertThat(rv2).isGreaterThan(rv1);
 
     // writing the same spec again is a no-op: neither counter moves
-    Response same = api().contentType("application/merge-patch+json")
-        .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}").patch(POOLS + "/" + name);
+    Response same =
+        api()
+            .contentType("application/merge-patch+json")
+            .body("{\"spec\":{\"healthCheck\":{\"path\":\"/healthz\"}}}")
+            .patch(POOLS + "/" + name);
     same.then().statusCode(200).body("metadata.generation", equalTo(2));
     assertThat(Long.parseLong(same.path("metadata.resourceVersion"))).isEqualTo(rv2);
 
-    api().body("{\"replicas\": 3}").put(POOLS + "/" + name + "/scale").then().statusCode(200)
-        .body("spec.replicas", equalTo(3)).body("metadata.generation", equalTo(3));
+    api()
+        .body("{\"replicas\": 3}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(200)
+        .body("spec.replicas", equalTo(3))
+        .body("metadata.generation", equalTo(3));
   }
 
   @Test
   void statusAndEventsEndpoints() {
     String name = uniqueName("st");
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
-    api().get(POOLS + "/" + name + "/status").then().statusCode(200)
-        .body("observedGeneration", equalTo(0)).body("readyReplicas", equalTo(0));
-    api().get(POOLS + "/" + name + "/events").then().statusCode(200)
-        .body("reason", hasItem("Created")).body("[0].count", equalTo(1));
-    api().get(POOLS + "/nope-" + name + "/status").then().statusCode(404)
+    api()
+        .get(POOLS + "/" + name + "/status")
+        .then()
+        .statusCode(200)
+        .body("observedGeneration", equalTo(0))
+        .body("readyReplicas", equalTo(0));
+    api()
+        .get(POOLS + "/" + name + "/events")
+        .then()
+        .statusCode(200)
+        .body("reason", hasItem("Created"))
+        .body("[0].count", equalTo(1));
+    api()
+        .get(POOLS + "/nope-" + name + "/status")
+        .then()
+        .statusCode(404)
         .contentType("application/problem+json");
   }
 
@@ -108,11 +147,21 @@ class PoolsApiTests {
   void deleteMarksTerminatingAndFreezesSpec() {
     String name = uniqueName("del");
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
-    api().delete(POOLS + "/" + name).then().statusCode(202)
+    api()
+        .delete(POOLS + "/" + name)
+        .then()
+        .statusCode(202)
         .body("metadata.deletionTimestamp", notNullValue());
-    api().get(POOLS + "/" + name).then().statusCode(200)
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
         .body("metadata.deletionTimestamp", notNullValue());
-    api().body("{\"replicas\": 5}").put(POOLS + "/" + name + "/scale").then().statusCode(409)
+    api()
+        .body("{\"replicas\": 5}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(409)
         .body("type", equalTo("https://dynofleet.dev/problems/terminating"));
     api().get(POOLS + "/" + name + "/events").then().body("reason", hasItem("Deleting"));
     api().delete(POOLS + "/nope-" + name).then().statusCode(404);
@@ -122,8 +171,13 @@ class PoolsApiTests {
   void duplicateNameIsAConflict() {
     String name = uniqueName("dup");
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
-    api().body(pool(name, 1)).post(POOLS).then().statusCode(409)
-        .contentType("application/problem+json").body("status", equalTo(409));
+    api()
+        .body(pool(name, 1))
+        .post(POOLS)
+        .then()
+        .statusCode(409)
+        .contentType("application/problem+json")
+        .body("status", equalTo(409));
   }
 
   @Test
@@ -133,16 +187,33 @@ class PoolsApiTests {
     for (int i = 0; i < 5; i++) {
       String name = uniqueName("ls");
       names.add(name);
-      String body = pool(name, 1).replace("\"team\": \"web\"", "\"team\": \"" + team + "\", \"n\": \"" + (i % 2) + "\"");
+      String body =
+          pool(name, 1)
+              .replace(
+                  "\"team\": \"web\"", "\"team\": \"" + team + "\", \"n\": \"" + (i % 2) + "\"");
       api().body(body).post(POOLS).then().statusCode(201);
     }
-    api().queryParam("labelSelector", "team=" + team).get(POOLS).then().statusCode(200)
-        .body("kind", equalTo("BackendPoolList")).body("items.size()", equalTo(5));
-    api().queryParam("labelSelector", "team=" + team + ",n!=1").get(POOLS).then()
+    api()
+        .queryParam("labelSelector", "team=" + team)
+        .get(POOLS)
+        .then()
+        .statusCode(200)
+        .body("kind", equalTo("BackendPoolList"))
+        .body("items.size()", equalTo(5));
+    api()
+        .queryParam("labelSelector", "team=" + team + ",n!=1")
+        .get(POOLS)
+        .then()
         .body("items.size()", equalTo(3));
-    api().queryParam("labelSelector", "team==" + team + ",n=1").get(POOLS).then()
+    api()
+        .queryParam("labelSelector", "team==" + team + ",n=1")
+        .get(POOLS)
+        .then()
         .body("items.size()", equalTo(2));
-    api().queryParam("labelSelector", "team=" + team + ",!n").get(POOLS).then()
+    api()
+        .queryParam("labelSelector", "team=" + team + ",!n")
+        .get(POOLS)
+        .then()
         .body("items.size()", equalTo(0));
 
     Set<String> seen = new TreeSet<>();
@@ -170,19 +241,27 @@ class PoolsApiTests {
   }
 
   /**
-   * Audit defect 3: a limit JAX-RS could not convert to Integer was a 404 "no such resource",
-   * which a script reads as "the pool does not exist".
+   * Audit defect 3: a limit JAX-RS could not convert to Integer was a 404 "no such resource", which
+   * a script reads as "the pool does not exist".
    */
   @Test
   void aNonIntegerLimitIs422NamingLimit() {
     String name = uniqueName("lim");
     api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
     for (String limit : List.of("abc", "1.5", "1e2", "99999999999")) {
-      api().queryParam("limit", limit).get(POOLS).then().statusCode(422)
+      api()
+          .queryParam("limit", limit)
+          .get(POOLS)
+          .then()
+          .statusCode(422)
           .contentType("application/problem+json")
           .body("detail", equalTo("limit: must be a whole number from 1 to 500"))
           .body("errors[0].field", equalTo("limit"));
-      api().queryParam("limit", limit).get(POOLS + "/" + name + "/events").then().statusCode(422)
+      api()
+          .queryParam("limit", limit)
+          .get(POOLS + "/" + name + "/events")
+          .then()
+          .statusCode(422)
           .contentType("application/problem+json")
           .body("errors[0].field", equalTo("limit"));
     }
@@ -197,28 +276,42 @@ class PoolsApiTests {
     String app = uniqueName("ms-src");
     simulator.createSourceApp(app);
     for (String ms : List.of("abc", "1.5", "-1")) {
-      api().post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=" + ms).then().statusCode(400)
+      api()
+          .post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=" + ms)
+          .then()
+          .statusCode(400)
           .contentType("application/problem+json")
           .body("detail", equalTo("ms: must be a whole number from 0 to 600000"));
     }
-    io.restassured.RestAssured.given().get(simulator.app(app).webUrl() + "health").then().statusCode(200);
-    api().post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=0").then().statusCode(200);
+    io.restassured.RestAssured.given()
+        .get(simulator.app(app).webUrl() + "health")
+        .then()
+        .statusCode(200);
+    api()
+        .post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/slow?ms=0")
+        .then()
+        .statusCode(200);
   }
 
-  /** Audit defect 7: a 405 said "allowed: null" and sent no Allow header (RFC 9110 requires one). */
+  /**
+   * Audit defect 7: a 405 said "allowed: null" and sent no Allow header (RFC 9110 requires one).
+   */
   @Test
   void methodNotAllowedSendsAllowAndListsTheMethods() {
     String name = uniqueName("allow");
     api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
     String[][] cases = {
-        {"DELETE", POOLS, "GET, HEAD, OPTIONS, POST"},
-        {"GET", POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
-        {"POST", POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
-        {"POST", POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
-        {"GET", "/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
+      {"DELETE", POOLS, "GET, HEAD, OPTIONS, POST"},
+      {"GET", POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
+      {"POST", POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
+      {"POST", POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
+      {"GET", "/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
     };
     for (String[] c : cases) {
-      api().request(c[0], c[1]).then().statusCode(405)
+      api()
+          .request(c[0], c[1])
+          .then()
+          .statusCode(405)
           .contentType("application/problem+json")
           .header("Allow", equalTo(c[2]))
           .body("detail", equalTo("this resource answers " + c[2]));
@@ -236,14 +329,14 @@ class PoolsApiTests {
     String name = uniqueName("options");
     api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
     String[][] cases = {
-        {POOLS, "GET, HEAD, OPTIONS, POST"},
-        {POOLS + "/", "GET, HEAD, OPTIONS, POST"},
-        {POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
-        {POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
-        {POOLS + "/" + name + "/status", "GET, HEAD, OPTIONS"},
-        {POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
-        {"/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
-        {"/_dynofleet/api/v1/info", "GET, HEAD, OPTIONS"},
+      {POOLS, "GET, HEAD, OPTIONS, POST"},
+      {POOLS + "/", "GET, HEAD, OPTIONS, POST"},
+      {POOLS + "/" + name, "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"},
+      {POOLS + "/" + name + "/scale", "OPTIONS, PUT"},
+      {POOLS + "/" + name + "/status", "GET, HEAD, OPTIONS"},
+      {POOLS + "/" + name + "/events", "GET, HEAD, OPTIONS"},
+      {"/_dynofleet/api/v1/hooks/heroku", "OPTIONS, POST"},
+      {"/_dynofleet/api/v1/info", "GET, HEAD, OPTIONS"},
     };
     for (String[] c : cases) {
       api().options(c[0]).then().statusCode(200).header("Allow", equalTo(c[1]));
@@ -252,24 +345,48 @@ class PoolsApiTests {
   }
 
   /**
-   * A client that accepts only problem documents ({@code Accept: application/problem+json}, as
-   * some RFC 9457 clients send for error handling) got 406 for every request, so the 404 or 422 it
-   * asked about never reached it. Errors now answer it their problem; a success its JSON document
-   * (RFC 9110 12.5.1 lets a server disregard Accept: the problem type is JSON too). A client
-   * accepting no JSON at all still gets 406.
+   * A client that accepts only problem documents ({@code Accept: application/problem+json}, as some
+   * RFC 9457 clients send for error handling) got 406 for every request, so the 404 or 422 it asked
+   * about never reached it. Errors now answer it their problem; a success its JSON document (RFC
+   * 9110 12.5.1 lets a server disregard Accept: the problem type is JSON too). A client accepting
+   * no JSON at all still gets 406.
    */
   @Test
   void aClientAcceptingOnlyProblemsGetsTheProblem() {
     String name = uniqueName("accept");
-    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(404)
-        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("not-found"));
-    api().accept("application/problem+json").body("{\"metadata\": {}}").post(POOLS).then().statusCode(422)
-        .contentType("application/problem+json").body("type", org.hamcrest.Matchers.endsWith("invalid"));
-    api().accept("application/problem+json; q=0.9").body(pool(name, 0)).post(POOLS).then().statusCode(201)
+    api()
+        .accept("application/problem+json")
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(404)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("not-found"));
+    api()
+        .accept("application/problem+json")
+        .body("{\"metadata\": {}}")
+        .post(POOLS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("invalid"));
+    api()
+        .accept("application/problem+json; q=0.9")
+        .body(pool(name, 0))
+        .post(POOLS)
+        .then()
+        .statusCode(201)
         .contentType(org.hamcrest.Matchers.startsWith("application/json"));
-    api().accept("application/problem+json").get(POOLS + "/" + name).then().statusCode(200)
+    api()
+        .accept("application/problem+json")
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
         .body("metadata.name", equalTo(name));
-    api().accept("application/xml").get(POOLS + "/" + name).then().statusCode(406)
+    api()
+        .accept("application/xml")
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(406)
         .contentType("application/problem+json");
     api().accept("application/problem+json;q=0").get(POOLS + "/" + name).then().statusCode(406);
   }
@@ -282,15 +399,26 @@ class PoolsApiTests {
   @Test
   void setBasedSelectorsGetOneErrorNamingTheSupportedForms() {
     for (String sel : List.of("team in (shop,x)", "team notin (x)", "team in(x)", "(team)")) {
-      api().queryParam("labelSelector", sel).get(POOLS).then().statusCode(422)
+      api()
+          .queryParam("labelSelector", sel)
+          .get(POOLS)
+          .then()
+          .statusCode(422)
           .contentType("application/problem+json")
           .body("title", equalTo("Invalid label selector"))
           .body("errors.size()", equalTo(1))
           .body("errors[0].field", equalTo("labelSelector"))
-          .body("detail", equalTo("labelSelector: set-based selectors (in, notin) are not supported;"
-              + " use k=v, k==v, k!=v, k (has k) or !k (has no k), joined by ','"));
+          .body(
+              "detail",
+              equalTo(
+                  "labelSelector: set-based selectors (in, notin) are not supported;"
+                      + " use k=v, k==v, k!=v, k (has k) or !k (has no k), joined by ','"));
     }
-    api().queryParam("labelSelector", "bad key=x,other bad=y").get(POOLS).then().statusCode(422)
+    api()
+        .queryParam("labelSelector", "bad key=x,other bad=y")
+        .get(POOLS)
+        .then()
+        .statusCode(422)
         .body("title", equalTo("Invalid label selector"))
         .body("errors.size()", equalTo(1));
   }
@@ -309,16 +437,21 @@ class PoolsApiTests {
       String n = name + "-" + round;
       Response created = api().body(pool(n, 1)).post(POOLS);
       created.then().statusCode(201);
-      assertThat(created.jsonPath().getMap("")).isEqualTo(api().get(POOLS + "/" + n).jsonPath().getMap(""));
+      assertThat(created.jsonPath().getMap(""))
+          .isEqualTo(api().get(POOLS + "/" + n).jsonPath().getMap(""));
       Response deleted = api().delete(POOLS + "/" + n);
       deleted.then().statusCode(202);
-      assertThat(deleted.jsonPath().getMap("")).isEqualTo(api().get(POOLS + "/" + n).jsonPath().getMap(""));
+      assertThat(deleted.jsonPath().getMap(""))
+          .isEqualTo(api().get(POOLS + "/" + n).jsonPath().getMap(""));
     }
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
     Response replaced = api().body(pool(name, 2)).put(path);
     assertThat(replaced.jsonPath().getMap("")).isEqualTo(api().get(path).jsonPath().getMap(""));
-    Response patched = api().contentType("application/merge-patch+json")
-        .body("{\"metadata\":{\"labels\":{\"x\":\"y\"}}}").patch(path);
+    Response patched =
+        api()
+            .contentType("application/merge-patch+json")
+            .body("{\"metadata\":{\"labels\":{\"x\":\"y\"}}}")
+            .patch(path);
     assertThat(patched.jsonPath().getMap("")).isEqualTo(api().get(path).jsonPath().getMap(""));
     Response scaled = api().body("{\"replicas\": 3}").put(path + "/scale");
     assertThat(scaled.jsonPath().getMap("")).isEqualTo(api().get(path).jsonPath().getMap(""));
@@ -330,13 +463,24 @@ class PoolsApiTests {
     Response created = api().body(pool(name, 1)).post(POOLS);
     String etag = created.header("ETag");
     String createdRv = created.path("metadata.resourceVersion");
-    api().header("If-Match", etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(200);
-    api().header("If-Match", etag).body("{\"replicas\": 7}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(412).contentType("application/problem+json");
+    api()
+        .header("If-Match", etag)
+        .body("{\"replicas\": 2}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(200);
+    api()
+        .header("If-Match", etag)
+        .body("{\"replicas\": 7}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(412)
+        .contentType("application/problem+json");
     api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(2));
     // a stale resourceVersion in a PUT body is a conflict, as in Kubernetes
-    String body = pool(name, 9).replace("\"labels\"", "\"resourceVersion\": \"" + createdRv + "\", \"labels\"");
+    String body =
+        pool(name, 9)
+            .replace("\"labels\"", "\"resourceVersion\": \"" + createdRv + "\", \"labels\"");
     api().body(body).put(POOLS + "/" + name).then().statusCode(409);
     api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(2));
   }
@@ -347,7 +491,8 @@ class PoolsApiTests {
     return """
         {"metadata": {"name": "%s", "labels": {"v": "%s"}},
          "spec": {"staticBackends": ["http://127.0.0.1:1"], "routing": {"hosts": ["%s"]}}}
-        """.formatted(name, host, host);
+        """
+        .formatted(name, host, host);
   }
 
   /**
@@ -370,19 +515,31 @@ class PoolsApiTests {
     assertThat(fresh.header("ETag")).isNotEqualTo(oldEtag);
     // a few writes, as many as the old one had seen and more
     for (int i = 0; i < 3; i++) {
-      api().contentType("application/merge-patch+json").body("{\"metadata\":{\"labels\":{\"n\":\"" + i + "\"}}}")
-          .patch(POOLS + "/" + name).then().statusCode(200);
+      api()
+          .contentType("application/merge-patch+json")
+          .body("{\"metadata\":{\"labels\":{\"n\":\"" + i + "\"}}}")
+          .patch(POOLS + "/" + name)
+          .then()
+          .statusCode(200);
     }
     String stale = staticPool(name, "old.example");
     api().header("If-Match", oldEtag).body(stale).put(POOLS + "/" + name).then().statusCode(412);
     // the old copy as read, uid and all, without If-Match: another object, a conflict
     String withUid = stale.replace("\"labels\"", "\"uid\": \"" + oldUid + "\", \"labels\"");
-    api().body(withUid).put(POOLS + "/" + name).then().statusCode(409)
+    api()
+        .body(withUid)
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(409)
         .body("type", equalTo("https://dynofleet.dev/problems/uid-mismatch"));
-    api().get(POOLS + "/" + name).then().body("spec.routing.hosts", hasItem("new.example"))
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .body("spec.routing.hosts", hasItem("new.example"))
         .body("metadata.labels.v", equalTo("new.example"));
     // its own uid is fine
-    String own = stale.replace("\"labels\"", "\"uid\": \"" + fresh.path("metadata.uid") + "\", \"labels\"");
+    String own =
+        stale.replace("\"labels\"", "\"uid\": \"" + fresh.path("metadata.uid") + "\", \"labels\"");
     api().body(own).put(POOLS + "/" + name).then().statusCode(200);
   }
 
@@ -390,25 +547,55 @@ class PoolsApiTests {
   void ifMatchComparesStrongly() {
     String name = uniqueName("weak");
     String etag = api().body(pool(name, 1)).post(POOLS).header("ETag");
-    api().header("If-Match", "W/" + etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(412);
-    api().header("If-Match", etag).body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(200);
+    api()
+        .header("If-Match", "W/" + etag)
+        .body("{\"replicas\": 2}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(412);
+    api()
+        .header("If-Match", etag)
+        .body("{\"replicas\": 2}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(200);
     // a GET revalidates: 304 while unchanged (weak comparison there), the document once it changed;
     // a stale If-Match on a GET is a 412
     String now = api().get(POOLS + "/" + name).header("ETag");
-    api().header("If-None-Match", now).get(POOLS + "/" + name).then().statusCode(304).header("ETag", now);
+    api()
+        .header("If-None-Match", now)
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(304)
+        .header("ETag", now);
     api().header("If-None-Match", "W/" + now).get(POOLS + "/" + name).then().statusCode(304);
-    api().header("If-None-Match", etag).get(POOLS + "/" + name).then().statusCode(200)
+    api()
+        .header("If-None-Match", etag)
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
         .body("spec.replicas", equalTo(2));
-    api().header("If-Match", etag).get(POOLS + "/" + name).then().statusCode(412)
+    api()
+        .header("If-Match", etag)
+        .get(POOLS + "/" + name)
+        .then()
+        .statusCode(412)
         .contentType("application/problem+json");
     // * is any current version (RFC 9110 13.1.1); a missing pool is a 404 as without it (13.2.1)
-    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "/scale")
-        .then().statusCode(200).body("spec.replicas", equalTo(3));
+    api()
+        .header("If-Match", "*")
+        .body("{\"replicas\": 3}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(200)
+        .body("spec.replicas", equalTo(3));
     api().header("If-Match", "\"1\", *").get(POOLS + "/" + name).then().statusCode(200);
-    api().header("If-Match", "*").body("{\"replicas\": 3}").put(POOLS + "/" + name + "-missing/scale")
-        .then().statusCode(404);
+    api()
+        .header("If-Match", "*")
+        .body("{\"replicas\": 3}")
+        .put(POOLS + "/" + name + "-missing/scale")
+        .then()
+        .statusCode(404);
   }
 
   /**
@@ -420,10 +607,19 @@ class PoolsApiTests {
   void aNullInAMergePatchSetsTheDefault() {
     String name = uniqueName("nullpatch");
     api().body(pool(name, 5)).post(POOLS).then().statusCode(201);
-    api().contentType("application/merge-patch+json").body("{\"spec\": {\"replicas\": null}}")
-        .patch(POOLS + "/" + name).then().statusCode(200).body("spec.replicas", equalTo(1));
-    api().contentType("application/merge-patch+json").body("{\"spec\": {\"template\": null}}")
-        .patch(POOLS + "/" + name).then().statusCode(422);
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"replicas\": null}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.replicas", equalTo(1));
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"template\": null}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(422);
   }
 
   @Test
@@ -436,11 +632,15 @@ class PoolsApiTests {
       try {
         List<Future<Integer>> results = new ArrayList<>();
         for (int replicas : new int[] {3, 4}) {
-          Callable<Integer> write = () -> {
-            go.await();
-            return api().header("If-Match", etag).body("{\"replicas\": " + replicas + "}")
-                .put(POOLS + "/" + name + "/scale").statusCode();
-          };
+          Callable<Integer> write =
+              () -> {
+                go.await();
+                return api()
+                    .header("If-Match", etag)
+                    .body("{\"replicas\": " + replicas + "}")
+                    .put(POOLS + "/" + name + "/scale")
+                    .statusCode();
+              };
           results.add(pool.submit(write));
         }
         go.countDown();
@@ -450,7 +650,10 @@ class PoolsApiTests {
         }
         assertThat(codes).containsExactlyInAnyOrder(200, 412);
         int winner = codes.get(0) == 200 ? 3 : 4;
-        api().get(POOLS + "/" + name).then().body("spec.replicas", equalTo(winner))
+        api()
+            .get(POOLS + "/" + name)
+            .then()
+            .body("spec.replicas", equalTo(winner))
             .body("metadata.generation", equalTo(2));
       } finally {
         pool.shutdownNow();
@@ -460,9 +663,13 @@ class PoolsApiTests {
 
   @Test
   void concurrentUnconditionalPatchesLoseNoUpdate() throws Exception {
-    // and with preconditions every version meets (review 22: If-Match: * that lost a race got a 412)
-    for (String[] header : List.of(new String[] {"X-None", "-"}, new String[] {"If-Match", "*"},
-        new String[] {"If-None-Match", "\"1\""})) {
+    // and with preconditions every version meets (review
+    // 22: If-Match: * that lost a race got a 412)
+    for (String[] header :
+        List.of(
+            new String[] {"X-None", "-"},
+            new String[] {"If-Match", "*"},
+            new String[] {"If-None-Match", "\"1\""})) {
       String name = uniqueName("lost");
       api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
       int writers = 8;
@@ -472,11 +679,17 @@ class PoolsApiTests {
         List<Future<Integer>> results = new ArrayList<>();
         for (int i = 0; i < writers; i++) {
           String label = "{\"metadata\":{\"labels\":{\"w" + i + "\":\"x\"}}}";
-          results.add(pool.submit(() -> {
-            go.await();
-            return api().contentType("application/merge-patch+json").header(header[0], header[1]).body(label)
-                .patch(POOLS + "/" + name).statusCode();
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    return api()
+                        .contentType("application/merge-patch+json")
+                        .header(header[0], header[1])
+                        .body(label)
+                        .patch(POOLS + "/" + name)
+                        .statusCode();
+                  }));
         }
         go.countDown();
         for (Future<Integer> f : results) {
@@ -499,7 +712,8 @@ class PoolsApiTests {
   @Test
   void concurrentPoolsClaimingOneHostOrTheDefaultLetExactlyOneWin() throws Exception {
     String tag = uniqueName("claim");
-    for (String routing : List.of("\"hosts\": [\"" + tag + ".example.com\"]", "\"default\": true")) {
+    for (String routing :
+        List.of("\"hosts\": [\"" + tag + ".example.com\"]", "\"default\": true")) {
       int writers = 8;
       CountDownLatch go = new CountDownLatch(1);
       ExecutorService pool = Executors.newFixedThreadPool(writers);
@@ -509,14 +723,18 @@ class PoolsApiTests {
         for (int i = 0; i < writers; i++) {
           String name = uniqueName("claim" + i);
           names.add(name);
-          String body = """
+          String body =
+              """
               {"metadata": {"name": "%s"},
                "spec": {"staticBackends": ["http://127.0.0.1:9/"], "routing": {%s}}}
-              """.formatted(name, routing);
-          results.add(pool.submit(() -> {
-            go.await();
-            return api().body(body).post(POOLS).statusCode();
-          }));
+              """
+                  .formatted(name, routing);
+          results.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    return api().body(body).post(POOLS).statusCode();
+                  }));
         }
         go.countDown();
         List<Integer> codes = new ArrayList<>();
@@ -528,8 +746,8 @@ class PoolsApiTests {
         pool.shutdownNow();
         // gone for good, not only marked (no finalizer runs here): a default pool left in the
         // shared test database would be the default of every later test application (review)
-        io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() ->
-            repository.delete("name in ?1", names));
+        io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+            .run(() -> repository.delete("name in ?1", names));
       }
     }
   }
@@ -537,12 +755,18 @@ class PoolsApiTests {
   @Test
   void staticPoolRoundTrip() {
     String name = uniqueName("static");
-    String body = """
+    String body =
+        """
         {"metadata": {"name": "%s"},
          "spec": {"staticBackends": ["http://127.0.0.1:9/", "https://example.herokuapp.com"],
                   "routing": {"hosts": ["%s.example.com"], "algorithm": "round-robin"}}}
-        """.formatted(name, name);
-    api().body(body).post(POOLS).then().statusCode(201)
+        """
+            .formatted(name, name);
+    api()
+        .body(body)
+        .post(POOLS)
+        .then()
+        .statusCode(201)
         .body("spec.staticBackends.size()", equalTo(2))
         .body("spec.routing.algorithm", equalTo("round-robin"));
     api().body("{\"replicas\": 2}").put(POOLS + "/" + name + "/scale").then().statusCode(422);

@@ -14,20 +14,46 @@ class RequestIdTests {
 
   @Test
   void aSaneCallerIdIsKept() {
-    given().header("Authorization", "Bearer " + TOKEN).header("X-Request-Id", "abc-123")
-        .get(POOLS).then().statusCode(200).header("X-Request-Id", "abc-123");
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .header("X-Request-Id", "abc-123")
+        .get(POOLS)
+        .then()
+        .statusCode(200)
+        .header("X-Request-Id", "abc-123");
   }
 
   @Test
   void aMissingOrInsaneIdIsReplaced() {
-    String fresh = given().header("Authorization", "Bearer " + TOKEN)
-        .get(POOLS).then().statusCode(200).extract().header("X-Request-Id");
+    String fresh =
+        given()
+            .header("Authorization", "Bearer " + TOKEN)
+            .get(POOLS)
+            .then()
+            .statusCode(200)
+            .extract()
+            .header("X-Request-Id");
     assertThat(fresh).matches("[0-9a-f-]{36}");
-    String again = given().header("Authorization", "Bearer " + TOKEN)
-        .get(POOLS).then().statusCode(200).extract().header("X-Request-Id");
-    assertThat(again).as("a fresh id per request, not a constant").matches("[0-9a-f-]{36}").isNotEqualTo(fresh);
-    String replaced = given().header("X-Request-Id", "evil\"id with spaces")
-        .get(POOLS).then().statusCode(401).extract().header("X-Request-Id");
+    String again =
+        given()
+            .header("Authorization", "Bearer " + TOKEN)
+            .get(POOLS)
+            .then()
+            .statusCode(200)
+            .extract()
+            .header("X-Request-Id");
+    assertThat(again)
+        .as("a fresh id per request, not a constant")
+        .matches("[0-9a-f-]{36}")
+        .isNotEqualTo(fresh);
+    String replaced =
+        given()
+            .header("X-Request-Id", "evil\"id with spaces")
+            .get(POOLS)
+            .then()
+            .statusCode(401)
+            .extract()
+            .header("X-Request-Id");
     assertThat(replaced).matches("[0-9a-f-]{36}").doesNotContain("evil").isNotIn(fresh, again);
   }
 }

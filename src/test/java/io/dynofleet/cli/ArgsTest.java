@@ -28,7 +28,8 @@ class ArgsTest {
 
   @Test
   void replicasMustBeANumber() {
-    assertThat(Args.parse("scale", "pool", "x", "--replicas", "3").intFlag("replicas")).isEqualTo(3);
+    assertThat(Args.parse("scale", "pool", "x", "--replicas", "3").intFlag("replicas"))
+        .isEqualTo(3);
     assertThatThrownBy(() -> Args.parse("scale", "--replicas", "three").intFlag("replicas"))
         .isInstanceOfSatisfying(CliException.class, e -> assertThat(e.exitCode).isEqualTo(2));
   }
@@ -43,17 +44,22 @@ class ArgsTest {
     assertThat(Args.parse("get", "pools", "-o=yaml").flag("output")).isEqualTo("yaml");
     assertThat(Args.parse("get", "pools", "-lteam=web").flag("selector")).isEqualTo("team=web");
     for (String stray : List.of("-w", "-x", "-hx", "-wait")) {
-      assertThatThrownBy(() -> Args.parse("delete", "pool", "p1", stray)).as(stray)
-          .isInstanceOfSatisfying(CliException.class, e -> {
-            assertThat(e.exitCode).isEqualTo(2);
-            assertThat(e.getMessage()).contains("unknown flag " + stray);
-          });
+      assertThatThrownBy(() -> Args.parse("delete", "pool", "p1", stray))
+          .as(stray)
+          .isInstanceOfSatisfying(
+              CliException.class,
+              e -> {
+                assertThat(e.exitCode).isEqualTo(2);
+                assertThat(e.getMessage()).contains("unknown flag " + stray);
+              });
     }
-    assertThat(Args.parse("-Dquarkus.http.port=1").words()).as("a JVM option after -jar: the dispatcher says so")
+    assertThat(Args.parse("-Dquarkus.http.port=1").words())
+        .as("a JVM option after -jar: the dispatcher says so")
         .containsExactly("-Dquarkus.http.port=1");
     assertThat(Args.parse("apply", "-f", "-").words()).containsExactly("apply");
     assertThat(Args.parse("apply", "-").words()).containsExactly("apply", "-");
-    assertThat(Args.parse("scale", "pool", "x", "--replicas", "-1").flag("replicas")).isEqualTo("-1");
+    assertThat(Args.parse("scale", "pool", "x", "--replicas", "-1").flag("replicas"))
+        .isEqualTo("-1");
   }
 
   @Test

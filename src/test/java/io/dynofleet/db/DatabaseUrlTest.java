@@ -9,8 +9,11 @@ class DatabaseUrlTest {
 
   @Test
   void herokuUrlGetsSslRequired() {
-    DatabaseUrl u = DatabaseUrl.parse("postgres://u1:p%40ss@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8abc");
-    assertThat(u.jdbcUrl()).isEqualTo("jdbc:postgresql://ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8abc?sslmode=require");
+    DatabaseUrl u =
+        DatabaseUrl.parse("postgres://u1:p%40ss@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8abc");
+    assertThat(u.jdbcUrl())
+        .isEqualTo(
+            "jdbc:postgresql://ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8abc?sslmode=require");
     assertThat(u.username()).isEqualTo("u1");
     assertThat(u.password()).isEqualTo("p@ss");
     assertThat(u.toString()).doesNotContain("p@ss");
@@ -33,14 +36,20 @@ class DatabaseUrlTest {
 
   @Test
   void explicitSslModeIsKept() {
-    DatabaseUrl u = DatabaseUrl.parse("postgres://a:b@db.example.com:6543/x?sslmode=verify-full&application_name=df");
-    assertThat(u.jdbcUrl()).isEqualTo("jdbc:postgresql://db.example.com:6543/x?sslmode=verify-full&application_name=df");
+    DatabaseUrl u =
+        DatabaseUrl.parse(
+            "postgres://a:b@db.example.com:6543/x?sslmode=verify-full&application_name=df");
+    assertThat(u.jdbcUrl())
+        .isEqualTo(
+            "jdbc:postgresql://db.example.com:6543/x?sslmode=verify-full&application_name=df");
   }
 
   @Test
   void badUrlsAreRefusedWithAReason() {
-    assertThatThrownBy(() -> DatabaseUrl.parse("mysql://a:b@h/x")).hasMessageContaining("postgres://");
-    assertThatThrownBy(() -> DatabaseUrl.parse("postgres://a:b@h")).hasMessageContaining("database name");
+    assertThatThrownBy(() -> DatabaseUrl.parse("mysql://a:b@h/x"))
+        .hasMessageContaining("postgres://");
+    assertThatThrownBy(() -> DatabaseUrl.parse("postgres://a:b@h"))
+        .hasMessageContaining("database name");
     assertThatThrownBy(() -> DatabaseUrl.parse("postgres:///x")).hasMessageContaining("host");
     assertThatThrownBy(() -> DatabaseUrl.parse("")).hasMessageContaining("empty");
     assertThatThrownBy(() -> DatabaseUrl.parse("postgres://a b")).hasMessageContaining("not a URL");

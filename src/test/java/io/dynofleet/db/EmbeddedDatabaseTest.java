@@ -24,7 +24,9 @@ class EmbeddedDatabaseTest {
     ds.setConnectTimeout(5);
     assertThatThrownBy(ds::getConnection).isInstanceOf(SQLException.class);
     ds.setPassword("postgres");
-    assertThatThrownBy(ds::getConnection).as("zonky's usual password").isInstanceOf(SQLException.class);
+    assertThatThrownBy(ds::getConnection)
+        .as("zonky's usual password")
+        .isInstanceOf(SQLException.class);
     ds.setPassword(EmbeddedDatabase.password());
     try (Connection c = ds.getConnection()) {
       assertThat(c.isValid(2)).isTrue();

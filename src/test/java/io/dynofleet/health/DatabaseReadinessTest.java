@@ -19,17 +19,23 @@ class DatabaseReadinessTest {
     ds.setConnectTimeout(2);
     // counts the attempts to reach it: a second answer at once is the cached one, a later one
     // is found again (both say DOWN, so only the count tells them apart)
-    java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
-    javax.sql.DataSource counted = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
-        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (p, m, args) -> {
-          if (m.getName().equals("getConnection")) tries.incrementAndGet();
-          try {
-            return m.invoke(ds, args);
-          } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    DatabaseReadiness check = new DatabaseReadiness(counted, new io.dynofleet.db.SchemaMigration(null, null));
+    java.util.concurrent.atomic.AtomicInteger tries =
+        new java.util.concurrent.atomic.AtomicInteger();
+    javax.sql.DataSource counted =
+        (javax.sql.DataSource)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class},
+                (p, m, args) -> {
+                  if (m.getName().equals("getConnection")) tries.incrementAndGet();
+                  try {
+                    return m.invoke(ds, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    DatabaseReadiness check =
+        new DatabaseReadiness(counted, new io.dynofleet.db.SchemaMigration(null, null));
     for (int want : new int[] {1, 1, 2}) {
       if (want == 2) {
         sleepPast(1100);
@@ -49,34 +55,48 @@ class DatabaseReadinessTest {
    */
   @Test
   void probesTakeOneConnectionASecondWhateverTheirNumber() throws Exception {
-    java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
-    java.sql.Connection conn = (java.sql.Connection) java.lang.reflect.Proxy.newProxyInstance(
-        getClass().getClassLoader(), new Class<?>[] {java.sql.Connection.class}, (p, m, args) -> {
-          if (m.getName().equals("isValid")) {
-            Thread.sleep(50); // a round trip
-            return true;
-          }
-          return null;
-        });
-    javax.sql.DataSource ds = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
-        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (p, m, args) -> {
-          if (m.getName().equals("getConnection")) {
-            taken.incrementAndGet();
-            return conn;
-          }
-          return null;
-        });
-    DatabaseReadiness check = new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
-    java.util.concurrent.ExecutorService eight = java.util.concurrent.Executors.newFixedThreadPool(8);
+    java.util.concurrent.atomic.AtomicInteger taken =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.sql.Connection conn =
+        (java.sql.Connection)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {java.sql.Connection.class},
+                (p, m, args) -> {
+                  if (m.getName().equals("isValid")) {
+                    Thread.sleep(50); // a round trip
+                    return true;
+                  }
+                  return null;
+                });
+    javax.sql.DataSource ds =
+        (javax.sql.DataSource)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class},
+                (p, m, args) -> {
+                  if (m.getName().equals("getConnection")) {
+                    taken.incrementAndGet();
+                    return conn;
+                  }
+                  return null;
+                });
+    DatabaseReadiness check =
+        new DatabaseReadiness(ds, new io.dynofleet.db.SchemaMigration(null, null));
+    java.util.concurrent.ExecutorService eight =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
     try {
-      java.util.List<java.util.concurrent.Future<HealthCheckResponse>> all = new java.util.ArrayList<>();
+      java.util.List<java.util.concurrent.Future<HealthCheckResponse>> all =
+          new java.util.ArrayList<>();
       for (int i = 0; i < 40; i++) {
         all.add(eight.submit(check::call));
       }
       for (var f : all) {
         assertThat(f.get().getName()).isEqualTo("database");
       }
-      assertThat(taken.get()).as("one, or two on a machine stalled past the second").isBetween(1, 2);
+      assertThat(taken.get())
+          .as("one, or two on a machine stalled past the second")
+          .isBetween(1, 2);
       sleepPast(1100);
       check.call();
       assertThat(taken.get()).as("found again a second later").isBetween(2, 3);

@@ -49,8 +49,11 @@ class HerokuClientFailureTests {
   @Inject MeterRegistry meters;
 
   // HTTP/1.1 as Heroku's router speaks to dynos (the JDK would otherwise try an h2c upgrade)
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
 
   @BeforeEach
   void clean() {
@@ -65,14 +68,21 @@ class HerokuClientFailureTests {
 
   /** A client of its own (budget, endpoint, sleeper) on the same simulator. */
   private HerokuClient clientWith(String key, List<Duration> sleeps) {
-    return new HerokuClient(config, new RateBudget(config), meters, () -> new ApiEndpoint(sim.url(), key), d -> {
-      sleeps.add(d);
-      Thread.sleep(d.toMillis());
-    });
+    return new HerokuClient(
+        config,
+        new RateBudget(config),
+        meters,
+        () -> new ApiEndpoint(sim.url(), key),
+        d -> {
+          sleeps.add(d);
+          Thread.sleep(d.toMillis());
+        });
   }
 
   private List<SandboxCall> calls(String method, String path) {
-    return sim.callLog().stream().filter(c -> c.method().equals(method) && c.path().equals(path)).toList();
+    return sim.callLog().stream()
+        .filter(c -> c.method().equals(method) && c.path().equals(path))
+        .toList();
   }
 
   /**
@@ -87,11 +97,12 @@ class HerokuClientFailureTests {
     String key = "HRKU-secret-\u0001-part";
     assertThatThrownBy(() -> clientWith(key, new ArrayList<>()).account())
         .isInstanceOf(HerokuException.class)
-        .satisfies(e -> {
-          for (Throwable t = e; t != null; t = t.getCause()) {
-            assertThat(String.valueOf(t.getMessage())).doesNotContain("secret");
-          }
-        });
+        .satisfies(
+            e -> {
+              for (Throwable t = e; t != null; t = t.getCause()) {
+                assertThat(String.valueOf(t.getMessage())).doesNotContain("secret");
+              }
+            });
   }
 
   @Test
@@ -102,10 +113,21 @@ class HerokuClientFailureTests {
     sim.pageSize(3);
     sim.clearCallLog();
     List<App> apps = client.apps();
-    assertThat(apps).extracting(App::name).hasSize(7).doesNotHaveDuplicates()
-        .containsExactlyInAnyOrder("page-app-0", "page-app-1", "page-app-2", "page-app-3", "page-app-4",
-            "page-app-5", "page-app-6");
-    assertThat(calls("GET", "/apps")).extracting(SandboxCall::status).containsExactly(206, 206, 200);
+    assertThat(apps)
+        .extracting(App::name)
+        .hasSize(7)
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrder(
+            "page-app-0",
+            "page-app-1",
+            "page-app-2",
+            "page-app-3",
+            "page-app-4",
+            "page-app-5",
+            "page-app-6");
+    assertThat(calls("GET", "/apps"))
+        .extracting(SandboxCall::status)
+        .containsExactly(206, 206, 200);
 
     // releases page by version: 1 initial + 4 pushes, pages of 2, oldest first
     sim.createSourceApp("paged-rel");
@@ -114,59 +136,78 @@ class HerokuClientFailureTests {
     }
     sim.pageSize(2);
     sim.clearCallLog();
-    assertThat(client.releases("paged-rel")).extracting(Release::version).containsExactly(1, 2, 3, 4, 5);
-    assertThat(calls("GET", "/apps/paged-rel/releases")).extracting(SandboxCall::status)
+    assertThat(client.releases("paged-rel"))
+        .extracting(Release::version)
+        .containsExactly(1, 2, 3, 4, 5);
+    assertThat(calls("GET", "/apps/paged-rel/releases"))
+        .extracting(SandboxCall::status)
         .containsExactly(206, 206, 200);
-    assertThat(client.recentReleases("paged-rel", 1).stream().findFirst()).map(Release::version).contains(5);
+    assertThat(client.recentReleases("paged-rel", 1).stream().findFirst())
+        .map(Release::version)
+        .contains(5);
   }
 
   @Test
   void everyErrorIdMapsToItsException() {
     assertThatThrownBy(() -> client.app("no-such-app"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.status()).isEqualTo(404);
-          assertThat(e.id()).isEqualTo("not_found");
-          assertThat(e.isNotFound()).isTrue();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(404);
+              assertThat(e.id()).isEqualTo("not_found");
+              assertThat(e.isNotFound()).isTrue();
+            });
     client.createApp(new AppCreate("taken-name", null, null));
     assertThatThrownBy(() -> client.createApp(new AppCreate("taken-name", null, null)))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.id()).isEqualTo("invalid_params");
-          assertThat(e.isNameTaken()).isTrue();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.id()).isEqualTo("invalid_params");
+              assertThat(e.isNameTaken()).isTrue();
+            });
     sim.injectErrors(1, 403, "forbidden", "You do not have access to the app taken-name.");
     assertThatThrownBy(() -> client.app("taken-name"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.status()).isEqualTo(403);
-          assertThat(e.id()).isEqualTo("forbidden");
-          assertThat(e.isNotFound()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.id()).isEqualTo("forbidden");
+              assertThat(e.isNotFound()).isFalse();
+            });
     assertThatThrownBy(() -> clientWith("HRKU-wrong", new ArrayList<>()).account())
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.id()).isEqualTo("unauthorized");
-          assertThat(e.isUnauthorized()).isTrue();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.id()).isEqualTo("unauthorized");
+              assertThat(e.isUnauthorized()).isTrue();
+            });
     sim.injectErrors(1, 422, "verification_required", "Please verify your account.");
     assertThatThrownBy(() -> client.createApp(new AppCreate("verify-me", null, null)))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.id()).isEqualTo("verification_required");
-          assertThat(e.isNameTaken()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.id()).isEqualTo("verification_required");
+              assertThat(e.isNameTaken()).isFalse();
+            });
     // server errors on a POST: Transient with the id, and never retried
     sim.injectErrors(1, 500, "internal_server_error", "Internal server error.");
     assertThatThrownBy(() -> client.createApp(new AppCreate("boom-app", null, null)))
-        .isInstanceOfSatisfying(HerokuException.Transient.class, e -> {
-          assertThat(e.status()).isEqualTo(500);
-          assertThat(e.id()).isEqualTo("internal_server_error");
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(500);
+              assertThat(e.id()).isEqualTo("internal_server_error");
+            });
     // a rate limit that outlasts the wait: RateLimited with the id
     sim.injectErrors(1000, 429, "rate_limit", "Your account reached the API rate limit");
     List<Duration> sleeps = new ArrayList<>();
     assertThatThrownBy(() -> clientWith(sim.apiKey(), sleeps).account())
-        .isInstanceOfSatisfying(HerokuException.RateLimited.class, e -> {
-          assertThat(e.id()).isEqualTo("rate_limit");
-          assertThat(e.retryAfter()).isPositive();
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.RateLimited.class,
+            e -> {
+              assertThat(e.id()).isEqualTo("rate_limit");
+              assertThat(e.retryAfter()).isPositive();
+            });
     Duration waited = sleeps.stream().reduce(Duration.ZERO, Duration::plus);
     assertThat(waited).isLessThanOrEqualTo(config.rateLimitMaxWait());
   }
@@ -179,16 +220,25 @@ class HerokuClientFailureTests {
   void belowTheLowWatermarkCallsAreSpacedOut() {
     List<Duration> sleeps = new ArrayList<>();
     RateBudget budget = new RateBudget(config);
-    HerokuClient c = new HerokuClient(config, budget, meters, () -> new ApiEndpoint(sim.url(), sim.apiKey()), d -> {
-      sleeps.add(d);
-      Thread.sleep(d.toMillis());
-    });
+    HerokuClient c =
+        new HerokuClient(
+            config,
+            budget,
+            meters,
+            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
+            d -> {
+              sleeps.add(d);
+              Thread.sleep(d.toMillis());
+            });
     budget.update(config.lowWatermark() / 2);
     assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
-    assertThat(sleeps).as("half way down the watermark: half a refill interval")
+    assertThat(sleeps)
+        .as("half way down the watermark: half a refill interval")
         .containsExactly(RateBudget.REFILL_INTERVAL.dividedBy(2));
     sleeps.clear();
-    assertThat(c.budget().remaining()).as("what the answer said").isGreaterThan(config.lowWatermark());
+    assertThat(c.budget().remaining())
+        .as("what the answer said")
+        .isGreaterThan(config.lowWatermark());
     c.account();
     assertThat(sleeps).as("plenty left: no pause").isEmpty();
   }
@@ -208,7 +258,8 @@ class HerokuClientFailureTests {
     assertThat(statuses).last().isEqualTo(200);
     assertThat(statuses.subList(0, statuses.size() - 1)).isNotEmpty().allMatch(s -> s == 429);
     // one wait per 429, each at least the configured initial delay, never shrinking: no hot retry
-    assertThat(sleeps).hasSize(statuses.size() - 1)
+    assertThat(sleeps)
+        .hasSize(statuses.size() - 1)
         .allMatch(d -> d.compareTo(config.rateLimitInitialDelay()) >= 0);
     for (int i = 1; i < sleeps.size(); i++) {
       assertThat(sleeps.get(i)).isGreaterThanOrEqualTo(sleeps.get(i - 1));
@@ -226,11 +277,14 @@ class HerokuClientFailureTests {
     sim.clearCallLog();
     sim.injectErrors(1, 503, "service_unavailable", "try later");
     assertThat(client.app("retry-app").name()).isEqualTo("retry-app");
-    assertThat(calls("GET", "/apps/retry-app")).extracting(SandboxCall::status).containsExactly(503, 200);
+    assertThat(calls("GET", "/apps/retry-app"))
+        .extracting(SandboxCall::status)
+        .containsExactly(503, 200);
 
     sim.injectErrors(1, 503, "service_unavailable", "try later");
     client.updateConfigVars("retry-app", java.util.Map.of("A", "1"));
-    assertThat(calls("PATCH", "/apps/retry-app/config-vars")).extracting(SandboxCall::status)
+    assertThat(calls("PATCH", "/apps/retry-app/config-vars"))
+        .extracting(SandboxCall::status)
         .containsExactly(503, 200);
 
     sim.injectErrors(1, 503, "service_unavailable", "try later");
@@ -244,24 +298,40 @@ class HerokuClientFailureTests {
 
     sim.injectErrors(1, 503, "service_unavailable", "try later");
     client.deleteApp("retry-app");
-    assertThat(calls("DELETE", "/apps/retry-app")).extracting(SandboxCall::status).containsExactly(503, 200);
+    assertThat(calls("DELETE", "/apps/retry-app"))
+        .extracting(SandboxCall::status)
+        .containsExactly(503, 200);
   }
 
   @Test
   void aLostAnswerIsATransientFailureOfACallThatHappened() throws Exception {
-    var lose = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/faults/lose-answer?call="
-        + java.net.URLEncoder.encode("POST /apps", java.nio.charset.StandardCharsets.UTF_8)))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    var lose =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        sim.url()
+                            + "__sandbox/faults/lose-answer?call="
+                            + java.net.URLEncoder.encode(
+                                "POST /apps", java.nio.charset.StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(lose.statusCode()).isEqualTo(200);
     assertThat(lose.body()).contains("\"lost_answers_pending\":1");
-    var bad = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/faults/lose-answer?call=%28"))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    var bad =
+        http.send(
+            HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/faults/lose-answer?call=%28"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(bad.statusCode()).as("a pattern that does not compile").isEqualTo(400);
 
     sim.clearCallLog();
     assertThatThrownBy(() -> client.createApp(new AppCreate("lost-answer", null, null)))
         .isInstanceOf(HerokuException.Transient.class);
-    assertThat(calls("POST", "/apps")).as("sent once, and carried out").extracting(SandboxCall::status)
+    assertThat(calls("POST", "/apps"))
+        .as("sent once, and carried out")
+        .extracting(SandboxCall::status)
         .containsExactly(201);
     assertThat(client.app("lost-answer").name()).isEqualTo("lost-answer");
     assertThat(sim.pendingLostAnswers()).isZero();
@@ -275,7 +345,9 @@ class HerokuClientFailureTests {
     App first = client.app("etag-app");
     App second = client.app("etag-app");
     assertThat(second).isEqualTo(first);
-    assertThat(calls("GET", "/apps/etag-app")).extracting(SandboxCall::status).containsExactly(200, 304);
+    assertThat(calls("GET", "/apps/etag-app"))
+        .extracting(SandboxCall::status)
+        .containsExactly(200, 304);
     assertThat(calls("GET", "/apps/etag-app").get(1).responseBody()).isEmpty();
     // a change is seen: the ETag no longer matches
     client.updateConfigVars("etag-app", java.util.Map.of("X", "1"));
@@ -284,7 +356,8 @@ class HerokuClientFailureTests {
     client.configVars("etag-app");
     client.updateConfigVars("etag-app", java.util.Map.of("X", "2"));
     assertThat(client.configVars("etag-app")).containsEntry("X", "2");
-    assertThat(calls("GET", "/apps/etag-app/config-vars")).extracting(SandboxCall::status)
+    assertThat(calls("GET", "/apps/etag-app/config-vars"))
+        .extracting(SandboxCall::status)
         .containsExactly(200, 304, 200);
   }
 
@@ -298,21 +371,29 @@ class HerokuClientFailureTests {
     client.updateConfigVars("hdr-app", java.util.Map.of("K", "v"));
     client.createApp(new AppCreate("hdr-two", null, null));
     List<SandboxCall> log = sim.callLog();
-    assertThat(log).hasSizeGreaterThanOrEqualTo(5).allSatisfy(c -> {
-      assertThat(c.accept()).isEqualTo("application/vnd.heroku+json; version=3");
-      assertThat(c.userAgent()).matches("dynofleet/\\S+");
-      assertThat(UUID.fromString(c.requestId())).isNotNull();
-      assertThat(c.status()).isLessThan(400); // the bearer key was accepted
-    });
+    assertThat(log)
+        .hasSizeGreaterThanOrEqualTo(5)
+        .allSatisfy(
+            c -> {
+              assertThat(c.accept()).isEqualTo("application/vnd.heroku+json; version=3");
+              assertThat(c.userAgent()).matches("dynofleet/\\S+");
+              assertThat(UUID.fromString(c.requestId())).isNotNull();
+              assertThat(c.status()).isLessThan(400); // the bearer key was accepted
+            });
     assertThat(log.stream().map(SandboxCall::requestId).distinct().count()).isEqualTo(log.size());
   }
 
   // ------------------------------------------------------------------ backends
 
   private HttpResponse<String> get(String url, String path, Duration timeout) throws Exception {
-    var req = HttpRequest.newBuilder(URI.create(url + path.replaceFirst("^/", ""))).timeout(timeout)
-        .header("X-Forwarded-For", "203.0.113.7").header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Port", "443").header("X-Request-Id", "rid-42").build();
+    var req =
+        HttpRequest.newBuilder(URI.create(url + path.replaceFirst("^/", "")))
+            .timeout(timeout)
+            .header("X-Forwarded-For", "203.0.113.7")
+            .header("X-Forwarded-Proto", "https")
+            .header("X-Forwarded-Port", "443")
+            .header("X-Request-Id", "rid-42")
+            .build();
     return http.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
@@ -336,15 +417,19 @@ class HerokuClientFailureTests {
     assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).body()).isEqualTo("ok");
 
     SandboxApp pushed = sim.pushRelease("echo-app");
-    assertThat(new JsonObject(get(app.webUrl(), "/", Duration.ofSeconds(5)).body()).getInteger("release"))
-        .isEqualTo(pushed.release()).isGreaterThan(app.release());
+    assertThat(
+            new JsonObject(get(app.webUrl(), "/", Duration.ofSeconds(5)).body())
+                .getInteger("release"))
+        .isEqualTo(pushed.release())
+        .isGreaterThan(app.release());
   }
 
   @Test
   void scaleToZeroAndDeleteCloseThePortRestartIsBrief() throws Exception {
     SandboxApp app = sim.createSourceApp("life-app");
     client.updateFormation("life-app", "web", 0, null);
-    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
     client.updateFormation("life-app", "web", 1, null);
     assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).statusCode()).isEqualTo(200);
 
@@ -353,13 +438,18 @@ class HerokuClientFailureTests {
     sim.restartDowntime(Duration.ofSeconds(3));
     long start = System.nanoTime();
     client.restartAllDynos("life-app");
-    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
         .until(() -> reachable(app.webUrl()));
-    System.out.printf("restart: backend down for about %d ms%n", (System.nanoTime() - start) / 1_000_000);
+    System.out.printf(
+        "restart: backend down for about %d ms%n", (System.nanoTime() - start) / 1_000_000);
 
     client.deleteApp("life-app");
-    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
   }
 
   /**
@@ -378,32 +468,50 @@ class HerokuClientFailureTests {
     InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     try (ServerSocket other = new ServerSocket()) {
       other.setReuseAddress(false); // an ordinary bind: it must not get a port some socket holds
-      assertThatThrownBy(() -> other.bind(address)).as("bind of held-app's port before its release")
+      assertThatThrownBy(() -> other.bind(address))
+          .as("bind of held-app's port before its release")
           .isInstanceOf(BindException.class);
     }
-    assertThat(port).as("below the ephemeral range").isBetween(20000, Math.min(32767, ephemeralLow() - 1));
-    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    assertThat(port)
+        .as("below the ephemeral range")
+        .isBetween(20000, Math.min(32767, ephemeralLow() - 1));
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
 
     // what the reconciler does: release the source's slug, scale web to 1
     Release r = client.createRelease("held-app", source.slugId(), "held");
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.release("held-app", r.id()).status().equals("succeeded"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> client.release("held-app", r.id()).status().equals("succeeded"));
     client.updateFormation("held-app", "web", 1, "basic");
-    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> reachable(app.webUrl()));
-    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(2)).headers().firstValue("X-Sandbox-App"))
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> reachable(app.webUrl()));
+    assertThat(
+            get(app.webUrl(), "/health", Duration.ofSeconds(2))
+                .headers()
+                .firstValue("X-Sandbox-App"))
         .contains("held-app");
 
     // scaled to 0 the port refuses again; scaled back, the server listens beside the hold again
     client.updateFormation("held-app", "web", 0, null);
-    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> get(app.webUrl(), "/health", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
     client.updateFormation("held-app", "web", 1, null);
-    assertThat(get(app.webUrl(), "/health", Duration.ofSeconds(5)).headers().firstValue("X-Sandbox-App"))
+    assertThat(
+            get(app.webUrl(), "/health", Duration.ofSeconds(5))
+                .headers()
+                .firstValue("X-Sandbox-App"))
         .contains("held-app");
   }
 
   private static int ephemeralLow() throws IOException {
     Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     // readAllLines: readString of a /proc file returns its first byte only (its size says 0)
-    return Files.exists(range) ? Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0]) : 49152;
+    return Files.exists(range)
+        ? Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0])
+        : 49152;
   }
 
   private boolean reachable(String url) {
@@ -419,13 +527,17 @@ class HerokuClientFailureTests {
     SandboxApp app = sim.createSourceApp("fault-app");
     sim.backendCrashed("fault-app");
     assertThat(get(app.webUrl(), "/", Duration.ofSeconds(5)).statusCode()).isEqualTo(503);
-    assertThat(client.dynos("fault-app")).singleElement().satisfies(d -> assertThat(d.state()).isEqualTo("crashed"));
+    assertThat(client.dynos("fault-app"))
+        .singleElement()
+        .satisfies(d -> assertThat(d.state()).isEqualTo("crashed"));
 
     sim.backendDead("fault-app");
-    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofSeconds(2))).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofSeconds(2)))
+        .isInstanceOf(ConnectException.class);
 
     sim.backendHung("fault-app");
-    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofMillis(500))).isInstanceOf(HttpTimeoutException.class);
+    assertThatThrownBy(() -> get(app.webUrl(), "/", Duration.ofMillis(500)))
+        .isInstanceOf(HttpTimeoutException.class);
 
     sim.backendSlow("fault-app", Duration.ofMillis(400));
     long start = System.nanoTime();
@@ -438,12 +550,16 @@ class HerokuClientFailureTests {
 
   @Test
   void adminInfoHandsOutNoKey() throws IOException, InterruptedException {
-    var res = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/info")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    var res =
+        http.send(
+            HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/info")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(res.statusCode()).isEqualTo(200);
     assertThat(res.body()).doesNotContain(sim.apiKey()).doesNotContain("api_key");
-    var calls = http.send(HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/calls")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    var calls =
+        http.send(
+            HttpRequest.newBuilder(URI.create(sim.url() + "__sandbox/calls")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(calls.body()).doesNotContain(sim.apiKey());
   }
 }

@@ -46,11 +46,18 @@ class HerokuClientTests {
     assertThat(UUID.fromString(call.requestId())).isNotNull();
     assertThat(client.budget().remaining()).isLessThan(4500);
     assertThat(meters.get("dynofleet.heroku.rate.limit.remaining").gauge().value())
-        .as("the budget as a metric, to alert on").isEqualTo(client.budget().remaining());
+        .as("the budget as a metric, to alert on")
+        .isEqualTo(client.budget().remaining());
     client.account();
     assertThat(meters.get("dynofleet.heroku.rate.limit.remaining").gauge().value())
-        .isEqualTo(client.budget().remaining()).isLessThan(4500);
-    assertThat(meters.find("dynofleet.heroku.calls").tag("method", "GET").tag("status", "200").counter())
+        .isEqualTo(client.budget().remaining())
+        .isLessThan(4500);
+    assertThat(
+            meters
+                .find("dynofleet.heroku.calls")
+                .tag("method", "GET")
+                .tag("status", "200")
+                .counter())
         .isNotNull();
   }
 
@@ -64,20 +71,25 @@ class HerokuClientTests {
     assertThat(client.apps()).extracting(App::name).containsExactly("alpha-one");
 
     assertThatThrownBy(() -> client.createApp(new AppCreate("alpha-one", null, null)))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.isNameTaken()).isTrue();
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.id()).isEqualTo("invalid_params");
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.isNameTaken()).isTrue();
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.id()).isEqualTo("invalid_params");
+            });
     assertThatThrownBy(() -> client.createApp(new AppCreate("9-Bad_Name", null, null)))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNameTaken()).isFalse());
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNameTaken()).isFalse());
 
     assertThat(client.deleteApp("alpha-one").id()).isEqualTo(app.id());
     assertThatThrownBy(() -> client.app("alpha-one"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.isNotFound()).isTrue();
-          assertThat(e.id()).isEqualTo("not_found");
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.isNotFound()).isTrue();
+              assertThat(e.id()).isEqualTo("not_found");
+            });
   }
 
   @Test
@@ -87,26 +99,33 @@ class HerokuClientTests {
     var changes = new HashMap<String, String>();
     changes.put("A", null);
     changes.put("C", "3");
-    assertThat(client.updateConfigVars("cfg-app", changes)).containsOnly(Map.entry("B", "2"), Map.entry("C", "3"));
+    assertThat(client.updateConfigVars("cfg-app", changes))
+        .containsOnly(Map.entry("B", "2"), Map.entry("C", "3"));
     assertThat(client.configVars("cfg-app")).containsOnly(Map.entry("B", "2"), Map.entry("C", "3"));
   }
 
   @Test
   void formationScaling() {
     sim.createSourceApp("form-src");
-    assertThat(client.formations("form-src")).singleElement().satisfies(f -> {
-      assertThat(f.type()).isEqualTo("web");
-      assertThat(f.quantity()).isEqualTo(1);
-    });
+    assertThat(client.formations("form-src"))
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.type()).isEqualTo("web");
+              assertThat(f.quantity()).isEqualTo(1);
+            });
     assertThat(client.formation("form-src", "web").size()).isEqualTo("basic");
     assertThat(client.updateFormation("form-src", "web", 2, "standard-1x").quantity()).isEqualTo(2);
     assertThat(client.updateFormations("form-src", List.of(FormationUpdate.of("web", 0, null))))
-        .singleElement().satisfies(f -> assertThat(f.quantity()).isZero());
+        .singleElement()
+        .satisfies(f -> assertThat(f.quantity()).isZero());
     assertThat(sim.app("form-src").serving()).isFalse();
     assertThatThrownBy(() -> client.updateFormation("form-src", "web", 3, "basic"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
     assertThatThrownBy(() -> client.formation("form-src", "worker"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
   }
 
   @Test
@@ -120,33 +139,47 @@ class HerokuClientTests {
     App fork = client.createApp(new AppCreate("rel-fork", null, null));
     Release pending = client.createRelease("rel-fork", src.slugId(), "fork of rel-src");
     assertThat(pending.status()).isEqualTo("pending");
-    await().atMost(Duration.ofSeconds(5))
+    await()
+        .atMost(Duration.ofSeconds(5))
         .until(() -> client.release("rel-fork", pending.id()).succeeded());
     assertThat(client.releases("rel-fork")).extracting(Release::version).containsExactly(1, 2);
     assertThat(client.release("rel-fork", "2").id()).isEqualTo(pending.id());
     await().atMost(Duration.ofSeconds(5)).until(() -> sim.app("rel-fork").serving());
 
     var http = HttpClient.newHttpClient();
-    var res = http.send(HttpRequest.newBuilder(URI.create(fork.webUrl() + "health")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    var res =
+        http.send(
+            HttpRequest.newBuilder(URI.create(fork.webUrl() + "health")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(res.body()).isEqualTo("ok");
 
     assertThatThrownBy(() -> client.createRelease("rel-fork", UUID.randomUUID().toString(), null))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
   }
 
   @Test
   void buildsAndAppSetups() {
     client.createApp(new AppCreate("build-app", null, null));
-    Build build = client.createBuild("build-app", new SourceBlob("https://example.invalid/src.tgz", "v1", null));
+    Build build =
+        client.createBuild(
+            "build-app", new SourceBlob("https://example.invalid/src.tgz", "v1", null));
     assertThat(build.status()).isEqualTo("pending");
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.build("build-app", build.id()).status().equals("succeeded"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> client.build("build-app", build.id()).status().equals("succeeded"));
     assertThat(client.build("build-app", build.id()).slug().id()).isNotNull();
 
-    AppSetup setup = client.createAppSetup(new AppSetupCreate(new AppCreate("setup-app", null, null),
-        new SourceBlob("https://example.invalid/src.tgz", null, null), new AppSetupCreate.Overrides(Map.of("X", "y"))));
+    AppSetup setup =
+        client.createAppSetup(
+            new AppSetupCreate(
+                new AppCreate("setup-app", null, null),
+                new SourceBlob("https://example.invalid/src.tgz", null, null),
+                new AppSetupCreate.Overrides(Map.of("X", "y"))));
     assertThat(setup.app().name()).isEqualTo("setup-app");
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.appSetup(setup.id()).status().equals("succeeded"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> client.appSetup(setup.id()).status().equals("succeeded"));
     assertThat(client.configVars("setup-app")).containsEntry("X", "y");
     await().atMost(Duration.ofSeconds(5)).until(() -> sim.app("setup-app").serving());
   }
@@ -161,17 +194,22 @@ class HerokuClientTests {
 
     PipelineCoupling c = client.createPipelineCoupling("pipe-app", pipelineId, "production");
     assertThat(c.stage()).isEqualTo("production");
-    assertThat(client.pipelineCouplings(pipelineId)).extracting(x -> x.app().name()).containsExactly("pipe-app");
+    assertThat(client.pipelineCouplings(pipelineId))
+        .extracting(x -> x.app().name())
+        .containsExactly("pipe-app");
     assertThat(client.appPipelineCoupling("pipe-app")).map(PipelineCoupling::id).contains(c.id());
     assertThatThrownBy(() -> client.createPipelineCoupling("pipe-app", pipelineId, "staging"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> {
-          assertThat(e.status()).isEqualTo(409);
-          assertThat(e.id()).isEqualTo("conflict");
-        });
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(409);
+              assertThat(e.id()).isEqualTo("conflict");
+            });
     client.deletePipelineCoupling(c.id());
     assertThat(client.pipelineCouplings(pipelineId)).isEmpty();
     assertThatThrownBy(() -> client.pipeline("nope"))
-        .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
   }
 
   @Test
@@ -179,20 +217,29 @@ class HerokuClientTests {
     sim.createSourceApp("db-owner");
     client.createApp(new AppCreate("db-user", null, null));
     String addon = sim.createAddon("db-owner", "heroku-postgresql");
-    assertThat(client.addons("db-owner")).singleElement().satisfies(a -> {
-      assertThat(a.name()).isEqualTo(addon);
-      assertThat(a.configVars()).containsExactly("DATABASE_URL");
-    });
+    assertThat(client.addons("db-owner"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.name()).isEqualTo(addon);
+              assertThat(a.configVars()).containsExactly("DATABASE_URL");
+            });
 
     AddOnAttachment att = client.createAddonAttachment(addon, "db-user", null);
     assertThat(att.name()).isEqualTo("DATABASE");
     String url = client.configVars("db-user").get("DATABASE_URL");
-    assertThat(url).startsWith("postgres://").isEqualTo(client.configVars("db-owner").get("DATABASE_URL"));
-    assertThat(client.addonAttachments("db-user")).extracting(AddOnAttachment::id).containsExactly(att.id());
+    assertThat(url)
+        .startsWith("postgres://")
+        .isEqualTo(client.configVars("db-owner").get("DATABASE_URL"));
+    assertThat(client.addonAttachments("db-user"))
+        .extracting(AddOnAttachment::id)
+        .containsExactly(att.id());
 
     sim.rotateAddonCredentials(addon);
     String rotated = client.configVars("db-user").get("DATABASE_URL");
-    assertThat(rotated).isNotEqualTo(url).isEqualTo(client.configVars("db-owner").get("DATABASE_URL"));
+    assertThat(rotated)
+        .isNotEqualTo(url)
+        .isEqualTo(client.configVars("db-owner").get("DATABASE_URL"));
 
     client.deleteAddonAttachment(att.id());
     assertThat(client.configVars("db-user")).doesNotContainKey("DATABASE_URL");
@@ -201,12 +248,16 @@ class HerokuClientTests {
   @Test
   void dynosListAndRestart() {
     sim.createSourceApp("dyno-app");
-    assertThat(client.dynos("dyno-app")).singleElement().satisfies(d -> {
-      assertThat(d.name()).isEqualTo("web.1");
-      assertThat(d.state()).isEqualTo("up");
-      assertThat(d.release().version()).isEqualTo(2);
-    });
-    sim.restartDowntime(Duration.ofSeconds(2)); // room for a loaded machine between the 202 and the check
+    assertThat(client.dynos("dyno-app"))
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.name()).isEqualTo("web.1");
+              assertThat(d.state()).isEqualTo("up");
+              assertThat(d.release().version()).isEqualTo(2);
+            });
+    // room for a loaded machine between the 202 and the check
+    sim.restartDowntime(Duration.ofSeconds(2));
     client.restartAllDynos("dyno-app");
     assertThat(sim.app("dyno-app").serving()).isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> sim.app("dyno-app").serving());
@@ -215,18 +266,24 @@ class HerokuClientTests {
   /** A notification receiver on a real socket: answers each POST with the next status. */
   private record Received(Map<String, String> headers, String body) {}
 
-  private static com.sun.net.httpserver.HttpServer receiver(java.util.Queue<Integer> statuses,
-      List<Received> got) throws java.io.IOException {
-    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/hook", ex -> {
-      String body = new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      Map<String, String> h = new HashMap<>();
-      ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
-      got.add(new Received(h, body));
-      Integer status = statuses.poll();
-      ex.sendResponseHeaders(status == null ? 200 : status, -1);
-      ex.close();
-    });
+  private static com.sun.net.httpserver.HttpServer receiver(
+      java.util.Queue<Integer> statuses, List<Received> got) throws java.io.IOException {
+    var server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/hook",
+        ex -> {
+          String body =
+              new String(
+                  ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+          Map<String, String> h = new HashMap<>();
+          ex.getRequestHeaders()
+              .forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+          got.add(new Received(h, body));
+          Integer status = statuses.poll();
+          ex.sendResponseHeaders(status == null ? 200 : status, -1);
+          ex.close();
+        });
     server.start();
     return server;
   }
@@ -239,29 +296,46 @@ class HerokuClientTests {
     var server = receiver(statuses, got);
     try {
       String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
-      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "loud", url, "k"))
-          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
-      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:nothing"), "notify", url, "k"))
-          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
-      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "notify", "not a url", "k"))
-          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
-      AppWebhook hook = client.createWebhook("hooked-src", List.of("api:release"), "sync", url, "the-secret");
+      assertThatThrownBy(
+              () -> client.createWebhook("hooked-src", List.of("api:release"), "loud", url, "k"))
+          .isInstanceOfSatisfying(
+              HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThatThrownBy(
+              () -> client.createWebhook("hooked-src", List.of("api:nothing"), "notify", url, "k"))
+          .isInstanceOfSatisfying(
+              HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThatThrownBy(
+              () ->
+                  client.createWebhook(
+                      "hooked-src", List.of("api:release"), "notify", "not a url", "k"))
+          .isInstanceOfSatisfying(
+              HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      AppWebhook hook =
+          client.createWebhook("hooked-src", List.of("api:release"), "sync", url, "the-secret");
       assertThat(hook.app().name()).isEqualTo("hooked-src");
-      assertThatThrownBy(() -> client.createWebhook("hooked-src", List.of("api:release"), "notify", url, "k"))
+      assertThatThrownBy(
+              () -> client.createWebhook("hooked-src", List.of("api:release"), "notify", url, "k"))
           .as("one subscription per URL and app")
-          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
-      assertThat(client.webhooks("hooked-src")).extracting(AppWebhook::id).containsExactly(hook.id());
+          .isInstanceOfSatisfying(
+              HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+      assertThat(client.webhooks("hooked-src"))
+          .extracting(AppWebhook::id)
+          .containsExactly(hook.id());
 
-      client.createRelease("hooked-src", src.slugId(), "again"); // pending, then succeeded: two events
+      // pending, then succeeded: two events
+      client.createRelease("hooked-src", src.slugId(), "again");
       // sync: the receiver's first two answers are 500 and 503, so those two posts are tried again
       // (a second apart): four posts for the two events
       await().atMost(Duration.ofSeconds(15)).until(() -> got.size() >= 4);
       for (Received r : got) {
-        assertThat(r.headers()).containsEntry("heroku-webhook-hmac-sha256", HookSignature.sign("the-secret", r.body()));
+        assertThat(r.headers())
+            .containsEntry(
+                "heroku-webhook-hmac-sha256", HookSignature.sign("the-secret", r.body()));
         var event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
         assertThat(event.path("resource").asText()).isEqualTo("release");
         assertThat(event.path("data").path("app").path("name").asText()).isEqualTo("hooked-src");
-        assertThat(event.path("webhook_metadata").path("webhook").path("id").asText()).isEqualTo(hook.id());
+        assertThat(event.path("webhook_metadata").path("webhook").path("id").asText())
+            .isEqualTo(hook.id());
       }
       assertThat(got).extracting(r -> r.body().contains("\"action\":\"create\"")).contains(true);
       assertThat(got).extracting(r -> r.body().contains("\"action\":\"update\"")).contains(true);
@@ -271,16 +345,23 @@ class HerokuClientTests {
       got.clear();
       sim.pushRelease("hooked-src");
       await().atMost(Duration.ofSeconds(10)).until(() -> !got.isEmpty());
-      assertThat(got.get(0).headers()).containsEntry("heroku-webhook-hmac-sha256",
-          HookSignature.sign("rotated", got.get(0).body()));
+      assertThat(got.get(0).headers())
+          .containsEntry(
+              "heroku-webhook-hmac-sha256", HookSignature.sign("rotated", got.get(0).body()));
 
       // the secrets never show: not in answers, not in the call log
-      assertThat(sim.callLog()).noneMatch(c -> c.requestBody().contains("the-secret") || c.requestBody().contains("rotated")
-          || c.responseBody().contains("the-secret") || c.responseBody().contains("rotated"));
+      assertThat(sim.callLog())
+          .noneMatch(
+              c ->
+                  c.requestBody().contains("the-secret")
+                      || c.requestBody().contains("rotated")
+                      || c.responseBody().contains("the-secret")
+                      || c.responseBody().contains("rotated"));
       client.deleteWebhook("hooked-src", hook.id());
       assertThat(client.webhooks("hooked-src")).isEmpty();
       assertThatThrownBy(() -> client.deleteWebhook("hooked-src", hook.id()))
-          .isInstanceOfSatisfying(HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+          .isInstanceOfSatisfying(
+              HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
     } finally {
       server.stop(0);
     }
@@ -289,13 +370,21 @@ class HerokuClientTests {
   @Test
   void aWebhookWithoutASecretGetsOneShownOnce() throws Exception {
     sim.createSourceApp("hooked-gen");
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(sim.url() + "apps/hooked-gen/webhooks"))
-        .header("Authorization", "Bearer " + sim.apiKey()).header("Accept", "application/vnd.heroku+json; version=3")
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"include\":[\"api:release\"],\"level\":\"notify\",\"url\":\"https://lb.example.com/h\"}"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(sim.url() + "apps/hooked-gen/webhooks"))
+                    .header("Authorization", "Bearer " + sim.apiKey())
+                    .header("Accept", "application/vnd.heroku+json; version=3")
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"include\":[\"api:release\"],\"level\":\"notify\",\"url\":\"https://lb.example.com/h\"}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(201);
-    assertThat(r.headers().firstValue("Heroku-Webhook-Secret")).hasValueSatisfying(v -> assertThat(v).hasSize(64));
+    assertThat(r.headers().firstValue("Heroku-Webhook-Secret"))
+        .hasValueSatisfying(v -> assertThat(v).hasSize(64));
     assertThat(r.body()).doesNotContain(r.headers().firstValue("Heroku-Webhook-Secret").get());
   }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Audit 12, finding 16: outside sandbox mode nothing checked HEROKU_API_KEY at start, and nothing
- * in the start log said Dynofleet ran against a real Platform API. The check against the
- * simulator over HTTP, with its key, a wrong one, and a slow API.
+ * in the start log said Dynofleet ran against a real Platform API. The check against the simulator
+ * over HTTP, with its key, a wrong one, and a slow API.
  */
 @QuarkusTest
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -35,28 +35,37 @@ class HerokuKeyCheckTests {
 
   @Test
   void aGoodKeyIsLoggedWithTheApiUrlAndTheAccountNeverTheKey() {
-    HerokuKeyCheck.Outcome o = HerokuKeyCheck.check(TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()),
-        sim.url());
+    HerokuKeyCheck.Outcome o =
+        HerokuKeyCheck.check(
+            TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()), sim.url());
     assertThat(o.level()).isEqualTo(Logger.Level.INFO);
-    assertThat(o.line()).contains(sim.url().replaceAll("/$", ""), "s***@dynofleet.local", "HEROKU_API_KEY")
+    assertThat(o.line())
+        .contains(sim.url().replaceAll("/$", ""), "s***@dynofleet.local", "HEROKU_API_KEY")
         .doesNotContain(sim.apiKey());
   }
 
   @Test
   void aRefusedKeyIsAnErrorThatSaysHowToMakeANewOne() {
     String wrong = "HRKU-wrong-key-check";
-    HerokuKeyCheck.Outcome o = HerokuKeyCheck.check(TestHerokuClients.client(config, registry, sim.url(), wrong),
-        sim.url());
+    HerokuKeyCheck.Outcome o =
+        HerokuKeyCheck.check(
+            TestHerokuClients.client(config, registry, sim.url(), wrong), sim.url());
     assertThat(o.level()).isEqualTo(Logger.Level.ERROR);
-    assertThat(o.line()).contains("HEROKU_API_KEY", "heroku authorizations:create", "heroku config:set",
-        "Invalid credentials provided").doesNotContain(wrong);
+    assertThat(o.line())
+        .contains(
+            "HEROKU_API_KEY",
+            "heroku authorizations:create",
+            "heroku config:set",
+            "Invalid credentials provided")
+        .doesNotContain(wrong);
   }
 
   @Test
   void theCheckRunsOffTheStartPath() throws Exception {
     sim.apiLatency(Duration.ofSeconds(3)); // a slow Platform API must not hold the start
     CompletableFuture<HerokuKeyCheck.Outcome> done =
-        HerokuKeyCheck.start(TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()), sim.url());
+        HerokuKeyCheck.start(
+            TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()), sim.url());
     assertThat(done).as("start() returned before Heroku answered").isNotDone();
     assertThat(done.get(30, TimeUnit.SECONDS).level()).isEqualTo(Logger.Level.INFO);
   }

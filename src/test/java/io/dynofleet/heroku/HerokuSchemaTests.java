@@ -26,11 +26,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Every Platform API request the client sends and every answer the simulator gives, checked against
  * Heroku's published JSON hyper-schema ({@link #SCHEMA}): the endpoint exists there with that
- * method; the request body fits the link's {@code schema}; the response body fits its
- * {@code targetSchema} (types, required, enums, strictProperties) and carries every property the
- * schema declares for the resource. No JSON-schema library resolves here for this draft's
- * {@code strictProperties}, so a small walker does it; it
- * does not check {@code pattern} (the simulator's web_url is loopback, not herokuapp.com) or formats.
+ * method; the request body fits the link's {@code schema}; the response body fits its {@code
+ * targetSchema} (types, required, enums, strictProperties) and carries every property the schema
+ * declares for the resource. No JSON-schema library resolves here for this draft's {@code
+ * strictProperties}, so a small walker does it; it does not check {@code pattern} (the simulator's
+ * web_url is loopback, not herokuapp.com) or formats.
  */
 @QuarkusTest
 @Timeout(120)
@@ -39,9 +39,11 @@ class HerokuSchemaTests {
    * The team's copy beside the project when there is one (it is the one kept up to date), else the
    * copy in the repository's test resources, so a clone on its own runs the suite (audit 16).
    */
-  static final Path SCHEMA = Files.exists(Path.of("..", "shared", "heroku", "platform-api-schema.json"))
-      ? Path.of("..", "shared", "heroku", "platform-api-schema.json")
-      : Path.of("src", "test", "resources", "heroku", "platform-api-schema.json");
+  static final Path SCHEMA =
+      Files.exists(Path.of("..", "shared", "heroku", "platform-api-schema.json"))
+          ? Path.of("..", "shared", "heroku", "platform-api-schema.json")
+          : Path.of("src", "test", "resources", "heroku", "platform-api-schema.json");
+
   private static final Pattern HREF_VAR = Pattern.compile("\\{\\([^)]*\\)}");
 
   @Inject HerokuClient client;
@@ -65,9 +67,12 @@ class HerokuSchemaTests {
     List<String> problems = new ArrayList<>();
     Set<String> endpoints = new TreeSet<>();
     for (SandboxCall call : log) {
-      Link link = links.stream()
-          .filter(l -> l.method().equals(call.method()) && l.path().matcher(call.path()).matches())
-          .findFirst().orElse(null);
+      Link link =
+          links.stream()
+              .filter(
+                  l -> l.method().equals(call.method()) && l.path().matcher(call.path()).matches())
+              .findFirst()
+              .orElse(null);
       if (link == null) {
         problems.add(call.method() + " " + call.path() + ": no such link in Heroku's schema");
         continue;
@@ -78,15 +83,25 @@ class HerokuSchemaTests {
         if (link.schema() == null) {
           problems.add(where + ": sends a body where the schema takes none");
         } else {
-          validate(json.readTree(call.requestBody()), link.schema(), where + " request", problems, false);
+          validate(
+              json.readTree(call.requestBody()),
+              link.schema(),
+              where + " request",
+              problems,
+              false);
         }
       }
-      if (call.status() >= 200 && call.status() < 300 && !call.responseBody().isBlank() && link.target() != null) {
-        validate(json.readTree(call.responseBody()), link.target(), where + " response", problems, true);
+      if (call.status() >= 200
+          && call.status() < 300
+          && !call.responseBody().isBlank()
+          && link.target() != null) {
+        validate(
+            json.readTree(call.responseBody()), link.target(), where + " response", problems, true);
       }
     }
-    System.out.printf("schema: %d calls over %d endpoints checked, %d problems%n", log.size(), endpoints.size(),
-        problems.size());
+    System.out.printf(
+        "schema: %d calls over %d endpoints checked, %d problems%n",
+        log.size(), endpoints.size(), problems.size());
     endpoints.forEach(e -> System.out.println("  " + e));
     assertThat(problems).as("mismatches with Heroku's schema").isEmpty();
     assertThat(endpoints).hasSizeGreaterThanOrEqualTo(25);
@@ -111,13 +126,21 @@ class HerokuSchemaTests {
     client.releases("schema-src");
     client.recentReleases("schema-src", 1).stream().findFirst();
     client.release("schema-src", "1");
-    client.releaseConfigVars("schema-src", client.recentReleases("schema-src", 1).stream().findFirst().orElseThrow().id());
+    client.releaseConfigVars(
+        "schema-src",
+        client.recentReleases("schema-src", 1).stream().findFirst().orElseThrow().id());
     Release r = client.createRelease("schema-app", src.slugId(), "fork");
     client.slug("schema-src", src.slugId());
-    Build b = client.createBuild("schema-app", new SourceBlob("https://example.invalid/s.tgz", "v1", null));
+    Build b =
+        client.createBuild(
+            "schema-app", new SourceBlob("https://example.invalid/s.tgz", "v1", null));
     client.build("schema-app", b.id());
-    AppSetup setup = client.createAppSetup(new AppSetupCreate(new AppCreate("schema-setup", null, null),
-        new SourceBlob("https://example.invalid/s.tgz", null, null), new AppSetupCreate.Overrides(Map.of("X", "y"))));
+    AppSetup setup =
+        client.createAppSetup(
+            new AppSetupCreate(
+                new AppCreate("schema-setup", null, null),
+                new SourceBlob("https://example.invalid/s.tgz", null, null),
+                new AppSetupCreate.Overrides(Map.of("X", "y"))));
     client.appSetup(setup.id());
     String teamPipeline = sim.createTeamPipeline("schema-team-pipe", "schema-team");
     client.team(client.pipeline(teamPipeline).teamId());
@@ -132,11 +155,15 @@ class HerokuSchemaTests {
     AddOnAttachment att = client.createAddonAttachment(addon, "schema-app", null);
     client.addonAttachments("schema-app");
     client.deleteAddonAttachment(att.id());
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.release("schema-app", r.id()).succeeded());
-    AppWebhook hook = client.createWebhook("schema-src", List.of("api:release"), "notify",
-        "http://127.0.0.1:9/hook", "s3cret");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> client.release("schema-app", r.id()).succeeded());
+    AppWebhook hook =
+        client.createWebhook(
+            "schema-src", List.of("api:release"), "notify", "http://127.0.0.1:9/hook", "s3cret");
     client.webhooks("schema-src");
-    client.updateWebhook("schema-src", hook.id(), List.of("api:release", "api:build"), "sync", "other");
+    client.updateWebhook(
+        "schema-src", hook.id(), List.of("api:release", "api:build"), "sync", "other");
     client.deleteWebhook("schema-src", hook.id());
     client.dynos("schema-src");
     client.restartAllDynos("schema-src");
@@ -150,8 +177,13 @@ class HerokuSchemaTests {
       for (JsonNode l : defs.next().path("links")) {
         String href = l.path("href").asText();
         String regex = "^" + HREF_VAR.matcher(href.replace(".", "\\.")).replaceAll("[^/]+") + "$";
-        out.add(new Link(l.path("method").asText(), Pattern.compile(regex), href,
-            l.has("schema") ? l.get("schema") : null, l.has("targetSchema") ? l.get("targetSchema") : null));
+        out.add(
+            new Link(
+                l.path("method").asText(),
+                Pattern.compile(regex),
+                href,
+                l.has("schema") ? l.get("schema") : null,
+                l.has("targetSchema") ? l.get("targetSchema") : null));
       }
     }
     return out;
@@ -173,7 +205,8 @@ class HerokuSchemaTests {
    * Checks {@code value} against {@code schema}. With {@code complete}, an object must also carry
    * every property the schema declares (the simulator answers whole resources, as Heroku does).
    */
-  private void validate(JsonNode value, JsonNode schemaRef, String at, List<String> problems, boolean complete) {
+  private void validate(
+      JsonNode value, JsonNode schemaRef, String at, List<String> problems, boolean complete) {
     JsonNode schema = resolve(schemaRef);
     if (schema.has("anyOf") || schema.has("oneOf")) {
       JsonNode options = schema.has("anyOf") ? schema.get("anyOf") : schema.get("oneOf");
@@ -194,9 +227,11 @@ class HerokuSchemaTests {
     } else if (t.isTextual()) {
       types.add(t.asText());
     }
-    if (!types.isEmpty() && !types.contains(typeOf(value))
+    if (!types.isEmpty()
+        && !types.contains(typeOf(value))
         && !(typeOf(value).equals("integer") && types.contains("number"))) {
-      problems.add(at + ": is " + typeOf(value) + ", schema says " + types + " (" + abbreviate(value) + ")");
+      problems.add(
+          at + ": is " + typeOf(value) + ", schema says " + types + " (" + abbreviate(value) + ")");
       return;
     }
     if (schema.has("enum") && !value.isNull()) {
@@ -215,19 +250,33 @@ class HerokuSchemaTests {
           problems.add(at + ": required property " + req.asText() + " missing");
         }
       }
-      boolean strict = schema.path("strictProperties").asBoolean(false)
-          || (schema.has("additionalProperties") && schema.get("additionalProperties").isBoolean()
-              && !schema.get("additionalProperties").asBoolean());
+      boolean strict =
+          schema.path("strictProperties").asBoolean(false)
+              || (schema.has("additionalProperties")
+                  && schema.get("additionalProperties").isBoolean()
+                  && !schema.get("additionalProperties").asBoolean());
       for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
         var f = it.next();
         if (props.has(f.getKey())) {
-          if (!complete && resolve(props.get(f.getKey())).path("description").asText().toLowerCase().startsWith("deprecated")) {
+          if (!complete
+              && resolve(props.get(f.getKey()))
+                  .path("description")
+                  .asText()
+                  .toLowerCase()
+                  .startsWith("deprecated")) {
             // review 6: the formation's size went as the deprecated "size", not "dyno_size"
-            problems.add(at + "." + f.getKey() + ": deprecated (" + resolve(props.get(f.getKey())).path("description").asText() + ")");
+            problems.add(
+                at
+                    + "."
+                    + f.getKey()
+                    + ": deprecated ("
+                    + resolve(props.get(f.getKey())).path("description").asText()
+                    + ")");
           }
           validate(f.getValue(), props.get(f.getKey()), at + "." + f.getKey(), problems, complete);
         } else if (schema.has("patternProperties")) {
-          for (Iterator<Map.Entry<String, JsonNode>> pp = schema.get("patternProperties").fields(); pp.hasNext(); ) {
+          for (Iterator<Map.Entry<String, JsonNode>> pp = schema.get("patternProperties").fields();
+              pp.hasNext(); ) {
             var p = pp.next();
             if (Pattern.compile(p.getKey()).matcher(f.getKey()).find()) {
               validate(f.getValue(), p.getValue(), at + "." + f.getKey(), problems, complete);

@@ -30,19 +30,23 @@ class ReleaseOutputTests {
     CountDownLatch release = new CountDownLatch(1);
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
-    server.createContext("/streams/x", ex -> {
-      ex.getResponseHeaders().add("Content-Type", "text/plain");
-      ex.sendResponseHeaders(200, 0); // chunked: no length, the stream stays open
-      OutputStream out = ex.getResponseBody();
-      out.write("Running release command...\nmigrating\nstill migrating\n".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      try {
-        release.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException ignored) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
-    });
+    server.createContext(
+        "/streams/x",
+        ex -> {
+          ex.getResponseHeaders().add("Content-Type", "text/plain");
+          ex.sendResponseHeaders(200, 0); // chunked: no length, the stream stays open
+          OutputStream out = ex.getResponseBody();
+          out.write(
+              "Running release command...\nmigrating\nstill migrating\n"
+                  .getBytes(StandardCharsets.UTF_8));
+          out.flush();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+          }
+          ex.close();
+        });
     server.start();
     try {
       String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/streams/x";
@@ -62,27 +66,35 @@ class ReleaseOutputTests {
   @Timeout(value = 40, unit = TimeUnit.SECONDS)
   void onlyHttpsOrLoopbackNoRedirectAndA401IsNotTheKey() throws Exception {
     var client = TestHerokuClients.client(config, registry, "http://127.0.0.1:9/", "HRKU-unused");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput("http://example.com/streams/x", 2))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> client.releaseOutput("http://example.com/streams/x", 2))
         .hasMessageContaining("not a release output URL");
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/moved", ex -> {
-      ex.getResponseHeaders().add("Location", "http://127.0.0.1:9/elsewhere");
-      ex.sendResponseHeaders(302, -1);
-      ex.close();
-    });
-    server.createContext("/denied", ex -> {
-      ex.sendResponseHeaders(401, -1);
-      ex.close();
-    });
+    server.createContext(
+        "/moved",
+        ex -> {
+          ex.getResponseHeaders().add("Location", "http://127.0.0.1:9/elsewhere");
+          ex.sendResponseHeaders(302, -1);
+          ex.close();
+        });
+    server.createContext(
+        "/denied",
+        ex -> {
+          ex.sendResponseHeaders(401, -1);
+          ex.close();
+        });
     server.start();
     try {
       String base = "http://127.0.0.1:" + server.getAddress().getPort();
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput(base + "/moved", 2))
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> client.releaseOutput(base + "/moved", 2))
           .hasMessageContaining("release output: HTTP 302");
       // not a 401 of Heroku's: the platform layer would tell it as the key refused
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.releaseOutput(base + "/denied", 2))
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> client.releaseOutput(base + "/denied", 2))
           .hasMessageContaining("release output: HTTP 401")
-          .isInstanceOfSatisfying(HerokuException.class, e -> assertThat(e.status()).isNotEqualTo(401));
+          .isInstanceOfSatisfying(
+              HerokuException.class, e -> assertThat(e.status()).isNotEqualTo(401));
     } finally {
       server.stop(0);
     }

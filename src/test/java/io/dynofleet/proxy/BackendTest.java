@@ -19,7 +19,8 @@ class BackendTest {
       b.requests.addAndGet(100);
       b.sampleRate(t0 + s * 1_000_000_000L);
     }
-    assertThat(b.requestsPerSecond(t0 + 3600 * 1_000_000_000L)).isCloseTo(100, org.assertj.core.data.Offset.offset(1.0));
+    assertThat(b.requestsPerSecond(t0 + 3600 * 1_000_000_000L))
+        .isCloseTo(100, org.assertj.core.data.Offset.offset(1.0));
     for (int s = 3601; s <= 3660; s++) b.sampleRate(t0 + s * 1_000_000_000L); // then a minute at 0
     // the mean since it was added says 98
     assertThat(b.requestsPerSecond(t0 + 3661 * 1_000_000_000L)).isLessThan(2);
@@ -28,7 +29,8 @@ class BackendTest {
     Backend young = b();
     young.requests.set(50);
     for (int q = 1; q <= 40; q++) young.sampleRate(young.createdNanos + q * 250_000_000L);
-    assertThat(young.requestsPerSecond(young.createdNanos + 10_000_000_000L)).isCloseTo(5, org.assertj.core.data.Offset.offset(0.01));
+    assertThat(young.requestsPerSecond(young.createdNanos + 10_000_000_000L))
+        .isCloseTo(5, org.assertj.core.data.Offset.offset(0.01));
   }
 
   /**

@@ -33,8 +33,8 @@ class BalancerTest {
   }
 
   /**
-   * Review 11: panic mode's preference for backends whose probes pass sent a whole pool's traffic to
-   * a lone one, or to one booting with a single passing probe and no verdict yet.
+   * Review 11: panic mode's preference for backends whose probes pass sent a whole pool's traffic
+   * to a lone one, or to one booting with a single passing probe and no verdict yet.
    */
   @Test
   void panicPrefersPassingProbesOnlyWhenTheyAreAFairShareAndJudged() {
@@ -52,14 +52,18 @@ class BalancerTest {
     ten.get(1).judged = true;
     ten.get(2).probePassing = true;
     ten.get(2).judged = true;
-    assertThat(Balancer.candidates(ten, Set.of(), now)).as("three of ten").containsExactly(ten.get(0), ten.get(1), ten.get(2));
-    Backend booting = new Backend(new BackendTarget("booting", URI.create("http://127.0.0.1:1/booting"), false));
+    assertThat(Balancer.candidates(ten, Set.of(), now))
+        .as("three of ten")
+        .containsExactly(ten.get(0), ten.get(1), ten.get(2));
+    Backend booting =
+        new Backend(new BackendTarget("booting", URI.create("http://127.0.0.1:1/booting"), false));
     Backend failing = b("failing");
     booting.healthy = false;
     booting.probePassing = true; // one passing probe, below its healthy threshold: no verdict yet
     failing.healthy = false;
     // nor is it preferred: it has no verdict, the failing one has (review 16)
-    assertThat(Balancer.candidates(List.of(booting, failing), Set.of(), now)).containsExactly(failing);
+    assertThat(Balancer.candidates(List.of(booting, failing), Set.of(), now))
+        .containsExactly(failing);
   }
 
   /**
@@ -74,15 +78,20 @@ class BalancerTest {
     Backend old1 = b("old1"), old2 = b("old2");
     old1.healthy = false;
     old2.healthy = false;
-    Backend new1 = new Backend(new BackendTarget("new1", URI.create("http://127.0.0.1:1/new1"), false));
-    Backend new2 = new Backend(new BackendTarget("new2", URI.create("http://127.0.0.1:1/new2"), false));
-    assertThat(Balancer.candidates(List.of(old1, new1, old2, new2), Set.of(), now)).containsExactly(old1, old2);
+    Backend new1 =
+        new Backend(new BackendTarget("new1", URI.create("http://127.0.0.1:1/new1"), false));
+    Backend new2 =
+        new Backend(new BackendTarget("new2", URI.create("http://127.0.0.1:1/new2"), false));
+    assertThat(Balancer.candidates(List.of(old1, new1, old2, new2), Set.of(), now))
+        .containsExactly(old1, old2);
     // one booting after a passing probe, below its threshold, is still without a verdict
     new1.probePassing = true;
     assertThat(Balancer.candidates(List.of(new1, old1), Set.of(), now)).containsExactly(old1);
     // a lone one with a verdict among many without does not take them all
     List<Backend> many = new java.util.ArrayList<>(List.of(old1));
-    for (int i = 0; i < 4; i++) many.add(new Backend(new BackendTarget("n" + i, URI.create("http://127.0.0.1:1/n" + i), false)));
+    for (int i = 0; i < 4; i++)
+      many.add(
+          new Backend(new BackendTarget("n" + i, URI.create("http://127.0.0.1:1/n" + i), false)));
     assertThat(Balancer.candidates(many, Set.of(), now)).hasSize(5);
     // only the never-probed left (a retry excludes the judged one): they are tried
     assertThat(Balancer.candidates(List.of(old1, new1), Set.of(old1), now)).containsExactly(new1);
@@ -119,9 +128,9 @@ class BalancerTest {
   }
 
   /**
-   * Review 7: a backend that stops answering has no samples, and its estimate decayed while requests
-   * piled up on it, so it looked faster every second and won every pair it was in (about 2/3 here).
-   * What it is known to be, at least, is as slow as its oldest unanswered request.
+   * Review 7: a backend that stops answering has no samples, and its estimate decayed while
+   * requests piled up on it, so it looked faster every second and won every pair it was in (about
+   * 2/3 here). What it is known to be, at least, is as slow as its oldest unanswered request.
    */
   @Test
   void aBackendThatStopsAnsweringDrawsLessTrafficNotMore() {
@@ -138,7 +147,8 @@ class BalancerTest {
     var rnd = new SplittableRandom(11);
     int toStuck = 0;
     for (int i = 0; i < 3000; i++) {
-      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(a, c, stuck), i, rnd, later, 0) == stuck) toStuck++;
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(a, c, stuck), i, rnd, later, 0) == stuck)
+        toStuck++;
     }
     assertThat(toStuck).as("requests to the stuck backend of 3000").isLessThanOrEqualTo(1000);
     assertThat(toStuck).as("it loses every pair: 5 s of silence").isZero();
@@ -180,7 +190,8 @@ class BalancerTest {
     var rnd = new SplittableRandom(3);
     int slowPicks = 0;
     for (int i = 0; i < 3000; i++) {
-      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(fast1, fast2, slow), i, rnd, now, 0) == slow) slowPicks++;
+      if (Balancer.pick(Algorithm.LEAST_REQUEST, List.of(fast1, fast2, slow), i, rnd, now, 0)
+          == slow) slowPicks++;
     }
     assertThat(slowPicks).isZero();
   }
@@ -198,14 +209,18 @@ class BalancerTest {
     int atStart = freshShare(t0, t0, slowStart);
     int halfway = freshShare(t0, t0 + slowStart / 2, slowStart);
     int after = freshShare(t0, t0 + slowStart, slowStart);
-    // at weight 0.05 it is as good as 20 times slower: it gets the odd request (the old one's own
-    // load makes up for some), not the flood it got (all 1000) when an unknown latency counted as 1 ns
+    // at weight 0.05 it is as good as 20 times slower: it gets the
+    // odd request (the old one's own load makes up for some), not the
+    // flood it got (all 1000) when an unknown latency counted as 1 ns
     assertThat(atStart).as("of 1000, at once").isLessThanOrEqualTo(50);
     assertThat(halfway).as("of 1000, halfway").isBetween(100, 350);
     assertThat(after).as("of 1000, ramp over: about even").isBetween(400, 600);
   }
 
-  /** Of 1000 picks at {@code now}, how many go to a backend healthy since {@code since} and never answered. */
+  /**
+   * Of 1000 picks at {@code now}, how many go to a backend healthy since {@code since} and never
+   * answered.
+   */
   static int freshShare(long since, long now, long slowStart) {
     Backend old = established("old"), fresh = b("fresh");
     fresh.healthySinceNanos = since; // just passed its probes
@@ -214,14 +229,18 @@ class BalancerTest {
     var rnd = new SplittableRandom(5);
     int toFresh = 0;
     for (int i = 0; i < 1000; i++) {
-      Backend b = Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, slowStart);
+      Backend b =
+          Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, slowStart);
       b.inFlight.incrementAndGet(); // sent; none answers during the burst
       if (b == fresh) toFresh++;
     }
     return toFresh;
   }
 
-  /** Review 7's case: an old backend at 50 ms with 50 in flight, and one that just passed its probes. */
+  /**
+   * Review 7's case: an old backend at 50 ms with 50 in flight, and one that just passed its
+   * probes.
+   */
   @Test
   void aNewBackendIsNotFloodedBeforeItsFirstAnswer() {
     Backend old = b("old"), fresh = b("fresh");
@@ -232,7 +251,8 @@ class BalancerTest {
     var rnd = new SplittableRandom(13);
     int toFresh = 0;
     for (int i = 0; i < 1000; i++) {
-      Backend b = Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, 30_000_000_000L);
+      Backend b =
+          Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, 30_000_000_000L);
       if (b == fresh) {
         toFresh++;
         fresh.inFlight.incrementAndGet();
@@ -256,7 +276,8 @@ class BalancerTest {
     var rnd = new SplittableRandom(19);
     int toFresh = 0;
     for (int i = 0; i < 100; i++) {
-      Backend b = Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, 30_000_000_000L);
+      Backend b =
+          Balancer.pick(Algorithm.LEAST_REQUEST, List.of(old, fresh), i, rnd, now, 30_000_000_000L);
       b.inFlight.incrementAndGet();
       if (b == fresh) toFresh++;
     }
@@ -296,7 +317,8 @@ class BalancerTest {
     Backend a = b("a"), c = b("c");
     a.healthy = false;
     c.healthy = false;
-    assertThat(Balancer.candidates(List.of(a, c), Set.of(), System.nanoTime())).containsExactly(a, c);
+    assertThat(Balancer.candidates(List.of(a, c), Set.of(), System.nanoTime()))
+        .containsExactly(a, c);
     c.healthy = true;
     assertThat(Balancer.candidates(List.of(a, c), Set.of(), System.nanoTime())).containsExactly(c);
   }
@@ -304,11 +326,16 @@ class BalancerTest {
   @Test
   void roundRobinCycles() {
     Backend a = b("a"), c = b("c");
-    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 0, new SplittableRandom(), 0, 0)).isSameAs(a);
-    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 1, new SplittableRandom(), 0, 0)).isSameAs(c);
+    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 0, new SplittableRandom(), 0, 0))
+        .isSameAs(a);
+    assertThat(Balancer.pick(Algorithm.ROUND_ROBIN, List.of(a, c), 1, new SplittableRandom(), 0, 0))
+        .isSameAs(c);
   }
 
-  /** Review 7: slow start did nothing in round-robin and random pools, a recovered backend took a full share. */
+  /**
+   * Review 7: slow start did nothing in round-robin and random pools, a recovered backend took a
+   * full share.
+   */
   @Test
   void slowStartRampsInRoundRobinAndRandomPoolsToo() {
     long slowStart = 30_000_000_000L;
@@ -324,11 +351,14 @@ class BalancerTest {
         if (p == fresh) freshPicks++;
         if (p == old1) old1Picks++;
       }
-      assertThat(freshPicks).as(a + ": the ramping one's share of 3000 (a third was 1000)").isLessThan(100);
+      assertThat(freshPicks)
+          .as(a + ": the ramping one's share of 3000 (a third was 1000)")
+          .isLessThan(100);
       assertThat(old1Picks).as(a + ": the others share the rest").isBetween(1350, 1650);
       // once ramped, an even share
       int later = 0;
-      for (int i = 0; i < 3000; i++) if (Balancer.pick(a, all, i, rnd, now + slowStart, slowStart) == fresh) later++;
+      for (int i = 0; i < 3000; i++)
+        if (Balancer.pick(a, all, i, rnd, now + slowStart, slowStart) == fresh) later++;
       assertThat(later).as(a + " after the ramp").isBetween(850, 1150);
     }
   }

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The wait for a pooled connection to a backend is bounded in size as well as in time: one event
- * loop, one connection per backend and one place in its wait queue, so the third concurrent
- * request to a busy backend finds the queue full.
+ * loop, one connection per backend and one place in its wait queue, so the third concurrent request
+ * to a busy backend finds the queue full.
  */
 @QuarkusTest
 @TestProfile(ConnectionQueueTests.Profile.class)
@@ -48,9 +48,13 @@ class ConnectionQueueTests {
   }
 
   @Inject RoutingTable table;
-  @TestHTTPResource("/") URL app;
+
+  @TestHTTPResource("/")
+  URL app;
+
   final TestBackends backends = new TestBackends();
-  final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(8));
+  final HttpClient client =
+      TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(8));
 
   @AfterEach
   void stop() {
@@ -60,10 +64,26 @@ class ConnectionQueueTests {
   }
 
   Future<String> post(String host) {
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(app.getPort())
-        .setURI("/x").putHeader("Host", host);
-    return client.request(o).compose(r -> r.send("body").compose(resp -> resp.body().map(b ->
-        resp.statusCode() + " " + resp.getHeader("X-Dynofleet-Error"))));
+    RequestOptions o =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setHost("127.0.0.1")
+            .setPort(app.getPort())
+            .setURI("/x")
+            .putHeader("Host", host);
+    return client
+        .request(o)
+        .compose(
+            r ->
+                r.send("body")
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b ->
+                                        resp.statusCode()
+                                            + " "
+                                            + resp.getHeader("X-Dynofleet-Error"))));
   }
 
   static String join(Future<String> f) throws Exception {
@@ -72,19 +92,33 @@ class ConnectionQueueTests {
 
   /**
    * Review 16: the queue for a pooled connection was unbounded in size (only its wait was bounded,
-   * by the pool's timeout): a burst on a stuck backend queued without limit, each waiter holding its
-   * client and memory. A full queue answers at once, and is not the backend's failure.
+   * by the pool's timeout): a burst on a stuck backend queued without limit, each waiter holding
+   * its client and memory. A full queue answers at once, and is not the backend's failure.
    */
   final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+
   Backend b;
   Future<String> first;
   Future<String> second;
 
-  /** A held request on the backend's one connection, a second one waiting for it: the queue is full. */
+  /**
+   * A held request on the backend's one connection, a second one waiting for it: the queue is full.
+   */
   void fillTheQueue() {
     URI slow = backends.start(held::add);
-    table.put(new PoolRoute("cq", List.of("cq.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(20), 0, 0,
-        0, Duration.ZERO, null, List.of(new BackendTarget("slow", slow, true))));
+    table.put(
+        new PoolRoute(
+            "cq",
+            List.of("cq.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(20),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("slow", slow, true))));
     b = table.pools().get("cq").backends().get(0);
     first = post("cq.example");
     await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1); // the one connection
@@ -98,7 +132,8 @@ class ConnectionQueueTests {
     assertThat(join(post("cq.example"))).isEqualTo("503 connection-queue-full");
     assertThat(first.isComplete() || second.isComplete()).isFalse();
     held.get(0).response().end("one");
-    await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 2); // the waiter got the connection
+    // the waiter got the connection
+    await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 2);
     held.get(1).response().end("two");
     assertThat(join(first)).isEqualTo("200 null");
     assertThat(join(second)).isEqualTo("200 null");
@@ -115,17 +150,33 @@ class ConnectionQueueTests {
   @Test
   void anUpgradeFindingTheQueueFullIsRefusedWith503() throws Exception {
     fillTheQueue();
-    java.util.concurrent.CompletableFuture<io.vertx.core.http.WebSocket> ws = new java.util.concurrent.CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.webSocket(new io.vertx.core.http.WebSocketConnectOptions()
-        .setHost("127.0.0.1").setPort(app.getPort()).setURI("/ws").addHeader("Host", "cq.example")).onComplete(ar -> {
-          if (ar.succeeded()) ws.complete(ar.result());
-          else ws.completeExceptionally(ar.cause());
-        }));
-    assertThat(ws).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-        .havingCause().isInstanceOfSatisfying(io.vertx.core.http.UpgradeRejectedException.class, e -> {
-          assertThat(e.getStatus()).isEqualTo(503);
-          assertThat(e.getHeaders().get("X-Dynofleet-Error")).isEqualTo("connection-queue-full");
-        });
+    java.util.concurrent.CompletableFuture<io.vertx.core.http.WebSocket> ws =
+        new java.util.concurrent.CompletableFuture<>();
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .webSocket(
+                    new io.vertx.core.http.WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(app.getPort())
+                        .setURI("/ws")
+                        .addHeader("Host", "cq.example"))
+                .onComplete(
+                    ar -> {
+                      if (ar.succeeded()) ws.complete(ar.result());
+                      else ws.completeExceptionally(ar.cause());
+                    }));
+    assertThat(ws)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            io.vertx.core.http.UpgradeRejectedException.class,
+            e -> {
+              assertThat(e.getStatus()).isEqualTo(503);
+              assertThat(e.getHeaders().get("X-Dynofleet-Error"))
+                  .isEqualTo("connection-queue-full");
+            });
     assertThat(b.tunnels.get()).isZero();
     assertThat(held).hasSize(1); // the upgrade never reached the backend
     held.get(0).response().end("one");

@@ -45,14 +45,20 @@ class DataPlaneIndependenceTests {
   @jakarta.inject.Inject io.dynofleet.reconcile.Reconciler reconciler;
 
   void sql(String s) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       st.execute(s);
     }
   }
 
   void served(int n) {
     for (int i = 0; i < n; i++) {
-      given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db");
+      given()
+          .header("Host", "indep.example")
+          .get("/")
+          .then()
+          .statusCode(200)
+          .header("X-Backend", "db");
     }
   }
 
@@ -60,9 +66,18 @@ class DataPlaneIndependenceTests {
   void pollsLoadOnlyWhenTheStoreChanged() throws Exception {
     URI first = backends.named("db");
     URI second = backends.named("db2");
-    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
         {"metadata":{"name":"indep"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["indep.example"]}}}
-        """.formatted(first)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+        """
+                .formatted(first))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
     assertThat(sync.sync()).isTrue();
     served(1);
 
@@ -81,10 +96,18 @@ class DataPlaneIndependenceTests {
     assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
 
     // another dyno (no event here) points the pool elsewhere: the next poll loads it
-    sql("update pools set spec = jsonb_set(spec, '{staticBackends}', '[\"" + second + "\"]') where name = 'indep'");
+    sql(
+        "update pools set spec = jsonb_set(spec, '{staticBackends}', '[\""
+            + second
+            + "\"]') where name = 'indep'");
     assertThat(sync.sync(false)).isTrue();
     assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
-    given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db2");
+    given()
+        .header("Host", "indep.example")
+        .get("/")
+        .then()
+        .statusCode(200)
+        .header("X-Backend", "db2");
 
     // and so does a deleted pool
     sql("delete from pools where name = 'indep'");
@@ -93,24 +116,34 @@ class DataPlaneIndependenceTests {
   }
 
   /**
-   * Two transactions racing on one row can leave the sum of the rows' transaction ids as it was:
-   * T1 (xid x1) starts, T2 (x2 > x1) updates pool A and commits, then T1 updates A (its xid goes
-   * from x2 down to x1) and B (from b up to x1). With x2 = 2·x1 − b the sum is unchanged, as is the
-   * row count; the poll must still see that A moved.
+   * Two transactions racing on one row can leave the sum of the rows' transaction ids as it was: T1
+   * (xid x1) starts, T2 (x2 > x1) updates pool A and commits, then T1 updates A (its xid goes from
+   * x2 down to x1) and B (from b up to x1). With x2 = 2·x1 − b the sum is unchanged, as is the row
+   * count; the poll must still see that A moved.
    */
   @Test
   void aChangeThatKeepsTheSumOfTransactionIdsIsStillSeen() throws Exception {
     URI first = backends.named("db");
     URI second = backends.named("db2");
     for (String[] p : new String[][] {{"indep", "indep.example"}, {"indep-b", "indep-b.example"}}) {
-      given().auth().oauth2(TOKEN).contentType("application/json").body("""
+      given()
+          .auth()
+          .oauth2(TOKEN)
+          .contentType("application/json")
+          .body(
+              """
           {"metadata":{"name":"%s"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["%s"]}}}
-          """.formatted(p[0], first, p[1])).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+          """
+                  .formatted(p[0], first, p[1]))
+          .post("/_dynofleet/api/v1/pools")
+          .then()
+          .statusCode(201);
     }
     try {
       boolean arranged = false;
       for (int attempt = 0; attempt < 20 && !arranged; attempt++) {
-        try (Connection t1 = ds.getConnection(); Connection t2 = ds.getConnection()) {
+        try (Connection t1 = ds.getConnection();
+            Connection t2 = ds.getConnection()) {
           t1.setAutoCommit(false);
           t2.setAutoCommit(false);
           long b = longOf(t1, "select xmin::text::bigint from pools where name = 'indep-b'");
@@ -137,8 +170,10 @@ class DataPlaneIndependenceTests {
           String before = fingerprintSum();
           long skipped = sync.skippedPolls();
           try (Statement st = t1.createStatement()) {
-            st.executeUpdate("update pools set spec = jsonb_set(spec, '{staticBackends}', '[\"" + second
-                + "\"]') where name = 'indep'");
+            st.executeUpdate(
+                "update pools set spec = jsonb_set(spec, '{staticBackends}', '[\""
+                    + second
+                    + "\"]') where name = 'indep'");
             st.executeUpdate("update pools set spec = spec where name = 'indep-b'");
           }
           t1.commit();
@@ -146,19 +181,30 @@ class DataPlaneIndependenceTests {
           arranged = before.equals(fingerprintSum());
           assertThat(sync.sync(false)).isTrue();
           assertThat(sync.skippedPolls()).isEqualTo(skipped);
-          given().header("Host", "indep.example").get("/").then().statusCode(200).header("X-Backend", "db2");
-          sql("update pools set spec = jsonb_set(spec, '{staticBackends}', '[\"" + first + "\"]') where name = 'indep'");
+          given()
+              .header("Host", "indep.example")
+              .get("/")
+              .then()
+              .statusCode(200)
+              .header("X-Backend", "db2");
+          sql(
+              "update pools set spec = jsonb_set(spec, '{staticBackends}', '[\""
+                  + first
+                  + "\"]') where name = 'indep'");
           assertThat(sync.sync(false)).isTrue();
         }
       }
-      assertThat(arranged).as("two racing transactions left the sum of transaction ids equal").isTrue();
+      assertThat(arranged)
+          .as("two racing transactions left the sum of transaction ids equal")
+          .isTrue();
     } finally {
       sql("delete from pools where name = 'indep-b'");
     }
   }
 
   long longOf(Connection c, String query) throws Exception {
-    try (Statement st = c.createStatement(); var rs = st.executeQuery(query)) {
+    try (Statement st = c.createStatement();
+        var rs = st.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -166,7 +212,8 @@ class DataPlaneIndependenceTests {
 
   /** The fingerprint's earlier form: row count and sum of transaction ids. */
   String fingerprintSum() throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
         var rs = st.executeQuery("select count(*) || ':' || sum(xmin::text::bigint) from pools")) {
       rs.next();
       return rs.getString(1);
@@ -175,8 +222,11 @@ class DataPlaneIndependenceTests {
 
   /** Sessions waiting for a lock on the pools table. */
   int lockWaitsOnPools() throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
-        var rs = st.executeQuery("select count(*) from pg_locks where not granted and relation = 'pools'::regclass")) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        var rs =
+            st.executeQuery(
+                "select count(*) from pg_locks where not granted and relation = 'pools'::regclass")) {
       rs.next();
       return rs.getInt(1);
     }
@@ -185,9 +235,18 @@ class DataPlaneIndependenceTests {
   @Test
   void storeFailingOrHangingKeepsTheLastPools() throws Exception {
     URI u = backends.named("db");
-    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
         {"metadata":{"name":"indep"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["indep.example"]}}}
-        """.formatted(u)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+        """
+                .formatted(u))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> served(1));
 
     // the store fails: the sync says so and the table stays
@@ -201,7 +260,8 @@ class DataPlaneIndependenceTests {
     assertThat(sync.sync()).isTrue();
 
     // the store hangs: a sync blocked on a lock does not hold up a single request
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       c.setAutoCommit(false);
       st.execute("lock table pools in access exclusive mode");
       CompletableFuture<Boolean> blocked = CompletableFuture.supplyAsync(sync::sync);

@@ -35,7 +35,8 @@ class EjectedStatusTests {
 
   @AfterEach
   void cleanUp() throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("delete from pools where name = 'ejst'");
     }
     sync.sync();
@@ -50,32 +51,69 @@ class EjectedStatusTests {
    */
   @Test
   void anEjectedBackendWhoseProbesPassShowsPhaseEjected() throws Exception {
-    URI bad = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 500).end());
+    URI bad =
+        backends.start(
+            req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 500).end());
     URI good = backends.named("good");
-    given().auth().oauth2(TOKEN).contentType("application/json").body("""
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
         {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
          "healthCheck":{"path":"/health","intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":1},
          "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
-        """.formatted(bad, good)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+        """
+                .formatted(bad, good))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
     assertThat(sync.sync()).isTrue();
     String badId = bad.getAuthority();
-    Backend b = table.pools().get("ejst").backends().stream().filter(x -> x.target.id().equals(badId)).findFirst()
-        .orElseThrow();
-    for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++) given().header("Host", "ejst.example").get("/");
+    Backend b =
+        table.pools().get("ejst").backends().stream()
+            .filter(x -> x.target.id().equals(badId))
+            .findFirst()
+            .orElseThrow();
+    for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++)
+      given().header("Host", "ejst.example").get("/");
     assertThat(b.ejected(System.nanoTime())).isTrue();
-    b.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // out for the whole test
+    // out for the whole test
+    b.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     await().atMost(Duration.ofSeconds(10)).until(() -> b.probePassing);
     reconciler.reconcile(new PoolKey("ejst"));
-    JsonPath status = given().auth().oauth2(TOKEN).get("/_dynofleet/api/v1/pools/ejst").then().statusCode(200)
-        .extract().jsonPath();
-    Map<String, Object> ejected = status.getMap("status.backends.find { it.app == '" + badId + "' }");
+    JsonPath status =
+        given()
+            .auth()
+            .oauth2(TOKEN)
+            .get("/_dynofleet/api/v1/pools/ejst")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
+    Map<String, Object> ejected =
+        status.getMap("status.backends.find { it.app == '" + badId + "' }");
     assertThat(ejected).containsEntry("phase", "Ejected").containsEntry("healthy", false);
-    assertThat((Integer) ejected.get("consecutiveFailures")).as("the failures that ejected it").isGreaterThanOrEqualTo(3);
-    Map<String, Object> fine = status.getMap("status.backends.find { it.app == '" + good.getAuthority() + "' }");
+    assertThat((Integer) ejected.get("consecutiveFailures"))
+        .as("the failures that ejected it")
+        .isGreaterThanOrEqualTo(3);
+    Map<String, Object> fine =
+        status.getMap("status.backends.find { it.app == '" + good.getAuthority() + "' }");
     assertThat(fine).containsEntry("phase", "Ready");
     // said as an ejection, not as failed health checks (review 13)
-    assertThat(given().auth().oauth2(TOKEN).get("/_dynofleet/api/v1/pools/ejst/events").jsonPath()
-        .getList("message", String.class))
-        .anyMatch(m -> m.contains("static backend " + badId + " was ejected for failed requests (its health checks pass)"));
+    assertThat(
+            given()
+                .auth()
+                .oauth2(TOKEN)
+                .get("/_dynofleet/api/v1/pools/ejst/events")
+                .jsonPath()
+                .getList("message", String.class))
+        .anyMatch(
+            m ->
+                m.contains(
+                    "static backend "
+                        + badId
+                        + " was ejected for failed requests (its health checks pass)"));
   }
 }

@@ -12,7 +12,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Review 7: the ejection cap counts the backends that take traffic, and holds across event loops. */
+/**
+ * Review 7: the ejection cap counts the backends that take traffic, and holds across event loops.
+ */
 class EjectorTest {
   static final long BASE = 10_000_000_000L, MAX = 300_000_000_000L;
 
@@ -23,7 +25,10 @@ class EjectorTest {
   @Test
   void theCapCountsOnlyBackendsThatTakeTraffic() {
     // a rollout: two ready old backends, two new ones coupled and not yet through their probes
-    Backend old1 = b("old1", true), old2 = b("old2", true), new1 = b("new1", false), new2 = b("new2", false);
+    Backend old1 = b("old1", true),
+        old2 = b("old2", true),
+        new1 = b("new1", false),
+        new2 = b("new2", false);
     List<Backend> pool = List.of(old1, old2, new1, new2);
     Ejector e = new Ejector();
     long now = System.nanoTime();
@@ -65,10 +70,12 @@ class EjectorTest {
         List<Future<?>> fs = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           Backend target = pool.get(t % 4);
-          fs.add(loops.submit(() -> {
-            start.await();
-            return e.eject(pool, target, now, 50, BASE, MAX);
-          }));
+          fs.add(
+              loops.submit(
+                  () -> {
+                    start.await();
+                    return e.eject(pool, target, now, 50, BASE, MAX);
+                  }));
         }
         for (Future<?> f : fs) f.get(10, TimeUnit.SECONDS);
         assertThat(pool.stream().filter(x -> x.ejected(now))).as("round %d", round).hasSize(2);

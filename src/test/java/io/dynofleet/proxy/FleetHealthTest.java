@@ -25,13 +25,15 @@ class FleetHealthTest {
     return new Health(false, 0, null, false, false);
   }
 
-  private static Verdict other(String backend, boolean healthy, boolean ejected, int failures, Instant last) {
+  private static Verdict other(
+      String backend, boolean healthy, boolean ejected, int failures, Instant last) {
     return new Verdict(backend, "web.2.abc", healthy, ejected, failures, last);
   }
 
   /** This dyno's verdict with evidence, as RouteSync adds it to the others'. */
   private static Verdict mine(String backend, Health h) {
-    return new Verdict(backend, "web.1.def", h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
+    return new Verdict(
+        backend, "web.1.def", h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
   }
 
   @Test
@@ -42,15 +44,21 @@ class FleetHealthTest {
 
   @Test
   void oneDynoThatFindsItHealthyMakesItHealthy() {
-    Health h = FleetHealth.merge(Map.of("a", failing(3)),
-        List.of(mine("a", failing(3)), other("a", true, false, 0, T.plusSeconds(1)))).get("a");
+    Health h =
+        FleetHealth.merge(
+                Map.of("a", failing(3)),
+                List.of(mine("a", failing(3)), other("a", true, false, 0, T.plusSeconds(1))))
+            .get("a");
     assertThat(h.healthy()).isTrue();
     assertThat(h.known()).isTrue();
     assertThat(h.ejected()).isFalse();
     assertThat(h.consecutiveFailures()).as("the failures of the verdict that decided").isZero();
     assertThat(h.lastProbe()).isEqualTo(T.plusSeconds(1));
 
-    Health mineUp = FleetHealth.merge(Map.of("a", up()), List.of(mine("a", up()), other("a", false, false, 3, T))).get("a");
+    Health mineUp =
+        FleetHealth.merge(
+                Map.of("a", up()), List.of(mine("a", up()), other("a", false, false, 3, T)))
+            .get("a");
     assertThat(mineUp.healthy()).isTrue();
   }
 
@@ -58,23 +66,46 @@ class FleetHealthTest {
   @Test
   void aHealthyBackendNamesTheDynosThatFindItFailing() {
     Verdict third = new Verdict("a", "web.3.fed", false, true, 5, T);
-    Health h = FleetHealth.merge(Map.of("a", failing(3)),
-        List.of(mine("a", failing(3)), third, other("a", true, false, 0, T))).get("a");
+    Health h =
+        FleetHealth.merge(
+                Map.of("a", failing(3)),
+                List.of(mine("a", failing(3)), third, other("a", true, false, 0, T)))
+            .get("a");
     assertThat(h.healthy()).isTrue();
-    assertThat(h.failingOn()).as("sorted, an ejection included").containsExactly("web.1.def", "web.3.fed");
+    assertThat(h.failingOn())
+        .as("sorted, an ejection included")
+        .containsExactly("web.1.def", "web.3.fed");
 
-    assertThat(FleetHealth.merge(Map.of("a", up()), List.of(mine("a", up()), other("a", true, false, 0, T)))
-        .get("a").failingOn()).as("healthy everywhere").isNull();
-    assertThat(FleetHealth.merge(Map.of("a", failing(3)), List.of(mine("a", failing(3)), other("a", false, false, 3, T)))
-        .get("a").failingOn()).as("failing everywhere: healthy false says it").isNull();
-    assertThat(FleetHealth.merge(Map.of("a", failing(3)), List.of()).get("a").failingOn()).as("one dyno").isNull();
+    assertThat(
+            FleetHealth.merge(
+                    Map.of("a", up()), List.of(mine("a", up()), other("a", true, false, 0, T)))
+                .get("a")
+                .failingOn())
+        .as("healthy everywhere")
+        .isNull();
+    assertThat(
+            FleetHealth.merge(
+                    Map.of("a", failing(3)),
+                    List.of(mine("a", failing(3)), other("a", false, false, 3, T)))
+                .get("a")
+                .failingOn())
+        .as("failing everywhere: healthy false says it")
+        .isNull();
+    assertThat(FleetHealth.merge(Map.of("a", failing(3)), List.of()).get("a").failingOn())
+        .as("one dyno")
+        .isNull();
   }
 
   @Test
   void itIsUnhealthyOnlyWhenEveryVerdictSaysSo() {
-    Health h = FleetHealth.merge(Map.of("a", failing(2)), List.of(mine("a", failing(2)),
-        other("a", false, false, 3, T.minusSeconds(5)), new Verdict("a", "web.3.def", false, true, 5, null)))
-        .get("a");
+    Health h =
+        FleetHealth.merge(
+                Map.of("a", failing(2)),
+                List.of(
+                    mine("a", failing(2)),
+                    other("a", false, false, 3, T.minusSeconds(5)),
+                    new Verdict("a", "web.3.def", false, true, 5, null)))
+            .get("a");
     assertThat(h.healthy()).isFalse();
     assertThat(h.known()).isTrue();
     assertThat(h.ejected()).as("two of the three failed their checks").isFalse();
@@ -85,40 +116,74 @@ class FleetHealthTest {
   @Test
   void ejectedOnlyWhenEveryFailingVerdictIsAnEjection() {
     Health ejected = new Health(false, 5, T, true, true);
-    assertThat(FleetHealth.merge(Map.of("a", ejected), List.of(mine("a", ejected), other("a", false, true, 6, T)))
-        .get("a").ejected()).isTrue();
-    assertThat(FleetHealth.merge(Map.of("a", ejected), List.of(mine("a", ejected), other("a", false, false, 3, T)))
-        .get("a").ejected()).isFalse();
+    assertThat(
+            FleetHealth.merge(
+                    Map.of("a", ejected),
+                    List.of(mine("a", ejected), other("a", false, true, 6, T)))
+                .get("a")
+                .ejected())
+        .isTrue();
+    assertThat(
+            FleetHealth.merge(
+                    Map.of("a", ejected),
+                    List.of(mine("a", ejected), other("a", false, false, 3, T)))
+                .get("a")
+                .ejected())
+        .isFalse();
   }
 
-  /** A healthy local view without evidence (only assumed) is not among the verdicts: others decide. */
+  /**
+   * A healthy local view without evidence (only assumed) is not among the verdicts: others decide.
+   */
   @Test
   void anAssumedHealthHereDoesNotOutvoteAnotherDynosFailure() {
-    Health h = FleetHealth.merge(Map.of("a", up()), List.of(other("a", false, false, 3, T))).get("a");
+    Health h =
+        FleetHealth.merge(Map.of("a", up()), List.of(other("a", false, false, 3, T))).get("a");
     assertThat(h.healthy()).isFalse();
     assertThat(h.consecutiveFailures()).isEqualTo(3);
   }
 
   @Test
   void anotherDynosVerdictCountsForABackendNotProbedHereYet() {
-    Health h = FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", false, false, 3, T))).get("a");
+    Health h =
+        FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", false, false, 3, T)))
+            .get("a");
     assertThat(h.known()).isTrue();
     assertThat(h.healthy()).isFalse();
-    assertThat(FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", true, false, 0, T))).get("a").healthy())
+    assertThat(
+            FleetHealth.merge(Map.of("a", unprobed()), List.of(other("a", true, false, 0, T)))
+                .get("a")
+                .healthy())
         .isTrue();
   }
 
   @Test
   void verdictsOnBackendsThisProxyDoesNotKnowAreIgnored() {
-    Map<String, Health> merged = FleetHealth.merge(Map.of("a", up()), List.of(other("gone", false, false, 3, T)));
+    Map<String, Health> merged =
+        FleetHealth.merge(Map.of("a", up()), List.of(other("gone", false, false, 3, T)));
     assertThat(merged).containsOnlyKeys("a");
     assertThat(merged.get("a")).isEqualTo(up());
   }
 
-  private static BackendStats stats(boolean healthy, boolean ejected, boolean judged, Instant lastProbe,
-      boolean probePassing) {
-    return new BackendStats("a", java.net.URI.create("http://a.example"), healthy, ejected, 0, lastProbe, null, 0, 0, 0,
-        0, 0, 0, 0, judged, probePassing);
+  private static BackendStats stats(
+      boolean healthy, boolean ejected, boolean judged, Instant lastProbe, boolean probePassing) {
+    return new BackendStats(
+        "a",
+        java.net.URI.create("http://a.example"),
+        healthy,
+        ejected,
+        0,
+        lastProbe,
+        null,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        judged,
+        probePassing);
   }
 
   /**
@@ -127,19 +192,27 @@ class FleetHealthTest {
    */
   @Test
   void onlyVerdictsWithEvidenceAreSharedWithTheFleet() {
-    assertThat(RouteSync.evidence(stats(true, false, true, null, false), "d")).as("assumed, not probed").isNull();
-    assertThat(RouteSync.evidence(stats(true, false, true, T, false), "d")).as("assumed, a probe failed below the threshold")
+    assertThat(RouteSync.evidence(stats(true, false, true, null, false), "d"))
+        .as("assumed, not probed")
         .isNull();
-    assertThat(RouteSync.evidence(stats(false, false, false, T, false), "d")).as("new, probes below either threshold")
+    assertThat(RouteSync.evidence(stats(true, false, true, T, false), "d"))
+        .as("assumed, a probe failed below the threshold")
         .isNull();
-    assertThat(RouteSync.evidence(stats(true, false, true, T, true), "d")).as("its last probe passed")
+    assertThat(RouteSync.evidence(stats(false, false, false, T, false), "d"))
+        .as("new, probes below either threshold")
+        .isNull();
+    assertThat(RouteSync.evidence(stats(true, false, true, T, true), "d"))
+        .as("its last probe passed")
         .satisfies(v -> assertThat(v.healthy()).isTrue());
-    assertThat(RouteSync.evidence(stats(false, false, true, T, false), "d")).as("probes failed to the threshold")
+    assertThat(RouteSync.evidence(stats(false, false, true, T, false), "d"))
+        .as("probes failed to the threshold")
         .satisfies(v -> assertThat(v.healthy()).isFalse());
-    assertThat(RouteSync.evidence(stats(true, true, true, null, false), "d")).as("ejected, no health check")
-        .satisfies(v -> {
-          assertThat(v.healthy()).isFalse();
-          assertThat(v.ejected()).isTrue();
-        });
+    assertThat(RouteSync.evidence(stats(true, true, true, null, false), "d"))
+        .as("ejected, no health check")
+        .satisfies(
+            v -> {
+              assertThat(v.healthy()).isFalse();
+              assertThat(v.ejected()).isTrue();
+            });
   }
 }

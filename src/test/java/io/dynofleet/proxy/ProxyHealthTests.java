@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The counts behind a backend's health, exactly: ejection after failures in a row (the test
  * profile's {@code ejection-consecutive-failures} is 3), and the probe thresholds. Probes are
- * driven by the backend: it answers the first at once and holds the next ones until the test
- * lets them go, so what the proxy decided after exactly one probe is checked without a race
- * against the probe timer.
+ * driven by the backend: it answers the first at once and holds the next ones until the test lets
+ * them go, so what the proxy decided after exactly one probe is checked without a race against the
+ * probe timer.
  */
 @QuarkusTest
 @TestProfile(ProxyProfile.class)
@@ -44,8 +44,18 @@ class ProxyHealthTests {
 
   /** A pool of {@code t}, round-robin, no retries, reached by Host {@code name}.example. */
   static PoolRoute pool(String name, HealthCheckSpec hc, List<BackendTarget> t) {
-    return new PoolRoute(name, List.of(name + ".example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(5), 0,
-        0, 0, Duration.ZERO, hc, t);
+    return new PoolRoute(
+        name,
+        List.of(name + ".example"),
+        false,
+        Algorithm.ROUND_ROBIN,
+        Duration.ofSeconds(5),
+        0,
+        0,
+        0,
+        Duration.ZERO,
+        hc,
+        t);
   }
 
   Response get(String pool) {
@@ -57,27 +67,35 @@ class ProxyHealthTests {
   }
 
   Backend backend(String pool, String id) {
-    return table.pools().get(pool).backends().stream().filter(b -> b.target.id().equals(id)).findFirst()
+    return table.pools().get(pool).backends().stream()
+        .filter(b -> b.target.id().equals(id))
+        .findFirst()
         .orElseThrow();
   }
 
   /**
-   * Review 12: every ejection test failed every request, so a count that never went back to 0 on
-   * a success (it would eject, in the end, any backend with a 0.1 % error rate) passed them all.
+   * Review 12: every ejection test failed every request, so a count that never went back to 0 on a
+   * success (it would eject, in the end, any backend with a 0.1 % error rate) passed them all.
    */
   @Test
   void fiveHundredsBetweenSuccessesNeverEjectThreeInARowDo() {
     AtomicInteger hits = new AtomicInteger();
     AtomicBoolean failAll = new AtomicBoolean();
     // its own answers alternate 500, 200, 500, ... whichever requests the balancer sends it
-    URI flaky = backends.start(req -> req.response()
-        .setStatusCode(failAll.get() || hits.incrementAndGet() % 2 == 1 ? 500 : 200).putHeader("X-Backend", "flaky")
-        .end());
-    table.put(pool("alt", null, List.of(target("flaky", flaky), target("good", backends.named("good")))));
+    URI flaky =
+        backends.start(
+            req ->
+                req.response()
+                    .setStatusCode(failAll.get() || hits.incrementAndGet() % 2 == 1 ? 500 : 200)
+                    .putHeader("X-Backend", "flaky")
+                    .end());
+    table.put(
+        pool("alt", null, List.of(target("flaky", flaky), target("good", backends.named("good")))));
     for (int i = 0; i < 40; i++) {
       get("alt");
-      assertThat(stat("alt", "flaky").ejected()).as("ejected after %d of its answers, every other one a 500",
-          hits.get()).isFalse();
+      assertThat(stat("alt", "flaky").ejected())
+          .as("ejected after %d of its answers, every other one a 500", hits.get())
+          .isFalse();
       assertThat(stat("alt", "flaky").consecutiveFailures()).isLessThanOrEqualTo(1);
     }
     assertThat(hits.get()).as("answers of the flaky backend").isGreaterThanOrEqualTo(10);
@@ -89,24 +107,31 @@ class ProxyHealthTests {
     assertThat(failures).as("500s in a row that ejected it").isEqualTo(3);
   }
 
-  /** The same with connect failures (the other way a failure is counted): the backend goes away and comes back. */
+  /**
+   * The same with connect failures (the other way a failure is counted): the backend goes away and
+   * comes back.
+   */
   @Test
   void connectFailuresBetweenSuccessesNeverEjectThreeInARowDo() {
     AtomicInteger answered = new AtomicInteger();
     // Connection: close, so every request to it needs a new connection: refused while it is down
-    io.vertx.core.Handler<HttpServerRequest> h = req -> {
-      answered.incrementAndGet();
-      req.response().putHeader("Connection", "close").putHeader("X-Backend", "flaky").end();
-    };
+    io.vertx.core.Handler<HttpServerRequest> h =
+        req -> {
+          answered.incrementAndGet();
+          req.response().putHeader("Connection", "close").putHeader("X-Backend", "flaky").end();
+        };
     URI flaky = backends.start(h);
-    table.put(pool("cf", null, List.of(target("flaky", flaky), target("good", backends.named("good")))));
+    table.put(
+        pool("cf", null, List.of(target("flaky", flaky), target("good", backends.named("good")))));
     for (int round = 0; round < 6; round++) {
       backends.stop(flaky);
       untilAnswered("cf", "502 connect-failed");
       assertThat(stat("cf", "flaky").consecutiveFailures()).as("round %d", round).isEqualTo(1);
-      assertThat(stat("cf", "flaky").ejected()).as("ejected after %d connect failures, each followed by a success",
-          round + 1).isFalse();
-      backends.start(new HttpServerOptions().setPort(flaky.getPort()), h, "http"); // the same port again
+      assertThat(stat("cf", "flaky").ejected())
+          .as("ejected after %d connect failures, each followed by a success", round + 1)
+          .isFalse();
+      // the same port again
+      backends.start(new HttpServerOptions().setPort(flaky.getPort()), h, "http");
       int before = answered.get();
       untilAnswered("cf", "200 null");
       assertThat(answered.get()).isEqualTo(before + 1);
@@ -114,10 +139,14 @@ class ProxyHealthTests {
     }
     backends.stop(flaky);
     for (int i = 0; i < 3; i++) {
-      assertThat(stat("cf", "flaky").ejected()).as("ejected after %d connect failures in a row", i).isFalse();
+      assertThat(stat("cf", "flaky").ejected())
+          .as("ejected after %d connect failures in a row", i)
+          .isFalse();
       untilAnswered("cf", "502 connect-failed");
     }
-    assertThat(stat("cf", "flaky").ejected()).as("ejected after 3 connect failures in a row").isTrue();
+    assertThat(stat("cf", "flaky").ejected())
+        .as("ejected after 3 connect failures in a row")
+        .isTrue();
   }
 
   /**
@@ -128,15 +157,18 @@ class ProxyHealthTests {
     for (int i = 0; i < 4; i++) {
       Response r = get(pool);
       String got = r.statusCode() + " " + r.header("X-Dynofleet-Error");
-      if (got.equals(want) && (!want.startsWith("200") || "flaky".equals(r.header("X-Backend")))) return;
-      assertThat(r.statusCode() + " " + r.header("X-Backend")).as("the other answers").isEqualTo("200 good");
+      if (got.equals(want) && (!want.startsWith("200") || "flaky".equals(r.header("X-Backend"))))
+        return;
+      assertThat(r.statusCode() + " " + r.header("X-Backend"))
+          .as("the other answers")
+          .isEqualTo("200 good");
     }
     throw new AssertionError("no answer " + want + " from the flaky backend in four requests");
   }
 
   /**
-   * A backend whose probes it answers itself: the first with {@code first} at once, every later
-   * one held until {@link #release} answers the oldest held one. {@code probes} counts them.
+   * A backend whose probes it answers itself: the first with {@code first} at once, every later one
+   * held until {@link #release} answers the oldest held one. {@code probes} counts them.
    */
   static final class Probed {
     final AtomicInteger probes = new AtomicInteger();
@@ -145,16 +177,18 @@ class ProxyHealthTests {
     final URI url;
 
     Probed(TestBackends backends, String name, int first) {
-      url = backends.start(req -> {
-        if (!req.path().equals("/health")) {
-          served.incrementAndGet();
-          req.response().putHeader("X-Backend", name).end(name);
-        } else if (probes.incrementAndGet() == 1) {
-          req.response().setStatusCode(first).end();
-        } else {
-          held.add(req.response());
-        }
-      });
+      url =
+          backends.start(
+              req -> {
+                if (!req.path().equals("/health")) {
+                  served.incrementAndGet();
+                  req.response().putHeader("X-Backend", name).end(name);
+                } else if (probes.incrementAndGet() == 1) {
+                  req.response().setStatusCode(first).end();
+                } else {
+                  held.add(req.response());
+                }
+              });
     }
 
     void release(int status) {
@@ -176,14 +210,23 @@ class ProxyHealthTests {
   @Test
   void aNewBackendTakesTrafficOnlyAfterHealthyThresholdPasses() {
     Probed fresh = new Probed(backends, "fresh", 200);
-    table.put(pool("ht", twoEitherWay(),
-        List.of(new BackendTarget("old", backends.named("old"), true), new BackendTarget("fresh", fresh.url, false))));
+    table.put(
+        pool(
+            "ht",
+            twoEitherWay(),
+            List.of(
+                new BackendTarget("old", backends.named("old"), true),
+                new BackendTarget("fresh", fresh.url, false))));
     Backend b = backend("ht", "fresh");
     // the second probe is out (held), so the first one's result is in
-    await().atMost(Duration.ofSeconds(10)).until(() -> fresh.probes.get() == 2 && b.probeSuccesses == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> fresh.probes.get() == 2 && b.probeSuccesses == 1);
     for (int i = 0; i < 20; i++) get("ht").then().statusCode(200).header("X-Backend", "old");
     assertThat(stat("ht", "fresh").lastProbeResult()).isEqualTo("HTTP 200");
-    assertThat(stat("ht", "fresh").healthy()).as("healthy after one passing probe of two").isFalse();
+    assertThat(stat("ht", "fresh").healthy())
+        .as("healthy after one passing probe of two")
+        .isFalse();
     assertThat(fresh.served.get()).isZero();
     fresh.release(200); // the second pass; the third probe is held
     await().atMost(Duration.ofSeconds(10)).until(() -> stat("ht", "fresh").healthy());
@@ -196,13 +239,19 @@ class ProxyHealthTests {
   /**
    * Audit 14: Heroku's router answers an app deleted or renamed by hand with a fast "No such app"
    * 404; such a backend stayed in for the whole threshold and, fastest of the pool, drew most of
-   * its traffic. A backend in service whose health path answers 404 after a passing probe goes out at once.
+   * its traffic. A backend in service whose health path answers 404 after a passing probe goes out
+   * at once.
    */
   @Test
   void aBackendInServiceWhoseHealthPathIsNotFoundGoesOutAtOnce() {
     Probed gone = new Probed(backends, "gone", 200);
-    table.put(pool("nf", twoEitherWay(),
-        List.of(new BackendTarget("other", backends.named("other"), true), new BackendTarget("gone", gone.url, true))));
+    table.put(
+        pool(
+            "nf",
+            twoEitherWay(),
+            List.of(
+                new BackendTarget("other", backends.named("other"), true),
+                new BackendTarget("gone", gone.url, true))));
     Backend b = backend("nf", "gone");
     await().atMost(Duration.ofSeconds(10)).until(() -> gone.probes.get() == 2 && b.probePassing);
     gone.release(404); // the second probe: its app gone from the router
@@ -220,36 +269,46 @@ class ProxyHealthTests {
   @Test
   void aFirst404OfABackendNeverSeenPassingCountsOnce() {
     Probed fresh = new Probed(backends, "fresh", 404);
-    table.put(pool("nf2", twoEitherWay(),
-        List.of(new BackendTarget("other", backends.named("other"), true), new BackendTarget("fresh", fresh.url, true))));
+    table.put(
+        pool(
+            "nf2",
+            twoEitherWay(),
+            List.of(
+                new BackendTarget("other", backends.named("other"), true),
+                new BackendTarget("fresh", fresh.url, true))));
     Backend b = backend("nf2", "fresh");
-    await().atMost(Duration.ofSeconds(10)).until(() -> fresh.probes.get() == 2 && b.probeFailures == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> fresh.probes.get() == 2 && b.probeFailures == 1);
     assertThat(stat("nf2", "fresh").healthy()).as("one failed probe of two").isTrue();
   }
 
   /**
    * And a backend assumed healthy stays in after one failed probe of {@code unhealthyThreshold} 2.
-   * Its going out and coming back are logged once each: with several dynos the pool's status is
-   * all of theirs, and a dyno's log is where one that alone cannot reach it shows.
+   * Its going out and coming back are logged once each: with several dynos the pool's status is all
+   * of theirs, and a dyno's log is where one that alone cannot reach it shows.
    */
   @Test
   void aHealthyBackendGoesOutOnlyAfterUnhealthyThresholdFails() {
     List<String> logged = new CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(r.getLevel() + " " + (r instanceof org.jboss.logmanager.ExtLogRecord e ? e.getFormattedMessage()
-            : r.getMessage()));
-      }
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logged.add(
+                r.getLevel()
+                    + " "
+                    + (r instanceof org.jboss.logmanager.ExtLogRecord e
+                        ? e.getFormattedMessage()
+                        : r.getMessage()));
+          }
 
-      @Override
-      public void flush() {
-      }
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {
-      }
-    };
+          @Override
+          public void close() {}
+        };
     java.util.logging.Logger log = java.util.logging.Logger.getLogger(HealthProber.class.getName());
     log.addHandler(capture);
     try {
@@ -261,10 +320,17 @@ class ProxyHealthTests {
 
   private void goesOutOnlyAfterUnhealthyThresholdFails(List<String> logged) {
     Probed sick = new Probed(backends, "sick", 503);
-    table.put(pool("ut", twoEitherWay(),
-        List.of(new BackendTarget("other", backends.named("other"), true), new BackendTarget("sick", sick.url, true))));
+    table.put(
+        pool(
+            "ut",
+            twoEitherWay(),
+            List.of(
+                new BackendTarget("other", backends.named("other"), true),
+                new BackendTarget("sick", sick.url, true))));
     Backend b = backend("ut", "sick");
-    await().atMost(Duration.ofSeconds(10)).until(() -> sick.probes.get() == 2 && b.probeFailures == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> sick.probes.get() == 2 && b.probeFailures == 1);
     for (int i = 0; i < 10; i++) get("ut").then().statusCode(200);
     assertThat(sick.served.get()).as("requests to it after one failed probe of two").isPositive();
     assertThat(stat("ut", "sick").healthy()).as("healthy after one failed probe of two").isTrue();
@@ -274,12 +340,18 @@ class ProxyHealthTests {
     int served = sick.served.get();
     for (int i = 0; i < 10; i++) get("ut").then().statusCode(200).header("X-Backend", "other");
     assertThat(sick.served.get()).isEqualTo(served);
-    assertThat(logged).singleElement().isEqualTo("WARN backend sick of pool ut fails its health checks from this"
-        + " process (HTTP 503 on /health, 2 in a row): it gets no traffic from here");
+    assertThat(logged)
+        .singleElement()
+        .isEqualTo(
+            "WARN backend sick of pool ut fails its health checks from this"
+                + " process (HTTP 503 on /health, 2 in a row): it gets no traffic from here");
 
     sick.release(200);
     sick.release(200);
     await().atMost(Duration.ofSeconds(10)).until(() -> stat("ut", "sick").healthy());
-    assertThat(logged).hasSize(2).last().isEqualTo("INFO backend sick of pool ut passes its health checks again");
+    assertThat(logged)
+        .hasSize(2)
+        .last()
+        .isEqualTo("INFO backend sick of pool ut passes its health checks again");
   }
 }

@@ -4,8 +4,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import java.util.Map;
 
 /**
- * The data plane tests drive the routing table directly: the database poll is off (it would
- * replace their pools), ejection is quick, the body limit small enough to reach, backends' test
+ * The data plane tests drive the routing table directly: the database poll is off (it would replace
+ * their pools), ejection is quick, the body limit small enough to reach, backends' test
  * certificates are self-signed. Shared by every proxy and data-plane reliability test class, so
  * Quarkus starts once for all of them.
  */

@@ -13,6 +13,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasLength;
 import static org.hamcrest.Matchers.not;
 
+import io.netty.channel.EventLoop;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -27,10 +28,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.net.PfxOptions;
-import io.netty.channel.EventLoop;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.PfxOptions;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
@@ -61,9 +61,13 @@ class ProxyTests {
   @Inject ReverseProxy proxy;
   @Inject io.vertx.core.Vertx vertx;
   @Inject io.micrometer.core.instrument.MeterRegistry registry;
-  @TestHTTPResource("/") URL app;
+
+  @TestHTTPResource("/")
+  URL app;
+
   final TestBackends backends = new TestBackends();
-  final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
+  final HttpClient client =
+      TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
 
   @AfterEach
   void stop() {
@@ -80,8 +84,21 @@ class ProxyTests {
   Future<String[]> get(String path, Map<String, String> headers) {
     RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path);
     headers.forEach(o::putHeader);
-    return client.request(o).compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
-        String.valueOf(resp.statusCode()), resp.getHeader("X-Dynofleet-Error"), b.toString()})));
+    return client
+        .request(o)
+        .compose(
+            r ->
+                r.send()
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b ->
+                                        new String[] {
+                                          String.valueOf(resp.statusCode()),
+                                          resp.getHeader("X-Dynofleet-Error"),
+                                          b.toString()
+                                        })));
   }
 
   static <T> T join(Future<T> f) throws Exception {
@@ -96,13 +113,16 @@ class ProxyTests {
     assertThat(loops).hasSizeGreaterThan(1);
     List<HttpClient> clients = new ArrayList<>();
     for (EventLoop loop : loops) {
-      ContextInternal ctx = vx.createEventLoopContext(loop, null, Thread.currentThread().getContextClassLoader());
+      ContextInternal ctx =
+          vx.createEventLoopContext(loop, null, Thread.currentThread().getContextClassLoader());
       for (int i = 0; i < 2; i++) {
         CompletableFuture<HttpClient> c = new CompletableFuture<>();
         ctx.runOnContext(v -> c.complete(proxy.loopClient()));
         clients.add(c.get(5, TimeUnit.SECONDS));
       }
-      assertThat(clients.get(clients.size() - 1)).as("same loop, same client").isSameAs(clients.get(clients.size() - 2));
+      assertThat(clients.get(clients.size() - 1))
+          .as("same loop, same client")
+          .isSameAs(clients.get(clients.size() - 2));
     }
     assertThat(clients.stream().distinct().count()).as("a client per loop").isEqualTo(loops.size());
     // off an event loop (here: the test thread) requests go through the shared client
@@ -111,7 +131,11 @@ class ProxyTests {
 
   @Test
   void noPoolIs404() {
-    given().header("Host", "nowhere.example").get("/x").then().statusCode(404)
+    given()
+        .header("Host", "nowhere.example")
+        .get("/x")
+        .then()
+        .statusCode(404)
         .header("X-Dynofleet-Error", "no-pool");
   }
 
@@ -121,14 +145,33 @@ class ProxyTests {
     for (String path : List.of("/", "/metrics-probe/1", "/metrics-probe/2?q=1")) {
       assertThat(join(get(path, Map.of()))[0]).as(path).isEqualTo("200");
     }
-    given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/api/v1/pools")
-        .then().statusCode(200);
+    given()
+        .header("Authorization", "Bearer test-token-0123456789")
+        .get("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(200);
     // the API's timer is recorded once its response is out: the scrape may come a moment earlier
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
-        .contains("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}"));
-    String m = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
-    assertThat(m).doesNotContain("uri=\"/proxied\"").doesNotContain("uri=\"root\"")
-        .doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/(\\^|metrics-probe)");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        given()
+                            .header("Authorization", "Bearer " + "test-token-0123456789")
+                            .get("/_dynofleet/q/metrics")
+                            .asString())
+                    .contains(
+                        "http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}"));
+    String m =
+        given()
+            .header("Authorization", "Bearer " + "test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
+    assertThat(m)
+        .doesNotContain("uri=\"/proxied\"")
+        .doesNotContain("uri=\"root\"")
+        .doesNotContainPattern(
+            "http_server_requests_seconds_count\\{[^}]*uri=\"/(\\^|metrics-probe)");
   }
 
   @Test
@@ -136,12 +179,28 @@ class ProxyTests {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
     given().get("/_dynofleet/q/health/live").then().statusCode(200).body(containsString("UP"));
     given().get("/_dynofleet/nothing-here").then().header("X-Backend", (String) null);
-    for (String path : List.of("/%5Fdynofleet/q/health", "/%5fdynofleet/api/v1/pools", "//_dynofleet/q/health",
-        "/x/../_dynofleet/q/health", "/./_dynofleet/q/health", "/%2E%2E/_dynofleet/q", "/_dynofleet;x/q/health",
-        "/%255Fdynofleet/q/health", "/_DYNOFLEET/q/health", "/x/..%2F_dynofleet/q/health")) {
-      String resp = raw(port(), "GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+    for (String path :
+        List.of(
+            "/%5Fdynofleet/q/health",
+            "/%5fdynofleet/api/v1/pools",
+            "//_dynofleet/q/health",
+            "/x/../_dynofleet/q/health",
+            "/./_dynofleet/q/health",
+            "/%2E%2E/_dynofleet/q",
+            "/_dynofleet;x/q/health",
+            "/%255Fdynofleet/q/health",
+            "/_DYNOFLEET/q/health",
+            "/x/..%2F_dynofleet/q/health")) {
+      String resp =
+          raw(
+              port(),
+              "GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+              Duration.ofSeconds(5));
       // refused by name: any other answer (a 500 too) would not say the prefix was recognised
-      assertThat(resp).as(path).startsWith("HTTP/1.1 404 ").contains("\r\nX-Dynofleet-Error: reserved-path\r\n")
+      assertThat(resp)
+          .as(path)
+          .startsWith("HTTP/1.1 404 ")
+          .contains("\r\nX-Dynofleet-Error: reserved-path\r\n")
           .doesNotContain("X-Backend: a");
     }
     // the plain look-alike outside the prefix is the users' traffic
@@ -155,14 +214,31 @@ class ProxyTests {
   @Test
   void dynofleetsOwnTokenIsNotPassedToABackend() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
-    for (String auth : List.of("Bearer test-token-0123456789", "bearer  test-token-0123456789 ",
-        "Bearer test-read-token-0123456789")) {
-      given().header("Authorization", auth).get("/api/v1/pools").then().statusCode(200).header("X-Backend", "a")
-          .body(not(containsString("token-0123456789"))).body(not(containsString("authorization:")));
+    for (String auth :
+        List.of(
+            "Bearer test-token-0123456789",
+            "bearer  test-token-0123456789 ",
+            "Bearer test-read-token-0123456789")) {
+      given()
+          .header("Authorization", auth)
+          .get("/api/v1/pools")
+          .then()
+          .statusCode(200)
+          .header("X-Backend", "a")
+          .body(not(containsString("token-0123456789")))
+          .body(not(containsString("authorization:")));
     }
-    given().header("Authorization", "Bearer the-apps-own-token").get("/api/v1/pools").then().statusCode(200)
+    given()
+        .header("Authorization", "Bearer the-apps-own-token")
+        .get("/api/v1/pools")
+        .then()
+        .statusCode(200)
         .body(containsString("authorization: Bearer the-apps-own-token"));
-    given().header("Authorization", "Basic dXNlcjpwYXNz").get("/x").then().statusCode(200)
+    given()
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .get("/x")
+        .then()
+        .statusCode(200)
         .body(containsString("authorization: Basic dXNlcjpwYXNz"));
   }
 
@@ -173,16 +249,27 @@ class ProxyTests {
     table.put(pool("p", List.of("app.example"), false, List.of(target("a", a), target("b", b))));
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < 40; i++) {
-      Response r = given().header("Host", "app.example:1234").header("X-Forwarded-For", "10.0.0.1")
-          .header("X-Forwarded-Proto", "https").header("X-Forwarded-Port", "443")
-          .header("X-Request-Id", "rid-" + i).get("/hello");
-      r.then().statusCode(200).header("X-Request-Id", "rid-" + i).header("Via", containsString("1.1 dynofleet"));
+      Response r =
+          given()
+              .header("Host", "app.example:1234")
+              .header("X-Forwarded-For", "10.0.0.1")
+              .header("X-Forwarded-Proto", "https")
+              .header("X-Forwarded-Port", "443")
+              .header("X-Request-Id", "rid-" + i)
+              .get("/hello");
+      r.then()
+          .statusCode(200)
+          .header("X-Request-Id", "rid-" + i)
+          .header("Via", containsString("1.1 dynofleet"));
       String body = r.asString();
       String name = r.header("X-Backend");
       URI u = name.equals("a") ? a : b;
-      assertThat(body).contains("host: 127.0.0.1:" + u.getPort())
-          .contains("x-forwarded-for: 10.0.0.1, 127.0.0.1").contains("via: 1.1 dynofleet")
-          .contains("x-forwarded-proto: https").contains("x-forwarded-port: 443")
+      assertThat(body)
+          .contains("host: 127.0.0.1:" + u.getPort())
+          .contains("x-forwarded-for: 10.0.0.1, 127.0.0.1")
+          .contains("via: 1.1 dynofleet")
+          .contains("x-forwarded-proto: https")
+          .contains("x-forwarded-port: 443")
           .contains("x-request-id: rid-" + i);
       seen.merge(name, 1, Integer::sum);
     }
@@ -197,29 +284,51 @@ class ProxyTests {
   @Test
   void forwardingHeadersNamedInConnectionAreKept() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
-    String resp = raw(port(), "GET /fwd HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
-        + "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Trace: t\r\n"
-        + "Connection: X-Forwarded-Proto, X-Forwarded-For, x-forwarded-port, X-Trace, close\r\n\r\n", Duration.ofSeconds(5));
-    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-forwarded-for: 203.0.113.9, 127.0.0.1")
-        .contains("x-forwarded-proto: https").contains("x-forwarded-port: 443").doesNotContain("x-trace");
+    String resp =
+        raw(
+            port(),
+            "GET /fwd HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                + "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nX-Trace: t\r\n"
+                + "Connection: X-Forwarded-Proto, X-Forwarded-For, x-forwarded-port, X-Trace, close\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .contains("x-forwarded-for: 203.0.113.9, 127.0.0.1")
+        .contains("x-forwarded-proto: https")
+        .contains("x-forwarded-port: 443")
+        .doesNotContain("x-trace");
   }
 
   /**
-   * Security review 1: the dashboard shares the origin of a pool's backends (no admin hosts), and
-   * a service worker a backend registered at /sw.js read the token of every API call it made.
+   * Security review 1: the dashboard shares the origin of a pool's backends (no admin hosts), and a
+   * service worker a backend registered at /sw.js read the token of every API call it made.
    */
   @Test
   void aServiceWorkerThatCouldControlTheDashboardIsRefused() throws Exception {
-    URI a = backends.start(req -> req.response().putHeader("Service-Worker-Allowed", req.getParam("scope", "/"))
-        .putHeader("Content-Type", "application/javascript").end("self.addEventListener('fetch', e => {});"));
+    URI a =
+        backends.start(
+            req ->
+                req.response()
+                    .putHeader("Service-Worker-Allowed", req.getParam("scope", "/"))
+                    .putHeader("Content-Type", "application/javascript")
+                    .end("self.addEventListener('fetch', e => {});"));
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
-    given().header("Service-Worker", "script").get("/sw.js").then().statusCode(403)
+    given()
+        .header("Service-Worker", "script")
+        .get("/sw.js")
+        .then()
+        .statusCode(403)
         .header("X-Dynofleet-Error", "service-worker-refused");
     // a worker scoped below the origin's root is the backend's business; a wider scope is not, in
     // any spelling a browser resolves (audit 11: "../../", "/_dyno", "//host/" passed)
     given().header("Service-Worker", "script").get("/static/sw.js").then().statusCode(200);
     for (String scope : List.of("/", "../../", "/a/../", "/_dyno", "//localhost/", "/app/")) {
-      given().header("Service-Worker", "script").queryParam("scope", scope).get("/app/sw.js").then().statusCode(200)
+      given()
+          .header("Service-Worker", "script")
+          .queryParam("scope", scope)
+          .get("/app/sw.js")
+          .then()
+          .statusCode(200)
           .header("Service-Worker-Allowed", (String) null);
     }
     // the same file fetched as a plain script is served
@@ -228,120 +337,226 @@ class ProxyTests {
 
   private double loops() {
     return registry.find("dynofleet.proxy.errors").tag("code", "loop-detected").counters().stream()
-        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 
-  /** Security review 1: a static backend pointing back at Dynofleet turned one request into ~550. */
+  /**
+   * Security review 1: a static backend pointing back at Dynofleet turned one request into ~550.
+   */
   @Test
   void aRequestLoopingThroughDynofleetIsStopped() throws Exception {
     double loopsBefore = loops();
-    table.put(pool("loop", List.of("127.0.0.1"), false,
-        List.of(target("self", URI.create("http://127.0.0.1:" + port())))));
+    table.put(
+        pool(
+            "loop",
+            List.of("127.0.0.1"),
+            false,
+            List.of(target("self", URI.create("http://127.0.0.1:" + port())))));
     // the backend's Host is its URL's, so every hop comes back to this pool
-    String resp = raw(port(), "GET /again HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", Duration.ofSeconds(10));
+    String resp =
+        raw(
+            port(),
+            "GET /again HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(10));
     // each hop's answer passes back through the one before it (its own X-Dynofleet-Error is a
     // backend's there, so removed): a bounded chain, not hundreds
-    assertThat(resp).startsWith("HTTP/1.1 508 Loop Detected").contains("Request loops through Dynofleet");
-    assertThat(resp.split("Via: 1.1 dynofleet", -1).length - 1).isBetween(2, ReverseProxy.MAX_DYNOFLEET_HOPS + 1);
+    assertThat(resp)
+        .startsWith("HTTP/1.1 508 Loop Detected")
+        .contains("Request loops through Dynofleet");
+    assertThat(resp.split("Via: 1.1 dynofleet", -1).length - 1)
+        .isBetween(2, ReverseProxy.MAX_DYNOFLEET_HOPS + 1);
     assertThat(loops()).isGreaterThan(loopsBefore);
     // a chain of a few Dynofleets in front of each other is not a loop
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
-    given().header("Via", "1.1 vegur, 1.1 dynofleet, 1.1 dynofleet").get("/chain").then().statusCode(200);
+    given()
+        .header("Via", "1.1 vegur, 1.1 dynofleet, 1.1 dynofleet")
+        .get("/chain")
+        .then()
+        .statusCode(200);
   }
 
   @Test
   void severalForwardedForLinesAreOneList() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
-    String resp = raw(port(), "GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n"
-        + "X-Forwarded-For: 10.0.0.2, 10.0.0.3\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
-    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1");
+    String resp =
+        raw(
+            port(),
+            "GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n"
+                + "X-Forwarded-For: 10.0.0.2, 10.0.0.3\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .contains("x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1");
   }
 
   @Test
   void wildcardHostsMatchSubdomainsAndAnExactNameWins() throws Exception {
-    table.put(pool("wild", List.of("*.shop.example"), false, List.of(target("a", backends.named("a")))));
-    table.put(pool("wilder", List.of("*.eu.shop.example"), false, List.of(target("b", backends.named("b")))));
-    table.put(pool("exact", List.of("api.shop.example"), false, List.of(target("c", backends.named("c")))));
+    table.put(
+        pool("wild", List.of("*.shop.example"), false, List.of(target("a", backends.named("a")))));
+    table.put(
+        pool(
+            "wilder",
+            List.of("*.eu.shop.example"),
+            false,
+            List.of(target("b", backends.named("b")))));
+    table.put(
+        pool(
+            "exact",
+            List.of("api.shop.example"),
+            false,
+            List.of(target("c", backends.named("c")))));
     table.put(pool("fallback", List.of(), true, List.of(target("d", backends.named("d")))));
-    Map<String, String> expected = Map.of("x.shop.example", "a", "A.B.Shop.Example:443", "a", "x.eu.shop.example", "b",
-        "api.shop.example", "c", "shop.example", "d", "xshop.example", "d", "x.shop.example.evil", "d",
-        "*.shop.example", "d", ".shop.example", "d", "a..shop.example", "d");
-    expected.forEach((host, backend) ->
-        given().header("Host", host).get("/w").then().statusCode(200).header("X-Backend", backend));
+    Map<String, String> expected =
+        Map.of(
+            "x.shop.example",
+            "a",
+            "A.B.Shop.Example:443",
+            "a",
+            "x.eu.shop.example",
+            "b",
+            "api.shop.example",
+            "c",
+            "shop.example",
+            "d",
+            "xshop.example",
+            "d",
+            "x.shop.example.evil",
+            "d",
+            "*.shop.example",
+            "d",
+            ".shop.example",
+            "d",
+            "a..shop.example",
+            "d");
+    expected.forEach(
+        (host, backend) ->
+            given()
+                .header("Host", host)
+                .get("/w")
+                .then()
+                .statusCode(200)
+                .header("X-Backend", backend));
   }
 
   @Test
   void twoHostHeadersAreRefused() throws Exception {
     table.put(pool("p", List.of("a.example"), true, List.of(target("a", backends.named("a")))));
     for (String path : List.of("/x", "/_dynofleet/api/v1/pools")) {
-      String resp = raw(port(), "GET " + path + " HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
-          + "Authorization: Bearer test-token-0123456789\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
-      assertThat(resp).startsWith("HTTP/1.1 400").contains("X-Dynofleet-Error: multiple-host")
+      String resp =
+          raw(
+              port(),
+              "GET "
+                  + path
+                  + " HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+                  + "Authorization: Bearer test-token-0123456789\r\nConnection: close\r\n\r\n",
+              Duration.ofSeconds(5));
+      assertThat(resp)
+          .startsWith("HTTP/1.1 400")
+          .contains("X-Dynofleet-Error: multiple-host")
           .doesNotContain("X-Backend");
     }
   }
 
   @Test
   void roundRobinAndRandomSpreadEvenly() throws Exception {
-    List<BackendTarget> t = List.of(target("a", backends.named("a")), target("b", backends.named("b")),
-        target("c", backends.named("c")));
+    List<BackendTarget> t =
+        List.of(
+            target("a", backends.named("a")),
+            target("b", backends.named("b")),
+            target("c", backends.named("c")));
     for (Algorithm alg : List.of(Algorithm.ROUND_ROBIN, Algorithm.RANDOM)) {
-      table.put(new PoolRoute("r", List.of(), true, alg, Duration.ofSeconds(2), 1, 0, 0, Duration.ZERO, null, t));
+      table.put(
+          new PoolRoute(
+              "r", List.of(), true, alg, Duration.ofSeconds(2), 1, 0, 0, Duration.ZERO, null, t));
       Map<String, Integer> seen = new HashMap<>();
-      for (int i = 0; i < 90; i++) seen.merge(given().get("/").header("X-Backend"), 1, Integer::sum);
+      for (int i = 0; i < 90; i++)
+        seen.merge(given().get("/").header("X-Backend"), 1, Integer::sum);
       if (alg == Algorithm.ROUND_ROBIN) assertThat(seen.values()).as(alg.name()).containsOnly(30);
-      else assertThat(seen.values()).as(alg.name()).hasSize(3).allSatisfy(n -> assertThat(n).isBetween(10, 55));
+      else
+        assertThat(seen.values())
+            .as(alg.name())
+            .hasSize(3)
+            .allSatisfy(n -> assertThat(n).isBetween(10, 55));
     }
   }
 
   @Test
   void requestIdGeneratedAndHopByHopStripped() throws Exception {
     table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
-    String resp = raw(port(), "GET /h HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\n"
-        + "Keep-Alive: timeout=5\r\nProxy-Authorization: Basic eA==\r\nTE: trailers\r\nX-Kept: yes\r\n\r\n",
-        Duration.ofSeconds(5));
-    assertThat(resp).startsWith("HTTP/1.1 200").contains("x-kept: yes")
-        .doesNotContain("x-hop:").doesNotContain("proxy-authorization").doesNotContain("keep-alive:")
+    String resp =
+        raw(
+            port(),
+            "GET /h HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\nX-Hop: secret\r\n"
+                + "Keep-Alive: timeout=5\r\nProxy-Authorization: Basic eA==\r\nTE: trailers\r\nX-Kept: yes\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .contains("x-kept: yes")
+        .doesNotContain("x-hop:")
+        .doesNotContain("proxy-authorization")
+        .doesNotContain("keep-alive:")
         .doesNotContain("\nte:");
     // the id the client is told is the one the backend got: the answer's head carries it whether
     // or not the backend did, so it is looked for in the body, the backend's echo of its headers
     int headEnd = resp.indexOf("\r\n\r\n");
-    java.util.regex.Matcher told = java.util.regex.Pattern.compile("\r\nX-Request-Id: ([0-9a-f-]{36})\r\n")
-        .matcher(resp.substring(0, headEnd + 2));
+    java.util.regex.Matcher told =
+        java.util.regex.Pattern.compile("\r\nX-Request-Id: ([0-9a-f-]{36})\r\n")
+            .matcher(resp.substring(0, headEnd + 2));
     assertThat(told.find()).as("a generated id in the answer's head: %s", resp).isTrue();
     assertThat(resp.substring(headEnd)).contains("\nx-request-id: " + told.group(1) + "\n");
   }
 
   @Test
   void http10WithoutHostAndAbsoluteFormTargetsAreForwarded() throws Exception {
-    URI a = backends.start(req -> req.response().end("uri=" + req.uri() + " host=" + req.getHeader("Host")));
+    URI a =
+        backends.start(
+            req -> req.response().end("uri=" + req.uri() + " host=" + req.getHeader("Host")));
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
     String authority = "127.0.0.1:" + a.getPort();
     // HTTP/1.0 may omit Host: the default pool serves it, and the backend gets its own host
     String old = raw(port(), "GET /ten?x=1 HTTP/1.0\r\n\r\n", Duration.ofSeconds(5));
     assertThat(old).startsWith("HTTP/1.0 200").endsWith("uri=/ten?x=1 host=" + authority);
     // an absolute-form target reaches the backend in origin form
-    String abs = raw(port(), "GET http://x.example/abs/p?q=%20y HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
-        Duration.ofSeconds(5));
+    String abs =
+        raw(
+            port(),
+            "GET http://x.example/abs/p?q=%20y HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
     assertThat(abs).startsWith("HTTP/1.1 200").endsWith("uri=/abs/p?q=%20y host=" + authority);
-    String bare = raw(port(), "GET http://x.example HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
-        Duration.ofSeconds(5));
+    String bare =
+        raw(
+            port(),
+            "GET http://x.example HTTP/1.1\r\nHost: x.example\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
     assertThat(bare).startsWith("HTTP/1.1 200").endsWith("uri=/ host=" + authority);
   }
 
   @Test
   void expectContinueIsAnsweredOnceABackendTakesTheBody() throws Exception {
-    URI a = backends.start(req -> req.body().onSuccess(b -> req.response()
-        .end("len=" + b.length() + " expect=" + req.getHeader("Expect"))));
+    URI a =
+        backends.start(
+            req ->
+                req.body()
+                    .onSuccess(
+                        b ->
+                            req.response()
+                                .end("len=" + b.length() + " expect=" + req.getHeader("Expect"))));
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
-    for (String[] framing : new String[][] {{"Content-Length: 11", "hello world"},
-        {"Transfer-Encoding: chunked", "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"}}) {
+    for (String[] framing :
+        new String[][] {
+          {"Content-Length: 11", "hello world"},
+          {"Transfer-Encoding: chunked", "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n"}
+        }) {
       try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
         s.setSoTimeout(5000);
         var out = s.getOutputStream();
         var in = s.getInputStream();
-        out.write(("POST /upload HTTP/1.1\r\nHost: x\r\n" + framing[0] + "\r\nExpect: 100-continue\r\n\r\n")
-            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.write(
+            ("POST /upload HTTP/1.1\r\nHost: x\r\n"
+                    + framing[0]
+                    + "\r\nExpect: 100-continue\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         out.flush();
         // the client holds its body back until the 100 arrives (curl gives up waiting after 1 s)
         assertThat(readHead(in)).startsWith("HTTP/1.1 100 Continue");
@@ -349,9 +564,12 @@ class ProxyTests {
         out.flush();
         String head = readHead(in);
         assertThat(head).startsWith("HTTP/1.1 200");
-        byte[] body = in.readNBytes(Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1")));
+        byte[] body =
+            in.readNBytes(
+                Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1")));
         // the backend got the whole body and no Expect of its own to answer
-        assertThat(new String(body, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("len=11 expect=null");
+        assertThat(new String(body, java.nio.charset.StandardCharsets.ISO_8859_1))
+            .isEqualTo("len=11 expect=null");
       }
     }
   }
@@ -359,28 +577,46 @@ class ProxyTests {
   @Test
   void expectContinueWithNowhereToGoGetsTheFinalStatusAndNoUpload() throws Exception {
     table.put(pool("d", List.of("only.example"), false, List.of(target("a", backends.named("a")))));
-    String resp = raw(port(), "POST /upload HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Length: 11\r\n"
-        + "Expect: 100-continue\r\n\r\n", Duration.ofSeconds(5));
+    String resp =
+        raw(
+            port(),
+            "POST /upload HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Length: 11\r\n"
+                + "Expect: 100-continue\r\n\r\n",
+            Duration.ofSeconds(5));
     // no 100: the client keeps its body and the connection closes after the 404
-    assertThat(resp).startsWith("HTTP/1.1 404").containsIgnoringCase("connection: close")
+    assertThat(resp)
+        .startsWith("HTTP/1.1 404")
+        .containsIgnoringCase("connection: close")
         .doesNotContain("100 Continue");
   }
 
   @Test
   void earlyHintsReachTheClientBeforeTheAnswerFilteredAsAnyHead() throws Exception {
-    URI a = backends.start(req -> {
-      req.response().writeEarlyHints(io.vertx.core.MultiMap.caseInsensitiveMultiMap()
-          .add("Link", "</app.css>; rel=preload; as=style").add("X-Dynofleet-Error", "forged")
-          .add("Connection", "X-Hop").add("X-Hop", "backend-only"));
-      // the page takes a while: the hint is worth something only if it arrives before it
-      TestBackends.VERTX.setTimer(200, t -> req.response().end("page"));
-    });
+    URI a =
+        backends.start(
+            req -> {
+              req.response()
+                  .writeEarlyHints(
+                      io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                          .add("Link", "</app.css>; rel=preload; as=style")
+                          .add("X-Dynofleet-Error", "forged")
+                          .add("Connection", "X-Hop")
+                          .add("X-Hop", "backend-only"));
+              // the page takes a while: the hint is worth something only if it arrives before it
+              TestBackends.VERTX.setTimer(200, t -> req.response().end("page"));
+            });
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
-    String resp = raw(port(), "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
+    String resp =
+        raw(
+            port(),
+            "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
     assertThat(resp).startsWith("HTTP/1.1 103 Early Hints\r\n");
     String hints = resp.substring(0, resp.indexOf("\r\n\r\n"));
-    assertThat(hints).containsIgnoringCase("link: </app.css>; rel=preload; as=style")
-        .doesNotContainIgnoringCase("x-dynofleet-error").doesNotContainIgnoringCase("x-hop");
+    assertThat(hints)
+        .containsIgnoringCase("link: </app.css>; rel=preload; as=style")
+        .doesNotContainIgnoringCase("x-dynofleet-error")
+        .doesNotContainIgnoringCase("x-hop");
     String last = resp.substring(resp.indexOf("\r\n\r\n") + 4);
     assertThat(last).startsWith("HTTP/1.1 200").endsWith("page");
     // an HTTP/1.0 client knows no 1xx (RFC 9110 15.2): the final answer only
@@ -390,19 +626,35 @@ class ProxyTests {
 
   @Test
   void hopByHopResponseHeadersStayWithTheBackendConnection() throws Exception {
-    URI a = backends.start(req -> req.response().putHeader("Connection", "close, X-Hop")
-        .putHeader("X-Hop", "backend-only").putHeader("Keep-Alive", "timeout=5")
-        .putHeader("Proxy-Connection", "keep-alive").putHeader("X-Kept", "yes").end("r" + req.path()));
+    URI a =
+        backends.start(
+            req ->
+                req.response()
+                    .putHeader("Connection", "close, X-Hop")
+                    .putHeader("X-Hop", "backend-only")
+                    .putHeader("Keep-Alive", "timeout=5")
+                    .putHeader("Proxy-Connection", "keep-alive")
+                    .putHeader("X-Kept", "yes")
+                    .end("r" + req.path()));
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
     // two requests on one client connection: the backend closing its own connection after each
     // response says nothing about ours
-    String resp = raw(port(), "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n"
-        + "Connection: close\r\n\r\n", Duration.ofSeconds(5));
+    String resp =
+        raw(
+            port(),
+            "GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: close\r\n\r\n",
+            Duration.ofSeconds(5));
     int second = resp.indexOf("HTTP/1.1", 1);
     assertThat(second).as("second response on the same connection: %s", resp).isPositive();
     String first = resp.substring(0, second).toLowerCase(java.util.Locale.ROOT);
-    assertThat(first).startsWith("http/1.1 200").contains("x-kept: yes").endsWith("r/one")
-        .doesNotContain("connection:").doesNotContain("keep-alive").doesNotContain("x-hop");
+    assertThat(first)
+        .startsWith("http/1.1 200")
+        .contains("x-kept: yes")
+        .endsWith("r/one")
+        .doesNotContain("connection:")
+        .doesNotContain("keep-alive")
+        .doesNotContain("x-hop");
     assertThat(resp.substring(second)).startsWith("HTTP/1.1 200").endsWith("r/two");
   }
 
@@ -421,34 +673,74 @@ class ProxyTests {
 
   @Test
   void largeResponseHeadsPassUpToTheLimit() throws Exception {
-    URI a = backends.start(req -> {
-      int n = Integer.parseInt(req.path().substring(1));
-      req.response().putHeader("Content-Security-Policy", "x".repeat(n)).end("ok");
-    });
+    URI a =
+        backends.start(
+            req -> {
+              int n = Integer.parseInt(req.path().substring(1));
+              req.response().putHeader("Content-Security-Policy", "x".repeat(n)).end("ok");
+            });
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
     // 20 KB of response head (a long policy and cookies) passes as it would from Heroku's router
-    given().get("/20000").then().statusCode(200).header("Content-Security-Policy", hasLength(20000));
+    given()
+        .get("/20000")
+        .then()
+        .statusCode(200)
+        .header("Content-Security-Policy", hasLength(20000));
     // past dynofleet.proxy.max-response-header-size (32 KB): a 502 with Dynofleet's code
     given().get("/40000").then().statusCode(502).header("X-Dynofleet-Error", "backend-error");
   }
 
   @Test
   void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
-    // Netty's SelfSignedCertificate needs BouncyCastle PKIX (not here) on Java 17: the JDK's keytool makes one
+    // Netty's SelfSignedCertificate needs BouncyCastle PKIX
+    // (not here) on Java 17: the JDK's keytool makes one
     java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
     java.nio.file.Files.delete(ks);
-    Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-        "-genkeypair", "-alias", "backend", "-keyalg", "EC", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost",
-        "-validity", "2", "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", "changeit")
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "backend",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                ks.toString(),
+                "-storepass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isZero();
-    URI u = backends.start(new HttpServerOptions().setSsl(true).setSni(true)
-            .setKeyCertOptions(new PfxOptions().setPath(ks.toString()).setPassword("changeit")),
-        req -> req.response().end("tls=" + req.isSSL() + " sni=" + req.connection().indicatedServerName()
-            + " host=" + req.getHeader("Host")), "https");
+    URI u =
+        backends.start(
+            new HttpServerOptions()
+                .setSsl(true)
+                .setSni(true)
+                .setKeyCertOptions(new PfxOptions().setPath(ks.toString()).setPassword("changeit")),
+            req ->
+                req.response()
+                    .end(
+                        "tls="
+                            + req.isSSL()
+                            + " sni="
+                            + req.connection().indicatedServerName()
+                            + " host="
+                            + req.getHeader("Host")),
+            "https");
     table.put(pool("t", List.of(), true, List.of(target("t", u))));
-    given().get("/secure").then().statusCode(200)
+    given()
+        .get("/secure")
+        .then()
+        .statusCode(200)
         .body(containsString("tls=true sni=localhost host=localhost:" + u.getPort()));
   }
 
@@ -456,10 +748,12 @@ class ProxyTests {
   void largeBodiesStreamBothWays() throws Exception {
     // the backend echoes as it reads; the first echoed bytes reach the client while it is still
     // uploading, which is impossible if the proxy buffered the request (or response) whole
-    URI echo = backends.start(req -> {
-      req.response().setChunked(true).putHeader("Content-Type", "application/octet-stream");
-      req.pipeTo(req.response());
-    });
+    URI echo =
+        backends.start(
+            req -> {
+              req.response().setChunked(true).putHeader("Content-Type", "application/octet-stream");
+              req.pipeTo(req.response());
+            });
     table.put(pool("e", List.of(), true, List.of(target("e", echo))));
     long total = 20L * 1024 * 1024;
     Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
@@ -470,20 +764,33 @@ class ProxyTests {
     AtomicLong got = new AtomicLong();
     AtomicLong sentWhenFirstEcho = new AtomicLong(-1);
     CompletableFuture<Integer> done = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
-        .setHost("127.0.0.1").setPort(port()).setURI("/upload")).onFailure(done::completeExceptionally)
-        .onSuccess(req -> {
-          req.setChunked(true);
-          req.response().onFailure(done::completeExceptionally).onSuccess(resp -> {
-            resp.handler(b -> {
-              sentWhenFirstEcho.compareAndSet(-1, sent.get());
-              got.addAndGet(b.length());
-              gotCrc.update(b.getBytes());
-            });
-            resp.endHandler(x -> done.complete(resp.statusCode()));
-          });
-          pump(req, chunk, total, sent, sentCrc);
-        }));
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .request(
+                    new RequestOptions()
+                        .setMethod(HttpMethod.POST)
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/upload"))
+                .onFailure(done::completeExceptionally)
+                .onSuccess(
+                    req -> {
+                      req.setChunked(true);
+                      req.response()
+                          .onFailure(done::completeExceptionally)
+                          .onSuccess(
+                              resp -> {
+                                resp.handler(
+                                    b -> {
+                                      sentWhenFirstEcho.compareAndSet(-1, sent.get());
+                                      got.addAndGet(b.length());
+                                      gotCrc.update(b.getBytes());
+                                    });
+                                resp.endHandler(x -> done.complete(resp.statusCode()));
+                              });
+                      pump(req, chunk, total, sent, sentCrc);
+                    }));
     assertThat(done.get(50, TimeUnit.SECONDS)).isEqualTo(200);
     assertThat(got.get()).isEqualTo(total);
     assertThat(gotCrc.getValue()).isEqualTo(sentCrc.getValue());
@@ -509,59 +816,104 @@ class ProxyTests {
   @Test
   void chunkedBodyOverTheLimitIs413() throws Exception {
     AtomicLong received = new AtomicLong();
-    URI sink = backends.start(req -> {
-      req.handler(b -> received.addAndGet(b.length()));
-      req.endHandler(v -> req.response().end("ok"));
-    });
+    URI sink =
+        backends.start(
+            req -> {
+              req.handler(b -> received.addAndGet(b.length()));
+              req.endHandler(v -> req.response().end("ok"));
+            });
     table.put(pool("s", List.of(), true, List.of(target("s", sink))));
     Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
     CompletableFuture<String> status = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
-        .setHost("127.0.0.1").setPort(port()).setURI("/big")).onFailure(status::completeExceptionally)
-        .onSuccess(req -> {
-          req.setChunked(true);
-          req.response().onSuccess(r -> status.complete(r.statusCode() + " " + r.getHeader("X-Dynofleet-Error")))
-              .onFailure(status::completeExceptionally);
-          req.exceptionHandler(e -> {});
-          pump(req, chunk, 40L * 1024 * 1024, new AtomicLong(), new CRC32());
-        }));
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .request(
+                    new RequestOptions()
+                        .setMethod(HttpMethod.POST)
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/big"))
+                .onFailure(status::completeExceptionally)
+                .onSuccess(
+                    req -> {
+                      req.setChunked(true);
+                      req.response()
+                          .onSuccess(
+                              r ->
+                                  status.complete(
+                                      r.statusCode() + " " + r.getHeader("X-Dynofleet-Error")))
+                          .onFailure(status::completeExceptionally);
+                      req.exceptionHandler(e -> {});
+                      pump(req, chunk, 40L * 1024 * 1024, new AtomicLong(), new CRC32());
+                    }));
     assertThat(status.get(30, TimeUnit.SECONDS)).isEqualTo("413 body-too-large");
     assertThat(received.get()).isLessThanOrEqualTo(31457280L);
     // with a Content-Length over the limit: refused before anything is sent
-    String resp = raw(port(), "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\nabc",
-        Duration.ofSeconds(5));
+    String resp =
+        raw(
+            port(),
+            "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\nabc",
+            Duration.ofSeconds(5));
     // the proxy's own answer (Quarkus's server-wide limit used to answer first, bare)
     assertThat(resp).startsWith("HTTP/1.1 413").contains("X-Dynofleet-Error: body-too-large");
   }
 
   @Test
   void webSocketEcho() throws Exception {
-    URI ws = backends.start(new HttpServerOptions(), req -> req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage)), "http");
+    URI ws =
+        backends.start(
+            new HttpServerOptions(),
+            req -> req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage)),
+            "http");
     table.put(pool("w", List.of(), true, List.of(target("w", ws))));
     CompletableFuture<String> echoed = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(port()).setURI("/ws")).onFailure(echoed::completeExceptionally).onSuccess(s -> {
-          s.textMessageHandler(echoed::complete);
-          s.writeTextMessage("hello through dynofleet");
-        }));
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .webSocket(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/ws"))
+                .onFailure(echoed::completeExceptionally)
+                .onSuccess(
+                    s -> {
+                      s.textMessageHandler(echoed::complete);
+                      s.writeTextMessage("hello through dynofleet");
+                    }));
     assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hello through dynofleet");
   }
 
   @Test
   void webSocketUpgradeIsForwardedLikeAnyRequest() throws Exception {
-    java.util.concurrent.BlockingQueue<io.vertx.core.MultiMap> seen = new java.util.concurrent.LinkedBlockingQueue<>();
-    URI ws = backends.start(new HttpServerOptions(), req -> {
-      seen.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
-      req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage));
-    }, "http");
+    java.util.concurrent.BlockingQueue<io.vertx.core.MultiMap> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    URI ws =
+        backends.start(
+            new HttpServerOptions(),
+            req -> {
+              seen.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+              req.toWebSocket().onSuccess(s -> s.textMessageHandler(s::writeTextMessage));
+            },
+            "http");
     table.put(pool("w", List.of(), true, List.of(target("w", ws))));
     CompletableFuture<String> echoed = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(port()).setURI("/ws").addHeader("X-Forwarded-For", "10.0.0.9"))
-        .onFailure(echoed::completeExceptionally).onSuccess(s -> {
-          s.textMessageHandler(echoed::complete);
-          s.writeTextMessage("hi");
-        }));
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .webSocket(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/ws")
+                        .addHeader("X-Forwarded-For", "10.0.0.9"))
+                .onFailure(echoed::completeExceptionally)
+                .onSuccess(
+                    s -> {
+                      s.textMessageHandler(echoed::complete);
+                      s.writeTextMessage("hi");
+                    }));
     assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hi");
     io.vertx.core.MultiMap h = seen.poll(5, TimeUnit.SECONDS);
     // Heroku routes by Host: the backend's host from its web_url, never the client's
@@ -572,7 +924,8 @@ class ProxyTests {
     assertThat(h.get("Upgrade")).isEqualToIgnoringCase("websocket");
 
     // a header the client's Connection names is hop-by-hop: dropped, while Upgrade stays
-    String resp = raw(port(), upgrade("x", "Upgrade, X-Hop\r\nX-Hop: secret"), Duration.ofSeconds(2));
+    String resp =
+        raw(port(), upgrade("x", "Upgrade, X-Hop\r\nX-Hop: secret"), Duration.ofSeconds(2));
     assertThat(resp).startsWith("HTTP/1.1 101");
     h = seen.poll(5, TimeUnit.SECONDS);
     assertThat(h.get("X-Hop")).isNull();
@@ -581,13 +934,18 @@ class ProxyTests {
 
   @Test
   void refusedUpgradesFreeTheirBackendConnectionsAndKeepTheBackendsHeaders() throws Exception {
-    URI a = backends.start(req -> {
-      if (req.headers().contains("Upgrade")) {
-        req.response().setStatusCode(403).putHeader("WWW-Authenticate", "Bearer").end("log in first");
-      } else {
-        req.response().end("plain");
-      }
-    });
+    URI a =
+        backends.start(
+            req -> {
+              if (req.headers().contains("Upgrade")) {
+                req.response()
+                    .setStatusCode(403)
+                    .putHeader("WWW-Authenticate", "Bearer")
+                    .end("log in first");
+              } else {
+                req.response().end("plain");
+              }
+            });
     table.put(pool("d", List.of(), true, List.of(target("a", a))));
     String upgrade = upgrade("x", "Upgrade");
     // far more refusals than the per-backend connection pool holds (64 shared by the loops)
@@ -599,43 +957,76 @@ class ProxyTests {
       given().get("/after").then().statusCode(200).body(org.hamcrest.Matchers.equalTo("plain"));
     }
     // and the client hears why it was refused
-    assertThat(rawHead(port(), upgrade, Duration.ofSeconds(10))).contains("WWW-Authenticate: Bearer");
+    assertThat(rawHead(port(), upgrade, Duration.ofSeconds(10)))
+        .contains("WWW-Authenticate: Bearer");
   }
 
   @Test
   void upgradesWithNowhereToGoSayWhy() throws Exception {
     table.put(pool("d", List.of("only.example"), false, List.of(target("a", backends.named("a")))));
     assertThat(rawHead(port(), upgrade("elsewhere.example", "Upgrade"), Duration.ofSeconds(10)))
-        .startsWith("HTTP/1.1 404").contains("X-Dynofleet-Error: no-pool");
+        .startsWith("HTTP/1.1 404")
+        .contains("X-Dynofleet-Error: no-pool");
     table.put(pool("d", List.of("only.example"), false, List.of()));
     assertThat(rawHead(port(), upgrade("only.example", "Upgrade"), Duration.ofSeconds(10)))
-        .startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: no-backend");
+        .startsWith("HTTP/1.1 503")
+        .contains("X-Dynofleet-Error: no-backend");
     // a backend that is gone: 502 with the code, as for a request
     URI dead = backends.start(req -> req.response().end());
     backends.stop(dead);
     table.put(pool("d", List.of("only.example"), false, List.of(target("dead", dead))));
-    var failed = registry.find("dynofleet.proxy.errors").tag("pool", "d").tag("code", "connect-failed").counter();
+    var failed =
+        registry
+            .find("dynofleet.proxy.errors")
+            .tag("pool", "d")
+            .tag("code", "connect-failed")
+            .counter();
     double before = failed == null ? 0 : failed.count();
     assertThat(rawHead(port(), upgrade("only.example", "Upgrade"), Duration.ofSeconds(10)))
-        .startsWith("HTTP/1.1 502").contains("X-Dynofleet-Error: connect-failed");
-    assertThat(registry.get("dynofleet.proxy.errors").tag("pool", "d").tag("code", "connect-failed").counter().count())
-        .as("counted as a request's would be").isEqualTo(before + 1);
+        .startsWith("HTTP/1.1 502")
+        .contains("X-Dynofleet-Error: connect-failed");
+    assertThat(
+            registry
+                .get("dynofleet.proxy.errors")
+                .tag("pool", "d")
+                .tag("code", "connect-failed")
+                .counter()
+                .count())
+        .as("counted as a request's would be")
+        .isEqualTo(before + 1);
   }
 
-  /** Opens a WebSocket through the proxy; completes with the socket and the first message (the backend's name). */
+  /**
+   * Opens a WebSocket through the proxy; completes with the socket and the first message (the
+   * backend's name).
+   */
   CompletableFuture<Object[]> openSocket() {
     CompletableFuture<Object[]> f = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(port()).setURI("/ws")).onFailure(f::completeExceptionally)
-        .onSuccess(s -> s.textMessageHandler(m -> f.complete(new Object[] {s, m}))));
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .webSocket(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/ws"))
+                .onFailure(f::completeExceptionally)
+                .onSuccess(s -> s.textMessageHandler(m -> f.complete(new Object[] {s, m}))));
     return f;
   }
 
   double gauge(String name, String backend) {
-    String text = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    String text =
+        given()
+            .header("Authorization", "Bearer " + "test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
     String prefix = name + "{backend=\"" + backend + "\",pool=\"t\"} ";
-    return text.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
-        .findFirst().orElse(-1);
+    return text.lines()
+        .filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+        .findFirst()
+        .orElse(-1);
   }
 
   /**
@@ -644,11 +1035,13 @@ class ProxyTests {
    * reached between opening the tunnels and reading their gauges (seen: 0 instead of 3).
    */
   static void chatty(io.vertx.core.http.HttpServerRequest req, String name) {
-    req.toWebSocket().onSuccess(s -> {
-      s.writeTextMessage(name);
-      long timer = TestBackends.VERTX.setPeriodic(500, id -> s.writeTextMessage(name));
-      s.closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
-    });
+    req.toWebSocket()
+        .onSuccess(
+            s -> {
+              s.writeTextMessage(name);
+              long timer = TestBackends.VERTX.setPeriodic(500, id -> s.writeTextMessage(name));
+              s.closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+            });
   }
 
   @Test
@@ -674,38 +1067,64 @@ class ProxyTests {
     assertThat(gauge("dynofleet_proxy_websockets", "tb")).isEqualTo(3.0);
     // closing a tunnel (here from the client) ends its count
     for (io.vertx.core.http.WebSocket w : onB) join(w.close());
-    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "tb") == 0.0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> gauge("dynofleet_proxy_websockets", "tb") == 0.0);
     assertThat(gauge("dynofleet_proxy_websockets", "ta")).isEqualTo(3.0);
     for (io.vertx.core.http.WebSocket w : onA) join(w.close());
-    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "ta") == 0.0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> gauge("dynofleet_proxy_websockets", "ta") == 0.0);
 
     // an upgrade the backend refuses opens no tunnel
-    URI no = backends.start(new HttpServerOptions(), req -> req.response().setStatusCode(403).end("no"), "http");
+    URI no =
+        backends.start(
+            new HttpServerOptions(), req -> req.response().setStatusCode(403).end("no"), "http");
     table.put(pool("t", List.of(), true, List.of(target("tn", no))));
     // the handshake itself fails, with the backend's status (failsWithin alone also passes on a
     // future that never completes: review 12)
     CompletableFuture<io.vertx.core.http.WebSocket> refused = new CompletableFuture<>();
-    TestBackends.VERTX.runOnContext(v -> client.webSocket(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(port()).setURI("/ws")).onComplete(ar -> {
-          if (ar.succeeded()) refused.complete(ar.result());
-          else refused.completeExceptionally(ar.cause());
-        }));
-    assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-        .havingCause().isInstanceOfSatisfying(io.vertx.core.http.UpgradeRejectedException.class,
+    TestBackends.VERTX.runOnContext(
+        v ->
+            client
+                .webSocket(
+                    new WebSocketConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(port())
+                        .setURI("/ws"))
+                .onComplete(
+                    ar -> {
+                      if (ar.succeeded()) refused.complete(ar.result());
+                      else refused.completeExceptionally(ar.cause());
+                    }));
+    assertThat(refused)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            io.vertx.core.http.UpgradeRejectedException.class,
             e -> assertThat(e.getStatus()).isEqualTo(403));
-    await().atMost(Duration.ofSeconds(10)).until(() -> gauge("dynofleet_proxy_websockets", "tn") == 0.0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> gauge("dynofleet_proxy_websockets", "tn") == 0.0);
   }
 
   @Test
   void aTunnelSilentBothWaysForTheIdleTimeoutIsClosedAndOneInUseIsNot() throws Exception {
     // as Heroku's router closes a WebSocket idle for 55 s: here quarkus.http.idle-timeout, 4 s
-    URI quiet = backends.start(new HttpServerOptions(), req -> req.toWebSocket().onSuccess(s -> s.writeTextMessage("q")), "http");
+    URI quiet =
+        backends.start(
+            new HttpServerOptions(),
+            req -> req.toWebSocket().onSuccess(s -> s.writeTextMessage("q")),
+            "http");
     URI busy = backends.start(new HttpServerOptions(), req -> chatty(req, "c"), "http");
     table.put(pool("t", List.of(), true, List.of(target("tq", quiet))));
-    io.vertx.core.http.WebSocket q = (io.vertx.core.http.WebSocket) openSocket().get(10, TimeUnit.SECONDS)[0];
+    io.vertx.core.http.WebSocket q =
+        (io.vertx.core.http.WebSocket) openSocket().get(10, TimeUnit.SECONDS)[0];
     long opened = System.nanoTime();
     table.put(pool("t", List.of(), true, List.of(target("tc", busy))));
-    io.vertx.core.http.WebSocket c = (io.vertx.core.http.WebSocket) openSocket().get(10, TimeUnit.SECONDS)[0];
+    io.vertx.core.http.WebSocket c =
+        (io.vertx.core.http.WebSocket) openSocket().get(10, TimeUnit.SECONDS)[0];
     await().atMost(Duration.ofSeconds(20)).until(q::isClosed);
     assertThat(Duration.ofNanos(System.nanoTime() - opened)).isGreaterThan(Duration.ofSeconds(3));
     assertThat(c.isClosed()).isFalse();
@@ -715,12 +1134,22 @@ class ProxyTests {
   @Test
   void deadBackendGetIsRetriedPostIsNot() throws Exception {
     URI dead = URI.create("http://127.0.0.1:1");
-    table.put(pool("d", List.of(), true, List.of(target("dead", dead), target("a", backends.named("a")))));
+    table.put(
+        pool(
+            "d", List.of(), true, List.of(target("dead", dead), target("a", backends.named("a")))));
     for (int i = 0; i < 20; i++) given().get("/r").then().statusCode(200).header("X-Backend", "a");
     // the dead one was tried and the GET retried: a balancer that never chose it served "a" too
-    assertThat(registry.find("dynofleet.proxy.retries").tags("pool", "d", "backend", "dead").counter())
-        .as("retries after the dead backend").isNotNull().satisfies(c -> assertThat(c.count()).isPositive());
-    table.put(pool("d", List.of(), true, List.of(target("dead2", dead), target("a", backends.named("a2")))));
+    assertThat(
+            registry.find("dynofleet.proxy.retries").tags("pool", "d", "backend", "dead").counter())
+        .as("retries after the dead backend")
+        .isNotNull()
+        .satisfies(c -> assertThat(c.count()).isPositive());
+    table.put(
+        pool(
+            "d",
+            List.of(),
+            true,
+            List.of(target("dead2", dead), target("a", backends.named("a2")))));
     // POST is not retried: the one that hit the dead backend gets 502, none is sent twice
     int failed = 0;
     for (int i = 0; i < 20; i++) {
@@ -739,14 +1168,46 @@ class ProxyTests {
   void resetIs502TimeoutIs504EmptyIs503() throws Exception {
     URI reset = backends.start(req -> req.connection().close());
     URI hung = backends.start(req -> {});
-    table.put(new PoolRoute("x", List.of("reset.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0,
-        0, 0, Duration.ZERO, null, List.of(target("reset", reset))));
-    table.put(new PoolRoute("s", List.of("slow.example"), false, Algorithm.ROUND_ROBIN, Duration.ofMillis(300), 0,
-        0, 0, Duration.ZERO, null, List.of(target("hung", hung))));
+    table.put(
+        new PoolRoute(
+            "x",
+            List.of("reset.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("reset", reset))));
+    table.put(
+        new PoolRoute(
+            "s",
+            List.of("slow.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofMillis(300),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("hung", hung))));
     table.put(pool("e", List.of(), true, List.of()));
-    given().header("Host", "reset.example").get("/").then().statusCode(502).header("X-Dynofleet-Error", "backend-error")
+    given()
+        .header("Host", "reset.example")
+        .get("/")
+        .then()
+        .statusCode(502)
+        .header("X-Dynofleet-Error", "backend-error")
         .body(containsString("Backend failed"));
-    given().header("Host", "slow.example").get("/").then().statusCode(504).header("X-Dynofleet-Error", "timeout");
+    given()
+        .header("Host", "slow.example")
+        .get("/")
+        .then()
+        .statusCode(504)
+        .header("X-Dynofleet-Error", "timeout");
     given().get("/x").then().statusCode(503).header("X-Dynofleet-Error", "no-backend");
   }
 
@@ -754,48 +1215,95 @@ class ProxyTests {
   void passiveEjectionAndRecovery() throws Exception {
     AtomicBoolean broken = new AtomicBoolean(true);
     AtomicInteger badHits = new AtomicInteger();
-    URI bad = backends.start(req -> {
-      badHits.incrementAndGet();
-      req.response().setStatusCode(broken.get() ? 500 : 200).end("bad");
-    });
+    URI bad =
+        backends.start(
+            req -> {
+              badHits.incrementAndGet();
+              req.response().setStatusCode(broken.get() ? 500 : 200).end("bad");
+            });
     URI good = backends.named("good");
-    table.put(new PoolRoute("j", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, null, List.of(target("bad", bad), target("good", good))));
+    table.put(
+        new PoolRoute(
+            "j",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("bad", bad), target("good", good))));
     for (int i = 0; i < 6; i++) given().post("/");
-    assertThat(table.stats("j")).filteredOn(BackendStats::ejected).extracting(BackendStats::id).containsExactly("bad");
+    assertThat(table.stats("j"))
+        .filteredOn(BackendStats::ejected)
+        .extracting(BackendStats::id)
+        .containsExactly("bad");
     int hits = badHits.get();
     // round-robin would send every second one to "bad"; few, to stay well inside the 2 s ejection
     for (int i = 0; i < 4; i++) given().get("/").then().statusCode(200).header("X-Backend", "good");
     assertThat(badHits.get()).isEqualTo(hits);
     broken.set(false);
-    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-      given().get("/");
-      assertThat(badHits.get()).isGreaterThan(hits);
-    });
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              given().get("/");
+              assertThat(badHits.get()).isGreaterThan(hits);
+            });
     assertThat(table.stats("j")).noneMatch(BackendStats::ejected);
   }
 
   /**
    * Review 7: the ejection cap counted every published backend, new ones still being probed
    * included. In a rollout with two ready backends and two new ones, a blip that failed both ready
-   * ones ejected both (2 of 4 is 50 %), and panic mode sent traffic to backends no probe had passed.
+   * ones ejected both (2 of 4 is 50 %), and panic mode sent traffic to backends no probe had
+   * passed.
    */
   @Test
   void theEjectionCapCountsOnlyBackendsThatTakeTraffic() throws Exception {
     AtomicInteger newHits = new AtomicInteger();
     List<BackendTarget> t = new ArrayList<>();
     for (String n : List.of("old1", "old2")) {
-      t.add(new BackendTarget(n, backends.start(req -> req.response()
-          .setStatusCode(req.path().equals("/health") ? 200 : 500).putHeader("X-Backend", n).end()), true));
+      t.add(
+          new BackendTarget(
+              n,
+              backends.start(
+                  req ->
+                      req.response()
+                          .setStatusCode(req.path().equals("/health") ? 200 : 500)
+                          .putHeader("X-Backend", n)
+                          .end()),
+              true));
     }
     for (String n : List.of("new1", "new2")) {
-      t.add(new BackendTarget(n, backends.start(req -> {
-        if (!req.path().equals("/health")) newHits.incrementAndGet();
-        req.response().setStatusCode(req.path().equals("/health") ? 503 : 200).putHeader("X-Backend", n).end();
-      }), false));
+      t.add(
+          new BackendTarget(
+              n,
+              backends.start(
+                  req -> {
+                    if (!req.path().equals("/health")) newHits.incrementAndGet();
+                    req.response()
+                        .setStatusCode(req.path().equals("/health") ? 503 : 200)
+                        .putHeader("X-Backend", n)
+                        .end();
+                  }),
+              false));
     }
-    table.put(new PoolRoute("cap", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2), t));
+    table.put(
+        new PoolRoute(
+            "cap",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
+            t));
     for (int i = 0; i < 12; i++) given().get("/").then().statusCode(500);
     assertThat(table.stats("cap")).filteredOn(BackendStats::ejected).hasSize(1);
     assertThat(newHits.get()).as("requests to backends not yet healthy").isZero();
@@ -810,18 +1318,46 @@ class ProxyTests {
   void aBackendFailingFastDrawsNoTrafficFromAWorkingOne() throws Exception {
     List<BackendTarget> t = new ArrayList<>();
     for (String n : List.of("bad1", "bad2")) {
-      t.add(new BackendTarget(n, backends.start(req -> req.response()
-          .setStatusCode(req.path().equals("/health") ? 200 : 503).putHeader("X-Backend", n).end()), true));
+      t.add(
+          new BackendTarget(
+              n,
+              backends.start(
+                  req ->
+                      req.response()
+                          .setStatusCode(req.path().equals("/health") ? 200 : 503)
+                          .putHeader("X-Backend", n)
+                          .end()),
+              true));
     }
-    t.add(new BackendTarget("good", backends.start(req -> vertx.setTimer(5, id ->
-        req.response().putHeader("X-Backend", "good").end("ok"))), true));
-    table.put(new PoolRoute("ff", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(5), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2), t));
+    t.add(
+        new BackendTarget(
+            "good",
+            backends.start(
+                req ->
+                    vertx.setTimer(
+                        5, id -> req.response().putHeader("X-Backend", "good").end("ok"))),
+            true));
+    table.put(
+        new PoolRoute(
+            "ff",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(5),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofSeconds(30), Duration.ofSeconds(1), 2, 2),
+            t));
     for (int i = 0; i < 40; i++) given().body("x").post("/warm");
     // the case of the row: the cap ejects one of the two and keeps the other in (neither or both
     // out would pass the count below without the estimate rule)
-    assertThat(table.stats("ff")).filteredOn(BackendStats::ejected).extracting(BackendStats::id)
-        .hasSize(1).isSubsetOf("bad1", "bad2");
+    assertThat(table.stats("ff"))
+        .filteredOn(BackendStats::ejected)
+        .extracting(BackendStats::id)
+        .hasSize(1)
+        .isSubsetOf("bad1", "bad2");
     int failed = 0;
     for (int i = 0; i < 200; i++) {
       if (given().body("x").post("/order").statusCode() != 200) failed++;
@@ -832,23 +1368,56 @@ class ProxyTests {
   @Test
   void panicModeServesWhenAllUnhealthy() throws Exception {
     // probes fail on both, so neither is healthy; traffic still goes out rather than all 503
-    URI a = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("a"));
-    URI b = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("b"));
-    table.put(new PoolRoute("pm", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
-        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true))));
-    await().atMost(Duration.ofSeconds(10)).until(() -> table.stats("pm").stream().noneMatch(BackendStats::healthy));
+    URI a =
+        backends.start(
+            req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("a"));
+    URI b =
+        backends.start(
+            req -> req.response().setStatusCode(req.path().equals("/health") ? 500 : 200).end("b"));
+    table.put(
+        new PoolRoute(
+            "pm",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+            List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true))));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> table.stats("pm").stream().noneMatch(BackendStats::healthy));
     for (int i = 0; i < 10; i++) given().get("/app").then().statusCode(200);
   }
 
   @Test
   void probesKeepNewBackendOutUntilHealthy() throws Exception {
     AtomicBoolean ready = new AtomicBoolean(false);
-    URI fresh = backends.start(req -> req.response().setStatusCode(ready.get() ? 200 : 503).putHeader("X-Backend", "fresh").end());
+    URI fresh =
+        backends.start(
+            req ->
+                req.response()
+                    .setStatusCode(ready.get() ? 200 : 503)
+                    .putHeader("X-Backend", "fresh")
+                    .end());
     URI old = backends.named("old");
-    table.put(new PoolRoute("np", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
-        List.of(new BackendTarget("old", old, true), new BackendTarget("fresh", fresh, false))));
+    table.put(
+        new PoolRoute(
+            "np",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 2, 2),
+            List.of(
+                new BackendTarget("old", old, true), new BackendTarget("fresh", fresh, false))));
     for (int i = 0; i < 10; i++) given().get("/").then().statusCode(200).header("X-Backend", "old");
     // failing probes of a backend never healthy here: a verdict (the reconciler may act on it),
     // with the failures counted; before two had failed it had none
@@ -856,7 +1425,9 @@ class ProxyTests {
     assertThat(stat("np", "fresh").healthy()).isFalse();
     assertThat(stat("np", "fresh").consecutiveFailures()).isGreaterThanOrEqualTo(2);
     ready.set(true);
-    await().atMost(Duration.ofSeconds(10)).until(() -> "fresh".equals(given().get("/").header("X-Backend")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> "fresh".equals(given().get("/").header("X-Backend")));
     assertThat(stat("np", "fresh").judged()).isTrue();
   }
 
@@ -890,8 +1461,18 @@ class ProxyTests {
 
   /** A pool of one backend, probed at {@code interval}, 2 probes either way. */
   static PoolRoute probed(String name, Duration interval, BackendTarget t) {
-    return new PoolRoute(name, List.of(), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", interval, Duration.ofSeconds(1), 2, 2), List.of(t));
+    return new PoolRoute(
+        name,
+        List.of(),
+        false,
+        Algorithm.ROUND_ROBIN,
+        Duration.ofSeconds(2),
+        0,
+        0,
+        0,
+        Duration.ZERO,
+        new HealthCheckSpec("/health", interval, Duration.ofSeconds(1), 2, 2),
+        List.of(t));
   }
 
   BackendStats stat(String pool, String id) {
@@ -903,8 +1484,13 @@ class ProxyTests {
     URI a = backends.named("a");
     URI b = backends.named("b");
     // far slower than a stall of the loaded test machine makes the fast ones look
-    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(400, t -> req.response().putHeader("X-Backend", "slow").end()));
-    table.put(pool("sl", List.of(), true, List.of(target("a", a), target("b", b), target("slow", slow))));
+    URI slow =
+        backends.start(
+            req ->
+                TestBackends.VERTX.setTimer(
+                    400, t -> req.response().putHeader("X-Backend", "slow").end()));
+    table.put(
+        pool("sl", List.of(), true, List.of(target("a", a), target("b", b), target("slow", slow))));
     Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
     int counted = 0;
     for (int round = 0; round < 22; round++) {
@@ -912,7 +1498,8 @@ class ProxyTests {
       for (int i = 0; i < 6; i++) batch.add(getBackend("/"));
       for (Future<String[]> f : batch) {
         String backend = join(f)[2];
-        // the first two rounds learn: a backend that has not answered yet has no latency to judge by
+        // the first two rounds learn: a backend that has
+        // not answered yet has no latency to judge by
         if (round >= 2) seen.computeIfAbsent(backend, k -> new AtomicInteger()).incrementAndGet();
       }
       if (round >= 2) counted += batch.size();
@@ -930,14 +1517,24 @@ class ProxyTests {
   @Test
   void fastClientErrorsDoNotMakeABackendLookFast() throws Exception {
     AtomicBoolean gone = new AtomicBoolean();
-    URI ok = backends.start(req -> TestBackends.VERTX.setTimer(20, t -> req.response().putHeader("X-Backend", "ok").end()));
-    URI dying = backends.start(req -> {
-      if (gone.get()) {
-        req.response().setStatusCode(404).putHeader("X-Backend", "dying").end("No such app");
-      } else {
-        TestBackends.VERTX.setTimer(60, t -> req.response().putHeader("X-Backend", "dying").end());
-      }
-    });
+    URI ok =
+        backends.start(
+            req ->
+                TestBackends.VERTX.setTimer(
+                    20, t -> req.response().putHeader("X-Backend", "ok").end()));
+    URI dying =
+        backends.start(
+            req -> {
+              if (gone.get()) {
+                req.response()
+                    .setStatusCode(404)
+                    .putHeader("X-Backend", "dying")
+                    .end("No such app");
+              } else {
+                TestBackends.VERTX.setTimer(
+                    60, t -> req.response().putHeader("X-Backend", "dying").end());
+              }
+            });
     table.put(pool("nsa", List.of(), true, List.of(target("ok", ok), target("dying", dying))));
     for (int i = 0; i < 10; i++) join(getBackend("/")); // both answered: each has an estimate
     gone.set(true);
@@ -956,22 +1553,46 @@ class ProxyTests {
     AtomicBoolean hang = new AtomicBoolean();
     Gate gate = new Gate(0);
     AtomicInteger stuckHits = new AtomicInteger();
-    URI stuck = backends.start(req -> {
-      stuckHits.incrementAndGet();
-      if (hang.get()) gate.handle(req);
-      else req.response().putHeader("X-Backend", "stuck").end();
-    });
+    URI stuck =
+        backends.start(
+            req -> {
+              stuckHits.incrementAndGet();
+              if (hang.get()) gate.handle(req);
+              else req.response().putHeader("X-Backend", "stuck").end();
+            });
     BackendTarget st = target("stuck", stuck);
     // alone at first: it answers (the balancer learns its latency), then stops with two waiting
-    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
-        Duration.ZERO, null, List.of(st)));
+    table.put(
+        new PoolRoute(
+            "hung",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(30),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(st)));
     for (int i = 0; i < 5; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("stuck");
     hang.set(true);
     getBackend("/");
     getBackend("/");
     await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 2);
-    table.put(new PoolRoute("hung", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 0, 0,
-        Duration.ZERO, null, List.of(target("a", backends.named("a")), target("b", backends.named("b")), st)));
+    table.put(
+        new PoolRoute(
+            "hung",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(30),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("a", backends.named("a")), target("b", backends.named("b")), st)));
     // the scenario, not a synchronisation: two seconds without an answer decayed the old estimate
     // (1 s time constant) far below the others' latency
     Thread.sleep(2000);
@@ -979,8 +1600,12 @@ class ProxyTests {
     for (int i = 0; i < 60; i++) {
       Future<String[]> f = getBackend("/");
       // answered, or held by the stuck backend (which would hold it until the client gives up)
-      await().atMost(Duration.ofSeconds(10)).until(() -> f.isComplete() || stuckHits.get() > before);
-      assertThat(stuckHits.get() - before).as("requests sent to the stuck backend, of %d", i + 1).isZero();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> f.isComplete() || stuckHits.get() > before);
+      assertThat(stuckHits.get() - before)
+          .as("requests sent to the stuck backend, of %d", i + 1)
+          .isZero();
       assertThat(join(f)[0]).isEqualTo("200");
     }
     gate.releaseAll(); // the two held ones (their clients may have given up: idle timeout 4 s here)
@@ -988,28 +1613,49 @@ class ProxyTests {
 
   /**
    * Review 7: a backend's latency samples ran from the request's arrival, so a GET retried on it
-   * after another backend's timeout charged it with that timeout too (and with any queue wait):
-   * its estimate, its p99 and its request timer said 1 s for an answer of a millisecond.
+   * after another backend's timeout charged it with that timeout too (and with any queue wait): its
+   * estimate, its p99 and its request timer said 1 s for an answer of a millisecond.
    */
   @Test
   void aRetriedRequestChargesItsBackendOnlyForItsOwnAttempt() throws Exception {
     Gate gate = new Gate(0);
     AtomicInteger hungHits = new AtomicInteger();
-    URI hung = backends.start(req -> {
-      hungHits.incrementAndGet();
-      gate.handle(req);
-    });
-    table.put(new PoolRoute("rs", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
-        Duration.ZERO, null, List.of(target("hung", hung), target("fast", backends.named("fast")))));
+    URI hung =
+        backends.start(
+            req -> {
+              hungHits.incrementAndGet();
+              gate.handle(req);
+            });
+    table.put(
+        new PoolRoute(
+            "rs",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(1),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("hung", hung), target("fast", backends.named("fast")))));
     // round robin: within a few GETs one tries the hung backend first, times out after 1 s and is
     // retried on the fast one
-    for (int i = 0; i < 4 && hungHits.get() == 0; i++) assertThat(join(getBackend("/"))[2]).isEqualTo("fast");
+    for (int i = 0; i < 4 && hungHits.get() == 0; i++)
+      assertThat(join(getBackend("/"))[2]).isEqualTo("fast");
     assertThat(hungHits.get()).isEqualTo(1);
-    // every answer of the fast one came within the pool's 1 s timeout (its head must): so must its samples
+    // every answer of the fast one came within the pool's
+    // 1 s timeout (its head must): so must its samples
     assertThat(stat("rs", "fast").p99Millis()).isLessThan(1000);
-    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
-    java.util.regex.Matcher max = java.util.regex.Pattern
-        .compile("dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)").matcher(m);
+    String m =
+        given()
+            .header("Authorization", "Bearer test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
+    java.util.regex.Matcher max =
+        java.util.regex.Pattern.compile(
+                "dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)")
+            .matcher(m);
     assertThat(max.find()).as(m).isTrue();
     assertThat(Double.parseDouble(max.group(1))).isLessThan(1.0);
     gate.releaseAll();
@@ -1021,13 +1667,26 @@ class ProxyTests {
    */
   @Test
   void aBackendsTimeoutsAndResetsCountAsItsErrors() throws Exception {
-    URI u = backends.start(req -> {
-      if (req.path().equals("/reset")) req.connection().close();
-      else if (req.path().equals("/ok")) req.response().end("ok");
-      // anything else: never answered
-    });
-    table.put(new PoolRoute("er", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(1), 0, 0, 0,
-        Duration.ZERO, null, List.of(target("e", u))));
+    URI u =
+        backends.start(
+            req -> {
+              if (req.path().equals("/reset")) req.connection().close();
+              else if (req.path().equals("/ok")) req.response().end("ok");
+              // anything else: never answered
+            });
+    table.put(
+        new PoolRoute(
+            "er",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(1),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("e", u))));
     assertThat(join(get("/ok", Map.of()))[0]).isEqualTo("200");
     assertThat(join(get("/hang", Map.of()))[1]).isEqualTo("timeout");
     assertThat(join(get("/reset", Map.of()))[1]).isEqualTo("backend-error");
@@ -1048,12 +1707,25 @@ class ProxyTests {
     int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
     Gate gate = new Gate(0);
     AtomicInteger received = new AtomicInteger();
-    URI stuck = backends.start(req -> {
-      received.incrementAndGet();
-      gate.handle(req); // never answered: the 2 s timeout ends them
-    });
-    table.put(new PoolRoute("pw", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, null, List.of(target("pw", stuck))));
+    URI stuck =
+        backends.start(
+            req -> {
+              received.incrementAndGet();
+              gate.handle(req); // never answered: the 2 s timeout ends them
+            });
+    table.put(
+        new PoolRoute(
+            "pw",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("pw", stuck))));
     // twice as many clients as connections: every loop's share is taken, the rest wait for one
     List<java.net.Socket> clients = new ArrayList<>();
     try {
@@ -1063,14 +1735,19 @@ class ProxyTests {
         c.getOutputStream().flush();
         clients.add(c);
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> stat("pw", "pw").inFlight() == 2 * connections);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> stat("pw", "pw").inFlight() == 2 * connections);
       await().atMost(Duration.ofSeconds(10)).until(() -> gate.held.size() == connections);
       java.util.Set<String> sent = new java.util.HashSet<>();
       for (HttpServerRequest r : gate.held) sent.add(r.path());
-      // the clients of the waiting ones leave; the connections free only when the held ones time out
+      // the clients of the waiting ones leave; the
+      // connections free only when the held ones time out
       for (int i = 0; i < clients.size(); i++) if (!sent.contains("/" + i)) clients.get(i).close();
       await().atMost(Duration.ofSeconds(20)).until(() -> stat("pw", "pw").inFlight() == 0);
-      assertThat(received.get()).as("requests the backend got, %d sent at once", connections).isEqualTo(connections);
+      assertThat(received.get())
+          .as("requests the backend got, %d sent at once", connections)
+          .isEqualTo(connections);
     } finally {
       for (java.net.Socket c : clients) c.close();
     }
@@ -1087,15 +1764,28 @@ class ProxyTests {
     for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
     int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
     AtomicInteger received = new AtomicInteger();
-    URI streaming = backends.start(req -> {
-      received.incrementAndGet();
-      // a download that never ends: its connection stays busy, and its timeout never fires
-      req.response().setChunked(true).write("x");
-      long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
-      req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
-    });
-    table.put(new PoolRoute("pt", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, null, List.of(target("pt", streaming))));
+    URI streaming =
+        backends.start(
+            req -> {
+              received.incrementAndGet();
+              // a download that never ends: its connection stays busy, and its timeout never fires
+              req.response().setChunked(true).write("x");
+              long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
+              req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+            });
+    table.put(
+        new PoolRoute(
+            "pt",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("pt", streaming))));
     List<java.net.Socket> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 2 * connections; i++) {
@@ -1111,7 +1801,8 @@ class ProxyTests {
         statuses.merge(head.isEmpty() ? "none" : head.substring(0, 12), 1, Integer::sum);
       }
       // each loop's share streams; the rest got no connection in 2 s and were told so, never sent
-      assertThat(statuses).isEqualTo(Map.of("HTTP/1.1 200", connections, "HTTP/1.1 504", connections));
+      assertThat(statuses)
+          .isEqualTo(Map.of("HTTP/1.1 200", connections, "HTTP/1.1 504", connections));
       assertThat(received.get()).isEqualTo(connections);
     } finally {
       for (java.net.Socket c : clients) c.close();
@@ -1119,9 +1810,21 @@ class ProxyTests {
   }
 
   Future<String[]> getBackend(String path) {
-    return client.request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
-        .compose(r -> r.send().compose(resp -> resp.body().map(b -> new String[] {
-            String.valueOf(resp.statusCode()), resp.getHeader("X-Dynofleet-Error"), resp.getHeader("X-Backend")})));
+    return client
+        .request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
+        .compose(
+            r ->
+                r.send()
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b ->
+                                        new String[] {
+                                          String.valueOf(resp.statusCode()),
+                                          resp.getHeader("X-Dynofleet-Error"),
+                                          resp.getHeader("X-Backend")
+                                        })));
   }
 
   /** A backend that answers when the test says so, counting how many requests it holds at once. */
@@ -1150,22 +1853,36 @@ class ProxyTests {
     }
 
     void releaseAll() {
-      TestBackends.VERTX.runOnContext(v -> {
-        // only those held now: one arriving meanwhile stays held for the next call
-        List<HttpServerRequest> now = new ArrayList<>(held);
-        held.removeAll(now);
-        now.forEach(this::answer);
-      });
+      TestBackends.VERTX.runOnContext(
+          v -> {
+            // only those held now: one arriving meanwhile stays held for the next call
+            List<HttpServerRequest> now = new ArrayList<>(held);
+            held.removeAll(now);
+            now.forEach(this::answer);
+          });
     }
   }
 
   static PoolRoute limited(String name, URI u, int maxQueue, Duration queueWait) {
-    return new PoolRoute(name, List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(10), 0, 1, maxQueue,
-        queueWait, null, List.of(target(name, u)));
+    return new PoolRoute(
+        name,
+        List.of(),
+        true,
+        Algorithm.LEAST_REQUEST,
+        Duration.ofSeconds(10),
+        0,
+        1,
+        maxQueue,
+        queueWait,
+        null,
+        List.of(target(name, u)));
   }
 
-  /** A pool with a per-backend limit of 1 whose one backend holds the first request until released. */
-  Future<String[]> holdFirst(Gate gate, String pool, int maxQueue, Duration queueWait) throws Exception {
+  /**
+   * A pool with a per-backend limit of 1 whose one backend holds the first request until released.
+   */
+  Future<String[]> holdFirst(Gate gate, String pool, int maxQueue, Duration queueWait)
+      throws Exception {
     table.put(limited(pool, backends.start(gate::handle), maxQueue, queueWait));
     Future<String[]> first = get("/", Map.of());
     await().atMost(Duration.ofSeconds(5)).until(() -> gate.held.size() == 1);
@@ -1181,10 +1898,17 @@ class ProxyTests {
     for (int i = 0; i < 8; i++) fs.add(get("/", Map.of()));
     for (Future<String[]> f : fs) assertThat(join(f)[0]).isEqualTo("200");
     assertThat(gate.maxConcurrent.get()).isEqualTo(1);
-    String metrics = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
-    assertThat(metrics).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"q1\"\\} 8")
+    String metrics =
+        given()
+            .header("Authorization", "Bearer " + "test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
+    assertThat(metrics)
+        .containsPattern(
+            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"q1\"\\} 8")
         .contains("dynofleet_proxy_in_flight{backend=\"q1\",pool=\"q1\"}")
-        .contains("dynofleet_proxy_requests_seconds_count{backend=\"q1\",pool=\"q1\",status=\"2xx\"} 8");
+        .contains(
+            "dynofleet_proxy_requests_seconds_count{backend=\"q1\",pool=\"q1\",status=\"2xx\"} 8");
   }
 
   @Test
@@ -1211,19 +1935,36 @@ class ProxyTests {
     Gate gate = new Gate(0);
     Future<String[]> first = holdFirst(gate, "q3", 10, Duration.ofMillis(500));
     long t0 = System.nanoTime();
-    String[] waited = join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis()))));
+    String[] waited =
+        join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis()))));
     assertThat(waited[0] + " " + waited[1]).isEqualTo("503 queue-timeout");
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
     gate.releaseAll();
     assertThat(join(first)[0]).isEqualTo("200");
-    assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
-        .containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
+    assertThat(
+            given()
+                .header("Authorization", "Bearer " + "test-token-0123456789")
+                .get("/_dynofleet/q/metrics")
+                .asString())
+        .containsPattern(
+            "dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
   }
 
   /** Pool {@code name}: limit 1 per backend, one retry, queue of 100 waiting up to 20 s. */
   static PoolRoute limitedRetrying(String name, List<BackendTarget> t) {
-    return new PoolRoute(name, List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(30), 1, 1, 100,
-        Duration.ofSeconds(20), null, t);
+    return new PoolRoute(
+        name,
+        List.of(),
+        true,
+        Algorithm.LEAST_REQUEST,
+        Duration.ofSeconds(30),
+        1,
+        1,
+        100,
+        Duration.ofSeconds(20),
+        null,
+        t);
   }
 
   /**
@@ -1234,10 +1975,13 @@ class ProxyTests {
   @Test
   void aRetryWaitingForABusyBackendDoesNotStallTheQueue() throws Exception {
     AtomicBoolean failOnce = new AtomicBoolean(true);
-    URI a = backends.start(req -> {
-      if (req.path().equals("/flaky") && failOnce.getAndSet(false)) req.response().setStatusCode(503).end();
-      else req.response().putHeader("X-Backend", "a").end("a");
-    });
+    URI a =
+        backends.start(
+            req -> {
+              if (req.path().equals("/flaky") && failOnce.getAndSet(false))
+                req.response().setStatusCode(503).end();
+              else req.response().putHeader("X-Backend", "a").end("a");
+            });
     Gate gate = new Gate(0);
     BackendTarget tb = target("b", backends.start(gate::handle));
     BackendTarget ta = target("a", a);
@@ -1253,9 +1997,12 @@ class ProxyTests {
     List<Future<String[]>> behind = new ArrayList<>();
     for (int i = 0; i < 5; i++) behind.add(getBackend("/plain"));
     // (their clients give up after 4 s of silence here: the proxy's idle timeout in this profile)
-    await().atMost(Duration.ofSeconds(15)).until(() -> behind.stream().allMatch(Future::isComplete));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> behind.stream().allMatch(Future::isComplete));
     for (Future<String[]> f : behind) {
-      assertThat(f.succeeded() ? String.join(" ", f.result()) : String.valueOf(f.cause())).isEqualTo("200 null a");
+      assertThat(f.succeeded() ? String.join(" ", f.result()) : String.valueOf(f.cause()))
+          .isEqualTo("200 null a");
     }
     // a served them while b was held and the retry still waited for b (before, they waited for the
     // retry's queue timeout, and got served only once it gave up)
@@ -1274,36 +2021,63 @@ class ProxyTests {
     table.put(pool("rq", List.of(), true, List.of(target("a", backends.named("a")))));
     for (int i = 0; i < 3; i++) assertThat(join(get("/", Map.of()))[0]).isEqualTo("200");
     long routerQueued = System.currentTimeMillis() - 300; // Heroku's router held it 300 ms
-    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(routerQueued))))[0]).isEqualTo("200");
-    String m = given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString();
-    assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
-    java.util.regex.Matcher sum = java.util.regex.Pattern
-        .compile("dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(routerQueued))))[0])
+        .isEqualTo("200");
+    String m =
+        given()
+            .header("Authorization", "Bearer " + "test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
+    assertThat(m)
+        .containsPattern(
+            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
+    java.util.regex.Matcher sum =
+        java.util.regex.Pattern.compile(
+                "dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)")
+            .matcher(m);
     assertThat(sum.find()).isTrue();
     assertThat(Double.parseDouble(sum.group(1))).isBetween(0.29, 5.0);
   }
 
   /**
-   * Review 7: any positive X-Request-Start was trusted. A client's own {@code 1}, or one in seconds,
-   * recorded about 54 years in the pool's queue timer (its sum and max ruined); so did a clock ahead.
+   * Review 7: any positive X-Request-Start was trusted. A client's own {@code 1}, or one in
+   * seconds, recorded about 54 years in the pool's queue timer (its sum and max ruined); so did a
+   * clock ahead.
    */
   @Test
   void anImplausibleRequestStartIsIgnored() throws Exception {
     table.put(pool("xs", List.of(), true, List.of(target("a", backends.named("a")))));
     long now = System.currentTimeMillis();
-    for (String v : List.of("1", Long.toString(now / 1000), Long.toString(now + 3_600_000), "t=1")) {
+    for (String v :
+        List.of("1", Long.toString(now / 1000), Long.toString(now + 3_600_000), "t=1")) {
       assertThat(join(get("/", Map.of("X-Request-Start", v)))[0]).as(v).isEqualTo("200");
     }
-    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() - 300))))[0])
+    assertThat(
+            join(
+                get(
+                    "/",
+                    Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() - 300))))[0])
         .isEqualTo("200");
     // review 8: the router's clock a little ahead of the dyno's is skew, not a lie: still a sample
-    assertThat(join(get("/", Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() + 200))))[0])
+    assertThat(
+            join(
+                get(
+                    "/",
+                    Map.of("X-Request-Start", Long.toString(System.currentTimeMillis() + 200))))[0])
         .isEqualTo("200");
-    String m = given().header("Authorization", "Bearer test-token-0123456789").get("/_dynofleet/q/metrics").asString();
+    String m =
+        given()
+            .header("Authorization", "Bearer test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
     // only the plausible ones are samples (the pool has no limit: nothing else is recorded)
-    assertThat(m).containsPattern("dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"xs\"\\} 2\\.0");
-    java.util.regex.Matcher max = java.util.regex.Pattern
-        .compile("dynofleet_proxy_queue_seconds_max\\{outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)").matcher(m);
+    assertThat(m)
+        .containsPattern(
+            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"xs\"\\} 2\\.0");
+    java.util.regex.Matcher max =
+        java.util.regex.Pattern.compile(
+                "dynofleet_proxy_queue_seconds_max\\{outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)")
+            .matcher(m);
     assertThat(max.find()).isTrue();
     assertThat(Double.parseDouble(max.group(1))).isBetween(0.29, 60.0);
   }
@@ -1318,7 +2092,8 @@ class ProxyTests {
       s.getOutputStream().flush();
       await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 1);
     } // the client hangs up while queued
-    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 0); // not after the 20 s queue wait
+    // not after the 20 s queue wait
+    await().atMost(Duration.ofSeconds(5)).until(() -> q.size() == 0);
     gate.releaseAll();
     assertThat(join(first)[0]).isEqualTo("200");
     await().atMost(Duration.ofSeconds(5)).until(gate.held::isEmpty);
@@ -1328,8 +2103,13 @@ class ProxyTests {
     assertThat(gate.held.get(0).path()).isEqualTo("/next");
     gate.releaseAll();
     assertThat(join(next)[0]).isEqualTo("200");
-    assertThat(given().header("Authorization", "Bearer " + "test-token-0123456789").get("/_dynofleet/q/metrics").asString())
-        .contains("dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",pool=\"q4\"} 1.0");
+    assertThat(
+            given()
+                .header("Authorization", "Bearer " + "test-token-0123456789")
+                .get("/_dynofleet/q/metrics")
+                .asString())
+        .contains(
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",pool=\"q4\"} 1.0");
   }
 
   /**
@@ -1342,15 +2122,35 @@ class ProxyTests {
     AtomicInteger answeredWhileOut = new AtomicInteger();
     List<BackendTarget> t = new ArrayList<>();
     for (String n : List.of("r1", "r2", "r3", "r4")) {
-      t.add(target(n, backends.start(req -> TestBackends.VERTX.setTimer(150, x -> {
-        if (table.route("rl").orElseThrow().backends().stream().noneMatch(b -> b.id().equals(n))) {
-          answeredWhileOut.incrementAndGet();
-        }
-        req.response().end(n);
-      }))));
+      t.add(
+          target(
+              n,
+              backends.start(
+                  req ->
+                      TestBackends.VERTX.setTimer(
+                          150,
+                          x -> {
+                            if (table.route("rl").orElseThrow().backends().stream()
+                                .noneMatch(b -> b.id().equals(n))) {
+                              answeredWhileOut.incrementAndGet();
+                            }
+                            req.response().end(n);
+                          }))));
     }
-    java.util.function.BiFunction<BackendTarget, BackendTarget, PoolRoute> noRetries = (a, b) -> new PoolRoute("rl",
-        List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 0, 0, 0, Duration.ZERO, null, List.of(a, b));
+    java.util.function.BiFunction<BackendTarget, BackendTarget, PoolRoute> noRetries =
+        (a, b) ->
+            new PoolRoute(
+                "rl",
+                List.of(),
+                true,
+                Algorithm.LEAST_REQUEST,
+                Duration.ofSeconds(2),
+                0,
+                0,
+                0,
+                Duration.ZERO,
+                null,
+                List.of(a, b));
     table.put(noRetries.apply(t.get(0), t.get(1)));
     Load load = new Load(8);
     for (int i = 0; i < 30; i++) {
@@ -1358,11 +2158,14 @@ class ProxyTests {
       table.put(noRetries.apply(t.get(i % 4), t.get((i + 1) % 4)));
     }
     load.stop();
-    System.out.printf("reload under load: %d ok, %d failed, %d answered by a backend already removed%n",
+    System.out.printf(
+        "reload under load: %d ok, %d failed, %d answered by a backend already removed%n",
         load.ok.get(), load.failures.size(), answeredWhileOut.get());
     assertThat(load.failures).isEmpty();
     assertThat(load.ok.get()).isGreaterThan(80);
-    assertThat(answeredWhileOut.get()).as("requests a swap left running on a backend it removed").isGreaterThan(20);
+    assertThat(answeredWhileOut.get())
+        .as("requests a swap left running on a backend it removed")
+        .isGreaterThan(20);
   }
 
   /**
@@ -1373,25 +2176,47 @@ class ProxyTests {
   @Test
   void aFailingBackendStaysOutThroughThirtyReloadsUnderLoad() throws Exception {
     AtomicInteger toBad = new AtomicInteger();
-    URI bad = backends.start(req -> {
-      if (req.path().equals("/health")) {
-        req.response().setStatusCode(503).end();
-      } else {
-        toBad.incrementAndGet();
-        req.response().setStatusCode(500).end("bad");
-      }
-    });
+    URI bad =
+        backends.start(
+            req -> {
+              if (req.path().equals("/health")) {
+                req.response().setStatusCode(503).end();
+              } else {
+                toBad.incrementAndGet();
+                req.response().setStatusCode(500).end("bad");
+              }
+            });
     List<BackendTarget> good = new ArrayList<>();
     for (String n : List.of("k1", "k2", "k3")) {
-      good.add(target(n, backends.start(req -> TestBackends.VERTX.setTimer(2, x -> req.response().end(n)))));
+      good.add(
+          target(
+              n,
+              backends.start(req -> TestBackends.VERTX.setTimer(2, x -> req.response().end(n)))));
     }
-    HealthCheckSpec hc = new HealthCheckSpec("/health", Duration.ofMillis(200), Duration.ofSeconds(1), 2, 2);
-    BackendTarget badTarget = new BackendTarget("kbad", bad, true); // published ready: healthy until probed
-    java.util.function.IntFunction<PoolRoute> version = i -> new PoolRoute("kr", List.of(), true, Algorithm.LEAST_REQUEST,
-        Duration.ofSeconds(2 + i % 3), i % 2, 0, 0, Duration.ZERO, hc,
-        i % 2 == 0 ? List.of(good.get(0), badTarget, good.get(1)) : List.of(badTarget, good.get(1), good.get(2)));
+    HealthCheckSpec hc =
+        new HealthCheckSpec("/health", Duration.ofMillis(200), Duration.ofSeconds(1), 2, 2);
+    // published ready: healthy until probed
+    BackendTarget badTarget = new BackendTarget("kbad", bad, true);
+    java.util.function.IntFunction<PoolRoute> version =
+        i ->
+            new PoolRoute(
+                "kr",
+                List.of(),
+                true,
+                Algorithm.LEAST_REQUEST,
+                Duration.ofSeconds(2 + i % 3),
+                i % 2,
+                0,
+                0,
+                Duration.ZERO,
+                hc,
+                i % 2 == 0
+                    ? List.of(good.get(0), badTarget, good.get(1))
+                    : List.of(badTarget, good.get(1), good.get(2)));
     table.put(version.apply(0));
-    await().atMost(Duration.ofSeconds(10)).until(() -> stat("kr", "kbad").judged() && !stat("kr", "kbad").healthy());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> stat("kr", "kbad").judged() && !stat("kr", "kbad").healthy());
     int before = toBad.get();
     Load load = new Load(8);
     for (int i = 1; i <= 30; i++) {
@@ -1401,11 +2226,16 @@ class ProxyTests {
     load.stop();
     assertThat(load.failures).isEmpty();
     assertThat(load.ok.get()).isGreaterThan(100);
-    assertThat(toBad.get()).as("requests the failing backend got during the reloads").isEqualTo(before);
+    assertThat(toBad.get())
+        .as("requests the failing backend got during the reloads")
+        .isEqualTo(before);
     assertThat(stat("kr", "kbad").healthy()).isFalse();
   }
 
-  /** Clients sending {@code GET /} back to back until {@link #stop}: how many got a 200, what the others got. */
+  /**
+   * Clients sending {@code GET /} back to back until {@link #stop}: how many got a 200, what the
+   * others got.
+   */
   final class Load {
     final AtomicBoolean running = new AtomicBoolean(true);
     final AtomicInteger ok = new AtomicInteger();
@@ -1427,16 +2257,24 @@ class ProxyTests {
     }
   }
 
-  void loadLoop(AtomicBoolean running, AtomicInteger ok, List<String> failures, CompletableFuture<Void> done) {
+  void loadLoop(
+      AtomicBoolean running,
+      AtomicInteger ok,
+      List<String> failures,
+      CompletableFuture<Void> done) {
     if (!running.get()) {
       done.complete(null);
       return;
     }
-    get("/", Map.of()).onComplete(ar -> {
-      if (ar.succeeded() && ar.result()[0].equals("200")) ok.incrementAndGet();
-      else failures.add(ar.succeeded() ? String.join(" ", ar.result()) : String.valueOf(ar.cause()));
-      loadLoop(running, ok, failures, done);
-    });
+    get("/", Map.of())
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result()[0].equals("200")) ok.incrementAndGet();
+              else
+                failures.add(
+                    ar.succeeded() ? String.join(" ", ar.result()) : String.valueOf(ar.cause()));
+              loadLoop(running, ok, failures, done);
+            });
   }
 
   @Test
@@ -1444,42 +2282,65 @@ class ProxyTests {
     CompletableFuture<io.vertx.core.http.HttpServerRequest> held = new CompletableFuture<>();
     URI old = backends.start(held::complete);
     table.put(pool("d", List.of(), true, List.of(target("old", old))));
-    CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
-      try {
-        return raw(port(), "GET /reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Duration.ofSeconds(5));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<String> answer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return raw(
+                    port(),
+                    "GET /reload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    Duration.ofSeconds(5));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     io.vertx.core.http.HttpServerRequest req = held.get(5, TimeUnit.SECONDS);
     // a reload replaces every backend while the GET is on the old one, which then fails it
     table.put(pool("d", List.of(), true, List.of(target("new", backends.named("new")))));
     req.response().setStatusCode(503).end();
     // it got the old one's 503: the retry looked only at the snapshot the request arrived on
-    assertThat(answer.get(10, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200").contains("X-Backend: new");
+    assertThat(answer.get(10, TimeUnit.SECONDS))
+        .startsWith("HTTP/1.1 200")
+        .contains("X-Backend: new");
   }
 
   @Test
   void aProbeEndsBeforeTheNextStarts() throws Exception {
     java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger probes =
+        new java.util.concurrent.atomic.AtomicInteger();
     // a health check slower than the interval (within the timeout)
-    URI slow = backends.start(req -> {
-      if (!req.path().equals("/health")) {
-        req.response().end("app");
-        return;
-      }
-      probes.incrementAndGet();
-      most.accumulateAndGet(out.incrementAndGet(), Math::max);
-      TestBackends.VERTX.setTimer(700, id -> {
-        out.decrementAndGet();
-        req.response().end("ok");
-      });
-    });
-    table.put(new PoolRoute("pr", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(300), Duration.ofSeconds(1), 1, 1),
-        List.of(new BackendTarget("s", slow, true))));
+    URI slow =
+        backends.start(
+            req -> {
+              if (!req.path().equals("/health")) {
+                req.response().end("app");
+                return;
+              }
+              probes.incrementAndGet();
+              most.accumulateAndGet(out.incrementAndGet(), Math::max);
+              TestBackends.VERTX.setTimer(
+                  700,
+                  id -> {
+                    out.decrementAndGet();
+                    req.response().end("ok");
+                  });
+            });
+    table.put(
+        new PoolRoute(
+            "pr",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(300), Duration.ofSeconds(1), 1, 1),
+            List.of(new BackendTarget("s", slow, true))));
     await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= 4);
     // they overlapped: a new one every interval (or tick) while the last was still out
     assertThat(most.get()).as("probes out at once").isEqualTo(1);
@@ -1491,18 +2352,31 @@ class ProxyTests {
    */
   @Test
   void aProbeThatStallsAfterItsHeadEndsAtTwiceItsTimeout() throws Exception {
-    java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
-    URI stalls = backends.start(req -> {
-      if (!req.path().equals("/health")) {
-        req.response().end("app");
-        return;
-      }
-      probes.incrementAndGet();
-      req.response().setChunked(true).write("partial"); // and never ends
-    });
-    table.put(new PoolRoute("stall", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(200), Duration.ofMillis(500), 1, 1),
-        List.of(new BackendTarget("st", stalls, true))));
+    java.util.concurrent.atomic.AtomicInteger probes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    URI stalls =
+        backends.start(
+            req -> {
+              if (!req.path().equals("/health")) {
+                req.response().end("app");
+                return;
+              }
+              probes.incrementAndGet();
+              req.response().setChunked(true).write("partial"); // and never ends
+            });
+    table.put(
+        new PoolRoute(
+            "stall",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(200), Duration.ofMillis(500), 1, 1),
+            List.of(new BackendTarget("st", stalls, true))));
     await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() >= 3);
     assertThat(stat("stall", "st").lastProbeResult()).contains("probe not done within 1000 ms");
     assertThat(stat("stall", "st").healthy()).isFalse();
@@ -1513,49 +2387,120 @@ class ProxyTests {
     URI dead = URI.create("http://127.0.0.1:1");
     URI good = backends.named("good");
     BackendTarget d = target("mxdead", dead), g = target("mxgood", good);
-    java.util.function.Function<List<BackendTarget>, PoolRoute> mx = t -> new PoolRoute("mx", List.of(), true,
-        Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 1, 10, 100, Duration.ZERO, null, t);
+    java.util.function.Function<List<BackendTarget>, PoolRoute> mx =
+        t ->
+            new PoolRoute(
+                "mx",
+                List.of(),
+                true,
+                Algorithm.ROUND_ROBIN,
+                Duration.ofSeconds(2),
+                1,
+                10,
+                100,
+                Duration.ZERO,
+                null,
+                t);
     table.put(mx.apply(List.of(d, g)));
     // GETs on the dead one are retried, POSTs answered 502 connect-failed, and it is ejected
-    for (int i = 0; i < 20 && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter() == null; i++) {
+    for (int i = 0;
+        i < 20
+            && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter()
+                == null;
+        i++) {
       given().get("/m").then().statusCode(200);
       given().body("x").post("/m");
     }
-    assertThat(registry.find("dynofleet.proxy.ejections").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
-    assertThat(registry.find("dynofleet.proxy.retries").tag("pool", "mx").tag("backend", "mxdead").counter()).isNotNull();
+    assertThat(
+            registry
+                .find("dynofleet.proxy.ejections")
+                .tag("pool", "mx")
+                .tag("backend", "mxdead")
+                .counter())
+        .isNotNull();
+    assertThat(
+            registry
+                .find("dynofleet.proxy.retries")
+                .tag("pool", "mx")
+                .tag("backend", "mxdead")
+                .counter())
+        .isNotNull();
     assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").counter()).isNotNull();
     assertThat(registry.find("dynofleet.proxy.queue").tag("pool", "mx").timer()).isNotNull();
     // the dead one goes: its series go once it has drained; the pool's and the other's stay
     table.put(mx.apply(List.of(g)));
-    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.in.flight")
-        .tag("backend", "mxdead").meters().isEmpty());
-    for (String name : List.of("dynofleet.proxy.retries", "dynofleet.proxy.ejections", "dynofleet.proxy.requests",
-        "dynofleet.proxy.websockets")) {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                registry
+                    .find("dynofleet.proxy.in.flight")
+                    .tag("backend", "mxdead")
+                    .meters()
+                    .isEmpty());
+    for (String name :
+        List.of(
+            "dynofleet.proxy.retries",
+            "dynofleet.proxy.ejections",
+            "dynofleet.proxy.requests",
+            "dynofleet.proxy.websockets")) {
       assertThat(registry.find(name).tag("backend", "mxdead").meters()).as(name).isEmpty();
     }
-    assertThat(registry.find("dynofleet.proxy.requests").tag("backend", "mxgood").meters()).isNotEmpty();
+    assertThat(registry.find("dynofleet.proxy.requests").tag("backend", "mxgood").meters())
+        .isNotEmpty();
     // the pool goes: its queue timers and error counts too
     table.remove("mx");
-    await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("dynofleet.proxy.queue").tag("pool", "mx")
-        .meters().isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> registry.find("dynofleet.proxy.queue").tag("pool", "mx").meters().isEmpty());
     assertThat(registry.find("dynofleet.proxy.errors").tag("pool", "mx").meters()).isEmpty();
-    await().atMost(Duration.ofSeconds(5)).until(() -> registry.getMeters().stream()
-        .noneMatch(m -> "mx".equals(m.getId().getTag("pool"))));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                registry.getMeters().stream()
+                    .noneMatch(m -> "mx".equals(m.getId().getTag("pool"))));
   }
 
   @Test
   void panicModePrefersABackendWhoseProbesPass() throws Exception {
-    java.util.function.Function<String, URI> broken = name -> backends.start(req -> req.response()
-        .setStatusCode(req.path().equals("/health") ? 500 : 503).putHeader("X-Backend", name).end());
+    java.util.function.Function<String, URI> broken =
+        name ->
+            backends.start(
+                req ->
+                    req.response()
+                        .setStatusCode(req.path().equals("/health") ? 500 : 503)
+                        .putHeader("X-Backend", name)
+                        .end());
     URI a = broken.apply("a"), b = broken.apply("b");
     URI c = backends.start(req -> req.response().putHeader("X-Backend", "c").end());
-    table.put(new PoolRoute("pp", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
-        List.of(new BackendTarget("a", a, true), new BackendTarget("b", b, true), new BackendTarget("c", c, true))));
+    table.put(
+        new PoolRoute(
+            "pp",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+            List.of(
+                new BackendTarget("a", a, true),
+                new BackendTarget("b", b, true),
+                new BackendTarget("c", c, true))));
     Backend bc = table.pools().get("pp").backends().get(2);
-    // a and b fail their probes; c's pass, but c is still out from an ejection earned while it failed
-    await().atMost(Duration.ofSeconds(10)).until(() -> !stat("pp", "a").healthy() && !stat("pp", "b").healthy()
-        && bc.healthy && "HTTP 200".equals(bc.lastProbeResult));
+    // a and b fail their probes; c's pass, but c is
+    // still out from an ejection earned while it failed
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                !stat("pp", "a").healthy()
+                    && !stat("pp", "b").healthy()
+                    && bc.healthy
+                    && "HTTP 200".equals(bc.lastProbeResult));
     bc.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     int ok = 0;
     for (int i = 0; i < 30; i++) if (given().get("/app").statusCode() == 200) ok++;
@@ -1565,23 +2510,40 @@ class ProxyTests {
 
   @Test
   void anEjectedBackendShowsTheFailuresThatEjectedItAndWhetherItsProbesPass() throws Exception {
-    URI bad = backends.start(req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 503).end());
+    URI bad =
+        backends.start(
+            req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 503).end());
     URI good = backends.named("good");
-    table.put(new PoolRoute("ej", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 0, 0, 0,
-        Duration.ZERO, new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
-        List.of(new BackendTarget("bad", bad, true), new BackendTarget("good", good, true))));
+    table.put(
+        new PoolRoute(
+            "ej",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
+            List.of(new BackendTarget("bad", bad, true), new BackendTarget("good", good, true))));
     for (int i = 0; i < 20 && !stat("ej", "bad").ejected(); i++) given().get("/app");
     BackendStats s = stat("ej", "bad");
     assertThat(s.ejected()).isTrue();
     // it showed 0: the count starts again at the ejection
-    assertThat(s.consecutiveFailures()).as("failures in a row that ejected it").isGreaterThanOrEqualTo(3);
+    assertThat(s.consecutiveFailures())
+        .as("failures in a row that ejected it")
+        .isGreaterThanOrEqualTo(3);
     await().atMost(Duration.ofSeconds(5)).until(() -> stat("ej", "bad").probePassing());
     assertThat(stat("ej", "good").consecutiveFailures()).isZero();
   }
 
   long timed(String pool, String backend, String status) {
-    io.micrometer.core.instrument.Timer t = registry.find("dynofleet.proxy.requests")
-        .tags("pool", pool, "backend", backend, "status", status).timer();
+    io.micrometer.core.instrument.Timer t =
+        registry
+            .find("dynofleet.proxy.requests")
+            .tags("pool", pool, "backend", backend, "status", status)
+            .timer();
     return t == null ? 0 : t.count();
   }
 
@@ -1595,12 +2557,35 @@ class ProxyTests {
     URI hang = backends.start(req -> {}); // never answers
     URI busy = backends.start(req -> req.response().setStatusCode(503).end());
     URI good = backends.named("good");
-    table.put(new PoolRoute("t6", List.of("t6.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(1), 1, 0, 0,
-        Duration.ZERO, null, List.of(new BackendTarget("hang", hang, true), new BackendTarget("good", good, true))));
-    table.put(new PoolRoute("t6b", List.of("t6b.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(5), 1, 0,
-        0, Duration.ZERO, null, List.of(new BackendTarget("busy", busy, true), new BackendTarget("good", good, true))));
+    table.put(
+        new PoolRoute(
+            "t6",
+            List.of("t6.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(1),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("hang", hang, true), new BackendTarget("good", good, true))));
+    table.put(
+        new PoolRoute(
+            "t6b",
+            List.of("t6b.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(5),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("busy", busy, true), new BackendTarget("good", good, true))));
     // round robin from the first backend: each GET tries the failing one, then the good one
-    for (String host : List.of("t6.example", "t6b.example")) given().header("Host", host).get("/x").then().statusCode(200);
+    for (String host : List.of("t6.example", "t6b.example"))
+      given().header("Host", host).get("/x").then().statusCode(200);
     assertThat(stat("t6", "hang").requests()).isEqualTo(1);
     assertThat(timed("t6", "hang", "5xx")).as("the timed-out attempt").isEqualTo(1);
     assertThat(stat("t6b", "busy").requests()).isEqualTo(1);
@@ -1610,31 +2595,68 @@ class ProxyTests {
 
   /**
    * Review 16: a removed backend's series went after the drain timeout, and a request still running
-   * on it that then failed counted its error (and its failed attempt, and perhaps an ejection) under
-   * the backend's label again: the series came back, and stayed for the life of the process.
+   * on it that then failed counted its error (and its failed attempt, and perhaps an ejection)
+   * under the backend's label again: the series came back, and stayed for the life of the process.
    */
   @Test
   void aLateFailureOfARemovedBackendBringsNoSeriesBack() throws Exception {
     List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
     URI late = backends.start(held::add);
     URI good = backends.named("good");
-    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
-        0, Duration.ZERO, null, List.of(new BackendTarget("late", late, true))));
+    table.put(
+        new PoolRoute(
+            "lf",
+            List.of("lf.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(30),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("late", late, true))));
     Future<String[]> running = get("/x", Map.of("Host", "lf.example"));
     await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
-    assertThat(registry.find("dynofleet.proxy.in.flight").tag("backend", "late").gauge()).isNotNull();
-    table.put(new PoolRoute("lf", List.of("lf.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0,
-        0, Duration.ZERO, null, List.of(new BackendTarget("good", good, true))));
+    assertThat(registry.find("dynofleet.proxy.in.flight").tag("backend", "late").gauge())
+        .isNotNull();
+    table.put(
+        new PoolRoute(
+            "lf",
+            List.of("lf.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(30),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("good", good, true))));
     // the drain timeout (2 s here) passes with the request still on it: its series go
-    await().atMost(Duration.ofSeconds(20)).until(() -> registry.find("dynofleet.proxy.in.flight")
-        .tag("backend", "late").meters().isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                registry
+                    .find("dynofleet.proxy.in.flight")
+                    .tag("backend", "late")
+                    .meters()
+                    .isEmpty());
     held.get(0).connection().close(); // then it fails: a reset, 502 backend-error
     String[] r = join(running);
     assertThat(r[0] + " " + r[1]).isEqualTo("502 backend-error");
-    assertThat(registry.getMeters()).filteredOn(m -> "late".equals(m.getId().getTag("backend")))
-        .extracting(m -> m.getId().getName()).isEmpty();
+    assertThat(registry.getMeters())
+        .filteredOn(m -> "late".equals(m.getId().getTag("backend")))
+        .extracting(m -> m.getId().getName())
+        .isEmpty();
     // the pool's own count of its errors still has it
-    assertThat(registry.find("dynofleet.proxy.errors").tags("pool", "lf", "code", "backend-error").counter().count())
+    assertThat(
+            registry
+                .find("dynofleet.proxy.errors")
+                .tags("pool", "lf", "code", "backend-error")
+                .counter()
+                .count())
         .isEqualTo(1);
   }
 
@@ -1646,17 +2668,32 @@ class ProxyTests {
    */
   @Test
   void aBackendSlowerThanTheClientIdleTimeoutButWithinThePoolsStillAnswers() throws Exception {
-    URI slow = backends.start(req -> TestBackends.VERTX.setTimer(6000, id -> req.response().end("late but in time")));
-    table.put(new PoolRoute("it", List.of("it.example"), false, Algorithm.ROUND_ROBIN, Duration.ofSeconds(30), 0, 0, 0,
-        Duration.ZERO, null, List.of(new BackendTarget("slow", slow, true))));
+    URI slow =
+        backends.start(
+            req -> TestBackends.VERTX.setTimer(6000, id -> req.response().end("late but in time")));
+    table.put(
+        new PoolRoute(
+            "it",
+            List.of("it.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(30),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(new BackendTarget("slow", slow, true))));
     String[] r = join(get("/x", Map.of("Host", "it.example")));
     assertThat(r[0] + " " + r[2]).isEqualTo("200 late but in time");
-    // once the answer is out, an idle keep-alive connection is closed by the idle timeout again (4 s
-    // here): its end comes about 4 s after the last byte, neither with the answer nor never (the
-    // read timeout, 12 s, would end the wait then)
+    // once the answer is out, an idle keep-alive connection is closed by the idle
+    // timeout again (4 s here): its end comes about 4 s after the last byte, neither
+    // with the answer nor never (the read timeout, 12 s, would end the wait then)
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
       s.setSoTimeout(12_000);
-      s.getOutputStream().write("GET /x HTTP/1.1\r\nHost: it.example\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream()
+          .write(
+              "GET /x HTTP/1.1\r\nHost: it.example\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       java.io.InputStream in = s.getInputStream();
       StringBuilder answer = new StringBuilder();
       while (!answer.toString().endsWith("late but in time")) {
@@ -1667,7 +2704,9 @@ class ProxyTests {
       assertThat(answer.toString()).startsWith("HTTP/1.1 200");
       long t0 = System.nanoTime();
       assertThat(in.read()).as("the connection's end").isEqualTo(-1);
-      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms from the answer to the close").isBetween(3_000L, 8_000L);
+      assertThat((System.nanoTime() - t0) / 1_000_000)
+          .as("ms from the answer to the close")
+          .isBetween(3_000L, 8_000L);
     }
   }
 }

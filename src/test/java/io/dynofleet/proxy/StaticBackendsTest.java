@@ -11,13 +11,22 @@ import org.junit.jupiter.api.Test;
 class StaticBackendsTest {
   @Test
   void aBackendListedTwiceIsUsedOnce() {
-    PoolRoute r = RouteSync.configuredRoute(
-        List.of("http://a.example", " HTTP://A.example:80/ ", "http://b.example:8080", "", "http://a.example/x"),
-        Duration.ofSeconds(30));
+    PoolRoute r =
+        RouteSync.configuredRoute(
+            List.of(
+                "http://a.example",
+                " HTTP://A.example:80/ ",
+                "http://b.example:8080",
+                "",
+                "http://a.example/x"),
+            Duration.ofSeconds(30));
     // it was three backends for a (two of them under one meter id): a took three shares of four
-    assertThat(r.backends()).extracting(BackendTarget::url)
+    assertThat(r.backends())
+        .extracting(BackendTarget::url)
         .containsExactly(URI.create("http://a.example"), URI.create("http://b.example:8080"));
-    assertThat(RouteSync.distinct(List.of("https://s.example/", "https://s.example:443", "http://s.example")))
+    assertThat(
+            RouteSync.distinct(
+                List.of("https://s.example/", "https://s.example:443", "http://s.example")))
         .containsExactly("https://s.example/", "http://s.example");
     assertThat(RouteSync.configuredRoute(List.of(" ", ""), Duration.ofSeconds(30))).isNull();
   }
@@ -29,46 +38,70 @@ class StaticBackendsTest {
    */
   @Test
   void theSameHostOverTwoSchemesIsTwoBackendIds() {
-    PoolRoute r = RouteSync.configuredRoute(
-        List.of("http://a.example", "https://a.example", "https://b.example", "http://c.example:8080"),
-        Duration.ofSeconds(30));
-    assertThat(r.backends()).extracting(BackendTarget::id)
+    PoolRoute r =
+        RouteSync.configuredRoute(
+            List.of(
+                "http://a.example",
+                "https://a.example",
+                "https://b.example",
+                "http://c.example:8080"),
+            Duration.ofSeconds(30));
+    assertThat(r.backends())
+        .extracting(BackendTarget::id)
         .containsExactly("http://a.example", "https://a.example", "b.example", "c.example:8080");
     // ids that differ only in case are one host too
-    assertThat(RouteSync.targets(List.of("http://A.example:81", "https://a.example:81"))).extracting(BackendTarget::id)
-        .doesNotHaveDuplicates().containsExactly("http://A.example:81", "https://a.example:81");
+    assertThat(RouteSync.targets(List.of("http://A.example:81", "https://a.example:81")))
+        .extracting(BackendTarget::id)
+        .doesNotHaveDuplicates()
+        .containsExactly("http://A.example:81", "https://a.example:81");
   }
 
   /**
-   * Security review 2: the API refuses a URL with credentials, the variable did not: the proxy never
-   * sends them, and {@code user:pass@host} became every metric's backend label and the ejection
-   * log lines' name. They are dropped; any other URL the API refuses stops the start, told by
-   * position, the URL never printed.
+   * Security review 2: the API refuses a URL with credentials, the variable did not: the proxy
+   * never sends them, and {@code user:pass@host} became every metric's backend label and the
+   * ejection log lines' name. They are dropped; any other URL the API refuses stops the start, told
+   * by position, the URL never printed.
    */
   @Test
   void aUrlTheApiWouldRefuseStopsTheStartWithoutBeingPrinted() {
-    PoolRoute r = RouteSync.configuredRoute(List.of("https://user:s3cret@legacy.example:8443/x", "http://b.example"),
-        Duration.ofSeconds(30));
-    assertThat(r.backends()).as("credentials dropped, not refused: a dyno serving with them did not use them")
-        .extracting(b -> b.id() + " " + b.url()).containsExactly("legacy.example:8443 https://legacy.example:8443/x",
-            "b.example http://b.example");
-    for (String bad : List.of("ftp://s3cret.example", "s3cret.example:80",
-        "http://s3cret.example:0", "http://s3cret example")) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouteSync.configuredRoute(
-              List.of("http://ok.example", bad), Duration.ofSeconds(30)))
+    PoolRoute r =
+        RouteSync.configuredRoute(
+            List.of("https://user:s3cret@legacy.example:8443/x", "http://b.example"),
+            Duration.ofSeconds(30));
+    assertThat(r.backends())
+        .as("credentials dropped, not refused: a dyno serving with them did not use them")
+        .extracting(b -> b.id() + " " + b.url())
+        .containsExactly(
+            "legacy.example:8443 https://legacy.example:8443/x", "b.example http://b.example");
+    for (String bad :
+        List.of(
+            "ftp://s3cret.example",
+            "s3cret.example:80",
+            "http://s3cret.example:0",
+            "http://s3cret example")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  RouteSync.configuredRoute(
+                      List.of("http://ok.example", bad), Duration.ofSeconds(30)))
           .isInstanceOf(io.dynofleet.config.StartRefused.class)
           .hasMessageStartingWith("Dynofleet did not start: DYNOFLEET_STATIC_BACKENDS: URL 2 of 2 ")
           .satisfies(e -> assertThat(e.getMessage()).as(bad).doesNotContain("s3cret"));
     }
   }
 
-  /** Review 13: a default timeout of 0 left the static pool's requests, and their clients, unbounded. */
+  /**
+   * Review 13: a default timeout of 0 left the static pool's requests, and their clients,
+   * unbounded.
+   */
   @Test
   void aDefaultTimeoutOfZeroStopsTheStartNamingTheSetting() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ZERO))
-        .hasMessageContaining("DYNOFLEET_PROXY_DEFAULT_TIMEOUT").hasMessageContaining("must be above 0");
     org.assertj.core.api.Assertions.assertThatThrownBy(
-        () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(-1))).isInstanceOf(io.dynofleet.config.StartRefused.class);
+            () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ZERO))
+        .hasMessageContaining("DYNOFLEET_PROXY_DEFAULT_TIMEOUT")
+        .hasMessageContaining("must be above 0");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(-1)))
+        .isInstanceOf(io.dynofleet.config.StartRefused.class);
     ReverseProxy.checkDefaultTimeout(java.time.Duration.ofSeconds(30)); // the default starts
   }
 }

@@ -29,8 +29,14 @@ public final class TestBackends implements AutoCloseable {
   public URI start(HttpServerOptions options, Handler<HttpServerRequest> handler, String scheme) {
     try {
       int port = options.getPort() == HttpServerOptions.DEFAULT_PORT ? 0 : options.getPort();
-      HttpServer s = VERTX.createHttpServer(options.setHost("127.0.0.1")).requestHandler(handler)
-          .listen(port).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      HttpServer s =
+          VERTX
+              .createHttpServer(options.setHost("127.0.0.1"))
+              .requestHandler(handler)
+              .listen(port)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(5, TimeUnit.SECONDS);
       servers.add(s);
       String host = scheme.equals("https") ? "localhost" : "127.0.0.1";
       return URI.create(scheme + "://" + host + ":" + s.actualPort());
@@ -41,11 +47,18 @@ public final class TestBackends implements AutoCloseable {
 
   /** Echoes its name and the request headers (lower-cased names) in the body. */
   public URI named(String name) {
-    return start(req -> {
-      StringBuilder sb = new StringBuilder(name).append('\n');
-      req.headers().forEach(e -> sb.append(e.getKey().toLowerCase()).append(": ").append(e.getValue()).append('\n'));
-      req.response().putHeader("X-Backend", name).end(sb.toString());
-    });
+    return start(
+        req -> {
+          StringBuilder sb = new StringBuilder(name).append('\n');
+          req.headers()
+              .forEach(
+                  e ->
+                      sb.append(e.getKey().toLowerCase())
+                          .append(": ")
+                          .append(e.getValue())
+                          .append('\n'));
+          req.response().putHeader("X-Backend", name).end(sb.toString());
+        });
   }
 
   /**
@@ -65,13 +78,17 @@ public final class TestBackends implements AutoCloseable {
 
   /** Waits (up to 5 s) until a connect to {@code port} on loopback is refused. */
   private static void awaitRefused(int port) {
-    Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> {
-      try (Socket probe = new Socket("127.0.0.1", port)) {
-        return false;
-      } catch (java.io.IOException refused) {
-        return true;
-      }
-    });
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(10))
+        .until(
+            () -> {
+              try (Socket probe = new Socket("127.0.0.1", port)) {
+                return false;
+              } catch (java.io.IOException refused) {
+                return true;
+              }
+            });
   }
 
   @Override
@@ -82,9 +99,20 @@ public final class TestBackends implements AutoCloseable {
     servers.clear();
   }
 
-  public static PoolRoute pool(String name, List<String> hosts, boolean dflt, List<BackendTarget> b) {
-    return new PoolRoute(name, hosts, dflt, Algorithm.LEAST_REQUEST, Duration.ofSeconds(2), 1, 0, 0,
-        Duration.ZERO, null, b);
+  public static PoolRoute pool(
+      String name, List<String> hosts, boolean dflt, List<BackendTarget> b) {
+    return new PoolRoute(
+        name,
+        hosts,
+        dflt,
+        Algorithm.LEAST_REQUEST,
+        Duration.ofSeconds(2),
+        1,
+        0,
+        0,
+        Duration.ZERO,
+        null,
+        b);
   }
 
   public static BackendTarget target(String id, URI url) {
@@ -97,7 +125,10 @@ public final class TestBackends implements AutoCloseable {
    */
   /** A raw WebSocket upgrade request for /ws to {@code host}, its Connection header as given. */
   public static String upgrade(String host, String connection) {
-    return "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: " + connection
+    return "GET /ws HTTP/1.1\r\nHost: "
+        + host
+        + "\r\nUpgrade: websocket\r\nConnection: "
+        + connection
         + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
   }
 

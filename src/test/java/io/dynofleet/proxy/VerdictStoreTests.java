@@ -35,28 +35,43 @@ class VerdictStoreTests {
 
   @BeforeEach
   void pool() {
-    String id = given().auth().oauth2(TOKEN).contentType("application/json").body("""
+    String id =
+        given()
+            .auth()
+            .oauth2(TOKEN)
+            .contentType("application/json")
+            .body(
+                """
         {"metadata":{"name":"verdicts"},"spec":{"staticBackends":["http://127.0.0.1:9"],
          "routing":{"hosts":["verdicts.example"]}}}
-        """).post("/_dynofleet/api/v1/pools").then().statusCode(201).extract().path("metadata.uid");
+        """)
+            .post("/_dynofleet/api/v1/pools")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("metadata.uid");
     pool = UUID.fromString(id);
   }
 
   @AfterEach
   void cleanUp() throws SQLException {
-    try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("delete from pools where name = 'verdicts'");
     }
   }
 
   private static Verdict verdict(String backend, boolean healthy) {
-    return new Verdict(backend, "", healthy, false, healthy ? 0 : 3, Instant.parse("2026-11-25T10:00:00Z"));
+    return new Verdict(
+        backend, "", healthy, false, healthy ? 0 : 3, Instant.parse("2026-11-25T10:00:00Z"));
   }
 
   private Map<String, Boolean> rows(String dyno) throws SQLException {
     Map<String, Boolean> out = new TreeMap<>();
-    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
-        "select backend, healthy from backend_verdicts where pool_id = ? and dyno = ?")) {
+    try (Connection c = db.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "select backend, healthy from backend_verdicts where pool_id = ? and dyno = ?")) {
       st.setObject(1, pool);
       st.setString(2, dyno);
       try (ResultSet rs = st.executeQuery()) {
@@ -72,67 +87,100 @@ class VerdictStoreTests {
   void eachDynoReadsTheOthersVerdictsNotItsOwnAndAVerdictGoneIsDeleted() throws SQLException {
     VerdictStore web1 = new VerdictStore(db, config, "web.1");
     VerdictStore web2 = new VerdictStore(db, config, "web.2");
-    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", false),
-        new VerdictStore.Key(pool, "b:1"), verdict("b:1", true)));
+    web1.publish(
+        Map.of(
+            new VerdictStore.Key(pool, "a:1"),
+            verdict("a:1", false),
+            new VerdictStore.Key(pool, "b:1"),
+            verdict("b:1", true)));
     web2.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
 
-    assertThat(web1.others(pool)).extracting(Verdict::backend, Verdict::dyno, Verdict::healthy)
+    assertThat(web1.others(pool))
+        .extracting(Verdict::backend, Verdict::dyno, Verdict::healthy)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("a:1", web2.dyno(), true));
-    assertThat(web2.others(pool)).extracting(Verdict::backend, Verdict::healthy)
-        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("a:1", false),
+    assertThat(web2.others(pool))
+        .extracting(Verdict::backend, Verdict::healthy)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("a:1", false),
             org.assertj.core.groups.Tuple.tuple("b:1", true));
 
-    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true))); // b:1 no longer judged
+    // b:1 no longer judged
+    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
     assertThat(rows(web1.dyno())).isEqualTo(Map.of("a:1", true));
   }
 
-  /** Review 14: deleted at shutdown, the rows came back at the next tick and counted for the TTL. */
+  /**
+   * Review 14: deleted at shutdown, the rows came back at the next tick and counted for the TTL.
+   */
   @Test
   void afterShutdownADynosRowsAreGoneAndStayGone() throws SQLException {
     VerdictStore web1 = new VerdictStore(db, config, "web.1");
-    Map<VerdictStore.Key, Verdict> mine = Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", false));
+    Map<VerdictStore.Key, Verdict> mine =
+        Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", false));
     web1.publish(mine);
     assertThat(rows(web1.dyno())).isEqualTo(Map.of("a:1", false));
     web1.forget();
     assertThat(rows(web1.dyno())).isEmpty();
-    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true),
-        new VerdictStore.Key(pool, "b:1"), verdict("b:1", false)));
-    assertThat(rows(web1.dyno())).as("a tick after the stop writes nothing, changed or new").isEmpty();
+    web1.publish(
+        Map.of(
+            new VerdictStore.Key(pool, "a:1"),
+            verdict("a:1", true),
+            new VerdictStore.Key(pool, "b:1"),
+            verdict("b:1", false)));
+    assertThat(rows(web1.dyno()))
+        .as("a tick after the stop writes nothing, changed or new")
+        .isEmpty();
   }
 
   @Test
   void aVerdictOnAPoolDeletedMeanwhileIsNotWrittenAndTheOthersAre() throws SQLException {
     VerdictStore web1 = new VerdictStore(db, config, "web.1");
     UUID gone = UUID.randomUUID();
-    web1.publish(Map.of(new VerdictStore.Key(gone, "x:1"), verdict("x:1", true),
-        new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
+    web1.publish(
+        Map.of(
+            new VerdictStore.Key(gone, "x:1"),
+            verdict("x:1", true),
+            new VerdictStore.Key(pool, "a:1"),
+            verdict("a:1", true)));
     assertThat(rows(web1.dyno())).isEqualTo(Map.of("a:1", true));
   }
 
   @Test
   void aTtlTooShortForTheHeartbeatStopsTheStartNamingTheSetting() {
-    ProxyConfig shortTtl = (ProxyConfig) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {ProxyConfig.class}, (p, m, a) -> m.getName().equals("verdictTtl") ? Duration.ofSeconds(3)
-            : m.invoke(config, a));
-    assertThatThrownBy(() -> new VerdictStore(db, shortTtl, "web.1")).isInstanceOf(io.dynofleet.config.StartRefused.class)
-        .hasMessageContaining("DYNOFLEET_PROXY_VERDICT_TTL").hasMessageContaining("at least 10s");
+    ProxyConfig shortTtl =
+        (ProxyConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {ProxyConfig.class},
+                (p, m, a) ->
+                    m.getName().equals("verdictTtl") ? Duration.ofSeconds(3) : m.invoke(config, a));
+    assertThatThrownBy(() -> new VerdictStore(db, shortTtl, "web.1"))
+        .isInstanceOf(io.dynofleet.config.StartRefused.class)
+        .hasMessageContaining("DYNOFLEET_PROXY_VERDICT_TTL")
+        .hasMessageContaining("at least 10s");
   }
 
   /**
    * Review 14: a failed read gave an empty list, and the pass acted on this dyno's verdicts alone.
-   * Now it is an error (the pass fails and is retried); a failed write only waits for the next tick.
+   * Now it is an error (the pass fails and is retried); a failed write only waits for the next
+   * tick.
    */
   @Test
   void aDatabaseThatFailsMakesTheReadAnErrorAndTheWriteANoOp() {
-    AgroalDataSource down = (AgroalDataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {AgroalDataSource.class}, (p, m, a) -> {
-          if (m.getName().equals("getConnection")) {
-            throw new SQLException("connection refused");
-          }
-          return m.invoke(db, a);
-        });
+    AgroalDataSource down =
+        (AgroalDataSource)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {AgroalDataSource.class},
+                (p, m, a) -> {
+                  if (m.getName().equals("getConnection")) {
+                    throw new SQLException("connection refused");
+                  }
+                  return m.invoke(db, a);
+                });
     VerdictStore web1 = new VerdictStore(down, config, "web.1");
-    assertThatThrownBy(() -> web1.others(pool)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> web1.others(pool))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("verdicts could not be read");
     web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
     web1.forget();

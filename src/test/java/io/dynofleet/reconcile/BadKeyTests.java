@@ -35,8 +35,13 @@ class BadKeyTests {
     PoolStatus.Condition degraded = w.degraded(pools);
     assertThat(degraded.reason()).isEqualTo("HerokuUnauthorized");
     assertThat(degraded.message())
-        .contains("HEROKU_API_KEY", "Invalid credentials provided", "heroku authorizations:create", "heroku config:set")
+        .contains(
+            "HEROKU_API_KEY",
+            "Invalid credentials provided",
+            "heroku authorizations:create",
+            "heroku config:set")
         .doesNotContain(sim.apiKey());
-    assertThat(pools.events(w.name(), 50)).anySatisfy(e -> assertThat(e.message()).contains("HEROKU_API_KEY"));
+    assertThat(pools.events(w.name(), 50))
+        .anySatisfy(e -> assertThat(e.message()).contains("HEROKU_API_KEY"));
   }
 }

@@ -24,6 +24,7 @@ final class CrashingPlatform implements Platform {
   private final String op;
   private final boolean before;
   private final AtomicBoolean fired = new AtomicBoolean();
+
   /** Run at the crash point instead of the throw (another fault: the database going away). */
   private final Runnable instead;
 
@@ -65,105 +66,131 @@ final class CrashingPlatform implements Platform {
   }
 
   private void around(String name, Runnable call) {
-    around(name, () -> {
-      call.run();
-      return null;
-    });
+    around(
+        name,
+        () -> {
+          call.run();
+          return null;
+        });
   }
 
-  @Override public Pipeline pipeline(String idOrName) {
+  @Override
+  public Pipeline pipeline(String idOrName) {
     return around("pipelineId", () -> delegate.pipeline(idOrName));
   }
 
-  @Override public App createApp(String name, String region, String stack, String team) {
+  @Override
+  public App createApp(String name, String region, String stack, String team) {
     return around("createApp", () -> delegate.createApp(name, region, stack, team));
   }
 
-  @Override public Optional<App> app(String idOrName) {
+  @Override
+  public Optional<App> app(String idOrName) {
     return around("app", () -> delegate.app(idOrName));
   }
 
-  @Override public void deleteApp(String idOrName) {
+  @Override
+  public void deleteApp(String idOrName) {
     around("deleteApp", () -> delegate.deleteApp(idOrName));
   }
 
-  @Override public Map<String, String> releaseConfigVars(String app, String releaseId) {
+  @Override
+  public Map<String, String> releaseConfigVars(String app, String releaseId) {
     return around("configVars", () -> delegate.releaseConfigVars(app, releaseId));
   }
 
-  @Override public Map<String, String> configVars(String app) {
+  @Override
+  public Map<String, String> configVars(String app) {
     return around("configVars", () -> delegate.configVars(app));
   }
 
-  @Override public void patchConfigVars(String app, Map<String, String> vars) {
+  @Override
+  public void patchConfigVars(String app, Map<String, String> vars) {
     around("patchConfigVars", () -> delegate.patchConfigVars(app, vars));
   }
 
-  @Override public List<Release> recentReleases(String app) {
+  @Override
+  public List<Release> recentReleases(String app) {
     return around("recentReleases", () -> delegate.recentReleases(app));
   }
 
-  @Override public Release release(String app, String releaseId) {
+  @Override
+  public Release release(String app, String releaseId) {
     return around("release", () -> delegate.release(app, releaseId));
   }
 
-  @Override public Release createRelease(String app, String slugId, String description) {
+  @Override
+  public Release createRelease(String app, String slugId, String description) {
     return around("createRelease", () -> delegate.createRelease(app, slugId, description));
   }
 
-  @Override public void scaleWeb(String app, int quantity, String size) {
+  @Override
+  public void scaleWeb(String app, int quantity, String size) {
     around("scaleWeb", () -> delegate.scaleWeb(app, quantity, size));
   }
 
-  @Override public Web web(String app) {
+  @Override
+  public Web web(String app) {
     return around("web", () -> delegate.web(app));
   }
 
-  @Override public List<Coupling> couplings(String pipelineId) {
+  @Override
+  public List<Coupling> couplings(String pipelineId) {
     return around("couplings", () -> delegate.couplings(pipelineId));
   }
 
-  @Override public Coupling couple(String app, String pipelineId, String stage) {
+  @Override
+  public Coupling couple(String app, String pipelineId, String stage) {
     return around("couple", () -> delegate.couple(app, pipelineId, stage));
   }
 
-  @Override public void restart(String app) {
+  @Override
+  public void restart(String app) {
     around("restart", () -> delegate.restart(app));
   }
 
-  @Override public List<Addon> addons(String app) {
+  @Override
+  public List<Addon> addons(String app) {
     return around("addons", () -> delegate.addons(app));
   }
 
-  @Override public List<Attachment> attachments(String app) {
+  @Override
+  public List<Attachment> attachments(String app) {
     return around("attachments", () -> delegate.attachments(app));
   }
 
-  @Override public void attachAddon(String addonId, String app, String name) {
+  @Override
+  public void attachAddon(String addonId, String app, String name) {
     around("attachAddon", () -> delegate.attachAddon(addonId, app, name));
   }
 
-  @Override public List<Webhook> webhooks(String app) {
+  @Override
+  public List<Webhook> webhooks(String app) {
     return around("webhooks", () -> delegate.webhooks(app));
   }
 
-  @Override public Webhook subscribe(String app, String url, String secret) {
+  @Override
+  public Webhook subscribe(String app, String url, String secret) {
     return around("subscribe", () -> delegate.subscribe(app, url, secret));
   }
 
-  @Override public void resubscribe(String app, String webhookId, String secret) {
+  @Override
+  public void resubscribe(String app, String webhookId, String secret) {
     around("resubscribe", () -> delegate.resubscribe(app, webhookId, secret));
   }
 
-  @Override public void unsubscribe(String app, String webhookId) {
+  @Override
+  public void unsubscribe(String app, String webhookId) {
     around("unsubscribe", () -> delegate.unsubscribe(app, webhookId));
   }
 
-  @Override public long calls() {
+  @Override
+  public long calls() {
     return delegate.calls();
   }
 
-  @Override public int rateRemaining() {
+  @Override
+  public int rateRemaining() {
     return delegate.rateRemaining();
   }
 }

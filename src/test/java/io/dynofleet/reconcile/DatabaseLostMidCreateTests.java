@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Audit 9 ("not covered"): the database goes away in the middle of a create step, after Heroku
- * made the app and before the reconciler recorded it. When it returns, the app is adopted by its
+ * Audit 9 ("not covered"): the database goes away in the middle of a create step, after Heroku made
+ * the app and before the reconciler recorded it. When it returns, the app is adopted by its
  * recorded name (the intent is written before Heroku hears of it), never made twice, never left
  * behind. Real PostgreSQL behind a TCP relay the test cuts, the real client over HTTP to the
  * simulator.
@@ -57,18 +57,28 @@ class DatabaseLostMidCreateTests {
     String name = "dblost";
     sim.createSourceApp("srcdblost");
     sim.createPipeline("pipedblost");
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json").body("""
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(
+            """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "pipedblost", "replicas": 2,
                   "template": {"sourceApp": "srcdblost", "dynoSize": "basic"},
                   "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 1}}}
-        """.formatted(name)).post("/_dynofleet/api/v1/pools").then().statusCode(201);
+        """
+                .formatted(name))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
     String uid = pools.get(name).metadata().uid().toString();
 
     // the database goes the moment Heroku has made the first app, before its step is recorded
-    CrashingPlatform cutting = new CrashingPlatform(platform, "createApp", DatabaseRelayResource::cut);
-    Reconciler doomed = new Reconciler(store, locks, cutting, routes, events, config, clock, registry, hookTarget);
+    CrashingPlatform cutting =
+        new CrashingPlatform(platform, "createApp", DatabaseRelayResource::cut);
+    Reconciler doomed =
+        new Reconciler(store, locks, cutting, routes, events, config, clock, registry, hookTarget);
     ReconcileResult lost;
     try {
       lost = doomed.reconcile(new PoolKey(name));
@@ -82,21 +92,40 @@ class DatabaseLostMidCreateTests {
 
     // meanwhile passes fail without touching Heroku: the pool cannot even be read
     long calls = sim.callLog().size();
-    assertThat(reconciler.reconcile(new PoolKey(name)).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(reconciler.reconcile(new PoolKey(name)).outcome())
+        .isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(sim.callLog()).hasSize((int) calls);
 
     DatabaseRelayResource.restore();
     // a new process (no memory but the database) takes over
     reconciler.forgetCaches();
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
-        .until(() -> reconciler.reconcile(new PoolKey(name)).outcome() == ReconcileResult.Outcome.DONE
-            && pools.status(name).readyReplicas() == 2);
-    assertThat(named(name)).as("no twin, no orphan").hasSize(2)
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                reconciler.reconcile(new PoolKey(name)).outcome() == ReconcileResult.Outcome.DONE
+                    && pools.status(name).readyReplicas() == 2);
+    assertThat(named(name))
+        .as("no twin, no orphan")
+        .hasSize(2)
         .allMatch(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)));
-    assertThat(named(name)).extracting(SandboxApp::name).containsAll(made.stream().map(SandboxApp::name).toList());
-    assertThat(sim.callLog().stream().filter(c -> c.method().equals("POST") && c.path().equals("/apps")
-        && c.status() == 201 && c.requestBody().contains("\"" + name + "-"))).as("apps created").hasSize(2);
-    assertThat(store.backends(pools.get(name).metadata().uid())).hasSize(2)
+    assertThat(named(name))
+        .extracting(SandboxApp::name)
+        .containsAll(made.stream().map(SandboxApp::name).toList());
+    assertThat(
+            sim.callLog().stream()
+                .filter(
+                    c ->
+                        c.method().equals("POST")
+                            && c.path().equals("/apps")
+                            && c.status() == 201
+                            && c.requestBody().contains("\"" + name + "-")))
+        .as("apps created")
+        .hasSize(2);
+    assertThat(store.backends(pools.get(name).metadata().uid()))
+        .hasSize(2)
         .allMatch(b -> b.step == Backend.Step.READY);
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("Adopted");
   }

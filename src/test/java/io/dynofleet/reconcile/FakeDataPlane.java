@@ -3,8 +3,8 @@ package io.dynofleet.reconcile;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Pool;
 import io.quarkus.narayana.jta.QuarkusTransaction;
-import jakarta.inject.Singleton;
 import jakarta.enterprise.inject.Alternative;
+import jakarta.inject.Singleton;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -22,20 +22,29 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Singleton
 public class FakeDataPlane implements DataPlane {
   public final Set<String> unhealthy = ConcurrentHashMap.newKeySet();
+
   /** Apps every proxy has ejected for failed requests while their probes pass. */
   public final Set<String> ejected = ConcurrentHashMap.newKeySet();
+
   /** Apps this "proxy" has not probed yet: not healthy, and no verdict either. */
   public final Set<String> unprobed = ConcurrentHashMap.newKeySet();
+
   public final AtomicInteger refreshes = new AtomicInteger();
 
   @Override
   public Map<String, Health> health(String pool, java.util.UUID uid) {
-    List<Backend> published = QuarkusTransaction.requiringNew().call(() -> {
-      Pool p = Pool.find("name", pool).firstResult();
-      return p == null ? List.<Backend>of()
-          : Backend.<Backend>list("poolId = ?1 and step in ?2", p.id,
-              List.of(Backend.Step.COUPLED, Backend.Step.READY));
-    });
+    List<Backend> published =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () -> {
+                  Pool p = Pool.find("name", pool).firstResult();
+                  return p == null
+                      ? List.<Backend>of()
+                      : Backend.<Backend>list(
+                          "poolId = ?1 and step in ?2",
+                          p.id,
+                          List.of(Backend.Step.COUPLED, Backend.Step.READY));
+                });
     Map<String, Health> out = new HashMap<>();
     for (Backend b : published) {
       boolean known = !unprobed.contains(b.appName);

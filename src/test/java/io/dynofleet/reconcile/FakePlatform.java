@@ -20,14 +20,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * An in-memory Heroku behind the {@link Platform} seam, for deterministic reconciler tests (the
  * role of JOSDK's ExternalServiceMock and the ReplicaSet controller's FakePodControl). It records
  * every action, and has switches for failures: an error on the Nth call of an operation, a
- * simulated crash of the process after an operation, a rate-limit storm, releases that stay
- * pending or fail.
+ * simulated crash of the process after an operation, a rate-limit storm, releases that stay pending
+ * or fail.
  */
 @Alternative
 @Singleton
 public class FakePlatform implements Platform {
 
-  /** Thrown to simulate the process dying mid-pass: nothing after it runs, nothing is cleaned up. */
+  /**
+   * Thrown to simulate the process dying mid-pass: nothing after it runs, nothing is cleaned up.
+   */
   public static final class Crash extends RuntimeException {
     Crash(String op) {
       super("simulated crash after " + op, null, false, false);
@@ -40,38 +42,52 @@ public class FakePlatform implements Platform {
   public final Map<String, Map<String, String>> config = new HashMap<>();
   public final Map<String, List<Release>> releases = new HashMap<>();
   public final Map<String, Integer> web = new HashMap<>();
+
   /** The web dyno size of each app, as last scaled (Heroku's capitalised names set by hand too). */
   public final Map<String, String> sizes = new HashMap<>();
+
   public final Map<String, Coupling> couplings = new LinkedHashMap<>();
   public final Map<String, List<Addon>> addons = new HashMap<>();
+
   /** App names another account holds: taken on create, 403 on read (names are Heroku-wide). */
   public final Set<String> foreign = new HashSet<>();
+
   /** Add-ons whose service does not support sharing: attaching them elsewhere is refused. */
   public final Set<String> unshareable = new HashSet<>();
+
   /** Every coupling refused (an app owned by another account than the pipeline). */
   public boolean refuseCoupling;
+
   public final Map<String, List<String>> attachments = new HashMap<>();
   public final List<Action> actions = new ArrayList<>();
   public final Map<String, String> pipelines = new HashMap<>();
+
   /** The team owning a pipeline, by name (absent: a personal account's). */
   public final Map<String, String> pipelineTeams = new HashMap<>();
+
   /** The team each app was made in, by name (absent: none). */
   public final Map<String, String> appTeams = new HashMap<>();
+
   /** Webhook subscriptions by app name, and the secret each was last given (by webhook id). */
   public final Map<String, List<Webhook>> webhooks = new HashMap<>();
+
   public final Map<String, String> webhookSecrets = new HashMap<>();
   public int restarts;
   private final AtomicLong calls = new AtomicLong();
   private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
   private final Map<String, Integer> crashAfter = new HashMap<>();
+
   /** Run once at the next call of an op: what a user does while a pass is under way. */
   private final Map<String, Runnable> onNext = new HashMap<>();
+
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
   public volatile boolean releasesPending;
   public volatile boolean releasesFail;
+
   /** When set, releases run a release phase that prints this (read by {@link #releaseOutput}). */
   public volatile String releaseOutput;
+
   public volatile int rateRemaining = 4500;
   public volatile double errorRate;
   public volatile Clock clock = Clock.systemUTC();
@@ -110,7 +126,8 @@ public class FakePlatform implements Platform {
 
   /** A source app with a released slug, as after a `git push heroku`. */
   public synchronized App sourceApp(String name, Map<String, String> vars) {
-    App app = new App(UUID.randomUUID().toString(), name, "http://127.0.0.1:1/" + name, clock.instant());
+    App app =
+        new App(UUID.randomUUID().toString(), name, "http://127.0.0.1:1/" + name, clock.instant());
     apps.put(name, app);
     config.put(name, new HashMap<>(vars));
     releases.put(name, new ArrayList<>());
@@ -121,8 +138,13 @@ public class FakePlatform implements Platform {
   /** A new slug and release on an app. */
   public synchronized Release push(String app) {
     List<Release> list = releases.get(app);
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, UUID.randomUUID().toString(),
-        "succeeded", "Deploy");
+    Release r =
+        new Release(
+            UUID.randomUUID().toString(),
+            list.size() + 1,
+            UUID.randomUUID().toString(),
+            "succeeded",
+            "Deploy");
     list.add(r);
     releaseConfig.put(r.id(), Map.copyOf(config.getOrDefault(app, Map.of())));
     return r;
@@ -146,7 +168,8 @@ public class FakePlatform implements Platform {
 
   /** The add-on detached from the app, its vars gone, in a release as {@link #attach} makes. */
   public synchronized void detach(String app, String addonId, boolean failed) {
-    Addon addon = addons.get(app).stream().filter(a -> a.id().equals(addonId)).findFirst().orElseThrow();
+    Addon addon =
+        addons.get(app).stream().filter(a -> a.id().equals(addonId)).findFirst().orElseThrow();
     addons.get(app).remove(addon);
     addon.configVars().forEach(config.get(app)::remove);
     configRelease(app, "Detach " + addon.name(), failed);
@@ -156,8 +179,13 @@ public class FakePlatform implements Platform {
   private void configRelease(String app, String description, boolean failed) {
     List<Release> list = releases.get(app);
     Release last = list.get(list.size() - 1);
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, last.slugId(),
-        failed ? "failed" : "succeeded", description);
+    Release r =
+        new Release(
+            UUID.randomUUID().toString(),
+            list.size() + 1,
+            last.slugId(),
+            failed ? "failed" : "succeeded",
+            description);
     list.add(r);
     releaseConfig.put(r.id(), Map.copyOf(config.get(app)));
   }
@@ -165,7 +193,9 @@ public class FakePlatform implements Platform {
   /** {@code heroku apps:rename}: the app keeps its id; everything kept by name moves. */
   public synchronized void rename(String old, String neu) {
     App a = apps.remove(old);
-    apps.put(neu, new App(a.id(), neu, a.webUrl(), a.createdAt(), a.region(), a.stack(), a.generation()));
+    apps.put(
+        neu,
+        new App(a.id(), neu, a.webUrl(), a.createdAt(), a.region(), a.stack(), a.generation()));
     for (Map<String, ?> m : List.of(config, releases, web, addons, attachments, webhooks)) {
       @SuppressWarnings("unchecked")
       Map<String, Object> byName = (Map<String, Object>) m;
@@ -194,7 +224,8 @@ public class FakePlatform implements Platform {
   /** Apps that carry the ownership marker of a pool. */
   public synchronized List<String> appsOwnedBy(UUID pool) {
     return apps.keySet().stream()
-        .filter(a -> pool.toString().equals(config.getOrDefault(a, Map.of()).get(Reconciler.OWNER_VAR)))
+        .filter(
+            a -> pool.toString().equals(config.getOrDefault(a, Map.of()).get(Reconciler.OWNER_VAR)))
         .toList();
   }
 
@@ -203,7 +234,9 @@ public class FakePlatform implements Platform {
     onNext.put(op, r);
   }
 
-  /** Before the next call of {@code op}, the process "dies" (e.g. right after an intent is written). */
+  /**
+   * Before the next call of {@code op}, the process "dies" (e.g. right after an intent is written).
+   */
   public synchronized void crashBefore(String op) {
     crashAfter.put(op + ":before", 1);
   }
@@ -279,8 +312,12 @@ public class FakePlatform implements Platform {
     if (apps.containsKey(name) || foreign.contains(name)) {
       throw new PlatformException(Kind.NAME_TAKEN, "Name " + name + " is already taken");
     }
-    App a = new App(UUID.randomUUID().toString(), name,
-        "http://127.0.0.1:" + (20000 + apps.size()) + "/", clock.instant());
+    App a =
+        new App(
+            UUID.randomUUID().toString(),
+            name,
+            "http://127.0.0.1:" + (20000 + apps.size()) + "/",
+            clock.instant());
     apps.put(name, a);
     if (team != null) {
       appTeams.put(name, team);
@@ -295,7 +332,8 @@ public class FakePlatform implements Platform {
   public synchronized Optional<App> app(String idOrName) {
     enter("app", idOrName);
     if (foreign.contains(idOrName)) {
-      throw new PlatformException(Kind.FORBIDDEN, "You do not have access to the app " + idOrName + ".");
+      throw new PlatformException(
+          Kind.FORBIDDEN, "You do not have access to the app " + idOrName + ".");
     }
     return Optional.ofNullable(find(idOrName));
   }
@@ -332,13 +370,14 @@ public class FakePlatform implements Platform {
   public synchronized void patchConfigVars(String app, Map<String, String> vars) {
     enter("patchConfigVars", app);
     Map<String, String> c = config.get(need(app).name());
-    vars.forEach((k, v) -> {
-      if (v == null) {
-        c.remove(k);
-      } else {
-        c.put(k, v);
-      }
-    });
+    vars.forEach(
+        (k, v) -> {
+          if (v == null) {
+            c.remove(k);
+          } else {
+            c.put(k, v);
+          }
+        });
     leave("patchConfigVars");
   }
 
@@ -353,7 +392,9 @@ public class FakePlatform implements Platform {
   @Override
   public synchronized Release release(String app, String releaseId) {
     enter("release", app);
-    return releases.get(need(app).name()).stream().filter(r -> r.id().equals(releaseId)).findFirst()
+    return releases.get(need(app).name()).stream()
+        .filter(r -> r.id().equals(releaseId))
+        .findFirst()
         .orElseThrow(() -> new PlatformException(Kind.NOT_FOUND, "release not found"));
   }
 
@@ -362,8 +403,14 @@ public class FakePlatform implements Platform {
     enter("createRelease", app);
     List<Release> list = releases.get(need(app).name());
     String status = releasesFail ? "failed" : releasesPending ? "pending" : "succeeded";
-    Release r = new Release(UUID.randomUUID().toString(), list.size() + 1, slugId, status, description,
-        releaseOutput == null ? null : "fake://output/" + app);
+    Release r =
+        new Release(
+            UUID.randomUUID().toString(),
+            list.size() + 1,
+            slugId,
+            status,
+            description,
+            releaseOutput == null ? null : "fake://output/" + app);
     list.add(r);
     leave("createRelease");
     return r;
@@ -378,10 +425,17 @@ public class FakePlatform implements Platform {
 
   /** Lets pending releases finish. */
   public synchronized void completeReleases() {
-    releases.replaceAll((app, list) -> new ArrayList<>(list.stream()
-        .map(r -> r.status().equals("pending")
-            ? new Release(r.id(), r.version(), r.slugId(), "succeeded", r.description()) : r)
-        .toList()));
+    releases.replaceAll(
+        (app, list) ->
+            new ArrayList<>(
+                list.stream()
+                    .map(
+                        r ->
+                            r.status().equals("pending")
+                                ? new Release(
+                                    r.id(), r.version(), r.slugId(), "succeeded", r.description())
+                                : r)
+                    .toList()));
   }
 
   @Override
@@ -438,10 +492,15 @@ public class FakePlatform implements Platform {
   @Override
   public synchronized List<Attachment> attachments(String app) {
     enter("attachments", app);
-    return attachments.getOrDefault(need(app).name(), List.of()).stream().map(e -> {
-      int as = e.indexOf(" as ");
-      return as < 0 ? new Attachment(e, e + "-ATTACHMENT") : new Attachment(e.substring(0, as), e.substring(as + 4));
-    }).toList();
+    return attachments.getOrDefault(need(app).name(), List.of()).stream()
+        .map(
+            e -> {
+              int as = e.indexOf(" as ");
+              return as < 0
+                  ? new Attachment(e, e + "-ATTACHMENT")
+                  : new Attachment(e.substring(0, as), e.substring(as + 4));
+            })
+        .toList();
   }
 
   @Override
@@ -482,7 +541,8 @@ public class FakePlatform implements Platform {
   @Override
   public synchronized void resubscribe(String app, String webhookId, String secret) {
     enter("resubscribe", app);
-    if (webhooks.getOrDefault(need(app).name(), List.of()).stream().noneMatch(w -> w.id().equals(webhookId))) {
+    if (webhooks.getOrDefault(need(app).name(), List.of()).stream()
+        .noneMatch(w -> w.id().equals(webhookId))) {
       throw new PlatformException(Kind.NOT_FOUND, "webhook not found");
     }
     webhookSecrets.put(webhookId, secret);

@@ -17,30 +17,52 @@ class HerokuPlatformTest {
 
   @Test
   void permanentErrorsByStatusAndId() {
-    assertThat(kind(new HerokuException.Permanent(404, "not_found", "Couldn't find that app."))).isEqualTo(Kind.NOT_FOUND);
-    assertThat(kind(new HerokuException.Permanent(422, "invalid_params", "Name demo-abc is already taken")))
+    assertThat(kind(new HerokuException.Permanent(404, "not_found", "Couldn't find that app.")))
+        .isEqualTo(Kind.NOT_FOUND);
+    assertThat(
+            kind(
+                new HerokuException.Permanent(
+                    422, "invalid_params", "Name demo-abc is already taken")))
         .isEqualTo(Kind.NAME_TAKEN);
-    assertThat(kind(new HerokuException.Permanent(422, "invalid_params", "Invalid dyno size huge."))).isEqualTo(Kind.INVALID);
-    assertThat(kind(new HerokuException.Permanent(401, "unauthorized", "Invalid credentials provided."))).isEqualTo(Kind.UNAUTHORIZED);
-    assertThat(kind(new HerokuException.Permanent(403, "forbidden", "You do not have access."))).isEqualTo(Kind.FORBIDDEN);
-    assertThat(kind(new HerokuException.Permanent(409, "conflict", "App is already coupled to a pipeline.")))
+    assertThat(
+            kind(new HerokuException.Permanent(422, "invalid_params", "Invalid dyno size huge.")))
+        .isEqualTo(Kind.INVALID);
+    assertThat(
+            kind(
+                new HerokuException.Permanent(
+                    401, "unauthorized", "Invalid credentials provided.")))
+        .isEqualTo(Kind.UNAUTHORIZED);
+    assertThat(kind(new HerokuException.Permanent(403, "forbidden", "You do not have access.")))
+        .isEqualTo(Kind.FORBIDDEN);
+    assertThat(
+            kind(
+                new HerokuException.Permanent(
+                    409, "conflict", "App is already coupled to a pipeline.")))
         .isEqualTo(Kind.INVALID);
     // review 6: a 402 was INVALID, so "already attached/coupled" and "InvalidSpec"
-    assertThat(kind(new HerokuException.Permanent(402, "verification_required", "Please verify your account.")))
+    assertThat(
+            kind(
+                new HerokuException.Permanent(
+                    402, "verification_required", "Please verify your account.")))
         .isEqualTo(Kind.BILLING);
   }
 
   @Test
   void rateLimitsKeepTheirWaitAndServerErrorsAreTransient() {
-    PlatformException limited = HerokuPlatform.translate(
-        new HerokuException.RateLimited("rate_limit", "Your account reached the API rate limit", Duration.ofSeconds(7)));
+    PlatformException limited =
+        HerokuPlatform.translate(
+            new HerokuException.RateLimited(
+                "rate_limit", "Your account reached the API rate limit", Duration.ofSeconds(7)));
     assertThat(limited.kind()).isEqualTo(Kind.RATE_LIMITED);
     assertThat(limited.retryAfter()).isEqualTo(Duration.ofSeconds(7));
     assertThat(limited.transientFailure()).isTrue();
-    PlatformException down = HerokuPlatform.translate(new HerokuException.Transient(503, null, "unavailable", null));
+    PlatformException down =
+        HerokuPlatform.translate(new HerokuException.Transient(503, null, "unavailable", null));
     assertThat(down.kind()).isEqualTo(Kind.TRANSIENT);
     assertThat(down.transientFailure()).isTrue();
-    assertThat(HerokuPlatform.translate(new HerokuException.Transient(0, null, null, null)).getMessage())
+    assertThat(
+            HerokuPlatform.translate(new HerokuException.Transient(0, null, null, null))
+                .getMessage())
         .isEqualTo("Heroku error 0");
   }
 }

@@ -17,16 +17,29 @@ import java.time.Clock;
 public class HookedReconciler {
   private final Reconciler reconciler;
 
-  HookedReconciler(ReconcileStore store, PoolLocks locks, Platform platform, DataPlane dataPlane,
-      PoolEvents events, ReconcileConfig config, Clock clock, MeterRegistry registry, HookTarget target) {
-    this.reconciler = new Reconciler(store, locks, platform, dataPlane, events, webhooksOn(config), clock, registry, target);
+  HookedReconciler(
+      ReconcileStore store,
+      PoolLocks locks,
+      Platform platform,
+      DataPlane dataPlane,
+      PoolEvents events,
+      ReconcileConfig config,
+      Clock clock,
+      MeterRegistry registry,
+      HookTarget target) {
+    this.reconciler =
+        new Reconciler(
+            store, locks, platform, dataPlane, events, webhooksOn(config), clock, registry, target);
   }
 
   /** {@code config} with {@code webhooks()} true. */
   static ReconcileConfig webhooksOn(ReconcileConfig config) {
-    return (ReconcileConfig) Proxy.newProxyInstance(ReconcileConfig.class.getClassLoader(),
-        new Class<?>[] {ReconcileConfig.class}, (proxy, method, args) ->
-            method.getName().equals("webhooks") ? Boolean.TRUE : method.invoke(config, args));
+    return (ReconcileConfig)
+        Proxy.newProxyInstance(
+            ReconcileConfig.class.getClassLoader(),
+            new Class<?>[] {ReconcileConfig.class},
+            (proxy, method, args) ->
+                method.getName().equals("webhooks") ? Boolean.TRUE : method.invoke(config, args));
   }
 
   public ReconcileResult reconcile(String pool) {

@@ -71,19 +71,23 @@ class ReconcilerTests {
   }
 
   private void createPool(int replicas, String extraSpec) {
-    pools.create("""
+    pools.create(
+        """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "pipe-%s", "replicas": %d,
                   "template": {"sourceApp": "%s", "dynoSize": "hobby", "configVars": {"ROLE": "backend"}}
                   %s}}
-        """.formatted(name, name.substring(5), replicas, source, extraSpec));
+        """
+            .formatted(name, name.substring(5), replicas, source, extraSpec));
   }
 
   private void scale(int n) {
     pools.scale(name, "{\"replicas\": " + n + "}", new Precondition(null));
   }
 
-  /** {@code n} passes, the clock 6 s on after each (as the loop would requeue an in-flight pool). */
+  /**
+   * {@code n} passes, the clock 6 s on after each (as the loop would requeue an in-flight pool).
+   */
   private void passes(int n) {
     for (int i = 0; i < n; i++) {
       pass();
@@ -126,7 +130,9 @@ class ReconcilerTests {
 
   /** The targets the pool's backends were made for or rolled to. */
   private java.util.Set<String> targets() {
-    return store.backends(uid()).stream().map(b -> b.target).collect(java.util.stream.Collectors.toSet());
+    return store.backends(uid()).stream()
+        .map(b -> b.target)
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   private long count(String op) {
@@ -145,8 +151,11 @@ class ReconcilerTests {
   }
 
   private String condition(String type) {
-    return status().conditions().stream().filter(c -> c.type().equals(type))
-        .map(c -> c.status() + "/" + c.reason()).findFirst().orElse("none");
+    return status().conditions().stream()
+        .filter(c -> c.type().equals(type))
+        .map(c -> c.status() + "/" + c.reason())
+        .findFirst()
+        .orElse("none");
   }
 
   @Test
@@ -162,7 +171,9 @@ class ReconcilerTests {
     assertThat(allBackendApps()).hasSize(3);
     for (String app : owned()) {
       Map<String, String> vars = heroku.config.get(app);
-      assertThat(vars).containsEntry("GREETING", "hello").containsEntry("ROLE", "backend")
+      assertThat(vars)
+          .containsEntry("GREETING", "hello")
+          .containsEntry("ROLE", "backend")
           .containsEntry(Reconciler.OWNER_VAR, uid().toString());
       assertThat(heroku.web.get(app)).isEqualTo(1);
       assertThat(heroku.releases.get(app)).isNotEmpty();
@@ -191,14 +202,15 @@ class ReconcilerTests {
     assertThat(allBackendApps()).isEmpty();
     assertThat(count("createApp")).isEqualTo(3);
     assertThat(count("deleteApp")).isEqualTo(3);
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason())
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
         .contains("AppCreated", "BackendReady", "Draining", "AppDeleted");
   }
 
   /**
    * Operations audit (low): scaling back up while healthy backends drained made new apps beside
-   * their twins being deleted (12 creates for 2→6→1→5→0→4). A backend still draining at the
-   * current release, having left in good health, serves again instead.
+   * their twins being deleted (12 creates for 2→6→1→5→0→4). A backend still draining at the current
+   * release, having left in good health, serves again instead.
    */
   @Test
   void scalingBackUpWhileBackendsDrainTakesThemBack() {
@@ -211,15 +223,19 @@ class ReconcilerTests {
     pass();
     assertThat(count("createApp")).as("no new app").isEqualTo(3);
     // back in the data plane, through health checks first (audit: one may break while it drains)
-    assertThat(status().backends()).extracting(b -> b.phase()).containsExactlyInAnyOrder("Ready", "Releasing",
-        "Releasing");
+    assertThat(status().backends())
+        .extracting(b -> b.phase())
+        .containsExactlyInAnyOrder("Ready", "Releasing", "Releasing");
     assertThat(dataPlane.health(name, null)).hasSize(3);
     converge();
     assertThat(count("createApp")).isEqualTo(3);
     assertThat(count("deleteApp")).isZero();
     assertThat(owned()).hasSize(3);
     assertThat(status().readyReplicas()).isEqualTo(3);
-    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).filteredOn("Reclaimed"::equals).hasSize(2);
+    assertThat(pools.events(name, 50))
+        .extracting(e -> e.reason())
+        .filteredOn("Reclaimed"::equals)
+        .hasSize(2);
   }
 
   @Test
@@ -248,7 +264,10 @@ class ReconcilerTests {
     assertThat(pools.events(name, 100)).extracting(e -> e.reason()).doesNotContain("Reclaimed");
   }
 
-  /** Grows the pool one app at a time, a minute apart, so no two share a creation time; returns them oldest first. */
+  /**
+   * Grows the pool one app at a time, a minute apart, so no two share a creation time; returns them
+   * oldest first.
+   */
   private List<String> oneByOne(int n) {
     List<String> made = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
@@ -263,10 +282,14 @@ class ReconcilerTests {
     return made;
   }
 
-  /** The pool's backends not on their way out (draining, or deleted at once when they never served). */
+  /**
+   * The pool's backends not on their way out (draining, or deleted at once when they never served).
+   */
   private List<String> staying() {
-    return status().backends().stream().filter(b -> !List.of("Draining", "Deleting").contains(b.phase()))
-        .map(b -> b.app()).toList();
+    return status().backends().stream()
+        .filter(b -> !List.of("Draining", "Deleting").contains(b.phase()))
+        .map(b -> b.app())
+        .toList();
   }
 
   /**
@@ -280,16 +303,18 @@ class ReconcilerTests {
     List<String> apps = oneByOne(4);
     scale(2);
     pass();
-    assertThat(staying()).as("staying, of %s (oldest first)", apps).containsExactlyInAnyOrder(apps.get(0), apps.get(1));
+    assertThat(staying())
+        .as("staying, of %s (oldest first)", apps)
+        .containsExactlyInAnyOrder(apps.get(0), apps.get(1));
     converge();
     assertThat(owned()).containsExactlyInAnyOrder(apps.get(0), apps.get(1));
   }
 
   /**
    * Review 12: the test above this one said "the unhealthy one goes first", but its two backends
-   * shared a creation time and the sick one came first in list order anyway. Here the unhealthy
-   * one is the oldest, and another is not ready yet (its create in flight): those two go, before
-   * any newer healthy ready one.
+   * shared a creation time and the sick one came first in list order anyway. Here the unhealthy one
+   * is the oldest, and another is not ready yet (its create in flight): those two go, before any
+   * newer healthy ready one.
    */
   @Test
   void scalingDownDrainsTheUnhealthyThenTheNotReadyBeforeTheNewest() {
@@ -304,11 +329,14 @@ class ReconcilerTests {
     List<String> fourth = new ArrayList<>(owned());
     fourth.removeAll(apps);
     assertThat(fourth).hasSize(1);
-    assertThat(status().backends()).filteredOn(b -> b.app().equals(fourth.get(0))).extracting(b -> b.phase())
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(fourth.get(0)))
+        .extracting(b -> b.phase())
         .doesNotContain("Ready");
     scale(2);
     pass();
-    assertThat(staying()).as("staying, of %s (oldest first, the oldest unhealthy) and %s (not ready)", apps, fourth)
+    assertThat(staying())
+        .as("staying, of %s (oldest first, the oldest unhealthy) and %s (not ready)", apps, fourth)
         .containsExactlyInAnyOrder(apps.get(1), apps.get(2));
     converge();
     assertThat(owned()).containsExactlyInAnyOrder(apps.get(1), apps.get(2));
@@ -326,7 +354,9 @@ class ReconcilerTests {
       ReconcileResult r = pass();
       assertThat(r.error()).isEqualTo(Reconciler.STOPPED);
       assertThat(count("createApp")).as("no step taken").isZero();
-      assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).as("due for the next process").contains(name);
+      assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true))
+          .as("due for the next process")
+          .contains(name);
       assertThat(pools.events(name, 50)).extracting(e -> e.reason()).containsOnly("Created");
     } finally {
       reconciler.stopTakingSteps(false);
@@ -364,9 +394,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Audit defect 2: the finalizer deleted serving apps in the pass that drained them, cutting
-   * their in-flight requests. Now a ready backend gets the drain time (5 s in this profile) first,
-   * and a pass after a restart keeps the deadline it stored rather than starting a new drain.
+   * Audit defect 2: the finalizer deleted serving apps in the pass that drained them, cutting their
+   * in-flight requests. Now a ready backend gets the drain time (5 s in this profile) first, and a
+   * pass after a restart keeps the deadline it stored rather than starting a new drain.
    */
   /**
    * Review 3 #20, review 15: a pool deleted by another dyno's last pass stayed in this process's
@@ -378,7 +408,9 @@ class ReconcilerTests {
     converge();
     UUID id = uid();
     assertThat(reconciler.rememberedPools()).as("this process remembers the pool").contains(id);
-    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
     pools.delete(name, new Precondition(null));
     for (int i = 0; i < 10; i++) {
       other.reconcile(new PoolKey(name)); // the finalizer runs on the other dyno
@@ -409,7 +441,9 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("True/Deleting");
     assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Draining");
     assertThat(status().readyReplicas()).isZero();
-    assertThat(status().estimatedMonthlyCost()).as("its two apps bill until deleted").isEqualTo(14.0);
+    assertThat(status().estimatedMonthlyCost())
+        .as("its two apps bill until deleted")
+        .isEqualTo(14.0);
 
     clock.advance(Duration.ofSeconds(3));
     reconciler.forgetCaches(); // as a restarted process
@@ -444,8 +478,8 @@ class ReconcilerTests {
   }
 
   /**
-   * Audit (2026-11-24, second round): with two dynos, a backend one of them had just made ready
-   * was "failing its health checks" on the other, whose proxy had not probed it yet: a Warning,
+   * Audit (2026-11-24, second round): with two dynos, a backend one of them had just made ready was
+   * "failing its health checks" on the other, whose proxy had not probed it yet: a Warning,
    * readyReplicas down, the replacement clock started. No verdict is no failure.
    */
   @Test
@@ -456,7 +490,9 @@ class ReconcilerTests {
     dataPlane.unprobed.add(app);
     pass();
     assertThat(status().readyReplicas()).isEqualTo(2);
-    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).doesNotContain("BackendUnhealthy");
+    assertThat(pools.events(name, 50))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendUnhealthy");
     assertThat(status().backends()).extracting(b -> b.phase()).containsOnly("Ready");
     // once probed and failing, it is unhealthy as before
     dataPlane.unprobed.clear();
@@ -480,11 +516,15 @@ class ReconcilerTests {
     dataPlane.unhealthy.clear();
     dataPlane.unprobed.add(app); // as after a restart: no verdict here yet
     pass();
-    assertThat(status().backends()).filteredOn(b -> b.app().equals(app)).singleElement()
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(app))
+        .singleElement()
         .satisfies(b -> assertThat(b.phase()).isEqualTo("Unhealthy"));
     assertThat(status().readyReplicas()).isEqualTo(1);
     assertThat(condition("Ready")).isEqualTo("False/ReplicasNotReady");
-    assertThat(pools.events(name, 50)).extracting(e -> e.reason()).doesNotContain("BackendRecovered");
+    assertThat(pools.events(name, 50))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendRecovered");
     dataPlane.unprobed.clear();
     pass();
     assertThat(status().readyReplicas()).isEqualTo(2);
@@ -503,7 +543,8 @@ class ReconcilerTests {
     assertThat(count("createApp")).isZero();
     assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
-    // (300 - the few left after this pass's reads + its reads again) x 800 ms: about four minutes, not 2 s
+    // (300 - the few left after this pass's reads + its
+    // reads again) x 800 ms: about four minutes, not 2 s
     assertThat(r.requeueAfter()).isBetween(Duration.ofSeconds(232), Duration.ofSeconds(250));
     heroku.rateRemaining = 4500;
     converge();
@@ -538,12 +579,18 @@ class ReconcilerTests {
     }
     assertThat(count("restart")).isZero();
     assertThat(owned()).containsExactlyElementsOf(before);
-    assertThat(status().backends()).filteredOn(b -> b.app().equals(before.get(0))).singleElement()
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(before.get(0)))
+        .singleElement()
         .satisfies(b -> assertThat(b.phase()).isEqualTo("Ejected"));
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendUnhealthy");
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendUnhealthy");
     // said, once per replace window (30 s): five minutes of it, ten events at most, not one a pass
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendEjected"))
-        .hasSizeBetween(1, 11).allSatisfy(e -> assertThat(e.message()).contains(before.get(0), "health check (/)"));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendEjected"))
+        .hasSizeBetween(1, 11)
+        .allSatisfy(e -> assertThat(e.message()).contains(before.get(0), "health check (/)"));
 
     dataPlane.unhealthy.add(before.get(1)); // its probes fail: restarted after 30 s
     for (int i = 0; i < 5; i++) {
@@ -556,8 +603,8 @@ class ReconcilerTests {
   /**
    * Audit 9: five pools waiting for the budget at once, each waiting only for its own deficit,
    * spent the whole refill between them: the budget stayed at the reserve minus two per pool and
-   * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per
-   * 800 ms) and each pool passed when its requeue says.
+   * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per 800
+   * ms) and each pool passed when its requeue says.
    */
   @Test
   void manyPoolsWaitingForTheBudgetShareTheRefill() {
@@ -566,7 +613,9 @@ class ReconcilerTests {
     names.forEach(n -> dynos.put(n, reconciler));
     playTheRefill(dynos, Duration.ofMinutes(15));
     for (String n : names) {
-      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid())).as(n + " got its app").hasSize(1);
+      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid()))
+          .as(n + " got its app")
+          .hasSize(1);
     }
   }
 
@@ -578,14 +627,19 @@ class ReconcilerTests {
   @Test
   void poolsWaitingForTheBudgetOnTwoDynosStillGetTheirApps() {
     List<String> names = budgetPools(2);
-    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
-    Map<String, Reconciler> dynos = new java.util.HashMap<>(Map.of(names.get(0), reconciler, names.get(1), other));
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    Map<String, Reconciler> dynos =
+        new java.util.HashMap<>(Map.of(names.get(0), reconciler, names.get(1), other));
     for (int i = 0; i < 8; i++) { // idle pools, swept every 30 s: two reads each
       String idle = name + "-idle" + i;
-      pools.create("""
+      pools.create(
+          """
           {"metadata": {"name": "%s"},
            "spec": {"pipeline": "pipe-%s", "replicas": 0, "template": {"sourceApp": "%s"}}}
-          """.formatted(idle, name.substring(5), source));
+          """
+              .formatted(idle, name.substring(5), source));
       dynos.put(idle, i % 2 == 0 ? reconciler : other);
     }
     heroku.rateRemaining = 290;
@@ -595,7 +649,9 @@ class ReconcilerTests {
       other.stop();
     }
     for (String n : names) {
-      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid())).as(n + " got its app").hasSize(1);
+      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid()))
+          .as(n + " got its app")
+          .hasSize(1);
     }
   }
 
@@ -611,17 +667,21 @@ class ReconcilerTests {
     names.forEach(n -> dynos.put(n, reconciler));
     for (int i = 0; i < 20; i++) {
       String idle = name + "-idle" + i;
-      pools.create("""
+      pools.create(
+          """
           {"metadata": {"name": "%s"},
            "spec": {"pipeline": "pipe-%s", "replicas": 0, "template": {"sourceApp": "%s"}}}
-          """.formatted(idle, name.substring(5), source));
+          """
+              .formatted(idle, name.substring(5), source));
       dynos.put(idle, reconciler);
     }
     heroku.rateRemaining = 290;
     long calls0 = heroku.calls();
     playTheRefill(dynos, Duration.ofMinutes(15));
     for (String n : names) {
-      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid())).as(n + " got its app").hasSize(1);
+      assertThat(heroku.appsOwnedBy(pools.get(n).metadata().uid()))
+          .as(n + " got its app")
+          .hasSize(1);
     }
     // and the idle pools still looked now and then (a new release, an app deleted by hand)
     assertThat(heroku.calls() - calls0).isGreaterThan(20 * 2 * 3);
@@ -667,14 +727,20 @@ class ReconcilerTests {
   void waitingOnlyForHealthLooksAgainAfterAProbeInterval() {
     createPool(1, "");
     ReconcileResult r = null;
-    for (int i = 0; i < 10 && !store.backends(uid()).stream().allMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED); i++) {
+    for (int i = 0;
+        i < 10
+            && !store.backends(uid()).stream()
+                .allMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED);
+        i++) {
       dataPlane.unprobed.addAll(owned());
       r = pass();
       clock.advance(Duration.ofSeconds(1));
     }
     dataPlane.unprobed.addAll(owned());
     r = pass();
-    assertThat(store.backends(uid())).singleElement().satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.COUPLED));
+    assertThat(store.backends(uid()))
+        .singleElement()
+        .satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.COUPLED));
     assertThat(r.requeueAfter()).isEqualTo(Duration.ofSeconds(10)); // the default probe interval
     dataPlane.unprobed.clear();
     converge();
@@ -692,7 +758,9 @@ class ReconcilerTests {
     createPool(1, "");
     passUntilOneReleaseIsOut();
     ReconcileResult r = pass();
-    assertThat(r.requeueAfter()).as("plenty of budget: looked at again soon").isLessThanOrEqualTo(config.inFlightRequeue());
+    assertThat(r.requeueAfter())
+        .as("plenty of budget: looked at again soon")
+        .isLessThanOrEqualTo(config.inFlightRequeue());
     heroku.rateRemaining = 290;
     r = pass();
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
@@ -740,16 +808,31 @@ class ReconcilerTests {
 
     clock.advance(config.progressDeadline().plusMinutes(1));
     passes(3);
-    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Progressing")).singleElement()
-        .satisfies(c -> {
-          assertThat(c.status() + "/" + c.reason()).isEqualTo("True/ReleasePhaseSlow");
-          assertThat(c.message()).contains("v1 on " + name + "-").contains("has run since").contains("other new apps wait for it");
-        });
-    String said = status().conditions().stream().filter(c -> c.type().equals("Progressing")).findFirst().orElseThrow().message();
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Progressing"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.status() + "/" + c.reason()).isEqualTo("True/ReleasePhaseSlow");
+              assertThat(c.message())
+                  .contains("v1 on " + name + "-")
+                  .contains("has run since")
+                  .contains("other new apps wait for it");
+            });
+    String said =
+        status().conditions().stream()
+            .filter(c -> c.type().equals("Progressing"))
+            .findFirst()
+            .orElseThrow()
+            .message();
     passes(2);
-    assertThat(status().conditions()).as("the same words on every pass: no status write a minute")
+    assertThat(status().conditions())
+        .as("the same words on every pass: no status write a minute")
         .anySatisfy(c -> assertThat(c.message()).isEqualTo(said));
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).filteredOn("ReleasePhaseSlow"::equals).hasSize(1);
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .filteredOn("ReleasePhaseSlow"::equals)
+        .hasSize(1);
     assertThat(count("createRelease")).as("the other still waits").isEqualTo(1);
 
     heroku.completeReleases();
@@ -773,12 +856,17 @@ class ReconcilerTests {
     name = secondPool(first, source);
     passes(3);
     assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
-        .satisfies(e -> assertThat(e.message()).contains("(pool " + first + ")").contains(first + "-"));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("ReleaseWaits"))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.message()).contains("(pool " + first + ")").contains(first + "-"));
 
     clock.advance(Reconciler.RELEASE_PHASE_LIMIT);
     passes(1);
-    assertThat(count("createRelease")).as("a release phase past Heroku's hour holds no one").isEqualTo(2);
+    assertThat(count("createRelease"))
+        .as("a release phase past Heroku's hour holds no one")
+        .isEqualTo(2);
   }
 
   /**
@@ -795,7 +883,9 @@ class ReconcilerTests {
     name = secondPool(first, heroku.apps.get(source).id());
     passes(3);
     assertThat(count("createRelease")).as("the second pool waits").isEqualTo(1);
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("ReleaseWaits")).singleElement()
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("ReleaseWaits"))
+        .singleElement()
         .satisfies(e -> assertThat(e.message()).contains("(pool " + first + ")"));
 
     heroku.completeReleases();
@@ -818,8 +908,11 @@ class ReconcilerTests {
     String first = name;
     createPool(1, "");
     heroku.crashBefore("createRelease");
-    for (int i = 0; i < 8 && store.backends(store.pool(first).orElseThrow().id).stream()
-        .noneMatch(b -> Reconciler.RELEASE_SENT.equals(b.releaseId)); i++) {
+    for (int i = 0;
+        i < 8
+            && store.backends(store.pool(first).orElseThrow().id).stream()
+                .noneMatch(b -> Reconciler.RELEASE_SENT.equals(b.releaseId));
+        i++) {
       pass();
       clock.advance(Duration.ofSeconds(6));
     }
@@ -832,13 +925,15 @@ class ReconcilerTests {
 
     name = first;
     passes(3);
-    assertThat(count("createRelease")).as("the first pool waits for the second's release phase").isEqualTo(1);
+    assertThat(count("createRelease"))
+        .as("the first pool waits for the second's release phase")
+        .isEqualTo(1);
   }
 
   /**
    * Two dynos claiming the turn of one source app in the same moment: each looked, found no one,
-   * and both released (the look was not locked between processes). Two threads, each claiming for
-   * a backend of its own pool, started together twenty times: exactly one wins each time.
+   * and both released (the look was not locked between processes). Two threads, each claiming for a
+   * backend of its own pool, started together twenty times: exactly one wins each time.
    */
   @Test
   void twoClaimsOfOneSourcesReleaseTurnInTheSameMomentLetOneThrough() throws Exception {
@@ -869,10 +964,15 @@ class ReconcilerTests {
         java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
         List<Future<Boolean>> won = new ArrayList<>();
         for (io.dynofleet.pool.model.Backend b : rows) {
-          won.add(two.submit(() -> {
-            together.await();
-            return store.claimRelease(b, "app-id-" + source, source, clock.instant().minusSeconds(60)).isEmpty();
-          }));
+          won.add(
+              two.submit(
+                  () -> {
+                    together.await();
+                    return store
+                        .claimRelease(
+                            b, "app-id-" + source, source, clock.instant().minusSeconds(60))
+                        .isEmpty();
+                  }));
         }
         int winners = 0;
         for (Future<Boolean> f : won) {
@@ -901,7 +1001,9 @@ class ReconcilerTests {
     String app = owned().get(0);
     List<Platform.Release> made = heroku.releases.get(app);
     Platform.Release sent = made.remove(made.size() - 1);
-    made.add(new Platform.Release(sent.id(), sent.version(), "an-older-slug", sent.status(), sent.description()));
+    made.add(
+        new Platform.Release(
+            sent.id(), sent.version(), "an-older-slug", sent.status(), sent.description()));
     converge();
     assertThat(heroku.releases.get(app).get(heroku.releases.get(app).size() - 1).slugId())
         .isNotEqualTo("an-older-slug");
@@ -921,20 +1023,30 @@ class ReconcilerTests {
       refused = pass().outcome() == ReconcileResult.Outcome.FAILED;
     }
     assertThat(refused).as("the release refused").isTrue();
-    assertThat(store.backends(uid())).singleElement().satisfies(b -> {
-      assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.CONFIGURED);
-      assertThat(b.releaseId).isNull();
-    });
+    assertThat(store.backends(uid()))
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.CONFIGURED);
+              assertThat(b.releaseId).isNull();
+            });
   }
 
-  /** Passes until a backend's release is out (pending while {@code releasesPending}); exactly one. */
-  /** A second pool, {@code first}-b, on {@code first}'s pipeline, copying {@code sourceRef} (a name or id). */
+  /**
+   * Passes until a backend's release is out (pending while {@code releasesPending}); exactly one.
+   */
+  /**
+   * A second pool, {@code first}-b, on {@code first}'s pipeline, copying {@code sourceRef} (a name
+   * or id).
+   */
   private String secondPool(String first, String sourceRef) {
     String second = first + "-b";
-    pools.create("""
+    pools.create(
+        """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s", "dynoSize": "basic"}}}
-        """.formatted(second, first.substring(5), sourceRef));
+        """
+            .formatted(second, first.substring(5), sourceRef));
     return second;
   }
 
@@ -950,10 +1062,12 @@ class ReconcilerTests {
     for (int i = 0; i < n; i++) {
       String p = name + "-w" + i;
       names.add(p);
-      pools.create("""
+      pools.create(
+          """
           {"metadata": {"name": "%s"},
            "spec": {"pipeline": "pipe-%s", "replicas": 1, "template": {"sourceApp": "%s"}}}
-          """.formatted(p, name.substring(5), source));
+          """
+              .formatted(p, name.substring(5), source));
     }
     heroku.rateRemaining = 290; // under the 300 reserve
     return names;
@@ -969,7 +1083,8 @@ class ReconcilerTests {
     java.time.Instant end = clock.instant().plus(span);
     double refill = 0;
     while (clock.instant().isBefore(end)) {
-      String next = due.keySet().stream().min(java.util.Comparator.comparing(due::get)).orElseThrow();
+      String next =
+          due.keySet().stream().min(java.util.Comparator.comparing(due::get)).orElseThrow();
       Duration step = Duration.between(clock.instant(), due.get(next));
       if (!step.isNegative()) {
         clock.advance(step);
@@ -979,15 +1094,16 @@ class ReconcilerTests {
         heroku.rateRemaining = Math.min(4500, heroku.rateRemaining + whole);
       }
       ReconcileResult r = dynos.get(next).reconcile(new PoolKey(next));
-      Duration after = r.outcome() == ReconcileResult.Outcome.DONE ? Duration.ofSeconds(30) : r.requeueAfter();
+      Duration after =
+          r.outcome() == ReconcileResult.Outcome.DONE ? Duration.ofSeconds(30) : r.requeueAfter();
       due.put(next, clock.instant().plus(after.isZero() ? Duration.ofMillis(100) : after));
     }
   }
 
   /**
-   * Audit defect 4: a pass that had read the pool before it was deleted went on to create every
-   * app (and the finalizer deleted them all). The pass re-reads the deletion mark before it makes
-   * apps, and hands the pool to the finalizer at once.
+   * Audit defect 4: a pass that had read the pool before it was deleted went on to create every app
+   * (and the finalizer deleted them all). The pass re-reads the deletion mark before it makes apps,
+   * and hands the pool to the finalizer at once.
    */
   @Test
   void aPoolDeletedWhileAPassRunsGetsNoNewApps() {
@@ -1045,7 +1161,8 @@ class ReconcilerTests {
   void rollingUpdateStaysWithinSurgeAndUnavailable(String bounds) {
     int surge = Integer.parseInt(bounds.split("/")[0]);
     int unavailable = Integer.parseInt(bounds.split("/")[1]);
-    createPool(3, ", \"rollout\": {\"maxSurge\": " + surge + ", \"maxUnavailable\": " + unavailable + "}");
+    createPool(
+        3, ", \"rollout\": {\"maxSurge\": " + surge + ", \"maxUnavailable\": " + unavailable + "}");
     converge();
     List<String> before = owned();
     heroku.push(source);
@@ -1053,7 +1170,9 @@ class ReconcilerTests {
       ReconcileResult r = pass();
       PoolStatus s = status();
       assertThat(owned().size()).as("apps during rollout").isLessThanOrEqualTo(3 + surge);
-      assertThat(s.readyReplicas()).as("available during rollout").isGreaterThanOrEqualTo(3 - unavailable);
+      assertThat(s.readyReplicas())
+          .as("available during rollout")
+          .isGreaterThanOrEqualTo(3 - unavailable);
       clock.advance(Duration.ofSeconds(6));
       if (r.outcome() == ReconcileResult.Outcome.DONE) {
         break;
@@ -1078,7 +1197,9 @@ class ReconcilerTests {
     createPool(3, ", \"rollout\": {\"maxSurge\": 0, \"maxUnavailable\": 1}");
     converge();
     heroku.push(source);
-    for (int i = 0; i < 60 && !(status().updatedReplicas() >= 1 && status().updatedReplicas() < 3); i++) {
+    for (int i = 0;
+        i < 60 && !(status().updatedReplicas() >= 1 && status().updatedReplicas() < 3);
+        i++) {
       pass();
       clock.advance(Duration.ofSeconds(6));
     }
@@ -1122,7 +1243,9 @@ class ReconcilerTests {
     reconciler.sourceCache().put(uid(), behind); // the other dyno rolled; this one read v1 last
     heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
-    assertThat(status().updatedReplicas()).as("the newer release's backends stay counted").isEqualTo(2);
+    assertThat(status().updatedReplicas())
+        .as("the newer release's backends stay counted")
+        .isEqualTo(2);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
 
     converge(); // the next pass that reads the source catches up
@@ -1130,9 +1253,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 3: mid-rollout, old backends the proxy ejected for a moment (three 503s under load)
-   * were drained with no drain time and deleted in the same pass, all of them, whatever
-   * maxUnavailable said.
+   * Review 3: mid-rollout, old backends the proxy ejected for a moment (three 503s under load) were
+   * drained with no drain time and deleted in the same pass, all of them, whatever maxUnavailable
+   * said.
    */
   @Test
   void oldBackendsFailingMidRolloutLeaveOnlyWithinMaxUnavailable() {
@@ -1205,9 +1328,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Audit 14: a NUL in a failed release phase's last lines (binary output) could not be stored,
-   * and every pass of the pool failed there, outside any step, with nothing in its status or
-   * events. Control characters are replaced, terminal colours dropped.
+   * Audit 14: a NUL in a failed release phase's last lines (binary output) could not be stored, and
+   * every pass of the pool failed there, outside any step, with nothing in its status or events.
+   * Control characters are replaced, terminal colours dropped.
    */
   @Test
   void aReleasePhasesOutputWithControlCharactersIsToldAndStored() {
@@ -1216,9 +1339,16 @@ class ReconcilerTests {
     createPool(1, "");
     passes(6);
     assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
-    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Degraded")).singleElement()
-        .satisfies(c -> assertThat(c.message()).contains("ERROR bad \uFFFDbyte").doesNotContain("\u0000", "\u001B"));
-    assertThat(pools.events(name, 200)).anySatisfy(e -> assertThat(e.message()).contains("ERROR bad \uFFFDbyte"));
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("ERROR bad \uFFFDbyte")
+                    .doesNotContain("\u0000", "\u001B"));
+    assertThat(pools.events(name, 200))
+        .anySatisfy(e -> assertThat(e.message()).contains("ERROR bad \uFFFDbyte"));
   }
 
   /**
@@ -1230,20 +1360,27 @@ class ReconcilerTests {
   void anUnreadableReleaseOutputsErrorWithControlCharactersIsToldAndStored() {
     heroku.releasesFail = true;
     heroku.releaseOutput = "never read";
-    heroku.onNext("releaseOutput", () -> {
-      throw new PlatformException(Kind.TRANSIENT, "stream \u0000gone \u001B[31mred\u001B[0m");
-    });
+    heroku.onNext(
+        "releaseOutput",
+        () -> {
+          throw new PlatformException(Kind.TRANSIENT, "stream \u0000gone \u001B[31mred\u001B[0m");
+        });
     createPool(1, "");
     passes(6);
     assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
-    assertThat(status().conditions()).filteredOn(c -> c.type().equals("Degraded")).singleElement()
-        .satisfies(c -> assertThat(c.message()).contains("could not be read: stream \uFFFDgone red")
-            .doesNotContain("\u0000", "\u001B"));
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("could not be read: stream \uFFFDgone red")
+                    .doesNotContain("\u0000", "\u001B"));
   }
 
   /**
-   * Review 3: a stall was cleared only by a new release or config, not by a spec change as the
-   * docs said: a user who fixed the health check path saw nothing happen, for ever.
+   * Review 3: a stall was cleared only by a new release or config, not by a spec change as the docs
+   * said: a user who fixed the health check path saw nothing happen, for ever.
    */
   @Test
   void aStalledCreateTriesAgainWhenTheSpecChanges() {
@@ -1268,7 +1405,8 @@ class ReconcilerTests {
     String sick = owned().get(0);
     dataPlane.unhealthy.add(sick);
     pass();
-    assertThat(status().backends()).anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
+    assertThat(status().backends())
+        .anyMatch(b -> b.app().equals(sick) && b.phase().equals("Unhealthy"));
     assertThat(status().readyReplicas()).isEqualTo(1);
     clock.advance(Duration.ofSeconds(301));
     pass();
@@ -1279,15 +1417,16 @@ class ReconcilerTests {
     converge();
     assertThat(owned()).hasSize(2).doesNotContain(sick);
     assertThat(heroku.apps).doesNotContainKey(sick);
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason())
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
         .contains("BackendUnhealthy", "BackendRestarted", "BackendReplaced");
   }
 
   /**
    * Review 15: while a rollout is stalled nothing is made, at the new release or the old one, so an
-   * old backend "replaced" after its restart was only deleted: the pool lost one app at a time
-   * for as long as the stall lasted. It stays now, restarted again every replaceAfterSeconds,
-   * and is replaced once the stall clears.
+   * old backend "replaced" after its restart was only deleted: the pool lost one app at a time for
+   * as long as the stall lasted. It stays now, restarted again every replaceAfterSeconds, and is
+   * replaced once the stall clears.
    */
   @Test
   void aDeadBackendIsNotReplacedByNothingWhileTheRolloutIsStalled() {
@@ -1309,9 +1448,15 @@ class ReconcilerTests {
     }
     assertThat(owned()).as("the pool keeps its size").hasSize(5).contains(sick);
     assertThat(heroku.apps).containsKey(sick);
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendReplaced");
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendRestarted"))
-        .anySatisfy(e -> assertThat(e.message()).contains("not replaced while the rollout of release v2 is stalled"));
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendReplaced");
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendRestarted"))
+        .anySatisfy(
+            e ->
+                assertThat(e.message())
+                    .contains("not replaced while the rollout of release v2 is stalled"));
 
     // a second one dies meanwhile: restarted too, though the first holds its restart (review 16)
     String second = before.get(1);
@@ -1330,8 +1475,8 @@ class ReconcilerTests {
 
   /**
    * Review 15: with the source app deleted every pass failed before anything else, so a scale to 0
-   * (to stop the bills) did nothing, drained apps were never deleted and dead ones never
-   * restarted. The pass still fails (a condition: a human must act), but does what needs no source.
+   * (to stop the bills) did nothing, drained apps were never deleted and dead ones never restarted.
+   * The pass still fails (a condition: a human must act), but does what needs no source.
    */
   @Test
   void withTheSourceAppGoneAScaleDownStillDeletesApps() {
@@ -1351,8 +1496,12 @@ class ReconcilerTests {
     clock.advance(Duration.ofSeconds(301));
     pass();
     assertThat(owned()).as("but not replaced: nothing can be made").hasSize(3).contains(sick);
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendRestarted"))
-        .anySatisfy(e -> assertThat(e.message()).contains("not replaced while the source app or the pipeline cannot be read"));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendRestarted"))
+        .anySatisfy(
+            e ->
+                assertThat(e.message())
+                    .contains("not replaced while the source app or the pipeline cannot be read"));
 
     scale(0);
     pass();
@@ -1364,20 +1513,25 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 15: a backend configured but not yet released when the process restarted, with no
-   * usable release on the source by then, threw a NullPointerException on every pass. It waits;
-   * once the source has a release again (a new config meanwhile) the pool converges on it.
+   * Review 15: a backend configured but not yet released when the process restarted, with no usable
+   * release on the source by then, threw a NullPointerException on every pass. It waits; once the
+   * source has a release again (a new config meanwhile) the pool converges on it.
    */
   @Test
   void aBackendConfiguredBeforeARestartWaitsForASourceRelease() {
     createPool(1, "");
     heroku.failNext("createRelease", 1, Kind.TRANSIENT);
-    for (int i = 0; i < 5 && pools.events(name, 50).stream().noneMatch(e -> e.reason().equals("HerokuUnavailable")); i++) {
+    for (int i = 0;
+        i < 5
+            && pools.events(name, 50).stream()
+                .noneMatch(e -> e.reason().equals("HerokuUnavailable"));
+        i++) {
       pass();
     }
     assertThat(count("createRelease")).as("configured, its release refused").isZero();
     List<Platform.Release> kept = new ArrayList<>(heroku.releases.get(source));
-    heroku.releases.get(source).clear(); // no usable release on the source, as a restarted process sees it
+    // no usable release on the source, as a restarted process sees it
+    heroku.releases.get(source).clear();
     reconciler.forgetCaches();
     ReconcileResult r = pass();
     assertThat(r.outcome()).as(r.toString()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
@@ -1417,9 +1571,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 4: with one replica the guard above never applied: the only backend was restarted,
-   * then replaced during a 25-minute outage, its replacement failed too and stalled the pool at
-   * no app. It is restarted once and kept.
+   * Review 4: with one replica the guard above never applied: the only backend was restarted, then
+   * replaced during a 25-minute outage, its replacement failed too and stalled the pool at no app.
+   * It is restarted once and kept.
    */
   @Test
   void thePoolsOnlyReadyBackendIsRestartedButNeverReplaced() {
@@ -1467,7 +1621,10 @@ class ReconcilerTests {
   @Test
   void aFailedAppOfAReleaseThatWorksElsewhereStallsNothing() {
     failAnAppAndItsReplacement();
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendFailed").doesNotContain("CreateFailed");
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .contains("BackendFailed")
+        .doesNotContain("CreateFailed");
     assertThat(condition("Degraded")).isNotEqualTo("True/CreateFailed");
     dataPlane.unhealthy.clear();
     converge();
@@ -1485,7 +1642,9 @@ class ReconcilerTests {
     failAnAppAndItsReplacement();
     assertThat(condition("Degraded")).isEqualTo("True/BackendFailed");
     List<String> waiting = owned();
-    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
     try {
       other.reconcile(new PoolKey(name));
       other.reconcile(new PoolKey(name));
@@ -1572,7 +1731,9 @@ class ReconcilerTests {
     heroku.apps.remove(victim);
     dataPlane.unhealthy.add(victim);
     pass();
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished")
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .contains("BackendVanished")
         .doesNotContain("BackendUnhealthy");
     assertThat(status().backends()).extracting(b -> b.app()).doesNotContain(victim);
     converge();
@@ -1581,9 +1742,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Audit 14: the pipeline's owner was read once per process: after `heroku pipelines:transfer`
-   * to a team the next app was made under the old owner (Heroku then refuses its coupling). It is
-   * read again every drift interval.
+   * Audit 14: the pipeline's owner was read once per process: after `heroku pipelines:transfer` to
+   * a team the next app was made under the old owner (Heroku then refuses its coupling). It is read
+   * again every drift interval.
    */
   @Test
   void aPipelineMovedToATeamIsFollowedByTheNextApps() {
@@ -1595,7 +1756,9 @@ class ReconcilerTests {
     converge();
     List<String> apps = owned();
     assertThat(apps).hasSize(2);
-    assertThat(apps.stream().filter(a -> "acme".equals(heroku.appTeams.get(a)))).as("made in the team").hasSize(1);
+    assertThat(apps.stream().filter(a -> "acme".equals(heroku.appTeams.get(a))))
+        .as("made in the team")
+        .hasSize(1);
   }
 
   /**
@@ -1609,8 +1772,17 @@ class ReconcilerTests {
     converge();
     String app = owned().get(0);
     Platform.App a = heroku.apps.get(app);
-    heroku.apps.put(app, new Platform.App(a.id(), a.name(), a.webUrl(), a.createdAt(), a.region(), a.stack(),
-        a.generation(), true));
+    heroku.apps.put(
+        app,
+        new Platform.App(
+            a.id(),
+            a.name(),
+            a.webUrl(),
+            a.createdAt(),
+            a.region(),
+            a.stack(),
+            a.generation(),
+            true));
     dataPlane.unhealthy.add(app);
     for (int i = 0; i < 10; i++) {
       pass();
@@ -1618,8 +1790,11 @@ class ReconcilerTests {
     }
     assertThat(heroku.restarts).isZero();
     assertThat(owned()).contains(app).hasSize(2);
-    assertThat(pools.events(name, 200)).extracting(e -> e.reason()).doesNotContain("BackendReplaced", "BackendRestarted")
-        .filteredOn("BackendInMaintenance"::equals).hasSize(1);
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendReplaced", "BackendRestarted")
+        .filteredOn("BackendInMaintenance"::equals)
+        .hasSize(1);
 
     heroku.apps.put(app, a); // maintenance:off
     dataPlane.unhealthy.remove(app);
@@ -1668,8 +1843,10 @@ class ReconcilerTests {
     for (int i = 0; i < 3; i++) {
       pools.delete(name, new Precondition(null));
     }
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("Deleting"))
-        .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("Deleting"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.count()).isEqualTo(1));
   }
 
   /** Review 4: a backend Heroku refuses to couple again cost two calls on every pass, for ever. */
@@ -1698,8 +1875,11 @@ class ReconcilerTests {
     createPool(1, "");
     converge();
     String id = heroku.apps.get(owned().get(0)).id();
-    Platform.Coupling coupling = heroku.couplings.values().stream()
-        .filter(c -> c.appId().equals(id)).findFirst().orElseThrow();
+    Platform.Coupling coupling =
+        heroku.couplings.values().stream()
+            .filter(c -> c.appId().equals(id))
+            .findFirst()
+            .orElseThrow();
     heroku.couplings.values().remove(coupling);
     heroku.failNext("couple", 1, Kind.INVALID);
     pass();
@@ -1727,11 +1907,16 @@ class ReconcilerTests {
     converge();
     heroku.addPipeline("other-pipe");
     long generation = pools.get(name).metadata().generation();
-    assertThatThrownBy(() -> pools.patch(name, "{\"spec\": {\"pipeline\": \"other-pipe\"}}", new Precondition(null)))
-        .isInstanceOfSatisfying(ApiException.class, e -> {
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.getMessage()).contains("spec.pipeline");
-        });
+    assertThatThrownBy(
+            () ->
+                pools.patch(
+                    name, "{\"spec\": {\"pipeline\": \"other-pipe\"}}", new Precondition(null)))
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.getMessage()).contains("spec.pipeline");
+            });
     assertThat(pools.get(name).metadata().generation()).isEqualTo(generation);
   }
 
@@ -1745,21 +1930,28 @@ class ReconcilerTests {
     createPool(1, "");
     UUID uid = uid();
     long key = uid.getMostSignificantBits() ^ uid.getLeastSignificantBits();
-    heroku.onNext("createApp", () -> {
-      try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
-        // only the session holding this pool's lock (a bigint key: high and low 32 bits)
-        st.execute("select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
-            + " and objsubid = 1 and classid::bigint = " + ((key >>> 32) & 0xffffffffL)
-            + " and objid::bigint = " + (key & 0xffffffffL) + " and pid <> pg_backend_pid()");
-      } catch (java.sql.SQLException e) {
-        throw new IllegalStateException(e);
-      }
-      try {
-        Thread.sleep(1100); // the lock is checked at most once a second
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    heroku.onNext(
+        "createApp",
+        () -> {
+          try (java.sql.Connection c = dataSource.getConnection();
+              java.sql.Statement st = c.createStatement()) {
+            // only the session holding this pool's lock (a bigint key: high and low 32 bits)
+            st.execute(
+                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
+                    + " and objsubid = 1 and classid::bigint = "
+                    + ((key >>> 32) & 0xffffffffL)
+                    + " and objid::bigint = "
+                    + (key & 0xffffffffL)
+                    + " and pid <> pg_backend_pid()");
+          } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+          }
+          try {
+            Thread.sleep(1100); // the lock is checked at most once a second
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
     ReconcileResult r = pass();
     assertThat(r.error()).isEqualTo(Reconciler.LOCK_LOST);
     assertThat(count("createApp")).isEqualTo(1);
@@ -1770,10 +1962,19 @@ class ReconcilerTests {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars",
-      "createRelease", "scaleWeb", "couple"})
+  @ValueSource(
+      strings = {
+        "createApp:before",
+        "createApp",
+        "attachAddon",
+        "patchConfigVars",
+        "createRelease",
+        "scaleWeb",
+        "couple"
+      })
   void aCrashAtAnyStepOfACreateConvergesWithoutTwins(String crashPoint) {
-    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
+    heroku.attach(
+        source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
     if (crashPoint.endsWith(":before")) {
       heroku.crashBefore(crashPoint.substring(0, crashPoint.indexOf(':')));
     } else {
@@ -1799,8 +2000,14 @@ class ReconcilerTests {
    */
   @Test
   void aCrashBetweenTwoNamesOfOneAddOnAttachesBoth() {
-    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x",
-        List.of("DATABASE_URL", "HEROKU_POSTGRESQL_RED_URL"), List.of("DATABASE", "HEROKU_POSTGRESQL_RED")), false);
+    heroku.attach(
+        source,
+        new Platform.Addon(
+            "addon-1",
+            "postgresql-x",
+            List.of("DATABASE_URL", "HEROKU_POSTGRESQL_RED_URL"),
+            List.of("DATABASE", "HEROKU_POSTGRESQL_RED")),
+        false);
     heroku.crashAfter("attachAddon", 1);
     createPool(1, "");
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
@@ -1813,13 +2020,28 @@ class ReconcilerTests {
 
   @Test
   void theSubscriptionIsRecordedBeforeThePassGoesOnSoACrashLaterInItLosesNothing() {
-    Reconciler hooked = new Reconciler(store, locks, heroku, dataPlane, events, HookedReconciler.webhooksOn(config), clock, registry, hookTarget);
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            heroku,
+            dataPlane,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
     try {
       heroku.crashAfter("createApp", 1);
       createPool(2, "");
-      assertThat(hooked.reconcile(new PoolKey(name)).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
-      assertThat(heroku.webhooks.get(source)).singleElement().satisfies(w ->
-          assertThat(status().webhook()).isEqualTo(new PoolStatus.Webhook(source, w.id(), w.url())));
+      assertThat(hooked.reconcile(new PoolKey(name)).outcome())
+          .isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(heroku.webhooks.get(source))
+          .singleElement()
+          .satisfies(
+              w ->
+                  assertThat(status().webhook())
+                      .isEqualTo(new PoolStatus.Webhook(source, w.id(), w.url())));
       assertThat(heroku.webhookSecrets).containsValue(io.dynofleet.api.HookSignature.TEST_SECRET);
     } finally {
       hooked.stop();
@@ -1834,8 +2056,13 @@ class ReconcilerTests {
     heroku.crashBefore("createApp");
     pass();
     String intended = store.backends(uid()).get(0).appName;
-    heroku.clock = java.time.Clock.fixed(java.time.Instant.parse("2020-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
-    heroku.apps.put(intended, new Platform.App("foreign", intended, "http://x/", java.time.Instant.parse("2020-01-01T00:00:00Z")));
+    heroku.clock =
+        java.time.Clock.fixed(
+            java.time.Instant.parse("2020-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
+    heroku.apps.put(
+        intended,
+        new Platform.App(
+            "foreign", intended, "http://x/", java.time.Instant.parse("2020-01-01T00:00:00Z")));
     heroku.config.put(intended, new java.util.HashMap<>(Map.of("OWNER", "someone")));
     heroku.clock = clock;
     converge();
@@ -1863,8 +2090,8 @@ class ReconcilerTests {
 
   /**
    * Review 6: any 4xx from attaching an add-on was taken for "already attached", so an add-on
-   * Heroku refused to attach was missing on the backend, silently. Only an attachment that is
-   * there lets the create go on.
+   * Heroku refused to attach was missing on the backend, silently. Only an attachment that is there
+   * lets the create go on.
    */
   @Test
   void anAttachmentHerokuRefusesStopsTheCreateAndSaysSo() {
@@ -1874,7 +2101,8 @@ class ReconcilerTests {
     ReconcileResult r = pass();
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
-    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("refused to attach add-on mailer-x"));
+    assertThat(status().conditions())
+        .anySatisfy(c -> assertThat(c.message()).contains("refused to attach add-on mailer-x"));
     assertThat(count("patchConfigVars")).as("the create stops at the attachment").isZero();
     heroku.unshareable.clear(); // fixed on Heroku's side
     clock.advance(config.maxBackoff());
@@ -1897,8 +2125,11 @@ class ReconcilerTests {
     }
     assertThat(last.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
-    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("refused to couple"));
-    assertThat(store.backends(uid())).singleElement().satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.SCALED));
+    assertThat(status().conditions())
+        .anySatisfy(c -> assertThat(c.message()).contains("refused to couple"));
+    assertThat(store.backends(uid()))
+        .singleElement()
+        .satisfies(b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.SCALED));
     heroku.refuseCoupling = false;
     clock.advance(config.maxBackoff());
     converge();
@@ -1942,8 +2173,8 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 10: the 30 s cap held under the rate reserve too, and twenty pools failing through a
-   * 5xx outage spent twice Heroku's refill (5xx answers count) retrying every 15-30 s.
+   * Review 10: the 30 s cap held under the rate reserve too, and twenty pools failing through a 5xx
+   * outage spent twice Heroku's refill (5xx answers count) retrying every 15-30 s.
    */
   @Test
   void underTheRateReserveAFailingPoolBacksOffFully() {
@@ -1965,8 +2196,12 @@ class ReconcilerTests {
     createPool(3, "");
     heroku.errorRate = 0.2;
     int failed = 0;
-    for (int i = 0; i < 200 && !(status().readyReplicas() == 3 && owned().size() == 3
-        && pass().outcome() == ReconcileResult.Outcome.DONE); i++) {
+    for (int i = 0;
+        i < 200
+            && !(status().readyReplicas() == 3
+                && owned().size() == 3
+                && pass().outcome() == ReconcileResult.Outcome.DONE);
+        i++) {
       ReconcileResult r = pass();
       if (r.outcome() == ReconcileResult.Outcome.FAILED) {
         failed++;
@@ -2010,18 +2245,29 @@ class ReconcilerTests {
     assertThat(condition("Progressing")).isEqualTo("False/HerokuUnauthorized");
     assertThat(pools.events(name, 10)).extracting(e -> e.reason()).contains("HerokuUnauthorized");
     // review 3: every dyno's sweep passed it again about every 30 s, whatever its backoff said
-    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("the sweep waits out the backoff").doesNotContain(name);
-    assertThat(reconciler.poolNamesDue(Duration.ZERO, false)).as("a new process's first sweep").contains(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true))
+        .as("the sweep waits out the backoff")
+        .doesNotContain(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, false))
+        .as("a new process's first sweep")
+        .contains(name);
     // audit 14: a process with another key (the new one, beside preboot's old dynos) does not wait
     // out a refusal of this one's
-    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab")).as("another key").contains(name);
-    assertThat(store.poolNamesDue(Duration.ZERO, true, heroku.keyFingerprint())).as("the same key").doesNotContain(name);
+    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab"))
+        .as("another key")
+        .contains(name);
+    assertThat(store.poolNamesDue(Duration.ZERO, true, heroku.keyFingerprint()))
+        .as("the same key")
+        .doesNotContain(name);
     heroku.failNext("pipelineId", 1, Kind.TRANSIENT);
     pass();
-    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab")).as("any other failure: every key waits")
+    assertThat(store.poolNamesDue(Duration.ZERO, true, "0123456789ab"))
+        .as("any other failure: every key waits")
         .doesNotContain(name);
     converge();
-    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a good pass clears it").contains(name);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true))
+        .as("a good pass clears it")
+        .contains(name);
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertThat(owned()).hasSize(1);
   }
@@ -2050,7 +2296,9 @@ class ReconcilerTests {
     list.add(new Platform.Release("r2", 2, null, "succeeded", "Set GREETING config vars"));
     createPool(2, "");
     ReconcileResult r = pass();
-    assertThat(r.outcome()).as("waits for a deploy or the sweep, not 2 s").isEqualTo(ReconcileResult.Outcome.DONE);
+    assertThat(r.outcome())
+        .as("waits for a deploy or the sweep, not 2 s")
+        .isEqualTo(ReconcileResult.Outcome.DONE);
     assertThat(condition("Degraded")).isEqualTo("True/SourceAppHasNoRelease");
     heroku.push(source);
     converge();
@@ -2058,9 +2306,9 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 3: with the source's newest release failed (its release phase) and no target
-   * remembered (a restart), nothing was made or replaced and the status said "no released slug",
-   * while the release before it ran on the source.
+   * Review 3: with the source's newest release failed (its release phase) and no target remembered
+   * (a restart), nothing was made or replaced and the status said "no released slug", while the
+   * release before it ran on the source.
    */
   @Test
   void aFailedNewestSourceReleaseLeavesTheOneBeforeItAsTheTarget() {
@@ -2068,7 +2316,9 @@ class ReconcilerTests {
     converge();
     String before = status().targetRelease();
     List<Platform.Release> list = heroku.releases.get(source);
-    list.add(new Platform.Release("bad", list.size() + 1, "slug-bad", "failed", "Deploy (release phase failed)"));
+    list.add(
+        new Platform.Release(
+            "bad", list.size() + 1, "slug-bad", "failed", "Deploy (release phase failed)"));
     reconciler.forgetCaches(); // a restart
     scale(2);
     converge();
@@ -2089,8 +2339,13 @@ class ReconcilerTests {
     List<String> before = owned();
     heroku.config.get(source).put("GREETING", "never-released");
     List<Platform.Release> list = heroku.releases.get(source);
-    list.add(new Platform.Release("failed-config", list.size() + 1, list.get(list.size() - 1).slugId(), "failed",
-        "Set GREETING config vars (release phase failed)"));
+    list.add(
+        new Platform.Release(
+            "failed-config",
+            list.size() + 1,
+            list.get(list.size() - 1).slugId(),
+            "failed",
+            "Set GREETING config vars (release phase failed)"));
     reconciler.forgetCaches(); // a restart
     converge();
     assertThat(owned()).as("no rollout").containsExactlyInAnyOrderElementsOf(before);
@@ -2101,12 +2356,13 @@ class ReconcilerTests {
 
   /**
    * Review 5: the add-ons are the app's state now. One attached by a release that failed made a
-   * dyno restarted since build another target (its var in the fingerprint) than one that had
-   * not, and the pool flapped between them; the backends got an add-on the source never ran with.
+   * dyno restarted since build another target (its var in the fingerprint) than one that had not,
+   * and the pool flapped between them; the backends got an add-on the source never ran with.
    */
   @Test
   void anAddOnAttachedByAFailedReleaseRollsNothingAfterARestart() {
-    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
+    heroku.attach(
+        source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
     createPool(2, "");
     converge();
     List<String> before = owned();
@@ -2122,14 +2378,15 @@ class ReconcilerTests {
   }
 
   /**
-   * Review 5: an add-on detached by a release that failed: a dyno that read the add-ons before
-   * and one that reads them now disagree on whether its var (still in the running release) is the
+   * Review 5: an add-on detached by a release that failed: a dyno that read the add-ons before and
+   * one that reads them now disagree on whether its var (still in the running release) is the
    * add-on's or a plain var. Each dyno reads the add-ons again every drift interval, so they agree
    * within it: one rollout, not a flap.
    */
   @Test
   void anAddOnDetachedByAFailedReleaseIsSeenWithinTheDriftInterval() {
-    heroku.attach(source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
+    heroku.attach(
+        source, new Platform.Addon("addon-1", "postgresql-x", List.of("DATABASE_URL")), false);
     createPool(1, "");
     converge();
     java.util.Set<String> target = targets();
@@ -2188,8 +2445,12 @@ class ReconcilerTests {
     heroku.sizes.put(other, "Basic"); // Heroku's capitalised name of the spec's hobby: no drift
     clock.advance(config.driftCheckInterval().plusMinutes(1));
     pass();
-    assertThat(status().drift()).singleElement().isEqualTo(app + ": web 4 x Performance-L set by hand (made as 1 x basic)");
-    assertThat(pools.events(name, 50)).filteredOn(e -> e.reason().equals("FormationDrift")).singleElement()
+    assertThat(status().drift())
+        .singleElement()
+        .isEqualTo(app + ": web 4 x Performance-L set by hand (made as 1 x basic)");
+    assertThat(pools.events(name, 50))
+        .filteredOn(e -> e.reason().equals("FormationDrift"))
+        .singleElement()
         .satisfies(e -> assertThat(e.message()).contains(app, "web 4 x Performance-L"));
     assertThat(heroku.web).as("left as set").containsEntry(app, 4);
     assertThat(count("scaleWeb")).as("nothing scaled").isEqualTo(2);
@@ -2210,11 +2471,15 @@ class ReconcilerTests {
 
   @Test
   void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
-    Reconciler other = new Reconciler(store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
     createPool(4, "");
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
-      for (int round = 0; round < 30 && !(owned().size() == 4 && status().readyReplicas() == 4); round++) {
+      for (int round = 0;
+          round < 30 && !(owned().size() == 4 && status().readyReplicas() == 4);
+          round++) {
         List<Future<ReconcileResult>> both = new ArrayList<>();
         both.add(threads.submit(() -> reconciler.reconcile(new PoolKey(name))));
         both.add(threads.submit(() -> other.reconcile(new PoolKey(name))));
@@ -2230,7 +2495,12 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(4);
     assertThat(allBackendApps()).hasSize(4);
     assertThat(count("createApp")).isEqualTo(4);
-    assertThat(heroku.actions.stream().filter(a -> a.op().equals("couple")).map(Action::app).distinct().count())
+    assertThat(
+            heroku.actions.stream()
+                .filter(a -> a.op().equals("couple"))
+                .map(Action::app)
+                .distinct()
+                .count())
         .isEqualTo(count("couple"));
   }
 }

@@ -14,17 +14,24 @@ class ReleaseOutputMaskTest {
 
   @Test
   void urlPasswordsConfigValuesAndSecretAssignmentsAreMasked() {
-    String out = Reconciler.masked("PG::ConnectionBad: postgres://u8k:p4ssw0rdXYZ@ec2-1-2.compute-1.amazonaws.com:5432/d1"
-        + " | using stripe sk_live_abcdef123 | SECRET_KEY_BASE=deadbeef99 api_token: t0k3n!",
-        Map.of("STRIPE_KEY", "sk_live_abcdef123", "SHORT", "abc"));
-    assertThat(out).doesNotContain("p4ssw0rdXYZ", "sk_live_abcdef123", "deadbeef99", "t0k3n!")
-        .contains("postgres://u8k:***@ec2-1-2.compute-1.amazonaws.com:5432/d1", "using stripe ***",
-            "SECRET_KEY_BASE=***", "api_token: ***");
+    String out =
+        Reconciler.masked(
+            "PG::ConnectionBad: postgres://u8k:p4ssw0rdXYZ@ec2-1-2.compute-1.amazonaws.com:5432/d1"
+                + " | using stripe sk_live_abcdef123 | SECRET_KEY_BASE=deadbeef99 api_token: t0k3n!",
+            Map.of("STRIPE_KEY", "sk_live_abcdef123", "SHORT", "abc"));
+    assertThat(out)
+        .doesNotContain("p4ssw0rdXYZ", "sk_live_abcdef123", "deadbeef99", "t0k3n!")
+        .contains(
+            "postgres://u8k:***@ec2-1-2.compute-1.amazonaws.com:5432/d1",
+            "using stripe ***",
+            "SECRET_KEY_BASE=***",
+            "api_token: ***");
   }
 
   @Test
   void ordinaryOutputIsLeftAsItIs() {
-    String line = "rake aborted! | ActiveRecord::NoDatabaseError: database \"d1\" does not exist | abc";
+    String line =
+        "rake aborted! | ActiveRecord::NoDatabaseError: database \"d1\" does not exist | abc";
     assertThat(Reconciler.masked(line, Map.of("SHORT", "abc", "N", "1"))).isEqualTo(line);
   }
 }

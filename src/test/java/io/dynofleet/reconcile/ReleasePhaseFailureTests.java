@@ -58,21 +58,35 @@ class ReleasePhaseFailureTests {
   @Test
   void aFailedReleasePhaseIsCalledSoWithTheEndOfItsOutput() {
     createPool(1);
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(w.name()).readyReplicas() == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() == ReconcileResult.Outcome.DONE
+                    && pools.status(w.name()).readyReplicas() == 1);
 
     sim.pushRelease(w.source());
     sim.releasePhaseFails(w.source(), true);
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return degraded().reason().equals("RolloutStalled");
-        });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              pass();
+              return degraded().reason().equals("RolloutStalled");
+            });
     // what Heroku's release output (output_stream_url) ended with, not a guess at health
-    assertThat(degraded().message()).contains("release phase", OUTPUT)
+    assertThat(degraded().message())
+        .contains("release phase", OUTPUT)
         .doesNotContain("did not become healthy");
-    assertThat(pools.events(w.name(), 200)).filteredOn(e -> e.reason().equals("RolloutStalled"))
-        .extracting(EventDocument::message).singleElement().asString()
+    assertThat(pools.events(w.name(), 200))
+        .filteredOn(e -> e.reason().equals("RolloutStalled"))
+        .extracting(EventDocument::message)
+        .singleElement()
+        .asString()
         .contains("release phase", OUTPUT);
 
     // the passes after it keep saying why, not a generic "did not become healthy"

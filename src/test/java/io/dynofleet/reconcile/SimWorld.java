@@ -9,17 +9,19 @@ import io.restassured.specification.RequestSpecification;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A fresh corner of the simulated Heroku for one test: faults cleared, a source app and a
- * pipeline under names no other test uses, and the reconciler's caches forgotten (if one is
- * given); {@code name} is the pool's.
+ * A fresh corner of the simulated Heroku for one test: faults cleared, a source app and a pipeline
+ * under names no other test uses, and the reconciler's caches forgotten (if one is given); {@code
+ * name} is the pool's.
  */
 record SimWorld(String name, String source, String pipeline) {
   private static final AtomicInteger SEQ = new AtomicInteger();
   static final String TOKEN = "test-token-0123456789";
   static final String POOLS = "/_dynofleet/api/v1/pools";
+
   /** Spec fields for {@link #createPool}: health checks every second, one verdict decides. */
-  static final String QUICK_HEALTH = ", \"healthCheck\": {\"path\": \"/health\", \"intervalSeconds\": 1,"
-      + " \"timeoutSeconds\": 1, \"healthyThreshold\": 1, \"unhealthyThreshold\": 1}";
+  static final String QUICK_HEALTH =
+      ", \"healthCheck\": {\"path\": \"/health\", \"intervalSeconds\": 1,"
+          + " \"timeoutSeconds\": 1, \"healthyThreshold\": 1, \"unhealthyThreshold\": 1}";
 
   static SimWorld fresh(Simulator sim, Reconciler reconciler, String kind) {
     sim.resetFaults();
@@ -34,15 +36,20 @@ record SimWorld(String name, String source, String pipeline) {
   }
 
   /**
-   * Creates the pool through the API: {@code replicas} copies of the source, {@code template}
-   * more template fields and {@code spec} more spec fields (each "" or starting with a comma).
+   * Creates the pool through the API: {@code replicas} copies of the source, {@code template} more
+   * template fields and {@code spec} more spec fields (each "" or starting with a comma).
    */
   void createPool(int replicas, String template, String spec) {
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"%s}%s}}
-        """.formatted(name, pipeline, replicas, source, template, spec))
-        .post(POOLS).then().statusCode(201);
+        """
+                .formatted(name, pipeline, replicas, source, template, spec))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
   }
 
   /** A request to the management API with the test profile's token, JSON body. */
@@ -54,9 +61,18 @@ record SimWorld(String name, String source, String pipeline) {
    * Stores a verdict on {@code backend} of the pool {@code uid} as the proxy of another Dynofleet
    * dyno would, {@code ageSeconds} old by the database's clock (a dyno process is its rows there).
    */
-  static void otherDynosVerdict(javax.sql.DataSource db, java.util.UUID uid, String dyno, String backend,
-      boolean healthy, int ageSeconds) throws java.sql.SQLException {
-    try (var c = db.getConnection(); var st = c.prepareStatement("""
+  static void otherDynosVerdict(
+      javax.sql.DataSource db,
+      java.util.UUID uid,
+      String dyno,
+      String backend,
+      boolean healthy,
+      int ageSeconds)
+      throws java.sql.SQLException {
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement(
+                """
         insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)
         values (?, ?, ?, ?, false, ?, now(), now() - make_interval(secs => ?))
         on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,
@@ -73,6 +89,9 @@ record SimWorld(String name, String source, String pipeline) {
 
   /** The pool's Degraded condition. */
   PoolStatus.Condition degraded(PoolService pools) {
-    return pools.status(name).conditions().stream().filter(c -> c.type().equals("Degraded")).findFirst().orElseThrow();
+    return pools.status(name).conditions().stream()
+        .filter(c -> c.type().equals("Degraded"))
+        .findFirst()
+        .orElseThrow();
   }
 }

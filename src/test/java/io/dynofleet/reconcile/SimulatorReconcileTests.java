@@ -47,8 +47,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The control plane end to end: pools created through the REST API, the real reconciler driven pass
  * by pass (no schedule, no sleeps), the real Heroku client over HTTP to the simulator, real
- * PostgreSQL, and the real proxy health probes deciding readiness, since every simulated backend
- * is a real HTTP server on loopback.
+ * PostgreSQL, and the real proxy health probes deciding readiness, since every simulated backend is
+ * a real HTTP server on loopback.
  */
 @QuarkusTest
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -107,7 +107,9 @@ class SimulatorReconcileTests {
   }
 
   private void createPool(int replicas, String extraSpec) {
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d,
                   "template": {"sourceApp": "%s", "dynoSize": "basic", "configVars": {"ROLE": "backend"}},
@@ -115,17 +117,28 @@ class SimulatorReconcileTests {
                                   "healthyThreshold": 1, "unhealthyThreshold": 1, "replaceAfterSeconds": 30},
                   "routing": {"hosts": ["%s.sim.test"]}
                   %s}}
-        """.formatted(name, pipeline, replicas, source, name, extraSpec))
-        .post(POOLS).then().statusCode(201);
+        """
+                .formatted(name, pipeline, replicas, source, name, extraSpec))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
   }
 
   private void scale(int n) {
-    api().body("{\"replicas\": " + n + "}").put(POOLS + "/" + name + "/scale").then().statusCode(200);
+    api()
+        .body("{\"replicas\": " + n + "}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(200);
   }
 
   private void patch(String json) {
-    api().contentType("application/merge-patch+json").body(json).patch(POOLS + "/" + name)
-        .then().statusCode(200);
+    api()
+        .contentType("application/merge-patch+json")
+        .body(json)
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200);
   }
 
   private ReconcileResult pass() {
@@ -134,9 +147,15 @@ class SimulatorReconcileTests {
 
   /** Passes until one has nothing left in flight and {@code ready} backends are ready. */
   private void converge(int ready) {
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == ready
-            && status().replicas() == ready);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() == ReconcileResult.Outcome.DONE
+                    && status().readyReplicas() == ready
+                    && status().replicas() == ready);
   }
 
   private PoolStatus status() {
@@ -150,7 +169,9 @@ class SimulatorReconcileTests {
   /** Apps in the simulator carrying this pool's ownership marker. */
   private List<SandboxApp> owned() {
     String uid = uid();
-    return sim.apps().stream().filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR))).toList();
+    return sim.apps().stream()
+        .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+        .toList();
   }
 
   private Set<String> ownedNames() {
@@ -164,7 +185,11 @@ class SimulatorReconcileTests {
 
   private List<SandboxCall> calls(String method, String pathPrefix, int status) {
     return sim.callLog().stream()
-        .filter(c -> c.method().equals(method) && c.path().startsWith(pathPrefix) && c.status() == status)
+        .filter(
+            c ->
+                c.method().equals(method)
+                    && c.path().startsWith(pathPrefix)
+                    && c.status() == status)
         .toList();
   }
 
@@ -177,23 +202,31 @@ class SimulatorReconcileTests {
   private Set<String> madeIds() {
     Set<String> ids = new HashSet<>();
     for (SandboxCall c : sim.callLog()) {
-      if (c.method().equals("POST") && (c.path().equals("/apps") || c.path().equals("/teams/apps"))
-          && c.status() == 201 && c.requestBody().contains("\"" + name + "-")) {
+      if (c.method().equals("POST")
+          && (c.path().equals("/apps") || c.path().equals("/teams/apps"))
+          && c.status() == 201
+          && c.requestBody().contains("\"" + name + "-")) {
         ids.add(new io.vertx.core.json.JsonObject(c.responseBody()).getString("id"));
       }
     }
     return ids;
   }
 
-  /** Successful app creates for this pool: exactly one per backend ever made, or there was a twin. */
+  /**
+   * Successful app creates for this pool: exactly one per backend ever made, or there was a twin.
+   */
   private long appCreates() {
     return calls("POST", "/apps", 201).stream()
-        .filter(c -> c.path().equals("/apps") && c.requestBody().contains("\"" + name + "-")).count();
+        .filter(c -> c.path().equals("/apps") && c.requestBody().contains("\"" + name + "-"))
+        .count();
   }
 
   private String condition(String type) {
-    return status().conditions().stream().filter(c -> c.type().equals(type))
-        .map(c -> c.status() + "/" + c.reason()).findFirst().orElse("none");
+    return status().conditions().stream()
+        .filter(c -> c.type().equals(type))
+        .map(c -> c.status() + "/" + c.reason())
+        .findFirst()
+        .orElse("none");
   }
 
   private List<String> eventReasons() {
@@ -201,7 +234,8 @@ class SimulatorReconcileTests {
   }
 
   private Reconciler reconcilerOn(Platform p) {
-    Reconciler r = new Reconciler(store, locks, p, routes, events, config, clock, registry, hookTarget);
+    Reconciler r =
+        new Reconciler(store, locks, p, routes, events, config, clock, registry, hookTarget);
     extra.add(r);
     return r;
   }
@@ -226,14 +260,18 @@ class SimulatorReconcileTests {
   /** GETs through this process's proxy until every expected backend has answered, and no other. */
   private void assertProxyServesFrom(Set<String> apps) {
     Set<String> seen = new HashSet<>();
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
-        .until(() -> {
-          var r = given().header("Host", name + ".sim.test").get("/hello");
-          if (r.statusCode() == 200) {
-            seen.add(r.header("X-Sandbox-App"));
-          }
-          return seen.containsAll(apps);
-        });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              var r = given().header("Host", name + ".sim.test").get("/hello");
+              if (r.statusCode() == 200) {
+                seen.add(r.header("X-Sandbox-App"));
+              }
+              return seen.containsAll(apps);
+            });
     assertThat(seen).isEqualTo(apps);
   }
 
@@ -241,8 +279,8 @@ class SimulatorReconcileTests {
 
   /**
    * Review 6: every backend was made with POST /apps, so it was the key holder's own app. Heroku
-   * couples only apps of the pipeline's owner: on a team's pipeline every coupling was refused
-   * (and taken for "already coupled"), and the apps were billed to the person, not the team.
+   * couples only apps of the pipeline's owner: on a team's pipeline every coupling was refused (and
+   * taken for "already coupled"), and the apps were billed to the person, not the team.
    */
   @Test
   void aTeamsPipelineGetsTheTeamsApps() {
@@ -250,11 +288,15 @@ class SimulatorReconcileTests {
     sim.createTeamPipeline(pipeline, "acme-" + name);
     createPool(2, "");
     converge(2);
-    assertThat(owned()).hasSize(2).allSatisfy(a -> {
-      assertThat(sim.teamOf(a.name())).isEqualTo("acme-" + name);
-      assertThat(a.pipelineId()).isNotNull();
-    });
-    assertThat(calls("POST", "/teams/apps", 201)).filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
+    assertThat(owned())
+        .hasSize(2)
+        .allSatisfy(
+            a -> {
+              assertThat(sim.teamOf(a.name())).isEqualTo("acme-" + name);
+              assertThat(a.pipelineId()).isNotNull();
+            });
+    assertThat(calls("POST", "/teams/apps", 201))
+        .filteredOn(c -> c.requestBody().contains("\"" + name + "-"))
         .hasSize(2); // the call log is shared with the other tests (review 8)
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
@@ -269,10 +311,14 @@ class SimulatorReconcileTests {
     sim.createSourceApp(source, "eu", "heroku-22");
     createPool(1, "");
     converge(1);
-    assertThat(owned()).singleElement().satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("us/heroku-22"));
+    assertThat(owned())
+        .singleElement()
+        .satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("us/heroku-22"));
     assertThat(eventReasons()).contains("RegionDiffers");
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("RegionDiffers"))
-        .singleElement().satisfies(e -> assertThat(e.message()).contains("set spec.template.region to eu"));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("RegionDiffers"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("set spec.template.region to eu"));
   }
 
   /**
@@ -292,8 +338,11 @@ class SimulatorReconcileTests {
       converge(1);
     }
     for (String reason : List.of("RegionDiffers", "AddonNotShared")) {
-      assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals(reason)).as(reason)
-          .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+      assertThat(pools.events(name, 200))
+          .filteredOn(e -> e.reason().equals(reason))
+          .as(reason)
+          .singleElement()
+          .satisfies(e -> assertThat(e.count()).isEqualTo(1));
     }
   }
 
@@ -316,8 +365,10 @@ class SimulatorReconcileTests {
     converge(1);
     reconciler.forgetCaches(); // while it stands, a restart does not say it again
     converge(1);
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("RegionDiffers"))
-        .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(2));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("RegionDiffers"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.count()).isEqualTo(2));
   }
 
   /** Review 6: a Fir source app's releases carry no slug: the pool said "waits" for ever. */
@@ -327,33 +378,45 @@ class SimulatorReconcileTests {
     createPool(1, "");
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
-    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("Fir-generation"));
+    assertThat(status().conditions())
+        .anySatisfy(c -> assertThat(c.message()).contains("Fir-generation"));
     assertThat(named()).isEmpty();
   }
 
   /**
-   * Security review 1: a pool could copy Dynofleet itself (or any app given its key) with
-   * {@code HEROKU_API_URL} set to another host, and the copy sent the account's key there.
+   * Security review 1: a pool could copy Dynofleet itself (or any app given its key) with {@code
+   * HEROKU_API_URL} set to another host, and the copy sent the account's key there.
    */
   @Test
   void aSourceAppHoldingDynofleetsOwnKeyIsNotCopied() {
-    platform.patchConfigVars(source, Map.of("NETRC_URL", "https://:" + sim.apiKey() + "@api.heroku.com"));
+    platform.patchConfigVars(
+        source, Map.of("NETRC_URL", "https://:" + sim.apiKey() + "@api.heroku.com"));
     createPool(1, "");
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
-    assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message())
-        .contains("Dynofleet's own Heroku API key (config var NETRC_URL)").doesNotContain(sim.apiKey()));
+    assertThat(status().conditions())
+        .anySatisfy(
+            c ->
+                assertThat(c.message())
+                    .contains("Dynofleet's own Heroku API key (config var NETRC_URL)")
+                    .doesNotContain(sim.apiKey()));
     assertThat(named()).isEmpty();
   }
 
-  /** Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass). */
+  /**
+   * Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass).
+   */
   @Test
   void anotherAccountsAppIsForbiddenNotMissing() {
     sim.takenElsewhere(name + "-elsewhere");
     assertThatThrownBy(() -> platform.app(name + "-elsewhere"))
-        .isInstanceOfSatisfying(Platform.PlatformException.class, e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.FORBIDDEN));
+        .isInstanceOfSatisfying(
+            Platform.PlatformException.class,
+            e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.FORBIDDEN));
     assertThatThrownBy(() -> platform.createApp(name + "-elsewhere", null, null, null))
-        .isInstanceOfSatisfying(Platform.PlatformException.class, e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.NAME_TAKEN));
+        .isInstanceOfSatisfying(
+            Platform.PlatformException.class,
+            e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.NAME_TAKEN));
   }
 
   @Test
@@ -366,7 +429,8 @@ class SimulatorReconcileTests {
     scale(3);
     converge(3);
     assertBackendsLookLikeTheSource(3);
-    assertThat(status().backends()).extracting(PoolStatus.BackendStatus::app)
+    assertThat(status().backends())
+        .extracting(PoolStatus.BackendStatus::app)
         .containsExactlyInAnyOrderElementsOf(ownedNames());
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertProxyServesFrom(ownedNames());
@@ -402,7 +466,9 @@ class SimulatorReconcileTests {
     assertThat(perPass.count()).isEqualTo(recorded + 5);
     // what the two calls are: the source's newest release and the pipeline's couplings, both
     // conditional GETs that Heroku answers 304 when nothing moved
-    assertThat(sim.callLog()).hasSize(10).allMatch(c -> c.method().equals("GET") && c.status() == 304);
+    assertThat(sim.callLog())
+        .hasSize(10)
+        .allMatch(c -> c.method().equals("GET") && c.status() == 304);
     assertThat(sim.callLog()).filteredOn(c -> c.path().endsWith("/releases")).hasSize(5);
     assertThat(sim.callLog()).filteredOn(c -> c.path().endsWith("/pipeline-couplings")).hasSize(5);
   }
@@ -413,11 +479,19 @@ class SimulatorReconcileTests {
     converge(2);
     api().delete(POOLS + "/" + name).then().statusCode(202);
     api().get(POOLS + "/" + name).then().statusCode(200); // the finalizer has not run yet
-    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE
-            && api().get(POOLS + "/" + name).statusCode() == 404);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() == ReconcileResult.Outcome.DONE
+                    && api().get(POOLS + "/" + name).statusCode() == 404);
     assertThat(named()).isEmpty();
-    assertThat(calls("DELETE", "/apps/", 200).stream().filter(c -> !c.path().endsWith("/dynos")).count())
+    assertThat(
+            calls("DELETE", "/apps/", 200).stream()
+                .filter(c -> !c.path().endsWith("/dynos"))
+                .count())
         .isGreaterThanOrEqualTo(2);
   }
 
@@ -429,15 +503,23 @@ class SimulatorReconcileTests {
     converge(3);
     Set<String> before = ownedNames();
     SandboxApp pushed = sim.pushRelease(source);
-    await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          ReconcileResult r = pass();
-          PoolStatus s = status();
-          assertThat(s.replicas()).as("backends during the rollout").isLessThanOrEqualTo(3 + 1);
-          assertThat(s.readyReplicas()).as("available during the rollout").isGreaterThanOrEqualTo(3);
-          return r.outcome() == ReconcileResult.Outcome.DONE && s.updatedReplicas() == 3
-              && s.readyReplicas() == 3 && s.replicas() == 3;
-        });
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              ReconcileResult r = pass();
+              PoolStatus s = status();
+              assertThat(s.replicas()).as("backends during the rollout").isLessThanOrEqualTo(3 + 1);
+              assertThat(s.readyReplicas())
+                  .as("available during the rollout")
+                  .isGreaterThanOrEqualTo(3);
+              return r.outcome() == ReconcileResult.Outcome.DONE
+                  && s.updatedReplicas() == 3
+                  && s.readyReplicas() == 3
+                  && s.replicas() == 3;
+            });
     assertBackendsLookLikeTheSource(3);
     assertThat(ownedNames()).doesNotContainAnyElementsOf(before);
     assertThat(status().targetRelease()).isEqualTo("v" + pushed.release());
@@ -456,7 +538,8 @@ class SimulatorReconcileTests {
     awaitPhase(sick, "Unhealthy");
     assertThat(status().readyReplicas()).isEqualTo(1);
 
-    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+    // replaceAfterSeconds: 30
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));
     pass();
     assertThat(restarts(sick)).hasSize(1);
     pass();
@@ -471,9 +554,10 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Review 13, for managed pools: a backend this dyno's proxy finds dead but another dyno's (a fresh
-   * verdict in the table) finds healthy is neither marked Unhealthy nor restarted nor replaced,
-   * however long that lasts; once that verdict is older than the TTL, the usual path runs.
+   * Review 13, for managed pools: a backend this dyno's proxy finds dead but another dyno's (a
+   * fresh verdict in the table) finds healthy is neither marked Unhealthy nor restarted nor
+   * replaced, however long that lasts; once that verdict is older than the TTL, the usual path
+   * runs.
    */
   @Test
   void aBackendAnotherDynoFindsHealthyIsNeitherRestartedNorReplaced() throws Exception {
@@ -483,29 +567,41 @@ class SimulatorReconcileTests {
     java.util.UUID uid = pools.get(name).metadata().uid();
     SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 0);
     sim.backendCrashed(sick);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> table.stats(name).stream().anyMatch(s -> s.id().equals(sick) && !s.healthy()));
     for (int i = 0; i < 3; i++) {
       pass();
-      assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement()
+      assertThat(status().backends())
+          .filteredOn(b -> b.app().equals(sick))
+          .singleElement()
           .satisfies(b -> assertThat(b.phase()).isEqualTo("Ready"));
     }
     assertThat(status().readyReplicas()).isEqualTo(2);
-    assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement()
-        .satisfies(b -> assertThat(b.failingOn()).as("the dyno that cannot use it").containsExactly(verdicts.dyno()));
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(sick))
+        .singleElement()
+        .satisfies(
+            b ->
+                assertThat(b.failingOn())
+                    .as("the dyno that cannot use it")
+                    .containsExactly(verdicts.dyno()));
     assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
     assertThat(restarts(sick)).isEmpty();
 
-    SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 61); // that dyno went away: its verdict is older than the TTL
+    // that dyno went away: its verdict is older than the TTL
+    SimWorld.otherDynosVerdict(db, uid, "web.2.bbbbbb", sick, true, 61);
     awaitPhase(sick, "Unhealthy");
-    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
+    // replaceAfterSeconds: 30
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));
     pass();
     assertThat(restarts(sick)).hasSize(1);
   }
 
   /**
-   * A Dynofleet dyno that has just started assumed every ready backend healthy, the dead ones
-   * too: its proxy sent them requests until their probes failed, and its first pass said
+   * A Dynofleet dyno that has just started assumed every ready backend healthy, the dead ones too:
+   * its proxy sent them requests until their probes failed, and its first pass said
    * BackendRecovered and started their repair clocks over (so a restart of Dynofleet more often
    * than replaceAfterSeconds kept a dead backend for ever). Now a backend the fleet found failing
    * waits for this proxy's own probes, and its verdict stands meanwhile.
@@ -521,18 +617,24 @@ class SimulatorReconcileTests {
 
     table.replaceAll(List.of()); // as the proxy of a process that has just started
     routes.sync();
-    assertThat(table.stats(name)).filteredOn(s -> s.id().equals(sick)).singleElement()
-        .satisfies(s -> assertThat(s.healthy()).as("not routed before its own probes pass").isFalse());
+    assertThat(table.stats(name))
+        .filteredOn(s -> s.id().equals(sick))
+        .singleElement()
+        .satisfies(
+            s -> assertThat(s.healthy()).as("not routed before its own probes pass").isFalse());
     pass();
-    assertThat(status().backends()).filteredOn(b -> b.app().equals(sick)).singleElement().satisfies(b -> {
-      assertThat(b.phase()).isEqualTo("Unhealthy");
-      assertThat(b.healthy()).isFalse();
-    });
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(sick))
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.phase()).isEqualTo("Unhealthy");
+              assertThat(b.healthy()).isFalse();
+            });
     assertThat(eventReasons()).doesNotContain("BackendRecovered");
     assertThat(status().readyReplicas()).as("not counted ready either (review 15)").isEqualTo(1);
     assertThat(condition("Ready")).startsWith("False/");
-    assertThat(stored(sick).unhealthySince)
-        .as("the repair clock keeps running").isEqualTo(since);
+    assertThat(stored(sick).unhealthySince).as("the repair clock keeps running").isEqualTo(since);
 
     sim.backendHealthy(sick);
     awaitPhase(sick, "Ready");
@@ -540,10 +642,10 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Review 15: the apps of one batch ran their release phases at the same moment against the
-   * shared database, and Rails' db:migrate does not wait for another's lock, it fails
-   * (ConcurrentMigrationError): at a release no app had got ready on, each such failure stalled
-   * the pool. Release phases now run one at a time in a pool.
+   * Review 15: the apps of one batch ran their release phases at the same moment against the shared
+   * database, and Rails' db:migrate does not wait for another's lock, it fails
+   * (ConcurrentMigrationError): at a release no app had got ready on, each such failure stalled the
+   * pool. Release phases now run one at a time in a pool.
    */
   @Test
   void releasePhasesThatTakeALockWithoutWaitingDoNotFailEachOther() {
@@ -552,8 +654,11 @@ class SimulatorReconcileTests {
     converge(3);
     assertThat(eventReasons()).doesNotContain("BackendFailed", "CreateFailed");
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
-    assertThat(calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")))
-        .as("no app made again").hasSize(3);
+    assertThat(
+            calls("POST", "/apps", 201).stream()
+                .filter(c -> c.requestBody().contains("\"" + name + "-")))
+        .as("no app made again")
+        .hasSize(3);
 
     // a scale-up: the new apps one at a time as well
     scale(5);
@@ -575,24 +680,34 @@ class SimulatorReconcileTests {
     name = second;
     createPool(2, "");
     try {
-      await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-          .until(() -> {
-            boolean done = true;
-            for (String pool : List.of(first, second)) {
-              name = pool;
-              done &= pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 2;
-            }
-            return done;
-          });
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                boolean done = true;
+                for (String pool : List.of(first, second)) {
+                  name = pool;
+                  done &=
+                      pass().outcome() == ReconcileResult.Outcome.DONE
+                          && status().readyReplicas() == 2;
+                }
+                return done;
+              });
       List<String> reasons = new ArrayList<>();
       for (String pool : List.of(first, second)) {
         name = pool;
         assertThat(eventReasons()).as(pool).doesNotContain("BackendFailed", "CreateFailed");
         reasons.addAll(eventReasons());
       }
-      assertThat(reasons).as("one pool waited for the other's release phase").contains("ReleaseWaits");
-      assertThat(calls("POST", "/apps", 201)).filteredOn(c -> c.requestBody().contains("\"" + first + "-"))
-          .as("no app made again (both pools' names start with the first's)").hasSize(4);
+      assertThat(reasons)
+          .as("one pool waited for the other's release phase")
+          .contains("ReleaseWaits");
+      assertThat(calls("POST", "/apps", 201))
+          .filteredOn(c -> c.requestBody().contains("\"" + first + "-"))
+          .as("no app made again (both pools' names start with the first's)")
+          .hasSize(4);
     } finally {
       name = first;
     }
@@ -606,18 +721,31 @@ class SimulatorReconcileTests {
   void poolStateIsExportedAsGauges() {
     createPool(2, "");
     converge(2);
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-      String m = api().get("/_dynofleet/q/metrics").asString();
-      assertThat(m).contains("dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 2.0",
-          "dynofleet_pool_replicas{kind=\"ready\",pool=\"" + name + "\"} 2.0",
-          "dynofleet_pool_replicas{kind=\"updated\",pool=\"" + name + "\"} 2.0",
-          "dynofleet_pool_condition{pool=\"" + name + "\",reason=\"AsExpected\",status=\"False\",type=\"Degraded\"} 1.0")
-          .containsPattern("dynofleet_route_sync_age_seconds [0-9.E-]+");
-    });
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              String m = api().get("/_dynofleet/q/metrics").asString();
+              assertThat(m)
+                  .contains(
+                      "dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 2.0",
+                      "dynofleet_pool_replicas{kind=\"ready\",pool=\"" + name + "\"} 2.0",
+                      "dynofleet_pool_replicas{kind=\"updated\",pool=\"" + name + "\"} 2.0",
+                      "dynofleet_pool_condition{pool=\""
+                          + name
+                          + "\",reason=\"AsExpected\",status=\"False\",type=\"Degraded\"} 1.0")
+                  .containsPattern("dynofleet_route_sync_age_seconds [0-9.E-]+");
+            });
     scale(3);
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
-        assertThat(api().get("/_dynofleet/q/metrics").asString())
-            .contains("dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 3.0"));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () ->
+                assertThat(api().get("/_dynofleet/q/metrics").asString())
+                    .contains(
+                        "dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 3.0"));
   }
 
   /** The restarts of backend {@code app}'s dynos (made apps are called by id). */
@@ -627,17 +755,24 @@ class SimulatorReconcileTests {
 
   /** Passes until the status shows backend {@code app} in {@code phase}. */
   private void awaitPhase(String app, String phase) {
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          pass();
-          return status().backends().stream().anyMatch(b -> b.app().equals(app) && b.phase().equals(phase));
-        });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              pass();
+              return status().backends().stream()
+                  .anyMatch(b -> b.app().equals(app) && b.phase().equals(phase));
+            });
   }
 
   /** The stored row of backend {@code app}. */
   private Backend stored(String app) {
     return store.backends(pools.get(name).metadata().uid()).stream()
-        .filter(x -> x.appName.equals(app)).findFirst().orElseThrow();
+        .filter(x -> x.appName.equals(app))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** Moves a recorded time of a backend into the past: the clock moves, not the test thread. */
@@ -648,11 +783,11 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Audit 9 (not covered: the simulator had no release phase): a release whose
-   * release phase fails on the backends. At a new release: the new app is Failed, never routed,
-   * the rollout stalls and the old apps serve. At a release other apps got ready on (a migration
-   * that now fails): each replacement failed and the next pass made another, ten calls each, for
-   * ever; now the next waits (1 s, 2 s here; 1 min, 2 min by default) and the third stalls.
+   * Audit 9 (not covered: the simulator had no release phase): a release whose release phase fails
+   * on the backends. At a new release: the new app is Failed, never routed, the rollout stalls and
+   * the old apps serve. At a release other apps got ready on (a migration that now fails): each
+   * replacement failed and the next pass made another, ten calls each, for ever; now the next waits
+   * (1 s, 2 s here; 1 min, 2 min by default) and the third stalls.
    */
   @Test
   void aFailingReleasePhaseIsNeverRoutedAndRetriedOnlyAFewTimes() throws Exception {
@@ -669,15 +804,23 @@ class SimulatorReconcileTests {
     }
     assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
     assertThat(status().readyReplicas()).isEqualTo(2);
-    assertThat(table.route(name).orElseThrow().backends()).extracting(io.dynofleet.proxy.BackendTarget::id)
+    assertThat(table.route(name).orElseThrow().backends())
+        .extracting(io.dynofleet.proxy.BackendTarget::id)
         .containsExactlyInAnyOrderElementsOf(serving);
-    long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    long creates =
+        calls("POST", "/apps", 201).stream()
+            .filter(c -> c.requestBody().contains("\"" + name + "-"))
+            .count();
     for (int i = 0; i < 10; i++) {
       pass();
       Thread.sleep(100);
     }
-    assertThat(calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count())
-        .as("no app made while stalled").isEqualTo(creates);
+    assertThat(
+            calls("POST", "/apps", 201).stream()
+                .filter(c -> c.requestBody().contains("\"" + name + "-"))
+                .count())
+        .as("no app made while stalled")
+        .isEqualTo(creates);
     assertThat(eventReasons()).contains("RolloutStalled");
 
     // back to a release the pool runs; then it fails on new apps too (its migration broke)
@@ -686,7 +829,10 @@ class SimulatorReconcileTests {
     converge(2);
     sim.releasePhaseFails(source, true);
     Reconciler r = withFailedAppRetry(Duration.ofSeconds(1));
-    creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    creates =
+        calls("POST", "/apps", 201).stream()
+            .filter(c -> c.requestBody().contains("\"" + name + "-"))
+            .count();
     Set<String> before = ownedNames();
     String victim = before.iterator().next();
     heroku.deleteApp(victim);
@@ -695,13 +841,20 @@ class SimulatorReconcileTests {
       r.reconcile(new PoolKey(name));
       Thread.sleep(100);
     }
-    long made = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count() - creates;
+    long made =
+        calls("POST", "/apps", 201).stream()
+                .filter(c -> c.requestBody().contains("\"" + name + "-"))
+                .count()
+            - creates;
     assertThat(made).as("three tries, then a stall").isEqualTo(Reconciler.FAILED_APPS_BEFORE_STALL);
     assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
-    assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("BackendFailed")).hasSize(2);
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendFailed"))
+        .hasSize(2);
     assertThat(status().readyReplicas()).isEqualTo(1);
     assertThat(table.route(name).orElseThrow().backends()).hasSize(1);
-    assertThat(owned()).hasSize(1); // the failed apps were deleted: nothing billed, nothing orphaned
+    // the failed apps were deleted: nothing billed, nothing orphaned
+    assertThat(owned()).hasSize(1);
 
     // fixed, and the spec moves (any change lifts a stall): made again
     sim.releasePhaseFails(source, false);
@@ -712,10 +865,15 @@ class SimulatorReconcileTests {
 
   /** Another reconciler on this store whose failed-app retry wait is {@code wait}. */
   private Reconciler withFailedAppRetry(Duration wait) {
-    ReconcileConfig quick = (ReconcileConfig) java.lang.reflect.Proxy.newProxyInstance(
-        ReconcileConfig.class.getClassLoader(), new Class<?>[] {ReconcileConfig.class}, (proxy, m, args) ->
-            m.getName().equals("failedAppRetry") ? wait : m.invoke(config, args));
-    Reconciler r = new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
+    ReconcileConfig quick =
+        (ReconcileConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                ReconcileConfig.class.getClassLoader(),
+                new Class<?>[] {ReconcileConfig.class},
+                (proxy, m, args) ->
+                    m.getName().equals("failedAppRetry") ? wait : m.invoke(config, args));
+    Reconciler r =
+        new Reconciler(store, locks, platform, routes, events, quick, clock, registry, hookTarget);
     extra.add(r);
     return r;
   }
@@ -733,17 +891,26 @@ class SimulatorReconcileTests {
     converge(4);
     sim.releasePhaseFails(source, true);
     Reconciler r = withFailedAppRetry(Duration.ofSeconds(1));
-    long creates = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count();
+    long creates =
+        calls("POST", "/apps", 201).stream()
+            .filter(c -> c.requestBody().contains("\"" + name + "-"))
+            .count();
     ownedNames().stream().limit(3).forEach(heroku::deleteApp);
     long t0 = System.nanoTime();
     while (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(2500)) {
       r.reconcile(new PoolKey(name));
       Thread.sleep(100);
     }
-    long made = calls("POST", "/apps", 201).stream().filter(c -> c.requestBody().contains("\"" + name + "-")).count() - creates;
+    long made =
+        calls("POST", "/apps", 201).stream()
+                .filter(c -> c.requestBody().contains("\"" + name + "-"))
+                .count()
+            - creates;
     assertThat(condition("Degraded")).isNotIn("True/CreateFailed", "True/RolloutStalled");
     assertThat(eventReasons()).contains("BackendFailed");
-    assertThat(made).as("the three replacements and one for the first that failed; no batch churn").isBetween(3L, 4L);
+    assertThat(made)
+        .as("the three replacements and one for the first that failed; no batch churn")
+        .isBetween(3L, 4L);
     sim.releasePhaseFails(source, false);
   }
 
@@ -761,9 +928,9 @@ class SimulatorReconcileTests {
 
   /**
    * Review 15: a backend app renamed by hand ({@code heroku apps:rename}) was called by its old
-   * name after it was made: once its old address died, its restart got a 404 and every pass of
-   * the pool failed there for ever. Made apps are called by id now, and a dead backend is read
-   * anew before it is restarted: the rename is followed to the new address, nothing is replaced.
+   * name after it was made: once its old address died, its restart got a 404 and every pass of the
+   * pool failed there for ever. Made apps are called by id now, and a dead backend is read anew
+   * before it is restarted: the rename is followed to the new address, nothing is replaced.
    */
   @Test
   void aBackendRenamedByHandIsFollowedToItsNewAddressNotReplaced() {
@@ -774,17 +941,26 @@ class SimulatorReconcileTests {
     String renamed = name + "-moved";
     sim.renameApp(old, renamed); // its old address stops answering
     // read when it first fails its checks (audit 14; it was a replace window later, at its restart)
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() != ReconcileResult.Outcome.FAILED && eventReasons().contains("BackendRenamed"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() != ReconcileResult.Outcome.FAILED
+                    && eventReasons().contains("BackendRenamed"));
     assertThat(eventReasons()).doesNotContain("BackendUnhealthy");
-    assertThat(status().backends()).extracting(b -> b.app()).containsExactlyInAnyOrder(renamed, other);
+    assertThat(status().backends())
+        .extracting(b -> b.app())
+        .containsExactlyInAnyOrder(renamed, other);
     assertThat(stored(renamed).webUrl).isEqualTo(sim.app(renamed).webUrl());
     awaitPhase(renamed, "Ready");
     converge(2);
     assertThat(ownedNames()).containsExactlyInAnyOrder(renamed, other);
     assertThat(appCreates()).as("nothing replaced").isEqualTo(2);
     assertThat(eventReasons()).doesNotContain("BackendReplaced", "BackendRestarted");
-    assertThat(sim.callLog()).as("no call by the old name after the rename")
+    assertThat(sim.callLog())
+        .as("no call by the old name after the rename")
         .noneMatch(c -> c.path().contains("/" + old) && c.status() == 404);
     assertProxyServesFrom(Set.of(renamed, other));
   }
@@ -807,18 +983,26 @@ class SimulatorReconcileTests {
     // ManyUnhealthy) each is read once per replace window: the clock of any Unhealthy one is moved
     // past it. Every pass must go through: the first one followed takes a name the other's row
     // still holds (names are unique among the rows)
-    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
-          for (Backend x : store.backends(pools.get(name).metadata().uid())) {
-            if (x.unhealthySince != null && clock.instant().isBefore(x.unhealthySince.plusSeconds(31))) {
-              backdate(x.appName, y -> y.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfterSeconds: 30
-            }
-          }
-          return eventReasons().stream().filter("BackendRenamed"::equals).count() == 2;
-        });
-    assertThat(store.backends(pools.get(name).metadata().uid())).filteredOn(r -> r.appName.equals(a) || r.appName.equals(b))
-        .hasSize(2).allSatisfy(r -> assertThat(r.appId).as(r.appName).isEqualTo(sim.app(r.appName).id()));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              assertThat(pass().outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
+              for (Backend x : store.backends(pools.get(name).metadata().uid())) {
+                if (x.unhealthySince != null
+                    && clock.instant().isBefore(x.unhealthySince.plusSeconds(31))) {
+                  // replaceAfterSeconds: 30
+                  backdate(x.appName, y -> y.unhealthySince = clock.instant().minusSeconds(31));
+                }
+              }
+              return eventReasons().stream().filter("BackendRenamed"::equals).count() == 2;
+            });
+    assertThat(store.backends(pools.get(name).metadata().uid()))
+        .filteredOn(r -> r.appName.equals(a) || r.appName.equals(b))
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r.appId).as(r.appName).isEqualTo(sim.app(r.appName).id()));
     // (no check of BackendRecovered here: when both failed in one pass they were Unhealthy before
     // they were followed, and their new addresses passing their checks is a recovery to tell)
     converge(2);
@@ -836,9 +1020,17 @@ class SimulatorReconcileTests {
     assertThat(owned()).allMatch(a -> "hello".equals(a.configVars().get("GREETING")));
 
     heroku.updateConfigVars(source, Map.of("GREETING", "bonjour"));
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 2
-            && owned().size() == 2 && owned().stream().allMatch(a -> "bonjour".equals(a.configVars().get("GREETING"))));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() == ReconcileResult.Outcome.DONE
+                    && status().readyReplicas() == 2
+                    && owned().size() == 2
+                    && owned().stream()
+                        .allMatch(a -> "bonjour".equals(a.configVars().get("GREETING"))));
     assertThat(named()).hasSize(2);
     assertThat(status().drift()).isNull();
 
@@ -847,9 +1039,11 @@ class SimulatorReconcileTests {
     heroku.updateFormation(app, "web", 3, "standard-2x"); // audit 14: scaled by hand, reported
     reconciler.forgetCaches(); // the drift check is due (it runs every 10 minutes)
     pass();
-    assertThat(status().drift()).anyMatch(d -> d.contains(app) && d.contains("DEBUG") && d.contains("by hand"));
+    assertThat(status().drift())
+        .anyMatch(d -> d.contains(app) && d.contains("DEBUG") && d.contains("by hand"));
     assertThat(eventReasons()).contains("ConfigDrift");
-    assertThat(status().drift()).anyMatch(d -> d.equals(app + ": web 3 x standard-2x set by hand (made as 1 x basic)"));
+    assertThat(status().drift())
+        .anyMatch(d -> d.equals(app + ": web 3 x standard-2x set by hand (made as 1 x basic)"));
   }
 
   @Test
@@ -871,7 +1065,9 @@ class SimulatorReconcileTests {
       pass();
     }
     assertThat(ownedNames()).isEqualTo(running);
-    assertThat(sim.callLog()).as("a paused pool only reads").allMatch(c -> c.method().equals("GET"));
+    assertThat(sim.callLog())
+        .as("a paused pool only reads")
+        .allMatch(c -> c.method().equals("GET"));
 
     patch("{\"spec\": {\"paused\": false}}");
     converge(0);
@@ -883,14 +1079,21 @@ class SimulatorReconcileTests {
     java.util.Map<String, String> varsBefore = sim.app(source).configVars();
     String addon = sim.createAddon(source, "heroku-postgresql");
     // the var the attachment set: DATABASE_URL, or HEROKU_POSTGRESQL_<X>_URL when that is taken
-    String var = sim.app(source).configVars().entrySet().stream()
-        .filter(e -> !e.getValue().equals(varsBefore.get(e.getKey())) && e.getValue().startsWith("postgres://"))
-        .map(java.util.Map.Entry::getKey).findFirst().orElseThrow();
+    String var =
+        sim.app(source).configVars().entrySet().stream()
+            .filter(
+                e ->
+                    !e.getValue().equals(varsBefore.get(e.getKey()))
+                        && e.getValue().startsWith("postgres://"))
+            .map(java.util.Map.Entry::getKey)
+            .findFirst()
+            .orElseThrow();
     String url = sim.app(source).configVars().get(var);
     createPool(2, "");
     converge(2);
     assertThat(owned()).allMatch(a -> url.equals(a.configVars().get(var)));
-    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> namesOwnedApp(c))
+    assertThat(calls("POST", "/addon-attachments", 201))
+        .filteredOn(c -> namesOwnedApp(c))
         .hasSize(2); // the call log is the simulator's, shared with the other test classes
     Set<String> before = ownedNames();
 
@@ -917,20 +1120,29 @@ class SimulatorReconcileTests {
     assertThat(mail).isNotNull();
     createPool(1, "");
     converge(1);
-    assertThat(owned()).singleElement().satisfies(a -> {
-      assertThat(a.configVars()).containsEntry("MAILGUN_URL", mail).containsKey("DATABASE_URL");
-    });
-    assertThat(calls("POST", "/addon-attachments", 201)).filteredOn(c -> namesOwnedApp(c))
-        .as("the database only").hasSize(1);
-    assertThat(calls("POST", "/addon-attachments", 422)).filteredOn(c -> namesOwnedApp(c)).isEmpty();
+    assertThat(owned())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.configVars())
+                  .containsEntry("MAILGUN_URL", mail)
+                  .containsKey("DATABASE_URL");
+            });
+    assertThat(calls("POST", "/addon-attachments", 201))
+        .filteredOn(c -> namesOwnedApp(c))
+        .as("the database only")
+        .hasSize(1);
+    assertThat(calls("POST", "/addon-attachments", 422))
+        .filteredOn(c -> namesOwnedApp(c))
+        .isEmpty();
     assertThat(eventReasons()).contains("AddonNotShared");
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
   /**
-   * Review 3: add-ons were attached to backends without names, so Heroku (and the simulator)
-   * named them in the order attached: with a leader and a follower database, a backend's
-   * DATABASE_URL could be the follower's. They are attached under the source's names.
+   * Review 3: add-ons were attached to backends without names, so Heroku (and the simulator) named
+   * them in the order attached: with a leader and a follower database, a backend's DATABASE_URL
+   * could be the follower's. They are attached under the source's names.
    */
   @Test
   void addOnsAreAttachedUnderTheSourcesNames() {
@@ -942,21 +1154,34 @@ class SimulatorReconcileTests {
     java.util.Map<String, String> sourceVars = sim.app(source).configVars();
     createPool(2, "");
     converge(2);
-    assertThat(owned()).hasSize(2).allSatisfy(a -> {
-      assertThat(a.configVars().get("DATABASE_URL")).isEqualTo(sourceVars.get("DATABASE_URL"));
-      sourceVars.forEach((k, v) -> {
-        if (k.startsWith("HEROKU_POSTGRESQL_")) {
-          assertThat(a.configVars().get(k)).as(k).isEqualTo(v);
-        }
-      });
-    });
+    assertThat(owned())
+        .hasSize(2)
+        .allSatisfy(
+            a -> {
+              assertThat(a.configVars().get("DATABASE_URL"))
+                  .isEqualTo(sourceVars.get("DATABASE_URL"));
+              sourceVars.forEach(
+                  (k, v) -> {
+                    if (k.startsWith("HEROKU_POSTGRESQL_")) {
+                      assertThat(a.configVars().get(k)).as(k).isEqualTo(v);
+                    }
+                  });
+            });
   }
 
   // ------------------------------------------------------------------ crashes and concurrency
 
   @ParameterizedTest
-  @ValueSource(strings = {"createApp:before", "createApp", "attachAddon", "patchConfigVars", "createRelease",
-      "scaleWeb", "couple"})
+  @ValueSource(
+      strings = {
+        "createApp:before",
+        "createApp",
+        "attachAddon",
+        "patchConfigVars",
+        "createRelease",
+        "scaleWeb",
+        "couple"
+      })
   void aCrashAtAnyStepOfACreateConvergesWithoutTwins(String point) {
     sim.createAddon(source, "heroku-postgresql");
     createPool(2, "");
@@ -964,11 +1189,15 @@ class SimulatorReconcileTests {
     Reconciler doomed = reconcilerOn(crashing);
     // later steps wait for the release: pass until the process reaches its crash point
     ReconcileResult[] last = new ReconcileResult[1];
-    await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
-        .until(() -> {
-          last[0] = doomed.reconcile(new PoolKey(name));
-          return crashing.fired();
-        });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              last[0] = doomed.reconcile(new PoolKey(name));
+              return crashing.fired();
+            });
     assertThat(last[0].outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     // the process is gone; a new one (no memory but the database) takes over
     reconciler.forgetCaches();
@@ -985,8 +1214,15 @@ class SimulatorReconcileTests {
    * orphan, a stuck backend or a second subscription.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"POST /apps", "POST /addon-attachments", "PATCH /apps/[^/]+/config-vars",
-      "POST /apps/[^/]+/releases", "PATCH /apps/[^/]+/formation(/web)?", "POST /pipeline-couplings"})
+  @ValueSource(
+      strings = {
+        "POST /apps",
+        "POST /addon-attachments",
+        "PATCH /apps/[^/]+/config-vars",
+        "POST /apps/[^/]+/releases",
+        "PATCH /apps/[^/]+/formation(/web)?",
+        "POST /pipeline-couplings"
+      })
   void aLostAnswerAtAnyStepOfACreateConvergesWithoutTwins(String call) {
     sim.createAddon(source, "heroku-postgresql");
     sim.loseAnswer(call);
@@ -1001,8 +1237,10 @@ class SimulatorReconcileTests {
     if (call.equals("POST /apps")) {
       assertThat(eventReasons()).contains("Adopted");
       // audit 9: the adopted app had an AppCreated too, as if a second app had been made
-      assertThat(pools.events(name, 200)).filteredOn(e -> e.reason().equals("AppCreated"))
-          .singleElement().satisfies(e -> assertThat(e.count()).isEqualTo(1));
+      assertThat(pools.events(name, 200))
+          .filteredOn(e -> e.reason().equals("AppCreated"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.count()).isEqualTo(1));
     }
   }
 
@@ -1045,24 +1283,29 @@ class SimulatorReconcileTests {
     createPool(4, "");
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
-      await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
-          .until(() -> {
-            List<Future<ReconcileResult>> both = List.of(
-                threads.submit(() -> reconciler.reconcile(new PoolKey(name))),
-                threads.submit(() -> other.reconcile(new PoolKey(name))));
-            boolean done = false;
-            for (Future<ReconcileResult> f : both) {
-              done |= f.get().outcome() == ReconcileResult.Outcome.DONE;
-            }
-            return done && status().readyReplicas() == 4;
-          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                List<Future<ReconcileResult>> both =
+                    List.of(
+                        threads.submit(() -> reconciler.reconcile(new PoolKey(name))),
+                        threads.submit(() -> other.reconcile(new PoolKey(name))));
+                boolean done = false;
+                for (Future<ReconcileResult> f : both) {
+                  done |= f.get().outcome() == ReconcileResult.Outcome.DONE;
+                }
+                return done && status().readyReplicas() == 4;
+              });
     } finally {
       threads.shutdownNow();
     }
     assertBackendsLookLikeTheSource(4);
     assertThat(appCreates()).isEqualTo(4);
-    assertThat(calls("POST", "/pipeline-couplings", 201).stream()
-        .filter(c -> namesOwnedApp(c))).hasSize(4);
+    assertThat(calls("POST", "/pipeline-couplings", 201).stream().filter(c -> namesOwnedApp(c)))
+        .hasSize(4);
   }
 
   // ------------------------------------------------------------------ Platform API faults
@@ -1077,17 +1320,23 @@ class SimulatorReconcileTests {
     sim.apiLatency(Duration.ofMillis(30));
     List<ReconcileResult> failed = new ArrayList<>();
     Set<String> reasons = new HashSet<>();
-    await().atMost(Duration.ofSeconds(90)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
-        .until(() -> {
-          ReconcileResult r = pass();
-          if (r.outcome() == ReconcileResult.Outcome.FAILED) {
-            failed.add(r);
-            reasons.add(condition("Degraded"));
-          }
-          return r.outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 3;
-        });
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              ReconcileResult r = pass();
+              if (r.outcome() == ReconcileResult.Outcome.FAILED) {
+                failed.add(r);
+                reasons.add(condition("Degraded"));
+              }
+              return r.outcome() == ReconcileResult.Outcome.DONE && status().readyReplicas() == 3;
+            });
     assertThat(calls("GET", "/", 503).size() + calls("POST", "/", 503).size()).isPositive();
-    assertThat(failed).isNotEmpty().allMatch(r -> !r.requeueAfter().isZero() && !r.requeueAfter().isNegative());
+    assertThat(failed)
+        .isNotEmpty()
+        .allMatch(r -> !r.requeueAfter().isZero() && !r.requeueAfter().isNegative());
     assertThat(reasons).contains("True/HerokuUnavailable");
     sim.resetFaults();
     converge(3);
@@ -1103,7 +1352,9 @@ class SimulatorReconcileTests {
       assertThat(r.outcome()).isNotEqualTo(ReconcileResult.Outcome.DONE);
     }
     assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
-    assertThat(calls("POST", "/apps", 201)).as("no create while the budget is under its reserve").isEmpty();
+    assertThat(calls("POST", "/apps", 201))
+        .as("no create while the budget is under its reserve")
+        .isEmpty();
     long limited = sim.callLog().stream().filter(c -> c.status() == 429).count();
     assertThat(limited).as("429s are waited out, not retried hot").isLessThanOrEqualTo(3 * 2 * 4);
     sim.resetFaults();
@@ -1119,18 +1370,23 @@ class SimulatorReconcileTests {
     converge(1);
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
     scale(2);
-    // six 429s: the client waits 50+100+...+1600 ms (3.15 s, under the 5 s it may wait), then goes on
+    // six 429s: the client waits 50+100+...+1600 ms
+    // (3.15 s, under the 5 s it may wait), then goes on
     sim.injectErrors(6, 429, "rate_limit", "Your account reached the API rate limit");
     ExecutorService one = Executors.newSingleThreadExecutor();
     try {
       Future<ReconcileResult> passing = one.submit(this::pass);
-      await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+      await()
+          .atMost(Duration.ofSeconds(3))
+          .pollInterval(Duration.ofMillis(20))
           .until(() -> condition("Degraded").equals("True/RateLimited"));
       assertThat(passing).as("shown while the pass still waits").isNotDone();
       PoolStatus during = status();
       assertThat(during.readyReplicas()).as("the rest of the status is kept").isEqualTo(1);
-      assertThat(during.conditions()).filteredOn(c -> c.type().equals("Degraded"))
-          .singleElement().satisfies(c -> assertThat(c.message()).contains("429"));
+      assertThat(during.conditions())
+          .filteredOn(c -> c.type().equals("Degraded"))
+          .singleElement()
+          .satisfies(c -> assertThat(c.message()).contains("429"));
       ReconcileResult r = passing.get(30, TimeUnit.SECONDS);
       assertThat(r.outcome()).isNotEqualTo(ReconcileResult.Outcome.FAILED);
       assertThat(condition("Degraded")).as("the wait paid off").isEqualTo("False/AsExpected");
@@ -1141,41 +1397,52 @@ class SimulatorReconcileTests {
   }
 
   /**
-   * Audit 9: with Heroku answering slower than the client's read timeout, a pass hung ~90 s in
-   * its first GET (three timeouts) while the status said Ready/Stable; only observedGeneration
-   * gave it away. The first failed attempt now shows Degraded/HerokuUnavailable at once. Played
-   * with a client whose read timeout is 1 s (5 attempts) and answers 1.5 s late.
+   * Audit 9: with Heroku answering slower than the client's read timeout, a pass hung ~90 s in its
+   * first GET (three timeouts) while the status said Ready/Stable; only observedGeneration gave it
+   * away. The first failed attempt now shows Degraded/HerokuUnavailable at once. Played with a
+   * client whose read timeout is 1 s (5 attempts) and answers 1.5 s late.
    */
   @Test
   void aPlatformApiSlowerThanTheTimeoutShowsInTheStatusWhileThePassHangs() throws Exception {
     createPool(1, "");
     converge(1);
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
-    HerokuConfig impatient = (HerokuConfig) java.lang.reflect.Proxy.newProxyInstance(
-        HerokuConfig.class.getClassLoader(), new Class<?>[] {HerokuConfig.class}, (proxy, m, args) ->
-            switch (m.getName()) {
-              case "readTimeout" -> Duration.ofSeconds(1);
-              case "maxAttempts" -> 5;
-              default -> m.invoke(herokuConfig, args);
-            });
-    Reconciler slow = reconcilerOn(new HerokuPlatform(
-        TestHerokuClients.client(impatient, registry, sim.url(), sim.apiKey())));
+    HerokuConfig impatient =
+        (HerokuConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                HerokuConfig.class.getClassLoader(),
+                new Class<?>[] {HerokuConfig.class},
+                (proxy, m, args) ->
+                    switch (m.getName()) {
+                      case "readTimeout" -> Duration.ofSeconds(1);
+                      case "maxAttempts" -> 5;
+                      default -> m.invoke(herokuConfig, args);
+                    });
+    Reconciler slow =
+        reconcilerOn(
+            new HerokuPlatform(
+                TestHerokuClients.client(impatient, registry, sim.url(), sim.apiKey())));
     scale(2);
     sim.apiLatency(Duration.ofMillis(1500));
     ExecutorService one = Executors.newSingleThreadExecutor();
     try {
       long t0 = System.nanoTime();
       Future<ReconcileResult> hanging = one.submit(() -> slow.reconcile(new PoolKey(name)));
-      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(50))
           .until(() -> hanging.isDone() || condition("Degraded").equals("True/HerokuUnavailable"));
       double shownAfter = (System.nanoTime() - t0) / 1e9;
       assertThat(hanging.isDone()).as("shown while the pass still hangs").isFalse();
       assertThat(shownAfter).as("shown after the first timeout, not the last").isLessThan(3.5);
-      assertThat(status().conditions()).anySatisfy(c -> assertThat(c.message()).contains("failing or slow"));
+      assertThat(status().conditions())
+          .anySatisfy(c -> assertThat(c.message()).contains("failing or slow"));
       assertThat(status().observedGeneration()).isLessThan(pools.get(name).metadata().generation());
       ReconcileResult r = hanging.get(60, TimeUnit.SECONDS);
       assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
-      assertThat((System.nanoTime() - t0) / 1e9).as("the pass hung through its retries").isGreaterThan(5);
+      assertThat((System.nanoTime() - t0) / 1e9)
+          .as("the pass hung through its retries")
+          .isGreaterThan(5);
     } finally {
       one.shutdownNow();
     }
@@ -1188,16 +1455,22 @@ class SimulatorReconcileTests {
   void anInvalidOrExpiredKeyIsAConditionNotACrashLoop() {
     createPool(1, "");
     String wrongKey = "HRKU-wrong-" + SEQ.get();
-    Reconciler wrong = reconcilerOn(new HerokuPlatform(
-        TestHerokuClients.client(herokuConfig, registry, sim.url(), wrongKey)));
+    Reconciler wrong =
+        reconcilerOn(
+            new HerokuPlatform(
+                TestHerokuClients.client(herokuConfig, registry, sim.url(), wrongKey)));
     for (int i = 0; i < 3; i++) {
       ReconcileResult r = wrong.reconcile(new PoolKey(name));
       assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
-      assertThat(r.requeueAfter()).as("a slow retry, not a crash loop").isEqualTo(config.maxBackoff());
+      assertThat(r.requeueAfter())
+          .as("a slow retry, not a crash loop")
+          .isEqualTo(config.maxBackoff());
     }
     assertThat(condition("Degraded")).isEqualTo("True/HerokuUnauthorized");
     assertThat(eventReasons()).contains("HerokuUnauthorized");
-    String everything = api().get(POOLS + "/" + name).asString() + api().get(POOLS + "/" + name + "/events").asString();
+    String everything =
+        api().get(POOLS + "/" + name).asString()
+            + api().get(POOLS + "/" + name + "/events").asString();
     assertThat(everything).doesNotContain(wrongKey).doesNotContain(sim.apiKey());
     assertThat(named()).isEmpty();
 

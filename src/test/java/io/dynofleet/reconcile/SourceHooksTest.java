@@ -36,17 +36,23 @@ class SourceHooksTest {
   }
 
   private SourceHooks hooks(boolean enabled) {
-    return new SourceHooks(heroku, new SourceHooks.Targets() {
-      @Override
-      public Optional<HookTarget.Target> of(String name) {
-        return base == null ? Optional.empty() : Optional.of(new HookTarget.Target(url(name), SECRET));
-      }
+    return new SourceHooks(
+        heroku,
+        new SourceHooks.Targets() {
+          @Override
+          public Optional<HookTarget.Target> of(String name) {
+            return base == null
+                ? Optional.empty()
+                : Optional.of(new HookTarget.Target(url(name), SECRET));
+          }
 
-      @Override
-      public String missing() {
-        return "no public URL";
-      }
-    }, enabled, CHECK);
+          @Override
+          public String missing() {
+            return "no public URL";
+          }
+        },
+        enabled,
+        CHECK);
   }
 
   private String url(String name) {
@@ -67,19 +73,30 @@ class SourceHooksTest {
   void subscribesOnceThenCostsNoCallUntilTheCheckIsDue() {
     SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
     assertThat(o.reason()).isEqualTo("Subscribed");
-    assertThat(on("shop")).singleElement().satisfies(w -> {
-      assertThat(w.url()).isEqualTo(url("web"));
-      assertThat(w.include()).containsExactly("api:release");
-      assertThat(heroku.webhookSecrets.get(w.id())).isEqualTo(SECRET);
-      assertThat(o.webhook()).isEqualTo(new PoolStatus.Webhook("shop", w.id(), url("web")));
-    });
+    assertThat(on("shop"))
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.url()).isEqualTo(url("web"));
+              assertThat(w.include()).containsExactly("api:release");
+              assertThat(heroku.webhookSecrets.get(w.id())).isEqualTo(SECRET);
+              assertThat(o.webhook()).isEqualTo(new PoolStatus.Webhook("shop", w.id(), url("web")));
+            });
 
     PoolStatus.Webhook recorded = o.webhook();
-    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(30)))
-        .isEqualTo(SourceHooks.Outcome.unchanged(recorded)))).isZero();
+    assertThat(
+            calls(
+                () ->
+                    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(30)))
+                        .isEqualTo(SourceHooks.Outcome.unchanged(recorded))))
+        .isZero();
     // due: one look, nothing to change, nothing to tell
-    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).reason())
-        .isNull())).isEqualTo(1);
+    assertThat(
+            calls(
+                () ->
+                    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).reason())
+                        .isNull()))
+        .isEqualTo(1);
     assertThat(on("shop")).hasSize(1);
   }
 
@@ -89,7 +106,9 @@ class SourceHooksTest {
     heroku.webhooks.get("shop").clear();
     SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK));
     assertThat(o.reason()).isEqualTo("Subscribed");
-    assertThat(on("shop")).singleElement().satisfies(w -> assertThat(o.webhook().id()).isEqualTo(w.id()));
+    assertThat(on("shop"))
+        .singleElement()
+        .satisfies(w -> assertThat(o.webhook().id()).isEqualTo(w.id()));
   }
 
   @Test
@@ -97,13 +116,19 @@ class SourceHooksTest {
     // the previous process created it (with another secret) and died before recording it
     Webhook made = heroku.subscribe("shop", url("web"), "old-secret");
     Webhook twin = heroku.subscribe("shop-v2", url("web"), "old-secret");
-    heroku.webhooks.get("shop").add(new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
+    heroku
+        .webhooks
+        .get("shop")
+        .add(new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
 
     SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
     assertThat(o.webhook().id()).isEqualTo(made.id());
     assertThat(on("shop")).extracting(Webhook::id).containsExactly(made.id());
-    assertThat(heroku.webhookSecrets.get(made.id())).as("adopted: it signs with this run's secret").isEqualTo(SECRET);
-    assertThat(on("shop-v2")).extracting(Webhook::id).containsExactly(twin.id()); // another app: untouched
+    assertThat(heroku.webhookSecrets.get(made.id()))
+        .as("adopted: it signs with this run's secret")
+        .isEqualTo(SECRET);
+    // another app: untouched
+    assertThat(on("shop-v2")).extracting(Webhook::id).containsExactly(twin.id());
     assertThat(o.message()).contains("adopted");
   }
 
@@ -112,25 +137,39 @@ class SourceHooksTest {
     PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
     heroku.webhookSecrets.put(recorded.id(), "rotated-away");
     SourceHooks restarted = hooks(true);
-    assertThat(calls(() -> assertThat(restarted.sync(pool, "web", "shop", recorded, t0).reason()).isNull()))
+    assertThat(
+            calls(
+                () ->
+                    assertThat(restarted.sync(pool, "web", "shop", recorded, t0).reason())
+                        .isNull()))
         .isEqualTo(2); // look, set the secret
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo(SECRET);
-    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(1)))).isZero();
+    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(1))))
+        .isZero();
   }
 
   @Test
   void aNewSourceAppOrPublicUrlMovesTheSubscription() {
     PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", null, t0).webhook();
-    PoolStatus.Webhook moved = hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1)).webhook();
+    PoolStatus.Webhook moved =
+        hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1)).webhook();
     assertThat(on("shop")).isEmpty();
-    assertThat(on("shop-v2")).singleElement().satisfies(w -> assertThat(w.id()).isEqualTo(moved.id()));
+    assertThat(on("shop-v2"))
+        .singleElement()
+        .satisfies(w -> assertThat(w.id()).isEqualTo(moved.id()));
 
     base = "https://dynofleet.example.org";
-    PoolStatus.Webhook again = hooks.sync(pool, "web", "shop-v2", moved, t0.plusSeconds(2)).webhook();
-    assertThat(on("shop-v2")).singleElement().satisfies(w -> {
-      assertThat(w.url()).isEqualTo(url("web")).startsWith("https://dynofleet.example.org/");
-      assertThat(w.id()).isEqualTo(again.id()).isNotEqualTo(moved.id());
-    });
+    PoolStatus.Webhook again =
+        hooks.sync(pool, "web", "shop-v2", moved, t0.plusSeconds(2)).webhook();
+    assertThat(on("shop-v2"))
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.url())
+                  .isEqualTo(url("web"))
+                  .startsWith("https://dynofleet.example.org/");
+              assertThat(w.id()).isEqualTo(again.id()).isNotEqualTo(moved.id());
+            });
   }
 
   @Test
@@ -165,8 +204,12 @@ class SourceHooksTest {
   @Test
   void theRecordedSubscriptionIsKeptOverATwin() {
     PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
-    heroku.webhooks.get("shop").add(0, new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
-    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).webhook()).isEqualTo(recorded);
+    heroku
+        .webhooks
+        .get("shop")
+        .add(0, new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
+    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).webhook())
+        .isEqualTo(recorded);
     assertThat(on("shop")).extracting(Webhook::id).containsExactly(recorded.id());
   }
 
@@ -178,21 +221,25 @@ class SourceHooksTest {
     assertThat(o.webhook().app()).isEqualTo("shop-v2");
     assertThat(o.reason()).isEqualTo("WebhookLeft");
     assertThat(o.message()).contains("shop", "heroku webhooks:remove");
-    assertThat(calls(() -> hooks.sync(pool, "web", "shop-v2", o.webhook(), t0.plusSeconds(2)))).isZero();
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop-v2", o.webhook(), t0.plusSeconds(2))))
+        .isZero();
   }
 
   @Test
   void aRefusalWaitsForTheNextCheckNotAMinute() {
     heroku.failNext("subscribe", 1, Kind.FORBIDDEN);
     assertThat(hooks.sync(pool, "web", "shop", null, t0).reason()).isEqualTo("WebhookFailed");
-    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)))).isZero();
-    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(CHECK)).reason()).isEqualTo("Subscribed");
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY))))
+        .isZero();
+    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(CHECK)).reason())
+        .isEqualTo("Subscribed");
   }
 
   @Test
   void removalTellsOfEveryAppWhereOneIsLeftAndRemovesTheRest() {
     PoolStatus.Webhook onShop = hooks.sync(pool, "web", "shop", null, t0).webhook();
-    heroku.subscribe("shop-v2", url("web"), SECRET); // the source app changed; the crash came before the record
+    // the source app changed; the crash came before the record
+    heroku.subscribe("shop-v2", url("web"), SECRET);
     heroku.failNext("unsubscribe", 1, Kind.FORBIDDEN);
     String left = hooks.remove(pool, "web", "shop-v2", onShop);
     assertThat(left).contains("release webhook on shop not removed").doesNotContain("on shop-v2");
@@ -206,9 +253,15 @@ class SourceHooksTest {
     assertThat(o.reason()).isEqualTo("WebhookFailed");
     assertThat(o.webhook()).isNull();
     assertThat(o.message()).contains("sweep");
-    assertThat(calls(() -> assertThat(hooks.sync(pool, "web", "shop", null, t0.plusSeconds(10)).webhook()).isNull()))
-        .as("not tried again on every pass").isZero();
-    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)).reason()).isEqualTo("Subscribed");
+    assertThat(
+            calls(
+                () ->
+                    assertThat(hooks.sync(pool, "web", "shop", null, t0.plusSeconds(10)).webhook())
+                        .isNull()))
+        .as("not tried again on every pass")
+        .isZero();
+    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)).reason())
+        .isEqualTo("Subscribed");
     assertThat(on("shop")).hasSize(1);
   }
 
@@ -218,7 +271,8 @@ class SourceHooksTest {
     hooks.remove(pool, "web", "shop", recorded);
     assertThat(on("shop")).isEmpty();
     assertThat(calls(() -> hooks.remove(pool, "web", "shop", recorded)))
-        .as("a later finalizer pass, its status still naming it, costs nothing").isZero();
+        .as("a later finalizer pass, its status still naming it, costs nothing")
+        .isZero();
     hooks.deleted(pool);
 
     heroku.subscribe("shop", url("web"), SECRET); // made, never recorded
@@ -227,14 +281,17 @@ class SourceHooksTest {
 
     hooks.deleted(pool);
     heroku.apps.remove("shop"); // the source app is gone, with its subscriptions
-    assertThat(calls(() -> assertThat(hooks.remove(pool, "web", "shop", recorded)).isNull())).isEqualTo(2);
+    assertThat(calls(() -> assertThat(hooks.remove(pool, "web", "shop", recorded)).isNull()))
+        .isEqualTo(2);
 
     hooks.deleted(pool);
     heroku.failNext("webhooks", 1, Kind.TRANSIENT);
-    assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null)).as("tried again by the finalizer")
+    assertThatThrownBy(() -> hooks.remove(pool, "web", "shop-v2", null))
+        .as("tried again by the finalizer")
         .isInstanceOf(PlatformException.class);
     heroku.failNext("webhooks", 1, Kind.FORBIDDEN);
-    assertThat(hooks.remove(pool, "web", "shop-v2", null)).as("never keeps the pool from going")
+    assertThat(hooks.remove(pool, "web", "shop-v2", null))
+        .as("never keeps the pool from going")
         .contains("not removed", "heroku webhooks -a shop-v2");
   }
 }

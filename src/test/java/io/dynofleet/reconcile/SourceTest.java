@@ -11,23 +11,29 @@ import org.junit.jupiter.api.Test;
 
 /** What a pool's backends should run, derived from the source's release, vars and add-ons. */
 class SourceTest {
-  private static final Platform.Release RELEASE = new Platform.Release("r1", 7, "slug-1", "succeeded", "Deploy");
+  private static final Platform.Release RELEASE =
+      new Platform.Release("r1", 7, "slug-1", "succeeded", "Deploy");
   private static final PoolSpec.Template TEMPLATE =
-      new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"), "production", true);
+      new PoolSpec.Template(
+          "src", null, null, "basic", "p", Map.of("ROLE", "backend"), "production", true);
 
   private static Source of(Map<String, String> vars, List<Addon> addons) {
     return Source.of(RELEASE, vars, addons, TEMPLATE, Instant.EPOCH, null);
   }
 
   /**
-   * Review 6: an add-on shared to the source from another app, under another name: its
-   * config_vars are named for the owner, so its vars here were copied as plain values (a credential
-   * rotation then broke every backend) and it was left out.
+   * Review 6: an add-on shared to the source from another app, under another name: its config_vars
+   * are named for the owner, so its vars here were copied as plain values (a credential rotation
+   * then broke every backend) and it was left out.
    */
   @Test
   void anAddOnSharedUnderAnotherNameIsAttachedNotCopied() {
-    Addon redis = new Addon("a1", "redis-x", List.of("REDIS_URL", "REDIS_TLS_URL"), List.of("CACHE"));
-    Source s = of(Map.of("CACHE_URL", "redis://u", "CACHE_TLS_URL", "rediss://u", "PLAIN", "v"), List.of(redis));
+    Addon redis =
+        new Addon("a1", "redis-x", List.of("REDIS_URL", "REDIS_TLS_URL"), List.of("CACHE"));
+    Source s =
+        of(
+            Map.of("CACHE_URL", "redis://u", "CACHE_TLS_URL", "rediss://u", "PLAIN", "v"),
+            List.of(redis));
     assertThat(s.addons()).containsExactly(redis);
     assertThat(s.addonVars()).contains("CACHE_URL", "CACHE_TLS_URL");
     assertThat(s.config()).containsOnlyKeys("PLAIN", "ROLE");
@@ -39,25 +45,47 @@ class SourceTest {
    */
   @Test
   void aUsersVarShapedLikeAnOwnAddOnsIsStillCopied() {
-    Addon mailgun = new Addon("a1", "mailgun", List.of("MAILGUN_API_KEY", "MAILGUN_DOMAIN"), List.of("MAILGUN"));
-    Source s = of(Map.of("MAILGUN_API_KEY", "k", "MAILGUN_DOMAIN", "d", "MAILGUN_KEY", "mine"), List.of(mailgun));
+    Addon mailgun =
+        new Addon(
+            "a1", "mailgun", List.of("MAILGUN_API_KEY", "MAILGUN_DOMAIN"), List.of("MAILGUN"));
+    Source s =
+        of(
+            Map.of("MAILGUN_API_KEY", "k", "MAILGUN_DOMAIN", "d", "MAILGUN_KEY", "mine"),
+            List.of(mailgun));
     assertThat(s.addonVars()).containsExactlyInAnyOrder("MAILGUN_API_KEY", "MAILGUN_DOMAIN");
     assertThat(s.config()).containsEntry("MAILGUN_KEY", "mine");
   }
 
   /**
    * Review 15: release output was masked with the copied config only, which leaves out what the
-   * shared add-ons set: their credentials. A client error printing MEMCACHIER_PASSWORD bare went
-   * to the events and the log drains.
+   * shared add-ons set: their credentials. A client error printing MEMCACHIER_PASSWORD bare went to
+   * the events and the log drains.
    */
   @Test
   void theSharedAddOnsVarsAreMaskedInReleaseOutput() {
-    Addon cache = new Addon("a1", "memcachier", List.of("MEMCACHIER_PASSWORD", "MEMCACHIER_SERVERS"), List.of("MEMCACHIER"));
-    Source s = of(Map.of("MEMCACHIER_PASSWORD", "s3cr3t-pw-991", "MEMCACHIER_SERVERS", "mc1.example:11211",
-        "PLAIN", "visible"), List.of(cache));
+    Addon cache =
+        new Addon(
+            "a1",
+            "memcachier",
+            List.of("MEMCACHIER_PASSWORD", "MEMCACHIER_SERVERS"),
+            List.of("MEMCACHIER"));
+    Source s =
+        of(
+            Map.of(
+                "MEMCACHIER_PASSWORD",
+                "s3cr3t-pw-991",
+                "MEMCACHIER_SERVERS",
+                "mc1.example:11211",
+                "PLAIN",
+                "visible"),
+            List.of(cache));
     assertThat(s.config()).doesNotContainKey("MEMCACHIER_PASSWORD");
-    assertThat(s.secrets()).containsEntry("MEMCACHIER_PASSWORD", "s3cr3t-pw-991").containsEntry("ROLE", "backend");
-    String out = Reconciler.masked("Dalli::RingError: auth failed for s3cr3t-pw-991 on mc1.example:11211", s.secrets());
+    assertThat(s.secrets())
+        .containsEntry("MEMCACHIER_PASSWORD", "s3cr3t-pw-991")
+        .containsEntry("ROLE", "backend");
+    String out =
+        Reconciler.masked(
+            "Dalli::RingError: auth failed for s3cr3t-pw-991 on mc1.example:11211", s.secrets());
     assertThat(out).doesNotContain("s3cr3t-pw-991");
   }
 
@@ -66,7 +94,8 @@ class SourceTest {
     Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
     Addon later = new Addon("a2", "redis", List.of("REDIS_URL"), List.of("REDIS"));
     Addon mail = new Addon("a3", "mailer", List.of("MAILER_KEY"), List.of("MAILER"), false);
-    Source s = of(Map.of("DATABASE_URL", "postgres://x", "MAILER_KEY", "k"), List.of(db, later, mail));
+    Source s =
+        of(Map.of("DATABASE_URL", "postgres://x", "MAILER_KEY", "k"), List.of(db, later, mail));
     assertThat(s.addons()).containsExactly(db);
     assertThat(s.copied()).containsExactly(mail);
     assertThat(s.config()).containsEntry("MAILER_KEY", "k").doesNotContainKey("DATABASE_URL");
@@ -79,14 +108,35 @@ class SourceTest {
    */
   @Test
   void restartedAtIsANewTargetAndItsAbsenceTheOldOne() {
-    PoolSpec.Template restarted = new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"),
-        "production", true, "2026-11-24T22:40:00Z");
-    PoolSpec.Template again = new PoolSpec.Template("src", null, null, "basic", "p", Map.of("ROLE", "backend"),
-        "production", true, "2026-11-24T23:00:00Z");
+    PoolSpec.Template restarted =
+        new PoolSpec.Template(
+            "src",
+            null,
+            null,
+            "basic",
+            "p",
+            Map.of("ROLE", "backend"),
+            "production",
+            true,
+            "2026-11-24T22:40:00Z");
+    PoolSpec.Template again =
+        new PoolSpec.Template(
+            "src",
+            null,
+            null,
+            "basic",
+            "p",
+            Map.of("ROLE", "backend"),
+            "production",
+            true,
+            "2026-11-24T23:00:00Z");
     Source before = of(Map.of("A", "1"), List.of());
     Source r1 = Source.of(RELEASE, Map.of("A", "1"), List.of(), restarted, Instant.EPOCH, null);
     Source r2 = Source.of(RELEASE, Map.of("A", "1"), List.of(), again, Instant.EPOCH, null);
-    assertThat(r1.target()).isNotEqualTo(before.target()).isNotEqualTo(r2.target()).startsWith("slug-1/");
+    assertThat(r1.target())
+        .isNotEqualTo(before.target())
+        .isNotEqualTo(r2.target())
+        .startsWith("slug-1/");
     assertThat(before.target()).isEqualTo("slug-1/279a0eb22da51f81");
   }
 
@@ -96,13 +146,24 @@ class SourceTest {
    */
   @Test
   void theOldDefaultRegionAndTheSourcesAreOneTarget() {
-    Platform.App usSource = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "us", "heroku-24", "cedar");
-    PoolSpec.Template stored = new PoolSpec.Template("src", "us", null, "basic", "p", Map.of(), "production", true);
-    PoolSpec.Template reapplied = new PoolSpec.Template("src", null, null, "basic", "p", Map.of(), "production", true);
-    assertThat(Source.of(RELEASE, Map.of("A", "1"), List.of(), reapplied, Instant.EPOCH, usSource).target())
-        .isEqualTo(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource).target());
-    assertThat(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, null).target())
-        .as("as before this version").isEqualTo(Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource).target());
+    Platform.App usSource =
+        new Platform.App("id", "src", "https://src/", Instant.EPOCH, "us", "heroku-24", "cedar");
+    PoolSpec.Template stored =
+        new PoolSpec.Template("src", "us", null, "basic", "p", Map.of(), "production", true);
+    PoolSpec.Template reapplied =
+        new PoolSpec.Template("src", null, null, "basic", "p", Map.of(), "production", true);
+    assertThat(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), reapplied, Instant.EPOCH, usSource)
+                .target())
+        .isEqualTo(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource)
+                .target());
+    assertThat(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, null).target())
+        .as("as before this version")
+        .isEqualTo(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), stored, Instant.EPOCH, usSource)
+                .target());
   }
 
   /**
@@ -111,11 +172,14 @@ class SourceTest {
    */
   @Test
   void aSourceWhereBackendsCannotBeMadeLeavesTheChoiceToHeroku() {
-    Platform.App spaced = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "virginia", "container", "cedar");
+    Platform.App spaced =
+        new Platform.App(
+            "id", "src", "https://src/", Instant.EPOCH, "virginia", "container", "cedar");
     Source s = Source.of(RELEASE, Map.of(), List.of(), TEMPLATE, Instant.EPOCH, spaced);
     assertThat(s.region()).isNull();
     assertThat(s.stack()).isNull();
-    Platform.App eu = new Platform.App("id", "src", "https://src/", Instant.EPOCH, "eu", "heroku-22", "cedar");
+    Platform.App eu =
+        new Platform.App("id", "src", "https://src/", Instant.EPOCH, "eu", "heroku-22", "cedar");
     Source e = Source.of(RELEASE, Map.of(), List.of(), TEMPLATE, Instant.EPOCH, eu);
     assertThat(e.region()).isEqualTo("eu");
     assertThat(e.stack()).isEqualTo("heroku-22");
@@ -125,7 +189,9 @@ class SourceTest {
   void theTargetIgnoresAddOnCredentialsButNotCopiedValues() {
     Addon db = new Addon("a1", "pg", List.of("DATABASE_URL"), List.of("DATABASE"));
     String t1 = of(Map.of("DATABASE_URL", "postgres://one", "A", "1"), List.of(db)).target();
-    assertThat(of(Map.of("DATABASE_URL", "postgres://rotated", "A", "1"), List.of(db)).target()).isEqualTo(t1);
-    assertThat(of(Map.of("DATABASE_URL", "postgres://one", "A", "2"), List.of(db)).target()).isNotEqualTo(t1);
+    assertThat(of(Map.of("DATABASE_URL", "postgres://rotated", "A", "1"), List.of(db)).target())
+        .isEqualTo(t1);
+    assertThat(of(Map.of("DATABASE_URL", "postgres://one", "A", "2"), List.of(db)).target())
+        .isNotEqualTo(t1);
   }
 }

@@ -7,8 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.dynofleet.api.ApiAuth;
 import io.dynofleet.api.HookSignature;
 import io.dynofleet.api.HookTarget;
-import io.dynofleet.cli.Cli;
 import io.dynofleet.api.PoolService;
+import io.dynofleet.cli.Cli;
 import io.dynofleet.heroku.AppWebhook;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.pool.model.PoolStatus;
@@ -71,7 +71,9 @@ class SourceWebhookTests {
   @Inject io.micrometer.core.instrument.MeterRegistry meters;
   @Inject PoolService pools;
   @Inject ReconcileLoop loop;
-  @TestHTTPResource("/") URL app;
+
+  @TestHTTPResource("/")
+  URL app;
 
   private String name;
   private String source;
@@ -92,13 +94,18 @@ class SourceWebhookTests {
   }
 
   private void createPool(int replicas) {
-    api().body("""
+    api()
+        .body(
+            """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d, "template": {"sourceApp": "%s"},
                   "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 2,
                                   "healthyThreshold": 1, "unhealthyThreshold": 3}}}
-        """.formatted(name, pipeline, replicas, source))
-        .post(POOLS).then().statusCode(201);
+        """
+                .formatted(name, pipeline, replicas, source))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
   }
 
   private PoolStatus status() {
@@ -107,7 +114,9 @@ class SourceWebhookTests {
 
   private List<SandboxApp> owned() {
     String uid = pools.get(name).metadata().uid().toString();
-    return sim.apps().stream().filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR))).toList();
+    return sim.apps().stream()
+        .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+        .toList();
   }
 
   private String hookUrl() {
@@ -116,25 +125,37 @@ class SourceWebhookTests {
 
   /** The deliveries of the app's webhooks, as Heroku's API lists them. */
   private List<Map<String, Object>> deliveries(String app) {
-    return JsonPath.from(given().baseUri(sim.url()).header("Authorization", "Bearer " + sim.apiKey())
-        .header("Accept", "application/vnd.heroku+json; version=3")
-        .get("/apps/" + app + "/webhook-deliveries").then().statusCode(200).extract().asString()).getList("$");
+    return JsonPath.from(
+            given()
+                .baseUri(sim.url())
+                .header("Authorization", "Bearer " + sim.apiKey())
+                .header("Accept", "application/vnd.heroku+json; version=3")
+                .get("/apps/" + app + "/webhook-deliveries")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString())
+        .getList("$");
   }
 
   /**
    * Until the reconciler has left the source app alone for a second (every pass reads its latest
-   * release; in flight, passes come every 300 ms): from then on only a notification starts one
-   * (or a backend's health changing, which the relaxed health check here makes unlikely).
+   * release; in flight, passes come every 300 ms): from then on only a notification starts one (or
+   * a backend's health changing, which the relaxed health check here makes unlikely).
    */
   private void awaitIdle() {
     String releases = "/apps/" + source + "/releases";
     long[] seen = {-1};
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-      long n = sim.callLog().stream().filter(c -> c.path().startsWith(releases)).count();
-      boolean quiet = n == seen[0];
-      seen[0] = n;
-      return quiet;
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> {
+              long n = sim.callLog().stream().filter(c -> c.path().startsWith(releases)).count();
+              boolean quiet = n == seen[0];
+              seen[0] = n;
+              return quiet;
+            });
   }
 
   private double scheduled() {
@@ -150,79 +171,128 @@ class SourceWebhookTests {
 
   @Test
   void aPoolSubscribesItsSourceAppAndAReleaseThereRollsOutWithoutTheSweep() {
-    assertThat(hookUrl()).matches("http://localhost:\\d+/_dynofleet/api/v1/hooks/heroku\\?pool=" + name);
+    assertThat(hookUrl())
+        .matches("http://localhost:\\d+/_dynofleet/api/v1/hooks/heroku\\?pool=" + name);
     createPool(2);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        status().readyReplicas() == 2 && status().updatedReplicas() == 2 && status().webhook() != null);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                status().readyReplicas() == 2
+                    && status().updatedReplicas() == 2
+                    && status().webhook() != null);
     List<AppWebhook> subscribed = heroku.webhooks(source);
-    assertThat(subscribed).singleElement().satisfies(w -> {
-      assertThat(w.url()).isEqualTo(hookUrl());
-      assertThat(w.include()).containsExactly("api:release");
-      assertThat(w.level()).isEqualTo("notify");
-      assertThat(status().webhook()).isEqualTo(new PoolStatus.Webhook(source, w.id(), hookUrl()));
-    });
+    assertThat(subscribed)
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.url()).isEqualTo(hookUrl());
+              assertThat(w.include()).containsExactly("api:release");
+              assertThat(w.level()).isEqualTo("notify");
+              assertThat(status().webhook())
+                  .isEqualTo(new PoolStatus.Webhook(source, w.id(), hookUrl()));
+            });
     assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("Subscribed"));
     String secret = auth.webhookSecret();
-    assertThat(secret).as("made for this sandbox run").isNotNull().hasSize(64).isNotEqualTo(HookSignature.TEST_SECRET);
-    assertThat(sim.callLog()).as("the secret went to Heroku, not into its call log")
+    assertThat(secret)
+        .as("made for this sandbox run")
+        .isNotNull()
+        .hasSize(64)
+        .isNotEqualTo(HookSignature.TEST_SECRET);
+    assertThat(sim.callLog())
+        .as("the secret went to Heroku, not into its call log")
         .noneMatch(c -> c.requestBody().contains(secret) || c.responseBody().contains(secret))
         .anyMatch(c -> c.path().endsWith("/webhooks") && c.requestBody().contains("[redacted]"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = Cli.run(new String[] {"describe", "pool", name}, Map.of("DYNOFLEET_URL", app.toString(),
-        "DYNOFLEET_API_TOKEN", TOKEN), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    int code =
+        Cli.run(
+            new String[] {"describe", "pool", name},
+            Map.of("DYNOFLEET_URL", app.toString(), "DYNOFLEET_API_TOKEN", TOKEN),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(code).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Release hook:", "subscribed on " + source, hookUrl());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("Release hook:", "subscribed on " + source, hookUrl());
     awaitIdle();
 
     double scheduled = scheduled();
     SandboxApp pushed = sim.pushRelease(source);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        owned().size() == 2 && owned().stream().allMatch(a -> pushed.slugId().equals(a.slugId()))
-            && status().readyReplicas() == 2);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                owned().size() == 2
+                    && owned().stream().allMatch(a -> pushed.slugId().equals(a.slugId()))
+                    && status().readyReplicas() == 2);
     assertThat(scheduled()).as("the notification scheduled the pass").isGreaterThan(scheduled);
     // signed with the secret Dynofleet made and gave Heroku, and accepted without the API token
-    assertThat(deliveries(source)).anySatisfy(d -> {
-      assertThat(d.get("status")).isEqualTo("succeeded");
-      assertThat(lastCode(d)).isEqualTo(202);
-    });
+    assertThat(deliveries(source))
+        .anySatisfy(
+            d -> {
+              assertThat(d.get("status")).isEqualTo("succeeded");
+              assertThat(lastCode(d)).isEqualTo(202);
+            });
   }
 
   @Test
   void theSubscriptionIsAdoptedMovedRemadeAndRemovedWithThePool() {
     // as if a process had made it and died before writing the status: another secret, no record
-    AppWebhook leftover = heroku.createWebhook(source, List.of("api:build"), "notify", hookUrl(), "not-ours-anymore");
+    AppWebhook leftover =
+        heroku.createWebhook(source, List.of("api:build"), "notify", hookUrl(), "not-ours-anymore");
     createPool(1);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        status().readyReplicas() == 1 && status().webhook() != null);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> status().readyReplicas() == 1 && status().webhook() != null);
     assertThat(status().webhook().id()).isEqualTo(leftover.id());
-    assertThat(heroku.webhooks(source)).singleElement().satisfies(w -> assertThat(w.include()).containsExactly("api:release"));
+    assertThat(heroku.webhooks(source))
+        .singleElement()
+        .satisfies(w -> assertThat(w.include()).containsExactly("api:release"));
     sim.pushRelease(source);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
-        deliveries(source).stream().anyMatch(d -> Integer.valueOf(202).equals(lastCode(d))));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                deliveries(source).stream()
+                    .anyMatch(d -> Integer.valueOf(202).equals(lastCode(d))));
     assertThat(deliveries(source)).noneMatch(d -> Integer.valueOf(401).equals(lastCode(d)));
 
     String other = "h2" + source;
     sim.createSourceApp(other);
-    api().contentType("application/merge-patch+json")
+    api()
+        .contentType("application/merge-patch+json")
         .body("{\"spec\": {\"template\": {\"sourceApp\": \"" + other + "\"}}}")
-        .patch(POOLS + "/" + name).then().statusCode(200);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        status().webhook() != null && status().webhook().app().equals(other));
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> status().webhook() != null && status().webhook().app().equals(other));
     assertThat(heroku.webhooks(source)).isEmpty();
     AppWebhook moved = heroku.webhooks(other).get(0);
     assertThat(heroku.webhooks(other)).hasSize(1);
 
-    heroku.deleteWebhook(other, moved.id()); // by hand: the next pass after the check is due makes it again
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).until(() -> {
-      loop.enqueue(name, Duration.ZERO);
-      return heroku.webhooks(other).size() == 1;
-    });
+    // by hand: the next pass after the check is due makes it again
+    heroku.deleteWebhook(other, moved.id());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () -> {
+              loop.enqueue(name, Duration.ZERO);
+              return heroku.webhooks(other).size() == 1;
+            });
     assertThat(heroku.webhooks(other).get(0).id()).isNotEqualTo(moved.id());
 
     api().delete(POOLS + "/" + name).then().statusCode(202);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
-        api().get(POOLS + "/" + name).statusCode() == 404);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> api().get(POOLS + "/" + name).statusCode() == 404);
     assertThat(heroku.webhooks(other)).isEmpty();
     assertThat(heroku.webhooks(source)).isEmpty();
   }

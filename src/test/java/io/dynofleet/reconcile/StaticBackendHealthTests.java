@@ -49,8 +49,10 @@ class StaticBackendHealthTests {
   private String urlA;
   private String urlB;
   private String appB;
+
   /** How the status names the backends: host and port. */
   private String idA;
+
   private String idB;
 
   @BeforeEach
@@ -73,7 +75,10 @@ class StaticBackendHealthTests {
   }
 
   private PoolStatus.Condition condition(String type) {
-    return pools.status(name).conditions().stream().filter(c -> c.type().equals(type)).findFirst().orElseThrow();
+    return pools.status(name).conditions().stream()
+        .filter(c -> c.type().equals(type))
+        .findFirst()
+        .orElseThrow();
   }
 
   private List<EventDocument> events(String reason) {
@@ -82,11 +87,17 @@ class StaticBackendHealthTests {
 
   /** Passes until the status shows {@code healthy} of the two backends healthy. */
   private void awaitHealthy(int healthy) {
-    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200)).until(() -> {
-      reconciler.reconcile(new PoolKey(name));
-      List<PoolStatus.BackendStatus> b = pools.status(name).backends();
-      return b.size() == 2 && b.stream().filter(x -> Boolean.TRUE.equals(x.healthy())).count() == healthy;
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              reconciler.reconcile(new PoolKey(name));
+              List<PoolStatus.BackendStatus> b = pools.status(name).backends();
+              return b.size() == 2
+                  && b.stream().filter(x -> Boolean.TRUE.equals(x.healthy())).count() == healthy;
+            });
   }
 
   private void createPool() {
@@ -95,14 +106,19 @@ class StaticBackendHealthTests {
 
   /** The two backends as a static pool, probed every {@code interval} seconds. */
   private void createPool(int interval, int unhealthyThreshold) {
-    SimWorld.api().body("""
+    SimWorld.api()
+        .body(
+            """
         {"metadata": {"name": "%s"},
          "spec": {"staticBackends": ["%s", "%s"],
                   "healthCheck": {"path": "/health", "intervalSeconds": %d, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": %d},
                   "routing": {"hosts": ["%s.static.test"]}}}
-        """.formatted(name, urlA, urlB, interval, unhealthyThreshold, name))
-        .post(SimWorld.POOLS).then().statusCode(201);
+        """
+                .formatted(name, urlA, urlB, interval, unhealthyThreshold, name))
+        .post(SimWorld.POOLS)
+        .then()
+        .statusCode(201);
   }
 
   @Test
@@ -111,7 +127,8 @@ class StaticBackendHealthTests {
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
     // the URLs as given, not the ids (audit 13: webUrl was "127.0.0.1:port")
-    assertThat(pools.status(name).backends()).extracting(PoolStatus.BackendStatus::webUrl)
+    assertThat(pools.status(name).backends())
+        .extracting(PoolStatus.BackendStatus::webUrl)
         .containsExactlyInAnyOrder(urlA, urlB);
 
     sim.backendDead(appB);
@@ -120,15 +137,21 @@ class StaticBackendHealthTests {
     assertThat(condition("Degraded").reason()).isEqualTo("BackendUnhealthy");
     assertThat(condition("Degraded").message()).contains(idB).doesNotContain(idA);
     reconciler.reconcile(new PoolKey(name));
-    assertThat(events("BackendUnhealthy")).as("said once, as it went").singleElement().satisfies(e -> {
-      assertThat(e.type()).isEqualTo("Warning");
-      assertThat(e.message()).contains(idB);
-    });
+    assertThat(events("BackendUnhealthy"))
+        .as("said once, as it went")
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.type()).isEqualTo("Warning");
+              assertThat(e.message()).contains(idB);
+            });
 
     sim.backendHealthy(appB);
     awaitHealthy(2);
     assertThat(condition("Degraded").status()).isEqualTo("False");
-    assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    assertThat(events("BackendRecovered"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(idB));
   }
 
   /**
@@ -147,8 +170,11 @@ class StaticBackendHealthTests {
 
     table.replaceAll(List.of()); // as the proxy of a process that has just started
     routes.sync();
-    assertThat(table.stats(name)).filteredOn(x -> x.id().equals(idB)).singleElement()
-        .satisfies(x -> assertThat(x.healthy()).as("not routed before its own probes pass").isFalse());
+    assertThat(table.stats(name))
+        .filteredOn(x -> x.id().equals(idB))
+        .singleElement()
+        .satisfies(
+            x -> assertThat(x.healthy()).as("not routed before its own probes pass").isFalse());
     reconciler.reconcile(new PoolKey(name));
     assertThat(healthyInStatus(idB)).isFalse();
     assertThat(condition("Degraded").status()).isEqualTo("True");
@@ -156,7 +182,9 @@ class StaticBackendHealthTests {
     assertThat(events("BackendRecovered")).isEmpty();
 
     // its probes fail to the threshold here too: the same news, not told twice
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> table.stats(name).stream().anyMatch(x -> x.id().equals(idB) && x.judged()));
     reconciler.reconcile(new PoolKey(name));
     assertThat(events("BackendUnhealthy")).hasSize(1);
@@ -164,7 +192,9 @@ class StaticBackendHealthTests {
 
     sim.backendHealthy(appB);
     awaitHealthy(2);
-    assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    assertThat(events("BackendRecovered"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(idB));
   }
 
   // ------------------------------------------------------------------ verdicts of several dynos
@@ -173,15 +203,18 @@ class StaticBackendHealthTests {
     return pools.get(name).metadata().uid();
   }
 
-  private void otherDyno(String dyno, String backend, boolean healthy, int ageSeconds) throws SQLException {
+  private void otherDyno(String dyno, String backend, boolean healthy, int ageSeconds)
+      throws SQLException {
     SimWorld.otherDynosVerdict(db, uid(), dyno, backend, healthy, ageSeconds);
   }
 
   /** This process's stored verdicts on the pool's backends: healthy or not, by backend. */
   private Map<String, Boolean> ownVerdicts() throws SQLException {
     Map<String, Boolean> out = new TreeMap<>();
-    try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
-        "select backend, healthy from backend_verdicts where pool_id = ? and dyno = ?")) {
+    try (Connection c = db.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "select backend, healthy from backend_verdicts where pool_id = ? and dyno = ?")) {
       st.setObject(1, uid());
       st.setString(2, verdicts.dyno());
       try (ResultSet rs = st.executeQuery()) {
@@ -194,12 +227,18 @@ class StaticBackendHealthTests {
   }
 
   private boolean healthyInStatus(String id) {
-    return pools.status(name).backends().stream().anyMatch(b -> b.app().equals(id) && Boolean.TRUE.equals(b.healthy()));
+    return pools.status(name).backends().stream()
+        .anyMatch(b -> b.app().equals(id) && Boolean.TRUE.equals(b.healthy()));
   }
 
   /** The status's {@code failingOn} of backend {@code id}, as the API serves it (absent: null). */
   private List<String> failingOnInApi(String id) {
-    return SimWorld.api().get(SimWorld.POOLS + "/" + name).then().statusCode(200).extract().jsonPath()
+    return SimWorld.api()
+        .get(SimWorld.POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .extract()
+        .jsonPath()
         .get("status.backends.find { it.app == '" + id + "' }.failingOn");
   }
 
@@ -217,16 +256,22 @@ class StaticBackendHealthTests {
     otherDyno("web.2.aaaaaa", idB, true, 0);
 
     sim.backendDead(appB);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> Boolean.FALSE.equals(ownVerdicts().get(idB)));
-    assertThat(ownVerdicts()).as("this dyno's verdicts, stored for the others").containsEntry(idA, true);
+    assertThat(ownVerdicts())
+        .as("this dyno's verdicts, stored for the others")
+        .containsEntry(idA, true);
     for (int i = 0; i < 5; i++) {
       reconciler.reconcile(new PoolKey(name));
       assertThat(healthyInStatus(idB)).as("web.2 still reaches it").isTrue();
       assertThat(condition("Degraded").status()).isEqualTo("False");
     }
     assertThat(events("BackendUnhealthy")).isEmpty();
-    assertThat(failingOnInApi(idB)).as("where it fails shows in the status").containsExactly(verdicts.dyno());
+    assertThat(failingOnInApi(idB))
+        .as("where it fails shows in the status")
+        .containsExactly(verdicts.dyno());
     assertThat(failingOnInApi(idA)).isNull();
 
     otherDyno("web.2.aaaaaa", idB, false, 0); // now no dyno can use it
@@ -234,7 +279,9 @@ class StaticBackendHealthTests {
     assertThat(healthyInStatus(idB)).isFalse();
     assertThat(failingOnInApi(idB)).as("healthy false says it all").isNull();
     assertThat(condition("Degraded").status()).isEqualTo("True");
-    assertThat(events("BackendUnhealthy")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    assertThat(events("BackendUnhealthy"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(idB));
 
     otherDyno("web.2.aaaaaa", idB, true, 61); // a dyno gone for longer than the TTL (60 s)
     for (int i = 0; i < 3; i++) {
@@ -246,8 +293,12 @@ class StaticBackendHealthTests {
 
     sim.backendHealthy(appB);
     awaitHealthy(2);
-    assertThat(events("BackendRecovered")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    assertThat(events("BackendRecovered"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(idB));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> Boolean.TRUE.equals(ownVerdicts().get(idB)));
   }
 
@@ -259,12 +310,15 @@ class StaticBackendHealthTests {
   @Test
   void aHealthOnlyAssumedHereDoesNotOutvoteAnotherDynosFailure() throws SQLException {
     sim.backendDead(appB);
-    createPool(10, 3); // probes every 10 s, 3 failures to call it unhealthy: B is assumed healthy for ~20 s
+    // probes every 10 s, 3 failures to call it unhealthy: B is assumed healthy for ~20 s
+    createPool(10, 3);
     otherDyno("web.2.cccccc", idB, false, 0);
     reconciler.reconcile(new PoolKey(name));
     assertThat(healthyInStatus(idB)).as("web.2's evidence, not this dyno's assumption").isFalse();
     assertThat(condition("Degraded").status()).isEqualTo("True");
-    assertThat(events("BackendUnhealthy")).singleElement().satisfies(e -> assertThat(e.message()).contains(idB));
+    assertThat(events("BackendUnhealthy"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(idB));
     assertThat(ownVerdicts()).as("nothing stored for B on an assumption").doesNotContainKey(idB);
   }
 
@@ -273,27 +327,43 @@ class StaticBackendHealthTests {
   void thisDynosVerdictsFollowThePool() throws SQLException {
     createPool();
     awaitHealthy(2);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> ownVerdicts().equals(Map.of(idA, true, idB, true)));
 
-    SimWorld.api().contentType("application/merge-patch+json")
+    SimWorld.api()
+        .contentType("application/merge-patch+json")
         .body("{\"spec\": {\"staticBackends\": [\"%s\"]}}".formatted(urlA))
-        .patch(SimWorld.POOLS + "/" + name).then().statusCode(200);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .patch(SimWorld.POOLS + "/" + name)
+        .then()
+        .statusCode(200);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> ownVerdicts().equals(Map.of(idA, true)));
 
     UUID uid = uid();
-    SimWorld.api().delete(SimWorld.POOLS + "/" + name).then().statusCode(org.hamcrest.Matchers.oneOf(200, 202));
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      reconciler.reconcile(new PoolKey(name));
-      try (Connection c = db.getConnection(); PreparedStatement st = c.prepareStatement(
-          "select count(*) from backend_verdicts where pool_id = ?")) {
-        st.setObject(1, uid);
-        try (ResultSet rs = st.executeQuery()) {
-          rs.next();
-          return rs.getLong(1) == 0;
-        }
-      }
-    });
+    SimWorld.api()
+        .delete(SimWorld.POOLS + "/" + name)
+        .then()
+        .statusCode(org.hamcrest.Matchers.oneOf(200, 202));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              reconciler.reconcile(new PoolKey(name));
+              try (Connection c = db.getConnection();
+                  PreparedStatement st =
+                      c.prepareStatement(
+                          "select count(*) from backend_verdicts where pool_id = ?")) {
+                st.setObject(1, uid);
+                try (ResultSet rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1) == 0;
+                }
+              }
+            });
   }
 }

@@ -52,25 +52,35 @@ class WebhookRemovalTests {
   private SimWorld w;
   private Reconciler hooked;
   private final List<String> logged = new CopyOnWriteArrayList<>();
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord r) {
-      logged.add(r instanceof ExtLogRecord e ? e.getFormattedMessage() : r.getMessage());
-    }
+  private final Handler capture =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          logged.add(r instanceof ExtLogRecord e ? e.getFormattedMessage() : r.getMessage());
+        }
 
-    @Override
-    public void flush() {}
+        @Override
+        public void flush() {}
 
-    @Override
-    public void close() {}
-  };
+        @Override
+        public void close() {}
+      };
 
   @BeforeEach
   void world() {
     w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
     // release webhooks on (the test profile has them off): this reconciler subscribes and removes
-    hooked = new Reconciler(store, locks, platform, routes, events, HookedReconciler.webhooksOn(config), clock,
-        registry, hookTarget);
+    hooked =
+        new Reconciler(
+            store,
+            locks,
+            platform,
+            routes,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
     Logger.getLogger(PoolEvents.class.getName()).addHandler(capture);
   }
 
@@ -88,9 +98,15 @@ class WebhookRemovalTests {
   /** A one-backend pool, ready, its release webhook on the source app. */
   private void subscribedPool() {
     w.createPool(1, "", SimWorld.QUICK_HEALTH);
-    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
-        .until(() -> pass().outcome() == ReconcileResult.Outcome.DONE && pools.status(w.name()).readyReplicas() == 1
-            && pools.status(w.name()).webhook() != null);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                pass().outcome() == ReconcileResult.Outcome.DONE
+                    && pools.status(w.name()).readyReplicas() == 1
+                    && pools.status(w.name()).webhook() != null);
     assertThat(heroku.webhooks(w.source())).hasSize(1);
   }
 
@@ -106,10 +122,14 @@ class WebhookRemovalTests {
     sim.keyExpired(true); // a rotated key: every call of this pass is refused (401)
     pass();
     sim.keyExpired(false);
-    assertThat(pools.events(w.name(), 200)).as("not given up while the pool is still there")
+    assertThat(pools.events(w.name(), 200))
+        .as("not given up while the pool is still there")
         .noneMatch(e -> e.reason().equals("WebhookLeft"));
 
-    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
         .until(this::gone);
     assertThat(heroku.webhooks(w.source())).as("removed at a later pass").isEmpty();
     assertThat(logged).noneMatch(m -> m.contains("WebhookLeft"));
@@ -119,20 +139,30 @@ class WebhookRemovalTests {
   void aRemovalRefusedUntilThePoolGoesIsToldOnceWhenItGoes() {
     subscribedPool();
     SimWorld.api().delete(SimWorld.POOLS + "/" + w.name()).then().statusCode(202);
-    sim.refuse("(GET|DELETE) /apps/" + w.source() + "/webhooks.*", 403, "forbidden",
+    sim.refuse(
+        "(GET|DELETE) /apps/" + w.source() + "/webhooks.*",
+        403,
+        "forbidden",
         "You do not have access to the app " + w.source() + ".");
     pass();
     assertThat(pools.events(w.name(), 200)).noneMatch(e -> e.reason().equals("WebhookLeft"));
 
-    await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
         .until(this::gone);
     sim.resetFaults();
     assertThat(heroku.webhooks(w.source())).hasSize(1); // Heroku would not let it go
     List<String> left = logged.stream().filter(m -> m.contains("reason=WebhookLeft")).toList();
-    assertThat(left).as("told once, when the pool went").singleElement().satisfies(m -> {
-      String sentence = "release webhook on " + w.source() + " not removed";
-      assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
-      assertThat(m).contains("heroku webhooks:remove");
-    });
+    assertThat(left)
+        .as("told once, when the pool went")
+        .singleElement()
+        .satisfies(
+            m -> {
+              String sentence = "release webhook on " + w.source() + " not removed";
+              assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
+              assertThat(m).contains("heroku webhooks:remove");
+            });
   }
 }

@@ -12,12 +12,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
  * Thousands of generated malformed, oversized and mistyped requests against the management API:
  * every answer is a 4xx problem document (never a 5xx), and the stored pools are byte-for-byte
  * unchanged afterwards. Seeded, so a failure reproduces. Sent raw with a Vert.x client: RestAssured
- * treats braces in a path as templates (and crawls on random paths), java.net.URI refuses bad escapes.
+ * treats braces in a path as templates (and crawls on random paths), java.net.URI refuses bad
+ * escapes.
  */
 @QuarkusTest
 @Tag("reliability")
@@ -35,20 +36,58 @@ class ApiFuzzTests {
   private static final String TOKEN = "test-token-0123456789";
   private static final String POOLS = "/_dynofleet/api/v1/pools";
   private static final int ROUNDS = 3000;
-  private static final String[] METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-      "TRACE", "PROPFIND", "FOO", "get", "M-SEARCH"};
-  private static final String[] CONTENT_TYPES = {"application/json", "application/merge-patch+json",
-      "text/plain", "application/xml", "application/json; charset=latin1", "multipart/form-data", ""};
-  private static final String[] GARBAGE = {"{", "}", "[", "]", "\"", ":", ",", "null", "true", "-1",
-      "1e999", "\"\\u0000\"", "\"\\ud800\"", "NaN", "{\"a\":", "[[[[[[[[[[", "\u00ff\u00fe", "/*x*/"};
+  private static final String[] METHODS = {
+    "GET",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "TRACE",
+    "PROPFIND",
+    "FOO",
+    "get",
+    "M-SEARCH"
+  };
+  private static final String[] CONTENT_TYPES = {
+    "application/json",
+    "application/merge-patch+json",
+    "text/plain",
+    "application/xml",
+    "application/json; charset=latin1",
+    "multipart/form-data",
+    ""
+  };
+  private static final String[] GARBAGE = {
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "-1",
+    "1e999",
+    "\"\\u0000\"",
+    "\"\\ud800\"",
+    "NaN",
+    "{\"a\":",
+    "[[[[[[[[[[",
+    "\u00ff\u00fe",
+    "/*x*/"
+  };
 
-  private static final java.util.regex.Pattern BAD_ESCAPE = java.util.regex.Pattern.compile("%(?![0-9A-Fa-f]{2})");
+  private static final java.util.regex.Pattern BAD_ESCAPE =
+      java.util.regex.Pattern.compile("%(?![0-9A-Fa-f]{2})");
 
   private final Random random = new Random(20261123);
 
   private static final Vertx VERTX = Vertx.vertx();
-  private final HttpClient http = VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(1)
-      .setConnectTimeout(5000));
+  private final HttpClient http =
+      VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(1).setConnectTimeout(5000));
 
   /** A response reduced to what the assertions read. */
   private record Answer(int statusCode, String contentType, String body) {}
@@ -62,10 +101,15 @@ class ApiFuzzTests {
   @Timeout(300)
   void generatedBadRequestsGetA4xxProblemAndChangeNothing() throws Exception {
     String name = "fuzz-target";
-    send("POST", POOLS, "application/json", """
+    send(
+        "POST",
+        POOLS,
+        "application/json",
+        """
         {"metadata": {"name": "fuzz-target", "labels": {"a": "b"}},
          "spec": {"pipeline": "shop", "replicas": 2, "template": {"sourceApp": "shop-web"}}}
-        """, null);
+        """,
+        null);
     String before = snapshot();
 
     Map<Integer, Integer> statuses = new LinkedHashMap<>();
@@ -76,8 +120,11 @@ class ApiFuzzTests {
       String path = path(name);
       String body = body();
       String ct = pick(CONTENT_TYPES);
-      boolean bodyless = method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")
-          || method.equals("TRACE");
+      boolean bodyless =
+          method.equals("GET")
+              || method.equals("HEAD")
+              || method.equals("OPTIONS")
+              || method.equals("TRACE");
       String[] stale = {"\"x\"", "\"999999\"", "W/\"1\"", "\"" + "9".repeat(400) + "\""};
       String ifMatch = random.nextInt(10) == 0 ? pick(new String[] {"*", pick(stale)}) : null;
       if (method.equals("DELETE")) {
@@ -89,9 +136,13 @@ class ApiFuzzTests {
       statuses.merge(code, 1, Integer::sum);
       // A merge patch of only nulls on absent members is a legal no-op (RFC 7386): 200 is fine
       // there, and the snapshot comparison below proves nothing was written.
-      boolean ok = code >= 400 && code < 500
-          || (code == 200 && (method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")
-              || method.equals("PATCH")));
+      boolean ok =
+          code >= 400 && code < 500
+              || (code == 200
+                  && (method.equals("GET")
+                      || method.equals("HEAD")
+                      || method.equals("OPTIONS")
+                      || method.equals("PATCH")));
       if (!ok) {
         failures.add(method + " " + path + " [" + ct + "] " + abbreviate(body) + " -> " + code);
       } else if (code >= 400 && !method.equals("HEAD")) {
@@ -100,11 +151,20 @@ class ApiFuzzTests {
         }
         String type = r.contentType();
         if (type == null || !type.startsWith("application/problem+json")) {
-          failures.add(method + " " + abbreviate(path) + " -> " + code + " without a problem document (" + type + ")");
+          failures.add(
+              method
+                  + " "
+                  + abbreviate(path)
+                  + " -> "
+                  + code
+                  + " without a problem document ("
+                  + type
+                  + ")");
         }
       }
     }
-    System.out.printf("api fuzz: %d requests, statuses %s, of which undecodable targets %d, failures %d%n",
+    System.out.printf(
+        "api fuzz: %d requests, statuses %s, of which undecodable targets %d, failures %d%n",
         ROUNDS, statuses, protocolRejects, failures.size());
     assertThat(failures).as("requests answered outside 4xx / without a problem body").isEmpty();
     assertThat(snapshot()).as("the database is unchanged").isEqualTo(before);
@@ -113,9 +173,14 @@ class ApiFuzzTests {
   /** Sends the path as it is (no escaping or normalising, unlike java.net.URI). */
   private Answer send(String method, String path, String contentType, String body, String ifMatch)
       throws Exception {
-    var options = new RequestOptions().setMethod(HttpMethod.valueOf(method)).setHost("localhost")
-        .setPort(RestAssured.port).setURI(path).setTimeout(20_000)
-        .putHeader("Authorization", "Bearer " + TOKEN);
+    var options =
+        new RequestOptions()
+            .setMethod(HttpMethod.valueOf(method))
+            .setHost("localhost")
+            .setPort(RestAssured.port)
+            .setURI(path)
+            .setTimeout(20_000)
+            .putHeader("Authorization", "Bearer " + TOKEN);
     if (contentType != null && !contentType.isEmpty()) {
       options.putHeader("Content-Type", contentType);
     }
@@ -124,9 +189,18 @@ class ApiFuzzTests {
     }
     return http.request(options)
         .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body, "UTF-8")))
-        .compose(res -> res.body().map(b -> new Answer(res.statusCode(), res.getHeader("Content-Type"),
-            b.toString(StandardCharsets.UTF_8))))
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        .compose(
+            res ->
+                res.body()
+                    .map(
+                        b ->
+                            new Answer(
+                                res.statusCode(),
+                                res.getHeader("Content-Type"),
+                                b.toString(StandardCharsets.UTF_8))))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   private String snapshot() throws Exception {
@@ -138,17 +212,33 @@ class ApiFuzzTests {
       case 0 -> POOLS;
       case 9 -> "/_dynofleet/" + enc(randomString(random.nextInt(40)));
       case 10 -> "/_dynofleet/api/" + enc(randomString(5)) + "/" + enc(randomString(5));
-      case 11 -> POOLS + "?" + pick(new String[] {"limit=", "continue=", "labelSelector="})
-          + enc(randomString(1000 + random.nextInt(2000)));
+      case 11 ->
+          POOLS
+              + "?"
+              + pick(new String[] {"limit=", "continue=", "labelSelector="})
+              + enc(randomString(1000 + random.nextInt(2000)));
       case 12 -> POOLS + "/" + target + "/events?limit=" + "9".repeat(1 + random.nextInt(400));
       case 1 -> POOLS + "/" + target;
       case 2 -> POOLS + "/" + target + "/scale";
-      case 3 -> POOLS + "/" + target + "/" + pick(new String[] {"status", "events", "x", "..", "%2e%2e"});
+      case 3 ->
+          POOLS + "/" + target + "/" + pick(new String[] {"status", "events", "x", "..", "%2e%2e"});
       case 4 -> POOLS + "/" + enc(randomString(random.nextInt(random.nextBoolean() ? 80 : 2000)));
-      case 5 -> POOLS + "?" + pick(new String[] {"limit=-1", "limit=x", "limit=99999", "continue=%%%",
-          "labelSelector=%3D%3D%3D", "labelSelector=a%20b", "continue=" + enc(randomString(20))});
+      case 5 ->
+          POOLS
+              + "?"
+              + pick(
+                  new String[] {
+                    "limit=-1",
+                    "limit=x",
+                    "limit=99999",
+                    "continue=%%%",
+                    "labelSelector=%3D%3D%3D",
+                    "labelSelector=a%20b",
+                    "continue=" + enc(randomString(20))
+                  });
       case 6 -> "/_dynofleet/api/v1/" + enc(randomString(10));
-      case 7 -> POOLS + "/" + target + "/events?limit=" + pick(new String[] {"0", "-5", "abc", "100000"});
+      case 7 ->
+          POOLS + "/" + target + "/events?limit=" + pick(new String[] {"0", "-5", "abc", "100000"});
       default -> POOLS + "/NOT_A_NAME/scale";
     };
   }
@@ -157,26 +247,49 @@ class ApiFuzzTests {
   private String body() {
     return switch (random.nextInt(8)) {
       case 0 -> randomJsonGarbage();
-      case 1 -> "{\"replicas\": " + pick(new String[] {"-1", "101", "\"3\"", "3.5", "null", "[]", "{}",
-          "99999999999999999999"}) + "}";
-      case 2 -> "{\"metadata\": {\"name\": \"" + pick(new String[] {"UPPER", "", "-x", "a_b",
-          "x".repeat(70)}) + "\"}, \"spec\": " + specMutation() + "}";
+      case 1 ->
+          "{\"replicas\": "
+              + pick(
+                  new String[] {
+                    "-1", "101", "\"3\"", "3.5", "null", "[]", "{}", "99999999999999999999"
+                  })
+              + "}";
+      case 2 ->
+          "{\"metadata\": {\"name\": \""
+              + pick(new String[] {"UPPER", "", "-x", "a_b", "x".repeat(70)})
+              + "\"}, \"spec\": "
+              + specMutation()
+              + "}";
       case 3 -> "{\"spec\": " + specMutation() + "}";
-      case 4 -> "{\"metadata\": {\"name\": \"fuzz-target\"}, \"spec\": {\"replicas\": -3, \"template\": "
-          + "{\"sourceApp\": " + randomValue() + "}}}";
-      case 5 -> "{\"" + randomString(8) + "\": " + randomValue() + ", \"spec\": {\"replicas\": 500}}";
+      case 4 ->
+          "{\"metadata\": {\"name\": \"fuzz-target\"}, \"spec\": {\"replicas\": -3, \"template\": "
+              + "{\"sourceApp\": "
+              + randomValue()
+              + "}}}";
+      case 5 ->
+          "{\"" + randomString(8) + "\": " + randomValue() + ", \"spec\": {\"replicas\": 500}}";
       case 6 -> "[".repeat(random.nextInt(3000)) + "]".repeat(random.nextInt(10));
-      default -> "{\"spec\": {\"template\": {\"configVars\": {\"" + randomString(5) + " \": \""
-          + "v".repeat(random.nextInt(40000)) + "\"}}, \"replicas\": -1}}";
+      default ->
+          "{\"spec\": {\"template\": {\"configVars\": {\""
+              + randomString(5)
+              + " \": \""
+              + "v".repeat(random.nextInt(40000))
+              + "\"}}, \"replicas\": -1}}";
     };
   }
 
   private String specMutation() {
     List<String> fields = new ArrayList<>(List.of("\"replicas\": -1"));
-    String[] extras = {"\"pipeline\": " + randomValue(), "\"template\": " + randomValue(),
-        "\"healthCheck\": {\"intervalSeconds\": " + randomValue() + "}", "\"rollout\": " + randomValue(),
-        "\"routing\": {\"hosts\": [" + randomValue() + "]}", "\"staticBackends\": " + randomValue(),
-        "\"paused\": " + randomValue(), "\"" + randomString(6) + "\": 1"};
+    String[] extras = {
+      "\"pipeline\": " + randomValue(),
+      "\"template\": " + randomValue(),
+      "\"healthCheck\": {\"intervalSeconds\": " + randomValue() + "}",
+      "\"rollout\": " + randomValue(),
+      "\"routing\": {\"hosts\": [" + randomValue() + "]}",
+      "\"staticBackends\": " + randomValue(),
+      "\"paused\": " + randomValue(),
+      "\"" + randomString(6) + "\": 1"
+    };
     for (int i = 0; i < random.nextInt(4); i++) {
       fields.add(pick(extras));
     }

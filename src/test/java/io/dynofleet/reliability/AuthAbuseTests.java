@@ -46,37 +46,60 @@ class AuthAbuseTests {
 
   /** Every operation of the OpenAPI document as {method, path}, path parameters filled in. */
   private List<String[]> routes() {
-    JsonPath doc = given().header("Authorization", "Bearer " + TOKEN).queryParam("format", "json")
-        .get(PREFIX + "/q/openapi").then().statusCode(200)
-        .extract().jsonPath();
+    JsonPath doc =
+        given()
+            .header("Authorization", "Bearer " + TOKEN)
+            .queryParam("format", "json")
+            .get(PREFIX + "/q/openapi")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
     Map<String, Map<String, Object>> paths = doc.getMap("paths");
     List<String[]> out = new ArrayList<>();
-    paths.forEach((path, ops) -> {
-      String concrete = path.replaceAll("\\{[^}]+}", "x");
-      if (!concrete.startsWith(PREFIX)) {
-        concrete = PREFIX + "/api" + concrete;
-      }
-      for (String method : ops.keySet()) {
-        if (List.of("get", "put", "post", "delete", "patch", "head", "options").contains(method)) {
-          out.add(new String[] {method.toUpperCase(), concrete});
-        }
-      }
-    });
+    paths.forEach(
+        (path, ops) -> {
+          String concrete = path.replaceAll("\\{[^}]+}", "x");
+          if (!concrete.startsWith(PREFIX)) {
+            concrete = PREFIX + "/api" + concrete;
+          }
+          for (String method : ops.keySet()) {
+            if (List.of("get", "put", "post", "delete", "patch", "head", "options")
+                .contains(method)) {
+              out.add(new String[] {method.toUpperCase(), concrete});
+            }
+          }
+        });
     return out;
   }
 
   @Test
   void everyRouteRefusesEveryBadCredential() {
     List<String[]> routes = routes();
-    assertThat(routes).as("routes from the OpenAPI document")
+    assertThat(routes)
+        .as("routes from the OpenAPI document")
         .anySatisfy(r -> assertThat(r[1]).endsWith("/v1/pools"))
         .anySatisfy(r -> assertThat(r[1]).endsWith("/v1/info"))
         .hasSizeGreaterThanOrEqualTo(10);
-    List<String> bad = Arrays.asList(null, "", "Bearer", "Bearer ", "Bearer wrong",
-        "Bearer " + TOKEN.substring(0, TOKEN.length() - 1), "Bearer " + TOKEN.substring(0, 4),
-        "Bearer " + TOKEN + "x", "Bearer x" + TOKEN, "Bearer " + TOKEN.toUpperCase(),
-        "bearer " + TOKEN.substring(1), "BEARER wrong", "Basic " + TOKEN, "Token " + TOKEN, TOKEN,
-        "Bearer" + TOKEN, "Bearer " + TOKEN + "\t" + TOKEN);
+    List<String> bad =
+        Arrays.asList(
+            null,
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer wrong",
+            "Bearer " + TOKEN.substring(0, TOKEN.length() - 1),
+            "Bearer " + TOKEN.substring(0, 4),
+            "Bearer " + TOKEN + "x",
+            "Bearer x" + TOKEN,
+            "Bearer " + TOKEN.toUpperCase(),
+            "bearer " + TOKEN.substring(1),
+            "BEARER wrong",
+            "Basic " + TOKEN,
+            "Token " + TOKEN,
+            TOKEN,
+            "Bearer" + TOKEN,
+            "Bearer " + TOKEN + "\t" + TOKEN);
     int checked = 0;
     for (String[] route : routes) {
       for (String header : bad) {
@@ -85,17 +108,25 @@ class AuthAbuseTests {
           req.header("Authorization", header);
         }
         Response r = req.request(route[0], route[1]);
-        assertThat(r.statusCode()).as(route[0] + " " + route[1] + " [" + header + "]").isEqualTo(401);
+        assertThat(r.statusCode())
+            .as(route[0] + " " + route[1] + " [" + header + "]")
+            .isEqualTo(401);
         assertThat(r.contentType()).startsWith("application/problem+json");
         assertThat(r.header("WWW-Authenticate")).startsWith("Bearer");
         assertThat(r.jsonPath().getInt("status")).isEqualTo(401);
         checked++;
       }
     }
-    System.out.printf("auth abuse: %d routes x %d bad credentials = %d requests, all 401%n",
+    System.out.printf(
+        "auth abuse: %d routes x %d bad credentials = %d requests, all 401%n",
         routes.size(), bad.size(), checked);
-    // The scheme is case-insensitive (RFC 9110 11.1): lowercase "bearer" with the right token is in.
-    given().header("Authorization", "bearer " + TOKEN).get(PREFIX + "/api/v1/pools").then().statusCode(200);
+    // The scheme is case-insensitive (RFC 9110 11.1):
+    // lowercase "bearer" with the right token is in.
+    given()
+        .header("Authorization", "bearer " + TOKEN)
+        .get(PREFIX + "/api/v1/pools")
+        .then()
+        .statusCode(200);
   }
 
   @Test
@@ -118,28 +149,32 @@ class AuthAbuseTests {
   @Test
   void secretsAppearInNoLogLineAndNoResponse() {
     var lines = new ConcurrentLinkedQueue<String>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        StringBuilder sb = new StringBuilder(record instanceof org.jboss.logmanager.ExtLogRecord ext
-            ? ext.getFormattedMessage() : String.valueOf(record.getMessage()));
-        if (record.getParameters() != null) {
-          for (Object p : record.getParameters()) {
-            sb.append(' ').append(p);
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            StringBuilder sb =
+                new StringBuilder(
+                    record instanceof org.jboss.logmanager.ExtLogRecord ext
+                        ? ext.getFormattedMessage()
+                        : String.valueOf(record.getMessage()));
+            if (record.getParameters() != null) {
+              for (Object p : record.getParameters()) {
+                sb.append(' ').append(p);
+              }
+            }
+            for (Throwable t = record.getThrown(); t != null; t = t.getCause()) {
+              sb.append(' ').append(t);
+            }
+            lines.add(sb.toString());
           }
-        }
-        for (Throwable t = record.getThrown(); t != null; t = t.getCause()) {
-          sb.append(' ').append(t);
-        }
-        lines.add(sb.toString());
-      }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
     root.addHandler(capture);
     List<String> bodies = new ArrayList<>();
@@ -147,12 +182,18 @@ class AuthAbuseTests {
       sim.clear();
       sim.createSourceApp("secret-src");
       sim.createPipeline("secret-pipe");
-      String pool = """
+      String pool =
+          """
           {"metadata": {"name": "secret-pool"},
            "spec": {"pipeline": "secret-pipe", "replicas": 1, "template": {"sourceApp": "secret-src"}}}
           """;
-      bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
-          .body(pool).post(PREFIX + "/api/v1/pools")));
+      bodies.add(
+          exchange(
+              given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .contentType("application/json")
+                  .body(pool)
+                  .post(PREFIX + "/api/v1/pools")));
       // the reconciler against the simulator (debug logging of every Platform API call is on),
       // with release webhooks on: it subscribes with the webhook secret, which then signs the
       // simulator's notification of a push
@@ -161,32 +202,61 @@ class AuthAbuseTests {
       }
       assertThat(sim.webhooks("secret-src")).hasSize(1);
       sim.pushRelease("secret-src");
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
-          .until(() -> lines.stream().anyMatch(l -> l.contains("heroku webhook resource=release app=secret-src")));
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(
+              () ->
+                  lines.stream()
+                      .anyMatch(l -> l.contains("heroku webhook resource=release app=secret-src")));
       // a Platform API outage: errors are logged on the way
       sim.apiErrorRate(1.0);
       reconciler.reconcile(new PoolKey("secret-pool"));
       sim.apiErrorRate(0);
-      for (String path : List.of("/api/v1/pools", "/api/v1/pools/secret-pool", "/api/v1/pools/secret-pool/status",
-          "/api/v1/pools/secret-pool/events", "/api/v1/info", "/api/v1/pools/none", "/q/openapi")) {
+      for (String path :
+          List.of(
+              "/api/v1/pools",
+              "/api/v1/pools/secret-pool",
+              "/api/v1/pools/secret-pool/status",
+              "/api/v1/pools/secret-pool/events",
+              "/api/v1/info",
+              "/api/v1/pools/none",
+              "/q/openapi")) {
         bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + path)));
       }
       // bad credentials, some carrying most of the token
-      for (String h : List.of("Bearer " + TOKEN + "x", "Bearer " + TOKEN.substring(0, 15), "Basic " + TOKEN)) {
+      for (String h :
+          List.of("Bearer " + TOKEN + "x", "Bearer " + TOKEN.substring(0, 15), "Basic " + TOKEN)) {
         bodies.add(exchange(given().header("Authorization", h).get(PREFIX + "/api/v1/pools")));
       }
       // invalid input and a conflict
-      bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
-          .body("{\"metadata\": {\"name\": \"Bad Name\"}}").post(PREFIX + "/api/v1/pools")));
-      bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
-          .header("If-Match", "\"0\"").body("{\"replicas\": 2}").put(PREFIX + "/api/v1/pools/secret-pool/scale")));
-      bodies.add(exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + "/q/metrics")));
+      bodies.add(
+          exchange(
+              given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .contentType("application/json")
+                  .body("{\"metadata\": {\"name\": \"Bad Name\"}}")
+                  .post(PREFIX + "/api/v1/pools")));
+      bodies.add(
+          exchange(
+              given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .contentType("application/json")
+                  .header("If-Match", "\"0\"")
+                  .body("{\"replicas\": 2}")
+                  .put(PREFIX + "/api/v1/pools/secret-pool/scale")));
+      bodies.add(
+          exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + "/q/metrics")));
       // webhook notifications, signed with the webhook secret and with another one
-      String hookBody = "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"secret-src\"}}}";
+      String hookBody =
+          "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"secret-src\"}}}";
       for (String secret : List.of(HookSignature.TEST_SECRET, "another-secret")) {
-        bodies.add(exchange(given().contentType("application/json")
-            .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(secret, hookBody)).body(hookBody)
-            .post(PREFIX + "/api/v1/hooks/heroku")));
+        bodies.add(
+            exchange(
+                given()
+                    .contentType("application/json")
+                    .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(secret, hookBody))
+                    .body(hookBody)
+                    .post(PREFIX + "/api/v1/hooks/heroku")));
       }
       bodies.add(exchange(given().get(sim.url() + "__sandbox/info")));
       bodies.add(exchange(given().get(sim.url() + "__sandbox/calls")));
@@ -196,14 +266,26 @@ class AuthAbuseTests {
       sim.resetFaults();
     }
     String key = sim.apiKey();
-    System.out.printf("secrets: scanned %d log lines and %d responses%n", lines.size(), bodies.size());
-    assertThat(lines).as("log lines captured while exercising API, reconciler and errors").hasSizeGreaterThan(10)
+    System.out.printf(
+        "secrets: scanned %d log lines and %d responses%n", lines.size(), bodies.size());
+    assertThat(lines)
+        .as("log lines captured while exercising API, reconciler and errors")
+        .hasSizeGreaterThan(10)
         .anyMatch(l -> l.startsWith("heroku ")) // the client's debug line of a Platform API call
         .anyMatch(l -> l.contains("secret-pool"));
-    assertThat(bodies).anyMatch(b -> b.startsWith("HTTP/1.1 202")).anyMatch(b -> b.contains("bad-signature"));
-    assertThat(lines).noneMatch(l -> l.contains(TOKEN) || l.contains(TOKEN.substring(0, 15)) || l.contains(key)
-        || l.contains(HookSignature.TEST_SECRET));
-    assertThat(bodies).noneMatch(b -> b.contains(TOKEN) || b.contains(key) || b.contains(HookSignature.TEST_SECRET));
+    assertThat(bodies)
+        .anyMatch(b -> b.startsWith("HTTP/1.1 202"))
+        .anyMatch(b -> b.contains("bad-signature"));
+    assertThat(lines)
+        .noneMatch(
+            l ->
+                l.contains(TOKEN)
+                    || l.contains(TOKEN.substring(0, 15))
+                    || l.contains(key)
+                    || l.contains(HookSignature.TEST_SECRET));
+    assertThat(bodies)
+        .noneMatch(
+            b -> b.contains(TOKEN) || b.contains(key) || b.contains(HookSignature.TEST_SECRET));
   }
 
   /** Status line, headers and body of one response, as one string to scan. */

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Backends killed, crashed (answering 503), hung (accepting, never answering) and restarted while
- * a steady load of safe GETs runs: as long as another backend is healthy, no client sees a failure.
+ * Backends killed, crashed (answering 503), hung (accepting, never answering) and restarted while a
+ * steady load of safe GETs runs: as long as another backend is healthy, no client sees a failure.
  */
 @QuarkusTest
 @TestProfile(ProxyProfile.class)
@@ -45,29 +45,44 @@ import org.junit.jupiter.api.Timeout;
 class BackendFaultTests {
   @Inject RoutingTable table;
   @Inject io.micrometer.core.instrument.MeterRegistry registry;
-  @TestHTTPResource("/") URL app;
+
+  @TestHTTPResource("/")
+  URL app;
+
   final TestBackends backends = new TestBackends();
-  final HttpClient client = TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(16));
+  final HttpClient client =
+      TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(16));
 
   /** How the switchable backend behaves. */
-  enum Mode { OK, CRASHED, HUNG }
+  enum Mode {
+    OK,
+    CRASHED,
+    HUNG
+  }
 
   final Map<String, AtomicReference<Mode>> modes = new ConcurrentHashMap<>();
+
   /** Answers each backend gave (OK mode). */
   final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
 
   URI backend(String name, int port) {
     AtomicReference<Mode> mode = modes.computeIfAbsent(name, k -> new AtomicReference<>(Mode.OK));
-    return backends.start(new io.vertx.core.http.HttpServerOptions().setPort(port), (HttpServerRequest req) -> {
-      switch (mode.get()) {
-        case CRASHED -> req.response().setStatusCode(503).end("Application error");
-        case HUNG -> { }
-        default -> TestBackends.VERTX.setTimer(2, t -> {
-          served.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
-          req.response().putHeader("X-Backend", name).end(name);
-        });
-      }
-    }, "http");
+    return backends.start(
+        new io.vertx.core.http.HttpServerOptions().setPort(port),
+        (HttpServerRequest req) -> {
+          switch (mode.get()) {
+            case CRASHED -> req.response().setStatusCode(503).end("Application error");
+            case HUNG -> {}
+            default ->
+                TestBackends.VERTX.setTimer(
+                    2,
+                    t -> {
+                      served.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+                      req.response().putHeader("X-Backend", name).end(name);
+                    });
+          }
+        },
+        "http");
   }
 
   @AfterEach
@@ -97,15 +112,27 @@ class BackendFaultTests {
         done.complete(null);
         return;
       }
-      client.request(new RequestOptions().setHost("127.0.0.1").setPort(app.getPort()).setURI("/steady"))
-          .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode() + " "
-              + resp.getHeader("X-Dynofleet-Error"))))
-          .onComplete(ar -> {
-            total.incrementAndGet();
-            if (ar.failed()) failures.add(String.valueOf(ar.cause()));
-            else if (!ar.result().startsWith("200")) failures.add(ar.result());
-            next(done);
-          });
+      client
+          .request(
+              new RequestOptions().setHost("127.0.0.1").setPort(app.getPort()).setURI("/steady"))
+          .compose(
+              r ->
+                  r.send()
+                      .compose(
+                          resp ->
+                              resp.body()
+                                  .map(
+                                      b ->
+                                          resp.statusCode()
+                                              + " "
+                                              + resp.getHeader("X-Dynofleet-Error"))))
+          .onComplete(
+              ar -> {
+                total.incrementAndGet();
+                if (ar.failed()) failures.add(String.valueOf(ar.cause()));
+                else if (!ar.result().startsWith("200")) failures.add(ar.result());
+                next(done);
+              });
     }
 
     String stop() throws Exception {
@@ -116,8 +143,18 @@ class BackendFaultTests {
   }
 
   PoolRoute pool(List<URI> urls) {
-    return new PoolRoute("faults", List.of(), true, Algorithm.LEAST_REQUEST, Duration.ofSeconds(1), 1, 0, 0,
-        Duration.ZERO, null, List.of(target("b0", urls.get(0)), target("b1", urls.get(1)), target("b2", urls.get(2))));
+    return new PoolRoute(
+        "faults",
+        List.of(),
+        true,
+        Algorithm.LEAST_REQUEST,
+        Duration.ofSeconds(1),
+        1,
+        0,
+        0,
+        Duration.ZERO,
+        null,
+        List.of(target("b0", urls.get(0)), target("b1", urls.get(1)), target("b2", urls.get(2))));
   }
 
   /** Runs a phase; returns how many requests the proxy retried during it (the fault was met). */
@@ -126,18 +163,25 @@ class BackendFaultTests {
     int failedBefore = load.failures.size();
     double retriesBefore = retries();
     fault.run();
-    Thread.sleep(2500); // let the load run against the fault (duration of the phase, not an assertion)
+    // let the load run against the fault (duration of the phase, not an assertion)
+    Thread.sleep(2500);
     repair.run();
     Thread.sleep(500);
     double retried = retries() - retriesBefore;
-    System.out.printf("backend fault %-28s failed/total %d/%d retried %.0f %s%n", name, load.failures.size() - failedBefore,
-        load.total.get() - before, retried, new java.util.TreeSet<>(load.failures.subList(failedBefore, load.failures.size())));
+    System.out.printf(
+        "backend fault %-28s failed/total %d/%d retried %.0f %s%n",
+        name,
+        load.failures.size() - failedBefore,
+        load.total.get() - before,
+        retried,
+        new java.util.TreeSet<>(load.failures.subList(failedBefore, load.failures.size())));
     return retried;
   }
 
   double retries() {
     return registry.find("dynofleet.proxy.retries").tag("pool", "faults").counters().stream()
-        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        .mapToDouble(io.micrometer.core.instrument.Counter::count)
+        .sum();
   }
 
   @Test
@@ -148,14 +192,28 @@ class BackendFaultTests {
     Load load = new Load(8);
     Thread.sleep(500);
     // each fault is met by the load (its requests retried elsewhere), not just outlasted unseen
-    assertThat(phase("killed (connection refused)", load, () -> backends.stop(urls.get(1)), () -> {}))
-        .as("retried while b1 is dead").isPositive();
+    assertThat(
+            phase("killed (connection refused)", load, () -> backends.stop(urls.get(1)), () -> {}))
+        .as("retried while b1 is dead")
+        .isPositive();
     int b1Before = served.get("b1").get();
     phase("restarted on the same port", load, () -> backend("b1", urls.get(1).getPort()), () -> {});
-    assertThat(phase("crashed (answers 503)", load, () -> modes.get("b2").set(Mode.CRASHED),
-        () -> modes.get("b2").set(Mode.OK))).as("retried while b2 answers 503").isPositive();
-    assertThat(phase("hung (accepts, never answers)", load, () -> modes.get("b0").set(Mode.HUNG),
-        () -> modes.get("b0").set(Mode.OK))).as("retried while b0 hangs").isPositive();
+    assertThat(
+            phase(
+                "crashed (answers 503)",
+                load,
+                () -> modes.get("b2").set(Mode.CRASHED),
+                () -> modes.get("b2").set(Mode.OK)))
+        .as("retried while b2 answers 503")
+        .isPositive();
+    assertThat(
+            phase(
+                "hung (accepts, never answers)",
+                load,
+                () -> modes.get("b0").set(Mode.HUNG),
+                () -> modes.get("b0").set(Mode.OK)))
+        .as("retried while b0 hangs")
+        .isPositive();
     String figures = load.stop();
     System.out.println("backend faults under steady GET load: failed/total " + figures);
     assertThat(load.failures).as(figures).isEmpty();
@@ -171,16 +229,39 @@ class BackendFaultTests {
    */
   @Test
   void connectionsClosedUnderReuseNeverFailASafeGet() throws Exception {
-    URI closer = backends.start(req -> req.response().putHeader("X-Backend", "closer").end("closer")
-        .onComplete(v -> TestBackends.VERTX.setTimer(1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2),
-            t -> req.connection().close())));
+    URI closer =
+        backends.start(
+            req ->
+                req.response()
+                    .putHeader("X-Backend", "closer")
+                    .end("closer")
+                    .onComplete(
+                        v ->
+                            TestBackends.VERTX.setTimer(
+                                1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2),
+                                t -> req.connection().close())));
     URI steady = backend("steady", 0);
-    table.put(new PoolRoute("faults", List.of(), true, Algorithm.ROUND_ROBIN, Duration.ofSeconds(2), 1, 0, 0,
-        Duration.ZERO, null, List.of(target("closer", closer), target("steady", steady))));
+    table.put(
+        new PoolRoute(
+            "faults",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("closer", closer), target("steady", steady))));
     Load load = new Load(8);
     Thread.sleep(4000); // duration of the load, not an assertion
     String figures = load.stop();
-    System.out.println("connections closed under reuse: failed/total " + figures + " " + new java.util.TreeSet<>(load.failures));
+    System.out.println(
+        "connections closed under reuse: failed/total "
+            + figures
+            + " "
+            + new java.util.TreeSet<>(load.failures));
     assertThat(load.failures).as(figures).isEmpty();
     assertThat(load.total.get()).isGreaterThan(200);
   }

@@ -35,7 +35,9 @@ class CrashRecoveryIT {
     try (Fleet fleet = new Fleet("crash")) {
       fleet.sourceAndPipeline("origin-app", "crash-pipe");
       Dyno dyno = fleet.start();
-      assertThat(dyno.send("POST", Fleet.POOLS, Fleet.pool(pool, "origin-app", "crash-pipe", 0, ""))).isEqualTo(201);
+      assertThat(
+              dyno.send("POST", Fleet.POOLS, Fleet.pool(pool, "origin-app", "crash-pipe", 0, "")))
+          .isEqualTo(201);
       int twins = 0;
       int leaked = 0;
       int rollouts = 0;
@@ -55,12 +57,17 @@ class CrashRecoveryIT {
         fleet.steps(pool).forEach((step, n) -> killedAt.merge(step, n, Integer::sum));
         dyno = fleet.start();
         fleet.awaitConverged(dyno, pool, "origin-app", REPLICAS, Duration.ofSeconds(60));
-        Set<String> marked = fleet.named(pool).stream()
-            .map(a -> a.configVars().get("DYNOFLEET_POOL")).collect(Collectors.toSet());
+        Set<String> marked =
+            fleet.named(pool).stream()
+                .map(a -> a.configVars().get("DYNOFLEET_POOL"))
+                .collect(Collectors.toSet());
         // every app of the account but the source, whatever its name: the convergence wait
         // counts the pool's named apps only, so a second app under another name shows here alone
         twins += others(fleet) - REPLICAS;
-        assertThat(marked).as("round %d: every app owned by this pool", round).hasSize(1).doesNotContainNull();
+        assertThat(marked)
+            .as("round %d: every app owned by this pool", round)
+            .hasSize(1)
+            .doesNotContainNull();
 
         // back to zero for the next round; nothing may stay behind
         dyno.scale(pool, 0);
@@ -69,17 +76,22 @@ class CrashRecoveryIT {
         long created = fleet.creates(pool) - createsBefore;
         createsBefore = fleet.creates(pool);
         // a scale-up makes 5; a rollout 5 more; a crash may cost an intent, never a second app
-        assertThat(created).as("round %d: apps created", round).isEqualTo(rollout ? 2L * REPLICAS : REPLICAS);
+        assertThat(created)
+            .as("round %d: apps created", round)
+            .isEqualTo(rollout ? 2L * REPLICAS : REPLICAS);
       }
       long seconds = (System.nanoTime() - t0) / 1_000_000_000;
-      System.out.printf("%nCrashRecoveryIT: rounds=%d (rollouts=%d) apps_created=%d leaked=%d twins=%d "
-          + "backend_rows_at_kill=%s seconds=%d seed=%d%n", ROUNDS, rollouts, fleet.creates(pool), leaked, twins,
-          killedAt, seconds, seed);
+      System.out.printf(
+          "%nCrashRecoveryIT: rounds=%d (rollouts=%d) apps_created=%d leaked=%d twins=%d "
+              + "backend_rows_at_kill=%s seconds=%d seed=%d%n",
+          ROUNDS, rollouts, fleet.creates(pool), leaked, twins, killedAt, seconds, seed);
       assertThat(twins).isZero();
       assertThat(leaked).isZero();
       // every process subscribed the pool (kills included): one subscription, never a twin
       assertThat(fleet.webhooks("origin-app")).singleElement().asString().endsWith("?pool=" + pool);
-      assertThat(fleet.calls("POST", "/apps/origin-app/webhooks", 201)).as("made once, adopted after").isEqualTo(1);
+      assertThat(fleet.calls("POST", "/apps/origin-app/webhooks", 201))
+          .as("made once, adopted after")
+          .isEqualTo(1);
       assertThat(fleet.named(pool)).extracting(SandboxApp::name).isEmpty();
     }
   }

@@ -54,10 +54,18 @@ class DatabaseOutageTests {
 
   private String backend(String name) throws Exception {
     hits.put(name, new AtomicInteger());
-    HttpServer s = VERTX.createHttpServer().requestHandler(req -> {
-      hits.get(name).incrementAndGet();
-      req.response().putHeader("X-Backend", name).end(name);
-    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    HttpServer s =
+        VERTX
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  hits.get(name).incrementAndGet();
+                  req.response().putHeader("X-Backend", name).end(name);
+                })
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
     backends.add(s);
     return "http://127.0.0.1:" + s.actualPort();
   }
@@ -66,7 +74,8 @@ class DatabaseOutageTests {
     return """
         {"metadata": {"name": "outage"},
          "spec": {"staticBackends": [%s], "routing": {"hosts": ["%s"]}}}
-        """.formatted(String.join(", ", urls.stream().map(u -> "\"" + u + "\"").toList()), HOST);
+        """
+        .formatted(String.join(", ", urls.stream().map(u -> "\"" + u + "\"").toList()), HOST);
   }
 
   @Test
@@ -74,8 +83,13 @@ class DatabaseOutageTests {
   void proxyServesThroughADatabaseOutageAndEverythingRecovers() throws Exception {
     String a = backend("a");
     String b = backend("b");
-    given().header("Authorization", "Bearer " + TOKEN).contentType("application/json")
-        .body(pool(List.of(a, b))).post(POOLS).then().statusCode(201);
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(pool(List.of(a, b)))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
 
     HttpClient client = VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(4));
     await().atMost(Duration.ofSeconds(10)).until(() -> proxied(client) == 200);
@@ -84,26 +98,29 @@ class DatabaseOutageTests {
     AtomicInteger sent = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> firstFailure = new AtomicReference<>();
-    Thread traffic = new Thread(() -> {
-      while (running.get()) {
-        int code;
-        try {
-          code = proxied(client);
-        } catch (Exception e) {
-          code = -1;
-        }
-        sent.incrementAndGet();
-        if (code != 200) {
-          failed.incrementAndGet();
-          firstFailure.compareAndSet(null, "status " + code);
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "outage-traffic");
+    Thread traffic =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                int code;
+                try {
+                  code = proxied(client);
+                } catch (Exception e) {
+                  code = -1;
+                }
+                sent.incrementAndGet();
+                if (code != 200) {
+                  failed.incrementAndGet();
+                  firstFailure.compareAndSet(null, "status " + code);
+                }
+                try {
+                  Thread.sleep(20);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "outage-traffic");
     traffic.start();
     try {
       Thread.sleep(1000);
@@ -112,18 +129,23 @@ class DatabaseOutageTests {
       long cutAt = System.nanoTime();
       // audit 14: a pass that cannot read its pool was tried again after a flat second, for as
       // long as the outage lasted; the waits now double (the loop's own passes count too)
-      List<io.dynofleet.reconcile.ReconcileResult> passes = new java.util.concurrent.CopyOnWriteArrayList<>();
-      Thread reconciling = new Thread(() -> {
-        for (int i = 0; i < 3; i++) {
-          passes.add(reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("outage")));
-        }
-      }, "outage-passes");
+      List<io.dynofleet.reconcile.ReconcileResult> passes =
+          new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread reconciling =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 3; i++) {
+                  passes.add(reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("outage")));
+                }
+              },
+              "outage-passes");
       reconciling.start();
       int api503 = 0;
       List<String> apiOther = new ArrayList<>();
       while (System.nanoTime() - cutAt < OUTAGE.toNanos()) {
         Response r = given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/outage");
-        if (r.statusCode() == 503 && r.contentType().startsWith("application/problem+json")
+        if (r.statusCode() == 503
+            && r.contentType().startsWith("application/problem+json")
             && r.jsonPath().getString("type").endsWith("/database-unavailable")) {
           api503++;
         } else {
@@ -135,15 +157,27 @@ class DatabaseOutageTests {
       reconciling.join(20_000);
       DatabaseRelayResource.relay.restore();
       long restoredAt = System.nanoTime();
-      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
-          given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/outage").statusCode() == 200);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () ->
+                  given()
+                          .header("Authorization", "Bearer " + TOKEN)
+                          .get(POOLS + "/outage")
+                          .statusCode()
+                      == 200);
       double apiRecovery = (System.nanoTime() - restoredAt) / 1e9;
 
       // the route sync runs again: a third backend added through the API takes traffic
       String c = backend("c");
-      given().header("Authorization", "Bearer " + TOKEN).contentType("application/merge-patch+json")
+      given()
+          .header("Authorization", "Bearer " + TOKEN)
+          .contentType("application/merge-patch+json")
           .body("{\"spec\": {\"staticBackends\": [\"" + a + "\", \"" + b + "\", \"" + c + "\"]}}")
-          .patch(POOLS + "/outage").then().statusCode(200);
+          .patch(POOLS + "/outage")
+          .then()
+          .statusCode(200);
       await().atMost(Duration.ofSeconds(15)).until(() -> hits.get("c").get() > 0);
       double routeRecovery = (System.nanoTime() - restoredAt) / 1e9;
 
@@ -153,19 +187,31 @@ class DatabaseOutageTests {
           "database outage: %d s cut, proxied requests %d (%d during the outage), proxy failures %d%s,"
               + " API 503 problems %d, other API answers %d, API recovered %.1f s after restore,"
               + " routing changes applied %.1f s after restore%n",
-          OUTAGE.toSeconds(), sent.get(), duringOutage, failed.get(),
+          OUTAGE.toSeconds(),
+          sent.get(),
+          duringOutage,
+          failed.get(),
           firstFailure.get() == null ? "" : " (first: " + firstFailure.get() + ")",
-          api503, apiOther.size(), apiRecovery, routeRecovery);
+          api503,
+          apiOther.size(),
+          apiRecovery,
+          routeRecovery);
       assertThat(failed.get()).as("proxy failures").isZero();
       assertThat(duringOutage).as("requests during the outage").isGreaterThan(100);
       assertThat(apiOther).as("API answers other than a 503 problem during the outage").isEmpty();
       // each call may wait out the 5 s pool acquisition: 30 s hold at least five (14-16 measured)
       assertThat(api503).isGreaterThanOrEqualTo(3);
-      assertThat(passes).as("passes during the outage").hasSize(3).allSatisfy(r -> {
-        assertThat(r.error()).startsWith("database: ");
-        assertThat(r.requeueAfter()).isLessThanOrEqualTo(Duration.ofSeconds(30));
-      });
-      assertThat(passes.get(2).requeueAfter()).as("the wait grows").isGreaterThan(passes.get(0).requeueAfter());
+      assertThat(passes)
+          .as("passes during the outage")
+          .hasSize(3)
+          .allSatisfy(
+              r -> {
+                assertThat(r.error()).startsWith("database: ");
+                assertThat(r.requeueAfter()).isLessThanOrEqualTo(Duration.ofSeconds(30));
+              });
+      assertThat(passes.get(2).requeueAfter())
+          .as("the wait grows")
+          .isGreaterThan(passes.get(0).requeueAfter());
     } finally {
       running.set(false);
       DatabaseRelayResource.relay.restore();
@@ -174,10 +220,19 @@ class DatabaseOutageTests {
   }
 
   private static int proxied(HttpClient client) throws Exception {
-    return client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
-            .setPort(RestAssured.port).setURI("/hello").putHeader("Host", HOST).setTimeout(5000))
+    return client
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setHost("127.0.0.1")
+                .setPort(RestAssured.port)
+                .setURI("/hello")
+                .putHeader("Host", HOST)
+                .setTimeout(5000))
         .compose(req -> req.send())
         .compose(res -> res.body().map(x -> res.statusCode()))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 }

@@ -90,23 +90,27 @@ final class DatabaseRelay implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // either side closed
-      } finally {
-        quietly(from);
-        quietly(to);
-        open.remove(from);
-        open.remove(to);
-      }
-    }, "db-relay-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[16384];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException e) {
+                // either side closed
+              } finally {
+                quietly(from);
+                quietly(to);
+                open.remove(from);
+                open.remove(to);
+              }
+            },
+            "db-relay-pump");
     t.setDaemon(true);
     t.start();
   }

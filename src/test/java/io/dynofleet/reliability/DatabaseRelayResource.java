@@ -25,12 +25,18 @@ public class DatabaseRelayResource implements QuarkusTestResourceLifecycleManage
       throw new UncheckedIOException(e);
     }
     return Map.of(
-        "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + relay.port() + "/postgres",
-        "quarkus.datasource.username", "postgres",
-        "quarkus.datasource.password", EmbeddedDatabase.password());
+        "quarkus.datasource.jdbc.url",
+        "jdbc:postgresql://127.0.0.1:" + relay.port() + "/postgres",
+        "quarkus.datasource.username",
+        "postgres",
+        "quarkus.datasource.password",
+        EmbeddedDatabase.password());
   }
 
-  /** Takes the database away: every connection closed, new ones refused (for tests in other packages). */
+  /**
+   * Takes the database away: every connection closed, new ones refused (for tests in other
+   * packages).
+   */
   public static void cut() {
     try {
       relay.cut();

@@ -30,25 +30,29 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * The harness of the reliability tests: this JVM is "Heroku" (the Platform API simulator, with
- * its fault hooks and call log) and owns the database (an embedded PostgreSQL); the processes
- * under test are the packaged Dynofleet jar started with {@code java -jar}, pointed at both by
- * {@code HEROKU_API_URL}/{@code HEROKU_API_KEY} and {@code DATABASE_URL}, exactly as on Heroku.
- * A process can be killed with SIGKILL (nothing runs after it) or stopped with SIGTERM.
+ * The harness of the reliability tests: this JVM is "Heroku" (the Platform API simulator, with its
+ * fault hooks and call log) and owns the database (an embedded PostgreSQL); the processes under
+ * test are the packaged Dynofleet jar started with {@code java -jar}, pointed at both by {@code
+ * HEROKU_API_URL}/{@code HEROKU_API_KEY} and {@code DATABASE_URL}, exactly as on Heroku. A process
+ * can be killed with SIGKILL (nothing runs after it) or stopped with SIGTERM.
  */
 final class Fleet implements AutoCloseable {
   static final String TOKEN = "test-token-0123456789";
   static final String POOLS = "/_dynofleet/api/v1/pools";
   static final String WEBHOOK_SECRET = "fleet-webhook-secret";
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(2)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
 
   final EmbeddedPostgres pg;
   final Simulator sim;
   private final List<Dyno> dynos = new ArrayList<>();
   private final Path logs;
   private int started;
+
   /**
    * Where "Heroku" sends the release webhooks: the first process's port, as one router address
    * serves every dyno of an app (a process started later has the same public URL, whoever is up).
@@ -58,8 +62,11 @@ final class Fleet implements AutoCloseable {
   Fleet(String name) {
     try {
       // generous: on a loaded 2-core machine initdb + start can take longer than the 10 s default
-      this.pg = EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree())
-          .setPGStartupWait(Duration.ofSeconds(60)).start();
+      this.pg =
+          EmbeddedPostgres.builder()
+              .setPort(io.dynofleet.sandbox.PortHold.pickFree())
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .start();
       this.logs = Files.createDirectories(Path.of("target", "reliability", name));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -77,21 +84,26 @@ final class Fleet implements AutoCloseable {
   /** Starts a Dynofleet process and waits until it answers. {@code props} are extra -D settings. */
   Dyno start(Map<String, String> props) {
     int port = freePort();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-        // a reconciler tuned for tests: a 1 s sweep, short requeues and drains
-        "-Ddynofleet.reconcile.interval=1s",
-        "-Ddynofleet.reconcile.in-flight-requeue=200ms",
-        "-Ddynofleet.reconcile.drain-time=300ms",
-        "-Ddynofleet.reconcile.base-backoff=200ms",
-        "-Ddynofleet.reconcile.max-backoff=3s",
-        "-Ddynofleet.heroku.retry-initial-delay=50ms",
-        "-Ddynofleet.heroku.retry-max-delay=500ms",
-        "-Ddynofleet.heroku.rate-limit-initial-delay=100ms",
-        "-Ddynofleet.heroku.rate-limit-max-wait=3s",
-        "-Dquarkus.http.host=127.0.0.1",
-        "-Dquarkus.log.category.\"io.dynofleet\".level=DEBUG"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx160m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Xshare:auto",
+                // a reconciler tuned for tests: a 1 s sweep, short requeues and drains
+                "-Ddynofleet.reconcile.interval=1s",
+                "-Ddynofleet.reconcile.in-flight-requeue=200ms",
+                "-Ddynofleet.reconcile.drain-time=300ms",
+                "-Ddynofleet.reconcile.base-backoff=200ms",
+                "-Ddynofleet.reconcile.max-backoff=3s",
+                "-Ddynofleet.heroku.retry-initial-delay=50ms",
+                "-Ddynofleet.heroku.retry-max-delay=500ms",
+                "-Ddynofleet.heroku.rate-limit-initial-delay=100ms",
+                "-Ddynofleet.heroku.rate-limit-max-wait=3s",
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Dquarkus.log.category.\"io.dynofleet\".level=DEBUG"));
     if (publicUrl == null) {
       publicUrl = "http://127.0.0.1:" + port;
     }
@@ -114,7 +126,9 @@ final class Fleet implements AutoCloseable {
     try {
       Dyno d = new Dyno(pb.start(), port, log);
       dynos.add(d);
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
           .until(() -> !d.process.isAlive() || d.up());
       if (!d.process.isAlive()) {
         throw new IllegalStateException("dynofleet exited at start, see " + log);
@@ -132,12 +146,16 @@ final class Fleet implements AutoCloseable {
   static Path jar() {
     Path jar = Path.of(System.getProperty("dynofleet.jar", "target/quarkus-app/quarkus-run.jar"));
     if (!Files.exists(jar)) {
-      throw new IllegalStateException(jar + " missing: run ./mvnw package first (failsafe runs after it)");
+      throw new IllegalStateException(
+          jar + " missing: run ./mvnw package first (failsafe runs after it)");
     }
     return jar;
   }
 
-  /** Below the ephemeral range: a port-0 pick of another program cannot take it before the dyno binds. */
+  /**
+   * Below the ephemeral range: a port-0 pick of another program cannot take it before the dyno
+   * binds.
+   */
   private static int freePort() {
     return io.dynofleet.sandbox.PortHold.pickFree();
   }
@@ -158,7 +176,8 @@ final class Fleet implements AutoCloseable {
                   "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 2},
                   "rollout": {"maxSurge": 2, "maxUnavailable": 1}%s}}
-        """.formatted(name, pipeline, replicas, source, extra);
+        """
+        .formatted(name, pipeline, replicas, source, extra);
   }
 
   /** Apps named like the pool's backends. */
@@ -168,14 +187,25 @@ final class Fleet implements AutoCloseable {
 
   /** Successful app creates for the pool in the call log. */
   long creates(String pool) {
-    return sim.callLog().stream().filter(c -> c.method().equals("POST") && c.path().equals("/apps")
-        && c.status() == 201 && c.requestBody().contains("\"" + pool + "-")).count();
+    return sim.callLog().stream()
+        .filter(
+            c ->
+                c.method().equals("POST")
+                    && c.path().equals("/apps")
+                    && c.status() == 201
+                    && c.requestBody().contains("\"" + pool + "-"))
+        .count();
   }
 
   /** The ids of every app made for the pool, deleted ones too, from the create answers. */
   java.util.Set<String> madeIds(String pool) {
-    return sim.callLog().stream().filter(c -> c.method().equals("POST") && c.path().equals("/apps")
-        && c.status() == 201 && c.requestBody().contains("\"" + pool + "-"))
+    return sim.callLog().stream()
+        .filter(
+            c ->
+                c.method().equals("POST")
+                    && c.path().equals("/apps")
+                    && c.status() == 201
+                    && c.requestBody().contains("\"" + pool + "-"))
         .map(c -> new io.vertx.core.json.JsonObject(c.responseBody()).getString("id"))
         .collect(java.util.stream.Collectors.toSet());
   }
@@ -186,8 +216,13 @@ final class Fleet implements AutoCloseable {
   }
 
   long calls(String method, String path, int status) {
-    return sim.callLog().stream().filter(c -> c.method().equals(method) && c.path().startsWith(path)
-        && (status == 0 || c.status() == status)).count();
+    return sim.callLog().stream()
+        .filter(
+            c ->
+                c.method().equals(method)
+                    && c.path().startsWith(path)
+                    && (status == 0 || c.status() == status))
+        .count();
   }
 
   List<SandboxCall> callLog() {
@@ -198,8 +233,9 @@ final class Fleet implements AutoCloseable {
   Map<String, Integer> steps(String pool) {
     Map<String, Integer> out = new TreeMap<>();
     try (Connection c = pg.getPostgresDatabase().getConnection();
-        PreparedStatement st = c.prepareStatement(
-            "select b.step, count(*) from backends b join pools p on p.id = b.pool_id where p.name = ? group by b.step")) {
+        PreparedStatement st =
+            c.prepareStatement(
+                "select b.step, count(*) from backends b join pools p on p.id = b.pool_id where p.name = ? group by b.step")) {
       st.setString(1, pool);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
@@ -214,8 +250,8 @@ final class Fleet implements AutoCloseable {
 
   /**
    * The pool as it should be: status says {@code n} ready, updated and stable; the simulator holds
-   * exactly those {@code n} apps, each carrying the pool's marker once, on the source's current slug,
-   * serving.
+   * exactly those {@code n} apps, each carrying the pool's marker once, on the source's current
+   * slug, serving.
    */
   boolean converged(Dyno d, String pool, String source, int n) {
     lastDivergence = divergence(d, pool, source, n);
@@ -226,9 +262,13 @@ final class Fleet implements AutoCloseable {
   Duration awaitConverged(Dyno d, String pool, String source, int n, Duration max) {
     long t0 = System.nanoTime();
     try {
-      await().atMost(max).pollInterval(Duration.ofMillis(100)).until(() -> converged(d, pool, source, n));
+      await()
+          .atMost(max)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> converged(d, pool, source, n));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      throw new AssertionError("pool " + pool + " did not converge to " + n + " in " + max + ": " + lastDivergence);
+      throw new AssertionError(
+          "pool " + pool + " did not converge to " + n + " in " + max + ": " + lastDivergence);
     }
     return Duration.ofNanos(System.nanoTime() - t0);
   }
@@ -241,12 +281,14 @@ final class Fleet implements AutoCloseable {
     if (status == null) {
       return "no status: " + d.lastError;
     }
-    if (status.path("readyReplicas").asInt(-1) != n || status.path("replicas").asInt(-1) != n
+    if (status.path("readyReplicas").asInt(-1) != n
+        || status.path("replicas").asInt(-1) != n
         || status.path("updatedReplicas").asInt(-1) != n) {
       return "status " + status;
     }
     for (JsonNode c : status.path("conditions")) {
-      if (c.path("type").asText().equals("Progressing") && !c.path("status").asText().equals("False")) {
+      if (c.path("type").asText().equals("Progressing")
+          && !c.path("status").asText().equals("False")) {
         return "progressing " + status;
       }
     }
@@ -259,7 +301,9 @@ final class Fleet implements AutoCloseable {
       return "apps " + names + " status lists " + listed;
     }
     for (SandboxApp a : apps) {
-      if (!a.configVars().containsKey("DYNOFLEET_POOL") || !slug.equals(a.slugId()) || !a.serving()) {
+      if (!a.configVars().containsKey("DYNOFLEET_POOL")
+          || !slug.equals(a.slugId())
+          || !a.serving()) {
         return "app " + a;
       }
     }
@@ -284,8 +328,13 @@ final class Fleet implements AutoCloseable {
 
     boolean up() {
       try {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/_dynofleet/q/health/ready"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        return HTTP.send(
+                    HttpRequest.newBuilder(URI.create(base() + "/_dynofleet/q/health/ready"))
+                        .timeout(Duration.ofSeconds(2))
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200;
       } catch (IOException e) {
         return false;
       } catch (InterruptedException e) {
@@ -314,10 +363,18 @@ final class Fleet implements AutoCloseable {
     }
 
     HttpResponse<String> request(String method, String path, String body) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(10))
-          .header("Authorization", "Bearer " + TOKEN)
-          .header("Content-Type", method.equals("PATCH") ? "application/merge-patch+json" : "application/json")
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(base() + path))
+              .timeout(Duration.ofSeconds(10))
+              .header("Authorization", "Bearer " + TOKEN)
+              .header(
+                  "Content-Type",
+                  method.equals("PATCH") ? "application/merge-patch+json" : "application/json")
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body));
       try {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {

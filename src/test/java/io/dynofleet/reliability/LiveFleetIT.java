@@ -34,11 +34,18 @@ class LiveFleetIT {
   /** Every process's proxy routes to exactly {@code apps}, all healthy. */
   private static Duration awaitSameView(List<Dyno> dynos, String pool, Set<String> apps) {
     long t0 = System.nanoTime();
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> dynos.stream()
-        .allMatch(d -> {
-          Map<String, Boolean> view = d.proxyView(pool);
-          return view.keySet().equals(apps) && view.values().stream().allMatch(Boolean::booleanValue);
-        }));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                dynos.stream()
+                    .allMatch(
+                        d -> {
+                          Map<String, Boolean> view = d.proxyView(pool);
+                          return view.keySet().equals(apps)
+                              && view.values().stream().allMatch(Boolean::booleanValue);
+                        }));
     return Duration.ofNanos(System.nanoTime() - t0);
   }
 
@@ -52,100 +59,139 @@ class LiveFleetIT {
    * the HTTP drain, went on creating apps through it, then waited 20 s more, and the interrupted
    * pass wrote a false HerokuUnavailable warning into the pool's events.
    */
-  /** One process serving a default pool of {@code replicas} backends copied from SOURCE, converged. */
+  /**
+   * One process serving a default pool of {@code replicas} backends copied from SOURCE, converged.
+   */
   private static Dyno servingDefaultPool(Fleet fleet, String pool, int replicas) {
     fleet.sourceAndPipeline(SOURCE, pool + "-pipe");
     Dyno a = fleet.start();
-    assertThat(a.send("POST", Fleet.POOLS, Fleet.pool(pool, SOURCE, pool + "-pipe", replicas,
-        ", \"routing\": {\"default\": true}"))).isEqualTo(201);
+    assertThat(
+            a.send(
+                "POST",
+                Fleet.POOLS,
+                Fleet.pool(
+                    pool, SOURCE, pool + "-pipe", replicas, ", \"routing\": {\"default\": true}")))
+        .isEqualTo(201);
     fleet.awaitConverged(a, pool, SOURCE, replicas, Duration.ofSeconds(60));
     return a;
   }
 
   /**
    * Audit 5 (2026-11-24): one open WebSocket held the exit 25 s, after which Quarkus logged an
-   * ERROR and cut it anyway; so did any tunnel the process had ever relayed, closed or not
-   * (Quarkus never heard that an upgraded request ended). At SIGTERM the tunnels close at once (their clients reconnect
-   * through Heroku's router to a dyno that stays), a new upgrade is refused with a 503, and plain
-   * requests in flight still finish.
+   * ERROR and cut it anyway; so did any tunnel the process had ever relayed, closed or not (Quarkus
+   * never heard that an upgraded request ended). At SIGTERM the tunnels close at once (their
+   * clients reconnect through Heroku's router to a dyno that stays), a new upgrade is refused with
+   * a 503, and plain requests in flight still finish.
    */
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void sigtermClosesWebSocketTunnelsAtOnceAndStillDrainsRequests() throws Exception {
-    try (Fleet fleet = new Fleet("tunnels"); io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
-      URI backend = backends.start(req -> {
-        if (req.headers().contains("Upgrade")) {
-          req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
-        } else if (req.path().equals("/slow")) {
-          io.dynofleet.proxy.TestBackends.VERTX.setTimer(6000, t -> req.response().end("slow"));
-        } else {
-          req.response().end("ok");
-        }
-      });
+    try (Fleet fleet = new Fleet("tunnels");
+        io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      URI backend =
+          backends.start(
+              req -> {
+                if (req.headers().contains("Upgrade")) {
+                  req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+                } else if (req.path().equals("/slow")) {
+                  io.dynofleet.proxy.TestBackends.VERTX.setTimer(
+                      6000, t -> req.response().end("slow"));
+                } else {
+                  req.response().end("ok");
+                }
+              });
       Dyno a = fleet.start(Map.of("dynofleet.proxy.static-backends", backend.toString()));
       // a tunnel that came and went long before: Quarkus counted it open for ever
-      java.net.http.WebSocket earlier = Fleet.HTTP.newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + a.port + "/chat"), new java.net.http.WebSocket.Listener() { })
-          .get(10, TimeUnit.SECONDS);
+      java.net.http.WebSocket earlier =
+          Fleet.HTTP
+              .newWebSocketBuilder()
+              .buildAsync(
+                  URI.create("ws://127.0.0.1:" + a.port + "/chat"),
+                  new java.net.http.WebSocket.Listener() {})
+              .get(10, TimeUnit.SECONDS);
       earlier.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-      java.util.concurrent.CompletableFuture<String> echoed = new java.util.concurrent.CompletableFuture<>();
-      java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
-      java.net.http.WebSocket ws = Fleet.HTTP.newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + a.port + "/chat"), new java.net.http.WebSocket.Listener() {
-            @Override
-            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
-              echoed.complete(data.toString());
-              w.request(1);
-              return null;
-            }
+      java.util.concurrent.CompletableFuture<String> echoed =
+          new java.util.concurrent.CompletableFuture<>();
+      java.util.concurrent.CompletableFuture<String> ended =
+          new java.util.concurrent.CompletableFuture<>();
+      java.net.http.WebSocket ws =
+          Fleet.HTTP
+              .newWebSocketBuilder()
+              .buildAsync(
+                  URI.create("ws://127.0.0.1:" + a.port + "/chat"),
+                  new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(
+                        java.net.http.WebSocket w, CharSequence data, boolean last) {
+                      echoed.complete(data.toString());
+                      w.request(1);
+                      return null;
+                    }
 
-            @Override
-            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
-              ended.complete("close " + code);
-              return null;
-            }
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(
+                        java.net.http.WebSocket w, int code, String reason) {
+                      ended.complete("close " + code);
+                      return null;
+                    }
 
-            @Override
-            public void onError(java.net.http.WebSocket w, Throwable error) {
-              ended.complete("error " + error);
-            }
-          }).get(10, TimeUnit.SECONDS);
+                    @Override
+                    public void onError(java.net.http.WebSocket w, Throwable error) {
+                      ended.complete("error " + error);
+                    }
+                  })
+              .get(10, TimeUnit.SECONDS);
       ws.sendText("hello", true);
       assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("hello");
-      java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = Fleet.HTTP.sendAsync(
-          HttpRequest.newBuilder(URI.create(a.base() + "/slow")).timeout(Duration.ofSeconds(30)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> slow =
+          Fleet.HTTP.sendAsync(
+              HttpRequest.newBuilder(URI.create(a.base() + "/slow"))
+                  .timeout(Duration.ofSeconds(30))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       Thread.sleep(500); // the slow request is in flight
       long sigterm = System.nanoTime();
       a.term();
       String how = ended.get(5, TimeUnit.SECONDS);
       long closedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       // while the slow request drains, the process still takes connections: no new tunnel
-      String upgrade = io.dynofleet.proxy.TestBackends.rawHead(a.port,
-          io.dynofleet.proxy.TestBackends.upgrade("127.0.0.1", "Upgrade"), Duration.ofSeconds(5));
+      String upgrade =
+          io.dynofleet.proxy.TestBackends.rawHead(
+              a.port,
+              io.dynofleet.proxy.TestBackends.upgrade("127.0.0.1", "Upgrade"),
+              Duration.ofSeconds(5));
       boolean exited = a.process.waitFor(30, TimeUnit.SECONDS);
       long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
-      System.out.printf("%nLiveFleetIT tunnels: WebSocket ended (%s) %d ms after SIGTERM, exit %d ms after it%n",
+      System.out.printf(
+          "%nLiveFleetIT tunnels: WebSocket ended (%s) %d ms after SIGTERM, exit %d ms after it%n",
           how, closedMillis, exitMillis);
-      assertThat(slow.get(1, TimeUnit.SECONDS).body()).as("the request in flight finished").isEqualTo("slow");
+      assertThat(slow.get(1, TimeUnit.SECONDS).body())
+          .as("the request in flight finished")
+          .isEqualTo("slow");
       assertThat(exited).isTrue();
       assertThat(exitMillis).as("no wait for the tunnel").isLessThan(15_000);
       String log = java.nio.file.Files.readString(a.log);
-      assertThat(log).contains("closing 1 WebSocket tunnel(s)").doesNotContain("Timed out waiting for graceful shutdown");
+      assertThat(log)
+          .contains("closing 1 WebSocket tunnel(s)")
+          .doesNotContain("Timed out waiting for graceful shutdown");
       assertThat(upgrade).startsWith("HTTP/1.1 503").contains("X-Dynofleet-Error: stopping");
     }
   }
 
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
-  void sigtermWithALongRequestAndASlowPlatformApiExitsWithinHerokusThirtySeconds() throws Exception {
+  void sigtermWithALongRequestAndASlowPlatformApiExitsWithinHerokusThirtySeconds()
+      throws Exception {
     try (Fleet fleet = new Fleet("budget")) {
       Dyno a = servingDefaultPool(fleet, "budget", 1);
       String first = fleet.named("budget").get(0).name();
       fleet.sim.backendSlow(first, Duration.ofSeconds(20));
-      java.util.concurrent.CompletableFuture<HttpResponse<Void>> slow = Fleet.HTTP.sendAsync(
-          HttpRequest.newBuilder(URI.create(a.base() + "/long")).timeout(Duration.ofSeconds(40)).build(),
-          HttpResponse.BodyHandlers.discarding());
+      java.util.concurrent.CompletableFuture<HttpResponse<Void>> slow =
+          Fleet.HTTP.sendAsync(
+              HttpRequest.newBuilder(URI.create(a.base() + "/long"))
+                  .timeout(Duration.ofSeconds(40))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       fleet.sim.apiLatency(Duration.ofSeconds(6));
       a.scale("budget", 6); // passes making apps, each Platform API call 6 s
       Thread.sleep(1500);
@@ -157,14 +203,19 @@ class LiveFleetIT {
       fleet.sim.backendHealthy(first);
       String log = java.nio.file.Files.readString(a.log);
       String afterStop = log.substring(Math.max(0, log.indexOf("stopping: no new reconcile pass")));
-      System.out.printf("%nLiveFleetIT budget: exit %d ms after SIGTERM, the 20 s request answered %s%n",
+      System.out.printf(
+          "%nLiveFleetIT budget: exit %d ms after SIGTERM, the 20 s request answered %s%n",
           exitMillis, slow.isDone() ? slow.get().statusCode() : "nothing");
       assertThat(exited).isTrue();
       assertThat(exitMillis).as("within Heroku's 30 s").isLessThan(29_000);
-      assertThat(slow.get(1, TimeUnit.SECONDS).statusCode()).as("the request in flight finished").isEqualTo(200);
+      assertThat(slow.get(1, TimeUnit.SECONDS).statusCode())
+          .as("the request in flight finished")
+          .isEqualTo(200);
       assertThat(log).contains("stopping: no new reconcile pass");
       // a pass cut short is no failure of the pool, and nothing runs on after the container
-      assertThat(afterStop).doesNotContain("reason=HerokuUnavailable").doesNotContain("No CDI container");
+      assertThat(afterStop)
+          .doesNotContain("reason=HerokuUnavailable")
+          .doesNotContain("No CDI container");
       // the next process takes over from the records: no twin, no orphan
       Dyno b = fleet.start();
       fleet.awaitConverged(b, "budget", SOURCE, 6, Duration.ofSeconds(90));
@@ -180,7 +231,8 @@ class LiveFleetIT {
       fleet.sourceAndPipeline(SOURCE, "multi-pipe");
       Dyno a = fleet.start();
       Dyno b = fleet.start();
-      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("multi", SOURCE, "multi-pipe", 4, ""))).isEqualTo(201);
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("multi", SOURCE, "multi-pipe", 4, "")))
+          .isEqualTo(201);
       Duration two = fleet.awaitConverged(b, "multi", SOURCE, 4, Duration.ofSeconds(60));
       Duration twoViews = awaitSameView(List.of(a, b), "multi", names(fleet.named("multi")));
 
@@ -193,14 +245,35 @@ class LiveFleetIT {
       long couplings = fleet.calls("POST", "/pipeline-couplings", 201);
       // made apps are called by id
       Set<String> ids = fleet.madeIds("multi");
-      long releases = fleet.callLog().stream().filter(x -> x.method().equals("POST") && x.status() == 201
-          && x.path().endsWith("/releases") && ids.contains(x.path().split("/")[2])).count();
-      long scales = fleet.callLog().stream().filter(x -> x.method().equals("PATCH")
-          && x.path().endsWith("/formation/web") && ids.contains(x.path().split("/")[2])).count();
-      System.out.printf("%nLiveFleetIT multi: processes 2 then 3, replicas 4 then 7; app creates=%d couplings=%d "
-          + "releases=%d formation patches=%d (desired 7 each); converged 2 procs %d ms (proxies agree +%d ms), "
-          + "3 procs %d ms (proxies agree +%d ms)%n", creates, couplings, releases, scales, two.toMillis(),
-          twoViews.toMillis(), three.toMillis(), threeViews.toMillis());
+      long releases =
+          fleet.callLog().stream()
+              .filter(
+                  x ->
+                      x.method().equals("POST")
+                          && x.status() == 201
+                          && x.path().endsWith("/releases")
+                          && ids.contains(x.path().split("/")[2]))
+              .count();
+      long scales =
+          fleet.callLog().stream()
+              .filter(
+                  x ->
+                      x.method().equals("PATCH")
+                          && x.path().endsWith("/formation/web")
+                          && ids.contains(x.path().split("/")[2]))
+              .count();
+      System.out.printf(
+          "%nLiveFleetIT multi: processes 2 then 3, replicas 4 then 7; app creates=%d couplings=%d "
+              + "releases=%d formation patches=%d (desired 7 each); converged 2 procs %d ms (proxies agree +%d ms), "
+              + "3 procs %d ms (proxies agree +%d ms)%n",
+          creates,
+          couplings,
+          releases,
+          scales,
+          two.toMillis(),
+          twoViews.toMillis(),
+          three.toMillis(),
+          threeViews.toMillis());
       assertThat(creates).isEqualTo(7);
       assertThat(couplings).isEqualTo(7);
       assertThat(releases).isEqualTo(7);
@@ -227,23 +300,30 @@ class LiveFleetIT {
       AtomicBoolean running = new AtomicBoolean(true);
       List<Thread> clients = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
-        Thread t = new Thread(() -> {
-          while (running.get()) {
-            long s = System.nanoTime();
-            try {
-              HttpResponse<Void> r = Fleet.HTTP.send(HttpRequest.newBuilder(URI.create(a.base() + "/load"))
-                  .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
-              outcomes.add(new Outcome(s, System.nanoTime(), r.statusCode(), null));
-            } catch (IOException e) {
-              outcomes.add(new Outcome(s, System.nanoTime(), 0, e.getClass().getSimpleName()));
-              if (!a.process.isAlive()) {
-                return;
-              }
-            } catch (InterruptedException e) {
-              return;
-            }
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  while (running.get()) {
+                    long s = System.nanoTime();
+                    try {
+                      HttpResponse<Void> r =
+                          Fleet.HTTP.send(
+                              HttpRequest.newBuilder(URI.create(a.base() + "/load"))
+                                  .timeout(Duration.ofSeconds(10))
+                                  .build(),
+                              HttpResponse.BodyHandlers.discarding());
+                      outcomes.add(new Outcome(s, System.nanoTime(), r.statusCode(), null));
+                    } catch (IOException e) {
+                      outcomes.add(
+                          new Outcome(s, System.nanoTime(), 0, e.getClass().getSimpleName()));
+                      if (!a.process.isAlive()) {
+                        return;
+                      }
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
         t.start();
         clients.add(t);
       }
@@ -266,20 +346,31 @@ class LiveFleetIT {
       // client thread stalled a while after taking its start time; half the 200 ms each takes,
       // so some still run across the signal. They must finish.
       long margin = TimeUnit.MILLISECONDS.toNanos(100);
-      List<Outcome> inFlight = outcomes.stream().filter(o -> o.startNanos() < sigterm - margin).toList();
+      List<Outcome> inFlight =
+          outcomes.stream().filter(o -> o.startNanos() < sigterm - margin).toList();
       List<Outcome> failed = inFlight.stream().filter(o -> o.status() != 200).toList();
       long after = outcomes.stream().filter(o -> o.startNanos() >= sigterm - margin).count();
-      long afterOk = outcomes.stream().filter(o -> o.startNanos() >= sigterm - margin && o.status() == 200).count();
+      long afterOk =
+          outcomes.stream()
+              .filter(o -> o.startNanos() >= sigterm - margin && o.status() == 200)
+              .count();
       long straddling = inFlight.stream().filter(o -> o.endNanos() > sigterm).count();
 
       Dyno b = fleet.start();
       fleet.awaitConverged(b, "grace", SOURCE, 4, Duration.ofSeconds(60));
-      System.out.printf("%nLiveFleetIT graceful: SIGTERM under load: in-flight failed/total=%d/%d "
-          + "(%d of them still running at the signal), later requests ok/total=%d/%d, exit %d ms after SIGTERM "
-          + "(%d ms after the load stopped); "
-          + "next process converged 2->4 with app creates=%d, apps=%d%n", failed.size(), inFlight.size(), straddling,
-          afterOk, after, TimeUnit.NANOSECONDS.toMillis(exitNanos - sigterm),
-          TimeUnit.NANOSECONDS.toMillis(exitNanos - loadStopped), fleet.creates("grace"),
+      System.out.printf(
+          "%nLiveFleetIT graceful: SIGTERM under load: in-flight failed/total=%d/%d "
+              + "(%d of them still running at the signal), later requests ok/total=%d/%d, exit %d ms after SIGTERM "
+              + "(%d ms after the load stopped); "
+              + "next process converged 2->4 with app creates=%d, apps=%d%n",
+          failed.size(),
+          inFlight.size(),
+          straddling,
+          afterOk,
+          after,
+          TimeUnit.NANOSECONDS.toMillis(exitNanos - sigterm),
+          TimeUnit.NANOSECONDS.toMillis(exitNanos - loadStopped),
+          fleet.creates("grace"),
           fleet.named("grace").size());
       assertThat(exited).isTrue();
       // no request is left counted as open: the process leaves soon after the traffic does
@@ -297,7 +388,8 @@ class LiveFleetIT {
     try (Fleet fleet = new Fleet("faults")) {
       fleet.sourceAndPipeline(SOURCE, "faults-pipe");
       Dyno a = fleet.start();
-      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("faulty", SOURCE, "faults-pipe", 0, ""))).isEqualTo(201);
+      assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("faulty", SOURCE, "faults-pipe", 0, "")))
+          .isEqualTo(201);
       fleet.awaitConverged(a, "faulty", SOURCE, 0, Duration.ofSeconds(30));
 
       // 20% 5xx and latency spikes while scaling 0 -> 3
@@ -308,12 +400,17 @@ class LiveFleetIT {
       fleet.sim.apiErrorRate(0.2);
       a.scale("faulty", 3);
       long t0 = System.nanoTime();
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
-        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        fleet.sim.apiLatency(Duration.ofMillis(ms / 1000 % 3 == 0 ? 800 : 20)); // a spike every 3 s
-        seen.add(a.degraded("faulty"));
-        return fleet.converged(a, "faulty", SOURCE, 3);
-      });
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                fleet.sim.apiLatency(
+                    Duration.ofMillis(ms / 1000 % 3 == 0 ? 800 : 20)); // a spike every 3 s
+                seen.add(a.degraded("faulty"));
+                return fleet.converged(a, "faulty", SOURCE, 3);
+              });
       long faultyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       long fiveHundreds = fleet.callLog().stream().filter(c -> c.status() == 503).count();
       fleet.sim.resetFaults();
@@ -330,7 +427,8 @@ class LiveFleetIT {
       long stormStart = System.nanoTime();
       long stormNanos;
       while ((stormNanos = System.nanoTime() - stormStart) < TimeUnit.SECONDS.toNanos(4)
-          || (!stormSeen.contains("True/RateLimited") && stormNanos < TimeUnit.SECONDS.toNanos(15))) {
+          || (!stormSeen.contains("True/RateLimited")
+              && stormNanos < TimeUnit.SECONDS.toNanos(15))) {
         fleet.sim.rateLimitStorm();
         stormSeen.add(a.degraded("faulty"));
         Thread.sleep(200);
@@ -344,20 +442,32 @@ class LiveFleetIT {
       // the key expires: a condition, a slow retry, nothing torn down; a new key works again
       fleet.sim.keyExpired(true);
       a.scale("faulty", 2);
-      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(100))
           .until(() -> a.degraded("faulty").equals("True/HerokuUnauthorized"));
       long unauthorizedBefore = fleet.callLog().stream().filter(c -> c.status() == 401).count();
       Thread.sleep(3000);
-      long unauthorizedIn3s = fleet.callLog().stream().filter(c -> c.status() == 401).count() - unauthorizedBefore;
+      long unauthorizedIn3s =
+          fleet.callLog().stream().filter(c -> c.status() == 401).count() - unauthorizedBefore;
       assertThat(a.process.isAlive()).isTrue();
       assertThat(fleet.named("faulty")).as("nothing deleted on an auth failure").hasSize(5);
       fleet.sim.keyExpired(false);
       fleet.awaitConverged(a, "faulty", SOURCE, 2, Duration.ofSeconds(60));
 
-      System.out.printf("%nLiveFleetIT faults: 20%% 5xx + latency spikes: converged 0->3 in %d ms (%d answers were 503), "
-          + "conditions seen %s; 429 storm %d s: 429 answers=%d, creates during storm=%d, conditions seen %s; "
-          + "expired key: 401 answers in 3 s=%d, condition True/HerokuUnauthorized, converged after; app creates=%d%n",
-          faultyMs, fiveHundreds, seen, stormSeconds, limited, createsInStorm, stormSeen, unauthorizedIn3s, fleet.creates("faulty"));
+      System.out.printf(
+          "%nLiveFleetIT faults: 20%% 5xx + latency spikes: converged 0->3 in %d ms (%d answers were 503), "
+              + "conditions seen %s; 429 storm %d s: 429 answers=%d, creates during storm=%d, conditions seen %s; "
+              + "expired key: 401 answers in 3 s=%d, condition True/HerokuUnauthorized, converged after; app creates=%d%n",
+          faultyMs,
+          fiveHundreds,
+          seen,
+          stormSeconds,
+          limited,
+          createsInStorm,
+          stormSeen,
+          unauthorizedIn3s,
+          fleet.creates("faulty"));
       assertThat(seen).contains("True/HerokuUnavailable");
       assertThat(stormSeen).contains("True/RateLimited");
       assertThat(createsInStorm).as("no create while the budget is drained").isZero();

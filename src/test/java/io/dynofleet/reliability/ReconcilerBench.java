@@ -39,11 +39,22 @@ public final class ReconcilerBench {
         if (n == 1 && !cold) {
           one = s;
         }
-        rows.add(new String[] {"0→" + n + " replicas (time to all healthy)" + (cold ? ", first pool of a cold process" : ""),
-            String.format("%.2f s%s", s, n == 1 ? "" : String.format(" (%.2f× one app)", s / one))});
+        rows.add(
+            new String[] {
+              "0→"
+                  + n
+                  + " replicas (time to all healthy)"
+                  + (cold ? ", first pool of a cold process" : ""),
+              String.format("%.2f s%s", s, n == 1 ? "" : String.format(" (%.2f× one app)", s / one))
+            });
         d.send("DELETE", Fleet.POOLS + "/" + pool, null);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
-            .until(() -> fleet.named(pool).isEmpty() && d.send("GET", Fleet.POOLS + "/" + pool, null) == 404);
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () ->
+                    fleet.named(pool).isEmpty()
+                        && d.send("GET", Fleet.POOLS + "/" + pool, null) == 404);
       }
 
       int made = 0;
@@ -52,14 +63,18 @@ public final class ReconcilerBench {
           post(d, Fleet.pool("steady" + made, "origin-app", "bench-pipe", 1, ""));
         }
         int total = pools;
-        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> {
-          for (int i = 0; i < total; i++) {
-            if (!fleet.converged(d, "steady" + i, "origin-app", 1)) {
-              return false;
-            }
-          }
-          return true;
-        });
+        await()
+            .atMost(Duration.ofMinutes(5))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  for (int i = 0; i < total; i++) {
+                    if (!fleet.converged(d, "steady" + i, "origin-app", 1)) {
+                      return false;
+                    }
+                  }
+                  return true;
+                });
         Thread.sleep(3000); // let the last in-flight requeues settle into the 1 s sweep
         double[] a = metric(d);
         long calls0 = fleet.callLog().size();
@@ -67,12 +82,18 @@ public final class ReconcilerBench {
         double[] b = metric(d);
         long calls = fleet.callLog().size() - calls0;
         double passes = b[0] - a[0];
-        rows.add(new String[] {"steady state, " + pools + " pool(s) of 1 backend",
-            String.format("%.2f calls/pool/pass (%.0f passes, %d API calls in 10 s)",
-                (b[1] - a[1]) / passes, passes, calls)});
+        rows.add(
+            new String[] {
+              "steady state, " + pools + " pool(s) of 1 backend",
+              String.format(
+                  "%.2f calls/pool/pass (%.0f passes, %d API calls in 10 s)",
+                  (b[1] - a[1]) / passes, passes, calls)
+            });
       }
     }
-    System.out.printf("%nReconciler benchmark: one Dynofleet process, simulator latency %d ms per API call%n", latencyMs);
+    System.out.printf(
+        "%nReconciler benchmark: one Dynofleet process, simulator latency %d ms per API call%n",
+        latencyMs);
     System.out.println("| scenario | result |");
     System.out.println("|---|---|");
     rows.forEach(r -> System.out.println("| " + r[0] + " | " + r[1] + " |"));

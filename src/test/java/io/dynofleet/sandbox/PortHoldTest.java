@@ -30,13 +30,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class PortHoldTest {
   static final Vertx VERTX = Vertx.vertx();
+
   /**
    * For the 200s only. Whether a port refuses is asked with a new socket ({@link #connect}): this
-   * client keeps its connection to a server that served, and one stopped meanwhile shows up as
-   * that connection's end ("GOAWAY received" after an h2c upgrade), not as a refused connect.
+   * client keeps its connection to a server that served, and one stopped meanwhile shows up as that
+   * connection's end ("GOAWAY received" after an h2c upgrade), not as a refused connect.
    */
-  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(2)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
 
   @AfterAll
   static void close() {
@@ -48,14 +52,19 @@ class PortHoldTest {
   }
 
   static int health(int port) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    return HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                .timeout(Duration.ofSeconds(2))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
   }
 
   static void assertNoOtherCanBind(int port) throws Exception {
     try (ServerSocket other = new ServerSocket()) {
       other.setReuseAddress(false);
-      assertThatThrownBy(() -> other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)))
+      assertThatThrownBy(
+              () -> other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)))
           .isInstanceOf(BindException.class);
     }
   }
@@ -79,7 +88,10 @@ class PortHoldTest {
     assertThat(hold.held()).isFalse();
   }
 
-  /** A hold that does not allow reuse: Linux then refuses a listener beside it, as BSD does any hold. */
+  /**
+   * A hold that does not allow reuse: Linux then refuses a listener beside it, as BSD does any
+   * hold.
+   */
   static PortHold exclusiveHold() throws Exception {
     Socket exclusive = new Socket();
     exclusive.setReuseAddress(false);
@@ -150,7 +162,8 @@ class PortHoldTest {
         join(app.sync(true, 1));
         connect(hold.port());
         join(app.sync(false, 1));
-        assertThatThrownBy(() -> connect(hold.port())).as("refused after stop %d", i)
+        assertThatThrownBy(() -> connect(hold.port()))
+            .as("refused after stop %d", i)
             .isInstanceOf(ConnectException.class);
       }
       join(app.sync(true, 1));
@@ -158,6 +171,8 @@ class PortHoldTest {
     } finally {
       join(app.close());
     }
-    assertThatThrownBy(() -> connect(hold.port())).as("refused after delete").isInstanceOf(ConnectException.class);
+    assertThatThrownBy(() -> connect(hold.port()))
+        .as("refused after delete")
+        .isInstanceOf(ConnectException.class);
   }
 }

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Audit 13: the sandbox listened on all interfaces, so on a laptop the local network reached the
- * proxy to the simulated backends and the API whose token the banner prints. Off a dyno and
- * without a key it listens on loopback; elsewhere Quarkus's default (all interfaces) stands.
+ * proxy to the simulated backends and the API whose token the banner prints. Off a dyno and without
+ * a key it listens on loopback; elsewhere Quarkus's default (all interfaces) stands.
  */
 class SandboxHostTest {
 
@@ -21,7 +21,11 @@ class SandboxHostTest {
       @Override
       public ConfigValue getValue(String name) {
         String v = values.get(name);
-        return ConfigValue.builder().withName(name).withValue(v).withConfigSourceOrdinal(v == null ? 0 : 300).build();
+        return ConfigValue.builder()
+            .withName(name)
+            .withValue(v)
+            .withConfigSourceOrdinal(v == null ? 0 : 300)
+            .build();
       }
 
       @Override
@@ -41,14 +45,27 @@ class SandboxHostTest {
     List<String> prod = List.of("prod");
     assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), prod), false)).isTrue();
     assertThat(SandboxHostConfigSourceFactory.sources(context(Map.of(), prod), false))
-        .singleElement().satisfies(s -> {
-          assertThat(s.getValue("quarkus.http.host")).isEqualTo("127.0.0.1");
-          assertThat(s.getOrdinal()).as("below every user-written source").isLessThan(100);
-        });
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of("DYNO", "web.1"), prod), false)).isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of("HEROKU_API_KEY", "k"), prod), false)).isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of("dynofleet.heroku.api-key", "k"), prod), false)).isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), List.of("test")), false)).isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), prod), true)).as("the build records nothing").isFalse();
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getValue("quarkus.http.host")).isEqualTo("127.0.0.1");
+              assertThat(s.getOrdinal()).as("below every user-written source").isLessThan(100);
+            });
+    assertThat(
+            SandboxHostConfigSourceFactory.loopback(context(Map.of("DYNO", "web.1"), prod), false))
+        .isFalse();
+    assertThat(
+            SandboxHostConfigSourceFactory.loopback(
+                context(Map.of("HEROKU_API_KEY", "k"), prod), false))
+        .isFalse();
+    assertThat(
+            SandboxHostConfigSourceFactory.loopback(
+                context(Map.of("dynofleet.heroku.api-key", "k"), prod), false))
+        .isFalse();
+    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), List.of("test")), false))
+        .isFalse();
+    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), prod), true))
+        .as("the build records nothing")
+        .isFalse();
   }
 }

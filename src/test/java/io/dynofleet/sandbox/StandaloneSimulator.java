@@ -23,37 +23,46 @@ public final class StandaloneSimulator {
   }
 
   private static final class Settings implements SandboxConfig {
-    @Override public int port() {
+    @Override
+    public int port() {
       return 0;
     }
 
-    @Override public Duration releaseDelay() {
+    @Override
+    public Duration releaseDelay() {
       return Duration.ofMillis(50);
     }
 
-    @Override public Duration restartDowntime() {
+    @Override
+    public Duration restartDowntime() {
       return Duration.ofMillis(100);
     }
 
-    @Override public int pageSize() {
+    @Override
+    public int pageSize() {
       return 1000;
     }
 
-    @Override public boolean demo() {
+    @Override
+    public boolean demo() {
       return false;
     }
 
-    @Override public boolean onDyno() {
+    @Override
+    public boolean onDyno() {
       return false;
     }
 
-    @Override public RateLimit rateLimit() {
+    @Override
+    public RateLimit rateLimit() {
       return new RateLimit() {
-        @Override public int capacity() {
+        @Override
+        public int capacity() {
           return 4500;
         }
 
-        @Override public int refillPerHour() {
+        @Override
+        public int refillPerHour() {
           return 36000;
         }
       };

@@ -9,8 +9,9 @@ class UnsendableKeyTest {
 
   @Test
   void aKeyWithAControlCharacterOrASpaceIsRefusedByPosition() {
-    assertThat(SandboxMode.unsendable("HRKU-abc\u0001def")).hasValueSatisfying(why ->
-        assertThat(why).contains("position 9 of 12").doesNotContain("abc"));
+    assertThat(SandboxMode.unsendable("HRKU-abc\u0001def"))
+        .hasValueSatisfying(
+            why -> assertThat(why).contains("position 9 of 12").doesNotContain("abc"));
     assertThat(SandboxMode.unsendable("two words")).isPresent();
     assertThat(SandboxMode.unsendable("caf\u00e9")).isPresent();
   }

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.dynofleet.reconcile.PoolKey;
+import io.dynofleet.reconcile.Reconciler;
+import io.dynofleet.sandbox.Simulator;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
-import io.dynofleet.reconcile.PoolKey;
-import io.dynofleet.reconcile.Reconciler;
-import io.dynofleet.sandbox.Simulator;
 import jakarta.inject.Inject;
 import java.io.File;
 import java.io.IOException;
@@ -43,7 +43,8 @@ class DashboardBrowserTests {
   static final String TOKEN = "test-token-0123456789";
   static final String POOLS = "/_dynofleet/api/v1/pools";
   static final String CHROMIUM = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-  static final String CHROMEDRIVER = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
+  static final String CHROMEDRIVER =
+      System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
 
   @TestHTTPResource("/")
   URL base;
@@ -63,10 +64,16 @@ class DashboardBrowserTests {
   @Test
   void showsPoolsAndScalesThroughThePage() throws IOException, InterruptedException {
     if (!new File(CHROMIUM).canExecute() || !new File(CHROMEDRIVER).canExecute()) {
-      fail(CHROMIUM + " or " + CHROMEDRIVER + " is missing: install Debian's chromium and chromium-driver"
-          + " (the build runs src/test/setup/install-browser.sh to install them)");
+      fail(
+          CHROMIUM
+              + " or "
+              + CHROMEDRIVER
+              + " is missing: install Debian's chromium and chromium-driver"
+              + " (the build runs src/test/setup/install-browser.sh to install them)");
     }
-    createIfMissing("web", """
+    createIfMissing(
+        "web",
+        """
         {"metadata":{"name":"web"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}""");
     // A managed pool with two real backends (simulated Heroku apps serving on loopback), brought
     // up by driving the reconciler, and some traffic through the proxy so live stats exist.
@@ -74,15 +81,21 @@ class DashboardBrowserTests {
       simulator.createSourceApp("shop-web");
       simulator.createPipeline("shop");
     }
-    createIfMissing("shop", """
+    createIfMissing(
+        "shop",
+        """
         {"metadata":{"name":"shop"},"spec":{"pipeline":"shop","replicas":2,"template":{"sourceApp":"shop-web"},
          "healthCheck":{"path":"/health","intervalSeconds":1,"healthyThreshold":1},
          "routing":{"hosts":["shop.test"]}}}""");
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).until(() -> {
-      reconciler.reconcile(new PoolKey("shop"));
-      Integer ready = api().get(POOLS + "/shop/status").jsonPath().get("readyReplicas");
-      return ready != null && ready >= 2;
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () -> {
+              reconciler.reconcile(new PoolKey("shop"));
+              Integer ready = api().get(POOLS + "/shop/status").jsonPath().get("readyReplicas");
+              return ready != null && ready >= 2;
+            });
     for (int i = 0; i < 20; i++) {
       given().header("Host", "shop.test").get("/").then().statusCode(200);
     }
@@ -93,34 +106,60 @@ class DashboardBrowserTests {
     Path profile = Files.createTempDirectory("dynofleet-chromium-");
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM);
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--user-data-dir=" + profile);
     // the console, to find what the Content-Security-Policy refused
     options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .build();
     WebDriver driver = new ChromeDriver(service, options);
     try {
       driver.get(base.toString().replaceAll("/$", "") + "/_dynofleet/#token=" + TOKEN);
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
       try {
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='web']")));
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='shop']")));
-        assertThat(driver.getCurrentUrl()).as("token removed from the address bar").doesNotContain(TOKEN);
-        assertThat(driver.findElement(By.cssSelector("tr[data-pool='shop']")).getText()).contains("shop-web");
-        assertThat(((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
-            "return getComputedStyle(document.querySelector('.top')).display")).as("style.css applied").isEqualTo("flex");
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='web']")));
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='shop']")));
+        assertThat(driver.getCurrentUrl())
+            .as("token removed from the address bar")
+            .doesNotContain(TOKEN);
+        assertThat(driver.findElement(By.cssSelector("tr[data-pool='shop']")).getText())
+            .contains("shop-web");
+        assertThat(
+                ((org.openqa.selenium.JavascriptExecutor) driver)
+                    .executeScript(
+                        "return getComputedStyle(document.querySelector('.top')).display"))
+            .as("style.css applied")
+            .isEqualTo("flex");
 
         // from the keyboard too (audit 15: rows took mouse clicks only)
-        driver.findElement(By.cssSelector("tr[data-pool='web']")).sendKeys(org.openqa.selenium.Keys.ENTER);
+        driver
+            .findElement(By.cssSelector("tr[data-pool='web']"))
+            .sendKeys(org.openqa.selenium.Keys.ENTER);
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), "web"));
         driver.findElement(By.cssSelector("tr[data-pool='shop']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), "shop"));
         assertBackendsFromStatus(driver, "shop");
         // why a pool is (not) ready, in words in the pool's view (audit 12: only a tooltip)
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("tr[data-condition='Ready']"), "True"));
-        assertThat(driver.findElement(By.cssSelector("tr[data-condition='Degraded']")).getText()).contains("AsExpected");
+        wait.until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("tr[data-condition='Ready']"), "True"));
+        assertThat(driver.findElement(By.cssSelector("tr[data-condition='Degraded']")).getText())
+            .contains("AsExpected");
 
         WebElement input = driver.findElement(By.id("scale-input"));
         int before = api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas");
@@ -131,7 +170,8 @@ class DashboardBrowserTests {
           driver.findElement(By.id("scale-button")).click();
           wait.until(ExpectedConditions.alertIsPresent()).dismiss();
           Thread.sleep(500);
-          assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas")).isEqualTo(before);
+          assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas"))
+              .isEqualTo(before);
         }
         input.clear();
         input.sendKeys(Integer.toString(target));
@@ -139,30 +179,52 @@ class DashboardBrowserTests {
         if (target < before) {
           wait.until(ExpectedConditions.alertIsPresent()).accept();
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-            assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas")).isEqualTo(target));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(
-            By.cssSelector("tr[data-pool='shop'] td:nth-child(3)"), Integer.toString(target)));
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () ->
+                    assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas"))
+                        .isEqualTo(target));
+        wait.until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("tr[data-pool='shop'] td:nth-child(3)"), Integer.toString(target)));
         assertThat(driver.findElement(By.id("banner")).isDisplayed()).isFalse();
 
-        boolean paused = Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"));
+        boolean paused =
+            Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused"));
         // The live page re-lays out as stats arrive; a click can land on the move, so click until
         // the PATCH shows (safe: the page sends the absolute value it displays, not a toggle).
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-          wait.until(ExpectedConditions.elementToBeClickable(By.id("pause-button"))).click();
-          Thread.sleep(500);
-          return Boolean.TRUE.equals(api().get(POOLS + "/shop").jsonPath().get("spec.paused")) == !paused;
-        });
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(
+                () -> {
+                  wait.until(ExpectedConditions.elementToBeClickable(By.id("pause-button")))
+                      .click();
+                  Thread.sleep(500);
+                  return Boolean.TRUE.equals(
+                          api().get(POOLS + "/shop").jsonPath().get("spec.paused"))
+                      == !paused;
+                });
         screenshot(driver);
 
         // a pool being deleted offers no scale or pause (each would get 409 terminating; audit 12)
         String doomed = "doomed-" + System.nanoTime() % 100000;
-        createIfMissing(doomed, """
-            {"metadata":{"name":"%s"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}""".formatted(doomed));
-        api().delete(POOLS + "/" + doomed).then().statusCode(202); // no reconciler here: it stays terminating
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-pool='" + doomed + "']"))).click();
+        createIfMissing(
+            doomed,
+            """
+            {"metadata":{"name":"%s"},"spec":{"staticBackends":["http://127.0.0.1:9/"]}}"""
+                .formatted(doomed));
+        // no reconciler here: it stays terminating
+        api().delete(POOLS + "/" + doomed).then().statusCode(202);
+        wait.until(
+                ExpectedConditions.presenceOfElementLocated(
+                    By.cssSelector("tr[data-pool='" + doomed + "']")))
+            .click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), doomed));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-summary"), "Deleting since"));
+        wait.until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("detail-summary"), "Deleting since"));
         assertThat(driver.findElement(By.id("pause-button")).isEnabled()).isFalse();
         assertThat(driver.findElement(By.id("scale-button")).isEnabled()).isFalse();
 
@@ -173,9 +235,11 @@ class DashboardBrowserTests {
 
         // Sign out, then sign in through the form.
         driver.findElement(By.id("signout")).click();
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input"))).sendKeys(TOKEN);
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")))
+            .sendKeys(TOKEN);
         driver.findElement(By.cssSelector("#login-form button")).click();
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr[data-pool='web']")));
+        wait.until(
+            ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr[data-pool='web']")));
       } catch (AssertionError | RuntimeException e) {
         screenshot(driver);
         throw e;
@@ -185,10 +249,12 @@ class DashboardBrowserTests {
     }
   }
 
-  /** Every ready backend of the pool is a row showing its phase, health and live traffic figures. */
+  /**
+   * Every ready backend of the pool is a row showing its phase, health and live traffic figures.
+   */
   private void assertBackendsFromStatus(WebDriver driver, String pool) {
-    List<Map<String, Object>> backends = JsonPath.from(api().get(POOLS + "/" + pool + "/status").asString())
-        .getList("backends");
+    List<Map<String, Object>> backends =
+        JsonPath.from(api().get(POOLS + "/" + pool + "/status").asString()).getList("backends");
     assertThat(backends).as("backends of " + pool).hasSizeGreaterThanOrEqualTo(2);
     for (Map<String, Object> b : backends) {
       String key = String.valueOf(b.get("app"));
@@ -196,10 +262,11 @@ class DashboardBrowserTests {
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10));
       wait.until(ExpectedConditions.presenceOfElementLocated(row));
       // phase, health, then in-flight and p50 from the stats endpoint (not the "–" placeholder)
-      wait.until(d -> {
-        String text = d.findElement(row).getText();
-        return text.contains("Ready") && text.contains("healthy") && text.contains(" ms");
-      });
+      wait.until(
+          d -> {
+            String text = d.findElement(row).getText();
+            return text.contains("Ready") && text.contains("healthy") && text.contains(" ms");
+          });
     }
   }
 

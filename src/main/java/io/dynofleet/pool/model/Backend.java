@@ -20,10 +20,28 @@ import java.util.UUID;
 public class Backend extends PanacheEntityBase {
 
   /** How far the making of the app got; each step is idempotent and resumable. */
-  public enum Step { INTENDED, CREATED, CONFIGURED, RELEASING, SCALED, COUPLED, READY, DRAINING, DELETING }
+  public enum Step {
+    INTENDED,
+    CREATED,
+    CONFIGURED,
+    RELEASING,
+    SCALED,
+    COUPLED,
+    READY,
+    DRAINING,
+    DELETING
+  }
 
   /** The phase shown in status (DESIGN.md). */
-  public enum Phase { Creating, Releasing, Ready, Unhealthy, Draining, Deleting, Failed }
+  public enum Phase {
+    Creating,
+    Releasing,
+    Ready,
+    Unhealthy,
+    Draining,
+    Deleting,
+    Failed
+  }
 
   @Id public UUID id;
 

@@ -21,11 +21,13 @@ import org.hibernate.type.format.jackson.JacksonJsonFormatMapper;
 @PersistenceUnitExtension
 @ApplicationScoped
 class JsonColumnMapper implements FormatMapper {
-  private final FormatMapper delegate = new JacksonJsonFormatMapper(new ObjectMapper()
-        .registerModule(new JavaTimeModule())
-        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .setSerializationInclusion(JsonInclude.Include.NON_NULL));
+  private final FormatMapper delegate =
+      new JacksonJsonFormatMapper(
+          new ObjectMapper()
+              .registerModule(new JavaTimeModule())
+              .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+              .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+              .setSerializationInclusion(JsonInclude.Include.NON_NULL));
 
   @Override
   public <T> T fromString(CharSequence charSequence, JavaType<T> javaType, WrapperOptions options) {

@@ -13,9 +13,9 @@ import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
 /**
- * One BackendPool row. {@code resourceVersion} is the JPA version, so every write through
- * Hibernate is a compare-and-set and concurrent writers cannot lose an update; the reconciler's
- * status writes bump it with a bulk update ({@link PoolRepository#writeStatus}).
+ * One BackendPool row. {@code resourceVersion} is the JPA version, so every write through Hibernate
+ * is a compare-and-set and concurrent writers cannot lose an update; the reconciler's status writes
+ * bump it with a bulk update ({@link PoolRepository#writeStatus}).
  */
 @Entity
 @Table(name = "pools")

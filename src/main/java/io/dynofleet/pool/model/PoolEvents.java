@@ -10,9 +10,9 @@ import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * The per-pool event log, like {@code kubectl describe} shows: an event equal to a recent one
- * (same type, reason and message) bumps its count instead of adding a row, and each pool keeps at
- * most {@link #MAX_PER_POOL} events.
+ * The per-pool event log, like {@code kubectl describe} shows: an event equal to a recent one (same
+ * type, reason and message) bumps its count instead of adding a row, and each pool keeps at most
+ * {@link #MAX_PER_POOL} events.
  */
 @ApplicationScoped
 public class PoolEvents {
@@ -34,11 +34,19 @@ public class PoolEvents {
   }
 
   /** {@link #record}, giving the row written or bumped. */
-  private PoolEvent write(UUID poolId, String poolName, String type, String reason, String message) {
+  private PoolEvent write(
+      UUID poolId, String poolName, String type, String reason, String message) {
     Instant now = clock.instant();
     String msg = clip(message);
-    PoolEvent last = PoolEvent.find("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4"
-            + " order by lastSeen desc", poolId, type, reason, msg).firstResult();
+    PoolEvent last =
+        PoolEvent.find(
+                "poolId = ?1 and type = ?2 and reason = ?3 and message = ?4"
+                    + " order by lastSeen desc",
+                poolId,
+                type,
+                reason,
+                msg)
+            .firstResult();
     if (last != null) {
       last.count++;
       last.lastSeen = now;
@@ -53,9 +61,12 @@ public class PoolEvents {
       last.lastSeen = now;
       last.persist();
       PoolEvent.getEntityManager()
-          .createNativeQuery("delete from pool_events where pool_id = ?1 and id not in"
-              + " (select id from pool_events where pool_id = ?1 order by last_seen desc, id desc"
-              + " limit " + MAX_PER_POOL + ")")
+          .createNativeQuery(
+              "delete from pool_events where pool_id = ?1 and id not in"
+                  + " (select id from pool_events where pool_id = ?1 order by last_seen desc, id desc"
+                  + " limit "
+                  + MAX_PER_POOL
+                  + ")")
           .setParameter(1, poolId)
           .executeUpdate();
     }
@@ -96,19 +107,24 @@ public class PoolEvents {
   }
 
   /**
-   * Records an event unless the pool's log already holds it (same type, reason and message) and
-   * its cause has not been found gone since ({@link #cleared}): for a standing cause a pass may find
+   * Records an event unless the pool's log already holds it (same type, reason and message) and its
+   * cause has not been found gone since ({@link #cleared}): for a standing cause a pass may find
    * again after every process start, whose once-only memory went with the process (review 9:
-   * AddonNotShared and RegionDiffers on every deploy and daily restart, on every dyno). A cause that
-   * went and came back is said again (its row's count bumped); one said with another message (a
-   * different add-on list) replaces the one before, which counts as gone. One indexed read, only
+   * AddonNotShared and RegionDiffers on every deploy and daily restart, on every dyno). A cause
+   * that went and came back is said again (its row's count bumped); one said with another message
+   * (a different add-on list) replaces the one before, which counts as gone. One indexed read, only
    * when the caller would record it.
    */
   @Transactional
   public void recordOnce(UUID poolId, String poolName, String type, String reason, String message) {
     String msg = clip(message);
-    if (PoolEvent.count("poolId = ?1 and type = ?2 and reason = ?3 and message = ?4 and clearedAt is null",
-        poolId, type, reason, msg) > 0) {
+    if (PoolEvent.count(
+            "poolId = ?1 and type = ?2 and reason = ?3 and message = ?4 and clearedAt is null",
+            poolId,
+            type,
+            reason,
+            msg)
+        > 0) {
       return;
     }
     cleared(poolId, List.of(reason));
@@ -124,13 +140,18 @@ public class PoolEvents {
     if (reasons.isEmpty()) {
       return;
     }
-    PoolEvent.update("clearedAt = ?1 where poolId = ?2 and reason in ?3 and clearedAt is null",
-        clock.instant(), poolId, reasons);
+    PoolEvent.update(
+        "clearedAt = ?1 where poolId = ?2 and reason in ?3 and clearedAt is null",
+        clock.instant(),
+        poolId,
+        reasons);
   }
 
   /** The newest events first. */
   @Transactional
   public List<PoolEvent> list(UUID poolId, int limit) {
-    return PoolEvent.find("poolId = ?1 order by lastSeen desc, id desc", poolId).page(0, limit).list();
+    return PoolEvent.find("poolId = ?1 order by lastSeen desc, id desc", poolId)
+        .page(0, limit)
+        .list();
   }
 }

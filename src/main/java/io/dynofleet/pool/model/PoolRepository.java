@@ -14,21 +14,30 @@ import java.util.UUID;
 @ApplicationScoped
 public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
 
-  /** One requirement of a label selector: {@code key=value}, {@code key!=value}, {@code key}, {@code !key}. */
+  /**
+   * One requirement of a label selector: {@code key=value}, {@code key!=value}, {@code key}, {@code
+   * !key}.
+   */
   public record LabelRequirement(String key, Op op, String value) {
-    public enum Op { EQUALS, NOT_EQUALS, EXISTS, NOT_EXISTS }
+    public enum Op {
+      EQUALS,
+      NOT_EQUALS,
+      EXISTS,
+      NOT_EXISTS
+    }
   }
 
   public Optional<Pool> findByName(String name) {
     if (name == null || name.length() > 63 || name.indexOf('\0') >= 0) {
-      return Optional.empty(); // no pool has such a name, and PostgreSQL refuses a NUL in text (a 500)
+      // no pool has such a name, and PostgreSQL refuses a NUL in text (a 500)
+      return Optional.empty();
     }
     return find("name", name).firstResultOptional();
   }
 
   /**
-   * A page of pools ordered by name, strictly after {@code after} (the continue token), filtered
-   * by a label selector evaluated in PostgreSQL on the jsonb labels.
+   * A page of pools ordered by name, strictly after {@code after} (the continue token), filtered by
+   * a label selector evaluated in PostgreSQL on the jsonb labels.
    */
   @SuppressWarnings("unchecked")
   public List<Pool> page(List<LabelRequirement> selector, String after, int limit) {
@@ -43,12 +52,17 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
         case EQUALS -> {
           params.add(r.key());
           params.add(r.value());
-          sql.append(" and labels ->> ?").append(params.size() - 1).append(" = ?").append(params.size());
+          sql.append(" and labels ->> ?")
+              .append(params.size() - 1)
+              .append(" = ?")
+              .append(params.size());
         }
         case NOT_EQUALS -> {
           params.add(r.key());
           params.add(r.value());
-          sql.append(" and (labels ->> ?").append(params.size() - 1).append(") is distinct from ?")
+          sql.append(" and (labels ->> ?")
+              .append(params.size() - 1)
+              .append(") is distinct from ?")
               .append(params.size());
         }
         case EXISTS -> {
@@ -74,8 +88,9 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
   public List<String> namesCopying(List<String> apps) {
     if (apps.isEmpty()) return List.of();
     return getEntityManager()
-        .createNativeQuery("select name from pools where spec -> 'template' ->> 'sourceApp' = any(cast(?1 as text[]))"
-            + " order by name")
+        .createNativeQuery(
+            "select name from pools where spec -> 'template' ->> 'sourceApp' = any(cast(?1 as text[]))"
+                + " order by name")
         .setParameter(1, apps.toArray(String[]::new))
         .getResultList();
   }
@@ -86,7 +101,8 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
    * advisory keys, a key space apart from the pools' bigint pass locks.
    */
   public void lockRoutingClaims() {
-    getEntityManager().createNativeQuery("select count(*) from (select pg_advisory_xact_lock(1685221998, 1)) l")
+    getEntityManager()
+        .createNativeQuery("select count(*) from (select pg_advisory_xact_lock(1685221998, 1)) l")
         .getSingleResult();
   }
 

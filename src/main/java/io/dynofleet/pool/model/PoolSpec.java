@@ -31,11 +31,13 @@ public record PoolSpec(
   }
 
   public PoolSpec withReplicas(int n) {
-    return new PoolSpec(pipeline, n, template, healthCheck, rollout, routing, staticBackends, paused);
+    return new PoolSpec(
+        pipeline, n, template, healthCheck, rollout, routing, staticBackends, paused);
   }
 
   public PoolSpec withPaused(boolean p) {
-    return new PoolSpec(pipeline, replicas, template, healthCheck, rollout, routing, staticBackends, p);
+    return new PoolSpec(
+        pipeline, replicas, template, healthCheck, rollout, routing, staticBackends, p);
   }
 
   /** How a backend app is made: a copy of {@code sourceApp}'s code and config. */
@@ -52,8 +54,15 @@ public record PoolSpec(
       String restartedAt) {
 
     /** Without {@code restartedAt}: the template as written before it existed. */
-    public Template(String sourceApp, String region, String stack, String dynoSize, String namePrefix,
-        Map<String, String> configVars, String stage, Boolean shareAddons) {
+    public Template(
+        String sourceApp,
+        String region,
+        String stack,
+        String dynoSize,
+        String namePrefix,
+        Map<String, String> configVars,
+        String stage,
+        Boolean shareAddons) {
       this(sourceApp, region, stack, dynoSize, namePrefix, configVars, stage, shareAddons, null);
     }
   }

@@ -37,8 +37,19 @@ public record PoolStatus(
 
   /** This status with another webhook subscription. */
   public PoolStatus withWebhook(Webhook w) {
-    return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
-        conditions, backends, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease, w);
+    return new PoolStatus(
+        observedGeneration,
+        replicas,
+        readyReplicas,
+        updatedReplicas,
+        targetRelease,
+        conditions,
+        backends,
+        estimatedMonthlyCost,
+        equivalentDynoCost,
+        drift,
+        stalledRelease,
+        w);
   }
 
   /**
@@ -50,12 +61,36 @@ public record PoolStatus(
   }
 
   private PoolStatus withoutProbeTimes() {
-    List<BackendStatus> b = backends == null ? null : backends.stream()
-        .map(x -> new BackendStatus(x.app(), x.webUrl(), x.release(), x.phase(), x.healthy(), null,
-            x.consecutiveFailures(), x.failingOn(), x.createdAt()))
-        .toList();
-    return new PoolStatus(observedGeneration, replicas, readyReplicas, updatedReplicas, targetRelease,
-        conditions, b, estimatedMonthlyCost, equivalentDynoCost, drift, stalledRelease, webhook);
+    List<BackendStatus> b =
+        backends == null
+            ? null
+            : backends.stream()
+                .map(
+                    x ->
+                        new BackendStatus(
+                            x.app(),
+                            x.webUrl(),
+                            x.release(),
+                            x.phase(),
+                            x.healthy(),
+                            null,
+                            x.consecutiveFailures(),
+                            x.failingOn(),
+                            x.createdAt()))
+                .toList();
+    return new PoolStatus(
+        observedGeneration,
+        replicas,
+        readyReplicas,
+        updatedReplicas,
+        targetRelease,
+        conditions,
+        b,
+        estimatedMonthlyCost,
+        equivalentDynoCost,
+        drift,
+        stalledRelease,
+        webhook);
   }
 
   /**
@@ -88,7 +123,8 @@ public record PoolStatus(
     /** Unhealthy by the proxies' evidence (probes or requests failed), not by absence of any. */
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean failedChecks() {
-      return Boolean.FALSE.equals(healthy) && (lastProbe != null || consecutiveFailures != null && consecutiveFailures > 0);
+      return Boolean.FALSE.equals(healthy)
+          && (lastProbe != null || consecutiveFailures != null && consecutiveFailures > 0);
     }
   }
 }

@@ -24,40 +24,53 @@ public final class SpecDefaults {
     Template t = s.template();
     if (t != null) {
       String prefix = t.namePrefix() != null ? t.namePrefix() : defaultPrefix(poolName);
-      t = new Template(
-          t.sourceApp(),
-          // us, as before: a stored null read as another target by a dyno of the version before
-          // (preboot runs both) rolled every pool (review 9); a source elsewhere is warned about
-          t.region() != null ? t.region() : "us",
-          t.stack(),
-          normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
-          prefix,
-          t.configVars() != null ? new TreeMap<>(t.configVars()) : Map.of(),
-          t.stage() != null ? t.stage() : "production",
-          t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE,
-          t.restartedAt());
+      t =
+          new Template(
+              t.sourceApp(),
+              // us, as before: a stored null read as another target by a
+              // dyno of the version before (preboot runs both) rolled
+              // every pool (review 9); a source elsewhere is warned about
+              t.region() != null ? t.region() : "us",
+              t.stack(),
+              normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
+              prefix,
+              t.configVars() != null ? new TreeMap<>(t.configVars()) : Map.of(),
+              t.stage() != null ? t.stage() : "production",
+              t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE,
+              t.restartedAt());
     }
-    HealthCheck h = s.healthCheck() != null ? s.healthCheck() : new HealthCheck(null, null, null, null, null, null);
-    h = new HealthCheck(
-        h.path() != null ? h.path() : "/",
-        or(h.intervalSeconds(), 10),
-        // a probe must end before the next starts: the default timeout never exceeds the interval
-        or(h.timeoutSeconds(), Math.min(5, or(h.intervalSeconds(), 10))),
-        or(h.healthyThreshold(), 2),
-        or(h.unhealthyThreshold(), 3),
-        or(h.replaceAfterSeconds(), 300));
+    HealthCheck h =
+        s.healthCheck() != null
+            ? s.healthCheck()
+            : new HealthCheck(null, null, null, null, null, null);
+    h =
+        new HealthCheck(
+            h.path() != null ? h.path() : "/",
+            or(h.intervalSeconds(), 10),
+            // a probe must end before the next starts: the
+            // default timeout never exceeds the interval
+            or(h.timeoutSeconds(), Math.min(5, or(h.intervalSeconds(), 10))),
+            or(h.healthyThreshold(), 2),
+            or(h.unhealthyThreshold(), 3),
+            or(h.replaceAfterSeconds(), 300));
     Rollout r = s.rollout() != null ? s.rollout() : new Rollout(null, null);
     r = new Rollout(or(r.maxSurge(), 1), or(r.maxUnavailable(), 0));
-    Routing ro = s.routing() != null ? s.routing() : new Routing(null, null, null, null, null, null, null, null);
-    ro = new Routing(
-        ro.hosts() != null ? ro.hosts().stream().map(x -> x.toLowerCase(Locale.ROOT)).distinct().toList() : List.of(),
-        ro.defaultPool() != null ? ro.defaultPool() : Boolean.FALSE,
-        ro.algorithm() != null ? ro.algorithm() : "least-request",
-        or(ro.timeoutSeconds(), 30),
-        or(ro.retries(), 1),
-        or(ro.maxInFlightPerBackend(), 0),
-        or(ro.maxQueue(), 1000),
-        or(ro.queueTimeoutSeconds(), 30));
+    Routing ro =
+        s.routing() != null
+            ? s.routing()
+            : new Routing(null, null, null, null, null, null, null, null);
+    ro =
+        new Routing(
+            ro.hosts() != null
+                ? ro.hosts().stream().map(x -> x.toLowerCase(Locale.ROOT)).distinct().toList()
+                : List.of(),
+            ro.defaultPool() != null ? ro.defaultPool() : Boolean.FALSE,
+            ro.algorithm() != null ? ro.algorithm() : "least-request",
+            or(ro.timeoutSeconds(), 30),
+            or(ro.retries(), 1),
+            or(ro.maxInFlightPerBackend(), 0),
+            or(ro.maxQueue(), 1000),
+            or(ro.queueTimeoutSeconds(), 30));
     return new PoolSpec(
         s.pipeline(),
         t != null ? or(s.replicas(), 1) : null,
