@@ -161,7 +161,7 @@ class ProxyTests {
                             .get("/_dynofleet/q/metrics")
                             .asString())
                     .contains(
-                        "http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}"));
+                        "http_server_requests_seconds_count{dyno=\"local\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/v1/pools\"}"));
     String m =
         given()
             .header("Authorization", "Bearer " + "test-token-0123456789")
@@ -1021,7 +1021,7 @@ class ProxyTests {
             .header("Authorization", "Bearer " + "test-token-0123456789")
             .get("/_dynofleet/q/metrics")
             .asString();
-    String prefix = name + "{backend=\"" + backend + "\",pool=\"t\"} ";
+    String prefix = name + "{backend=\"" + backend + "\",dyno=\"local\",pool=\"t\"} ";
     return text.lines()
         .filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
@@ -1654,7 +1654,7 @@ class ProxyTests {
             .asString();
     java.util.regex.Matcher max =
         java.util.regex.Pattern.compile(
-                "dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)")
+                "dynofleet_proxy_requests_seconds_max\\{backend=\"fast\",dyno=\"local\",pool=\"rs\",status=\"2xx\"\\} ([0-9.E-]+)")
             .matcher(m);
     assertThat(max.find()).as(m).isTrue();
     assertThat(Double.parseDouble(max.group(1))).isLessThan(1.0);
@@ -1905,10 +1905,10 @@ class ProxyTests {
             .asString();
     assertThat(metrics)
         .containsPattern(
-            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"q1\"\\} 8")
-        .contains("dynofleet_proxy_in_flight{backend=\"q1\",pool=\"q1\"}")
+            "dynofleet_proxy_queue_seconds_count\\{dyno=\"local\",outcome=\"granted\",pool=\"q1\"\\} 8")
+        .contains("dynofleet_proxy_in_flight{backend=\"q1\",dyno=\"local\",pool=\"q1\"}")
         .contains(
-            "dynofleet_proxy_requests_seconds_count{backend=\"q1\",pool=\"q1\",status=\"2xx\"} 8");
+            "dynofleet_proxy_requests_seconds_count{backend=\"q1\",dyno=\"local\",pool=\"q1\",status=\"2xx\"} 8");
   }
 
   @Test
@@ -1948,7 +1948,7 @@ class ProxyTests {
                 .get("/_dynofleet/q/metrics")
                 .asString())
         .containsPattern(
-            "dynofleet_proxy_queue_seconds_count\\{outcome=\"rejected\",pool=\"q3\"\\} 1");
+            "dynofleet_proxy_queue_seconds_count\\{dyno=\"local\",outcome=\"rejected\",pool=\"q3\"\\} 1");
   }
 
   /** Pool {@code name}: limit 1 per backend, one retry, queue of 100 waiting up to 20 s. */
@@ -2030,10 +2030,10 @@ class ProxyTests {
             .asString();
     assertThat(m)
         .containsPattern(
-            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
+            "dynofleet_proxy_queue_seconds_count\\{dyno=\"local\",outcome=\"granted\",pool=\"rq\"\\} 1\\.0");
     java.util.regex.Matcher sum =
         java.util.regex.Pattern.compile(
-                "dynofleet_proxy_queue_seconds_sum\\{outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)")
+                "dynofleet_proxy_queue_seconds_sum\\{dyno=\"local\",outcome=\"granted\",pool=\"rq\"\\} ([0-9.E-]+)")
             .matcher(m);
     assertThat(sum.find()).isTrue();
     assertThat(Double.parseDouble(sum.group(1))).isBetween(0.29, 5.0);
@@ -2073,10 +2073,10 @@ class ProxyTests {
     // only the plausible ones are samples (the pool has no limit: nothing else is recorded)
     assertThat(m)
         .containsPattern(
-            "dynofleet_proxy_queue_seconds_count\\{outcome=\"granted\",pool=\"xs\"\\} 2\\.0");
+            "dynofleet_proxy_queue_seconds_count\\{dyno=\"local\",outcome=\"granted\",pool=\"xs\"\\} 2\\.0");
     java.util.regex.Matcher max =
         java.util.regex.Pattern.compile(
-                "dynofleet_proxy_queue_seconds_max\\{outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)")
+                "dynofleet_proxy_queue_seconds_max\\{dyno=\"local\",outcome=\"granted\",pool=\"xs\"\\} ([0-9.E-]+)")
             .matcher(m);
     assertThat(max.find()).isTrue();
     assertThat(Double.parseDouble(max.group(1))).isBetween(0.29, 60.0);
@@ -2109,7 +2109,7 @@ class ProxyTests {
                 .get("/_dynofleet/q/metrics")
                 .asString())
         .contains(
-            "dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",pool=\"q4\"} 1.0");
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",dyno=\"local\",pool=\"q4\"} 1.0");
   }
 
   /**

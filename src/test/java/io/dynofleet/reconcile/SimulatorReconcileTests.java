@@ -729,13 +729,19 @@ class SimulatorReconcileTests {
               String m = api().get("/_dynofleet/q/metrics").asString();
               assertThat(m)
                   .contains(
-                      "dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 2.0",
-                      "dynofleet_pool_replicas{kind=\"ready\",pool=\"" + name + "\"} 2.0",
-                      "dynofleet_pool_replicas{kind=\"updated\",pool=\"" + name + "\"} 2.0",
-                      "dynofleet_pool_condition{pool=\""
+                      "dynofleet_pool_replicas{dyno=\"local\",kind=\"desired\",pool=\""
+                          + name
+                          + "\"} 2.0",
+                      "dynofleet_pool_replicas{dyno=\"local\",kind=\"ready\",pool=\""
+                          + name
+                          + "\"} 2.0",
+                      "dynofleet_pool_replicas{dyno=\"local\",kind=\"updated\",pool=\""
+                          + name
+                          + "\"} 2.0",
+                      "dynofleet_pool_condition{dyno=\"local\",pool=\""
                           + name
                           + "\",reason=\"AsExpected\",status=\"False\",type=\"Degraded\"} 1.0")
-                  .containsPattern("dynofleet_route_sync_age_seconds [0-9.E-]+");
+                  .containsPattern("dynofleet_route_sync_age_seconds\\{dyno=\"local\"} [0-9.E-]+");
             });
     scale(3);
     await()
@@ -745,7 +751,9 @@ class SimulatorReconcileTests {
             () ->
                 assertThat(api().get("/_dynofleet/q/metrics").asString())
                     .contains(
-                        "dynofleet_pool_replicas{kind=\"desired\",pool=\"" + name + "\"} 3.0"));
+                        "dynofleet_pool_replicas{dyno=\"local\",kind=\"desired\",pool=\""
+                            + name
+                            + "\"} 3.0"));
   }
 
   /** The restarts of backend {@code app}'s dynos (made apps are called by id). */
