@@ -471,6 +471,7 @@ public class PoolService {
     Long bodyRv = body == null ? null : bodyResourceVersion(body);
     String bodyUid = body == null ? null : bodyUid(body);
     boolean[] specChanged = new boolean[1];
+    String[] change = new String[1];
     Pool p =
         write(
             () -> {
@@ -543,6 +544,13 @@ public class PoolService {
               }
               if (specDiff) {
                 checkRoutingClashes(name, spec);
+                change[0] =
+                    "generation "
+                        + pool.generation
+                        + " → "
+                        + (pool.generation + 1)
+                        + ": "
+                        + SpecChanges.describe(mapper, pool.spec, spec);
                 pool.spec = spec;
                 pool.generation++;
               }
@@ -554,6 +562,8 @@ public class PoolService {
             },
             pre);
     if (specChanged[0]) {
+      // logged by the event (with the request's id): who changed what, and when
+      events.record(p.id, p.name, PoolEvents.NORMAL, "SpecChanged", change[0]);
       changed.fire(new PoolChanged(p.id, p.name));
     }
     return PoolDocument.of(p);

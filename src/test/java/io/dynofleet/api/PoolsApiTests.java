@@ -121,6 +121,48 @@ class PoolsApiTests {
   }
 
   @Test
+  void everySpecChangeIsAnEventThatSaysWhatChangedWithoutConfigValues() {
+    String name = uniqueName("chg");
+    api().body(pool(name, 2)).post(POOLS).then().statusCode(201);
+    api().body("{\"replicas\": 1}").put(POOLS + "/" + name + "/scale").then().statusCode(200);
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"paused\":true,\"template\":{\"dynoSize\":\"standard-1x\"}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200);
+    api()
+        .contentType("application/merge-patch+json")
+        .body(
+            "{\"spec\":{\"template\":{\"restartedAt\":\"2026-11-25T22:00:00Z\","
+                + "\"configVars\":{\"SECRET_TOKEN\":\"hunter2-value\"}}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200);
+    // a label alone, and a write of the same spec, change no spec: no event
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"metadata\":{\"labels\":{\"tier\":\"gold\"}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200);
+    api().body("{\"replicas\": 1}").put(POOLS + "/" + name + "/scale").then().statusCode(200);
+
+    Response events = api().get(POOLS + "/" + name + "/events");
+    List<String> changes =
+        events.jsonPath().getList("findAll { it.reason == 'SpecChanged' }.message", String.class);
+    assertThat(changes)
+        .containsExactlyInAnyOrder(
+            "generation 1 → 2: replicas 2 → 1",
+            "generation 2 → 3: paused false → true; template.dynoSize basic → standard-1x",
+            "generation 3 → 4: template.configVars changed: SECRET_TOKEN; rollout restart");
+    assertThat(events.asString()).doesNotContain("hunter2-value");
+    assertThat(
+            events.jsonPath().getList("findAll { it.reason == 'SpecChanged' }.type", String.class))
+        .containsOnly("Normal");
+  }
+
+  @Test
   void statusAndEventsEndpoints() {
     String name = uniqueName("st");
     api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
