@@ -46,6 +46,8 @@ public final class Cli {
         describe pool NAME                            spec, status, conditions, backends, events
         apply -f FILE|-                               create or replace a pool (JSON or YAML)
         scale pool NAME --replicas N                  set spec.replicas
+        pause pool NAME                               stop the reconciler changing the pool's apps
+        resume pool NAME                              let it act again
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
         events NAME [-o json|yaml]                    recent events of a pool
         rollout status NAME [--release vN] [--timeout 10m]
@@ -204,7 +206,17 @@ public final class Cli {
 
   private int dispatch() {
     String verb = args.word(0, "command");
-    if (!Set.of("get", "describe", "apply", "scale", "delete", "events", "rollout", "sandbox")
+    if (!Set.of(
+            "get",
+            "describe",
+            "apply",
+            "scale",
+            "pause",
+            "resume",
+            "delete",
+            "events",
+            "rollout",
+            "sandbox")
         .contains(verb)) {
       // first: "scal pool x --replicas 3" is an unknown
       // command, not a flag scal does not take (review 21)
@@ -243,6 +255,8 @@ public final class Cli {
       case "describe" -> describe();
       case "apply" -> apply();
       case "scale" -> scale();
+      case "pause" -> pause(true);
+      case "resume" -> pause(false);
       case "delete" -> delete();
       case "events" -> events(args.word(1, "pool name"));
       case "rollout" -> rollout();
@@ -633,6 +647,32 @@ public final class Cli {
         json.createObjectNode().put("replicas", n),
         null);
     out.println("pool/" + name + " scaled to " + n);
+    return OK;
+  }
+
+  /**
+   * Sets {@code spec.paused}: while it is true the reconciler reads and reports but makes, changes
+   * and deletes no app (an incident's first lever, short of deleting the pool); the proxy routes as
+   * before.
+   */
+  private int pause(boolean paused) {
+    String name = poolName("pool name");
+    ObjectNode patch = json.createObjectNode();
+    patch.putObject("spec").put("paused", paused);
+    JsonNode after =
+        api.call("PATCH", "/" + ApiClient.enc(name), patch, "application/merge-patch+json");
+    out.println(
+        "pool/"
+            + name
+            + (paused
+                ? " paused: Dynofleet makes, changes and deletes none of its apps until"
+                    + " `dynofleet resume pool "
+                    + name
+                    + "`; the proxy keeps routing"
+                : " resumed")
+            + " (generation "
+            + after.path("metadata").path("generation").asText()
+            + ")");
     return OK;
   }
 

@@ -126,6 +126,17 @@ class CliTests {
     assertThat(scaled.code()).as(scaled.err()).isZero();
     assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"replicas\" : 5");
 
+    Run paused = cli("pause", "pool", name);
+    assertThat(paused.code()).as(paused.err()).isZero();
+    assertThat(paused.out()).contains("pool/" + name + " paused", "resume pool " + name);
+    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"paused\" : true");
+    Run resumed = cli("resume", "pool", name);
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("pool/" + name + " resumed");
+    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"paused\" : false");
+    assertThat(cli("pause", "pool", name, "--wait").code()).isEqualTo(2);
+    assertThat(cli("pause", "pool", "nope-" + name).code()).isEqualTo(3);
+
     Run described = cli("describe", "pool", name);
     assertThat(described.code()).as(described.err()).isZero();
     assertThat(described.out())
