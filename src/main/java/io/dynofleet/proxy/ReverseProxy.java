@@ -85,6 +85,9 @@ class ReverseProxy implements ProxyInterceptor {
 
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
 
+  /** Pools whose {@code dynofleet.proxy.backends} and {@code .panic} gauges are registered. */
+  private final Set<String> poolGauges = ConcurrentHashMap.newKeySet();
+
   /** The client channels of open WebSocket tunnels, closed at SIGTERM. */
   private final Set<io.netty.channel.Channel> tunnels = ConcurrentHashMap.newKeySet();
 
@@ -186,7 +189,12 @@ class ReverseProxy implements ProxyInterceptor {
     }
     table.onRemoved(this::drain);
     table.onPoolRemoved(this::poolRemoved);
-    table.onSwap(this::dispatchAll);
+    table.onSwap(
+        () -> {
+          dispatchAll();
+          poolGauges();
+        });
+    poolGauges();
     HealthProber prober = new HealthProber(table, client(), clock, vertx);
     vertx.setPeriodic(
         250,
@@ -2057,6 +2065,57 @@ class ReverseProxy implements ProxyInterceptor {
         });
   }
 
+  /** Backend states as this process's proxy sees them, one each: the gauge's {@code state}. */
+  static final List<String> STATES = List.of("healthy", "unhealthy", "ejected", "draining");
+
+  /**
+   * Per pool, how many backends this process finds in each state and whether it is in panic (no
+   * routable backend: it tries them all): the pool's status is the fleet's verdict as last written,
+   * this is the dyno's own, read at each scrape (audit 18: an "all unhealthy" incident could not
+   * tell routing around from panic from nothing at all).
+   */
+  private void poolGauges() {
+    for (String name : table.pools().keySet()) {
+      if (!poolGauges.add(name)) continue;
+      for (String state : STATES) {
+        Gauge.builder("dynofleet.proxy.backends", () -> backendsIn(name, state))
+            .description("Backends of the pool this process finds in each state")
+            .tags("pool", name, "state", state)
+            .register(registry);
+      }
+      Gauge.builder("dynofleet.proxy.panic", () -> panic(name))
+          .description("1 while no backend of the pool is routable and the proxy tries them all")
+          .tags("pool", name)
+          .register(registry);
+    }
+  }
+
+  private double backendsIn(String pool, String state) {
+    Pool p = table.pools().get(pool);
+    if (p == null) return Double.NaN;
+    long now = System.nanoTime();
+    return p.backends().stream().filter(b -> state(b, now).equals(state)).count();
+  }
+
+  static String state(Backend b, long now) {
+    if (b.draining) return "draining";
+    if (b.ejected(now)) return "ejected";
+    return b.healthy ? "healthy" : "unhealthy";
+  }
+
+  private double panic(String pool) {
+    Pool p = table.pools().get(pool);
+    if (p == null) return Double.NaN;
+    long now = System.nanoTime();
+    boolean any = false;
+    for (Backend b : p.backends()) {
+      if (b.draining) continue;
+      if (b.healthy && !b.ejected(now)) return 0;
+      any = true;
+    }
+    return any ? 1 : 0;
+  }
+
   /** The series of one backend (tags pool and backend), dropped once it has drained. */
   private static final List<String> BACKEND_SERIES =
       List.of(
@@ -2083,9 +2142,16 @@ class ReverseProxy implements ProxyInterceptor {
           if (busy && System.nanoTime() - deadline < 0) return;
           vertx.cancelTimer(id);
           if (table.pools().containsKey(name)) return;
-          for (String series : List.of("dynofleet.proxy.queue", "dynofleet.proxy.errors")) {
+          poolGauges.remove(name);
+          for (String series :
+              List.of(
+                  "dynofleet.proxy.queue",
+                  "dynofleet.proxy.errors",
+                  "dynofleet.proxy.backends",
+                  "dynofleet.proxy.panic")) {
             registry.find(series).tag("pool", name).meters().forEach(registry::remove);
           }
+          poolGauges(); // back between the check and the removal: registered again
         });
   }
 

@@ -1240,6 +1240,11 @@ class ProxyTests {
         .filteredOn(BackendStats::ejected)
         .extracting(BackendStats::id)
         .containsExactly("bad");
+    assertThat(metrics())
+        .contains(
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"j\",state=\"ejected\"} 1.0",
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"j\",state=\"healthy\"} 1.0",
+            "dynofleet_proxy_panic{dyno=\"local\",pool=\"j\"} 0.0");
     int hits = badHits.get();
     // round-robin would send every second one to "bad"; few, to stay well inside the 2 s ejection
     for (int i = 0; i < 4; i++) given().get("/").then().statusCode(200).header("X-Backend", "good");
@@ -1391,6 +1396,22 @@ class ProxyTests {
         .atMost(Duration.ofSeconds(10))
         .until(() -> table.stats("pm").stream().noneMatch(BackendStats::healthy));
     for (int i = 0; i < 10; i++) given().get("/app").then().statusCode(200);
+    // the dyno's own view, for an "all unhealthy" incident: routing around, panic, or nothing
+    assertThat(metrics())
+        .contains("dynofleet_proxy_panic{dyno=\"local\",pool=\"pm\"} 1.0")
+        .contains(
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"pm\",state=\"unhealthy\"} 2.0",
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"pm\",state=\"healthy\"} 0.0");
+    table.remove("pm");
+    await().atMost(Duration.ofSeconds(10)).until(() -> !metrics().contains("pool=\"pm\",state="));
+    assertThat(metrics()).doesNotContain("dynofleet_proxy_panic{dyno=\"local\",pool=\"pm\"}");
+  }
+
+  private static String metrics() {
+    return given()
+        .header("Authorization", "Bearer " + "test-token-0123456789")
+        .get("/_dynofleet/q/metrics")
+        .asString();
   }
 
   @Test
