@@ -1988,6 +1988,12 @@ class ReverseProxy implements ProxyInterceptor {
                     .description("Open WebSocket tunnels to the backend")
                     .tags("pool", poolName, "backend", b.target.id())
                     .register(registry);
+                // at 0 from the start: a series born at 1 shows Prometheus no increase, so
+                // every backend's first ejection escaped increase() alerts (audit 18)
+                registry.counter(
+                    "dynofleet.proxy.ejections", "pool", poolName, "backend", b.target.id());
+                registry.counter(
+                    "dynofleet.proxy.retries", "pool", poolName, "backend", b.target.id());
                 return ref;
               });
       current.set(b);

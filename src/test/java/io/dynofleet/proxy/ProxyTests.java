@@ -1235,6 +1235,13 @@ class ProxyTests {
             Duration.ZERO,
             null,
             List.of(target("bad", bad), target("good", good))));
+    given().get("/");
+    given().get("/");
+    // both series exist at 0 before anything is counted: a series born at 1 shows no increase()
+    assertThat(metrics())
+        .contains(
+            "dynofleet_proxy_ejections_total{backend=\"bad\",dyno=\"local\",pool=\"j\"} 0.0",
+            "dynofleet_proxy_retries_total{backend=\"good\",dyno=\"local\",pool=\"j\"} 0.0");
     for (int i = 0; i < 6; i++) given().post("/");
     assertThat(table.stats("j"))
         .filteredOn(BackendStats::ejected)
