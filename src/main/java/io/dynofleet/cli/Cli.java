@@ -509,7 +509,8 @@ public final class Cli {
     if (s.path("conditions").size() == 0) {
       out.println("  <none>");
     } else {
-      Table t = new Table("  TYPE", "STATUS", "REASON", "MESSAGE");
+      // SINCE: "Degraded since 02:41" is the first thing an incident needs (audit 18)
+      Table t = new Table("  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE");
       s.path("conditions")
           .forEach(
               c ->
@@ -517,6 +518,7 @@ public final class Cli {
                       "  " + c.path("type").asText(),
                       c.path("status").asText(),
                       c.path("reason").asText("-"),
+                      Text.age(c.path("lastTransitionTime").asText(null)),
                       c.path("message").asText("")));
       t.print(out);
     }

@@ -659,7 +659,11 @@ class CliTests {
             new String[] {
               "200",
               "{\"metadata\": {\"name\": \"d\", \"generation\": 1}, \"spec\": {\"replicas\": 1},"
-                  + " \"status\": {\"stalledRelease\": \"slug-1/abc\", \"drift\": [\"d-x: GREETING changed by hand\"]}}",
+                  + " \"status\": {\"stalledRelease\": \"slug-1/abc\", \"drift\": [\"d-x: GREETING changed by hand\"],"
+                  + " \"conditions\": [{\"type\": \"Degraded\", \"status\": \"True\", \"reason\": \"RolloutStalled\","
+                  + " \"message\": \"m\", \"lastTransitionTime\": \""
+                  + java.time.Instant.now().minusSeconds(300)
+                  + "\"}]}}",
               "Content-Type",
               "application/json"
             },
@@ -667,7 +671,10 @@ class CliTests {
     Run r = cliAgainst(api, "describe", "pool", "d");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
-        .contains("Stalled at:", "slug-1/abc", "Drift:", "d-x: GREETING changed by hand");
+        .contains("Stalled at:", "slug-1/abc", "Drift:", "d-x: GREETING changed by hand")
+        // since when a condition holds (audit 18)
+        .containsPattern("TYPE +STATUS +REASON +SINCE +MESSAGE")
+        .containsPattern("Degraded +True +RolloutStalled +5m +m");
   }
 
   /**
