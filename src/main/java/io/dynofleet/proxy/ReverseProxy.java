@@ -1321,7 +1321,10 @@ class ReverseProxy implements ProxyInterceptor {
     return acquire(ex, ctx.request().proxiedRequest().response())
         .transform(
             ar -> {
-              recordQueue(ex, ar.succeeded());
+              // a sample for a slot granted or refused by the queue itself; not for the other
+              // failures (no backend, a client gone, a pool removed), which the queue's alert
+              // would have blamed on maxInFlightPerBackend (audit 18)
+              if (ar.succeeded() || queueRefusal(ar.cause())) recordQueue(ex, ar.succeeded());
               if (ar.failed()) {
                 ProxyError e =
                     ar.cause() instanceof ProxyError.Rejected r
@@ -1598,6 +1601,11 @@ class ReverseProxy implements ProxyInterceptor {
 
   private void dispatchAll() {
     for (Pool p : table.pools().values()) if (!p.queue().isEmpty()) dispatch(p.route().name());
+  }
+
+  private static boolean queueRefusal(Throwable cause) {
+    return cause instanceof ProxyError.Rejected r
+        && (r.error == ProxyError.QUEUE_FULL || r.error == ProxyError.QUEUE_TIMEOUT);
   }
 
   /**

@@ -2137,7 +2137,10 @@ class ProxyTests {
                 .get("/_dynofleet/q/metrics")
                 .asString())
         .contains(
-            "dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",dyno=\"local\",pool=\"q4\"} 1.0");
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"client-gone\",dyno=\"local\",pool=\"q4\"} 1.0")
+        // a hang-up is no refusal of the queue's: "rejected" sends the on-call to
+        // maxInFlightPerBackend (audit 18)
+        .doesNotContain("outcome=\"rejected\",pool=\"q4\"");
   }
 
   /**
