@@ -33,9 +33,21 @@ public interface ReconcileConfig {
   @WithDefault("20")
   int createBatch();
 
-  /** Requeue delay while something is in flight (release pending, waiting for health). */
+  /** Requeue delay while something is in flight (an app being made, a drain, a retry). */
   @WithDefault("2s")
   Duration inFlightRequeue();
+
+  /**
+   * Requeue delay while the only work in flight is a release that is pending (a backend's release
+   * phase, or a release of the source app), and the pool's other new apps waiting for it. It grows
+   * with how long the release has been pending: three times as long once it has been a minute, six
+   * times once it has been five (5 s, 15 s, 30 s by default). A release phase may run up to an
+   * hour, and polled every {@link #inFlightRequeue()} at three calls a look it spent more than
+   * Heroku's refill (audit 19 #1). The webhook of a release on the source app still brings a pass
+   * at once.
+   */
+  @WithDefault("5s")
+  Duration releasePoll();
 
   /**
    * First backoff after a failed pass; doubles per failure up to {@link #maxBackoff()}, with

@@ -139,6 +139,14 @@ public class Reconciler {
   private record BudgetWait(int left, int factor, Instant at) {}
 
   /**
+   * Per pool, the source app's newest release while it is pending, and when this process first saw
+   * it so: how long it has been pending (see {@link Pass#releaseWait}).
+   */
+  private final Map<UUID, SourcePending> sourcePending = new ConcurrentHashMap<>();
+
+  private record SourcePending(String releaseId, Instant since) {}
+
+  /**
    * Pools whose last pass found nothing to do (every backend ready at the target, nothing in
    * flight): the generation it saw, when, and when such a pool looks again while the rate budget is
    * under the reserve (see {@link Pass#quietWhileBudgetLow}).
@@ -437,6 +445,7 @@ public class Reconciler {
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
+    sourcePending.clear();
     hooks.forgetAll();
   }
 
@@ -449,6 +458,7 @@ public class Reconciler {
     budgetWaits.remove(id);
     idle.remove(id);
     failures.remove(id);
+    sourcePending.remove(id);
     hooks.deleted(id);
   }
 
@@ -469,7 +479,15 @@ public class Reconciler {
   Set<UUID> rememberedPools() {
     Set<UUID> known = new HashSet<>(hooks.pools());
     for (Map<UUID, ?> m :
-        List.of(sources, noReleasePhase, templateSeen, driftChecked, budgetWaits, idle, failures)) {
+        List.of(
+            sources,
+            noReleasePhase,
+            templateSeen,
+            driftChecked,
+            budgetWaits,
+            idle,
+            failures,
+            sourcePending)) {
       known.addAll(m.keySet());
     }
     return known;
@@ -1002,6 +1020,13 @@ public class Reconciler {
       if (latest.isPresent() && !latest.get().succeeded() && !latest.get().failed()) {
         inFlight = true; // the source is mid-release: keep the last known target, look again soon
         sourceReleasing = true;
+        String id = latest.get().id();
+        SourcePending seen = sourcePending.get(pool.id);
+        if (seen == null || !seen.releaseId().equals(id)) {
+          sourcePending.put(pool.id, new SourcePending(id, now));
+        }
+      } else {
+        sourcePending.remove(pool.id);
       }
       source = cached;
       if (source == null) {
@@ -1685,6 +1710,10 @@ public class Reconciler {
         Duration probe = Duration.ofSeconds(spec.healthCheck().intervalSeconds());
         wait = probe.compareTo(wait) > 0 ? probe : wait;
       }
+      Duration release = releaseWait();
+      if (release != null && release.compareTo(wait) > 0) {
+        wait = release;
+      }
       if (source == null && !sourceReleasing && !unreadable) {
         // no release on the source to make or finish apps from: nothing moves before a deploy (the
         // webhook or the sweep brings it); looking every 2 s cost 60 calls a minute (review 16)
@@ -1714,14 +1743,68 @@ public class Reconciler {
         budgetWaits.put(pool.id, new BudgetWait(left, factor, now));
         Duration refill =
             REFILL_PER_CALL.multipliedBy((reserve - (long) Math.max(0, left) + spend) * factor);
-        wait = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
-        wait = wait.compareTo(config.inFlightRequeue()) < 0 ? config.inFlightRequeue() : wait;
+        refill = refill.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : refill;
+        // never sooner than above the reserve (a release polled every 30 s by then, audit 19 #1)
+        wait = refill.compareTo(wait) > 0 ? refill : wait;
       }
       if (recheck != null) {
         Duration due = Duration.between(now, recheck).plusMillis(50);
         if (due.compareTo(wait) < 0) {
           wait = due.isNegative() ? Duration.ZERO : due;
         }
+      }
+      return wait;
+    }
+
+    /**
+     * When all that is in flight is a pending release (a backend's release phase, or a release of
+     * the source app) and what waits for it (new apps waiting their release turn, or their health
+     * checks): the wait before the next look, growing with how long the release has been pending
+     * ({@link ReconcileConfig#releasePoll()}: 5 s, 15 s after a minute, 30 s after five). Else
+     * null. At 2 s and three calls a look, one release phase (up to an hour) spent more than
+     * Heroku's refill (audit 19 #1). The shortest-pending release sets it: a new one is looked at
+     * soon. A webhook of the source's release, or a health change, still brings a pass at once.
+     */
+    private Duration releaseWait() {
+      if (creationPaused) {
+        return null;
+      }
+      Instant since = null;
+      SourcePending src = sourceReleasing ? sourcePending.get(pool.id) : null;
+      if (src != null) {
+        since = src.since();
+      }
+      boolean health = false;
+      for (Backend b : backends) {
+        if (b.leaving() || b.step == null) {
+          return null; // a drain ends at its deadline: looked at as before
+        }
+        switch (b.step) {
+          case READY -> {}
+          case COUPLED -> health = true;
+          case RELEASING, CONFIGURED -> {
+            // RELEASING: saved when its release started; CONFIGURED: since it waits its turn
+            since = since == null || b.updatedAt.isAfter(since) ? b.updatedAt : since;
+          }
+          default -> {
+            return null; // an app being made moves on at the next pass
+          }
+        }
+      }
+      if (since == null) {
+        return null;
+      }
+      Duration pending = Duration.between(since, now);
+      Duration wait = config.releasePoll();
+      if (pending.compareTo(Duration.ofMinutes(5)) >= 0) {
+        wait = wait.multipliedBy(6);
+      } else if (pending.compareTo(Duration.ofMinutes(1)) >= 0) {
+        wait = wait.multipliedBy(3);
+      }
+      if (health) {
+        // a backend waiting for its health checks: looked at no later than its next probe
+        Duration probe = Duration.ofSeconds(spec.healthCheck().intervalSeconds());
+        wait = probe.compareTo(wait) < 0 ? probe : wait;
       }
       return wait;
     }

@@ -760,7 +760,7 @@ class ReconcilerTests {
     ReconcileResult r = pass();
     assertThat(r.requeueAfter())
         .as("plenty of budget: looked at again soon")
-        .isLessThanOrEqualTo(config.inFlightRequeue());
+        .isLessThanOrEqualTo(Duration.ofSeconds(5));
     heroku.rateRemaining = 290;
     r = pass();
     assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
@@ -1048,6 +1048,65 @@ class ReconcilerTests {
         """
             .formatted(second, first.substring(5), sourceRef));
     return second;
+  }
+
+  /**
+   * Passes the pool each time its requeue asks (the sweep's 30 s when it is done) for {@code span}
+   * of the test clock; returns the Platform API calls those passes made.
+   */
+  private long passWhenAskedFor(Duration span, List<Duration> waits) {
+    java.time.Instant end = clock.instant().plus(span);
+    long calls = 0;
+    while (clock.instant().isBefore(end)) {
+      ReconcileResult r = pass();
+      calls += r.platformCalls();
+      Duration after =
+          r.outcome() == ReconcileResult.Outcome.DONE ? Duration.ofSeconds(30) : r.requeueAfter();
+      waits.add(after);
+      clock.advance(after.isZero() ? Duration.ofMillis(100) : after);
+    }
+    return calls;
+  }
+
+  /**
+   * Audit 19 #1: a backend's release phase in progress was polled every 2 s, three calls a look: 90
+   * a minute against Heroku's refill of 75, for as long as it ran (up to an hour), about 900 calls
+   * in ten minutes. The wait now grows with how long the release has been pending.
+   */
+  @Test
+  void aPendingReleasePhaseIsPolledLessOftenTheLongerItRuns() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    List<Duration> waits = new ArrayList<>();
+    long calls = passWhenAskedFor(Duration.ofMinutes(10), waits);
+    // 5 s for a minute, 15 s to five minutes, 30 s after: 38 looks of three calls, not 300
+    assertThat(calls).as("Platform API calls in ten minutes of a release phase").isLessThan(120);
+    assertThat(waits.get(0)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(waits.get(waits.size() - 1)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(count("createRelease")).isEqualTo(1);
+    heroku.completeReleases();
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
+  /** Audit 19 #1: the same for a release of the source app that stays pending. */
+  @Test
+  void aPendingSourceReleaseIsPolledLessOftenTheLongerItRuns() {
+    createPool(1, "");
+    converge();
+    List<Platform.Release> list = heroku.releases.get(source);
+    Platform.Release last = list.get(list.size() - 1);
+    list.add(
+        new Platform.Release(
+            UUID.randomUUID().toString(), last.version() + 1, last.slugId(), "pending", "Deploy"));
+    List<Duration> waits = new ArrayList<>();
+    long calls = passWhenAskedFor(Duration.ofMinutes(10), waits);
+    // 38 looks of two calls (the source's releases, the couplings), not 300
+    assertThat(calls).as("Platform API calls in ten minutes of a source release").isLessThan(80);
+    assertThat(waits.get(0)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(waits.get(waits.size() - 1)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(status().readyReplicas()).isEqualTo(1);
   }
 
   private void passUntilOneReleaseIsOut() {

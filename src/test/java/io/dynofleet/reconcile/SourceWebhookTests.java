@@ -60,6 +60,7 @@ class SourceWebhookTests {
           "dynofleet.reconcile.workers", "2",
           "dynofleet.reconcile.interval", "1h",
           "dynofleet.reconcile.in-flight-requeue", "300ms",
+          "dynofleet.reconcile.release-poll", "300ms",
           "dynofleet.reconcile.webhook-check-interval", "1s");
     }
   }

@@ -95,6 +95,7 @@ final class Fleet implements AutoCloseable {
                 // a reconciler tuned for tests: a 1 s sweep, short requeues and drains
                 "-Ddynofleet.reconcile.interval=1s",
                 "-Ddynofleet.reconcile.in-flight-requeue=200ms",
+                "-Ddynofleet.reconcile.release-poll=200ms",
                 "-Ddynofleet.reconcile.drain-time=300ms",
                 "-Ddynofleet.reconcile.base-backoff=200ms",
                 "-Ddynofleet.reconcile.max-backoff=3s",
