@@ -322,6 +322,33 @@ public class HerokuClient {
     return readList(ex, Release.class);
   }
 
+  /**
+   * The newest releases, newest first, {@code max} a page: the first page as {@link
+   * #recentReleases}, then older pages (following {@code Next-Range}) until a page holds one {@code
+   * wanted} accepts, or {@code pages} pages were read, or there are no more.
+   */
+  public List<Release> recentReleasesUntil(
+      String app, int max, int pages, java.util.function.Predicate<Release> wanted) {
+    var out = new ArrayList<Release>();
+    String range = "version ..; order=desc, max=" + max;
+    for (int page = 1; ; page++) {
+      String r = range;
+      var ex = get("/apps/" + app + "/releases", r, (a, e) -> a.releases(app, r, e));
+      List<Release> items = readList(ex, Release.class);
+      out.addAll(items);
+      if (items.stream().anyMatch(wanted)
+          || page >= pages
+          || items.isEmpty()
+          || ex.status() != 206
+          || ex.nextRange() == null
+          || ex.nextRange().isBlank()
+          || ex.nextRange().equals(r)) {
+        return out;
+      }
+      range = ex.nextRange();
+    }
+  }
+
   /** {@code GET /apps/{app}/releases/{id_or_version}}. */
   public Release release(String app, String idOrVersion) {
     return read(

@@ -125,6 +125,18 @@ public class HerokuPlatform implements Platform {
             heroku.recentReleases(app, RECENT_RELEASES).stream().map(HerokuPlatform::map).toList());
   }
 
+  @Override
+  public List<Release> recentReleasesUntil(
+      String app, java.util.function.Predicate<Release> wanted, int pages) {
+    return call(
+        () ->
+            heroku
+                .recentReleasesUntil(app, RECENT_RELEASES, pages, r -> wanted.test(map(r)))
+                .stream()
+                .map(HerokuPlatform::map)
+                .toList());
+  }
+
   /**
    * Releases looked at per source app and pass: one page, the last good one behind a few failed.
    */

@@ -128,6 +128,14 @@ public interface Platform {
    */
   List<Release> recentReleases(String app);
 
+  /**
+   * The app's newest releases, newest first: the page {@link #recentReleases} reads, then older
+   * pages until a page holds one {@code wanted} accepts, at most {@code pages} pages in all (the
+   * last good release behind more failed ones than a page holds; audit 19 #2).
+   */
+  List<Release> recentReleasesUntil(
+      String app, java.util.function.Predicate<Release> wanted, int pages);
+
   Release release(String app, String releaseId);
 
   /**

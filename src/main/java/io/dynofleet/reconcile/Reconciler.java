@@ -97,6 +97,17 @@ public class Reconciler {
   /** How the releases Dynofleet makes on a backend begin their description. */
   static final String RELEASE_DESCRIPTION = "Dynofleet: ";
 
+  /**
+   * Pages of the source's releases (ten each) read at most to find its last good one when none is
+   * remembered: fifty releases, the last good one behind 49 failed.
+   */
+  static final int RELEASE_PAGES = 5;
+
+  /** A release that runs a slug: one the backends can be made from. */
+  private static boolean usable(Platform.Release r) {
+    return r.succeeded() && r.slugId() != null;
+  }
+
   /** Heroku ends a release phase after an hour: a release older than that holds no one up. */
   static final Duration RELEASE_PHASE_LIMIT = Duration.ofHours(1);
 
@@ -884,8 +895,16 @@ public class Reconciler {
       pipelineId = pipeline.id();
       team = pipeline.team();
       List<Platform.Release> recent;
+      Source cached = sources.get(pool.id);
       try {
-        recent = platform.recentReleases(t.sourceApp());
+        // with no source remembered (a restarted process, a new pool) the last good release may
+        // be behind more failed ones than a page holds: older pages are read until one is found.
+        // A process that remembers one has it already (releases only come in on top): one page
+        // (audit 19 #2: a restarted dyno said SourceAppHasNoRelease, the others did not)
+        recent =
+            cached == null
+                ? platform.recentReleasesUntil(t.sourceApp(), Reconciler::usable, RELEASE_PAGES)
+                : platform.recentReleases(t.sourceApp());
       } catch (PlatformException e) {
         if (e.kind() == Kind.NOT_FOUND) {
           throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found");
@@ -896,9 +915,7 @@ public class Reconciler {
       // before it running on the source, and a slug-less one (config set before the first deploy)
       // has nothing to copy. A pending newest one is in flight: look again soon.
       Optional<Platform.Release> latest = recent.stream().findFirst();
-      Optional<Platform.Release> usable =
-          recent.stream().filter(r -> r.succeeded() && r.slugId() != null).findFirst();
-      Source cached = sources.get(pool.id);
+      Optional<Platform.Release> usable = recent.stream().filter(Reconciler::usable).findFirst();
       if (usable.isPresent()) {
         Platform.Release rel = usable.get();
         boolean addons = Boolean.TRUE.equals(t.shareAddons());

@@ -145,6 +145,18 @@ class HerokuClientFailureTests {
     assertThat(client.recentReleases("paged-rel", 1).stream().findFirst())
         .map(Release::version)
         .contains(5);
+    // newest first, older pages only until one holds the release wanted (audit 19 #2)
+    sim.clearCallLog();
+    assertThat(client.recentReleasesUntil("paged-rel", 2, 5, r -> r.version() == 2))
+        .extracting(Release::version)
+        .containsExactly(5, 4, 3, 2);
+    assertThat(calls("GET", "/apps/paged-rel/releases")).hasSize(2);
+    assertThat(client.recentReleasesUntil("paged-rel", 2, 2, r -> false))
+        .extracting(Release::version)
+        .containsExactly(5, 4, 3, 2);
+    assertThat(client.recentReleasesUntil("paged-rel", 2, 9, r -> false))
+        .extracting(Release::version)
+        .containsExactly(5, 4, 3, 2, 1);
   }
 
   @Test

@@ -115,6 +115,12 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override
+  public List<Release> recentReleasesUntil(
+      String app, java.util.function.Predicate<Release> wanted, int pages) {
+    return around("recentReleases", () -> delegate.recentReleasesUntil(app, wanted, pages));
+  }
+
+  @Override
   public Release release(String app, String releaseId) {
     return around("release", () -> delegate.release(app, releaseId));
   }

@@ -389,6 +389,25 @@ public class FakePlatform implements Platform {
     return List.copyOf(list.subList(0, Math.min(10, list.size())));
   }
 
+  /** Pages of ten, newest first, as {@link #recentReleases}; each page one call. */
+  @Override
+  public synchronized List<Release> recentReleasesUntil(
+      String app, java.util.function.Predicate<Release> wanted, int pages) {
+    List<Release> out = new ArrayList<>();
+    for (int page = 0; page < pages; page++) {
+      enter("recentReleases", app);
+      List<Release> all = new ArrayList<>(releases.get(need(app).name()));
+      java.util.Collections.reverse(all);
+      List<Release> items =
+          all.subList(Math.min(page * 10, all.size()), Math.min(page * 10 + 10, all.size()));
+      out.addAll(items);
+      if (items.stream().anyMatch(wanted) || (page + 1) * 10 >= all.size()) {
+        break;
+      }
+    }
+    return List.copyOf(out);
+  }
+
   @Override
   public synchronized Release release(String app, String releaseId) {
     enter("release", app);

@@ -1457,6 +1457,46 @@ class ReconcilerTests {
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
 
+  /**
+   * Audit 19 #2: only the source's newest ten releases were read. After ten failed releases in a
+   * row (a broken release command: Heroku runs it for every config var set too) a restarted process
+   * found no released slug, said SourceAppHasNoRelease, made nothing, and a dead backend was
+   * restarted for ever, never replaced. Older pages are read now when none is remembered.
+   */
+  @Test
+  void aRestartedProcessFindsTheLastGoodReleaseBehindTenFailedOnes() {
+    createPool(2, "");
+    converge();
+    List<Platform.Release> list = heroku.releases.get(source);
+    Platform.Release good = list.get(list.size() - 1);
+    for (int i = 0; i < 10; i++) {
+      list.add(
+          new Platform.Release(
+              UUID.randomUUID().toString(),
+              good.version() + 1 + i,
+              good.slugId(),
+              "failed",
+              "Set FEATURE_" + i));
+    }
+    reconciler.forgetCaches(); // a restarted process
+    String sick = owned().get(0);
+    dataPlane.unhealthy.add(sick);
+    pass();
+    assertThat(condition("Degraded")).isNotEqualTo("True/SourceAppHasNoRelease");
+    assertThat(status().targetRelease()).isEqualTo("v" + good.version());
+    clock.advance(Duration.ofSeconds(301));
+    pass();
+    assertThat(heroku.restarts).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(301));
+    converge();
+    assertThat(owned()).hasSize(2).doesNotContain(sick);
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .contains("BackendReplaced")
+        .doesNotContain("SourceAppHasNoRelease");
+    assertThat(status().targetRelease()).isEqualTo("v" + good.version());
+  }
+
   @Test
   void anUnhealthyBackendIsRestartedThenReplaced() {
     createPool(2, "");
