@@ -2753,8 +2753,9 @@ public class Reconciler {
     /**
      * Finalizer: every app this pool owns leaves traffic, drains as a scale-down does (a serving
      * backend gets the drain time, so its in-flight requests finish), and is deleted once drained;
-     * then the pool row goes. The drain deadline is stored on the backend row, so a pass after a
-     * crash or on another process waits for the same deadline rather than starting a new one.
+     * then the release webhook on the source app is removed, and the pool row goes. The drain
+     * deadline is stored on the backend row, so a pass after a crash or on another process waits
+     * for the same deadline rather than starting a new one.
      */
     private ReconcileResult finalizeDeletion() {
       for (Backend b : List.copyOf(backends)) {
@@ -2765,14 +2766,6 @@ public class Reconciler {
       if (routesChanged) {
         dataPlane.refresh();
         routesChanged = false;
-      }
-      // tried on every pass while the pool waits for its apps: a refusal now (a key being rotated)
-      // may be gone at the next; given up only when the pool goes (below)
-      String left =
-          hooks.remove(
-              pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
-      if (left != null) {
-        LOG.infof("pool=%s %s; tried again at the next pass", pool.name, left);
       }
       Instant nextDrained = null;
       for (Backend b : List.copyOf(backends)) {
@@ -2788,6 +2781,28 @@ public class Reconciler {
             PoolEvents.NORMAL,
             "AppDeleted",
             "app " + b.appName + " deleted (pool is being deleted)");
+      }
+      // after the deletes (audit 19 #9: a webhook endpoint failing, or a 429 given up, kept every
+      // drained app running and billing): tried on every pass while the pool waits for its apps;
+      // a refusal now (a key being rotated) may be gone at the next; given up only when the pool
+      // goes (below). A transient failure only holds the pool's row: while apps still drain the
+      // pass waits for them as usual, after that it fails and is retried with backoff
+      String left;
+      try {
+        left =
+            hooks.remove(
+                pool.id, pool.name, spec.managed() ? spec.template().sourceApp() : null, webhook);
+      } catch (PlatformException e) {
+        if (nextDrained == null || !e.transientFailure()) {
+          throw e;
+        }
+        left = null;
+        LOG.infof(
+            "pool=%s release webhook not removed yet (%s); tried again at the next pass",
+            pool.name, e.getMessage());
+      }
+      if (left != null) {
+        LOG.infof("pool=%s %s; tried again at the next pass", pool.name, left);
       }
       if (nextDrained != null) {
         // what a reader of the pool sees meanwhile: its backends draining, not its last live state

@@ -2147,6 +2147,53 @@ class ReconcilerTests {
     }
   }
 
+  /**
+   * Audit 19 #9: the finalizer removed the release webhook before it deleted any drained app, so a
+   * webhook endpoint failing (5xx, or a 429 given up) kept every app running and billing. The apps
+   * go first now; the failure holds only the pool's row.
+   */
+  @Test
+  void aFailingWebhookRemovalHoldsOnlyThePoolRowNotTheAppDeletes() {
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            heroku,
+            dataPlane,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    try {
+      createPool(2, "");
+      for (int i = 0;
+          i < 40 && hooked.reconcile(new PoolKey(name)).outcome() != ReconcileResult.Outcome.DONE;
+          i++) {
+        clock.advance(Duration.ofSeconds(6));
+      }
+      assertThat(owned()).hasSize(2);
+      assertThat(heroku.webhooks.get(source)).hasSize(1);
+      pools.delete(name, new Precondition(null));
+      heroku.failNext("unsubscribe", 5, Kind.TRANSIENT);
+      hooked.reconcile(new PoolKey(name)); // drains
+      clock.advance(Duration.ofSeconds(6));
+      hooked.reconcile(new PoolKey(name)); // drains over
+      assertThat(owned()).as("the drained apps are deleted though the webhook is not").isEmpty();
+      assertThat(allBackendApps()).isEmpty();
+      assertThat(heroku.webhooks.get(source)).hasSize(1);
+      assertThat(pools.get(name)).as("the row waits for the webhook").isNotNull();
+      for (int i = 0; i < 10 && store.poolNames().contains(name); i++) {
+        clock.advance(Duration.ofSeconds(60));
+        hooked.reconcile(new PoolKey(name));
+      }
+      assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
+      assertThat(heroku.webhooks.get(source)).isEmpty();
+    } finally {
+      hooked.stop();
+    }
+  }
+
   @Test
   void aNameTakenBySomeoneElseIsNeverAdopted() {
     createPool(1, "");
