@@ -1937,6 +1937,16 @@ class ProxyTests {
         .contains("dynofleet_proxy_in_flight{backend=\"q1\",dyno=\"local\",pool=\"q1\"}")
         .contains(
             "dynofleet_proxy_requests_seconds_count{backend=\"q1\",dyno=\"local\",pool=\"q1\",status=\"2xx\"} 8");
+    // 17 buckets up to the longest timeout a pool may set, and +Inf (they were 71, up to 57 s)
+    for (String series :
+        List.of(
+            "dynofleet_proxy_requests_seconds_bucket{backend=\"q1\",dyno=\"local\",pool=\"q1\",status=\"2xx\",le=",
+            "dynofleet_proxy_queue_seconds_bucket{dyno=\"local\",outcome=\"granted\",pool=\"q1\",le=")) {
+      List<String> buckets = metrics.lines().filter(l -> l.startsWith(series)).toList();
+      assertThat(buckets).as(series).hasSize(18);
+      assertThat(buckets).anyMatch(l -> l.startsWith(series + "\"300.0\""));
+      assertThat(buckets).anyMatch(l -> l.startsWith(series + "\"0.001\""));
+    }
   }
 
   @Test
