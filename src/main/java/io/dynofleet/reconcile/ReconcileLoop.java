@@ -3,11 +3,13 @@ package io.dynofleet.reconcile;
 import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.PoolChanged;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +32,7 @@ public class ReconcileLoop {
 
   private final Reconciler reconciler;
   private final ReconcileConfig config;
+  private final PassMetrics metrics;
   private final ScheduledExecutorService executor;
   private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
   private final Map<String, Long> dueAt = new ConcurrentHashMap<>();
@@ -75,9 +78,12 @@ public class ReconcileLoop {
       @org.eclipse.microprofile.config.inject.ConfigProperty(
               name = "quarkus.datasource.jdbc.max-size",
               defaultValue = "20")
-          int dbPoolSize) {
+          int dbPoolSize,
+      MeterRegistry registry,
+      Clock clock) {
     this.reconciler = reconciler;
     this.config = config;
+    this.metrics = new PassMetrics(registry, clock);
     this.sweepQuiet = sweepQuiet(config.interval());
     int workers = workers(config.workers(), dbPoolSize);
     if (workers > 0) {
@@ -187,7 +193,8 @@ public class ReconcileLoop {
     }
   }
 
-  private void run(String pool) {
+  /** One pass of {@code pool}, as the executor runs it (tests call it directly). */
+  void run(String pool) {
     synchronized (this) {
       pending.remove(pool);
       dueAt.remove(pool);
@@ -197,11 +204,13 @@ public class ReconcileLoop {
       }
     }
     ReconcileResult r;
+    long began = System.nanoTime();
     try {
       r = reconciler.reconcile(new PoolKey(pool));
     } finally {
       running.remove(pool);
     }
+    metrics.record(r, System.nanoTime() - began);
     if (stopping) {
       LOG.debugf("reconcile pool=%s outcome=%s while stopping", pool, r.outcome());
       return;

@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * What a pass asks of the loop: nothing (the regular schedule picks the pool up again), a requeue
- * after a delay (work in flight, or a lock held elsewhere), or a failure to back off from.
+ * after a delay (work in flight), a look again soon because another process holds the pool's lock,
+ * or a failure to back off from.
  */
 public record ReconcileResult(
     Outcome outcome, Duration requeueAfter, String error, long platformCalls) {
@@ -12,6 +13,8 @@ public record ReconcileResult(
   public enum Outcome {
     DONE,
     REQUEUE,
+    /** Another process (or thread) held the pool's lock: nothing was done, look again soon. */
+    BUSY,
     FAILED
   }
 
@@ -21,6 +24,10 @@ public record ReconcileResult(
 
   public static ReconcileResult requeue(Duration after, long calls) {
     return new ReconcileResult(Outcome.REQUEUE, after, null, calls);
+  }
+
+  public static ReconcileResult busy(Duration after) {
+    return new ReconcileResult(Outcome.BUSY, after, null, 0);
   }
 
   public static ReconcileResult failed(String error, Duration after, long calls) {

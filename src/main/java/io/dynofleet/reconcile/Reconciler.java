@@ -382,7 +382,7 @@ public class Reconciler {
     try (PoolLocks.Held lock = locks.tryLock(seen.get().id)) {
       if (lock == null) {
         // another process (or thread) is on this pool; look again soon rather than wait
-        return ReconcileResult.requeue(config.inFlightRequeue(), 0);
+        return ReconcileResult.busy(config.inFlightRequeue());
       }
       Optional<Pool> pool = store.pool(key.name());
       if (pool.isEmpty()) {

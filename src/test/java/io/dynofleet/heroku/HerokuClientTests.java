@@ -1,5 +1,6 @@
 package io.dynofleet.heroku;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -59,6 +60,25 @@ class HerokuClientTests {
                 .tag("status", "200")
                 .counter())
         .isNotNull();
+  }
+
+  private long timed(String method, String status) {
+    var t =
+        meters.find("dynofleet.heroku.call").tag("method", method).tag("status", status).timer();
+    return t == null ? 0 : t.count();
+  }
+
+  /** Audit 18 #3: every call is timed by method and status, beside the documented counter. */
+  @Test
+  void callsAreTimedByMethodAndStatus() {
+    long ok = timed("GET", "200");
+    client.account();
+    assertThat(timed("GET", "200")).isEqualTo(ok + 1);
+    long notFound = timed("GET", "404");
+    assertThatThrownBy(() -> client.app("no-such-app-timed")).isInstanceOf(HerokuException.class);
+    assertThat(timed("GET", "404")).isEqualTo(notFound + 1);
+    assertThat(meters.get("dynofleet.heroku.call").tag("status", "404").timer().max(SECONDS))
+        .isPositive();
   }
 
   @Test

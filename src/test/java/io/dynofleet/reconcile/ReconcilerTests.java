@@ -2649,4 +2649,59 @@ class ReconcilerTests {
                 .count())
         .isEqualTo(count("couple"));
   }
+
+  private double passCount(String outcome, String reason) {
+    var c =
+        registry
+            .find("dynofleet.reconcile.passes")
+            .tag("outcome", outcome)
+            .tag("reason", reason)
+            .counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private long passTimes(String outcome) {
+    var t = registry.find("dynofleet.reconcile.pass").tag("outcome", outcome).timer();
+    return t == null ? 0 : t.count();
+  }
+
+  private double lastSuccess() {
+    return registry.get("dynofleet.reconcile.last.success.timestamp").gauge().value();
+  }
+
+  /**
+   * Audit 18 #3: nothing said whether the reconciler worked. Each pass the loop runs is timed and
+   * counted by a bounded outcome and reason, and an ok pass moves the last-success time; a failed
+   * one (here before any status write could say so) does not.
+   */
+  @Test
+  void theLoopsPassesAreTimedCountedAndTheLastSuccessIsKept() {
+    createPool(1, "");
+    double ok0 = passCount("ok", "none");
+    long okTimed0 = passTimes("ok");
+    clock.advance(Duration.ofSeconds(100));
+    loop.run(name);
+    assertThat(passCount("ok", "none")).isEqualTo(ok0 + 1);
+    assertThat(passTimes("ok")).isEqualTo(okTimed0 + 1);
+    double succeeded = lastSuccess();
+    assertThat(succeeded).isEqualTo(clock.millis() / 1e3);
+
+    double failed0 = passCount("failed", "HerokuUnavailable");
+    long failedTimed0 = passTimes("failed");
+    clock.advance(Duration.ofSeconds(100));
+    heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
+    loop.run(name);
+    assertThat(passCount("failed", "HerokuUnavailable")).isEqualTo(failed0 + 1);
+    assertThat(passTimes("failed")).isEqualTo(failedTimed0 + 1);
+    assertThat(lastSuccess()).as("a failed pass is no success").isEqualTo(succeeded);
+    assertThat(
+            registry.find("dynofleet.reconcile.passes").counters().stream()
+                .map(c -> c.getId().getTag("reason")))
+        .as("reasons are bounded: never a message or a pool")
+        .allMatch(
+            r ->
+                PassMetrics.FAILURE_REASONS.contains(r)
+                    || List.of("none", "database", "internal", "lock-lost", "shutdown")
+                        .contains(r));
+  }
 }
