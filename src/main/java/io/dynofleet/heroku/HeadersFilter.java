@@ -16,6 +16,10 @@ import org.jboss.logging.Logger;
 final class HeadersFilter implements ClientRequestFilter, ClientResponseFilter {
 
   static final String ACCEPT = "application/vnd.heroku+json; version=3";
+
+  /** A response header of this client's own: the Request-Id its request carried. */
+  static final String SENT_REQUEST_ID = "X-Dynofleet-Sent-Request-Id";
+
   private static final Logger LOG = Logger.getLogger(HeadersFilter.class);
 
   private final String authorization;
@@ -39,6 +43,12 @@ final class HeadersFilter implements ClientRequestFilter, ClientResponseFilter {
 
   @Override
   public void filter(ClientRequestContext request, ClientResponseContext response) {
+    // the Request-Id sent, handed to the client with the answer: a failure's message names it,
+    // for Heroku Support (audit 18 #6)
+    String sent = request.getHeaderString("Request-Id");
+    if (sent != null && response.getHeaders() != null) { // none when no answer came
+      response.getHeaders().putSingle(SENT_REQUEST_ID, sent);
+    }
     if (LOG.isDebugEnabled()) {
       LOG.debugf(
           "heroku %s %s -> %d request_id=%s",

@@ -55,7 +55,9 @@ public class HerokuClient {
     void sleep(Duration duration) throws InterruptedException;
   }
 
-  private record Exchange(int status, String body, String etag, String nextRange) {}
+  /** An answer; {@code requestId} is the Request-Id this client sent with its request. */
+  private record Exchange(
+      int status, String body, String etag, String nextRange, String requestId) {}
 
   private final HerokuConfig config;
   private final RateBudget budget;
@@ -572,7 +574,10 @@ public class HerokuClient {
                   (a, e) -> a.appPipelineCoupling(app, e)),
               PipelineCoupling.class));
     } catch (HerokuException.Permanent e) {
-      if (e.isNotFound() && "not_found".equals(e.id()) && e.getMessage().contains("coupling")) {
+      // Heroku's words: the message also names the call, whose path says pipeline-couplings
+      if (e.isNotFound()
+          && "not_found".equals(e.id())
+          && String.valueOf(e.herokuMessage()).contains("coupling")) {
         return Optional.empty();
       }
       throw e;
@@ -757,7 +762,7 @@ public class HerokuClient {
         if (ex.status() < 400 || ex.status() == 304) {
           return ex;
         }
-        failure = error(ex);
+        failure = error(method, path, ex);
       } catch (ProcessingException e) {
         failure = transportFailure(method + " " + path, e);
       } catch (IllegalArgumentException e) {
@@ -772,7 +777,8 @@ public class HerokuClient {
         // Never hot-retry a 429: wait with doubling delay, bounded by the configured maximum.
         Duration delay = max(rateDelay, budget.suggestedDelay());
         if (rateWaited.plus(delay).compareTo(config.rateLimitMaxWait()) > 0) {
-          throw new HerokuException.RateLimited(failure.id(), failure.getMessage(), delay);
+          throw new HerokuException.RateLimited(
+              failure.id(), failure.herokuMessage(), failure.call(), failure.requestId(), delay);
         }
         LOG.debugf("heroku %s %s rate limited, waiting %s", method, path, delay);
         budget.waiting(delay);
@@ -830,13 +836,23 @@ public class HerokuClient {
       }
       String body = status == 304 || !response.hasEntity() ? "" : response.readEntity(String.class);
       return new Exchange(
-          status, body, response.getHeaderString("ETag"), response.getHeaderString("Next-Range"));
+          status,
+          body,
+          response.getHeaderString("ETag"),
+          response.getHeaderString("Next-Range"),
+          response.getHeaderString(HeadersFilter.SENT_REQUEST_ID));
     }
   }
 
-  private HerokuException error(Exchange ex) {
+  /**
+   * Heroku's error answer as an exception whose message names the call (audit 18 #6): {@code PATCH
+   * /apps/shop-k2x9qa/config-vars → 503 (Heroku request …)}. Paths hold app names and ids only,
+   * never a query string or a body (config values, secrets).
+   */
+  private HerokuException error(String method, String path, Exchange ex) {
+    String call = method + " " + path;
     String id = null;
-    String message = "HTTP " + ex.status();
+    String message = null; // none: the status says it
     try {
       JsonNode node = json.readTree(ex.body());
       if (node != null && node.isObject()) {
@@ -847,12 +863,13 @@ public class HerokuClient {
       // not Heroku's error shape (a proxy in between): keep the status
     }
     if (ex.status() == 429) {
-      return new HerokuException.RateLimited(id, message, RateBudget.REFILL_INTERVAL);
+      return new HerokuException.RateLimited(
+          id, message, call, ex.requestId(), RateBudget.REFILL_INTERVAL);
     }
     if (ex.status() >= 500) {
-      return new HerokuException.Transient(ex.status(), id, message, null);
+      return new HerokuException.Transient(ex.status(), id, message, call, ex.requestId());
     }
-    return new HerokuException.Permanent(ex.status(), id, message);
+    return new HerokuException.Permanent(ex.status(), id, message, call, ex.requestId());
   }
 
   /** Exponential backoff with full jitter over the upper half, capped. */

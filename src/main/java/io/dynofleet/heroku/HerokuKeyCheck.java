@@ -89,19 +89,13 @@ public class HerokuKeyCheck {
             "Heroku Platform API at "
                 + url
                 + ": "
-                + HerokuException.refusedKey(e.getMessage())
+                + HerokuException.refusedKey(e)
                 + "; until then no pool can be reconciled (the proxy serves"
                 + " the pools it has)");
       }
       return new Outcome(
           Logger.Level.WARN,
-          "Heroku Platform API at "
-              + url
-              + ": GET /account answered "
-              + e.status()
-              + " ("
-              + e.getMessage()
-              + "); the key was not confirmed");
+          "Heroku Platform API at " + url + ": " + e.getMessage() + "; the key was not confirmed");
     } catch (HerokuException e) {
       return new Outcome(
           Logger.Level.WARN,

@@ -368,7 +368,7 @@ public class HerokuPlatform implements Platform {
       if (p.isUnauthorized()) {
         // Heroku's own words ("Invalid credentials
         // provided.") name neither the variable nor the fix
-        message = HerokuException.refusedKey(message);
+        message = HerokuException.refusedKey(p);
       }
       return new PlatformException(kind(p), message, null, e);
     }

@@ -30,7 +30,8 @@ final class PassMetrics {
           "HerokuBilling",
           "RateLimited",
           "InvalidSpec",
-          "HerokuUnavailable");
+          "HerokuUnavailable",
+          "CreateFailed");
 
   private static final String PASS_TIMER = "dynofleet.reconcile.pass";
   private static final String PASSES = "dynofleet.reconcile.passes";

@@ -245,11 +245,32 @@ public interface Platform {
 
     private final Kind kind;
     private final Duration retryAfter;
+    private final String reason;
 
     public PlatformException(Kind kind, String message, Duration retryAfter, Throwable cause) {
+      this(kind, message, retryAfter, cause, null);
+    }
+
+    private PlatformException(
+        Kind kind, String message, Duration retryAfter, Throwable cause, String reason) {
       super(message, cause);
       this.kind = kind;
       this.retryAfter = retryAfter;
+      this.reason = reason;
+    }
+
+    /**
+     * The same failure told as {@code message}, and given the Degraded {@code reason} (null: the
+     * kind's) where the kind's would mislead: a refused app create is {@code CreateFailed}, not
+     * {@code InvalidSpec} (audit 18 #6). The kind, which decides the retry, stays.
+     */
+    public PlatformException as(String reason, String message) {
+      return new PlatformException(kind, message, retryAfter, this, reason);
+    }
+
+    /** The Degraded reason this failure asks for, or null for its kind's. */
+    public String reason() {
+      return reason;
     }
 
     public PlatformException(Kind kind, String message) {

@@ -2393,7 +2393,7 @@ public class Reconciler {
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {
         if (e.kind() != Kind.NAME_TAKEN) {
-          throw e;
+          throw createRefused(b, e);
         }
         Optional<Platform.App> existing;
         try {
@@ -2436,6 +2436,23 @@ public class Reconciler {
           "AppCreated",
           "app " + b.appName + " created for release v" + b.releaseVersion);
       return true;
+    }
+
+    /**
+     * A failed create names the step and the app (audit 18 #6). Refused for what it asked (422: the
+     * account's app limit, most often) it is CreateFailed, not InvalidSpec: the spec may be fine.
+     */
+    private PlatformException createRefused(Backend b, PlatformException e) {
+      String message = "create app " + b.appName + ": " + e.getMessage();
+      if (e.kind() != Kind.INVALID) {
+        return e.as(null, message);
+      }
+      if (e.getMessage() != null
+          && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("limit")) {
+        message +=
+            "; delete apps the account no longer needs, or ask Heroku for a higher limit (the account's other apps count too)";
+      }
+      return e.as("CreateFailed", message);
     }
 
     /** An app of this name is ours if it carries our marker, or was made after our intent. */
@@ -2838,6 +2855,9 @@ public class Reconciler {
             case INVALID, NOT_FOUND, NAME_TAKEN -> "InvalidSpec";
             case TRANSIENT -> "HerokuUnavailable";
           };
+      if (e.reason() != null) {
+        reason = e.reason(); // a refused create: CreateFailed (audit 18 #6)
+      }
       String message = e.getMessage() == null ? reason : e.getMessage();
       condition("Degraded", "True", reason, message);
       if (needsHuman(e.kind())) {

@@ -71,14 +71,56 @@ class HerokuClientTests {
   /** Audit 18 #3: every call is timed by method and status, beside the documented counter. */
   @Test
   void callsAreTimedByMethodAndStatus() {
+    String name = "timed-" + UUID.randomUUID().toString().substring(0, 8);
+    client.createApp(new AppCreate(name, null, null));
     long ok = timed("GET", "200");
-    client.account();
+    client.app(name); // a first GET of its path: no ETag to send, so not a 304
     assertThat(timed("GET", "200")).isEqualTo(ok + 1);
     long notFound = timed("GET", "404");
     assertThatThrownBy(() -> client.app("no-such-app-timed")).isInstanceOf(HerokuException.class);
     assertThat(timed("GET", "404")).isEqualTo(notFound + 1);
     assertThat(meters.get("dynofleet.heroku.call").tag("status", "404").timer().max(SECONDS))
         .isPositive();
+  }
+
+  /**
+   * Audit 18 #6: a failure said only Heroku's words. It names the call, the status, Heroku's id and
+   * the Request-Id sent (Heroku Support asks for it); the fields stay, and no body (a webhook's
+   * secret) is in it.
+   */
+  @Test
+  void aFailureNamesTheCallStatusIdAndRequestId() {
+    assertThatThrownBy(() -> client.app("no-such-app-named"))
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class,
+            e -> {
+              SandboxCall sent = sim.callLog().get(sim.callLog().size() - 1);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "GET /apps/no-such-app-named → 404 not_found: Couldn't find that app."
+                          + " (Heroku request "
+                          + sent.requestId()
+                          + ")");
+              assertThat(e.status()).isEqualTo(404);
+              assertThat(e.id()).isEqualTo("not_found");
+              assertThat(e.herokuMessage()).isEqualTo("Couldn't find that app.");
+              assertThat(e.isNotFound()).isTrue();
+            });
+    assertThatThrownBy(
+            () ->
+                client.createWebhook(
+                    "no-such-app-named",
+                    List.of("api:release"),
+                    "notify",
+                    "https://example.com/hook",
+                    "s3cr3t-webhook-value"))
+        .isInstanceOfSatisfying(
+            HerokuException.class,
+            e ->
+                assertThat(e.getMessage())
+                    .startsWith("POST /apps/no-such-app-named/webhooks → 404 not_found: ")
+                    .doesNotContain("s3cr3t")
+                    .doesNotContain("example.com"));
   }
 
   @Test

@@ -82,6 +82,10 @@ public class FakePlatform implements Platform {
 
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
+
+  /** The message of the injected failures; null: "{op} failed (injected)". */
+  public volatile String failMessage;
+
   public volatile boolean releasesPending;
   public volatile boolean releasesFail;
 
@@ -116,6 +120,7 @@ public class FakePlatform implements Platform {
     onNext.clear();
     failOn.clear();
     failKind = null;
+    failMessage = null;
     releasesPending = false;
     releasesFail = false;
     releaseOutput = null;
@@ -258,7 +263,8 @@ public class FakePlatform implements Platform {
     Integer n = failOn.get(op);
     if (n != null && n > 0) {
       failOn.put(op, n - 1);
-      throw new PlatformException(failKind, op + " failed (injected)");
+      throw new PlatformException(
+          failKind, failMessage != null ? failMessage : op + " failed (injected)");
     }
     if (errorRate > 0 && random.nextDouble() < errorRate) {
       throw new PlatformException(Kind.TRANSIENT, op + ": 503 (injected)");

@@ -2704,4 +2704,38 @@ class ReconcilerTests {
                     || List.of("none", "database", "internal", "lock-lost", "shutdown")
                         .contains(r));
   }
+
+  /**
+   * Audit 18 #6: Heroku refusing an app create (the account's app limit: a 422) read as InvalidSpec
+   * with Heroku's bare words, naming neither the step nor the app. It is CreateFailed now, names
+   * both, and says what to do; it is still retried only every max-backoff, as a refusal.
+   */
+  @Test
+  void aRefusedCreateIsCreateFailedNamingTheAppAndTheCause() {
+    createPool(1, "");
+    heroku.failMessage =
+        "POST /apps → 422 invalid_params: You've reached the limit of 100 apps for this account.";
+    heroku.failNext("createApp", 1, Kind.INVALID);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    String app = store.backends(uid()).get(0).appName;
+    String message =
+        status().conditions().stream()
+            .filter(c -> c.type().equals("Degraded"))
+            .findFirst()
+            .orElseThrow()
+            .message();
+    assertThat(message)
+        .startsWith("create app " + app + ": POST /apps → 422 invalid_params: You've reached")
+        .contains("ask Heroku for a higher limit");
+    assertThat(pools.events(name, 50))
+        .anySatisfy(
+            e -> {
+              assertThat(e.reason()).isEqualTo("CreateFailed");
+              assertThat(e.message()).contains("create app " + app);
+            });
+    assertThat(PassMetrics.label(r)).isEqualTo(new PassMetrics.Label("failed", "CreateFailed"));
+  }
 }
