@@ -20,6 +20,10 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 class ProblemMappers {
   private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
 
+  /** The database-unavailable line: once, then at most once a minute. */
+  static final io.dynofleet.config.LogThrottle DATABASE_LOG =
+      new io.dynofleet.config.LogThrottle(java.time.Duration.ofMinutes(1));
+
   @ServerExceptionMapper
   Response api(ApiException e, UriInfo uri) {
     return respond(e.problem(path(uri)));
@@ -102,8 +106,18 @@ class ProblemMappers {
   @ServerExceptionMapper
   Response unexpected(Throwable e, UriInfo uri) {
     if (isDatabaseDown(e)) {
-      LOG.warnf(
-          "api database unavailable path=%s error=\"%s\"", path(uri), e.getClass().getSimpleName());
+      // at most once a minute (audit 18 #7: a line per request, every 2 s of a rollout status)
+      String what = e.getClass().getSimpleName();
+      long untold = DATABASE_LOG.tell("database", what);
+      if (untold >= 0) {
+        LOG.warnf(
+            "api database unavailable path=%s error=\"%s\"%s",
+            path(uri),
+            what,
+            untold > 0 ? " (" + untold + " more requests answered 503 since the last line)" : "");
+      } else {
+        LOG.debugf("api database unavailable path=%s error=\"%s\"", path(uri), what);
+      }
       return Response.status(503)
           .type(Problem.MEDIA_TYPE)
           .header("Retry-After", "5")

@@ -1,5 +1,6 @@
 package io.dynofleet.reconcile;
 
+import io.dynofleet.config.LogThrottle;
 import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.PoolChanged;
@@ -163,8 +164,19 @@ public class ReconcileLoop {
       }
       swept = true;
       reconciler.forgetGonePools();
+      long skipped = sweepLog.clear(SWEEP);
+      if (skipped > 0) {
+        LOG.infof("reconcile sweep: the store answers again, after %d skipped sweeps", skipped);
+      }
     } catch (RuntimeException e) {
-      LOG.warnf("reconcile sweep skipped: store unavailable (%s)", e.getClass().getSimpleName());
+      // once per outage, and once when it ends (audit 18 #7: a WARN every 30 s before)
+      String what = e.getClass().getSimpleName();
+      if (sweepLog.tell(SWEEP, what) >= 0) {
+        LOG.warnf(
+            "reconcile sweep skipped: store unavailable (%s); said again when it answers", what);
+      } else {
+        LOG.debugf("reconcile sweep skipped: store unavailable (%s)", what);
+      }
     }
   }
 
@@ -216,10 +228,14 @@ public class ReconcileLoop {
       return;
     }
     if (r.outcome() == ReconcileResult.Outcome.FAILED) {
-      LOG.warnf(
-          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
-          pool, r.error(), r.requeueAfter().toSeconds());
+      logFailure(pool, r);
     } else {
+      if (r.outcome() != ReconcileResult.Outcome.BUSY) {
+        long failed = failureLog.clear(pool);
+        if (failed > 0) {
+          LOG.infof("reconcile pool=%s recovered after %d failed passes", pool, failed);
+        }
+      }
       LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
     }
     if (again.remove(pool)) {
@@ -228,6 +244,36 @@ public class ReconcileLoop {
       enqueue(pool, r.requeueAfter());
     }
   }
+
+  /**
+   * A failed pass at WARN when its error is new for the pool, then at most once per {@link
+   * #FAILURE_LOG_EVERY} with how many went untold; DEBUG between (audit 18 #7: two WARN lines per
+   * pool and pass through a whole outage, with the event's).
+   */
+  private void logFailure(String pool, ReconcileResult r) {
+    long untold = failureLog.tell(pool, r.error());
+    if (untold < 0) {
+      LOG.debugf(
+          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
+          pool, r.error(), r.requeueAfter().toSeconds());
+    } else if (untold == 0) {
+      LOG.warnf(
+          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
+          pool, r.error(), r.requeueAfter().toSeconds());
+    } else {
+      LOG.warnf(
+          "reconcile pool=%s failed error=\"%s\" retry_in=%ss (still failing: %d more passes"
+              + " failed the same since the last line)",
+          pool, r.error(), r.requeueAfter().toSeconds(), untold);
+    }
+  }
+
+  /** How often a pool failing the same way is said again at WARN. */
+  static final Duration FAILURE_LOG_EVERY = Duration.ofMinutes(10);
+
+  private static final String SWEEP = "sweep";
+  private final LogThrottle failureLog = new LogThrottle(FAILURE_LOG_EVERY);
+  private final LogThrottle sweepLog = new LogThrottle(null);
 
   /**
    * Quarkus fires its ShutdownEvent only after the HTTP drain (up to 25 s), and a pass went on

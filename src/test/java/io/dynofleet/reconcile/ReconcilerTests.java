@@ -2738,4 +2738,68 @@ class ReconcilerTests {
             });
     assertThat(PassMetrics.label(r)).isEqualTo(new PassMetrics.Label("failed", "CreateFailed"));
   }
+
+  /**
+   * Audit 18 #7: a pool failing the same way logged two WARN lines per pass (the event's and the
+   * loop's) for the whole outage. Now one of each when it starts, one when the error changes, an
+   * INFO when it recovers, and the bumps and repeats only at DEBUG.
+   */
+  @Test
+  void aPoolFailingTheSameWayIsToldOnceThenOnAChangeAndOnRecovery() {
+    List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logged.add(r);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    List<java.util.logging.Logger> loggers =
+        List.of(
+            java.util.logging.Logger.getLogger(ReconcileLoop.class.getName()),
+            java.util.logging.Logger.getLogger(PoolEvents.class.getName()));
+    loggers.forEach(l -> l.addHandler(capture));
+    try {
+      createPool(1, "");
+      loop.run(name);
+      heroku.failNext("recentReleases", 3, Kind.TRANSIENT);
+      for (int i = 0; i < 3; i++) {
+        clock.advance(Duration.ofSeconds(30));
+        loop.run(name);
+      }
+      assertThat(warnings(logged, "failed error=")).hasSize(1);
+      assertThat(warnings(logged, "reason=HerokuUnavailable")).hasSize(1);
+
+      heroku.failNext("recentReleases", 1, Kind.FORBIDDEN);
+      loop.run(name);
+      assertThat(warnings(logged, "failed error=")).as("a new error is told").hasSize(2);
+
+      loop.run(name);
+      assertThat(logged)
+          .extracting(this::text)
+          .anyMatch(m -> m.equals("reconcile pool=" + name + " recovered after 4 failed passes"));
+    } finally {
+      loggers.forEach(l -> l.removeHandler(capture));
+    }
+  }
+
+  private String text(java.util.logging.LogRecord r) {
+    return r instanceof org.jboss.logmanager.ExtLogRecord e
+        ? e.getFormattedMessage()
+        : r.getMessage();
+  }
+
+  private List<String> warnings(List<java.util.logging.LogRecord> logged, String containing) {
+    return logged.stream()
+        .filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+        .map(this::text)
+        .filter(m -> m.contains("pool=" + name + " ") && m.contains(containing))
+        .toList();
+  }
 }

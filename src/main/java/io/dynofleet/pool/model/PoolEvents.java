@@ -70,7 +70,12 @@ public class PoolEvents {
           .setParameter(1, poolId)
           .executeUpdate();
     }
-    if (WARNING.equals(type)) {
+    if (last.count > 1) {
+      // only its count bumped: said when it was new (audit 18 #7: a WARN every failed pass)
+      LOG.debugf(
+          "event pool=%s type=%s reason=%s message=\"%s\" count=%d",
+          poolName, type, reason, msg, last.count);
+    } else if (WARNING.equals(type)) {
       LOG.warnf("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
     } else {
       LOG.infof("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
