@@ -205,29 +205,41 @@ public class ReconcileLoop {
     }
   }
 
-  /** One pass of {@code pool}, as the executor runs it (tests call it directly). */
-  void run(String pool) {
+  /**
+   * One pass of {@code pool}, as the executor runs it (tests call it directly): its result, null
+   * when a pass of the pool was under way (it runs once more after it).
+   */
+  ReconcileResult run(String pool) {
     synchronized (this) {
       pending.remove(pool);
       dueAt.remove(pool);
       if (!running.add(pool)) {
         again.add(pool); // a pass is under way: run once more after it
-        return;
+        return null;
       }
     }
     ReconcileResult r;
+    boolean threw = false;
     long began = System.nanoTime();
     try {
       r = reconciler.reconcile(new PoolKey(pool));
+      thrown.remove(pool);
+    } catch (Throwable t) {
+      // audit 18 L7: an Error (StackOverflowError, NoClassDefFoundError) or anything else the pass
+      // let out went into a future nobody reads: no line, no requeue until the next sweep
+      r = thrown(pool, t);
+      threw = true;
     } finally {
       running.remove(pool);
     }
     metrics.record(r, System.nanoTime() - began);
     if (stopping) {
       LOG.debugf("reconcile pool=%s outcome=%s while stopping", pool, r.outcome());
-      return;
+      return r;
     }
-    if (r.outcome() == ReconcileResult.Outcome.FAILED) {
+    if (threw) {
+      // said at ERROR already
+    } else if (r.outcome() == ReconcileResult.Outcome.FAILED) {
       logFailure(pool, r);
     } else {
       if (r.outcome() != ReconcileResult.Outcome.BUSY) {
@@ -243,6 +255,29 @@ public class ReconcileLoop {
     } else if (r.requeueAfter() != null) {
       enqueue(pool, r.requeueAfter());
     }
+    return r;
+  }
+
+  /** Per pool, passes in a row that threw out of the reconciler: their backoff. */
+  private final Map<String, Integer> thrown = new ConcurrentHashMap<>();
+
+  /**
+   * A pass that threw: logged at ERROR with its stack, and retried after a backoff doubled per such
+   * pass in a row, from {@code base-backoff} up to {@code max-backoff}.
+   */
+  private ReconcileResult thrown(String pool, Throwable t) {
+    int n = thrown.merge(pool, 1, Integer::sum);
+    Duration after = config.baseBackoff().multipliedBy(1L << Math.min(n - 1, 16));
+    if (after.compareTo(config.maxBackoff()) > 0) {
+      after = config.maxBackoff();
+    }
+    LOG.errorf(
+        t,
+        "reconcile pool=%s failed: the pass threw %s; retry_in=%ss",
+        pool,
+        t.getClass().getName(),
+        after.toSeconds());
+    return ReconcileResult.failed("internal: " + t.getClass().getName(), after, 0);
   }
 
   /**

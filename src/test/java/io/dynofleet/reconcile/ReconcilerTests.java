@@ -2802,4 +2802,60 @@ class ReconcilerTests {
         .filter(m -> m.contains("pool=" + name + " ") && m.contains(containing))
         .toList();
   }
+
+  /**
+   * Audit 18 L7: a pass that threw an Error went into a future nobody read: no line, no requeue.
+   * The loop now logs it at ERROR naming the pool, counts it, and requeues it with a backoff that
+   * doubles while it keeps throwing.
+   */
+  @Test
+  void aPassThatThrowsAnErrorIsLoggedAndRequeuedWithBackoff() {
+    List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            logged.add(r);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger log =
+        java.util.logging.Logger.getLogger(ReconcileLoop.class.getName());
+    log.addHandler(capture);
+    try {
+      createPool(1, "");
+      double internal0 = passCount("failed", "internal");
+      heroku.onNext(
+          "recentReleases",
+          () -> {
+            throw new StackOverflowError("a bug");
+          });
+      ReconcileResult first = loop.run(name);
+      assertThat(first.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(first.requeueAfter()).isEqualTo(config.baseBackoff());
+      heroku.onNext(
+          "recentReleases",
+          () -> {
+            throw new NoClassDefFoundError("a bug");
+          });
+      assertThat(loop.run(name).requeueAfter()).isEqualTo(config.baseBackoff().multipliedBy(2));
+      assertThat(passCount("failed", "internal")).isEqualTo(internal0 + 2);
+      assertThat(logged)
+          .filteredOn(r -> r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
+          .extracting(this::text)
+          .hasSize(2)
+          .allMatch(
+              m -> m.startsWith("reconcile pool=" + name + " failed: the pass threw java.lang."));
+      assertThat(loop.run(name).outcome())
+          .as("the next pass runs as usual: the pool's lock went with the Error")
+          .isIn(ReconcileResult.Outcome.DONE, ReconcileResult.Outcome.REQUEUE);
+    } finally {
+      log.removeHandler(capture);
+    }
+  }
 }
