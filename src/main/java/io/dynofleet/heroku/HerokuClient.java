@@ -846,8 +846,8 @@ public class HerokuClient {
 
   /**
    * Heroku's error answer as an exception whose message names the call (audit 18 #6): {@code PATCH
-   * /apps/shop-k2x9qa/config-vars → 503 (Heroku request …)}. Paths hold app names and ids only,
-   * never a query string or a body (config values, secrets).
+   * /apps/shop-k2x9qa/config-vars → 503}. Paths hold app names and ids only, never a query string
+   * or a body (config values, secrets).
    */
   private HerokuException error(String method, String path, Exchange ex) {
     String call = method + " " + path;

@@ -22,8 +22,8 @@ public abstract sealed class HerokuException extends RuntimeException
 
   /**
    * A failed answer to {@code call} ({@code "POST /apps"}): the message names the call, the status,
-   * Heroku's error id and words, and the Request-Id this client sent (audit 18 #6), as {@code POST
-   * /apps → 422 invalid_params: Name is too long. (Heroku request 0b6c…)}.
+   * Heroku's error id and words (audit 18 #6), as {@code POST /apps → 422 invalid_params: Name is
+   * too long.}; the Request-Id this client sent is {@link #requestId()}.
    */
   HerokuException(
       int status, String id, String herokuMessage, String call, String requestId, Throwable cause) {
@@ -47,9 +47,9 @@ public abstract sealed class HerokuException extends RuntimeException
     if (herokuMessage != null && !herokuMessage.isBlank()) {
       b.append(": ").append(herokuMessage);
     }
-    if (requestId != null && !requestId.isBlank()) {
-      b.append(" (Heroku request ").append(requestId).append(')');
-    }
+    // not the Request-Id: it differs at every call, and this text becomes the pool's condition and
+    // event, which then changed at every failed pass (a status write each time, a new event instead
+    // of a count, a WARN line each time); it is kept in requestId() and logged at DEBUG
     return b.toString();
   }
 
