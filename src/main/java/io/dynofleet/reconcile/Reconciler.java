@@ -569,6 +569,15 @@ public class Reconciler {
     private boolean routesChanged;
     private boolean inFlight;
 
+    /**
+     * Why this pass made an intent, for its AppCreated event (audit 18 #2): in memory only, so an
+     * app made in a later pass (creation paused, a failed step) says no more than its release.
+     */
+    private final Map<UUID, String> madeFor = new ConcurrentHashMap<>();
+
+    /** Apps this pass drained as dead or failed, not yet named by a replacement's intent. */
+    private final java.util.ArrayDeque<String> replacing = new java.util.ArrayDeque<>();
+
     /** This pass held back creating apps because the rate budget is under the reserve. */
     private boolean creationPaused;
 
@@ -1377,7 +1386,8 @@ public class Reconciler {
               "BackendReplaced",
               "app " + b.appName + " still unhealthy after a restart: replacing it");
           ready--;
-          drain(b, Duration.ZERO);
+          drain(b, Duration.ZERO, "replaced (still unhealthy after a restart)");
+          replacing.add(b.appName);
         }
       }
       backends.removeIf(b -> b.step == null); // apps found deleted (renamed): forgotten, replaced
@@ -1387,7 +1397,8 @@ public class Reconciler {
     private void planReplicas() {
       for (Backend b : backends) {
         if (b.phase == Phase.Failed && !b.leaving()) {
-          drain(b, Duration.ZERO);
+          drain(b, Duration.ZERO, "failed");
+          replacing.add(b.appName);
         }
       }
       int replicas = spec.replicas();
@@ -1414,7 +1425,11 @@ public class Reconciler {
       if (stalled) {
         for (Backend b : current) {
           if (b.step.compareTo(Step.RELEASING) < 0) {
-            drain(b, Duration.ZERO); // never released: made again once the stall clears
+            // never released: made again once the stall clears
+            drain(
+                b,
+                Duration.ZERO,
+                "release v" + source.version() + " stalled, made again once it clears");
           }
         }
         // keep saying so on every pass until the source app or the spec moves on, with the reason
@@ -1439,13 +1454,13 @@ public class Reconciler {
         if (active.size() < replicas && target != null && !stalled && !failedAppWait(target)) {
           int missing = replicas - active.size() - reclaim(replicas - active.size(), target);
           if (missing > 0) {
-            create(missing);
+            create(missing, "to reach " + replicas + (replicas == 1 ? " replica" : " replicas"));
           }
         } else if (active.size() > replicas) {
           active.stream()
               .sorted(victimOrder())
               .limit(active.size() - replicas)
-              .forEach(b -> drain(b, drainTimeFor(b)));
+              .forEach(b -> drain(b, drainTimeFor(b), "scale-down to " + replicas));
         }
         return;
       }
@@ -1456,7 +1471,7 @@ public class Reconciler {
         current.stream()
             .sorted(victimOrder())
             .limit(current.size() - replicas)
-            .forEach(b -> drain(b, drainTimeFor(b)));
+            .forEach(b -> drain(b, drainTimeFor(b), "scale-down to " + replicas));
         return;
       }
       int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
@@ -1469,7 +1484,7 @@ public class Reconciler {
         creates -= reclaim(creates, target);
       }
       if (creates > 0 && !deletionMarked()) {
-        int made = create(creates);
+        int made = create(creates, "rollout to v" + source.version());
         // not while creation waits for the rate budget (audit 9: 35 such events, no app)
         if (made > 0) {
           event(
@@ -1506,13 +1521,13 @@ public class Reconciler {
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
           // never served: nothing is lost by dropping it now (counted above)
-          drain(o, Duration.ZERO);
+          drain(o, Duration.ZERO, "rollout to v" + source.version());
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
             available--;
           }
           scaleDown--;
-          drain(o, drainTimeFor(o));
+          drain(o, drainTimeFor(o), "rollout to v" + source.version());
         }
       }
     }
@@ -1841,8 +1856,12 @@ public class Reconciler {
       return waiting;
     }
 
-    /** Records intents for up to {@code n} new backends (advanceInFlight makes them); how many. */
-    private int create(int n) {
+    /**
+     * Records intents for up to {@code n} new backends (advanceInFlight makes them); how many. An
+     * intent stands in for an app this pass drained as dead or failed first, else it is made for
+     * {@code purpose} (said in its AppCreated event).
+     */
+    private int create(int n, String purpose) {
       // intents and drains are rows only, but a pass whose lock went (its session cut) would write
       // them beside the new holder's: apps made for one gap twice, then scaled away (review 3, 15)
       checkStopping();
@@ -1877,12 +1896,15 @@ public class Reconciler {
         // the intent is durable before Heroku hears of the app: a crash cannot orphan it
         store.save(b);
         backends.add(b);
+        String gone = purpose.startsWith("rollout") ? null : replacing.poll();
+        madeFor.put(b.id, gone != null ? "replacing app " + gone : purpose);
       }
       inFlight = true;
       return batch;
     }
 
-    private void drain(Backend b, Duration drainTime) {
+    /** {@code cause}: why it leaves, said in the Draining event (audit 18 #2). */
+    private void drain(Backend b, Duration drainTime, String cause) {
       checkStopping();
       b.step = Step.DRAINING;
       b.phase = Phase.Draining;
@@ -1898,7 +1920,7 @@ public class Reconciler {
       store.save(b);
       routesChanged = true;
       inFlight = true;
-      event(PoolEvents.NORMAL, "Draining", "app " + b.appName + " leaves the data plane");
+      event(PoolEvents.NORMAL, "Draining", "app " + b.appName + " leaves the data plane: " + cause);
     }
 
     /**
@@ -2434,7 +2456,11 @@ public class Reconciler {
       event(
           PoolEvents.NORMAL,
           "AppCreated",
-          "app " + b.appName + " created for release v" + b.releaseVersion);
+          "app "
+              + b.appName
+              + " created for release v"
+              + b.releaseVersion
+              + Optional.ofNullable(madeFor.get(b.id)).map(w -> " (" + w + ")").orElse(""));
       return true;
     }
 
@@ -2777,7 +2803,7 @@ public class Reconciler {
     private ReconcileResult finalizeDeletion() {
       for (Backend b : List.copyOf(backends)) {
         if (!b.leaving()) {
-          drain(b, drainTimeFor(b));
+          drain(b, drainTimeFor(b), "pool deleted");
         }
       }
       if (routesChanged) {

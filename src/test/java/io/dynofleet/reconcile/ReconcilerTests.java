@@ -238,6 +238,46 @@ class ReconcilerTests {
         .hasSize(2);
   }
 
+  /** The messages of the pool's events of {@code reason}. */
+  private List<String> messages(String reason) {
+    return pools.events(name, 200).stream()
+        .filter(e -> e.reason().equals(reason))
+        .map(e -> e.message())
+        .toList();
+  }
+
+  /**
+   * Audit 18 #2: every Draining event said "app X leaves the data plane", for a scale-down, a
+   * replacement, a rollout or a deletion alike; it now says why, and AppCreated what the app is
+   * for. The draining messages failed before.
+   */
+  @Test
+  void drainingEventsSayWhyTheAppLeaves() {
+    createPool(1, "");
+    converge();
+    scale(3);
+    converge();
+    assertThat(messages("AppCreated"))
+        .hasSize(3)
+        .filteredOn(m -> m.endsWith(" created for release v1 (to reach 3 replicas)"))
+        .hasSize(2);
+    scale(1);
+    pass();
+    assertThat(messages("Draining"))
+        .hasSize(2)
+        .allSatisfy(
+            m ->
+                assertThat(m)
+                    .matches("app " + name + "-\\S+ leaves the data plane: scale-down to 1"));
+    converge();
+    String last = owned().get(0);
+    pools.delete(name, new Precondition(null));
+    pass();
+    assertThat(messages("Draining"))
+        .hasSize(3)
+        .contains("app " + last + " leaves the data plane: pool deleted");
+  }
+
   @Test
   void anUnhealthyOrFullyDrainedBackendIsNotTakenBack() {
     createPool(2, "");
