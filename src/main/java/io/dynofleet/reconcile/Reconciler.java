@@ -1472,6 +1472,7 @@ public class Reconciler {
             .sorted(victimOrder())
             .limit(current.size() - replicas)
             .forEach(b -> drain(b, drainTimeFor(b), "scale-down to " + replicas));
+        drainConfiguredForOldTargets(old);
         return;
       }
       int creates = stalled ? 0 : Math.min(replicas - current.size(), maxTotal - active.size());
@@ -1505,6 +1506,7 @@ public class Reconciler {
       // keeps every old backend, so a bad release never takes the pool down
       int available = (int) active.stream().filter(this::available).count();
       if (stalled) {
+        drainConfiguredForOldTargets(old);
         return;
       }
       // ready old ones, even those failing their checks now (an ejection after three 503s: they
@@ -1528,6 +1530,22 @@ public class Reconciler {
           }
           scaleDown--;
           drain(o, drainTimeFor(o), "rollout to v" + source.version());
+        }
+      }
+    }
+
+    /**
+     * Old backends whose app was configured (or being configured) for a target the source has left
+     * go when planReplicas returns before its old-backend loop (a stall, or a scale-down leaving
+     * more at the target than replicas): re-targeted in place, such an app kept the vars and
+     * attachments the new target dropped (a config PATCH merges), and got ready with them under a
+     * target that says otherwise (audit 19 #3). An intent has no config yet and is re-targeted
+     * (advanceSteps); a releasing one finishes its release first.
+     */
+    private void drainConfiguredForOldTargets(List<Backend> old) {
+      for (Backend o : old) {
+        if (!o.leaving() && (o.step == Step.CREATED || o.step == Step.CONFIGURED)) {
+          drain(o, Duration.ZERO, "rollout to v" + source.version());
         }
       }
     }
@@ -2091,26 +2109,24 @@ public class Reconciler {
     private void advanceSteps(Backend b) {
       PoolSpec.Template t = spec.template();
       checkStopping();
-      if (b.step == Step.INTENDED) {
+      boolean intent = b.step == Step.INTENDED;
+      if (intent) {
         if (!createOrAdopt(b, t)) {
           return;
         }
       }
-      if (b.step == Step.CONFIGURED && (source == null || !b.target.equals(source.target()))) {
-        // configured for a target that moved (or none is known after a restart, review 15: an
-        // NPE on every pass): its config is set again for the new one before its slug is released
-        if (source == null) {
-          return;
-        }
-        b.step = Step.CREATED;
+      if ((b.step == Step.CREATED || b.step == Step.CONFIGURED)
+          && (source == null || !b.target.equals(source.target()) && !intent)) {
+        // none is known after a restart (review 15: an NPE on every pass); or an app configured
+        // (or being configured) for a target that moved: planReplicas drains it and makes a new
+        // one, as a config PATCH merges and would keep what the new target dropped (audit 19 #3)
+        return;
       }
       if (b.step == Step.CREATED) {
         checkStopping();
-        if (source == null || !b.target.equals(source.target())) {
-          // the target moved while this app was being made; finish it at the new target
-          if (source == null) {
-            return;
-          }
+        if (!b.target.equals(source.target())) {
+          // an intent, made into an app just now: its config is not set yet, so it is finished
+          // at the target that moved meanwhile
           b.target = source.target();
           b.releaseVersion = source.version();
         }

@@ -161,6 +161,12 @@ public class FakePlatform implements Platform {
     configRelease(app, "Set " + key, false);
   }
 
+  /** {@code heroku config:unset}: the var goes, in a release of the same slug. */
+  public synchronized void unsetVar(String app, String key) {
+    config.get(app).remove(key);
+    configRelease(app, "Unset " + key, false);
+  }
+
   /**
    * An add-on attached to an app as Heroku does it: its vars set on the app, in a release of the
    * same slug ({@code failed}: the release phase failed, the release before it still runs).

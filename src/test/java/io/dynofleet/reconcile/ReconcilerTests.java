@@ -278,6 +278,48 @@ class ReconcilerTests {
         .contains("app " + last + " leaves the data plane: pool deleted");
   }
 
+  /**
+   * Audit 19 #3: a backend configured for a target the source has left was re-targeted in place,
+   * and its config set again by a merge PATCH that never drops a var: it kept what the new target
+   * lacks. Reached when planReplicas returns before its old-backend loop: here a scale-down leaves
+   * more backends at the (again) current target than replicas. The source sets FEATURE_Y (a new
+   * target); of the two new apps one is releasing, the other configured and waiting; the var is
+   * unset again (the old target once more) in a pass that scales 3 to 2, then back to 3. The
+   * configured one kept FEATURE_Y and got ready with it (a ConfigDrift "set by hand"); now it is
+   * drained and the pool converges without the var. Fails on the old code.
+   */
+  @Test
+  void aConfiguredBackendAtATargetTheSourceLeftIsMadeAgainNotReTargetedInPlace() {
+    createPool(3, ", \"rollout\": {\"maxSurge\": 2}");
+    converge();
+    heroku.releasesPending = true;
+    heroku.setVar(source, "FEATURE_Y", "on");
+    for (int i = 0; i < 6 && count("createRelease") == 3; i++) {
+      pass();
+    }
+    pass();
+    assertThat(count("createRelease")).as("one release at a time").isEqualTo(4);
+    assertThat(store.backends(uid()))
+        .extracting(b -> b.step)
+        .contains(io.dynofleet.pool.model.Backend.Step.RELEASING)
+        .contains(io.dynofleet.pool.model.Backend.Step.CONFIGURED);
+    List<String> withVar =
+        owned().stream().filter(a -> heroku.config.get(a).containsKey("FEATURE_Y")).toList();
+    assertThat(withVar).hasSize(2);
+    heroku.unsetVar(source, "FEATURE_Y");
+    scale(2);
+    pass();
+    scale(3);
+    heroku.releasesPending = false;
+    heroku.completeReleases();
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(owned())
+        .hasSize(3)
+        .allSatisfy(a -> assertThat(heroku.config.get(a)).doesNotContainKey("FEATURE_Y"));
+    assertThat(messages("ConfigDrift")).isEmpty();
+  }
+
   @Test
   void anUnhealthyOrFullyDrainedBackendIsNotTakenBack() {
     createPool(2, "");
