@@ -1522,8 +1522,8 @@ public class Reconciler {
               - (int) old.stream().filter(o -> o.step != Step.READY).count();
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
-          // never served: nothing is lost by dropping it now (counted above)
-          drain(o, Duration.ZERO, "rollout to v" + source.version());
+          // not ready: dropped now (counted above), after the drain time if a proxy may route it
+          drain(o, drainTimeFor(o), "rollout to v" + source.version());
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
             available--;
@@ -1725,8 +1725,20 @@ public class Reconciler {
       return h == null || h.healthy() || !h.known() && b.phase != Phase.Unhealthy;
     }
 
+    /**
+     * A backend a proxy may route gets the drain time: a ready one, and a coupled one with a
+     * healthy verdict (published, its probes pass: a proxy routes it before a pass promotes it).
+     * Deleted in the pass that drained it, its requests in flight were cut and other dynos sent
+     * requests to a deleted app until their next refresh (audit 19 #4).
+     */
     private Duration drainTimeFor(Backend b) {
-      return b.step == Step.READY ? config.drainTime() : Duration.ZERO;
+      if (b.step == Step.READY) {
+        return config.drainTime();
+      }
+      DataPlane.Health h = health.get(b.appName);
+      return b.step == Step.COUPLED && h != null && h.healthy()
+          ? config.drainTime()
+          : Duration.ZERO;
     }
 
     /**

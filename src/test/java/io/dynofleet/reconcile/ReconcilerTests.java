@@ -320,6 +320,44 @@ class ReconcilerTests {
     assertThat(messages("ConfigDrift")).isEmpty();
   }
 
+  /**
+   * Audit 19 #4: a coupled backend a proxy already routes (healthy in the data plane, not yet
+   * promoted to ready) was drained with no drain time by a scale-down in that pass and deleted at
+   * once, its requests in flight cut. It now gets the drain time, as a ready one does. Fails on the
+   * old code.
+   */
+  @Test
+  void aCoupledBackendHealthyInTheDataPlaneGetsTheDrainTimeOnAScaleDown() {
+    createPool(2, "");
+    converge();
+    scale(3);
+    for (int i = 0;
+        i < 10
+            && store.backends(uid()).stream()
+                .noneMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED);
+        i++) {
+      pass();
+    }
+    String coupled =
+        store.backends(uid()).stream()
+            .filter(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED)
+            .findFirst()
+            .orElseThrow()
+            .appName;
+    assertThat(dataPlane.health(name, null).get(coupled).healthy()).isTrue();
+    scale(2);
+    pass();
+    assertThat(messages("Draining"))
+        .containsExactly("app " + coupled + " leaves the data plane: scale-down to 2");
+    assertThat(count("deleteApp")).as("not before the drain time").isZero();
+    assertThat(heroku.apps).containsKey(coupled);
+    clock.advance(config.drainTime().plusSeconds(1));
+    converge();
+    assertThat(count("deleteApp")).isEqualTo(1);
+    assertThat(heroku.apps).doesNotContainKey(coupled);
+    assertThat(owned()).hasSize(2);
+  }
+
   @Test
   void anUnhealthyOrFullyDrainedBackendIsNotTakenBack() {
     createPool(2, "");
