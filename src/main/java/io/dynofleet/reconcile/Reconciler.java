@@ -2591,14 +2591,17 @@ public class Reconciler {
                 + " new apps in a row failed at this release, though another got ready on it)";
       }
       stalledTarget = b.target + STALL_AT + pool.generation;
-      condition(
-          "Degraded",
-          "True",
-          rollout ? "RolloutStalled" : "CreateFailed",
+      String said =
           why
               + (rollout
                   ? "; the rollout stops here and the old release keeps serving"
-                  : "; creation stops until the source app or the spec changes"));
+                  : "; creation stops until the source app or the spec changes");
+      condition("Degraded", "True", rollout ? "RolloutStalled" : "CreateFailed", said);
+      // written at once, not only with the pass's status at its end: a pass stopped after this
+      // (SIGTERM, a lost lock, a kill) forgot the stall, and the next made another app at the
+      // failing release, its release phase run once more against the shared database (audit 19 #5)
+      showDegraded(
+          rollout ? "RolloutStalled" : "CreateFailed", PoolEvents.printable(said), stalledTarget);
       event(PoolEvents.WARNING, rollout ? "RolloutStalled" : "CreateFailed", why);
     }
 
@@ -2983,6 +2986,11 @@ public class Reconciler {
      * per pass and reason, never after the pass wrote its own status. True when written.
      */
     boolean showDegraded(String reason, String message) {
+      return showDegraded(reason, message, null);
+    }
+
+    /** As {@link #showDegraded(String, String)}, recording {@code stalled} too when not null. */
+    private boolean showDegraded(String reason, String message, String stalled) {
       synchronized (statusLock) {
         if (!shownReasons.add(reason) || statusWritten) {
           return false;
@@ -3020,7 +3028,7 @@ public class Reconciler {
                 base.estimatedMonthlyCost(),
                 base.equivalentDynoCost(),
                 base.drift(),
-                base.stalledRelease(),
+                stalled != null ? stalled : base.stalledRelease(),
                 base.webhook());
         try {
           store.writeStatus(pool.id, status);

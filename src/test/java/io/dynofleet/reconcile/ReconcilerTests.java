@@ -485,6 +485,39 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
   }
 
+  /**
+   * Audit 19 #5: a stall at a release no app got ready on lived only in the status the pass writes
+   * at its end; a pass stopped after the failure (SIGTERM here, at its next step: a drained app's
+   * deletion; a lost lock or a kill alike) forgot it, and the next process made another app at the
+   * failing release, its release phase run once more against the shared database. The stall is
+   * written at once. Fails on the old code.
+   */
+  @Test
+  void aStallOutlivesAPassStoppedRightAfterTheFailure() {
+    createPool(2, "");
+    converge();
+    scale(1);
+    pass(); // one ready app drains (its drain time is not over in the next pass)
+    heroku.releasesFail = true;
+    heroku.push(source);
+    // the SIGTERM comes during the release read that finds the new app's release failed
+    heroku.onNext(
+        "createRelease", () -> heroku.onNext("release", () -> reconciler.stopTakingSteps(true)));
+    ReconcileResult r;
+    try {
+      r = pass();
+    } finally {
+      reconciler.stopTakingSteps(false);
+    }
+    assertThat(r.error()).as("the pass stopped after the failure").isEqualTo(Reconciler.STOPPED);
+    assertThat(count("createApp")).isEqualTo(3);
+    assertThat(messages("RolloutStalled")).hasSize(1);
+    reconciler.forgetCaches(); // the next process
+    passes(3);
+    assertThat(count("createApp")).as("no second app at the failing release").isEqualTo(3);
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+  }
+
   @Test
   void steadyStateCostsAtMostTwoCallsPerPass() {
     createPool(3, "");
