@@ -2832,6 +2832,9 @@ public class Reconciler {
      * for the same deadline rather than starting a new one.
      */
     private ReconcileResult finalizeDeletion() {
+      // the verdicts drainTimeFor reads: without them a coupled backend a proxy routes was deleted
+      // in this very pass (review 23)
+      health = dataPlane.health(pool.name, pool.id);
       for (Backend b : List.copyOf(backends)) {
         if (!b.leaving()) {
           drain(b, drainTimeFor(b), "pool deleted");

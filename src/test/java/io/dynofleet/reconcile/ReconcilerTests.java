@@ -358,6 +358,34 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
   }
 
+  /** Review 23: the finalizer read no health verdicts, so a deletion cut such a backend at once. */
+  @Test
+  void aCoupledBackendHealthyInTheDataPlaneGetsTheDrainTimeOnADeletion() {
+    createPool(2, "");
+    converge();
+    scale(3);
+    for (int i = 0;
+        i < 10
+            && store.backends(uid()).stream()
+                .noneMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED);
+        i++) {
+      pass();
+    }
+    String coupled =
+        store.backends(uid()).stream()
+            .filter(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED)
+            .findFirst()
+            .orElseThrow()
+            .appName;
+    assertThat(dataPlane.health(name, null).get(coupled).healthy()).isTrue();
+    pools.delete(name, new Precondition(null));
+    pass();
+    assertThat(heroku.apps).as("not before the drain time").containsKey(coupled);
+    clock.advance(config.drainTime().plusSeconds(1));
+    converge();
+    assertThat(heroku.apps).doesNotContainKey(coupled);
+  }
+
   @Test
   void anUnhealthyOrFullyDrainedBackendIsNotTakenBack() {
     createPool(2, "");
