@@ -667,7 +667,8 @@ public final class Cli {
         "pool/"
             + name
             + (paused
-                ? " paused: Dynofleet makes, changes and deletes none of its apps until"
+                ? " paused: Dynofleet makes and changes none of its apps (and deletes only those"
+                    + " already draining) until"
                     + " `dynofleet resume pool "
                     + name
                     + "`; the proxy keeps routing"

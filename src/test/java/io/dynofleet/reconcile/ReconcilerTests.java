@@ -2965,6 +2965,14 @@ class ReconcilerTests {
       assertThat(logged)
           .extracting(this::text)
           .anyMatch(m -> m.equals("reconcile pool=" + name + " recovered after 4 failed passes"));
+
+      // the same cause back after a quiet spell is told again, with its count (review 23: only
+      // ever a DEBUG line once the event had been seen)
+      clock.advance(Duration.ofMinutes(11));
+      heroku.failNext("recentReleases", 1, Kind.TRANSIENT);
+      loop.run(name);
+      assertThat(warnings(logged, "reason=HerokuUnavailable")).hasSize(2);
+      assertThat(warnings(logged, "reason=HerokuUnavailable").get(1)).contains("count=4");
     } finally {
       loggers.forEach(l -> l.removeHandler(capture));
     }

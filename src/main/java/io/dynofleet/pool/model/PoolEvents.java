@@ -3,6 +3,7 @@ package io.dynofleet.pool.model;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -22,6 +23,9 @@ public class PoolEvents {
   private static final Logger LOG = Logger.getLogger(PoolEvents.class);
 
   private final Clock clock;
+
+  /** An event seen again after this long without it is logged again at its level. */
+  static final Duration QUIET = Duration.ofMinutes(10);
 
   PoolEvents(Clock clock) {
     this.clock = clock;
@@ -47,7 +51,9 @@ public class PoolEvents {
                 reason,
                 msg)
             .firstResult();
+    boolean recurs = false;
     if (last != null) {
+      recurs = !last.lastSeen.plus(QUIET).isAfter(now);
       last.count++;
       last.lastSeen = now;
     } else {
@@ -70,15 +76,21 @@ public class PoolEvents {
           .setParameter(1, poolId)
           .executeUpdate();
     }
-    if (last.count > 1) {
-      // only its count bumped: said when it was new (audit 18 #7: a WARN every failed pass)
+    if (last.count > 1 && !recurs) {
+      // only its count bumped: said when it was new (audit 18 #7: a WARN every failed pass), and
+      // again when it comes back after a quiet spell (review 23: a cause gone and back a day
+      // later was only ever a DEBUG line)
       LOG.debugf(
           "event pool=%s type=%s reason=%s message=\"%s\" count=%d",
           poolName, type, reason, msg, last.count);
     } else if (WARNING.equals(type)) {
-      LOG.warnf("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
+      LOG.warnf(
+          "event pool=%s type=%s reason=%s message=\"%s\"%s",
+          poolName, type, reason, msg, recurs ? " count=" + last.count : "");
     } else {
-      LOG.infof("event pool=%s type=%s reason=%s message=\"%s\"", poolName, type, reason, msg);
+      LOG.infof(
+          "event pool=%s type=%s reason=%s message=\"%s\"%s",
+          poolName, type, reason, msg, recurs ? " count=" + last.count : "");
     }
     return last;
   }
