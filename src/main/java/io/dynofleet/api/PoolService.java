@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.hibernate.StaleStateException;
+import org.jboss.logging.Logger;
 
 /**
  * The desired-state store behind the API: validation, defaulting, optimistic concurrency,
@@ -37,6 +38,8 @@ import org.hibernate.StaleStateException;
  */
 @ApplicationScoped
 public class PoolService {
+  private static final Logger LOG = Logger.getLogger(PoolService.class);
+
   /** Unconditional writes that lose a compare-and-set race are re-applied on fresh state. */
   private static final int MAX_ATTEMPTS = 8;
 
@@ -296,7 +299,7 @@ public class PoolService {
               return p;
             },
             new Precondition(null));
-    events.record(
+    recordAfterCommit(
         saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
     changed.fire(new PoolChanged(saved.id, saved.name));
     return PoolDocument.of(saved);
@@ -449,7 +452,7 @@ public class PoolService {
             },
             pre);
     if (marked[0]) { // a repeated DELETE changes nothing: no second event
-      events.record(
+      recordAfterCommit(
           p.id,
           p.name,
           PoolEvents.NORMAL,
@@ -461,6 +464,22 @@ public class PoolService {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  /**
+   * An event about a write already committed: a failure to record it is logged, not answered, so
+   * the caller is not told a write that happened failed, and the reconciler still hears of it
+   * (review 23).
+   */
+  private void recordAfterCommit(
+      UUID poolId, String poolName, String type, String reason, String message) {
+    try {
+      events.record(poolId, poolName, type, reason, message);
+    } catch (RuntimeException e) {
+      LOG.warnf(
+          "event pool=%s reason=%s not recorded: %s",
+          poolName, reason, e.getClass().getSimpleName());
+    }
+  }
 
   private interface Edit {
     JsonNode apply(JsonNode current);
@@ -563,7 +582,7 @@ public class PoolService {
             pre);
     if (specChanged[0]) {
       // logged by the event (with the request's id): who changed what, and when
-      events.record(p.id, p.name, PoolEvents.NORMAL, "SpecChanged", change[0]);
+      recordAfterCommit(p.id, p.name, PoolEvents.NORMAL, "SpecChanged", change[0]);
       changed.fire(new PoolChanged(p.id, p.name));
     }
     return PoolDocument.of(p);
