@@ -420,9 +420,15 @@ public class Reconciler {
       }
       long calls = platform.calls() - calls0 + pass.workerCalls.get();
       callsPerPass.record(calls);
+      outsideStep.clear(key.name());
       return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
     } catch (SQLException | RuntimeException e) {
-      if (e instanceof SQLException) {
+      // said at WARN when new for the pool, then every 10 min (the loop's line says each failure
+      // too, throttled alike): a stack on every pass of an outage buried the rest (review 23)
+      boolean tell = outsideStep.tell(key.name(), e.getClass().getName() + e.getMessage()) >= 0;
+      if (!tell) {
+        LOG.debugf("reconcile pool=%s failed outside a step: %s", key.name(), e);
+      } else if (e instanceof SQLException) {
         // the database (the lock's connection): its message says enough, a stack each time did not
         LOG.warnf("reconcile pool=%s failed outside a step: %s", key.name(), e.getMessage());
       } else {
@@ -434,6 +440,10 @@ public class Reconciler {
           platform.calls() - calls0);
     }
   }
+
+  /** Failures outside a step, said once per pool and error, then every 10 minutes. */
+  private final io.dynofleet.config.LogThrottle outsideStep =
+      new io.dynofleet.config.LogThrottle(Duration.ofMinutes(10));
 
   /**
    * This process's last read of each pool's source; tests put an older one back (a dyno behind).
