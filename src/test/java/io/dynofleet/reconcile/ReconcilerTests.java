@@ -328,23 +328,7 @@ class ReconcilerTests {
    */
   @Test
   void aCoupledBackendHealthyInTheDataPlaneGetsTheDrainTimeOnAScaleDown() {
-    createPool(2, "");
-    converge();
-    scale(3);
-    for (int i = 0;
-        i < 10
-            && store.backends(uid()).stream()
-                .noneMatch(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED);
-        i++) {
-      pass();
-    }
-    String coupled =
-        store.backends(uid()).stream()
-            .filter(b -> b.step == io.dynofleet.pool.model.Backend.Step.COUPLED)
-            .findFirst()
-            .orElseThrow()
-            .appName;
-    assertThat(dataPlane.health(name, null).get(coupled).healthy()).isTrue();
+    String coupled = aThirdBackendCoupledAndHealthy();
     scale(2);
     pass();
     assertThat(messages("Draining"))
@@ -358,9 +342,11 @@ class ReconcilerTests {
     assertThat(owned()).hasSize(2);
   }
 
-  /** Review 23: the finalizer read no health verdicts, so a deletion cut such a backend at once. */
-  @Test
-  void aCoupledBackendHealthyInTheDataPlaneGetsTheDrainTimeOnADeletion() {
+  /**
+   * A pool of 2 ready backends scaled to 3, passed until the third is coupled (published, healthy
+   * in the data plane) but not yet promoted to ready: its app name.
+   */
+  private String aThirdBackendCoupledAndHealthy() {
     createPool(2, "");
     converge();
     scale(3);
@@ -378,6 +364,13 @@ class ReconcilerTests {
             .orElseThrow()
             .appName;
     assertThat(dataPlane.health(name, null).get(coupled).healthy()).isTrue();
+    return coupled;
+  }
+
+  /** Review 23: the finalizer read no health verdicts, so a deletion cut such a backend at once. */
+  @Test
+  void aCoupledBackendHealthyInTheDataPlaneGetsTheDrainTimeOnADeletion() {
+    String coupled = aThirdBackendCoupledAndHealthy();
     pools.delete(name, new Precondition(null));
     pass();
     assertThat(heroku.apps).as("not before the drain time").containsKey(coupled);
