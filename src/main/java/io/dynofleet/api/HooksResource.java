@@ -97,6 +97,10 @@ public class HooksResource {
    * Counts a notification by what came of it: scheduled, ignored (no pool copies the app),
    * duplicate, stale, refused or malformed.
    */
+  /** The refused-signature line: once, then at most once a minute. */
+  static final io.dynofleet.config.LogThrottle REFUSED_LOG =
+      new io.dynofleet.config.LogThrottle(java.time.Duration.ofMinutes(1));
+
   private void count(String outcome) {
     meters.counter("dynofleet.hook.notifications", "outcome", outcome).increment();
   }
@@ -111,8 +115,21 @@ public class HooksResource {
     byte[] raw = body == null ? new byte[0] : body;
     // the filter let a signed notification through without a token: the signature must hold
     if (!auth.bearerMatches(authorization) && !auth.signatureMatches(raw, signature)) {
-      LOG.debug(
-          "heroku webhook refused: no API token, and no signature of its body under the webhook secret");
+      // a WARN at most once a minute (audit 18 L8: DEBUG only, so a subscription signing with an
+      // old secret failed unseen and releases waited for the sweep); nothing in it is secret
+      String said =
+          "heroku webhook refused: no API token, and no signature of its body under the webhook"
+              + " secret (signature header "
+              + (signature == null ? "absent" : "present")
+              + ", body "
+              + raw.length
+              + " bytes)";
+      long untold = REFUSED_LOG.tell("refused", "refused");
+      if (untold >= 0) {
+        LOG.warn(said + (untold > 0 ? "; " + untold + " more refused since the last line" : ""));
+      } else {
+        LOG.debug(said);
+      }
       count("refused");
       throw new ApiException(
           401,

@@ -277,25 +277,60 @@ class HooksTests {
   void aBadSignatureIsRefused() {
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-x"), source)).post(POOLS).then().statusCode(201);
-    String body = event(source);
-    for (String signature :
-        new String[] {
-          HookSignature.sign("another-secret", body), // signed by someone else
-          HookSignature.sign(SECRET, event("another-app")), // a genuine signature of another body
-          "not base64 !",
-          ""
-        }) {
-      given()
-          .contentType("application/json")
-          .header("Heroku-Webhook-Hmac-SHA256", signature)
-          .body(body)
-          .post(HOOK)
-          .then()
-          .statusCode(401)
-          .contentType("application/problem+json")
-          .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
-          .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(SECRET)));
+    // said at WARN once, not per refusal (audit 18 L8: DEBUG only before), and nothing secret
+    HooksResource.REFUSED_LOG.clear("refused");
+    java.util.List<java.util.logging.LogRecord> warned =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord r) {
+            if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+              warned.add(r);
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger hooksLog =
+        java.util.logging.Logger.getLogger(HooksResource.class.getName());
+    hooksLog.addHandler(capture);
+    try {
+      String body = event(source);
+      for (String signature :
+          new String[] {
+            HookSignature.sign("another-secret", body), // signed by someone else
+            HookSignature.sign(SECRET, event("another-app")), // a genuine signature of another body
+            "not base64 !",
+            ""
+          }) {
+        given()
+            .contentType("application/json")
+            .header("Heroku-Webhook-Hmac-SHA256", signature)
+            .body(body)
+            .post(HOOK)
+            .then()
+            .statusCode(401)
+            .contentType("application/problem+json")
+            .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
+            .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(SECRET)));
+      }
+    } finally {
+      hooksLog.removeHandler(capture);
     }
+    assertThat(warned)
+        .extracting(
+            r ->
+                r instanceof org.jboss.logmanager.ExtLogRecord e
+                    ? e.getFormattedMessage()
+                    : r.getMessage())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("heroku webhook refused", "signature header present")
+        .doesNotContain(SECRET);
   }
 
   @Test
