@@ -93,14 +93,14 @@ public class HooksResource {
     this.clock = clock;
   }
 
-  /**
-   * Counts a notification by what came of it: scheduled, ignored (no pool copies the app),
-   * duplicate, stale, refused or malformed.
-   */
   /** The refused-signature line: once, then at most once a minute. */
   static final io.dynofleet.config.LogThrottle REFUSED_LOG =
       new io.dynofleet.config.LogThrottle(java.time.Duration.ofMinutes(1));
 
+  /**
+   * Counts a notification by what came of it: scheduled, ignored (no pool copies the app),
+   * duplicate, stale, refused or malformed.
+   */
   private void count(String outcome) {
     meters.counter("dynofleet.hook.notifications", "outcome", outcome).increment();
   }
