@@ -2920,26 +2920,9 @@ class ReconcilerTests {
    */
   @Test
   void aPoolFailingTheSameWayIsToldOnceThenOnAChangeAndOnRecovery() {
-    List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord r) {
-            logged.add(r);
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    List<java.util.logging.Logger> loggers =
-        List.of(
-            java.util.logging.Logger.getLogger(ReconcileLoop.class.getName()),
-            java.util.logging.Logger.getLogger(PoolEvents.class.getName()));
-    loggers.forEach(l -> l.addHandler(capture));
-    try {
+    try (io.dynofleet.LogCapture capture =
+        io.dynofleet.LogCapture.of(ReconcileLoop.class, PoolEvents.class)) {
+      List<java.util.logging.LogRecord> logged = capture.records();
       createPool(1, "");
       loop.run(name);
       heroku.failNext("recentReleases", 3, Kind.TRANSIENT);
@@ -2966,15 +2949,11 @@ class ReconcilerTests {
       loop.run(name);
       assertThat(warnings(logged, "reason=HerokuUnavailable")).hasSize(2);
       assertThat(warnings(logged, "reason=HerokuUnavailable").get(1)).contains("count=4");
-    } finally {
-      loggers.forEach(l -> l.removeHandler(capture));
     }
   }
 
   private String text(java.util.logging.LogRecord r) {
-    return r instanceof org.jboss.logmanager.ExtLogRecord e
-        ? e.getFormattedMessage()
-        : r.getMessage();
+    return io.dynofleet.LogCapture.text(r);
   }
 
   private List<String> warnings(List<java.util.logging.LogRecord> logged, String containing) {
@@ -2992,24 +2971,8 @@ class ReconcilerTests {
    */
   @Test
   void aPassThatThrowsAnErrorIsLoggedAndRequeuedWithBackoff() {
-    List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord r) {
-            logged.add(r);
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    java.util.logging.Logger log =
-        java.util.logging.Logger.getLogger(ReconcileLoop.class.getName());
-    log.addHandler(capture);
-    try {
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      List<java.util.logging.LogRecord> logged = capture.records();
       createPool(1, "");
       double internal0 = passCount("failed", "internal");
       heroku.onNext(
@@ -3036,8 +2999,6 @@ class ReconcilerTests {
       assertThat(loop.run(name).outcome())
           .as("the next pass runs as usual: the pool's lock went with the Error")
           .isIn(ReconcileResult.Outcome.DONE, ReconcileResult.Outcome.REQUEUE);
-    } finally {
-      log.removeHandler(capture);
     }
   }
 }
