@@ -76,6 +76,7 @@ public class PoolsResource {
       double p99Millis,
       String lastProbeResult,
       int consecutiveFailures,
+      String lastFailure,
       boolean probePassing) {}
 
   @GET
@@ -291,6 +292,7 @@ public class PoolsResource {
                     s.p99Millis(),
                     s.lastProbeResult(),
                     s.consecutiveFailures(),
+                    s.lastFailure(),
                     s.probePassing()))
         .toList();
   }

@@ -69,6 +69,12 @@ final class Backend {
    */
   volatile int failuresAtEjection;
 
+  /**
+   * What the last failed request of live traffic met, as {@code ReverseProxy} had it (an answer's
+   * status, an exception, a {@link ProxyError} or a short text); formatted only when shown.
+   */
+  volatile Object lastFailure;
+
   volatile int probeSuccesses;
   volatile int probeFailures;
   volatile Instant lastProbe;
@@ -358,6 +364,19 @@ final class Backend {
     return w >= 1 ? 1 : Math.max(0.05, w);
   }
 
+  /** {@link #lastFailure} in words ("HTTP 503", "connection refused"), or null before any. */
+  String lastFailure() {
+    Object f = lastFailure;
+    return f == null ? null : describeFailure(f);
+  }
+
+  static String describeFailure(Object cause) {
+    if (cause instanceof Integer status) return "HTTP " + status;
+    if (cause instanceof ProxyError e) return e.code();
+    if (cause instanceof Throwable t) return HealthProber.failure(t);
+    return String.valueOf(cause);
+  }
+
   BackendStats stats() {
     long now = System.nanoTime();
     boolean out = ejected(now);
@@ -371,6 +390,7 @@ final class Backend {
         healthy,
         out,
         failures,
+        lastFailure(),
         lastProbe,
         lastProbeResult,
         inFlight.get(),

@@ -10,6 +10,8 @@ public record BackendStats(
     boolean healthy,
     boolean ejected,
     int consecutiveFailures,
+    /** What the last failed request of live traffic met ("HTTP 503", "connection refused"). */
+    String lastFailure,
     Instant lastProbe,
     String lastProbeResult,
     long inFlight,

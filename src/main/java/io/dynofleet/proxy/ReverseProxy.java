@@ -1047,7 +1047,7 @@ class ReverseProxy implements ProxyInterceptor {
     if (!req.response().headWritten())
       req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code());
     countError(pool, b, e);
-    failure(pool, b);
+    failure(pool, b, e);
   }
 
   /**
@@ -1362,15 +1362,17 @@ class ReverseProxy implements ProxyInterceptor {
                 // was never given back (with a per-backend limit the backend was
                 // full for good). A bad answer of the backend's, as nginx's 502
                 LOG.debugf(
-                    "backend %s answered with Transfer-Encoding %s",
+                    "backend %s of pool %s answered with Transfer-Encoding %s; request %s",
                     b.target.id(),
+                    ex.pool.route().name(),
                     resp.headers()
-                        .getAll(HttpHeaders.TRANSFER_ENCODING)); // before release() clears them
+                        .getAll(HttpHeaders.TRANSFER_ENCODING), // before release() clears them
+                    ex.requestId);
                 resp.release();
                 if (ex.creq != null) ex.creq.connection().close();
                 if (done.compareAndSet(false, true)) release(ex.pool, b);
                 b.errors5xx.incrementAndGet();
-                failure(ex.pool, b);
+                failure(ex.pool, b, "unrelayable Transfer-Encoding");
                 timeFailure(ex, b, 502);
                 return error(ctx, ProxyError.BACKEND);
               }
@@ -1382,7 +1384,8 @@ class ReverseProxy implements ProxyInterceptor {
                 b.errors5xx.incrementAndGet();
                 timeFailure(ex, b, 502);
                 LOG.debugf(
-                    "backend %s answered %d as if final: cannot be passed on", b.target.id(), st);
+                    "backend %s of pool %s answered %d as if final: cannot be passed on; request %s",
+                    b.target.id(), ex.pool.route().name(), st, ex.requestId);
                 return error(ctx, ProxyError.INTERIM);
               }
               if ((st == 502 || st == 503 || st == 504) && retryable(ctx, ex, retry)) {
@@ -1391,9 +1394,10 @@ class ReverseProxy implements ProxyInterceptor {
                 resp.release();
                 if (done.compareAndSet(false, true)) release(ex.pool, b);
                 b.errors5xx.incrementAndGet();
-                failure(ex.pool, b);
+                failure(ex.pool, b, st);
                 timeFailure(ex, b, st);
                 countRetry(ex.pool, b);
+                retrying(ex, b, st);
                 return attempt(ctx, ex, retry + 1);
               }
               return Future.succeededFuture(resp);
@@ -1418,9 +1422,11 @@ class ReverseProxy implements ProxyInterceptor {
                 // already saw the request wait on it); a safe request tries another backend
                 LOG.debugf(
                     ex.poolBusy
-                        ? "connection wait queue of backend %s full"
-                        : "no connection to backend %s within the timeout",
-                    b.target.id());
+                        ? "connection wait queue of backend %s of pool %s full; request %s"
+                        : "no connection to backend %s of pool %s within the timeout; request %s",
+                    b.target.id(),
+                    ex.pool.route().name(),
+                    ex.requestId);
                 if (retryable(ctx, ex, retry)) {
                   countRetry(ex.pool, b);
                   return attempt(ctx, ex, retry + 1);
@@ -1444,7 +1450,7 @@ class ReverseProxy implements ProxyInterceptor {
               // reset): in its error count, which held only the 5xx it sent,
               // so one that timed out on every request showed 0 % errors
               b.errors5xx.incrementAndGet();
-              failure(ex.pool, b);
+              failure(ex.pool, b, err);
               timeFailure(ex, b, timeout ? 504 : 502);
               long now = System.nanoTime();
               b.observeLatency(
@@ -1454,9 +1460,12 @@ class ReverseProxy implements ProxyInterceptor {
               // request are also retried once (nothing was sent to the client yet)
               if (retryable(ctx, ex, retry)) {
                 countRetry(ex.pool, b);
+                retrying(ex, b, err);
                 return attempt(ctx, ex, retry + 1);
               }
-              LOG.debugf("backend %s failed: %s", b.target.id(), err.toString());
+              LOG.debugf(
+                  "backend %s of pool %s failed: %s; request %s",
+                  b.target.id(), ex.pool.route().name(), err, ex.requestId);
               return error(
                   ctx,
                   timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);
@@ -1700,7 +1709,7 @@ class ReverseProxy implements ProxyInterceptor {
     int status = resp.getStatusCode();
     if (status >= 500) {
       b.errors5xx.incrementAndGet();
-      failure(ex.pool, b);
+      failure(ex.pool, b, status);
     } else if (b.consecutiveFailures != 0) { // read first: no write to a shared line per request
       b.consecutiveFailures = 0;
     }
@@ -1831,13 +1840,15 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private void stalled(Exchange ex, Backend b, HttpServerRequest sreq, int status) {
     if (sreq.response().closed()) return;
-    LOG.debugf("backend %s stalled mid-body past the pool's timeout", b.target.id());
+    LOG.debugf(
+        "backend %s of pool %s stalled mid-body past the pool's timeout; request %s",
+        b.target.id(), ex.pool.route().name(), ex.requestId);
     countError(ex.pool, b, ProxyError.TIMEOUT);
     // a 5xx was counted against it at its head: one failed request, not two (it was counted twice
     // in its errors and its failures in a row)
     if (status >= 500) return;
     b.errors5xx.incrementAndGet();
-    failure(ex.pool, b);
+    failure(ex.pool, b, "stalled mid-body");
   }
 
   /**
@@ -1944,7 +1955,15 @@ class ReverseProxy implements ProxyInterceptor {
 
   // ---- passive health
 
-  private void failure(Pool pool, Backend b) {
+  /**
+   * A failed request of live traffic against its backend's passive ejection. {@code cause} is what
+   * failed (an answer's status, an exception, a {@link ProxyError} or a short text), kept as it is
+   * and formatted only when shown ({@link Backend#lastFailure()}): the ejection line and /stats say
+   * why a backend is out, which tells a crash (connection refused) from an overload (HTTP 503, a
+   * timeout) (audit 18 L4).
+   */
+  private void failure(Pool pool, Backend b, Object cause) {
+    b.lastFailure = cause;
     // the late failures of requests sent before an ejection are no news: counted, the backend came
     // back with its next ejection half earned (review 7)
     if (b.ejected(System.nanoTime())) return;
@@ -1964,8 +1983,17 @@ class ReverseProxy implements ProxyInterceptor {
         .counter("dynofleet.proxy.ejections", "pool", pool.route().name(), "backend", b.target.id())
         .increment();
     LOG.infof(
-        "ejected backend %s of pool %s for %d ms",
-        b.target.id(), pool.route().name(), t / 1_000_000);
+        "ejected backend %s of pool %s for %d ms after %d failed requests in a row, the last: %s",
+        b.target.id(), pool.route().name(), t / 1_000_000, n, b.lastFailure());
+  }
+
+  /** A failed attempt about to be tried again on another backend: not logged otherwise. */
+  private static void retrying(Exchange ex, Backend b, Object cause) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debugf(
+          "backend %s of pool %s failed (%s); retrying elsewhere; request %s",
+          b.target.id(), ex.pool.route().name(), Backend.describeFailure(cause), ex.requestId);
+    }
   }
 
   // ---- metrics

@@ -173,6 +173,7 @@ class FleetHealthTest {
         healthy,
         ejected,
         0,
+        null,
         lastProbe,
         null,
         0,

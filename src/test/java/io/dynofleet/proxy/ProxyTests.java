@@ -13,6 +13,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasLength;
 import static org.hamcrest.Matchers.not;
 
+import io.dynofleet.LogCapture;
 import io.netty.channel.EventLoop;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -2452,6 +2453,7 @@ class ProxyTests {
       given().get("/m").then().statusCode(200);
       given().body("x").post("/m");
     }
+    assertThat(stat("mx", "mxdead").lastFailure()).isEqualTo("connection refused");
     assertThat(
             registry
                 .find("dynofleet.proxy.ejections")
@@ -2568,9 +2570,20 @@ class ProxyTests {
             Duration.ZERO,
             new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(1), 1, 1),
             List.of(new BackendTarget("bad", bad, true), new BackendTarget("good", good, true))));
-    for (int i = 0; i < 20 && !stat("ej", "bad").ejected(); i++) given().get("/app");
+    try (LogCapture log = LogCapture.of(ReverseProxy.class)) {
+      for (int i = 0; i < 20 && !stat("ej", "bad").ejected(); i++) given().get("/app");
+      // the line says why it is out, not only that it is (audit 18 L4)
+      assertThat(log.records())
+          .map(LogCapture::text)
+          .filteredOn(t -> t.startsWith("ejected backend bad of pool ej"))
+          .singleElement()
+          .asString()
+          .containsPattern("after \\d+ failed requests in a row, the last: HTTP 503$");
+    }
     BackendStats s = stat("ej", "bad");
     assertThat(s.ejected()).isTrue();
+    assertThat(s.lastFailure()).isEqualTo("HTTP 503");
+    assertThat(stat("ej", "good").lastFailure()).isNull();
     // it showed 0: the count starts again at the ejection
     assertThat(s.consecutiveFailures())
         .as("failures in a row that ejected it")

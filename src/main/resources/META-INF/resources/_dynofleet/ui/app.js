@@ -200,7 +200,10 @@
       var ht = cell(tr, '');
       ht.appendChild(el('span', 'badge ' + h[0], h[1]));
       if (partly) ht.title = 'failing on ' + b.failingOn.join(', ') + ' (those dynos route around it)';
-      else if (b.consecutiveFailures) ht.title = b.consecutiveFailures + ' consecutive failures';
+      else if (b.consecutiveFailures) {
+        ht.title = b.consecutiveFailures + ' consecutive failures'
+          + (st.lastFailure ? ', the last: ' + st.lastFailure : '');
+      }
       cell(tr, dash(b.release));
       cell(tr, dash(st.inFlight), 'num');
       cell(tr, dash(st.requestsPerSecond, function (x) { return x.toFixed(1); }), 'num');
