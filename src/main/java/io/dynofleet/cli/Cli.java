@@ -971,6 +971,10 @@ public final class Cli {
    */
   static String healthy(JsonNode backend) {
     String h = backend.path("healthy").asText("-");
+    String met = backend.path("lastFailure").asText(null);
+    if (met != null && !backend.path("healthy").asBoolean(true)) {
+      h += " (" + met + ")"; // what its checks or requests met, as of the last status write
+    }
     JsonNode on = backend.path("failingOn");
     if (!on.isArray() || on.isEmpty()) {
       return h;

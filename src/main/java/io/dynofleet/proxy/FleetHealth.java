@@ -24,14 +24,18 @@ final class FleetHealth {
 
   private FleetHealth() {}
 
-  /** A dyno's verdict on one backend, with evidence, fresh. */
+  /**
+   * A dyno's verdict on one backend, with evidence, fresh; {@code lastFailure} says what a failing
+   * one met (see {@link Health}), null for a healthy one.
+   */
   record Verdict(
       String backend,
       String dyno,
       boolean healthy,
       boolean ejected,
       int consecutiveFailures,
-      Instant lastProbe) {}
+      Instant lastProbe,
+      String lastFailure) {}
 
   /**
    * The fleet's view of the backends this dyno's proxy knows ({@code local}'s keys), from the
@@ -61,6 +65,15 @@ final class FleetHealth {
                   .min()
                   .orElse(0)
               : all.stream().mapToInt(Verdict::consecutiveFailures).max().orElse(0);
+      // and what they met: that of the failing verdict with the most failures that says
+      String lastFailure =
+          healthy
+              ? null
+              : all.stream()
+                  .filter(v -> v.lastFailure() != null)
+                  .max(java.util.Comparator.comparingInt(Verdict::consecutiveFailures))
+                  .map(Verdict::lastFailure)
+                  .orElse(null);
       Instant last =
           all.stream()
               .map(Verdict::lastProbe)
@@ -80,7 +93,13 @@ final class FleetHealth {
       out.put(
           backend,
           new Health(
-              healthy, failures, last, true, ejected, failingOn.isEmpty() ? null : failingOn));
+              healthy,
+              failures,
+              last,
+              true,
+              ejected,
+              failingOn.isEmpty() ? null : failingOn,
+              lastFailure));
     }
     return out;
   }

@@ -266,7 +266,13 @@ public class RouteSync implements DataPlane {
     }
     Health h = local(s);
     return new FleetHealth.Verdict(
-        s.id(), dyno, h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
+        s.id(),
+        dyno,
+        h.healthy(),
+        h.ejected(),
+        h.consecutiveFailures(),
+        h.lastProbe(),
+        h.lastFailure());
   }
 
   /**
@@ -325,14 +331,21 @@ public class RouteSync implements DataPlane {
     return FleetHealth.merge(out, all);
   }
 
-  /** This proxy's own verdict on a backend. */
+  /**
+   * This proxy's own verdict on a backend; what a failing one met is its last probe's result when
+   * its probes fail, else (ejected) its last failed request's.
+   */
   private static Health local(BackendStats s) {
+    boolean healthy = s.healthy() && !s.ejected();
+    String lastFailure = healthy ? null : !s.healthy() ? s.lastProbeResult() : s.lastFailure();
     return new Health(
-        s.healthy() && !s.ejected(),
+        healthy,
         s.consecutiveFailures(),
         s.lastProbe(),
         s.judged() || s.ejected(),
-        s.healthy() && s.ejected());
+        s.healthy() && s.ejected(),
+        null,
+        lastFailure);
   }
 
   /**

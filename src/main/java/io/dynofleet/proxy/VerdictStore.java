@@ -35,11 +35,13 @@ public class VerdictStore {
   private static final Logger LOG = Logger.getLogger(VerdictStore.class);
   private static final String UPSERT =
       "insert into backend_verdicts"
-          + " (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe, seen_at)"
-          + " select ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
+          + " (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe,"
+          + " last_failure, seen_at)"
+          + " select ?, ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
           + " on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,"
           + " ejected = excluded.ejected, consecutive_failures = excluded.consecutive_failures,"
-          + " last_probe = excluded.last_probe, seen_at = excluded.seen_at";
+          + " last_probe = excluded.last_probe, last_failure = excluded.last_failure,"
+          + " seen_at = excluded.seen_at";
 
   static final Duration MIN_TTL = Duration.ofSeconds(10);
 
@@ -133,7 +135,8 @@ public class VerdictStore {
             } else {
               st.setTimestamp(7, Timestamp.from(h.lastProbe()));
             }
-            st.setObject(8, e.getKey().pool());
+            st.setString(8, h.lastFailure());
+            st.setObject(9, e.getKey().pool());
             st.addBatch();
           }
           st.executeBatch();
@@ -195,7 +198,8 @@ public class VerdictStore {
       try (PreparedStatement st =
           c.prepareStatement(
               "select backend, dyno, healthy, ejected,"
-                  + " consecutive_failures, last_probe from backend_verdicts where pool_id = ? and dyno <> ?"
+                  + " consecutive_failures, last_probe, last_failure from backend_verdicts"
+                  + " where pool_id = ? and dyno <> ?"
                   + " and seen_at > now() - make_interval(secs => ?)")) {
         st.setObject(1, pool);
         st.setString(2, dyno);
@@ -211,7 +215,8 @@ public class VerdictStore {
                     rs.getBoolean(3),
                     rs.getBoolean(4),
                     rs.getInt(5),
-                    last == null ? null : last.toInstant()));
+                    last == null ? null : last.toInstant(),
+                    rs.getString(7)));
           }
         }
         return out;
@@ -274,6 +279,11 @@ public class VerdictStore {
     }
   }
 
+  /**
+   * A change worth a write at once is one of {@code healthy} or {@code ejected}; the failures in a
+   * row and what they met follow with the next full write (a failing backend's probe result may
+   * change at every probe: a timeout, then a refused connection).
+   */
   private static boolean sameVerdict(Verdict a, Verdict b) {
     return a != null && a.healthy() == b.healthy() && a.ejected() == b.ejected();
   }

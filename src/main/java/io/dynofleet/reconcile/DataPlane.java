@@ -19,7 +19,9 @@ public interface DataPlane {
    * it has none), so it is not {@code healthy} either; shown as phase {@code Ejected}, not {@code
    * Unhealthy}, which said its checks failed (review 16). {@code failingOn}: the dynos whose
    * proxies find a backend the fleet calls healthy failing (they route around it), sorted; null
-   * when none.
+   * when none. {@code lastFailure}: what a backend that is not healthy met, the last probe's result
+   * ({@code HTTP 503}, {@code connection refused}, a timeout's words) or, ejected, the last failed
+   * request's; null for a healthy one or when no proxy said (audit 18 L5).
    */
   record Health(
       boolean healthy,
@@ -27,7 +29,18 @@ public interface DataPlane {
       Instant lastProbe,
       boolean known,
       boolean ejected,
-      List<String> failingOn) {
+      List<String> failingOn,
+      String lastFailure) {
+    public Health(
+        boolean healthy,
+        int consecutiveFailures,
+        Instant lastProbe,
+        boolean known,
+        boolean ejected,
+        List<String> failingOn) {
+      this(healthy, consecutiveFailures, lastProbe, known, ejected, failingOn, null);
+    }
+
     public Health(
         boolean healthy,
         int consecutiveFailures,

@@ -528,6 +528,16 @@ public class Reconciler {
    * Dynofleet ({@code heroku apps:rename}) does not change; by the intent's name only before the
    * app exists (review 15: calls by name failed on every pass after a rename).
    */
+  /**
+   * What a failing backend met, between {@code before} and {@code after}, for an event; nothing
+   * when no proxy said (a verdict of a dyno of the release before). The events said that a backend
+   * fails, not how: a refused connection (a crash loop), a timeout (a dead or overloaded dyno) and
+   * an HTTP 503 call for different fixes (audit 18 L5).
+   */
+  static String met(String lastFailure, String before, String after) {
+    return lastFailure == null ? "" : before + lastFailure + after;
+  }
+
   static String ref(Backend b) {
     return b.appId != null ? b.appId : b.appName;
   }
@@ -1309,8 +1319,10 @@ public class Reconciler {
               "app "
                   + b.appName
                   + (h.ejected()
-                      ? " is ejected by the proxy: its requests failed in a row (the pool has no health check)"
-                      : " fails its health checks"));
+                      ? " is ejected by the proxy: its requests failed in a row"
+                          + met(h.lastFailure(), ", the last: ", "")
+                          + " (the pool has no health check)"
+                      : " fails its health checks" + met(h.lastFailure(), ": ", "")));
           recheckAt(now.plus(replaceAfter));
           continue;
         }
@@ -3108,7 +3120,10 @@ public class Reconciler {
                   false,
                   was.consecutiveFailures() == null ? 0 : was.consecutiveFailures(),
                   was.lastProbe(),
-                  false);
+                  false,
+                  false,
+                  null,
+                  was.lastFailure());
         }
         boolean isActive = !b.leaving();
         if (isActive) {
@@ -3132,6 +3147,7 @@ public class Reconciler {
                 h == null ? null : h.healthy(),
                 h == null ? null : h.lastProbe(),
                 h == null ? null : h.consecutiveFailures(),
+                h == null ? null : h.lastFailure(),
                 h == null ? null : h.failingOn(),
                 b.createdAt));
       }
@@ -3171,6 +3187,7 @@ public class Reconciler {
                   e.getValue().healthy(),
                   e.getValue().lastProbe(),
                   e.getValue().consecutiveFailures(),
+                  e.getValue().lastFailure(),
                   e.getValue().failingOn(),
                   null));
           if (e.getValue().known() && !e.getValue().healthy()) {
@@ -3258,9 +3275,12 @@ public class Reconciler {
               "static backend "
                   + e.getKey()
                   + (e.getValue().ejected()
-                      ? " was ejected for failed requests (its health checks pass): it gets no traffic until the ejection ends"
+                      ? " was ejected for failed requests (its health checks pass"
+                          + met(e.getValue().lastFailure(), "; the last: ", "")
+                          + "): it gets no traffic until the ejection ends"
                       : " fails its health checks on "
                           + spec.healthCheck().path()
+                          + met(e.getValue().lastFailure(), " (", ")")
                           + ": it gets no traffic while it fails"));
         } else if (known && e.getValue().healthy() && wasFailing) {
           event(

@@ -21,4 +21,12 @@ class BackendHealthTextTest {
     assertThat(healthy("{\"healthy\": false}")).isEqualTo("false");
     assertThat(healthy("{\"phase\": \"Creating\"}")).isEqualTo("-");
   }
+
+  /** Audit 18 L5: that a backend fails, and now how. */
+  @Test
+  void saysWhatAFailingBackendMet() throws Exception {
+    assertThat(healthy("{\"healthy\": false, \"lastFailure\": \"connection refused\"}"))
+        .isEqualTo("false (connection refused)");
+    assertThat(healthy("{\"healthy\": false, \"lastFailure\": null}")).isEqualTo("false");
+  }
 }

@@ -94,13 +94,17 @@ class EjectedStatusTests {
             .jsonPath();
     Map<String, Object> ejected =
         status.getMap("status.backends.find { it.app == '" + badId + "' }");
-    assertThat(ejected).containsEntry("phase", "Ejected").containsEntry("healthy", false);
+    assertThat(ejected)
+        .containsEntry("phase", "Ejected")
+        .containsEntry("healthy", false)
+        // what its requests met, not only that they failed (audit 18 L5)
+        .containsEntry("lastFailure", "HTTP 500");
     assertThat((Integer) ejected.get("consecutiveFailures"))
         .as("the failures that ejected it")
         .isGreaterThanOrEqualTo(3);
     Map<String, Object> fine =
         status.getMap("status.backends.find { it.app == '" + good.getAuthority() + "' }");
-    assertThat(fine).containsEntry("phase", "Ready");
+    assertThat(fine).containsEntry("phase", "Ready").doesNotContainKey("lastFailure");
     // said as an ejection, not as failed health checks (review 13)
     assertThat(
             given()
@@ -114,6 +118,7 @@ class EjectedStatusTests {
                 m.contains(
                     "static backend "
                         + badId
-                        + " was ejected for failed requests (its health checks pass)"));
+                        + " was ejected for failed requests (its health checks pass; the last:"
+                        + " HTTP 500)"));
   }
 }

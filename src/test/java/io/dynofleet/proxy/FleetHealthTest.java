@@ -27,13 +27,19 @@ class FleetHealthTest {
 
   private static Verdict other(
       String backend, boolean healthy, boolean ejected, int failures, Instant last) {
-    return new Verdict(backend, "web.2.abc", healthy, ejected, failures, last);
+    return new Verdict(backend, "web.2.abc", healthy, ejected, failures, last, null);
   }
 
   /** This dyno's verdict with evidence, as RouteSync adds it to the others'. */
   private static Verdict mine(String backend, Health h) {
     return new Verdict(
-        backend, "web.1.def", h.healthy(), h.ejected(), h.consecutiveFailures(), h.lastProbe());
+        backend,
+        "web.1.def",
+        h.healthy(),
+        h.ejected(),
+        h.consecutiveFailures(),
+        h.lastProbe(),
+        h.lastFailure());
   }
 
   @Test
@@ -65,7 +71,7 @@ class FleetHealthTest {
   /** Review 14: a backend only some dynos cannot reach showed nowhere but in their logs. */
   @Test
   void aHealthyBackendNamesTheDynosThatFindItFailing() {
-    Verdict third = new Verdict("a", "web.3.fed", false, true, 5, T);
+    Verdict third = new Verdict("a", "web.3.fed", false, true, 5, T, null);
     Health h =
         FleetHealth.merge(
                 Map.of("a", failing(3)),
@@ -104,13 +110,16 @@ class FleetHealthTest {
                 List.of(
                     mine("a", failing(2)),
                     other("a", false, false, 3, T.minusSeconds(5)),
-                    new Verdict("a", "web.3.def", false, true, 5, null)))
+                    new Verdict("a", "web.3.def", false, true, 5, null, "timeout")))
             .get("a");
     assertThat(h.healthy()).isFalse();
     assertThat(h.known()).isTrue();
     assertThat(h.ejected()).as("two of the three failed their checks").isFalse();
     assertThat(h.consecutiveFailures()).isEqualTo(5);
     assertThat(h.lastProbe()).isEqualTo(T);
+    assertThat(h.lastFailure())
+        .as("what the verdict with the most failures met (audit 18 L5)")
+        .isEqualTo("timeout");
   }
 
   @Test

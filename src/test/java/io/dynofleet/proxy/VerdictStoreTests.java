@@ -63,7 +63,13 @@ class VerdictStoreTests {
 
   private static Verdict verdict(String backend, boolean healthy) {
     return new Verdict(
-        backend, "", healthy, false, healthy ? 0 : 3, Instant.parse("2026-11-25T10:00:00Z"));
+        backend,
+        "",
+        healthy,
+        false,
+        healthy ? 0 : 3,
+        Instant.parse("2026-11-25T10:00:00Z"),
+        healthy ? null : "HTTP 503");
   }
 
   private Map<String, Boolean> rows(String dyno) throws SQLException {
@@ -99,10 +105,10 @@ class VerdictStoreTests {
         .extracting(Verdict::backend, Verdict::dyno, Verdict::healthy)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("a:1", web2.dyno(), true));
     assertThat(web2.others(pool))
-        .extracting(Verdict::backend, Verdict::healthy)
+        .extracting(Verdict::backend, Verdict::healthy, Verdict::lastFailure)
         .containsExactlyInAnyOrder(
-            org.assertj.core.groups.Tuple.tuple("a:1", false),
-            org.assertj.core.groups.Tuple.tuple("b:1", true));
+            org.assertj.core.groups.Tuple.tuple("a:1", false, "HTTP 503"),
+            org.assertj.core.groups.Tuple.tuple("b:1", true, null));
 
     // b:1 no longer judged
     web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));

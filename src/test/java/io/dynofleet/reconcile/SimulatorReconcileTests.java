@@ -537,6 +537,17 @@ class SimulatorReconcileTests {
     sim.backendCrashed(sick);
     awaitPhase(sick, "Unhealthy");
     assertThat(status().readyReplicas()).isEqualTo(1);
+    // how it fails, not only that it does (audit 18 L5): Heroku's router answers a crashed app 503
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(sick))
+        .singleElement()
+        .extracting(PoolStatus.BackendStatus::lastFailure)
+        .isEqualTo("HTTP 503");
+    assertThat(pools.events(name, 50))
+        .filteredOn(e -> e.reason().equals("BackendUnhealthy"))
+        .singleElement()
+        .extracting(e -> e.message())
+        .isEqualTo("app " + sick + " fails its health checks: HTTP 503");
 
     // replaceAfterSeconds: 30
     backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));

@@ -53,7 +53,8 @@ public record PoolStatus(
   }
 
   /**
-   * Equal but for probe timestamps, which move on every health check: a status that differs only
+   * Equal but for probe timestamps, which move on every health check, and what a failing backend
+   * last met, which may too (a timeout, then a refused connection): a status that differs only
    * there is not worth a write (every write bumps resourceVersion).
    */
   public boolean sameAs(PoolStatus other) {
@@ -75,6 +76,7 @@ public record PoolStatus(
                             x.healthy(),
                             null,
                             x.consecutiveFailures(),
+                            null,
                             x.failingOn(),
                             x.createdAt()))
                 .toList();
@@ -117,6 +119,12 @@ public record PoolStatus(
       Boolean healthy,
       Instant lastProbe,
       Integer consecutiveFailures,
+      /**
+       * What it met while not healthy: the last probe's result ({@code HTTP 503}, {@code connection
+       * refused}, a timeout) or, ejected, the last failed request's; as of the last status write,
+       * like {@code lastProbe}.
+       */
+      String lastFailure,
       List<String> failingOn,
       Instant createdAt) {
 
