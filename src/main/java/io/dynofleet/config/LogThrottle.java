@@ -61,6 +61,11 @@ public final class LogThrottle {
     return -1;
   }
 
+  /** Forgets the spells of keys not in {@code live} (their subjects are gone), untold. */
+  public synchronized void retain(java.util.Set<String> live) {
+    spells.keySet().retainAll(live);
+  }
+
   /** The spell of {@code key} is over: how many failures it had, or -1 when none was open. */
   public synchronized long clear(String key) {
     Spell s = spells.remove(key);

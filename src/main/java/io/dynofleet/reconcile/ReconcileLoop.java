@@ -164,6 +164,7 @@ public class ReconcileLoop {
       }
       swept = true;
       reconciler.forgetGonePools();
+      forgetGoneNames(Set.copyOf(reconciler.poolNames()));
       long skipped = sweepLog.clear(SWEEP);
       if (skipped > 0) {
         LOG.infof("reconcile sweep: the store answers again, after %d skipped sweeps", skipped);
@@ -256,6 +257,17 @@ public class ReconcileLoop {
       enqueue(pool, r.requeueAfter());
     }
     return r;
+  }
+
+  /**
+   * Drops the log spell and thrown-pass backoff of pools no longer in the store: a pool deleted
+   * while it failed kept them for the life of the process, and one made again under its name
+   * inherited them (its first failure a DEBUG line, its first thrown pass's backoff doubled; review
+   * 23 #6). A pass that ends well clears them too; this is for the pools that never get one.
+   */
+  void forgetGoneNames(Set<String> live) {
+    failureLog.retain(live);
+    thrown.keySet().retainAll(live);
   }
 
   /** Per pool, passes in a row that threw out of the reconciler: their backoff. */

@@ -3001,4 +3001,36 @@ class ReconcilerTests {
           .isIn(ReconcileResult.Outcome.DONE, ReconcileResult.Outcome.REQUEUE);
     }
   }
+
+  /**
+   * Review 23 #6: a pool gone from the store while it failed left its thrown-pass backoff (and log
+   * spell) in the loop for good, and a pool made again under its name inherited them: its first
+   * thrown pass waited twice the base backoff. The sweep now drops them.
+   */
+  @Test
+  void aPoolGoneWhileFailingLeavesNoBackoffToAPoolMadeAgainUnderItsName() throws Exception {
+    createPool(1, "");
+    heroku.onNext(
+        "recentReleases",
+        () -> {
+          throw new StackOverflowError("a bug");
+        });
+    assertThat(loop.run(name).requeueAfter()).isEqualTo(config.baseBackoff());
+    // gone with no pass of it after (a restore, a row deleted by hand, another dyno's finalizer)
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st = c.prepareStatement("delete from pools where name = ?")) {
+      st.setString(1, name);
+      st.executeUpdate();
+    }
+    loop.enqueueAll();
+    createPool(1, "");
+    heroku.onNext(
+        "recentReleases",
+        () -> {
+          throw new StackOverflowError("a bug");
+        });
+    assertThat(loop.run(name).requeueAfter())
+        .as("the new pool's first thrown pass")
+        .isEqualTo(config.baseBackoff());
+  }
 }
