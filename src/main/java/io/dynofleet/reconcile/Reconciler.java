@@ -2359,6 +2359,7 @@ public class Reconciler {
                   + config.progressDeadline().toSeconds()
                   + " s of health checks on "
                   + spec.healthCheck().path()
+                  + (h == null ? "" : met(h.lastFailure(), ", the last: ", ""))
                   + ")");
         }
       }

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The data plane as a table the test writes: like the real proxy it knows the backends the
  * reconciler published (coupled or ready) and reports them healthy, unless the test marks an app
- * unhealthy.
+ * unhealthy (its checks then meet {@code HTTP 503}).
  */
 @Alternative
 @Singleton
@@ -53,7 +53,17 @@ public class FakeDataPlane implements DataPlane {
         out.put(b.appName, new Health(false, 5, Instant.EPOCH, true, true));
         continue;
       }
-      out.put(b.appName, new Health(ok, ok || !known ? 0 : 3, known ? Instant.EPOCH : null, known));
+      boolean failing = known && !ok;
+      out.put(
+          b.appName,
+          new Health(
+              ok,
+              failing ? 3 : 0,
+              known ? Instant.EPOCH : null,
+              known,
+              false,
+              null,
+              failing ? "HTTP 503" : null));
     }
     return out;
   }

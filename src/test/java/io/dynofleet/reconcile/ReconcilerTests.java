@@ -1898,6 +1898,11 @@ class ReconcilerTests {
         .extracting(e -> e.reason())
         .contains("BackendFailed")
         .doesNotContain("CreateFailed");
+    // what its checks met, not only that they failed (audit 20 M1, audit 18 L5)
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendFailed"))
+        .extracting(e -> e.message())
+        .anyMatch(m -> m.contains("s of health checks on /, the last: HTTP 503)"));
     assertThat(condition("Degraded")).isNotEqualTo("True/CreateFailed");
     dataPlane.unhealthy.clear();
     converge();
