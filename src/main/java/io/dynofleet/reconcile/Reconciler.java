@@ -112,6 +112,14 @@ public class Reconciler {
   static final Duration RELEASE_PHASE_LIMIT = Duration.ofHours(1);
 
   /**
+   * A backend's release still pending this long after it was sent is taken as failed: Heroku's hour
+   * and a margin for its clock and ours. Heroku's end of the phase was all that bounded it, and a
+   * release it left pending (an incident, a lost state) held the pool's other releases for good
+   * (audit 19 #7).
+   */
+  static final Duration RELEASE_PENDING_LIMIT = RELEASE_PHASE_LIMIT.plusMinutes(5);
+
+  /**
    * Per pool, a target whose release is known to run no release phase: its apps release at once.
    */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
@@ -2286,6 +2294,10 @@ public class Reconciler {
           return;
         }
         if (!r.succeeded()) {
+          if (!now.isBefore(b.updatedAt.plus(RELEASE_PENDING_LIMIT))) {
+            markFailed(b, pendingPastTheLimit(b));
+            return;
+          }
           releasePending(b);
           return; // still pending: next pass
         }
@@ -2397,7 +2409,10 @@ public class Reconciler {
               + b.updatedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
               + ", longer than the progress deadline ("
               + config.progressDeadline().toMinutes()
-              + " min); Heroku ends a release phase after 1 hour";
+              + " min); Heroku ends a release phase after 1 hour, and Dynofleet takes one still"
+              + " pending after "
+              + RELEASE_PENDING_LIMIT.toMinutes()
+              + " min as failed";
       // the same words on every pass (no minutes): a status that changed each minute made every
       // dyno reload its pools (review 17)
       condition(
@@ -2408,6 +2423,17 @@ public class Reconciler {
       if (slowReleasesTold.add(b.releaseId)) {
         event(PoolEvents.WARNING, "ReleasePhaseSlow", what);
       }
+    }
+
+    /** Why a release still pending past {@link #RELEASE_PENDING_LIMIT} is taken as failed. */
+    private String pendingPastTheLimit(Backend b) {
+      return "release of v"
+          + b.releaseVersion
+          + " on "
+          + b.appName
+          + " still pending after Heroku's one-hour limit (sent "
+          + b.updatedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+          + "): taken as failed";
     }
 
     /**

@@ -1017,6 +1017,59 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 19 #7: a backend's release that Heroku left pending past its hour kept the backend
+   * Releasing for good, and the pool's other new apps waiting for their turn. Past the hour and a
+   * margin it is failed, and the next app releases. Fails on the old code.
+   */
+  @Test
+  void aReleaseStillPendingPastHerokusHourIsFailedAndTheNextProceeds() {
+    heroku.releaseOutput = "Running migrations"; // a release phase: one release at a time
+    createPool(1, "");
+    converge(); // a release a backend got ready on: a failure of one app stalls nothing
+    heroku.releasesPending = true;
+    scale(3);
+    for (int i = 0; i < 6 && count("createRelease") == 1; i++) {
+      pass();
+    }
+    assertThat(count("createRelease")).as("one release out, one app waits").isEqualTo(2);
+    heroku.releasesPending = false; // only the release out stays pending
+    String stuck =
+        store.backends(uid()).stream()
+            .filter(b -> b.step == io.dynofleet.pool.model.Backend.Step.RELEASING)
+            .findFirst()
+            .orElseThrow()
+            .appName;
+
+    clock.advance(Reconciler.RELEASE_PHASE_LIMIT);
+    pass();
+    assertThat(messages("BackendFailed")).as("within Heroku's hour: waited for").isEmpty();
+    assertThat(count("createRelease")).isEqualTo(2);
+
+    clock.advance(Duration.ofMinutes(10)); // 70 minutes pending
+    pass();
+    assertThat(messages("BackendFailed"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .contains(stuck)
+                    .contains("still pending after Heroku's one-hour limit"));
+    assertThat(store.backends(uid()))
+        .filteredOn(b -> b.appName.equals(stuck))
+        .singleElement()
+        .satisfies(
+            b -> assertThat(b.phase).isEqualTo(io.dynofleet.pool.model.Backend.Phase.Failed));
+
+    clock.advance(config.failedAppRetry());
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(3);
+    assertThat(heroku.apps).doesNotContainKey(stuck);
+    assertThat(count("createRelease"))
+        .as("the waiting app and a replacement released")
+        .isEqualTo(4);
+  }
+
+  /**
    * Review 16 #4: a release from a source app waits for another pool's release phase from the same
    * app, and no longer than Heroku lets a release phase run (an hour): a pool paused mid-release,
    * or a dyno gone, leaves a row in Releasing that must not hold the other pool for ever.
