@@ -153,12 +153,13 @@ class ReconcileStore {
 
   /**
    * Claims the turn at a release phase from a source app for {@code b}: when no backend of another
-   * pool made from the same app has a release started since {@code since} and not ended, marks
-   * {@code b} as sending its release ({@link Reconciler#RELEASE_SENT}) and returns empty; else
-   * returns that backend's app name and its pool's, and changes nothing. The look and the mark are
-   * one transaction under an advisory lock on the source app, so two dynos claiming in the same
-   * moment take turns (both found no one before, and both released). The app is matched by its id,
-   * and by the pools' {@code sourceApp} for rows older processes wrote without one.
+   * pool made from the same app has a release started since {@code since} and not ended (one
+   * drained while its release runs included, {@link Reconciler#AFTER_RELEASE}), marks {@code b} as
+   * sending its release ({@link Reconciler#RELEASE_SENT}) and returns empty; else returns that
+   * backend's app name and its pool's, and changes nothing. The look and the mark are one
+   * transaction under an advisory lock on the source app, so two dynos claiming in the same moment
+   * take turns (both found no one before, and both released). The app is matched by its id, and by
+   * the pools' {@code sourceApp} for rows older processes wrote without one.
    */
   @Transactional
   @SuppressWarnings("unchecked")
@@ -180,6 +181,8 @@ class ReconcileStore {
                 "select b.app_name, p.name from backends b"
                     + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
                     + Reconciler.RELEASE_SENT
+                    + "' or b.step = 'DRAINING' and b.message like '%"
+                    + Reconciler.AFTER_RELEASE
                     + "') and b.pool_id <> ?1 and b.updated_at > ?2"
                     + " and (b.source_app_id = ?4 or b.source_app_id is null"
                     + " and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3))"

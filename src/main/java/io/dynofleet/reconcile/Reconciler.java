@@ -120,6 +120,17 @@ public class Reconciler {
   static final Duration RELEASE_PENDING_LIMIT = RELEASE_PHASE_LIMIT.plusMinutes(5);
 
   /**
+   * How the drain of a backend whose release still ran ends its "drain until" (the bound, {@link
+   * #RELEASE_PENDING_LIMIT} after the release was sent): its app is deleted once the release ends.
+   */
+  static final String AFTER_RELEASE = " or once its release ends";
+
+  /** A backend drained while its release ran, whose app waits for that release to end. */
+  static boolean waitsForRelease(Backend b) {
+    return b.step == Step.DRAINING && b.message != null && b.message.endsWith(AFTER_RELEASE);
+  }
+
+  /**
    * Per pool, a target whose release is known to run no release phase: its apps release at once.
    */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
@@ -1552,7 +1563,8 @@ public class Reconciler {
               - (int) old.stream().filter(o -> o.step != Step.READY).count();
       for (Backend o : old.stream().sorted(victimOrder()).toList()) {
         if (o.step != Step.READY) {
-          // not ready: dropped now (counted above), after the drain time if a proxy may route it
+          // not ready: dropped now (counted above), deleted after the drain time if a proxy may
+          // route it, or once its release ends if one runs
           drain(o, drainTimeFor(o), "rollout to v" + source.version());
         } else if (scaleDown > 0 && (!available(o) || available - 1 >= minAvailable)) {
           if (available(o)) {
@@ -1765,6 +1777,12 @@ public class Reconciler {
       if (b.step == Step.READY) {
         return config.drainTime();
       }
+      if (b.step == Step.RELEASING && b.phase == Phase.Releasing) {
+        // its release phase runs (a migration, perhaps): deleted at once, the app's release was
+        // cut (audit 19 #4). It is deleted once the release ends (finishDrains), or at the bound
+        Duration left = Duration.between(now, b.updatedAt.plus(RELEASE_PENDING_LIMIT));
+        return left.isNegative() ? Duration.ZERO : left;
+      }
       DataPlane.Health h = health.get(b.appName);
       return b.step == Step.COUPLED && h != null && h.healthy()
           ? config.drainTime()
@@ -1868,14 +1886,15 @@ public class Reconciler {
       }
       boolean health = false;
       for (Backend b : backends) {
-        if (b.leaving() || b.step == null) {
+        if (b.step == null || b.leaving() && !waitsForRelease(b)) {
           return null; // a drain ends at its deadline: looked at as before
         }
         switch (b.step) {
           case READY -> {}
           case COUPLED -> health = true;
-          case RELEASING, CONFIGURED -> {
-            // RELEASING: saved when its release started; CONFIGURED: since it waits its turn
+          case RELEASING, CONFIGURED, DRAINING -> {
+            // RELEASING: saved when its release started; CONFIGURED: since it waits its turn;
+            // DRAINING: drained while its release runs, since its drain
             since = since == null || b.updatedAt.isAfter(since) ? b.updatedAt : since;
           }
           default -> {
@@ -1886,19 +1905,22 @@ public class Reconciler {
       if (since == null) {
         return null;
       }
-      Duration pending = Duration.between(since, now);
-      Duration wait = config.releasePoll();
-      if (pending.compareTo(Duration.ofMinutes(5)) >= 0) {
-        wait = wait.multipliedBy(6);
-      } else if (pending.compareTo(Duration.ofMinutes(1)) >= 0) {
-        wait = wait.multipliedBy(3);
-      }
+      Duration wait = releasePollAfter(Duration.between(since, now));
       if (health) {
         // a backend waiting for its health checks: looked at no later than its next probe
         Duration probe = Duration.ofSeconds(spec.healthCheck().intervalSeconds());
         wait = probe.compareTo(wait) < 0 ? probe : wait;
       }
       return wait;
+    }
+
+    /** How long to wait before looking again at a release pending for {@code pending}. */
+    private Duration releasePollAfter(Duration pending) {
+      Duration wait = config.releasePoll();
+      if (pending.compareTo(Duration.ofMinutes(5)) >= 0) {
+        return wait.multipliedBy(6);
+      }
+      return pending.compareTo(Duration.ofMinutes(1)) >= 0 ? wait.multipliedBy(3) : wait;
     }
 
     /** All that is in flight is new backends waiting for their health checks to pass. */
@@ -1966,6 +1988,7 @@ public class Reconciler {
     /** {@code cause}: why it leaves, said in the Draining event (audit 18 #2). */
     private void drain(Backend b, Duration drainTime, String cause) {
       checkStopping();
+      boolean afterRelease = b.step == Step.RELEASING && !drainTime.isZero();
       b.step = Step.DRAINING;
       b.phase = Phase.Draining;
       b.updatedAt = now;
@@ -1976,11 +1999,19 @@ public class Reconciler {
       Instant start = clock.instant();
       b.message =
           "drain until "
-              + (drainTime.isZero() || !start.isAfter(now) ? now : start).plus(drainTime);
+              + (drainTime.isZero() || !start.isAfter(now) ? now : start).plus(drainTime)
+              + (afterRelease ? AFTER_RELEASE : "");
       store.save(b);
       routesChanged = true;
       inFlight = true;
-      event(PoolEvents.NORMAL, "Draining", "app " + b.appName + " leaves the data plane: " + cause);
+      event(
+          PoolEvents.NORMAL,
+          "Draining",
+          "app "
+              + b.appName
+              + " leaves the data plane: "
+              + cause
+              + (afterRelease ? "; its app is deleted once its release phase ends" : ""));
     }
 
     /**
@@ -1989,7 +2020,8 @@ public class Reconciler {
      * db:migrate} does not wait for another run's lock, it fails: a batch of apps released at once
      * failed each other, and at a release no app had got ready on, each failure stalled the pool
      * (review 15). So a pool runs one release at a time, unless a release at this target is known
-     * to have no release phase (no {@code output_stream_url}).
+     * to have no release phase (no {@code output_stream_url}). A backend drained while its release
+     * runs holds the turn until it ends: it still runs against them.
      */
     private synchronized boolean mayRelease(Backend b) {
       if (holdReleases) {
@@ -2003,8 +2035,10 @@ public class Reconciler {
               .anyMatch(
                   o ->
                       o != b
-                          && !o.leaving()
-                          && (o.step == Step.RELEASING || RELEASE_SENT.equals(o.releaseId)))) {
+                          && (waitsForRelease(o)
+                              || !o.leaving()
+                                  && (o.step == Step.RELEASING
+                                      || RELEASE_SENT.equals(o.releaseId))))) {
         return false;
       }
       releaseStarted = true;
@@ -2662,7 +2696,7 @@ public class Reconciler {
         }
         checkStopping();
         Instant until = drainUntil(b);
-        if (now.isBefore(until)) {
+        if (now.isBefore(until) && !(waitsForRelease(b) && releaseEnded(b))) {
           inFlight = true;
           continue;
         }
@@ -2673,10 +2707,29 @@ public class Reconciler {
       }
     }
 
+    /**
+     * Whether the release of {@code b}, drained while it ran, has ended: one read. An app or a
+     * release gone leaves nothing to wait for.
+     */
+    private boolean releaseEnded(Backend b) {
+      checkStopping();
+      try {
+        Platform.Release r = platform.release(ref(b), b.releaseId);
+        return r.succeeded() || r.failed();
+      } catch (PlatformException e) {
+        if (e.kind() != Kind.NOT_FOUND) {
+          throw e;
+        }
+        return true;
+      }
+    }
+
     private Instant drainUntil(Backend b) {
       if (b.message != null && b.message.startsWith("drain until ")) {
         try {
-          return Instant.parse(b.message.substring("drain until ".length()));
+          String rest = b.message.substring("drain until ".length());
+          int end = rest.indexOf(' '); // AFTER_RELEASE
+          return Instant.parse(end < 0 ? rest : rest.substring(0, end));
         } catch (RuntimeException ignored) {
           // fall through
         }
@@ -2896,7 +2949,12 @@ public class Reconciler {
       Instant nextDrained = null;
       for (Backend b : List.copyOf(backends)) {
         Instant until = drainUntil(b);
-        if (now.isBefore(until)) {
+        if (now.isBefore(until) && !(waitsForRelease(b) && releaseEnded(b))) {
+          if (waitsForRelease(b)) {
+            // the bound is up to an hour away: its release is looked at as a pending one is
+            Instant look = now.plus(releasePollAfter(Duration.between(b.updatedAt, now)));
+            until = look.isBefore(until) ? look : until;
+          }
           nextDrained = nextDrained == null || until.isBefore(nextDrained) ? until : nextDrained;
           continue;
         }

@@ -343,6 +343,127 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 19 #4: a backend drained while its release phase ran (a scale-down, a rollout, a
+   * deletion) was deleted in the same pass, its release command (a migration, perhaps) cut. Its app
+   * is now deleted once the release ends. Fails on the old code.
+   */
+  @Test
+  void aReleasingBackendScaledAwayIsDeletedOnceItsReleaseEnds() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    String releasing = owned().get(0);
+    scale(0);
+    ReconcileResult r = pass();
+    assertThat(count("deleteApp")).as("not while its release is pending").isZero();
+    assertThat(messages("Draining"))
+        .containsExactly(
+            "app "
+                + releasing
+                + " leaves the data plane: scale-down to 0; its app is deleted once its release"
+                + " phase ends");
+    assertThat(r.requeueAfter()).as("polled as a pending release").isEqualTo(config.releasePoll());
+    passes(10); // a minute
+    assertThat(count("deleteApp")).as("not while its release is pending").isZero();
+    assertThat(heroku.apps).containsKey(releasing);
+    assertThat(status().replicas()).isZero();
+    assertThat(status().backends()).extracting(b -> b.phase()).containsExactly("Draining");
+
+    heroku.completeReleases();
+    pass();
+    assertThat(heroku.apps).as("deleted once it ended").doesNotContainKey(releasing);
+    converge();
+    assertThat(count("deleteApp")).isEqualTo(1);
+    assertThat(count("createApp")).isEqualTo(1);
+    assertThat(status().backends()).isEmpty();
+  }
+
+  /**
+   * Audit 19 #4: a backend drained while its release runs is no replica (a scale-down makes no app
+   * for it), and its app waits for the release no longer than a pending release is waited for.
+   */
+  @Test
+  void aReleasingBackendScaledAwayCountsForNothingAndWaitsNoLongerThanTheBound() {
+    createPool(1, "");
+    converge();
+    heroku.releasesPending = true;
+    scale(2);
+    for (int i = 0; i < 6 && count("createRelease") == 1; i++) {
+      pass();
+    }
+    String releasing = owned().stream().filter(a -> heroku.web.get(a) == null).findFirst().get();
+    scale(1);
+    pass();
+    assertThat(messages("Draining")).singleElement().asString().contains(releasing);
+    passes(5);
+    assertThat(count("createApp")).as("no app made for the one draining").isEqualTo(2);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(heroku.apps).containsKey(releasing);
+
+    clock.advance(Reconciler.RELEASE_PENDING_LIMIT); // its release never ends
+    pass();
+    assertThat(heroku.apps).doesNotContainKey(releasing);
+    converge();
+    assertThat(owned()).hasSize(1);
+    assertThat(count("createApp")).isEqualTo(2);
+  }
+
+  /**
+   * Audit 19 #4: a deleted pool's releasing backend keeps the row until its release ends, and the
+   * pass looks at the release as at a pending one, not at the hour-long bound.
+   */
+  @Test
+  void aDeletedPoolsReleasingBackendIsDeletedOnceItsReleaseEnds() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    String releasing = owned().get(0);
+    pools.delete(name, new Precondition(null));
+    ReconcileResult r = pass();
+    assertThat(heroku.apps).as("not while its release is pending").containsKey(releasing);
+    assertThat(r.requeueAfter()).isLessThanOrEqualTo(config.releasePoll().plusMillis(50));
+    passes(3);
+    assertThat(heroku.apps).containsKey(releasing);
+
+    heroku.completeReleases();
+    pass();
+    assertThat(heroku.apps).doesNotContainKey(releasing);
+    pass();
+    assertThat(store.pool(name)).isEmpty();
+  }
+
+  /**
+   * Audit 19 #4: the release phase of a backend drained while it runs still runs against the
+   * add-ons the backends share: the pool's next release, and another pool's from the same source,
+   * wait for it (one release phase at a time).
+   */
+  @Test
+  void aDrainedBackendsReleasePhaseStillHoldsTheTurn() {
+    heroku.releasesPending = true;
+    String first = name;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    scale(0);
+    pass();
+    scale(1);
+    passes(3);
+    assertThat(count("createApp")).as("a new app made").isEqualTo(2);
+    assertThat(count("createRelease")).as("its release waits").isEqualTo(1);
+    name = secondPool(first, source);
+    passes(3);
+    assertThat(count("createRelease")).as("the other pool's waits too").isEqualTo(1);
+
+    heroku.completeReleases();
+    heroku.releasesPending = false;
+    name = first;
+    converge();
+    name = first + "-b";
+    converge();
+    assertThat(count("createRelease")).isEqualTo(3);
+    assertThat(count("deleteApp")).isEqualTo(1);
+  }
+
+  /**
    * A pool of 2 ready backends scaled to 3, passed until the third is coupled (published, healthy
    * in the data plane) but not yet promoted to ready: its app name.
    */
