@@ -91,6 +91,11 @@ public class Reconciler {
   /** The reason (and the start of a pass's error) when the Platform API refused the key. */
   static final String KEY_REFUSED = "HerokuUnauthorized";
 
+  /** A coupled backend's message while Heroku has given its app no web URL (audit 19 #8). */
+  static final String NO_WEB_URL = "no web URL yet";
+
+  private static final String WAITING_FOR_HEALTH = "waiting for health checks";
+
   /** A backend's release id while its release is sent and its answer not yet recorded. */
   static final String RELEASE_SENT = "sent";
 
@@ -1739,7 +1744,7 @@ public class Reconciler {
     private void awaitHealth(Backend b) {
       b.step = Step.COUPLED;
       b.phase = Phase.Releasing;
-      b.message = "waiting for health checks";
+      b.message = b.webUrl == null ? NO_WEB_URL : WAITING_FOR_HEALTH;
       store.save(b);
       routesChanged = true;
     }
@@ -2342,6 +2347,12 @@ public class Reconciler {
         b.step = Step.SCALED;
         store.save(b);
       }
+      if ((b.step == Step.SCALED || b.step == Step.COUPLED) && b.webUrl == null) {
+        readWebUrl(b);
+        if (b.step == null) {
+          return; // its app is gone
+        }
+      }
       if (b.step == Step.SCALED) {
         checkStopping();
         try {
@@ -2377,6 +2388,10 @@ public class Reconciler {
         return;
       }
       if (b.step == Step.COUPLED) {
+        if (b.webUrl == null) {
+          noWebUrlYet(b);
+          return;
+        }
         DataPlane.Health h = health.get(b.appName);
         if (h != null && h.healthy()) {
           b.step = Step.READY;
@@ -2409,6 +2424,49 @@ public class Reconciler {
                   + ")");
         }
       }
+    }
+
+    /**
+     * Heroku may answer a create (or the read that adopts an app) with {@code web_url} null: its
+     * schema allows it. A backend without one is not published, so never probed: at the progress
+     * deadline it was failed as not healthy, or, the URL there by then, called renamed outside
+     * Dynofleet (audit 19 #8). Its app is read (one call) before it is coupled, and at each pass
+     * while it has none; a URL found so is no rename.
+     */
+    private void readWebUrl(Backend b) {
+      checkStopping();
+      Optional<Platform.App> app = platform.app(ref(b));
+      if (app.isEmpty()) {
+        vanished(b, " while it was being made");
+      } else {
+        followRename(b, app.get());
+      }
+    }
+
+    /**
+     * A coupled backend still without a web URL says so; failed only at the progress deadline, for
+     * that, not for a health check that never ran.
+     */
+    private void noWebUrlYet(Backend b) {
+      if (now.isAfter(b.updatedAt.plus(config.progressDeadline()))) {
+        markFailed(
+            b,
+            "app "
+                + b.appName
+                + " still has no web URL "
+                + config.progressDeadline().toMinutes()
+                + " min after it was coupled (Heroku's app gives none): it could not be probed");
+        return;
+      }
+      condition(
+          "Progressing",
+          "True",
+          "NoWebUrl",
+          "app "
+              + b.appName
+              + ": "
+              + NO_WEB_URL
+              + "; it is probed once Heroku gives one (read again at each pass)");
     }
 
     /**
@@ -2821,6 +2879,16 @@ public class Reconciler {
     private boolean followRename(Backend b, Platform.App app) {
       if (app.name() == null
           || app.name().equals(b.appName) && Objects.equals(app.webUrl(), b.webUrl)) {
+        return false;
+      }
+      if (b.webUrl == null && app.name().equals(b.appName)) {
+        // no rename: the URL Heroku did not give at the create (audit 19 #8)
+        b.webUrl = app.webUrl();
+        if (NO_WEB_URL.equals(b.message)) {
+          b.message = WAITING_FOR_HEALTH;
+        }
+        store.save(b);
+        routesChanged = true;
         return false;
       }
       event(

@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The data plane as a table the test writes: like the real proxy it knows the backends the
- * reconciler published (coupled or ready) and reports them healthy, unless the test marks an app
- * unhealthy (its checks then meet {@code HTTP 503}).
+ * reconciler published (coupled or ready, with a web URL: RouteSync publishes none without) and
+ * reports them healthy, unless the test marks an app unhealthy (its checks then meet {@code HTTP
+ * 503}).
  */
 @Alternative
 @Singleton
@@ -41,7 +42,7 @@ public class FakeDataPlane implements DataPlane {
                   return p == null
                       ? List.<Backend>of()
                       : Backend.<Backend>list(
-                          "poolId = ?1 and step in ?2",
+                          "poolId = ?1 and step in ?2 and webUrl is not null",
                           p.id,
                           List.of(Backend.Step.COUPLED, Backend.Step.READY));
                 });

@@ -87,6 +87,13 @@ public class FakePlatform implements Platform {
   public volatile String failMessage;
 
   public volatile boolean releasesPending;
+
+  /**
+   * Apps made meanwhile have no {@code web_url} (Heroku's schema allows null) until {@link
+   * #giveWebUrls}.
+   */
+  public volatile boolean noWebUrls;
+
   public volatile boolean releasesFail;
 
   /** When set, releases run a release phase that prints this (read by {@link #releaseOutput}). */
@@ -122,6 +129,7 @@ public class FakePlatform implements Platform {
     failKind = null;
     failMessage = null;
     releasesPending = false;
+    noWebUrls = false;
     releasesFail = false;
     releaseOutput = null;
     rateRemaining = 4500;
@@ -215,6 +223,22 @@ public class FakePlatform implements Platform {
         byName.put(neu, v);
       }
     }
+  }
+
+  /** Heroku gives every app without a {@code web_url} one. */
+  public synchronized void giveWebUrls() {
+    apps.replaceAll(
+        (name, a) ->
+            a.webUrl() != null
+                ? a
+                : new App(
+                    a.id(),
+                    name,
+                    "https://" + name + "-0123456789ab.herokuapp.com/",
+                    a.createdAt(),
+                    a.region(),
+                    a.stack(),
+                    a.generation()));
   }
 
   public synchronized String addPipeline(String name) {
@@ -328,7 +352,7 @@ public class FakePlatform implements Platform {
         new App(
             UUID.randomUUID().toString(),
             name,
-            "http://127.0.0.1:" + (20000 + apps.size()) + "/",
+            noWebUrls ? null : "http://127.0.0.1:" + (20000 + apps.size()) + "/",
             clock.instant());
     apps.put(name, a);
     if (team != null) {

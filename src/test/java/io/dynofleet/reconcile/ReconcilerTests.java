@@ -1089,6 +1089,62 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 19 #8: an app Heroku made with {@code web_url} null (its schema allows it) was coupled
+   * but never published, so never probed; at the progress deadline it was failed, or called renamed
+   * once the URL was there. Its app is read again at each pass and the URL taken, no rename. Fails
+   * on the old code.
+   */
+  @Test
+  void anAppMadeWithoutAWebUrlTakesItFromALaterReadNotARename() {
+    heroku.noWebUrls = true;
+    createPool(1, "");
+    passes(3);
+    String made = owned().get(0);
+    assertThat(store.backends(uid()))
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.COUPLED);
+              assertThat(b.webUrl).isNull();
+              assertThat(b.message).isEqualTo("no web URL yet");
+            });
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Progressing"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason()).isEqualTo("NoWebUrl");
+              assertThat(c.message()).contains(made).contains("no web URL yet");
+            });
+
+    heroku.giveWebUrls(); // a later read has it
+    pass();
+    pass();
+    assertThat(status().readyReplicas()).as("ready within two passes").isEqualTo(1);
+    assertThat(status().backends())
+        .singleElement()
+        .satisfies(b -> assertThat(b.webUrl()).isEqualTo(heroku.apps.get(made).webUrl()));
+    assertThat(messages("BackendRenamed")).isEmpty();
+    assertThat(messages("BackendFailed")).isEmpty();
+  }
+
+  /** Audit 19 #8: one Heroku never gives a URL fails at the progress deadline, saying so. */
+  @Test
+  void anAppThatNeverGetsAWebUrlFailsSayingSoNotForItsHealthChecks() {
+    createPool(1, "");
+    converge();
+    heroku.noWebUrls = true;
+    scale(2);
+    passes(3);
+    clock.advance(config.progressDeadline().plusSeconds(1));
+    passes(2);
+    assertThat(messages("BackendFailed"))
+        .singleElement()
+        .satisfies(m -> assertThat(m).contains("no web URL").doesNotContain("health"));
+    assertThat(messages("BackendRenamed")).isEmpty();
+  }
+
+  /**
    * Review 16: a release phase that runs long (a slow migration, or one hung until Heroku ends it
    * after an hour) held the pool's other new apps, one release at a time, and the status showed
    * only a backend Releasing. Past the progress deadline Progressing names it, once warned.
