@@ -235,6 +235,13 @@ public class Simulator {
   /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
   private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
 
+  /** List calls ({@code "METHOD /path"} patterns) paged wrongly until the faults are reset. */
+  private final Map<String, PagingFault> brokenPaging = new ConcurrentHashMap<>();
+
+  /** Numbers the {@link PagingFault#EMPTY_PAGES} ranges, so each one is new. */
+  private final java.util.concurrent.atomic.AtomicLong emptyPages =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private volatile double errorRate;
   private volatile boolean keyExpired;
   private volatile Duration latency = Duration.ZERO;
@@ -598,6 +605,26 @@ public class Simulator {
     refused.put(callRegex, new ApiError(status, id, message));
   }
 
+  /** How a list answers wrongly ({@link #brokenPaging}). */
+  public enum PagingFault {
+    /** Its page, as a 206 whose {@code Next-Range} is the range the request sent. */
+    REPEAT_RANGE,
+    /** A 206 with no items, and a {@code Next-Range} that is new every time. */
+    EMPTY_PAGES
+  }
+
+  /**
+   * Every list call whose {@code "METHOD /path"} matches {@code callRegex} pages wrongly until
+   * {@link #resetFaults}: a client that follows {@code Next-Range} as told asks for the same page
+   * for ever ({@link PagingFault#REPEAT_RANGE}), or for page after empty page ({@link
+   * PagingFault#EMPTY_PAGES}). Heroku's docs allow neither; the client guards against both (audit
+   * 19 #10).
+   */
+  public void brokenPaging(String callRegex, PagingFault fault) {
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    brokenPaging.put(callRegex, fault);
+  }
+
   /** Answers {@link #loseAnswer} registered that no call has lost yet. */
   public int pendingLostAnswers() {
     return lostAnswers.size();
@@ -657,6 +684,7 @@ public class Simulator {
     injected.clear();
     lostAnswers.clear();
     refused.clear();
+    brokenPaging.clear();
     latency = Duration.ZERO;
     keyExpired = false;
     failingSlugs.clear();
@@ -1049,6 +1077,13 @@ public class Simulator {
       java.util.function.Supplier<List<Map<String, Object>>> items) {
     List<Map<String, Object>> all = sync(items::get);
     RangeSpec range = RangeSpec.parse(ctx.request().getHeader("Range"), defaultField, 200);
+    PagingFault fault = pagingFault(ctx);
+    if (fault == PagingFault.EMPTY_PAGES) {
+      ctx.response()
+          .putHeader("Next-Range", range.next(Long.toString(emptyPages.incrementAndGet())));
+      respond(ctx, 206, List.of());
+      return;
+    }
     String field = range.field();
     if (!all.isEmpty() && !all.get(0).containsKey(field)) {
       throw new ApiError(400, "bad_request", "Invalid Range header: unknown field " + field);
@@ -1088,6 +1123,12 @@ public class Simulator {
                   + ".."
                   + pageItems.get(pageItems.size() - 1).get(field));
     }
+    if (fault == PagingFault.REPEAT_RANGE) {
+      String sent = ctx.request().getHeader("Range");
+      ctx.response().putHeader("Next-Range", sent != null ? sent : field + " ..");
+      respond(ctx, 206, pageItems);
+      return;
+    }
     if (more) {
       ctx.response()
           .putHeader(
@@ -1095,6 +1136,19 @@ public class Simulator {
               range.next(String.valueOf(pageItems.get(pageItems.size() - 1).get(field))));
     }
     respond(ctx, more ? 206 : 200, pageItems);
+  }
+
+  /** The {@link #brokenPaging} fault this list call meets, or null. */
+  private PagingFault pagingFault(RoutingContext ctx) {
+    if (brokenPaging.isEmpty()) {
+      return null;
+    }
+    String call = req(ctx);
+    return brokenPaging.entrySet().stream()
+        .filter(f -> call.matches(f.getKey()))
+        .map(Map.Entry::getValue)
+        .findFirst()
+        .orElse(null);
   }
 
   @SuppressWarnings("unchecked")
