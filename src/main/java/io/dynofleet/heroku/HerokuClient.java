@@ -707,16 +707,40 @@ public class HerokuClient {
     Response call(HerokuApi api, String range, String etag);
   }
 
-  /** Follows 206 + Next-Range until the last page. */
+  /**
+   * Pages one list follows at most: a thousand items a page (Heroku's most), far beyond any
+   * account's list. More is an answer going round, each page one call of the budget.
+   */
+  static final int MAX_PAGES = 50;
+
+  /**
+   * Follows 206 + Next-Range until the last page. An answer that would never end is a transient
+   * failure naming the call: a {@code Next-Range} that repeats a range already asked for, a 206
+   * page with nothing on it, or more than {@link #MAX_PAGES} pages. Followed as told, it held the
+   * pool's lock and spent the account's budget until Heroku answered 429 (audit 19 #10).
+   */
   private <T> List<T> list(String path, String rangeField, Class<T> type, PageCall call) {
     var out = new ArrayList<T>();
+    var asked = new java.util.HashSet<String>();
     String range = rangeField + " ..; max=" + config.pageSize();
-    while (true) {
+    for (int page = 1; ; page++) {
       String r = range;
+      asked.add(r);
       var ex = get(path, r, (a, e) -> call.call(a, r, e));
-      out.addAll(readList(ex, type));
+      List<T> items = readList(ex, type);
+      out.addAll(items);
       if (ex.status() != 206 || ex.nextRange() == null || ex.nextRange().isBlank()) {
         return out;
+      }
+      String endless =
+          asked.contains(ex.nextRange())
+              ? "Next-Range repeats a range already asked for (" + ex.nextRange() + ")"
+              : items.isEmpty()
+                  ? "a page with nothing on it asks for another"
+                  : page >= MAX_PAGES ? "more than " + MAX_PAGES + " pages" : null;
+      if (endless != null) {
+        throw new HerokuException.Transient(
+            ex.status(), null, "paging stopped: " + endless, "GET " + path, ex.requestId());
       }
       range = ex.nextRange();
     }

@@ -159,6 +159,70 @@ class HerokuClientFailureTests {
         .containsExactly(5, 4, 3, 2, 1);
   }
 
+  /**
+   * Audit 19 #10: a list followed {@code Next-Range} with no guard. A 206 whose {@code Next-Range}
+   * repeats the range sent, or a chain of empty 206 pages, was asked for again and again (a call of
+   * the budget each time) inside a pass holding the pool's lock. Each is now a transient failure
+   * naming the call, at its first page, and so is a list longer than the page cap.
+   */
+  @Test
+  void pagingThatWouldNeverEndIsATransientFailureNamingTheCall() throws Exception {
+    client.createApp(new AppCreate("loop-app-0", null, null));
+    client.createApp(new AppCreate("loop-app-1", null, null));
+    sim.brokenPaging("GET /apps", Simulator.PagingFault.REPEAT_RANGE);
+    sim.clearCallLog();
+    assertThat(failureOf(client::apps))
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class,
+            e -> {
+              assertThat(e.call()).isEqualTo("GET /apps");
+              assertThat(e.getMessage())
+                  .startsWith("GET /apps → 206: paging stopped: Next-Range repeats");
+            });
+    assertThat(calls("GET", "/apps")).as("the range sent came back as the next").hasSize(1);
+
+    sim.brokenPaging("GET /apps", Simulator.PagingFault.EMPTY_PAGES);
+    sim.clearCallLog();
+    assertThat(failureOf(client::apps))
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class,
+            e ->
+                assertThat(e.getMessage())
+                    .isEqualTo(
+                        "GET /apps → 206: paging stopped: a page with nothing on it asks for another"));
+    assertThat(calls("GET", "/apps")).hasSize(1);
+
+    sim.resetFaults();
+    for (int i = 2; i <= 50; i++) { // 51 apps, a page each: the cap is 50 pages
+      client.createApp(new AppCreate("loop-app-" + i, null, null));
+    }
+    sim.pageSize(1);
+    sim.clearCallLog();
+    assertThat(failureOf(client::apps))
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class,
+            e -> assertThat(e.getMessage()).endsWith("more than 50 pages"));
+    assertThat(calls("GET", "/apps")).hasSize(50);
+    sim.pageSize(2);
+    assertThat(client.apps()).as("the same list in fewer pages").hasSize(51);
+  }
+
+  /**
+   * What {@code call} threw, given 20 s: on a client that follows any answer it never returned, and
+   * the test must end (the faults reset after it then end its loop).
+   */
+  private static Throwable failureOf(java.util.concurrent.Callable<?> call) throws Exception {
+    var one = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      one.submit(call).get(20, java.util.concurrent.TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } finally {
+      one.shutdownNow();
+    }
+  }
+
   @Test
   void everyErrorIdMapsToItsException() {
     assertThatThrownBy(() -> client.app("no-such-app"))
