@@ -235,6 +235,12 @@ public class Simulator {
   /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
   private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
 
+  /** A call held before it is carried out ({@link #completeLate}). */
+  private record LateCall(String callRegex, Duration after) {}
+
+  private final java.util.Deque<LateCall> lateCalls =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
+
   /** List calls ({@code "METHOD /path"} patterns) paged wrongly until the faults are reset. */
   private final Map<String, PagingFault> brokenPaging = new ConcurrentHashMap<>();
 
@@ -596,6 +602,23 @@ public class Simulator {
   }
 
   /**
+   * The next call whose {@code "METHOD /path"} matches {@code callRegex} is held for {@code after},
+   * then carried out, and its answer never sent (the connection is closed): a client whose read
+   * timeout is shorter has given up on it by then, and Heroku does the work after that. {@link
+   * #loseAnswer} does the work first; this is a create that completes after the client timed out
+   * (audit 19 #6). Each registration holds one call.
+   */
+  public void completeLate(String callRegex, Duration after) {
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    lateCalls.add(new LateCall(callRegex, after));
+  }
+
+  /** Calls {@link #completeLate} registered that no call has met yet. */
+  public int pendingLateCalls() {
+    return lateCalls.size();
+  }
+
+  /**
    * Every call whose {@code "METHOD /path"} matches {@code callRegex} fails with this Heroku error
    * (after authentication) until {@link #resetFaults}: a permission the key lacks on one resource,
    * say, while the rest works.
@@ -683,6 +706,7 @@ public class Simulator {
     errorRate = 0;
     injected.clear();
     lostAnswers.clear();
+    lateCalls.clear();
     refused.clear();
     brokenPaging.clear();
     latency = Duration.ZERO;
@@ -1009,14 +1033,33 @@ public class Simulator {
       return;
     }
     ctx.response().putHeader("RateLimit-Remaining", Long.toString(bucket.remaining()));
-    String call = lostAnswers.isEmpty() ? "" : req(ctx);
+    String call = lostAnswers.isEmpty() && lateCalls.isEmpty() ? "" : req(ctx);
     for (String lost : lostAnswers) {
       if (call.matches(lost) && lostAnswers.removeFirstOccurrence(lost)) {
         ctx.put(LOSE_ANSWER, Boolean.TRUE);
         break;
       }
     }
+    for (LateCall late : lateCalls) {
+      if (call.matches(late.callRegex()) && lateCalls.removeFirstOccurrence(late)) {
+        ctx.put(LOSE_ANSWER, Boolean.TRUE);
+        vertx.setTimer(Math.max(1, late.after().toMillis()), id -> carryOutLate(ctx));
+        return;
+      }
+    }
     ctx.next();
+  }
+
+  /**
+   * A {@link #completeLate} call, carried out now: the client gave up on it and closed the
+   * connection, so its answer fails to leave. That failure is not the simulator's.
+   */
+  private void carryOutLate(RoutingContext ctx) {
+    try {
+      ctx.next();
+    } catch (RuntimeException e) {
+      LOG.debugf("late call %s carried out, its answer not sent: %s", req(ctx), e.toString());
+    }
   }
 
   private static String req(RoutingContext ctx) {

@@ -414,6 +414,51 @@ class HerokuClientFailureTests {
     client.deleteApp("lost-answer");
   }
 
+  /**
+   * The simulator's {@code completeLate}: a create the client gave up on (its read timeout) is
+   * carried out after that, as a slow Heroku may (audit 19 #6), where {@code loseAnswer} carries it
+   * out first. The client's failure is transient and had no answer; the app is not there when it
+   * fails, and is there later.
+   */
+  @Test
+  void aCreateCarriedOutAfterTheClientGaveUpAppearsLater() {
+    HerokuConfig impatient =
+        (HerokuConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                HerokuConfig.class.getClassLoader(),
+                new Class<?>[] {HerokuConfig.class},
+                (proxy, m, args) ->
+                    m.getName().equals("readTimeout")
+                        ? Duration.ofMillis(500)
+                        : m.invoke(config, args));
+    HerokuClient c =
+        new HerokuClient(
+            impatient,
+            new RateBudget(impatient),
+            meters,
+            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
+            d -> Thread.sleep(d.toMillis()));
+    sim.completeLate("POST /apps", Duration.ofSeconds(2));
+    sim.clearCallLog();
+    assertThatThrownBy(() -> c.createApp(new AppCreate("late-app", null, null)))
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class, e -> assertThat(e.status()).as("no answer").isZero());
+    assertThat(sim.pendingLateCalls()).isZero();
+    assertThatThrownBy(() -> client.app("late-app"))
+        .as("not made when the client gave up")
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> sim.apps().stream().anyMatch(a -> a.name().equals("late-app")));
+    assertThat(calls("POST", "/apps"))
+        .as("sent once, carried out late")
+        .extracting(SandboxCall::status)
+        .containsExactly(201);
+    assertThat(client.app("late-app").name()).isEqualTo("late-app");
+  }
+
   @Test
   void unchangedGetsAreAnsweredFromTheEtagCache() {
     client.createApp(new AppCreate("etag-app", null, null));
