@@ -188,6 +188,20 @@ public class HerokuClient {
     failureListeners.add(listener);
   }
 
+  /**
+   * How long after a call is begun Heroku may still carry it out: the call may be paced and wait
+   * out 429s before it leaves, connect, and wait for its answer up to the read timeout; and Heroku
+   * may finish a request after its answer timed out (how late is not documented: one more read
+   * timeout is allowed). About two minutes with the defaults.
+   */
+  public Duration sendWindow() {
+    return RateBudget.REFILL_INTERVAL
+        .multipliedBy(2) // the longest pace (RateBudget#suggestedDelay)
+        .plus(config.rateLimitMaxWait())
+        .plus(config.connectTimeout())
+        .plus(config.readTimeout().multipliedBy(2));
+  }
+
   /** The shared rate budget this client keeps current. */
   public RateBudget budget() {
     return budget;

@@ -314,6 +314,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public Duration sendWindow() {
+    return heroku.sendWindow();
+  }
+
+  @Override
   public int rateRemaining() {
     return (int) Math.min(Integer.MAX_VALUE, heroku.budget().remaining());
   }
@@ -371,6 +376,9 @@ public class HerokuPlatform implements Platform {
         message = HerokuException.refusedKey(p);
       }
       return new PlatformException(kind(p), message, null, e);
+    }
+    if (e.status() == 0) {
+      return PlatformException.unanswered(message, e); // a timeout, a reset, no connection
     }
     return new PlatformException(Kind.TRANSIENT, message, null, e);
   }

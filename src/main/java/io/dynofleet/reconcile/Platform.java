@@ -218,6 +218,14 @@ public interface Platform {
   int rateRemaining();
 
   /**
+   * How long after a request is begun Heroku may still carry it out: it may wait (pacing, 429s)
+   * before it leaves, its answer may take the read timeout, and Heroku may finish it after that. A
+   * POST whose answer never came ({@link PlatformException#noAnswer()}) is neither taken for never
+   * made nor sent again before this is over (audit 19 #6, #11).
+   */
+  Duration sendWindow();
+
+  /**
    * Registers {@code listener} to run on the calling thread whenever a call is about to wait out a
    * 429 (with how long it waits). Platforms that never wait need not call it.
    */
@@ -246,17 +254,32 @@ public interface Platform {
     private final Kind kind;
     private final Duration retryAfter;
     private final String reason;
+    private final boolean noAnswer;
 
     public PlatformException(Kind kind, String message, Duration retryAfter, Throwable cause) {
-      this(kind, message, retryAfter, cause, null);
+      this(kind, message, retryAfter, cause, null, false);
     }
 
     private PlatformException(
-        Kind kind, String message, Duration retryAfter, Throwable cause, String reason) {
+        Kind kind,
+        String message,
+        Duration retryAfter,
+        Throwable cause,
+        String reason,
+        boolean noAnswer) {
       super(message, cause);
       this.kind = kind;
       this.retryAfter = retryAfter;
       this.reason = reason;
+      this.noAnswer = noAnswer;
+    }
+
+    /**
+     * A transient failure with no answer at all (a timeout, a reset, no connection): what was sent
+     * may still be carried out after this (see {@link Platform#sendWindow()}).
+     */
+    public static PlatformException unanswered(String message, Throwable cause) {
+      return new PlatformException(Kind.TRANSIENT, message, null, cause, null, true);
     }
 
     /**
@@ -265,7 +288,15 @@ public interface Platform {
      * {@code InvalidSpec} (audit 18 #6). The kind, which decides the retry, stays.
      */
     public PlatformException as(String reason, String message) {
-      return new PlatformException(kind, message, retryAfter, this, reason);
+      return new PlatformException(kind, message, retryAfter, this, reason, noAnswer);
+    }
+
+    /**
+     * No answer came: the request may have reached Heroku and may still be carried out. False for
+     * an answer, an error one included (Heroku is done with that request).
+     */
+    public boolean noAnswer() {
+      return noAnswer;
     }
 
     /** The Degraded reason this failure asks for, or null for its kind's. */

@@ -286,6 +286,7 @@ class ReconcileStore {
     n.releaseId = b.releaseId;
     n.releaseVersion = b.releaseVersion;
     n.sourceAppId = b.sourceAppId;
+    n.sentAt = b.sentAt;
     n.couplingId = b.couplingId;
     n.failures = b.failures;
     n.createdAt = b.createdAt;

@@ -2568,6 +2568,11 @@ public class Reconciler {
 
     /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */
     private boolean createOrAdopt(Backend b, PoolSpec.Template t) {
+      // marked sent first: a create whose answer never came may be carried out later, and a drain
+      // of this intent must not take the name's 404 for "never made" while it still can be: the
+      // app made after that was an orphan (audit 19 #6)
+      b.sentAt = clock.instant();
+      store.save(b);
       try {
         // a team's pipeline couples only the team's apps (review 6: they were the key holder's own,
         // billed to them and refused by the pipeline)
@@ -2584,8 +2589,13 @@ public class Reconciler {
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {
         if (e.kind() != Kind.NAME_TAKEN) {
+          if (!e.noAnswer()) {
+            b.sentAt = null; // answered (refused, a 5xx): nothing of it is on its way
+            store.save(b);
+          }
           throw createRefused(b, e);
         }
+        b.sentAt = null;
         Optional<Platform.App> existing;
         try {
           existing = platform.app(b.appName);
@@ -2620,6 +2630,7 @@ public class Reconciler {
                 + " was made by an earlier attempt (before a restart, or its answer was lost): adopted");
         return true;
       }
+      b.sentAt = null;
       b.step = Step.CREATED;
       store.save(b);
       event(
@@ -2758,7 +2769,10 @@ public class Reconciler {
           inFlight = true;
           continue;
         }
-        deleteOwnedApp(b);
+        if (!deleteOwnedApp(b)) {
+          inFlight = true; // looked for again at the next pass
+          continue;
+        }
         store.forget(b);
         backends.remove(b);
         event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted");
@@ -2795,18 +2809,50 @@ public class Reconciler {
       return b.updatedAt;
     }
 
-    /** Deletes the backend's app if it exists and is ours (by recorded id, or by marker). */
-    private void deleteOwnedApp(Backend b) {
+    /**
+     * Deletes the backend's app if it exists and is ours (by recorded id, or by marker); whether
+     * its row may go. Not while an intent's create, sent and never answered, may still make the
+     * app: Heroku may carry it out after the client gave up, and with the row gone that app was an
+     * orphan nobody found again (audit 19 #6). The next pass looks again.
+     */
+    private boolean deleteOwnedApp(Backend b) {
       if (b.appId != null) {
         uncouplable.remove(b.appId);
         platform.deleteApp(b.appId);
-        return;
+        return true;
       }
       // only an intent: the create may or may not have happened before a crash
       Optional<Platform.App> app = platform.app(b.appName);
-      if (app.isPresent() && ours(b, app.get())) {
-        platform.deleteApp(app.get().id());
+      if (app.isPresent()) {
+        if (ours(b, app.get())) {
+          platform.deleteApp(app.get().id());
+        }
+        return true;
       }
+      if (mayStillLand(b)) {
+        LOG.debugf(
+            "pool=%s app=%s not there (yet): its create, sent at %s with no answer, may still"
+                + " land; looked for again",
+            pool.name, b.appName, b.sentAt);
+        return false;
+      }
+      return true;
+    }
+
+    /**
+     * Whether a POST of {@code b}'s whose answer never came ({@link Backend#sentAt}) may still be
+     * carried out by Heroku; if so the pass comes back when it no longer can, at the latest.
+     */
+    private synchronized boolean mayStillLand(Backend b) {
+      if (b.sentAt == null) {
+        return false;
+      }
+      Instant until = b.sentAt.plus(platform.sendWindow());
+      if (!now.isBefore(until)) {
+        return false;
+      }
+      recheckAt(until);
+      return true;
     }
 
     /**
@@ -3026,7 +3072,12 @@ public class Reconciler {
           nextDrained = nextDrained == null || until.isBefore(nextDrained) ? until : nextDrained;
           continue;
         }
-        deleteOwnedApp(b);
+        if (!deleteOwnedApp(b)) {
+          // its create may still land: looked for again soon, not at the last drain's end
+          Instant again = now.plus(config.inFlightRequeue());
+          nextDrained = nextDrained == null || again.isBefore(nextDrained) ? again : nextDrained;
+          continue;
+        }
         store.forget(b);
         backends.remove(b);
         event(

@@ -199,4 +199,9 @@ final class CrashingPlatform implements Platform {
   public int rateRemaining() {
     return delegate.rateRemaining();
   }
+
+  @Override
+  public java.time.Duration sendWindow() {
+    return delegate.sendWindow();
+  }
 }

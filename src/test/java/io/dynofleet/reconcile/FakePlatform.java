@@ -100,6 +100,10 @@ public class FakePlatform implements Platform {
   public volatile String releaseOutput;
 
   public volatile int rateRemaining = 4500;
+
+  /** {@link Platform#sendWindow()}: about what the Heroku client's defaults give. */
+  public volatile Duration sendWindow = Duration.ofMinutes(2);
+
   public volatile double errorRate;
   public volatile Clock clock = Clock.systemUTC();
   private final java.util.Random random = new java.util.Random(7);
@@ -133,6 +137,7 @@ public class FakePlatform implements Platform {
     releasesFail = false;
     releaseOutput = null;
     rateRemaining = 4500;
+    sendWindow = Duration.ofMinutes(2);
     errorRate = 0;
     restarts = 0;
   }
@@ -623,5 +628,10 @@ public class FakePlatform implements Platform {
   @Override
   public int rateRemaining() {
     return rateRemaining;
+  }
+
+  @Override
+  public Duration sendWindow() {
+    return sendWindow;
   }
 }

@@ -1283,6 +1283,48 @@ class SimulatorReconcileTests {
     assertThat(condition("Degraded")).startsWith("False");
   }
 
+  /**
+   * Audit 19 #6: a create whose POST timed out while Heroku had not made the app yet, then a scale
+   * to 0 at once. The drained intent's {@code GET /apps/{name}} answered 404, its row was
+   * forgotten, and Heroku made the app after that: an app named like the pool's, without a marker
+   * or a row, never adopted nor deleted. The row is kept and the app looked for again until the
+   * POST can no longer land; the app made meanwhile is deleted. Played with a client whose read
+   * timeout is 1 s and a create the simulator carries out 8 s after it arrived.
+   */
+  @Test
+  void aCreateCarriedOutAfterItsTimeoutAndADrainIsDeletedNotOrphaned() {
+    HerokuConfig impatient =
+        (HerokuConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                HerokuConfig.class.getClassLoader(),
+                new Class<?>[] {HerokuConfig.class},
+                (proxy, m, args) ->
+                    m.getName().equals("readTimeout")
+                        ? Duration.ofSeconds(1)
+                        : m.invoke(herokuConfig, args));
+    Reconciler slow =
+        reconcilerOn(
+            new HerokuPlatform(
+                TestHerokuClients.client(impatient, registry, sim.url(), sim.apiKey())));
+    createPool(1, "");
+    sim.completeLate("POST /apps", Duration.ofSeconds(8));
+    assertThat(slow.reconcile(new PoolKey(name)).outcome())
+        .as("the create timed out")
+        .isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(sim.pendingLateCalls()).isZero();
+    scale(0);
+    slow.reconcile(new PoolKey(name)); // drains the intent, looks for its app: not there yet
+    assertThat(named()).as("the create has not landed yet").isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> !named().isEmpty());
+    converge(0);
+    assertThat(named()).as("no orphan").isEmpty();
+    assertThat(appCreates()).isEqualTo(1);
+    assertThat(eventReasons()).contains("AppDeleted");
+  }
+
   @Test
   void aLostAnswerToAnAppDeleteStillEndsWithTheAppGone() {
     createPool(2, "");

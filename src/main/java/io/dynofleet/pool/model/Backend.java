@@ -79,6 +79,14 @@ public class Backend extends PanacheEntityBase {
   @Column(name = "source_app_id")
   public String sourceAppId;
 
+  /**
+   * When a POST whose answer never came was sent for this backend (its app's create, or its release
+   * while {@code releaseId} is the mark {@code sent}): Heroku may still carry it out for a while.
+   * Null when nothing is on its way.
+   */
+  @Column(name = "sent_at")
+  public Instant sentAt;
+
   @Column(name = "coupling_id")
   public String couplingId;
 
