@@ -155,11 +155,12 @@ class ReconcileStore {
    * Claims the turn at a release phase from a source app for {@code b}: when no backend of another
    * pool made from the same app has a release started since {@code since} and not ended (one
    * drained while its release runs included, {@link Reconciler#AFTER_RELEASE}), marks {@code b} as
-   * sending its release ({@link Reconciler#RELEASE_SENT}) and returns empty; else returns that
-   * backend's app name and its pool's, and changes nothing. The look and the mark are one
-   * transaction under an advisory lock on the source app, so two dynos claiming in the same moment
-   * take turns (both found no one before, and both released). The app is matched by its id, and by
-   * the pools' {@code sourceApp} for rows older processes wrote without one.
+   * sending its release ({@link Reconciler#RELEASE_SENT}, sent now: {@link Backend#sentAt}) and
+   * returns empty; else returns that backend's app name and its pool's, and changes nothing. The
+   * look and the mark are one transaction under an advisory lock on the source app, so two dynos
+   * claiming in the same moment take turns (both found no one before, and both released). The app
+   * is matched by its id, and by the pools' {@code sourceApp} for rows older processes wrote
+   * without one.
    */
   @Transactional
   @SuppressWarnings("unchecked")
@@ -196,6 +197,7 @@ class ReconcileStore {
       return Optional.of(new String[] {(String) rows.get(0)[0], (String) rows.get(0)[1]});
     }
     b.releaseId = Reconciler.RELEASE_SENT;
+    b.sentAt = clock.instant(); // the POST follows: waited for while it may land (audit 19 #11)
     b.sourceAppId = sourceAppId;
     save(b);
     return Optional.empty();

@@ -2270,6 +2270,15 @@ public class Reconciler {
                 t.sourceApp().toLowerCase(java.util.Locale.ROOT), k -> new Object())) {
           checkStopping();
           Platform.Release r = RELEASE_SENT.equals(b.releaseId) ? sentBefore(b) : null;
+          if (r == null && RELEASE_SENT.equals(b.releaseId) && mayStillLand(b)) {
+            // sent by a pass that heard no answer, or that lost its lock while the POST was on its
+            // way (another dyno's, perhaps): not there yet, it may still land. Sent again now, a
+            // second release phase would run beside the first on this app (audit 19 #11)
+            LOG.debugf(
+                "pool=%s app=%s release sent at %s not found yet: waited for, not sent again",
+                pool.name, b.appName, b.sentAt);
+            return;
+          }
           if (r == null) {
             // marked before it is sent: an answer lost (a timeout, a reset, the dyno killed while
             // it waited) made the next pass send a second release, whose release phase ran beside
@@ -2278,6 +2287,7 @@ public class Reconciler {
               // no release phase to wait for (a mark of its own, sent but not made, is claimed
               // again: older than Heroku's hour, it held no one, and another may have the turn)
               b.releaseId = RELEASE_SENT;
+              b.sentAt = clock.instant();
               b.sourceAppId = source.appId();
               store.save(b);
             } else {
@@ -2309,12 +2319,19 @@ public class Reconciler {
                 // refused (4xx, 429): no release was made; the mark held other pools' releases
                 // for as long as the refusal lasted, renewed at every try (review 18)
                 b.releaseId = null;
+                b.sentAt = null;
+                store.save(b);
+              } else if (!e.noAnswer()) {
+                // a 5xx: Heroku is done with it. The mark stays (the next pass looks for the
+                // release), with nothing on its way to wait for
+                b.sentAt = null;
                 store.save(b);
               }
               throw e;
             }
           }
           b.releaseId = r.id();
+          b.sentAt = null;
           b.step = Step.RELEASING;
           b.phase = Phase.Releasing;
           store.save(b);

@@ -80,6 +80,9 @@ public class FakePlatform implements Platform {
   /** Run once at the next call of an op: what a user does while a pass is under way. */
   private final Map<String, Runnable> onNext = new HashMap<>();
 
+  /** Run once while the next call of an op is on its way ({@link #whileSending}). */
+  private final Map<String, Runnable> whileSending = new HashMap<>();
+
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
 
@@ -129,6 +132,7 @@ public class FakePlatform implements Platform {
     webhookSecrets.clear();
     crashAfter.clear();
     onNext.clear();
+    whileSending.clear();
     failOn.clear();
     failKind = null;
     failMessage = null;
@@ -272,6 +276,25 @@ public class FakePlatform implements Platform {
   /** At the next call of {@code op}, {@code r} runs first (e.g. the pool is deleted mid-pass). */
   public synchronized void onNext(String op, Runnable r) {
     onNext.put(op, r);
+  }
+
+  /**
+   * At the next call of {@code op}, {@code r} runs while the call is on its way: sent, not yet
+   * carried out, and outside this platform's lock, so another dyno's pass can run meanwhile (a
+   * request in flight when its pass loses its lock). Only {@code createRelease} has this seam.
+   */
+  public synchronized void whileSending(String op, Runnable r) {
+    whileSending.put(op, r);
+  }
+
+  private void sending(String op) {
+    Runnable r;
+    synchronized (this) {
+      r = whileSending.remove(op);
+    }
+    if (r != null) {
+      r.run();
+    }
   }
 
   /**
@@ -459,21 +482,24 @@ public class FakePlatform implements Platform {
   }
 
   @Override
-  public synchronized Release createRelease(String app, String slugId, String description) {
-    enter("createRelease", app);
-    List<Release> list = releases.get(need(app).name());
-    String status = releasesFail ? "failed" : releasesPending ? "pending" : "succeeded";
-    Release r =
-        new Release(
-            UUID.randomUUID().toString(),
-            list.size() + 1,
-            slugId,
-            status,
-            description,
-            releaseOutput == null ? null : "fake://output/" + app);
-    list.add(r);
-    leave("createRelease");
-    return r;
+  public Release createRelease(String app, String slugId, String description) {
+    sending("createRelease");
+    synchronized (this) {
+      enter("createRelease", app);
+      List<Release> list = releases.get(need(app).name());
+      String status = releasesFail ? "failed" : releasesPending ? "pending" : "succeeded";
+      Release r =
+          new Release(
+              UUID.randomUUID().toString(),
+              list.size() + 1,
+              slugId,
+              status,
+              description,
+              releaseOutput == null ? null : "fake://output/" + app);
+      list.add(r);
+      leave("createRelease");
+      return r;
+    }
   }
 
   @Override

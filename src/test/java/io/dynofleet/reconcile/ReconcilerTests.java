@@ -2437,23 +2437,10 @@ class ReconcilerTests {
   void aPassThatLosesItsLockStopsAtTheStepItIsIn() {
     createPool(1, "");
     UUID uid = uid();
-    long key = uid.getMostSignificantBits() ^ uid.getLeastSignificantBits();
     heroku.onNext(
         "createApp",
         () -> {
-          try (java.sql.Connection c = dataSource.getConnection();
-              java.sql.Statement st = c.createStatement()) {
-            // only the session holding this pool's lock (a bigint key: high and low 32 bits)
-            st.execute(
-                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted"
-                    + " and objsubid = 1 and classid::bigint = "
-                    + ((key >>> 32) & 0xffffffffL)
-                    + " and objid::bigint = "
-                    + (key & 0xffffffffL)
-                    + " and pid <> pg_backend_pid()");
-          } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-          }
+          endTheLockSession(uid);
           try {
             Thread.sleep(1100); // the lock is checked at most once a second
           } catch (InterruptedException e) {
@@ -2467,6 +2454,97 @@ class ReconcilerTests {
     converge();
     assertThat(owned()).hasSize(1);
     assertThat(allBackendApps()).hasSize(1);
+  }
+
+  /**
+   * Ends the database session that holds the pool's advisory lock (a failover, a cut connection):
+   * PostgreSQL gives the lock to whoever asks next. Waits until the session is gone.
+   */
+  private void endTheLockSession(UUID uid) {
+    long key = uid.getMostSignificantBits() ^ uid.getLeastSignificantBits();
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.Statement st = c.createStatement()) {
+      // only the session holding this pool's lock (a bigint key: high and low 32 bits)
+      st.execute(
+          "select pg_terminate_backend(pid, 5000) from pg_locks where locktype = 'advisory' and granted"
+              + " and objsubid = 1 and classid::bigint = "
+              + ((key >>> 32) & 0xffffffffL)
+              + " and objid::bigint = "
+              + (key & 0xffffffffL)
+              + " and pid <> pg_backend_pid()");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Audit 19 #11: a pass that lost its lock (its database session ended) while its release POST was
+   * on its way let the next holder, another dyno, find the mark, read the app's releases before the
+   * POST had landed, find none, and send a second release: two release phases at once on one app
+   * (the case audit 14 #2 fixed for lost answers). A mark younger than the send window is waited
+   * for; the release that lands is the one the backend takes.
+   */
+  @Test
+  void aReleaseOnItsWayWhenItsPassLosesTheLockIsNotSentAgainByTheNextHolder() {
+    createPool(1, "");
+    UUID uid = uid();
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    try {
+      ReconcileResult[] meanwhile = new ReconcileResult[1];
+      heroku.whileSending(
+          "createRelease",
+          () -> {
+            endTheLockSession(uid);
+            meanwhile[0] = other.reconcile(new PoolKey(name));
+          });
+      for (int i = 0; i < 6 && meanwhile[0] == null; i++) {
+        pass();
+        clock.advance(Duration.ofSeconds(2));
+      }
+      assertThat(meanwhile[0])
+          .as("the other dyno's pass ran while the POST was on its way")
+          .isNotNull();
+      assertThat(meanwhile[0].outcome())
+          .as("it had the lock: " + meanwhile[0])
+          .isIn(ReconcileResult.Outcome.REQUEUE, ReconcileResult.Outcome.DONE);
+      converge();
+      assertThat(count("createRelease")).as("one release on the app").isEqualTo(1);
+      assertThat(owned()).hasSize(1);
+      assertThat(heroku.releases.get(owned().get(0))).hasSize(1);
+      assertThat(status().readyReplicas()).isEqualTo(1);
+    } finally {
+      other.stop();
+    }
+  }
+
+  /**
+   * The other side of audit 19 #11: a mark whose POST never left (the process died between the mark
+   * and the send) is waited for only while a POST could still land, then the release is sent.
+   */
+  @Test
+  void aReleaseMarkedButNeverSentIsSentOnceItCouldNoLongerLand() {
+    createPool(1, "");
+    heroku.crashBefore("createRelease");
+    for (int i = 0;
+        i < 8
+            && store.backends(uid()).stream()
+                .noneMatch(b -> Reconciler.RELEASE_SENT.equals(b.releaseId));
+        i++) {
+      pass();
+      clock.advance(Duration.ofSeconds(1));
+    }
+    reconciler.forgetCaches(); // a new process
+    ReconcileResult waiting = pass();
+    assertThat(count("createRelease")).as("marked moments ago: waited for").isZero();
+    assertThat(waiting.requeueAfter()).isLessThanOrEqualTo(config.releasePoll());
+    clock.advance(heroku.sendWindow());
+    pass();
+    assertThat(count("createRelease")).as("it can no longer land: sent").isEqualTo(1);
+    converge();
+    assertThat(count("createRelease")).isEqualTo(1);
+    assertThat(status().readyReplicas()).isEqualTo(1);
   }
 
   @ParameterizedTest
