@@ -2588,6 +2588,7 @@ public class Reconciler {
       // marked sent first: a create whose answer never came may be carried out later, and a drain
       // of this intent must not take the name's 404 for "never made" while it still can be: the
       // app made after that was an orphan (audit 19 #6)
+      Instant before = b.sentAt; // an earlier try's, with no answer either: it may land still
       b.sentAt = clock.instant();
       store.save(b);
       try {
@@ -2607,12 +2608,12 @@ public class Reconciler {
       } catch (PlatformException e) {
         if (e.kind() != Kind.NAME_TAKEN) {
           if (!e.noAnswer()) {
-            b.sentAt = null; // answered (refused, a 5xx): nothing of it is on its way
+            b.sentAt = before; // answered (refused, a 5xx): this one is not on its way
             store.save(b);
           }
           throw createRefused(b, e);
         }
-        b.sentAt = null;
+        b.sentAt = null; // the name is taken: no create of ours can land under it any more
         Optional<Platform.App> existing;
         try {
           existing = platform.app(b.appName);

@@ -86,6 +86,12 @@ public class FakePlatform implements Platform {
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
 
+  /**
+   * Injected transient failures had no answer (a timeout, a reset): the call was not carried out,
+   * and the caller cannot know that.
+   */
+  public volatile boolean failUnanswered;
+
   /** The message of the injected failures; null: "{op} failed (injected)". */
   public volatile String failMessage;
 
@@ -135,6 +141,7 @@ public class FakePlatform implements Platform {
     whileSending.clear();
     failOn.clear();
     failKind = null;
+    failUnanswered = false;
     failMessage = null;
     releasesPending = false;
     noWebUrls = false;
@@ -321,8 +328,11 @@ public class FakePlatform implements Platform {
     Integer n = failOn.get(op);
     if (n != null && n > 0) {
       failOn.put(op, n - 1);
-      throw new PlatformException(
-          failKind, failMessage != null ? failMessage : op + " failed (injected)");
+      String message = failMessage != null ? failMessage : op + " failed (injected)";
+      if (failKind == Kind.TRANSIENT && failUnanswered) {
+        throw PlatformException.unanswered(message, null);
+      }
+      throw new PlatformException(failKind, message);
     }
     if (errorRate > 0 && random.nextDouble() < errorRate) {
       throw new PlatformException(Kind.TRANSIENT, op + ": 503 (injected)");

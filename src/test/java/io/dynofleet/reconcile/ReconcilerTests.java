@@ -2457,6 +2457,36 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 19 #6, with a second try between: a create that timed out (it may land later), tried
+   * again and refused with a 5xx (that one is over), then drained. The first may still land: the
+   * row stays and the name is looked for again until the first could no longer land, then goes.
+   */
+  @Test
+  void aDrainedIntentWaitsForAnUnansweredCreateEvenAfterAnAnsweredRetry() {
+    createPool(1, "");
+    heroku.failUnanswered = true;
+    heroku.failNext("createApp", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    heroku.failUnanswered = false;
+    clock.advance(Duration.ofSeconds(2));
+    heroku.failNext("createApp", 1, Kind.TRANSIENT);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(count("createApp")).as("both refused before they were made").isZero();
+    scale(0);
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    assertThat(store.backends(uid()))
+        .as("the first create may still land: the row stays")
+        .singleElement()
+        .satisfies(
+            b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.DRAINING));
+    clock.advance(heroku.sendWindow());
+    converge();
+    assertThat(store.backends(uid())).isEmpty();
+    assertThat(allBackendApps()).isEmpty();
+  }
+
+  /**
    * Ends the database session that holds the pool's advisory lock (a failover, a cut connection):
    * PostgreSQL gives the lock to whoever asks next. Waits until the session is gone.
    */
