@@ -189,7 +189,12 @@ class DeclaredPools {
     PoolDocument before = name == null ? null : find(name);
     if (before == null) {
       try {
-        PoolDocument created = pools.create(body);
+        PoolService.Written written = pools.createWithWarnings(body);
+        PoolDocument created = written.pool();
+        // what an API client is told in a Warning header (another pool's default stored)
+        written
+            .warnings()
+            .forEach(w -> LOG.warnf("pool file applied: file=%s warning=\"%s\"", file, w));
         // where the pool's users look: the pool is kept in a file, and the file wins at each start
         pools.recordEvent(
             created,

@@ -242,15 +242,29 @@ public class PoolService {
 
   // ---- writes --------------------------------------------------------------------------------
 
+  /**
+   * A write's outcome: the pool as stored, and what its answer warns of (the text of an RFC 9111
+   * {@code Warning: 299}).
+   */
+  public record Written(PoolDocument pool, List<String> warnings) {}
+
   public PoolDocument create(String body) {
-    return create(parseAndValidate(parse(body)));
+    return createWithWarnings(body).pool();
   }
 
   public PoolDocument create(byte[] body) {
+    return createWithWarnings(body).pool();
+  }
+
+  public Written createWithWarnings(String body) {
     return create(parseAndValidate(parse(body)));
   }
 
-  private PoolDocument create(JsonNode doc) {
+  public Written createWithWarnings(byte[] body) {
+    return create(parseAndValidate(parse(body)));
+  }
+
+  private Written create(JsonNode doc) {
     String name = doc.get("metadata").get("name").asText();
     if (staticConfigured && name.equals(io.dynofleet.proxy.RouteSync.STATIC_POOL)) {
       // a stored pool of that name replaced the configured one in the proxy, silently (audit 13)
@@ -263,11 +277,16 @@ public class PoolService {
           List.of(
               new FieldError("metadata.name", "reserved while DYNOFLEET_STATIC_BACKENDS is set")));
     }
-    PoolSpec spec = SpecDefaults.apply(name, toSpec(doc));
+    PoolSpec given = SpecDefaults.apply(name, toSpec(doc));
+    boolean defaultNamed = namesDefault(doc);
     Map<String, String> labels = labels(doc);
+    // the pool that was the default only as the only pool, and the change this write made to it
+    Pool[] keptDefault = new Pool[1];
+    String[] change = new String[1];
     Pool saved =
         write(
             () -> {
+              keptDefault[0] = null;
               if (pools.findByName(name).isPresent()) {
                 throw new ApiException(
                     409,
@@ -278,8 +297,36 @@ public class PoolService {
                         new FieldError(
                             "metadata.name", "a pool of this name exists: PUT it to replace it")));
               }
+              // one writer at a time decides from the other pools (two first pools made at once
+              // would each be the default)
+              pools.lockRoutingClaims();
+              List<Pool> others = pools.others(name);
+              PoolSpec spec =
+                  defaultNamed ? given : withDefault(given, soleWithoutHosts(given, others));
               checkRoutingClashes(name, spec);
               Instant now = now();
+              Pool implicit =
+                  Boolean.TRUE.equals(spec.routing().defaultPool())
+                      ? null
+                      : implicitDefault(others);
+              if (implicit != null) {
+                // a pool stored before write-time defaulting, the default only while it was the
+                // only pool: a second pool took all its traffic without a word (audit 20 H3).
+                // Stored now, so it stays what it has been
+                PoolSpec after =
+                    withDefault(SpecDefaults.apply(implicit.name, implicit.spec), true);
+                change[0] =
+                    "generation "
+                        + implicit.generation
+                        + " → "
+                        + (implicit.generation + 1)
+                        + ": "
+                        + SpecChanges.describe(mapper, implicit.spec, after);
+                implicit.spec = after;
+                implicit.generation++;
+                implicit.updatedAt = now;
+                keptDefault[0] = implicit;
+              }
               Pool p = new Pool();
               p.id = UUID.randomUUID();
               p.name = name;
@@ -302,7 +349,87 @@ public class PoolService {
     recordAfterCommit(
         saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
     changed.fire(new PoolChanged(saved.id, saved.name));
-    return PoolDocument.of(saved);
+    Pool kept = keptDefault[0];
+    if (kept == null) {
+      return new Written(PoolDocument.of(saved), List.of());
+    }
+    recordAfterCommit(
+        kept.id,
+        kept.name,
+        PoolEvents.NORMAL,
+        "SpecChanged",
+        change[0]
+            + " (stored when pool "
+            + saved.name
+            + " was created: this pool was the default only while it was the only pool, and stays"
+            + " the default)");
+    changed.fire(new PoolChanged(kept.id, kept.name));
+    return new Written(
+        PoolDocument.of(saved),
+        List.of(
+            "pool "
+                + kept.name
+                + " was the default pool only while it was the only pool: routing.default true is"
+                + " now stored on it, so requests for hosts in no pool's routing.hosts still go"
+                + " to it (set routing.default false on "
+                + kept.name
+                + " to stop that)"));
+  }
+
+  /**
+   * Whether a pool document names {@code spec.routing.default}: left out (or null in a merge
+   * patch), it is defaulted when the pool is written (see {@link #soleWithoutHosts}).
+   */
+  static boolean namesDefault(JsonNode doc) {
+    return doc.path("spec").path("routing").path("default").isBoolean();
+  }
+
+  /**
+   * The default of {@code routing.default}, Kubernetes-style, decided when the pool is written and
+   * stored: true for a pool without hosts when no other pool exists, what a newcomer's first pool
+   * needs. The proxy made such a pool the default only while it was the only pool, deciding anew at
+   * each load, so a second pool took all its traffic (audit 20 H3). Not while {@code
+   * DYNOFLEET_STATIC_BACKENDS} configures a pool: that one is the default then. Call with the
+   * routing claims locked.
+   */
+  private boolean soleWithoutHosts(PoolSpec spec, List<Pool> others) {
+    return !staticConfigured && spec.routing().hosts().isEmpty() && others.isEmpty();
+  }
+
+  /**
+   * The pool the proxy makes the default only because it is the only one (a pool stored before
+   * {@link #soleWithoutHosts} was, or left alone by deletions): without hosts, {@code default}
+   * false, not being deleted. Null when there is none among {@code others}.
+   */
+  private Pool implicitDefault(List<Pool> others) {
+    if (staticConfigured || others.size() != 1 || others.get(0).terminating()) {
+      return null;
+    }
+    Pool o = others.get(0);
+    PoolSpec.Routing r = SpecDefaults.apply(o.name, o.spec).routing();
+    return r.hosts().isEmpty() && !Boolean.TRUE.equals(r.defaultPool()) ? o : null;
+  }
+
+  /** {@code s} with {@code routing.default} set to {@code isDefault}. */
+  private static PoolSpec withDefault(PoolSpec s, boolean isDefault) {
+    PoolSpec.Routing r = s.routing();
+    return new PoolSpec(
+        s.pipeline(),
+        s.replicas(),
+        s.template(),
+        s.healthCheck(),
+        s.rollout(),
+        new PoolSpec.Routing(
+            r.hosts(),
+            isDefault,
+            r.algorithm(),
+            r.timeoutSeconds(),
+            r.retries(),
+            r.maxInFlightPerBackend(),
+            r.maxQueue(),
+            r.queueTimeoutSeconds()),
+        s.staticBackends(),
+        s.paused());
   }
 
   /** A Normal event on the pool, for writers other than the API (pool files). */
@@ -328,7 +455,29 @@ public class PoolService {
                   "metadata.name",
                   "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
     }
-    return update(name, pre, doc, current -> keepRestartedAt(current, doc));
+    return update(name, pre, doc, current -> keepDefault(current, keepRestartedAt(current, doc)));
+  }
+
+  /**
+   * A replace that does not name {@code spec.routing.default} keeps a stored {@code true}: it may
+   * be one the API defaulted (see {@link #soleWithoutHosts}), which no manifest or pool file names,
+   * and an {@code apply} of the same file then took the pool's traffic away once a second pool
+   * existed (audit 20 H3). {@code false} ends it.
+   */
+  static JsonNode keepDefault(JsonNode current, JsonNode doc) {
+    JsonNode spec = doc.path("spec");
+    JsonNode routing = spec.path("routing");
+    if (!current.path("spec").path("routing").path("default").asBoolean(false)
+        || namesDefault(doc)
+        || !spec.isObject()
+        || !(routing.isObject() || routing.isMissingNode() || routing.isNull())) {
+      return doc;
+    }
+    JsonNode copy = doc.deepCopy();
+    ObjectNode s = (ObjectNode) copy.get("spec");
+    (routing.isObject() ? (ObjectNode) s.get("routing") : s.putObject("routing"))
+        .put("default", true);
+    return copy;
   }
 
   /**
@@ -524,6 +673,11 @@ public class PoolService {
               }
               JsonNode next = edit.apply(currentDocument(pool));
               PoolSpec spec = SpecDefaults.apply(name, toSpec(next));
+              if (!namesDefault(next)) {
+                // defaulted as on a create: the only pool, without hosts, is the default
+                pools.lockRoutingClaims();
+                spec = withDefault(spec, soleWithoutHosts(spec, pools.others(name)));
+              }
               Map<String, String> labels = labels(next);
               boolean specDiff = !spec.equals(pool.spec);
               boolean labelDiff = !labels.equals(pool.labels);

@@ -104,9 +104,12 @@ public class PoolsResource {
           byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
-    PoolDocument doc = service.create(body);
-    return withTag(
-        Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build()), doc);
+    PoolService.Written w = service.createWithWarnings(body);
+    PoolDocument doc = w.pool();
+    Response.ResponseBuilder b =
+        Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build());
+    w.warnings().forEach(text -> b.header("Warning", warning(text)));
+    return withTag(b, doc);
   }
 
   @GET
@@ -309,12 +312,21 @@ public class PoolsResource {
             file ->
                 b.header(
                     "Warning",
-                    "299 - \"pool "
-                        + name
-                        + " is kept in "
-                        + file.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?")
-                        + ": the file replaces this change at the next start; change the file instead\""));
+                    warning(
+                        "pool "
+                            + name
+                            + " is kept in "
+                            + file
+                            + ": the file replaces this change at the next start; change the file instead")));
     return b;
+  }
+
+  /**
+   * A {@code Warning} header's value: code 299, the text quoted, what a quoted string cannot hold
+   * replaced.
+   */
+  private static String warning(String text) {
+    return "299 - \"" + text.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "?") + "\"";
   }
 
   /**

@@ -21,6 +21,34 @@ final class ApiFixtures {
     return base + "-" + System.nanoTime() % 100000 + "-" + SEQ.incrementAndGet();
   }
 
+  /**
+   * Takes {@code routing.default} off every stored pool. The first pool without hosts made in an
+   * empty database is stored as the default (audit 20 H3), and the test database is shared by every
+   * test class: a test that claims the default would find an earlier test's.
+   */
+  static void noStoredDefault() {
+    sql(
+        "update pools set spec = jsonb_set(spec, '{routing,default}', 'false')"
+            + " where spec #>> '{routing,default}' = 'true'");
+  }
+
+  /**
+   * Deletes every pool, for a test of what a write does when no other pool exists: the test
+   * database holds every earlier test's pools.
+   */
+  static void noPools() {
+    sql("delete from pools");
+  }
+
+  static void sql(String statement) {
+    io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+        .run(
+            () ->
+                io.dynofleet.pool.model.Pool.getEntityManager()
+                    .createNativeQuery(statement)
+                    .executeUpdate());
+  }
+
   static String pool(String name, int replicas) {
     return """
         {"metadata": {"name": "%s", "labels": {"team": "web"}},

@@ -188,6 +188,76 @@ class DeclaredPoolsTests {
     assertThat(lines).noneMatch(l -> l.contains("refused"));
   }
 
+  /** A static pool file; {@code routing}: its routing object in YAML flow style. */
+  static String staticYaml(String name, String routing) {
+    return """
+        metadata: {name: %s}
+        spec: {staticBackends: ["http://127.0.0.1:9/"], routing: %s}
+        """
+        .formatted(name, routing);
+  }
+
+  /**
+   * Audit 20 H3: a pool without hosts was the default only while it was the only pool. A pool file
+   * without hosts applied to an empty store is stored as the default, as an API create is, and the
+   * next starts apply the file, which names no default, without changing that (nor anything else),
+   * also once a second pool exists.
+   */
+  @Test
+  void aPoolFileWithoutHostsIsStoredAsTheDefaultAndTheNextStartsKeepIt() throws IOException {
+    ApiFixtures.noPools(); // the rule looks at every pool
+    try {
+      Files.createDirectories(DIR);
+      Files.writeString(DIR.resolve("1-front.yaml"), staticYaml("git-front", "{}"));
+      assertThat(declared.applyAll()).isEqualTo(1);
+      JsonPath front = api().get(POOLS + "/git-front").jsonPath();
+      assertThat(front.getBoolean("spec.routing.default")).isTrue();
+
+      Files.writeString(DIR.resolve("2-api.yaml"), staticYaml("git-api", "{hosts: [api.example]}"));
+      assertThat(declared.applyAll()).isEqualTo(2);
+      JsonPath again = api().get(POOLS + "/git-front").jsonPath();
+      assertThat(again.getBoolean("spec.routing.default")).isTrue();
+      assertThat(again.getString("metadata.resourceVersion"))
+          .as("an unchanged file writes nothing")
+          .isEqualTo(front.getString("metadata.resourceVersion"));
+    } finally {
+      ApiFixtures.sql("delete from pools where name in ('git-front', 'git-api')");
+    }
+  }
+
+  /**
+   * Audit 20 H3, for a store written before: a second pool made from a file stores the default of
+   * the pool that was the default only as the only pool, and the log says so.
+   */
+  @Test
+  void aSecondPoolFromAFileKeepsTheImplicitDefaultAndSaysSo() throws IOException {
+    ApiFixtures.noPools();
+    try {
+      api()
+          .body(
+              """
+          {"metadata": {"name": "git-old"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"],
+           "routing": {"default": false}}}""")
+          .post(POOLS)
+          .then()
+          .statusCode(201);
+      Files.createDirectories(DIR);
+      Files.writeString(DIR.resolve("api.yaml"), staticYaml("git-api", "{hosts: [api.example]}"));
+      List<String> lines = new ArrayList<>();
+      assertThat(applyLogging(lines)).isEqualTo(1);
+      assertThat(api().get(POOLS + "/git-old").jsonPath().getBoolean("spec.routing.default"))
+          .isTrue();
+      assertThat(lines)
+          .anyMatch(
+              l ->
+                  l.contains("api.yaml")
+                      && l.contains(
+                          "pool git-old was the default pool only while it was the only"));
+    } finally {
+      ApiFixtures.sql("delete from pools where name in ('git-old', 'git-api')");
+    }
+  }
+
   @Test
   void aHostOrDefaultTakenIsTheFilesProblemSaidAsSuch() throws IOException {
     Files.createDirectories(DIR);

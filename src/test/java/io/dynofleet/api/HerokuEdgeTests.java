@@ -97,6 +97,7 @@ class HerokuEdgeTests {
   void anAdminHostIsNeverProxied() throws Exception {
     try (io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
       java.net.URI shop = backends.named("shop");
+      ApiFixtures.noStoredDefault();
       admin()
           .auth()
           .oauth2(TOKEN)

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class PoolsApiTests {
   @jakarta.inject.Inject io.dynofleet.pool.model.PoolRepository repository;
+  @jakarta.inject.Inject io.dynofleet.proxy.RouteSync routes;
 
   @Test
   void createReadReplaceAndDefaults() {
@@ -753,6 +754,7 @@ class PoolsApiTests {
    */
   @Test
   void concurrentPoolsClaimingOneHostOrTheDefaultLetExactlyOneWin() throws Exception {
+    ApiFixtures.noStoredDefault();
     String tag = uniqueName("claim");
     for (String routing :
         List.of("\"hosts\": [\"" + tag + ".example.com\"]", "\"default\": true")) {
@@ -792,6 +794,143 @@ class PoolsApiTests {
             .run(() -> repository.delete("name in ?1", names));
       }
     }
+  }
+
+  /** A static pool of one backend; {@code routing}: the inside of its routing object. */
+  private static String staticPool(String name, java.net.URI backend, String routing) {
+    return """
+        {"metadata": {"name": "%s"},
+         "spec": {"staticBackends": ["%s"], "routing": {%s}}}
+        """
+        .formatted(name, backend, routing);
+  }
+
+  /**
+   * Audit 20 H3: a pool without hosts was the default only while it was the only pool, decided at
+   * each route load, and its read-back said {@code default: false}. A second pool then took all of
+   * its traffic (404 no-pool), without a word. The default is decided when the pool is written, and
+   * stored.
+   */
+  @Test
+  void theOnlyPoolWithoutHostsIsStoredAsTheDefaultAndASecondPoolLeavesItSo() {
+    ApiFixtures.noPools(); // the rule looks at every pool
+    String first = uniqueName("first");
+    String second = uniqueName("second");
+    try (io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      String firstBody = staticPool(first, backends.named("first"), "");
+      api()
+          .body(firstBody)
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .body("spec.routing.default", equalTo(true));
+      routes.sync();
+      served("x.example", "first");
+
+      api()
+          .body(
+              staticPool(
+                  second, backends.named("second"), "\"hosts\": [\"" + second + ".example\"]"))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .header("Warning", org.hamcrest.Matchers.nullValue())
+          .body("spec.routing.default", equalTo(false));
+      routes.sync();
+      served("x.example", "first");
+      served(second + ".example", "second");
+      api().get(POOLS + "/" + first).then().body("spec.routing.default", equalTo(true));
+
+      // `apply` of the same manifest, which names no default, keeps it (and changes nothing)
+      api()
+          .body(firstBody)
+          .put(POOLS + "/" + first)
+          .then()
+          .statusCode(200)
+          .body("spec.routing.default", equalTo(true))
+          .body("metadata.generation", equalTo(1));
+      // a second default is refused, as before
+      api()
+          .body(staticPool(uniqueName("third"), backends.named("third"), "\"default\": true"))
+          .post(POOLS)
+          .then()
+          .statusCode(409)
+          .body("type", org.hamcrest.Matchers.endsWith("/default-taken"));
+    } finally {
+      ApiFixtures.sql("delete from pools where name in ('" + first + "', '" + second + "')");
+      routes.sync();
+    }
+  }
+
+  /**
+   * Audit 20 H3, for a store written before: the only pool, without hosts and stored with {@code
+   * default: false}, is the default by the route load's rule. The write that makes a second pool
+   * stores {@code default: true} on it, so it keeps its traffic, and says so: a Warning header on
+   * the answer and a SpecChanged event on that pool.
+   */
+  @Test
+  void aSecondPoolStoresTheDefaultOfAPoolThatWasTheDefaultOnlyAsTheOnlyPool() {
+    ApiFixtures.noPools();
+    String old = uniqueName("old");
+    String second = uniqueName("second");
+    try (io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      api().body(staticPool(old, backends.named("old"), "")).post(POOLS).then().statusCode(201);
+      // as the release before stored it
+      ApiFixtures.sql(
+          "update pools set spec = jsonb_set(spec, '{routing,default}', 'false') where name = '"
+              + old
+              + "'");
+      routes.sync();
+      served("x.example", "old");
+
+      api()
+          .body(
+              staticPool(
+                  second, backends.named("second"), "\"hosts\": [\"" + second + ".example\"]"))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .header(
+              "Warning",
+              equalTo(
+                  "299 - \"pool "
+                      + old
+                      + " was the default pool only while it was the only pool: routing.default"
+                      + " true is now stored on it, so requests for hosts in no pool's"
+                      + " routing.hosts still go to it (set routing.default false on "
+                      + old
+                      + " to stop that)\""));
+      routes.sync();
+      served("x.example", "old");
+      served(second + ".example", "second");
+      api()
+          .get(POOLS + "/" + old)
+          .then()
+          .body("spec.routing.default", equalTo(true))
+          .body("metadata.generation", equalTo(2));
+      assertThat(
+              api()
+                  .get(POOLS + "/" + old + "/events")
+                  .jsonPath()
+                  .getList("findAll { it.reason == 'SpecChanged' }.message", String.class))
+          .singleElement()
+          .asString()
+          .contains("generation 1 → 2: routing.default false → true")
+          .contains("stored when pool " + second + " was created");
+    } finally {
+      ApiFixtures.sql("delete from pools where name in ('" + old + "', '" + second + "')");
+      routes.sync();
+    }
+  }
+
+  /** A request for {@code host} through the proxy is answered by the backend {@code backend}. */
+  private static void served(String host, String backend) {
+    io.restassured.RestAssured.given()
+        .header("Host", host)
+        .get("/a")
+        .then()
+        .statusCode(200)
+        .header("X-Backend", backend);
   }
 
   @Test
