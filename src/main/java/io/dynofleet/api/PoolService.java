@@ -455,7 +455,11 @@ public class PoolService {
                   "metadata.name",
                   "must match the pool in the path ('" + name + "'); pools cannot be renamed")));
     }
-    return update(name, pre, doc, current -> keepDefault(current, keepRestartedAt(current, doc)));
+    return update(
+        name,
+        pre,
+        doc,
+        current -> keepDefault(current, keepRegion(current, keepRestartedAt(current, doc))));
   }
 
   /**
@@ -495,6 +499,25 @@ public class PoolService {
     JsonNode copy = doc.deepCopy();
     ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("spec").get("template"))
         .set("restartedAt", stored);
+    return copy;
+  }
+
+  /**
+   * A replace that does not name {@code spec.template.region} keeps the stored one: pools stored
+   * before {@code source} became the default hold the {@code us} they were given then, and the
+   * manifests and pool files that made them, applied again, would have moved every such pool with a
+   * source elsewhere to new apps (audit 20 M4; a dyno of the release before, during preboot, read
+   * the new value as another target: review 9). A merge patch setting it to null takes {@code
+   * source}.
+   */
+  static JsonNode keepRegion(JsonNode current, JsonNode doc) {
+    JsonNode stored = current.path("spec").path("template").path("region");
+    JsonNode template = doc.path("spec").path("template");
+    if (!stored.isTextual() || !template.isObject() || template.hasNonNull("region")) {
+      return doc;
+    }
+    JsonNode copy = doc.deepCopy();
+    ((ObjectNode) copy.get("spec").get("template")).set("region", stored);
     return copy;
   }
 

@@ -75,6 +75,11 @@ public final class PoolValidator {
           "performance-2xl");
 
   public static final Set<String> REGIONS = Set.of("us", "eu");
+
+  /** What {@code spec.template.region} takes: a region above, or the source app's (audit 20 M4). */
+  static final Set<String> TEMPLATE_REGIONS =
+      Set.of("us", "eu", io.dynofleet.pool.model.SpecDefaults.SOURCE_REGION);
+
   public static final Set<String> STACKS = Set.of("heroku-22", "heroku-24");
 
   /** Why more than one eco backend is refused (the scale endpoint says it too). */
@@ -324,7 +329,15 @@ public final class PoolValidator {
           "must be a Heroku app name (3-30 lowercase letters, digits and"
               + " '-', starting with a letter and ending with a letter or digit) or app id");
     }
-    oneOf("spec.template.region", t.get("region"), REGIONS);
+    String region = text("spec.template.region", t.get("region"), false);
+    if (region != null && !TEMPLATE_REGIONS.contains(region)) {
+      err(
+          "spec.template.region",
+          "must be one of "
+              + sorted(TEMPLATE_REGIONS)
+              + ": source (the default) is the source app's region, us or eu a Common Runtime"
+              + " region; a Private Space's needs a space, which an app made from a slug cannot have");
+    }
     oneOf("spec.template.stack", t.get("stack"), STACKS);
     String size = text("spec.template.dynoSize", t.get("dynoSize"), false);
     if (size != null) {

@@ -1044,8 +1044,10 @@ public class Reconciler {
                     + " spec.template.configVars, or on the source app");
           }
           boolean newTarget = before == null || !before.target().equals(cached.target());
+          // never for "source": the backends are made where the source is
+          String region = Source.regionFor(t, cached.region());
           boolean regionDiffers =
-              t.region() != null && cached.region() != null && !t.region().equals(cached.region());
+              region != null && cached.region() != null && !region.equals(cached.region());
           // a cause found gone is said again when it comes back (see PoolEvents#recordOnce)
           List<String> gone = new ArrayList<>();
           if (!regionDiffers && cached.region() != null) {
@@ -2595,12 +2597,12 @@ public class Reconciler {
         // a team's pipeline couples only the team's apps (review 6: they were the key holder's own,
         // billed to them and refused by the pipeline)
         // no stack in the template: the source app's (a heroku-22 slug got an app of Heroku's
-        // default stack; review 6); a region is always stored (us by default), the source's only
-        // for a pool stored without one
+        // default stack; review 6); a region is always stored: the source's for "source" (the
+        // default since audit 20 M4) and for a pool stored without one
         Platform.App app =
             platform.createApp(
                 b.appName,
-                t.region() != null || source == null ? t.region() : source.region(),
+                Source.regionFor(t, source == null ? null : source.region()),
                 t.stack() != null || source == null ? t.stack() : source.stack(),
                 team);
         b.appId = app.id();

@@ -2,6 +2,7 @@ package io.dynofleet.reconcile;
 
 import io.dynofleet.api.PoolValidator;
 import io.dynofleet.pool.model.PoolSpec;
+import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.reconcile.Platform.Addon;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,7 +24,7 @@ import java.util.stream.Collectors;
  * @param addons the source's add-ons each backend is attached to
  * @param copied the source's add-ons that cannot be shared: their vars are in {@code config}
  * @param addonVars the vars the attachments of {@code addons} set: not copied, not drift
- * @param region the source app's region: the backends' when the template names none
+ * @param region the source app's region: the backends' when the template names {@code source}
  * @param stack the source app's stack: the backends' when the template names none (its slug's)
  * @param secrets every value a backend may print: the config and the shared add-ons' vars (their
  *     credentials), for masking release output only
@@ -75,8 +76,9 @@ record Source(
         });
     config.putAll(template.configVars());
     // the effective region: a pool stored with the old default "us" and one whose manifest, applied
-    // again, names none (the source's, us) are the same target, not a rollout (review 8)
-    String region = template.region() != null ? template.region() : commonRuntime(sourceApp);
+    // again, names none (the source's, us) are the same target, not a rollout (review 8); so are
+    // "eu" and "source" for an eu source
+    String region = regionFor(template, commonRuntime(sourceApp));
     StringBuilder identity =
         new StringBuilder()
             .append(template.dynoSize())
@@ -131,6 +133,16 @@ record Source(
     all.putAll(config);
     all.remove(Reconciler.OWNER_VAR);
     return Map.copyOf(all);
+  }
+
+  /**
+   * The region to make a backend of {@code template} in: the template's, or the source's ({@code
+   * sourceRegion}, null when unknown or not a Common Runtime region: Heroku's default then) when it
+   * names {@code source} or nothing (a pool stored before regions were defaulted).
+   */
+  static String regionFor(PoolSpec.Template template, String sourceRegion) {
+    String r = template.region();
+    return r == null || r.equals(SpecDefaults.SOURCE_REGION) ? sourceRegion : r;
   }
 
   /**

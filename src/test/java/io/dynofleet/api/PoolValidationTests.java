@@ -202,6 +202,44 @@ class PoolValidationTests {
     api().get(POOLS + "/" + name).then().statusCode(200).body("spec.replicas", equalTo(1));
   }
 
+  /**
+   * Audit 20 M4: backends defaulted to us whatever the source's region. {@code source} is accepted
+   * and is the default, stored as such; an unknown region lists what is accepted.
+   */
+  @Test
+  void regionSourceIsTheDefaultAndAnUnknownRegionListsTheAcceptedOnes() {
+    String name = uniqueName("region");
+    api()
+        .body(pool(name, 1))
+        .post(POOLS)
+        .then()
+        .statusCode(201)
+        .body("spec.template.region", equalTo("source"));
+    api().get(POOLS + "/" + name).then().body("spec.template.region", equalTo("source"));
+    for (String region : new String[] {"source", "eu", "us"}) {
+      api()
+          .body(
+              pool(uniqueName("region"), 1)
+                  .replace("\"basic\"", "\"basic\", \"region\": \"" + region + "\""))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .body("spec.template.region", equalTo(region));
+    }
+    String mars = uniqueName("region");
+    api()
+        .body(pool(mars, 1).replace("\"basic\"", "\"basic\", \"region\": \"mars\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", hasItem("spec.template.region"))
+        .body("detail", containsString("[eu, source, us]"))
+        .body(
+            "errors[0].message", containsString("source (the default) is the source app's region"));
+    api().get(POOLS + "/" + mars).then().statusCode(404);
+  }
+
   @Test
   void everyAcceptedSizeAndHobbyAlias() {
     for (String size :

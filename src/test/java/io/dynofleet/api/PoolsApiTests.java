@@ -46,7 +46,7 @@ class PoolsApiTests {
         .body("metadata.generation", equalTo(1))
         .body("metadata.creationTimestamp", notNullValue())
         .body("spec.replicas", equalTo(2))
-        .body("spec.template.region", equalTo("us"))
+        .body("spec.template.region", equalTo("source"))
         .body("spec.template.stage", equalTo("production"))
         .body("spec.template.namePrefix", equalTo(name))
         .body("spec.healthCheck.path", equalTo("/"))
@@ -793,6 +793,38 @@ class PoolsApiTests {
         io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
             .run(() -> repository.delete("name in ?1", names));
       }
+    }
+  }
+
+  /**
+   * Audit 20 M4: {@code source} became the region's default, and existing pools keep the region
+   * stored: a manifest or pool file that names none, applied again, changes nothing (it took the
+   * default, and a pool made in eu then rolled to us).
+   */
+  @Test
+  void aPutThatLeavesTheRegionOutKeepsTheStoredOne() {
+    for (String region : List.of("eu", "us")) {
+      String name = uniqueName("keep");
+      String manifest = pool(name, 1);
+      api()
+          .body(manifest.replace("\"basic\"", "\"basic\", \"region\": \"" + region + "\""))
+          .post(POOLS)
+          .then()
+          .statusCode(201);
+      api()
+          .body(manifest)
+          .put(POOLS + "/" + name)
+          .then()
+          .statusCode(200)
+          .body("spec.template.region", equalTo(region))
+          .body("metadata.generation", equalTo(1));
+      api()
+          .contentType("application/merge-patch+json")
+          .body("{\"spec\": {\"template\": {\"region\": null}}}")
+          .patch(POOLS + "/" + name)
+          .then()
+          .statusCode(200)
+          .body("spec.template.region", equalTo("source"));
     }
   }
 

@@ -107,18 +107,23 @@ class SimulatorReconcileTests {
   }
 
   private void createPool(int replicas, String extraSpec) {
+    createPool(replicas, extraSpec, "");
+  }
+
+  /** {@code extraTemplate}: more fields of the template, each led by a comma. */
+  private void createPool(int replicas, String extraSpec, String extraTemplate) {
     api()
         .body(
             """
         {"metadata": {"name": "%s"},
          "spec": {"pipeline": "%s", "replicas": %d,
-                  "template": {"sourceApp": "%s", "dynoSize": "basic", "configVars": {"ROLE": "backend"}},
+                  "template": {"sourceApp": "%s", "dynoSize": "basic", "configVars": {"ROLE": "backend"}%s},
                   "healthCheck": {"path": "/health", "intervalSeconds": 1, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 1, "replaceAfterSeconds": 30},
                   "routing": {"hosts": ["%s.sim.test"]}
                   %s}}
         """
-                .formatted(name, pipeline, replicas, source, name, extraSpec))
+                .formatted(name, pipeline, replicas, source, extraTemplate, name, extraSpec))
         .post(POOLS)
         .then()
         .statusCode(201);
@@ -303,13 +308,14 @@ class SimulatorReconcileTests {
 
   /**
    * Review 6: a template without a stack gave Heroku's default stack for the source's slug, and an
-   * eu source's backends were made in us (the default region, kept: review 9) without a word.
+   * eu source's backends were made in us (then the default region, kept: review 9) without a word.
+   * A region named apart from the source's is said.
    */
   @Test
   void backendsTakeTheSourcesStackAndARegionElsewhereIsSaid() {
     source = source + "-eu";
     sim.createSourceApp(source, "eu", "heroku-22");
-    createPool(1, "");
+    createPool(1, "", ", \"region\": \"us\"");
     converge(1);
     assertThat(owned())
         .singleElement()
@@ -322,6 +328,32 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 20 M4: the guides' first pool names no region, and an eu source's backends were made in
+   * us, every request and database round trip crossing the ocean, with a RegionDiffers warning as
+   * the only sign. {@code source}, the default now, makes them where the source is, and says
+   * nothing; and "eu" named for that source is the same target (no rollout).
+   */
+  @Test
+  void backendsAreMadeInTheSourcesRegionByDefault() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    createPool(1, "");
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .body("spec.template.region", org.hamcrest.Matchers.equalTo("source"));
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(a -> assertThat(sim.placeOf(a.name())).isEqualTo("eu/heroku-22"));
+    assertThat(eventReasons()).doesNotContain("RegionDiffers");
+    Set<String> apps = ownedNames();
+    patch("{\"spec\": {\"template\": {\"region\": \"eu\"}}}");
+    converge(1);
+    assertThat(ownedNames()).as("not rolled").isEqualTo(apps);
+  }
+
+  /**
    * Review 9: AddonNotShared and RegionDiffers were raised again after every process start (their
    * once-only memory was the process's), on every dyno, for every such pool: a Warning and a WARN
    * log line per deploy and daily restart, though nothing changed. Once per cause now.
@@ -331,7 +363,7 @@ class SimulatorReconcileTests {
     source = source + "-eu";
     sim.createSourceApp(source, "eu", "heroku-22");
     sim.createAddon(source, "mailgun");
-    createPool(1, "");
+    createPool(1, "", ", \"region\": \"us\"");
     converge(1);
     for (int restart = 0; restart < 2; restart++) {
       reconciler.forgetCaches(); // what a process start forgets
@@ -355,7 +387,7 @@ class SimulatorReconcileTests {
   void aCauseThatClearedAndCameBackIsSaidAgain() {
     source = source + "-eu";
     sim.createSourceApp(source, "eu", "heroku-22");
-    createPool(1, "");
+    createPool(1, "", ", \"region\": \"us\"");
     converge(1);
     patch("{\"spec\": {\"template\": {\"region\": \"eu\"}}}");
     converge(1);

@@ -167,6 +167,25 @@ class SourceTest {
   }
 
   /**
+   * Audit 20 M4: {@code source} is the source app's region: naming that region instead is the same
+   * target (no rollout).
+   */
+  @Test
+  void regionSourceIsTheSourcesRegion() {
+    Platform.App euSource =
+        new Platform.App("id", "src", "https://src/", Instant.EPOCH, "eu", "heroku-24", "cedar");
+    PoolSpec.Template fromSource =
+        new PoolSpec.Template("src", "source", null, "basic", "p", Map.of(), "production", true);
+    PoolSpec.Template eu =
+        new PoolSpec.Template("src", "eu", null, "basic", "p", Map.of(), "production", true);
+    assertThat(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), fromSource, Instant.EPOCH, euSource)
+                .target())
+        .isEqualTo(
+            Source.of(RELEASE, Map.of("A", "1"), List.of(), eu, Instant.EPOCH, euSource).target());
+  }
+
+  /**
    * Review 8: a source in a Private Space region, or on a stack a copied slug's app cannot have,
    * made every create fail; the choice is Heroku's then, as before this version.
    */

@@ -17,6 +17,13 @@ import java.util.TreeMap;
 public final class SpecDefaults {
   public static final String DEFAULT_DYNO_SIZE = "basic";
 
+  /**
+   * {@code spec.template.region} naming the source app's region, which the reconciler looks up when
+   * it makes a backend: an eu source's backends were made in us, an ocean from its database and its
+   * users, because the guides' first pool named no region (audit 20 M4).
+   */
+  public static final String SOURCE_REGION = "source";
+
   private SpecDefaults() {}
 
   /** The complete form of {@code s} for the pool {@code poolName}. */
@@ -27,10 +34,11 @@ public final class SpecDefaults {
       t =
           new Template(
               t.sourceApp(),
-              // us, as before: a stored null read as another target by a
-              // dyno of the version before (preboot runs both) rolled
-              // every pool (review 9); a source elsewhere is warned about
-              t.region() != null ? t.region() : "us",
+              // the source's, stored as "source", never as null: a stored null
+              // read as another target by a dyno of the version before (preboot
+              // runs both) rolled every pool (review 9). Pools stored before keep
+              // the "us" they were given then
+              t.region() != null ? t.region() : SOURCE_REGION,
               t.stack(),
               normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
               prefix,
