@@ -947,6 +947,17 @@ public class Reconciler {
       }
       pipelineId = pipeline.id();
       team = pipeline.team();
+      if (team != null && "eco".equalsIgnoreCase(t.dynoSize())) {
+        // Heroku refuses the formation only after the app is made, configured and released (its
+        // release phase run on the shared database): said before any is (audit 20 L4)
+        throw new PlatformException(
+            Kind.INVALID,
+            "eco dynos are not available to team apps (pipeline "
+                + spec.pipeline()
+                + " belongs to team "
+                + team
+                + "): use basic");
+      }
       List<Platform.Release> recent;
       Source cached = sources.get(pool.id);
       try {

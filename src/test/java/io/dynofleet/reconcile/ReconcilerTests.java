@@ -2269,6 +2269,49 @@ class ReconcilerTests {
         .hasSize(1);
   }
 
+  /** The message of the pool's condition {@code type}. */
+  private String conditionMessage(String type) {
+    return status().conditions().stream()
+        .filter(c -> c.type().equals(type))
+        .map(c -> c.message())
+        .findFirst()
+        .orElse("none");
+  }
+
+  /**
+   * Audit 20 L4: Heroku Teams have no eco dynos. A team pipeline's eco pool made an app, set its
+   * config and released it (its release phase run on the shared database) before Heroku refused the
+   * formation, and again every retry. Refused before any app is made now.
+   */
+  @Test
+  void anEcoPoolOfATeamsPipelineMakesNoApp() {
+    String pipeline = "pipe-" + name.substring(5);
+    heroku.pipelineTeams.put(pipeline, "acme");
+    pools.create(
+        """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s", "replicas": 1,
+                  "template": {"sourceApp": "%s", "dynoSize": "eco"}}}
+        """
+            .formatted(name, pipeline, source));
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(count("createApp")).isZero();
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(conditionMessage("Degraded"))
+        .contains(
+            "eco dynos are not available to team apps (pipeline "
+                + pipeline
+                + " belongs to team acme): use basic");
+
+    pools.patch(
+        name, "{\"spec\": {\"template\": {\"dynoSize\": \"basic\"}}}", new Precondition(null));
+    converge();
+    assertThat(owned())
+        .singleElement()
+        .satisfies(a -> assertThat(heroku.appTeams.get(a)).isEqualTo("acme"));
+  }
+
   /**
    * Audit 14: a backend put in maintenance mode by hand (to look into it) fails its checks (the
    * router answers 503), and was restarted and then replaced, its app deleted with whatever was
