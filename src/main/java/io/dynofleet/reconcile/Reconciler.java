@@ -920,6 +920,19 @@ public class Reconciler {
       }
     }
 
+    /**
+     * The pipeline named is not there: many single-app Heroku users have none, and the message did
+     * not say whether the name was wrong or how to make one (audit 20 L6).
+     */
+    private PlatformException pipelineNotFound() {
+      return new PlatformException(
+          Kind.INVALID,
+          "pipeline '"
+              + spec.pipeline()
+              + "' not found (create it with heroku pipelines:create, or check the name: heroku"
+              + " pipelines)");
+    }
+
     /** The cheap reads of every pass: the source's latest release and the pipeline's couplings. */
     private void observe(PoolSpec.Template t) {
       health = dataPlane.health(pool.name, pool.id);
@@ -937,8 +950,7 @@ public class Reconciler {
           pipeline = platform.pipeline(spec.pipeline());
         } catch (PlatformException e) {
           if (e.kind() == Kind.NOT_FOUND) {
-            throw new PlatformException(
-                Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
+            throw pipelineNotFound();
           }
           throw e;
         }
@@ -1131,7 +1143,7 @@ public class Reconciler {
         }
         // the pipeline was deleted, perhaps made again under its name: look the name up anew
         pipelines.remove(spec.pipeline());
-        throw new PlatformException(Kind.INVALID, "pipeline '" + spec.pipeline() + "' not found");
+        throw pipelineNotFound();
       }
       for (Platform.Coupling c : couplings) {
         coupled.add(c.appId());

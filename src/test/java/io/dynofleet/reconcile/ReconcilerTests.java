@@ -2313,6 +2313,26 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 20 L6: many single-app Heroku users have no pipeline, and "pipeline 'shop' not found"
+   * said neither whether the name was wrong nor how to make one.
+   */
+  @Test
+  void aPipelineNotFoundSaysHowToMakeOne() {
+    String pipeline = "pipe-" + name.substring(5);
+    heroku.pipelines.remove(pipeline);
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(allBackendApps()).isEmpty();
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(conditionMessage("Degraded"))
+        .contains(
+            "pipeline '"
+                + pipeline
+                + "' not found (create it with heroku pipelines:create, or check the name:"
+                + " heroku pipelines)");
+  }
+
+  /**
    * Audit 14: a backend put in maintenance mode by hand (to look into it) fails its checks (the
    * router answers 503), and was restarted and then replaced, its app deleted with whatever was
    * being done on it, with no word of maintenance. It is kept out of traffic and left alone.
