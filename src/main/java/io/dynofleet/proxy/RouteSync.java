@@ -435,7 +435,9 @@ public class RouteSync implements DataPlane {
     }
     metrics.loaded(desired);
     if (!anyDefault && configured == null) {
-      // one pool without host names is the default pool: what a newcomer with one pool expects
+      // one pool without host names is the default pool: what a newcomer with one pool expects.
+      // The API stores that default since audit 20 H3 (PoolService); this serves pools stored
+      // before, until a second pool's create stores it on them
       List<PoolRoute> hostless = routes.stream().filter(r -> r.hosts().isEmpty()).toList();
       if (routes.size() == 1 && hostless.size() == 1) {
         PoolRoute r = hostless.get(0);
