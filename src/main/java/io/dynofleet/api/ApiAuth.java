@@ -373,7 +373,7 @@ public class ApiAuth {
     if (path == null
         || !(path.equals(prefix) || path.startsWith(prefix + "/"))
         || path.startsWith(prefix + "/q/health")
-        || !"http".equalsIgnoreCase(rc.request().getHeader("X-Forwarded-Proto"))) {
+        || !reachedOverHttp(rc.request())) {
       return false;
     }
     String host = rc.request().getHeader(HttpHeaders.HOST);
@@ -386,14 +386,10 @@ public class ApiAuth {
     if (page
         && host != null
         && (m == io.vertx.core.http.HttpMethod.GET || m == io.vertx.core.http.HttpMethod.HEAD)) {
-      // the path, not the request target: an absolute-form one carries a scheme and host (audit 11)
-      String query = rc.request().query();
       rc.response()
           .setStatusCode(308)
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-          .putHeader(
-              HttpHeaders.LOCATION,
-              "https://" + host + rc.request().path() + (query == null ? "" : "?" + query))
+          .putHeader(HttpHeaders.LOCATION, httpsLocation(rc.request()))
           .end();
       return true;
     }
@@ -414,6 +410,38 @@ public class ApiAuth {
                         + prefix
                         + " (and rotate the token if it was sent over http)")));
     return true;
+  }
+
+  /**
+   * Whether the request reached Heroku's router over plain http. Only on a dyno, where {@code
+   * X-Forwarded-Proto} is the router's (it replaces a client's); elsewhere nothing says how the
+   * client came, and a client's own header is no proof. The dashboard's redirect and the token's
+   * refusal here, and a pool's {@code httpsRedirect} in the proxy, all go by it.
+   */
+  public boolean reachedOverHttp(HttpServerRequest req) {
+    return onDyno && "http".equalsIgnoreCase(req.getHeader(X_FORWARDED_PROTO));
+  }
+
+  private static final CharSequence X_FORWARDED_PROTO =
+      HttpHeaders.createOptimized("X-Forwarded-Proto");
+
+  /**
+   * The request's address at https: {@code https://<Host><path>?<query>}, the path and query as
+   * received. The path, not the request target: an absolute-form one carries a scheme and host
+   * (audit 11). Null without a Host.
+   */
+  public static String httpsLocation(HttpServerRequest req) {
+    String host = req.getHeader(HttpHeaders.HOST);
+    if (host == null) {
+      return null;
+    }
+    String query = req.query();
+    return "https://" + host + req.path() + (query == null ? "" : "?" + query);
+  }
+
+  /** On a Heroku dyno ({@code DYNO} is set). */
+  public boolean onDyno() {
+    return onDyno;
   }
 
   /**

@@ -527,7 +527,8 @@ public final class PoolValidator {
         "retries",
         "maxInFlightPerBackend",
         "maxQueue",
-        "queueTimeoutSeconds");
+        "queueTimeoutSeconds",
+        "httpsRedirect");
     JsonNode hosts = r.get("hosts");
     if (present(hosts)) {
       if (!hosts.isArray()) {
@@ -552,6 +553,7 @@ public final class PoolValidator {
     integer("spec.routing.maxInFlightPerBackend", r.get("maxInFlightPerBackend"), 0, 10000);
     integer("spec.routing.maxQueue", r.get("maxQueue"), 0, 100000);
     integer("spec.routing.queueTimeoutSeconds", r.get("queueTimeoutSeconds"), 1, 300);
+    bool("spec.routing.httpsRedirect", r.get("httpsRedirect"));
   }
 
   // ---- primitives -------------------------------------------------------------------------

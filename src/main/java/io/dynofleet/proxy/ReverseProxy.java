@@ -274,6 +274,19 @@ class ReverseProxy implements ProxyInterceptor {
             // the library answers an upgrade it cannot place
             // with a bare 502: say why, as for requests
             Pool pool = table.select(rc.request().getHeader(HttpHeaders.HOST));
+            String https =
+                pool == null || !pool.route().httpsRedirect() ? null : httpsRedirect(rc.request());
+            if (https != null) {
+              // as any request of the pool: never tunnelled to a backend over plain http
+              rc.response()
+                  .setStatusCode(308)
+                  .putHeader(HttpHeaders.LOCATION, https)
+                  .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+                  .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()))
+                  .end();
+              countRedirect(pool);
+              return;
+            }
             ProxyError e =
                 unplaceable(
                     pool,
@@ -700,6 +713,14 @@ class ReverseProxy implements ProxyInterceptor {
   /** One of the proxy's own answers, by pool ({@code -} before one is chosen) and code. */
   private void countError(Pool pool, ProxyError e) {
     countError(pool, null, e);
+  }
+
+  /**
+   * A request redirected to https ({@code dynofleet_proxy_redirects_total{pool}}): an answer of the
+   * proxy's own, but no error, so not among {@code dynofleet_proxy_errors_total}'s.
+   */
+  private void countRedirect(Pool pool) {
+    registry.counter("dynofleet.proxy.redirects", "pool", pool.route().name()).increment();
   }
 
   /**
@@ -1133,6 +1154,10 @@ class ReverseProxy implements ProxyInterceptor {
     var h = preq.headers();
     ex.pool = table.select(sreq.getHeader(HttpHeaders.HOST));
     if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
+    if (ex.pool.route().httpsRedirect()) {
+      String https = httpsRedirect(sreq);
+      if (https != null) return redirect(ctx, ex, https);
+    }
     ex.closeAfter =
         stripConnectionListed(h, false)
             && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
@@ -1140,6 +1165,46 @@ class ReverseProxy implements ProxyInterceptor {
     h.remove(HeaderNames.PROXY_CONNECTION);
     forwardingHeaders(h, sreq, ex.requestId);
     return attempt(ctx, ex, 0);
+  }
+
+  /** ACME's http-01 challenges: plain http by design (Let's Encrypt asks them over port 80). */
+  private static final String ACME_CHALLENGE = "/.well-known/acme-challenge/";
+
+  /**
+   * Where a request of a pool with {@code httpsRedirect} goes instead of to a backend: its https
+   * address, when it reached Heroku's router over plain http ({@link
+   * io.dynofleet.api.ApiAuth#reachedOverHttp}: on a dyno only); else null. The backends cannot
+   * tell: the proxy reaches them at their https web_url, through a router of their own that sets
+   * {@code X-Forwarded-Proto: https}, so an app's own redirect (Rails' force_ssl, Django's
+   * SECURE_SSL_REDIRECT) never fired, and the page went out in clear (audit 20 H1). ACME challenges
+   * pass, and so does a Host that is not a plain {@code host[:port]} (no redirect to a URL it would
+   * change).
+   */
+  private String httpsRedirect(HttpServerRequest req) {
+    if (!auth.reachedOverHttp(req)) return null;
+    String path = req.path();
+    if (path != null && path.startsWith(ACME_CHALLENGE)) return null;
+    String host = req.getHeader(HttpHeaders.HOST);
+    return host != null && plainAuthority(host)
+        ? io.dynofleet.api.ApiAuth.httpsLocation(req)
+        : null;
+  }
+
+  /**
+   * The 308 to https, as the dashboard's ({@code no-store}: turning {@code httpsRedirect} off takes
+   * effect at once; an app's HSTS header is what tells browsers for good). A body the client sends,
+   * or holds back for a 100, is not read: the connection ends after the answer.
+   */
+  private Future<ProxyResponse> redirect(ProxyContext ctx, Exchange ex, String location) {
+    ProxyResponse r = ctx.request().response().setStatusCode(308);
+    r.headers().set(HttpHeaders.LOCATION, location).set(HttpHeaders.CACHE_CONTROL, "no-store");
+    if (ctx.request().proxiedRequest().version() != HttpVersion.HTTP_2
+        && (ex.upload != null || ex.expectContinue)) {
+      r.headers().set(HttpHeaders.CONNECTION, "close");
+    }
+    r.setBody(Body.body(Buffer.buffer()));
+    countRedirect(ex.pool);
+    return Future.succeededFuture(r);
   }
 
   /**
@@ -2153,6 +2218,10 @@ class ReverseProxy implements ProxyInterceptor {
           .description("1 while no backend of the pool is routable and the proxy tries them all")
           .tags("pool", name)
           .register(registry);
+      if (auth.onDyno()) {
+        // at 0 from the start, as the ejections: only a dyno redirects
+        registry.counter("dynofleet.proxy.redirects", "pool", name);
+      }
     }
   }
 
@@ -2213,6 +2282,7 @@ class ReverseProxy implements ProxyInterceptor {
               List.of(
                   "dynofleet.proxy.queue",
                   "dynofleet.proxy.errors",
+                  "dynofleet.proxy.redirects",
                   "dynofleet.proxy.backends",
                   "dynofleet.proxy.panic")) {
             registry.find(series).tag("pool", name).meters().forEach(registry::remove);

@@ -440,25 +440,11 @@ public class RouteSync implements DataPlane {
       // before, until a second pool's create stores it on them
       List<PoolRoute> hostless = routes.stream().filter(r -> r.hosts().isEmpty()).toList();
       if (routes.size() == 1 && hostless.size() == 1) {
-        PoolRoute r = hostless.get(0);
-        routes.set(
-            0,
-            new PoolRoute(
-                r.name(),
-                r.hosts(),
-                true,
-                r.algorithm(),
-                r.timeout(),
-                r.retries(),
-                r.maxInFlightPerBackend(),
-                r.maxQueue(),
-                r.maxQueueWait(),
-                r.healthCheck(),
-                r.backends()));
+        routes.set(0, hostless.get(0).withDefaultPool(true));
       }
     }
     if (configured != null && routes.stream().noneMatch(r -> r.name().equals(STATIC_POOL))) {
-      routes.add(anyDefault ? withoutDefault(configured) : configured);
+      routes.add(anyDefault ? configured.withDefaultPool(false) : configured);
     } else if (configured != null && !shadowTold) {
       // stored before DYNOFLEET_STATIC_BACKENDS was set (the API refuses the name while it is)
       shadowTold = true;
@@ -521,7 +507,9 @@ public class RouteSync implements DataPlane {
         ro.maxQueue(),
         Duration.ofSeconds(ro.queueTimeoutSeconds()),
         check,
-        targets);
+        targets,
+        // a spec stored before the field read as the default, on
+        !Boolean.FALSE.equals(ro.httpsRedirect()));
   }
 
   /**
@@ -539,21 +527,6 @@ public class RouteSync implements DataPlane {
       }
     }
     return out;
-  }
-
-  private static PoolRoute withoutDefault(PoolRoute r) {
-    return new PoolRoute(
-        r.name(),
-        r.hosts(),
-        false,
-        r.algorithm(),
-        r.timeout(),
-        r.retries(),
-        r.maxInFlightPerBackend(),
-        r.maxQueue(),
-        r.maxQueueWait(),
-        r.healthCheck(),
-        r.backends());
   }
 
   static Algorithm algorithm(String name) {

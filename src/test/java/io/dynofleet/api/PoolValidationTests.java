@@ -186,6 +186,38 @@ class PoolValidationTests {
         .body("errors.field", hasItem("spec.template.nope"));
   }
 
+  /**
+   * Audit 20 H1: {@code spec.routing.httpsRedirect} is a boolean, like the other switches: any
+   * other value is refused by name; {@code false} is taken and read back.
+   */
+  @Test
+  void httpsRedirectIsTrueOrFalse() {
+    for (String bad : new String[] {"\"yes\"", "\"false\"", "0", "{}"}) {
+      String name = uniqueName("https");
+      api()
+          .body(
+              pool(name, 1)
+                  .replace(
+                      "\"basic\"}", "\"basic\"}, \"routing\": {\"httpsRedirect\": " + bad + "}"))
+          .post(POOLS)
+          .then()
+          .statusCode(422)
+          .contentType("application/problem+json")
+          .body("errors.field", hasItem("spec.routing.httpsRedirect"))
+          .body("errors.message", hasItem("must be true or false"));
+      api().get(POOLS + "/" + name).then().statusCode(404);
+    }
+    String name = uniqueName("https");
+    api()
+        .body(
+            pool(name, 1)
+                .replace("\"basic\"}", "\"basic\"}, \"routing\": {\"httpsRedirect\": false}"))
+        .post(POOLS)
+        .then()
+        .statusCode(201)
+        .body("spec.routing.httpsRedirect", equalTo(false));
+  }
+
   /** Review 6: scaling an eco pool past one backend uses up the account's eco hours. */
   @Test
   void anEcoPoolCannotScalePastOne() {

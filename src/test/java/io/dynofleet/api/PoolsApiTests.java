@@ -52,6 +52,7 @@ class PoolsApiTests {
         .body("spec.healthCheck.path", equalTo("/"))
         .body("spec.rollout.maxSurge", equalTo(1))
         .body("spec.routing.timeoutSeconds", equalTo(30))
+        .body("spec.routing.httpsRedirect", equalTo(true))
         .body("status.observedGeneration", equalTo(0));
 
     Response got = api().get(POOLS + "/" + name);

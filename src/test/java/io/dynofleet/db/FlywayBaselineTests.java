@@ -57,4 +57,51 @@ class FlywayBaselineTests {
       st.execute("drop schema " + schema + " cascade");
     }
   }
+
+  /**
+   * Audit 20 H1: a pool stored before {@code spec.routing.httpsRedirect} reads it back filled in
+   * (on), as every default is stored; the rest of its spec is as it was.
+   */
+  @Test
+  void aPoolStoredBeforeHttpsRedirectGetsItsDefault() throws SQLException {
+    String schema = "upgrade_" + Long.toString(System.nanoTime() % 1_000_000, 36);
+    Flyway before =
+        Flyway.configure()
+            .dataSource(db)
+            .schemas(schema)
+            .locations("classpath:db/migration")
+            .target("10")
+            .load();
+    before.migrate();
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "insert into "
+              + schema
+              + ".pools (id, name, generation, resource_version, spec, created_at, updated_at)"
+              + " values (gen_random_uuid(), 'old', 3, 7, '{\"replicas\": 2, \"routing\":"
+              + " {\"hosts\": [\"a.example\"], \"retries\": 2}}', now(), now())");
+    }
+    Flyway.configure()
+        .dataSource(db)
+        .schemas(schema)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "select spec::text, generation, resource_version from " + schema + ".pools")) {
+        rs.next();
+        assertThat(rs.getString(1))
+            .isEqualTo(
+                "{\"routing\": {\"hosts\": [\"a.example\"], \"retries\": 2,"
+                    + " \"httpsRedirect\": true}, \"replicas\": 2}");
+        assertThat(rs.getLong(2)).isEqualTo(3);
+        assertThat(rs.getLong(3)).isEqualTo(7);
+      }
+      st.execute("drop schema " + schema + " cascade");
+    }
+  }
 }

@@ -81,7 +81,13 @@ public record PoolSpec(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Rollout(Integer maxSurge, Integer maxUnavailable) {}
 
-  /** How the data plane sends traffic to this pool. */
+  /**
+   * How the data plane sends traffic to this pool.
+   *
+   * @param httpsRedirect on a Heroku dyno, answer a request that reached the router over plain http
+   *     with a redirect to https instead of proxying it: the backends, behind a second router of
+   *     their own, always see https and cannot redirect it themselves (audit 20 H1)
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Routing(
       List<String> hosts,
@@ -91,5 +97,29 @@ public record PoolSpec(
       Integer retries,
       Integer maxInFlightPerBackend,
       Integer maxQueue,
-      Integer queueTimeoutSeconds) {}
+      Integer queueTimeoutSeconds,
+      Boolean httpsRedirect) {
+
+    /** Without {@code httpsRedirect}: the routing as written before it existed. */
+    public Routing(
+        List<String> hosts,
+        Boolean defaultPool,
+        String algorithm,
+        Integer timeoutSeconds,
+        Integer retries,
+        Integer maxInFlightPerBackend,
+        Integer maxQueue,
+        Integer queueTimeoutSeconds) {
+      this(
+          hosts,
+          defaultPool,
+          algorithm,
+          timeoutSeconds,
+          retries,
+          maxInFlightPerBackend,
+          maxQueue,
+          queueTimeoutSeconds,
+          null);
+    }
+  }
 }

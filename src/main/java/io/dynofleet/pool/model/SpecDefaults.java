@@ -66,7 +66,7 @@ public final class SpecDefaults {
     Routing ro =
         s.routing() != null
             ? s.routing()
-            : new Routing(null, null, null, null, null, null, null, null);
+            : new Routing(null, null, null, null, null, null, null, null, null);
     ro =
         new Routing(
             ro.hosts() != null
@@ -78,7 +78,9 @@ public final class SpecDefaults {
             or(ro.retries(), 1),
             or(ro.maxInFlightPerBackend(), 0),
             or(ro.maxQueue(), 1000),
-            or(ro.queueTimeoutSeconds(), 30));
+            or(ro.queueTimeoutSeconds(), 30),
+            // on: a pool's backends cannot tell http from https (see Routing)
+            ro.httpsRedirect() != null ? ro.httpsRedirect() : Boolean.TRUE);
     return new PoolSpec(
         s.pipeline(),
         t != null ? or(s.replicas(), 1) : null,
