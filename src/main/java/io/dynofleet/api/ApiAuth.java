@@ -22,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.eclipse.microprofile.config.Config;
@@ -450,21 +451,40 @@ public class ApiAuth {
    * to choose); elsewhere, or without one, the connection's address.
    */
   String client(RoutingContext rc) {
-    if (onDyno) {
-      String last = null;
-      for (String line : rc.request().headers().getAll("X-Forwarded-For")) {
-        for (String part : line.split(",")) {
-          if (!part.isBlank()) {
-            last = part.trim();
-          }
-        }
-      }
+    List<String> lines = rc.request().headers().getAll("X-Forwarded-For");
+    io.vertx.core.net.SocketAddress remote = rc.request().remoteAddress();
+    return clientAddress(
+        lines.isEmpty() ? null : String.join(",", lines),
+        remote == null ? "unknown" : remote.hostAddress());
+  }
+
+  /**
+   * The client's address as {@link #client} decides it, from a request's {@code X-Forwarded-For}
+   * (its lines joined by commas; null for none) and its connection's address: the proxy tells it
+   * the backends in {@code X-Dynofleet-Client-Ip} (audit 20 H2).
+   */
+  public String clientAddress(String forwardedFor, String peer) {
+    if (onDyno && forwardedFor != null) {
+      String last = lastEntry(forwardedFor);
       if (last != null) {
         return last;
       }
     }
-    io.vertx.core.net.SocketAddress remote = rc.request().remoteAddress();
-    return remote == null ? "unknown" : remote.hostAddress();
+    return peer;
+  }
+
+  /** The last non-blank entry of a comma-separated list, trimmed; null if none. */
+  static String lastEntry(String list) {
+    int end = list.length();
+    while (end > 0) {
+      int comma = list.lastIndexOf(',', end - 1);
+      String part = list.substring(comma + 1, end).trim();
+      if (!part.isEmpty()) {
+        return part;
+      }
+      end = comma < 0 ? 0 : comma;
+    }
+    return null;
   }
 
   /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */

@@ -27,6 +27,10 @@ final class HeaderNames {
   static final CharSequence SET_COOKIE = HttpHeaders.createOptimized("Set-Cookie");
   static final CharSequence X_DYNOFLEET_ERROR = HttpHeaders.createOptimized("X-Dynofleet-Error");
 
+  /** The client's address, for the backends (see ReverseProxy.forwardingHeaders). */
+  static final CharSequence X_DYNOFLEET_CLIENT_IP =
+      HttpHeaders.createOptimized("X-Dynofleet-Client-Ip");
+
   /** Carries a backend's Date past the library (see ReverseProxy.keepBackendDate). */
   static final CharSequence BACKEND_DATE = HttpHeaders.createOptimized("X-Dynofleet-Backend-Date");
 }

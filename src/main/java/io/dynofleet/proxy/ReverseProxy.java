@@ -1269,7 +1269,7 @@ class ReverseProxy implements ProxyInterceptor {
    * X-Request-Id, X-Forwarded-For (appended), -Proto and -Port (kept if set: Heroku's router sets
    * them), -Host (the Host that chose the pool, unless {@code trust-forwarded-host}: Heroku's
    * router passes a client's own, and a backend, whose Host is now its own web_url, builds its
-   * links from it), and Via.
+   * links from it), X-Dynofleet-Client-Ip, and Via.
    */
   private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
     h.set(HeaderNames.X_REQUEST_ID, requestId);
@@ -1294,6 +1294,14 @@ class ReverseProxy implements ProxyInterceptor {
       List<String> lines = h.getAll(HeaderNames.X_FORWARDED_FOR);
       if (lines.size() > 1) xff = String.join(", ", lines);
     }
+    // the client's address in a header of Dynofleet's own, which the backend's router leaves
+    // alone: it appends the load balancer dyno's address to X-Forwarded-For, so every app took
+    // that for every client (one per-IP throttle for the whole site; audit 20 H2). A client's
+    // own copy is replaced. On a dyno the address the router appended, as ApiAuth's throttle
+    // trusts it; elsewhere the connection's
+    String client = auth.clientAddress(xff, ip);
+    if (client != null) h.set(HeaderNames.X_DYNOFLEET_CLIENT_IP, client);
+    else h.remove(HeaderNames.X_DYNOFLEET_CLIENT_IP);
     if (ip != null)
       h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
     if (!h.contains(HeaderNames.X_FORWARDED_PROTO))

@@ -192,6 +192,73 @@ class ProxyOnDynoTests {
   }
 
   /**
+   * Audit 20 H2: behind their own router every backend saw the load balancer dyno as the client.
+   * {@code X-Dynofleet-Client-Ip} carries the address Heroku's router appended to {@code
+   * X-Forwarded-For} (the last entry: what comes before it is the client's to write), in place of
+   * any the client sent; WebSocket upgrades too.
+   */
+  @Test
+  void theClientIpIsTheAddressTheRoutersAppended() throws Exception {
+    java.util.concurrent.BlockingQueue<io.vertx.core.MultiMap> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    URI backend =
+        backends.start(
+            req -> {
+              seen.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+              if (req.headers().contains("Upgrade")) {
+                req.toWebSocket();
+              } else {
+                req.response().end("ok");
+              }
+            });
+    table.put(route("ip", List.of("ip.example"), backend, true));
+    given()
+        .header("Host", "ip.example")
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-For", "198.51.100.9, 203.0.113.7")
+        .header("X-Dynofleet-Client-Ip", "1.2.3.4")
+        .get("/x")
+        .then()
+        .statusCode(200);
+    io.vertx.core.MultiMap h = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(h.getAll("X-Dynofleet-Client-Ip")).containsExactly("203.0.113.7");
+    assertThat(h.get("X-Forwarded-For")).isEqualTo("198.51.100.9, 203.0.113.7, 127.0.0.1");
+
+    // several lines are one list; a blank last entry is no address
+    raw(
+        port(),
+        "GET /y HTTP/1.1\r\nHost: ip.example\r\nX-Forwarded-Proto: https\r\n"
+            + "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2, 203.0.113.8, \r\n"
+            + "x-dynofleet-client-ip: 1.2.3.4\r\nConnection: close\r\n\r\n",
+        Duration.ofSeconds(5));
+    h = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(h.getAll("X-Dynofleet-Client-Ip")).containsExactly("203.0.113.8");
+
+    // no X-Forwarded-For (not through the router): the connection's address
+    given()
+        .header("Host", "ip.example")
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Dynofleet-Client-Ip", "1.2.3.4")
+        .get("/z")
+        .then()
+        .statusCode(200);
+    h = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(h.getAll("X-Dynofleet-Client-Ip")).containsExactly("127.0.0.1");
+
+    assertThat(
+            rawHead(
+                port(),
+                upgrade(
+                    "ip.example",
+                    "Upgrade\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                        + "X-Dynofleet-Client-Ip: 1.2.3.4"),
+                Duration.ofSeconds(5)))
+        .startsWith("HTTP/1.1 101");
+    h = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(h.getAll("X-Dynofleet-Client-Ip")).containsExactly("203.0.113.9");
+  }
+
+  /**
    * The pool's spec as the API stores it reaches the proxy: off, then back to its default, on (a
    * merge patch's null), read back as such.
    */

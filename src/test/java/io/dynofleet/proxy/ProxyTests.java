@@ -279,6 +279,41 @@ class ProxyTests {
   }
 
   /**
+   * Audit 20: off a Heroku dyno nothing says how a client came, nor who it is. Its own {@code
+   * X-Forwarded-Proto: http} is proxied (no redirect to https), and {@code X-Dynofleet-Client-Ip}
+   * is the connection's address, whatever the client wrote there or in {@code X-Forwarded-For}.
+   */
+  @Test
+  void offADynoPlainHttpIsProxiedAndTheClientIpIsThePeer() throws Exception {
+    table.put(
+        new PoolRoute(
+            "d",
+            List.of(),
+            true,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("a", backends.named("a"))),
+            true));
+    String resp =
+        raw(
+            port(),
+            "GET /plain HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Proto: http\r\n"
+                + "X-Forwarded-For: 203.0.113.7\r\nX-Dynofleet-Client-Ip: 1.2.3.4\r\n"
+                + "Connection: close\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .contains("x-forwarded-proto: http\n")
+        .contains("x-dynofleet-client-ip: 127.0.0.1\n")
+        .doesNotContain("1.2.3.4");
+  }
+
+  /**
    * Security review 1: a client naming them in Connection stripped the front end's forwarding
    * headers (its address hidden, the protocol downgraded to http).
    */
