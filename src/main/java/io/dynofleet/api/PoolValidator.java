@@ -96,6 +96,16 @@ public final class PoolValidator {
   /** Reserved config var: the ownership marker the reconciler writes on every app it creates. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
 
+  /**
+   * Reserved config var: the pool's proxy secret, which the reconciler gives every backend app it
+   * configures and the proxy sends as {@code X-Dynofleet-Proxy-Secret}. Never in a spec, which the
+   * API answers with.
+   */
+  public static final String PROXY_SECRET_VAR = "DYNOFLEET_PROXY_SECRET";
+
+  /** How long the proxy secret is (64 hex digits), for the config size check. */
+  public static final int PROXY_SECRET_LENGTH = 64;
+
   private final List<FieldError> errors = new ArrayList<>();
 
   /** Fields already refused for a character PostgreSQL cannot store: no second error for them. */
@@ -369,6 +379,12 @@ public final class PoolValidator {
           err(f, "config var names are letters, digits and '_', not starting with a digit");
         } else if (e.getKey().equals(OWNER_VAR)) {
           err(f, OWNER_VAR + " is reserved: Dynofleet sets it to mark the apps it owns");
+        } else if (e.getKey().equals(PROXY_SECRET_VAR)) {
+          err(
+              f,
+              PROXY_SECRET_VAR
+                  + " is reserved: Dynofleet sets it to the pool's secret (the proxy sends it as"
+                  + " X-Dynofleet-Proxy-Secret)");
         }
         String value = text(f, e.getValue(), true);
         if (value != null && value.length() > CONFIG_LIMIT) {
@@ -386,6 +402,7 @@ public final class PoolValidator {
       Map<String, String> all = new java.util.HashMap<>();
       vars.fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue().asText("")));
       all.put(OWNER_VAR, "00000000-0000-0000-0000-000000000000");
+      all.put(PROXY_SECRET_VAR, "0".repeat(PROXY_SECRET_LENGTH));
       long bytes = configBytes(all);
       if (bytes > CONFIG_LIMIT) {
         // Heroku refuses more at the config step, after each backend app was made (audit 17)
@@ -395,6 +412,8 @@ public final class PoolValidator {
                 + bytes
                 + " bytes with "
                 + OWNER_VAR
+                + " and "
+                + PROXY_SECRET_VAR
                 + ", over Heroku's "
                 + CONFIG_LIMIT
                 + " for all of an app's config var names and values together (the source app's"

@@ -31,6 +31,10 @@ final class HeaderNames {
   static final CharSequence X_DYNOFLEET_CLIENT_IP =
       HttpHeaders.createOptimized("X-Dynofleet-Client-Ip");
 
+  /** The pool's secret, for the backends (see ReverseProxy.forwardingHeaders). */
+  static final CharSequence X_DYNOFLEET_PROXY_SECRET =
+      HttpHeaders.createOptimized("X-Dynofleet-Proxy-Secret");
+
   /** Carries a backend's Date past the library (see ReverseProxy.keepBackendDate). */
   static final CharSequence BACKEND_DATE = HttpHeaders.createOptimized("X-Dynofleet-Backend-Date");
 }

@@ -8,6 +8,9 @@ import java.util.List;
  *
  * @param httpsRedirect on a Heroku dyno, a request that reached the router over plain http is
  *     redirected to https rather than proxied ({@code spec.routing.httpsRedirect})
+ * @param proxySecret the pool's secret, sent to every backend as {@code X-Dynofleet-Proxy-Secret}
+ *     (its apps have it as {@code DYNOFLEET_PROXY_SECRET}); null for none (a static pool, or a
+ *     managed one none of whose backends was configured since secrets exist)
  */
 public record PoolRoute(
     String name,
@@ -21,7 +24,8 @@ public record PoolRoute(
     Duration maxQueueWait,
     HealthCheckSpec healthCheck,
     List<BackendTarget> backends,
-    boolean httpsRedirect) {
+    boolean httpsRedirect,
+    String proxySecret) {
   public PoolRoute {
     hosts = hosts == null ? List.of() : List.copyOf(hosts);
     backends = backends == null ? List.of() : List.copyOf(backends);
@@ -29,8 +33,8 @@ public record PoolRoute(
   }
 
   /**
-   * A route as before {@code httpsRedirect}: plain http proxied as it comes (the pool of {@code
-   * DYNOFLEET_STATIC_BACKENDS}, which has no spec to say otherwise).
+   * A route as before {@code httpsRedirect} and the secret: plain http proxied as it comes (the
+   * pool of {@code DYNOFLEET_STATIC_BACKENDS}, which has no spec to say otherwise, and no apps).
    */
   public PoolRoute(
       String name,
@@ -56,7 +60,38 @@ public record PoolRoute(
         maxQueueWait,
         healthCheck,
         backends,
-        false);
+        false,
+        null);
+  }
+
+  /** A route without a proxy secret (a static pool's: no app of its has the var). */
+  public PoolRoute(
+      String name,
+      List<String> hosts,
+      boolean defaultPool,
+      Algorithm algorithm,
+      Duration timeout,
+      int retries,
+      int maxInFlightPerBackend,
+      int maxQueue,
+      Duration maxQueueWait,
+      HealthCheckSpec healthCheck,
+      List<BackendTarget> backends,
+      boolean httpsRedirect) {
+    this(
+        name,
+        hosts,
+        defaultPool,
+        algorithm,
+        timeout,
+        retries,
+        maxInFlightPerBackend,
+        maxQueue,
+        maxQueueWait,
+        healthCheck,
+        backends,
+        httpsRedirect,
+        null);
   }
 
   /** The same route, the default pool or not. */
@@ -73,6 +108,39 @@ public record PoolRoute(
         maxQueueWait,
         healthCheck,
         backends,
-        httpsRedirect);
+        httpsRedirect,
+        proxySecret);
+  }
+
+  /** Never the secret itself: a route may end up in a log line or an assertion's message. */
+  @Override
+  public String toString() {
+    return "PoolRoute[name="
+        + name
+        + ", hosts="
+        + hosts
+        + ", defaultPool="
+        + defaultPool
+        + ", algorithm="
+        + algorithm
+        + ", timeout="
+        + timeout
+        + ", retries="
+        + retries
+        + ", maxInFlightPerBackend="
+        + maxInFlightPerBackend
+        + ", maxQueue="
+        + maxQueue
+        + ", maxQueueWait="
+        + maxQueueWait
+        + ", healthCheck="
+        + healthCheck
+        + ", backends="
+        + backends
+        + ", httpsRedirect="
+        + httpsRedirect
+        + ", proxySecret="
+        + (proxySecret == null ? "none" : "(hidden)")
+        + "]";
   }
 }

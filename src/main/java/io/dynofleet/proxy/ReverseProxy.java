@@ -948,7 +948,7 @@ class ReverseProxy implements ProxyInterceptor {
     MultiMap h = req.headers();
     stripConnectionListed(h, true);
     String rid = requestIdOf(req);
-    forwardingHeaders(h, req, rid);
+    forwardingHeaders(h, req, rid, pool);
     b.tunnels.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable closed =
@@ -1163,7 +1163,7 @@ class ReverseProxy implements ProxyInterceptor {
             && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
     // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
     h.remove(HeaderNames.PROXY_CONNECTION);
-    forwardingHeaders(h, sreq, ex.requestId);
+    forwardingHeaders(h, sreq, ex.requestId, ex.pool);
     return attempt(ctx, ex, 0);
   }
 
@@ -1269,9 +1269,9 @@ class ReverseProxy implements ProxyInterceptor {
    * X-Request-Id, X-Forwarded-For (appended), -Proto and -Port (kept if set: Heroku's router sets
    * them), -Host (the Host that chose the pool, unless {@code trust-forwarded-host}: Heroku's
    * router passes a client's own, and a backend, whose Host is now its own web_url, builds its
-   * links from it), X-Dynofleet-Client-Ip, and Via.
+   * links from it), X-Dynofleet-Client-Ip and X-Dynofleet-Proxy-Secret, and Via.
    */
-  private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId) {
+  private void forwardingHeaders(MultiMap h, HttpServerRequest sreq, String requestId, Pool pool) {
     h.set(HeaderNames.X_REQUEST_ID, requestId);
     // Dynofleet's own API token, sent to a path outside the prefix (a missing or mistyped prefix),
     // is not handed to a backend (audit 13: its echo showed the token)
@@ -1302,6 +1302,12 @@ class ReverseProxy implements ProxyInterceptor {
     String client = auth.clientAddress(xff, ip);
     if (client != null) h.set(HeaderNames.X_DYNOFLEET_CLIENT_IP, client);
     else h.remove(HeaderNames.X_DYNOFLEET_CLIENT_IP);
+    // and the pool's secret, which its apps have as DYNOFLEET_PROXY_SECRET: they are reachable at
+    // their herokuapp.com address by anyone, who may write X-Dynofleet-Client-Ip too; only a
+    // request with the secret came through here. A client's own copy never passes
+    String secret = pool.route().proxySecret();
+    if (secret != null) h.set(HeaderNames.X_DYNOFLEET_PROXY_SECRET, secret);
+    else h.remove(HeaderNames.X_DYNOFLEET_PROXY_SECRET);
     if (ip != null)
       h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
     if (!h.contains(HeaderNames.X_FORWARDED_PROTO))

@@ -414,6 +414,7 @@ public class RouteSync implements DataPlane {
 
   private List<PoolRoute> load() {
     List<Pool> pools = Pool.listAll();
+    Map<UUID, String> secrets = proxySecrets();
     Map<UUID, List<Backend>> byPool = new HashMap<>();
     for (Backend b : Backend.<Backend>listAll()) {
       byPool.computeIfAbsent(b.poolId, k -> new ArrayList<>()).add(b);
@@ -426,7 +427,8 @@ public class RouteSync implements DataPlane {
       ids.put(p.name, p.id);
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
-      routes.add(route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status));
+      routes.add(
+          route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status, secrets.get(p.id)));
       int want =
           spec.managed()
               ? (spec.replicas() == null ? 0 : spec.replicas())
@@ -458,6 +460,24 @@ public class RouteSync implements DataPlane {
     return routes;
   }
 
+  /** The pools' proxy secrets by pool id (see ReconcileStore#proxySecret): one small table. */
+  @SuppressWarnings("unchecked")
+  private static Map<UUID, String> proxySecrets() {
+    Map<UUID, String> out = new HashMap<>();
+    for (Object[] row :
+        (List<Object[]>)
+            Pool.getEntityManager()
+                .createNativeQuery("select pool_id, proxy_secret from pool_secrets")
+                .getResultList()) {
+      out.put((UUID) row[0], (String) row[1]);
+    }
+    return out;
+  }
+
+  static PoolRoute route(String name, PoolSpec spec, List<Backend> backends, PoolStatus status) {
+    return route(name, spec, backends, status, null);
+  }
+
   /**
    * A pool's route. A backend is assumed healthy (routed at once) when it is ready, unless the pool
    * has a health check and the fleet last found it failing (phase {@code Unhealthy}, or a static
@@ -467,7 +487,8 @@ public class RouteSync implements DataPlane {
    * false {@code BackendRecovered}, and the repair clocks started over at every Dynofleet restart).
    * A backend that a running proxy already knows keeps its state.
    */
-  static PoolRoute route(String name, PoolSpec spec, List<Backend> backends, PoolStatus status) {
+  static PoolRoute route(
+      String name, PoolSpec spec, List<Backend> backends, PoolStatus status, String proxySecret) {
     PoolSpec.Routing ro = spec.routing();
     PoolSpec.HealthCheck h = spec.healthCheck();
     HealthCheckSpec check =
@@ -509,7 +530,9 @@ public class RouteSync implements DataPlane {
         check,
         targets,
         // a spec stored before the field read as the default, on
-        !Boolean.FALSE.equals(ro.httpsRedirect()));
+        !Boolean.FALSE.equals(ro.httpsRedirect()),
+        // only apps Dynofleet configures have it
+        spec.managed() ? proxySecret : null);
   }
 
   /**

@@ -23,6 +23,9 @@ class ReconcileStore {
    */
   static final int RELEASE_TURN_LOCKS = 1685221999;
 
+  /** For the pools' proxy secrets (see {@link #proxySecret}). */
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   private final PoolRepository pools;
   private final Clock clock;
 
@@ -201,6 +204,45 @@ class ReconcileStore {
     b.sourceAppId = sourceAppId;
     save(b);
     return Optional.empty();
+  }
+
+  /**
+   * The pool's proxy secret ({@code DYNOFLEET_PROXY_SECRET}), made the first time it is asked for:
+   * 32 random bytes in hex. A pool made before the secret existed gets it when a backend of it is
+   * next configured; the backends configured before go on without it until they are replaced (their
+   * config is not touched, and no rollout is made for it). Null when the pool is gone.
+   */
+  @Transactional
+  String proxySecret(UUID poolId) {
+    String secret = existingProxySecret(poolId);
+    if (secret != null) {
+      return secret;
+    }
+    byte[] random = new byte[32];
+    RANDOM.nextBytes(random);
+    // while the pool exists; a secret made meanwhile (another dyno's pass) wins, and is read back
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "insert into pool_secrets (pool_id, proxy_secret) select id, ?2 from pools"
+                + " where id = ?1 on conflict (pool_id) do nothing")
+        .setParameter(1, poolId)
+        .setParameter(2, java.util.HexFormat.of().formatHex(random))
+        .executeUpdate();
+    return existingProxySecret(poolId);
+  }
+
+  /** The pool's proxy secret if it has one yet, else null (nothing is made). */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  String existingProxySecret(UUID poolId) {
+    List<String> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery("select proxy_secret from pool_secrets where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    return rows.isEmpty() ? null : rows.get(0);
   }
 
   @Transactional

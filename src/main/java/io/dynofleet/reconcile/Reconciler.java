@@ -54,6 +54,12 @@ public class Reconciler {
   /** The config var that marks every app Dynofleet creates with the pool's uid. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
 
+  /**
+   * The pool's proxy secret on every backend app (audit 20 H2): set with the marker at the config
+   * step, outside the target's fingerprint, so its coming rolls no pool.
+   */
+  public static final String PROXY_SECRET_VAR = io.dynofleet.api.PoolValidator.PROXY_SECRET_VAR;
+
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
 
@@ -1049,6 +1055,8 @@ public class Reconciler {
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
+          onBackend.put(
+              PROXY_SECRET_VAR, "0".repeat(io.dynofleet.api.PoolValidator.PROXY_SECRET_LENGTH));
           // the shared add-ons' vars come with their attachments, made before the config step
           cached.addonVars().forEach(k -> onBackend.put(k, vars.getOrDefault(k, "")));
           long bytes = io.dynofleet.api.PoolValidator.configBytes(onBackend);
@@ -1059,6 +1067,8 @@ public class Reconciler {
                 "the backends' config vars (the source app's, its add-ons'"
                     + " and spec.template.configVars, with "
                     + OWNER_VAR
+                    + " and "
+                    + PROXY_SECRET_VAR
                     + ") come to "
                     + bytes
                     + " bytes, over Heroku's "
@@ -2277,6 +2287,12 @@ public class Reconciler {
         }
         Map<String, String> vars = new HashMap<>(source.config());
         vars.put(OWNER_VAR, pool.id.toString());
+        // made for the pool's first backend configured since the secret existed (a pool made
+        // before gets it here, not by a rollout: it is no part of the target)
+        String secret = store.proxySecret(pool.id);
+        if (secret != null) {
+          vars.put(PROXY_SECRET_VAR, secret);
+        }
         platform.patchConfigVars(ref(b), vars);
         b.step = Step.CONFIGURED;
         store.save(b);
@@ -2593,10 +2609,12 @@ public class Reconciler {
         }
         // the shared add-ons' vars too: not copied (their attachments set them), but a client
         // error may print a password bare, which the URL rule does not catch (review 15)
-        String text =
-            masked(
-                PoolEvents.printable(String.join(" | ", tail)),
-                source == null ? Map.of() : source.secrets());
+        Map<String, String> secrets = new HashMap<>(source == null ? Map.of() : source.secrets());
+        String proxySecret = store.existingProxySecret(pool.id);
+        if (proxySecret != null) {
+          secrets.put(PROXY_SECRET_VAR, proxySecret); // the backend has it too (`env` prints it)
+        }
+        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secrets);
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
@@ -3034,7 +3052,7 @@ public class Reconciler {
         Set<String> addonVars = source.addonVars();
         for (Map.Entry<String, String> e : actual.entrySet()) {
           String k = e.getKey();
-          if (k.equals(OWNER_VAR) || addonVars.contains(k)) {
+          if (k.equals(OWNER_VAR) || k.equals(PROXY_SECRET_VAR) || addonVars.contains(k)) {
             continue;
           }
           String want = source.config().get(k);

@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
  * config derived from the source app's vars and the template. {@link #target()} names it (slug id
  * and a hash of that config); a backend whose target differs is out of date and is rolled.
  *
- * @param config desired config vars, without those the shared add-ons set and without the marker
+ * @param config desired config vars, without those the shared add-ons set, the marker and the proxy
+ *     secret
  * @param addons the source's add-ons each backend is attached to
  * @param copied the source's add-ons that cannot be shared: their vars are in {@code config}
  * @param addonVars the vars the attachments of {@code addons} set: not copied, not drift
@@ -70,7 +71,11 @@ record Source(
     Map<String, String> config = new TreeMap<>();
     sourceVars.forEach(
         (k, v) -> {
-          if (!addonVars.contains(k) && !k.equals(Reconciler.OWNER_VAR)) {
+          // Dynofleet's own vars are set at the config step, outside the target: one the source
+          // has (set by hand) is not copied
+          if (!addonVars.contains(k)
+              && !k.equals(Reconciler.OWNER_VAR)
+              && !k.equals(Reconciler.PROXY_SECRET_VAR)) {
             config.put(k, v);
           }
         });

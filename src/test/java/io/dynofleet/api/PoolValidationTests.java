@@ -70,6 +70,10 @@ class PoolValidationTests {
         tmpl(
             "\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_POOL\": \"x\"}",
             "spec.template.configVars.DYNOFLEET_POOL"),
+        // audit 20 H2: the pool's secret is Dynofleet's, and never in a spec the API shows
+        tmpl(
+            "\"sourceApp\": \"ok-app\", \"configVars\": {\"DYNOFLEET_PROXY_SECRET\": \"x\"}",
+            "spec.template.configVars.DYNOFLEET_PROXY_SECRET"),
         tmpl("\"sourceApp\": \"ok-app\", \"configVars\": {\"N\": 1}", "spec.template.configVars.N"),
         // audit 17: Heroku's 32 kB for all of an app's
         // config vars, and its app names' last character

@@ -314,6 +314,53 @@ class ProxyTests {
   }
 
   /**
+   * Audit 20 H2: a backend's app is reachable at its herokuapp.com address by anyone, who may write
+   * {@code X-Dynofleet-Client-Ip} too. The pool's secret, which its apps have as
+   * DYNOFLEET_PROXY_SECRET, comes with every request the proxy sends them; a client's copy never
+   * passes, to a pool with a secret or without one.
+   */
+  @Test
+  void thePoolsSecretGoesToItsBackendsAndNoClientsCopy() throws Exception {
+    String secret = "0123456789abcdef".repeat(4);
+    table.put(
+        new PoolRoute(
+            "s",
+            List.of("secret.example"),
+            false,
+            Algorithm.LEAST_REQUEST,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("a", backends.named("a"))),
+            false,
+            secret));
+    table.put(pool("n", List.of("none.example"), false, List.of(target("b", backends.named("b")))));
+    String resp =
+        raw(
+            port(),
+            "GET /s HTTP/1.1\r\nHost: secret.example\r\n"
+                + "X-Dynofleet-Proxy-Secret: guess\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .contains("x-dynofleet-proxy-secret: " + secret + "\n")
+        .doesNotContain("guess");
+    assertThat(table.route("s").orElseThrow().toString()).doesNotContain(secret);
+    resp =
+        raw(
+            port(),
+            "GET /n HTTP/1.1\r\nHost: none.example\r\n"
+                + "X-Dynofleet-Proxy-Secret: guess\r\nConnection: close\r\n\r\n",
+            Duration.ofSeconds(5));
+    assertThat(resp)
+        .startsWith("HTTP/1.1 200")
+        .doesNotContainIgnoringCase("x-dynofleet-proxy-secret");
+  }
+
+  /**
    * Security review 1: a client naming them in Connection stripped the front end's forwarding
    * headers (its address hidden, the protocol downgraded to http).
    */

@@ -208,6 +208,92 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 20 H2: every backend app of a pool gets the pool's proxy secret as DYNOFLEET_PROXY_SECRET
+   * (the same for all; another pool has its own), which the API never shows and the drift check
+   * leaves alone. A pool made before the secret existed gets it with its next backend, not through
+   * a rollout: the backends it has keep running as they are.
+   */
+  @Test
+  void everyBackendGetsThePoolsProxySecretWithoutARollout() throws Exception {
+    createPool(2, "");
+    converge();
+    List<String> apps = owned();
+    assertThat(apps).hasSize(2);
+    String secret = heroku.config.get(apps.get(0)).get(Reconciler.PROXY_SECRET_VAR);
+    assertThat(secret).matches("[0-9a-f]{64}");
+    assertThat(heroku.config.get(apps.get(1))).containsEntry(Reconciler.PROXY_SECRET_VAR, secret);
+    assertThat(store.existingProxySecret(uid())).isEqualTo(secret);
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    converge();
+    assertThat(messages("ConfigDrift")).isEmpty();
+    assertThat(pools.get(name).toString()).doesNotContain(secret);
+    assertThat(pools.events(name, 200))
+        .allSatisfy(e -> assertThat(e.message()).doesNotContain(secret));
+
+    // as a pool of the release before: no secret yet, and backends configured without it
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement("delete from pool_secrets where pool_id = ?")) {
+      st.setObject(1, uid());
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    }
+    apps.forEach(a -> heroku.config.get(a).remove(Reconciler.PROXY_SECRET_VAR));
+    long creates = count("createApp");
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    converge();
+    assertThat(count("createApp")).as("no rollout").isEqualTo(creates);
+    assertThat(owned()).containsExactlyInAnyOrderElementsOf(apps);
+    assertThat(messages("ConfigDrift")).isEmpty();
+    assertThat(store.existingProxySecret(uid())).as("not made before it is used").isNull();
+    scale(3);
+    converge();
+    List<String> added = new ArrayList<>(owned());
+    added.removeAll(apps);
+    assertThat(added).hasSize(1);
+    String made = heroku.config.get(added.get(0)).get(Reconciler.PROXY_SECRET_VAR);
+    assertThat(made).matches("[0-9a-f]{64}").isNotEqualTo(secret);
+    assertThat(store.existingProxySecret(uid())).isEqualTo(made);
+    apps.forEach(
+        a -> assertThat(heroku.config.get(a)).doesNotContainKey(Reconciler.PROXY_SECRET_VAR));
+
+    // another pool has a secret of its own
+    String first = name;
+    name = name + "-b";
+    heroku.addPipeline("pipe-" + name.substring(5));
+    createPool(1, "");
+    converge();
+    String other = heroku.config.get(owned().get(0)).get(Reconciler.PROXY_SECRET_VAR);
+    assertThat(other).matches("[0-9a-f]{64}").isNotEqualTo(made);
+    name = first;
+  }
+
+  /**
+   * A backend's failed release phase is quoted in the pool's events and status, which the read-only
+   * token and every log drain read: the proxy secret the backend holds is masked there as its other
+   * config vars are.
+   */
+  @Test
+  void theProxySecretIsMaskedInAFailedReleasesOutput() {
+    heroku.releasesFail = true;
+    heroku.releaseOutput = "placeholder";
+    String[] printed = new String[1];
+    heroku.onNext(
+        "releaseOutput",
+        () -> {
+          printed[0] = heroku.config.get(owned().get(0)).get(Reconciler.PROXY_SECRET_VAR);
+          heroku.releaseOutput = "env\nsecret is " + printed[0] + " here";
+        });
+    createPool(1, "");
+    passes(6);
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+    assertThat(printed[0]).matches("[0-9a-f]{64}");
+    assertThat(pools.events(name, 200))
+        .anySatisfy(e -> assertThat(e.message()).contains("secret is *** here"))
+        .allSatisfy(e -> assertThat(e.message()).doesNotContain(printed[0]));
+    assertThat(status().toString()).doesNotContain(printed[0]);
+  }
+
+  /**
    * Operations audit (low): scaling back up while healthy backends drained made new apps beside
    * their twins being deleted (12 creates for 2→6→1→5→0→4). A backend still draining at the current
    * release, having left in good health, serves again instead.

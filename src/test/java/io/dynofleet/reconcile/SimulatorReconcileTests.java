@@ -283,6 +283,38 @@ class SimulatorReconcileTests {
   // ------------------------------------------------------------------ scaling and deletion
 
   /**
+   * Audit 20 H2, end to end: the secret the proxy sends a pool's backends in {@code
+   * X-Dynofleet-Proxy-Secret} is the one their apps got as DYNOFLEET_PROXY_SECRET, so an app can
+   * tell a request through Dynofleet from one sent to its herokuapp.com address.
+   */
+  @Test
+  void theProxySendsTheSecretItsBackendsHold() {
+    createPool(2, "");
+    converge(2);
+    List<String> secrets =
+        owned().stream().map(a -> a.configVars().get(Reconciler.PROXY_SECRET_VAR)).toList();
+    assertThat(secrets).hasSize(2).doesNotContainNull();
+    assertThat(secrets.get(1)).isEqualTo(secrets.get(0));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(50))
+        .untilAsserted(
+            () -> {
+              var r =
+                  given()
+                      .header("Host", name + ".sim.test")
+                      .header("X-Dynofleet-Proxy-Secret", "guess")
+                      .get("/hello");
+              assertThat(r.statusCode()).isEqualTo(200);
+              Map<String, String> headers = r.jsonPath().getMap("headers");
+              assertThat(headers)
+                  .hasEntrySatisfying(
+                      "X-Dynofleet-Proxy-Secret", v -> assertThat(v).isEqualTo(secrets.get(0)));
+            });
+  }
+
+  /**
    * Review 6: every backend was made with POST /apps, so it was the key holder's own app. Heroku
    * couples only apps of the pipeline's owner: on a team's pipeline every coupling was refused (and
    * taken for "already coupled"), and the apps were billed to the person, not the team.
