@@ -427,7 +427,8 @@ public class PoolService {
             r.retries(),
             r.maxInFlightPerBackend(),
             r.maxQueue(),
-            r.queueTimeoutSeconds()),
+            r.queueTimeoutSeconds(),
+            r.httpsRedirect()),
         s.staticBackends(),
         s.paused());
   }

@@ -98,28 +98,5 @@ public record PoolSpec(
       Integer maxInFlightPerBackend,
       Integer maxQueue,
       Integer queueTimeoutSeconds,
-      Boolean httpsRedirect) {
-
-    /** Without {@code httpsRedirect}: the routing as written before it existed. */
-    public Routing(
-        List<String> hosts,
-        Boolean defaultPool,
-        String algorithm,
-        Integer timeoutSeconds,
-        Integer retries,
-        Integer maxInFlightPerBackend,
-        Integer maxQueue,
-        Integer queueTimeoutSeconds) {
-      this(
-          hosts,
-          defaultPool,
-          algorithm,
-          timeoutSeconds,
-          retries,
-          maxInFlightPerBackend,
-          maxQueue,
-          queueTimeoutSeconds,
-          null);
-    }
-  }
+      Boolean httpsRedirect) {}
 }
