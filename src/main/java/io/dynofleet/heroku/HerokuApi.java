@@ -211,6 +211,31 @@ interface HerokuApi {
   Response deleteWebhook(@PathParam("app") String app, @PathParam("webhook") String webhook);
 
   @GET
+  @Path("apps/{app}/log-drains")
+  Response logDrains(
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
+
+  @POST
+  @Path("apps/{app}/log-drains")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response createLogDrain(@PathParam("app") String app, String body);
+
+  @GET
+  @Path("apps/{app}/features")
+  Response appFeatures(
+      @PathParam("app") String app,
+      @HeaderParam(RANGE) String range,
+      @HeaderParam(INM) String etag);
+
+  @PATCH
+  @Path("apps/{app}/features/{feature}")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response updateAppFeature(
+      @PathParam("app") String app, @PathParam("feature") String feature, String body);
+
+  @GET
   @Path("apps/{app}/dynos")
   Response dynos(
       @PathParam("app") String app,

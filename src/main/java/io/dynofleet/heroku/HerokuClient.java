@@ -702,6 +702,47 @@ public class HerokuClient {
         AppWebhook.class);
   }
 
+  // ---------------------------------------------------------------- log drains, features
+
+  /** {@code GET /apps/{app}/log-drains}: its users' drains and its add-ons'. */
+  public List<LogDrain> logDrains(String app) {
+    return list(
+        "/apps/" + app + "/log-drains", "id", LogDrain.class, (a, r, e) -> a.logDrains(app, r, e));
+  }
+
+  /**
+   * {@code POST /apps/{app}/log-drains}: Logplex sends the app's lines to {@code url} too. Heroku
+   * answers 422 for a url the app has already. The url is in the body only, never in the path this
+   * client logs.
+   */
+  public LogDrain createLogDrain(String app, String url) {
+    var body = write(Map.of("url", url));
+    return read(
+        send("POST", "/apps/" + app + "/log-drains", false, a -> a.createLogDrain(app, body)),
+        LogDrain.class);
+  }
+
+  /** {@code GET /apps/{app}/features}: every labs feature an app may have, enabled or not. */
+  public List<AppFeature> appFeatures(String app) {
+    return list(
+        "/apps/" + app + "/features",
+        "id",
+        AppFeature.class,
+        (a, r, e) -> a.appFeatures(app, r, e));
+  }
+
+  /** {@code PATCH /apps/{app}/features/{feature}}: enables or disables it (idempotent). */
+  public AppFeature updateAppFeature(String app, String feature, boolean enabled) {
+    var body = write(Map.of("enabled", enabled));
+    return read(
+        send(
+            "PATCH",
+            "/apps/" + app + "/features/" + feature,
+            true,
+            a -> a.updateAppFeature(app, feature, body)),
+        AppFeature.class);
+  }
+
   // ---------------------------------------------------------------- dynos
 
   /** {@code GET /apps/{app}/dynos}. */

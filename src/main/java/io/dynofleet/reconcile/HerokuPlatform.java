@@ -273,6 +273,43 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<LogDrain> logDrains(String app) {
+    return call(
+        () ->
+            heroku.logDrains(app).stream()
+                .filter(d -> d.url() != null)
+                .map(d -> new LogDrain(d.url(), d.addon() != null))
+                .toList());
+  }
+
+  @Override
+  public void addLogDrain(String app, String url) {
+    try {
+      call(() -> heroku.createLogDrain(app, url));
+    } catch (PlatformException e) {
+      // Heroku answers 422 "Url has already been taken" for a drain the app has: a retried step
+      throw e.kind() == Kind.NAME_TAKEN
+          ? new PlatformException(Kind.INVALID, e.getMessage(), null, e)
+          : e;
+    }
+  }
+
+  @Override
+  public java.util.Set<String> features(String app) {
+    return call(
+        () ->
+            heroku.appFeatures(app).stream()
+                .filter(io.dynofleet.heroku.AppFeature::enabled)
+                .map(io.dynofleet.heroku.AppFeature::name)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet()));
+  }
+
+  @Override
+  public void enableFeature(String app, String feature) {
+    call(() -> heroku.updateAppFeature(app, feature, true));
+  }
+
+  @Override
   public List<Webhook> webhooks(String app) {
     return call(() -> heroku.webhooks(app).stream().map(HerokuPlatform::map).toList());
   }

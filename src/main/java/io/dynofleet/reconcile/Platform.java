@@ -180,6 +180,32 @@ public interface Platform {
   /** The add-on attachments of an app. */
   List<Attachment> attachments(String app);
 
+  /**
+   * A log drain of an app; {@code addon}: a logging add-on made it (it goes with the add-on). The
+   * url may hold a secret (a token in it): it is never logged nor put in events or status.
+   */
+  record LogDrain(String url, boolean addon) {
+    @Override
+    public String toString() {
+      return addon ? "LogDrain[add-on's]" : "LogDrain[user's]";
+    }
+  }
+
+  /** The app's log drains, its users' and its add-ons'. */
+  List<LogDrain> logDrains(String app);
+
+  /**
+   * Adds a log drain to the app; {@link PlatformException.Kind#INVALID} when Heroku refuses it, as
+   * it does a url the app has already (a retried step).
+   */
+  void addLogDrain(String app, String url);
+
+  /** The names of the app's enabled labs features ({@code heroku labs:enable}). */
+  java.util.Set<String> features(String app);
+
+  /** Enables a labs feature of the app (already enabled is no error). */
+  void enableFeature(String app, String feature);
+
   /** The app's webhook subscriptions. */
   List<Webhook> webhooks(String app);
 

@@ -113,6 +113,11 @@ public class Simulator {
     final Map<String, String> config = new LinkedHashMap<>();
     final List<SimRelease> releases = new ArrayList<>();
     final Map<String, SimFormation> formation = new LinkedHashMap<>();
+
+    /** Its labs features switched on or off, with when (the rest are off since its creation). */
+    final Map<String, Boolean> features = new LinkedHashMap<>();
+
+    final Map<String, Instant> featuresChanged = new HashMap<>();
   }
 
   private static final class SimRelease {
@@ -126,6 +131,13 @@ public class Simulator {
 
     /** The app's config vars when the release was made: what it runs with. */
     Map<String, String> config = Map.of();
+
+    /**
+     * The dyno metadata its dynos see ({@code HEROKU_APP_NAME}, ...): set when {@code
+     * runtime-dyno-metadata} was on as it was made ("available the next time you deploy"), else
+     * empty.
+     */
+    Map<String, String> dynoMetadata = Map.of();
 
     /**
      * Its release phase's output ({@code output_stream_url}), or null when it has no release phase.
@@ -172,6 +184,48 @@ public class Simulator {
   private record SimAttachment(
       String id, String name, String addonId, String appId, Instant created) {}
 
+  /** A log drain of an app; {@code addonId}: the add-on that made it, null for a user's. */
+  private record SimDrain(
+      String id, String appId, String url, String token, String addonId, Instant created) {}
+
+  /** A labs feature an app may switch on ({@code GET /apps/{app}/features} lists them all). */
+  private record SimFeature(String name, String displayName, String description, String state) {
+    String id() {
+      // one id per feature, the same for every app, as Heroku's are
+      return UUID.nameUUIDFromBytes(("feature:" + name).getBytes(StandardCharsets.UTF_8))
+          .toString();
+    }
+  }
+
+  /** The labs features modelled: those Dynofleet reads on a source app, and a few others. */
+  private static final List<SimFeature> FEATURES =
+      List.of(
+          new SimFeature(
+              "http-session-affinity",
+              "Session affinity",
+              "Route requests of one client to the same dyno (a cookie set by the router).",
+              "general"),
+          new SimFeature(
+              "log-runtime-metrics",
+              "Log runtime metrics",
+              "Emit dyno load and memory use in the app's log stream.",
+              "beta"),
+          new SimFeature(
+              "preboot",
+              "Preboot",
+              "Start new dynos and route to them before the old ones stop.",
+              "general"),
+          new SimFeature(
+              "runtime-dyno-build-metadata",
+              "Runtime dyno build metadata",
+              "More build information in dyno environment variables.",
+              "beta"),
+          new SimFeature(
+              "runtime-dyno-metadata",
+              "Runtime dyno metadata",
+              "Information about the app and the release in dyno environment variables.",
+              "beta"));
+
   private static final class SimBuild {
     String id = UUID.randomUUID().toString();
     String appId;
@@ -211,6 +265,7 @@ public class Simulator {
   private final Map<String, SimCoupling> couplings = new LinkedHashMap<>();
   private final Map<String, SimAddon> addons = new LinkedHashMap<>();
   private final Map<String, SimAttachment> attachments = new LinkedHashMap<>();
+  private final Map<String, SimDrain> drains = new LinkedHashMap<>();
   private final Map<String, SimBuild> builds = new HashMap<>();
   private final Map<String, SimSetup> setups = new HashMap<>();
 
@@ -542,6 +597,46 @@ public class Simulator {
     return webhooks.list(find(app).id);
   }
 
+  /** {@code heroku drains:add URL -a app}: a user's log drain on the app. */
+  public synchronized void addLogDrain(String app, String url) {
+    addDrain(find(app), url, null);
+  }
+
+  /** A logging add-on's own drain on the app that owns it (Heroku makes it at provisioning). */
+  public synchronized void addAddonLogDrain(String addon, String url) {
+    SimAddon x = findAddon(addon);
+    addDrain(apps.get(x.appId), url, x.id);
+  }
+
+  /** The urls of the app's log drains, its users' and its add-ons', in the order they came. */
+  public synchronized List<String> logDrains(String app) {
+    SimApp a = find(app);
+    return drains.values().stream().filter(d -> d.appId().equals(a.id)).map(SimDrain::url).toList();
+  }
+
+  /** {@code heroku labs:enable feature -a app} (or disable). */
+  public synchronized void feature(String app, String feature, boolean on) {
+    setFeature(find(app), feature(feature).name(), on);
+  }
+
+  /** The names of the app's enabled labs features. */
+  public synchronized Set<String> features(String app) {
+    SimApp a = find(app);
+    return a.features.entrySet().stream()
+        .filter(Map.Entry::getValue)
+        .map(Map.Entry::getKey)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
+  }
+
+  /**
+   * The dyno metadata the app's dynos see now (those of its current release): empty unless {@code
+   * runtime-dyno-metadata} was enabled when that release was made.
+   */
+  public synchronized Map<String, String> dynoMetadata(String app) {
+    SimRelease cur = current(find(app));
+    return cur == null ? Map.of() : cur.dynoMetadata;
+  }
+
   /** Every API call answered so far (admin calls excluded), oldest first. */
   private void logCall(SandboxCall call) {
     callLog.addLast(call);
@@ -738,6 +833,7 @@ public class Simulator {
       couplings.clear();
       addons.clear();
       attachments.clear();
+      drains.clear();
       builds.clear();
       setups.clear();
       webhooks.clear();
@@ -909,6 +1005,15 @@ public class Simulator {
     r.post("/addon-attachments").handler(this::createAttachmentRoute);
     r.delete("/addon-attachments/:id").handler(this::deleteAttachmentRoute);
     r.get("/apps/:app/dynos").handler(ctx -> page(ctx, "id", () -> dynoList(p(ctx, "app"))));
+    r.get("/apps/:app/log-drains").handler(ctx -> page(ctx, "id", () -> drainList(p(ctx, "app"))));
+    r.post("/apps/:app/log-drains").handler(this::createDrainRoute);
+    r.get("/apps/:app/features").handler(ctx -> page(ctx, "id", () -> featureList(p(ctx, "app"))));
+    r.get("/apps/:app/features/:feature")
+        .handler(
+            ctx ->
+                respond(
+                    ctx, 200, sync(() -> render(find(p(ctx, "app")), feature(p(ctx, "feature"))))));
+    r.patch("/apps/:app/features/:feature").handler(this::updateFeatureRoute);
     r.delete("/apps/:app/dynos").handler(this::restartRoute);
     r.get("/apps/:app/webhooks")
         .handler(ctx -> page(ctx, "id", () -> webhooks.list(find(p(ctx, "app")).id)));
@@ -1517,6 +1622,74 @@ public class Simulator {
     respond(ctx, 201, out.body());
   }
 
+  /**
+   * {@code POST /apps/{app}/log-drains} {url}: 422 for a url the app has already, or one Logplex
+   * cannot send to (the wording of both is a guess; Heroku's ids are {@code invalid_params}).
+   */
+  private void createDrainRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Object url = body.getValue("url");
+    if (!(url instanceof String u) || u.isBlank()) {
+      throw new ApiError(422, "invalid_params", "Url can't be blank.");
+    }
+    if (!DRAIN_URL.matcher(u).matches()) {
+      throw new ApiError(422, "invalid_params", "Url must be a syslog, syslog+tls or https URL.");
+    }
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a = find(p(ctx, "app"));
+              if (drains.values().stream()
+                  .anyMatch(d -> d.appId().equals(a.id) && d.url().equals(u))) {
+                throw new ApiError(422, "invalid_params", "Url has already been taken.");
+              }
+              return render(addDrain(a, u, null));
+            });
+    respond(ctx, 201, out);
+  }
+
+  private static final Pattern DRAIN_URL =
+      Pattern.compile("^(syslog|syslog\\+tls|https?)://[^\\s/]+.*$", Pattern.CASE_INSENSITIVE);
+
+  private SimDrain addDrain(SimApp a, String url, String addonId) {
+    SimDrain d =
+        new SimDrain(
+            UUID.randomUUID().toString(), a.id, url, "d." + UUID.randomUUID(), addonId, now());
+    drains.put(d.id(), d);
+    return d;
+  }
+
+  /** {@code PATCH /apps/{app}/features/{feature}} {enabled}: switches it (idempotent). */
+  private void updateFeatureRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    if (!(body.getValue("enabled") instanceof Boolean on)) {
+      throw new ApiError(422, "invalid_params", "Enabled must be true or false.");
+    }
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a = find(p(ctx, "app"));
+              SimFeature f = feature(p(ctx, "feature"));
+              setFeature(a, f.name(), on);
+              return render(a, f);
+            });
+    respond(ctx, 200, out);
+  }
+
+  private void setFeature(SimApp a, String feature, boolean on) {
+    if (a.features.getOrDefault(feature, false) != on) {
+      a.features.put(feature, on);
+      a.featuresChanged.put(feature, now());
+    }
+  }
+
+  private static SimFeature feature(String idOrName) {
+    return FEATURES.stream()
+        .filter(f -> f.name().equals(idOrName) || f.id().equals(idOrName))
+        .findFirst()
+        .orElseThrow(() -> notFound("feature"));
+  }
+
   private void restartRoute(RoutingContext ctx) {
     Future<Void> down;
     synchronized (this) {
@@ -1738,6 +1911,7 @@ public class Simulator {
   private Future<Void> deleteApp(SimApp a) {
     apps.remove(a.id);
     webhooks.removeApp(a.id);
+    drains.values().removeIf(d -> d.appId().equals(a.id));
     couplings.values().removeIf(c -> c.appId().equals(a.id));
     List<String> owned =
         addons.values().stream().filter(x -> x.appId.equals(a.id)).map(x -> x.id).toList();
@@ -1774,6 +1948,19 @@ public class Simulator {
     rel.slugId = slugId;
     rel.description = description;
     rel.config = Map.copyOf(a.config);
+    if (a.features.getOrDefault("runtime-dyno-metadata", false)) {
+      SimSlug slug = slugId == null ? null : slugs.get(slugId);
+      var meta = new LinkedHashMap<String, String>();
+      meta.put("HEROKU_APP_ID", a.id);
+      meta.put("HEROKU_APP_NAME", a.name);
+      meta.put("HEROKU_RELEASE_CREATED_AT", ts(now()));
+      meta.put("HEROKU_RELEASE_VERSION", "v" + rel.version);
+      if (slug != null) {
+        meta.put("HEROKU_SLUG_COMMIT", slug.commit());
+        meta.put("HEROKU_SLUG_DESCRIPTION", "Deploy " + slug.commit().substring(0, 7));
+      }
+      rel.dynoMetadata = Map.copyOf(meta);
+    }
     if (!immediate && slugId != null) {
       rel.output = ""; // its release phase runs: the output streams from here, empty until it ends
     }
@@ -2128,6 +2315,16 @@ public class Simulator {
         .filter(t -> t.appId().equals(a.id))
         .map(this::render)
         .toList();
+  }
+
+  private List<Map<String, Object>> drainList(String app) {
+    SimApp a = find(app);
+    return drains.values().stream().filter(d -> d.appId().equals(a.id)).map(this::render).toList();
+  }
+
+  private List<Map<String, Object>> featureList(String app) {
+    SimApp a = find(app);
+    return FEATURES.stream().map(f -> render(a, f)).toList();
   }
 
   private List<Map<String, Object>> dynoList(String app) {
@@ -2488,6 +2685,43 @@ public class Simulator {
     m.put("updated_at", ts(t.created()));
     m.put("web_url", null);
     m.put("log_input_url", null);
+    return m;
+  }
+
+  private Map<String, Object> render(SimDrain d) {
+    var m = new LinkedHashMap<String, Object>();
+    SimAddon x = d.addonId() == null ? null : addons.get(d.addonId());
+    if (x == null) {
+      m.put("addon", null);
+    } else {
+      var addon = new LinkedHashMap<String, Object>();
+      addon.put("id", x.id);
+      addon.put("name", x.name);
+      addon.put("app", apps.get(x.appId) == null ? null : ref(apps.get(x.appId)));
+      m.put("addon", addon);
+    }
+    SimApp a = apps.get(d.appId());
+    m.put("app", a == null ? null : ref(a));
+    m.put("created_at", ts(d.created()));
+    m.put("id", d.id());
+    m.put("token", d.token());
+    m.put("updated_at", ts(d.created()));
+    m.put("url", d.url());
+    return m;
+  }
+
+  private Map<String, Object> render(SimApp a, SimFeature f) {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("created_at", ts(a.created));
+    m.put("description", f.description());
+    m.put("doc_url", "https://devcenter.heroku.com/articles/" + f.name());
+    m.put("enabled", a.features.getOrDefault(f.name(), false));
+    m.put("id", f.id());
+    m.put("name", f.name());
+    m.put("state", f.state());
+    m.put("updated_at", ts(a.featuresChanged.getOrDefault(f.name(), a.created)));
+    m.put("display_name", f.displayName());
+    m.put("feedback_email", "labs@heroku.com");
     return m;
   }
 

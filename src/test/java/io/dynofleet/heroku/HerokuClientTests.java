@@ -449,4 +449,49 @@ class HerokuClientTests {
         .hasValueSatisfying(v -> assertThat(v).hasSize(64));
     assertThat(r.body()).doesNotContain(r.headers().firstValue("Heroku-Webhook-Secret").get());
   }
+
+  /**
+   * Audit 20 M2, M5: a user's drain added and listed (an add-on's marked as the add-on's), the same
+   * url again refused with 422 (what a retried create step meets), and a labs feature listed off,
+   * enabled, and enabled again without error.
+   */
+  @Test
+  void logDrainsAndAppFeatures() {
+    var app = sim.createSourceApp("drains-app");
+    String addon = sim.createAddon("drains-app", "heroku-postgresql");
+    sim.addAddonLogDrain(addon, "https://addon-logs.example.invalid/x");
+    String url = "syslog+tls://logs.example.invalid:6514";
+    LogDrain made = client.createLogDrain("drains-app", url);
+    assertThat(made.url()).isEqualTo(url);
+    assertThat(made.addon()).isNull();
+    assertThat(made.toString())
+        .as("no url where a drain is printed")
+        .doesNotContain("logs.example");
+    assertThat(client.logDrains(app.id()))
+        .extracting(d -> d.url(), d -> d.addon() == null ? null : d.addon().name())
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("https://addon-logs.example.invalid/x", addon),
+            org.assertj.core.groups.Tuple.tuple(url, null));
+    assertThatThrownBy(() -> client.createLogDrain("drains-app", url))
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.status()).isEqualTo(422));
+    assertThatThrownBy(() -> client.createLogDrain("drains-app", "not a url"))
+        .isInstanceOf(HerokuException.Permanent.class);
+
+    assertThat(client.appFeatures("drains-app"))
+        .filteredOn(f -> f.name().equals("runtime-dyno-metadata"))
+        .singleElement()
+        .satisfies(f -> assertThat(f.enabled()).isFalse());
+    assertThat(client.updateAppFeature("drains-app", "runtime-dyno-metadata", true).enabled())
+        .isTrue();
+    assertThat(client.updateAppFeature("drains-app", "runtime-dyno-metadata", true).enabled())
+        .isTrue();
+    assertThat(client.appFeatures("drains-app"))
+        .filteredOn(AppFeature::enabled)
+        .extracting(AppFeature::name)
+        .containsExactly("runtime-dyno-metadata");
+    assertThatThrownBy(() -> client.updateAppFeature("drains-app", "no-such-feature", true))
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+  }
 }

@@ -155,6 +155,12 @@ class HerokuSchemaTests {
     AddOnAttachment att = client.createAddonAttachment(addon, "schema-app", null);
     client.addonAttachments("schema-app");
     client.deleteAddonAttachment(att.id());
+    client.createLogDrain("schema-app", "syslog+tls://logs.example.invalid:6514");
+    sim.addAddonLogDrain(addon, "https://addon-logs.example.invalid/drain");
+    client.logDrains("schema-src");
+    client.logDrains("schema-app");
+    client.appFeatures("schema-src");
+    client.updateAppFeature("schema-app", "runtime-dyno-metadata", true);
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> client.release("schema-app", r.id()).succeeded());

@@ -161,6 +161,26 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override
+  public List<LogDrain> logDrains(String app) {
+    return around("logDrains", () -> delegate.logDrains(app));
+  }
+
+  @Override
+  public void addLogDrain(String app, String url) {
+    around("addLogDrain", () -> delegate.addLogDrain(app, url));
+  }
+
+  @Override
+  public java.util.Set<String> features(String app) {
+    return around("features", () -> delegate.features(app));
+  }
+
+  @Override
+  public void enableFeature(String app, String feature) {
+    around("enableFeature", () -> delegate.enableFeature(app, feature));
+  }
+
+  @Override
   public List<Attachment> attachments(String app) {
     return around("attachments", () -> delegate.attachments(app));
   }

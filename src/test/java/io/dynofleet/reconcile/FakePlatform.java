@@ -72,6 +72,13 @@ public class FakePlatform implements Platform {
   public final Map<String, List<Webhook>> webhooks = new HashMap<>();
 
   public final Map<String, String> webhookSecrets = new HashMap<>();
+
+  /** Log drains by app name, in the order added ({@code heroku drains:add}, or an add-on's). */
+  public final Map<String, List<LogDrain>> drains = new HashMap<>();
+
+  /** Enabled labs features by app name. */
+  public final Map<String, Set<String>> features = new HashMap<>();
+
   public int restarts;
   private final AtomicLong calls = new AtomicLong();
   private final ThreadLocal<long[]> threadCalls = ThreadLocal.withInitial(() -> new long[1]);
@@ -136,6 +143,8 @@ public class FakePlatform implements Platform {
     appTeams.clear();
     webhooks.clear();
     webhookSecrets.clear();
+    drains.clear();
+    features.clear();
     crashAfter.clear();
     onNext.clear();
     whileSending.clear();
@@ -231,7 +240,8 @@ public class FakePlatform implements Platform {
     apps.put(
         neu,
         new App(a.id(), neu, a.webUrl(), a.createdAt(), a.region(), a.stack(), a.generation()));
-    for (Map<String, ?> m : List.of(config, releases, web, addons, attachments, webhooks)) {
+    for (Map<String, ?> m :
+        List.of(config, releases, web, addons, attachments, webhooks, drains, features)) {
       @SuppressWarnings("unchecked")
       Map<String, Object> byName = (Map<String, Object>) m;
       Object v = byName.remove(old);
@@ -612,6 +622,36 @@ public class FakePlatform implements Platform {
     }
     list.add(entry);
     leave("attachAddon");
+  }
+
+  @Override
+  public synchronized List<LogDrain> logDrains(String app) {
+    enter("logDrains", app);
+    return List.copyOf(drains.getOrDefault(need(app).name(), List.of()));
+  }
+
+  @Override
+  public synchronized void addLogDrain(String app, String url) {
+    enter("addLogDrain", app);
+    List<LogDrain> list = drains.computeIfAbsent(need(app).name(), k -> new ArrayList<>());
+    if (list.stream().anyMatch(d -> d.url().equals(url))) {
+      throw new PlatformException(Kind.INVALID, "Url has already been taken");
+    }
+    list.add(new LogDrain(url, false));
+    leave("addLogDrain");
+  }
+
+  @Override
+  public synchronized Set<String> features(String app) {
+    enter("features", app);
+    return Set.copyOf(features.getOrDefault(need(app).name(), Set.of()));
+  }
+
+  @Override
+  public synchronized void enableFeature(String app, String feature) {
+    enter("enableFeature", app);
+    features.computeIfAbsent(need(app).name(), k -> new HashSet<>()).add(feature);
+    leave("enableFeature");
   }
 
   @Override
