@@ -1050,8 +1050,10 @@ public class Reconciler {
                     + " (backends made from it before hold the key: rotate it)");
           }
           cached =
-              Source.of(
-                  rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
+              Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app)
+                  // its own log drains, read with its add-ons (not per backend): each new backend
+                  // gets them, so its lines go where the source's do (audit 20 M2)
+                  .withDrains(platform.logDrains(t.sourceApp()));
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
@@ -1089,6 +1091,9 @@ public class Reconciler {
           if (cached.copied().isEmpty()) {
             gone.add("AddonNotShared");
           }
+          if (cached.drains().isEmpty()) {
+            gone.add("LogDrainsCopied");
+          }
           events.cleared(pool.id, gone);
           if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
@@ -1117,6 +1122,18 @@ public class Reconciler {
                     + t.sourceApp()
                     + " cannot be attached to other apps (their service allows no sharing):"
                     + " their config vars are copied to the backends, and a credential change rolls the pool");
+          }
+          if (!cached.drains().isEmpty() && newTarget) {
+            // how many only: a drain's url may hold its service's token
+            eventOnce(
+                PoolEvents.NORMAL,
+                "LogDrainsCopied",
+                cached.drains().size()
+                    + " log drain(s) of "
+                    + t.sourceApp()
+                    + " (heroku drains -a "
+                    + t.sourceApp()
+                    + ") are added to each new backend: the backends' log lines go there too");
           }
           sources.put(pool.id, cached);
           templateSeen.put(pool.id, t);
@@ -2203,6 +2220,48 @@ public class Reconciler {
     }
 
     /**
+     * Adds the source's own log drains to a new backend, before its release, so its first boot's
+     * lines (the release phase's too) reach them: the app and Logplex's short buffer go at the next
+     * rollout (audit 20 M2). A url may hold a token: none is logged or said, only how many.
+     */
+    private void addLogDrains(Backend b) {
+      List<String> drains = source.drains();
+      for (int i = 0; i < drains.size(); i++) {
+        String url = drains.get(i);
+        try {
+          platform.addLogDrain(ref(b), url);
+        } catch (PlatformException e) {
+          if (e.kind() != Kind.INVALID) {
+            throw e;
+          }
+          // already there (a retried step: Heroku answers 422 for a url the app has), or refused:
+          // only a drain that is there lets the step go on, as for the attachments
+          if (platform.logDrains(ref(b)).stream().noneMatch(d -> url.equals(d.url()))) {
+            // Heroku's words without the url, and not the failure as the cause: its message may
+            // echo the url, and the cause is logged with the pass's failure
+            throw new PlatformException(
+                Kind.INVALID,
+                "Heroku refused log drain "
+                    + (i + 1)
+                    + " of "
+                    + drains.size()
+                    + " of "
+                    + spec.template().sourceApp()
+                    + " on "
+                    + b.appName
+                    + " (see heroku drains -a "
+                    + spec.template().sourceApp()
+                    + "): "
+                    + String.valueOf(e.getMessage()).replace(url, "<drain url>"));
+          }
+        }
+      }
+      if (!drains.isEmpty()) {
+        LOG.debugf("pool=%s app=%s: %d log drain(s) added", pool.name, b.appName, drains.size());
+      }
+    }
+
+    /**
      * A backend whose app was deleted outside Dynofleet: its row goes, so a replacement is made.
      * Its step is cleared: the loop it was found in drops it from the pass.
      */
@@ -2285,6 +2344,7 @@ public class Reconciler {
             }
           }
         }
+        addLogDrains(b);
         Map<String, String> vars = new HashMap<>(source.config());
         vars.put(OWNER_VAR, pool.id.toString());
         // made for the pool's first backend configured since the secret existed (a pool made

@@ -31,6 +31,9 @@ import java.util.stream.Collectors;
  *     credentials), for masking release output only
  * @param appId the source app's Heroku id (null in unit tests that give no app): what pools naming
  *     it by name or by id have in common
+ * @param drains the urls of the source's own log drains (not its add-ons'), added to each new
+ *     backend: not part of {@link #target()} (they are where the lines go, not what the backends
+ *     run), and secrets (a token in a url): never logged
  */
 record Source(
     String releaseId,
@@ -45,7 +48,8 @@ record Source(
     String region,
     String stack,
     Map<String, String> secrets,
-    String appId) {
+    String appId,
+    List<String> drains) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -123,7 +127,40 @@ record Source(
             ? null
             : sourceApp.stack(),
         secrets(config, sourceVars),
-        sourceApp == null ? null : sourceApp.id());
+        sourceApp == null ? null : sourceApp.id(),
+        List.of());
+  }
+
+  /**
+   * The same, with the source's own log drains: an add-on's ({@code addon}) is left out, as it goes
+   * with the add-on and Heroku makes it only for the add-on's own app.
+   */
+  Source withDrains(List<Platform.LogDrain> sourceDrains) {
+    return new Source(
+        releaseId,
+        version,
+        slugId,
+        config,
+        addons,
+        copied,
+        addonVars,
+        target,
+        readAt,
+        region,
+        stack,
+        secrets,
+        appId,
+        sourceDrains.stream()
+            .filter(d -> !d.addon())
+            .map(Platform.LogDrain::url)
+            .distinct()
+            .toList());
+  }
+
+  /** Not the drains' urls (secrets): a record's default would print them wherever it is logged. */
+  @Override
+  public String toString() {
+    return "Source[release=" + releaseId + ", target=" + target + ", drains=" + drains.size() + "]";
   }
 
   private static Map<String, String> secrets(

@@ -3525,4 +3525,116 @@ class ReconcilerTests {
         .as("the new pool's first thrown pass")
         .isEqualTo(config.baseBackoff());
   }
+
+  /** A drain url as a logging service hands it out: its token is the secret. */
+  private static final String DRAIN = "syslog+tls://logs.example.com:6514?token=tok-s3cr3t-777";
+
+  /** The index in the recorded actions of the first {@code op} on {@code app}. */
+  private int firstAction(String op, String app) {
+    for (int i = 0; i < heroku.actions.size(); i++) {
+      if (heroku.actions.get(i).op().equals(op) && app.equals(heroku.actions.get(i).app())) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Audit 20 M2: no drain of the source was copied, so after each rollout the backends' logs were
+   * gone with their apps. The source's own drains are read once per target (not per backend) and
+   * added to each new backend before its release; a logging add-on's drain is not (it goes with the
+   * add-on).
+   */
+  @Test
+  void theSourcesOwnLogDrainsReachEachNewBackendBeforeItsReleaseAndAddOnDrainsDoNot() {
+    heroku.drains.put(
+        source,
+        new java.util.ArrayList<>(
+            List.of(
+                new Platform.LogDrain(DRAIN, false),
+                new Platform.LogDrain("https://addon-drain.example/ingest/abc", true))));
+    createPool(2, "");
+    converge();
+    assertThat(owned()).hasSize(2);
+    for (String app : owned()) {
+      assertThat(heroku.drains.get(app)).containsExactly(new Platform.LogDrain(DRAIN, false));
+      assertThat(firstAction("addLogDrain", app))
+          .as("the drain is there before the release, for the first boot's lines")
+          .isNotNegative()
+          .isLessThan(firstAction("createRelease", app));
+    }
+    assertThat(count("addLogDrain")).isEqualTo(2);
+    assertThat(heroku.actions)
+        .as("read once for the target, not per backend")
+        .filteredOn(a -> a.op().equals("logDrains"))
+        .containsExactly(new FakePlatform.Action("logDrains", source));
+    assertThat(messages("LogDrainsCopied")).singleElement().asString().contains("1 log drain(s)");
+  }
+
+  /**
+   * Audit 20 M2: a create step retried after the process died with the drain added finds it there
+   * (Heroku answers 422 for the same url) and goes on: one drain, not two, and no failure.
+   */
+  @Test
+  void aRetriedCreateStepFindsTheDrainThereAndAddsNoSecond() {
+    heroku.drains.put(
+        source, new java.util.ArrayList<>(List.of(new Platform.LogDrain(DRAIN, false))));
+    heroku.crashAfter("addLogDrain", 1);
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    reconciler.forgetCaches(); // the process restarts: only the database remembers
+    converge();
+    assertThat(owned()).singleElement();
+    String app = owned().get(0);
+    assertThat(count("addLogDrain")).as("sent again, and refused as already there").isEqualTo(2);
+    assertThat(heroku.drains.get(app)).containsExactly(new Platform.LogDrain(DRAIN, false));
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  /**
+   * Audit 20 M2: a drain url may hold its service's token. A drain Heroku refuses stops the create
+   * (as a refused attachment does), and neither the status, the events nor the log say the url,
+   * even when Heroku's message echoes it.
+   */
+  @Test
+  void aRefusedDrainStopsTheCreateAndItsUrlIsNeverSaid() {
+    heroku.drains.put(
+        source, new java.util.ArrayList<>(List.of(new Platform.LogDrain(DRAIN, false))));
+    try (io.dynofleet.LogCapture capture =
+        io.dynofleet.LogCapture.of(
+            Reconciler.class, ReconcileLoop.class, PoolEvents.class, HerokuPlatform.class)) {
+      createPool(1, "");
+      heroku.failMessage = "Url " + DRAIN + " is invalid";
+      heroku.failNext("addLogDrain", 1, Kind.INVALID);
+      ReconcileResult r = loop.run(name);
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+      assertThat(status().conditions())
+          .anySatisfy(c -> assertThat(c.message()).contains("refused log drain 1 of 1"));
+      assertThat(count("patchConfigVars")).as("the create stops at the drain").isZero();
+      heroku.failMessage = null;
+      clock.advance(config.maxBackoff());
+      converge();
+      assertThat(owned()).singleElement();
+      String said =
+          pools.get(name).toString()
+              + pools.events(name, 200)
+              + capture.records().stream()
+                  .map(
+                      rec ->
+                          io.dynofleet.LogCapture.text(rec)
+                              + (rec.getThrown() == null ? "" : causes(rec.getThrown())))
+                  .toList();
+      assertThat(said).contains("refused log drain").doesNotContain("tok-s3cr3t-777");
+    }
+  }
+
+  private static String causes(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      sb.append(' ').append(c);
+    }
+    return sb.toString();
+  }
 }

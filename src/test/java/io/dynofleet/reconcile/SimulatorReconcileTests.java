@@ -1612,4 +1612,53 @@ class SimulatorReconcileTests {
     converge(1);
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
   }
+
+  /** The index in the simulator's call log of the first {@code method} call on {@code path}. */
+  private int firstCall(List<SandboxCall> log, String method, String path) {
+    for (int i = 0; i < log.size(); i++) {
+      if (log.get(i).method().equals(method) && log.get(i).path().equals(path)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Audit 20 M2 over the real API: the source's own log drain is added to every backend before its
+   * release, once; a logging add-on's drain on the source is not copied; the source's drains are
+   * read once for the target; and no event names the url (its token).
+   */
+  @Test
+  void theSourcesLogDrainReachesEveryBackendBeforeItsRelease() {
+    String drain = "syslog+tls://logs.example.invalid:6514/?token=drain-t0ken-" + name;
+    String addon = sim.createAddon(source, "heroku-postgresql");
+    sim.addAddonLogDrain(addon, "https://addon-logs.example.invalid/" + name);
+    sim.addLogDrain(source, drain);
+    createPool(2, "");
+    converge(2);
+    List<SandboxCall> log = sim.callLog();
+    assertThat(owned())
+        .hasSize(2)
+        .allSatisfy(
+            a -> {
+              assertThat(sim.logDrains(a.name())).containsExactly(drain);
+              int added = firstCall(log, "POST", "/apps/" + a.id() + "/log-drains");
+              assertThat(added)
+                  .isNotNegative()
+                  .isLessThan(firstCall(log, "POST", "/apps/" + a.id() + "/releases"));
+            });
+    assertThat(log)
+        .filteredOn(
+            c -> c.method().equals("GET") && c.path().equals("/apps/" + source + "/log-drains"))
+        .as("read once for the target, not per backend")
+        .hasSize(1);
+    assertThat(pools.events(name, 200).toString()).doesNotContain("drain-t0ken");
+    assertThat(eventReasons()).contains("LogDrainsCopied");
+    // what a retried create step meets: Heroku's 422 for the url already there, which the step
+    // takes for "there" once it finds it in the list
+    assertThatThrownBy(() -> platform.addLogDrain(owned().get(0).id(), drain))
+        .isInstanceOfSatisfying(
+            Platform.PlatformException.class,
+            e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.INVALID));
+  }
 }
