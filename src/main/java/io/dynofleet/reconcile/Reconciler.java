@@ -60,6 +60,17 @@ public class Reconciler {
    */
   public static final String PROXY_SECRET_VAR = io.dynofleet.api.PoolValidator.PROXY_SECRET_VAR;
 
+  /**
+   * The labs feature that gives dynos {@code HEROKU_APP_NAME}, {@code HEROKU_SLUG_COMMIT} and the
+   * like: enabled on each new backend of a source that has it, so an app that reads them at boot
+   * starts (on a backend they name the backend's own app and release, the slug's commit is the
+   * source's). Not part of the target: backends made before keep what they have.
+   */
+  static final String DYNO_METADATA = "runtime-dyno-metadata";
+
+  /** The router's cookie affinity, which a pool of apps cannot give: warned about. */
+  static final String SESSION_AFFINITY = "http-session-affinity";
+
   /** Heroku refills its 4500 calls an hour gradually: one call every 800 ms. */
   static final Duration REFILL_PER_CALL = Duration.ofMillis(800);
 
@@ -1053,7 +1064,10 @@ public class Reconciler {
               Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app)
                   // its own log drains, read with its add-ons (not per backend): each new backend
                   // gets them, so its lines go where the source's do (audit 20 M2)
-                  .withDrains(platform.logDrains(t.sourceApp()));
+                  .withDrains(platform.logDrains(t.sourceApp()))
+                  // and its labs features, one call: the dyno metadata an app reads at boot, and
+                  // the session affinity the proxy cannot give (audit 20 M5)
+                  .withFeatures(platform.features(t.sourceApp()));
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
@@ -1094,6 +1108,10 @@ public class Reconciler {
           if (cached.drains().isEmpty()) {
             gone.add("LogDrainsCopied");
           }
+          boolean affinity = cached.features().contains(SESSION_AFFINITY);
+          if (!affinity) {
+            gone.add("SessionAffinityIgnored");
+          }
           events.cleared(pool.id, gone);
           if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
@@ -1122,6 +1140,21 @@ public class Reconciler {
                     + t.sourceApp()
                     + " cannot be attached to other apps (their service allows no sharing):"
                     + " their config vars are copied to the backends, and a credential change rolls the pool");
+          }
+          if (affinity && newTarget) {
+            // the app relies on the router's cookie to keep a client on one dyno (in-memory
+            // sessions, Socket.IO/SockJS long polling); nothing fails loudly without it
+            eventOnce(
+                PoolEvents.WARNING,
+                "SessionAffinityIgnored",
+                "source app "
+                    + t.sourceApp()
+                    + " has "
+                    + SESSION_AFFINITY
+                    + " enabled, but the pool has no session affinity: requests of one client go to"
+                    + " different backends (each backend is an app of its own). Keep sessions in a"
+                    + " shared store (the database, Redis), or use a transport that needs none"
+                    + " (WebSockets only)");
           }
           if (!cached.drains().isEmpty() && newTarget) {
             // how many only: a drain's url may hold its service's token
@@ -2345,6 +2378,11 @@ public class Reconciler {
           }
         }
         addLogDrains(b);
+        if (source.features().contains(DYNO_METADATA)) {
+          // before the release: Heroku sets the vars from the next release on (audit 20 M5).
+          // Enabling it twice is no error, so a retried step needs no look first
+          platform.enableFeature(ref(b), DYNO_METADATA);
+        }
         Map<String, String> vars = new HashMap<>(source.config());
         vars.put(OWNER_VAR, pool.id.toString());
         // made for the pool's first backend configured since the secret existed (a pool made

@@ -34,6 +34,8 @@ import java.util.stream.Collectors;
  * @param drains the urls of the source's own log drains (not its add-ons'), added to each new
  *     backend: not part of {@link #target()} (they are where the lines go, not what the backends
  *     run), and secrets (a token in a url): never logged
+ * @param features the source's enabled labs features, read with its drains: not part of the target
+ *     either (see {@link Reconciler#DYNO_METADATA})
  */
 record Source(
     String releaseId,
@@ -49,7 +51,8 @@ record Source(
     String stack,
     Map<String, String> secrets,
     String appId,
-    List<String> drains) {
+    List<String> drains,
+    Set<String> features) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -128,7 +131,8 @@ record Source(
             : sourceApp.stack(),
         secrets(config, sourceVars),
         sourceApp == null ? null : sourceApp.id(),
-        List.of());
+        List.of(),
+        Set.of());
   }
 
   /**
@@ -154,7 +158,28 @@ record Source(
             .filter(d -> !d.addon())
             .map(Platform.LogDrain::url)
             .distinct()
-            .toList());
+            .toList(),
+        features);
+  }
+
+  /** The same, with the source's enabled labs features. */
+  Source withFeatures(Set<String> enabled) {
+    return new Source(
+        releaseId,
+        version,
+        slugId,
+        config,
+        addons,
+        copied,
+        addonVars,
+        target,
+        readAt,
+        region,
+        stack,
+        secrets,
+        appId,
+        drains,
+        Set.copyOf(enabled));
   }
 
   /** Not the drains' urls (secrets): a record's default would print them wherever it is logged. */

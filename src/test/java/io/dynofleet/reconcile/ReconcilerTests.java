@@ -3637,4 +3637,57 @@ class ReconcilerTests {
     }
     return sb.toString();
   }
+
+  /**
+   * Audit 20 M5: a source with {@code runtime-dyno-metadata} enabled had backends without it, so an
+   * app that reads HEROKU_APP_NAME or HEROKU_SLUG_COMMIT at boot failed there. Each new backend
+   * gets it before its release (Heroku sets the vars from the next release on); the source's
+   * features are read once for the target, not per backend.
+   */
+  @Test
+  void runtimeDynoMetadataIsEnabledOnEachNewBackendBeforeItsRelease() {
+    heroku.features.put(source, new java.util.HashSet<>(java.util.Set.of("runtime-dyno-metadata")));
+    createPool(2, "");
+    converge();
+    assertThat(owned()).hasSize(2);
+    for (String app : owned()) {
+      assertThat(heroku.features.get(app)).containsExactly("runtime-dyno-metadata");
+      assertThat(firstAction("enableFeature", app))
+          .as("enabled before the release, so its vars are there at the first boot")
+          .isNotNegative()
+          .isLessThan(firstAction("createRelease", app));
+    }
+    assertThat(heroku.actions)
+        .as("read once for the target, not per backend")
+        .filteredOn(a -> a.op().equals("features"))
+        .containsExactly(new FakePlatform.Action("features", source));
+    assertThat(messages("SessionAffinityIgnored")).isEmpty();
+  }
+
+  /**
+   * Audit 20 M5: {@code http-session-affinity} on the source was silently not honoured (the proxy
+   * has no affinity). It is said once, as a Warning: not again after a restart or at a new release
+   * while it stays enabled; nor is it enabled on the backends (one dyno each: it would change
+   * nothing).
+   */
+  @Test
+  void sessionAffinityOnTheSourceIsWarnedAboutOnce() {
+    heroku.features.put(source, new java.util.HashSet<>(java.util.Set.of("http-session-affinity")));
+    createPool(2, "");
+    converge();
+    reconciler.forgetCaches(); // a restart
+    converge();
+    heroku.push(source); // a new target
+    converge();
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("SessionAffinityIgnored"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.type()).isEqualTo(PoolEvents.WARNING);
+              assertThat(e.count()).isEqualTo(1);
+              assertThat(e.message()).contains("requests of one client go to different backends");
+            });
+    assertThat(count("enableFeature")).isZero();
+  }
 }

@@ -1661,4 +1661,29 @@ class SimulatorReconcileTests {
             Platform.PlatformException.class,
             e -> assertThat(e.kind()).isEqualTo(Platform.PlatformException.Kind.INVALID));
   }
+
+  /**
+   * Audit 20 M5 over the real API: with {@code runtime-dyno-metadata} on the source, each backend's
+   * release carries the dyno metadata (the simulator sets it only on a release made while the
+   * feature is on, as Heroku does), naming the backend's own app and the source's slug commit;
+   * {@code http-session-affinity} on the source is a Warning.
+   */
+  @Test
+  void dynoMetadataReachesEveryBackendAndSessionAffinityIsWarnedAbout() {
+    sim.feature(source, "runtime-dyno-metadata", true);
+    sim.feature(source, "http-session-affinity", true);
+    createPool(2, "");
+    converge(2);
+    assertThat(owned())
+        .hasSize(2)
+        .allSatisfy(
+            a -> {
+              assertThat(sim.features(a.name())).containsExactly("runtime-dyno-metadata");
+              assertThat(sim.dynoMetadata(a.name()))
+                  .containsEntry("HEROKU_APP_NAME", a.name())
+                  .containsEntry("HEROKU_APP_ID", a.id())
+                  .containsKey("HEROKU_SLUG_COMMIT");
+            });
+    assertThat(eventReasons()).containsOnlyOnce("SessionAffinityIgnored");
+  }
 }
