@@ -451,7 +451,11 @@ class HerokuClientFailureTests {
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(50))
-        .until(() -> sim.apps().stream().anyMatch(a -> a.name().equals("late-app")));
+        // the call is logged as its answer's head is written, just after the app is made
+        .until(
+            () ->
+                sim.apps().stream().anyMatch(a -> a.name().equals("late-app"))
+                    && !calls("POST", "/apps").isEmpty());
     assertThat(calls("POST", "/apps"))
         .as("sent once, carried out late")
         .extracting(SandboxCall::status)
