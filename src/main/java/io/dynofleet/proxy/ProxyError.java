@@ -78,6 +78,13 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError NO_CONNECT =
       new ProxyError(405, "method-not-allowed", "CONNECT is not supported\n");
 
+  /**
+   * TRACE (or TRACK): a backend that answers it echoes the request, headers included, and with them
+   * the pool's proxy secret that lets an app trust X-Dynofleet-Client-Ip (review 24).
+   */
+  static final ProxyError NO_TRACE =
+      new ProxyError(405, "method-not-allowed", "TRACE is not supported\n");
+
   /** A service worker script whose scope would cover the dashboard's (security review 1). */
   static final ProxyError SERVICE_WORKER =
       new ProxyError(

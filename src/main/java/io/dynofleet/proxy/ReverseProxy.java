@@ -379,6 +379,11 @@ class ReverseProxy implements ProxyInterceptor {
       refuseConnect(rc);
       return true;
     }
+    if (rc.request().method() == HttpMethod.TRACE || "TRACK".equals(rc.request().method().name())) {
+      // an echo of the request as the backend got it: the pool's proxy secret with it (review 24)
+      answer(rc, ProxyError.NO_TRACE, null);
+      return true;
+    }
     if (headers.contains(HttpHeaders.TRANSFER_ENCODING) && !chunkedOnly(headers)) {
       // Netty framed the body as chunked only if "chunked" was among the codings, else as
       // none: what follows may be read as another request (smuggling). The library answered 400
@@ -1167,6 +1172,32 @@ class ReverseProxy implements ProxyInterceptor {
     return attempt(ctx, ex, 0);
   }
 
+  /**
+   * Removes a client's {@code X_Dynofleet_Client_Ip} and {@code X_Dynofleet_Proxy_Secret}: Rack and
+   * CGI servers read an underscore as a dash, so the app would see them beside (or, by its merge
+   * rule, instead of) the proxy's own (review 24). Names are only compared when they are as long as
+   * those two and hold an underscore; no header is touched otherwise.
+   */
+  private static void stripUnderscoreSpellings(MultiMap h) {
+    List<String> forged = null;
+    for (Map.Entry<String, String> e : h) {
+      String n = e.getKey();
+      if ((n.length() == CLIENT_IP_LENGTH || n.length() == PROXY_SECRET_LENGTH)
+          && n.indexOf('_') >= 0) {
+        String dashed = n.replace('_', '-');
+        if (dashed.equalsIgnoreCase(HeaderNames.X_DYNOFLEET_CLIENT_IP.toString())
+            || dashed.equalsIgnoreCase(HeaderNames.X_DYNOFLEET_PROXY_SECRET.toString())) {
+          if (forged == null) forged = new ArrayList<>(2);
+          forged.add(n);
+        }
+      }
+    }
+    if (forged != null) forged.forEach(h::remove);
+  }
+
+  private static final int CLIENT_IP_LENGTH = HeaderNames.X_DYNOFLEET_CLIENT_IP.length();
+  private static final int PROXY_SECRET_LENGTH = HeaderNames.X_DYNOFLEET_PROXY_SECRET.length();
+
   /** ACME's http-01 challenges: plain http by design (Let's Encrypt asks them over port 80). */
   private static final String ACME_CHALLENGE = "/.well-known/acme-challenge/";
 
@@ -1287,6 +1318,7 @@ class ReverseProxy implements ProxyInterceptor {
             shortPath(sreq), dynofleet.prefix(), requestId);
       }
     }
+    stripUnderscoreSpellings(h);
     String ip = sreq.remoteAddress() == null ? null : sreq.remoteAddress().hostAddress();
     String xff = h.get(HeaderNames.X_FORWARDED_FOR);
     if (xff != null) {

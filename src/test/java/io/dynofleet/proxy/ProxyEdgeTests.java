@@ -779,6 +779,47 @@ class ProxyEdgeTests {
     assertThat(seen).isEmpty();
   }
 
+  /**
+   * Review 24: a backend that answers TRACE echoes the request as it got it, the pool's proxy
+   * secret included; and Rack reads X_Dynofleet_Client_Ip as X-Dynofleet-Client-Ip, so a client's
+   * underscore spelling stood beside the proxy's own.
+   */
+  @Test
+  void traceIsRefusedAndUnderscoreSpellingsOfDynofleetsHeadersNeverPass() throws Exception {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI a =
+        backends.start(
+            req -> {
+              seen.add(req.method().name());
+              req.headers().names().stream()
+                  .filter(n -> n.toLowerCase(java.util.Locale.ROOT).contains("dynofleet"))
+                  .forEach(seen::add);
+              req.response().end("x");
+            });
+    table.put(pool("trace", List.of(), true, List.of(target("a", a))));
+    for (String method : List.of("TRACE", "TRACK")) {
+      assertThat(
+              raw(
+                  port(),
+                  method + " / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                  Duration.ofSeconds(3)))
+          .as(method)
+          .startsWith("HTTP/1.1 405")
+          .contains("X-Dynofleet-Error: method-not-allowed");
+    }
+    assertThat(seen).isEmpty();
+    assertThat(
+            raw(
+                port(),
+                "GET / HTTP/1.1\r\nHost: x\r\nX_Dynofleet_Client_Ip: 6.6.6.6\r\n"
+                    + "x_dynofleet_proxy_secret: guess\r\nConnection: close\r\n\r\n",
+                Duration.ofSeconds(3)))
+        .startsWith("HTTP/1.1 200");
+    assertThat(seen)
+        .as("the proxy's own client address only")
+        .containsExactly("GET", "X-Dynofleet-Client-Ip");
+  }
+
   @Test
   void theDateKeepsItsTwoDigitDay() throws Exception {
     URI a =
