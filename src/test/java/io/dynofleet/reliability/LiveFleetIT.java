@@ -300,9 +300,18 @@ class LiveFleetIT {
       AtomicBoolean running = new AtomicBoolean(true);
       List<Thread> clients = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
+        // staggered by 25 ms: the clients' 200 ms requests then start at times spread over the
+        // 200 ms, and some always run across the signal. Started together they stayed in step,
+        // and half the runs had every request begin less than the margin before the signal
+        long stagger = 25L * i;
         Thread t =
             new Thread(
                 () -> {
+                  try {
+                    Thread.sleep(stagger);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
                   while (running.get()) {
                     long s = System.nanoTime();
                     try {
@@ -328,7 +337,11 @@ class LiveFleetIT {
         clients.add(t);
       }
       Thread.sleep(1500);
-      a.scale("grace", 4); // a reconcile step under way when the signal comes
+      // a reconcile step under way when the signal comes. Slow Platform API calls keep it so, and
+      // keep the new apps out of the pool until then: fast new backends drew every request (the
+      // balancer prefers them), none took 200 ms any more, and none ran across the signal
+      fleet.sim.apiLatency(Duration.ofMillis(400));
+      a.scale("grace", 4);
       Thread.sleep(300);
       long sigterm = System.nanoTime();
       a.term();
@@ -342,6 +355,7 @@ class LiveFleetIT {
       }
       boolean exited = a.process.waitFor(30, TimeUnit.SECONDS);
       long exitNanos = System.nanoTime();
+      fleet.sim.apiLatency(Duration.ZERO);
       // in flight: sent at least 100 ms before the signal, so the server surely had it even if the
       // client thread stalled a while after taking its start time; half the 200 ms each takes,
       // so some still run across the signal. They must finish.
