@@ -154,6 +154,10 @@ class DashboardBrowserTests {
         driver.findElement(By.cssSelector("tr[data-pool='shop']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), "shop"));
         assertBackendsFromStatus(driver, "shop");
+        // the cost is the backends' only (audit 20 M8: read as the whole bill)
+        assertThat(driver.findElement(By.id("detail-summary")).getText())
+            .contains("Backends / mo")
+            .contains("backends only: not this app, its database or the source app");
         // why a pool is (not) ready, in words in the pool's view (audit 12: only a tooltip)
         wait.until(
             ExpectedConditions.textToBePresentInElementLocated(

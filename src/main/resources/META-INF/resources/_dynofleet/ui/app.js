@@ -151,7 +151,8 @@
     sum.textContent = '';
     [['Generation', p.metadata.generation + ' (observed ' + dash(s.observedGeneration) + ')'],
      ['Target release', dash(s.targetRelease)], ['Dyno size', dash(spec.template && spec.template.dynoSize)],
-     ['Cost / mo', money(s.estimatedMonthlyCost) + ' vs ' + money(s.equivalentDynoCost) + ' as dynos of one app']]
+     ['Backends / mo', money(s.estimatedMonthlyCost) + ' vs ' + money(s.equivalentDynoCost)
+       + ' as dynos of one app (backends only: not this app, its database or the source app)']]
       .concat(managed ? [['Release hook', s.webhook ? 'on ' + s.webhook.app : 'none (the sweep finds releases)']] : [])
       .concat(deleting ? [['Deleting since', new Date(p.metadata.deletionTimestamp).toLocaleString()
         + ' (its apps are billed until they are gone)']] : [])
