@@ -11,6 +11,7 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.Clock;
@@ -111,6 +112,7 @@ public class HooksResource {
   public Response heroku(
       @HeaderParam("Authorization") String authorization,
       @HeaderParam(SIGNATURE) String signature,
+      @QueryParam("pool") String pool,
       byte[] body) {
     byte[] raw = body == null ? new byte[0] : body;
     // the filter let a signed notification through without a token: the signature must hold
@@ -151,6 +153,15 @@ public class HooksResource {
       count("malformed");
       throw new ApiException(400, "malformed-json", "Malformed JSON", why);
     }
+    if (pool != null && (pool.length() > 63 || !PoolValidator.DNS_LABEL.matcher(pool).matches())) {
+      // Dynofleet's own subscriptions name a pool (HookTarget); anything else is not one of them
+      count("malformed");
+      throw new ApiException(
+          400,
+          "invalid-pool",
+          "Invalid pool",
+          "the pool query parameter is not a pool name (as the pool's own subscription gives it)");
+    }
     JsonNode app = event.path("data").path("app");
     // only what could name a Heroku app: a NUL reached the database as a 500 (a retried one, too),
     // and a line break the log (audit 17)
@@ -160,13 +171,16 @@ public class HooksResource {
     Instant now = clock.instant();
     heard.values().removeIf(until -> until.isBefore(now));
     String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
+    // a pool's own delivery is heard per pool: the same event may come once per subscription
+    // (unverified whether Heroku gives each its own id), and each schedules only its own pool
+    String heardAs = eventId == null ? null : pool == null ? eventId : eventId + "?pool=" + pool;
     Instant created = createdAt(event);
     // remembered while it could still pass as fresh: a clock a little ahead makes that longer
     Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
     String skipped =
         created != null && created.isBefore(now.minus(FRESH))
             ? "stale"
-            : eventId != null && heard.putIfAbsent(eventId, until) != null ? "duplicate" : null;
+            : heardAs != null && heard.putIfAbsent(heardAs, until) != null ? "duplicate" : null;
     if (skipped != null) {
       count(skipped);
       // what the notification says, printable and short: a line break forged a log line (review 21)
@@ -181,13 +195,18 @@ public class HooksResource {
     List<String> scheduled = new ArrayList<>();
     try {
       if ((name != null || id != null) && (resource.isEmpty() || resource.endsWith("release"))) {
-        for (String pool : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
-          loop.enqueue(pool, Duration.ZERO);
-          scheduled.add(pool);
+        for (String p : pools.copying(Arrays.asList(name, id))) { // copying() skips the null one
+          // a pool's own subscription (?pool=) schedules that pool only, if it copies the app: each
+          // of the pools copying one app has its own, and each delivery scheduled all of them, so
+          // one release was N × N passes (audit 21 H2). One made by hand (no pool) schedules all
+          if (pool == null || pool.equals(p)) {
+            loop.enqueue(p, Duration.ZERO);
+            scheduled.add(p);
+          }
         }
       }
     } catch (RuntimeException e) {
-      if (eventId != null) heard.remove(eventId); // not acted on: Heroku's retry must be heard
+      if (heardAs != null) heard.remove(heardAs); // not acted on: Heroku's retry must be heard
       throw e;
     }
     count(scheduled.isEmpty() ? "ignored" : "scheduled");

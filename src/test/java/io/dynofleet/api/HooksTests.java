@@ -425,4 +425,62 @@ class HooksTests {
             body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     org.assertj.core.api.Assertions.assertThat(ok).startsWith("HTTP/1.1 202").contains(a);
   }
+
+  /**
+   * Audit 21 H2: each pool copying an app has its own subscription ({@code ?pool=NAME}), and each
+   * delivery scheduled every pool copying the app: N pools, N × N passes per release. A pool's
+   * delivery schedules that pool only, if it copies the app; one without a pool (a subscription
+   * made by hand) still schedules them all.
+   */
+  @Test
+  void aPoolsOwnDeliverySchedulesThatPoolOnly() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-pa");
+    String b = uniqueName("hook-pb");
+    String other = uniqueName("hook-po");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    api().body(pool(b, source)).post(POOLS).then().statusCode(201);
+    api().body(pool(other, uniqueName("src"))).post(POOLS).then().statusCode(201);
+    // the same event to each pool's subscription: heard once per pool, not a duplicate
+    String body = event(source);
+    for (String p : java.util.List.of(a, b)) {
+      api()
+          .queryParam("pool", p)
+          .body(body)
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", contains(p));
+    }
+    api()
+        .queryParam("pool", a)
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
+    // a pool that does not copy the app is not scheduled by it
+    api()
+        .queryParam("pool", other)
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", empty());
+    api()
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", containsInAnyOrder(a, b));
+    // not a pool name: a problem, nothing scheduled
+    api()
+        .queryParam("pool", "Not_A_Pool")
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("invalid-pool"));
+  }
 }
