@@ -88,6 +88,16 @@ public interface ReconcileConfig {
   @WithDefault("300")
   int rateLimitReserve();
 
+  /**
+   * The share of Heroku's refill (75 calls a minute for the account) the sweep's looks at idle
+   * pools may spend between them, across all dynos: an idle pool is looked at every {@code
+   * max(interval, pools × 2 calls / (share × 75 a minute))}, four times as long while its release
+   * webhook is subscribed (see {@code IdleLooks}). 0.4 leaves the rest to rollouts, replacements
+   * and the account's other tooling; 30 pools are looked at every 2 minutes.
+   */
+  @WithDefault("0.4")
+  double sweepShare();
+
   /** How often the config vars of every backend are compared with the desired ones (drift). */
   @WithDefault("10m")
   Duration driftCheckInterval();

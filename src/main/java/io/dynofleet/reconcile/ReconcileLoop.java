@@ -12,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,35 @@ public class ReconcileLoop {
   private final ScheduledExecutorService executor;
   private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
   private final Map<String, Long> dueAt = new ConcurrentHashMap<>();
+
+  /** The entry each pending pass runs: what asked for it (see {@link Entry}). */
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+  /**
+   * A queued pass of {@code pool}. {@code sweptAsOf} is set for a sweep's entry only: when the
+   * sweep found the pool due, by the database's clock (microseconds since the epoch). Such an entry
+   * is moot once a pass of the pool by any dyno has ended since (audit 21 M2: a slow sweep and
+   * another dyno's sweep 10 s later passed the same pools twice); an entry of a spec change, a
+   * webhook delivery, a health change or a requeue ({@code sweptAsOf} null) always runs, as the
+   * change it stands for may have come after that pass read the pool.
+   */
+  record Entry(String pool, Long sweptAsOf) {
+    static Entry of(String pool) {
+      return new Entry(pool, null);
+    }
+
+    /** Two entries for one pool as one: a sweep's only while both are (the earlier time). */
+    Entry merge(Entry other) {
+      if (other == null) {
+        return this;
+      }
+      if (sweptAsOf == null || other.sweptAsOf == null) {
+        return of(pool);
+      }
+      return new Entry(pool, Math.min(sweptAsOf, other.sweptAsOf));
+    }
+  }
+
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
@@ -159,8 +189,8 @@ public class ReconcileLoop {
       // Not in this process's first sweep: the requeues of the process it replaces (a drain's
       // end, work in flight) went with it, and a pass of its counts as a sweep
       // a pool whose last pass failed waits out its backoff here too (a spec change does not)
-      for (String name : reconciler.poolNamesDue(quietFor(swept), swept)) {
-        enqueue(name, Duration.ZERO);
+      for (Entry entry : sweepEntries()) {
+        enqueue(entry, Duration.ZERO);
       }
       swept = true;
       reconciler.forgetGonePools();
@@ -181,17 +211,34 @@ public class ReconcileLoop {
     }
   }
 
+  /**
+   * The sweep's entries: the pools due, least recently passed first, each moot once a pass of it
+   * ends after the sweep found it due.
+   */
+  List<Entry> sweepEntries() {
+    ReconcileStore.Due due = reconciler.sweepDue(quietFor(swept), swept);
+    return due.names().stream().map(n -> new Entry(n, due.asOfMicros())).toList();
+  }
+
   /** Schedules a pass for {@code pool} after {@code delay}, unless one is already due sooner. */
   public void enqueue(String pool, Duration delay) {
+    enqueue(Entry.of(pool), delay);
+  }
+
+  private void enqueue(Entry entry, Duration delay) {
     if (executor == null || stopping) {
       return;
     }
+    String pool = entry.pool();
     long due = System.nanoTime() + delay.toNanos();
     synchronized (this) {
       if (stopping) {
         return; // checked again under the lock beginStop takes: the executor may be shut down
       }
       Long current = dueAt.get(pool);
+      // one entry per pool: a change's entry never becomes a sweep's, which may be skipped
+      Entry merged = entry.merge(entries.get(pool));
+      entries.put(pool, merged);
       if (current != null && current <= due) {
         return;
       }
@@ -211,13 +258,37 @@ public class ReconcileLoop {
    * when a pass of the pool was under way (it runs once more after it).
    */
   ReconcileResult run(String pool) {
+    Entry entry;
+    synchronized (this) {
+      entry = entries.remove(pool);
+    }
+    return run(entry == null ? Entry.of(pool) : entry);
+  }
+
+  /**
+   * One pass for {@code entry}: its result; null when a pass of the pool was under way (it runs
+   * once more after it), or when the entry is a sweep's and a pass of the pool (by any dyno) ended
+   * since the sweep found it due.
+   */
+  ReconcileResult run(Entry entry) {
+    String pool = entry.pool();
     synchronized (this) {
       pending.remove(pool);
       dueAt.remove(pool);
+      Entry queued = entries.remove(pool);
+      entry = entry.merge(queued);
       if (!running.add(pool)) {
         again.add(pool); // a pass is under way: run once more after it
         return null;
       }
+    }
+    if (entry.sweptAsOf() != null && sweptSince(entry)) {
+      running.remove(pool);
+      if (again.remove(pool)) {
+        enqueue(pool, Duration.ZERO);
+      }
+      LOG.debugf("reconcile pool=%s skipped: passed since the sweep found it due", pool);
+      return null;
     }
     ReconcileResult r;
     boolean threw = false;
@@ -253,10 +324,24 @@ public class ReconcileLoop {
     }
     if (again.remove(pool)) {
       enqueue(pool, Duration.ZERO);
+    } else if (r.outcome() == ReconcileResult.Outcome.BUSY) {
+      // another dyno holds the pool: looked at again after its pass, as what asked for this one
+      // (a spec change, a webhook) may have come after that pass read the pool. A sweep's entry
+      // stays one, and is skipped then: that pass was the look it asked for (audit 21 M2)
+      enqueue(entry, r.requeueAfter());
     } else if (r.requeueAfter() != null) {
       enqueue(pool, r.requeueAfter());
     }
     return r;
+  }
+
+  /** Whether a pass of the sweep entry's pool ended since the sweep; false when unknown. */
+  private boolean sweptSince(Entry entry) {
+    try {
+      return reconciler.sweptSince(entry.pool(), entry.sweptAsOf());
+    } catch (RuntimeException e) {
+      return false; // the pass finds out what the database is up to
+    }
   }
 
   /**

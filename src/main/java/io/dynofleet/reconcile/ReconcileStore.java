@@ -56,33 +56,85 @@ class ReconcileStore {
 
   /**
    * Pools no pass (of any dyno) has looked at for {@code quiet}, by the database's clock: what a
-   * sweep still has to do.
+   * sweep still has to do. Not those whose next look (an idle pool's turn, a budget or release
+   * wait: {@link #swept}) is still to come, and with {@code honourBackoff} not those whose failed
+   * pass's backoff runs. Least recently passed first (never passed before all), so no pool is
+   * always the last of a sweep (audit 21 H2: by name, the {@code zeta-*} pools rolled hours after
+   * the {@code api-*} ones under a tight budget).
    */
-  @Transactional
-  @SuppressWarnings("unchecked")
   List<String> poolNamesDue(
       java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
+    return sweepDue(quiet, honourBackoff, keyFingerprint).names();
+  }
+
+  /**
+   * The pools a sweep takes ({@link #poolNamesDue}, in that order), and when it found them due by
+   * the database's clock ({@code asOfMicros}, microseconds since the epoch; 0 when none is): a pass
+   * of the pool that ends after that makes the sweep's entry moot ({@link #sweptSince}).
+   */
+  record Due(List<String> names, long asOfMicros) {}
+
+  @Transactional
+  @SuppressWarnings("unchecked")
+  Due sweepDue(java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
     jakarta.persistence.Query q =
         pools
             .getEntityManager()
             .createNativeQuery(
-                "select p.name from pools p left join pool_sweeps s on s.pool_id = p.id"
+                "select p.name, (extract(epoch from now()) * 1000000)::bigint"
+                    + " from pools p left join pool_sweeps s on s.pool_id = p.id"
                     + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
+                    + " and (s.next_look_at is null or s.next_look_at <= now())"
                     + (honourBackoff
                         ? " and (s.not_before is null or s.not_before <= now()"
                             + " or s.not_before_key <> cast(?2 as text))"
                         : "")
-                    + " order by p.name")
+                    + " order by s.swept_at nulls first, p.name")
             .setParameter(1, quiet.toMillis() / 1000.0);
     if (honourBackoff) {
       q.setParameter(2, keyFingerprint);
     }
-    return q.getResultList();
+    List<Object[]> rows = q.getResultList();
+    return new Due(
+        rows.stream().map(r -> (String) r[0]).toList(),
+        rows.isEmpty() ? 0 : ((Number) rows.get(0)[1]).longValue());
   }
 
-  /** A pass over the pool has run (by the database's clock; moves no version). */
+  /**
+   * Whether a pass of the pool (by any dyno) ended after {@code asOfMicros} (the database's clock,
+   * as {@link Due} gives it): one indexed read.
+   */
   @Transactional
-  void swept(UUID poolId, java.time.Duration backoff, String backoffKey) {
+  boolean sweptSince(String pool, long asOfMicros) {
+    return ((Number)
+                pools
+                    .getEntityManager()
+                    .createNativeQuery(
+                        "select count(*) from pool_sweeps s join pools p on p.id = s.pool_id"
+                            + " where p.name = ?1"
+                            + " and (extract(epoch from s.swept_at) * 1000000)::bigint > ?2")
+                    .setParameter(1, pool)
+                    .setParameter(2, asOfMicros)
+                    .getSingleResult())
+            .longValue()
+        > 0;
+  }
+
+  /** How many pools there are (the sweep's idle looks share the budget between them). */
+  @Transactional
+  long poolCount() {
+    return pools.count();
+  }
+
+  /**
+   * A pass over the pool has run (by the database's clock; moves no version). {@code backoff}: a
+   * failed pass's, which every dyno's sweep waits out; {@code nextLook}: when the sweep looks at
+   * the pool again at the earliest (an idle pool's turn, a budget or release wait), null for at
+   * once.
+   */
+  @Transactional
+  void swept(
+      UUID poolId, java.time.Duration backoff, String backoffKey, java.time.Duration nextLook) {
     // only while the pool exists: the finalizer's last pass has just deleted it, and a plain
     // insert then broke the foreign key (Hibernate logged a WARN for every pool deletion) a failed
     // pass's backoff holds for every dyno's sweep (not_before), a good pass clears it a refusal of
@@ -90,13 +142,16 @@ class ReconcileStore {
     pools
         .getEntityManager()
         .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key)"
-                + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text)"
+            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key, next_look_at)"
+                + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text),"
+                + " case when ?4 > 0 then now() + make_interval(secs => ?4) end"
                 + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
-                + " not_before = excluded.not_before, not_before_key = excluded.not_before_key")
+                + " not_before = excluded.not_before, not_before_key = excluded.not_before_key,"
+                + " next_look_at = excluded.next_look_at")
         .setParameter(1, poolId)
         .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
         .setParameter(3, backoff == null ? null : backoffKey)
+        .setParameter(4, nextLook == null ? 0.0 : nextLook.toMillis() / 1000.0)
         .executeUpdate();
   }
 

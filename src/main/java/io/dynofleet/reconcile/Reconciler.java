@@ -208,6 +208,14 @@ public class Reconciler {
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
 
   /**
+   * Per pool, this process's last read of the pipeline's couplings: when, under which generation
+   * and pipeline, and the coupled backends' apps then (see {@link Pass#couplingsDue}).
+   */
+  private final Map<UUID, CouplingsLook> couplingsLooked = new ConcurrentHashMap<>();
+
+  private record CouplingsLook(Instant at, long generation, String pipelineId, Set<String> apps) {}
+
+  /**
    * A release command's output with what looks secret masked: it goes to the pool's events and
    * status, which the read-only token and every log drain read, and a failed migration often prints
    * a database URL with its password (review 13). Masked: the values of the config vars the
@@ -397,6 +405,16 @@ public class Reconciler {
     return store.poolNamesDue(quiet, honourBackoff, platform.keyFingerprint());
   }
 
+  /** {@link #poolNamesDue}, with when the sweep found them due (see {@link ReconcileStore.Due}). */
+  ReconcileStore.Due sweepDue(Duration quiet, boolean honourBackoff) {
+    return store.sweepDue(quiet, honourBackoff, platform.keyFingerprint());
+  }
+
+  /** Whether a pass of the pool (by any dyno) ended after {@code asOfMicros} (the database's). */
+  boolean sweptSince(String pool, long asOfMicros) {
+    return store.sweptSince(pool, asOfMicros);
+  }
+
   /**
    * One pass over one pool. Never throws: failures come back as a result the loop backs off from,
    * and are written to the pool's status and events.
@@ -454,7 +472,8 @@ public class Reconciler {
               failed ? r.requeueAfter() : null,
               failed && r.error() != null && r.error().startsWith(KEY_REFUSED)
                   ? platform.keyFingerprint()
-                  : null);
+                  : null,
+              nextLook(r, pass));
         }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());
@@ -482,6 +501,20 @@ public class Reconciler {
     }
   }
 
+  /**
+   * When every dyno's sweep may look at the pool again (audit 21 H1, M3): a pass that waits (for
+   * the rate budget, a release, a drain) after its wait, an idle pool at its turn ({@link
+   * IdleLooks}); null for at once (the sweep's quiet window still holds). The loop's own requeue
+   * comes sooner on this dyno; the stored time is what the others, and a process started after this
+   * one, go by.
+   */
+  private static Duration nextLook(ReconcileResult r, Pass pass) {
+    if (r.outcome() == ReconcileResult.Outcome.REQUEUE) {
+      return r.requeueAfter();
+    }
+    return r.outcome() == ReconcileResult.Outcome.DONE ? pass.idleFor : null;
+  }
+
   /** Failures outside a step, said once per pool and error, then every 10 minutes. */
   private final io.dynofleet.config.LogThrottle outsideStep =
       new io.dynofleet.config.LogThrottle(Duration.ofMinutes(10));
@@ -507,6 +540,7 @@ public class Reconciler {
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
+    couplingsLooked.clear();
     sourcePending.clear();
     hooks.forgetAll();
   }
@@ -519,6 +553,7 @@ public class Reconciler {
     driftChecked.remove(id);
     budgetWaits.remove(id);
     idle.remove(id);
+    couplingsLooked.remove(id);
     failures.remove(id);
     sourcePending.remove(id);
     hooks.deleted(id);
@@ -548,6 +583,7 @@ public class Reconciler {
             driftChecked,
             budgetWaits,
             idle,
+            couplingsLooked,
             failures,
             sourcePending)) {
       known.addAll(m.keySet());
@@ -638,6 +674,9 @@ public class Reconciler {
 
     /** Apps this pass drained as dead or failed, not yet named by a replacement's intent. */
     private final java.util.ArrayDeque<String> replacing = new java.util.ArrayDeque<>();
+
+    /** This pass found nothing to do: how long until the sweep looks at the pool again. */
+    private Duration idleFor;
 
     /** This pass held back creating apps because the rate budget is under the reserve. */
     private boolean creationPaused;
@@ -793,6 +832,7 @@ public class Reconciler {
       }
       if (nothingToDo()) {
         idle.put(pool.id, new IdleLook(pool.generation, now, now.plus(idleLookInterval())));
+        idleFor = idleLookTurn();
       }
       return ReconcileResult.done(0);
     }
@@ -891,6 +931,25 @@ public class Reconciler {
         base = IDLE_LOOK_MIN;
       }
       return base.plusMillis(ThreadLocalRandom.current().nextLong(base.toMillis() / 2 + 1));
+    }
+
+    /**
+     * When every dyno's sweep looks at this idle pool again: its share of the fleet's looks ({@link
+     * IdleLooks}), longer while its release webhook is subscribed. Null (at the sweep's pace) when
+     * the pools cannot be counted.
+     */
+    private Duration idleLookTurn() {
+      try {
+        return IdleLooks.jittered(
+            IdleLooks.every(
+                store.poolCount(),
+                IdleLooks.sweep(config.interval()),
+                config.sweepShare(),
+                webhook != null));
+      } catch (RuntimeException e) {
+        LOG.debugf("pool=%s pools not counted: %s", pool.name, e.getClass().getSimpleName());
+        return null;
+      }
     }
 
     /**
@@ -1193,6 +1252,9 @@ public class Reconciler {
                 + t.sourceApp()
                 + "' has no released slug yet: deploy it, Dynofleet waits");
       }
+      if (!couplingsDue()) {
+        return;
+      }
       Set<String> coupled = new HashSet<>();
       List<Platform.Coupling> couplings;
       try {
@@ -1209,7 +1271,7 @@ public class Reconciler {
         coupled.add(c.appId());
       }
       for (Backend b : List.copyOf(backends)) {
-        if (b.leaving() || b.appId == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
+        if (!coupledStep(b)) {
           continue;
         }
         if (coupled.contains(b.appId)) {
@@ -1255,6 +1317,56 @@ public class Reconciler {
           }
         }
       }
+      couplingsLooked.put(
+          pool.id, new CouplingsLook(now, pool.generation, pipelineId, coupledApps()));
+    }
+
+    /**
+     * Whether this pass reads the pipeline's couplings, which only find a backend decoupled or
+     * deleted by hand: every drift interval, after a change (the spec, the pipeline, which backends
+     * are coupled), and while a coupled backend is not ready, fails its checks here (a deleted app
+     * fails the proxies' probes within seconds) or was refused its coupling. Not on a steady pass:
+     * they were a second call on every look at every pool, half the sweep's cost (audit 21 H1).
+     */
+    private boolean couplingsDue() {
+      CouplingsLook last = couplingsLooked.get(pool.id);
+      if (last == null
+          || last.generation() != pool.generation
+          || !last.pipelineId().equals(pipelineId)
+          || !now.isBefore(last.at().plus(config.driftCheckInterval()))
+          || !last.apps().equals(coupledApps())) {
+        return true;
+      }
+      for (Backend b : backends) {
+        if (!coupledStep(b)) {
+          continue;
+        }
+        if (uncouplable.containsKey(b.appId)) {
+          return true; // coupled by hand meanwhile? (its next try waits the drift interval)
+        }
+        DataPlane.Health h = health.get(b.appName);
+        if (b.phase != Phase.Ready
+            || b.unhealthySince != null
+            || h != null && h.known() && !h.healthy()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** The apps of the backends that should be in the pipeline (those the couplings check). */
+    private Set<String> coupledApps() {
+      Set<String> apps = new HashSet<>();
+      for (Backend b : backends) {
+        if (coupledStep(b)) {
+          apps.add(b.appId);
+        }
+      }
+      return apps;
+    }
+
+    private static boolean coupledStep(Backend b) {
+      return !b.leaving() && b.appId != null && (b.step == Step.COUPLED || b.step == Step.READY);
     }
 
     /**

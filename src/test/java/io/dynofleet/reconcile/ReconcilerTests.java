@@ -771,7 +771,7 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
     // the last pass records its time after the row is gone: nothing to record, no foreign-key error
     // (Hibernate logged one as a WARN for every deletion)
-    assertThatCode(() -> store.swept(id, null, null)).doesNotThrowAnyException();
+    assertThatCode(() -> store.swept(id, null, null, null)).doesNotThrowAnyException();
   }
 
   /**
@@ -850,12 +850,208 @@ class ReconcilerTests {
     assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).contains(name); // never passed
     pass();
     assertThat(reconciler.poolNamesDue(Duration.ofMinutes(1), true)).doesNotContain(name);
-    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).contains(name);
+    // idle (no backends asked for): not before its turn (audit 21 H1), even with no quiet window
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
     assertThat(ReconcileLoop.sweepQuiet("30s")).isEqualTo(Duration.ofSeconds(24));
     // a new process's first sweep takes every pool: the requeues of the one it replaces are gone
     assertThat(loop.quietFor(false)).isZero();
     assertThat(loop.quietFor(true)).isEqualTo(ReconcileLoop.sweepQuiet(config.interval()));
     assertThat(ReconcileLoop.sweepQuiet("off")).isZero();
+  }
+
+  /** The pool's shared backoff (pool_sweeps.not_before), null when there is none. */
+  private Object notBefore() {
+    return sweepsColumn("s.not_before");
+  }
+
+  /** {@code column} (an expression over pool_sweeps {@code s}) for this test's pool. */
+  private Object sweepsColumn(String column) {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "select "
+                    + column
+                    + " from pool_sweeps s join pools p on p.id = s.pool_id where p.name = ?")) {
+      st.setString(1, name);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getObject(1) : null;
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Seconds from the pool's last pass to the sweep's next look at it; null when there is none. */
+  private Double nextLookSeconds() {
+    Object s = sweepsColumn("extract(epoch from s.next_look_at - s.swept_at)");
+    return s == null ? null : ((Number) s).doubleValue();
+  }
+
+  private long poolCount() {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st = c.prepareStatement("select count(*) from pools");
+        java.sql.ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Audit 21 H2: the sweep took the pools due by name, so under a tight budget the first by name
+   * got the refill and the last waited hours. Least recently passed first, never passed first of
+   * all.
+   */
+  @Test
+  void theSweepTakesTheLeastRecentlyPassedPoolsFirst() throws Exception {
+    String zeta = "zeta-" + SEQ.incrementAndGet();
+    String alpha = "alpha-" + SEQ.incrementAndGet();
+    String fresh = "mid-" + SEQ.incrementAndGet();
+    for (String n : List.of(zeta, alpha, fresh)) {
+      pools.create(
+          """
+          {"metadata": {"name": "%s"}, "spec": {"pipeline": "pipe", "replicas": 0,
+           "template": {"sourceApp": "%s"}}}
+          """
+              .formatted(n, source));
+    }
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "insert into pool_sweeps (pool_id, swept_at) select id, now() - make_interval(secs"
+                    + " => ?) from pools where name = ?")) {
+      st.setInt(1, 600);
+      st.setString(2, zeta);
+      st.executeUpdate();
+      st.setInt(1, 300);
+      st.setString(2, alpha);
+      st.executeUpdate();
+    }
+    assertThat(reconciler.poolNamesDue(Duration.ofSeconds(24), false))
+        .filteredOn(n -> List.of(zeta, alpha, fresh).contains(n))
+        .containsExactly(fresh, zeta, alpha);
+  }
+
+  /**
+   * Audit 21 H1: idle pools were looked at every sweep, 30 pools wanting 2.7 times the account's
+   * budget. An idle pool's next look is stored for every dyno's sweep, further off the more pools
+   * there are ({@link IdleLooks}).
+   */
+  @Test
+  void anIdlePoolsNextLookGrowsWithThePoolCount() {
+    createPool(1, "");
+    converge();
+    pass(); // idle
+    long n = poolCount();
+    Duration every =
+        IdleLooks.every(n, IdleLooks.sweep(config.interval()), config.sweepShare(), false);
+    assertThat(nextLookSeconds())
+        .isBetween(every.toMillis() / 1000.0 - 0.01, every.toMillis() * 1.25 / 1000.0 + 0.01);
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, false))
+        .as("not even a new process's first sweep takes it before its turn")
+        .doesNotContain(name);
+    for (int i = 0; i < 40; i++) {
+      pools.create(
+          """
+          {"metadata": {"name": "%s-more-%d"}, "spec": {"pipeline": "pipe", "replicas": 0,
+           "template": {"sourceApp": "%s"}}}
+          """
+              .formatted(name, i, source));
+    }
+    pass();
+    Duration more =
+        IdleLooks.every(n + 40, IdleLooks.sweep(config.interval()), config.sweepShare(), false);
+    assertThat(more).isGreaterThan(every);
+    assertThat(nextLookSeconds())
+        .isBetween(more.toMillis() / 1000.0 - 0.01, more.toMillis() * 1.25 / 1000.0 + 0.01);
+    // a pool with work to do is due at the sweep's pace
+    scale(2);
+    pass();
+    assertThat(nextLookSeconds()).isLessThan(every.toSeconds());
+  }
+
+  /**
+   * Audit 21 H1: every pass read the pipeline's couplings, half a look's cost, to find apps
+   * decoupled or deleted by hand. They are read every drift interval, after a change, and while a
+   * backend is not ready or fails its checks.
+   */
+  @Test
+  void aSteadyPassDoesNotReadTheCouplings() {
+    createPool(2, "");
+    converge();
+    long before = count("couplings");
+    passes(3);
+    assertThat(count("couplings")).as("steady passes").isEqualTo(before);
+    dataPlane.unhealthy.add(owned().get(0));
+    pass();
+    assertThat(count("couplings")).as("a backend failing its checks").isEqualTo(before + 1);
+    dataPlane.unhealthy.clear();
+    pass();
+    before = count("couplings");
+    clock.advance(config.driftCheckInterval());
+    pass();
+    assertThat(count("couplings")).as("the drift interval").isEqualTo(before + 1);
+  }
+
+  /**
+   * Audit 21 M2: a sweep's entry ran later without looking whether another dyno (or a requeue here)
+   * had passed the pool since the sweep found it due: the same pass twice. A change's entry runs
+   * whatever passed since.
+   */
+  @Test
+  void aSweepsEntryIsSkippedWhenThePoolWasPassedSince() {
+    createPool(1, "");
+    converge();
+    clock.advance(Duration.ofMinutes(1));
+    ReconcileLoop.Entry entry = sweepEntry();
+    pass(); // another dyno's pass, or this one's requeue
+    long calls = heroku.actions.size();
+    assertThat(loop.run(entry)).as("skipped").isNull();
+    assertThat(heroku.actions).hasSize((int) calls);
+    assertThat(loop.run(ReconcileLoop.Entry.of(name))).as("a change's entry runs").isNotNull();
+    assertThat(heroku.actions.size()).isGreaterThan((int) calls);
+  }
+
+  /**
+   * Audit 21 M2: a sweep's pass that found the pool locked by another dyno came back 2 s later for
+   * a full pass of its own, after the holder's pass had looked at everything. It comes back and
+   * finds the pool passed since: no Platform call.
+   */
+  @Test
+  void aBusySweepPassIsNotRepeatedAfterTheHoldersPass() throws Exception {
+    createPool(1, "");
+    ReconcileLoop.Entry entry = sweepEntry();
+    try (PoolLocks.Held held = locks.tryLock(uid())) {
+      assertThat(held).isNotNull();
+      ReconcileResult busy = loop.run(entry);
+      assertThat(busy.outcome()).isEqualTo(ReconcileResult.Outcome.BUSY);
+      assertThat(busy.requeueAfter()).isEqualTo(config.inFlightRequeue());
+    }
+    pass(); // the holder's pass
+    long calls = heroku.actions.size();
+    assertThat(loop.run(entry)).as("the requeued entry").isNull();
+    assertThat(heroku.actions).as("no duplicate pass").hasSize((int) calls);
+  }
+
+  /**
+   * The sweep's entry for this test's pool (a new process's sweep, at the pool's turn: due whatever
+   * passed lately).
+   */
+  private ReconcileLoop.Entry sweepEntry() {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "update pool_sweeps set next_look_at = null"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setString(1, name);
+      st.executeUpdate(); // its turn has come
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    ReconcileStore.Due due = reconciler.sweepDue(Duration.ZERO, false);
+    assertThat(due.names()).contains(name);
+    return new ReconcileLoop.Entry(name, due.asOfMicros());
   }
 
   /**
@@ -2468,6 +2664,7 @@ class ReconcilerTests {
     String id = heroku.apps.get(victim).id();
     heroku.apps.remove(victim);
     heroku.couplings.values().removeIf(c -> c.appId().equals(id));
+    dataPlane.unhealthy.add(victim); // the proxies' probes find it gone: the couplings are read
     converge();
     assertThat(owned()).hasSize(2).doesNotContain(victim);
     assertThat(pools.events(name, 200)).extracting(e -> e.reason()).contains("BackendVanished");
@@ -2485,6 +2682,7 @@ class ReconcilerTests {
     String id = heroku.apps.get(app).id();
     heroku.couplings.values().removeIf(c -> c.appId().equals(id));
     int refreshes = dataPlane.refreshes.get();
+    clock.advance(config.driftCheckInterval()); // the couplings' next read (audit 21 H1)
     pass();
     assertThat(heroku.couplings.values()).anyMatch(c -> c.appId().equals(id));
     assertThat(status().readyReplicas()).isEqualTo(2);
@@ -2514,6 +2712,7 @@ class ReconcilerTests {
     String id = heroku.apps.get(owned().get(0)).id();
     heroku.couplings.values().removeIf(c -> c.appId().equals(id));
     heroku.failNext("couple", 1, Kind.INVALID);
+    clock.advance(config.driftCheckInterval()); // the couplings' next read (audit 21 H1)
     pass();
     long calls = count("couple");
     passes(5);
@@ -2539,6 +2738,7 @@ class ReconcilerTests {
             .orElseThrow();
     heroku.couplings.values().remove(coupling);
     heroku.failNext("couple", 1, Kind.INVALID);
+    clock.advance(config.driftCheckInterval()); // the couplings' next read (audit 21 H1)
     pass();
     assertThat(reconciler.remembersUncouplable(id)).isTrue();
     heroku.couplings.put(coupling.id(), coupling); // a human couples it
@@ -2546,6 +2746,7 @@ class ReconcilerTests {
     assertThat(reconciler.remembersUncouplable(id)).as("coupled by hand").isFalse();
     heroku.couplings.values().remove(coupling);
     heroku.failNext("couple", 1, Kind.INVALID);
+    clock.advance(config.driftCheckInterval());
     pass();
     assertThat(reconciler.remembersUncouplable(id)).isTrue();
     scale(0);
@@ -3077,9 +3278,7 @@ class ReconcilerTests {
         .as("any other failure: every key waits")
         .doesNotContain(name);
     converge();
-    assertThat(reconciler.poolNamesDue(Duration.ZERO, true))
-        .as("a good pass clears it")
-        .contains(name);
+    assertThat(notBefore()).as("a good pass clears it").isNull();
     assertThat(condition("Progressing")).isEqualTo("False/Stable");
     assertThat(owned()).hasSize(1);
   }

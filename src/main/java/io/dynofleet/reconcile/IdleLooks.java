@@ -1,0 +1,67 @@
+package io.dynofleet.reconcile;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * How often the sweep looks at an idle pool (every backend ready at the target, nothing in flight),
+ * so that the looks of the whole fleet fit a share of Heroku's refill (audit 21 H1: 30 idle pools,
+ * two calls each every 30 s, wanted 120 calls a minute of the account's 75):
+ *
+ * <pre>
+ *   every = max(sweep interval, pools × CALLS_PER_LOOK × 800 ms / share)
+ * </pre>
+ *
+ * four times that while the pool's release webhook is subscribed (a release brings a pass at once:
+ * the look is only the safety net), plus up to a quarter at random so pools made together do not
+ * look together. The interval is kept in the database ({@code pool_sweeps.next_look_at}), so it
+ * holds for every dyno, and the fleet's looks cost about {@code share} of the refill however many
+ * dynos run. A spec change, a webhook delivery or a backend's health change still brings a pass at
+ * once.
+ */
+final class IdleLooks {
+  /**
+   * What one look at an idle pool costs: its source's releases, and now and then the pipeline's
+   * couplings.
+   */
+  static final int CALLS_PER_LOOK = 2;
+
+  /** How much longer an idle pool with a subscribed release webhook waits between looks. */
+  static final int WEBHOOK_FACTOR = 4;
+
+  /** The interval when the sweep's own is not a duration ({@code off}, a cron expression). */
+  static final Duration DEFAULT_SWEEP = Duration.ofSeconds(30);
+
+  private IdleLooks() {}
+
+  /**
+   * The interval between looks at an idle pool, before jitter.
+   *
+   * @param pools how many pools there are (each with its own looks)
+   * @param sweep the sweep's interval: never looked at more often than it sweeps
+   * @param share the share of the refill the looks may spend, kept within 0.01..1
+   * @param webhook whether the pool's release webhook is subscribed
+   */
+  static Duration every(long pools, Duration sweep, double share, boolean webhook) {
+    double s = Double.isNaN(share) ? 1 : Math.min(1, Math.max(0.01, share));
+    long millis =
+        (long) (Math.max(1, pools) * CALLS_PER_LOOK * Reconciler.REFILL_PER_CALL.toMillis() / s);
+    Duration base = Duration.ofMillis(Math.max(millis, sweep.toMillis()));
+    return webhook ? base.multipliedBy(WEBHOOK_FACTOR) : base;
+  }
+
+  /** {@link #every} plus up to a quarter of it at random. */
+  static Duration jittered(Duration every) {
+    return every.plusMillis(ThreadLocalRandom.current().nextLong(every.toMillis() / 4 + 1));
+  }
+
+  /** The sweep's interval as configured ({@code dynofleet.reconcile.interval}). */
+  static Duration sweep(String interval) {
+    try {
+      Duration d = io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval);
+      return d == null || d.isNegative() || d.isZero() ? DEFAULT_SWEEP : d;
+    } catch (RuntimeException e) {
+      return DEFAULT_SWEEP;
+    }
+  }
+}
