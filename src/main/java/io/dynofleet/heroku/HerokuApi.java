@@ -222,6 +222,11 @@ interface HerokuApi {
   @Consumes(MediaType.APPLICATION_JSON)
   Response createLogDrain(@PathParam("app") String app, String body);
 
+  @POST
+  @Path("apps/{app}/log-sessions")
+  @Consumes(MediaType.APPLICATION_JSON)
+  Response createLogSession(@PathParam("app") String app, String body);
+
   @GET
   @Path("apps/{app}/features")
   Response appFeatures(

@@ -422,11 +422,71 @@ public class HerokuClient {
    * a long output is kept ({@value #OUTPUT_MAX_BYTES} bytes are read at most, the rest dropped).
    */
   public List<String> releaseOutput(String outputStreamUrl, int maxLines) {
+    byte[] tail = streamTail(outputStreamUrl, "release output", OUTPUT_MAX_BYTES, OUTPUT_READ_TIME);
+    List<String> lines =
+        new String(tail, java.nio.charset.StandardCharsets.UTF_8)
+            .lines()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty())
+            .toList();
+    return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
+  }
+
+  /**
+   * {@code POST /apps/{app}/log-sessions} {@code {lines, source, tail}}: a session whose {@code
+   * logplex_url} streams the app's last {@code lines} log lines of {@code source} ({@code app}: the
+   * app's own dynos, its release phase included, and the API's lines about it; null: every source),
+   * and, with {@code tail}, the lines to come. A POST: not retried (a session is cheap to ask again
+   * for at the next pass).
+   */
+  public LogSession createLogSession(String app, int lines, String source, boolean tail) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("lines", lines);
+    if (source != null) {
+      body.put("source", source);
+    }
+    body.put("tail", tail);
+    String json = write(body);
+    return read(
+        send("POST", "/apps/" + app + "/log-sessions", false, a -> a.createLogSession(app, json)),
+        LogSession.class);
+  }
+
+  /** How much of a log session's stream is kept (its end): a tail for an event, not an archive. */
+  static final int LOG_TAIL_MAX_BYTES = 8 * 1024;
+
+  /** How long a log session's stream is read at most (one made with {@code tail} never ends). */
+  static final Duration LOG_TAIL_READ_TIME = Duration.ofSeconds(5);
+
+  /**
+   * The last {@code maxLines} non-blank lines a log session's {@code logplex_url} streams, whole (a
+   * caller that masks secrets in them cuts them after that: a line cut first could leave half a
+   * password unmasked). Read as {@link #releaseOutput} reads (without the key, https or loopback
+   * only, no redirect), for {@link #LOG_TAIL_READ_TIME} at most, keeping the last {@value
+   * #LOG_TAIL_MAX_BYTES} bytes; the line those cut into is dropped.
+   */
+  public List<String> logTail(String logplexUrl, int maxLines) {
+    byte[] tail = streamTail(logplexUrl, "log session", LOG_TAIL_MAX_BYTES, LOG_TAIL_READ_TIME);
+    List<String> lines =
+        new ArrayList<>(new String(tail, java.nio.charset.StandardCharsets.UTF_8).lines().toList());
+    if (tail.length == LOG_TAIL_MAX_BYTES && !lines.isEmpty()) {
+      lines.remove(0); // most likely the end of a line whose start was dropped
+    }
+    List<String> kept = lines.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    return kept.subList(Math.max(0, kept.size() - maxLines), kept.size());
+  }
+
+  /**
+   * The last {@code maxBytes} of a plain-text stream Heroku hands out as a URL of its own (a
+   * release's output, a log session), read for {@code readTime} at most. {@code what} names it in
+   * failures.
+   */
+  private byte[] streamTail(String url, String what, int maxBytes, Duration readTime) {
     URI uri;
     try {
-      uri = URI.create(outputStreamUrl);
-    } catch (IllegalArgumentException e) {
-      throw new HerokuException.Permanent(0, null, "not a release output URL");
+      uri = URI.create(java.util.Objects.requireNonNull(url));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new HerokuException.Permanent(0, null, "not a " + what + " URL");
     }
     // https, or http to loopback (the simulator): the URL comes from Heroku, yet a plain-http or
     // redirected fetch could be pointed anywhere (review 13)
@@ -436,23 +496,22 @@ public class HerokuClient {
                 || uri.getHost().startsWith("127.")
                 || uri.getHost().equals("[::1]"));
     if (!"https".equals(uri.getScheme()) && !("http".equals(uri.getScheme()) && loopback)) {
-      throw new HerokuException.Permanent(0, null, "not a release output URL");
+      throw new HerokuException.Permanent(0, null, "not a " + what + " URL");
     }
     java.net.http.HttpClient http = outputClient();
     java.net.http.HttpRequest request =
         java.net.http.HttpRequest.newBuilder(uri)
-            .timeout(Duration.ofSeconds(10))
+            .timeout(readTime)
             .header("Accept", "text/plain")
             .GET()
             .build();
-    byte[] tail;
     try {
       java.net.http.HttpResponse<java.io.InputStream> response =
           http.send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
       java.io.InputStream in = response.body();
       // the request's timeout covers the headers only: a stream left open (a release still
-      // running) would hold a reconcile worker for ever, so it is closed after a while, and what
-      // came until then is used
+      // running, a log session that tails) would hold a reconcile worker for ever, so it is
+      // closed after a while, and what came until then is used
       var guard =
           java.util.concurrent.CompletableFuture.runAsync(
               () -> {
@@ -463,50 +522,44 @@ public class HerokuClient {
                 }
               },
               java.util.concurrent.CompletableFuture.delayedExecutor(
-                  OUTPUT_READ_TIME.toMillis(), TimeUnit.MILLISECONDS));
+                  readTime.toMillis(), TimeUnit.MILLISECONDS));
       try (in) {
         if (response.statusCode() >= 300) {
-          // status 0: a 401 from the output's host is not
+          // status 0: a 401 from the stream's host is not
           // Heroku refusing the key (never sent there)
-          throw new HerokuException.Permanent(
-              0, null, "release output: HTTP " + response.statusCode());
+          throw new HerokuException.Permanent(0, null, what + ": HTTP " + response.statusCode());
         }
         java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         for (int n; (n = readSome(in, buf, kept.size() > 0)) >= 0; ) {
           kept.write(buf, 0, n);
-          if (kept.size() > 2 * OUTPUT_MAX_BYTES) { // keep the end only
+          if (kept.size() > 2 * maxBytes) { // keep the end only
             byte[] all = kept.toByteArray();
             kept.reset();
-            kept.write(all, all.length - OUTPUT_MAX_BYTES, OUTPUT_MAX_BYTES);
+            kept.write(all, all.length - maxBytes, maxBytes);
           }
         }
         byte[] all = kept.toByteArray();
-        tail =
-            all.length > OUTPUT_MAX_BYTES
-                ? java.util.Arrays.copyOfRange(all, all.length - OUTPUT_MAX_BYTES, all.length)
-                : all;
+        return all.length > maxBytes
+            ? java.util.Arrays.copyOfRange(all, all.length - maxBytes, all.length)
+            : all;
       } finally {
         guard.cancel(false);
       }
     } catch (java.io.IOException e) {
-      throw new HerokuException.Transient(0, null, "release output: " + e.getMessage(), e);
+      throw new HerokuException.Transient(0, null, what + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new HerokuException.Transient(0, null, "interrupted", e);
     }
-    List<String> lines =
-        new String(tail, java.nio.charset.StandardCharsets.UTF_8)
-            .lines()
-            .map(String::strip)
-            .filter(l -> !l.isEmpty())
-            .toList();
-    return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
   }
 
   private volatile java.net.http.HttpClient outputClient;
 
-  /** One client for release outputs (each one has a selector thread of its own), no redirects. */
+  /**
+   * One client for release outputs and log sessions (each one has a selector thread of its own), no
+   * redirects.
+   */
   private java.net.http.HttpClient outputClient() {
     java.net.http.HttpClient c = outputClient;
     if (c == null) {

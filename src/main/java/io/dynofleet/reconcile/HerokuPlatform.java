@@ -153,6 +153,14 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<String> logTail(String app, int maxLines) {
+    return call(
+        () ->
+            heroku.logTail(
+                heroku.createLogSession(app, maxLines, "app", false).logplexUrl(), maxLines));
+  }
+
+  @Override
   public Release createRelease(String app, String slugId, String description) {
     return call(() -> map(heroku.createRelease(app, slugId, description)));
   }

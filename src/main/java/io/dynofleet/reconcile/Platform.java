@@ -146,6 +146,16 @@ public interface Platform {
     return List.of();
   }
 
+  /**
+   * The app's last log lines of its own (Logplex's {@code app} source: its dynos, its release
+   * phase, the API's lines about it), at most {@code maxLines}, oldest first; each is one Platform
+   * API call and a bounded read of the stream it hands out. Read before a failed backend's app is
+   * deleted: its logs go with it. Empty when there is none to read.
+   */
+  default List<String> logTail(String app, int maxLines) {
+    return List.of();
+  }
+
   /** Releases a slug (built for any app of the account) onto {@code app}. */
   Release createRelease(String app, String slugId, String description);
 

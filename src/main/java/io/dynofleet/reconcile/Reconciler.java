@@ -231,6 +231,32 @@ public class Reconciler {
     return SECRET_ASSIGNMENT.matcher(out).replaceAll("$1***");
   }
 
+  /**
+   * A failed backend's log lines as its event tells them: each masked ({@link #masked}), then cut
+   * at {@link #LOG_TAIL_LINE_CHARS} (after masking: a line cut first could leave half a password
+   * unmasked), joined by {@code " | "}; the last lines that fit {@code maxChars}, led by {@code "…
+   * | "} when earlier ones were left out.
+   */
+  static String logTailText(List<String> lines, Map<String, String> secrets, int maxChars) {
+    java.util.ArrayDeque<String> kept = new java.util.ArrayDeque<>();
+    int length = 0;
+    int left = lines.size();
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      String line = masked(PoolEvents.printable(lines.get(i)), secrets);
+      if (line.length() > LOG_TAIL_LINE_CHARS) {
+        line = line.substring(0, LOG_TAIL_LINE_CHARS) + "…";
+      }
+      int more = line.length() + (kept.isEmpty() ? 0 : 3);
+      if (length + more > maxChars - 4) {
+        break;
+      }
+      kept.addFirst(line);
+      length += more;
+      left = i;
+    }
+    return (left > 0 ? "… | " : "") + String.join(" | ", kept);
+  }
+
   private static final java.util.regex.Pattern URL_PASSWORD =
       java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\\s@]*:)[^@\\s/]+@");
   private static final java.util.regex.Pattern SECRET_ASSIGNMENT =
@@ -242,6 +268,18 @@ public class Reconciler {
 
   /** At most this much of them (a stack trace's lines can be long). */
   static final int RELEASE_OUTPUT_CHARS = 600;
+
+  /**
+   * Log lines asked of Logplex for a failed backend before its app is deleted (audit 20 M1): a boot
+   * crash's error and the lines before it. The event keeps as many of the last as fit.
+   */
+  static final int LOG_TAIL_LINES = 50;
+
+  /** A log line of the tail is cut at this length (after masking), so more lines fit the event. */
+  static final int LOG_TAIL_LINE_CHARS = 240;
+
+  /** Said in a failed backend's message: where its app's last log lines are kept. */
+  static final String LOG_TAIL_POINTER = "; its app's last log lines: event BackendLogTail";
 
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;
@@ -1640,6 +1678,7 @@ public class Reconciler {
     private void planReplicas() {
       for (Backend b : backends) {
         if (b.phase == Phase.Failed && !b.leaving()) {
+          keepLogTail(b);
           drain(b, Duration.ZERO, "failed");
           replacing.add(b.appName);
         }
@@ -2817,14 +2856,7 @@ public class Reconciler {
         if (tail.isEmpty()) {
           return what + " (its release command printed nothing)";
         }
-        // the shared add-ons' vars too: not copied (their attachments set them), but a client
-        // error may print a password bare, which the URL rule does not catch (review 15)
-        Map<String, String> secrets = new HashMap<>(source == null ? Map.of() : source.secrets());
-        String proxySecret = store.existingProxySecret(pool.id);
-        if (proxySecret != null) {
-          secrets.put(PROXY_SECRET_VAR, proxySecret); // the backend has it too (`env` prints it)
-        }
-        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secrets);
+        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secretsToMask());
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
@@ -2834,6 +2866,65 @@ public class Reconciler {
             "pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
         return what + " (its output could not be read: " + e.getMessage() + ")";
       }
+    }
+
+    /**
+     * The values masked in what a backend printed (its release phase's output, its log lines): the
+     * shared add-ons' vars too, not copied (their attachments set them), but a client error may
+     * print a password bare, which the URL rule does not catch (review 15); the pool's proxy secret
+     * (the backend has it too: {@code env} prints it); the source's drain urls (a token in them).
+     */
+    private Map<String, String> secretsToMask() {
+      Map<String, String> secrets = new HashMap<>(source == null ? Map.of() : source.secrets());
+      String proxySecret = store.existingProxySecret(pool.id);
+      if (proxySecret != null) {
+        secrets.put(PROXY_SECRET_VAR, proxySecret);
+      }
+      if (source != null) {
+        for (int i = 0; i < source.drains().size(); i++) {
+          secrets.put("drain " + i, source.drains().get(i));
+        }
+      }
+      return secrets;
+    }
+
+    /**
+     * Before a failed backend's app is deleted, its last log lines are read (a log session: one
+     * Platform API call, and a stream read for a few seconds at most) and kept in a {@code
+     * BackendLogTail} event, masked as release output is: the app's logs go with it, and a boot
+     * crash's stack trace, or the 404 an API-only app gave its health check, was evidence nobody
+     * could read any more ({@code heroku logs -a}: "Couldn't find that app"; audit 20 M1). Best
+     * effort: a failure to read is said in the event, and the app is deleted all the same. Not
+     * under the rate reserve (an optional read), nor without the source (whose config vars the
+     * lines are masked with). Read before the drain is stored: a pass stopped between the two reads
+     * again; one stopped after the drain deletes the app without it. Either way no app is left
+     * behind.
+     */
+    private void keepLogTail(Backend b) {
+      checkStopping();
+      String not = "app " + b.appName + ": its last log lines were not read before its deletion ";
+      String said;
+      if (source == null) {
+        said = not + "(the source app could not be read, nor its config vars to mask them with)";
+      } else if (platform.rateRemaining() < config.rateLimitReserve()) {
+        said = not + "(the Platform API budget is low)";
+      } else {
+        try {
+          List<String> tail = platform.logTail(ref(b), LOG_TAIL_LINES);
+          String lead = "app " + b.appName + "'s last log lines before its deletion: ";
+          said =
+              tail.isEmpty()
+                  ? "app "
+                      + b.appName
+                      + " had no log lines of its own left to read before its deletion"
+                  : lead
+                      + logTailText(tail, secretsToMask(), PoolEvents.MAX_MESSAGE - lead.length());
+        } catch (PlatformException e) {
+          LOG.debugf("pool=%s app=%s log lines not read: %s", pool.name, b.appName, e.getMessage());
+          said = not + "(" + e.getMessage() + ")";
+        }
+      }
+      event(PoolEvents.WARNING, "BackendLogTail", said);
     }
 
     /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */
@@ -2954,7 +3045,8 @@ public class Reconciler {
      * here, for the backend's row as for the condition and the event (a NUL cannot be stored).
      */
     private synchronized void markFailed(Backend b, String reason) {
-      String why = PoolEvents.printable(reason);
+      // its logs are read before its app goes (keepLogTail): the message says where they are
+      String why = PoolEvents.printable(reason) + LOG_TAIL_POINTER;
       b.phase = Phase.Failed;
       b.failures++;
       b.message = why;

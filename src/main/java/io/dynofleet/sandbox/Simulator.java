@@ -118,7 +118,29 @@ public class Simulator {
     final Map<String, Boolean> features = new LinkedHashMap<>();
 
     final Map<String, Instant> featuresChanged = new HashMap<>();
+
+    /** Its log lines, oldest first: the last {@link #LOG_BUFFER} only, as Logplex keeps. */
+    final java.util.ArrayDeque<SimLogLine> logs = new java.util.ArrayDeque<>();
   }
+
+  /** A log line of an app: {@code source} {@code app} or {@code heroku}, and the dyno. */
+  private record SimLogLine(Instant at, String source, String dyno, String text) {
+    String render() {
+      return ts(at) + " " + source + "[" + dyno + "]: " + text;
+    }
+  }
+
+  /** Lines Logplex keeps per app (and the most a log session asks for). */
+  static final int LOG_BUFFER = 1500;
+
+  /** Log sessions made and not read yet, by id: the lines each streams. The oldest go first. */
+  private final Map<String, List<String>> logSessions =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<String>> eldest) {
+          return size() > 100;
+        }
+      };
 
   private static final class SimRelease {
     String id = UUID.randomUUID().toString();
@@ -637,6 +659,29 @@ public class Simulator {
     return cur == null ? Map.of() : cur.dynoMetadata;
   }
 
+  /**
+   * Lines the app's web dyno printed ({@code app[web.1]: line}): what a log session of the app
+   * streams (its dynos' output, a boot crash's stack trace, say).
+   */
+  public synchronized void appLog(String app, String... lines) {
+    SimApp a = find(app);
+    for (String line : lines) {
+      log(a, "app", "web.1", line);
+    }
+  }
+
+  /** The app's log lines as {@code heroku logs} prints them, oldest first. */
+  public synchronized List<String> logLines(String app) {
+    return find(app).logs.stream().map(SimLogLine::render).toList();
+  }
+
+  private void log(SimApp a, String source, String dyno, String text) {
+    a.logs.addLast(new SimLogLine(now(), source, dyno, text));
+    while (a.logs.size() > LOG_BUFFER) {
+      a.logs.pollFirst();
+    }
+  }
+
   /** Every API call answered so far (admin calls excluded), oldest first. */
   private void logCall(SandboxCall call) {
     callLog.addLast(call);
@@ -837,6 +882,8 @@ public class Simulator {
       builds.clear();
       setups.clear();
       webhooks.clear();
+      logSessions.clear();
+      tailingSessions.clear();
       pageSize = config.pageSize();
       releaseDelay = config.releaseDelay();
       restartDowntime = config.restartDowntime();
@@ -1007,6 +1054,7 @@ public class Simulator {
     r.get("/apps/:app/dynos").handler(ctx -> page(ctx, "id", () -> dynoList(p(ctx, "app"))));
     r.get("/apps/:app/log-drains").handler(ctx -> page(ctx, "id", () -> drainList(p(ctx, "app"))));
     r.post("/apps/:app/log-drains").handler(this::createDrainRoute);
+    r.post("/apps/:app/log-sessions").handler(this::createLogSessionRoute);
     r.get("/apps/:app/features").handler(ctx -> page(ctx, "id", () -> featureList(p(ctx, "app"))));
     r.get("/apps/:app/features/:feature")
         .handler(
@@ -1623,6 +1671,84 @@ public class Simulator {
   }
 
   /**
+   * {@code POST /apps/{app}/log-sessions} {lines, source, dyno_name, type, tail}: 201 with the
+   * session, whose {@code logplex_url} (on this server, outside the API's auth: a capability, as
+   * Heroku's is) streams the app's last {@code lines} lines (100 when not given, at most {@value
+   * #LOG_BUFFER}) of that source, dyno and process type, as {@code text/plain}; with {@code tail}
+   * the stream then stays open, as Heroku's does for lines to come. The lines are those the app has
+   * when the session is made; a session is read once.
+   */
+  private void createLogSessionRoute(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    Object lines = body.getValue("lines", 100);
+    if (!(lines instanceof Integer n) || n < 0) {
+      throw new ApiError(422, "invalid_params", "Lines must be a non-negative integer.");
+    }
+    for (String field : List.of("source", "dyno_name", "type")) {
+      if (body.getValue(field) != null && !(body.getValue(field) instanceof String)) {
+        throw new ApiError(422, "invalid_params", "Invalid " + field + ".");
+      }
+    }
+    if (body.getValue("tail") != null && !(body.getValue("tail") instanceof Boolean)) {
+      throw new ApiError(422, "invalid_params", "Tail must be true or false.");
+    }
+    String source = body.getString("source");
+    String dyno = body.getString("dyno_name");
+    String type = body.getString("type");
+    boolean tail = Boolean.TRUE.equals(body.getBoolean("tail"));
+    Map<String, Object> out =
+        sync(
+            () -> {
+              SimApp a = find(p(ctx, "app"));
+              List<String> picked =
+                  a.logs.stream()
+                      .filter(l -> source == null || l.source().equals(source))
+                      .filter(l -> dyno == null || l.dyno().equals(dyno))
+                      .filter(l -> type == null || l.dyno().startsWith(type + "."))
+                      .map(SimLogLine::render)
+                      .toList();
+              List<String> last =
+                  List.copyOf(
+                      picked.subList(
+                          Math.max(0, picked.size() - Math.min(n, LOG_BUFFER)), picked.size()));
+              String id = UUID.randomUUID().toString();
+              logSessions.put(id, last);
+              if (tail) {
+                tailingSessions.add(id);
+              }
+              Instant at = now();
+              var m = new LinkedHashMap<String, Object>();
+              m.put("created_at", ts(at));
+              m.put("id", id);
+              m.put(
+                  "logplex_url", url() + "__sandbox/logplex/" + id + "?srv=" + at.getEpochSecond());
+              m.put("updated_at", ts(at));
+              return m;
+            });
+    respond(ctx, 201, out);
+  }
+
+  /** Log sessions made with {@code tail}: their stream stays open once their lines are sent. */
+  private final Set<String> tailingSessions = ConcurrentHashMap.newKeySet();
+
+  /** The stream of a log session's {@code logplex_url}; a session is read once, then 404. */
+  private void logplexRoute(RoutingContext ctx) {
+    String id = p(ctx, "session");
+    List<String> lines = sync(() -> logSessions.remove(id));
+    if (lines == null) {
+      ctx.response().setStatusCode(404).putHeader("Content-Type", "text/plain").end("not found\n");
+      return;
+    }
+    var res =
+        ctx.response().setChunked(true).putHeader("Content-Type", "text/plain; charset=utf-8");
+    res.write(lines.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining()));
+    if (!tailingSessions.remove(id)) {
+      res.end();
+    }
+    // a tailing session stays open until its reader closes it, as Logplex's does
+  }
+
+  /**
    * {@code POST /apps/{app}/log-drains} {url}: 422 for a url the app has already, or one Logplex
    * cannot send to (the wording of both is a guess; Heroku's ids are {@code invalid_params}).
    */
@@ -1775,6 +1901,15 @@ public class Simulator {
                               .findFirst()
                               .orElseThrow(() -> notFound("release output")));
               ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out);
+            });
+    r.get(base + "/logplex/:session").handler(this::logplexRoute);
+    r.post(base + "/apps/:app/logs")
+        .handler(
+            ctx -> {
+              String text = ctx.body() == null ? "" : ctx.body().asString();
+              String[] lines = text == null ? new String[0] : text.lines().toArray(String[]::new);
+              appLog(p(ctx, "app"), lines);
+              json(ctx, Map.of("lines", lines.length));
             });
     r.post(base + "/apps/:app/release-phase/:outcome")
         .handler(
@@ -1976,6 +2111,7 @@ public class Simulator {
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);
+    log(a, "app", "api", "Release v" + rel.version + " created by user " + ACCOUNT_EMAIL);
     a.updated = rel.created;
     if (immediate) {
       succeed(a, rel);

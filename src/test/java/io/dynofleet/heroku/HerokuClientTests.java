@@ -494,4 +494,55 @@ class HerokuClientTests {
         .isInstanceOfSatisfying(
             HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
   }
+
+  /**
+   * Audit 20 M1: a log session ({@code POST /apps/{app}/log-sessions}, one call of the budget)
+   * hands out a {@code logplex_url} that streams the app's last lines, read without the key; one
+   * made with {@code tail} never ends, and is read for a few seconds only, keeping what came.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(40)
+  void aLogSessionStreamsTheAppsLastLinesAndATailingOneIsReadForAWhile() {
+    sim.createSourceApp("logs-app");
+    sim.appLog("logs-app", "Booting", "Error: DATABASE_URL is not set", "Process exited");
+    long calls = client.callCount();
+    LogSession session = client.createLogSession("logs-app", 2, "app", false);
+    assertThat(client.callCount()).as("one call of the budget").isEqualTo(calls + 1);
+    SandboxCall call = sim.callLog().get(sim.callLog().size() - 1);
+    assertThat(call.method() + " " + call.path() + " " + call.status())
+        .isEqualTo("POST /apps/logs-app/log-sessions 201");
+    assertThat(call.requestBody()).isEqualTo("{\"lines\":2,\"source\":\"app\",\"tail\":false}");
+    assertThat(session.toString())
+        .as("no capability url where it is printed")
+        .doesNotContain("logplex");
+    assertThat(client.logTail(session.logplexUrl(), 50))
+        .hasSize(2)
+        .satisfiesExactly(
+            l -> assertThat(l).endsWith(" app[web.1]: Error: DATABASE_URL is not set"),
+            l -> assertThat(l).endsWith(" app[web.1]: Process exited"));
+    assertThat(
+            client.logTail(client.createLogSession("logs-app", 10, "app", false).logplexUrl(), 2))
+        .as("at most maxLines, the last")
+        .hasSize(2)
+        .last()
+        .satisfies(l -> assertThat(l).endsWith("Process exited"));
+    assertThatThrownBy(() -> client.logTail(session.logplexUrl(), 50))
+        .as("a session is read once")
+        .hasMessageContaining("log session: HTTP 404");
+
+    LogSession tailing = client.createLogSession("logs-app", 1, "app", true);
+    long t0 = System.nanoTime();
+    assertThat(client.logTail(tailing.logplexUrl(), 50))
+        .singleElement()
+        .satisfies(l -> assertThat(l).endsWith("Process exited"));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .as("a stream left open is read for a while, not for ever")
+        .isBetween(HerokuClient.LOG_TAIL_READ_TIME.minusMillis(500), Duration.ofSeconds(15));
+
+    assertThatThrownBy(() -> client.createLogSession("no-such-logs-app", 2, "app", false))
+        .isInstanceOfSatisfying(
+            HerokuException.Permanent.class, e -> assertThat(e.isNotFound()).isTrue());
+    assertThatThrownBy(() -> client.logTail("http://example.com/sessions/x", 2))
+        .hasMessageContaining("not a log session URL");
+  }
 }

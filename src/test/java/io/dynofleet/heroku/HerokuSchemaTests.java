@@ -173,6 +173,8 @@ class HerokuSchemaTests {
     client.deleteWebhook("schema-src", hook.id());
     client.dynos("schema-src");
     client.restartAllDynos("schema-src");
+    sim.appLog("schema-app", "booting");
+    client.logTail(client.createLogSession("schema-app", 10, "app", false).logplexUrl(), 10);
     client.deletePipelineCoupling(c.id());
     client.deleteApp("schema-app");
   }

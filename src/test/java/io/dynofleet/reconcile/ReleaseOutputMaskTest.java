@@ -34,4 +34,30 @@ class ReleaseOutputMaskTest {
         "rake aborted! | ActiveRecord::NoDatabaseError: database \"d1\" does not exist | abc";
     assertThat(Reconciler.masked(line, Map.of("SHORT", "abc", "N", "1"))).isEqualTo(line);
   }
+
+  /**
+   * Audit 20 M1: a failed backend's log lines are masked before each is cut (a line cut first at
+   * its limit could leave the start of a password with nothing after it for the URL rule to match),
+   * and the event keeps the last lines that fit, saying that earlier ones were left out.
+   */
+  @Test
+  void logLinesAreMaskedThenCutAndTheLastThatFitAreKept() {
+    String longLine =
+        "x".repeat(Reconciler.LOG_TAIL_LINE_CHARS - 40)
+            + " postgres://u8k:p4ssw0rdXYZ0123456789abcdefghij@ec2-1-2.compute-1.amazonaws.com/d1";
+    String text =
+        Reconciler.logTailText(
+            java.util.List.of("first line", longLine, "Error: boot failed"), Map.of(), 1000);
+    assertThat(text)
+        .doesNotContain("p4ss")
+        .contains("postgres://u8k:***@ec2-1-2")
+        .startsWith("first line | ")
+        .endsWith(" | Error: boot failed");
+    assertThat(text.split(" \\| ")[1]).hasSize(Reconciler.LOG_TAIL_LINE_CHARS + 1).endsWith("…");
+
+    String fitted =
+        Reconciler.logTailText(
+            java.util.List.of("a".repeat(30), "b".repeat(30), "c".repeat(30)), Map.of(), 70);
+    assertThat(fitted).isEqualTo("… | " + "b".repeat(30) + " | " + "c".repeat(30));
+  }
 }

@@ -966,6 +966,181 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Another reconciler on this store and {@code on}, whose progress deadline is {@code deadline}.
+   */
+  private Reconciler withProgressDeadline(Platform on, Duration deadline) {
+    ReconcileConfig quick =
+        (ReconcileConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                ReconcileConfig.class.getClassLoader(),
+                new Class<?>[] {ReconcileConfig.class},
+                (proxy, m, args) ->
+                    m.getName().equals("progressDeadline") ? deadline : m.invoke(config, args));
+    Reconciler r =
+        new Reconciler(store, locks, on, routes, events, quick, clock, registry, hookTarget);
+    extra.add(r);
+    return r;
+  }
+
+  /**
+   * {@code p}, with the dyno of the pool's app crashed (503 on every path) as soon as the app is
+   * made: it never gets healthy.
+   */
+  private Platform crashingItsApp(Platform p) {
+    return new CrashingPlatform(
+        p, "createApp", () -> named().forEach(a -> sim.backendCrashed(a.name())));
+  }
+
+  /**
+   * A one-replica pool whose only app never gets healthy (see {@link #crashingItsApp}) and printed
+   * {@code lines}: passes of {@code r} until that app exists; its name.
+   */
+  private String aCrashedBackendThatLogged(Reconciler r, String... lines) {
+    createPool(1, "");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              r.reconcile(new PoolKey(name));
+              return !named().isEmpty();
+            });
+    String app = named().get(0).name();
+    sim.appLog(app, lines);
+    return app;
+  }
+
+  /** Passes of {@code r} until app {@code app} is gone from the simulator. */
+  private void passUntilDeleted(Reconciler r, String app) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              r.reconcile(new PoolKey(name));
+              return sim.apps().stream().noneMatch(a -> a.name().equals(app));
+            });
+  }
+
+  /** The messages of this pool's events of {@code reason}, newest first. */
+  private List<String> messages(String reason) {
+    return pools.events(name, 200).stream()
+        .filter(e -> e.reason().equals(reason))
+        .map(e -> e.message())
+        .toList();
+  }
+
+  /**
+   * Audit 20 M1: a first pool whose app never got healthy (a boot crash, a health path answering
+   * 404 or 401) waited out the progress deadline, and its app was deleted with its logs: the
+   * runbook's {@code heroku logs -a APP} answered "Couldn't find that app". Its last log lines are
+   * read before the delete and kept in an event, masked as release output is (a config var's value
+   * the app printed is not shown), and the failure says where they are.
+   */
+  @Test
+  void aBackendFailedAtTheProgressDeadlineLeavesItsLastLogLinesMaskedInAnEvent() {
+    heroku.updateConfigVars(source, Map.of("PAYMENT_API_SECRET", "pk-9f8e7d6c5b4a"));
+    Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
+    String app =
+        aCrashedBackendThatLogged(
+            r,
+            "Booting with payment key pk-9f8e7d6c5b4a",
+            "Error: Cannot find module 'express'",
+            "Process exited with status 1");
+    String id = sim.app(app).id();
+    passUntilDeleted(r, app);
+
+    assertThat(messages("BackendLogTail"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .startsWith("app " + app + "'s last log lines before its deletion: ")
+                    .contains(
+                        "app[web.1]: Booting with payment key *** | ",
+                        "app[web.1]: Error: Cannot find module 'express' | ",
+                        "app[web.1]: Process exited with status 1")
+                    .doesNotContain("pk-9f8e7d6c5b4a"));
+    assertThat(messages("CreateFailed"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .contains("not healthy within the progress deadline")
+                    .contains("its app's last log lines: event BackendLogTail"));
+    List<SandboxCall> log = sim.callLog();
+    int read = -1;
+    int deleted = -1;
+    for (int i = 0; i < log.size(); i++) {
+      SandboxCall c = log.get(i);
+      if (c.method().equals("POST") && c.path().equals("/apps/" + id + "/log-sessions")) {
+        read = i;
+      }
+      if (c.method().equals("DELETE") && c.path().equals("/apps/" + id) && c.status() == 200) {
+        deleted = i;
+      }
+    }
+    assertThat(read).as("the log session made").isNotNegative();
+    assertThat(deleted).as("the app deleted after its lines were read").isGreaterThan(read);
+    assertThat(named()).as("no app left").isEmpty();
+  }
+
+  /**
+   * The read is best effort: a log session Heroku refuses (a 5xx) is said in the event, and the app
+   * is deleted all the same (kept, it would bill).
+   */
+  @Test
+  void aLogSessionThatFailsIsSaidAndTheAppIsDeletedAllTheSame() {
+    sim.refuse(
+        "POST /apps/[^/]+/log-sessions", 503, "service_unavailable", "Logplex is unavailable.");
+    Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
+    String app = aCrashedBackendThatLogged(r, "Error: never seen");
+    passUntilDeleted(r, app);
+
+    assertThat(messages("BackendLogTail"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .startsWith(
+                        "app " + app + ": its last log lines were not read before its deletion (")
+                    .contains("log-sessions → 503")
+                    .doesNotContain("never seen"));
+    assertThat(named()).as("no app left").isEmpty();
+  }
+
+  /**
+   * A process that dies after the read and before the drain is stored (a deploy, a crash): the next
+   * reads again and deletes the app; nothing is left behind.
+   */
+  @Test
+  void aCrashAfterTheLogReadReadsAgainAndLeavesNoApp() {
+    CrashingPlatform crashing = new CrashingPlatform(crashingItsApp(platform), "logTail");
+    Reconciler doomed = withProgressDeadline(crashing, Duration.ofSeconds(2));
+    String app = aCrashedBackendThatLogged(doomed, "Error: boot failed");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              doomed.reconcile(new PoolKey(name));
+              return crashing.fired();
+            });
+    assertThat(sim.apps()).as("not deleted yet").anyMatch(a -> a.name().equals(app));
+    reconciler.forgetCaches(); // a new process: the failed backend is in the database only
+    passUntilDeleted(reconciler, app);
+    assertThat(messages("BackendLogTail"))
+        .singleElement()
+        .satisfies(m -> assertThat(m).contains("app[web.1]: Error: boot failed"));
+    String id = madeIds().iterator().next();
+    assertThat(calls("POST", "/apps/" + id + "/log-sessions", 201)).as("read again").hasSize(2);
+    assertThat(named()).as("no orphan").isEmpty();
+  }
+
+  /**
    * Review 10: apps made together that failed together at a release that works elsewhere counted as
    * failures in a row, so three replacements failing at once stalled the pool without a wait. Since
    * review 15 a pool releases one app at a time, so they no longer fail together: the first fails,

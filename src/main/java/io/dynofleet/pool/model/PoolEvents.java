@@ -18,6 +18,10 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class PoolEvents {
   public static final int MAX_PER_POOL = 200;
+
+  /** The longest message an event keeps (a longer one is cut). */
+  public static final int MAX_MESSAGE = 2000;
+
   public static final String NORMAL = "Normal";
   public static final String WARNING = "Warning";
   private static final Logger LOG = Logger.getLogger(PoolEvents.class);
@@ -95,10 +99,10 @@ public class PoolEvents {
     return last;
   }
 
-  /** A message as stored: printable, at most 2,000 characters. */
+  /** A message as stored: printable, at most {@value #MAX_MESSAGE} characters. */
   private static String clip(String message) {
     String msg = printable(message);
-    return msg.length() > 2000 ? msg.substring(0, 2000) : msg;
+    return msg.length() > MAX_MESSAGE ? msg.substring(0, MAX_MESSAGE) : msg;
   }
 
   private static final Pattern ANSI = Pattern.compile("\\u001B\\[[0-9;?]*[ -/]*[@-~]");
