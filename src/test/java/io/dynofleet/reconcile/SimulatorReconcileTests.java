@@ -1182,6 +1182,17 @@ class SimulatorReconcileTests {
     converge(2);
     String victim = owned().get(0).name();
     heroku.deleteApp(victim);
+    // a steady pass no longer reads the couplings (audit 21 H1): the proxy's probes find the app
+    // gone within a probe interval, and the pass that brings reads it
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              pass();
+              return eventReasons().contains("BackendVanished");
+            });
     converge(2);
     assertThat(ownedNames()).hasSize(2).doesNotContain(victim);
     assertBackendsLookLikeTheSource(2);
