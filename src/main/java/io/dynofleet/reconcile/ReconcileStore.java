@@ -372,6 +372,165 @@ class ReconcileStore {
     return pools.deleteById(poolId);
   }
 
+  /**
+   * The pool's periodic work as any dyno last did it (see V18__fleet_timers.sql): a pass skips what
+   * was done within its interval. Times are the reconciler's clock; null when not done yet.
+   */
+  record FleetTimers(
+      java.time.Instant sourceReadAt,
+      String sourceRelease,
+      String sourceTarget,
+      java.time.Instant pipelineReadAt,
+      String pipelineName,
+      String pipelineId,
+      String pipelineTeam,
+      java.time.Instant webhookCheckedAt,
+      String webhookSigned) {
+    static final FleetTimers NONE =
+        new FleetTimers(null, null, null, null, null, null, null, null, null);
+  }
+
+  /** The pool's {@link FleetTimers}: one primary-key read. */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  FleetTimers fleetTimers(UUID poolId) {
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select source_read_at, source_read_release, source_read_target, pipeline_read_at,"
+                    + " pipeline_name, pipeline_id, pipeline_team, webhook_checked_at, webhook_signed"
+                    + " from pool_sweeps where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    if (rows.isEmpty()) {
+      return FleetTimers.NONE;
+    }
+    Object[] r = rows.get(0);
+    return new FleetTimers(
+        instant(r[0]),
+        (String) r[1],
+        (String) r[2],
+        instant(r[3]),
+        (String) r[4],
+        (String) r[5],
+        (String) r[6],
+        instant(r[7]),
+        (String) r[8]);
+  }
+
+  /** The source's add-ons were read at {@code at} (null: forget), at {@code release}. */
+  @Transactional
+  void sourceRead(UUID poolId, java.time.Instant at, String release, String target) {
+    upsertTimers(
+        poolId,
+        "source_read_at = excluded.source_read_at, source_read_release ="
+            + " excluded.source_read_release, source_read_target = excluded.source_read_target",
+        "source_read_at, source_read_release, source_read_target",
+        at,
+        release,
+        target,
+        null);
+  }
+
+  /** The pipeline {@code name} was looked up at {@code at} (null: forget it). */
+  @Transactional
+  void pipelineRead(UUID poolId, java.time.Instant at, String name, String id, String team) {
+    upsertTimers(
+        poolId,
+        "pipeline_read_at = excluded.pipeline_read_at, pipeline_name = excluded.pipeline_name,"
+            + " pipeline_id = excluded.pipeline_id, pipeline_team = excluded.pipeline_team",
+        "pipeline_read_at, pipeline_name, pipeline_id, pipeline_team",
+        at,
+        name,
+        id,
+        team);
+  }
+
+  /** The pool's webhook was found as recorded at {@code at} (null: forget), signed so. */
+  @Transactional
+  void webhookChecked(UUID poolId, java.time.Instant at, String signed) {
+    upsertTimers(
+        poolId,
+        "webhook_checked_at = excluded.webhook_checked_at, webhook_signed = excluded.webhook_signed",
+        "webhook_checked_at, webhook_signed",
+        at,
+        signed,
+        null,
+        null);
+  }
+
+  /**
+   * One of the timers' column groups: {@code columns} (a time, then up to three texts), while the
+   * pool exists; the row is otherwise made by a pass's end ({@link #swept}).
+   */
+  private void upsertTimers(
+      UUID poolId,
+      String update,
+      String columns,
+      java.time.Instant at,
+      String a,
+      String b,
+      String c) {
+    int texts = columns.split(",").length - 1;
+    StringBuilder values =
+        new StringBuilder("id, now(), to_timestamp(cast(?2 as bigint) / 1000000.0)");
+    for (int i = 0; i < texts; i++) {
+      values.append(", cast(?").append(i + 3).append(" as text)");
+    }
+    jakarta.persistence.Query q =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "insert into pool_sweeps (pool_id, swept_at, "
+                    + columns
+                    + ") select "
+                    + values
+                    + " from pools where id = ?1 on conflict (pool_id) do update set "
+                    + update)
+            .setParameter(1, poolId)
+            .setParameter(
+                2,
+                at == null
+                    ? null
+                    : java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, at));
+    String[] args = {a, b, c};
+    for (int i = 0; i < texts; i++) {
+      q.setParameter(i + 3, args[i]);
+    }
+    q.executeUpdate();
+  }
+
+  /**
+   * The drift check of a backend ended at {@code at}; moves neither its {@code updated_at} (release
+   * turns read it) nor anything a concurrent write of the row would need.
+   */
+  @Transactional
+  void driftChecked(UUID backendId, java.time.Instant at) {
+    pools
+        .getEntityManager()
+        .createNativeQuery("update backends set drift_checked_at = ?2 where id = ?1")
+        .setParameter(1, backendId)
+        .setParameter(2, at)
+        .executeUpdate();
+  }
+
+  private static java.time.Instant instant(Object o) {
+    if (o == null) {
+      return null;
+    }
+    if (o instanceof java.time.Instant i) {
+      return i;
+    }
+    if (o instanceof java.time.OffsetDateTime t) {
+      return t.toInstant();
+    }
+    if (o instanceof java.sql.Timestamp t) {
+      return t.toInstant();
+    }
+    throw new IllegalStateException("not a time: " + o.getClass());
+  }
+
   private static Backend copy(Backend b) {
     Backend n = new Backend();
     n.id = b.id;
@@ -394,6 +553,7 @@ class ReconcileStore {
     n.unhealthySince = b.unhealthySince;
     n.restartedAt = b.restartedAt;
     n.message = b.message;
+    n.driftCheckedAt = b.driftCheckedAt;
     return n;
   }
 }

@@ -15,6 +15,7 @@ import io.dynofleet.pool.model.SpecDefaults;
 import io.dynofleet.reconcile.Platform.PlatformException;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import io.dynofleet.reconcile.ReconcileStore.FailedStreak;
+import io.dynofleet.reconcile.ReconcileStore.FleetTimers;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -99,6 +100,19 @@ public class Reconciler {
   /** Per pool: the source snapshot last read (re-read only when the source release changes). */
   private final Map<UUID, Source> sources = new ConcurrentHashMap<>();
 
+  /**
+   * Per pool: the release config and the app the snapshot in {@link #sources} was made from, so a
+   * re-read of the add-ons alone can make it again.
+   */
+  private final Map<UUID, SourceRead> sourceReads = new ConcurrentHashMap<>();
+
+  private record SourceRead(String releaseId, Map<String, String> vars, Platform.App app) {
+    @Override
+    public String toString() {
+      return "SourceRead[" + releaseId + "]"; // never the vars
+    }
+  }
+
   /** Per pool name, reads of the pool that failed in a row (the database away): their backoff. */
   private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
 
@@ -160,7 +174,6 @@ public class Reconciler {
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<String, Instant> pipelinesRead = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
-  private final Map<UUID, Instant> driftChecked = new ConcurrentHashMap<>();
 
   /** Backends whose maintenance mode was told (once per spell, per process); gone when healthy. */
   private final Set<UUID> maintenanceTold = ConcurrentHashMap.newKeySet();
@@ -326,7 +339,32 @@ public class Reconciler {
               }
             },
             config.webhooks(),
-            config.webhookCheckInterval());
+            config.webhookCheckInterval(),
+            new SourceHooks.Shared() {
+              @Override
+              public SourceHooks.Check last(UUID pool) {
+                Pass pass = current.get();
+                FleetTimers t;
+                try {
+                  t =
+                      pass != null && pass.pool.id.equals(pool)
+                          ? pass.timers()
+                          : store.fleetTimers(pool);
+                } catch (RuntimeException e) {
+                  return null; // this process's own timer decides
+                }
+                return new SourceHooks.Check(t.webhookCheckedAt(), t.webhookSigned());
+              }
+
+              @Override
+              public void checked(UUID pool, Instant at, String signed) {
+                try {
+                  store.webhookChecked(pool, at, signed);
+                } catch (RuntimeException e) {
+                  LOG.debugf("webhook check not recorded: %s", e.getClass().getSimpleName());
+                }
+              }
+            });
     this.workers =
         Executors.newFixedThreadPool(
             Math.max(1, config.parallelism()),
@@ -567,12 +605,12 @@ public class Reconciler {
   /** Forgets what this process remembers between passes, as a restart would. */
   public void forgetCaches() {
     sources.clear();
+    sourceReads.clear();
     noReleasePhase.clear();
     pipelines.clear();
     pipelinesRead.clear();
     failures.clear();
     databaseFailures.clear();
-    driftChecked.clear();
     renameLooked.clear();
     ejectionTold.clear();
     uncouplable.clear();
@@ -586,9 +624,9 @@ public class Reconciler {
   /** Drops what this process remembers of a pool whose row is gone. */
   private void forgetPool(UUID id) {
     sources.remove(id);
+    sourceReads.remove(id);
     noReleasePhase.remove(id);
     templateSeen.remove(id);
-    driftChecked.remove(id);
     budgetWaits.remove(id);
     idle.remove(id);
     couplingsLooked.remove(id);
@@ -616,9 +654,9 @@ public class Reconciler {
     for (Map<UUID, ?> m :
         List.of(
             sources,
+            sourceReads,
             noReleasePhase,
             templateSeen,
-            driftChecked,
             budgetWaits,
             idle,
             couplingsLooked,
@@ -736,6 +774,13 @@ public class Reconciler {
 
     private boolean streakRead;
     private final Object streakLock = new Object();
+
+    /** The drift found in this pass that is about web dynos (a FormationDrift). */
+    private final Set<String> formationDrift = new HashSet<>();
+
+    /** {@link #timers()}: read at the first need. */
+    private FleetTimers timers;
+
     private PoolStatus.Webhook webhook;
 
     /**
@@ -1052,6 +1097,18 @@ public class Reconciler {
       health = dataPlane.health(pool.name, pool.id);
       Platform.Pipeline pipeline = pipelines.get(spec.pipeline());
       Instant pipelineRead = pipelinesRead.get(spec.pipeline());
+      FleetTimers stored = timers();
+      if (spec.pipeline().equals(stored.pipelineName())
+          && stored.pipelineReadAt() != null
+          && stored.pipelineId() != null
+          && (pipelineRead == null || stored.pipelineReadAt().isAfter(pipelineRead))) {
+        // another dyno (or this one before a restart) looked it up since: no read of our own
+        // (audit 21 H3: each process read it once per interval, and again at each start)
+        pipeline = new Platform.Pipeline(stored.pipelineId(), stored.pipelineTeam());
+        pipelineRead = stored.pipelineReadAt();
+        pipelines.put(spec.pipeline(), pipeline);
+        pipelinesRead.put(spec.pipeline(), pipelineRead);
+      }
       if (pipeline != null
           && (pipelineRead == null
               || !now.isBefore(pipelineRead.plus(config.driftCheckInterval())))) {
@@ -1070,6 +1127,16 @@ public class Reconciler {
         }
         pipelines.put(spec.pipeline(), pipeline);
         pipelinesRead.put(spec.pipeline(), now);
+        pipelineRead = now;
+      }
+      if (!spec.pipeline().equals(stored.pipelineName())
+          || !pipelineRead.equals(stored.pipelineReadAt())
+          || !pipeline.id().equals(stored.pipelineId())
+          || !Objects.equals(pipeline.team(), stored.pipelineTeam())) {
+        // this process's read (just now, or of another pool of the same pipeline) for the fleet
+        final Platform.Pipeline read = pipeline;
+        final Instant at = pipelineRead;
+        fleetTimer(() -> store.pipelineRead(pool.id, at, spec.pipeline(), read.id(), read.team()));
       }
       pipelineId = pipeline.id();
       team = pipeline.team();
@@ -1109,25 +1176,34 @@ public class Reconciler {
       if (usable.isPresent()) {
         Platform.Release rel = usable.get();
         boolean addons = Boolean.TRUE.equals(t.shareAddons());
-        if (cached == null
-            || !cached.releaseId().equals(rel.id())
-            || !sameTemplate(cached)
-            || addons && !now.isBefore(cached.readAt().plus(config.driftCheckInterval()))) {
+        SourceRead read = sourceReads.get(pool.id);
+        boolean full =
+            cached == null
+                || !cached.releaseId().equals(rel.id())
+                || !sameTemplate(cached)
+                || read == null
+                || !read.releaseId().equals(rel.id());
+        if (full || addons && addonsDue(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
           // that release's own config: the app's may be a newer, failed release's (review 4), and
           // two dynos, one restarted since, would each build their own target and flap.
           // The add-ons are the app's state now, not the release's: they are read again every
-          // drift interval, so dynos that read them at different times agree within it
-          Map<String, String> vars = platform.releaseConfigVars(t.sourceApp(), rel.id());
+          // drift interval (by one dyno of the fleet; another whose own read gave another target
+          // reads them too), so dynos that read them at different times agree within it. Only
+          // they: the other five reads are of the release, which has not changed (audit 21 H1)
+          Map<String, String> vars =
+              full ? platform.releaseConfigVars(t.sourceApp(), rel.id()) : read.vars();
           Source before = cached;
           Platform.App app =
-              platform
-                  .app(t.sourceApp())
-                  .orElseThrow(
-                      () ->
-                          new PlatformException(
-                              Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
+              !full
+                  ? read.app()
+                  : platform
+                      .app(t.sourceApp())
+                      .orElseThrow(
+                          () ->
+                              new PlatformException(
+                                  Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
           if ("fir".equalsIgnoreCase(app.generation())) {
             // its releases are OCI images, not slugs: the
             // pool waited for a slug for ever (review 6)
@@ -1157,14 +1233,25 @@ public class Reconciler {
                     + "): Dynofleet does not copy its key to other apps"
                     + " (backends made from it before hold the key: rotate it)");
           }
+          Source of =
+              Source.of(
+                  rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
           cached =
-              Source.of(rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app)
-                  // its own log drains, read with its add-ons (not per backend): each new backend
-                  // gets them, so its lines go where the source's do (audit 20 M2)
-                  .withDrains(platform.logDrains(t.sourceApp()))
-                  // and its labs features, one call: the dyno metadata an app reads at boot, and
-                  // the session affinity the proxy cannot give (audit 20 M5)
-                  .withFeatures(platform.features(t.sourceApp()));
+              !full
+                  // the drains and features as read with the release: a change there comes with no
+                  // rollout, only to the backends made after the next read (heroku.md)
+                  ? of.withDrains(
+                          before.drains().stream()
+                              .map(u -> new Platform.LogDrain(u, false))
+                              .toList())
+                      .withFeatures(before.features())
+                  : of
+                      // its own log drains, read with its add-ons (not per backend): each new
+                      // backend gets them, so its lines go where the source's do (audit 20 M2)
+                      .withDrains(platform.logDrains(t.sourceApp()))
+                      // and its labs features, one call: the dyno metadata an app reads at boot,
+                      // and the session affinity the proxy cannot give (audit 20 M5)
+                      .withFeatures(platform.features(t.sourceApp()));
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());
@@ -1266,7 +1353,13 @@ public class Reconciler {
                     + ") are added to each new backend: the backends' log lines go there too");
           }
           sources.put(pool.id, cached);
+          sourceReads.put(pool.id, new SourceRead(rel.id(), Map.copyOf(vars), app));
           templateSeen.put(pool.id, t);
+          if (addons) {
+            // for the fleet, once read and checked: the next re-read is due an interval from now
+            final Source done = cached;
+            fleetTimer(() -> store.sourceRead(pool.id, now, rel.id(), done.target()));
+          }
         }
       }
       if (latest.isPresent() && !latest.get().succeeded() && !latest.get().failed()) {
@@ -1302,7 +1395,7 @@ public class Reconciler {
           throw e;
         }
         // the pipeline was deleted, perhaps made again under its name: look the name up anew
-        pipelines.remove(spec.pipeline());
+        forgetPipeline();
         throw pipelineNotFound();
       }
       for (Platform.Coupling c : couplings) {
@@ -1445,6 +1538,61 @@ public class Reconciler {
                 + " the source's add-ons (spec.template.shareAddons), and Heroku refuses to overwrite attachment values;"
                 + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
                 + " are then copied, and the template's win)");
+      }
+    }
+
+    /** The pool's periodic work as the fleet last did it, read once per pass. */
+    private FleetTimers timers() {
+      if (timers == null) {
+        try {
+          timers = store.fleetTimers(pool.id);
+        } catch (RuntimeException e) {
+          // an optimisation: without it, this process's own timers decide
+          LOG.debugf("pool=%s fleet timers not read: %s", pool.name, e.getClass().getSimpleName());
+          timers = FleetTimers.NONE;
+        }
+      }
+      return timers;
+    }
+
+    /**
+     * Whether the source's add-ons are to be read again: no dyno read them within the drift
+     * interval, or one read them after this process did and found another target at the same
+     * release (an add-on attached or detached since: this process's target is behind).
+     */
+    private boolean addonsDue(Source cached) {
+      FleetTimers stored = timers();
+      Instant last = cached.readAt();
+      Instant fleet = stored.sourceReadAt();
+      if (fleet != null
+          && fleet.isAfter(last)
+          && cached.releaseId().equals(stored.sourceRelease())
+          && !cached.target().equals(stored.sourceTarget())) {
+        return true;
+      }
+      if (fleet != null && fleet.isAfter(last)) {
+        last = fleet;
+      }
+      return !now.isBefore(last.plus(config.driftCheckInterval()));
+    }
+
+    /** The pipeline is to be looked up by name again, by this process and the fleet. */
+    private void forgetPipeline() {
+      pipelines.remove(spec.pipeline());
+      pipelinesRead.remove(spec.pipeline());
+      timers = FleetTimers.NONE;
+      fleetTimer(() -> store.pipelineRead(pool.id, null, null, null, null));
+    }
+
+    /**
+     * Records a fleet timer: an optimisation, so a failed write (the database away) costs a read
+     * more later, not the pass.
+     */
+    private void fleetTimer(Runnable write) {
+      try {
+        write.run();
+      } catch (RuntimeException e) {
+        LOG.debugf("pool=%s fleet timer not written: %s", pool.name, e.getClass().getSimpleName());
       }
     }
 
@@ -2677,7 +2825,7 @@ public class Reconciler {
                   .filter(c -> c.appId().equals(b.appId))
                   .findFirst();
           if (there.isEmpty()) {
-            pipelines.remove(spec.pipeline()); // its owner may have changed: read it again
+            forgetPipeline(); // its owner may have changed: read it again
             throw new PlatformException(
                 Kind.INVALID,
                 "Heroku refused to couple "
@@ -3330,75 +3478,130 @@ public class Reconciler {
       return true;
     }
 
-    /** Every now and then: do the backends' config vars still match what we set? */
+    /**
+     * Every now and then: do the backends' config vars and web dynos still match what we set? Each
+     * backend is compared once per drift interval for the whole fleet ({@link
+     * Backend#driftCheckedAt}, written after its two reads), at most {@code driftChecksPerPass} of
+     * them per pass, those compared longest ago first, and each call only while the rate budget is
+     * above the reserve: the whole pool at once, on each dyno and after each start, cost two calls
+     * per backend every 10 minutes per process, and once begun ran to its end under the reserve
+     * (audit 21 H1, H3).
+     */
     private void checkDrift() {
       if (source == null) {
         return;
       }
-      Instant last = driftChecked.get(pool.id);
-      if (last != null && now.isBefore(last.plus(config.driftCheckInterval()))) {
-        return;
-      }
-      if (platform.rateRemaining() < config.rateLimitReserve()) {
-        return;
-      }
-      driftChecked.put(pool.id, now);
-      List<String> found = new ArrayList<>();
-      List<String> formation = new ArrayList<>();
+      List<Backend> at = new ArrayList<>();
       for (Backend b : backends) {
-        if (b.step != Step.READY || !b.target.equals(source.target())) {
-          continue;
-        }
-        checkStopping();
-        Map<String, String> actual = platform.configVars(ref(b));
-        Set<String> addonVars = source.addonVars();
-        for (Map.Entry<String, String> e : actual.entrySet()) {
-          String k = e.getKey();
-          if (k.equals(OWNER_VAR) || k.equals(PROXY_SECRET_VAR) || addonVars.contains(k)) {
-            continue;
-          }
-          String want = source.config().get(k);
-          if (want == null) {
-            found.add(b.appName + ": " + k + " set by hand");
-          } else if (!want.equals(e.getValue())) {
-            found.add(b.appName + ": " + k + " differs from the source app");
-          }
-        }
-        for (String k : source.config().keySet()) {
-          if (!actual.containsKey(k)) {
-            found.add(b.appName + ": " + k + " missing");
-          }
-        }
-        // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider):
-        // the bill was a multiple of the status's estimate and nothing said so (audit
-        // 14). Reported, as config drift is, not set back: undone on every backend in
-        // one pass (an upgrade's first pass, or ten minutes into an incident's ps:scale)
-        // it took capacity away at once, and a resize restarts the app (review 18)
-        checkStopping();
-        Platform.Web web = platform.web(ref(b));
-        String size = SpecDefaults.normaliseSize(spec.template().dynoSize());
-        if (web.quantity() != 1
-            || web.size() == null
-            || !SpecDefaults.normaliseSize(web.size()).equals(size)) {
-          found.add(
-              b.appName
-                  + ": web "
-                  + web.quantity()
-                  + " x "
-                  + (web.size() == null ? "none" : web.size())
-                  + " set by hand (made as 1 x "
-                  + size
-                  + ")");
-          formation.add(b.appName);
+        if (b.step == Step.READY && b.target.equals(source.target())) {
+          at.add(b);
         }
       }
-      if (!found.isEmpty() && !found.equals(drift)) {
+      List<Backend> due =
+          at.stream()
+              .filter(b -> !now.isBefore(driftCheckedAt(b).plus(config.driftCheckInterval())))
+              .sorted(Comparator.comparing(this::driftCheckedAt))
+              .limit(Math.max(1, config.driftChecksPerPass()))
+              .toList();
+      Map<String, List<String>> checked = new HashMap<>();
+      for (Backend b : due) {
+        List<String> found = driftOf(b);
+        if (found == null) {
+          break; // the budget is under the reserve: the rest waits for a later pass
+        }
+        checked.put(b.appName, found);
+        b.driftCheckedAt = now;
+        final UUID id = b.id;
+        fleetTimer(() -> store.driftChecked(id, now));
+      }
+      // what earlier checks (this pass's or another dyno's) found on backends not compared now
+      // stands while they are still here, ready at the target
+      List<String> merged = new ArrayList<>();
+      List<String> news = new ArrayList<>();
+      for (Backend b : at) {
+        List<String> found = checked.get(b.appName);
+        if (found == null) {
+          String prefix = b.appName + ": ";
+          if (drift != null) {
+            drift.stream().filter(d -> d.startsWith(prefix)).forEach(merged::add);
+          }
+        } else {
+          merged.addAll(found);
+          found.stream().filter(d -> drift == null || !drift.contains(d)).forEach(news::add);
+        }
+      }
+      if (!news.isEmpty()) {
+        boolean formationOnly = formationDrift.containsAll(news);
         event(
             PoolEvents.WARNING,
-            formation.size() == found.size() ? "FormationDrift" : "ConfigDrift",
-            String.join("; ", found));
+            formationOnly ? "FormationDrift" : "ConfigDrift",
+            String.join("; ", news));
       }
-      drift = found.isEmpty() ? null : found;
+      drift = merged.isEmpty() ? null : merged;
+    }
+
+    /** When the backend was last compared for drift; its start of service when never. */
+    private Instant driftCheckedAt(Backend b) {
+      return b.driftCheckedAt != null
+          ? b.driftCheckedAt
+          : b.readyAt != null ? b.readyAt : b.createdAt;
+    }
+
+    /**
+     * The drift of one backend (empty: none), or null when the rate budget fell under the reserve
+     * before its reads were done: each call is gated, not the check as a whole.
+     */
+    private List<String> driftOf(Backend b) {
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return null;
+      }
+      List<String> found = new ArrayList<>();
+      checkStopping();
+      Map<String, String> actual = platform.configVars(ref(b));
+      Set<String> addonVars = source.addonVars();
+      for (Map.Entry<String, String> e : actual.entrySet()) {
+        String k = e.getKey();
+        if (k.equals(OWNER_VAR) || k.equals(PROXY_SECRET_VAR) || addonVars.contains(k)) {
+          continue;
+        }
+        String want = source.config().get(k);
+        if (want == null) {
+          found.add(b.appName + ": " + k + " set by hand");
+        } else if (!want.equals(e.getValue())) {
+          found.add(b.appName + ": " + k + " differs from the source app");
+        }
+      }
+      for (String k : source.config().keySet()) {
+        if (!actual.containsKey(k)) {
+          found.add(b.appName + ": " + k + " missing");
+        }
+      }
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return null;
+      }
+      // the web dynos, scaled or resized by hand (ps:scale, the dashboard's slider):
+      // the bill was a multiple of the status's estimate and nothing said so (audit
+      // 14). Reported, as config drift is, not set back: undone on every backend in
+      // one pass (an upgrade's first pass, or ten minutes into an incident's ps:scale)
+      // it took capacity away at once, and a resize restarts the app (review 18)
+      checkStopping();
+      Platform.Web web = platform.web(ref(b));
+      String size = SpecDefaults.normaliseSize(spec.template().dynoSize());
+      if (web.quantity() != 1
+          || web.size() == null
+          || !SpecDefaults.normaliseSize(web.size()).equals(size)) {
+        found.add(
+            b.appName
+                + ": web "
+                + web.quantity()
+                + " x "
+                + (web.size() == null ? "none" : web.size())
+                + " set by hand (made as 1 x "
+                + size
+                + ")");
+        formationDrift.add(found.get(found.size() - 1));
+      }
+      return found;
     }
 
     // ---- deletion ----------------------------------------------------------------------------

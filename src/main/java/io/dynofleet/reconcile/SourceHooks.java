@@ -40,6 +40,35 @@ final class SourceHooks {
     String missing();
   }
 
+  /**
+   * What the whole fleet of dynos knows of each pool's subscription: when one last found it as the
+   * status records it, and with which secret it had signed it then (a fingerprint). Each process
+   * looked again once per interval and at each start (audit 21 H3): three dynos, three looks, and a
+   * deploy one more each.
+   */
+  interface Shared {
+    /** Nothing shared: each process alone (pure tests). */
+    Shared NONE =
+        new Shared() {
+          @Override
+          public Check last(UUID pool) {
+            return null;
+          }
+
+          @Override
+          public void checked(UUID pool, Instant at, String signed) {}
+        };
+
+    /** The pool's last check by any process, or null. */
+    Check last(UUID pool);
+
+    /** Records a check that found the subscription as recorded (null {@code at}: forget it). */
+    void checked(UUID pool, Instant at, String signed);
+  }
+
+  /** A check of a pool's subscription: when, and the fingerprint of the secret it was given. */
+  record Check(Instant at, String signed) {}
+
   /** After a failed sync, how long until the next try. */
   static final Duration RETRY = Duration.ofMinutes(1);
 
@@ -66,10 +95,38 @@ final class SourceHooks {
    * @param checkInterval how often a subscription is looked up on Heroku again
    */
   SourceHooks(Platform platform, Targets target, boolean enabled, Duration checkInterval) {
+    this(platform, target, enabled, checkInterval, Shared.NONE);
+  }
+
+  /**
+   * @param shared what the other processes (and this one before a restart) found: a subscription
+   *     one of them checked within the interval, signed with this process's secret, is not looked
+   *     at again
+   */
+  SourceHooks(
+      Platform platform, Targets target, boolean enabled, Duration checkInterval, Shared shared) {
     this.platform = platform;
     this.target = target;
     this.enabled = enabled;
     this.checkInterval = checkInterval;
+    this.shared = shared;
+  }
+
+  private final Shared shared;
+
+  /**
+   * A short fingerprint of a secret (12 hex of SHA-256), to tell whether a subscription was given
+   * the secret a process holds without storing the secret.
+   */
+  static String fingerprint(String secret) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d).substring(0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -92,6 +149,7 @@ final class SourceHooks {
         }
         platform.unsubscribe(recorded.app(), recorded.id());
         forget(pool);
+        shared.checked(pool, null, null);
         return new Outcome(
             null,
             "Unsubscribed",
@@ -107,6 +165,21 @@ final class SourceHooks {
           recorded != null && recorded.app().equals(sourceApp) && recorded.url().equals(url);
       if (same && signed.contains(pool) && next != null && now.isBefore(next)) {
         return Outcome.unchanged(recorded);
+      }
+      if (same) {
+        // another dyno (or this one before a restart) found it lately, given the secret this
+        // process holds: nothing to look at or sign before the interval is over. A new secret
+        // (rotated) still signs it once, as at a start before
+        Check c = shared.last(pool);
+        if (c != null
+            && c.at() != null
+            && now.isBefore(c.at().plus(checkInterval))
+            && fingerprint(want.get().secret()).equals(c.signed())) {
+          signed.add(pool);
+          failed.remove(pool);
+          due.put(pool, c.at().plus(checkInterval));
+          return Outcome.unchanged(recorded);
+        }
       }
       List<Webhook> mine =
           platform.webhooks(sourceApp).stream().filter(w -> url.equals(w.url())).toList();
@@ -149,6 +222,7 @@ final class SourceHooks {
       signed.add(pool);
       failed.remove(pool);
       due.put(pool, now.plus(checkInterval));
+      shared.checked(pool, now, fingerprint(want.get().secret()));
       PoolStatus.Webhook kept = new PoolStatus.Webhook(sourceApp, keep.id(), url);
       if (recorded != null && !recorded.id().equals(keep.id())) {
         // the source app or the URL changed: the old one goes; if it cannot, the new one is still

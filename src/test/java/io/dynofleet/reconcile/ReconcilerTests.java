@@ -3474,7 +3474,7 @@ class ReconcilerTests {
     converge();
     String app = owned().get(0);
     heroku.config.get(app).put("DEBUG", "1");
-    clock.advance(Duration.ofMinutes(11));
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
     pass();
     assertThat(status().drift()).anyMatch(d -> d.contains(app) && d.contains("DEBUG"));
     assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("ConfigDrift");

@@ -100,6 +100,67 @@ class SourceHooksTest {
     assertThat(on("shop")).hasSize(1);
   }
 
+  /**
+   * Audit 21 H3: what one process (another dyno, or this one before a restart) found is shared: a
+   * process with the same secret looks no more within the interval; one holding another secret (a
+   * rotation) still gives it its own, once.
+   */
+  @Test
+  void aCheckOfAnotherProcessWithTheSameSecretServesThisOne() {
+    Map<UUID, SourceHooks.Check> db = new java.util.concurrent.ConcurrentHashMap<>();
+    SourceHooks.Shared shared =
+        new SourceHooks.Shared() {
+          @Override
+          public SourceHooks.Check last(UUID p) {
+            return db.get(p);
+          }
+
+          @Override
+          public void checked(UUID p, Instant at, String signed) {
+            db.put(p, new SourceHooks.Check(at, signed));
+          }
+        };
+    SourceHooks first = hooks(SECRET, shared);
+    PoolStatus.Webhook recorded = first.sync(pool, "web", "shop", null, t0).webhook();
+    assertThat(db.get(pool).at()).isEqualTo(t0);
+
+    SourceHooks restarted = hooks(SECRET, shared);
+    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(60))))
+        .as("checked within the interval, with this secret")
+        .isZero();
+    assertThat(
+            calls(
+                () -> restarted.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
+        .as("due again: one look")
+        .isEqualTo(1);
+
+    SourceHooks rotated = hooks("another-secret", shared);
+    assertThat(
+            calls(() -> rotated.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(2))))
+        .as("a new secret: a look and a resubscribe")
+        .isEqualTo(2);
+    assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("another-secret");
+  }
+
+  private SourceHooks hooks(String secret, SourceHooks.Shared shared) {
+    return new SourceHooks(
+        heroku,
+        new SourceHooks.Targets() {
+          @Override
+          public Optional<HookTarget.Target> of(String name) {
+            return Optional.of(new HookTarget.Target(url(name), secret));
+          }
+
+          @Override
+          public String missing() {
+            return "no public URL";
+          }
+        },
+        true,
+        CHECK,
+        shared);
+  }
+
   @Test
   void aSubscriptionRemovedByHandIsMadeAgainAtTheNextCheck() {
     PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();

@@ -110,6 +110,13 @@ public class Backend extends PanacheEntityBase {
 
   public String message;
 
+  /**
+   * When any dyno last compared the backend's config vars and web dynos with the desired ones (the
+   * drift check); null: never (its {@code readyAt} counts instead).
+   */
+  @Column(name = "drift_checked_at")
+  public Instant driftCheckedAt;
+
   public static List<Backend> ofPool(UUID poolId) {
     return list("poolId = ?1 order by createdAt, appName", poolId);
   }
