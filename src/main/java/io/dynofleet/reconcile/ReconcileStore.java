@@ -188,12 +188,13 @@ class ReconcileStore {
   /** Records the pool's failed-app streak, or clears it (null), for every dyno. */
   @Transactional
   void failedStreak(UUID poolId, FailedStreak streak) {
-    // upsert, while the pool exists: the row is made by a pass's end (swept) otherwise
+    // upsert, while the pool exists: the row is made by a pass's end (swept) otherwise; made here,
+    // swept_at is the epoch (not passed: see upsertTimers)
     pools
         .getEntityManager()
         .createNativeQuery(
             "insert into pool_sweeps (pool_id, swept_at, failed_target,"
-                + " failed_count, failed_retry_at) select id, now(), cast(?2 as text), cast(?3 as integer),"
+                + " failed_count, failed_retry_at) select id, to_timestamp(0), cast(?2 as text), cast(?3 as integer),"
                 + " to_timestamp(cast(?4 as bigint) / 1000000.0) from pools where id = ?1"
                 + " on conflict (pool_id) do update set failed_target = excluded.failed_target,"
                 + " failed_count = excluded.failed_count, failed_retry_at = excluded.failed_retry_at")
@@ -462,7 +463,10 @@ class ReconcileStore {
 
   /**
    * One of the timers' column groups: {@code columns} (a time, then up to three texts), while the
-   * pool exists; the row is otherwise made by a pass's end ({@link #swept}).
+   * pool exists; the row is otherwise made by a pass's end ({@link #swept}). A row made here has
+   * the epoch as {@code swept_at}: the pool was not passed (a pass stopped after this write, by a
+   * SIGTERM or a lost lock, left it due at once for the next process, not 80 % of an interval
+   * later).
    */
   private void upsertTimers(
       UUID poolId,
@@ -474,7 +478,7 @@ class ReconcileStore {
       String c) {
     int texts = columns.split(",").length - 1;
     StringBuilder values =
-        new StringBuilder("id, now(), to_timestamp(cast(?2 as bigint) / 1000000.0)");
+        new StringBuilder("id, to_timestamp(0), to_timestamp(cast(?2 as bigint) / 1000000.0)");
     for (int i = 0; i < texts; i++) {
       values.append(", cast(?").append(i + 3).append(" as text)");
     }
