@@ -154,7 +154,7 @@ run() { # name port [pid...]: the proxy's own CPU per request is measured over t
 # requests Dynofleet has sent each backend so far: "host:port count" lines
 counts() {
   curl -s --max-time 5 -H "Authorization: Bearer $BENCH_TOKEN" "http://127.0.0.1:18092/_dynofleet/q/metrics" \
-    | awk '/^dynofleet_proxy_requests_seconds_count/ {match($0, /backend="[^"]*"/); b=substr($0, RSTART+9, RLENGTH-10); n[b]+=$NF}
+    | awk '/^dynofleet_proxy_backend_requests_total/ {match($0, /backend="[^"]*"/); b=substr($0, RSTART+9, RLENGTH-10); n[b]+=$NF}
       END {for (b in n) print b, n[b]}' || true
 }
 share() { # before after label: what each backend got from Dynofleet between two counts

@@ -247,12 +247,18 @@ final class Backend {
   static final class Meters {
     final String pool;
 
-    /** Request timers by status class (index 1..5); created on first use. */
-    final io.micrometer.core.instrument.Timer[] byStatusClass =
+    /** Attempt counters by status class (index 1..5); created on first use. */
+    final io.micrometer.core.instrument.Counter[] counts =
+        new io.micrometer.core.instrument.Counter[6];
+
+    /**
+     * Its latency histograms by status class while they are per backend (see {@link
+     * RequestMeters}), made in the shape's {@link #generation}; created on first use.
+     */
+    volatile io.micrometer.core.instrument.Timer[] timers =
         new io.micrometer.core.instrument.Timer[6];
 
-    final java.util.List<io.micrometer.core.instrument.Meter> all =
-        new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile int generation;
 
     Meters(String pool) {
       this.pool = pool;

@@ -112,6 +112,36 @@ public interface ProxyConfig {
   @WithDefault("60S")
   Duration verdictTtl();
 
+  /** The proxy's own meters. */
+  Metrics metrics();
+
+  /** The proxy's own meters. */
+  interface Metrics {
+    /**
+     * Latency histograms ({@code dynofleet_proxy_requests_seconds}) per backend or per pool: {@code
+     * on} (per {@code pool,backend,status}), {@code off} (per {@code pool,status}), or {@code
+     * auto}: per backend while the routing table holds at most {@link #backendHistogramsLimit()}
+     * backends, per pool once it holds more, and per backend again once it is back to half the
+     * limit (a rollout's doubled backends do not flip it back and forth). Each backend's counts by
+     * status class ({@code dynofleet_proxy_backend_requests_total}) are kept either way. A
+     * histogram is 21 series (17 buckets, {@code +Inf}, count, sum, max) per status class: at 300
+     * backends, per backend, about 25,000 series on each dyno (audit 21 M5).
+     */
+    @WithDefault("auto")
+    BackendHistograms backendHistograms();
+
+    /** The number of backends in the routing table above which {@code auto} records per pool. */
+    @WithDefault("50")
+    int backendHistogramsLimit();
+  }
+
+  /** See {@link Metrics#backendHistograms()}. */
+  enum BackendHistograms {
+    AUTO,
+    ON,
+    OFF
+  }
+
   /** Trust any backend certificate (tests only). */
   @WithDefault("false")
   boolean trustAll();

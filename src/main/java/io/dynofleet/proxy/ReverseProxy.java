@@ -68,7 +68,6 @@ import org.jboss.logging.Logger;
 class ReverseProxy implements ProxyInterceptor {
   private static final Logger LOG = Logger.getLogger(ReverseProxy.class);
   private static final String CTX = "dynofleet";
-  private static final String[] STATUS_CLASS = {"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
   private final RoutingTable table;
   private final ProxyConfig config;
@@ -84,6 +83,9 @@ class ReverseProxy implements ProxyInterceptor {
   private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
 
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
+
+  /** Each attempt's latency histogram (per backend or per pool) and count (per backend). */
+  private final RequestMeters requests;
 
   /** Pools whose {@code dynofleet.proxy.backends} and {@code .panic} gauges are registered. */
   private final Set<String> poolGauges = ConcurrentHashMap.newKeySet();
@@ -115,6 +117,7 @@ class ReverseProxy implements ProxyInterceptor {
     this.registry = registry;
     this.clock = clock;
     this.vertx = vertx;
+    this.requests = new RequestMeters(registry, config.metrics());
   }
 
   private final io.dynofleet.api.ApiAuth auth;
@@ -193,6 +196,7 @@ class ReverseProxy implements ProxyInterceptor {
         () -> {
           dispatchAll();
           poolGauges();
+          histogramShape();
         });
     poolGauges();
     HealthProber prober = new HealthProber(table, client(), clock, vertx);
@@ -2148,27 +2152,16 @@ class ReverseProxy implements ProxyInterceptor {
     }
   }
 
-  /** An attempt in its backend's request timer, unless the backend's series are gone. */
+  /** An attempt in its backend's request meters, unless the backend's series are gone. */
   private void time(Backend b, int status, long nanos) {
-    if (!b.seriesRemoved) requestTimer(b, status).record(nanos, TimeUnit.NANOSECONDS);
+    if (!b.seriesRemoved) requests.record(b, status, nanos);
   }
 
-  private Timer requestTimer(Backend b, int status) {
-    Backend.Meters m = b.meters;
-    int cls = status / 100;
-    if (cls < 1 || cls > 5) cls = 5;
-    Timer t = m.byStatusClass[cls];
-    if (t == null) {
-      t =
-          Timer.builder("dynofleet.proxy.requests")
-              .description("Proxied requests by backend and status class")
-              .tags("pool", m.pool, "backend", b.target.id(), "status", STATUS_CLASS[cls])
-              .serviceLevelObjectives(BUCKETS)
-              .register(registry);
-      m.byStatusClass[cls] = t;
-      m.all.add(t);
-    }
-    return t;
+  /** Latency histograms per backend or per pool, by the number of backends now in the table. */
+  private void histogramShape() {
+    int n = 0;
+    for (Pool p : table.pools().values()) n += p.backends().size();
+    requests.tableSwapped(n);
   }
 
   private void countRetry(Pool pool, Backend b) {
@@ -2208,7 +2201,6 @@ class ReverseProxy implements ProxyInterceptor {
                   .meters()
                   .forEach(registry::remove);
             }
-            m.all.forEach(registry::remove);
           }
           LOG.debugf("backend %s drained", b.target.id());
         });
@@ -2220,7 +2212,7 @@ class ReverseProxy implements ProxyInterceptor {
    * 57 s, so a wait past it read as 57 s (audit 18); these 17 cover the range with a step an alert
    * can use.
    */
-  private static final Duration[] BUCKETS =
+  static final Duration[] BUCKETS =
       java.util.stream.Stream.of(
               "PT0.001S",
               "PT0.0025S",
@@ -2303,6 +2295,7 @@ class ReverseProxy implements ProxyInterceptor {
           "dynofleet.proxy.in.flight",
           "dynofleet.proxy.websockets",
           "dynofleet.proxy.requests",
+          "dynofleet.proxy.backend.requests",
           "dynofleet.proxy.retries",
           "dynofleet.proxy.ejections",
           "dynofleet.proxy.errors");
@@ -2333,6 +2326,7 @@ class ReverseProxy implements ProxyInterceptor {
                   "dynofleet.proxy.panic")) {
             registry.find(series).tag("pool", name).meters().forEach(registry::remove);
           }
+          requests.poolRemoved(name); // its latency histograms, when they are per pool
           poolGauges(); // back between the check and the removal: registered again
         });
   }

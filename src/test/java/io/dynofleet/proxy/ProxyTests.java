@@ -2674,6 +2674,57 @@ class ProxyTests {
     assertThat(stat("ej", "good").consecutiveFailures()).isZero();
   }
 
+  /**
+   * Audit 21 M5: under {@code auto} (the default, limit 50) the latency histograms are per backend
+   * up to 50 backends in the table, per pool above, and per backend again at 25: the shapes never
+   * side by side (Prometheus exports one set of tag keys per name), and each backend's counts kept
+   * throughout.
+   */
+  @Test
+  void autoRecordsLatencyPerPoolAboveFiftyBackends() throws Exception {
+    URI u = backends.named("hs");
+    java.util.function.IntFunction<PoolRoute> hs =
+        n -> {
+          List<BackendTarget> t = new ArrayList<>();
+          for (int i = 0; i < n; i++) t.add(target("hs" + i, u));
+          return pool("hs", List.of(), true, t);
+        };
+    java.util.function.Supplier<java.util.Collection<io.micrometer.core.instrument.Meter>>
+        histograms = () -> registry.find("dynofleet.proxy.requests").tag("pool", "hs").meters();
+    table.put(hs.apply(3));
+    for (int i = 0; i < 6; i++) given().get("/").then().statusCode(200);
+    assertThat(histograms.get()).isNotEmpty().allMatch(m -> m.getId().getTag("backend") != null);
+    table.put(hs.apply(51));
+    assertThat(histograms.get()).as("the per-backend histograms, at the switch").isEmpty();
+    for (int i = 0; i < 6; i++) given().get("/").then().statusCode(200);
+    String metrics =
+        given()
+            .header("Authorization", "Bearer " + "test-token-0123456789")
+            .get("/_dynofleet/q/metrics")
+            .asString();
+    assertThat(metrics)
+        .contains(
+            "dynofleet_proxy_requests_seconds_count{dyno=\"local\",pool=\"hs\",status=\"2xx\"} 6.0")
+        .contains(
+            "dynofleet_proxy_requests_seconds_bucket{dyno=\"local\",pool=\"hs\",status=\"2xx\",le=\"300.0\"} 6.0")
+        .doesNotContain("dynofleet_proxy_requests_seconds_bucket{backend=")
+        .containsPattern(
+            "dynofleet_proxy_backend_requests_total\\{backend=\"hs\\d+\",dyno=\"local\",pool=\"hs\",status=\"2xx\"\\}");
+    double counted =
+        registry.find("dynofleet.proxy.backend.requests").tag("pool", "hs").counters().stream()
+            .mapToDouble(io.micrometer.core.instrument.Counter::count)
+            .sum();
+    assertThat(counted).as("each attempt counted for its backend, both shapes").isEqualTo(12);
+    // 30: still above half the limit (a rollout's doubled backends do not flip it back and forth)
+    table.put(hs.apply(30));
+    given().get("/").then().statusCode(200);
+    assertThat(histograms.get()).isNotEmpty().allMatch(m -> m.getId().getTag("backend") == null);
+    table.put(hs.apply(25));
+    assertThat(histograms.get()).as("the per-pool histograms, at the switch back").isEmpty();
+    given().get("/").then().statusCode(200);
+    assertThat(histograms.get()).singleElement().matches(m -> m.getId().getTag("backend") != null);
+  }
+
   long timed(String pool, String backend, String status) {
     io.micrometer.core.instrument.Timer t =
         registry
