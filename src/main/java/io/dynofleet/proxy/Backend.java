@@ -82,6 +82,12 @@ final class Backend {
   volatile boolean draining;
   volatile long nextProbeNanos = System.nanoTime();
 
+  /**
+   * Its first probe is scheduled ({@link HealthProber#due}): at once, or, for one in service, at a
+   * random point of the interval.
+   */
+  volatile boolean probeScheduled;
+
   /** Its last active probe passed (false until one has, and in pools without probes). */
   volatile boolean probePassing;
 

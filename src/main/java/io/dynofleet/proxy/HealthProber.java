@@ -7,8 +7,10 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.time.Clock;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.random.RandomGenerator;
 
 /**
  * Active probes, run on a Vert.x timer off the request path. A ready backend's verdict changing is
@@ -23,6 +25,9 @@ final class HealthProber {
   private final Clock clock;
   private final Vertx vertx;
 
+  /** Where in the interval a backend in service is probed first. */
+  private final RandomGenerator random = new SplittableRandom();
+
   HealthProber(RoutingTable table, HttpClient client, Clock clock, Vertx vertx) {
     this.table = table;
     this.client = client;
@@ -35,21 +40,47 @@ final class HealthProber {
     for (Pool pool : table.pools().values()) {
       HealthCheckSpec hc = pool.route().healthCheck();
       if (hc == null || hc.path() == null) {
-        // a health check removed: what its last probe said is no longer news (panic mode reads it)
-        for (Backend b : pool.backends()) b.probePassing = false;
+        // a health check removed: what its last probe said is no longer news (panic mode reads it),
+        // and one added again spreads its first probes anew
+        for (Backend b : pool.backends()) {
+          b.probePassing = false;
+          b.probeScheduled = false;
+        }
         continue;
       }
       for (Backend b : pool.backends()) {
-        // a tick is skipped while the backend's last probe is still out: a probe may take up to
-        // twice its timeout (see probe) and the timeout may equal the interval, so probes
-        // overlapped and their results landed in either order (review 7); a probe ends before
-        // the next starts, as the spec says
-        if (b.draining || b.probing || b.nextProbeNanos - now > 0) continue;
-        b.nextProbeNanos = now + hc.interval().toNanos();
+        if (!due(b, hc.interval().toNanos(), now, random)) continue;
         b.probing = true;
         probe(b, hc, pool.route().name());
       }
     }
+  }
+
+  /**
+   * Whether {@code b} is to be probed at {@code now}; if so, its next turn is one interval on.
+   *
+   * <p>A backend's first turn: at once if it takes no traffic until its probes pass (a new one, or
+   * one the fleet last found failing), so it is routable within a tick of passing; else (assumed
+   * healthy: published ready, a static URL) at a random point of the interval. Backends loaded
+   * together (a process's start: all of them) were all probed in the same 250 ms tick and stayed in
+   * step for good, a burst of every backend's probe once an interval (audit 21 M6); a backend in
+   * service loses nothing by a later first probe, and passive ejection watches it meanwhile.
+   *
+   * <p>A turn is skipped while the backend's last probe is still out: a probe may take up to twice
+   * its timeout (see probe) and the timeout may equal the interval, so probes overlapped and their
+   * results landed in either order (review 7); a probe ends before the next starts, as the spec
+   * says.
+   */
+  static boolean due(Backend b, long intervalNanos, long now, RandomGenerator random) {
+    if (b.draining || b.probing) return false;
+    if (!b.probeScheduled) {
+      b.probeScheduled = true;
+      b.nextProbeNanos =
+          b.healthy && intervalNanos > 1 ? now + random.nextLong(intervalNanos) : now;
+    }
+    if (b.nextProbeNanos - now > 0) return false;
+    b.nextProbeNanos = now + intervalNanos;
+    return true;
   }
 
   /**

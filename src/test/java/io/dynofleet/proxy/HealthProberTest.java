@@ -3,10 +3,17 @@ package io.dynofleet.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ConnectException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
-/** How a failed probe reads in the stats and the log. */
+/** How a failed probe reads in the stats and the log; when backends are probed. */
 class HealthProberTest {
 
   /** Audit 13: the stats showed a Netty exception's class and its native call. */
@@ -21,5 +28,62 @@ class HealthProberTest {
         .isEqualTo("probe not done within 1000 ms");
     assertThat(HealthProber.failure(new IllegalStateException()))
         .isEqualTo("IllegalStateException");
+  }
+
+  static final long TICK = 250_000_000L;
+  static final long INTERVAL = 10_000_000_000L;
+
+  /**
+   * Audit 21 M6: every backend of a process's start was first probed in the same 250 ms tick, and
+   * as each next turn was an interval from that tick, they stayed in step: a burst of 300 probes
+   * every 10 s. The first probes of backends in service now spread over the interval.
+   */
+  @Test
+  void backendsInServiceLoadedTogetherAreFirstProbedAcrossTheInterval() {
+    List<Backend> all = new ArrayList<>();
+    for (int i = 0; i < 300; i++) all.add(backend("b" + i, true));
+    SplittableRandom random = new SplittableRandom(21);
+    long start = 1L << 40;
+    TreeMap<Long, Integer> firstByTick = new TreeMap<>();
+    Set<Backend> probed = new HashSet<>();
+    for (long now = start; now < start + 2 * INTERVAL; now += TICK) {
+      for (Backend b : all) {
+        if (HealthProber.due(b, INTERVAL, now, random) && probed.add(b)) {
+          firstByTick.merge(now, 1, Integer::sum);
+        }
+      }
+    }
+    assertThat(firstByTick.values().stream().mapToInt(Integer::intValue).sum())
+        .as("every backend probed within the interval (and the tick that ends it)")
+        .isEqualTo(300);
+    assertThat(firstByTick.lastKey()).isLessThanOrEqualTo(start + INTERVAL);
+    assertThat(firstByTick.lastKey() - firstByTick.firstKey())
+        .as("the first probes' spread")
+        .isGreaterThanOrEqualTo(INTERVAL * 8 / 10);
+    assertThat(firstByTick.values()).as("first probes per tick").allMatch(n -> n <= 30);
+  }
+
+  /**
+   * A backend that takes traffic only once its probes pass (a new one, one the fleet last found
+   * failing) is probed at the first tick, as before: the spread would hold it out for up to an
+   * interval. Then once an interval.
+   */
+  @Test
+  void aBackendNotYetHealthyIsProbedAtOnceThenOnceAnInterval() {
+    Backend fresh = backend("new", false);
+    SplittableRandom random = new SplittableRandom(21);
+    long now = 1L << 40;
+    assertThat(HealthProber.due(fresh, INTERVAL, now, random)).isTrue();
+    assertThat(HealthProber.due(fresh, INTERVAL, now + TICK, random)).isFalse();
+    assertThat(HealthProber.due(fresh, INTERVAL, now + INTERVAL - TICK, random)).isFalse();
+    assertThat(HealthProber.due(fresh, INTERVAL, now + INTERVAL, random)).isTrue();
+    // one still out is not probed again
+    fresh.probing = true;
+    assertThat(HealthProber.due(fresh, INTERVAL, now + 3 * INTERVAL, random)).isFalse();
+  }
+
+  static Backend backend(String id, boolean assumeHealthy) {
+    return new Backend(
+        new BackendTarget(id, URI.create("http://" + id + ".example:80"), assumeHealthy));
   }
 }
