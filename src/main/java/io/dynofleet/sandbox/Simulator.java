@@ -312,8 +312,11 @@ public class Simulator {
   /** Calls ({@code "METHOD /path"} patterns) refused with an error until the faults are reset. */
   private final Map<String, ApiError> refused = new ConcurrentHashMap<>();
 
-  /** A call held before it is carried out ({@link #completeLate}). */
-  private record LateCall(String callRegex, Duration after) {}
+  /**
+   * A call carried out {@code after} it arrived ({@link #completeLate}); {@code status} 0: its
+   * connection is closed unanswered, else a gateway's answer of that status is sent at once.
+   */
+  private record LateCall(String callRegex, Duration after, int status) {}
 
   private final java.util.Deque<LateCall> lateCalls =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -750,7 +753,22 @@ public class Simulator {
    */
   public void completeLate(String callRegex, Duration after) {
     java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
-    lateCalls.add(new LateCall(callRegex, after));
+    lateCalls.add(new LateCall(callRegex, after, 0));
+  }
+
+  /**
+   * The next call whose {@code "METHOD /path"} matches {@code callRegex} is answered {@code status}
+   * (a 5xx) at once, with a gateway's body (not Heroku's JSON error), and carried out {@code after}
+   * later all the same: a gateway in front of the API service stopped waiting for it (a 504) or
+   * lost the service (a 502, 503) while the service went on with it (review 24 #1). The call log
+   * has its gateway answer. Each registration holds one call.
+   */
+  public void completeLate(String callRegex, Duration after, int status) {
+    if (status < 500 || status > 599) {
+      throw new IllegalArgumentException("a gateway's answer is a 5xx: " + status);
+    }
+    java.util.regex.Pattern.compile(callRegex); // a bad pattern fails here, not in a call
+    lateCalls.add(new LateCall(callRegex, after, status));
   }
 
   /** Calls {@link #completeLate} registered that no call has met yet. */
@@ -1195,7 +1213,11 @@ public class Simulator {
     }
     for (LateCall late : lateCalls) {
       if (call.matches(late.callRegex()) && lateCalls.removeFirstOccurrence(late)) {
-        ctx.put(LOSE_ANSWER, Boolean.TRUE);
+        if (late.status() == 0) {
+          ctx.put(LOSE_ANSWER, Boolean.TRUE);
+        } else {
+          gatewayError(ctx, late.status());
+        }
         vertx.setTimer(Math.max(1, late.after().toMillis()), id -> carryOutLate(ctx));
         return;
       }
@@ -1204,8 +1226,20 @@ public class Simulator {
   }
 
   /**
+   * A gateway's 5xx: an HTML page, not Heroku's {@code {id, message}} (what api.heroku.com's own
+   * gateway sends is not documented; a client must not count on the JSON shape).
+   */
+  private void gatewayError(RoutingContext ctx, int status) {
+    String body =
+        "<html><body><h1>" + status + " Gateway Error</h1>upstream did not answer</body></html>";
+    ctx.put(RESPONSE_BODY, body);
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "text/html").end(body);
+  }
+
+  /**
    * A {@link #completeLate} call, carried out now: the client gave up on it and closed the
-   * connection, so its answer fails to leave. That failure is not the simulator's.
+   * connection, or a gateway's 5xx was sent for it, so its own answer fails to leave (it is not
+   * written: {@link #respond}). That failure is not the simulator's.
    */
   private void carryOutLate(RoutingContext ctx) {
     try {
@@ -1252,6 +1286,9 @@ public class Simulator {
 
   /** Writes a JSON answer; a GET carries an ETag of its body and answers 304 when it matches. */
   private void respond(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended()) {
+      return; // a gateway answered it already (completeLate): the work is done, its answer lost
+    }
     String text = write(body);
     var res = ctx.response().putHeader("Content-Type", "application/json");
     if ("GET".equals(ctx.request().method().name())) {

@@ -463,6 +463,39 @@ class HerokuClientFailureTests {
     assertThat(client.app("late-app").name()).isEqualTo("late-app");
   }
 
+  /**
+   * The simulator's {@code completeLate} with a status: a gateway's 504 to a create (an HTML page,
+   * not Heroku's JSON error) while the API service goes on and makes the app (review 24 #1). The
+   * client's failure is transient with that status, the POST is not retried, and the app is there
+   * later.
+   */
+  @Test
+  void aCreateAnsweredByAGateway504IsCarriedOutAllTheSame() {
+    sim.completeLate("POST /apps", Duration.ofSeconds(1), 504);
+    sim.clearCallLog();
+    assertThatThrownBy(() -> client.createApp(new AppCreate("gateway-app", null, null)))
+        .isInstanceOfSatisfying(
+            HerokuException.Transient.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(504);
+              assertThat(e.id()).as("not Heroku's error shape").isNull();
+              assertThat(e.getMessage()).isEqualTo("POST /apps → 504");
+            });
+    assertThat(sim.pendingLateCalls()).isZero();
+    assertThat(calls("POST", "/apps"))
+        .as("sent once, answered by the gateway")
+        .extracting(SandboxCall::status)
+        .containsExactly(504);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> sim.apps().stream().anyMatch(a -> a.name().equals("gateway-app")));
+    assertThat(client.app("gateway-app").name()).isEqualTo("gateway-app");
+    assertThat(calls("POST", "/apps")).as("carried out, not sent again").hasSize(1);
+    assertThatThrownBy(() -> sim.completeLate("POST /apps", Duration.ZERO, 404))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void unchangedGetsAreAnsweredFromTheEtagCache() {
     client.createApp(new AppCreate("etag-app", null, null));
