@@ -422,8 +422,10 @@ public class HerokuPlatform implements Platform {
       }
       return new PlatformException(kind(p), message, null, e);
     }
-    if (e.status() == 0) {
-      return PlatformException.unanswered(message, e); // a timeout, a reset, no connection
+    if (e.status() == 0 || e.status() >= 500) {
+      // a timeout, a reset, no connection; or a 5xx, which a gateway gives for a request the API
+      // service may still carry out (review 24 #1): a POST's may have been
+      return PlatformException.mayHaveLanded(message, e);
     }
     return new PlatformException(Kind.TRANSIENT, message, null, e);
   }

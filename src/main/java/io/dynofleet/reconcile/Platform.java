@@ -256,8 +256,9 @@ public interface Platform {
   /**
    * How long after a request is begun Heroku may still carry it out: it may wait (pacing, 429s)
    * before it leaves, its answer may take the read timeout, and Heroku may finish it after that. A
-   * POST whose answer never came ({@link PlatformException#noAnswer()}) is neither taken for never
-   * made nor sent again before this is over (audit 19 #6, #11).
+   * POST that may have been carried out ({@link PlatformException#mayLand()}: no answer, or a 5xx)
+   * is neither taken for never made nor sent again before this is over (audit 19 #6, #11; review 24
+   * #1).
    */
   Duration sendWindow();
 
@@ -290,7 +291,7 @@ public interface Platform {
     private final Kind kind;
     private final Duration retryAfter;
     private final String reason;
-    private final boolean noAnswer;
+    private final boolean mayLand;
 
     public PlatformException(Kind kind, String message, Duration retryAfter, Throwable cause) {
       this(kind, message, retryAfter, cause, null, false);
@@ -302,19 +303,23 @@ public interface Platform {
         Duration retryAfter,
         Throwable cause,
         String reason,
-        boolean noAnswer) {
+        boolean mayLand) {
       super(message, cause);
       this.kind = kind;
       this.retryAfter = retryAfter;
       this.reason = reason;
-      this.noAnswer = noAnswer;
+      this.mayLand = mayLand;
     }
 
     /**
-     * A transient failure with no answer at all (a timeout, a reset, no connection): what was sent
-     * may still be carried out after this (see {@link Platform#sendWindow()}).
+     * A transient failure after which what was sent may have been carried out, or may still be (see
+     * {@link Platform#sendWindow()}): no answer at all (a timeout, a reset, no connection), or a
+     * 5xx. A gateway in front of the API service answers 502, 503 or 504 for a request it stopped
+     * waiting for, which the service may finish all the same (review 24 #1: such an answer was
+     * taken for "not done", a second release was sent, and a drained create's late app was left an
+     * orphan).
      */
-    public static PlatformException unanswered(String message, Throwable cause) {
+    public static PlatformException mayHaveLanded(String message, Throwable cause) {
       return new PlatformException(Kind.TRANSIENT, message, null, cause, null, true);
     }
 
@@ -324,15 +329,16 @@ public interface Platform {
      * {@code InvalidSpec} (audit 18 #6). The kind, which decides the retry, stays.
      */
     public PlatformException as(String reason, String message) {
-      return new PlatformException(kind, message, retryAfter, this, reason, noAnswer);
+      return new PlatformException(kind, message, retryAfter, this, reason, mayLand);
     }
 
     /**
-     * No answer came: the request may have reached Heroku and may still be carried out. False for
-     * an answer, an error one included (Heroku is done with that request).
+     * No answer came, or a 5xx did: the request may have reached Heroku and may have been carried
+     * out, or may still be. False for any other answer (a 4xx: Heroku refused it and is done with
+     * it).
      */
-    public boolean noAnswer() {
-      return noAnswer;
+    public boolean mayLand() {
+      return mayLand;
     }
 
     /** The Degraded reason this failure asks for, or null for its kind's. */

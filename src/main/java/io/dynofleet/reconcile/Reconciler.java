@@ -2458,7 +2458,8 @@ public class Reconciler {
                       + r.version()
                       + " on "
                       + b.appName
-                      + " was Dynofleet's own earlier request (its answer was lost): not sent again"));
+                      + " was Dynofleet's own earlier request (its answer was lost, or a 5xx):"
+                      + " not sent again"));
       return sent.orElse(null);
     }
 
@@ -2709,9 +2710,10 @@ public class Reconciler {
           checkStopping();
           Platform.Release r = RELEASE_SENT.equals(b.releaseId) ? sentBefore(b) : null;
           if (r == null && RELEASE_SENT.equals(b.releaseId) && mayStillLand(b)) {
-            // sent by a pass that heard no answer, or that lost its lock while the POST was on its
-            // way (another dyno's, perhaps): not there yet, it may still land. Sent again now, a
-            // second release phase would run beside the first on this app (audit 19 #11)
+            // sent by a pass that heard no answer or a 5xx, or that lost its lock while the POST
+            // was on its way (another dyno's, perhaps): not there yet, it may still land. Sent
+            // again now, a second release phase would run beside the first on this app (audit 19
+            // #11, review 24 #1)
             LOG.debugf(
                 "pool=%s app=%s release sent at %s not found yet: waited for, not sent again",
                 pool.name, b.appName, b.sentAt);
@@ -2759,11 +2761,21 @@ public class Reconciler {
                 b.releaseId = null;
                 b.sentAt = null;
                 store.save(b);
-              } else if (!e.noAnswer()) {
-                // a 5xx: Heroku is done with it. The mark stays (the next pass looks for the
-                // release), with nothing on its way to wait for
+              } else if (!e.mayLand()) {
+                // transient, yet answered and no 5xx (no answer to a POST is so today): the mark
+                // stays (the next pass looks for the release), with nothing on its way to wait for
                 b.sentAt = null;
                 store.save(b);
+              } else {
+                // no answer, or a 5xx: a gateway's 502/503/504 may come while the API service
+                // still makes the release. The mark and its time stay: the next pass looks for it
+                // and sends none before it could no longer land. Cleared here, a second release
+                // phase ran beside the first on this app (review 24 #1, as audit 19 #11)
+                throw e.as(
+                    null,
+                    e.getMessage()
+                        + " (the release may have been made all the same: it is looked for before"
+                        + " it is sent again)");
               }
               throw e;
             }
@@ -3077,10 +3089,10 @@ public class Reconciler {
 
     /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */
     private boolean createOrAdopt(Backend b, PoolSpec.Template t) {
-      // marked sent first: a create whose answer never came may be carried out later, and a drain
-      // of this intent must not take the name's 404 for "never made" while it still can be: the
-      // app made after that was an orphan (audit 19 #6)
-      Instant before = b.sentAt; // an earlier try's, with no answer either: it may land still
+      // marked sent first: a create whose answer never came (or was a 5xx) may be carried out
+      // later, and a drain of this intent must not take the name's 404 for "never made" while it
+      // still can be: the app made after that was an orphan (audit 19 #6, review 24 #1)
+      Instant before = b.sentAt; // an earlier try's, unanswered or a 5xx: it may land still
       b.sentAt = clock.instant();
       store.save(b);
       try {
@@ -3099,10 +3111,13 @@ public class Reconciler {
         b.webUrl = app.webUrl();
       } catch (PlatformException e) {
         if (e.kind() != Kind.NAME_TAKEN) {
-          if (!e.noAnswer()) {
-            b.sentAt = before; // answered (refused, a 5xx): this one is not on its way
+          if (!e.mayLand()) {
+            b.sentAt = before; // refused (a 4xx): this one is not on its way
             store.save(b);
           }
+          // no answer or a 5xx (a gateway's, while the API service may still make the app): the
+          // time stays, and a drain of this intent looks for the app until it could no longer
+          // land; with the time cleared, an app made late was an orphan (review 24 #1)
           throw createRefused(b, e);
         }
         b.sentAt = null; // the name is taken: no create of ours can land under it any more
@@ -3160,6 +3175,10 @@ public class Reconciler {
      */
     private PlatformException createRefused(Backend b, PlatformException e) {
       String message = "create app " + b.appName + ": " + e.getMessage();
+      if (e.mayLand()) {
+        // a 5xx or no answer is no "not made": the next try adopts an app made meanwhile
+        message += " (the app may have been made all the same: it is looked for by its name)";
+      }
       if (e.kind() != Kind.INVALID) {
         return e.as(null, message);
       }
@@ -3322,9 +3341,10 @@ public class Reconciler {
 
     /**
      * Deletes the backend's app if it exists and is ours (by recorded id, or by marker); whether
-     * its row may go. Not while an intent's create, sent and never answered, may still make the
-     * app: Heroku may carry it out after the client gave up, and with the row gone that app was an
-     * orphan nobody found again (audit 19 #6). The next pass looks again.
+     * its row may go. Not while an intent's create, sent and never answered (or answered with a
+     * 5xx), may still make the app: Heroku may carry it out after the client gave up, and with the
+     * row gone that app was an orphan nobody found again (audit 19 #6, review 24 #1). The next pass
+     * looks again.
      */
     private boolean deleteOwnedApp(Backend b) {
       if (b.appId != null) {
@@ -3342,8 +3362,8 @@ public class Reconciler {
       }
       if (mayStillLand(b)) {
         LOG.debugf(
-            "pool=%s app=%s not there (yet): its create, sent at %s with no answer, may still"
-                + " land; looked for again",
+            "pool=%s app=%s not there (yet): its create, sent at %s and unanswered or answered"
+                + " with a 5xx, may still land; looked for again",
             pool.name, b.appName, b.sentAt);
         return false;
       }
@@ -3351,8 +3371,9 @@ public class Reconciler {
     }
 
     /**
-     * Whether a POST of {@code b}'s whose answer never came ({@link Backend#sentAt}) may still be
-     * carried out by Heroku; if so the pass comes back when it no longer can, at the latest.
+     * Whether a POST of {@code b}'s whose answer never came, or was a 5xx ({@link Backend#sentAt}),
+     * may still be carried out by Heroku; if so the pass comes back when it no longer can, at the
+     * latest.
      */
     private synchronized boolean mayStillLand(Backend b) {
       if (b.sentAt == null) {

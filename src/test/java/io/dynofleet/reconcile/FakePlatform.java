@@ -93,12 +93,6 @@ public class FakePlatform implements Platform {
   private final Map<String, Integer> failOn = new HashMap<>();
   public volatile Kind failKind;
 
-  /**
-   * Injected transient failures had no answer (a timeout, a reset): the call was not carried out,
-   * and the caller cannot know that.
-   */
-  public volatile boolean failUnanswered;
-
   /** The message of the injected failures; null: "{op} failed (injected)". */
   public volatile String failMessage;
 
@@ -150,7 +144,6 @@ public class FakePlatform implements Platform {
     whileSending.clear();
     failOn.clear();
     failKind = null;
-    failUnanswered = false;
     failMessage = null;
     releasesPending = false;
     noWebUrls = false;
@@ -339,13 +332,15 @@ public class FakePlatform implements Platform {
     if (n != null && n > 0) {
       failOn.put(op, n - 1);
       String message = failMessage != null ? failMessage : op + " failed (injected)";
-      if (failKind == Kind.TRANSIENT && failUnanswered) {
-        throw PlatformException.unanswered(message, null);
+      if (failKind == Kind.TRANSIENT) {
+        // as HerokuPlatform tells a 5xx or no answer: the call may have been carried out (here it
+        // was not), and the caller cannot know that (review 24 #1)
+        throw PlatformException.mayHaveLanded(message, null);
       }
       throw new PlatformException(failKind, message);
     }
     if (errorRate > 0 && random.nextDouble() < errorRate) {
-      throw new PlatformException(Kind.TRANSIENT, op + ": 503 (injected)");
+      throw PlatformException.mayHaveLanded(op + ": 503 (injected)", null);
     }
     // under the app's name when called by id (the reconciler names a made app by its id), so
     // tests read the actions by the names they know

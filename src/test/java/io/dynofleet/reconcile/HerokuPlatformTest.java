@@ -65,4 +65,29 @@ class HerokuPlatformTest {
                 .getMessage())
         .isEqualTo("Heroku error 0");
   }
+
+  /**
+   * Review 24 #1: a 5xx, a gateway's 502/503/504 above all, may come for a request the API service
+   * still carries out; only "no answer" counted, and a release answered 504 was sent again.
+   */
+  @Test
+  void noAnswerAndEvery5xxMayHaveLandedA4xxDidNot() {
+    for (int status : new int[] {0, 500, 502, 503, 504}) {
+      assertThat(
+              HerokuPlatform.translate(new HerokuException.Transient(status, null, null, null))
+                  .mayLand())
+          .as("status %d", status)
+          .isTrue();
+    }
+    assertThat(
+            HerokuPlatform.translate(
+                    new HerokuException.Permanent(422, "invalid_params", "Name is too long."))
+                .mayLand())
+        .isFalse();
+    assertThat(
+            HerokuPlatform.translate(
+                    new HerokuException.RateLimited("rate_limit", "limit", Duration.ofSeconds(1)))
+                .mayLand())
+        .isFalse();
+  }
 }

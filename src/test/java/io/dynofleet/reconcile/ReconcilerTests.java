@@ -2808,18 +2808,17 @@ class ReconcilerTests {
 
   /**
    * Audit 19 #6, with a second try between: a create that timed out (it may land later), tried
-   * again and refused with a 5xx (that one is over), then drained. The first may still land: the
-   * row stays and the name is looked for again until the first could no longer land, then goes.
+   * again and refused with a 4xx (that one is over: a 5xx is not, review 24 #1), then drained. The
+   * first may still land: the row stays and the name is looked for again until the first could no
+   * longer land, then goes.
    */
   @Test
   void aDrainedIntentWaitsForAnUnansweredCreateEvenAfterAnAnsweredRetry() {
     createPool(1, "");
-    heroku.failUnanswered = true;
     heroku.failNext("createApp", 1, Kind.TRANSIENT);
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
-    heroku.failUnanswered = false;
     clock.advance(Duration.ofSeconds(2));
-    heroku.failNext("createApp", 1, Kind.TRANSIENT);
+    heroku.failNext("createApp", 1, Kind.INVALID);
     assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
     assertThat(count("createApp")).as("both refused before they were made").isZero();
     scale(0);

@@ -1592,6 +1592,87 @@ class SimulatorReconcileTests {
     assertThat(eventReasons()).contains("AppDeleted");
   }
 
+  /**
+   * Review 24 #1, release: a gateway's 504 to a release's POST while the API service goes on and
+   * makes it. Taken for "not done", the mark kept no time, the next pass found no release yet and
+   * sent a second one: two release phases on one app (with an exclusive release phase, the second
+   * failed on its lock). The 504 is waited out as no answer is: one POST, one release.
+   */
+  @Test
+  void aReleaseAnswered504ThatLandsLateIsFoundNotSentAgain() {
+    sim.releasePhaseExclusive(source);
+    sim.completeLate("POST /apps/[^/]+/releases", Duration.ofSeconds(6), 504);
+    createPool(1, "");
+    ReconcileResult first = null;
+    for (int i = 0; i < 10 && sim.pendingLateCalls() > 0; i++) {
+      first = pass();
+    }
+    assertThat(sim.pendingLateCalls()).as("the release was answered 504").isZero();
+    assertThat(first.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    String app = owned().get(0).id();
+    pass(); // at once: the release has not landed yet
+    assertThat(sim.callLog())
+        .as("not sent again while it may land")
+        .filteredOn(c -> c.method().equals("POST") && c.path().equals("/apps/" + app + "/releases"))
+        .extracting(SandboxCall::status)
+        .containsExactly(504);
+    converge(1);
+    assertThat(sim.callLog())
+        .as("one release sent")
+        .filteredOn(c -> c.method().equals("POST") && c.path().equals("/apps/" + app + "/releases"))
+        .hasSize(1);
+    assertThat(heroku.releases(app))
+        .as("one release of Dynofleet's on the app")
+        .filteredOn(r -> r.description() != null && r.description().startsWith("Dynofleet: "))
+        .hasSize(1);
+    assertThat(eventReasons()).contains("Adopted").doesNotContain("CreateFailed", "BackendFailed");
+    assertThat(condition("Degraded")).startsWith("False");
+    assertThat(first.error())
+        .as("the failure says the answer was a 5xx, and that the release may be made")
+        .contains("releases → 504")
+        .contains("the release may have been made all the same");
+  }
+
+  /**
+   * Review 24 #1, create: a gateway's 503 to {@code POST /apps} while the API service goes on and
+   * makes the app, then a scale to 0 at once. Taken for "not done", the intent kept no send time,
+   * its drain took the name's first 404 for "never made" and forgot the row, and the app made after
+   * that was an orphan. The 503 is waited out as no answer is: the late app is deleted.
+   */
+  @Test
+  void aCreateAnswered503ThatLandsLateWhileItsIntentIsDrainedLeavesNoOrphan() {
+    createPool(1, "");
+    sim.completeLate("POST /apps", Duration.ofSeconds(8), 503);
+    ReconcileResult r = pass();
+    assertThat(r.outcome())
+        .as("the create was answered 503")
+        .isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(sim.pendingLateCalls()).isZero();
+    scale(0);
+    pass(); // drains the intent, looks for its app: not there yet
+    assertThat(named()).as("the create has not landed yet").isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> !named().isEmpty());
+    converge(0);
+    assertThat(named()).as("no orphan").isEmpty();
+    assertThat(sim.callLog())
+        .as("one create sent, answered 503")
+        .filteredOn(
+            c ->
+                c.method().equals("POST")
+                    && c.path().equals("/apps")
+                    && c.requestBody().contains("\"" + name + "-"))
+        .extracting(SandboxCall::status)
+        .containsExactly(503);
+    assertThat(eventReasons()).contains("AppDeleted");
+    assertThat(r.error())
+        .as("the failure says the answer was a 5xx, and that the app may be made")
+        .contains("POST /apps → 503")
+        .contains("the app may have been made all the same");
+  }
+
   @Test
   void aLostAnswerToAnAppDeleteStillEndsWithTheAppGone() {
     createPool(2, "");
@@ -1638,8 +1719,28 @@ class SimulatorReconcileTests {
 
   // ------------------------------------------------------------------ Platform API faults
 
+  /**
+   * Played with short Platform API timeouts in the 5xx phase (the simulator answers in
+   * milliseconds): a 5xx to a release's POST is waited out for the client's send window before the
+   * release is sent again, as it may land (review 24 #1), about 32 s with the test profile's 10 s
+   * read timeout, which a few 503s in a row made longer than the phase's wait; about 6 s here.
+   */
   @Test
   void fiveHundredsLatencyAndA429StormConvergeLaterWithinTheBudget() {
+    HerokuConfig quick =
+        (HerokuConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                HerokuConfig.class.getClassLoader(),
+                new Class<?>[] {HerokuConfig.class},
+                (proxy, m, args) ->
+                    switch (m.getName()) {
+                      case "readTimeout", "connectTimeout", "rateLimitMaxWait" ->
+                          Duration.ofSeconds(1);
+                      default -> m.invoke(herokuConfig, args);
+                    });
+    Reconciler faulty =
+        reconcilerOn(
+            new HerokuPlatform(TestHerokuClients.client(quick, registry, sim.url(), sim.apiKey())));
     createPool(3, "");
     // a burst longer than the client's retries first, so at least one pass fails for certain
     // (30% at random alone is sometimes all absorbed by the retries)
@@ -1654,7 +1755,7 @@ class SimulatorReconcileTests {
         .pollInterval(Duration.ofMillis(50))
         .until(
             () -> {
-              ReconcileResult r = pass();
+              ReconcileResult r = faulty.reconcile(new PoolKey(name));
               if (r.outcome() == ReconcileResult.Outcome.FAILED) {
                 failed.add(r);
                 reasons.add(condition("Degraded"));

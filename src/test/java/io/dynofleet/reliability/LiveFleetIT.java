@@ -401,7 +401,14 @@ class LiveFleetIT {
   void platformFaultsSayWhatIsWrongAndConvergeWhenTheyClear() throws Exception {
     try (Fleet fleet = new Fleet("faults")) {
       fleet.sourceAndPipeline(SOURCE, "faults-pipe");
-      Dyno a = fleet.start();
+      // short Platform API timeouts (the simulator answers on loopback, 800 ms at its spikes): a
+      // 5xx to a release's POST is waited out for the client's send window before the release is
+      // sent again, as it may land (review 24 #1): about 70 s with the default 30 s read timeout,
+      // which two 503s made longer than the convergence wait; about 12 s with these
+      Dyno a =
+          fleet.start(
+              Map.of(
+                  "dynofleet.heroku.connect-timeout", "1s", "dynofleet.heroku.read-timeout", "3s"));
       assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("faulty", SOURCE, "faults-pipe", 0, "")))
           .isEqualTo(201);
       fleet.awaitConverged(a, "faulty", SOURCE, 0, Duration.ofSeconds(30));

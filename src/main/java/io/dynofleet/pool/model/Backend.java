@@ -80,9 +80,9 @@ public class Backend extends PanacheEntityBase {
   public String sourceAppId;
 
   /**
-   * When a POST whose answer never came was sent for this backend (its app's create, or its release
-   * while {@code releaseId} is the mark {@code sent}): Heroku may still carry it out for a while.
-   * Null when nothing is on its way.
+   * When a POST whose answer never came, or was a 5xx, was sent for this backend (its app's create,
+   * or its release while {@code releaseId} is the mark {@code sent}): Heroku may still carry it out
+   * for a while. Null when nothing is on its way.
    */
   @Column(name = "sent_at")
   public Instant sentAt;
