@@ -348,6 +348,9 @@ public class PoolService {
             new Precondition(null));
     recordAfterCommit(
         saved.id, saved.name, PoolEvents.NORMAL, "Created", "pool created with generation 1");
+    if (inMaintenance(saved.spec)) {
+      recordAfterCommit(saved.id, saved.name, PoolEvents.NORMAL, MAINTENANCE_ON, maintenanceOn());
+    }
     changed.fire(new PoolChanged(saved.id, saved.name));
     Pool kept = keptDefault[0];
     if (kept == null) {
@@ -428,7 +431,9 @@ public class PoolService {
             r.maxInFlightPerBackend(),
             r.maxQueue(),
             r.queueTimeoutSeconds(),
-            r.httpsRedirect()),
+            r.httpsRedirect(),
+            r.maintenance(),
+            r.maintenancePageUrl()),
         s.staticBackends(),
         s.paused());
   }
@@ -460,7 +465,45 @@ public class PoolService {
         name,
         pre,
         doc,
-        current -> keepDefault(current, keepRegion(current, keepRestartedAt(current, doc))));
+        current ->
+            keepMaintenance(
+                current, keepDefault(current, keepRegion(current, keepRestartedAt(current, doc)))));
+  }
+
+  /**
+   * A replace that does not name {@code spec.routing.maintenance} keeps the stored value: a pool
+   * file or manifest applied during a maintenance (a deploy script, a dyno's start) never names it,
+   * and would end the maintenance it was meant to wait out, the writes it stopped going on unseen
+   * (audit 20 M6). {@code false} ends it, as {@code dynofleet maintenance off} does.
+   */
+  static JsonNode keepMaintenance(JsonNode current, JsonNode doc) {
+    JsonNode spec = doc.path("spec");
+    JsonNode routing = spec.path("routing");
+    if (!current.path("spec").path("routing").path("maintenance").asBoolean(false)
+        || routing.path("maintenance").isBoolean()
+        || !spec.isObject()
+        || !(routing.isObject() || routing.isMissingNode() || routing.isNull())) {
+      return doc;
+    }
+    JsonNode copy = doc.deepCopy();
+    ObjectNode s = (ObjectNode) copy.get("spec");
+    (routing.isObject() ? (ObjectNode) s.get("routing") : s.putObject("routing"))
+        .put("maintenance", true);
+    return copy;
+  }
+
+  static final String MAINTENANCE_ON = "MaintenanceOn";
+  static final String MAINTENANCE_OFF = "MaintenanceOff";
+
+  private static boolean inMaintenance(PoolSpec spec) {
+    return spec != null
+        && spec.routing() != null
+        && Boolean.TRUE.equals(spec.routing().maintenance());
+  }
+
+  private static String maintenanceOn() {
+    return "maintenance on (spec.routing.maintenance): every request of the pool gets 503 and the"
+        + " maintenance page; the backends keep running and get no request";
   }
 
   /**
@@ -664,9 +707,12 @@ public class PoolService {
     String bodyUid = body == null ? null : bodyUid(body);
     boolean[] specChanged = new boolean[1];
     String[] change = new String[1];
+    // the maintenance switch flipped by this write: its own event, beside SpecChanged
+    Boolean[] maintenance = new Boolean[1];
     Pool p =
         write(
             () -> {
+              maintenance[0] = null; // a lost race runs this again
               Pool pool = load(name);
               checkPrecondition(pre, pool);
               if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
@@ -748,6 +794,8 @@ public class PoolService {
                         + (pool.generation + 1)
                         + ": "
                         + SpecChanges.describe(mapper, pool.spec, spec);
+                maintenance[0] =
+                    inMaintenance(pool.spec) == inMaintenance(spec) ? null : inMaintenance(spec);
                 pool.spec = spec;
                 pool.generation++;
               }
@@ -761,6 +809,16 @@ public class PoolService {
     if (specChanged[0]) {
       // logged by the event (with the request's id): who changed what, and when
       recordAfterCommit(p.id, p.name, PoolEvents.NORMAL, "SpecChanged", change[0]);
+      if (maintenance[0] != null) {
+        recordAfterCommit(
+            p.id,
+            p.name,
+            PoolEvents.NORMAL,
+            maintenance[0] ? MAINTENANCE_ON : MAINTENANCE_OFF,
+            maintenance[0]
+                ? maintenanceOn()
+                : "maintenance off: the pool's requests go to its backends again");
+      }
       changed.fire(new PoolChanged(p.id, p.name));
     }
     return PoolDocument.of(p);

@@ -547,7 +547,9 @@ public final class PoolValidator {
         "maxInFlightPerBackend",
         "maxQueue",
         "queueTimeoutSeconds",
-        "httpsRedirect");
+        "httpsRedirect",
+        "maintenance",
+        "maintenancePageUrl");
     JsonNode hosts = r.get("hosts");
     if (present(hosts)) {
       if (!hosts.isArray()) {
@@ -573,6 +575,30 @@ public final class PoolValidator {
     integer("spec.routing.maxQueue", r.get("maxQueue"), 0, 100000);
     integer("spec.routing.queueTimeoutSeconds", r.get("queueTimeoutSeconds"), 1, 300);
     bool("spec.routing.httpsRedirect", r.get("httpsRedirect"));
+    bool("spec.routing.maintenance", r.get("maintenance"));
+    String page = text("spec.routing.maintenancePageUrl", r.get("maintenancePageUrl"), false);
+    if (page != null) {
+      pageUrlProblem(page).ifPresent(why -> err("spec.routing.maintenancePageUrl", why));
+    }
+  }
+
+  /**
+   * What is wrong with a maintenance page's URL, in words that never quote it, or empty: https only
+   * (as Heroku's {@code MAINTENANCE_PAGE_URL}; the proxy fetches it from every dyno, and the page
+   * goes out as the pool's own answer), a host, no credentials, at most 2048 characters.
+   */
+  static java.util.Optional<String> pageUrlProblem(String u) {
+    if (u.length() > 2048) {
+      return java.util.Optional.of("must be at most 2048 characters");
+    }
+    java.util.Optional<String> why = urlProblem(u);
+    if (why.isPresent()) {
+      return why.map(w -> w.replace("http:// or https://", "https://"));
+    }
+    if (!u.regionMatches(true, 0, "https://", 0, 8)) {
+      return java.util.Optional.of("must be an https:// URL (the page is fetched over TLS)");
+    }
+    return java.util.Optional.empty();
   }
 
   // ---- primitives -------------------------------------------------------------------------

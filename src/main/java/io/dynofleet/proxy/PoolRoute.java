@@ -11,6 +11,10 @@ import java.util.List;
  * @param proxySecret the pool's secret, sent to every backend as {@code X-Dynofleet-Proxy-Secret}
  *     (its apps have it as {@code DYNOFLEET_PROXY_SECRET}); null for none (a static pool, or a
  *     managed one none of whose backends was configured since secrets exist)
+ * @param maintenance every request of the pool is answered with 503 and a maintenance page, none is
+ *     proxied ({@code spec.routing.maintenance})
+ * @param maintenancePageUrl the page to serve then, fetched and cached by the proxy ({@link
+ *     MaintenancePages}); null for the built-in one
  */
 public record PoolRoute(
     String name,
@@ -25,7 +29,9 @@ public record PoolRoute(
     HealthCheckSpec healthCheck,
     List<BackendTarget> backends,
     boolean httpsRedirect,
-    String proxySecret) {
+    String proxySecret,
+    boolean maintenance,
+    String maintenancePageUrl) {
   public PoolRoute {
     hosts = hosts == null ? List.of() : List.copyOf(hosts);
     backends = backends == null ? List.of() : List.copyOf(backends);
@@ -61,6 +67,8 @@ public record PoolRoute(
         healthCheck,
         backends,
         false,
+        null,
+        false,
         null);
   }
 
@@ -91,6 +99,41 @@ public record PoolRoute(
         healthCheck,
         backends,
         httpsRedirect,
+        null,
+        false,
+        null);
+  }
+
+  /** A route out of maintenance (every route before it existed). */
+  public PoolRoute(
+      String name,
+      List<String> hosts,
+      boolean defaultPool,
+      Algorithm algorithm,
+      Duration timeout,
+      int retries,
+      int maxInFlightPerBackend,
+      int maxQueue,
+      Duration maxQueueWait,
+      HealthCheckSpec healthCheck,
+      List<BackendTarget> backends,
+      boolean httpsRedirect,
+      String proxySecret) {
+    this(
+        name,
+        hosts,
+        defaultPool,
+        algorithm,
+        timeout,
+        retries,
+        maxInFlightPerBackend,
+        maxQueue,
+        maxQueueWait,
+        healthCheck,
+        backends,
+        httpsRedirect,
+        proxySecret,
+        false,
         null);
   }
 
@@ -109,7 +152,29 @@ public record PoolRoute(
         healthCheck,
         backends,
         httpsRedirect,
-        proxySecret);
+        proxySecret,
+        maintenance,
+        maintenancePageUrl);
+  }
+
+  /** The same route in maintenance or not, with that page (null: the built-in one). */
+  PoolRoute withMaintenance(boolean on, String pageUrl) {
+    return new PoolRoute(
+        name,
+        hosts,
+        defaultPool,
+        algorithm,
+        timeout,
+        retries,
+        maxInFlightPerBackend,
+        maxQueue,
+        maxQueueWait,
+        healthCheck,
+        backends,
+        httpsRedirect,
+        proxySecret,
+        on,
+        pageUrl);
   }
 
   /** Never the secret itself: a route may end up in a log line or an assertion's message. */
@@ -141,6 +206,9 @@ public record PoolRoute(
         + httpsRedirect
         + ", proxySecret="
         + (proxySecret == null ? "none" : "(hidden)")
+        + ", maintenance="
+        + maintenance
+        + (maintenancePageUrl == null ? "" : ", maintenancePageUrl=(set)")
         + "]";
   }
 }

@@ -118,6 +118,14 @@ class ReverseProxy implements ProxyInterceptor {
     this.clock = clock;
     this.vertx = vertx;
     this.requests = new RequestMeters(registry, config.metrics());
+    this.pages = new MaintenancePages(vertx, this::client);
+  }
+
+  /** The pages of pools in maintenance that name their own ({@code maintenancePageUrl}). */
+  private final MaintenancePages pages;
+
+  MaintenancePages maintenancePages() {
+    return pages;
   }
 
   private final io.dynofleet.api.ApiAuth auth;
@@ -197,8 +205,12 @@ class ReverseProxy implements ProxyInterceptor {
           dispatchAll();
           poolGauges();
           histogramShape();
+          wantPages();
         });
     poolGauges();
+    wantPages();
+    // a page edited during a maintenance shows within a minute; none wanted, nothing is fetched
+    vertx.setPeriodic(MaintenancePages.REFRESH.toMillis(), id -> pages.refresh());
     HealthProber prober = new HealthProber(table, client(), clock, vertx);
     vertx.setPeriodic(
         250,
@@ -289,6 +301,13 @@ class ReverseProxy implements ProxyInterceptor {
                   .putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request()))
                   .end();
               countRedirect(pool);
+              return;
+            }
+            if (pool != null && pool.route().maintenance() && !acmeChallenge(rc.request().path())) {
+              // as any request of the pool: no tunnel to a backend under maintenance
+              HttpServerResponse r = rc.response().setStatusCode(503);
+              Buffer page = maintenanceAnswer(r.headers(), pool);
+              r.putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request())).end(page);
               return;
             }
             ProxyError e =
@@ -1167,6 +1186,9 @@ class ReverseProxy implements ProxyInterceptor {
       String https = httpsRedirect(sreq);
       if (https != null) return redirect(ctx, ex, https);
     }
+    if (ex.pool.route().maintenance() && !acmeChallenge(sreq.path())) {
+      return maintenance(ctx, ex);
+    }
     ex.closeAfter =
         stripConnectionListed(h, false)
             && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
@@ -1205,6 +1227,64 @@ class ReverseProxy implements ProxyInterceptor {
   /** ACME's http-01 challenges: plain http by design (Let's Encrypt asks them over port 80). */
   private static final String ACME_CHALLENGE = "/.well-known/acme-challenge/";
 
+  private static boolean acmeChallenge(String path) {
+    return path != null && path.startsWith(ACME_CHALLENGE);
+  }
+
+  /**
+   * {@code Retry-After} of a maintenance answer, in seconds: a minute, what a maintenance for a
+   * migration lasts at the least. Search engines keep a page that answers 503 with it (a 503
+   * without it, day after day, is read as gone), and a client that honours it comes back soon after
+   * the maintenance ends.
+   */
+  static final String MAINTENANCE_RETRY_AFTER = "60";
+
+  /**
+   * A request of a pool in maintenance ({@code spec.routing.maintenance}, as Heroku's {@code
+   * maintenance:on}): 503 and the maintenance page, no backend called (they keep running, and the
+   * writes the maintenance is for stop here). ACME challenges pass, as for {@link #httpsRedirect}:
+   * a certificate renewed during a maintenance must not fail. A body the client sends, or holds
+   * back for a 100, is not read: the connection ends after the answer.
+   */
+  private Future<ProxyResponse> maintenance(ProxyContext ctx, Exchange ex) {
+    ProxyResponse r = ctx.request().response().setStatusCode(503);
+    Buffer page = maintenanceAnswer(r.headers(), ex.pool);
+    if (ctx.request().proxiedRequest().version() != HttpVersion.HTTP_2
+        && (ex.upload != null || ex.expectContinue)) {
+      r.headers().set(HttpHeaders.CONNECTION, "close");
+    }
+    r.setBody(Body.body(page));
+    return Future.succeededFuture(r);
+  }
+
+  /**
+   * The headers of a maintenance answer, set on {@code h}, and its body: the pool's own page as
+   * last fetched, else the built-in one. {@code no-store}: a page cached by a browser or a CDN
+   * would outlive the maintenance. Counted in {@code dynofleet_proxy_maintenance_total{pool}}.
+   */
+  private Buffer maintenanceAnswer(MultiMap h, Pool pool) {
+    MaintenancePages.Page page = pages.page(pool.route().maintenancePageUrl());
+    h.set(HeaderNames.X_DYNOFLEET_ERROR, "maintenance")
+        .set(HttpHeaders.RETRY_AFTER, MAINTENANCE_RETRY_AFTER)
+        .set(HttpHeaders.CACHE_CONTROL, "no-store")
+        .set(
+            HttpHeaders.CONTENT_TYPE,
+            page == null ? "text/html; charset=utf-8" : page.contentType());
+    registry.counter("dynofleet.proxy.maintenance", "pool", pool.route().name()).increment();
+    return page == null ? MaintenancePages.BUILT_IN : page.body();
+  }
+
+  /** The pages the pools in maintenance name now, for {@link MaintenancePages} to fetch. */
+  private void wantPages() {
+    Set<String> urls = new HashSet<>();
+    for (Pool p : table.pools().values()) {
+      if (p.route().maintenance() && p.route().maintenancePageUrl() != null) {
+        urls.add(p.route().maintenancePageUrl());
+      }
+    }
+    pages.want(urls);
+  }
+
   /**
    * Where a request of a pool with {@code httpsRedirect} goes instead of to a backend: its https
    * address, when it reached Heroku's router over plain http ({@link
@@ -1218,7 +1298,7 @@ class ReverseProxy implements ProxyInterceptor {
   private String httpsRedirect(HttpServerRequest req) {
     if (!auth.reachedOverHttp(req)) return null;
     String path = req.path();
-    if (path != null && path.startsWith(ACME_CHALLENGE)) return null;
+    if (acmeChallenge(path)) return null;
     String host = req.getHeader(HttpHeaders.HOST);
     return host != null && plainAuthority(host)
         ? io.dynofleet.api.ApiAuth.httpsLocation(req)
@@ -2260,6 +2340,11 @@ class ReverseProxy implements ProxyInterceptor {
         // at 0 from the start, as the ejections: only a dyno redirects
         registry.counter("dynofleet.proxy.redirects", "pool", name);
       }
+      // at 0 from the start too: any pool may be put in maintenance
+      io.micrometer.core.instrument.Counter.builder("dynofleet.proxy.maintenance")
+          .description("Requests answered 503 because the pool is in maintenance")
+          .tags("pool", name)
+          .register(registry);
     }
   }
 
@@ -2322,6 +2407,7 @@ class ReverseProxy implements ProxyInterceptor {
                   "dynofleet.proxy.queue",
                   "dynofleet.proxy.errors",
                   "dynofleet.proxy.redirects",
+                  "dynofleet.proxy.maintenance",
                   "dynofleet.proxy.backends",
                   "dynofleet.proxy.panic")) {
             registry.find(series).tag("pool", name).meters().forEach(registry::remove);

@@ -532,7 +532,10 @@ public class RouteSync implements DataPlane {
         // a spec stored before the field read as the default, on
         !Boolean.FALSE.equals(ro.httpsRedirect()),
         // only apps Dynofleet configures have it
-        spec.managed() ? proxySecret : null);
+        spec.managed() ? proxySecret : null,
+        // a spec stored before the field read as the default, off
+        Boolean.TRUE.equals(ro.maintenance()),
+        ro.maintenancePageUrl());
   }
 
   /**

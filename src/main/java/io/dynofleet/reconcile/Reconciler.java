@@ -4139,6 +4139,7 @@ public class Reconciler {
                 : now;
         conds.add(new Condition(c.type(), c.status(), c.reason(), c.message(), since));
       }
+      maintenance(previous).ifPresent(conds::add);
       String size = spec.managed() ? spec.template().dynoSize() : null;
       // a deleting pool's apps bill until they are gone: $0.00 while they drain hid that (audit 12)
       int billed = pool.terminating() ? list.size() : desired;
@@ -4164,6 +4165,39 @@ public class Reconciler {
         shown = null;
         routesChanged = true;
       }
+    }
+
+    /**
+     * Condition {@code Maintenance} True while the pool is in maintenance ({@code
+     * spec.routing.maintenance}), none otherwise: the proxy answers its requests with 503, which
+     * describe, the dashboard and {@code dynofleet_pool_condition} must show (the other conditions
+     * say nothing of traffic). The proxy acts on the spec itself, as every dyno loads it; this only
+     * reports it, and the pass goes on as ever (the backends keep running, as dynos do under
+     * Heroku's maintenance). Since when: the last write's, while it stays on.
+     */
+    private java.util.Optional<Condition> maintenance(PoolStatus previous) {
+      if (spec.routing() == null || !Boolean.TRUE.equals(spec.routing().maintenance())) {
+        return java.util.Optional.empty();
+      }
+      Instant since =
+          previous == null || previous.conditions() == null
+              ? now
+              : previous.conditions().stream()
+                  .filter(x -> x.type().equals("Maintenance") && "True".equals(x.status()))
+                  .map(Condition::lastTransitionTime)
+                  .findFirst()
+                  .orElse(now);
+      return java.util.Optional.of(
+          new Condition(
+              "Maintenance",
+              "True",
+              "MaintenanceOn",
+              spec.routing().maintenancePageUrl() == null
+                  ? "every request gets 503 and the built-in maintenance page; the backends keep"
+                      + " running"
+                  : "every request gets 503 and the pool's maintenance page; the backends keep"
+                      + " running",
+              since));
     }
 
     private void event(String type, String reason, String message) {

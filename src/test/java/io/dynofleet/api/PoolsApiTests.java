@@ -53,6 +53,10 @@ class PoolsApiTests {
         .body("spec.rollout.maxSurge", equalTo(1))
         .body("spec.routing.timeoutSeconds", equalTo(30))
         .body("spec.routing.httpsRedirect", equalTo(true))
+        .body("spec.routing.maintenance", equalTo(false))
+        .body(
+            "spec.routing",
+            org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasKey("maintenancePageUrl")))
         .body("status.observedGeneration", equalTo(0));
 
     Response got = api().get(POOLS + "/" + name);

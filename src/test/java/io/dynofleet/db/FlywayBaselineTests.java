@@ -60,7 +60,8 @@ class FlywayBaselineTests {
 
   /**
    * Audit 20 H1: a pool stored before {@code spec.routing.httpsRedirect} reads it back filled in
-   * (on), as every default is stored; the rest of its spec is as it was.
+   * (on), as every default is stored, and so {@code maintenance} (off, audit 20 M6: V14); the rest
+   * of its spec is as it was.
    */
   @Test
   void aPoolStoredBeforeHttpsRedirectGetsItsDefault() throws SQLException {
@@ -97,7 +98,7 @@ class FlywayBaselineTests {
         assertThat(rs.getString(1))
             .isEqualTo(
                 "{\"routing\": {\"hosts\": [\"a.example\"], \"retries\": 2,"
-                    + " \"httpsRedirect\": true}, \"replicas\": 2}");
+                    + " \"maintenance\": false, \"httpsRedirect\": true}, \"replicas\": 2}");
         assertThat(rs.getLong(2)).isEqualTo(3);
         assertThat(rs.getLong(3)).isEqualTo(7);
       }

@@ -87,6 +87,12 @@ public record PoolSpec(
    * @param httpsRedirect on a Heroku dyno, answer a request that reached the router over plain http
    *     with a redirect to https instead of proxying it: the backends, behind a second router of
    *     their own, always see https and cannot redirect it themselves (audit 20 H1)
+   * @param maintenance the pool's maintenance mode, as Heroku's {@code maintenance:on}: the proxy
+   *     answers every request of the pool with 503 and a maintenance page, and calls no backend;
+   *     the backends keep running and the reconciler goes on as ever (audit 20 M6). A replace that
+   *     does not name it keeps the stored value, so applying a pool file does not end a maintenance
+   * @param maintenancePageUrl an https page served instead of the built-in one while in
+   *     maintenance, as Heroku's {@code MAINTENANCE_PAGE_URL}: fetched and cached by the proxy
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Routing(
@@ -98,5 +104,7 @@ public record PoolSpec(
       Integer maxInFlightPerBackend,
       Integer maxQueue,
       Integer queueTimeoutSeconds,
-      Boolean httpsRedirect) {}
+      Boolean httpsRedirect,
+      Boolean maintenance,
+      String maintenancePageUrl) {}
 }

@@ -66,7 +66,7 @@ public final class SpecDefaults {
     Routing ro =
         s.routing() != null
             ? s.routing()
-            : new Routing(null, null, null, null, null, null, null, null, null);
+            : new Routing(null, null, null, null, null, null, null, null, null, null, null);
     ro =
         new Routing(
             ro.hosts() != null
@@ -80,7 +80,9 @@ public final class SpecDefaults {
             or(ro.maxQueue(), 1000),
             or(ro.queueTimeoutSeconds(), 30),
             // on: a pool's backends cannot tell http from https (see Routing)
-            ro.httpsRedirect() != null ? ro.httpsRedirect() : Boolean.TRUE);
+            ro.httpsRedirect() != null ? ro.httpsRedirect() : Boolean.TRUE,
+            ro.maintenance() != null ? ro.maintenance() : Boolean.FALSE,
+            ro.maintenancePageUrl());
     return new PoolSpec(
         s.pipeline(),
         t != null ? or(s.replicas(), 1) : null,
