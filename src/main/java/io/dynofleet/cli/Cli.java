@@ -53,6 +53,8 @@ public final class Cli {
         rollout status NAME [--release vN] [--timeout 10m]
                                                       wait until the rollout (of release vN or later) is complete
         rollout restart NAME                          replace every backend by a new app (rolling)
+        maintenance on|off NAME                       answer every request with 503 and a
+                                                      maintenance page (backends keep running)
         sandbox apps                                  simulated Heroku apps (sandbox mode only)
         sandbox push APP                              push a new release of a simulated app
         sandbox break APP crashed|dead|hung|slow      break a simulated app's backend
@@ -216,6 +218,7 @@ public final class Cli {
             "delete",
             "events",
             "rollout",
+            "maintenance",
             "sandbox")
         .contains(verb)) {
       // first: "scal pool x --replicas 3" is an unknown
@@ -260,6 +263,7 @@ public final class Cli {
       case "delete" -> delete();
       case "events" -> events(args.word(1, "pool name"));
       case "rollout" -> rollout();
+      case "maintenance" -> maintenance();
       case "sandbox" -> sandbox();
       default -> throw new IllegalStateException(verb); // refused above
     };
@@ -375,8 +379,9 @@ public final class Cli {
                   "CONDITIONS",
                   "COST/MO",
                   "AS-DYNOS/MO",
+                  "MAINTENANCE",
                   "AGE")
-              : new Table("NAME", "DESIRED", "READY", "UPDATED", "AGE");
+              : new Table("NAME", "DESIRED", "READY", "UPDATED", "MAINTENANCE", "AGE");
       for (JsonNode p : rows) {
         JsonNode s = p.path("status");
         List<String> cells =
@@ -392,6 +397,8 @@ public final class Cli {
           cells.add(money(s.path("estimatedMonthlyCost")));
           cells.add(money(s.path("equivalentDynoCost")));
         }
+        cells.add(
+            p.path("spec").path("routing").path("maintenance").asBoolean(false) ? "on" : "off");
         cells.add(Text.age(p.path("metadata").path("creationTimestamp").asText(null)));
         t.row(cells.toArray(String[]::new));
       }
@@ -423,6 +430,22 @@ public final class Cli {
         .path("conditions")
         .forEach(x -> c.add(x.path("type").asText() + "=" + x.path("status").asText()));
     return c.isEmpty() ? "-" : String.join(",", c);
+  }
+
+  /**
+   * The pool's maintenance mode as describe shows it: the spec's, which the proxy acts on (the
+   * Maintenance condition follows at the reconciler's next pass).
+   */
+  private static String maintenance(JsonNode spec) {
+    JsonNode r = spec.path("routing");
+    if (!r.path("maintenance").asBoolean(false)) {
+      return "off";
+    }
+    return "ON: every request gets 503 and "
+        + (r.path("maintenancePageUrl").isTextual()
+            ? "the page at " + r.path("maintenancePageUrl").asText()
+            : "the built-in maintenance page")
+        + " (dynofleet maintenance off to end it)";
   }
 
   private static String money(JsonNode n) {
@@ -463,6 +486,7 @@ public final class Cli {
       kv("Dyno size", spec.path("template").path("dynoSize").asText("-"));
     }
     kv("Paused", spec.path("paused").asBoolean(false) ? "true" : "false");
+    kv("Maintenance", maintenance(spec));
     kv(
         "Replicas",
         desired(p)
@@ -931,6 +955,38 @@ public final class Cli {
     } catch (NumberFormatException e) {
       return otherwise;
     }
+  }
+
+  /**
+   * Sets {@code spec.routing.maintenance}, as {@code heroku maintenance:on|off} does for an app:
+   * while on, the proxy answers every request of the pool with 503 and the maintenance page, on
+   * every dyno within seconds, and the backends keep running. A merge patch, as {@code rollout
+   * restart}'s: nothing else of the spec is touched.
+   */
+  private int maintenance() {
+    String mode = args.word(1, "on or off");
+    if (!mode.equals("on") && !mode.equals("off")) {
+      throw new CliException(USAGE, "maintenance takes on or off, not " + mode);
+    }
+    String name = args.word(2, "pool name");
+    boolean on = mode.equals("on");
+    ObjectNode patch = json.createObjectNode();
+    patch.putObject("spec").putObject("routing").put("maintenance", on);
+    JsonNode after =
+        api.call("PATCH", "/" + ApiClient.enc(name), patch, "application/merge-patch+json");
+    out.println(
+        "pool/"
+            + name
+            + (on
+                ? " in maintenance: every request gets 503 and the maintenance page; the backends"
+                    + " keep running (end it with: dynofleet maintenance off "
+                    + name
+                    + ")"
+                : " out of maintenance: requests go to the backends again")
+            + " (generation "
+            + after.path("metadata").path("generation").asText()
+            + ")");
+    return OK;
   }
 
   /**

@@ -347,6 +347,52 @@ class CliTests {
         .contains("\"restartedAt\"", "\"generation\" : 2");
   }
 
+  /**
+   * Audit 20 M6: {@code maintenance on|off POOL}, as {@code heroku maintenance:on|off}, writes
+   * {@code spec.routing.maintenance} by a merge patch (nothing else of the spec moves); get and
+   * describe show it, and the manifest applied again during the maintenance keeps it.
+   */
+  @Test
+  void maintenanceOnAndOff() throws IOException {
+    String name = unique("cli-mnt");
+    Path manifest = file("m.json", managedJson(name, 2));
+    assertThat(cli("apply", "-f", manifest.toString()).code()).isZero();
+    assertThat(row(cli("get", "pools", "-l", "team=cli").out(), name)).contains(" off ");
+
+    Run on = cli("maintenance", "on", name);
+    assertThat(on.code()).as(on.err()).isZero();
+    assertThat(on.out())
+        .contains("pool/" + name + " in maintenance", "503", "generation 2")
+        .contains("dynofleet maintenance off " + name);
+    String json = cli("get", "pool", name, "-o", "json").out();
+    assertThat(json).contains("\"maintenance\" : true", "\"replicas\" : 2");
+    assertThat(row(cli("get", "pools", "-l", "team=cli").out(), name)).contains(" on ");
+    assertThat(cli("get", "pools", "-o", "wide").out()).contains("MAINTENANCE");
+    assertThat(cli("describe", "pool", name).out())
+        .contains("Maintenance:     ON: every request gets 503 and the built-in maintenance page")
+        .contains("MaintenanceOn");
+    Run again = cli("apply", "-f", manifest.toString());
+    assertThat(again.out()).as(again.err()).contains("pool/" + name + " unchanged");
+
+    Run off = cli("maintenance", "off", name);
+    assertThat(off.code()).as(off.err()).isZero();
+    assertThat(off.out()).contains("pool/" + name + " out of maintenance", "generation 3");
+    assertThat(cli("describe", "pool", name).out())
+        .contains("Maintenance:     off")
+        .contains("MaintenanceOff");
+
+    Run bad = cli("maintenance", "maybe", name);
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("maintenance takes on or off, not maybe");
+    assertThat(cli("maintenance", "on").code()).isEqualTo(2);
+    assertThat(cli("maintenance", "on", unique("nope")).code()).isEqualTo(3);
+  }
+
+  /** The line of {@code get pools} that names {@code pool}. */
+  private static String row(String table, String pool) {
+    return table.lines().filter(l -> l.startsWith(pool + " ")).findFirst().orElseThrow().strip();
+  }
+
   /** Audit 13: delete --wait was silent until the pool was gone; it says what the deletion does. */
   @Test
   void deleteWaitSaysWhatTheDeletionIsDoing() throws IOException {
@@ -849,7 +895,7 @@ class CliTests {
   void usageAndHelp() {
     Run help = cli("help");
     assertThat(help.code()).isZero();
-    assertThat(help.out()).contains("rollout status", "Exit codes");
+    assertThat(help.out()).contains("rollout status", "maintenance on|off NAME", "Exit codes");
     assertThat(cli("--help").code()).isZero();
     assertThat(cli("get").code()).isEqualTo(2);
     assertThat(cli("scale", "pool", "x").code()).isEqualTo(2);

@@ -71,6 +71,7 @@
   function conditionClass(c) {
     if (c.type === 'Degraded') return c.status === 'True' ? 'bad' : 'ok';
     if (c.type === 'Progressing') return c.status === 'True' ? 'warn' : 'idle';
+    if (c.type === 'Maintenance') return c.status === 'True' ? 'bad' : 'idle';
     return c.status === 'True' ? 'ok' : (c.status === 'False' ? 'bad' : 'idle');
   }
 
@@ -109,6 +110,8 @@
         : (spec.pipeline || '') + (spec.template && spec.template.sourceApp ? ' / ' + spec.template.sourceApp : '');
       var srcTd = cell(tr, src);
       if (spec.paused) srcTd.appendChild(el('span', 'badge warn', 'paused'));
+      // the proxy answers the pool's requests with 503 (spec.routing.maintenance): say so at once
+      if (spec.routing && spec.routing.maintenance) srcTd.appendChild(el('span', 'badge bad', 'maintenance'));
       if (p.metadata.deletionTimestamp) srcTd.appendChild(el('span', 'badge bad', 'deleting'));
       cell(tr, dash(spec.replicas !== undefined ? spec.replicas : (spec.staticBackends || []).length), 'num');
       cell(tr, dash(s.readyReplicas), 'num');
