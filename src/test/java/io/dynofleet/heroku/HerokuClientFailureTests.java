@@ -422,22 +422,8 @@ class HerokuClientFailureTests {
    */
   @Test
   void aCreateCarriedOutAfterTheClientGaveUpAppearsLater() {
-    HerokuConfig impatient =
-        (HerokuConfig)
-            java.lang.reflect.Proxy.newProxyInstance(
-                HerokuConfig.class.getClassLoader(),
-                new Class<?>[] {HerokuConfig.class},
-                (proxy, m, args) ->
-                    m.getName().equals("readTimeout")
-                        ? Duration.ofMillis(500)
-                        : m.invoke(config, args));
-    HerokuClient c =
-        new HerokuClient(
-            impatient,
-            new RateBudget(impatient),
-            meters,
-            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
-            d -> Thread.sleep(d.toMillis()));
+    HerokuConfig impatient = TestHerokuClients.impatient(config, Duration.ofMillis(500));
+    HerokuClient c = TestHerokuClients.client(impatient, meters, sim.url(), sim.apiKey());
     sim.completeLate("POST /apps", Duration.ofSeconds(2));
     sim.clearCallLog();
     assertThatThrownBy(() -> c.createApp(new AppCreate("late-app", null, null)))

@@ -1560,15 +1560,7 @@ class SimulatorReconcileTests {
    */
   @Test
   void aCreateCarriedOutAfterItsTimeoutAndADrainIsDeletedNotOrphaned() {
-    HerokuConfig impatient =
-        (HerokuConfig)
-            java.lang.reflect.Proxy.newProxyInstance(
-                HerokuConfig.class.getClassLoader(),
-                new Class<?>[] {HerokuConfig.class},
-                (proxy, m, args) ->
-                    m.getName().equals("readTimeout")
-                        ? Duration.ofSeconds(1)
-                        : m.invoke(herokuConfig, args));
+    HerokuConfig impatient = TestHerokuClients.impatient(herokuConfig, Duration.ofSeconds(1));
     Reconciler slow =
         reconcilerOn(
             new HerokuPlatform(
@@ -1836,17 +1828,7 @@ class SimulatorReconcileTests {
     createPool(1, "");
     converge(1);
     assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
-    HerokuConfig impatient =
-        (HerokuConfig)
-            java.lang.reflect.Proxy.newProxyInstance(
-                HerokuConfig.class.getClassLoader(),
-                new Class<?>[] {HerokuConfig.class},
-                (proxy, m, args) ->
-                    switch (m.getName()) {
-                      case "readTimeout" -> Duration.ofSeconds(1);
-                      case "maxAttempts" -> 5;
-                      default -> m.invoke(herokuConfig, args);
-                    });
+    HerokuConfig impatient = TestHerokuClients.impatient(herokuConfig, Duration.ofSeconds(1), 5);
     Reconciler slow =
         reconcilerOn(
             new HerokuPlatform(
