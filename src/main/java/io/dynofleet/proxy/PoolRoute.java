@@ -2,15 +2,19 @@ package io.dynofleet.proxy;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the control plane publishes to the data plane for one pool.
  *
  * @param httpsRedirect on a Heroku dyno, a request that reached the router over plain http is
  *     redirected to https rather than proxied ({@code spec.routing.httpsRedirect})
- * @param proxySecret the pool's secret, sent to every backend as {@code X-Dynofleet-Proxy-Secret}
- *     (its apps have it as {@code DYNOFLEET_PROXY_SECRET}); null for none (a static pool, or a
- *     managed one none of whose backends was configured since secrets exist)
+ * @param proxySecret the pool's secret, sent as {@code X-Dynofleet-Proxy-Secret} to every backend
+ *     without one of its own in {@code backendSecrets} (its apps have it as {@code
+ *     DYNOFLEET_PROXY_SECRET}); null for none (a static pool, or a managed one none of whose
+ *     backends was configured since secrets exist)
+ * @param backendSecrets by backend id, the secret a backend's app was configured with where it is
+ *     known: after a rotation the old apps hold the previous one until they are replaced
  * @param maintenance every request of the pool is answered with 503 and a maintenance page, none is
  *     proxied ({@code spec.routing.maintenance})
  * @param maintenancePageUrl the page to serve then, fetched and cached by the proxy ({@link
@@ -30,12 +34,56 @@ public record PoolRoute(
     List<BackendTarget> backends,
     boolean httpsRedirect,
     String proxySecret,
+    Map<String, String> backendSecrets,
     boolean maintenance,
     String maintenancePageUrl) {
   public PoolRoute {
+    backendSecrets = backendSecrets == null ? Map.of() : Map.copyOf(backendSecrets);
     hosts = hosts == null ? List.of() : List.copyOf(hosts);
     backends = backends == null ? List.of() : List.copyOf(backends);
     algorithm = algorithm == null ? Algorithm.LEAST_REQUEST : algorithm;
+  }
+
+  /** A route whose backends all get the pool's secret (none of them known to hold another). */
+  public PoolRoute(
+      String name,
+      List<String> hosts,
+      boolean defaultPool,
+      Algorithm algorithm,
+      Duration timeout,
+      int retries,
+      int maxInFlightPerBackend,
+      int maxQueue,
+      Duration maxQueueWait,
+      HealthCheckSpec healthCheck,
+      List<BackendTarget> backends,
+      boolean httpsRedirect,
+      String proxySecret) {
+    this(
+        name,
+        hosts,
+        defaultPool,
+        algorithm,
+        timeout,
+        retries,
+        maxInFlightPerBackend,
+        maxQueue,
+        maxQueueWait,
+        healthCheck,
+        backends,
+        httpsRedirect,
+        proxySecret,
+        Map.of(),
+        false,
+        null);
+  }
+
+  /**
+   * The secret to send the backend {@code id}: the one its app was configured with, else the
+   * pool's; null for none.
+   */
+  String secretFor(String id) {
+    return backendSecrets.getOrDefault(id, proxySecret);
   }
 
   /**
@@ -68,6 +116,7 @@ public record PoolRoute(
         backends,
         false,
         null,
+        Map.of(),
         false,
         null);
   }
@@ -100,39 +149,7 @@ public record PoolRoute(
         backends,
         httpsRedirect,
         null,
-        false,
-        null);
-  }
-
-  /** A route out of maintenance (every route before it existed). */
-  public PoolRoute(
-      String name,
-      List<String> hosts,
-      boolean defaultPool,
-      Algorithm algorithm,
-      Duration timeout,
-      int retries,
-      int maxInFlightPerBackend,
-      int maxQueue,
-      Duration maxQueueWait,
-      HealthCheckSpec healthCheck,
-      List<BackendTarget> backends,
-      boolean httpsRedirect,
-      String proxySecret) {
-    this(
-        name,
-        hosts,
-        defaultPool,
-        algorithm,
-        timeout,
-        retries,
-        maxInFlightPerBackend,
-        maxQueue,
-        maxQueueWait,
-        healthCheck,
-        backends,
-        httpsRedirect,
-        proxySecret,
+        Map.of(),
         false,
         null);
   }
@@ -173,6 +190,7 @@ public record PoolRoute(
         backends,
         httpsRedirect,
         proxySecret,
+        backendSecrets,
         on,
         pageUrl);
   }
@@ -206,6 +224,9 @@ public record PoolRoute(
         + httpsRedirect
         + ", proxySecret="
         + (proxySecret == null ? "none" : "(hidden)")
+        + ", backendSecrets="
+        + backendSecrets.size()
+        + " (hidden)"
         + ", maintenance="
         + maintenance
         + (maintenancePageUrl == null ? "" : ", maintenancePageUrl=(set)")

@@ -977,6 +977,7 @@ class ReverseProxy implements ProxyInterceptor {
     stripConnectionListed(h, true);
     String rid = requestIdOf(req);
     forwardingHeaders(h, req, rid, pool);
+    proxySecret(h, pool, b);
     b.tunnels.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable closed =
@@ -1381,6 +1382,19 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
+   * The pool's secret, which its apps have as DYNOFLEET_PROXY_SECRET: they are reachable at their
+   * herokuapp.com address by anyone, who may write X-Dynofleet-Client-Ip too; only a request with
+   * the secret came through here. Per backend, set for each attempt: the one its app holds, which
+   * after a rotation is the previous secret until the rollout replaces it (sent the new one, it
+   * would distrust the header meanwhile).
+   */
+  private static void proxySecret(MultiMap h, Pool pool, Backend b) {
+    String secret = pool.route().secretFor(b.target.id());
+    if (secret != null) h.set(HeaderNames.X_DYNOFLEET_PROXY_SECRET, secret);
+    else h.remove(HeaderNames.X_DYNOFLEET_PROXY_SECRET);
+  }
+
+  /**
    * X-Request-Id, X-Forwarded-For (appended), -Proto and -Port (kept if set: Heroku's router sets
    * them), -Host (the Host that chose the pool, unless {@code trust-forwarded-host}: Heroku's
    * router passes a client's own, and a backend, whose Host is now its own web_url, builds its
@@ -1418,12 +1432,8 @@ class ReverseProxy implements ProxyInterceptor {
     String client = auth.clientAddress(xff, ip);
     if (client != null) h.set(HeaderNames.X_DYNOFLEET_CLIENT_IP, client);
     else h.remove(HeaderNames.X_DYNOFLEET_CLIENT_IP);
-    // and the pool's secret, which its apps have as DYNOFLEET_PROXY_SECRET: they are reachable at
-    // their herokuapp.com address by anyone, who may write X-Dynofleet-Client-Ip too; only a
-    // request with the secret came through here. A client's own copy never passes
-    String secret = pool.route().proxySecret();
-    if (secret != null) h.set(HeaderNames.X_DYNOFLEET_PROXY_SECRET, secret);
-    else h.remove(HeaderNames.X_DYNOFLEET_PROXY_SECRET);
+    // a client's own copy of the proxy secret never passes: each attempt sets its backend's
+    h.remove(HeaderNames.X_DYNOFLEET_PROXY_SECRET);
     if (ip != null)
       h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
     if (!h.contains(HeaderNames.X_FORWARDED_PROTO))
@@ -1534,6 +1544,7 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private Future<ProxyResponse> send(ProxyContext ctx, Exchange ex, Backend b, int retry) {
+    proxySecret(ctx.request().headers(), ex.pool, b);
     ex.backend = b;
     ex.tried.add(b);
     ex.creq = null;

@@ -42,11 +42,12 @@ import org.jboss.logging.Logger;
  * process), then watched by the probes and passive checks. Draining and deleting backends are not
  * published, so the table drains them.
  *
- * <p>A scheduled poll first reads a fingerprint of both tables (row counts and a digest of every
- * row's id and creating transaction id, which change on every insert, update and delete, whatever
- * the clocks of the dynos writing them; a digest, not a sum of the ids, which two changes racing on
- * one row could leave equal) and loads everything only when it moved, or at least every {@link
- * #FULL_RELOAD}: an idle fleet costs one one-row query per poll, not every pool and backend.
+ * <p>A scheduled poll first reads a fingerprint of the three tables (pools, backends and the pools'
+ * proxy secrets: row counts and a digest of every row's id and creating transaction id, which
+ * change on every insert, update and delete, whatever the clocks of the dynos writing them; a
+ * digest, not a sum of the ids, which two changes racing on one row could leave equal) and loads
+ * everything only when it moved, or at least every {@link #FULL_RELOAD}: an idle fleet costs one
+ * one-row query per poll, not every pool and backend.
  */
 @ApplicationScoped
 public class RouteSync implements DataPlane {
@@ -71,7 +72,10 @@ public class RouteSync implements DataPlane {
 
   private static final String FINGERPRINT =
       "select (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from pools)"
-          + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from backends)";
+          + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(id || '@' || xmin, ',' order by id), '')) from backends)"
+          // the pools' proxy secrets: a pool's first, made at a config step, or a rotation reaches
+          // every dyno's proxy at its next poll, not with the next write or full reload
+          + " || '/' || (select count(*) || ':' || md5(coalesce(string_agg(pool_id || '@' || xmin, ',' order by pool_id), '')) from pool_secrets)";
   private String lastFingerprint;
   private long lastLoadNanos;
   private final java.util.concurrent.atomic.AtomicLong skipped =
@@ -501,10 +505,15 @@ public class RouteSync implements DataPlane {
                 h.healthyThreshold(),
                 h.unhealthyThreshold());
     List<BackendTarget> targets = new ArrayList<>();
+    Map<String, String> secrets = new HashMap<>();
     if (spec.managed()) {
       for (Backend b : backends) {
         if (b.webUrl == null || (b.step != Step.COUPLED && b.step != Step.READY)) {
           continue;
+        }
+        if (b.proxySecret != null) {
+          // the one its app holds: the pool's, or the one before a rotation until it is replaced
+          secrets.put(b.appName, b.proxySecret);
         }
         boolean knownFailing = check != null && b.phase == Backend.Phase.Unhealthy;
         targets.add(
@@ -533,6 +542,7 @@ public class RouteSync implements DataPlane {
         !Boolean.FALSE.equals(ro.httpsRedirect()),
         // only apps Dynofleet configures have it
         spec.managed() ? proxySecret : null,
+        secrets,
         // a spec stored before the field read as the default, off
         Boolean.TRUE.equals(ro.maintenance()),
         ro.maintenancePageUrl());

@@ -23,9 +23,6 @@ class ReconcileStore {
    */
   static final int RELEASE_TURN_LOCKS = 1685221999;
 
-  /** For the pools' proxy secrets (see {@link #proxySecret}). */
-  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
-
   private final PoolRepository pools;
   private final Clock clock;
 
@@ -266,7 +263,9 @@ class ReconcileStore {
    * The pool's proxy secret ({@code DYNOFLEET_PROXY_SECRET}), made the first time it is asked for:
    * 32 random bytes in hex. A pool made before the secret existed gets it when a backend of it is
    * next configured; the backends configured before go on without it until they are replaced (their
-   * config is not touched, and no rollout is made for it). Null when the pool is gone.
+   * config is not touched, and no rollout is made for it). A rotation (the API) replaces it; each
+   * backend keeps the one it was configured with ({@code Backend.proxySecret}). Null when the pool
+   * is gone.
    */
   @Transactional
   String proxySecret(UUID poolId) {
@@ -274,8 +273,6 @@ class ReconcileStore {
     if (secret != null) {
       return secret;
     }
-    byte[] random = new byte[32];
-    RANDOM.nextBytes(random);
     // while the pool exists; a secret made meanwhile (another dyno's pass) wins, and is read back
     pools
         .getEntityManager()
@@ -283,7 +280,7 @@ class ReconcileStore {
             "insert into pool_secrets (pool_id, proxy_secret) select id, ?2 from pools"
                 + " where id = ?1 on conflict (pool_id) do nothing")
         .setParameter(1, poolId)
-        .setParameter(2, java.util.HexFormat.of().formatHex(random))
+        .setParameter(2, PoolRepository.newProxySecret())
         .executeUpdate();
     return existingProxySecret(poolId);
   }
@@ -558,6 +555,7 @@ class ReconcileStore {
     n.restartedAt = b.restartedAt;
     n.message = b.message;
     n.driftCheckedAt = b.driftCheckedAt;
+    n.proxySecret = b.proxySecret;
     return n;
   }
 }

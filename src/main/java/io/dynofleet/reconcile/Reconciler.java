@@ -2692,6 +2692,10 @@ public class Reconciler {
           vars.put(PROXY_SECRET_VAR, secret);
         }
         platform.patchConfigVars(ref(b), vars);
+        // recorded with the step: the proxy sends this app the secret it holds, also once the
+        // pool's is rotated (it would distrust the new one until replaced). A crash before the
+        // save repeats the step, which sets and records the secret of then
+        b.proxySecret = secret;
         b.step = Step.CONFIGURED;
         store.save(b);
       }
@@ -3016,7 +3020,7 @@ public class Reconciler {
         if (tail.isEmpty()) {
           return what + " (its release command printed nothing)";
         }
-        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secretsToMask());
+        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secretsToMask(b));
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
@@ -3034,11 +3038,17 @@ public class Reconciler {
      * print a password bare, which the URL rule does not catch (review 15); the pool's proxy secret
      * (the backend has it too: {@code env} prints it); the source's drain urls (a token in them).
      */
-    private Map<String, String> secretsToMask() {
+    private Map<String, String> secretsToMask(Backend b) {
+      // the shared add-ons' vars too: not copied (their attachments set them), but a client
+      // error may print a password bare, which the URL rule does not catch (review 15)
       Map<String, String> secrets = new HashMap<>(source == null ? Map.of() : source.secrets());
+      // the backend's own (`env` prints it), and the pool's, which differs after a rotation
       String proxySecret = store.existingProxySecret(pool.id);
       if (proxySecret != null) {
         secrets.put(PROXY_SECRET_VAR, proxySecret);
+      }
+      if (b.proxySecret != null && !b.proxySecret.equals(proxySecret)) {
+        secrets.put(PROXY_SECRET_VAR + " (the app's own)", b.proxySecret);
       }
       if (source != null) {
         for (int i = 0; i < source.drains().size(); i++) {
@@ -3078,7 +3088,7 @@ public class Reconciler {
                       + b.appName
                       + " had no log lines of its own left to read before its deletion"
                   : lead
-                      + logTailText(tail, secretsToMask(), PoolEvents.MAX_MESSAGE - lead.length());
+                      + logTailText(tail, secretsToMask(b), PoolEvents.MAX_MESSAGE - lead.length());
         } catch (PlatformException e) {
           LOG.debugf("pool=%s app=%s log lines not read: %s", pool.name, b.appName, e.getMessage());
           said = not + "(" + e.getMessage() + ")";

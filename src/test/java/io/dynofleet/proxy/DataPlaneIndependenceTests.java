@@ -116,6 +116,50 @@ class DataPlaneIndependenceTests {
   }
 
   /**
+   * A pool's proxy secret changed alone (its first, made at a backend's config step; a rotation by
+   * another dyno) moves the fingerprint: the next poll loads it, rather than the next backend write
+   * or the full reload 30 s later.
+   */
+  @Test
+  void aProxySecretChangedAloneIsLoadedAtTheNextPoll() throws Exception {
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata":{"name":"indep"},"spec":{"pipeline":"shop","replicas":1,
+         "template":{"sourceApp":"shop-web","dynoSize":"basic"},"routing":{"hosts":["indep.example"]}}}
+        """)
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    assertThat(sync.sync()).isTrue();
+    assertThat(table.route("indep").orElseThrow().proxySecret()).isNull();
+
+    sql(
+        "insert into pool_secrets (pool_id, proxy_secret) select id, '"
+            + "1".repeat(64)
+            + "' from pools where name = 'indep'");
+    long skipped = sync.skippedPolls();
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).as("loaded").isEqualTo(skipped);
+    assertThat(table.route("indep").orElseThrow().proxySecret()).isEqualTo("1".repeat(64));
+
+    sql(
+        "update pool_secrets set proxy_secret = '"
+            + "2".repeat(64)
+            + "' where pool_id = (select id from pools where name = 'indep')");
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).as("loaded").isEqualTo(skipped);
+    assertThat(table.route("indep").orElseThrow().proxySecret()).isEqualTo("2".repeat(64));
+
+    // and nothing changed: skipped again
+    assertThat(sync.sync(false)).isTrue();
+    assertThat(sync.skippedPolls()).isEqualTo(skipped + 1);
+  }
+
+  /**
    * Two transactions racing on one row can leave the sum of the rows' transaction ids as it was: T1
    * (xid x1) starts, T2 (x2 > x1) updates pool A and commits, then T1 updates A (its xid goes from
    * x2 down to x1) and B (from b up to x1). With x2 = 2·x1 − b the sum is unchanged, as is the row

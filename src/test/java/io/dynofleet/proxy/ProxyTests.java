@@ -361,6 +361,81 @@ class ProxyTests {
   }
 
   /**
+   * A rotated pool secret: each backend is sent the secret its app holds, the one recorded for it
+   * ({@code backendSecrets}, an app configured before the rotation), else the pool's (new) one,
+   * also on a retry that moves to the other backend. Sent the pool's new secret, the old app would
+   * stop trusting X-Dynofleet-Client-Ip until the rollout replaced it.
+   */
+  @Test
+  void eachBackendIsSentTheSecretItsAppHolds() throws Exception {
+    String before = "a".repeat(64);
+    String now = "b".repeat(64);
+    table.put(
+        new PoolRoute(
+            "rot",
+            List.of("rot.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("old", backends.named("old")), target("new", backends.named("new"))),
+            false,
+            now,
+            java.util.Map.of("old", before)));
+    java.util.Map<String, String> seen = new java.util.HashMap<>();
+    for (int i = 0; i < 6; i++) {
+      String resp =
+          raw(
+              port(),
+              "GET /rot HTTP/1.1\r\nHost: rot.example\r\nConnection: close\r\n\r\n",
+              Duration.ofSeconds(5));
+      assertThat(resp).startsWith("HTTP/1.1 200");
+      String backend = resp.contains("\r\n\r\nold\n") ? "old" : "new";
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("x-dynofleet-proxy-secret: (\\S+)").matcher(resp);
+      assertThat(m.find()).as("the secret header of %s", backend).isTrue();
+      seen.put(backend, m.group(1));
+      assertThat(m.find()).as("one secret header").isFalse();
+    }
+    assertThat(seen).containsEntry("old", before).containsEntry("new", now);
+    // a retry on the other backend carries that one's secret, not the first's
+    URI dead = backends.named("dead");
+    backends.stop(dead);
+    table.put(
+        new PoolRoute(
+            "rot",
+            List.of("rot.example"),
+            false,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("dead", dead), target("new", backends.named("new2"))),
+            false,
+            now,
+            java.util.Map.of("dead", before)));
+    for (int i = 0; i < 2; i++) {
+      String resp =
+          raw(
+              port(),
+              "GET /rot HTTP/1.1\r\nHost: rot.example\r\nConnection: close\r\n\r\n",
+              Duration.ofSeconds(5));
+      assertThat(resp)
+          .startsWith("HTTP/1.1 200")
+          .contains("x-dynofleet-proxy-secret: " + now + "\n")
+          .doesNotContain(before);
+    }
+    assertThat(table.route("rot").orElseThrow().toString()).doesNotContain(before, now);
+  }
+
+  /**
    * Security review 1: a client naming them in Connection stripped the front end's forwarding
    * headers (its address hidden, the protocol downgraded to http).
    */

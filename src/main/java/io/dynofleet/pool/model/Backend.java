@@ -117,6 +117,16 @@ public class Backend extends PanacheEntityBase {
   @Column(name = "drift_checked_at")
   public Instant driftCheckedAt;
 
+  /**
+   * The proxy secret this backend's app was given as {@code DYNOFLEET_PROXY_SECRET} at its config
+   * step: the one the proxy sends it, also after the pool's secret was rotated (the app holds this
+   * one until it is replaced). Null before the config step, and for an app configured by a dyno of
+   * the release before (the proxy sends the pool's secret then). Never in a status, an event or a
+   * log line.
+   */
+  @Column(name = "proxy_secret")
+  public String proxySecret;
+
   public static List<Backend> ofPool(UUID poolId) {
     return list("poolId = ?1 order by createdAt, appName", poolId);
   }

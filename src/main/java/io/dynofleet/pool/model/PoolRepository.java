@@ -130,4 +130,29 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
   public static Map<String, String> labelsOrEmpty(Map<String, String> labels) {
     return labels == null ? Map.of() : labels;
   }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /** A new pool proxy secret ({@code DYNOFLEET_PROXY_SECRET}): 32 random bytes in hex. */
+  public static String newProxySecret() {
+    byte[] random = new byte[32];
+    RANDOM.nextBytes(random);
+    return java.util.HexFormat.of().formatHex(random);
+  }
+
+  /**
+   * Gives the pool a new proxy secret in place of the one it had (or its first), in the caller's
+   * transaction. The backends configured before keep theirs ({@code backends.proxy_secret}), which
+   * the proxy goes on sending them until they are replaced.
+   */
+  public void rotateProxySecret(UUID poolId) {
+    getEntityManager()
+        .createNativeQuery(
+            "insert into pool_secrets (pool_id, proxy_secret) values (?1, ?2) on conflict"
+                + " (pool_id) do update set proxy_secret = excluded.proxy_secret, created_at ="
+                + " now()")
+        .setParameter(1, poolId)
+        .setParameter(2, newProxySecret())
+        .executeUpdate();
+  }
 }
