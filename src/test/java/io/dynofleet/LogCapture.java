@@ -25,6 +25,14 @@ public final class LogCapture extends Handler implements AutoCloseable {
         java.util.Arrays.stream(classes).map(c -> Logger.getLogger(c.getName())).toList());
   }
 
+  /**
+   * Captures what the loggers named {@code prefix} and below log from now on ({@code
+   * "io.dynofleet"}: every class of Dynofleet's, package-private ones too).
+   */
+  public static LogCapture under(String prefix) {
+    return new LogCapture(List.of(Logger.getLogger(prefix)));
+  }
+
   /** The records so far, oldest first. */
   public List<LogRecord> records() {
     return records;

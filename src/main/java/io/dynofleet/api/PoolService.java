@@ -649,6 +649,53 @@ public class PoolService {
         });
   }
 
+  /**
+   * Gives a managed pool a new proxy secret ({@code DYNOFLEET_PROXY_SECRET}) and rolls it, as
+   * {@code rollout restart} does ({@code spec.template.restartedAt}, in the same transaction), so
+   * every backend is replaced within the rollout bounds by an app holding the new one. Until it is
+   * replaced, each old backend is sent the secret it holds (see {@code Backend.proxySecret}): no
+   * app stops trusting {@code X-Dynofleet-Client-Ip} meanwhile. The secret is in no answer, event
+   * or log line.
+   */
+  public PoolDocument rotateProxySecret(String name, Precondition pre) {
+    PoolDocument doc =
+        update(
+            name,
+            pre,
+            null,
+            current -> {
+              JsonNode template = current.get("spec").get("template");
+              if (template == null) {
+                throw new ApiException(
+                    409,
+                    "not-managed",
+                    "Pool is static",
+                    "pool '"
+                        + name
+                        + "' is static (spec.staticBackends): its backends are not apps Dynofleet"
+                        + " configures, and get no proxy secret; nothing was changed");
+              }
+              String restarted = now().toString();
+              if (restarted.equals(template.path("restartedAt").asText(null))) {
+                restarted = now().plusMillis(1).toString(); // a new value, or nothing would roll
+              }
+              ObjectNode copy = current.deepCopy();
+              ((ObjectNode) copy.get("spec").get("template")).put("restartedAt", restarted);
+              return copy;
+            },
+            pool -> pools.rotateProxySecret(pool.id));
+    recordAfterCommit(
+        doc.metadata().uid(),
+        name,
+        PoolEvents.NORMAL,
+        "ProxySecretRotated",
+        "proxy secret rotated (generation "
+            + doc.metadata().generation()
+            + "): every backend is replaced by an app holding the new one; until then each is"
+            + " sent the one it holds");
+    return doc;
+  }
+
   /** Marks the pool for deletion; the reconciler's finalizer deletes its apps, then the row. */
   public PoolDocument delete(String name, Precondition pre) {
     boolean[] marked = new boolean[1];
@@ -703,6 +750,19 @@ public class PoolService {
 
   /** Read, edit, write with compare-and-set on resourceVersion; re-run on a lost race. */
   private PoolDocument update(String name, Precondition pre, JsonNode body, Edit edit) {
+    return update(name, pre, body, edit, null);
+  }
+
+  /**
+   * As {@link #update(String, Precondition, JsonNode, Edit)}; {@code withSpec}, if given, runs in
+   * the write's transaction when the spec changed (and is rolled back with it).
+   */
+  private PoolDocument update(
+      String name,
+      Precondition pre,
+      JsonNode body,
+      Edit edit,
+      java.util.function.Consumer<Pool> withSpec) {
     Long bodyRv = body == null ? null : bodyResourceVersion(body);
     String bodyUid = body == null ? null : bodyUid(body);
     boolean[] specChanged = new boolean[1];
@@ -798,6 +858,9 @@ public class PoolService {
                     inMaintenance(pool.spec) == inMaintenance(spec) ? null : inMaintenance(spec);
                 pool.spec = spec;
                 pool.generation++;
+                if (withSpec != null) {
+                  withSpec.accept(pool);
+                }
               }
               pool.labels = labels;
               pool.updatedAt = now();

@@ -214,17 +214,12 @@ public class PoolsResource {
   public Response delete(
       @PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
     QueryCheck.only(uri);
-    String length = request.getHeader("Content-Length");
-    if (request.getHeader("Transfer-Encoding") != null
-        || (length != null && !length.trim().equals("0"))) {
-      // Kubernetes' DeleteOptions (dryRun, propagationPolicy, preconditions) were read and dropped:
-      // a "dry run" deleted the pool and its apps
-      throw new ApiException(
-          400,
-          "body-not-allowed",
-          "DELETE takes no body",
-          "DELETE takes no body (no dry run, no orphaning); for a conditional delete send If-Match: nothing was changed");
-    }
+    // Kubernetes' DeleteOptions (dryRun, propagationPolicy, preconditions) were read and dropped:
+    // a "dry run" deleted the pool and its apps
+    refuseBody(
+        request,
+        "DELETE takes no body",
+        "DELETE takes no body (no dry run, no orphaning); for a conditional delete send If-Match: nothing was changed");
     return withTag(kept(Response.accepted(), name), service.delete(name, preconditions(request)));
   }
 
@@ -254,6 +249,36 @@ public class PoolsResource {
       @Context UriInfo uri) {
     QueryCheck.only(uri);
     return withTag(kept(Response.ok(), name), service.scale(name, body, preconditions(request)));
+  }
+
+  @POST
+  @Path("{name}/proxy-secret/rotate")
+  @Operation(
+      summary = "Rotate a managed pool's proxy secret and roll the pool",
+      description =
+          "A new DYNOFLEET_PROXY_SECRET for the pool, and a rollout restart: every backend is"
+              + " replaced within spec.rollout by an app holding the new secret; until then the"
+              + " proxy sends each old backend the secret it holds. No body; the secret is never"
+              + " answered. 409 not-managed for a static pool.")
+  @Parameter(
+      name = "If-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
+      description = "The ETag read: the call fails with 412 if the pool changed since")
+  @Parameter(
+      name = "If-None-Match",
+      in = ParameterIn.HEADER,
+      schema = @Schema(type = SchemaType.STRING),
+      description = "412 if the pool's current ETag is listed")
+  public Response rotateProxySecret(
+      @PathParam("name") String name, @Context HttpServerRequest request, @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    // a body would be a setting this call does not have (a secret of one's own, say): refused
+    refuseBody(
+        request,
+        "This call takes no body",
+        "POST .../proxy-secret/rotate takes no body: Dynofleet makes the secret; nothing was changed");
+    return withTag(Response.ok(), service.rotateProxySecret(name, preconditions(request)));
   }
 
   @GET
@@ -298,6 +323,15 @@ public class PoolsResource {
                     s.lastFailure(),
                     s.probePassing()))
         .toList();
+  }
+
+  /** 400 {@code body-not-allowed} for a request with a body, on a route that takes none. */
+  private static void refuseBody(HttpServerRequest request, String title, String detail) {
+    String length = request.getHeader("Content-Length");
+    if (request.getHeader("Transfer-Encoding") != null
+        || (length != null && !length.trim().equals("0"))) {
+      throw new ApiException(400, "body-not-allowed", title, detail);
+    }
   }
 
   /**

@@ -52,7 +52,8 @@ public final class Cli {
         events NAME [-o json|yaml]                    recent events of a pool
         rollout status NAME [--release vN] [--timeout 10m]
                                                       wait until the rollout (of release vN or later) is complete
-        rollout restart NAME                          replace every backend by a new app (rolling)
+        rollout restart NAME [--new-secret]           replace every backend by a new app (rolling);
+                                                      with --new-secret, holding a new proxy secret
         maintenance on|off NAME                       answer every request with 503 and a
                                                       maintenance page (backends keep running)
         sandbox apps                                  simulated Heroku apps (sandbox mode only)
@@ -283,7 +284,10 @@ public final class Cli {
           case "scale" -> Set.of("replicas");
           case "delete" -> args.has("wait") ? Set.of("wait", "timeout") : Set.of("wait");
           case "events" -> Set.of("output");
-          case "rollout" -> sub.equals("status") ? Set.of("timeout", "release") : Set.of();
+          case "rollout" ->
+              sub.equals("status")
+                  ? Set.of("timeout", "release")
+                  : sub.equals("restart") ? Set.of("new-secret") : Set.of();
           default -> Set.of();
         };
     for (String f : new TreeSet<>(args.flags().keySet())) {
@@ -992,10 +996,24 @@ public final class Cli {
   /**
    * Replaces every backend with a new app within the pool's rollout bounds, as {@code kubectl
    * rollout restart} does: writes the time to {@code spec.template.restartedAt}, which is part of
-   * what the backends run.
+   * what the backends run. With {@code --new-secret}, the API's proxy secret rotation, which does
+   * the same with a new {@code DYNOFLEET_PROXY_SECRET}.
    */
   private int restart(String name) {
     String path = "/" + ApiClient.enc(name);
+    if (args.has("new-secret")) {
+      // one call: the new secret and the restart are written together, or neither
+      JsonNode after = api.call("POST", path + "/proxy-secret/rotate", null, null);
+      out.println(
+          "pool/"
+              + name
+              + " restarted with a new proxy secret: every backend is replaced by a new app"
+              + " holding it, and each old one is sent the secret it holds until then (generation "
+              + after.path("metadata").path("generation").asText()
+              + "); follow it with: dynofleet rollout status "
+              + name);
+      return OK;
+    }
     ObjectNode patch = json.createObjectNode();
     patch.putObject("spec").putObject("template").put("restartedAt", Instant.now().toString());
     JsonNode after = api.call("PATCH", path, patch, "application/merge-patch+json");

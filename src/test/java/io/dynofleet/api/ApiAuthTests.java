@@ -21,12 +21,17 @@ class ApiAuthTests {
   static Stream<Arguments> endpoints() {
     List<String[]> routes =
         List.of(
-            new String[] {"GET", POOLS}, new String[] {"POST", POOLS},
-            new String[] {"GET", POOLS + "/x"}, new String[] {"PUT", POOLS + "/x"},
-            new String[] {"PATCH", POOLS + "/x"}, new String[] {"DELETE", POOLS + "/x"},
-            new String[] {"PUT", POOLS + "/x/scale"}, new String[] {"GET", POOLS + "/x/status"},
+            new String[] {"GET", POOLS},
+            new String[] {"POST", POOLS},
+            new String[] {"GET", POOLS + "/x"},
+            new String[] {"PUT", POOLS + "/x"},
+            new String[] {"PATCH", POOLS + "/x"},
+            new String[] {"DELETE", POOLS + "/x"},
+            new String[] {"PUT", POOLS + "/x/scale"},
+            new String[] {"GET", POOLS + "/x/status"},
             new String[] {"GET", POOLS + "/x/events"},
-                new String[] {"GET", "/_dynofleet/api/v1/unknown"});
+            new String[] {"POST", POOLS + "/x/proxy-secret/rotate"},
+            new String[] {"GET", "/_dynofleet/api/v1/unknown"});
     List<String> badHeaders =
         List.of(
             "",

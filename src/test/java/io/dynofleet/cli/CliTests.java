@@ -393,6 +393,62 @@ class CliTests {
     return table.lines().filter(l -> l.startsWith(pool + " ")).findFirst().orElseThrow().strip();
   }
 
+  /**
+   * {@code rollout restart NAME --new-secret}: the API's rotation, a new proxy secret and a restart
+   * in one call; the secret is printed nowhere. A static pool's is refused with the problem's
+   * words, and the flag is the restart's only.
+   */
+  @Test
+  void rolloutRestartWithANewSecretRotatesIt() throws IOException {
+    String name = unique("cli-rot");
+    assertThat(cli("apply", "-f", file("rot.json", managedJson(name, 1)).toString()).code())
+        .isZero();
+    Run r = cli("rollout", "restart", name, "--new-secret");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("pool/" + name + " restarted with a new proxy secret", "generation 2");
+    String secret =
+        (String)
+            io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                .call(
+                    () ->
+                        io.dynofleet.pool.model.Pool.getEntityManager()
+                            .createNativeQuery(
+                                "select s.proxy_secret from pool_secrets s join pools p on p.id ="
+                                    + " s.pool_id where p.name = ?1")
+                            .setParameter(1, name)
+                            .getSingleResult());
+    Run events = cli("events", name);
+    assertThat(events.out()).contains("ProxySecretRotated");
+    Run got = cli("get", "pool", name, "-o", "json");
+    assertThat(got.out()).contains("\"restartedAt\"", "\"generation\" : 2");
+    for (Run each : java.util.List.of(r, events, got, cli("describe", "pool", name))) {
+      assertThat(each.out() + each.err()).doesNotContain(secret);
+    }
+
+    String st = unique("cli-rot-static");
+    assertThat(
+            cli(
+                    "apply",
+                    "-f",
+                    file(
+                            "rots.json",
+                            """
+                            {"metadata": {"name": "%s"}, "spec": {"staticBackends": ["http://127.0.0.1:9/"]}}"""
+                                .formatted(st))
+                        .toString())
+                .code())
+        .isZero();
+    Run refused = cli("rollout", "restart", st, "--new-secret");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("is static", "[409 not-managed]");
+    assertThat(cli("get", "pool", st, "-o", "json").out()).contains("\"generation\" : 1");
+
+    Run misplaced = cli("rollout", "status", name, "--new-secret");
+    assertThat(misplaced.code()).isEqualTo(2);
+    assertThat(misplaced.err()).contains("--new-secret is not taken by rollout status");
+  }
+
   /** Audit 13: delete --wait was silent until the pool was gone; it says what the deletion does. */
   @Test
   void deleteWaitSaysWhatTheDeletionIsDoing() throws IOException {

@@ -328,6 +328,98 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * A rotation through the API ({@code POST .../proxy-secret/rotate}) rolls the pool; while old and
+   * new backends both serve, each is sent the secret its app holds (the old apps the one before,
+   * which sent the new one would distrust X-Dynofleet-Client-Ip until replaced); at the end every
+   * app holds the new one, and it is what the proxy sends. The secret is in no answer and no log
+   * line of the control plane or the proxy.
+   */
+  @Test
+  void aRotatedProxySecretReachesEveryBackendAndNoOldOneMeanwhile() {
+    createPool(2, ", \"rollout\": {\"maxSurge\": 1, \"maxUnavailable\": 0}");
+    converge(2);
+    Set<String> old = ownedNames();
+    String before = owned().get(0).configVars().get(Reconciler.PROXY_SECRET_VAR);
+    assertThat(before).isNotNull();
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.under("io.dynofleet")) {
+      String answer =
+          api()
+              .post(POOLS + "/" + name + "/proxy-secret/rotate")
+              .then()
+              .statusCode(200)
+              .extract()
+              .asString();
+      String now = store.existingProxySecret(java.util.UUID.fromString(uid()));
+      assertThat(now).isNotNull().isNotEqualTo(before);
+      assertThat(answer).doesNotContain(before).doesNotContain(now);
+      assertThat(eventReasons()).contains("ProxySecretRotated");
+
+      // passes until a new backend serves beside an old one (maxSurge 1: one at a time)
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                pass();
+                List<PoolStatus.BackendStatus> ready =
+                    status().backends().stream().filter(b -> "Ready".equals(b.phase())).toList();
+                return ready.stream().anyMatch(b -> old.contains(b.app()))
+                    && ready.stream().anyMatch(b -> !old.contains(b.app()));
+              });
+      routes.sync();
+      Map<String, String> sent = new java.util.HashMap<>();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                var r = given().header("Host", name + ".sim.test").get("/hello");
+                if (r.statusCode() == 200) {
+                  String app = r.header("X-Sandbox-App");
+                  Map<String, String> headers = r.jsonPath().getMap("headers");
+                  String secret = headers.get("X-Dynofleet-Proxy-Secret");
+                  assertThat(secret)
+                      .as("what %s is sent is what its app holds", app)
+                      .isEqualTo(sim.app(app).configVars().get(Reconciler.PROXY_SECRET_VAR));
+                  sent.put(old.contains(app) ? "old" : "new", secret);
+                }
+                return sent.size() == 2;
+              });
+      assertThat(sent).containsEntry("old", before).containsEntry("new", now);
+
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () ->
+                  pass().outcome() == ReconcileResult.Outcome.DONE
+                      && status().updatedReplicas() == 2
+                      && status().readyReplicas() == 2
+                      && status().replicas() == 2);
+      assertThat(ownedNames()).hasSize(2).doesNotContainAnyElementsOf(old);
+      assertThat(owned())
+          .allSatisfy(
+              a -> assertThat(a.configVars()).containsEntry(Reconciler.PROXY_SECRET_VAR, now));
+      routes.sync();
+      for (int i = 0; i < 4; i++) {
+        var r = given().header("Host", name + ".sim.test").get("/hello");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.jsonPath().getMap("headers")).containsEntry("X-Dynofleet-Proxy-Secret", now);
+      }
+      assertThat(logs.records())
+          .isNotEmpty()
+          .allSatisfy(
+              r ->
+                  assertThat(io.dynofleet.LogCapture.text(r))
+                      .doesNotContain(before)
+                      .doesNotContain(now));
+    }
+  }
+
+  /**
    * Review 6: every backend was made with POST /apps, so it was the key holder's own app. Heroku
    * couples only apps of the pipeline's owner: on a team's pipeline every coupling was refused (and
    * taken for "already coupled"), and the apps were billed to the person, not the team.
