@@ -170,6 +170,7 @@ public record PoolRoute(
         backends,
         httpsRedirect,
         proxySecret,
+        backendSecrets,
         maintenance,
         maintenancePageUrl);
   }

@@ -385,7 +385,9 @@ class ProxyTests {
             List.of(target("old", backends.named("old")), target("new", backends.named("new"))),
             false,
             now,
-            java.util.Map.of("old", before)));
+            java.util.Map.of("old", before),
+            false,
+            null));
     java.util.Map<String, String> seen = new java.util.HashMap<>();
     for (int i = 0; i < 6; i++) {
       String resp =
@@ -420,7 +422,9 @@ class ProxyTests {
             List.of(target("dead", dead), target("new", backends.named("new2"))),
             false,
             now,
-            java.util.Map.of("dead", before)));
+            java.util.Map.of("dead", before),
+            false,
+            null));
     for (int i = 0; i < 2; i++) {
       String resp =
           raw(
