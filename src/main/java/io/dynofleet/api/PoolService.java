@@ -467,7 +467,10 @@ public class PoolService {
         doc,
         current ->
             keepMaintenance(
-                current, keepDefault(current, keepRegion(current, keepRestartedAt(current, doc)))));
+                current,
+                keepDefault(
+                    current,
+                    keepStage(current, keepRegion(current, keepRestartedAt(current, doc))))));
   }
 
   /**
@@ -555,13 +558,29 @@ public class PoolService {
    * source}.
    */
   static JsonNode keepRegion(JsonNode current, JsonNode doc) {
-    JsonNode stored = current.path("spec").path("template").path("region");
+    return keepTemplateText(current, doc, "region");
+  }
+
+  /**
+   * A replace that does not name {@code spec.template.stage} keeps the stored one, for the reason
+   * {@link #keepRegion} does: pools stored before {@code source} became the default hold the {@code
+   * production} they were given then, and a manifest or pool file naming none, applied again, would
+   * have rolled every pool of a staging source to new apps in staging (audit 20 L5). A merge patch
+   * setting it to null takes {@code source}.
+   */
+  static JsonNode keepStage(JsonNode current, JsonNode doc) {
+    return keepTemplateText(current, doc, "stage");
+  }
+
+  /** {@code doc} with the stored text of {@code spec.template.<field>} when it names none. */
+  private static JsonNode keepTemplateText(JsonNode current, JsonNode doc, String field) {
+    JsonNode stored = current.path("spec").path("template").path(field);
     JsonNode template = doc.path("spec").path("template");
-    if (!stored.isTextual() || !template.isObject() || template.hasNonNull("region")) {
+    if (!stored.isTextual() || !template.isObject() || template.hasNonNull(field)) {
       return doc;
     }
     JsonNode copy = doc.deepCopy();
-    ((ObjectNode) copy.get("spec").get("template")).set("region", stored);
+    ((ObjectNode) copy.get("spec").get("template")).set(field, stored);
     return copy;
   }
 

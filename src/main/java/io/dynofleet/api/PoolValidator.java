@@ -88,7 +88,15 @@ public final class PoolValidator {
           + " checks keep them awake (730 hours each): more than one eco backend uses them up, and then every eco"
           + " dyno of the account sleeps until the month ends; use basic";
 
-  static final Set<String> STAGES = Set.of("review", "development", "staging", "production");
+  /** What {@code spec.template.stage} takes: a stage above, or the source app's (audit 20 L5). */
+  static final Set<String> TEMPLATE_STAGES =
+      Set.of(
+          "review",
+          "development",
+          "staging",
+          "production",
+          io.dynofleet.pool.model.SpecDefaults.SOURCE_STAGE);
+
   static final Set<String> ALGORITHMS = Set.of("least-request", "round-robin", "random");
   static final String API_VERSION = "dynofleet.io/v1";
   static final String KIND = "BackendPool";
@@ -420,7 +428,15 @@ public final class PoolValidator {
                 + " vars count too)");
       }
     }
-    oneOf("spec.template.stage", t.get("stage"), STAGES);
+    String stage = text("spec.template.stage", t.get("stage"), false);
+    if (stage != null && !TEMPLATE_STAGES.contains(stage)) {
+      err(
+          "spec.template.stage",
+          "must be one of "
+              + sorted(TEMPLATE_STAGES)
+              + ": source (the default) is the source app's own stage in the pipeline (production"
+              + " when the source is not in it), the others a pipeline stage");
+    }
     bool("spec.template.shareAddons", t.get("shareAddons"));
   }
 

@@ -1151,6 +1151,23 @@ public class Reconciler {
                 + team
                 + "): use basic");
       }
+      // the pipeline's couplings, when due (audit 21 H1: every drift interval, after a change,
+      // while a backend is not ready or fails), and read before the source: the source's own
+      // coupling is the backends' stage with "source", read at once when this process knows none
+      List<Platform.Coupling> couplings = null;
+      if (couplingsDue()
+          || SpecDefaults.SOURCE_STAGE.equals(t.stage()) && sources.get(pool.id) == null) {
+        try {
+          couplings = platform.couplings(pipelineId);
+        } catch (PlatformException e) {
+          if (e.kind() != Kind.NOT_FOUND) {
+            throw e;
+          }
+          // the pipeline was deleted, perhaps made again under its name: look the name up anew
+          forgetPipeline();
+          throw pipelineNotFound();
+        }
+      }
       List<Platform.Release> recent;
       Source cached = sources.get(pool.id);
       try {
@@ -1182,7 +1199,8 @@ public class Reconciler {
                 || !cached.releaseId().equals(rel.id())
                 || !sameTemplate(cached)
                 || read == null
-                || !read.releaseId().equals(rel.id());
+                || !read.releaseId().equals(rel.id())
+                || stageMoved(t, cached, couplings);
         if (full || addons && addonsDue(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
@@ -1233,9 +1251,21 @@ public class Reconciler {
                     + "): Dynofleet does not copy its key to other apps"
                     + " (backends made from it before hold the key: rotate it)");
           }
+          // the source's own coupling, the backends' stage with "source": as read in this pass,
+          // else as known (the couplings are read every drift interval, audit 21 H1)
+          String sourceStage =
+              couplings != null
+                  ? coupledStage(couplings, app.id())
+                  : before != null ? before.stage() : null;
           Source of =
               Source.of(
-                  rel, vars, addons ? platform.addons(t.sourceApp()) : List.of(), t, now, app);
+                  rel,
+                  vars,
+                  addons ? platform.addons(t.sourceApp()) : List.of(),
+                  t,
+                  now,
+                  app,
+                  sourceStage);
           cached =
               !full
                   // the drains and features as read with the release: a change there comes with no
@@ -1292,6 +1322,12 @@ public class Reconciler {
           if (cached.drains().isEmpty()) {
             gone.add("LogDrainsCopied");
           }
+          // "source" for a source outside the pipeline: coupled to production, as before
+          boolean stageUnknown =
+              SpecDefaults.SOURCE_STAGE.equals(t.stage()) && cached.stage() == null;
+          if (!stageUnknown) {
+            gone.add("SourceNotInPipeline");
+          }
           boolean affinity = cached.features().contains(SESSION_AFFINITY);
           if (!affinity) {
             gone.add("SessionAffinityIgnored");
@@ -1311,6 +1347,25 @@ public class Reconciler {
                     + ": set spec.template.region to "
                     + cached.region()
                     + " unless that is meant");
+          }
+          if (stageUnknown && newTarget) {
+            // the backends must be coupled somewhere; production is where every pool's went
+            // before "source", and a promotion into it releases onto them (audit 20 L5)
+            eventOnce(
+                PoolEvents.WARNING,
+                "SourceNotInPipeline",
+                "source app "
+                    + t.sourceApp()
+                    + " is not coupled to pipeline "
+                    + spec.pipeline()
+                    + ", so spec.template.stage source cannot take its stage: the backends are"
+                    + " coupled to "
+                    + SpecDefaults.FALLBACK_STAGE
+                    + ". Couple the source (heroku pipelines:add "
+                    + spec.pipeline()
+                    + " -a "
+                    + t.sourceApp()
+                    + " --stage staging), or name the stage in spec.template.stage");
           }
           if (!cached.copied().isEmpty() && newTarget) {
             eventOnce(
@@ -1383,21 +1438,10 @@ public class Reconciler {
                 + t.sourceApp()
                 + "' has no released slug yet: deploy it, Dynofleet waits");
       }
-      if (!couplingsDue()) {
+      if (couplings == null) {
         return;
       }
       Set<String> coupled = new HashSet<>();
-      List<Platform.Coupling> couplings;
-      try {
-        couplings = platform.couplings(pipelineId);
-      } catch (PlatformException e) {
-        if (e.kind() != Kind.NOT_FOUND) {
-          throw e;
-        }
-        // the pipeline was deleted, perhaps made again under its name: look the name up anew
-        forgetPipeline();
-        throw pipelineNotFound();
-      }
       for (Platform.Coupling c : couplings) {
         coupled.add(c.appId());
       }
@@ -1407,6 +1451,8 @@ public class Reconciler {
         }
         if (coupled.contains(b.appId)) {
           uncouplable.remove(b.appId); // coupled again by hand meanwhile
+        } else if (source == null && SpecDefaults.SOURCE_STAGE.equals(t.stage())) {
+          continue; // the source's stage is not known yet: never coupled to the fallback by guess
         } else {
           Instant refused = uncouplable.get(b.appId);
           if (refused != null && now.isBefore(refused.plus(config.driftCheckInterval()))) {
@@ -1422,7 +1468,7 @@ public class Reconciler {
             // decoupled by hand (or one answer missed it): coupled again where it stands; a
             // coupling has nothing to do with serving, so a ready backend keeps its traffic
             try {
-              platform.couple(ref(b), pipelineId, t.stage());
+              platform.couple(ref(b), pipelineId, stageOf(t));
               uncouplable.remove(b.appId);
               LOG.infof(
                   "pool=%s app=%s was not in pipeline %s: coupled again",
@@ -1594,6 +1640,25 @@ public class Reconciler {
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s fleet timer not written: %s", pool.name, e.getClass().getSimpleName());
       }
+    }
+
+    /**
+     * The template takes the source's stage and the source's coupling moved since the target was
+     * derived ({@code heroku pipelines:update -s}, or coupled or decoupled): derived again in this
+     * pass. Known when the couplings are read ({@code all} not null): every drift interval, after a
+     * change, or while a backend is not ready (audit 21 H1).
+     */
+    private boolean stageMoved(PoolSpec.Template t, Source cached, List<Platform.Coupling> all) {
+      return all != null
+          && cached != null
+          && cached.appId() != null
+          && SpecDefaults.SOURCE_STAGE.equals(t.stage())
+          && !Objects.equals(coupledStage(all, cached.appId()), cached.stage());
+    }
+
+    /** The stage to couple this pool's backends to (see {@link Source#stageFor}). */
+    private String stageOf(PoolSpec.Template t) {
+      return Source.stageFor(t, source == null ? null : source.stage());
     }
 
     private boolean sameTemplate(Source cached) {
@@ -2827,7 +2892,7 @@ public class Reconciler {
       if (b.step == Step.SCALED) {
         checkStopping();
         try {
-          Platform.Coupling c = platform.couple(ref(b), pipelineId, t.stage());
+          Platform.Coupling c = platform.couple(ref(b), pipelineId, stageOf(t));
           b.couplingId = c.id();
         } catch (PlatformException e) {
           if (e.kind() != Kind.INVALID) {
@@ -4224,6 +4289,15 @@ public class Reconciler {
   }
 
   private final Map<UUID, PoolSpec.Template> templateSeen = new ConcurrentHashMap<>();
+
+  /** The stage {@code appId} is coupled at among a pipeline's {@code couplings}, or null. */
+  static String coupledStage(List<Platform.Coupling> couplings, String appId) {
+    return couplings.stream()
+        .filter(c -> appId != null && appId.equals(c.appId()))
+        .map(Platform.Coupling::stage)
+        .findFirst()
+        .orElse(null);
+  }
 
   /** A Heroku-valid app name: prefix, dash, 6 random characters (3-30 chars in all). */
   static String appName(String prefix) {

@@ -36,6 +36,8 @@ import java.util.stream.Collectors;
  *     run), and secrets (a token in a url): never logged
  * @param features the source's enabled labs features, read with its drains: not part of the target
  *     either (see {@link Reconciler#DYNO_METADATA})
+ * @param stage the source app's own stage in the pool's pipeline, null when it is not coupled to
+ *     it: the backends' when the template names {@code source}
  */
 record Source(
     String releaseId,
@@ -52,7 +54,8 @@ record Source(
     Map<String, String> secrets,
     String appId,
     List<String> drains,
-    Set<String> features) {
+    Set<String> features,
+    String stage) {
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -68,6 +71,21 @@ record Source(
       PoolSpec.Template template,
       Instant readAt,
       Platform.App sourceApp) {
+    return of(release, sourceVars, allAddons, template, readAt, sourceApp, null);
+  }
+
+  /**
+   * The same, for a source app coupled to the pool's pipeline at {@code sourceStage} (null: not
+   * coupled to it).
+   */
+  static Source of(
+      Platform.Release release,
+      Map<String, String> sourceVars,
+      List<Addon> allAddons,
+      PoolSpec.Template template,
+      Instant readAt,
+      Platform.App sourceApp,
+      String sourceStage) {
     List<Addon> known = allAddons.stream().filter(a -> inRelease(a, sourceVars)).toList();
     // an add-on whose service allows no sharing cannot be attached: its vars are copied (they do
     // not follow a credential rotation; the pool says so)
@@ -99,7 +117,8 @@ record Source(
             .append('|')
             .append(template.stack())
             .append('|')
-            .append(template.stage())
+            // the effective stage: "source" and the source's own stage named are one target
+            .append(stageFor(template, sourceStage))
             .append('|');
     config.forEach((k, v) -> identity.append(k).append('=').append(v).append('\n'));
     if (template.restartedAt() != null) {
@@ -132,7 +151,8 @@ record Source(
         secrets(config, sourceVars),
         sourceApp == null ? null : sourceApp.id(),
         List.of(),
-        Set.of());
+        Set.of(),
+        sourceStage);
   }
 
   /**
@@ -159,7 +179,8 @@ record Source(
             .map(Platform.LogDrain::url)
             .distinct()
             .toList(),
-        features);
+        features,
+        stage);
   }
 
   /** The same, with the source's enabled labs features. */
@@ -179,7 +200,8 @@ record Source(
         secrets,
         appId,
         drains,
-        Set.copyOf(enabled));
+        Set.copyOf(enabled),
+        stage);
   }
 
   /** Not the drains' urls (secrets): a record's default would print them wherever it is logged. */
@@ -210,6 +232,19 @@ record Source(
   static String regionFor(PoolSpec.Template template, String sourceRegion) {
     String r = template.region();
     return r == null || r.equals(SpecDefaults.SOURCE_REGION) ? sourceRegion : r;
+  }
+
+  /**
+   * The pipeline stage to couple a backend of {@code template} to: the template's, or the source's
+   * ({@code sourceStage}) when it names {@code source}, {@link SpecDefaults#FALLBACK_STAGE} for a
+   * source not coupled to the pool's pipeline (the default before {@code source} was).
+   */
+  static String stageFor(PoolSpec.Template template, String sourceStage) {
+    String s = template.stage();
+    if (!SpecDefaults.SOURCE_STAGE.equals(s)) {
+      return s; // a stage named, or (never stored since defaulting) none: as before, in the target
+    }
+    return sourceStage != null ? sourceStage : SpecDefaults.FALLBACK_STAGE;
   }
 
   /**

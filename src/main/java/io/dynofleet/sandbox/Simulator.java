@@ -512,6 +512,28 @@ public class Simulator {
     return app(id);
   }
 
+  /**
+   * Couples {@code app} to {@code pipeline} at {@code stage}, or moves its coupling there ({@code
+   * heroku pipelines:add}, {@code pipelines:update -s}).
+   */
+  public synchronized void couple(String app, String pipeline, String stage) {
+    SimApp a = find(app);
+    SimPipeline pl = findPipeline(pipeline);
+    couplings.values().removeIf(c -> c.appId().equals(a.id));
+    var c = new SimCoupling(UUID.randomUUID().toString(), a.id, pl.id(), stage, now());
+    couplings.put(c.id(), c);
+  }
+
+  /** The stage {@code app} is coupled at, or null. */
+  public synchronized String stageOf(String app) {
+    SimApp a = find(app);
+    return couplings.values().stream()
+        .filter(c -> c.appId().equals(a.id))
+        .map(SimCoupling::stage)
+        .findFirst()
+        .orElse(null);
+  }
+
   /** Creates a pipeline and returns its id. */
   public synchronized String createPipeline(String name) {
     var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), null);

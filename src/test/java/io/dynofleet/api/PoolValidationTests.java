@@ -276,6 +276,43 @@ class PoolValidationTests {
     api().get(POOLS + "/" + mars).then().statusCode(404);
   }
 
+  /**
+   * Audit 20 L5: the stage defaulted to production whatever the source app's. {@code source} is
+   * accepted and is the default, stored as such; an unknown stage lists what is accepted.
+   */
+  @Test
+  void stageSourceIsTheDefaultAndAnUnknownStageListsTheAcceptedOnes() {
+    String name = uniqueName("stage");
+    api()
+        .body(pool(name, 1))
+        .post(POOLS)
+        .then()
+        .statusCode(201)
+        .body("spec.template.stage", equalTo("source"));
+    api().get(POOLS + "/" + name).then().body("spec.template.stage", equalTo("source"));
+    for (String stage : new String[] {"source", "staging", "production", "development", "review"}) {
+      api()
+          .body(
+              pool(uniqueName("stage"), 1)
+                  .replace("\"basic\"", "\"basic\", \"stage\": \"" + stage + "\""))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .body("spec.template.stage", equalTo(stage));
+    }
+    String prod = uniqueName("stage");
+    api()
+        .body(pool(prod, 1).replace("\"basic\"", "\"basic\", \"stage\": \"prod\""))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", hasItem("spec.template.stage"))
+        .body("detail", containsString("[development, production, review, source, staging]"))
+        .body("errors[0].message", containsString("source (the default) is the source app's own"));
+    api().get(POOLS + "/" + prod).then().statusCode(404);
+  }
+
   @Test
   void everyAcceptedSizeAndHobbyAlias() {
     for (String size :

@@ -47,7 +47,7 @@ class PoolsApiTests {
         .body("metadata.creationTimestamp", notNullValue())
         .body("spec.replicas", equalTo(2))
         .body("spec.template.region", equalTo("source"))
-        .body("spec.template.stage", equalTo("production"))
+        .body("spec.template.stage", equalTo("source"))
         .body("spec.template.namePrefix", equalTo(name))
         .body("spec.healthCheck.path", equalTo("/"))
         .body("spec.rollout.maxSurge", equalTo(1))
@@ -831,6 +831,42 @@ class PoolsApiTests {
           .statusCode(200)
           .body("spec.template.region", equalTo("source"));
     }
+  }
+
+  /**
+   * Audit 20 L5: {@code source} became the stage's default, and existing pools keep the stage
+   * stored: a manifest or pool file that names none, applied again, changes nothing (it took the
+   * default, and a production pool of a staging source rolled to new apps in staging).
+   */
+  @Test
+  void aPutThatLeavesTheStageOutKeepsTheStoredOne() {
+    String name = uniqueName("keep");
+    String manifest = pool(name, 1);
+    api()
+        .body(manifest.replace("\"basic\"", "\"basic\", \"stage\": \"production\""))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    api()
+        .body(manifest)
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.template.stage", equalTo("production"))
+        .body("metadata.generation", equalTo(1));
+    api()
+        .body(manifest.replace("\"basic\"", "\"basic\", \"stage\": \"staging\""))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.template.stage", equalTo("staging"));
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"template\": {\"stage\": null}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.template.stage", equalTo("source"));
   }
 
   /** A static pool of one backend; {@code routing}: the inside of its routing object. */

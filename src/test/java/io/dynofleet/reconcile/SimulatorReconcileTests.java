@@ -491,6 +491,67 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 20 L5: the stage defaulted to production whatever the source's, so a pool of a staging
+   * source put its backends in production, where a promotion released onto them. {@code source},
+   * the default now, couples them where the source is; "staging" named for that source is the same
+   * target (no rollout).
+   */
+  @Test
+  void backendsAreCoupledAtTheSourcesStageByDefault() {
+    sim.couple(source, pipeline, "staging");
+    createPool(1, "");
+    api()
+        .get(POOLS + "/" + name)
+        .then()
+        .body("spec.template.stage", org.hamcrest.Matchers.equalTo("source"));
+    converge(1);
+    assertThat(owned()).singleElement().satisfies(a -> assertThat(a.stage()).isEqualTo("staging"));
+    assertThat(eventReasons()).doesNotContain("SourceNotInPipeline");
+    Set<String> apps = ownedNames();
+    patch("{\"spec\": {\"template\": {\"stage\": \"staging\"}}}");
+    converge(1);
+    assertThat(ownedNames()).as("not rolled").isEqualTo(apps);
+  }
+
+  /**
+   * Audit 20 L5: a source outside the pool's pipeline has no stage to take. The backends go where
+   * every pool's went before (production) and a Warning says how to choose; once the source is
+   * coupled, the pool follows its stage (new apps there).
+   */
+  @Test
+  void aSourceOutsideThePipelineGivesProductionWithAWarningUntilItIsCoupled() {
+    createPool(1, "");
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(a -> assertThat(a.stage()).isEqualTo("production"));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("SourceNotInPipeline"))
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains(
+                        "not coupled to pipeline " + pipeline,
+                        "heroku pipelines:add " + pipeline + " -a " + source));
+    Set<String> apps = ownedNames();
+    sim.couple(source, pipeline, "staging");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              pass();
+              List<SandboxApp> now = owned();
+              return now.size() == 1
+                  && !apps.contains(now.get(0).name())
+                  && "staging".equals(now.get(0).stage())
+                  && status().readyReplicas() == 1;
+            });
+  }
+
+  /**
    * Review 9: AddonNotShared and RegionDiffers were raised again after every process start (their
    * once-only memory was the process's), on every dyno, for every such pool: a Warning and a WARN
    * log line per deploy and daily restart, though nothing changed. Once per cause now.

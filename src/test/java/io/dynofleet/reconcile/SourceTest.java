@@ -186,6 +186,32 @@ class SourceTest {
   }
 
   /**
+   * Audit 20 L5: {@code source} is the source app's own stage, and production for a source not in
+   * the pipeline: naming that stage instead is the same target (no rollout), another one is not.
+   */
+  @Test
+  void stageSourceIsTheSourcesStage() {
+    PoolSpec.Template fromSource =
+        new PoolSpec.Template("src", "us", null, "basic", "p", Map.of(), "source", true);
+    java.util.function.BiFunction<String, String, String> target =
+        (stage, sourceStage) ->
+            Source.of(
+                    RELEASE,
+                    Map.of("A", "1"),
+                    List.of(),
+                    new PoolSpec.Template("src", "us", null, "basic", "p", Map.of(), stage, true),
+                    Instant.EPOCH,
+                    null,
+                    sourceStage)
+                .target();
+    assertThat(target.apply("source", "staging")).isEqualTo(target.apply("staging", null));
+    assertThat(target.apply("source", null)).isEqualTo(target.apply("production", null));
+    assertThat(target.apply("source", "staging")).isNotEqualTo(target.apply("production", null));
+    assertThat(Source.stageFor(fromSource, null)).isEqualTo("production");
+    assertThat(Source.stageFor(fromSource, "development")).isEqualTo("development");
+  }
+
+  /**
    * Review 8: a source in a Private Space region, or on a stack a copied slug's app cannot have,
    * made every create fail; the choice is Heroku's then, as before this version.
    */

@@ -24,6 +24,17 @@ public final class SpecDefaults {
    */
   public static final String SOURCE_REGION = "source";
 
+  /**
+   * {@code spec.template.stage} naming the source app's own pipeline stage, which the reconciler
+   * reads from the pipeline's couplings: a pool of {@code shop-staging} coupled its backends to
+   * production, and {@code heroku pipelines:promote -a shop-staging} then released onto them (audit
+   * 20 L5). A source not coupled to the pool's pipeline gives {@link #FALLBACK_STAGE}.
+   */
+  public static final String SOURCE_STAGE = "source";
+
+  /** The stage of {@code source} for a source app outside the pool's pipeline: the old default. */
+  public static final String FALLBACK_STAGE = "production";
+
   private SpecDefaults() {}
 
   /** The complete form of {@code s} for the pool {@code poolName}. */
@@ -43,7 +54,9 @@ public final class SpecDefaults {
               normaliseSize(t.dynoSize() != null ? t.dynoSize() : DEFAULT_DYNO_SIZE),
               prefix,
               t.configVars() != null ? new TreeMap<>(t.configVars()) : Map.of(),
-              t.stage() != null ? t.stage() : "production",
+              // the source's, stored as "source" as the region is; pools stored
+              // before keep the "production" they were given then
+              t.stage() != null ? t.stage() : SOURCE_STAGE,
               t.shareAddons() != null ? t.shareAddons() : Boolean.TRUE,
               t.restartedAt());
     }
