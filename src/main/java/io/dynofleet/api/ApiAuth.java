@@ -111,8 +111,41 @@ public class ApiAuth {
    */
   void start(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 1) StartupEvent e) {
     digest();
+    warnAboutConfig();
+  }
+
+  /** The start's warnings about this configuration, each once. */
+  void warnAboutConfig() {
     weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(LOG::warn);
     weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(LOG::warn);
+    ownHostNotServed(
+            adminHosts, rawConfig.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class))
+        .ifPresent(LOG::warn);
+  }
+
+  /**
+   * A warning when admin hosts are set and the app's own herokuapp host (Heroku's dyno metadata,
+   * {@code HEROKU_APP_DEFAULT_DOMAIN_NAME}) is not among them: the dashboard, the API and the CLI
+   * then get 404 there, the host a user reaches first and the one heroku.md derives, and the
+   * example host pasted instead locked them out with no clue (audit 20 L1).
+   */
+  static Optional<String> ownHostNotServed(
+      io.dynofleet.config.AdminHosts hosts, Optional<String> defaultDomain) {
+    return defaultDomain
+        .map(String::trim)
+        .filter(d -> !d.isEmpty() && hosts.restricted() && !hosts.admin(d))
+        .map(
+            d ->
+                "DYNOFLEET_ADMIN_HOSTS ("
+                    + String.join(", ", new java.util.TreeSet<>(hosts.names()))
+                    + ") does not include this app's own host "
+                    + d
+                    + " (HEROKU_APP_DEFAULT_DOMAIN_NAME): the dashboard, the API, the CLI and the"
+                    + " release webhooks get 404 there and are served on those hosts only. Unless"
+                    + " that is meant, add it: heroku config:set DYNOFLEET_ADMIN_HOSTS="
+                    + String.join(",", new java.util.TreeSet<>(hosts.names()))
+                    + ","
+                    + d);
   }
 
   /** A warning for a configured token short enough to guess; empty for none or a long one. */

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 @TestProfile(HerokuEdgeTests.Edge.class)
 class HerokuEdgeTests {
   static final String ADMIN = "fleet.example.com";
+  static final String OWN_HOST = "my-dynofleet-1a2b3c4d5e6f.herokuapp.com";
   static final String STRONG = "edge-token-0123456789abcdef0123456789abcdef";
   static final String TOKEN = STRONG;
   static final String STRONG_READ = "edge-read-0123456789abcdef0123456789abcdef";
@@ -30,6 +31,9 @@ class HerokuEdgeTests {
       return Map.of(
           "DYNO",
           "web.1",
+          // Heroku's dyno metadata: the app's own host, not among the admin hosts
+          "HEROKU_APP_DEFAULT_DOMAIN_NAME",
+          OWN_HOST,
           "dynofleet.admin-hosts",
           "Fleet.Example.com, other-admin.example.com",
           // long enough that no window ends during a test on a slow machine
@@ -53,6 +57,41 @@ class HerokuEdgeTests {
   }
 
   @jakarta.inject.Inject io.dynofleet.proxy.RouteSync sync;
+  @jakarta.inject.Inject ApiAuth auth;
+  @jakarta.inject.Inject io.dynofleet.config.AdminHosts adminHosts;
+
+  /**
+   * Audit 20 L1: admin hosts copied from the docs' example left the app's own herokuapp host out,
+   * and the dashboard, the API and the CLI got 404 there with no word at start. One WARN says what
+   * to set; the host is still not served.
+   */
+  @Test
+  void theStartWarnsWhenTheAppsOwnHostIsNotAnAdminHost() {
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ApiAuth.class)) {
+      auth.warnAboutConfig();
+      org.assertj.core.api.Assertions.assertThat(capture.records())
+          .filteredOn(r -> io.dynofleet.LogCapture.text(r).contains(OWN_HOST))
+          .singleElement()
+          .satisfies(
+              r -> {
+                org.assertj.core.api.Assertions.assertThat(r.getLevel().getName())
+                    .isIn("WARN", "WARNING");
+                org.assertj.core.api.Assertions.assertThat(io.dynofleet.LogCapture.text(r))
+                    .contains(
+                        "DYNOFLEET_ADMIN_HOSTS (fleet.example.com, other-admin.example.com)",
+                        "HEROKU_APP_DEFAULT_DOMAIN_NAME",
+                        "heroku config:set DYNOFLEET_ADMIN_HOSTS=fleet.example.com,"
+                            + "other-admin.example.com,"
+                            + OWN_HOST);
+              });
+    }
+    given().header("Host", OWN_HOST).get("/_dynofleet/api/v1/pools").then().statusCode(404);
+    org.assertj.core.api.Assertions.assertThat(
+            ApiAuth.ownHostNotServed(adminHosts, java.util.Optional.of(ADMIN.toUpperCase())))
+        .as("an admin host (any case): nothing to say")
+        .isEmpty();
+  }
+
   @jakarta.inject.Inject HookTarget hooks;
 
   /**
