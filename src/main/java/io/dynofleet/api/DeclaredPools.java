@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.dynofleet.api.PoolService.Precondition;
 import io.dynofleet.config.ApiConfig;
 import io.dynofleet.db.SchemaMigration.SchemaReady;
+import io.dynofleet.pool.model.PoolSpec;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -84,9 +85,15 @@ class DeclaredPools {
         LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
     }
+    // pools without hosts that name no default first, else in file-name order: on an empty store
+    // the first such pool is stored as the default (audit 20 H3), and a pool with hosts whose file
+    // sorted before it left it not the default, serving nothing, by the file names alone (review 24
+    // #5). So a sole such pool among the files is the default whatever the names
+    List<java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode>> order =
+        new java.util.ArrayList<>(docs.entrySet());
+    order.sort(java.util.Comparator.comparing(e -> !hostlessWithoutDefault(e.getValue())));
     int ok = 0;
-    for (java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode> d :
-        docs.entrySet()) {
+    for (java.util.Map.Entry<Path, com.fasterxml.jackson.databind.node.ObjectNode> d : order) {
       Path file = d.getKey();
       String name = d.getValue().path("metadata").path("name").asText(null);
       List<Path> same = name == null ? List.of(file) : filesOf.get(name);
@@ -118,6 +125,28 @@ class DeclaredPools {
       }
     }
     return ok;
+  }
+
+  /** A pool document without {@code routing.hosts} that leaves {@code routing.default} out. */
+  static boolean hostlessWithoutDefault(JsonNode doc) {
+    JsonNode routing = doc.path("spec").path("routing");
+    return routing.path("hosts").isEmpty() && !routing.path("default").isBoolean();
+  }
+
+  /**
+   * Said when a pool file's pool has no hosts and is not the default: the proxy sends it nothing.
+   */
+  private static void warnIfServesNothing(Path file, PoolDocument pool) {
+    if (pool.spec() == null || pool.spec().routing() == null) {
+      return;
+    }
+    PoolSpec.Routing r = pool.spec().routing();
+    if (r.hosts().isEmpty() && !Boolean.TRUE.equals(r.defaultPool())) {
+      LOG.warnf(
+          "pool file applied: file=%s warning=\"pool %s has no routing.hosts and is not the default"
+              + " pool: it gets no traffic (give it hosts, or routing.default: true)\"",
+          file, pool.metadata().name());
+    }
   }
 
   /**
@@ -191,6 +220,7 @@ class DeclaredPools {
       try {
         PoolService.Written written = pools.createWithWarnings(body);
         PoolDocument created = written.pool();
+        warnIfServesNothing(file, created);
         // what an API client is told in a Warning header (another pool's default stored)
         written
             .warnings()
@@ -215,6 +245,7 @@ class DeclaredPools {
       }
     }
     PoolDocument after = pools.replace(name, body, new Precondition(null));
+    warnIfServesNothing(file, after);
     // by what the file decides (spec, labels), not resourceVersion: a status write or another dyno
     // applying the same file moves that too
     boolean specReplaced = after.metadata().generation() != before.metadata().generation();

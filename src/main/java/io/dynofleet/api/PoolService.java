@@ -510,10 +510,13 @@ public class PoolService {
   }
 
   /**
-   * A replace that does not name {@code spec.routing.default} keeps a stored {@code true}: it may
-   * be one the API defaulted (see {@link #soleWithoutHosts}), which no manifest or pool file names,
-   * and an {@code apply} of the same file then took the pool's traffic away once a second pool
-   * existed (audit 20 H3). {@code false} ends it.
+   * A replace that does not name {@code spec.routing.default} keeps a stored {@code true} while the
+   * pool has no hosts: it may be one the API defaulted (see {@link #soleWithoutHosts}), which no
+   * manifest or pool file names, and an {@code apply} of the same file then took the pool's traffic
+   * away once a second pool existed (audit 20 H3). {@code false} ends it. A replace that gives
+   * hosts and names no default is defaulted as on a create (not the default: a pool with hosts
+   * never is implicitly): a stored true kept it the catch-all for every unknown host, which the
+   * same document on a fresh store does not give (review 24 #6). Name {@code true} to keep it.
    */
   static JsonNode keepDefault(JsonNode current, JsonNode doc) {
     JsonNode spec = doc.path("spec");
@@ -521,6 +524,7 @@ public class PoolService {
     if (!current.path("spec").path("routing").path("default").asBoolean(false)
         || namesDefault(doc)
         || !spec.isObject()
+        || !routing.path("hosts").isEmpty()
         || !(routing.isObject() || routing.isMissingNode() || routing.isNull())) {
       return doc;
     }

@@ -226,6 +226,39 @@ class DeclaredPoolsTests {
   }
 
   /**
+   * Review 24 #5: on an empty store, whether the pool file without hosts became the default hung on
+   * the file names: a pool with hosts whose file sorted first left it not the default, serving
+   * nothing, without a word. Files without hosts that name no default go first; a pool left with
+   * neither hosts nor the default is a WARN.
+   */
+  @Test
+  void aSolePoolFileWithoutHostsIsTheDefaultWhateverTheFileNames() throws IOException {
+    ApiFixtures.noPools(); // the rule looks at every pool
+    try {
+      Files.createDirectories(DIR);
+      Files.writeString(DIR.resolve("1-api.yaml"), staticYaml("git-api", "{hosts: [api.example]}"));
+      Files.writeString(DIR.resolve("2-shop.yaml"), staticYaml("git-shop", "{}"));
+      assertThat(declared.applyAll()).isEqualTo(2);
+      assertThat(api().get(POOLS + "/git-shop").jsonPath().getBoolean("spec.routing.default"))
+          .isTrue();
+      assertThat(api().get(POOLS + "/git-api").jsonPath().getBoolean("spec.routing.default"))
+          .isFalse();
+
+      Files.writeString(DIR.resolve("3-idle.yaml"), staticYaml("git-idle", "{}"));
+      List<String> lines = new ArrayList<>();
+      assertThat(applyLogging(lines)).isEqualTo(3);
+      assertThat(lines)
+          .anyMatch(
+              l ->
+                  l.contains("3-idle.yaml")
+                      && l.contains("pool git-idle has no routing.hosts and is not the default"));
+      assertThat(lines).noneMatch(l -> l.contains("pool git-shop has no routing.hosts"));
+    } finally {
+      ApiFixtures.sql("delete from pools where name in ('git-api', 'git-shop', 'git-idle')");
+    }
+  }
+
+  /**
    * Audit 20 H3, for a store written before: a second pool made from a file stores the default of
    * the pool that was the default only as the only pool, and the log says so.
    */

@@ -936,6 +936,55 @@ class PoolsApiTests {
   }
 
   /**
+   * Review 24 #6: the {@code default: true} stored for the only pool without hosts survived a PUT
+   * that gave it hosts, so it stayed the catch-all for every unknown host, which the same document
+   * on a fresh store does not give. A PUT with hosts that names no default is defaulted as a create
+   * is; one that names it keeps it.
+   */
+  @Test
+  void aPutThatGivesHostsAndNamesNoDefaultEndsTheStoredDefault() {
+    ApiFixtures.noPools(); // the rule looks at every pool
+    String name = uniqueName("hosts");
+    try {
+      java.net.URI backend = java.net.URI.create("http://127.0.0.1:9/");
+      api()
+          .body(staticPool(name, backend, ""))
+          .post(POOLS)
+          .then()
+          .statusCode(201)
+          .body("spec.routing.default", equalTo(true));
+      String withHosts = "\"hosts\": [\"" + name + ".example\"]";
+      api()
+          .body(staticPool(name, backend, withHosts))
+          .put(POOLS + "/" + name)
+          .then()
+          .statusCode(200)
+          .body("spec.routing.default", equalTo(false))
+          .body("metadata.generation", equalTo(2));
+      assertThat(
+              api()
+                  .get(POOLS + "/" + name + "/events")
+                  .jsonPath()
+                  .getList("findAll { it.reason == 'SpecChanged' }.message", String.class))
+          .anyMatch(m -> m.contains("routing.default true → false"));
+      api()
+          .body(staticPool(name, backend, withHosts + ", \"default\": true"))
+          .put(POOLS + "/" + name)
+          .then()
+          .statusCode(200)
+          .body("spec.routing.default", equalTo(true));
+      api()
+          .body(staticPool(name, backend, ""))
+          .put(POOLS + "/" + name)
+          .then()
+          .statusCode(200)
+          .body("spec.routing.default", equalTo(true));
+    } finally {
+      ApiFixtures.sql("delete from pools where name = '" + name + "'");
+    }
+  }
+
+  /**
    * Audit 20 H3, for a store written before: the only pool, without hosts and stored with {@code
    * default: false}, is the default by the route load's rule. The write that makes a second pool
    * stores {@code default: true} on it, so it keeps its traffic, and says so: a Warning header on
