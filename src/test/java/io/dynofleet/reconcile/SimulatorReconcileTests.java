@@ -536,6 +536,9 @@ class SimulatorReconcileTests {
                         "heroku pipelines:add " + pipeline + " -a " + source));
     Set<String> apps = ownedNames();
     sim.couple(source, pipeline, "staging");
+    // noticed at the couplings' next read: every drift interval (audit 21 H1), or, as here, a
+    // process start
+    reconciler.forgetCaches();
     await()
         .atMost(Duration.ofSeconds(60))
         .pollDelay(Duration.ZERO)
