@@ -200,7 +200,7 @@ public class HooksResource {
           // of the pools copying one app has its own, and each delivery scheduled all of them, so
           // one release was N × N passes (audit 21 H2). One made by hand (no pool) schedules all
           if (pool == null || pool.equals(p)) {
-            loop.enqueue(p, Duration.ZERO);
+            loop.wake(p);
             scheduled.add(p);
           }
         }

@@ -220,6 +220,16 @@ public class ReconcileLoop {
     return due.names().stream().map(n -> new Entry(n, due.asOfMicros())).toList();
   }
 
+  /**
+   * Schedules a pass for {@code pool} at once, and clears its stored next look, so that if this
+   * process stops before the pass (a deploy's SIGTERM), every dyno's sweep takes the pool soon
+   * rather than at its idle turn (a release webhook's pass, review 25 #1).
+   */
+  public void wake(String pool) {
+    reconciler.lookSoon(pool);
+    enqueue(pool, Duration.ZERO);
+  }
+
   /** Schedules a pass for {@code pool} after {@code delay}, unless one is already due sooner. */
   public void enqueue(String pool, Duration delay) {
     enqueue(Entry.of(pool), delay);

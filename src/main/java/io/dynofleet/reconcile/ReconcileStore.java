@@ -81,7 +81,12 @@ class ReconcileStore {
                 "select p.name, (extract(epoch from now()) * 1000000)::bigint"
                     + " from pools p left join pool_sweeps s on s.pool_id = p.id"
                     + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
-                    + " and (s.next_look_at is null or s.next_look_at <= now())"
+                    // a stored turn never holds back a spec change or a deletion no pass has
+                    // seen: the pass the write asked for runs on the dyno that took it, and went
+                    // with it if that one stopped (review 25 #1)
+                    + " and (s.next_look_at is null or s.next_look_at <= now()"
+                    + " or p.deletion_timestamp is not null"
+                    + " or coalesce(cast(p.status ->> 'observedGeneration' as bigint), 0) < p.generation)"
                     + (honourBackoff
                         ? " and (s.not_before is null or s.not_before <= now()"
                             + " or s.not_before_key <> cast(?2 as text))"
@@ -149,6 +154,23 @@ class ReconcileStore {
         .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
         .setParameter(3, backoff == null ? null : backoffKey)
         .setParameter(4, nextLook == null ? 0.0 : nextLook.toMillis() / 1000.0)
+        .executeUpdate();
+  }
+
+  /**
+   * Clears the pool's stored next look, so every dyno's sweep takes it once its quiet time is over:
+   * for a pass asked for here (a webhook's) or cut short (SIGTERM, a lost lock), which the stored
+   * turn, up to {@code 4 × sweep} away, would otherwise hold back on the other dynos and on the
+   * next process (review 25 #1).
+   */
+  @Transactional
+  void lookSoon(String poolName) {
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "update pool_sweeps s set next_look_at = null from pools p"
+                + " where p.id = s.pool_id and p.name = ?1 and s.next_look_at is not null")
+        .setParameter(1, poolName)
         .executeUpdate();
   }
 

@@ -467,6 +467,15 @@ public class Reconciler {
 
   static final String STOPPED = "stopped: the process is going";
 
+  /** See {@link ReconcileStore#lookSoon}: best effort (the database may be away). */
+  void lookSoon(String pool) {
+    try {
+      store.lookSoon(pool);
+    } catch (RuntimeException e) {
+      LOG.debugf("pool=%s next look not cleared: %s", pool, e.getClass().getSimpleName());
+    }
+  }
+
   /** Names of every pool in the store, for the scheduled pass over all of them. */
   public List<String> poolNames() {
     return store.poolNames();
@@ -550,6 +559,10 @@ public class Reconciler {
                   ? platform.keyFingerprint()
                   : null,
               nextLook(r, pass));
+        } else {
+          // cut short: whatever brought it (a webhook, a health change) is not done; the next
+          // process, or another dyno, takes the pool at its next sweep, not at a stored turn
+          store.lookSoon(key.name());
         }
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pass time not recorded: %s", key.name(), e.getClass().getSimpleName());

@@ -864,6 +864,49 @@ class ReconcilerTests {
     assertThat(ReconcileLoop.sweepQuiet("off")).isZero();
   }
 
+  /**
+   * Review 25 #1: the pass a spec change, a deletion or a webhook asks for runs on the dyno that
+   * took it; if that one stopped first (a deploy's SIGTERM), or the pass was cut short, the other
+   * dynos and the next process waited for the pool's stored idle turn, minutes to hours away. A
+   * change no pass has seen, a deletion, a pass cut short and a webhook's wake-up make the pool due
+   * at once.
+   */
+  @Test
+  void aStoredTurnHoldsBackNoChangeDeletionCutPassOrWebhook() {
+    createPool(1, "");
+    converge();
+    pass(); // idle: its next look is stored, minutes away
+    assertThat(nextLookSeconds()).isNotNull();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
+    scale(2); // its pass lost with the dyno that took the write
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a change").contains(name);
+    converge();
+    pass();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
+
+    heroku.push(source); // a new release: the pass takes a step, and is stopped there
+    reconciler.stopTakingSteps(true);
+    try {
+      assertThat(pass().error()).isEqualTo(Reconciler.STOPPED);
+    } finally {
+      reconciler.stopTakingSteps(false);
+    }
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a pass cut short").contains(name);
+    converge();
+    pass();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
+
+    loop.wake(name); // a webhook's: if this process stops before the pass, the others take it
+    assertThat(nextLookSeconds()).isNull();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a webhook").contains(name);
+    converge();
+    pass();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
+
+    pools.delete(name, new Precondition(null));
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("a deletion").contains(name);
+  }
+
   /** The pool's shared backoff (pool_sweeps.not_before), null when there is none. */
   private Object notBefore() {
     return sweepsColumn("s.not_before");
