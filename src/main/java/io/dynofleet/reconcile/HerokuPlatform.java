@@ -422,9 +422,11 @@ public class HerokuPlatform implements Platform {
       }
       return new PlatformException(kind(p), message, null, e);
     }
-    if (e.status() == 0 || e.status() >= 500) {
+    if (e.status() == 0 || e.status() >= 500 || e.status() >= 200 && e.status() < 300) {
       // a timeout, a reset, no connection; or a 5xx, which a gateway gives for a request the API
-      // service may still carry out (review 24 #1): a POST's may have been
+      // service may still carry out (review 24 #1): a POST's may have been. And a 2xx whose body
+      // could not be read (cut short, garbled): done for certain, not to be sent again (review 25
+      // #8)
       return PlatformException.mayHaveLanded(message, e);
     }
     return new PlatformException(Kind.TRANSIENT, message, null, e);

@@ -79,6 +79,12 @@ class HerokuPlatformTest {
           .as("status %d", status)
           .isTrue();
     }
+    // a 201 whose body could not be read: made for certain, never sent again (review 25 #8)
+    assertThat(
+            HerokuPlatform.translate(
+                    new HerokuException.Transient(201, null, "unreadable response", null))
+                .mayLand())
+        .isTrue();
     assertThat(
             HerokuPlatform.translate(
                     new HerokuException.Permanent(422, "invalid_params", "Name is too long."))
