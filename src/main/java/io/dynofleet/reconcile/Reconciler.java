@@ -871,6 +871,12 @@ public class Reconciler {
     private ReconcileResult converge() {
       PoolSpec.Template t = spec.template();
       if (quietWhileBudgetLow()) {
+        // its stored turn stays what this process knows it to be: stored as none, every dyno's
+        // sweep took the pool every 30 s just while the budget was low (review 25 #4)
+        IdleLook look = idle.get(pool.id);
+        if (look != null && now.isBefore(look.lookAgain())) {
+          idleFor = Duration.between(now, look.lookAgain());
+        }
         return ReconcileResult.done(0);
       }
       idle.remove(pool.id);

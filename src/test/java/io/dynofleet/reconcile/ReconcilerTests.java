@@ -1326,6 +1326,10 @@ class ReconcilerTests {
     long calls = heroku.calls();
     pass();
     assertThat(heroku.calls()).as("idle and under the reserve: not looked at").isEqualTo(calls);
+    // and its stored turn kept: stored as none, every dyno's sweep took it every 30 s just while
+    // the budget was low (review 25 #4)
+    assertThat(nextLookSeconds()).as("its turn, still stored").isNotNull().isPositive();
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
 
     dataPlane.unhealthy.addAll(owned());
     pass();
