@@ -17,12 +17,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PfxOptions;
 import jakarta.inject.Inject;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -292,7 +288,7 @@ class MaintenanceTests {
     AtomicInteger fetches = new AtomicInteger();
     URI pages =
         backends.start(
-            tls(),
+            TestBackends.selfSignedTls(),
             req -> {
               fetches.incrementAndGet();
               switch (req.path()) {
@@ -371,38 +367,5 @@ class MaintenanceTests {
 
   static void join(io.vertx.core.Future<?> f) throws Exception {
     f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  /** A self-signed certificate for localhost (the JDK's keytool: see ProxyTests). */
-  static HttpServerOptions tls() throws Exception {
-    Path ks = Files.createTempFile("pages", ".p12");
-    Files.delete(ks);
-    Process p =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "pages",
-                "-keyalg",
-                "EC",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=dns:localhost",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                ks.toString(),
-                "-storepass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isZero();
-    return new HttpServerOptions()
-        .setSsl(true)
-        .setKeyCertOptions(new PfxOptions().setPath(ks.toString()).setPassword("changeit"));
   }
 }

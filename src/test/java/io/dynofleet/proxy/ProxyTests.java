@@ -31,7 +31,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.VertxInternal;
-import io.vertx.core.net.PfxOptions;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
@@ -854,40 +853,9 @@ class ProxyTests {
 
   @Test
   void tlsBackendGetsSniAndHostOfItsUrl() throws Exception {
-    // Netty's SelfSignedCertificate needs BouncyCastle PKIX
-    // (not here) on Java 17: the JDK's keytool makes one
-    java.nio.file.Path ks = java.nio.file.Files.createTempFile("backend", ".p12");
-    java.nio.file.Files.delete(ks);
-    Process p =
-        new ProcessBuilder(
-                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "backend",
-                "-keyalg",
-                "EC",
-                "-dname",
-                "CN=localhost",
-                "-ext",
-                "SAN=dns:localhost",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                ks.toString(),
-                "-storepass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isZero();
     URI u =
         backends.start(
-            new HttpServerOptions()
-                .setSsl(true)
-                .setSni(true)
-                .setKeyCertOptions(new PfxOptions().setPath(ks.toString()).setPassword("changeit")),
+            TestBackends.selfSignedTls().setSni(true),
             req ->
                 req.response()
                     .end(

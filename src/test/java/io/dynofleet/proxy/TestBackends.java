@@ -177,4 +177,44 @@ public final class TestBackends implements AutoCloseable {
       return buf.toString(StandardCharsets.ISO_8859_1);
     }
   }
+
+  /**
+   * Server options with a self-signed certificate for localhost, made by the JDK's keytool (Netty's
+   * SelfSignedCertificate needs BouncyCastle's PKIX on Java 17, not here).
+   */
+  public static HttpServerOptions selfSignedTls() throws Exception {
+    java.nio.file.Path ks = java.nio.file.Files.createTempFile("tls", ".p12");
+    java.nio.file.Files.delete(ks);
+    Process p =
+        new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "localhost",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                ks.toString(),
+                "-storepass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException(
+          "keytool failed: "
+              + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+    return new HttpServerOptions()
+        .setSsl(true)
+        .setKeyCertOptions(
+            new io.vertx.core.net.PfxOptions().setPath(ks.toString()).setPassword("changeit"));
+  }
 }
