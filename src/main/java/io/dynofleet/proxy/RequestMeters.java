@@ -95,8 +95,28 @@ final class RequestMeters {
     }
   }
 
-  /** One attempt at {@code b} (whose meters exist), answered with {@code status}. */
+  /**
+   * One attempt at {@code b} (whose meters exist), answered with {@code status}. A meter the
+   * registry refuses (Prometheus allows one set of tag keys per name) is said once and the attempt
+   * goes uncounted: a metric never fails a proxied request (it became the library's bare 502).
+   */
   void record(Backend b, int status, long nanos) {
+    try {
+      count(b, status, nanos);
+    } catch (RuntimeException e) {
+      if (!refusedTold) {
+        refusedTold = true;
+        LOG.warnf(
+            "a proxy request meter could not be recorded (%s): requests are served, and go"
+                + " uncounted where it fails",
+            e.toString());
+      }
+    }
+  }
+
+  private volatile boolean refusedTold;
+
+  private void count(Backend b, int status, long nanos) {
     Backend.Meters m = b.meters;
     int cls = status / 100;
     if (cls < 1 || cls > 5) cls = 5;

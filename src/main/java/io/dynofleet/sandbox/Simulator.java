@@ -2151,7 +2151,11 @@ public class Simulator {
       meta.put("HEROKU_RELEASE_VERSION", "v" + rel.version);
       if (slug != null) {
         meta.put("HEROKU_SLUG_COMMIT", slug.commit());
-        meta.put("HEROKU_SLUG_DESCRIPTION", "Deploy " + slug.commit().substring(0, 7));
+        String commit = slug.commit();
+        // a test's slug may carry a short commit: Heroku shows its first 7 characters
+        meta.put(
+            "HEROKU_SLUG_DESCRIPTION",
+            "Deploy " + (commit.length() > 7 ? commit.substring(0, 7) : commit));
       }
       rel.dynoMetadata = Map.copyOf(meta);
     }

@@ -92,7 +92,27 @@ class DatabaseOutageTests {
         .statusCode(201);
 
     HttpClient client = VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(4));
-    await().atMost(Duration.ofSeconds(10)).until(() -> proxied(client) == 200);
+    AtomicReference<String> seen = new AtomicReference<>("nothing yet");
+    try {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                String got = described(client);
+                seen.set(got);
+                return got.startsWith("200");
+              });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "the pool was not served within 10 s; the last answer: "
+              + seen.get()
+              + "; the pool: "
+              + given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .get(POOLS + "/outage")
+                  .asString(),
+          e);
+    }
 
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger sent = new AtomicInteger();
@@ -216,6 +236,37 @@ class DatabaseOutageTests {
       running.set(false);
       DatabaseRelayResource.relay.restore();
       backends.forEach(HttpServer::close);
+    }
+  }
+
+  /** A proxied request's status and Dynofleet's error code, or what failed. */
+  private static String described(HttpClient client) {
+    try {
+      return client
+          .request(
+              new RequestOptions()
+                  .setMethod(HttpMethod.GET)
+                  .setHost("127.0.0.1")
+                  .setPort(RestAssured.port)
+                  .setURI("/hello")
+                  .putHeader("Host", HOST)
+                  .setTimeout(5000))
+          .compose(req -> req.send())
+          .compose(
+              res ->
+                  res.body()
+                      .map(
+                          x ->
+                              res.statusCode()
+                                  + " "
+                                  + res.getHeader("X-Dynofleet-Error")
+                                  + " "
+                                  + x.toString().replaceAll("\\s+", " ")))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return "failed: " + e;
     }
   }
 
