@@ -14,8 +14,17 @@ import java.util.Set;
  */
 record Args(List<String> words, Map<String, String> flags) {
   private static final Set<String> VALUED =
-      Set.of("selector", "output", "filename", "replicas", "timeout", "url", "token", "release");
-  private static final Set<String> BOOLEAN = Set.of("wait", "help", "new-secret");
+      Set.of(
+          "selector",
+          "output",
+          "filename",
+          "replicas",
+          "timeout",
+          "url",
+          "token",
+          "release",
+          "since");
+  private static final Set<String> BOOLEAN = Set.of("wait", "help", "new-secret", "warnings");
   private static final Map<String, String> SHORT =
       Map.of("-l", "selector", "-o", "output", "-f", "filename", "-h", "help");
 

@@ -50,6 +50,8 @@ public final class Cli {
         resume pool NAME                              let it act again
         delete pool NAME [--wait] [--timeout 5m]      delete (with --wait: until it is gone)
         events NAME [-o json|yaml]                    recent events of a pool
+        events [--warnings] [--since 24h] [-o json|yaml]
+                                                      the newest 100 events of every pool
         rollout status NAME [--release vN] [--timeout 10m]
                                                       wait until the rollout (of release vN or later) is complete
         rollout restart NAME [--new-secret]           replace every backend by a new app (rolling);
@@ -262,7 +264,7 @@ public final class Cli {
       case "pause" -> pause(true);
       case "resume" -> pause(false);
       case "delete" -> delete();
-      case "events" -> events(args.word(1, "pool name"));
+      case "events" -> args.words().size() > 1 ? events(args.words().get(1)) : fleetEvents();
       case "rollout" -> rollout();
       case "maintenance" -> maintenance();
       case "sandbox" -> sandbox();
@@ -283,7 +285,8 @@ public final class Cli {
           case "apply" -> Set.of("filename");
           case "scale" -> Set.of("replicas");
           case "delete" -> args.has("wait") ? Set.of("wait", "timeout") : Set.of("wait");
-          case "events" -> Set.of("output");
+          case "events" ->
+              args.words().size() > 1 ? Set.of("output") : Set.of("output", "warnings", "since");
           case "rollout" ->
               sub.equals("status")
                   ? Set.of("timeout", "release")
@@ -771,6 +774,51 @@ public final class Cli {
       return OK;
     }
     eventTable(events, "").print(out);
+    return OK;
+  }
+
+  /**
+   * The newest events of every pool ({@code GET .../v1/events}): one call where watching 30 pools
+   * took 30 (audit 21 L3).
+   */
+  private int fleetEvents() {
+    String output = args.flag("output");
+    if (output != null && !Set.of("json", "yaml").contains(output)) {
+      throw new CliException(USAGE, "-o must be json or yaml for events");
+    }
+    StringBuilder q = new StringBuilder("/events?limit=100");
+    if (args.has("warnings")) {
+      q.append("&type=Warning");
+    }
+    String since = args.flag("since");
+    if (since != null) {
+      q.append("&since=").append(ApiClient.enc(since));
+    }
+    JsonNode doc = api.callRoot("GET", q.toString());
+    if (output != null) {
+      if (output.equals("json")) {
+        out.println(write(json, doc));
+      } else {
+        out.print(write(yaml, doc));
+      }
+      return OK;
+    }
+    JsonNode items = doc.path("items");
+    if (items.size() == 0) {
+      err.println("No events.");
+      return OK;
+    }
+    Table t = new Table("LAST SEEN", "POOL", "TYPE", "REASON", "COUNT", "MESSAGE");
+    items.forEach(
+        e ->
+            t.row(
+                Text.age(e.path("lastTimestamp").asText(null)),
+                e.path("pool").asText(),
+                e.path("type").asText(),
+                e.path("reason").asText(),
+                e.path("count").asText(),
+                e.path("message").asText()));
+    t.print(out);
     return OK;
   }
 

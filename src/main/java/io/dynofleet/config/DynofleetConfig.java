@@ -39,4 +39,12 @@ public interface DynofleetConfig {
    */
   @WithDefault("false")
   boolean hstsIncludeSubdomains();
+
+  /**
+   * How long a pool's events are kept ({@code DYNOFLEET_EVENT_RETENTION}): each dyno deletes the
+   * events last seen longer ago once an hour; a pool also keeps at most 1,000. At least an hour (a
+   * shorter value stops the start).
+   */
+  @WithDefault("14d")
+  java.time.Duration eventRetention();
 }

@@ -66,6 +66,32 @@ class CliTests {
         .formatted(name, replicas);
   }
 
+  /** Audit 21 L3: every pool's events in one command, newest first, each with its pool. */
+  @Test
+  void eventsWithoutANameListEveryPool() throws IOException {
+    String a = unique("cli-ev-a");
+    String b = unique("cli-ev-b");
+    assertThat(cli("apply", "-f", file("a.json", managedJson(a, 0)).toString()).code()).isZero();
+    assertThat(cli("apply", "-f", file("b.json", managedJson(b, 0)).toString()).code()).isZero();
+
+    Run all = cli("events", "--since", "1h");
+    assertThat(all.code()).as(all.err()).isZero();
+    assertThat(all.out()).contains("POOL", "REASON", a, b, "Created");
+    Run warnings = cli("events", "--warnings");
+    assertThat(warnings.code()).as(warnings.err()).isZero();
+    assertThat(warnings.out()).doesNotContain("Created");
+    Run json = cli("events", "--since", "1h", "-o", "json");
+    assertThat(json.code()).as(json.err()).isZero();
+    assertThat(json.out()).contains("\"kind\" : \"EventList\"", "\"pool\" : \"" + a + "\"");
+
+    Run badSince = cli("events", "--since", "yesterday");
+    assertThat(badSince.code()).isNotZero();
+    assertThat(badSince.err()).contains("since");
+    assertThat(cli("events", a, "--warnings").code())
+        .as("a pool's own events take -o only")
+        .isEqualTo(2);
+  }
+
   /** Audit 13: words past what a command takes were ignored, and it acted on the rest. */
   @Test
   void surplusWordsAreAUsageErrorAndNothingIsDone() throws IOException {

@@ -13,11 +13,15 @@ import org.jboss.logging.Logger;
 /**
  * The per-pool event log, like {@code kubectl describe} shows: an event equal to a recent one (same
  * type, reason and message) bumps its count instead of adding a row, and each pool keeps at most
- * {@link #MAX_PER_POOL} events.
+ * {@link #MAX_PER_POOL} events, none older than {@code dynofleet.events.retention}.
  */
 @ApplicationScoped
 public class PoolEvents {
-  public static final int MAX_PER_POOL = 200;
+  /**
+   * Events a pool keeps (audit 21 L3: 200 was about three rollouts of a 10-backend pool, too short
+   * for an incident review of last week).
+   */
+  public static final int MAX_PER_POOL = 1000;
 
   /** The longest message an event keeps (a longer one is cut). */
   public static final int MAX_MESSAGE = 2000;
@@ -166,6 +170,50 @@ public class PoolEvents {
         clock.instant(),
         poolId,
         reasons);
+  }
+
+  /**
+   * Deletes the events last seen before {@code cutoff}, of every pool; gives how many. One
+   * statement on the {@code last_seen} index.
+   */
+  @Transactional
+  public long deleteOlderThan(Instant cutoff) {
+    return PoolEvent.delete("lastSeen < ?1", cutoff);
+  }
+
+  /** An event with its pool's name, for the fleet-wide view. */
+  public record Named(String pool, PoolEvent event) {}
+
+  /**
+   * The newest events of every pool first: of {@code type} (null: both), last seen at or after
+   * {@code since} (null: any), and after the page that ended at {@code afterSeen}/{@code afterId}
+   * (null: from the newest), at most {@code limit}.
+   */
+  @Transactional
+  public List<Named> listAll(
+      String type, Instant since, Instant afterSeen, Long afterId, int limit) {
+    StringBuilder q =
+        new StringBuilder("select p.name, e from PoolEvent e, Pool p" + " where p.id = e.poolId");
+    java.util.Map<String, Object> params = new java.util.HashMap<>();
+    if (type != null) {
+      q.append(" and e.type = :type");
+      params.put("type", type);
+    }
+    if (since != null) {
+      q.append(" and e.lastSeen >= :since");
+      params.put("since", since);
+    }
+    if (afterSeen != null) {
+      q.append(" and (e.lastSeen < :seen or (e.lastSeen = :seen and e.id < :id))");
+      params.put("seen", afterSeen);
+      params.put("id", afterId);
+    }
+    q.append(" order by e.lastSeen desc, e.id desc");
+    var query = PoolEvent.getEntityManager().createQuery(q.toString(), Object[].class);
+    params.forEach(query::setParameter);
+    return query.setMaxResults(limit).getResultList().stream()
+        .map(r -> new Named((String) r[0], (PoolEvent) r[1]))
+        .toList();
   }
 
   /** The newest events first. */

@@ -1,0 +1,197 @@
+package io.dynofleet.api;
+
+import static io.dynofleet.api.ApiFixtures.POOLS;
+import static io.dynofleet.api.ApiFixtures.api;
+import static io.dynofleet.api.ApiFixtures.pool;
+import static io.dynofleet.api.ApiFixtures.sql;
+import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.dynofleet.pool.model.EventRetention;
+import io.dynofleet.pool.model.Pool;
+import io.dynofleet.pool.model.PoolEvents;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The events of every pool in one list ({@code GET .../v1/events}), their retention by age and the
+ * per-pool count cap (audit 21 L3).
+ */
+@QuarkusTest
+class FleetEventsTests {
+  static final String EVENTS = "/_dynofleet/api/v1/events";
+
+  @Inject PoolEvents events;
+  @Inject EventRetention retention;
+
+  private UUID created(String name) {
+    api().body(pool(name, 0)).post(POOLS).then().statusCode(201);
+    return QuarkusTransaction.requiringNew()
+        .call(() -> Pool.<Pool>find("name", name).firstResult().id);
+  }
+
+  /** Moves the event of {@code reason} on the pool to {@code at} (an SQL timestamp expression). */
+  private static void seenAt(UUID pool, String reason, String at) {
+    sql(
+        "update pool_events set last_seen = "
+            + at
+            + ", first_seen = "
+            + at
+            + " where pool_id = '"
+            + pool
+            + "' and reason = '"
+            + reason
+            + "'");
+  }
+
+  @Test
+  void everyPoolsEventsComeNewestFirstPageByPageWithTheirPool() {
+    String a = uniqueName("fleet-a");
+    String b = uniqueName("fleet-b");
+    UUID ia = created(a);
+    UUID ib = created(b);
+    // six warnings, alternating pools, dated after anything else the shared database holds so
+    // that they are the first six of the fleet's list
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      UUID id = i % 2 == 0 ? ia : ib;
+      String reason = "FleetTest" + i;
+      events.record(id, i % 2 == 0 ? a : b, PoolEvents.WARNING, reason, "warning " + i);
+      seenAt(id, reason, "timestamptz '2100-01-01T00:00:00Z' + interval '" + i + " seconds'");
+      expected.add(0, (i % 2 == 0 ? a : b) + "/" + reason);
+    }
+    List<String> seen = new ArrayList<>();
+    String next = null;
+    for (int page = 0; page < 3; page++) {
+      var req = api().queryParam("type", "Warning").queryParam("limit", "2");
+      if (next != null) {
+        req.queryParam("continue", next);
+      }
+      JsonPath doc =
+          req.get(EVENTS)
+              .then()
+              .statusCode(200)
+              .body("kind", equalTo("EventList"))
+              .extract()
+              .jsonPath();
+      List<String> pools = doc.getList("items.pool");
+      List<String> reasons = doc.getList("items.reason");
+      assertThat(reasons).hasSize(2);
+      for (int i = 0; i < 2; i++) {
+        seen.add(pools.get(i) + "/" + reasons.get(i));
+      }
+      next = doc.getString("metadata.continue");
+      if (page < 2) {
+        assertThat(next).as("a continue token after page %d", page).isNotBlank();
+      }
+    }
+    assertThat(seen).containsExactlyElementsOf(expected);
+    // the two pools' own lists still hold their events
+    api()
+        .get(POOLS + "/" + a + "/events")
+        .then()
+        .statusCode(200)
+        .body("reason[0]", equalTo("FleetTest4"));
+    api().delete(POOLS + "/" + a);
+    api().delete(POOLS + "/" + b);
+    sql("delete from pools where name in ('" + a + "', '" + b + "')");
+  }
+
+  @Test
+  void typeAndSinceFilterAndAReadOnlyTokenMayRead() {
+    String a = uniqueName("fleet-f");
+    UUID ia = created(a);
+    events.record(ia, a, PoolEvents.WARNING, "FleetOld", "two hours ago");
+    seenAt(ia, "FleetOld", "now() - interval '2 hours'");
+    events.record(ia, a, PoolEvents.WARNING, "FleetNew", "just now");
+
+    List<String> lastHour =
+        api()
+            .queryParam("since", "1h")
+            .queryParam("limit", "500")
+            .get(EVENTS)
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("items.reason");
+    assertThat(lastHour).contains("FleetNew", "Created").doesNotContain("FleetOld");
+
+    String threeHoursAgo = java.time.Instant.now().minusSeconds(3 * 3600).toString();
+    List<String> warnings =
+        given()
+            .header("Authorization", "Bearer test-read-token-0123456789")
+            .queryParam("since", threeHoursAgo)
+            .queryParam("type", "Warning")
+            .queryParam("limit", "500")
+            .get(EVENTS)
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("items.reason");
+    assertThat(warnings).contains("FleetNew", "FleetOld").doesNotContain("Created");
+
+    given().get(EVENTS).then().statusCode(401);
+    sql("delete from pools where name = '" + a + "'");
+  }
+
+  @Test
+  void badParametersAreNamedInOneProblem() {
+    api()
+        .queryParam("type", "Error")
+        .queryParam("since", "yesterday")
+        .queryParam("limit", "0")
+        .queryParam("continue", "bm9wZQ")
+        .get(EVENTS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", equalTo(List.of("type", "since", "limit", "continue")));
+    api()
+        .queryParam("pool", "x")
+        .get(EVENTS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json");
+  }
+
+  @Test
+  void eventsOlderThanTheRetentionGoAndAPoolKeepsAThousand() {
+    String a = uniqueName("fleet-r");
+    UUID ia = created(a);
+    events.record(ia, a, PoolEvents.NORMAL, "FleetStale", "fifteen days ago");
+    seenAt(ia, "FleetStale", "now() - interval '15 days'");
+    events.record(ia, a, PoolEvents.NORMAL, "FleetKept", "thirteen days ago");
+    seenAt(ia, "FleetKept", "now() - interval '13 days'");
+
+    assertThat(retention.trim()).isGreaterThanOrEqualTo(1);
+    List<String> left =
+        api()
+            .queryParam("limit", "1000")
+            .get(POOLS + "/" + a + "/events")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("reason");
+    assertThat(left).contains("FleetKept", "Created").doesNotContain("FleetStale");
+
+    for (int i = 0; i < PoolEvents.MAX_PER_POOL + 5; i++) {
+      events.record(ia, a, PoolEvents.NORMAL, "FleetMany", "event " + i);
+    }
+    long kept =
+        QuarkusTransaction.requiringNew()
+            .call(() -> io.dynofleet.pool.model.PoolEvent.count("poolId", ia));
+    assertThat(kept).isEqualTo(PoolEvents.MAX_PER_POOL);
+    sql("delete from pools where name = '" + a + "'");
+  }
+}
