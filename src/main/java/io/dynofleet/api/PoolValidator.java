@@ -601,7 +601,11 @@ public final class PoolValidator {
   /**
    * What is wrong with a maintenance page's URL, in words that never quote it, or empty: https only
    * (as Heroku's {@code MAINTENANCE_PAGE_URL}; the proxy fetches it from every dyno, and the page
-   * goes out as the pool's own answer), a host, no credentials, at most 2048 characters.
+   * goes out as the pool's own answer), a host, no credentials, at most 2048 characters, and not
+   * {@code localhost} nor a loopback, private, link-local or shared address written out (review 25
+   * #7: fetched inside every dyno's network and then served publicly, such a page was a way for an
+   * API token to read what answers there). A name is not looked up here: the proxy checks the
+   * address it resolves to before each fetch ({@link io.dynofleet.proxy.PublicAddress}).
    */
   static java.util.Optional<String> pageUrlProblem(String u) {
     if (u.length() > 2048) {
@@ -613,6 +617,11 @@ public final class PoolValidator {
     }
     if (!u.regionMatches(true, 0, "https://", 0, 8)) {
       return java.util.Optional.of("must be an https:// URL (the page is fetched over TLS)");
+    }
+    if (io.dynofleet.proxy.PublicAddress.namesNoPublicAddress(URI.create(u).getHost())) {
+      return java.util.Optional.of(
+          "must not name localhost or a loopback, private, link-local or shared address (the page"
+              + " is fetched from inside every dyno's network and served publicly)");
     }
     return java.util.Optional.empty();
   }

@@ -125,6 +125,21 @@ class PoolValidationTests {
         spec(
             "\"staticBackends\": [\"https://a.example/x\", \"https://a.example:443/y\"]",
             "spec.staticBackends[1]"),
+        // review 25 #7: fetched inside every dyno's network, then served publicly
+        page("https://169.254.169.254/latest/meta-data/"),
+        page("https://10.0.0.1/"),
+        page("https://[::1]/"),
+        page("https://localhost/"),
+        page("https://LOCALHOST.:8443/down.html"),
+        page("https://admin.localhost/"),
+        page("https://127.0.0.1:8443/"),
+        page("https://0.0.0.0/"),
+        page("https://172.16.0.1/"),
+        page("https://192.168.1.1/"),
+        page("https://100.64.0.1/"),
+        page("https://[fd00::1]/"),
+        page("https://[fe80::1]/"),
+        page("https://[::ffff:10.0.0.1]/"),
         row("\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"pipeline\": \"p-1\"}", "spec"),
         row(
             "\"metadata\": {\"name\": \"%N\"}, \"spec\": {\"template\": {\"sourceApp\": \"a-b\"}}",
@@ -147,6 +162,12 @@ class PoolValidationTests {
                     : "\"template\": {\"sourceApp\": \"shop-web\"}, ");
     return Arguments.of(
         "{\"metadata\": {\"name\": \"%N\"}, \"spec\": {" + templ + specExtra + "}}", field);
+  }
+
+  private static Arguments page(String url) {
+    return spec(
+        "\"routing\": {\"maintenancePageUrl\": \"" + url + "\"}",
+        "spec.routing.maintenancePageUrl");
   }
 
   private static Arguments tmpl(String templateBody, String field) {
@@ -660,5 +681,33 @@ class PoolValidationTests {
         .then()
         .statusCode(200)
         .body("spec.paused", equalTo(true));
+  }
+
+  /**
+   * A page host the API cannot tell from a public one without a lookup is taken: a name (the proxy
+   * checks the address it resolves to before each fetch), a public address written out.
+   */
+  @Test
+  void aMaintenancePageOnAPublicLookingHostIsAccepted() {
+    for (String url :
+        java.util.List.of(
+            "https://pages.example.com/down.html",
+            "https://localhost.example.com/",
+            "https://93.184.215.14/down.html",
+            "https://[2606:4700::1111]/")) {
+      String name = uniqueName("page");
+      api()
+          .body(
+              """
+              {"metadata":{"name":"%s"},"spec":{"staticBackends":["https://a.example"],
+               "routing":{"maintenancePageUrl":"%s"}}}"""
+                  .formatted(name, url))
+          .post(POOLS)
+          .then()
+          .log()
+          .ifValidationFails()
+          .statusCode(201)
+          .body("spec.routing.maintenancePageUrl", equalTo(url));
+    }
   }
 }
