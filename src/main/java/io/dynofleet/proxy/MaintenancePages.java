@@ -3,22 +3,29 @@ package io.dynofleet.proxy;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TrustOptions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
  * The pages of pools in maintenance that name their own ({@code spec.routing.maintenancePageUrl},
- * as Heroku's {@code MAINTENANCE_PAGE_URL}), fetched by the proxy's own client off the request path
+ * as Heroku's {@code MAINTENANCE_PAGE_URL}), fetched off the request path by a client of their own
  * and kept in memory. A request in maintenance is answered from here at once: it never waits for a
  * fetch, and a page host that is slow or down never slows the answers. Until a page is fetched, and
  * when none could be, the built-in page is served ({@link #BUILT_IN}); a refresh that fails keeps
@@ -27,6 +34,13 @@ import org.jboss.logging.Logger;
  * <p>A page must answer 200 with {@code Content-Type: text/html} within {@link #TIMEOUT}, in at
  * most {@link #MAX_BYTES}, without a redirect: anything else is a failed fetch. Only its body and
  * content type are served (its cookies and other headers are not the pool's).
+ *
+ * <p>The page is fetched inside the dyno's network and served publicly, so its host must resolve to
+ * a public address ({@link PublicAddress}; review 25 #7): the address is resolved first, checked,
+ * and connected to as resolved, with the host kept for SNI, the certificate check and {@code Host},
+ * so a name that resolves again to another address (DNS rebinding) cannot change the target between
+ * the check and the connect. The page's certificate is always verified: the backends' {@code
+ * trust-all} is not this client's.
  */
 final class MaintenancePages {
   private static final Logger LOG = Logger.getLogger(MaintenancePages.class);
@@ -61,11 +75,23 @@ final class MaintenancePages {
           </html>
           """);
 
+  /**
+   * Connections per page host: one fetch per URL a minute, and a new connection each (no
+   * keep-alive: each fetch resolves and checks again, and nothing idles on a dyno for pages).
+   */
+  static final int POOL_SIZE = 2;
+
+  /** Fetches waiting for one of a host's connections; more fail, and are tried at the refresh. */
+  static final int WAIT_QUEUE = 64;
+
   /** A fetched page: its body and the content type it came with. */
   record Page(Buffer body, String contentType) {}
 
   private final Vertx vertx;
-  private final Supplier<HttpClient> client;
+  private volatile HttpClient client;
+
+  /** {@code dynofleet.proxy.maintenance.allow-private-pages} (tests and sandbox only). */
+  private volatile boolean privateAllowed;
 
   /** The last page fetched of each URL a pool in maintenance names. */
   private final Map<String, Page> pages = new ConcurrentHashMap<>();
@@ -78,9 +104,39 @@ final class MaintenancePages {
 
   private volatile Set<String> wanted = Set.of();
 
-  MaintenancePages(Vertx vertx, Supplier<HttpClient> client) {
+  MaintenancePages(Vertx vertx, boolean privateAllowed) {
     this.vertx = vertx;
-    this.client = client;
+    this.privateAllowed = privateAllowed;
+    this.client = newClient(null);
+  }
+
+  /**
+   * The pages' client: certificates verified ({@code trust} or the JDK's trusted authorities), SNI
+   * always sent, a small pool of its own.
+   */
+  private HttpClient newClient(TrustOptions trust) {
+    HttpClientOptions o =
+        new HttpClientOptions()
+            .setTrustAll(false)
+            .setVerifyHost(true)
+            .setForceSni(true)
+            .setKeepAlive(false)
+            .setConnectTimeout((int) TIMEOUT.toMillis())
+            .setDecompressionSupported(false);
+    if (trust != null) o.setTrustOptions(trust);
+    return vertx.createHttpClient(
+        o, new PoolOptions().setHttp1MaxSize(POOL_SIZE).setMaxWaitQueueSize(WAIT_QUEUE));
+  }
+
+  /**
+   * Tests only: trust {@code trust} (a test server's self-signed certificate; null: the JDK's
+   * authorities again) and take private addresses or not, as {@code allow-private-pages} does.
+   */
+  void forTests(TrustOptions trust, boolean privateAllowed) {
+    HttpClient old = client;
+    client = newClient(trust);
+    this.privateAllowed = privateAllowed;
+    old.close();
   }
 
   /** The page fetched last for {@code url}, or null (none yet, none could be, or no URL). */
@@ -114,36 +170,64 @@ final class MaintenancePages {
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     io.vertx.core.Future<Void> running = fetching.putIfAbsent(url, done.future());
     if (running != null) return running;
-    RequestOptions o;
+    URI uri;
     try {
-      o =
-          new RequestOptions()
-              .setMethod(HttpMethod.GET)
-              .setAbsoluteURI(url)
-              .setFollowRedirects(false)
-              .setConnectTimeout(TIMEOUT.toMillis())
-              .setIdleTimeout(TIMEOUT.toMillis())
-              .putHeader(HttpHeaders.ACCEPT, "text/html")
-              .putHeader(HttpHeaders.USER_AGENT, "dynofleet (maintenance page)");
-    } catch (RuntimeException e) {
+      uri = new URI(url);
+      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+        throw new URISyntaxException(url, "not an https URL with a host");
+      }
+    } catch (URISyntaxException e) {
       // the API refuses such a URL; one stored by hand is only not fetched
       fetching.remove(url);
       failed(url, "not a URL the client takes");
       done.complete();
       return done.future();
     }
+    String host = uri.getHost(); // an IPv6 literal in brackets, as Host has it
+    int port = uri.getPort() == -1 ? 443 : uri.getPort();
+    String path =
+        (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
+            + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     java.util.concurrent.atomic.AtomicReference<HttpClientRequest> sent =
         new java.util.concurrent.atomic.AtomicReference<>();
+    io.vertx.core.Promise<InetAddress> resolved = io.vertx.core.Promise.promise();
     long deadline =
         vertx.setTimer(
             TIMEOUT.toMillis(),
             id -> {
+              // the lookup is in the time too (the resolver's own retries take longer)
+              resolved.tryFail(new java.util.concurrent.TimeoutException());
               HttpClientRequest r = sent.get();
               if (r != null) r.reset();
             });
-    client
-        .get()
-        .request(o)
+    ((VertxInternal) vertx)
+        .resolveAddress(
+            host.startsWith("[") ? host.substring(1, host.length() - 1) : host, resolved);
+    resolved
+        .future()
+        .compose(
+            address -> {
+              if (!privateAllowed && !PublicAddress.isPublic(address)) {
+                return io.vertx.core.Future.failedFuture(
+                    new Refused(address.getHostAddress() + " is not a public address"));
+              }
+              // to the address checked, by the name: SNI, the certificate's name and Host stay
+              // the URL's, and no second lookup can pick another address
+              return client.request(
+                  new RequestOptions()
+                      .setServer(
+                          SocketAddress.inetSocketAddress(new InetSocketAddress(address, port)))
+                      .setHost(host)
+                      .setPort(port)
+                      .setSsl(true)
+                      .setURI(path)
+                      .setMethod(HttpMethod.GET)
+                      .setFollowRedirects(false)
+                      .setConnectTimeout(TIMEOUT.toMillis())
+                      .setIdleTimeout(TIMEOUT.toMillis())
+                      .putHeader(HttpHeaders.ACCEPT, "text/html")
+                      .putHeader(HttpHeaders.USER_AGENT, "dynofleet (maintenance page)"));
+            })
         .compose(
             req -> {
               sent.set(req);

@@ -142,7 +142,22 @@ public interface ProxyConfig {
     OFF
   }
 
-  /** Trust any backend certificate (tests only). */
+  /** Maintenance pages ({@code spec.routing.maintenancePageUrl}). */
+  Maintenance maintenance();
+
+  /** Maintenance pages ({@code spec.routing.maintenancePageUrl}). */
+  interface Maintenance {
+    /**
+     * Fetch a page whose host resolves to a loopback, private, link-local or shared address (tests
+     * and sandbox only). Off, such a page is not fetched and the built-in page is served: fetched
+     * inside the dyno's network and served publicly, it let an API token read what answers there
+     * (review 25 #7). The page's certificate is verified either way.
+     */
+    @WithDefault("false")
+    boolean allowPrivatePages();
+  }
+
+  /** Trust any backend certificate (tests only; never a maintenance page's). */
   @WithDefault("false")
   boolean trustAll();
 }

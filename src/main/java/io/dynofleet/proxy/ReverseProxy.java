@@ -118,7 +118,7 @@ class ReverseProxy implements ProxyInterceptor {
     this.clock = clock;
     this.vertx = vertx;
     this.requests = new RequestMeters(registry, config.metrics());
-    this.pages = new MaintenancePages(vertx, this::client);
+    this.pages = new MaintenancePages(vertx, config.maintenance().allowPrivatePages());
   }
 
   /** The pages of pools in maintenance that name their own ({@code maintenancePageUrl}). */

@@ -45,6 +45,7 @@ class MaintenanceTests {
   @Inject ReverseProxy proxy;
   @Inject Reconciler reconciler;
   @Inject io.micrometer.core.instrument.MeterRegistry registry;
+  @Inject ProxyConfig config;
 
   @io.quarkus.test.common.http.TestHTTPResource("/")
   java.net.URL app;
@@ -60,6 +61,7 @@ class MaintenanceTests {
                     .createNativeQuery("delete from pools where name like 'mnt-%'")
                     .executeUpdate());
     table.replaceAll(List.of());
+    proxy.maintenancePages().forTests(null, config.maintenance().allowPrivatePages());
     backends.close();
   }
 
@@ -277,20 +279,26 @@ class MaintenanceTests {
 
   /**
    * A page of the pool's own ({@code maintenancePageUrl}) is fetched by the proxy off the request
-   * path, from a real https server on loopback, and served with the maintenance headers; a refresh
-   * brings an edit. A refresh that fails keeps the copy fetched last; a page that cannot be had at
-   * all (an error, not HTML, too large) leaves the built-in page.
+   * path, from a real https server on loopback (taken as {@code allow-private-pages} takes it, its
+   * self-signed certificate trusted), and served with the maintenance headers; a refresh brings an
+   * edit. A refresh that fails keeps the copy fetched last; a page that cannot be had at all (an
+   * error, not HTML, too large) leaves the built-in page. The page host is asked by its name, as
+   * the URL has it, though connected to at the address checked.
    */
   @Test
   void aPageOfThePoolsOwnIsFetchedCachedAndRefreshedAndFallsBack() throws Exception {
     AtomicReference<String> content = new AtomicReference<>("<h1>Back at 10:00</h1>");
     AtomicInteger status = new AtomicInteger(200);
     AtomicInteger fetches = new AtomicInteger();
+    AtomicReference<String> hostHeader = new AtomicReference<>();
+    io.vertx.core.http.HttpServerOptions tls = TestBackends.selfSignedTls();
+    proxy.maintenancePages().forTests((io.vertx.core.net.PfxOptions) tls.getKeyCertOptions(), true);
     URI pages =
         backends.start(
-            TestBackends.selfSignedTls(),
+            tls,
             req -> {
               fetches.incrementAndGet();
+              hostHeader.set(req.getHeader("Host"));
               switch (req.path()) {
                 case "/down.html" ->
                     req.response()
@@ -326,6 +334,7 @@ class MaintenanceTests {
         .header("Content-Type", "text/html; charset=utf-8")
         .header("Set-Cookie", org.hamcrest.Matchers.nullValue())
         .body(equalTo("<h1>Back at 10:00</h1>"));
+    assertThat(hostHeader.get()).isEqualTo("localhost:" + pages.getPort());
     int fetched = fetches.get();
     for (int i = 0; i < 5; i++) {
       given().header("Host", "paged.example").get("/").then().body(containsString("10:00"));
@@ -363,6 +372,90 @@ class MaintenanceTests {
           .body(containsString("Down for maintenance"));
     }
     assertThat(hits.get()).as("requests that reached the backend").isZero();
+  }
+
+  /**
+   * Review 25 #7: a page fetched inside the dyno's network and served publicly let an API token
+   * read what answers there. A page whose host is, or resolves to, a loopback address is not
+   * fetched (the page server gets no connection) while {@code allow-private-pages} is off, as by
+   * default: the built-in page is served and a WARN names the host and why.
+   */
+  @Test
+  void aPageOnANonPublicAddressIsNotFetched() throws Exception {
+    AtomicInteger fetches = new AtomicInteger();
+    io.vertx.core.http.HttpServerOptions tls = TestBackends.selfSignedTls();
+    proxy
+        .maintenancePages()
+        .forTests((io.vertx.core.net.PfxOptions) tls.getKeyCertOptions(), false);
+    URI pages =
+        backends.start(
+            tls,
+            req -> {
+              fetches.incrementAndGet();
+              req.response().putHeader("Content-Type", "text/html").end("<h1>internal</h1>");
+            },
+            "https");
+    URI backend = counted("private", new AtomicInteger());
+    for (String host : List.of("127.0.0.1", "localhost")) {
+      String url = "https://" + host + ":" + pages.getPort() + "/down.html";
+      try (io.dynofleet.LogCapture log = io.dynofleet.LogCapture.of(MaintenancePages.class)) {
+        table.put(
+            route("mnt-private", List.of("private.example"), false, backend)
+                .withMaintenance(true, url));
+        join(proxy.maintenancePages().fetch(url));
+        given()
+            .header("Host", "private.example")
+            .get("/")
+            .then()
+            .statusCode(503)
+            .header("X-Dynofleet-Error", "maintenance")
+            .body(containsString("Down for maintenance"))
+            .body(not(containsString("internal")));
+        assertThat(log.records())
+            .filteredOn(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+            .extracting(io.dynofleet.LogCapture::text)
+            .singleElement()
+            .asString()
+            .contains("maintenance page on " + host + " not fetched")
+            .contains("127.0.0.1 is not a public address")
+            .contains("the built-in page is served")
+            .doesNotContain("/down.html");
+      }
+    }
+    assertThat(fetches.get()).as("requests that reached the page server").isZero();
+  }
+
+  /**
+   * The pages' client is not the backends': {@code trust-all}, which this profile sets for the
+   * backends' self-signed certificates, does not reach a page. A page host whose certificate no
+   * trusted authority signed is not fetched, though its address is taken.
+   */
+  @Test
+  void aPagesCertificateIsVerifiedThoughBackendsTrustAll() throws Exception {
+    assertThat(config.trustAll()).isTrue();
+    proxy.maintenancePages().forTests(null, true);
+    URI pages =
+        backends.start(
+            TestBackends.selfSignedTls(),
+            req -> req.response().putHeader("Content-Type", "text/html").end("<h1>forged</h1>"),
+            "https");
+    String url = pages + "/down.html";
+    try (io.dynofleet.LogCapture log = io.dynofleet.LogCapture.of(MaintenancePages.class)) {
+      table.put(
+          route("mnt-tls", List.of("tls.example"), false, counted("tls", new AtomicInteger()))
+              .withMaintenance(true, url));
+      join(proxy.maintenancePages().fetch(url));
+      given()
+          .header("Host", "tls.example")
+          .get("/")
+          .then()
+          .statusCode(503)
+          .body(containsString("Down for maintenance"))
+          .body(not(containsString("forged")));
+      assertThat(log.records())
+          .extracting(io.dynofleet.LogCapture::text)
+          .anySatisfy(t -> assertThat(t).contains("maintenance page on localhost not fetched"));
+    }
   }
 
   static void join(io.vertx.core.Future<?> f) throws Exception {
