@@ -303,8 +303,9 @@ class ReverseProxy implements ProxyInterceptor {
               countRedirect(pool);
               return;
             }
-            if (pool != null && pool.route().maintenance() && !acmeChallenge(rc.request().path())) {
-              // as any request of the pool: no tunnel to a backend under maintenance
+            if (pool != null && pool.route().maintenance()) {
+              // as any request of the pool: no tunnel to a backend under maintenance (an ACME
+              // challenge is never an upgrade)
               HttpServerResponse r = rc.response().setStatusCode(503);
               Buffer page = maintenanceAnswer(r.headers(), pool);
               r.putHeader(HeaderNames.X_REQUEST_ID, requestIdOf(rc.request())).end(page);
@@ -1187,7 +1188,7 @@ class ReverseProxy implements ProxyInterceptor {
       String https = httpsRedirect(sreq);
       if (https != null) return redirect(ctx, ex, https);
     }
-    if (ex.pool.route().maintenance() && !acmeChallenge(sreq.path())) {
+    if (ex.pool.route().maintenance() && !acmeChallenge(sreq)) {
       return maintenance(ctx, ex);
     }
     ex.closeAfter =
@@ -1225,11 +1226,27 @@ class ReverseProxy implements ProxyInterceptor {
   private static final int CLIENT_IP_LENGTH = HeaderNames.X_DYNOFLEET_CLIENT_IP.length();
   private static final int PROXY_SECRET_LENGTH = HeaderNames.X_DYNOFLEET_PROXY_SECRET.length();
 
-  /** ACME's http-01 challenges: plain http by design (Let's Encrypt asks them over port 80). */
-  private static final String ACME_CHALLENGE = "/.well-known/acme-challenge/";
+  /**
+   * ACME's http-01 challenge path: the prefix and one token, which RFC 8555 (8.3) makes base64url,
+   * so it never holds a dot, a percent sign or a slash.
+   */
+  private static final java.util.regex.Pattern ACME_CHALLENGE =
+      java.util.regex.Pattern.compile("/\\.well-known/acme-challenge/[A-Za-z0-9_-]{1,256}");
 
-  private static boolean acmeChallenge(String path) {
-    return path != null && path.startsWith(ACME_CHALLENGE);
+  /**
+   * An ACME http-01 challenge, which passes the https redirect and maintenance: plain http by
+   * design (Let's Encrypt asks it over port 80), and a renewal must not fail. Only GET or HEAD of
+   * exactly one token: a prefix test let {@code POST
+   * /.well-known/acme-challenge/%2e%2e/%2e%2e/orders} (and upgrades) through maintenance to a
+   * backend that resolves dot segments (security review 3 #2).
+   */
+  private static boolean acmeChallenge(HttpServerRequest req) {
+    HttpMethod m = req.method();
+    String path = req.path();
+    return (m == HttpMethod.GET || m == HttpMethod.HEAD)
+        && path != null
+        && ACME_CHALLENGE.matcher(path).matches()
+        && !req.headers().contains(HttpHeaders.UPGRADE);
   }
 
   /**
@@ -1298,8 +1315,7 @@ class ReverseProxy implements ProxyInterceptor {
    */
   private String httpsRedirect(HttpServerRequest req) {
     if (!auth.reachedOverHttp(req)) return null;
-    String path = req.path();
-    if (acmeChallenge(path)) return null;
+    if (acmeChallenge(req)) return null;
     String host = req.getHeader(HttpHeaders.HOST);
     return host != null && plainAuthority(host)
         ? io.dynofleet.api.ApiAuth.httpsLocation(req)

@@ -140,6 +140,36 @@ class MaintenanceTests {
         .statusCode(200)
         .header("X-Backend", "shop");
     assertThat(hits.get()).isEqualTo(1);
+    // ... but only GET or HEAD of one token: dot segments after the prefix reached a backend
+    // that resolves them, with any method (security review 3 #2), and so did upgrades
+    given()
+        .urlEncodingEnabled(false)
+        .header("Host", "shop.example")
+        .body("order=1")
+        .post("/.well-known/acme-challenge/%2e%2e/%2e%2e/orders")
+        .then()
+        .statusCode(503)
+        .header("X-Dynofleet-Error", "maintenance");
+    given()
+        .urlEncodingEnabled(false)
+        .header("Host", "shop.example")
+        .get("/.well-known/acme-challenge/%2e%2e/checkout")
+        .then()
+        .statusCode(503);
+    given()
+        .header("Host", "shop.example")
+        .body("x")
+        .post("/.well-known/acme-challenge/tok")
+        .then()
+        .statusCode(503);
+    assertThat(
+            rawHead(
+                app.getPort(),
+                upgrade("shop.example", "Upgrade")
+                    .replace("GET /ws ", "GET /.well-known/acme-challenge/tok "),
+                Duration.ofSeconds(5)))
+        .startsWith("HTTP/1.1 503");
+    assertThat(hits.get()).as("only the challenge itself reached the backend").isEqualTo(1);
     // Dynofleet's own prefix is not the pool's
     api().get(POOLS).then().statusCode(200);
     given().header("Host", "other.example").get("/").then().statusCode(200).body(equalTo("other"));

@@ -174,6 +174,27 @@ class ProxyOnDynoTests {
         .statusCode(200)
         .header("X-Backend", "shop");
     assertThat(hits.get()).isEqualTo(2);
+    // only GET or HEAD of one token passes: not dot segments after it, not another method
+    // (security review 3 #2)
+    given()
+        .redirects()
+        .follow(false)
+        .urlEncodingEnabled(false)
+        .header("Host", "shop.example")
+        .header("X-Forwarded-Proto", "http")
+        .get("/.well-known/acme-challenge/%2e%2e/login")
+        .then()
+        .statusCode(308);
+    given()
+        .redirects()
+        .follow(false)
+        .header("Host", "shop.example")
+        .header("X-Forwarded-Proto", "http")
+        .body("x")
+        .post("/.well-known/acme-challenge/t0k3n")
+        .then()
+        .statusCode(308);
+    assertThat(hits.get()).isEqualTo(2);
 
     // with httpsRedirect false, plain http is proxied as before
     AtomicInteger open = new AtomicInteger();
