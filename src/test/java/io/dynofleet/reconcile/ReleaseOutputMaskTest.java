@@ -2,6 +2,7 @@ package io.dynofleet.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,38 @@ class ReleaseOutputMaskTest {
             "using stripe ***",
             "SECRET_KEY_BASE=***",
             "api_token: ***");
+  }
+
+  /**
+   * Security review 3 #3: a multi-line secret (a PEM key) comes out of a log one line an entry,
+   * none equal to the whole value; quoted keys and credential headers matched no rule.
+   */
+  @Test
+  void multiLineValuesQuotedKeysAndCredentialHeadersAreMasked() {
+    String pem =
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+            + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+            + "-----END RSA PRIVATE KEY-----\n";
+    String tail =
+        Reconciler.logTailText(
+            List.of(
+                "app[web.1]: invalid key:",
+                "app[web.1]: MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+                "app[web.1]: -----END RSA PRIVATE KEY-----"),
+            Map.of("JWT_PRIVATE_KEY", pem, "SIGNING_KEY", "s1gn1ng-k3y-value\n"),
+            4000);
+    assertThat(tail).doesNotContain("MIIEowIBAAKCAQEAu1SU1L").contains("invalid key:");
+    assertThat(Reconciler.masked("key is s1gn1ng-k3y-value.", Map.of("K", "s1gn1ng-k3y-value\n")))
+        .doesNotContain("s1gn1ng-k3y-value");
+
+    String out =
+        Reconciler.masked(
+            "{\"password\":\"hunter2xyz\"} | :api_key => 'rk_live_777' | Authorization: Bearer"
+                + " abcdef123456 | Cookie: _session=s3ss10n; theme=dark | curl -H 'Bearer zzz999yyy'",
+            Map.of());
+    assertThat(out)
+        .doesNotContain("hunter2xyz", "rk_live_777", "abcdef123456", "s3ss10n", "zzz999yyy")
+        .contains("{\"password\":\"***\"}", "Authorization: ***", "Cookie: ***", "Bearer ***");
   }
 
   @Test
