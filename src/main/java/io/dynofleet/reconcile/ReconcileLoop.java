@@ -68,7 +68,15 @@ public class ReconcileLoop {
   }
 
   private final Set<String> running = ConcurrentHashMap.newKeySet();
-  private final Set<String> again = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Per pool whose pass is under way, the entries that came meanwhile, merged: run after it. Kept
+   * as entries, not names (review 25 #5): a sweep's entry that met a long pass came back as a
+   * change's, never skipped, and the pool got a second full pass right after the one that had just
+   * looked at everything.
+   */
+  private final Map<String, Entry> again = new ConcurrentHashMap<>();
+
   private volatile boolean stopping;
 
   /** When the stop began (SIGTERM), for the shared deadline; 0 before. */
@@ -103,6 +111,7 @@ public class ReconcileLoop {
     }
   }
 
+  @jakarta.inject.Inject
   ReconcileLoop(
       Reconciler reconciler,
       ReconcileConfig config,
@@ -112,27 +121,42 @@ public class ReconcileLoop {
           int dbPoolSize,
       MeterRegistry registry,
       Clock clock) {
+    this(reconciler, config, registry, clock, executor(workers(config.workers(), dbPoolSize)));
+  }
+
+  /**
+   * A loop whose passes run on {@code executor} (null: none runs; the test profile's): a test's own
+   * runs what was queued when it chooses, and shows with what delay.
+   */
+  ReconcileLoop(
+      Reconciler reconciler,
+      ReconcileConfig config,
+      MeterRegistry registry,
+      Clock clock,
+      ScheduledExecutorService executor) {
     this.reconciler = reconciler;
     this.config = config;
     this.metrics = new PassMetrics(registry, clock);
     this.sweepQuiet = sweepQuiet(config.interval());
-    int workers = workers(config.workers(), dbPoolSize);
-    if (workers > 0) {
-      ScheduledThreadPoolExecutor pool =
-          new ScheduledThreadPoolExecutor(
-              workers,
-              r -> {
-                Thread t = new Thread(r, "dynofleet-reconcile");
-                t.setDaemon(true);
-                return t;
-              });
-      // on shutdown, queued passes are dropped (the next process picks the pools up again)
-      pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-      pool.setRemoveOnCancelPolicy(true);
-      this.executor = pool;
-    } else {
-      this.executor = null;
+    this.executor = executor;
+  }
+
+  private static ScheduledExecutorService executor(int workers) {
+    if (workers <= 0) {
+      return null;
     }
+    ScheduledThreadPoolExecutor pool =
+        new ScheduledThreadPoolExecutor(
+            workers,
+            r -> {
+              Thread t = new Thread(r, "dynofleet-reconcile");
+              t.setDaemon(true);
+              return t;
+            });
+    // on shutdown, queued passes are dropped (the next process picks the pools up again)
+    pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    pool.setRemoveOnCancelPolicy(true);
+    return pool;
   }
 
   /**
@@ -288,14 +312,16 @@ public class ReconcileLoop {
       Entry queued = entries.remove(pool);
       entry = entry.merge(queued);
       if (!running.add(pool)) {
-        again.add(pool); // a pass is under way: run once more after it
+        // a pass is under way: run once more after it, as what asked (a sweep's entry stays one)
+        again.merge(pool, entry, Entry::merge);
         return null;
       }
     }
     if (entry.sweptAsOf() != null && sweptSince(entry)) {
       running.remove(pool);
-      if (again.remove(pool)) {
-        enqueue(pool, Duration.ZERO);
+      Entry more = again.remove(pool);
+      if (more != null) {
+        enqueue(more, Duration.ZERO);
       }
       LOG.debugf("reconcile pool=%s skipped: passed since the sweep found it due", pool);
       return null;
@@ -332,15 +358,21 @@ public class ReconcileLoop {
       }
       LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
     }
-    if (again.remove(pool)) {
-      enqueue(pool, Duration.ZERO);
+    Entry more = again.remove(pool);
+    if (more != null && more.sweptAsOf() == null) {
+      // a change (a webhook, a health change) came during the pass, perhaps after it read the pool
+      enqueue(more, Duration.ZERO);
     } else if (r.outcome() == ReconcileResult.Outcome.BUSY) {
       // another dyno holds the pool: looked at again after its pass, as what asked for this one
       // (a spec change, a webhook) may have come after that pass read the pool. A sweep's entry
       // stays one, and is skipped then: that pass was the look it asked for (audit 21 M2)
-      enqueue(entry, r.requeueAfter());
+      enqueue(entry.merge(more), r.requeueAfter());
     } else if (r.requeueAfter() != null) {
+      // a sweep's entry that came meanwhile goes with it: this pass, or the requeue's, is its look
       enqueue(pool, r.requeueAfter());
+    } else if (more != null) {
+      // a sweep's entry that came meanwhile: skipped when this pass was recorded (review 25 #5)
+      enqueue(more, Duration.ZERO);
     }
     return r;
   }

@@ -1083,6 +1083,141 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 25 #5: a sweep's entry that found a pass of the pool under way here came back after it
+   * as a change's entry, which is never skipped: a long pass (a rollout making apps) was followed
+   * at once by a second full pass. It comes back as the sweep's entry, and is skipped: the pass
+   * that just ended was the look it asked for.
+   */
+  @Test
+  void aSweepsEntryMetByAPassUnderWayIsSkippedAfterIt() throws Exception {
+    createPool(1, "");
+    converge();
+    clock.advance(Duration.ofMinutes(1));
+    ReconcileLoop.Entry sweep = sweepEntry();
+    ManualScheduler queue = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, queue);
+      ReconcileResult first =
+          heldPass(
+              local,
+              ReconcileLoop.Entry.of(name),
+              "recentReleases",
+              () -> assertThat(local.run(sweep)).as("a pass is under way").isNull());
+      assertThat(first.outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+      assertThat(queue.pending())
+          .as("the sweep's entry, queued again")
+          .singleElement()
+          .satisfies(q -> assertThat(q.delay()).isZero());
+      int calls = heroku.actions.size();
+      assertThat(local.run(name)).as("skipped").isNull();
+      assertThat(heroku.actions).as("no second pass").hasSize(calls);
+    } finally {
+      queue.shutdownNow();
+    }
+  }
+
+  /**
+   * What came during a pass is merged as entries are: a change's entry (a webhook delivery, a
+   * health change) stays one when a sweep's comes too, and gets its pass after the one under way,
+   * though that pass ended after the sweep found the pool due: the change may have come after it
+   * read the pool.
+   */
+  @Test
+  void aChangeMetByAPassUnderWayRunsAfterItThoughThePoolWasPassed() throws Exception {
+    createPool(1, "");
+    converge();
+    clock.advance(Duration.ofMinutes(1));
+    ReconcileLoop.Entry sweep = sweepEntry();
+    ManualScheduler queue = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, queue);
+      heldPass(
+          local,
+          sweep,
+          "recentReleases",
+          () -> {
+            assertThat(local.run(ReconcileLoop.Entry.of(name))).as("a change's").isNull();
+            assertThat(local.run(sweep)).as("another sweep's").isNull();
+          });
+      assertThat(reconciler.sweptSince(name, sweep.sweptAsOf()))
+          .as("passed since the sweep")
+          .isTrue();
+      assertThat(queue.pending()).singleElement().satisfies(q -> assertThat(q.delay()).isZero());
+      int calls = heroku.actions.size();
+      assertThat(local.run(name)).as("the change's pass").isNotNull();
+      assertThat(heroku.actions.size()).isGreaterThan(calls);
+    } finally {
+      queue.shutdownNow();
+    }
+  }
+
+  /**
+   * A sweep's entry met by a pass that asks to look again soon (apps in the making) waits for that
+   * requeue, which is a full pass: not a pass at once, then the requeue's.
+   */
+  @Test
+  void aSweepsEntryMetByAPassThatRequeuesGoesWithTheRequeue() throws Exception {
+    createPool(1, "");
+    converge();
+    clock.advance(Duration.ofMinutes(1));
+    ReconcileLoop.Entry sweep = sweepEntry();
+    scale(2);
+    ManualScheduler queue = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, queue);
+      ReconcileResult first =
+          heldPass(
+              local,
+              ReconcileLoop.Entry.of(name),
+              "createApp",
+              () -> assertThat(local.run(sweep)).as("a pass is under way").isNull());
+      assertThat(first.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+      assertThat(queue.pending())
+          .singleElement()
+          .satisfies(q -> assertThat(q.delay()).isEqualTo(first.requeueAfter()));
+    } finally {
+      queue.shutdownNow();
+    }
+  }
+
+  /**
+   * Runs {@code first} on {@code loop} in another thread, held in its pass at its next {@code op}
+   * call while {@code meanwhile} runs here (which must not call the fake platform, whose lock the
+   * held pass has): that pass's result.
+   */
+  private ReconcileResult heldPass(
+      ReconcileLoop loop, ReconcileLoop.Entry first, String op, Runnable meanwhile)
+      throws Exception {
+    java.util.concurrent.CountDownLatch in = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    heroku.onNext(
+        op,
+        () -> {
+          in.countDown();
+          try {
+            go.await(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      Future<ReconcileResult> held = other.submit(() -> loop.run(first));
+      assertThat(in.await(30, java.util.concurrent.TimeUnit.SECONDS))
+          .as("the pass reached " + op)
+          .isTrue();
+      try {
+        meanwhile.run();
+      } finally {
+        go.countDown();
+      }
+      return held.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      other.shutdownNow();
+    }
+  }
+
+  /**
    * The sweep's entry for this test's pool (a new process's sweep, at the pool's turn: due whatever
    * passed lately).
    */
