@@ -3124,12 +3124,24 @@ public class Reconciler {
       if (r.outputStreamUrl() == null) {
         return what;
       }
+      Map<String, String> secrets;
+      try {
+        secrets = secretsToMask(b);
+      } catch (PlatformException e) {
+        LOG.debugf(
+            "pool=%s app=%s release output not read: %s", pool.name, b.appName, e.getMessage());
+        return what
+            + " (its output is not shown: its app's own config vars, which it would be masked with,"
+            + " could not be read: "
+            + e.getMessage()
+            + ")";
+      }
       try {
         List<String> tail = platform.releaseOutput(r.outputStreamUrl(), RELEASE_OUTPUT_LINES);
         if (tail.isEmpty()) {
           return what + " (its release command printed nothing)";
         }
-        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secretsToMask(b));
+        String text = masked(PoolEvents.printable(String.join(" | ", tail)), secrets);
         if (text.length() > RELEASE_OUTPUT_CHARS) {
           text = "..." + text.substring(text.length() - RELEASE_OUTPUT_CHARS);
         }
@@ -3146,6 +3158,13 @@ public class Reconciler {
      * shared add-ons' vars too, not copied (their attachments set them), but a client error may
      * print a password bare, which the URL rule does not catch (review 15); the pool's proxy secret
      * (the backend has it too: {@code env} prints it); the source's drain urls (a token in them).
+     * For a backend made at another target than the source's now (or with no source read), its
+     * app's own config vars too, one Platform API call: it holds those of the release it was made
+     * from, and the common reason an old app crash-loops is a credential rotated on the source
+     * since, which it prints bare and the source's new value does not mask (review 25 #6).
+     *
+     * @throws PlatformException when the app's own vars could not be read: nothing it printed is
+     *     kept then, as a value only they hold would go out bare
      */
     private Map<String, String> secretsToMask(Backend b) {
       // the shared add-ons' vars too: not copied (their attachments set them), but a client
@@ -3164,6 +3183,10 @@ public class Reconciler {
           secrets.put("drain " + i, source.drains().get(i));
         }
       }
+      if (source == null || !source.target().equals(b.target)) {
+        // under names of their own: the source's new value and the app's old one are both masked
+        platform.configVars(ref(b)).forEach((k, v) -> secrets.put(k + " (the app's own)", v));
+      }
       return secrets;
     }
 
@@ -3175,9 +3198,10 @@ public class Reconciler {
      * could read any more ({@code heroku logs -a}: "Couldn't find that app"; audit 20 M1). Best
      * effort: a failure to read is said in the event, and the app is deleted all the same. Not
      * under the rate reserve (an optional read), nor without the source (whose config vars the
-     * lines are masked with). Read before the drain is stored: a pass stopped between the two reads
-     * again; one stopped after the drain deletes the app without it. Either way no app is left
-     * behind.
+     * lines are masked with), nor, for an app made at an earlier target, without its own vars (see
+     * {@link #secretsToMask}). Read before the drain is stored: a pass stopped between the two
+     * reads again; one stopped after the drain deletes the app without it. Either way no app is
+     * left behind.
      */
     private void keepLogTail(Backend b) {
       checkStopping();
@@ -3188,22 +3212,40 @@ public class Reconciler {
       } else if (platform.rateRemaining() < config.rateLimitReserve()) {
         said = not + "(the Platform API budget is low)";
       } else {
-        try {
-          List<String> tail = platform.logTail(ref(b), LOG_TAIL_LINES);
-          String lead = "app " + b.appName + "'s last log lines before its deletion: ";
-          said =
-              tail.isEmpty()
-                  ? "app "
-                      + b.appName
-                      + " had no log lines of its own left to read before its deletion"
-                  : lead
-                      + logTailText(tail, secretsToMask(b), PoolEvents.MAX_MESSAGE - lead.length());
-        } catch (PlatformException e) {
-          LOG.debugf("pool=%s app=%s log lines not read: %s", pool.name, b.appName, e.getMessage());
-          said = not + "(" + e.getMessage() + ")";
-        }
+        said = maskedLogTail(b, not);
       }
       event(PoolEvents.WARNING, "BackendLogTail", said);
+    }
+
+    /**
+     * The event's text of {@code b}'s last log lines, masked; {@code not} and why, when they are
+     * not read.
+     */
+    private String maskedLogTail(Backend b, String not) {
+      Map<String, String> secrets;
+      try {
+        // first: lines that could not be masked with all the app may print are not read at all
+        secrets = secretsToMask(b);
+      } catch (PlatformException e) {
+        LOG.debugf("pool=%s app=%s log lines not read: %s", pool.name, b.appName, e.getMessage());
+        return not
+            + "(its app's own config vars, which they would be masked with, could not be read: "
+            + e.getMessage()
+            + ")";
+      }
+      if (platform.rateRemaining() < config.rateLimitReserve()) {
+        return not + "(the Platform API budget is low)"; // the vars' read took it under the reserve
+      }
+      try {
+        List<String> tail = platform.logTail(ref(b), LOG_TAIL_LINES);
+        String lead = "app " + b.appName + "'s last log lines before its deletion: ";
+        return tail.isEmpty()
+            ? "app " + b.appName + " had no log lines of its own left to read before its deletion"
+            : lead + logTailText(tail, secrets, PoolEvents.MAX_MESSAGE - lead.length());
+      } catch (PlatformException e) {
+        LOG.debugf("pool=%s app=%s log lines not read: %s", pool.name, b.appName, e.getMessage());
+        return not + "(" + e.getMessage() + ")";
+      }
     }
 
     /** Creates the app; on a taken name, adopts it only if it is our own earlier create. */

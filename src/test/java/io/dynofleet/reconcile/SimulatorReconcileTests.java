@@ -1257,6 +1257,84 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 25 #6: the lines were masked with the source's config vars as they are now. An old app
+   * holds those of the release it was made from; after a credential rotated on the source (the
+   * common reason an old app crash-loops) it printed the old value bare, and the event kept it. An
+   * app made at another target than the source's is masked with its own vars too (one more call).
+   */
+  @Test
+  void aFailedBackendOfAnEarlierTargetIsMaskedWithItsAppsOwnVars() {
+    heroku.updateConfigVars(source, Map.of("API_KEY", "ak-old-5e4d3c2b1a"));
+    Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
+    String app = aFailedBackendThatLogged(r, "Calling the payment API with ak-old-5e4d3c2b1a");
+    heroku.updateConfigVars(source, Map.of("API_KEY", "ak-new-9f8e7d6c5b")); // the rotation
+    passUntilDeleted(r, app);
+
+    assertThat(messages("BackendLogTail"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .startsWith("app " + app + "'s last log lines before its deletion: ")
+                    .contains("app[web.1]: Calling the payment API with ***")
+                    .doesNotContain("ak-old-5e4d3c2b1a"));
+  }
+
+  /**
+   * Without the app's own vars (a refused or failed read), its lines are not read: a value only
+   * they hold would go out bare. The event says why, and the app is deleted all the same.
+   */
+  @Test
+  void aFailedBackendOfAnEarlierTargetWhoseVarsCannotBeReadKeepsNoLines() {
+    heroku.updateConfigVars(source, Map.of("API_KEY", "ak-old-5e4d3c2b1a"));
+    Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
+    String app = aFailedBackendThatLogged(r, "Calling the payment API with ak-old-5e4d3c2b1a");
+    String id = sim.app(app).id();
+    sim.refuse("GET /apps/" + id + "/config-vars", 403, "forbidden", "Not allowed.");
+    heroku.updateConfigVars(source, Map.of("API_KEY", "ak-new-9f8e7d6c5b"));
+    passUntilDeleted(r, app);
+
+    assertThat(messages("BackendLogTail"))
+        .singleElement()
+        .satisfies(
+            m ->
+                assertThat(m)
+                    .startsWith(
+                        "app "
+                            + app
+                            + ": its last log lines were not read before its deletion (its app's"
+                            + " own config vars, which they would be masked with, could not be"
+                            + " read: ")
+                    .contains("403")
+                    .doesNotContain("ak-old-5e4d3c2b1a"));
+    assertThat(calls("POST", "/apps/" + id + "/log-sessions", 201)).as("no lines read").isEmpty();
+  }
+
+  /**
+   * A one-replica pool whose only app never gets healthy (see {@link #crashingItsApp}) and printed
+   * {@code lines}: passes of {@code r} until the pass that fails it at the progress deadline, which
+   * leaves its log lines and its deletion to the next; its name.
+   */
+  private String aFailedBackendThatLogged(Reconciler r, String... lines) {
+    String app = aCrashedBackendThatLogged(r, lines);
+    java.util.UUID uid = pools.get(name).metadata().uid();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              if (store.backends(uid).stream().anyMatch(b -> b.phase == Backend.Phase.Failed)) {
+                return true;
+              }
+              r.reconcile(new PoolKey(name));
+              return false;
+            });
+    assertThat(messages("BackendLogTail")).as("not read yet").isEmpty();
+    return app;
+  }
+
+  /**
    * The read is best effort: a log session Heroku refuses (a 5xx) is said in the event, and the app
    * is deleted all the same (kept, it would bill).
    */
