@@ -200,6 +200,8 @@ public class HooksResource {
           // of the pools copying one app has its own, and each delivery scheduled all of them, so
           // one release was N × N passes (audit 21 H2). One made by hand (no pool) schedules all
           if (pool == null || pool.equals(p)) {
+            // also recorded as heard, for every dyno (one statement, never failing the hook): the
+            // longer idle turn trusts deliveries heard, not a subscription (review 25 #3)
             loop.wake(p);
             scheduled.add(p);
           }

@@ -12,12 +12,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *   every = max(sweep interval, pools × CALLS_PER_LOOK × 800 ms / share)
  * </pre>
  *
- * four times that while the pool's release webhook is subscribed (a release brings a pass at once:
- * the look is only the safety net), plus up to a quarter at random so pools made together do not
- * look together. The interval is kept in the database ({@code pool_sweeps.next_look_at}), so it
- * holds for every dyno, and the fleet's looks cost about {@code share} of the refill however many
- * dynos run. A spec change, a webhook delivery or a backend's health change still brings a pass at
- * once.
+ * four times that while the pool's release webhook is subscribed and its deliveries are heard (a
+ * release brings a pass at once: the look is only the safety net; see {@link #heard}), plus up to a
+ * quarter at random so pools made together do not look together. The interval is kept in the
+ * database ({@code pool_sweeps.next_look_at}), so it holds for every dyno, and the fleet's looks
+ * cost about {@code share} of the refill however many dynos run. A spec change, a webhook delivery
+ * or a backend's health change still brings a pass at once.
  */
 final class IdleLooks {
   /**
@@ -28,6 +28,16 @@ final class IdleLooks {
 
   /** How much longer an idle pool with a subscribed release webhook waits between looks. */
   static final int WEBHOOK_FACTOR = 4;
+
+  /**
+   * How long after the last delivery heard an idle pool's subscription is trusted with the longer
+   * turn: a day. A subscription alone was trusted (review 25 #3), so deliveries failing (a wrong
+   * public URL, admin hosts without the app's host, a CDN in front) left each release waiting up to
+   * four turns, some 100 min at 300 pools, unseen. A day bounds how long deliveries that stop go on
+   * costing that; a source that releases less often gets the plain turn, the one the sweep's share
+   * of the budget is sized for.
+   */
+  static final Duration HEARD_WITHIN = Duration.ofHours(24);
 
   /** The interval when the sweep's own is not a duration ({@code off}, a cron expression). */
   static final Duration DEFAULT_SWEEP = Duration.ofSeconds(30);
@@ -40,7 +50,8 @@ final class IdleLooks {
    * @param pools how many pools there are (each with its own looks)
    * @param sweep the sweep's interval: never looked at more often than it sweeps
    * @param share the share of the refill the looks may spend, kept within 0.01..1
-   * @param webhook whether the pool's release webhook is subscribed
+   * @param webhook whether the pool's release webhook is subscribed and its deliveries heard
+   *     ({@link #heard})
    */
   static Duration every(long pools, Duration sweep, double share, boolean webhook) {
     double s = Double.isNaN(share) ? 1 : Math.min(1, Math.max(0.01, share));
@@ -48,6 +59,16 @@ final class IdleLooks {
         (long) (Math.max(1, pools) * CALLS_PER_LOOK * Reconciler.REFILL_PER_CALL.toMillis() / s);
     Duration base = Duration.ofMillis(Math.max(millis, sweep.toMillis()));
     return webhook ? base.multipliedBy(WEBHOOK_FACTOR) : base;
+  }
+
+  /**
+   * Whether the pool's deliveries are heard: one was, for its current subscription, within {@link
+   * #HEARD_WITHIN} of {@code now}.
+   *
+   * @param heardAt when a delivery was last heard (null: none since the subscription was recorded)
+   */
+  static boolean heard(java.time.Instant heardAt, java.time.Instant now) {
+    return heardAt != null && !heardAt.isBefore(now.minus(HEARD_WITHIN));
   }
 
   /** {@link #every} plus up to a quarter of it at random. */

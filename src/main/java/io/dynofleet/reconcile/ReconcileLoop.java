@@ -245,12 +245,13 @@ public class ReconcileLoop {
   }
 
   /**
-   * Schedules a pass for {@code pool} at once, and clears its stored next look, so that if this
-   * process stops before the pass (a deploy's SIGTERM), every dyno's sweep takes the pool soon
-   * rather than at its idle turn (a release webhook's pass, review 25 #1).
+   * A release webhook delivery for {@code pool} was heard: schedules a pass at once, clears its
+   * stored next look, so that if this process stops before the pass (a deploy's SIGTERM), every
+   * dyno's sweep takes the pool soon rather than at its idle turn (review 25 #1), and records for
+   * the fleet that deliveries arrive (the longer idle turn trusts them only then, review 25 #3).
    */
   public void wake(String pool) {
-    reconciler.lookSoon(pool);
+    reconciler.heard(pool);
     enqueue(pool, Duration.ZERO);
   }
 

@@ -159,9 +159,9 @@ class ReconcileStore {
 
   /**
    * Clears the pool's stored next look, so every dyno's sweep takes it once its quiet time is over:
-   * for a pass asked for here (a webhook's) or cut short (SIGTERM, a lost lock), which the stored
-   * turn, up to {@code 4 × sweep} away, would otherwise hold back on the other dynos and on the
-   * next process (review 25 #1).
+   * for a pass cut short (SIGTERM, a lost lock), which the stored turn, up to {@code 4 × sweep}
+   * away, would otherwise hold back on the other dynos and on the next process (review 25 #1). A
+   * webhook's pass clears it too, in {@link #webhookHeard}.
    */
   @Transactional
   void lookSoon(String poolName) {
@@ -171,6 +171,41 @@ class ReconcileStore {
             "update pool_sweeps s set next_look_at = null from pools p"
                 + " where p.id = s.pool_id and p.name = ?1 and s.next_look_at is not null")
         .setParameter(1, poolName)
+        .executeUpdate();
+  }
+
+  /**
+   * A release webhook delivery for the pool was heard at {@code at} (the reconciler's clock): its
+   * stored next look is cleared, as {@link #lookSoon} does, and the time recorded for the fleet
+   * (V20), in one statement. A pool never passed gets its row, due at once (the epoch as {@code
+   * swept_at}, as {@link #upsertTimers} makes it).
+   */
+  @Transactional
+  void webhookHeard(String poolName, java.time.Instant at) {
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "insert into pool_sweeps (pool_id, swept_at, webhook_heard_at)"
+                + " select id, to_timestamp(0), to_timestamp(cast(?2 as bigint) / 1000000.0)"
+                + " from pools where name = ?1 on conflict (pool_id) do update set"
+                + " next_look_at = null, webhook_heard_at = excluded.webhook_heard_at")
+        .setParameter(1, poolName)
+        .setParameter(2, java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, at))
+        .executeUpdate();
+  }
+
+  /**
+   * Forgets the pool's last delivery heard: its recorded subscription changed, and the new one has
+   * delivered nothing yet.
+   */
+  @Transactional
+  void webhookUnheard(UUID poolId) {
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "update pool_sweeps set webhook_heard_at = null"
+                + " where pool_id = ?1 and webhook_heard_at is not null")
+        .setParameter(1, poolId)
         .executeUpdate();
   }
 
@@ -405,9 +440,10 @@ class ReconcileStore {
       String pipelineId,
       String pipelineTeam,
       java.time.Instant webhookCheckedAt,
-      String webhookSigned) {
+      String webhookSigned,
+      java.time.Instant webhookHeardAt) {
     static final FleetTimers NONE =
-        new FleetTimers(null, null, null, null, null, null, null, null, null);
+        new FleetTimers(null, null, null, null, null, null, null, null, null, null);
   }
 
   /** The pool's {@link FleetTimers}: one primary-key read. */
@@ -419,8 +455,8 @@ class ReconcileStore {
             .getEntityManager()
             .createNativeQuery(
                 "select source_read_at, source_read_release, source_read_target, pipeline_read_at,"
-                    + " pipeline_name, pipeline_id, pipeline_team, webhook_checked_at, webhook_signed"
-                    + " from pool_sweeps where pool_id = ?1")
+                    + " pipeline_name, pipeline_id, pipeline_team, webhook_checked_at, webhook_signed,"
+                    + " webhook_heard_at from pool_sweeps where pool_id = ?1")
             .setParameter(1, poolId)
             .getResultList();
     if (rows.isEmpty()) {
@@ -436,7 +472,8 @@ class ReconcileStore {
         (String) r[5],
         (String) r[6],
         instant(r[7]),
-        (String) r[8]);
+        (String) r[8],
+        instant(r[9]));
   }
 
   /** The source's add-ons were read at {@code at} (null: forget), at {@code release}. */

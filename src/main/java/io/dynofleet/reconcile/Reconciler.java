@@ -221,6 +221,28 @@ public class Reconciler {
   private record IdleLook(long generation, Instant at, Instant lookAgain) {}
 
   /**
+   * Pools whose new source release a look found while subscribed with no delivery heard since the
+   * release before was read (review 25 #3), not yet told: the delivery may be a moment behind the
+   * look, so a pass at least {@link #HEARD_GRACE} later decides. Per process (the passes that roll
+   * the release out come to this one); a restart forgets it, which only says nothing.
+   */
+  private final Map<UUID, Unheard> unheard = new ConcurrentHashMap<>();
+
+  /**
+   * @param since when the release before was read: a delivery heard after it may be this one's
+   * @param foundAt when the look found it
+   * @param version the release found
+   */
+  private record Unheard(Instant since, Instant foundAt, int version) {}
+
+  /**
+   * How long after a look found a release its delivery may still come before the pool is said
+   * {@code WebhookSilent}: Heroku delivers within seconds; a look seldom lands in between, and then
+   * must not say a working subscription is silent.
+   */
+  static final Duration HEARD_GRACE = Duration.ofMinutes(1);
+
+  /**
    * Per pool, this process's last read of the pipeline's couplings: when, under which generation
    * and pipeline, and the coupled backends' apps then (see {@link Pass#couplingsDue}).
    */
@@ -492,12 +514,15 @@ public class Reconciler {
 
   static final String STOPPED = "stopped: the process is going";
 
-  /** See {@link ReconcileStore#lookSoon}: best effort (the database may be away). */
-  void lookSoon(String pool) {
+  /**
+   * See {@link ReconcileStore#webhookHeard}: best effort (the database may be away), never failing
+   * the hook that heard it.
+   */
+  void heard(String pool) {
     try {
-      store.lookSoon(pool);
+      store.webhookHeard(pool, clock.instant());
     } catch (RuntimeException e) {
-      LOG.debugf("pool=%s next look not cleared: %s", pool, e.getClass().getSimpleName());
+      LOG.debugf("pool=%s webhook delivery not recorded: %s", pool, e.getClass().getSimpleName());
     }
   }
 
@@ -656,6 +681,7 @@ public class Reconciler {
     idle.clear();
     couplingsLooked.clear();
     sourcePending.clear();
+    unheard.clear();
     hooks.forgetAll();
   }
 
@@ -670,6 +696,7 @@ public class Reconciler {
     couplingsLooked.remove(id);
     failures.remove(id);
     sourcePending.remove(id);
+    unheard.remove(id);
     hooks.deleted(id);
   }
 
@@ -699,7 +726,8 @@ public class Reconciler {
             idle,
             couplingsLooked,
             failures,
-            sourcePending)) {
+            sourcePending,
+            unheard)) {
       known.addAll(m.keySet());
     }
     return known;
@@ -820,6 +848,12 @@ public class Reconciler {
     private FleetTimers timers;
 
     private PoolStatus.Webhook webhook;
+
+    /** This pass recorded a new subscription: no delivery of it is heard yet. */
+    private boolean heardReset;
+
+    /** The pool is {@code WebhookSilent} as this pass writes its status. */
+    private boolean silent;
 
     /**
      * Calls made on the platform worker threads for this pass (the pass's thread counts its own).
@@ -1062,17 +1096,20 @@ public class Reconciler {
 
     /**
      * When every dyno's sweep looks at this idle pool again: its share of the fleet's looks ({@link
-     * IdleLooks}), longer while its release webhook is subscribed. Null (at the sweep's pace) when
-     * the pools cannot be counted.
+     * IdleLooks}), longer while its release webhook is subscribed and its deliveries are heard (the
+     * subscription alone did: deliveries failing, a release waited four turns, unseen, review 25
+     * #3). Null (at the sweep's pace) when the pools cannot be counted.
      */
     private Duration idleLookTurn() {
+      boolean heard =
+          webhook != null
+              && !silent
+              && !unheard.containsKey(pool.id)
+              && IdleLooks.heard(heardAt(), now);
       try {
         return IdleLooks.jittered(
             IdleLooks.every(
-                store.poolCount(),
-                IdleLooks.sweep(config.interval()),
-                config.sweepShare(),
-                webhook != null));
+                store.poolCount(), IdleLooks.sweep(config.interval()), config.sweepShare(), heard));
       } catch (RuntimeException e) {
         LOG.debugf("pool=%s pools not counted: %s", pool.name, e.getClass().getSimpleName());
         return null;
@@ -1088,6 +1125,12 @@ public class Reconciler {
         return;
       }
       SourceHooks.Outcome o = hooks.sync(pool.id, pool.name, sourceApp, webhook, now);
+      if (o.webhook() != null && !o.webhook().equals(webhook)) {
+        // a new subscription (made, adopted, moved): its deliveries are not known to arrive until
+        // one is heard, whatever the one before did
+        heardReset = true;
+        fleetTimer(() -> store.webhookUnheard(pool.id));
+      }
       if (!Objects.equals(o.webhook(), webhook)) {
         // recorded at once, not at the end of the pass: a crash while this pass creates apps must
         // not lose which subscription is the pool's (found again by URL only if the URL stayed)
@@ -1109,6 +1152,14 @@ public class Reconciler {
         boolean warning = o.reason().equals("WebhookFailed") || o.reason().equals("WebhookLeft");
         event(warning ? PoolEvents.WARNING : PoolEvents.NORMAL, o.reason(), o.message());
       }
+    }
+
+    /**
+     * When a delivery for the pool was last heard (by any dyno), null if none since its
+     * subscription was recorded.
+     */
+    private Instant heardAt() {
+      return heardReset ? null : timers().webhookHeardAt();
     }
 
     /** The status stored last: this pass's mid-pass write, else the one the pass started from. */
@@ -1245,6 +1296,17 @@ public class Reconciler {
                 || read == null
                 || !read.releaseId().equals(rel.id())
                 || stageMoved(t, cached, couplings);
+        if (cached != null
+            && !cached.releaseId().equals(rel.id())
+            && webhook != null
+            && !unheard.containsKey(pool.id)) {
+          // a new release, by this look: heard of if a delivery came since the one before was read
+          // (decided at a pass after HEARD_GRACE, see webhookSilent)
+          Instant heard = heardAt();
+          if (heard == null || !heard.isAfter(cached.readAt())) {
+            unheard.put(pool.id, new Unheard(cached.readAt(), now, rel.version()));
+          }
+        }
         if (full || addons && addonsDue(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
@@ -4301,6 +4363,7 @@ public class Reconciler {
         conds.add(new Condition(c.type(), c.status(), c.reason(), c.message(), since));
       }
       maintenance(previous).ifPresent(conds::add);
+      webhookSilent(previous).ifPresent(conds::add);
       String size = spec.managed() ? spec.template().dynoSize() : null;
       // a deleting pool's apps bill until they are gone: $0.00 while they drain hid that (audit 12)
       int billed = pool.terminating() ? list.size() : desired;
@@ -4359,6 +4422,74 @@ public class Reconciler {
                   : "every request gets 503 and the pool's maintenance page; the backends keep"
                       + " running",
               since));
+    }
+
+    /**
+     * Condition {@code WebhookSilent} True while the pool's release webhook is subscribed but a new
+     * release was found by a look, with no delivery heard for it (review 25 #3): the subscription
+     * exists, the deliveries do not arrive (a wrong public URL, DYNOFLEET_ADMIN_HOSTS without the
+     * app's host, a CDN in front), and each release waited for the sweep. Raised, with a warning
+     * event, once at least {@link #HEARD_GRACE} has passed since the look; cleared (with a normal
+     * event) when a delivery is heard from the time it was raised on, or when the pool has no
+     * subscription.
+     */
+    private java.util.Optional<Condition> webhookSilent(PoolStatus previous) {
+      Condition before =
+          previous == null || previous.conditions() == null
+              ? null
+              : previous.conditions().stream()
+                  .filter(x -> x.type().equals("WebhookSilent") && "True".equals(x.status()))
+                  .findFirst()
+                  .orElse(null);
+      silent = false;
+      if (webhook == null) {
+        unheard.remove(pool.id); // nothing subscribed, nothing silent
+        return java.util.Optional.empty();
+      }
+      Instant heard = heardAt();
+      if (before != null) {
+        if (heard != null && !heard.isBefore(before.lastTransitionTime())) {
+          unheard.remove(pool.id);
+          event(
+              PoolEvents.NORMAL,
+              "WebhookHeard",
+              "a release webhook delivery from "
+                  + webhook.app()
+                  + " was heard: its releases are rolled out at once again");
+          return java.util.Optional.empty();
+        }
+        silent = true;
+        return java.util.Optional.of(before);
+      }
+      Unheard u = unheard.get(pool.id);
+      if (u == null) {
+        return java.util.Optional.empty();
+      }
+      if (heard != null && heard.isAfter(u.since())) {
+        unheard.remove(pool.id); // it came, a moment after the look
+        return java.util.Optional.empty();
+      }
+      if (now.isBefore(u.foundAt().plus(HEARD_GRACE))) {
+        return java.util.Optional.empty();
+      }
+      unheard.remove(pool.id);
+      silent = true;
+      String message =
+          "release v"
+              + u.version()
+              + " of "
+              + webhook.app()
+              + " was found by the sweep's look, not by a webhook delivery, though the pool's release"
+              + " webhook is subscribed: releases wait for the sweep (up to four idle turns while"
+              + " deliveries were heard lately). Check that DYNOFLEET_PUBLIC_URL is where Heroku"
+              + " reaches this app (the webhook's URL is "
+              + webhook.url()
+              + "), that DYNOFLEET_ADMIN_HOSTS includes its host, that nothing in front (a CDN,"
+              + " a proxy) refuses it, and the webhook's delivery log: heroku webhooks:deliveries -a "
+              + webhook.app();
+      event(PoolEvents.WARNING, "WebhookSilent", message);
+      return java.util.Optional.of(
+          new Condition("WebhookSilent", "True", "NoDeliveryHeard", message, now));
     }
 
     private void event(String type, String reason, String message) {

@@ -27,6 +27,16 @@ class IdleLooksTest {
     assertThat(IdleLooks.every(1, SWEEP, 0.4, true)).isEqualTo(Duration.ofMinutes(2));
   }
 
+  /** Review 25 #3: the subscription alone is not trusted, a delivery heard within a day is. */
+  @Test
+  void deliveriesAreHeardForADayAfterTheLast() {
+    java.time.Instant now = java.time.Instant.parse("2026-11-26T12:00:00Z");
+    assertThat(IdleLooks.heard(null, now)).as("none heard").isFalse();
+    assertThat(IdleLooks.heard(now.minusSeconds(5), now)).isTrue();
+    assertThat(IdleLooks.heard(now.minus(IdleLooks.HEARD_WITHIN), now)).isTrue();
+    assertThat(IdleLooks.heard(now.minus(IdleLooks.HEARD_WITHIN).minusSeconds(1), now)).isFalse();
+  }
+
   @Test
   void theShareIsKeptSaneAndTheJitterWithinAQuarter() {
     assertThat(IdleLooks.every(30, SWEEP, 5, false)).isEqualTo(Duration.ofSeconds(48));

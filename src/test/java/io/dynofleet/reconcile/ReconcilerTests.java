@@ -3201,6 +3201,117 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 25 #3: an idle pool's turn was four times as long as soon as its release webhook was
+   * subscribed, whether or not deliveries arrived; with deliveries failing (a wrong public URL,
+   * admin hosts without the app's host, a CDN in front) a release waited up to four turns and
+   * nothing said so. The longer turn now waits for a delivery heard (the signed hook, over HTTP); a
+   * release found by a look while subscribed and unheard says WebhookSilent, once, until a delivery
+   * is heard.
+   */
+  @Test
+  void theLongerIdleTurnWaitsForADeliveryHeardAndASilentSubscriptionIsSaid() {
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            heroku,
+            dataPlane,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    PoolKey key = new PoolKey(name);
+    try {
+      createPool(1, "");
+      convergeWith(hooked);
+      assertThat(status().webhook()).as("subscribed").isNotNull();
+      hooked.reconcile(key); // idle
+      long n = poolCount();
+      Duration sweep = IdleLooks.sweep(config.interval());
+      Duration plain = IdleLooks.every(n, sweep, config.sweepShare(), false);
+      Duration longer = IdleLooks.every(n, sweep, config.sweepShare(), true);
+      assertThat(nextLookSeconds())
+          .as("subscribed, no delivery ever heard: the plain turn")
+          .isLessThanOrEqualTo(plain.toMillis() * 1.25 / 1000.0 + 0.01);
+
+      heroku.push(source); // its delivery never comes: found by a look
+      convergeWith(hooked);
+      clock.advance(Reconciler.HEARD_GRACE);
+      hooked.reconcile(key);
+      io.restassured.path.json.JsonPath pool = poolOverApi();
+      assertThat(pool.getString("status.conditions.find { it.type == 'WebhookSilent' }.status"))
+          .isEqualTo("True");
+      assertThat(pool.getString("status.conditions.find { it.type == 'WebhookSilent' }.reason"))
+          .isEqualTo("NoDeliveryHeard");
+      assertThat(pool.getString("status.conditions.find { it.type == 'WebhookSilent' }.message"))
+          .contains(
+              "DYNOFLEET_PUBLIC_URL",
+              "DYNOFLEET_ADMIN_HOSTS",
+              "heroku webhooks:deliveries -a " + source,
+              status().webhook().url());
+      hooked.reconcile(key);
+      assertThat(pools.events(name, 50))
+          .as("said once")
+          .filteredOn(e -> e.reason().equals("WebhookSilent"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.type()).isEqualTo(PoolEvents.WARNING));
+      assertThat(nextLookSeconds()).isLessThanOrEqualTo(plain.toMillis() * 1.25 / 1000.0 + 0.01);
+
+      // a signed delivery to the pool's own subscription: heard, for every dyno
+      String body =
+          """
+          {"id": "%s", "created_at": "%s", "resource": "release", "action": "update",
+           "data": {"id": "r9", "version": 9, "status": "succeeded", "app": {"name": "%s"}}}
+          """
+              .formatted(UUID.randomUUID(), clock.instant(), source);
+      io.restassured.RestAssured.given()
+          .contentType("application/json")
+          .header(
+              "Heroku-Webhook-Hmac-SHA256",
+              io.dynofleet.api.HookSignature.sign(io.dynofleet.api.HookSignature.TEST_SECRET, body))
+          .queryParam("pool", name)
+          .body(body)
+          .post("/_dynofleet/api/v1/hooks/heroku")
+          .then()
+          .statusCode(202)
+          .body("reconciling", org.hamcrest.Matchers.contains(name));
+      hooked.reconcile(key); // the pass it asked for
+      assertThat(poolOverApi().getList("status.conditions.type")).doesNotContain("WebhookSilent");
+      assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("WebhookHeard"));
+      hooked.reconcile(key); // idle
+      assertThat(nextLookSeconds())
+          .as("a delivery heard: four times as long")
+          .isBetween(longer.toMillis() / 1000.0 - 0.01, longer.toMillis() * 1.25 / 1000.0 + 0.01);
+    } finally {
+      hooked.stop();
+    }
+  }
+
+  /** Passes of {@code r} until it has nothing in flight, moving the clock past drains. */
+  private void convergeWith(Reconciler r) {
+    for (int i = 1; i <= 40; i++) {
+      ReconcileResult result = r.reconcile(new PoolKey(name));
+      clock.advance(Duration.ofSeconds(6));
+      if (result.outcome() == ReconcileResult.Outcome.DONE) {
+        return;
+      }
+    }
+    throw new AssertionError("did not converge in 40 passes: " + status());
+  }
+
+  /** The pool as {@code GET /pools/NAME} gives it. */
+  private io.restassured.path.json.JsonPath poolOverApi() {
+    return io.restassured.RestAssured.given()
+        .header("Authorization", "Bearer test-token-0123456789")
+        .get("/_dynofleet/api/v1/pools/" + name)
+        .then()
+        .statusCode(200)
+        .extract()
+        .jsonPath();
+  }
+
+  /**
    * Audit 19 #9: the finalizer removed the release webhook before it deleted any drained app, so a
    * webhook endpoint failing (5xx, or a 429 given up) kept every app running and billing. The apps
    * go first now; the failure holds only the pool's row.

@@ -72,6 +72,7 @@ class SourceWebhookTests {
   @Inject io.micrometer.core.instrument.MeterRegistry meters;
   @Inject PoolService pools;
   @Inject ReconcileLoop loop;
+  @Inject ReconcileStore store;
 
   @TestHTTPResource("/")
   URL app;
@@ -228,6 +229,12 @@ class SourceWebhookTests {
                     && owned().stream().allMatch(a -> pushed.slugId().equals(a.slugId()))
                     && status().readyReplicas() == 2);
     assertThat(scheduled()).as("the notification scheduled the pass").isGreaterThan(scheduled);
+    // heard for every dyno (review 25 #3: the longer idle turn trusts deliveries heard, not the
+    // subscription), and a release that came by its delivery is no silence
+    assertThat(store.fleetTimers(pools.get(name).metadata().uid()).webhookHeardAt())
+        .as("the delivery is recorded as heard")
+        .isNotNull();
+    assertThat(status().conditions()).noneMatch(c -> c.type().equals("WebhookSilent"));
     // signed with the secret Dynofleet made and gave Heroku, and accepted without the API token
     assertThat(deliveries(source))
         .anySatisfy(
