@@ -1299,9 +1299,11 @@ public class Reconciler {
         if (cached != null
             && !cached.releaseId().equals(rel.id())
             && webhook != null
+            && webhook.app().equals(t.sourceApp())
             && !unheard.containsKey(pool.id)) {
-          // a new release, by this look: heard of if a delivery came since the one before was read
-          // (decided at a pass after HEARD_GRACE, see webhookSilent)
+          // a new release of the subscribed app (not a move to another source), by this look:
+          // heard of if a delivery came since the one before was read (decided at a pass after
+          // HEARD_GRACE, see webhookSilent)
           Instant heard = heardAt();
           if (heard == null || !heard.isAfter(cached.readAt())) {
             unheard.put(pool.id, new Unheard(cached.readAt(), now, rel.version()));

@@ -3288,6 +3288,42 @@ class ReconcilerTests {
     }
   }
 
+  /**
+   * Review 25 #3: a move to another source app finds "another release" with no delivery heard for
+   * it; that is no silence of the subscription, which moves with it.
+   */
+  @Test
+  void aMoveToAnotherSourceIsNoSilence() {
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            heroku,
+            dataPlane,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    try {
+      createPool(1, "");
+      convergeWith(hooked);
+      String other = source + "-b";
+      heroku.sourceApp(other, Map.of("GREETING", "hello"));
+      pools.patch(
+          name,
+          "{\"spec\": {\"template\": {\"sourceApp\": \"" + other + "\"}}}",
+          new Precondition(null));
+      convergeWith(hooked);
+      clock.advance(Reconciler.HEARD_GRACE);
+      hooked.reconcile(new PoolKey(name));
+      assertThat(status().webhook().app()).isEqualTo(other);
+      assertThat(status().conditions()).noneMatch(c -> c.type().equals("WebhookSilent"));
+    } finally {
+      hooked.stop();
+    }
+  }
+
   /** Passes of {@code r} until it has nothing in flight, moving the clock past drains. */
   private void convergeWith(Reconciler r) {
     for (int i = 1; i <= 40; i++) {
