@@ -856,6 +856,19 @@ public class Simulator {
     bucket.drain(debtCalls);
   }
 
+  /** The bucket holds {@code calls} now (at most its capacity); it refills from there. */
+  public void rateLimitRemaining(int calls) {
+    bucket.set(calls);
+  }
+
+  /**
+   * The bucket refills {@code perHour} calls an hour from now on, until {@link #resetFaults()} puts
+   * back the configured rate.
+   */
+  public void rateLimitRefill(int perHour) {
+    bucket.refillPerHour(perHour);
+  }
+
   /** The app's backend answers 503 on every path. */
   public void backendCrashed(String app) {
     backendFault(app, Backend.Fault.CRASHED, null);
@@ -894,6 +907,7 @@ public class Simulator {
     failingSlugs.clear();
     exclusiveSlugs.clear();
     releaseDelay = config.releaseDelay();
+    bucket.refillPerHour(config.rateLimit().refillPerHour());
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
     synchronized (this) {
@@ -952,6 +966,8 @@ public class Simulator {
     admin(r);
     r.route().handler(this::gate);
     r.get("/account").handler(ctx -> respond(ctx, 200, account()));
+    r.get("/account/rate-limits")
+        .handler(ctx -> respond(ctx, 200, Map.of("remaining", bucket.remaining())));
     r.get("/apps").handler(ctx -> page(ctx, "id", this::appsList));
     r.post("/apps").handler(this::createAppRoute);
     r.post("/teams/apps").handler(this::createTeamAppRoute);
@@ -1202,6 +1218,13 @@ public class Simulator {
       error(ctx, 401, "unauthorized", "Invalid credentials provided.");
       return;
     }
+    if ("GET".equals(ctx.request().method().name())
+        && "/account/rate-limits".equals(ctx.request().path())) {
+      // free of the limit and of the injected faults (a test's injected error is meant for a call)
+      ctx.response().putHeader("RateLimit-Remaining", Long.toString(bucket.remaining()));
+      ctx.next();
+      return;
+    }
     if (!refused.isEmpty()) {
       String call = req(ctx);
       for (Map.Entry<String, ApiError> r : refused.entrySet()) {
@@ -1218,6 +1241,9 @@ public class Simulator {
     }
     if (!bucket.take()) {
       ctx.response().putHeader("RateLimit-Remaining", "0");
+      // Heroku does not document a Retry-After on 429; the simulator sends one, when a call will
+      // be taken again, so the client's reading of it is exercised
+      ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, bucket.secondsUntilOne())));
       error(
           ctx,
           429,

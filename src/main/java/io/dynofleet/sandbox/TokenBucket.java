@@ -8,7 +8,7 @@ import java.time.Clock;
 final class TokenBucket {
   private final Clock clock;
   private final int capacity;
-  private final double perMilli;
+  private double perMilli;
   private double tokens;
   private long last;
 
@@ -43,6 +43,30 @@ final class TokenBucket {
   synchronized void drain(int debt) {
     refill();
     tokens = -debt;
+  }
+
+  /** Holds {@code calls} now (a test's starting point). */
+  synchronized void set(int calls) {
+    refill();
+    tokens = Math.min(capacity, calls);
+  }
+
+  /** Refills {@code perHour} calls an hour from now on. */
+  synchronized void refillPerHour(int perHour) {
+    refill();
+    perMilli = perHour / 3_600_000.0;
+  }
+
+  /** Whole seconds until a call is taken again, rounded up (0: one can be taken now). */
+  synchronized long secondsUntilOne() {
+    refill();
+    if (tokens >= 1) {
+      return 0;
+    }
+    if (perMilli <= 0) {
+      return 3600;
+    }
+    return (long) Math.ceil((1 - tokens) / perMilli / 1000.0);
   }
 
   synchronized void fill() {
