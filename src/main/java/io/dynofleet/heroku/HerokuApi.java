@@ -27,6 +27,11 @@ interface HerokuApi {
   @Path("account")
   Response account(@HeaderParam(INM) String etag);
 
+  /** Free of the rate limit (Heroku's schema: "do not count towards the rate limit"). */
+  @GET
+  @Path("account/rate-limits")
+  Response rateLimits();
+
   @GET
   @Path("apps")
   Response apps(@HeaderParam(RANGE) String range, @HeaderParam(INM) String etag);

@@ -38,10 +38,12 @@ import org.jboss.logging.Logger;
  *
  * <p>It sends the version 3 Accept header and the key, follows {@code Range}/{@code Next-Range}
  * paging to the end, answers unchanged GETs from an ETag cache ({@code If-None-Match} → 304), keeps
- * {@link RateBudget} current from {@code RateLimit-Remaining}, waits out 429 with bounded backoff,
- * retries transient failures (5xx, connect, timeout) with exponential backoff and jitter for safe
- * requests only (GET, DELETE, config-var and formation PATCH; never POST, which could create
- * twice), and translates errors into {@link HerokuException}.
+ * {@link RateBudget} current from {@code RateLimit-Remaining} (and {@code GET /account/rate-limits}
+ * before its first call), takes a turn of the budget's limiter for each call while the budget is
+ * low, waits out 429 ({@code Retry-After}, else a doubling delay; every other thread of the process
+ * waits with it) up to a bound, retries transient failures (5xx, connect, timeout) with exponential
+ * backoff and jitter for safe requests only (GET, DELETE, config-var and formation PATCH; never
+ * POST, which could create twice), and translates errors into {@link HerokuException}.
  */
 @ApplicationScoped
 @io.quarkus.runtime.Startup // its budget gauge is in the metrics from the start
@@ -57,7 +59,12 @@ public class HerokuClient {
 
   /** An answer; {@code requestId} is the Request-Id this client sent with its request. */
   private record Exchange(
-      int status, String body, String etag, String nextRange, String requestId) {}
+      int status,
+      String body,
+      String etag,
+      String nextRange,
+      String requestId,
+      String retryAfter) {}
 
   private final HerokuConfig config;
   private final RateBudget budget;
@@ -86,7 +93,7 @@ public class HerokuClient {
     io.micrometer.core.instrument.Gauge.builder(
             "dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
         .description(
-            "Platform API calls left, as Heroku's last RateLimit-Remaining said (4500 before any answer)")
+            "Platform API calls left, as Heroku last said (RateLimit-Remaining, GET /account/rate-limits; 4500 before the first)")
         .strongReference(true)
         .register(meters);
   }
@@ -195,8 +202,10 @@ public class HerokuClient {
    * timeout is allowed). About two minutes with the defaults.
    */
   public Duration sendWindow() {
+    // its turns under the low watermark and its 429 pauses together wait at most
+    // rate-limit-max-wait; two refill intervals more for sleeps that wake late
     return RateBudget.REFILL_INTERVAL
-        .multipliedBy(2) // the longest pace (RateBudget#suggestedDelay)
+        .multipliedBy(2)
         .plus(config.rateLimitMaxWait())
         .plus(config.connectTimeout())
         .plus(config.readTimeout().multipliedBy(2));
@@ -205,6 +214,58 @@ public class HerokuClient {
   /** The shared rate budget this client keeps current. */
   public RateBudget budget() {
     return budget;
+  }
+
+  /**
+   * Calls left in the account's budget, read from Heroku first when {@link RateBudget#refreshDue()}
+   * says so (never read yet, or low and a minute old): a process that makes no call while its gates
+   * are shut would otherwise keep an old value.
+   */
+  public long rateRemaining() {
+    readBudget();
+    return budget.remaining();
+  }
+
+  /** Held while {@code GET /account/rate-limits} is read; the first read holds up every call. */
+  private final java.util.concurrent.locks.ReentrantLock budgetRead =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * {@code GET /account/rate-limits} when due: before the first call, so that a new process does
+   * not spend as if 4500 were left (audit 21 M1), and once a minute while the budget is low. Free
+   * of the limit (Heroku's schema), so it takes no turn, is not counted in {@link #callCount()} and
+   * is not retried: a failure keeps the value there is.
+   */
+  private void readBudget() {
+    if (budget.wasRead()) {
+      if (!budgetRead.tryLock()) {
+        return; // another thread reads it
+      }
+    } else {
+      budgetRead.lock(); // the first read: every call waits for it
+    }
+    try {
+      if (!budget.refreshDue()) {
+        return;
+      }
+      Exchange ex = exchange("GET", HerokuApi::rateLimits, false);
+      if (ex.status() != 200) {
+        LOG.debugf(
+            "GET /account/rate-limits → %d: the budget stays %d", ex.status(), budget.remaining());
+        return;
+      }
+      JsonNode left = json.readTree(ex.body()).path("remaining");
+      if (left.canConvertToLong()) {
+        budget.refreshed(left.asLong());
+      }
+    } catch (RuntimeException | JsonProcessingException e) {
+      // whatever went wrong, the call it comes before goes on (its own failure is its own)
+      LOG.debugf(
+          "GET /account/rate-limits failed, the budget stays %d: %s",
+          budget.remaining(), holdsKey(e) ? "the request could not be sent" : e.getMessage());
+    } finally {
+      budgetRead.unlock();
+    }
   }
 
   // ---------------------------------------------------------------- account and apps
@@ -878,19 +939,16 @@ public class HerokuClient {
     int attempt = 0;
     Duration rateWaited = Duration.ZERO;
     Duration rateDelay = config.rateLimitInitialDelay();
-    // below the low watermark calls are spaced out before Heroku answers
-    // 429 (the budget is the account's: the user's deploys and CLI share
-    // it); the setting only stretched the 429 waits (review 15)
-    Duration pace = budget.suggestedDelay();
-    if (!pace.isZero()) {
-      LOG.debugf("heroku %s %s paced %s: %d calls left", method, path, pace, budget.remaining());
-      pause(pace);
-    }
+    readBudget();
     while (true) {
+      // below the low watermark every attempt takes a turn of the process's limiter, before Heroku
+      // answers 429 (the budget is the account's: the user's deploys and CLI share it)
+      rateWaited = rateWaited.plus(awaitTurn(method, path, rateWaited));
       attempt++;
       HerokuException failure;
+      Exchange ex = null;
       try {
-        Exchange ex = exchange(method, call);
+        ex = exchange(method, call, true);
         if (ex.status() < 400 || ex.status() == 304) {
           return ex;
         }
@@ -906,16 +964,19 @@ public class HerokuClient {
         throw e;
       }
       if (failure instanceof HerokuException.RateLimited) {
-        // Never hot-retry a 429: wait with doubling delay, bounded by the configured maximum.
-        Duration delay = max(rateDelay, budget.suggestedDelay());
+        // Never hot-retry a 429: Heroku's Retry-After when it sends one (capped), else a doubling
+        // delay. The account is empty for every thread of the process, so the pause is the
+        // process's: the next turn of any thread comes after it (each thread found out by its own
+        // 429 before, and waited up to 31 s holding its pass).
+        Duration told = retryAfter(ex == null ? null : ex.retryAfter());
+        Duration delay =
+            told != null ? min(told, config.rateLimitMaxWait()) : max(rateDelay, budget.interval());
+        budget.rateLimited(delay);
         if (rateWaited.plus(delay).compareTo(config.rateLimitMaxWait()) > 0) {
           throw new HerokuException.RateLimited(
               failure.id(), failure.herokuMessage(), failure.call(), failure.requestId(), delay);
         }
         LOG.debugf("heroku %s %s rate limited, waiting %s", method, path, delay);
-        budget.waiting(delay);
-        pause(delay);
-        rateWaited = rateWaited.plus(delay);
         rateDelay = rateDelay.multipliedBy(2);
         attempt--; // a 429 does not use up a transient-retry attempt
         continue;
@@ -944,9 +1005,65 @@ public class HerokuClient {
     }
   }
 
-  private Exchange exchange(String method, Function<HerokuApi, Response> call) {
-    calls.incrementAndGet();
-    threadCalls.get()[0]++;
+  /**
+   * Waits for the calling thread's turn under the rate limit ({@link RateBudget#turn}), again when
+   * a 429 came meanwhile; how long it waited. Fails, unsent, when the turn would come after the
+   * rest of {@link HerokuConfig#rateLimitMaxWait()}: a call must not hold its pass (and the pool's
+   * lock) longer.
+   */
+  private Duration awaitTurn(String method, String path, Duration waited) {
+    Duration total = Duration.ZERO;
+    while (true) {
+      Duration left = config.rateLimitMaxWait().minus(waited).minus(total);
+      RateBudget.Turn turn = budget.turn(left.isNegative() ? Duration.ZERO : left);
+      if (turn == null) {
+        throw new HerokuException.RateLimited(
+            "rate_limit",
+            "not sent: its turn under the account's rate limit is more than "
+                + config.rateLimitMaxWait().toSeconds()
+                + " s away ("
+                + budget.remaining()
+                + " calls left)",
+            method + " " + path,
+            null,
+            budget.interval());
+      }
+      if (turn.delay().isZero()) {
+        return total;
+      }
+      if (turn.paused()) {
+        LOG.debugf("heroku %s %s waits out a 429: %s", method, path, turn.delay());
+        budget.waiting(turn.delay());
+      } else {
+        LOG.debugf(
+            "heroku %s %s paced %s: %d calls left", method, path, turn.delay(), budget.remaining());
+      }
+      pause(turn.delay());
+      total = total.plus(turn.delay());
+      if (!budget.paused()) {
+        return total;
+      }
+    }
+  }
+
+  /** {@code Retry-After} in seconds (Heroku does not document one), or null. */
+  static Duration retryAfter(String header) {
+    if (header == null) {
+      return null;
+    }
+    try {
+      long seconds = Long.parseLong(header.trim());
+      return seconds >= 0 ? Duration.ofSeconds(seconds) : null;
+    } catch (NumberFormatException e) {
+      return null; // an HTTP date, or garbage: the doubling delay
+    }
+  }
+
+  private Exchange exchange(String method, Function<HerokuApi, Response> call, boolean counted) {
+    if (counted) {
+      calls.incrementAndGet();
+      threadCalls.get()[0]++;
+    }
     Response response;
     long began = System.nanoTime();
     try {
@@ -972,7 +1089,8 @@ public class HerokuClient {
           body,
           response.getHeaderString("ETag"),
           response.getHeaderString("Next-Range"),
-          response.getHeaderString(HeadersFilter.SENT_REQUEST_ID));
+          response.getHeaderString(HeadersFilter.SENT_REQUEST_ID),
+          response.getHeaderString("Retry-After"));
     }
   }
 
@@ -995,8 +1113,9 @@ public class HerokuClient {
       // not Heroku's error shape (a proxy in between): keep the status
     }
     if (ex.status() == 429) {
+      Duration told = retryAfter(ex.retryAfter());
       return new HerokuException.RateLimited(
-          id, message, call, ex.requestId(), RateBudget.REFILL_INTERVAL);
+          id, message, call, ex.requestId(), told != null ? told : RateBudget.REFILL_INTERVAL);
     }
     if (ex.status() >= 500) {
       return new HerokuException.Transient(ex.status(), id, message, call, ex.requestId());
@@ -1113,5 +1232,9 @@ public class HerokuClient {
 
   private static Duration max(Duration a, Duration b) {
     return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 }

@@ -47,13 +47,28 @@ public interface HerokuConfig {
   @WithDefault("1s")
   Duration rateLimitInitialDelay();
 
-  /** Longest total wait for a 429 before the call fails with {@code RateLimited}. */
+  /**
+   * Longest a call waits on the rate limit in all, its turns under the low watermark and the pauses
+   * after 429s together, before it fails with {@code RateLimited} (unsent, when its turn would come
+   * later).
+   */
   @WithDefault("60s")
   Duration rateLimitMaxWait();
 
-  /** Below this {@code RateLimit-Remaining}, {@link RateBudget#suggestedDelay()} grows from 0. */
+  /**
+   * Below this {@code RateLimit-Remaining}, every call of the process takes a turn of one shared
+   * limiter, refilled at the process's share of {@link #rateLimitRefillPerHour()} ({@link
+   * RateBudget}); at or above it calls do not wait.
+   */
   @WithDefault("500")
   int lowWatermark();
+
+  /**
+   * The account's refill, calls an hour (Heroku: 4500): the rate the limiter shares between the
+   * fleet's dynos under the low watermark. Change it only if Heroku changed the account's limit.
+   */
+  @WithDefault("4500")
+  int rateLimitRefillPerHour();
 
   /** Entries kept in the ETag cache of conditional GETs. */
   @WithDefault("2000")

@@ -1,16 +1,36 @@
 package io.dynofleet.heroku;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
 /**
  * The account's Platform API budget as Heroku last reported it ({@code RateLimit-Remaining} on
- * every response). Shared by every caller so the reconciler can slow down before it hits 429.
+ * every response, {@code GET /account/rate-limits}), and the one limiter every call of this process
+ * goes through.
+ *
+ * <p>While plenty is left (at or above {@link HerokuConfig#lowWatermark()}) a call costs no wait.
+ * Below it, each call takes a turn of a token bucket shared by every thread of the process,
+ * refilled at this process's share of the account's refill: one call every {@code 3600 s /
+ * refill-per-hour × dynos}, the dynos being those of the fleet seen recently ({@link
+ * #dynos(IntSupplier)}, at most {@link #MAX_DYNOS}). Before, each thread slept on its own, so 22
+ * threads a dyno spent many times the refill together and ran into 429s (audit 21 M1). A 429 pauses
+ * every thread of the process (one 429 means the account is empty for everyone), not only the one
+ * that met it.
+ *
+ * <p>Hand-written, not a library's: no rate limiter resolves offline here but SmallRye Fault
+ * Tolerance's {@code @RateLimit}, which rejects a call over the rate instead of making it wait, and
+ * none offers a turn that only applies below a threshold, a pause that empties the bucket for
+ * everyone, or a rate that follows the number of dynos. The bucket holds one call: a burst would be
+ * spent out of a budget that is already low.
  */
 @ApplicationScoped
 public class RateBudget {
@@ -19,12 +39,50 @@ public class RateBudget {
   /** Heroku refills 4500 calls per hour: one call every 800 ms. */
   static final Duration REFILL_INTERVAL = Duration.ofMillis(800);
 
+  /**
+   * The most dynos the refill is shared between: a process's share is at least a tenth, so rows of
+   * dynos that went (their verdicts last a minute) can never slow one to a crawl.
+   */
+  static final int MAX_DYNOS = 10;
+
+  /** How often the budget is read again ({@code GET /account/rate-limits}) while it is low. */
+  static final Duration REFRESH_EVERY = Duration.ofMinutes(1);
+
+  /** A turn: wait {@code delay}, then send; {@code paused}: the wait is (partly) a 429's. */
+  record Turn(Duration delay, boolean paused) {
+    static final Turn NOW = new Turn(Duration.ZERO, false);
+  }
+
   private final AtomicLong remaining = new AtomicLong(4500);
   private final int lowWatermark;
+  private final long perCallNanos;
+  // Waits are real sleeps, so the limiter measures real, monotonic time: an injected Clock (set by
+  // tests, or moved back by NTP) would hold every caller until it caught up.
+  private final LongSupplier ticker;
   private final List<Consumer<Duration>> waitListeners = new CopyOnWriteArrayList<>();
+  private volatile IntSupplier dynos = () -> 1;
 
+  // the limiter (guarded by this): the earliest next turn, and the end of a 429's pause
+  private long nextFree;
+  private long pausedUntil;
+
+  // GET /account/rate-limits: once read; when last tried (guarded by this)
+  private volatile boolean read;
+  private long triedAt;
+  private boolean tried;
+
+  @Inject
   RateBudget(HerokuConfig config) {
+    this(config, System::nanoTime);
+  }
+
+  /** For tests: a ticker of their own (nanoseconds, as {@link System#nanoTime()}). */
+  RateBudget(HerokuConfig config, LongSupplier ticker) {
     this.lowWatermark = Math.max(1, config.lowWatermark());
+    this.perCallNanos = TimeUnit.HOURS.toNanos(1) / Math.max(1, config.rateLimitRefillPerHour());
+    this.ticker = ticker;
+    // empty at start: what a process before this one spent is not known
+    this.nextFree = ticker.getAsLong() + perCallNanos;
   }
 
   /** Calls left as of the last response (4500 until one arrives). */
@@ -37,28 +95,120 @@ public class RateBudget {
     return remaining.get() >= calls;
   }
 
-  /**
-   * Zero while plenty is left; below the low watermark grows linearly to one refill interval, and
-   * at zero is two intervals, so callers spread their calls instead of draining the bucket.
-   */
-  public Duration suggestedDelay() {
-    long left = remaining.get();
-    if (left >= lowWatermark) {
-      return Duration.ZERO;
-    }
-    if (left <= 0) {
-      return REFILL_INTERVAL.multipliedBy(2);
-    }
-    return Duration.ofMillis(REFILL_INTERVAL.toMillis() * (lowWatermark - left) / lowWatermark);
-  }
-
   void update(long value) {
     remaining.set(value);
   }
 
   /**
+   * The dynos of the fleet that spend the account's budget, this one included; read at each turn,
+   * so it must be cheap (a value kept up to date elsewhere). Less than 1 counts as 1.
+   */
+  public void dynos(IntSupplier dynos) {
+    this.dynos = dynos;
+  }
+
+  /** Time between two turns of this process: its share of the account's refill. */
+  Duration interval() {
+    return Duration.ofNanos(interval(dynosNow()));
+  }
+
+  private long interval(int n) {
+    return perCallNanos * n;
+  }
+
+  private int dynosNow() {
+    int n;
+    try {
+      n = dynos.getAsInt();
+    } catch (RuntimeException e) {
+      LOG.debugf("dynos of the fleet not known, counting this one alone: %s", e.toString());
+      n = 1;
+    }
+    return Math.max(1, Math.min(MAX_DYNOS, n));
+  }
+
+  /**
+   * The calling thread's turn to send one call: no wait at or above the low watermark outside a
+   * 429's pause; else the next turn of the process's bucket, taken. Null when that turn is more
+   * than {@code within} away: nothing is taken, and the call should fail rather than hold its
+   * thread.
+   */
+  Turn turn(Duration within) {
+    int n = dynosNow();
+    synchronized (this) {
+      long now = ticker.getAsLong();
+      boolean paused = pausedUntil - now > 0;
+      if (!paused && remaining.get() >= lowWatermark) {
+        return Turn.NOW;
+      }
+      long at = Math.max(now, Math.max(nextFree, pausedUntil));
+      // whole milliseconds, rounded up: a sleep cut short would wake before the turn (or the pause)
+      Duration wait = Duration.ofMillis((at - now + 999_999) / 1_000_000);
+      if (wait.compareTo(within) > 0) {
+        return null;
+      }
+      nextFree = at + interval(n);
+      return new Turn(wait, paused);
+    }
+  }
+
+  /** True while a 429's pause lasts: a thread that waited for its turn meanwhile waits again. */
+  synchronized boolean paused() {
+    return pausedUntil - ticker.getAsLong() > 0;
+  }
+
+  /**
+   * A 429: the account is empty, for every thread of the process. No turn is given before {@code
+   * wait} has passed (or a longer pause already set), and the budget reads 0 until an answer says
+   * otherwise.
+   */
+  void rateLimited(Duration wait) {
+    remaining.set(0);
+    synchronized (this) {
+      long until = ticker.getAsLong() + wait.toNanos();
+      if (until - pausedUntil > 0) {
+        pausedUntil = until;
+      }
+      if (pausedUntil - nextFree > 0) {
+        nextFree = pausedUntil;
+      }
+    }
+  }
+
+  /**
+   * Whether {@code GET /account/rate-limits} should be read now: before the process's first call
+   * (it would otherwise believe 4500 were left), and at most once a {@link #REFRESH_EVERY} while
+   * the budget is under the low watermark (a process whose calls wait for it keeps a value that may
+   * be old). Marks the read as tried when it answers true.
+   */
+  synchronized boolean refreshDue() {
+    long now = ticker.getAsLong();
+    if (tried && now - triedAt < REFRESH_EVERY.toNanos()) {
+      return false;
+    }
+    if (read && remaining.get() >= lowWatermark) {
+      return false;
+    }
+    tried = true;
+    triedAt = now;
+    return true;
+  }
+
+  /** Whether the budget was ever read from {@code GET /account/rate-limits}. */
+  boolean wasRead() {
+    return read;
+  }
+
+  /** What {@code GET /account/rate-limits} said. */
+  void refreshed(long value) {
+    remaining.set(value);
+    read = true;
+  }
+
+  /**
    * Calls {@code listener} with the wait, on the waiting thread, each time a call is about to wait
-   * out a 429, so whoever made the call can say so before the wait ends.
+   * out a 429 (its own, or another thread's: the pause is the process's), so whoever made the call
+   * can say so before the wait ends.
    */
   public void onWait(Consumer<Duration> listener) {
     waitListeners.add(listener);

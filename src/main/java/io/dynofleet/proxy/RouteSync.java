@@ -309,6 +309,11 @@ public class RouteSync implements DataPlane {
   }
 
   @Override
+  public int dynosSeen() {
+    return 1 + verdicts.othersSeen();
+  }
+
+  @Override
   public void refresh() {
     sync();
   }

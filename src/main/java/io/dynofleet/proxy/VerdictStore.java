@@ -55,6 +55,7 @@ public class VerdictStore {
   private long writtenAllAt;
   private boolean failing;
   private volatile boolean closed;
+  private volatile int othersSeen;
 
   /** Held while writing; {@link #forget()} waits for it only briefly. */
   private final java.util.concurrent.locks.ReentrantLock writing =
@@ -161,6 +162,7 @@ public class VerdictStore {
                 "delete from backend_verdicts where seen_at < now() - interval '1 hour'")) {
           st.executeUpdate();
         }
+        othersSeen = countOthers(c);
       }
       written = Map.copyOf(verdicts);
       if (all) {
@@ -179,6 +181,28 @@ public class VerdictStore {
         LOG.warnf(
             "backend verdicts not written (other dynos judge without this one's): %s",
             e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The other dynos with fresh verdicts, as counted at this dyno's last full write (every third of
+   * the TTL; 0 before the first): the Platform API budget's limiter shares the refill between them
+   * and this one. A dyno whose proxy has no backend writes no verdict and is not counted.
+   */
+  int othersSeen() {
+    return othersSeen;
+  }
+
+  private int countOthers(Connection c) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "select count(distinct dyno) from backend_verdicts"
+                + " where dyno <> ? and seen_at > now() - make_interval(secs => ?)")) {
+      st.setString(1, dyno);
+      st.setDouble(2, ttl.toMillis() / 1000.0);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : 0;
       }
     }
   }

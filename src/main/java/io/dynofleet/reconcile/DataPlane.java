@@ -64,4 +64,12 @@ public interface DataPlane {
 
   /** Loads pools and backends from the store into the local proxy now. */
   void refresh();
+
+  /**
+   * The Dynofleet dynos seen recently, this one included: those whose proxies wrote fresh verdicts
+   * on backends. A value kept up to date in the background (cheap to read); 1 when not known.
+   */
+  default int dynosSeen() {
+    return 1;
+  }
 }

@@ -364,8 +364,13 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public void shareBudget(java.util.function.IntSupplier dynos) {
+    heroku.budget().dynos(dynos);
+  }
+
+  @Override
   public int rateRemaining() {
-    return (int) Math.min(Integer.MAX_VALUE, heroku.budget().remaining());
+    return (int) Math.min(Integer.MAX_VALUE, heroku.rateRemaining());
   }
 
   // ---------------------------------------------------------------- mapping

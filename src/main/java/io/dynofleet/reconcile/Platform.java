@@ -269,6 +269,13 @@ public interface Platform {
   default void onRateLimitWait(Consumer<Duration> listener) {}
 
   /**
+   * Tells the platform how many Dynofleet dynos share the account's budget ({@code dynos}, this one
+   * included, read at each paced call: it must be cheap), so that its calls under the low watermark
+   * take this process's share of the refill. Platforms without a budget ignore it.
+   */
+  default void shareBudget(java.util.function.IntSupplier dynos) {}
+
+  /**
    * Registers {@code listener} to run on the calling thread whenever a call fails transiently (5xx,
    * connect failure, timeout), retried or not, with the failure's message.
    */

@@ -425,6 +425,8 @@ public class Reconciler {
             .description("Platform API calls per reconcile pass")
             .register(registry);
     platform.onRateLimitWait(this::rateLimitWait);
+    // the account's refill is shared by every Dynofleet dyno: those whose proxies wrote verdicts
+    platform.shareBudget(dataPlane::dynosSeen);
     platform.onTransientFailure(this::transientFailure);
   }
 

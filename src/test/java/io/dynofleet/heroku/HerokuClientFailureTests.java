@@ -290,27 +290,26 @@ class HerokuClientFailureTests {
 
   /**
    * Review 15: below the low watermark nothing was spaced out until Heroku answered 429, though the
-   * docs said so; the budget is the account's, shared with the user's own deploys and CLI.
+   * docs said so; the budget is the account's, shared with the user's own deploys and CLI. Each
+   * call takes a turn of the limiter then (one refill apart: 100 ms in tests); with plenty left
+   * none waits.
    */
   @Test
   void belowTheLowWatermarkCallsAreSpacedOut() {
     List<Duration> sleeps = new ArrayList<>();
-    RateBudget budget = new RateBudget(config);
-    HerokuClient c =
-        new HerokuClient(
-            config,
-            budget,
-            meters,
-            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
-            d -> {
-              sleeps.add(d);
-              Thread.sleep(d.toMillis());
-            });
-    budget.update(config.lowWatermark() / 2);
-    assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
-    assertThat(sleeps)
-        .as("half way down the watermark: half a refill interval")
-        .containsExactly(RateBudget.REFILL_INTERVAL.dividedBy(2));
+    HerokuClient c = clientWith(sim.apiKey(), sleeps);
+    sim.rateLimitRemaining(config.lowWatermark() / 2);
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 3; i++) {
+      assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    assertThat(sleeps).as("the first call waits for its turn too").isNotEmpty();
+    assertThat(took)
+        .as("three turns, one refill apart")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    sim.resetFaults(); // the bucket full again
+    c.account(); // the answer that says so
     sleeps.clear();
     assertThat(c.budget().remaining())
         .as("what the answer said")
@@ -320,31 +319,48 @@ class HerokuClientFailureTests {
   }
 
   @Test
-  void rateLimitIsWaitedOutWithGrowingDelays() {
+  void rateLimitIsWaitedOutAsRetryAfterSays() {
     List<Duration> sleeps = new ArrayList<>();
     // built first: the bucket refills a call per 100 ms, and building a client can take longer
     HerokuClient c = clientWith(sim.apiKey(), sleeps);
+    c.account(); // reads the budget: plenty left
     // five calls' worth of refill (500 ms) before one passes: a first call slower than one refill
     // (a cold JVM) met no storm at all, and the test failed
     sim.rateLimitStorm(5);
     sim.clearCallLog();
+    sleeps.clear();
     assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
     List<Integer> statuses = calls("GET", "/account").stream().map(SandboxCall::status).toList();
     System.out.printf("rate limit: statuses %s, waits %s%n", statuses, sleeps);
-    assertThat(statuses).last().isEqualTo(200);
+    assertThat(statuses).last().isIn(200, 304); // 304: the ETag of the call before
     assertThat(statuses.subList(0, statuses.size() - 1)).isNotEmpty().allMatch(s -> s == 429);
-    // one wait per 429, each at least the configured initial delay, never shrinking: no hot retry
-    assertThat(sleeps)
-        .hasSize(statuses.size() - 1)
-        .allMatch(d -> d.compareTo(config.rateLimitInitialDelay()) >= 0);
-    for (int i = 1; i < sleeps.size(); i++) {
-      assertThat(sleeps.get(i)).isGreaterThanOrEqualTo(sleeps.get(i - 1));
-    }
+    // the simulator's Retry-After (1 s: the time until a call is taken again, rounded up), not the
+    // 50 ms first backoff: no hot retry
+    assertThat(sleeps).isNotEmpty().allMatch(d -> d.compareTo(Duration.ofMillis(900)) >= 0);
     // the budget is what the last answer said (RateLimit-Remaining), not the 4500 it starts with:
     // the bucket refilled a call per 100 ms during the waits, and the 200 took one (review 12: the
     // check was >= 0, which no budget fails)
     long waitedMs = sleeps.stream().mapToLong(Duration::toMillis).sum();
     assertThat(c.budget().remaining()).isBetween(0L, waitedMs / 100 + 1);
+  }
+
+  /** Without Retry-After (Heroku documents none), a 429 is waited out with a doubling delay. */
+  @Test
+  void withoutRetryAfterTheWaitsDouble() {
+    List<Duration> sleeps = new ArrayList<>();
+    HerokuClient c = clientWith(sim.apiKey(), sleeps);
+    c.account(); // reads the budget: plenty left, so the first try below takes no turn
+    sim.injectErrors(3, 429, "rate_limit", "Your account reached the API rate limit");
+    sim.clearCallLog();
+    sleeps.clear();
+    assertThat(c.account().email()).isEqualTo("sandbox@dynofleet.local");
+    assertThat(calls("GET", "/account").stream().map(SandboxCall::status).toList())
+        .containsExactly(429, 429, 429, 304); // 304: the ETag of the call before
+    System.out.printf("no Retry-After: waits %s%n", sleeps);
+    // one wait per 429, at least the first backoff (and one refill), the last grown
+    assertThat(sleeps).hasSize(3).allMatch(d -> d.compareTo(config.rateLimitInitialDelay()) >= 0);
+    assertThat(sleeps.get(2))
+        .isGreaterThanOrEqualTo(config.rateLimitInitialDelay().multipliedBy(3));
   }
 
   @Test

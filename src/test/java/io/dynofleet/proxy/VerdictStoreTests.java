@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -190,5 +191,33 @@ class VerdictStoreTests {
         .hasMessageContaining("verdicts could not be read");
     web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
     web1.forget();
+  }
+
+  /**
+   * Audit 21 M1: the Platform API refill is shared between the dynos seen, those with fresh
+   * verdicts, counted at each full write. Three more "dynos" writing are three more for the next
+   * store's count (other processes' rows, the application's own, may be there too: counted from
+   * what the first saw).
+   */
+  @Test
+  void eachFullWriteCountsTheOtherDynosSeen() {
+    VerdictStore web0 = new VerdictStore(db, config, "web.0");
+    assertThat(web0.othersSeen()).as("before its first write").isZero();
+    web0.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
+    int before = web0.othersSeen();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1");
+    VerdictStore web2 = new VerdictStore(db, config, "web.2");
+    VerdictStore web3 = new VerdictStore(db, config, "web.3");
+    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
+    web2.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", false)));
+    web3.publish(Map.of(new VerdictStore.Key(pool, "b:1"), verdict("b:1", true)));
+    assertThat(web3.othersSeen()).as("web.0, web.1 and web.2 besides").isEqualTo(before + 3);
+    web2.forget();
+    VerdictStore web4 = new VerdictStore(db, config, "web.4");
+    web4.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", true)));
+    assertThat(web4.othersSeen()).as("web.2 went with its rows").isEqualTo(before + 3);
+    for (VerdictStore s : List.of(web0, web1, web3, web4)) {
+      s.forget();
+    }
   }
 }

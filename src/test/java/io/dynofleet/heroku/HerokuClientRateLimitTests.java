@@ -1,0 +1,199 @@
+package io.dynofleet.heroku;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dynofleet.sandbox.SandboxCall;
+import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The client's rate limiter against the simulator over real HTTP (audit 21 M1): many threads
+ * together spend no more than the account's refill, a 429's {@code Retry-After} holds every thread
+ * of the process, and a new client reads {@code GET /account/rate-limits} before its first call.
+ * The simulated account refills 10 calls a second, and the client knows it (the test profile's
+ * {@code dynofleet.heroku.rate-limit-refill-per-hour=36000}).
+ */
+@QuarkusTest
+@Timeout(60)
+class HerokuClientRateLimitTests {
+
+  @Inject HerokuConfig config;
+  @Inject Simulator sim;
+  @Inject MeterRegistry meters;
+
+  @BeforeEach
+  void clean() {
+    sim.clear();
+  }
+
+  @AfterEach
+  void leaveNoFaults() {
+    sim.resetFaults();
+  }
+
+  /** A client of its own (its own budget, as a new process has) recording its waits. */
+  private HerokuClient client(List<Duration> sleeps) {
+    return new HerokuClient(
+        config,
+        new RateBudget(config),
+        meters,
+        () -> new ApiEndpoint(sim.url(), sim.apiKey()),
+        d -> {
+          sleeps.add(d);
+          Thread.sleep(d.toMillis());
+        });
+  }
+
+  private List<Integer> statuses(String method, String path) {
+    return sim.callLog().stream()
+        .filter(c -> c.method().equals(method) && c.path().equals(path))
+        .map(SandboxCall::status)
+        .toList();
+  }
+
+  /**
+   * The audit's case: 20 threads call at once against an account with nothing left, refilled 10 a
+   * second. Each thread slept 1.6 s on its own before its call, so together they sent 12.5 a second
+   * and met 429s. Now the simulator sees them one refill apart: at most the refill (plus the one
+   * call the bucket holds) over the time they took, and no 429 (one is tolerated: it pauses all).
+   */
+  @Test
+  void twentyThreadsTogetherSpendNoMoreThanTheRefill() throws Exception {
+    List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
+    sim.rateLimitRemaining(0);
+    HerokuClient c = client(sleeps);
+    sim.clearCallLog();
+    int threads = 20;
+    int each = 2;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    long began = System.nanoTime();
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    c.account();
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    double seconds = (System.nanoTime() - began) / 1e9;
+    List<Integer> seen = statuses("GET", "/account");
+    long ok = seen.stream().filter(s -> s == 200 || s == 304).count(); // 304: its ETag
+    long limited = seen.stream().filter(s -> s == 429).count();
+    System.out.printf(
+        "20 threads: %d answered, %d 429s in %.2f s (%.1f a second)%n",
+        ok, limited, seconds, seen.size() / seconds);
+    assertThat(ok).isEqualTo(threads * each);
+    assertThat(limited).as("429s the simulator answered").isLessThanOrEqualTo(1);
+    // the refill is 10 a second; what the bucket holds (1) and a tenth on top for the tolerance
+    assertThat((double) seen.size())
+        .as("calls the simulator saw in %.2f s", seconds)
+        .isLessThanOrEqualTo(10 * seconds * 1.1 + 1);
+  }
+
+  /**
+   * A 429 with {@code Retry-After: 2}: the thread that met it waits 2 s, not the 50 ms of the first
+   * backoff, and a call another thread starts meanwhile waits it out too instead of finding out by
+   * a 429 of its own.
+   */
+  @Test
+  void aRetryAfterHoldsEveryThreadOfTheProcess() throws Exception {
+    List<Duration> sleepsA = Collections.synchronizedList(new ArrayList<>());
+    HerokuClient c = client(sleepsA);
+    c.account(); // the budget read and plenty left: no turn to wait for
+    Set<String> told = ConcurrentHashMap.newKeySet();
+    CountDownLatch waiting = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicLong limitedAt = new java.util.concurrent.atomic.AtomicLong();
+    c.budget()
+        .onWait(
+            d -> {
+              told.add(Thread.currentThread().getName());
+              limitedAt.compareAndSet(0, System.nanoTime());
+              waiting.countDown();
+            });
+    // 20 calls' worth of refill owed at 10 a second: Retry-After: 2
+    sim.rateLimitStorm(19);
+    sim.clearCallLog();
+    ExecutorService pool = Executors.newFixedThreadPool(2, r -> new Thread(r, "caller"));
+    try {
+      // the other thread is ready before the first call, and calls as soon as that one waits
+      Future<Long> b =
+          pool.submit(
+              () -> {
+                Thread.currentThread().setName("other");
+                assertThat(waiting.await(10, TimeUnit.SECONDS)).as("a 429 waited out").isTrue();
+                c.account();
+                return System.nanoTime();
+              });
+      Future<?> a = pool.submit(() -> c.account());
+      a.get(20, TimeUnit.SECONDS);
+      Duration tookB = Duration.ofNanos(b.get(20, TimeUnit.SECONDS) - limitedAt.get());
+      System.out.printf(
+          "Retry-After 2: waits %s, the other thread's call took %s, told %s, statuses %s%n",
+          sleepsA, tookB, told, statuses("GET", "/account"));
+      assertThat(statuses("GET", "/account"))
+          .as("one 429, then an answer to each (200, or 304 from its ETag)")
+          .hasSize(3)
+          .startsWith(429)
+          .filteredOn(x -> x != 429)
+          .hasSize(2);
+      assertThat(sleepsA)
+          .as("the wait is what Retry-After said")
+          .anyMatch(d -> d.compareTo(Duration.ofMillis(1900)) >= 0);
+      assertThat(tookB)
+          .as("the other thread's call is answered after the pause, from the 429 on")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+      assertThat(told).as("both callers hear of the wait").contains("caller", "other");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A new process believed 4500 were left until its first answer, so its first calls went out
+   * unpaced into a low budget. A new client reads {@code GET /account/rate-limits} (free of the
+   * limit) first, and its first call takes a turn; it reads it again no sooner than a minute later.
+   */
+  @Test
+  void aNewClientReadsTheBudgetBeforeItsFirstCall() {
+    sim.rateLimitRemaining(100);
+    sim.clearCallLog();
+    List<Duration> sleeps = new ArrayList<>();
+    HerokuClient c = client(sleeps);
+    assertThat(c.budget().remaining()).as("nothing read yet").isEqualTo(4500);
+    c.account();
+    c.account();
+    List<String> calls = sim.callLog().stream().map(x -> x.method() + " " + x.path()).toList();
+    assertThat(calls).containsExactly("GET /account/rate-limits", "GET /account", "GET /account");
+    assertThat(sim.callLog()).noneMatch(x -> x.status() == 429);
+    assertThat(sleeps).as("the first call already took a turn").isNotEmpty();
+    assertThat(c.budget().remaining()).isLessThan(config.lowWatermark());
+    assertThat(c.callCount()).as("the budget read is free: not counted").isEqualTo(2);
+  }
+}
