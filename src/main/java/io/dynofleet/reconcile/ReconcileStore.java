@@ -441,10 +441,24 @@ class ReconcileStore {
       String pipelineTeam,
       java.time.Instant webhookCheckedAt,
       String webhookSigned,
-      java.time.Instant webhookHeardAt) {
+      java.time.Instant webhookHeardAt,
+      CouplingsRead couplings) {
     static final FleetTimers NONE =
-        new FleetTimers(null, null, null, null, null, null, null, null, null, null);
+        new FleetTimers(null, null, null, null, null, null, null, null, null, null, null);
   }
+
+  /**
+   * The pipeline's couplings as a dyno last read them for the pool (see
+   * V21__pool_sweeps_couplings_read.sql): when, at which generation of the pool, of which pipeline,
+   * and the stage then of the source app {@code sourceApp} (its id; null when no source was known),
+   * null when that app was not coupled to it.
+   */
+  record CouplingsRead(
+      java.time.Instant at,
+      long generation,
+      String pipelineId,
+      String sourceApp,
+      String sourceStage) {}
 
   /** The pool's {@link FleetTimers}: one primary-key read. */
   @Transactional
@@ -456,7 +470,9 @@ class ReconcileStore {
             .createNativeQuery(
                 "select source_read_at, source_read_release, source_read_target, pipeline_read_at,"
                     + " pipeline_name, pipeline_id, pipeline_team, webhook_checked_at, webhook_signed,"
-                    + " webhook_heard_at from pool_sweeps where pool_id = ?1")
+                    + " webhook_heard_at, couplings_read_at, couplings_generation, couplings_pipeline_id,"
+                    + " couplings_source_app, couplings_source_stage"
+                    + " from pool_sweeps where pool_id = ?1")
             .setParameter(1, poolId)
             .getResultList();
     if (rows.isEmpty()) {
@@ -473,10 +489,53 @@ class ReconcileStore {
         (String) r[6],
         instant(r[7]),
         (String) r[8],
-        instant(r[9]));
+        instant(r[9]),
+        r[10] == null || r[11] == null || r[12] == null
+            ? null
+            : new CouplingsRead(
+                instant(r[10]),
+                ((Number) r[11]).longValue(),
+                (String) r[12],
+                (String) r[13],
+                (String) r[14]));
   }
 
-  /** The source's add-ons were read at {@code at} (null: forget), at {@code release}. */
+  /**
+   * The pipeline's couplings were read as {@code read} says, kept unless the read stored is newer
+   * (a slow pass of another dyno must not put an older stage of the source back).
+   */
+  @Transactional
+  void couplingsRead(UUID poolId, CouplingsRead read) {
+    // upsert, while the pool exists; made here, swept_at is the epoch (see upsertTimers)
+    pools
+        .getEntityManager()
+        .createNativeQuery(
+            "insert into pool_sweeps (pool_id, swept_at, couplings_read_at, couplings_generation,"
+                + " couplings_pipeline_id, couplings_source_app, couplings_source_stage)"
+                + " select id, to_timestamp(0), to_timestamp(cast(?2 as bigint) / 1000000.0),"
+                + " cast(?3 as bigint), cast(?4 as text), cast(?5 as text), cast(?6 as text)"
+                + " from pools where id = ?1 on conflict (pool_id) do update set"
+                + " couplings_read_at = excluded.couplings_read_at,"
+                + " couplings_generation = excluded.couplings_generation,"
+                + " couplings_pipeline_id = excluded.couplings_pipeline_id,"
+                + " couplings_source_app = excluded.couplings_source_app,"
+                + " couplings_source_stage = excluded.couplings_source_stage"
+                + " where pool_sweeps.couplings_read_at is null"
+                + " or pool_sweeps.couplings_read_at < excluded.couplings_read_at")
+        .setParameter(1, poolId)
+        .setParameter(
+            2, java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, read.at()))
+        .setParameter(3, read.generation())
+        .setParameter(4, read.pipelineId())
+        .setParameter(5, read.sourceApp())
+        .setParameter(6, read.sourceStage())
+        .executeUpdate();
+  }
+
+  /**
+   * The source was read at {@code at} (null: forget), at {@code release}, giving {@code target}: in
+   * full, or (with shareAddons) its add-ons again.
+   */
   @Transactional
   void sourceRead(UUID poolId, java.time.Instant at, String release, String target) {
     upsertTimers(

@@ -243,12 +243,20 @@ public class Reconciler {
   static final Duration HEARD_GRACE = Duration.ofMinutes(1);
 
   /**
-   * Per pool, this process's last read of the pipeline's couplings: when, under which generation
-   * and pipeline, and the coupled backends' apps then (see {@link Pass#couplingsDue}).
+   * Per pool, the last read of the pipeline's couplings this process knows of, its own or another
+   * dyno's newer one (see {@link Pass#couplingsDue}): when, under which generation and pipeline,
+   * the coupled backends' apps then, and the stage then of the source app {@code sourceApp} (null:
+   * none known; a null stage: not coupled).
    */
   private final Map<UUID, CouplingsLook> couplingsLooked = new ConcurrentHashMap<>();
 
-  private record CouplingsLook(Instant at, long generation, String pipelineId, Set<String> apps) {}
+  private record CouplingsLook(
+      Instant at,
+      long generation,
+      String pipelineId,
+      Set<String> apps,
+      String sourceApp,
+      String sourceStage) {}
 
   /**
    * A release command's output with what looks secret masked: it goes to the pool's events and
@@ -1248,25 +1256,12 @@ public class Reconciler {
                 + team
                 + "): use basic");
       }
-      // the pipeline's couplings, when due (audit 21 H1: every drift interval, after a change,
-      // while a backend is not ready or fails), and read before the source: the source's own
-      // coupling is the backends' stage with "source", read at once when this process knows none
-      List<Platform.Coupling> couplings = null;
-      if (couplingsDue()
-          || SpecDefaults.SOURCE_STAGE.equals(t.stage()) && sources.get(pool.id) == null) {
-        try {
-          couplings = platform.couplings(pipelineId);
-        } catch (PlatformException e) {
-          if (e.kind() != Kind.NOT_FOUND) {
-            throw e;
-          }
-          // the pipeline was deleted, perhaps made again under its name: look the name up anew
-          forgetPipeline();
-          throw pipelineNotFound();
-        }
-      }
-      List<Platform.Release> recent;
+      // the pipeline's couplings, when due (audit 21 H1: every drift interval for the fleet,
+      // after a change, while a backend is not ready or fails), and read before the source: the
+      // source's own coupling is the backends' stage with "source"
       Source cached = sources.get(pool.id);
+      List<Platform.Coupling> couplings = couplingsDue(t, cached) ? readCouplings() : null;
+      List<Platform.Release> recent;
       try {
         // with no source remembered (a restarted process, a new pool) the last good release may
         // be behind more failed ones than a page holds: older pages are read until one is found.
@@ -1362,11 +1357,22 @@ public class Reconciler {
                     + " (backends made from it before hold the key: rotate it)");
           }
           // the source's own coupling, the backends' stage with "source": as read in this pass,
-          // else as known (the couplings are read every drift interval, audit 21 H1)
+          // else as the last read known gave it (this process's or the fleet's: the couplings are
+          // read every drift interval, audit 21 H1), else as before
+          CouplingsLook look = couplings == null ? stageRead(app.id(), before) : null;
+          if (full
+              && couplings == null
+              && look == null
+              && (before == null || !app.id().equals(before.appId()))
+              && SpecDefaults.SOURCE_STAGE.equals(t.stage())) {
+            // no read known gave this source app's stage: read now, with the source (not before
+            // it on every pass: a source never released read them on each, review 25 #9)
+            couplings = readCouplings();
+          }
           String sourceStage =
               couplings != null
                   ? coupledStage(couplings, app.id())
-                  : before != null ? before.stage() : null;
+                  : look != null ? look.sourceStage() : before != null ? before.stage() : null;
           Source of =
               Source.of(
                   rel,
@@ -1520,11 +1526,11 @@ public class Reconciler {
           sources.put(pool.id, cached);
           sourceReads.put(pool.id, new SourceRead(rel.id(), Map.copyOf(vars), app));
           templateSeen.put(pool.id, t);
-          if (addons) {
-            // for the fleet, once read and checked: the next re-read is due an interval from now
-            final Source done = cached;
-            fleetTimer(() -> store.sourceRead(pool.id, now, rel.id(), done.target()));
-          }
+          // for the fleet, once read and checked: with shareAddons the next re-read is due an
+          // interval from now; and another dyno that finds a newer read than its own with another
+          // target at this release reads the couplings (its stage may be behind: review 25 #2)
+          final Source done = cached;
+          fleetTimer(() -> store.sourceRead(pool.id, now, rel.id(), done.target()));
         }
       }
       if (latest.isPresent() && !latest.get().succeeded() && !latest.get().failed()) {
@@ -1604,25 +1610,63 @@ public class Reconciler {
           }
         }
       }
+      // for this process and the fleet: the source's stage as read, for the next passes of every
+      // dyno (review 25 #2: each kept its own for up to an interval, and they undid each other's
+      // new apps)
+      String sourceApp = source != null ? source.appId() : null;
+      String sourceStage = sourceApp != null ? coupledStage(couplings, sourceApp) : null;
       couplingsLooked.put(
-          pool.id, new CouplingsLook(now, pool.generation, pipelineId, coupledApps()));
+          pool.id,
+          new CouplingsLook(
+              now, pool.generation, pipelineId, coupledApps(), sourceApp, sourceStage));
+      final ReconcileStore.CouplingsRead read =
+          new ReconcileStore.CouplingsRead(
+              now, pool.generation, pipelineId, sourceApp, sourceStage);
+      fleetTimer(() -> store.couplingsRead(pool.id, read));
+    }
+
+    /** The pipeline's couplings, read now. */
+    private List<Platform.Coupling> readCouplings() {
+      try {
+        return platform.couplings(pipelineId);
+      } catch (PlatformException e) {
+        if (e.kind() != Kind.NOT_FOUND) {
+          throw e;
+        }
+        // the pipeline was deleted, perhaps made again under its name: look the name up anew
+        forgetPipeline();
+        throw pipelineNotFound();
+      }
     }
 
     /**
-     * Whether this pass reads the pipeline's couplings, which only find a backend decoupled or
-     * deleted by hand: every drift interval, after a change (the spec, the pipeline, which backends
-     * are coupled), and while a coupled backend is not ready, fails its checks here (a deleted app
-     * fails the proxies' probes within seconds) or was refused its coupling. Not on a steady pass:
-     * they were a second call on every look at every pool, half the sweep's cost (audit 21 H1).
+     * Whether this pass reads the pipeline's couplings, which find a backend decoupled or deleted
+     * by hand, and the source's stage: every drift interval for the fleet, after a change (the
+     * spec, the pipeline, which backends are coupled), while a coupled backend is not ready, fails
+     * its checks here (a deleted app fails the proxies' probes within seconds) or was refused its
+     * coupling, and when another dyno read the source since and found another target at the same
+     * release (with "source", its stage may be newer). Not on a steady pass: they were a second
+     * call on every look at every pool, half the sweep's cost (audit 21 H1); nor at a start within
+     * the interval (review 25 #9: P calls per dyno per restart).
      */
-    private boolean couplingsDue() {
-      CouplingsLook last = couplingsLooked.get(pool.id);
+    private boolean couplingsDue(PoolSpec.Template t, Source cached) {
+      CouplingsLook last = lastCouplingsLook();
       if (last == null
           || last.generation() != pool.generation
           || !last.pipelineId().equals(pipelineId)
           || !now.isBefore(last.at().plus(config.driftCheckInterval()))
           || !last.apps().equals(coupledApps())) {
         return true;
+      }
+      FleetTimers stored = timers();
+      if (SpecDefaults.SOURCE_STAGE.equals(t.stage())
+          && cached != null
+          && stored.sourceReadAt() != null
+          && stored.sourceReadAt().isAfter(cached.readAt())
+          && stored.sourceReadAt().isAfter(last.at())
+          && cached.releaseId().equals(stored.sourceRelease())
+          && !cached.target().equals(stored.sourceTarget())) {
+        return true; // a dyno whose read of the couplings did not reach the store (its pass failed)
       }
       for (Backend b : backends) {
         if (!coupledStep(b)) {
@@ -1639,6 +1683,32 @@ public class Reconciler {
         }
       }
       return false;
+    }
+
+    /**
+     * This process's last read of the couplings, or the fleet's when it is newer and of the same
+     * pipeline (another dyno, or this one before a restart): adopted, the source's stage with it,
+     * so dynos agree on the target at the next pass of each, not at each one's own read up to an
+     * interval apart (review 25 #2).
+     */
+    private CouplingsLook lastCouplingsLook() {
+      CouplingsLook own = couplingsLooked.get(pool.id);
+      ReconcileStore.CouplingsRead fleet = timers().couplings();
+      if (fleet == null
+          || !fleet.pipelineId().equals(pipelineId)
+          || own != null && !fleet.at().isAfter(own.at())) {
+        return own;
+      }
+      CouplingsLook adopted =
+          new CouplingsLook(
+              fleet.at(),
+              fleet.generation(),
+              fleet.pipelineId(),
+              coupledApps(),
+              fleet.sourceApp(),
+              fleet.sourceStage());
+      couplingsLooked.put(pool.id, adopted);
+      return adopted;
     }
 
     /** The apps of the backends that should be in the pipeline (those the couplings check). */
@@ -1755,15 +1825,36 @@ public class Reconciler {
     /**
      * The template takes the source's stage and the source's coupling moved since the target was
      * derived ({@code heroku pipelines:update -s}, or coupled or decoupled): derived again in this
-     * pass. Known when the couplings are read ({@code all} not null): every drift interval, after a
-     * change, or while a backend is not ready (audit 21 H1).
+     * pass. Known when the couplings are read in this pass ({@code all} not null: every drift
+     * interval, after a change, or while a backend is not ready, audit 21 H1), or from the last
+     * read known of this source app, another dyno's newer one included (review 25 #2).
      */
     private boolean stageMoved(PoolSpec.Template t, Source cached, List<Platform.Coupling> all) {
-      return all != null
-          && cached != null
-          && cached.appId() != null
-          && SpecDefaults.SOURCE_STAGE.equals(t.stage())
-          && !Objects.equals(coupledStage(all, cached.appId()), cached.stage());
+      if (cached == null
+          || cached.appId() == null
+          || !SpecDefaults.SOURCE_STAGE.equals(t.stage())) {
+        return false;
+      }
+      if (all != null) {
+        return !Objects.equals(coupledStage(all, cached.appId()), cached.stage());
+      }
+      CouplingsLook look = stageRead(cached.appId(), cached);
+      return look != null && !Objects.equals(look.sourceStage(), cached.stage());
+    }
+
+    /**
+     * The last read of the couplings known (this process's, or another dyno's adopted) when it gave
+     * the stage of the source app {@code appId} and is newer than {@code derived} (null: any), the
+     * snapshot whose stage it would replace; else null. An older one never does: a pass whose
+     * couplings check failed after the source was derived from a newer read keeps that one.
+     */
+    private CouplingsLook stageRead(String appId, Source derived) {
+      CouplingsLook look = couplingsLooked.get(pool.id);
+      return look != null
+              && appId.equals(look.sourceApp())
+              && (derived == null || look.at().isAfter(derived.readAt()))
+          ? look
+          : null;
     }
 
     /** The stage to couple this pool's backends to (see {@link Source#stageFor}). */

@@ -66,15 +66,25 @@ class FleetTimerTests {
 
   /** A dyno's reconciler: its own memory, this test's clock, at most {@code perPass} checks. */
   private Reconciler dyno(int perPass) {
+    return dyno(perPass, config.driftCheckInterval());
+  }
+
+  /**
+   * A dyno's reconciler with the drift interval {@code drift}: a short one lets a test step past it
+   * while the store's and the simulator's times (the real clock) stay within the progress deadline.
+   */
+  private Reconciler dyno(int perPass, Duration drift) {
     ReconcileConfig c =
         (ReconcileConfig)
             Proxy.newProxyInstance(
                 ReconcileConfig.class.getClassLoader(),
                 new Class<?>[] {ReconcileConfig.class},
                 (proxy, method, args) ->
-                    method.getName().equals("driftChecksPerPass")
-                        ? perPass
-                        : method.invoke(config, args));
+                    switch (method.getName()) {
+                      case "driftChecksPerPass" -> perPass;
+                      case "driftCheckInterval" -> drift;
+                      default -> method.invoke(config, args);
+                    });
     Reconciler r =
         new Reconciler(store, locks, platform, routes, events, c, clock, registry, hookTarget);
     dynos.add(r);
@@ -130,6 +140,30 @@ class FleetTimerTests {
         .filter(c -> !c.path().equals("/apps/" + w.source() + "/releases"))
         .map(c -> c.method() + " " + c.path())
         .toList();
+  }
+
+  /** The reads of a pipeline's couplings (any pipeline: only this test's pool is passed). */
+  private List<SandboxCall> couplingReads() {
+    return sim.callLog().stream()
+        .filter(c -> c.method().equals("GET"))
+        .filter(c -> c.path().startsWith("/pipelines/"))
+        .filter(c -> c.path().endsWith("/pipeline-couplings"))
+        .toList();
+  }
+
+  /** The pool's apps now, by name (the simulator's, whoever made them). */
+  private java.util.Set<String> owned() {
+    String uid = uid().toString();
+    return sim.apps().stream()
+        .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+        .map(SandboxApp::name)
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
+  private long calls(String method, String path) {
+    return sim.callLog().stream()
+        .filter(c -> c.method().equals(method) && c.path().equals(path))
+        .count();
   }
 
   private void setDriftCheckedAt(String appId, Instant at) throws Exception {
@@ -229,5 +263,123 @@ class FleetTimerTests {
     pass(b);
     pass(a);
     assertThat(sourceReads()).as("read by one dyno for the fleet").isEmpty();
+  }
+
+  /**
+   * Review 25 #2: the source's stage (the backends' with {@code stage: source}) was each dyno's
+   * own, read with its own couplings read up to an interval apart. After the source was coupled,
+   * the dyno that read first rolled the pool to the new stage and the other, still on the old
+   * target, drained its new apps as "old ones not yet ready". The other dyno now takes the newer
+   * read at its next pass: one new app, the old one deleted, and nothing more over further passes.
+   */
+  @Test
+  void aSourceCoupledLaterGivesEveryDynoTheNewTargetAtItsNextPass() {
+    List<SandboxApp> before = ready(1); // the source is in no pipeline: production
+    assertThat(before)
+        .singleElement()
+        .satisfies(x -> assertThat(x.stage()).isEqualTo("production"));
+    Duration drift = Duration.ofMinutes(2);
+    Reconciler a = dyno(5, drift);
+    Reconciler b = dyno(5, drift);
+    pass(a);
+    clock.advance(Duration.ofMinutes(1));
+    pass(b); // dyno b looked half an interval after dyno a
+    String old = a.sourceCache().get(uid()).target();
+    assertThat(b.sourceCache().get(uid()).target()).isEqualTo(old);
+
+    sim.couple(w.source(), w.pipeline(), "staging"); // heroku pipelines:add ... --stage staging
+    clock.advance(Duration.ofSeconds(90));
+    sim.clearCallLog();
+    pass(a); // its interval is over: it reads the couplings and rolls to the staging target
+    String target = a.sourceCache().get(uid()).target();
+    assertThat(target).isNotEqualTo(old);
+    pass(b); // within its own interval
+    assertThat(b.sourceCache().get(uid()).target()).as("b takes a's read").isEqualTo(target);
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              pass(b);
+              pass(a);
+              // a drain's 10 s, not the 10 min progress deadline while the probes take real time
+              clock.advance(Duration.ofSeconds(1));
+              java.util.Set<String> now = owned();
+              return now.size() == 1
+                  && !now.contains(before.get(0).name())
+                  && pools.status(w.name()).readyReplicas() == 1;
+            });
+    SandboxApp made = sim.app(owned().iterator().next());
+    assertThat(made.stage()).isEqualTo("staging");
+    for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofSeconds(30));
+      pass(b);
+      pass(a);
+    }
+    assertThat(owned()).as("no flapping").containsExactly(made.name());
+    assertThat(calls("POST", "/apps")).as("one app made: none drained and made again").isEqualTo(1);
+    assertThat(sim.callLog())
+        .filteredOn(c -> c.method().equals("DELETE") && c.path().startsWith("/apps/"))
+        .as("the old app deleted, no other")
+        .hasSize(1);
+    assertThat(a.sourceCache().get(uid()).target()).isEqualTo(target);
+    assertThat(b.sourceCache().get(uid()).target()).isEqualTo(target);
+  }
+
+  /**
+   * Review 25 #9: the couplings were timed per process, so every dyno read them for every pool once
+   * per interval and again at each start. Once per interval for the fleet now; the source's stage a
+   * start needs comes with the fleet's read.
+   */
+  @Test
+  void theCouplingsAreReadOncePerIntervalForTheFleetNotAtEachStart() {
+    ready(1);
+    Reconciler a = dyno(5);
+    Reconciler b = dyno(5);
+    sim.clearCallLog();
+    pass(a);
+    pass(b);
+    a.forgetCaches(); // a restart
+    pass(a);
+    assertThat(couplingReads()).as("read within the interval: not again").isEmpty();
+
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    sim.clearCallLog();
+    pass(a);
+    pass(b);
+    b.forgetCaches();
+    pass(b);
+    assertThat(couplingReads()).as("once per interval, for the fleet").hasSize(1);
+  }
+
+  /**
+   * Review 25 #9: with {@code stage: source}, a pool whose source was never read (no released slug
+   * yet) read the couplings on every pass, to learn a stage it had no use for yet.
+   */
+  @Test
+  void aSourceWithoutAReleaseDoesNotReadTheCouplingsOnEveryPass() {
+    String bare = w.source() + "b";
+    platform.createApp(bare, null, null, null); // created, never deployed
+    SimWorld.api()
+        .body(
+            """
+            {"metadata": {"name": "%s"},
+             "spec": {"pipeline": "%s", "replicas": 1, "template": {"sourceApp": "%s"}}}
+            """
+                .formatted(w.name(), w.pipeline(), bare))
+        .post(SimWorld.POOLS)
+        .then()
+        .statusCode(201);
+    Reconciler a = dyno(5);
+    sim.clearCallLog();
+    for (int i = 0; i < 5; i++) {
+      pass(a);
+      clock.advance(Duration.ofSeconds(30));
+    }
+    assertThat(pools.status(w.name()).conditions())
+        .anyMatch(c -> c.reason().equals("SourceAppHasNoRelease"));
+    assertThat(couplingReads()).as("the first pass's, not one every pass").hasSize(1);
   }
 }

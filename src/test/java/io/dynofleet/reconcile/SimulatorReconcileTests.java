@@ -536,9 +536,9 @@ class SimulatorReconcileTests {
                         "heroku pipelines:add " + pipeline + " -a " + source));
     Set<String> apps = ownedNames();
     sim.couple(source, pipeline, "staging");
-    // noticed at the couplings' next read: every drift interval (audit 21 H1), or, as here, a
-    // process start
-    reconciler.forgetCaches();
+    // noticed at the couplings' next read: every drift interval for the fleet (audit 21 H1, review
+    // 25 #9; a start within it takes the fleet's read), here the interval over
+    intervalOver();
     await()
         .atMost(Duration.ofSeconds(60))
         .pollDelay(Duration.ZERO)
@@ -552,6 +552,22 @@ class SimulatorReconcileTests {
                   && "staging".equals(now.get(0).stage())
                   && status().readyReplicas() == 1;
             });
+  }
+
+  /** The drift interval over since the fleet last read the pool's couplings (and this process). */
+  private void intervalOver() {
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement(
+                "update pool_sweeps set couplings_read_at = couplings_read_at - ?::interval"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setString(1, config.driftCheckInterval().toSeconds() + " seconds");
+      st.setString(2, name);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    reconciler.forgetCaches(); // and this process's own read
   }
 
   /**
