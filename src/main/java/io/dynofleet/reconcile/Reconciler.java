@@ -3830,6 +3830,10 @@ public class Reconciler {
       if (source == null) {
         return;
       }
+      if (config.driftChecksPerPass() <= 0) {
+        drift = null; // off (review 25 #9: 0 still checked one a pass), and nothing said of it
+        return;
+      }
       List<Backend> at = new ArrayList<>();
       for (Backend b : backends) {
         if (b.step == Step.READY && b.target.equals(source.target())) {
@@ -3840,7 +3844,7 @@ public class Reconciler {
           at.stream()
               .filter(b -> !now.isBefore(driftCheckedAt(b).plus(config.driftCheckInterval())))
               .sorted(Comparator.comparing(this::driftCheckedAt))
-              .limit(Math.max(1, config.driftChecksPerPass()))
+              .limit(config.driftChecksPerPass())
               .toList();
       Map<String, List<String>> checked = new HashMap<>();
       for (Backend b : due) {

@@ -382,4 +382,21 @@ class FleetTimerTests {
         .anyMatch(c -> c.reason().equals("SourceAppHasNoRelease"));
     assertThat(couplingReads()).as("the first pass's, not one every pass").hasSize(1);
   }
+
+  /**
+   * Review 25 #9: {@code drift-checks-per-pass} 0 still compared one backend a pass ({@code max(1,
+   * n)}); 0 turns the drift check off.
+   */
+  @Test
+  void zeroDriftChecksPerPassChecksNone() {
+    List<SandboxApp> apps = ready(2);
+    Reconciler a = dyno(0);
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    sim.clearCallLog();
+    pass(a);
+    clock.advance(Duration.ofSeconds(30));
+    pass(a);
+    assertThat(gets(apps, "/config-vars")).isEmpty();
+    assertThat(gets(apps, "/formation/web")).isEmpty();
+  }
 }
