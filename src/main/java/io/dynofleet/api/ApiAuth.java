@@ -247,7 +247,7 @@ public class ApiAuth {
     boolean reader = !admin && readerMatches(header);
     if (header != null && !admin && !reader) {
       // a credential that matched nothing: a guess, or a stale token. Also on a hook that claims a
-      // signature: HooksResource takes the token there too, so a guess would otherwise be free
+      // signature: its answer (401 there whatever the token) must not make guesses free there
       throttle.failed(client);
     }
     if (!admin && !reader && !signedHook(rc, path)) {
@@ -261,7 +261,9 @@ public class ApiAuth {
                       401,
                       "unauthorized",
                       "Unauthorized",
-                      "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
+                      hookPath(rc, path)
+                          ? HooksResource.UNSIGNED
+                          : "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
       return;
     }
     if (reader && !READS.contains(rc.request().method())) {
@@ -556,9 +558,17 @@ public class ApiAuth {
    */
   private boolean signedHook(RoutingContext rc, String path) {
     return webhookSecret() != null
-        && path.equals(prefix + HooksResource.PATH)
-        && rc.request().method() == io.vertx.core.http.HttpMethod.POST
+        && hookPath(rc, path)
         && rc.request().getHeader(HooksResource.SIGNATURE) != null;
+  }
+
+  /**
+   * A POST to the webhook: it takes signed notifications only (never the API token), so a refusal
+   * says how to sign rather than which token to send.
+   */
+  private boolean hookPath(RoutingContext rc, String path) {
+    return path.equals(prefix + HooksResource.PATH)
+        && rc.request().method() == io.vertx.core.http.HttpMethod.POST;
   }
 
   /**

@@ -22,24 +22,23 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.jboss.logging.Logger;
 
 /**
  * Receives Heroku app webhooks ({@code api:release}) of source apps, so a new release is rolled out
- * at once instead of at the next sweep. Subscribe with a webhook secret ({@code
- * DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it, and the API token never
- * leaves Dynofleet): {@code heroku webhooks:add -i api:release -l notify -u
- * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}; or
- * with the API token as the webhook's authorization ({@code -t "Bearer $DYNOFLEET_API_TOKEN"}).
- * Neither: 401. The notification only says "look now": the reconciler reads the release itself, so
- * no notification can cause an action the spec does not ask for. A notification replayed (the same
- * event {@code id}) or older than {@link #FRESH} ({@code created_at}) causes nothing, so a captured
- * one cannot spend the account's Platform API budget on passes; the sweep notices what a late one
- * meant.
+ * at once instead of at the next sweep. Only signed notifications are taken: subscribe with the
+ * webhook secret ({@code DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it)
+ * as in {@code heroku webhooks:add -i api:release -l notify -u
+ * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}.
+ * Anything else, the API token included, gets 401: a token given to a webhook is stored by Heroku
+ * and sent wherever whoever manages the source app's webhooks points it (security review 3 #1), and
+ * a notification needs no more power than "look now". The notification only says that: the
+ * reconciler reads the release itself, so no notification can cause an action the spec does not ask
+ * for. A delivery replayed (the same delivery id, whatever {@code ?pool=} it is posted with) or
+ * older than {@link #FRESH} ({@code created_at}) causes nothing, so a captured one cannot spend the
+ * account's Platform API budget on passes; the sweep notices what a late one meant.
  */
 @Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
@@ -53,6 +52,11 @@ public class HooksResource {
 
   /** Heroku's signature of a notification's body, under the webhook's secret. */
   static final String SIGNATURE = "Heroku-Webhook-Hmac-SHA256";
+
+  /** Why an unsigned notification (or any, without a webhook secret) is refused. */
+  static final String UNSIGNED =
+      "webhook notifications must be signed (the API token is not taken here): set"
+          + " DYNOFLEET_WEBHOOK_SECRET and subscribe with heroku webhooks:add --secret";
 
   private static final Logger LOG = Logger.getLogger(HooksResource.class);
   private static final com.fasterxml.jackson.databind.ObjectReader JSON =
@@ -79,11 +83,14 @@ public class HooksResource {
   private final MeterRegistry meters;
   private final Clock clock;
 
+  /** At most this many deliveries are remembered (per process); past it the oldest go. */
+  static final int HEARD_MAX = 10_000;
+
   /**
-   * Event ids heard, each until it could no longer pass as fresh. Per process: with several
+   * Deliveries heard, each until it could no longer pass as fresh. Per process: with several
    * Dynofleet dynos a replay may reach each once (a pass each, no more).
    */
-  private final Map<String, Instant> heard = new ConcurrentHashMap<>();
+  private final HeardDeliveries heard = new HeardDeliveries(HEARD_MAX);
 
   HooksResource(
       PoolService pools, ReconcileLoop loop, ApiAuth auth, MeterRegistry meters, Clock clock) {
@@ -115,14 +122,22 @@ public class HooksResource {
       @QueryParam("pool") String pool,
       byte[] body) {
     byte[] raw = body == null ? new byte[0] : body;
-    // the filter let a signed notification through without a token: the signature must hold
-    if (!auth.bearerMatches(authorization) && !auth.signatureMatches(raw, signature)) {
+    // only a signature counts here, never the API token: a token given to a webhook is stored by
+    // Heroku and sent to wherever the source app's webhook is pointed (security review 3 #1)
+    if (!auth.signatureMatches(raw, signature)) {
+      boolean unset = auth.webhookSecret() == null;
       // a WARN at most once a minute (audit 18 L8: DEBUG only, so a subscription signing with an
       // old secret failed unseen and releases waited for the sweep); nothing in it is secret
       String said =
-          "heroku webhook refused: no API token, and no signature of its body under the webhook"
-              + " secret (signature header "
+          "heroku webhook refused: "
+              + (unset
+                  ? "no webhook secret is set (DYNOFLEET_WEBHOOK_SECRET), and only signed"
+                      + " notifications are taken"
+                  : "no signature of its body under the webhook secret")
+              + " (signature header "
               + (signature == null ? "absent" : "present")
+              + ", Authorization header "
+              + (authorization == null ? "absent" : "present: the API token is not taken here")
               + ", body "
               + raw.length
               + " bytes)";
@@ -133,11 +148,16 @@ public class HooksResource {
         LOG.debug(said);
       }
       count("refused");
+      // one type for every refusal here; the detail says what to do (an empty header comes as none)
       throw new ApiException(
           401,
           "bad-signature",
           "Unauthorized",
-          "the " + SIGNATURE + " header is not the body's signature under the webhook secret");
+          unset || signature == null
+              ? UNSIGNED
+              : "the "
+                  + SIGNATURE
+                  + " header is not the body's signature under the webhook secret");
     }
     JsonNode event;
     String why = "the body is not a Heroku webhook event";
@@ -169,18 +189,15 @@ public class HooksResource {
     String id = matching(app.path("id"), PoolValidator.UUID_RE);
     String resource = event.path("resource").asText("");
     Instant now = clock.instant();
-    heard.values().removeIf(until -> until.isBefore(now));
     String eventId = event.path("id").isTextual() ? event.path("id").asText() : null;
-    // a pool's own delivery is heard per pool: the same event may come once per subscription
-    // (unverified whether Heroku gives each its own id), and each schedules only its own pool
-    String heardAs = eventId == null ? null : pool == null ? eventId : eventId + "?pool=" + pool;
+    String heardAs = deliveryKey(event, eventId);
     Instant created = createdAt(event);
     // remembered while it could still pass as fresh: a clock a little ahead makes that longer
     Instant until = (created != null && created.isAfter(now) ? created : now).plus(FRESH);
     String skipped =
         created != null && created.isBefore(now.minus(FRESH))
             ? "stale"
-            : heardAs != null && heard.putIfAbsent(heardAs, until) != null ? "duplicate" : null;
+            : heardAs != null && !heard.first(heardAs, until, now) ? "duplicate" : null;
     if (skipped != null) {
       count(skipped);
       // what the notification says, printable and short: a line break forged a log line (review 21)
@@ -208,7 +225,7 @@ public class HooksResource {
         }
       }
     } catch (RuntimeException e) {
-      if (heardAs != null) heard.remove(heardAs); // not acted on: Heroku's retry must be heard
+      if (heardAs != null) heard.forget(heardAs); // not acted on: Heroku's retry must be heard
       throw e;
     }
     count(scheduled.isEmpty() ? "ignored" : "scheduled");
@@ -216,6 +233,35 @@ public class HooksResource {
         "heroku webhook resource=%s app=%s pools=%s",
         printable(resource), name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
+  }
+
+  /**
+   * What a delivery is remembered by: its delivery id ({@code webhook_metadata.delivery.id}), else
+   * its event id; null with neither. Both are in the signed body, the {@code ?pool=} of the URL is
+   * not, so a replay posted with another {@code ?pool=} is the same delivery (security review 3
+   * #4). Not the event id alone: Heroku makes one event per release and one delivery of it per
+   * subscription (its payload's {@code id} is {@code webhook_metadata.event.id}), so each pool
+   * copying the app gets the same event id, under a delivery id of its own. An id longer than
+   * Heroku's UUIDs is remembered by its hash, so a signed body cannot fill memory with it.
+   */
+  static String deliveryKey(JsonNode event, String eventId) {
+    JsonNode delivery = event.path("webhook_metadata").path("delivery").path("id");
+    String key =
+        delivery.isTextual()
+            ? "delivery " + delivery.asText()
+            : eventId == null ? null : "event " + eventId;
+    if (key == null || key.length() <= 100) {
+      return key;
+    }
+    try {
+      return "sha-256 "
+          + java.util.HexFormat.of()
+              .formatHex(
+                  java.security.MessageDigest.getInstance("SHA-256")
+                      .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String printable(String s) {

@@ -41,10 +41,10 @@ public interface ApiConfig {
 
   /**
    * Secret of the Heroku app webhooks ({@code DYNOFLEET_WEBHOOK_SECRET}, the {@code --secret} /
-   * {@code secret} given when the webhook is added). When set, {@code POST .../v1/hooks/heroku}
-   * also accepts a notification that carries no API token but a valid {@code
-   * Heroku-Webhook-Hmac-SHA256} signature of its body, so Heroku never needs to hold the API token.
-   * Unset: the hook needs the API token like every other call.
+   * {@code secret} given when the webhook is added). {@code POST .../v1/hooks/heroku} takes a
+   * notification only with a valid {@code Heroku-Webhook-Hmac-SHA256} signature of its body, never
+   * with the API token, so Heroku never holds the token (security review 3 #1). Unset: the hook
+   * answers 401 to every notification, and no pool subscribes its source app.
    */
   Optional<String> webhookSecret();
 

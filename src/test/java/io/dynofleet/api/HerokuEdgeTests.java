@@ -384,7 +384,7 @@ class HerokuEdgeTests {
         .get(POOLS)
         .then()
         .statusCode(200);
-    // a hook that claims a signature takes the token too: guesses there count the same
+    // a guessed token on a hook that claims a signature counts as a guess there too
     for (int i = 0; i < 3; i++) {
       from("203.0.113.11")
           .auth()

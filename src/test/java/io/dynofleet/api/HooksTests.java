@@ -42,6 +42,36 @@ class HooksTests {
   }
 
   /**
+   * One delivery of an event, as Heroku sends it to each subscription: the event's id at the top
+   * and in {@code webhook_metadata}, with the delivery's own id.
+   */
+  static String delivery(String eventId, String deliveryId, String app) {
+    return """
+        {"id": "%s", "created_at": "%s", "resource": "release", "action": "create",
+         "data": {"id": "r1", "version": 7, "status": "succeeded", "app": {"id": "%s", "name": "%s"}},
+         "webhook_metadata": {"attempt": {"id": "%s"}, "delivery": {"id": "%s"},
+          "event": {"id": "%s", "include": "api:release"}, "webhook": {"id": "%s"}}}
+        """
+        .formatted(
+            eventId,
+            java.time.Instant.now(),
+            app,
+            app,
+            java.util.UUID.randomUUID(),
+            deliveryId,
+            eventId,
+            java.util.UUID.randomUUID());
+  }
+
+  /** A notification signed as Heroku signs it, with the test profile's webhook secret. */
+  static io.restassured.specification.RequestSpecification signed(String body) {
+    return given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign(HookSignature.TEST_SECRET, body))
+        .body(body);
+  }
+
+  /**
    * Audit 17: a NUL in the app's name or id was a 500 (PostgreSQL's text refuses it), each retry
    * too.
    */
@@ -50,8 +80,7 @@ class HooksTests {
     String source = uniqueName("src");
     String a = uniqueName("hook-n");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
-    api()
-        .body(event("a\\u0000", source + "\\u0000"))
+    signed(event("a\\u0000", source + "\\u0000"))
         .post(HOOK)
         .then()
         .statusCode(202)
@@ -76,8 +105,7 @@ class HooksTests {
         };
     java.util.logging.Logger.getLogger("").addHandler(capture);
     try {
-      api()
-          .body(
+      signed(
               """
           {"id": "e1\\nFORGED id", "resource": "release\\nFORGED resource", "action": "create",
            "data": {"app": {"id": "x\\ny", "name": "%s\\r\\nFORGED name"}}}"""
@@ -94,8 +122,7 @@ class HooksTests {
         .anyMatch(l -> l.contains("heroku webhook"))
         .noneMatch(
             l -> l.contains("\nFORGED") || l.contains("\rFORGED") || l.contains("\r\nFORGED"));
-    api()
-        .body(event(java.util.UUID.randomUUID().toString(), source))
+    signed(event(java.util.UUID.randomUUID().toString(), source))
         .post(HOOK)
         .then()
         .statusCode(202)
@@ -133,7 +160,7 @@ class HooksTests {
     org.assertj.core.api.Assertions.assertThat(notifications("duplicate") - duplicates)
         .isEqualTo(3);
     // another event of the same release (Heroku's update when it settles) is news
-    api().body(event(source)).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+    signed(event(source)).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
   }
 
   @Test
@@ -162,8 +189,7 @@ class HooksTests {
         new java.time.Duration[] {
           java.time.Duration.ofMinutes(-9), java.time.Duration.ofMinutes(2)
         }) {
-      api()
-          .body(event(java.util.UUID.randomUUID().toString(), now.plus(skew), source, source))
+      signed(event(java.util.UUID.randomUUID().toString(), now.plus(skew), source, source))
           .post(HOOK)
           .then()
           .statusCode(202)
@@ -173,13 +199,12 @@ class HooksTests {
 
   @Test
   void aNotificationWithoutIdOrDateIsTakenEachTime() {
-    // a hand-made notification (curl with the API token) has neither: each one asks for a pass
+    // a hand-made notification (signed by hand) has neither: each one asks for a pass
     String source = uniqueName("src");
     String a = uniqueName("hook-h");
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     for (int i = 0; i < 2; i++) {
-      api()
-          .body("{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"" + source + "\"}}}")
+      signed("{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"" + source + "\"}}}")
           .post(HOOK)
           .then()
           .statusCode(202)
@@ -195,19 +220,13 @@ class HooksTests {
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     api().body(pool(other, "another-app")).post(POOLS).then().statusCode(201);
 
-    api()
-        .body(event(source))
+    signed(event(source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("app", org.hamcrest.Matchers.equalTo(source))
         .body("reconciling", contains(a));
-    api()
-        .body(event("unrelated-app"))
-        .post(HOOK)
-        .then()
-        .statusCode(202)
-        .body("reconciling", empty());
+    signed(event("unrelated-app")).post(HOOK).then().statusCode(202).body("reconciling", empty());
   }
 
   @Test
@@ -218,8 +237,7 @@ class HooksTests {
     String source = uniqueName("src");
     api().body(pool(byId, id)).post(POOLS).then().statusCode(201);
     api().body(pool(byName, source)).post(POOLS).then().statusCode(201);
-    api()
-        .body(event(id, source))
+    signed(event(id, source))
         .post(HOOK)
         .then()
         .statusCode(202)
@@ -227,27 +245,21 @@ class HooksTests {
   }
 
   @Test
-  void needsTheTokenAndAJsonEvent() {
+  void needsASignatureAndAJsonEvent() {
     given().contentType("application/json").body(event("x")).post(HOOK).then().statusCode(401);
-    api()
-        .body("not json")
-        .post(HOOK)
-        .then()
-        .statusCode(400)
-        .contentType("application/problem+json");
+    signed("not json").post(HOOK).then().statusCode(400).contentType("application/problem+json");
+
     // strict as the rest of the API: a key twice (which app?), or more after the event
     String source = uniqueName("src");
     api().body(pool(uniqueName("hook-j"), source)).post(POOLS).then().statusCode(201);
     String twice = event(source).replaceFirst("\\{\"id\"", "{\"id\": \"first\", \"id\"");
-    api()
-        .body(twice)
+    signed(twice)
         .post(HOOK)
         .then()
         .statusCode(400)
         .contentType("application/problem+json")
         .body("detail", org.hamcrest.Matchers.containsString("'id' twice"));
-    api()
-        .body(event(source) + " {}")
+    signed(event(source) + " {}")
         .post(HOOK)
         .then()
         .statusCode(400)
@@ -348,8 +360,8 @@ class HooksTests {
     double ignored = notifications("ignored");
     double refused = notifications("refused");
     double malformed = notifications("malformed");
-    api().body(event(source)).post(HOOK).then().statusCode(202);
-    api().body(event("nobody-copies-this")).post(HOOK).then().statusCode(202);
+    signed(event(source)).post(HOOK).then().statusCode(202);
+    signed(event("nobody-copies-this")).post(HOOK).then().statusCode(202);
     String body = event(source);
     given()
         .contentType("application/json")
@@ -358,7 +370,7 @@ class HooksTests {
         .post(HOOK)
         .then()
         .statusCode(401);
-    api().body("[1]").post(HOOK).then().statusCode(400);
+    signed("[1]").post(HOOK).then().statusCode(400);
     org.assertj.core.api.Assertions.assertThat(
             new double[] {
               notifications("scheduled") - scheduled,
@@ -441,46 +453,166 @@ class HooksTests {
     api().body(pool(a, source)).post(POOLS).then().statusCode(201);
     api().body(pool(b, source)).post(POOLS).then().statusCode(201);
     api().body(pool(other, uniqueName("src"))).post(POOLS).then().statusCode(201);
-    // the same event to each pool's subscription: heard once per pool, not a duplicate
-    String body = event(source);
+    // the same event to each pool's subscription, each delivery with its own id (as Heroku and the
+    // simulator send them): heard once per pool, not a duplicate
+    String eventId = java.util.UUID.randomUUID().toString();
+    String body = delivery(eventId, java.util.UUID.randomUUID().toString(), source);
     for (String p : java.util.List.of(a, b)) {
-      api()
+      signed(p.equals(a) ? body : delivery(eventId, java.util.UUID.randomUUID().toString(), source))
           .queryParam("pool", p)
-          .body(body)
           .post(HOOK)
           .then()
           .statusCode(202)
           .body("reconciling", contains(p));
     }
-    api()
+    signed(body)
         .queryParam("pool", a)
-        .body(body)
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
     // a pool that does not copy the app is not scheduled by it
-    api()
+    signed(event(source))
         .queryParam("pool", other)
-        .body(event(source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("reconciling", empty());
-    api()
-        .body(event(source))
+    signed(event(source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("reconciling", containsInAnyOrder(a, b));
     // not a pool name: a problem, nothing scheduled
-    api()
+    signed(event(source))
         .queryParam("pool", "Not_A_Pool")
-        .body(event(source))
         .post(HOOK)
         .then()
         .statusCode(400)
         .contentType("application/problem+json")
         .body("type", org.hamcrest.Matchers.endsWith("invalid-pool"));
+  }
+
+  /**
+   * Security review 3 #1: the hook took the API token as well as a signature, and the docs said to
+   * store the token in a source app's webhook, where whoever manages that app's webhooks may point
+   * it elsewhere and receive the token. Only a signature counts now.
+   */
+  @Test
+  void theApiTokenAloneIsRefusedAndSchedulesNothing() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-t");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    double scheduled = notifications("scheduled");
+    api()
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
+        .body("detail", org.hamcrest.Matchers.containsString("must be signed"))
+        .body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_WEBHOOK_SECRET"))
+        .body("detail", org.hamcrest.Matchers.containsString("--secret"));
+    assertThat(notifications("scheduled") - scheduled).as("nothing scheduled").isZero();
+    // the token with a wrong signature: still the signature that decides
+    String body = event(source);
+    api()
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.sign("another-secret", body))
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(401)
+        .body("type", org.hamcrest.Matchers.endsWith("bad-signature"));
+    // without the token and unsigned: told how to sign, not which token to send
+    given()
+        .contentType("application/json")
+        .body(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("detail", org.hamcrest.Matchers.containsString("must be signed"));
+    assertThat(notifications("scheduled") - scheduled).as("nothing scheduled").isZero();
+    // the signed form still schedules
+    signed(event(source)).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+  }
+
+  /**
+   * Security review 3 #4: replays were told apart by event id and the unsigned {@code ?pool=}, so
+   * one captured delivery posted with {@code ?pool=nosuch1}, {@code ?pool=nosuch2}, ... was news
+   * each time (a query and a remembered entry each). It is the same delivery whatever the URL says.
+   */
+  @Test
+  void aReplayUnderAnotherPoolIsADuplicate() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-rp");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    for (String body :
+        java.util.List.of(
+            delivery(
+                java.util.UUID.randomUUID().toString(),
+                java.util.UUID.randomUUID().toString(),
+                source),
+            event(source))) { // a hand-made one without webhook_metadata: its event id
+      signed(body)
+          .queryParam("pool", a)
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", contains(a));
+      for (String spelling : java.util.List.of("nosuch1", "nosuch2", a)) {
+        signed(body)
+            .queryParam("pool", spelling)
+            .post(HOOK)
+            .then()
+            .statusCode(202)
+            .body("reconciling", empty())
+            .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
+      }
+      signed(body)
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
+    }
+  }
+
+  /**
+   * Security review 3 #4: a pool's own subscription ({@code ?pool=}) schedules that pool only if
+   * the app the signed body names is the pool's source app (by name or by id).
+   */
+  @Test
+  void aPoolsDeliveryNamingAnotherAppSchedulesNothing() {
+    String source = uniqueName("src");
+    String sourceId = java.util.UUID.randomUUID().toString();
+    String shop = uniqueName("hook-sw");
+    String byId = uniqueName("hook-si");
+    api().body(pool(shop, source)).post(POOLS).then().statusCode(201);
+    api().body(pool(byId, sourceId)).post(POOLS).then().statusCode(201);
+    String otherApp = uniqueName("other");
+    api().body(pool(uniqueName("hook-oa"), otherApp)).post(POOLS).then().statusCode(201);
+    for (String p : java.util.List.of(shop, byId)) {
+      signed(event(otherApp))
+          .queryParam("pool", p)
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("app", org.hamcrest.Matchers.equalTo(otherApp))
+          .body("reconciling", empty());
+    }
+    // its own source, by name or by id, does
+    signed(event(java.util.UUID.randomUUID().toString(), source))
+        .queryParam("pool", shop)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", contains(shop));
+    signed(event(sourceId, "renamed-" + source))
+        .queryParam("pool", byId)
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", contains(byId));
   }
 }

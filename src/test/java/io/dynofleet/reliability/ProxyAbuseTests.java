@@ -44,7 +44,8 @@ class ProxyAbuseTests {
 
   /**
    * Without a configured webhook secret, a notification signed with any secret (here the one the
-   * default test profile configures) is no credential: the hook wants the API token.
+   * default test profile configures) is no credential; nor is the API token (security review 3 #1):
+   * the hook takes signed notifications only, so without a secret it takes none.
    */
   @Test
   void withoutAWebhookSecretASignatureIsNoCredential() {
@@ -61,6 +62,17 @@ class ProxyAbuseTests {
           .statusCode(401)
           .contentType("application/problem+json");
     }
+    io.restassured.RestAssured.given()
+        .baseUri(app.toString())
+        .header("Authorization", "Bearer test-token-0123456789")
+        .contentType("application/json")
+        .body(body)
+        .post(hook)
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
+        .body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_WEBHOOK_SECRET"));
   }
 
   @TestHTTPResource("/")
