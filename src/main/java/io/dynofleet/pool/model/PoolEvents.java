@@ -204,7 +204,9 @@ public class PoolEvents {
       params.put("since", since);
     }
     if (afterSeen != null) {
-      q.append(" and (e.lastSeen < :seen or (e.lastSeen = :seen and e.id < :id))");
+      // the first conjunct bounds the index scan: the OR alone is a filter after each row fetched,
+      // so a deep page read every row above it (review 26 #5)
+      q.append(" and e.lastSeen <= :seen and (e.lastSeen < :seen or e.id < :id)");
       params.put("seen", afterSeen);
       params.put("id", afterId);
     }
