@@ -196,19 +196,22 @@ public class HerokuClient {
   }
 
   /**
-   * How long after a call is begun Heroku may still carry it out: the call may be paced and wait
-   * out 429s before it leaves, connect, and wait for its answer up to the read timeout; and Heroku
-   * may finish a request after its answer timed out (how late is not documented: one more read
-   * timeout is allowed). About two minutes with the defaults.
+   * How long after a call is begun Heroku may still carry it out: the call may wait for the rate
+   * budget's read, be paced and wait out 429s before it leaves, connect, and wait for its answer up
+   * to the read timeout; and Heroku may finish a request after its answer timed out (how late is
+   * not documented: one more read timeout is allowed). About two and a half minutes with the
+   * defaults.
    */
   public Duration sendWindow() {
     // its turns under the low watermark and its 429 pauses together wait at most
-    // rate-limit-max-wait; two refill intervals more for sleeps that wake late
+    // rate-limit-max-wait; two refill intervals more for sleeps that wake late; and before them it
+    // may wait for the budget's read (GET /account/rate-limits, its own or another thread's: one
+    // connect and one read timeout at most, review 26 #2)
     return RateBudget.REFILL_INTERVAL
         .multipliedBy(2)
         .plus(config.rateLimitMaxWait())
-        .plus(config.connectTimeout())
-        .plus(config.readTimeout().multipliedBy(2));
+        .plus(config.connectTimeout().multipliedBy(2))
+        .plus(config.readTimeout().multipliedBy(3));
   }
 
   /** The shared rate budget this client keeps current. */
@@ -1017,16 +1020,26 @@ public class HerokuClient {
       Duration left = config.rateLimitMaxWait().minus(waited).minus(total);
       RateBudget.Turn turn = budget.turn(left.isNegative() ? Duration.ZERO : left);
       if (turn == null) {
+        // unsent, so no "→ 429" and no count in the text: it becomes the pool's condition and
+        // event, which changed at every retry (a new event row, a WARN line each time); and the
+        // pool comes back once a turn within the wait can be had, not one interval later into
+        // the same full line (review 26 #1), spread so the refused pools do not return together
+        Duration interval = budget.interval();
+        Duration beyond = budget.line().minus(config.rateLimitMaxWait());
+        Duration back = beyond.compareTo(interval) > 0 ? beyond : interval;
+        back =
+            back.plusMillis(
+                java.util.concurrent.ThreadLocalRandom.current()
+                    .nextLong(Math.max(1, interval.toMillis())));
         throw new HerokuException.RateLimited(
             "rate_limit",
-            "not sent: its turn under the account's rate limit is more than "
+            method
+                + " "
+                + path
+                + " not sent: its turn under the account's rate limit is more than "
                 + config.rateLimitMaxWait().toSeconds()
-                + " s away ("
-                + budget.remaining()
-                + " calls left)",
-            method + " " + path,
-            null,
-            budget.interval());
+                + " s away",
+            back);
       }
       if (turn.delay().isZero()) {
         return total;
@@ -1038,7 +1051,17 @@ public class HerokuClient {
         LOG.debugf(
             "heroku %s %s paced %s: %d calls left", method, path, turn.delay(), budget.remaining());
       }
-      pause(turn.delay());
+      try {
+        sleeper.sleep(turn.delay());
+      } catch (InterruptedException e) {
+        // stopping (SIGTERM's budget ran out): this call never left, so it must not count as one
+        // that may have landed (Transient 0 did: a create's sentAt stayed, review 26 #3)
+        Thread.currentThread().interrupt();
+        throw new HerokuException.RateLimited(
+            "rate_limit",
+            method + " " + path + " not sent: interrupted while waiting for its turn",
+            budget.interval());
+      }
       total = total.plus(turn.delay());
       if (!budget.paused()) {
         return total;

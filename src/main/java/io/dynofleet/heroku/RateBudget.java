@@ -152,6 +152,12 @@ public class RateBudget {
     }
   }
 
+  /** How long until the next turn is free (the line of turns given, or a 429's pause). */
+  synchronized Duration line() {
+    long now = ticker.getAsLong();
+    return Duration.ofNanos(Math.max(0, Math.max(nextFree, pausedUntil) - now));
+  }
+
   /** True while a 429's pause lasts: a thread that waited for its turn meanwhile waits again. */
   synchronized boolean paused() {
     return pausedUntil - ticker.getAsLong() > 0;

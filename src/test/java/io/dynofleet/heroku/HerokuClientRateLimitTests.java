@@ -196,4 +196,132 @@ class HerokuClientRateLimitTests {
     assertThat(c.budget().remaining()).isLessThan(config.lowWatermark());
     assertThat(c.callCount()).as("the budget read is free: not counted").isEqualTo(2);
   }
+
+  /** The test profile's config with another {@code rate-limit-max-wait}. */
+  private HerokuConfig maxWait(Duration wait) {
+    return (HerokuConfig)
+        java.lang.reflect.Proxy.newProxyInstance(
+            HerokuConfig.class.getClassLoader(),
+            new Class<?>[] {HerokuConfig.class},
+            (proxy, m, args) ->
+                m.getName().equals("rateLimitMaxWait") ? wait : m.invoke(config, args));
+  }
+
+  /**
+   * Review 26 #1: a call refused unsent (its turn past {@code rate-limit-max-wait}) said "→ 429"
+   * and the calls left, so each retry wrote a new event, and came back one interval later into the
+   * same full line. Now its text is the same each time, names no 429, and it waits out the line.
+   */
+  @Test
+  void aCallRefusedUnsentSaysSoTheSameWayAndWaitsOutTheLine() throws Exception {
+    sim.rateLimitRemaining(0);
+    RateBudget budget = new RateBudget(config);
+    budget.dynos(() -> 10); // turns 1 s apart at the test refill
+    HerokuClient c =
+        new HerokuClient(
+            maxWait(Duration.ofMillis(1500)),
+            budget,
+            meters,
+            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
+            d -> Thread.sleep(d.toMillis()));
+    c.account(); // the budget read: nothing left
+    sim.clearCallLog();
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    List<HerokuException.RateLimited> refused = Collections.synchronizedList(new ArrayList<>());
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  try {
+                    c.app("a-refused");
+                  } catch (HerokuException.RateLimited e) {
+                    refused.add(e);
+                  } catch (HerokuException e) {
+                    // 404: sent, not refused
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(refused).as("turns past 1.5 s are refused").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(refused.stream().map(Throwable::getMessage).distinct())
+        .as("one text for every refusal")
+        .hasSize(1)
+        .allSatisfy(m -> assertThat(m).contains("not sent").doesNotContain("→", "calls left"));
+    assertThat(refused)
+        .allSatisfy(e -> assertThat(e.retryAfter()).isGreaterThanOrEqualTo(budget.interval()));
+    // after a 429's pause of 5 s, a call that may wait 1.5 s comes back when the pause is over,
+    // not one interval later into it
+    budget.rateLimited(Duration.ofSeconds(5));
+    try {
+      c.app("a-refused");
+      org.junit.jupiter.api.Assertions.fail("sent during a 429's pause");
+    } catch (HerokuException.RateLimited e) {
+      assertThat(e.retryAfter()).isGreaterThanOrEqualTo(Duration.ofMillis(3400));
+      assertThat(e.getMessage()).isEqualTo(refused.get(0).getMessage());
+    }
+    assertThat(
+            refused.stream()
+                .map(e -> io.dynofleet.reconcile.HerokuPlatformAccess.mayLand(e))
+                .distinct())
+        .containsExactly(false);
+  }
+
+  /**
+   * Review 26 #3: a call interrupted while it waits for its turn (the stop's budget ran out) never
+   * left: it was reported as "no answer" (status 0), which a create or release takes as "may have
+   * landed", keeping its sent mark for the send window.
+   */
+  @Test
+  void aCallInterruptedWhileWaitingForItsTurnWasNotSent() throws Exception {
+    sim.rateLimitRemaining(0);
+    RateBudget budget = new RateBudget(config);
+    budget.dynos(() -> 10);
+    HerokuClient c =
+        new HerokuClient(
+            config,
+            budget,
+            meters,
+            () -> new ApiEndpoint(sim.url(), sim.apiKey()),
+            d -> Thread.sleep(d.toMillis()));
+    c.account();
+    sim.clearCallLog();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<Throwable>> done = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      done.add(
+          pool.submit(
+              () -> {
+                try {
+                  c.app("a-stopped");
+                  return null;
+                } catch (RuntimeException e) {
+                  return e;
+                }
+              }));
+    }
+    Thread.sleep(500);
+    pool.shutdownNow(); // interrupts the threads still waiting
+    List<Throwable> failures = new ArrayList<>();
+    for (Future<Throwable> f : done) {
+      Throwable e = f.get(10, TimeUnit.SECONDS);
+      if (e instanceof HerokuException.RateLimited) failures.add(e);
+    }
+    assertThat(failures).as("calls interrupted in their wait").isNotEmpty();
+    assertThat(failures)
+        .allSatisfy(
+            e ->
+                assertThat(io.dynofleet.reconcile.HerokuPlatformAccess.mayLand((HerokuException) e))
+                    .isFalse());
+    assertThat(statuses("GET", "/apps/a-stopped"))
+        .as("sent: only the calls whose turn came before the interrupt")
+        .hasSizeLessThan(4);
+  }
 }
