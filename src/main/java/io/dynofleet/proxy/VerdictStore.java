@@ -162,6 +162,18 @@ public class VerdictStore {
                 "delete from backend_verdicts where seen_at < now() - interval '1 hour'")) {
           st.executeUpdate();
         }
+        try (PreparedStatement st =
+            c.prepareStatement(
+                "insert into dynofleet_dynos (dyno, seen_at) values (?, now())"
+                    + " on conflict (dyno) do update set seen_at = now()")) {
+          st.setString(1, dyno);
+          st.executeUpdate();
+        }
+        try (PreparedStatement st =
+            c.prepareStatement(
+                "delete from dynofleet_dynos where seen_at < now() - interval '1 hour'")) {
+          st.executeUpdate();
+        }
         othersSeen = countOthers(c);
       }
       written = Map.copyOf(verdicts);
@@ -188,7 +200,9 @@ public class VerdictStore {
   /**
    * The other dynos with fresh verdicts, as counted at this dyno's last full write (every third of
    * the TTL; 0 before the first): the Platform API budget's limiter shares the refill between them
-   * and this one. A dyno whose proxy has no backend writes no verdict and is not counted.
+   * and this one. Each full write is a heartbeat in {@code dynofleet_dynos} too, so a dyno without
+   * a probed backend counts (review 26 #4: at a fleet's first rollout every dyno counted itself
+   * alone); the verdicts' dynos count as well, for a dyno of the release before.
    */
   int othersSeen() {
     return othersSeen;
@@ -197,10 +211,14 @@ public class VerdictStore {
   private int countOthers(Connection c) throws SQLException {
     try (PreparedStatement st =
         c.prepareStatement(
-            "select count(distinct dyno) from backend_verdicts"
-                + " where dyno <> ? and seen_at > now() - make_interval(secs => ?)")) {
+            "select count(*) from (select dyno from backend_verdicts"
+                + " where dyno <> ? and seen_at > now() - make_interval(secs => ?)"
+                + " union select dyno from dynofleet_dynos"
+                + " where dyno <> ? and seen_at > now() - make_interval(secs => ?)) d")) {
       st.setString(1, dyno);
       st.setDouble(2, ttl.toMillis() / 1000.0);
+      st.setString(3, dyno);
+      st.setDouble(4, ttl.toMillis() / 1000.0);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? rs.getInt(1) : 0;
       }
@@ -280,6 +298,12 @@ public class VerdictStore {
     try (Connection c = connection()) {
       try (PreparedStatement st =
           c.prepareStatement("delete from backend_verdicts where dyno = ?")) {
+        st.setQueryTimeout(2);
+        st.setString(1, dyno);
+        st.executeUpdate();
+      }
+      try (PreparedStatement st =
+          c.prepareStatement("delete from dynofleet_dynos where dyno = ?")) {
         st.setQueryTimeout(2);
         st.setString(1, dyno);
         st.executeUpdate();

@@ -220,4 +220,25 @@ class VerdictStoreTests {
       s.forget();
     }
   }
+
+  /**
+   * Review 26 #4: a dyno whose proxy has no probed backend wrote no verdict and was not counted, so
+   * at a fleet's first rollout every dyno took the whole refill. Its full write is a heartbeat now.
+   */
+  @Test
+  void aDynoWithoutVerdictsIsCountedByItsHeartbeat() {
+    VerdictStore web5 = new VerdictStore(db, config, "web.5");
+    web5.publish(Map.of());
+    int before = web5.othersSeen();
+    VerdictStore web6 = new VerdictStore(db, config, "web.6");
+    web6.publish(Map.of());
+    web5.forget();
+    VerdictStore web7 = new VerdictStore(db, config, "web.7");
+    web7.publish(Map.of());
+    assertThat(web7.othersSeen())
+        .as("web.6 beats without a verdict; web.5 went at its stop")
+        .isEqualTo(before + 1);
+    web6.forget();
+    web7.forget();
+  }
 }
