@@ -253,21 +253,43 @@ public class HerokuClient {
       }
       Exchange ex = exchange("GET", HerokuApi::rateLimits, false);
       if (ex.status() != 200) {
-        LOG.debugf(
-            "GET /account/rate-limits → %d: the budget stays %d", ex.status(), budget.remaining());
+        budgetReadFailed("answered " + ex.status());
         return;
       }
       JsonNode left = json.readTree(ex.body()).path("remaining");
       if (left.canConvertToLong()) {
         budget.refreshed(left.asLong());
+        if (budgetReadFailing) {
+          budgetReadFailing = false;
+          LOG.info("GET /account/rate-limits read again");
+        }
+      } else {
+        budgetReadFailed("answered without a remaining count");
       }
     } catch (RuntimeException | JsonProcessingException e) {
       // whatever went wrong, the call it comes before goes on (its own failure is its own)
-      LOG.debugf(
-          "GET /account/rate-limits failed, the budget stays %d: %s",
-          budget.remaining(), holdsKey(e) ? "the request could not be sent" : e.getMessage());
+      budgetReadFailed(holdsKey(e) ? "the request could not be sent" : e.getMessage());
     } finally {
       budgetRead.unlock();
+    }
+  }
+
+  private volatile boolean budgetReadFailing;
+
+  /**
+   * The budget's read failed: said once at WARN for a run of failures (a scoped key's 403, a proxy
+   * in front: until it is read, every call of the process waits for one thread's try a minute),
+   * then at DEBUG (review 26).
+   */
+  private void budgetReadFailed(String why) {
+    if (!budgetReadFailing) {
+      budgetReadFailing = true;
+      LOG.warnf(
+          "GET /account/rate-limits failed (%s): the rate budget stays %d, as the last answer"
+              + " said, until it is read (tried again at most once a minute)",
+          why, budget.remaining());
+    } else {
+      LOG.debugf("GET /account/rate-limits failed again: %s", why);
     }
   }
 

@@ -78,8 +78,16 @@ public class RateBudget {
 
   /** For tests: a ticker of their own (nanoseconds, as {@link System#nanoTime()}). */
   RateBudget(HerokuConfig config, LongSupplier ticker) {
+    if (config.rateLimitRefillPerHour() < 1) {
+      // one call an hour would refuse, unsent, every call under the watermark (review 26)
+      throw new IllegalStateException(
+          "dynofleet.heroku.rate-limit-refill-per-hour (DYNOFLEET_HEROKU_RATE_LIMIT_REFILL_PER_HOUR)"
+              + " is "
+              + config.rateLimitRefillPerHour()
+              + ": it must be at least 1 (Heroku's is 4500)");
+    }
     this.lowWatermark = Math.max(1, config.lowWatermark());
-    this.perCallNanos = TimeUnit.HOURS.toNanos(1) / Math.max(1, config.rateLimitRefillPerHour());
+    this.perCallNanos = TimeUnit.HOURS.toNanos(1) / config.rateLimitRefillPerHour();
     this.ticker = ticker;
     // empty at start: what a process before this one spent is not known
     this.nextFree = ticker.getAsLong() + perCallNanos;

@@ -129,4 +129,12 @@ class RateBudgetTest {
     advance(Duration.ofSeconds(2));
     assertThat(budget.refreshDue()).isTrue();
   }
+
+  /** Review 26: a refill of 0 an hour made every call under the watermark fail, unsent. */
+  @org.junit.jupiter.api.Test
+  void aRefillUnderOneAnHourStopsTheStartNamingTheSetting() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RateBudget(config(500, 0)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("DYNOFLEET_HEROKU_RATE_LIMIT_REFILL_PER_HOUR");
+  }
 }
