@@ -4529,8 +4529,8 @@ public class Reconciler {
      * exists, the deliveries do not arrive (a wrong public URL, DYNOFLEET_ADMIN_HOSTS without the
      * app's host, a CDN in front), and each release waited for the sweep. Raised, with a warning
      * event, once at least {@link #HEARD_GRACE} has passed since the look; cleared (with a normal
-     * event) when a delivery is heard from the time it was raised on, or when the pool has no
-     * subscription.
+     * event) when a delivery is heard from the time it was raised on, when the subscription is made
+     * anew, or when the pool has no subscription.
      */
     private java.util.Optional<Condition> webhookSilent(PoolStatus previous) {
       Condition before =
@@ -4546,6 +4546,20 @@ public class Reconciler {
         return java.util.Optional.empty();
       }
       Instant heard = heardAt();
+      if (before != null && heardReset) {
+        // a new subscription (made again once its URL was fixed, as the condition asks): the
+        // silence was the old one's; a release this one does not deliver says so again (review 26)
+        unheard.remove(pool.id);
+        event(
+            PoolEvents.NORMAL,
+            "WebhookResubscribed",
+            "the release webhook on "
+                + webhook.app()
+                + " was subscribed anew ("
+                + webhook.url()
+                + "): the silence of the one before no longer stands");
+        return java.util.Optional.empty();
+      }
       if (before != null) {
         if (heard != null && !heard.isBefore(before.lastTransitionTime())) {
           unheard.remove(pool.id);

@@ -3289,6 +3289,47 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 26: the condition asks to fix the public URL and subscribe again; a new subscription
+   * ends the old one's silence at once, not at the next release delivered.
+   */
+  @Test
+  void aNewSubscriptionEndsTheSilenceOfTheOneBefore() {
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            heroku,
+            dataPlane,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    PoolKey key = new PoolKey(name);
+    try {
+      createPool(1, "");
+      convergeWith(hooked);
+      hooked.reconcile(key);
+      heroku.push(source); // not delivered: found by a look
+      convergeWith(hooked);
+      clock.advance(Reconciler.HEARD_GRACE);
+      hooked.reconcile(key);
+      assertThat(poolOverApi().getList("status.conditions.type")).contains("WebhookSilent");
+
+      // the operator removes the subscription to have it made again; the hourly check does so
+      String old = status().webhook().id();
+      heroku.unsubscribe(source, old);
+      clock.advance(config.webhookCheckInterval().plusMinutes(1));
+      convergeWith(hooked);
+      assertThat(status().webhook().id()).as("subscribed anew").isNotEqualTo(old);
+      assertThat(poolOverApi().getList("status.conditions.type")).doesNotContain("WebhookSilent");
+      assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("WebhookResubscribed"));
+    } finally {
+      hooked.stop();
+    }
+  }
+
+  /**
    * Review 25 #3: a move to another source app finds "another release" with no delivery heard for
    * it; that is no silence of the subscription, which moves with it.
    */
