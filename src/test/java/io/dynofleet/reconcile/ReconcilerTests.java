@@ -3146,6 +3146,20 @@ class ReconcilerTests {
     assertThat(status().readyReplicas()).isEqualTo(2);
   }
 
+  /** A reconciler of its own whose pools subscribe their source apps' release webhooks. */
+  private Reconciler hooked() {
+    return new Reconciler(
+        store,
+        locks,
+        heroku,
+        dataPlane,
+        events,
+        HookedReconciler.webhooksOn(config),
+        clock,
+        registry,
+        hookTarget);
+  }
+
   /**
    * Review 4: an add-on attached under two names (DATABASE and HEROKU_POSTGRESQL_RED), the process
    * gone after the first: the retried step found it attached and skipped the second for good.
@@ -3172,17 +3186,7 @@ class ReconcilerTests {
 
   @Test
   void theSubscriptionIsRecordedBeforeThePassGoesOnSoACrashLaterInItLosesNothing() {
-    Reconciler hooked =
-        new Reconciler(
-            store,
-            locks,
-            heroku,
-            dataPlane,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    Reconciler hooked = hooked();
     try {
       heroku.crashAfter("createApp", 1);
       createPool(2, "");
@@ -3210,17 +3214,7 @@ class ReconcilerTests {
    */
   @Test
   void theLongerIdleTurnWaitsForADeliveryHeardAndASilentSubscriptionIsSaid() {
-    Reconciler hooked =
-        new Reconciler(
-            store,
-            locks,
-            heroku,
-            dataPlane,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    Reconciler hooked = hooked();
     PoolKey key = new PoolKey(name);
     try {
       createPool(1, "");
@@ -3294,17 +3288,7 @@ class ReconcilerTests {
    */
   @Test
   void aNewSubscriptionEndsTheSilenceOfTheOneBefore() {
-    Reconciler hooked =
-        new Reconciler(
-            store,
-            locks,
-            heroku,
-            dataPlane,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    Reconciler hooked = hooked();
     PoolKey key = new PoolKey(name);
     try {
       createPool(1, "");
@@ -3335,17 +3319,7 @@ class ReconcilerTests {
    */
   @Test
   void aMoveToAnotherSourceIsNoSilence() {
-    Reconciler hooked =
-        new Reconciler(
-            store,
-            locks,
-            heroku,
-            dataPlane,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    Reconciler hooked = hooked();
     try {
       createPool(1, "");
       convergeWith(hooked);
@@ -3395,17 +3369,7 @@ class ReconcilerTests {
    */
   @Test
   void aFailingWebhookRemovalHoldsOnlyThePoolRowNotTheAppDeletes() {
-    Reconciler hooked =
-        new Reconciler(
-            store,
-            locks,
-            heroku,
-            dataPlane,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    Reconciler hooked = hooked();
     try {
       createPool(2, "");
       for (int i = 0;
