@@ -68,15 +68,8 @@ class HerokuClientFailureTests {
 
   /** A client of its own (budget, endpoint, sleeper) on the same simulator. */
   private HerokuClient clientWith(String key, List<Duration> sleeps) {
-    return new HerokuClient(
-        config,
-        new RateBudget(config),
-        meters,
-        () -> new ApiEndpoint(sim.url(), key),
-        d -> {
-          sleeps.add(d);
-          Thread.sleep(d.toMillis());
-        });
+    return TestHerokuClients.recording(
+        config, new RateBudget(config), meters, sim.url(), key, sleeps);
   }
 
   private List<SandboxCall> calls(String method, String path) {

@@ -50,15 +50,8 @@ class HerokuClientRateLimitTests {
 
   /** A client of its own (its own budget, as a new process has) recording its waits. */
   private HerokuClient client(List<Duration> sleeps) {
-    return new HerokuClient(
-        config,
-        new RateBudget(config),
-        meters,
-        () -> new ApiEndpoint(sim.url(), sim.apiKey()),
-        d -> {
-          sleeps.add(d);
-          Thread.sleep(d.toMillis());
-        });
+    return TestHerokuClients.recording(
+        config, new RateBudget(config), meters, sim.url(), sim.apiKey(), sleeps);
   }
 
   private List<Integer> statuses(String method, String path) {
@@ -199,12 +192,7 @@ class HerokuClientRateLimitTests {
 
   /** The test profile's config with another {@code rate-limit-max-wait}. */
   private HerokuConfig maxWait(Duration wait) {
-    return (HerokuConfig)
-        java.lang.reflect.Proxy.newProxyInstance(
-            HerokuConfig.class.getClassLoader(),
-            new Class<?>[] {HerokuConfig.class},
-            (proxy, m, args) ->
-                m.getName().equals("rateLimitMaxWait") ? wait : m.invoke(config, args));
+    return TestHerokuClients.with(config, java.util.Map.of("rateLimitMaxWait", wait));
   }
 
   /**

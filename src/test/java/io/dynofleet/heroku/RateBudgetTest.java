@@ -22,16 +22,8 @@ class RateBudgetTest {
   private final RateBudget budget = new RateBudget(config(500, 4500), nanos::get);
 
   static HerokuConfig config(int lowWatermark, int perHour) {
-    return (HerokuConfig)
-        java.lang.reflect.Proxy.newProxyInstance(
-            HerokuConfig.class.getClassLoader(),
-            new Class<?>[] {HerokuConfig.class},
-            (proxy, m, args) ->
-                switch (m.getName()) {
-                  case "lowWatermark" -> lowWatermark;
-                  case "rateLimitRefillPerHour" -> perHour;
-                  default -> throw new UnsupportedOperationException(m.getName());
-                });
+    return TestHerokuClients.with(
+        null, java.util.Map.of("lowWatermark", lowWatermark, "rateLimitRefillPerHour", perHour));
   }
 
   private void advance(Duration d) {

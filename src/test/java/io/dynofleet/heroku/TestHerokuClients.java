@@ -19,22 +19,57 @@ public final class TestHerokuClients {
   }
 
   /**
+   * A client of its own against the simulator at {@code url} whose every wait (backoff, turn, 429)
+   * is added to {@code sleeps} before it is slept.
+   */
+  public static HerokuClient recording(
+      HerokuConfig config,
+      RateBudget budget,
+      MeterRegistry meters,
+      String url,
+      String key,
+      java.util.List<Duration> sleeps) {
+    return new HerokuClient(
+        config,
+        budget,
+        meters,
+        () -> new ApiEndpoint(url, key),
+        d -> {
+          sleeps.add(d);
+          Thread.sleep(d.toMillis());
+        });
+  }
+
+  /**
+   * {@code config} with the settings named in {@code overrides} (by method name) read as given;
+   * every other one as in {@code config} (none without it: a plain unit test's config).
+   */
+  public static HerokuConfig with(HerokuConfig config, java.util.Map<String, Object> overrides) {
+    return (HerokuConfig)
+        java.lang.reflect.Proxy.newProxyInstance(
+            HerokuConfig.class.getClassLoader(),
+            new Class<?>[] {HerokuConfig.class},
+            (proxy, m, args) -> {
+              if (overrides.containsKey(m.getName())) {
+                return overrides.get(m.getName());
+              }
+              if (config == null) {
+                throw new UnsupportedOperationException(m.getName());
+              }
+              return m.invoke(config, args);
+            });
+  }
+
+  /**
    * {@code config} with a shorter read timeout (and, when {@code maxAttempts} is given, that many
    * attempts per call): for the tests that play a Heroku slower than the client, without waiting
    * the real 30 s timeout out. Every other key reads as in {@code config}.
    */
   public static HerokuConfig impatient(
       HerokuConfig config, Duration readTimeout, Integer maxAttempts) {
-    return (HerokuConfig)
-        java.lang.reflect.Proxy.newProxyInstance(
-            HerokuConfig.class.getClassLoader(),
-            new Class<?>[] {HerokuConfig.class},
-            (proxy, m, args) ->
-                switch (m.getName()) {
-                  case "readTimeout" -> readTimeout;
-                  case "maxAttempts" -> maxAttempts != null ? maxAttempts : m.invoke(config, args);
-                  default -> m.invoke(config, args);
-                });
+    return maxAttempts == null
+        ? with(config, java.util.Map.of("readTimeout", readTimeout))
+        : with(config, java.util.Map.of("readTimeout", readTimeout, "maxAttempts", maxAttempts));
   }
 
   /**

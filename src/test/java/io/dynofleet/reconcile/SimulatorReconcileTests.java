@@ -1964,22 +1964,18 @@ class SimulatorReconcileTests {
   /**
    * Played with short Platform API timeouts in the 5xx phase (the simulator answers in
    * milliseconds): a 5xx to a release's POST is waited out for the client's send window before the
-   * release is sent again, as it may land (review 24 #1), about 32 s with the test profile's 10 s
-   * read timeout, which a few 503s in a row made longer than the phase's wait; about 6 s here.
+   * release is sent again, as it may land (review 24 #1), about 47 s with the test profile's 10 s
+   * read timeout, which a few 503s in a row made longer than the phase's wait; about 7 s here.
    */
   @Test
   void fiveHundredsLatencyAndA429StormConvergeLaterWithinTheBudget() {
     HerokuConfig quick =
-        (HerokuConfig)
-            java.lang.reflect.Proxy.newProxyInstance(
-                HerokuConfig.class.getClassLoader(),
-                new Class<?>[] {HerokuConfig.class},
-                (proxy, m, args) ->
-                    switch (m.getName()) {
-                      case "readTimeout", "connectTimeout", "rateLimitMaxWait" ->
-                          Duration.ofSeconds(1);
-                      default -> m.invoke(herokuConfig, args);
-                    });
+        TestHerokuClients.with(
+            herokuConfig,
+            Map.of(
+                "readTimeout", Duration.ofSeconds(1),
+                "connectTimeout", Duration.ofSeconds(1),
+                "rateLimitMaxWait", Duration.ofSeconds(1)));
     Reconciler faulty =
         reconcilerOn(
             new HerokuPlatform(TestHerokuClients.client(quick, registry, sim.url(), sim.apiKey())));
