@@ -312,4 +312,42 @@ class HerokuClientRateLimitTests {
         .as("sent: only the calls whose turn came before the interrupt")
         .hasSizeLessThan(4);
   }
+
+  /**
+   * Review 26: a budget read that keeps failing (a key it is refused to, a proxy in front) was said
+   * at DEBUG only, while every call waited for a try of it a minute. Said once at WARN now, without
+   * the key, then at DEBUG until it is read again.
+   */
+  @Test
+  void aFailingBudgetReadIsSaidOnceAtWarn() {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    RateBudget budget = new RateBudget(config, nanos::get);
+    String wrong = "wrong-key-0123456789abcdef";
+    HerokuClient c =
+        new HerokuClient(
+            config,
+            budget,
+            meters,
+            () -> new ApiEndpoint(sim.url(), wrong),
+            d -> Thread.sleep(d.toMillis()));
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(HerokuClient.class)) {
+      for (int i = 0; i < 3; i++) {
+        try {
+          c.account();
+        } catch (HerokuException e) {
+          // refused: the same key
+        }
+        nanos.addAndGet(Duration.ofSeconds(61).toNanos()); // the next read is due
+      }
+      List<java.util.logging.LogRecord> warned =
+          capture.records().stream()
+              .filter(r -> r.getLevel().getName().matches("WARN|WARNING"))
+              .filter(r -> io.dynofleet.LogCapture.text(r).contains("/account/rate-limits"))
+              .toList();
+      assertThat(warned).as("three failed reads, one WARN").hasSize(1);
+      assertThat(io.dynofleet.LogCapture.text(warned.get(0)))
+          .contains("answered 401")
+          .doesNotContain(wrong);
+    }
+  }
 }
