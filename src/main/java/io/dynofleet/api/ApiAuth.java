@@ -576,7 +576,11 @@ public class ApiAuth {
    * compared in constant time; false when no secret is configured.
    */
   public boolean signatureMatches(byte[] body, String signature) {
-    String secret = webhookSecret();
+    return signatureMatches(body, signature, webhookSecret());
+  }
+
+  /** The body's Heroku webhook signature under {@code secret}; false when it is null. */
+  static boolean signatureMatches(byte[] body, String signature, String secret) {
     if (secret == null || signature == null) {
       return false;
     }
@@ -595,6 +599,27 @@ public class ApiAuth {
    */
   public static String signature(String secret, byte[] body) {
     return Base64.getEncoder().encodeToString(hmac(secret, body));
+  }
+
+  /**
+   * The pool's own webhook secret, derived from {@code DYNOFLEET_WEBHOOK_SECRET}: the one its
+   * subscription ({@code ?pool=NAME}) is given and checked against, and the only one to hand to
+   * whoever subscribes an app Dynofleet's key may not touch. It signs for that pool alone, and the
+   * master secret cannot be worked back from it (security review 3 #4); null without a webhook
+   * secret.
+   */
+  public String poolWebhookSecret(String pool) {
+    String master = webhookSecret();
+    return master == null ? null : derive(master, pool);
+  }
+
+  /**
+   * Hex of HMAC-SHA256({@code master}, "hook:" + {@code pool}): 64 characters Heroku takes as a
+   * webhook secret, as it takes the hex of {@code openssl rand -hex 32}.
+   */
+  static String derive(String master, String pool) {
+    return java.util.HexFormat.of()
+        .formatHex(hmac(master, ("hook:" + pool).getBytes(StandardCharsets.UTF_8)));
   }
 
   private static byte[] hmac(String secret, byte[] body) {

@@ -58,9 +58,14 @@ public class HookTarget {
     this.prefix = dynofleet.prefix();
   }
 
-  /** The pool's webhook, or empty when Dynofleet has no public address or no webhook secret. */
+  /**
+   * The pool's webhook, or empty when Dynofleet has no public address or no webhook secret. Its
+   * secret is the pool's own ({@link ApiAuth#poolWebhookSecret}), never {@code
+   * DYNOFLEET_WEBHOOK_SECRET}: the hook checks a {@code ?pool=} delivery against that pool's secret
+   * (security review 3 #4).
+   */
   public Optional<Target> of(String pool) {
-    String secret = auth.webhookSecret();
+    String secret = auth.poolWebhookSecret(pool);
     Optional<String> base = base().filter(this::servesHooks);
     if (told.compareAndSet(false, true)) {
       if (secret != null && base.isPresent()) {
@@ -78,8 +83,32 @@ public class HookTarget {
     }
     // the pool in the URL makes each pool's subscription its own: Heroku allows one per URL and
     // app, and pools that copy one app must not share (nor delete) each other's
-    return Optional.of(
-        new Target(base.get() + prefix + HooksResource.PATH + "?pool=" + pool, secret));
+    return url(pool).map(u -> new Target(u, secret));
+  }
+
+  /**
+   * The pool's hook URL ({@code ?pool=NAME}) on Dynofleet's public address, or empty without one
+   * (or where the hook is not served).
+   */
+  public Optional<String> url(String pool) {
+    return base()
+        .filter(this::servesHooks)
+        .map(b -> b + prefix + HooksResource.PATH + "?pool=" + pool);
+  }
+
+  /**
+   * A short fingerprint of a secret (12 hex of SHA-256): what the database records of the secret a
+   * pool's subscription was last given, never the secret.
+   */
+  public static String fingerprint(String secret) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d).substring(0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Why {@link #of} is empty, for the pool's events. */

@@ -28,17 +28,18 @@ import org.jboss.logging.Logger;
 
 /**
  * Receives Heroku app webhooks ({@code api:release}) of source apps, so a new release is rolled out
- * at once instead of at the next sweep. Only signed notifications are taken: subscribe with the
- * webhook secret ({@code DYNOFLEET_WEBHOOK_SECRET}; Heroku signs each notification's body with it)
- * as in {@code heroku webhooks:add -i api:release -l notify -u
- * https://LB/_dynofleet/api/v1/hooks/heroku --secret "$DYNOFLEET_WEBHOOK_SECRET" -a SOURCE_APP}.
- * Anything else, the API token included, gets 401: a token given to a webhook is stored by Heroku
- * and sent wherever whoever manages the source app's webhooks points it (security review 3 #1), and
- * a notification needs no more power than "look now". The notification only says that: the
- * reconciler reads the release itself, so no notification can cause an action the spec does not ask
- * for. A delivery replayed (the same delivery id, whatever {@code ?pool=} it is posted with) or
- * older than {@link #FRESH} ({@code created_at}) causes nothing, so a captured one cannot spend the
- * account's Platform API budget on passes; the sweep notices what a late one meant.
+ * at once instead of at the next sweep. Only signed notifications are taken: a pool's own URL
+ * ({@code ?pool=NAME}) with the pool's webhook secret, as in {@code heroku webhooks:add -i
+ * api:release -l notify -u "https://LB/_dynofleet/api/v1/hooks/heroku?pool=NAME" --secret
+ * "$(dynofleet webhook-secret NAME)" -a SOURCE_APP} (Heroku signs each notification's body with
+ * it), the URL without a pool with {@code DYNOFLEET_WEBHOOK_SECRET} itself. Anything else, the API
+ * token included, gets 401: a token given to a webhook is stored by Heroku and sent wherever
+ * whoever manages the source app's webhooks points it (security review 3 #1), and a notification
+ * needs no more power than "look now". The notification only says that: the reconciler reads the
+ * release itself, so no notification can cause an action the spec does not ask for. A delivery
+ * replayed (the same delivery id, whatever {@code ?pool=} it is posted with) or older than {@link
+ * #FRESH} ({@code created_at}) causes nothing, so a captured one cannot spend the account's
+ * Platform API budget on passes; the sweep notices what a late one meant.
  */
 @Path(HooksResource.RESOURCE)
 @Produces(MediaType.APPLICATION_JSON)
@@ -124,7 +125,7 @@ public class HooksResource {
     byte[] raw = body == null ? new byte[0] : body;
     // only a signature counts here, never the API token: a token given to a webhook is stored by
     // Heroku and sent to wherever the source app's webhook is pointed (security review 3 #1)
-    if (!auth.signatureMatches(raw, signature)) {
+    if (!signedFor(raw, signature, pool)) {
       boolean unset = auth.webhookSecret() == null;
       // a WARN at most once a minute (audit 18 L8: DEBUG only, so a subscription signing with an
       // old secret failed unseen and releases waited for the sweep); nothing in it is secret
@@ -133,7 +134,10 @@ public class HooksResource {
               + (unset
                   ? "no webhook secret is set (DYNOFLEET_WEBHOOK_SECRET), and only signed"
                       + " notifications are taken"
-                  : "no signature of its body under the webhook secret")
+                  : pool == null
+                      ? "no signature of its body under the webhook secret"
+                      : "no signature of its body under the webhook secret of the pool its URL"
+                          + " names (?pool=)")
               + " (signature header "
               + (signature == null ? "absent" : "present")
               + ", Authorization header "
@@ -155,9 +159,14 @@ public class HooksResource {
           "Unauthorized",
           unset || signature == null
               ? UNSIGNED
-              : "the "
-                  + SIGNATURE
-                  + " header is not the body's signature under the webhook secret");
+              : pool == null
+                  ? "the "
+                      + SIGNATURE
+                      + " header is not the body's signature under the webhook secret"
+                  : "the "
+                      + SIGNATURE
+                      + " header is not the body's signature under the webhook secret of the"
+                      + " pool the pool parameter names (dynofleet webhook-secret POOL prints it)");
     }
     JsonNode event;
     String why = "the body is not a Heroku webhook event";
@@ -233,6 +242,40 @@ public class HooksResource {
         "heroku webhook resource=%s app=%s pools=%s",
         printable(resource), name != null ? name : id, scheduled);
     return Response.accepted(new Accepted(name != null ? name : id, scheduled, null)).build();
+  }
+
+  /**
+   * Whether the body is signed for where it was posted. A pool's URL ({@code ?pool=NAME}) takes the
+   * pool's own secret ({@link ApiAuth#poolWebhookSecret}), so the pool is bound to the signature
+   * and whoever holds one pool's secret can call up passes of that pool only (security review 3
+   * #4). {@code DYNOFLEET_WEBHOOK_SECRET} signs for a URL without a pool (a subscription made by
+   * hand for the whole fleet) and, for a pool's URL, only while the record says the pool's
+   * subscription was last given it: one made by the release before, until the reconciler gives it
+   * the pool's own secret at its next look at the subscription (the first pass after the start, as
+   * the recorded fingerprint is not the pool's secret's). The record is read only when the master
+   * secret matched, so an unsigned flood costs no query.
+   */
+  private boolean signedFor(byte[] raw, String signature, String pool) {
+    if (pool == null) {
+      return auth.signatureMatches(raw, signature);
+    }
+    if (ApiAuth.signatureMatches(raw, signature, auth.poolWebhookSecret(pool))) {
+      return true;
+    }
+    if (pool.length() > 63
+        || !PoolValidator.DNS_LABEL.matcher(pool).matches()
+        || !auth.signatureMatches(raw, signature)) {
+      return false;
+    }
+    boolean upgrading =
+        HookTarget.fingerprint(auth.webhookSecret()).equals(pools.webhookSigned(pool));
+    if (upgrading) {
+      LOG.debugf(
+          "heroku webhook for pool %s signed with DYNOFLEET_WEBHOOK_SECRET: taken until its"
+              + " subscription is given the pool's own secret",
+          pool);
+    }
+    return upgrading;
   }
 
   /**

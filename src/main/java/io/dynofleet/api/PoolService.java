@@ -201,6 +201,11 @@ public class PoolService {
     return QuarkusTransaction.requiringNew().call(() -> pools.namesCopying(wanted));
   }
 
+  /** {@link io.dynofleet.pool.model.PoolRepository#webhookSigned}. */
+  public String webhookSigned(String name) {
+    return QuarkusTransaction.requiringNew().call(() -> pools.webhookSigned(name));
+  }
+
   public PoolStatus status(String name) {
     return get(name).status();
   }

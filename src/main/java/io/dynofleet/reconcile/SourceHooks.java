@@ -119,14 +119,7 @@ final class SourceHooks {
    * the secret a process holds without storing the secret.
    */
   static String fingerprint(String secret) {
-    try {
-      byte[] d =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(d).substring(0, 12);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HookTarget.fingerprint(secret);
   }
 
   /**
@@ -166,11 +159,11 @@ final class SourceHooks {
       if (same && signed.contains(pool) && next != null && now.isBefore(next)) {
         return Outcome.unchanged(recorded);
       }
+      Check c = same ? shared.last(pool) : null;
       if (same) {
         // another dyno (or this one before a restart) found it lately, given the secret this
         // process holds: nothing to look at or sign before the interval is over. A new secret
         // (rotated) still signs it once, as at a start before
-        Check c = shared.last(pool);
         if (c != null
             && c.at() != null
             && now.isBefore(c.at().plus(checkInterval))
@@ -202,7 +195,8 @@ final class SourceHooks {
             same
                 && keep.id().equals(recorded.id())
                 && signed.contains(pool)
-                && keep.include().contains("api:release");
+                && keep.include().contains("api:release")
+                && !signedElse(c, want.get().secret());
         if (!known) {
           // adopted, first seen by this process, or changed by hand: it signs with our secret and
           // asks for releases from now on
@@ -249,6 +243,16 @@ final class SourceHooks {
               + " the sweep, trying again in "
               + (e.transientFailure() ? "a minute" : checkInterval.toMinutes() + " min"));
     }
+  }
+
+  /**
+   * Whether another process gave the subscription another secret since this one did: a dyno of the
+   * release before, during a preboot, gave it {@code DYNOFLEET_WEBHOOK_SECRET}, where this release
+   * gives the pool's own. The record must say what the subscription holds, as the hook takes the
+   * master secret for a pool's URL only while the record says the subscription was given it.
+   */
+  private static boolean signedElse(Check c, String secret) {
+    return c != null && c.signed() != null && !fingerprint(secret).equals(c.signed());
   }
 
   private static String leftBehind(String app, Platform.PlatformException e) {

@@ -181,6 +181,15 @@ final class SandboxWebhooks {
     return hooks.values().stream().filter(h -> h.appId.equals(appId)).map(this::render).toList();
   }
 
+  /** The secret each of the app's subscriptions signs with, by its id (null: none). */
+  synchronized Map<String, String> secrets(String appId) {
+    Map<String, String> out = new LinkedHashMap<>();
+    hooks.values().stream()
+        .filter(h -> h.appId.equals(appId))
+        .forEach(h -> out.put(h.id, h.secret));
+    return out;
+  }
+
   /** {@code GET /apps/{app}/webhook-deliveries}. */
   synchronized List<Map<String, Object>> deliveries(String appId) {
     return deliveries.stream().filter(d -> d.hook.appId.equals(appId)).map(this::render).toList();

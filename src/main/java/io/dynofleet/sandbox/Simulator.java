@@ -644,6 +644,14 @@ public class Simulator {
     return webhooks.list(find(app).id);
   }
 
+  /**
+   * The secret each of the app's webhook subscriptions signs with, by id. In process only (tests
+   * check which secret a subscription was given); the Platform API never shows one back.
+   */
+  public synchronized Map<String, String> webhookSecrets(String app) {
+    return webhooks.secrets(find(app).id);
+  }
+
   /** {@code heroku drains:add URL -a app}: a user's log drain on the app. */
   public synchronized void addLogDrain(String app, String url) {
     addDrain(find(app), url, null);

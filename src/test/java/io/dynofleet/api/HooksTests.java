@@ -72,6 +72,18 @@ class HooksTests {
   }
 
   /**
+   * A notification to a pool's own URL ({@code ?pool=}), signed with that pool's own secret, as
+   * Heroku signs the deliveries of the subscription Dynofleet makes for the pool.
+   */
+  static io.restassured.specification.RequestSpecification signedFor(String pool, String body) {
+    return given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.signFor(pool, body))
+        .queryParam("pool", pool)
+        .body(body);
+  }
+
+  /**
    * Audit 17: a NUL in the app's name or id was a 500 (PostgreSQL's text refuses it), each retry
    * too.
    */
@@ -458,34 +470,30 @@ class HooksTests {
     String eventId = java.util.UUID.randomUUID().toString();
     String body = delivery(eventId, java.util.UUID.randomUUID().toString(), source);
     for (String p : java.util.List.of(a, b)) {
-      signed(p.equals(a) ? body : delivery(eventId, java.util.UUID.randomUUID().toString(), source))
-          .queryParam("pool", p)
+      signedFor(
+              p,
+              p.equals(a)
+                  ? body
+                  : delivery(eventId, java.util.UUID.randomUUID().toString(), source))
           .post(HOOK)
           .then()
           .statusCode(202)
           .body("reconciling", contains(p));
     }
-    signed(body)
-        .queryParam("pool", a)
+    signedFor(a, body)
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
     // a pool that does not copy the app is not scheduled by it
-    signed(event(source))
-        .queryParam("pool", other)
-        .post(HOOK)
-        .then()
-        .statusCode(202)
-        .body("reconciling", empty());
+    signedFor(other, event(source)).post(HOOK).then().statusCode(202).body("reconciling", empty());
     signed(event(source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("reconciling", containsInAnyOrder(a, b));
     // not a pool name: a problem, nothing scheduled
-    signed(event(source))
-        .queryParam("pool", "Not_A_Pool")
+    signedFor("Not_A_Pool", event(source))
         .post(HOOK)
         .then()
         .statusCode(400)
@@ -555,21 +563,26 @@ class HooksTests {
                 java.util.UUID.randomUUID().toString(),
                 source),
             event(source))) { // a hand-made one without webhook_metadata: its event id
-      signed(body)
-          .queryParam("pool", a)
+      signedFor(a, body).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+      // signed for a: under another pool's name it is not signed at all (security review 3 #4)
+      for (String spelling : java.util.List.of("nosuch1", "nosuch2")) {
+        given()
+            .contentType("application/json")
+            .header("Heroku-Webhook-Hmac-SHA256", HookSignature.signFor(a, body))
+            .queryParam("pool", spelling)
+            .body(body)
+            .post(HOOK)
+            .then()
+            .statusCode(401)
+            .body("type", org.hamcrest.Matchers.endsWith("bad-signature"));
+      }
+      signedFor(a, body)
           .post(HOOK)
           .then()
           .statusCode(202)
-          .body("reconciling", contains(a));
-      for (String spelling : java.util.List.of("nosuch1", "nosuch2", a)) {
-        signed(body)
-            .queryParam("pool", spelling)
-            .post(HOOK)
-            .then()
-            .statusCode(202)
-            .body("reconciling", empty())
-            .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
-      }
+          .body("reconciling", empty())
+          .body("skipped", org.hamcrest.Matchers.equalTo("duplicate"));
+      // the master secret's signature of it, without a pool: the same delivery
       signed(body)
           .post(HOOK)
           .then()
@@ -593,8 +606,7 @@ class HooksTests {
     String otherApp = uniqueName("other");
     api().body(pool(uniqueName("hook-oa"), otherApp)).post(POOLS).then().statusCode(201);
     for (String p : java.util.List.of(shop, byId)) {
-      signed(event(otherApp))
-          .queryParam("pool", p)
+      signedFor(p, event(otherApp))
           .post(HOOK)
           .then()
           .statusCode(202)
@@ -602,17 +614,68 @@ class HooksTests {
           .body("reconciling", empty());
     }
     // its own source, by name or by id, does
-    signed(event(java.util.UUID.randomUUID().toString(), source))
-        .queryParam("pool", shop)
+    signedFor(shop, event(java.util.UUID.randomUUID().toString(), source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("reconciling", contains(shop));
-    signed(event(sourceId, "renamed-" + source))
-        .queryParam("pool", byId)
+    signedFor(byId, event(sourceId, "renamed-" + source))
         .post(HOOK)
         .then()
         .statusCode(202)
         .body("reconciling", contains(byId));
+  }
+
+  /**
+   * Security review 3 #4: one secret signed for every pool, and whoever was handed it to subscribe
+   * one app could sign for any pool and app at any rate. A pool's URL takes the pool's own secret,
+   * and no other pool's nor (its subscription recorded as given the pool's own, or none recorded)
+   * the master secret; the URL without a pool keeps the master secret.
+   */
+  @Test
+  void aPoolsOwnSecretSignsForThatPoolOnly() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-ka");
+    String b = uniqueName("hook-kb");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    api().body(pool(b, source)).post(POOLS).then().statusCode(201);
+    double scheduled = notifications("scheduled");
+    // a's secret, b's URL: refused, nothing scheduled
+    String body = event(source);
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.signFor(a, body))
+        .queryParam("pool", b)
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("bad-signature"))
+        .body("detail", org.hamcrest.Matchers.containsString("webhook-secret"));
+    // the master secret on a's URL (a's subscription is not one the release before made)
+    signed(body)
+        .queryParam("pool", a)
+        .post(HOOK)
+        .then()
+        .statusCode(401)
+        .body("type", org.hamcrest.Matchers.endsWith("bad-signature"));
+    // a's secret on the URL without a pool (it would wake every pool copying the app)
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", HookSignature.signFor(a, body))
+        .body(body)
+        .post(HOOK)
+        .then()
+        .statusCode(401);
+    assertThat(notifications("scheduled") - scheduled).as("nothing scheduled").isZero();
+    // a's secret on a's URL: a, and not b
+    signedFor(a, body).post(HOOK).then().statusCode(202).body("reconciling", contains(a));
+    // the master secret without a pool still wakes every pool copying the app
+    signed(event(source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", containsInAnyOrder(a, b));
   }
 }

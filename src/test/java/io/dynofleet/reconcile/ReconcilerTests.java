@@ -3198,7 +3198,12 @@ class ReconcilerTests {
               w ->
                   assertThat(status().webhook())
                       .isEqualTo(new PoolStatus.Webhook(source, w.id(), w.url())));
-      assertThat(heroku.webhookSecrets).containsValue(io.dynofleet.api.HookSignature.TEST_SECRET);
+      // the pool's own secret, never the master (security review 3 #4)
+      assertThat(heroku.webhookSecrets)
+          .containsValue(
+              io.dynofleet.api.HookSignature.poolSecret(
+                  io.dynofleet.api.HookSignature.TEST_SECRET, name))
+          .doesNotContainValue(io.dynofleet.api.HookSignature.TEST_SECRET);
     } finally {
       hooked.stop();
     }
@@ -3261,9 +3266,7 @@ class ReconcilerTests {
               .formatted(UUID.randomUUID(), clock.instant(), source);
       io.restassured.RestAssured.given()
           .contentType("application/json")
-          .header(
-              "Heroku-Webhook-Hmac-SHA256",
-              io.dynofleet.api.HookSignature.sign(io.dynofleet.api.HookSignature.TEST_SECRET, body))
+          .header("Heroku-Webhook-Hmac-SHA256", io.dynofleet.api.HookSignature.signFor(name, body))
           .queryParam("pool", name)
           .body(body)
           .post("/_dynofleet/api/v1/hooks/heroku")

@@ -142,6 +142,42 @@ class SourceHooksTest {
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("another-secret");
   }
 
+  /**
+   * Security review 3 #4: during a preboot a dyno of the release before gives the subscription the
+   * master secret, and records so, after this process gave it the pool's own. At this process's
+   * next check the record says another secret: it gives the subscription its own again, so the
+   * record (which the hook trusts to take the master secret for the pool's URL) and Heroku agree.
+   */
+  @Test
+  void aSubscriptionAnotherProcessGaveAnotherSecretGetsThisOnesAgainAtTheNextCheck() {
+    Map<UUID, SourceHooks.Check> db = new java.util.concurrent.ConcurrentHashMap<>();
+    SourceHooks.Shared shared =
+        new SourceHooks.Shared() {
+          @Override
+          public SourceHooks.Check last(UUID p) {
+            return db.get(p);
+          }
+
+          @Override
+          public void checked(UUID p, Instant at, String signed) {
+            db.put(p, new SourceHooks.Check(at, signed));
+          }
+        };
+    SourceHooks upgraded = hooks("pools-own", shared);
+    PoolStatus.Webhook recorded = upgraded.sync(pool, "web", "shop", null, t0).webhook();
+    // the old dyno, meanwhile
+    heroku.resubscribe("shop", recorded.id(), "master");
+    db.put(pool, new SourceHooks.Check(t0.plusSeconds(10), SourceHooks.fingerprint("master")));
+
+    assertThat(
+            calls(
+                () -> upgraded.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
+        .as("due: a look and a resubscribe")
+        .isEqualTo(2);
+    assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("pools-own");
+    assertThat(db.get(pool).signed()).isEqualTo(SourceHooks.fingerprint("pools-own"));
+  }
+
   private SourceHooks hooks(String secret, SourceHooks.Shared shared) {
     return new SourceHooks(
         heroku,

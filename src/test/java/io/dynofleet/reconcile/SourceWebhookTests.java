@@ -202,9 +202,14 @@ class SourceWebhookTests {
         .isNotNull()
         .hasSize(64)
         .isNotEqualTo(HookSignature.TEST_SECRET);
+    String own = HookSignature.poolSecret(secret, name);
+    assertThat(sim.webhookSecrets(source).values())
+        .as("the subscription signs with the pool's own secret (security review 3 #4)")
+        .containsExactly(own);
     assertThat(sim.callLog())
         .as("the secret went to Heroku, not into its call log")
         .noneMatch(c -> c.requestBody().contains(secret) || c.responseBody().contains(secret))
+        .noneMatch(c -> c.requestBody().contains(own) || c.responseBody().contains(own))
         .anyMatch(c -> c.path().endsWith("/webhooks") && c.requestBody().contains("[redacted]"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code =

@@ -96,6 +96,22 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
   }
 
   /**
+   * The fingerprint of the secret the pool's release webhook was last given, as the reconciler
+   * recorded it ({@code pool_sweeps.webhook_signed}); null when none is recorded or no such pool.
+   */
+  @SuppressWarnings("unchecked")
+  public String webhookSigned(String name) {
+    List<String> rows =
+        getEntityManager()
+            .createNativeQuery(
+                "select s.webhook_signed from pool_sweeps s join pools p on p.id = s.pool_id"
+                    + " where p.name = ?1")
+            .setParameter(1, name)
+            .getResultList();
+    return rows.isEmpty() ? null : rows.get(0);
+  }
+
+  /**
    * Serializes, until the transaction ends, the writes that claim routing (hosts, the default), in
    * every process: each checks the others' claims and commits before the next looks. Two-int
    * advisory keys, a key space apart from the pools' bigint pass locks.
