@@ -279,6 +279,22 @@ public class ApiAuth {
                       "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
       return;
     }
+    if (reader && webhookSecretPath(path)) {
+      // a pool's webhook secret signs notifications that call up passes: the read-only token is
+      // handed to Prometheus and viewers, so it reads the pool but never this
+      endsConnection(
+          rc,
+          () ->
+              problem(
+                  rc,
+                  Problem.of(
+                      403,
+                      "read-only-token",
+                      "Read-only token",
+                      "this token (DYNOFLEET_READ_TOKEN) may not read a pool's webhook secret; that"
+                          + " needs DYNOFLEET_API_TOKEN")));
+      return;
+    }
     if (reader) {
       rc.put(READER, Boolean.TRUE);
     }
@@ -560,6 +576,13 @@ public class ApiAuth {
     return webhookSecret() != null
         && hookPath(rc, path)
         && rc.request().getHeader(HooksResource.SIGNATURE) != null;
+  }
+
+  /** {@code .../v1/pools/NAME/webhook-secret}: the admin token's only, whatever the method. */
+  private boolean webhookSecretPath(String path) {
+    String pools = prefix + "/api/v1/pools/";
+    String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    return p.startsWith(pools) && p.endsWith("/" + PoolsResource.WEBHOOK_SECRET);
   }
 
   /**

@@ -50,7 +50,17 @@ public class PoolsResource {
   private final RoutingTable routes;
   private final DeclaredPools files;
 
-  PoolsResource(PoolService service, RoutingTable routes, DeclaredPools files) {
+  private final ApiAuth auth;
+  private final HookTarget hooks;
+
+  PoolsResource(
+      PoolService service,
+      RoutingTable routes,
+      DeclaredPools files,
+      ApiAuth auth,
+      HookTarget hooks) {
+    this.auth = auth;
+    this.hooks = hooks;
     this.files = files;
     this.service = service;
     this.routes = routes;
@@ -61,6 +71,20 @@ public class PoolsResource {
    */
   @Schema(name = "Scale")
   public record Scale(@Schema(minimum = "0", maximum = "100", required = true) int replicas) {}
+
+  /** The last path segment of {@link #webhookSecret}, which the read-only token may not read. */
+  static final String WEBHOOK_SECRET = "webhook-secret";
+
+  /**
+   * A pool's own release webhook secret, and the URL to subscribe with it (null when Dynofleet does
+   * not know its public address).
+   */
+  public record WebhookSecret(String pool, String secret, String url) {
+    @Override
+    public String toString() {
+      return "WebhookSecret[pool=" + pool + ", url=" + url + "]"; // never the secret
+    }
+  }
 
   /** Live traffic figures of one backend as this process's proxy sees them. */
   public record BackendTraffic(
@@ -279,6 +303,34 @@ public class PoolsResource {
         "This call takes no body",
         "POST .../proxy-secret/rotate takes no body: Dynofleet makes the secret; nothing was changed");
     return withTag(Response.ok(), service.rotateProxySecret(name, preconditions(request)));
+  }
+
+  @GET
+  @Path("{name}/" + WEBHOOK_SECRET)
+  @Operation(
+      summary = "The pool's own release webhook secret (API token only)",
+      description =
+          "The secret to give a subscription made by hand for the pool's source app, with the"
+              + " pool's hook URL (?pool=NAME): derived from DYNOFLEET_WEBHOOK_SECRET, it signs"
+              + " for this pool only, and the master secret cannot be worked back from it. Hand"
+              + " out this, never DYNOFLEET_WEBHOOK_SECRET. The read-only token gets 403; 404"
+              + " no-webhook-secret when DYNOFLEET_WEBHOOK_SECRET is not set. Sent with"
+              + " Cache-Control: no-store.")
+  public Response webhookSecret(@PathParam("name") String name, @Context UriInfo uri) {
+    QueryCheck.only(uri);
+    service.get(name); // 404 problem for an unknown pool
+    String secret = auth.poolWebhookSecret(name);
+    if (secret == null) {
+      throw new ApiException(
+          404,
+          "no-webhook-secret",
+          "No webhook secret",
+          "DYNOFLEET_WEBHOOK_SECRET is not set, so no pool has a webhook secret and the hook takes"
+              + " no notification: set it (openssl rand -hex 32)");
+    }
+    return Response.ok(new WebhookSecret(name, secret, hooks.url(name).orElse(null)))
+        .header("Cache-Control", "no-store")
+        .build();
   }
 
   @GET

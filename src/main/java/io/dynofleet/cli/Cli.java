@@ -58,6 +58,8 @@ public final class Cli {
                                                       with --new-secret, holding a new proxy secret
         maintenance on|off NAME                       answer every request with 503 and a
                                                       maintenance page (backends keep running)
+        webhook-secret NAME                           print the pool's own release webhook secret
+                                                      (for a subscription made by hand; API token)
         sandbox apps                                  simulated Heroku apps (sandbox mode only)
         sandbox push APP                              push a new release of a simulated app
         sandbox break APP crashed|dead|hung|slow      break a simulated app's backend
@@ -222,6 +224,7 @@ public final class Cli {
             "events",
             "rollout",
             "maintenance",
+            "webhook-secret",
             "sandbox")
         .contains(verb)) {
       // first: "scal pool x --replicas 3" is an unknown
@@ -240,7 +243,7 @@ public final class Cli {
         switch (verb) {
           // without -f: "apply needs -f FILE"
           case "apply" -> args.flag("filename") == null ? Integer.MAX_VALUE : 1;
-          case "events" -> 2;
+          case "events", "webhook-secret" -> 2;
           case "sandbox" -> 4;
           default -> 3;
         };
@@ -267,6 +270,7 @@ public final class Cli {
       case "events" -> args.words().size() > 1 ? events(args.words().get(1)) : fleetEvents();
       case "rollout" -> rollout();
       case "maintenance" -> maintenance();
+      case "webhook-secret" -> webhookSecret();
       case "sandbox" -> sandbox();
       default -> throw new IllegalStateException(verb); // refused above
     };
@@ -1038,6 +1042,27 @@ public final class Cli {
             + " (generation "
             + after.path("metadata").path("generation").asText()
             + ")");
+    return OK;
+  }
+
+  /**
+   * Prints the pool's own release webhook secret alone on stdout, for {@code heroku webhooks:add
+   * --secret "$(dynofleet webhook-secret NAME)"}; the command to subscribe with it goes to stderr.
+   * It signs for that pool only: the one to hand to whoever subscribes an app Dynofleet's key may
+   * not touch, never {@code DYNOFLEET_WEBHOOK_SECRET} (security review 3 #4).
+   */
+  private int webhookSecret() {
+    String name = args.word(1, "pool name");
+    JsonNode answer = api.get("/" + ApiClient.enc(name) + "/webhook-secret");
+    out.println(answer.path("secret").asText());
+    String url = answer.path("url").asText(null);
+    err.println(
+        "subscribe the pool's source app with: heroku webhooks:add -a SOURCE_APP -i api:release"
+            + " -l notify -u \""
+            + (url != null ? url : "$DYNOFLEET_URL/_dynofleet/api/v1/hooks/heroku?pool=" + name)
+            + "\" --secret \"$(dynofleet webhook-secret "
+            + name
+            + ")\"");
     return OK;
   }
 

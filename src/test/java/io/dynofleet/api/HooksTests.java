@@ -678,4 +678,43 @@ class HooksTests {
         .statusCode(202)
         .body("reconciling", containsInAnyOrder(a, b));
   }
+
+  /**
+   * Security review 3 #4: the docs gave the master secret to whoever subscribes an app Dynofleet's
+   * key may not touch. The API gives the pool's own secret instead, to the API token only, and it
+   * is never cached.
+   */
+  @Test
+  void thePoolsOwnSecretIsForTheApiTokenOnly() {
+    String a = uniqueName("hook-sec");
+    api().body(pool(a, uniqueName("src"))).post(POOLS).then().statusCode(201);
+    String path = POOLS + "/" + a + "/webhook-secret";
+    api()
+        .get(path)
+        .then()
+        .statusCode(200)
+        .header("Cache-Control", "no-store")
+        .body("pool", org.hamcrest.Matchers.equalTo(a))
+        .body(
+            "secret",
+            org.hamcrest.Matchers.equalTo(HookSignature.poolSecret(HookSignature.TEST_SECRET, a)))
+        .body("url", org.hamcrest.Matchers.endsWith("/_dynofleet/api/v1/hooks/heroku?pool=" + a));
+    for (String p : java.util.List.of(path, path + "/")) {
+      given()
+          .header("Authorization", "Bearer test-read-token-0123456789")
+          .get(p)
+          .then()
+          .statusCode(403)
+          .contentType("application/problem+json")
+          .body("type", org.hamcrest.Matchers.endsWith("read-only-token"))
+          .body("secret", org.hamcrest.Matchers.nullValue());
+    }
+    api()
+        .get(POOLS + "/" + uniqueName("nosuch") + "/webhook-secret")
+        .then()
+        .statusCode(404)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("not-found"));
+    given().get(path).then().statusCode(401);
+  }
 }

@@ -66,6 +66,39 @@ class CliTests {
         .formatted(name, replicas);
   }
 
+  /**
+   * Security review 3 #4: the pool's own webhook secret, alone on stdout (for {@code --secret
+   * "$(dynofleet webhook-secret NAME)"}), to hand out instead of DYNOFLEET_WEBHOOK_SECRET.
+   */
+  @Test
+  void webhookSecretPrintsThePoolsOwnSecret() throws IOException {
+    String a = unique("cli-hook");
+    assertThat(cli("apply", "-f", file("a.json", managedJson(a, 0)).toString()).code()).isZero();
+    Run run = cli("webhook-secret", a);
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out())
+        .isEqualTo(
+            io.dynofleet.api.HookSignature.poolSecret(io.dynofleet.api.HookSignature.TEST_SECRET, a)
+                + System.lineSeparator());
+    assertThat(run.err())
+        .contains("heroku webhooks:add", "/_dynofleet/api/v1/hooks/heroku?pool=" + a)
+        .doesNotContain(run.out().trim());
+    assertThat(cli("webhook-secret", unique("cli-none")).code()).isEqualTo(Cli.NOT_FOUND);
+    assertThat(cli("webhook-secret").code()).isEqualTo(Cli.USAGE);
+    Run reader =
+        cliWith(
+            Map.of(
+                "DYNOFLEET_URL",
+                base.toString(),
+                "DYNOFLEET_API_TOKEN",
+                "test-read-token-0123456789"),
+            "",
+            "webhook-secret",
+            a);
+    assertThat(reader.code()).isNotZero();
+    assertThat(reader.out()).isEmpty();
+  }
+
   /** Audit 21 L3: every pool's events in one command, newest first, each with its pool. */
   @Test
   void eventsWithoutANameListEveryPool() throws IOException {

@@ -75,6 +75,37 @@ class ProxyAbuseTests {
         .body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_WEBHOOK_SECRET"));
   }
 
+  /**
+   * Security review 3 #4: a pool's own webhook secret is derived from DYNOFLEET_WEBHOOK_SECRET;
+   * without it there is none to give, which is a problem document, not an empty secret.
+   */
+  @Test
+  void withoutAWebhookSecretNoPoolHasOne() {
+    String name = "unset-" + System.nanoTime() % 100000;
+    io.restassured.RestAssured.given()
+        .baseUri(app.toString())
+        .header("Authorization", "Bearer test-token-0123456789")
+        .contentType("application/json")
+        .body(
+            """
+            {"metadata": {"name": "%s"}, "spec": {"pipeline": "shop", "replicas": 0,
+             "template": {"sourceApp": "shop-web"}}}"""
+                .formatted(name))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    io.restassured.RestAssured.given()
+        .baseUri(app.toString())
+        .header("Authorization", "Bearer test-token-0123456789")
+        .get("/_dynofleet/api/v1/pools/" + name + "/webhook-secret")
+        .then()
+        .statusCode(404)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("no-webhook-secret"))
+        .body("detail", org.hamcrest.Matchers.containsString("DYNOFLEET_WEBHOOK_SECRET"))
+        .body("secret", org.hamcrest.Matchers.nullValue());
+  }
+
   @TestHTTPResource("/")
   URL app;
 
