@@ -178,6 +178,9 @@ class AuthAbuseTests {
     java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
     root.addHandler(capture);
     List<String> bodies = new ArrayList<>();
+    // the pool's own webhook secret (security review 3 #4): its subscription is given it, and the
+    // API token reads it; no log line, nor any other answer, may hold it
+    String poolSecret = HookSignature.poolSecret(HookSignature.TEST_SECRET, "secret-pool");
     try {
       sim.clear();
       sim.createSourceApp("secret-src");
@@ -246,6 +249,16 @@ class AuthAbuseTests {
                   .put(PREFIX + "/api/v1/pools/secret-pool/scale")));
       bodies.add(
           exchange(given().header("Authorization", "Bearer " + TOKEN).get(PREFIX + "/q/metrics")));
+      assertThat(
+              given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .get(PREFIX + "/api/v1/pools/secret-pool/webhook-secret")
+                  .then()
+                  .statusCode(200)
+                  .extract()
+                  .path("secret")
+                  .toString())
+          .isEqualTo(poolSecret);
       // webhook notifications, signed with the webhook secret and with another one
       String hookBody =
           "{\"resource\": \"release\", \"data\": {\"app\": {\"name\": \"secret-src\"}}}";
@@ -282,10 +295,15 @@ class AuthAbuseTests {
                 l.contains(TOKEN)
                     || l.contains(TOKEN.substring(0, 15))
                     || l.contains(key)
-                    || l.contains(HookSignature.TEST_SECRET));
+                    || l.contains(HookSignature.TEST_SECRET)
+                    || l.contains(poolSecret));
     assertThat(bodies)
         .noneMatch(
-            b -> b.contains(TOKEN) || b.contains(key) || b.contains(HookSignature.TEST_SECRET));
+            b ->
+                b.contains(TOKEN)
+                    || b.contains(key)
+                    || b.contains(HookSignature.TEST_SECRET)
+                    || b.contains(poolSecret));
   }
 
   /** Status line, headers and body of one response, as one string to scan. */
