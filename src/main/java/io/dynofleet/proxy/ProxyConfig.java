@@ -105,9 +105,10 @@ public interface ProxyConfig {
   boolean trustForwardedHost();
 
   /**
-   * How long another dyno's stored verdict on a backend counts (see {@link FleetHealth}): a dyno
-   * rewrites its verdicts every third of this, so a dyno that died without deleting its own stops
-   * counting after at most this long. At least 10 s (the start stops otherwise).
+   * How long another dyno's stored verdict on a backend counts (see {@link FleetHealth}) after it
+   * was written or its dyno's last heartbeat, whichever is later: a dyno writes its heartbeat every
+   * third of this, so a dyno that died without deleting its own stops counting after at most this
+   * long. At least 10 s (the start stops otherwise).
    */
   @WithDefault("60S")
   Duration verdictTtl();

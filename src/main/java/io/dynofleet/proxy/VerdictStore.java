@@ -4,6 +4,7 @@ import io.agroal.api.AgroalDataSource;
 import io.dynofleet.config.StartRefused;
 import io.dynofleet.proxy.FleetHealth.Verdict;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,18 +17,25 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * This dyno's verdicts on backends, shared through the {@code backend_verdicts} table so that every
  * dyno's reconciler judges a backend by all of them ({@link FleetHealth}). A verdict is written
- * when it changes; every third of {@link ProxyConfig#verdictTtl()} all of this dyno's rows are
- * written again (so their {@code seen_at}, by the database's clock, stays fresh), rows it no longer
- * has are deleted (a backend gone, an ejection over, a verdict without evidence), and rows of any
- * dyno an hour old go. Plain JDBC with auto-commit. A failure (the database down) changes nothing
- * here: the next call writes again. After {@link #forget()} (shutdown) nothing is written.
+ * when it changes (its {@code seen_at} then, by the database's clock), rows it no longer has are
+ * deleted (a backend gone, an ejection over, a verdict without evidence), and every third of {@link
+ * ProxyConfig#verdictTtl()} the dyno's heartbeat row in {@code dynofleet_dynos} is written: a
+ * verdict is fresh while its own {@code seen_at} or its dyno's heartbeat is younger than the TTL.
+ * All rows were written again at every heartbeat, 45 commits a second for 300 backends and 3 dynos,
+ * to keep a timestamp fresh (audit 21 L1); they still are while a dyno of the release before (fresh
+ * verdicts, no heartbeat) is seen, as it judges by {@code seen_at} alone. Rows an hour old of a
+ * dyno without a heartbeat go, and heartbeats an hour old. Plain JDBC with auto-commit. A failure
+ * (the database down) changes nothing here: the next call writes again. After {@link #forget()}
+ * (shutdown) nothing is written.
  */
 @ApplicationScoped
 @io.quarkus.runtime.Startup // a TTL out of range stops the start, not the first write
@@ -51,8 +59,10 @@ public class VerdictStore {
   private final AgroalDataSource dataSource;
   private final Duration ttl;
   private final String dyno;
+  private final LongSupplier nanos;
   private Map<Key, Verdict> written = Map.of();
-  private long writtenAllAt;
+  private long beatAt;
+  private boolean olderDynos;
   private boolean failing;
   private volatile boolean closed;
   private volatile int othersSeen;
@@ -61,15 +71,22 @@ public class VerdictStore {
   private final java.util.concurrent.locks.ReentrantLock writing =
       new java.util.concurrent.locks.ReentrantLock();
 
+  @Inject
   VerdictStore(
       AgroalDataSource dataSource,
       ProxyConfig config,
       @ConfigProperty(name = "dyno", defaultValue = "local") String dyno) {
+    this(dataSource, config, dyno, System::nanoTime);
+  }
+
+  /** With {@code nanos} for {@link System#nanoTime()}: tests move it to the next heartbeat. */
+  VerdictStore(AgroalDataSource dataSource, ProxyConfig config, String dyno, LongSupplier nanos) {
     this.dataSource = dataSource;
+    this.nanos = nanos;
     this.ttl = config.verdictTtl();
     if (ttl.compareTo(MIN_TTL) < 0) {
-      // a dyno rewrites its rows every third of the TTL, on a tick of 2 s: less, and they expire
-      // between two writes
+      // a dyno writes its heartbeat every third of the TTL, on a tick of 2 s: less, and its
+      // verdicts expire between two beats
       throw new StartRefused(
           "DYNOFLEET_PROXY_VERDICT_TTL (dynofleet.proxy.verdict-ttl) is "
               + ttl
@@ -81,8 +98,8 @@ public class VerdictStore {
     byte[] r = new byte[3];
     new SecureRandom().nextBytes(r);
     this.dyno = dyno + "." + HexFormat.of().formatHex(r);
-    // the first write is a full one (System.nanoTime() may be negative: not measured from 0)
-    this.writtenAllAt = System.nanoTime() - ttl.toNanos();
+    // the first write beats (System.nanoTime() may be negative: not measured from 0)
+    this.beatAt = nanos.getAsLong() - ttl.toNanos();
   }
 
   /** How this process names itself in the table. */
@@ -91,8 +108,9 @@ public class VerdictStore {
   }
 
   /**
-   * Makes the table hold {@code verdicts} as this dyno's: the changed ones, or all of them when the
-   * last full write is a third of the TTL old; deletes those it no longer has.
+   * Makes the table hold {@code verdicts} as this dyno's: writes the changed ones (all of them at a
+   * heartbeat while a dyno of the release before is seen), deletes those it no longer has, and
+   * beats when the last heartbeat is a third of the TTL old.
    */
   void publish(Map<Key, Verdict> verdicts) {
     writing.lock();
@@ -106,42 +124,29 @@ public class VerdictStore {
   }
 
   private void write(Map<Key, Verdict> verdicts) {
-    boolean all = System.nanoTime() - writtenAllAt >= ttl.toNanos() / 3;
-    List<Map.Entry<Key, Verdict>> write = new ArrayList<>();
-    for (Map.Entry<Key, Verdict> e : verdicts.entrySet()) {
-      if (all || !sameVerdict(written.get(e.getKey()), e.getValue())) {
-        write.add(e);
-      }
-    }
+    boolean beat = nanos.getAsLong() - beatAt >= ttl.toNanos() / 3;
     List<Key> gone = written.keySet().stream().filter(k -> !verdicts.containsKey(k)).toList();
-    if (write.isEmpty() && gone.isEmpty() && !all) {
+    if (!beat && gone.isEmpty() && !changed(verdicts)) {
       return;
     }
-    // one order for every dyno's batch: two batches (or a pool's delete cascading) that lock the
-    // same rows in different orders could deadlock
-    write.sort(Map.Entry.comparingByKey(KEY_ORDER));
     try (Connection c = connection()) {
-      if (!write.isEmpty()) {
-        try (PreparedStatement st = c.prepareStatement(UPSERT)) {
-          for (Map.Entry<Key, Verdict> e : write) {
-            Verdict h = e.getValue();
-            st.setObject(1, e.getKey().pool());
-            st.setString(2, e.getKey().backend());
-            st.setString(3, dyno);
-            st.setBoolean(4, h.healthy());
-            st.setBoolean(5, h.ejected());
-            st.setInt(6, h.consecutiveFailures());
-            if (h.lastProbe() == null) {
-              st.setNull(7, Types.TIMESTAMP_WITH_TIMEZONE);
-            } else {
-              st.setTimestamp(7, Timestamp.from(h.lastProbe()));
-            }
-            st.setString(8, h.lastFailure());
-            st.setObject(9, e.getKey().pool());
-            st.addBatch();
-          }
-          st.executeBatch();
+      if (beat) {
+        beat(c);
+      }
+      // a dyno of the release before judges a row by its own seen_at: while one is seen, every
+      // beat writes all rows again, as that release did
+      boolean all = beat && olderDynos;
+      List<Map.Entry<Key, Verdict>> write = new ArrayList<>();
+      for (Map.Entry<Key, Verdict> e : verdicts.entrySet()) {
+        if (all || !sameVerdict(written.get(e.getKey()), e.getValue())) {
+          write.add(e);
         }
+      }
+      // one order for every dyno's batch: two batches (or a pool's delete cascading) that lock the
+      // same rows in different orders could deadlock
+      write.sort(Map.Entry.comparingByKey(KEY_ORDER));
+      if (!write.isEmpty()) {
+        upsert(c, write);
       }
       if (!gone.isEmpty()) {
         try (PreparedStatement st =
@@ -156,29 +161,9 @@ public class VerdictStore {
           st.executeBatch();
         }
       }
-      if (all) {
-        try (PreparedStatement st =
-            c.prepareStatement(
-                "delete from backend_verdicts where seen_at < now() - interval '1 hour'")) {
-          st.executeUpdate();
-        }
-        try (PreparedStatement st =
-            c.prepareStatement(
-                "insert into dynofleet_dynos (dyno, seen_at) values (?, now())"
-                    + " on conflict (dyno) do update set seen_at = now()")) {
-          st.setString(1, dyno);
-          st.executeUpdate();
-        }
-        try (PreparedStatement st =
-            c.prepareStatement(
-                "delete from dynofleet_dynos where seen_at < now() - interval '1 hour'")) {
-          st.executeUpdate();
-        }
-        othersSeen = countOthers(c);
-      }
       written = Map.copyOf(verdicts);
-      if (all) {
-        writtenAllAt = System.nanoTime();
+      if (beat) {
+        beatAt = nanos.getAsLong();
       }
       if (failing) {
         failing = false;
@@ -197,12 +182,89 @@ public class VerdictStore {
     }
   }
 
+  private boolean changed(Map<Key, Verdict> verdicts) {
+    for (Map.Entry<Key, Verdict> e : verdicts.entrySet()) {
+      if (!sameVerdict(written.get(e.getKey()), e.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
-   * The other dynos with fresh verdicts, as counted at this dyno's last full write (every third of
-   * the TTL; 0 before the first): the Platform API budget's limiter shares the refill between them
-   * and this one. Each full write is a heartbeat in {@code dynofleet_dynos} too, so a dyno without
-   * a probed backend counts (review 26 #4: at a fleet's first rollout every dyno counted itself
-   * alone); the verdicts' dynos count as well, for a dyno of the release before.
+   * The heartbeat: this dyno's row in {@code dynofleet_dynos}, which keeps its verdicts fresh; the
+   * rows of dynos gone an hour; the count of the others, and whether one of the release before is
+   * among them.
+   */
+  private void beat(Connection c) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "insert into dynofleet_dynos (dyno, seen_at) values (?, now())"
+                + " on conflict (dyno) do update set seen_at = now()")) {
+      st.setString(1, dyno);
+      st.executeUpdate();
+    }
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "delete from dynofleet_dynos where seen_at < now() - interval '1 hour'")) {
+      st.executeUpdate();
+    }
+    // a live dyno's unchanged verdicts are as old as their change: only those without a heartbeat
+    // (a dyno gone, or of the release before, whose rows were written every 20 s)
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "delete from backend_verdicts v where seen_at < now() - interval '1 hour'"
+                + " and not exists (select 1 from dynofleet_dynos d where d.dyno = v.dyno)")) {
+      st.executeUpdate();
+    }
+    othersSeen = countOthers(c);
+    olderDynos = olderDynos(c);
+  }
+
+  private void upsert(Connection c, List<Map.Entry<Key, Verdict>> write) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(UPSERT)) {
+      for (Map.Entry<Key, Verdict> e : write) {
+        Verdict h = e.getValue();
+        st.setObject(1, e.getKey().pool());
+        st.setString(2, e.getKey().backend());
+        st.setString(3, dyno);
+        st.setBoolean(4, h.healthy());
+        st.setBoolean(5, h.ejected());
+        st.setInt(6, h.consecutiveFailures());
+        if (h.lastProbe() == null) {
+          st.setNull(7, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+          st.setTimestamp(7, Timestamp.from(h.lastProbe()));
+        }
+        st.setString(8, h.lastFailure());
+        st.setObject(9, e.getKey().pool());
+        st.addBatch();
+      }
+      st.executeBatch();
+    }
+  }
+
+  /** Whether another dyno has verdicts fresh by their own {@code seen_at} and no heartbeat. */
+  private boolean olderDynos(Connection c) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "select exists (select 1 from backend_verdicts v where dyno <> ?"
+                + " and seen_at > now() - make_interval(secs => ?)"
+                + " and not exists (select 1 from dynofleet_dynos d where d.dyno = v.dyno))")) {
+      st.setString(1, dyno);
+      st.setDouble(2, ttl.toMillis() / 1000.0);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * The other dynos seen, as counted at this dyno's last heartbeat (every third of the TTL; 0
+   * before the first): the Platform API budget's limiter shares the refill between them and this
+   * one. A dyno counts by its heartbeat in {@code dynofleet_dynos}, so one without a probed backend
+   * counts (review 26 #4: at a fleet's first rollout every dyno counted itself alone); one of the
+   * release before counts by its verdicts' {@code seen_at}.
    */
   int othersSeen() {
     return othersSeen;
@@ -232,20 +294,24 @@ public class VerdictStore {
   private static final java.util.Set<String> RACES = java.util.Set.of("23503", "40P01");
 
   /**
-   * The fresh verdicts of the other dynos on a pool's backends. Throws when they cannot be read: a
-   * pass that acted on this dyno's verdicts alone is what the table is there to prevent.
+   * The fresh verdicts of the other dynos on a pool's backends: written within the TTL, or of a
+   * dyno whose heartbeat is (a verdict is written only when it changes). Throws when they cannot be
+   * read: a pass that acted on this dyno's verdicts alone is what the table is there to prevent.
    */
   List<Verdict> others(UUID pool) {
     try (Connection c = connection()) {
       try (PreparedStatement st =
           c.prepareStatement(
-              "select backend, dyno, healthy, ejected,"
-                  + " consecutive_failures, last_probe, last_failure from backend_verdicts"
-                  + " where pool_id = ? and dyno <> ?"
-                  + " and seen_at > now() - make_interval(secs => ?)")) {
+              "select v.backend, v.dyno, v.healthy, v.ejected, v.consecutive_failures,"
+                  + " v.last_probe, v.last_failure from backend_verdicts v"
+                  + " left join dynofleet_dynos d on d.dyno = v.dyno"
+                  + " where v.pool_id = ? and v.dyno <> ?"
+                  + " and (v.seen_at > now() - make_interval(secs => ?)"
+                  + " or d.seen_at > now() - make_interval(secs => ?))")) {
         st.setObject(1, pool);
         st.setString(2, dyno);
         st.setDouble(3, ttl.toMillis() / 1000.0);
+        st.setDouble(4, ttl.toMillis() / 1000.0);
         List<Verdict> out = new ArrayList<>();
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
@@ -328,11 +394,16 @@ public class VerdictStore {
   }
 
   /**
-   * A change worth a write at once is one of {@code healthy} or {@code ejected}; the failures in a
-   * row and what they met follow with the next full write (a failing backend's probe result may
-   * change at every probe: a timeout, then a refused connection).
+   * A change worth a write is one of what the passes judge and show by ({@link FleetHealth}):
+   * {@code healthy}, {@code ejected}, the failures in a row and what they met. Not {@code
+   * lastProbe}, which moves at every probe: a row's is as of its last change (each dyno merges its
+   * own, fresher one; it kept every row of a healthy pool written at each probe).
    */
   private static boolean sameVerdict(Verdict a, Verdict b) {
-    return a != null && a.healthy() == b.healthy() && a.ejected() == b.ejected();
+    return a != null
+        && a.healthy() == b.healthy()
+        && a.ejected() == b.ejected()
+        && a.consecutiveFailures() == b.consecutiveFailures()
+        && Objects.equals(a.lastFailure(), b.lastFailure());
   }
 }

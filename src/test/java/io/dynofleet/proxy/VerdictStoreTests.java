@@ -241,4 +241,158 @@ class VerdictStoreTests {
     web6.forget();
     web7.forget();
   }
+
+  /** The transaction that last wrote each of the dyno's rows on the pool, by backend. */
+  private Map<String, String> versions(String dyno) throws SQLException {
+    Map<String, String> out = new TreeMap<>();
+    try (Connection c = db.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "select backend, xmin::text from backend_verdicts where pool_id = ? and dyno = ?")) {
+      st.setObject(1, pool);
+      st.setString(2, dyno);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  private String heartbeat(String dyno) throws SQLException {
+    try (Connection c = db.getConnection();
+        PreparedStatement st =
+            c.prepareStatement("select xmin::text from dynofleet_dynos where dyno = ?")) {
+      st.setString(1, dyno);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  private void sql(String statement, Object... params) throws SQLException {
+    try (Connection c = db.getConnection();
+        PreparedStatement st = c.prepareStatement(statement)) {
+      for (int i = 0; i < params.length; i++) {
+        st.setObject(i + 1, params[i]);
+      }
+      st.executeUpdate();
+    }
+  }
+
+  /**
+   * Rows of a "dyno of the release before" (fresh, no heartbeat) that other test classes insert:
+   * while one is seen a store writes all its rows at each heartbeat, as that release reads them.
+   */
+  private void noOlderDynos() throws SQLException {
+    sql(
+        "delete from backend_verdicts v"
+            + " where not exists (select 1 from dynofleet_dynos d where d.dyno = v.dyno)");
+  }
+
+  private static Map<VerdictStore.Key, Verdict> three(UUID pool, Instant probed, int failures) {
+    return Map.of(
+        new VerdictStore.Key(pool, "a:1"),
+        new Verdict("a:1", "", true, false, 0, probed, null),
+        new VerdictStore.Key(pool, "b:1"),
+        new Verdict("b:1", "", true, false, 0, probed, null),
+        new VerdictStore.Key(pool, "c:1"),
+        new Verdict("c:1", "", false, false, failures, probed, "HTTP 503"));
+  }
+
+  /**
+   * Audit 21 L1: every heartbeat (a third of the TTL) wrote all of a dyno's verdicts again, 45
+   * commits a second for 300 backends and 3 dynos. Unchanged verdicts (a new probe time is no
+   * change) are not written again, the heartbeat is; a change is written at the next call.
+   */
+  @Test
+  void unchangedVerdictsAreNotWrittenAgainOnlyTheHeartbeatAndAChangeIsWrittenAtOnce()
+      throws SQLException {
+    noOlderDynos();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
+    web1.publish(three(pool, probed, 3));
+    Map<String, String> first = versions(web1.dyno());
+    assertThat(first).containsOnlyKeys("a:1", "b:1", "c:1");
+    String beat = heartbeat(web1.dyno());
+    assertThat(beat).as("the first write beats").isNotNull();
+    for (int round = 1; round <= 3; round++) {
+      now.addAndGet(config.verdictTtl().toNanos() / 3 + 1);
+      probed = probed.plusSeconds(20);
+      web1.publish(three(pool, probed, 3));
+      assertThat(versions(web1.dyno())).as("round %d: no verdict written", round).isEqualTo(first);
+      String next = heartbeat(web1.dyno());
+      assertThat(next).as("round %d: the heartbeat written", round).isNotEqualTo(beat);
+      beat = next;
+    }
+
+    web1.publish(three(pool, probed, 4));
+    Map<String, String> after = versions(web1.dyno());
+    assertThat(after.get("c:1"))
+        .as("one more failure: written at once")
+        .isNotEqualTo(first.get("c:1"));
+    assertThat(after).as("the others untouched").containsEntry("a:1", first.get("a:1"));
+    assertThat(after).containsEntry("b:1", first.get("b:1"));
+    assertThat(heartbeat(web1.dyno())).as("no beat between two").isEqualTo(beat);
+    web1.forget();
+  }
+
+  /**
+   * A verdict written long ago counts while its dyno beats; one of the release before (no
+   * heartbeat) while its own seen_at is fresh; neither, it does not.
+   */
+  @Test
+  void aVerdictIsFreshByItsOwnWriteOrItsDynosHeartbeat() throws SQLException {
+    VerdictStore web1 = new VerdictStore(db, config, "web.1");
+    VerdictStore web2 = new VerdictStore(db, config, "web.2");
+    web1.publish(Map.of(new VerdictStore.Key(pool, "a:1"), verdict("a:1", false)));
+    sql(
+        "update backend_verdicts set seen_at = now() - interval '10 minutes' where dyno = ?",
+        web1.dyno());
+    assertThat(web2.others(pool))
+        .as("written 10 minutes ago, its dyno's heartbeat fresh")
+        .extracting(Verdict::dyno)
+        .containsExactly(web1.dyno());
+
+    sql(
+        "insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected,"
+            + " consecutive_failures, seen_at) values (?, 'b:1', 'web.3.older', true, false, 0, now())",
+        pool);
+    sql(
+        "update dynofleet_dynos set seen_at = now() - interval '10 minutes' where dyno = ?",
+        web1.dyno());
+    assertThat(web2.others(pool))
+        .as("web.1 stale both ways; the older release's row fresh by its own seen_at")
+        .extracting(Verdict::dyno)
+        .containsExactly("web.3.older");
+    web1.forget();
+    web2.forget();
+  }
+
+  /**
+   * A dyno of the release before reads a verdict by its own seen_at: while one is seen, each
+   * heartbeat writes all of a dyno's rows again, so they stay fresh for it.
+   */
+  @Test
+  void whileADynoOfTheReleaseBeforeIsSeenEveryHeartbeatWritesAllRows() throws SQLException {
+    noOlderDynos();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
+    sql(
+        "insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected,"
+            + " consecutive_failures, seen_at) values (?, 'b:1', 'web.3.older', true, false, 0, now())",
+        pool);
+    web1.publish(three(pool, probed, 3));
+    Map<String, String> first = versions(web1.dyno());
+    now.addAndGet(config.verdictTtl().toNanos() / 3 + 1);
+    web1.publish(three(pool, probed, 3));
+    Map<String, String> second = versions(web1.dyno());
+    for (String backend : List.of("a:1", "b:1", "c:1")) {
+      assertThat(second.get(backend)).as(backend).isNotEqualTo(first.get(backend));
+    }
+    web1.forget();
+  }
 }
