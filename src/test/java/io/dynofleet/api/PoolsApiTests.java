@@ -288,6 +288,83 @@ class PoolsApiTests {
     api().queryParam("limit", 0).get(POOLS).then().statusCode(422);
   }
 
+  /** The ETag of the list of a label's pools (limit as given, or absent), checked weak. */
+  private static String listTag(String selector, Integer limit) {
+    var req = api().queryParam("labelSelector", selector);
+    if (limit != null) {
+      req.queryParam("limit", limit);
+    }
+    String tag = req.get(POOLS).then().statusCode(200).extract().header("ETag");
+    assertThat(tag).startsWith("W/\"");
+    return tag;
+  }
+
+  /**
+   * Audit 21 L2: each dashboard tab read every pool's whole document every 2 s. The list has a weak
+   * ETag: 304 without a body while none of its pools changed; a create, a status write (the
+   * reconciler's, no spec change), a delete or a pool gone make a new one; another query has its
+   * own.
+   */
+  @Test
+  void theListAnswers304WhileItsPoolsAreUnchangedAndANewTagOnceOneIsAddedWrittenOrGone() {
+    String team = uniqueName("etag");
+    String selector = "team=" + team;
+    String a = uniqueName("eta");
+    String b = uniqueName("etb");
+    api().body(pool(a, 1).replace("\"team\": \"web\"", "\"team\": \"" + team + "\"")).post(POOLS);
+    String tag = listTag(selector, null);
+    Response same =
+        api().queryParam("labelSelector", selector).header("If-None-Match", tag).get(POOLS);
+    same.then().statusCode(304).header("ETag", tag);
+    assertThat(same.asString()).as("no body").isEmpty();
+    api()
+        .queryParam("labelSelector", selector)
+        .header("If-None-Match", "\"x\", " + tag.substring(2))
+        .get(POOLS)
+        .then()
+        .statusCode(304);
+
+    api().body(pool(b, 1).replace("\"team\": \"web\"", "\"team\": \"" + team + "\"")).post(POOLS);
+    String created = listTag(selector, null);
+    assertThat(created).as("a pool created").isNotEqualTo(tag);
+    api()
+        .queryParam("labelSelector", selector)
+        .header("If-None-Match", tag)
+        .get(POOLS)
+        .then()
+        .statusCode(200)
+        .body("items.size()", equalTo(2));
+
+    io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+        .run(
+            () ->
+                repository.writeStatus(
+                    repository.findByName(a).orElseThrow().id,
+                    io.dynofleet.pool.model.PoolStatus.empty(),
+                    java.time.Instant.now()));
+    String statusWritten = listTag(selector, null);
+    assertThat(statusWritten).as("a status written").isNotEqualTo(created);
+
+    assertThat(listTag(selector, 1)).as("another limit").isNotEqualTo(statusWritten);
+    assertThat(listTag(selector + ",n!=1", null))
+        .as("another selector")
+        .isNotEqualTo(statusWritten);
+
+    api().delete(POOLS + "/" + b).then().statusCode(202);
+    String deleting = listTag(selector, null);
+    assertThat(deleting).as("a pool being deleted").isNotEqualTo(statusWritten);
+    io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+        .run(() -> repository.delete("name", b));
+    String gone = listTag(selector, null);
+    assertThat(gone).as("a pool gone").isNotEqualTo(deleting).isNotEqualTo(tag);
+    api()
+        .queryParam("labelSelector", selector)
+        .header("If-None-Match", gone)
+        .get(POOLS)
+        .then()
+        .statusCode(304);
+  }
+
   /**
    * Audit defect 3: a limit JAX-RS could not convert to Integer was a 404 "no such resource", which
    * a script reads as "the pool does not exist".

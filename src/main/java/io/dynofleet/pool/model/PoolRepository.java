@@ -41,7 +41,31 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
    */
   @SuppressWarnings("unchecked")
   public List<Pool> page(List<LabelRequirement> selector, String after, int limit) {
-    StringBuilder sql = new StringBuilder("select * from pools where 1=1");
+    return pageQuery("*", Pool.class, selector, after, limit).getResultList();
+  }
+
+  /** A pool's identity and version, as a page lists them. */
+  public record Version(UUID id, long resourceVersion, String name) {}
+
+  /**
+   * The same page as {@link #page}, each pool's id, version and name only: what a list's ETag is
+   * made of, without reading and serialising the documents.
+   */
+  public List<Version> versions(List<LabelRequirement> selector, String after, int limit) {
+    List<?> rows =
+        pageQuery("id, resource_version, name", null, selector, after, limit).getResultList();
+    List<Version> out = new ArrayList<>(rows.size());
+    for (Object row : rows) {
+      Object[] r = (Object[]) row;
+      UUID id = r[0] instanceof UUID u ? u : UUID.fromString(r[0].toString());
+      out.add(new Version(id, ((Number) r[1]).longValue(), (String) r[2]));
+    }
+    return out;
+  }
+
+  private jakarta.persistence.Query pageQuery(
+      String columns, Class<?> type, List<LabelRequirement> selector, String after, int limit) {
+    StringBuilder sql = new StringBuilder("select " + columns + " from pools where 1=1");
     List<Object> params = new ArrayList<>();
     if (after != null) {
       params.add(after);
@@ -76,11 +100,14 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
       }
     }
     sql.append(" order by name limit ").append(limit);
-    var query = getEntityManager().createNativeQuery(sql.toString(), Pool.class);
+    var query =
+        type == null
+            ? getEntityManager().createNativeQuery(sql.toString())
+            : getEntityManager().createNativeQuery(sql.toString(), type);
     for (int i = 0; i < params.size(); i++) {
       query.setParameter(i + 1, params.get(i));
     }
-    return query.getResultList();
+    return query;
   }
 
   /** Names of every pool whose template copies one of {@code apps} (names or ids), by name. */
