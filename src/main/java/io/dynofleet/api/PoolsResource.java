@@ -50,6 +50,7 @@ public class PoolsResource {
   private final PoolService service;
   private final RoutingTable routes;
   private final DeclaredPools files;
+  private final String dyno;
 
   private final ApiAuth auth;
   private final HookTarget hooks;
@@ -59,10 +60,13 @@ public class PoolsResource {
       RoutingTable routes,
       DeclaredPools files,
       ApiAuth auth,
-      HookTarget hooks) {
+      HookTarget hooks,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(name = "dyno", defaultValue = "local")
+          String dyno) {
     this.auth = auth;
     this.hooks = hooks;
     this.files = files;
+    this.dyno = dyno;
     this.service = service;
     this.routes = routes;
   }
@@ -87,7 +91,10 @@ public class PoolsResource {
     }
   }
 
-  /** Live traffic figures of one backend as this process's proxy sees them. */
+  /**
+   * Live traffic figures of one backend as this process's proxy sees them; {@code dyno} is the
+   * process's {@code $DYNO} (the router picks the dyno that answers: the dashboard names it).
+   */
   public record BackendTraffic(
       String app,
       String url,
@@ -102,7 +109,8 @@ public class PoolsResource {
       String lastProbeResult,
       int consecutiveFailures,
       String lastFailure,
-      boolean probePassing) {}
+      boolean probePassing,
+      String dyno) {}
 
   @GET
   @Operation(
@@ -393,7 +401,10 @@ public class PoolsResource {
 
   @GET
   @Path("{name}/stats")
-  @Operation(summary = "Live traffic per backend, as this Dynofleet process's proxy sees it")
+  @Operation(
+      summary =
+          "Live traffic per backend, as this Dynofleet process's proxy sees it (each item names"
+              + " the process's $DYNO)")
   public List<BackendTraffic> stats(@PathParam("name") String name, @Context UriInfo uri) {
     QueryCheck.only(uri);
     service.get(name); // 404 problem for an unknown pool
@@ -414,7 +425,8 @@ public class PoolsResource {
                     s.lastProbeResult(),
                     s.consecutiveFailures(),
                     s.lastFailure(),
-                    s.probePassing()))
+                    s.probePassing(),
+                    dyno))
         .toList();
   }
 

@@ -154,6 +154,19 @@ class DashboardBrowserTests {
         driver.findElement(By.cssSelector("tr[data-pool='shop']")).click();
         wait.until(ExpectedConditions.textToBe(By.id("detail-title"), "shop"));
         assertBackendsFromStatus(driver, "shop");
+        // whose live figures these are: the router picks the dyno that answers (audit 21 L2)
+        wait.until(
+            ExpectedConditions.textToBe(By.id("stats-dyno"), "traffic as dyno local sees it"));
+        // the list is asked again with its ETag, and a 304 keeps what the page shows
+        wait.until(
+            d ->
+                Boolean.TRUE.equals(
+                    ((org.openqa.selenium.JavascriptExecutor) d)
+                        .executeScript(
+                            "return performance.getEntriesByType('resource').some(function (e) {"
+                                + " return e.name.indexOf('/api/v1/pools?limit=500') >= 0"
+                                + " && e.responseStatus === 304; })")));
+        assertThat(driver.findElements(By.cssSelector("tr[data-pool='shop']"))).hasSize(1);
         // the cost is the backends' only (audit 20 M8: read as the whole bill)
         assertThat(driver.findElement(By.id("detail-summary")).getText())
             .contains("Backends / mo")

@@ -4,7 +4,12 @@
   'use strict';
   var API = location.pathname.replace(/\/(index\.html)?$/, '') + '/api/v1/pools';
   var KEY = 'dynofleet.token';
+  // every 2 s, every 5 s above 10 pools (audit 21 L2: each tab read every pool every 2 s)
   var POLL_MS = 2000;
+  var POLL_MANY_MS = 5000;
+  var poolCount = 0;
+  // each list page's last ETag and data: the list answers 304 while none of its pools changed
+  var listCache = {};
   var selected = null;
   var statsMissing = {};
   var timer = null;
@@ -24,14 +29,17 @@
 
   function token() { return sessionStorage.getItem(KEY); }
 
-  function api(method, path, body, contentType) {
+  /** {@code cache} ({etag, data}): sent as If-None-Match, its data kept on 304, updated on 200. */
+  function api(method, path, body, contentType, cache) {
     var opts = { method: method, headers: { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' } };
+    if (cache && cache.etag) opts.headers['If-None-Match'] = cache.etag;
     if (body !== undefined) {
       opts.headers['Content-Type'] = contentType || 'application/json';
       opts.body = JSON.stringify(body);
     }
     return fetch(API + path, opts).then(function (r) {
       if (r.status === 401) { signOut('The token was refused.'); throw new Error('unauthorized'); }
+      if (r.status === 304 && cache && cache.etag) return cache.data;
       // a write to a pool kept in a pool file: the file undoes it at the next start (audit 12)
       var warning = r.headers.get('Warning');
       if (warning && r.ok) {
@@ -51,6 +59,7 @@
           if (!isNaN(ra)) e.retryAfter = ra * 1000;
           throw e;
         }
+        if (cache) { cache.etag = r.headers.get('ETag'); cache.data = data; }
         return data;
       });
     });
@@ -94,6 +103,7 @@
     var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.pool : null;
     tbody.textContent = '';
     var items = list.items || [];
+    poolCount = items.length;
     $('pool-count').textContent = items.length + (items.length === 1 ? ' pool' : ' pools');
     $('pools-empty').hidden = items.length > 0;
     items.forEach(function (p) {
@@ -184,6 +194,10 @@
 
     var byApp = {};
     (stats || []).forEach(function (x) { byApp[x.app] = x; byApp[x.url] = x; });
+    // the router picks the dyno that answers /stats, and each dyno's proxy counts its own traffic:
+    // say whose figures these are (audit 21 L2: they jumped from dyno to dyno unnamed)
+    var from = stats && stats.length && stats[0].dyno;
+    $('stats-dyno').textContent = from ? 'traffic as dyno ' + from + ' sees it' : '';
     var tbody = $('backends').tBodies[0];
     tbody.textContent = '';
     var backends = s.backends || [];
@@ -245,7 +259,9 @@
 
   /** Every pool, page by page (500 a page): a fleet larger than one page is shown whole. */
   function allPools(token, items) {
-    return api('GET', '?limit=500' + (token ? '&continue=' + encodeURIComponent(token) : '')).then(function (page) {
+    var path = '?limit=500' + (token ? '&continue=' + encodeURIComponent(token) : '');
+    var cache = listCache[path] || (listCache[path] = {});
+    return api('GET', path, undefined, undefined, cache).then(function (page) {
       var all = (items || []).concat(page.items || []);
       var next = page.metadata && page.metadata['continue'];
       return next && all.length < 100000 ? allPools(next, all) : { items: all };
@@ -291,7 +307,8 @@
     if (timer) clearTimeout(timer);
     timer = null;
     if (!token() || $('app').hidden || document.hidden) return; // visibilitychange starts it again
-    var wait = failures ? Math.min(60000, Math.max(retryAfter, POLL_MS * Math.pow(2, failures))) : POLL_MS;
+    var every = poolCount > 10 ? POLL_MANY_MS : POLL_MS;
+    var wait = failures ? Math.min(60000, Math.max(retryAfter, every * Math.pow(2, failures))) : every;
     timer = setTimeout(function () { timer = null; refresh(); }, wait);
   }
 
@@ -322,6 +339,7 @@
 
   function signOut(msg) {
     sessionStorage.removeItem(KEY);
+    listCache = {}; // another token may see the pools redacted otherwise
     if (timer) { clearTimeout(timer); timer = null; }
     $('app').hidden = true;
     $('signout').hidden = true;
