@@ -8,7 +8,9 @@ import io.dynofleet.sandbox.Simulator;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
@@ -53,7 +55,8 @@ public class InfoResource {
   @GET
   @Operation(
       summary = "Version, sandbox or Heroku, Platform API URL (never the key), prefix, pool count")
-  public Info info() {
+  public Info info(@Context UriInfo uri) {
+    QueryCheck.only(uri);
     boolean sandbox = mode.sandbox();
     String url = sandbox ? simulator.url().replaceAll("/$", "") : heroku.apiUrl();
     String version =

@@ -12,12 +12,14 @@ import java.util.TreeSet;
  * name and takes the first of a repeated one, so {@code ?labelselector=env=prod} listed every pool,
  * {@code ?labelSelector=a=b&labelSelector=c=d} only the first selector's, and a write with
  * Kubernetes' {@code ?dryRun=All} was made (audit 17). Each is a 422 naming the parameter now,
- * before anything is read or written.
+ * before anything is read or written. Every route under the API's path checks its query this way
+ * (the sandbox's too), except Heroku's webhook, whose URL Dynofleet writes itself.
  */
-final class QueryCheck {
+public final class QueryCheck {
   private QueryCheck() {}
 
-  static void only(UriInfo uri, String... takes) {
+  /** Refuses (422) a query parameter not among {@code takes}, or one given more than once. */
+  public static void only(UriInfo uri, String... takes) {
     MultivaluedMap<String, String> query = uri.getQueryParameters();
     if (query.isEmpty()) {
       return;

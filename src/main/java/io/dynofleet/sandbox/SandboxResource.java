@@ -2,6 +2,7 @@ package io.dynofleet.sandbox;
 
 import io.dynofleet.api.ApiException;
 import io.dynofleet.api.PoolService;
+import io.dynofleet.api.QueryCheck;
 import io.dynofleet.reconcile.PoolKey;
 import io.dynofleet.reconcile.ReconcileLoop;
 import io.dynofleet.reconcile.Reconciler;
@@ -12,7 +13,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -69,16 +72,18 @@ public class SandboxResource {
 
   @GET
   @Operation(summary = "The simulated Heroku of this sandbox run and its apps")
-  public SandboxView sandbox() {
+  public SandboxView sandbox(@Context UriInfo uri) {
     requireSandbox();
+    QueryCheck.only(uri);
     return new SandboxView(true, simulator.url(), apps());
   }
 
   @POST
   @Path("apps/{app}/releases")
   @Operation(summary = "Push a new release of a simulated app, as git push heroku would")
-  public AppView sandboxPush(@PathParam("app") String app) {
+  public AppView sandboxPush(@PathParam("app") String app, @Context UriInfo uri) {
     requireApp(app);
+    QueryCheck.only(uri);
     SandboxApp pushed = simulator.pushRelease(app);
     // The pools copying this app look at it now, before this answers, so `dynofleet rollout
     // status` right after this sees the rollout (the release webhook the simulator delivers, if
@@ -98,8 +103,12 @@ public class SandboxResource {
           "crashed (503 everywhere), dead (connection refused), hung (never answers),"
               + " slow (answers after ?ms=, default 2000), healthy")
   public AppView sandboxFault(
-      @PathParam("app") String app, @PathParam("fault") String fault, @QueryParam("ms") String ms) {
+      @PathParam("app") String app,
+      @PathParam("fault") String fault,
+      @QueryParam("ms") String ms,
+      @Context UriInfo uri) {
     requireApp(app);
+    QueryCheck.only(uri, "ms");
     switch (fault) {
       case "crashed" -> simulator.backendCrashed(app);
       case "dead" -> simulator.backendDead(app);

@@ -103,6 +103,57 @@ class BadInputTests {
         .body("metadata.generation", equalTo(1));
   }
 
+  @jakarta.inject.Inject io.dynofleet.sandbox.Simulator simulator;
+
+  /**
+   * Only the pool routes checked their query: {@code ?dryRun=All} on a sandbox fault broke the app,
+   * a repeated {@code ?type=} on the fleet's events used the first. Every API route refuses both,
+   * acting on nothing.
+   */
+  @Test
+  void everyApiRouteRefusesAnUnknownOrRepeatedQueryParameter() {
+    api()
+        .get("/_dynofleet/api/v1/info?verbose=1")
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", org.hamcrest.Matchers.contains("verbose"))
+        .body("errors[0].message", containsString("it takes none"));
+    api()
+        .get("/_dynofleet/api/v1/events?type=Normal&type=Warning")
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", org.hamcrest.Matchers.contains("type"))
+        .body("errors[0].message", containsString("given 2 times"));
+    String app = uniqueName("q-src");
+    simulator.createSourceApp(app);
+    int release = simulator.app(app).release();
+    api()
+        .post("/_dynofleet/api/v1/sandbox/apps/" + app + "/faults/crashed?dryRun=All")
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", org.hamcrest.Matchers.contains("dryRun"))
+        .body("errors[0].message", containsString("there is no dry run"));
+    api()
+        .post("/_dynofleet/api/v1/sandbox/apps/" + app + "/releases?force=true")
+        .then()
+        .statusCode(422)
+        .body("errors.field", org.hamcrest.Matchers.contains("force"));
+    api()
+        .get("/_dynofleet/api/v1/sandbox?app=" + app)
+        .then()
+        .statusCode(422)
+        .body("errors.field", org.hamcrest.Matchers.contains("app"));
+    // nothing acted on: the app serves, at the release it had
+    io.restassured.RestAssured.given()
+        .get(simulator.app(app).webUrl() + "health")
+        .then()
+        .statusCode(200);
+    assertThat(simulator.app(app).release()).isEqualTo(release);
+  }
+
   /**
    * A misspelled or repeated query parameter: every pool was listed, or the first selector only.
    */
