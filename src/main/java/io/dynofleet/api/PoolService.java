@@ -987,9 +987,13 @@ public class PoolService {
                 spec = withDefault(spec, soleWithoutHosts(spec, pools.others(name)));
               }
               Map<String, String> labels = labels(next);
-              boolean specDiff = !spec.equals(pool.spec);
+              // a change of order alone (hosts, static backends) means nothing: stored as
+              // written, without a new generation or a pass (see SpecDefaults.unordered)
+              boolean specDiff =
+                  !SpecDefaults.unordered(spec).equals(SpecDefaults.unordered(pool.spec));
+              boolean reordered = !specDiff && !spec.equals(pool.spec);
               boolean labelDiff = !labels.equals(pool.labels);
-              if (!specDiff && !labelDiff) {
+              if (!specDiff && !labelDiff && !reordered) {
                 return pool; // a no-op write changes nothing, not even resourceVersion
               }
               if (pool.terminating() && specDiff) {
@@ -1039,6 +1043,8 @@ public class PoolService {
                 if (withSpec != null) {
                   withSpec.accept(pool);
                 }
+              } else if (reordered) {
+                pool.spec = spec;
               }
               pool.labels = labels;
               pool.updatedAt = now();

@@ -5,6 +5,7 @@ import static io.dynofleet.api.ApiFixtures.api;
 import static io.dynofleet.api.ApiFixtures.pool;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
@@ -124,6 +125,79 @@ class PoolsApiTests {
         .statusCode(200)
         .body("spec.replicas", equalTo(3))
         .body("metadata.generation", equalTo(3));
+  }
+
+  /**
+   * Audit 17 #8: hosts (and static backends) in another order bumped the generation and started a
+   * pass, which also lifted a stalled rollout (the stall is kept per generation), so a tool that
+   * sorts lists made apps again at a failing release on every apply. Stored as sent, nothing else.
+   */
+  @Test
+  void hostsOrStaticBackendsInAnotherOrderKeepTheGeneration() {
+    String name = uniqueName("order");
+    String a = name + "-a.example";
+    String b = name + "-b.example";
+    api()
+        .body(
+            """
+            {"metadata": {"name": "%s"},
+             "spec": {"pipeline": "shop", "replicas": 1, "template": {"sourceApp": "shop-web"},
+                      "routing": {"hosts": ["%s", "%s"]}}}
+            """
+                .formatted(name, a, b))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    Response reordered =
+        api()
+            .contentType("application/merge-patch+json")
+            .body(
+                "{\"spec\":{\"routing\":{\"hosts\":[\""
+                    + b.toUpperCase(java.util.Locale.ROOT)
+                    + "\",\""
+                    + a
+                    + "\"]}}}")
+            .patch(POOLS + "/" + name);
+    reordered
+        .then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(1))
+        .body("spec.routing.hosts", contains(b, a));
+    // a real change with it is one
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\":{\"replicas\":2,\"routing\":{\"hosts\":[\"" + a + "\"]}}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(2));
+    assertThat(
+            api()
+                .get(POOLS + "/" + name + "/events")
+                .jsonPath()
+                .getList("findAll { it.reason == 'SpecChanged' }.message", String.class))
+        .singleElement()
+        .asString()
+        .startsWith("generation 1 → 2: replicas 1 → 2; routing.hosts ");
+
+    String fixed = uniqueName("order-static");
+    String doc =
+        """
+        {"metadata": {"name": "%s"},
+         "spec": {"staticBackends": [%s], "routing": {"hosts": ["%s.example"]}}}
+        """;
+    api()
+        .body(doc.formatted(fixed, "\"http://127.0.0.1:1\", \"http://127.0.0.1:2\"", fixed))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    api()
+        .body(doc.formatted(fixed, "\"http://127.0.0.1:2\", \"http://127.0.0.1:1\"", fixed))
+        .put(POOLS + "/" + fixed)
+        .then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(1))
+        .body("spec.staticBackends", contains("http://127.0.0.1:2", "http://127.0.0.1:1"));
   }
 
   @Test

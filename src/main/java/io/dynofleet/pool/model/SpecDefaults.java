@@ -107,6 +107,42 @@ public final class SpecDefaults {
         s.paused() != null ? s.paused() : Boolean.FALSE);
   }
 
+  /**
+   * {@code s} with the lists whose order means nothing sorted: {@code routing.hosts} (a request's
+   * {@code Host} is looked up in them, no host is first) and {@code staticBackends} (each backend
+   * once, balanced alike). Two specs equal in this form route, make and probe the same: a write
+   * between them is no change of the spec's meaning, so it does not bump {@code generation} nor
+   * start a pass, which would also lift a stalled rollout (audit 17 #8: a tool that sorts lists did
+   * that on every apply). Stored as written, not sorted, so what is read back is what was sent.
+   */
+  public static PoolSpec unordered(PoolSpec s) {
+    Routing ro = s.routing();
+    if (ro != null && ro.hosts() != null) {
+      ro =
+          new Routing(
+              ro.hosts().stream().sorted().toList(),
+              ro.defaultPool(),
+              ro.algorithm(),
+              ro.timeoutSeconds(),
+              ro.retries(),
+              ro.maxInFlightPerBackend(),
+              ro.maxQueue(),
+              ro.queueTimeoutSeconds(),
+              ro.httpsRedirect(),
+              ro.maintenance(),
+              ro.maintenancePageUrl());
+    }
+    return new PoolSpec(
+        s.pipeline(),
+        s.replicas(),
+        s.template(),
+        s.healthCheck(),
+        s.rollout(),
+        ro,
+        s.staticBackends() != null ? s.staticBackends().stream().sorted().toList() : null,
+        s.paused());
+  }
+
   /** Lower case, and the pre-2022 name {@code hobby} mapped to {@code basic}. */
   public static String normaliseSize(String size) {
     String s = size.toLowerCase(Locale.ROOT);
