@@ -57,6 +57,9 @@ public class PoolService {
   /** Whether DYNOFLEET_STATIC_BACKENDS makes the proxy's own pool {@code static}. */
   private final boolean staticConfigured;
 
+  /** Apps the account may have ({@code dynofleet.heroku.app-limit}). */
+  private final int appLimit;
+
   PoolService(
       PoolRepository pools,
       PoolEvents events,
@@ -64,8 +67,10 @@ public class PoolService {
       Clock clock,
       Event<PoolChanged> changed,
       io.dynofleet.config.AdminHosts adminHosts,
-      io.dynofleet.proxy.ProxyConfig proxy) {
+      io.dynofleet.proxy.ProxyConfig proxy,
+      io.dynofleet.heroku.HerokuConfig heroku) {
     this.adminHosts = adminHosts;
+    this.appLimit = heroku.appLimit();
     this.staticConfigured = proxy.staticBackends().filter(l -> !l.isEmpty()).isPresent();
     this.pools = pools;
     this.events = events;
@@ -433,7 +438,9 @@ public class PoolService {
               new FieldError("metadata.name", "reserved while DYNOFLEET_STATIC_BACKENDS is set")));
     }
     PoolSpec given = SpecDefaults.apply(name, toSpec(doc));
+    checkAppLimit(given, null);
     boolean defaultNamed = namesDefault(doc);
+    String[] fleetAbove = new String[1];
     Map<String, String> labels = labels(doc);
     // the pool that was the default only as the only pool, and the change this write made to it
     Pool[] keptDefault = new Pool[1];
@@ -459,6 +466,7 @@ public class PoolService {
               PoolSpec spec =
                   defaultNamed ? given : withDefault(given, soleWithoutHosts(given, others));
               checkRoutingClashes(name, spec);
+              fleetAbove[0] = fleetAboveAppLimit(spec, null, others);
               Instant now = now();
               Pool implicit =
                   Boolean.TRUE.equals(spec.routing().defaultPool())
@@ -507,9 +515,14 @@ public class PoolService {
       recordAfterCommit(saved.id, saved.name, PoolEvents.NORMAL, MAINTENANCE_ON, maintenanceOn());
     }
     changed.fire(new PoolChanged(saved.id, saved.name));
+    List<String> warnings = new java.util.ArrayList<>();
+    if (fleetAbove[0] != null) {
+      recordAfterCommit(saved.id, saved.name, PoolEvents.WARNING, APP_LIMIT, fleetAbove[0]);
+      warnings.add(fleetAbove[0]);
+    }
     Pool kept = keptDefault[0];
     if (kept == null) {
-      return new Written(PoolDocument.of(saved), List.of());
+      return new Written(PoolDocument.of(saved), List.copyOf(warnings));
     }
     recordAfterCommit(
         kept.id,
@@ -522,16 +535,82 @@ public class PoolService {
             + " was created: this pool was the default only while it was the only pool, and stays"
             + " the default)");
     changed.fire(new PoolChanged(kept.id, kept.name));
-    return new Written(
-        PoolDocument.of(saved),
+    warnings.add(
+        "pool "
+            + kept.name
+            + " was the default pool only while it was the only pool: routing.default true is"
+            + " now stored on it, so requests for hosts in no pool's routing.hosts still go"
+            + " to it (set routing.default false on "
+            + kept.name
+            + " to stop that)");
+    return new Written(PoolDocument.of(saved), List.copyOf(warnings));
+  }
+
+  /** The Warning event of a write that took the pools together above the app limit. */
+  static final String APP_LIMIT = "AppLimit";
+
+  /**
+   * The most apps a managed pool has at once: {@code replicas}, plus during a rollout the new ones
+   * made before old ones go ({@code maxSurge}, but never more than {@code replicas} new ones).
+   */
+  static int peakApps(PoolSpec s) {
+    if (!s.managed() || s.replicas() == null) {
+      return 0;
+    }
+    int surge = s.rollout() != null && s.rollout().maxSurge() != null ? s.rollout().maxSurge() : 1;
+    return s.replicas() + Math.min(surge, s.replicas());
+  }
+
+  /**
+   * Refuses (422) a spec whose rollouts need more apps than the account may have: the creates above
+   * it fail, and the pool never becomes ready (audit 17 #12). A write that does not raise the
+   * pool's peak passes, so a pool stored above the limit by an earlier release can still be edited.
+   */
+  private void checkAppLimit(PoolSpec spec, PoolSpec before) {
+    int peak = peakApps(spec);
+    if (peak <= appLimit || before != null && peak <= peakApps(before)) {
+      return;
+    }
+    String why =
+        "replicas "
+            + spec.replicas()
+            + " plus the rollout's surge "
+            + (peak - spec.replicas())
+            + " (maxSurge, at most replicas) make "
+            + peak
+            + " apps, above the account's app limit "
+            + appLimit
+            + " (DYNOFLEET_HEROKU_APP_LIMIT)";
+    throw ApiException.invalid(
         List.of(
-            "pool "
-                + kept.name
-                + " was the default pool only while it was the only pool: routing.default true is"
-                + " now stored on it, so requests for hosts in no pool's routing.hosts still go"
-                + " to it (set routing.default false on "
-                + kept.name
-                + " to stop that)"));
+            new FieldError("spec.replicas", why), new FieldError("spec.rollout.maxSurge", why)));
+  }
+
+  /**
+   * What to warn of when this write raised the pool's peak and the pools together can now reach
+   * more apps than the account may have (each pool alone within it): null otherwise. Warned, not
+   * refused: the pools rarely roll at once, and the apps may be spread over teams.
+   */
+  private String fleetAboveAppLimit(PoolSpec spec, PoolSpec before, List<Pool> others) {
+    int peak = peakApps(spec);
+    if (peak == 0 || before != null && peak <= peakApps(before)) {
+      return null;
+    }
+    int total = peak;
+    for (Pool o : others) {
+      if (!o.terminating()) {
+        total += peakApps(o.spec);
+      }
+    }
+    if (total <= appLimit) {
+      return null;
+    }
+    return "the managed pools together reach "
+        + total
+        + " apps when they roll out at once (replicas plus surge of each), above the account's app"
+        + " limit "
+        + appLimit
+        + " (DYNOFLEET_HEROKU_APP_LIMIT): apps made past it fail with CreateFailed";
   }
 
   /**
@@ -821,6 +900,25 @@ public class PoolService {
                     new FieldError(
                         "replicas", "at most 1 with dynoSize eco: " + PoolValidator.ECO_LIMIT)));
           }
+          JsonNode surge = current.get("spec").path("rollout").path("maxSurge");
+          int s = surge.isInt() ? surge.asInt() : 1;
+          int peak = n + Math.min(s, n);
+          JsonNode stored = current.get("spec").path("replicas");
+          int before = stored.isInt() ? stored.asInt() + Math.min(s, stored.asInt()) : 0;
+          if (peak > appLimit && peak > before) {
+            throw ApiException.invalidRequest(
+                List.of(
+                    new FieldError(
+                        "replicas",
+                        n
+                            + " replicas with the rollout's surge "
+                            + (peak - n)
+                            + " (spec.rollout.maxSurge, at most replicas) make "
+                            + peak
+                            + " apps, above the account's app limit "
+                            + appLimit
+                            + " (DYNOFLEET_HEROKU_APP_LIMIT)")));
+          }
           ObjectNode copy = current.deepCopy();
           ((ObjectNode) copy.get("spec")).put("replicas", n);
           return copy;
@@ -947,10 +1045,12 @@ public class PoolService {
     String[] change = new String[1];
     // the maintenance switch flipped by this write: its own event, beside SpecChanged
     Boolean[] maintenance = new Boolean[1];
+    String[] fleetAbove = new String[1];
     Pool p =
         write(
             () -> {
               maintenance[0] = null; // a lost race runs this again
+              fleetAbove[0] = null;
               Pool pool = load(name);
               checkPrecondition(pre, pool);
               if (bodyUid != null && !bodyUid.equalsIgnoreCase(pool.id.toString())) {
@@ -1028,7 +1128,9 @@ public class PoolService {
                                 + "'): the pool's apps are coupled to it; create another pool for another pipeline")));
               }
               if (specDiff) {
+                checkAppLimit(spec, pool.spec);
                 checkRoutingClashes(name, spec);
+                fleetAbove[0] = fleetAboveAppLimit(spec, pool.spec, pools.others(name));
                 change[0] =
                     "generation "
                         + pool.generation
@@ -1065,6 +1167,9 @@ public class PoolService {
             maintenance[0]
                 ? maintenanceOn()
                 : "maintenance off: the pool's requests go to its backends again");
+      }
+      if (fleetAbove[0] != null) {
+        recordAfterCommit(p.id, p.name, PoolEvents.WARNING, APP_LIMIT, fleetAbove[0]);
       }
       changed.fire(new PoolChanged(p.id, p.name));
     }

@@ -70,6 +70,15 @@ public interface HerokuConfig {
   @WithDefault("4500")
   int rateLimitRefillPerHour();
 
+  /**
+   * Apps the account (or team) may have (env {@code DYNOFLEET_HEROKU_APP_LIMIT}; Heroku: 100, an
+   * Enterprise Team 200, more on request). A pool write whose {@code replicas} plus the surge its
+   * rollouts make ({@code maxSurge}, at most {@code replicas}) exceed it is refused: those creates
+   * would fail with {@code CreateFailed}. The pools together above it is a {@code Warning} event.
+   */
+  @WithDefault("100")
+  int appLimit();
+
   /** Entries kept in the ETag cache of conditional GETs. */
   @WithDefault("2000")
   int etagCacheSize();
