@@ -36,6 +36,7 @@ import org.jboss.logging.Logger;
  * generation and resourceVersion rules, and the deletion mark. Writes only spec, labels and the
  * deletion timestamp; status belongs to the reconciler.
  */
+@io.quarkus.runtime.Startup
 @ApplicationScoped
 public class PoolService {
   private static final Logger LOG = Logger.getLogger(PoolService.class);
@@ -60,6 +61,20 @@ public class PoolService {
   /** Apps the account may have ({@code dynofleet.heroku.app-limit}). */
   private final int appLimit;
 
+  /**
+   * The app limit as set, refused at start when under 1: every managed pool with replicas would
+   * then be refused at its next write.
+   */
+  static int checkedAppLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalStateException(
+          "dynofleet.heroku.app-limit (DYNOFLEET_HEROKU_APP_LIMIT) is "
+              + limit
+              + ": it must be at least 1 (Heroku's is 100 apps an account or team)");
+    }
+    return limit;
+  }
+
   PoolService(
       PoolRepository pools,
       PoolEvents events,
@@ -70,7 +85,7 @@ public class PoolService {
       io.dynofleet.proxy.ProxyConfig proxy,
       io.dynofleet.heroku.HerokuConfig heroku) {
     this.adminHosts = adminHosts;
-    this.appLimit = heroku.appLimit();
+    this.appLimit = checkedAppLimit(heroku.appLimit());
     this.staticConfigured = proxy.staticBackends().filter(l -> !l.isEmpty()).isPresent();
     this.pools = pools;
     this.events = events;
