@@ -93,6 +93,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public List<App> apps() {
+    return call(() -> heroku.apps().stream().map(HerokuPlatform::map).toList());
+  }
+
+  @Override
   public void deleteApp(String idOrName) {
     try {
       call(() -> heroku.deleteApp(idOrName));

@@ -108,6 +108,12 @@ public interface Platform {
   /** The app, or empty when it does not exist. */
   Optional<App> app(String idOrName);
 
+  /**
+   * Every app the key sees ({@code GET /apps}, paged: one call per page of up to 1,000 apps): read
+   * once for many backends at a time rather than {@link #app} for each.
+   */
+  List<App> apps();
+
   /** Deletes an app; an app already gone is not an error. */
   void deleteApp(String idOrName);
 

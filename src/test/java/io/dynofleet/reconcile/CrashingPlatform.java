@@ -90,6 +90,11 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override
+  public List<App> apps() {
+    return around("apps", delegate::apps);
+  }
+
+  @Override
   public List<String> logTail(String app, int maxLines) {
     return around("logTail", () -> delegate.logTail(app, maxLines));
   }

@@ -418,6 +418,12 @@ public class FakePlatform implements Platform {
   }
 
   @Override
+  public synchronized List<App> apps() {
+    enter("apps", null);
+    return List.copyOf(apps.values());
+  }
+
+  @Override
   public synchronized void deleteApp(String idOrName) {
     enter("deleteApp", idOrName);
     App a = find(idOrName);

@@ -1548,6 +1548,48 @@ class SimulatorReconcileTests {
     assertProxyServesFrom(Set.of(a, b));
   }
 
+  /**
+   * Audit 21 M3: in a shared failure each dead backend's app was read anew (a bulk rename looks
+   * like one) once per replace window, one {@code GET /apps/{id}} each: 300 backends failing
+   * together were 60 reads a minute per dyno for as long as the outage lasted. More than a few due
+   * are read with one list of the account's apps, and a renamed one among them is still followed.
+   */
+  @Test
+  void deadBackendsOfASharedFailureAreReadWithOneListOfApps() {
+    createPool(4, "");
+    converge(4);
+    List<String> apps = owned().stream().map(SandboxApp::name).toList();
+    apps.forEach(sim::backendCrashed); // the source's database is down
+    apps.forEach(a -> awaitPhase(a, "Unhealthy"));
+    // replaceAfterSeconds: 30, over for each: each is due for a look
+    apps.forEach(a -> backdate(a, b -> b.unhealthySince = clock.instant().minusSeconds(31)));
+    String renamed = name + "-moved";
+    sim.renameApp(apps.get(0), renamed);
+    Set<String> reads = new HashSet<>();
+    apps.stream().skip(1).forEach(a -> reads.add("/apps/" + sim.app(a).id()));
+    reads.add("/apps/" + sim.app(renamed).id());
+    sim.clearCallLog();
+
+    pass();
+    assertThat(sim.callLog())
+        .as("one list of the apps")
+        .filteredOn(c -> c.method().equals("GET") && c.path().equals("/apps"))
+        .hasSize(1);
+    assertThat(sim.callLog())
+        .as("no read of a backend's app by itself")
+        .noneMatch(c -> c.method().equals("GET") && reads.contains(c.path()));
+    assertThat(eventReasons()).contains("BackendRenamed");
+    assertThat(stored(renamed).appId).isEqualTo(sim.app(renamed).id());
+    assertThat(restarts(apps.get(1))).as("a shared cause: none restarted").isEmpty();
+
+    reads.add("/apps");
+    sim.clearCallLog();
+    pass();
+    assertThat(sim.callLog())
+        .as("read once per replace window")
+        .noneMatch(c -> c.method().equals("GET") && reads.contains(c.path()));
+  }
+
   @Test
   void sourceConfigChangesAreFollowedAndHandSetVarsReportedAsDrift() {
     heroku.updateConfigVars(source, Map.of("GREETING", "hello"));
