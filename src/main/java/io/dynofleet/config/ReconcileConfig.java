@@ -38,6 +38,15 @@ public interface ReconcileConfig {
   Duration inFlightRequeue();
 
   /**
+   * Least time between a pass of a pool (by any dyno) and a pass a change in its healthy backends
+   * brings; unset: the pool's {@code healthCheck.intervalSeconds}. A change within it is passed at
+   * its end, never dropped: in a shared outage each backend crossing its threshold on each dyno was
+   * a pass at once, about 10 per pool per dyno within a probe interval (audit 21 M3). {@code 0s}:
+   * every change at once, as before.
+   */
+  java.util.Optional<Duration> healthDebounce();
+
+  /**
    * Requeue delay while the only work in flight is a release that is pending (a backend's release
    * phase, or a release of the source app), and the pool's other new apps waiting for it. It grows
    * with how long the release has been pending: three times as long once it has been a minute, six

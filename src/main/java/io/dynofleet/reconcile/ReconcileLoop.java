@@ -43,12 +43,13 @@ public class ReconcileLoop {
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
   /**
-   * A queued pass of {@code pool}. {@code sweptAsOf} is set for a sweep's entry only: when the
-   * sweep found the pool due, by the database's clock (microseconds since the epoch). Such an entry
-   * is moot once a pass of the pool by any dyno has ended since (audit 21 M2: a slow sweep and
-   * another dyno's sweep 10 s later passed the same pools twice); an entry of a spec change, a
-   * webhook delivery, a health change or a requeue ({@code sweptAsOf} null) always runs, as the
-   * change it stands for may have come after that pass read the pool.
+   * A queued pass of {@code pool}. {@code sweptAsOf} is set for a sweep's entry and a health
+   * change's (at its turn, {@link #healthTurn}): when the sweep or the turn found the pool due, by
+   * the database's clock (microseconds since the epoch). Such an entry is moot once a pass of the
+   * pool by any dyno has ended since (audit 21 M2: a slow sweep and another dyno's sweep 10 s later
+   * passed the same pools twice); an entry of a spec change, a webhook delivery or a requeue
+   * ({@code sweptAsOf} null) always runs, as the change it stands for may have come after that pass
+   * read the pool.
    */
   record Entry(String pool, Long sweptAsOf) {
     static Entry of(String pool) {
@@ -200,10 +201,63 @@ public class ReconcileLoop {
 
   /**
    * A backend's health moved in the local proxy: the pool may need marking, a restart or a
-   * replacement.
+   * replacement. Its pass comes at most once per health debounce (the pool's health check interval
+   * by default) for the fleet: a shared outage fails the pool's backends one by one as each crosses
+   * its threshold, on each dyno, and each change was a pass at once, up to 10 per pool per dyno
+   * within a probe interval (audit 21 M3). See {@link #healthDue}.
    */
   void onHealth(@Observes HealthChanged change) {
-    enqueue(change.pool(), Duration.ZERO);
+    healthDue(change.pool(), Duration.ZERO);
+  }
+
+  /**
+   * Per pool, the health change's turn to come: one per pool, at once or at its debounce's end,
+   * apart from the pool's queue entry (a requeue due later, a replacement's turn, keeps its time).
+   */
+  private final Map<String, ScheduledFuture<?>> healthTurns = new ConcurrentHashMap<>();
+
+  private void healthDue(String pool, Duration delay) {
+    if (executor == null || stopping) {
+      return;
+    }
+    synchronized (this) {
+      if (stopping || healthTurns.containsKey(pool)) {
+        return; // the turn to come is the one for this change too
+      }
+      healthTurns.put(
+          pool,
+          executor.schedule(
+              () -> healthTurn(pool), Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /**
+   * A health change's turn: a pass at once when no dyno passed the pool within its debounce, or
+   * when a pass of it is under way here (which may have read the pool before the change) after that
+   * one, at its debounce's end, never dropped. The pass is queued as a sweep's is, moot when a pass
+   * by any dyno ends after this read: two dynos whose turns came together made one pass and then,
+   * finding the pool locked, a second 2 s later.
+   */
+  void healthTurn(String pool) {
+    healthTurns.remove(pool);
+    if (running.contains(pool)) {
+      healthDue(pool, config.inFlightRequeue()); // its debounce is known once it ended
+      return;
+    }
+    ReconcileStore.HealthTurn turn;
+    try {
+      turn = reconciler.healthTurn(pool);
+    } catch (RuntimeException e) {
+      enqueue(pool, Duration.ZERO); // the pass finds out what the database is up to
+      return;
+    }
+    if (!turn.after().isZero()) {
+      LOG.debugf(
+          "reconcile pool=%s health change in %d ms: passed lately", pool, turn.after().toMillis());
+      healthDue(pool, turn.after());
+      return;
+    }
+    enqueue(new Entry(pool, turn.asOfMicros()), Duration.ZERO);
   }
 
   void enqueueAll() {
@@ -371,7 +425,7 @@ public class ReconcileLoop {
       LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
     }
     if (more != null && more.sweptAsOf() == null) {
-      // a change (a webhook, a health change) came during the pass, perhaps after it read the pool
+      // a change (a spec change, a webhook) came during the pass, perhaps after it read the pool
       enqueue(more, Duration.ZERO);
     } else if (r.outcome() == ReconcileResult.Outcome.BUSY) {
       // another dyno holds the pool: looked at again after its pass, as what asked for this one

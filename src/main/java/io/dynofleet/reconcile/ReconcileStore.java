@@ -122,6 +122,43 @@ class ReconcileStore {
         > 0;
   }
 
+  /**
+   * When a change in a pool's healthy backends may bring a pass: {@code after}, what is left of the
+   * debounce since the last pass of it by any dyno ended (zero: at once), and {@code asOfMicros},
+   * the database's clock at the read (as {@link Due} gives it; 0 when the pool is gone).
+   */
+  record HealthTurn(java.time.Duration after, long asOfMicros) {}
+
+  /**
+   * The pool's {@link HealthTurn}, for a debounce of {@code gap} (null: the pool's health check
+   * interval), by the database's clock: one indexed read.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  HealthTurn healthTurn(String pool, java.time.Duration gap) {
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select (extract(epoch from now()) * 1000000)::bigint,"
+                    + " extract(epoch from s.swept_at - now()) + case when ?2 >= 0 then ?2 else"
+                    + " coalesce(cast(p.spec -> 'healthCheck' ->> 'intervalSeconds' as double precision), 0) end"
+                    + " from pools p left join pool_sweeps s on s.pool_id = p.id where p.name = ?1")
+            .setParameter(1, pool)
+            .setParameter(2, gap == null ? -1.0 : gap.toMillis() / 1000.0)
+            .getResultList();
+    if (rows.isEmpty()) {
+      return new HealthTurn(java.time.Duration.ZERO, 0);
+    }
+    long asOf = ((Number) rows.get(0)[0]).longValue();
+    Number left = (Number) rows.get(0)[1];
+    if (left == null || left.doubleValue() <= 0) {
+      return new HealthTurn(java.time.Duration.ZERO, asOf);
+    }
+    return new HealthTurn(
+        java.time.Duration.ofMillis((long) Math.ceil(left.doubleValue() * 1000)), asOf);
+  }
+
   /** How many pools there are (the sweep's idle looks share the budget between them). */
   @Transactional
   long poolCount() {

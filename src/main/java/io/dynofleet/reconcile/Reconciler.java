@@ -564,6 +564,14 @@ public class Reconciler {
     return store.sweepDue(quiet, honourBackoff, platform.keyFingerprint());
   }
 
+  /**
+   * When a change in the pool's healthy backends may bring a pass: after what is left of {@code
+   * health-debounce} (the pool's health check interval by default) since any dyno last passed it.
+   */
+  ReconcileStore.HealthTurn healthTurn(String pool) {
+    return store.healthTurn(pool, config.healthDebounce().orElse(null));
+  }
+
   /** Whether a pass of the pool (by any dyno) ended after {@code asOfMicros} (the database's). */
   boolean sweptSince(String pool, long asOfMicros) {
     return store.sweptSince(pool, asOfMicros);
@@ -2598,7 +2606,8 @@ public class Reconciler {
      * ({@link ReconcileConfig#releasePoll()}: 5 s, 15 s after a minute, 30 s after five). Else
      * null. At 2 s and three calls a look, one release phase (up to an hour) spent more than
      * Heroku's refill (audit 19 #1). The shortest-pending release sets it: a new one is looked at
-     * soon. A webhook of the source's release, or a health change, still brings a pass at once.
+     * soon. A webhook of the source's release still brings a pass at once, a health change at its
+     * turn ({@link ReconcileLoop#healthTurn}).
      */
     private Duration releaseWait() {
       if (creationPaused) {

@@ -1181,6 +1181,106 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 21 M3: in a shared outage each backend crossing its threshold, on each dyno, changed the
+   * pool's healthy set and was a pass at once: up to 10 per pool per dyno within a probe interval.
+   * Ten changes heard on two dynos (two loops on one database) within the pool's interval are one
+   * pass; the others are put off to the interval's end, not dropped, where a dyno that finds the
+   * pool passed by the other puts its change off again.
+   */
+  @Test
+  void healthChangesPassAPoolAtMostOncePerProbeIntervalAcrossDynos() {
+    createPool(3, ", \"healthCheck\": {\"intervalSeconds\": 60}");
+    converge();
+    dataPlane.unhealthy.addAll(owned()); // the source's database is down
+    passedAgo(Duration.ofMinutes(2));
+    ManualScheduler qa = new ManualScheduler();
+    ManualScheduler qb = new ManualScheduler();
+    try {
+      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
+      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
+      int passes = 0;
+      for (int i = 0; i < 10; i++) {
+        ManualScheduler q = i % 2 == 0 ? qa : qb;
+        (i % 2 == 0 ? a : b).onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+        passes += runDue(q);
+      }
+      assertThat(passes).as("passes for 10 health changes within the interval").isEqualTo(1);
+      assertThat(debounced(qa)).as("a's change, at the interval's end").isNotNull();
+      assertThat(debounced(qb)).as("b's").isNotNull();
+
+      passedAgo(Duration.ofMinutes(2)); // the interval is over
+      passes = run(debounced(qb)) + runDue(qb);
+      assertThat(passes).as("b's change, at the interval's end").isEqualTo(1);
+      passes = run(debounced(qa)) + runDue(qa);
+      assertThat(passes).as("a's: the pool was just passed by b").isZero();
+      assertThat(debounced(qa)).as("put off again, not dropped").isNotNull();
+    } finally {
+      qa.shutdownNow();
+      qb.shutdownNow();
+    }
+  }
+
+  /** The one task queued on {@code q} for later within a minute (a debounced health change). */
+  private ManualScheduler.Queued debounced(ManualScheduler q) {
+    List<ManualScheduler.Queued> later =
+        q.pending().stream()
+            .filter(e -> !e.delay().isZero() && e.delay().compareTo(Duration.ofSeconds(60)) <= 0)
+            .toList();
+    assertThat(later).hasSizeLessThanOrEqualTo(1);
+    return later.isEmpty() ? null : later.get(0);
+  }
+
+  /** Runs every task queued on {@code q} for now, as its timer would: the passes they made. */
+  private int runDue(ManualScheduler q) {
+    int passes = 0;
+    for (ManualScheduler.Queued e = due(q); e != null; e = due(q)) {
+      passes += run(e);
+    }
+    return passes;
+  }
+
+  private static ManualScheduler.Queued due(ManualScheduler q) {
+    return q.pending().stream().filter(e -> e.delay().isZero()).findFirst().orElse(null);
+  }
+
+  /** Runs one queued task, as its timer would: 1 when it made a pass of the pool. */
+  private int run(ManualScheduler.Queued e) {
+    e.future().cancel(false); // taken: the test is its timer
+    Object before = sweptAt();
+    e.task().run();
+    return java.util.Objects.equals(before, sweptAt()) ? 0 : 1;
+  }
+
+  private Object sweptAt() {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "select swept_at from pool_sweeps where pool_id = (select id from pools where name = ?)")) {
+      st.setString(1, name);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getObject(1) : null;
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The pool's last pass (by any dyno) ended {@code ago}, by the database's clock. */
+  private void passedAgo(Duration ago) {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "update pool_sweeps set swept_at = now() - make_interval(secs => ?)"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setDouble(1, ago.toSeconds());
+      st.setString(2, name);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * Runs {@code first} on {@code loop} in another thread, held in its pass at its next {@code op}
    * call while {@code meanwhile} runs here (which must not call the fake platform, whose lock the
    * held pass has): that pass's result.
