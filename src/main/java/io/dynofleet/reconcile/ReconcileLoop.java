@@ -257,8 +257,27 @@ public class ReconcileLoop {
       healthDue(pool, turn.after());
       return;
     }
+    synchronized (this) {
+      Entry queued = entries.get(pool);
+      Long due = dueAt.get(pool);
+      if (queued != null && queued.sweptAsOf() == null && due != null && due > System.nanoTime()) {
+        // a requeue due later (a replacement's turn, pending in a shared outage) keeps its time:
+        // merged in, the turn's entry became one that always runs, and two dynos' turns at one
+        // window's end were two passes. It comes back if the turn's entry is dropped
+        heldRequeues.put(pool, due);
+        entries.remove(pool);
+        dueAt.remove(pool);
+        ScheduledFuture<?> old = pending.remove(pool);
+        if (old != null) {
+          old.cancel(false);
+        }
+      }
+    }
     enqueue(new Entry(pool, turn.asOfMicros()), Duration.ZERO);
   }
+
+  /** Per pool, when a requeue put aside for a health change's turn was due (nanoTime). */
+  private final Map<String, Long> heldRequeues = new ConcurrentHashMap<>();
 
   void enqueueAll() {
     try {
@@ -382,6 +401,10 @@ public class ReconcileLoop {
       if (more != null) {
         enqueue(more, Duration.ZERO);
       }
+      Long held = heldRequeues.remove(pool);
+      if (held != null) {
+        enqueue(pool, Duration.ofNanos(Math.max(0, held - System.nanoTime())));
+      }
       LOG.debugf("reconcile pool=%s skipped: passed since the sweep found it due", pool);
       return null;
     }
@@ -407,6 +430,9 @@ public class ReconcileLoop {
       }
     }
     metrics.record(r, System.nanoTime() - began);
+    if (r.outcome() != ReconcileResult.Outcome.BUSY) {
+      heldRequeues.remove(pool); // this pass asked for its own
+    }
     if (stopping) {
       LOG.debugf("reconcile pool=%s outcome=%s while stopping", pool, r.outcome());
       return r;

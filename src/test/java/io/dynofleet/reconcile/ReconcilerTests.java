@@ -1185,7 +1185,8 @@ class ReconcilerTests {
    * pool's healthy set and was a pass at once: up to 10 per pool per dyno within a probe interval.
    * Ten changes heard on two dynos (two loops on one database) within the pool's interval are one
    * pass; the others are put off to the interval's end, not dropped, where a dyno that finds the
-   * pool passed by the other puts its change off again.
+   * pool passed by the other puts its change off again, and two dynos whose turns come together
+   * make one pass.
    */
   @Test
   void healthChangesPassAPoolAtMostOncePerProbeIntervalAcrossDynos() {
@@ -1214,6 +1215,17 @@ class ReconcilerTests {
       passes = run(debounced(qa)) + runDue(qa);
       assertThat(passes).as("a's: the pool was just passed by b").isZero();
       assertThat(debounced(qa)).as("put off again, not dropped").isNotNull();
+
+      // both dynos' turns come at the interval's end: the second to pass found the pool locked,
+      // and came back 2 s later for a pass of its own
+      passedAgo(Duration.ofMinutes(2));
+      b.onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+      assertThat(run(debounced(qa))).as("a's turn: its pass queued").isZero();
+      assertThat(runDue(qb)).as("b's turn and pass").isEqualTo(1);
+      assertThat(runDue(qa)).as("a's: passed by b since its turn found it due").isZero();
+      assertThat(qa.pending())
+          .as("a's requeue for the repairs' turn, put aside for the turn's entry, kept")
+          .anySatisfy(e -> assertThat(e.delay()).isGreaterThan(Duration.ofSeconds(60)));
     } finally {
       qa.shutdownNow();
       qb.shutdownNow();
