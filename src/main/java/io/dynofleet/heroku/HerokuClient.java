@@ -93,7 +93,7 @@ public class HerokuClient {
     io.micrometer.core.instrument.Gauge.builder(
             "dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
         .description(
-            "Platform API calls left, as Heroku last said (RateLimit-Remaining, GET /account/rate-limits; 4500 before the first)")
+            "Platform API calls left, as Heroku last said (RateLimit-Remaining, GET /account/rate-limits; 4500 before the first) plus the account's refill since, up to 4500")
         .strongReference(true)
         .register(meters);
   }
@@ -220,9 +220,9 @@ public class HerokuClient {
   }
 
   /**
-   * Calls left in the account's budget, read from Heroku first when {@link RateBudget#refreshDue()}
-   * says so (never read yet, or low and a minute old): a process that makes no call while its gates
-   * are shut would otherwise keep an old value.
+   * Calls left in the account's budget (estimated: {@link RateBudget#remaining()}), read from
+   * Heroku first when {@link RateBudget#refreshDue()} says so (never read yet, or low and 30 s
+   * old): a process that makes no call while its gates are shut would otherwise keep an old value.
    */
   public long rateRemaining() {
     readBudget();
@@ -235,9 +235,9 @@ public class HerokuClient {
 
   /**
    * {@code GET /account/rate-limits} when due: before the first call, so that a new process does
-   * not spend as if 4500 were left (audit 21 M1), and once a minute while the budget is low. Free
-   * of the limit (Heroku's schema), so it takes no turn, is not counted in {@link #callCount()} and
-   * is not retried: a failure keeps the value there is.
+   * not spend as if 4500 were left (audit 21 M1), and when a figure under the low watermark is 30 s
+   * old (audit 21 L5). Free of the limit (Heroku's schema), so it takes no turn, is not counted in
+   * {@link #callCount()} and is not retried: a failure keeps the value there is.
    */
   private void readBudget() {
     if (budget.wasRead()) {
@@ -286,7 +286,7 @@ public class HerokuClient {
       budgetReadFailing = true;
       LOG.warnf(
           "GET /account/rate-limits failed (%s): the rate budget stays %d, as the last answer"
-              + " said, until it is read (tried again at most once a minute)",
+              + " said plus the refill since, until it is read (tried again at most every 30 s)",
           why, budget.remaining());
     } else {
       LOG.debugf("GET /account/rate-limits failed again: %s", why);

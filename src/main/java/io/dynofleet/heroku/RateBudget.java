@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -14,8 +13,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The account's Platform API budget as Heroku last reported it ({@code RateLimit-Remaining} on
- * every response, {@code GET /account/rate-limits}), and the one limiter every call of this process
- * goes through.
+ * every response, {@code GET /account/rate-limits}) plus the refill since ({@link #remaining()}),
+ * and the one limiter every call of this process goes through.
  *
  * <p>While plenty is left (at or above {@link HerokuConfig#lowWatermark()}) a call costs no wait.
  * Below it, each call takes a turn of a token bucket shared by every thread of the process,
@@ -45,15 +44,29 @@ public class RateBudget {
    */
   static final int MAX_DYNOS = 10;
 
-  /** How often the budget is read again ({@code GET /account/rate-limits}) while it is low. */
-  static final Duration REFRESH_EVERY = Duration.ofMinutes(1);
+  /**
+   * How old a figure below the low watermark may be before {@code GET /account/rate-limits} reads
+   * it again (and how often a failing read is tried): past it, the refill assumed since stands in
+   * for what Heroku would say, while other dynos, deploys and the CLI spent meanwhile (audit 21
+   * L5).
+   */
+  static final Duration STALE_AFTER = Duration.ofSeconds(30);
+
+  /**
+   * Heroku's account limit: what a figure estimated from the refill never goes above (unless Heroku
+   * itself said more).
+   */
+  static final long ACCOUNT_LIMIT = 4500;
 
   /** A turn: wait {@code delay}, then send; {@code paused}: the wait is (partly) a 429's. */
   record Turn(Duration delay, boolean paused) {
     static final Turn NOW = new Turn(Duration.ZERO, false);
   }
 
-  private final AtomicLong remaining = new AtomicLong(4500);
+  /** A figure Heroku gave, and when (ticker nanoseconds) it arrived. */
+  private record Seen(long value, long at) {}
+
+  private volatile Seen seen;
   private final int lowWatermark;
   private final long perCallNanos;
   // Waits are real sleeps, so the limiter measures real, monotonic time: an injected Clock (set by
@@ -91,20 +104,34 @@ public class RateBudget {
     this.ticker = ticker;
     // empty at start: what a process before this one spent is not known
     this.nextFree = ticker.getAsLong() + perCallNanos;
+    this.seen = new Seen(ACCOUNT_LIMIT, ticker.getAsLong());
   }
 
-  /** Calls left as of the last response (4500 until one arrives). */
+  /**
+   * Calls left, estimated: the last figure Heroku gave ({@code RateLimit-Remaining}, {@code GET
+   * /account/rate-limits}; 4500 until one arrives) plus the account's refill since it arrived, up
+   * to the account's limit. The figure alone, of any age, kept a quiet dyno's gates shut long after
+   * the account had refilled (audit 21 L5). The refill is the whole account's, and other dynos
+   * spend too, so the estimate may be high: a figure under the low watermark is read again once it
+   * is {@link #STALE_AFTER} old ({@link #refreshDue()}).
+   */
   public long remaining() {
-    return remaining.get();
+    return estimate(seen, ticker.getAsLong());
+  }
+
+  private long estimate(Seen s, long now) {
+    long refilled = Math.max(0, now - s.at()) / perCallNanos;
+    long cap = Math.max(ACCOUNT_LIMIT, s.value());
+    return Math.min(cap, s.value() + refilled);
   }
 
   /** True when at least {@code calls} calls are left. */
   public boolean canSpend(int calls) {
-    return remaining.get() >= calls;
+    return remaining() >= calls;
   }
 
   void update(long value) {
-    remaining.set(value);
+    seen = new Seen(value, ticker.getAsLong());
   }
 
   /**
@@ -146,7 +173,7 @@ public class RateBudget {
     synchronized (this) {
       long now = ticker.getAsLong();
       boolean paused = pausedUntil - now > 0;
-      if (!paused && remaining.get() >= lowWatermark) {
+      if (!paused && estimate(seen, now) >= lowWatermark) {
         return Turn.NOW;
       }
       long at = Math.max(now, Math.max(nextFree, pausedUntil));
@@ -177,7 +204,7 @@ public class RateBudget {
    * otherwise.
    */
   void rateLimited(Duration wait) {
-    remaining.set(0);
+    update(0);
     synchronized (this) {
       long until = ticker.getAsLong() + wait.toNanos();
       if (until - pausedUntil > 0) {
@@ -191,16 +218,19 @@ public class RateBudget {
 
   /**
    * Whether {@code GET /account/rate-limits} should be read now: before the process's first call
-   * (it would otherwise believe 4500 were left), and at most once a {@link #REFRESH_EVERY} while
-   * the budget is under the low watermark (a process whose calls wait for it keeps a value that may
-   * be old). Marks the read as tried when it answers true.
+   * (it would otherwise believe 4500 were left), and when the last figure was under the low
+   * watermark and is {@link #STALE_AFTER} old: the estimate above it is the refill assumed since,
+   * which other spenders may have taken (a figure at or above the watermark is corrected by the
+   * next answer's header, and calls above it do not wait). Tried at most once a {@link
+   * #STALE_AFTER}; marks the read as tried when it answers true.
    */
   synchronized boolean refreshDue() {
     long now = ticker.getAsLong();
-    if (tried && now - triedAt < REFRESH_EVERY.toNanos()) {
+    if (tried && now - triedAt < STALE_AFTER.toNanos()) {
       return false;
     }
-    if (read && remaining.get() >= lowWatermark) {
+    Seen s = seen;
+    if (read && (s.value() >= lowWatermark || now - s.at() < STALE_AFTER.toNanos())) {
       return false;
     }
     tried = true;
@@ -215,7 +245,7 @@ public class RateBudget {
 
   /** What {@code GET /account/rate-limits} said. */
   void refreshed(long value) {
-    remaining.set(value);
+    update(value);
     read = true;
   }
 

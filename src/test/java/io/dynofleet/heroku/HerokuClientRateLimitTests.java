@@ -50,8 +50,11 @@ class HerokuClientRateLimitTests {
 
   /** A client of its own (its own budget, as a new process has) recording its waits. */
   private HerokuClient client(List<Duration> sleeps) {
-    return TestHerokuClients.recording(
-        config, new RateBudget(config), meters, sim.url(), sim.apiKey(), sleeps);
+    return client(sleeps, new RateBudget(config));
+  }
+
+  private HerokuClient client(List<Duration> sleeps, RateBudget budget) {
+    return TestHerokuClients.recording(config, budget, meters, sim.url(), sim.apiKey(), sleeps);
   }
 
   private List<Integer> statuses(String method, String path) {
@@ -188,6 +191,29 @@ class HerokuClientRateLimitTests {
     assertThat(sleeps).as("the first call already took a turn").isNotEmpty();
     assertThat(c.budget().remaining()).isLessThan(config.lowWatermark());
     assertThat(c.callCount()).as("the budget read is free: not counted").isEqualTo(2);
+  }
+
+  /**
+   * Audit 21 L5: a low figure was read again only once a minute, and otherwise kept, of any age.
+   * Now the figure grows by the refill since (10 a second here), and one under the low watermark is
+   * read again from {@code GET /account/rate-limits} once it is 30 s old.
+   */
+  @Test
+  void aLowFigure30sOldIsReadAgain() {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    sim.rateLimitRemaining(100);
+    HerokuClient c = client(new ArrayList<>(), new RateBudget(config, nanos::get));
+    c.account();
+    long seen = c.budget().remaining();
+    assertThat(seen).as("the simulator refills in real time too").isBetween(90L, 110L);
+    nanos.addAndGet(Duration.ofSeconds(20).toNanos());
+    assertThat(c.budget().remaining()).as("20 s of refill, 10 a second").isEqualTo(seen + 200);
+    sim.rateLimitRemaining(3000); // the account refilled faster than assumed
+    sim.clearCallLog();
+    assertThat(c.rateRemaining()).as("20 s old: the estimate").isEqualTo(seen + 200);
+    nanos.addAndGet(Duration.ofSeconds(11).toNanos());
+    assertThat(c.rateRemaining()).as("31 s old: read again").isBetween(2990L, 3000L);
+    assertThat(statuses("GET", "/account/rate-limits")).containsExactly(200);
   }
 
   /** The test profile's config with another {@code rate-limit-max-wait}. */

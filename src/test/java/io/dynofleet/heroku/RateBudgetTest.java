@@ -58,6 +58,7 @@ class RateBudgetTest {
     }
     // after a quiet while one turn is at hand, not a burst of them
     advance(Duration.ofMinutes(1));
+    budget.update(499); // a fresh figure: the refill since the last is not assumed
     assertThat(turns(2)).containsExactly(Duration.ZERO, Duration.ofMillis(800));
   }
 
@@ -108,18 +109,53 @@ class RateBudgetTest {
   }
 
   @Test
-  void theBudgetIsReadFirstThenOnlyWhileLowAndAtMostOnceAMinute() {
+  void theBudgetIsReadFirstThenWhenALowFigureIs30sOld() {
     assertThat(budget.refreshDue()).as("before the first call").isTrue();
     assertThat(budget.refreshDue()).as("tried: not again at once").isFalse();
     budget.refreshed(4000);
     advance(Duration.ofMinutes(5));
     assertThat(budget.refreshDue()).as("plenty left").isFalse();
-    budget.update(100);
-    assertThat(budget.refreshDue()).as("low").isTrue();
-    advance(Duration.ofSeconds(59));
-    assertThat(budget.refreshDue()).as("read a minute ago").isFalse();
+    budget.update(100); // an answer's RateLimit-Remaining
+    assertThat(budget.refreshDue()).as("low, but just said").isFalse();
+    advance(Duration.ofSeconds(29));
+    assertThat(budget.refreshDue()).as("said 29 s ago").isFalse();
+    advance(Duration.ofSeconds(2));
+    assertThat(budget.refreshDue()).as("low and 31 s old").isTrue();
+    assertThat(budget.refreshDue()).as("tried: not again at once").isFalse();
+    advance(Duration.ofSeconds(29));
+    assertThat(budget.refreshDue()).as("a failed read is tried every 30 s").isFalse();
     advance(Duration.ofSeconds(2));
     assertThat(budget.refreshDue()).isTrue();
+    // over the watermark by the refill assumed alone: others may have spent it, so read
+    budget.refreshed(400);
+    advance(Duration.ofSeconds(100));
+    assertThat(budget.remaining()).isEqualTo(525);
+    assertThat(budget.refreshDue()).isTrue();
+  }
+
+  /**
+   * Audit 21 L5: the figure was the last one seen, of any age, so a dyno quiet for minutes kept its
+   * gates shut while the account refilled. It is the figure plus the account's refill since (4500
+   * an hour: one call per 800 ms), up to the account's limit.
+   */
+  @Test
+  void theFigureGrowsByTheRefillSinceItWasSeenUpToTheLimit() {
+    budget.update(100);
+    advance(Duration.ofSeconds(80));
+    assertThat(budget.remaining()).as("100 seen 80 s ago").isEqualTo(200);
+    assertThat(budget.canSpend(200)).isTrue();
+    advance(Duration.ofSeconds(240)); // 300 calls more
+    assertThat(budget.turn(Duration.ZERO))
+        .as("refilled over the watermark: no turn to wait for")
+        .isEqualTo(RateBudget.Turn.NOW);
+    advance(Duration.ofHours(2));
+    assertThat(budget.remaining()).as("the account's limit").isEqualTo(4500);
+    budget.update(5000);
+    advance(Duration.ofMinutes(1));
+    assertThat(budget.remaining()).as("Heroku said more: kept").isEqualTo(5000);
+    budget.rateLimited(Duration.ofSeconds(1));
+    advance(Duration.ofSeconds(8));
+    assertThat(budget.remaining()).as("a 429 is 0, refilled since").isEqualTo(10);
   }
 
   /** Review 26: a refill of 0 an hour made every call under the watermark fail, unsent. */
