@@ -55,6 +55,14 @@ public class HerokuClient {
   /** Waits between attempts; a seam so tests could avoid real time. */
   interface Sleeper {
     void sleep(Duration duration) throws InterruptedException;
+
+    /**
+     * Waits a turn of the limiter: up to {@code delay}, less when the budget recovers meanwhile
+     * ({@link RateBudget#await}); how long it waited.
+     */
+    default Duration awaitTurn(RateBudget budget, Duration delay) throws InterruptedException {
+      return budget.await(delay);
+    }
   }
 
   /** An answer; {@code requestId} is the Request-Id this client sent with its request. */
@@ -1073,8 +1081,10 @@ public class HerokuClient {
         LOG.debugf(
             "heroku %s %s paced %s: %d calls left", method, path, turn.delay(), budget.remaining());
       }
+      Duration slept;
       try {
-        sleeper.sleep(turn.delay());
+        // woken early when an answer or the budget's read finds it at or above the watermark
+        slept = sleeper.awaitTurn(budget, turn.delay());
       } catch (InterruptedException e) {
         // stopping (SIGTERM's budget ran out): this call never left, so it must not count as one
         // that may have landed (Transient 0 did: a create's sentAt stayed, review 26 #3)
@@ -1084,7 +1094,7 @@ public class HerokuClient {
             method + " " + path + " not sent: interrupted while waiting for its turn",
             budget.interval());
       }
-      total = total.plus(turn.delay());
+      total = total.plus(slept);
       if (!budget.paused()) {
         return total;
       }

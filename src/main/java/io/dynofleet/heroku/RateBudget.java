@@ -78,6 +78,8 @@ public class RateBudget {
   // the limiter (guarded by this): the earliest next turn, and the end of a 429's pause
   private long nextFree;
   private long pausedUntil;
+  // threads in await (written under this; read without it by update, which wakes them)
+  private volatile int waiters;
 
   // GET /account/rate-limits: once read; when last tried (guarded by this)
   private volatile boolean read;
@@ -131,7 +133,51 @@ public class RateBudget {
   }
 
   void update(long value) {
-    seen = new Seen(value, ticker.getAsLong());
+    long now = ticker.getAsLong();
+    seen = new Seen(value, now);
+    if (value >= lowWatermark && waiters > 0) {
+      synchronized (this) {
+        // the turns given out are owed no more: above the watermark calls do not wait, and when
+        // it falls under again the next turn is at hand, not behind a line that went early
+        if (nextFree - now > 0) {
+          nextFree = now;
+        }
+        notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits out a turn ({@link Turn#delay()}): up to {@code delay}, less when an answer or the
+   * budget's read puts the budget at or above the low watermark outside a 429's pause meanwhile. A
+   * thread whose turn was 50 s out slept the 50 s through a recovery while calls begun after it
+   * went at once (review 26). How long it waited; interrupted: the call was not sent.
+   */
+  Duration await(Duration delay) throws InterruptedException {
+    // real time, as the sleep it replaces: the ticker (a test's) need not move while it waits
+    long began = System.nanoTime();
+    long deadline = began + delay.toNanos();
+    synchronized (this) {
+      waiters++;
+      try {
+        while (true) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || recovered()) {
+            break;
+          }
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+      } finally {
+        waiters--;
+      }
+    }
+    return Duration.ofNanos(System.nanoTime() - began);
+  }
+
+  /** At or above the low watermark outside a 429's pause (guarded by this). */
+  private boolean recovered() {
+    long now = ticker.getAsLong();
+    return pausedUntil - now <= 0 && estimate(seen, now) >= lowWatermark;
   }
 
   /**

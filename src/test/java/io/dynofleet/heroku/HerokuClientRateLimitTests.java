@@ -216,6 +216,63 @@ class HerokuClientRateLimitTests {
     assertThat(statuses("GET", "/account/rate-limits")).containsExactly(200);
   }
 
+  /**
+   * Review 26: a thread whose turn was far out slept it out even when the budget recovered
+   * meanwhile. Four calls queued 1, 11, 21 and 31 s out (a refill of one a second shared by 10
+   * dynos) go at once when the budget's read finds the account refilled.
+   */
+  @Test
+  void queuedTurnsGoAtOnceWhenTheBudgetIsFoundRecovered() throws Exception {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    HerokuConfig slow =
+        TestHerokuClients.with(
+            config,
+            java.util.Map.of(
+                "rateLimitRefillPerHour", 3600, "rateLimitMaxWait", Duration.ofSeconds(60)));
+    RateBudget budget = new RateBudget(slow, nanos::get);
+    budget.dynos(() -> 10);
+    List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
+    HerokuClient c =
+        TestHerokuClients.recording(slow, budget, meters, sim.url(), sim.apiKey(), sleeps);
+    sim.rateLimitRemaining(0);
+    assertThat(c.rateRemaining()).as("read: nothing left").isLessThan(config.lowWatermark());
+    sim.clearCallLog();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  try {
+                    c.app("a-woken");
+                  } catch (HerokuException.RateLimited e) {
+                    throw e;
+                  } catch (HerokuException e) {
+                    // 404: sent
+                  }
+                  return null;
+                }));
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (sleeps.size() < 4 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(sleeps).as("four turns queued").hasSize(4).contains(Duration.ofSeconds(31));
+      sim.rateLimitRemaining(4000);
+      nanos.addAndGet(Duration.ofSeconds(31).toNanos()); // the low figure is old: read it again
+      assertThat(c.rateRemaining()).isGreaterThan(config.lowWatermark());
+      for (Future<?> f : done) {
+        f.get(5, TimeUnit.SECONDS); // not the 31 s the last was queued for
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(statuses("GET", "/apps/a-woken"))
+        .as("all four sent")
+        .containsExactly(404, 404, 404, 404);
+  }
+
   /** The test profile's config with another {@code rate-limit-max-wait}. */
   private HerokuConfig maxWait(Duration wait) {
     return TestHerokuClients.with(config, java.util.Map.of("rateLimitMaxWait", wait));

@@ -20,7 +20,8 @@ public final class TestHerokuClients {
 
   /**
    * A client of its own against the simulator at {@code url} whose every wait (backoff, turn, 429)
-   * is added to {@code sleeps} before it is slept.
+   * is added to {@code sleeps} before it is slept (a turn's as the client waits it: woken early
+   * when the budget recovers).
    */
   public static HerokuClient recording(
       HerokuConfig config,
@@ -34,9 +35,18 @@ public final class TestHerokuClients {
         budget,
         meters,
         () -> new ApiEndpoint(url, key),
-        d -> {
-          sleeps.add(d);
-          Thread.sleep(d.toMillis());
+        new HerokuClient.Sleeper() {
+          @Override
+          public void sleep(Duration d) throws InterruptedException {
+            sleeps.add(d);
+            Thread.sleep(d.toMillis());
+          }
+
+          @Override
+          public Duration awaitTurn(RateBudget budget, Duration d) throws InterruptedException {
+            sleeps.add(d);
+            return budget.await(d);
+          }
         });
   }
 
