@@ -65,7 +65,9 @@ public interface HerokuConfig {
 
   /**
    * The account's refill, calls an hour (Heroku: 4500): the rate the limiter shares between the
-   * fleet's dynos under the low watermark. Change it only if Heroku changed the account's limit.
+   * fleet's dynos under the low watermark. Change it only if Heroku changed the account's limit. In
+   * sandbox mode it defaults to the simulator's, {@code
+   * dynofleet.sandbox.rate-limit.refill-per-hour} ({@code SandboxRefillConfigSourceFactory}).
    */
   @WithDefault("4500")
   int rateLimitRefillPerHour();

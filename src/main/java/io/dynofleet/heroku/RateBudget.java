@@ -99,7 +99,8 @@ public class RateBudget {
           "dynofleet.heroku.rate-limit-refill-per-hour (DYNOFLEET_HEROKU_RATE_LIMIT_REFILL_PER_HOUR)"
               + " is "
               + config.rateLimitRefillPerHour()
-              + ": it must be at least 1 (Heroku's is 4500)");
+              + ": it must be at least 1 (Heroku's is 4500; in sandbox mode it defaults to"
+              + " DYNOFLEET_SANDBOX_RATE_LIMIT_REFILL_PER_HOUR)");
     }
     this.lowWatermark = Math.max(1, config.lowWatermark());
     this.perCallNanos = TimeUnit.HOURS.toNanos(1) / config.rateLimitRefillPerHour();

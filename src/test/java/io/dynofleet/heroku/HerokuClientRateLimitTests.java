@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Timeout;
  * The client's rate limiter against the simulator over real HTTP (audit 21 M1): many threads
  * together spend no more than the account's refill, a 429's {@code Retry-After} holds every thread
  * of the process, and a new client reads {@code GET /account/rate-limits} before its first call.
- * The simulated account refills 10 calls a second, and the client knows it (the test profile's
- * {@code dynofleet.heroku.rate-limit-refill-per-hour=36000}).
+ * The simulated account refills 10 calls a second, and the client knows it: in sandbox mode its
+ * {@code rate-limit-refill-per-hour} defaults to the simulator's (the test profile sets only {@code
+ * dynofleet.sandbox.rate-limit.refill-per-hour=36000}).
  */
 @QuarkusTest
 @Timeout(60)
@@ -46,6 +47,15 @@ class HerokuClientRateLimitTests {
   @AfterEach
   void leaveNoFaults() {
     sim.resetFaults();
+  }
+
+  /**
+   * The test profile sets the simulator's refill only: the client's follows it in sandbox mode (it
+   * was Heroku's 4500 unless set as well).
+   */
+  @Test
+  void inSandboxModeTheClientsRefillIsTheSimulators() {
+    assertThat(config.rateLimitRefillPerHour()).isEqualTo(36000);
   }
 
   /** A client of its own (its own budget, as a new process has) recording its waits. */
