@@ -486,12 +486,15 @@ class ReconcileStore {
 
   /**
    * The pipeline's couplings as a dyno last read them for the pool (see
-   * V21__pool_sweeps_couplings_read.sql): when, at which generation of the pool, of which pipeline,
-   * and the stage then of the source app {@code sourceApp} (its id; null when no source was known),
-   * null when that app was not coupled to it.
+   * V21__pool_sweeps_couplings_read.sql): when by the database's clock, which stamped it, and how
+   * long before this read of the store (a reader's own time of it is {@code now - age}, whatever
+   * the skew between the clocks), at which generation of the pool, of which pipeline, and the stage
+   * then of the source app {@code sourceApp} (its id; null when no source was known), null when
+   * that app was not coupled to it.
    */
   record CouplingsRead(
       java.time.Instant at,
+      java.time.Duration age,
       long generation,
       String pipelineId,
       String sourceApp,
@@ -508,7 +511,7 @@ class ReconcileStore {
                 "select source_read_at, source_read_release, source_read_target, pipeline_read_at,"
                     + " pipeline_name, pipeline_id, pipeline_team, webhook_checked_at, webhook_signed,"
                     + " webhook_heard_at, couplings_read_at, couplings_generation, couplings_pipeline_id,"
-                    + " couplings_source_app, couplings_source_stage"
+                    + " couplings_source_app, couplings_source_stage, now()"
                     + " from pool_sweeps where pool_id = ?1")
             .setParameter(1, poolId)
             .getResultList();
@@ -531,6 +534,7 @@ class ReconcileStore {
             ? null
             : new CouplingsRead(
                 instant(r[10]),
+                java.time.Duration.between(instant(r[10]), instant(r[15])),
                 ((Number) r[11]).longValue(),
                 (String) r[12],
                 (String) r[13],
@@ -538,35 +542,43 @@ class ReconcileStore {
   }
 
   /**
-   * The pipeline's couplings were read as {@code read} says, kept unless the read stored is newer
-   * (a slow pass of another dyno must not put an older stage of the source back).
+   * The pipeline's couplings were read, as the arguments say, kept unless the read stored is newer
+   * (a slow pass of another dyno must not put an older stage of the source back). Stamped with the
+   * database's {@code now()}, not the pass's time: by the writer's clock, a dyno whose clock ran s
+   * seconds ahead kept its read over a newer one written within s seconds after it, and that older
+   * stage was adopted (review 26 info). Pool passes are serialized by the advisory lock, so the
+   * database's order of the writes is the order of the reads. Its stamp, or null when not written
+   * (the pool is gone, or a newer read is stored).
    */
   @Transactional
-  void couplingsRead(UUID poolId, CouplingsRead read) {
+  @SuppressWarnings("unchecked")
+  java.time.Instant couplingsRead(
+      UUID poolId, long generation, String pipelineId, String sourceApp, String sourceStage) {
     // upsert, while the pool exists; made here, swept_at is the epoch (see upsertTimers)
-    pools
-        .getEntityManager()
-        .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, couplings_read_at, couplings_generation,"
-                + " couplings_pipeline_id, couplings_source_app, couplings_source_stage)"
-                + " select id, to_timestamp(0), to_timestamp(cast(?2 as bigint) / 1000000.0),"
-                + " cast(?3 as bigint), cast(?4 as text), cast(?5 as text), cast(?6 as text)"
-                + " from pools where id = ?1 on conflict (pool_id) do update set"
-                + " couplings_read_at = excluded.couplings_read_at,"
-                + " couplings_generation = excluded.couplings_generation,"
-                + " couplings_pipeline_id = excluded.couplings_pipeline_id,"
-                + " couplings_source_app = excluded.couplings_source_app,"
-                + " couplings_source_stage = excluded.couplings_source_stage"
-                + " where pool_sweeps.couplings_read_at is null"
-                + " or pool_sweeps.couplings_read_at < excluded.couplings_read_at")
-        .setParameter(1, poolId)
-        .setParameter(
-            2, java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, read.at()))
-        .setParameter(3, read.generation())
-        .setParameter(4, read.pipelineId())
-        .setParameter(5, read.sourceApp())
-        .setParameter(6, read.sourceStage())
-        .executeUpdate();
+    List<Object> stamped =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "insert into pool_sweeps (pool_id, swept_at, couplings_read_at, couplings_generation,"
+                    + " couplings_pipeline_id, couplings_source_app, couplings_source_stage)"
+                    + " select id, to_timestamp(0), now(),"
+                    + " cast(?2 as bigint), cast(?3 as text), cast(?4 as text), cast(?5 as text)"
+                    + " from pools where id = ?1 on conflict (pool_id) do update set"
+                    + " couplings_read_at = excluded.couplings_read_at,"
+                    + " couplings_generation = excluded.couplings_generation,"
+                    + " couplings_pipeline_id = excluded.couplings_pipeline_id,"
+                    + " couplings_source_app = excluded.couplings_source_app,"
+                    + " couplings_source_stage = excluded.couplings_source_stage"
+                    + " where pool_sweeps.couplings_read_at is null"
+                    + " or pool_sweeps.couplings_read_at < excluded.couplings_read_at"
+                    + " returning couplings_read_at")
+            .setParameter(1, poolId)
+            .setParameter(2, generation)
+            .setParameter(3, pipelineId)
+            .setParameter(4, sourceApp)
+            .setParameter(5, sourceStage)
+            .getResultList();
+    return stamped.isEmpty() ? null : instant(stamped.get(0));
   }
 
   /**

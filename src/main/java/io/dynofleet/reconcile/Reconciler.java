@@ -265,7 +265,9 @@ public class Reconciler {
       String pipelineId,
       Set<String> apps,
       String sourceApp,
-      String sourceStage) {}
+      String sourceStage,
+      // the database's stamp of this read as stored (null: not stored, or another's adopted)
+      Instant stamp) {}
 
   /**
    * A release command's output with what looks secret masked: it goes to the pool's events and
@@ -1632,14 +1634,18 @@ public class Reconciler {
       // new apps)
       String sourceApp = source != null ? source.appId() : null;
       String sourceStage = sourceApp != null ? coupledStage(couplings, sourceApp) : null;
+      // stamped by the database, not with now (review 26: a clock ahead kept an older read); the
+      // stamp kept, so that this read, stored, is known as this process's own at the next pass
+      Instant[] stamp = new Instant[1];
+      fleetTimer(
+          () ->
+              stamp[0] =
+                  store.couplingsRead(
+                      pool.id, pool.generation, pipelineId, sourceApp, sourceStage));
       couplingsLooked.put(
           pool.id,
           new CouplingsLook(
-              now, pool.generation, pipelineId, coupledApps(), sourceApp, sourceStage));
-      final ReconcileStore.CouplingsRead read =
-          new ReconcileStore.CouplingsRead(
-              now, pool.generation, pipelineId, sourceApp, sourceStage);
-      fleetTimer(() -> store.couplingsRead(pool.id, read));
+              now, pool.generation, pipelineId, coupledApps(), sourceApp, sourceStage, stamp[0]));
     }
 
     /** The pipeline's couplings, read now. */
@@ -1711,19 +1717,22 @@ public class Reconciler {
     private CouplingsLook lastCouplingsLook() {
       CouplingsLook own = couplingsLooked.get(pool.id);
       ReconcileStore.CouplingsRead fleet = timers().couplings();
+      // its time on this process's clock: its age by the database's, which stamped it
+      Instant fleetAt = fleet == null ? null : now.minus(fleet.age());
       if (fleet == null
           || !fleet.pipelineId().equals(pipelineId)
-          || own != null && !fleet.at().isAfter(own.at())) {
+          || own != null && (fleet.at().equals(own.stamp()) || !fleetAt.isAfter(own.at()))) {
         return own;
       }
       CouplingsLook adopted =
           new CouplingsLook(
-              fleet.at(),
+              fleetAt,
               fleet.generation(),
               fleet.pipelineId(),
               coupledApps(),
               fleet.sourceApp(),
-              fleet.sourceStage());
+              fleet.sourceStage(),
+              fleet.at());
       couplingsLooked.put(pool.id, adopted);
       return adopted;
     }

@@ -329,6 +329,41 @@ class FleetTimerTests {
   }
 
   /**
+   * Review 26: the couplings read was stored with the writer's clock, so a dyno whose clock ran
+   * ahead kept its read over a newer one another dyno stored after it, and that older stage was
+   * adopted. The database stamps it now: the read stored later wins, whatever either clock says.
+   */
+  @Test
+  void aCouplingsReadStoredLaterWinsWhateverTheWritersClock() {
+    ready(1);
+    Duration drift = Duration.ofSeconds(1);
+    TestClock aheadClock = new TestClock();
+    aheadClock.advance(Duration.between(aheadClock.instant(), Instant.now()).plusHours(1));
+    ReconcileConfig c =
+        (ReconcileConfig)
+            Proxy.newProxyInstance(
+                ReconcileConfig.class.getClassLoader(),
+                new Class<?>[] {ReconcileConfig.class},
+                (proxy, method, args) ->
+                    method.getName().equals("driftCheckInterval")
+                        ? drift
+                        : method.invoke(config, args));
+    Reconciler ahead =
+        new Reconciler(store, locks, platform, routes, events, c, aheadClock, registry, hookTarget);
+    dynos.add(ahead);
+    pass(ahead); // reads the couplings: the source is in no pipeline
+    assertThat(store.fleetTimers(uid()).couplings().sourceStage()).isNull();
+
+    sim.couple(w.source(), w.pipeline(), "staging");
+    Reconciler b = dyno(5, Duration.ZERO); // reads them at every pass
+    clock.advance(Duration.ofSeconds(2)); // an hour behind the other dyno's clock
+    pass(b); // the source is at staging now
+    ReconcileStore.CouplingsRead stored = store.fleetTimers(uid()).couplings();
+    assertThat(stored.sourceStage()).as("the later read is stored").isEqualTo("staging");
+    assertThat(stored.age()).isBetween(Duration.ZERO, Duration.ofSeconds(30));
+  }
+
+  /**
    * Review 25 #9: the couplings were timed per process, so every dyno read them for every pool once
    * per interval and again at each start. Once per interval for the fleet now; the source's stage a
    * start needs comes with the fleet's read.
