@@ -65,7 +65,7 @@ public class RouteSync implements DataPlane {
 
   private volatile PoolRoute configured;
   private volatile boolean stopping;
-  private volatile Map<String, Set<String>> lastHealthy = Map.of();
+  private volatile Map<String, Map<String, String>> lastStates = Map.of();
 
   /** Even with an unchanged fingerprint, a full load this often (a safety net, not a mechanism). */
   static final Duration FULL_RELOAD = Duration.ofSeconds(30);
@@ -246,8 +246,9 @@ public class RouteSync implements DataPlane {
       if (id == null) {
         continue;
       }
+      boolean probed = probed(pool);
       for (BackendStats s : table.stats(pool)) {
-        FleetHealth.Verdict v = evidence(s, verdicts.dyno());
+        FleetHealth.Verdict v = evidence(s, verdicts.dyno(), probed);
         if (v != null) {
           mine.put(new VerdictStore.Key(id, s.id()), v);
         }
@@ -263,12 +264,17 @@ public class RouteSync implements DataPlane {
    * otherwise, and a dyno that had just started outvoted every other dyno's failure (review 14).
    */
   static FleetHealth.Verdict evidence(BackendStats s, String dyno) {
+    return evidence(s, dyno, true);
+  }
+
+  /** As {@link #evidence(BackendStats, String)}; {@code probed}: the pool has a health check. */
+  static FleetHealth.Verdict evidence(BackendStats s, String dyno, boolean probed) {
     boolean failing = s.ejected() || !s.healthy() && s.judged();
     boolean confirmed = s.healthy() && !s.ejected() && s.lastProbe() != null && s.probePassing();
     if (!failing && !confirmed) {
       return null;
     }
-    Health h = local(s);
+    Health h = local(s, probed);
     return new FleetHealth.Verdict(
         s.id(),
         dyno,
@@ -280,27 +286,42 @@ public class RouteSync implements DataPlane {
   }
 
   /**
-   * Fires {@link HealthChanged} for every pool whose set of healthy backends moved since last time.
+   * Fires {@link HealthChanged} for every pool where a backend's state (healthy, ejected while its
+   * probes pass, failing) moved since last time. The set of healthy backends alone missed an
+   * ejected backend whose probes then failed too (audit 22 M1): the pass that marks it {@code
+   * Unhealthy} and starts its repair clock waited for the sweep, up to minutes, while the status
+   * said it was ejected with its health check passing.
    */
   void announceHealthChanges() {
-    Map<String, Set<String>> now = new HashMap<>();
+    Map<String, Map<String, String>> now = new HashMap<>();
     for (String pool : table.pools().keySet()) {
-      Set<String> up = new HashSet<>();
+      boolean probed = probed(pool);
+      Map<String, String> states = new HashMap<>();
       for (BackendStats s : table.stats(pool)) {
-        if (s.healthy() && !s.ejected()) {
-          up.add(s.id());
+        Health h = local(s, probed);
+        if (h.healthy()) {
+          states.put(s.id(), "healthy");
+        } else if (h.ejected()) {
+          states.put(s.id(), "ejected");
+        } else if (h.known()) {
+          states.put(s.id(), "failing");
         }
       }
-      now.put(pool, up);
+      now.put(pool, states);
     }
-    Map<String, Set<String>> before = lastHealthy;
-    lastHealthy = now;
-    for (Map.Entry<String, Set<String>> e : now.entrySet()) {
-      Set<String> was = before.get(e.getKey());
+    Map<String, Map<String, String>> before = lastStates;
+    lastStates = now;
+    for (Map.Entry<String, Map<String, String>> e : now.entrySet()) {
+      Map<String, String> was = before.get(e.getKey());
       if (was != null && !was.equals(e.getValue())) {
         healthChanged.fire(new HealthChanged(e.getKey()));
       }
     }
+  }
+
+  /** Whether the pool's backends are probed (it has a health check), as the proxy routes it. */
+  private boolean probed(String pool) {
+    return table.route(pool).map(r -> r.healthCheck() != null).orElse(false);
   }
 
   /** A pool edited through this process's API is routed without waiting for the next poll. */
@@ -326,9 +347,10 @@ public class RouteSync implements DataPlane {
   public Map<String, Health> health(String pool, UUID uid) {
     Map<String, Health> out = new HashMap<>();
     List<FleetHealth.Verdict> all = new ArrayList<>();
+    boolean probed = probed(pool);
     for (BackendStats s : table.stats(pool)) {
-      out.put(s.id(), local(s));
-      FleetHealth.Verdict v = evidence(s, verdicts.dyno());
+      out.put(s.id(), local(s, probed));
+      FleetHealth.Verdict v = evidence(s, verdicts.dyno(), probed);
       if (v != null) {
         all.add(v);
       }
@@ -342,17 +364,25 @@ public class RouteSync implements DataPlane {
 
   /**
    * This proxy's own verdict on a backend; what a failing one met is its last probe's result when
-   * its probes fail, else (ejected) its last failed request's.
+   * its probes fail, else (ejected) its last failed request's. Failing probes win over an ejection:
+   * a backend ejected for failed requests is {@code ejected} (its checks pass) only while its
+   * probes do not fail, that is, unless they failed to the threshold or (in a pool with a health
+   * check) its last probe failed. A crashed backend that live traffic reaches is ejected first,
+   * within a few requests; its probes, which the threshold holds back for a blip while it takes
+   * traffic, already say it is down at the first that fails once it is out (audit 22 M1: it showed
+   * {@code Ejected} "while its health check passes").
    */
-  private static Health local(BackendStats s) {
+  private static Health local(BackendStats s, boolean probed) {
     boolean healthy = s.healthy() && !s.ejected();
-    String lastFailure = healthy ? null : !s.healthy() ? s.lastProbeResult() : s.lastFailure();
+    boolean probesFail =
+        !s.healthy() || probed && s.ejected() && s.lastProbe() != null && !s.probePassing();
+    String lastFailure = healthy ? null : probesFail ? s.lastProbeResult() : s.lastFailure();
     return new Health(
         healthy,
         s.consecutiveFailures(),
         s.lastProbe(),
         s.judged() || s.ejected(),
-        s.healthy() && s.ejected(),
+        s.ejected() && !probesFail,
         null,
         lastFailure);
   }

@@ -17,11 +17,13 @@ public interface DataPlane {
    * has a verdict (a backend another dyno made ready and no proxy has probed). {@code ejected}:
    * passive ejection alone keeps it out (its requests failed in a row; its health checks pass, or
    * it has none), so it is not {@code healthy} either; shown as phase {@code Ejected}, not {@code
-   * Unhealthy}, which said its checks failed (review 16). {@code failingOn}: the dynos whose
-   * proxies find a backend the fleet calls healthy failing (they route around it), sorted; null
-   * when none. {@code lastFailure}: what a backend that is not healthy met, the last probe's result
-   * ({@code HTTP 503}, {@code connection refused}, a timeout's words) or, ejected, the last failed
-   * request's; null for a healthy one or when no proxy said (audit 18 L5).
+   * Unhealthy}, which said its checks failed (review 16). Failing probes win: an ejected backend
+   * whose probes fail to the threshold, or whose last probe failed, is not {@code ejected} but
+   * failing (audit 22 M1). {@code failingOn}: the dynos whose proxies find a backend the fleet
+   * calls healthy failing (they route around it), sorted; null when none. {@code lastFailure}: what
+   * a backend that is not healthy met, the last probe's result ({@code HTTP 503}, {@code connection
+   * refused}, a timeout's words) or, ejected, the last failed request's; null for a healthy one or
+   * when no proxy said (audit 18 L5).
    */
   record Health(
       boolean healthy,

@@ -192,6 +192,12 @@ public class Reconciler {
   /** When a backend ejected while its probes pass was last told (once per replace window). */
   private final Map<UUID, Instant> ejectionTold = new ConcurrentHashMap<>();
 
+  /**
+   * When a pass first saw a backend ejected while its probes pass, this time: its ejection is told
+   * only after a probe later than that (see checkHealthOfReady).
+   */
+  private final Map<UUID, Instant> ejectionSeen = new ConcurrentHashMap<>();
+
   /** When a dead backend in a shared failure was last read anew for a rename, by backend id. */
   private final Map<UUID, Instant> renameLooked = new ConcurrentHashMap<>();
 
@@ -705,6 +711,7 @@ public class Reconciler {
     databaseFailures.clear();
     renameLooked.clear();
     ejectionTold.clear();
+    ejectionSeen.clear();
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
@@ -2025,7 +2032,22 @@ public class Reconciler {
           maintenanceTold.remove(b.id);
           boolean ejected = h != null && h.ejected();
           Instant told = ejectionTold.get(b.id);
-          if (ejected && (told == null || !now.isBefore(told.plus(replaceAfter)))) {
+          // said only once a probe since the ejection was seen passed (audit 22 M1): a crashed
+          // backend is ejected by its first failed requests, before its probes fail, and was told
+          // to have a passing health check, to be pointed elsewhere, seconds before it was
+          // Unhealthy
+          Instant seen = ejected ? ejectionSeen.computeIfAbsent(b.id, k -> now) : null;
+          if (!ejected) {
+            ejectionSeen.remove(b.id);
+          }
+          boolean probedSince =
+              seen != null && h.lastProbe() != null && h.lastProbe().isAfter(seen);
+          boolean due = told == null || !now.isBefore(told.plus(replaceAfter));
+          if (ejected && due && !probedSince) {
+            // back a probe interval later to look (its state stays "ejected": no health change)
+            recheckAt(now.plus(Duration.ofSeconds(spec.healthCheck().intervalSeconds())));
+          }
+          if (ejected && due && probedSince) {
             // left alone, but not unsaid (review 19): a backend whose requests fail while "/"
             // answers stays out for good otherwise, with nothing but its phase to show it. Once per
             // replace window, so a client ejecting it again and again writes no flood of events
@@ -2064,6 +2086,7 @@ public class Reconciler {
           }
           continue;
         }
+        ejectionSeen.remove(b.id); // failing: an ejection after it is seen anew
         if (b.unhealthySince == null) {
           if (!shared && look(b) == Look.GONE_OR_MOVED) {
             // deleted or renamed by hand: forgotten and replaced, or followed, now rather than at
@@ -4275,7 +4298,8 @@ public class Reconciler {
 
     /**
      * The phase shown (not stored) for a backend the proxy ejected for failed requests while its
-     * health checks pass: {@code Unhealthy} said its checks failed (review 16).
+     * health checks pass: {@code Unhealthy} said its checks failed (review 16). Once they fail too,
+     * it is {@code Unhealthy} (audit 22 M1: see DataPlane.Health#ejected).
      */
     private static final String EJECTED = "Ejected";
 

@@ -225,4 +225,29 @@ class FleetHealthTest {
               assertThat(v.ejected()).isTrue();
             });
   }
+
+  /**
+   * Audit 22 M1: failing probes win over an ejection. A backend ejected for failed requests whose
+   * last probe failed (still below the threshold: the proxy holds it back for a blip while a
+   * backend takes traffic) is failing, not ejected "while its health check passes"; in a pool
+   * without a health check (removed: its last probe's result is stale) the ejection stands.
+   */
+  @Test
+  void anEjectedBackendWhoseLastProbeFailedIsFailingNotEjected() {
+    assertThat(RouteSync.evidence(stats(true, true, true, T, false), "d", true))
+        .satisfies(
+            v -> {
+              assertThat(v.healthy()).isFalse();
+              assertThat(v.ejected()).isFalse();
+            });
+    assertThat(RouteSync.evidence(stats(true, true, true, T, true), "d", true))
+        .as("its last probe passed")
+        .satisfies(v -> assertThat(v.ejected()).isTrue());
+    assertThat(RouteSync.evidence(stats(true, true, true, null, false), "d", true))
+        .as("not probed yet")
+        .satisfies(v -> assertThat(v.ejected()).isTrue());
+    assertThat(RouteSync.evidence(stats(true, true, true, T, false), "d", false))
+        .as("no health check")
+        .satisfies(v -> assertThat(v.ejected()).isTrue());
+  }
 }

@@ -32,6 +32,9 @@ public class FakeDataPlane implements DataPlane {
 
   public final AtomicInteger refreshes = new AtomicInteger();
 
+  /** The probes' clock: an ejected backend's last probe (which passed) is now, as a prober's is. */
+  @jakarta.inject.Inject java.time.Clock clock;
+
   @Override
   public Map<String, Health> health(String pool, java.util.UUID uid) {
     List<Backend> published =
@@ -51,7 +54,7 @@ public class FakeDataPlane implements DataPlane {
       boolean known = !unprobed.contains(b.appName);
       boolean ok = known && !unhealthy.contains(b.appName);
       if (known && ok && ejected.contains(b.appName)) {
-        out.put(b.appName, new Health(false, 5, Instant.EPOCH, true, true));
+        out.put(b.appName, new Health(false, 5, clock.instant(), true, true));
         continue;
       }
       boolean failing = known && !ok;

@@ -1473,6 +1473,29 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 22 M1: a crashed backend is ejected by its first failed requests, before its probes fail;
+   * the pass that saw the ejection told at once that its health check passed (and to point it
+   * elsewhere), seconds before the probes found it dead. It is told only once a probe after the
+   * ejection was seen passed, and the pass comes back a probe interval later to look.
+   */
+  @Test
+  void anEjectionIsToldOnlyOnceAProbeAfterItPassed() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 30, \"intervalSeconds\": 5}");
+    converge();
+    String app = owned().get(0);
+    dataPlane.ejected.add(app);
+    ReconcileResult r = pass();
+    assertThat(pools.events(name, 200)).noneMatch(e -> e.reason().equals("BackendEjected"));
+    assertThat(r.requeueAfter()).isLessThanOrEqualTo(Duration.ofMillis(5_100));
+    clock.advance(Duration.ofSeconds(5));
+    pass();
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendEjected"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(app, "health check (/) passes"));
+  }
+
+  /**
    * Audit 9: five pools waiting for the budget at once, each waiting only for its own deficit,
    * spent the whole refill between them: the budget stayed at the reserve minus two per pool and
    * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per 800

@@ -1,0 +1,175 @@
+package io.dynofleet.reconcile;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.dynofleet.api.EventDocument;
+import io.dynofleet.api.PoolService;
+import io.dynofleet.pool.model.PoolStatus;
+import io.dynofleet.sandbox.SandboxApp;
+import io.dynofleet.sandbox.Simulator;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A backend that crashes while live traffic reaches it, end to end: the live reconcile loop, the
+ * real proxy (its passive ejection and its probes over loopback) and the simulator. The sweep runs
+ * once an hour here, so whatever marks the backend within seconds is a pass the proxy's health
+ * changes started.
+ */
+@QuarkusTest
+@TestProfile(CrashedUnderTrafficTests.Live.class)
+@Timeout(150)
+class CrashedUnderTrafficTests {
+  private static final String TOKEN = "test-token-0123456789";
+
+  /** A live reconciler whose sweep is too rare to matter. */
+  public static class Live implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of(
+          "dynofleet.reconcile.workers", "2",
+          "dynofleet.reconcile.interval", "1h",
+          "dynofleet.reconcile.in-flight-requeue", "300ms",
+          "dynofleet.reconcile.release-poll", "300ms");
+    }
+  }
+
+  @Inject Simulator sim;
+  @Inject PoolService pools;
+
+  private final AtomicBoolean loading = new AtomicBoolean();
+  private Thread load;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    loading.set(false);
+    if (load != null) {
+      load.join(5000);
+    }
+    sim.resetFaults();
+  }
+
+  /**
+   * Audit 22 M1: a crashed backend that live traffic reached was ejected by its failed requests
+   * first; its probes failed a second or two later, but the healthy set did not move again, so no
+   * pass ran: the status said {@code Ejected} with a Warning that its health check passed (advising
+   * to change it) for up to minutes, until the sweep, and its restart came that much late. Its
+   * failing probes now win: {@code Unhealthy} within a few probe intervals, no such event, and the
+   * restart {@code replaceAfterSeconds} after it.
+   */
+  @Test
+  void aCrashedBackendUnderTrafficTurnsUnhealthyAndIsRestarted() {
+    String name = "crash" + Long.toString(System.nanoTime() % 100000, 36);
+    sim.createSourceApp(name + "-src");
+    sim.createPipeline(name + "-pipe");
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s-pipe", "replicas": 2,
+                  "template": {"sourceApp": "%s-src", "dynoSize": "basic"},
+                  "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 3, "replaceAfterSeconds": 30},
+                  "routing": {"hosts": ["%s.sim.test"]}}}
+        """
+                .formatted(name, name, name, name))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> status(name) != null && status(name).readyReplicas() == 2);
+    String uid = pools.get(name).metadata().uid().toString();
+    String sick =
+        sim.apps().stream()
+            .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+            .map(SandboxApp::name)
+            .findFirst()
+            .orElseThrow();
+
+    // live traffic, as fast as one client sends it: the crashed backend's first failed requests
+    // eject it well before its probes fail three times (4 to 6 s at 2 s)
+    loading.set(true);
+    load =
+        new Thread(
+            () -> {
+              while (loading.get()) {
+                try {
+                  given().header("Host", name + ".sim.test").get("/hello");
+                } catch (RuntimeException e) {
+                  // the test's end closed the server: the loop stops with it
+                }
+              }
+            },
+            "crash-load");
+    load.setDaemon(true);
+    load.start();
+    Instant crashed = Instant.now();
+    sim.backendCrashed(sick);
+
+    // a few probe intervals, not a sweep (an hour here)
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> "Unhealthy".equals(phase(name, sick)));
+    Instant unhealthy = Instant.now();
+    assertThat(Duration.between(crashed, unhealthy)).isLessThan(Duration.ofSeconds(15));
+    assertThat(events(name))
+        .filteredOn(e -> e.reason().equals("BackendUnhealthy"))
+        .singleElement()
+        .extracting(EventDocument::message)
+        .isEqualTo("app " + sick + " fails its health checks: HTTP 503");
+
+    // restarted replaceAfterSeconds (30 s) after its probes failed, not a sweep later
+    await()
+        .atMost(Duration.ofSeconds(50))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> events(name).stream().anyMatch(e -> e.reason().equals("BackendRestarted")));
+    EventDocument restarted =
+        events(name).stream()
+            .filter(e -> e.reason().equals("BackendRestarted"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(restarted.message()).contains(sick);
+    assertThat(Duration.between(crashed, restarted.firstTimestamp()))
+        .isBetween(Duration.ofSeconds(30), Duration.ofSeconds(45));
+    // never told its health check passes: it failed within seconds of the ejection
+    assertThat(events(name))
+        .noneMatch(e -> e.reason().equals("BackendEjected"))
+        .noneMatch(e -> e.message().contains("passes"));
+  }
+
+  private PoolStatus status(String name) {
+    return pools.status(name);
+  }
+
+  private String phase(String name, String app) {
+    PoolStatus s = status(name);
+    return s == null || s.backends() == null
+        ? null
+        : s.backends().stream()
+            .filter(b -> b.app().equals(app))
+            .map(PoolStatus.BackendStatus::phase)
+            .findFirst()
+            .orElse(null);
+  }
+
+  private List<EventDocument> events(String name) {
+    return pools.events(name, 200);
+  }
+}
