@@ -11,16 +11,26 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * First run without a Heroku account: seeds the simulator with a demo source app and pipeline and
- * declares a pool of three backends copied from it, then tells the user where to look. Runs only in
- * sandbox mode, only when the store holds no pools (a restart against a kept database adds
- * nothing), and off with {@code dynofleet.sandbox.demo=false}.
+ * First run without a Heroku account: seeds the simulator with a demo source app coupled to a demo
+ * pipeline and declares a pool of three backends copied from it, then tells the user where to look.
+ * Runs only in sandbox mode. The app and pipeline are made at every start (the simulated account
+ * starts empty); the pool only when the store holds no pools (a restart against a kept database
+ * adds nothing), and not with {@code dynofleet.sandbox.demo=false}.
  */
 @ApplicationScoped
 class SandboxDemo {
   private static final Logger LOG = Logger.getLogger(SandboxDemo.class);
   static final String SOURCE_APP = "demo-source";
   static final String PIPELINE = "demo";
+
+  /**
+   * The source's stage in its pipeline: the pool's default {@code stage: source} couples the
+   * backends beside it, where a source outside the pipeline had them coupled to production with a
+   * SourceNotInPipeline Warning the sandbox gave no way to fix (audit 22 L3). Production, as {@code
+   * heroku pipelines:create -s production} makes it.
+   */
+  static final String STAGE = "production";
+
   static final String POOL =
       """
       {"apiVersion": "dynofleet.io/v1", "kind": "BackendPool",
@@ -76,6 +86,7 @@ class SandboxDemo {
     if (!mode.sandbox()) {
       return;
     }
+    seedAccount();
     boolean s = demo && seed();
     synchronized (this) {
       started = true;
@@ -146,16 +157,28 @@ class SandboxDemo {
     LOG.info(banner);
   }
 
-  private boolean seed() {
+  /**
+   * The demo's source app, coupled to its pipeline, once per start whether the demo pool is seeded
+   * or not: README and cli.md send pools to {@code pipeline: demo}, {@code sourceApp: demo-source}
+   * in any sandbox, and with {@code dynofleet.sandbox.demo=false} the account was empty (audit 22).
+   * The simulated Heroku starts empty each time; a database kept across restarts ({@code
+   * DATABASE_URL}) still has the demo pool, which needs them again (it said "pipeline 'demo' not
+   * found" for good; audit 12). Its old apps are gone: the reconciler replaces them.
+   */
+  void seedAccount() {
     try {
-      // the simulated Heroku starts empty each time; a database kept across restarts
-      // (DATABASE_URL) still has the demo pool, which needs its source app and pipeline again
-      // (it said "pipeline 'demo' not found" for good; audit 12). Its old apps are gone: the
-      // reconciler replaces them.
       if (simulator.apps().stream().noneMatch(a -> a.name().equals(SOURCE_APP))) {
         simulator.createSourceApp(SOURCE_APP);
         simulator.createPipeline(PIPELINE);
+        simulator.couple(SOURCE_APP, PIPELINE, STAGE);
       }
+    } catch (RuntimeException ex) {
+      LOG.warnf("sandbox demo app '%s' not made: %s", SOURCE_APP, ex.getMessage());
+    }
+  }
+
+  private boolean seed() {
+    try {
       if (!pools.list(null, null, null).items().isEmpty()) {
         LOG.info(
             "sandbox demo: pools exist already (a kept database): source app '"
