@@ -115,15 +115,38 @@ class SandboxDemo {
       }
       told = true;
     }
+    LOG.info(
+        bannerText(
+            simulator.url(),
+            seeded,
+            port,
+            adminHost,
+            dynofleet.prefix(),
+            auth.sandboxToken().orElse(null)));
+  }
+
+  /**
+   * The banner: where the simulator, the demo's traffic, the dashboard and the API are, and the
+   * token ({@code token}, null when the user set one) with the {@code DYNOFLEET_URL} the CLI needs:
+   * on another port than 8080 the CLI, told only the token, tried localhost:8080 (audit 22 L4).
+   * Never the simulated Heroku API key.
+   */
+  static String bannerText(
+      String simulatorUrl,
+      boolean seeded,
+      int port,
+      String adminHost,
+      String prefix,
+      String token) {
     String base = "http://localhost:" + port;
     // with DYNOFLEET_ADMIN_HOSTS the dashboard and API answer on those hosts only (audit 11)
     String admin = "http://" + adminHost + ":" + port;
-    String api = admin + dynofleet.prefix() + "/api/v1/pools";
+    String api = admin + prefix + "/api/v1/pools";
     StringBuilder banner =
         new StringBuilder(
             "\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
                 + " a simulated Heroku Platform API at "
-                + simulator.url()
+                + simulatorUrl
                 + " and real backends on loopback.\n");
     if (seeded) {
       banner
@@ -133,28 +156,25 @@ class SandboxDemo {
                   + "', coming up now.\n")
           .append("    traffic:    curl " + base + "/\n");
     }
-    auth.sandboxToken()
-        .ifPresentOrElse(
-            token ->
-                banner
-                    .append(
-                        "    dashboard:  " + admin + dynofleet.prefix() + "/#token=" + token + "\n")
-                    .append("    API:        " + api + "\n")
-                    .append(
-                        "    API token:  "
-                            + token
-                            + "   (export DYNOFLEET_API_TOKEN="
-                            + token
-                            + ")\n"),
-            () ->
-                banner
-                    .append(
-                        "    dashboard:  "
-                            + admin
-                            + dynofleet.prefix()
-                            + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
-                    .append("    API:        " + api + "\n"));
-    LOG.info(banner);
+    if (token != null) {
+      banner
+          .append("    dashboard:  " + admin + prefix + "/#token=" + token + "\n")
+          .append("    API:        " + api + "\n")
+          .append(
+              "    API token:  "
+                  + token
+                  + "   (export DYNOFLEET_API_TOKEN="
+                  + token
+                  + " DYNOFLEET_URL="
+                  + admin
+                  + ")\n");
+    } else {
+      banner
+          .append("    dashboard:  " + admin + prefix + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
+          .append("    API:        " + api + "\n")
+          .append("    CLI:        export DYNOFLEET_URL=" + admin + "\n");
+    }
+    return banner.toString();
   }
 
   /**
