@@ -880,7 +880,7 @@ public class PoolService {
           .forEachRemaining(
               f -> {
                 if (!f.equals("replicas")) {
-                  errors.add(new FieldError(f, "unknown field"));
+                  errors.add(new FieldError(f, PoolValidator.unknownField(f, List.of("replicas"))));
                 }
               });
       if (replicas == null || replicas.isNull()) {

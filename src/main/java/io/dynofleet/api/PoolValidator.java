@@ -678,9 +678,61 @@ public final class PoolValidator {
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!allowed.contains(f)) {
-        err(field.isEmpty() ? f : field + "." + f, "unknown field");
+        err(field.isEmpty() ? f : field + "." + f, unknownField(f, List.of(names)));
       }
     }
+  }
+
+  /**
+   * "unknown field", with the known field at that place it was likely meant for: {@code
+   * spec.replica}, {@code dynosize} and {@code maintainance} were answered "unknown field" alone,
+   * each a trip to api.md (audit 22 L6).
+   */
+  static String unknownField(String field, List<String> known) {
+    return didYouMean(field, known)
+        .map(k -> "unknown field (did you mean " + k + "?)")
+        .orElse("unknown field");
+  }
+
+  /**
+   * The known name {@code field} differs from only by case, else by at most two letters (inserted,
+   * deleted or changed; case ignored), the first of the closest; empty for none.
+   */
+  static java.util.Optional<String> didYouMean(String field, List<String> known) {
+    String lower = field.toLowerCase(java.util.Locale.ROOT);
+    String best = null;
+    int bestDistance = 3;
+    for (String k : known) {
+      int d = distance(lower, k.toLowerCase(java.util.Locale.ROOT), bestDistance);
+      if (d < bestDistance) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    return java.util.Optional.ofNullable(best);
+  }
+
+  /** Levenshtein distance of {@code a} and {@code b}, or {@code limit} if it is that or more. */
+  private static int distance(String a, String b, int limit) {
+    if (Math.abs(a.length() - b.length()) >= limit) {
+      return limit;
+    }
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int change = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(change, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return Math.min(prev[b.length()], limit);
   }
 
   private String text(String field, JsonNode n, boolean required) {

@@ -6,6 +6,7 @@ import static io.dynofleet.api.ApiFixtures.api;
 import static io.dynofleet.api.ApiFixtures.pool;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -209,6 +210,58 @@ class PoolValidationTests {
         .body("errors.field", hasItem("spec.replicas"))
         .body("errors.field", hasItem("spec.template.dynoSize"))
         .body("errors.field", hasItem("spec.template.nope"));
+  }
+
+  /**
+   * Audit 22 L6: a typo got "unknown field" alone; a field that differs from a known one at its
+   * place only by case or by two letters at most is answered with that one, in the same {@code
+   * field}/{@code message} shape. One far from every known field gets no guess.
+   */
+  @Test
+  void aMisspeltFieldSaysWhichWasMeant() {
+    String name = uniqueName("typo");
+    String body =
+        "{\"metadata\": {\"name\": \""
+            + name
+            + "\"}, \"spec\": {\"pipeline\": \"shop\", \"replica\": 2, \"healthcheck\": {},"
+            + " \"routing\": {\"maintainance\": true}, \"zzzzzz\": 1,"
+            + " \"template\": {\"sourceApp\": \"shop-web\", \"dynosize\": \"basic\"}}}";
+    var errors =
+        api()
+            .body(body)
+            .post(POOLS)
+            .then()
+            .statusCode(422)
+            .contentType("application/problem+json")
+            .extract()
+            .jsonPath();
+    assertThat(errors.getList("errors", java.util.Map.class))
+        .contains(
+            java.util.Map.of(
+                "field", "spec.replica", "message", "unknown field (did you mean replicas?)"),
+            java.util.Map.of(
+                "field",
+                "spec.healthcheck",
+                "message",
+                "unknown field (did you mean healthCheck?)"),
+            java.util.Map.of(
+                "field",
+                "spec.routing.maintainance",
+                "message",
+                "unknown field (did you mean maintenance?)"),
+            java.util.Map.of(
+                "field",
+                "spec.template.dynosize",
+                "message",
+                "unknown field (did you mean dynoSize?)"),
+            java.util.Map.of("field", "spec.zzzzzz", "message", "unknown field"));
+    api()
+        .body("{\"Replicas\": 2}")
+        .put(POOLS + "/" + name + "/scale")
+        .then()
+        .statusCode(422)
+        .body("errors.message", hasItem("unknown field (did you mean replicas?)"));
+    api().get(POOLS + "/" + name).then().statusCode(404);
   }
 
   /**
