@@ -261,9 +261,7 @@ public class ApiAuth {
                       401,
                       "unauthorized",
                       "Unauthorized",
-                      hookPath(rc, path)
-                          ? HooksResource.UNSIGNED
-                          : "send Authorization: Bearer <DYNOFLEET_API_TOKEN>")));
+                      hookPath(rc, path) ? HooksResource.UNSIGNED : refused(header))));
       return;
     }
     if (reader && !READS.contains(rc.request().method())) {
@@ -536,6 +534,28 @@ public class ApiAuth {
       end = comma < 0 ? 0 : comma;
     }
     return null;
+  }
+
+  /**
+   * Why a request's credential was refused, without the token sent or any hint of the one that
+   * would do: a wrong token, a token without {@code Bearer} and none at all were all told "send
+   * Authorization: Bearer", which left a stale token looking like a missing one (audit 22 L6).
+   */
+  static String refused(String authorization) {
+    if (authorization == null || authorization.isBlank()) {
+      return "send Authorization: Bearer <DYNOFLEET_API_TOKEN>";
+    }
+    String sent = authorization.strip();
+    if (sent.equalsIgnoreCase("Bearer")
+        || (sent.regionMatches(true, 0, "Bearer ", 0, 7) && sent.substring(7).isBlank())) {
+      return "the token is empty: send Authorization: Bearer <DYNOFLEET_API_TOKEN>";
+    }
+    if (!sent.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return "the Authorization header is not a Bearer one: send Authorization: Bearer"
+          + " <DYNOFLEET_API_TOKEN> (add \"Bearer \" before the token)";
+    }
+    return "the token was not accepted: it is not this Dynofleet's API token (rotated? another"
+        + " Dynofleet's?)";
   }
 
   /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */

@@ -155,7 +155,7 @@ final class ApiClient {
     }
   }
 
-  private JsonNode check(Response r) {
+  JsonNode check(Response r) {
     JsonNode node = parse(r.body);
     if (r.status >= 300 && r.status < 400) {
       // not followed (the token would go with it), and not a success either: "pool/x created" on a
@@ -206,7 +206,8 @@ final class ApiClient {
     if (r.status == 401) {
       detail = detail + " (check --token or DYNOFLEET_API_TOKEN)";
     }
-    if (r.retryAfter != null) {
+    if (r.retryAfter != null && !detail.contains(" " + r.retryAfter.toSeconds() + " s")) {
+      // a 429 auth-throttled says "try again in 599 s" itself: the wait was said twice (audit 22)
       detail = detail + " (retry after " + r.retryAfter.toSeconds() + " s)";
     }
     if (!type.isEmpty() && !type.equals("about:blank")) {

@@ -187,6 +187,14 @@ public final class Cli {
       String token = a.flag("token") != null ? a.flag("token") : env.get("DYNOFLEET_API_TOKEN");
       // as the server trims it: $(cat file) brings a newline
       token = token == null ? null : token.trim();
+      if (token != null && token.isEmpty()) {
+        // sent, it was refused by the server as a wrong token would be (audit 22 L6)
+        throw new CliException(
+            UNAUTHORIZED,
+            (a.flag("token") != null ? "--token" : "DYNOFLEET_API_TOKEN")
+                + " is empty: set it to the API token (the sandbox's banner prints it; on Heroku,"
+                + " heroku config:get DYNOFLEET_API_TOKEN -a <your Dynofleet app>)");
+      }
       if (token != null && unsendable(token) != null) {
         throw new CliException(UNAUTHORIZED, unsendable(token));
       }

@@ -59,6 +59,46 @@ class ApiAuthTests {
         .body("status", equalTo(401));
   }
 
+  /**
+   * Audit 22 L6: a missing token, a wrong one and one without {@code Bearer} were all told "send
+   * Authorization: Bearer", so a stale token looked like a missing one. Each is told its own fix,
+   * never echoing the token sent nor saying which would do.
+   */
+  @Test
+  void aMissingAWrongAndABareTokenAreToldApart() {
+    given()
+        .get(POOLS)
+        .then()
+        .statusCode(401)
+        .body("detail", equalTo("send Authorization: Bearer <DYNOFLEET_API_TOKEN>"));
+    String wrong = "stale-t0ken-" + System.nanoTime();
+    given()
+        .header("Authorization", "Bearer " + wrong)
+        .get(POOLS)
+        .then()
+        .statusCode(401)
+        .body(
+            "detail",
+            equalTo(
+                "the token was not accepted: it is not this Dynofleet's API token (rotated?"
+                    + " another Dynofleet's?)"))
+        .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(wrong)))
+        .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(TOKEN)));
+    given()
+        .header("Authorization", wrong)
+        .get(POOLS)
+        .then()
+        .statusCode(401)
+        .body("detail", org.hamcrest.Matchers.containsString("add \"Bearer \" before the token"))
+        .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(wrong)));
+    given()
+        .header("Authorization", "Bearer")
+        .get(POOLS)
+        .then()
+        .statusCode(401)
+        .body("detail", org.hamcrest.Matchers.startsWith("the token is empty"));
+  }
+
   @Test
   void healthStaysOpenForProbesAndMetricsNeedTheToken() {
     given().get("/_dynofleet/q/health/live").then().statusCode(200);

@@ -1,0 +1,60 @@
+package io.dynofleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How the CLI words what the server refused, and what it refuses before asking (audit 22 L6). */
+class ApiClientTest {
+  private final ApiClient client =
+      new ApiClient("http://127.0.0.1:9", "t0ken", new ObjectMapper(), w -> {});
+
+  @Test
+  void aThrottledClientIsToldTheWaitOnce() {
+    String body =
+        "{\"type\": \"https://dynofleet.dev/problems/auth-throttled\", \"status\": 429,"
+            + " \"detail\": \"too many requests with a wrong token came from this client: try"
+            + " again in 599 s\"}";
+    assertThatThrownBy(
+            () -> client.check(new ApiClient.Response(429, body, null, Duration.ofSeconds(599))))
+        .hasMessage(
+            "too many requests with a wrong token came from this client: try again in 599 s"
+                + " [429 auth-throttled]");
+  }
+
+  @Test
+  void aWaitTheDetailDoesNotSayIsStillSaid() {
+    String body =
+        "{\"type\": \"https://dynofleet.dev/problems/database-unavailable\", \"status\": 503,"
+            + " \"detail\": \"the database cannot be reached; retry shortly\"}";
+    assertThatThrownBy(
+            () -> client.check(new ApiClient.Response(503, body, null, Duration.ofSeconds(1))))
+        .hasMessage(
+            "the database cannot be reached; retry shortly (retry after 1 s) [503"
+                + " database-unavailable]");
+  }
+
+  @Test
+  void anEmptyTokenIsRefusedBeforeAnythingIsSent() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Cli.run(
+            new String[] {"get", "pools"},
+            Map.of("DYNOFLEET_URL", "http://127.0.0.1:9", "DYNOFLEET_API_TOKEN", " "),
+            new ByteArrayInputStream(new byte[0]),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(code).isEqualTo(Cli.UNAUTHORIZED);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("error: DYNOFLEET_API_TOKEN is empty: set it to the API token")
+        .doesNotContain("cannot connect");
+  }
+}
