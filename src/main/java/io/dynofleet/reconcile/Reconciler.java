@@ -797,6 +797,14 @@ public class Reconciler {
     return b.appId != null ? b.appId : b.appName;
   }
 
+  /**
+   * The Ready condition's message: "5/2 backends ready" (a paused pool scaled down) read as a
+   * fraction (audit 22 L6).
+   */
+  static String readyOfWanted(int ready, int wanted) {
+    return ready + (ready == 1 ? " backend" : " backends") + " ready, " + wanted + " wanted";
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
@@ -4443,7 +4451,7 @@ public class Reconciler {
             "Ready",
             allReady ? "True" : "False",
             allReady ? "AllReplicasReady" : "ReplicasNotReady",
-            ready + "/" + desired + " backends ready");
+            readyOfWanted(ready, desired));
       }
       boolean rolling = spec.managed() && updated < active;
       boolean moving =

@@ -300,6 +300,24 @@ class SimulatorReconcileTests {
    * X-Dynofleet-Proxy-Secret} is the one their apps got as DYNOFLEET_PROXY_SECRET, so an app can
    * tell a request through Dynofleet from one sent to its herokuapp.com address.
    */
+  /**
+   * Audit 22 L6: a paused pool scaled from 2 to 1 keeps its 2 backends, and its Ready condition
+   * said "2/1 backends ready", which read as a fraction.
+   */
+  @Test
+  void theReadyConditionSaysHowManyAreReadyAndWanted() {
+    createPool(2, "");
+    converge(2);
+    patch("{\"spec\": {\"paused\": true}}");
+    scale(1);
+    pass();
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Ready"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).isEqualTo("2 backends ready, 1 wanted"));
+    assertThat(Reconciler.readyOfWanted(1, 1)).isEqualTo("1 backend ready, 1 wanted");
+  }
+
   @Test
   void theProxySendsTheSecretItsBackendsHold() {
     createPool(2, "");
