@@ -89,9 +89,29 @@ final class HealthProber {
    * ...}).
    */
   static String failure(Throwable t) {
+    return failure(t, null);
+  }
+
+  /** A failed probe of a health check whose timeout is {@code timeout} (null: not a probe's). */
+  static String failure(Throwable t, java.time.Duration timeout) {
     if (t instanceof java.net.ConnectException) return "connection refused";
+    if (timeout != null && t instanceof TimeoutException && !(t instanceof BodyDeadline)) {
+      // Vert.x's "The timeout period of 1000ms has been exceeded while executing GET /health for
+      // server 127.0.0.1:30078" named no knob (audit 22 L6)
+      long ms = timeout.toMillis();
+      return "timed out after "
+          + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
+          + " (healthCheck.timeoutSeconds)";
+    }
     String m = t == null ? null : t.getMessage();
     return m == null || m.isBlank() ? (t == null ? "failed" : t.getClass().getSimpleName()) : m;
+  }
+
+  /** A probe whose answer's body did not end within twice the timeout (see {@link #probe}). */
+  static final class BodyDeadline extends TimeoutException {
+    BodyDeadline(String message) {
+      super(message);
+    }
   }
 
   /**
@@ -119,8 +139,7 @@ final class HealthProber {
         vertx.setTimer(
             2 * timeout,
             id -> {
-              if (done.tryFail(
-                  new TimeoutException("probe not done within " + 2 * timeout + " ms"))) {
+              if (done.tryFail(new BodyDeadline("probe not done within " + 2 * timeout + " ms"))) {
                 HttpClientRequest r = sent.get();
                 if (r != null) r.reset();
               }
@@ -149,7 +168,8 @@ final class HealthProber {
               b.probing = false;
               b.lastProbe = clock.instant();
               boolean ok = ar.succeeded() && ar.result() < 400;
-              b.lastProbeResult = ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause());
+              b.lastProbeResult =
+                  ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause(), hc.timeout());
               boolean passedBefore = b.probePassing;
               b.probePassing = ok;
               if (ok) {

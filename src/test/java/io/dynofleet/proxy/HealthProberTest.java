@@ -19,15 +19,36 @@ class HealthProberTest {
   /** Audit 13: the stats showed a Netty exception's class and its native call. */
   @Test
   void aFailedProbeReadsInPlainWords() {
+    java.time.Duration second = java.time.Duration.ofSeconds(1);
     assertThat(
             HealthProber.failure(
                 new ConnectException(
-                    "finishConnect(..) failed with error(-111): Connection refused")))
+                    "finishConnect(..) failed with error(-111): Connection refused"),
+                second))
         .isEqualTo("connection refused");
-    assertThat(HealthProber.failure(new TimeoutException("probe not done within 1000 ms")))
-        .isEqualTo("probe not done within 1000 ms");
-    assertThat(HealthProber.failure(new IllegalStateException()))
+    assertThat(
+            HealthProber.failure(
+                new HealthProber.BodyDeadline("probe not done within 2000 ms"), second))
+        .isEqualTo("probe not done within 2000 ms");
+    assertThat(HealthProber.failure(new IllegalStateException(), second))
         .isEqualTo("IllegalStateException");
+  }
+
+  /**
+   * Audit 22 L6: a hung backend's lastFailure (and BackendUnhealthy) was Vert.x's "The timeout
+   * period of 1000ms has been exceeded while executing GET /health for server ...", which named no
+   * setting.
+   */
+  @Test
+  void aProbeTimeoutNamesTheSetting() {
+    TimeoutException vertx =
+        new io.vertx.core.impl.NoStackTraceTimeoutException(
+            "The timeout period of 3000ms has been exceeded while executing GET /health for server"
+                + " 127.0.0.1:30078");
+    assertThat(HealthProber.failure(vertx, java.time.Duration.ofSeconds(3)))
+        .isEqualTo("timed out after 3 s (healthCheck.timeoutSeconds)");
+    assertThat(HealthProber.failure(vertx, java.time.Duration.ofMillis(500)))
+        .isEqualTo("timed out after 500 ms (healthCheck.timeoutSeconds)");
   }
 
   static final long TICK = 250_000_000L;
