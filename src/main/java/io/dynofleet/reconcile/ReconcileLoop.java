@@ -506,7 +506,7 @@ public class ReconcileLoop {
         "reconcile pool=%s failed: the pass threw %s; retry_in=%ss",
         pool,
         t.getClass().getName(),
-        after.toSeconds());
+        seconds(after));
     return ReconcileResult.failed("internal: " + t.getClass().getName(), after, 0);
   }
 
@@ -517,20 +517,31 @@ public class ReconcileLoop {
    */
   private void logFailure(String pool, ReconcileResult r) {
     long untold = failureLog.tell(pool, r.error());
+    // the delay the requeue below waits (audit 22 L5: an operator who fixed a missing pipeline
+    // and read a wrong retry_in concluded the fix did not work); a fix of a spec error outside
+    // Dynofleet is seen at that retry, and sooner with the levers named
+    String retry =
+        "retry_in="
+            + seconds(r.requeueAfter())
+            + "s"
+            + (Reconciler.waitsForAHuman(r.error())
+                ? " (a spec change or a restart retries at once)"
+                : "");
     if (untold < 0) {
-      LOG.debugf(
-          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
-          pool, r.error(), r.requeueAfter().toSeconds());
+      LOG.debugf("reconcile pool=%s failed error=\"%s\" %s", pool, r.error(), retry);
     } else if (untold == 0) {
-      LOG.warnf(
-          "reconcile pool=%s failed error=\"%s\" retry_in=%ss",
-          pool, r.error(), r.requeueAfter().toSeconds());
+      LOG.warnf("reconcile pool=%s failed error=\"%s\" %s", pool, r.error(), retry);
     } else {
       LOG.warnf(
-          "reconcile pool=%s failed error=\"%s\" retry_in=%ss (still failing: %d more passes"
+          "reconcile pool=%s failed error=\"%s\" %s (still failing: %d more passes"
               + " failed the same since the last line)",
-          pool, r.error(), r.requeueAfter().toSeconds(), untold);
+          pool, r.error(), retry, untold);
     }
+  }
+
+  /** Whole seconds, rounded up: a jittered 600 ms backoff said {@code retry_in=0s}. */
+  static long seconds(Duration d) {
+    return (d.toMillis() + 999) / 1000;
   }
 
   /** How often a pool failing the same way is said again at WARN. */

@@ -122,6 +122,20 @@ public class Reconciler {
   /** The reason (and the start of a pass's error) when the Platform API refused the key. */
   static final String KEY_REFUSED = "HerokuUnauthorized";
 
+  /**
+   * The reasons of failures only a human mends ({@code Pass#needsHuman}): retried at max-backoff.
+   */
+  private static final List<String> HUMAN_REASONS =
+      List.of("InvalidSpec", KEY_REFUSED, "HerokuForbidden", "HerokuBilling");
+
+  /**
+   * Whether a failed pass's error ({@code "InvalidSpec: ..."}) waits for a human: retried at
+   * max-backoff, at once after a spec change or at a restart's first sweep.
+   */
+  static boolean waitsForAHuman(String error) {
+    return error != null && HUMAN_REASONS.stream().anyMatch(h -> error.startsWith(h + ":"));
+  }
+
   /** A coupled backend's message while Heroku has given its app no web URL (audit 19 #8). */
   static final String NO_WEB_URL = "no web URL yet";
 
@@ -4212,6 +4226,7 @@ public class Reconciler {
     }
 
     private static boolean needsHuman(Kind kind) {
+      // the reasons these give are HUMAN_REASONS
       return kind == Kind.UNAUTHORIZED
           || kind == Kind.FORBIDDEN
           || kind == Kind.BILLING

@@ -74,6 +74,7 @@ class SimulatorReconcileTests {
   @Inject Clock clock;
   @Inject MeterRegistry registry;
   @Inject io.dynofleet.api.HookTarget hookTarget;
+  @Inject ReconcileLoop loop;
 
   private String name;
   private String source;
@@ -300,6 +301,32 @@ class SimulatorReconcileTests {
    * X-Dynofleet-Proxy-Secret} is the one their apps got as DYNOFLEET_PROXY_SECRET, so an app can
    * tell a request through Dynofleet from one sent to its herokuapp.com address.
    */
+  /**
+   * Audit 22 L5: the audit read retry_in=30 for a pass failing with InvalidSpec that was retried
+   * after max-backoff (5 min). The line's value is the requeue's own (pinned here at max-backoff),
+   * and it names the levers that retry sooner.
+   */
+  @Test
+  void aMissingPipelineLogsTheRealRetryAndTheLevers() {
+    pipeline = pipeline + "-missing";
+    createPool(1, "");
+    ReconcileResult r;
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      r = loop.run(name);
+      assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
+      assertThat(logs.records())
+          .map(io.dynofleet.LogCapture::text)
+          .filteredOn(t -> t.contains("pool=" + name + " failed"))
+          .singleElement()
+          .satisfies(
+              t ->
+                  assertThat(t)
+                      .contains("retry_in=" + config.maxBackoff().toSeconds() + "s")
+                      .contains("a spec change or a restart retries at once"));
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+  }
+
   /**
    * Audit 22 L6: a paused pool scaled from 2 to 1 keeps its 2 backends, and its Ready condition
    * said "2/1 backends ready", which read as a fraction.
