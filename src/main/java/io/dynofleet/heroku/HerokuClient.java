@@ -95,9 +95,23 @@ public class HerokuClient {
   private final java.util.List<java.util.function.Consumer<String>> failureListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** Null for a test's client, which names no mode. */
+  private volatile SandboxMode mode;
+
+  /**
+   * The simulated Platform API's URL when this client talks to the sandbox's simulator; empty on
+   * Heroku (and for a test's hand-built client).
+   */
+  public java.util.Optional<String> simulatorUrl() {
+    return mode != null && mode.sandbox()
+        ? java.util.Optional.of(endpoint.get().url())
+        : java.util.Optional.empty();
+  }
+
   @Inject
   HerokuClient(HerokuConfig config, RateBudget budget, MeterRegistry meters, SandboxMode mode) {
     this(config, budget, meters, mode::endpoint, d -> Thread.sleep(d.toMillis()));
+    this.mode = mode;
     io.micrometer.core.instrument.Gauge.builder(
             "dynofleet.heroku.rate.limit.remaining", budget, RateBudget::remaining)
         .description(

@@ -349,6 +349,11 @@ public class HerokuPlatform implements Platform {
   }
 
   @Override
+  public String simulatorUrl() {
+    return heroku.simulatorUrl().orElse(null);
+  }
+
+  @Override
   public long calls() {
     return heroku.callCountOfThread();
   }

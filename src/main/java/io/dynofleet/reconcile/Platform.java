@@ -251,6 +251,14 @@ public interface Platform {
     return false;
   }
 
+  /**
+   * The simulated Platform API's base URL ({@code http://127.0.0.1:41929/}) in sandbox mode, where
+   * advice names its {@code /__sandbox} routes instead of the {@code heroku} CLI; null on Heroku.
+   */
+  default String simulatorUrl() {
+    return null;
+  }
+
   /** A short fingerprint of the key in use (never the key), to tell two processes' keys apart. */
   default String keyFingerprint() {
     return "none";

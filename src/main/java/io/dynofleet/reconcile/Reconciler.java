@@ -1237,6 +1237,22 @@ public class Reconciler {
      * not say whether the name was wrong or how to make one (audit 20 L6).
      */
     private PlatformException pipelineNotFound() {
+      String sim = platform.simulatorUrl();
+      if (sim != null) {
+        // the sandbox has no heroku CLI to follow: its simulator makes pipelines (audit 22 L6)
+        String base = sim.endsWith("/") ? sim : sim + "/";
+        return new PlatformException(
+            Kind.INVALID,
+            "pipeline '"
+                + spec.pipeline()
+                + "' not found in the sandbox (make it on the simulator: curl -X POST "
+                + base
+                + "__sandbox/pipelines/"
+                + spec.pipeline()
+                + ", and a source app with POST "
+                + base
+                + "__sandbox/source-apps/{name}; or check the name: pipeline demo is there)");
+      }
       return new PlatformException(
           Kind.INVALID,
           "pipeline '"

@@ -304,10 +304,11 @@ class SimulatorReconcileTests {
   /**
    * Audit 22 L5: the audit read retry_in=30 for a pass failing with InvalidSpec that was retried
    * after max-backoff (5 min). The line's value is the requeue's own (pinned here at max-backoff),
-   * and it names the levers that retry sooner.
+   * and it names the levers that retry sooner. L6: in the sandbox the advice was {@code heroku
+   * pipelines:create}, which the sandbox has no use for.
    */
   @Test
-  void aMissingPipelineLogsTheRealRetryAndTheLevers() {
+  void aMissingPipelineInTheSandboxLogsTheRealRetryAndTheSimulatorsWay() {
     pipeline = pipeline + "-missing";
     createPool(1, "");
     ReconcileResult r;
@@ -325,6 +326,16 @@ class SimulatorReconcileTests {
                       .contains("a spec change or a restart retries at once"));
     }
     assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("curl -X POST " + sim.url())
+                    .contains("__sandbox/pipelines/" + pipeline)
+                    .doesNotContain("heroku pipelines:create")
+                    .doesNotContain(sim.apiKey()));
   }
 
   /**
