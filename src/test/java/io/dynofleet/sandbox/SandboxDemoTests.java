@@ -1,6 +1,7 @@
 package io.dynofleet.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.dynofleet.api.EventDocument;
 import io.dynofleet.api.PoolService;
@@ -8,6 +9,7 @@ import io.dynofleet.reconcile.PoolKey;
 import io.dynofleet.reconcile.Reconciler;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,8 +45,17 @@ class SandboxDemoTests {
             .replace("\"name\": \"demo\"", "\"name\": \"" + name + "\"")
             .replace("\"default\": true", "\"default\": false")
             .replace("\"replicas\": 3", "\"replicas\": 1"));
-    reconciler.reconcile(new PoolKey(name));
-    reconciler.reconcile(new PoolKey(name));
+    // passes until its app is coupled (a pass may end while its create, release or coupling is
+    // still in flight), then the events of all of them
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              reconciler.reconcile(new PoolKey(name));
+              return sim.apps().stream()
+                  .anyMatch(a -> a.name().startsWith(name + "-") && a.stage() != null);
+            });
     assertThat(pools.events(name, 200))
         .extracting(EventDocument::reason)
         .as("the pass got as far as making an app")
