@@ -365,7 +365,20 @@ public class PoolsResource {
               + " out this, never DYNOFLEET_WEBHOOK_SECRET. The read-only token gets 403; 404"
               + " no-webhook-secret when DYNOFLEET_WEBHOOK_SECRET is not set. Sent with"
               + " Cache-Control: no-store.")
-  public Response webhookSecret(@PathParam("name") String name, @Context UriInfo uri) {
+  public Response webhookSecret(
+      @PathParam("name") String name,
+      @Context UriInfo uri,
+      @Context io.vertx.ext.web.RoutingContext rc) {
+    if (rc != null && rc.get(ApiAuth.READER) != null) {
+      // ApiAuth refuses the path already; this holds for any spelling that routes here (matrix
+      // parameters are dropped before matching, review 27 #1)
+      throw new ApiException(
+          403,
+          "read-only-token",
+          "Read-only token",
+          "this token (DYNOFLEET_READ_TOKEN) may not read a pool's webhook secret; that needs"
+              + " DYNOFLEET_API_TOKEN");
+    }
     QueryCheck.only(uri);
     service.get(name); // 404 problem for an unknown pool
     String secret = auth.poolWebhookSecret(name);

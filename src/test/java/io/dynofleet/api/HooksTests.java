@@ -699,15 +699,28 @@ class HooksTests {
             "secret",
             org.hamcrest.Matchers.equalTo(HookSignature.poolSecret(HookSignature.TEST_SECRET, a)))
         .body("url", org.hamcrest.Matchers.endsWith("/_dynofleet/api/v1/hooks/heroku?pool=" + a));
-    for (String p : java.util.List.of(path, path + "/")) {
-      given()
-          .header("Authorization", "Bearer test-read-token-0123456789")
-          .get(p)
-          .then()
-          .statusCode(403)
-          .contentType("application/problem+json")
-          .body("type", org.hamcrest.Matchers.endsWith("read-only-token"))
-          .body("secret", org.hamcrest.Matchers.nullValue());
+    // matrix parameters are dropped before routing: each spelling still routes to the secret, and
+    // must still be refused (review 27 #1)
+    for (String p :
+        java.util.List.of(
+            path,
+            path + "/",
+            path + ";x=1",
+            path + ";",
+            POOLS + "/" + a + ";a=b/webhook-secret",
+            POOLS + "/" + a + "/webhook-secret;x=1/")) {
+      String body =
+          given()
+              .urlEncodingEnabled(false)
+              .header("Authorization", "Bearer test-read-token-0123456789")
+              .get(p)
+              .then()
+              .statusCode(403)
+              .contentType("application/problem+json")
+              .body("type", org.hamcrest.Matchers.endsWith("read-only-token"))
+              .extract()
+              .asString();
+      assertThat(body).as(p).doesNotContain(HookSignature.poolSecret(HookSignature.TEST_SECRET, a));
     }
     api()
         .get(POOLS + "/" + uniqueName("nosuch") + "/webhook-secret")
