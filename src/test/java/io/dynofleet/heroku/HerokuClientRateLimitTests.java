@@ -222,7 +222,9 @@ class HerokuClientRateLimitTests {
     sim.clearCallLog();
     assertThat(c.rateRemaining()).as("20 s old: the estimate").isEqualTo(seen + 200);
     nanos.addAndGet(Duration.ofSeconds(11).toNanos());
-    assertThat(c.rateRemaining()).as("31 s old: read again").isBetween(2990L, 3000L);
+    // the simulator refills in real time (10 a second here): a slow box may add some before the
+    // read; the estimate would be about 400 (review 27 #8)
+    assertThat(c.rateRemaining()).as("31 s old: read again").isBetween(2990L, 3200L);
     assertThat(statuses("GET", "/account/rate-limits")).containsExactly(200);
   }
 
