@@ -31,11 +31,14 @@ import org.jboss.logging.Logger;
  * ProxyConfig#verdictTtl()} the dyno's heartbeat row in {@code dynofleet_dynos} is written: a
  * verdict is fresh while its own {@code seen_at} or its dyno's heartbeat is younger than the TTL.
  * All rows were written again at every heartbeat, 45 commits a second for 300 backends and 3 dynos,
- * to keep a timestamp fresh (audit 21 L1); they still are while a dyno of the release before (fresh
- * verdicts, no heartbeat) is seen, as it judges by {@code seen_at} alone. Rows an hour old of a
- * dyno without a heartbeat go, and heartbeats an hour old. Plain JDBC with auto-commit. A failure
- * (the database down) changes nothing here: the next call writes again. After {@link #forget()}
- * (shutdown) nothing is written.
+ * to keep a timestamp fresh (audit 21 L1); they still are while a dyno of an earlier release is
+ * seen (a heartbeat without {@code beats_verdicts}, or fresh verdicts without a heartbeat), as it
+ * judges by {@code seen_at} alone, and at every tenth heartbeat in any case: that brings back a row
+ * lost behind this writer's back (an earlier release's hourly delete, a failover, pruning by hand)
+ * and the failures in a row of a healthy verdict, which change no write of their own. Rows an hour
+ * old of a dyno without a heartbeat go, and heartbeats an hour old. Plain JDBC with auto-commit. A
+ * failure (the database down) changes nothing here: the next call writes again. After {@link
+ * #forget()} (shutdown) nothing is written.
  */
 @ApplicationScoped
 @io.quarkus.runtime.Startup // a TTL out of range stops the start, not the first write
@@ -53,6 +56,12 @@ public class VerdictStore {
 
   static final Duration MIN_TTL = Duration.ofSeconds(10);
 
+  /**
+   * Every how many heartbeats all rows are written again even with no dyno of an earlier release
+   * seen: 200 s at the default TTL, 300 backends and 3 dynos 4.5 rows a second (review 27 #4, #5).
+   */
+  static final int REWRITE_BEATS = 10;
+
   /** A backend of a pool, as the table keys a verdict. */
   record Key(UUID pool, String backend) {}
 
@@ -62,6 +71,7 @@ public class VerdictStore {
   private final LongSupplier nanos;
   private Map<Key, Verdict> written = Map.of();
   private long beatAt;
+  private long allAt;
   private boolean olderDynos;
   private boolean failing;
   private volatile boolean closed;
@@ -100,6 +110,8 @@ public class VerdictStore {
     this.dyno = dyno + "." + HexFormat.of().formatHex(r);
     // the first write beats (System.nanoTime() may be negative: not measured from 0)
     this.beatAt = nanos.getAsLong() - ttl.toNanos();
+    // and writes all (none written yet): the next full write is REWRITE_BEATS beats on
+    this.allAt = nanos.getAsLong();
   }
 
   /** How this process names itself in the table. */
@@ -109,8 +121,8 @@ public class VerdictStore {
 
   /**
    * Makes the table hold {@code verdicts} as this dyno's: writes the changed ones (all of them at a
-   * heartbeat while a dyno of the release before is seen), deletes those it no longer has, and
-   * beats when the last heartbeat is a third of the TTL old.
+   * heartbeat while a dyno of an earlier release is seen, and at every {@link #REWRITE_BEATS}th),
+   * deletes those it no longer has, and beats when the last heartbeat is a third of the TTL old.
    */
   void publish(Map<Key, Verdict> verdicts) {
     writing.lock();
@@ -133,9 +145,11 @@ public class VerdictStore {
       if (beat) {
         beat(c);
       }
-      // a dyno of the release before judges a row by its own seen_at: while one is seen, every
-      // beat writes all rows again, as that release did
-      boolean all = beat && olderDynos;
+      // a dyno of an earlier release judges a row by its own seen_at: while one is seen, every
+      // beat writes all rows again, as that release did; and now and then anyway, for a row
+      // deleted behind this writer's back, or a healthy one's failures in a row
+      boolean all =
+          beat && (olderDynos || nanos.getAsLong() - allAt >= ttl.toNanos() / 3 * REWRITE_BEATS);
       List<Map.Entry<Key, Verdict>> write = new ArrayList<>();
       for (Map.Entry<Key, Verdict> e : verdicts.entrySet()) {
         if (all || !sameVerdict(written.get(e.getKey()), e.getValue())) {
@@ -165,6 +179,9 @@ public class VerdictStore {
       if (beat) {
         beatAt = nanos.getAsLong();
       }
+      if (all) {
+        allAt = beatAt;
+      }
       if (failing) {
         failing = false;
         LOG.info("backend verdicts written again");
@@ -192,15 +209,15 @@ public class VerdictStore {
   }
 
   /**
-   * The heartbeat: this dyno's row in {@code dynofleet_dynos}, which keeps its verdicts fresh; the
-   * rows of dynos gone an hour; the count of the others, and whether one of the release before is
-   * among them.
+   * The heartbeat: this dyno's row in {@code dynofleet_dynos}, which keeps its verdicts fresh (so
+   * {@code beats_verdicts}); the rows of dynos gone an hour; the count of the others, and whether
+   * one of an earlier release is among them.
    */
   private void beat(Connection c) throws SQLException {
     try (PreparedStatement st =
         c.prepareStatement(
-            "insert into dynofleet_dynos (dyno, seen_at) values (?, now())"
-                + " on conflict (dyno) do update set seen_at = now()")) {
+            "insert into dynofleet_dynos (dyno, seen_at, beats_verdicts) values (?, now(), true)"
+                + " on conflict (dyno) do update set seen_at = now(), beats_verdicts = true")) {
       st.setString(1, dyno);
       st.executeUpdate();
     }
@@ -244,15 +261,24 @@ public class VerdictStore {
     }
   }
 
-  /** Whether another dyno has verdicts fresh by their own {@code seen_at} and no heartbeat. */
+  /**
+   * Whether another dyno that judges a verdict by its own {@code seen_at} is seen: one of the
+   * release before, whose fresh heartbeat (V23) lacks {@code beats_verdicts}, or of a release
+   * before V23, with fresh verdicts and no heartbeat (review 27 #3: only the latter was looked
+   * for).
+   */
   private boolean olderDynos(Connection c) throws SQLException {
     try (PreparedStatement st =
         c.prepareStatement(
-            "select exists (select 1 from backend_verdicts v where dyno <> ?"
+            "select exists (select 1 from dynofleet_dynos where dyno <> ?"
+                + " and seen_at > now() - make_interval(secs => ?) and not beats_verdicts)"
+                + " or exists (select 1 from backend_verdicts v where dyno <> ?"
                 + " and seen_at > now() - make_interval(secs => ?)"
                 + " and not exists (select 1 from dynofleet_dynos d where d.dyno = v.dyno))")) {
       st.setString(1, dyno);
       st.setDouble(2, ttl.toMillis() / 1000.0);
+      st.setString(3, dyno);
+      st.setDouble(4, ttl.toMillis() / 1000.0);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() && rs.getBoolean(1);
       }
@@ -263,8 +289,9 @@ public class VerdictStore {
    * The other dynos seen, as counted at this dyno's last heartbeat (every third of the TTL; 0
    * before the first): the Platform API budget's limiter shares the refill between them and this
    * one. A dyno counts by its heartbeat in {@code dynofleet_dynos}, so one without a probed backend
-   * counts (review 26 #4: at a fleet's first rollout every dyno counted itself alone); one of the
-   * release before counts by its verdicts' {@code seen_at}.
+   * counts (review 26 #4: at a fleet's first rollout every dyno counted itself alone), and so does
+   * one of the release before (it beats at each full write); one of a release before V23, which
+   * does not beat, counts by its verdicts' {@code seen_at}.
    */
   int othersSeen() {
     return othersSeen;
@@ -395,15 +422,20 @@ public class VerdictStore {
 
   /**
    * A change worth a write is one of what the passes judge and show by ({@link FleetHealth}):
-   * {@code healthy}, {@code ejected}, the failures in a row and what they met. Not {@code
-   * lastProbe}, which moves at every probe: a row's is as of its last change (each dyno merges its
-   * own, fresher one; it kept every row of a healthy pool written at each probe).
+   * {@code healthy}, {@code ejected}, and for a failing verdict the failures in a row and what they
+   * met. Not {@code lastProbe}, which moves at every probe: a row's is as of its last change (each
+   * dyno merges its own, fresher one; it kept every row of a healthy pool written at each probe).
+   * Nor a healthy verdict's failures in a row: there they are live traffic's, 0 again at the next
+   * success, so a busy backend with a 502 now and then was written at every 2 s route sync (review
+   * 27 #4); they only show as the fewest of the healthy ones, and follow with every {@link
+   * #REWRITE_BEATS}th heartbeat. (A healthy verdict's {@code lastFailure} is null.)
    */
   private static boolean sameVerdict(Verdict a, Verdict b) {
     return a != null
         && a.healthy() == b.healthy()
         && a.ejected() == b.ejected()
-        && a.consecutiveFailures() == b.consecutiveFailures()
-        && Objects.equals(a.lastFailure(), b.lastFailure());
+        && (b.healthy()
+            || a.consecutiveFailures() == b.consecutiveFailures()
+                && Objects.equals(a.lastFailure(), b.lastFailure()));
   }
 }

@@ -59,6 +59,7 @@ class VerdictStoreTests {
     try (Connection c = db.getConnection();
         Statement st = c.createStatement()) {
       st.execute("delete from pools where name = 'verdicts'");
+      st.execute("delete from dynofleet_dynos where dyno = 'web.3.older'");
     }
   }
 
@@ -282,13 +283,39 @@ class VerdictStoreTests {
   }
 
   /**
-   * Rows of a "dyno of the release before" (fresh, no heartbeat) that other test classes insert:
-   * while one is seen a store writes all its rows at each heartbeat, as that release reads them.
+   * Rows of a "dyno of an earlier release" (fresh verdicts without a heartbeat, a heartbeat without
+   * beats_verdicts) that other test classes insert: while one is seen a store writes all its rows
+   * at each heartbeat, as that release reads them.
    */
   private void noOlderDynos() throws SQLException {
+    sql("delete from dynofleet_dynos where not beats_verdicts");
     sql(
         "delete from backend_verdicts v"
             + " where not exists (select 1 from dynofleet_dynos d where d.dyno = v.dyno)");
+  }
+
+  /** What the release before (a85fcce) writes at each full write: a heartbeat, no flag. */
+  private void heartbeatOfTheReleaseBefore(String dyno) throws SQLException {
+    sql(
+        "insert into dynofleet_dynos (dyno, seen_at) values (?, now())"
+            + " on conflict (dyno) do update set seen_at = now()",
+        dyno);
+  }
+
+  private int storedFailures(String dyno, String backend) throws SQLException {
+    try (Connection c = db.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "select consecutive_failures from backend_verdicts"
+                    + " where pool_id = ? and dyno = ? and backend = ?")) {
+      st.setObject(1, pool);
+      st.setString(2, dyno);
+      st.setString(3, backend);
+      try (ResultSet rs = st.executeQuery()) {
+        assertThat(rs.next()).as("a row for %s", backend).isTrue();
+        return rs.getInt(1);
+      }
+    }
   }
 
   private static Map<VerdictStore.Key, Verdict> three(UUID pool, Instant probed, int failures) {
@@ -372,19 +399,41 @@ class VerdictStoreTests {
   }
 
   /**
-   * A dyno of the release before reads a verdict by its own seen_at: while one is seen, each
-   * heartbeat writes all of a dyno's rows again, so they stay fresh for it.
+   * A dyno of a release before V23 (fresh verdicts, no heartbeat) reads a verdict by its own
+   * seen_at: while one is seen, each heartbeat writes all of a dyno's rows again, so they stay
+   * fresh for it.
    */
   @Test
-  void whileADynoOfTheReleaseBeforeIsSeenEveryHeartbeatWritesAllRows() throws SQLException {
+  void whileADynoOfAReleaseWithoutHeartbeatsIsSeenEveryHeartbeatWritesAllRows()
+      throws SQLException {
     noOlderDynos();
-    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
-    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
-    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
     sql(
         "insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected,"
             + " consecutive_failures, seen_at) values (?, 'b:1', 'web.3.older', true, false, 0, now())",
         pool);
+    everyHeartbeatWritesAllRows();
+  }
+
+  /**
+   * Review 27 #3: the release before beats in dynofleet_dynos (V23) but reads a verdict by its own
+   * seen_at; only a dyno without a heartbeat was taken for one, so during a deploy the new dynos
+   * wrote only changes and the old ones stopped counting their unchanged verdicts after the TTL.
+   */
+  @Test
+  void whileADynoOfTheReleaseBeforeBeatsEveryHeartbeatWritesAllRows() throws SQLException {
+    noOlderDynos();
+    heartbeatOfTheReleaseBefore("web.3.older");
+    sql(
+        "insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected,"
+            + " consecutive_failures, seen_at) values (?, 'b:1', 'web.3.older', true, false, 0, now())",
+        pool);
+    everyHeartbeatWritesAllRows();
+  }
+
+  private void everyHeartbeatWritesAllRows() throws SQLException {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
     web1.publish(three(pool, probed, 3));
     Map<String, String> first = versions(web1.dyno());
     now.addAndGet(config.verdictTtl().toNanos() / 3 + 1);
@@ -393,6 +442,54 @@ class VerdictStoreTests {
     for (String backend : List.of("a:1", "b:1", "c:1")) {
       assertThat(second.get(backend)).as(backend).isNotEqualTo(first.get(backend));
     }
+    web1.forget();
+  }
+
+  /**
+   * Review 27 #4: a healthy backend's failures in a row are live traffic's, 0 again at the next
+   * success, and each move was a write at the next 2 s route sync. They are not a change; the
+   * periodic rewrite (every REWRITE_BEATS heartbeats) brings them up to date.
+   */
+  @Test
+  void aHealthyVerdictsFailuresInARowAreNoChangeAndFollowWithThePeriodicRewrite()
+      throws SQLException {
+    noOlderDynos();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
+    VerdictStore.Key a = new VerdictStore.Key(pool, "a:1");
+    web1.publish(Map.of(a, new Verdict("a:1", "", true, false, 0, probed, null)));
+    Map<String, String> first = versions(web1.dyno());
+    assertThat(first).containsOnlyKeys("a:1");
+    for (int failures : new int[] {0, 1, 0, 2}) {
+      web1.publish(Map.of(a, new Verdict("a:1", "", true, false, failures, probed, null)));
+      assertThat(versions(web1.dyno()))
+          .as("healthy with %d failures in a row: not written", failures)
+          .isEqualTo(first);
+    }
+    now.addAndGet(config.verdictTtl().toNanos() / 3 * VerdictStore.REWRITE_BEATS + 1);
+    web1.publish(Map.of(a, new Verdict("a:1", "", true, false, 2, probed, null)));
+    assertThat(storedFailures(web1.dyno(), "a:1")).as("the periodic rewrite").isEqualTo(2);
+    web1.forget();
+  }
+
+  /**
+   * Review 27 #5: what was written is kept in memory, so a row deleted behind the writer's back
+   * (the release before's hourly delete, a failover, pruning by hand) stayed missing until it
+   * changed. Every REWRITE_BEATS heartbeats all rows are written again.
+   */
+  @Test
+  void rowsDeletedBehindTheWritersBackAreWrittenAgainByThePeriodicRewrite() throws SQLException {
+    noOlderDynos();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1", now::get);
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
+    web1.publish(three(pool, probed, 3));
+    assertThat(versions(web1.dyno())).containsOnlyKeys("a:1", "b:1", "c:1");
+    sql("delete from backend_verdicts where dyno = ?", web1.dyno());
+    now.addAndGet(config.verdictTtl().toNanos() / 3 * VerdictStore.REWRITE_BEATS + 1);
+    web1.publish(three(pool, probed, 3));
+    assertThat(versions(web1.dyno())).containsOnlyKeys("a:1", "b:1", "c:1");
     web1.forget();
   }
 }
