@@ -43,28 +43,59 @@ public class ReconcileLoop {
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
   /**
-   * A queued pass of {@code pool}. {@code sweptAsOf} is set for a sweep's entry and a health
-   * change's (at its turn, {@link #healthTurn}): when the sweep or the turn found the pool due, by
-   * the database's clock (microseconds since the epoch). Such an entry is moot once a pass of the
-   * pool by any dyno has ended since (audit 21 M2: a slow sweep and another dyno's sweep 10 s later
-   * passed the same pools twice); an entry of a spec change, a webhook delivery or a requeue
-   * ({@code sweptAsOf} null) always runs, as the change it stands for may have come after that pass
-   * read the pool.
+   * A queued pass of {@code pool}. {@code sweptAsOf} is set for a sweep's entry: when the sweep
+   * found the pool due, by the database's clock (microseconds since the epoch). Such an entry is
+   * moot once a pass of the pool by any dyno has ended since (audit 21 M2: a slow sweep and another
+   * dyno's sweep 10 s later passed the same pools twice). {@code readAsOf} is set for a health
+   * change's (at its turn, {@link #healthTurn}): when the turn read the pool, after the change's
+   * verdict was written. Such an entry is moot only once a pass that began after that has ended, as
+   * one that began before read the verdicts without the change (review 27 #2: another dyno's pass
+   * under way at the turn, ending after it, made the change moot by its end, and a dead backend
+   * waited for the pool's idle look). An entry with both is moot when both hold. An entry of a spec
+   * change, a webhook delivery or a requeue (neither set) always runs, as the change it stands for
+   * may have come after that pass read the pool.
    */
-  record Entry(String pool, Long sweptAsOf) {
-    static Entry of(String pool) {
-      return new Entry(pool, null);
+  record Entry(String pool, Long sweptAsOf, Long readAsOf) {
+    /** A sweep's entry (see {@link #sweptAsOf}). */
+    Entry(String pool, Long sweptAsOf) {
+      this(pool, sweptAsOf, null);
     }
 
-    /** Two entries for one pool as one: a sweep's only while both are (the earlier time). */
+    static Entry of(String pool) {
+      return new Entry(pool, null, null);
+    }
+
+    /** A health change's entry (see {@link #readAsOf}). */
+    static Entry health(String pool, long readAsOf) {
+      return new Entry(pool, null, readAsOf);
+    }
+
+    /** Whether it runs whatever passed since: a change's or a requeue's entry. */
+    boolean always() {
+      return sweptAsOf == null && readAsOf == null;
+    }
+
+    /**
+     * Two entries for one pool as one: one that always runs while either does; else moot only when
+     * both would be: after a pass that ended after the earlier sweep and began after the later
+     * health turn (a pass that began between two turns did not see the later change).
+     */
     Entry merge(Entry other) {
       if (other == null) {
         return this;
       }
-      if (sweptAsOf == null || other.sweptAsOf == null) {
+      if (always() || other.always()) {
         return of(pool);
       }
-      return new Entry(pool, Math.min(sweptAsOf, other.sweptAsOf));
+      return new Entry(
+          pool, pick(sweptAsOf, other.sweptAsOf, true), pick(readAsOf, other.readAsOf, false));
+    }
+
+    private static Long pick(Long a, Long b, boolean earlier) {
+      if (a == null || b == null) {
+        return a == null ? b : a;
+      }
+      return earlier ? Math.min(a, b) : Math.max(a, b);
     }
   }
 
@@ -234,9 +265,11 @@ public class ReconcileLoop {
   /**
    * A health change's turn: a pass at once when no dyno passed the pool within its debounce, or
    * when a pass of it is under way here (which may have read the pool before the change) after that
-   * one, at its debounce's end, never dropped. The pass is queued as a sweep's is, moot when a pass
-   * by any dyno ends after this read: two dynos whose turns came together made one pass and then,
-   * finding the pool locked, a second 2 s later.
+   * one, at its debounce's end, never dropped. The pass is queued as one that is moot once a pass
+   * by any dyno that began after this read has ended: two dynos whose turns came together made one
+   * pass and then, finding the pool locked, a second 2 s later. Not one that ended after it, as a
+   * sweep's is: a pass under way at the read may have read the verdicts before the change (review
+   * 27 #2).
    */
   void healthTurn(String pool) {
     healthTurns.remove(pool);
@@ -260,7 +293,7 @@ public class ReconcileLoop {
     synchronized (this) {
       Entry queued = entries.get(pool);
       Long due = dueAt.get(pool);
-      if (queued != null && queued.sweptAsOf() == null && due != null && due > System.nanoTime()) {
+      if (queued != null && queued.always() && due != null && due > System.nanoTime()) {
         // a requeue due later (a replacement's turn, pending in a shared outage) keeps its time:
         // merged in, the turn's entry became one that always runs, and two dynos' turns at one
         // window's end were two passes. It comes back if the turn's entry is dropped
@@ -273,7 +306,7 @@ public class ReconcileLoop {
         }
       }
     }
-    enqueue(new Entry(pool, turn.asOfMicros()), Duration.ZERO);
+    enqueue(Entry.health(pool, turn.asOfMicros()), Duration.ZERO);
   }
 
   /** Per pool, when a requeue put aside for a health change's turn was due (nanoTime). */
@@ -375,8 +408,9 @@ public class ReconcileLoop {
 
   /**
    * One pass for {@code entry}: its result; null when a pass of the pool was under way (it runs
-   * once more after it), or when the entry is a sweep's and a pass of the pool (by any dyno) ended
-   * since the sweep found it due.
+   * once more after it), or when the entry is moot: a sweep's and a pass of the pool (by any dyno)
+   * ended since the sweep found it due, or a health change's and one that began after its turn has
+   * ended.
    */
   ReconcileResult run(Entry entry) {
     String pool = entry.pool();
@@ -391,7 +425,7 @@ public class ReconcileLoop {
         return null;
       }
     }
-    if (entry.sweptAsOf() != null && sweptSince(entry)) {
+    if (!entry.always() && passedSince(entry)) {
       Entry more;
       synchronized (this) {
         // with the remove from running: an entry merged in between would be left behind
@@ -405,7 +439,9 @@ public class ReconcileLoop {
       if (held != null) {
         enqueue(pool, Duration.ofNanos(Math.max(0, held - System.nanoTime())));
       }
-      LOG.debugf("reconcile pool=%s skipped: passed since the sweep found it due", pool);
+      LOG.debugf(
+          "reconcile pool=%s skipped: passed since the %s found it due",
+          pool, entry.sweptAsOf() == null ? "health change's turn" : "sweep");
       return null;
     }
     ReconcileResult r;
@@ -450,13 +486,14 @@ public class ReconcileLoop {
       }
       LOG.debugf("reconcile pool=%s outcome=%s calls=%d", pool, r.outcome(), r.platformCalls());
     }
-    if (more != null && more.sweptAsOf() == null) {
+    if (more != null && more.always()) {
       // a change (a spec change, a webhook) came during the pass, perhaps after it read the pool
       enqueue(more, Duration.ZERO);
     } else if (r.outcome() == ReconcileResult.Outcome.BUSY) {
       // another dyno holds the pool: looked at again after its pass, as what asked for this one
       // (a spec change, a webhook) may have come after that pass read the pool. A sweep's entry
-      // stays one, and is skipped then: that pass was the look it asked for (audit 21 M2)
+      // stays one, and is skipped then: that pass was the look it asked for (audit 21 M2); a
+      // health change's only if that pass began after its turn, else it read the verdicts before
       enqueue(entry.merge(more), r.requeueAfter());
     } else if (r.requeueAfter() != null) {
       // a sweep's entry that came meanwhile goes with it: this pass, or the requeue's, is its look
@@ -468,10 +505,14 @@ public class ReconcileLoop {
     return r;
   }
 
-  /** Whether a pass of the sweep entry's pool ended since the sweep; false when unknown. */
-  private boolean sweptSince(Entry entry) {
+  /**
+   * Whether the entry is moot: a pass of its pool (by any dyno) ended since the sweep, and one that
+   * began after the health change's turn has ended, as the entry has each; false when unknown.
+   */
+  private boolean passedSince(Entry entry) {
     try {
-      return reconciler.sweptSince(entry.pool(), entry.sweptAsOf());
+      return (entry.sweptAsOf() == null || reconciler.sweptSince(entry.pool(), entry.sweptAsOf()))
+          && (entry.readAsOf() == null || reconciler.passedSince(entry.pool(), entry.readAsOf()));
     } catch (RuntimeException e) {
       return false; // the pass finds out what the database is up to
     }

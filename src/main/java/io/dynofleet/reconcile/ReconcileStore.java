@@ -123,6 +123,41 @@ class ReconcileStore {
   }
 
   /**
+   * Whether a pass of the pool (by any dyno) that began after {@code asOfMicros} (the database's
+   * clock, as {@link HealthTurn} gives it) has ended: it read the fleet's verdicts after that, so
+   * it judged by a health change made before (review 27 #2). One indexed read.
+   */
+  @Transactional
+  boolean passedSince(String pool, long asOfMicros) {
+    return ((Number)
+                pools
+                    .getEntityManager()
+                    .createNativeQuery(
+                        "select count(*) from pool_sweeps s join pools p on p.id = s.pool_id"
+                            + " where p.name = ?1"
+                            + " and (extract(epoch from s.pass_started_at) * 1000000)::bigint > ?2")
+                    .setParameter(1, pool)
+                    .setParameter(2, asOfMicros)
+                    .getSingleResult())
+            .longValue()
+        > 0;
+  }
+
+  /**
+   * The database's clock (microseconds since the epoch): when a pass begins, before it reads the
+   * fleet's verdicts, so that {@link #swept} can record it.
+   */
+  @Transactional
+  long nowMicros() {
+    return ((Number)
+            pools
+                .getEntityManager()
+                .createNativeQuery("select (extract(epoch from now()) * 1000000)::bigint")
+                .getSingleResult())
+        .longValue();
+  }
+
+  /**
    * When a change in a pool's healthy backends may bring a pass: {@code after}, what is left of the
    * debounce since the last pass of it by any dyno ended (zero: at once), and {@code asOfMicros},
    * the database's clock at the read (as {@link Due} gives it; 0 when the pool is gone).
@@ -169,11 +204,16 @@ class ReconcileStore {
    * A pass over the pool has run (by the database's clock; moves no version). {@code backoff}: a
    * failed pass's, which every dyno's sweep waits out; {@code nextLook}: when the sweep looks at
    * the pool again at the earliest (an idle pool's turn, a budget or release wait), null for at
-   * once.
+   * once. {@code startedMicros}: when the pass began by the database's clock ({@link #nowMicros}; 0
+   * when unknown), which a health change's entry goes by ({@link #passedSince}).
    */
   @Transactional
   void swept(
-      UUID poolId, java.time.Duration backoff, String backoffKey, java.time.Duration nextLook) {
+      UUID poolId,
+      java.time.Duration backoff,
+      String backoffKey,
+      java.time.Duration nextLook,
+      long startedMicros) {
     // only while the pool exists: the finalizer's last pass has just deleted it, and a plain
     // insert then broke the foreign key (Hibernate logged a WARN for every pool deletion) a failed
     // pass's backoff holds for every dyno's sweep (not_before), a good pass clears it a refusal of
@@ -181,16 +221,19 @@ class ReconcileStore {
     pools
         .getEntityManager()
         .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key, next_look_at)"
+            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key, next_look_at,"
+                + " pass_started_at)"
                 + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text),"
-                + " case when ?4 > 0 then now() + make_interval(secs => ?4) end"
+                + " case when ?4 > 0 then now() + make_interval(secs => ?4) end,"
+                + " case when ?5 > 0 then to_timestamp(cast(?5 as bigint) / 1000000.0) end"
                 + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
                 + " not_before = excluded.not_before, not_before_key = excluded.not_before_key,"
-                + " next_look_at = excluded.next_look_at")
+                + " next_look_at = excluded.next_look_at, pass_started_at = excluded.pass_started_at")
         .setParameter(1, poolId)
         .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
         .setParameter(3, backoff == null ? null : backoffKey)
         .setParameter(4, nextLook == null ? 0.0 : nextLook.toMillis() / 1000.0)
+        .setParameter(5, startedMicros)
         .executeUpdate();
   }
 

@@ -600,6 +600,24 @@ public class Reconciler {
   }
 
   /**
+   * Whether a pass of the pool (by any dyno) that began after {@code asOfMicros} (the database's
+   * clock) has ended: it read the verdicts after a health change made before.
+   */
+  boolean passedSince(String pool, long asOfMicros) {
+    return store.passedSince(pool, asOfMicros);
+  }
+
+  /** The database's clock as a pass begins; 0 when unknown (no health change is moot by it). */
+  private long startedMicros(String pool) {
+    try {
+      return store.nowMicros();
+    } catch (RuntimeException e) {
+      LOG.debugf("pool=%s pass start not read: %s", pool, e.getClass().getSimpleName());
+      return 0;
+    }
+  }
+
+  /**
    * One pass over one pool. Never throws: failures come back as a result the loop backs off from,
    * and are written to the pool's status and events.
    */
@@ -636,6 +654,9 @@ public class Reconciler {
         // old pool's, not this one's
         return ReconcileResult.requeue(Duration.ZERO, 0);
       }
+      // before the pass reads the fleet's verdicts: a health change's entry is moot only after a
+      // pass that began after its turn (review 27 #2)
+      long started = startedMicros(key.name());
       Pass pass = new Pass(pool.get());
       pass.lock = lock;
       ReconcileResult r;
@@ -657,7 +678,8 @@ public class Reconciler {
               failed && r.error() != null && r.error().startsWith(KEY_REFUSED)
                   ? platform.keyFingerprint()
                   : null,
-              nextLook(r, pass));
+              nextLook(r, pass),
+              started);
         } else {
           // cut short: whatever brought it (a webhook, a health change) is not done; the next
           // process, or another dyno, takes the pool at its next sweep, not at a stored turn

@@ -32,6 +32,13 @@ public class FakeDataPlane implements DataPlane {
 
   public final AtomicInteger refreshes = new AtomicInteger();
 
+  /**
+   * Run once, by the next {@link #health} read, after it read the verdicts: a test holds a pass
+   * there (one that judged by what the fleet said before a change).
+   */
+  public final java.util.concurrent.atomic.AtomicReference<Runnable> afterNextHealth =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   /** The probes' clock: an ejected backend's last probe (which passed) is now, as a prober's is. */
   @jakarta.inject.Inject java.time.Clock clock;
 
@@ -69,6 +76,10 @@ public class FakeDataPlane implements DataPlane {
               null,
               failing ? "HTTP 503" : null));
     }
+    Runnable after = afterNextHealth.getAndSet(null);
+    if (after != null) {
+      after.run();
+    }
     return out;
   }
 
@@ -82,5 +93,6 @@ public class FakeDataPlane implements DataPlane {
     ejected.clear();
     unprobed.clear();
     refreshes.set(0);
+    afterNextHealth.set(null);
   }
 }

@@ -776,7 +776,7 @@ class ReconcilerTests {
     assertThatThrownBy(() -> pools.get(name)).isInstanceOf(ApiException.class);
     // the last pass records its time after the row is gone: nothing to record, no foreign-key error
     // (Hibernate logged one as a WARN for every deletion)
-    assertThatCode(() -> store.swept(id, null, null, null)).doesNotThrowAnyException();
+    assertThatCode(() -> store.swept(id, null, null, null, 0)).doesNotThrowAnyException();
   }
 
   /**
@@ -1227,6 +1227,69 @@ class ReconcilerTests {
           .as("a's requeue for the repairs' turn, put aside for the turn's entry, kept")
           .anySatisfy(e -> assertThat(e.delay()).isGreaterThan(Duration.ofSeconds(60)));
     } finally {
+      qa.shutdownNow();
+      qb.shutdownNow();
+    }
+  }
+
+  /**
+   * Review 27 #2: a health change's turn found the pool due while another dyno's pass was under
+   * way, one that had read the verdicts before the change (the backend healthy on this dyno, so
+   * healthy for the fleet). That pass ended after the turn, which made the turn's entry moot by its
+   * end, and the dead backend waited for the pool's idle look. Only a pass that began after the
+   * turn makes it moot: this dyno's pass comes, and marks the backend.
+   */
+  @Test
+  void aHealthChangeIsNotMadeMootByAPassThatReadTheVerdictsBeforeIt() throws Exception {
+    createPool(2, ", \"healthCheck\": {\"intervalSeconds\": 60}");
+    converge();
+    String x = owned().get(0);
+    passedAgo(Duration.ofMinutes(2)); // no pass within the debounce
+    ManualScheduler qa = new ManualScheduler();
+    ManualScheduler qb = new ManualScheduler();
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
+      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
+      java.util.concurrent.CountDownLatch in = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      dataPlane.afterNextHealth.set(
+          () -> {
+            in.countDown();
+            try {
+              go.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      // a's pass read the fleet's verdicts (x healthy on b) and is held there
+      Future<ReconcileResult> held = other.submit(() -> a.run(ReconcileLoop.Entry.of(name)));
+      try {
+        assertThat(in.await(30, java.util.concurrent.TimeUnit.SECONDS))
+            .as("a's pass read the verdicts")
+            .isTrue();
+        dataPlane.unhealthy.add(x); // b's verdict on x: failing, and so the fleet's
+        b.healthTurn(name);
+        assertThat(runDue(qb)).as("b's entry: a holds the pool").isZero();
+      } finally {
+        go.countDown();
+      }
+      assertThat(held.get(30, java.util.concurrent.TimeUnit.SECONDS).outcome())
+          .isEqualTo(ReconcileResult.Outcome.DONE);
+      assertThat(status().backends())
+          .as("a's pass judged by the verdicts before the change")
+          .filteredOn(s -> s.app().equals(x))
+          .extracting(s -> s.phase())
+          .containsOnly("Ready");
+
+      ManualScheduler.Queued again = qb.pending().stream().findFirst().orElseThrow();
+      assertThat(run(again)).as("b's entry after a's pass: not moot").isEqualTo(1);
+      assertThat(status().backends())
+          .filteredOn(s -> s.app().equals(x))
+          .extracting(s -> s.phase())
+          .containsOnly("Unhealthy");
+    } finally {
+      other.shutdownNow();
       qa.shutdownNow();
       qb.shutdownNow();
     }
