@@ -55,6 +55,11 @@ public class ApiAuth {
    */
   static final String READER = "dynofleet.reader";
 
+  /** Why the read-only token may not read a pool's webhook secret (here and in the resource). */
+  static final String NO_WEBHOOK_SECRET_FOR_READER =
+      "this token (DYNOFLEET_READ_TOKEN) may not read a pool's webhook secret; that needs"
+          + " DYNOFLEET_API_TOKEN";
+
   private final String prefix;
   private final ApiConfig config;
   private final Config rawConfig;
@@ -265,32 +270,16 @@ public class ApiAuth {
       return;
     }
     if (reader && !READS.contains(rc.request().method())) {
-      endsConnection(
+      readOnlyRefused(
           rc,
-          () ->
-              problem(
-                  rc,
-                  Problem.of(
-                      403,
-                      "read-only-token",
-                      "Read-only token",
-                      "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need DYNOFLEET_API_TOKEN")));
+          "this token (DYNOFLEET_READ_TOKEN) may only read: GET, HEAD and OPTIONS; changes need"
+              + " DYNOFLEET_API_TOKEN");
       return;
     }
     if (reader && webhookSecretPath(path)) {
       // a pool's webhook secret signs notifications that call up passes: the read-only token is
       // handed to Prometheus and viewers, so it reads the pool but never this
-      endsConnection(
-          rc,
-          () ->
-              problem(
-                  rc,
-                  Problem.of(
-                      403,
-                      "read-only-token",
-                      "Read-only token",
-                      "this token (DYNOFLEET_READ_TOKEN) may not read a pool's webhook secret; that"
-                          + " needs DYNOFLEET_API_TOKEN")));
+      readOnlyRefused(rc, NO_WEBHOOK_SECRET_FOR_READER);
       return;
     }
     if (reader) {
@@ -596,6 +585,12 @@ public class ApiAuth {
     return webhookSecret() != null
         && hookPath(rc, path)
         && rc.request().getHeader(HooksResource.SIGNATURE) != null;
+  }
+
+  /** A 403 {@code read-only-token} problem saying why, and the connection ends after it. */
+  private void readOnlyRefused(RoutingContext rc, String detail) {
+    endsConnection(
+        rc, () -> problem(rc, Problem.of(403, "read-only-token", "Read-only token", detail)));
   }
 
   /** {@code .../v1/pools/NAME/webhook-secret}: the admin token's only, whatever the method. */

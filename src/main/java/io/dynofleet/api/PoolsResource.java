@@ -373,11 +373,7 @@ public class PoolsResource {
       // ApiAuth refuses the path already; this holds for any spelling that routes here (matrix
       // parameters are dropped before matching, review 27 #1)
       throw new ApiException(
-          403,
-          "read-only-token",
-          "Read-only token",
-          "this token (DYNOFLEET_READ_TOKEN) may not read a pool's webhook secret; that needs"
-              + " DYNOFLEET_API_TOKEN");
+          403, "read-only-token", "Read-only token", ApiAuth.NO_WEBHOOK_SECRET_FOR_READER);
     }
     QueryCheck.only(uri);
     service.get(name); // 404 problem for an unknown pool

@@ -108,18 +108,7 @@ class ReconcileStore {
    */
   @Transactional
   boolean sweptSince(String pool, long asOfMicros) {
-    return ((Number)
-                pools
-                    .getEntityManager()
-                    .createNativeQuery(
-                        "select count(*) from pool_sweeps s join pools p on p.id = s.pool_id"
-                            + " where p.name = ?1"
-                            + " and (extract(epoch from s.swept_at) * 1000000)::bigint > ?2")
-                    .setParameter(1, pool)
-                    .setParameter(2, asOfMicros)
-                    .getSingleResult())
-            .longValue()
-        > 0;
+    return stampedAfter(pool, "swept_at", asOfMicros);
   }
 
   /**
@@ -129,13 +118,20 @@ class ReconcileStore {
    */
   @Transactional
   boolean passedSince(String pool, long asOfMicros) {
+    return stampedAfter(pool, "pass_started_at", asOfMicros);
+  }
+
+  /** Whether the pool's sweep row has {@code column} (a fixed name, never input) after asOf. */
+  private boolean stampedAfter(String pool, String column, long asOfMicros) {
     return ((Number)
                 pools
                     .getEntityManager()
                     .createNativeQuery(
                         "select count(*) from pool_sweeps s join pools p on p.id = s.pool_id"
                             + " where p.name = ?1"
-                            + " and (extract(epoch from s.pass_started_at) * 1000000)::bigint > ?2")
+                            + " and (extract(epoch from s."
+                            + column
+                            + ") * 1000000)::bigint > ?2")
                     .setParameter(1, pool)
                     .setParameter(2, asOfMicros)
                     .getSingleResult())
