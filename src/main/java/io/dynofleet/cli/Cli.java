@@ -101,6 +101,14 @@ public final class Cli {
     return run(argv, env, System.in, out, err);
   }
 
+  /** Whether the CLI sends the token to {@code host} over plain http without being told it may. */
+  public static boolean loopback(String host) {
+    return host.equalsIgnoreCase("localhost")
+        || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
+        || host.equals("[::1]")
+        || host.equals("::1");
+  }
+
   /**
    * The API's base is the app's root: a path was kept, so {@code https://lb/app} sent every call,
    * token and all, to whatever backend app serves {@code /app} (security review 1). Plain http to
@@ -131,12 +139,7 @@ public final class Cli {
               + "): with a path the token would go to whichever app serves it");
     }
     String host = u.getHost();
-    boolean loopback =
-        host.equalsIgnoreCase("localhost")
-            || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")
-            || host.equals("[::1]")
-            || host.equals("::1");
-    if (u.getScheme().equalsIgnoreCase("http") && !loopback) {
+    if (u.getScheme().equalsIgnoreCase("http") && !loopback(host)) {
       if (!allowHttp) {
         // refused before anything is sent: on a dyno the API refuses a token that came over http
         // and says to rotate it, so going on after a warning only leaked it (audit 15)

@@ -142,6 +142,10 @@ class SandboxDemo {
     // with DYNOFLEET_ADMIN_HOSTS the dashboard and API answer on those hosts only (audit 11)
     String admin = "http://" + adminHost + ":" + port;
     String api = admin + prefix + "/api/v1/pools";
+    // the CLI refuses to send the token over http to a host that is not a loopback unless told it
+    // may: the sandbox's plain http on an admin host needs saying so (review 28 #4)
+    String url =
+        admin + (io.dynofleet.cli.Cli.loopback(adminHost) ? "" : " DYNOFLEET_ALLOW_HTTP=true");
     StringBuilder banner =
         new StringBuilder(
             "\n\n  Dynofleet is running in SANDBOX mode (no HEROKU_API_KEY):"
@@ -166,13 +170,13 @@ class SandboxDemo {
                   + "   (export DYNOFLEET_API_TOKEN="
                   + token
                   + " DYNOFLEET_URL="
-                  + admin
+                  + url
                   + ")\n");
     } else {
       banner
           .append("    dashboard:  " + admin + prefix + "/  (sign in with DYNOFLEET_API_TOKEN)\n")
           .append("    API:        " + api + "\n")
-          .append("    CLI:        export DYNOFLEET_URL=" + admin + "\n");
+          .append("    CLI:        export DYNOFLEET_URL=" + url + "\n");
     }
     return banner.toString();
   }

@@ -28,7 +28,9 @@ class SandboxBannerTest {
         SandboxDemo.bannerText(
             "http://127.0.0.1:41929/", false, 9000, "admin.test", "/_dynofleet", null);
     assertThat(banner)
-        .contains("CLI:        export DYNOFLEET_URL=http://admin.test:9000\n")
+        .as("an admin host the CLI would refuse plain http to: the banner allows it")
+        .contains(
+            "CLI:        export DYNOFLEET_URL=http://admin.test:9000 DYNOFLEET_ALLOW_HTTP=true\n")
         .doesNotContain("traffic:")
         .doesNotContain("DYNOFLEET_API_TOKEN=");
   }
