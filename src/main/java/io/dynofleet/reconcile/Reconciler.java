@@ -1723,9 +1723,38 @@ public class Reconciler {
         if (e.kind() != Kind.NOT_FOUND) {
           throw e;
         }
-        // the pipeline was deleted, perhaps made again under its name: look the name up anew
+        // the pipeline was deleted, perhaps made again under its name (a sandbox started again on
+        // a kept database, whose stored id is of the last simulator): look the name up anew, in
+        // this pass, rather than fail it as InvalidSpec and wait out the backoff
+        String gone = pipelineId;
         forgetPipeline();
-        throw pipelineNotFound();
+        Platform.Pipeline again;
+        try {
+          again = platform.pipeline(spec.pipeline());
+        } catch (PlatformException notThere) {
+          if (notThere.kind() == Kind.NOT_FOUND) {
+            throw pipelineNotFound();
+          }
+          throw notThere;
+        }
+        if (again.id().equals(gone)) {
+          throw pipelineNotFound(); // there by name, yet its couplings are not: say so, no loop
+        }
+        pipelines.put(spec.pipeline(), again);
+        pipelinesRead.put(spec.pipeline(), now);
+        fleetTimer(
+            () -> store.pipelineRead(pool.id, now, spec.pipeline(), again.id(), again.team()));
+        pipelineId = again.id();
+        team = again.team();
+        try {
+          return platform.couplings(pipelineId);
+        } catch (PlatformException stillGone) {
+          if (stillGone.kind() == Kind.NOT_FOUND) {
+            forgetPipeline();
+            throw pipelineNotFound();
+          }
+          throw stillGone;
+        }
       }
     }
 

@@ -610,6 +610,55 @@ class SimulatorReconcileTests {
             });
   }
 
+  /**
+   * A pipeline id stored for the fleet that Heroku no longer knows (the pipeline deleted and made
+   * again under its name; a sandbox started again on a kept database, whose simulator is new) is
+   * looked up by name anew in the same pass. The pass failed as InvalidSpec "pipeline not found"
+   * and waited out its backoff (5 minutes) though the pipeline was there (PackagedJarIT's kept
+   * database run met it).
+   */
+  @Test
+  void aStalePipelineIdStoredForTheFleetIsLookedUpAnewInTheSamePass() {
+    createPool(1, "");
+    converge(1);
+    String real = storedPipelineId();
+    assertThat(real).as("looked up and stored for the fleet").isNotNull();
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement(
+                "update pool_sweeps set pipeline_id = ?, pipeline_read_at = now()"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setString(1, java.util.UUID.randomUUID().toString());
+      st.setString(2, name);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    intervalOver(); // the couplings are due, and this process forgets its own reads (a restart)
+    pass();
+    assertThat(pools.events(name, 200))
+        .extracting(io.dynofleet.api.EventDocument::reason)
+        .doesNotContain("InvalidSpec");
+    assertThat(status().conditions()).noneMatch(c -> "InvalidSpec".equals(c.reason()));
+    assertThat(storedPipelineId()).isEqualTo(real);
+  }
+
+  private String storedPipelineId() {
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement(
+                "select pipeline_id from pool_sweeps"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setString(1, name);
+      try (var rs = st.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The drift interval over since the fleet last read the pool's couplings (and this process). */
   private void intervalOver() {
     try (var c = db.getConnection();
