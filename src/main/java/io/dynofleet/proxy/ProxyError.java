@@ -7,6 +7,21 @@ record ProxyError(int status, String code, String message) {
   static final ProxyError NO_POOL = new ProxyError(404, "no-pool", "No pool for this host\n");
 
   /**
+   * No pool for this host, but the stored pools were never loaded (a process started while the
+   * database was down): the host may be a pool's. A 503 with {@code Retry-After}, not a 404 that a
+   * browser or a CDN may cache, for as long as the outage lasts (audit 23 M1).
+   */
+  static final ProxyError NOT_SYNCED =
+      new ProxyError(
+          503,
+          "not-synced",
+          "Pools not loaded yet (the database has not answered since this process started); try"
+              + " again shortly\n");
+
+  /** Seconds a {@link #NOT_SYNCED} answer asks the client to wait. */
+  static final String NOT_SYNCED_RETRY_AFTER = "5";
+
+  /**
    * A path that reaches the reserved prefix by another spelling. Said as such: a double slash from
    * {@code $DYNOFLEET_URL/} was the usual cause, and a bare "Not found" left a user nothing to go
    * on while the CLI, which strips the slash, worked (audit 12).

@@ -733,7 +733,7 @@ class ReverseProxy implements ProxyInterceptor {
   private ProxyError unplaceable(Pool pool, boolean webSocket) {
     // an Upgrade: h2c is served over HTTP/1.1 as ever
     if (stopping && webSocket) return ProxyError.STOPPING;
-    if (pool == null) return ProxyError.NO_POOL;
+    if (pool == null) return noPool();
     return Balancer.candidates(pool.backends(), Set.of(), System.nanoTime()).isEmpty()
         ? ProxyError.NO_BACKEND
         : null;
@@ -1183,7 +1183,7 @@ class ReverseProxy implements ProxyInterceptor {
     }
     var h = preq.headers();
     ex.pool = table.select(sreq.getHeader(HttpHeaders.HOST));
-    if (ex.pool == null) return error(ctx, ProxyError.NO_POOL);
+    if (ex.pool == null) return error(ctx, noPool());
     if (ex.pool.route().httpsRedirect()) {
       String https = httpsRedirect(sreq);
       if (https != null) return redirect(ctx, ex, https);
@@ -2451,6 +2451,11 @@ class ReverseProxy implements ProxyInterceptor {
     return false;
   }
 
+  /** No pool for the request's host: a 404, or a 503 while the stored pools were never loaded. */
+  private ProxyError noPool() {
+    return table.synced() ? ProxyError.NO_POOL : ProxyError.NOT_SYNCED;
+  }
+
   private Future<ProxyResponse> error(ProxyContext ctx, ProxyError e) {
     Exchange ex = ctx.get(CTX, Exchange.class);
     ProxyResponse r = ctx.request().response().setStatusCode(e.status());
@@ -2458,6 +2463,11 @@ class ReverseProxy implements ProxyInterceptor {
         .set(HeaderNames.X_DYNOFLEET_ERROR, e.code())
         .set("Content-Type", "text/plain; charset=utf-8");
     if (ex != null) r.headers().set(HeaderNames.X_REQUEST_ID, ex.requestId);
+    if (e == ProxyError.NOT_SYNCED) {
+      r.headers()
+          .set(HttpHeaders.RETRY_AFTER, ProxyError.NOT_SYNCED_RETRY_AFTER)
+          .set(HttpHeaders.CACHE_CONTROL, "no-store");
+    }
     // a body the client still sends (too large) or holds back for a 100 that never came: the
     // connection cannot carry another request after it
     // no Connection header there

@@ -428,7 +428,11 @@ public class RouteSync implements DataPlane {
     } catch (RuntimeException e) {
       if (failing.compareAndSet(false, true)) {
         LOG.warnf(
-            "route sync failed, serving the last known pools: %s", e.getClass().getSimpleName());
+            table.synced()
+                ? "route sync failed, serving the last known pools: %s"
+                : "route sync failed, and no stored pool was loaded since the start: hosts in no"
+                    + " configured pool get 503 not-synced until the database answers: %s",
+            e.getClass().getSimpleName());
       }
       return false;
     }

@@ -21,6 +21,12 @@ public class RoutingTable {
   /** Host → pool, built at each swap: a request looks its pool up, it scans no host list. */
   private volatile HostIndex hosts = HostIndex.of(Map.of());
 
+  /**
+   * Whether the pools stored in the database were loaded once ({@link #replaceAll}, the route
+   * sync's full load): until then a host in no pool may be a pool's not known yet (audit 23 M1).
+   */
+  private volatile boolean synced;
+
   private volatile Consumer<Backend> onRemoved = b -> {};
   private volatile Runnable onSwap = () -> {};
   private volatile Consumer<Pool> onPoolRemoved = p -> {};
@@ -41,6 +47,17 @@ public class RoutingTable {
     Map<String, Pool> next = new HashMap<>();
     for (PoolRoute r : routes) next.put(r.name(), build(r, pools.get(r.name())));
     swap(next);
+    synced = true;
+  }
+
+  /** Whether the stored pools were loaded at least once since the start. */
+  public boolean synced() {
+    return synced;
+  }
+
+  /** For tests: as a process that has not loaded the stored pools yet. */
+  void unsynced() {
+    synced = false;
   }
 
   public Optional<PoolRoute> route(String pool) {

@@ -139,6 +139,34 @@ class ProxyTests {
         .header("X-Dynofleet-Error", "no-pool");
   }
 
+  /**
+   * Audit 23 M1: a process started while the database was down has never loaded the stored pools,
+   * so a host in none of the pools it knows may be a pool's: 503 with Retry-After and no-store, not
+   * a 404 a browser or a CDN may cache, for the whole outage.
+   */
+  @Test
+  void beforeTheStoredPoolsWereLoadedOnceAHostInNoPoolIs503NotSynced() {
+    table.unsynced();
+    try {
+      given()
+          .header("Host", "nowhere.example")
+          .get("/x")
+          .then()
+          .statusCode(503)
+          .header("X-Dynofleet-Error", "not-synced")
+          .header("Retry-After", "5")
+          .header("Cache-Control", "no-store");
+    } finally {
+      table.replaceAll(table.pools().values().stream().map(Pool::route).toList());
+    }
+    given()
+        .header("Host", "nowhere.example")
+        .get("/x")
+        .then()
+        .statusCode(404)
+        .header("X-Dynofleet-Error", "no-pool");
+  }
+
   @Test
   void quarkusHttpTimerCoversOnlyDynofleetsOwnEndpoints() throws Exception {
     table.put(pool("m", List.of(), true, List.of(target("a", backends.named("a")))));
