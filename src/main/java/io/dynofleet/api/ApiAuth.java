@@ -303,12 +303,12 @@ public class ApiAuth {
                       "send Content-Type: application/json (or application/merge-patch+json for PATCH)")));
       return;
     }
-    if (length == null
-        && isApi(path)
-        && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-      readChunked(rc);
-      return;
-    }
+    // a notification let through on its say-so of a signature: its body is read here under the
+    // hook's own small limit, a bounded number at a time and within a deadline (security review 4
+    // S4-1: bodies of up to the API's 1 MiB, held open unsigned, without bound in number, took a
+    // 256 MB dyno's heap and left it answering nothing)
+    boolean hook = !admin && !reader && hookPath(rc, path);
+    int max = hook ? HOOK_MAX_BODY_BYTES : config.maxBodyBytes();
     if (length != null && isApi(path)) {
       long n;
       try {
@@ -316,21 +316,73 @@ public class ApiAuth {
       } catch (NumberFormatException ex) {
         n = Long.MAX_VALUE;
       }
-      if (n > config.maxBodyBytes()) {
+      if (n > max) {
+        tooLarge(rc, hook, max);
+        return;
+      }
+    }
+    if (hook && body) {
+      if (!hookReads.tryAcquire()) {
+        rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
         endsConnection(
             rc,
             () ->
                 problem(
                     rc,
                     Problem.of(
-                        413,
-                        "body-too-large",
-                        "Body too large",
-                        "the API accepts bodies up to " + config.maxBodyBytes() + " bytes")));
+                        503,
+                        "hook-busy",
+                        "Too many notifications at once",
+                        "more than "
+                            + HOOK_READS
+                            + " webhook notifications are being read at once: try again in 5 s")));
         return;
       }
+      readBody(rc, max, true);
+      return;
+    }
+    if (length == null
+        && isApi(path)
+        && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      readBody(rc, max, false);
+      return;
     }
     rc.next();
+  }
+
+  /**
+   * The largest webhook notification read, in bytes: Heroku's release notifications are a few KB.
+   */
+  static final int HOOK_MAX_BODY_BYTES = 64 * 1024;
+
+  /** Webhook notifications whose bodies may be read at once (each at most the limit above). */
+  static final int HOOK_READS = 16;
+
+  /** A webhook notification's body must arrive whole within this, from its headers. */
+  static final long HOOK_BODY_DEADLINE_MS = 10_000;
+
+  private final java.util.concurrent.Semaphore hookReads =
+      new java.util.concurrent.Semaphore(HOOK_READS);
+
+  /** Webhook bodies being read now (for tests). */
+  int hookReadsInUse() {
+    return HOOK_READS - hookReads.availablePermits();
+  }
+
+  private void tooLarge(RoutingContext rc, boolean hook, int max) {
+    endsConnection(
+        rc,
+        () ->
+            problem(
+                rc,
+                Problem.of(
+                    413,
+                    "body-too-large",
+                    "Body too large",
+                    (hook ? "the webhook accepts notifications" : "the API accepts bodies")
+                        + " up to "
+                        + max
+                        + " bytes")));
   }
 
   /**
@@ -355,40 +407,82 @@ public class ApiAuth {
   }
 
   /**
-   * A chunked API body, read here up to the API's limit and handed to RESTEasy whole (it takes a
-   * body already read). Left to RESTEasy, such a body was buffered up to Quarkus's server-wide
-   * limit (the proxy's 100 MB), even for an unauthenticated hook notification that merely claimed a
-   * signature; past the limit it answered a bare 413.
+   * An API body read here up to {@code max} and handed to RESTEasy whole (it takes a body already
+   * read): a chunked one (left to RESTEasy, it was buffered up to Quarkus's server-wide limit, the
+   * proxy's 100 MB, and past it answered a bare 413), and every webhook notification's. A {@code
+   * hook} holds one of {@link #hookReads} until its body is read or given up, and is answered 408
+   * if the body is not whole within {@link #HOOK_BODY_DEADLINE_MS}.
    */
-  private void readChunked(RoutingContext rc) {
+  private void readBody(RoutingContext rc, int max, boolean hook) {
     HttpServerRequest req = rc.request();
-    int max = config.maxBodyBytes();
     Buffer body = Buffer.buffer();
-    boolean[] tooLarge = {false};
+    boolean[] done = {false};
+    Runnable release =
+        hook
+            ? new Runnable() {
+              private boolean released;
+
+              @Override
+              public void run() {
+                if (!released) {
+                  released = true;
+                  hookReads.release();
+                }
+              }
+            }
+            : () -> {};
+    long deadline =
+        hook
+            ? rc.vertx()
+                .setTimer(
+                    HOOK_BODY_DEADLINE_MS,
+                    id -> {
+                      if (done[0]) return;
+                      done[0] = true;
+                      release.run();
+                      rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+                      problem(
+                              rc,
+                              Problem.of(
+                                  408,
+                                  "body-timeout",
+                                  "Body not received in time",
+                                  "a webhook notification's body must arrive whole within "
+                                      + HOOK_BODY_DEADLINE_MS / 1000
+                                      + " s"))
+                          .onComplete(ar -> req.connection().close());
+                    })
+            : -1;
+    if (hook) {
+      // a client gone before its body ended gives its slot back
+      rc.response().closeHandler(v -> release.run());
+    }
+    req.exceptionHandler(
+        e -> {
+          done[0] = true;
+          release.run();
+          rc.vertx().cancelTimer(deadline);
+        });
     req.handler(
         chunk -> {
-          if (tooLarge[0]) return;
+          if (done[0]) return;
           if (body.length() + chunk.length() > max) {
-            tooLarge[0] = true;
+            done[0] = true;
+            release.run();
+            rc.vertx().cancelTimer(deadline);
             // once the answer is out, the rest of the body
             // is read and dropped, then the connection ends
-            endsConnection(
-                rc,
-                () ->
-                    problem(
-                        rc,
-                        Problem.of(
-                            413,
-                            "body-too-large",
-                            "Body too large",
-                            "the API accepts bodies up to " + max + " bytes")));
+            tooLarge(rc, hook, max);
             return;
           }
           body.appendBuffer(chunk);
         });
     req.endHandler(
         v -> {
-          if (tooLarge[0]) return;
+          if (done[0]) return;
+          done[0] = true;
+          release.run();
+          rc.vertx().cancelTimer(deadline);
           ((RoutingContextInternal) rc).setBody(body);
           // the 100 is answered: RESTEasy would send a second one after the body
           req.headers().remove(HttpHeaders.EXPECT);

@@ -450,6 +450,87 @@ class HooksTests {
     org.assertj.core.api.Assertions.assertThat(ok).startsWith("HTTP/1.1 202").contains(a);
   }
 
+  @jakarta.inject.Inject ApiAuth auth;
+
+  /** Opens a socket and sends a hook's headers and the start of a body it never finishes. */
+  private java.net.Socket heldHook() throws Exception {
+    var s = new java.net.Socket("127.0.0.1", app.getPort());
+    s.setSoTimeout(30_000);
+    var out = s.getOutputStream();
+    out.write(
+        ("POST "
+                + HOOK
+                + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Heroku-Webhook-Hmac-SHA256: AAAA\r\nContent-Length: 60000\r\n\r\n{\"id\":")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    out.flush();
+    return s;
+  }
+
+  /**
+   * Security review 4 S4-1: a signature header of any value had a body of up to the API's 1 MiB
+   * read before the signature was checked, any number at once: 300 held open took a 256 MB heap.
+   */
+  @Test
+  void aNotificationIsBoundedByTheHooksOwnLimit() {
+    String big = "{\"pad\": \"" + " ".repeat(100 * 1024) + "\"}";
+    given()
+        .contentType("application/json")
+        .header("Heroku-Webhook-Hmac-SHA256", "bogus")
+        .body(big)
+        .post(HOOK)
+        .then()
+        .statusCode(413)
+        .contentType("application/problem+json")
+        .body("type", org.hamcrest.Matchers.endsWith("body-too-large"))
+        .body("detail", org.hamcrest.Matchers.containsString("webhook"));
+  }
+
+  @Test
+  void notificationsReadAtOnceAreBoundedInNumberAndTime() throws Exception {
+    var held = new java.util.ArrayList<java.net.Socket>();
+    try {
+      for (int i = 0; i < ApiAuth.HOOK_READS; i++) {
+        held.add(heldHook());
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> auth.hookReadsInUse() == ApiAuth.HOOK_READS);
+      // one more is turned away at once, and the API's own requests are not
+      String source = uniqueName("src");
+      String a = uniqueName("hook-b");
+      api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+      signed(event(source))
+          .post(HOOK)
+          .then()
+          .statusCode(503)
+          .header("Retry-After", "5")
+          .body("type", org.hamcrest.Matchers.endsWith("hook-busy"));
+      // a client that goes away gives its slot back
+      for (int i = 0; i < ApiAuth.HOOK_READS / 2; i++) {
+        held.remove(0).close();
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> auth.hookReadsInUse() == ApiAuth.HOOK_READS / 2);
+      signed(event(source)).post(HOOK).then().statusCode(202);
+      // the others are answered 408 at the deadline, and their slots come back
+      for (java.net.Socket s : held) {
+        String answer =
+            new String(
+                s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(answer).startsWith("HTTP/1.1 408").contains("body-timeout");
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> auth.hookReadsInUse() == 0);
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
   /**
    * Audit 21 H2: each pool copying an app has its own subscription ({@code ?pool=NAME}), and each
    * delivery scheduled every pool copying the app: N pools, N × N passes per release. A pool's
