@@ -75,4 +75,13 @@ public interface ApiConfig {
   /** Largest request body the API reads, in bytes; larger ones get 413. */
   @WithDefault("1048576")
   int maxBodyBytes();
+
+  /**
+   * The least time between two passes a pool's webhook notifications bring ({@code
+   * DYNOFLEET_API_HOOK_PASS_INTERVAL}), per process: a notification within it has its pass at the
+   * interval's end, one for all of them. A pool's webhook secret is handed to Heroku; whoever holds
+   * it could otherwise call up a pass, and Platform API calls, at any rate.
+   */
+  @WithDefault("15s")
+  java.time.Duration hookPassInterval();
 }

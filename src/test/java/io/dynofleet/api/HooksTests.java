@@ -207,6 +207,18 @@ class HooksTests {
           .statusCode(202)
           .body("reconciling", contains(a));
     }
+    // nor is one dated far ahead fresh for as long as it likes (security review 4 S4-8)
+    signed(
+            event(
+                java.util.UUID.randomUUID().toString(),
+                now.plus(java.time.Duration.ofDays(365)),
+                source,
+                source))
+        .post(HOOK)
+        .then()
+        .statusCode(202)
+        .body("reconciling", empty())
+        .body("skipped", org.hamcrest.Matchers.equalTo("stale"));
   }
 
   @Test
@@ -391,6 +403,31 @@ class HooksTests {
               notifications("malformed") - malformed
             })
         .containsExactly(1, 1, 1, 1);
+  }
+
+  /**
+   * Security review 4 S4-6: whoever holds a pool's webhook secret (Heroku does) called up a pass,
+   * and Platform API calls, with every notification: 876 in a minute.
+   */
+  @Test
+  void aPoolsNotificationsBringOnePassPerInterval() {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-r");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    double scheduled = notifications("scheduled");
+    double deferred = notifications("deferred");
+    for (int i = 0; i < 5; i++) {
+      signedFor(a, event(source))
+          .post(HOOK)
+          .then()
+          .statusCode(202)
+          .body("reconciling", contains(a));
+    }
+    assertThat(
+            new double[] {
+              notifications("scheduled") - scheduled, notifications("deferred") - deferred
+            })
+        .containsExactly(1, 4);
   }
 
   @io.quarkus.test.common.http.TestHTTPResource("/")
