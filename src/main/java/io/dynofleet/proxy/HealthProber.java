@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,13 +25,17 @@ final class HealthProber {
   private final HttpClient client;
   private final Clock clock;
   private final Vertx vertx;
+  private final Duration connectTimeout;
 
   /** Where in the interval a backend in service is probed first. */
   private final RandomGenerator random = new SplittableRandom();
 
-  HealthProber(RoutingTable table, HttpClient client, Clock clock, Vertx vertx) {
+  /** {@code connectTimeout}: the client's TCP connect timeout, named in a failure it ends. */
+  HealthProber(
+      RoutingTable table, HttpClient client, Duration connectTimeout, Clock clock, Vertx vertx) {
     this.table = table;
     this.client = client;
+    this.connectTimeout = connectTimeout;
     this.clock = clock;
     this.vertx = vertx;
   }
@@ -89,22 +94,58 @@ final class HealthProber {
    * ...}).
    */
   static String failure(Throwable t) {
-    return failure(t, null);
+    return failure(t, null, null);
   }
 
-  /** A failed probe of a health check whose timeout is {@code timeout} (null: not a probe's). */
-  static String failure(Throwable t, java.time.Duration timeout) {
+  /**
+   * A failed probe of a health check whose timeout is {@code timeout} (null: not a probe's), by a
+   * client whose TCP connect timeout is {@code connectTimeout} (null: not known here).
+   */
+  static String failure(Throwable t, Duration timeout, Duration connectTimeout) {
+    if (connectTimedOut(t)) {
+      // Netty's ConnectTimeoutException is a ConnectException: a backend that never answered the
+      // connect (a dyno's host gone, a full backlog) read "connection refused" (audit 22 L6)
+      return connectTimeout == null
+          ? "connect timed out"
+          : new TimedOut("connect timed out", connectTimeout, CONNECT_SETTING).toString();
+    }
     if (t instanceof java.net.ConnectException) return "connection refused";
     if (timeout != null && t instanceof TimeoutException && !(t instanceof BodyDeadline)) {
       // Vert.x's "The timeout period of 1000ms has been exceeded while executing GET /health for
       // server 127.0.0.1:30078" named no knob (audit 22 L6)
-      long ms = timeout.toMillis();
-      return "timed out after "
-          + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
-          + " (healthCheck.timeoutSeconds)";
+      return new TimedOut("timed out", timeout, "healthCheck.timeoutSeconds").toString();
     }
     String m = t == null ? null : t.getMessage();
     return m == null || m.isBlank() ? (t == null ? "failed" : t.getClass().getSimpleName()) : m;
+  }
+
+  /** The setting of the TCP connect timeout to backends, probes' and requests' alike. */
+  static final String CONNECT_SETTING = "DYNOFLEET_PROXY_CONNECT_TIMEOUT";
+
+  /** Whether {@code err} (or a cause of it) is a TCP connect that got no answer in time. */
+  static boolean connectTimedOut(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause())
+      if (t instanceof io.netty.channel.ConnectTimeoutException) return true;
+    return false;
+  }
+
+  /**
+   * One of Dynofleet's timers ran out, in words that name the setting that bounds it: {@code timed
+   * out after 3 s (healthCheck.timeoutSeconds)}, {@code connect timed out after 5 s
+   * (DYNOFLEET_PROXY_CONNECT_TIMEOUT)}. Kept as a backend's last failure and formatted only when
+   * shown.
+   */
+  record TimedOut(String what, Duration after, String setting) {
+    @Override
+    public String toString() {
+      long ms = after.toMillis();
+      return what
+          + " after "
+          + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
+          + " ("
+          + setting
+          + ")";
+    }
   }
 
   /** A probe whose answer's body did not end within twice the timeout (see {@link #probe}). */
@@ -169,7 +210,9 @@ final class HealthProber {
               b.lastProbe = clock.instant();
               boolean ok = ar.succeeded() && ar.result() < 400;
               b.lastProbeResult =
-                  ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause(), hc.timeout());
+                  ar.succeeded()
+                      ? "HTTP " + ar.result()
+                      : failure(ar.cause(), hc.timeout(), connectTimeout);
               boolean passedBefore = b.probePassing;
               b.probePassing = ok;
               if (ok) {

@@ -211,7 +211,7 @@ class ReverseProxy implements ProxyInterceptor {
     wantPages();
     // a page edited during a maintenance shows within a minute; none wanted, nothing is fetched
     vertx.setPeriodic(MaintenancePages.REFRESH.toMillis(), id -> pages.refresh());
-    HealthProber prober = new HealthProber(table, client(), clock, vertx);
+    HealthProber prober = new HealthProber(table, client(), config.connectTimeout(), clock, vertx);
     vertx.setPeriodic(
         250,
         id -> {
@@ -1132,6 +1132,30 @@ class ReverseProxy implements ProxyInterceptor {
     return t == null || t.isZero() ? config.defaultTimeout() : t;
   }
 
+  /**
+   * A request's failure as its backend keeps it: a timeout of the proxy's own timers said with the
+   * setting that bounds it, as a probe's is ({@code timed out after 30 s
+   * (routing.timeoutSeconds)}), not Vert.x's "The timeout period of 30000ms has been exceeded while
+   * executing GET /x for server ..."; a connect that got no answer as such, not "connection
+   * refused" (Netty's connect timeout is a ConnectException) (audit 22 L6). Anything else as it
+   * came.
+   */
+  private Object failureOf(Pool pool, Throwable err, boolean timedOut) {
+    if (timedOut) {
+      Duration t = pool.route().timeout();
+      boolean own = t != null && !t.isZero();
+      return new HealthProber.TimedOut(
+          "timed out",
+          own ? t : config.defaultTimeout(),
+          own ? "routing.timeoutSeconds" : "DYNOFLEET_PROXY_DEFAULT_TIMEOUT");
+    }
+    if (HealthProber.connectTimedOut(err)) {
+      return new HealthProber.TimedOut(
+          "connect timed out", config.connectTimeout(), HealthProber.CONNECT_SETTING);
+    }
+    return err;
+  }
+
   Backend choose(Pool pool, Set<Backend> exclude) {
     long now = System.nanoTime();
     return pick(pool, Balancer.candidates(pool.backends(), exclude, now), now);
@@ -1672,7 +1696,8 @@ class ReverseProxy implements ProxyInterceptor {
               // reset): in its error count, which held only the 5xx it sent,
               // so one that timed out on every request showed 0 % errors
               b.errors5xx.incrementAndGet();
-              failure(ex.pool, b, err);
+              Object cause = failureOf(ex.pool, err, timeout);
+              failure(ex.pool, b, cause);
               timeFailure(ex, b, timeout ? 504 : 502);
               long now = System.nanoTime();
               b.observeLatency(
@@ -1682,12 +1707,15 @@ class ReverseProxy implements ProxyInterceptor {
               // request are also retried once (nothing was sent to the client yet)
               if (retryable(ctx, ex, retry)) {
                 countRetry(ex.pool, b);
-                retrying(ex, b, err);
+                retrying(ex, b, cause);
                 return attempt(ctx, ex, retry + 1);
               }
               LOG.debugf(
                   "backend %s of pool %s failed: %s; request %s",
-                  b.target.id(), ex.pool.route().name(), err, ex.requestId);
+                  b.target.id(),
+                  ex.pool.route().name(),
+                  Backend.describeFailure(cause),
+                  ex.requestId);
               return error(
                   ctx,
                   timeout ? ProxyError.TIMEOUT : connect ? ProxyError.CONNECT : ProxyError.BACKEND);

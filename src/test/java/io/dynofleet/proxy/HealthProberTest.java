@@ -24,13 +24,14 @@ class HealthProberTest {
             HealthProber.failure(
                 new ConnectException(
                     "finishConnect(..) failed with error(-111): Connection refused"),
+                second,
                 second))
         .isEqualTo("connection refused");
     assertThat(
             HealthProber.failure(
-                new HealthProber.BodyDeadline("probe not done within 2000 ms"), second))
+                new HealthProber.BodyDeadline("probe not done within 2000 ms"), second, second))
         .isEqualTo("probe not done within 2000 ms");
-    assertThat(HealthProber.failure(new IllegalStateException(), second))
+    assertThat(HealthProber.failure(new IllegalStateException(), second, second))
         .isEqualTo("IllegalStateException");
   }
 
@@ -45,10 +46,28 @@ class HealthProberTest {
         new io.vertx.core.impl.NoStackTraceTimeoutException(
             "The timeout period of 3000ms has been exceeded while executing GET /health for server"
                 + " 127.0.0.1:30078");
-    assertThat(HealthProber.failure(vertx, java.time.Duration.ofSeconds(3)))
+    assertThat(HealthProber.failure(vertx, java.time.Duration.ofSeconds(3), null))
         .isEqualTo("timed out after 3 s (healthCheck.timeoutSeconds)");
-    assertThat(HealthProber.failure(vertx, java.time.Duration.ofMillis(500)))
+    assertThat(HealthProber.failure(vertx, java.time.Duration.ofMillis(500), null))
         .isEqualTo("timed out after 500 ms (healthCheck.timeoutSeconds)");
+  }
+
+  /**
+   * Audit 22 L6: Netty's connect timeout is a ConnectException, and a connect that got no answer
+   * read "connection refused". (ProxyTests shows it on a real socket that drops the SYN.)
+   */
+  @Test
+  void aConnectTimeoutIsNotARefusal() {
+    Exception netty =
+        new io.netty.channel.ConnectTimeoutException(
+            "connection timed out after 5000 ms: /127.0.0.1:40113");
+    assertThat(
+            HealthProber.failure(
+                netty, java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(5)))
+        .isEqualTo("connect timed out after 5 s (DYNOFLEET_PROXY_CONNECT_TIMEOUT)");
+    assertThat(HealthProber.failure(netty)).isEqualTo("connect timed out");
+    assertThat(HealthProber.failure(new ConnectException("Connection refused")))
+        .isEqualTo("connection refused");
   }
 
   static final long TICK = 250_000_000L;

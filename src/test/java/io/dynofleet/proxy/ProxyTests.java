@@ -1366,7 +1366,107 @@ class ProxyTests {
         .then()
         .statusCode(504)
         .header("X-Dynofleet-Error", "timeout");
+    // audit 22 L6: in the proxy's words with the setting, as a probe's timeout is, not Vert.x's
+    // "The timeout period of 300ms has been exceeded while executing GET / for server ..."
+    assertThat(stat("s", "hung").lastFailure())
+        .isEqualTo("timed out after 300 ms (routing.timeoutSeconds)");
     given().get("/x").then().statusCode(503).header("X-Dynofleet-Error", "no-backend");
+  }
+
+  /**
+   * Audit 22 L6: a backend that never answers the TCP connect (a full backlog here: the kernel
+   * drops the SYN, as from a host gone) read "connection refused" in its probe's result and its
+   * last failure, since Netty's connect timeout is a ConnectException. Each connect here waits out
+   * the proxy's connect timeout (5 s, below the pools' own).
+   */
+  @Test
+  void aConnectThatGetsNoAnswerReadsAsATimeoutNotARefusal() throws Exception {
+    try (SilentListener silent = SilentListener.open()) {
+      URI url = URI.create("http://127.0.0.1:" + silent.port());
+      table.put(
+          new PoolRoute(
+              "silent",
+              List.of("silent.example"),
+              false,
+              Algorithm.ROUND_ROBIN,
+              Duration.ofSeconds(20),
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              null,
+              List.of(target("nosyn", url))));
+      table.put(
+          new PoolRoute(
+              "silentprobe",
+              List.of("silentprobe.example"),
+              false,
+              Algorithm.ROUND_ROBIN,
+              Duration.ofSeconds(20),
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              new HealthCheckSpec("/health", Duration.ofSeconds(10), Duration.ofSeconds(10), 1, 1),
+              List.of(new BackendTarget("nosynprobe", url, false))));
+      String want = "connect timed out after 5 s (DYNOFLEET_PROXY_CONNECT_TIMEOUT)";
+      given()
+          .header("Host", "silent.example")
+          .body("x")
+          .post("/")
+          .then()
+          .statusCode(502)
+          .header("X-Dynofleet-Error", "connect-failed");
+      assertThat(stat("silent", "nosyn").lastFailure()).isEqualTo(want);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> stat("silentprobe", "nosynprobe").lastProbeResult() != null);
+      assertThat(stat("silentprobe", "nosynprobe").lastProbeResult()).isEqualTo(want);
+    } finally {
+      table.remove("silent");
+      table.remove("silentprobe");
+    }
+  }
+
+  /**
+   * A loopback listener whose accept queue is full and never drained: the kernel drops further
+   * SYNs, so a connect to it neither succeeds nor is refused until the client's timeout.
+   */
+  static final class SilentListener implements AutoCloseable {
+    private final java.net.ServerSocket server;
+    private final List<java.net.Socket> fillers = new ArrayList<>();
+
+    private SilentListener(java.net.ServerSocket server) {
+      this.server = server;
+    }
+
+    static SilentListener open() throws java.io.IOException {
+      SilentListener l =
+          new SilentListener(
+              new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
+      // connect until one gets no answer: the queue is full from then on
+      for (int i = 0; i < 20; i++) {
+        java.net.Socket s = new java.net.Socket();
+        l.fillers.add(s);
+        try {
+          s.connect(l.server.getLocalSocketAddress(), 500);
+        } catch (java.net.SocketTimeoutException full) {
+          return l;
+        }
+      }
+      l.close();
+      throw new IllegalStateException("the accept queue never filled");
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      for (java.net.Socket s : fillers) s.close();
+      server.close();
+    }
   }
 
   @Test
