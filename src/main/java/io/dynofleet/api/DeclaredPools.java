@@ -117,9 +117,7 @@ class DeclaredPools {
         }
         ok++;
       } catch (ApiException ex) {
-        LOG.errorf(
-            "pool file refused: file=%s status=%d error=\"%s\"%s",
-            file, ex.status(), ex.getMessage(), fields(ex));
+        LOG.errorf("pool file refused: file=%s status=%d %s", file, ex.status(), refusal(ex));
       } catch (IOException | RuntimeException ex) {
         LOG.errorf("pool file refused: file=%s error=\"%s\"", file, why(ex));
       }
@@ -188,13 +186,31 @@ class DeclaredPools {
     return ex.getMessage();
   }
 
-  /** Every bad field when there are several (the message then only counts them), else nothing. */
-  private static String fields(ApiException ex) {
-    if (ex.errors().size() < 2) {
-      return "";
+  /**
+   * A refusal's {@code error="..."}, and when it names several fields (its message then only counts
+   * them) {@code fields="..."} with each. Fields refused for one reason are named together before
+   * it, said once: a pool file above the app limit read {@code error="2 fields are invalid"} and
+   * the same sentence twice, once for spec.replicas and once for spec.rollout.maxSurge (t23).
+   */
+  static String refusal(ApiException ex) {
+    List<FieldError> errors = ex.errors();
+    if (errors.size() < 2) {
+      return "error=\"" + ex.getMessage() + "\"";
     }
-    return " fields=\""
-        + ex.errors().stream()
+    if (errors.stream().map(FieldError::message).distinct().count() == 1) {
+      List<String> names = errors.stream().map(FieldError::field).toList();
+      return "error=\""
+          + String.join(", ", names.subList(0, names.size() - 1))
+          + " and "
+          + names.get(names.size() - 1)
+          + ": "
+          + errors.get(0).message()
+          + "\"";
+    }
+    return "error=\""
+        + ex.getMessage()
+        + "\" fields=\""
+        + errors.stream()
             .map(f -> f.field() + ": " + f.message())
             .collect(java.util.stream.Collectors.joining("; "))
         + "\"";

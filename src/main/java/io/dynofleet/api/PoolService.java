@@ -577,6 +577,14 @@ public class PoolService {
   }
 
   /**
+   * What to change when a pool's apps would exceed the app limit (t23: the refusal of a pool file
+   * at start said why but not what to do).
+   */
+  static final String APP_LIMIT_FIX =
+      ": lower replicas or spec.rollout.maxSurge (0 with maxUnavailable 1 or more makes no extra"
+          + " app), or raise DYNOFLEET_HEROKU_APP_LIMIT if Heroku allows the account more";
+
+  /**
    * Refuses (422) a spec whose rollouts need more apps than the account may have: the creates above
    * it fail, and the pool never becomes ready (audit 17 #12). A write that does not raise the
    * pool's peak passes, so a pool stored above the limit by an earlier release can still be edited.
@@ -595,7 +603,8 @@ public class PoolService {
             + peak
             + " apps, above the account's app limit "
             + appLimit
-            + " (DYNOFLEET_HEROKU_APP_LIMIT)";
+            + " (DYNOFLEET_HEROKU_APP_LIMIT)"
+            + APP_LIMIT_FIX;
     throw ApiException.invalid(
         List.of(
             new FieldError("spec.replicas", why), new FieldError("spec.rollout.maxSurge", why)));
@@ -932,7 +941,8 @@ public class PoolService {
                             + peak
                             + " apps, above the account's app limit "
                             + appLimit
-                            + " (DYNOFLEET_HEROKU_APP_LIMIT)")));
+                            + " (DYNOFLEET_HEROKU_APP_LIMIT)"
+                            + APP_LIMIT_FIX)));
           }
           ObjectNode copy = current.deepCopy();
           ((ObjectNode) copy.get("spec")).put("replicas", n);

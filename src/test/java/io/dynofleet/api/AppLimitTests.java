@@ -3,37 +3,121 @@ package io.dynofleet.api;
 import static io.dynofleet.api.ApiFixtures.POOLS;
 import static io.dynofleet.api.ApiFixtures.api;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import io.dynofleet.LogCapture;
+import io.dynofleet.heroku.HerokuConfig;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The account's app limit ({@code dynofleet.heroku.app-limit}), set to 40 here: the other tests run
- * with none to speak of, as the pools every test class leaves in the shared database would reach
- * any real one together and give their creates an {@code AppLimit} warning.
+ * The account's app limit ({@code dynofleet.heroku.app-limit}) at its default, Heroku's 100: the
+ * other tests run with none to speak of, as the pools every test class leaves in the shared
+ * database would reach any real one together and give their creates an {@code AppLimit} warning.
  */
 @QuarkusTest
-@TestProfile(AppLimitTests.Limit40.class)
+@TestProfile(AppLimitTests.DefaultLimit.class)
 class AppLimitTests {
-  public static class Limit40 implements QuarkusTestProfile {
+  static final Path DIR = Path.of("target/app-limit-pools");
+
+  /** The test profile's own limit undone: the setting's default, read from its declaration. */
+  public static class DefaultLimit implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("dynofleet.heroku.app-limit", "40");
+      return Map.of(
+          "dynofleet.heroku.app-limit", DEFAULT, "dynofleet.api.pools-dir", DIR.toString());
+    }
+  }
+
+  static final String DEFAULT;
+
+  static {
+    try {
+      DEFAULT =
+          HerokuConfig.class
+              .getMethod("appLimit")
+              .getAnnotation(io.smallrye.config.WithDefault.class)
+              .value();
+    } catch (NoSuchMethodException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Inject DeclaredPools declared;
+
+  @Test
+  void theLimitIsTheDefault() {
+    assertThat(DEFAULT).isEqualTo("100");
+  }
+
+  /**
+   * t23: a pool file whose replicas and surge are above the app limit is refused at start (replicas
+   * 100 is within the field's range, and the default maxSurge 1 makes 101 apps). The other files
+   * apply; the refused one says in one line which fields, why, and what to change, not "2 fields
+   * are invalid" followed by the same sentence twice.
+   */
+  @Test
+  void aPoolFileAboveTheAppLimitIsRefusedSayingWhatToChange() throws IOException {
+    String big = uniqueName("limit-file");
+    String small = uniqueName("limit-file-ok");
+    String yaml =
+        """
+        metadata: {name: %s}
+        spec:
+          pipeline: shop
+          replicas: %d
+          paused: true
+          template: {sourceApp: shop-web}
+        """;
+    Files.createDirectories(DIR);
+    try {
+      Files.writeString(DIR.resolve("big.yaml"), yaml.formatted(big, 100));
+      Files.writeString(DIR.resolve("small.yaml"), yaml.formatted(small, 2));
+      List<String> lines;
+      try (LogCapture logs = LogCapture.of(DeclaredPools.class)) {
+        assertThat(declared.applyAll()).isEqualTo(1);
+        lines = logs.records().stream().map(LogCapture::text).toList();
+      }
+      api().get(POOLS + "/" + big).then().statusCode(404);
+      api().get(POOLS + "/" + small).then().statusCode(200);
+      assertThat(lines)
+          .filteredOn(l -> l.contains("big.yaml"))
+          .singleElement()
+          .satisfies(
+              l ->
+                  assertThat(l)
+                      .startsWith("pool file refused: file=" + DIR.resolve("big.yaml"))
+                      .contains(
+                          "spec.replicas and spec.rollout.maxSurge: replicas 100 plus the rollout's"
+                              + " surge 1")
+                      .contains("make 101 apps, above the account's app limit 100")
+                      .contains("lower replicas")
+                      .doesNotContain("fields are invalid"));
+    } finally {
+      api().delete(POOLS + "/" + small);
+      try (java.util.stream.Stream<Path> s = Files.list(DIR)) {
+        for (Path f : s.toList()) Files.delete(f);
+      }
     }
   }
 
   /**
    * Audit 17 #12: {@code replicas} 100 with the default {@code maxSurge} 1 was taken, and its
    * rollouts needed 101 apps on an account that may have 100: the creates past it failed with
-   * CreateFailed. Here the account may have 40. Refused now (the surge counted as a rollout uses
-   * it: at most {@code replicas} new apps); the pools together above it are warned of, not refused.
-   * The pools are paused and deleted at the end: no test's pass makes their apps.
+   * CreateFailed. Here the account may have 100, the default. Refused now (the surge counted as a
+   * rollout uses it: at most {@code replicas} new apps); the pools together above it are warned of,
+   * not refused. The pools are paused and deleted at the end: no test's pass makes their apps.
    */
   @Test
   void replicasWithTheRolloutsSurgeAboveTheAppLimitAreRefused() {
@@ -46,7 +130,7 @@ class AppLimitTests {
         """;
     String big = uniqueName("limit");
     api()
-        .body(doc.formatted(big, 40, 1))
+        .body(doc.formatted(big, 100, 1))
         .post(POOLS)
         .then()
         .statusCode(422)
@@ -54,36 +138,36 @@ class AppLimitTests {
         .body(
             "errors.field",
             org.hamcrest.Matchers.contains("spec.replicas", "spec.rollout.maxSurge"))
-        .body("errors[0].message", containsString("make 41 apps"))
-        .body("errors[0].message", containsString("app limit 40"));
+        .body("errors[0].message", containsString("make 101 apps"))
+        .body("errors[0].message", containsString("app limit 100"));
     api().get(POOLS + "/" + big).then().statusCode(404);
-    // the surge a rollout uses is at most replicas: 20 + 20
+    // the surge a rollout uses is at most replicas: 50 + 50
     String wide = uniqueName("limit-wide");
     String fleet = uniqueName("limit-fleet");
     try {
-      api().body(doc.formatted(wide, 20, 30)).post(POOLS).then().statusCode(201);
+      api().body(doc.formatted(wide, 50, 60)).post(POOLS).then().statusCode(201);
       api()
-          .body("{\"replicas\": 21}")
+          .body("{\"replicas\": 51}")
           .put(POOLS + "/" + wide + "/scale")
           .then()
           .statusCode(422)
           .contentType("application/problem+json")
           .body("errors.field", org.hamcrest.Matchers.contains("replicas"))
-          .body("errors[0].message", containsString("make 42 apps"));
+          .body("errors[0].message", containsString("make 102 apps"));
       api()
           .contentType("application/merge-patch+json")
-          .body("{\"spec\": {\"replicas\": 25}}")
+          .body("{\"spec\": {\"replicas\": 60}}")
           .patch(POOLS + "/" + wide)
           .then()
           .statusCode(422)
           .body(
               "errors.field",
               org.hamcrest.Matchers.contains("spec.replicas", "spec.rollout.maxSurge"))
-          .body("errors[0].message", containsString("make 50 apps"));
+          .body("errors[0].message", containsString("make 120 apps"));
       api()
           .get(POOLS + "/" + wide)
           .then()
-          .body("spec.replicas", equalTo(20))
+          .body("spec.replicas", equalTo(50))
           .body("metadata.generation", equalTo(1));
       // within the limit alone, above it with the other pool: taken, with a warning
       api()
@@ -91,7 +175,7 @@ class AppLimitTests {
           .post(POOLS)
           .then()
           .statusCode(201)
-          .header("Warning", containsString("app limit 40"));
+          .header("Warning", containsString("app limit 100"));
       api()
           .get(POOLS + "/" + fleet + "/events")
           .then()
