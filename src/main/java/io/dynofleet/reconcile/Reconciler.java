@@ -124,9 +124,11 @@ public class Reconciler {
 
   /**
    * The reasons of failures only a human mends ({@code Pass#needsHuman}): retried at max-backoff.
+   * CreateFailed is a refused app create's (a 422: the account's app limit), of that kind too; its
+   * line lacked the levers that retry sooner (audit 22 L6).
    */
   private static final List<String> HUMAN_REASONS =
-      List.of("InvalidSpec", KEY_REFUSED, "HerokuForbidden", "HerokuBilling");
+      List.of("InvalidSpec", "CreateFailed", KEY_REFUSED, "HerokuForbidden", "HerokuBilling");
 
   /**
    * Whether a failed pass's error ({@code "InvalidSpec: ..."}) waits for a human: retried at

@@ -302,6 +302,36 @@ class SimulatorReconcileTests {
    * tell a request through Dynofleet from one sent to its herokuapp.com address.
    */
   /**
+   * Audit 22 L6: Heroku refusing the app create (the account's app limit) fails the pass as
+   * CreateFailed, retried only every max-backoff as InvalidSpec is, but its line gave no hint of
+   * the levers that retry sooner, as InvalidSpec's does.
+   */
+  @Test
+  void aRefusedCreateLogsTheRealRetryAndTheLevers() {
+    sim.refuse(
+        "POST /apps",
+        422,
+        "invalid_params",
+        "You've reached the limit of 100 apps for this account.");
+    createPool(1, "");
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      ReconcileResult r = loop.run(name);
+      assertThat(r.requeueAfter()).isEqualTo(config.maxBackoff());
+      assertThat(logs.records())
+          .map(io.dynofleet.LogCapture::text)
+          .filteredOn(t -> t.contains("pool=" + name + " failed"))
+          .singleElement()
+          .satisfies(
+              t ->
+                  assertThat(t)
+                      .contains("error=\"CreateFailed: create app ")
+                      .contains("retry_in=" + config.maxBackoff().toSeconds() + "s")
+                      .contains("a spec change or a restart retries at once"));
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/CreateFailed");
+  }
+
+  /**
    * Audit 22 L5: the audit read retry_in=30 for a pass failing with InvalidSpec that was retried
    * after max-backoff (5 min). The line's value is the requeue's own (pinned here at max-backoff),
    * and it names the levers that retry sooner. L6: in the sandbox the advice was {@code heroku
