@@ -15,6 +15,15 @@ import java.time.Clock;
  */
 @Singleton
 public class HookedReconciler {
+  private final ReconcileStore store;
+  private final PoolLocks locks;
+  private final Platform platform;
+  private final DataPlane dataPlane;
+  private final PoolEvents events;
+  private final ReconcileConfig config;
+  private final Clock clock;
+  private final MeterRegistry registry;
+  private final HookTarget target;
   private final Reconciler reconciler;
 
   HookedReconciler(
@@ -27,9 +36,25 @@ public class HookedReconciler {
       Clock clock,
       MeterRegistry registry,
       HookTarget target) {
-    this.reconciler =
-        new Reconciler(
-            store, locks, platform, dataPlane, events, webhooksOn(config), clock, registry, target);
+    this.store = store;
+    this.locks = locks;
+    this.platform = platform;
+    this.dataPlane = dataPlane;
+    this.events = events;
+    this.config = config;
+    this.clock = clock;
+    this.registry = registry;
+    this.target = target;
+    this.reconciler = process();
+  }
+
+  /**
+   * Another reconciler like it, of its own (what a restart makes: nothing remembered in memory);
+   * the caller stops it.
+   */
+  Reconciler process() {
+    return new Reconciler(
+        store, locks, platform, dataPlane, events, webhooksOn(config), clock, registry, target);
   }
 
   /** {@code config} with {@code webhooks()} true. */

@@ -107,19 +107,8 @@ class SourceHooksTest {
    */
   @Test
   void aCheckOfAnotherProcessWithTheSameSecretServesThisOne() {
-    Map<UUID, SourceHooks.Check> db = new java.util.concurrent.ConcurrentHashMap<>();
-    SourceHooks.Shared shared =
-        new SourceHooks.Shared() {
-          @Override
-          public SourceHooks.Check last(UUID p) {
-            return db.get(p);
-          }
-
-          @Override
-          public void checked(UUID p, Instant at, String signed) {
-            db.put(p, new SourceHooks.Check(at, signed));
-          }
-        };
+    SharedChecks shared = new SharedChecks();
+    Map<UUID, SourceHooks.Check> db = shared.db;
     SourceHooks first = hooks(SECRET, shared);
     PoolStatus.Webhook recorded = first.sync(pool, "web", "shop", null, t0).webhook();
     assertThat(db.get(pool).at()).isEqualTo(t0);
@@ -150,19 +139,8 @@ class SourceHooksTest {
    */
   @Test
   void aSubscriptionAnotherProcessGaveAnotherSecretGetsThisOnesAgainAtTheNextCheck() {
-    Map<UUID, SourceHooks.Check> db = new java.util.concurrent.ConcurrentHashMap<>();
-    SourceHooks.Shared shared =
-        new SourceHooks.Shared() {
-          @Override
-          public SourceHooks.Check last(UUID p) {
-            return db.get(p);
-          }
-
-          @Override
-          public void checked(UUID p, Instant at, String signed) {
-            db.put(p, new SourceHooks.Check(at, signed));
-          }
-        };
+    SharedChecks shared = new SharedChecks();
+    Map<UUID, SourceHooks.Check> db = shared.db;
     SourceHooks upgraded = hooks("pools-own", shared);
     PoolStatus.Webhook recorded = upgraded.sync(pool, "web", "shop", null, t0).webhook();
     // the old dyno, meanwhile
@@ -176,6 +154,21 @@ class SourceHooksTest {
         .isEqualTo(2);
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("pools-own");
     assertThat(db.get(pool).signed()).isEqualTo(SourceHooks.fingerprint("pools-own"));
+  }
+
+  /** The last checks the processes share through the database (ReconcileStore), in memory. */
+  static final class SharedChecks implements SourceHooks.Shared {
+    final Map<UUID, SourceHooks.Check> db = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public SourceHooks.Check last(UUID p) {
+      return db.get(p);
+    }
+
+    @Override
+    public void checked(UUID p, Instant at, String signed) {
+      db.put(p, new SourceHooks.Check(at, signed));
+    }
   }
 
   private SourceHooks hooks(String secret, SourceHooks.Shared shared) {

@@ -7,11 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.dynofleet.api.HookSignature;
 import io.dynofleet.api.HookTarget;
 import io.dynofleet.api.PoolService;
-import io.dynofleet.config.ReconcileConfig;
-import io.dynofleet.pool.model.PoolEvents;
-import io.dynofleet.proxy.RouteSync;
 import io.dynofleet.sandbox.Simulator;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -38,14 +34,9 @@ class WebhookRekeyTests {
   @Inject Simulator sim;
   @Inject HerokuPlatform platform;
   @Inject ReconcileStore store;
-  @Inject PoolLocks locks;
-  @Inject RouteSync routes;
-  @Inject PoolEvents events;
-  @Inject ReconcileConfig config;
   @Inject Clock clock;
-  @Inject MeterRegistry registry;
-  @Inject HookTarget hookTarget;
   @Inject PoolService pools;
+  @Inject HookedReconciler processes;
 
   private SimWorld w;
   private Reconciler hooked;
@@ -63,16 +54,7 @@ class WebhookRekeyTests {
 
   /** A Dynofleet process with release webhooks on (a new one: what a restart makes). */
   private Reconciler process() {
-    return new Reconciler(
-        store,
-        locks,
-        platform,
-        routes,
-        events,
-        HookedReconciler.webhooksOn(config),
-        clock,
-        registry,
-        hookTarget);
+    return processes.process();
   }
 
   private UUID uid() {

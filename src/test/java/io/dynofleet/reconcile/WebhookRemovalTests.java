@@ -3,17 +3,12 @@ package io.dynofleet.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.dynofleet.api.HookTarget;
 import io.dynofleet.api.PoolService;
-import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.pool.model.PoolEvents;
-import io.dynofleet.proxy.RouteSync;
 import io.dynofleet.sandbox.Simulator;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,16 +33,8 @@ class WebhookRemovalTests {
 
   @Inject Simulator sim;
   @Inject HerokuClient heroku;
-  @Inject HerokuPlatform platform;
-  @Inject ReconcileStore store;
-  @Inject PoolLocks locks;
-  @Inject RouteSync routes;
-  @Inject PoolEvents events;
-  @Inject ReconcileConfig config;
-  @Inject Clock clock;
-  @Inject MeterRegistry registry;
-  @Inject HookTarget hookTarget;
   @Inject PoolService pools;
+  @Inject HookedReconciler processes;
 
   private SimWorld w;
   private Reconciler hooked;
@@ -70,17 +57,7 @@ class WebhookRemovalTests {
   void world() {
     w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
     // release webhooks on (the test profile has them off): this reconciler subscribes and removes
-    hooked =
-        new Reconciler(
-            store,
-            locks,
-            platform,
-            routes,
-            events,
-            HookedReconciler.webhooksOn(config),
-            clock,
-            registry,
-            hookTarget);
+    hooked = processes.process();
     Logger.getLogger(PoolEvents.class.getName()).addHandler(capture);
   }
 

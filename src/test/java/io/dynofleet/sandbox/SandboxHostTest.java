@@ -2,9 +2,6 @@ package io.dynofleet.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.smallrye.config.ConfigSourceContext;
-import io.smallrye.config.ConfigValue;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -16,35 +13,12 @@ import org.junit.jupiter.api.Test;
  */
 class SandboxHostTest {
 
-  private static ConfigSourceContext context(Map<String, String> values, List<String> profiles) {
-    return new ConfigSourceContext() {
-      @Override
-      public ConfigValue getValue(String name) {
-        String v = values.get(name);
-        return ConfigValue.builder()
-            .withName(name)
-            .withValue(v)
-            .withConfigSourceOrdinal(v == null ? 0 : 300)
-            .build();
-      }
-
-      @Override
-      public Iterator<String> iterateNames() {
-        return values.keySet().iterator();
-      }
-
-      @Override
-      public List<String> getProfiles() {
-        return profiles;
-      }
-    };
-  }
-
   @Test
   void loopbackOnlyForASandboxOffADyno() {
     List<String> prod = List.of("prod");
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), prod), false)).isTrue();
-    assertThat(SandboxHostConfigSourceFactory.sources(context(Map.of(), prod), false))
+    assertThat(SandboxHostConfigSourceFactory.loopback(TestConfigContext.of(Map.of(), prod), false))
+        .isTrue();
+    assertThat(SandboxHostConfigSourceFactory.sources(TestConfigContext.of(Map.of(), prod), false))
         .singleElement()
         .satisfies(
             s -> {
@@ -52,19 +26,22 @@ class SandboxHostTest {
               assertThat(s.getOrdinal()).as("below every user-written source").isLessThan(100);
             });
     assertThat(
-            SandboxHostConfigSourceFactory.loopback(context(Map.of("DYNO", "web.1"), prod), false))
+            SandboxHostConfigSourceFactory.loopback(
+                TestConfigContext.of(Map.of("DYNO", "web.1"), prod), false))
         .isFalse();
     assertThat(
             SandboxHostConfigSourceFactory.loopback(
-                context(Map.of("HEROKU_API_KEY", "k"), prod), false))
+                TestConfigContext.of(Map.of("HEROKU_API_KEY", "k"), prod), false))
         .isFalse();
     assertThat(
             SandboxHostConfigSourceFactory.loopback(
-                context(Map.of("dynofleet.heroku.api-key", "k"), prod), false))
+                TestConfigContext.of(Map.of("dynofleet.heroku.api-key", "k"), prod), false))
         .isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), List.of("test")), false))
+    assertThat(
+            SandboxHostConfigSourceFactory.loopback(
+                TestConfigContext.of(Map.of(), List.of("test")), false))
         .isFalse();
-    assertThat(SandboxHostConfigSourceFactory.loopback(context(Map.of(), prod), true))
+    assertThat(SandboxHostConfigSourceFactory.loopback(TestConfigContext.of(Map.of(), prod), true))
         .as("the build records nothing")
         .isFalse();
   }

@@ -2,12 +2,9 @@ package io.dynofleet.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.smallrye.config.ConfigSourceContext;
-import io.smallrye.config.ConfigValue;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,30 +16,6 @@ import org.junit.jupiter.api.Test;
  */
 class SandboxRefillTest {
 
-  private static ConfigSourceContext context(Map<String, String> values) {
-    return new ConfigSourceContext() {
-      @Override
-      public ConfigValue getValue(String name) {
-        String v = values.get(name);
-        return ConfigValue.builder()
-            .withName(name)
-            .withValue(v)
-            .withConfigSourceOrdinal(v == null ? 0 : 300)
-            .build();
-      }
-
-      @Override
-      public Iterator<String> iterateNames() {
-        return values.keySet().iterator();
-      }
-
-      @Override
-      public List<String> getProfiles() {
-        return List.of("prod");
-      }
-    };
-  }
-
   /** The client's refill as read with the factory's sources below {@code user}'s settings. */
   private static String refill(Map<String, String> user, boolean building) {
     SmallRyeConfigBuilder b =
@@ -50,7 +23,8 @@ class SandboxRefillTest {
             .addDefaultInterceptors() // expressions expanded, as in Quarkus
             .withSources(new PropertiesConfigSource(user, "user", 250))
             .withDefaultValue(SandboxRefillConfigSourceFactory.REFILL, "4500");
-    SandboxRefillConfigSourceFactory.sources(context(user), building).forEach(b::withSources);
+    SandboxRefillConfigSourceFactory.sources(TestConfigContext.of(user, List.of("prod")), building)
+        .forEach(b::withSources);
     SmallRyeConfig config = b.build();
     return config.getValue(SandboxRefillConfigSourceFactory.REFILL, String.class);
   }
