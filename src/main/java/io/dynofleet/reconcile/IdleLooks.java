@@ -16,10 +16,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * release brings a pass at once: the look is only the safety net; see {@link #heard}), plus up to a
  * quarter at random so pools made together do not look together. The interval is kept in the
  * database ({@code pool_sweeps.next_look_at}), so it holds for every dyno, and the fleet's looks
- * cost about {@code share} of the refill however many dynos run. A spec change or a webhook
- * delivery still brings a pass at once; a backend's health change one at its turn, at most once per
- * {@code health-debounce} for the fleet ({@link ReconcileLoop#healthTurn}), which only a pass that
- * began after the turn stands for, not the idle look.
+ * cost about {@code share} of the refill however many dynos run. The dyno that passed the pool
+ * keeps the look at that turn itself, and another takes it over once it is {@link
+ * ReconcileLoop#TAKEOVER_GRACE} past: the sweep's ticks alone took it up to an interval late (audit
+ * 23 L8). A spec change or a webhook delivery still brings a pass at once; a backend's health
+ * change one at its turn, at most once per {@code health-debounce} for the fleet ({@link
+ * ReconcileLoop#healthTurn}), which only a pass that began after the turn stands for, not the idle
+ * look.
  */
 final class IdleLooks {
   /**

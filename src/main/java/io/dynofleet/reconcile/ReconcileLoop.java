@@ -51,9 +51,12 @@ public class ReconcileLoop {
    * verdict was written. Such an entry is moot only once a pass that began after that has ended, as
    * one that began before read the verdicts without the change (review 27 #2: another dyno's pass
    * under way at the turn, ending after it, made the change moot by its end, and a dead backend
-   * waited for the pool's idle look). An entry with both is moot when both hold. An entry of a spec
-   * change, a webhook delivery or a requeue (neither set) always runs, as the change it stands for
-   * may have come after that pass read the pool.
+   * waited for the pool's idle look). An entry with both is moot when both hold. A pass's own next
+   * look (its requeue, an idle pool's turn) is kept as a sweep's entry found due at that pass's
+   * recorded end: moot once a pass by any dyno has ended since, which keeps its own (audit 23 L1: a
+   * dyno that took over while this one was away, or a change's pass). An entry of a spec change, a
+   * webhook delivery or a failed pass's retry (neither set) always runs, as the change it stands
+   * for may have come after that pass read the pool.
    */
   record Entry(String pool, Long sweptAsOf, Long readAsOf) {
     /** A sweep's entry (see {@link #sweptAsOf}). */
@@ -225,6 +228,51 @@ public class ReconcileLoop {
     enqueueAll();
   }
 
+  /**
+   * How long past a pool's stored next look the dyno that stored it may still be about to pass it
+   * (its timer has fired and its pass not yet begun or ended, its workers busy) before another
+   * takes the pool over ({@link #takeOver}).
+   */
+  static final Duration TAKEOVER_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * Every {@link #TAKEOVER_EVERY}: the pools whose stored next look is more than {@link
+   * #TAKEOVER_GRACE} past, a look the dyno that stored it missed (killed, hung or stopped between
+   * two passes), are passed here. A rollout whose rolling dyno died waited 24-54 s for another
+   * dyno's sweep (its quiet window, then its next tick), while a step takes about 6 s (audit 23
+   * L1). Safe as any pass is: the pool's advisory lock lets one pass at a time in (a pass of the
+   * owner still under way makes this one {@code BUSY}, and then moot when that one ends), and the
+   * owner's own next look, if it comes after all, is moot once this pass has ended. Run on the
+   * loop's executor from the start, not while the sweep is off (the test profile's loop has no
+   * executor).
+   */
+  static final Duration TAKEOVER_EVERY = Duration.ofSeconds(5);
+
+  /** Queues a pass of every pool whose stored look was missed; their number. */
+  int takeOver() {
+    if (executor == null || stopping) {
+      return 0;
+    }
+    try {
+      ReconcileStore.Due due = reconciler.overdue(TAKEOVER_GRACE);
+      for (String pool : due.names()) {
+        LOG.debugf("reconcile pool=%s its stored look is overdue: taken over here", pool);
+        enqueue(new Entry(pool, due.asOfMicros()), Duration.ZERO);
+      }
+      return due.names().size();
+    } catch (RuntimeException e) {
+      // the store is away (the sweep says so), or the executor stopping: the next round tries
+      LOG.debugf("reconcile takeover skipped: %s", e.getClass().getSimpleName());
+      return 0;
+    }
+  }
+
+  /** Whether the periodic sweep is off ({@code off}, {@code disabled}): no takeover either. */
+  static boolean sweepOff(String interval) {
+    String i = interval == null ? "" : interval.trim();
+    return i.equalsIgnoreCase("off") || i.equalsIgnoreCase("disabled");
+  }
+
   /** A spec change is acted on at once rather than at the next sweep. */
   void onChange(@Observes PoolChanged change) {
     enqueue(change.name(), Duration.ZERO);
@@ -293,11 +341,12 @@ public class ReconcileLoop {
     synchronized (this) {
       Entry queued = entries.get(pool);
       Long due = dueAt.get(pool);
-      if (queued != null && queued.always() && due != null && due > System.nanoTime()) {
-        // a requeue due later (a replacement's turn, pending in a shared outage) keeps its time:
-        // merged in, the turn's entry became one that always runs, and two dynos' turns at one
-        // window's end were two passes. It comes back if the turn's entry is dropped
-        heldRequeues.put(pool, due);
+      if (queued != null && queued.readAsOf() == null && due != null && due > System.nanoTime()) {
+        // an entry due later (a replacement's turn, pending in a shared outage; an idle turn) keeps
+        // its time: merged in, the turn's entry became one that always runs (or came at once and,
+        // moot, dropped the later look), and two dynos' turns at one window's end were two passes.
+        // It comes back, as it was, if the turn's entry is dropped
+        heldRequeues.put(pool, new Held(queued, due));
         entries.remove(pool);
         dueAt.remove(pool);
         ScheduledFuture<?> old = pending.remove(pool);
@@ -309,8 +358,14 @@ public class ReconcileLoop {
     enqueue(Entry.health(pool, turn.asOfMicros()), Duration.ZERO);
   }
 
-  /** Per pool, when a requeue put aside for a health change's turn was due (nanoTime). */
-  private final Map<String, Long> heldRequeues = new ConcurrentHashMap<>();
+  /** A queued entry put aside for a health change's turn, and when it was due (nanoTime). */
+  private record Held(Entry entry, long due) {}
+
+  /**
+   * Per pool, the entry due later (a requeue, the idle turn, a sweep's that met the pool locked)
+   * put aside for a health change's turn: it comes back, as it was, if the turn's entry is dropped.
+   */
+  private final Map<String, Held> heldRequeues = new ConcurrentHashMap<>();
 
   void enqueueAll() {
     try {
@@ -435,9 +490,9 @@ public class ReconcileLoop {
       if (more != null) {
         enqueue(more, Duration.ZERO);
       }
-      Long held = heldRequeues.remove(pool);
+      Held held = heldRequeues.remove(pool);
       if (held != null) {
-        enqueue(pool, Duration.ofNanos(Math.max(0, held - System.nanoTime())));
+        enqueue(held.entry(), Duration.ofNanos(Math.max(0, held.due() - System.nanoTime())));
       }
       LOG.debugf(
           "reconcile pool=%s skipped: passed since the %s found it due",
@@ -495,14 +550,32 @@ public class ReconcileLoop {
       // stays one, and is skipped then: that pass was the look it asked for (audit 21 M2); a
       // health change's only if that pass began after its turn, else it read the verdicts before
       enqueue(entry.merge(more), r.requeueAfter());
-    } else if (r.requeueAfter() != null) {
-      // a sweep's entry that came meanwhile goes with it: this pass, or the requeue's, is its look
+    } else if (r.outcome() == ReconcileResult.Outcome.FAILED && r.requeueAfter() != null) {
+      // the backoff's retry; a sweep's entry that came meanwhile goes with it
       enqueue(pool, r.requeueAfter());
+    } else if (r.requeueAfter() != null || r.nextLook() != null) {
+      // this pass's next look (work in flight, an idle pool's turn), kept here at its time: the
+      // sweep took an idle look at its first tick after the stored turn, up to an interval late
+      // (audit 23 L8). Moot once a pass by any dyno ends after this one, which keeps its own: a
+      // dyno that took the pool over while this one was away, or a change's pass. A sweep's entry
+      // that came meanwhile goes with it: this pass, or the look's, is its look
+      enqueue(followUp(pool, r), r.requeueAfter() != null ? r.requeueAfter() : r.nextLook());
+      if (more != null && more.readAsOf() != null) {
+        enqueue(more, Duration.ZERO); // a health change's turn: this pass may have read before it
+      }
     } else if (more != null) {
       // a sweep's entry that came meanwhile: skipped when this pass was recorded (review 25 #5)
       enqueue(more, Duration.ZERO);
     }
     return r;
+  }
+
+  /**
+   * The entry of a pass's own next look: moot once a pass of the pool by any dyno ended after it;
+   * one that always runs when the pass's end was not recorded.
+   */
+  private static Entry followUp(String pool, ReconcileResult r) {
+    return r.endedMicros() > 0 ? new Entry(pool, r.endedMicros()) : Entry.of(pool);
   }
 
   /**
@@ -597,6 +670,13 @@ public class ReconcileLoop {
    * creating apps all that time. A JVM shutdown hook of our own runs at SIGTERM, beside Quarkus's.
    */
   void onStart(@Observes StartupEvent e) {
+    if (executor != null && !sweepOff(config.interval())) {
+      executor.scheduleWithFixedDelay(
+          this::takeOver,
+          TAKEOVER_EVERY.toMillis(),
+          TAKEOVER_EVERY.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
     Thread hook = new Thread(this::beginStop, "dynofleet-reconcile-stop");
     try {
       Runtime.getRuntime().addShutdownHook(hook);

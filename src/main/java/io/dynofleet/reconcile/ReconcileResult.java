@@ -5,10 +5,22 @@ import java.time.Duration;
 /**
  * What a pass asks of the loop: nothing (the regular schedule picks the pool up again), a requeue
  * after a delay (work in flight), a look again soon because another process holds the pool's lock,
- * or a failure to back off from.
+ * or a failure to back off from. {@code nextLook}: when an idle pool's stored turn comes (the pass
+ * was {@code DONE}; null: none stored), which the loop keeps itself; {@code endedMicros}: the
+ * pass's recorded end by the database's clock ({@code pool_sweeps.swept_at}; 0 when not recorded),
+ * after which a pass by any dyno makes the loop's own look (the requeue, the idle turn) moot.
  */
 public record ReconcileResult(
-    Outcome outcome, Duration requeueAfter, String error, long platformCalls) {
+    Outcome outcome,
+    Duration requeueAfter,
+    String error,
+    long platformCalls,
+    Duration nextLook,
+    long endedMicros) {
+
+  public ReconcileResult(Outcome outcome, Duration requeueAfter, String error, long platformCalls) {
+    this(outcome, requeueAfter, error, platformCalls, null, 0);
+  }
 
   public enum Outcome {
     DONE,

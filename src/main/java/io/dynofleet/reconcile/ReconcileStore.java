@@ -103,6 +103,35 @@ class ReconcileStore {
   }
 
   /**
+   * The pools whose stored next look ({@code pool_sweeps.next_look_at}: a requeue's, an idle turn,
+   * a pass cut short) is more than {@code grace} past, by the database's clock, and whose failed
+   * pass's backoff (for this key) is over: the dyno that stored the look keeps it itself and passes
+   * the pool at it, which stores the next one, so a look still due then is one that dyno missed
+   * (killed, hung between two passes, stopped, or its workers behind). Earliest due first, with
+   * when they were found due ({@link Due}). One read over the sweeps' rows.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  Due overdue(java.time.Duration grace, String keyFingerprint) {
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select p.name, (extract(epoch from now()) * 1000000)::bigint"
+                    + " from pools p join pool_sweeps s on s.pool_id = p.id"
+                    + " where s.next_look_at < now() - make_interval(secs => ?1)"
+                    + " and (s.not_before is null or s.not_before <= now()"
+                    + " or s.not_before_key <> cast(?2 as text))"
+                    + " order by s.next_look_at, p.name")
+            .setParameter(1, grace.toMillis() / 1000.0)
+            .setParameter(2, keyFingerprint)
+            .getResultList();
+    return new Due(
+        rows.stream().map(r -> (String) r[0]).toList(),
+        rows.isEmpty() ? 0 : ((Number) rows.get(0)[1]).longValue());
+  }
+
+  /**
    * Whether a pass of the pool (by any dyno) ended after {@code asOfMicros} (the database's clock,
    * as {@link Due} gives it): one indexed read.
    */
@@ -201,10 +230,13 @@ class ReconcileStore {
    * failed pass's, which every dyno's sweep waits out; {@code nextLook}: when the sweep looks at
    * the pool again at the earliest (an idle pool's turn, a budget or release wait), null for at
    * once. {@code startedMicros}: when the pass began by the database's clock ({@link #nowMicros}; 0
-   * when unknown), which a health change's entry goes by ({@link #passedSince}).
+   * when unknown), which a health change's entry goes by ({@link #passedSince}). Returns the pass's
+   * recorded end ({@code swept_at}) as {@link Due} gives times, 0 when the pool is gone: a pass
+   * that ends after it makes the loop's own next look moot ({@link #sweptSince}).
    */
   @Transactional
-  void swept(
+  @SuppressWarnings("unchecked")
+  long swept(
       UUID poolId,
       java.time.Duration backoff,
       String backoffKey,
@@ -214,38 +246,43 @@ class ReconcileStore {
     // insert then broke the foreign key (Hibernate logged a WARN for every pool deletion) a failed
     // pass's backoff holds for every dyno's sweep (not_before), a good pass clears it a refusal of
     // this process's key holds back only the processes with the same key (not_before_key)
-    pools
-        .getEntityManager()
-        .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key, next_look_at,"
-                + " pass_started_at)"
-                + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text),"
-                + " case when ?4 > 0 then now() + make_interval(secs => ?4) end,"
-                + " case when ?5 > 0 then to_timestamp(cast(?5 as bigint) / 1000000.0) end"
-                + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
-                + " not_before = excluded.not_before, not_before_key = excluded.not_before_key,"
-                + " next_look_at = excluded.next_look_at, pass_started_at = excluded.pass_started_at")
-        .setParameter(1, poolId)
-        .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
-        .setParameter(3, backoff == null ? null : backoffKey)
-        .setParameter(4, nextLook == null ? 0.0 : nextLook.toMillis() / 1000.0)
-        .setParameter(5, startedMicros)
-        .executeUpdate();
+    List<Object> ended =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "insert into pool_sweeps (pool_id, swept_at, not_before, not_before_key, next_look_at,"
+                    + " pass_started_at)"
+                    + " select id, now(), case when ?2 > 0 then now() + make_interval(secs => ?2) end, cast(?3 as text),"
+                    + " case when ?4 > 0 then now() + make_interval(secs => ?4) end,"
+                    + " case when ?5 > 0 then to_timestamp(cast(?5 as bigint) / 1000000.0) end"
+                    + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
+                    + " not_before = excluded.not_before, not_before_key = excluded.not_before_key,"
+                    + " next_look_at = excluded.next_look_at, pass_started_at = excluded.pass_started_at"
+                    + " returning (extract(epoch from swept_at) * 1000000)::bigint")
+            .setParameter(1, poolId)
+            .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
+            .setParameter(3, backoff == null ? null : backoffKey)
+            .setParameter(4, nextLook == null ? 0.0 : nextLook.toMillis() / 1000.0)
+            .setParameter(5, startedMicros)
+            .getResultList();
+    return ended.isEmpty() ? 0 : ((Number) ended.get(0)).longValue();
   }
 
   /**
-   * Clears the pool's stored next look, so every dyno's sweep takes it once its quiet time is over:
-   * for a pass cut short (SIGTERM, a lost lock), which the stored turn, up to {@code 4 × sweep}
-   * away, would otherwise hold back on the other dynos and on the next process (review 25 #1). A
-   * webhook's pass clears it too, in {@link #webhookHeard}.
+   * Makes the pool's stored next look now, so every dyno's sweep takes it once its quiet time is
+   * over, and every dyno's takeover ({@link #overdue}) once it is overdue: for a pass cut short
+   * (SIGTERM, a lost lock), which the stored turn, up to {@code 4 × sweep} away, would otherwise
+   * hold back on the other dynos and on the next process (review 25 #1). A webhook's pass clears
+   * it, in {@link #webhookHeard}.
    */
   @Transactional
   void lookSoon(String poolName) {
     pools
         .getEntityManager()
         .createNativeQuery(
-            "update pool_sweeps s set next_look_at = null from pools p"
-                + " where p.id = s.pool_id and p.name = ?1 and s.next_look_at is not null")
+            "update pool_sweeps s set next_look_at = now() from pools p"
+                + " where p.id = s.pool_id and p.name = ?1"
+                + " and (s.next_look_at is null or s.next_look_at > now())")
         .setParameter(1, poolName)
         .executeUpdate();
   }

@@ -583,6 +583,14 @@ public class Reconciler {
     return store.poolNamesDue(quiet, honourBackoff, platform.keyFingerprint());
   }
 
+  /**
+   * The pools whose stored next look is more than {@code grace} past (see {@link
+   * ReconcileStore#overdue}): a look the dyno that stored it missed.
+   */
+  ReconcileStore.Due overdue(Duration grace) {
+    return store.overdue(grace, platform.keyFingerprint());
+  }
+
   /** {@link #poolNamesDue}, with when the sweep found them due (see {@link ReconcileStore.Due}). */
   ReconcileStore.Due sweepDue(Duration quiet, boolean honourBackoff) {
     return store.sweepDue(quiet, honourBackoff, platform.keyFingerprint());
@@ -668,20 +676,24 @@ public class Reconciler {
       } finally {
         current.remove();
       }
+      Duration nextLook = null;
+      long ended = 0;
       try {
         if (!STOPPED.equals(r.error()) && !LOCK_LOST.equals(r.error())) {
           // a pass cut short did not look at everything: the next process must not skip the pool
           boolean failed = r.outcome() == ReconcileResult.Outcome.FAILED;
           // a refused key holds back only the dynos with that key: after a rotation, preboot's old
           // dynos (the revoked key) held the new ones off the pool for 5 minutes (audit 14)
-          store.swept(
-              pool.get().id,
-              failed ? r.requeueAfter() : null,
-              failed && r.error() != null && r.error().startsWith(KEY_REFUSED)
-                  ? platform.keyFingerprint()
-                  : null,
-              nextLook(r, pass),
-              started);
+          nextLook = nextLook(r, pass);
+          ended =
+              store.swept(
+                  pool.get().id,
+                  failed ? r.requeueAfter() : null,
+                  failed && r.error() != null && r.error().startsWith(KEY_REFUSED)
+                      ? platform.keyFingerprint()
+                      : null,
+                  nextLook,
+                  started);
         } else {
           // cut short: whatever brought it (a webhook, a health change) is not done; the next
           // process, or another dyno, takes the pool at its next sweep, not at a stored turn
@@ -693,7 +705,13 @@ public class Reconciler {
       long calls = platform.calls() - calls0 + pass.workerCalls.get();
       callsPerPass.record(calls);
       outsideStep.clear(key.name());
-      return new ReconcileResult(r.outcome(), r.requeueAfter(), r.error(), calls);
+      return new ReconcileResult(
+          r.outcome(),
+          r.requeueAfter(),
+          r.error(),
+          calls,
+          r.outcome() == ReconcileResult.Outcome.DONE ? nextLook : null,
+          ended);
     } catch (SQLException | RuntimeException e) {
       // said at WARN when new for the pool, then every 10 min (the loop's line says each failure
       // too, throttled alike): a stack on every pass of an outage buried the rest (review 23)
@@ -716,9 +734,10 @@ public class Reconciler {
   /**
    * When every dyno's sweep may look at the pool again (audit 21 H1, M3): a pass that waits (for
    * the rate budget, a release, a drain) after its wait, an idle pool at its turn ({@link
-   * IdleLooks}); null for at once (the sweep's quiet window still holds). The loop's own requeue
-   * comes sooner on this dyno; the stored time is what the others, and a process started after this
-   * one, go by.
+   * IdleLooks}); null for at once (the sweep's quiet window still holds). This dyno's loop keeps
+   * the look itself (the requeue, the idle turn: audit 23 L8, the sweep's tick took an idle look up
+   * to one interval late); the stored time is what the others' sweeps and takeovers, and a process
+   * started after this one, go by.
    */
   private static Duration nextLook(ReconcileResult r, Pass pass) {
     if (r.outcome() == ReconcileResult.Outcome.REQUEUE) {
