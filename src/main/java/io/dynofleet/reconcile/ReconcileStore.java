@@ -184,14 +184,28 @@ class ReconcileStore {
 
   /**
    * When a change in a pool's healthy backends may bring a pass: {@code after}, what is left of the
-   * debounce since the last pass of it by any dyno ended (zero: at once), and {@code asOfMicros},
-   * the database's clock at the read (as {@link Due} gives it; 0 when the pool is gone).
+   * debounce since the last pass of it by any dyno ended, or of a failed pass's backoff that holds
+   * health changes ({@link #BACKOFF_HOLDS_HEALTH}), whichever is longer (zero: at once), and {@code
+   * asOfMicros}, the database's clock at the read (as {@link Due} gives it; 0 when the pool is
+   * gone).
    */
   record HealthTurn(java.time.Duration after, long asOfMicros) {}
 
   /**
+   * The failures whose backoff a health change's pass waits out: Heroku refused the pass for the
+   * rate limit, or did not answer. The backoff then protects the rate budget (a 429's {@code
+   * Retry-After}; under the reserve, {@code max-backoff}), and the pass would meet the same
+   * failure; its retry comes at the backoff's end anyway. After any other failure (an invalid spec,
+   * a refused key, billing, a refused create) the pass still does what needs no source, a dead
+   * backend's restart among it, so a health change brings it as ever.
+   */
+  static final List<String> BACKOFF_HOLDS_HEALTH = List.of("RateLimited", "HerokuUnavailable");
+
+  /**
    * The pool's {@link HealthTurn}, for a debounce of {@code gap} (null: the pool's health check
-   * interval), by the database's clock: one indexed read.
+   * interval), by the database's clock: one indexed read. While the backoff of a failed pass whose
+   * reason is one of {@link #BACKOFF_HOLDS_HEALTH} (the pool's {@code Degraded} condition) runs,
+   * the turn is at its end, if that is later.
    */
   @Transactional
   @SuppressWarnings("unchecked")
@@ -202,16 +216,29 @@ class ReconcileStore {
             .createNativeQuery(
                 "select (extract(epoch from now()) * 1000000)::bigint,"
                     + " extract(epoch from s.swept_at - now()) + case when ?2 >= 0 then ?2 else"
-                    + " coalesce(cast(p.spec -> 'healthCheck' ->> 'intervalSeconds' as double precision), 0) end"
+                    + " coalesce(cast(p.spec -> 'healthCheck' ->> 'intervalSeconds' as double precision), 0) end,"
+                    + " case when s.not_before > now() and exists (select 1 from"
+                    + " jsonb_array_elements(case when jsonb_typeof(p.status -> 'conditions') = 'array'"
+                    + " then p.status -> 'conditions' else '[]'::jsonb end) c"
+                    + " where c ->> 'type' = 'Degraded' and c ->> 'status' = 'True'"
+                    + " and c ->> 'reason' in (?3, ?4))"
+                    + " then extract(epoch from s.not_before - now()) end"
                     + " from pools p left join pool_sweeps s on s.pool_id = p.id where p.name = ?1")
             .setParameter(1, pool)
             .setParameter(2, gap == null ? -1.0 : gap.toMillis() / 1000.0)
+            .setParameter(3, BACKOFF_HOLDS_HEALTH.get(0))
+            .setParameter(4, BACKOFF_HOLDS_HEALTH.get(1))
             .getResultList();
     if (rows.isEmpty()) {
       return new HealthTurn(java.time.Duration.ZERO, 0);
     }
     long asOf = ((Number) rows.get(0)[0]).longValue();
-    Number left = (Number) rows.get(0)[1];
+    Number debounce = (Number) rows.get(0)[1];
+    Number backoff = (Number) rows.get(0)[2];
+    Number left =
+        backoff == null || debounce != null && debounce.doubleValue() >= backoff.doubleValue()
+            ? debounce
+            : backoff;
     if (left == null || left.doubleValue() <= 0) {
       return new HealthTurn(java.time.Duration.ZERO, asOf);
     }

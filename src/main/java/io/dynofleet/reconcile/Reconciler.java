@@ -598,7 +598,9 @@ public class Reconciler {
 
   /**
    * When a change in the pool's healthy backends may bring a pass: after what is left of {@code
-   * health-debounce} (the pool's health check interval by default) since any dyno last passed it.
+   * health-debounce} (the pool's health check interval by default) since any dyno last passed it,
+   * or at the end of a failed pass's backoff when Heroku refused that pass for the rate limit or
+   * did not answer ({@link ReconcileStore#BACKOFF_HOLDS_HEALTH}); other backoffs do not hold it.
    */
   ReconcileStore.HealthTurn healthTurn(String pool) {
     return store.healthTurn(pool, config.healthDebounce().orElse(null));

@@ -1396,6 +1396,75 @@ class ReconcilerTests {
     }
   }
 
+  /**
+   * The closing note's open question: whether a health change brings a pass while the pool waits
+   * out a failed pass's backoff. After an invalid spec (the source app deleted: 5 minutes) it does,
+   * once its debounce is over, and the dead backend is marked (and restarted at its threshold): the
+   * pass does what needs no source.
+   */
+  @Test
+  void aHealthChangeIsPassedDuringTheBackoffOfAnInvalidSpec() {
+    createPool(2, ", \"healthCheck\": {\"intervalSeconds\": 60}");
+    converge();
+    String sick = owned().get(0);
+    heroku.apps.remove(source);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    passedAgo(Duration.ofMinutes(2)); // the debounce is over, the 5-minute backoff not
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("backing off").doesNotContain(name);
+    ManualScheduler q = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, q);
+      dataPlane.unhealthy.add(sick);
+      local.healthTurn(name);
+      assertThat(runDue(q)).as("the health change's pass, in the backoff").isEqualTo(1);
+      assertThat(status().backends())
+          .filteredOn(s -> s.app().equals(sick))
+          .extracting(s -> s.phase())
+          .containsOnly("Unhealthy");
+    } finally {
+      q.shutdownNow();
+    }
+  }
+
+  /**
+   * After a pass Heroku refused for the rate limit, the backoff protects the budget (under the
+   * reserve it is max-backoff): a health change's pass waits for its end, then comes, never
+   * dropped.
+   */
+  @Test
+  void aHealthChangeWaitsOutABackoffThatGuardsTheRateBudget() {
+    createPool(2, ", \"healthCheck\": {\"intervalSeconds\": 60}");
+    converge();
+    String sick = owned().get(0);
+    clock.advance(Duration.ofMinutes(10)); // its idle turn is over
+    heroku.failNext("recentReleases", 1, Kind.RATE_LIMITED);
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    backoffLeft(Duration.ofMinutes(5)); // as under the reserve
+    passedAgo(Duration.ofMinutes(2)); // the debounce is over
+    ManualScheduler q = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, q);
+      dataPlane.unhealthy.add(sick);
+      local.healthTurn(name);
+      assertThat(runDue(q)).as("no pass in the backoff").isZero();
+      ManualScheduler.Queued turn = later(q);
+      assertThat(turn).as("the turn, at the backoff's end").isNotNull();
+      assertThat(turn.delay()).isBetween(Duration.ofMinutes(4), Duration.ofMinutes(5));
+
+      backoffLeft(Duration.ZERO);
+      assertThat(run(turn)).as("the turn reads again").isZero();
+      assertThat(runDue(q)).as("and its pass comes").isEqualTo(1);
+      assertThat(status().backends())
+          .filteredOn(s -> s.app().equals(sick))
+          .extracting(s -> s.phase())
+          .containsOnly("Unhealthy");
+    } finally {
+      q.shutdownNow();
+    }
+  }
+
   /** The one task queued on {@code q} for later (a kept look, a turn); null when none. */
   private static ManualScheduler.Queued later(ManualScheduler q) {
     List<ManualScheduler.Queued> later =
@@ -1426,6 +1495,21 @@ class ReconcilerTests {
       throw new IllegalStateException(e);
     }
     clock.advance(d);
+  }
+
+  /** The pool's backoff ends {@code left} from now, by the database's clock. */
+  private void backoffLeft(Duration left) {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "update pool_sweeps set not_before = now() + make_interval(secs => ?)"
+                    + " where pool_id = (select id from pools where name = ?)")) {
+      st.setDouble(1, left.toMillis() / 1000.0);
+      st.setString(2, name);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The one task queued on {@code q} for later within a minute (a debounced health change). */
