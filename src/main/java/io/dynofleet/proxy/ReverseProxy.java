@@ -1435,6 +1435,26 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
+   * Whether any of the request's {@code Authorization} lines is Dynofleet's own API token; if so,
+   * it is removed and the others kept. Only the first was looked at: the token as a second line
+   * reached the backend (security review 4 S4-4).
+   */
+  private boolean ownBearerAmong(MultiMap h) {
+    List<String> all = h.getAll(HttpHeaders.AUTHORIZATION);
+    boolean own = false;
+    for (String a : all) {
+      own |= auth.ownBearer(a);
+    }
+    if (own) {
+      h.remove(HttpHeaders.AUTHORIZATION);
+      for (String a : all) {
+        if (!auth.ownBearer(a)) h.add(HttpHeaders.AUTHORIZATION, a);
+      }
+    }
+    return own;
+  }
+
+  /**
    * X-Request-Id, X-Forwarded-For (appended), -Proto and -Port (kept if set: Heroku's router sets
    * them), -Host (the Host that chose the pool, unless {@code trust-forwarded-host}: Heroku's
    * router passes a client's own, and a backend, whose Host is now its own web_url, builds its
@@ -1445,8 +1465,7 @@ class ReverseProxy implements ProxyInterceptor {
     // Dynofleet's own API token, sent to a path outside the prefix (a missing or mistyped prefix),
     // is not handed to a backend (audit 13: its echo showed the token)
     String authorization = h.get(HttpHeaders.AUTHORIZATION);
-    if (authorization != null && auth.ownBearer(authorization)) {
-      h.remove(HttpHeaders.AUTHORIZATION);
+    if (authorization != null && ownBearerAmong(h)) {
       long now = System.nanoTime();
       if (now - ownTokenToldNanos > 60_000_000_000L) {
         ownTokenToldNanos = now;

@@ -268,6 +268,15 @@ class ProxyTests {
         .then()
         .statusCode(200)
         .body(containsString("authorization: Basic dXNlcjpwYXNz"));
+    // as a second line too, and the app's own line goes on (security review 4 S4-4)
+    given()
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .header("Authorization", "Bearer test-token-0123456789")
+        .get("/x")
+        .then()
+        .statusCode(200)
+        .body(containsString("authorization: Basic dXNlcjpwYXNz"))
+        .body(not(containsString("token-0123456789")));
   }
 
   @Test
