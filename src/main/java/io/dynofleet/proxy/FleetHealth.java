@@ -26,7 +26,9 @@ final class FleetHealth {
 
   /**
    * A dyno's verdict on one backend, with evidence, fresh; {@code lastFailure} says what a failing
-   * one met (see {@link Health}), null for a healthy one.
+   * one met (see {@link Health}), null for a healthy one. {@code probePassed}: whether that dyno's
+   * last active probe of it passed; null when it has not probed it (no health check, no probe yet)
+   * or the verdict is a row of the release before, which does not write it (V26).
    */
   record Verdict(
       String backend,
@@ -35,7 +37,20 @@ final class FleetHealth {
       boolean ejected,
       int consecutiveFailures,
       Instant lastProbe,
-      String lastFailure) {}
+      String lastFailure,
+      Boolean probePassed) {
+    /** A verdict that does not say whether the last probe passed. */
+    Verdict(
+        String backend,
+        String dyno,
+        boolean healthy,
+        boolean ejected,
+        int consecutiveFailures,
+        Instant lastProbe,
+        String lastFailure) {
+      this(backend, dyno, healthy, ejected, consecutiveFailures, lastProbe, lastFailure, null);
+    }
+  }
 
   /**
    * The fleet's view of the backends this dyno's proxy knows ({@code local}'s keys), from the

@@ -282,7 +282,16 @@ public class RouteSync implements DataPlane {
         h.ejected(),
         h.consecutiveFailures(),
         h.lastProbe(),
-        h.lastFailure());
+        h.lastFailure(),
+        probePassed(s, probed));
+  }
+
+  /**
+   * Whether the backend's last active probe passed; null when it has not been probed (no probe yet,
+   * or the pool has no health check: what a probe of a removed check said is no news).
+   */
+  static Boolean probePassed(BackendStats s, boolean probed) {
+    return probed && s.lastProbe() != null ? s.probePassing() : null;
   }
 
   /**

@@ -47,12 +47,12 @@ public class VerdictStore {
   private static final String UPSERT =
       "insert into backend_verdicts"
           + " (pool_id, backend, dyno, healthy, ejected, consecutive_failures, last_probe,"
-          + " last_failure, seen_at)"
-          + " select ?, ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
+          + " last_failure, probe_passed, seen_at)"
+          + " select ?, ?, ?, ?, ?, ?, ?, ?, ?, now() where exists (select 1 from pools where id = ?)"
           + " on conflict (pool_id, backend, dyno) do update set healthy = excluded.healthy,"
           + " ejected = excluded.ejected, consecutive_failures = excluded.consecutive_failures,"
           + " last_probe = excluded.last_probe, last_failure = excluded.last_failure,"
-          + " seen_at = excluded.seen_at";
+          + " probe_passed = excluded.probe_passed, seen_at = excluded.seen_at";
 
   static final Duration MIN_TTL = Duration.ofSeconds(10);
 
@@ -254,7 +254,12 @@ public class VerdictStore {
           st.setTimestamp(7, Timestamp.from(h.lastProbe()));
         }
         st.setString(8, h.lastFailure());
-        st.setObject(9, e.getKey().pool());
+        if (h.probePassed() == null) {
+          st.setNull(9, Types.BOOLEAN);
+        } else {
+          st.setBoolean(9, h.probePassed());
+        }
+        st.setObject(10, e.getKey().pool());
         st.addBatch();
       }
       st.executeBatch();
@@ -330,7 +335,7 @@ public class VerdictStore {
       try (PreparedStatement st =
           c.prepareStatement(
               "select v.backend, v.dyno, v.healthy, v.ejected, v.consecutive_failures,"
-                  + " v.last_probe, v.last_failure from backend_verdicts v"
+                  + " v.last_probe, v.last_failure, v.probe_passed from backend_verdicts v"
                   + " left join dynofleet_dynos d on d.dyno = v.dyno"
                   + " where v.pool_id = ? and v.dyno <> ?"
                   + " and (v.seen_at > now() - make_interval(secs => ?)"
@@ -343,6 +348,8 @@ public class VerdictStore {
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
             Timestamp last = rs.getTimestamp(6);
+            // null: not probed there, or a row of the release before (V26), which does not say
+            Boolean passed = rs.getObject(8, Boolean.class);
             out.add(
                 new Verdict(
                     rs.getString(1),
@@ -351,7 +358,8 @@ public class VerdictStore {
                     rs.getBoolean(4),
                     rs.getInt(5),
                     last == null ? null : last.toInstant(),
-                    rs.getString(7)));
+                    rs.getString(7),
+                    passed));
           }
         }
         return out;
@@ -422,18 +430,21 @@ public class VerdictStore {
 
   /**
    * A change worth a write is one of what the passes judge and show by ({@link FleetHealth}):
-   * {@code healthy}, {@code ejected}, and for a failing verdict the failures in a row and what they
-   * met. Not {@code lastProbe}, which moves at every probe: a row's is as of its last change (each
-   * dyno merges its own, fresher one; it kept every row of a healthy pool written at each probe).
-   * Nor a healthy verdict's failures in a row: there they are live traffic's, 0 again at the next
-   * success, so a busy backend with a 502 now and then was written at every 2 s route sync (review
-   * 27 #4); they only show as the fewest of the healthy ones, and follow with every {@link
-   * #REWRITE_BEATS}th heartbeat. (A healthy verdict's {@code lastFailure} is null.)
+   * {@code healthy}, {@code ejected}, whether the last probe passed (an ejected backend's {@code
+   * BackendEjected} waits for a probe that passed, V26), and for a failing verdict the failures in
+   * a row and what they met. Not {@code lastProbe}, which moves at every probe: a row's is as of
+   * its last change (each dyno merges its own, fresher one; it kept every row of a healthy pool
+   * written at each probe). Nor a healthy verdict's failures in a row: there they are live
+   * traffic's, 0 again at the next success, so a busy backend with a 502 now and then was written
+   * at every 2 s route sync (review 27 #4); they only show as the fewest of the healthy ones, and
+   * follow with every {@link #REWRITE_BEATS}th heartbeat. (A healthy verdict's {@code lastFailure}
+   * is null.)
    */
   private static boolean sameVerdict(Verdict a, Verdict b) {
     return a != null
         && a.healthy() == b.healthy()
         && a.ejected() == b.ejected()
+        && Objects.equals(a.probePassed(), b.probePassed())
         && (b.healthy()
             || a.consecutiveFailures() == b.consecutiveFailures()
                 && Objects.equals(a.lastFailure(), b.lastFailure()));

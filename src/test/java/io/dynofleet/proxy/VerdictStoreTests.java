@@ -492,4 +492,44 @@ class VerdictStoreTests {
     assertThat(versions(web1.dyno())).containsOnlyKeys("a:1", "b:1", "c:1");
     web1.forget();
   }
+
+  /**
+   * V26 (review 28 #1): a verdict says whether its dyno's last probe passed, and a change of that
+   * alone (an ejected backend's probe failing, then passing) is written at once, as any change of a
+   * verdict: the passes tell {@code BackendEjected} only once a probe after the ejection passed. A
+   * row of the release before, which does not know the column, reads as unknown.
+   */
+  @Test
+  void whetherTheLastProbePassedIsWrittenAtOnceAndARowOfTheReleaseBeforeReadsUnknown()
+      throws SQLException {
+    noOlderDynos();
+    VerdictStore web1 = new VerdictStore(db, config, "web.1");
+    VerdictStore web2 = new VerdictStore(db, config, "web.2");
+    Instant probed = Instant.parse("2026-11-25T10:00:00Z");
+    VerdictStore.Key a = new VerdictStore.Key(pool, "a:1");
+    web1.publish(Map.of(a, new Verdict("a:1", "", false, true, 5, probed, "HTTP 500", false)));
+    assertThat(web2.others(pool)).extracting(Verdict::probePassed).containsExactly(false);
+    Map<String, String> first = versions(web1.dyno());
+
+    web1.publish(
+        Map.of(
+            a, new Verdict("a:1", "", false, true, 5, probed.plusSeconds(10), "HTTP 500", true)));
+    assertThat(versions(web1.dyno())).as("written at once").isNotEqualTo(first);
+    assertThat(web2.others(pool))
+        .extracting(Verdict::probePassed, Verdict::lastProbe)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(true, probed.plusSeconds(10)));
+
+    // the release before's upsert names no probe_passed
+    sql(
+        "insert into backend_verdicts (pool_id, backend, dyno, healthy, ejected,"
+            + " consecutive_failures, last_probe, last_failure, seen_at)"
+            + " values (?, 'b:1', 'web.3.older', false, true, 5, now(), 'HTTP 500', now())",
+        pool);
+    assertThat(web2.others(pool))
+        .filteredOn(v -> v.backend().equals("b:1"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.probePassed()).isNull());
+    web1.forget();
+    web2.forget();
+  }
 }
