@@ -95,6 +95,14 @@ final class FleetHealth {
               .filter(t -> t != null)
               .max(Instant::compareTo)
               .orElse(null);
+      // whether the last probes passed: false when any dyno's last probe failed, null when none
+      // says (rows of the release before, V26, count as a probe that ran, as that release judged)
+      Boolean probePassed =
+          all.stream().anyMatch(v -> Boolean.FALSE.equals(v.probePassed()))
+              ? Boolean.FALSE
+              : all.stream().anyMatch(v -> Boolean.TRUE.equals(v.probePassed()))
+                  ? Boolean.TRUE
+                  : null;
       // healthy for the fleet, failing from some dynos: only their logs said so (review 14)
       List<String> failingOn =
           healthy
@@ -114,7 +122,8 @@ final class FleetHealth {
               true,
               ejected,
               failingOn.isEmpty() ? null : failingOn,
-              lastFailure));
+              lastFailure,
+              probePassed));
     }
     return out;
   }

@@ -296,10 +296,10 @@ public class RouteSync implements DataPlane {
 
   /**
    * Fires {@link HealthChanged} for every pool where a backend's state (healthy, ejected while its
-   * probes pass, failing) moved since last time. The set of healthy backends alone missed an
-   * ejected backend whose probes then failed too (audit 22 M1): the pass that marks it {@code
-   * Unhealthy} and starts its repair clock waited for the sweep, up to minutes, while the status
-   * said it was ejected with its health check passing.
+   * probes have not failed to the threshold, failing) moved since last time. The set of healthy
+   * backends alone missed an ejected backend whose probes then failed too (audit 22 M1): the pass
+   * that marks it {@code Unhealthy} and starts its repair clock waited for the sweep, up to
+   * minutes, while the status said it was ejected with its health check passing.
    */
   void announceHealthChanges() {
     Map<String, Map<String, String>> now = new HashMap<>();
@@ -374,17 +374,16 @@ public class RouteSync implements DataPlane {
   /**
    * This proxy's own verdict on a backend; what a failing one met is its last probe's result when
    * its probes fail, else (ejected) its last failed request's. Failing probes win over an ejection:
-   * a backend ejected for failed requests is {@code ejected} (its checks pass) only while its
-   * probes do not fail, that is, unless they failed to the threshold or (in a pool with a health
-   * check) its last probe failed. A crashed backend that live traffic reaches is ejected first,
-   * within a few requests; its probes, which the threshold holds back for a blip while it takes
-   * traffic, already say it is down at the first that fails once it is out (audit 22 M1: it showed
-   * {@code Ejected} "while its health check passes").
+   * a backend ejected for failed requests is {@code ejected} only until its probes fail to the
+   * threshold, as any backend is failing only then (audit 22 M1). One failed probe of an ejected
+   * backend counted as failing (review 28 #1: a probe timeout of a backend a client keeps ejecting
+   * could start its repair clock); {@code probePassed} says it instead, and the passes tell such a
+   * backend's ejection ("its health check passes") only once a probe after it passed, so a crashed
+   * backend, ejected by its first failed requests and then failing its probes, is not told so.
    */
   private static Health local(BackendStats s, boolean probed) {
     boolean healthy = s.healthy() && !s.ejected();
-    boolean probesFail =
-        !s.healthy() || probed && s.ejected() && s.lastProbe() != null && !s.probePassing();
+    boolean probesFail = !s.healthy();
     String lastFailure = healthy ? null : probesFail ? s.lastProbeResult() : s.lastFailure();
     return new Health(
         healthy,
@@ -393,7 +392,8 @@ public class RouteSync implements DataPlane {
         s.judged() || s.ejected(),
         s.ejected() && !probesFail,
         null,
-        lastFailure);
+        lastFailure,
+        probePassed(s, probed));
   }
 
   /**

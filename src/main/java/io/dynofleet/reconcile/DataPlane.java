@@ -18,12 +18,16 @@ public interface DataPlane {
    * passive ejection alone keeps it out (its requests failed in a row; its health checks pass, or
    * it has none), so it is not {@code healthy} either; shown as phase {@code Ejected}, not {@code
    * Unhealthy}, which said its checks failed (review 16). Failing probes win: an ejected backend
-   * whose probes fail to the threshold, or whose last probe failed, is not {@code ejected} but
-   * failing (audit 22 M1). {@code failingOn}: the dynos whose proxies find a backend the fleet
-   * calls healthy failing (they route around it), sorted; null when none. {@code lastFailure}: what
-   * a backend that is not healthy met, the last probe's result ({@code HTTP 503}, {@code connection
-   * refused}, a timeout's words) or, ejected, the last failed request's; null for a healthy one or
-   * when no proxy said (audit 18 L5).
+   * whose probes fail to the threshold is not {@code ejected} but failing (audit 22 M1); below it,
+   * as for any backend, it is still {@code ejected}, and {@code probePassed} says whether its last
+   * probe passed (review 28 #1: one failed probe counted as failing). {@code failingOn}: the dynos
+   * whose proxies find a backend the fleet calls healthy failing (they route around it), sorted;
+   * null when none. {@code lastFailure}: what a backend that is not healthy met, the last probe's
+   * result ({@code HTTP 503}, {@code connection refused}, a timeout's words) or, ejected, the last
+   * failed request's; null for a healthy one or when no proxy said (audit 18 L5). {@code
+   * probePassed}: whether the last probe passed, false when any proxy's last probe of it failed;
+   * null when none says (not probed, no health check, or only rows of the release before, which do
+   * not write it).
    */
   record Health(
       boolean healthy,
@@ -32,7 +36,19 @@ public interface DataPlane {
       boolean known,
       boolean ejected,
       List<String> failingOn,
-      String lastFailure) {
+      String lastFailure,
+      Boolean probePassed) {
+    public Health(
+        boolean healthy,
+        int consecutiveFailures,
+        Instant lastProbe,
+        boolean known,
+        boolean ejected,
+        List<String> failingOn,
+        String lastFailure) {
+      this(healthy, consecutiveFailures, lastProbe, known, ejected, failingOn, lastFailure, null);
+    }
+
     public Health(
         boolean healthy,
         int consecutiveFailures,

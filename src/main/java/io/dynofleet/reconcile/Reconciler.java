@@ -2147,13 +2147,18 @@ public class Reconciler {
           // said only once a probe since the ejection was seen passed (audit 22 M1): a crashed
           // backend is ejected by its first failed requests, before its probes fail, and was told
           // to have a passing health check, to be pointed elsewhere, seconds before it was
-          // Unhealthy
+          // Unhealthy. Passed, not only ran: an ejected backend counts as failing only once its
+          // probes failed to the threshold (review 28 #1), so a probe that failed below it must not
+          // tell it (a verdict of the release before does not say: a probe that ran, as there)
           Instant seen = ejected ? ejectionSeen.computeIfAbsent(b.id, k -> now) : null;
           if (!ejected) {
             ejectionSeen.remove(b.id);
           }
           boolean probedSince =
-              seen != null && h.lastProbe() != null && h.lastProbe().isAfter(seen);
+              seen != null
+                  && h.lastProbe() != null
+                  && h.lastProbe().isAfter(seen)
+                  && !Boolean.FALSE.equals(h.probePassed());
           boolean due = told == null || !now.isBefore(told.plus(replaceAfter));
           if (ejected && due && !probedSince) {
             // back a probe interval later to look (its state stays "ejected": no health change)
@@ -4411,8 +4416,9 @@ public class Reconciler {
 
     /**
      * The phase shown (not stored) for a backend the proxy ejected for failed requests while its
-     * health checks pass: {@code Unhealthy} said its checks failed (review 16). Once they fail too,
-     * it is {@code Unhealthy} (audit 22 M1: see DataPlane.Health#ejected).
+     * health checks have not failed to the threshold: {@code Unhealthy} said its checks failed
+     * (review 16). Once they fail to it too, it is {@code Unhealthy} (audit 22 M1, review 28 #1:
+     * see DataPlane.Health#ejected).
      */
     private static final String EJECTED = "Ejected";
 
@@ -4476,7 +4482,8 @@ public class Reconciler {
         if (isActive && (target == null || b.target.equals(target))) {
           updated++;
         }
-        // kept out only by the proxy's passive ejection (its checks pass): Ejected, not Unhealthy
+        // kept out only by the proxy's passive ejection (its checks not failed to the threshold):
+        // Ejected, not Unhealthy
         boolean ejected =
             h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
         list.add(

@@ -227,14 +227,25 @@ class FleetHealthTest {
   }
 
   /**
-   * Audit 22 M1: failing probes win over an ejection. A backend ejected for failed requests whose
-   * last probe failed (still below the threshold: the proxy holds it back for a blip while a
-   * backend takes traffic) is failing, not ejected "while its health check passes"; in a pool
-   * without a health check (removed: its last probe's result is stale) the ejection stands.
+   * Audit 22 M1: failing probes win over an ejection, once they failed to the threshold, as for any
+   * backend. Review 28 #1: one failed probe of an ejected backend made it failing (a probe timeout
+   * of a backend a client keeps ejecting could start its repair clock); it is still ejected, and
+   * the verdict says its last probe failed, so that no pass tells it "its health check passes". In
+   * a pool without a health check (removed: its last probe's result is stale) nothing is said of
+   * probes.
    */
   @Test
-  void anEjectedBackendWhoseLastProbeFailedIsFailingNotEjected() {
+  void anEjectedBackendIsFailingOnlyOnceItsProbesFailedToTheThreshold() {
     assertThat(RouteSync.evidence(stats(true, true, true, T, false), "d", true))
+        .as("its last probe failed, below the threshold")
+        .satisfies(
+            v -> {
+              assertThat(v.healthy()).isFalse();
+              assertThat(v.ejected()).isTrue();
+              assertThat(v.probePassed()).isFalse();
+            });
+    assertThat(RouteSync.evidence(stats(false, true, true, T, false), "d", true))
+        .as("its probes failed to the threshold")
         .satisfies(
             v -> {
               assertThat(v.healthy()).isFalse();
@@ -242,12 +253,46 @@ class FleetHealthTest {
             });
     assertThat(RouteSync.evidence(stats(true, true, true, T, true), "d", true))
         .as("its last probe passed")
-        .satisfies(v -> assertThat(v.ejected()).isTrue());
+        .satisfies(
+            v -> {
+              assertThat(v.ejected()).isTrue();
+              assertThat(v.probePassed()).isTrue();
+            });
     assertThat(RouteSync.evidence(stats(true, true, true, null, false), "d", true))
         .as("not probed yet")
-        .satisfies(v -> assertThat(v.ejected()).isTrue());
+        .satisfies(
+            v -> {
+              assertThat(v.ejected()).isTrue();
+              assertThat(v.probePassed()).isNull();
+            });
     assertThat(RouteSync.evidence(stats(true, true, true, T, false), "d", false))
         .as("no health check")
-        .satisfies(v -> assertThat(v.ejected()).isTrue());
+        .satisfies(
+            v -> {
+              assertThat(v.ejected()).isTrue();
+              assertThat(v.probePassed()).isNull();
+            });
+  }
+
+  /**
+   * The fleet's "last probe passed" for an ejected backend: false when any dyno's last probe
+   * failed, true when one passed and none failed, unknown when no verdict says (rows of the release
+   * before, V26).
+   */
+  @Test
+  void anyDynosFailedLastProbeMakesTheFleetsFailed() {
+    Health ejected = new Health(false, 5, T, true, true);
+    java.util.function.Function<Boolean, Verdict> on =
+        passed -> new Verdict("a", "web.2.abc", false, true, 5, T, "HTTP 500", passed);
+    java.util.function.Function<Boolean, Verdict> here =
+        passed -> new Verdict("a", "web.1.def", false, true, 5, T, "HTTP 500", passed);
+    assertThat(merged(ejected, here.apply(true), on.apply(false)).probePassed()).isFalse();
+    assertThat(merged(ejected, here.apply(true), on.apply(null)).probePassed()).isTrue();
+    assertThat(merged(ejected, here.apply(null), on.apply(null)).probePassed()).isNull();
+    assertThat(merged(ejected, here.apply(true), on.apply(true)).ejected()).isTrue();
+  }
+
+  private static Health merged(Health local, Verdict... verdicts) {
+    return FleetHealth.merge(Map.of("a", local), List.of(verdicts)).get("a");
   }
 }

@@ -27,6 +27,12 @@ public class FakeDataPlane implements DataPlane {
   /** Apps every proxy has ejected for failed requests while their probes pass. */
   public final Set<String> ejected = ConcurrentHashMap.newKeySet();
 
+  /**
+   * Ejected apps whose last probe failed (below the threshold): still ejected, not failing (review
+   * 28 #1). The other ejected apps' last probe passed.
+   */
+  public final Set<String> probeFailing = ConcurrentHashMap.newKeySet();
+
   /** Apps this "proxy" has not probed yet: not healthy, and no verdict either. */
   public final Set<String> unprobed = ConcurrentHashMap.newKeySet();
 
@@ -61,7 +67,17 @@ public class FakeDataPlane implements DataPlane {
       boolean known = !unprobed.contains(b.appName);
       boolean ok = known && !unhealthy.contains(b.appName);
       if (known && ok && ejected.contains(b.appName)) {
-        out.put(b.appName, new Health(false, 5, clock.instant(), true, true));
+        out.put(
+            b.appName,
+            new Health(
+                false,
+                5,
+                clock.instant(),
+                true,
+                true,
+                null,
+                null,
+                !probeFailing.contains(b.appName)));
         continue;
       }
       boolean failing = known && !ok;
@@ -91,6 +107,7 @@ public class FakeDataPlane implements DataPlane {
   public void reset() {
     unhealthy.clear();
     ejected.clear();
+    probeFailing.clear();
     unprobed.clear();
     refreshes.set(0);
     afterNextHealth.set(null);

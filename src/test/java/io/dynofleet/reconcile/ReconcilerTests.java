@@ -1776,6 +1776,39 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 28 #1: an ejected backend's probe that ran after the ejection was taken for one that
+   * passed. One whose last probe failed (below the threshold: not failing, so not restarted) is not
+   * told "its health check passes"; it is once a probe passes.
+   */
+  @Test
+  void anEjectionWhoseLastProbeFailedIsNotToldUntilAProbePasses() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 30, \"intervalSeconds\": 5}");
+    converge();
+    String app = owned().get(0);
+    dataPlane.ejected.add(app);
+    dataPlane.probeFailing.add(app);
+    for (int i = 0; i < 3; i++) {
+      ReconcileResult r = pass();
+      assertThat(r.requeueAfter()).isLessThanOrEqualTo(Duration.ofMillis(5_100));
+      clock.advance(Duration.ofSeconds(5));
+    }
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.reason())
+        .doesNotContain("BackendEjected", "BackendUnhealthy");
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(app))
+        .singleElement()
+        .satisfies(b -> assertThat(b.phase()).isEqualTo("Ejected"));
+    dataPlane.probeFailing.clear();
+    pass();
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendEjected"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(app, "health check (/) passes"));
+    assertThat(count("restart")).isZero();
+  }
+
+  /**
    * Audit 9: five pools waiting for the budget at once, each waiting only for its own deficit,
    * spent the whole refill between them: the budget stayed at the reserve minus two per pool and
    * nothing was made, for as long as it was watched. Played with Heroku's refill (one call per 800

@@ -213,7 +213,7 @@
       cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
       var partly = b.healthy === true && b.failingOn && b.failingOn.length;
       var h = partly ? ['warn', 'healthy, not everywhere'] : b.healthy === true ? ['ok', 'healthy']
-        : b.phase === 'Ejected' ? ['warn', 'ejected (checks pass)']
+        : b.phase === 'Ejected' ? ['warn', 'ejected (requests failed)']
         : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
       var ht = cell(tr, '');
       ht.appendChild(el('span', 'badge ' + h[0], h[1]));
