@@ -209,10 +209,20 @@ public class Reconciler {
   private final Map<UUID, Instant> ejectionTold = new ConcurrentHashMap<>();
 
   /**
-   * When a pass first saw a backend ejected while its probes pass, this time: its ejection is told
-   * only after a probe later than that (see checkHealthOfReady).
+   * A backend's ejection as the passes saw it, by backend id: told only after a probe later than
+   * the pass that first saw it passed (see repairReady). Spells readmitted and ejected again within
+   * {@code replaceAfterSeconds} of the last pass that saw one are one ejection (review 28 #2).
    */
-  private final Map<UUID, Instant> ejectionSeen = new ConcurrentHashMap<>();
+  private final Map<UUID, Ejection> ejections = new ConcurrentHashMap<>();
+
+  /**
+   * One backend's ejection, spells within a replace window of each other together. {@code spell}:
+   * when a pass first saw the current spell (or the last, once {@code over}); {@code until}: a
+   * replace window after the last pass that saw it ejected, when it is forgotten; {@code over}: a
+   * pass saw it readmitted since; {@code passed}: a probe that passed after one of its spells began
+   * was seen.
+   */
+  record Ejection(Instant spell, Instant until, boolean over, boolean passed) {}
 
   /** When a dead backend in a shared failure was last read anew for a rename, by backend id. */
   private final Map<UUID, Instant> renameLooked = new ConcurrentHashMap<>();
@@ -770,7 +780,7 @@ public class Reconciler {
     databaseFailures.clear();
     renameLooked.clear();
     ejectionTold.clear();
-    ejectionSeen.clear();
+    ejections.clear();
     uncouplable.clear();
     budgetWaits.clear();
     idle.clear();
@@ -2073,6 +2083,41 @@ public class Reconciler {
       }
     }
 
+    /**
+     * Notes what this pass sees of a backend's ejection ({@link Ejection}) and says whether it is
+     * to be told: ejected, its last probe not failed, and a probe that passed after one of its
+     * spells began seen (by this pass, or by an earlier one of the same ejection).
+     */
+    private boolean ejection(UUID id, DataPlane.Health h, boolean ejected, Duration replaceAfter) {
+      Ejection e = ejections.get(id);
+      if (e != null && now.isAfter(e.until())) {
+        ejections.remove(id, e);
+        e = null;
+      }
+      if (h == null || e == null && !ejected) {
+        return false;
+      }
+      if (ejected) {
+        e =
+            e == null
+                ? new Ejection(now, now.plus(replaceAfter), false, false)
+                : new Ejection(
+                    e.over() ? now : e.spell(), now.plus(replaceAfter), false, e.passed());
+      }
+      boolean lastPassed = !Boolean.FALSE.equals(h.probePassed());
+      boolean passedSince = h.lastProbe() != null && h.lastProbe().isAfter(e.spell()) && lastPassed;
+      e = new Ejection(e.spell(), e.until(), !ejected, e.passed() || passedSince);
+      ejections.put(id, e);
+      // a backend long gone leaves no entry behind: any pass forgets those out of their window
+      ejections.forEach(
+          (k, v) -> {
+            if (now.isAfter(v.until())) {
+              ejections.remove(k, v);
+            }
+          });
+      return ejected && lastPassed && e.passed();
+    }
+
     /** The account's apps by id, read in this check for its looks; null: each is read alone. */
     private Map<String, Platform.App> listed;
 
@@ -2150,21 +2195,19 @@ public class Reconciler {
           // Unhealthy. Passed, not only ran: an ejected backend counts as failing only once its
           // probes failed to the threshold (review 28 #1), so a probe that failed below it must not
           // tell it (a verdict of the release before does not say: a probe that ran, as there)
-          Instant seen = ejected ? ejectionSeen.computeIfAbsent(b.id, k -> now) : null;
-          if (!ejected) {
-            ejectionSeen.remove(b.id);
-          }
-          boolean probedSince =
-              seen != null
-                  && h.lastProbe() != null
-                  && h.lastProbe().isAfter(seen)
-                  && !Boolean.FALSE.equals(h.probePassed());
+          //
+          // A backend ejected and readmitted again and again had its seen mark reset at each
+          // readmit, and a spell shorter than a probe interval and the pass's look was never told
+          // (review 28 #2). Spells within a replace window of each other are one ejection: a
+          // probe that passed after any of its spells began, seen by a pass while it was out or
+          // after it came back, tells the next spell at once, so long as its last probe passed
+          boolean passed = ejection(b.id, h, ejected, replaceAfter);
           boolean due = told == null || !now.isBefore(told.plus(replaceAfter));
-          if (ejected && due && !probedSince) {
+          if (ejected && due && !passed) {
             // back a probe interval later to look (its state stays "ejected": no health change)
             recheckAt(now.plus(Duration.ofSeconds(spec.healthCheck().intervalSeconds())));
           }
-          if (ejected && due && probedSince) {
+          if (ejected && due && passed) {
             // left alone, but not unsaid (review 19): a backend whose requests fail while "/"
             // answers stays out for good otherwise, with nothing but its phase to show it. Once per
             // replace window, so a client ejecting it again and again writes no flood of events
@@ -2203,7 +2246,7 @@ public class Reconciler {
           }
           continue;
         }
-        ejectionSeen.remove(b.id); // failing: an ejection after it is seen anew
+        ejections.remove(b.id); // failing: an ejection after it is seen anew
         if (b.unhealthySince == null) {
           if (!shared && look(b) == Look.GONE_OR_MOVED) {
             // deleted or renamed by hand: forgotten and replaced, or followed, now rather than at

@@ -33,6 +33,9 @@ public class FakeDataPlane implements DataPlane {
    */
   public final Set<String> probeFailing = ConcurrentHashMap.newKeySet();
 
+  /** When an app's last probe was, where the test says (else: now if ejected, the epoch if not). */
+  public final Map<String, Instant> probedAt = new ConcurrentHashMap<>();
+
   /** Apps this "proxy" has not probed yet: not healthy, and no verdict either. */
   public final Set<String> unprobed = ConcurrentHashMap.newKeySet();
 
@@ -72,7 +75,7 @@ public class FakeDataPlane implements DataPlane {
             new Health(
                 false,
                 5,
-                clock.instant(),
+                probedAt.getOrDefault(b.appName, clock.instant()),
                 true,
                 true,
                 null,
@@ -86,7 +89,7 @@ public class FakeDataPlane implements DataPlane {
           new Health(
               ok,
               failing ? 3 : 0,
-              known ? Instant.EPOCH : null,
+              known ? probedAt.getOrDefault(b.appName, Instant.EPOCH) : null,
               known,
               false,
               null,
@@ -108,6 +111,7 @@ public class FakeDataPlane implements DataPlane {
     unhealthy.clear();
     ejected.clear();
     probeFailing.clear();
+    probedAt.clear();
     unprobed.clear();
     refreshes.set(0);
     afterNextHealth.set(null);

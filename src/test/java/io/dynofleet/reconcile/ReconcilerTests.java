@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dynofleet.api.ApiException;
+import io.dynofleet.api.EventDocument;
 import io.dynofleet.api.PoolService;
 import io.dynofleet.api.PoolService.Precondition;
 import io.dynofleet.config.ReconcileConfig;
@@ -1806,6 +1807,60 @@ class ReconcilerTests {
         .singleElement()
         .satisfies(e -> assertThat(e.message()).contains(app, "health check (/) passes"));
     assertThat(count("restart")).isZero();
+  }
+
+  /**
+   * Review 28 #2: a backend ejected and readmitted again and again had its seen mark reset at each
+   * readmit; with spells shorter than the pass's look a probe interval later, no probe after the
+   * mark was ever seen and it was never told. Spells within a replace window are one ejection: a
+   * probe that passed after one began tells the next. Readmitted longer than that window, a new
+   * ejection waits for its own probe again.
+   */
+  @Test
+  void aBackendEjectedAgainAndAgainIsToldAndAnEjectionAfterTheWindowWaitsAgain() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 60, \"intervalSeconds\": 10}");
+    converge();
+    String app = owned().get(0);
+    for (int spell = 0; spell < 4; spell++) {
+      // out for a moment: the pass that sees it looks again a probe interval later, when it is
+      // back in; its last probe was just before this spell
+      dataPlane.ejected.add(app);
+      dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
+      pass();
+      clock.advance(Duration.ofSeconds(10));
+      dataPlane.ejected.remove(app);
+      dataPlane.probedAt.put(app, clock.instant().minusSeconds(1)); // passed, after the spell
+      pass();
+      clock.advance(Duration.ofSeconds(10));
+    }
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendEjected"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains(app, "passes"))
+        .satisfies(e -> assertThat(e.count()).isEqualTo(1));
+
+    // back in for longer than the replace window (and the once-per-window of the event)
+    for (int i = 0; i < 8; i++) {
+      dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
+      pass();
+      clock.advance(Duration.ofSeconds(10));
+    }
+    dataPlane.ejected.add(app);
+    dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
+    pass();
+    assertThat(ejectedTold()).as("a new ejection: told once a probe after it passes").isEqualTo(1);
+    clock.advance(Duration.ofSeconds(10));
+    dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
+    pass();
+    assertThat(ejectedTold()).isEqualTo(2);
+  }
+
+  /** How many times BackendEjected was told (the same message is one event with a count). */
+  private int ejectedTold() {
+    return pools.events(name, 200).stream()
+        .filter(e -> e.reason().equals("BackendEjected"))
+        .mapToInt(EventDocument::count)
+        .sum();
   }
 
   /**
