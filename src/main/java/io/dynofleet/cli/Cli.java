@@ -1133,6 +1133,9 @@ public final class Cli {
     if (met != null && !backend.path("healthy").asBoolean(true)) {
       h += " (" + met + ")"; // what its checks or requests met, as of the last status write
     }
+    if (!backend.path("probed").asBoolean(true)) {
+      h += " (not probed yet)"; // a static URL: assumed healthy (audit 22 L6)
+    }
     JsonNode on = backend.path("failingOn");
     if (!on.isArray() || on.isEmpty()) {
       return h;

@@ -4569,6 +4569,8 @@ public class Reconciler {
             ready++;
           }
           updated++;
+          // no proxy has probed it yet: Ready as the proxy assumes it, and said so (audit 22 L6)
+          boolean unprobed = e.getValue().healthy() && e.getValue().lastProbe() == null;
           list.add(
               new BackendStatus(
                   e.getKey(),
@@ -4580,7 +4582,8 @@ public class Reconciler {
                   e.getValue().consecutiveFailures(),
                   e.getValue().lastFailure(),
                   e.getValue().failingOn(),
-                  null));
+                  null,
+                  unprobed ? Boolean.FALSE : null));
           if (e.getValue().known() && !e.getValue().healthy()) {
             failing.add(e.getKey());
           }
@@ -4658,17 +4661,36 @@ public class Reconciler {
         BackendStatus was = before.get(e.getKey());
         boolean wasFailing = was != null && was.failedChecks();
         boolean known = e.getValue().known();
-        if (known && !e.getValue().healthy() && !wasFailing) {
-          // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13)
+        // ejected first, its probes failing to the threshold since: news of its own (v23: the
+        // event said it was ejected, and nothing came when its checks failed)
+        boolean nowFailsChecks =
+            known
+                && !e.getValue().healthy()
+                && !e.getValue().ejected()
+                && was != null
+                && EJECTED.equals(was.phase());
+        if (known && !e.getValue().healthy() && (!wasFailing || nowFailsChecks)) {
+          // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13);
+          // what its probes said is told as it is: a URL ejected before its first probe, or whose
+          // last probe failed (below the threshold), was told that its checks passed (v23)
+          Boolean passed = e.getValue().probePassed();
           event(
               PoolEvents.WARNING,
               "BackendUnhealthy",
               "static backend "
                   + e.getKey()
                   + (e.getValue().ejected()
-                      ? " was ejected for failed requests (its health checks pass"
-                          + met(e.getValue().lastFailure(), "; the last: ", "")
-                          + "): it gets no traffic until the ejection ends"
+                      ? " was ejected for failed requests"
+                          + met(e.getValue().lastFailure(), " (the last: ", ")")
+                          + (e.getValue().lastProbe() == null
+                              ? ", before any health check of it"
+                              : Boolean.FALSE.equals(passed)
+                                  ? ", and its last health check failed too (below"
+                                      + " unhealthyThreshold)"
+                                  // (unknown: rows of the release before, which call a backend
+                                  // ejected only while its last probe did not fail)
+                                  : ", while its last health check passed")
+                          + ": it gets no traffic until the ejection ends"
                       : " fails its health checks on "
                           + spec.healthCheck().path()
                           + met(e.getValue().lastFailure(), " (", ")")

@@ -29,4 +29,11 @@ class BackendHealthTextTest {
         .isEqualTo("false (connection refused)");
     assertThat(healthy("{\"healthy\": false, \"lastFailure\": null}")).isEqualTo("false");
   }
+
+  /** Audit 22 L6: a static URL no proxy has probed yet is healthy as assumed, and says so. */
+  @Test
+  void saysAStaticUrlIsNotProbedYet() throws Exception {
+    assertThat(healthy("{\"healthy\": true, \"probed\": false}"))
+        .isEqualTo("true (not probed yet)");
+  }
 }

@@ -118,7 +118,107 @@ class EjectedStatusTests {
                 m.contains(
                     "static backend "
                         + badId
-                        + " was ejected for failed requests (its health checks pass; the last:"
-                        + " HTTP 500)"));
+                        + " was ejected for failed requests (the last: HTTP 500), while its last"
+                        + " health check passed: it gets no traffic until the ejection ends"));
+  }
+
+  /**
+   * v23, audit 22 L6: a static URL ejected before any probe of it was told "its health checks
+   * pass", and when its probes then failed no event came (the stored status already failed); one
+   * never probed showed {@code Ready} as if a probe had passed. Now the event says it was not
+   * probed, a URL whose probes then fail to the threshold gets {@code BackendUnhealthy} of its own,
+   * and one not yet probed shows {@code probed: false}.
+   */
+  @Test
+  void aStaticUrlEjectedBeforeItsFirstProbeIsToldSoAndItsFailingChecksAreToldToo()
+      throws Exception {
+    URI bad = backends.start(req -> req.response().setStatusCode(500).end());
+    URI good = backends.named("good");
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
+         "healthCheck":{"path":"/health","intervalSeconds":2,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":2},
+         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
+        """
+                .formatted(bad, good))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    assertThat(sync.sync()).isTrue();
+    String badId = bad.getAuthority();
+    String goodId = good.getAuthority();
+    Backend b = backend(badId);
+    Backend g = backend(goodId);
+    // no probe of either yet (a static URL's first comes at a random point of the interval): the
+    // prober skips a backend whose probe is out
+    b.probing = true;
+    g.probing = true;
+    assertThat(b.lastProbe).isNull();
+    for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++)
+      given().header("Host", "ejst.example").get("/");
+    assertThat(b.ejected(System.nanoTime())).isTrue();
+    b.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    reconciler.reconcile(new PoolKey("ejst"));
+    assertThat(backendStatus(badId)).containsEntry("phase", "Ejected");
+    assertThat(backendStatus(goodId))
+        .as("never probed: Ready, and said to be unprobed")
+        .containsEntry("phase", "Ready")
+        .containsEntry("probed", false);
+    assertThat(messages())
+        .contains(
+            "static backend "
+                + badId
+                + " was ejected for failed requests (the last: HTTP 500), before any health check"
+                + " of it: it gets no traffic until the ejection ends")
+        .noneMatch(m -> m.contains("pass"));
+
+    // its probes now run, and fail: Ejected below the threshold, then Unhealthy, told
+    b.nextProbeNanos = System.nanoTime();
+    g.nextProbeNanos = System.nanoTime();
+    b.probing = false;
+    g.probing = false;
+    await().atMost(Duration.ofSeconds(20)).until(() -> !b.healthy);
+    await().atMost(Duration.ofSeconds(20)).until(() -> g.lastProbe != null && g.probePassing);
+    reconciler.reconcile(new PoolKey("ejst"));
+    assertThat(backendStatus(badId)).containsEntry("phase", "Unhealthy");
+    assertThat(backendStatus(goodId)).containsEntry("phase", "Ready").doesNotContainKey("probed");
+    assertThat(messages())
+        .contains(
+            "static backend "
+                + badId
+                + " fails its health checks on /health (HTTP 500): it gets no traffic while it"
+                + " fails");
+  }
+
+  private Backend backend(String id) {
+    return table.pools().get("ejst").backends().stream()
+        .filter(x -> x.target.id().equals(id))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private Map<String, Object> backendStatus(String id) {
+    return given()
+        .auth()
+        .oauth2(TOKEN)
+        .get("/_dynofleet/api/v1/pools/ejst")
+        .then()
+        .statusCode(200)
+        .extract()
+        .jsonPath()
+        .getMap("status.backends.find { it.app == '" + id + "' }");
+  }
+
+  private List<String> messages() {
+    return given()
+        .auth()
+        .oauth2(TOKEN)
+        .get("/_dynofleet/api/v1/pools/ejst/events")
+        .jsonPath()
+        .getList("message", String.class);
   }
 }

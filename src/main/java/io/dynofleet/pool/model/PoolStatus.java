@@ -78,7 +78,8 @@ public record PoolStatus(
                             x.consecutiveFailures(),
                             null,
                             x.failingOn(),
-                            x.createdAt()))
+                            x.createdAt(),
+                            x.probed()))
                 .toList();
     return new PoolStatus(
         observedGeneration,
@@ -126,7 +127,38 @@ public record PoolStatus(
        */
       String lastFailure,
       List<String> failingOn,
-      Instant createdAt) {
+      Instant createdAt,
+      /**
+       * {@code false} for a static URL that no proxy has probed yet: its {@code Ready} and {@code
+       * healthy} are assumed (a static URL takes traffic from the start), not a verdict (audit 22
+       * L6); absent otherwise.
+       */
+      Boolean probed) {
+
+    public BackendStatus(
+        String app,
+        String webUrl,
+        String release,
+        String phase,
+        Boolean healthy,
+        Instant lastProbe,
+        Integer consecutiveFailures,
+        String lastFailure,
+        List<String> failingOn,
+        Instant createdAt) {
+      this(
+          app,
+          webUrl,
+          release,
+          phase,
+          healthy,
+          lastProbe,
+          consecutiveFailures,
+          lastFailure,
+          failingOn,
+          createdAt,
+          null);
+    }
 
     /** Unhealthy by the proxies' evidence (probes or requests failed), not by absence of any. */
     @com.fasterxml.jackson.annotation.JsonIgnore

@@ -212,7 +212,9 @@
       if (b.webUrl) name.title = b.webUrl;
       cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
       var partly = b.healthy === true && b.failingOn && b.failingOn.length;
-      var h = partly ? ['warn', 'healthy, not everywhere'] : b.healthy === true ? ['ok', 'healthy']
+      var h = partly ? ['warn', 'healthy, not everywhere']
+        : b.healthy === true && b.probed === false ? ['idle', 'healthy (not probed yet)']
+        : b.healthy === true ? ['ok', 'healthy']
         : b.phase === 'Ejected' ? ['warn', 'ejected (requests failed)']
         : b.healthy === false ? ['bad', 'unhealthy'] : ['idle', 'unknown'];
       var ht = cell(tr, '');
