@@ -122,13 +122,14 @@ class CrashedUnderTrafficTests {
     Instant crashed = Instant.now();
     sim.backendCrashed(sick);
 
-    // a few probe intervals, not a sweep (an hour here)
+    // a few probe intervals, not a sweep (an hour here): unhealthyThreshold (3) failed probes at
+    // 2 s since review 28 #1, not the first, and a loaded box may be late with the pass they start
     await()
-        .atMost(Duration.ofSeconds(15))
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> "Unhealthy".equals(phase(name, sick)));
     Instant unhealthy = Instant.now();
-    assertThat(Duration.between(crashed, unhealthy)).isLessThan(Duration.ofSeconds(15));
+    assertThat(Duration.between(crashed, unhealthy)).isLessThan(Duration.ofSeconds(30));
     assertThat(events(name))
         .filteredOn(e -> e.reason().equals("BackendUnhealthy"))
         .singleElement()
