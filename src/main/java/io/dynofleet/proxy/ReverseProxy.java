@@ -900,6 +900,13 @@ class ReverseProxy implements ProxyInterceptor {
                     return Future.failedFuture(ar.cause());
                   }
                   HttpClientRequest r = ar.result();
+                  // a backend request is reset when its client's body fails (a malformed chunk)
+                  // or the client left, here and by the library, and neither set a handler:
+                  // Vert.x logged each reset at ERROR, with nothing to tell the request, for
+                  // anyone to flood (security review 4 S4-2). The exchange's outcome (a 502, a
+                  // client gone) is counted and told where it is decided
+                  r.exceptionHandler(
+                      e -> LOG.debugf("backend request %s ended: %s", ex.requestId, e.toString()));
                   if (clientGone(in)) {
                     // the client left while the request waited
                     // for a connection: nothing is sent for it

@@ -279,6 +279,37 @@ class ProxyTests {
         .body(not(containsString("token-0123456789")));
   }
 
+  /**
+   * Security review 4 S4-2: a malformed chunked body (a chunk size that overflows) had the library
+   * reset the backend request with no handler set, and Vert.x logged each at ERROR: anyone could
+   * flood the log.
+   */
+  @Test
+  void aMalformedChunkedBodyLogsNoError() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    try (LogCapture log = LogCapture.under("io.vertx")) {
+      for (int i = 0; i < 5; i++) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port())) {
+          s.setSoTimeout(10_000);
+          var out = s.getOutputStream();
+          out.write(
+              ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      + "ffffffffffffffff1\r\nA\r\n0\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          out.flush();
+          s.getInputStream().readAllBytes(); // the connection closes
+        }
+      }
+      // the resets come on the event loop after the close
+      Thread.sleep(500);
+      assertThat(log.records())
+          .filteredOn(r -> r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
+          .map(LogCapture::text)
+          .isEmpty();
+    }
+    given().get("/x").then().statusCode(200);
+  }
+
   @Test
   void distributesAndRewritesHeaders() throws Exception {
     URI a = backends.named("a");
