@@ -33,6 +33,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
     return new LogCapture(List.of(Logger.getLogger(prefix)));
   }
 
+  /** Captures what the loggers named each of {@code prefixes} and below log from now on. */
+  public static LogCapture under(String... prefixes) {
+    return new LogCapture(java.util.Arrays.stream(prefixes).map(Logger::getLogger).toList());
+  }
+
   /** The records so far, oldest first. */
   public List<LogRecord> records() {
     return records;

@@ -35,13 +35,19 @@ class DeclaredPools {
   private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
   private final ObjectMapper json = new ObjectMapper();
 
-  DeclaredPools(PoolService pools, ApiConfig config) {
+  private final io.dynofleet.db.SchemaMigration schema;
+
+  DeclaredPools(PoolService pools, ApiConfig config, io.dynofleet.db.SchemaMigration schema) {
     this.pools = pools;
     this.dir = Path.of(config.poolsDir());
+    this.schema = schema;
   }
 
+  /** At start, once the schema is up to date; else when it is ({@link #onSchemaReady}). */
   void onStart(@Observes StartupEvent e) {
-    applyAll();
+    if (schema.migrated()) {
+      applyAll();
+    }
   }
 
   /**

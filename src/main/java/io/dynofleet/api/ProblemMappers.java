@@ -148,7 +148,8 @@ class ProblemMappers {
 
   static boolean isDatabaseDown(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof org.hibernate.exception.JDBCConnectionException) {
+      if (t instanceof org.hibernate.exception.JDBCConnectionException
+          || t instanceof io.dynofleet.db.SchemaMigration.Pending) {
         return true;
       }
       if (t instanceof SQLException sql

@@ -28,9 +28,14 @@ import org.jboss.logging.Logger;
  * every 15 s): the process starts, serves what it can without the store (the {@code
  * DYNOFLEET_STATIC_BACKENDS} pool; the API answers 503; readiness is down); the route sync, the
  * reconciler and the API use the store as soon as it answers, and the pool files are applied once
- * the schema is up to date ({@link SchemaReady}). A migration that fails at start on a database
- * that answers (a bad script, a clash) still stops the start: that needs a person, and the deploy
- * should show it at once. Later, any failure is tried again every 15 s.
+ * the schema is up to date ({@link SchemaReady}). Nothing reads or writes the tables before that,
+ * whatever answers first: the route sync, the reconcile sweeps and health turns, the pool files,
+ * the event retention and the API wait for {@link #migrated()} (the route sync loads at once when
+ * it turns true): they polled every 2 s and read, or wrote, tables of a schema not yet checked (an
+ * upgrade's new code on the old schema) in the up to 15 s before the next attempt (audit 23 L4). A
+ * migration that fails at start on a database that answers (a bad script, a clash) still stops the
+ * start: that needs a person, and the deploy should show it at once. Later, any failure is tried
+ * again every 15 s.
  */
 @ApplicationScoped
 public class SchemaMigration {
@@ -105,6 +110,17 @@ public class SchemaMigration {
 
   /** Fired when the schema is brought up to date after a start without the database. */
   public record SchemaReady() {}
+
+  /**
+   * Thrown by a reader or writer of the store while the schema is not known to be up to date (a
+   * start without the database, until the migration ran): the API answers it as the database being
+   * unavailable.
+   */
+  public static final class Pending extends RuntimeException {
+    public Pending() {
+      super("the schema is not yet brought up to date", null, false, false);
+    }
+  }
 
   /**
    * One migration; false when the database could not be reached (said once at start, and when it is

@@ -1,6 +1,7 @@
 package io.dynofleet.proxy;
 
 import io.dynofleet.api.PoolValidator;
+import io.dynofleet.db.SchemaMigration;
 import io.dynofleet.pool.model.Backend;
 import io.dynofleet.pool.model.Backend.Step;
 import io.dynofleet.pool.model.HealthChanged;
@@ -82,18 +83,26 @@ public class RouteSync implements DataPlane {
       new java.util.concurrent.atomic.AtomicLong();
 
   private final PoolMetrics metrics;
+  private final SchemaMigration schema;
 
   RouteSync(
       RoutingTable table,
       ProxyConfig config,
       Event<HealthChanged> healthChanged,
       VerdictStore verdicts,
-      PoolMetrics metrics) {
+      PoolMetrics metrics,
+      SchemaMigration schema) {
     this.table = table;
     this.config = config;
     this.healthChanged = healthChanged;
     this.verdicts = verdicts;
     this.metrics = metrics;
+    this.schema = schema;
+  }
+
+  /** The schema was brought up to date after a start without the database: load at once. */
+  void onSchemaReady(@Observes SchemaMigration.SchemaReady ready) {
+    sync();
   }
 
   private volatile boolean shadowTold;
@@ -427,6 +436,10 @@ public class RouteSync implements DataPlane {
     String[] fingerprint = new String[1];
     List<PoolRoute> routes;
     try {
+      if (!schema.migrated()) {
+        // not a table is read before the schema is known good (audit 23 L4)
+        throw new SchemaMigration.Pending();
+      }
       routes =
           QuarkusTransaction.requiringNew()
               .call(
@@ -441,7 +454,7 @@ public class RouteSync implements DataPlane {
                 ? "route sync failed, serving the last known pools: %s"
                 : "route sync failed, and no stored pool was loaded since the start: hosts in no"
                     + " configured pool get 503 not-synced until the database answers: %s",
-            e.getClass().getSimpleName());
+            e instanceof SchemaMigration.Pending ? e.getMessage() : e.getClass().getSimpleName());
       }
       return false;
     }

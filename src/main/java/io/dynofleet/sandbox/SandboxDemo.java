@@ -64,7 +64,9 @@ class SandboxDemo {
       DynofleetConfig dynofleet,
       SandboxConfig sandboxConfig,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port,
-      io.dynofleet.config.AdminHosts adminHosts) {
+      io.dynofleet.config.AdminHosts adminHosts,
+      io.dynofleet.db.SchemaMigration schema) {
+    this.schema = schema;
     this.adminHost = adminHosts.names().stream().sorted().findFirst().orElse("localhost");
     this.mode = mode;
     this.simulator = simulator;
@@ -75,6 +77,7 @@ class SandboxDemo {
     this.port = port;
   }
 
+  private final io.dynofleet.db.SchemaMigration schema;
   private boolean started;
   private boolean seeded;
   private boolean listening;
@@ -87,7 +90,9 @@ class SandboxDemo {
       return;
     }
     seedAccount();
-    boolean s = demo && seed();
+    // the pool only into a store whose schema is known good (a sandbox on a DATABASE_URL that
+    // did not answer at start: the pool is not seeded, as when the seed failed)
+    boolean s = demo && schema.migrated() && seed();
     synchronized (this) {
       started = true;
       seeded = s;

@@ -23,6 +23,8 @@ public class EventRetention {
   private final Clock clock;
   private final Duration retention;
 
+  @jakarta.inject.Inject io.dynofleet.db.SchemaMigration schema;
+
   EventRetention(PoolEvents events, Clock clock, DynofleetConfig config) {
     this.events = events;
     this.clock = clock;
@@ -41,6 +43,9 @@ public class EventRetention {
       identity = "event-retention",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   void scheduled() {
+    if (schema != null && !schema.migrated()) {
+      return; // no table is touched before the schema is known good (audit 23 L4)
+    }
     try {
       trim();
     } catch (RuntimeException e) {
