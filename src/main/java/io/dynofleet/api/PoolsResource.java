@@ -54,10 +54,12 @@ public class PoolsResource {
 
   private final ApiAuth auth;
   private final HookTarget hooks;
+  private final io.dynofleet.proxy.RouteSync sync;
 
   PoolsResource(
       PoolService service,
       RoutingTable routes,
+      io.dynofleet.proxy.RouteSync sync,
       DeclaredPools files,
       ApiAuth auth,
       HookTarget hooks,
@@ -69,6 +71,7 @@ public class PoolsResource {
     this.dyno = dyno;
     this.service = service;
     this.routes = routes;
+    this.sync = sync;
   }
 
   /**
@@ -413,30 +416,75 @@ public class PoolsResource {
   @Operation(
       summary =
           "Live traffic per backend, as this Dynofleet process's proxy sees it (each item names"
-              + " the process's $DYNO)")
-  public List<BackendTraffic> stats(@PathParam("name") String name, @Context UriInfo uri) {
+              + " the process's $DYNO)",
+      description =
+          "Served from the proxy's memory during a database outage too, for a pool it routes: a"
+              + " Warning header (299) then says the store cannot be reached and when the pool was"
+              + " last loaded; the backends are those of that load, their figures live")
+  @APIResponse(
+      responseCode = "200",
+      description = "One item per backend",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = BackendTraffic.class)))
+  public Response stats(@PathParam("name") String name, @Context UriInfo uri) {
     QueryCheck.only(uri);
-    service.get(name); // 404 problem for an unknown pool
-    return routes.stats(name).stream()
-        .map(
-            s ->
-                new BackendTraffic(
-                    s.id(),
-                    s.url().toString(),
-                    s.healthy() && !s.ejected(),
-                    s.ejected(),
-                    s.inFlight(),
-                    s.requests(),
-                    s.requestsPerSecond(),
-                    s.errorRate(),
-                    s.p50Millis(),
-                    s.p99Millis(),
-                    s.lastProbeResult(),
-                    s.consecutiveFailures(),
-                    s.lastFailure(),
-                    s.probePassing(),
-                    dyno))
-        .toList();
+    String stale = null;
+    boolean routed = routes.route(name).isPresent();
+    if (routed && sync.storeFailing()) {
+      // the route sync's last poll failed: each call would wait out the pool's acquisition
+      stale = staleness();
+    } else {
+      try {
+        service.get(name); // 404 problem for an unknown pool
+      } catch (RuntimeException e) {
+        if (!routed || !ProblemMappers.isDatabaseDown(e)) {
+          throw e;
+        }
+        stale = staleness();
+      }
+    }
+    List<BackendTraffic> items =
+        routes.stats(name).stream()
+            .map(
+                s ->
+                    new BackendTraffic(
+                        s.id(),
+                        s.url().toString(),
+                        s.healthy() && !s.ejected(),
+                        s.ejected(),
+                        s.inFlight(),
+                        s.requests(),
+                        s.requestsPerSecond(),
+                        s.errorRate(),
+                        s.p50Millis(),
+                        s.p99Millis(),
+                        s.lastProbeResult(),
+                        s.consecutiveFailures(),
+                        s.lastFailure(),
+                        s.probePassing(),
+                        dyno))
+            .toList();
+    Response.ResponseBuilder b = Response.ok(items);
+    if (stale != null) {
+      b.header("Warning", warning(stale));
+    }
+    return b.build();
+  }
+
+  /**
+   * The {@code Warning} of stats served while the store cannot be reached (audit 23 L5: they were a
+   * 503 though they are the proxy's memory): the figures are live, the pool's backends are as the
+   * route sync last loaded them, and the pool may have changed or gone since.
+   */
+  private String staleness() {
+    java.time.Instant at = sync.lastSynced();
+    return "the desired-state store cannot be reached: the backends are the pool's as this proxy"
+        + (at == null
+            ? " routes it without the store (none was loaded since this process started)"
+            : " last loaded it at " + at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+        + "; their figures are live";
   }
 
   /** 400 {@code body-not-allowed} for a request with a body, on a route that takes none. */

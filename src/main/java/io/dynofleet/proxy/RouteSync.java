@@ -85,6 +85,9 @@ public class RouteSync implements DataPlane {
   private final PoolMetrics metrics;
   private final SchemaMigration schema;
 
+  /** When the store last answered a poll (or a load), or null before the first time. */
+  private volatile java.time.Instant lastSynced;
+
   RouteSync(
       RoutingTable table,
       ProxyConfig config,
@@ -98,6 +101,19 @@ public class RouteSync implements DataPlane {
     this.verdicts = verdicts;
     this.metrics = metrics;
     this.schema = schema;
+  }
+
+  /**
+   * Whether the store failed at the last poll (or the schema is not yet brought up to date): the
+   * routing table is then as last loaded, at {@link #lastSynced()}.
+   */
+  public boolean storeFailing() {
+    return failing.get() || !schema.migrated();
+  }
+
+  /** When the store last answered this route sync, or null if it never did since the start. */
+  public java.time.Instant lastSynced() {
+    return lastSynced;
   }
 
   /** The schema was brought up to date after a start without the database: load at once. */
@@ -461,6 +477,7 @@ public class RouteSync implements DataPlane {
     if (failing.compareAndSet(true, false)) {
       LOG.info("route sync recovered");
     }
+    lastSynced = java.time.Instant.now();
     metrics.read();
     if (routes == null) {
       skipped.incrementAndGet();

@@ -234,6 +234,112 @@ class DatabaseOutageTests {
     }
   }
 
+  /**
+   * Audit 23 L5: a pool's stats are the proxy's memory, yet they answered 503 through an outage.
+   * They are served, with a Warning that the store cannot be reached and when the pool was last
+   * loaded; the pool itself, which is the store's, is still a 503.
+   */
+  @Test
+  @Timeout(120)
+  void statsAreServedFromMemoryThroughAnOutage() throws Exception {
+    String pool = "outage-stats";
+    String a = backend("stats-a");
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+            {"metadata": {"name": "%s"},
+             "spec": {"staticBackends": ["%s"], "routing": {"hosts": ["stats.example"]}}}
+            """
+                .formatted(pool, a))
+        .post(POOLS)
+        .then()
+        .statusCode(201);
+    HttpClient client = VERTX.createHttpClient();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> described(client, "stats.example").startsWith("200"));
+    Response before =
+        given().header("Authorization", "Bearer " + TOKEN).get(POOLS + "/" + pool + "/stats");
+    assertThat(before.statusCode()).isEqualTo(200);
+    assertThat(before.header("Warning")).isNull();
+    try {
+      DatabaseRelayResource.relay.cut();
+      AtomicReference<Response> during = new AtomicReference<>();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                Response r =
+                    given()
+                        .header("Authorization", "Bearer " + TOKEN)
+                        .get(POOLS + "/" + pool + "/stats");
+                during.set(r);
+                return r.statusCode() == 200 && r.header("Warning") != null;
+              });
+      Response r = during.get();
+      assertThat(r.contentType()).startsWith("application/json");
+      assertThat(r.jsonPath().getList("app")).containsExactly(a.substring("http://".length()));
+      assertThat(r.jsonPath().getLong("[0].requests")).isGreaterThan(0);
+      assertThat(r.header("Warning"))
+          .startsWith("299 - \"the desired-state store cannot be reached")
+          .contains("last loaded it at ");
+      given()
+          .header("Authorization", "Bearer " + TOKEN)
+          .get(POOLS + "/" + pool)
+          .then()
+          .statusCode(503);
+      // a pool this proxy does not route cannot be told apart from no pool: still the 503
+      given()
+          .header("Authorization", "Bearer " + TOKEN)
+          .get(POOLS + "/no-such-pool/stats")
+          .then()
+          .statusCode(503);
+    } finally {
+      DatabaseRelayResource.relay.restore();
+      client.close();
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              Response r =
+                  given()
+                      .header("Authorization", "Bearer " + TOKEN)
+                      .get(POOLS + "/" + pool + "/stats");
+              return r.statusCode() == 200 && r.header("Warning") == null;
+            });
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .delete(POOLS + "/" + pool)
+        .then()
+        .statusCode(org.hamcrest.Matchers.lessThan(300));
+  }
+
+  private static String described(HttpClient client, String host) {
+    try {
+      return client
+          .request(
+              new RequestOptions()
+                  .setMethod(HttpMethod.GET)
+                  .setHost("127.0.0.1")
+                  .setPort(RestAssured.port)
+                  .setURI("/hello")
+                  .putHeader("Host", host)
+                  .setTimeout(5000))
+          .compose(req -> req.send())
+          .compose(res -> res.body().map(x -> res.statusCode() + " " + x))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return "failed: " + e;
+    }
+  }
+
   /** A proxied request's status and Dynofleet's error code, or what failed. */
   private static String described(HttpClient client) {
     try {
