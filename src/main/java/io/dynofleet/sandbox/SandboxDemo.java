@@ -65,8 +65,10 @@ class SandboxDemo {
       SandboxConfig sandboxConfig,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port,
       io.dynofleet.config.AdminHosts adminHosts,
-      io.dynofleet.db.SchemaMigration schema) {
+      io.dynofleet.db.SchemaMigration schema,
+      SecondProcessFile second) {
     this.schema = schema;
+    this.second = second;
     this.adminHost = adminHosts.names().stream().sorted().findFirst().orElse("localhost");
     this.mode = mode;
     this.simulator = simulator;
@@ -78,6 +80,7 @@ class SandboxDemo {
   }
 
   private final io.dynofleet.db.SchemaMigration schema;
+  private final SecondProcessFile second;
   private boolean started;
   private boolean seeded;
   private boolean listening;
@@ -122,12 +125,13 @@ class SandboxDemo {
     }
     LOG.info(
         bannerText(
-            simulator.url(),
-            seeded,
-            port,
-            adminHost,
-            dynofleet.prefix(),
-            auth.sandboxToken().orElse(null)));
+                simulator.url(),
+                seeded,
+                port,
+                adminHost,
+                dynofleet.prefix(),
+                auth.sandboxToken().orElse(null))
+            + second.write().map(SandboxDemo::secondProcessText).orElse(""));
   }
 
   /**
@@ -184,6 +188,18 @@ class SandboxDemo {
           .append("    CLI:        export DYNOFLEET_URL=" + url + "\n");
     }
     return banner.toString();
+  }
+
+  /**
+   * The banner's lines on a second process (audit 23 L6): the file's path, never what is in it (the
+   * simulator's key, the database's password).
+   */
+  static String secondProcessText(java.nio.file.Path file) {
+    return "  A second process on this sandbox (same database, same simulated account; its settings,"
+        + " secrets included, are in a file only you can read):\n"
+        + "    (set -a; . "
+        + file
+        + "; set +a; PORT=8081 java -jar target/quarkus-app/quarkus-run.jar)\n";
   }
 
   /**
