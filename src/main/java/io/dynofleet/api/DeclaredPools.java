@@ -268,6 +268,20 @@ class DeclaredPools {
     }
     PoolDocument after = pools.replace(name, body, new Precondition(null));
     warnIfServesNothing(file, after);
+    // a file without the levers keeps them; one that names false (an older export) ends them at
+    // a start nobody watches: said where an operator looks (audit 24 M1, M2)
+    for (String lever : PoolDocument.leversTurnedOff(before, after)) {
+      LOG.warnf(
+          "pool file applied: file=%s warning=\"%s\"",
+          file,
+          lever.equals("paused")
+              ? "the file says spec.paused: false and resumed pool "
+                  + name
+                  + ": leave paused out of the file to keep a pause"
+              : "the file says spec.routing.maintenance: false and ended the maintenance of pool "
+                  + name
+                  + ": leave maintenance out of the file to keep one");
+    }
     // by what the file decides (spec, labels), not resourceVersion: a status write or another dyno
     // applying the same file moves that too
     boolean specReplaced = after.metadata().generation() != before.metadata().generation();

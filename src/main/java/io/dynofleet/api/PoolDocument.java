@@ -1,6 +1,7 @@
 package io.dynofleet.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dynofleet.pool.model.Pool;
 import io.dynofleet.pool.model.PoolSpec;
@@ -64,5 +65,60 @@ public record PoolDocument(
       meta.remove(SERVER_METADATA);
     }
     return copy;
+  }
+
+  /**
+   * A pool as {@code dynofleet get pool X -o yaml|json} exports it: without the operator's levers
+   * ({@code spec.paused}, {@code spec.routing.maintenance}). The API stores every default, so an
+   * export always wrote {@code paused: false} and {@code maintenance: false}, and applying the
+   * committed file (a deploy script, every Dynofleet start) resumed a pool paused in an incident or
+   * ended a maintenance (audit 24 M1, M2); left out, a PUT keeps the stored value.
+   */
+  public static ObjectNode exported(ObjectNode doc) {
+    ObjectNode copy = doc.deepCopy();
+    if (copy.get("spec") instanceof ObjectNode spec) {
+      spec.remove("paused");
+      if (spec.get("routing") instanceof ObjectNode routing) {
+        routing.remove("maintenance");
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * The operator's levers a write from {@code before} to {@code after} turned off: {@code paused}
+   * (the pool resumed) and {@code maintenance} (the maintenance ended); empty when none.
+   */
+  public static List<String> leversTurnedOff(JsonNode before, JsonNode after) {
+    List<String> off = new java.util.ArrayList<>();
+    if (before.path("spec").path("paused").asBoolean(false)
+        && !after.path("spec").path("paused").asBoolean(false)) {
+      off.add("paused");
+    }
+    if (before.path("spec").path("routing").path("maintenance").asBoolean(false)
+        && !after.path("spec").path("routing").path("maintenance").asBoolean(false)) {
+      off.add("maintenance");
+    }
+    return off;
+  }
+
+  /** {@link #leversTurnedOff(JsonNode, JsonNode)} of two stored pools. */
+  static List<String> leversTurnedOff(PoolDocument before, PoolDocument after) {
+    List<String> off = new java.util.ArrayList<>();
+    if (paused(before.spec()) && !paused(after.spec())) {
+      off.add("paused");
+    }
+    if (maintenance(before.spec()) && !maintenance(after.spec())) {
+      off.add("maintenance");
+    }
+    return off;
+  }
+
+  private static boolean paused(PoolSpec s) {
+    return s != null && Boolean.TRUE.equals(s.paused());
+  }
+
+  private static boolean maintenance(PoolSpec s) {
+    return s != null && s.routing() != null && Boolean.TRUE.equals(s.routing().maintenance());
   }
 }

@@ -724,11 +724,32 @@ public class PoolService {
         pre,
         doc,
         current ->
-            keepMaintenance(
+            keepPaused(
                 current,
-                keepDefault(
+                keepMaintenance(
                     current,
-                    keepStage(current, keepRegion(current, keepRestartedAt(current, doc))))));
+                    keepDefault(
+                        current,
+                        keepStage(current, keepRegion(current, keepRestartedAt(current, doc)))))));
+  }
+
+  /**
+   * A replace that does not name {@code spec.paused} keeps a stored {@code true}, as {@link
+   * #keepMaintenance} keeps a maintenance: pause is an incident's lever, and a manifest or pool
+   * file applied meanwhile (a deploy script, every Dynofleet start) resumed the pool, the
+   * reconciler going back to what the operator had stopped with only {@code configured} said (audit
+   * 24 M2). {@code false} resumes it, as {@code dynofleet resume pool} does.
+   */
+  static JsonNode keepPaused(JsonNode current, JsonNode doc) {
+    JsonNode spec = doc.path("spec");
+    if (!current.path("spec").path("paused").asBoolean(false)
+        || spec.path("paused").isBoolean()
+        || !spec.isObject()) {
+      return doc;
+    }
+    JsonNode copy = doc.deepCopy();
+    ((ObjectNode) copy.get("spec")).put("paused", true);
+    return copy;
   }
 
   /**

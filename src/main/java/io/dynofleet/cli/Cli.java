@@ -347,6 +347,10 @@ public final class Cli {
     if (kind.equals("pool") && args.words().size() > 2
         || kind.equals("pools") && args.words().size() > 2) {
       JsonNode pool = api.get("/" + ApiClient.enc(args.words().get(2)));
+      if (("json".equals(output) || "yaml".equals(output)) && pool instanceof ObjectNode o) {
+        // an export, committed and applied again, must not resume or end a maintenance (audit 24)
+        pool = io.dynofleet.api.PoolDocument.exported(o);
+      }
       print(output, pool, List.of(pool));
       return OK;
     }
@@ -682,6 +686,24 @@ public final class Cli {
                   == after.path("metadata").path("generation").asLong(-1)
               && was.path("labels").equals(after.path("metadata").path("labels"));
       out.println("pool/" + name + (unchanged ? " unchanged" : " configured"));
+      if (after != null) {
+        // printed "configured" only, while it resumed a pool paused in an incident or ended a
+        // maintenance (an older export says paused: false, maintenance: false; audit 24 M1, M2)
+        for (String lever : io.dynofleet.api.PoolDocument.leversTurnedOff(before, after)) {
+          err.println(
+              lever.equals("paused")
+                  ? "warning: this apply resumed pool/"
+                      + name
+                      + " (the file says spec.paused: false): Dynofleet acts on its apps again;"
+                      + " pause it again with: dynofleet pause pool "
+                      + name
+                  : "warning: this apply ended the maintenance of pool/"
+                      + name
+                      + " (the file says spec.routing.maintenance: false): requests go to its"
+                      + " backends again; turn it on again with: dynofleet maintenance on "
+                      + name);
+        }
+      }
     }
     return OK;
   }

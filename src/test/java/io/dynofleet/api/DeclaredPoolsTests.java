@@ -188,6 +188,52 @@ class DeclaredPoolsTests {
     assertThat(lines).noneMatch(l -> l.contains("refused"));
   }
 
+  /**
+   * Audit 24 M1, M2: every start applies the pool files, and a pool paused in an incident was
+   * resumed by its file (which leaves {@code paused} out) at the next restart, a maintenance ended
+   * by an export's {@code maintenance: false}. A file without the levers keeps them; one that says
+   * false still ends them (the file wins), and the log says so.
+   */
+  @Test
+  void aStartKeepsAPauseAndAMaintenanceThatThePoolFileLeavesOut() throws IOException {
+    Files.createDirectories(DIR);
+    Files.writeString(DIR.resolve("lever.yaml"), yaml("git-lever", 1));
+    List<String> lines = new ArrayList<>();
+    assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"paused\": true, \"routing\": {\"maintenance\": true}}}")
+        .patch(POOLS + "/git-lever")
+        .then()
+        .statusCode(200);
+    int generation = api().get(POOLS + "/git-lever").jsonPath().getInt("metadata.generation");
+
+    lines.clear();
+    assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
+    JsonPath kept = api().get(POOLS + "/git-lever").jsonPath();
+    assertThat(kept.getBoolean("spec.paused")).as("the restart resumed the pool").isTrue();
+    assertThat(kept.getBoolean("spec.routing.maintenance")).isTrue();
+    assertThat(kept.getInt("metadata.generation")).isEqualTo(generation);
+    assertThat(lines).anyMatch(l -> l.contains("pool=git-lever unchanged"));
+
+    // an export taken before this release: both levers written false
+    Files.writeString(
+        DIR.resolve("lever.yaml"),
+        yaml("git-lever", 1)
+            .replace("template:", "paused: false\n  routing: {maintenance: false}\n  template:"));
+    lines.clear();
+    assertThat(applyLogging(lines)).as(String.join("\n", lines)).isEqualTo(1);
+    JsonPath ended = api().get(POOLS + "/git-lever").jsonPath();
+    assertThat(ended.getBoolean("spec.paused")).isFalse();
+    assertThat(ended.getBoolean("spec.routing.maintenance")).isFalse();
+    assertThat(lines)
+        .anyMatch(l -> l.contains("says spec.paused: false and resumed pool git-lever"))
+        .anyMatch(
+            l ->
+                l.contains(
+                    "says spec.routing.maintenance: false and ended the maintenance of pool git-lever"));
+  }
+
   /** A static pool file; {@code routing}: its routing object in YAML flow style. */
   static String staticYaml(String name, String routing) {
     return """

@@ -988,6 +988,47 @@ class PoolsApiTests {
   }
 
   /**
+   * Audit 24 M2: a pool paused in an incident was resumed by any PUT that left {@code paused} out
+   * (an {@code apply} of its manifest, a pool file at every start), with only a new generation to
+   * show. It is kept as {@code routing.maintenance} is; {@code false} resumes it.
+   */
+  @Test
+  void aPutThatLeavesPausedOutKeepsAPause() {
+    String name = uniqueName("keep-paused");
+    String manifest = pool(name, 1);
+    api().body(manifest).post(POOLS).then().statusCode(201);
+    api()
+        .contentType("application/merge-patch+json")
+        .body("{\"spec\": {\"paused\": true}}")
+        .patch(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("metadata.generation", equalTo(2));
+    api()
+        .body(manifest)
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(true))
+        .body("metadata.generation", equalTo(2));
+    api()
+        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2"))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(true))
+        .body("spec.replicas", equalTo(2));
+    api()
+        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2, \"paused\": false"))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(false));
+    // and a pool not paused stays so
+    api().body(manifest).put(POOLS + "/" + name).then().body("spec.paused", equalTo(false));
+  }
+
+  /**
    * Audit 20 L5: {@code source} became the stage's default, and existing pools keep the stage
    * stored: a manifest or pool file that names none, applied again, changes nothing (it took the
    * default, and a production pool of a staging source rolled to new apps in staging).

@@ -188,11 +188,12 @@ class CliTests {
     Run paused = cli("pause", "pool", name);
     assertThat(paused.code()).as(paused.err()).isZero();
     assertThat(paused.out()).contains("pool/" + name + " paused", "resume pool " + name);
-    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"paused\" : true");
+    // an export leaves the lever out (audit 24 M2): describe shows it
+    assertThat(cli("describe", "pool", name).out()).contains("Paused:          true");
     Run resumed = cli("resume", "pool", name);
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(resumed.out()).contains("pool/" + name + " resumed");
-    assertThat(cli("get", "pool", name, "-o", "json").out()).contains("\"paused\" : false");
+    assertThat(cli("describe", "pool", name).out()).contains("Paused:          false");
     assertThat(cli("pause", "pool", name, "--wait").code()).isEqualTo(2);
     assertThat(cli("pause", "pool", "nope-" + name).code()).isEqualTo(3);
 
@@ -423,8 +424,9 @@ class CliTests {
     assertThat(on.out())
         .contains("pool/" + name + " in maintenance", "503", "generation 2")
         .contains("dynofleet maintenance off " + name);
+    // an export leaves the lever out (audit 24 M1); describe and the API show it
     String json = cli("get", "pool", name, "-o", "json").out();
-    assertThat(json).contains("\"maintenance\" : true", "\"replicas\" : 2");
+    assertThat(json).contains("\"replicas\" : 2").doesNotContain("\"maintenance\"");
     assertThat(row(cli("get", "pools", "-l", "team=cli").out(), name)).contains(" on ");
     assertThat(cli("get", "pools", "-o", "wide").out()).contains("MAINTENANCE");
     assertThat(cli("describe", "pool", name).out())
@@ -992,6 +994,54 @@ class CliTests {
                 .getInt("spec.replicas"))
         .as("the file's, not the scale's")
         .isEqualTo(1);
+  }
+
+  /**
+   * Audit 24 M1, M2: an export always wrote {@code paused: false} and {@code maintenance: false}
+   * (defaults are stored), and applying the committed file resumed a paused pool and ended a
+   * maintenance, printing only "configured". Exports leave both levers out, a file without them
+   * keeps them, and an apply that turns one off says so on stderr.
+   */
+  @Test
+  void anExportKeepsAPauseAndAMaintenanceAndAnApplyThatEndsOneWarns() throws IOException {
+    String name = unique("levers");
+    assertThat(cli("apply", "-f", file("lv.json", managedJson(name, 1)).toString()).code())
+        .isZero();
+    String yaml = cli("get", "pool", name, "-o", "yaml").out();
+    String json = cli("get", "pool", name, "-o", "json").out();
+    assertThat(yaml).contains("replicas: 1").doesNotContain("paused", "maintenance:");
+    assertThat(json).contains("\"replicas\" : 1").doesNotContain("paused", "\"maintenance\"");
+    Path exported = file("lv-out.yaml", yaml);
+
+    assertThat(cli("pause", "pool", name).code()).isZero();
+    assertThat(cli("maintenance", "on", name).code()).isZero();
+    Run again = cli("apply", "-f", exported.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).contains("pool/" + name + " unchanged");
+    assertThat(again.err()).isEmpty();
+    assertThat(cli("describe", "pool", name).out())
+        .contains("Paused:          true")
+        .contains("Maintenance:     ON");
+
+    // an export of the release before: both levers written false
+    Path old =
+        file(
+            "lv-old.yaml",
+            yaml.replace("  replicas: 1", "  replicas: 1\n  paused: false")
+                .replace("    hosts:", "    maintenance: false\n    hosts:"));
+    assertThat(old).content().contains("paused: false", "maintenance: false");
+    Run ends = cli("apply", "-f", old.toString());
+    assertThat(ends.code()).as(ends.err()).isZero();
+    assertThat(ends.out()).contains("pool/" + name + " configured");
+    assertThat(ends.err())
+        .contains(
+            "warning: this apply resumed pool/" + name + " (the file says spec.paused: false)",
+            "dynofleet pause pool " + name,
+            "warning: this apply ended the maintenance of pool/" + name,
+            "dynofleet maintenance on " + name);
+    assertThat(cli("describe", "pool", name).out())
+        .contains("Paused:          false")
+        .contains("Maintenance:     off");
   }
 
   @Test
