@@ -1006,7 +1006,10 @@ public final class Cli {
                       + " updated replicas, "
                       + ready
                       + " ready"
-                      + (total > want ? ", " + (total - want) + " old to remove" : "")
+                      // the old backends still to replace, as kubectl's "old replicas are
+                      // pending termination": the surge (total - want) said "1 old to remove"
+                      // while 3 remained (audit 24 L2)
+                      + (total > updated ? ", " + (total - updated) + " old to replace" : "")
                       + (why == null ? "" : " (" + why + ")")
                       + "...";
       if (!line.equals(last)) {

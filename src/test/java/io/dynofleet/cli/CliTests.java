@@ -408,6 +408,45 @@ class CliTests {
   }
 
   /**
+   * Audit 24 L2: mid-rollout, {@code rollout status} said "1 old to remove" (the surge) while 3 old
+   * backends remained: it says the old backends still to replace, the status's replicas less its
+   * updated ones (kubectl's "old replicas are pending termination").
+   */
+  @Test
+  void rolloutStatusCountsTheOldBackendsStillToReplace() throws IOException {
+    String name = unique("old");
+    String manifest =
+        poolJson(name, unique("op"), "").replace("\"replicas\": 1", "\"replicas\": 3");
+    assertThat(cli("apply", "-f", file("o.json", manifest).toString()).code()).isZero();
+    io.dynofleet.reconcile.PoolKey key = new io.dynofleet.reconcile.PoolKey(name);
+    java.util.function.Supplier<io.restassured.path.json.JsonPath> status =
+        () ->
+            io.restassured.RestAssured.given()
+                .header("Authorization", "Bearer " + TOKEN)
+                .get(base + "_dynofleet/api/v1/pools/" + name + "/status")
+                .jsonPath();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(120))
+        .until(
+            () -> {
+              reconciler.reconcile(key);
+              return status.get().getInt("readyReplicas") == 3;
+            });
+    assertThat(cli("rollout", "restart", name).code()).isZero();
+    reconciler.reconcile(key); // the first step: one new app beside the three old
+    io.restassured.path.json.JsonPath s = status.get();
+    int old = s.getInt("replicas") - s.getInt("updatedReplicas");
+    assertThat(old).as("old backends left after the first step").isGreaterThanOrEqualTo(2);
+
+    Run r = cli("rollout", "status", name, "--timeout", "1s");
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.USAGE);
+    assertThat(r.out())
+        .contains(
+            s.getInt("updatedReplicas") + " of 3 updated replicas", ", " + old + " old to replace")
+        .doesNotContain("old to remove");
+  }
+
+  /**
    * Audit 20 M6: {@code maintenance on|off POOL}, as {@code heroku maintenance:on|off}, writes
    * {@code spec.routing.maintenance} by a merge patch (nothing else of the spec moves); get and
    * describe show it, and the manifest applied again during the maintenance keeps it.
