@@ -464,15 +464,27 @@ public class PoolService {
         write(
             () -> {
               keptDefault[0] = null;
-              if (pools.findByName(name).isPresent()) {
+              Pool existing = pools.findByName(name).orElse(null);
+              if (existing != null) {
+                // a pool being deleted refuses a PUT too (409 terminating): the hint sent there
+                // (audit 24 L4)
+                boolean leaving = existing.terminating();
                 throw new ApiException(
                     409,
                     "already-exists",
                     "Pool exists",
-                    "a pool named '" + name + "' already exists",
+                    "a pool named '"
+                        + name
+                        + (leaving
+                            ? "' is being deleted: create it again once it is gone"
+                            : "' already exists"),
                     List.of(
                         new FieldError(
-                            "metadata.name", "a pool of this name exists: PUT it to replace it")));
+                            "metadata.name",
+                            leaving
+                                ? "a pool of this name is being deleted: create it again once it"
+                                    + " is gone (GET it until 404)"
+                                : "a pool of this name exists: PUT it to replace it")));
               }
               // one writer at a time decides from the other pools (two first pools made at once
               // would each be the default)

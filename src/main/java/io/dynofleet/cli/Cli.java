@@ -670,6 +670,21 @@ public final class Cli {
             (com.fasterxml.jackson.databind.node.ObjectNode) doc);
     String path = "/" + ApiClient.enc(name);
     JsonNode before = api.find(path);
+    if (before != null && before.path("metadata").hasNonNull("deletionTimestamp")) {
+      // the PUT of an unchanged file went through and said "unchanged", exit 0, while the pool
+      // was going (audit 24 L4)
+      throw new CliException(
+          FAILURE,
+          "pool/"
+              + name
+              + " is being deleted (since "
+              + before.path("metadata").path("deletionTimestamp").asText()
+              + "): nothing was applied; apply "
+              + file
+              + " again once it is gone (dynofleet delete pool "
+              + name
+              + " --wait waits for that)");
+    }
     if (before == null) {
       api.call("POST", "", doc, null);
       out.println("pool/" + name + " created");

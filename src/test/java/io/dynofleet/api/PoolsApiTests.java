@@ -6,8 +6,10 @@ import static io.dynofleet.api.ApiFixtures.pool;
 import static io.dynofleet.api.ApiFixtures.uniqueName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 
@@ -287,6 +289,42 @@ class PoolsApiTests {
         .body("type", equalTo("https://dynofleet.dev/problems/terminating"));
     api().get(POOLS + "/" + name + "/events").then().body("reason", hasItem("Deleting"));
     api().delete(POOLS + "/nope-" + name).then().statusCode(404);
+  }
+
+  /**
+   * Audit 24 L4: a POST of the name of a pool being deleted was 409 advising "PUT it to replace
+   * it", and that PUT is refused (409 terminating): the answer says the pool is being deleted.
+   */
+  @Test
+  void aCreateWhileThePoolIsDeletedSaysSoAndAdvisesNoPut() {
+    String name = uniqueName("redo");
+    api().body(pool(name, 1)).post(POOLS).then().statusCode(201);
+    api()
+        .body(pool(name, 1))
+        .post(POOLS)
+        .then()
+        .statusCode(409)
+        .body("errors[0].message", containsString("PUT it to replace it"));
+    api().delete(POOLS + "/" + name).then().statusCode(202);
+    api()
+        .body(pool(name, 1))
+        .post(POOLS)
+        .then()
+        .statusCode(409)
+        .contentType("application/problem+json")
+        .body("type", equalTo("https://dynofleet.dev/problems/already-exists"))
+        .body(
+            "detail",
+            equalTo(
+                "a pool named '" + name + "' is being deleted: create it again once it is gone"))
+        .body("errors[0].field", equalTo("metadata.name"))
+        .body("errors[0].message", not(containsString("PUT")));
+    api()
+        .body(pool(name, 2))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(409)
+        .body("type", equalTo("https://dynofleet.dev/problems/terminating"));
   }
 
   @Test

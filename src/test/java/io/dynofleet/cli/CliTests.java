@@ -1083,6 +1083,38 @@ class CliTests {
         .contains("Maintenance:     off");
   }
 
+  /**
+   * Audit 24 L4: applying the manifest of a pool being deleted printed "unchanged" and exited 0 (an
+   * unchanged spec's PUT goes through), and the pool was gone seconds later. It fails, saying so,
+   * and writes nothing.
+   */
+  @Test
+  void applyToAPoolBeingDeletedFailsSayingSo() throws IOException {
+    String name = unique("going");
+    Path manifest = file("g.json", managedJson(name, 0));
+    assertThat(cli("apply", "-f", manifest.toString()).code()).isZero();
+    String version =
+        io.restassured.path.json.JsonPath.from(cli("get", "pool", name, "-o", "json").out())
+            .getString("metadata.resourceVersion");
+    assertThat(cli("delete", "pool", name).code()).isZero();
+    String deleting =
+        io.restassured.path.json.JsonPath.from(cli("get", "pool", name, "-o", "json").out())
+            .getString("metadata.resourceVersion");
+
+    Run r = cli("apply", "-f", manifest.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
+    assertThat(r.out()).doesNotContain("unchanged", "configured");
+    assertThat(r.err())
+        .contains("pool/" + name + " is being deleted (since ", "nothing was applied")
+        .contains("dynofleet delete pool " + name + " --wait");
+    assertThat(
+            io.restassured.path.json.JsonPath.from(cli("get", "pool", name, "-o", "json").out())
+                .getString("metadata.resourceVersion"))
+        .as("nothing written")
+        .isEqualTo(deleting)
+        .isNotEqualTo(version);
+  }
+
   @Test
   void validationErrorIsOneWithFieldNames() throws IOException {
     String json =
