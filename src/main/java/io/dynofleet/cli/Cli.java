@@ -1107,8 +1107,19 @@ public final class Cli {
     JsonNode answer = api.get("/" + ApiClient.enc(name) + "/webhook-secret");
     out.println(answer.path("secret").asText());
     String url = answer.path("url").asText(null);
+    // the pool's own source app: a placeholder there failed when the line was pasted (audit 24 L5)
+    JsonNode pool = api.find("/" + ApiClient.enc(name));
+    String source =
+        pool == null ? null : pool.path("spec").path("template").path("sourceApp").asText(null);
+    if (pool != null && source == null) {
+      err.println(
+          "pool/" + name + " has static backends: no source app, no release webhook to subscribe");
+      return OK;
+    }
     err.println(
-        "subscribe the pool's source app with: heroku webhooks:add -a SOURCE_APP -i api:release"
+        "subscribe the pool's source app with: heroku webhooks:add -a "
+            + (source != null ? source : "SOURCE_APP")
+            + " -i api:release"
             + " -l notify -u \""
             + (url != null ? url : "$DYNOFLEET_URL/_dynofleet/api/v1/hooks/heroku?pool=" + name)
             + "\" --secret \"$(dynofleet webhook-secret "

@@ -82,7 +82,27 @@ class CliTests {
                 + System.lineSeparator());
     assertThat(run.err())
         .contains("heroku webhooks:add", "/_dynofleet/api/v1/hooks/heroku?pool=" + a)
+        // the pool's own source app, not a placeholder (audit 24 L5)
+        .contains("heroku webhooks:add -a shop-web -i api:release")
+        .doesNotContain("SOURCE_APP")
         .doesNotContain(run.out().trim());
+    String st = unique("cli-hook-static");
+    assertThat(
+            cli(
+                    "apply",
+                    "-f",
+                    file(
+                            "st.json",
+                            "{\"metadata\": {\"name\": \"%s\"}, \"spec\": {\"staticBackends\": [\"http://127.0.0.1:9\"]}}"
+                                .formatted(st))
+                        .toString())
+                .code())
+        .isZero();
+    Run staticRun = cli("webhook-secret", st);
+    assertThat(staticRun.code()).as(staticRun.err()).isZero();
+    assertThat(staticRun.err())
+        .contains("pool/" + st + " has static backends: no source app")
+        .doesNotContain("webhooks:add");
     assertThat(cli("webhook-secret", unique("cli-none")).code()).isEqualTo(Cli.NOT_FOUND);
     assertThat(cli("webhook-secret").code()).isEqualTo(Cli.USAGE);
     Run reader =
