@@ -647,13 +647,26 @@ public final class Cli {
       java.util.regex.Matcher dup =
           java.util.regex.Pattern.compile("Duplicate field '([^']*)'")
               .matcher(msg == null ? "" : msg);
+      // a second document: Jackson's "Trailing token (of type START_OBJECT) found after value
+      // (bound as `...JsonNode`)" (audit 24 L6); a multi-document manifest is kubectl's norm
+      // and SnakeYAML's "expected '<document start>', but found '{'" for two JSON objects
+      boolean second =
+          msg != null
+              && (msg.startsWith("Trailing token")
+                  || msg.startsWith("expected '<document start>'"));
       throw new CliException(
           FAILURE,
           "cannot read "
               + file
               + where
               + ": "
-              + (dup.find() ? "key '" + dup.group(1) + "' appears twice" : firstLine(msg)));
+              + (dup.find()
+                  ? "key '" + dup.group(1) + "' appears twice"
+                  : second
+                      ? "a second document starts there; apply takes one pool per file"
+                          + " (nothing was applied: put each pool in a file of its own and"
+                          + " apply each)"
+                      : firstLine(msg)));
     } catch (IOException e) {
       throw new CliException(FAILURE, "cannot read " + file + ": " + e.getMessage());
     }

@@ -972,6 +972,25 @@ class CliTests {
     Run trailing =
         cli("apply", "-f", file("two.json", managedJson(one, 1) + managedJson(two, 1)).toString());
     assertThat(trailing.code()).isEqualTo(1);
+    // a second document in the user's words, not Jackson's (audit 24 L6)
+    assertThat(trailing.err())
+        .contains("two.json (line ", "): a second document starts there; apply takes one pool")
+        .doesNotContain("Trailing token", "JsonNode", "document start>");
+    Run yamlTwo =
+        cliWith(
+            Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", TOKEN),
+            "metadata: {name: %s}\nspec: {replicas: 2}\n---\nmetadata: {name: %s}\n"
+                .formatted(one, two),
+            "apply",
+            "-f",
+            "-");
+    assertThat(yamlTwo.code()).isEqualTo(1);
+    assertThat(yamlTwo.err())
+        .isEqualTo(
+            "error: cannot read - (line 4): a second document starts there; apply takes one pool"
+                + " per file (nothing was applied: put each pool in a file of its own and apply"
+                + " each)"
+                + System.lineSeparator());
     assertThat(cli("get", "pool", one).code()).isEqualTo(3);
     assertThat(cli("get", "pool", two).code()).isEqualTo(3);
   }
