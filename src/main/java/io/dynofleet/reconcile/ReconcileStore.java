@@ -405,20 +405,47 @@ class ReconcileStore {
   }
 
   /**
+   * The backend whose release phase holds another's turn: its app (name and id), its pool, its
+   * release and step, and whether its pool is paused (see {@link #claimRelease}).
+   */
+  record ReleaseHolder(
+      UUID backendId,
+      String app,
+      String appId,
+      String pool,
+      String releaseId,
+      String step,
+      boolean paused) {
+
+    /** The key {@link #claimRelease} passes over once this holder's release is known to be over. */
+    String key() {
+      return backendId + "/" + (releaseId == null ? "" : releaseId);
+    }
+  }
+
+  /**
    * Claims the turn at a release phase from a source app for {@code b}: when no backend of another
    * pool made from the same app has a release started since {@code since} and not ended (one
    * drained while its release runs included, {@link Reconciler#AFTER_RELEASE}), marks {@code b} as
    * sending its release ({@link Reconciler#RELEASE_SENT}, sent now: {@link Backend#sentAt}) and
-   * returns empty; else returns that backend's app name and its pool's, and changes nothing. The
-   * look and the mark are one transaction under an advisory lock on the source app, so two dynos
+   * returns empty; else returns that backend ({@link ReleaseHolder}), and changes nothing. The look
+   * and the mark are one transaction under an advisory lock on the source app, so two dynos
    * claiming in the same moment take turns (both found no one before, and both released). The app
    * is matched by its id, and by the pools' {@code sourceApp} for rows older processes wrote
-   * without one.
+   * without one. A backend whose release the caller read as ended ({@code over}, keys of {@link
+   * ReleaseHolder#key}: its row and that release) holds no one: a paused pool's pass does not move
+   * its row on from {@code RELEASING}, and that row held every other pool of the source app for the
+   * hour (audit 24 H1). A release that ended never runs again, so the caller's read, made outside
+   * the lock, stays true.
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  Optional<String[]> claimRelease(
-      Backend b, String sourceAppId, String sourceApp, java.time.Instant since) {
+  Optional<ReleaseHolder> claimRelease(
+      Backend b,
+      String sourceAppId,
+      String sourceApp,
+      java.time.Instant since,
+      java.util.Collection<String> over) {
     String key = (sourceAppId != null ? sourceAppId : sourceApp).toLowerCase(java.util.Locale.ROOT);
     pools
         .getEntityManager()
@@ -432,7 +459,8 @@ class ReconcileStore {
         pools
             .getEntityManager()
             .createNativeQuery(
-                "select b.app_name, p.name from backends b"
+                "select b.id, b.app_name, b.app_id, p.name, b.release_id, b.step,"
+                    + " coalesce(p.spec ->> 'paused', 'false') = 'true' from backends b"
                     + " join pools p on p.id = b.pool_id where (b.step = 'RELEASING' or b.step = 'CONFIGURED' and b.release_id = '"
                     + Reconciler.RELEASE_SENT
                     + "' or b.step = 'DRAINING' and b.message like '%"
@@ -440,14 +468,26 @@ class ReconcileStore {
                     + "') and b.pool_id <> ?1 and b.updated_at > ?2"
                     + " and (b.source_app_id = ?4 or b.source_app_id is null"
                     + " and lower(p.spec -> 'template' ->> 'sourceApp') = lower(?3))"
+                    + " and position(',' || cast(b.id as text) || '/' || coalesce(b.release_id, '')"
+                    + " || ',' in ?5) = 0"
                     + " order by b.updated_at limit 1")
             .setParameter(1, b.poolId)
             .setParameter(2, since)
             .setParameter(3, sourceApp)
             .setParameter(4, sourceAppId == null ? "" : sourceAppId)
+            .setParameter(5, "," + String.join(",", over) + ",")
             .getResultList();
     if (!rows.isEmpty()) {
-      return Optional.of(new String[] {(String) rows.get(0)[0], (String) rows.get(0)[1]});
+      Object[] r = rows.get(0);
+      return Optional.of(
+          new ReleaseHolder(
+              r[0] instanceof UUID u ? u : UUID.fromString(String.valueOf(r[0])),
+              (String) r[1],
+              (String) r[2],
+              (String) r[3],
+              (String) r[4],
+              String.valueOf(r[5]),
+              Boolean.TRUE.equals(r[6])));
     }
     b.releaseId = Reconciler.RELEASE_SENT;
     b.sentAt = clock.instant(); // the POST follows: waited for while it may land (audit 19 #11)

@@ -187,6 +187,19 @@ public class Reconciler {
    */
   private final Map<UUID, String> noReleasePhase = new ConcurrentHashMap<>();
 
+  /**
+   * Releases of paused pools' backends read as ended ({@link ReconcileStore.ReleaseHolder#key}),
+   * and when: they hold no other pool's release turn (audit 24 H1). Kept while such a row could
+   * still be counted ({@link #RELEASE_PHASE_LIMIT}).
+   */
+  private final Map<String, Instant> releasesOver = new ConcurrentHashMap<>();
+
+  /** When a paused pool's release was last read as still running: read again after a while. */
+  private final Map<String, Instant> releasesRunning = new ConcurrentHashMap<>();
+
+  /** How long a paused pool's release read as running is not read again by a waiting pool. */
+  static final Duration RELEASE_LOOK_INTERVAL = Duration.ofSeconds(30);
+
   private final Map<String, Platform.Pipeline> pipelines = new ConcurrentHashMap<>();
   private final Map<String, Instant> pipelinesRead = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> failures = new ConcurrentHashMap<>();
@@ -774,6 +787,8 @@ public class Reconciler {
     sources.clear();
     sourceReads.clear();
     noReleasePhase.clear();
+    releasesOver.clear();
+    releasesRunning.clear();
     pipelines.clear();
     pipelinesRead.clear();
     failures.clear();
@@ -3272,20 +3287,19 @@ public class Reconciler {
               b.sourceAppId = source.appId();
               store.save(b);
             } else {
-              Optional<String[]> other =
-                  store.claimRelease(
-                      b, source.appId(), t.sourceApp(), now.minus(RELEASE_PHASE_LIMIT));
+              Optional<ReconcileStore.ReleaseHolder> other = claimReleaseTurn(b, t);
               if (other.isPresent()) {
-                eventOnce(
-                    PoolEvents.NORMAL,
-                    "ReleaseWaits",
+                String waits =
                     "new apps wait for the release phase of app "
-                        + other.get()[0]
+                        + other.get().app()
                         + " (pool "
-                        + other.get()[1]
+                        + other.get().pool()
                         + "), made from the same source app "
                         + t.sourceApp()
-                        + ": one release phase at a time runs against the add-ons they share");
+                        + ": one release phase at a time runs against the add-ons they share";
+                eventOnce(PoolEvents.NORMAL, "ReleaseWaits", waits);
+                // said by Progressing too: WaitingForHealth hid that nothing was probed (audit 24)
+                condition("Progressing", "True", "ReleaseWaits", waits);
                 return;
               }
             }
@@ -3895,6 +3909,64 @@ public class Reconciler {
         store.forget(b);
         backends.remove(b);
         event(PoolEvents.NORMAL, "AppDeleted", "app " + b.appName + " deleted");
+      }
+    }
+
+    /**
+     * {@link ReconcileStore#claimRelease} for {@code b}; a holder of the turn in a paused pool has
+     * its release read (one call, at most every {@link #RELEASE_LOOK_INTERVAL} per release): the
+     * paused pool's pass does not move its row on, so a release phase that ended there held every
+     * other pool of the source app until Heroku's hour was over, 65 min (audit 24 H1). Reading it
+     * is observing, not acting: nothing of the paused pool changes. One that ended (or whose app or
+     * release is gone) is passed over, by every claim of this process; one still pending, or not
+     * read (an error: the turn is not given on a guess), holds the turn as before. A pool that is
+     * not paused moves its own row on at its next pass.
+     */
+    private Optional<ReconcileStore.ReleaseHolder> claimReleaseTurn(
+        Backend b, PoolSpec.Template t) {
+      releasesOver.values().removeIf(at -> at.isBefore(now.minus(RELEASE_PENDING_LIMIT)));
+      releasesRunning.values().removeIf(at -> !now.isBefore(at.plus(RELEASE_LOOK_INTERVAL)));
+      for (int i = 0; ; i++) {
+        Optional<ReconcileStore.ReleaseHolder> other =
+            store.claimRelease(
+                b,
+                source.appId(),
+                t.sourceApp(),
+                now.minus(RELEASE_PHASE_LIMIT),
+                releasesOver.keySet());
+        if (other.isEmpty() || i >= 3) {
+          return other;
+        }
+        ReconcileStore.ReleaseHolder h = other.get();
+        if (!h.paused()
+            || !"RELEASING".equals(h.step())
+            || h.releaseId() == null
+            || releasesRunning.containsKey(h.key())) {
+          return other;
+        }
+        checkStopping();
+        boolean over;
+        try {
+          Platform.Release r =
+              platform.release(h.appId() != null ? h.appId() : h.app(), h.releaseId());
+          over = r.succeeded() || r.failed();
+        } catch (PlatformException e) {
+          if (e.kind() != Kind.NOT_FOUND) {
+            LOG.debugf(
+                "pool=%s release of app %s (paused pool %s) not read: %s",
+                pool.name, h.app(), h.pool(), e.getMessage());
+            return other;
+          }
+          over = true; // its app or its release is gone: no release phase runs there
+        }
+        if (!over) {
+          releasesRunning.put(h.key(), now);
+          return other;
+        }
+        releasesOver.put(h.key(), now);
+        LOG.debugf(
+            "pool=%s release of app %s (paused pool %s) has ended: it holds no turn",
+            pool.name, h.app(), h.pool());
       }
     }
 

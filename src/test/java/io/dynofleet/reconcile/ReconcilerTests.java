@@ -2246,6 +2246,49 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 24 H1: a pool paused while a backend of it was Releasing held every other pool of the
+   * same source app off its release turn for 65 min, after that release had ended (the paused
+   * pool's pass does not move the row on), and the waiting pool said WaitingForHealth. Its release
+   * is now read: while it runs the other pool waits and says why in Progressing; once it ended, the
+   * other pool releases, and the paused pool's row is left as it was.
+   */
+  @Test
+  void aPausedPoolsEndedReleaseHoldsNoOtherPoolsTurn() {
+    heroku.releasesPending = true;
+    createPool(1, "");
+    passUntilOneReleaseIsOut();
+    String first = name;
+    pools.patch(first, "{\"spec\": {\"paused\": true}}", new Precondition(null));
+    passes(1);
+    name = secondPool(first, source);
+    passes(3);
+    assertThat(count("createRelease")).as("the paused pool's release still runs").isEqualTo(1);
+    assertThat(
+            status().conditions().stream().filter(c -> c.type().equals("Progressing")).findFirst())
+        .get()
+        .satisfies(
+            c -> {
+              assertThat(c.reason()).isEqualTo("ReleaseWaits");
+              assertThat(c.message()).contains("(pool " + first + ")").contains(first + "-");
+            });
+
+    heroku.completeReleases();
+    heroku.releasesPending = false;
+    clock.advance(Reconciler.RELEASE_LOOK_INTERVAL);
+    passes(3);
+    assertThat(count("createRelease"))
+        .as("the paused pool's release ended: it holds no one")
+        .isEqualTo(2);
+    assertThat(store.backends(store.pool(first).orElseThrow().id))
+        .as("the paused pool's row is not moved on")
+        .singleElement()
+        .satisfies(
+            b -> assertThat(b.step).isEqualTo(io.dynofleet.pool.model.Backend.Step.RELEASING));
+    converge();
+    assertThat(status().readyReplicas()).isEqualTo(1);
+  }
+
+  /**
    * Review 18 #10: a pool naming the source app by its id did not wait for the release phase of a
    * pool naming it by its name (the turn matched the pools' sourceApp text): both ran at once
    * against the add-ons they share.
@@ -2346,7 +2389,11 @@ class ReconcilerTests {
                     together.await();
                     return store
                         .claimRelease(
-                            b, "app-id-" + source, source, clock.instant().minusSeconds(60))
+                            b,
+                            "app-id-" + source,
+                            source,
+                            clock.instant().minusSeconds(60),
+                            List.of())
                         .isEmpty();
                   }));
         }
