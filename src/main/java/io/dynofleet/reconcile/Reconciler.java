@@ -3430,7 +3430,7 @@ public class Reconciler {
               PoolEvents.NORMAL,
               "BackendReady",
               "app " + b.appName + " is healthy and takes traffic");
-        } else if (now.isAfter(b.updatedAt.plus(config.progressDeadline())) && !renamed(b)) {
+        } else if (now.isAfter(b.updatedAt.plus(healthDeadline())) && !renamed(b)) {
           markFailed(
               b,
               "release v"
@@ -3439,13 +3439,35 @@ public class Reconciler {
                   + b.appName
                   + " but the app was not healthy"
                   + " within the progress deadline ("
-                  + config.progressDeadline().toSeconds()
+                  + healthDeadline().toSeconds()
                   + " s of health checks on "
                   + spec.healthCheck().path()
                   + (h == null ? "" : met(h.lastFailure(), ", the last: ", ""))
                   + ")");
         }
       }
+    }
+
+    /**
+     * How long a coupled backend has to pass its health checks before it has failed: {@code
+     * progress-deadline}, or what the pool's health check needs when that is longer: {@code
+     * healthyThreshold} passes in a row, {@code intervalSeconds} apart, the first a probe's
+     * interval at most after the app is published, the last within its timeout, and a minute for
+     * the route to reach the proxy. A check within its limits (300 s × 4) could never pass within
+     * the fixed 10 min: a healthy app was failed "not healthy", the last check HTTP 200 (audit 24
+     * M3).
+     */
+    private Duration healthDeadline() {
+      PoolSpec.HealthCheck hc = spec.healthCheck();
+      if (hc == null || hc.intervalSeconds() == null || hc.healthyThreshold() == null) {
+        return config.progressDeadline();
+      }
+      Duration needed =
+          Duration.ofSeconds(
+              (long) hc.intervalSeconds() * hc.healthyThreshold()
+                  + (hc.timeoutSeconds() == null ? 0 : hc.timeoutSeconds())
+                  + 60);
+      return needed.compareTo(config.progressDeadline()) > 0 ? needed : config.progressDeadline();
     }
 
     /**

@@ -2100,6 +2100,47 @@ class ReconcilerTests {
     assertThat(messages("BackendFailed")).isEmpty();
   }
 
+  /**
+   * Audit 24 M3: a health check within its limits (300 s apart, 4 passes in a row) needs 15 min or
+   * more to pass, and a healthy app was failed at the fixed 10-min progress deadline. The deadline
+   * now stretches to what the check needs (300 × 4 + 5 + 60 s); past it the app fails as before.
+   */
+  @Test
+  void aSlowHealthCheckHasTheTimeItNeedsToPass() {
+    createPool(
+        1,
+        ", \"healthCheck\": {\"intervalSeconds\": 300, \"timeoutSeconds\": 5, \"healthyThreshold\": 4}");
+    for (int i = 0; i < 10 && owned().isEmpty(); i++) {
+      pass();
+    }
+    String app = owned().get(0);
+    dataPlane.unprobed.add(app); // its passes in a row are still being counted
+    passes(6);
+    for (int minute = 0; minute < 18; minute++) {
+      clock.advance(Duration.ofMinutes(1));
+      pass();
+    }
+    assertThat(messages("BackendFailed")).as("18 min in: within 300 s × 4").isEmpty();
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    dataPlane.unprobed.remove(app);
+    passes(2);
+    assertThat(status().readyReplicas()).isEqualTo(1);
+
+    scale(2);
+    for (int i = 0; i < 10 && owned().size() < 2; i++) {
+      pass();
+    }
+    String second = owned().stream().filter(a -> !a.equals(app)).findFirst().orElseThrow();
+    dataPlane.unprobed.add(second);
+    passes(6);
+    clock.advance(Duration.ofSeconds(300 * 4 + 5 + 60));
+    passes(2);
+    assertThat(messages("BackendFailed"))
+        .as("past what the check needs: failed as before")
+        .singleElement()
+        .satisfies(m -> assertThat(m).contains(second).contains("(1265 s of health checks on /"));
+  }
+
   /** Audit 19 #8: one Heroku never gives a URL fails at the progress deadline, saying so. */
   @Test
   void anAppThatNeverGetsAWebUrlFailsSayingSoNotForItsHealthChecks() {
