@@ -889,6 +889,23 @@ public class Reconciler {
     return ready + (ready == 1 ? " backend" : " backends") + " ready, " + wanted + " wanted";
   }
 
+  /**
+   * {@link #readyOfWanted}, and the backends there are beyond those wanted ({@code active} counts
+   * them, ready or not, draining ones left out): "4 backends ready, 3 wanted (1 more than wanted
+   * until the rollout or scale-down drains it)".
+   */
+  static String readyOfWanted(int ready, int wanted, int active) {
+    int extra = active - wanted;
+    return readyOfWanted(ready, wanted)
+        + (extra <= 0
+            ? ""
+            : " ("
+                + extra
+                + " more than wanted until the rollout or scale-down drains "
+                + (extra == 1 ? "it" : "them")
+                + ")");
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
@@ -4698,12 +4715,16 @@ public class Reconciler {
             "Deleting",
             list.size() + " backends draining before their apps are deleted");
       } else {
-        boolean allReady = ready >= desired && active == desired;
+        // enough ready backends, as Kubernetes' Available: extra ones (a rollout's surge, a
+        // scale-down's drain, a paused pool scaled down) are Progressing's. Counted against
+        // active == desired too, Ready went False at every surge step of a healthy rollout, "4
+        // backends ready, 3 wanted", and an alert on Ready=False fired on long rollouts (audit 24)
+        boolean allReady = ready >= desired;
         condition(
             "Ready",
             allReady ? "True" : "False",
             allReady ? "AllReplicasReady" : "ReplicasNotReady",
-            readyOfWanted(ready, desired));
+            readyOfWanted(ready, desired, active));
       }
       boolean rolling = spec.managed() && updated < active;
       boolean moving =

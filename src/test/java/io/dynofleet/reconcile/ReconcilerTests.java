@@ -2710,6 +2710,43 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 24 L1: Ready went False at every surge step of a healthy rollout ("4 backends ready, 3
+   * wanted"), three flaps per 3-replica rollout. Ready now means enough ready backends; the extra
+   * ones are named in its message.
+   */
+  @Test
+  void readyStaysTrueThroughASurgeRollout() {
+    createPool(3, ", \"rollout\": {\"maxSurge\": 1, \"maxUnavailable\": 0}");
+    converge();
+    heroku.push(source);
+    boolean surged = false;
+    for (int i = 0; i < 60; i++) {
+      ReconcileResult r = pass();
+      PoolStatus s = status();
+      PoolStatus.Condition ready =
+          s.conditions().stream().filter(c -> c.type().equals("Ready")).findFirst().orElseThrow();
+      assertThat(s.readyReplicas()).as("maxUnavailable 0").isGreaterThanOrEqualTo(3);
+      assertThat(ready.status() + "/" + ready.reason())
+          .as("pass %d: %s", i, ready.message())
+          .isEqualTo("True/AllReplicasReady");
+      if (s.replicas() > 3) {
+        surged = true;
+        assertThat(ready.message())
+            .isEqualTo(
+                s.readyReplicas()
+                    + " backends ready, 3 wanted (1 more than wanted until the rollout or"
+                    + " scale-down drains it)");
+      }
+      clock.advance(Duration.ofSeconds(6));
+      if (r.outcome() == ReconcileResult.Outcome.DONE) {
+        break;
+      }
+    }
+    assertThat(surged).as("a surge step was seen").isTrue();
+    assertThat(status().updatedReplicas()).isEqualTo(3);
+  }
+
+  /**
    * Review 15: a pass that failed before it read the source (a 503 from its releases) counted every
    * backend updated; with maxSurge 0 it could say Progressing False/Stable mid-rollout, which
    * `dynofleet rollout status` took for "successfully rolled out". The last release seen is the

@@ -382,7 +382,14 @@ class SimulatorReconcileTests {
     assertThat(status().conditions())
         .filteredOn(c -> c.type().equals("Ready"))
         .singleElement()
-        .satisfies(c -> assertThat(c.message()).isEqualTo("2 backends ready, 1 wanted"));
+        .satisfies(
+            c -> {
+              assertThat(c.status()).as("enough are ready").isEqualTo("True");
+              assertThat(c.message())
+                  .isEqualTo(
+                      "2 backends ready, 1 wanted (1 more than wanted until the rollout or"
+                          + " scale-down drains it)");
+            });
     assertThat(Reconciler.readyOfWanted(1, 1)).isEqualTo("1 backend ready, 1 wanted");
   }
 
