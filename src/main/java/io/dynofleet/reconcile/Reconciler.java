@@ -4592,6 +4592,7 @@ public class Reconciler {
       int ready = 0;
       int updated = 0;
       int active = 0;
+      int oldLeaving = 0; // draining backends not at the target: a rollout's, still present
       List<BackendStatus> list = new ArrayList<>();
       // a pass that failed before it read the source counted every backend updated, and with
       // maxSurge 0 said Progressing False/Stable mid-rollout, which `rollout status` took for done
@@ -4629,6 +4630,8 @@ public class Reconciler {
         boolean isActive = !b.leaving();
         if (isActive) {
           active++;
+        } else if (target != null && !b.target.equals(target)) {
+          oldLeaving++;
         }
         if (isActive && available(b)) {
           ready++;
@@ -4726,7 +4729,10 @@ public class Reconciler {
             allReady ? "AllReplicasReady" : "ReplicasNotReady",
             readyOfWanted(ready, desired, active));
       }
-      boolean rolling = spec.managed() && updated < active;
+      // the rollout lasts while a backend of an older target is there, draining included: counted
+      // from the active ones only, its last step (the last old app draining) read ScalingDown "3
+      // backends, 3 desired", and a maxUnavailable step ScalingUp, a scale nobody asked (audit 24)
+      boolean rolling = spec.managed() && (updated < active || oldLeaving > 0);
       boolean moving =
           spec.managed()
               && (rolling
@@ -4752,6 +4758,7 @@ public class Reconciler {
                     + active
                     + " backends at release "
                     + (known == null ? "?" : "v" + known.version())
+                    + (oldLeaving == 0 ? "" : ", " + oldLeaving + " old draining")
                 : active + " backends, " + desired + " desired");
       }
       if (!conditions.containsKey("Degraded")) {

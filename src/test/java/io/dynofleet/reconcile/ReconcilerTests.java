@@ -2747,6 +2747,55 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 24 L3: Progressing said ScalingUp or ScalingDown "3 backends, 3 desired" in the middle of
+   * a rollout nobody scaled (its reasons were counted from the active backends only, so the last
+   * old one draining read as a scale-down). It says RollingUpdate while a backend of the old
+   * release is there, draining included.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"1/0", "0/1"})
+  void progressingSaysRollingUpdateUntilTheLastOldBackendIsGone(String bounds) {
+    createPool(
+        3,
+        ", \"rollout\": {\"maxSurge\": "
+            + bounds.split("/")[0]
+            + ", \"maxUnavailable\": "
+            + bounds.split("/")[1]
+            + "}");
+    converge();
+    List<String> before = owned();
+    heroku.push(source);
+    boolean drainingSeen = false;
+    for (int i = 0; i < 60; i++) {
+      ReconcileResult r = pass();
+      boolean oldThere = owned().stream().anyMatch(before::contains);
+      PoolStatus.Condition p =
+          status().conditions().stream()
+              .filter(c -> c.type().equals("Progressing"))
+              .findFirst()
+              .orElseThrow();
+      if (oldThere) {
+        assertThat(p.status() + "/" + p.reason())
+            .as("pass %d: %s", i, p.message())
+            .isEqualTo("True/RollingUpdate");
+        int updated = status().updatedReplicas();
+        if (updated == status().replicas()) {
+          drainingSeen = true; // every active backend updated: the old one drains
+          assertThat(p.message())
+              .isEqualTo(updated + "/" + updated + " backends at release v2, 1 old draining");
+        }
+      }
+      clock.advance(Duration.ofSeconds(6));
+      if (r.outcome() == ReconcileResult.Outcome.DONE) {
+        break;
+      }
+    }
+    assertThat(drainingSeen).as("the last old backend's drain was seen").isTrue();
+    assertThat(owned()).doesNotContainAnyElementsOf(before);
+    assertThat(condition("Progressing")).isEqualTo("False/Stable");
+  }
+
+  /**
    * Review 15: a pass that failed before it read the source (a 503 from its releases) counted every
    * backend updated; with maxSurge 0 it could say Progressing False/Stable mid-rollout, which
    * `dynofleet rollout status` took for "successfully rolled out". The last release seen is the
