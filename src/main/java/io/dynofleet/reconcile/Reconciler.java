@@ -3469,10 +3469,10 @@ public class Reconciler {
      * How long a coupled backend has to pass its health checks before it has failed: {@code
      * progress-deadline}, or what the pool's health check needs when that is longer: {@code
      * healthyThreshold} passes in a row, {@code intervalSeconds} apart, the first a probe's
-     * interval at most after the app is published, the last within its timeout, and a minute for
-     * the route to reach the proxy. A check within its limits (300 s × 4) could never pass within
-     * the fixed 10 min: a healthy app was failed "not healthy", the last check HTTP 200 (audit 24
-     * M3).
+     * interval at most after the app is published, the last within its timeout, and one interval
+     * more for the route to reach every dyno's prober. A check within its limits (300 s × 4) could
+     * never pass within the fixed 10 min: a healthy app was failed "not healthy", the last check
+     * HTTP 200 (audit 24 M3).
      */
     private Duration healthDeadline() {
       PoolSpec.HealthCheck hc = spec.healthCheck();
@@ -3481,9 +3481,8 @@ public class Reconciler {
       }
       Duration needed =
           Duration.ofSeconds(
-              (long) hc.intervalSeconds() * hc.healthyThreshold()
-                  + (hc.timeoutSeconds() == null ? 0 : hc.timeoutSeconds())
-                  + 60);
+              (long) hc.intervalSeconds() * (hc.healthyThreshold() + 1)
+                  + (hc.timeoutSeconds() == null ? 0 : hc.timeoutSeconds()));
       return needed.compareTo(config.progressDeadline()) > 0 ? needed : config.progressDeadline();
     }
 
