@@ -402,8 +402,13 @@ public class Reconciler {
   /** A log line of the tail is cut at this length (after masking), so more lines fit the event. */
   static final int LOG_TAIL_LINE_CHARS = 240;
 
-  /** Said in a failed backend's message: where its app's last log lines are kept. */
-  static final String LOG_TAIL_POINTER = "; its app's last log lines: event BackendLogTail";
+  /**
+   * Said in a failed backend's message: where its app's last log lines will be kept. The event is
+   * written just before the app is deleted, a pass or more after the failure (a paused pool's, once
+   * resumed): "event BackendLogTail" sent a reader to an event not there yet (audit 24 L7).
+   */
+  static final String LOG_TAIL_POINTER =
+      "; its app's last log lines go into event BackendLogTail when its app is deleted";
 
   /** New apps failing in a row at a release that works elsewhere before the pool stalls. */
   static final int FAILED_APPS_BEFORE_STALL = 3;

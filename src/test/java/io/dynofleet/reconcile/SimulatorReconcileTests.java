@@ -1371,11 +1371,19 @@ class SimulatorReconcileTests {
     heroku.updateConfigVars(source, Map.of("PAYMENT_API_SECRET", "pk-9f8e7d6c5b4a"));
     Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
     String app =
-        aCrashedBackendThatLogged(
+        aFailedBackendThatLogged(
             r,
             "Booting with payment key pk-9f8e7d6c5b4a",
             "Error: Cannot find module 'express'",
             "Process exited with status 1");
+    // audit 24 L7: failed, its app not deleted yet, there is no such event: the message said
+    // "its app's last log lines: event BackendLogTail" all the same
+    assertThat(messages("CreateFailed"))
+        .singleElement()
+        .satisfies(m -> assertThat(m).endsWith(Reconciler.LOG_TAIL_POINTER));
+    assertThat(Reconciler.LOG_TAIL_POINTER)
+        .isEqualTo(
+            "; its app's last log lines go into event BackendLogTail when its app is deleted");
     String id = sim.app(app).id();
     passUntilDeleted(r, app);
 
@@ -1396,7 +1404,9 @@ class SimulatorReconcileTests {
             m ->
                 assertThat(m)
                     .contains("not healthy within the progress deadline")
-                    .contains("its app's last log lines: event BackendLogTail"));
+                    .contains(
+                        "its app's last log lines go into event BackendLogTail when its app is"
+                            + " deleted"));
     List<SandboxCall> log = sim.callLog();
     int read = -1;
     int deleted = -1;
