@@ -454,8 +454,9 @@ public class ApiAuth {
                     })
             : -1;
     if (hook) {
-      // a client gone before its body ended gives its slot back
-      rc.response().closeHandler(v -> release.run());
+      // a client gone before its body ended gives its slot back (through the routing context's
+      // end handlers: a close handler of the response's own replaced vertx-web's, review 29 R29-10)
+      rc.addEndHandler(v -> release.run());
     }
     req.exceptionHandler(
         e -> {

@@ -111,6 +111,11 @@ public class RouteSync implements DataPlane {
     return failing.get() || !schema.migrated();
   }
 
+  @Override
+  public boolean loaded() {
+    return lastSynced != null;
+  }
+
   /** When the store last answered this route sync, or null if it never did since the start. */
   public java.time.Instant lastSynced() {
     return lastSynced;

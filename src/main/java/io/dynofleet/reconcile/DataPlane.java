@@ -84,6 +84,14 @@ public interface DataPlane {
   void refresh();
 
   /**
+   * Whether this process's routing table has been loaded from the store once since the start: until
+   * then {@link #health} knows no backend, and a pass would take every ready backend for healthy.
+   */
+  default boolean loaded() {
+    return true;
+  }
+
+  /**
    * The Dynofleet dynos seen recently, this one included: those whose proxies wrote fresh verdicts
    * on backends. A value kept up to date in the background (cheap to read); 1 when not known.
    */

@@ -158,14 +158,23 @@ public class ReconcileLoop {
       Clock clock,
       io.dynofleet.db.SchemaMigration schema) {
     this(reconciler, config, registry, clock, executor(workers(config.workers(), dbPoolSize)));
-    this.schemaReady = schema::migrated;
+    // and the route sync has loaded the table once: a pass before judges every backend with no
+    // verdict, healthy (review 29 R29-2: an Unhealthy backend was told recovered, its repair clock
+    // started over)
+    this.schemaReady = () -> schema.migrated() && reconciler.routesLoaded();
   }
 
   /**
-   * Whether the schema is known to be up to date: no sweep or health turn reads the store before
-   * (audit 23 L4). Always, for a test's own loop.
+   * Whether the schema is known to be up to date and the routes loaded once: no sweep, health turn
+   * or takeover reads the store or passes before (audit 23 L4, review 29 R29-2). Always, for a
+   * test's own loop.
    */
   private java.util.function.BooleanSupplier schemaReady = () -> true;
+
+  /** For tests: what {@link #schemaReady} asks. */
+  void schemaReady(java.util.function.BooleanSupplier ready) {
+    this.schemaReady = ready;
+  }
 
   /**
    * A loop whose passes run on {@code executor} (null: none runs; the test profile's): a test's own
@@ -258,8 +267,8 @@ public class ReconcileLoop {
 
   /** Queues a pass of every pool whose stored look was missed; their number. */
   int takeOver() {
-    if (executor == null || stopping) {
-      return 0;
+    if (executor == null || stopping || !schemaReady.getAsBoolean()) {
+      return 0; // not before the schema is migrated and the routes loaded (review 29 R29-2)
     }
     try {
       ReconcileStore.Due due = reconciler.overdue(TAKEOVER_GRACE);

@@ -89,6 +89,12 @@ public class Reconciler {
   private final PoolLocks locks;
   private final Platform platform;
   private final DataPlane dataPlane;
+
+  /** Whether this process's proxy has loaded its routes once ({@link DataPlane#loaded}). */
+  boolean routesLoaded() {
+    return dataPlane.loaded();
+  }
+
   private final PoolEvents events;
   private final ReconcileConfig config;
   private final Clock clock;
@@ -754,10 +760,17 @@ public class Reconciler {
       } else {
         LOG.warnf(e, "reconcile pool=%s failed outside a step", key.name());
       }
+      Duration wait = backoff(seen.get().id);
+      try {
+        // stored as any failed pass's backoff is: without it the stored look stayed in the past,
+        // and every dyno's takeover passed the pool again every 5 s (review 29 R29-1)
+        store.swept(seen.get().id, wait, null, null, 0);
+      } catch (RuntimeException stored) {
+        LOG.debugf(
+            "pool=%s backoff not recorded: %s", key.name(), stored.getClass().getSimpleName());
+      }
       return ReconcileResult.failed(
-          e.getClass().getSimpleName() + ": " + e.getMessage(),
-          backoff(seen.get().id),
-          platform.calls() - calls0);
+          e.getClass().getSimpleName() + ": " + e.getMessage(), wait, platform.calls() - calls0);
     }
   }
 

@@ -1398,6 +1398,58 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 29 R29-1: a pass that failed outside a step (an unexpected exception between steps)
+   * stored no backoff, and its stored look stayed in the past: every dyno's takeover passed the
+   * pool again every 5 s.
+   */
+  @Test
+  void aPassFailedOutsideAStepStoresItsBackoff() {
+    createPool(2, "");
+    converge();
+    scale(3);
+    heroku.crashAfter("createApp", 1);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(notBefore())
+        .as("the failed pass's backoff, which every dyno's sweep and takeover wait out")
+        .isNotNull();
+    assertThat(reconciler.overdue(Duration.ZERO).names())
+        .as("no takeover within the backoff")
+        .doesNotContain(name);
+  }
+
+  /**
+   * Review 29 R29-2: the takeover passed overdue pools before the schema was migrated and before
+   * the route sync had loaded (after a start without the database), and such a pass, with no
+   * verdict of any backend, told every Unhealthy backend recovered.
+   */
+  @Test
+  void noTakeoverBeforeTheSchemaIsMigratedAndTheRoutesLoaded() throws Exception {
+    createPool(2, "");
+    converge();
+    heroku.push(source); // a rollout
+    ManualScheduler qa = new ManualScheduler();
+    ManualScheduler qb = new ManualScheduler();
+    try {
+      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
+      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
+      ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+      assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+      storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+      java.util.concurrent.atomic.AtomicBoolean ready =
+          new java.util.concurrent.atomic.AtomicBoolean(false);
+      b.schemaReady(ready::get);
+      assertThat(b.takeOver()).as("not before the schema and the routes").isZero();
+      assertThat(runDue(qb)).isZero();
+      ready.set(true);
+      assertThat(b.takeOver()).as("then the missed look is taken over").isPositive();
+    } finally {
+      qa.shutdownNow();
+      qb.shutdownNow();
+    }
+  }
+
+  /**
    * The closing note's open question: whether a health change brings a pass while the pool waits
    * out a failed pass's backoff. After an invalid spec (the source app deleted: 5 minutes) it does,
    * once its debounce is over, and the dead backend is marked (and restarted at its threshold): the
