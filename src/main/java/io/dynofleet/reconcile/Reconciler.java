@@ -2139,6 +2139,7 @@ public class Reconciler {
      * spells began seen (by this pass, or by an earlier one of the same ejection).
      */
     private boolean ejection(UUID id, DataPlane.Health h, boolean ejected, Duration replaceAfter) {
+      spellEnded = false;
       Ejection e = ejections.get(id);
       if (e != null && now.isAfter(e.until())) {
         ejections.remove(id, e);
@@ -2156,6 +2157,9 @@ public class Reconciler {
       }
       boolean lastPassed = !Boolean.FALSE.equals(h.probePassed());
       boolean passedSince = h.lastProbe() != null && h.lastProbe().isAfter(e.spell()) && lastPassed;
+      // the spell this pass sees end (readmitted since the last pass): told now if a probe after
+      // it began passed, so a spell shorter than the look a probe interval later is told too
+      spellEnded = !ejected && !e.over();
       e = new Ejection(e.spell(), e.until(), !ejected, e.passed() || passedSince);
       ejections.put(id, e);
       // a backend long gone leaves no entry behind: any pass forgets those out of their window
@@ -2165,8 +2169,14 @@ public class Reconciler {
               ejections.remove(k, v);
             }
           });
-      return ejected && lastPassed && e.passed();
+      // a probe that passed after *this* spell began, not after an earlier one: a backend that
+      // crashed within the window of a short client-caused spell was told "its health check
+      // passes" before any probe after the crash had run (review 29 R29-4)
+      return (ejected || spellEnded) && passedSince;
     }
+
+    /** Whether the last {@link #ejection} saw its backend's spell end (readmitted since). */
+    private boolean spellEnded;
 
     /** The account's apps by id, read in this check for its looks; null: each is read alone. */
     private Map<String, Platform.App> listed;
@@ -2249,15 +2259,15 @@ public class Reconciler {
           // A backend ejected and readmitted again and again had its seen mark reset at each
           // readmit, and a spell shorter than a probe interval and the pass's look was never told
           // (review 28 #2). Spells within a replace window of each other are one ejection: a
-          // probe that passed after any of its spells began, seen by a pass while it was out or
-          // after it came back, tells the next spell at once, so long as its last probe passed
+          // probe that passed after a spell began, seen by a pass while it was out or by the pass
+          // that sees it back, tells it (review 29 R29-4: not one after an earlier spell)
           boolean passed = ejection(b.id, h, ejected, replaceAfter);
           boolean due = told == null || !now.isBefore(told.plus(replaceAfter));
           if (ejected && due && !passed) {
             // back a probe interval later to look (its state stays "ejected": no health change)
             recheckAt(now.plus(Duration.ofSeconds(spec.healthCheck().intervalSeconds())));
           }
-          if (ejected && due && passed) {
+          if ((ejected || spellEnded) && due && passed) {
             // left alone, but not unsaid (review 19): a backend whose requests fail while "/"
             // answers stays out for good otherwise, with nothing but its phase to show it. Once per
             // replace window, so a client ejecting it again and again writes no flood of events
@@ -2267,10 +2277,13 @@ public class Reconciler {
                 "BackendEjected",
                 "app "
                     + b.appName
-                    + ": the proxies route around it,"
-                    + " its requests failing in a row ("
-                    + h.consecutiveFailures()
-                    + ") while its health check ("
+                    + (ejected
+                        ? ": the proxies route around it, its requests failing in a row ("
+                            + h.consecutiveFailures()
+                            + ")"
+                        : ": the proxies routed around it for a while, its requests failing in a"
+                            + " row,")
+                    + " while its health check ("
                     + spec.healthCheck().path()
                     + ") passes; it is neither restarted nor replaced for failed requests,"
                     + " which a client can cause: if it stays, read its logs, or point the health check at what its"

@@ -1873,7 +1873,7 @@ class ReconcilerTests {
     createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 60, \"intervalSeconds\": 10}");
     converge();
     String app = owned().get(0);
-    for (int spell = 0; spell < 4; spell++) {
+    for (int spell = 0; spell < 3; spell++) { // within one window of the event (60 s)
       // out for a moment: the pass that sees it looks again a probe interval later, when it is
       // back in; its last probe was just before this spell
       dataPlane.ejected.add(app);
@@ -1905,6 +1905,35 @@ class ReconcilerTests {
     dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
     pass();
     assertThat(ejectedTold()).isEqualTo(2);
+  }
+
+  /**
+   * Review 29 R29-4: a probe that passed after an earlier, client-caused spell told a crash's
+   * ejection within the window "its health check passes" before any probe after the crash ran.
+   */
+  @Test
+  void aCrashSoonAfterAShortEjectionIsNotToldAsPassing() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 300, \"intervalSeconds\": 10}");
+    converge();
+    String app = owned().get(0);
+    // a client's burst ejects it for a moment; the pass back in sees a probe after it passed
+    dataPlane.ejected.add(app);
+    dataPlane.probedAt.put(app, clock.instant().minusSeconds(1));
+    pass();
+    clock.advance(Duration.ofSeconds(20));
+    dataPlane.ejected.remove(app);
+    dataPlane.probedAt.put(app, clock.instant().minusSeconds(5));
+    pass();
+    // it crashes at t=100: its first failed requests eject it, the pass comes before its next
+    // probe, and the last (before the crash) passed
+    clock.advance(Duration.ofSeconds(81));
+    dataPlane.ejected.add(app);
+    dataPlane.probedAt.put(app, clock.instant().minusSeconds(6));
+    pass();
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("BackendEjected"))
+        .as("no probe since the crash: not told that its health check passes while out")
+        .noneSatisfy(e -> assertThat(e.message()).contains("the proxies route around it"));
   }
 
   /** How many times BackendEjected was told (the same message is one event with a count). */
