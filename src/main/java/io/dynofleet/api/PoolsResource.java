@@ -55,6 +55,7 @@ public class PoolsResource {
   private final ApiAuth auth;
   private final HookTarget hooks;
   private final io.dynofleet.proxy.RouteSync sync;
+  private final io.dynofleet.db.SchemaMigration schema;
 
   PoolsResource(
       PoolService service,
@@ -64,7 +65,9 @@ public class PoolsResource {
       ApiAuth auth,
       HookTarget hooks,
       @org.eclipse.microprofile.config.inject.ConfigProperty(name = "dyno", defaultValue = "local")
-          String dyno) {
+          String dyno,
+      io.dynofleet.db.SchemaMigration schema) {
+    this.schema = schema;
     this.auth = auth;
     this.hooks = hooks;
     this.files = files;
@@ -432,6 +435,11 @@ public class PoolsResource {
     QueryCheck.only(uri);
     String stale = null;
     boolean routed = routes.route(name).isPresent();
+    if (!routed && !schema.migrated()) {
+      // nothing in memory to serve, and no table is read before the schema is known good: a 503
+      // as any request then (review 29 R29-8: it read the store, a 500 on an empty database)
+      throw new io.dynofleet.db.SchemaMigration.Pending();
+    }
     if (routed && sync.storeFailing()) {
       // the route sync's last poll failed: each call would wait out the pool's acquisition
       stale = staleness();

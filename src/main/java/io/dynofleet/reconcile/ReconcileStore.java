@@ -316,19 +316,23 @@ class ReconcileStore {
 
   /**
    * A release webhook delivery for the pool was heard at {@code at} (the reconciler's clock): its
-   * stored next look is cleared, as {@link #lookSoon} does, and the time recorded for the fleet
-   * (V20), in one statement. A pool never passed gets its row, due at once (the epoch as {@code
-   * swept_at}, as {@link #upsertTimers} makes it).
+   * stored next look is made now (an earlier one kept), as {@link #lookSoon} does, so another dyno
+   * takes the pool over if this one stops before its pass (review 29 R29-13: it was cleared, and a
+   * cleared look is never overdue), and the time recorded for the fleet (V20), in one statement. A
+   * pool never passed gets its row, due at once (the epoch as {@code swept_at}, as {@link
+   * #upsertTimers} makes it).
    */
   @Transactional
   void webhookHeard(String poolName, java.time.Instant at) {
     pools
         .getEntityManager()
         .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, webhook_heard_at)"
-                + " select id, to_timestamp(0), to_timestamp(cast(?2 as bigint) / 1000000.0)"
+            "insert into pool_sweeps (pool_id, swept_at, next_look_at, webhook_heard_at)"
+                + " select id, to_timestamp(0), now(), to_timestamp(cast(?2 as bigint) / 1000000.0)"
                 + " from pools where name = ?1 on conflict (pool_id) do update set"
-                + " next_look_at = null, webhook_heard_at = excluded.webhook_heard_at")
+                + " next_look_at = case when pool_sweeps.next_look_at is null"
+                + " or pool_sweeps.next_look_at > now() then now() else pool_sweeps.next_look_at end,"
+                + " webhook_heard_at = excluded.webhook_heard_at")
         .setParameter(1, poolName)
         .setParameter(2, java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, at))
         .executeUpdate();

@@ -1419,6 +1419,23 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 29 R29-13: a heard delivery cleared the pool's stored look, and a cleared look is never
+   * overdue: had the dyno that heard it stopped before its pass, no takeover came, only a sweep.
+   */
+  @Test
+  void aHeardDeliveryIsOverdueForTheTakeoverIfItsPassNeverComes() {
+    createPool(1, "");
+    converge();
+    assertThat(reconciler.overdue(Duration.ZERO).names())
+        .as("idle: its look ahead")
+        .doesNotContain(name);
+    reconciler.heard(name);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> reconciler.overdue(Duration.ZERO).names().contains(name));
+  }
+
+  /**
    * Review 29 R29-2: the takeover passed overdue pools before the schema was migrated and before
    * the route sync had loaded (after a start without the database), and such a pass, with no
    * verdict of any backend, told every Unhealthy backend recovered.

@@ -48,6 +48,17 @@ class StartWithoutDatabaseTests {
       // back at once: the route sync polls every 2 s, the schema's next attempt comes 5 s after
       // the start, then 10 s later
       DatabaseDownAtStartResource.restore();
+      // the database answers, the schema is not migrated yet (its next attempt is seconds away): a
+      // pool this dyno does not route has no stats in memory, and none is read from the store
+      // (review 29 R29-8: it was, a 404 here, a 500 on an empty database)
+      int code =
+          given()
+              .header("Authorization", "Bearer " + TOKEN)
+              .get("/_dynofleet/api/v1/pools/nosuch/stats")
+              .statusCode();
+      if (!schema.migrated()) {
+        assertThat(code).as("stats of an unrouted pool before the migration").isEqualTo(503);
+      }
       await()
           .atMost(Duration.ofSeconds(90))
           .pollInterval(Duration.ofMillis(100))
