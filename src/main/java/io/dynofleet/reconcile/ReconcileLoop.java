@@ -312,6 +312,11 @@ public class ReconcileLoop {
    */
   private final Map<String, ScheduledFuture<?>> healthTurns = new ConcurrentHashMap<>();
 
+  /** The health change's turn recorded as to come for {@code pool}, or null (for tests). */
+  ScheduledFuture<?> healthTurnPending(String pool) {
+    return healthTurns.get(pool);
+  }
+
   private void healthDue(String pool, Duration delay) {
     if (executor == null || stopping) {
       return;
@@ -337,7 +342,13 @@ public class ReconcileLoop {
    * 27 #2).
    */
   void healthTurn(String pool) {
-    healthTurns.remove(pool);
+    synchronized (this) {
+      // under the lock healthDue holds from schedule to put: a turn due at once could run on a
+      // worker before healthDue had put it, remove nothing, and leave the put behind it, a turn
+      // that never comes, for which every later health change of the pool was dropped ("the turn
+      // to come is the one for this change too") until a restart
+      healthTurns.remove(pool);
+    }
     if (!schemaReady.getAsBoolean()) {
       return; // the first sweep after the migration passes every pool
     }

@@ -1421,6 +1421,61 @@ class ReconcilerTests {
   }
 
   /**
+   * Found by the clean-clone run of 7d91431 (CrashedUnderTrafficTests: no pass after a crashed
+   * backend's probes failed): a health change's turn due at once could run on a worker before the
+   * loop had recorded it, remove nothing, and leave the record behind, a turn that never comes;
+   * every later health change of the pool was then dropped as "the turn to come" until a restart.
+   */
+  @Test
+  void aHealthTurnThatRunsBeforeItIsRecordedLeavesNoTurnBehind() throws Exception {
+    createPool(1, "");
+    converge();
+    List<Thread> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<java.util.concurrent.ScheduledFuture<?>> atOnce =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    // a worker that takes a turn due at once at once, as a loaded box's may, before the caller
+    // goes on
+    java.util.concurrent.ScheduledThreadPoolExecutor eager =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+          @Override
+          public java.util.concurrent.ScheduledFuture<?> schedule(
+              Runnable task, long delay, java.util.concurrent.TimeUnit unit) {
+            if (delay <= 0) {
+              Thread t = new Thread(task);
+              workers.add(t);
+              t.start();
+              try {
+                t.join(500);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            java.util.concurrent.ScheduledFuture<?> f =
+                super.schedule(() -> {}, 1, java.util.concurrent.TimeUnit.DAYS);
+            if (delay <= 0) {
+              atOnce.add(f);
+            }
+            return f;
+          }
+        };
+    try {
+      ReconcileLoop loop = new ReconcileLoop(reconciler, config, registry, clock, eager);
+      loop.onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+      for (Thread t : workers) {
+        t.join(10_000);
+      }
+      // a turn at its debounce's end may be recorded (this executor runs none later): not the
+      // one that ran
+      assertThat(atOnce).isNotEmpty();
+      assertThat(loop.healthTurnPending(name) == atOnce.get(0))
+          .as("no turn left that already ran")
+          .isFalse();
+    } finally {
+      eager.shutdownNow();
+    }
+  }
+
+  /**
    * Review 29 R29-13: a heard delivery cleared the pool's stored look, and a cleared look is never
    * overdue: had the dyno that heard it stopped before its pass, no takeover came, only a sweep.
    */
