@@ -1193,47 +1193,41 @@ class ReconcilerTests {
    * make one pass.
    */
   @Test
-  void healthChangesPassAPoolAtMostOncePerProbeIntervalAcrossDynos() {
+  void healthChangesPassAPoolAtMostOncePerProbeIntervalAcrossDynos() throws Exception {
     createPool(3, ", \"healthCheck\": {\"intervalSeconds\": 60}");
     converge();
     dataPlane.unhealthy.addAll(owned()); // the source's database is down
     passedAgo(Duration.ofMinutes(2));
-    ManualScheduler qa = new ManualScheduler();
-    ManualScheduler qb = new ManualScheduler();
-    try {
-      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
-      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
-      int passes = 0;
-      for (int i = 0; i < 10; i++) {
-        ManualScheduler q = i % 2 == 0 ? qa : qb;
-        (i % 2 == 0 ? a : b).onHealth(new io.dynofleet.pool.model.HealthChanged(name));
-        passes += runDue(q);
-      }
-      assertThat(passes).as("passes for 10 health changes within the interval").isEqualTo(1);
-      assertThat(debounced(qa)).as("a's change, at the interval's end").isNotNull();
-      assertThat(debounced(qb)).as("b's").isNotNull();
+    onTwoDynos(
+        (a, qa, b, qb) -> {
+          int passes = 0;
+          for (int i = 0; i < 10; i++) {
+            ManualScheduler q = i % 2 == 0 ? qa : qb;
+            (i % 2 == 0 ? a : b).onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+            passes += runDue(q);
+          }
+          assertThat(passes).as("passes for 10 health changes within the interval").isEqualTo(1);
+          assertThat(debounced(qa)).as("a's change, at the interval's end").isNotNull();
+          assertThat(debounced(qb)).as("b's").isNotNull();
 
-      passedAgo(Duration.ofMinutes(2)); // the interval is over
-      passes = run(debounced(qb)) + runDue(qb);
-      assertThat(passes).as("b's change, at the interval's end").isEqualTo(1);
-      passes = run(debounced(qa)) + runDue(qa);
-      assertThat(passes).as("a's: the pool was just passed by b").isZero();
-      assertThat(debounced(qa)).as("put off again, not dropped").isNotNull();
+          passedAgo(Duration.ofMinutes(2)); // the interval is over
+          passes = run(debounced(qb)) + runDue(qb);
+          assertThat(passes).as("b's change, at the interval's end").isEqualTo(1);
+          passes = run(debounced(qa)) + runDue(qa);
+          assertThat(passes).as("a's: the pool was just passed by b").isZero();
+          assertThat(debounced(qa)).as("put off again, not dropped").isNotNull();
 
-      // both dynos' turns come at the interval's end: the second to pass found the pool locked,
-      // and came back 2 s later for a pass of its own
-      passedAgo(Duration.ofMinutes(2));
-      b.onHealth(new io.dynofleet.pool.model.HealthChanged(name));
-      assertThat(run(debounced(qa))).as("a's turn: its pass queued").isZero();
-      assertThat(runDue(qb)).as("b's turn and pass").isEqualTo(1);
-      assertThat(runDue(qa)).as("a's: passed by b since its turn found it due").isZero();
-      assertThat(qa.pending())
-          .as("a's requeue for the repairs' turn, put aside for the turn's entry, kept")
-          .anySatisfy(e -> assertThat(e.delay()).isGreaterThan(Duration.ofSeconds(60)));
-    } finally {
-      qa.shutdownNow();
-      qb.shutdownNow();
-    }
+          // both dynos' turns come at the interval's end: the second to pass found the pool locked,
+          // and came back 2 s later for a pass of its own
+          passedAgo(Duration.ofMinutes(2));
+          b.onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+          assertThat(run(debounced(qa))).as("a's turn: its pass queued").isZero();
+          assertThat(runDue(qb)).as("b's turn and pass").isEqualTo(1);
+          assertThat(runDue(qa)).as("a's: passed by b since its turn found it due").isZero();
+          assertThat(qa.pending())
+              .as("a's requeue for the repairs' turn, put aside for the turn's entry, kept")
+              .anySatisfy(e -> assertThat(e.delay()).isGreaterThan(Duration.ofSeconds(60)));
+        });
   }
 
   /**
@@ -1249,53 +1243,50 @@ class ReconcilerTests {
     converge();
     String x = owned().get(0);
     passedAgo(Duration.ofMinutes(2)); // no pass within the debounce
-    ManualScheduler qa = new ManualScheduler();
-    ManualScheduler qb = new ManualScheduler();
     ExecutorService other = Executors.newSingleThreadExecutor();
     try {
-      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
-      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
-      java.util.concurrent.CountDownLatch in = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-      dataPlane.afterNextHealth.set(
-          () -> {
-            in.countDown();
+      onTwoDynos(
+          (a, qa, b, qb) -> {
+            java.util.concurrent.CountDownLatch in = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            dataPlane.afterNextHealth.set(
+                () -> {
+                  in.countDown();
+                  try {
+                    go.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+            // a's pass read the fleet's verdicts (x healthy on b) and is held there
+            Future<ReconcileResult> held = other.submit(() -> a.run(ReconcileLoop.Entry.of(name)));
             try {
-              go.await(30, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
+              assertThat(in.await(30, java.util.concurrent.TimeUnit.SECONDS))
+                  .as("a's pass read the verdicts")
+                  .isTrue();
+              dataPlane.unhealthy.add(x); // b's verdict on x: failing, and so the fleet's
+              b.healthTurn(name);
+              assertThat(runDue(qb)).as("b's entry: a holds the pool").isZero();
+            } finally {
+              go.countDown();
             }
-          });
-      // a's pass read the fleet's verdicts (x healthy on b) and is held there
-      Future<ReconcileResult> held = other.submit(() -> a.run(ReconcileLoop.Entry.of(name)));
-      try {
-        assertThat(in.await(30, java.util.concurrent.TimeUnit.SECONDS))
-            .as("a's pass read the verdicts")
-            .isTrue();
-        dataPlane.unhealthy.add(x); // b's verdict on x: failing, and so the fleet's
-        b.healthTurn(name);
-        assertThat(runDue(qb)).as("b's entry: a holds the pool").isZero();
-      } finally {
-        go.countDown();
-      }
-      assertThat(held.get(30, java.util.concurrent.TimeUnit.SECONDS).outcome())
-          .isEqualTo(ReconcileResult.Outcome.DONE);
-      assertThat(status().backends())
-          .as("a's pass judged by the verdicts before the change")
-          .filteredOn(s -> s.app().equals(x))
-          .extracting(s -> s.phase())
-          .containsOnly("Ready");
+            assertThat(held.get(30, java.util.concurrent.TimeUnit.SECONDS).outcome())
+                .isEqualTo(ReconcileResult.Outcome.DONE);
+            assertThat(status().backends())
+                .as("a's pass judged by the verdicts before the change")
+                .filteredOn(s -> s.app().equals(x))
+                .extracting(s -> s.phase())
+                .containsOnly("Ready");
 
-      ManualScheduler.Queued again = qb.pending().stream().findFirst().orElseThrow();
-      assertThat(run(again)).as("b's entry after a's pass: not moot").isEqualTo(1);
-      assertThat(status().backends())
-          .filteredOn(s -> s.app().equals(x))
-          .extracting(s -> s.phase())
-          .containsOnly("Unhealthy");
+            ManualScheduler.Queued again = qb.pending().stream().findFirst().orElseThrow();
+            assertThat(run(again)).as("b's entry after a's pass: not moot").isEqualTo(1);
+            assertThat(status().backends())
+                .filteredOn(s -> s.app().equals(x))
+                .extracting(s -> s.phase())
+                .containsOnly("Unhealthy");
+          });
     } finally {
       other.shutdownNow();
-      qa.shutdownNow();
-      qb.shutdownNow();
     }
   }
 
@@ -1358,45 +1349,39 @@ class ReconcilerTests {
     converge();
     long creates = count("createApp");
     heroku.push(source); // a rollout
-    ManualScheduler qa = new ManualScheduler();
-    ManualScheduler qb = new ManualScheduler();
-    try {
-      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
-      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
-      ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
-      assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
-      ManualScheduler.Queued aLook = later(qa);
-      assertThat(aLook).as("a keeps its next look").isNotNull();
-      // a is killed here: its look never runs
-      b.takeOver();
-      assertThat(runDue(qb)).as("a's look not yet missed").isZero();
+    onTwoDynos(
+        (a, qa, b, qb) -> {
+          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          ManualScheduler.Queued aLook = later(qa);
+          assertThat(aLook).as("a keeps its next look").isNotNull();
+          // a is killed here: its look never runs
+          b.takeOver();
+          assertThat(runDue(qb)).as("a's look not yet missed").isZero();
 
-      storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
-      assertThat(reconciler.poolNamesDue(ReconcileLoop.sweepQuiet("30s"), true))
-          .as("the sweep alone: within its quiet window")
-          .doesNotContain(name);
-      try (PoolLocks.Held hung = locks.tryLock(uid())) {
-        assertThat(hung).as("a hung in a pass holds the lock").isNotNull();
-        b.takeOver();
-        assertThat(runDue(qb)).as("b stays out while a's pass holds the pool").isZero();
-      }
-      ManualScheduler.Queued busy = later(qb);
-      assertThat(busy).as("b's entry, back after the lock's holder").isNotNull();
-      assertThat(run(busy)).as("b takes the pool over once the lock is free").isEqualTo(1);
-      assertThat(later(qb)).as("b keeps the next look now").isNotNull();
-      assertThat(run(aLook)).as("a back after all: its look is moot").isZero();
+          storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+          assertThat(reconciler.poolNamesDue(ReconcileLoop.sweepQuiet("30s"), true))
+              .as("the sweep alone: within its quiet window")
+              .doesNotContain(name);
+          try (PoolLocks.Held hung = locks.tryLock(uid())) {
+            assertThat(hung).as("a hung in a pass holds the lock").isNotNull();
+            b.takeOver();
+            assertThat(runDue(qb)).as("b stays out while a's pass holds the pool").isZero();
+          }
+          ManualScheduler.Queued busy = later(qb);
+          assertThat(busy).as("b's entry, back after the lock's holder").isNotNull();
+          assertThat(run(busy)).as("b takes the pool over once the lock is free").isEqualTo(1);
+          assertThat(later(qb)).as("b keeps the next look now").isNotNull();
+          assertThat(run(aLook)).as("a back after all: its look is moot").isZero();
 
-      converge(); // b goes on with the rollout
-      assertThat(status().updatedReplicas()).isEqualTo(2);
-      assertThat(count("createApp"))
-          .as("the rollout's two new apps, each once")
-          .isEqualTo(creates + 2);
-      assertThat(owned()).hasSize(2);
-      assertThat(allBackendApps()).as("no twin, no orphan").hasSize(2);
-    } finally {
-      qa.shutdownNow();
-      qb.shutdownNow();
-    }
+          converge(); // b goes on with the rollout
+          assertThat(status().updatedReplicas()).isEqualTo(2);
+          assertThat(count("createApp"))
+              .as("the rollout's two new apps, each once")
+              .isEqualTo(creates + 2);
+          assertThat(owned()).hasSize(2);
+          assertThat(allBackendApps()).as("no twin, no orphan").hasSize(2);
+        });
   }
 
   /**
@@ -1502,25 +1487,19 @@ class ReconcilerTests {
     createPool(2, "");
     converge();
     heroku.push(source); // a rollout
-    ManualScheduler qa = new ManualScheduler();
-    ManualScheduler qb = new ManualScheduler();
-    try {
-      ReconcileLoop a = new ReconcileLoop(reconciler, config, registry, clock, qa);
-      ReconcileLoop b = new ReconcileLoop(reconciler, config, registry, clock, qb);
-      ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
-      assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
-      storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
-      java.util.concurrent.atomic.AtomicBoolean ready =
-          new java.util.concurrent.atomic.AtomicBoolean(false);
-      b.schemaReady(ready::get);
-      assertThat(b.takeOver()).as("not before the schema and the routes").isZero();
-      assertThat(runDue(qb)).isZero();
-      ready.set(true);
-      assertThat(b.takeOver()).as("then the missed look is taken over").isPositive();
-    } finally {
-      qa.shutdownNow();
-      qb.shutdownNow();
-    }
+    onTwoDynos(
+        (a, qa, b, qb) -> {
+          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+          java.util.concurrent.atomic.AtomicBoolean ready =
+              new java.util.concurrent.atomic.AtomicBoolean(false);
+          b.schemaReady(ready::get);
+          assertThat(b.takeOver()).as("not before the schema and the routes").isZero();
+          assertThat(runDue(qb)).isZero();
+          ready.set(true);
+          assertThat(b.takeOver()).as("then the missed look is taken over").isPositive();
+        });
   }
 
   /**
@@ -1589,6 +1568,29 @@ class ReconcilerTests {
           .containsOnly("Unhealthy");
     } finally {
       q.shutdownNow();
+    }
+  }
+
+  /** A test on two dynos on one database: two loops, each with its own hand-run queue. */
+  @FunctionalInterface
+  private interface TwoDynos {
+    void run(ReconcileLoop a, ManualScheduler qa, ReconcileLoop b, ManualScheduler qb)
+        throws Exception;
+  }
+
+  /** Runs {@code test} on two new loops ({@link TwoDynos}), their queues stopped after it. */
+  private void onTwoDynos(TwoDynos test) throws Exception {
+    ManualScheduler qa = new ManualScheduler();
+    ManualScheduler qb = new ManualScheduler();
+    try {
+      test.run(
+          new ReconcileLoop(reconciler, config, registry, clock, qa),
+          qa,
+          new ReconcileLoop(reconciler, config, registry, clock, qb),
+          qb);
+    } finally {
+      qa.shutdownNow();
+      qb.shutdownNow();
     }
   }
 
