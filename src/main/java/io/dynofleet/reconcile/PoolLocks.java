@@ -34,9 +34,29 @@ class PoolLocks {
     boolean stillHeld();
   }
 
+  /** The pool's lock key: its id's two halves xor'ed ({@link #HELD_SQL} computes the same). */
+  static long key(UUID poolUid) {
+    return poolUid.getMostSignificantBits() ^ poolUid.getLeastSignificantBits();
+  }
+
+  /**
+   * A condition true while some session (a pass, of any dyno) holds the lock of the pool whose id
+   * is the column {@code p.id}: PostgreSQL lists a bigint advisory lock in {@code pg_locks} with
+   * its high half as {@code classid}, its low half as {@code objid} and {@code objsubid} 1. One
+   * look at the lock table, no lock taken; a lock whose session ended (its dyno died) is not
+   * listed.
+   */
+  static final String HELD_SQL =
+      "exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted"
+          + " and l.objsubid = 1 and l.database = (select oid from pg_database"
+          + " where datname = current_database())"
+          + " and ((cast(l.classid as bigint) << 32) | cast(l.objid as bigint))"
+          + " = (cast(cast(('x' || substr(replace(cast(p.id as text), '-', ''), 1, 16)) as bit(64)) as bigint)"
+          + " # cast(cast(('x' || substr(replace(cast(p.id as text), '-', ''), 17, 16)) as bit(64)) as bigint)))";
+
   /** The lock, or null when another pass (here or in another process) holds it. */
   Held tryLock(UUID poolUid) throws SQLException {
-    long key = poolUid.getMostSignificantBits() ^ poolUid.getLeastSignificantBits();
+    long key = key(poolUid);
     Connection c = dataSource.getConnection();
     boolean ok = false;
     try {

@@ -257,11 +257,11 @@ public class ReconcileLoop {
    * #TAKEOVER_GRACE} past, a look the dyno that stored it missed (killed, hung or stopped between
    * two passes), are passed here. A rollout whose rolling dyno died waited 24-54 s for another
    * dyno's sweep (its quiet window, then its next tick), while a step takes about 6 s (audit 23
-   * L1). Safe as any pass is: the pool's advisory lock lets one pass at a time in (a pass of the
-   * owner still under way makes this one {@code BUSY}, and then moot when that one ends), and the
-   * owner's own next look, if it comes after all, is moot once this pass has ended. Run on the
-   * loop's executor from the start, not while the sweep is off (the test profile's loop has no
-   * executor).
+   * L1). Safe as any pass is: the pool's advisory lock lets one pass at a time in (a pool whose
+   * lock a pass holds is not overdue: review 29 R29-3; one taken between the read and this pass is
+   * {@code BUSY}, and then moot when that one ends), and the owner's own next look, if it comes
+   * after all, is moot once this pass has ended. Run on the loop's executor from the start, not
+   * while the sweep is off (the test profile's loop has no executor).
    */
   static final Duration TAKEOVER_EVERY = Duration.ofSeconds(5);
 

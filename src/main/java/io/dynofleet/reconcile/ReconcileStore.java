@@ -107,8 +107,13 @@ class ReconcileStore {
    * a pass cut short) is more than {@code grace} past, by the database's clock, and whose failed
    * pass's backoff (for this key) is over: the dyno that stored the look keeps it itself and passes
    * the pool at it, which stores the next one, so a look still due then is one that dyno missed
-   * (killed, hung between two passes, stopped, or its workers behind). Earliest due first, with
-   * when they were found due ({@link Due}). One read over the sweeps' rows.
+   * (killed, hung between two passes, stopped, or its workers behind). Not those whose lock a pass
+   * holds ({@link PoolLocks#HELD_SQL}): the pass under way stores the next look at its end, and a
+   * pass longer than the grace (a rollout step, a drain) made every other dyno queue the pool, meet
+   * the lock and requeue it, every 2 s for the whole pass (review 29 R29-3); a dyno that dies
+   * mid-pass loses its session and the lock with it, and the pool is overdue again at the next
+   * round. Earliest due first, with when they were found due ({@link Due}). One read over the
+   * sweeps' rows and one look at the lock table.
    */
   @Transactional
   @SuppressWarnings("unchecked")
@@ -122,6 +127,8 @@ class ReconcileStore {
                     + " where s.next_look_at < now() - make_interval(secs => ?1)"
                     + " and (s.not_before is null or s.not_before <= now()"
                     + " or s.not_before_key <> cast(?2 as text))"
+                    + " and not "
+                    + PoolLocks.HELD_SQL
                     + " order by s.next_look_at, p.name")
             .setParameter(1, grace.toMillis() / 1000.0)
             .setParameter(2, keyFingerprint)

@@ -1363,14 +1363,13 @@ class ReconcilerTests {
           assertThat(reconciler.poolNamesDue(ReconcileLoop.sweepQuiet("30s"), true))
               .as("the sweep alone: within its quiet window")
               .doesNotContain(name);
+          noOtherPoolOverdue();
           try (PoolLocks.Held hung = locks.tryLock(uid())) {
             assertThat(hung).as("a hung in a pass holds the lock").isNotNull();
-            b.takeOver();
-            assertThat(runDue(qb)).as("b stays out while a's pass holds the pool").isZero();
+            assertThat(b.takeOver()).as("b stays out while a's pass holds the pool").isZero();
           }
-          ManualScheduler.Queued busy = later(qb);
-          assertThat(busy).as("b's entry, back after the lock's holder").isNotNull();
-          assertThat(run(busy)).as("b takes the pool over once the lock is free").isEqualTo(1);
+          assertThat(b.takeOver()).as("the lock free: overdue again").isPositive();
+          assertThat(runDue(qb)).as("b takes the pool over once the lock is free").isEqualTo(1);
           assertThat(later(qb)).as("b keeps the next look now").isNotNull();
           assertThat(run(aLook)).as("a back after all: its look is moot").isZero();
 
@@ -1381,6 +1380,37 @@ class ReconcilerTests {
               .isEqualTo(creates + 2);
           assertThat(owned()).hasSize(2);
           assertThat(allBackendApps()).as("no twin, no orphan").hasSize(2);
+        });
+  }
+
+  /**
+   * Review 29 R29-3: the stored look is replaced only at a pass's end, so a pass longer than the
+   * takeover's grace (a rollout step, a drain) was overdue for every other dyno while it ran: each
+   * queued it, met the lock, requeued it 2 s later and met it again for the whole pass. A pool
+   * whose lock a pass holds is not overdue; once the session holding it is gone (its dyno died
+   * mid-pass) it is taken over at the next round.
+   */
+  @Test
+  void aPassLongerThanTheGraceIsNotTakenOverWhileItRuns() throws Exception {
+    createPool(2, "");
+    converge();
+    heroku.push(source); // a rollout
+    onTwoDynos(
+        (a, qa, b, qb) -> {
+          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          try (PoolLocks.Held next = locks.tryLock(uid())) { // a's next step, under way
+            assertThat(next).isNotNull();
+            storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+            noOtherPoolOverdue();
+            assertThat(reconciler.overdue(ReconcileLoop.TAKEOVER_GRACE).names())
+                .as("a pass under way for longer than the grace: not overdue")
+                .doesNotContain(name);
+            assertThat(b.takeOver()).isZero();
+            assertThat(qb.pending()).as("nothing queued to meet the lock").isEmpty();
+          } // a dies mid-pass: its session, and the lock, are gone
+          assertThat(b.takeOver()).as("taken over at the next round").isPositive();
+          assertThat(runDue(qb)).isEqualTo(1);
         });
   }
 
@@ -1624,6 +1654,23 @@ class ReconcilerTests {
       throw new IllegalStateException(e);
     }
     clock.advance(d);
+  }
+
+  /**
+   * The earlier tests' pools (one database) are not overdue: a takeover's count is this test's
+   * pool's.
+   */
+  private void noOtherPoolOverdue() {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "update pool_sweeps set next_look_at = null"
+                    + " where pool_id <> (select id from pools where name = ?)")) {
+      st.setString(1, name);
+      st.executeUpdate();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The pool's backoff ends {@code left} from now, by the database's clock. */
