@@ -642,7 +642,8 @@ public class ReconcileLoop {
 
   /**
    * A pass that threw: logged at ERROR with its stack, and retried after a backoff doubled per such
-   * pass in a row, from {@code base-backoff} up to {@code max-backoff}.
+   * pass in a row, from {@code base-backoff} up to {@code max-backoff}, stored for every dyno as a
+   * failed pass's (review 29 R29-1: the takeovers passed it every 5 s).
    */
   private ReconcileResult thrown(String pool, Throwable t) {
     int n = thrown.merge(pool, 1, Integer::sum);
@@ -656,6 +657,7 @@ public class ReconcileLoop {
         pool,
         t.getClass().getName(),
         seconds(after));
+    reconciler.thrown(pool, after);
     return ReconcileResult.failed("internal: " + t.getClass().getName(), after, 0);
   }
 

@@ -603,6 +603,22 @@ public class Reconciler {
     }
   }
 
+  /**
+   * A pass of {@code pool} threw out of {@link #reconcile} (an {@link Error}: the loop's {@code
+   * thrown}): its backoff stored as any failed pass's, which every dyno's sweep and takeover wait
+   * out; without it the stored look stayed where the pass found it, in the past, and every dyno's
+   * takeover passed the pool again, an ERROR with its stack each time, every 5 s (review 29 R29-1).
+   * Best effort: the loop's own retry comes after {@code wait} anyway.
+   */
+  void thrown(String pool, Duration wait) {
+    try {
+      store.pool(pool).ifPresent(p -> store.swept(p.id, wait, null, null, 0));
+    } catch (RuntimeException | Error e) {
+      // the database away, or the same bug again: the loop's requeue still holds here
+      LOG.debugf("pool=%s backoff not recorded: %s", pool, e.getClass().getSimpleName());
+    }
+  }
+
   /** Names of every pool in the store, for the scheduled pass over all of them. */
   public List<String> poolNames() {
     return store.poolNames();

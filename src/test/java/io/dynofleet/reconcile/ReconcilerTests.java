@@ -4916,6 +4916,30 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 29 R29-1's rest: a pass that threw an Error out of the reconciler stored no backoff, and
+   * its stored look stayed in the past: every dyno's takeover passed the pool again (an ERROR and
+   * its stack each time) every 5 s while the loop's line said a doubling retry_in.
+   */
+  @Test
+  void aPassThatThrowsAnErrorStoresItsBackoff() {
+    createPool(1, "");
+    converge();
+    storeClockOn(Duration.ofHours(1)); // its idle turn is long past: a look overdue
+    heroku.onNext(
+        "recentReleases",
+        () -> {
+          throw new StackOverflowError("a bug");
+        });
+    assertThat(loop.run(name).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(notBefore())
+        .as("the thrown pass's backoff, which every dyno's sweep and takeover wait out")
+        .isNotNull();
+    assertThat(reconciler.overdue(Duration.ZERO).names())
+        .as("no takeover within the backoff")
+        .doesNotContain(name);
+  }
+
+  /**
    * Review 23 #6: a pool gone from the store while it failed left its thrown-pass backoff (and log
    * spell) in the loop for good, and a pool made again under its name inherited them: its first
    * thrown pass waited twice the base backoff. The sweep now drops them.
