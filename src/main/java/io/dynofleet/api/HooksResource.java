@@ -283,7 +283,8 @@ public class HooksResource {
       loop.wake(pool);
       return false;
     }
-    loop.enqueue(pool, java.time.Duration.ofNanos(delay[0]));
+    // stored for the fleet, and heard: a dyno stopped within the deferral lost it (R29-12)
+    loop.wakeLater(pool, java.time.Duration.ofNanos(delay[0]));
     return true;
   }
 

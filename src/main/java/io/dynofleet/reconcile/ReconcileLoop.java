@@ -451,6 +451,17 @@ public class ReconcileLoop {
     enqueue(pool, Duration.ZERO);
   }
 
+  /**
+   * A release webhook delivery for {@code pool} was heard whose pass the hook defers by {@code
+   * delay} (within {@code hook-pass-interval} of the last one): schedules it then, stores the look
+   * then for every dyno (a takeover runs it if this process stops first, review 29 R29-12: it lived
+   * only here) and records the delivery as heard, as {@link #wake} does.
+   */
+  public void wakeLater(String pool, Duration delay) {
+    reconciler.heard(pool, delay);
+    enqueue(pool, delay);
+  }
+
   /** Schedules a pass for {@code pool} after {@code delay}, unless one is already due sooner. */
   public void enqueue(String pool, Duration delay) {
     enqueue(Entry.of(pool), delay);

@@ -263,10 +263,11 @@ class ReconcileStore {
    * A pass over the pool has run (by the database's clock; moves no version). {@code backoff}: a
    * failed pass's, which every dyno's sweep waits out; {@code nextLook}: when the sweep looks at
    * the pool again at the earliest (an idle pool's turn, a budget or release wait), null for at
-   * once. {@code startedMicros}: when the pass began by the database's clock ({@link #nowMicros}; 0
-   * when unknown), which a health change's entry goes by ({@link #passedSince}). Returns the pass's
-   * recorded end ({@code swept_at}) as {@link Due} gives times, 0 when the pool is gone: a pass
-   * that ends after it makes the loop's own next look moot ({@link #sweptSince}).
+   * once; a look a webhook delivery asked for after the pass began ({@link #webhookHeard}) is kept
+   * when sooner. {@code startedMicros}: when the pass began by the database's clock ({@link
+   * #nowMicros}; 0 when unknown), which a health change's entry goes by ({@link #passedSince}).
+   * Returns the pass's recorded end ({@code swept_at}) as {@link Due} gives times, 0 when the pool
+   * is gone: a pass that ends after it makes the loop's own next look moot ({@link #sweptSince}).
    */
   @Transactional
   @SuppressWarnings("unchecked")
@@ -291,7 +292,14 @@ class ReconcileStore {
                     + " case when ?5 > 0 then to_timestamp(cast(?5 as bigint) / 1000000.0) end"
                     + " from pools where id = ?1 on conflict (pool_id) do update set swept_at = excluded.swept_at,"
                     + " not_before = excluded.not_before, not_before_key = excluded.not_before_key,"
-                    + " next_look_at = excluded.next_look_at, pass_started_at = excluded.pass_started_at"
+                    // a look a delivery asked for after this pass began, sooner than the pass's
+                    // own, is kept: the pass has not seen its release (review 29 R29-12)
+                    + " next_look_at = case when ?5 > 0 and pool_sweeps.look_asked_at"
+                    + " >= to_timestamp(cast(?5 as bigint) / 1000000.0)"
+                    + " and pool_sweeps.next_look_at is not null and (excluded.next_look_at is null"
+                    + " or pool_sweeps.next_look_at < excluded.next_look_at)"
+                    + " then pool_sweeps.next_look_at else excluded.next_look_at end,"
+                    + " pass_started_at = excluded.pass_started_at"
                     + " returning (extract(epoch from swept_at) * 1000000)::bigint")
             .setParameter(1, poolId)
             .setParameter(2, backoff == null ? 0.0 : backoff.toMillis() / 1000.0)
@@ -322,26 +330,36 @@ class ReconcileStore {
   }
 
   /**
-   * A release webhook delivery for the pool was heard at {@code at} (the reconciler's clock): its
-   * stored next look is made now (an earlier one kept), as {@link #lookSoon} does, so another dyno
-   * takes the pool over if this one stops before its pass (review 29 R29-13: it was cleared, and a
-   * cleared look is never overdue), and the time recorded for the fleet (V20), in one statement. A
-   * pool never passed gets its row, due at once (the epoch as {@code swept_at}, as {@link
-   * #upsertTimers} makes it).
+   * A release webhook delivery for the pool was heard at {@code at} (the reconciler's clock), whose
+   * pass comes {@code after} (zero: at once; else at the end of the hook's deferral, {@code
+   * hook-pass-interval}): its stored next look is made then (an earlier one still to come kept; at
+   * once, an earlier one past kept too), as {@link #lookSoon} does, so another dyno takes the pool
+   * over if this one stops before its pass (review 29 R29-13: it was cleared, and a cleared look is
+   * never overdue; R29-12: a deferred delivery stored nothing, and a dyno stopped within the
+   * deferral left its release to the idle turn), and the time recorded for the fleet (V20), and
+   * when the look was asked ({@code look_asked_at}: a pass under way keeps it at its end, see
+   * {@link #swept}), in one statement. A pool never passed gets its row (the epoch as {@code
+   * swept_at}, as {@link #upsertTimers} makes it).
    */
   @Transactional
-  void webhookHeard(String poolName, java.time.Instant at) {
+  void webhookHeard(String poolName, java.time.Instant at, java.time.Duration after) {
     pools
         .getEntityManager()
         .createNativeQuery(
-            "insert into pool_sweeps (pool_id, swept_at, next_look_at, webhook_heard_at)"
-                + " select id, to_timestamp(0), now(), to_timestamp(cast(?2 as bigint) / 1000000.0)"
+            "insert into pool_sweeps (pool_id, swept_at, next_look_at, webhook_heard_at, look_asked_at)"
+                + " select id, to_timestamp(0), now() + make_interval(secs => ?3),"
+                + " to_timestamp(cast(?2 as bigint) / 1000000.0), now()"
                 + " from pools where name = ?1 on conflict (pool_id) do update set"
-                + " next_look_at = case when pool_sweeps.next_look_at is null"
-                + " or pool_sweeps.next_look_at > now() then now() else pool_sweeps.next_look_at end,"
-                + " webhook_heard_at = excluded.webhook_heard_at")
+                + " next_look_at = case when pool_sweeps.next_look_at is not null"
+                + " and pool_sweeps.next_look_at <= excluded.next_look_at"
+                // a look already past while the delivery's own is later: the pass under way (or
+                // missed) is not this delivery's, which comes at its deferral's end
+                + " and (pool_sweeps.next_look_at > now() or ?3 <= 0)"
+                + " then pool_sweeps.next_look_at else excluded.next_look_at end,"
+                + " webhook_heard_at = excluded.webhook_heard_at, look_asked_at = now()")
         .setParameter(1, poolName)
         .setParameter(2, java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, at))
+        .setParameter(3, Math.max(0, after.toMillis()) / 1000.0)
         .executeUpdate();
   }
 

@@ -596,8 +596,16 @@ public class Reconciler {
    * the hook that heard it.
    */
   void heard(String pool) {
+    heard(pool, Duration.ZERO);
+  }
+
+  /**
+   * A delivery heard whose pass comes {@code after} (see {@link ReconcileStore#webhookHeard}), best
+   * effort as {@link #heard(String)}.
+   */
+  void heard(String pool, Duration after) {
     try {
-      store.webhookHeard(pool, clock.instant());
+      store.webhookHeard(pool, clock.instant(), after);
     } catch (RuntimeException e) {
       LOG.debugf("pool=%s webhook delivery not recorded: %s", pool, e.getClass().getSimpleName());
     }

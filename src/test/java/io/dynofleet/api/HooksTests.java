@@ -430,6 +430,52 @@ class HooksTests {
         .containsExactly(1, 4);
   }
 
+  @jakarta.inject.Inject io.agroal.api.AgroalDataSource dataSource;
+
+  /**
+   * Review 29 R29-12: a notification within hook-pass-interval of the last one deferred its pass in
+   * this process's memory only, neither stored nor recorded as heard: a dyno stopped within the
+   * deferral (a deploy, the daily restart) left the release it told of to the pool's idle turn. The
+   * look is stored at the deferral's end, where every dyno's takeover finds it.
+   */
+  @Test
+  void aDeferredNotificationsLookIsStoredForEveryDyno() throws Exception {
+    String source = uniqueName("src");
+    String a = uniqueName("hook-d");
+    api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+    signedFor(a, event(source)).post(HOOK).then().statusCode(202);
+    // its pass ran and stored the pool's idle turn, well after the interval
+    update(
+        "update pool_sweeps set next_look_at = now() + interval '1 hour', webhook_heard_at = null"
+            + " where pool_id = (select id from pools where name = ?)",
+        a);
+    double deferred = notifications("deferred");
+    signedFor(a, event(source)).post(HOOK).then().statusCode(202);
+    assertThat(notifications("deferred") - deferred).isEqualTo(1);
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "select extract(epoch from s.next_look_at - now()), s.webhook_heard_at"
+                    + " from pool_sweeps s join pools p on p.id = s.pool_id where p.name = ?")) {
+      st.setString(1, a);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getDouble(1))
+            .as("the stored look: the deferral's end, within the 15 s interval")
+            .isBetween(0.0, 15.0);
+        assertThat(rs.getObject(2)).as("recorded as heard").isNotNull();
+      }
+    }
+  }
+
+  private void update(String sql, String arg) throws java.sql.SQLException {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, arg);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    }
+  }
+
   @io.quarkus.test.common.http.TestHTTPResource("/")
   java.net.URL app;
 

@@ -1508,6 +1508,33 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 29 R29-12: a pass under way ended by storing its own next look (the idle turn) over the
+   * one a webhook delivery heard meanwhile had stored: the pass began before the delivery and did
+   * not look at its release, and had the dyno that heard it stopped before its pass after this one,
+   * no takeover came, only the idle turn. The look the delivery asked for is kept at the pass's
+   * end.
+   */
+  @Test
+  void aDeliveryHeardDuringAPassKeepsItsLookAfterIt() throws Exception {
+    createPool(1, "");
+    converge();
+    clock.advance(Duration.ofMinutes(1));
+    ManualScheduler queue = new ManualScheduler();
+    try {
+      ReconcileLoop local = new ReconcileLoop(reconciler, config, registry, clock, queue);
+      ReconcileResult r =
+          heldPass(
+              local, ReconcileLoop.Entry.of(name), "recentReleases", () -> reconciler.heard(name));
+      assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+    } finally {
+      queue.shutdownNow();
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> reconciler.overdue(Duration.ZERO).names().contains(name));
+  }
+
+  /**
    * Review 29 R29-2: the takeover passed overdue pools before the schema was migrated and before
    * the route sync had loaded (after a start without the database), and such a pass, with no
    * verdict of any backend, told every Unhealthy backend recovered.
