@@ -855,6 +855,20 @@ class ReconcileStore {
         .executeUpdate();
   }
 
+  /**
+   * {@code BackendEjected} was told for the backend at {@code at}, for every dyno's passes (review
+   * 29 R29-5); moves neither its {@code updated_at} (release turns read it) nor anything else.
+   */
+  @Transactional
+  void ejectionTold(UUID backendId, java.time.Instant at) {
+    pools
+        .getEntityManager()
+        .createNativeQuery("update backends set ejection_told_at = ?2 where id = ?1")
+        .setParameter(1, backendId)
+        .setParameter(2, at)
+        .executeUpdate();
+  }
+
   private static java.time.Instant instant(Object o) {
     if (o == null) {
       return null;
@@ -895,6 +909,7 @@ class ReconcileStore {
     n.message = b.message;
     n.driftCheckedAt = b.driftCheckedAt;
     n.proxySecret = b.proxySecret;
+    n.ejectionToldAt = b.ejectionToldAt;
     return n;
   }
 }

@@ -224,9 +224,6 @@ public class Reconciler {
                 }
               }));
 
-  /** When a backend ejected while its probes pass was last told (once per replace window). */
-  private final Map<UUID, Instant> ejectionTold = new ConcurrentHashMap<>();
-
   /**
    * A backend's ejection as the passes saw it, by backend id: told only after a probe later than
    * the pass that first saw it passed (see repairReady). Spells readmitted and ejected again within
@@ -836,7 +833,6 @@ public class Reconciler {
     failures.clear();
     databaseFailures.clear();
     renameLooked.clear();
-    ejectionTold.clear();
     ejections.clear();
     uncouplable.clear();
     budgetWaits.clear();
@@ -2272,7 +2268,9 @@ public class Reconciler {
           renameLooked.remove(b.id);
           maintenanceTold.remove(b.id);
           boolean ejected = h != null && h.ejected();
-          Instant told = ejectionTold.get(b.id);
+          // the backend row's, for the fleet: kept per dyno, a flapping backend was told once per
+          // window by each dyno its passes came to (review 29 R29-5)
+          Instant told = b.ejectionToldAt;
           // said only once a probe since the ejection was seen passed (audit 22 M1): a crashed
           // backend is ejected by its first failed requests, before its probes fail, and was told
           // to have a passing health check, to be pointed elsewhere, seconds before it was
@@ -2295,7 +2293,8 @@ public class Reconciler {
             // left alone, but not unsaid (review 19): a backend whose requests fail while "/"
             // answers stays out for good otherwise, with nothing but its phase to show it. Once per
             // replace window, so a client ejecting it again and again writes no flood of events
-            ejectionTold.put(b.id, now);
+            b.ejectionToldAt = now;
+            store.ejectionTold(b.id, now);
             event(
                 PoolEvents.WARNING,
                 "BackendEjected",
@@ -2312,8 +2311,6 @@ public class Reconciler {
                     + ") passes; it is neither restarted nor replaced for failed requests,"
                     + " which a client can cause: if it stays, read its logs, or point the health check at what its"
                     + " requests need");
-          } else if (!ejected && told != null && !now.isBefore(told.plus(replaceAfter))) {
-            ejectionTold.remove(b.id);
           }
           if (b.unhealthySince != null || b.phase != Phase.Ready) {
             if (b.unhealthySince != null) {

@@ -2086,6 +2086,39 @@ class ReconcilerTests {
         .noneSatisfy(e -> assertThat(e.message()).contains("the proxies route around it"));
   }
 
+  /**
+   * Review 29 R29-5: the once-per-replace-window of {@code BackendEjected} was kept per dyno, while
+   * a pool's passes move between dynos (health turns, sweeps, takeovers): an ejection another dyno
+   * had told was told again by the next dyno its passes came to. The time told is the backend
+   * row's, for the fleet: told again only once the window is over.
+   */
+  @Test
+  void anEjectionIsToldOncePerWindowForTheFleet() {
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": 60, \"intervalSeconds\": 5}");
+    converge();
+    String app = owned().get(0);
+    dataPlane.ejected.add(app);
+    pass();
+    clock.advance(Duration.ofSeconds(5));
+    pass();
+    assertThat(ejectedTold()).as("told by this dyno").isEqualTo(1);
+    Reconciler other =
+        new Reconciler(
+            store, locks, heroku, dataPlane, events, config, clock, registry, hookTarget);
+    try {
+      for (int i = 0; i < 4; i++) { // the next passes come to another dyno, within the window
+        clock.advance(Duration.ofSeconds(5));
+        other.reconcile(new PoolKey(name));
+      }
+      assertThat(ejectedTold()).as("not again by another dyno within the window").isEqualTo(1);
+      clock.advance(Duration.ofSeconds(45));
+      other.reconcile(new PoolKey(name));
+      assertThat(ejectedTold()).as("again once the window is over").isEqualTo(2);
+    } finally {
+      other.stop();
+    }
+  }
+
   /** How many times BackendEjected was told (the same message is one event with a count). */
   private int ejectedTold() {
     return pools.events(name, 200).stream()

@@ -127,6 +127,13 @@ public class Backend extends PanacheEntityBase {
   @Column(name = "proxy_secret")
   public String proxySecret;
 
+  /**
+   * When {@code BackendEjected} was last told for this backend (the reconciler's clock): once per
+   * replace window for the fleet, whichever dyno passes the pool. Null: not told.
+   */
+  @Column(name = "ejection_told_at")
+  public Instant ejectionToldAt;
+
   public static List<Backend> ofPool(UUID poolId) {
     return list("poolId = ?1 order by createdAt, appName", poolId);
   }
