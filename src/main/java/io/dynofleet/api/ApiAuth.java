@@ -322,7 +322,12 @@ public class ApiAuth {
       }
     }
     if (hook && body) {
-      if (!hookReads.tryAcquire()) {
+      String from = client(rc);
+      boolean own = hookReadsTaken(from);
+      if (!own || !hookReads.tryAcquire()) {
+        if (own) {
+          hookReadsGiven(from);
+        }
         rc.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
         endsConnection(
             rc,
@@ -333,18 +338,23 @@ public class ApiAuth {
                         503,
                         "hook-busy",
                         "Too many notifications at once",
-                        "more than "
-                            + HOOK_READS
-                            + " webhook notifications are being read at once: try again in 5 s")));
+                        own
+                            ? "more than "
+                                + HOOK_READS
+                                + " webhook notifications are being read at once: try again in 5 s"
+                            : "this client has "
+                                + HOOK_READS_PER_CLIENT
+                                + " webhook notifications being read already, the most one client"
+                                + " may: try again in 5 s")));
         return;
       }
-      readBody(rc, max, true);
+      readBody(rc, max, from);
       return;
     }
     if (length == null
         && isApi(path)
         && rc.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-      readBody(rc, max, false);
+      readBody(rc, max, null);
       return;
     }
     rc.next();
@@ -361,12 +371,52 @@ public class ApiAuth {
   /** A webhook notification's body must arrive whole within this, from its headers. */
   static final long HOOK_BODY_DEADLINE_MS = 10_000;
 
+  /**
+   * Of {@link #HOOK_READS}, those one client ({@link #client}: on a dyno the router's last {@code
+   * X-Forwarded-For} entry, else the connection's address) may hold: 16 trickling connections from
+   * one client held every slot, and every real notification got 503 (review 29 R29-11).
+   */
+  static final int HOOK_READS_PER_CLIENT = 4;
+
   private final java.util.concurrent.Semaphore hookReads =
       new java.util.concurrent.Semaphore(HOOK_READS);
+
+  /**
+   * The slots each client holds; an entry goes with its last slot, so there are at most {@link
+   * #HOOK_READS} entries and a few more in passing.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> hookReaders =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Takes one of the client's own slots; false when it holds all it may. */
+  private boolean hookReadsTaken(String client) {
+    boolean[] taken = {false};
+    hookReaders.compute(
+        client,
+        (k, n) -> {
+          int held = n == null ? 0 : n;
+          if (held >= HOOK_READS_PER_CLIENT) {
+            return n;
+          }
+          taken[0] = true;
+          return held + 1;
+        });
+    return taken[0];
+  }
+
+  /** Gives one of the client's own slots back. */
+  private void hookReadsGiven(String client) {
+    hookReaders.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+  }
 
   /** Webhook bodies being read now (for tests). */
   int hookReadsInUse() {
     return HOOK_READS - hookReads.availablePermits();
+  }
+
+  /** Clients holding a slot now (for tests: the entries go with the slots). */
+  int hookReadersHeld() {
+    return hookReaders.size();
   }
 
   private void tooLarge(RoutingContext rc, boolean hook, int max) {
@@ -409,11 +459,13 @@ public class ApiAuth {
   /**
    * An API body read here up to {@code max} and handed to RESTEasy whole (it takes a body already
    * read): a chunked one (left to RESTEasy, it was buffered up to Quarkus's server-wide limit, the
-   * proxy's 100 MB, and past it answered a bare 413), and every webhook notification's. A {@code
-   * hook} holds one of {@link #hookReads} until its body is read or given up, and is answered 408
-   * if the body is not whole within {@link #HOOK_BODY_DEADLINE_MS}.
+   * proxy's 100 MB, and past it answered a bare 413), and every webhook notification's. A hook's
+   * (its {@code hookClient} not null) holds one of {@link #hookReads}, and one of that client's,
+   * until its body is read or given up, and is answered 408 if the body is not whole within {@link
+   * #HOOK_BODY_DEADLINE_MS}.
    */
-  private void readBody(RoutingContext rc, int max, boolean hook) {
+  private void readBody(RoutingContext rc, int max, String hookClient) {
+    boolean hook = hookClient != null;
     HttpServerRequest req = rc.request();
     Buffer body = Buffer.buffer();
     boolean[] done = {false};
@@ -427,6 +479,7 @@ public class ApiAuth {
                 if (!released) {
                   released = true;
                   hookReads.release();
+                  hookReadsGiven(hookClient);
                 }
               }
             }

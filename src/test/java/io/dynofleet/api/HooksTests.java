@@ -535,9 +535,12 @@ class HooksTests {
 
   @jakarta.inject.Inject ApiAuth auth;
 
-  /** Opens a socket and sends a hook's headers and the start of a body it never finishes. */
-  private java.net.Socket heldHook() throws Exception {
-    var s = new java.net.Socket("127.0.0.1", app.getPort());
+  /**
+   * Opens a socket from {@code from} (a loopback address: each is a client of its own) and sends a
+   * hook's headers and the start of a body it never finishes.
+   */
+  private java.net.Socket heldHook(String from) throws Exception {
+    var s = fromAddress(from);
     s.setSoTimeout(30_000);
     var out = s.getOutputStream();
     out.write(
@@ -548,6 +551,37 @@ class HooksTests {
             .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
     out.flush();
     return s;
+  }
+
+  /** A socket to the app from a loopback address of its own (Linux answers all of 127/8). */
+  private java.net.Socket fromAddress(String from) throws Exception {
+    return new java.net.Socket(
+        java.net.InetAddress.getByName("127.0.0.1"),
+        app.getPort(),
+        java.net.InetAddress.getByName(from),
+        0);
+  }
+
+  /** POSTs a whole signed notification from {@code from} and returns all that came back. */
+  private String signedFrom(String from, String body) throws Exception {
+    try (java.net.Socket s = fromAddress(from)) {
+      s.setSoTimeout(30_000);
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      var out = s.getOutputStream();
+      out.write(
+          ("POST "
+                  + HOOK
+                  + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                  + "Heroku-Webhook-Hmac-SHA256: "
+                  + HookSignature.sign(SECRET, body)
+                  + "\r\nContent-Length: "
+                  + bytes.length
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(bytes);
+      out.flush();
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
   }
 
   /**
@@ -573,8 +607,9 @@ class HooksTests {
   void notificationsReadAtOnceAreBoundedInNumberAndTime() throws Exception {
     var held = new java.util.ArrayList<java.net.Socket>();
     try {
+      // from four clients, each holding all it may
       for (int i = 0; i < ApiAuth.HOOK_READS; i++) {
-        held.add(heldHook());
+        held.add(heldHook("127.0.0." + (2 + i / ApiAuth.HOOK_READS_PER_CLIENT)));
       }
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(20))
@@ -595,7 +630,8 @@ class HooksTests {
       }
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(20))
-          .until(() -> auth.hookReadsInUse() == ApiAuth.HOOK_READS / 2);
+          .until(
+              () -> auth.hookReadsInUse() == ApiAuth.HOOK_READS / 2 && auth.hookReadersHeld() == 2);
       signed(event(source)).post(HOOK).then().statusCode(202);
       // the others are answered 408 at the deadline, and their slots come back
       for (java.net.Socket s : held) {
@@ -606,12 +642,56 @@ class HooksTests {
       }
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(20))
-          .until(() -> auth.hookReadsInUse() == 0);
+          .until(() -> auth.hookReadsInUse() == 0 && auth.hookReadersHeld() == 0);
     } finally {
       for (java.net.Socket s : held) {
         s.close();
       }
     }
+  }
+
+  /**
+   * Review 29 R29-11: the 16 slots were the only bound, so one client that trickled 16 bodies held
+   * every slot and each real notification got 503. A client holds at most its share; others are
+   * read meanwhile.
+   */
+  @Test
+  void oneClientHoldsAtMostItsShareOfTheNotificationsReadAtOnce() throws Exception {
+    var held = new java.util.ArrayList<java.net.Socket>();
+    try {
+      for (int i = 0; i < ApiAuth.HOOK_READS_PER_CLIENT; i++) {
+        held.add(heldHook("127.0.0.9"));
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> auth.hookReadsInUse() == ApiAuth.HOOK_READS_PER_CLIENT);
+      String source = uniqueName("src");
+      String a = uniqueName("hook-s");
+      api().body(pool(a, source)).post(POOLS).then().statusCode(201);
+      // the same client's next one, a whole and rightly signed notification, is turned away
+      assertThat(signedFrom("127.0.0.9", event(source)))
+          .startsWith("HTTP/1.1 503")
+          .containsIgnoringCase("Retry-After: 5")
+          .contains("hook-busy")
+          .contains("this client has " + ApiAuth.HOOK_READS_PER_CLIENT);
+      assertThat(auth.hookReadsInUse()).isEqualTo(ApiAuth.HOOK_READS_PER_CLIENT);
+      // another client's is read
+      assertThat(signedFrom("127.0.0.10", event(source))).startsWith("HTTP/1.1 202").contains(a);
+      signed(event(source)).post(HOOK).then().statusCode(202);
+      // a slot given back is the client's again
+      held.remove(0).close();
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> auth.hookReadsInUse() == ApiAuth.HOOK_READS_PER_CLIENT - 1);
+      assertThat(signedFrom("127.0.0.9", event(source))).startsWith("HTTP/1.1 202");
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(() -> auth.hookReadsInUse() == 0 && auth.hookReadersHeld() == 0);
   }
 
   /**
