@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The management API over plain {@link HttpClient}. Maps HTTP failures to the CLI's exit codes and
@@ -187,8 +188,24 @@ final class ApiClient {
                 : "HTTP " + r.status;
     StringBuilder fields = new StringBuilder();
     if (node != null && node.has("errors")) {
+      // fields refused for one reason are named together before it, said once: the app limit's
+      // sentence was printed twice, under spec.replicas and spec.rollout.maxSurge
+      java.util.Map<String, List<String>> byMessage = new java.util.LinkedHashMap<>();
       for (JsonNode fe : node.get("errors")) {
-        String line = fe.path("field").asText() + ": " + fe.path("message").asText();
+        byMessage
+            .computeIfAbsent(fe.path("message").asText(), m -> new java.util.ArrayList<>())
+            .add(fe.path("field").asText());
+      }
+      for (var e : byMessage.entrySet()) {
+        List<String> names = e.getValue();
+        String line =
+            (names.size() == 1
+                    ? names.get(0)
+                    : String.join(", ", names.subList(0, names.size() - 1))
+                        + " and "
+                        + names.get(names.size() - 1))
+                + ": "
+                + e.getKey();
         // one error is the detail already ("replicas: must be ..."): not printed a second time
         if (node.get("errors").size() > 1 || !detail.contains(line)) {
           fields.append(System.lineSeparator()).append("  ").append(line);

@@ -42,6 +42,33 @@ class ApiClientTest {
                 + " database-unavailable]");
   }
 
+  /**
+   * The app limit's 422 names spec.replicas and spec.rollout.maxSurge with one sentence (as {@code
+   * PoolService.checkAppLimit} answers it), which was printed twice, once under each.
+   */
+  @Test
+  void fieldsRefusedForOneReasonAreNamedTogetherBeforeItOnce() {
+    String why =
+        "replicas 100 plus the rollout's surge 1 (maxSurge, at most replicas) make 101 apps, above"
+            + " the account's app limit 100 (DYNOFLEET_HEROKU_APP_LIMIT)";
+    String body =
+        ("{\"type\": \"https://dynofleet.dev/problems/invalid\", \"status\": 422,"
+                + " \"detail\": \"3 fields are invalid\", \"errors\": ["
+                + "{\"field\": \"spec.replicas\", \"message\": \"%s\"},"
+                + " {\"field\": \"metadata.name\", \"message\": \"must be lower case\"},"
+                + " {\"field\": \"spec.rollout.maxSurge\", \"message\": \"%s\"}]}")
+            .formatted(why, why);
+    String nl = System.lineSeparator();
+    assertThatThrownBy(() -> client.check(new ApiClient.Response(422, body, null, null)))
+        .hasMessage(
+            "3 fields are invalid [422 invalid]"
+                + nl
+                + "  spec.replicas and spec.rollout.maxSurge: "
+                + why
+                + nl
+                + "  metadata.name: must be lower case");
+  }
+
   @Test
   void anEmptyTokenIsRefusedBeforeAnythingIsSent() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
