@@ -376,9 +376,15 @@ public final class Cli {
     } while (cont != null);
     ObjectNode list = json.createObjectNode();
     list.put("apiVersion", "dynofleet.io/v1").put("kind", "BackendPoolList");
-    list.set("items", items);
     List<JsonNode> rows = new ArrayList<>();
     items.forEach(rows::add);
+    // as much an export as get pool X's: a script that splits it into pool files must not bring
+    // back paused: false and maintenance: false (review 29 R29-14)
+    ArrayNode exported = json.createArrayNode();
+    for (JsonNode item : items) {
+      exported.add(item instanceof ObjectNode o ? io.dynofleet.api.PoolDocument.exported(o) : item);
+    }
+    list.set("items", exported);
     if (rows.isEmpty() && output == null) {
       err.println("No pools found.");
       return OK;

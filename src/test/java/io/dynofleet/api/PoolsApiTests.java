@@ -1028,7 +1028,8 @@ class PoolsApiTests {
   /**
    * Audit 24 M2: a pool paused in an incident was resumed by any PUT that left {@code paused} out
    * (an {@code apply} of its manifest, a pool file at every start), with only a new generation to
-   * show. It is kept as {@code routing.maintenance} is; {@code false} resumes it.
+   * show. It is kept as {@code routing.maintenance} is, also when a PUT says {@code null}; {@code
+   * false} resumes it.
    */
   @Test
   void aPutThatLeavesPausedOutKeepsAPause() {
@@ -1056,6 +1057,13 @@ class PoolsApiTests {
         .statusCode(200)
         .body("spec.paused", equalTo(true))
         .body("spec.replicas", equalTo(2));
+    // null (a generated client's unset optional) is left out in a PUT, unlike in a merge patch
+    api()
+        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2, \"paused\": null"))
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(true));
     api()
         .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2, \"paused\": false"))
         .put(POOLS + "/" + name)

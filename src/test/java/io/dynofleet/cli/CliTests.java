@@ -1089,6 +1089,25 @@ class CliTests {
     String json = cli("get", "pool", name, "-o", "json").out();
     assertThat(yaml).contains("replicas: 1").doesNotContain("paused", "maintenance:");
     assertThat(json).contains("\"replicas\" : 1").doesNotContain("paused", "\"maintenance\"");
+    // the list too: a script may split it into files (review 29 R29-14)
+    for (String format : java.util.List.of("json", "yaml")) {
+      var items =
+          new com.fasterxml.jackson.databind.ObjectMapper(
+                  format.equals("json")
+                      ? null
+                      : new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+              .readTree(cli("get", "pools", "-o", format).out())
+              .path("items");
+      assertThat(items).as(format).isNotEmpty();
+      boolean listed = false;
+      for (var item : items) {
+        listed |= item.path("metadata").path("name").asText().equals(name);
+        assertThat(item.path("spec").has("paused")).as(format).isFalse();
+        assertThat(item.path("spec").path("routing").has("maintenance")).as(format).isFalse();
+        assertThat(item.path("spec").isObject()).as(format).isTrue();
+      }
+      assertThat(listed).as(format).isTrue();
+    }
     Path exported = file("lv-out.yaml", yaml);
 
     assertThat(cli("pause", "pool", name).code()).isZero();
@@ -1100,6 +1119,8 @@ class CliTests {
     assertThat(cli("describe", "pool", name).out())
         .contains("Paused:          true")
         .contains("Maintenance:     ON");
+    // the table still shows the maintenance, which the exports leave out
+    assertThat(cli("get", "pools").out()).containsPattern(name + " .* on ");
 
     // an export of the release before: both levers written false
     Path old =
