@@ -582,7 +582,8 @@ public final class Cli {
     if (s.path("backends").size() == 0) {
       out.println("  <none>");
     } else {
-      Table t = new Table("  APP", "PHASE", "HEALTHY", "RELEASE", "URL");
+      // where each runs (audit 24 I1: nothing confirmed a region or stack change)
+      Table t = new Table("  APP", "PHASE", "HEALTHY", "RELEASE", "REGION", "STACK", "URL");
       s.path("backends")
           .forEach(
               b ->
@@ -591,6 +592,8 @@ public final class Cli {
                       b.path("phase").asText("-"),
                       healthy(b),
                       b.path("release").asText("-"),
+                      b.path("region").asText("-"),
+                      b.path("stack").asText("-"),
                       b.path("webUrl").asText("-")));
       t.print(out);
     }

@@ -4694,6 +4694,12 @@ public class Reconciler {
         // Ejected, not Unhealthy
         boolean ejected =
             h != null && h.ejected() && (b.phase == Phase.Ready || b.phase == Phase.Unhealthy);
+        // where its app runs (audit 24 I1: after a region or stack change nothing said where the
+        // backends were): one at the target runs where the target says (its region and stack are
+        // in it); an older one keeps what an earlier status said, when one did
+        boolean current = known != null && b.target.equals(known.target());
+        String region = current ? known.backendRegion() : was == null ? null : was.region();
+        String stack = current ? known.backendStack() : was == null ? null : was.stack();
         list.add(
             new BackendStatus(
                 b.appName,
@@ -4705,7 +4711,10 @@ public class Reconciler {
                 h == null ? null : h.consecutiveFailures(),
                 h == null ? null : h.lastFailure(),
                 h == null ? null : h.failingOn(),
-                b.createdAt));
+                b.createdAt,
+                null,
+                region,
+                stack));
       }
       if (target == null && failedPass && pool.status != null) {
         updated = Math.min(updated, pool.status.updatedReplicas());

@@ -38,6 +38,10 @@ import java.util.stream.Collectors;
  *     either (see {@link Reconciler#DYNO_METADATA})
  * @param stage the source app's own stage in the pool's pipeline, null when it is not coupled to
  *     it: the backends' when the template names {@code source}
+ * @param backendRegion the region the target names: where a backend made for it runs ({@link
+ *     #HEROKU_DEFAULT_REGION} when the template and the source say none, as Heroku then decides)
+ * @param backendStack the stack a backend made for it runs on: the template's, else the source's
+ *     (null when neither is known: Heroku's default then)
  */
 record Source(
     String releaseId,
@@ -55,7 +59,12 @@ record Source(
     String appId,
     List<String> drains,
     Set<String> features,
-    String stage) {
+    String stage,
+    String backendRegion,
+    String backendStack) {
+
+  /** The region Heroku makes an app in when none is given. */
+  static final String HEROKU_DEFAULT_REGION = "us";
 
   /**
    * Builds the desired state from the source app's release, that release's own config vars, the
@@ -113,7 +122,7 @@ record Source(
         new StringBuilder()
             .append(template.dynoSize())
             .append('|')
-            .append(region == null ? "us" : region)
+            .append(region == null ? HEROKU_DEFAULT_REGION : region)
             .append('|')
             .append(template.stack())
             .append('|')
@@ -132,6 +141,12 @@ record Source(
     // add-on credential rotations attachments already carry to the backends; only code or config
     // Dynofleet copies is worth a rollout
     String target = release.slugId() + "/" + sha256(identity.toString()).substring(0, 16);
+    String sourceStack =
+        sourceApp == null
+                || sourceApp.stack() == null
+                || !PoolValidator.STACKS.contains(sourceApp.stack())
+            ? null
+            : sourceApp.stack();
     return new Source(
         release.id(),
         release.version(),
@@ -143,16 +158,14 @@ record Source(
         target,
         readAt,
         commonRuntime(sourceApp),
-        sourceApp == null
-                || sourceApp.stack() == null
-                || !PoolValidator.STACKS.contains(sourceApp.stack())
-            ? null
-            : sourceApp.stack(),
+        sourceStack,
         secrets(config, sourceVars),
         sourceApp == null ? null : sourceApp.id(),
         List.of(),
         Set.of(),
-        sourceStage);
+        sourceStage,
+        region == null ? HEROKU_DEFAULT_REGION : region,
+        template.stack() != null ? template.stack() : sourceStack);
   }
 
   /**
@@ -180,7 +193,9 @@ record Source(
             .distinct()
             .toList(),
         features,
-        stage);
+        stage,
+        backendRegion,
+        backendStack);
   }
 
   /** The same, with the source's enabled labs features. */
@@ -201,7 +216,9 @@ record Source(
         appId,
         drains,
         Set.copyOf(enabled),
-        stage);
+        stage,
+        backendRegion,
+        backendStack);
   }
 
   /** Not the drains' urls (secrets): a record's default would print them wherever it is logged. */

@@ -749,6 +749,33 @@ class CliTests {
   }
 
   /**
+   * Audit 24 I1: describe never said where a backend runs; it prints each one's region and stack
+   * from the status ({@code -} where the status has none: a static URL, a backend not seen since).
+   */
+  @Test
+  void describeShowsEachBackendsRegionAndStack() throws IOException {
+    String pool =
+        """
+        {"apiVersion": "dynofleet.io/v1", "kind": "BackendPool",
+         "metadata": {"name": "web", "generation": 2},
+         "spec": {"pipeline": "shop", "replicas": 2, "template": {"sourceApp": "shop-web"}},
+         "status": {"replicas": 2, "readyReplicas": 2, "updatedReplicas": 1, "backends": [
+           {"app": "web-new", "phase": "Ready", "healthy": true, "release": "v4",
+            "webUrl": "https://web-new.herokuapp.com/", "region": "us", "stack": "heroku-24"},
+           {"app": "web-old", "phase": "Draining", "release": "v4",
+            "webUrl": "https://web-old.herokuapp.com/", "region": "eu", "stack": "heroku-22"},
+           {"app": "web-older", "phase": "Draining", "release": "v3",
+            "webUrl": "https://web-older.herokuapp.com/"}]}}
+        """;
+    Run r = cliAgainst(java.util.List.of(ok(pool), ok("[]")), "describe", "pool", "web");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).containsPattern("APP +PHASE +HEALTHY +RELEASE +REGION +STACK +URL");
+    assertThat(row(r.out().replace("\n  ", "\n"), "web-new")).containsPattern(" us +heroku-24 ");
+    assertThat(row(r.out().replace("\n  ", "\n"), "web-old")).containsPattern(" eu +heroku-22 ");
+    assertThat(row(r.out().replace("\n  ", "\n"), "web-older")).containsPattern(" - +- +https");
+  }
+
+  /**
    * The CLI, with the token, against a stand-in answering {@code answers} in turn (see {@link
    * #stub}).
    */

@@ -584,6 +584,51 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 24 I1: neither the status nor describe said where a backend runs, so after a region or
+   * stack change nothing in Dynofleet confirmed it. Each backend says its region and stack, an old
+   * one during the rollout still its own.
+   */
+  @Test
+  void eachBackendSaysItsRegionAndStackThroughARollout() {
+    source = source + "-eu";
+    sim.createSourceApp(source, "eu", "heroku-22");
+    createPool(1, "");
+    converge(1);
+    assertThat(status().backends())
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(sim.placeOf(b.app())).isEqualTo("eu/heroku-22");
+              assertThat(b.region()).isEqualTo("eu");
+              assertThat(b.stack()).isEqualTo("heroku-22");
+            });
+    Set<String> old = ownedNames();
+    patch("{\"spec\": {\"template\": {\"region\": \"us\", \"stack\": \"heroku-24\"}}}");
+    boolean[] sawBoth = {false};
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              boolean done = pass().outcome() == ReconcileResult.Outcome.DONE;
+              List<PoolStatus.BackendStatus> listed = status().backends();
+              for (PoolStatus.BackendStatus b : listed) {
+                String place = old.contains(b.app()) ? "eu/heroku-22" : "us/heroku-24";
+                assertThat(b.region() + "/" + b.stack()).as(b.app()).isEqualTo(place);
+                if (ownedNames().contains(b.app())) {
+                  assertThat(sim.placeOf(b.app())).as(b.app()).isEqualTo(place);
+                }
+              }
+              sawBoth[0] |= listed.stream().map(b -> old.contains(b.app())).distinct().count() == 2;
+              return done
+                  && status().readyReplicas() == 1
+                  && listed.stream().noneMatch(b -> old.contains(b.app()));
+            });
+    assertThat(sawBoth[0]).as("an old and a new backend listed together").isTrue();
+  }
+
+  /**
    * Audit 20 L5: the stage defaulted to production whatever the source's, so a pool of a staging
    * source put its backends in production, where a promotion released onto them. {@code source},
    * the default now, couples them where the source is; "staging" named for that source is the same

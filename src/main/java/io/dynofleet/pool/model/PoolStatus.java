@@ -79,7 +79,9 @@ public record PoolStatus(
                             null,
                             x.failingOn(),
                             x.createdAt(),
-                            x.probed()))
+                            x.probed(),
+                            x.region(),
+                            x.stack()))
                 .toList();
     return new PoolStatus(
         observedGeneration,
@@ -133,7 +135,15 @@ public record PoolStatus(
        * healthy} are assumed (a static URL takes traffic from the start), not a verdict (audit 22
        * L6); absent otherwise.
        */
-      Boolean probed) {
+      Boolean probed,
+      /**
+       * The Heroku region its app was made in (managed pools; audit 24 I1): known for a backend
+       * made from the source and template the status was written against, and kept from an earlier
+       * status for an older one; absent when neither says.
+       */
+      String region,
+      /** The Heroku stack its app was made on, known and kept as {@code region} is. */
+      String stack) {
 
     public BackendStatus(
         String app,
@@ -157,6 +167,34 @@ public record PoolStatus(
           lastFailure,
           failingOn,
           createdAt,
+          null);
+    }
+
+    public BackendStatus(
+        String app,
+        String webUrl,
+        String release,
+        String phase,
+        Boolean healthy,
+        Instant lastProbe,
+        Integer consecutiveFailures,
+        String lastFailure,
+        List<String> failingOn,
+        Instant createdAt,
+        Boolean probed) {
+      this(
+          app,
+          webUrl,
+          release,
+          phase,
+          healthy,
+          lastProbe,
+          consecutiveFailures,
+          lastFailure,
+          failingOn,
+          createdAt,
+          probed,
+          null,
           null);
     }
 
