@@ -38,6 +38,10 @@ final class Backend {
   private final PortHold hold;
   private final int port;
   private volatile int release;
+
+  /** The release's DYNOFLEET_PROXY_SECRET, which the echo checks the proxy's header against. */
+  private volatile String proxySecret;
+
   private volatile Fault fault = Fault.NONE;
   private volatile Duration slowBy = Duration.ZERO;
   private volatile boolean restarting;
@@ -81,7 +85,13 @@ final class Backend {
    * not dead or restarting), closed otherwise.
    */
   synchronized Future<Void> sync(boolean serve, int release) {
+    return sync(serve, release, proxySecret);
+  }
+
+  /** The same, the release running with {@code proxySecret} as its DYNOFLEET_PROXY_SECRET. */
+  synchronized Future<Void> sync(boolean serve, int release, String proxySecret) {
     this.release = release;
+    this.proxySecret = proxySecret;
     boolean want = serve && fault != Fault.DEAD && !restarting && !closed;
     if (want && server == null) {
       return listen(true);
@@ -229,7 +239,7 @@ final class Backend {
       return;
     }
     JsonObject headers = new JsonObject();
-    req.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
+    req.headers().forEach(h -> headers.put(h.getKey(), shown(h.getKey(), h.getValue())));
     JsonObject echo =
         new JsonObject()
             .put("app", app)
@@ -242,4 +252,33 @@ final class Backend {
             .put("headers", headers);
     req.response().putHeader("Content-Type", "application/json").end(echo.encode());
   }
+
+  /** The proxy's header that carries the pool's secret. */
+  static final String PROXY_SECRET_HEADER = "X-Dynofleet-Proxy-Secret";
+
+  /** Header names whose values the echo does not show. */
+  private static final java.util.regex.Pattern SECRET_NAME =
+      java.util.regex.Pattern.compile("(?i).*(secret|token|password|passwd|api-?key|credential).*");
+
+  /**
+   * A header's value as the echo shows it: a secret's never (audit 24 I4: the echo handed {@code
+   * X-Dynofleet-Proxy-Secret} to any client, and a newcomer copying the echo app learnt the secret
+   * was public). The proxy's secret is checked against the release's {@code
+   * DYNOFLEET_PROXY_SECRET}, as an app should check it, and the verdict shown.
+   */
+  String shown(String name, String value) {
+    if (name.equalsIgnoreCase(PROXY_SECRET_HEADER)) {
+      String expected = proxySecret;
+      boolean matches =
+          expected != null
+              && java.security.MessageDigest.isEqual(
+                  expected.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                  value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return matches ? SECRET_MATCHES : "(not shown; does not match DYNOFLEET_PROXY_SECRET)";
+    }
+    return SECRET_NAME.matcher(name).matches() ? "(not shown)" : value;
+  }
+
+  /** What the echo shows for a proxy secret equal to the release's DYNOFLEET_PROXY_SECRET. */
+  static final String SECRET_MATCHES = "(not shown; matches DYNOFLEET_PROXY_SECRET)";
 }

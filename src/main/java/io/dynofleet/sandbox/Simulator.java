@@ -2389,7 +2389,10 @@ public class Simulator {
     SimRelease cur = current(a);
     SimFormation web = a.formation.get("web");
     boolean serve = cur != null && cur.slugId != null && web != null && web.quantity >= 1;
-    return a.backend.sync(serve, cur == null ? 0 : cur.version);
+    return a.backend.sync(
+        serve,
+        cur == null ? 0 : cur.version,
+        cur == null ? null : cur.config.get(io.dynofleet.api.PoolValidator.PROXY_SECRET_VAR));
   }
 
   private record Attached(SimAttachment attachment, Future<Void> restart) {}
