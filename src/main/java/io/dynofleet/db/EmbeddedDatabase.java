@@ -106,18 +106,7 @@ public final class EmbeddedDatabase {
 
   /** The password for initdb, in a file only this user may read (deleted once the server runs). */
   private static java.nio.file.Path passwordFile() throws IOException {
-    java.nio.file.Path f;
-    try {
-      f =
-          java.nio.file.Files.createTempFile(
-              "dynofleet-pg",
-              ".pw",
-              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      // no POSIX permissions (Windows)
-      f = java.nio.file.Files.createTempFile("dynofleet-pg", ".pw");
-    }
+    java.nio.file.Path f = PrivateFiles.createTempFile("dynofleet-pg", ".pw");
     java.nio.file.Files.writeString(f, PASSWORD + "\n");
     return f;
   }

@@ -1,13 +1,13 @@
 package io.dynofleet.sandbox;
 
 import io.dynofleet.api.ApiAuth;
+import io.dynofleet.db.PrivateFiles;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -58,9 +58,9 @@ public class SecondProcessFile {
     }
     Path dir = null;
     try {
-      dir = privateDirectory();
+      dir = PrivateFiles.createTempDirectory("dynofleet-sandbox-");
       Path file = dir.resolve(NAME);
-      privateFile(file);
+      PrivateFiles.createFile(file);
       Files.writeString(file, text(settings()));
       written = file;
       return Optional.of(file);
@@ -131,24 +131,5 @@ public class SecondProcessFile {
 
   private String required(String name) {
     return value(name).orElseThrow(() -> new IllegalStateException(name + " is not set"));
-  }
-
-  private static Path privateDirectory() throws IOException {
-    try {
-      return Files.createTempDirectory(
-          "dynofleet-sandbox-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (UnsupportedOperationException e) {
-      return Files.createTempDirectory("dynofleet-sandbox-"); // no POSIX permissions (Windows)
-    }
-  }
-
-  private static void privateFile(Path file) throws IOException {
-    try {
-      Files.createFile(
-          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(file); // no POSIX permissions (Windows)
-    }
   }
 }
