@@ -1043,35 +1043,27 @@ class PoolsApiTests {
         .then()
         .statusCode(200)
         .body("metadata.generation", equalTo(2));
-    api()
-        .body(manifest)
-        .put(POOLS + "/" + name)
-        .then()
-        .statusCode(200)
-        .body("spec.paused", equalTo(true))
-        .body("metadata.generation", equalTo(2));
-    api()
-        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2"))
-        .put(POOLS + "/" + name)
-        .then()
-        .statusCode(200)
-        .body("spec.paused", equalTo(true))
-        .body("spec.replicas", equalTo(2));
+    String twoReplicas = manifest.replace("\"replicas\": 1", "\"replicas\": 2");
+    putLeaves(name, manifest, true).body("metadata.generation", equalTo(2));
+    putLeaves(name, twoReplicas, true).body("spec.replicas", equalTo(2));
     // null (a generated client's unset optional) is left out in a PUT, unlike in a merge patch
-    api()
-        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2, \"paused\": null"))
-        .put(POOLS + "/" + name)
-        .then()
-        .statusCode(200)
-        .body("spec.paused", equalTo(true));
-    api()
-        .body(manifest.replace("\"replicas\": 1", "\"replicas\": 2, \"paused\": false"))
-        .put(POOLS + "/" + name)
-        .then()
-        .statusCode(200)
-        .body("spec.paused", equalTo(false));
+    putLeaves(
+        name, twoReplicas.replace("\"replicas\": 2", "\"replicas\": 2, \"paused\": null"), true);
+    putLeaves(
+        name, twoReplicas.replace("\"replicas\": 2", "\"replicas\": 2, \"paused\": false"), false);
     // and a pool not paused stays so
-    api().body(manifest).put(POOLS + "/" + name).then().body("spec.paused", equalTo(false));
+    putLeaves(name, manifest, false);
+  }
+
+  /** PUTs {@code doc} to the pool, which is answered 200 with {@code spec.paused} as given. */
+  private static io.restassured.response.ValidatableResponse putLeaves(
+      String name, String doc, boolean paused) {
+    return api()
+        .body(doc)
+        .put(POOLS + "/" + name)
+        .then()
+        .statusCode(200)
+        .body("spec.paused", equalTo(paused));
   }
 
   /**
