@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -81,6 +82,21 @@ class ReverseProxy implements ProxyInterceptor {
 
   /** One client per event loop: a request's backend connection lives on the loop serving it. */
   private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
+
+  /**
+   * Per event loop, how many of its client's connections to each backend are open (counted from the
+   * first request each carried to its close; read and written on that loop only), and the loop's
+   * share of {@code pool-size-per-backend}: a wait for a connection that ran out while fewer were
+   * open was the wait for a connect (Vert.x opens one for a waiter while there is room), not for a
+   * busy one.
+   */
+  private final Map<EventLoop, Map<Backend, int[]>> loopOpen = new ConcurrentHashMap<>();
+
+  private volatile int loopShare = Integer.MAX_VALUE;
+
+  /** Marks a backend connection counted in {@link #loopOpen}. */
+  private static final io.netty.util.AttributeKey<Boolean> COUNTED =
+      io.netty.util.AttributeKey.valueOf("dynofleet.counted");
 
   private final Map<String, AtomicReference<Backend>> gauges = new ConcurrentHashMap<>();
 
@@ -177,6 +193,12 @@ class ReverseProxy implements ProxyInterceptor {
 
     /** The attempt under way found the backend's connection wait queue full. */
     boolean poolBusy;
+
+    /**
+     * The attempt under way waited for a connect to its backend that got no answer within the
+     * pool's timeout (see {@link ReverseProxy#connecting}).
+     */
+    boolean connectWait;
 
     /** The request to the backend being tried. */
     HttpClientRequest creq;
@@ -843,10 +865,47 @@ class ReverseProxy implements ProxyInterceptor {
         l -> {
           int loops = 0;
           for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+          loopShare = share(config.poolSizePerBackend(), loops);
+          loopOpen.put(l, new java.util.IdentityHashMap<>());
           return newClient(
               share(config.poolSizePerBackend(), loops),
               share(config.connectionQueuePerBackend(), loops));
         });
+  }
+
+  /**
+   * Counts a loop client's connection to {@code b} in {@link #loopOpen} the first time it carries a
+   * request, until it closes (a channel attribute check per request, nothing allocated).
+   */
+  private void opened(HttpConnection c, Backend b) {
+    if (!(c instanceof ConnectionBase cb) || cb.channel().hasAttr(COUNTED)) return;
+    Channel ch = cb.channel();
+    Map<Backend, int[]> open = loopOpen.get(ch.eventLoop());
+    if (open == null) return; // the shared client's: never a loop's
+    ch.attr(COUNTED).set(Boolean.TRUE);
+    open.computeIfAbsent(b, k -> new int[1])[0]++;
+    ch.closeFuture()
+        .addListener(
+            f -> {
+              int[] n = open.get(b);
+              if (n != null && --n[0] <= 0) open.remove(b);
+            });
+  }
+
+  /**
+   * Whether a wait for one of this loop's connections to {@code b} that ran out was a connect's:
+   * fewer than the loop's share of connections to it were open, so the pool was opening one for the
+   * waiters, and the backend had not taken it when the pool's timeout (shorter than or equal to
+   * {@code DYNOFLEET_PROXY_CONNECT_TIMEOUT}) ended the wait. That connect is the backend's failure,
+   * as one its own timer ended would be.
+   */
+  private boolean connecting(Backend b) {
+    ContextInternal ctx = ContextInternal.current();
+    if (ctx == null || !ctx.isEventLoopContext()) return false;
+    Map<Backend, int[]> open = loopOpen.get(ctx.nettyEventLoop());
+    if (open == null) return false;
+    int[] n = open.get(b);
+    return (n == null ? 0 : n[0]) < loopShare;
   }
 
   /** A loop's share of a per-backend number: ⌈n ÷ loops⌉, at least 1. */
@@ -893,13 +952,20 @@ class ReverseProxy implements ProxyInterceptor {
                   if (ar.failed()) {
                     // no connection in time: a TimeoutException before any
                     // request exists is Vert.x's pool timer (a TCP connect that
-                    // fails or times out is a ConnectException of its own)
-                    ex.poolWait = ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+                    // fails or times out is a ConnectException of its own). It
+                    // ended either a wait for a busy connection, or a connect the
+                    // backend had not answered yet (a pool timeout at or below the
+                    // connect timeout): that one is the backend's failure
+                    boolean timedOut =
+                        ar.cause() instanceof TimeoutException && !isConnect(ar.cause());
+                    ex.connectWait = timedOut && connecting(b);
+                    ex.poolWait = timedOut && !ex.connectWait;
                     ex.poolBusy =
                         ar.cause() instanceof io.vertx.core.http.ConnectionPoolTooBusyException;
                     return Future.failedFuture(ar.cause());
                   }
                   HttpClientRequest r = ar.result();
+                  opened(r.connection(), b);
                   // a backend request is reset when its client's body fails (a malformed chunk)
                   // or the client left, here and by the library, and neither set a handler:
                   // Vert.x logged each reset at ERROR, with nothing to tell the request, for
@@ -1005,9 +1071,10 @@ class ReverseProxy implements ProxyInterceptor {
         .onFailure(
             e -> {
               closed.run();
-              // no pooled connection within the timeout:
-              // nothing reached the backend, not its failure
-              if (e instanceof TimeoutException && !isConnect(e)) {
+              // no pooled connection within the timeout: nothing reached
+              // the backend, not its failure, unless the wait was for a
+              // connect it never answered (see connecting)
+              if (e instanceof TimeoutException && !isConnect(e) && !connecting(b)) {
                 if (!req.response().headWritten())
                   req.response()
                       .putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.TIMEOUT.code());
@@ -1134,6 +1201,12 @@ class ReverseProxy implements ProxyInterceptor {
     return t.isZero() ? 30_000_000_000L : t.toNanos();
   }
 
+  /** The setting {@link #timeout} comes from, as a failure names it. */
+  private static String timeoutSetting(Pool pool) {
+    Duration t = pool.route().timeout();
+    return t == null || t.isZero() ? "DYNOFLEET_PROXY_DEFAULT_TIMEOUT" : "routing.timeoutSeconds";
+  }
+
   private Duration timeout(Pool pool) {
     Duration t = pool.route().timeout();
     return t == null || t.isZero() ? config.defaultTimeout() : t;
@@ -1147,15 +1220,13 @@ class ReverseProxy implements ProxyInterceptor {
    * refused" (Netty's connect timeout is a ConnectException) (audit 22 L6). Anything else as it
    * came.
    */
-  private Object failureOf(Pool pool, Throwable err, boolean timedOut) {
-    if (timedOut) {
-      Duration t = pool.route().timeout();
-      boolean own = t != null && !t.isZero();
-      return new HealthProber.TimedOut(
-          "timed out",
-          own ? t : config.defaultTimeout(),
-          own ? "routing.timeoutSeconds" : "DYNOFLEET_PROXY_DEFAULT_TIMEOUT");
+  private Object failureOf(Pool pool, Throwable err, boolean timedOut, boolean connectWait) {
+    if (connectWait) {
+      // the pool's timer ended a connect still under way: said with that timeout
+      return new HealthProber.TimedOut("connect timed out", timeout(pool), timeoutSetting(pool));
     }
+    if (timedOut)
+      return new HealthProber.TimedOut("timed out", timeout(pool), timeoutSetting(pool));
     if (HealthProber.connectTimedOut(err)) {
       return new HealthProber.TimedOut(
           "connect timed out", config.connectTimeout(), HealthProber.CONNECT_SETTING);
@@ -1616,6 +1687,7 @@ class ReverseProxy implements ProxyInterceptor {
     ex.creq = null;
     ex.poolWait = false;
     ex.poolBusy = false;
+    ex.connectWait = false;
     meters(ex.pool, b);
     b.requests.incrementAndGet();
     AtomicBoolean done = new AtomicBoolean();
@@ -1706,7 +1778,7 @@ class ReverseProxy implements ProxyInterceptor {
                 return error(
                     ctx, ex.poolBusy ? ProxyError.CONNECTION_QUEUE_FULL : ProxyError.TIMEOUT);
               }
-              boolean connect = isConnect(err);
+              boolean connect = ex.connectWait || isConnect(err);
               boolean timeout =
                   !connect
                       && (err instanceof TimeoutException
@@ -1722,7 +1794,7 @@ class ReverseProxy implements ProxyInterceptor {
               // reset): in its error count, which held only the 5xx it sent,
               // so one that timed out on every request showed 0 % errors
               b.errors5xx.incrementAndGet();
-              Object cause = failureOf(ex.pool, err, timeout);
+              Object cause = failureOf(ex.pool, err, timeout, ex.connectWait);
               failure(ex.pool, b, cause);
               timeFailure(ex, b, timeout ? 504 : 502);
               long now = System.nanoTime();

@@ -1469,6 +1469,44 @@ class ProxyTests {
   }
 
   /**
+   * A pool whose timeout is at or below the 5 s connect timeout: its timer, not the connect's, ends
+   * a connect the backend never answered. That connect is still the backend's failure: 502
+   * connect-failed in its error count and passive health, said with the timeout that ended it (the
+   * old code: a 504 timeout counted against no backend, no lastFailure).
+   */
+  @Test
+  void aConnectEndedByAPoolTimeoutBelowTheConnectTimeoutIsTheBackendsFailure() throws Exception {
+    try (SilentListener silent = SilentListener.open()) {
+      table.put(
+          new PoolRoute(
+              "silentshort",
+              List.of("silentshort.example"),
+              false,
+              Algorithm.ROUND_ROBIN,
+              Duration.ofSeconds(2),
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              null,
+              List.of(target("nosynshort", URI.create("http://127.0.0.1:" + silent.port())))));
+      given()
+          .header("Host", "silentshort.example")
+          .body("x")
+          .post("/")
+          .then()
+          .statusCode(502)
+          .header("X-Dynofleet-Error", "connect-failed");
+      BackendStats s = stat("silentshort", "nosynshort");
+      assertThat(s.lastFailure()).isEqualTo("connect timed out after 2 s (routing.timeoutSeconds)");
+      assertThat(s.consecutiveFailures()).isEqualTo(1);
+      assertThat(s.errors5xx()).isEqualTo(1);
+    } finally {
+      table.remove("silentshort");
+    }
+  }
+
+  /**
    * A loopback listener whose accept queue is full and never drained: the kernel drops further
    * SYNs, so a connect to it neither succeeds nor is refused until the client's timeout.
    */
