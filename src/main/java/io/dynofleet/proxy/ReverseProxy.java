@@ -2570,9 +2570,17 @@ class ReverseProxy implements ProxyInterceptor {
         });
   }
 
-  private static boolean isConnect(Throwable err) {
+  /**
+   * Whether {@code err} (or a cause of it) is a connect to the backend that failed: Java's {@link
+   * ConnectException} (refused; Netty's {@code ConnectTimeoutException}, its annotated and native
+   * epoll forms are subclasses) or {@link java.net.NoRouteToHostException} (the host unreachable;
+   * Netty's annotated form too). By type, not by a class name containing "Connect", which also took
+   * Vert.x's {@code ConnectionPoolTooBusyException} (nothing was connected) and missed a host with
+   * no route. Vert.x has no connect failure of its own: it passes Netty's on.
+   */
+  static boolean isConnect(Throwable err) {
     for (Throwable t = err; t != null; t = t.getCause())
-      if (t instanceof ConnectException || t.getClass().getSimpleName().contains("Connect"))
+      if (t instanceof ConnectException || t instanceof java.net.NoRouteToHostException)
         return true;
     return false;
   }
