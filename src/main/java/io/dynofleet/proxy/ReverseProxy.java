@@ -1074,7 +1074,9 @@ class ReverseProxy implements ProxyInterceptor {
               // no pooled connection within the timeout: nothing reached
               // the backend, not its failure, unless the wait was for a
               // connect it never answered (see connecting)
-              if (e instanceof TimeoutException && !isConnect(e) && !connecting(b)) {
+              boolean timedOut = e instanceof TimeoutException && !isConnect(e);
+              boolean connectWait = timedOut && connecting(b);
+              if (timedOut && !connectWait) {
                 if (!req.response().headWritten())
                   req.response()
                       .putHeader(HeaderNames.X_DYNOFLEET_ERROR, ProxyError.TIMEOUT.code());
@@ -1089,7 +1091,8 @@ class ReverseProxy implements ProxyInterceptor {
                 }
                 countError(pool, ProxyError.CONNECTION_QUEUE_FULL);
               } else {
-                upgradeFailed(req, pool, b, ProxyError.CONNECT);
+                upgradeFailed(
+                    req, pool, b, ProxyError.CONNECT, failureOf(pool, e, false, connectWait));
               }
             })
         .onSuccess(
@@ -1129,7 +1132,11 @@ class ReverseProxy implements ProxyInterceptor {
                                               .toLowerCase(Locale.ROOT)
                                               .contains("timeout")));
                           upgradeFailed(
-                              req, pool, b, timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND);
+                              req,
+                              pool,
+                              b,
+                              timedOut ? ProxyError.TIMEOUT : ProxyError.BACKEND,
+                              failureOf(pool, err, timedOut, false));
                         }
                         if (ar.succeeded()) {
                           sanitize(ar.result().headers());
@@ -1166,13 +1173,16 @@ class ReverseProxy implements ProxyInterceptor {
   /**
    * An upgrade that never reached its backend or got no answer: the library answers a bare 502; the
    * code says which, and the failure counts toward the backend's passive ejection as a request's
-   * would.
+   * would, kept as {@code cause} says it ({@link #failureOf}: {@code connection refused}, {@code
+   * timed out after 2 s (routing.timeoutSeconds)}), as a request's failure is, not as the answer's
+   * code.
    */
-  private void upgradeFailed(HttpServerRequest req, Pool pool, Backend b, ProxyError e) {
+  private void upgradeFailed(
+      HttpServerRequest req, Pool pool, Backend b, ProxyError e, Object cause) {
     if (!req.response().headWritten())
       req.response().putHeader(HeaderNames.X_DYNOFLEET_ERROR, e.code());
     countError(pool, b, e);
-    failure(pool, b, e);
+    failure(pool, b, cause);
   }
 
   /**

@@ -1181,6 +1181,9 @@ class ProxyEdgeTests {
     assertThat(head).startsWith("HTTP/1.1 504").contains("X-Dynofleet-Error: timeout");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(6));
     assertThat(errors("wshang", "timeout")).isEqualTo(before + 1);
+    assertThat(b.lastFailure())
+        .as("in words, as a request's failure")
+        .isEqualTo("timed out after 2 s (routing.timeoutSeconds)");
     await().atMost(Duration.ofSeconds(3)).until(() -> open.get() == 0 && b.tunnels.get() == 0);
     assertThat(
             raw(

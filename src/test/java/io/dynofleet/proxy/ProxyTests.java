@@ -1192,6 +1192,8 @@ class ProxyTests {
                 .count())
         .as("counted as a request's would be")
         .isEqualTo(before + 1);
+    // and its failure said in words, as a request's is, not as the answer's code
+    assertThat(stat("d", "dead").lastFailure()).isEqualTo("connection refused");
   }
 
   /**
