@@ -1616,10 +1616,36 @@ class ReverseProxy implements ProxyInterceptor {
     preq.proxiedRequest().resume();
   }
 
-  /** The client's X-Request-Id if usable (set, at most 200 characters), else a new one. */
+  /**
+   * The client's X-Request-Id if Heroku's router would keep it ({@link #herokuRequestId}), else a
+   * new one, as the router replaces it: behind the router every id already has that form, and off
+   * Heroku any printable one went to the backend and back to the client, into logfmt logs with the
+   * keys it forged (security review 4 S4-9).
+   */
   private static String requestIdOf(HttpServerRequest req) {
     String rid = req.getHeader(HeaderNames.X_REQUEST_ID);
-    return rid == null || rid.isBlank() || rid.length() > 200 ? requestId() : rid;
+    return rid != null && herokuRequestId(rid) ? rid : requestId();
+  }
+
+  /**
+   * Heroku's router's rule for a client's X-Request-ID: 20 to 200 characters, each an ASCII letter
+   * or digit, {@code +}, {@code /}, {@code =} or {@code -} (Dev Center, "HTTP Request IDs"; any
+   * other is replaced by a generated one). A loop over the characters: nothing allocated.
+   */
+  static boolean herokuRequestId(String id) {
+    int n = id.length();
+    if (n < 20 || n > 200) return false;
+    for (int i = 0; i < n; i++) {
+      char c = id.charAt(i);
+      if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '+'
+          || c == '/'
+          || c == '=')) return false;
+    }
+    return true;
   }
 
   /** A random (version 4) UUID without SecureRandom's lock on the request path. */

@@ -1018,12 +1018,12 @@ class ProxyEdgeTests {
     String resp =
         raw(
             port(),
-            "GET /nameless HTTP/1.1\r\nHost: x\r\n: value\r\nX-Request-Id: rid-nameless\r\n"
+            "GET /nameless HTTP/1.1\r\nHost: x\r\n: value\r\nX-Request-Id: rid-nameless-0123456789\r\n"
                 + "Connection: close\r\n\r\n",
             Duration.ofSeconds(4));
     assertThat(resp)
         .startsWith("HTTP/1.1 400")
-        .contains("X-Dynofleet-Error: bad-header", "X-Request-Id: rid-nameless");
+        .contains("X-Dynofleet-Error: bad-header", "X-Request-Id: rid-nameless-0123456789");
     assertThat(seen).isEmpty();
     assertThat(errors("-", "bad-header"))
         .as("counted like every answer of the proxy's own")
@@ -1137,12 +1137,14 @@ class ProxyEdgeTests {
           TestBackends.rawHead(
               port(),
               upgrade(host, "Upgrade")
-                  .replace("\r\n\r\n", "\r\nX-Request-Id: ws-" + host + "\r\n\r\n"),
+                  .replace(
+                      "\r\n\r\n",
+                      "\r\nX-Request-Id: ws-" + host.replace('.', '-') + "-0123456789\r\n\r\n"),
               Duration.ofSeconds(4));
       assertThat(head)
           .as(host)
           .startsWith(host.startsWith("ok") ? "HTTP/1.1 101" : "HTTP/1.1 403")
-          .containsIgnoringCase("x-request-id: ws-" + host)
+          .containsIgnoringCase("x-request-id: ws-" + host.replace('.', '-') + "-0123456789")
           .containsIgnoringCase("via: 1.1 dynofleet");
     }
   }

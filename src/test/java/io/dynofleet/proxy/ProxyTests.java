@@ -323,11 +323,11 @@ class ProxyTests {
               .header("X-Forwarded-For", "10.0.0.1")
               .header("X-Forwarded-Proto", "https")
               .header("X-Forwarded-Port", "443")
-              .header("X-Request-Id", "rid-" + i)
+              .header("X-Request-Id", "rid-0123456789abcdef-" + i)
               .get("/hello");
       r.then()
           .statusCode(200)
-          .header("X-Request-Id", "rid-" + i)
+          .header("X-Request-Id", "rid-0123456789abcdef-" + i)
           .header("Via", containsString("1.1 dynofleet"));
       String body = r.asString();
       String name = r.header("X-Backend");
@@ -338,7 +338,7 @@ class ProxyTests {
           .contains("via: 1.1 dynofleet")
           .contains("x-forwarded-proto: https")
           .contains("x-forwarded-port: 443")
-          .contains("x-request-id: rid-" + i);
+          .contains("x-request-id: rid-0123456789abcdef-" + i);
       seen.merge(name, 1, Integer::sum);
     }
     assertThat(seen).containsKeys("a", "b");
@@ -707,6 +707,41 @@ class ProxyTests {
             .as(alg.name())
             .hasSize(3)
             .allSatisfy(n -> assertThat(n).isBetween(10, 55));
+    }
+  }
+
+  /**
+   * Security review 4 S4-9: a client's X-Request-Id goes to the backend and back only in the form
+   * Heroku's router keeps (20 to 200 of letters, digits, +, /, = and -); any other is replaced by a
+   * generated one, as the router does. The old code passed any printable id up to 200 characters, a
+   * forged logfmt key included.
+   */
+  @Test
+  void aRequestIdOutsideHerokusFormIsReplaced() throws Exception {
+    table.put(pool("d", List.of(), true, List.of(target("a", backends.named("a")))));
+    String longest = "a+/=-".repeat(40);
+    for (String kept : List.of("0123456789abcdefABCD", "Zm9vYmFy+/==-0123456789", longest)) {
+      Response r = given().header("X-Request-Id", kept).get("/h");
+      r.then().statusCode(200).header("X-Request-Id", kept);
+      assertThat(r.asString()).contains("\nx-request-id: " + kept + "\n");
+    }
+    for (String replaced :
+        List.of(
+            "abc\" level=error msg=\"forged-0123456789",
+            "short-id",
+            "0123456789abcdefABC",
+            longest + "a",
+            "with.a.dot.0123456789",
+            "with_underscore_0123456789",
+            "with:colon:0123456789",
+            "with space 0123456789")) {
+      Response r = given().header("X-Request-Id", replaced).get("/h");
+      String told = r.header("X-Request-Id");
+      assertThat(told).as(replaced).matches("[0-9a-f-]{36}");
+      assertThat(r.asString())
+          .as("the backend got the generated id in its place")
+          .contains("\nx-request-id: " + told + "\n")
+          .doesNotContain(replaced);
     }
   }
 
