@@ -223,9 +223,18 @@ final class HealthProber {
                         "backend %s of pool %s passes its health checks again",
                         b.target.id(), pool);
                   }
+                  long now = System.nanoTime();
+                  if (b.judged && b.ejected(now)) {
+                    // a passive ejection left over from the failures its probes then covered (a
+                    // crash): it ends with the spell, as the backend is back. Kept, it held a
+                    // recovered backend out, and its reconciler then told a BackendEjected that
+                    // blamed a client for the crash's failures (review 29 R29-19). Ended at now,
+                    // not 0: a repeat ejection's doubling is forgiven from here
+                    b.ejectedUntilNanos = now;
+                  }
                   b.healthy = true;
                   b.judged = true;
-                  b.healthySinceNanos = System.nanoTime();
+                  b.healthySinceNanos = now;
                   b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
                 }
               } else {

@@ -204,6 +204,68 @@ class ProxyHealthTests {
   }
 
   /**
+   * Review 29 R29-19: a backend that crashed under traffic is ejected by its failed requests, its
+   * probes then fail to the threshold, and it recovers (its probes pass again) while the ejection
+   * has time left. The ejection ends with the failing spell: the old code kept the recovered
+   * backend out for the rest of it, and its reconciler told a {@code BackendEjected} blaming a
+   * client for the crash's failures.
+   */
+  @Test
+  void aBackendWhoseProbesPassAgainIsNoLongerEjected() {
+    AtomicBoolean down = new AtomicBoolean();
+    AtomicInteger probes = new AtomicInteger();
+    AtomicInteger served = new AtomicInteger();
+    List<HttpServerResponse> held = new CopyOnWriteArrayList<>();
+    URI crashy =
+        backends.start(
+            req -> {
+              if (req.path().equals("/health")) {
+                if (probes.incrementAndGet() == 1) req.response().end(); // the first passes
+                else held.add(req.response());
+              } else {
+                served.incrementAndGet();
+                req.response()
+                    .setStatusCode(down.get() ? 503 : 200)
+                    .putHeader("X-Backend", "crashy")
+                    .end();
+              }
+            });
+    java.util.function.IntConsumer release =
+        status -> {
+          await().atMost(Duration.ofSeconds(10)).until(() -> !held.isEmpty());
+          held.remove(0).setStatusCode(status).end();
+        };
+    table.put(
+        pool(
+            "rc",
+            twoEitherWay(),
+            List.of(
+                new BackendTarget("other", backends.named("other"), true),
+                new BackendTarget("crashy", crashy, true))));
+    Backend b = backend("rc", "crashy");
+    await().atMost(Duration.ofSeconds(10)).until(() -> probes.get() == 2 && b.probePassing);
+    // a repeat ejection (2 s << 5, 64 s): it outlasts the test by far
+    b.ejections = 5;
+    down.set(true);
+    for (int i = 0; i < 20 && !stat("rc", "crashy").ejected(); i++) get("rc");
+    assertThat(stat("rc", "crashy").ejected()).as("ejected by the crash's failures").isTrue();
+    // its probes fail to the threshold, then it is back and they pass to theirs
+    release.accept(503);
+    release.accept(503);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !stat("rc", "crashy").healthy());
+    down.set(false);
+    release.accept(200);
+    release.accept(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stat("rc", "crashy").healthy());
+    assertThat(stat("rc", "crashy").ejected())
+        .as("the ejection left over from the crash ends with its failing probes")
+        .isFalse();
+    int before = served.get();
+    for (int i = 0; i < 6; i++) get("rc").then().statusCode(200);
+    assertThat(served.get()).as("requests to it once back").isGreaterThan(before);
+  }
+
+  /**
    * Review 12: {@code healthyThreshold} was never checked. The tests awaited the new backend's
    * first request, so one that took traffic after its first passing probe passed them.
    */
