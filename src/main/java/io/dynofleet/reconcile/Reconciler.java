@@ -4851,7 +4851,15 @@ public class Reconciler {
                 && !e.getValue().ejected()
                 && was != null
                 && EJECTED.equals(was.phase());
-        if (known && !e.getValue().healthy() && (!wasFailing || nowFailsChecks)) {
+        // and the other way: failing its checks, then passing them and ejected by its requests
+        // before a pass saw it back (it had no event, unlike a managed backend's BackendEjected)
+        boolean nowEjected =
+            known
+                && !e.getValue().healthy()
+                && e.getValue().ejected()
+                && was != null
+                && "Unhealthy".equals(was.phase());
+        if (known && !e.getValue().healthy() && (!wasFailing || nowFailsChecks || nowEjected)) {
           // an ejection is the proxy's verdict on live traffic, not the health checks' (review 13);
           // what its probes said is told as it is: a URL ejected before its first probe, or whose
           // last probe failed (below the threshold), was told that its checks passed (v23)

@@ -194,6 +194,62 @@ class EjectedStatusTests {
                 + " fails");
   }
 
+  /**
+   * A static URL whose health checks failed ({@code Unhealthy}), then pass, and whose requests
+   * eject it before a pass saw it back: {@code Ejected} is news too, as a managed backend's {@code
+   * BackendEjected} is. The old code told nothing (its stored status already failed).
+   */
+  @Test
+  void aStaticUrlGoingFromUnhealthyToEjectedIsTold() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean checksPass =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    URI bad =
+        backends.start(
+            req ->
+                req.response()
+                    .setStatusCode(
+                        req.path().equals("/health") ? (checksPass.get() ? 200 : 503) : 500)
+                    .end());
+    URI good = backends.named("good");
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
+         "healthCheck":{"path":"/health","intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":1},
+         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
+        """
+                .formatted(bad, good))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    assertThat(sync.sync()).isTrue();
+    String badId = bad.getAuthority();
+    Backend b = backend(badId);
+    await().atMost(Duration.ofSeconds(20)).until(() -> b.lastProbe != null && !b.healthy);
+    reconciler.reconcile(new PoolKey("ejst"));
+    assertThat(backendStatus(badId)).containsEntry("phase", "Unhealthy");
+    int told = messages().size();
+    // its checks pass again, and its requests eject it before a pass sees it back
+    checksPass.set(true);
+    await().atMost(Duration.ofSeconds(20)).until(() -> b.healthy);
+    for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++)
+      given().header("Host", "ejst.example").get("/");
+    assertThat(b.ejected(System.nanoTime())).isTrue();
+    b.ejectedUntilNanos = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    reconciler.reconcile(new PoolKey("ejst"));
+    assertThat(backendStatus(badId)).containsEntry("phase", "Ejected");
+    assertThat(messages())
+        .hasSizeGreaterThan(told)
+        .contains(
+            "static backend "
+                + badId
+                + " was ejected for failed requests (the last: HTTP 500), while its last health"
+                + " check passed: it gets no traffic until the ejection ends");
+  }
+
   private Backend backend(String id) {
     return table.pools().get("ejst").backends().stream()
         .filter(x -> x.target.id().equals(id))
