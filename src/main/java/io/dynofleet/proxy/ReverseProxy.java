@@ -1303,9 +1303,12 @@ class ReverseProxy implements ProxyInterceptor {
     if (ex.pool.route().maintenance() && !acmeChallenge(sreq)) {
       return maintenance(ctx, ex);
     }
-    ex.closeAfter =
+    boolean listedClose =
         stripConnectionListed(h, false)
             && !sreq.headers().contains(HttpHeaders.CONNECTION, "close", true);
+    // after SIGTERM the answer ends its connection, so the client's next request goes through the
+    // router to a dyno that stays (Quarkus's drain does so only once the passes have ended)
+    ex.closeAfter = listedClose || (stopping && sreq.version() != HttpVersion.HTTP_2);
     // hop-by-hop in practice (RFC 9112 C.2.2), and not in the library's list
     h.remove(HeaderNames.PROXY_CONNECTION);
     forwardingHeaders(h, sreq, ex.requestId, ex.pool);

@@ -5,6 +5,7 @@ import io.dynofleet.config.ReconcileConfig;
 import io.dynofleet.pool.model.HealthChanged;
 import io.dynofleet.pool.model.PoolChanged;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -755,7 +756,19 @@ public class ReconcileLoop {
     }
   }
 
-  /** After the HTTP drain: wait for the passes within the budget left since the stop began. */
+  /**
+   * Quarkus's pre-shutdown phase ({@code quarkus.shutdown.delay-enabled}), before its HTTP drain:
+   * the passes end here, while the listener and its event loops still serve. Waited for after the
+   * drain (at the ShutdownEvent), they ran while Quarkus had closed the listener, so for up to 27 s
+   * the process lived on answering nothing, and connections accepted as it closed were dropped with
+   * a stack trace each (audit 25 F2).
+   */
+  void holdHttpForPasses(@Observes ShutdownDelayInitiatedEvent e) {
+    beginStop();
+    awaitPasses();
+  }
+
+  /** After the HTTP drain: the passes are over (else waited for within the budget left). */
   void stop(@Observes ShutdownEvent e) {
     Thread hook = signalHook;
     if (hook != null) {
@@ -766,6 +779,11 @@ public class ReconcileLoop {
       }
     }
     beginStop();
+    awaitPasses();
+  }
+
+  /** Waits for the passes within the budget left since the stop began, then interrupts them. */
+  private void awaitPasses() {
     if (executor == null) {
       return;
     }

@@ -224,6 +224,81 @@ class LiveFleetIT {
     }
   }
 
+  /**
+   * Audit 25 F2: Quarkus's drain ended at the first instant no request was in flight and closed the
+   * listener, while the process lived on up to 27 s waiting for its reconcile passes; the
+   * connections accepted as it closed were dropped without an answer (a Netty WARN with a stack
+   * trace each), and later ones refused. Now the passes end before the drain: a connection made
+   * while a pass still runs (here, a 6 s Platform API call) is answered, with Connection: close.
+   */
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void sigtermAnswersNewConnectionsWhileAPassStillRuns() throws Exception {
+    try (Fleet fleet = new Fleet("answers")) {
+      Dyno a = servingDefaultPool(fleet, "answers", 1);
+      fleet.sim.apiLatency(Duration.ofSeconds(6));
+      a.scale("answers", 3); // a pass making apps, each Platform API call 6 s
+      Thread.sleep(1500);
+      long sigterm = System.nanoTime();
+      a.term();
+      // one new connection every 100 ms for the first 3 s after the signal, all within the step
+      List<String> outcomes = new ArrayList<>();
+      while (System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(3)) {
+        outcomes.add(rawGet(a.port, "/fresh"));
+        Thread.sleep(100);
+      }
+      boolean exited = a.process.waitFor(40, TimeUnit.SECONDS);
+      long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+      fleet.sim.apiLatency(Duration.ZERO);
+      String log = java.nio.file.Files.readString(a.log);
+      System.out.printf(
+          "%nLiveFleetIT answers: %d connections in the 3 s after SIGTERM: %s; exit %d ms after it%n",
+          outcomes.size(),
+          outcomes.stream()
+              .collect(
+                  java.util.stream.Collectors.groupingBy(
+                      o -> o, java.util.stream.Collectors.counting())),
+          exitMillis);
+      assertThat(exited).isTrue();
+      assertThat(exitMillis).as("within Heroku's 30 s").isLessThan(29_000);
+      assertThat(outcomes).isNotEmpty().allMatch(o -> o.equals("200 close"));
+      assertThat(log).doesNotContain("Failed to register an accepted channel");
+    }
+  }
+
+  /**
+   * One request on a new connection: "STATUS close" (or "STATUS keep") when answered, "refused"
+   * when the connect was refused, "dropped: ..." when accepted and closed without an answer.
+   */
+  private static String rawGet(int port, String path) {
+    java.net.Socket s = new java.net.Socket();
+    try (s) {
+      try {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+      } catch (java.net.ConnectException refused) {
+        return "refused";
+      }
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+      String status = in.readLine();
+      if (status == null) return "dropped: no answer";
+      boolean close = false;
+      for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+        close |= h.toLowerCase(java.util.Locale.ROOT).equals("connection: close");
+      }
+      return status.split(" ")[1] + (close ? " close" : " keep");
+    } catch (IOException e) {
+      return "dropped: " + e.getClass().getSimpleName();
+    }
+  }
+
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
   void twoAndThreeProcessesOnOneDatabaseNeverDuplicateAnAction() throws Exception {
