@@ -411,9 +411,10 @@ public final class Cli {
                   "CONDITIONS",
                   "COST/MO",
                   "AS-DYNOS/MO",
+                  "PAUSED",
                   "MAINTENANCE",
                   "AGE")
-              : new Table("NAME", "DESIRED", "READY", "UPDATED", "MAINTENANCE", "AGE");
+              : new Table("NAME", "DESIRED", "READY", "UPDATED", "PAUSED", "MAINTENANCE", "AGE");
       for (JsonNode p : rows) {
         JsonNode s = p.path("status");
         List<String> cells =
@@ -429,6 +430,8 @@ public final class Cli {
           cells.add(money(s.path("estimatedMonthlyCost")));
           cells.add(money(s.path("equivalentDynoCost")));
         }
+        // the two incident levers, as describe shows them (a paused pool went unseen; audit 25 F4)
+        cells.add(p.path("spec").path("paused").asBoolean(false) ? "true" : "false");
         cells.add(
             p.path("spec").path("routing").path("maintenance").asBoolean(false) ? "on" : "off");
         cells.add(Text.age(p.path("metadata").path("creationTimestamp").asText(null)));

@@ -208,12 +208,18 @@ class CliTests {
     Run paused = cli("pause", "pool", name);
     assertThat(paused.code()).as(paused.err()).isZero();
     assertThat(paused.out()).contains("pool/" + name + " paused", "resume pool " + name);
-    // an export leaves the lever out (audit 24 M2): describe shows it
+    // an export leaves the lever out (audit 24 M2): describe shows it, and so does the list
+    // (audit 25 F4: get pools, also -o wide, did not)
     assertThat(cli("describe", "pool", name).out()).contains("Paused:          true");
+    assertThat(row(cli("get", "pools").out(), name)).matches(".* true +off +\\S+$");
+    assertThat(row(cli("get", "pools", "-o", "wide").out(), name)).matches(".* true +off +\\S+$");
+    assertThat(cli("get", "pools").out().lines().findFirst().orElseThrow())
+        .contains("PAUSED", "MAINTENANCE");
     Run resumed = cli("resume", "pool", name);
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(resumed.out()).contains("pool/" + name + " resumed");
     assertThat(cli("describe", "pool", name).out()).contains("Paused:          false");
+    assertThat(row(cli("get", "pools").out(), name)).matches(".* false +off +\\S+$");
     assertThat(cli("pause", "pool", name, "--wait").code()).isEqualTo(2);
     assertThat(cli("pause", "pool", "nope-" + name).code()).isEqualTo(3);
 
