@@ -21,6 +21,7 @@ import jakarta.persistence.OptimisticLockException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -632,21 +633,49 @@ public class PoolService {
     if (peak == 0 || before != null && peak <= peakApps(before)) {
       return null;
     }
-    int total = peak;
+    List<PoolSpec> fleet = new ArrayList<>();
+    fleet.add(spec);
     for (Pool o : others) {
       if (!o.terminating()) {
-        total += peakApps(o.spec);
+        fleet.add(o.spec);
       }
     }
+    int sources = sourceApps(fleet);
+    int total = fleetPeakApps(fleet) + sources;
     if (total <= appLimit) {
       return null;
     }
     return "the managed pools together reach "
         + total
-        + " apps when they roll out at once (replicas plus surge of each), above the account's app"
-        + " limit "
+        + " apps when they roll out at once (replicas plus surge of each, and their "
+        + sources
+        + (sources == 1 ? " source app" : " source apps")
+        + "), above the account's app limit "
         + appLimit
         + " (DYNOFLEET_HEROKU_APP_LIMIT): apps made past it fail with CreateFailed";
+  }
+
+  /** The apps the pools make at their peak together ({@link #peakApps} of each). */
+  static int fleetPeakApps(List<PoolSpec> specs) {
+    int total = 0;
+    for (PoolSpec s : specs) {
+      total += peakApps(s);
+    }
+    return total;
+  }
+
+  /**
+   * The source apps the managed pools copy, each once: they are apps of the account too, and count
+   * against its limit as Heroku counts them (audit 25 F3: the fleet's count left them out).
+   */
+  static int sourceApps(List<PoolSpec> specs) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (PoolSpec s : specs) {
+      if (s.managed() && s.template().sourceApp() != null) {
+        names.add(s.template().sourceApp());
+      }
+    }
+    return names.size();
   }
 
   /**

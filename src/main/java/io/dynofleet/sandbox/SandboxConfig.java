@@ -39,6 +39,14 @@ public interface SandboxConfig {
   @WithDefault("false")
   boolean onDyno();
 
+  /**
+   * Apps the simulated account may have ({@code DYNOFLEET_SANDBOX_APP_LIMIT}; Heroku: 100), source
+   * apps included; 0: no limit. A create past it is refused with Heroku's 422, so the sandbox can
+   * show a pool that cannot grow ({@code CreateFailed}).
+   */
+  @WithDefault("0")
+  int appLimit();
+
   /** The simulated account rate limit. */
   RateLimit rateLimit();
 

@@ -334,6 +334,10 @@ public class Simulator {
   private volatile int pageSize;
   private volatile Duration releaseDelay;
   private volatile Duration restartDowntime;
+
+  /** Apps the account may have, 0 for no limit ({@link SandboxConfig#appLimit}). */
+  private volatile int appLimit;
+
   private HttpServer server;
 
   Simulator(Clock clock, SandboxConfig config) {
@@ -352,6 +356,7 @@ public class Simulator {
     this.pageSize = config.pageSize();
     this.releaseDelay = config.releaseDelay();
     this.restartDowntime = config.restartDowntime();
+    this.appLimit = config.appLimit();
     this.webhooks = new SandboxWebhooks(vertx, clock, json);
   }
 
@@ -846,6 +851,14 @@ public class Simulator {
     this.latency = latency;
   }
 
+  /**
+   * The apps the account may have from now on, 0 for none ({@link SandboxConfig#appLimit}) until
+   * {@link #resetFaults}: a create past it answers Heroku's 422.
+   */
+  public void appLimit(int limit) {
+    this.appLimit = limit;
+  }
+
   /** The key stops working (401 on every call), as an expired or revoked key does, until reset. */
   public void keyExpired(boolean expired) {
     this.keyExpired = expired;
@@ -915,6 +928,7 @@ public class Simulator {
     failingSlugs.clear();
     exclusiveSlugs.clear();
     releaseDelay = config.releaseDelay();
+    appLimit = config.appLimit();
     bucket.refillPerHour(config.rateLimit().refillPerHour());
     bucket.fill();
     List<Future<Void>> all = new ArrayList<>();
@@ -2093,6 +2107,17 @@ public class Simulator {
     }
     if (region != null && !Set.of("us", "eu").contains(region)) {
       throw notFound("region");
+    }
+    int limit = appLimit;
+    if (limit > 0 && apps.size() >= limit) {
+      // Heroku's refusal at the account's app limit: every app counts, source apps too
+      throw new ApiError(
+          422,
+          "invalid_params",
+          "You've reached the limit of "
+              + limit
+              + " apps for this account. Delete some apps or ask Heroku support to raise the"
+              + " limit.");
     }
     SimApp a = new SimApp();
     a.name = name;

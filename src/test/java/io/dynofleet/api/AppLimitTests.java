@@ -180,7 +180,13 @@ class AppLimitTests {
           .get(POOLS + "/" + fleet + "/events")
           .then()
           .body("reason", hasItem("AppLimit"))
-          .body("message", hasItem(containsString("the managed pools together reach")));
+          .body("message", hasItem(containsString("the managed pools together reach")))
+          // the source apps count against the limit too, each once (audit 25 F3)
+          .body(
+              "message",
+              hasItem(
+                  org.hamcrest.Matchers.matchesPattern(
+                      "(?s).*each, and their \\d+ source apps?\\).*")));
     } finally {
       api().delete(POOLS + "/" + wide);
       api().delete(POOLS + "/" + fleet);

@@ -303,6 +303,30 @@ class CliTests {
   }
 
   /**
+   * Audit 25 F3: the sandbox's simulated account has an app limit (DYNOFLEET_SANDBOX_APP_LIMIT) and
+   * answers Heroku's 422 past it, so a pool that cannot grow shows where an operator looks:
+   * Degraded CreateFailed in get pools -o wide and describe, naming the limit and what to do. The
+   * simulator made any number of apps.
+   */
+  @Test
+  void aPoolPastTheAccountsAppLimitSaysSoInTheListAndDescribe() throws IOException {
+    String name = unique("cli-lim");
+    String manifest =
+        poolJson(name, unique("lp"), "").replace("\"replicas\": 1", "\"replicas\": 2");
+    simulator.appLimit(simulator.apps().size() + 1); // room for one backend app, not two
+    try {
+      assertThat(cli("apply", "-f", file("l.json", manifest).toString()).code()).isZero();
+      reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name));
+      assertThat(row(cli("get", "pools", "-o", "wide").out(), name)).contains("Degraded=True");
+      assertThat(cli("describe", "pool", name).out())
+          .contains("CreateFailed", "You've reached the limit of", "ask Heroku for a higher limit");
+    } finally {
+      simulator.appLimit(0);
+      cli("delete", "pool", name);
+    }
+  }
+
+  /**
    * Audit 12: a deploy script waiting on a pool whose pipeline does not exist waited out its whole
    * --timeout and said "still running" (exit 2), while the pool said InvalidSpec from its first
    * pass.

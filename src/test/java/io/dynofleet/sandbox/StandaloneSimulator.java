@@ -54,6 +54,11 @@ public final class StandaloneSimulator {
     }
 
     @Override
+    public int appLimit() {
+      return 0;
+    }
+
+    @Override
     public RateLimit rateLimit() {
       return new RateLimit() {
         @Override
