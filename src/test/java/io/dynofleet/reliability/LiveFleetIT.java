@@ -247,21 +247,26 @@ class LiveFleetIT {
         outcomes.add(rawGet(a.port, "/fresh"));
         Thread.sleep(100);
       }
+      // readiness says the dyno is going while it still answers (Quarkus's Graceful Shutdown check)
+      String ready = rawGet(a.port, "/_dynofleet/q/health/ready");
       boolean exited = a.process.waitFor(40, TimeUnit.SECONDS);
       long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       fleet.sim.apiLatency(Duration.ZERO);
       String log = java.nio.file.Files.readString(a.log);
       System.out.printf(
-          "%nLiveFleetIT answers: %d connections in the 3 s after SIGTERM: %s; exit %d ms after it%n",
+          "%nLiveFleetIT answers: %d connections in the 3 s after SIGTERM: %s; readiness then %s;"
+              + " exit %d ms after it%n",
           outcomes.size(),
           outcomes.stream()
               .collect(
                   java.util.stream.Collectors.groupingBy(
                       o -> o, java.util.stream.Collectors.counting())),
+          ready,
           exitMillis);
       assertThat(exited).isTrue();
       assertThat(exitMillis).as("within Heroku's 30 s").isLessThan(29_000);
       assertThat(outcomes).isNotEmpty().allMatch(o -> o.equals("200 close"));
+      assertThat(ready).startsWith("503");
       assertThat(log).doesNotContain("Failed to register an accepted channel");
     }
   }
