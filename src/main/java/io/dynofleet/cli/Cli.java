@@ -1299,7 +1299,8 @@ public final class Cli {
       if (!phase.equals("Ready") && !phase.isEmpty()) {
         byPhase
             .computeIfAbsent(phase, k -> new ArrayList<>())
-            .add(b.path("app").asText(b.path("webUrl").asText("?")));
+            // no app name until its create has answered (security review 5 S5-1)
+            .add(b.path("app").asText(b.path("webUrl").asText("a new app")));
       }
     }
     if (byPhase.isEmpty()) {

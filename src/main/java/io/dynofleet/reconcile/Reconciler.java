@@ -3017,11 +3017,15 @@ public class Reconciler {
       event(
           PoolEvents.NORMAL,
           "Draining",
-          "app "
-              + b.appName
-              + " leaves the data plane: "
-              + cause
-              + (afterRelease ? "; its app is deleted once its release phase ends" : ""));
+          b.appId == null
+              ? "a new app whose create has not answered is not made after all: "
+                  + cause
+                  + "; deleted if Heroku makes it still"
+              : "app "
+                  + b.appName
+                  + " leaves the data plane: "
+                  + cause
+                  + (afterRelease ? "; its app is deleted once its release phase ends" : ""));
     }
 
     /**
@@ -3867,7 +3871,11 @@ public class Reconciler {
      * account's app limit, most often) it is CreateFailed, not InvalidSpec: the spec may be fine.
      */
     private PlatformException createRefused(Backend b, PlatformException e) {
-      String message = "create app " + b.appName + ": " + e.getMessage();
+      // not named: the message goes into the status and the events, which the read-only token
+      // reads, and the name of a create not answered yet is withheld there (security review 5
+      // S5-1); the operator's log has it
+      LOG.infof("pool=%s app=%s create failed: %s", pool.name, b.appName, e.getMessage());
+      String message = "create a new app: " + e.getMessage();
       if (e.mayLand()) {
         // a 5xx or no answer is no "not made": the next try adopts an app made meanwhile
         message += " (the app may have been made all the same: it is looked for by its name)";
@@ -4702,7 +4710,7 @@ public class Reconciler {
         String stack = current ? known.backendStack() : was == null ? null : was.stack();
         list.add(
             new BackendStatus(
-                b.appName,
+                shownName(b),
                 b.webUrl,
                 b.releaseVersion == null ? null : "v" + b.releaseVersion,
                 ejected ? EJECTED : b.phase.name(),
@@ -4922,7 +4930,9 @@ public class Reconciler {
     private Map<String, BackendStatus> storedBackends() {
       Map<String, BackendStatus> out = new HashMap<>();
       if (pool.status != null && pool.status.backends() != null) {
-        pool.status.backends().forEach(b -> out.put(b.app(), b));
+        pool.status.backends().stream()
+            .filter(b -> b.app() != null) // a backend whose create has not answered: no verdicts
+            .forEach(b -> out.put(b.app(), b));
       }
       return out;
     }
@@ -5120,6 +5130,15 @@ public class Reconciler {
   }
 
   /** A Heroku-valid app name: prefix, dash, 6 random characters (3-30 chars in all). */
+  /**
+   * A backend's app name as the status shows it: null until its create has answered (no app id), as
+   * the name of an app not made yet told anyone who reads the status (the read-only token, the
+   * dashboard) which name to take on Heroku before Dynofleet did (security review 5 S5-1).
+   */
+  static String shownName(Backend b) {
+    return b.appId == null ? null : b.appName;
+  }
+
   static String appName(String prefix) {
     StringBuilder sb =
         new StringBuilder(prefix.length() > 23 ? prefix.substring(0, 23) : prefix).append('-');

@@ -4855,10 +4855,12 @@ class ReconcilerTests {
   /**
    * Audit 18 #6: Heroku refusing an app create (the account's app limit: a 422) read as InvalidSpec
    * with Heroku's bare words, naming neither the step nor the app. It is CreateFailed now, names
-   * both, and says what to do; it is still retried only every max-backoff, as a refusal.
+   * the step, and says what to do; it is still retried only every max-backoff, as a refusal. The
+   * app is not named there: the name of an app not made yet is withheld from the status and the
+   * events, which the read-only token reads (security review 5 S5-1); the log has it.
    */
   @Test
-  void aRefusedCreateIsCreateFailedNamingTheAppAndTheCause() {
+  void aRefusedCreateIsCreateFailedNamingTheStepAndTheCause() {
     createPool(1, "");
     heroku.failMessage =
         "POST /apps → 422 invalid_params: You've reached the limit of 100 apps for this account.";
@@ -4875,13 +4877,14 @@ class ReconcilerTests {
             .orElseThrow()
             .message();
     assertThat(message)
-        .startsWith("create app " + app + ": POST /apps → 422 invalid_params: You've reached")
-        .contains("ask Heroku for a higher limit");
+        .startsWith("create a new app: POST /apps → 422 invalid_params: You've reached")
+        .contains("ask Heroku for a higher limit")
+        .doesNotContain(app);
     assertThat(pools.events(name, 50))
         .anySatisfy(
             e -> {
               assertThat(e.reason()).isEqualTo("CreateFailed");
-              assertThat(e.message()).contains("create app " + app);
+              assertThat(e.message()).contains("create a new app: ").doesNotContain(app);
             });
     assertThat(PassMetrics.label(r)).isEqualTo(new PassMetrics.Label("failed", "CreateFailed"));
   }

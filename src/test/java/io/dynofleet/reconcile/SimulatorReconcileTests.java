@@ -322,7 +322,7 @@ class SimulatorReconcileTests {
           .satisfies(
               t ->
                   assertThat(t)
-                      .contains("error=\"CreateFailed: create app ")
+                      .contains("error=\"CreateFailed: create a new app: ")
                       .contains("retry_in=" + config.maxBackoff().toSeconds() + "s")
                       .contains("a spec change or a restart retries at once"));
     }
@@ -2161,6 +2161,57 @@ class SimulatorReconcileTests {
         .as("the failure says the answer was a 5xx, and that the app may be made")
         .contains("POST /apps → 503")
         .contains("the app may have been made all the same");
+  }
+
+  /**
+   * Security review 5 S5-1: the name of an app whose create had not answered (a 503, no answer, a
+   * 429 wait) was in the status from the moment its intent was saved, so a holder of the read-only
+   * token (or anyone at the dashboard) could take that name on Heroku before Dynofleet's create
+   * landed. The status, the Degraded condition and the events say "a new app" until the create has
+   * answered; the name shows once the app is made.
+   */
+  @Test
+  void theNameOfAnAppWhoseCreateHasNotAnsweredIsShownToNoReader() {
+    sim.refuse("POST /apps", 503, "unavailable", "Service Unavailable");
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    String intended = store.backends(java.util.UUID.fromString(uid())).get(0).appName;
+    assertThat(store.backends(java.util.UUID.fromString(uid())).get(0).sentAt)
+        .as("the create may still land")
+        .isNotNull();
+    RequestSpecification reader =
+        given().header("Authorization", "Bearer test-read-token-0123456789");
+    for (String path : List.of("", "/status", "/events")) {
+      assertThat(reader.get(POOLS + "/" + name + path).then().statusCode(200).extract().asString())
+          .as("GET %s%s with the read-only token", name, path)
+          .doesNotContain(intended);
+    }
+    assertThat(status().backends())
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.phase()).isEqualTo("Creating");
+              assertThat(b.app()).isNull();
+            });
+    assertThat(status().conditions())
+        .anySatisfy(
+            c -> {
+              assertThat(c.type()).isEqualTo("Degraded");
+              assertThat(c.message()).startsWith("create a new app: ");
+            });
+    scale(0); // its intent drained while its create may still land
+    pass();
+    assertThat(pools.events(name, 200))
+        .extracting(e -> e.message())
+        .anySatisfy(m -> assertThat(m).contains("a new app whose create has not answered"))
+        .noneSatisfy(m -> assertThat(m).contains(intended));
+    assertThat(reader.get(POOLS + "/" + name).then().statusCode(200).extract().asString())
+        .doesNotContain(intended);
+    sim.resetFaults();
+    scale(1);
+    converge(1);
+    String made = owned().get(0).name();
+    assertThat(status().backends()).extracting(PoolStatus.BackendStatus::app).containsExactly(made);
   }
 
   @Test

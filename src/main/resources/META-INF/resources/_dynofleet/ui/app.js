@@ -208,7 +208,8 @@
       var st = byApp[b.app] || byApp[b.webUrl] || {};
       var tr = el('tr');
       tr.dataset.backend = b.app || b.webUrl;
-      var name = cell(tr, b.app || b.webUrl, 'name');
+      // no name until its create has answered: the name is withheld (security review 5 S5-1)
+      var name = cell(tr, b.app || b.webUrl || 'a new app', b.app || b.webUrl ? 'name' : 'name muted');
       if (b.webUrl) name.title = b.webUrl;
       cell(tr, '').appendChild(el('span', 'badge ' + phaseClass(b.phase), b.phase || 'Unknown'));
       var partly = b.healthy === true && b.failingOn && b.failingOn.length;
