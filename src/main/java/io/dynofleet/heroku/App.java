@@ -17,6 +17,7 @@ public record App(
     Ref stack,
     Ref buildStack,
     Ref owner,
+    Ref team,
     Ref generation,
     Boolean maintenance,
     Instant createdAt,

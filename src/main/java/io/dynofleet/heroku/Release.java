@@ -8,7 +8,8 @@ import java.time.Instant;
 /**
  * A release of an app; {@code status} is {@code pending}, {@code succeeded} or {@code failed}.
  * {@code outputStreamUrl}: where the output of its release phase (the slug's {@code release:}
- * command) streams as text, when it has one; null otherwise.
+ * command) streams as text, when it has one; null otherwise. {@code user}: who made it (its {@code
+ * id}; Heroku's {@code email} is not read).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -20,6 +21,7 @@ public record Release(
     String description,
     Ref slug,
     Ref app,
+    Ref user,
     Instant createdAt,
     Instant updatedAt,
     String outputStreamUrl) {

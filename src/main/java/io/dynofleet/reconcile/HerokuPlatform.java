@@ -92,6 +92,34 @@ public class HerokuPlatform implements Platform {
     }
   }
 
+  /** The key's user's id, with the fingerprint of the key it was read with. */
+  private volatile String[] account;
+
+  @Override
+  public String accountId() {
+    String[] known = account;
+    String key = heroku.keyFingerprint();
+    if (known == null || !known[0].equals(key)) {
+      // read again for a new key (a rotation may give another user's)
+      known = new String[] {key, call(() -> heroku.account().id())};
+      account = known;
+    }
+    return known[1];
+  }
+
+  @Override
+  public String madeBy(String app) {
+    try {
+      io.dynofleet.heroku.Release first = call(() -> heroku.release(app, "1"));
+      return first.user() == null ? null : first.user().id();
+    } catch (PlatformException e) {
+      if (e.kind() == Kind.NOT_FOUND) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
   @Override
   public List<App> apps() {
     return call(() -> heroku.apps().stream().map(HerokuPlatform::map).toList());
@@ -394,7 +422,9 @@ public class HerokuPlatform implements Platform {
         a.region() == null ? null : a.region().name(),
         a.stack() == null ? null : a.stack().name(),
         a.generation() == null ? null : a.generation().name(),
-        Boolean.TRUE.equals(a.maintenance()));
+        Boolean.TRUE.equals(a.maintenance()),
+        a.owner() == null ? null : a.owner().id(),
+        a.team() == null ? null : a.team().name());
   }
 
   private static Release map(io.dynofleet.heroku.Release r) {

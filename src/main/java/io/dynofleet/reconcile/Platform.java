@@ -17,7 +17,9 @@ public interface Platform {
 
   /**
    * An app; {@code region}, {@code stack} and {@code generation} ({@code cedar}, or {@code fir}
-   * whose releases are OCI images, not slugs) by name, null when not known.
+   * whose releases are OCI images, not slugs) by name, null when not known. {@code ownerId}: the id
+   * of the account that owns it ({@code owner.id}: a user's, or a team's for a team app); {@code
+   * team}: the name of the team that owns it, null for a user's app; both null when not known.
    */
   record App(
       String id,
@@ -27,7 +29,21 @@ public interface Platform {
       String region,
       String stack,
       String generation,
-      boolean maintenance) {
+      boolean maintenance,
+      String ownerId,
+      String team) {
+    public App(
+        String id,
+        String name,
+        String webUrl,
+        Instant createdAt,
+        String region,
+        String stack,
+        String generation,
+        boolean maintenance) {
+      this(id, name, webUrl, createdAt, region, stack, generation, maintenance, null, null);
+    }
+
     public App(
         String id,
         String name,
@@ -107,6 +123,22 @@ public interface Platform {
 
   /** The app, or empty when it does not exist. */
   Optional<App> app(String idOrName);
+
+  /**
+   * The id of the user the API key belongs to ({@code GET /account}, read once), or null when not
+   * known.
+   */
+  default String accountId() {
+    return null;
+  }
+
+  /**
+   * The id of the user who made the app: the user of its release v1, Heroku's initial release,
+   * which the app's create makes; null when not known (none, or no user on it).
+   */
+  default String madeBy(String app) {
+    return null;
+  }
 
   /**
    * Every app the key sees ({@code GET /apps}, paged: one call per page of up to 1,000 apps): read

@@ -3829,7 +3829,7 @@ public class Reconciler {
           // the intent kept the name and every pass failed the same way
           existing = Optional.empty();
         }
-        if (existing.isEmpty() || !ours(b, existing.get())) {
+        if (existing.isEmpty() || !ours(b, existing.get(), before)) {
           // someone else's app: never touch it; this intent is dropped and a new name chosen
           event(
               PoolEvents.WARNING,
@@ -3891,20 +3891,52 @@ public class Reconciler {
       return e.as("CreateFailed", message);
     }
 
-    /** An app of this name is ours if it carries our marker, or was made after our intent. */
-    private boolean ours(Backend b, Platform.App app) {
+    /**
+     * Whether the app under {@code b}'s name is ours: it carries the pool's marker, or, unmarked,
+     * it can only be {@code b}'s own create whose answer was lost (a crash, a timeout, a 5xx):
+     *
+     * <ul>
+     *   <li>a create of ours for the name may have landed ({@code sent}: its send time, kept while
+     *       it went unanswered or was answered 5xx), and the app was made between the intent and
+     *       the end of that create's send window (a minute of clock slack either side);
+     *   <li>the key's user made it (the user of its release v1, which Heroku makes with the app),
+     *       and the key's account owns it, or a team (the pipeline's, when this pass has read it);
+     *   <li>nothing was done to it since: no config var, no release with code.
+     * </ul>
+     *
+     * Until security review 5 (S5-1) any unmarked app made after the intent was adopted: whoever
+     * made one under the intended name, where the key could read it, was given the source app's
+     * config vars, the template's and the proxy secret, then the pool's traffic.
+     */
+    private boolean ours(Backend b, Platform.App app, Instant sent) {
       try {
-        String marker = platform.configVars(app.id()).get(OWNER_VAR);
+        Map<String, String> vars = platform.configVars(app.id());
+        String marker = vars.get(OWNER_VAR);
         if (marker != null) {
           return marker.equals(pool.id.toString());
         }
+        if (sent == null
+            || app.createdAt() == null
+            || app.createdAt().isBefore(b.createdAt.minus(CLOCK_SLACK))
+            || app.createdAt().isAfter(sent.plus(platform.sendWindow()).plus(CLOCK_SLACK))
+            || !vars.isEmpty()) {
+          return false;
+        }
+        String account = platform.accountId();
+        boolean owned =
+            app.team() != null
+                ? team == null || team.equalsIgnoreCase(app.team()) || team.equals(app.ownerId())
+                : account != null && account.equals(app.ownerId());
+        return owned
+            && platform.recentReleases(app.id()).stream().allMatch(r -> r.slugId() == null)
+            && account != null
+            && account.equals(platform.madeBy(app.id()));
       } catch (PlatformException e) {
         if (e.kind() == Kind.FORBIDDEN || e.kind() == Kind.NOT_FOUND) {
           return false;
         }
         throw e;
       }
-      return app.createdAt() != null && !app.createdAt().isBefore(b.createdAt.minusSeconds(60));
     }
 
     /**
@@ -4114,7 +4146,7 @@ public class Reconciler {
       // only an intent: the create may or may not have happened before a crash
       Optional<Platform.App> app = platform.app(b.appName);
       if (app.isPresent()) {
-        if (ours(b, app.get())) {
+        if (ours(b, app.get(), b.sentAt)) {
           platform.deleteApp(app.get().id());
         }
         return true;
@@ -5138,6 +5170,9 @@ public class Reconciler {
   static String shownName(Backend b) {
     return b.appId == null ? null : b.appName;
   }
+
+  /** Slack between Heroku's clock and ours, for when an app was made. */
+  private static final Duration CLOCK_SLACK = Duration.ofSeconds(60);
 
   static String appName(String prefix) {
     StringBuilder sb =

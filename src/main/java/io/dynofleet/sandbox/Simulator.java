@@ -109,6 +109,14 @@ public class Simulator {
     /** The team that owns it ({@code POST /teams/apps}), or null when the account's user does. */
     String teamId;
 
+    /**
+     * Another user who owns it ({@link #createAppAs}), with the account's user a collaborator; null
+     * when the account's user (or {@link #teamId}) does.
+     */
+    String ownerId;
+
+    String ownerEmail;
+
     String generation = "cedar";
     final Map<String, String> config = new LinkedHashMap<>();
     final List<SimRelease> releases = new ArrayList<>();
@@ -145,6 +153,12 @@ public class Simulator {
   private static final class SimRelease {
     String id = UUID.randomUUID().toString();
     int version;
+
+    /** The user who made it: the account's, but for the v1 of an app {@link #createAppAs} made. */
+    String byId = ACCOUNT_ID;
+
+    String byEmail = ACCOUNT_EMAIL;
+
     String status = "pending";
     String slugId;
     String description;
@@ -569,6 +583,38 @@ public class Simulator {
   /** Another Heroku account holds the app name: creating it says "taken", reading it 403. */
   public synchronized void takenElsewhere(String appName) {
     foreignNames.add(appName);
+  }
+
+  /**
+   * Another Heroku user ({@code email}) makes an app named {@code name} that the key can read and
+   * write: their own, the key's user added as a collaborator, or, with {@code team}, an app of that
+   * team (made if new), which they are a member of. The app's release v1 is theirs, as Heroku's
+   * initial release is its creator's. Its id.
+   */
+  public synchronized String createAppAs(String name, String email, String team) {
+    SimApp a = newApp(name, null, null);
+    String user = UUID.nameUUIDFromBytes(email.getBytes(StandardCharsets.UTF_8)).toString();
+    if (team != null) {
+      a.teamId =
+          teams.values().stream()
+              .filter(x -> x.name().equals(team))
+              .findFirst()
+              .orElseGet(
+                  () -> {
+                    var n = new SimTeam(UUID.randomUUID().toString(), team, now());
+                    teams.put(n.id(), n);
+                    return n;
+                  })
+              .id();
+    } else {
+      a.ownerId = user;
+      a.ownerEmail = email;
+    }
+    for (SimRelease r : a.releases) {
+      r.byId = user;
+      r.byEmail = email;
+    }
+    return a.id;
   }
 
   /** The name of the team that owns the app, or null when the account's user does. */
@@ -2233,7 +2279,7 @@ public class Simulator {
     rel.created = now();
     rel.updated = rel.created;
     a.releases.add(rel);
-    log(a, "app", "api", "Release v" + rel.version + " created by user " + ACCOUNT_EMAIL);
+    log(a, "app", "api", "Release v" + rel.version + " created by user " + rel.byEmail);
     a.updated = rel.created;
     if (immediate) {
       succeed(a, rel);
@@ -2676,9 +2722,11 @@ public class Simulator {
     SimTeam team = a.teamId == null ? null : teams.get(a.teamId);
     m.put(
         "owner",
-        team == null
-            ? Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID)
-            : Map.of("email", team.name() + "@herokumanager.com", "id", team.id()));
+        team != null
+            ? Map.of("email", team.name() + "@herokumanager.com", "id", team.id())
+            : a.ownerId != null
+                ? Map.of("email", a.ownerEmail, "id", a.ownerId)
+                : Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
     m.put("organization", team == null ? null : Map.of("id", team.id(), "name", team.name()));
     m.put("team", team == null ? null : Map.of("id", team.id(), "name", team.name()));
     m.put(
@@ -2720,7 +2768,7 @@ public class Simulator {
     m.put("updated_at", ts(r.updated));
     m.put("slug", r.slugId == null ? null : Map.of("id", r.slugId));
     m.put("status", r.status);
-    m.put("user", Map.of("email", ACCOUNT_EMAIL, "id", ACCOUNT_ID));
+    m.put("user", Map.of("email", r.byEmail, "id", r.byId));
     m.put("version", r.version);
     m.put("current", cur == r);
     // the release phase's output, a stream of its own outside the API (no key: the URL is the

@@ -75,6 +75,16 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override
+  public String accountId() {
+    return delegate.accountId();
+  }
+
+  @Override
+  public String madeBy(String app) {
+    return around("madeBy", () -> delegate.madeBy(app));
+  }
+
+  @Override
   public Pipeline pipeline(String idOrName) {
     return around("pipelineId", () -> delegate.pipeline(idOrName));
   }

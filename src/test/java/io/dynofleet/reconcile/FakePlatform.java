@@ -68,6 +68,24 @@ public class FakePlatform implements Platform {
   /** The team each app was made in, by name (absent: none). */
   public final Map<String, String> appTeams = new HashMap<>();
 
+  /** The key's user's id ({@link #accountId}). */
+  public static final String ACCOUNT = "fake-account-id";
+
+  /** Who made each app, by app id ({@link #madeBy}): {@link #ACCOUNT} for {@link #createApp}'s. */
+  public final Map<String, String> creators = new HashMap<>();
+
+  @Override
+  public String accountId() {
+    return ACCOUNT;
+  }
+
+  @Override
+  public synchronized String madeBy(String app) {
+    enter("madeBy", app);
+    App a = find(app);
+    return a == null ? null : creators.get(a.id());
+  }
+
   /** Webhook subscriptions by app name, and the secret each was last given (by webhook id). */
   public final Map<String, List<Webhook>> webhooks = new HashMap<>();
 
@@ -135,6 +153,7 @@ public class FakePlatform implements Platform {
     pipelines.clear();
     pipelineTeams.clear();
     appTeams.clear();
+    creators.clear();
     webhooks.clear();
     webhookSecrets.clear();
     drains.clear();
@@ -232,7 +251,17 @@ public class FakePlatform implements Platform {
     App a = apps.remove(old);
     apps.put(
         neu,
-        new App(a.id(), neu, a.webUrl(), a.createdAt(), a.region(), a.stack(), a.generation()));
+        new App(
+            a.id(),
+            neu,
+            a.webUrl(),
+            a.createdAt(),
+            a.region(),
+            a.stack(),
+            a.generation(),
+            a.maintenance(),
+            a.ownerId(),
+            a.team()));
     for (Map<String, ?> m :
         List.of(config, releases, web, addons, attachments, webhooks, drains, features)) {
       @SuppressWarnings("unchecked")
@@ -257,7 +286,10 @@ public class FakePlatform implements Platform {
                     a.createdAt(),
                     a.region(),
                     a.stack(),
-                    a.generation()));
+                    a.generation(),
+                    a.maintenance(),
+                    a.ownerId(),
+                    a.team()));
   }
 
   public synchronized String addPipeline(String name) {
@@ -396,8 +428,15 @@ public class FakePlatform implements Platform {
             UUID.randomUUID().toString(),
             name,
             noWebUrls ? null : "http://127.0.0.1:" + (20000 + apps.size()) + "/",
-            clock.instant());
+            clock.instant(),
+            null,
+            null,
+            null,
+            false,
+            team == null ? ACCOUNT : "team-" + team,
+            team);
     apps.put(name, a);
+    creators.put(a.id(), ACCOUNT);
     if (team != null) {
       appTeams.put(name, team);
     }

@@ -2214,6 +2214,116 @@ class SimulatorReconcileTests {
     assertThat(status().backends()).extracting(PoolStatus.BackendStatus::app).containsExactly(made);
   }
 
+  /**
+   * The intent of a create answered 503 (not carried out): its name is kept for the next try, and
+   * the create's send time with it. Its intended name.
+   */
+  private String intentWhoseCreateWasAnswered503() {
+    sim.refuse("POST /(teams/)?apps", 503, "unavailable", "Service Unavailable");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    Backend intent = store.backends(java.util.UUID.fromString(uid())).get(0);
+    assertThat(intent.sentAt).as("the create may still land").isNotNull();
+    sim.resetFaults();
+    return intent.appName;
+  }
+
+  /** What a foreign app under an intended name was given: nothing, ever. */
+  private void assertUntouched(String app) {
+    SandboxApp a = sim.app(app);
+    assertThat(a.configVars()).as("no config var written to %s", app).isEmpty();
+    assertThat(a.release()).as("only Heroku's initial release").isEqualTo(1);
+    assertThat(a.slugId()).isNull();
+    assertThat(a.webQuantity()).isZero();
+    assertThat(a.pipelineId()).isNull();
+    assertThat(eventReasons()).contains("NameTaken").doesNotContain("Adopted");
+    assertThat(ownedNames()).as("a new name was chosen").hasSize(1).doesNotContain(app);
+  }
+
+  /**
+   * Security review 5 S5-1: while a create went unanswered (or 5xx, or waited out a 429) anyone who
+   * made an app under the intended name where Dynofleet's key could read it (their own, the key's
+   * user added as a collaborator) got it adopted: any unmarked app made after the intent passed for
+   * Dynofleet's own lost create, and was given the source app's config vars, the template's and the
+   * pool's proxy secret, the source's slug, then the pool's traffic. An app another user made and
+   * owns is NameTaken: a new name is chosen, and nothing is written to it.
+   */
+  @Test
+  void anAppAnotherUserMakesUnderAnIntendedNameIsNeverAdopted() {
+    createPool(1, ""); // its template's ROLE, the source's vars and the proxy secret to keep
+    String intended = intentWhoseCreateWasAnswered503();
+    sim.createAppAs(intended, "mallory@example.com", null);
+    converge(1);
+    assertUntouched(intended);
+  }
+
+  /**
+   * S5-1 on a team's pipeline: a member of the team who may create the team's apps makes one under
+   * the intended name. The team owns it as it owns Dynofleet's apps, but the key's user did not
+   * make it (its release v1 is the member's): NameTaken, never adopted.
+   */
+  @Test
+  void anAppATeamMemberMakesUnderAnIntendedNameIsNeverAdopted() {
+    pipeline = pipeline + "-t";
+    sim.createTeamPipeline(pipeline, "acme-" + name);
+    createPool(1, "");
+    String intended = intentWhoseCreateWasAnswered503();
+    sim.createAppAs(intended, "eve@example.com", "acme-" + name);
+    converge(1);
+    assertUntouched(intended);
+    assertThat(owned()).allSatisfy(a -> assertThat(sim.teamOf(a.name())).isEqualTo("acme-" + name));
+  }
+
+  /**
+   * S5-1, the drain's side: an intent drained while its create may still land looks for its app by
+   * name and deleted any unmarked app made after the intent, another user's included. Another
+   * user's app is left alone; the row goes.
+   */
+  @Test
+  void aDrainedIntentLeavesAnotherUsersAppUnderItsNameAlone() {
+    createPool(1, "");
+    String intended = intentWhoseCreateWasAnswered503();
+    sim.createAppAs(intended, "mallory@example.com", null);
+    scale(0);
+    converge(0);
+    assertThat(sim.app(intended)).as("not deleted").isNotNull();
+    assertThat(sim.app(intended).configVars()).isEmpty();
+    assertThat(store.backends(java.util.UUID.fromString(uid()))).isEmpty();
+  }
+
+  /**
+   * S5-1: an unmarked app under the intended name that something was done to (a config var set) is
+   * no create of ours whose answer was lost, even when the key's user made it (someone with the
+   * key, or the same account): NameTaken, and nothing more is written to it.
+   */
+  @Test
+  void anUnmarkedAppWithAConfigVarIsNeverAdopted() {
+    createPool(1, "");
+    String intended = intentWhoseCreateWasAnswered503();
+    heroku.createApp(new io.dynofleet.heroku.AppCreate(intended, null, null));
+    heroku.updateConfigVars(intended, Map.of("MINE", "yes"));
+    converge(1);
+    assertThat(sim.app(intended).configVars()).containsOnlyKeys("MINE");
+    assertThat(eventReasons()).contains("NameTaken").doesNotContain("Adopted");
+    assertThat(ownedNames()).hasSize(1).doesNotContain(intended);
+  }
+
+  /**
+   * Crash safety kept on a team's pipeline: a create of a team app whose answer was lost is still
+   * adopted (the team owns it, the key's user made it, nothing was done to it), not doubled.
+   */
+  @Test
+  void aLostAnswerToATeamAppsCreateIsAdopted() {
+    pipeline = pipeline + "-t";
+    sim.createTeamPipeline(pipeline, "acme-" + name);
+    sim.loseAnswer("POST /teams/apps");
+    createPool(1, "");
+    converge(1);
+    assertThat(sim.pendingLostAnswers()).as("the answer was lost").isZero();
+    assertThat(eventReasons()).contains("Adopted").doesNotContain("NameTaken");
+    assertThat(named()).as("no twin, no orphan").hasSize(1);
+    assertThat(owned()).hasSize(1);
+  }
+
   @Test
   void aLostAnswerToAnAppDeleteStillEndsWithTheAppGone() {
     createPool(2, "");
