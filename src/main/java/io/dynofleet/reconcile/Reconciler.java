@@ -318,35 +318,12 @@ public class Reconciler {
       Instant stamp) {}
 
   /**
-   * A release command's output with what looks secret masked: it goes to the pool's events and
-   * status, which the read-only token and every log drain read, and a failed migration often prints
-   * a database URL with its password (review 13). Masked: the values of the config vars the
-   * backends get (six characters or more; a value of several lines, a PEM key, also line by line,
-   * as logs deliver it one line an entry), a URL's password, the value of a {@code NAME=value},
-   * {@code "name": "value"} or {@code name => value} whose name says password, secret, token or
-   * key, credential headers ({@code Authorization}, {@code Cookie}, {@code Set-Cookie}) and {@code
-   * Bearer} tokens (security review 3 #3).
+   * A release command's output with what looks secret masked ({@link SecretMask}): it goes to the
+   * pool's events and status, which the read-only token and every log drain read, and a failed
+   * migration often prints a database URL with its password (review 13).
    */
   static String masked(String text, Map<String, String> vars) {
-    String out = text;
-    for (String v : vars.values()) {
-      if (v == null) continue;
-      if (v.length() >= 6) out = out.replace(v, "***");
-      String stripped = v.strip();
-      if (stripped.length() >= 6 && stripped.length() < v.length()) {
-        out = out.replace(stripped, "***");
-      }
-      if (v.indexOf('\n') >= 0 || v.indexOf('\r') >= 0) {
-        for (String line : (Iterable<String>) stripped.lines()::iterator) {
-          String l = line.strip();
-          if (l.length() >= 16) out = out.replace(l, "***");
-        }
-      }
-    }
-    out = URL_PASSWORD.matcher(out).replaceAll("$1***@");
-    out = CREDENTIAL_HEADER.matcher(out).replaceAll("$1$2***");
-    out = BEARER.matcher(out).replaceAll("$1***");
-    return SECRET_ASSIGNMENT.matcher(out).replaceAll("$1***");
+    return SecretMask.of(vars).apply(text);
   }
 
   /**
@@ -359,8 +336,9 @@ public class Reconciler {
     java.util.ArrayDeque<String> kept = new java.util.ArrayDeque<>();
     int length = 0;
     int left = lines.size();
+    SecretMask mask = SecretMask.of(secrets);
     for (int i = lines.size() - 1; i >= 0; i--) {
-      String line = masked(PoolEvents.printable(lines.get(i)), secrets);
+      String line = mask.apply(PoolEvents.printable(lines.get(i)));
       if (line.length() > LOG_TAIL_LINE_CHARS) {
         line = line.substring(0, LOG_TAIL_LINE_CHARS) + "…";
       }
@@ -374,21 +352,6 @@ public class Reconciler {
     }
     return (left > 0 ? "… | " : "") + String.join(" | ", kept);
   }
-
-  private static final java.util.regex.Pattern URL_PASSWORD =
-      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\\s@]*:)[^@\\s/]+@");
-  private static final java.util.regex.Pattern SECRET_ASSIGNMENT =
-      java.util.regex.Pattern.compile(
-          "(?i)(\\b\\w*(?:password|passwd|secret|token|key)\\w*[\"']?\\s*(?:=>|[=:])\\s*[\"']?)"
-              + "[^\\s,;|\"']+");
-
-  /** A credential header as an app logs it, to the end of its line (or the next " | "). */
-  private static final java.util.regex.Pattern CREDENTIAL_HEADER =
-      java.util.regex.Pattern.compile(
-          "(?i)\\b(authorization|proxy-authorization|cookie|set-cookie)([\"']?\\s*[:=]\\s*)[^|\\n]+");
-
-  private static final java.util.regex.Pattern BEARER =
-      java.util.regex.Pattern.compile("(?i)\\b(bearer\\s+)[A-Za-z0-9._~+/=-]+");
 
   /** The last lines of a failed release phase's output told in its event and condition. */
   static final int RELEASE_OUTPUT_LINES = 5;

@@ -93,4 +93,38 @@ class ReleaseOutputMaskTest {
             java.util.List.of("a".repeat(30), "b".repeat(30), "c".repeat(30)), Map.of(), 70);
     assertThat(fitted).isEqualTo("… | " + "b".repeat(30) + " | " + "c".repeat(30));
   }
+
+  /**
+   * Security review 5 S5-2: a value was masked only as it is, six characters or more, case kept; a
+   * value URL-encoded, JSON-escaped or upper-cased, a URL value's decoded password, a short PIN and
+   * a {@code *_PASS=} were shown to the read-only token.
+   */
+  @Test
+  void otherSpellingsOfAValueShortSecretsAndMoreSecretNamesAreMasked() {
+    Map<String, String> vars =
+        Map.of(
+            "PROD_DB_PASSWORD", "s5-source-secret-XYZ",
+            "API_PASS", "p4ss/w0rd+K=\"q",
+            "SHORT_PIN", "93817",
+            "DATABASE_URL", "postgres://user:Pa55%40word@host:5432/db");
+    String out =
+        Reconciler.masked(
+            "pin is 93817 | urlencoded p4ss%2Fw0rd%2BK%3D%22q | {\"api_pass\":\"p4ss/w0rd+K=\\\"q\"}"
+                + " | DATABASE_URL value Pa55@word | psycopg: postgresql://user:Pa55@word@host/db"
+                + " | sec: S5-SOURCE-SECRET-XYZ | dsn host=h user=u pass=s5-source-secret-XYZ"
+                + " | Uid=sa;Pwd=hunter22 | DB_PASS=zz9top | passed: 14 | author=Jo",
+            vars);
+    assertThat(out)
+        .doesNotContain(
+            "93817", "p4ss", "Pa55", "word@host", "S5-SOURCE", "s5-source", "hunter22", "zz9top")
+        .contains(
+            "pin is ***",
+            "urlencoded ***",
+            "{\"api_pass\":\"***\"}",
+            "postgresql://user:***@host/db",
+            "Pwd=***",
+            "DB_PASS=***",
+            "passed: 14",
+            "author=Jo");
+  }
 }
