@@ -145,11 +145,74 @@ public class HerokuClient {
 
   /**
    * Whether a value holds the Platform API key this client sends: the key itself, or inside a
-   * longer value ({@code https://:KEY@api.heroku.com}: audit 11).
+   * longer value ({@code https://:KEY@api.heroku.com}: audit 11), see {@link #holdsKey}.
    */
   public boolean isApiKey(String value) {
-    String key = endpoint.get().key().trim();
-    return value != null && !key.isEmpty() && value.contains(key);
+    return holdsKey(value, endpoint.get().key().trim());
+  }
+
+  /** A key this long or longer is looked for base64-encoded too (shorter: too many false hits). */
+  private static final int MIN_KEY_ENCODED = 12;
+
+  /**
+   * Whether {@code value} holds {@code key}: as it is, in any case (a UUID key is read either way),
+   * URL-encoded (a value percent-decoded first), or base64-encoded (standard or URL-safe alphabet,
+   * line breaks aside) alone or inside a longer encoded text (a {@code .netrc} or a JSON
+   * credentials file in one var), at any of the three byte offsets base64 can put it at. CI apps
+   * keep keys encoded as often as bare (security review 5 S5-4). Not recognised, and not knowable:
+   * the key encrypted, hashed, split across vars or encoded otherwise (twice, hex), and other keys
+   * of the account (a CI app's own): only this key is known.
+   */
+  static boolean holdsKey(String value, String key) {
+    if (value == null || key == null || key.isEmpty()) {
+      return false;
+    }
+    String lowerKey = key.toLowerCase(java.util.Locale.ROOT);
+    String lower = value.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains(lowerKey)) {
+      return true;
+    }
+    String decoded = percentDecoded(value);
+    if (decoded.toLowerCase(java.util.Locale.ROOT).contains(lowerKey)) {
+      return true;
+    }
+    if (key.length() < MIN_KEY_ENCODED) {
+      return false;
+    }
+    String compact = value.replaceAll("\\s+", "");
+    String compactDecoded = decoded.replaceAll("\\s+", "");
+    for (String k :
+        new java.util.LinkedHashSet<>(
+            List.of(key, lowerKey, key.toUpperCase(java.util.Locale.ROOT)))) {
+      byte[] bytes = k.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      for (int skip = 0; skip < 3; skip++) {
+        // the characters that encode only key bytes, whatever came before or after them
+        int groups = (bytes.length - skip) / 3;
+        String std =
+            java.util.Base64.getEncoder()
+                .encodeToString(java.util.Arrays.copyOfRange(bytes, skip, skip + groups * 3));
+        String url = std.replace('+', '-').replace('/', '_');
+        for (String text : List.of(compact, compactDecoded)) {
+          if (text.contains(std) || text.contains(url)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** {@code s} percent-decoded ({@code +} as a space too), a stray {@code %} kept as it is. */
+  private static String percentDecoded(String s) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    try {
+      return java.net.URLDecoder.decode(
+          s.replaceAll("%(?![0-9A-Fa-f]{2})", "%25"), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
   }
 
   /**

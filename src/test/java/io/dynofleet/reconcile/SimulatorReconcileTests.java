@@ -849,6 +849,34 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Security review 5 S5-4: the key base64-encoded (a CI app's credentials file in one var) was not
+   * found, and the source was copied, key and all, to every backend.
+   */
+  @Test
+  void aSourceAppHoldingDynofleetsKeyBase64EncodedIsNotCopied() {
+    platform.patchConfigVars(
+        source,
+        Map.of(
+            "HEROKU_CREDENTIALS_B64",
+            java.util.Base64.getEncoder()
+                .encodeToString(
+                    ("machine api.heroku.com\n  login ci@example.com\n  password "
+                            + sim.apiKey()
+                            + "\n")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions())
+        .anySatisfy(
+            c ->
+                assertThat(c.message())
+                    .contains(
+                        "Dynofleet's own Heroku API key (config var HEROKU_CREDENTIALS_B64)"));
+    assertThat(named()).isEmpty();
+  }
+
+  /**
    * Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass).
    */
   @Test
