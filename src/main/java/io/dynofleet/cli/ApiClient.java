@@ -81,7 +81,7 @@ final class ApiClient {
               .timeout(Duration.ofSeconds(30))
               .header("Accept", "application/json");
     } catch (IllegalArgumentException e) {
-      throw new CliException(Cli.USAGE, "bad --url: " + e.getMessage());
+      throw new CliException(Cli.USAGE, "bad --url: " + Cli.withoutUserinfo(e.getMessage()));
     }
     if (token != null && !token.isBlank()) {
       b.header("Authorization", "Bearer " + token);
@@ -110,7 +110,9 @@ final class ApiClient {
           "cannot connect to "
               + base()
               + ": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + (e.getMessage() == null
+                  ? e.getClass().getSimpleName()
+                  : Cli.withoutUserinfo(e.getMessage()))
               + " (set --url or DYNOFLEET_URL)");
     } catch (java.net.http.HttpTimeoutException e) {
       // sent, and no answer: a write may have been applied (it said "cannot connect": audit 15)
@@ -136,7 +138,9 @@ final class ApiClient {
           "cannot connect to "
               + base()
               + ": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + (e.getMessage() == null
+                  ? e.getClass().getSimpleName()
+                  : Cli.withoutUserinfo(e.getMessage()))
               + " (set --url or DYNOFLEET_URL)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -144,8 +148,9 @@ final class ApiClient {
     }
   }
 
+  /** The API's root as errors show it: without a {@code user:password@} (security review 5). */
   private String base() {
-    return pools.replace("/_dynofleet/api/v1/pools", "");
+    return Cli.withoutUserinfo(pools.replace("/_dynofleet/api/v1/pools", ""));
   }
 
   private static Duration seconds(String retryAfter) {

@@ -133,9 +133,7 @@ public final class Cli {
       throw new CliException(
           USAGE,
           "--url/DYNOFLEET_URL must be the app's root ("
-              + u.getScheme()
-              + "://"
-              + u.getRawAuthority()
+              + shown(u)
               + "): with a path the token would go to whichever app serves it");
     }
     String host = u.getHost();
@@ -153,6 +151,25 @@ public final class Cli {
       err.println("warning: the API token goes to " + host + " in clear over http; use https");
     }
   }
+
+  /**
+   * A URL as an error shows it: its scheme, host and port, never a {@code user:password@} it holds
+   * (security review 5 S5-7: the CLI printed it in its errors).
+   */
+  static String shown(URI u) {
+    return u.getScheme()
+        + "://"
+        + (u.getHost() == null ? "?" : u.getHost())
+        + (u.getPort() < 0 ? "" : ":" + u.getPort());
+  }
+
+  /** {@code text} with any URL's {@code user:password@} left out. */
+  static String withoutUserinfo(String text) {
+    return text == null ? null : USERINFO.matcher(text).replaceAll("$1");
+  }
+
+  private static final java.util.regex.Pattern USERINFO =
+      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\\s]*@");
 
   /**
    * Why {@code token} cannot go in a header, by position (never quoting it), or null. The JDK's

@@ -144,6 +144,54 @@ class FleetEventsTests {
     sql("delete from pools where name = '" + a + "'");
   }
 
+  /**
+   * Security review 5 S5-7: a message holds outside text (a backend's log lines hold what its
+   * clients sent); its quotes and U+2028 went into the WARN line as they were, and a logfmt parser
+   * read {@code pool=payments reason=forged} from Dynofleet's own line.
+   */
+  @Test
+  void outsideTextInAMessageCannotForgeFieldsOfTheLogLine() {
+    String a = uniqueName("fleet-l");
+    UUID ia = created(a);
+    String forged =
+        "app[web.1]: GET /\" level=error pool=payments reason=forged msg=\"injected"
+            + " | GET /x\u2028FORGED-LINE level=error\\ | next\nline\u0085end";
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(PoolEvents.class)) {
+      events.record(ia, a, PoolEvents.WARNING, "FleetForged", forged);
+      String line =
+          logs.records().stream()
+              .map(io.dynofleet.LogCapture::text)
+              .filter(t -> t.contains("reason=FleetForged"))
+              .findFirst()
+              .orElseThrow();
+      // one message field, to the line's end: every quote inside it escaped
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "event pool=(\\S+) type=Warning reason=FleetForged message=\"((?:[^\"\\\\]|\\\\.)*)\"")
+              .matcher(line);
+      assertThat(m.matches()).as(line).isTrue();
+      assertThat(m.group(1)).isEqualTo(a);
+      assertThat(line)
+          .doesNotContain("\u2028", "\u0085", "\n")
+          .contains(
+              "GET /\\\" level=error pool=payments",
+              "/x\\u2028FORGED",
+              "error\\\\ |",
+              "next\\nline");
+    }
+    // stored as it came
+    assertThat(
+            api()
+                .get(POOLS + "/" + a + "/events")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("message", String.class))
+        .contains(forged);
+    sql("delete from pools where name = '" + a + "'");
+  }
+
   @Test
   void badParametersAreNamedInOneProblem() {
     api()

@@ -657,6 +657,33 @@ class CliTests {
     assertThat(r.out() + r.err()).doesNotContain("wrong-secret-xyz");
   }
 
+  /** Security review 5 S5-7: the CLI's errors quoted a URL's {@code user:password@}. */
+  @Test
+  void aUrlsUserAndPasswordAreNeverPrinted() {
+    Run r =
+        cliWith(
+            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
+            "",
+            "get",
+            "pools",
+            "--url",
+            "https://user:s3cretpw@example.com/x");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("must be the app's root (https://example.com)");
+    // a root that cannot be reached: the connect error names it
+    Run c =
+        cliWith(
+            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
+            "",
+            "get",
+            "pools",
+            "--url",
+            "http://user:s3cretpw@127.0.0.1:9");
+    assertThat(c.code()).isEqualTo(5);
+    assertThat(c.err()).contains("127.0.0.1:9");
+    assertThat(r.out() + r.err() + c.out() + c.err()).doesNotContain("s3cretpw", "user:");
+  }
+
   /** Security review 1: a base URL with a path sent every call, token and all, to a backend app. */
   @Test
   void aBaseUrlWithAPathIsRefusedAndPlainHttpElsewhereWarned() {

@@ -90,17 +90,56 @@ public class PoolEvents {
       // later was only ever a DEBUG line)
       LOG.debugf(
           "event pool=%s type=%s reason=%s message=\"%s\" count=%d",
-          poolName, type, reason, msg, last.count);
+          poolName, type, reason, logged(msg), last.count);
     } else if (WARNING.equals(type)) {
       LOG.warnf(
           "event pool=%s type=%s reason=%s message=\"%s\"%s",
-          poolName, type, reason, msg, recurs ? " count=" + last.count : "");
+          poolName, type, reason, logged(msg), recurs ? " count=" + last.count : "");
     } else {
       LOG.infof(
           "event pool=%s type=%s reason=%s message=\"%s\"%s",
-          poolName, type, reason, msg, recurs ? " count=" + last.count : "");
+          poolName, type, reason, logged(msg), recurs ? " count=" + last.count : "");
     }
     return last;
+  }
+
+  /**
+   * A message as it goes inside {@code message="..."} of the event's log line: {@code \\} and
+   * {@code "} escaped, and line breaks of any kind ({@code \n}, {@code \r}, U+0085, U+2028, U+2029)
+   * written as escapes. A message holds text from outside (a release's output, a backend's log
+   * lines, which hold what its clients sent): a quote in it ended the field and what followed read
+   * as fields of Dynofleet's own line ({@code pool=payments reason=forged}), and a viewer that
+   * breaks lines at U+2028 showed a line of the client's (security review 5 S5-7). The stored
+   * message is left as it is.
+   */
+  public static String logged(String message) {
+    if (message == null) {
+      return null;
+    }
+    StringBuilder out = null;
+    for (int i = 0; i < message.length(); i++) {
+      char c = message.charAt(i);
+      String esc =
+          switch (c) {
+            case '\\' -> "\\\\";
+            case '"' -> "\\\"";
+            case '\n' -> "\\n";
+            case '\r' -> "\\r";
+            case '\u0085', '\u2028', '\u2029' -> String.format("\\u%04x", (int) c);
+            default -> null;
+          };
+      if (esc != null && out == null) {
+        out = new StringBuilder(message.length() + 16).append(message, 0, i);
+      }
+      if (out != null) {
+        if (esc != null) {
+          out.append(esc);
+        } else {
+          out.append(c);
+        }
+      }
+    }
+    return out == null ? message : out.toString();
   }
 
   /** A message as stored: printable, at most {@value #MAX_MESSAGE} characters. */
