@@ -62,6 +62,9 @@ public class PoolService {
   /** Apps the account may have ({@code dynofleet.heroku.app-limit}). */
   private final int appLimit;
 
+  /** Pools the fleet may hold ({@code dynofleet.api.max-pools}); 0: no limit. */
+  private final int maxPools;
+
   /**
    * The app limit as set, refused at start when under 1: every managed pool with replicas would
    * then be refused at its next write.
@@ -84,8 +87,10 @@ public class PoolService {
       Event<PoolChanged> changed,
       io.dynofleet.config.AdminHosts adminHosts,
       io.dynofleet.proxy.ProxyConfig proxy,
-      io.dynofleet.heroku.HerokuConfig heroku) {
+      io.dynofleet.heroku.HerokuConfig heroku,
+      io.dynofleet.config.ApiConfig api) {
     this.adminHosts = adminHosts;
+    this.maxPools = Math.max(0, api.maxPools());
     this.appLimit = checkedAppLimit(heroku.appLimit());
     this.staticConfigured = proxy.staticBackends().filter(l -> !l.isEmpty()).isPresent();
     this.pools = pools;
@@ -491,6 +496,23 @@ public class PoolService {
               // would each be the default)
               pools.lockRoutingClaims();
               List<Pool> others = pools.others(name);
+              if (maxPools > 0 && others.size() >= maxPools) {
+                // under the lock: two creates at once cannot both take the last place
+                throw new ApiException(
+                    409,
+                    "pool-limit",
+                    "Pool limit reached",
+                    "the fleet holds "
+                        + others.size()
+                        + " pools (pools being deleted count until they are gone), its limit"
+                        + " DYNOFLEET_API_MAX_POOLS is "
+                        + maxPools
+                        + ": delete a pool, or raise the limit",
+                    List.of(
+                        new FieldError(
+                            "metadata.name",
+                            "no room for another pool (" + maxPools + " at most)")));
+              }
               PoolSpec spec =
                   defaultNamed ? given : withDefault(given, soleWithoutHosts(given, others));
               checkRoutingClashes(name, spec);

@@ -57,6 +57,17 @@ public interface ApiConfig {
   Optional<String> publicUrl();
 
   /**
+   * Pools the fleet may hold ({@code DYNOFLEET_API_MAX_POOLS}), pools being deleted included: a
+   * create past it is refused (409 {@code pool-limit}); pools already stored stay and may be
+   * replaced. Each new pool reads its source app in full and subscribes a webhook on it (about a
+   * dozen Platform API calls), and a static pool probes its backends: without a bound a token
+   * holder or a looping script spent the account's hourly budget in minutes (security review 5
+   * S5-3, S5-8). 0: no limit.
+   */
+  @WithDefault("500")
+  int maxPools();
+
+  /**
    * Failed token attempts a client may make within {@link #authFailureWindow()} ({@code
    * DYNOFLEET_API_AUTH_FAILURES}); after them its requests that carry a credential get 429 until
    * the window ends. A client is the last {@code X-Forwarded-For} address on a dyno (the one
