@@ -1215,7 +1215,8 @@ public final class Cli {
           "InvalidSpec",
           "HerokuForbidden",
           "HerokuUnauthorized",
-          "HerokuBilling");
+          "HerokuBilling",
+          "SourceReplaced");
 
   /**
    * A backend's {@code healthy}, and the dynos that find a healthy one failing ({@code failingOn}).
@@ -1278,7 +1279,9 @@ public final class Cli {
    */
   private String asOf(String path, JsonNode condition) {
     String reason = condition.path("reason").asText();
-    if (!reason.startsWith("Heroku") && !reason.equals("InvalidSpec")) {
+    if (!reason.startsWith("Heroku")
+        && !reason.equals("InvalidSpec")
+        && !reason.equals("SourceReplaced")) {
       // a stalled rollout waits for a new release or a spec change, which clear it at once
       return "";
     }

@@ -31,7 +31,8 @@ final class PassMetrics {
           "RateLimited",
           "InvalidSpec",
           "HerokuUnavailable",
-          "CreateFailed");
+          "CreateFailed",
+          Reconciler.SOURCE_REPLACED);
 
   private static final String PASS_TIMER = "dynofleet.reconcile.pass";
   private static final String PASSES = "dynofleet.reconcile.passes";

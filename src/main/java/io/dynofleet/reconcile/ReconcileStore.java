@@ -770,6 +770,86 @@ class ReconcileStore {
         null);
   }
 
+  /**
+   * The source app the pool copies, by Heroku's id (see V28__pool_sweeps_source_app_pin.sql): the
+   * one pinned while the spec named the source as {@code pinnedFor} says, or, when none is (a new
+   * pool, a spec naming the source anew, a pool not read since the upgrade), {@code readId}, the
+   * app a read just found, pinned now. A pool never pinned whose backends carry the id of the app
+   * they were released from, none of them {@code readId}, is pinned to the newest one's: the name
+   * may have changed hands before this release read it (a source deleted while the pool waited as
+   * {@code InvalidSpec}). One transaction; pool passes are serialized by the pool's lock, and the
+   * write keeps a pin another writer stored for the same {@code pinnedFor}. Null when the pool is
+   * gone.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  String pinSource(UUID poolId, String pinnedFor, String readId) {
+    List<Object[]> stored =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select source_app_pin, source_app_pin_for from pool_sweeps where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    if (!stored.isEmpty() && stored.get(0)[0] != null && pinnedFor.equals(stored.get(0)[1])) {
+      return (String) stored.get(0)[0];
+    }
+    String pin = readId;
+    if (stored.isEmpty() || stored.get(0)[0] == null && stored.get(0)[1] == null) {
+      List<String> carried =
+          pools
+              .getEntityManager()
+              .createNativeQuery(
+                  "select source_app_id from backends where pool_id = ?1"
+                      + " and source_app_id is not null order by created_at desc, id")
+              .setParameter(1, poolId)
+              .getResultList();
+      if (!carried.isEmpty() && !carried.contains(readId)) {
+        pin = carried.get(0);
+      }
+    }
+    // upsert, while the pool exists; made here, swept_at is the epoch (see upsertTimers)
+    List<String> written =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "insert into pool_sweeps (pool_id, swept_at, source_app_pin, source_app_pin_for)"
+                    + " select id, to_timestamp(0), cast(?2 as text), cast(?3 as text) from pools"
+                    + " where id = ?1 on conflict (pool_id) do update set"
+                    + " source_app_pin = excluded.source_app_pin,"
+                    + " source_app_pin_for = excluded.source_app_pin_for"
+                    + " where pool_sweeps.source_app_pin is null"
+                    + " or pool_sweeps.source_app_pin_for is distinct from excluded.source_app_pin_for"
+                    + " returning source_app_pin")
+            .setParameter(1, poolId)
+            .setParameter(2, pin)
+            .setParameter(3, pinnedFor)
+            .getResultList();
+    if (!written.isEmpty()) {
+      return written.get(0);
+    }
+    List<String> kept =
+        pools
+            .getEntityManager()
+            .createNativeQuery("select source_app_pin from pool_sweeps where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    return kept.isEmpty() ? null : kept.get(0);
+  }
+
+  /** The id of the source app pinned for the pool (see {@link #pinSource}), or null. */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  String sourcePin(UUID poolId) {
+    List<String> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery("select source_app_pin from pool_sweeps where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    return rows.isEmpty() ? null : rows.get(0);
+  }
+
   /** The pipeline {@code name} was looked up at {@code at} (null: forget it). */
   @Transactional
   void pipelineRead(UUID poolId, java.time.Instant at, String name, String id, String team) {

@@ -129,12 +129,25 @@ public class Reconciler {
   static final String KEY_REFUSED = "HerokuUnauthorized";
 
   /**
+   * The reason when the source app's name now answers with another app than the one the pool copies
+   * (its id pinned: {@link ReconcileStore#pinSource}): nothing is made or rolled out from it until
+   * a human confirms it (security review 5, S5-6).
+   */
+  static final String SOURCE_REPLACED = "SourceReplaced";
+
+  /**
    * The reasons of failures only a human mends ({@code Pass#needsHuman}): retried at max-backoff.
    * CreateFailed is a refused app create's (a 422: the account's app limit), of that kind too; its
    * line lacked the levers that retry sooner (audit 22 L6).
    */
   private static final List<String> HUMAN_REASONS =
-      List.of("InvalidSpec", "CreateFailed", KEY_REFUSED, "HerokuForbidden", "HerokuBilling");
+      List.of(
+          "InvalidSpec",
+          "CreateFailed",
+          KEY_REFUSED,
+          "HerokuForbidden",
+          "HerokuBilling",
+          SOURCE_REPLACED);
 
   /**
    * Whether a failed pass's error ({@code "InvalidSpec: ..."}) waits for a human: retried at
@@ -1425,7 +1438,7 @@ public class Reconciler {
                 : platform.recentReleases(t.sourceApp());
       } catch (PlatformException e) {
         if (e.kind() == Kind.NOT_FOUND) {
-          throw new PlatformException(Kind.INVALID, "source app '" + t.sourceApp() + "' not found");
+          throw sourceNotFound(t);
         }
         throw e;
       }
@@ -1471,14 +1484,12 @@ public class Reconciler {
               full ? platform.releaseConfigVars(t.sourceApp(), rel.id()) : read.vars();
           Source before = cached;
           Platform.App app =
-              !full
-                  ? read.app()
-                  : platform
-                      .app(t.sourceApp())
-                      .orElseThrow(
-                          () ->
-                              new PlatformException(
-                                  Kind.INVALID, "source app '" + t.sourceApp() + "' not found"));
+              !full ? read.app() : platform.app(t.sourceApp()).orElseThrow(() -> sourceNotFound(t));
+          if (full) {
+            // before anything read from it is used: the app the name answers with now is the one
+            // the pool copies, or nothing is made from it (security review 5, S5-6)
+            pinSource(t, app);
+          }
           if ("fir".equalsIgnoreCase(app.generation())) {
             // its releases are OCI images, not slugs: the
             // pool waited for a slug for ever (review 6)
@@ -1953,6 +1964,103 @@ public class Reconciler {
                 + " remove it from spec.template.configVars, or set spec.template.shareAddons to false (the add-ons' vars"
                 + " are then copied, and the template's win)");
       }
+    }
+
+    /**
+     * The source app pinned by its id (see {@link ReconcileStore#pinSource}): pinned now when the
+     * spec names the source anew ({@link #pinnedFor}), else the app the name answers with must be
+     * the pinned one. Heroku app names are global and free again once an app is deleted or renamed:
+     * whoever took the name would have its slug, config vars, add-ons and log drains released onto
+     * the backends, with the template's config vars (secrets among them) and the pool's traffic
+     * (security review 5, S5-6). Another app is {@link #SOURCE_REPLACED}: a spec error, so the pass
+     * does what needs no source ({@link #withoutSource}: the backends keep serving) and is retried
+     * at max-backoff, at once after a spec change.
+     */
+    private void pinSource(PoolSpec.Template t, Platform.App app) {
+      String pinned = store.pinSource(pool.id, pinnedFor(t), app.id());
+      if (pinned == null || pinned.equals(app.id())) {
+        return;
+      }
+      String message =
+          "source app '"
+              + t.sourceApp()
+              + "' is now another app (id "
+              + app.id()
+              + (app.createdAt() == null ? "" : ", created " + app.createdAt())
+              + ") than the one the pool copies (id "
+              + pinned
+              + "): an app's name is free for anyone to take once it is deleted or renamed, so"
+              + " nothing is made or rolled out from it, and the backends keep serving. Check"
+              + " heroku apps:info -a "
+              + app.id()
+              + " (and heroku apps:info -a "
+              + pinned
+              + " for the one copied); if the new app is the source, confirm it with dynofleet"
+              + " rollout restart "
+              + pool.name
+              + " or by naming it by its id in spec.template.sourceApp";
+      throw new PlatformException(Kind.INVALID, message).as(SOURCE_REPLACED, message);
+    }
+
+    /**
+     * What the source was pinned for: {@code sourceApp} as the spec names it (any case) and {@code
+     * restartedAt} (a rollout restart confirms the app the name answers with then).
+     */
+    private static String pinnedFor(PoolSpec.Template t) {
+      return t.sourceApp().toLowerCase(java.util.Locale.ROOT)
+          + "\n"
+          + (t.restartedAt() == null ? "" : t.restartedAt());
+    }
+
+    /**
+     * The source app's name answers with no app: an {@code InvalidSpec} saying whether the app the
+     * pool copies (its pinned id) was deleted or renamed, read by that id (one call, only then; a
+     * failure of it tells neither), and that the name is free for anyone to take, whose app is not
+     * copied without a confirmation (S5-6).
+     */
+    private PlatformException sourceNotFound(PoolSpec.Template t) {
+      String base = "source app '" + t.sourceApp() + "' not found";
+      String pinned = null;
+      try {
+        pinned = store.sourcePin(pool.id);
+      } catch (RuntimeException e) {
+        LOG.debugf("pool=%s source pin not read: %s", pool.name, e.getClass().getSimpleName());
+      }
+      String taken =
+          ": an app that takes the name (anyone may) is not copied unless confirmed ("
+              + SOURCE_REPLACED
+              + ")";
+      if (pinned != null && !pinned.equalsIgnoreCase(t.sourceApp())) {
+        try {
+          checkStopping();
+          Optional<Platform.App> copied = platform.app(pinned);
+          if (copied.isPresent()) {
+            return new PlatformException(
+                Kind.INVALID,
+                base
+                    + ": the app the pool copies (id "
+                    + pinned
+                    + ") is now named '"
+                    + copied.get().name()
+                    + "', and its old name is free for anyone to take. Set"
+                    + " spec.template.sourceApp to "
+                    + copied.get().name()
+                    + " or to its id");
+          }
+          return new PlatformException(
+              Kind.INVALID,
+              base
+                  + ": the app the pool copies (id "
+                  + pinned
+                  + ") was deleted, and its name is free for anyone to take"
+                  + taken);
+        } catch (PlatformException e) {
+          LOG.debugf("pool=%s pinned source not read: %s", pool.name, e.getMessage());
+        }
+      }
+      return new PlatformException(
+          Kind.INVALID,
+          base + " (deleted or renamed? its name is then free for anyone to take" + taken + ")");
     }
 
     /** The pool's periodic work as the fleet last did it, read once per pass. */

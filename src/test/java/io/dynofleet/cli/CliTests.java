@@ -349,6 +349,29 @@ class CliTests {
             "\\(found \\d+s ago; a fix outside the spec shows at Dynofleet's next look");
   }
 
+  /**
+   * Security review 5, S5-6: a pool whose source app's name another app took (the source renamed, a
+   * new app made under the old name) is SourceReplaced, which only a human ends: rollout status
+   * says so at once instead of waiting out its timeout.
+   */
+  @Test
+  void rolloutStatusEndsAtOnceOnAReplacedSource() throws IOException {
+    String name = unique("taken");
+    String pipeline = unique("tp");
+    assertThat(cli("apply", "-f", file("s.json", poolJson(name, pipeline, "")).toString()).code())
+        .isZero();
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name)); // the source read: pinned
+    simulator.renameApp(pipeline + "-web", pipeline + "-old");
+    simulator.createSourceApp(pipeline + "-web");
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey(name));
+    Run r = cli("rollout", "status", name, "--timeout", "20s");
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(Cli.FAILURE);
+    assertThat(r.err())
+        .contains("rollout of pool/" + name + " failed: SourceReplaced")
+        .containsPattern(
+            "\\(found \\d+s ago; a fix outside the spec shows at Dynofleet's next look");
+  }
+
   /** Audit 12: a paused pool with work to do waited out the timeout with no word of the pause. */
   @Test
   void rolloutStatusOfAPausedPoolSaysSo() throws IOException {

@@ -877,6 +877,104 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Security review 5, S5-6: a pool followed its source by name, and whoever next created an app
+   * under a deleted source's name had its slug and config vars released onto the backends (the
+   * release number even went down), with no Warning. The source's id is pinned: another app under
+   * the name is SourceReplaced, nothing is made from it, also after a restart, the backends keep
+   * serving, and a rollout restart confirms it.
+   */
+  @Test
+  void anAppTakingADeletedSourcesNameIsNotCopiedUntilConfirmed() {
+    sim.pushRelease(source); // the app that takes the name starts at a lower release number
+    createPool(1, "");
+    converge(1);
+    Set<String> serving = ownedNames();
+    String copied = sim.app(source).id();
+    platform.deleteApp(source);
+    sim.createSourceApp(source); // someone else's app under the freed name
+    platform.patchConfigVars(source, Map.of("PLANTED", "by-whoever-took-the-name"));
+    String taker = sim.app(source).id();
+    for (int restart = 0; restart < 2; restart++) {
+      assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+      reconciler.forgetCaches(); // a restart, or another dyno: the pin is the store's
+    }
+    assertThat(ownedNames()).isEqualTo(serving);
+    assertThat(owned()).noneMatch(a -> a.configVars().containsKey("PLANTED"));
+    assertThat(condition("Ready")).startsWith("True/");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains(copied, taker, "rollout restart " + name));
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("SourceReplaced"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.type()).isEqualTo("Warning"));
+    assertProxyServesFrom(serving);
+
+    // the operator confirms the new app: it is copied from then on
+    patch("{\"spec\": {\"template\": {\"restartedAt\": \"" + java.time.Instant.now() + "\"}}}");
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(
+            a -> assertThat(a.configVars()).containsEntry("PLANTED", "by-whoever-took-the-name"));
+    assertThat(condition("Degraded")).isNotEqualTo("True/SourceReplaced");
+  }
+
+  /**
+   * S5-6: a pool copying a source app since before the pin existed (no pin stored, as after the
+   * upgrade) whose name another app took meanwhile: its backends' source app id is the pin, not the
+   * app the name answers with now.
+   */
+  @Test
+  void aPoolNotPinnedYetTakesItsBackendsSourceAppAsThePin() {
+    createPool(1, "");
+    converge(1);
+    Set<String> serving = ownedNames();
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement(
+                "update pool_sweeps set source_app_pin = null, source_app_pin_for = null"
+                    + " where pool_id = ?")) {
+      st.setObject(1, java.util.UUID.fromString(uid()));
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+    platform.deleteApp(source);
+    sim.createSourceApp(source);
+    reconciler.forgetCaches(); // the upgraded process knows nothing
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+    assertThat(ownedNames()).isEqualTo(serving);
+  }
+
+  /**
+   * S5-6: a renamed source is not followed (its name is not found, as before), and the pool says
+   * what it is called now and that its old name is free for anyone to take.
+   */
+  @Test
+  void aRenamedSourceIsNamedAndItsOldNameSaidFree() {
+    createPool(1, "");
+    converge(1);
+    Set<String> serving = ownedNames();
+    sim.renameApp(source, source + "-new");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .startsWith("source app '" + source + "' not found")
+                    .contains("now named '" + source + "-new'", "free for anyone to take"));
+    assertThat(ownedNames()).isEqualTo(serving);
+    assertThat(condition("Ready")).startsWith("True/");
+  }
+
+  /**
    * Review 6: names are Heroku-wide; another account's app answers 403 (the fake plays the pass).
    */
   @Test
