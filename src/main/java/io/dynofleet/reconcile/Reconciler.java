@@ -136,6 +136,12 @@ public class Reconciler {
   static final String SOURCE_REPLACED = "SourceReplaced";
 
   /**
+   * The Warning when the source's release to roll out is lower than one the pool's backends were
+   * made at by the same app (see {@code Pass#rolledOutFrom}).
+   */
+  static final String SOURCE_RELEASE_LOWER = "SourceReleaseLower";
+
+  /**
    * The reasons of failures only a human mends ({@code Pass#needsHuman}): retried at max-backoff.
    * CreateFailed is a refused app create's (a 422: the account's app limit), of that kind too; its
    * line lacked the levers that retry sooner (audit 22 L6).
@@ -1586,6 +1592,8 @@ public class Reconciler {
                     + " spec.template.configVars, or on the source app");
           }
           boolean newTarget = before == null || !before.target().equals(cached.target());
+          int rolledOut = rolledOutFrom(cached.appId());
+          boolean wentBack = cached.version() < rolledOut;
           // never for "source": the backends are made where the source is
           String region = Source.regionFor(t, cached.region());
           boolean regionDiffers =
@@ -1611,7 +1619,33 @@ public class Reconciler {
           if (!affinity) {
             gone.add("SessionAffinityIgnored");
           }
+          if (!wentBack) {
+            gone.add(SOURCE_RELEASE_LOWER);
+          }
           events.cleared(pool.id, gone);
+          if (wentBack && newTarget) {
+            // Heroku numbers an app's releases upward, a rollback included (a new release of an
+            // old slug): a lower one is another app under the name, or a pin taken after the name
+            // changed hands (security review 5, S5-6). Said; the rollout goes on
+            eventOnce(
+                PoolEvents.WARNING,
+                SOURCE_RELEASE_LOWER,
+                "source app "
+                    + t.sourceApp()
+                    + "'s release to roll out, v"
+                    + cached.version()
+                    + ", is lower than v"
+                    + rolledOut
+                    + ", which backends of the pool were made from by the same app: Heroku numbers"
+                    + " an app's releases upward (heroku rollback makes a new one), so the app under"
+                    + " that name may not be the one they came from. Check heroku releases -a "
+                    + t.sourceApp()
+                    + " and heroku apps:info -a "
+                    + t.sourceApp()
+                    + "; pause the pool (dynofleet pause pool "
+                    + pool.name
+                    + ") while you do");
+          }
           if (newTarget && regionDiffers) {
             // review 6: an eu source's backends in us, an ocean from its database and its users
             eventOnce(
@@ -2000,6 +2034,25 @@ public class Reconciler {
               + pool.name
               + " or by naming it by its id in spec.template.sourceApp";
       throw new PlatformException(Kind.INVALID, message).as(SOURCE_REPLACED, message);
+    }
+
+    /**
+     * The highest source release the pool's backends were made at by the app {@code appId}: those
+     * released from it ({@code sourceAppId}), and those released before the id was kept (null), as
+     * the pool's rows older processes wrote are. 0 when none is.
+     */
+    private int rolledOutFrom(String appId) {
+      int highest = 0;
+      for (Backend b : backends) {
+        boolean same =
+            b.sourceAppId == null
+                ? b.releaseId != null && !RELEASE_SENT.equals(b.releaseId)
+                : b.sourceAppId.equals(appId);
+        if (same && b.releaseVersion != null && b.releaseVersion > highest) {
+          highest = b.releaseVersion;
+        }
+      }
+      return highest;
     }
 
     /**

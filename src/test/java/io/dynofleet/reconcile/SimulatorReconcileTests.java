@@ -951,6 +951,70 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * S5-6: a release lower than one the backends were made at by the same app is suspect (Heroku
+   * numbers an app's releases upward, a rollback included). Here the backends' rows carry no source
+   * app id (as rows written before it was kept) and no pin is stored, so the app that took the name
+   * is pinned: the rollout goes on, with a Warning.
+   */
+  @Test
+  void aSourceReleaseLowerThanTheBackendsIsSaid() {
+    sim.pushRelease(source);
+    sim.pushRelease(source);
+    createPool(1, "");
+    converge(1);
+    int rolled = sim.app(source).release();
+    try (var c = db.getConnection();
+        var backends =
+            c.prepareStatement("update backends set source_app_id = null where pool_id = ?");
+        var sweeps =
+            c.prepareStatement(
+                "update pool_sweeps set source_app_pin = null, source_app_pin_for = null"
+                    + " where pool_id = ?")) {
+      backends.setObject(1, java.util.UUID.fromString(uid()));
+      assertThat(backends.executeUpdate()).isEqualTo(1);
+      sweeps.setObject(1, java.util.UUID.fromString(uid()));
+      assertThat(sweeps.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+    platform.deleteApp(source);
+    sim.createSourceApp(source);
+    int lower = sim.app(source).release();
+    assertThat(lower).isLessThan(rolled);
+    reconciler.forgetCaches();
+    converge(1);
+    assertThat(pools.events(name, 200))
+        .filteredOn(e -> e.reason().equals("SourceReleaseLower"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.type()).isEqualTo("Warning");
+              assertThat(e.message()).contains("v" + lower + ", is lower than v" + rolled);
+            });
+  }
+
+  /**
+   * S5-6: a rollback through the spec (the pool pointed at another app, at a lower release number)
+   * rolls as any spec change does, with no Warning: only the same app's numbers are compared.
+   */
+  @Test
+  void aRollbackThroughTheSpecToAnotherAppIsNotSuspect() {
+    sim.pushRelease(source);
+    sim.pushRelease(source);
+    createPool(1, "");
+    converge(1);
+    String older = source + "-b";
+    sim.createSourceApp(older);
+    assertThat(sim.app(older).release()).isLessThan(sim.app(source).release());
+    patch("{\"spec\": {\"template\": {\"sourceApp\": \"" + older + "\"}}}");
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(a -> assertThat(a.slugId()).isEqualTo(sim.app(older).slugId()));
+    assertThat(eventReasons()).doesNotContain("SourceReleaseLower", "SourceReplaced");
+  }
+
+  /**
    * S5-6: a renamed source is not followed (its name is not found, as before), and the pool says
    * what it is called now and that its old name is free for anyone to take.
    */
