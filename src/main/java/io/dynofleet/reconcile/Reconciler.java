@@ -2069,7 +2069,8 @@ public class Reconciler {
      * The source app's name answers with no app: an {@code InvalidSpec} saying whether the app the
      * pool copies (its pinned id) was deleted or renamed, read by that id (one call, only then; a
      * failure of it tells neither), and that the name is free for anyone to take, whose app is not
-     * copied without a confirmation (S5-6).
+     * copied without a confirmation (S5-6). Without a pin (the source never read: a typo, an app
+     * not made yet), only that it is not found, as before.
      */
     private PlatformException sourceNotFound(PoolSpec.Template t) {
       String base = "source app '" + t.sourceApp() + "' not found";
@@ -2110,6 +2111,11 @@ public class Reconciler {
         } catch (PlatformException e) {
           LOG.debugf("pool=%s pinned source not read: %s", pool.name, e.getMessage());
         }
+      }
+      if (pinned == null) {
+        // never read (a typo, a new pool's source not made yet): an app made under the name is
+        // the one pinned
+        return new PlatformException(Kind.INVALID, base);
       }
       return new PlatformException(
           Kind.INVALID,

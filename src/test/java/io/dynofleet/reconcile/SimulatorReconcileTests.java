@@ -1015,6 +1015,26 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * S5-6: a source never read (a typo, an app not made yet) has no pin, so the first app made under
+   * the name is the one copied: its not-found message says no more than that, and does not claim
+   * such an app would wait for a confirmation.
+   */
+  @Test
+  void aSourceNeverReadIsOnlyNotFound() {
+    source = source + "-typo";
+    createPool(1, "");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason()).isEqualTo("InvalidSpec");
+              assertThat(c.message()).isEqualTo("source app '" + source + "' not found");
+            });
+  }
+
+  /**
    * S5-6: a renamed source is not followed (its name is not found, as before), and the pool says
    * what it is called now and that its old name is free for anyone to take.
    */
