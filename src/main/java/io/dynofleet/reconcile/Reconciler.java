@@ -30,6 +30,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -118,6 +119,35 @@ public class Reconciler {
       return "SourceRead[" + releaseId + "]"; // never the vars
     }
   }
+
+  /**
+   * Per source app (lower case): this process's last read of its newest releases, shared by the
+   * passes of every pool that copies it. A pool waiting for its backends or for another pool's
+   * release phase passes every 2 to 5 s, and each pass of each pool read them: the cost of a shared
+   * source's rollout grew with the pools sharing it times its length (audit 25 F1).
+   */
+  private final Map<String, ReleasesLook> releasesLooked = new ConcurrentHashMap<>();
+
+  private record ReleasesLook(Instant at, List<Platform.Release> recent) {}
+
+  /**
+   * While a coupled backend stays not ready or failing, the couplings are read again every this
+   * many release polls (30 s by default): one deleted or decoupled by hand meanwhile is found.
+   */
+  private static final int TROUBLED_COUPLINGS = 6;
+
+  /**
+   * Per pool: the generation its last pass looked at the source's releases at (read, or a look of
+   * {@link #releasesLooked} reused): a spec change reads them again.
+   */
+  private final Map<UUID, Long> releasesLookedAt = new ConcurrentHashMap<>();
+
+  /**
+   * Per pool: when its last pass on this process only waited (work in flight, no app made or drain
+   * begun). Only the pass after such a one reuses a look at the source's releases: one after a
+   * decision, an idle look or a change reads them (a new release is seen at the next pass).
+   */
+  private final Map<UUID, Instant> waited = new ConcurrentHashMap<>();
 
   /** Per pool name, reads of the pool that failed in a row (the database away): their backoff. */
   private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
@@ -334,7 +364,9 @@ public class Reconciler {
       String sourceApp,
       String sourceStage,
       // the database's stamp of this read as stored (null: not stored, or another's adopted)
-      Instant stamp) {}
+      Instant stamp,
+      // the apps of those not ready or failing when it was read (empty: another's adopted)
+      Set<String> troubled) {}
 
   /**
    * A release command's output with what looks secret masked ({@link SecretMask}): it goes to the
@@ -715,6 +747,11 @@ public class Reconciler {
       } finally {
         current.remove();
       }
+      if (r.outcome() == ReconcileResult.Outcome.REQUEUE && !pass.decided) {
+        waited.put(pool.get().id, pass.now);
+      } else {
+        waited.remove(pool.get().id);
+      }
       Duration nextLook = null;
       long ended = 0;
       try {
@@ -807,6 +844,9 @@ public class Reconciler {
   public void forgetCaches() {
     sources.clear();
     sourceReads.clear();
+    releasesLooked.clear();
+    releasesLookedAt.clear();
+    waited.clear();
     noReleasePhase.clear();
     releasesOver.clear();
     releasesRunning.clear();
@@ -829,6 +869,8 @@ public class Reconciler {
   private void forgetPool(UUID id) {
     sources.remove(id);
     sourceReads.remove(id);
+    releasesLookedAt.remove(id);
+    waited.remove(id);
     noReleasePhase.remove(id);
     templateSeen.remove(id);
     budgetWaits.remove(id);
@@ -851,6 +893,9 @@ public class Reconciler {
         forgetPool(id);
       }
     }
+    // a look is reused for release-poll only: one of a source no pool copies any more is not
+    Instant stale = clock.instant().minus(config.releasePoll());
+    releasesLooked.values().removeIf(l -> l.at().isBefore(stale));
   }
 
   /** The pools this process remembers anything of (each cache {@link #forgetPool} empties). */
@@ -860,6 +905,8 @@ public class Reconciler {
         List.of(
             sources,
             sourceReads,
+            releasesLookedAt,
+            waited,
             noReleasePhase,
             templateSeen,
             budgetWaits,
@@ -956,6 +1003,9 @@ public class Reconciler {
 
     /** A backend's release started in this pass (see {@link #mayRelease}). */
     private boolean releaseStarted;
+
+    /** This pass made intents for new apps or began a drain (see {@link #waited}). */
+    private boolean decided;
 
     /** No release starts in this pass: its target stalled, or new apps at it failed lately. */
     private volatile boolean holdReleases;
@@ -1433,21 +1483,35 @@ public class Reconciler {
       Source cached = sources.get(pool.id);
       List<Platform.Coupling> couplings = couplingsDue(t, cached) ? readCouplings() : null;
       List<Platform.Release> recent;
-      try {
-        // with no source remembered (a restarted process, a new pool) the last good release may
-        // be behind more failed ones than a page holds: older pages are read until one is found.
-        // A process that remembers one has it already (releases only come in on top): one page
-        // (audit 19 #2: a restarted dyno said SourceAppHasNoRelease, the others did not)
-        recent =
-            cached == null
-                ? platform.recentReleasesUntil(t.sourceApp(), Reconciler::usable, RELEASE_PAGES)
-                : platform.recentReleases(t.sourceApp());
-      } catch (PlatformException e) {
-        if (e.kind() == Kind.NOT_FOUND) {
-          throw sourceNotFound(t);
+      String sourceKey = t.sourceApp().toLowerCase(Locale.ROOT);
+      ReleasesLook looked = releasesLooked.get(sourceKey);
+      if (cached != null && fresh(looked)) {
+        // read by a pass of this pool or of another of the same source less than release-poll
+        // ago, and no delivery heard nor spec change since: a pool waiting for its backends or for
+        // another's release phase passes every 2 to 5 s, and each pass of each pool of a source
+        // read it (audit 25 F1). A new release is still seen within release-poll, and at once
+        // after its notification
+        recent = looked.recent();
+      } else {
+        try {
+          // with no source remembered (a restarted process, a new pool) the last good release
+          // may be behind more failed ones than a page holds: older pages are read until one is
+          // found. A process that remembers one has it already (releases only come in on top):
+          // one page (audit 19 #2: a restarted dyno said SourceAppHasNoRelease, the others did
+          // not)
+          recent =
+              cached == null
+                  ? platform.recentReleasesUntil(t.sourceApp(), Reconciler::usable, RELEASE_PAGES)
+                  : platform.recentReleases(t.sourceApp());
+        } catch (PlatformException e) {
+          if (e.kind() == Kind.NOT_FOUND) {
+            throw sourceNotFound(t);
+          }
+          throw e;
         }
-        throw e;
+        releasesLooked.put(sourceKey, new ReleasesLook(now, List.copyOf(recent)));
       }
+      releasesLookedAt.put(pool.id, pool.generation);
       // the newest release that runs a slug: a failed release (its release phase) leaves the one
       // before it running on the source, and a slug-less one (config set before the first deploy)
       // has nothing to copy. A pending newest one is in flight: look again soon.
@@ -1823,7 +1887,35 @@ public class Reconciler {
       couplingsLooked.put(
           pool.id,
           new CouplingsLook(
-              now, pool.generation, pipelineId, coupledApps(), sourceApp, sourceStage, stamp[0]));
+              now,
+              pool.generation,
+              pipelineId,
+              coupledApps(),
+              sourceApp,
+              sourceStage,
+              stamp[0],
+              troubledApps()));
+    }
+
+    /**
+     * Whether a look at the source's releases (of any pool of this process) is young enough to
+     * reuse: this pool's last pass here only waited, the look was read less than release-poll ago
+     * and after the last delivery heard for this pool, and this pool's last look was at its spec as
+     * it is now.
+     */
+    private boolean fresh(ReleasesLook looked) {
+      if (looked == null
+          || !waited.containsKey(pool.id)
+          || looked.at().isAfter(now)
+          || !now.isBefore(looked.at().plus(config.releasePoll()))) {
+        return false;
+      }
+      Long generation = releasesLookedAt.get(pool.id);
+      if (generation == null || generation != pool.generation) {
+        return false;
+      }
+      Instant heard = heardAt();
+      return heard == null || heard.isBefore(looked.at());
     }
 
     /** The pipeline's couplings, read now. */
@@ -1872,8 +1964,9 @@ public class Reconciler {
     /**
      * Whether this pass reads the pipeline's couplings, which find a backend decoupled or deleted
      * by hand, and the source's stage: every drift interval for the fleet, after a change (the
-     * spec, the pipeline, which backends are coupled), while a coupled backend is not ready, fails
-     * its checks here (a deleted app fails the proxies' probes within seconds) or was refused its
+     * spec, the pipeline, which backends are coupled), when a coupled backend became not ready or
+     * began failing its checks here since the last read (a deleted app fails the proxies' probes
+     * within seconds) and every 6 release polls while one stays so, while one was refused its
      * coupling, and when another dyno read the source since and found another target at the same
      * release (with "source", its stage may be newer). Not on a steady pass: they were a second
      * call on every look at every pool, half the sweep's cost (audit 21 H1); nor at a start within
@@ -1899,20 +1992,39 @@ public class Reconciler {
         return true; // a dyno whose read of the couplings did not reach the store (its pass failed)
       }
       for (Backend b : backends) {
+        if (coupledStep(b) && uncouplable.containsKey(b.appId)) {
+          return true; // coupled by hand meanwhile? (its next try waits the drift interval)
+        }
+      }
+      // a backend not ready or failing: read when one became so since the last read, then again
+      // every TROUBLED_COUPLINGS release polls while any stays so. Not on every pass: a pool
+      // waiting for its new backends' health passes every 2 s, and each pass read them (audit 25
+      // F1); a backend coupled or deleted by the pool since changes the apps above
+      Set<String> troubled = troubledApps();
+      return !troubled.isEmpty()
+          && (!last.troubled().containsAll(troubled)
+              || !now.isBefore(
+                  last.at().plus(config.releasePoll().multipliedBy(TROUBLED_COUPLINGS))));
+    }
+
+    /**
+     * The apps of the coupled backends that are not ready, or fail their checks here (a deleted app
+     * fails the proxies' probes within seconds).
+     */
+    private Set<String> troubledApps() {
+      Set<String> apps = new HashSet<>();
+      for (Backend b : backends) {
         if (!coupledStep(b)) {
           continue;
-        }
-        if (uncouplable.containsKey(b.appId)) {
-          return true; // coupled by hand meanwhile? (its next try waits the drift interval)
         }
         DataPlane.Health h = health.get(b.appName);
         if (b.phase != Phase.Ready
             || b.unhealthySince != null
             || h != null && h.known() && !h.healthy()) {
-          return true;
+          apps.add(b.appId);
         }
       }
-      return false;
+      return apps;
     }
 
     /**
@@ -1939,7 +2051,8 @@ public class Reconciler {
               coupledApps(),
               fleet.sourceApp(),
               fleet.sourceStage(),
-              fleet.at());
+              fleet.at(),
+              Set.of());
       couplingsLooked.put(pool.id, adopted);
       return adopted;
     }
@@ -3087,6 +3200,7 @@ public class Reconciler {
       // intents and drains are rows only, but a pass whose lock went (its session cut) would write
       // them beside the new holder's: apps made for one gap twice, then scaled away (review 3, 15)
       checkStopping();
+      decided = true;
       if (deletionMarked()) {
         return 0;
       }
@@ -3128,6 +3242,7 @@ public class Reconciler {
     /** {@code cause}: why it leaves, said in the Draining event (audit 18 #2). */
     private void drain(Backend b, Duration drainTime, String cause) {
       checkStopping();
+      decided = true;
       boolean afterRelease = b.step == Step.RELEASING && !drainTime.isZero();
       b.step = Step.DRAINING;
       b.phase = Phase.Draining;

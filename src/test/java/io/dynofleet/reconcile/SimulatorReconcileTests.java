@@ -1384,6 +1384,152 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 25 F1: a pool waiting for its new backends' health or for another pool's release phase of
+   * the same source passes every 2 to 5 s, and every pass of every such pool read the source's
+   * newest releases, and the pipeline's couplings while a backend was not ready: a shared source's
+   * rollout cost 1.8 times the documented calls, growing with pools per source times the rollout's
+   * length. Now the releases are read at most once per release-poll for all the pools of a source
+   * (and at once after a spec change or a delivery), the couplings when a backend is coupled, goes,
+   * or becomes not ready, and every 6 release polls while one stays so. Passes here come every 100
+   * ms, far more often than the loop's, so the old cost shows many times over.
+   */
+  @Test
+  void aSharedSourcesRolloutReadsItsReleasesByAgeAndTheCouplingsByChange() {
+    sim.releasePhaseExclusive(source); // the pools wait for each other's release phases
+    String first = name;
+    List<String> all = List.of(first, first + "-b", first + "-c");
+    try {
+      for (String pool : all) {
+        name = pool;
+        createPool(2, "");
+      }
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> passAll(all, null, new HashSet<>(), new int[1]));
+      // release phases that take a while, as a migration does: the pools wait for each other
+      sim.releaseDelay(Duration.ofSeconds(2)); // reset with the faults
+      int mark = sim.callLog().size();
+      long began = System.nanoTime();
+      SandboxApp pushed = sim.pushRelease(source);
+      int[] passes = {0};
+      Set<String> finished = new HashSet<>();
+      await()
+          .atMost(Duration.ofSeconds(150))
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> passAll(all, "v" + pushed.release(), finished, passes));
+      Duration took = Duration.ofNanos(System.nanoTime() - began);
+      List<SandboxCall> rollout = sim.callLog().subList(mark, sim.callLog().size());
+      long releaseReads =
+          rollout.stream()
+              .filter(
+                  c -> c.method().equals("GET") && c.path().equals("/apps/" + source + "/releases"))
+              .count();
+      long couplingReads =
+          rollout.stream()
+              .filter(
+                  c ->
+                      c.method().equals("GET")
+                          && c.path().startsWith("/pipelines/")
+                          && c.path().endsWith("/pipeline-couplings"))
+              .count();
+      long polls = took.toMillis() / config.releasePoll().toMillis();
+      System.out.printf(
+          "shared source rollout: %d passes in %d ms, %d release reads, %d couplings reads, %d"
+              + " calls%n",
+          passes[0], took.toMillis(), releaseReads, couplingReads, rollout.size());
+      for (String pool : all) {
+        name = pool;
+        assertThat(eventReasons()).as(pool).doesNotContain("BackendFailed", "CreateFailed");
+      }
+      // one read per release-poll for the three pools; and a pass after one that was not only a
+      // wait reads: each pool's first after the push, and after each of its 2 creates and 2 drains
+      assertThat(releaseReads)
+          .as("the source's releases read by age, not on each of %d passes", passes[0])
+          .isLessThanOrEqualTo(polls + 1 + all.size() * 5);
+      // per pool: each of 2 new backends coupled, each of 2 old ones gone, a new one not ready
+      // when coupled, one read more each, and every 6 release polls of the rollout
+      assertThat(couplingReads)
+          .as("the couplings read on a change, not on each of %d passes", passes[0])
+          .isLessThanOrEqualTo(all.size() * (2 + 2 + 2 + 1 + polls / 6 + 1));
+    } finally {
+      name = first;
+    }
+  }
+
+  /**
+   * Audit 25 F1: while a backend was not ready or failing, every pass read the pipeline's couplings
+   * (a pool passes every 2 s while one is). Now once when it became so, and again every 6 release
+   * polls while it stays so; one that fails afterwards is read for at once.
+   */
+  @Test
+  void aFailingBackendsCouplingsAreReadWhenItBeginsToFailNotOnEachPass() {
+    createPool(3, "");
+    converge(3);
+    List<String> apps = owned().stream().map(SandboxApp::name).sorted().toList();
+    sim.backendCrashed(apps.get(0));
+    awaitPhase(apps.get(0), "Unhealthy");
+    int mark = sim.callLog().size();
+    long began = System.nanoTime();
+    for (int i = 0; i < 20; i++) {
+      pass();
+    }
+    long polls =
+        Duration.ofNanos(System.nanoTime() - began).toMillis() / config.releasePoll().toMillis();
+    assertThat(couplingReads(mark))
+        .as("20 passes while one backend stays unhealthy")
+        .isLessThanOrEqualTo(1 + polls / 6);
+
+    // another begins to fail: read at the first pass that finds it so
+    mark = sim.callLog().size();
+    sim.backendCrashed(apps.get(1));
+    awaitPhase(apps.get(1), "Unhealthy");
+    assertThat(couplingReads(mark)).as("read when another began to fail").isPositive();
+  }
+
+  /** The reads of a pipeline's couplings since call {@code mark} of the simulator's log. */
+  private long couplingReads(int mark) {
+    List<SandboxCall> log = sim.callLog();
+    return log.subList(mark, log.size()).stream()
+        .filter(
+            c ->
+                c.method().equals("GET")
+                    && c.path().startsWith("/pipelines/")
+                    && c.path().endsWith("/pipeline-couplings"))
+        .count();
+  }
+
+  /**
+   * A pass of each pool not {@code finished} yet (counted in {@code passes}), as the loop's
+   * requeues bring them; whether all are done, with 2 ready backends (of {@code release}: all up to
+   * date at it, unless null).
+   */
+  private boolean passAll(List<String> all, String release, Set<String> finished, int[] passes) {
+    String was = name;
+    try {
+      for (String pool : all) {
+        if (finished.contains(pool)) {
+          continue;
+        }
+        name = pool;
+        passes[0]++;
+        PoolStatus s;
+        if (pass().outcome() == ReconcileResult.Outcome.DONE
+            && (s = status()).readyReplicas() == 2
+            && s.replicas() == 2
+            && (release == null || release.equals(s.targetRelease()) && s.updatedReplicas() == 2)) {
+          finished.add(pool);
+        }
+      }
+    } finally {
+      name = was;
+    }
+    return finished.containsAll(all);
+  }
+
+  /**
    * Audit 14: nothing a Prometheus alert could read said whether a pool was ready, degraded or
    * stalled, or whether this process's routing table was stale.
    */
@@ -1700,6 +1846,9 @@ class SimulatorReconcileTests {
     Reconciler r = withProgressDeadline(crashingItsApp(platform), Duration.ofSeconds(2));
     String app = aFailedBackendThatLogged(r, "Calling the payment API with ak-old-5e4d3c2b1a");
     heroku.updateConfigVars(source, Map.of("API_KEY", "ak-new-9f8e7d6c5b")); // the rotation
+    // its notification: a waiting pool's next pass reads the source at once (without, within
+    // release-poll; audit 25 F1)
+    r.heard(name);
     passUntilDeleted(r, app);
 
     assertThat(messages("BackendLogTail"))
@@ -1724,6 +1873,7 @@ class SimulatorReconcileTests {
     String id = sim.app(app).id();
     sim.refuse("GET /apps/" + id + "/config-vars", 403, "forbidden", "Not allowed.");
     heroku.updateConfigVars(source, Map.of("API_KEY", "ak-new-9f8e7d6c5b"));
+    r.heard(name); // its notification, as above
     passUntilDeleted(r, app);
 
     assertThat(messages("BackendLogTail"))
