@@ -565,19 +565,23 @@ public class Simulator {
    * Returns the pipeline's id.
    */
   public synchronized String createTeamPipeline(String name, String team) {
-    SimTeam t =
-        teams.values().stream()
-            .filter(x -> x.name().equals(team))
-            .findFirst()
-            .orElseGet(
-                () -> {
-                  var n = new SimTeam(UUID.randomUUID().toString(), team, now());
-                  teams.put(n.id(), n);
-                  return n;
-                });
+    SimTeam t = teamNamed(team);
     var p = new SimPipeline(UUID.randomUUID().toString(), name, now(), t.id());
     pipelines.put(p.id(), p);
     return p.id();
+  }
+
+  /** The team of that name, made if new. */
+  private SimTeam teamNamed(String team) {
+    return teams.values().stream()
+        .filter(x -> x.name().equals(team))
+        .findFirst()
+        .orElseGet(
+            () -> {
+              var n = new SimTeam(UUID.randomUUID().toString(), team, now());
+              teams.put(n.id(), n);
+              return n;
+            });
   }
 
   /** Another Heroku account holds the app name: creating it says "taken", reading it 403. */
@@ -595,17 +599,7 @@ public class Simulator {
     SimApp a = newApp(name, null, null);
     String user = UUID.nameUUIDFromBytes(email.getBytes(StandardCharsets.UTF_8)).toString();
     if (team != null) {
-      a.teamId =
-          teams.values().stream()
-              .filter(x -> x.name().equals(team))
-              .findFirst()
-              .orElseGet(
-                  () -> {
-                    var n = new SimTeam(UUID.randomUUID().toString(), team, now());
-                    teams.put(n.id(), n);
-                    return n;
-                  })
-              .id();
+      a.teamId = teamNamed(team).id();
     } else {
       a.ownerId = user;
       a.ownerEmail = email;
