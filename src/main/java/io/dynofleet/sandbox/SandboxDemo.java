@@ -213,7 +213,18 @@ class SandboxDemo {
   void seedAccount() {
     try {
       if (simulator.apps().stream().noneMatch(a -> a.name().equals(SOURCE_APP))) {
-        simulator.createSourceApp(SOURCE_APP);
+        // the same id at every start: a pool kept in the database (README, "to keep pools")
+        // pinned the demo source by its id, and a new id said SourceReplaced (S5-6) for good
+        simulator.createSourceApp(
+            SOURCE_APP,
+            null,
+            null,
+            java.util
+                .UUID
+                .nameUUIDFromBytes(
+                    ("dynofleet-sandbox:" + SOURCE_APP)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .toString());
         simulator.createPipeline(PIPELINE);
         simulator.couple(SOURCE_APP, PIPELINE, STAGE);
       }

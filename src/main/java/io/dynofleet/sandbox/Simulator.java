@@ -435,9 +435,18 @@ public class Simulator {
    * A source app in {@code region} on {@code stack} (null: Heroku's defaults, us and heroku-24).
    */
   public SandboxApp createSourceApp(String name, String region, String stack) {
+    return createSourceApp(name, region, stack, null);
+  }
+
+  /**
+   * A source app with Heroku's id {@code id} (null: a new one): the sandbox's demo source app has
+   * the same id at every start, as the user's own app keeps its id on Heroku, so a pool kept in the
+   * database across sandbox starts still finds the app it pinned (security review 5 S5-6).
+   */
+  public SandboxApp createSourceApp(String name, String region, String stack, String id) {
     Future<Void> serving;
     synchronized (this) {
-      SimApp app = newApp(name, region, stack);
+      SimApp app = newApp(name, region, stack, id);
       serving = deploy(app, true);
     }
     await(serving);
@@ -2131,6 +2140,10 @@ public class Simulator {
   // ------------------------------------------------------------------ domain logic (hold the lock)
 
   private SimApp newApp(String name, String region, String stack) {
+    return newApp(name, region, stack, null);
+  }
+
+  private SimApp newApp(String name, String region, String stack, String id) {
     if (name == null) {
       do {
         name = randomWords() + "-" + ThreadLocalRandom.current().nextInt(10000, 99999);
@@ -2160,6 +2173,9 @@ public class Simulator {
               + " limit.");
     }
     SimApp a = new SimApp();
+    if (id != null) {
+      a.id = id;
+    }
     a.name = name;
     a.region = region == null ? "us" : region;
     a.stack = stack == null ? "heroku-24" : stack;
