@@ -163,13 +163,17 @@ public final class Cli {
         + (u.getPort() < 0 ? "" : ":" + u.getPort());
   }
 
-  /** {@code text} with any URL's {@code user:password@} left out. */
+  /**
+   * {@code text} with any URL's {@code user:password@} left out: from {@code ://} to the last
+   * {@code @} before a space, as a generated password may hold {@code /}, {@code ?} or {@code #}
+   * unencoded (review 30 R30-9; a path's {@code @} in an error's text is left out with it).
+   */
   static String withoutUserinfo(String text) {
     return text == null ? null : USERINFO.matcher(text).replaceAll("$1");
   }
 
   private static final java.util.regex.Pattern USERINFO =
-      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\\s]*@");
+      java.util.regex.Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)\\S*@");
 
   /**
    * Why {@code token} cannot go in a header, by position (never quoting it), or null. The JDK's

@@ -707,6 +707,25 @@ class CliTests {
     assertThat(r.out() + r.err() + c.out() + c.err()).doesNotContain("s3cretpw", "user:");
   }
 
+  /**
+   * Review 30 R30-9: the mask stopped at {@code /}, {@code ?} and {@code #}, so a password holding
+   * one unencoded was printed whole in the JDK's text that {@code bad --url:} and {@code cannot
+   * connect to} quote.
+   */
+  @Test
+  void aPasswordHoldingASlashOrQueryOrFragmentIsNeverPrinted() {
+    for (String pw : new String[] {"s3c/ret9pw", "s3c?ret9pw", "s3c#ret9pw", "a/b?c#d@e9pw"}) {
+      String url = "https://user:" + pw + "@example.com:8443";
+      assertThat(Cli.withoutUserinfo("Illegal character in authority at index 8: " + url))
+          .isEqualTo("Illegal character in authority at index 8: https://example.com:8443");
+      assertThat(Cli.withoutUserinfo("cannot reach " + url + "/ and " + url + " again"))
+          .isEqualTo("cannot reach https://example.com:8443/ and https://example.com:8443 again");
+      Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", url);
+      assertThat(r.code()).isEqualTo(2);
+      assertThat(r.out() + r.err()).doesNotContain("ret9pw", "user:");
+    }
+  }
+
   /** Security review 1: a base URL with a path sent every call, token and all, to a backend app. */
   @Test
   void aBaseUrlWithAPathIsRefusedAndPlainHttpElsewhereWarned() {
