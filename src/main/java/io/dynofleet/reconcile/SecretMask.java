@@ -6,6 +6,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -18,13 +19,14 @@ import java.util.stream.Collectors;
  * drain read (review 13, security review 3 #3, security review 5 S5-2).
  *
  * <p>Masked, case aside: the values of the config vars the backends get (six characters or more,
- * four or more when the var's name says secret), each as it is, stripped, URL-encoded (a form or a
- * query string) and JSON-escaped (a JSON log of settings); each line of a value of several lines (a
- * PEM key, which logs deliver one line an entry); a URL value's password, as it is and decoded (as
- * a driver prints it); any URL's password, up to the last {@code @} before the host; the value of a
- * {@code NAME=value}, {@code "name": "value"} or {@code name => value} whose name says password,
- * pass, pwd, secret, token, key, auth, credential or private; credential headers ({@code
- * Authorization}, {@code Cookie}, {@code Set-Cookie}) and {@code Bearer} tokens.
+ * four or more when a word of the var's name says secret, those shorter than six only as a word of
+ * their own and never {@code true}, {@code none} and the like), each as it is, stripped,
+ * URL-encoded (a form or a query string) and JSON-escaped (a JSON log of settings); each line of a
+ * value of several lines (a PEM key, which logs deliver one line an entry); a URL value's password,
+ * as it is and decoded (as a driver prints it); any URL's password, up to the last {@code @} before
+ * the host; the value of a {@code NAME=value}, {@code "name": "value"} or {@code name => value}
+ * whose name says password, pass, pwd, secret, token, key, auth, credential or private; credential
+ * headers ({@code Authorization}, {@code Cookie}, {@code Set-Cookie}) and {@code Bearer} tokens.
  *
  * <p>Not masked, and no mask can be sure of it: a value printed otherwise transformed (hashed,
  * base64-encoded, cut, split across lines, HTML-escaped), values shorter than the limits above, and
@@ -35,9 +37,26 @@ import java.util.stream.Collectors;
  */
 final class SecretMask {
 
-  /** A var's name that says its value is secret: its values of four characters are masked too. */
-  private static final Pattern SECRET_NAME =
-      Pattern.compile("(?i).*(?:pass|pwd|secret|token|key|auth|credential|private|pin).*");
+  /**
+   * A word of a var's name that says its value is secret, so its values of four characters are
+   * masked too: the name's words, split at {@code _} and other non-alphanumerics, not its letters
+   * (review 30 R30-11: {@code SHIPPING} holds "pin", {@code KEYSPACE} "key", {@code AUTHOR}
+   * "auth").
+   */
+  private static final Pattern SECRET_WORD =
+      Pattern.compile(
+          "(?i)pass|passwords?|passwd|passphrase|passcode|pwd|secrets?|tokens?|keys?|apikey|auth"
+              + "|credentials?|private|pin|\\w*(?:password|passwd|secret|token)");
+
+  /** Where a var's name is split into words (a name may carry a note after it). */
+  private static final Pattern NAME_SEPARATOR = Pattern.compile("[^A-Za-z0-9]+");
+
+  /**
+   * Values never masked when shorter than {@link #MIN_VALUE}, whatever their var's name: the words
+   * of a switch, which a backend's output holds everywhere (review 30 R30-11).
+   */
+  private static final Set<String> COMMON_SHORT_VALUES =
+      Set.of("true", "false", "none", "null", "nil", "yes", "no", "on", "off");
 
   /** The shortest value masked when its name does not say secret (words and numbers are common). */
   static final int MIN_VALUE = 6;
@@ -81,10 +100,7 @@ final class SecretMask {
     for (Map.Entry<String, String> e : vars.entrySet()) {
       String v = e.getValue();
       if (v == null) continue;
-      int min =
-          e.getKey() != null && SECRET_NAME.matcher(e.getKey()).matches()
-              ? MIN_SECRET_VALUE
-              : MIN_VALUE;
+      int min = secretName(e.getKey()) ? MIN_SECRET_VALUE : MIN_VALUE;
       String stripped = v.strip();
       spellings(v, min, needles);
       spellings(stripped, min, needles);
@@ -105,16 +121,33 @@ final class SecretMask {
         }
       }
     }
+    needles.removeIf(
+        n -> n.length() < MIN_VALUE && COMMON_SHORT_VALUES.contains(n.toLowerCase(Locale.ROOT)));
     if (needles.isEmpty()) {
       return new SecretMask(null);
     }
+    // a short needle only as a word of its own: a PIN 4821 in "pin=4821", not in "148210" or a
+    // value "main" in "at Main.main(" (review 30 R30-11)
     String alternation =
         needles.stream()
             .sorted(Comparator.comparingInt(String::length).reversed())
-            .map(Pattern::quote)
+            .map(
+                n ->
+                    n.length() < MIN_VALUE
+                        ? "(?<![\\p{L}\\p{N}])" + Pattern.quote(n) + "(?![\\p{L}\\p{N}])"
+                        : Pattern.quote(n))
             .collect(Collectors.joining("|"));
     return new SecretMask(
         Pattern.compile(alternation, Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE));
+  }
+
+  /** Whether one of the words of the var's name {@code name} says its value is secret. */
+  static boolean secretName(String name) {
+    if (name == null) return false;
+    for (String word : NAME_SEPARATOR.split(name)) {
+      if (SECRET_WORD.matcher(word).matches()) return true;
+    }
+    return false;
   }
 
   /** {@code value} as it is, URL-encoded and JSON-escaped, if at least {@code min} long. */

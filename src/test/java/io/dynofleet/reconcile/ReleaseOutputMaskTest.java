@@ -127,4 +127,37 @@ class ReleaseOutputMaskTest {
             "passed: 14",
             "author=Jo");
   }
+
+  /**
+   * Review 30 R30-11: the four-character rule took any name holding "pin", "key" or "auth" ({@code
+   * SHIPPING_MODE}, {@code KEYSPACE}, {@code AUTHOR}) as secret, and masked its short values in any
+   * case, inside words too, and a switch's {@code true} everywhere.
+   */
+  @Test
+  void shortValuesAreMaskedOnlyForSecretWordsOfANameAsWordsOfTheirOwnAndNeverBooleans() {
+    Map<String, String> vars =
+        Map.ofEntries(
+            Map.entry("SHIPPING_MODE", "fast"),
+            Map.entry("FEATURE_KEY_ENABLED", "true"),
+            Map.entry("KEYSPACE", "main"),
+            Map.entry("AUTHOR", "prod"),
+            Map.entry("OAUTH_ENABLED", "none"),
+            Map.entry("MONKEY_KEYBOARD", "qwer"),
+            Map.entry("DB_PIN", "4821"),
+            Map.entry("APP_AUTH", "w9zq"),
+            Map.entry("STRIPE_API_KEY", "sk9q"),
+            Map.entry("DBPASSWORD", "d8b7"),
+            Map.entry("SMTP_PASSWORD (the app's own)", "k7x2q"));
+    String out =
+        Reconciler.masked(
+            "shipping fast | FAST path | enabled=TRUE, cache true | at Main.main(Main.java:12)"
+                + " | env prod | sso none | keys qwer | pin=4821, id 148210 | auth W9ZQ"
+                + " | stripe sk9q | db d8b7 | smtp k7x2q.",
+            vars);
+    assertThat(out)
+        .isEqualTo(
+            "shipping fast | FAST path | enabled=TRUE, cache true | at Main.main(Main.java:12)"
+                + " | env prod | sso none | keys qwer | pin=***, id 148210 | auth ***"
+                + " | stripe *** | db *** | smtp ***.");
+  }
 }
