@@ -1899,19 +1899,39 @@ public class Reconciler {
 
     /**
      * Whether a look at the source's releases (of any pool of this process) is young enough to
-     * reuse: this pool's last pass here only waited, the look was read less than release-poll ago
-     * and after the last delivery heard for this pool, and this pool's last look was at its spec as
-     * it is now.
+     * reuse: this pool's last pass here, less than release-poll ago, only waited, the look was read
+     * less than release-poll ago, after the last delivery heard for this pool and after the fleet's
+     * last read of the pool's source, its newest usable release is not below the pool's target, and
+     * this pool's last look was at its spec as it is now.
      */
     private boolean fresh(ReleasesLook looked) {
+      Instant wait = waited.get(pool.id);
       if (looked == null
-          || !waited.containsKey(pool.id)
+          || wait == null
+          || wait.isAfter(now)
+          || !now.isBefore(wait.plus(config.releasePoll()))
           || looked.at().isAfter(now)
           || !now.isBefore(looked.at().plus(config.releasePoll()))) {
-        return false;
+        return false; // the wait was this process's pass just before, not one minutes ago
       }
       Long generation = releasesLookedAt.get(pool.id);
       if (generation == null || generation != pool.generation) {
+        return false;
+      }
+      // another dyno read the source since (the pool's passes moved: sweep, takeover), perhaps a
+      // release this look has not, and made apps for it: taken for off-target ones, they were
+      // drained and the rollout stepped back (review 30 R30-1)
+      FleetTimers stored = timers();
+      if (stored.sourceReadAt() != null && stored.sourceReadAt().isAfter(looked.at())) {
+        return false;
+      }
+      int newest =
+          looked.recent().stream()
+              .filter(Reconciler::usable)
+              .mapToInt(Platform.Release::version)
+              .findFirst()
+              .orElse(-1);
+      if (pool.status != null && releaseNumber(pool.status.targetRelease()) > newest) {
         return false;
       }
       Instant heard = heardAt();

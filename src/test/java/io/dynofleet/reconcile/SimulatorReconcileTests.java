@@ -30,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -2726,6 +2727,60 @@ class SimulatorReconcileTests {
     assertThat(appCreates()).isEqualTo(4);
     assertThat(calls("POST", "/pipeline-couplings", 201).stream().filter(c -> namesOwnedApp(c)))
         .hasSize(4);
+  }
+
+  /**
+   * Review 30 R30-1: a pass that only waited reused this process's look at the source's releases,
+   * up to release-poll old, though another dyno had read a newer release since and made apps for
+   * it: those apps looked off-target, were drained, and the rollout stepped back. The fleet's newer
+   * read (or the pool's higher target release) makes the look stale.
+   */
+  @Test
+  void aLookOlderThanAnotherDynosReadOfTheSourceIsNotReused() {
+    Reconciler other = reconcilerOn(platform);
+    createPool(2, "");
+    converge(2);
+    Set<String> before = ownedNames();
+    sim.backendCrashed(before.iterator().next()); // the pool waits for it: passes only wait
+    awaitPhase(before.iterator().next(), "Unhealthy");
+    // a waiting pass of this dyno that has just read the source's releases
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              int mark = sim.callLog().size();
+              boolean waited = pass().outcome() == ReconcileResult.Outcome.REQUEUE;
+              List<SandboxCall> log = sim.callLog();
+              return waited
+                  && log.subList(mark, log.size()).stream()
+                      .anyMatch(
+                          c ->
+                              c.method().equals("GET")
+                                  && c.path().equals("/apps/" + source + "/releases"));
+            });
+    long looked = System.nanoTime();
+    SandboxApp pushed = sim.pushRelease(source);
+    other.reconcile(new PoolKey(name)); // another dyno reads it and makes apps for it
+    UUID pool = pools.get(name).metadata().uid();
+    Set<UUID> itsApps =
+        store.backends(pool).stream()
+            .filter(b -> !before.contains(b.appName))
+            .map(b -> b.id)
+            .collect(Collectors.toSet());
+    assertThat(itsApps).as("the other dyno's new backends").isNotEmpty();
+    pass();
+    // what is shown needs this dyno's look younger than release-poll still (not a speed check)
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Duration.ofNanos(System.nanoTime() - looked).compareTo(config.releasePoll()) < 0);
+    assertThat(store.backends(pool))
+        .filteredOn(b -> itsApps.contains(b.id))
+        .as("the other dyno's backends at v%d are not drained", pushed.release())
+        .hasSize(itsApps.size())
+        .allSatisfy(
+            b -> assertThat(b.phase).isNotIn(Backend.Phase.Draining, Backend.Phase.Deleting));
+    assertThat(status().targetRelease()).isEqualTo("v" + pushed.release());
   }
 
   // ------------------------------------------------------------------ Platform API faults
