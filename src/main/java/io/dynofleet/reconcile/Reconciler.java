@@ -149,6 +149,12 @@ public class Reconciler {
    */
   private final Map<UUID, Instant> waited = new ConcurrentHashMap<>();
 
+  /**
+   * Per pool: the newest release id of the source read when its pin was last checked with no usable
+   * release read (review 30 R30-8): the same list is of the same app, not checked again.
+   */
+  private final Map<UUID, String> pinCheckedAt = new ConcurrentHashMap<>();
+
   /** Per pool name, reads of the pool that failed in a row (the database away): their backoff. */
   private final Map<String, Integer> databaseFailures = new ConcurrentHashMap<>();
 
@@ -847,6 +853,7 @@ public class Reconciler {
     releasesLooked.clear();
     releasesLookedAt.clear();
     waited.clear();
+    pinCheckedAt.clear();
     noReleasePhase.clear();
     releasesOver.clear();
     releasesRunning.clear();
@@ -871,6 +878,7 @@ public class Reconciler {
     sourceReads.remove(id);
     releasesLookedAt.remove(id);
     waited.remove(id);
+    pinCheckedAt.remove(id);
     noReleasePhase.remove(id);
     templateSeen.remove(id);
     budgetWaits.remove(id);
@@ -1006,6 +1014,9 @@ public class Reconciler {
 
     /** This pass made intents for new apps or began a drain (see {@link #waited}). */
     private boolean decided;
+
+    /** The app under the source's name may not be the pinned one: no webhook is synced on it. */
+    private boolean pinDoubt;
 
     /** No release starts in this pass: its target stalled, or new apps at it failed lately. */
     private volatile boolean holdReleases;
@@ -1174,7 +1185,9 @@ public class Reconciler {
         writeStatus();
         return inFlight ? ReconcileResult.requeue(inFlightWait(), 0) : ReconcileResult.done(0);
       }
-      syncWebhook(t.sourceApp());
+      if (!pinDoubt) {
+        syncWebhook(t.sourceApp()); // not on an app under the name not confirmed as the source
+      }
       checkHealthOfReady();
       planReplicas();
       try {
@@ -1517,6 +1530,20 @@ public class Reconciler {
       // has nothing to copy. A pending newest one is in flight: look again soon.
       Optional<Platform.Release> latest = recent.stream().findFirst();
       Optional<Platform.Release> usable = recent.stream().filter(Reconciler::usable).findFirst();
+      if (usable.isEmpty()
+          && cached != null
+          && latest.isPresent()
+          && recent.stream().map(Platform.Release::id).noneMatch(cached.releaseId()::equals)
+          && !latest.get().id().equals(pinCheckedAt.get(pool.id))) {
+        // none of the releases read is the one copied, and none runs a slug: perhaps another app,
+        // made under a deleted or renamed source's name, not deployed yet. Its pin is checked
+        // before the old target is kept and a webhook synced on it (review 30 R30-8); once per
+        // newest release (its id is the app's)
+        pinDoubt = true;
+        pinSource(t, platform.app(t.sourceApp()).orElseThrow(() -> sourceNotFound(t)));
+        pinCheckedAt.put(pool.id, latest.get().id());
+        pinDoubt = false;
+      }
       if (usable.isPresent()) {
         Platform.Release rel = usable.get();
         boolean addons = Boolean.TRUE.equals(t.shareAddons());

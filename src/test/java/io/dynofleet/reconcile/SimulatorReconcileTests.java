@@ -924,6 +924,36 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 30 R30-8: an app made under a deleted source's name has only slug-less releases at
+   * first; a pool that remembered its source found no usable release, skipped the pin check, kept
+   * the deleted app's target and synced its webhook onto the new holder's app. The pin is checked
+   * when none of the releases read is the one remembered.
+   */
+  @Test
+  void anAppUnderADeletedSourcesNameWithNoReleaseYetIsSourceReplaced() {
+    createPool(1, "");
+    converge(1);
+    Set<String> serving = ownedNames();
+    platform.deleteApp(source);
+    String taker = platform.createApp(source, null, null, null).id(); // never deployed
+    int mark = sim.callLog().size();
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains(taker));
+    List<SandboxCall> log = sim.callLog();
+    assertThat(log.subList(mark, log.size()))
+        .as("no webhook of the app under the name listed, made or re-signed")
+        .noneMatch(
+            c ->
+                c.path().startsWith("/apps/" + source + "/webhooks")
+                    || c.path().startsWith("/apps/" + taker + "/webhooks"));
+    assertThat(ownedNames()).isEqualTo(serving);
+  }
+
+  /**
    * S5-6: a pool copying a source app since before the pin existed (no pin stored, as after the
    * upgrade) whose name another app took meanwhile: its backends' source app id is the pin, not the
    * app the name answers with now.
