@@ -774,16 +774,17 @@ class ReconcileStore {
    * The source app the pool copies, by Heroku's id (see V28__pool_sweeps_source_app_pin.sql): the
    * one pinned while the spec named the source as {@code pinnedFor} says, or, when none is (a new
    * pool, a spec naming the source anew, a pool not read since the upgrade), {@code readId}, the
-   * app a read just found, pinned now. A pool never pinned whose backends carry the id of the app
-   * they were released from, none of them {@code readId}, is pinned to the newest one's: the name
-   * may have changed hands before this release read it (a source deleted while the pool waited as
-   * {@code InvalidSpec}). One transaction; pool passes are serialized by the pool's lock, and the
-   * write keeps a pin another writer stored for the same {@code pinnedFor}. Null when the pool is
-   * gone.
+   * app a read just found, pinned now; a {@code pinnedFor} changed in its restart only keeps the
+   * pin unless {@code restartConfirms} (the last pass said SourceReplaced for {@code readId}). A
+   * pool never pinned whose backends carry the id of the app they were released from, none of them
+   * {@code readId}, is pinned to the newest one's: the name may have changed hands before this
+   * release read it (a source deleted while the pool waited as {@code InvalidSpec}). One
+   * transaction; pool passes are serialized by the pool's lock, and the write keeps a pin another
+   * writer stored for the same {@code pinnedFor}. Null when the pool is gone.
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  String pinSource(UUID poolId, String pinnedFor, String readId) {
+  String pinSource(UUID poolId, String pinnedFor, String readId, boolean restartConfirms) {
     List<Object[]> stored =
         pools
             .getEntityManager()
@@ -795,6 +796,17 @@ class ReconcileStore {
       return (String) stored.get(0)[0];
     }
     String pin = readId;
+    if (!stored.isEmpty()
+        && stored.get(0)[0] != null
+        && stored.get(0)[1] != null
+        && sameSourceName((String) stored.get(0)[1], pinnedFor)
+        && !restartConfirms
+        && !readId.equals(stored.get(0)[0])) {
+      // a rollout restart alone (the same name, another restartedAt) confirms only the app the
+      // pool's last pass said SourceReplaced for: one done for its own sake keeps the pin (review
+      // 30 R30-6)
+      pin = (String) stored.get(0)[0];
+    }
     if (stored.isEmpty() || stored.get(0)[0] == null && stored.get(0)[1] == null) {
       List<String> carried =
           pools
@@ -835,6 +847,13 @@ class ReconcileStore {
             .setParameter(1, poolId)
             .getResultList();
     return kept.isEmpty() ? null : kept.get(0);
+  }
+
+  /** Whether two {@code pinnedFor} values name the source alike, the restart apart. */
+  private static boolean sameSourceName(String a, String b) {
+    int i = a.indexOf('\n');
+    int j = b.indexOf('\n');
+    return i >= 0 && j >= 0 && a.substring(0, i).equals(b.substring(0, j));
   }
 
   /** The id of the source app pinned for the pool (see {@link #pinSource}), or null. */

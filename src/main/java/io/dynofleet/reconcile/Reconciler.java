@@ -2171,7 +2171,7 @@ public class Reconciler {
      * at max-backoff, at once after a spec change.
      */
     private void pinSource(PoolSpec.Template t, Platform.App app) {
-      String pinned = store.pinSource(pool.id, pinnedFor(t), app.id());
+      String pinned = store.pinSource(pool.id, pinnedFor(t), app.id(), saidReplacedBy(app.id()));
       if (pinned == null || pinned.equals(app.id())) {
         return;
       }
@@ -2197,6 +2197,25 @@ public class Reconciler {
     }
 
     /**
+     * Whether the pool's last pass was {@link #SOURCE_REPLACED} by the app {@code id}: a rollout
+     * restart then confirms it (review 30 R30-6). Its message names the app's id first.
+     */
+    private boolean saidReplacedBy(String id) {
+      if (pool.status == null || pool.status.conditions() == null) {
+        return false;
+      }
+      return pool.status.conditions().stream()
+          .anyMatch(
+              c ->
+                  "Degraded".equals(c.type())
+                      && "True".equals(c.status())
+                      && SOURCE_REPLACED.equals(c.reason())
+                      && c.message() != null
+                      && (c.message().contains("is now another app (id " + id + ")")
+                          || c.message().contains("is now another app (id " + id + ", ")));
+    }
+
+    /**
      * The highest source release the pool's backends were made at by the app {@code appId}: those
      * released from it ({@code sourceAppId}), and those released before the id was kept (null), as
      * the pool's rows older processes wrote are. 0 when none is.
@@ -2217,7 +2236,8 @@ public class Reconciler {
 
     /**
      * What the source was pinned for: {@code sourceApp} as the spec names it (any case) and {@code
-     * restartedAt} (a rollout restart confirms the app the name answers with then).
+     * restartedAt} (a rollout restart confirms the app the name answers with then, if the last pass
+     * said {@link #SOURCE_REPLACED} for it: {@link #saidReplacedBy}).
      */
     private static String pinnedFor(PoolSpec.Template t) {
       return t.sourceApp().toLowerCase(java.util.Locale.ROOT)

@@ -924,6 +924,36 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 30 R30-6: a rollout restart done for its own sake after the source's name changed hands,
+   * before any pass saw it, pinned the new holder with no SourceReplaced ever said. A restart alone
+   * confirms only the app the pool's last pass said SourceReplaced for.
+   */
+  @Test
+  void aRoutineRestartDoesNotConfirmAnAppNeverSaid() {
+    createPool(1, "");
+    converge(1);
+    Set<String> serving = ownedNames();
+    platform.deleteApp(source);
+    sim.createSourceApp(source);
+    platform.patchConfigVars(source, Map.of("PLANTED", "by-whoever-took-the-name"));
+    String taker = sim.app(source).id();
+    patch("{\"spec\": {\"template\": {\"restartedAt\": \"" + java.time.Instant.now() + "\"}}}");
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+    assertThat(ownedNames()).isEqualTo(serving);
+    assertThat(owned()).noneMatch(a -> a.configVars().containsKey("PLANTED"));
+
+    // a restart after the app was said confirms it
+    patch("{\"spec\": {\"template\": {\"restartedAt\": \"" + java.time.Instant.now() + "\"}}}");
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(
+            a -> assertThat(a.configVars()).containsEntry("PLANTED", "by-whoever-took-the-name"));
+    assertThat(store.sourcePin(pools.get(name).metadata().uid())).isEqualTo(taker);
+  }
+
+  /**
    * Review 30 R30-8: an app made under a deleted source's name has only slug-less releases at
    * first; a pool that remembered its source found no usable release, skipped the pin check, kept
    * the deleted app's target and synced its webhook onto the new holder's app. The pin is checked
