@@ -126,19 +126,18 @@ public interface Platform {
 
   /**
    * The id of the user the API key belongs to ({@code GET /account}, read once), or null when not
-   * known.
+   * known. Abstract on purpose: a wrapper that forgot to delegate would make every unmarked app
+   * look foreign, and every lost create a {@code NameTaken} plus an orphaned app (review 30
+   * R30-I1).
    */
-  default String accountId() {
-    return null;
-  }
+  String accountId();
 
   /**
    * The id of the user who made the app: the user of its release v1, Heroku's initial release,
-   * which the app's create makes; null when not known (none, or no user on it).
+   * which the app's create makes; null when not known (none, or no user on it). Abstract for the
+   * reason {@link #accountId} is.
    */
-  default String madeBy(String app) {
-    return null;
-  }
+  String madeBy(String app);
 
   /**
    * Every app the key sees ({@code GET /apps}, paged: one call per page of up to 1,000 apps): read

@@ -767,7 +767,10 @@ public class ReconcileLoop {
    * the passes end here, while the listener and its event loops still serve. Waited for after the
    * drain (at the ShutdownEvent), they ran while Quarkus had closed the listener, so for up to 27 s
    * the process lived on answering nothing, and connections accepted as it closed were dropped with
-   * a stack trace each (audit 25 F2).
+   * a stack trace each (audit 25 F2). Readiness turns 503 ({@code Graceful Shutdown}) only if
+   * Quarkus tells its own pre-shutdown listener before this observer blocks: that order is
+   * Quarkus's build-step order, not a promise of its API, so an upgrade of Quarkus may change it;
+   * LiveFleetIT's SIGTERM-during-a-pass test sees the 503 (review 30 R30-I6).
    */
   void holdHttpForPasses(@Observes ShutdownDelayInitiatedEvent e) {
     beginStop();
