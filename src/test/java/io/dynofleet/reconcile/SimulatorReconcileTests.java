@@ -2843,6 +2843,34 @@ class SimulatorReconcileTests {
     assertThat(status().targetRelease()).isEqualTo("v" + pushed.release());
   }
 
+  /**
+   * Review 30 R30-I3: a waiting pass reuses the look at the source's releases for release-poll
+   * (audit 25 F1), and a notification ends the reuse at once; without one, a new release must still
+   * be seen once the look is older than release-poll (docs/reliability.md). The log-tail tests
+   * simulate the notification, so nothing else covered this bound: a reuse that never expired would
+   * pass them all.
+   */
+  @Test
+  void aReleaseWithoutANotificationIsSeenOnceTheLookIsOlderThanReleasePoll() {
+    createPool(2, "");
+    converge(2);
+    String sick = ownedNames().iterator().next();
+    sim.backendCrashed(sick); // the pool waits for it: its passes only wait
+    awaitPhase(sick, "Unhealthy");
+    pass();
+    SandboxApp pushed = sim.pushRelease(source); // no r.heard(name): no notification
+    // passes go on as the loop would run them; the release is read once the look has aged
+    await()
+        .atMost(config.releasePoll().multipliedBy(6))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              pass();
+              return ("v" + pushed.release()).equals(status().targetRelease());
+            });
+  }
+
   // ------------------------------------------------------------------ Platform API faults
 
   /**
