@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Test;
 class FlywayBaselineTests {
   @Inject AgroalDataSource db;
 
+  /** The app's own Flyway, as Quarkus configures it from application.properties. */
+  @Inject Flyway app;
+
   @ConfigProperty(name = "quarkus.flyway.baseline-on-migrate")
   boolean baselineOnMigrate;
 
@@ -102,6 +105,53 @@ class FlywayBaselineTests {
         assertThat(rs.getLong(2)).isEqualTo(3);
         assertThat(rs.getLong(3)).isEqualTo(7);
       }
+      st.execute("drop schema " + schema + " cascade");
+    }
+  }
+
+  /**
+   * Audit 26 F1: a release must start on a schema a later release migrated (a {@code heroku
+   * rollback}, an old dyno restarted during a newer one's preboot). Flyway's validation refused the
+   * later release's migrations as "applied migration not resolved locally" and the start stopped,
+   * every pool's traffic with it. The app's Flyway configuration, on a schema migrated by a release
+   * with one more migration than this one.
+   */
+  @Test
+  void aSchemaMigratedByALaterReleaseIsTakenAsItIs() throws SQLException {
+    String schema = "later_" + Long.toString(System.nanoTime() % 1_000_000, 36);
+    Flyway ours =
+        Flyway.configure()
+            .configuration(app.getConfiguration())
+            .dataSource(db)
+            .schemas(schema)
+            .defaultSchema(schema)
+            .load();
+    ours.migrate();
+    int latest = Integer.parseInt(ours.info().current().getVersion().getVersion());
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
+      // what the later release's start left: its migration applied, a column of its own
+      st.execute("alter table " + schema + ".pools add column later_release_column text");
+      st.execute(
+          "insert into "
+              + schema
+              + ".flyway_schema_history (installed_rank, version, description, type, script,"
+              + " checksum, installed_by, execution_time, success) select max(installed_rank) + 1,"
+              + " '"
+              + (latest + 1)
+              + "', 'later release', 'SQL', 'V"
+              + (latest + 1)
+              + "__later_release.sql', 12345, current_user, 1, true from "
+              + schema
+              + ".flyway_schema_history");
+    }
+    var result = ours.migrate(); // this release's start: nothing to run, nothing refused
+    assertThat(result.migrationsExecuted).isZero();
+    assertThat(ours.info().current().getVersion().getVersion())
+        .as("the later release's migration stays recorded")
+        .isEqualTo(String.valueOf(latest + 1));
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("drop schema " + schema + " cascade");
     }
   }
