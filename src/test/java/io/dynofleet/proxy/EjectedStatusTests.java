@@ -55,27 +55,9 @@ class EjectedStatusTests {
         backends.start(
             req -> req.response().setStatusCode(req.path().equals("/health") ? 200 : 500).end());
     URI good = backends.named("good");
-    given()
-        .auth()
-        .oauth2(TOKEN)
-        .contentType("application/json")
-        .body(
-            """
-        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
-         "healthCheck":{"path":"/health","intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":1},
-         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
-        """
-                .formatted(bad, good))
-        .post("/_dynofleet/api/v1/pools")
-        .then()
-        .statusCode(201);
-    assertThat(sync.sync()).isTrue();
+    createPool(bad, good, 1, 1);
     String badId = bad.getAuthority();
-    Backend b =
-        table.pools().get("ejst").backends().stream()
-            .filter(x -> x.target.id().equals(badId))
-            .findFirst()
-            .orElseThrow();
+    Backend b = backend(badId);
     for (int i = 0; i < 30 && !b.ejected(System.nanoTime()); i++)
       given().header("Host", "ejst.example").get("/");
     assertThat(b.ejected(System.nanoTime())).isTrue();
@@ -134,21 +116,7 @@ class EjectedStatusTests {
       throws Exception {
     URI bad = backends.start(req -> req.response().setStatusCode(500).end());
     URI good = backends.named("good");
-    given()
-        .auth()
-        .oauth2(TOKEN)
-        .contentType("application/json")
-        .body(
-            """
-        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
-         "healthCheck":{"path":"/health","intervalSeconds":2,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":2},
-         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
-        """
-                .formatted(bad, good))
-        .post("/_dynofleet/api/v1/pools")
-        .then()
-        .statusCode(201);
-    assertThat(sync.sync()).isTrue();
+    createPool(bad, good, 2, 2);
     String badId = bad.getAuthority();
     String goodId = good.getAuthority();
     Backend b = backend(badId);
@@ -211,21 +179,7 @@ class EjectedStatusTests {
                         req.path().equals("/health") ? (checksPass.get() ? 200 : 503) : 500)
                     .end());
     URI good = backends.named("good");
-    given()
-        .auth()
-        .oauth2(TOKEN)
-        .contentType("application/json")
-        .body(
-            """
-        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
-         "healthCheck":{"path":"/health","intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":1},
-         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
-        """
-                .formatted(bad, good))
-        .post("/_dynofleet/api/v1/pools")
-        .then()
-        .statusCode(201);
-    assertThat(sync.sync()).isTrue();
+    createPool(bad, good, 1, 1);
     String badId = bad.getAuthority();
     Backend b = backend(badId);
     await().atMost(Duration.ofSeconds(20)).until(() -> b.lastProbe != null && !b.healthy);
@@ -248,6 +202,29 @@ class EjectedStatusTests {
                 + badId
                 + " was ejected for failed requests (the last: HTTP 500), while its last health"
                 + " check passed: it gets no traffic until the ejection ends");
+  }
+
+  /**
+   * Creates pool {@code ejst} over static URLs {@code bad} and {@code good}, health-checked on
+   * {@code /health} every {@code intervalSeconds} and out after {@code unhealthyThreshold} failed
+   * checks, round-robin without retries, and syncs the routing table to it.
+   */
+  private void createPool(URI bad, URI good, int intervalSeconds, int unhealthyThreshold) {
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata":{"name":"ejst"},"spec":{"staticBackends":["%s","%s"],
+         "healthCheck":{"path":"/health","intervalSeconds":%d,"timeoutSeconds":1,"healthyThreshold":1,"unhealthyThreshold":%d},
+         "routing":{"hosts":["ejst.example"],"algorithm":"round-robin","retries":0}}}
+        """
+                .formatted(bad, good, intervalSeconds, unhealthyThreshold))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    assertThat(sync.sync()).isTrue();
   }
 
   private Backend backend(String id) {
