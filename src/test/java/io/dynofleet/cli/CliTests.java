@@ -36,6 +36,11 @@ class CliTests {
         Map.of("DYNOFLEET_URL", base.toString(), "DYNOFLEET_API_TOKEN", TOKEN), "", args);
   }
 
+  /** {@code get pools --url url}, with the API token in the environment and no other setting. */
+  Run getPoolsAt(String url) {
+    return cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", url);
+  }
+
   Run cliWith(Map<String, String> env, String stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -683,25 +688,11 @@ class CliTests {
   /** Security review 5 S5-7: the CLI's errors quoted a URL's {@code user:password@}. */
   @Test
   void aUrlsUserAndPasswordAreNeverPrinted() {
-    Run r =
-        cliWith(
-            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
-            "",
-            "get",
-            "pools",
-            "--url",
-            "https://user:s3cretpw@example.com/x");
+    Run r = getPoolsAt("https://user:s3cretpw@example.com/x");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("must be the app's root (https://example.com)");
     // a root that cannot be reached: the connect error names it
-    Run c =
-        cliWith(
-            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
-            "",
-            "get",
-            "pools",
-            "--url",
-            "http://user:s3cretpw@127.0.0.1:9");
+    Run c = getPoolsAt("http://user:s3cretpw@127.0.0.1:9");
     assertThat(c.code()).isEqualTo(5);
     assertThat(c.err()).contains("127.0.0.1:9");
     assertThat(r.out() + r.err() + c.out() + c.err()).doesNotContain("s3cretpw", "user:");
@@ -720,7 +711,7 @@ class CliTests {
           .isEqualTo("Illegal character in authority at index 8: https://example.com:8443");
       assertThat(Cli.withoutUserinfo("cannot reach " + url + "/ and " + url + " again"))
           .isEqualTo("cannot reach https://example.com:8443/ and https://example.com:8443 again");
-      Run r = cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", url);
+      Run r = getPoolsAt(url);
       assertThat(r.code()).isEqualTo(2);
       assertThat(r.out() + r.err()).doesNotContain("ret9pw", "user:");
     }
@@ -729,8 +720,7 @@ class CliTests {
   /** Security review 1: a base URL with a path sent every call, token and all, to a backend app. */
   @Test
   void aBaseUrlWithAPathIsRefusedAndPlainHttpElsewhereWarned() {
-    Run r =
-        cliWith(Map.of("DYNOFLEET_API_TOKEN", TOKEN), "", "get", "pools", "--url", base + "shop");
+    Run r = getPoolsAt(base + "shop");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("must be the app's root").doesNotContain(TOKEN);
     Run q =
@@ -754,26 +744,12 @@ class CliTests {
                 .code())
         .isZero();
     // refused before anything is sent (audit 15: it warned, then sent the token in clear)
-    Run far =
-        cliWith(
-            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
-            "",
-            "get",
-            "pools",
-            "--url",
-            "http://192.0.2.1:9");
+    Run far = getPoolsAt("http://192.0.2.1:9");
     assertThat(far.code()).isEqualTo(2);
     assertThat(far.err())
         .contains("is http:// to 192.0.2.1", "DYNOFLEET_ALLOW_HTTP=true")
         .doesNotContain(TOKEN);
-    Run lookalike =
-        cliWith(
-            Map.of("DYNOFLEET_API_TOKEN", TOKEN),
-            "",
-            "get",
-            "pools",
-            "--url",
-            "http://127.evil.example:9");
+    Run lookalike = getPoolsAt("http://127.evil.example:9");
     assertThat(lookalike.code()).as("not loopback").isEqualTo(2);
     Run allowed =
         cliWith(
@@ -1063,14 +1039,7 @@ class CliTests {
     // program can start listening there meanwhile
     try (java.net.Socket hold = new java.net.Socket()) {
       hold.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
-      Run r =
-          cliWith(
-              Map.of("DYNOFLEET_API_TOKEN", TOKEN),
-              "",
-              "get",
-              "pools",
-              "--url",
-              "http://127.0.0.1:" + hold.getLocalPort());
+      Run r = getPoolsAt("http://127.0.0.1:" + hold.getLocalPort());
       assertThat(r.code()).isEqualTo(5);
       assertThat(r.err()).contains("cannot connect");
     }
