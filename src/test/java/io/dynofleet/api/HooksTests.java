@@ -98,25 +98,8 @@ class HooksTests {
         .statusCode(202)
         .body("reconciling", empty());
     // what a notification says goes into the log printable: a line break forged a line (review 21)
-    java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord r) {
-            logged.add(
-                r instanceof org.jboss.logmanager.ExtLogRecord ext
-                    ? ext.getFormattedMessage()
-                    : r.getMessage());
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    java.util.logging.Logger.getLogger("").addHandler(capture);
-    try {
+    java.util.List<String> logged;
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.under("")) {
       signed(
               """
           {"id": "e1\\nFORGED id", "resource": "release\\nFORGED resource", "action": "create",
@@ -126,8 +109,7 @@ class HooksTests {
           .then()
           .statusCode(202)
           .body("reconciling", empty());
-    } finally {
-      java.util.logging.Logger.getLogger("").removeHandler(capture);
+      logged = capture.records().stream().map(io.dynofleet.LogCapture::text).toList();
     }
     assertThat(logged)
         .as("the webhook's log line")
