@@ -122,31 +122,10 @@ class DeclaredPoolsTests {
 
   /** Applies every file; the lines DeclaredPools logged meanwhile go into {@code lines}. */
   private int applyLogging(List<String> lines) {
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord record) {
-            synchronized (lines) {
-              lines.add(
-                  record instanceof org.jboss.logmanager.ExtLogRecord ext
-                      ? ext.getFormattedMessage()
-                      : String.valueOf(record.getMessage()));
-            }
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    java.util.logging.Logger logger =
-        java.util.logging.Logger.getLogger(DeclaredPools.class.getName());
-    logger.addHandler(capture);
-    try {
-      return declared.applyAll();
-    } finally {
-      logger.removeHandler(capture);
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(DeclaredPools.class)) {
+      int applied = declared.applyAll();
+      logs.records().stream().map(io.dynofleet.LogCapture::text).forEach(lines::add);
+      return applied;
     }
   }
 
