@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dynofleet.LogCapture;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
@@ -352,35 +353,17 @@ class ProxyHealthTests {
    */
   @Test
   void aHealthyBackendGoesOutOnlyAfterUnhealthyThresholdFails() {
-    List<String> logged = new CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
-          @Override
-          public void publish(java.util.logging.LogRecord r) {
-            logged.add(
-                r.getLevel()
-                    + " "
-                    + (r instanceof org.jboss.logmanager.ExtLogRecord e
-                        ? e.getFormattedMessage()
-                        : r.getMessage()));
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    java.util.logging.Logger log = java.util.logging.Logger.getLogger(HealthProber.class.getName());
-    log.addHandler(capture);
-    try {
-      goesOutOnlyAfterUnhealthyThresholdFails(logged);
-    } finally {
-      log.removeHandler(capture);
+    try (LogCapture logs = LogCapture.of(HealthProber.class)) {
+      goesOutOnlyAfterUnhealthyThresholdFails(logs);
     }
   }
 
-  private void goesOutOnlyAfterUnhealthyThresholdFails(List<String> logged) {
+  /** Each record so far as its level, a space and its message. */
+  private static List<String> levelled(LogCapture logs) {
+    return logs.records().stream().map(r -> r.getLevel() + " " + LogCapture.text(r)).toList();
+  }
+
+  private void goesOutOnlyAfterUnhealthyThresholdFails(LogCapture logs) {
     Probed sick = new Probed(backends, "sick", 503);
     table.put(
         pool(
@@ -402,7 +385,7 @@ class ProxyHealthTests {
     int served = sick.served.get();
     for (int i = 0; i < 10; i++) get("ut").then().statusCode(200).header("X-Backend", "other");
     assertThat(sick.served.get()).isEqualTo(served);
-    assertThat(logged)
+    assertThat(levelled(logs))
         .singleElement()
         .isEqualTo(
             "WARN backend sick of pool ut fails its health checks from this"
@@ -411,7 +394,7 @@ class ProxyHealthTests {
     sick.release(200);
     sick.release(200);
     await().atMost(Duration.ofSeconds(10)).until(() -> stat("ut", "sick").healthy());
-    assertThat(logged)
+    assertThat(levelled(logs))
         .hasSize(2)
         .last()
         .isEqualTo("INFO backend sick of pool ut passes its health checks again");
