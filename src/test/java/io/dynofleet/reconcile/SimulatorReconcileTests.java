@@ -252,6 +252,27 @@ class SimulatorReconcileTests {
         .orElse("none");
   }
 
+  /**
+   * The pool's stored source pin is gone, as for a pool copying its source since before the pin was
+   * kept (after the upgrade).
+   */
+  private void unpin() {
+    updatePool(
+        "update pool_sweeps set source_app_pin = null, source_app_pin_for = null"
+            + " where pool_id = ?");
+  }
+
+  /** Runs {@code sql}, whose one parameter is this test's pool's id, on one row. */
+  private void updatePool(String sql) {
+    try (var c = db.getConnection();
+        var st = c.prepareStatement(sql)) {
+      st.setObject(1, java.util.UUID.fromString(uid()));
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private List<String> eventReasons() {
     return pools.events(name, 200).stream().map(e -> e.reason()).toList();
   }
@@ -993,16 +1014,7 @@ class SimulatorReconcileTests {
     createPool(1, "");
     converge(1);
     Set<String> serving = ownedNames();
-    try (var c = db.getConnection();
-        var st =
-            c.prepareStatement(
-                "update pool_sweeps set source_app_pin = null, source_app_pin_for = null"
-                    + " where pool_id = ?")) {
-      st.setObject(1, java.util.UUID.fromString(uid()));
-      assertThat(st.executeUpdate()).isEqualTo(1);
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(e);
-    }
+    unpin();
     platform.deleteApp(source);
     sim.createSourceApp(source);
     reconciler.forgetCaches(); // the upgraded process knows nothing
@@ -1024,20 +1036,8 @@ class SimulatorReconcileTests {
     createPool(1, "");
     converge(1);
     int rolled = sim.app(source).release();
-    try (var c = db.getConnection();
-        var backends =
-            c.prepareStatement("update backends set source_app_id = null where pool_id = ?");
-        var sweeps =
-            c.prepareStatement(
-                "update pool_sweeps set source_app_pin = null, source_app_pin_for = null"
-                    + " where pool_id = ?")) {
-      backends.setObject(1, java.util.UUID.fromString(uid()));
-      assertThat(backends.executeUpdate()).isEqualTo(1);
-      sweeps.setObject(1, java.util.UUID.fromString(uid()));
-      assertThat(sweeps.executeUpdate()).isEqualTo(1);
-    } catch (java.sql.SQLException e) {
-      throw new AssertionError(e);
-    }
+    updatePool("update backends set source_app_id = null where pool_id = ?");
+    unpin();
     platform.deleteApp(source);
     sim.createSourceApp(source);
     int lower = sim.app(source).release();
