@@ -3,6 +3,7 @@ package io.dynofleet.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.dynofleet.LogCapture;
 import io.dynofleet.api.PoolService;
 import io.dynofleet.heroku.HerokuClient;
 import io.dynofleet.pool.model.PoolEvents;
@@ -11,12 +12,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,32 +34,19 @@ class WebhookRemovalTests {
 
   private SimWorld w;
   private Reconciler hooked;
-  private final List<String> logged = new CopyOnWriteArrayList<>();
-  private final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-          logged.add(r instanceof ExtLogRecord e ? e.getFormattedMessage() : r.getMessage());
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  private LogCapture logs;
 
   @BeforeEach
   void world() {
     w = SimWorld.fresh(sim, null, "unhook"); // its own reconciler is made below
     // release webhooks on (the test profile has them off): this reconciler subscribes and removes
     hooked = processes.process();
-    Logger.getLogger(PoolEvents.class.getName()).addHandler(capture);
+    logs = LogCapture.of(PoolEvents.class);
   }
 
   @AfterEach
   void cleanUp() {
-    Logger.getLogger(PoolEvents.class.getName()).removeHandler(capture);
+    logs.close();
     sim.resetFaults();
     hooked.stop();
   }
@@ -109,7 +92,7 @@ class WebhookRemovalTests {
         .pollInterval(Duration.ofMillis(100))
         .until(this::gone);
     assertThat(heroku.webhooks(w.source())).as("removed at a later pass").isEmpty();
-    assertThat(logged).noneMatch(m -> m.contains("WebhookLeft"));
+    assertThat(logged()).noneMatch(m -> m.contains("WebhookLeft"));
   }
 
   @Test
@@ -131,7 +114,7 @@ class WebhookRemovalTests {
         .until(this::gone);
     sim.resetFaults();
     assertThat(heroku.webhooks(w.source())).hasSize(1); // Heroku would not let it go
-    List<String> left = logged.stream().filter(m -> m.contains("reason=WebhookLeft")).toList();
+    List<String> left = logged().stream().filter(m -> m.contains("reason=WebhookLeft")).toList();
     assertThat(left)
         .as("told once, when the pool went")
         .singleElement()
@@ -141,5 +124,10 @@ class WebhookRemovalTests {
               assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
               assertThat(m).contains("heroku webhooks:remove");
             });
+  }
+
+  /** What {@link PoolEvents} logged since the test began, each message with its parameters in. */
+  private List<String> logged() {
+    return logs.records().stream().map(LogCapture::text).toList();
   }
 }
