@@ -1351,15 +1351,14 @@ class ReconcilerTests {
     heroku.push(source); // a rollout
     onTwoDynos(
         (a, qa, b, qb) -> {
-          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
-          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          ReconcileResult step = rolloutStep(a);
           ManualScheduler.Queued aLook = later(qa);
           assertThat(aLook).as("a keeps its next look").isNotNull();
           // a is killed here: its look never runs
           b.takeOver();
           assertThat(runDue(qb)).as("a's look not yet missed").isZero();
 
-          storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+          storeClockPastTheGrace(step);
           assertThat(reconciler.poolNamesDue(ReconcileLoop.sweepQuiet("30s"), true))
               .as("the sweep alone: within its quiet window")
               .doesNotContain(name);
@@ -1397,11 +1396,10 @@ class ReconcilerTests {
     heroku.push(source); // a rollout
     onTwoDynos(
         (a, qa, b, qb) -> {
-          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
-          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          ReconcileResult step = rolloutStep(a);
           try (PoolLocks.Held next = locks.tryLock(uid())) { // a's next step, under way
             assertThat(next).isNotNull();
-            storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+            storeClockPastTheGrace(step);
             noOtherPoolOverdue();
             assertThat(reconciler.overdue(ReconcileLoop.TAKEOVER_GRACE).names())
                 .as("a pass under way for longer than the grace: not overdue")
@@ -1502,9 +1500,7 @@ class ReconcilerTests {
         .as("idle: its look ahead")
         .doesNotContain(name);
     reconciler.heard(name);
-    org.awaitility.Awaitility.await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> reconciler.overdue(Duration.ZERO).names().contains(name));
+    awaitOverdue();
   }
 
   /**
@@ -1529,9 +1525,7 @@ class ReconcilerTests {
     } finally {
       queue.shutdownNow();
     }
-    org.awaitility.Awaitility.await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> reconciler.overdue(Duration.ZERO).names().contains(name));
+    awaitOverdue();
   }
 
   /**
@@ -1546,9 +1540,8 @@ class ReconcilerTests {
     heroku.push(source); // a rollout
     onTwoDynos(
         (a, qa, b, qb) -> {
-          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
-          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
-          storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+          ReconcileResult step = rolloutStep(a);
+          storeClockPastTheGrace(step);
           java.util.concurrent.atomic.AtomicBoolean ready =
               new java.util.concurrent.atomic.AtomicBoolean(false);
           b.schemaReady(ready::get);
@@ -1657,6 +1650,25 @@ class ReconcilerTests {
         q.pending().stream().filter(e -> !e.delay().isZero()).toList();
     assertThat(later).hasSizeLessThanOrEqualTo(1);
     return later.isEmpty() ? null : later.get(0);
+  }
+
+  /** Dyno {@code a}'s first step of a rollout: it asks to come back. */
+  private ReconcileResult rolloutStep(ReconcileLoop a) {
+    ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+    assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    return step;
+  }
+
+  /** The store's clock moves past the look {@code step} asked for and the takeover's grace. */
+  private void storeClockPastTheGrace(ReconcileResult step) {
+    storeClockOn(step.requeueAfter().plus(ReconcileLoop.TAKEOVER_GRACE).plusSeconds(1));
+  }
+
+  /** This test's pool comes to be overdue for the takeover. */
+  private void awaitOverdue() {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> reconciler.overdue(Duration.ZERO).names().contains(name));
   }
 
   /**
