@@ -8,6 +8,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,18 +34,55 @@ final class HealthProber {
   /** Where in the interval a backend in service is probed first. */
   private final RandomGenerator random = new SplittableRandom();
 
-  /** {@code connectTimeout}: the client's TCP connect timeout, named in a failure it ends. */
+  /** Most probes a second this process sends, all pools together; 0 or less: no cap. */
+  private final int maxPerSecond;
+
+  /** How many times its interval each probe's turn now comes (1: as the pools say). */
+  private volatile double stretch = 1;
+
+  /** Probes this tick may still send: refilled at {@link #maxPerSecond}, at most a second's. */
+  private double allowance;
+
+  private long allowanceStamp = System.nanoTime();
+
+  /**
+   * {@code connectTimeout}: the client's TCP connect timeout, named in a failure it ends; {@code
+   * maxPerSecond}: the cap on probes a second ({@code probe-max-per-second}; 0 or less: none).
+   */
   HealthProber(
-      RoutingTable table, HttpClient client, Duration connectTimeout, Clock clock, Vertx vertx) {
+      RoutingTable table,
+      HttpClient client,
+      Duration connectTimeout,
+      Clock clock,
+      Vertx vertx,
+      int maxPerSecond) {
     this.table = table;
     this.client = client;
     this.connectTimeout = connectTimeout;
     this.clock = clock;
     this.vertx = vertx;
+    this.maxPerSecond = maxPerSecond;
+    this.allowance = maxPerSecond;
   }
+
+  /** How many times its interval each probe's turn comes now, for the gauge. */
+  double stretch() {
+    return stretch;
+  }
+
+  /**
+   * What one probe asks: a static URL named by several pools with the same path and timeout is
+   * probed once per turn for all of them, its answer shared (security review 5 S5-8: five pools of
+   * the same 100 URLs sent each one five probes an interval).
+   */
+  record Target(String url, String path, Duration timeout) {}
+
+  /** One backend of one pool, with the health check that probes it. */
+  record Member(Backend backend, HealthCheckSpec hc, String pool) {}
 
   void tick() {
     long now = System.nanoTime();
+    Map<Target, List<Member>> targets = new LinkedHashMap<>();
     for (Pool pool : table.pools().values()) {
       HealthCheckSpec hc = pool.route().healthCheck();
       if (hc == null || hc.path() == null) {
@@ -54,11 +95,62 @@ final class HealthProber {
         continue;
       }
       for (Backend b : pool.backends()) {
-        if (!due(b, hc.interval().toNanos(), now, random)) continue;
-        b.probing = true;
-        probe(b, hc, pool.route().name());
+        if (b.draining) continue;
+        targets
+            .computeIfAbsent(
+                new Target(b.target.url().toString(), hc.path(), hc.timeout()),
+                k -> new ArrayList<>(1))
+            .add(new Member(b, hc, pool.route().name()));
       }
     }
+    // the probes a second the pools ask for, each target once at its shortest interval: above the
+    // cap every interval stretches alike, so each pool keeps its share (S5-8: 500 static pools of
+    // 100 URLs at 1 s asked 50,000 a second of any host from the app's addresses)
+    double demand = 0;
+    for (List<Member> ms : targets.values()) demand += 1e9 / shortestInterval(ms);
+    double s = maxPerSecond > 0 && demand > maxPerSecond ? demand / maxPerSecond : 1;
+    if (s > 1 && stretch == 1) {
+      LOG.warnf(
+          "health checks of all pools ask for %.0f probes a second, more than %d"
+              + " (DYNOFLEET_PROXY_PROBE_MAX_PER_SECOND): every probe interval is %.1f times as"
+              + " long until they ask for fewer",
+          demand, maxPerSecond, s);
+    } else if (s == 1 && stretch > 1) {
+      LOG.infof(
+          "health checks of all pools ask for %.0f probes a second again: intervals as set",
+          demand);
+    }
+    stretch = s;
+    if (maxPerSecond > 0) {
+      allowance = Math.min(maxPerSecond, allowance + (now - allowanceStamp) / 1e9 * maxPerSecond);
+      allowanceStamp = now;
+    }
+    for (Map.Entry<Target, List<Member>> e : targets.entrySet()) {
+      List<Member> ms = e.getValue();
+      boolean out = false, turn = false;
+      for (Member m : ms) out |= m.backend().probing;
+      if (out) continue; // a probe ends before the next starts, for every pool that shares it
+      // the first probes of a burst beyond a second's share (a start, pools added together) wait
+      // for the next ticks: the cap holds at every moment, not only on average
+      if (maxPerSecond > 0 && allowance < 1) break;
+      for (Member m : ms)
+        turn |= due(m.backend(), (long) (m.hc().interval().toNanos() * s), now, random);
+      if (!turn) continue;
+      for (Member m : ms) {
+        Backend b = m.backend();
+        b.probing = true;
+        b.probeScheduled = true;
+        b.nextProbeNanos = now + (long) (m.hc().interval().toNanos() * s);
+      }
+      if (maxPerSecond > 0) allowance -= 1;
+      probe(ms);
+    }
+  }
+
+  private static long shortestInterval(List<Member> ms) {
+    long min = Long.MAX_VALUE;
+    for (Member m : ms) min = Math.min(min, m.hc().interval().toNanos());
+    return Math.max(1, min);
   }
 
   /**
@@ -162,7 +254,9 @@ final class HealthProber {
    * trickling bytes, held its probe out for ever, and was never probed again (review 11). The body
    * is read and dropped, not kept.
    */
-  private void probe(Backend b, HealthCheckSpec hc, String pool) {
+  private void probe(List<Member> members) {
+    Backend b = members.get(0).backend();
+    HealthCheckSpec hc = members.get(0).hc();
     long timeout = hc.timeout().toMillis();
     RequestOptions ro =
         new RequestOptions()
@@ -203,64 +297,62 @@ final class HealthProber {
               if (ar.succeeded()) done.tryComplete(ar.result());
               else done.tryFail(ar.cause());
             });
-    done.future()
-        .onComplete(
-            ar -> {
-              b.probing = false;
-              b.lastProbe = clock.instant();
-              boolean ok = ar.succeeded() && ar.result() < 400;
-              b.lastProbeResult =
-                  ar.succeeded()
-                      ? "HTTP " + ar.result()
-                      : failure(ar.cause(), hc.timeout(), connectTimeout);
-              boolean passedBefore = b.probePassing;
-              b.probePassing = ok;
-              if (ok) {
-                b.probeFailures = 0;
-                if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
-                  if (b.judged) {
-                    LOG.infof(
-                        "backend %s of pool %s passes its health checks again",
-                        b.target.id(), pool);
-                  }
-                  long now = System.nanoTime();
-                  if (b.judged && b.ejected(now)) {
-                    // a passive ejection left over from the failures its probes then covered (a
-                    // crash): it ends with the spell, as the backend is back. Kept, it held a
-                    // recovered backend out, and its reconciler then told a BackendEjected that
-                    // blamed a client for the crash's failures (review 29 R29-19). Ended at now,
-                    // not 0: a repeat ejection's doubling is forgiven from here
-                    b.ejectedUntilNanos = now;
-                  }
-                  b.healthy = true;
-                  b.judged = true;
-                  b.healthySinceNanos = now;
-                  b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
-                }
-              } else {
-                b.probeSuccesses = 0;
-                // counted up to the threshold only: the count shows in the pool's status,
-                // and one that grew on every probe of a dead backend would rewrite the
-                // status (and make every dyno reload its pools) on every pass
-                if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
-                if (ar.succeeded() && ar.result() == 404 && b.healthy && passedBefore) {
-                  // the health path of a backend whose last probe passed answers "not found": what
-                  // Heroku's router says for an app deleted or renamed by hand ("No such app"). Its
-                  // fast 404s drew most of the pool's traffic for the whole threshold, ~30 s (audit
-                  // 14): out now. Not for one only assumed healthy (never probed here; review 18)
-                  b.probeFailures = hc.unhealthyThreshold();
-                }
-                if (b.probeFailures >= hc.unhealthyThreshold()) {
-                  if (b.healthy) {
-                    LOG.warnf(
-                        "backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
-                            + " it gets no traffic from here",
-                        b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
-                  }
-                  b.healthy = false;
-                  b.judged = true;
-                }
-              }
-            });
+    done.future().onComplete(ar -> members.forEach(m -> judge(m.backend(), m.hc(), m.pool(), ar)));
+  }
+
+  /** What one probe's answer {@code ar} says of {@code b}, a backend of {@code pool}. */
+  private void judge(
+      Backend b, HealthCheckSpec hc, String pool, io.vertx.core.AsyncResult<Integer> ar) {
+    b.probing = false;
+    b.lastProbe = clock.instant();
+    boolean ok = ar.succeeded() && ar.result() < 400;
+    b.lastProbeResult =
+        ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause(), hc.timeout(), connectTimeout);
+    boolean passedBefore = b.probePassing;
+    b.probePassing = ok;
+    if (ok) {
+      b.probeFailures = 0;
+      if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
+        if (b.judged) {
+          LOG.infof("backend %s of pool %s passes its health checks again", b.target.id(), pool);
+        }
+        long now = System.nanoTime();
+        if (b.judged && b.ejected(now)) {
+          // a passive ejection left over from the failures its probes then covered (a
+          // crash): it ends with the spell, as the backend is back. Kept, it held a
+          // recovered backend out, and its reconciler then told a BackendEjected that
+          // blamed a client for the crash's failures (review 29 R29-19). Ended at now,
+          // not 0: a repeat ejection's doubling is forgiven from here
+          b.ejectedUntilNanos = now;
+        }
+        b.healthy = true;
+        b.judged = true;
+        b.healthySinceNanos = now;
+        b.forgetLatency(b.healthySinceNanos); // slow start needs an estimate to scale
+      }
+    } else {
+      b.probeSuccesses = 0;
+      // counted up to the threshold only: the count shows in the pool's status,
+      // and one that grew on every probe of a dead backend would rewrite the
+      // status (and make every dyno reload its pools) on every pass
+      if (b.probeFailures < hc.unhealthyThreshold()) b.probeFailures++;
+      if (ar.succeeded() && ar.result() == 404 && b.healthy && passedBefore) {
+        // the health path of a backend whose last probe passed answers "not found": what
+        // Heroku's router says for an app deleted or renamed by hand ("No such app"). Its
+        // fast 404s drew most of the pool's traffic for the whole threshold, ~30 s (audit
+        // 14): out now. Not for one only assumed healthy (never probed here; review 18)
+        b.probeFailures = hc.unhealthyThreshold();
+      }
+      if (b.probeFailures >= hc.unhealthyThreshold()) {
+        if (b.healthy) {
+          LOG.warnf(
+              "backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
+                  + " it gets no traffic from here",
+              b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
+        }
+        b.healthy = false;
+        b.judged = true;
+      }
+    }
   }
 }

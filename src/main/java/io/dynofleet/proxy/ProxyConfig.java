@@ -113,6 +113,14 @@ public interface ProxyConfig {
   @WithDefault("60S")
   Duration verdictTtl();
 
+  /**
+   * Most health-check probes a second this process sends, all pools together (0 or less: no cap).
+   * Above it every pool's interval stretches alike, and a static URL named by several pools with
+   * the same path and timeout is probed once for all of them either way (security review 5 S5-8).
+   */
+  @WithDefault("200")
+  int probeMaxPerSecond();
+
   /** The proxy's own meters. */
   Metrics metrics();
 

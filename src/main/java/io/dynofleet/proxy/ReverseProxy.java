@@ -233,7 +233,15 @@ class ReverseProxy implements ProxyInterceptor {
     wantPages();
     // a page edited during a maintenance shows within a minute; none wanted, nothing is fetched
     vertx.setPeriodic(MaintenancePages.REFRESH.toMillis(), id -> pages.refresh());
-    HealthProber prober = new HealthProber(table, client(), config.connectTimeout(), clock, vertx);
+    HealthProber prober =
+        new HealthProber(
+            table, client(), config.connectTimeout(), clock, vertx, config.probeMaxPerSecond());
+    // how many times its interval each probe's turn comes: above 1 while the pools ask for more
+    // than probe-max-per-second
+    io.micrometer.core.instrument.Gauge.builder(
+            "dynofleet.proxy.probe.interval.stretch", prober, HealthProber::stretch)
+        .description("How many times its set interval each health check probe now comes")
+        .register(registry);
     vertx.setPeriodic(
         250,
         id -> {
