@@ -58,6 +58,31 @@ class EjectorTest {
     assertThat(e.eject(pool, a, t, 50, BASE, MAX)).as("forgiven").isEqualTo(BASE);
   }
 
+  /**
+   * An ejection ended early because the backend's probes pass again (R29-19, as HealthProber does:
+   * its end set to the moment of recovery) is forgiven from then, one doubling per base time in, as
+   * one that ran out: a backend ejected long ago is ejected for the base time again.
+   */
+  @Test
+  void anEjectionEndedAtRecoveryIsForgivenFromThen() {
+    Backend a = b("a", true), c = b("c", true), d = b("d", true), e2 = b("e", true);
+    List<Backend> pool = List.of(a, c, d, e2);
+    Ejector e = new Ejector();
+    long t = System.nanoTime();
+    e.eject(pool, a, t, 50, BASE, MAX);
+    t += BASE + 1;
+    assertThat(e.eject(pool, a, t, 50, BASE, MAX)).isEqualTo(2 * BASE);
+    t += BASE; // its probes pass again halfway through: the ejection ends here
+    a.ejectedUntilNanos = t;
+    assertThat(e.eject(pool, a, t + BASE + 1, 50, BASE, MAX))
+        .as("one base time after: one doubling forgiven")
+        .isEqualTo(2 * BASE);
+    Backend f = b("f", true);
+    f.ejections = 2;
+    f.ejectedUntilNanos = t; // ended at recovery, then long in service
+    assertThat(e.eject(List.of(f, c, d, e2), f, t + 60 * BASE, 50, BASE, MAX)).isEqualTo(BASE);
+  }
+
   @Test
   void eventLoopsFailingAtOnceNeverEjectMoreThanTheCapNorOneBackendTwice() throws Exception {
     ExecutorService loops = Executors.newFixedThreadPool(8);
