@@ -659,9 +659,12 @@ public class ReconcileLoop {
   private final Map<String, Integer> thrown = new ConcurrentHashMap<>();
 
   /**
-   * A pass that threw: logged at ERROR with its stack, and retried after a backoff doubled per such
-   * pass in a row, from {@code base-backoff} up to {@code max-backoff}, stored for every dyno as a
-   * failed pass's (review 29 R29-1: the takeovers passed it every 5 s).
+   * A pass that threw: retried after a backoff doubled per such pass in a row, from {@code
+   * base-backoff} up to {@code max-backoff}, stored for every dyno as a failed pass's (review 29
+   * R29-1: the takeovers passed it every 5 s). Logged as a failed pass is: at ERROR with its stack
+   * when it is new for the pool, then a one-line WARN at most once per {@link #FAILURE_LOG_EVERY}
+   * with how many went untold, DEBUG between (an ERROR and its stack at every backoff filled the
+   * log through a spell of a bug).
    */
   private ReconcileResult thrown(String pool, Throwable t) {
     int n = thrown.merge(pool, 1, Integer::sum);
@@ -669,14 +672,23 @@ public class ReconcileLoop {
     if (after.compareTo(config.maxBackoff()) > 0) {
       after = config.maxBackoff();
     }
-    LOG.errorf(
-        t,
-        "reconcile pool=%s failed: the pass threw %s; retry_in=%ss",
-        pool,
-        t.getClass().getName(),
-        seconds(after));
+    String error = "internal: " + t.getClass().getName();
+    long untold = failureLog.tell(pool, error);
+    String line = "reconcile pool=%s failed: the pass threw %s; retry_in=%ss";
+    if (untold == 0) {
+      LOG.errorf(t, line, pool, t.getClass().getName(), seconds(after));
+    } else if (untold > 0) {
+      LOG.warnf(
+          line + " (still failing: %d more passes threw the same since the last line)",
+          pool,
+          t.getClass().getName(),
+          seconds(after),
+          untold);
+    } else {
+      LOG.debugf(line, pool, t.getClass().getName(), seconds(after));
+    }
     reconciler.thrown(pool, after);
-    return ReconcileResult.failed("internal: " + t.getClass().getName(), after, 0);
+    return ReconcileResult.failed(error, after, 0);
   }
 
   /**

@@ -4991,6 +4991,32 @@ class ReconcilerTests {
   }
 
   /**
+   * A pass that threw logged an ERROR and its stack at every backoff, for as long as the bug
+   * lasted: now once per spell with its stack, the repeats at DEBUG (a one-line WARN every {@link
+   * ReconcileLoop#FAILURE_LOG_EVERY}), as a failing pass is.
+   */
+  @Test
+  void aPassThatKeepsThrowingTheSameIsLoggedWithItsStackOnce() {
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      List<java.util.logging.LogRecord> logged = capture.records();
+      createPool(1, "");
+      for (int i = 0; i < 3; i++) {
+        heroku.onNext(
+            "recentReleases",
+            () -> {
+              throw new StackOverflowError("a bug");
+            });
+        assertThat(loop.run(name).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      }
+      assertThat(logged)
+          .filteredOn(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+          .filteredOn(r -> text(r).contains("pool=" + name + " failed"))
+          .hasSize(1)
+          .allSatisfy(r -> assertThat(r.getThrown()).isInstanceOf(StackOverflowError.class));
+    }
+  }
+
+  /**
    * Review 29 R29-1's rest: a pass that threw an Error out of the reconciler stored no backoff, and
    * its stored look stayed in the past: every dyno's takeover passed the pool again (an ERROR and
    * its stack each time) every 5 s while the loop's line said a doubling retry_in.
