@@ -708,15 +708,18 @@ public class ReconcileLoop {
             + (Reconciler.waitsForAHuman(r.error())
                 ? " (a spec change or a restart retries at once)"
                 : "");
+    // escaped as an event's message is: Heroku's text (or a backend's) with a quote in it ended
+    // the field, and what followed read as fields of this line (pool=... reason=...)
+    String error = io.dynofleet.pool.model.PoolEvents.logged(r.error());
     if (untold < 0) {
-      LOG.debugf("reconcile pool=%s failed error=\"%s\" %s", pool, r.error(), retry);
+      LOG.debugf("reconcile pool=%s failed error=\"%s\" %s", pool, error, retry);
     } else if (untold == 0) {
-      LOG.warnf("reconcile pool=%s failed error=\"%s\" %s", pool, r.error(), retry);
+      LOG.warnf("reconcile pool=%s failed error=\"%s\" %s", pool, error, retry);
     } else {
       LOG.warnf(
           "reconcile pool=%s failed error=\"%s\" %s (still failing: %d more passes"
               + " failed the same since the last line)",
-          pool, r.error(), retry, untold);
+          pool, error, retry, untold);
     }
   }
 

@@ -5017,6 +5017,28 @@ class ReconcilerTests {
   }
 
   /**
+   * The loop's failed-pass line printed the error as it came: Heroku's text with a quote and a line
+   * break in it forged fields and lines of Dynofleet's own. Escaped now as an event's message is.
+   */
+  @Test
+  void aFailedPassLineEscapesTheErrorItQuotes() {
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      List<java.util.logging.LogRecord> logged = capture.records();
+      createPool(1, "");
+      heroku.failMessage = "no \\ \" pool=other reason=forged\nreconcile pool=other recovered";
+      heroku.failNext("recentReleases", 1, Kind.FORBIDDEN);
+      assertThat(loop.run(name).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+      heroku.failMessage = null;
+      List<String> lines = warnings(logged, "failed error=");
+      assertThat(lines).hasSize(1);
+      assertThat(lines.get(0))
+          .contains("no \\\\ \\\" pool=other reason=forged\\nreconcile pool=other")
+          .doesNotContain("\n")
+          .matches("[^\"]*error=\"([^\"\\\\]|\\\\.)*\" retry_in=.*");
+    }
+  }
+
+  /**
    * Review 29 R29-1's rest: a pass that threw an Error out of the reconciler stored no backoff, and
    * its stored look stayed in the past: every dyno's takeover passed the pool again (an ERROR and
    * its stack each time) every 5 s while the loop's line said a doubling retry_in.
