@@ -806,15 +806,24 @@ public class ReconcileLoop {
     awaitPasses(STOP_BUDGET);
   }
 
-  /** Waits for the passes until {@code budget} after the stop began, then interrupts them. */
-  private void awaitPasses(Duration budget) {
+  /** Whether the passes were interrupted already (their step outlasted a budget). */
+  private volatile boolean interrupted;
+
+  /**
+   * Waits for the passes until {@code budget} after the stop began, then interrupts them. Said
+   * once: a step still running after the pre-shutdown phase's interrupt was said again at the
+   * ShutdownEvent.
+   */
+  void awaitPasses(Duration budget) {
     if (executor == null || executor.isTerminated()) {
       return;
     }
     long left = budget.toNanos() - (System.nanoTime() - stopBegan);
     try {
       if (!executor.awaitTermination(
-          Math.max(TimeUnit.SECONDS.toNanos(1), left), TimeUnit.NANOSECONDS)) {
+              Math.max(TimeUnit.SECONDS.toNanos(1), left), TimeUnit.NANOSECONDS)
+          && !interrupted) {
+        interrupted = true;
         LOG.warn(
             "stopping: a reconcile step outlasted the budget and is interrupted; the next process resumes it");
         executor.shutdownNow();

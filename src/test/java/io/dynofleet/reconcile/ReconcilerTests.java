@@ -5039,6 +5039,45 @@ class ReconcilerTests {
   }
 
   /**
+   * A step that outlasted the pre-shutdown phase's budget and went on after its interrupt was said
+   * outlasting the budget again at the ShutdownEvent: once now.
+   */
+  @Test
+  void aStepOutlastingTheStopBudgetIsSaidOnce() throws Exception {
+    java.util.concurrent.ScheduledThreadPoolExecutor exec =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    exec.execute(
+        () -> {
+          started.countDown();
+          while (true) {
+            try {
+              if (release.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                return;
+              }
+            } catch (InterruptedException deaf) {
+              // a step that does not heed it
+            }
+          }
+        });
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      assertThat(started.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      ReconcileLoop local = new ReconcileLoop(null, config, registry, clock, exec);
+      local.beginStop();
+      local.awaitPasses(Duration.ZERO);
+      local.awaitPasses(Duration.ZERO);
+      assertThat(capture.records())
+          .extracting(io.dynofleet.LogCapture::text)
+          .filteredOn(m -> m.contains("outlasted the budget"))
+          .hasSize(1);
+    } finally {
+      release.countDown();
+      exec.shutdownNow();
+    }
+  }
+
+  /**
    * Review 29 R29-1's rest: a pass that threw an Error out of the reconciler stored no backoff, and
    * its stored look stayed in the past: every dyno's takeover passed the pool again (an ERROR and
    * its stack each time) every 5 s while the loop's line said a doubling retry_in.
