@@ -275,8 +275,11 @@ public interface Platform {
   long calls();
 
   /**
-   * Whether a value is the Platform API key Dynofleet itself uses (compared in constant time): a
-   * source app that holds it is not copied.
+   * Whether a value holds the Platform API key Dynofleet itself uses (as it is, URL- or
+   * base64-encoded, alone or inside a longer text: {@code HerokuClient.holdsKey}): a source app
+   * that holds it is not copied. A search, not a constant-time comparison (the comment said one):
+   * the values are the source app's config vars, read by a pass whose time nobody outside sees per
+   * var, not guesses someone submits and times.
    */
   default boolean isOwnKey(String value) {
     return false;
