@@ -54,10 +54,12 @@ class ReconcileStore {
   /**
    * Pools no pass (of any dyno) has looked at for {@code quiet}, by the database's clock: what a
    * sweep still has to do. Not those whose next look (an idle pool's turn, a budget or release
-   * wait: {@link #swept}) is still to come, and with {@code honourBackoff} not those whose failed
-   * pass's backoff runs. Least recently passed first (never passed before all), so no pool is
-   * always the last of a sweep (audit 21 H2: by name, the {@code zeta-*} pools rolled hours after
-   * the {@code api-*} ones under a tight budget).
+   * wait: {@link #swept}) is still to come, with {@code honourBackoff} not those whose failed
+   * pass's backoff runs, and not those whose lock a pass holds ({@link PoolLocks#HELD_SQL}: it
+   * stores the next look at its end; a dyno that dies mid-pass loses the lock with its session).
+   * Least recently passed first (never passed before all), so no pool is always the last of a sweep
+   * (audit 21 H2: by name, the {@code zeta-*} pools rolled hours after the {@code api-*} ones under
+   * a tight budget).
    */
   List<String> poolNamesDue(
       java.time.Duration quiet, boolean honourBackoff, String keyFingerprint) {
@@ -91,6 +93,10 @@ class ReconcileStore {
                         ? " and (s.not_before is null or s.not_before <= now()"
                             + " or s.not_before_key <> cast(?2 as text))"
                         : "")
+                    // nor a pool whose lock a pass holds, as for the takeover (R29-3): that pass
+                    // stores the next look at its end, and a long one met BUSY once per sweep
+                    + " and not "
+                    + PoolLocks.HELD_SQL
                     + " order by s.swept_at nulls first, p.name")
             .setParameter(1, quiet.toMillis() / 1000.0);
     if (honourBackoff) {

@@ -1413,6 +1413,37 @@ class ReconcilerTests {
   }
 
   /**
+   * R29-3's sweep side: a pool whose lock a pass holds was still listed by every other dyno's sweep
+   * once its stored look had passed, so a long pass (a rollout step, a drain) met BUSY once per
+   * sweep on each. The sweep leaves it out as the takeover does; once the lock is free (the pass
+   * ended, or its dyno died) it is due again.
+   */
+  @Test
+  void aPoolWhoseLockAPassHoldsIsLeftOutOfTheSweep() throws Exception {
+    createPool(2, "");
+    converge();
+    heroku.push(source); // a rollout
+    onTwoDynos(
+        (a, qa, b, qb) -> {
+          ReconcileResult step = a.run(ReconcileLoop.Entry.of(name));
+          assertThat(step.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+          try (PoolLocks.Held next = locks.tryLock(uid())) { // a's next step, under way
+            assertThat(next).isNotNull();
+            storeClockOn(step.requeueAfter().plus(Duration.ofHours(1)));
+            assertThat(b.sweepEntries())
+                .extracting(ReconcileLoop.Entry::pool)
+                .as("a pass under way: left out of the sweep")
+                .doesNotContain(name);
+            assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).doesNotContain(name);
+          } // a dies mid-pass: its session, and the lock, are gone
+          assertThat(b.sweepEntries())
+              .extracting(ReconcileLoop.Entry::pool)
+              .as("the lock free: swept again")
+              .contains(name);
+        });
+  }
+
+  /**
    * Review 29 R29-1: a pass that failed outside a step (an unexpected exception between steps)
    * stored no backoff, and its stored look stayed in the past: every dyno's takeover passed the
    * pool again every 5 s.
