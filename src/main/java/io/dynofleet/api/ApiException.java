@@ -44,12 +44,32 @@ public class ApiException extends RuntimeException {
     String detail =
         errors.size() == 1
             ? errors.get(0).field() + ": " + errors.get(0).message()
-            : errors.size()
-                + " fields are invalid"
-                + (errors.size() > MAX_ERRORS ? " (the first " + MAX_ERRORS + " are listed)" : "");
+            : oneReason(errors)
+                ? String.join(
+                        ", ",
+                        errors.subList(0, errors.size() - 1).stream()
+                            .map(FieldError::field)
+                            .toList())
+                    + " and "
+                    + errors.get(errors.size() - 1).field()
+                    + ": "
+                    + errors.get(0).message()
+                : errors.size()
+                    + " fields are invalid"
+                    + (errors.size() > MAX_ERRORS
+                        ? " (the first " + MAX_ERRORS + " are listed)"
+                        : "");
     List<FieldError> listed =
         errors.size() > MAX_ERRORS ? List.copyOf(errors.subList(0, MAX_ERRORS)) : errors;
     return new ApiException(422, "invalid", title, detail, listed);
+  }
+
+  /**
+   * Whether a few fields are refused for one reason (replicas and its rollout's surge above the app
+   * limit): the detail then names them and says it once, not "2 fields are invalid".
+   */
+  private static boolean oneReason(List<FieldError> errors) {
+    return errors.size() <= 10 && errors.stream().map(FieldError::message).distinct().count() == 1;
   }
 
   public Problem problem(String instance) {

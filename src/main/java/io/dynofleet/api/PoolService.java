@@ -766,14 +766,19 @@ public class PoolService {
   }
 
   public PoolDocument replace(String name, String body, Precondition pre) {
-    return replace(name, parseAndValidate(parse(body)), pre);
+    return replace(name, parseAndValidate(parse(body)), pre).pool();
   }
 
   public PoolDocument replace(String name, byte[] body, Precondition pre) {
+    return replaceWithWarnings(name, body, pre).pool();
+  }
+
+  /** A replace, with what its answer warns of ({@link Written}). */
+  public Written replaceWithWarnings(String name, byte[] body, Precondition pre) {
     return replace(name, parseAndValidate(parse(body)), pre);
   }
 
-  private PoolDocument replace(String name, JsonNode doc, Precondition pre) {
+  private Written replace(String name, JsonNode doc, Precondition pre) {
     String bodyName = doc.get("metadata").get("name").asText();
     if (!bodyName.equals(name)) {
       throw ApiException.invalid(
@@ -935,6 +940,11 @@ public class PoolService {
   }
 
   public PoolDocument patch(String name, byte[] body, Precondition pre) {
+    return patchWithWarnings(name, body, pre).pool();
+  }
+
+  /** A merge patch, with what its answer warns of ({@link Written}). */
+  public Written patchWithWarnings(String name, byte[] body, Precondition pre) {
     JsonNode patch = parse(body);
     if (!patch.isObject()) {
       throw ApiException.invalid(
@@ -963,6 +973,14 @@ public class PoolService {
   }
 
   public PoolDocument scale(String name, byte[] body, Precondition pre) {
+    return scaleWithWarnings(name, body, pre).pool();
+  }
+
+  /**
+   * A scale, with what its answer warns of ({@link Written}): a scale-up that takes the pools
+   * together above the app limit, as a create or a patch does.
+   */
+  public Written scaleWithWarnings(String name, byte[] body, Precondition pre) {
     JsonNode req = parse(body);
     JsonNode replicas = req.isObject() ? req.get("replicas") : null;
     List<FieldError> errors = new java.util.ArrayList<>();
@@ -1045,30 +1063,32 @@ public class PoolService {
   public PoolDocument rotateProxySecret(String name, Precondition pre) {
     PoolDocument doc =
         update(
-            name,
-            pre,
-            null,
-            current -> {
-              JsonNode template = current.get("spec").get("template");
-              if (template == null) {
-                throw new ApiException(
-                    409,
-                    "not-managed",
-                    "Pool is static",
-                    "pool '"
-                        + name
-                        + "' is static (spec.staticBackends): its backends are not apps Dynofleet"
-                        + " configures, and get no proxy secret; nothing was changed");
-              }
-              String restarted = now().toString();
-              if (restarted.equals(template.path("restartedAt").asText(null))) {
-                restarted = now().plusMillis(1).toString(); // a new value, or nothing would roll
-              }
-              ObjectNode copy = current.deepCopy();
-              ((ObjectNode) copy.get("spec").get("template")).put("restartedAt", restarted);
-              return copy;
-            },
-            pool -> pools.rotateProxySecret(pool.id));
+                name,
+                pre,
+                null,
+                current -> {
+                  JsonNode template = current.get("spec").get("template");
+                  if (template == null) {
+                    throw new ApiException(
+                        409,
+                        "not-managed",
+                        "Pool is static",
+                        "pool '"
+                            + name
+                            + "' is static (spec.staticBackends): its backends are not apps Dynofleet"
+                            + " configures, and get no proxy secret; nothing was changed");
+                  }
+                  String restarted = now().toString();
+                  if (restarted.equals(template.path("restartedAt").asText(null))) {
+                    restarted =
+                        now().plusMillis(1).toString(); // a new value, or nothing would roll
+                  }
+                  ObjectNode copy = current.deepCopy();
+                  ((ObjectNode) copy.get("spec").get("template")).put("restartedAt", restarted);
+                  return copy;
+                },
+                pool -> pools.rotateProxySecret(pool.id))
+            .pool();
     recordAfterCommit(
         doc.metadata().uid(),
         name,
@@ -1133,8 +1153,11 @@ public class PoolService {
     JsonNode apply(JsonNode current);
   }
 
-  /** Read, edit, write with compare-and-set on resourceVersion; re-run on a lost race. */
-  private PoolDocument update(String name, Precondition pre, JsonNode body, Edit edit) {
+  /**
+   * Read, edit, write with compare-and-set on resourceVersion; re-run on a lost race. With what the
+   * answer warns of (a {@code Warning} header): the pools together above the app limit.
+   */
+  private Written update(String name, Precondition pre, JsonNode body, Edit edit) {
     return update(name, pre, body, edit, null);
   }
 
@@ -1142,7 +1165,7 @@ public class PoolService {
    * As {@link #update(String, Precondition, JsonNode, Edit)}; {@code withSpec}, if given, runs in
    * the write's transaction when the spec changed (and is rolled back with it).
    */
-  private PoolDocument update(
+  private Written update(
       String name,
       Precondition pre,
       JsonNode body,
@@ -1282,7 +1305,9 @@ public class PoolService {
       }
       changed.fire(new PoolChanged(p.id, p.name));
     }
-    return PoolDocument.of(p);
+    return new Written(
+        PoolDocument.of(p),
+        specChanged[0] && fleetAbove[0] != null ? List.of(fleetAbove[0]) : List.of());
   }
 
   private Pool write(Supplier<Pool> work, Precondition pre) {

@@ -187,8 +187,17 @@ public class PoolsResource {
     PoolDocument doc = w.pool();
     Response.ResponseBuilder b =
         Response.created(uri.getAbsolutePathBuilder().path(doc.metadata().name()).build());
+    return warned(b, w);
+  }
+
+  /**
+   * The answer of a write: the pool with its ETag, and a {@code Warning} for each thing the write
+   * warns of (the pools together above the app limit: a create's, and a replace's, patch's or
+   * scale's that raised the pool's apps).
+   */
+  private static Response warned(Response.ResponseBuilder b, PoolService.Written w) {
     w.warnings().forEach(text -> b.header("Warning", warning(text)));
-    return withTag(b, doc);
+    return withTag(b, w.pool());
   }
 
   @GET
@@ -244,7 +253,8 @@ public class PoolsResource {
           byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
-    return withTag(kept(Response.ok(), name), service.replace(name, body, preconditions(request)));
+    return warned(
+        kept(Response.ok(), name), service.replaceWithWarnings(name, body, preconditions(request)));
   }
 
   @PATCH
@@ -274,7 +284,8 @@ public class PoolsResource {
           byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
-    return withTag(kept(Response.ok(), name), service.patch(name, body, preconditions(request)));
+    return warned(
+        kept(Response.ok(), name), service.patchWithWarnings(name, body, preconditions(request)));
   }
 
   @DELETE
@@ -327,7 +338,8 @@ public class PoolsResource {
           byte[] body,
       @Context UriInfo uri) {
     QueryCheck.only(uri);
-    return withTag(kept(Response.ok(), name), service.scale(name, body, preconditions(request)));
+    return warned(
+        kept(Response.ok(), name), service.scaleWithWarnings(name, body, preconditions(request)));
   }
 
   @POST

@@ -211,8 +211,9 @@ final class ApiClient {
                         + names.get(names.size() - 1))
                 + ": "
                 + e.getKey();
-        // one error is the detail already ("replicas: must be ..."): not printed a second time
-        if (node.get("errors").size() > 1 || !detail.contains(line)) {
+        // one reason is the detail already ("replicas: must be ...", the app limit's "spec.replicas
+        // and spec.rollout.maxSurge: ..."): not printed a second time
+        if (byMessage.size() > 1 || !detail.contains(line)) {
           fields.append(System.lineSeparator()).append("  ").append(line);
         }
       }

@@ -139,7 +139,13 @@ class AppLimitTests {
             "errors.field",
             org.hamcrest.Matchers.contains("spec.replicas", "spec.rollout.maxSurge"))
         .body("errors[0].message", containsString("make 101 apps"))
-        .body("errors[0].message", containsString("app limit 100"));
+        .body("errors[0].message", containsString("app limit 100"))
+        // the detail says what is wrong, once, not "2 fields are invalid"
+        .body(
+            "detail",
+            org.hamcrest.Matchers.startsWith(
+                "spec.replicas and spec.rollout.maxSurge: replicas 100 plus the rollout's surge 1"))
+        .body("detail", containsString("lower replicas"));
     api().get(POOLS + "/" + big).then().statusCode(404);
     // the surge a rollout uses is at most replicas: 50 + 50
     String wide = uniqueName("limit-wide");
@@ -190,6 +196,51 @@ class AppLimitTests {
     } finally {
       api().delete(POOLS + "/" + wide);
       api().delete(POOLS + "/" + fleet);
+    }
+  }
+
+  /**
+   * A scale-up or a patch that takes the pools together above the app limit was taken with an
+   * AppLimit Warning event and no {@code Warning} header, which only a create carried: a script or
+   * the CLI saw nothing. Each now answers with it, as a create does.
+   */
+  @Test
+  void aScaleOrPatchTakingThePoolsAboveTheAppLimitAnswersWithAWarning() {
+    String doc =
+        """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "shop", "replicas": %d, "paused": true,
+                  "rollout": {"maxSurge": 0, "maxUnavailable": 1},
+                  "template": {"sourceApp": "shop-web"}}}
+        """;
+    String a = uniqueName("limit-scale-a");
+    String b = uniqueName("limit-scale-b");
+    try {
+      api().body(doc.formatted(a, 60)).post(POOLS).then().statusCode(201);
+      api().body(doc.formatted(b, 1)).post(POOLS).then().statusCode(201);
+      api()
+          .body("{\"replicas\": 50}")
+          .put(POOLS + "/" + b + "/scale")
+          .then()
+          .statusCode(200)
+          .header("Warning", containsString("app limit 100"))
+          .body("spec.replicas", equalTo(50));
+      api()
+          .contentType("application/merge-patch+json")
+          .body("{\"spec\": {\"replicas\": 55}}")
+          .patch(POOLS + "/" + b)
+          .then()
+          .statusCode(200)
+          .header("Warning", containsString("app limit 100"));
+      api()
+          .body("{\"replicas\": 54}")
+          .put(POOLS + "/" + b + "/scale")
+          .then()
+          .statusCode(200)
+          .header("Warning", org.hamcrest.Matchers.nullValue());
+    } finally {
+      api().delete(POOLS + "/" + a);
+      api().delete(POOLS + "/" + b);
     }
   }
 }

@@ -69,6 +69,20 @@ class ApiClientTest {
                 + "  metadata.name: must be lower case");
   }
 
+  /** The app limit's 422 alone: its detail says the shared line already, printed once. */
+  @Test
+  void fieldsRefusedForOneReasonTheDetailSaysAreNotSaidAgain() {
+    String line = "spec.replicas and spec.rollout.maxSurge: make 101 apps, above the app limit 100";
+    String body =
+        ("{\"type\": \"https://dynofleet.dev/problems/invalid\", \"status\": 422,"
+                + " \"detail\": \"%s\", \"errors\": ["
+                + "{\"field\": \"spec.replicas\", \"message\": \"make 101 apps, above the app limit 100\"},"
+                + " {\"field\": \"spec.rollout.maxSurge\", \"message\": \"make 101 apps, above the app limit 100\"}]}")
+            .formatted(line);
+    assertThatThrownBy(() -> client.check(new ApiClient.Response(422, body, null, null)))
+        .hasMessage(line + " [422 invalid]");
+  }
+
   @Test
   void anEmptyTokenIsRefusedBeforeAnythingIsSent() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
