@@ -207,7 +207,8 @@
     backends.forEach(function (b) {
       var st = byApp[b.app] || byApp[b.webUrl] || {};
       var tr = el('tr');
-      tr.dataset.backend = b.app || b.webUrl;
+      // none for a backend whose create has not answered: no "undefined" key to match
+      if (b.app || b.webUrl) tr.dataset.backend = b.app || b.webUrl;
       // no name until its create has answered: the name is withheld (security review 5 S5-1)
       var name = cell(tr, b.app || b.webUrl || 'a new app', b.app || b.webUrl ? 'name' : 'name muted');
       if (b.webUrl) name.title = b.webUrl;
