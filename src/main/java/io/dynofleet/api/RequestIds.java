@@ -6,7 +6,6 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.jboss.logging.MDC;
 
 /**
@@ -19,7 +18,6 @@ import org.jboss.logging.MDC;
 class RequestIds {
   static final String HEADER = "X-Request-Id";
   static final String MDC_KEY = "requestId";
-  private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
 
   private final String prefix;
 
@@ -172,7 +170,9 @@ class RequestIds {
       return;
     }
     String id = rc.request().getHeader(HEADER);
-    if (id == null || !SANE.matcher(id).matches()) {
+    // the proxy's rule, Heroku's router's (20-200 of letters, digits, +/=-): one id a request
+    // through the router and one to the API are kept alike (the API kept "a.b:c", not "a+b/c=")
+    if (id == null || !io.dynofleet.proxy.RequestIdForm.kept(id)) {
       id = UUID.randomUUID().toString();
     }
     rc.response().putHeader(HEADER, id);

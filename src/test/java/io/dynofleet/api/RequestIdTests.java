@@ -12,15 +12,38 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class RequestIdTests {
 
+  /** The proxy's rule, Heroku's router's: 20 to 200 letters, digits, {@code + / = -}. */
   @Test
-  void aSaneCallerIdIsKept() {
+  void aCallerIdOfTheRoutersFormIsKept() {
+    String id = "f03a-4a1b+Zx/9Q==-abc-123";
     given()
         .header("Authorization", "Bearer " + TOKEN)
-        .header("X-Request-Id", "abc-123")
+        .header("X-Request-Id", id)
         .get(POOLS)
         .then()
         .statusCode(200)
-        .header("X-Request-Id", "abc-123");
+        .header("X-Request-Id", id);
+  }
+
+  /**
+   * The API kept ids the proxy replaces (short ones, {@code . _ :}): one rule for both now, so an
+   * id followed through the router and the API is kept by both or by neither.
+   */
+  @Test
+  void anIdTheProxyWouldReplaceIsReplaced() {
+    for (String id : new String[] {"abc-123", "svc.name:request_id-0000000001"}) {
+      assertThat(
+              given()
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .header("X-Request-Id", id)
+                  .get(POOLS)
+                  .then()
+                  .statusCode(200)
+                  .extract()
+                  .header("X-Request-Id"))
+          .as(id)
+          .matches("[0-9a-f-]{36}");
+    }
   }
 
   @Test
