@@ -171,7 +171,9 @@ final class ApiClient {
           base()
               + " answered "
               + r.status
-              + (r.location == null ? "" : " (Location: " + r.location + "): set --url to that"),
+              + (r.location == null
+                  ? ""
+                  : " (Location: " + Text.safe(r.location) + "): set --url to that"),
           r.status,
           null);
     }

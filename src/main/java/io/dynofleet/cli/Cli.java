@@ -196,7 +196,14 @@ public final class Cli {
   }
 
   static int run(
-      String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
+      String[] argv,
+      Map<String, String> env,
+      InputStream in,
+      PrintStream rawOut,
+      PrintStream rawErr) {
+    // no control or bidi character of the server's reaches the terminal raw (security review 6)
+    PrintStream out = SafePrintStream.of(rawOut);
+    PrintStream err = SafePrintStream.of(rawErr);
     try {
       Args a = Args.parse(argv);
       if (a.words().isEmpty() || a.has("help") || a.words().get(0).equals("help")) {
@@ -632,7 +639,8 @@ public final class Cli {
   }
 
   private void kv(String k, String v) {
-    out.printf("%-16s %s%n", k + ":", v);
+    // one line: a newline in a value (a config var's name in the drift) forged lines (S6-2)
+    out.printf("%-16s %s%n", k + ":", Text.safe(v));
   }
 
   private static String firstLine(String s) {

@@ -14,8 +14,13 @@ final class Table {
     rows.add(headers);
   }
 
+  /** A row; each cell is printed on one line ({@link Text#safe}): a newline in it forged rows. */
   void row(String... cells) {
-    rows.add(cells);
+    String[] safe = new String[cells.length];
+    for (int i = 0; i < cells.length; i++) {
+      safe[i] = Text.safe(cells[i]);
+    }
+    rows.add(safe);
   }
 
   void print(PrintStream out) {

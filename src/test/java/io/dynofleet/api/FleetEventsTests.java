@@ -174,12 +174,9 @@ class FleetEventsTests {
       assertThat(line)
           .doesNotContain("\u2028", "\u0085", "\n")
           .contains(
-              "GET /\\\" level=error pool=payments",
-              "/x\\u2028FORGED",
-              "error\\\\ |",
-              "next\\nline");
+              "GET /\\\" level=error pool=payments", "/x\\nFORGED", "error\\\\ |", "next\\nline");
     }
-    // stored as it came
+    // stored as it came, but for the Unicode line breaks, made newlines (security review 6)
     assertThat(
             api()
                 .get(POOLS + "/" + a + "/events")
@@ -188,7 +185,55 @@ class FleetEventsTests {
                 .extract()
                 .jsonPath()
                 .getList("message", String.class))
-        .contains(forged);
+        .contains(forged.replace('\u2028', '\n').replace('\u0085', '\n'));
+    sql("delete from pools where name = '" + a + "'");
+  }
+
+  /**
+   * Security review 6 S6-1: a backend's log lines (what its clients sent) reached the events, the
+   * CLI and the WARN line with C1 controls (U+009B CSI, U+009D OSC, U+0085 NEL) and bidi overrides
+   * (U+202E) intact: a terminal that honours C1 cleared the screen or showed a lying link.
+   */
+  @Test
+  void c1AndBidiControlsInOutsideTextAreNeitherStoredNorLogged() {
+    String a = uniqueName("fleet-c");
+    UUID ia = created(a);
+    String evil =
+        "app[web.1]: C1-CSI \u009b2J\u009b31mRED\u009b0m | OSC \u009d8;;https://evil.example/\u009c"
+            + "click\u009d8;;\u009c | NEL\u0085FORGED | BIDI admin \u202egnp.exe\u202c \u2066x\u2069"
+            + " \u200f\u061c\ufeff end";
+    String[] controls = {
+      "\u009b", "\u009d", "\u009c", "\u0085", "\u202e", "\u202c", "\u2066", "\u2069", "\u200f",
+      "\u061c", "\ufeff"
+    };
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(PoolEvents.class)) {
+      events.record(ia, a, PoolEvents.WARNING, "FleetC1", evil);
+      String line =
+          logs.records().stream()
+              .map(io.dynofleet.LogCapture::text)
+              .filter(t -> t.contains("reason=FleetC1"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(line).doesNotContain(controls).contains("C1-CSI", "gnp.exe", "end");
+    }
+    String stored =
+        api()
+            .get(POOLS + "/" + a + "/events")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("message", String.class)
+            .stream()
+            .filter(m -> m.contains("C1-CSI"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(stored)
+        .doesNotContain(controls)
+        .contains(
+            "C1-CSI \ufffd2J\ufffd31mRED",
+            "NEL\nFORGED",
+            "admin \ufffdgnp.exe\ufffd \ufffdx\ufffd");
     sql("delete from pools where name = '" + a + "'");
   }
 

@@ -901,6 +901,58 @@ class CliTests {
   }
 
   /**
+   * Security review 6 S6-1, S6-2, S6-5: an event's message (an older server's, or any text the
+   * server let through) with a newline, C1 controls and a bidi override was printed raw: a newline
+   * started a forged row of the events table, U+009B (CSI) cleared the screen on a terminal that
+   * honours C1, U+202E read the rest backwards; {@code -o json} kept them raw too, and a redirect's
+   * Location came out with its C1 bytes.
+   */
+  @Test
+  void serverTextNeverReachesTheTerminalWithRawControlsOrLineBreaksInACell() throws IOException {
+    String message =
+        "demo-x: X\u009b2J\u009b41mFAKE\n7s  Normal  BackendReady  1  app demo-zzzz is healthy"
+            + "\u202eabc\u0085NEL\u2066 set by hand";
+    String events =
+        "[{\"type\":\"Warning\",\"reason\":\"ConfigDrift\",\"count\":1,"
+            + "\"lastTimestamp\":\"2026-01-01T00:00:00Z\",\"message\":"
+            + com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .build()
+                .writeValueAsString(message)
+            + "}]";
+    String[] raw = {"\u009b", "\u202e", "\u0085", "\u2066"};
+    Run table = cliAgainst(java.util.List.<String[]>of(ok(events)), "events", "demo");
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out().lines()).as(table.out()).hasSize(2); // the header and one row
+    assertThat(table.out())
+        .doesNotContain(raw)
+        .contains("X\\u009b2J\\u009b41mFAKE\\n7s  Normal", "healthy\\u202eabc\\u0085NEL");
+    Run json = cliAgainst(java.util.List.<String[]>of(ok(events)), "events", "demo", "-o", "json");
+    assertThat(json.code()).as(json.err()).isZero();
+    assertThat(json.out()).doesNotContain(raw);
+    // the escapes are JSON's own: the same text for jq
+    assertThat(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(json.out())
+                .get(0)
+                .path("message")
+                .asText())
+        .isEqualTo(message);
+
+    Run moved =
+        cliAgainst(
+            java.util.List.<String[]>of(
+                new String[] {
+                  "302", "", "Location", "https://x.example/\u009b2J\u009d8;;evil\u009c"
+                }),
+            "get",
+            "pools");
+    assertThat(moved.code()).isEqualTo(1);
+    assertThat(moved.err())
+        .doesNotContain("\u009b", "\u009d", "\u009c")
+        .contains("(Location: https://x.example/\\u009b2J\\u009d8;;evil\\u009c)");
+  }
+
+  /**
    * Audit 15: any answer below 400 was a success: behind a CDN's redirect to https, apply printed
    * "pool/x created" and exited 0 with nothing created; an HTML page made get pools end in a
    * NullPointerException.

@@ -1,5 +1,6 @@
 package io.dynofleet.pool.model;
 
+import io.dynofleet.text.SafeText;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
@@ -7,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -109,8 +109,9 @@ public class PoolEvents {
    * written as escapes. A message holds text from outside (a release's output, a backend's log
    * lines, which hold what its clients sent): a quote in it ended the field and what followed read
    * as fields of Dynofleet's own line ({@code pool=payments reason=forged}), and a viewer that
-   * breaks lines at U+2028 showed a line of the client's (security review 5 S5-7). The stored
-   * message is left as it is.
+   * breaks lines at U+2028 showed a line of the client's (security review 5 S5-7). Any other
+   * control or bidi character ({@link SafeText#unsafe}: C1's CSI, OSC) is written as an escape too
+   * (security review 6 S6-1). The stored message is left as it is.
    */
   public static String logged(String message) {
     if (message == null) {
@@ -125,8 +126,7 @@ public class PoolEvents {
             case '"' -> "\\\"";
             case '\n' -> "\\n";
             case '\r' -> "\\r";
-            case '\u0085', '\u2028', '\u2029' -> String.format("\\u%04x", (int) c);
-            default -> null;
+            default -> SafeText.unsafe(c) ? String.format("\\u%04x", (int) c) : null;
           };
       if (esc != null && out == null) {
         out = new StringBuilder(message.length() + 16).append(message, 0, i);
@@ -148,26 +148,15 @@ public class PoolEvents {
     return msg.length() > MAX_MESSAGE ? msg.substring(0, MAX_MESSAGE) : msg;
   }
 
-  private static final Pattern ANSI = Pattern.compile("\\u001B\\[[0-9;?]*[ -/]*[@-~]");
-  private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x08\\x0B-\\x1F\\x7F]");
-
   /**
-   * Text from outside (a release command's output, an error message) as it can be stored and read:
-   * terminal colour codes dropped, other control characters but tab and newline replaced. A NUL
+   * Text from outside (a release command's output, an error message, a backend's log lines) as it
+   * can be stored and read: {@link SafeText#printable}: terminal colour codes dropped, control and
+   * bidi characters but tab and newline replaced, C1 ones included (security review 6 S6-1). A NUL
    * cannot be stored by PostgreSQL at all (text or jsonb), and one in a failed release's output
    * failed every pass of the pool, saying nothing (audit 14).
    */
   public static String printable(String text) {
-    if (text == null) {
-      return null;
-    }
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < 0x20 && c != '\t' && c != '\n' || c == 0x7F) {
-        return CONTROL.matcher(ANSI.matcher(text).replaceAll("")).replaceAll("\uFFFD");
-      }
-    }
-    return text;
+    return SafeText.printable(text);
   }
 
   /**
