@@ -258,6 +258,29 @@ class DashboardBrowserTests {
         driver.findElement(By.cssSelector("#login-form button")).click();
         wait.until(
             ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr[data-pool='web']")));
+
+        // Security review 6 S6-4: the token stayed in the tab's sessionStorage after the operator
+        // left the dashboard, and the next page of the origin (a pool's, any script it loads) read
+        // it. The tab goes to a proxied page of the same origin: no storage there holds the token.
+        String origin = base.toString().replaceAll("/$", "");
+        driver.get(origin + "/left-the-dashboard");
+        org.openqa.selenium.JavascriptExecutor page =
+            (org.openqa.selenium.JavascriptExecutor) driver;
+        assertThat(page.executeScript("return location.origin"))
+            .as("a page of the dashboard's origin")
+            .isEqualTo(origin);
+        assertThat(
+                String.valueOf(
+                    page.executeScript(
+                        "var all = [];"
+                            + " [sessionStorage, localStorage].forEach(function (s) {"
+                            + "   for (var i = 0; i < s.length; i++) {"
+                            + "     all.push(s.key(i) + '=' + s.getItem(s.key(i)));"
+                            + "   }"
+                            + " });"
+                            + " return all.join(' ');")))
+            .as("the storage a proxied page of the origin reads")
+            .doesNotContain(TOKEN);
       } catch (AssertionError | RuntimeException e) {
         screenshot(driver);
         throw e;

@@ -1,9 +1,15 @@
 // Dynofleet dashboard: plain JS, no build step. All data comes from the API with the bearer token,
-// which lives in sessionStorage (or arrives once in the URL fragment, never sent to the server).
+// which lives only in this page's memory (typed in, or arriving once in the URL fragment, never sent
+// to the server): kept in sessionStorage, it outlived the dashboard and any later page of the same
+// origin in the tab (a pool's own pages, their third-party scripts) read it (security review 6
+// S6-4). A reload asks for it again; Back to a page the browser kept whole keeps it.
 (function () {
   'use strict';
   var API = location.pathname.replace(/\/(index\.html)?$/, '') + '/api/v1/pools';
   var KEY = 'dynofleet.token';
+  var held = null;
+  // where an older dashboard left it: gone, for the next page of the origin not to find it
+  try { sessionStorage.removeItem(KEY); } catch (e) { /* storage off: nothing was kept there */ }
   // every 2 s, every 5 s above 10 pools (audit 21 L2: each tab read every pool every 2 s)
   var POLL_MS = 2000;
   var POLL_MANY_MS = 5000;
@@ -23,11 +29,11 @@
       history.replaceState(null, '', location.pathname + location.search);
       var t = m[1];
       try { t = decodeURIComponent(t); } catch (e) { /* kept as typed */ }
-      sessionStorage.setItem(KEY, t);
+      held = t;
     }
   }
 
-  function token() { return sessionStorage.getItem(KEY); }
+  function token() { return held; }
 
   /** {@code cache} ({etag, data}): sent as If-None-Match, its data kept on 304, updated on 200. */
   function api(method, path, body, contentType, cache) {
@@ -342,7 +348,7 @@
   }
 
   function signOut(msg) {
-    sessionStorage.removeItem(KEY);
+    held = null;
     listCache = {}; // another token may see the pools redacted otherwise
     if (timer) { clearTimeout(timer); timer = null; }
     $('app').hidden = true;
@@ -354,7 +360,7 @@
 
   $('login-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
-    sessionStorage.setItem(KEY, $('token-input').value.trim());
+    held = $('token-input').value.trim();
     $('token-input').value = '';
     start();
   });
