@@ -16,6 +16,7 @@ import io.dynofleet.reconcile.Platform.PlatformException;
 import io.dynofleet.reconcile.Platform.PlatformException.Kind;
 import io.dynofleet.reconcile.ReconcileStore.FailedStreak;
 import io.dynofleet.reconcile.ReconcileStore.FleetTimers;
+import io.dynofleet.text.SafeText;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -53,6 +54,10 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class Reconciler {
+  /** A config var's name as the drift text writes it unquoted. */
+  private static final java.util.regex.Pattern PLAIN_VAR_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
   /** The config var that marks every app Dynofleet creates with the pool's uid. */
   public static final String OWNER_VAR = "DYNOFLEET_POOL";
 
@@ -4679,6 +4684,20 @@ public class Reconciler {
     }
 
     /**
+     * A config var's name as the drift text says it: as it is when it reads as a plain name,
+     * otherwise quoted as a JSON string with every line break, control and bidi character escaped
+     * ({@code "X\\n7s Normal ..."}): a name set by hand on a backend (any collaborator of the app)
+     * went raw into the {@code ConfigDrift} event and {@code status.drift}, and its newline forged
+     * rows of the CLI's tables (security review 6 S6-2).
+     */
+    private String varName(String k) {
+      if (PLAIN_VAR_NAME.matcher(k).matches()) {
+        return k;
+      }
+      return "\"" + SafeText.visible(k.replace("\\", "\\\\").replace("\"", "\\\""), true) + "\"";
+    }
+
+    /**
      * The drift of one backend (empty: none), or null when the rate budget fell under the reserve
      * before its reads were done: each call is gated, not the check as a whole.
      */
@@ -4697,14 +4716,14 @@ public class Reconciler {
         }
         String want = source.config().get(k);
         if (want == null) {
-          found.add(b.appName + ": " + k + " set by hand");
+          found.add(b.appName + ": " + varName(k) + " set by hand");
         } else if (!want.equals(e.getValue())) {
-          found.add(b.appName + ": " + k + " differs from the source app");
+          found.add(b.appName + ": " + varName(k) + " differs from the source app");
         }
       }
       for (String k : source.config().keySet()) {
         if (!actual.containsKey(k)) {
-          found.add(b.appName + ": " + k + " missing");
+          found.add(b.appName + ": " + varName(k) + " missing");
         }
       }
       if (platform.rateRemaining() < config.rateLimitReserve()) {

@@ -4805,6 +4805,36 @@ class ReconcilerTests {
     assertThat(pools.events(name, 50)).extracting(e -> e.reason()).contains("ConfigDrift");
   }
 
+  /**
+   * Security review 6 S6-2: a config var's name set by hand on a backend went raw into {@code
+   * status.drift} and the {@code ConfigDrift} event: its newline started a forged row of the CLI's
+   * events table, its C1 and bidi characters reached the terminal.
+   */
+  @Test
+  void aVarNameSetByHandIsQuotedWithItsLineBreaksAndControlsEscapedInTheDrift() {
+    createPool(1, "");
+    converge();
+    String app = owned().get(0);
+    heroku
+        .config
+        .get(app)
+        .put("X\u009b2J\n7s  Normal  BackendReady  1  app x is healthy\u202e\"q", "v");
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    pass();
+    String expected =
+        app
+            + ": \"X\\u009b2J\\n7s  Normal  BackendReady  1  app x is healthy\\u202e\\\"q\" set by hand";
+    assertThat(status().drift()).contains(expected);
+    assertThat(pools.events(name, 50))
+        .filteredOn(e -> e.reason().equals("ConfigDrift"))
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.message())
+                    .contains(expected)
+                    .doesNotContain("\n", "\u009b", "\u202e"));
+  }
+
   @Test
   void twoReconcilersOnOneDatabaseNeverDuplicateAnAction() throws Exception {
     Reconciler other =
