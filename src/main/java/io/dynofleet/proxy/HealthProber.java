@@ -1,5 +1,6 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.text.SafeText;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -208,7 +209,12 @@ final class HealthProber {
       return new TimedOut("timed out", timeout, "healthCheck.timeoutSeconds").toString();
     }
     String m = t == null ? null : t.getMessage();
-    return m == null || m.isBlank() ? (t == null ? "failed" : t.getClass().getSimpleName()) : m;
+    // a message may quote the backend's bytes (Netty's "invalid version format: <its status
+    // line's first token>"): C1 controls in it reached the WARN line, the event and lastFailure
+    // (security review 6 S6-3), written here as visible escapes, on one line
+    return m == null || m.isBlank()
+        ? (t == null ? "failed" : t.getClass().getSimpleName())
+        : SafeText.visible(m, true);
   }
 
   /** The setting of the TCP connect timeout to backends, probes' and requests' alike. */

@@ -36,6 +36,25 @@ class HealthProberTest {
   }
 
   /**
+   * Security review 6 S6-3: a static backend's malformed status line is quoted in Netty's message,
+   * and its C1 controls (U+009B CSI) reached the probe's WARN line, the event and lastFailure.
+   */
+  @Test
+  void aBackendsBytesInAnExceptionsMessageComeOutEscapedOnOneLine() {
+    java.time.Duration second = java.time.Duration.ofSeconds(1);
+    String said =
+        HealthProber.failure(
+            new IllegalArgumentException(
+                "invalid version format: XTTP/1.1\u00c2\u009b2J\u009d8;;HTTPS://EVIL\u009c\u202e\nX"),
+            second,
+            second);
+    assertThat(said)
+        .doesNotContain("\u009b", "\u009d", "\u009c", "\u202e", "\n")
+        .isEqualTo(
+            "invalid version format: XTTP/1.1\u00c2\\u009b2J\\u009d8;;HTTPS://EVIL\\u009c\\u202e\\nX");
+  }
+
+  /**
    * Audit 22 L6: a hung backend's lastFailure (and BackendUnhealthy) was Vert.x's "The timeout
    * period of 1000ms has been exceeded while executing GET /health for server ...", which named no
    * setting.
