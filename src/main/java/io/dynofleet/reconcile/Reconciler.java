@@ -1582,16 +1582,21 @@ public class Reconciler {
           // drift interval (by one dyno of the fleet; another whose own read gave another target
           // reads them too), so dynos that read them at different times agree within it. Only
           // they: the other five reads are of the release, which has not changed (audit 21 H1)
-          Map<String, String> vars =
-              full ? platform.releaseConfigVars(t.sourceApp(), rel.id()) : read.vars();
           Source before = cached;
           Platform.App app =
               !full ? read.app() : platform.app(t.sourceApp()).orElseThrow(() -> sourceNotFound(t));
           if (full) {
-            // before anything read from it is used: the app the name answers with now is the one
-            // the pool copies, or nothing is made from it (security review 5, S5-6)
+            // before anything is read from it: the app the name answers with now is the one the
+            // pool copies, or nothing is made from it (security review 5, S5-6)
             pinSource(t, app);
           }
+          // every read of the source after its pin goes by the pinned id, not the name: a name
+          // that changed hands between two calls of the pass would mix one app's release with
+          // another's config vars, add-ons, drains or features (review 30 R30-2). A pass that
+          // reuses the last read re-reads the add-ons of the app that read pinned
+          String pinned = app.id();
+          Map<String, String> vars =
+              full ? platform.releaseConfigVars(pinned, rel.id()) : read.vars();
           if ("fir".equalsIgnoreCase(app.generation())) {
             // its releases are OCI images, not slugs: the
             // pool waited for a slug for ever (review 6)
@@ -1642,7 +1647,7 @@ public class Reconciler {
               Source.of(
                   rel,
                   vars,
-                  addons ? platform.addons(t.sourceApp()) : List.of(),
+                  addons ? platform.addons(pinned) : List.of(),
                   t,
                   now,
                   app,
@@ -1659,10 +1664,10 @@ public class Reconciler {
                   : of
                       // its own log drains, read with its add-ons (not per backend): each new
                       // backend gets them, so its lines go where the source's do (audit 20 M2)
-                      .withDrains(platform.logDrains(t.sourceApp()))
+                      .withDrains(platform.logDrains(pinned))
                       // and its labs features, one call: the dyno metadata an app reads at boot,
                       // and the session affinity the proxy cannot give (audit 20 M5)
-                      .withFeatures(platform.features(t.sourceApp()));
+                      .withFeatures(platform.features(pinned));
           refuseAttachmentVars(t, cached, vars);
           Map<String, String> onBackend = new HashMap<>(cached.config());
           onBackend.put(OWNER_VAR, pool.id.toString());

@@ -1005,6 +1005,67 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 30 R30-2: after the pass read the app under the source's name and found it the pinned
+   * one, its release's config vars, add-ons, log drains and features were read by the name again: a
+   * name that changed hands in between gave the new holder's add-ons and drains to the backends.
+   * Every read after the pin goes by the pinned id.
+   */
+  @Test
+  void aNameSwappedAfterThePinnedReadIsNotReadAgain() {
+    createPool(1, "");
+    converge(1);
+    String copied = sim.app(source).id();
+    sim.pushRelease(source); // a new release: the next pass reads the source in full
+    String[] taker = new String[1];
+    Reconciler swapped =
+        reconcilerOn(
+            new CrashingPlatform(
+                platform,
+                "app",
+                () -> {
+                  // between the pinned read and the rest: the name changes hands
+                  sim.renameApp(source, source + "-moved");
+                  taker[0] = sim.createSourceApp(source).id();
+                  sim.createAddon(source, "heroku-redis");
+                  sim.addLogDrain(source, "syslog+tls://taker.example.com:6514");
+                  platform.patchConfigVars(source, Map.of("PLANTED", "by-whoever-took-the-name"));
+                }));
+    int mark = sim.callLog().size();
+    swapped.reconcile(new PoolKey(name));
+    assertThat(taker[0]).as("the swap ran after the pinned read").isNotNull();
+    List<SandboxCall> log = sim.callLog();
+    int pinned = mark;
+    while (!(log.get(pinned).method().equals("GET")
+        && log.get(pinned).path().equals("/apps/" + source))) {
+      pinned++;
+    }
+    assertThat(log.subList(pinned + 1, log.size()))
+        .as("nothing of the source read by its name or from the new holder after the pin")
+        .noneMatch(
+            c ->
+                c.path().matches("/apps/(" + source + "|" + taker[0] + ")/.*")
+                    && c.method().equals("GET")
+                    && !c.path().endsWith("/webhooks"))
+        .anyMatch(c -> c.path().equals("/apps/" + copied + "/log-drains"))
+        .anyMatch(c -> c.path().equals("/apps/" + copied + "/addons"))
+        .anyMatch(c -> c.path().equals("/apps/" + copied + "/features"))
+        .anyMatch(c -> c.path().startsWith("/apps/" + copied + "/releases/"));
+    for (int i = 0; i < 20; i++) {
+      swapped.reconcile(new PoolKey(name));
+    }
+    assertThat(owned())
+        .isNotEmpty()
+        .allSatisfy(
+            a -> {
+              assertThat(a.configVars())
+                  .doesNotContainKey("PLANTED")
+                  .doesNotContainKey("HEROKU_REDIS_URL");
+              assertThat(sim.logDrains(a.id()))
+                  .doesNotContain("syslog+tls://taker.example.com:6514");
+            });
+  }
+
+  /**
    * S5-6: a pool copying a source app since before the pin existed (no pin stored, as after the
    * upgrade) whose name another app took meanwhile: its backends' source app id is the pin, not the
    * app the name answers with now.
