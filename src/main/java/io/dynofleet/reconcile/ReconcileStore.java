@@ -875,6 +875,27 @@ class ReconcileStore {
     return rows.isEmpty() ? null : rows.get(0);
   }
 
+  /**
+   * The id of the source app pinned for the pool while the spec names the source as it did when it
+   * was pinned ({@code pinnedFor}'s name, any {@code restartedAt}: see {@link #pinSource}), or
+   * null: the app a pass may sync the release webhook on without reading the name.
+   */
+  @Transactional
+  @SuppressWarnings("unchecked")
+  String sourcePinFor(UUID poolId, String pinnedFor) {
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select source_app_pin, source_app_pin_for from pool_sweeps where pool_id = ?1")
+            .setParameter(1, poolId)
+            .getResultList();
+    if (rows.isEmpty() || rows.get(0)[0] == null || rows.get(0)[1] == null) {
+      return null;
+    }
+    return sameSourceName((String) rows.get(0)[1], pinnedFor) ? (String) rows.get(0)[0] : null;
+  }
+
   /** The pipeline {@code name} was looked up at {@code at} (null: forget it). */
   @Transactional
   void pipelineRead(UUID poolId, java.time.Instant at, String name, String id, String team) {

@@ -1106,6 +1106,9 @@ public class Reconciler {
 
     private boolean statusWritten;
 
+    /** The source app's id this pass found pinned ({@link #pinSource}), null before. */
+    private String pinnedNow;
+
     /** The pool was marked for deletion after this pass read it (see {@link #deletionMarked}). */
     private boolean deletionSeen;
 
@@ -1190,8 +1193,11 @@ public class Reconciler {
         writeStatus();
         return inFlight ? ReconcileResult.requeue(inFlightWait(), 0) : ReconcileResult.done(0);
       }
-      if (!pinDoubt) {
-        syncWebhook(t.sourceApp()); // not on an app under the name not confirmed as the source
+      String confirmed = pinDoubt ? null : confirmedSource();
+      if (confirmed != null) {
+        // by the pinned id, never the name: not on an app under the name this pass has not
+        // confirmed as the source (review 30 R30-2, R30-8)
+        syncWebhook(confirmed);
       }
       checkHealthOfReady();
       planReplicas();
@@ -1350,8 +1356,26 @@ public class Reconciler {
     }
 
     /**
-     * The pool's release webhook on its source app (see {@link SourceHooks}); skipped while the
-     * rate budget is low, like every optional call.
+     * The id of the source app this pass copies, as pinned ({@link #pinSource}) for the source the
+     * spec names: this pass's pin, else the one stored; null when none is (a source never read with
+     * a released slug, a spec naming another source not read yet): no webhook is then synced,
+     * rather than one on whatever app the name answers with.
+     */
+    private String confirmedSource() {
+      if (pinnedNow != null) {
+        return pinnedNow;
+      }
+      try {
+        return store.sourcePinFor(pool.id, pinnedFor(spec.template()));
+      } catch (RuntimeException e) {
+        LOG.debugf("pool=%s source pin not read: %s", pool.name, e.getClass().getSimpleName());
+        return null;
+      }
+    }
+
+    /**
+     * The pool's release webhook on its source app, by the app's id (see {@link SourceHooks});
+     * skipped while the rate budget is low, like every optional call.
      */
     private void syncWebhook(String sourceApp) {
       if (platform.rateRemaining() < config.rateLimitReserve()) {
@@ -1563,7 +1587,7 @@ public class Reconciler {
         if (cached != null
             && !cached.releaseId().equals(rel.id())
             && webhook != null
-            && webhook.app().equals(t.sourceApp())
+            && webhook.app().equals(cached.appId())
             && !unheard.containsKey(pool.id)) {
           // a new release of the subscribed app (not a move to another source), by this look:
           // heard of if a delivery came since the one before was read (decided at a pass after
@@ -2183,6 +2207,7 @@ public class Reconciler {
     private void pinSource(PoolSpec.Template t, Platform.App app) {
       String pinned = store.pinSource(pool.id, pinnedFor(t), app.id(), saidReplacedBy(app.id()));
       if (pinned == null || pinned.equals(app.id())) {
+        pinnedNow = pinned;
         return;
       }
       String message =

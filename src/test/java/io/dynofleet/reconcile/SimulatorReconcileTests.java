@@ -1066,6 +1066,44 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 30 R30-2: the release webhook was synced on the app under the source's name, after the
+   * pass's pinned read: a name that changed hands in between got a webhook signed with the pool's
+   * secret. It is synced on the pinned app, by its id, and recorded by that id.
+   */
+  @Test
+  void theReleaseWebhookGoesOnThePinnedAppById() {
+    createPool(1, "");
+    converge(1); // webhooks off here: none yet
+    String copied = sim.app(source).id();
+    sim.pushRelease(source);
+    String[] taker = new String[1];
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            new CrashingPlatform(
+                platform,
+                "app",
+                () -> {
+                  sim.renameApp(source, source + "-moved");
+                  taker[0] = sim.createSourceApp(source).id();
+                }),
+            routes,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    extra.add(hooked);
+    hooked.reconcile(new PoolKey(name));
+    assertThat(taker[0]).as("the swap ran after the pinned read").isNotNull();
+    assertThat(sim.webhooks(taker[0])).as("no webhook on the new holder").isEmpty();
+    assertThat(sim.webhooks(copied)).hasSize(1);
+    assertThat(status().webhook()).isNotNull();
+    assertThat(status().webhook().app()).isEqualTo(copied);
+  }
+
+  /**
    * S5-6: a pool copying a source app since before the pin existed (no pin stored, as after the
    * upgrade) whose name another app took meanwhile: its backends' source app id is the pin, not the
    * app the name answers with now.
