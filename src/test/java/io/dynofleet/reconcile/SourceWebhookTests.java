@@ -193,7 +193,8 @@ class SourceWebhookTests {
               assertThat(w.include()).containsExactly("api:release");
               assertThat(w.level()).isEqualTo("notify");
               assertThat(status().webhook())
-                  .isEqualTo(new PoolStatus.Webhook(source, w.id(), hookUrl()));
+                  .as("kept by the source app's pinned id (review 30 R30-2)")
+                  .isEqualTo(new PoolStatus.Webhook(sim.app(source).id(), w.id(), hookUrl()));
             });
     assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("Subscribed"));
     String secret = auth.webhookSecret();
@@ -220,7 +221,7 @@ class SourceWebhookTests {
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(code).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("Release hook:", "subscribed on " + source, hookUrl());
+        .contains("Release hook:", "subscribed on " + sim.app(source).id(), hookUrl());
     awaitIdle();
 
     double scheduled = scheduled();
@@ -284,7 +285,9 @@ class SourceWebhookTests {
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> status().webhook() != null && status().webhook().app().equals(other));
+        .until(
+            () ->
+                status().webhook() != null && status().webhook().app().equals(sim.app(other).id()));
     assertThat(heroku.webhooks(source)).isEmpty();
     AppWebhook moved = heroku.webhooks(other).get(0);
     assertThat(heroku.webhooks(other)).hasSize(1);
