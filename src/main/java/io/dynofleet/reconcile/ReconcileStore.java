@@ -781,7 +781,8 @@ class ReconcileStore {
    * one pinned while the spec named the source as {@code pinnedFor} says, or, when none is (a new
    * pool, a spec naming the source anew, a pool not read since the upgrade), {@code readId}, the
    * app a read just found, pinned now; a {@code pinnedFor} changed in its restart only keeps the
-   * pin unless {@code restartConfirms} (the last pass said SourceReplaced for {@code readId}). A
+   * pin unless the last pass said SourceReplaced ({@code saidReplaced}) for {@code readId}: the app
+   * stored by {@link #sourceReplacedBy}, else (said before V29) the one {@code messageNames}. A
    * pool never pinned whose backends carry the id of the app they were released from, none of them
    * {@code readId}, is pinned to the newest one's: the name may have changed hands before this
    * release read it (a source deleted while the pool waited as {@code InvalidSpec}). One
@@ -790,17 +791,28 @@ class ReconcileStore {
    */
   @Transactional
   @SuppressWarnings("unchecked")
-  String pinSource(UUID poolId, String pinnedFor, String readId, boolean restartConfirms) {
+  String pinSource(
+      UUID poolId,
+      String pinnedFor,
+      String readId,
+      boolean saidReplaced,
+      java.util.function.Predicate<String> messageNames) {
     List<Object[]> stored =
         pools
             .getEntityManager()
             .createNativeQuery(
-                "select source_app_pin, source_app_pin_for from pool_sweeps where pool_id = ?1")
+                "select source_app_pin, source_app_pin_for, source_replaced_by from pool_sweeps"
+                    + " where pool_id = ?1")
             .setParameter(1, poolId)
             .getResultList();
     if (!stored.isEmpty() && stored.get(0)[0] != null && pinnedFor.equals(stored.get(0)[1])) {
       return (String) stored.get(0)[0];
     }
+    // the app the last SourceReplaced named: the column (V29), else, for one said before the
+    // upgrade, the condition's message
+    String named = stored.isEmpty() ? null : (String) stored.get(0)[2];
+    boolean restartConfirms =
+        saidReplaced && (named != null ? named.equals(readId) : messageNames.test(readId));
     String pin = readId;
     if (!stored.isEmpty()
         && stored.get(0)[0] != null
@@ -835,7 +847,8 @@ class ReconcileStore {
                     + " select id, to_timestamp(0), cast(?2 as text), cast(?3 as text) from pools"
                     + " where id = ?1 on conflict (pool_id) do update set"
                     + " source_app_pin = excluded.source_app_pin,"
-                    + " source_app_pin_for = excluded.source_app_pin_for"
+                    + " source_app_pin_for = excluded.source_app_pin_for,"
+                    + " source_replaced_by = null"
                     + " where pool_sweeps.source_app_pin is null"
                     + " or pool_sweeps.source_app_pin_for is distinct from excluded.source_app_pin_for"
                     + " returning source_app_pin")
@@ -860,6 +873,20 @@ class ReconcileStore {
     int i = a.indexOf('\n');
     int j = b.indexOf('\n');
     return i >= 0 && j >= 0 && a.substring(0, i).equals(b.substring(0, j));
+  }
+
+  /**
+   * The pool's pass says SourceReplaced for the app {@code id} (see V29): a rollout restart then
+   * confirms that app (see {@link #pinSource}).
+   */
+  @Transactional
+  void sourceReplacedBy(UUID poolId, String id) {
+    pools
+        .getEntityManager()
+        .createNativeQuery("update pool_sweeps set source_replaced_by = ?2 where pool_id = ?1")
+        .setParameter(1, poolId)
+        .setParameter(2, id)
+        .executeUpdate();
   }
 
   /** The id of the source app pinned for the pool (see {@link #pinSource}), or null. */

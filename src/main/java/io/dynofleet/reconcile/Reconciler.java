@@ -2205,7 +2205,9 @@ public class Reconciler {
      * at max-backoff, at once after a spec change.
      */
     private void pinSource(PoolSpec.Template t, Platform.App app) {
-      String pinned = store.pinSource(pool.id, pinnedFor(t), app.id(), saidReplacedBy(app.id()));
+      String pinned =
+          store.pinSource(
+              pool.id, pinnedFor(t), app.id(), saidReplaced(), this::messageSaidReplacedBy);
       if (pinned == null || pinned.equals(app.id())) {
         pinnedNow = pinned;
         return;
@@ -2228,26 +2230,51 @@ public class Reconciler {
               + " rollout restart "
               + pool.name
               + " or by naming it by its id in spec.template.sourceApp";
+      // the app said, for a rollout restart to confirm (review 30 R30-6): a failed write leaves
+      // the one said before, which a restart then does not confirm for this app
+      try {
+        store.sourceReplacedBy(pool.id, app.id());
+      } catch (RuntimeException e) {
+        LOG.debugf(
+            "pool=%s replacing app not recorded: %s", pool.name, e.getClass().getSimpleName());
+      }
       throw new PlatformException(Kind.INVALID, message).as(SOURCE_REPLACED, message);
     }
 
     /**
-     * Whether the pool's last pass was {@link #SOURCE_REPLACED} by the app {@code id}: a rollout
-     * restart then confirms it (review 30 R30-6). Its message names the app's id first.
+     * Whether the pool's last pass was {@link #SOURCE_REPLACED}: a rollout restart then confirms
+     * the app it named (review 30 R30-6), as stored ({@link ReconcileStore#sourceReplacedBy}).
      */
-    private boolean saidReplacedBy(String id) {
+    private boolean saidReplaced() {
+      return replacedCondition().isPresent();
+    }
+
+    /**
+     * Whether the pool's {@link #SOURCE_REPLACED} condition's message names the app {@code id}
+     * first: the app said by a pass before the upgrade that stores it (V29).
+     */
+    private boolean messageSaidReplacedBy(String id) {
+      return replacedCondition()
+          .map(PoolStatus.Condition::message)
+          .filter(
+              m ->
+                  m.contains("is now another app (id " + id + ")")
+                      || m.contains("is now another app (id " + id + ", "))
+          .isPresent();
+    }
+
+    private Optional<PoolStatus.Condition> replacedCondition() {
       if (pool.status == null || pool.status.conditions() == null) {
-        return false;
+        return Optional.empty();
       }
       return pool.status.conditions().stream()
-          .anyMatch(
+          .filter(
               c ->
                   "Degraded".equals(c.type())
                       && "True".equals(c.status())
                       && SOURCE_REPLACED.equals(c.reason())
-                      && c.message() != null
-                      && (c.message().contains("is now another app (id " + id + ")")
-                          || c.message().contains("is now another app (id " + id + ", ")));
+                      && c.message() != null)
+          .findFirst();
     }
 
     /**
@@ -2272,7 +2299,7 @@ public class Reconciler {
     /**
      * What the source was pinned for: {@code sourceApp} as the spec names it (any case) and {@code
      * restartedAt} (a rollout restart confirms the app the name answers with then, if the last pass
-     * said {@link #SOURCE_REPLACED} for it: {@link #saidReplacedBy}).
+     * said {@link #SOURCE_REPLACED} for it: {@link #saidReplaced}).
      */
     private static String pinnedFor(PoolSpec.Template t) {
       return t.sourceApp().toLowerCase(java.util.Locale.ROOT)

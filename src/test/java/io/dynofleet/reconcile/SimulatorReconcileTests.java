@@ -975,6 +975,63 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 30 R30-6 with its column (V29): the app a rollout restart confirms is the one the pool's
+   * last pass stored as said SourceReplaced for, not whatever the condition's message text holds
+   * (it was parsed out of the message, so a reworded or rewritten message confirmed nothing). A row
+   * said before the upgrade (no column) still reads the message.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aRestartConfirmsTheAppStoredAsSaidReplaced(boolean storedBeforeTheUpgrade) {
+    createPool(1, "");
+    converge(1);
+    platform.deleteApp(source);
+    sim.createSourceApp(source);
+    platform.patchConfigVars(source, Map.of("PLANTED", "by-whoever-took-the-name"));
+    String taker = sim.app(source).id();
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+    assertThat(replacedBy()).isEqualTo(taker);
+    String sql =
+        storedBeforeTheUpgrade
+            ? "update pool_sweeps set source_replaced_by = null where pool_id = ?"
+            // the message no longer names the id as the old parse looked for it
+            : "update pools set status = cast(replace(cast(status as text),"
+                + " 'is now another app (id ', 'is now another app (ID ') as jsonb) where id = ?";
+    try (var c = db.getConnection();
+        var st = c.prepareStatement(sql)) {
+      st.setObject(1, UUID.fromString(uid()));
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+    patch("{\"spec\": {\"template\": {\"restartedAt\": \"" + java.time.Instant.now() + "\"}}}");
+    pass();
+    assertThat(store.sourcePin(pools.get(name).metadata().uid()))
+        .as("the restart confirmed the app said")
+        .isEqualTo(taker);
+    assertThat(replacedBy()).as("cleared with the new pin").isNull();
+    converge(1);
+    assertThat(owned())
+        .singleElement()
+        .satisfies(
+            a -> assertThat(a.configVars()).containsEntry("PLANTED", "by-whoever-took-the-name"));
+  }
+
+  private String replacedBy() {
+    try (var c = db.getConnection();
+        var st =
+            c.prepareStatement("select source_replaced_by from pool_sweeps where pool_id = ?")) {
+      st.setObject(1, UUID.fromString(uid()));
+      try (var rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
    * Review 30 R30-8: an app made under a deleted source's name has only slug-less releases at
    * first; a pool that remembered its source found no usable release, skipped the pin check, kept
    * the deleted app's target and synced its webhook onto the new holder's app. The pin is checked
