@@ -1584,19 +1584,6 @@ public class Reconciler {
                 || read == null
                 || !read.releaseId().equals(rel.id())
                 || stageMoved(t, cached, couplings);
-        if (cached != null
-            && !cached.releaseId().equals(rel.id())
-            && webhook != null
-            && webhook.app().equals(cached.appId())
-            && !unheard.containsKey(pool.id)) {
-          // a new release of the subscribed app (not a move to another source), by this look:
-          // heard of if a delivery came since the one before was read (decided at a pass after
-          // HEARD_GRACE, see webhookSilent)
-          Instant heard = heardAt();
-          if (heard == null || !heard.isAfter(cached.readAt())) {
-            unheard.put(pool.id, new Unheard(cached.readAt(), now, rel.version()));
-          }
-        }
         if (full || addons && addonsDue(cached)) {
           // a new release (code or config: Heroku makes one for every config change) or a new
           // template: read the source's config once and derive the new target
@@ -1613,6 +1600,19 @@ public class Reconciler {
             // before anything is read from it: the app the name answers with now is the one the
             // pool copies, or nothing is made from it (security review 5, S5-6)
             pinSource(t, app);
+            if (cached != null
+                && !cached.releaseId().equals(rel.id())
+                && webhook != null
+                && webhook.app().equals(app.id())
+                && !unheard.containsKey(pool.id)) {
+              // a new release of the subscribed app (not a move to another source: the webhook is
+              // on the pinned app, by its id), by this look: heard of if a delivery came since the
+              // one before was read (decided at a pass after HEARD_GRACE, see webhookSilent)
+              Instant heard = heardAt();
+              if (heard == null || !heard.isAfter(cached.readAt())) {
+                unheard.put(pool.id, new Unheard(cached.readAt(), now, rel.version()));
+              }
+            }
           }
           // every read of the source after its pin goes by the pinned id, not the name: a name
           // that changed hands between two calls of the pass would mix one app's release with

@@ -4181,7 +4181,9 @@ class ReconcilerTests {
           .satisfies(
               w ->
                   assertThat(status().webhook())
-                      .isEqualTo(new PoolStatus.Webhook(source, w.id(), w.url())));
+                      .isEqualTo(
+                          new PoolStatus.Webhook(
+                              heroku.app(source).orElseThrow().id(), w.id(), w.url())));
       // the pool's own secret, never the master (security review 3 #4)
       assertThat(heroku.webhookSecrets)
           .containsValue(
@@ -4231,7 +4233,7 @@ class ReconcilerTests {
           .contains(
               "DYNOFLEET_PUBLIC_URL",
               "DYNOFLEET_ADMIN_HOSTS",
-              "heroku webhooks:deliveries -a " + source,
+              "heroku webhooks:deliveries -a " + heroku.app(source).orElseThrow().id(),
               status().webhook().url());
       hooked.reconcile(key);
       assertThat(pools.events(name, 50))
@@ -4319,7 +4321,7 @@ class ReconcilerTests {
       convergeWith(hooked);
       clock.advance(Reconciler.HEARD_GRACE);
       hooked.reconcile(new PoolKey(name));
-      assertThat(status().webhook().app()).isEqualTo(other);
+      assertThat(status().webhook().app()).isEqualTo(heroku.app(other).orElseThrow().id());
       assertThat(status().conditions()).noneMatch(c -> c.type().equals("WebhookSilent"));
     } finally {
       hooked.stop();
