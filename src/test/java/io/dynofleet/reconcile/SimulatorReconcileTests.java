@@ -3249,8 +3249,10 @@ class SimulatorReconcileTests {
             });
     assertThat(log)
         .filteredOn(
-            c -> c.method().equals("GET") && c.path().equals("/apps/" + source + "/log-drains"))
-        .as("read once for the target, not per backend")
+            c ->
+                c.method().equals("GET")
+                    && c.path().equals("/apps/" + sim.app(source).id() + "/log-drains"))
+        .as("read once for the target, not per backend (by the pinned id)")
         .hasSize(1);
     assertThat(pools.events(name, 200).toString()).doesNotContain("drain-t0ken");
     assertThat(eventReasons()).contains("LogDrainsCopied");
