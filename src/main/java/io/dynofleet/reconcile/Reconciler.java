@@ -1228,7 +1228,8 @@ public class Reconciler {
       }
       if (recheck != null) {
         Duration wait = Duration.between(now, recheck);
-        return ReconcileResult.requeue(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50), 0);
+        return ReconcileResult.requeue(
+            notPastIdleTurn(wait.isNegative() ? Duration.ZERO : wait.plusMillis(50)), 0);
       }
       if (nothingToDo()) {
         idle.put(pool.id, new IdleLook(pool.generation, now, now.plus(idleLookInterval())));
@@ -3244,7 +3245,26 @@ public class Reconciler {
           wait = due.isNegative() ? Duration.ZERO : due;
         }
       }
-      return wait;
+      return notPastIdleTurn(wait);
+    }
+
+    /**
+     * The earlier of {@code wait} and the pool's idle turn ({@link #idleLookTurn}), unless the rate
+     * budget is under the reserve (then the wait is the budget's, and idle pools are not looked at
+     * either). A pool waiting for a backend's restart or replacement (up to {@code
+     * replaceAfterSeconds}), or for a probe interval longer than the turn, had no pass meanwhile,
+     * so no look at its source: a rename, a deletion, a release whose webhook was lost or config
+     * drift was seen only when the repair came due, 5.5 minutes late in audit 26 F2, and the pool
+     * already in trouble was the one looked at least. A look before the repair is due only reads
+     * (the repair itself still waits for its time).
+     */
+    private Duration notPastIdleTurn(Duration wait) {
+      if (wait.compareTo(IdleLooks.sweep(config.interval())) <= 0
+          || platform.rateRemaining() < config.rateLimitReserve()) {
+        return wait; // never longer than the turn (at least the sweep's interval); or the budget's
+      }
+      Duration turn = idleLookTurn();
+      return turn != null && turn.compareTo(wait) < 0 ? turn : wait;
     }
 
     /**

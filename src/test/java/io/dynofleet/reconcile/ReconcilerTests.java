@@ -1023,6 +1023,42 @@ class ReconcilerTests {
   }
 
   /**
+   * Audit 26 F2: a pool waiting for a backend's restart or replacement ended its pass requeued at
+   * the repair's due time, which replaced its idle turn: no look at its source for up to {@code
+   * replaceAfterSeconds} (a rename seen 5.5 minutes late). Its next look is the earlier of the two,
+   * and the look at its turn finds the rename.
+   */
+  @Test
+  void aPoolWaitingForARepairIsLookedAtWithinItsIdleTurn() {
+    Duration turn =
+        IdleLooks.every(
+            poolCount() + 1, IdleLooks.sweep(config.interval()), config.sweepShare(), false);
+    // the repair due well after the turn (at least 600 s), however many pools the tests made
+    long replaceAfter = Math.max(600, turn.toSeconds() * 4);
+    createPool(2, ", \"healthCheck\": {\"replaceAfterSeconds\": " + replaceAfter + "}");
+    converge();
+    String sick = owned().get(0);
+    dataPlane.unhealthy.add(sick);
+    ReconcileResult r = pass();
+    assertThat(r.outcome()).isEqualTo(ReconcileResult.Outcome.REQUEUE);
+    assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("BackendUnhealthy"));
+    double bound = turn.toMillis() * 1.25 / 1000.0 + 0.06;
+    assertThat(r.requeueAfter().toMillis() / 1000.0).as("this dyno's look").isLessThan(bound);
+    Double stored = nextLookSeconds();
+    assertThat(stored).as("every dyno's look, stored").isNotNull().isLessThan(bound);
+    pass(); // a look before the repair is due only reads: nothing restarted
+    assertThat(heroku.restarts).isZero();
+
+    heroku.rename(source, source + "-old");
+    storeClockOn(Duration.ofMillis((long) (nextLookSeconds() * 1000) + 10));
+    assertThat(reconciler.poolNamesDue(Duration.ZERO, true)).as("due at its turn").contains(name);
+    pass();
+    assertThat(condition("Degraded")).isEqualTo("True/InvalidSpec");
+    assertThat(conditionMessage("Degraded")).contains("now named '" + source + "-old'");
+    assertThat(heroku.restarts).as("the repair still waits for its time").isZero();
+  }
+
+  /**
    * Audit 21 H1: every pass read the pipeline's couplings, half a look's cost, to find apps
    * decoupled or deleted by hand. They are read every drift interval, after a change, and while a
    * backend is not ready or fails its checks.
