@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
  * <p>The values' spellings are matched by one pattern, built once for a text or a log tail's lines:
  * one pass over the text, not one per value.
  */
-final class SecretMask {
+public final class SecretMask {
 
   /**
    * A word of a var's name that says its value is secret, so its values of four characters are
@@ -142,7 +142,7 @@ final class SecretMask {
   }
 
   /** Whether one of the words of the var's name {@code name} says its value is secret. */
-  static boolean secretName(String name) {
+  public static boolean secretName(String name) {
     if (name == null) return false;
     for (String word : NAME_SEPARATOR.split(name)) {
       if (SECRET_WORD.matcher(word).matches()) return true;

@@ -2,6 +2,7 @@ package io.dynofleet.sandbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynofleet.reconcile.SecretMask;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -1988,12 +1990,12 @@ public class Simulator {
     // Never the simulated API key: admin endpoints hand
     // out no secrets (in-process code reads apiKey()).
     r.get(base + "/info").handler(ctx -> json(ctx, Map.of("url", url(), "apps", apps().size())));
-    r.get(base + "/apps").handler(ctx -> json(ctx, apps()));
+    r.get(base + "/apps").handler(ctx -> json(ctx, apps().stream().map(Simulator::shown).toList()));
     r.get(base + "/calls").handler(ctx -> json(ctx, callLog()));
     r.post(base + "/source-apps/:name")
-        .handler(ctx -> blocking(ctx, () -> createSourceApp(p(ctx, "name"))));
+        .handler(ctx -> blocking(ctx, () -> shown(createSourceApp(p(ctx, "name")))));
     r.post(base + "/apps/:app/push")
-        .handler(ctx -> blocking(ctx, () -> pushRelease(p(ctx, "app"))));
+        .handler(ctx -> blocking(ctx, () -> shown(pushRelease(p(ctx, "app")))));
     r.post(base + "/pipelines/:name")
         .handler(ctx -> json(ctx, Map.of("id", createPipeline(p(ctx, "name")))));
     r.post(base + "/apps/:app/addons/:service")
@@ -2106,7 +2108,7 @@ public class Simulator {
                                 "not_found",
                                 "Unknown fault; use crashed, dead, hung, slow?ms=, healthy.");
                       }
-                      return app(app);
+                      return shown(app(app));
                     }));
     r.post(base + "/reset")
         .handler(
@@ -2118,6 +2120,34 @@ public class Simulator {
                       return Map.of("reset", true);
                     }));
   }
+
+  /**
+   * An app as the admin routes answer it: the values of its config vars named like a secret ({@link
+   * SecretMask#secretName}: {@code DYNOFLEET_PROXY_SECRET}, an API key or token) shown as {@code
+   * (not shown)}. Those routes have no auth, and {@code GET /__sandbox/apps} handed every backend's
+   * proxy secret to any local client, the other door to what the echo hides (audit 26 I3).
+   * In-process code ({@link #apps()}, {@link #app}) still reads them.
+   */
+  static SandboxApp shown(SandboxApp a) {
+    Map<String, String> vars = new TreeMap<>();
+    a.configVars().forEach((k, v) -> vars.put(k, SecretMask.secretName(k) ? NOT_SHOWN : v));
+    return new SandboxApp(
+        a.id(),
+        a.name(),
+        a.webUrl(),
+        a.port(),
+        a.release(),
+        a.slugId(),
+        a.webQuantity(),
+        a.webSize(),
+        java.util.Collections.unmodifiableMap(vars),
+        a.pipelineId(),
+        a.stage(),
+        a.serving());
+  }
+
+  /** What the admin routes show for a secret config var's value. */
+  static final String NOT_SHOWN = "(not shown)";
 
   private void json(RoutingContext ctx, Object body) {
     ctx.response().putHeader("Content-Type", "application/json").end(write(body));

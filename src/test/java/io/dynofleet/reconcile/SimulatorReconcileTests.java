@@ -414,6 +414,41 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 26 I3: the simulator's admin routes (no auth) answered every backend's config vars with
+   * {@code DYNOFLEET_PROXY_SECRET} in clear, the other door to what the echo hides. A var named
+   * like a secret is not shown there (in-process code still reads it).
+   */
+  @Test
+  void theSandboxAdminRoutesShowNoSecretVar() {
+    createPool(1, "");
+    converge(1);
+    SandboxApp backend = owned().get(0);
+    String secret = backend.configVars().get(Reconciler.PROXY_SECRET_VAR);
+    assertThat(secret).isNotBlank();
+    String listed =
+        given().get(sim.url() + "__sandbox/apps").then().statusCode(200).extract().asString();
+    assertThat(listed).contains(backend.name()).doesNotContain(secret);
+    Map<String, Object> vars =
+        given()
+            .get(sim.url() + "__sandbox/apps")
+            .jsonPath()
+            .getMap("find { it.name == '" + backend.name() + "' }.configVars");
+    assertThat(vars)
+        .containsEntry(Reconciler.PROXY_SECRET_VAR, "(not shown)")
+        .containsEntry("ROLE", "backend");
+    for (String route : List.of("backend/crashed", "backend/healthy", "push")) {
+      String answer =
+          given()
+              .post(sim.url() + "__sandbox/apps/" + backend.name() + "/" + route)
+              .then()
+              .statusCode(200)
+              .extract()
+              .asString();
+      assertThat(answer).as(route).contains(backend.name()).doesNotContain(secret);
+    }
+  }
+
+  /**
    * Audit 20 H2, end to end: the secret the proxy sends a pool's backends in {@code
    * X-Dynofleet-Proxy-Secret} is the one their apps got as DYNOFLEET_PROXY_SECRET, so an app can
    * tell a request through Dynofleet from one sent to its herokuapp.com address. The simulator's
