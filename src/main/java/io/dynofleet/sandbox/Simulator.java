@@ -651,7 +651,7 @@ public class Simulator {
                 + "-"
                 + ThreadLocalRandom.current().nextInt(10000, 99999);
       } while (addons.values().stream().anyMatch(x -> x.name.equals(addon.name)));
-      addon.url = credentials();
+      addon.url = credentials(service);
       addon.created = now();
       addons.put(addon.id, addon);
       restart = attach(addon, owner, null).restart;
@@ -671,7 +671,7 @@ public class Simulator {
     List<Future<Void>> restarts = new ArrayList<>();
     synchronized (this) {
       SimAddon a = findAddon(addon);
-      a.url = credentials();
+      a.url = credentials(a.service);
       for (SimAttachment att : List.copyOf(attachments.values())) {
         if (att.addonId().equals(a.id)) {
           restarts.add(
@@ -3149,14 +3149,18 @@ public class Simulator {
     return b;
   }
 
-  private static String credentials() {
+  /**
+   * New credentials of an add-on of {@code service}, as its URL: Heroku Redis hands out a {@code
+   * redis://} URL (no user, no database), everything else here a Postgres one (audit 26 I5: Redis's
+   * was a {@code postgres://} URL).
+   */
+  private static String credentials(String service) {
     String hex = HexFormat.of().formatHex(randomBytes(8));
-    return "postgres://u"
-        + hex
-        + ":p"
-        + HexFormat.of().formatHex(randomBytes(16))
-        + "@127.0.0.1:5432/d"
-        + hex;
+    String password = "p" + HexFormat.of().formatHex(randomBytes(16));
+    if ("heroku-redis".equals(service)) {
+      return "redis://:" + password + "@127.0.0.1:6379";
+    }
+    return "postgres://u" + hex + ":" + password + "@127.0.0.1:5432/d" + hex;
   }
 
   private static String describe(Map<String, String> changes) {

@@ -449,6 +449,26 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 26 I5: the simulated Redis add-on hands out a {@code redis://} URL, after a rotation too.
+   */
+  @Test
+  void theSandboxRedisAddonGetsARedisUrl() {
+    String redis =
+        given()
+            .post(sim.url() + "__sandbox/apps/" + source + "/addons/heroku-redis")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("name");
+    String url = sim.app(source).configVars().get("HEROKU_REDIS_URL");
+    assertThat(url).startsWith("redis://:").endsWith("@127.0.0.1:6379");
+    given().post(sim.url() + "__sandbox/addons/" + redis + "/rotate").then().statusCode(200);
+    assertThat(sim.app(source).configVars().get("HEROKU_REDIS_URL"))
+        .startsWith("redis://:")
+        .isNotEqualTo(url);
+  }
+
+  /**
    * Audit 20 H2, end to end: the secret the proxy sends a pool's backends in {@code
    * X-Dynofleet-Proxy-Secret} is the one their apps got as DYNOFLEET_PROXY_SECRET, so an app can
    * tell a request through Dynofleet from one sent to its herokuapp.com address. The simulator's
