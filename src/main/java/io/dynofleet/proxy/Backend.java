@@ -10,6 +10,16 @@ final class Backend {
   final String host;
   final int port;
   final boolean ssl;
+
+  /**
+   * The key the proxy's HTTP clients pool this backend's connections under (Vert.x's: scheme, host
+   * as written, port), shared by every backend of one address, in any pool.
+   */
+  final Address address;
+
+  /** A backend address as a client's connection pool knows it. */
+  record Address(String host, int port, boolean ssl) {}
+
   final AtomicLong inFlight = new AtomicLong();
 
   /**
@@ -138,6 +148,7 @@ final class Backend {
     this.ssl = "https".equalsIgnoreCase(u.getScheme());
     this.host = u.getHost();
     this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
+    this.address = new Address(host, port, ssl);
     this.healthy = target.assumeHealthy();
     this.judged = target.assumeHealthy();
     this.assumed = target.assumeHealthy();

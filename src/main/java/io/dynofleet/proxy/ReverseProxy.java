@@ -44,6 +44,7 @@ import java.net.ConnectException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -84,13 +85,15 @@ class ReverseProxy implements ProxyInterceptor {
   private final Map<EventLoop, HttpClient> loopClients = new ConcurrentHashMap<>();
 
   /**
-   * Per event loop, how many of its client's connections to each backend are open (counted from the
-   * first request each carried to its close; read and written on that loop only), and the loop's
-   * share of {@code pool-size-per-backend}: a wait for a connection that ran out while fewer were
-   * open was the wait for a connect (Vert.x opens one for a waiter while there is room), not for a
-   * busy one.
+   * Per event loop, how many of its client's connections to each backend address are open (counted
+   * from the first request each carried to its close; read and written on that loop only), and the
+   * loop's share of {@code pool-size-per-backend}: a wait for a connection that ran out while fewer
+   * were open was the wait for a connect (Vert.x opens one for a waiter while there is room), not
+   * for a busy one. Counted per address as the client pools them, not per backend: two pools naming
+   * one static URL share one client pool, and a wait of the second pool's backend behind
+   * connections all counted to the first's was taken for a connect (502 where a 504 was due).
    */
-  private final Map<EventLoop, Map<Backend, int[]>> loopOpen = new ConcurrentHashMap<>();
+  private final Map<EventLoop, Map<Backend.Address, int[]>> loopOpen = new ConcurrentHashMap<>();
 
   private volatile int loopShare = Integer.MAX_VALUE;
 
@@ -874,7 +877,7 @@ class ReverseProxy implements ProxyInterceptor {
           int loops = 0;
           for (EventExecutor e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
           loopShare = share(config.poolSizePerBackend(), loops);
-          loopOpen.put(l, new java.util.IdentityHashMap<>());
+          loopOpen.put(l, new HashMap<>());
           return newClient(
               share(config.poolSizePerBackend(), loops),
               share(config.connectionQueuePerBackend(), loops));
@@ -882,37 +885,39 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * Counts a loop client's connection to {@code b} in {@link #loopOpen} the first time it carries a
-   * request, until it closes (a channel attribute check per request, nothing allocated).
+   * Counts a loop client's connection to {@code b}'s address in {@link #loopOpen} the first time it
+   * carries a request, until it closes (a channel attribute check per request, nothing allocated).
    */
   private void opened(HttpConnection c, Backend b) {
     if (!(c instanceof ConnectionBase cb) || cb.channel().hasAttr(COUNTED)) return;
     Channel ch = cb.channel();
-    Map<Backend, int[]> open = loopOpen.get(ch.eventLoop());
+    Map<Backend.Address, int[]> open = loopOpen.get(ch.eventLoop());
     if (open == null) return; // the shared client's: never a loop's
     ch.attr(COUNTED).set(Boolean.TRUE);
-    open.computeIfAbsent(b, k -> new int[1])[0]++;
+    Backend.Address a = b.address;
+    open.computeIfAbsent(a, k -> new int[1])[0]++;
     ch.closeFuture()
         .addListener(
             f -> {
-              int[] n = open.get(b);
-              if (n != null && --n[0] <= 0) open.remove(b);
+              int[] n = open.get(a);
+              if (n != null && --n[0] <= 0) open.remove(a);
             });
   }
 
   /**
    * Whether a wait for one of this loop's connections to {@code b} that ran out was a connect's:
-   * fewer than the loop's share of connections to it were open, so the pool was opening one for the
-   * waiters, and the backend had not taken it when the pool's timeout (shorter than or equal to
-   * {@code DYNOFLEET_PROXY_CONNECT_TIMEOUT}) ended the wait. That connect is the backend's failure,
-   * as one its own timer ended would be.
+   * fewer than the loop's share of connections to its address (whichever backends, of whichever
+   * pools, opened them: the client pools them per address) were open, so the pool was opening one
+   * for the waiters, and the backend had not taken it when the pool's timeout (shorter than or
+   * equal to {@code DYNOFLEET_PROXY_CONNECT_TIMEOUT}) ended the wait. That connect is the backend's
+   * failure, as one its own timer ended would be.
    */
   private boolean connecting(Backend b) {
     ContextInternal ctx = ContextInternal.current();
     if (ctx == null || !ctx.isEventLoopContext()) return false;
-    Map<Backend, int[]> open = loopOpen.get(ctx.nettyEventLoop());
+    Map<Backend.Address, int[]> open = loopOpen.get(ctx.nettyEventLoop());
     if (open == null) return false;
-    int[] n = open.get(b);
+    int[] n = open.get(b.address);
     return (n == null ? 0 : n[0]) < loopShare;
   }
 

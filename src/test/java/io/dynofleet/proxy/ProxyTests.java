@@ -2260,6 +2260,78 @@ class ProxyTests {
     }
   }
 
+  /**
+   * The unanswered-connect rule counted open connections per backend while the client pools them
+   * per host:port: with two pools naming one static URL, a request of the second waiting behind
+   * connections all opened (and counted) by the first found none of its backend's open, its wait
+   * was taken for a connect, and it got 502 connect-failed, counted against its backend, where the
+   * wait for a busy connection gets 504 timeout.
+   */
+  @Test
+  void aWaitBehindAnotherPoolsConnectionsToOneUrlIsATimeoutNotAConnect() throws Exception {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    AtomicInteger received = new AtomicInteger();
+    URI streaming =
+        backends.start(
+            req -> {
+              received.incrementAndGet();
+              // a download that never ends: its connection stays busy
+              req.response().setChunked(true).write("x");
+              long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
+              req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+            });
+    for (String name : List.of("sa", "sb"))
+      table.put(
+          new PoolRoute(
+              name,
+              List.of(name + ".example"),
+              false,
+              Algorithm.LEAST_REQUEST,
+              Duration.ofSeconds(2), // below the 5 s connect timeout: the rule applies
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              null,
+              List.of(target(name, streaming))));
+    List<java.net.Socket> clients = new ArrayList<>();
+    try {
+      // the first pool takes every loop's share of the connections to the URL
+      for (int i = 0; i < connections; i++) clients.add(send("sa.example", "/a" + i));
+      await().atMost(Duration.ofSeconds(20)).until(() -> received.get() == connections);
+      for (java.net.Socket c : clients) readHead(c.getInputStream());
+      List<java.net.Socket> waiting = new ArrayList<>();
+      for (int i = 0; i < connections; i++) waiting.add(send("sb.example", "/b" + i));
+      clients.addAll(waiting);
+      Map<String, Integer> answers = new HashMap<>();
+      for (java.net.Socket c : waiting) {
+        String head = readHead(c.getInputStream());
+        String error =
+            head.lines().filter(l -> l.startsWith("X-Dynofleet-Error:")).findFirst().orElse("none");
+        answers.merge(
+            head.isEmpty() ? "none" : head.substring(9, 12) + " " + error, 1, Integer::sum);
+      }
+      assertThat(answers)
+          .as("the second pool's requests waited for busy connections, no connect")
+          .isEqualTo(Map.of("504 X-Dynofleet-Error: timeout", connections));
+      assertThat(received.get()).isEqualTo(connections);
+      assertThat(stat("sb", "sb").errors5xx()).as("not the backend's failures").isZero();
+    } finally {
+      for (java.net.Socket c : clients) c.close();
+    }
+  }
+
+  private java.net.Socket send(String host, String path) throws java.io.IOException {
+    java.net.Socket c = new java.net.Socket("127.0.0.1", port());
+    c.setSoTimeout(15_000);
+    c.getOutputStream()
+        .write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes());
+    c.getOutputStream().flush();
+    return c;
+  }
+
   Future<String[]> getBackend(String path) {
     return client
         .request(new RequestOptions().setHost("127.0.0.1").setPort(port()).setURI(path))
