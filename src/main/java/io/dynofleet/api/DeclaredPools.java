@@ -266,8 +266,13 @@ class DeclaredPools {
         }
       }
     }
-    PoolDocument after = pools.replace(name, body, new Precondition(null));
+    PoolService.Written replaced = pools.replaceWithWarnings(name, body, new Precondition(null));
+    PoolDocument after = replaced.pool();
     warnIfServesNothing(file, after);
+    // as for a create: a replace that raises the pool above the app limit was said to nobody
+    replaced
+        .warnings()
+        .forEach(w -> LOG.warnf("pool file applied: file=%s warning=\"%s\"", file, w));
     // a file without the levers keeps them; one that names false (an older export) ends them at
     // a start nobody watches: said where an operator looks (audit 24 M1, M2)
     for (String lever : PoolDocument.leversTurnedOff(before, after)) {

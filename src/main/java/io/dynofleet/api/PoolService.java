@@ -766,7 +766,12 @@ public class PoolService {
   }
 
   public PoolDocument replace(String name, String body, Precondition pre) {
-    return replace(name, parseAndValidate(parse(body)), pre).pool();
+    return replaceWithWarnings(name, body, pre).pool();
+  }
+
+  /** A replace, with what its answer warns of ({@link Written}). */
+  public Written replaceWithWarnings(String name, String body, Precondition pre) {
+    return replace(name, parseAndValidate(parse(body)), pre);
   }
 
   public PoolDocument replace(String name, byte[] body, Precondition pre) {

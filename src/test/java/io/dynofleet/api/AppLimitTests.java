@@ -113,6 +113,65 @@ class AppLimitTests {
   }
 
   /**
+   * A pool file applied as a replace that takes the pools together above the app limit is warned of
+   * in the log as a create from a file is: it said nothing (the answer's Warning had no reader).
+   */
+  @Test
+  void aPoolFileReplaceTakingThePoolsAboveTheAppLimitIsWarnedOf() throws IOException {
+    String wide = uniqueName("limit-file-wide");
+    String kept = uniqueName("limit-file-kept");
+    String yaml =
+        """
+        metadata: {name: %s}
+        spec:
+          pipeline: shop
+          replicas: %d
+          paused: true
+          template: {sourceApp: shop-web}
+        """;
+    Files.createDirectories(DIR);
+    try {
+      // a pool whose rollouts alone may make 100 apps: any other pool's apps are past the limit
+      api()
+          .body(
+              """
+              {"metadata": {"name": "%s"},
+               "spec": {"pipeline": "shop", "replicas": 50, "paused": true,
+                        "rollout": {"maxSurge": 50, "maxUnavailable": 0},
+                        "template": {"sourceApp": "shop-web"}}}
+              """
+                  .formatted(wide))
+          .post(POOLS)
+          .then()
+          .statusCode(201);
+      Path file = DIR.resolve("kept.yaml");
+      Files.writeString(file, yaml.formatted(kept, 0)); // no apps: nothing to warn of
+      assertThat(declared.applyAll()).isEqualTo(1);
+      Files.writeString(file, yaml.formatted(kept, 2));
+      List<String> lines;
+      try (LogCapture logs = LogCapture.of(DeclaredPools.class)) {
+        assertThat(declared.applyAll()).isEqualTo(1);
+        lines = logs.records().stream().map(LogCapture::text).toList();
+      }
+      api().get(POOLS + "/" + kept).then().body("spec.replicas", equalTo(2));
+      assertThat(lines)
+          .filteredOn(l -> l.contains("the managed pools together reach"))
+          .singleElement()
+          .satisfies(
+              l ->
+                  assertThat(l)
+                      .startsWith("pool file applied: file=" + file)
+                      .contains("app limit 100"));
+    } finally {
+      api().delete(POOLS + "/" + wide);
+      api().delete(POOLS + "/" + kept);
+      try (java.util.stream.Stream<Path> s = Files.list(DIR)) {
+        for (Path f : s.toList()) Files.delete(f);
+      }
+    }
+  }
+
+  /**
    * Audit 17 #12: {@code replicas} 100 with the default {@code maxSurge} 1 was taken, and its
    * rollouts needed 101 apps on an account that may have 100: the creates past it failed with
    * CreateFailed. Here the account may have 100, the default. Refused now (the surge counted as a
