@@ -505,12 +505,19 @@ public final class PoolValidator {
         return java.util.Optional.of("must not carry credentials");
       } else if (uri.getPort() == 0 || uri.getPort() > 65535) {
         return java.util.Optional.of("has no valid port (1-65535)");
+      } else if (io.dynofleet.proxy.PublicAddress.namesLinkLocal(uri.getHost())) {
+        return java.util.Optional.of(LINK_LOCAL);
       }
       return java.util.Optional.empty();
     } catch (URISyntaxException e) {
       return java.util.Optional.of("is not a well-formed URL: " + e.getReason());
     }
   }
+
+  /** Why a link-local backend URL is refused (the API's, the env var's and a stored pool's). */
+  public static final String LINK_LOCAL =
+      "names a link-local address (169.254.0.0/16 or fe80::/10, where a cloud's metadata service"
+          + " answers at 169.254.169.254): the proxy and its health checks do not send there";
 
   private void healthCheck(JsonNode h) {
     known(

@@ -74,6 +74,77 @@ public final class PublicAddress {
     return literal(h).map(a -> !isPublic(a)).orElse(false);
   }
 
+  /**
+   * True when {@code host} (as {@link java.net.URI#getHost} gives it) is a link-local address
+   * written as an IP literal, where a cloud's metadata service answers: {@code 169.254/16} in any
+   * spelling a resolver takes as a number (dotted, one decimal {@code 2852039166}, hex {@code
+   * 0xa9fea9fe}, octal, 2 or 3 parts, a trailing dot: inet_aton's forms, which getaddrinfo takes),
+   * {@code fe80::/10}, and {@code 169.254/16} inside an IPv6 literal (IPv4-mapped, -compatible,
+   * NAT64), a zone aside. A name is never looked up. Loopback and private addresses are not
+   * link-local: static backends may be there (the sandbox and the benchmarks use loopback).
+   */
+  public static boolean namesLinkLocal(String host) {
+    if (host == null || host.isEmpty()) return false;
+    if (host.startsWith("[") && host.endsWith("]")) {
+      String literal = host.substring(1, host.length() - 1);
+      int zone = literal.indexOf('%');
+      if (zone >= 0) literal = literal.substring(0, zone);
+      try {
+        // in brackets, parsed as an IPv6 literal or refused, never looked up
+        byte[] b = InetAddress.getByName("[" + literal + "]").getAddress();
+        if (b.length == 4) return linkLocalV4(b[0] & 0xff, b[1] & 0xff);
+        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) return true; // fe80::/10
+        boolean compatible = zero(b, 0, 12);
+        boolean mapped = zero(b, 0, 10) && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+        boolean nat64 =
+            b[0] == 0
+                && b[1] == 0x64
+                && b[2] == (byte) 0xff
+                && b[3] == (byte) 0x9b
+                && zero(b, 4, 12);
+        return (compatible || mapped || nat64) && linkLocalV4(b[12] & 0xff, b[13] & 0xff);
+      } catch (UnknownHostException | IllegalArgumentException e) {
+        return false;
+      }
+    }
+    long v = ipv4Number(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
+    return v >= 0 && linkLocalV4((int) (v >>> 24), (int) (v >>> 16) & 0xff);
+  }
+
+  private static boolean linkLocalV4(int first, int second) {
+    return first == 169 && second == 254;
+  }
+
+  /**
+   * An IPv4 address as inet_aton reads it (1 to 4 parts; each decimal, {@code 0x} hex or {@code
+   * 0}-led octal; the last fills the bytes left), or -1 if the text is not one.
+   */
+  static long ipv4Number(String s) {
+    String[] parts = s.split("\\.", -1);
+    if (parts.length > 4) return -1;
+    long value = 0;
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i];
+      if (p.startsWith("+") || p.startsWith("-")) return -1;
+      long n;
+      try {
+        if (p.length() > 2 && (p.startsWith("0x") || p.startsWith("0X"))) {
+          n = Long.parseLong(p.substring(2), 16);
+        } else if (p.length() > 1 && p.startsWith("0")) {
+          n = Long.parseLong(p.substring(1), 8);
+        } else {
+          n = Long.parseLong(p);
+        }
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+      int bits = i == parts.length - 1 ? 8 * (4 - i) : 8;
+      if (n < 0 || n >= 1L << bits) return -1;
+      value = value << bits | n;
+    }
+    return value;
+  }
+
   private static boolean publicV4(int first, int second) {
     return !(first == 0 // this network
         || first == 10

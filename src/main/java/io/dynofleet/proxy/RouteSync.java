@@ -84,6 +84,18 @@ public class RouteSync implements DataPlane {
 
   private final PoolMetrics metrics;
   private final SchemaMigration schema;
+  private final io.dynofleet.pool.model.PoolEvents events;
+
+  /**
+   * Stored static URLs naming a link-local address (stored before the API refused them), by pool id
+   * and position, already told of by this process; and those the last load found to tell.
+   */
+  private final Set<String> linkLocalTold = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private List<LinkLocalUrl> linkLocalToTell = List.of();
+
+  /** A stored static URL that is not proxied to: its pool and its position in the list. */
+  private record LinkLocalUrl(UUID poolId, String pool, int index) {}
 
   /** When the store last answered a poll (or a load), or null before the first time. */
   private volatile java.time.Instant lastSynced;
@@ -94,13 +106,15 @@ public class RouteSync implements DataPlane {
       Event<HealthChanged> healthChanged,
       VerdictStore verdicts,
       PoolMetrics metrics,
-      SchemaMigration schema) {
+      SchemaMigration schema,
+      io.dynofleet.pool.model.PoolEvents events) {
     this.table = table;
     this.config = config;
     this.healthChanged = healthChanged;
     this.verdicts = verdicts;
     this.metrics = metrics;
     this.schema = schema;
+    this.events = events;
   }
 
   /**
@@ -197,6 +211,14 @@ public class RouteSync implements DataPlane {
         Duration.ZERO,
         null,
         targets(once));
+  }
+
+  /**
+   * Whether a static backend URL names a link-local address ({@link PublicAddress#namesLinkLocal}).
+   */
+  static boolean linkLocal(String url) {
+    URI u = parsable(url);
+    return u != null && PublicAddress.namesLinkLocal(u.getHost());
   }
 
   private static URI parsable(String u) {
@@ -492,7 +514,40 @@ public class RouteSync implements DataPlane {
     lastFingerprint = fingerprint[0];
     lastLoadNanos = System.nanoTime();
     table.replaceAll(routes);
+    tellLinkLocal();
     return true;
+  }
+
+  /**
+   * Says once per process, for each stored static URL naming a link-local address, that it is not
+   * proxied to: a WARN and a Warning event on its pool (every dyno's is one event, its count
+   * bumped). The API refuses such URLs; one stored before keeps its pool serving the others.
+   */
+  private void tellLinkLocal() {
+    List<LinkLocalUrl> tell = linkLocalToTell;
+    linkLocalToTell = List.of();
+    for (LinkLocalUrl u : tell) {
+      if (!linkLocalTold.add(u.poolId() + "/" + u.index())) continue;
+      String message =
+          "spec.staticBackends["
+              + u.index()
+              + "] "
+              + PoolValidator.LINK_LOCAL
+              + ": it gets no traffic and no health check (stored before the API refused such"
+              + " URLs); remove it from the list";
+      LOG.warnf("static backend skipped: pool=%s %s", u.pool(), message);
+      try {
+        events.record(
+            u.poolId(),
+            u.pool(),
+            io.dynofleet.pool.model.PoolEvents.WARNING,
+            "BackendSkipped",
+            message);
+      } catch (RuntimeException e) {
+        linkLocalTold.remove(u.poolId() + "/" + u.index()); // told again at the next load
+        LOG.debugf("BackendSkipped event not recorded: %s", e.toString());
+      }
+    }
   }
 
   private static String fingerprint() {
@@ -510,9 +565,17 @@ public class RouteSync implements DataPlane {
     Map<String, UUID> ids = new HashMap<>();
     boolean anyDefault = false;
     Map<String, PoolMetrics.Desired> desired = new HashMap<>();
+    List<LinkLocalUrl> linkLocal = new ArrayList<>();
     for (Pool p : pools) {
       ids.put(p.name, p.id);
       PoolSpec spec = SpecDefaults.apply(p.name, p.spec);
+      if (!spec.managed() && spec.staticBackends() != null) {
+        for (int i = 0; i < spec.staticBackends().size(); i++) {
+          if (linkLocal(spec.staticBackends().get(i))) {
+            linkLocal.add(new LinkLocalUrl(p.id, p.name, i));
+          }
+        }
+      }
       anyDefault |= Boolean.TRUE.equals(spec.routing().defaultPool());
       routes.add(
           route(p.name, spec, byPool.getOrDefault(p.id, List.of()), p.status, secrets.get(p.id)));
@@ -544,6 +607,7 @@ public class RouteSync implements DataPlane {
           STATIC_POOL, configured.backends().size());
     }
     poolIds = Map.copyOf(ids);
+    linkLocalToTell = List.copyOf(linkLocal);
     return routes;
   }
 
@@ -605,7 +669,9 @@ public class RouteSync implements DataPlane {
       }
     } else if (spec.staticBackends() != null) {
       Set<String> failing = check == null ? Set.of() : failingStatic(status);
-      for (BackendTarget t : targets(distinct(spec.staticBackends()))) {
+      // one stored before the API refused link-local URLs is not proxied to (nor probed)
+      List<String> urls = spec.staticBackends().stream().filter(u -> !linkLocal(u)).toList();
+      for (BackendTarget t : targets(distinct(urls))) {
         targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false) : t);
       }
     }

@@ -126,6 +126,18 @@ class PoolValidationTests {
         spec(
             "\"staticBackends\": [\"https://a.example/x\", \"https://a.example:443/y\"]",
             "spec.staticBackends[1]"),
+        // security review 5 S5-8: the proxy and its probes sent into the dyno's metadata service
+        spec(
+            "\"staticBackends\": [\"http://169.254.169.254/latest/meta-data/\"]",
+            "spec.staticBackends[0]"),
+        spec(
+            "\"staticBackends\": [\"http://a.example\", \"http://2852039166:80/\"]",
+            "spec.staticBackends[1]"),
+        spec("\"staticBackends\": [\"http://0xA9FEA9FE/\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": [\"https://[fe80::1]:8443/\"]", "spec.staticBackends[0]"),
+        spec("\"staticBackends\": [\"http://[fe80::1%25eth0]/\"]", "spec.staticBackends[0]"),
+        spec(
+            "\"staticBackends\": [\"http://[::ffff:169.254.169.254]/\"]", "spec.staticBackends[0]"),
         // review 25 #7: fetched inside every dyno's network, then served publicly
         page("https://169.254.169.254/latest/meta-data/"),
         page("https://10.0.0.1/"),
@@ -194,6 +206,43 @@ class PoolValidationTests {
         .body("title", equalTo("Invalid pool"))
         .body("errors.field", hasItem(field));
     api().get(POOLS + "/" + name).then().statusCode(404);
+  }
+
+  /**
+   * Security review 5 S5-8: a link-local static backend is refused saying why; loopback and private
+   * addresses stay allowed (the sandbox and the benchmarks serve from loopback).
+   */
+  @Test
+  void aLinkLocalStaticBackendIsRefusedSayingWhyAndLoopbackIsNot() {
+    String name = uniqueName("v");
+    api()
+        .body(
+            """
+            {"metadata": {"name": "%s"},
+             "spec": {"staticBackends": ["http://10.0.0.1/", "http://169.254.169.254/"]}}"""
+                .formatted(name))
+        .post(POOLS)
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("errors.field", org.hamcrest.Matchers.contains("spec.staticBackends[1]"))
+        .body("errors[0].message", containsString("link-local"))
+        .body("errors[0].message", containsString("169.254.0.0/16"));
+    api().get(POOLS + "/" + name).then().statusCode(404);
+    try {
+      api()
+          .body(
+              """
+              {"metadata": {"name": "%s"},
+               "spec": {"staticBackends": ["http://127.0.0.1:9/", "http://[::1]:9/",
+                                           "http://10.0.0.1/", "http://192.168.1.1/"]}}"""
+                  .formatted(name))
+          .post(POOLS)
+          .then()
+          .statusCode(201);
+    } finally {
+      api().delete(POOLS + "/" + name);
+    }
   }
 
   @Test

@@ -116,6 +116,62 @@ class DataPlaneIndependenceTests {
   }
 
   /**
+   * Security review 5 S5-8: a static URL naming a link-local address stored before the API refused
+   * them is not proxied to nor probed; the pool serves its other backends, and the process says so
+   * once, in a WARN and a BackendSkipped event on the pool.
+   */
+  @Test
+  void aStoredLinkLocalStaticUrlIsSkippedWithAWarningAndAnEvent() throws Exception {
+    URI db = backends.named("db");
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata":{"name":"indep"},"spec":{"staticBackends":["%s"],"routing":{"hosts":["indep.example"]}}}
+        """
+                .formatted(db))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    // as stored by a release that took it
+    sql(
+        "update pools set spec = jsonb_set(spec, '{staticBackends}', '[\"http://169.254.169.254/\","
+            + " \""
+            + db
+            + "\"]') where name = 'indep'");
+    List<String> lines;
+    try (io.dynofleet.LogCapture logs = io.dynofleet.LogCapture.of(RouteSync.class)) {
+      assertThat(sync.sync()).isTrue();
+      assertThat(sync.sync()).isTrue(); // said once per process, not at every load
+      lines = logs.records().stream().map(io.dynofleet.LogCapture::text).toList();
+    }
+    assertThat(table.route("indep").orElseThrow().backends())
+        .extracting(t -> t.url().toString())
+        .containsExactly(db.toString());
+    served(3);
+    assertThat(lines)
+        .filteredOn(l -> l.contains("static backend skipped"))
+        .singleElement()
+        .satisfies(
+            l ->
+                assertThat(l)
+                    .contains("pool=indep", "spec.staticBackends[0]", "link-local")
+                    .doesNotContain("169.254.169.254/"));
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .get("/_dynofleet/api/v1/pools/indep/events")
+        .then()
+        .statusCode(200)
+        .body(
+            "findAll { it.reason == 'BackendSkipped' }.message",
+            org.hamcrest.Matchers.contains(
+                org.hamcrest.Matchers.containsString("spec.staticBackends[0] names a link-local")));
+  }
+
+  /**
    * A pool's proxy secret changed alone (its first, made at a backend's config step; a rotation by
    * another dyno) moves the fingerprint: the next poll loads it, rather than the next backend write
    * or the full reload 30 s later.

@@ -87,4 +87,65 @@ class PublicAddressTest {
   void namesAPublicAddressOrAName(String host) {
     assertThat(PublicAddress.namesNoPublicAddress(host)).isFalse();
   }
+
+  /**
+   * Security review 5 S5-8: a static backend's host as an IP literal in a link-local range (the
+   * cloud metadata address among them), in any spelling a resolver takes: refused by the API and at
+   * start, skipped when stored.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "169.254.169.254",
+        "169.254.0.1",
+        "169.254.169.254.",
+        "2852039166",
+        "0xa9fea9fe",
+        "0XA9FEA9FE",
+        "0251.0376.0251.0376",
+        "0xa9.0xfe.0xa9.0xfe",
+        "169.254.43518",
+        "169.16689662",
+        "[fe80::1]",
+        "[FE80::a9fe:a9fe]",
+        "[febf::1]",
+        "[fe80::1%25eth0]",
+        "[::ffff:169.254.169.254]",
+        "[::ffff:a9fe:a9fe]",
+        "[::169.254.169.254]",
+        "[64:ff9b::a9fe:a9fe]"
+      })
+  void namesLinkLocal(String host) {
+    assertThat(PublicAddress.namesLinkLocal(host)).isTrue();
+  }
+
+  /** Loopback and private ranges stay static backends (the sandbox and benchmarks use loopback). */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "127.0.0.1",
+        "localhost",
+        "10.0.0.1",
+        "192.168.1.1",
+        "172.16.0.1",
+        "169.253.255.255",
+        "169.255.0.1",
+        "254.169.169.254",
+        "2851995647",
+        "2852061184",
+        "a9fea9fe",
+        "169.254.169.254.nip.io",
+        "metadata.google.internal",
+        "0x1a9fea9fe",
+        "169.254.169.254.1",
+        "[::1]",
+        "[fd00::1]",
+        "[fec0::1]",
+        "[2606:4700::1111]",
+        "[::ffff:10.0.0.1]",
+        ""
+      })
+  void namesNoLinkLocal(String host) {
+    assertThat(PublicAddress.namesLinkLocal(host)).isFalse();
+  }
 }

@@ -90,6 +90,38 @@ class StaticBackendsTest {
   }
 
   /**
+   * Security review 5 S5-8: a link-local URL (the cloud metadata address, in any spelling) made the
+   * proxy and its probes a way into the dyno's metadata service: it stops the start, as the API
+   * refuses it; loopback and private URLs start.
+   */
+  @Test
+  void aLinkLocalUrlStopsTheStart() {
+    for (String bad :
+        List.of(
+            "http://169.254.169.254/latest/meta-data/",
+            "http://2852039166/",
+            "http://0xa9fea9fe:80/",
+            "http://[fe80::1]:8080/",
+            "http://[::ffff:169.254.169.254]/")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  RouteSync.configuredRoute(
+                      List.of("http://ok.example", bad), Duration.ofSeconds(30)))
+          .as(bad)
+          .isInstanceOf(io.dynofleet.config.StartRefused.class)
+          .hasMessageStartingWith(
+              "Dynofleet did not start: DYNOFLEET_STATIC_BACKENDS: URL 2 of 2 names a link-local"
+                  + " address");
+    }
+    assertThat(
+            RouteSync.configuredRoute(
+                    List.of("http://127.0.0.1:8080", "http://10.0.0.1", "http://[::1]:9"),
+                    Duration.ofSeconds(30))
+                .backends())
+        .hasSize(3);
+  }
+
+  /**
    * Review 13: a default timeout of 0 left the static pool's requests, and their clients,
    * unbounded.
    */
