@@ -135,10 +135,13 @@ class FleetTimerTests {
 
   /** The calls on the source app, but its releases (read at every pass). */
   private List<String> sourceReads() {
+    // by name or by the id the pool pinned (the reads after the pinned read go by id), as by name
+    String byId = "/apps/" + sim.app(w.source()).id();
+    String byName = "/apps/" + w.source();
     return sim.callLog().stream()
-        .filter(c -> c.path().startsWith("/apps/" + w.source()))
-        .filter(c -> !c.path().equals("/apps/" + w.source() + "/releases"))
-        .map(c -> c.method() + " " + c.path())
+        .filter(c -> c.path().startsWith(byName) || c.path().startsWith(byId))
+        .map(c -> c.method() + " " + c.path().replace(byId, byName))
+        .filter(c -> !c.endsWith(" " + byName + "/releases"))
         .toList();
   }
 
