@@ -1253,4 +1253,96 @@ class ProxyEdgeTests {
       assertThat(new String(back, 2, 2, StandardCharsets.ISO_8859_1)).isEqualTo("hi");
     }
   }
+
+  /**
+   * Security review 6 S6-3: a backend answering with a status line Netty cannot parse made Vert.x
+   * log, at ERROR and with the backend's bytes (C1 controls included), one line per probe and per
+   * proxied request: the HTTP client's connections had no exception handler of Dynofleet's, so
+   * whoever answers a static backend's URL wrote an unthrottled stream of ERROR lines into
+   * Dynofleet's log. The failure reaches only the proxy's 502 and the probe's escaped failure.
+   */
+  @Test
+  void aBackendAnsweringGarbageGets502sAndFailedProbesAndNoVertxErrorLine() throws Exception {
+    byte[] garbage =
+        "XTTP/1.1\u009b2J 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            .getBytes(StandardCharsets.ISO_8859_1);
+    java.util.concurrent.atomic.AtomicInteger answered =
+        new java.util.concurrent.atomic.AtomicInteger();
+    URI g =
+        rawBackend(
+            (head, so) -> {
+              answered.incrementAndGet();
+              so.write(Buffer.buffer(garbage));
+            });
+    try (io.dynofleet.LogCapture logs =
+        io.dynofleet.LogCapture.under("io.vertx", "io.netty", "io.dynofleet", "io.quarkus")) {
+      table.put(
+          new PoolRoute(
+              "garbage",
+              List.of("garbage.example"),
+              false,
+              Algorithm.ROUND_ROBIN,
+              Duration.ofSeconds(4),
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              null,
+              List.of(target("g", g))));
+      for (int i = 0; i < 3; i++) {
+        assertThat(
+                raw(
+                    port(),
+                    "GET /x HTTP/1.1\r\nHost: garbage.example\r\nConnection: close\r\n\r\n",
+                    Duration.ofSeconds(8)))
+            .as("request %d", i)
+            .startsWith("HTTP/1.1 502")
+            .contains("X-Dynofleet-Error: backend-error")
+            .doesNotContain("\u009b");
+      }
+      table.put(
+          new PoolRoute(
+              "garbageprobe",
+              List.of("garbageprobe.example"),
+              false,
+              Algorithm.ROUND_ROBIN,
+              Duration.ofSeconds(4),
+              0,
+              0,
+              0,
+              Duration.ZERO,
+              new HealthCheckSpec("/health", Duration.ofMillis(100), Duration.ofSeconds(4), 1, 2),
+              List.of(target("p", g))));
+      Backend probed =
+          table.pools().get("garbageprobe").backends().stream()
+              .filter(b -> b.target.id().equals("p"))
+              .findFirst()
+              .orElseThrow();
+      // the probes go on while it is out: five more than the requests'
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> probed.probeFailures == 2 && answered.get() >= 3 + 5);
+      assertThat(probed.lastProbeResult)
+          .as("the probe's failure, escaped")
+          .isEqualTo("invalid version format: XTTP/1.1\\u009b2J");
+      assertThat(
+              table.pools().get("garbage").backends().stream()
+                  .filter(b -> b.target.id().equals("g"))
+                  .findFirst()
+                  .orElseThrow()
+                  .lastFailure())
+          .as("the requests' failure, escaped")
+          .isEqualTo("invalid version format: XTTP/1.1\\u009b2J");
+      assertThat(answered.get()).as("requests and probes the backend answered").isGreaterThan(7);
+      assertThat(logs.records())
+          .as("records at ERROR, or quoting the backend's bytes")
+          .filteredOn(
+              r ->
+                  r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()
+                      || String.valueOf(io.dynofleet.LogCapture.text(r)).contains("\u009b"))
+          .extracting(
+              r -> r.getLevel() + " " + r.getLoggerName() + " " + io.dynofleet.LogCapture.text(r))
+          .isEmpty();
+    }
+  }
 }
