@@ -1133,7 +1133,7 @@ public class Reconciler {
           r = finalizeDeletion();
         } else if (!spec.managed()) {
           health = dataPlane.health(pool.name, pool.id);
-          syncWebhook(null);
+          syncWebhook(null, null);
           writeStatus();
           r = ReconcileResult.done(0);
         } else {
@@ -1197,7 +1197,7 @@ public class Reconciler {
       if (confirmed != null) {
         // by the pinned id, never the name: not on an app under the name this pass has not
         // confirmed as the source (review 30 R30-2, R30-8)
-        syncWebhook(confirmed);
+        syncWebhook(t.sourceApp(), confirmed);
       }
       checkHealthOfReady();
       planReplicas();
@@ -1378,12 +1378,12 @@ public class Reconciler {
      * The pool's release webhook on its source app, by the app's id (see {@link SourceHooks});
      * skipped while the rate budget is low, like every optional call.
      */
-    private void syncWebhook(String sourceApp) {
+    private void syncWebhook(String sourceApp, String sourceAppId) {
       if (platform.rateRemaining() < config.rateLimitReserve()) {
         return;
       }
-      SourceHooks.Outcome o = hooks.sync(pool.id, pool.name, sourceApp, webhook, now);
-      if (o.webhook() != null && !o.webhook().equals(webhook)) {
+      SourceHooks.Outcome o = hooks.sync(pool.id, pool.name, sourceApp, sourceAppId, webhook, now);
+      if (o.webhook() != null && !o.webhook().sameSubscription(webhook)) {
         // a new subscription (made, adopted, moved): its deliveries are not known to arrive until
         // one is heard, whatever the one before did
         heardReset = true;
@@ -1604,7 +1604,7 @@ public class Reconciler {
             if (cached != null
                 && !cached.releaseId().equals(rel.id())
                 && webhook != null
-                && webhook.app().equals(app.id())
+                && app.id().equals(webhook.appId())
                 && !unheard.containsKey(pool.id)) {
               // a new release of the subscribed app (not a move to another source: the webhook is
               // on the pinned app, by its id), by this look: heard of if a delivery came since the
@@ -5494,7 +5494,7 @@ public class Reconciler {
             PoolEvents.NORMAL,
             "WebhookResubscribed",
             "the release webhook on "
-                + webhook.app()
+                + webhook.named()
                 + " was subscribed anew ("
                 + webhook.url()
                 + "): the silence of the one before no longer stands");
@@ -5507,7 +5507,7 @@ public class Reconciler {
               PoolEvents.NORMAL,
               "WebhookHeard",
               "a release webhook delivery from "
-                  + webhook.app()
+                  + webhook.named()
                   + " was heard: its releases are rolled out at once again");
           return java.util.Optional.empty();
         }
@@ -5531,7 +5531,7 @@ public class Reconciler {
           "release v"
               + u.version()
               + " of "
-              + webhook.app()
+              + webhook.named()
               + " was found by the sweep's look, not by a webhook delivery, though the pool's release"
               + " webhook is subscribed: releases wait for the sweep (up to four idle turns while"
               + " deliveries were heard lately). Check that DYNOFLEET_PUBLIC_URL is where Heroku"

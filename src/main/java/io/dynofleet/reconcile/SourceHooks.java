@@ -123,41 +123,55 @@ final class SourceHooks {
   }
 
   /**
-   * Moves the pool's subscription toward what is wanted: one on {@code sourceApp} (null for a pool
-   * without one) to the pool's URL, or none when subscriptions are off. Platform failures are
+   * Moves the pool's subscription toward what is wanted: one on the source app {@code sourceAppId}
+   * (its pinned id: every call goes by it; null for a pool without one), recorded under its name
+   * {@code sourceApp}, to the pool's URL, or none when subscriptions are off. Platform failures are
    * reported in the outcome, never thrown: the notification is an optimisation, and the pass goes
    * on without it.
    */
-  Outcome sync(UUID pool, String name, String sourceApp, PoolStatus.Webhook recorded, Instant now) {
+  Outcome sync(
+      UUID pool,
+      String name,
+      String sourceApp,
+      String sourceAppId,
+      PoolStatus.Webhook recorded,
+      Instant now) {
     Instant next = due.get(pool);
     if (failed.contains(pool) && next != null && now.isBefore(next)) {
       return Outcome.unchanged(recorded);
     }
     Optional<HookTarget.Target> want =
-        enabled && sourceApp != null ? target.of(name) : Optional.empty();
+        enabled && sourceAppId != null ? target.of(name) : Optional.empty();
     try {
       if (want.isEmpty()) {
         if (recorded == null) {
           return Outcome.unchanged(null);
         }
-        platform.unsubscribe(recorded.app(), recorded.id());
+        platform.unsubscribe(recorded.callable(), recorded.id());
         forget(pool);
         shared.checked(pool, null, null);
         return new Outcome(
             null,
             "Unsubscribed",
             "release webhook on "
-                + recorded.app()
+                + recorded.named()
                 + " removed: "
                 + (!enabled
                     ? "webhooks are off (dynofleet.reconcile.webhooks)"
-                    : sourceApp == null ? "the pool copies no app" : target.missing()));
+                    : sourceAppId == null ? "the pool copies no app" : target.missing()));
       }
       String url = want.get().url();
+      // by the id: a source deleted and made again under its name is another app (audit 26 F3)
       boolean same =
-          recorded != null && recorded.app().equals(sourceApp) && recorded.url().equals(url);
+          recorded != null && sourceAppId.equals(recorded.appId()) && recorded.url().equals(url);
+      // the record names the app by its name (a row written with the id in its place, or a rename
+      // confirmed, is named again, with no call)
+      PoolStatus.Webhook named =
+          same && !sourceApp.equals(recorded.app())
+              ? new PoolStatus.Webhook(sourceApp, sourceAppId, recorded.id(), recorded.url())
+              : recorded;
       if (same && signed.contains(pool) && next != null && now.isBefore(next)) {
-        return Outcome.unchanged(recorded);
+        return Outcome.unchanged(named);
       }
       Check c = same ? shared.last(pool) : null;
       if (same) {
@@ -171,19 +185,21 @@ final class SourceHooks {
           signed.add(pool);
           failed.remove(pool);
           due.put(pool, c.at().plus(checkInterval));
-          return Outcome.unchanged(recorded);
+          return Outcome.unchanged(named);
         }
       }
       List<Webhook> mine =
-          platform.webhooks(sourceApp).stream().filter(w -> url.equals(w.url())).toList();
+          platform.webhooks(sourceAppId).stream().filter(w -> url.equals(w.url())).toList();
       String reason = null;
       String message = null;
       Webhook keep;
       if (mine.isEmpty()) {
-        keep = platform.subscribe(sourceApp, url, want.get().secret());
+        keep = platform.subscribe(sourceAppId, url, want.get().secret());
         reason = "Subscribed";
         message =
-            "release webhook on " + sourceApp + " created: its releases are rolled out at once";
+            "release webhook on "
+                + named(sourceApp, sourceAppId)
+                + " created: its releases are rolled out at once";
       } else {
         // the recorded one if it is still there, else the first (a twin is only ever a leftover)
         keep =
@@ -200,31 +216,34 @@ final class SourceHooks {
         if (!known) {
           // adopted, first seen by this process, or changed by hand: it signs with our secret and
           // asks for releases from now on
-          platform.resubscribe(sourceApp, keep.id(), want.get().secret());
+          platform.resubscribe(sourceAppId, keep.id(), want.get().secret());
         }
         for (Webhook twin : mine) {
           if (!twin.id().equals(keep.id())) {
-            platform.unsubscribe(sourceApp, twin.id());
+            platform.unsubscribe(sourceAppId, twin.id());
           }
         }
         if (recorded == null || !recorded.id().equals(keep.id())) {
           reason = "Subscribed";
           message =
-              "release webhook on " + sourceApp + " adopted: its releases are rolled out at once";
+              "release webhook on "
+                  + named(sourceApp, sourceAppId)
+                  + " adopted: its releases are rolled out at once";
         }
       }
       signed.add(pool);
       failed.remove(pool);
       due.put(pool, now.plus(checkInterval));
       shared.checked(pool, now, fingerprint(want.get().secret()));
-      PoolStatus.Webhook kept = new PoolStatus.Webhook(sourceApp, keep.id(), url);
+      PoolStatus.Webhook kept = new PoolStatus.Webhook(sourceApp, sourceAppId, keep.id(), url);
       if (recorded != null && !recorded.id().equals(keep.id())) {
         // the source app or the URL changed: the old one goes; if it cannot, the new one is still
         // the pool's, and the old one is told about once rather than retried on every pass
         try {
-          platform.unsubscribe(recorded.app(), recorded.id());
+          platform.unsubscribe(recorded.callable(), recorded.id());
         } catch (Platform.PlatformException e) {
-          return new Outcome(kept, "WebhookLeft", leftBehind(recorded.app(), e));
+          return new Outcome(
+              kept, "WebhookLeft", leftBehind(recorded.named(), recorded.callable(), e));
         }
       }
       return new Outcome(kept, reason, message);
@@ -236,7 +255,9 @@ final class SourceHooks {
           recorded,
           "WebhookFailed",
           "release webhook on "
-              + (sourceApp != null ? sourceApp : recorded != null ? recorded.app() : "?")
+              + (sourceAppId != null
+                  ? named(sourceApp, sourceAppId)
+                  : recorded != null ? recorded.named() : "?")
               + ": "
               + e.getMessage()
               + "; releases are picked up by"
@@ -255,14 +276,19 @@ final class SourceHooks {
     return c != null && c.signed() != null && !fingerprint(secret).equals(c.signed());
   }
 
-  private static String leftBehind(String app, Platform.PlatformException e) {
+  private static String leftBehind(String named, String app, Platform.PlatformException e) {
     return "release webhook on "
-        + app
+        + named
         + " not removed ("
         + e.getMessage()
         + "): remove it with heroku webhooks -a "
         + app
         + " and heroku webhooks:remove";
+  }
+
+  /** The source app as the texts name it (see {@link PoolStatus.Webhook#named}). */
+  private static String named(String sourceApp, String sourceAppId) {
+    return new PoolStatus.Webhook(sourceApp, sourceAppId, "", "").named();
   }
 
   /**
@@ -288,12 +314,12 @@ final class SourceHooks {
     try {
       if (recorded != null) {
         try {
-          platform.unsubscribe(recorded.app(), recorded.id());
+          platform.unsubscribe(recorded.callable(), recorded.id());
         } catch (Platform.PlatformException e) {
           if (e.transientFailure()) {
             throw e;
           }
-          left.putIfAbsent(recorded.app(), leftBehind(recorded.app(), e));
+          left.putIfAbsent(recorded.app(), leftBehind(recorded.named(), recorded.callable(), e));
         }
       }
       if (want.isPresent() && !left.containsKey(sourceApp)) {
@@ -308,7 +334,7 @@ final class SourceHooks {
             throw e;
           }
           if (e.kind() != Platform.PlatformException.Kind.NOT_FOUND) {
-            left.putIfAbsent(sourceApp, leftBehind(sourceApp, e));
+            left.putIfAbsent(sourceApp, leftBehind(sourceApp, sourceApp, e));
           }
         }
       }

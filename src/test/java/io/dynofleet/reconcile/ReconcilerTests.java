@@ -4219,7 +4219,7 @@ class ReconcilerTests {
                   assertThat(status().webhook())
                       .isEqualTo(
                           new PoolStatus.Webhook(
-                              heroku.app(source).orElseThrow().id(), w.id(), w.url())));
+                              source, heroku.app(source).orElseThrow().id(), w.id(), w.url())));
       // the pool's own secret, never the master (security review 3 #4)
       assertThat(heroku.webhookSecrets)
           .containsValue(
@@ -4269,7 +4269,7 @@ class ReconcilerTests {
           .contains(
               "DYNOFLEET_PUBLIC_URL",
               "DYNOFLEET_ADMIN_HOSTS",
-              "heroku webhooks:deliveries -a " + heroku.app(source).orElseThrow().id(),
+              "heroku webhooks:deliveries -a " + source,
               status().webhook().url());
       hooked.reconcile(key);
       assertThat(pools.events(name, 50))
@@ -4357,7 +4357,8 @@ class ReconcilerTests {
       convergeWith(hooked);
       clock.advance(Reconciler.HEARD_GRACE);
       hooked.reconcile(new PoolKey(name));
-      assertThat(status().webhook().app()).isEqualTo(heroku.app(other).orElseThrow().id());
+      assertThat(status().webhook().app()).isEqualTo(other);
+      assertThat(status().webhook().appId()).isEqualTo(heroku.app(other).orElseThrow().id());
       assertThat(status().conditions()).noneMatch(c -> c.type().equals("WebhookSilent"));
     } finally {
       hooked.stop();

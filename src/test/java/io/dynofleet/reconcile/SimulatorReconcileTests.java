@@ -1212,7 +1212,8 @@ class SimulatorReconcileTests {
     assertThat(sim.webhooks(taker[0])).as("no webhook on the new holder").isEmpty();
     assertThat(sim.webhooks(copied)).hasSize(1);
     assertThat(status().webhook()).isNotNull();
-    assertThat(status().webhook().app()).isEqualTo(copied);
+    assertThat(status().webhook().appId()).isEqualTo(copied);
+    assertThat(status().webhook().app()).as("named by the source's name").isEqualTo(source);
   }
 
   /**

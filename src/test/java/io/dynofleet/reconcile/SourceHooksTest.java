@@ -71,7 +71,7 @@ class SourceHooksTest {
 
   @Test
   void subscribesOnceThenCostsNoCallUntilTheCheckIsDue() {
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", "shop", null, t0);
     assertThat(o.reason()).isEqualTo("Subscribed");
     assertThat(on("shop"))
         .singleElement()
@@ -80,21 +80,26 @@ class SourceHooksTest {
               assertThat(w.url()).isEqualTo(url("web"));
               assertThat(w.include()).containsExactly("api:release");
               assertThat(heroku.webhookSecrets.get(w.id())).isEqualTo(SECRET);
-              assertThat(o.webhook()).isEqualTo(new PoolStatus.Webhook("shop", w.id(), url("web")));
+              assertThat(o.webhook())
+                  .isEqualTo(new PoolStatus.Webhook("shop", "shop", w.id(), url("web")));
             });
 
     PoolStatus.Webhook recorded = o.webhook();
     assertThat(
             calls(
                 () ->
-                    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(30)))
+                    assertThat(
+                            hooks.sync(pool, "web", "shop", "shop", recorded, t0.plusSeconds(30)))
                         .isEqualTo(SourceHooks.Outcome.unchanged(recorded))))
         .isZero();
     // due: one look, nothing to change, nothing to tell
     assertThat(
             calls(
                 () ->
-                    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).reason())
+                    assertThat(
+                            hooks
+                                .sync(pool, "web", "shop", "shop", recorded, t0.plus(CHECK))
+                                .reason())
                         .isNull()))
         .isEqualTo(1);
     assertThat(on("shop")).hasSize(1);
@@ -110,22 +115,28 @@ class SourceHooksTest {
     SharedChecks shared = new SharedChecks();
     Map<UUID, SourceHooks.Check> db = shared.db;
     SourceHooks first = hooks(SECRET, shared);
-    PoolStatus.Webhook recorded = first.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = first.sync(pool, "web", "shop", "shop", null, t0).webhook();
     assertThat(db.get(pool).at()).isEqualTo(t0);
 
     SourceHooks restarted = hooks(SECRET, shared);
-    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(60))))
+    assertThat(
+            calls(() -> restarted.sync(pool, "web", "shop", "shop", recorded, t0.plusSeconds(60))))
         .as("checked within the interval, with this secret")
         .isZero();
     assertThat(
             calls(
-                () -> restarted.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
+                () ->
+                    restarted.sync(
+                        pool, "web", "shop", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
         .as("due again: one look")
         .isEqualTo(1);
 
     SourceHooks rotated = hooks("another-secret", shared);
     assertThat(
-            calls(() -> rotated.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(2))))
+            calls(
+                () ->
+                    rotated.sync(
+                        pool, "web", "shop", "shop", recorded, t0.plus(CHECK).plusSeconds(2))))
         .as("a new secret: a look and a resubscribe")
         .isEqualTo(2);
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("another-secret");
@@ -142,14 +153,16 @@ class SourceHooksTest {
     SharedChecks shared = new SharedChecks();
     Map<UUID, SourceHooks.Check> db = shared.db;
     SourceHooks upgraded = hooks("pools-own", shared);
-    PoolStatus.Webhook recorded = upgraded.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = upgraded.sync(pool, "web", "shop", "shop", null, t0).webhook();
     // the old dyno, meanwhile
     heroku.resubscribe("shop", recorded.id(), "master");
     db.put(pool, new SourceHooks.Check(t0.plusSeconds(10), SourceHooks.fingerprint("master")));
 
     assertThat(
             calls(
-                () -> upgraded.sync(pool, "web", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
+                () ->
+                    upgraded.sync(
+                        pool, "web", "shop", "shop", recorded, t0.plus(CHECK).plusSeconds(1))))
         .as("due: a look and a resubscribe")
         .isEqualTo(2);
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo("pools-own");
@@ -192,9 +205,9 @@ class SourceHooksTest {
 
   @Test
   void aSubscriptionRemovedByHandIsMadeAgainAtTheNextCheck() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     heroku.webhooks.get("shop").clear();
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK));
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", "shop", recorded, t0.plus(CHECK));
     assertThat(o.reason()).isEqualTo("Subscribed");
     assertThat(on("shop"))
         .singleElement()
@@ -211,7 +224,7 @@ class SourceHooksTest {
         .get("shop")
         .add(new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
 
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", "shop", null, t0);
     assertThat(o.webhook().id()).isEqualTo(made.id());
     assertThat(on("shop")).extracting(Webhook::id).containsExactly(made.id());
     assertThat(heroku.webhookSecrets.get(made.id()))
@@ -224,25 +237,65 @@ class SourceHooksTest {
 
   @Test
   void afterARestartTheRecordedSubscriptionGetsThisRunsSecretOnce() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     heroku.webhookSecrets.put(recorded.id(), "rotated-away");
     SourceHooks restarted = hooks(true);
     assertThat(
             calls(
                 () ->
-                    assertThat(restarted.sync(pool, "web", "shop", recorded, t0).reason())
+                    assertThat(restarted.sync(pool, "web", "shop", "shop", recorded, t0).reason())
                         .isNull()))
         .isEqualTo(2); // look, set the secret
     assertThat(heroku.webhookSecrets.get(recorded.id())).isEqualTo(SECRET);
-    assertThat(calls(() -> restarted.sync(pool, "web", "shop", recorded, t0.plusSeconds(1))))
+    assertThat(
+            calls(() -> restarted.sync(pool, "web", "shop", "shop", recorded, t0.plusSeconds(1))))
         .isZero();
+  }
+
+  /**
+   * A row written while status.webhook.app held the source app's id (the release before this one):
+   * it reads with the id as appId, is the same subscription, and is named by the source's name
+   * again at the next sync with no call.
+   */
+  @Test
+  void aRowStoredWithTheIdAsItsAppIsNamedAgainWithNoCall() throws Exception {
+    String id = heroku.app("shop").orElseThrow().id();
+    PoolStatus.Webhook made = hooks.sync(pool, "web", "shop", id, null, t0).webhook();
+    assertThat(made).isEqualTo(new PoolStatus.Webhook("shop", id, made.id(), url("web")));
+    PoolStatus.Webhook stored =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readValue(
+                "{\"app\":\""
+                    + id
+                    + "\",\"id\":\""
+                    + made.id()
+                    + "\",\"url\":\""
+                    + url("web")
+                    + "\"}",
+                PoolStatus.Webhook.class);
+    assertThat(stored.appId()).isEqualTo(id);
+    assertThat(stored.sameSubscription(made)).isTrue();
+    SourceHooks.Outcome[] o = new SourceHooks.Outcome[1];
+    assertThat(calls(() -> o[0] = hooks.sync(pool, "web", "shop", id, stored, t0.plusSeconds(1))))
+        .isZero();
+    assertThat(o[0].reason()).isNull();
+    assertThat(o[0].webhook()).isEqualTo(made);
+    // a row from before the id: read by the name, adopted by the id at the next look, no twin
+    PoolStatus.Webhook byName = new PoolStatus.Webhook("shop", null, made.id(), url("web"));
+    assertThat(byName.appId()).isNull();
+    assertThat(byName.named()).isEqualTo("shop");
+    PoolStatus.Webhook adopted =
+        hooks(true).sync(pool, "web", "shop", id, byName, t0.plusSeconds(2)).webhook();
+    assertThat(adopted).isEqualTo(made);
+    assertThat(on("shop")).singleElement().satisfies(w -> assertThat(w.id()).isEqualTo(made.id()));
+    assertThat(made.named()).isEqualTo("shop (" + id.substring(0, 8) + "…)");
   }
 
   @Test
   void aNewSourceAppOrPublicUrlMovesTheSubscription() {
-    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     PoolStatus.Webhook moved =
-        hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1)).webhook();
+        hooks.sync(pool, "web", "shop-v2", "shop-v2", first, t0.plusSeconds(1)).webhook();
     assertThat(on("shop")).isEmpty();
     assertThat(on("shop-v2"))
         .singleElement()
@@ -250,7 +303,7 @@ class SourceHooksTest {
 
     base = "https://dynofleet.example.org";
     PoolStatus.Webhook again =
-        hooks.sync(pool, "web", "shop-v2", moved, t0.plusSeconds(2)).webhook();
+        hooks.sync(pool, "web", "shop-v2", "shop-v2", moved, t0.plusSeconds(2)).webhook();
     assertThat(on("shop-v2"))
         .singleElement()
         .satisfies(
@@ -264,70 +317,77 @@ class SourceHooksTest {
 
   @Test
   void turnedOffOrWithoutAnAddressTheSubscriptionItMadeIsRemoved() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
-    SourceHooks.Outcome off = hooks(false).sync(pool, "web", "shop", recorded, t0.plusSeconds(1));
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
+    SourceHooks.Outcome off =
+        hooks(false).sync(pool, "web", "shop", "shop", recorded, t0.plusSeconds(1));
     assertThat(off.webhook()).isNull();
     assertThat(off.reason()).isEqualTo("Unsubscribed");
     assertThat(off.message()).contains("off");
     assertThat(on("shop")).isEmpty();
 
-    recorded = hooks.sync(pool, "web", "shop", null, t0.plusSeconds(2)).webhook();
+    recorded = hooks.sync(pool, "web", "shop", "shop", null, t0.plusSeconds(2)).webhook();
     base = null;
-    SourceHooks.Outcome none = hooks.sync(pool, "web", "shop", recorded, t0.plusSeconds(3));
+    SourceHooks.Outcome none = hooks.sync(pool, "web", "shop", "shop", recorded, t0.plusSeconds(3));
     assertThat(none.webhook()).isNull();
     assertThat(none.message()).contains("no public URL");
     assertThat(on("shop")).isEmpty();
     // nothing recorded, nothing to do: no call at all
-    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plusSeconds(4)))).isZero();
+    assertThat(calls(() -> hooks.sync(pool, "web", "shop", "shop", null, t0.plusSeconds(4))))
+        .isZero();
   }
 
   @Test
   void aSubscriptionReplacedByHandIsAdoptedAndGivenOurSecret() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     heroku.webhooks.get("shop").clear();
     Webhook theirs = heroku.subscribe("shop", url("web"), "someone-elses");
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK));
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", "shop", recorded, t0.plus(CHECK));
     assertThat(o.webhook().id()).isEqualTo(theirs.id());
     assertThat(heroku.webhookSecrets.get(theirs.id())).isEqualTo(SECRET);
   }
 
   @Test
   void theRecordedSubscriptionIsKeptOverATwin() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     heroku
         .webhooks
         .get("shop")
         .add(0, new Webhook(UUID.randomUUID().toString(), url("web"), List.of("api:release")));
-    assertThat(hooks.sync(pool, "web", "shop", recorded, t0.plus(CHECK)).webhook())
+    assertThat(hooks.sync(pool, "web", "shop", "shop", recorded, t0.plus(CHECK)).webhook())
         .isEqualTo(recorded);
     assertThat(on("shop")).extracting(Webhook::id).containsExactly(recorded.id());
   }
 
   @Test
   void aMoveWhoseOldSubscriptionCannotGoRecordsTheNewOneAndSaysSoOnce() {
-    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook first = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     heroku.failNext("unsubscribe", 1, Kind.FORBIDDEN);
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop-v2", first, t0.plusSeconds(1));
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop-v2", "shop-v2", first, t0.plusSeconds(1));
     assertThat(o.webhook().app()).isEqualTo("shop-v2");
     assertThat(o.reason()).isEqualTo("WebhookLeft");
     assertThat(o.message()).contains("shop", "heroku webhooks:remove");
-    assertThat(calls(() -> hooks.sync(pool, "web", "shop-v2", o.webhook(), t0.plusSeconds(2))))
+    assertThat(
+            calls(
+                () ->
+                    hooks.sync(pool, "web", "shop-v2", "shop-v2", o.webhook(), t0.plusSeconds(2))))
         .isZero();
   }
 
   @Test
   void aRefusalWaitsForTheNextCheckNotAMinute() {
     heroku.failNext("subscribe", 1, Kind.FORBIDDEN);
-    assertThat(hooks.sync(pool, "web", "shop", null, t0).reason()).isEqualTo("WebhookFailed");
-    assertThat(calls(() -> hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY))))
+    assertThat(hooks.sync(pool, "web", "shop", "shop", null, t0).reason())
+        .isEqualTo("WebhookFailed");
+    assertThat(
+            calls(() -> hooks.sync(pool, "web", "shop", "shop", null, t0.plus(SourceHooks.RETRY))))
         .isZero();
-    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(CHECK)).reason())
+    assertThat(hooks.sync(pool, "web", "shop", "shop", null, t0.plus(CHECK)).reason())
         .isEqualTo("Subscribed");
   }
 
   @Test
   void removalTellsOfEveryAppWhereOneIsLeftAndRemovesTheRest() {
-    PoolStatus.Webhook onShop = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook onShop = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     // the source app changed; the crash came before the record
     heroku.subscribe("shop-v2", url("web"), SECRET);
     heroku.failNext("unsubscribe", 1, Kind.FORBIDDEN);
@@ -339,25 +399,28 @@ class SourceHooksTest {
   @Test
   void aFailureIsReportedNotThrownAndTriedAgainAMinuteLater() {
     heroku.failNext("subscribe", 1, Kind.TRANSIENT);
-    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", null, t0);
+    SourceHooks.Outcome o = hooks.sync(pool, "web", "shop", "shop", null, t0);
     assertThat(o.reason()).isEqualTo("WebhookFailed");
     assertThat(o.webhook()).isNull();
     assertThat(o.message()).contains("sweep");
     assertThat(
             calls(
                 () ->
-                    assertThat(hooks.sync(pool, "web", "shop", null, t0.plusSeconds(10)).webhook())
+                    assertThat(
+                            hooks
+                                .sync(pool, "web", "shop", "shop", null, t0.plusSeconds(10))
+                                .webhook())
                         .isNull()))
         .as("not tried again on every pass")
         .isZero();
-    assertThat(hooks.sync(pool, "web", "shop", null, t0.plus(SourceHooks.RETRY)).reason())
+    assertThat(hooks.sync(pool, "web", "shop", "shop", null, t0.plus(SourceHooks.RETRY)).reason())
         .isEqualTo("Subscribed");
     assertThat(on("shop")).hasSize(1);
   }
 
   @Test
   void removalFindsTheSubscriptionByStatusAndByUrlAndToleratesItGone() {
-    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", null, t0).webhook();
+    PoolStatus.Webhook recorded = hooks.sync(pool, "web", "shop", "shop", null, t0).webhook();
     hooks.remove(pool, "web", "shop", recorded);
     assertThat(on("shop")).isEmpty();
     assertThat(calls(() -> hooks.remove(pool, "web", "shop", recorded)))

@@ -193,8 +193,9 @@ class SourceWebhookTests {
               assertThat(w.include()).containsExactly("api:release");
               assertThat(w.level()).isEqualTo("notify");
               assertThat(status().webhook())
-                  .as("kept by the source app's pinned id (review 30 R30-2)")
-                  .isEqualTo(new PoolStatus.Webhook(sim.app(source).id(), w.id(), hookUrl()));
+                  .as("named by the source's name, kept by its pinned id (review 30 R30-2)")
+                  .isEqualTo(
+                      new PoolStatus.Webhook(source, sim.app(source).id(), w.id(), hookUrl()));
             });
     assertThat(pools.events(name, 50)).anyMatch(e -> e.reason().equals("Subscribed"));
     String secret = auth.webhookSecret();
@@ -221,7 +222,7 @@ class SourceWebhookTests {
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(code).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("Release hook:", "subscribed on " + sim.app(source).id(), hookUrl());
+        .contains("Release hook:", "subscribed on " + source + " (", hookUrl());
     awaitIdle();
 
     double scheduled = scheduled();
@@ -287,7 +288,9 @@ class SourceWebhookTests {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
-                status().webhook() != null && status().webhook().app().equals(sim.app(other).id()));
+                status().webhook() != null
+                    && status().webhook().app().equals(other)
+                    && status().webhook().appId().equals(sim.app(other).id()));
     assertThat(heroku.webhooks(source)).isEmpty();
     AppWebhook moved = heroku.webhooks(other).get(0);
     assertThat(heroku.webhooks(other)).hasSize(1);

@@ -121,7 +121,13 @@ class WebhookRemovalTests {
         .singleElement()
         .satisfies(
             m -> {
-              String sentence = "release webhook on " + sourceId + " not removed";
+              // named by the name, with the start of the id it is kept by
+              String sentence =
+                  "release webhook on "
+                      + w.source()
+                      + " ("
+                      + sourceId.substring(0, 8)
+                      + "…) not removed";
               assertThat(m.indexOf(sentence)).isNotNegative().isEqualTo(m.lastIndexOf(sentence));
               assertThat(m).contains("heroku webhooks:remove");
             });

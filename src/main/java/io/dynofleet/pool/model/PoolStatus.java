@@ -101,11 +101,48 @@ public record PoolStatus(
   /**
    * The subscription that makes Heroku notify Dynofleet of the source app's releases.
    *
-   * @param app the source app it is on
+   * @param app the source app it is on, by name (as the spec names it)
+   * @param appId the source app's id, as pinned: the subscription is made, kept and compared by it
+   *     (review 30 R30-2). Absent in a row written before it existed; a row written while {@code
+   *     app} held the id (the release before this one for an hour) reads with the id in both
    * @param id Heroku's id of the subscription
    * @param url where Heroku sends the notifications
    */
-  public record Webhook(String app, String id, String url) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Webhook(String app, String appId, String id, String url) {
+    public Webhook {
+      if (appId == null && app != null && UUID_FORM.matcher(app).matches()) {
+        appId = app; // stored with the id in app: the name is written again at the next pass
+      }
+    }
+
+    private static final java.util.regex.Pattern UUID_FORM =
+        java.util.regex.Pattern.compile(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    /** The app to call Heroku with: its id when known, else the name (a row from before ids). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String callable() {
+      return appId != null ? appId : app;
+    }
+
+    /**
+     * The app as a text names it: its name, with the start of its id ({@code src (8d4c3f0e…)}), or
+     * the id alone while the name is not known yet.
+     */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String named() {
+      if (appId == null || appId.equals(app)) {
+        return app;
+      }
+      return app + " (" + appId.substring(0, Math.min(8, appId.length())) + "…)";
+    }
+
+    /** The same subscription (Heroku's id and the URL), whatever the record calls its app. */
+    public boolean sameSubscription(Webhook other) {
+      return other != null && id.equals(other.id) && url.equals(other.url);
+    }
+  }
 
   /** A Kubernetes-style condition: Ready, Progressing, Degraded. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
