@@ -1000,6 +1000,75 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 26 F3: a source deleted, made again under its name and confirmed (rollout restart) kept
+   * the dead app's webhook in the status, got none on the new app for up to the check interval (an
+   * hour), and a release of it found by a look said WebhookSilent. The pass after the new pin makes
+   * the webhook on the new app, records it (by the name, with the new id), and says no silence.
+   */
+  @Test
+  void aSourceMadeAgainUnderItsNameAndConfirmedGetsTheWebhook() {
+    Reconciler hooked =
+        new Reconciler(
+            store,
+            locks,
+            platform,
+            routes,
+            events,
+            HookedReconciler.webhooksOn(config),
+            clock,
+            registry,
+            hookTarget);
+    extra.add(hooked);
+    PoolKey key = new PoolKey(name);
+    createPool(1, "");
+    String copied = sim.app(source).id();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                hooked.reconcile(key).outcome() == ReconcileResult.Outcome.DONE
+                    && status().readyReplicas() == 1
+                    && status().webhook() != null);
+    String dead = status().webhook().id();
+    assertThat(sim.webhooks(copied))
+        .singleElement()
+        .satisfies(w -> assertThat(w.get("id")).isEqualTo(dead));
+
+    platform.deleteApp(source);
+    sim.createSourceApp(source);
+    platform.patchConfigVars(source, Map.of("PLANTED", "by-whoever-took-the-name"));
+    String taker = sim.app(source).id();
+    assertThat(hooked.reconcile(key).outcome()).isEqualTo(ReconcileResult.Outcome.FAILED);
+    assertThat(condition("Degraded")).isEqualTo("True/SourceReplaced");
+    assertThat(sim.webhooks(taker)).as("none on an app not confirmed").isEmpty();
+
+    patch("{\"spec\": {\"template\": {\"restartedAt\": \"" + java.time.Instant.now() + "\"}}}");
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                hooked.reconcile(key).outcome() == ReconcileResult.Outcome.DONE
+                    && status().readyReplicas() == 1
+                    && owned().stream().allMatch(a -> a.configVars().containsKey("PLANTED")));
+    assertThat(sim.webhooks(taker))
+        .as("the confirmed app has the pool's webhook at once, not an hour later")
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(status().webhook().id()).isEqualTo(w.get("id")).isNotEqualTo(dead);
+              assertThat(status().webhook().app()).isEqualTo(source); // APPCHECK
+              assertThat(status().webhook().appId()).isEqualTo(taker); // APPCHECK
+            });
+    assertThat(pools.events(name, 200))
+        .anyMatch(e -> e.reason().equals("Subscribed") && e.message().contains(source));
+    assertThat(status().conditions()).noneMatch(c -> c.type().equals("WebhookSilent"));
+  }
+
+  /**
    * Review 30 R30-6: a rollout restart done for its own sake after the source's name changed hands,
    * before any pass saw it, pinned the new holder with no SourceReplaced ever said. A restart alone
    * confirms only the app the pool's last pass said SourceReplaced for.
