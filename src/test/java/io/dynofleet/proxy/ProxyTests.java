@@ -1770,7 +1770,24 @@ class ProxyTests {
         .extracting(BackendStats::id)
         .hasSize(1)
         .isSubsetOf("bad1", "bad2");
-    for (int i = 0; i < 200; i++) post.accept("/order");
+    // kept so: the ejection (2 s) ended long before the estimate of the one kept in (5 s, decaying
+    // by e a second) was down to the working one's, ~7 s, so the other was back at every choice of
+    // it and the check below skipped every pair (review 31 R31-11: it checked none in green runs).
+    // The other stays out now, as one ejected for longer (a repeat) would, and every choice of the
+    // one kept in is checked
+    long farOff = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    String kept = null;
+    for (String n : List.of("bad1", "bad2")) {
+      if (live.get(n).ejected(System.nanoTime())) live.get(n).ejectedUntilNanos = farOff;
+      else kept = n;
+    }
+    // requests until the one kept in was chosen three times more (two pairs), bounded: the box is
+    // loaded, and each choice comes once its estimate is down to the working one's (seconds)
+    int before = bad.get(kept).size();
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    for (int i = 0;
+        i < 200 || (bad.get(kept).size() < before + 3 && System.nanoTime() - deadline < 0);
+        i++) post.accept("/order");
     // what the balancer guarantees, whatever the load: a failure sets a backend's estimate to the
     // pool's timeout (5 s), which decays by e every second, and of the pair {bad, good} (the other
     // bad one out) it is chosen only once that is down to the good one's estimate. A peak EWMA is
@@ -1778,12 +1795,14 @@ class ProxyTests {
     // the good one's answers. Not after an ejection of its own between the two (it comes back
     // without an estimate and is tried once). A bound on the failures out of 200 (20) depended on
     // how long the 200 took: at load ~20 more ejection cycles fit in, 23 and 30 on the old code
+    int checked = 0;
     for (Map.Entry<String, List<Sent>> e : bad.entrySet()) {
       List<Sent> s = e.getValue();
       for (int j = 1; j < s.size(); j++) {
         Sent i = s.get(j - 1), k = s.get(j);
         // it had no request between the two, so only the first could have ejected it
         if (i.ejectedUntil() - i.received() > 0 || !k.otherOutThroughout()) continue;
+        checked++;
         double goodEstimate = 0;
         for (long[] g : good) {
           if (g[1] - k.sent() > 0) break;
@@ -1797,6 +1816,9 @@ class ProxyTests {
             .isLessThanOrEqualTo(goodEstimate / 1e6);
       }
     }
+    assertThat(checked)
+        .as("pairs of choices of %s checked (%d requests to it)", kept, bad.get(kept).size())
+        .isGreaterThanOrEqualTo(2);
     assertThat(good).as("the good backend answered").isNotEmpty();
   }
 
