@@ -90,6 +90,9 @@ final class HealthProber {
   /** The probes a second the groups ask for, unstretched. */
   private double groupDemand;
 
+  /** Where in {@link #groups} the next tick's walk starts. */
+  private int cursor;
+
   /** The pools without a health check. */
   private List<Pool> unchecked = List.of();
 
@@ -161,13 +164,23 @@ final class HealthProber {
       allowance = Math.min(maxPerSecond, allowance + (now - allowanceStamp) / 1e9 * maxPerSecond);
       allowanceStamp = now;
     }
-    for (List<Member> ms : groups) {
+    // the walk starts where the last one ran out of allowance: the targets it left go first, not
+    // those first in table order, which took every probe due again while the rest (new backends
+    // among them, taking no traffic until a probe passes) waited (review 31 R31-5)
+    int n = groups.size();
+    int start = n == 0 ? 0 : Math.floorMod(cursor, n);
+    for (int k = 0; k < n; k++) {
+      int at = (start + k) % n;
+      List<Member> ms = groups.get(at);
       boolean out = false, turn = false;
       for (Member m : ms) out |= m.backend().probing;
       if (out) continue; // a probe ends before the next starts, for every pool that shares it
       // the first probes of a burst beyond a second's share (a start, pools added together) wait
       // for the next ticks: the cap holds at every moment, not only on average
-      if (maxPerSecond > 0 && allowance < 1) break;
+      if (maxPerSecond > 0 && allowance < 1) {
+        cursor = at;
+        break;
+      }
       for (Member m : ms)
         turn |= due(m.backend(), (long) (m.hc().interval().toNanos() * s), now, random);
       if (!turn) continue;

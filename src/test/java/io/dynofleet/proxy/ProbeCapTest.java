@@ -129,4 +129,45 @@ class ProbeCapTest {
     assertThat(counts.subList(0, 20).stream().mapToInt(AtomicInteger::get).sum()).isPositive();
     assertThat(counts.subList(20, 40).stream().mapToInt(AtomicInteger::get).sum()).isPositive();
   }
+
+  /**
+   * Review 31 R31-5: when the cap's allowance ran out mid-tick, the next tick walked the targets
+   * from the first in table order again, and those due again took every probe before the rest got
+   * one. Ticks by hand, each once the targets probed before are due again (1 s stretched x4): forty
+   * new backends at ten a second are each probed once in four turns, none starved.
+   */
+  @Test
+  void theTargetsTheCapLeftOverGoFirstAtTheNextTick() throws Exception {
+    RoutingTable table = new RoutingTable();
+    table.put(pool("a", urls.subList(0, 20), false));
+    table.put(pool("b", urls.subList(20, 40), false));
+    HealthProber p =
+        new HealthProber(
+            table, vertx.createHttpClient(), Duration.ofSeconds(5), Clock.systemUTC(), vertx, 10);
+    for (int turn = 0; turn < 4; turn++) {
+      if (turn > 0) {
+        // past the stretched interval (4 s), and the allowance full again (a second's)
+        await().pollDelay(Duration.ofMillis(4500)).atMost(Duration.ofSeconds(10)).until(() -> true);
+      }
+      java.util.concurrent.CompletableFuture<Void> ticked =
+          new java.util.concurrent.CompletableFuture<>();
+      vertx.runOnContext(
+          v -> {
+            p.tick();
+            ticked.complete(null);
+          });
+      ticked.get(30, TimeUnit.SECONDS);
+      int expected = 10 * (turn + 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> total() >= expected);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  table.pools().values().stream()
+                      .flatMap(x -> x.backends().stream())
+                      .noneMatch(b -> b.probing));
+    }
+    List<Integer> each = counts.stream().map(AtomicInteger::get).toList();
+    assertThat(each).as("probes of each backend after four turns of ten").containsOnly(1);
+  }
 }
