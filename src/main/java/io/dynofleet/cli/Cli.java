@@ -1,5 +1,6 @@
 package io.dynofleet.cli;
 
+import com.fasterxml.jackson.core.io.IOContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.dynofleet.text.SafeText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.yaml.snakeyaml.DumperOptions;
 
 /**
  * The {@code dynofleet} command line, kubectl-style. Plain Java: it never starts Quarkus.
@@ -79,12 +82,45 @@ public final class Cli {
   private final PrintStream err;
   private final InputStream in;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private final ObjectMapper yaml =
-      new ObjectMapper(
-          new YAMLFactory()
-              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+  private final ObjectMapper yaml = new ObjectMapper(new QuotingYamlFactory());
   private ApiClient api;
+
+  /**
+   * YAML as {@code -o yaml} prints it: plain scalars where they can be, but a string holding a
+   * control or bidi character ({@link SafeText#unsafe}) double-quoted. Plain or as a literal block,
+   * U+202E went out raw and the stream's filter made it the six characters {@code \u202e}, so the
+   * YAML no longer held the value (review 31 R31-6); in double quotes that escape is YAML's own,
+   * and the same character to a parser, as it is in {@code -o json}.
+   */
+  static final class QuotingYamlFactory extends YAMLFactory {
+    QuotingYamlFactory() {
+      disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER);
+      enable(YAMLGenerator.Feature.MINIMIZE_QUOTES);
+    }
+
+    @Override
+    protected YAMLGenerator _createGenerator(java.io.Writer out, IOContext ctxt)
+        throws IOException {
+      return new YAMLGenerator(
+          ctxt,
+          _generatorFeatures,
+          _yamlGeneratorFeatures,
+          _quotingChecker,
+          _objectCodec,
+          out,
+          _version) {
+        @Override
+        public void writeString(String text) throws IOException {
+          if (!SafeText.hasUnsafe(text)) {
+            super.writeString(text);
+            return;
+          }
+          _verifyValueWrite("write String value");
+          _writeScalar(text, "string", DumperOptions.ScalarStyle.DOUBLE_QUOTED);
+        }
+      };
+    }
+  }
 
   /** Pause between polls of {@code rollout status} and {@code delete --wait}. */
   Duration pollInterval = Duration.ofSeconds(2);

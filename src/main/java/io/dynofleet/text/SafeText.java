@@ -59,10 +59,18 @@ public final class SafeText {
     return out.toString();
   }
 
+  /** Whether {@code text} holds a character that is {@link #unsafe}. */
+  public static boolean hasUnsafe(String text) {
+    return text != null && !clean(text);
+  }
+
   /**
    * Text as a terminal may print it: every unsafe character written as a Java-style escape ({@code
    * \u009b}), visible and inert; with {@code oneLine}, newline and tab too ({@code \n}, {@code
-   * \t}), for a table cell or a {@code key: value} line, where a line break forged a row.
+   * \t}), for a table cell or a {@code key: value} line, where a line break forged a row. Without
+   * it, a carriage return right before a newline passes: a {@code \r\n} line ending (the line
+   * separator on Windows) is layout, not text, and escaped it put a visible {@code \u000d} at the
+   * end of every line and broke {@code -o json} (review 31 R31-6); a lone one is escaped.
    */
   public static String visible(String text, boolean oneLine) {
     if (text == null) {
@@ -78,7 +86,9 @@ public final class SafeText {
                   ? "\\t"
                   : c == '\r' && oneLine
                       ? "\\r"
-                      : unsafe(c) ? String.format("\\u%04x", (int) c) : null;
+                      : c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n'
+                          ? null
+                          : unsafe(c) ? String.format("\\u%04x", (int) c) : null;
       if (esc != null && out == null) {
         out = new StringBuilder(text.length() + 16).append(text, 0, i);
       }

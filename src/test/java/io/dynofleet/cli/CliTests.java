@@ -953,6 +953,75 @@ class CliTests {
   }
 
   /**
+   * Review 31 R31-6: {@code -o yaml} wrote U+202E raw in a plain scalar (or a literal block) and
+   * the stream's filter made it the text {@code \u202e}, so the YAML no longer held the value; now
+   * such a string is double-quoted, where that escape is YAML's own. The raw character never
+   * reaches the terminal.
+   */
+  @Test
+  void yamlOutputKeepsABidiCharacterAsYamlsOwnEscape() throws IOException {
+    String team = "a\u202eb";
+    String note = "two\nlines \u202ecba";
+    String pool =
+        com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .build()
+            .writeValueAsString(
+                Map.of(
+                    "metadata",
+                    Map.of("name", "web", "labels", Map.of("team", team, "note", note)),
+                    "spec",
+                    Map.of("replicas", 1, "template", Map.of("sourceApp", "shop-web"))));
+    Run r = cliAgainst(java.util.List.<String[]>of(ok(pool)), "get", "pool", "web", "-o", "yaml");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("\u202e").contains("name: web");
+    com.fasterxml.jackson.databind.JsonNode back =
+        new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readTree(r.out());
+    assertThat(back.path("metadata").path("labels").path("team").asText())
+        .as(r.out())
+        .isEqualTo(team);
+    assertThat(back.path("metadata").path("labels").path("note").asText())
+        .as(r.out())
+        .isEqualTo(note);
+  }
+
+  /**
+   * Review 31 R31-6: on a JVM whose line separator is {@code \r\n} the stream escaped the {@code
+   * \r}: every line ended in a visible {@code \u000d}, and {@code -o json} (Jackson indents with
+   * the system's line feed) was no longer JSON. A {@code \r\n} line ending passes; a lone {@code
+   * \r} is still escaped.
+   */
+  @Test
+  void aCrLfLineEndingPassesTheCliStreamAndALoneCarriageReturnDoesNot() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = SafePrintStream.of(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String json =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .writer(
+                new com.fasterxml.jackson.core.util.DefaultPrettyPrinter()
+                    .withObjectIndenter(
+                        new com.fasterxml.jackson.core.util.DefaultIndenter("  ", "\r\n")))
+            .writeValueAsString(Map.of("name", "web", "message", "over\rwritten"));
+    out.print(json);
+    out.printf("%-8s %s\r\n", "name:", "web");
+    out.print("fake\rprogress");
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(printed.substring(0, printed.indexOf("fake")))
+        .doesNotContain("\\u000d")
+        .endsWith("}name:    web\r\n");
+    assertThat(printed.replace("\r\n", "")).doesNotContain("\r");
+    String jsonBack = printed.substring(0, json.length());
+    assertThat(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(jsonBack)
+                .path("message")
+                .asText())
+        .isEqualTo("over\rwritten");
+    assertThat(printed).endsWith("fake\\u000dprogress");
+  }
+
+  /**
    * Audit 15: any answer below 400 was a success: behind a CDN's redirect to https, apply printed
    * "pool/x created" and exited 0 with nothing created; an HTML page made get pools end in a
    * NullPointerException.
