@@ -173,7 +173,9 @@ final class ApiClient {
               + r.status
               + (r.location == null
                   ? ""
-                  : " (Location: " + Text.safe(r.location) + "): set --url to that"),
+                  : " (Location: "
+                      + Text.safe(Cli.withoutUserinfo(r.location))
+                      + "): set --url to that"),
           r.status,
           null);
     }

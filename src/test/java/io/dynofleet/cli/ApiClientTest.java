@@ -83,6 +83,23 @@ class ApiClientTest {
         .hasMessage(line + " [422 invalid]");
   }
 
+  /**
+   * Review 31 R31-7: a redirect's Location was printed with its {@code user:password@}, the one URL
+   * the CLI printed unmasked, from stderr into a CI log.
+   */
+  @Test
+  void aRedirectsLocationIsShownWithoutItsUserinfo() {
+    assertThatThrownBy(
+            () ->
+                client.check(
+                    new ApiClient.Response(
+                        301, "", "https://ops:s3cret@admin.example/_dynofleet/api/v1/pools", null)))
+        .hasMessageContaining(
+            "answered 301 (Location: https://admin.example/_dynofleet/api/v1/pools)")
+        .message()
+        .doesNotContain("s3cret", "ops:");
+  }
+
   @Test
   void anEmptyTokenIsRefusedBeforeAnythingIsSent() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
