@@ -9,8 +9,8 @@ import java.util.Locale;
  * control or bidi character the server, an older server or a redirecting host handed the CLI
  * reaches the terminal raw (a C1 CSI clears the screen on VTE-based terminals; security review 6
  * S6-1, S6-5). It is written as an escape ({@code \u009b}), which inside a JSON string ({@code -o
- * json}) is the same character, and visible elsewhere. Newlines and tabs pass: the CLI's own
- * layout.
+ * json}) is the same character, and visible elsewhere. Newlines, tabs and a {@code \r\n} line
+ * ending pass: the CLI's own layout (review 31 R31-6).
  */
 final class SafePrintStream extends PrintStream {
   private final PrintStream target;

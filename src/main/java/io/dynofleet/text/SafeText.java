@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
  * OSC: a screen clear, a recolouring, a link whose text lies, a write to the clipboard), the line
  * separators U+2028/U+2029, and the bidi and zero-width formatting characters (U+061C, U+200B,
  * U+200E/F, U+202A-U+202E, U+2066-U+2069, U+FEFF) that make a name read backwards (security review
- * 6 S6-1).
+ * 6 S6-1), and the invisible ones that make two names look alike or a name look blank: U+00AD,
+ * U+034F, U+180E, U+2060-U+206F, the Hangul fillers U+115F/U+1160/U+3164/U+FFA0 and the tag
+ * characters U+E0000-U+E007F (a surrogate pair; review 31 R31-15).
  */
 public final class SafeText {
   private SafeText() {}
@@ -28,12 +30,28 @@ public final class SafeText {
         || c == '\u200F'
         || c >= '\u2028' && c <= '\u202E'
         || c >= '\u2066' && c <= '\u2069'
-        || c == '\uFEFF';
+        || c == '\uFEFF'
+        || c == '\u00AD'
+        || c == '\u034F'
+        || c == '\u115F'
+        || c == '\u1160'
+        || c == '\u180E'
+        || c >= '\u2060' && c <= '\u206F'
+        || c == '\u3164'
+        || c == '\uFFA0';
+  }
+
+  /** Whether a tag character (U+E0000-U+E007F, two chars) starts at {@code i}. */
+  private static boolean tagAt(String t, int i) {
+    return t.charAt(i) == '\uDB40'
+        && i + 1 < t.length()
+        && t.charAt(i + 1) >= '\uDC00'
+        && t.charAt(i + 1) <= '\uDC7F';
   }
 
   private static boolean clean(String text) {
     for (int i = 0; i < text.length(); i++) {
-      if (unsafe(text.charAt(i))) {
+      if (unsafe(text.charAt(i)) || tagAt(text, i)) {
         return false;
       }
     }
@@ -54,6 +72,11 @@ public final class SafeText {
     StringBuilder out = new StringBuilder(t.length());
     for (int i = 0; i < t.length(); i++) {
       char c = t.charAt(i);
+      if (tagAt(t, i)) {
+        out.append('\uFFFD');
+        i++;
+        continue;
+      }
       out.append(c == '\u0085' || c == '\u2028' || c == '\u2029' ? '\n' : unsafe(c) ? '\uFFFD' : c);
     }
     return out.toString();
@@ -88,12 +111,17 @@ public final class SafeText {
                       ? "\\r"
                       : c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n'
                           ? null
-                          : unsafe(c) ? String.format("\\u%04x", (int) c) : null;
+                          : tagAt(text, i)
+                              ? String.format("\\u%04x\\u%04x", (int) c, (int) text.charAt(i + 1))
+                              : unsafe(c) ? String.format("\\u%04x", (int) c) : null;
       if (esc != null && out == null) {
         out = new StringBuilder(text.length() + 16).append(text, 0, i);
       }
       if (out != null) {
         out.append(esc != null ? esc : String.valueOf(c));
+      }
+      if (esc != null && Character.isHighSurrogate(c)) {
+        i++; // the tag's low half, written with it
       }
     }
     return out == null ? text : out.toString();
