@@ -866,6 +866,63 @@ class ReconcilerTests {
   }
 
   /**
+   * Review 31 R31-1: a release starts on a database a later release wrote (rollback, {@code
+   * *:future}), whose pools' spec and status may hold fields this release does not know, at the top
+   * and nested. They are read (the jsonb columns' mapper, not the API's strict one), the pool is
+   * passed and changed through the API as any other, and the unknown fields are kept until this
+   * release writes the document again, then dropped: a status when a pass changes it, a spec at the
+   * API's write.
+   */
+  @Test
+  void aSpecAndStatusALaterReleaseStoredWithFieldsUnknownHereAreReadPassedAndChanged()
+      throws Exception {
+    createPool(1, "");
+    converge();
+    assertThat(owned()).hasSize(1);
+    // as a later release stored them
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "update pools set"
+                    + " spec = jsonb_set(spec || '{\"laterSpec\": {\"a\": [1]}}',"
+                    + " '{template,laterTemplate}', '\"t\"'),"
+                    + " status = jsonb_set(status || '{\"laterStatus\": 7}', '{conditions}',"
+                    + " (select jsonb_agg(c || '{\"laterCondition\": true}')"
+                    + " from jsonb_array_elements(status -> 'conditions') c))"
+                    + " where name = ?")) {
+      st.setString(1, name);
+      assertThat(st.executeUpdate()).isEqualTo(1);
+    }
+    assertThat(storedJson("spec")).contains("laterSpec", "laterTemplate");
+    assertThat(storedJson("status")).contains("laterStatus", "laterCondition");
+
+    assertThat(pools.get(name).spec().replicas()).isEqualTo(1);
+    assertThat(condition("Ready")).isEqualTo("True/AllReplicasReady");
+    clock.advance(config.driftCheckInterval().plusMinutes(1));
+    assertThat(pass().outcome()).isEqualTo(ReconcileResult.Outcome.DONE);
+    assertThat(storedJson("spec")).as("a pass does not write the spec").contains("laterSpec");
+
+    scale(2);
+    converge();
+    assertThat(owned()).hasSize(2);
+    assertThat(condition("Ready")).isEqualTo("True/AllReplicasReady");
+    assertThat(storedJson("spec")).doesNotContain("laterSpec", "laterTemplate");
+    assertThat(storedJson("status")).doesNotContain("laterStatus", "laterCondition");
+  }
+
+  private String storedJson(String column) throws java.sql.SQLException {
+    try (java.sql.Connection c = dataSource.getConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement("select cast(" + column + " as text) from pools where name = ?")) {
+      st.setString(1, name);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /**
    * Review 25 #1: the pass a spec change, a deletion or a webhook asks for runs on the dyno that
    * took it; if that one stopped first (a deploy's SIGTERM), or the pass was cut short, the other
    * dynos and the next process waited for the pool's stored idle turn, minutes to hours away. A
