@@ -444,7 +444,53 @@ public class ReconcileLoop {
    */
   List<Entry> sweepEntries() {
     ReconcileStore.Due due = reconciler.sweepDue(quietFor(swept), swept);
+    watchHeld(due);
     return due.names().stream().map(n -> new Entry(n, due.asOfMicros())).toList();
+  }
+
+  /** How long a pool's lock may stay held with no pass of it ending before a WARN says so. */
+  private volatile Duration heldTooLong = Duration.ofMinutes(10);
+
+  /** The bound before that WARN, for a test; returns the one it replaces. */
+  Duration heldTooLong(Duration bound) {
+    Duration was = heldTooLong;
+    heldTooLong = bound;
+    return was;
+  }
+
+  /** Per pool whose lock the sweeps found held: its swept_at then, and the first such sweep. */
+  private final Map<String, long[]> heldSeen = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final LogThrottle heldLog = new LogThrottle(null);
+
+  /**
+   * Review 31 R31-10: the sweeps pass over a pool whose lock a pass holds, so a pass hung with its
+   * database session alive (on any dyno) showed nowhere. A pool found held by the sweeps with no
+   * pass of it ended since (its swept_at unchanged: passes of one pool follow each other under the
+   * lock) for longer than {@link #heldTooLong} gets one WARN per spell.
+   */
+  private void watchHeld(ReconcileStore.Due due) {
+    heldSeen.keySet().retainAll(due.held().keySet());
+    heldLog.retain(due.held().keySet());
+    due.held()
+        .forEach(
+            (pool, sweptMicros) -> {
+              long[] seen =
+                  heldSeen.compute(
+                      pool,
+                      (k, v) ->
+                          v == null || v[0] != sweptMicros
+                              ? new long[] {sweptMicros, due.asOfMicros()}
+                              : v);
+              long heldMicros = due.asOfMicros() - seen[1];
+              if (heldMicros >= heldTooLong.toNanos() / 1000 && heldLog.tell(pool, "held") == 0) {
+                LOG.warnf(
+                    "pool %s: a pass has held its lock for at least %d s with no pass of it ending:"
+                        + " a pass hung with its database session alive? The pool changes no more"
+                        + " until it ends (restart the dyno holding it: pg_locks/pg_stat_activity)",
+                    pool, heldMicros / 1_000_000);
+              }
+            });
   }
 
   /**

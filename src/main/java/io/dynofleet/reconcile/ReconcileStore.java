@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -71,7 +72,11 @@ class ReconcileStore {
    * the database's clock ({@code asOfMicros}, microseconds since the epoch; 0 when none is): a pass
    * of the pool that ends after that makes the sweep's entry moot ({@link #sweptSince}).
    */
-  record Due(List<String> names, long asOfMicros) {}
+  record Due(List<String> names, long asOfMicros, Map<String, Long> held) {
+    Due(List<String> names, long asOfMicros) {
+      this(names, asOfMicros, Map.of());
+    }
+  }
 
   @Transactional
   @SuppressWarnings("unchecked")
@@ -80,9 +85,12 @@ class ReconcileStore {
         pools
             .getEntityManager()
             .createNativeQuery(
-                "select p.name, (extract(epoch from now()) * 1000000)::bigint"
-                    + " from pools p left join pool_sweeps s on s.pool_id = p.id"
-                    + " where (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
+                "select name, now_micros, held, swept_micros from (select p.name, s.swept_at,"
+                    + " (extract(epoch from now()) * 1000000)::bigint as now_micros,"
+                    + " coalesce((extract(epoch from s.swept_at) * 1000000)::bigint, 0) as swept_micros,"
+                    + PoolLocks.HELD_SQL
+                    + " as held,"
+                    + " (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
                     // a stored turn never holds back a spec change or a deletion no pass has
                     // seen: the pass the write asked for runs on the dyno that took it, and went
                     // with it if that one stopped (review 25 #1)
@@ -93,19 +101,29 @@ class ReconcileStore {
                         ? " and (s.not_before is null or s.not_before <= now()"
                             + " or s.not_before_key <> cast(?2 as text))"
                         : "")
+                    + " as due from pools p left join pool_sweeps s on s.pool_id = p.id) x"
                     // nor a pool whose lock a pass holds, as for the takeover (R29-3): that pass
-                    // stores the next look at its end, and a long one met BUSY once per sweep
-                    + " and not "
-                    + PoolLocks.HELD_SQL
-                    + " order by s.swept_at nulls first, p.name")
+                    // stores the next look at its end, and a long one met BUSY once per sweep.
+                    // Those
+                    // come back apart (held), for the sweep to tell a pass that holds one too long
+                    // (review 31 R31-10)
+                    + " where due or held"
+                    + " order by swept_at nulls first, name")
             .setParameter(1, quiet.toMillis() / 1000.0);
     if (honourBackoff) {
       q.setParameter(2, keyFingerprint);
     }
     List<Object[]> rows = q.getResultList();
-    return new Due(
-        rows.stream().map(r -> (String) r[0]).toList(),
-        rows.isEmpty() ? 0 : ((Number) rows.get(0)[1]).longValue());
+    Map<String, Long> held = new java.util.LinkedHashMap<>();
+    List<String> names = new java.util.ArrayList<>();
+    for (Object[] r : rows) {
+      if (Boolean.TRUE.equals(r[2])) {
+        held.put((String) r[0], ((Number) r[3]).longValue());
+      } else {
+        names.add((String) r[0]);
+      }
+    }
+    return new Due(names, rows.isEmpty() ? 0 : ((Number) rows.get(0)[1]).longValue(), held);
   }
 
   /**
