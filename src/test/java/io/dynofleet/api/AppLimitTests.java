@@ -31,6 +31,17 @@ import org.junit.jupiter.api.Test;
 class AppLimitTests {
   static final Path DIR = Path.of("target/app-limit-pools");
 
+  /** A paused pool file of pipeline shop: its name and replicas to format in. */
+  private static final String POOL_FILE =
+      """
+      metadata: {name: %s}
+      spec:
+        pipeline: shop
+        replicas: %d
+        paused: true
+        template: {sourceApp: shop-web}
+      """;
+
   /** The test profile's own limit undone: the setting's default, read from its declaration. */
   public static class DefaultLimit implements QuarkusTestProfile {
     @Override
@@ -71,15 +82,7 @@ class AppLimitTests {
   void aPoolFileAboveTheAppLimitIsRefusedSayingWhatToChange() throws IOException {
     String big = uniqueName("limit-file");
     String small = uniqueName("limit-file-ok");
-    String yaml =
-        """
-        metadata: {name: %s}
-        spec:
-          pipeline: shop
-          replicas: %d
-          paused: true
-          template: {sourceApp: shop-web}
-        """;
+    String yaml = POOL_FILE;
     Files.createDirectories(DIR);
     try {
       Files.writeString(DIR.resolve("big.yaml"), yaml.formatted(big, 100));
@@ -120,15 +123,7 @@ class AppLimitTests {
   void aPoolFileReplaceTakingThePoolsAboveTheAppLimitIsWarnedOf() throws IOException {
     String wide = uniqueName("limit-file-wide");
     String kept = uniqueName("limit-file-kept");
-    String yaml =
-        """
-        metadata: {name: %s}
-        spec:
-          pipeline: shop
-          replicas: %d
-          paused: true
-          template: {sourceApp: shop-web}
-        """;
+    String yaml = POOL_FILE;
     Files.createDirectories(DIR);
     try {
       // a pool whose rollouts alone may make 100 apps: any other pool's apps are past the limit

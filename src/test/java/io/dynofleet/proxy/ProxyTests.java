@@ -2226,6 +2226,27 @@ class ProxyTests {
     }
   }
 
+  /** The proxy's connections to one backend: pool-size-per-backend 64, shared out over loops. */
+  private int proxysConnectionsPerBackend() {
+    int loops = 0;
+    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
+    return loops * ((64 + loops - 1) / loops);
+  }
+
+  /**
+   * A backend whose every answer is a download that never ends (its connection stays busy and no
+   * timeout of it fires), counting the requests it received in {@code received}.
+   */
+  private URI neverEndingDownloads(AtomicInteger received) throws Exception {
+    return backends.start(
+        req -> {
+          received.incrementAndGet();
+          req.response().setChunked(true).write("x");
+          long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
+          req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
+        });
+  }
+
   /**
    * Review 7: the wait for a pooled connection had no timer at all (the pool's timeout started once
    * a connection was had): while a backend's connections stayed busy, requests beyond them waited
@@ -2233,19 +2254,9 @@ class ProxyTests {
    */
   @Test
   void aRequestWaitsForAPooledConnectionAtMostThePoolTimeout() throws Exception {
-    int loops = 0;
-    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
-    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    int connections = proxysConnectionsPerBackend();
     AtomicInteger received = new AtomicInteger();
-    URI streaming =
-        backends.start(
-            req -> {
-              received.incrementAndGet();
-              // a download that never ends: its connection stays busy, and its timeout never fires
-              req.response().setChunked(true).write("x");
-              long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
-              req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
-            });
+    URI streaming = neverEndingDownloads(received);
     table.put(
         new PoolRoute(
             "pt",
@@ -2291,19 +2302,9 @@ class ProxyTests {
    */
   @Test
   void aWaitBehindAnotherPoolsConnectionsToOneUrlIsATimeoutNotAConnect() throws Exception {
-    int loops = 0;
-    for (var e : ((VertxInternal) vertx).getEventLoopGroup()) loops++;
-    int connections = loops * ((64 + loops - 1) / loops); // pool-size-per-backend 64, shared out
+    int connections = proxysConnectionsPerBackend();
     AtomicInteger received = new AtomicInteger();
-    URI streaming =
-        backends.start(
-            req -> {
-              received.incrementAndGet();
-              // a download that never ends: its connection stays busy
-              req.response().setChunked(true).write("x");
-              long timer = TestBackends.VERTX.setPeriodic(100, t -> req.response().write("x"));
-              req.connection().closeHandler(v -> TestBackends.VERTX.cancelTimer(timer));
-            });
+    URI streaming = neverEndingDownloads(received);
     for (String name : List.of("sa", "sb"))
       table.put(
           new PoolRoute(
