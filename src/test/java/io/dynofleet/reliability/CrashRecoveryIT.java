@@ -98,7 +98,7 @@ class CrashRecoveryIT {
       assertThat(leaked).isZero();
       // every process subscribed the pool (kills included): one subscription, never a twin
       assertThat(fleet.webhooks("origin-app")).singleElement().asString().endsWith("?pool=" + pool);
-      assertThat(fleet.calls("POST", "/apps/origin-app/webhooks", 201))
+      assertThat(fleet.callsOnApp("POST", "origin-app", "/webhooks", 201))
           .as("made once, adopted after")
           .isEqualTo(1);
       assertThat(fleet.named(pool)).extracting(SandboxApp::name).isEmpty();

@@ -226,6 +226,15 @@ final class Fleet implements AutoCloseable {
         .count();
   }
 
+  /**
+   * Calls on the app {@code app} by its name or by its id alike (the source app's webhook is made
+   * and kept by the id the pool pinned), to paths starting {@code rest} after the app.
+   */
+  long callsOnApp(String method, String app, String rest, int status) {
+    return calls(method, "/apps/" + app + rest, status)
+        + calls(method, "/apps/" + sim.app(app).id() + rest, status);
+  }
+
   List<SandboxCall> callLog() {
     return sim.callLog();
   }

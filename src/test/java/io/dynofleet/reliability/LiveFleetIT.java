@@ -361,8 +361,8 @@ class LiveFleetIT {
       assertThat(fleet.named("multi")).hasSize(7);
       // three processes, one public URL: one subscription, made once, never moved back and forth
       assertThat(fleet.webhooks(SOURCE)).singleElement().asString().endsWith("?pool=multi");
-      assertThat(fleet.calls("POST", "/apps/" + SOURCE + "/webhooks", 0)).isEqualTo(1);
-      assertThat(fleet.calls("DELETE", "/apps/" + SOURCE + "/webhooks", 0)).isZero();
+      assertThat(fleet.callsOnApp("POST", SOURCE, "/webhooks", 0)).isEqualTo(1);
+      assertThat(fleet.callsOnApp("DELETE", SOURCE, "/webhooks", 0)).isZero();
     }
   }
 
