@@ -19,10 +19,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntSupplier;
 import org.yaml.snakeyaml.DumperOptions;
 
 /**
@@ -286,22 +288,28 @@ public final class Cli {
     }
   }
 
+  /** Every command, by its verb: the one list the dispatch and the unknown-verb check read. */
+  private Map<String, IntSupplier> commands() {
+    Map<String, IntSupplier> c = new LinkedHashMap<>();
+    c.put("get", this::get);
+    c.put("describe", this::describe);
+    c.put("apply", this::apply);
+    c.put("scale", this::scale);
+    c.put("pause", () -> pause(true));
+    c.put("resume", () -> pause(false));
+    c.put("delete", this::delete);
+    c.put("events", () -> args.words().size() > 1 ? events(args.words().get(1)) : fleetEvents());
+    c.put("rollout", this::rollout);
+    c.put("maintenance", this::maintenance);
+    c.put("webhook-secret", this::webhookSecret);
+    c.put("sandbox", this::sandbox);
+    return c;
+  }
+
   private int dispatch() {
     String verb = args.word(0, "command");
-    if (!Set.of(
-            "get",
-            "describe",
-            "apply",
-            "scale",
-            "pause",
-            "resume",
-            "delete",
-            "events",
-            "rollout",
-            "maintenance",
-            "webhook-secret",
-            "sandbox")
-        .contains(verb)) {
+    IntSupplier command = commands().get(verb);
+    if (command == null) {
       // first: "scal pool x --replicas 3" is an unknown
       // command, not a flag scal does not take (review 21)
       throw new CliException(
@@ -334,21 +342,7 @@ public final class Cli {
               + ")");
     }
     checkFlags(verb);
-    return switch (verb) {
-      case "get" -> get();
-      case "describe" -> describe();
-      case "apply" -> apply();
-      case "scale" -> scale();
-      case "pause" -> pause(true);
-      case "resume" -> pause(false);
-      case "delete" -> delete();
-      case "events" -> args.words().size() > 1 ? events(args.words().get(1)) : fleetEvents();
-      case "rollout" -> rollout();
-      case "maintenance" -> maintenance();
-      case "webhook-secret" -> webhookSecret();
-      case "sandbox" -> sandbox();
-      default -> throw new IllegalStateException(verb); // refused above
-    };
+    return command.getAsInt();
   }
 
   /**
