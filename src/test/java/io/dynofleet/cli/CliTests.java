@@ -962,13 +962,14 @@ class CliTests {
   void yamlOutputKeepsABidiCharacterAsYamlsOwnEscape() throws IOException {
     String team = "a\u202eb";
     String note = "two\nlines \u202ecba";
+    String tag = "x\uDB40\uDC41y"; // a tag character (U+E0041): a surrogate pair
     String pool =
         com.fasterxml.jackson.databind.json.JsonMapper.builder()
             .build()
             .writeValueAsString(
                 Map.of(
                     "metadata",
-                    Map.of("name", "web", "labels", Map.of("team", team, "note", note)),
+                    Map.of("name", "web", "labels", Map.of("team", team, "note", note, "tag", tag)),
                     "spec",
                     Map.of("replicas", 1, "template", Map.of("sourceApp", "shop-web"))));
     Run r = cliAgainst(java.util.List.<String[]>of(ok(pool)), "get", "pool", "web", "-o", "yaml");
@@ -984,6 +985,10 @@ class CliTests {
     assertThat(back.path("metadata").path("labels").path("note").asText())
         .as(r.out())
         .isEqualTo(note);
+    assertThat(r.out()).doesNotContain("\uDB40\uDC41");
+    assertThat(back.path("metadata").path("labels").path("tag").asText())
+        .as(r.out())
+        .isEqualTo(tag);
   }
 
   /**
