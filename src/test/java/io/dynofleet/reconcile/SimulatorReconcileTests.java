@@ -2002,8 +2002,17 @@ class SimulatorReconcileTests {
     Set<String> before = ownedNames();
     String victim = before.iterator().next();
     heroku.deleteApp(victim);
+    // passes until the pool stalls (three tries with waits of 1 s and 2 s between: about 4 s, but
+    // each try's create, release and failure take longer on a loaded machine, so no fixed time
+    // holds them), then 5 s more: a fourth try would come after a wait of 4 s
     long t0 = System.nanoTime();
-    while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(9)) {
+    while (!condition("Degraded").equals("True/CreateFailed")
+        && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60)) {
+      r.reconcile(new PoolKey(name));
+      Thread.sleep(100);
+    }
+    long stalled = System.nanoTime();
+    while (System.nanoTime() - stalled < TimeUnit.SECONDS.toNanos(5)) {
       r.reconcile(new PoolKey(name));
       Thread.sleep(100);
     }
