@@ -434,6 +434,27 @@ final class Fleet implements AutoCloseable {
       return "";
     }
 
+    /**
+     * The sum of every series of the gauge {@code name} (Prometheus spelling) in the process's
+     * metrics, 0 when it has none; -1 when the metrics cannot be read.
+     */
+    double gauge(String name) {
+      HttpResponse<String> r;
+      try {
+        r = request("GET", "/_dynofleet/q/metrics", null);
+      } catch (RuntimeException e) {
+        return -1;
+      }
+      if (r.statusCode() != 200) {
+        return -1;
+      }
+      return r.body()
+          .lines()
+          .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .sum();
+    }
+
     /** The backend apps this process's proxy routes to, and which of them it finds healthy. */
     Map<String, Boolean> proxyView(String pool) {
       Map<String, Boolean> out = new TreeMap<>();

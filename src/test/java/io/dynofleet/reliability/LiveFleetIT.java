@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.dynofleet.reliability.Fleet.Dyno;
 import io.dynofleet.sandbox.SandboxApp;
+import io.dynofleet.sandbox.SandboxCall;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -88,14 +90,23 @@ class LiveFleetIT {
   void sigtermClosesWebSocketTunnelsAtOnceAndStillDrainsRequests() throws Exception {
     try (Fleet fleet = new Fleet("tunnels");
         io.dynofleet.proxy.TestBackends backends = new io.dynofleet.proxy.TestBackends()) {
+      // the slow request reached the backend; it is answered when the test says so (after the
+      // new upgrade was tried), so it is surely in flight through the signal and the probe
+      java.util.concurrent.CompletableFuture<Void> slowArrived =
+          new java.util.concurrent.CompletableFuture<>();
+      java.util.concurrent.CompletableFuture<Void> answerSlow =
+          new java.util.concurrent.CompletableFuture<>();
       URI backend =
           backends.start(
               req -> {
                 if (req.headers().contains("Upgrade")) {
                   req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
                 } else if (req.path().equals("/slow")) {
-                  io.dynofleet.proxy.TestBackends.VERTX.setTimer(
-                      6000, t -> req.response().end("slow"));
+                  slowArrived.complete(null);
+                  answerSlow.thenRun(
+                      () ->
+                          io.dynofleet.proxy.TestBackends.VERTX.runOnContext(
+                              v -> req.response().end("slow")));
                 } else {
                   req.response().end("ok");
                 }
@@ -110,6 +121,12 @@ class LiveFleetIT {
                   new java.net.http.WebSocket.Listener() {})
               .get(10, TimeUnit.SECONDS);
       earlier.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+      // the proxy saw it end (its count is back to 0): a closed tunnel is not one to close at the
+      // signal, so the "closing 1" below is about the open one only, however slow the close was
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> a.gauge("dynofleet_proxy_websockets") == 0.0);
       java.util.concurrent.CompletableFuture<String> echoed =
           new java.util.concurrent.CompletableFuture<>();
       java.util.concurrent.CompletableFuture<String> ended =
@@ -149,10 +166,11 @@ class LiveFleetIT {
                   .timeout(Duration.ofSeconds(30))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(500); // the slow request is in flight
+      slowArrived.get(30, TimeUnit.SECONDS); // the slow request is in flight
+      assertThat(a.gauge("dynofleet_proxy_websockets")).as("open tunnels").isEqualTo(1.0);
       long sigterm = System.nanoTime();
       a.term();
-      String how = ended.get(5, TimeUnit.SECONDS);
+      String how = ended.get(10, TimeUnit.SECONDS);
       long closedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       // while the slow request drains, the process still takes connections: no new tunnel
       String upgrade =
@@ -160,15 +178,18 @@ class LiveFleetIT {
               a.port,
               io.dynofleet.proxy.TestBackends.upgrade("127.0.0.1", "Upgrade"),
               Duration.ofSeconds(5));
+      answerSlow.complete(null);
       boolean exited = a.process.waitFor(30, TimeUnit.SECONDS);
       long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       System.out.printf(
           "%nLiveFleetIT tunnels: WebSocket ended (%s) %d ms after SIGTERM, exit %d ms after it%n",
           how, closedMillis, exitMillis);
-      assertThat(slow.get(1, TimeUnit.SECONDS).body())
+      assertThat(slow.get(10, TimeUnit.SECONDS).body())
           .as("the request in flight finished")
           .isEqualTo("slow");
       assertThat(exited).isTrue();
+      // the slow request is answered right after the upgrade was tried: the open tunnel held the
+      // exit for Quarkus's whole 25 s shutdown timeout on the old code
       assertThat(exitMillis).as("no wait for the tunnel").isLessThan(15_000);
       String log = java.nio.file.Files.readString(a.log);
       assertThat(log)
@@ -192,6 +213,12 @@ class LiveFleetIT {
                   .timeout(Duration.ofSeconds(40))
                   .build(),
               HttpResponse.BodyHandlers.discarding());
+      // the 20 s request is in the proxy before anything else: sent alone and not waited for, on
+      // a loaded machine it could still be on its way when the signal came, and be refused
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> a.gauge("dynofleet_proxy_in_flight") >= 1.0);
       fleet.sim.apiLatency(Duration.ofSeconds(6));
       a.scale("budget", 6); // passes making apps, each Platform API call 6 s
       Thread.sleep(1500);
@@ -239,32 +266,48 @@ class LiveFleetIT {
       fleet.sim.apiLatency(Duration.ofSeconds(6));
       a.scale("answers", 3); // a pass making apps, each Platform API call 6 s
       Thread.sleep(1500);
+      // Every Platform API call begun since the latency was set takes 6 s: until the simulator
+      // answers one after the signal, the pass is still in its step (its call not answered), so
+      // the process must answer every new connection. Counted against that, not against the
+      // clock: a loaded machine that is slow to make the connections or to deliver the signal
+      // then cannot put one after the pass's end and read its refusal as the bug.
+      SandboxCall answeredBefore = lastCall(fleet);
       long sigterm = System.nanoTime();
       a.term();
-      // one new connection every 100 ms for the first 3 s after the signal, all within the step.
-      // The signal is delivered and its hooks started asynchronously: a connection made in the
-      // first moments may still be answered as before it ("200 keep"); once one is answered
-      // "close", every later one must be.
+      // one new connection every 100 ms while the pass runs (at most 20 s). The signal is
+      // delivered and its hooks started asynchronously: a connection made in the first moments
+      // may still be answered as before it ("200 keep"); once one is answered "close", every
+      // later one must be
       List<String> outcomes = new ArrayList<>();
       long firstCloseMillis = -1;
-      while (System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(3)) {
+      String ready = null;
+      while (System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(20)
+          && Objects.equals(lastCall(fleet), answeredBefore)) {
         String o = rawGet(a.port, "/fresh");
-        if (firstCloseMillis < 0 && o.equals("200 close")) {
-          firstCloseMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+        if (!o.startsWith("200 ") && !Objects.equals(lastCall(fleet), answeredBefore)) {
+          // the call was answered while this connection was made: it may have come after the
+          // pass's end, when the listener closes by design; not counted either way
+          break;
         }
         outcomes.add(o);
+        if (firstCloseMillis < 0 && o.equals("200 close")) {
+          firstCloseMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
+          // readiness says the dyno is going while it still answers (Quarkus's Graceful Shutdown
+          // check)
+          ready = rawGet(a.port, "/_dynofleet/q/health/ready");
+        }
         Thread.sleep(100);
       }
-      // readiness says the dyno is going while it still answers (Quarkus's Graceful Shutdown check)
-      String ready = rawGet(a.port, "/_dynofleet/q/health/ready");
+      long windowMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       boolean exited = a.process.waitFor(40, TimeUnit.SECONDS);
       long exitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
       fleet.sim.apiLatency(Duration.ZERO);
       String log = java.nio.file.Files.readString(a.log);
       System.out.printf(
-          "%nLiveFleetIT answers: %d connections in the 3 s after SIGTERM: %s (the first close"
-              + " %d ms after it); readiness then %s; exit %d ms after it%n",
+          "%nLiveFleetIT answers: %d connections in the %d ms after SIGTERM while the pass ran: %s"
+              + " (the first close %d ms after it); readiness then %s; exit %d ms after it%n",
           outcomes.size(),
+          windowMillis,
           outcomes.stream()
               .collect(
                   java.util.stream.Collectors.groupingBy(
@@ -275,14 +318,21 @@ class LiveFleetIT {
       assertThat(exited).isTrue();
       assertThat(exitMillis).as("within Heroku's 30 s").isLessThan(29_000);
       assertThat(outcomes).allMatch(o -> o.startsWith("200 "));
-      assertThat(firstCloseMillis).as("the signal heard within 1 s").isBetween(0L, 1_000L);
       int firstClose = outcomes.indexOf("200 close");
+      assertThat(firstClose).as("a connection answered with Connection: close").isNotNegative();
       assertThat(outcomes.subList(firstClose, outcomes.size()))
+          .as("from the first close on, while the pass ran")
           .hasSizeGreaterThanOrEqualTo(5)
           .allMatch(o -> o.equals("200 close"));
       assertThat(ready).startsWith("503");
       assertThat(log).doesNotContain("Failed to register an accepted channel");
     }
+  }
+
+  /** The last Platform API call the simulator answered, or null. */
+  private static SandboxCall lastCall(Fleet fleet) {
+    List<SandboxCall> calls = fleet.callLog();
+    return calls.isEmpty() ? null : calls.get(calls.size() - 1);
   }
 
   /**
