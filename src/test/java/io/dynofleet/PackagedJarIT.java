@@ -35,6 +35,13 @@ import org.junit.jupiter.api.Timeout;
 class PackagedJarIT {
   static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
   static final String TOKEN = "it-token-" + Long.toHexString(System.nanoTime());
+
+  /**
+   * initdb and the first start of an embedded PostgreSQL: zonky's 10 s default is too short on a
+   * loaded 2-core machine (Fleet and the product's sandbox database wait 60 s too).
+   */
+  static final Duration PG_STARTUP_WAIT = Duration.ofSeconds(60);
+
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   final List<Process> started = new ArrayList<>();
 
@@ -47,7 +54,10 @@ class PackagedJarIT {
   @Timeout(180)
   void sandboxFirstRunWithHerokuStyleDatabaseUrl() throws Exception {
     try (EmbeddedPostgres pg =
-        EmbeddedPostgres.builder().setPort(io.dynofleet.sandbox.PortHold.pickFree()).start()) {
+        EmbeddedPostgres.builder()
+            .setPort(io.dynofleet.sandbox.PortHold.pickFree())
+            .setPGStartupWait(PG_STARTUP_WAIT)
+            .start()) {
       int port = freePort();
       Path log = Files.createTempFile("dynofleet-it", ".log");
       Process p =
@@ -236,7 +246,8 @@ class PackagedJarIT {
           .contains("the database cannot be reached")
           .doesNotContain("Dynofleet did not start");
 
-      try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setPort(dbPort).start()) {
+      try (EmbeddedPostgres pg =
+          EmbeddedPostgres.builder().setPort(dbPort).setPGStartupWait(PG_STARTUP_WAIT).start()) {
         awaitReady(base, p, log);
         await()
             .atMost(Duration.ofSeconds(90))
