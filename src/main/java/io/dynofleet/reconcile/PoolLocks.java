@@ -40,19 +40,44 @@ class PoolLocks {
   }
 
   /**
-   * A condition true while some session (a pass, of any dyno) holds the lock of the pool whose id
-   * is the column {@code p.id}: PostgreSQL lists a bigint advisory lock in {@code pg_locks} with
-   * its high half as {@code classid}, its low half as {@code objid} and {@code objsubid} 1. One
-   * look at the lock table, no lock taken; a lock whose session ended (its dyno died) is not
-   * listed.
+   * The rows of {@code pg_locks} that hold the lock of the pool whose id is the column {@code p.id}
+   * (alias {@code l}): PostgreSQL lists a bigint advisory lock with its high half as {@code
+   * classid}, its low half as {@code objid} and {@code objsubid} 1. A lock whose session ended (its
+   * dyno died) is not listed.
    */
-  static final String HELD_SQL =
-      "exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted"
+  private static final String LOCK_ROWS =
+      "pg_locks l where l.locktype = 'advisory' and l.granted"
           + " and l.objsubid = 1 and l.database = (select oid from pg_database"
           + " where datname = current_database())"
           + " and ((cast(l.classid as bigint) << 32) | cast(l.objid as bigint))"
           + " = (cast(cast(('x' || substr(replace(cast(p.id as text), '-', ''), 1, 16)) as bit(64)) as bigint)"
-          + " # cast(cast(('x' || substr(replace(cast(p.id as text), '-', ''), 17, 16)) as bit(64)) as bigint)))";
+          + " # cast(cast(('x' || substr(replace(cast(p.id as text), '-', ''), 17, 16)) as bit(64)) as bigint))";
+
+  /**
+   * A condition true while some session (a pass, of any dyno) holds the lock of the pool whose id
+   * is the column {@code p.id}. One look at the lock table, no lock taken.
+   */
+  static final String HELD_SQL = "exists (select 1 from " + LOCK_ROWS + ")";
+
+  /**
+   * The process id of the database session holding the lock of the pool whose id is the column
+   * {@code p.id}, or null while none does (see {@link #HELD_SQL}).
+   */
+  static final String HOLDER_PID_SQL = "(select l.pid from " + LOCK_ROWS + " limit 1)";
+
+  /**
+   * What tells one holding of a lock from another: the holding session's process id, when it
+   * started, and when its state last changed, for the column {@code holder_pid} ({@link
+   * #HOLDER_PID_SQL}). The lock's connection runs nothing but the lock, its checks ({@link
+   * Held#stillHeld}, one before each step of a pass, at most one a second) and the unlock, so a
+   * pass taking the lock anew, on a pooled connection or not, or a pass going on, changes it, and a
+   * pass hung with its session alive leaves it as it is. The session's times are null to a database
+   * role other than the holder's (then only the process id tells).
+   */
+  static final String HOLDER_SQL =
+      "(select cast(a.pid as text) || ' ' || coalesce(cast(a.backend_start as text), '')"
+          + " || ' ' || coalesce(cast(a.state_change as text), '')"
+          + " from pg_stat_activity a where a.pid = holder_pid)";
 
   /** The lock, or null when another pass (here or in another process) holds it. */
   Held tryLock(UUID poolUid) throws SQLException {

@@ -458,36 +458,42 @@ public class ReconcileLoop {
     return was;
   }
 
-  /** Per pool whose lock the sweeps found held: its swept_at then, and the first such sweep. */
-  private final Map<String, long[]> heldSeen = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Per pool whose lock the sweeps found held: what told that holding, and its first sweep. */
+  private final Map<String, LockHolding> heldSeen = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record LockHolding(String mark, long sinceMicros) {}
 
   private final LogThrottle heldLog = new LogThrottle(null);
 
   /**
    * Review 31 R31-10: the sweeps pass over a pool whose lock a pass holds, so a pass hung with its
-   * database session alive (on any dyno) showed nowhere. A pool found held by the sweeps with no
-   * pass of it ended since (its swept_at unchanged: passes of one pool follow each other under the
-   * lock) for longer than {@link #heldTooLong} gets one WARN per spell.
+   * database session alive (on any dyno) showed nowhere. A pool found held by the sweeps, by the
+   * same holding all along, for longer than {@link #heldTooLong} gets one WARN per spell. The same
+   * holding: the pool's swept_at unchanged (no pass of it ended with a write) and the same database
+   * session holding the lock with its state unchanged ({@link PoolLocks#HOLDER_SQL}), because a
+   * pass going on checks its lock before each step and passes cut short (a SIGTERM, a lost lock)
+   * end with no write: taken for one holding, a run of those made a false alarm.
    */
   private void watchHeld(ReconcileStore.Due due) {
     heldSeen.keySet().retainAll(due.held().keySet());
     heldLog.retain(due.held().keySet());
     due.held()
         .forEach(
-            (pool, sweptMicros) -> {
-              long[] seen =
+            (pool, mark) -> {
+              LockHolding seen =
                   heldSeen.compute(
                       pool,
                       (k, v) ->
-                          v == null || v[0] != sweptMicros
-                              ? new long[] {sweptMicros, due.asOfMicros()}
+                          v == null || !v.mark().equals(mark)
+                              ? new LockHolding(mark, due.asOfMicros())
                               : v);
-              long heldMicros = due.asOfMicros() - seen[1];
+              long heldMicros = due.asOfMicros() - seen.sinceMicros();
               if (heldMicros >= heldTooLong.toNanos() / 1000 && heldLog.tell(pool, "held") == 0) {
                 LOG.warnf(
-                    "pool %s: a pass has held its lock for at least %d s with no pass of it ending:"
-                        + " a pass hung with its database session alive? The pool changes no more"
-                        + " until it ends (restart the dyno holding it: pg_locks/pg_stat_activity)",
+                    "pool %s: a pass has held its lock for at least %d s with no pass of it ending"
+                        + " and no step of it begun: a pass hung with its database session alive?"
+                        + " The pool changes no more until it ends (restart the dyno holding it:"
+                        + " pg_locks/pg_stat_activity)",
                     pool, heldMicros / 1_000_000);
               }
             });

@@ -70,9 +70,11 @@ class ReconcileStore {
   /**
    * The pools a sweep takes ({@link #poolNamesDue}, in that order), and when it found them due by
    * the database's clock ({@code asOfMicros}, microseconds since the epoch; 0 when none is): a pass
-   * of the pool that ends after that makes the sweep's entry moot ({@link #sweptSince}).
+   * of the pool that ends after that makes the sweep's entry moot ({@link #sweptSince}). {@code
+   * held}: the pools left out because a pass holds their lock, each with what tells this holding
+   * from another (its swept_at and the holding session: {@link PoolLocks#HOLDER_SQL}).
    */
-  record Due(List<String> names, long asOfMicros, Map<String, Long> held) {
+  record Due(List<String> names, long asOfMicros, Map<String, String> held) {
     Due(List<String> names, long asOfMicros) {
       this(names, asOfMicros, Map.of());
     }
@@ -85,11 +87,14 @@ class ReconcileStore {
         pools
             .getEntityManager()
             .createNativeQuery(
-                "select name, now_micros, held, swept_micros from (select p.name, s.swept_at,"
+                "select name, now_micros, holder_pid is not null, swept_micros,"
+                    + " case when holder_pid is not null then "
+                    + PoolLocks.HOLDER_SQL
+                    + " end from (select p.name, s.swept_at,"
                     + " (extract(epoch from now()) * 1000000)::bigint as now_micros,"
                     + " coalesce((extract(epoch from s.swept_at) * 1000000)::bigint, 0) as swept_micros,"
-                    + PoolLocks.HELD_SQL
-                    + " as held,"
+                    + PoolLocks.HOLDER_PID_SQL
+                    + " as holder_pid,"
                     + " (s.swept_at is null or s.swept_at < now() - make_interval(secs => ?1))"
                     // a stored turn never holds back a spec change or a deletion no pass has
                     // seen: the pass the write asked for runs on the dyno that took it, and went
@@ -104,21 +109,20 @@ class ReconcileStore {
                     + " as due from pools p left join pool_sweeps s on s.pool_id = p.id) x"
                     // nor a pool whose lock a pass holds, as for the takeover (R29-3): that pass
                     // stores the next look at its end, and a long one met BUSY once per sweep.
-                    // Those
-                    // come back apart (held), for the sweep to tell a pass that holds one too long
-                    // (review 31 R31-10)
-                    + " where due or held"
+                    // Those come back apart (held), with the holding session, for the sweep to
+                    // tell a pass that holds one too long (review 31 R31-10)
+                    + " where due or holder_pid is not null"
                     + " order by swept_at nulls first, name")
             .setParameter(1, quiet.toMillis() / 1000.0);
     if (honourBackoff) {
       q.setParameter(2, keyFingerprint);
     }
     List<Object[]> rows = q.getResultList();
-    Map<String, Long> held = new java.util.LinkedHashMap<>();
+    Map<String, String> held = new java.util.LinkedHashMap<>();
     List<String> names = new java.util.ArrayList<>();
     for (Object[] r : rows) {
       if (Boolean.TRUE.equals(r[2])) {
-        held.put((String) r[0], ((Number) r[3]).longValue());
+        held.put((String) r[0], ((Number) r[3]).longValue() + " " + r[4]);
       } else {
         names.add((String) r[0]);
       }

@@ -896,6 +896,65 @@ class ReconcilerTests {
   }
 
   /**
+   * The held-lock WARN (R31-10) took a pool's swept_at unchanged for one pass holding its lock all
+   * along, but passes cut short (a SIGTERM, a lost lock) end with no write: a run of them, each
+   * found holding the lock by a sweep, made a false alarm. Here the lock is taken anew before each
+   * sweep, as by passes one after the other: no WARN, with the bound far below the time the lock is
+   * seen held.
+   */
+  @Test
+  void passesCutShortAreNoLockHeldTooLong() throws Exception {
+    createPool(0, "");
+    pass();
+    Duration bound = loop.heldTooLong(Duration.ofMillis(50));
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      for (int i = 0; i < 3; i++) {
+        try (PoolLocks.Held held = locks.tryLock(uid())) {
+          assertThat(held).isNotNull();
+          assertThat(loop.sweepEntries())
+              .extracting(ReconcileLoop.Entry::pool)
+              .doesNotContain(name);
+        }
+        Thread.sleep(200);
+      }
+      assertThat(capture.records())
+          .filteredOn(r -> io.dynofleet.LogCapture.text(r).contains("pool " + name + ":"))
+          .isEmpty();
+    } finally {
+      loop.heldTooLong(bound);
+    }
+  }
+
+  /**
+   * See {@link #passesCutShortAreNoLockHeldTooLong}: one pass going on, checking its lock between
+   * its steps, is no hung pass either, however long it holds the lock.
+   */
+  @Test
+  void aPassGoingOnIsNoLockHeldTooLong() throws Exception {
+    createPool(0, "");
+    pass();
+    Duration bound = loop.heldTooLong(Duration.ofMillis(50));
+    try (io.dynofleet.LogCapture capture = io.dynofleet.LogCapture.of(ReconcileLoop.class)) {
+      try (PoolLocks.Held held = locks.tryLock(uid())) {
+        assertThat(held).isNotNull();
+        for (int i = 0; i < 3; i++) {
+          assertThat(loop.sweepEntries())
+              .extracting(ReconcileLoop.Entry::pool)
+              .doesNotContain(name);
+          Thread.sleep(1_100); // a lock is checked at most once a second
+          assertThat(held.stillHeld()).isTrue();
+        }
+        assertThat(loop.sweepEntries()).extracting(ReconcileLoop.Entry::pool).doesNotContain(name);
+      }
+      assertThat(capture.records())
+          .filteredOn(r -> io.dynofleet.LogCapture.text(r).contains("pool " + name + ":"))
+          .isEmpty();
+    } finally {
+      loop.heldTooLong(bound);
+    }
+  }
+
+  /**
    * Review 31 R31-1: a release starts on a database a later release wrote (rollback, {@code
    * *:future}), whose pools' spec and status may hold fields this release does not know, at the top
    * and nested. They are read (the jsonb columns' mapper, not the API's strict one), the pool is
