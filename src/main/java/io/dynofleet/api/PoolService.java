@@ -516,7 +516,7 @@ public class PoolService {
               PoolSpec spec =
                   defaultNamed ? given : withDefault(given, soleWithoutHosts(given, others));
               checkRoutingClashes(name, spec);
-              fleetAbove[0] = fleetAboveAppLimit(spec, null, others);
+              fleetAbove[0] = fleetAboveAppLimit(spec, null, null, others);
               Instant now = now();
               Pool implicit =
                   Boolean.TRUE.equals(spec.routing().defaultPool())
@@ -650,19 +650,24 @@ public class PoolService {
    * more apps than the account may have (each pool alone within it): null otherwise. Warned, not
    * refused: the pools rarely roll at once, and the apps may be spread over teams.
    */
-  private String fleetAboveAppLimit(PoolSpec spec, PoolSpec before, List<Pool> others) {
+  private String fleetAboveAppLimit(
+      PoolSpec spec, PoolSpec before, java.util.UUID poolId, List<Pool> others) {
     int peak = peakApps(spec);
     if (peak == 0 || before != null && peak <= peakApps(before)) {
       return null;
     }
+    java.util.Map<java.util.UUID, String[]> stored = pools.sourcePins();
     List<PoolSpec> fleet = new ArrayList<>();
+    List<String> pins = new ArrayList<>();
     fleet.add(spec);
+    pins.add(pinFor(spec, poolId == null ? null : stored.get(poolId)));
     for (Pool o : others) {
       if (!o.terminating()) {
         fleet.add(o.spec);
+        pins.add(pinFor(o.spec, stored.get(o.id)));
       }
     }
-    int sources = sourceApps(fleet);
+    int sources = sourceApps(fleet, pins);
     int total = fleetPeakApps(fleet) + sources;
     if (total <= appLimit) {
       return null;
@@ -687,17 +692,54 @@ public class PoolService {
   }
 
   /**
-   * The source apps the managed pools copy, each once: they are apps of the account too, and count
-   * against its limit as Heroku counts them (audit 25 F3: the fleet's count left them out).
+   * The id of the source app {@code spec} copies as its pool's passes pinned it ({@code pin}: {id,
+   * name}, see {@link io.dynofleet.pool.model.PoolRepository#sourcePins}), or null: none pinned, or
+   * pinned while the spec named another source (the next pass pins anew).
    */
-  static int sourceApps(List<PoolSpec> specs) {
-    java.util.Set<String> names = new java.util.HashSet<>();
-    for (PoolSpec s : specs) {
-      if (s.managed() && s.template().sourceApp() != null) {
-        names.add(s.template().sourceApp());
+  private static String pinFor(PoolSpec spec, String[] pin) {
+    return pin != null
+            && spec.template() != null
+            && spec.template().sourceApp() != null
+            && pin[1].equals(spec.template().sourceApp().toLowerCase(java.util.Locale.ROOT))
+        ? pin[0]
+        : null;
+  }
+
+  /**
+   * The source apps the managed pools copy, each once: they are apps of the account too, and count
+   * against its limit as Heroku counts them (audit 25 F3: the fleet's count left them out). An app
+   * is told by the id its pool's passes pinned ({@code pins}, one per spec, null where none is):
+   * one source named by its name in one pool and by its id in another is one app (review 30
+   * R30-I4), as is a name a pool not pinned yet shares with a pinned one. Where nothing says (no
+   * pin), each name or id the specs give counts as an app of its own: a name and an id of one app
+   * count twice until a pass pins the pool, one app early for the warning.
+   */
+  static int sourceApps(List<PoolSpec> specs, List<String> pins) {
+    java.util.Map<String, String> pinOfName = new java.util.HashMap<>();
+    for (int i = 0; i < specs.size(); i++) {
+      String source = source(specs.get(i));
+      if (source != null && pins.get(i) != null) {
+        pinOfName.put(source, pins.get(i).toLowerCase(java.util.Locale.ROOT));
       }
     }
-    return names.size();
+    java.util.Set<String> apps = new java.util.HashSet<>();
+    for (int i = 0; i < specs.size(); i++) {
+      String source = source(specs.get(i));
+      if (source != null) {
+        apps.add(
+            pins.get(i) != null
+                ? pins.get(i).toLowerCase(java.util.Locale.ROOT)
+                : pinOfName.getOrDefault(source, source));
+      }
+    }
+    return apps.size();
+  }
+
+  /** A managed spec's source app as it names it (name or id), lower case, or null. */
+  private static String source(PoolSpec s) {
+    return s.managed() && s.template() != null && s.template().sourceApp() != null
+        ? s.template().sourceApp().toLowerCase(java.util.Locale.ROOT)
+        : null;
   }
 
   /**
@@ -1267,7 +1309,7 @@ public class PoolService {
               if (specDiff) {
                 checkAppLimit(spec, pool.spec);
                 checkRoutingClashes(name, spec);
-                fleetAbove[0] = fleetAboveAppLimit(spec, pool.spec, pools.others(name));
+                fleetAbove[0] = fleetAboveAppLimit(spec, pool.spec, pool.id, pools.others(name));
                 change[0] =
                     "generation "
                         + pool.generation

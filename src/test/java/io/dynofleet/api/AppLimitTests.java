@@ -297,4 +297,65 @@ class AppLimitTests {
       api().delete(POOLS + "/" + b);
     }
   }
+
+  @Inject io.agroal.api.AgroalDataSource dataSource;
+
+  /**
+   * Review 30 R30-I4: the warning counts the source apps the pools copy, each once, but a source
+   * named by its id in one pool and by its name in another counted as two apps. Pool a copies
+   * {@code shop-web}, pinned (as its pass pins it) to an id; a pool naming that id is warned of
+   * with one app fewer than one naming an app no pool copies.
+   */
+  @Test
+  void aSourceNamedByItsIdAndByItsNameIsOneApp() throws Exception {
+    String doc =
+        """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "shop", "replicas": %d, "paused": true,
+                  "rollout": {"maxSurge": 0, "maxUnavailable": 1},
+                  "template": {"sourceApp": "%s"}}}
+        """;
+    String a = uniqueName("limit-pin-a");
+    String b = uniqueName("limit-pin-b");
+    String b2 = uniqueName("limit-pin-b");
+    String pinned = java.util.UUID.randomUUID().toString();
+    try {
+      api().body(doc.formatted(a, 60, "shop-web")).post(POOLS).then().statusCode(201);
+      try (java.sql.Connection c = dataSource.getConnection();
+          java.sql.PreparedStatement st =
+              c.prepareStatement(
+                  "insert into pool_sweeps (pool_id, swept_at, source_app_pin, source_app_pin_for)"
+                      + " select id, to_timestamp(0), ?, 'shop-web' || chr(10) from pools"
+                      + " where name = ? on conflict (pool_id) do update set"
+                      + " source_app_pin = excluded.source_app_pin,"
+                      + " source_app_pin_for = excluded.source_app_pin_for")) {
+        st.setString(1, pinned);
+        st.setString(2, a);
+        assertThat(st.executeUpdate()).isEqualTo(1);
+      }
+      int byId = warnedTotal(doc.formatted(b, 50, pinned.toUpperCase(java.util.Locale.ROOT)), b);
+      int another = warnedTotal(doc.formatted(b2, 50, java.util.UUID.randomUUID()), b2);
+      assertThat(another - byId)
+          .as("the pinned app named by its id is the app pool a copies: counted once")
+          .isEqualTo(1);
+    } finally {
+      api().delete(POOLS + "/" + a);
+      api().delete(POOLS + "/" + b);
+      api().delete(POOLS + "/" + b2);
+    }
+  }
+
+  /**
+   * The apps the AppLimit warning of {@code doc}'s create says the pools reach; deletes the pool
+   * (it then counts no more: a pool being deleted is left out).
+   */
+  private int warnedTotal(String doc, String name) {
+    String warning = api().body(doc).post(POOLS).then().statusCode(201).extract().header("Warning");
+    api().delete(POOLS + "/" + name).then().statusCode(org.hamcrest.Matchers.lessThan(300));
+    assertThat(warning).contains("app limit 100");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("together reach (\\d+) apps").matcher(warning);
+    assertThat(m.find()).as(warning).isTrue();
+    return Integer.parseInt(m.group(1));
+  }
 }

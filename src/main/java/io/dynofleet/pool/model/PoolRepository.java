@@ -149,6 +149,27 @@ public class PoolRepository implements PanacheRepositoryBase<Pool, UUID> {
         .getSingleResult();
   }
 
+  /**
+   * The source app each pool's passes pinned (Heroku's id, {@code pool_sweeps.source_app_pin}), by
+   * pool id, as {@code {id, name}}: {@code name} is the source as the spec named it when it was
+   * pinned (lower case; see V28__pool_sweeps_source_app_pin.sql). Pools not pinned are left out.
+   */
+  @SuppressWarnings("unchecked")
+  public java.util.Map<UUID, String[]> sourcePins() {
+    List<Object[]> rows =
+        getEntityManager()
+            .createNativeQuery(
+                "select pool_id, source_app_pin, split_part(source_app_pin_for, chr(10), 1)"
+                    + " from pool_sweeps where source_app_pin is not null"
+                    + " and source_app_pin_for is not null")
+            .getResultList();
+    java.util.Map<UUID, String[]> pins = new java.util.HashMap<>();
+    for (Object[] r : rows) {
+      pins.put((UUID) r[0], new String[] {(String) r[1], (String) r[2]});
+    }
+    return pins;
+  }
+
   /** Every pool with a routing host or default flag that could clash with {@code exceptName}. */
   public List<Pool> others(String exceptName) {
     return list("name <> ?1", exceptName);
