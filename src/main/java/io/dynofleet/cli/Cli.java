@@ -1243,7 +1243,38 @@ public final class Cli {
             + after.path("metadata").path("generation").asText()
             + "); follow it with: dynofleet rollout status "
             + name);
+    String confirmed = replacingApp(after);
+    if (confirmed != null) {
+      // review 31 R31-9: the restart confirms the app the pool's last pass found under the
+      // source's name, which may have changed hands again since the operator looked
+      out.println(
+          "pool/"
+              + name
+              + " was SourceReplaced: this restart confirms the app its last pass found under the"
+              + " source's name, id "
+              + confirmed
+              + "; if that is not the app you checked, name the source by its id in"
+              + " spec.template.sourceApp now (the pool rolls to the app it confirms)");
+    }
     return OK;
+  }
+
+  private static final java.util.regex.Pattern REPLACED_BY =
+      java.util.regex.Pattern.compile("is now another app \\(id ([0-9A-Za-z-]+)");
+
+  /**
+   * The app a pool's {@code Degraded} {@code SourceReplaced} condition names as the one under the
+   * source's name, which a rollout restart confirms, or null when the pool is not so.
+   */
+  static String replacingApp(JsonNode pool) {
+    JsonNode degraded = condition(pool.path("status"), "Degraded");
+    if (degraded == null
+        || !"True".equals(degraded.path("status").asText())
+        || !"SourceReplaced".equals(degraded.path("reason").asText())) {
+      return null;
+    }
+    java.util.regex.Matcher m = REPLACED_BY.matcher(degraded.path("message").asText(""));
+    return m.find() ? m.group(1) : null;
   }
 
   /**

@@ -486,6 +486,49 @@ class CliTests {
   }
 
   /**
+   * Review 31 R31-9: a rollout restart of a pool that is SourceReplaced confirms the app its last
+   * pass found under the source's name, which may have changed hands again since the operator
+   * looked; the CLI said nothing of which. It now names the app's id the restart confirms.
+   */
+  @Test
+  void aRestartOfASourceReplacedPoolNamesTheAppItConfirms() throws IOException {
+    String name = unique("confirm");
+    String pipeline = unique("cp");
+    assertThat(cli("apply", "-f", file("c.json", poolJson(name, pipeline, "")).toString()).code())
+        .isZero();
+    io.dynofleet.reconcile.PoolKey key = new io.dynofleet.reconcile.PoolKey(name);
+    java.util.function.Supplier<io.restassured.path.json.JsonPath> status =
+        () ->
+            io.restassured.RestAssured.given()
+                .header("Authorization", "Bearer " + TOKEN)
+                .get(base + "_dynofleet/api/v1/pools/" + name + "/status")
+                .jsonPath();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .until(
+            () -> {
+              reconciler.reconcile(key);
+              return status.get().getInt("readyReplicas") == 1;
+            });
+    String source = pipeline + "-web";
+    simulator.renameApp(source, unique("cp-old"));
+    String taker = simulator.createSourceApp(source).id();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .until(
+            () -> {
+              reconciler.reconcile(key);
+              return status
+                  .get()
+                  .getList("conditions.reason", String.class)
+                  .contains("SourceReplaced");
+            });
+    Run r = cli("rollout", "restart", name);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("pool/" + name + " restarted", "confirms", "id " + taker);
+  }
+
+  /**
    * Audit 24 L2: mid-rollout, {@code rollout status} said "1 old to remove" (the surge) while 3 old
    * backends remained: it says the old backends still to replace, the status's replicas less its
    * updated ones (kubectl's "old replicas are pending termination").
