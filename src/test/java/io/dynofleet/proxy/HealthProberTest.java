@@ -55,6 +55,60 @@ class HealthProberTest {
   }
 
   /**
+   * Review 31 R31-11: the test above hands {@code failure} a message written by hand; here Vert.x's
+   * own client meets a loopback socket that answers a status line with a C1 control in it, and the
+   * failure it reports quotes those bytes (the premise of S6-3), which come out escaped.
+   */
+  @Test
+  void aRealMalformedStatusLineComesOutEscaped() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.core.net.NetServer server =
+          vertx
+              .createNetServer()
+              .connectHandler(
+                  so ->
+                      so.handler(
+                          b ->
+                              so.end(
+                                  io.vertx.core.buffer.Buffer.buffer(
+                                      "X\u009b2J\u202e HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+                                      "UTF-8"))));
+      int port =
+          server
+              .listen(0, "127.0.0.1")
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, java.util.concurrent.TimeUnit.SECONDS)
+              .actualPort();
+      Throwable met;
+      try {
+        vertx
+            .createHttpClient()
+            .request(io.vertx.core.http.HttpMethod.GET, port, "127.0.0.1", "/health")
+            .compose(r -> r.send())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+        throw new AssertionError("a malformed status line was taken");
+      } catch (java.util.concurrent.ExecutionException e) {
+        met = e.getCause();
+      }
+      assertThat(met.getMessage()).as("Netty quotes the bytes").contains("\u009b");
+      java.time.Duration second = java.time.Duration.ofSeconds(1);
+      assertThat(HealthProber.failure(met, second, second))
+          .doesNotContain("\u009b", "\u202e", "\n")
+          .contains("\\u009b2J");
+    } finally {
+      vertx
+          .close()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  /**
    * Audit 22 L6: a hung backend's lastFailure (and BackendUnhealthy) was Vert.x's "The timeout
    * period of 1000ms has been exceeded while executing GET /health for server ...", which named no
    * setting.
