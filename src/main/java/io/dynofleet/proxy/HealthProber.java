@@ -1,5 +1,6 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.pool.model.PoolEvents;
 import io.dynofleet.text.SafeText;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -367,7 +368,9 @@ final class HealthProber {
       b.probeFailures = 0;
       if (!b.healthy && ++b.probeSuccesses >= hc.healthyThreshold()) {
         if (b.judged) {
-          LOG.infof("backend %s of pool %s passes its health checks again", b.target.id(), pool);
+          LOG.infof(
+              "backend passes its health checks again: pool=%s backend=\"%s\"",
+              pool, PoolEvents.logged(b.target.id()));
         }
         long now = System.nanoTime();
         if (b.judged && b.ejected(now)) {
@@ -398,10 +401,17 @@ final class HealthProber {
       }
       if (b.probeFailures >= hc.unhealthyThreshold()) {
         if (b.healthy) {
+          // logfmt, as the proxy's other lines: the probe's failure quotes the backend's bytes
+          // (escaped by failure(), but a quote in them ended a free-text field) and the path is
+          // the spec's, so each value is quoted and escaped (PoolEvents.logged)
           LOG.warnf(
-              "backend %s of pool %s fails its health checks from this process (%s on %s, %d in a row):"
-                  + " it gets no traffic from here",
-              b.target.id(), pool, b.lastProbeResult, hc.path(), b.probeFailures);
+              "backend fails its health checks from this process, it gets no traffic from here:"
+                  + " pool=%s backend=\"%s\" path=\"%s\" failure=\"%s\" failures=%d",
+              pool,
+              PoolEvents.logged(b.target.id()),
+              PoolEvents.logged(hc.path()),
+              PoolEvents.logged(b.lastProbeResult),
+              b.probeFailures);
         }
         b.healthy = false;
         b.judged = true;

@@ -388,8 +388,9 @@ class ProxyHealthTests {
     assertThat(levelled(logs))
         .singleElement()
         .isEqualTo(
-            "WARN backend sick of pool ut fails its health checks from this"
-                + " process (HTTP 503 on /health, 2 in a row): it gets no traffic from here");
+            "WARN backend fails its health checks from this process, it gets no traffic from"
+                + " here: pool=ut backend=\"sick\" path=\"/health\" failure=\"HTTP 503\""
+                + " failures=2");
 
     sick.release(200);
     sick.release(200);
@@ -397,6 +398,6 @@ class ProxyHealthTests {
     assertThat(levelled(logs))
         .hasSize(2)
         .last()
-        .isEqualTo("INFO backend sick of pool ut passes its health checks again");
+        .isEqualTo("INFO backend passes its health checks again: pool=ut backend=\"sick\"");
   }
 }
