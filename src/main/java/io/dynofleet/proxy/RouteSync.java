@@ -214,6 +214,18 @@ public class RouteSync implements DataPlane {
   }
 
   /**
+   * The static URLs a pool's proxy serves, of those its spec lists: each backend once ({@link
+   * #distinct}), none naming a link-local address ({@link #linkLocal}: stored before the API
+   * refused them). What the proxy routes to and probes, and what the pool's status and metrics call
+   * desired: counted with a skipped URL, a pool whose every URL served was ready stayed {@code
+   * Ready False}, "1 of 2", for good.
+   */
+  public static List<String> served(List<String> staticBackends) {
+    if (staticBackends == null) return List.of();
+    return distinct(staticBackends.stream().filter(u -> !linkLocal(u)).toList());
+  }
+
+  /**
    * Whether a static backend URL names a link-local address ({@link PublicAddress#namesLinkLocal}).
    */
   static boolean linkLocal(String url) {
@@ -582,7 +594,7 @@ public class RouteSync implements DataPlane {
       int want =
           spec.managed()
               ? (spec.replicas() == null ? 0 : spec.replicas())
-              : spec.staticBackends() == null ? 0 : spec.staticBackends().size();
+              : served(spec.staticBackends()).size();
       desired.put(p.name, new PoolMetrics.Desired(want, p.status));
     }
     metrics.loaded(desired);
@@ -670,8 +682,7 @@ public class RouteSync implements DataPlane {
     } else if (spec.staticBackends() != null) {
       Set<String> failing = check == null ? Set.of() : failingStatic(status);
       // one stored before the API refused link-local URLs is not proxied to (nor probed)
-      List<String> urls = spec.staticBackends().stream().filter(u -> !linkLocal(u)).toList();
-      for (BackendTarget t : targets(distinct(urls))) {
+      for (BackendTarget t : targets(served(spec.staticBackends()))) {
         targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false) : t);
       }
     }

@@ -5215,7 +5215,8 @@ public class Reconciler {
       int desired =
           spec.managed()
               ? spec.replicas()
-              : (spec.staticBackends() == null ? 0 : spec.staticBackends().size());
+              // what the proxy serves: a skipped link-local URL is not wanted ready
+              : io.dynofleet.proxy.RouteSync.served(spec.staticBackends()).size();
       if (pool.terminating()) {
         // the finalizer: nothing is desired any more; the backends left drain, then go
         desired = 0;

@@ -169,6 +169,20 @@ class DataPlaneIndependenceTests {
             "findAll { it.reason == 'BackendSkipped' }.message",
             org.hamcrest.Matchers.contains(
                 org.hamcrest.Matchers.containsString("spec.staticBackends[0] names a link-local")));
+    // what the metrics and the status call desired is what the proxy serves: one URL, not the two
+    // listed (the skipped one kept the pool at "1 of 2", Ready False, for good)
+    assertThat(given().auth().oauth2(TOKEN).get("/_dynofleet/q/metrics").asString())
+        .containsPattern("dynofleet_pool_replicas\\{[^}]*kind=\"desired\",pool=\"indep\"} 1\\.0");
+    reconciler.reconcile(new io.dynofleet.reconcile.PoolKey("indep"));
+    given()
+        .auth()
+        .oauth2(TOKEN)
+        .get("/_dynofleet/api/v1/pools/indep")
+        .then()
+        .statusCode(200)
+        .body(
+            "status.conditions.find { it.type == 'Ready' }.status",
+            org.hamcrest.Matchers.is("True"));
   }
 
   /**
