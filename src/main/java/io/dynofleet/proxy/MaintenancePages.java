@@ -124,8 +124,13 @@ final class MaintenancePages {
             .setConnectTimeout((int) TIMEOUT.toMillis())
             .setDecompressionSupported(false);
     if (trust != null) o.setTrustOptions(trust);
-    return vertx.createHttpClient(
-        o, new PoolOptions().setHttp1MaxSize(POOL_SIZE).setMaxWaitQueueSize(WAIT_QUEUE));
+    // a page host answering garbage: a DEBUG line, not Vert.x's ERROR at every fetch
+    return ClientConnections.client(
+        vertx,
+        o,
+        new PoolOptions().setHttp1MaxSize(POOL_SIZE).setMaxWaitQueueSize(WAIT_QUEUE),
+        LOG,
+        "maintenance page host");
   }
 
   /**

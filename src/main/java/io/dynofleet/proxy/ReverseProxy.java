@@ -941,30 +941,12 @@ class ReverseProxy implements ProxyInterceptor {
     // the wait for a pooled connection is bounded by the pool's timeout
     // (see origin) and, here, in size: Vert.x's default queue is
     // unbounded, and a burst on a stuck backend queued without limit
-    return vertx
-        .httpClientBuilder()
-        .with(o)
-        .with(new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue))
-        .withConnectHandler(ReverseProxy::ownFailures)
-        .build();
-  }
-
-  /**
-   * Gives a connection to a backend an exception handler of Dynofleet's. Without one, Vert.x logged
-   * each failure of the connection at ERROR, with no backend or pool named and the backend's bytes
-   * quoted (a status line Netty cannot parse: {@code invalid version format: <its first token>}, C1
-   * controls included): one line per probe and per request, for as long as a backend answered so
-   * (security review 6 S6-3). A request or probe on the connection gets the same failure and
-   * reports it its own way (the 502, the probe's escaped failure), so here it is only a DEBUG line,
-   * escaped.
-   */
-  static void ownFailures(HttpConnection c) {
-    c.exceptionHandler(
-        t -> {
-          if (LOG.isDebugEnabled())
-            LOG.debugf(
-                "connection to backend %s failed: %s", c.remoteAddress(), HealthProber.failure(t));
-        });
+    return ClientConnections.client(
+        vertx,
+        o,
+        new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(waitQueue),
+        LOG,
+        "backend");
   }
 
   private Future<HttpClientRequest> origin(ProxyContext ctx) {

@@ -309,7 +309,10 @@ final class SandboxWebhooks {
                   "sandbox webhook delivery %s to %s: %s",
                   d.id,
                   d.hook.url,
-                  ar.succeeded() ? ar.result().statusCode() : ar.cause().toString());
+                  ar.succeeded()
+                      ? ar.result().statusCode()
+                      // the receiver's bytes may be quoted: escaped
+                      : io.dynofleet.text.SafeText.visible(ar.cause().toString(), true));
               if (retry) {
                 vertx.setTimer(1000, t -> send(d, body, secret, authorization));
               }
@@ -319,8 +322,12 @@ final class SandboxWebhooks {
   private synchronized HttpClient client() {
     if (client == null && !closed) {
       client =
-          vertx.createHttpClient(
-              new HttpClientOptions().setConnectTimeout(5_000).setMaxPoolSize(4));
+          io.dynofleet.proxy.ClientConnections.client(
+              vertx,
+              new HttpClientOptions().setConnectTimeout(5_000),
+              new io.vertx.core.http.PoolOptions().setHttp1MaxSize(4),
+              LOG,
+              "webhook receiver");
     }
     return client;
   }

@@ -4,6 +4,7 @@ import static io.dynofleet.proxy.TestBackends.rawHead;
 import static io.dynofleet.proxy.TestBackends.upgrade;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.emptyOrNullString;
 import static org.hamcrest.Matchers.equalTo;
@@ -46,6 +47,7 @@ class MaintenanceTests {
   @Inject Reconciler reconciler;
   @Inject io.micrometer.core.instrument.MeterRegistry registry;
   @Inject ProxyConfig config;
+  @Inject io.vertx.core.Vertx vertx;
 
   @io.quarkus.test.common.http.TestHTTPResource("/")
   java.net.URL app;
@@ -485,6 +487,66 @@ class MaintenanceTests {
       assertThat(log.records())
           .extracting(io.dynofleet.LogCapture::text)
           .anySatisfy(t -> assertThat(t).contains("maintenance page on localhost not fetched"));
+    }
+  }
+
+  /**
+   * A page host answering a status line Netty cannot parse made Vert.x log an ERROR of its own at
+   * every fetch (one a minute per URL, by the refresh), with the host's bytes unescaped: the pages'
+   * client had no connection exception handler of Dynofleet's, as the backends' had (S6-3). The
+   * fetch fails as any (the built-in page, one WARN), and nothing is logged at ERROR.
+   */
+  @Test
+  void aPageHostAnsweringGarbageFailsTheFetchAndLogsNoVertxError() throws Exception {
+    io.vertx.core.http.HttpServerOptions tls = TestBackends.selfSignedTls();
+    proxy.maintenancePages().forTests((io.vertx.core.net.PfxOptions) tls.getKeyCertOptions(), true);
+    AtomicInteger answered = new AtomicInteger();
+    io.vertx.core.net.NetServer garbage =
+        vertx
+            .createNetServer(
+                new io.vertx.core.net.NetServerOptions()
+                    .setSsl(true)
+                    .setKeyCertOptions(tls.getKeyCertOptions())
+                    .setHost("127.0.0.1"))
+            .connectHandler(
+                so ->
+                    so.handler(
+                        head -> {
+                          answered.incrementAndGet();
+                          so.write(
+                              io.vertx.core.buffer.Buffer.buffer(
+                                  "XTTP/1.1\u009b2J 200 OK\r\nContent-Type: text/html\r\n"
+                                      + "Content-Length: 2\r\n\r\nok",
+                                  "ISO-8859-1"));
+                        }));
+    join(garbage.listen(0));
+    String url = "https://localhost:" + garbage.actualPort() + "/down.html";
+    try (io.dynofleet.LogCapture logs =
+        io.dynofleet.LogCapture.under("io.vertx", "io.netty", "io.dynofleet", "io.quarkus")) {
+      table.put(
+          route("mnt-garbage", List.of("garbage.example"), false, counted("g", new AtomicInteger()))
+              .withMaintenance(true, url));
+      for (int i = 0; i < 3; i++) join(proxy.maintenancePages().fetch(url));
+      await().atMost(Duration.ofSeconds(30)).until(() -> answered.get() >= 3);
+      given()
+          .header("Host", "garbage.example")
+          .get("/")
+          .then()
+          .statusCode(503)
+          .body(containsString("Down for maintenance"));
+      // the connection's failure is told after the fetch's: a moment for a late ERROR line
+      Thread.sleep(500);
+      assertThat(logs.records())
+          .as("records at ERROR, or quoting the page host's bytes")
+          .filteredOn(
+              r ->
+                  r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()
+                      || String.valueOf(io.dynofleet.LogCapture.text(r)).contains("\u009b"))
+          .extracting(
+              r -> r.getLevel() + " " + r.getLoggerName() + " " + io.dynofleet.LogCapture.text(r))
+          .isEmpty();
+    } finally {
+      join(garbage.close());
     }
   }
 
