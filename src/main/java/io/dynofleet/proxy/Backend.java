@@ -1,15 +1,35 @@
 package io.dynofleet.proxy;
 
+import io.dynofleet.pool.model.PoolEvents;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
 
 /** Mutable live state of one backend; identity is id + url. Thread-safe. */
 final class Backend {
+  private static final Logger LOG = Logger.getLogger(Backend.class);
+
   final BackendTarget target;
   final String host;
   final int port;
   final boolean ssl;
+
+  /**
+   * A static URL naming its host by name (not an IP literal): resolved and checked before each
+   * connect, requests' and probes' ({@link #connectOptions}).
+   */
+  final boolean resolveFirst;
+
+  /** Whether this spell of the name resolving to a link-local address was told (a WARN). */
+  private final AtomicBoolean linkLocalTold = new AtomicBoolean();
 
   /**
    * The key the proxy's HTTP clients pool this backend's connections under (Vert.x's: scheme, host
@@ -149,6 +169,7 @@ final class Backend {
     this.host = u.getHost();
     this.port = u.getPort() > 0 ? u.getPort() : (ssl ? 443 : 80);
     this.address = new Address(host, port, ssl);
+    this.resolveFirst = target.staticUrl() && host != null && PublicAddress.literal(host).isEmpty();
     this.healthy = target.assumeHealthy();
     this.judged = target.assumeHealthy();
     this.assumed = target.assumeHealthy();
@@ -391,6 +412,61 @@ final class Backend {
   String lastFailure() {
     Object f = lastFailure;
     return f == null ? null : describeFailure(f);
+  }
+
+  /**
+   * The options a request or probe to this backend connects with. For a static URL naming its host
+   * by name ({@link #resolveFirst}), the name is resolved first (Vert.x's resolver, as the client
+   * would) and a link-local address ({@link PublicAddress#isLinkLocal}: {@code 169.254/16}, where a
+   * cloud's metadata service answers, {@code fe80::/10}, IPv4-mapped forms) is not connected to:
+   * the request fails as a connect that failed ({@link LinkLocal}: 502 {@code connect-failed}, the
+   * probe's failure). Any other address is connected to as resolved, the name kept for SNI, the
+   * certificate and {@code Host}, so a name that resolves again to another address (DNS rebinding)
+   * cannot change the target after the check. The API refuses link-local literals and the route
+   * sync skips one stored before; a name that resolves to one was accepted and proxied to
+   * (closing-prev leftover of security review 5 S5-8). Told once per spell by a WARN, and by an
+   * INFO when the name resolves elsewhere again. Any other backend: {@code ro} as it is.
+   */
+  Future<RequestOptions> connectOptions(Vertx vertx, RequestOptions ro) {
+    if (!resolveFirst) return Future.succeededFuture(ro);
+    return PublicAddress.resolve(vertx, host)
+        .compose(
+            a -> {
+              if (PublicAddress.isLinkLocal(a)) {
+                if (linkLocalTold.compareAndSet(false, true)) {
+                  LOG.warnf(
+                      "static backend not connected: backend=\"%s\" host=\"%s\" address=%s"
+                          + " reason=\"its host resolves to a link-local address\": requests to it"
+                          + " get 502 connect-failed and its probes fail until it resolves"
+                          + " elsewhere; remove it from the pool's staticBackends",
+                      PoolEvents.logged(target.id()), PoolEvents.logged(host), a.getHostAddress());
+                }
+                return Future.failedFuture(new LinkLocal(a));
+              }
+              if (linkLocalTold.compareAndSet(true, false)) {
+                LOG.infof(
+                    "static backend resolves to a connectable address again: backend=\"%s\""
+                        + " host=\"%s\" address=%s",
+                    PoolEvents.logged(target.id()), PoolEvents.logged(host), a.getHostAddress());
+              }
+              return Future.succeededFuture(
+                  ro.setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(a, port))));
+            });
+  }
+
+  /**
+   * A static backend's name resolved to a link-local address, so it was not connected to: a connect
+   * that failed, for the 502 and the backend's failure count ({@link ReverseProxy#isConnect}).
+   */
+  static final class LinkLocal extends java.net.ConnectException {
+    LinkLocal(InetAddress a) {
+      super("resolves to link-local address " + a.getHostAddress() + ": not connected");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this; // an outcome, not a bug: no stack taken per request
+    }
   }
 
   static String describeFailure(Object cause) {

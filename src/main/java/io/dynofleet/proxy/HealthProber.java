@@ -250,6 +250,7 @@ final class HealthProber {
           ? "connect timed out"
           : new TimedOut("connect timed out", connectTimeout, CONNECT_SETTING).toString();
     }
+    if (t instanceof Backend.LinkLocal) return t.getMessage(); // not connected at all
     if (t instanceof java.net.ConnectException) return "connection refused";
     if (timeout != null && t instanceof TimeoutException && !(t instanceof BodyDeadline)) {
       // Vert.x's "The timeout period of 1000ms has been exceeded while executing GET /health for
@@ -333,8 +334,8 @@ final class HealthProber {
                 if (r != null) r.reset();
               }
             });
-    client
-        .request(ro)
+    b.connectOptions(vertx, ro)
+        .compose(client::request)
         .compose(
             r -> {
               sent.set(r);

@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
 import java.net.InetAddress;
@@ -205,9 +204,9 @@ final class MaintenancePages {
               HttpClientRequest r = sent.get();
               if (r != null) r.reset();
             });
-    ((VertxInternal) vertx)
-        .resolveAddress(
-            host.startsWith("[") ? host.substring(1, host.length() - 1) : host, resolved);
+    PublicAddress.resolve(vertx, host)
+        .onSuccess(resolved::tryComplete)
+        .onFailure(resolved::tryFail);
     resolved
         .future()
         .compose(

@@ -91,24 +91,45 @@ public final class PublicAddress {
       if (zone >= 0) literal = literal.substring(0, zone);
       try {
         // in brackets, parsed as an IPv6 literal or refused, never looked up
-        byte[] b = InetAddress.getByName("[" + literal + "]").getAddress();
-        if (b.length == 4) return linkLocalV4(b[0] & 0xff, b[1] & 0xff);
-        if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) return true; // fe80::/10
-        boolean compatible = zero(b, 0, 12);
-        boolean mapped = zero(b, 0, 10) && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-        boolean nat64 =
-            b[0] == 0
-                && b[1] == 0x64
-                && b[2] == (byte) 0xff
-                && b[3] == (byte) 0x9b
-                && zero(b, 4, 12);
-        return (compatible || mapped || nat64) && linkLocalV4(b[12] & 0xff, b[13] & 0xff);
+        return isLinkLocal(InetAddress.getByName("[" + literal + "]"));
       } catch (UnknownHostException | IllegalArgumentException e) {
         return false;
       }
     }
     long v = ipv4Number(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
     return v >= 0 && linkLocalV4((int) (v >>> 24), (int) (v >>> 16) & 0xff);
+  }
+
+  /**
+   * Whether {@code a}, an address written out or resolved, is link-local, where a cloud's metadata
+   * service answers: {@code 169.254/16}, {@code fe80::/10}, or {@code 169.254/16} inside an IPv6
+   * address (IPv4-mapped, -compatible, NAT64). The rule of {@link #namesLinkLocal} (a URL's
+   * literal) and of the proxy's look-up of a static backend's name ({@link
+   * Backend#connectOptions}), in one place.
+   */
+  public static boolean isLinkLocal(InetAddress a) {
+    byte[] b = a.getAddress();
+    if (b.length == 4) return linkLocalV4(b[0] & 0xff, b[1] & 0xff);
+    if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0x80) return true; // fe80::/10
+    boolean compatible = zero(b, 0, 12);
+    boolean mapped = zero(b, 0, 10) && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    boolean nat64 =
+        b[0] == 0 && b[1] == 0x64 && b[2] == (byte) 0xff && b[3] == (byte) 0x9b && zero(b, 4, 12);
+    return (compatible || mapped || nat64) && linkLocalV4(b[12] & 0xff, b[13] & 0xff);
+  }
+
+  /**
+   * {@code host} (as {@link java.net.URI#getHost} gives it: an IPv6 literal in brackets) resolved
+   * by Vert.x's resolver, the one its clients use (its cache, its hosts file), for a caller that
+   * checks the address and then connects to it as resolved: a name that resolves again to another
+   * address (DNS rebinding) cannot change the target between the check and the connect.
+   */
+  static io.vertx.core.Future<InetAddress> resolve(io.vertx.core.Vertx vertx, String host) {
+    io.vertx.core.Promise<InetAddress> resolved = io.vertx.core.Promise.promise();
+    ((io.vertx.core.impl.VertxInternal) vertx)
+        .resolveAddress(
+            host.startsWith("[") ? host.substring(1, host.length() - 1) : host, resolved);
+    return resolved.future();
   }
 
   private static boolean linkLocalV4(int first, int second) {

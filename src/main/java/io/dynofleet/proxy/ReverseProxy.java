@@ -961,9 +961,10 @@ class ReverseProxy implements ProxyInterceptor {
     if (!timeout.isZero())
       ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     HttpServerRequest in = ctx.request().proxiedRequest();
+    HttpClient client = loopClient();
     Future<HttpClientRequest> req =
-        loopClient()
-            .request(ro)
+        b.connectOptions(vertx, ro)
+            .compose(client::request)
             .transform(
                 ar -> {
                   if (ar.failed()) {
@@ -1083,8 +1084,9 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (!timeout.isZero())
       ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
-    return loopClient()
-        .request(ro)
+    HttpClient client = loopClient();
+    return b.connectOptions(vertx, ro)
+        .compose(client::request)
         .onFailure(
             e -> {
               closed.run();

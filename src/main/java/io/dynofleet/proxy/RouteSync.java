@@ -262,7 +262,7 @@ public class RouteSync implements DataPlane {
           shared
               ? uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getAuthority()
               : uri.getAuthority();
-      out.add(new BackendTarget(id, uri, true));
+      out.add(new BackendTarget(id, uri, true, true));
     }
     return out;
   }
@@ -683,7 +683,7 @@ public class RouteSync implements DataPlane {
       Set<String> failing = check == null ? Set.of() : failingStatic(status);
       // one stored before the API refused link-local URLs is not proxied to (nor probed)
       for (BackendTarget t : targets(served(spec.staticBackends()))) {
-        targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false) : t);
+        targets.add(failing.contains(t.id()) ? new BackendTarget(t.id(), t.url(), false, true) : t);
       }
     }
     return new PoolRoute(
