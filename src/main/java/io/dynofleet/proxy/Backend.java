@@ -3,6 +3,8 @@ package io.dynofleet.proxy;
 import io.dynofleet.pool.model.PoolEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
@@ -452,6 +454,15 @@ final class Backend {
               return Future.succeededFuture(
                   ro.setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(a, port))));
             });
+  }
+
+  /**
+   * A request to this backend on {@code client} with {@code ro}, through {@link #connectOptions}
+   * for a static URL naming its host by name; any other backend's (managed ones, IP literals: the
+   * hot path) straight to the client, as before.
+   */
+  Future<HttpClientRequest> request(Vertx vertx, HttpClient client, RequestOptions ro) {
+    return resolveFirst ? connectOptions(vertx, ro).compose(client::request) : client.request(ro);
   }
 
   /**

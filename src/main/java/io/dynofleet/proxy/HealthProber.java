@@ -334,8 +334,7 @@ final class HealthProber {
                 if (r != null) r.reset();
               }
             });
-    b.connectOptions(vertx, ro)
-        .compose(client::request)
+    b.request(vertx, client, ro)
         .compose(
             r -> {
               sent.set(r);

@@ -961,10 +961,8 @@ class ReverseProxy implements ProxyInterceptor {
     if (!timeout.isZero())
       ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
     HttpServerRequest in = ctx.request().proxiedRequest();
-    HttpClient client = loopClient();
     Future<HttpClientRequest> req =
-        b.connectOptions(vertx, ro)
-            .compose(client::request)
+        b.request(vertx, loopClient(), ro)
             .transform(
                 ar -> {
                   if (ar.failed()) {
@@ -1084,9 +1082,7 @@ class ReverseProxy implements ProxyInterceptor {
     Duration timeout = timeout(pool);
     if (!timeout.isZero())
       ro.setIdleTimeout(timeout.toMillis()).setConnectTimeout(timeout.toMillis());
-    HttpClient client = loopClient();
-    return b.connectOptions(vertx, ro)
-        .compose(client::request)
+    return b.request(vertx, loopClient(), ro)
         .onFailure(
             e -> {
               closed.run();
