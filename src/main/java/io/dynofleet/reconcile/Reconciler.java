@@ -87,6 +87,9 @@ public class Reconciler {
   /** Joins a stalled target and the spec generation it stalled under (status.stalledRelease). */
   private static final String STALL_AT = "@g";
 
+  /** {@link Pass#replacementBlocked}'s answer when the rate reserve holds a replacement back. */
+  private static final String BUDGET_LOW = "the Platform API budget is low";
+
   private static final Logger LOG = Logger.getLogger(Reconciler.class);
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -1054,6 +1057,9 @@ public class Reconciler {
     /** This pass held back creating apps because the rate budget is under the reserve. */
     private boolean creationPaused;
 
+    /** A paused pool's pass: health is observed and said, nothing is repaired. */
+    private boolean observing;
+
     /** The source app's newest release is still pending. */
     private boolean sourceReleasing;
 
@@ -1187,6 +1193,13 @@ public class Reconciler {
             "False",
             "Paused",
             "paused: Dynofleet observes this pool but takes no action");
+        // observing is not acting (audit 27 F4): a dead backend is still marked Unhealthy, with
+        // its event and ManyUnhealthy, and a stall is still said; none is restarted, replaced or
+        // looked up. Skipped, the status claimed dead backends Ready and "no errors" right after
+        // a pause, the runbook's first lever, and wiped the stall's condition
+        observing = true;
+        checkHealthOfReady();
+        sayStalledWhilePaused();
         // but apps already drained before the pause are
         // deleted: kept, they would bill until it ends
         finishDrains();
@@ -2518,7 +2531,7 @@ public class Reconciler {
       // looks like one): with more than a few due, one paged list of the account's apps instead of
       // a read each (audit 21 M3: 300 backends failing together cost 60 reads a minute per dyno
       // for as long as the outage lasted)
-      listed = shared ? listForLooks(replaceAfter, probed) : null;
+      listed = shared && !observing ? listForLooks(replaceAfter, probed) : null;
       try {
         repairReady(replaceAfter, probed, shared, failing, restarted, ready);
       } finally {
@@ -2622,7 +2635,7 @@ public class Reconciler {
         int ready) {
       // while nothing can replace a dead one, each is only restarted, again and again: a kept one
       // holding its slot for good left a second dead one never restarted at all (review 16)
-      String blocked = failing > 0 ? replacementBlocked() : null;
+      String blocked = failing > 0 && !observing ? replacementBlocked() : null;
       int restartBudget =
           blocked != null
               ? Integer.MAX_VALUE
@@ -2705,7 +2718,7 @@ public class Reconciler {
         }
         ejections.remove(b.id); // failing: an ejection after it is seen anew
         if (b.unhealthySince == null) {
-          if (!shared && look(b) == Look.GONE_OR_MOVED) {
+          if (!shared && !observing && look(b) == Look.GONE_OR_MOVED) {
             // deleted or renamed by hand: forgotten and replaced, or followed, now rather than at
             // the restart a replace window later (audit 14: the proxies met the router's 404s)
             continue;
@@ -2725,6 +2738,15 @@ public class Reconciler {
                       : " fails its health checks" + met(h.lastFailure(), ": ", "")));
           recheckAt(now.plus(replaceAfter));
           continue;
+        }
+        if (observing) {
+          continue; // paused: marked and said, neither looked up, restarted nor replaced
+        }
+        if (b.restartedAt != null && BUDGET_LOW.equals(blocked) && !shared && ready > 1) {
+          // still failing after its restart: its replacement, due now or at its next turn, waits
+          // for the budget. Said on every pass meanwhile, not only by the one restarting it again:
+          // the pool said Degraded False "no errors" while its repair waited (audit 27 F1)
+          sayRateLimited();
         }
         Instant due = (b.restartedAt == null ? b.unhealthySince : b.restartedAt).plus(replaceAfter);
         if (now.isBefore(due)) {
@@ -2857,21 +2879,7 @@ public class Reconciler {
         }
         // keep saying so on every pass until the source app or the spec moves on, with the reason
         // the failure gave (its release phase's output, or the health checks), not a guess
-        String reason = old.isEmpty() ? "CreateFailed" : "RolloutStalled";
-        String said = stalledBecause();
-        condition(
-            "Degraded",
-            "True",
-            reason,
-            said != null
-                ? said
-                : "release v"
-                    + source.version()
-                    + " failed on a new backend (its release phase, or health checks within"
-                    + " the progress deadline); "
-                    + (old.isEmpty()
-                        ? "creation waits for a new release or spec"
-                        : "the rollout stopped and the previous release keeps serving"));
+        sayStalled(!old.isEmpty());
       }
       if (old.isEmpty()) {
         if (active.size() < replicas && target != null && !stalled && !failedAppWait(target)) {
@@ -2959,6 +2967,51 @@ public class Reconciler {
     }
 
     /**
+     * The stall's conditions: Degraded with the reason the failure gave, and Progressing False with
+     * the same reason, as Kubernetes turns a Deployment's Progressing False past its deadline
+     * (ProgressDeadlineExceeded): nothing more is tried until the source app or the spec changes,
+     * and a stalled rollout said {@code True RollingUpdate} on every later pass (audit 27 F5).
+     */
+    private void sayStalled(boolean rollout) {
+      String reason = rollout ? "RolloutStalled" : "CreateFailed";
+      String said = stalledBecause();
+      condition(
+          "Degraded",
+          "True",
+          reason,
+          said != null
+              ? said
+              : "release v"
+                  + source.version()
+                  + " failed on a new backend (its release phase, or health checks within"
+                  + " the progress deadline); "
+                  + (rollout
+                      ? "the rollout stopped and the previous release keeps serving"
+                      : "creation waits for a new release or spec"));
+      condition(
+          "Progressing",
+          "False",
+          reason,
+          "release v"
+              + source.version()
+              + " stalled: nothing more is tried until the source app or the spec changes");
+    }
+
+    /**
+     * A paused pool's stall is still said (audit 27 F4: a pause wiped {@code RolloutStalled} at
+     * once). The pause itself changed the spec, so the stall is one at the source's current release
+     * under any generation; the resume, a spec change too, tries it again as any spec change does.
+     */
+    private void sayStalledWhilePaused() {
+      String target = source == null ? null : source.target();
+      if (target == null || stalledTarget == null || !stalledTarget.startsWith(target + STALL_AT)) {
+        return;
+      }
+      boolean rollout = backends.stream().anyMatch(b -> !b.leaving() && !b.target.equals(target));
+      sayStalled(rollout);
+    }
+
+    /**
      * Old backends whose app was configured (or being configured) for a target the source has left
      * go when planReplicas returns before its old-backend loop (a stall, or a scale-down leaving
      * more at the target than replicas): re-targeted in place, such an app kept the vars and
@@ -2994,7 +3047,7 @@ public class Reconciler {
         return "new apps at release v" + source.version() + " failed lately";
       }
       if (platform.rateRemaining() < config.rateLimitReserve()) {
-        return "the Platform API budget is low";
+        return BUDGET_LOW;
       }
       return null;
     }
@@ -3341,6 +3394,23 @@ public class Reconciler {
     }
 
     /**
+     * Degraded {@code RateLimited}: the budget under the reserve holds back creating backends, new
+     * ones or replacements of dead ones. Said by every path the reserve holds back: a repair said
+     * {@code False "no errors"} while its replacement waited (audit 27 F1). The message names the
+     * reserve, not the calls left: the status is rewritten only when it changes, and "0 calls left"
+     * stood while the budget refilled (audit 27 I1).
+     */
+    private void sayRateLimited() {
+      condition(
+          "Degraded",
+          "True",
+          "RateLimited",
+          "Platform API budget under the reserve of "
+              + config.rateLimitReserve()
+              + " calls: creating backends (new ones, replacements) paused until it refills");
+    }
+
+    /**
      * Records intents for up to {@code n} new backends (advanceInFlight makes them); how many. An
      * intent stands in for an app this pass drained as dead or failed first, else it is made for
      * {@code purpose} (said in its AppCreated event).
@@ -3354,13 +3424,7 @@ public class Reconciler {
         return 0;
       }
       if (platform.rateRemaining() < config.rateLimitReserve()) {
-        condition(
-            "Degraded",
-            "True",
-            "RateLimited",
-            "Platform API budget low ("
-                + platform.rateRemaining()
-                + " calls left): creation paused until it refills");
+        sayRateLimited();
         inFlight = true;
         creationPaused = true;
         return 0;

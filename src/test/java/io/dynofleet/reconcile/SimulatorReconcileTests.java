@@ -1566,6 +1566,47 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Audit 27 F1: a dead backend whose replacement the rate reserve holds back is restarted again,
+   * and the pool said Degraded False "no errors" meanwhile; operations.md promises RateLimited,
+   * with a message that stays true while the budget refills (I1: "0 calls left" stood for minutes).
+   */
+  @Test
+  void aRepairHeldBackByTheRateReserveSaysRateLimited() {
+    createPool(3, "");
+    converge(3);
+    String sick = owned().get(0).name();
+    sim.backendCrashed(sick);
+    awaitPhase(sick, "Unhealthy");
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));
+    pass();
+    assertThat(restarts(sick)).hasSize(1);
+
+    sim.rateLimitRefill(0);
+    sim.rateLimitRemaining(50); // under the reserve (300)
+    heroku.account(); // an answer that says so (a steady pass may make no call before the repair)
+    backdate(sick, b -> b.restartedAt = clock.instant().minusSeconds(31)); // still dead after it
+    pass();
+    assertThat(restarts(sick)).as("restarted again, not replaced").hasSize(2);
+    assertThat(ownedNames()).contains(sick).hasSize(3);
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    pass(); // a pass before its next turn: still waiting for the budget, still said
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .extracting(c -> c.message())
+        .asString()
+        .contains("under the reserve of 300 calls")
+        .doesNotContain("calls left");
+
+    sim.resetFaults();
+    heroku.account(); // the budget full again, and known so
+    sim.backendHealthy(sick);
+    awaitPhase(sick, "Ready");
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+  }
+
+  /**
    * Review 13, for managed pools: a backend this dyno's proxy finds dead but another dyno's (a
    * fresh verdict in the table) finds healthy is neither marked Unhealthy nor restarted nor
    * replaced, however long that lasts; once that verdict is older than the TTL, the usual path
@@ -2567,6 +2608,90 @@ class SimulatorReconcileTests {
     patch("{\"spec\": {\"paused\": false}}");
     converge(0);
     assertThat(named()).isEmpty();
+  }
+
+  /**
+   * Audit 27 F4: a paused pool's pass skipped the health check, so backends dead after the pause
+   * stayed phase Ready, the pool Degraded False "no errors", with no BackendUnhealthy event nor
+   * ManyUnhealthy. Paused, the pool is observed as before; nothing is restarted or replaced.
+   */
+  @Test
+  void aPausedPoolStillSaysWhichBackendsFailAndRepairsNone() {
+    createPool(3, "");
+    converge(3);
+    List<String> apps = new ArrayList<>(ownedNames());
+    patch("{\"spec\": {\"paused\": true}}");
+    pass();
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
+
+    String sick = apps.get(0);
+    sim.backendCrashed(sick);
+    awaitPhase(sick, "Unhealthy");
+    assertThat(pools.events(name, 50))
+        .filteredOn(e -> e.reason().equals("BackendUnhealthy"))
+        .singleElement()
+        .extracting(e -> e.message())
+        .isEqualTo("app " + sick + " fails its health checks: HTTP 503");
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // replaceAfter 30 s
+    sim.clearCallLog();
+    pass();
+    pass();
+    assertThat(restarts(sick)).as("paused: observed, not restarted").isEmpty();
+    assertThat(sim.callLog())
+        .as("a paused pool only reads")
+        .allMatch(c -> c.method().equals("GET"));
+
+    String second = apps.get(1);
+    sim.backendCrashed(second);
+    awaitPhase(second, "Unhealthy");
+    assertThat(condition("Degraded")).isEqualTo("True/ManyUnhealthy");
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
+
+    sim.backendHealthy(sick);
+    sim.backendHealthy(second);
+    awaitPhase(sick, "Ready");
+    awaitPhase(second, "Ready");
+    assertThat(condition("Degraded")).isEqualTo("False/AsExpected");
+    assertThat(eventReasons()).contains("BackendRecovered");
+    assertThat(ownedNames()).as("none replaced").containsExactlyInAnyOrderElementsOf(apps);
+  }
+
+  /**
+   * Audit 27 F5 and F4: a stalled rollout said Progressing True RollingUpdate on every later pass
+   * while nothing more was tried (Kubernetes turns Progressing False past its deadline), and a
+   * pause wiped its Degraded RolloutStalled at once.
+   */
+  @Test
+  void aStalledRolloutIsNotProgressingAndAPauseKeepsItsStall() throws Exception {
+    createPool(2, "");
+    converge(2);
+    sim.pushRelease(source);
+    sim.releasePhaseFails(source, true);
+    for (int i = 0; i < 40 && !condition("Degraded").equals("True/RolloutStalled"); i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    for (int i = 0; i < 5; i++) {
+      pass();
+      Thread.sleep(100);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RolloutStalled");
+    assertThat(condition("Progressing")).isEqualTo("False/RolloutStalled");
+    assertThat(status().conditions())
+        .filteredOn(c -> c.type().equals("Progressing"))
+        .singleElement()
+        .extracting(c -> c.message())
+        .asString()
+        .contains("stalled: nothing more is tried until the source app or the spec changes");
+
+    patch("{\"spec\": {\"paused\": true}}");
+    pass();
+    pass();
+    assertThat(condition("Progressing")).isEqualTo("False/Paused");
+    assertThat(condition("Degraded"))
+        .as("the pause keeps the stall said")
+        .isEqualTo("True/RolloutStalled");
   }
 
   @Test
