@@ -109,6 +109,21 @@ public class HooksResource {
     this.clock = clock;
   }
 
+  /** Every outcome of {@code dynofleet_hook_notifications_total}. */
+  static final java.util.List<String> OUTCOMES =
+      java.util.List.of(
+          "scheduled", "deferred", "ignored", "duplicate", "stale", "refused", "malformed");
+
+  /**
+   * At 0 from the start: a resource is made at its first request, and a forged delivery's {@code
+   * refused} series born at 1 showed the documented "growing" alert nothing (audit 27 F3).
+   */
+  void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent ev) {
+    for (String outcome : OUTCOMES) {
+      meters.counter("dynofleet.hook.notifications", "outcome", outcome);
+    }
+  }
+
   /** The refused-signature line: once, then at most once a minute. */
   static final io.dynofleet.config.LogThrottle REFUSED_LOG =
       new io.dynofleet.config.LogThrottle(java.time.Duration.ofMinutes(1));

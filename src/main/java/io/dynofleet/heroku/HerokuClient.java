@@ -118,7 +118,26 @@ public class HerokuClient {
             "Platform API calls left, as Heroku last said (RateLimit-Remaining, GET /account/rate-limits; 4500 before the first) plus the account's refill since, up to 4500")
         .strongReference(true)
         .register(meters);
+    // at 0 from the start, the statuses the documented alerts watch: a series born at its first
+    // count shows rate() and increase() nothing, and a 429 or a 401 is often alone in its spell
+    // (the client paces, or waits max-backoff, after it: audit 27 F3)
+    for (String method : METHODS) {
+      for (String status : ALERTED_STATUSES) {
+        meters.counter("dynofleet.heroku.calls", "method", method, "status", status);
+      }
+    }
   }
+
+  /** The methods this client calls the Platform API with. */
+  static final java.util.List<String> METHODS = java.util.List.of("GET", "POST", "PATCH", "DELETE");
+
+  /**
+   * The statuses of {@code dynofleet_heroku_calls_total} the alerts in docs/operations.md watch,
+   * registered at 0 for each of {@link #METHODS}: the key refused (401, 403), the rate limit (429),
+   * Heroku failing (500, 503) and no answer ({@code error}).
+   */
+  static final java.util.List<String> ALERTED_STATUSES =
+      java.util.List.of("401", "403", "429", "500", "503", "error");
 
   /** For tests: another endpoint (wrong key, dead port) or a sleeper that only records. */
   HerokuClient(

@@ -120,6 +120,34 @@ final class RequestMeters {
     Backend.Meters m = b.meters;
     int cls = status / 100;
     if (cls < 1 || cls > 5) cls = 5;
+    counter(b, m, cls).increment();
+    histogram(b, m, cls).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A backend in the routing table (whose meters exist): its {@code 5xx} count and histogram at 0,
+   * in the histograms' shape now. A series born at its first count shows Prometheus' {@code rate()}
+   * and {@code increase()} nothing, so the documented 5xx alerts missed every backend's first burst
+   * of failures, and all of a crash that an ejection ended within a scrape (audit 27 F3). Only the
+   * class the alerts watch: the others are born at their first count as before.
+   */
+  void born(Backend b) {
+    Backend.Meters m = b.meters;
+    try {
+      counter(b, m, 5);
+      histogram(b, m, 5);
+    } catch (RuntimeException e) {
+      if (!refusedTold) {
+        refusedTold = true;
+        LOG.warnf(
+            "a proxy request meter could not be registered (%s): requests are served, and go"
+                + " uncounted where it fails",
+            e.toString());
+      }
+    }
+  }
+
+  private Counter counter(Backend b, Backend.Meters m, int cls) {
     Counter c = m.counts[cls];
     if (c == null) {
       c =
@@ -129,8 +157,7 @@ final class RequestMeters {
               .register(registry);
       m.counts[cls] = c;
     }
-    c.increment();
-    histogram(b, m, cls).record(nanos, TimeUnit.NANOSECONDS);
+    return c;
   }
 
   private Timer histogram(Backend b, Backend.Meters m, int cls) {

@@ -230,9 +230,14 @@ class ReverseProxy implements ProxyInterceptor {
           dispatchAll();
           poolGauges();
           histogramShape();
+          atZero();
           wantPages();
         });
     poolGauges();
+    atZero();
+    // at 0 from the start too: a loop is answered before any pool is chosen
+    registry.counter(
+        "dynofleet.proxy.errors", "pool", "-", "code", ProxyError.LOOP.code(), "backend", "-");
     wantPages();
     // a page edited during a maintenance shows within a minute; none wanted, nothing is fetched
     vertx.setPeriodic(MaintenancePages.REFRESH.toMillis(), id -> pages.refresh());
@@ -2443,38 +2448,104 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   /**
-   * A backend left the table: its in-flight requests finish on their own connections (the clients
-   * are not closed; idle connections expire after the keep-alive timeout); its per-backend gauges
-   * go once it is idle or the drain timeout passed.
+   * How long a removed backend's series (and a removed pool's) stay after it drained: a minute, two
+   * scrapes at the common 30-s interval (one at Prometheus' default of 1 min), so that a scrape
+   * sees its final counts. They were dropped the instant its last request ended, and a draining
+   * backend's last 502s were counted into series no scrape ever saw (audit 27 F6). Tests shorten
+   * it.
    */
-  private void drain(Backend b) {
+  static final Duration SERIES_KEPT = Duration.ofSeconds(60);
+
+  private volatile Duration seriesKept = SERIES_KEPT;
+
+  /** For tests: how long a drained backend's (or pool's) series stay, from its next drain's end. */
+  void seriesKept(Duration d) {
+    seriesKept = d;
+  }
+
+  /**
+   * Per pool, its backends that left the routing table and still drain (until idle or the drain
+   * timeout): the {@code draining} state of {@code dynofleet_proxy_backends}, which read the table
+   * alone, where no backend drains (audit 27 F7).
+   */
+  private final Map<String, Set<Backend>> draining = new ConcurrentHashMap<>();
+
+  /**
+   * A backend left the table: its in-flight requests finish on their own connections (the clients
+   * are not closed; idle connections expire after the keep-alive timeout); it counts as draining
+   * until it is idle or the drain timeout passed, and its per-backend series go {@link
+   * #SERIES_KEPT} after that.
+   */
+  private void drain(String pool, Backend b) {
+    draining.computeIfAbsent(pool, k -> ConcurrentHashMap.newKeySet()).add(b);
     long deadline = System.nanoTime() + config.drainTimeout().toNanos();
     vertx.setPeriodic(
         500,
         id -> {
           if (b.inFlight.get() > 0 && System.nanoTime() - deadline < 0) return;
           vertx.cancelTimer(id);
-          Backend.Meters m = b.meters;
-          if (m == null) return;
-          String key = m.pool + "|" + b.target.id();
-          AtomicReference<Backend> ref = gauges.get(key);
-          // gone for good (not re-added meanwhile): drop its series. Marked first: a
-          // request still running on it past the drain timeout that then fails (or is
-          // retried, or ejects it) would register them again, for good (review 16)
-          if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
-            b.seriesRemoved = true;
-            // retries and ejections too: every rollout makes new backend ids, and their counters
-            // stayed for the life of the process (review 7)
-            for (String name : BACKEND_SERIES) {
-              registry
-                  .find(name)
-                  .tags("pool", m.pool, "backend", b.target.id())
-                  .meters()
-                  .forEach(registry::remove);
-            }
-          }
+          Set<Backend> mine = draining.get(pool);
+          if (mine != null) mine.remove(b);
           LOG.debugf("backend %s drained", b.target.id());
+          vertx.setTimer(Math.max(1, seriesKept.toMillis()), t -> removeSeries(b));
         });
+  }
+
+  /** A drained backend's series, unless it was added again meanwhile. */
+  private void removeSeries(Backend b) {
+    Backend.Meters m = b.meters;
+    if (m == null) return;
+    String key = m.pool + "|" + b.target.id();
+    AtomicReference<Backend> ref = gauges.get(key);
+    // gone for good (not re-added meanwhile): drop its series. Marked first: a
+    // request still running on it past the drain timeout that then fails (or is
+    // retried, or ejects it) would register them again, for good (review 16)
+    if (ref != null && ref.get() == b && gauges.remove(key, ref)) {
+      b.seriesRemoved = true;
+      // retries and ejections too: every rollout makes new backend ids, and their counters
+      // stayed for the life of the process (review 7)
+      for (String name : BACKEND_SERIES) {
+        registry
+            .find(name)
+            .tags("pool", m.pool, "backend", b.target.id())
+            .meters()
+            .forEach(registry::remove);
+      }
+    }
+  }
+
+  /**
+   * The proxy's own answers whose codes the documented alerts watch, registered at 0 for each pool
+   * ({@code queue-full} and {@code queue-timeout} only for a pool with a per-backend limit, the
+   * only one that queues): {@code increase()} over a series born at 1 reads 0 (audit 27 F3).
+   */
+  private static final List<ProxyError> ALERTED_ERRORS =
+      List.of(
+          ProxyError.NO_BACKEND,
+          ProxyError.CONNECTION_QUEUE_FULL,
+          ProxyError.STOPPING,
+          ProxyError.QUEUE_FULL,
+          ProxyError.QUEUE_TIMEOUT);
+
+  /**
+   * At each routing table swap: the series the documented alerts watch, at 0 as soon as their
+   * labels are known (audit 27 F3): each pool's alerted error codes, and each backend's meters with
+   * its {@code 5xx} request count and histogram. Registered already, each is a lookup.
+   */
+  private void atZero() {
+    for (Pool p : table.pools().values()) {
+      String name = p.route().name();
+      boolean queues = p.route().maxInFlightPerBackend() > 0;
+      for (ProxyError e : ALERTED_ERRORS) {
+        if (!queues && (e == ProxyError.QUEUE_FULL || e == ProxyError.QUEUE_TIMEOUT)) continue;
+        registry.counter("dynofleet.proxy.errors", "pool", name, "code", e.code(), "backend", "-");
+      }
+      for (Backend b : p.backends()) {
+        if (b.seriesRemoved) continue;
+        meters(p, b);
+        requests.born(b);
+      }
+    }
   }
 
   /**
@@ -2542,6 +2613,11 @@ class ReverseProxy implements ProxyInterceptor {
   private double backendsIn(String pool, String state) {
     Pool p = table.pools().get(pool);
     if (p == null) return Double.NaN;
+    if (state.equals("draining")) {
+      // not in the table: the ones of this pool that left it and still drain
+      Set<Backend> mine = draining.get(pool);
+      return mine == null ? 0 : mine.size();
+    }
     long now = System.nanoTime();
     return p.backends().stream().filter(b -> state(b, now).equals(state)).count();
   }
@@ -2591,21 +2667,29 @@ class ReverseProxy implements ProxyInterceptor {
           for (Backend b : p.backends()) busy |= b.inFlight.get() > 0;
           if (busy && System.nanoTime() - deadline < 0) return;
           vertx.cancelTimer(id);
-          if (table.pools().containsKey(name)) return;
-          poolGauges.remove(name);
-          for (String series :
-              List.of(
-                  "dynofleet.proxy.queue",
-                  "dynofleet.proxy.errors",
-                  "dynofleet.proxy.redirects",
-                  "dynofleet.proxy.maintenance",
-                  "dynofleet.proxy.backends",
-                  "dynofleet.proxy.panic")) {
-            registry.find(series).tag("pool", name).meters().forEach(registry::remove);
-          }
-          requests.poolRemoved(name); // its latency histograms, when they are per pool
-          poolGauges(); // back between the check and the removal: registered again
+          vertx.setTimer(Math.max(1, seriesKept.toMillis()), t -> removePoolSeries(name));
         });
+  }
+
+  /** A removed pool's series, {@link #SERIES_KEPT} after it drained, unless it is back. */
+  private void removePoolSeries(String name) {
+    if (table.pools().containsKey(name)) return;
+    Set<Backend> left = draining.get(name);
+    if (left != null && left.isEmpty()) draining.remove(name, left);
+    poolGauges.remove(name);
+    for (String series :
+        List.of(
+            "dynofleet.proxy.queue",
+            "dynofleet.proxy.errors",
+            "dynofleet.proxy.redirects",
+            "dynofleet.proxy.maintenance",
+            "dynofleet.proxy.backends",
+            "dynofleet.proxy.panic")) {
+      registry.find(series).tag("pool", name).meters().forEach(registry::remove);
+    }
+    requests.poolRemoved(name); // its latency histograms, when they are per pool
+    poolGauges(); // back between the check and the removal: registered again
+    atZero();
   }
 
   /**

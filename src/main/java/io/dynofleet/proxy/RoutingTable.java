@@ -27,7 +27,7 @@ public class RoutingTable {
    */
   private volatile boolean synced;
 
-  private volatile Consumer<Backend> onRemoved = b -> {};
+  private volatile java.util.function.BiConsumer<String, Backend> onRemoved = (p, b) -> {};
   private volatile Runnable onSwap = () -> {};
   private volatile Consumer<Pool> onPoolRemoved = p -> {};
 
@@ -75,7 +75,8 @@ public class RoutingTable {
     return pools;
   }
 
-  void onRemoved(Consumer<Backend> listener) {
+  /** Called for a backend no longer in the table, with the name of the pool it was in. */
+  void onRemoved(java.util.function.BiConsumer<String, Backend> listener) {
     this.onRemoved = listener;
   }
 
@@ -200,7 +201,7 @@ public class RoutingTable {
       for (Backend b : p.backends())
         if (!live.contains(b) && !b.draining) {
           b.draining = true;
-          onRemoved.accept(b);
+          onRemoved.accept(p.route().name(), b);
         }
     for (Pool p : prev.values())
       if (!pools.containsKey(p.route().name())) {

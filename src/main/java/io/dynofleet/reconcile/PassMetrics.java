@@ -61,6 +61,11 @@ final class PassMetrics {
     counter("ok", "none");
     counter("failed", "database");
     counter("failed", "internal");
+    // and every Degraded reason a failed pass gives: the documented alert is an increase() over
+    // the failed passes, and a reason born at its first count hid its first spell (audit 27 F3)
+    for (String reason : FAILURE_REASONS) {
+      counter("failed", reason);
+    }
   }
 
   /** Records one pass (run by the loop) that took {@code nanos} and ended as {@code r}. */

@@ -69,6 +69,12 @@ class ProxyTests {
   final HttpClient client =
       TestBackends.VERTX.createHttpClient(new HttpClientOptions().setMaxPoolSize(32));
 
+  /** Drained backends' and pools' series go soon after: the tests that wait for it are short. */
+  @org.junit.jupiter.api.BeforeEach
+  void keepSeriesBriefly() {
+    proxy.seriesKept(Duration.ofMillis(200));
+  }
+
   @AfterEach
   void stop() {
     table.replaceAll(List.of());
@@ -1859,6 +1865,178 @@ class ProxyTests {
     assertThat(metrics()).doesNotContain("dynofleet_proxy_panic{dyno=\"local\",pool=\"pm\"}");
   }
 
+  /**
+   * Audit 27 F3: the series the documented alerts watch were born at their first count, so {@code
+   * rate()} and {@code increase()} read 0 for the first burst (a crashed backend's {@code 5xx}
+   * appeared at 5 and never moved). Now each is at 0 as soon as its labels are known: a backend's
+   * 5xx count and histogram when it enters the routing table, a pool's alerted error codes when it
+   * is loaded, the rest at the start. Fails on the old code (no such lines before a failure).
+   */
+  @Test
+  void theSeriesTheAlertsWatchAreAtZeroBeforeTheFirstFailure() {
+    AtomicBoolean broken = new AtomicBoolean();
+    URI u = backends.start(req -> req.response().setStatusCode(broken.get() ? 500 : 200).end("z"));
+    table.put(
+        new PoolRoute(
+            "z0",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(2),
+            0,
+            4,
+            10,
+            Duration.ZERO,
+            null,
+            List.of(target("z0a", u))));
+    String m = metrics();
+    assertThat(m)
+        .contains(
+            "dynofleet_proxy_backend_requests_total{backend=\"z0a\",dyno=\"local\",pool=\"z0\",status=\"5xx\"} 0.0",
+            "dynofleet_proxy_requests_seconds_count{backend=\"z0a\",dyno=\"local\",pool=\"z0\",status=\"5xx\"} 0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"no-backend\",dyno=\"local\",pool=\"z0\"} 0.0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"queue-full\",dyno=\"local\",pool=\"z0\"} 0.0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"queue-timeout\",dyno=\"local\",pool=\"z0\"} 0.0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"connection-queue-full\",dyno=\"local\",pool=\"z0\"} 0.0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"stopping\",dyno=\"local\",pool=\"z0\"} 0.0",
+            "dynofleet_proxy_errors_total{backend=\"-\",code=\"loop-detected\",dyno=\"local\",pool=\"-\"} 0.0",
+            "dynofleet_hook_notifications_total{dyno=\"local\",outcome=\"refused\"} 0.0",
+            "dynofleet_heroku_calls_total{dyno=\"local\",method=\"GET\",status=\"429\"} 0.0",
+            "dynofleet_heroku_calls_total{dyno=\"local\",method=\"POST\",status=\"503\"} 0.0",
+            "dynofleet_heroku_calls_total{dyno=\"local\",method=\"GET\",status=\"401\"} 0.0",
+            "dynofleet_reconcile_passes_total{dyno=\"local\",outcome=\"failed\",reason=\"HerokuUnavailable\"} 0.0",
+            "dynofleet_reconcile_passes_total{dyno=\"local\",outcome=\"failed\",reason=\"RateLimited\"} 0.0");
+    // bounded: no 5xx histogram of a class the alerts do not watch, no other backend's series
+    assertThat(m).doesNotContain("backend=\"z0a\",dyno=\"local\",pool=\"z0\",status=\"4xx\"");
+    // the first failure moves the series from 0: rate() sees it
+    broken.set(true);
+    given().post("/").then().statusCode(500);
+    assertThat(metrics())
+        .contains(
+            "dynofleet_proxy_backend_requests_total{backend=\"z0a\",dyno=\"local\",pool=\"z0\",status=\"5xx\"} 1.0",
+            "dynofleet_proxy_requests_seconds_count{backend=\"z0a\",dyno=\"local\",pool=\"z0\",status=\"5xx\"} 1");
+  }
+
+  /**
+   * Audit 27 F7: {@code dynofleet_proxy_backends{state="draining"}} counted the routing table,
+   * where no backend drains, so it was always 0. Now a backend that left the table counts as
+   * draining while requests run on it. Fails on the old code (0.0 with one in flight).
+   */
+  @Test
+  void aBackendThatLeftTheTableCountsAsDrainingUntilIdle() throws Exception {
+    List<io.vertx.core.http.HttpServerRequest> held =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI hangs = backends.start(held::add);
+    URI good = backends.named("good");
+    java.util.function.Function<BackendTarget, PoolRoute> dr =
+        t ->
+            new PoolRoute(
+                "dr",
+                List.of(),
+                true,
+                Algorithm.ROUND_ROBIN,
+                Duration.ofSeconds(30),
+                0,
+                0,
+                0,
+                Duration.ZERO,
+                null,
+                List.of(t));
+    table.put(dr.apply(target("drx", hangs)));
+    Future<String[]> slow = post("/slow");
+    await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
+    table.put(dr.apply(target("dry", good)));
+    assertThat(metrics())
+        .contains(
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"dr\",state=\"draining\"} 1.0",
+            "dynofleet_proxy_backends{dyno=\"local\",pool=\"dr\",state=\"healthy\"} 1.0");
+    held.get(0).response().end("late");
+    assertThat(join(slow)[0]).isEqualTo("200");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                metrics()
+                    .contains(
+                        "dynofleet_proxy_backends{dyno=\"local\",pool=\"dr\",state=\"draining\"} 0.0"));
+  }
+
+  /**
+   * Audit 27 F6: a draining backend's last failures were counted into its series, which went the
+   * instant its last request ended (at most 500 ms later): no scrape saw them. Now they stay {@link
+   * ReverseProxy#SERIES_KEPT} after the drain. Fails on the old code (the lines are gone within a
+   * second of the 502).
+   */
+  @Test
+  void aDrainedBackendsLastFailuresStayForScrapes() throws Exception {
+    proxy.seriesKept(ReverseProxy.SERIES_KEPT);
+    List<io.vertx.core.http.HttpServerRequest> held =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI hangs = backends.start(held::add);
+    URI good = backends.named("good");
+    java.util.function.Function<BackendTarget, PoolRoute> dl =
+        t ->
+            new PoolRoute(
+                "dl",
+                List.of(),
+                true,
+                Algorithm.ROUND_ROBIN,
+                Duration.ofSeconds(30),
+                0,
+                0,
+                0,
+                Duration.ZERO,
+                null,
+                List.of(t));
+    table.put(dl.apply(target("dlx", hangs)));
+    Future<String[]> cut = post("/cut");
+    await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
+    table.put(dl.apply(target("dly", good)));
+    held.get(0).connection().close(); // the backend dies as it drains
+    String[] r = join(cut);
+    assertThat(r[0]).isEqualTo("502");
+    assertThat(r[1]).isEqualTo("backend-error");
+    // idle now: the old code dropped its series within 500 ms
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> {
+              String m = metrics();
+              return m.contains(
+                      "dynofleet_proxy_errors_total{backend=\"dlx\",code=\"backend-error\",dyno=\"local\",pool=\"dl\"} 1.0")
+                  && m.contains(
+                      "dynofleet_proxy_backend_requests_total{backend=\"dlx\",dyno=\"local\",pool=\"dl\",status=\"5xx\"} 1.0")
+                  && m.contains(
+                      "dynofleet_proxy_in_flight{backend=\"dlx\",dyno=\"local\",pool=\"dl\"} 0.0");
+            });
+  }
+
+  /** Async POST with a body through the proxy: status, X-Dynofleet-Error and body. */
+  Future<String[]> post(String path) {
+    RequestOptions o =
+        new RequestOptions()
+            .setHost("127.0.0.1")
+            .setPort(port())
+            .setURI(path)
+            .setMethod(io.vertx.core.http.HttpMethod.POST);
+    return client
+        .request(o)
+        .compose(
+            q ->
+                q.send("x=1")
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b ->
+                                        new String[] {
+                                          String.valueOf(resp.statusCode()),
+                                          resp.getHeader("X-Dynofleet-Error"),
+                                          b.toString()
+                                        })));
+  }
+
   private static String metrics() {
     return given()
         .header("Authorization", "Bearer " + "test-token-0123456789")
@@ -2962,10 +3140,11 @@ class ProxyTests {
                 t);
     table.put(mx.apply(List.of(d, g)));
     // GETs on the dead one are retried, POSTs answered 502 connect-failed, and it is ejected
+    // (its counter is there at 0 from the start)
     for (int i = 0;
         i < 20
-            && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter()
-                == null;
+            && registry.find("dynofleet.proxy.ejections").tag("backend", "mxdead").counter().count()
+                == 0;
         i++) {
       given().get("/m").then().statusCode(200);
       given().body("x").post("/m");
@@ -3130,7 +3309,12 @@ class ProxyTests {
     for (int i = 0; i < 6; i++) given().get("/").then().statusCode(200);
     assertThat(histograms.get()).isNotEmpty().allMatch(m -> m.getId().getTag("backend") != null);
     table.put(hs.apply(51));
-    assertThat(histograms.get()).as("the per-backend histograms, at the switch").isEmpty();
+    // the per-backend histograms go at the switch; the pool's 5xx is there at 0 (audit 27 F3)
+    assertThat(histograms.get())
+        .as("the per-backend histograms, at the switch")
+        .singleElement()
+        .matches(m -> m.getId().getTag("backend") == null)
+        .matches(m -> "5xx".equals(m.getId().getTag("status")));
     for (int i = 0; i < 6; i++) given().get("/").then().statusCode(200);
     String metrics =
         given()
@@ -3155,9 +3339,16 @@ class ProxyTests {
     given().get("/").then().statusCode(200);
     assertThat(histograms.get()).isNotEmpty().allMatch(m -> m.getId().getTag("backend") == null);
     table.put(hs.apply(25));
-    assertThat(histograms.get()).as("the per-pool histograms, at the switch back").isEmpty();
+    assertThat(histograms.get())
+        .as("the per-pool histograms, at the switch back: each backend's 5xx at 0")
+        .hasSize(25)
+        .allMatch(m -> m.getId().getTag("backend") != null)
+        .allMatch(m -> "5xx".equals(m.getId().getTag("status")));
     given().get("/").then().statusCode(200);
-    assertThat(histograms.get()).singleElement().matches(m -> m.getId().getTag("backend") != null);
+    assertThat(histograms.get())
+        .filteredOn(m -> "2xx".equals(m.getId().getTag("status")))
+        .singleElement()
+        .matches(m -> m.getId().getTag("backend") != null);
   }
 
   long timed(String pool, String backend, String status) {
