@@ -3,6 +3,7 @@ package io.dynofleet.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The reconciler: schedule, parallelism, safety margins and the dyno price table. */
 @ConfigMapping(prefix = "dynofleet.reconcile")
@@ -89,9 +90,14 @@ public interface ReconcileConfig {
   @WithDefault("10m")
   Duration progressDeadline();
 
-  /** How long a backend leaves the data plane before its app is deleted. */
-  @WithDefault("10s")
-  Duration drainTime();
+  /**
+   * How long a backend a proxy may route is out of the data plane before its app is deleted. Unset
+   * (the default): the pool's routing timeout ({@code routing.timeoutSeconds}, 30 s unless set) +
+   * 10 s, so that a request a proxy sent it just before it left, or until the proxy heard of the
+   * drain, ends on it rather than being cut by the app's deletion. Set: that long for every pool,
+   * whatever its timeout.
+   */
+  Optional<Duration> drainTime();
 
   /** Below this many remaining Platform API calls, passes slow down and skip optional reads. */
   @WithDefault("300")

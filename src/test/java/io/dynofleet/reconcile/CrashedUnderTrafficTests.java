@@ -9,6 +9,8 @@ import io.dynofleet.api.PoolService;
 import io.dynofleet.pool.model.PoolStatus;
 import io.dynofleet.sandbox.SandboxApp;
 import io.dynofleet.sandbox.Simulator;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -17,20 +19,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A backend that crashes while live traffic reaches it, end to end: the live reconcile loop, the
- * real proxy (its passive ejection and its probes over loopback) and the simulator. The sweep runs
- * once an hour here, so whatever marks the backend within seconds is a pass the proxy's health
+ * Backends under live traffic, end to end: the live reconcile loop, the real proxy (its passive
+ * ejection and its probes over loopback) and the simulator, with production's drain time. The sweep
+ * runs once an hour here, so whatever marks the backend within seconds is a pass the proxy's health
  * changes started.
  */
 @QuarkusTest
 @TestProfile(CrashedUnderTrafficTests.Live.class)
-@Timeout(150)
+@Timeout(200)
 class CrashedUnderTrafficTests {
   private static final String TOKEN = "test-token-0123456789";
 
@@ -42,12 +46,16 @@ class CrashedUnderTrafficTests {
           "dynofleet.reconcile.workers", "2",
           "dynofleet.reconcile.interval", "1h",
           "dynofleet.reconcile.in-flight-requeue", "300ms",
-          "dynofleet.reconcile.release-poll", "300ms");
+          "dynofleet.reconcile.release-poll", "300ms",
+          // production's drain (the pool's routing timeout + 10 s), not the test profile's 300 ms:
+          // an empty value is no setting
+          "dynofleet.reconcile.drain-time", "");
     }
   }
 
   @Inject Simulator sim;
   @Inject PoolService pools;
+  @Inject MeterRegistry meters;
 
   private final AtomicBoolean loading = new AtomicBoolean();
   private Thread load;
@@ -155,6 +163,91 @@ class CrashedUnderTrafficTests {
     assertThat(events(name))
         .noneMatch(e -> e.reason().equals("BackendEjected"))
         .noneMatch(e -> e.message().contains("passes"));
+  }
+
+  /**
+   * Audit 27: a backend scaled away was deleted a fixed 10 s ({@code drain-time}) after it left the
+   * data plane, though a request may wait the pool's routing timeout (30 s by default) for its
+   * answer: a 14 s request in flight on it was cut by its app's deletion. Unset, the drain is the
+   * pool's timeout + 10 s: the request is answered 200 by its backend, and only then is the app
+   * deleted.
+   */
+  @Test
+  void aRequestInFlightOnABackendScaledAwayEndsBeforeItsAppIsDeleted() throws Exception {
+    String name = "drain" + Long.toString(System.nanoTime() % 100000, 36);
+    sim.createSourceApp(name + "-src");
+    sim.createPipeline(name + "-pipe");
+    // its probes time out too once it is slow: 10 of them in a row (20 s) before it is unhealthy,
+    // though the drain does not depend on it
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s-pipe", "replicas": 1,
+                  "template": {"sourceApp": "%s-src", "dynoSize": "basic"},
+                  "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 1,
+                                  "healthyThreshold": 1, "unhealthyThreshold": 10},
+                  "routing": {"hosts": ["%s.sim.test"], "timeoutSeconds": 20, "retries": 0}}}
+        """
+                .formatted(name, name, name, name))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> status(name) != null && status(name).readyReplicas() == 1);
+    String uid = pools.get(name).metadata().uid().toString();
+    String app =
+        sim.apps().stream()
+            .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+            .map(SandboxApp::name)
+            .findFirst()
+            .orElseThrow();
+
+    // longer than the old fixed drain (10 s), shorter than the pool's timeout (20 s)
+    sim.backendSlow(app, Duration.ofSeconds(14));
+    // the answer's status, and whether the app was still there when it came
+    CompletableFuture<Map.Entry<Integer, Boolean>> answer =
+        CompletableFuture.supplyAsync(
+            () -> {
+              int code = given().header("Host", name + ".sim.test").get("/hello").statusCode();
+              return Map.entry(code, sim.apps().stream().anyMatch(a -> a.name().equals(app)));
+            });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> inFlight(name) >= 1);
+
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body("{\"replicas\": 0}")
+        .put("/_dynofleet/api/v1/pools/" + name + "/scale")
+        .then()
+        .statusCode(200);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> "Draining".equals(phase(name, app)));
+
+    Map.Entry<Integer, Boolean> answered = answer.get(60, TimeUnit.SECONDS);
+    assertThat(answered.getKey()).as("the request in flight on the drained backend").isEqualTo(200);
+    assertThat(answered.getValue()).as("its app still there when it was answered").isTrue();
+    // and then it goes: the pool's timeout + 10 s after the drain began
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> sim.apps().stream().noneMatch(a -> a.name().equals(app)));
+    assertThat(events(name)).anyMatch(e -> e.reason().equals("AppDeleted"));
+  }
+
+  private double inFlight(String pool) {
+    return meters.find("dynofleet.proxy.in.flight").tag("pool", pool).gauges().stream()
+        .mapToDouble(Gauge::value)
+        .sum();
   }
 
   private PoolStatus status(String name) {

@@ -422,7 +422,7 @@ class ReconcilerTests {
         .containsExactly("app " + coupled + " leaves the data plane: scale-down to 2");
     assertThat(count("deleteApp")).as("not before the drain time").isZero();
     assertThat(heroku.apps).containsKey(coupled);
-    clock.advance(config.drainTime().plusSeconds(1));
+    clock.advance(config.drainTime().orElseThrow().plusSeconds(1));
     converge();
     assertThat(count("deleteApp")).isEqualTo(1);
     assertThat(heroku.apps).doesNotContainKey(coupled);
@@ -582,7 +582,7 @@ class ReconcilerTests {
     pools.delete(name, new Precondition(null));
     pass();
     assertThat(heroku.apps).as("not before the drain time").containsKey(coupled);
-    clock.advance(config.drainTime().plusSeconds(1));
+    clock.advance(config.drainTime().orElseThrow().plusSeconds(1));
     converge();
     assertThat(heroku.apps).doesNotContainKey(coupled);
   }
