@@ -69,8 +69,20 @@ public class ApiAuth {
 
   private volatile byte[] tokenDigest;
 
-  /** Digest of the read-only token; null when none is configured. */
+  /** Digest of {@code DYNOFLEET_API_TOKEN_PREVIOUS}; null when none is configured. */
+  private final byte[] previousDigest;
+
+  /**
+   * Digest of the read-only token; null when none is configured, or when it is one of the API
+   * tokens (then it is one, and no read-only token is in force: S7-2).
+   */
   private final byte[] readDigest;
+
+  /** Digest of {@code DYNOFLEET_READ_TOKEN_PREVIOUS}; null as {@link #readDigest} is. */
+  private final byte[] previousReadDigest;
+
+  /** Read-only tokens dropped because they equal an API token, by variable name. */
+  private final List<String> readTokensIgnored;
 
   /** On a Heroku dyno, where the router's {@code X-Forwarded-Proto} says how the client came. */
   private final boolean onDyno;
@@ -97,13 +109,18 @@ public class ApiAuth {
     this.config = config;
     this.rawConfig = rawConfig;
     this.subscribing = reconcile.webhooks();
-    this.readDigest =
-        config
-            .readToken()
-            .map(String::trim)
-            .filter(t -> !t.isBlank())
-            .map(ApiAuth::sha256)
-            .orElse(null);
+    this.previousDigest = digestOf(config.tokenPrevious());
+    // a read-only token equal to an API token would make its holders admins (the admin check
+    // comes first), silently (security review 7 S7-2): it is dropped, and the start, /info and
+    // the dashboard say that no read-only token is in force
+    List<byte[]> apiDigests = new java.util.ArrayList<>();
+    java.util.Optional.ofNullable(digestOf(config.token())).ifPresent(apiDigests::add);
+    java.util.Optional.ofNullable(previousDigest).ifPresent(apiDigests::add);
+    List<String> ignored = new java.util.ArrayList<>();
+    this.readDigest = readOnly("DYNOFLEET_READ_TOKEN", config.readToken(), apiDigests, ignored);
+    this.previousReadDigest =
+        readOnly("DYNOFLEET_READ_TOKEN_PREVIOUS", config.readTokenPrevious(), apiDigests, ignored);
+    this.readTokensIgnored = List.copyOf(ignored);
     this.onDyno =
         rawConfig.getOptionalValue("DYNO", String.class).filter(d -> !d.isBlank()).isPresent();
   }
@@ -119,13 +136,86 @@ public class ApiAuth {
     warnAboutConfig();
   }
 
+  /** Digest of a configured token, trimmed as a presented one is; null for none. */
+  private static byte[] digestOf(Optional<String> token) {
+    return token.map(String::trim).filter(t -> !t.isBlank()).map(ApiAuth::sha256).orElse(null);
+  }
+
+  /** A read-only token's digest, or null when unset or equal to one of {@code api}. */
+  private static byte[] readOnly(
+      String name, Optional<String> token, List<byte[]> api, List<String> ignored) {
+    byte[] d = digestOf(token);
+    if (d != null && api.stream().anyMatch(a -> MessageDigest.isEqual(a, d))) {
+      ignored.add(name);
+      return null;
+    }
+    return d;
+  }
+
   /** The start's warnings about this configuration, each once. */
   void warnAboutConfig() {
-    weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(LOG::warn);
-    weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(LOG::warn);
+    digest();
+    configWarnings().forEach(LOG::warn);
+  }
+
+  /**
+   * While a previous token is set, once a day (and at start, {@link #warnAboutConfig}): a rotation
+   * left half done keeps the old token working.
+   */
+  @io.quarkus.scheduler.Scheduled(every = "24h", delayed = "24h")
+  void warnAboutPreviousTokens() {
+    previousTokensSet().forEach(LOG::warn);
+  }
+
+  /**
+   * What is amiss in this configuration, for the start's log, {@code GET /api/v1/info} and the
+   * dashboard: weak tokens, a read-only token that is an API token, previous tokens still set, an
+   * own host not served. Never a token's text.
+   */
+  public List<String> configWarnings() {
+    List<String> w = new java.util.ArrayList<>();
+    weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(w::add);
+    weakness("DYNOFLEET_API_TOKEN_PREVIOUS", config.tokenPrevious()).ifPresent(w::add);
+    weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(w::add);
+    weakness("DYNOFLEET_READ_TOKEN_PREVIOUS", config.readTokenPrevious()).ifPresent(w::add);
+    for (String name : readTokensIgnored) {
+      w.add(
+          name
+              + " is the same as an API token (DYNOFLEET_API_TOKEN or DYNOFLEET_API_TOKEN_PREVIOUS)"
+              + " and is ignored: its holders have the API token, which can change and delete"
+              + " everything"
+              + (readOnlyToken() ? "" : ", and no read-only token is in force")
+              + ". Give the read-only holders a token of their own: heroku config:set "
+              + name
+              + "=$(openssl rand -hex 32)");
+    }
+    w.addAll(previousTokensSet());
     ownHostNotServed(
             adminHosts, rawConfig.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class))
-        .ifPresent(LOG::warn);
+        .ifPresent(w::add);
+    return w;
+  }
+
+  /** True when a read-only token (current or previous) is in force. */
+  public boolean readOnlyToken() {
+    return readDigest != null || previousReadDigest != null;
+  }
+
+  private List<String> previousTokensSet() {
+    List<String> w = new java.util.ArrayList<>();
+    if (previousDigest != null) {
+      w.add(
+          "DYNOFLEET_API_TOKEN_PREVIOUS is set: the previous API token still works. Once every"
+              + " client uses DYNOFLEET_API_TOKEN, end the rotation: heroku config:unset"
+              + " DYNOFLEET_API_TOKEN_PREVIOUS");
+    }
+    if (previousReadDigest != null) {
+      w.add(
+          "DYNOFLEET_READ_TOKEN_PREVIOUS is set: the previous read-only token still works. Once"
+              + " every scraper and viewer uses DYNOFLEET_READ_TOKEN, end the rotation: heroku"
+              + " config:unset DYNOFLEET_READ_TOKEN_PREVIOUS");
+    }
+    return w;
   }
 
   /**
@@ -175,7 +265,9 @@ public class ApiAuth {
   boolean strongTokens() {
     digest();
     return (generated || weakness("", config.token()).isEmpty() && config.token().isPresent())
-        && weakness("", config.readToken()).isEmpty();
+        && weakness("", config.readToken()).isEmpty()
+        && weakness("", config.tokenPrevious()).isEmpty()
+        && weakness("", config.readTokenPrevious()).isEmpty();
   }
 
   /** True when the API token was generated for this sandbox run (and may be shown to its user). */
@@ -695,26 +787,39 @@ public class ApiAuth {
         + " Dynofleet's?)";
   }
 
-  /** {@code Authorization: Bearer <the read-only token>}, when one is configured. */
+  /**
+   * {@code Authorization: Bearer <the read-only token>} (or its previous value while a rotation
+   * runs), when one is in force.
+   */
   private boolean readerMatches(String authorization) {
-    return readDigest != null
-        && authorization != null
-        && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-        && MessageDigest.isEqual(sha256(authorization.substring(7).trim()), readDigest);
+    if (!readOnlyToken()
+        || authorization == null
+        || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    byte[] presented = sha256(authorization.substring(7).trim());
+    return either(presented, readDigest, previousReadDigest);
+  }
+
+  /** Whether {@code presented} is {@code a} or {@code b} (either may be null), both compared. */
+  private static boolean either(byte[] presented, byte[] a, byte[] b) {
+    boolean first = a != null && MessageDigest.isEqual(presented, a);
+    boolean second = b != null && MessageDigest.isEqual(presented, b);
+    return first | second;
   }
 
   /**
-   * {@code Authorization: Bearer} with the API token or the read-only one: Dynofleet's own, which
-   * the proxy never passes on to a backend.
+   * {@code Authorization: Bearer} with the API token or the read-only one (or a previous value of
+   * either while a rotation runs): Dynofleet's own, which the proxy never passes on to a backend.
    */
   public boolean ownBearer(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
-    byte[] presented = sha256(authorization.substring(7).trim()); // once, for both tokens
-    boolean api = MessageDigest.isEqual(presented, digest());
-    boolean read = readDigest != null && MessageDigest.isEqual(presented, readDigest);
-    return api | read; // both compared, whichever matched
+    byte[] presented = sha256(authorization.substring(7).trim()); // once, for every token
+    boolean api = either(presented, digest(), previousDigest);
+    boolean read = either(presented, readDigest, previousReadDigest);
+    return api | read; // all compared, whichever matched
   }
 
   /** {@code Authorization: Bearer <the API token>}. */
@@ -875,9 +980,9 @@ public class ApiAuth {
     return path.startsWith(prefix + "/api");
   }
 
-  /** Constant-time check of a presented token. */
+  /** Constant-time check of a presented token: the API token, or its previous value if set. */
   public boolean matches(String presented) {
-    return MessageDigest.isEqual(sha256(presented), digest());
+    return either(sha256(presented), digest(), previousDigest);
   }
 
   private byte[] digest() {

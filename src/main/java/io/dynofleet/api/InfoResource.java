@@ -26,9 +26,18 @@ import org.jboss.logging.Logger;
 public class InfoResource {
   private static final Logger LOG = Logger.getLogger(InfoResource.class);
 
-  /** The answer; {@code poolCount} is absent while the database cannot be read. */
+  /**
+   * The answer; {@code poolCount} is absent while the database cannot be read. {@code warnings}:
+   * what the start warned of in this configuration (a read-only token that is the API token, a
+   * previous token still set, a weak token), never a token's text; empty when nothing is amiss.
+   */
   public record Info(
-      String version, boolean sandbox, String herokuApiUrl, String prefix, Long poolCount) {}
+      String version,
+      boolean sandbox,
+      String herokuApiUrl,
+      String prefix,
+      Long poolCount,
+      java.util.List<String> warnings) {}
 
   private final SandboxMode mode;
   private final Simulator simulator;
@@ -36,6 +45,7 @@ public class InfoResource {
   private final DynofleetConfig dynofleet;
   private final PoolRepository pools;
   private final Config config;
+  private final ApiAuth auth;
 
   InfoResource(
       SandboxMode mode,
@@ -43,7 +53,9 @@ public class InfoResource {
       HerokuConfig heroku,
       DynofleetConfig dynofleet,
       PoolRepository pools,
-      Config config) {
+      Config config,
+      ApiAuth auth) {
+    this.auth = auth;
     this.mode = mode;
     this.simulator = simulator;
     this.heroku = heroku;
@@ -61,7 +73,7 @@ public class InfoResource {
     String url = sandbox ? simulator.url().replaceAll("/$", "") : heroku.apiUrl();
     String version =
         config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
-    return new Info(version, sandbox, url, dynofleet.prefix(), poolCount());
+    return new Info(version, sandbox, url, dynofleet.prefix(), poolCount(), auth.configWarnings());
   }
 
   private Long poolCount() {

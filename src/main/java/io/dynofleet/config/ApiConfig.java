@@ -22,6 +22,20 @@ public interface ApiConfig {
   Optional<String> readToken();
 
   /**
+   * The API token before a rotation ({@code DYNOFLEET_API_TOKEN_PREVIOUS}): accepted as {@link
+   * #token()} is while set, so that a token can be rotated without a window in which a client's
+   * token works on some dynos only (security review 7 S7-1). Set it to the old value together with
+   * the new {@code DYNOFLEET_API_TOKEN}, move every client to the new one, then unset it.
+   */
+  Optional<String> tokenPrevious();
+
+  /**
+   * The read-only token before a rotation ({@code DYNOFLEET_READ_TOKEN_PREVIOUS}): accepted as
+   * {@link #readToken()} is (reads only) while set.
+   */
+  Optional<String> readTokenPrevious();
+
+  /**
    * Serve {@code /_dynofleet/q/metrics} without the token ({@code DYNOFLEET_METRICS_PUBLIC}). Off
    * by default: on Heroku no network rule can keep a scraper's endpoint private, and the metrics
    * name every backend app (whose herokuapp.com address reaches it past the balancer) with its

@@ -87,6 +87,11 @@ public class SecondProcessFile {
         "DYNOFLEET_API_TOKEN",
         auth.sandboxToken().orElseGet(() -> required("dynofleet.api.token").trim()));
     value("dynofleet.api.read-token").ifPresent(v -> env.put("DYNOFLEET_READ_TOKEN", v.trim()));
+    // a rotation's previous tokens: the two processes accept the same ones
+    value("dynofleet.api.token-previous")
+        .ifPresent(v -> env.put("DYNOFLEET_API_TOKEN_PREVIOUS", v.trim()));
+    value("dynofleet.api.read-token-previous")
+        .ifPresent(v -> env.put("DYNOFLEET_READ_TOKEN_PREVIOUS", v.trim()));
     String hookSecret = auth.webhookSecret();
     if (hookSecret != null) {
       // each pool's webhook secret derives from it: the two processes must agree

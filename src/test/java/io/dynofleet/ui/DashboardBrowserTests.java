@@ -145,6 +145,12 @@ class DashboardBrowserTests {
                         "return getComputedStyle(document.querySelector('.top')).display"))
             .as("style.css applied")
             .isEqualTo("flex");
+        // what the start warned of (here: the test profile's tokens are short) stays in view at
+        // the top, as a read-only token equal to the API token does (security review 7 S7-2)
+        wait.until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("config-warnings"), "DYNOFLEET_API_TOKEN has 21 characters"));
+        assertThat(driver.findElement(By.id("config-warnings")).getText()).doesNotContain(TOKEN);
 
         // from the keyboard too (audit 15: rows took mouse clicks only)
         driver

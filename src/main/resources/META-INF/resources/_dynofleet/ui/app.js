@@ -340,16 +340,31 @@
     refresh();
   }
 
+  // what is amiss in Dynofleet's configuration (GET /info's warnings: a read-only token that is the
+  // API token, a rotation's previous token still set), shown for as long as the page is signed in
+  function showConfigWarnings() {
+    var box = $('config-warnings');
+    fetch(API.replace(/\/pools$/, '/info'), { headers: { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (info) {
+        box.textContent = '';
+        ((info && info.warnings) || []).forEach(function (w) { box.appendChild(el('p', null, w)); });
+        box.hidden = !box.firstChild;
+      }, function () { /* the pools' own calls say what is wrong */ });
+  }
+
   function start() {
     $('login').hidden = true;
     $('app').hidden = false;
     $('signout').hidden = false;
+    showConfigWarnings();
     refresh();
   }
 
   function signOut(msg) {
     held = null;
     listCache = {}; // another token may see the pools redacted otherwise
+    $('config-warnings').hidden = true;
     if (timer) { clearTimeout(timer); timer = null; }
     $('app').hidden = true;
     $('signout').hidden = true;
