@@ -14,17 +14,20 @@ import jakarta.enterprise.event.Observes;
  * Cache-Control: no-store} unless the route set its own: a pool's document holds its config vars'
  * values (the backends' database passwords, API keys), and a 200 with an {@code ETag} was stored by
  * browsers in their disk cache (security review 4 S4-3). The dashboard keeps its own copy for its
- * {@code If-None-Match}, so nothing is lost. Set as the head is written, so answers made before any
- * route (401, 404, 429 from {@link ApiAuth}) carry them too.
+ * {@code If-None-Match}, so nothing is lost. The metrics too: they name every backend app and pool
+ * (security review 7 S7-5). Set as the head is written, so answers made before any route (401, 404,
+ * 429 from {@link ApiAuth}) carry them too.
  */
 @ApplicationScoped
 class ApiHeaders {
   private final String prefix;
   private final String api;
+  private final String metrics;
 
   ApiHeaders(DynofleetConfig config) {
     this.prefix = config.prefix();
     this.api = prefix + "/api/";
+    this.metrics = prefix + "/q/metrics";
   }
 
   void register(@Observes Filters filters) {
@@ -35,7 +38,8 @@ class ApiHeaders {
   private void filter(RoutingContext rc) {
     String path = rc.normalizedPath();
     if (path != null && (path.equals(prefix) || path.startsWith(prefix + "/"))) {
-      boolean isApi = path.startsWith(api);
+      boolean isApi =
+          path.startsWith(api) || path.equals(metrics) || path.startsWith(metrics + "/");
       rc.addHeadersEndHandler(
           v -> {
             MultiMap h = rc.response().headers();

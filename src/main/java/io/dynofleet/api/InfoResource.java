@@ -70,7 +70,10 @@ public class InfoResource {
   public Info info(@Context UriInfo uri) {
     QueryCheck.only(uri);
     boolean sandbox = mode.sandbox();
-    String url = sandbox ? simulator.url().replaceAll("/$", "") : heroku.apiUrl();
+    String url =
+        sandbox
+            ? simulator.url().replaceAll("/$", "")
+            : io.dynofleet.heroku.ApiEndpoint.shown(heroku.apiUrl());
     String version =
         config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
     return new Info(version, sandbox, url, dynofleet.prefix(), poolCount(), auth.configWarnings());

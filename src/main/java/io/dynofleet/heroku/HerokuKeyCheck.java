@@ -73,7 +73,7 @@ public class HerokuKeyCheck {
 
   /** One {@code GET /account}: what to log about the key (never the key). */
   public static Outcome check(HerokuClient client, String apiUrl) {
-    String url = apiUrl.replaceAll("/+$", "");
+    String url = ApiEndpoint.shown(apiUrl).replaceAll("/+$", "");
     try {
       Account account = client.account();
       return new Outcome(

@@ -47,6 +47,17 @@ class ApiHeadersTests {
         .header("X-Content-Type-Options", equalTo("nosniff"));
   }
 
+  /** Security review 7 S7-5: the metrics, which name every backend app, had no Cache-Control. */
+  @Test
+  void metricsAreNeverStored() {
+    api()
+        .get("/_dynofleet/q/metrics")
+        .then()
+        .statusCode(200)
+        .header("Cache-Control", equalTo("no-store"))
+        .header("X-Content-Type-Options", equalTo("nosniff"));
+  }
+
   @Test
   void theDashboardKeepsItsOwnCaching() {
     given()

@@ -44,6 +44,29 @@ class HerokuKeyCheckTests {
         .doesNotContain(sim.apiKey());
   }
 
+  /**
+   * Security review 7 S7-5: a HEROKU_API_URL with {@code user:password@} (an egress gateway with
+   * basic auth) was logged whole in the start's INFO line.
+   */
+  @Test
+  void theApiUrlIsLoggedWithoutItsUserAndPassword() {
+    String plain = sim.url().replaceAll("/$", "");
+    String withUser = plain.replace("://", "://user7:URLPW7secret@");
+    HerokuKeyCheck.Outcome o =
+        HerokuKeyCheck.check(
+            TestHerokuClients.client(config, registry, sim.url(), sim.apiKey()), withUser);
+    assertThat(o.line())
+        .contains("Heroku Platform API at " + plain + ":")
+        .doesNotContain("URLPW7secret")
+        .doesNotContain("user7");
+    assertThat(ApiEndpoint.shown("https://u:p@ss@api.example.com:8443/x?y=@z#@"))
+        .isEqualTo("https://api.example.com:8443/x?y=@z#@");
+    assertThat(ApiEndpoint.shown("https://api.heroku.com")).isEqualTo("https://api.heroku.com");
+    assertThat(ApiEndpoint.shown("not a url @ all")).isEqualTo("not a url @ all");
+    assertThat(new ApiEndpoint("http://a:b@h", "KEY").toString())
+        .isEqualTo("ApiEndpoint[url=http://h, key=***]");
+  }
+
   @Test
   void aRefusedKeyIsAnErrorThatSaysHowToMakeANewOne() {
     String wrong = "HRKU-wrong-key-check";
