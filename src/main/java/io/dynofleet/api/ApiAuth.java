@@ -154,7 +154,6 @@ public class ApiAuth {
 
   /** The start's warnings about this configuration, each once. */
   void warnAboutConfig() {
-    digest();
     configWarnings().forEach(LOG::warn);
   }
 
