@@ -191,17 +191,17 @@ class DashboardBrowserTests {
           // a scale-down asks first (audit 15): dismissed, nothing is sent
           input.clear();
           input.sendKeys(Integer.toString(target));
-          driver.findElement(By.id("scale-button")).click();
-          wait.until(ExpectedConditions.alertIsPresent()).dismiss();
+          clickUntilAsked(driver, By.id("scale-button"), false);
           Thread.sleep(500);
           assertThat(api().get(POOLS + "/shop").jsonPath().getInt("spec.replicas"))
               .isEqualTo(before);
         }
         input.clear();
         input.sendKeys(Integer.toString(target));
-        driver.findElement(By.id("scale-button")).click();
         if (target < before) {
-          wait.until(ExpectedConditions.alertIsPresent()).accept();
+          clickUntilAsked(driver, By.id("scale-button"), true);
+        } else {
+          driver.findElement(By.id("scale-button")).click();
         }
         await()
             .atMost(Duration.ofSeconds(10))
@@ -360,5 +360,37 @@ class DashboardBrowserTests {
     Path dest = Path.of("target", "dashboard.png");
     Files.createDirectories(dest.getParent());
     Files.copy(shot.toPath(), dest, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Clicks {@code button} until the page asks (a {@code confirm}), then answers it. The live page
+   * re-lays out as stats and warnings arrive, and a click that lands on the move asks nothing: one
+   * run waited 20 s for a dialog no click had opened. A dialog already open is answered, not
+   * clicked through.
+   */
+  private static void clickUntilAsked(WebDriver driver, By button, boolean accept) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              org.openqa.selenium.Alert open = ExpectedConditions.alertIsPresent().apply(driver);
+              if (open == null) {
+                driver.findElement(button).click();
+                try {
+                  open =
+                      new WebDriverWait(driver, Duration.ofSeconds(3))
+                          .until(ExpectedConditions.alertIsPresent());
+                } catch (org.openqa.selenium.TimeoutException notAsked) {
+                  return false;
+                }
+              }
+              if (accept) {
+                open.accept();
+              } else {
+                open.dismiss();
+              }
+              return true;
+            });
   }
 }
