@@ -2,6 +2,7 @@ package io.dynofleet.proxy;
 
 import io.dynofleet.pool.model.PoolEvents;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -427,11 +428,12 @@ final class Backend {
    * cannot change the target after the check. The API refuses link-local literals and the route
    * sync skips one stored before; a name that resolves to one was accepted and proxied to
    * (closing-prev leftover of security review 5 S5-8). Told once per spell by a WARN, and by an
-   * INFO when the name resolves elsewhere again. Any other backend: {@code ro} as it is.
+   * INFO when the name resolves elsewhere again. Any other backend: {@code ro} as it is. The
+   * look-up is {@link #address}'s: one per {@link #LOOKUP_TTL}, off the event loop.
    */
   Future<RequestOptions> connectOptions(Vertx vertx, RequestOptions ro) {
     if (!resolveFirst) return Future.succeededFuture(ro);
-    return PublicAddress.resolve(vertx, host)
+    return address(vertx)
         .compose(
             a -> {
               if (PublicAddress.isLinkLocal(a)) {
@@ -454,6 +456,72 @@ final class Backend {
               return Future.succeededFuture(
                   ro.setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(a, port))));
             });
+  }
+
+  /** How long a look-up of a static backend's name is used before the next is made. */
+  static final long LOOKUP_TTL = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
+  /** How soon a look-up that failed (and had no address before it) is made again. */
+  static final long FAILED_LOOKUP_TTL = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+  /** One look-up of the name: under way or done, when it started, and the address before it. */
+  private record Lookup(Future<InetAddress> future, long started, InetAddress previous) {}
+
+  private final java.util.concurrent.atomic.AtomicReference<Lookup> lookup =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** Look-ups of the name started (for tests: one per {@link #LOOKUP_TTL}, not per request). */
+  final AtomicLong lookupsStarted = new AtomicLong();
+
+  /**
+   * The address of a static backend's name, for {@link #connectOptions}: looked up once per {@link
+   * #LOOKUP_TTL} on a worker thread, never on the event loop (Vert.x's default resolver is the
+   * JDK's, which blocks the thread that calls it: a look-up per request stalled every request of
+   * the loop for the resolver's timeout whenever DNS was slow, at each expiry of the JDK's cache;
+   * review 32 R32-5). While the next look-up runs, and when it fails, the last address found is
+   * used: a DNS outage does not take a backend that answers out of service (the name is checked
+   * again on every look-up, link-local or not). The first look-up is waited for; one that failed
+   * with no address before it is made again after {@link #FAILED_LOOKUP_TTL}.
+   */
+  private Future<InetAddress> address(Vertx vertx) {
+    long now = System.nanoTime();
+    Lookup l = lookup.get();
+    if (l != null) {
+      Future<InetAddress> f = l.future();
+      if (!f.isComplete()) {
+        return l.previous() != null ? Future.succeededFuture(l.previous()) : f;
+      }
+      long ttl = f.succeeded() || l.previous() != null ? LOOKUP_TTL : FAILED_LOOKUP_TTL;
+      if (now - l.started() < ttl) {
+        return f.succeeded() ? f : l.previous() != null ? Future.succeededFuture(l.previous()) : f;
+      }
+    }
+    InetAddress before =
+        l == null ? null : l.future().succeeded() ? l.future().result() : l.previous();
+    Promise<InetAddress> next = Promise.promise();
+    Lookup started = new Lookup(next.future(), now, before);
+    if (!lookup.compareAndSet(l, started)) {
+      return address(vertx); // another request started it: use that one
+    }
+    lookupsStarted.incrementAndGet();
+    vertx
+        .<InetAddress>executeBlocking(
+            () ->
+                PublicAddress.resolve(vertx, host)
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS),
+            false)
+        .onComplete(
+            r -> {
+              if (r.succeeded()) {
+                next.complete(r.result());
+              } else {
+                Throwable t = r.cause();
+                next.fail(t instanceof java.util.concurrent.ExecutionException ? t.getCause() : t);
+              }
+            });
+    return before != null ? Future.succeededFuture(before) : next.future();
   }
 
   /**
