@@ -128,6 +128,16 @@ public class RateBudget {
     return Math.min(cap, s.value() + refilled);
   }
 
+  /**
+   * Whether a call sent now takes a turn of the limiter: the budget under the low watermark, or a
+   * 429's pause under way.
+   */
+  public boolean paced() {
+    synchronized (this) {
+      return !recovered();
+    }
+  }
+
   /** True when at least {@code calls} calls are left. */
   public boolean canSpend(int calls) {
     return remaining() >= calls;

@@ -411,6 +411,11 @@ public class HerokuPlatform implements Platform {
     return (int) Math.min(Integer.MAX_VALUE, heroku.rateRemaining());
   }
 
+  @Override
+  public boolean paced() {
+    return heroku.budget().paced();
+  }
+
   // ---------------------------------------------------------------- mapping
 
   private static App map(io.dynofleet.heroku.App a) {

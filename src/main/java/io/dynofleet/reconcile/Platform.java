@@ -302,6 +302,15 @@ public interface Platform {
   int rateRemaining();
 
   /**
+   * Whether a call sent now would wait for a turn of the rate limiter (the budget under the low
+   * watermark, or a 429's pause): what a pass can do without a call is then done first. Platforms
+   * without a budget never pace.
+   */
+  default boolean paced() {
+    return false;
+  }
+
+  /**
    * How long after a request is begun Heroku may still carry it out: it may wait (pacing, 429s)
    * before it leaves, its answer may take the read timeout, and Heroku may finish it after that. A
    * POST that may have been carried out ({@link PlatformException#mayLand()}: no answer, or a 5xx)

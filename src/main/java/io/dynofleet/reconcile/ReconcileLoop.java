@@ -559,11 +559,123 @@ public class ReconcileLoop {
    * when a pass of the pool was under way (it runs once more after it).
    */
   ReconcileResult run(String pool) {
+    if (deferred(pool)) {
+      return null;
+    }
     Entry entry;
     synchronized (this) {
       entry = entries.remove(pool);
     }
     return run(entry == null ? Entry.of(pool) : entry);
+  }
+
+  /**
+   * How long a deleting pool's pass steps aside at a time while a serving pool's repair waits
+   * ({@link #deferred}).
+   */
+  static final Duration DEFER_STEP = Duration.ofSeconds(2);
+
+  /**
+   * The longest a deleting pool's pass is held back in a row ({@link #deferred}): it then runs,
+   * whatever waits, so a fleet always short of workers for its repairs still deletes.
+   */
+  static final Duration DEFER_AT_MOST = Duration.ofMinutes(1);
+
+  /** How old the priorities read may be ({@link ReconcileStore.Priorities}). */
+  static final Duration PRIORITIES_FOR = Duration.ofSeconds(1);
+
+  /** Per deleting pool held back, when it first was in this spell (nanoTime). */
+  private final Map<String, Long> deferredSince = new ConcurrentHashMap<>();
+
+  private record Read(ReconcileStore.Priorities priorities, long at) {}
+
+  private volatile Read priorities;
+
+  /**
+   * Security review 7 S7-4: while calls are paced (the budget under the low watermark, a 429's
+   * pause), the refill is one call every 800 ms × dynos for the whole fleet, and the passes took
+   * the workers in the order they were due: a loop creating and deleting empty pools left 428
+   * deletions queued, and a crashed backend of the pool serving the traffic was marked after 4 min
+   * 25 s and replaced after 6 min 10 s, once they were done. Now a deleting pool's pass, when its
+   * turn comes while calls are paced and a serving pool's pass with work that touches its traffic
+   * waits for a worker (a health change's turn or pass of a pool with a host or the default route,
+   * or a pass of such a pool with a backend Unhealthy or Failed or fewer ready than wanted), steps
+   * aside for {@link #DEFER_STEP} and frees its worker for it. Bounded: a deleting pool is held
+   * back at most {@link #DEFER_AT_MOST} in a row, and never when nothing of the kind waits. Whether
+   * it was held back (its entry queued again).
+   */
+  private boolean deferred(String pool) {
+    if (executor == null || stopping || running.contains(pool)) {
+      return false;
+    }
+    ReconcileStore.Priorities p;
+    try {
+      if (!reconciler.paced()) {
+        deferredSince.remove(pool);
+        return false;
+      }
+      p = priorities();
+    } catch (RuntimeException e) {
+      LOG.debugf("reconcile pool=%s not ordered: %s", pool, e.getClass().getSimpleName());
+      return false;
+    }
+    long now = System.nanoTime();
+    if (!p.deleting().contains(pool) || !repairWaits(pool, p, now)) {
+      deferredSince.remove(pool);
+      return false;
+    }
+    long since = deferredSince.computeIfAbsent(pool, k -> now);
+    if (now - since >= DEFER_AT_MOST.toNanos()) {
+      deferredSince.remove(pool);
+      return false;
+    }
+    Entry entry;
+    synchronized (this) {
+      if (stopping) {
+        return false;
+      }
+      pending.remove(pool);
+      dueAt.remove(pool);
+      entry = entries.remove(pool);
+    }
+    LOG.debugf("reconcile pool=%s deletion steps aside for a serving pool's repair", pool);
+    enqueue(entry == null ? Entry.of(pool) : entry, DEFER_STEP);
+    return true;
+  }
+
+  /**
+   * Whether a serving pool's traffic work waits for a worker: its health change's turn or its pass
+   * due and not begun.
+   */
+  private boolean repairWaits(String pool, ReconcileStore.Priorities p, long now) {
+    for (Map.Entry<String, ScheduledFuture<?>> t : healthTurns.entrySet()) {
+      if (p.serving().contains(t.getKey()) && t.getValue().getDelay(TimeUnit.NANOSECONDS) <= 0) {
+        return true;
+      }
+    }
+    for (Map.Entry<String, Long> d : dueAt.entrySet()) {
+      String other = d.getKey();
+      if (other.equals(pool) || d.getValue() > now || running.contains(other)) {
+        continue;
+      }
+      Entry e = entries.get(other);
+      if (p.repairs().contains(other)
+          || p.serving().contains(other) && e != null && e.readAsOf() != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link ReconcileStore.Priorities}, read at most once per {@link #PRIORITIES_FOR}. */
+  private ReconcileStore.Priorities priorities() {
+    Read r = priorities;
+    long now = System.nanoTime();
+    if (r == null || now - r.at() >= PRIORITIES_FOR.toNanos()) {
+      r = new Read(reconciler.priorities(), now);
+      priorities = r;
+    }
+    return r.priorities();
   }
 
   /**
@@ -705,6 +817,7 @@ public class ReconcileLoop {
   void forgetGoneNames(Set<String> live) {
     failureLog.retain(live);
     thrown.keySet().retainAll(live);
+    deferredSince.keySet().retainAll(live);
   }
 
   /** Per pool, passes in a row that threw out of the reconciler: their backoff. */

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -78,6 +79,52 @@ class ReconcileStore {
     Due(List<String> names, long asOfMicros) {
       this(names, asOfMicros, Map.of());
     }
+  }
+
+  /**
+   * What the loop orders passes by while calls are paced ({@link ReconcileLoop}): {@code deleting},
+   * the pools being deleted (their passes delete apps nobody routes to); {@code serving}, the pools
+   * that are not, with a host or the default route; {@code repairs}, those of them with work that
+   * touches their traffic (a backend {@code Unhealthy} or {@code Failed}, or fewer ready than
+   * wanted). One read over the pools and their backends.
+   */
+  record Priorities(Set<String> deleting, Set<String> serving, Set<String> repairs) {
+    static final Priorities NONE = new Priorities(Set.of(), Set.of(), Set.of());
+  }
+
+  @Transactional
+  @SuppressWarnings("unchecked")
+  Priorities priorities() {
+    List<Object[]> rows =
+        pools
+            .getEntityManager()
+            .createNativeQuery(
+                "select p.name, p.deletion_timestamp is not null,"
+                    + " (jsonb_typeof(p.spec -> 'routing' -> 'hosts') = 'array'"
+                    + " and jsonb_array_length(p.spec -> 'routing' -> 'hosts') > 0)"
+                    + " or coalesce(p.spec -> 'routing' ->> 'default', '') = 'true',"
+                    + " exists (select 1 from backends b where b.pool_id = p.id"
+                    + " and b.phase in ('Unhealthy', 'Failed'))"
+                    + " or (jsonb_typeof(p.spec -> 'replicas') = 'number'"
+                    + " and coalesce(cast(p.status ->> 'readyReplicas' as bigint), 0)"
+                    + " < cast(p.spec ->> 'replicas' as bigint))"
+                    + " from pools p")
+            .getResultList();
+    Set<String> deleting = new java.util.HashSet<>();
+    Set<String> serving = new java.util.HashSet<>();
+    Set<String> repairs = new java.util.HashSet<>();
+    for (Object[] r : rows) {
+      String name = (String) r[0];
+      if (Boolean.TRUE.equals(r[1])) {
+        deleting.add(name);
+      } else if (Boolean.TRUE.equals(r[2])) {
+        serving.add(name);
+        if (Boolean.TRUE.equals(r[3])) {
+          repairs.add(name);
+        }
+      }
+    }
+    return new Priorities(Set.copyOf(deleting), Set.copyOf(serving), Set.copyOf(repairs));
   }
 
   @Transactional

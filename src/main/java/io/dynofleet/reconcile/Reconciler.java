@@ -684,6 +684,16 @@ public class Reconciler {
     return store.overdue(grace, platform.keyFingerprint());
   }
 
+  /** What the loop orders passes by while calls are paced ({@link ReconcileStore.Priorities}). */
+  ReconcileStore.Priorities priorities() {
+    return store.priorities();
+  }
+
+  /** Whether a Platform API call sent now would wait for a turn of the rate limiter. */
+  boolean paced() {
+    return platform.paced();
+  }
+
   /** {@link #poolNamesDue}, with when the sweep found them due (see {@link ReconcileStore.Due}). */
   ReconcileStore.Due sweepDue(Duration quiet, boolean honourBackoff) {
     return store.sweepDue(quiet, honourBackoff, platform.keyFingerprint());
@@ -1189,6 +1199,9 @@ public class Reconciler {
         return ReconcileResult.done(0);
       }
       idle.remove(pool.id);
+      if (!Boolean.TRUE.equals(spec.paused())) {
+        markFailingFirst();
+      }
       try {
         observe(t);
       } catch (PlatformException e) {
@@ -2635,6 +2648,54 @@ public class Reconciler {
       return byId;
     }
 
+    /** Marks a ready backend whose checks fail {@code Unhealthy}, and says so. */
+    private void markUnhealthy(Backend b, DataPlane.Health h, Duration replaceAfter) {
+      b.unhealthySince = now;
+      b.phase = Phase.Unhealthy;
+      store.save(b);
+      event(
+          PoolEvents.WARNING,
+          "BackendUnhealthy",
+          "app "
+              + b.appName
+              + (h.ejected()
+                  ? " is ejected by the proxy: its requests failed in a row"
+                      + met(h.lastFailure(), ", the last: ", "")
+                      + " (the pool has no health check)"
+                  : " fails its health checks" + met(h.lastFailure(), ": ", "")));
+      recheckAt(now.plus(replaceAfter));
+    }
+
+    /**
+     * While calls are paced (the budget under the low watermark, a 429's pause), the ready backends
+     * whose checks fail are marked {@code Unhealthy} before the pass makes any call: the fleet's
+     * verdicts need none, and behind the pass's paced reads (the source, the app's own look) the
+     * mark waited minutes while the budget went to other pools (security review 7 S7-4: 4 min 25
+     * s). The look that tells an app deleted or renamed by hand comes later, at its restart ({@link
+     * #renamed}), not before the mark. The pool's status says it when the pass writes it, at its
+     * end or at its failure.
+     */
+    private void markFailingFirst() {
+      if (!platform.paced()) {
+        return;
+      }
+      health = dataPlane.health(pool.name, pool.id);
+      boolean probed = spec.healthCheck().path() != null;
+      Duration replaceAfter = Duration.ofSeconds(spec.healthCheck().replaceAfterSeconds());
+      for (Backend b : backends) {
+        DataPlane.Health h = b.step == Step.READY ? health.get(b.appName) : null;
+        if (h == null
+            || !h.known()
+            || h.healthy()
+            || probed && h.ejected()
+            || b.unhealthySince != null) {
+          continue;
+        }
+        ejections.remove(b.id);
+        markUnhealthy(b, h, replaceAfter);
+      }
+    }
+
     /** {@link #checkHealthOfReady}'s marks, restarts and replacements, backend by backend. */
     private void repairReady(
         Duration replaceAfter,
@@ -2733,20 +2794,7 @@ public class Reconciler {
             // the restart a replace window later (audit 14: the proxies met the router's 404s)
             continue;
           }
-          b.unhealthySince = now;
-          b.phase = Phase.Unhealthy;
-          store.save(b);
-          event(
-              PoolEvents.WARNING,
-              "BackendUnhealthy",
-              "app "
-                  + b.appName
-                  + (h.ejected()
-                      ? " is ejected by the proxy: its requests failed in a row"
-                          + met(h.lastFailure(), ", the last: ", "")
-                          + " (the pool has no health check)"
-                      : " fails its health checks" + met(h.lastFailure(), ": ", "")));
-          recheckAt(now.plus(replaceAfter));
+          markUnhealthy(b, h, replaceAfter);
           continue;
         }
         if (observing) {

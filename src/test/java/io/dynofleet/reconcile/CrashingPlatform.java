@@ -241,6 +241,11 @@ final class CrashingPlatform implements Platform {
   }
 
   @Override
+  public boolean paced() {
+    return delegate.paced();
+  }
+
+  @Override
   public java.time.Duration sendWindow() {
     return delegate.sendWindow();
   }

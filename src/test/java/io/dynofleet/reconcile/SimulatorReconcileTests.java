@@ -1607,6 +1607,192 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Security review 7 S7-4: with the budget under the low watermark, a crashed backend of a serving
+   * pool was marked Unhealthy only after the pass's paced reads (the source, then the app's own
+   * look): 4 min 25 s while other pools' passes took the turns. The fleet's verdicts need no call:
+   * here no call can be sent at all (a 429 storm, a second's wait allowed), and the pass that fails
+   * for it still marks the backend and says so.
+   */
+  @Test
+  void aFailingBackendIsMarkedUnhealthyWithoutACallWhileCallsArePaced() {
+    createPool(2, "");
+    converge(2);
+    String sick = owned().get(0).name();
+    java.util.UUID uid = java.util.UUID.fromString(uid());
+    sim.backendCrashed(sick);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              var h = routes.health(name, uid).get(sick);
+              return h != null && h.known() && !h.healthy();
+            });
+    HerokuConfig quick =
+        TestHerokuClients.with(herokuConfig, Map.of("rateLimitMaxWait", Duration.ofSeconds(1)));
+    Reconciler paced =
+        reconcilerOn(
+            new HerokuPlatform(TestHerokuClients.client(quick, registry, sim.url(), sim.apiKey())));
+    sim.rateLimitStorm(1_000_000);
+    // the first pass meets the empty budget (its first call); the second knows it before any call
+    for (int i = 0; i < 2; i++) {
+      assertThat(paced.reconcile(new PoolKey(name)).outcome())
+          .as("no call gets through")
+          .isEqualTo(ReconcileResult.Outcome.FAILED);
+    }
+    assertThat(condition("Degraded")).isEqualTo("True/RateLimited");
+    assertThat(status().backends())
+        .filteredOn(b -> b.app().equals(sick))
+        .singleElement()
+        .extracting(PoolStatus.BackendStatus::phase)
+        .isEqualTo("Unhealthy");
+    assertThat(status().readyReplicas()).isEqualTo(1);
+    assertThat(pools.events(name, 50))
+        .filteredOn(e -> e.reason().equals("BackendUnhealthy"))
+        .singleElement()
+        .extracting(e -> e.message())
+        .isEqualTo("app " + sick + " fails its health checks: HTTP 503");
+    sim.resetFaults();
+  }
+
+  /**
+   * Security review 7 S7-4: a loop creating and deleting empty pools left hundreds of deletions
+   * queued while calls were paced, and a crashed backend of the pool serving traffic waited for all
+   * of them (marked after 4 min 25 s, replaced after 6 min 10 s). Played with a loop of two workers
+   * and a client paced at one call a second (the simulated account refilling as much, 450 calls
+   * left: under the low watermark, over the reserve): the crash is marked while most of the
+   * deleting pools are still there, and the backend is replaced before the last is gone.
+   */
+  @Test
+  @Timeout(value = 420, unit = TimeUnit.SECONDS)
+  void aServingPoolsRepairGoesBeforeDeletionsWhileCallsArePaced() throws Exception {
+    createPool(2, "");
+    converge(2);
+    String sick = owned().get(0).name();
+    java.util.UUID uid = java.util.UUID.fromString(uid());
+    // each with its release webhook on the source (its deletion's calls: S5-3)
+    ReconcileConfig hooks = HookedReconciler.webhooksOn(config);
+    Reconciler hooked =
+        new Reconciler(store, locks, platform, routes, events, hooks, clock, registry, hookTarget);
+    extra.add(hooked);
+    List<String> doomed = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String n = name + "-d" + i;
+      api()
+          .body(
+              """
+              {"metadata": {"name": "%s"},
+               "spec": {"pipeline": "%s", "replicas": 0, "template": {"sourceApp": "%s"}}}
+              """
+                  .formatted(n, pipeline, source))
+          .post(POOLS)
+          .then()
+          .statusCode(201);
+      assertThat(hooked.reconcile(new PoolKey(n)).outcome())
+          .isEqualTo(ReconcileResult.Outcome.DONE);
+      doomed.add(n);
+    }
+    doomed.forEach(n -> api().delete(POOLS + "/" + n).then().statusCode(202));
+    java.util.function.LongSupplier left =
+        () -> doomed.stream().filter(n -> store.pool(n).isPresent()).count();
+
+    sim.rateLimitRefill(3600);
+    sim.rateLimitRemaining(450);
+    HerokuConfig slow =
+        TestHerokuClients.with(herokuConfig, Map.of("rateLimitRefillPerHour", 3600));
+    Reconciler paced =
+        new Reconciler(
+            store,
+            locks,
+            new HerokuPlatform(TestHerokuClients.client(slow, registry, sim.url(), sim.apiKey())),
+            routes,
+            events,
+            hooks,
+            clock,
+            registry,
+            hookTarget);
+    extra.add(paced);
+    java.util.concurrent.ScheduledThreadPoolExecutor workers =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(2);
+    workers.setRemoveOnCancelPolicy(true);
+    try {
+      ReconcileLoop local = new ReconcileLoop(paced, config, registry, clock, workers);
+      doomed.forEach(n -> local.enqueue(n, Duration.ZERO));
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> left.getAsLong() < doomed.size());
+      sim.backendCrashed(sick);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                var h = routes.health(name, uid).get(sick);
+                return h != null && h.known() && !h.healthy();
+              });
+      local.onHealth(new io.dynofleet.pool.model.HealthChanged(name));
+      await()
+          .atMost(Duration.ofSeconds(300))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> phaseOf(sick).equals("Unhealthy"));
+      assertThat(left.getAsLong())
+          .as("deleting pools left when the crash was marked")
+          .isGreaterThan(doomed.size() / 2);
+
+      // replaceAfterSeconds (30) moved into the past rather than waited for
+      backdateBetweenPasses(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));
+      local.enqueue(name, Duration.ZERO);
+      await()
+          .atMost(Duration.ofSeconds(300))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> stored(sick).restartedAt != null);
+      backdateBetweenPasses(sick, b -> b.restartedAt = clock.instant().minusSeconds(31));
+      local.enqueue(name, Duration.ZERO);
+      await()
+          .atMost(Duration.ofSeconds(300))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> eventReasons().contains("BackendReplaced"));
+      assertThat(left.getAsLong())
+          .as("deleting pools left when the backend was replaced")
+          .isPositive();
+      await()
+          .atMost(Duration.ofSeconds(300))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> left.getAsLong() == 0);
+    } finally {
+      workers.shutdownNow();
+      sim.resetFaults();
+    }
+  }
+
+  /** {@link #backdate}, with the pool's lock held: no pass of it writes the row meanwhile. */
+  private void backdateBetweenPasses(String app, Consumer<Backend> change) {
+    java.util.UUID id = java.util.UUID.fromString(uid());
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              try (PoolLocks.Held held = locks.tryLock(id)) {
+                if (held == null) {
+                  return false;
+                }
+                backdate(app, change);
+                return true;
+              }
+            });
+  }
+
+  private String phaseOf(String app) {
+    return status().backends().stream()
+        .filter(b -> b.app().equals(app))
+        .map(PoolStatus.BackendStatus::phase)
+        .findFirst()
+        .orElse("");
+  }
+
+  /**
    * Review 13, for managed pools: a backend this dyno's proxy finds dead but another dyno's (a
    * fresh verdict in the table) finds healthy is neither marked Unhealthy nor restarted nor
    * replaced, however long that lasts; once that verdict is older than the TTL, the usual path
