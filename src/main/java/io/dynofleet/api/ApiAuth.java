@@ -154,7 +154,7 @@ public class ApiAuth {
 
   /** The start's warnings about this configuration, each once. */
   void warnAboutConfig() {
-    configWarnings().forEach(LOG::warn);
+    configWarnings(true).forEach(LOG::warn);
   }
 
   /**
@@ -169,14 +169,18 @@ public class ApiAuth {
   /**
    * What is amiss in this configuration, for the start's log, {@code GET /api/v1/info} and the
    * dashboard: weak tokens, a read-only token that is an API token, previous tokens still set, an
-   * own host not served. Never a token's text.
+   * own host not served. Never a token's text. {@code detailed} false (the read-only token's {@code
+   * /info}, which Prometheus, viewers and CI hold): a weak token's length and the admin hosts are
+   * left out (review 32 R32-1: they narrowed the guess of the token warned of, and named the hosts
+   * serving the admin API); the start's log and the API token's {@code /info} have them.
    */
-  public List<String> configWarnings() {
+  public List<String> configWarnings(boolean detailed) {
     List<String> w = new java.util.ArrayList<>();
-    weakness("DYNOFLEET_API_TOKEN", config.token()).ifPresent(w::add);
-    weakness("DYNOFLEET_API_TOKEN_PREVIOUS", config.tokenPrevious()).ifPresent(w::add);
-    weakness("DYNOFLEET_READ_TOKEN", config.readToken()).ifPresent(w::add);
-    weakness("DYNOFLEET_READ_TOKEN_PREVIOUS", config.readTokenPrevious()).ifPresent(w::add);
+    weakness("DYNOFLEET_API_TOKEN", config.token(), detailed).ifPresent(w::add);
+    weakness("DYNOFLEET_API_TOKEN_PREVIOUS", config.tokenPrevious(), detailed).ifPresent(w::add);
+    weakness("DYNOFLEET_READ_TOKEN", config.readToken(), detailed).ifPresent(w::add);
+    weakness("DYNOFLEET_READ_TOKEN_PREVIOUS", config.readTokenPrevious(), detailed)
+        .ifPresent(w::add);
     for (String name : readTokensIgnored) {
       w.add(
           name
@@ -190,7 +194,9 @@ public class ApiAuth {
     }
     w.addAll(previousTokensSet());
     ownHostNotServed(
-            adminHosts, rawConfig.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class))
+            adminHosts,
+            rawConfig.getOptionalValue("HEROKU_APP_DEFAULT_DOMAIN_NAME", String.class),
+            detailed)
         .ifPresent(w::add);
     return w;
   }
@@ -225,34 +231,51 @@ public class ApiAuth {
    */
   static Optional<String> ownHostNotServed(
       io.dynofleet.config.AdminHosts hosts, Optional<String> defaultDomain) {
+    return ownHostNotServed(hosts, defaultDomain, true);
+  }
+
+  /** {@code detailed} false: the same without the admin hosts' names (for the read-only token). */
+  static Optional<String> ownHostNotServed(
+      io.dynofleet.config.AdminHosts hosts, Optional<String> defaultDomain, boolean detailed) {
     return defaultDomain
         .map(String::trim)
         .filter(d -> !d.isEmpty() && hosts.restricted() && !hosts.admin(d))
         .map(
             d ->
-                "DYNOFLEET_ADMIN_HOSTS ("
-                    + String.join(", ", new java.util.TreeSet<>(hosts.names()))
-                    + ") does not include this app's own host "
-                    + d
-                    + " (HEROKU_APP_DEFAULT_DOMAIN_NAME): the dashboard, the API, the CLI and the"
-                    + " release webhooks get 404 there and are served on those hosts only. Unless"
-                    + " that is meant, add it: heroku config:set DYNOFLEET_ADMIN_HOSTS="
-                    + String.join(",", new java.util.TreeSet<>(hosts.names()))
-                    + ","
-                    + d);
+                !detailed
+                    ? "DYNOFLEET_ADMIN_HOSTS does not include this app's own host "
+                        + d
+                        + " (HEROKU_APP_DEFAULT_DOMAIN_NAME): the dashboard and the API are not"
+                        + " served there. The API token's /info and the start's log say more."
+                    : "DYNOFLEET_ADMIN_HOSTS ("
+                        + String.join(", ", new java.util.TreeSet<>(hosts.names()))
+                        + ") does not include this app's own host "
+                        + d
+                        + " (HEROKU_APP_DEFAULT_DOMAIN_NAME): the dashboard, the API, the CLI and the"
+                        + " release webhooks get 404 there and are served on those hosts only. Unless"
+                        + " that is meant, add it: heroku config:set DYNOFLEET_ADMIN_HOSTS="
+                        + String.join(",", new java.util.TreeSet<>(hosts.names()))
+                        + ","
+                        + d);
   }
 
   /** A warning for a configured token short enough to guess; empty for none or a long one. */
   static Optional<String> weakness(String name, Optional<String> token) {
+    return weakness(name, token, true);
+  }
+
+  /** {@code detailed} false: the same without the token's length (for the read-only token). */
+  static Optional<String> weakness(String name, Optional<String> token, boolean detailed) {
     return token
         .map(String::trim)
         .filter(t -> !t.isEmpty() && t.length() < STRONG_LENGTH)
         .map(
             t ->
                 name
-                    + " has "
-                    + t.length()
-                    + " characters: guessable despite the throttling of failed attempts, so use "
+                    + (detailed
+                        ? " has " + t.length() + " characters"
+                        : " is shorter than " + STRONG_LENGTH + " characters")
+                    + ": guessable despite the throttling of failed attempts, so use "
                     + STRONG_LENGTH
                     + " or more random ones (openssl rand -hex 32)");
   }

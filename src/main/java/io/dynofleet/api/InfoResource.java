@@ -29,7 +29,8 @@ public class InfoResource {
   /**
    * The answer; {@code poolCount} is absent while the database cannot be read. {@code warnings}:
    * what the start warned of in this configuration (a read-only token that is the API token, a
-   * previous token still set, a weak token), never a token's text; empty when nothing is amiss.
+   * previous token still set, a weak token), never a token's text; empty when nothing is amiss. To
+   * the read-only token without a weak token's length or the admin hosts' names (R32-1).
    */
   public record Info(
       String version,
@@ -67,7 +68,7 @@ public class InfoResource {
   @GET
   @Operation(
       summary = "Version, sandbox or Heroku, Platform API URL (never the key), prefix, pool count")
-  public Info info(@Context UriInfo uri) {
+  public Info info(@Context UriInfo uri, @Context io.vertx.ext.web.RoutingContext rc) {
     QueryCheck.only(uri);
     boolean sandbox = mode.sandbox();
     String url =
@@ -76,7 +77,10 @@ public class InfoResource {
             : io.dynofleet.heroku.ApiEndpoint.shown(heroku.apiUrl());
     String version =
         config.getOptionalValue("quarkus.application.version", String.class).orElse("dev");
-    return new Info(version, sandbox, url, dynofleet.prefix(), poolCount(), auth.configWarnings());
+    // the read-only token's holders get the warnings without a token's length or the admin hosts
+    boolean reader = rc == null || rc.get(ApiAuth.READER) != null;
+    return new Info(
+        version, sandbox, url, dynofleet.prefix(), poolCount(), auth.configWarnings(!reader));
   }
 
   private Long poolCount() {

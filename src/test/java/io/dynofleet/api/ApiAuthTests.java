@@ -210,6 +210,52 @@ class ApiAuthTests {
     }
   }
 
+  /**
+   * Review 32 R32-1: the read-only token reads {@code /info}, whose warnings told it the length of
+   * the weak API token they warn of. The API token's {@code /info} still has it (the test profile's
+   * tokens are 21 and 26 characters).
+   */
+  @Test
+  void infoTellsTheReadOnlyTokenNoTokensLength() {
+    String read = "test-read-token-0123456789";
+    java.util.List<String> readers =
+        given()
+            .header("Authorization", "Bearer " + read)
+            .get("/_dynofleet/api/v1/info")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("warnings", String.class);
+    org.assertj.core.api.Assertions.assertThat(readers)
+        .anySatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .startsWith("DYNOFLEET_API_TOKEN is shorter than 32 characters"))
+        .anySatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .startsWith("DYNOFLEET_READ_TOKEN is shorter than 32 characters"))
+        .allSatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .doesNotContain("21", "26")
+                    .doesNotContainPattern("has \\d+ characters"));
+    org.assertj.core.api.Assertions.assertThat(
+            given()
+                .header("Authorization", "Bearer " + TOKEN)
+                .get("/_dynofleet/api/v1/info")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("warnings", String.class))
+        .anySatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .startsWith("DYNOFLEET_API_TOKEN has 21 characters"));
+  }
+
   @Test
   void aShortTokenIsWarnedAbout() {
     org.assertj.core.api.Assertions.assertThat(

@@ -92,6 +92,36 @@ class HerokuEdgeTests {
         .isEmpty();
   }
 
+  /**
+   * Review 32 R32-1: the read-only token's {@code /info} says the own host is not served without
+   * naming the admin hosts (which serve the admin API); the API token's names them.
+   */
+  @Test
+  void infoNamesTheAdminHostsToTheApiTokenOnly() {
+    java.util.function.Function<String, java.util.List<String>> warnings =
+        token ->
+            admin()
+                .auth()
+                .oauth2(token)
+                .get("/_dynofleet/api/v1/info")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("warnings", String.class);
+    org.assertj.core.api.Assertions.assertThat(warnings.apply(STRONG_READ))
+        .anySatisfy(w -> org.assertj.core.api.Assertions.assertThat(w).contains(OWN_HOST))
+        .allSatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .doesNotContain(ADMIN, "other-admin.example.com"));
+    org.assertj.core.api.Assertions.assertThat(warnings.apply(TOKEN))
+        .anySatisfy(
+            w ->
+                org.assertj.core.api.Assertions.assertThat(w)
+                    .contains(OWN_HOST, "fleet.example.com, other-admin.example.com"));
+  }
+
   @jakarta.inject.Inject HookTarget hooks;
 
   /**

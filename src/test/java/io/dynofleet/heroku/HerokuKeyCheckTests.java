@@ -59,8 +59,20 @@ class HerokuKeyCheckTests {
         .contains("Heroku Platform API at " + plain + ":")
         .doesNotContain("URLPW7secret")
         .doesNotContain("user7");
-    assertThat(ApiEndpoint.shown("https://u:p@ss@api.example.com:8443/x?y=@z#@"))
-        .isEqualTo("https://api.example.com:8443/x?y=@z#@");
+    assertThat(ApiEndpoint.shown("https://u:p@ss@api.example.com:8443/x?y=@#@"))
+        .isEqualTo("https://api.example.com:8443/x?y=@#@");
+    // review 32 R32-7: a password holding / ? # (and @) unencoded is hidden too
+    for (String pw : java.util.List.of("pa/ss", "pa?ss", "pa#ss", "p@ss/w", "p/@?#w", "12/x")) {
+      assertThat(ApiEndpoint.shown("https://gw:" + pw + "@egress.example.com:8443/v1?q=1"))
+          .as(pw)
+          .isEqualTo("https://egress.example.com:8443/v1?q=1");
+      assertThat(ApiEndpoint.shown("https://gw:" + pw + "@egress.example.com"))
+          .as(pw)
+          .isEqualTo("https://egress.example.com");
+    }
+    assertThat(ApiEndpoint.shown("http://gw:p/w@[::1]:8080/")).isEqualTo("http://[::1]:8080/");
+    // no host after any @: nothing after :// is shown
+    assertThat(ApiEndpoint.shown("https://gw:pa/ss@")).isEqualTo("https://(credentials hidden)");
     assertThat(ApiEndpoint.shown("https://api.heroku.com")).isEqualTo("https://api.heroku.com");
     assertThat(ApiEndpoint.shown("not a url @ all")).isEqualTo("not a url @ all");
     assertThat(new ApiEndpoint("http://a:b@h", "KEY").toString())
