@@ -2486,6 +2486,10 @@ class ReverseProxy implements ProxyInterceptor {
           vertx.cancelTimer(id);
           Set<Backend> mine = draining.get(pool);
           if (mine != null) mine.remove(b);
+          // a deleted pool's key goes with its last backend drained, whichever of this and the
+          // pool's own drain ends first (review 32 R32-4: the key stayed for good otherwise)
+          draining.computeIfPresent(
+              pool, (k, s) -> s.isEmpty() && !table.pools().containsKey(k) ? null : s);
           LOG.debugf("backend %s drained", b.target.id());
           vertx.setTimer(Math.max(1, seriesKept.toMillis()), t -> removeSeries(b));
         });
@@ -2611,13 +2615,14 @@ class ReverseProxy implements ProxyInterceptor {
   }
 
   private double backendsIn(String pool, String state) {
-    Pool p = table.pools().get(pool);
-    if (p == null) return Double.NaN;
     if (state.equals("draining")) {
-      // not in the table: the ones of this pool that left it and still drain
+      // not in the table: the ones of this pool that left it and still drain, also of a pool
+      // deleted, which is no longer in the table either (review 32 R32-3: that read NaN)
       Set<Backend> mine = draining.get(pool);
       return mine == null ? 0 : mine.size();
     }
+    Pool p = table.pools().get(pool);
+    if (p == null) return Double.NaN;
     long now = System.nanoTime();
     return p.backends().stream().filter(b -> state(b, now).equals(state)).count();
   }

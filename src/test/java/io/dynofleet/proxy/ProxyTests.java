@@ -1962,6 +1962,42 @@ class ProxyTests {
   }
 
   /**
+   * Review 32 R32-3: a deleted pool's backends drain too, but the pool is no longer in the table,
+   * and its {@code draining} gauge read NaN (not the count) until its series went. Fails on the old
+   * code ({@code NaN} where 1.0 is expected).
+   */
+  @Test
+  void aDeletedPoolsBackendCountsAsDraining() throws Exception {
+    List<io.vertx.core.http.HttpServerRequest> held =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    URI hangs = backends.start(held::add);
+    table.put(
+        new PoolRoute(
+            "dd",
+            List.of(),
+            true,
+            Algorithm.ROUND_ROBIN,
+            Duration.ofSeconds(30),
+            0,
+            0,
+            0,
+            Duration.ZERO,
+            null,
+            List.of(target("ddx", hangs))));
+    Future<String[]> slow = post("/slow");
+    await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
+    table.remove("dd");
+    assertThat(metrics())
+        .contains("dynofleet_proxy_backends{dyno=\"local\",pool=\"dd\",state=\"draining\"} 1.0");
+    held.get(0).response().end("late");
+    assertThat(join(slow)[0]).isEqualTo("200");
+    // drained: the pool's series go (SERIES_KEPT is short here)
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> !metrics().contains("pool=\"dd\",state=\"draining\""));
+  }
+
+  /**
    * Audit 27 F6: a draining backend's last failures were counted into its series, which went the
    * instant its last request ended (at most 500 ms later): no scrape saw them. Now they stay {@link
    * ReverseProxy#SERIES_KEPT} after the drain. Fails on the old code (the lines are gone within a
