@@ -2798,7 +2798,17 @@ public class Reconciler {
           continue;
         }
         if (observing) {
-          continue; // paused: marked and said, neither looked up, restarted nor replaced
+          // paused: marked and said, neither looked up, restarted nor replaced, and its repair
+          // clock does not run: each paused pass moves it on, so a resume gives it a whole
+          // replaceAfterSeconds from about then (review 32 R32-2: one marked during a long pause
+          // was restarted by the resume's first pass, with no grace)
+          if (b.restartedAt != null) {
+            b.restartedAt = now;
+          } else {
+            b.unhealthySince = now;
+          }
+          store.save(b);
+          continue;
         }
         if (b.restartedAt != null && BUDGET_LOW.equals(blocked) && !shared && ready > 1) {
           // still failing after its restart: its replacement, due now or at its next turn, waits

@@ -2843,6 +2843,36 @@ class SimulatorReconcileTests {
   }
 
   /**
+   * Review 32 R32-2: a backend marked Unhealthy during a pause had its repair clock running all the
+   * pause, so the first pass after the resume restarted it at once, with none of the
+   * replaceAfterSeconds an unpaused pool gives. Its clock now waits while paused. Fails on the old
+   * code (restarted by the resume's pass).
+   */
+  @Test
+  void aBackendThatFailedWhilePausedGetsItsGraceAfterTheResume() {
+    createPool(3, "");
+    converge(3);
+    List<String> apps = new ArrayList<>(ownedNames());
+    patch("{\"spec\": {\"paused\": true}}");
+    pass();
+    String sick = apps.get(0);
+    sim.backendCrashed(sick);
+    awaitPhase(sick, "Unhealthy");
+    // marked long before the resume (replaceAfter 30 s)
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31));
+    pass();
+    assertThat(restarts(sick)).isEmpty();
+    patch("{\"spec\": {\"paused\": false}}");
+    pass();
+    pass();
+    assertThat(restarts(sick)).as("the resume's passes: its grace has just begun").isEmpty();
+    assertThat(stored(sick).phase.name()).isEqualTo("Unhealthy");
+    backdate(sick, b -> b.unhealthySince = clock.instant().minusSeconds(31)); // the grace passed
+    pass();
+    assertThat(restarts(sick)).as("restarted once its grace after the resume passed").isNotEmpty();
+  }
+
+  /**
    * Audit 27 F5 and F4: a stalled rollout said Progressing True RollingUpdate on every later pass
    * while nothing more was tried (Kubernetes turns Progressing False past its deadline), and a
    * pause wiped its Degraded RolloutStalled at once.
