@@ -375,6 +375,13 @@ class LiveFleetIT {
       fleet.sourceAndPipeline(SOURCE, "multi-pipe");
       Dyno a = fleet.start();
       Dyno b = fleet.start();
+      // a dyno with a Heroku key is no sandbox: its OpenAPI document, as served, leaves the
+      // sandbox's routes out (security review 7 S7-5; review 32 R32-8: the filter's wiring)
+      HttpResponse<String> doc = a.request("GET", "/_dynofleet/q/openapi?format=json", null);
+      assertThat(doc.statusCode()).isEqualTo(200);
+      assertThat(doc.body())
+          .contains("\"/_dynofleet/api/v1/pools\"")
+          .doesNotContain("/_dynofleet/api/v1/sandbox");
       assertThat(a.send("POST", Fleet.POOLS, Fleet.pool("multi", SOURCE, "multi-pipe", 4, "")))
           .isEqualTo(201);
       Duration two = fleet.awaitConverged(b, "multi", SOURCE, 4, Duration.ofSeconds(60));
