@@ -80,35 +80,16 @@ class CrashedUnderTrafficTests {
   @Test
   void aCrashedBackendUnderTrafficTurnsUnhealthyAndIsRestarted() {
     String name = "crash" + Long.toString(System.nanoTime() % 100000, 36);
-    sim.createSourceApp(name + "-src");
-    sim.createPipeline(name + "-pipe");
-    given()
-        .header("Authorization", "Bearer " + TOKEN)
-        .contentType("application/json")
-        .body(
+    String sick =
+        readyPool(
+            name,
+            2,
             """
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "%s-pipe", "replicas": 2,
-                  "template": {"sourceApp": "%s-src", "dynoSize": "basic"},
                   "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 3, "replaceAfterSeconds": 30},
-                  "routing": {"hosts": ["%s.sim.test"]}}}
-        """
-                .formatted(name, name, name, name))
-        .post("/_dynofleet/api/v1/pools")
-        .then()
-        .statusCode(201);
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(() -> status(name) != null && status(name).readyReplicas() == 2);
-    String uid = pools.get(name).metadata().uid().toString();
-    String sick =
-        sim.apps().stream()
-            .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
-            .map(SandboxApp::name)
-            .findFirst()
-            .orElseThrow();
+                  "routing": {"hosts": ["%s.sim.test"]}
+            """
+                .formatted(name));
 
     // live traffic, as fast as one client sends it: the crashed backend's first failed requests
     // eject it well before its probes fail three times (4 to 6 s at 2 s)
@@ -175,37 +156,18 @@ class CrashedUnderTrafficTests {
   @Test
   void aRequestInFlightOnABackendScaledAwayEndsBeforeItsAppIsDeleted() throws Exception {
     String name = "drain" + Long.toString(System.nanoTime() % 100000, 36);
-    sim.createSourceApp(name + "-src");
-    sim.createPipeline(name + "-pipe");
     // its probes time out too once it is slow: 10 of them in a row (20 s) before it is unhealthy,
     // though the drain does not depend on it
-    given()
-        .header("Authorization", "Bearer " + TOKEN)
-        .contentType("application/json")
-        .body(
+    String app =
+        readyPool(
+            name,
+            1,
             """
-        {"metadata": {"name": "%s"},
-         "spec": {"pipeline": "%s-pipe", "replicas": 1,
-                  "template": {"sourceApp": "%s-src", "dynoSize": "basic"},
                   "healthCheck": {"path": "/health", "intervalSeconds": 2, "timeoutSeconds": 1,
                                   "healthyThreshold": 1, "unhealthyThreshold": 10},
-                  "routing": {"hosts": ["%s.sim.test"], "timeoutSeconds": 20, "retries": 0}}}
-        """
-                .formatted(name, name, name, name))
-        .post("/_dynofleet/api/v1/pools")
-        .then()
-        .statusCode(201);
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(() -> status(name) != null && status(name).readyReplicas() == 1);
-    String uid = pools.get(name).metadata().uid().toString();
-    String app =
-        sim.apps().stream()
-            .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
-            .map(SandboxApp::name)
-            .findFirst()
-            .orElseThrow();
+                  "routing": {"hosts": ["%s.sim.test"], "timeoutSeconds": 20, "retries": 0}
+            """
+                .formatted(name));
 
     // longer than the old fixed drain (10 s), shorter than the pool's timeout (20 s)
     sim.backendSlow(app, Duration.ofSeconds(14));
@@ -242,6 +204,40 @@ class CrashedUnderTrafficTests {
         .pollInterval(Duration.ofMillis(500))
         .until(() -> sim.apps().stream().noneMatch(a -> a.name().equals(app)));
     assertThat(events(name)).anyMatch(e -> e.reason().equals("AppDeleted"));
+  }
+
+  /**
+   * A pool of {@code replicas} made through the API with its own source app and pipeline, the
+   * spec's {@code healthCheck} and {@code routing} given as JSON members, once as many backends are
+   * ready: the app name of one of its backends.
+   */
+  private String readyPool(String name, int replicas, String healthAndRouting) {
+    sim.createSourceApp(name + "-src");
+    sim.createPipeline(name + "-pipe");
+    given()
+        .header("Authorization", "Bearer " + TOKEN)
+        .contentType("application/json")
+        .body(
+            """
+        {"metadata": {"name": "%s"},
+         "spec": {"pipeline": "%s-pipe", "replicas": %d,
+                  "template": {"sourceApp": "%s-src", "dynoSize": "basic"},
+        %s}}
+        """
+                .formatted(name, name, replicas, name, healthAndRouting.strip()))
+        .post("/_dynofleet/api/v1/pools")
+        .then()
+        .statusCode(201);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> status(name) != null && status(name).readyReplicas() == replicas);
+    String uid = pools.get(name).metadata().uid().toString();
+    return sim.apps().stream()
+        .filter(a -> uid.equals(a.configVars().get(Reconciler.OWNER_VAR)))
+        .map(SandboxApp::name)
+        .findFirst()
+        .orElseThrow();
   }
 
   private double inFlight(String pool) {
