@@ -1928,24 +1928,10 @@ class ProxyTests {
         new java.util.concurrent.CopyOnWriteArrayList<>();
     URI hangs = backends.start(held::add);
     URI good = backends.named("good");
-    java.util.function.Function<BackendTarget, PoolRoute> dr =
-        t ->
-            new PoolRoute(
-                "dr",
-                List.of(),
-                true,
-                Algorithm.ROUND_ROBIN,
-                Duration.ofSeconds(30),
-                0,
-                0,
-                0,
-                Duration.ZERO,
-                null,
-                List.of(t));
-    table.put(dr.apply(target("drx", hangs)));
+    table.put(oneBackend("dr", target("drx", hangs)));
     Future<String[]> slow = post("/slow");
     await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
-    table.put(dr.apply(target("dry", good)));
+    table.put(oneBackend("dr", target("dry", good)));
     assertThat(metrics())
         .contains(
             "dynofleet_proxy_backends{dyno=\"local\",pool=\"dr\",state=\"draining\"} 1.0",
@@ -1971,19 +1957,7 @@ class ProxyTests {
     List<io.vertx.core.http.HttpServerRequest> held =
         new java.util.concurrent.CopyOnWriteArrayList<>();
     URI hangs = backends.start(held::add);
-    table.put(
-        new PoolRoute(
-            "dd",
-            List.of(),
-            true,
-            Algorithm.ROUND_ROBIN,
-            Duration.ofSeconds(30),
-            0,
-            0,
-            0,
-            Duration.ZERO,
-            null,
-            List.of(target("ddx", hangs))));
+    table.put(oneBackend("dd", target("ddx", hangs)));
     Future<String[]> slow = post("/slow");
     await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
     table.remove("dd");
@@ -2010,24 +1984,10 @@ class ProxyTests {
         new java.util.concurrent.CopyOnWriteArrayList<>();
     URI hangs = backends.start(held::add);
     URI good = backends.named("good");
-    java.util.function.Function<BackendTarget, PoolRoute> dl =
-        t ->
-            new PoolRoute(
-                "dl",
-                List.of(),
-                true,
-                Algorithm.ROUND_ROBIN,
-                Duration.ofSeconds(30),
-                0,
-                0,
-                0,
-                Duration.ZERO,
-                null,
-                List.of(t));
-    table.put(dl.apply(target("dlx", hangs)));
+    table.put(oneBackend("dl", target("dlx", hangs)));
     Future<String[]> cut = post("/cut");
     await().atMost(Duration.ofSeconds(20)).until(() -> !held.isEmpty());
-    table.put(dl.apply(target("dly", good)));
+    table.put(oneBackend("dl", target("dly", good)));
     held.get(0).connection().close(); // the backend dies as it drains
     String[] r = join(cut);
     assertThat(r[0]).isEqualTo("502");
@@ -2147,6 +2107,25 @@ class ProxyTests {
   }
 
   /** A pool of one backend, probed at {@code interval}, 2 probes either way. */
+  /**
+   * The default pool {@code name} of one backend: round robin, a 30 s timeout, no retries, no
+   * limit, no health check (the drain tests: a request held on it while it leaves).
+   */
+  static PoolRoute oneBackend(String name, BackendTarget t) {
+    return new PoolRoute(
+        name,
+        List.of(),
+        true,
+        Algorithm.ROUND_ROBIN,
+        Duration.ofSeconds(30),
+        0,
+        0,
+        0,
+        Duration.ZERO,
+        null,
+        List.of(t));
+  }
+
   static PoolRoute probed(String name, Duration interval, BackendTarget t) {
     return new PoolRoute(
         name,
