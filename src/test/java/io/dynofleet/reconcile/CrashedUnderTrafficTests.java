@@ -203,7 +203,12 @@ class CrashedUnderTrafficTests {
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(500))
         .until(() -> sim.apps().stream().noneMatch(a -> a.name().equals(app)));
-    assertThat(events(name)).anyMatch(e -> e.reason().equals("AppDeleted"));
+    // said by the pass that deleted it, once its call returned: a look right after the app was
+    // gone could come first (a clean-clone run)
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> events(name).stream().anyMatch(e -> e.reason().equals("AppDeleted")));
   }
 
   /**
